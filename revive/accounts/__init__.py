@@ -1,0 +1,1 @@
+"""Accounts: organizations (universities, enterprises, offices), colleges, users and roles."""

@@ -1,0 +1,139 @@
+"""Organizations, colleges, users, invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from revive.db import LabeledEnum, TimestampMixin, enum_column
+from revive.extensions import db
+
+
+class OrgKind(LabeledEnum):
+    UNIVERSITY = ("university", "高校/科研院所")
+    ENTERPRISE = ("enterprise", "企业")
+    OFFICE = ("office", "运营中心/服务机构")
+    REGULATOR = ("regulator", "知识产权局")
+    PLATFORM = ("platform", "平台")
+
+
+class Role(LabeledEnum):
+    PLATFORM_ADMIN = ("platform_admin", "平台管理员")
+    UNIVERSITY_ADMIN = ("university_admin", "学校管理员")
+    COLLEGE_ADMIN = ("college_admin", "学院管理员")
+    INVENTOR = ("inventor", "发明人")
+    ENTERPRISE = ("enterprise", "企业用户")
+    OFFICER = ("officer", "技术经理人")
+    REGULATOR = ("regulator", "监管部门（只读）")
+
+
+UNIVERSITY_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
+
+
+class Organization(TimestampMixin, db.Model):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind, "org_kind"), index=True)
+    # 统一社会信用代码: enterprises must have one (validated); universities may.
+    credit_code: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    region: Mapped[str | None] = mapped_column(sa.String(100))
+    tags: Mapped[str | None] = mapped_column(sa.String(200))  # 专精特新/高新技术企业/…
+
+    colleges: Mapped[list[College]] = relationship(
+        back_populates="institution", order_by="College.name", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.name}>"
+
+
+class College(db.Model):
+    __tablename__ = "colleges"
+    __table_args__ = (sa.UniqueConstraint("institution_id", "name", name="institution_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+    institution: Mapped[Organization] = relationship(back_populates="colleges")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role NOT IN ('university_admin', 'college_admin', 'inventor', 'enterprise') "
+            "OR organization_id IS NOT NULL",
+            name="org_required_for_role",
+        ),
+        sa.CheckConstraint(
+            "role <> 'college_admin' OR college_id IS NOT NULL", name="college_admin_has_college"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id"), index=True
+    )
+    college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"), index=True)
+    is_active_flag: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    organization: Mapped[Organization | None] = relationship()
+    college: Mapped[College | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return bool(self.is_active_flag)
+
+    @property
+    def is_university_user(self) -> bool:
+        return self.role in UNIVERSITY_ROLES
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class Invitation(TimestampMixin, db.Model):
+    """A university admin invites a colleague; the link lets them set a password once."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('university_admin', 'college_admin', 'inventor')",
+            name="university_roles_only",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "invitation_role"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"))
+    invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    organization: Mapped[Organization] = relationship()
+    college: Mapped[College | None] = relationship()
+    invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])

@@ -1,0 +1,7 @@
+"""JSON API at /api/v1: a second skin over the same services. Errors: {"error", "message"}."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from revive.api import imports, inventory  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,1 @@
+"""Import-job JSON routes."""

@@ -1,0 +1,1 @@
+"""Patent JSON routes."""

@@ -1,0 +1,14 @@
+"""Commands of the ``revive`` CLI, contributed by each domain's ``cli`` module."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    from revive.demo import cli as demo_cli
+    from revive.inventory import cli as inventory_cli
+
+    for module in (demo_cli, inventory_cli):
+        for command in module.commands:
+            cli.add_command(command)

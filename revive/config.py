@@ -1,0 +1,107 @@
+"""Configuration, every setting read from the environment (see the table in README.md)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_dir() -> Path:
+    """Folder for the embedded SQLite database, uploads, broker spool and index artifacts."""
+    path = Path(os.environ.get("REVIVE_DATA_DIR") or PROJECT_ROOT / "instance")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for bare postgres URLs (docker/heroku style)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(base: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    # Embedded default: a random key kept in the data dir so sessions survive restarts.
+    key_file = base / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+def broker_settings(base: Path) -> dict[str, Any]:
+    """Celery settings. Default: kombu's filesystem transport, a broker that needs no server."""
+    url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
+    conf: dict[str, Any] = {
+        "broker_url": url,
+        "task_ignore_result": True,  # the *Job/*Run rows are the record, not Celery's backend
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        # Late ack + reject on worker loss: a task whose worker died is redelivered, not lost.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": "revive",
+    }
+    if url.startswith("filesystem://"):
+        spool = base / "broker"
+        for sub in ("queue", "processed"):
+            (spool / sub).mkdir(parents=True, exist_ok=True)
+        conf["broker_transport_options"] = {
+            "data_folder_in": str(spool / "queue"),
+            "data_folder_out": str(spool / "queue"),
+            "processed_folder": str(spool / "processed"),
+            "store_processed": False,
+        }
+    else:
+        # Redis: a message not acked within this window is redelivered to another worker.
+        conf["broker_transport_options"] = {"visibility_timeout": 3600}
+    return conf
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    base = data_dir()
+    db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'revive.db'}"
+    max_upload_mb = _env_int("REVIVE_MAX_UPLOAD_MB", 50)
+    cfg: dict[str, Any] = {
+        "SECRET_KEY": _secret_key(base),
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REVIVE_DATA_DIR": str(base),
+        "UPLOAD_FOLDER": os.environ.get("REVIVE_UPLOAD_DIR") or str(base / "uploads"),
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "REVIVE_MAX_UPLOAD_MB": max_upload_mb,
+        "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
+        "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
+        "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "CELERY": broker_settings(base),
+    }
+    if overrides:
+        cfg.update(overrides)
+    return cfg

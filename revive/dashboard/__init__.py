@@ -1,0 +1,1 @@
+"""Dashboards: per-university inventory figures and charts."""

@@ -1,0 +1,66 @@
+"""Declarative base, naming convention, and small column helpers shared by all domains."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class LabeledEnum(enum.StrEnum):
+    """A StrEnum whose members carry a Chinese label: ``Member = ("value", "标签")``."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> LabeledEnum:
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.label = label or value
+        return obj
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def by_label(cls) -> dict[str, LabeledEnum]:
+        return {m.label: m for m in cls}
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str, **kw) -> sa.Enum:
+    """String-backed enum column with a named CHECK constraint (no native PG enum type)."""
+    return sa.Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        **kw,
+    )

@@ -1,0 +1,1 @@
+"""Demo data written by the team (not copied from ../shared/data)."""

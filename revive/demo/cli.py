@@ -1,0 +1,3 @@
+"""revive seed-demo."""
+
+commands: list = []

@@ -1,0 +1,123 @@
+"""Domain errors and the one place that maps them to HTTP responses.
+
+Services raise these; views never call abort() for domain rules. HTML requests get a Chinese
+error page (or a flash + redirect where the view chooses), /api requests get
+``{"error": code, "message": "..."}`` with the matching status code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+    default_message = "请求无效"
+
+    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.details = details
+
+
+class NotFoundError(DomainError):
+    status_code = 404
+    code = "not_found"
+    default_message = "未找到该记录"
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    code = "forbidden"
+    default_message = "您无权执行此操作"
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+    code = "invalid_transition"
+    default_message = "当前状态下不允许此操作"
+
+
+class ConflictError(DomainError):
+    status_code = 409
+    code = "conflict"
+    default_message = "记录已被他人修改，请刷新后重试"
+
+
+class ValidationFailed(DomainError):
+    status_code = 422
+    code = "validation_failed"
+    default_message = "输入有误，请检查后重试"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    code = "service_unavailable"
+    default_message = "后台任务队列暂不可用，请稍后重试"
+
+
+HTTP_MESSAGES = {
+    400: "请求无效",
+    401: "请先登录",
+    403: "您无权访问此页面",
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    409: "操作冲突",
+    413: "上传文件过大",
+    422: "输入有误",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误，请稍后重试",
+    503: "服务暂不可用，请稍后重试",
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_response(status: int, code: str, message: str, details: Any = None):
+    if wants_json():
+        body: dict[str, Any] = {"error": code, "message": message}
+        if details is not None:
+            body["details"] = details
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        return error_response(err.status_code, err.code, err.message, err.details)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(err: RequestEntityTooLarge):
+        limit = app.config.get("REVIVE_MAX_UPLOAD_MB")
+        return error_response(413, "too_large", f"上传文件过大：单个文件不能超过 {limit} MB")
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        status = err.code or 500
+        message = HTTP_MESSAGES.get(status, err.description or "请求失败")
+        if status == 400 and err.description and "CSRF" in err.description:
+            message = "页面已过期或表单令牌无效，请刷新页面后重试"
+        return error_response(status, (err.name or "error").lower().replace(" ", "_"), message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        from revive.extensions import db
+
+        db.session.rollback()
+        return error_response(500, "internal_error", HTTP_MESSAGES[500])

@@ -1,0 +1,3 @@
+"""revive import-patents."""
+
+commands: list = []

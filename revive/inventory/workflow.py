@@ -1,0 +1,136 @@
+"""The entry workflow as data: every status change goes through transition().
+
+草稿 → 待学院审核 → 待学校审核 → 已入库 | 不入库 | 建议放弃, with 退回 (back to the filer with a
+comment) at each review level. Patents without a college skip the college level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from revive.accounts.models import Role, User
+from revive.db import utcnow
+from revive.errors import InvalidTransition, ValidationFailed
+from revive.inventory.models import EntryStatus, Patent, StatusChange
+from revive.extensions import db
+
+S = EntryStatus
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: frozenset[EntryStatus]
+    target: EntryStatus
+    # Which roles may perform it (object scope is checked in inventory.permissions).
+    roles: frozenset[Role]
+    comment_required: bool = False
+    batch: bool = False  # offered as a batch action to reviewers
+
+
+FILERS = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
+COLLEGE_REVIEWERS = frozenset({Role.COLLEGE_ADMIN, Role.UNIVERSITY_ADMIN})
+SCHOOL_REVIEWERS = frozenset({Role.UNIVERSITY_ADMIN})
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("submit", "提交审核", frozenset({S.DRAFT, S.RETURNED}), S.PENDING_COLLEGE, FILERS),
+        Action(
+            "college_approve", "学院审核通过", frozenset({S.PENDING_COLLEGE}), S.PENDING_SCHOOL,
+            COLLEGE_REVIEWERS, batch=True,
+        ),
+        Action(
+            "college_return", "学院退回", frozenset({S.PENDING_COLLEGE}), S.RETURNED,
+            COLLEGE_REVIEWERS, comment_required=True, batch=True,
+        ),
+        Action(
+            "enter", "学校审核通过（入库）", frozenset({S.PENDING_SCHOOL}), S.ENTERED,
+            SCHOOL_REVIEWERS, batch=True,
+        ),
+        Action(
+            "school_return", "学校退回", frozenset({S.PENDING_SCHOOL}), S.RETURNED,
+            SCHOOL_REVIEWERS, comment_required=True, batch=True,
+        ),
+        Action(
+            "not_enter", "不入库", frozenset({S.PENDING_SCHOOL}), S.NOT_ENTERED,
+            SCHOOL_REVIEWERS, comment_required=True, batch=True,
+        ),
+        Action(
+            "abandon", "建议放弃", frozenset({S.PENDING_SCHOOL}), S.ABANDON,
+            SCHOOL_REVIEWERS, comment_required=True, batch=True,
+        ),
+        Action(
+            "reopen", "撤回重审", frozenset({S.ENTERED, S.NOT_ENTERED, S.ABANDON}), S.RETURNED,
+            SCHOOL_REVIEWERS, comment_required=True,
+        ),
+    )
+}
+
+# (from, to) pairs the workflow allows; the database layer never sees any other move.
+ALLOWED_TRANSITIONS: frozenset[tuple[EntryStatus, EntryStatus]] = frozenset(
+    (src, a.target) for a in ACTIONS.values() for src in a.sources
+) | frozenset({(S.DRAFT, S.PENDING_SCHOOL), (S.RETURNED, S.PENDING_SCHOOL)})
+
+
+def target_of(action: Action, patent: Patent) -> EntryStatus:
+    if action.name == "submit" and patent.college_id is None:
+        return S.PENDING_SCHOOL  # no college: straight to the university level
+    return action.target
+
+
+def available_actions(patent: Patent) -> list[Action]:
+    return [a for a in ACTIONS.values() if patent.status in a.sources]
+
+
+def get_action(name: str) -> Action:
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise InvalidTransition(f"未知的操作：{name}") from None
+
+
+def transition(patent: Patent, action: Action, actor: User | None, comment: str | None) -> StatusChange:
+    """Move ``patent`` by ``action``; write the StatusChange row. Flushes, never commits.
+
+    Permission to act on this object is the caller's job (inventory.permissions.check_action).
+    """
+    comment = (comment or "").strip() or None
+    if patent.status not in action.sources:
+        allowed = "、".join(s.label for s in sorted(action.sources, key=list(S).index))
+        raise InvalidTransition(
+            f"专利「{patent.title}」当前状态为「{patent.status.label}」，不能执行「{action.label}」"
+            f"（仅限：{allowed}）"
+        )
+    if action.comment_required and not comment:
+        raise ValidationFailed(f"「{action.label}」需要填写意见或原因")
+    target = target_of(action, patent)
+    if target == S.ENTERED:
+        missing = [
+            label
+            for label, value in (
+                ("技术成熟度", patent.trl),
+                ("专利价值分级自评", patent.value_grade),
+                ("转化意愿", patent.transfer_willingness),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValidationFailed(f"入库前须完成自评：缺少{'、'.join(missing)}")
+    if (patent.status, target) not in ALLOWED_TRANSITIONS:  # pragma: no cover - table invariant
+        raise InvalidTransition()
+    now = utcnow()
+    change = StatusChange(
+        patent=patent, actor=actor, from_status=patent.status, to_status=target, comment=comment,
+        created_at=now,
+    )
+    db.session.add(change)
+    patent.status = target
+    patent.status_changed_at = now
+    if action.name == "submit":
+        patent.submitted_at = now
+    if target == S.ENTERED:
+        patent.entered_at = now
+    db.session.flush()
+    return change

@@ -1,0 +1,42 @@
+"""Jinja filters and globals shared by all templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from flask import Flask
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def format_dt(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(CHINA_TZ).strftime(fmt)
+    return value.strftime("%Y-%m-%d")
+
+
+def format_rate(numerator: int, denominator: int) -> str:
+    """A rate always shows its denominator: '47.4%（3688 / 7782）'."""
+    if not denominator:
+        return f"—（{numerator} / 0）"
+    return f"{numerator / denominator:.1%}（{numerator} / {denominator}）"
+
+
+def stars(n: int | None) -> str:
+    return "—" if n is None else "★" * n + "☆" * (5 - n)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_dt, "dt")
+    app.add_template_filter(stars, "stars")
+    app.add_template_global(format_rate, "format_rate")
+
+    from revive.accounts.models import Role
+    from revive.inventory.models import EntryStatus
+
+    app.add_template_global(Role, "Role")
+    app.add_template_global(EntryStatus, "EntryStatus")

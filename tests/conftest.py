@@ -1,0 +1,159 @@
+"""Shared fixtures: app (SQLite in memory, or TEST_DATABASE_URL), client, login helper, enqueue spy.
+
+Tables are created once per session and emptied after each test, which works the same on
+SQLite and PostgreSQL (no per-test drop/create against a server database).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from revive import create_app
+from revive.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _db_config() -> dict:
+    if TEST_DATABASE_URL:
+        from revive.config import normalize_database_url
+
+        return {"SQLALCHEMY_DATABASE_URI": normalize_database_url(TEST_DATABASE_URL)}
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def _data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("revive-data")
+    os.environ["REVIVE_DATA_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def _app(_data_dir: Path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "localhost",
+            **_db_config(),
+        }
+    )
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            db.drop_all()
+        db.create_all()
+    yield app
+    if TEST_DATABASE_URL:
+        with app.app_context():
+            db.drop_all()
+
+
+def _empty_tables() -> None:
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_app) -> Iterator:
+    """The app inside an app context; every table is emptied after the test."""
+    ctx = _app.app_context()
+    ctx.push()
+    try:
+        yield _app
+    finally:
+        db.session.remove()
+        _empty_tables()
+        db.session.remove()
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def login(self, user_or_email, password: str = "Passw0rd!"):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
+    """Spy on revive.queue.enqueue: records (task_name, args) instead of talking to a broker."""
+    calls: list[tuple[str, tuple]] = []
+
+    def fake_enqueue(task_name: str, *args: object) -> str:
+        calls.append((task_name, args))
+        return f"fake-{len(calls)}"
+
+    import revive.queue
+
+    monkeypatch.setattr(revive.queue, "enqueue", fake_enqueue)
+    return calls
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data; skipped outside CI when absent, a failure in CI."""
+    if not SHARED_DATA.is_dir():
+        if IN_CI:
+            pytest.fail(f"shared data folder missing in CI: {SHARED_DATA}")
+        pytest.skip("../shared/data not present")
+    return SHARED_DATA
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI an integration test that skipped is a failure: they must run against real services."""
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = [
+        r for r in reporter.stats.get("skipped", [])
+        if "integration" in getattr(r, "keywords", {}) or "/integration/" in r.nodeid
+    ]
+    if skipped:
+        reporter.write_line(
+            f"CI: {len(skipped)} integration test(s) were skipped; they must run in CI.", red=True
+        )
+        session.exitstatus = 1

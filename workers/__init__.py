@@ -1,0 +1,1 @@
+"""Celery worker entry point (``celery -A workers.app worker``) and thin task wrappers."""
