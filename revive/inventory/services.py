@@ -1,0 +1,367 @@
+"""Inventory services: create, edit, import-upsert and move patents through the workflow.
+
+Public functions commit; helpers prefixed with ``_`` and the import helpers (``classify_rows``,
+``upsert_rows``) only flush, so an import batch commits once with its job counters.
+"""
+
+from __future__ import annotations
+
+import re
+from types import EllipsisType
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from revive.accounts.models import College, Role, User
+from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
+from revive.extensions import db
+from revive.inventory import permissions, workflow
+from revive.inventory.fields import FIELDS_BY_KEY, MODEL_KEYS, display_value, validate_record
+from revive.inventory.models import Patent, PatentRevision
+
+_NAME_SPLIT = re.compile(r"[;；,，、/\s]+")
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def split_names(text: str | None) -> list[str]:
+    return [n for n in _NAME_SPLIT.split(text or "") if n]
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return value.normalize()
+    return value
+
+
+def _jsonable(key: str, value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value.value if hasattr(value, "label") else value
+    if isinstance(value, date | Decimal):
+        return display_value(key, value)
+    return str(value)
+
+
+def _resolve_college(institution_id: int, name: str | None) -> College | None:
+    if not name:
+        return None
+    college = db.session.scalar(
+        sa.select(College).where(College.institution_id == institution_id, College.name == name)
+    )
+    if college is None:
+        raise ValidationFailed(f"未知学院：{name}（请先在成员管理中添加该学院）",
+                               details={"college": f"未知学院：{name}"})
+    return college
+
+
+def college_index(institution_id: int) -> dict[str, int]:
+    """College name → id for one institution (imports resolve names without a query per row)."""
+    rows = db.session.execute(
+        sa.select(College.name, College.id).where(College.institution_id == institution_id)
+    )
+    return {name: cid for name, cid in rows}
+
+
+def _diff(patent: Patent, values: Mapping[str, Any], college_id: int | None | EllipsisType) -> dict:
+    """{field: [old, new]} for the values that differ from the stored patent."""
+    changes: dict[str, list[Any]] = {}
+    for key in MODEL_KEYS:
+        if key not in values:
+            continue
+        old, new = getattr(patent, key), values[key]
+        if _comparable(old) != _comparable(new):
+            changes[key] = [_jsonable(key, old), _jsonable(key, new)]
+    if college_id is not ... and patent.college_id != college_id:
+        old_name = patent.college.name if patent.college else None
+        new_name = db.session.get(College, college_id).name if college_id else None
+        changes["college"] = [old_name, new_name]
+    return changes
+
+
+def _apply(patent: Patent, values: Mapping[str, Any], college_id: int | None | EllipsisType) -> None:
+    for key in MODEL_KEYS:
+        if key in values:
+            setattr(patent, key, values[key])
+    if college_id is not ...:
+        patent.college_id = college_id
+
+
+def _record_revision(
+    patent: Patent, changes: dict, actor: User | None, source: str, import_job_id: int | None = None
+) -> None:
+    if changes:
+        db.session.add(
+            PatentRevision(patent=patent, actor=actor, source=source, changes=changes,
+                           import_job_id=import_job_id)
+        )
+
+
+def _sync_inventor_links(patent: Patent) -> None:
+    """Link inventor accounts of the same institution whose name is in the inventors list."""
+    names = set(split_names(patent.inventors))
+    if not names:
+        patent.inventor_users = []
+        return
+    users = db.session.scalars(
+        sa.select(User).where(
+            User.organization_id == patent.institution_id,
+            User.role == Role.INVENTOR,
+            User.name.in_(names),
+        )
+    ).all()
+    patent.inventor_users = list(users)
+
+
+def link_inventor(user: User) -> int:
+    """Link a (new) inventor account to existing patents naming them. Flushes; returns count."""
+    if user.role != Role.INVENTOR or not user.organization_id:
+        return 0
+    candidates = db.session.scalars(
+        sa.select(Patent).where(
+            Patent.institution_id == user.organization_id,
+            Patent.inventors.contains(user.name),
+        )
+    ).all()
+    linked = 0
+    for patent in candidates:
+        if user.name in split_names(patent.inventors) and user not in patent.inventor_users:
+            patent.inventor_users.append(user)
+            linked += 1
+    db.session.flush()
+    return linked
+
+
+def _validation_error(errors: Sequence[tuple[str, str]]) -> ValidationFailed:
+    details = {key: msg for key, msg in errors}
+    return ValidationFailed("；".join(msg for _, msg in errors), details=details)
+
+
+def _check_unique(institution_id: int, application_no: str, exclude_id: int | None = None) -> None:
+    stmt = sa.select(Patent.id, Patent.title).where(
+        Patent.institution_id == institution_id, Patent.application_no == application_no
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Patent.id != exclude_id)
+    existing = db.session.execute(stmt).first()
+    if existing is not None:
+        msg = f"申请号 {application_no} 已登记（专利「{existing.title}」）"
+        raise ValidationFailed(msg, details={"application_no": msg})
+
+
+def _commit_or_conflict() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError() from None
+
+
+# ---------------------------------------------------------------------------- single records
+
+
+def create_patent(
+    data: Mapping[str, Any], *, institution_id: int, actor: User
+) -> Patent:
+    """Validate and create one patent record in 草稿; records a 'create' revision."""
+    result = validate_record(data)
+    if not result.ok:
+        raise _validation_error(result.errors)
+    values = result.values
+    college = _resolve_college(institution_id, values.get("college"))
+    if actor.role == Role.COLLEGE_ADMIN and college is None:
+        college = actor.college  # a college admin files into their own college
+    if not permissions.can_create_in(actor, institution_id, college.id if college else None):
+        raise PermissionDenied("您无权在该单位或学院下登记专利")
+    _check_unique(institution_id, values["application_no"])
+    if actor.role == Role.INVENTOR and actor.name not in split_names(values.get("inventors")):
+        raise ValidationFailed("发明人登记专利时，发明人栏须包含本人姓名",
+                               details={"inventors": "须包含本人姓名"})
+    patent = Patent(institution_id=institution_id, created_by=actor)
+    _apply(patent, values, college.id if college else None)
+    db.session.add(patent)
+    db.session.flush()
+    _sync_inventor_links(patent)
+    _record_revision(
+        patent, {k: [None, _jsonable(k, v)] for k, v in values.items() if v is not None},
+        actor, "create",
+    )
+    db.session.commit()
+    return patent
+
+
+def update_patent(
+    patent_id: int, data: Mapping[str, Any], *, actor: User, expected_version: int | None = None
+) -> Patent:
+    """Edit fields present in ``data`` (same validation as import); records a revision.
+
+    ``expected_version`` is the version the user's form was loaded at: if someone saved in
+    between, ConflictError tells them instead of silently overwriting.
+    """
+    patent = permissions.get_visible_patent(actor, patent_id)
+    permissions.check_edit(actor, patent)
+    if expected_version is not None and expected_version != patent.version:
+        raise ConflictError("该专利已被他人修改，请刷新页面查看最新内容后再保存")
+    result = validate_record(data, partial=True)
+    if not result.ok:
+        raise _validation_error(result.errors)
+    values = result.values
+    college_id: int | None | EllipsisType = ...
+    if "college" in values:
+        college = _resolve_college(patent.institution_id, values["college"])
+        college_id = college.id if college else None
+        if actor.role == Role.COLLEGE_ADMIN and college_id != actor.college_id:
+            raise PermissionDenied("学院管理员不能把专利移到其他学院")
+    if "application_no" in values:
+        _check_unique(patent.institution_id, values["application_no"], exclude_id=patent.id)
+    changes = _diff(patent, values, college_id)
+    if not changes:
+        return patent
+    _apply(patent, values, college_id)
+    if "inventors" in changes:
+        _sync_inventor_links(patent)
+    _record_revision(patent, changes, actor, "edit")
+    _commit_or_conflict()
+    return patent
+
+
+# ---------------------------------------------------------------------------- workflow
+
+
+def perform_action(
+    patent_id: int, action_name: str, *, actor: User, comment: str | None = None,
+    expected_version: int | None = None,
+) -> Patent:
+    """Move one patent through the workflow (submit, approve, return, enter, …)."""
+    action = workflow.get_action(action_name)
+    patent = permissions.get_visible_patent(actor, patent_id)
+    if expected_version is not None and expected_version != patent.version:
+        raise ConflictError("该专利的状态已被他人更新，请刷新页面后再操作")
+    permissions.check_action(actor, patent, action)
+    workflow.transition(patent, action, actor, comment)
+    _commit_or_conflict()
+    return patent
+
+
+@dataclass
+class BatchResult:
+    done: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (patent id, reason)
+
+
+def perform_batch(
+    patent_ids: Iterable[int], action_name: str, *, actor: User, comment: str | None = None
+) -> BatchResult:
+    """Apply one action to many patents; each refused one is reported, the rest commit together."""
+    action = workflow.get_action(action_name)
+    if not action.batch:
+        raise ValidationFailed(f"「{action.label}」不支持批量操作")
+    if action.comment_required and not (comment or "").strip():
+        raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")
+    result = BatchResult()
+    for patent_id in dict.fromkeys(patent_ids):
+        try:
+            patent = permissions.get_visible_patent(actor, patent_id)
+            permissions.check_action(actor, patent, action)
+            with db.session.begin_nested():
+                workflow.transition(patent, action, actor, comment)
+        except DomainError as exc:
+            result.refused.append((patent_id, exc.message))
+        else:
+            result.done.append(patent_id)
+    _commit_or_conflict()
+    return result
+
+
+# ---------------------------------------------------------------------------- imports
+
+
+@dataclass
+class RowPlan:
+    """What an import would do with one valid row."""
+
+    kind: str  # new | changed | unchanged
+    patent: Patent | None
+    changes: dict[str, list[Any]]
+    college_id: int | None | EllipsisType
+
+
+def plan_rows(
+    institution_id: int, rows: Sequence[Mapping[str, Any]], colleges: Mapping[str, int]
+) -> list[RowPlan]:
+    """Compare validated rows with stored patents (one query per batch). No writes."""
+    appnos = [r["application_no"] for r in rows]
+    existing = {
+        p.application_no: p
+        for p in db.session.scalars(
+            sa.select(Patent).where(
+                Patent.institution_id == institution_id, Patent.application_no.in_(appnos)
+            )
+        )
+    }
+    plans: list[RowPlan] = []
+    for row in rows:
+        name = row.get("college")
+        college_id: int | None | EllipsisType = colleges.get(name) if name else ...
+        patent = existing.get(row["application_no"])
+        if patent is None:
+            plans.append(RowPlan("new", None, {}, college_id))
+            continue
+        changes = _diff(patent, {k: v for k, v in row.items() if v is not None}, college_id)
+        plans.append(RowPlan("changed" if changes else "unchanged", patent, changes, college_id))
+    return plans
+
+
+def upsert_rows(
+    institution_id: int,
+    rows: Sequence[Mapping[str, Any]],
+    plans: Sequence[RowPlan],
+    *,
+    actor: User | None,
+    import_job_id: int | None,
+) -> dict[str, int]:
+    """Apply planned rows: create new patents, update changed ones with a revision. Flushes.
+
+    Empty cells in a file never erase stored values (a partial template must not wipe the
+    self-assessment someone filled in by hand).
+    """
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for row, plan in zip(rows, plans, strict=True):
+        values = {k: v for k, v in row.items() if v is not None}
+        if plan.kind == "new":
+            patent = Patent(institution_id=institution_id, created_by=actor)
+            _apply(patent, values, plan.college_id if plan.college_id is not ... else None)
+            db.session.add(patent)
+            db.session.flush()
+            _sync_inventor_links(patent)
+            _record_revision(
+                patent, {k: [None, _jsonable(k, v)] for k, v in values.items()},
+                actor, "import", import_job_id,
+            )
+            counts["created"] += 1
+        elif plan.kind == "changed":
+            assert plan.patent is not None
+            _apply(plan.patent, values, plan.college_id)
+            if "inventors" in plan.changes:
+                _sync_inventor_links(plan.patent)
+            _record_revision(plan.patent, plan.changes, actor, "import", import_job_id)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    db.session.flush()
+    return counts
+
+
+def field_label(key: str) -> str:
+    f = FIELDS_BY_KEY.get(key)
+    return f.label if f else key
+
+
+def get_patent_for(actor: User, patent_id: int) -> Patent:
+    """Read one patent the actor may see (NotFoundError otherwise)."""
+    return permissions.get_visible_patent(actor, patent_id)

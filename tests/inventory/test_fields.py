@@ -1,0 +1,81 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from revive.inventory.fields import display_value, match_header, validate_record
+from revive.inventory.models import ImplementationStatus, PatentType, Willingness
+
+VALID = {"application_no": "201710601862.3", "title": "一种锂电池负极材料"}
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [("申请号", "application_no"), ("专利申请号", "application_no"), ("application_no", "application_no"),
+     ("申请号（必填）", "application_no"), (" 专利名称* ", "title"), ("技术成熟度", "trl"),
+     ("TRL", "trl"), ("发明人（设计人）", "inventors"), ("意向价格(万元)", "asking_price")],
+)
+def test_headers_in_chinese_english_and_variants_map_to_fields(header, key):
+    assert match_header(header).key == key
+
+
+def test_unknown_header_maps_to_nothing():
+    assert match_header("备注") is None
+
+
+def test_values_are_parsed_from_labels_and_variants():
+    result = validate_record(
+        {**VALID, "trl": "TRL 6", "value_grade": "★★★★", "transfer_willingness": "视条件",
+         "transfer_modes": "转让、许可，合作研发", "implementation_status": "已产业化",
+         "filing_date": "2017/07/21", "is_funded": "否", "asking_price": "1,200万元",
+         "patent_type": "发明专利"}
+    )
+    assert result.ok, result.errors
+    v = result.values
+    assert v["trl"] == 6 and v["value_grade"] == 4
+    assert v["transfer_willingness"] == Willingness.CONDITIONAL
+    assert v["transfer_modes"] == "assignment,license,joint_dev"
+    assert v["implementation_status"] == ImplementationStatus.INDUSTRIALIZED
+    assert v["filing_date"] == date(2017, 7, 21)
+    assert v["is_funded"] is False
+    assert v["asking_price"] == Decimal("1200.00")
+    assert v["patent_type"] == PatentType.INVENTION
+
+
+def test_patent_type_is_derived_from_the_application_number_when_missing():
+    assert validate_record(VALID).values["patent_type"] == PatentType.INVENTION
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"trl": "10"}, "技术成熟度应在 1–9 之间"),
+        ({"value_grade": "六星"}, "专利价值分级自评应为"),
+        ({"transfer_willingness": "也许"}, "转化意愿取值无效"),
+        ({"transfer_modes": "赠送"}, "包含无效方式"),
+        ({"filing_date": "1970-01-01"}, "超出范围"),
+        ({"filing_date": "2017-02-30"}, "不是有效日期"),
+        ({"grant_date": "2016-01-01", "filing_date": "2017-01-05"}, "授权日早于申请日"),
+        ({"patent_type": "实用新型"}, "与申请号所示类型"),
+        ({"contact_email": "not-an-email"}, "联系邮箱格式不正确"),
+        ({"title": ""}, "缺少必填项：专利名称"),
+        ({"title": "长" * 501}, "专利名称过长"),
+    ],
+)
+def test_invalid_values_get_a_chinese_reason(extra, message):
+    result = validate_record({**VALID, **extra})
+    assert not result.ok
+    assert any(message in msg for _, msg in result.errors), result.errors
+
+
+def test_partial_validation_checks_only_given_keys():
+    assert validate_record({"trl": "3"}, partial=True).values == {"trl": 3}
+
+
+def test_display_values_reimport_to_the_same_values():
+    values = validate_record(
+        {**VALID, "transfer_modes": "转让、开放许可", "transfer_willingness": "愿意",
+         "is_funded": "是", "filing_date": "2017-07-21", "asking_price": "12.5"}
+    ).values
+    shown = {k: display_value(k, v) for k, v in values.items()}
+    assert validate_record(shown).values == values

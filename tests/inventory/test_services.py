@@ -1,0 +1,113 @@
+"""Create/edit services: validation, uniqueness, history, optimistic locking, inventor links."""
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.errors import ConflictError, PermissionDenied, ValidationFailed
+from revive.extensions import db
+from revive.inventory import services
+from revive.inventory.models import EntryStatus, Patent, PatentRevision
+from tests.factories import make_college, make_org, make_patent, make_user
+
+DATA = {"application_no": "CN201710601862.3", "title": "一种锂电池负极材料", "trl": "4"}
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(Role.UNIVERSITY_ADMIN)
+
+
+def test_create_normalizes_and_records_a_create_revision(admin):
+    patent = services.create_patent(DATA, institution_id=admin.organization_id, actor=admin)
+    assert patent.application_no == "201710601862.3"
+    assert patent.status == EntryStatus.DRAFT and patent.trl == 4
+    (rev,) = patent.revisions
+    assert rev.source == "create" and rev.changes["title"] == [None, "一种锂电池负极材料"]
+
+
+def test_duplicate_application_number_in_same_university_is_refused(admin):
+    services.create_patent(DATA, institution_id=admin.organization_id, actor=admin)
+    with pytest.raises(ValidationFailed, match="已登记"):
+        services.create_patent({**DATA, "application_no": "201710601862.3"},
+                               institution_id=admin.organization_id, actor=admin)
+    assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 1
+
+
+def test_same_number_may_exist_in_two_universities(admin):
+    other = make_user(Role.UNIVERSITY_ADMIN)
+    services.create_patent(DATA, institution_id=admin.organization_id, actor=admin)
+    services.create_patent(DATA, institution_id=other.organization_id, actor=other)
+    assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 2
+
+
+def test_cannot_create_in_another_university(admin):
+    with pytest.raises(PermissionDenied):
+        services.create_patent(DATA, institution_id=make_org().id, actor=admin)
+
+
+def test_invalid_data_reports_every_field(admin):
+    with pytest.raises(ValidationFailed) as err:
+        services.create_patent({"application_no": "201710601862.4", "trl": "12"},
+                               institution_id=admin.organization_id, actor=admin)
+    assert set(err.value.details) == {"application_no", "title", "trl"}
+
+
+def test_update_records_field_history(admin):
+    patent = make_patent(admin.organization, trl=3)
+    services.update_patent(patent.id, {"trl": "6", "title": patent.title}, actor=admin)
+    rev = db.session.scalars(
+        sa.select(PatentRevision).where(PatentRevision.patent_id == patent.id)
+    ).one()
+    assert rev.source == "edit" and rev.changes == {"trl": [3, 6]} and rev.actor_id == admin.id
+
+
+def test_update_without_changes_writes_no_revision(admin):
+    patent = make_patent(admin.organization, trl=3)
+    services.update_patent(patent.id, {"trl": "3"}, actor=admin)
+    assert db.session.scalar(sa.select(sa.func.count(PatentRevision.id))) == 0
+
+
+def test_stale_form_is_refused_not_overwritten(admin):
+    patent = make_patent(admin.organization, trl=3)
+    loaded_version = patent.version
+    services.update_patent(patent.id, {"trl": "5"}, actor=admin, expected_version=loaded_version)
+    with pytest.raises(ConflictError):
+        services.update_patent(patent.id, {"trl": "7"}, actor=admin, expected_version=loaded_version)
+    assert db.session.get(Patent, patent.id).trl == 5
+
+
+def test_unknown_college_is_a_validation_error(admin):
+    with pytest.raises(ValidationFailed, match="未知学院"):
+        services.create_patent({**DATA, "college": "不存在学院"},
+                               institution_id=admin.organization_id, actor=admin)
+
+
+def test_college_admin_edits_only_while_in_college_hands(app):
+    org = make_org()
+    college = make_college(org)
+    college_admin = make_user(Role.COLLEGE_ADMIN, organization=org, college=college)
+    draft = make_patent(org, college=college)
+    services.update_patent(draft.id, {"trl": "2"}, actor=college_admin)
+    entered = make_patent(org, college=college, status=EntryStatus.ENTERED)
+    with pytest.raises(PermissionDenied):
+        services.update_patent(entered.id, {"trl": "2"}, actor=college_admin)
+
+
+def test_inventor_accounts_are_linked_by_name(admin):
+    inventor = make_user(Role.INVENTOR, organization=admin.organization, name="王芳")
+    make_user(Role.INVENTOR, organization=make_org(), name="王芳")  # other university, same name
+    patent = services.create_patent({**DATA, "inventors": "张伟；王芳、赵强"},
+                                    institution_id=admin.organization_id, actor=admin)
+    assert [u.id for u in patent.inventor_users] == [inventor.id]
+
+
+def test_link_inventor_attaches_existing_patents_naming_them(admin):
+    p1 = make_patent(admin.organization, inventors=None)
+    p1.inventors = "刘洋;陈静"
+    p2 = make_patent(admin.organization)
+    p2.inventors = "刘洋洋"  # a different person whose name contains 刘洋
+    db.session.commit()
+    inventor = make_user(Role.INVENTOR, organization=admin.organization, name="刘洋")
+    assert services.link_inventor(inventor) == 1
+    assert [u.id for u in p1.inventor_users] == [inventor.id] and p2.inventor_users == []

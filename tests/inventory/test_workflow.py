@@ -1,0 +1,147 @@
+"""Every workflow transition, allowed and refused, through the service."""
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from revive.extensions import db
+from revive.inventory import services
+from revive.inventory.models import EntryStatus as S
+from revive.inventory.models import StatusChange
+from revive.inventory.workflow import ACTIONS
+from tests.factories import make_college, make_org, make_patent, make_user
+
+
+@pytest.fixture
+def uni(app):
+    org = make_org()
+    college = make_college(org)
+    return {
+        "org": org,
+        "college": college,
+        "admin": make_user(Role.UNIVERSITY_ADMIN, organization=org),
+        "college_admin": make_user(Role.COLLEGE_ADMIN, organization=org, college=college),
+    }
+
+
+def _graded(**kw):
+    return {"trl": 5, "value_grade": 4, "transfer_willingness": "willing", **kw}
+
+
+EXPECTED = {
+    # action: (from, to)
+    "submit": (S.DRAFT, S.PENDING_COLLEGE),
+    "college_approve": (S.PENDING_COLLEGE, S.PENDING_SCHOOL),
+    "college_return": (S.PENDING_COLLEGE, S.RETURNED),
+    "enter": (S.PENDING_SCHOOL, S.ENTERED),
+    "school_return": (S.PENDING_SCHOOL, S.RETURNED),
+    "not_enter": (S.PENDING_SCHOOL, S.NOT_ENTERED),
+    "abandon": (S.PENDING_SCHOOL, S.ABANDON),
+    "reopen": (S.ENTERED, S.RETURNED),
+}
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_each_allowed_transition_moves_state_and_writes_the_log(uni, action):
+    source, target = EXPECTED[action]
+    patent = make_patent(uni["org"], college=uni["college"], status=source, trl=5, value_grade=4,
+                         transfer_willingness="willing")
+    services.perform_action(patent.id, action, actor=uni["admin"], comment="意见")
+    db.session.refresh(patent)
+    assert patent.status == target
+    log = db.session.scalars(sa.select(StatusChange).where(StatusChange.patent_id == patent.id)).all()
+    assert [(c.from_status, c.to_status, c.actor_id, c.comment) for c in log] == [
+        (source, target, uni["admin"].id, "意见")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [(a, s) for a in sorted(ACTIONS) for s in S if s not in ACTIONS[a].sources],
+)
+def test_each_refused_transition_changes_nothing(uni, action, status):
+    patent = make_patent(uni["org"], college=uni["college"], status=status, **_graded())
+    version = patent.version
+    with pytest.raises(InvalidTransition, match="不能执行"):
+        services.perform_action(patent.id, action, actor=uni["admin"], comment="x")
+    db.session.rollback()
+    db.session.refresh(patent)
+    assert patent.status == status and patent.version == version
+    assert db.session.scalar(sa.select(sa.func.count(StatusChange.id))) == 0
+
+
+def test_submit_without_college_goes_straight_to_school_review(uni):
+    patent = make_patent(uni["org"])
+    services.perform_action(patent.id, "submit", actor=uni["admin"])
+    assert patent.status == S.PENDING_SCHOOL and patent.submitted_at is not None
+
+
+@pytest.mark.parametrize("action", ["college_return", "school_return", "not_enter", "abandon"])
+def test_return_and_rejection_need_a_comment(uni, action):
+    status = ACTIONS[action].sources and next(iter(ACTIONS[action].sources))
+    patent = make_patent(uni["org"], college=uni["college"], status=status)
+    with pytest.raises(ValidationFailed, match="需要填写意见"):
+        services.perform_action(patent.id, action, actor=uni["admin"], comment="  ")
+    assert patent.status == status
+
+
+def test_entering_requires_a_complete_self_assessment(uni):
+    patent = make_patent(uni["org"], status=S.PENDING_SCHOOL, trl=None, value_grade=3)
+    with pytest.raises(ValidationFailed, match="技术成熟度"):
+        services.perform_action(patent.id, "enter", actor=uni["admin"])
+    db.session.rollback()
+    assert db.session.get(type(patent), patent.id).status == S.PENDING_SCHOOL
+
+
+def test_college_admin_reviews_own_college_but_cannot_enter(uni):
+    patent = make_patent(uni["org"], college=uni["college"], status=S.PENDING_COLLEGE, **_graded())
+    services.perform_action(patent.id, "college_approve", actor=uni["college_admin"])
+    with pytest.raises(PermissionDenied):
+        services.perform_action(patent.id, "enter", actor=uni["college_admin"])
+    assert patent.status == S.PENDING_SCHOOL
+
+
+def test_college_admin_cannot_review_another_college(uni):
+    other = make_college(uni["org"])
+    patent = make_patent(uni["org"], college=other, status=S.PENDING_COLLEGE)
+    with pytest.raises(Exception, match="不存在或您无权查看"):
+        services.perform_action(patent.id, "college_approve", actor=uni["college_admin"])
+
+
+def test_inventor_can_submit_own_patent_but_not_review_it(uni):
+    inventor = make_user(Role.INVENTOR, organization=uni["org"], name="李明")
+    patent = make_patent(uni["org"], college=uni["college"], inventors=[inventor])
+    services.perform_action(patent.id, "submit", actor=inventor)
+    with pytest.raises(PermissionDenied):
+        services.perform_action(patent.id, "college_approve", actor=inventor)
+
+
+def test_other_university_admin_gets_not_found(uni):
+    stranger = make_user(Role.UNIVERSITY_ADMIN)
+    patent = make_patent(uni["org"], status=S.PENDING_SCHOOL, **_graded())
+    with pytest.raises(Exception, match="不存在或您无权查看"):
+        services.perform_action(patent.id, "enter", actor=stranger)
+    assert patent.status == S.PENDING_SCHOOL
+
+
+def test_batch_applies_to_allowed_patents_and_reports_the_rest(uni):
+    ok1 = make_patent(uni["org"], status=S.PENDING_SCHOOL, **_graded())
+    ok2 = make_patent(uni["org"], status=S.PENDING_SCHOOL, **_graded())
+    ungraded = make_patent(uni["org"], status=S.PENDING_SCHOOL)
+    wrong_state = make_patent(uni["org"], status=S.DRAFT)
+    foreign = make_patent(make_org(), status=S.PENDING_SCHOOL, **_graded())
+    result = services.perform_batch(
+        [ok1.id, ok2.id, ungraded.id, wrong_state.id, foreign.id], "enter", actor=uni["admin"]
+    )
+    assert result.done == [ok1.id, ok2.id]
+    assert [pid for pid, _ in result.refused] == [ungraded.id, wrong_state.id, foreign.id]
+    statuses = dict(db.session.execute(sa.select(type(ok1).id, type(ok1).status)).all())
+    assert statuses[ok1.id] == statuses[ok2.id] == S.ENTERED
+    assert statuses[ungraded.id] == S.PENDING_SCHOOL and statuses[foreign.id] == S.PENDING_SCHOOL
+
+
+def test_batch_return_requires_comment(uni):
+    p = make_patent(uni["org"], status=S.PENDING_SCHOOL)
+    with pytest.raises(ValidationFailed):
+        services.perform_batch([p.id], "school_return", actor=uni["admin"], comment="")
