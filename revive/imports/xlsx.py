@@ -1,0 +1,73 @@
+"""Writing spreadsheets for users to download (error reports, templates, inventory exports).
+
+Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR)
+would be run as a formula by Excel/WPS when the file is opened ("CSV/formula injection",
+OWASP), so it is prefixed with an apostrophe and shown as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# openpyxl refuses control characters other than tab/newline/CR in cells.
+_ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
+
+
+def safe_cell(value: Any) -> Any:
+    """A value that a spreadsheet program shows as written and never evaluates."""
+    if value is None or isinstance(value, bool | int | float | Decimal | date | datetime):
+        return value
+    text = str(value).translate(_ILLEGAL)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _append(ws: WriteOnlyWorksheet, values: Iterable[Any], *, bold: bool = False) -> None:
+    if not bold:
+        ws.append([safe_cell(v) for v in values])
+        return
+    row = []
+    for v in values:
+        cell = WriteOnlyCell(ws, value=safe_cell(v))
+        cell.font = Font(bold=True)
+        row.append(cell)
+    ws.append(row)
+
+
+def add_sheet(
+    wb: Workbook, title: str, header: Sequence[Any], rows: Iterable[Iterable[Any]],
+    *, widths: Sequence[int] | None = None,
+) -> None:
+    """Append a sheet (write-only workbook) with a bold header row and neutralised cells."""
+    ws = wb.create_sheet(title=title[:31])
+    for i, width in enumerate(widths or (), start=1):
+        from openpyxl.utils import get_column_letter
+
+        ws.column_dimensions[get_column_letter(i)].width = width
+    _append(ws, header, bold=True)
+    for row in rows:
+        _append(ws, row)
+
+
+def write_xlsx(
+    path_or_stream: str | Path | IO[bytes],
+    header: Sequence[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    sheet_title: str = "Sheet1",
+) -> None:
+    """Stream ``header`` + ``rows`` into a one-sheet .xlsx (constant memory, write-only mode)."""
+    wb = Workbook(write_only=True)
+    add_sheet(wb, sheet_title, header, rows)
+    wb.save(path_or_stream)
