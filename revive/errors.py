@@ -11,6 +11,8 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 logger = logging.getLogger(__name__)
@@ -96,6 +98,15 @@ def error_response(status: int, code: str, message: str, details: Any = None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _rollback() -> None:
+    from revive.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone
+        logger.debug("rollback failed", exc_info=True)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -114,10 +125,22 @@ def register_error_handlers(app: Flask) -> None:
             message = "页面已过期或表单令牌无效，请刷新页面后重试"
         return error_response(status, (err.name or "error").lower().replace(" ", "_"), message)
 
+    @app.errorhandler(StaleDataError)
+    def _stale(err: StaleDataError):
+        _rollback()
+        return error_response(409, ConflictError.code, ConflictError.default_message)
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def _database_down(err: Exception):
+        # Connection lost (e.g. PostgreSQL restarting): fail this request cleanly; the pool
+        # (pool_pre_ping) reconnects on the next one, no app restart needed.
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, err)
+        _rollback()
+        return error_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试")
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         logger.exception("Unhandled error on %s %s", request.method, request.path)
-        from revive.extensions import db
-
-        db.session.rollback()
+        _rollback()
         return error_response(500, "internal_error", HTTP_MESSAGES[500])
