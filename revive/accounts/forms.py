@@ -1,8 +1,24 @@
-"""Account forms (Flask-WTF, CSRF on)."""
+"""Account forms (Flask-WTF, CSRF on). Rules that need the database live in services."""
+
+from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import (
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from revive.accounts import uscc
+from revive.accounts.models import ENTERPRISE_TAGS, Role
+from revive.errors import DomainError
 
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 email_validators = [
@@ -10,8 +26,136 @@ email_validators = [
     Length(max=254, message="邮箱过长"),
     Regexp(EMAIL_RE, message="邮箱格式不正确"),
 ]
+PHONE_RE = r"^[0-9+\-() ]{5,40}$"
+NO_COLLEGE = SelectChoice("0", "（不指定）")
+
+
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField(
+            "密码（至少 8 位，含字母和数字）",
+            validators=[DataRequired("请输入密码"), Length(max=200, message="密码过长")],
+        ),
+        PasswordField(
+            "确认密码",
+            validators=[
+                DataRequired("请再次输入密码"),
+                EqualTo("password", "两次输入的密码不一致"),
+            ],
+        ),
+    )
+
+
+def apply_error(form: FlaskForm, err: DomainError) -> bool:
+    """Show a service error under the field it names; False when it names no field of ``form``."""
+    field = (err.details or {}).get("field") if isinstance(err.details, dict) else None
+    if field and field in form:
+        form[field].errors = [*form[field].errors, err.message]
+        return True
+    return False
 
 
 class LoginForm(FlaskForm):
     email = EmailField("邮箱", validators=email_validators)
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class RegisterEnterpriseForm(FlaskForm):
+    company_name = StringField(
+        "企业名称",
+        validators=[DataRequired("请填写企业名称"), Length(max=200, message="企业名称过长")],
+    )
+    credit_code = StringField(
+        "统一社会信用代码", validators=[DataRequired("请填写统一社会信用代码"), Length(max=40)]
+    )
+    region = StringField("所在地区", validators=[Optional(), Length(max=100)])
+    tags = MultiCheckboxField(
+        "企业标签",
+        choices=[SelectChoice(t) for t in ENTERPRISE_TAGS],
+        invalid_choice_message="请从列表中选择企业标签",
+    )
+    contact_name = StringField(
+        "联系人姓名", validators=[DataRequired("请填写联系人姓名"), Length(max=100)]
+    )
+    email = EmailField("邮箱（登录账号）", validators=email_validators)
+    phone = StringField(
+        "联系电话",
+        validators=[Optional(), Regexp(PHONE_RE, message="电话格式不正确")],
+    )
+    password, confirm = new_password_fields()
+
+    def validate_credit_code(self, field: StringField) -> None:
+        try:
+            field.data = uscc.validate(field.data)
+        except DomainError as err:
+            raise ValidationError(err.message) from None
+
+
+class InviteForm(FlaskForm):
+    organization_id = HiddenField()
+    email = EmailField("邮箱", validators=email_validators)
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
+    role = SelectField(
+        "角色",
+        choices=[
+            SelectChoice(r.value, r.label)
+            for r in (Role.INVENTOR, Role.COLLEGE_ADMIN, Role.UNIVERSITY_ADMIN)
+        ],
+        invalid_choice_message="请选择角色",
+    )
+    # Choices are set per request (the colleges of the university being managed).
+    college_id = SelectField(
+        "所属学院",
+        coerce=int,
+        choices=[NO_COLLEGE],
+        validate_choice=False,
+        invalid_value_message="请选择学院",
+    )
+
+
+class AcceptInviteForm(FlaskForm):
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
+    password, confirm = new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
+    new_password = PasswordField(
+        "新密码（至少 8 位，含字母和数字）",
+        validators=[DataRequired("请输入新密码"), Length(max=200, message="密码过长")],
+    )
+    confirm = PasswordField(
+        "确认新密码",
+        validators=[
+            DataRequired("请再次输入新密码"),
+            EqualTo("new_password", "两次输入的密码不一致"),
+        ],
+    )
+
+
+class CollegeForm(FlaskForm):
+    organization_id = HiddenField()
+    name = StringField("学院名称", validators=[DataRequired("请填写学院名称"), Length(max=200)])
+
+
+class StaffUserForm(FlaskForm):
+    email = EmailField("邮箱", validators=email_validators)
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
+    role = SelectField(
+        "角色",
+        choices=[
+            SelectChoice(r.value, r.label)
+            for r in (Role.OFFICER, Role.REGULATOR, Role.PLATFORM_ADMIN)
+        ],
+        invalid_choice_message="请选择角色",
+    )
+    organization_name = StringField("所属机构（可选）", validators=[Optional(), Length(max=200)])
+    password = PasswordField(
+        "初始密码（至少 8 位，含字母和数字）",
+        validators=[DataRequired("请输入初始密码"), Length(max=200)],
+    )

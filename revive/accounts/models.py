@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from revive.db import LabeledEnum, TimestampMixin, enum_column
+from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
 from revive.extensions import db
 
 
@@ -31,6 +31,10 @@ class Role(LabeledEnum):
 
 
 UNIVERSITY_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
+# Platform-level accounts the platform admin creates directly (no organization required).
+STAFF_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR})
+# Enterprise labels offered at registration (stored comma-separated in Organization.tags).
+ENTERPRISE_TAGS = ("专精特新", "高新技术企业", "科技型中小企业")
 
 
 class Organization(TimestampMixin, db.Model):
@@ -47,6 +51,10 @@ class Organization(TimestampMixin, db.Model):
     colleges: Mapped[list[College]] = relationship(
         back_populates="institution", order_by="College.name", cascade="all, delete-orphan"
     )
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in (self.tags or "").split(",") if t]
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.name}>"
@@ -132,8 +140,36 @@ class Invitation(TimestampMixin, db.Model):
     invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     organization: Mapped[Organization] = relationship()
     college: Mapped[College | None] = relationship()
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        expires = self.expires_at
+        if expires.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
+            expires = expires.replace(tzinfo=UTC)
+        return expires <= utcnow()
+
+
+class LoginAttempt(db.Model):
+    """One failed login, kept for the per-IP rate limit (shared by all web processes).
+
+    Rows older than the limit window are pruned when new failures are recorded.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        sa.Index("ix_login_attempts_ip_address_created_at", "ip_address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip_address: Mapped[str] = mapped_column(sa.String(45))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)

@@ -1,33 +1,85 @@
-"""Account services: create users, authenticate. These functions commit."""
+"""Account services: registration, invitations, authentication, members, colleges.
+
+Public functions commit; helpers starting with ``_`` only flush.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from revive.accounts.models import College, OrgKind, Organization, Role, User
+from revive.accounts import uscc
+from revive.accounts.models import (
+    ENTERPRISE_TAGS,
+    STAFF_ROLES,
+    UNIVERSITY_ROLES,
+    College,
+    Invitation,
+    LoginAttempt,
+    Organization,
+    OrgKind,
+    Role,
+    User,
+)
 from revive.db import utcnow
-from revive.errors import ValidationFailed
+from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+# Per-IP limit on failed logins, counted in the database so every web process sees it.
+# Override with REVIVE_LOGIN_IP_MAX_FAILURES / REVIVE_LOGIN_IP_WINDOW_MINUTES in app.config.
+IP_MAX_FAILURES = 20
+IP_WINDOW_MINUTES = 15
 # Computed once so that unknown e-mails cost the same time as wrong passwords (no enumeration).
 _DUMMY_HASH = generate_password_hash("revive-dummy-password")
 
+# Which role becomes which kind of organization when the platform admin creates staff users.
+_STAFF_ORG_KIND = {
+    Role.OFFICER: OrgKind.OFFICE,
+    Role.REGULATOR: OrgKind.REGULATOR,
+    Role.PLATFORM_ADMIN: OrgKind.PLATFORM,
+}
 
-def normalize_email(email: str) -> str:
+
+class LoginRateLimited(DomainError):  # noqa: N818  (named like errors.py)
+    status_code = 429
+    code = "too_many_requests"
+    default_message = "登录失败次数过多，请 15 分钟后再试"
+
+
+class InvitationUnusable(DomainError):  # noqa: N818
+    """The invitation link is unknown, used, revoked or expired."""
+
+    status_code = 410
+    code = "invitation_unusable"
+    default_message = "邀请链接无效"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
 def validate_password(password: str) -> None:
     """Password policy: at least 8 characters with letters and digits."""
     if len(password or "") < 8:
-        raise ValidationFailed("密码至少 8 位")
+        raise ValidationFailed("密码至少 8 位", details={"field": "password"})
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        raise ValidationFailed("密码须同时包含字母和数字")
+        raise ValidationFailed("密码须同时包含字母和数字", details={"field": "password"})
 
 
 def get_or_create_org(name: str, kind: OrgKind, **fields: object) -> Organization:
@@ -50,18 +102,33 @@ def get_or_create_college(institution: Organization, name: str) -> College:
     return college
 
 
+def _email_taken(email: str) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.email == email)) is not None
+
+
 def _new_user(
-    *, email: str, name: str, password: str, role: Role,
-    organization: Organization | None = None, college: College | None = None,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: Role,
+    organization: Organization | None = None,
+    college: College | None = None,
+    phone: str | None = None,
     check_policy: bool = True,
 ) -> User:
     email = normalize_email(email)
     if check_policy:
         validate_password(password)
-    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise ValidationFailed("该邮箱已注册")
+    if _email_taken(email):
+        raise ValidationFailed("该邮箱已注册", details={"field": "email"})
     user = User(
-        email=email, name=name.strip(), role=role, organization=organization, college=college,
+        email=email,
+        name=name.strip(),
+        phone=(phone or "").strip() or None,
+        role=role,
+        organization=organization,
+        college=college,
         password_hash=generate_password_hash(password),
     )
     db.session.add(user)
@@ -69,31 +136,80 @@ def _new_user(
     return user
 
 
+def _commit_or_conflict(message: str, field: str | None = None) -> None:
+    """Commit; a unique-constraint race becomes a ValidationFailed instead of a 500."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed(message, details={"field": field} if field else None) from None
+
+
 def create_user(**kwargs: object) -> User:
-    """Create a user (admin and CLI use; invitations and registration have their own flows)."""
+    """Create a user (CLI use; invitations and registration have their own flows)."""
     user = _new_user(**kwargs)  # type: ignore[arg-type]
-    db.session.commit()
+    _commit_or_conflict("该邮箱已注册", "email")
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the user for valid credentials, else None. Locks after repeated failures."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+# --- authentication -------------------------------------------------------------------------
+
+
+def _ip_limits() -> tuple[int, timedelta]:
+    cfg = current_app.config
+    return (
+        int(cfg.get("REVIVE_LOGIN_IP_MAX_FAILURES", IP_MAX_FAILURES)),
+        timedelta(minutes=int(cfg.get("REVIVE_LOGIN_IP_WINDOW_MINUTES", IP_WINDOW_MINUTES))),
+    )
+
+
+def _ip_blocked(ip: str, now: datetime) -> bool:
+    limit, window = _ip_limits()
+    failures = db.session.scalar(
+        sa.select(sa.func.count(LoginAttempt.id)).where(
+            LoginAttempt.ip_address == ip, LoginAttempt.created_at >= now - window
+        )
+    )
+    return (failures or 0) >= limit
+
+
+def _record_ip_failure(ip: str | None, now: datetime) -> None:
+    if not ip:
+        return
+    _, window = _ip_limits()
+    # Prune everything outside the window (cheap, indexed) so the table stays small.
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.created_at < now - window))
+    db.session.add(LoginAttempt(ip_address=ip[:45], created_at=now))
+
+
+def authenticate(email: str, password: str, *, ip: str | None = None) -> User | None:
+    """Return the user for valid credentials, else None; records failures.
+
+    Unknown e-mail, wrong password, inactive and locked accounts all return None after the same
+    amount of hashing work and a commit, so neither message nor timing tells them apart.
+    Raises LoginRateLimited when ``ip`` has too many recent failures (any account).
+    """
     now = utcnow()
+    if ip and _ip_blocked(ip, now):
+        raise LoginRateLimited()
+    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
+        _record_ip_failure(ip, now)
+        db.session.commit()
         return None
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=now.tzinfo)
+    locked_until = _aware(user.locked_until)
     if locked_until is not None and locked_until > now:
         check_password_hash(_DUMMY_HASH, password or "")
+        _record_ip_failure(ip, now)
+        db.session.commit()
         return None
-    if not user.is_active or not check_password_hash(user.password_hash, password or ""):
+    if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
+        _record_ip_failure(ip, now)
         db.session.commit()
         return None
     user.failed_logins = 0
@@ -101,3 +217,307 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = now
     db.session.commit()
     return user
+
+
+def change_password(user: User, *, current_password: str, new_password: str) -> None:
+    """Replace the user's password after checking the current one."""
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
+    validate_password(new_password)
+    if check_password_hash(user.password_hash, new_password):
+        raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
+    user.password_hash = generate_password_hash(new_password)
+    db.session.commit()
+
+
+# --- enterprise self-registration -----------------------------------------------------------
+
+
+def register_enterprise(
+    *,
+    company_name: str,
+    credit_code: str,
+    region: str | None,
+    tags: Iterable[str],
+    contact_name: str,
+    email: str,
+    phone: str | None,
+    password: str,
+) -> User:
+    """Create an enterprise Organization and its first user (role ENTERPRISE)."""
+    company_name = (company_name or "").strip()
+    if not company_name:
+        raise ValidationFailed("请填写企业名称", details={"field": "company_name"})
+    try:
+        code = uscc.validate(credit_code)
+    except ValidationFailed as err:
+        raise ValidationFailed(err.message, details={"field": "credit_code"}) from None
+    unknown = [t for t in tags if t not in ENTERPRISE_TAGS]
+    if unknown:
+        raise ValidationFailed(f"未知的企业标签：{'、'.join(unknown)}", details={"field": "tags"})
+    validate_password(password)
+    if db.session.scalar(sa.select(Organization.id).where(Organization.credit_code == code)):
+        raise ValidationFailed(
+            "该统一社会信用代码已注册。如需为本企业增加账号，请联系平台管理员",
+            details={"field": "credit_code"},
+        )
+    if db.session.scalar(sa.select(Organization.id).where(Organization.name == company_name)):
+        raise ValidationFailed(
+            "该企业名称已注册。如需为本企业增加账号，请联系平台管理员",
+            details={"field": "company_name"},
+        )
+    if _email_taken(normalize_email(email)):
+        raise ValidationFailed("该邮箱已注册", details={"field": "email"})
+    org = Organization(
+        name=company_name,
+        kind=OrgKind.ENTERPRISE,
+        credit_code=code,
+        region=(region or "").strip() or None,
+        tags=",".join(t for t in ENTERPRISE_TAGS if t in set(tags)) or None,
+    )
+    db.session.add(org)
+    user = _new_user(
+        email=email,
+        name=contact_name,
+        password=password,
+        role=Role.ENTERPRISE,
+        organization=org,
+        phone=phone,
+        check_policy=False,
+    )
+    _commit_or_conflict("该企业或邮箱已注册，请勿重复提交")
+    return user
+
+
+# --- who manages what -----------------------------------------------------------------------
+
+
+def check_manages_org(actor: User, org_id: int) -> Organization:
+    """The organization if ``actor`` may manage its members; PermissionDenied otherwise."""
+    org = db.session.get(Organization, org_id)
+    if actor.role == Role.PLATFORM_ADMIN and org is not None:
+        return org
+    if actor.role == Role.UNIVERSITY_ADMIN and org is not None and org.id == actor.organization_id:
+        return org
+    raise PermissionDenied("您只能管理本单位的成员")
+
+
+def _university_of(actor: User, org_id: int) -> Organization:
+    org = check_manages_org(actor, org_id)
+    if org.kind != OrgKind.UNIVERSITY:
+        raise ValidationFailed("只能为高校/科研院所邀请成员或设置学院")
+    return org
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invite_user(
+    *,
+    actor: User,
+    organization_id: int,
+    email: str,
+    name: str,
+    role: Role,
+    college_id: int | None = None,
+) -> tuple[Invitation, str]:
+    """Create an invitation into a university; returns it and the one-time token (not stored)."""
+    if actor.role not in (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN):
+        raise PermissionDenied("只有学校管理员或平台管理员可以邀请成员")
+    org = _university_of(actor, organization_id)
+    role = Role(role)
+    if role not in UNIVERSITY_ROLES:
+        raise ValidationFailed(
+            "邀请的角色只能是学校管理员、学院管理员或发明人", details={"field": "role"}
+        )
+    college = None
+    if college_id:
+        college = db.session.get(College, college_id)
+        if college is None or college.institution_id != org.id:
+            raise PermissionDenied("只能选择本校的学院")
+    if role == Role.COLLEGE_ADMIN and college is None:
+        raise ValidationFailed("邀请学院管理员时必须选择所属学院", details={"field": "college_id"})
+    email = normalize_email(email)
+    if not name or not name.strip():
+        raise ValidationFailed("请填写姓名", details={"field": "name"})
+    if _email_taken(email):
+        raise ValidationFailed("该邮箱已注册", details={"field": "email"})
+    now = utcnow()
+    # A new invitation replaces any still-pending one for the same address.
+    for old in db.session.scalars(
+        sa.select(Invitation).where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
+        old.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    days = int(current_app.config.get("REVIVE_INVITE_DAYS", 7))
+    invitation = Invitation(
+        token_hash=hash_token(token),
+        email=email,
+        name=name.strip(),
+        role=role,
+        organization=org,
+        college=college,
+        invited_by_id=actor.id,
+        expires_at=now + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation, token
+
+
+def get_usable_invitation(token: str) -> Invitation:
+    """The pending, unexpired invitation for ``token``; InvitationUnusable with the reason."""
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == hash_token(token or ""))
+    )
+    if invitation is None:
+        raise InvitationUnusable("邀请链接无效，请核对链接是否完整，或联系学校管理员重新邀请")
+    if invitation.accepted_at is not None:
+        raise InvitationUnusable("该邀请链接已使用过，请直接登录；如忘记密码请联系学校管理员")
+    if invitation.revoked_at is not None:
+        raise InvitationUnusable("该邀请已被撤销，请联系学校管理员重新邀请")
+    if invitation.is_expired:
+        raise InvitationUnusable("该邀请链接已过期，请联系学校管理员重新邀请")
+    return invitation
+
+
+def accept_invitation(token: str, *, password: str, name: str | None = None) -> User:
+    """Create the invited user with the chosen password and mark the invitation used."""
+    invitation = get_usable_invitation(token)
+    validate_password(password)
+    user = _new_user(
+        email=invitation.email,
+        name=(name or "").strip() or invitation.name,
+        password=password,
+        role=invitation.role,
+        organization=invitation.organization,
+        college=invitation.college,
+        check_policy=False,
+    )
+    invitation.accepted_at = utcnow()
+    invitation.user_id = user.id
+    if user.role == Role.INVENTOR:
+        # Upper floor, imported lazily on purpose: a new inventor account is linked to the
+        # institution's patents that already name them (inventory owns that rule; it flushes).
+        from revive.inventory.services import link_inventor
+
+        link_inventor(user)
+    _commit_or_conflict("该邀请已被使用或该邮箱已注册")
+    return user
+
+
+def revoke_invitation(invitation_id: int, *, actor: User) -> Invitation:
+    """Revoke a pending invitation of an organization the actor manages."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFoundError("邀请不存在")
+    check_manages_org(actor, invitation.organization_id)
+    if not invitation.is_pending:
+        raise ValidationFailed("该邀请已被使用或撤销")
+    invitation.revoked_at = utcnow()
+    db.session.commit()
+    return invitation
+
+
+# --- members --------------------------------------------------------------------------------
+
+
+def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
+    """Deactivate or reactivate a member of an organization the actor manages."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("用户不存在")
+    if user.organization_id is None:
+        if actor.role != Role.PLATFORM_ADMIN:
+            raise PermissionDenied("您只能管理本单位的成员")
+    else:
+        check_manages_org(actor, user.organization_id)
+    if user.id == actor.id:
+        raise ValidationFailed("不能停用自己的账号")
+    if actor.role != Role.PLATFORM_ADMIN and user.role not in UNIVERSITY_ROLES:
+        raise PermissionDenied("您只能管理本单位的成员")
+    user.is_active_flag = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    db.session.commit()
+    return user
+
+
+def create_staff_user(
+    *,
+    actor: User,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    organization_name: str | None = None,
+) -> User:
+    """Platform admin creates an officer, regulator or platform admin with an initial password."""
+    if actor.role != Role.PLATFORM_ADMIN:
+        raise PermissionDenied("只有平台管理员可以创建此类账号")
+    role = Role(role)
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(
+            "这里只能创建技术经理人、监管部门或平台管理员账号；高校成员请用邀请",
+            details={"field": "role"},
+        )
+    org = None
+    org_name = (organization_name or "").strip()
+    if org_name:
+        org = get_or_create_org(org_name, _STAFF_ORG_KIND[role])
+    user = _new_user(email=email, name=name, password=password, role=role, organization=org)
+    _commit_or_conflict("该邮箱已注册", "email")
+    return user
+
+
+# --- colleges -------------------------------------------------------------------------------
+
+
+def _college_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("请填写学院名称", details={"field": "name"})
+    if len(name) > 200:
+        raise ValidationFailed("学院名称过长", details={"field": "name"})
+    return name
+
+
+def _check_college_name_free(org_id: int, name: str, except_id: int | None = None) -> None:
+    query = sa.select(College.id).where(College.institution_id == org_id, College.name == name)
+    if except_id is not None:
+        query = query.where(College.id != except_id)
+    if db.session.scalar(query) is not None:
+        raise ValidationFailed(f"本校已有名为「{name}」的学院", details={"field": "name"})
+
+
+def add_college(*, actor: User, organization_id: int, name: str) -> College:
+    """Add a college to a university the actor manages."""
+    org = _university_of(actor, organization_id)
+    name = _college_name(name)
+    _check_college_name_free(org.id, name)
+    college = College(institution=org, name=name)
+    db.session.add(college)
+    _commit_or_conflict(f"本校已有名为「{name}」的学院", "name")
+    return college
+
+
+def rename_college(college_id: int, *, actor: User, name: str) -> College:
+    """Rename a college of a university the actor manages."""
+    college = db.session.get(College, college_id)
+    if college is None:
+        raise NotFoundError("学院不存在")
+    _university_of(actor, college.institution_id)
+    name = _college_name(name)
+    _check_college_name_free(college.institution_id, name, except_id=college.id)
+    college.name = name
+    _commit_or_conflict(f"本校已有名为「{name}」的学院", "name")
+    return college

@@ -1,0 +1,70 @@
+"""Read helpers for account pages (no writes)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from revive.accounts.models import College, Invitation, Organization, Role, User
+from revive.extensions import db
+
+
+def members_of(org_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.organization_id == org_id)
+            .options(selectinload(User.college))
+            .order_by(User.role, User.name, User.id)
+        )
+    )
+
+
+def pending_invitations(org_id: int) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .where(
+                Invitation.organization_id == org_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .options(selectinload(Invitation.college), selectinload(Invitation.invited_by))
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def colleges_of(org_id: int) -> list[College]:
+    return list(
+        db.session.scalars(
+            sa.select(College).where(College.institution_id == org_id).order_by(College.name)
+        )
+    )
+
+
+def organizations_with_counts() -> list[tuple[Organization, int]]:
+    """Every organization with its number of users, universities first."""
+    counts = (
+        sa.select(User.organization_id, sa.func.count(User.id).label("n"))
+        .group_by(User.organization_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Organization, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.organization_id == Organization.id)
+        .order_by(Organization.kind, Organization.name)
+    )
+    return [(org, int(n)) for org, n in rows]
+
+
+def staff_users() -> list[User]:
+    """Platform-level accounts: platform admins, officers, regulators."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_([Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR]))
+            .options(selectinload(User.organization))
+            .order_by(User.role, User.name)
+        )
+    )

@@ -1,0 +1,427 @@
+"""Account services: registration, invitations, login limits, members, colleges."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts import services
+from revive.accounts.models import Invitation, LoginAttempt, Organization, OrgKind, Role, User
+from revive.db import utcnow
+from revive.errors import PermissionDenied, ValidationFailed
+from revive.extensions import db
+from tests.factories import PASSWORD, make_college, make_org, make_patent, make_user
+
+CODE = "91350100M000100Y43"
+OTHER_CODE = "914403001922038216"
+
+
+def register(**overrides):
+    fields = {
+        "company_name": "福州某某科技有限公司",
+        "credit_code": CODE,
+        "region": "福建省福州市",
+        "tags": ["专精特新", "高新技术企业"],
+        "contact_name": "王经理",
+        "email": "Wang@Example.com",
+        "phone": "0591-12345678",
+        "password": "Secret123",
+    }
+    fields.update(overrides)
+    return services.register_enterprise(**fields)
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+def test_register_enterprise_creates_org_and_user(app):
+    user = register(credit_code="９１３５０１００ｍ０００１００ｙ４３")
+    org = user.organization
+    assert user.role == Role.ENTERPRISE
+    assert user.email == "wang@example.com"
+    assert org.kind == OrgKind.ENTERPRISE
+    assert org.credit_code == CODE  # stored canonical
+    assert org.tag_list == ["专精特新", "高新技术企业"]
+    assert services.authenticate("wang@example.com", "Secret123") == user
+
+
+def test_register_rejects_duplicate_credit_code_with_clear_message(app):
+    register()
+    with pytest.raises(ValidationFailed) as excinfo:
+        register(company_name="另一家公司", email="other@example.com")
+    assert "该统一社会信用代码已注册" in excinfo.value.message
+    assert excinfo.value.details == {"field": "credit_code"}
+    assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 1
+
+
+def test_register_rejects_bad_check_character_and_creates_nothing(app):
+    with pytest.raises(ValidationFailed, match="第 18 位应为「3」"):
+        register(credit_code="91350100M000100Y44")
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_register_rejects_taken_email(app):
+    make_user(email="wang@example.com")
+    with pytest.raises(ValidationFailed, match="该邮箱已注册"):
+        register(credit_code=OTHER_CODE)
+    assert (
+        db.session.scalar(sa.select(Organization.id).where(Organization.credit_code == OTHER_CODE))
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("password", "message"), [("short1", "至少 8 位"), ("onlyletters", "字母和数字")]
+)
+def test_register_applies_password_policy(app, password, message):
+    with pytest.raises(ValidationFailed, match=message):
+        register(password=password)
+
+
+# --- login limits ---------------------------------------------------------------------------
+
+
+def test_account_locks_after_five_failures_even_for_the_right_password(app):
+    user = make_user()
+    for _ in range(services.MAX_FAILED_LOGINS):
+        assert services.authenticate(user.email, "wrong-password1") is None
+    assert services.authenticate(user.email, PASSWORD) is None
+    db.session.refresh(user)
+    assert user.locked_until is not None
+
+    # Once the lock has passed, the right password works again.
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert services.authenticate(user.email, PASSWORD) == user
+
+
+def test_four_failures_do_not_lock(app):
+    user = make_user()
+    for _ in range(services.MAX_FAILED_LOGINS - 1):
+        services.authenticate(user.email, "wrong-password1")
+    assert services.authenticate(user.email, PASSWORD) == user
+
+
+def test_inactive_user_cannot_log_in(app):
+    user = make_user(is_active_flag=False)
+    assert services.authenticate(user.email, PASSWORD) is None
+
+
+def _fail_many(ip: str, n: int, *, age: timedelta = timedelta(0)) -> None:
+    at = utcnow() - age
+    db.session.add_all(LoginAttempt(ip_address=ip, created_at=at) for _ in range(n))
+    db.session.commit()
+
+
+def test_failed_logins_are_recorded_per_ip(app):
+    services.authenticate("nobody@example.com", "x", ip="10.0.0.1")
+    user = make_user()
+    services.authenticate(user.email, "wrong", ip="10.0.0.1")
+    count = db.session.scalar(
+        sa.select(sa.func.count(LoginAttempt.id)).where(LoginAttempt.ip_address == "10.0.0.1")
+    )
+    assert count == 2
+
+
+def test_ip_with_too_many_recent_failures_is_refused_even_with_right_password(app):
+    user = make_user()
+    _fail_many("10.0.0.2", services.IP_MAX_FAILURES)
+    with pytest.raises(services.LoginRateLimited) as excinfo:
+        services.authenticate(user.email, PASSWORD, ip="10.0.0.2")
+    assert excinfo.value.status_code == 429
+    # Another address is not affected.
+    assert services.authenticate(user.email, PASSWORD, ip="10.0.0.3") == user
+
+
+def test_ip_limit_counts_only_the_window(app):
+    user = make_user()
+    _fail_many("10.0.0.4", services.IP_MAX_FAILURES, age=timedelta(minutes=16))
+    _fail_many("10.0.0.4", services.IP_MAX_FAILURES - 1)
+    assert services.authenticate(user.email, PASSWORD, ip="10.0.0.4") == user
+
+
+def test_recording_a_failure_prunes_attempts_outside_the_window(app):
+    _fail_many("10.0.0.5", 3, age=timedelta(hours=1))
+    services.authenticate("nobody@example.com", "x", ip="10.0.0.6")
+    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 1
+
+
+def test_change_password_checks_current_and_policy(app):
+    user = make_user()
+    with pytest.raises(ValidationFailed, match="当前密码不正确"):
+        services.change_password(user, current_password="nope", new_password="NewPass123")
+    with pytest.raises(ValidationFailed, match="至少 8 位"):
+        services.change_password(user, current_password=PASSWORD, new_password="a1")
+    services.change_password(user, current_password=PASSWORD, new_password="NewPass123")
+    assert services.authenticate(user.email, "NewPass123") == user
+    assert services.authenticate(user.email, PASSWORD) is None
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+def test_invitation_stores_only_a_hash_and_expires_after_configured_days(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    invitation, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="Li@Uni.edu.cn",
+        name="李老师",
+        role=Role.INVENTOR,
+    )
+    assert token not in invitation.token_hash
+    assert invitation.token_hash == services.hash_token(token)
+    assert invitation.email == "li@uni.edu.cn"
+    expires = services._aware(invitation.expires_at)
+    expected = utcnow() + timedelta(days=app.config["REVIVE_INVITE_DAYS"])
+    assert abs(expires - expected) < timedelta(minutes=1)
+
+
+def test_accepting_invitation_creates_user_once(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    college = make_college(admin.organization)
+    invitation, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="zhang@uni.edu.cn",
+        name="张老师",
+        role=Role.COLLEGE_ADMIN,
+        college_id=college.id,
+    )
+    user = services.accept_invitation(token, password="Welcome123")
+    assert (user.role, user.organization_id, user.college_id) == (
+        Role.COLLEGE_ADMIN,
+        admin.organization_id,
+        college.id,
+    )
+    assert invitation.accepted_at is not None
+    assert invitation.user_id == user.id
+    assert services.authenticate("zhang@uni.edu.cn", "Welcome123") == user
+
+    with pytest.raises(services.InvitationUnusable, match="已使用过"):
+        services.accept_invitation(token, password="Another123")
+
+
+def test_expired_invitation_is_refused(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    invitation, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="late@uni.edu.cn",
+        name="迟到",
+        role=Role.INVENTOR,
+    )
+    invitation.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    with pytest.raises(services.InvitationUnusable, match="已过期"):
+        services.accept_invitation(token, password="Welcome123")
+    assert db.session.scalar(sa.select(User.id).where(User.email == "late@uni.edu.cn")) is None
+
+
+def test_unknown_and_revoked_tokens_are_refused(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    with pytest.raises(services.InvitationUnusable, match="邀请链接无效"):
+        services.get_usable_invitation("not-a-token")
+    invitation, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="r@uni.edu.cn",
+        name="撤销",
+        role=Role.INVENTOR,
+    )
+    services.revoke_invitation(invitation.id, actor=admin)
+    with pytest.raises(services.InvitationUnusable, match="已被撤销"):
+        services.get_usable_invitation(token)
+
+
+def test_new_invitation_replaces_pending_one_for_same_email(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    kw = {
+        "actor": admin,
+        "organization_id": admin.organization_id,
+        "email": "x@uni.edu.cn",
+        "name": "某",
+        "role": Role.INVENTOR,
+    }
+    _, first = services.invite_user(**kw)
+    _, second = services.invite_user(**kw)
+    with pytest.raises(services.InvitationUnusable):
+        services.get_usable_invitation(first)
+    assert services.get_usable_invitation(second).email == "x@uni.edu.cn"
+
+
+def test_accepting_inventor_invitation_links_existing_patents(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    patent = make_patent(admin.organization)
+    other_school = make_patent(make_org())
+    patent.inventors, other_school.inventors = "王小明；李四", "王小明"
+    db.session.commit()
+    _, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="wxm@uni.edu.cn",
+        name="王小明",
+        role=Role.INVENTOR,
+    )
+    user = services.accept_invitation(token, password="Welcome123")
+    db.session.expire_all()
+    assert user in patent.inventor_users
+    assert user not in other_school.inventor_users
+
+
+@pytest.mark.parametrize("role", [Role.COLLEGE_ADMIN, Role.INVENTOR, Role.ENTERPRISE, Role.OFFICER])
+def test_only_university_or_platform_admin_may_invite(app, role):
+    actor = make_user(role)
+    university = make_org()
+    with pytest.raises(PermissionDenied):
+        services.invite_user(
+            actor=actor,
+            organization_id=actor.organization_id or university.id,
+            email="n@uni.edu.cn",
+            name="新人",
+            role=Role.INVENTOR,
+        )
+
+
+def test_university_admin_cannot_invite_into_another_university(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    other = make_org()
+    with pytest.raises(PermissionDenied):
+        services.invite_user(
+            actor=admin,
+            organization_id=other.id,
+            email="n@uni.edu.cn",
+            name="新人",
+            role=Role.INVENTOR,
+        )
+    other_college = make_college(other)
+    with pytest.raises(PermissionDenied, match="本校的学院"):
+        services.invite_user(
+            actor=admin,
+            organization_id=admin.organization_id,
+            email="n@uni.edu.cn",
+            name="新人",
+            role=Role.COLLEGE_ADMIN,
+            college_id=other_college.id,
+        )
+    assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0
+
+
+def test_college_admin_invitation_needs_a_college(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    with pytest.raises(ValidationFailed, match="必须选择所属学院"):
+        services.invite_user(
+            actor=admin,
+            organization_id=admin.organization_id,
+            email="c@uni.edu.cn",
+            name="院管",
+            role=Role.COLLEGE_ADMIN,
+        )
+
+
+def test_platform_admin_invites_into_any_university_but_not_enterprises(app):
+    platform = make_user(Role.PLATFORM_ADMIN)
+    university = make_org()
+    invitation, _ = services.invite_user(
+        actor=platform,
+        organization_id=university.id,
+        email="u@uni.edu.cn",
+        name="校管",
+        role=Role.UNIVERSITY_ADMIN,
+    )
+    assert invitation.organization_id == university.id
+    company = make_org(kind=OrgKind.ENTERPRISE)
+    with pytest.raises(ValidationFailed, match="只能为高校"):
+        services.invite_user(
+            actor=platform,
+            organization_id=company.id,
+            email="e@co.com",
+            name="企",
+            role=Role.INVENTOR,
+        )
+
+
+def test_cannot_invite_registered_email(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    with pytest.raises(ValidationFailed, match="该邮箱已注册"):
+        services.invite_user(
+            actor=admin,
+            organization_id=admin.organization_id,
+            email=admin.email.upper(),
+            name="重复",
+            role=Role.INVENTOR,
+        )
+
+
+# --- members, staff, colleges ---------------------------------------------------------------
+
+
+def test_university_admin_deactivates_only_own_members(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    colleague = make_user(Role.INVENTOR, organization=admin.organization)
+    stranger = make_user(Role.INVENTOR)
+    services.set_user_active(colleague.id, False, actor=admin)
+    assert not colleague.is_active
+    assert services.authenticate(colleague.email, PASSWORD) is None
+    with pytest.raises(PermissionDenied):
+        services.set_user_active(stranger.id, False, actor=admin)
+    with pytest.raises(ValidationFailed, match="不能停用自己"):
+        services.set_user_active(admin.id, False, actor=admin)
+    services.set_user_active(colleague.id, True, actor=admin)
+    assert services.authenticate(colleague.email, PASSWORD) == colleague
+
+
+def test_platform_admin_creates_staff_users_only(app):
+    platform = make_user(Role.PLATFORM_ADMIN)
+    officer = services.create_staff_user(
+        actor=platform,
+        email="officer@center.cn",
+        name="技经",
+        role=Role.OFFICER,
+        password="Officer123",
+        organization_name="某技术转移中心",
+    )
+    assert officer.organization.kind == OrgKind.OFFICE
+    assert services.authenticate("officer@center.cn", "Officer123") == officer
+    with pytest.raises(ValidationFailed, match="高校成员请用邀请"):
+        services.create_staff_user(
+            actor=platform,
+            email="inv@uni.cn",
+            name="发明",
+            role=Role.INVENTOR,
+            password="Inventor123",
+        )
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.create_staff_user(
+            actor=admin,
+            email="reg@ipo.gov.cn",
+            name="监管",
+            role=Role.REGULATOR,
+            password="Regulator123",
+        )
+
+
+def test_colleges_are_added_and_renamed_within_own_university(app):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    college = services.add_college(
+        actor=admin, organization_id=admin.organization_id, name=" 材料学院 "
+    )
+    assert college.name == "材料学院"
+    with pytest.raises(ValidationFailed, match="已有名为「材料学院」"):
+        services.add_college(actor=admin, organization_id=admin.organization_id, name="材料学院")
+    services.rename_college(college.id, actor=admin, name="材料科学与工程学院")
+    assert college.name == "材料科学与工程学院"
+
+    other_admin = make_user(Role.UNIVERSITY_ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.rename_college(college.id, actor=other_admin, name="抢走")
+    with pytest.raises(PermissionDenied):
+        services.add_college(actor=other_admin, organization_id=admin.organization_id, name="新")
+    college_admin = make_user(Role.COLLEGE_ADMIN, organization=admin.organization, college=college)
+    with pytest.raises(PermissionDenied):
+        services.add_college(
+            actor=college_admin, organization_id=admin.organization_id, name="新学院"
+        )
