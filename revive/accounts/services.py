@@ -474,6 +474,11 @@ def create_staff_user(
     org_name = (organization_name or "").strip()
     if org_name:
         org = get_or_create_org(org_name, _STAFF_ORG_KIND[role])
+        if org.kind != _STAFF_ORG_KIND[role]:
+            raise ValidationFailed(
+                f"「{org_name}」已登记为{org.kind.label}，不能作为{role.label}的所属机构",
+                details={"field": "organization_name"},
+            )
     user = _new_user(email=email, name=name, password=password, role=role, organization=org)
     _commit_or_conflict("该邮箱已注册", "email")
     return user

@@ -222,8 +222,9 @@ def invite():
                 f"已创建对 {invitation.name}（{invitation.email}）的邀请，请把下面的链接发给对方",
                 "success",
             )
-            # The token is shown once, on this response; only its hash is stored.
-            return _render_members(org_id, invite_link=link)
+            # The token is shown once, on this response (never cached); only its hash is stored.
+            body, status = _render_members(org_id, invite_link=link)
+            return body, status, {"Cache-Control": "no-store"}
     return _render_members(org_id, status=422, invite_form=form)
 
 

@@ -385,6 +385,15 @@ def test_platform_admin_creates_staff_users_only(app):
     )
     assert officer.organization.kind == OrgKind.OFFICE
     assert services.authenticate("officer@center.cn", "Officer123") == officer
+    with pytest.raises(ValidationFailed, match="不能作为技术经理人的所属机构"):
+        services.create_staff_user(
+            actor=platform,
+            email="o2@center.cn",
+            name="技经二",
+            role=Role.OFFICER,
+            password="Officer123",
+            organization_name=make_org(name="某大学").name,
+        )
     with pytest.raises(ValidationFailed, match="高校成员请用邀请"):
         services.create_staff_user(
             actor=platform,

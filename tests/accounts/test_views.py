@@ -185,6 +185,7 @@ def test_university_admin_invites_and_invitee_sets_password(client, auth):
     auth.login(admin)
     response = invite(client)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     link = re.search(r'value="(http://localhost/invite/[^"]+)"', response.get_data(as_text=True))
     assert link is not None
     auth.logout()
