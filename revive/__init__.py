@@ -46,6 +46,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(load_config(config))
+    if app.config["REVIVE_TRUSTED_PROXIES"]:
+        # Behind N reverse proxies: trust X-Forwarded-* so per-IP login limits see real clients.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["REVIVE_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from revive.extensions import csrf, db, login_manager, migrate

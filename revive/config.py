@@ -66,12 +66,14 @@ def broker_settings(base: Path) -> dict[str, Any]:
     }
     if url.startswith("filesystem://"):
         spool = base / "broker"
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (spool / sub).mkdir(parents=True, exist_ok=True)
         conf["broker_transport_options"] = {
             "data_folder_in": str(spool / "queue"),
             "data_folder_out": str(spool / "queue"),
             "processed_folder": str(spool / "processed"),
+            # kombu's default is "control" relative to the working directory.
+            "control_folder": str(spool / "control"),
             "store_processed": False,
         }
     else:
@@ -95,6 +97,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
+        # Number of reverse proxies in front of the app (0 = clients connect directly).
+        "REVIVE_TRUSTED_PROXIES": _env_int("REVIVE_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
