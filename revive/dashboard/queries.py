@@ -1,0 +1,248 @@
+"""Read-only figures for the dashboard: a handful of GROUP BY queries over the user's scope.
+
+Every figure is computed in SQL (COUNT / SUM(CASE …) grouped by one column), never by loading
+patents into Python, so the page stays fast at hundreds of thousands of patents. The scope is
+the same WHERE clause the inventory list uses (``visible_patents_clause``), so the dashboard can
+never count a patent the user could not open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.inventory.permissions import READ_ALL_ROLES, visible_patents_clause
+from revive.templating import format_rate
+
+# Workflow order for the funnel: the main path first, then the three ways out of it.
+FUNNEL_ORDER: tuple[EntryStatus, ...] = (
+    EntryStatus.DRAFT,
+    EntryStatus.PENDING_COLLEGE,
+    EntryStatus.PENDING_SCHOOL,
+    EntryStatus.ENTERED,
+    EntryStatus.RETURNED,
+    EntryStatus.NOT_ENTERED,
+    EntryStatus.ABANDON,
+)
+NO_COLLEGE_LABEL = "未指定学院"
+UNSET_GRADE_LABEL = "未自评"
+UNSET_TRL_LABEL = "未评"
+UNSET_WILLINGNESS_LABEL = "未填写"
+# Charts show at most this many colleges/universities (largest first); the table lists all.
+CHART_MAX_BARS = 20
+
+# COUNT(CASE WHEN … THEN id END) counts matching rows and is an integer on every backend
+# (SUM(CASE …) comes back as Decimal on PostgreSQL).
+_ENTERED = sa.func.count(sa.case((Patent.status == EntryStatus.ENTERED, Patent.id)))
+_PENDING = sa.func.count(
+    sa.case(
+        (Patent.status.in_([EntryStatus.PENDING_COLLEGE, EntryStatus.PENDING_SCHOOL]), Patent.id)
+    )
+)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One bar of a distribution: a stable key (for the API), a Chinese label, a count."""
+
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One college (or university) line of the progress table."""
+
+    id: int | None
+    name: str
+    total: int
+    entered: int
+    pending: int
+
+    @property
+    def rate(self) -> str:
+        return format_rate(self.entered, self.total)
+
+
+@dataclass
+class DashboardSummary:
+    scope_label: str
+    total: int = 0
+    entered: int = 0
+    pending_college: int = 0
+    pending_school: int = 0
+    by_status: list[Bucket] = field(default_factory=list)
+    by_grade: list[Bucket] = field(default_factory=list)
+    by_trl: list[Bucket] = field(default_factory=list)
+    by_willingness: list[Bucket] = field(default_factory=list)
+    # "college" for a university admin, "university" for read-all roles, None otherwise.
+    breakdown_kind: str | None = None
+    breakdown: list[BreakdownRow] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.total == 0
+
+    @property
+    def entry_rate(self) -> str:
+        return format_rate(self.entered, self.total)
+
+    @property
+    def graded(self) -> int:
+        return sum(b.count for b in self.by_grade if b.key != "none")
+
+    @property
+    def good_prospects(self) -> int:
+        """Patents self-rated 4★ or 5★."""
+        return sum(b.count for b in self.by_grade if b.key in ("4", "5"))
+
+    def to_dict(self) -> dict[str, Any]:
+        def buckets(items: list[Bucket]) -> list[dict[str, Any]]:
+            return [{"key": b.key, "label": b.label, "count": b.count} for b in items]
+
+        return {
+            "scope": self.scope_label,
+            "total": self.total,
+            "entered": self.entered,
+            "entry_rate": _rate_dict(self.entered, self.total),
+            "pending_college": self.pending_college,
+            "pending_school": self.pending_school,
+            "by_status": buckets(self.by_status),
+            "by_value_grade": buckets(self.by_grade),
+            "by_trl": buckets(self.by_trl),
+            "by_willingness": buckets(self.by_willingness),
+            "breakdown_kind": self.breakdown_kind,
+            "breakdown": [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "total": r.total,
+                    "entered": r.entered,
+                    "pending": r.pending,
+                    "entry_rate": _rate_dict(r.entered, r.total),
+                }
+                for r in self.breakdown
+            ],
+        }
+
+
+def _rate_dict(numerator: int, denominator: int) -> dict[str, Any]:
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": round(numerator / denominator, 4) if denominator else None,
+        "display": format_rate(numerator, denominator),
+    }
+
+
+def has_dashboard(user: User) -> bool:
+    """Enterprises get a welcome page instead of inventory figures."""
+    return user.role != Role.ENTERPRISE
+
+
+def scope_label(user: User) -> str:
+    if user.role in READ_ALL_ROLES:
+        return "全平台"
+    org = user.organization.name if user.organization else ""
+    if user.role == Role.COLLEGE_ADMIN and user.college:
+        return f"{org} · {user.college.name}"
+    if user.role == Role.INVENTOR:
+        return f"{org} · 我参与的专利"
+    return org
+
+
+def dashboard_summary(user: User) -> DashboardSummary:
+    """All dashboard figures for ``user``'s scope (five or six aggregate queries)."""
+    scope = visible_patents_clause(user)
+    summary = DashboardSummary(scope_label=scope_label(user))
+
+    status_counts = _count_by(Patent.status, scope)
+    summary.by_status = [Bucket(s.value, s.label, status_counts.get(s, 0)) for s in FUNNEL_ORDER]
+    summary.total = sum(status_counts.values())
+    summary.entered = status_counts.get(EntryStatus.ENTERED, 0)
+    summary.pending_college = status_counts.get(EntryStatus.PENDING_COLLEGE, 0)
+    summary.pending_school = status_counts.get(EntryStatus.PENDING_SCHOOL, 0)
+    if summary.total == 0:
+        summary.by_grade = _grade_buckets({})
+        summary.by_trl = _trl_buckets({})
+        summary.by_willingness = _willingness_buckets({})
+    else:
+        summary.by_grade = _grade_buckets(_count_by(Patent.value_grade, scope))
+        summary.by_trl = _trl_buckets(_count_by(Patent.trl, scope))
+        summary.by_willingness = _willingness_buckets(_count_by(Patent.transfer_willingness, scope))
+
+    if user.role in READ_ALL_ROLES:
+        summary.breakdown_kind = "university"
+        summary.breakdown = _university_breakdown(scope)
+    elif user.role == Role.UNIVERSITY_ADMIN and user.organization_id is not None:
+        summary.breakdown_kind = "college"
+        summary.breakdown = _college_breakdown(user.organization_id, scope)
+    return summary
+
+
+def _count_by(column: Any, scope: sa.ColumnElement[bool]) -> dict[Any, int]:
+    stmt = sa.select(column, sa.func.count(Patent.id)).where(scope).group_by(column)
+    return {key: count for key, count in db.session.execute(stmt)}
+
+
+def _grade_buckets(counts: dict[int | None, int]) -> list[Bucket]:
+    buckets = [Bucket(str(g), f"{g}★", counts.get(g, 0)) for g in range(1, 6)]
+    return [*buckets, Bucket("none", UNSET_GRADE_LABEL, counts.get(None, 0))]
+
+
+def _trl_buckets(counts: dict[int | None, int]) -> list[Bucket]:
+    buckets = [Bucket(str(t), f"TRL {t}", counts.get(t, 0)) for t in range(1, 10)]
+    return [*buckets, Bucket("none", UNSET_TRL_LABEL, counts.get(None, 0))]
+
+
+def _willingness_buckets(counts: dict[Willingness | None, int]) -> list[Bucket]:
+    buckets = [Bucket(w.value, w.label, counts.get(w, 0)) for w in Willingness]
+    return [*buckets, Bucket("none", UNSET_WILLINGNESS_LABEL, counts.get(None, 0))]
+
+
+def _college_breakdown(institution_id: int, scope: sa.ColumnElement[bool]) -> list[BreakdownRow]:
+    """Every college of the institution (zero rows included: who has not started yet)."""
+    stmt = (
+        sa.select(Patent.college_id, sa.func.count(Patent.id), _ENTERED, _PENDING)
+        .where(scope)
+        .group_by(Patent.college_id)
+    )
+    figures = {
+        cid: (total, entered, pending) for cid, total, entered, pending in db.session.execute(stmt)
+    }
+    colleges = db.session.execute(
+        sa.select(College.id, College.name).where(College.institution_id == institution_id)
+    ).all()
+    rows = [BreakdownRow(cid, name, *figures.pop(cid, (0, 0, 0))) for cid, name in colleges]
+    if None in figures:
+        rows.append(BreakdownRow(None, NO_COLLEGE_LABEL, *figures.pop(None)))
+    # Patents pointing at another institution's college cannot exist in scope; ignore leftovers.
+    return _sorted(rows)
+
+
+def _university_breakdown(scope: sa.ColumnElement[bool]) -> list[BreakdownRow]:
+    """Every university on the platform, including those that have not uploaded anything."""
+    stmt = (
+        sa.select(Patent.institution_id, sa.func.count(Patent.id), _ENTERED, _PENDING)
+        .where(scope)
+        .group_by(Patent.institution_id)
+    )
+    figures = {
+        iid: (total, entered, pending) for iid, total, entered, pending in db.session.execute(stmt)
+    }
+    orgs = db.session.execute(
+        sa.select(Organization.id, Organization.name).where(
+            sa.or_(Organization.kind == OrgKind.UNIVERSITY, Organization.id.in_(list(figures)))
+        )
+    ).all()
+    return _sorted([BreakdownRow(oid, name, *figures.get(oid, (0, 0, 0))) for oid, name in orgs])
+
+
+def _sorted(rows: list[BreakdownRow]) -> list[BreakdownRow]:
+    return sorted(rows, key=lambda r: (-r.total, -r.entered, r.name))

@@ -1,0 +1,51 @@
+/* Small page behaviours driven by data-* attributes (CSP forbids inline handlers).
+ *
+ *   <form data-confirm="确定退回该专利？">        ask before submitting (also on <button>/<a>)
+ *   <select data-autosubmit>                       submit the enclosing form on change
+ *   <button data-disable-on-submit>                disable the form's submit buttons once sent
+ *   <input type="checkbox" data-check-all="ids">   toggle every checkbox named "ids" in the form
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    var message = (submitter && submitter.getAttribute("data-confirm")) || form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      return;
+    }
+    if (form.hasAttribute("data-disable-on-submit")) {
+      window.setTimeout(function () {
+        Array.prototype.forEach.call(form.querySelectorAll("button[type=submit], input[type=submit]"), function (b) {
+          b.disabled = true;
+        });
+      }, 0);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-confirm]");
+    if (link && !window.confirm(link.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) {
+      if (typeof el.form.requestSubmit === "function") {
+        el.form.requestSubmit();
+      } else {
+        el.form.submit();
+      }
+    }
+    var group = el.getAttribute && el.getAttribute("data-check-all");
+    if (group && el.form) {
+      Array.prototype.forEach.call(el.form.querySelectorAll('input[type=checkbox][name="' + group + '"]'), function (box) {
+        box.checked = el.checked;
+      });
+    }
+  });
+})();

@@ -1,0 +1,182 @@
+"""The dashboard page and its JSON twin, as a logged-in user sees them."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+
+from revive.accounts.models import Role
+from tests.factories import make_user
+
+
+class PageScan(HTMLParser):
+    """Collects <script> tags (attributes + body), canvases, and on* event attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.canvases: list[dict[str, str | None]] = []
+        self.handlers: list[str] = []
+        self._script: dict[str, str | None] | None = None
+        self._body: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.handlers += [name for name in attributes if name.startswith("on")]
+        if tag == "script":
+            self._script, self._body = attributes, []
+        elif tag == "canvas":
+            self.canvases.append(attributes)
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._body.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, "".join(self._body)))
+            self._script = None
+
+    def json_blocks(self) -> dict[str, object]:
+        return {
+            attrs["id"]: json.loads(body)
+            for attrs, body in self.scripts
+            if attrs.get("type") == "application/json"
+        }
+
+
+def get_page(client, auth, user) -> tuple[str, PageScan]:
+    auth.login(user)
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    scan = PageScan()
+    scan.feed(html)
+    return html, scan
+
+
+def test_home_shows_scoped_figures_with_denominators(client, auth, world):
+    html, _ = get_page(client, auth, world.admin_a)
+
+    assert "25.0%（2 / 8）" in html  # 入库率 names its denominator
+    assert "50.0%（2 / 4）" in html  # 材料学院 row
+    assert "—（0 / 0）" in html  # 外国语学院: listed, rate shown as undefined
+    assert "外国语学院" in html
+    assert "乙大学机械学院" not in html
+
+
+def test_college_admin_page_hides_other_colleges(client, auth, world):
+    html, _ = get_page(client, auth, world.college_admin_a)
+
+    assert "50.0%（2 / 4）" in html
+    assert "能源学院" not in html
+    assert "table-breakdown" not in html
+
+
+def test_chart_blocks_are_valid_json_with_expected_labels(client, auth, world):
+    _, scan = get_page(client, auth, world.admin_a)
+    blocks = scan.json_blocks()
+
+    assert blocks["chart-grade"]["labels"] == ["1★", "2★", "3★", "4★", "5★", "未自评"]
+    assert blocks["chart-grade"]["datasets"][0]["data"] == [1, 0, 1, 0, 1, 5]
+    assert blocks["chart-trl"]["labels"] == [f"TRL {n}" for n in range(1, 10)] + ["未评"]
+    assert blocks["chart-funnel"]["labels"] == [
+        "草稿",
+        "待学院审核",
+        "待学校审核",
+        "已入库",
+        "退回",
+        "不入库",
+        "建议放弃",
+    ]
+    assert blocks["chart-willingness"]["labels"] == ["愿意", "视条件", "暂不", "未填写"]
+    breakdown = blocks["chart-breakdown"]
+    assert breakdown["labels"][0] == "材料学院"
+    assert [d["label"] for d in breakdown["datasets"]] == ["盘点数", "入库数"]
+    # every canvas points at an existing JSON block, and has an accessible name
+    assert scan.canvases
+    for canvas in scan.canvases:
+        assert canvas["data-chart"] in blocks
+        assert canvas.get("role") == "img"
+        assert canvas.get("aria-describedby")
+
+
+def test_page_has_no_inline_script_code(client, auth, world):
+    _, scan = get_page(client, auth, world.admin_a)
+
+    srcs = []
+    for attrs, body in scan.scripts:
+        if attrs.get("type") == "application/json":
+            continue
+        assert attrs.get("src"), f"inline script: {body[:80]!r}"
+        assert not body.strip()
+        srcs.append(attrs["src"])
+    assert any(s.endswith("vendor/chartjs/chart.umd.min.js") for s in srcs)
+    assert any(s.endswith("js/charts.js") for s in srcs)
+    assert scan.handlers == []
+
+
+def test_static_assets_are_served_locally(client, auth, world):
+    for path in (
+        "/static/css/app.css",
+        "/static/js/charts.js",
+        "/static/vendor/chartjs/chart.umd.min.js",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        response.close()
+
+
+def test_empty_scope_renders_friendly_message_without_charts(client, auth, app):
+    html, scan = get_page(client, auth, make_user(Role.UNIVERSITY_ADMIN))
+
+    assert "还没有专利盘点数据" in html
+    assert scan.canvases == []
+    assert not any("chart" in (attrs.get("src") or "") for attrs, _ in scan.scripts)
+
+
+def test_enterprise_user_gets_welcome_page(client, auth, world):
+    html, scan = get_page(client, auth, make_user(Role.ENTERPRISE))
+
+    assert "欢迎使用" in html
+    assert "盘点数" not in html
+    assert scan.canvases == []
+
+
+def test_dashboard_requires_login(client, app):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_api_summary_returns_scoped_figures(client, auth, world):
+    auth.login(world.admin_b)
+    data = client.get("/api/v1/dashboard/summary").get_json()
+
+    assert data["scope"] == "乙大学"
+    assert (data["total"], data["entered"]) == (3, 3)
+    assert data["entry_rate"]["display"] == "100.0%（3 / 3）"
+    assert data["entry_rate"]["denominator"] == 3
+    assert data["breakdown_kind"] == "college"
+    assert [r["name"] for r in data["breakdown"]] == ["乙大学机械学院"]
+    assert {b["key"]: b["count"] for b in data["by_value_grade"]}["3"] == 3
+
+
+@pytest.mark.parametrize("role", [Role.PLATFORM_ADMIN, Role.REGULATOR])
+def test_api_summary_for_read_all_roles_lists_universities(client, auth, world, role):
+    auth.login(make_user(role))
+    data = client.get("/api/v1/dashboard/summary").get_json()
+
+    assert data["total"] == 11
+    assert data["breakdown_kind"] == "university"
+    assert {r["name"] for r in data["breakdown"]} == {"甲大学", "乙大学", "丙学院"}
+
+
+def test_api_summary_refuses_enterprise(client, auth, world):
+    auth.login(make_user(Role.ENTERPRISE))
+    response = client.get("/api/v1/dashboard/summary")
+
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "forbidden"
