@@ -2,15 +2,136 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import io
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
+from revive.errors import ValidationFailed
+from revive.imports import services
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
+importers_only = roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _upload_page(error: str | None = None, status: int = 200):
+    institutions = (
+        services.importable_institutions() if current_user.role == Role.PLATFORM_ADMIN else []
+    )
+    return render_template(
+        "imports/upload.html", error=error, institutions=institutions,
+        limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
+        max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
+    ), status
+
+
+def _xlsx(buffer: io.BytesIO, name: str):
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
+
 
 @bp.get("/")
-@roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN)
+@importers_only
 def upload():
-    return render_template("imports/upload.html")
+    return _upload_page()
+
+
+@bp.post("/")
+@importers_only
+def upload_post():
+    try:
+        file = request.files.get("file")
+    except RequestEntityTooLarge:
+        limit = current_app.config["REVIVE_MAX_UPLOAD_MB"]
+        return _upload_page(f"上传文件过大：单个文件不能超过 {limit} MB，请拆分后分批导入", 413)
+    if file is None or not file.filename:
+        return _upload_page("请选择要上传的文件", 422)
+    try:
+        job = services.create_patent_import(
+            file,
+            actor=current_user,
+            institution_id=request.form.get("institution_id", type=int),
+            all_or_nothing=bool(request.form.get("all_or_nothing")),
+        )
+    except ValidationFailed as exc:
+        return _upload_page(exc.message, 422)
+    flash("文件已上传，正在校验，完成后可查看预览", "success")
+    return redirect(url_for("imports.job", job_id=job.id))
+
+
+@bp.get("/template.xlsx")
+@importers_only
+def template():
+    buffer = io.BytesIO()
+    services.write_template_xlsx(buffer)
+    return _xlsx(buffer, "专利盘点导入模板.xlsx")
+
+
+@bp.get("/jobs")
+@importers_only
+def jobs():
+    return render_template("imports/jobs.html", jobs=services.list_jobs(current_user))
+
+
+@bp.get("/<int:job_id>")
+@importers_only
+def job(job_id: int):
+    job = services.get_job_for(current_user, job_id)
+    return render_template(
+        "imports/job.html", job=job, errors=services.first_errors(job, 200),
+        error_total=services.error_count(job), active=job.status in services.ACTIVE,
+        cancellable=job.status in services.CANCELLABLE,
+    )
+
+
+@bp.post("/<int:job_id>/commit")
+@importers_only
+def commit(job_id: int):
+    all_or_nothing = request.form.get("mode") == "all_or_nothing"
+    try:
+        services.request_commit(job_id, actor=current_user, all_or_nothing=all_or_nothing)
+    except ValidationFailed as exc:
+        flash(exc.message, "danger")
+    else:
+        flash("已确认导入，正在写入", "success")
+    return redirect(url_for("imports.job", job_id=job_id))
+
+
+@bp.post("/<int:job_id>/cancel")
+@importers_only
+def cancel(job_id: int):
+    services.cancel_job(job_id, actor=current_user)
+    flash("导入任务已取消，未写入任何数据", "success")
+    return redirect(url_for("imports.job", job_id=job_id))
+
+
+@bp.get("/<int:job_id>/errors.xlsx")
+@importers_only
+def errors_xlsx(job_id: int):
+    job = services.get_job_for(current_user, job_id)
+    buffer = io.BytesIO()
+    services.write_errors_xlsx(job, buffer)
+    return _xlsx(buffer, f"导入错误清单_{job.id}.xlsx")
+
+
+@bp.get("/<int:job_id>/rows-with-errors.xlsx")
+@importers_only
+def annotated_xlsx(job_id: int):
+    job = services.get_job_for(current_user, job_id)
+    buffer = io.BytesIO()
+    services.write_annotated_xlsx(job, buffer)
+    return _xlsx(buffer, f"待修正的行_{job.id}.xlsx")

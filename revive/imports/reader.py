@@ -1,0 +1,300 @@
+"""Read an uploaded spreadsheet into a header and numbered rows. Pure file handling, no DB.
+
+``read_table(path, max_rows=…)`` detects the type from the file's bytes (never its name):
+
+- .xlsx: a zip holding ``xl/workbook.xml``; checked for zip bombs first, then read with
+  openpyxl in read-only mode with ``data_only=True`` (formula cells give their cached value;
+  nothing is ever evaluated). First sheet only.
+- CSV: UTF-8 with BOM, UTF-8, GBK or GB18030 (detected in that order), UTF-16 with BOM (Excel's
+  "Unicode text"); delimiter , ; or tab, whichever the header row uses most.
+- .xls (OLE2), images, archives and other binary files are refused with a Chinese message.
+
+Line numbers are the row numbers a user sees in Excel/WPS (the header is 1 in a normal file);
+blank rows are skipped but keep their numbers. Anything a user must fix at file level raises
+``FileRejected`` with a Chinese message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+_RATIO_CHECK_FLOOR = 10 * 1024 * 1024  # tiny files may compress very well; not a threat
+_CHUNK = 1024 * 1024
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+BINARY_MAGICS = {
+    b"\x89PNG": "PNG 图片",
+    b"\xff\xd8\xff": "JPEG 图片",
+    b"GIF8": "GIF 图片",
+    b"%PDF": "PDF 文档",
+    b"\x1f\x8b": "gzip 压缩包",
+    b"Rar!": "RAR 压缩包",
+    b"7z\xbc\xaf": "7z 压缩包",
+}
+SUPPORTED = "请上传 .xlsx 或 CSV（UTF-8 / GBK）文件"
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; ``message`` says why, in Chinese."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: Iterator[tuple[int, list[Any]]]  # (line number, cell values), blank rows skipped
+    total_rows: int  # data rows (exact for CSV; from the sheet's dimension for .xlsx)
+    file_format: str  # "xlsx" | "csv"
+    encoding: str | None  # CSV only
+    header_line: int = 1
+
+
+def read_table(path: str | Path, *, max_rows: int) -> Table:
+    """Open ``path`` and return its header and a row iterator, or raise FileRejected."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise FileRejected(f"无法读取文件：{exc.strerror or exc}") from None
+    if not head:
+        raise FileRejected("文件为空")
+    if head.startswith(OLE_MAGIC):
+        raise FileRejected("不支持旧版 Excel（.xls）或加密的工作簿：请另存为 .xlsx 或 CSV 后再上传")
+    if head.startswith(ZIP_MAGIC):
+        return _read_xlsx(path, max_rows)
+    for magic, name in BINARY_MAGICS.items():
+        if head.startswith(magic):
+            raise FileRejected(f"不支持的文件类型（{name}）：{SUPPORTED}")
+    return _read_csv(path, head, max_rows)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.replace("\x00", "")
+        return value if value.strip() else None
+    return value
+
+
+def _trim(cells: list[Any]) -> list[Any]:
+    end = len(cells)
+    while end and cells[end - 1] is None:
+        end -= 1
+    return cells[:end]
+
+
+def _header(cells: list[Any]) -> list[str]:
+    header = ["" if c is None else str(c).strip() for c in cells]
+    seen = Counter(h for h in header if h)
+    dups = [h for h, n in seen.items() if n > 1]
+    if dups:
+        raise FileRejected(f"表头有重复的列名：{'、'.join(dups)}（每列名称须唯一）")
+    return header
+
+
+def _too_many(max_rows: int) -> FileRejected:
+    return FileRejected(f"文件数据行过多：单个文件最多 {max_rows:,} 行，请拆分后分批导入")
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise FileRejected(f"无法识别文件编码：{SUPPORTED}（CSV 请保存为 UTF-8 或 GBK 编码）")
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    # newline="" lets the csv module handle line breaks inside quoted cells.
+    return open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the caller)
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
+    """(record number, cleaned non-blank cells); record 1 is the first line of the file."""
+    with _open_text(path, encoding) as fh:
+        reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
+        try:
+            for number, record in enumerate(reader, start=1):
+                cells = _trim([_clean(c) for c in record])
+                if cells:
+                    yield number, cells
+        except csv.Error as exc:
+            raise FileRejected(f"CSV 格式错误（第 {reader.line_num} 行附近）：{exc}") from None
+
+
+def _sniff_delimiter(path: Path, encoding: str) -> str:
+    with _open_text(path, encoding) as fh:
+        for line in fh:
+            line = line.replace("\x00", "")
+            if line.strip():
+                counts = {d: line.count(d) for d in (",", ";", "\t", "，")}
+                best = max(counts, key=lambda d: counts[d])
+                if best == "，":
+                    raise FileRejected("CSV 的分隔符是中文逗号“，”：请用英文逗号分隔，或另存为 .xlsx")
+                return best if counts[best] else ","
+    return ","
+
+
+def _read_csv(path: Path, head: bytes, max_rows: int) -> Table:
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    controls = 0 if utf16 else sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls > max(8, len(head) // 100):
+        raise FileRejected(f"文件不是文本表格（可能是图片、压缩包或其他二进制文件）：{SUPPORTED}")
+    encoding = _detect_encoding(path, head)
+    delimiter = _sniff_delimiter(path, encoding)
+
+    header: list[str] | None = None
+    header_line = 1
+    total = 0
+    for number, cells in _records(path, encoding, delimiter):
+        if header is None:
+            header, header_line = _header(cells), number
+        else:
+            total += 1
+            if total > max_rows:
+                raise _too_many(max_rows)
+    if header is None:
+        raise FileRejected("文件没有数据行（文件中没有任何内容）")
+    if total == 0:
+        raise FileRejected("文件没有数据行（除表头外没有任何内容）")
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        records = _records(path, encoding, delimiter)
+        for number, _cells in records:
+            if number == header_line:
+                break
+        yield from records
+
+    label = {"utf-8-sig": "utf-8-bom"}.get(encoding, encoding)
+    return Table(header, rows(), total, "csv", label, header_line)
+
+
+# ---------------------------------------------------------------------------- XLSX
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError):
+        raise FileRejected("文件已损坏或不是有效的 .xlsx 文件") from None
+    if "xl/workbook.xml" not in names:
+        raise FileRejected(f"压缩包中没有 Excel 工作簿，不是有效的 .xlsx 文件：{SUPPORTED}")
+    uncompressed = sum(i.file_size for i in infos)
+    compressed = sum(i.compress_size for i in infos) or 1
+    if uncompressed > MAX_XLSX_UNCOMPRESSED:
+        raise FileRejected(
+            f"工作簿解压后过大（{uncompressed // (1024 * 1024)} MB，上限 "
+            f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB）：请拆分后导入"
+        )
+    if uncompressed > _RATIO_CHECK_FLOOR and uncompressed / compressed > MAX_XLSX_RATIO:
+        raise FileRejected("工作簿压缩比异常，疑似恶意文件，已拒绝")
+
+
+class _Workbook:
+    """openpyxl read-only workbook opened from a file object (openpyxl would otherwise refuse
+    a file by its extension, and we go by content) and closed with it."""
+
+    def __init__(self, path: Path) -> None:
+        from openpyxl import load_workbook
+
+        self._fh = path.open("rb")
+        try:
+            with warnings.catch_warnings():
+                # e.g. "Workbook contains no default style" from files written by other tools
+                warnings.simplefilter("ignore")
+                self.wb = load_workbook(self._fh, read_only=True, data_only=True, keep_links=False)
+        except Exception as exc:  # openpyxl raises many kinds for a broken package
+            self._fh.close()
+            raise FileRejected(
+                f"无法读取 .xlsx 文件（文件可能已损坏）：{type(exc).__name__}"
+            ) from None
+        if not self.wb.worksheets:
+            self.close()
+            raise FileRejected("工作簿中没有工作表")
+        self.ws = self.wb.worksheets[0]
+
+    def close(self) -> None:
+        self.wb.close()
+        self._fh.close()
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    book = _Workbook(path)
+    ws = book.ws
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = _trim([_clean(v) for v in values])
+                if cells:
+                    yield number, cells
+    finally:
+        book.close()
+
+
+def _read_xlsx(path: Path, max_rows: int) -> Table:
+    _check_zip(path)
+    book = _Workbook(path)
+    try:
+        max_row = book.ws.max_row
+        dimension_rows = max_row if max_row and max_row > 1 else None
+    finally:
+        book.close()
+
+    records = _xlsx_rows(path)
+    header_line, first = next(records, (0, None))
+    if first is None:
+        raise FileRejected("文件没有数据行（工作表为空）")
+    header = _header(first)
+    peek = next(records, None)
+    if peek is None:
+        records.close()
+        raise FileRejected("文件没有数据行（除表头外没有任何内容）")
+    # The dimension can count formatted blank rows; it is only the progress bar's estimate.
+    # The limit itself is enforced on the rows actually read.
+    estimate = (dimension_rows - header_line) if dimension_rows else 1
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        count = 1
+        yield peek
+        for item in records:
+            count += 1
+            if count > max_rows:
+                records.close()
+                raise _too_many(max_rows)
+            yield item
+
+    return Table(header, rows(), max(estimate, 1), "xlsx", None, header_line)

@@ -1,0 +1,542 @@
+"""Import job lifecycle: upload → validate (dry run) → commit, each step committing its own work.
+
+    create_patent_import   save the file, job QUEUED, commit, enqueue "imports.validate"
+    validate_job           (worker) QUEUED → VALIDATING → VALIDATED with preview counts and
+                           row errors; FAILED with a Chinese message for a file-level problem
+    request_commit         VALIDATED → COMMIT_QUEUED, enqueue "imports.commit"
+    commit_job             (worker) → COMMITTING → COMMITTED; batches of COMMIT_BATCH rows, each
+                           batch one transaction together with the job's counters, so a worker
+                           killed mid-way resumes from ``committed_rows`` when redelivered
+    cancel_job, requeue_stale_jobs, get_job_for, visible_jobs
+
+Both worker steps are idempotent: they act only from the statuses they own and a second
+delivery of a finished job does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from revive import queue
+from revive.accounts.models import College, OrgKind, Organization, Role, User
+from revive.db import utcnow
+from revive.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFoundError,
+    PermissionDenied,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from revive.extensions import db
+from revive.imports.models import ImportJob, ImportRowError, ImportStatus
+from revive.imports.reader import FileRejected, Table, read_table
+from revive.imports.xlsx import add_sheet, write_xlsx
+from revive.inventory import importers
+from revive.inventory.services import college_index, upsert_rows
+
+logger = logging.getLogger(__name__)
+
+VALIDATE_BATCH = 500
+COMMIT_BATCH = 1000
+IMPORT_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN})
+ACTIVE = frozenset(
+    {ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.COMMIT_QUEUED, ImportStatus.COMMITTING}
+)
+CANCELLABLE = frozenset(
+    {ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.COMMIT_QUEUED}
+)
+GENERIC_FAILURE = "导入过程中发生内部错误，请稍后重试；如反复出现请联系平台管理员"
+
+Progress = Callable[[ImportJob], None]
+
+
+# ---------------------------------------------------------------------------- access
+
+
+def _check_may_import(actor: User, institution_id: int | None) -> None:
+    if actor.role not in IMPORT_ROLES:
+        raise PermissionDenied("只有学校管理员、学院管理员或平台管理员可以批量导入")
+    if actor.role != Role.PLATFORM_ADMIN and actor.organization_id != institution_id:
+        raise PermissionDenied("只能向本单位导入专利")
+
+
+def visible_jobs(actor: User) -> sa.Select:
+    """Jobs the actor may see: their institution's (a college admin: their college's)."""
+    stmt = sa.select(ImportJob).order_by(ImportJob.id.desc())
+    if actor.role == Role.PLATFORM_ADMIN:
+        return stmt
+    if actor.role == Role.UNIVERSITY_ADMIN:
+        return stmt.where(ImportJob.institution_id == actor.organization_id)
+    if actor.role == Role.COLLEGE_ADMIN:
+        return stmt.where(
+            ImportJob.institution_id == actor.organization_id,
+            sa.or_(ImportJob.college_id == actor.college_id, ImportJob.created_by_id == actor.id),
+        )
+    return stmt.where(sa.false())
+
+
+def get_job_for(actor: User, job_id: int) -> ImportJob:
+    """The job if the actor may see it; NotFoundError otherwise (no existence leak)."""
+    job = db.session.scalar(visible_jobs(actor).where(ImportJob.id == job_id))
+    if job is None:
+        raise NotFoundError("未找到该导入任务")
+    return job
+
+
+def _check_may_act(actor: User, job: ImportJob) -> None:
+    if actor.role not in IMPORT_ROLES:
+        raise PermissionDenied()
+    if job.created_by_id == actor.id or actor.role in (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN):
+        return
+    raise PermissionDenied("只有上传者或学校管理员可以操作该导入任务")
+
+
+def importable_institutions() -> list[Organization]:
+    """Universities a platform admin may import for."""
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.kind == OrgKind.UNIVERSITY)
+            .order_by(Organization.name)
+        )
+    )
+
+
+def find_institution(name: str) -> Organization | None:
+    return db.session.scalar(sa.select(Organization).where(Organization.name == name))
+
+
+# ---------------------------------------------------------------------------- create
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save(source: FileStorage | str | Path, target: Path) -> tuple[str, int]:
+    """Copy the upload (or a local file) to ``target``; return (original name, size)."""
+    if isinstance(source, FileStorage):
+        source.save(target)
+        name = os.path.basename(source.filename or "") or "upload"
+    else:
+        try:
+            shutil.copyfile(source, target)
+        except OSError as exc:
+            raise ValidationFailed(f"无法读取文件：{exc.strerror or exc}") from None
+        name = Path(source).name
+    return name[:255], target.stat().st_size
+
+
+def create_patent_import(
+    file: FileStorage | str | Path,
+    *,
+    actor: User | None,
+    institution_id: int | None,
+    college_id: int | None = None,
+    all_or_nothing: bool = False,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Store the file, create a QUEUED job (committed) and queue its validation.
+
+    ``actor=None`` is the command line (an operator on the server). A college admin's job is
+    always limited to their college. If the broker is down the job stays QUEUED and
+    ``requeue_stale_jobs`` sends it later.
+    """
+    if actor is not None:
+        if actor.role == Role.COLLEGE_ADMIN:
+            institution_id, college_id = actor.organization_id, actor.college_id
+        elif institution_id is None and actor.role == Role.UNIVERSITY_ADMIN:
+            institution_id = actor.organization_id
+        _check_may_import(actor, institution_id)
+    institution = db.session.get(Organization, institution_id) if institution_id else None
+    if institution is None or institution.kind != OrgKind.UNIVERSITY:
+        raise ValidationFailed("请选择要导入的高校/科研院所")
+    if college_id is not None:
+        college = db.session.get(College, college_id)
+        if college is None or college.institution_id != institution.id:
+            raise ValidationFailed("学院不属于该单位")
+    if isinstance(file, FileStorage) and not file.filename:
+        raise ValidationFailed("请选择要上传的文件")
+
+    target = _upload_dir() / f"{secrets.token_hex(16)}.upload"
+    filename, size = _save(file, target)
+    limit_mb = current_app.config["REVIVE_MAX_UPLOAD_MB"]
+    if size > limit_mb * 1024 * 1024:
+        target.unlink(missing_ok=True)
+        raise ValidationFailed(f"上传文件过大：单个文件不能超过 {limit_mb} MB")
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise ValidationFailed("文件为空")
+
+    job = ImportJob(
+        kind=importers.KIND,
+        status=ImportStatus.QUEUED,
+        institution_id=institution.id,
+        college_id=college_id,
+        created_by_id=actor.id if actor else None,
+        filename=filename,
+        stored_path=str(target),
+        file_size=size,
+        all_or_nothing=all_or_nothing,
+        total_rows=0,
+        processed_rows=0,
+        committed_rows=0,
+    )
+    db.session.add(job)
+    db.session.commit()
+    if enqueue:
+        _send(job, "imports.validate")
+    return job
+
+
+def _send(job: ImportJob, task: str) -> None:
+    try:
+        job.celery_task_id = queue.enqueue(task, job.id)
+    except ServiceUnavailable:
+        # The row is committed; requeue_stale_jobs re-sends it when the broker is back.
+        logger.warning("Import job %s left %s: broker unavailable", job.id, job.status)
+        return
+    db.session.commit()
+
+
+# ---------------------------------------------------------------------------- pipeline
+
+
+def _open(job: ImportJob) -> tuple[Table, importers.PatentRowSpec]:
+    table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
+    columns = importers.map_columns(table.header)
+    colleges = college_index(job.institution_id)
+    spec = importers.PatentRowSpec(job.institution_id, columns, colleges, college_id=job.college_id)
+    job.file_format, job.encoding = table.file_format, table.encoding
+    job.header_map = columns.to_json()
+    return table, spec
+
+
+def _fail(job_id: int, message: str) -> None:
+    db.session.rollback()
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        return
+    job.status = ImportStatus.FAILED
+    job.error = message
+    job.finished_at = utcnow()
+    db.session.commit()
+
+
+def _status(job_id: int) -> ImportStatus | None:
+    return db.session.scalar(sa.select(ImportJob.status).where(ImportJob.id == job_id))
+
+
+def _error_rows(job_id: int, results: list[importers.RowResult]) -> list[dict[str, Any]]:
+    return [
+        {"job_id": job_id, "line": r.line, "column": (i.column or None) and i.column[:100],
+         "value": i.value or None, "message": i.message[:500]}
+        for r in results
+        for i in r.issues
+    ]
+
+
+def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | None:
+    """Dry run: read and check every row, store row errors and preview counts. Commits."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.VALIDATING):
+        return job  # already validated, cancelled, … : a redelivered task does nothing
+    try:
+        # A redelivered task (worker died mid-way) starts over.
+        db.session.execute(sa.delete(ImportRowError).where(ImportRowError.job_id == job_id))
+        job.status, job.error = ImportStatus.VALIDATING, None
+        job.started_at, job.processed_rows = utcnow(), 0
+        table, spec = _open(job)
+        job.total_rows = table.total_rows
+        db.session.commit()
+
+        counts = {"new": 0, "changed": 0, "unchanged": 0, "invalid": 0}
+        processed = 0
+        for batch in importers.batches(table.rows, spec, VALIDATE_BATCH):
+            for r in batch:
+                counts[r.kind] += 1
+            errors = _error_rows(job_id, [r for r in batch if not r.ok])
+            if errors:
+                db.session.execute(sa.insert(ImportRowError), errors)
+            processed += len(batch)
+            job.processed_rows = processed
+            job.total_rows = max(job.total_rows, processed)
+            job.preview_counts = dict(counts)
+            db.session.commit()
+            if progress:
+                progress(job)
+            if _status(job_id) == ImportStatus.CANCELLED:
+                return job
+        job.total_rows = processed  # .xlsx gives only an estimate up front
+        job.preview_counts = dict(counts, rows=processed)
+        job.status = ImportStatus.VALIDATED
+        job.finished_at = utcnow()
+        db.session.commit()
+        return job
+    except (FileRejected, DomainError) as exc:
+        _fail(job_id, exc.message)
+        return db.session.get(ImportJob, job_id)
+    except Exception:
+        logger.exception("Import job %s: validation crashed", job_id)
+        _fail(job_id, GENERIC_FAILURE)
+        raise
+
+
+def request_commit(
+    job_id: int, *, actor: User | None, all_or_nothing: bool | None = None, enqueue: bool = True
+) -> ImportJob:
+    """Confirm a validated job: queue the commit (refused for all-or-nothing with invalid rows).
+
+    ``actor=None`` is the command line, which then runs ``commit_job`` itself (enqueue=False).
+    """
+    if actor is None:
+        job = db.session.get(ImportJob, job_id)
+        if job is None:
+            raise NotFoundError("未找到该导入任务")
+    else:
+        job = get_job_for(actor, job_id)
+        _check_may_act(actor, job)
+    if job.status != ImportStatus.VALIDATED:
+        raise InvalidTransition(f"导入任务当前状态为“{job.status.label}”，不能确认导入")
+    if all_or_nothing is None:
+        all_or_nothing = job.all_or_nothing
+    counts = job.preview_counts or {}
+    invalid = counts.get("invalid", 0)
+    if all_or_nothing and invalid:
+        raise ValidationFailed(
+            f"文件中有 {invalid} 行无效数据，“全部有效才导入”不会写入任何数据："
+            "请下载错误清单修正后重新上传，或选择“仅导入有效行”"
+        )
+    if not (counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)):
+        raise ValidationFailed("没有可导入的有效行")
+    job.all_or_nothing = all_or_nothing
+    job.status = ImportStatus.COMMIT_QUEUED
+    db.session.commit()
+    if enqueue:
+        _send(job, "imports.commit")
+    return job
+
+
+def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | None:
+    """Apply the valid rows (re-validated: the database may have changed since the preview)."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status not in (ImportStatus.COMMIT_QUEUED, ImportStatus.COMMITTING):
+        return job
+    try:
+        if job.status == ImportStatus.COMMIT_QUEUED:
+            job.committed_rows, job.result_counts = 0, None
+        job.status, job.error = ImportStatus.COMMITTING, None
+        job.processed_rows = job.committed_rows
+        db.session.commit()
+        actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        table, spec = _open(job)
+        if job.all_or_nothing:
+            _commit_all(job, table, spec, actor)
+        else:
+            _commit_batches(job, table, spec, actor, progress)
+        job = db.session.get(ImportJob, job_id)
+        if job.status == ImportStatus.COMMITTING:
+            job.status = ImportStatus.COMMITTED
+            job.processed_rows = job.total_rows = job.committed_rows
+            job.finished_at = utcnow()
+            db.session.commit()
+        return job
+    except (FileRejected, DomainError) as exc:
+        _fail(job_id, exc.message)
+        return db.session.get(ImportJob, job_id)
+    except Exception:
+        logger.exception("Import job %s: commit crashed", job_id)
+        db.session.rollback()
+        done = db.session.scalar(sa.select(ImportJob.committed_rows).where(ImportJob.id == job_id))
+        _fail(job_id, f"导入中断（内部错误），已写入前 {done or 0} 行；重新上传同一文件即可补齐，"
+                      "已导入的行不会重复")
+        raise
+
+
+_ZERO = {"created": 0, "updated": 0, "unchanged": 0, "skipped_invalid": 0}
+
+
+def _apply(job: ImportJob, batch: list[importers.RowResult], actor: User | None,
+           counts: dict[str, int]) -> None:
+    valid = [r for r in batch if r.ok]
+    if valid:
+        done = upsert_rows(job.institution_id, [r.values for r in valid], [r.plan for r in valid],
+                           actor=actor, import_job_id=job.id)
+        for key, n in done.items():
+            counts[key] += n
+    counts["skipped_invalid"] += len(batch) - len(valid)
+
+
+def _skip(rows: Iterator, spec: importers.PatentRowSpec, n: int) -> None:
+    """Re-check (without planning) the rows a previous attempt already committed, so the
+    duplicate detection sees them, and move the iterator past them."""
+    for _ in range(n):
+        item = next(rows, None)
+        if item is None:
+            return
+        spec.check(*item)
+
+
+def _commit_batches(job: ImportJob, table: Table, spec: importers.PatentRowSpec,
+                    actor: User | None, progress: Progress | None) -> None:
+    rows = iter(table.rows)
+    _skip(rows, spec, job.committed_rows)
+    counts = dict(_ZERO, **(job.result_counts or {}))
+    for batch in importers.batches(rows, spec, COMMIT_BATCH):
+        _apply(job, batch, actor, counts)
+        # The rows and the job's counters commit together: a crash loses neither alone.
+        job.committed_rows += len(batch)
+        job.processed_rows = job.committed_rows
+        job.total_rows = max(job.total_rows, job.committed_rows)
+        job.result_counts = dict(counts)
+        db.session.commit()
+        if progress:
+            progress(job)
+
+
+def _commit_all(job: ImportJob, table: Table, spec: importers.PatentRowSpec,
+                actor: User | None) -> None:
+    counts = dict(_ZERO)
+    invalid = 0
+    lines = 0
+    for batch in importers.batches(table.rows, spec, COMMIT_BATCH):
+        lines += len(batch)
+        invalid += sum(1 for r in batch if not r.ok)
+        if not invalid:
+            _apply(job, batch, actor, counts)
+    if invalid:
+        db.session.rollback()
+        job = db.session.get(ImportJob, job.id)
+        job.status = ImportStatus.FAILED
+        job.error = (f"全部有效才导入：入库时复核发现 {invalid} 行无效数据（数据可能已被他人修改），"
+                     "未写入任何数据，请重新上传")
+        job.finished_at = utcnow()
+        db.session.commit()
+        return
+    job.committed_rows = job.processed_rows = lines
+    job.result_counts = counts
+    db.session.commit()  # one transaction: every row or none
+
+
+def cancel_job(job_id: int, *, actor: User) -> ImportJob:
+    """Cancel a job that has not started writing."""
+    job = get_job_for(actor, job_id)
+    _check_may_act(actor, job)
+    if job.status not in CANCELLABLE:
+        raise InvalidTransition(f"导入任务当前状态为“{job.status.label}”，不能取消")
+    job.status = ImportStatus.CANCELLED
+    job.finished_at = utcnow()
+    db.session.commit()
+    return job
+
+
+def requeue_stale_jobs(older_than_minutes: int = 10) -> list[int]:
+    """Re-send jobs stuck in QUEUED / COMMIT_QUEUED (the broker was down). Returns their ids."""
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    jobs = db.session.scalars(
+        sa.select(ImportJob)
+        .where(ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.COMMIT_QUEUED]),
+               ImportJob.updated_at < cutoff)
+        .order_by(ImportJob.id)
+    ).all()
+    sent: list[int] = []
+    for job in jobs:
+        task = "imports.validate" if job.status == ImportStatus.QUEUED else "imports.commit"
+        try:
+            job.celery_task_id = queue.enqueue(task, job.id)
+        except ServiceUnavailable:
+            break
+        job.updated_at = utcnow()
+        db.session.commit()
+        sent.append(job.id)
+    return sent
+
+
+# ---------------------------------------------------------------------------- downloads
+
+
+ERROR_HEADER = ["行号", "列", "值", "原因"]
+
+
+def first_errors(job: ImportJob, limit: int = 200) -> list[ImportRowError]:
+    return list(
+        db.session.scalars(
+            sa.select(ImportRowError).where(ImportRowError.job_id == job.id)
+            .order_by(ImportRowError.line, ImportRowError.id).limit(limit)
+        )
+    )
+
+
+def error_count(job: ImportJob) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(ImportRowError).where(ImportRowError.job_id == job.id)
+    ) or 0
+
+
+def write_errors_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
+    """The job's row errors as .xlsx: 行号, 列, 值, 原因."""
+    rows = db.session.execute(
+        sa.select(ImportRowError.line, ImportRowError.column, ImportRowError.value,
+                  ImportRowError.message)
+        .where(ImportRowError.job_id == job.id).order_by(ImportRowError.line, ImportRowError.id)
+        .execution_options(yield_per=2000)
+    )
+    write_xlsx(stream, ERROR_HEADER, (tuple(r) for r in rows), sheet_title="错误清单")
+
+
+def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
+    """The file's invalid rows as uploaded, plus 行号 and 错误原因, ready to fix and re-upload."""
+    from openpyxl import Workbook
+
+    reasons: dict[int, list[str]] = {}
+    for line, column, message in db.session.execute(
+        sa.select(ImportRowError.line, ImportRowError.column, ImportRowError.message)
+        .where(ImportRowError.job_id == job.id).order_by(ImportRowError.id)
+    ):
+        reasons.setdefault(line, []).append(f"{column}：{message}" if column else message)
+    try:
+        table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
+    except FileRejected as exc:
+        raise NotFoundError(f"原文件已不可用：{exc.message}") from None
+    width = len(table.header)
+
+    def rows() -> Iterator[list[Any]]:
+        for line, cells in table.rows:
+            if line in reasons:
+                padded = (list(cells) + [None] * width)[:width]
+                yield [line, *padded, "；".join(reasons[line])]
+
+    wb = Workbook(write_only=True)
+    add_sheet(wb, "待修正的行", ["行号", *table.header, "错误原因"], rows())
+    wb.save(stream)
+
+
+def write_template_xlsx(stream: IO[bytes]) -> None:
+    """The import template: the header row, and a second sheet explaining every field."""
+    from openpyxl import Workbook
+
+    header, guide = importers.template_rows()
+    wb = Workbook(write_only=True)
+    add_sheet(wb, "专利清单", header, [], widths=[18] * len(header))
+    add_sheet(wb, "填写说明", ["字段", "英文键", "必填", "说明", "可选值", "也可识别的表头"], guide,
+              widths=[20, 22, 6, 60, 40, 40])
+    wb.save(stream)
+
+
+def list_jobs(actor: User, limit: int = 100) -> list[ImportJob]:
+    """The latest jobs the actor may see."""
+    return list(db.session.scalars(visible_jobs(actor).limit(limit)))

@@ -1,0 +1,199 @@
+"""File handling: type by magic bytes, encodings, delimiters, line numbers, refusals."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import os
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+
+from revive.imports.reader import FileRejected, read_table
+from tests.imports.helpers import HEADER, appno, csv_bytes, row, write_xlsx_file
+
+
+def _read(path, max_rows=1000):
+    table = read_table(path, max_rows=max_rows)
+    return table, list(table.rows)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix", "label"),
+    [
+        ("utf-8", b"", "utf-8"),
+        ("utf-8", codecs.BOM_UTF8, "utf-8-bom"),
+        ("gbk", b"", "gbk"),
+        ("utf-16-le", codecs.BOM_UTF16_LE, "utf-16"),
+    ],
+)
+def test_csv_encodings_are_detected(tmp_path, encoding, prefix, label):
+    path = tmp_path / "f.csv"
+    path.write_bytes(prefix + csv_bytes([row(1, "一种锂电池负极材料")], encoding=encoding))
+    table, rows = _read(path)
+    assert (table.file_format, table.encoding) == ("csv", label)
+    assert table.header == HEADER
+    assert rows == [(2, row(1, "一种锂电池负极材料"))]
+
+
+def test_gb18030_only_characters_are_read(tmp_path):
+    title = "王𫖮团队的一种㐀型材料"  # not representable in GBK
+    with pytest.raises(UnicodeEncodeError):
+        title.encode("gbk")
+    path = tmp_path / "f.csv"
+    path.write_bytes(csv_bytes([row(1, title)], encoding="gb18030"))
+    table, rows = _read(path)
+    assert table.encoding == "gb18030"
+    assert rows[0][1][1] == title
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_csv_delimiter_is_sniffed(tmp_path, delimiter):
+    path = tmp_path / "f.csv"
+    path.write_bytes(csv_bytes([row(1)], delimiter=delimiter))
+    table, rows = _read(path)
+    assert table.header == HEADER and rows[0][1] == row(1)
+
+
+def test_blank_rows_skipped_but_line_numbers_kept_and_nul_removed(tmp_path):
+    path = tmp_path / "f.csv"
+    data = "申请号,专利名称\n\n,\n" + f"{appno(1)},一种\x00材料\n" + '"x",,,\n'
+    path.write_bytes(data.encode())
+    table, rows = _read(path)
+    assert table.total_rows == 2
+    assert rows == [(4, [appno(1), "一种材料"]), (5, ["x"])]
+
+
+def test_quoted_newlines_count_as_one_record(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(f'申请号,摘要\n{appno(1)},"第一行\n第二行"\n{appno(2)},b\n'.encode())
+    _, rows = _read(path)
+    assert [line for line, _ in rows] == [2, 3]
+    assert rows[0][1][1] == "第一行\n第二行"
+
+
+def test_xlsx_reads_first_sheet_with_real_row_numbers(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["说明：本表用于盘点"])  # a title line above the header is common
+    ws.append([])
+    ws.append([*HEADER, None, None])
+    ws.append([appno(1), "一种材料", "材料学院", 5, dt.datetime(2019, 3, 1)])
+    ws.append([])
+    ws.append([appno(2), "=A4", None, None, None])  # formula: cached value only (none here)
+    wb.create_sheet("第二页").append(["ignored"])
+    wb.save(tmp_path / "f.xlsx")
+    table, rows = _read(tmp_path / "f.xlsx")
+    assert table.file_format == "xlsx"
+    assert table.header == ["说明：本表用于盘点"]  # the first non-empty row is the header
+    table_rows = dict(rows)
+    assert table_rows[3][:2] == ["申请号", "专利名称"]
+    assert table_rows[4][3] == 5 and table_rows[4][4] == dt.datetime(2019, 3, 1)
+    assert table_rows[6] == [appno(2)]  # formula never evaluated; trailing blanks trimmed
+
+
+def test_xlsx_header_is_line_one_in_a_normal_file(tmp_path):
+    path = write_xlsx_file(tmp_path / "f.xlsx", [row(1), [], row(2)])
+    table, rows = _read(path)
+    assert table.header == HEADER
+    assert [line for line, _ in rows] == [2, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "另存为 .xlsx 或 CSV"),
+        (b"\x89PNG\r\n\x1a\n" + os.urandom(400), "PNG"),
+        (b"%PDF-1.7\n" + os.urandom(400), "PDF"),
+        (b"", "文件为空"),
+    ],
+)
+def test_unsupported_types_are_refused(tmp_path, content, message):
+    path = tmp_path / "upload.csv"  # the extension is never trusted
+    path.write_bytes(content)
+    with pytest.raises(FileRejected, match=message):
+        read_table(path, max_rows=10)
+
+
+def test_random_bytes_are_refused(tmp_path):
+    path = tmp_path / "upload.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(FileRejected, match="不是文本表格|无法识别文件编码"):
+        read_table(path, max_rows=10)
+
+
+def test_undecodable_text_is_refused(tmp_path):
+    path = tmp_path / "upload.csv"
+    path.write_bytes("申请号,名称\n".encode() + b"\x80\xff\xfe\x80 abc\n")
+    with pytest.raises(FileRejected, match="无法识别文件编码"):
+        read_table(path, max_rows=10)
+
+
+def test_csv_that_is_really_a_zip_is_refused(tmp_path):
+    path = tmp_path / "data.csv"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("word/document.xml", "<w/>")
+    with pytest.raises(FileRejected, match="不是有效的 .xlsx"):
+        read_table(path, max_rows=10)
+
+
+def test_renamed_xlsx_is_read_by_content(tmp_path):
+    path = write_xlsx_file(tmp_path / "export.csv", [row(1)])
+    table, rows = _read(path)
+    assert table.file_format == "xlsx" and rows[0][1][0] == appno(1)
+
+
+def test_zip_bomb_is_refused(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"\x00" * (20 * 1024 * 1024))
+    with pytest.raises(FileRejected, match="压缩比异常"):
+        read_table(path, max_rows=10)
+
+
+def test_broken_xlsx_is_refused(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "not xml")
+    with pytest.raises(FileRejected, match="无法读取 .xlsx"):
+        read_table(path, max_rows=10)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_header_only_file_is_refused(tmp_path, kind):
+    path = tmp_path / f"f.{kind}"
+    if kind == "csv":
+        path.write_bytes(csv_bytes([]) + b"\n,,\n")
+    else:
+        write_xlsx_file(path, [])
+    with pytest.raises(FileRejected, match="没有数据行"):
+        read_table(path, max_rows=10)
+
+
+def test_blank_csv_is_refused(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\n\n ,\n")
+    with pytest.raises(FileRejected, match="没有数据行"):
+        read_table(path, max_rows=10)
+
+
+def test_duplicate_headers_are_named(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes("申请号,专利名称,专利名称\n1,2,3\n".encode())
+    with pytest.raises(FileRejected, match="重复的列名：专利名称"):
+        read_table(path, max_rows=10)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_row_limit(tmp_path, kind):
+    rows = [row(i) for i in range(1, 6)]
+    path = tmp_path / f"f.{kind}"
+    if kind == "csv":
+        path.write_bytes(csv_bytes(rows))
+    else:
+        write_xlsx_file(path, rows)
+    with pytest.raises(FileRejected, match="最多 4 行"):
+        list(read_table(path, max_rows=4).rows)
+    assert len(list(read_table(path, max_rows=5).rows)) == 5
