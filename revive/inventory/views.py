@@ -1,23 +1,266 @@
-"""Inventory pages (blueprint "inventory"): list, detail, create/edit, workflow, review, export."""
+"""Inventory pages (blueprint "inventory"): list, detail, create/edit, workflow, review, export.
+
+Every route checks the role first (``roles_required``), then the object through the services /
+``inventory.permissions`` (someone else's patent is a 404, never data).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
+from urllib.parse import quote
 
-from revive.inventory.permissions import INVENTORY_ROLES
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
+from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
+from revive.inventory import export, permissions, queries, services, workflow
+from revive.inventory.fields import FIELDS_BY_KEY
+from revive.inventory.forms import (
+    FIELD_GROUPS,
+    OPTION_HELP,
+    PatentForm,
+    detail_groups,
+    initial_data,
+    revision_rows,
+)
+from revive.inventory.models import EntryStatus, PatentType, Willingness
+from revive.inventory.permissions import INVENTORY_ROLES
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
+
+FILER_ROLES = (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR)
+REVIEWER_ROLES = (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN)
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _page_size() -> int:
+    return int(current_app.config["REVIVE_PAGE_SIZE"])
+
+
+# ---------------------------------------------------------------------------- list & export
 
 
 @bp.get("/")
 @roles_required(*INVENTORY_ROLES)
 def list_patents():
-    return render_template("inventory/list.html")
+    filters = queries.parse_filters(request.args)
+    page = queries.list_page(current_user, filters, _page_size())
+    return render_template(
+        "inventory/list.html",
+        page=page,
+        filters=filters,
+        colleges=queries.college_choices(current_user).filter,
+        sorts=queries.SORTS,
+        statuses=list(EntryStatus),
+        patent_types=list(PatentType),
+        willingness=list(Willingness),
+        can_create=current_user.role in FILER_ROLES,
+        cross_institution=current_user.role in permissions.READ_ALL_ROLES,
+    )
+
+
+@bp.get("/export.<fmt>")
+@roles_required(*INVENTORY_ROLES)
+def export_patents(fmt: str):
+    """Every patent matching the list's filters (not just one page), as .xlsx or .csv."""
+    if fmt not in EXPORT_TYPES:
+        raise NotFoundError("不支持的导出格式")
+    filters = queries.parse_filters(request.args)
+    rows = queries.export_rows(current_user, filters)
+    name = f"专利盘点-{date.today():%Y%m%d}.{fmt}"
+    disposition = f"attachment; filename=\"inventory.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    chunks = export.iter_xlsx(rows) if fmt == "xlsx" else export.iter_csv(rows)
+    return Response(
+        stream_with_context(chunks),
+        content_type=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": disposition},
+    )
+
+
+# ---------------------------------------------------------------------------- create & edit
+
+
+def _setup_form(form: PatentForm, institution_id: int | None) -> None:
+    """College choices for this user; a platform admin also picks the university."""
+    if current_user.role == Role.PLATFORM_ADMIN:
+        form.set_institutions(queries.university_choices())
+        if institution_id:
+            form.set_colleges(queries.colleges_of(institution_id), allow_none=True)
+        return
+    colleges = queries.college_choices(current_user).file_into
+    form.set_colleges([name for _, name in colleges],
+                      allow_none=current_user.role != Role.COLLEGE_ADMIN)
+
+
+def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str | None = None):
+    return render_template(
+        "inventory/form.html",
+        form=form,
+        patent=patent,
+        groups=FIELD_GROUPS,
+        option_help=OPTION_HELP,
+        FIELDS_BY_KEY=FIELDS_BY_KEY,
+        error=error,
+        pick_institution=patent is None and current_user.role == Role.PLATFORM_ADMIN,
+    ), status
+
+
+def _institution_for_new(form: PatentForm) -> int | None:
+    if current_user.role != Role.PLATFORM_ADMIN:
+        return current_user.organization_id
+    raw = str(form.institution_id.data or "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*FILER_ROLES)
+def create():
+    form = PatentForm()
+    institution_id = _institution_for_new(form)
+    _setup_form(form, institution_id)
+    if not form.is_submitted() and current_user.role == Role.INVENTOR:
+        form.inventors.data = current_user.name  # an inventor's patent must name them
+    if not form.validate_on_submit():
+        return _render_form(form)
+    if institution_id is None:
+        form.institution_id.errors = ["请选择所属单位"]
+        return _render_form(form, status=422, error="请选择所属单位")
+    try:
+        patent = services.create_patent(
+            form.raw_record(), institution_id=institution_id, actor=current_user
+        )
+    except ValidationFailed as err:
+        form.apply_errors(err)
+        return _render_form(form, status=422, error=err.message)
+    flash("专利已登记（草稿）；完善自评后可提交审核", "success")
+    return redirect(url_for("inventory.detail", patent_id=patent.id))
+
+
+@bp.route("/<int:patent_id>/edit", methods=["GET", "POST"])
+@roles_required(*FILER_ROLES)
+def edit(patent_id: int):
+    patent = services.get_patent_for(current_user, patent_id)
+    permissions.check_edit(current_user, patent)
+    form = PatentForm() if request.method == "POST" else PatentForm(data=initial_data(patent))
+    _setup_form(form, patent.institution_id)
+    if not form.validate_on_submit():
+        return _render_form(form, patent)
+    try:
+        services.update_patent(
+            patent_id, form.raw_record(), actor=current_user,
+            expected_version=form.expected_version(),
+        )
+    except ConflictError as err:
+        # Keep what the user typed; the form now carries the current version, so saving again
+        # is a deliberate overwrite after they have looked at the other person's change.
+        form.version.data = str(services.get_patent_for(current_user, patent_id).version)
+        return _render_form(form, patent, status=409, error=f"{err.message}。{CONFLICT_NOTE}")
+    except ValidationFailed as err:
+        form.apply_errors(err)
+        return _render_form(form, patent, status=422, error=err.message)
+    flash("已保存修改", "success")
+    return redirect(url_for("inventory.detail", patent_id=patent_id))
+
+
+CONFLICT_NOTE = (
+    "您填写的内容仍保留在下方；可在详情页的修改记录中查看对方的改动，"
+    "核对后再次保存将以您的内容为准"
+)
+
+
+# ---------------------------------------------------------------------------- detail & workflow
+
+
+@bp.get("/<int:patent_id>")
+@roles_required(*INVENTORY_ROLES)
+def detail(patent_id: int):
+    patent = services.get_patent_for(current_user, patent_id)
+    actions = [
+        a for a in workflow.available_actions(patent)
+        if permissions.can_act(current_user, patent, a)
+    ]
+    return render_template(
+        "inventory/detail.html",
+        patent=patent,
+        groups=detail_groups(patent),
+        actions=actions,
+        can_edit=permissions.can_edit(current_user, patent),
+        log=queries.status_log(patent.id),
+        history=revision_rows(queries.revisions(patent.id)),
+    )
+
+
+@bp.post("/<int:patent_id>/actions/<action>")
+@roles_required(*FILER_ROLES)
+def act(patent_id: int, action: str):
+    version = request.form.get("version", "")
+    try:
+        patent = services.perform_action(
+            patent_id, action, actor=current_user, comment=request.form.get("comment"),
+            expected_version=int(version) if version.isdigit() else None,
+        )
+    except (ValidationFailed, InvalidTransition, ConflictError) as err:
+        flash(err.message, "error")
+    else:
+        flash(f"已{workflow.ACTIONS[action].label}，当前状态：{patent.status.label}", "success")
+    return redirect(url_for("inventory.detail", patent_id=patent_id))
+
+
+# ---------------------------------------------------------------------------- review queue
+
+
+def _batch_actions() -> list[workflow.Action]:
+    return [a for a in workflow.ACTIONS.values() if a.batch and current_user.role in a.roles]
 
 
 @bp.get("/review")
-@roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN)
+@roles_required(*REVIEWER_ROLES)
 def review_queue():
-    return render_template("inventory/list.html")
+    page_no = request.args.get("page", "1")
+    page = queries.review_page(
+        current_user, int(page_no) if page_no.isdigit() else 1, _page_size()
+    )
+    return render_template("inventory/review.html", page=page, actions=_batch_actions())
+
+
+@bp.post("/review/batch")
+@roles_required(*REVIEWER_ROLES)
+def batch():
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    action = request.form.get("action", "")
+    if not ids:
+        flash("请先勾选要处理的专利", "warning")
+        return redirect(url_for("inventory.review_queue"))
+    try:
+        result = services.perform_batch(
+            ids, action, actor=current_user, comment=request.form.get("comment")
+        )
+    except (ValidationFailed, InvalidTransition) as err:
+        flash(err.message, "error")
+        return redirect(url_for("inventory.review_queue"))
+    flash(batch_summary(result), "warning" if result.refused else "success")
+    return redirect(url_for("inventory.review_queue"))
+
+
+def batch_summary(result: services.BatchResult) -> str:
+    """'已处理 N 条，M 条未处理：#id 原因；…' (the API returns the same facts as JSON)."""
+    text = f"已处理 {len(result.done)} 条"
+    if result.refused:
+        reasons = "；".join(f"#{pid} {reason}" for pid, reason in result.refused)
+        text += f"，{len(result.refused)} 条未处理：{reasons}"
+    return text

@@ -1,0 +1,385 @@
+"""Read helpers for inventory pages, the API and exports: one SELECT each, scoped by permissions.
+
+The list is built to stay fast at 100,000+ patents: the visibility clause and every filter are
+plain equality / range predicates on ``patents`` columns (covered by the composite indexes on
+institution_id + status / college_id / updated_at), the page is fetched with LIMIT/OFFSET and
+only the columns the table shows (no abstracts), and the total is one COUNT over the same WHERE.
+Text search is a substring match (ILIKE on PostgreSQL, LIKE on SQLite) on title and abstract;
+such a search cannot use a B-tree index — on PostgreSQL a pg_trgm GIN index would make it so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.extensions import db
+from revive.inventory.models import (
+    EntryStatus,
+    Patent,
+    PatentRevision,
+    PatentType,
+    StatusChange,
+    Willingness,
+)
+from revive.inventory.permissions import visible_patents_clause
+
+NONE = "none"  # filter value meaning "not filled in" (IS NULL)
+
+SORTS: dict[str, tuple[str, Any]] = {
+    "updated_at": ("更新时间", Patent.updated_at),
+    "application_no": ("申请号", Patent.application_no),
+    "title": ("专利名称", Patent.title),
+    "grade": ("价值自评", Patent.value_grade),
+    "trl": ("技术成熟度", Patent.trl),
+}
+DEFAULT_SORT = "updated_at"
+MAX_QUERY_LEN = 100
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """Parsed, validated list parameters. Unknown or malformed values are dropped, not errors."""
+
+    college: int | str | None = None  # college id, or NONE for "no college"
+    status: EntryStatus | None = None
+    grade: int | str | None = None  # 1–5 or NONE
+    trl: int | str | None = None  # 1–9 or NONE
+    willingness: Willingness | str | None = None  # enum or NONE
+    patent_type: PatentType | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    direction: str = "desc"
+    page: int = 1
+
+    def to_args(self, **overrides: Any) -> dict[str, Any]:
+        """Query-string arguments reproducing these filters (for links and export URLs)."""
+        f = replace(self, **overrides) if overrides else self
+        args = {
+            "college": f.college,
+            "status": f.status,
+            "grade": f.grade,
+            "trl": f.trl,
+            "willingness": f.willingness,
+            "patent_type": f.patent_type,
+            "q": f.q or None,
+            "sort": f.sort if f.sort != DEFAULT_SORT else None,
+            "dir": f.direction if f.direction != "desc" else None,
+            "page": f.page if f.page != 1 else None,
+        }
+        return {k: str(v) for k, v in args.items() if v is not None}
+
+    @property
+    def active(self) -> bool:
+        return any(
+            v not in (None, "")
+            for v in (self.college, self.status, self.grade, self.trl, self.willingness,
+                      self.patent_type, self.q)
+        )
+
+
+def _int_in(raw: Any, lo: int, hi: int, *, allow_none: bool = True) -> int | str | None:
+    text = str(raw or "").strip()
+    if allow_none and text == NONE:
+        return NONE
+    if text.isdigit() and lo <= int(text) <= hi:
+        return int(text)
+    return None
+
+
+def _enum(enum_cls: type, raw: Any, *, allow_none: bool = False) -> Any:
+    text = str(raw or "").strip()
+    if allow_none and text == NONE:
+        return NONE
+    try:
+        return enum_cls(text)
+    except ValueError:
+        return None
+
+
+def parse_filters(args: Mapping[str, Any]) -> ListFilters:
+    """Read list filters from query-string (or JSON) arguments; bad values are ignored."""
+    college_raw = str(args.get("college") or "").strip()
+    college: int | str | None = None
+    if college_raw == NONE:
+        college = NONE
+    elif college_raw.isdigit():
+        college = int(college_raw)
+    sort = str(args.get("sort") or DEFAULT_SORT)
+    direction = str(args.get("dir") or args.get("direction") or "desc").lower()
+    page_raw = str(args.get("page") or "1")
+    return ListFilters(
+        college=college,
+        status=_enum(EntryStatus, args.get("status")),
+        grade=_int_in(args.get("grade"), 1, 5),
+        trl=_int_in(args.get("trl"), 1, 9),
+        willingness=_enum(Willingness, args.get("willingness"), allow_none=True),
+        patent_type=_enum(PatentType, args.get("patent_type")),
+        q=str(args.get("q") or "").strip()[:MAX_QUERY_LEN],
+        sort=sort if sort in SORTS else DEFAULT_SORT,
+        direction=direction if direction in ("asc", "desc") else "desc",
+        page=max(1, int(page_raw)) if page_raw.isdigit() else 1,
+    )
+
+
+def escape_like(text: str) -> str:
+    """Escape LIKE wildcards in user input (backslash is the escape character)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _null_or_eq(column: Any, value: Any) -> sa.ColumnElement[bool]:
+    return column.is_(None) if value == NONE else column == value
+
+
+def where_clauses(user: User, f: ListFilters) -> list[sa.ColumnElement[bool]]:
+    """The visibility clause plus one predicate per active filter."""
+    clauses: list[sa.ColumnElement[bool]] = [visible_patents_clause(user)]
+    if f.college is not None:
+        clauses.append(_null_or_eq(Patent.college_id, f.college))
+    if f.status is not None:
+        clauses.append(Patent.status == f.status)
+    if f.grade is not None:
+        clauses.append(_null_or_eq(Patent.value_grade, f.grade))
+    if f.trl is not None:
+        clauses.append(_null_or_eq(Patent.trl, f.trl))
+    if f.willingness is not None:
+        clauses.append(_null_or_eq(Patent.transfer_willingness, f.willingness))
+    if f.patent_type is not None:
+        clauses.append(Patent.patent_type == f.patent_type)
+    if f.q:
+        pattern = f"%{escape_like(f.q)}%"
+        clauses.append(
+            sa.or_(
+                Patent.title.ilike(pattern, escape="\\"),
+                Patent.abstract.ilike(pattern, escape="\\"),
+            )
+        )
+    return clauses
+
+
+def _order_by(f: ListFilters) -> list[Any]:
+    column = SORTS[f.sort][1]
+    if f.direction == "asc":
+        primary = column.asc().nulls_last()
+        tiebreak = Patent.id.asc()
+    else:
+        primary = column.desc().nulls_last()
+        tiebreak = Patent.id.desc()
+    # id makes the order total, so a patent never shows on two pages (or on none).
+    return [primary, tiebreak]
+
+
+# Only what the list table shows: no abstracts or other long text.
+LIST_COLUMNS = (
+    Patent.id,
+    Patent.application_no,
+    Patent.title,
+    Patent.patent_type,
+    Patent.status,
+    Patent.value_grade,
+    Patent.trl,
+    Patent.transfer_willingness,
+    Patent.updated_at,
+    Patent.institution_id,
+    Patent.college_id,
+    Patent.version,
+    College.name.label("college_name"),
+    Organization.name.label("institution_name"),
+)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def window(self, size: int = 2) -> list[int | None]:
+        """Page numbers to link: first, last and ``size`` around the current one; None = gap."""
+        shown = sorted(
+            {1, self.pages, *range(max(1, self.page - size), min(self.pages, self.page + size) + 1)}
+        )
+        out: list[int | None] = []
+        for n in shown:
+            if out and n - (out[-1] or 0) > 1:
+                out.append(None)
+            out.append(n)
+        return out
+
+
+def count_patents(user: User, f: ListFilters) -> int:
+    stmt = sa.select(sa.func.count(Patent.id)).where(*where_clauses(user, f))
+    return db.session.scalar(stmt) or 0
+
+
+def list_page(user: User, f: ListFilters, per_page: int) -> Page:
+    """One page of the inventory list (row tuples with LIST_COLUMNS) plus the total count."""
+    total = count_patents(user, f)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(f.page, pages)
+    stmt = (
+        sa.select(*LIST_COLUMNS)
+        .join(Organization, Organization.id == Patent.institution_id)
+        .outerjoin(College, College.id == Patent.college_id)
+        .where(*where_clauses(user, f))
+        .order_by(*_order_by(f))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(db.session.execute(stmt)), total, page, per_page)
+
+
+# ---------------------------------------------------------------------------- export
+
+EXPORT_BATCH = 1000
+
+
+def export_rows(user: User, f: ListFilters) -> Iterator[sa.Row]:
+    """Every patent matching the filters (all pages), streamed in batches of EXPORT_BATCH.
+
+    Rows carry the model columns by key plus ``college_name``; column tuples, not ORM objects,
+    so 100,000 rows stream without filling the session's identity map.
+    """
+    columns = [c for c in Patent.__table__.columns]
+    stmt = (
+        sa.select(*[getattr(Patent, c.key) for c in columns], College.name.label("college_name"))
+        .outerjoin(College, College.id == Patent.college_id)
+        .where(*where_clauses(user, f))
+        .order_by(*_order_by(f))
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    yield from db.session.execute(stmt)
+
+
+# ---------------------------------------------------------------------------- review queue
+
+
+def review_scope(user: User) -> sa.ColumnElement[bool] | None:
+    """What waits for this reviewer: None for users who review nothing.
+
+    College admin: 待学院审核 in their college. University admin: 待学校审核 of their university,
+    plus 待学院审核 patents that have no college (no college admin can pick those up).
+    """
+    if user.role == Role.COLLEGE_ADMIN:
+        return sa.and_(
+            Patent.institution_id == user.organization_id,
+            Patent.college_id == user.college_id,
+            Patent.status == EntryStatus.PENDING_COLLEGE,
+        )
+    if user.role == Role.UNIVERSITY_ADMIN:
+        return sa.and_(
+            Patent.institution_id == user.organization_id,
+            sa.or_(
+                Patent.status == EntryStatus.PENDING_SCHOOL,
+                sa.and_(
+                    Patent.status == EntryStatus.PENDING_COLLEGE, Patent.college_id.is_(None)
+                ),
+            ),
+        )
+    return None
+
+
+def review_page(user: User, page: int, per_page: int) -> Page:
+    """The reviewer's queue, oldest submission first (first come, first served)."""
+    scope = review_scope(user)
+    if scope is None:
+        return Page([], 0, 1, per_page)
+    clauses = [visible_patents_clause(user), scope]
+    total = db.session.scalar(sa.select(sa.func.count(Patent.id)).where(*clauses)) or 0
+    page = min(max(1, page), max(1, math.ceil(total / per_page)))
+    stmt = (
+        sa.select(*LIST_COLUMNS, Patent.status_changed_at, Patent.submitted_at)
+        .join(Organization, Organization.id == Patent.institution_id)
+        .outerjoin(College, College.id == Patent.college_id)
+        .where(*clauses)
+        .order_by(Patent.status_changed_at.asc(), Patent.id.asc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(db.session.execute(stmt)), total, page, per_page)
+
+
+# ---------------------------------------------------------------------------- detail & choices
+
+
+def status_log(patent_id: int) -> list[StatusChange]:
+    """The workflow log of one patent, newest first, with actors loaded."""
+    stmt = (
+        sa.select(StatusChange)
+        .where(StatusChange.patent_id == patent_id)
+        .options(sa.orm.joinedload(StatusChange.actor))
+        .order_by(StatusChange.created_at.desc(), StatusChange.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def revisions(patent_id: int) -> list[PatentRevision]:
+    """Field-change history of one patent, newest first, with actors loaded."""
+    stmt = (
+        sa.select(PatentRevision)
+        .where(PatentRevision.patent_id == patent_id)
+        .options(sa.orm.joinedload(PatentRevision.actor))
+        .order_by(PatentRevision.created_at.desc(), PatentRevision.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class CollegeChoices:
+    """Colleges a user may filter by or file into, as (id, name) pairs."""
+
+    filter: list[tuple[int, str]] = field(default_factory=list)
+    file_into: list[tuple[int, str]] = field(default_factory=list)
+
+
+def college_choices(user: User) -> CollegeChoices:
+    if user.role == Role.COLLEGE_ADMIN and user.college is not None:
+        own = [(user.college.id, user.college.name)]
+        return CollegeChoices(own, own)
+    if user.organization_id and user.role in (Role.UNIVERSITY_ADMIN, Role.INVENTOR):
+        rows = db.session.execute(
+            sa.select(College.id, College.name)
+            .where(College.institution_id == user.organization_id)
+            .order_by(College.name)
+        )
+        pairs = [(cid, name) for cid, name in rows]
+        return CollegeChoices(pairs, pairs)
+    return CollegeChoices()
+
+
+def university_choices() -> list[tuple[int, str]]:
+    """Universities a platform admin may file a patent into."""
+    rows = db.session.execute(
+        sa.select(Organization.id, Organization.name)
+        .where(Organization.kind == OrgKind.UNIVERSITY)
+        .order_by(Organization.name)
+    )
+    return [(oid, name) for oid, name in rows]
+
+
+def colleges_of(institution_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(College.name)
+            .where(College.institution_id == institution_id)
+            .order_by(College.name)
+        )
+    )

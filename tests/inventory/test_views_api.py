@@ -1,0 +1,161 @@
+"""The patent JSON API: list/detail/create/update/actions/batch, errors, CSRF header, 401."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, Willingness
+from tests.factories import make_college, make_org, make_patent, make_user
+
+VALID = {"application_no": "CN201710601862.3", "title": "一种锂电池负极材料"}
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(Role.UNIVERSITY_ADMIN)
+
+
+def test_list_paginates_with_meta_and_caps_per_page(client, auth, admin):
+    for i in range(5):
+        make_patent(admin.organization, title=f"专利{i}", trl=4 if i % 2 else 2)
+    auth.login(admin)
+    body = client.get("/api/v1/patents?per_page=2&page=2&sort=title&dir=asc").get_json()
+    assert body["_meta"] == {"page": 2, "per_page": 2, "total_pages": 3, "total_items": 5}
+    assert [p["title"] for p in body["items"]] == ["专利2", "专利3"]
+    item = body["items"][0]
+    assert item["status"] == "draft"
+    assert item["status_label"] == "草稿"
+    assert item["patent_type"] == "invention"
+    assert item["patent_type_label"] == "发明"
+    assert "abstract" not in item  # the list carries no long text
+    body = client.get("/api/v1/patents?per_page=1000&trl=4").get_json()
+    assert body["_meta"]["per_page"] == 100
+    assert body["_meta"]["total_items"] == 2
+
+
+def test_detail_has_every_field_labels_and_allowed_actions(client, auth, admin):
+    college = make_college(admin.organization, "材料学院")
+    patent = make_patent(admin.organization, college=college, status=EntryStatus.PENDING_SCHOOL,
+                         transfer_willingness=Willingness.CONDITIONAL,
+                         transfer_modes="assignment,license")
+    auth.login(admin)
+    body = client.get(f"/api/v1/patents/{patent.id}").get_json()
+    assert body["title"] == patent.title
+    assert body["college"] == {"id": college.id,
+                                                                  "name": "材料学院"}
+    assert body["transfer_willingness_label"] == "视条件"
+    assert body["transfer_modes"] == ["assignment", "license"]
+    assert body["transfer_modes_labels"] == ["转让", "普通许可"]
+    assert body["version"] == patent.version
+    assert body["status"] == "pending_school"
+    assert {a["name"] for a in body["actions"]} == {"enter", "school_return", "not_enter",
+                                                   "abandon"}
+
+
+def test_create_returns_201_or_422_with_field_details(client, auth, admin):
+    auth.login(admin)
+    resp = client.post("/api/v1/patents", json={**VALID, "trl": 6,
+                                                 "transfer_modes": ["转让", "license"]})
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["application_no"] == "201710601862.3"
+    assert body["trl"] == 6
+    assert body["transfer_modes"] == ["assignment", "license"]
+    resp = client.post("/api/v1/patents", json={"application_no": "123", "trl": 10})
+    assert resp.status_code == 422
+    err = resp.get_json()
+    assert err["error"] == "validation_failed"
+    assert set(err["details"]) == {"application_no", "title", "trl"}
+    resp = client.post("/api/v1/patents", json={**VALID, "colour": "red"})
+    assert resp.status_code == 422
+    assert err["error"] == "validation_failed"
+    assert resp.get_json()["details"] == {"colour": "未知字段"}
+    assert client.post("/api/v1/patents", data="x").status_code == 422
+
+
+def test_patch_is_partial_and_a_stale_version_is_409(client, auth, admin):
+    patent = make_patent(admin.organization, trl=3, value_grade=2)
+    auth.login(admin)
+    resp = client.patch(f"/api/v1/patents/{patent.id}", json={"trl": "5",
+                                                               "version": patent.version})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["trl"] == 5
+    assert body["value_grade"] == 2
+    resp = client.patch(f"/api/v1/patents/{patent.id}", json={"trl": 6, "version": 1})
+    assert resp.status_code == 409
+    assert resp.get_json()["error"] == "conflict"
+    db.session.expire_all()
+    assert patent.trl == 5
+    resp = client.patch(f"/api/v1/patents/{patent.id}", json={"version": "x"})
+    assert resp.status_code == 422
+
+
+def test_actions_and_batch_actions(client, auth, admin):
+    patent = make_patent(admin.organization)
+    auth.login(admin)
+    resp = client.post(f"/api/v1/patents/{patent.id}/actions/submit", json={})
+    assert resp.status_code == 200
+    assert resp.get_json()["status"] == "pending_school"
+    resp = client.post(f"/api/v1/patents/{patent.id}/actions/submit")
+    assert resp.status_code == 409
+    assert resp.get_json()["error"] == "invalid_transition"
+    resp = client.post(f"/api/v1/patents/{patent.id}/actions/not_enter", json={})
+    assert resp.status_code == 422
+    other = make_patent(admin.organization, status=EntryStatus.PENDING_SCHOOL)
+    foreign = make_patent(make_org(), status=EntryStatus.PENDING_SCHOOL)
+    resp = client.post("/api/v1/patents/batch-actions", json={
+        "ids": [patent.id, other.id, foreign.id], "action": "abandon", "comment": "已过保护期价值",
+    })
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["done"] == [patent.id, other.id]
+    assert body["refused"] == [{"id": foreign.id, "reason": "专利不存在或您无权查看"}]
+    assert body["message"].startswith("已处理 2 条，1 条未处理")
+    assert client.post("/api/v1/patents/batch-actions",
+                       json={"ids": "1", "action": "abandon"}).status_code == 422
+    resp = client.post("/api/v1/patents/batch-actions", json={"ids": [patent.id],
+                                                              "action": "submit"})
+    assert resp.status_code == 422  # not a batch action
+
+
+def test_other_universities_patents_are_404_in_the_api(client, auth, admin):
+    foreign = make_patent(make_org())
+    auth.login(admin)
+    for method, url, body in [
+        ("GET", f"/api/v1/patents/{foreign.id}", None),
+        ("PATCH", f"/api/v1/patents/{foreign.id}", {"trl": 5}),
+        ("POST", f"/api/v1/patents/{foreign.id}/actions/submit", {}),
+    ]:
+        resp = client.open(url, method=method, json=body)
+        assert resp.status_code == 404
+        assert resp.get_json()["error"] == "not_found"
+
+
+def test_anonymous_api_call_is_401_json_and_pages_still_redirect(client):
+    resp = client.get("/api/v1/patents")
+    assert resp.status_code == 401
+    assert resp.get_json() == {"error": "unauthorized", "message": "请先登录"}
+    resp = client.get("/patents/?q=x")
+    assert resp.status_code == 302
+    assert "/login?next=" in resp.headers["Location"]
+
+
+def test_writes_need_the_csrf_token_in_the_x_csrftoken_header(app, client, auth, admin,
+                                                              monkeypatch):
+    patent = make_patent(admin.organization)
+    auth.login(admin)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    page = client.get("/patents/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    url = f"/api/v1/patents/{patent.id}"
+    assert client.patch(url, json={"trl": 4}).status_code == 400
+    resp = client.patch(url, json={"trl": 4}, headers={"X-CSRFToken": token})
+    assert resp.status_code == 200
+    assert resp.get_json()["trl"] == 4
+    assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 1

@@ -1,0 +1,155 @@
+"""Inventory list page through HTTP: filters, sorting, pagination, search, escaping, scope."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from revive.accounts.models import Role
+from revive.inventory.models import EntryStatus, PatentType, Willingness
+from tests.factories import make_college, make_org, make_patent, make_user
+
+
+def listed_ids(resp) -> list[int]:
+    assert resp.status_code == 200
+    return [int(x) for x in re.findall(r'data-patent-id="(\d+)"', resp.get_data(as_text=True))]
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(Role.UNIVERSITY_ADMIN)
+
+
+@pytest.fixture
+def catalog(admin):
+    """Six patents of one university that differ in exactly one filtered property each."""
+    org = admin.organization
+    chem, phys = make_college(org, "化学学院"), make_college(org, "物理学院")
+    return {
+        "base": make_patent(org, college=chem, title="基准专利"),
+        "college": make_patent(org, college=phys, title="物理学院的专利"),
+        "status": make_patent(org, college=chem, status=EntryStatus.ENTERED, title="已入库专利",
+                              trl=3, value_grade=2, transfer_willingness=Willingness.CONDITIONAL),
+        "grade_trl": make_patent(org, college=chem, title="高分专利", value_grade=5, trl=8),
+        "willingness": make_patent(org, college=chem, title="暂不转化专利",
+                                   transfer_willingness=Willingness.NOT_NOW),
+        "type": make_patent(org, college=chem, title="实用新型专利", patent_type=PatentType.UTILITY,
+                            abstract="一种夹具，结构简单，便于拆装。"),
+        "colleges": (chem, phys),
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (lambda c: {"college": c["colleges"][1].id}, {"college"}),
+        (lambda c: {"status": "entered"}, {"status"}),
+        (lambda c: {"grade": "5"}, {"grade_trl"}),
+        (lambda c: {"trl": "8"}, {"grade_trl"}),
+        (lambda c: {"willingness": "not_now"}, {"willingness"}),
+        (lambda c: {"patent_type": "utility"}, {"type"}),
+        (lambda c: {"q": "夹具"}, {"type"}),  # found in the abstract, not the title
+        (lambda c: {"q": "高分"}, {"grade_trl"}),
+        (lambda c: {"grade": "5", "status": "entered"}, set()),
+    ],
+    ids=["college", "status", "grade", "trl", "willingness", "type", "q-abstract", "q-title",
+         "combined"],
+)
+def test_each_filter_narrows_the_list(client, auth, admin, catalog, args, expected):
+    auth.login(admin)
+    ids = listed_ids(client.get("/patents/", query_string=args(catalog)))
+    assert set(ids) == {catalog[k].id for k in expected}
+
+
+def test_unfiltered_list_shows_all_and_bad_filter_values_are_ignored(client, auth, admin, catalog):
+    auth.login(admin)
+    everything = {p.id for k, p in catalog.items() if k != "colleges"}
+    assert set(listed_ids(client.get("/patents/"))) == everything
+    resp = client.get("/patents/?status=bogus&grade=9&trl=x&sort=drop+table&page=-1")
+    assert set(listed_ids(resp)) == everything
+
+
+def test_none_filter_finds_unassessed_patents(client, auth, admin, catalog):
+    auth.login(admin)
+    ids = set(listed_ids(client.get("/patents/?grade=none")))
+    assert ids == {catalog[k].id for k in ("base", "college", "willingness", "type")}
+
+
+def test_sorting_by_title_and_grade_both_directions(client, auth, admin):
+    auth.login(admin)
+    org = admin.organization
+    b = make_patent(org, title="B 专利", value_grade=2)
+    a = make_patent(org, title="A 专利", value_grade=5)
+    c = make_patent(org, title="C 专利", value_grade=None)
+    assert listed_ids(client.get("/patents/?sort=title&dir=asc")) == [a.id, b.id, c.id]
+    assert listed_ids(client.get("/patents/?sort=title&dir=desc")) == [c.id, b.id, a.id]
+    # ungraded patents go last in both directions
+    assert listed_ids(client.get("/patents/?sort=grade&dir=desc")) == [a.id, b.id, c.id]
+    assert listed_ids(client.get("/patents/?sort=grade&dir=asc")) == [b.id, a.id, c.id]
+    # default: most recently updated first
+    assert listed_ids(client.get("/patents/")) == [c.id, a.id, b.id]
+
+
+def test_pagination_keeps_filters_and_covers_every_row_once(app, client, auth, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIVE_PAGE_SIZE", 2)
+    auth.login(admin)
+    made = [make_patent(admin.organization, trl=4, title=f"分页专利{i}") for i in range(5)]
+    make_patent(admin.organization, trl=1)  # filtered out
+    seen = []
+    for page in (1, 2, 3):
+        resp = client.get(f"/patents/?trl=4&sort=title&dir=asc&page={page}")
+        ids = listed_ids(resp)
+        seen += ids
+        assert len(ids) == (2 if page < 3 else 1)
+    assert seen == [p.id for p in made]
+    html = client.get("/patents/?trl=4&page=2").get_data(as_text=True)
+    assert "共 5 条" in html
+    assert re.search(r'href="/patents/\?[^"]*trl=4[^"]*page=3"', html)  # links keep the filter
+    # a page past the end shows the last page instead of an empty table
+    assert listed_ids(client.get("/patents/?trl=4&sort=title&dir=asc&page=99")) == [made[4].id]
+
+
+@pytest.mark.parametrize(("query", "expected"), [("%", "percent"), ("_", "underscore"),
+                                                 ("100%", "percent"), ("a_b", "underscore"),
+                                                 ("\\", "backslash")])
+def test_search_treats_like_wildcards_literally(client, auth, admin, query, expected):
+    auth.login(admin)
+    org = admin.organization
+    patents = {
+        "percent": make_patent(org, title="纯度 100% 的石墨烯"),
+        "underscore": make_patent(org, title="a_b 型接头"),
+        "backslash": make_patent(org, title="路径 C:\\data 的处理"),
+        "plain": make_patent(org, title="aXb 型接头 100 件"),
+    }
+    assert listed_ids(client.get("/patents/", query_string={"q": query})) == [patents[expected].id]
+
+
+def test_titles_are_escaped_in_the_list(client, auth, admin):
+    auth.login(admin)
+    make_patent(admin.organization, title="<script>alert(1)</script>")
+    html = client.get("/patents/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_college_admin_sees_only_their_college_and_inventor_only_their_patents(client, auth):
+    org = make_org()
+    mine, theirs = make_college(org), make_college(org)
+    college_admin = make_user(Role.COLLEGE_ADMIN, college=mine)
+    inventor = make_user(Role.INVENTOR, organization=org)
+    p_mine = make_patent(org, college=mine)
+    p_theirs = make_patent(org, college=theirs, inventors=[inventor])
+    make_patent(make_org())
+    auth.login(college_admin)
+    assert listed_ids(client.get("/patents/")) == [p_mine.id]
+    # filtering by another college cannot widen the scope
+    assert listed_ids(client.get(f"/patents/?college={theirs.id}")) == []
+    auth.logout()
+    auth.login(inventor)
+    assert listed_ids(client.get("/patents/")) == [p_theirs.id]
+
+
+def test_enterprise_users_get_403(client, auth):
+    auth.login(make_user(Role.ENTERPRISE))
+    assert client.get("/patents/").status_code == 403
