@@ -1,3 +1,44 @@
-"""revive seed-demo."""
+"""revive seed-demo, revive demo-logins."""
 
-commands: list = []
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from revive.accounts.models import Role
+from revive.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
+from revive.inventory.models import EntryStatus
+
+LABELS = {"organizations": "单位", "colleges": "学院", "users": "用户", "patents": "专利"}
+
+
+def _counts(counts: dict, enum_cls: type) -> str:
+    return "，".join(f"{m.label} {counts[m]}" for m in enum_cls if m in counts)
+
+
+def _echo_logins() -> None:
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for label, email, note in demo_logins():
+        click.echo(f"  {label:　<8} {email:<40} {note}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Load the demo universities, users and patents (safe to run again)."""
+    summary = seed_demo()
+    created = "，".join(f"{LABELS[k]} {n}" for k, n in summary.created.items())
+    click.echo(f"演示数据已就绪。本次新增：{created}")
+    click.echo("  现有：" + "，".join(f"{LABELS[k]} {n}" for k, n in summary.totals.items()))
+    click.echo("  用户角色：" + _counts(summary.users_by_role, Role))
+    click.echo("  入库状态：" + _counts(summary.patents_by_status, EntryStatus))
+    _echo_logins()
+
+
+@click.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print the demo accounts and their password."""
+    _echo_logins()
+
+
+commands = [seed_demo_command, demo_logins_command]

@@ -1,0 +1,64 @@
+# Revive: `make run` sets up and starts the platform, `make test` sets up and runs the tests.
+# Needs only Python 3.11+ and make; everything else is installed into .venv.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# (Re)install when pyproject.toml changes.
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+PYTEST_ARGS ?=
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+export PORT
+
+.PHONY: help install run test test-pg lint clean clean-data
+
+help:
+	@echo "make run        install, migrate, load demo data, start web (127.0.0.1:$(PORT)) + worker"
+	@echo "make test       install and run the whole test suite"
+	@echo "make test-pg    run the suite on PostgreSQL ($(TEST_PG_URL))"
+	@echo "make lint       ruff check + format check"
+	@echo "make clean      remove .venv and caches;  make clean-data  remove instance/ (local DB)"
+
+$(STAMP): pyproject.toml
+	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/revive db upgrade
+	$(BIN)/revive seed-demo
+	@exec scripts/run.sh
+
+# With TEST_DATABASE_URL set (CI) the suite runs twice: on SQLite, then on PostgreSQL, where the
+# integration tests (real Celery worker, needs REVIVE_TEST_REDIS_URL) run as well.
+test: $(STAMP)
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+	  echo "== tests on SQLite =="; \
+	  env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration" $(PYTEST_ARGS) \
+	  && echo "== tests on PostgreSQL (TEST_DATABASE_URL) ==" \
+	  && $(BIN)/pytest -q $(PYTEST_ARGS); \
+	else \
+	  $(BIN)/pytest -q $(PYTEST_ARGS); \
+	fi
+
+test-pg: $(STAMP)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_PG_URL)} $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info htmlcov .coverage
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+clean-data:
+	rm -rf instance

@@ -1,0 +1,505 @@
+"""Load the demo: fictional universities, colleges, users of every role and ~300 patents.
+
+Everything is generated deterministically from ``revive.demo.catalog`` with seeded
+``random.Random`` instances, so running the seed again produces the same specs; rows are looked
+up by organization name, college name, e-mail and application number and only missing ones are
+created. Workflow states are reached through ``inventory.workflow.transition`` so every patent
+carries the same StatusChange audit trail a real review would leave.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from revive.accounts import uscc
+from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.accounts.services import get_or_create_college, get_or_create_org
+from revive.demo import catalog
+from revive.extensions import db
+from revive.inventory import workflow
+from revive.inventory.appno import make_application_no
+from revive.inventory.models import (
+    EntryStatus,
+    ImplementationStatus,
+    Patent,
+    PatentType,
+    TransferMode,
+    Willingness,
+)
+
+DEMO_PASSWORD = "Revive2026"
+DOMAIN = "demo.revive.example"  # .example is reserved (RFC 2606): no real mailbox is hit
+SEED = "revive-demo-v1"
+
+S = EntryStatus
+# Share of patents per workflow state: most of a reviewed inventory ends up in the pool.
+STATUS_WEIGHTS = {
+    S.DRAFT: 8,
+    S.PENDING_COLLEGE: 10,
+    S.PENDING_SCHOOL: 12,
+    S.RETURNED: 8,
+    S.ENTERED: 42,
+    S.NOT_ENTERED: 12,
+    S.ABANDON: 8,
+}
+RETURN_COMMENTS = (
+    "技术成熟度自评依据不足，请补充中试或应用数据后重新提交。",
+    "技术优势描述过于学术化，请补充与现有产品相比的性能指标。",
+    "发明人排序与专利证书不一致，请核对后重新提交。",
+    "转化方式与意向价格未填写完整，请补充。",
+)
+NOT_ENTERED_COMMENTS = (
+    "与学校已入库的同族专利技术方案重复，暂不单独入库。",
+    "技术处于实验室原理验证阶段，近期不具备转化条件。",
+    "专利权共有人对转化方式意见不一致，待协商后再行申报。",
+)
+ABANDON_COMMENTS = (
+    "技术路线已被行业主流方案替代，建议不再缴纳年费。",
+    "专利保护范围较窄，市场价值有限，建议放弃维持。",
+    "多年无企业咨询且已有更优的后续专利，建议放弃。",
+)
+PROSPECT_TAILS = (  # indexed by maturity: lab → pilot → ready
+    "目前已完成实验室验证，需与企业合作开展中试放大。",
+    "已在合作企业完成小批量试用，具备产业化条件。",
+    "技术成熟度较高，可通过许可方式快速实施。",
+)
+_DEVICE_ENDINGS = (
+    "装置",
+    "结构",
+    "执行器",
+    "系统",
+    "终端",
+    "阀",
+    "关节",
+    "幕墙",
+    "保温板",
+    "试纸条",
+    "机器人",
+    "节点",
+)
+_NOUN_BY_ENDING = {"方法": "方法", "工艺": "工艺", "装置": "装置", "系统": "系统", "结构": "结构"}
+
+
+# ------------------------------------------------------------------------------ specs
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    email: str
+    name: str
+    role: Role
+    org: str | None = None
+    college: str | None = None
+
+
+@dataclass
+class PatentSpec:
+    university: str
+    college: str
+    target: EntryStatus
+    fields: dict
+    inventor_emails: list[str]
+    route: tuple[tuple[str, str | None], ...]  # (workflow action, comment) in order
+
+
+@dataclass
+class Plan:
+    orgs: list[dict]
+    colleges: list[tuple[str, str]]
+    users: list[UserSpec]
+    patents: list[PatentSpec]
+
+
+def _org_code(body: str) -> str:
+    """Organisation code (GB 11714): 8 characters plus a check character."""
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(ch, 36) * w for ch, w in zip(body, weights, strict=True))
+    check = 11 - total % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def credit_code(prefix: str, division: str, org_body: str) -> str:
+    """A 统一社会信用代码 with valid organisation-code and check characters."""
+    first17 = prefix + division + _org_code(org_body)
+    return first17 + uscc.check_character(first17)
+
+
+def _email(local: str) -> str:
+    return f"{local}@{DOMAIN}"
+
+
+def _names(rng: random.Random, count: int, used: set[str]) -> list[str]:
+    names: list[str] = []
+    while len(names) < count:
+        name = rng.choice(catalog.SURNAMES) + rng.choice(catalog.GIVEN_NAMES)
+        if name not in used:
+            used.add(name)
+            names.append(name)
+    return names
+
+
+def build_plan() -> Plan:
+    """Everything the demo contains, computed without touching the database."""
+    people = random.Random(f"{SEED}-people")
+    used: set[str] = set()
+    orgs: list[dict] = []
+    colleges: list[tuple[str, str]] = []
+    users = [UserSpec(_email("admin"), "平台管理员", Role.PLATFORM_ADMIN)]
+    patents: list[PatentSpec] = []
+    appnos: set[str] = set()
+
+    for uni in catalog.UNIVERSITIES:
+        orgs.append(
+            {
+                "name": uni.name,
+                "kind": OrgKind.UNIVERSITY,
+                "region": uni.region,
+                "credit_code": credit_code("12", uni.division, uni.org_body),
+            }
+        )
+        (admin_name,) = _names(people, 1, used)
+        users.append(
+            UserSpec(_email(f"{uni.key}.admin"), admin_name, Role.UNIVERSITY_ADMIN, uni.name)
+        )
+        for c_index, topics in enumerate(uni.colleges, start=1):
+            colleges.append((uni.name, topics.name))
+            local = f"{uni.key}.c{c_index}"
+            admin, *pool = _names(people, 7, used)
+            users.append(UserSpec(_email(local), admin, Role.COLLEGE_ADMIN, uni.name, topics.name))
+            # The first two researchers of each college have inventor accounts.
+            inventor_emails = {}
+            for i, name in enumerate(pool[:2], start=1):
+                email = _email(f"{local}.inventor{i}")
+                inventor_emails[name] = email
+                users.append(UserSpec(email, name, Role.INVENTOR, uni.name, topics.name))
+            rng = random.Random(f"{SEED}-{uni.key}-{c_index}")
+            for subject in topics.subjects:
+                for suffix in subject.suffixes:
+                    patents.append(
+                        _patent_spec(
+                            rng, uni, topics, subject, suffix, pool, inventor_emails, appnos
+                        )
+                    )
+
+    for ent in catalog.ENTERPRISES:
+        orgs.append(
+            {
+                "name": ent.name,
+                "kind": OrgKind.ENTERPRISE,
+                "region": ent.region,
+                "tags": ent.tags,
+                "credit_code": credit_code("91", ent.division, ent.org_body),
+            }
+        )
+        users.append(UserSpec(_email(ent.key), ent.contact, Role.ENTERPRISE, ent.name))
+    orgs.append({"name": catalog.OFFICE_NAME, "kind": OrgKind.OFFICE, "region": "示范省"})
+    orgs.append({"name": catalog.REGULATOR_NAME, "kind": OrgKind.REGULATOR, "region": "示范省"})
+    officer, regulator = _names(people, 2, used)
+    users.append(UserSpec(_email("officer"), officer, Role.OFFICER, catalog.OFFICE_NAME))
+    users.append(UserSpec(_email("regulator"), regulator, Role.REGULATOR, catalog.REGULATOR_NAME))
+    return Plan(orgs, colleges, users, patents)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+_GENERIC_BIGRAMS = {"一种", "方法", "制备", "及其", "的制", "备方", "应用", "装置", "系统", "中的"}
+
+
+def _closest(rng: random.Random, options: tuple[str, ...], title: str, exclude: str = "") -> str:
+    """The fragment sharing most character bigrams with the title (ties broken by rng).
+
+    The fragments are written per college, so this keeps e.g. a battery-recycling title away
+    from the college's zinc-leaching sentence when a closer one exists.
+    """
+    wanted = _bigrams(title) - _GENERIC_BIGRAMS
+    scored = [(len(wanted & _bigrams(o)), o) for o in options if o != exclude]
+    best = max(score for score, _ in scored)
+    return rng.choice([o for score, o in scored if score == best])
+
+
+def _abstract(
+    rng: random.Random, title: str, topics: catalog.CollegeTopics, lead: str, noun: str
+) -> str:
+    method = _closest(rng, topics.methods, title)
+    extra = _closest(rng, topics.methods, title, exclude=method)
+    effect1 = _closest(rng, topics.effects, title)
+    effect2 = _closest(rng, topics.effects, title, exclude=effect1)
+    product = _closest(rng, topics.products, title)
+    text = (
+        f"{lead}公开了{title}，{method}。"
+        f"采用该{noun}，{effect1}，{effect2}，可用于{product}等领域。"
+    )
+    if len(text) < 80:
+        text = text.replace("。采用", f"，并{extra}。采用", 1)
+    return text
+
+
+def _patent_spec(
+    rng: random.Random,
+    uni: catalog.University,
+    topics: catalog.CollegeTopics,
+    subject: catalog.Subject,
+    suffix: str,
+    pool: list[str],
+    inventor_emails: dict[str, str],
+    appnos: set[str],
+) -> PatentSpec:
+    title = f"一种{subject.subject}{suffix}"
+    is_device = suffix.endswith(_DEVICE_ENDINGS)
+    is_utility = is_device and rng.random() < 0.4
+    lead = "本实用新型" if is_utility else "本发明"  # how the document names itself
+    noun = next(
+        (v for k, v in _NOUN_BY_ENDING.items() if suffix.endswith(k)),
+        "装置" if is_device else "技术方案",
+    )
+    year = rng.choice(
+        (2014, 2015, 2016, 2017, 2018, 2018, 2019, 2019, 2020, 2020, 2021, 2022, 2023)
+    )
+    while True:
+        appno = make_application_no(year, 2 if is_utility else 1, rng.randrange(100_000, 1_500_000))
+        if appno not in appnos:
+            appnos.add(appno)
+            break
+    filed = date(year, rng.randint(1, 12), rng.randint(1, 28))
+    granted = filed + timedelta(
+        days=rng.randint(180, 360) if is_utility else rng.randint(600, 1100)
+    )
+
+    inventors = [rng.choice(pool)]
+    inventors += rng.sample([p for p in pool if p != inventors[0]], rng.randint(1, 3))
+    co_owner = rng.random() < 0.1
+    patentees = uni.name + (f"；{rng.choice(catalog.ENTERPRISES).name}" if co_owner else "")
+    other_ipc = rng.choice(topics.subjects).ipc
+    target = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+    products = rng.sample(topics.products, 2)
+    problem = _closest(rng, topics.problems, title)
+    advantage = _closest(rng, topics.advantages, title)
+    effect = _closest(rng, topics.effects, title)
+
+    fields = {
+        "application_no": appno,
+        "title": title,
+        "patent_type": PatentType.UTILITY if is_utility else PatentType.INVENTION,
+        "patentees": patentees,
+        "inventors": "；".join(inventors),
+        "contact_name": inventors[0],
+        "contact_email": inventor_emails.get(inventors[0]),
+        "filing_date": filed,
+        "grant_date": granted,
+        "legal_status": "有效",
+        "ipc_main": subject.ipc,
+        "ipc_all": "; ".join(dict.fromkeys((subject.ipc, other_ipc))),
+        "industry_code": subject.industry,
+        "emerging_industry": topics.emerging,
+        "tech_field": topics.field,
+        "abstract": _abstract(rng, title, topics, lead, noun),
+        "problem_solved": f"{problem}{lead}提供{title}，{effect}。",
+        "advantages": advantage + _closest(rng, topics.advantages, title, exclude=advantage),
+        "is_funded": rng.random() < 0.85,
+        "partner_companies": patentees.split("；")[1] if co_owner else None,
+    }
+    fields.update(_self_assessment(rng, target, products))
+    return PatentSpec(
+        university=uni.name,
+        college=topics.name,
+        target=target,
+        fields=fields,
+        inventor_emails=[inventor_emails[n] for n in inventors if n in inventor_emails],
+        route=_route(rng, target),
+    )
+
+
+def _self_assessment(rng: random.Random, target: EntryStatus, products: list[str]) -> dict:
+    """Self-ratings are optimistic, as in real inventories; weak ones end up not entered."""
+    if target == S.DRAFT and rng.random() < 0.5:
+        return {}  # a draft still missing its self-assessment
+    if target in (S.NOT_ENTERED, S.ABANDON):
+        grade = rng.choice((1, 2) if target == S.ABANDON else (2, 2, 3))
+        trl = rng.randint(1, 3) if target == S.ABANDON else rng.randint(2, 4)
+        willingness = rng.choice((Willingness.NOT_NOW, Willingness.CONDITIONAL))
+    else:
+        grade = rng.choices((5, 4, 3, 2, 1), weights=(25, 35, 28, 9, 3))[0]
+        trl = rng.choices(range(3, 9), weights=(10, 20, 25, 22, 15, 8))[0]
+        willingness = rng.choices(
+            (Willingness.WILLING, Willingness.CONDITIONAL, Willingness.NOT_NOW), weights=(65, 28, 7)
+        )[0]
+    modes = rng.sample(list(TransferMode), rng.randint(1, 3))
+    implemented = trl >= 7 and rng.random() < 0.4
+    maturity = 0 if trl <= 4 else 1 if trl <= 6 else 2
+    return {
+        "trl": trl,
+        "value_grade": grade,
+        "transfer_willingness": willingness,
+        "transfer_modes": ",".join(m.value for m in modes),
+        # 意向价格 in 万元, in steps of 5.
+        "asking_price": (
+            Decimal(5 * rng.randint(1, 60)) if willingness != Willingness.NOT_NOW else None
+        ),
+        "implementation_status": (
+            rng.choice((ImplementationStatus.SELF, ImplementationStatus.LICENSED))
+            if implemented
+            else ImplementationStatus.NOT_IMPLEMENTED
+        ),
+        "prospects": f"可面向{products[0]}、{products[1]}等推广应用，{PROSPECT_TAILS[maturity]}",
+    }
+
+
+def _route(rng: random.Random, target: EntryStatus) -> tuple[tuple[str, str | None], ...]:
+    """The workflow actions (with review comments) that lead from 草稿 to ``target``."""
+    to_school = (("submit", None), ("college_approve", None))
+    if target == S.DRAFT:
+        return ()
+    if target == S.PENDING_COLLEGE:
+        return (("submit", None),)
+    if target == S.PENDING_SCHOOL:
+        return to_school
+    if target == S.RETURNED:
+        if rng.random() < 0.5:
+            return (("submit", None), ("college_return", rng.choice(RETURN_COMMENTS)))
+        return (*to_school, ("school_return", rng.choice(RETURN_COMMENTS)))
+    if target == S.ENTERED:
+        # Some entered patents were returned once and fixed, as happens in real reviews.
+        detour = (("submit", None), ("college_return", rng.choice(RETURN_COMMENTS)))
+        return (*(detour if rng.random() < 0.2 else ()), *to_school, ("enter", None))
+    comments = NOT_ENTERED_COMMENTS if target == S.NOT_ENTERED else ABANDON_COMMENTS
+    action = "not_enter" if target == S.NOT_ENTERED else "abandon"
+    return (*to_school, (action, rng.choice(comments)))
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    created: dict[str, int]  # rows added by this run, per kind
+    totals: dict[str, int]  # rows in the database afterwards, per kind
+    users_by_role: dict[Role, int]
+    patents_by_status: dict[EntryStatus, int]
+
+
+MODELS = {"organizations": Organization, "colleges": College, "users": User, "patents": Patent}
+
+
+def _totals() -> dict[str, int]:
+    return {
+        name: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+        for name, model in MODELS.items()
+    }
+
+
+def seed_demo() -> SeedSummary:
+    """Create whatever part of the demo data is missing; commit once. Safe to run again."""
+    plan = build_plan()
+    before = _totals()
+    orgs = {spec["name"]: get_or_create_org(**spec) for spec in plan.orgs}
+    colleges = {(uni, name): get_or_create_college(orgs[uni], name) for uni, name in plan.colleges}
+    users = _load_users(plan.users, orgs, colleges)
+    _load_patents(plan.patents, orgs, colleges, users)
+    db.session.commit()
+
+    totals = _totals()
+    return SeedSummary(
+        created={name: totals[name] - before[name] for name in MODELS},
+        totals=totals,
+        users_by_role=dict(
+            db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all()
+        ),
+        patents_by_status=dict(
+            db.session.execute(
+                sa.select(Patent.status, sa.func.count()).group_by(Patent.status)
+            ).all()
+        ),
+    )
+
+
+def _load_users(
+    specs: list[UserSpec],
+    orgs: dict[str, Organization],
+    colleges: dict[tuple[str, str], College],
+) -> dict[str, User]:
+    existing = {
+        u.email: u
+        for u in db.session.scalars(sa.select(User).where(User.email.in_([s.email for s in specs])))
+    }
+    # Every demo account shares one password, so one (deliberately slow) hash serves them all.
+    password_hash = None
+    for spec in specs:
+        if spec.email in existing:
+            continue
+        password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
+        user = User(
+            email=spec.email,
+            name=spec.name,
+            role=spec.role,
+            password_hash=password_hash,
+            organization=orgs.get(spec.org) if spec.org else None,
+            college=colleges.get((spec.org, spec.college)) if spec.college else None,
+        )
+        db.session.add(user)
+        existing[spec.email] = user
+    db.session.flush()
+    return existing
+
+
+def _load_patents(
+    specs: list[PatentSpec],
+    orgs: dict[str, Organization],
+    colleges: dict[tuple[str, str], College],
+    users: dict[str, User],
+) -> None:
+    present = set(
+        db.session.execute(
+            sa.select(Patent.institution_id, Patent.application_no).where(
+                Patent.application_no.in_([s.fields["application_no"] for s in specs])
+            )
+        ).all()
+    )
+    admins = {u.organization_id: u for u in users.values() if u.role == Role.UNIVERSITY_ADMIN}
+    college_admins = {u.college_id: u for u in users.values() if u.role == Role.COLLEGE_ADMIN}
+    for spec in specs:
+        institution = orgs[spec.university]
+        if (institution.id, spec.fields["application_no"]) in present:
+            continue
+        college = colleges[(spec.university, spec.college)]
+        inventor_users = [users[e] for e in spec.inventor_emails]
+        filer = inventor_users[0] if inventor_users else college_admins[college.id]
+        # Ids, not relationships: workflow.target_of reads college_id before any flush.
+        patent = Patent(
+            institution_id=institution.id,
+            college_id=college.id,
+            created_by_id=filer.id,
+            status=S.DRAFT,
+            inventor_users=inventor_users,
+            **spec.fields,
+        )
+        db.session.add(patent)
+        for action, comment in spec.route:
+            actor = {
+                "submit": filer,
+                "college_approve": college_admins[college.id],
+                "college_return": college_admins[college.id],
+            }.get(action, admins[institution.id])
+            workflow.transition(patent, workflow.get_action(action), actor, comment)
+    db.session.flush()
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(role label, e-mail, what the account shows) for the first demo user of every role."""
+    seen: dict[Role, UserSpec] = {}
+    for spec in build_plan().users:
+        seen.setdefault(spec.role, spec)
+    return [
+        (role.label, spec.email, " · ".join(p for p in (spec.org, spec.college, spec.name) if p))
+        for role, spec in seen.items()
+    ]
