@@ -37,14 +37,28 @@ class FieldError(ValueError):
 # ---------------------------------------------------------------------------- parsers
 
 
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
 def clean_text(raw: Any) -> str:
-    """Normalise a cell: NFKC (full-width → half-width), strip, collapse inner whitespace runs."""
+    """Normalise free text: drop NULs, strip, collapse runs of spaces/tabs.
+
+    Chinese punctuation (，；（）) is kept as written: folding it would alter titles and abstracts
+    and make every later edit record spurious changes. A leading apostrophe that our own exports
+    add to neutralise formulas ('=…, '+86…) is removed, so exported files re-import unchanged.
+    """
     if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = unicodedata.normalize("NFKC", str(raw)).replace("\x00", "")
-    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+    text = str(raw).replace("\x00", "").replace("\u3000", " ")
+    text = re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+    return _NEUTRALISED.sub("", text)
+
+
+def folded(raw: Any) -> str:
+    """clean_text plus NFKC (full-width → half-width): for codes, numbers, enums, dates."""
+    return unicodedata.normalize("NFKC", clean_text(raw)).strip()
 
 
 def _parse_text(raw: Any, f: Field) -> str | None:
@@ -69,7 +83,7 @@ def _parse_date(raw: Any, f: Field) -> date | None:
     elif isinstance(raw, date):
         value = raw
     else:
-        text = clean_text(raw)
+        text = folded(raw)
         if not text:
             return None
         for pattern in _DATE_PATTERNS:
@@ -88,7 +102,7 @@ def _parse_date(raw: Any, f: Field) -> date | None:
 
 
 def _parse_int(raw: Any, f: Field) -> int | None:
-    text = clean_text(raw)
+    text = folded(raw)
     if not text:
         return None
     stars = text.count("★")
@@ -105,15 +119,15 @@ def _parse_int(raw: Any, f: Field) -> int | None:
 
 
 def _parse_decimal(raw: Any, f: Field) -> Decimal | None:
-    text = clean_text(raw).replace(",", "").removesuffix("万元").removesuffix("万").strip()
+    text = folded(raw).replace(",", "").removesuffix("万元").removesuffix("万").strip()
     if not text:
         return None
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise FieldError(f"{f.label}应为数字（单位：万元）：{clean_text(raw)}") from None
+        raise FieldError(f"{f.label}应为数字（单位：万元）：{folded(raw)}") from None
     if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
-        raise FieldError(f"{f.label}超出范围：{clean_text(raw)}")
+        raise FieldError(f"{f.label}超出范围：{folded(raw)}")
     return value.quantize(Decimal("0.01"))
 
 
@@ -124,14 +138,14 @@ _FALSE = {"否", "无", "n", "no", "false", "0", "×"}
 def _parse_bool(raw: Any, f: Field) -> bool | None:
     if isinstance(raw, bool):
         return raw
-    text = clean_text(raw).lower()
+    text = folded(raw).lower()
     if not text:
         return None
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise FieldError(f"{f.label}应填“是”或“否”：{clean_text(raw)}")
+    raise FieldError(f"{f.label}应填“是”或“否”：{folded(raw)}")
 
 
 def _enum_lookup(enum_cls: type[LabeledEnum], synonyms: Mapping[str, str]) -> dict[str, str]:
@@ -143,7 +157,7 @@ def _enum_lookup(enum_cls: type[LabeledEnum], synonyms: Mapping[str, str]) -> di
 
 def _parse_enum(raw: Any, f: Field) -> LabeledEnum | None:
     assert f.enum is not None
-    text = clean_text(raw)
+    text = folded(raw)
     if not text:
         return None
     key = text if text in f.lookup else text.lower()
@@ -157,7 +171,7 @@ _SPLIT = re.compile(r"[,，、;；/|\s]+")
 
 
 def _parse_modes(raw: Any, f: Field) -> str | None:
-    text = clean_text(raw)
+    text = folded(raw)
     if not text:
         return None
     values: list[str] = []
@@ -180,13 +194,13 @@ def _parse_appno(raw: Any, f: Field) -> str | None:
     if not clean_text(raw):
         return None
     try:
-        return normalize_application_no(raw)
+        return normalize_application_no(clean_text(raw))
     except ApplicationNoError as exc:
         raise FieldError(str(exc)) from None
 
 
 def _parse_email(raw: Any, f: Field) -> str | None:
-    text = clean_text(raw)
+    text = folded(raw)
     if not text:
         return None
     if len(text) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
@@ -195,7 +209,7 @@ def _parse_email(raw: Any, f: Field) -> str | None:
 
 
 def _parse_phone(raw: Any, f: Field) -> str | None:
-    text = clean_text(raw)
+    text = folded(raw)
     if not text:
         return None
     if not re.fullmatch(r"[0-9+()\- ]{5,30}(?:转\d{1,6})?", text):

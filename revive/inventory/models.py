@@ -59,6 +59,7 @@ patent_inventors = sa.Table(
     db.metadata,
     sa.Column("patent_id", sa.ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_patent_inventors_user_id", "user_id"),  # an inventor's "my patents" list
 )
 
 
@@ -89,6 +90,8 @@ class Patent(TimestampMixin, db.Model):
         sa.Index("ix_patents_institution_college", "institution_id", "college_id"),
         sa.Index("ix_patents_institution_updated", "institution_id", "updated_at"),
         sa.Index("ix_patents_status_updated", "status", "updated_at"),
+        # Cross-university lists (officer, regulator) sort by recency with id as tie-breaker.
+        sa.Index("ix_patents_updated_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,3 +79,14 @@ def test_display_values_reimport_to_the_same_values():
     ).values
     shown = {k: display_value(k, v) for k, v in values.items()}
     assert validate_record(shown).values == values
+
+
+def test_chinese_punctuation_in_free_text_is_kept_as_written():
+    title = "一种基于石墨烯（GO）的传感器，及其制备方法；用途"
+    assert validate_record({**VALID, "title": title}).values["title"] == title
+
+
+def test_formula_neutralising_apostrophe_from_our_exports_is_removed_on_import():
+    values = validate_record({**VALID, "contact_phone": "'+86 10 6278 0000", "title": "'=1+1"}).values
+    assert values["contact_phone"] == "+86 10 6278 0000"
+    assert values["title"] == "=1+1"  # stored as text; exports neutralise it again
