@@ -22,7 +22,7 @@ import io
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ BINARY_MAGICS = {
 SUPPORTED = "请上传 .xlsx 或 CSV（UTF-8 / GBK）文件"
 
 
-class FileRejected(Exception):
+class FileRejected(Exception):  # noqa: N818  (name used across the imports package)
     """The file as a whole cannot be imported; ``message`` says why, in Chinese."""
 
     def __init__(self, message: str) -> None:
@@ -62,6 +62,7 @@ class Table:
     file_format: str  # "xlsx" | "csv"
     encoding: str | None  # CSV only
     header_line: int = 1
+    close: Callable[[], None] = lambda: None  # releases an open workbook; safe to call twice
 
 
 def read_table(path: str | Path, *, max_rows: int) -> Table:
@@ -161,7 +162,9 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
                 counts = {d: line.count(d) for d in (",", ";", "\t", "，")}
                 best = max(counts, key=lambda d: counts[d])
                 if best == "，":
-                    raise FileRejected("CSV 的分隔符是中文逗号“，”：请用英文逗号分隔，或另存为 .xlsx")
+                    raise FileRejected(
+                        "CSV 的分隔符是中文逗号“，”：请用英文逗号分隔，或另存为 .xlsx"
+                    )
                 return best if counts[best] else ","
     return ","
 
@@ -247,54 +250,74 @@ class _Workbook:
         self.ws = self.wb.worksheets[0]
 
     def close(self) -> None:
-        self.wb.close()
-        self._fh.close()
+        if not self._fh.closed:
+            self.wb.close()
+            self._fh.close()
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    book = _Workbook(path)
-    ws = book.ws
+def _sheet_records(book: _Workbook) -> Iterator[tuple[int, list[Any]]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
+            cells = _trim([_clean(v) for v in values])
+            if cells:
+                yield number, cells
+
+
+def _count_row_tags(path: Path, sheet_path: str | None) -> int | None:
+    """Rows in a sheet without a <dimension> (many generators omit it): count <row> tags in
+    the XML stream — a fast estimate for the progress bar, not a parse."""
+    if not sheet_path:
+        return None
+    count, tail = 0, b""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = _trim([_clean(v) for v in values])
-                if cells:
-                    yield number, cells
-    finally:
-        book.close()
+        with zipfile.ZipFile(path) as zf, zf.open(sheet_path.lstrip("/")) as fh:
+            while chunk := fh.read(_CHUNK):
+                data = tail + chunk
+                count += data.count(b"<row ") + data.count(b"<row>")
+                tail = data[-5:]
+                count -= tail.count(b"<row ") + tail.count(b"<row>")
+            count += tail.count(b"<row ") + tail.count(b"<row>")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return None
+    return count or None
 
 
 def _read_xlsx(path: Path, max_rows: int) -> Table:
     _check_zip(path)
-    book = _Workbook(path)
+    book = _Workbook(path)  # opened once: read-only mode loads all shared strings up front
     try:
         max_row = book.ws.max_row
-        dimension_rows = max_row if max_row and max_row > 1 else None
-    finally:
+        dimension_rows = (
+            max_row
+            if max_row and max_row > 1
+            else _count_row_tags(path, getattr(book.ws, "_worksheet_path", None))
+        )
+        records = _sheet_records(book)
+        header_line, first = next(records, (0, None))
+        if first is None:
+            raise FileRejected("文件没有数据行（工作表为空）")
+        header = _header(first)
+        peek = next(records, None)
+        if peek is None:
+            raise FileRejected("文件没有数据行（除表头外没有任何内容）")
+    except BaseException:
         book.close()
-
-    records = _xlsx_rows(path)
-    header_line, first = next(records, (0, None))
-    if first is None:
-        raise FileRejected("文件没有数据行（工作表为空）")
-    header = _header(first)
-    peek = next(records, None)
-    if peek is None:
-        records.close()
-        raise FileRejected("文件没有数据行（除表头外没有任何内容）")
-    # The dimension can count formatted blank rows; it is only the progress bar's estimate.
-    # The limit itself is enforced on the rows actually read.
+        raise
+    # The estimate may count formatted blank rows; it only drives the progress bar. The row
+    # limit is enforced on the rows actually read.
     estimate = (dimension_rows - header_line) if dimension_rows else 1
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        count = 1
-        yield peek
-        for item in records:
-            count += 1
-            if count > max_rows:
-                records.close()
-                raise _too_many(max_rows)
-            yield item
+        try:
+            count = 1
+            yield peek
+            for item in records:
+                count += 1
+                if count > max_rows:
+                    raise _too_many(max_rows)
+                yield item
+        finally:
+            book.close()
 
-    return Table(header, rows(), max(estimate, 1), "xlsx", None, header_line)
+    return Table(header, rows(), max(estimate, 1), "xlsx", None, header_line, book.close)

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -29,7 +30,7 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from revive import queue
-from revive.accounts.models import College, OrgKind, Organization, Role, User
+from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import utcnow
 from revive.errors import (
     DomainError,
@@ -52,10 +53,20 @@ VALIDATE_BATCH = 500
 COMMIT_BATCH = 1000
 IMPORT_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN})
 ACTIVE = frozenset(
-    {ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.COMMIT_QUEUED, ImportStatus.COMMITTING}
+    {
+        ImportStatus.QUEUED,
+        ImportStatus.VALIDATING,
+        ImportStatus.COMMIT_QUEUED,
+        ImportStatus.COMMITTING,
+    }
 )
 CANCELLABLE = frozenset(
-    {ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.COMMIT_QUEUED}
+    {
+        ImportStatus.QUEUED,
+        ImportStatus.VALIDATING,
+        ImportStatus.VALIDATED,
+        ImportStatus.COMMIT_QUEUED,
+    }
 )
 GENERIC_FAILURE = "导入过程中发生内部错误，请稍后重试；如反复出现请联系平台管理员"
 
@@ -216,14 +227,21 @@ def _send(job: ImportJob, task: str) -> None:
 # ---------------------------------------------------------------------------- pipeline
 
 
-def _open(job: ImportJob) -> tuple[Table, importers.PatentRowSpec]:
+@contextmanager
+def _opened(job: ImportJob) -> Iterator[tuple[Table, importers.PatentRowSpec]]:
+    """The job's file and row spec; the file is closed however the block ends."""
     table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
-    columns = importers.map_columns(table.header)
-    colleges = college_index(job.institution_id)
-    spec = importers.PatentRowSpec(job.institution_id, columns, colleges, college_id=job.college_id)
-    job.file_format, job.encoding = table.file_format, table.encoding
-    job.header_map = columns.to_json()
-    return table, spec
+    try:
+        columns = importers.map_columns(table.header)
+        colleges = college_index(job.institution_id)
+        spec = importers.PatentRowSpec(
+            job.institution_id, columns, colleges, college_id=job.college_id
+        )
+        job.file_format, job.encoding = table.file_format, table.encoding
+        job.header_map = columns.to_json()
+        yield table, spec
+    finally:
+        table.close()
 
 
 def _fail(job_id: int, message: str) -> None:
@@ -243,8 +261,13 @@ def _status(job_id: int) -> ImportStatus | None:
 
 def _error_rows(job_id: int, results: list[importers.RowResult]) -> list[dict[str, Any]]:
     return [
-        {"job_id": job_id, "line": r.line, "column": (i.column or None) and i.column[:100],
-         "value": i.value or None, "message": i.message[:500]}
+        {
+            "job_id": job_id,
+            "line": r.line,
+            "column": (i.column or None) and i.column[:100],
+            "value": i.value or None,
+            "message": i.message[:500],
+        }
         for r in results
         for i in r.issues
     ]
@@ -260,33 +283,33 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
         db.session.execute(sa.delete(ImportRowError).where(ImportRowError.job_id == job_id))
         job.status, job.error = ImportStatus.VALIDATING, None
         job.started_at, job.processed_rows = utcnow(), 0
-        table, spec = _open(job)
-        job.total_rows = table.total_rows
-        db.session.commit()
-
-        counts = {"new": 0, "changed": 0, "unchanged": 0, "invalid": 0}
-        processed = 0
-        for batch in importers.batches(table.rows, spec, VALIDATE_BATCH):
-            for r in batch:
-                counts[r.kind] += 1
-            errors = _error_rows(job_id, [r for r in batch if not r.ok])
-            if errors:
-                db.session.execute(sa.insert(ImportRowError), errors)
-            processed += len(batch)
-            job.processed_rows = processed
-            job.total_rows = max(job.total_rows, processed)
-            job.preview_counts = dict(counts)
+        with _opened(job) as (table, spec):
+            job.total_rows = table.total_rows
             db.session.commit()
-            if progress:
-                progress(job)
-            if _status(job_id) == ImportStatus.CANCELLED:
-                return job
-        job.total_rows = processed  # .xlsx gives only an estimate up front
-        job.preview_counts = dict(counts, rows=processed)
-        job.status = ImportStatus.VALIDATED
-        job.finished_at = utcnow()
-        db.session.commit()
-        return job
+
+            counts = {"new": 0, "changed": 0, "unchanged": 0, "invalid": 0}
+            processed = 0
+            for batch in importers.batches(table.rows, spec, VALIDATE_BATCH):
+                for r in batch:
+                    counts[r.kind] += 1
+                errors = _error_rows(job_id, [r for r in batch if not r.ok])
+                if errors:
+                    db.session.execute(sa.insert(ImportRowError), errors)
+                processed += len(batch)
+                job.processed_rows = processed
+                job.total_rows = max(job.total_rows, processed)
+                job.preview_counts = dict(counts)
+                db.session.commit()
+                if progress:
+                    progress(job)
+                if _status(job_id) == ImportStatus.CANCELLED:
+                    return job
+            job.total_rows = processed  # .xlsx gives only an estimate up front
+            job.preview_counts = dict(counts, rows=processed)
+            job.status = ImportStatus.VALIDATED
+            job.finished_at = utcnow()
+            db.session.commit()
+            return job
     except (FileRejected, DomainError) as exc:
         _fail(job_id, exc.message)
         return db.session.get(ImportJob, job_id)
@@ -343,11 +366,11 @@ def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | 
         job.processed_rows = job.committed_rows
         db.session.commit()
         actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
-        table, spec = _open(job)
-        if job.all_or_nothing:
-            _commit_all(job, table, spec, actor)
-        else:
-            _commit_batches(job, table, spec, actor, progress)
+        with _opened(job) as (table, spec):
+            if job.all_or_nothing:
+                _commit_all(job, table, spec, actor)
+            else:
+                _commit_batches(job, table, spec, actor, progress)
         job = db.session.get(ImportJob, job_id)
         if job.status == ImportStatus.COMMITTING:
             job.status = ImportStatus.COMMITTED
@@ -362,20 +385,29 @@ def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | 
         logger.exception("Import job %s: commit crashed", job_id)
         db.session.rollback()
         done = db.session.scalar(sa.select(ImportJob.committed_rows).where(ImportJob.id == job_id))
-        _fail(job_id, f"导入中断（内部错误），已写入前 {done or 0} 行；重新上传同一文件即可补齐，"
-                      "已导入的行不会重复")
+        _fail(
+            job_id,
+            f"导入中断（内部错误），已写入前 {done or 0} 行；重新上传同一文件即可补齐，"
+            "已导入的行不会重复",
+        )
         raise
 
 
 _ZERO = {"created": 0, "updated": 0, "unchanged": 0, "skipped_invalid": 0}
 
 
-def _apply(job: ImportJob, batch: list[importers.RowResult], actor: User | None,
-           counts: dict[str, int]) -> None:
+def _apply(
+    job: ImportJob, batch: list[importers.RowResult], actor: User | None, counts: dict[str, int]
+) -> None:
     valid = [r for r in batch if r.ok]
     if valid:
-        done = upsert_rows(job.institution_id, [r.values for r in valid], [r.plan for r in valid],
-                           actor=actor, import_job_id=job.id)
+        done = upsert_rows(
+            job.institution_id,
+            [r.values for r in valid],
+            [r.plan for r in valid],
+            actor=actor,
+            import_job_id=job.id,
+        )
         for key, n in done.items():
             counts[key] += n
     counts["skipped_invalid"] += len(batch) - len(valid)
@@ -391,8 +423,13 @@ def _skip(rows: Iterator, spec: importers.PatentRowSpec, n: int) -> None:
         spec.check(*item)
 
 
-def _commit_batches(job: ImportJob, table: Table, spec: importers.PatentRowSpec,
-                    actor: User | None, progress: Progress | None) -> None:
+def _commit_batches(
+    job: ImportJob,
+    table: Table,
+    spec: importers.PatentRowSpec,
+    actor: User | None,
+    progress: Progress | None,
+) -> None:
     rows = iter(table.rows)
     _skip(rows, spec, job.committed_rows)
     counts = dict(_ZERO, **(job.result_counts or {}))
@@ -408,8 +445,9 @@ def _commit_batches(job: ImportJob, table: Table, spec: importers.PatentRowSpec,
             progress(job)
 
 
-def _commit_all(job: ImportJob, table: Table, spec: importers.PatentRowSpec,
-                actor: User | None) -> None:
+def _commit_all(
+    job: ImportJob, table: Table, spec: importers.PatentRowSpec, actor: User | None
+) -> None:
     counts = dict(_ZERO)
     invalid = 0
     lines = 0
@@ -422,8 +460,10 @@ def _commit_all(job: ImportJob, table: Table, spec: importers.PatentRowSpec,
         db.session.rollback()
         job = db.session.get(ImportJob, job.id)
         job.status = ImportStatus.FAILED
-        job.error = (f"全部有效才导入：入库时复核发现 {invalid} 行无效数据（数据可能已被他人修改），"
-                     "未写入任何数据，请重新上传")
+        job.error = (
+            f"全部有效才导入：入库时复核发现 {invalid} 行无效数据（数据可能已被他人修改），"
+            "未写入任何数据，请重新上传"
+        )
         job.finished_at = utcnow()
         db.session.commit()
         return
@@ -449,8 +489,10 @@ def requeue_stale_jobs(older_than_minutes: int = 10) -> list[int]:
     cutoff = utcnow() - timedelta(minutes=older_than_minutes)
     jobs = db.session.scalars(
         sa.select(ImportJob)
-        .where(ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.COMMIT_QUEUED]),
-               ImportJob.updated_at < cutoff)
+        .where(
+            ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.COMMIT_QUEUED]),
+            ImportJob.updated_at < cutoff,
+        )
         .order_by(ImportJob.id)
     ).all()
     sent: list[int] = []
@@ -475,24 +517,33 @@ ERROR_HEADER = ["行号", "列", "值", "原因"]
 def first_errors(job: ImportJob, limit: int = 200) -> list[ImportRowError]:
     return list(
         db.session.scalars(
-            sa.select(ImportRowError).where(ImportRowError.job_id == job.id)
-            .order_by(ImportRowError.line, ImportRowError.id).limit(limit)
+            sa.select(ImportRowError)
+            .where(ImportRowError.job_id == job.id)
+            .order_by(ImportRowError.line, ImportRowError.id)
+            .limit(limit)
         )
     )
 
 
 def error_count(job: ImportJob) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(ImportRowError).where(ImportRowError.job_id == job.id)
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ImportRowError)
+            .where(ImportRowError.job_id == job.id)
+        )
+        or 0
+    )
 
 
 def write_errors_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
     """The job's row errors as .xlsx: 行号, 列, 值, 原因."""
     rows = db.session.execute(
-        sa.select(ImportRowError.line, ImportRowError.column, ImportRowError.value,
-                  ImportRowError.message)
-        .where(ImportRowError.job_id == job.id).order_by(ImportRowError.line, ImportRowError.id)
+        sa.select(
+            ImportRowError.line, ImportRowError.column, ImportRowError.value, ImportRowError.message
+        )
+        .where(ImportRowError.job_id == job.id)
+        .order_by(ImportRowError.line, ImportRowError.id)
         .execution_options(yield_per=2000)
     )
     write_xlsx(stream, ERROR_HEADER, (tuple(r) for r in rows), sheet_title="错误清单")
@@ -500,18 +551,26 @@ def write_errors_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
 
 def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
     """The file's invalid rows as uploaded, plus 行号 and 错误原因, ready to fix and re-upload."""
-    from openpyxl import Workbook
-
     reasons: dict[int, list[str]] = {}
     for line, column, message in db.session.execute(
         sa.select(ImportRowError.line, ImportRowError.column, ImportRowError.message)
-        .where(ImportRowError.job_id == job.id).order_by(ImportRowError.id)
+        .where(ImportRowError.job_id == job.id)
+        .order_by(ImportRowError.id)
     ):
         reasons.setdefault(line, []).append(f"{column}：{message}" if column else message)
     try:
         table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
     except FileRejected as exc:
         raise NotFoundError(f"原文件已不可用：{exc.message}") from None
+    try:
+        _write_annotated(table, reasons, stream)
+    finally:
+        table.close()
+
+
+def _write_annotated(table: Table, reasons: dict[int, list[str]], stream: IO[bytes]) -> None:
+    from openpyxl import Workbook
+
     width = len(table.header)
 
     def rows() -> Iterator[list[Any]]:
@@ -532,8 +591,13 @@ def write_template_xlsx(stream: IO[bytes]) -> None:
     header, guide = importers.template_rows()
     wb = Workbook(write_only=True)
     add_sheet(wb, "专利清单", header, [], widths=[18] * len(header))
-    add_sheet(wb, "填写说明", ["字段", "英文键", "必填", "说明", "可选值", "也可识别的表头"], guide,
-              widths=[20, 22, 6, 60, 40, 40])
+    add_sheet(
+        wb,
+        "填写说明",
+        ["字段", "英文键", "必填", "说明", "可选值", "也可识别的表头"],
+        guide,
+        widths=[20, 22, 6, 60, 40, 40],
+    )
     wb.save(stream)
 
 

@@ -33,7 +33,9 @@ def _upload_page(error: str | None = None, status: int = 200):
         services.importable_institutions() if current_user.role == Role.PLATFORM_ADMIN else []
     )
     return render_template(
-        "imports/upload.html", error=error, institutions=institutions,
+        "imports/upload.html",
+        error=error,
+        institutions=institutions,
         limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
         max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
     ), status
@@ -92,8 +94,11 @@ def jobs():
 def job(job_id: int):
     job = services.get_job_for(current_user, job_id)
     return render_template(
-        "imports/job.html", job=job, errors=services.first_errors(job, 200),
-        error_total=services.error_count(job), active=job.status in services.ACTIVE,
+        "imports/job.html",
+        job=job,
+        errors=services.first_errors(job, 200),
+        error_total=services.error_count(job),
+        active=job.status in services.ACTIVE,
         cancellable=job.status in services.CANCELLABLE,
     )
 

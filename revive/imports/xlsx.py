@@ -46,8 +46,12 @@ def _append(ws: WriteOnlyWorksheet, values: Iterable[Any], *, bold: bool = False
 
 
 def add_sheet(
-    wb: Workbook, title: str, header: Sequence[Any], rows: Iterable[Iterable[Any]],
-    *, widths: Sequence[int] | None = None,
+    wb: Workbook,
+    title: str,
+    header: Sequence[Any],
+    rows: Iterable[Iterable[Any]],
+    *,
+    widths: Sequence[int] | None = None,
 ) -> None:
     """Append a sheet (write-only workbook) with a bold header row and neutralised cells."""
     ws = wb.create_sheet(title=title[:31])

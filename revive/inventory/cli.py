@@ -24,14 +24,21 @@ from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.services import college_index
 
 
-def _summary(file: str, institution: str, dry_run: bool, job: ImportJob | None = None,
-             error: str | None = None) -> dict[str, Any]:
+def _summary(
+    file: str,
+    institution: str,
+    dry_run: bool,
+    job: ImportJob | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
     preview = (job.preview_counts if job else None) or {}
     result = (job.result_counts if job else None) or {}
     errors = []
     if job is not None:
-        errors = [{"line": e.line, "column": e.column, "message": e.message}
-                  for e in services.first_errors(job, 20)]
+        errors = [
+            {"line": e.line, "column": e.column, "message": e.message}
+            for e in services.first_errors(job, 20)
+        ]
     return {
         "file": file,
         "institution": institution,
@@ -95,8 +102,12 @@ def import_patents_command(
             fail(f"{institution} 下没有学院：{college}")
     try:
         job = services.create_patent_import(
-            path, actor=None, institution_id=org.id, college_id=college_id,
-            all_or_nothing=all_or_nothing, enqueue=False,
+            path,
+            actor=None,
+            institution_id=org.id,
+            college_id=college_id,
+            all_or_nothing=all_or_nothing,
+            enqueue=False,
         )
     except DomainError as exc:
         fail(exc.message)
@@ -119,16 +130,18 @@ def import_patents_command(
         _finish(_summary(file, institution, dry_run, job, message), 1)
     if valid:
         try:
-            services.request_commit(job.id, actor=None, all_or_nothing=all_or_nothing,
-                                    enqueue=False)
+            services.request_commit(
+                job.id, actor=None, all_or_nothing=all_or_nothing, enqueue=False
+            )
         except DomainError as exc:
             _finish(_summary(file, institution, dry_run, job, exc.message), 1)
         job = services.commit_job(job.id, progress=_progress("导入"))
         if job.status != ImportStatus.COMMITTED:
             _finish(_summary(file, institution, dry_run, job, job.error or "导入未完成"), 1)
         result = job.result_counts or {}
-        click.echo(f"导入完成：新建 {result.get('created', 0)}，更新 {result.get('updated', 0)}",
-                   err=True)
+        click.echo(
+            f"导入完成：新建 {result.get('created', 0)}，更新 {result.get('updated', 0)}", err=True
+        )
     _finish(_summary(file, institution, dry_run, job), 0)
 
 

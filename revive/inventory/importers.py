@@ -61,8 +61,11 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
             continue
         fields[index] = f
         by_key.setdefault(f.key, []).append(text)
-    clashes = [f"{'、'.join(names)}（均对应“{FIELDS_BY_KEY[k].label}”）"
-               for k, names in by_key.items() if len(names) > 1]
+    clashes = [
+        f"{'、'.join(names)}（均对应“{FIELDS_BY_KEY[k].label}”）"
+        for k, names in by_key.items()
+        if len(names) > 1
+    ]
     if clashes:
         raise FileRejected("表头中有多列对应同一字段，请只保留一列：" + "；".join(clashes))
     if "application_no" not in by_key:
@@ -128,7 +131,9 @@ class PatentRowSpec:
     def check(self, line: int, cells: list[Any]) -> RowResult:
         """Validate one row (no database access)."""
         result = RowResult(line, cells)
-        raw = {f.key: (cells[i] if i < len(cells) else None) for i, f in self.columns.fields.items()}
+        raw = {
+            f.key: (cells[i] if i < len(cells) else None) for i, f in self.columns.fields.items()
+        }
         # partial: a column the file lacks is left alone on existing records (an update-only
         # file with just 申请号 + 技术成熟度 is fine); a present-but-empty required cell is not.
         record = validate_record(raw, partial=True)
@@ -143,7 +148,9 @@ class PatentRowSpec:
             if not name:
                 values["college"] = self.college_name
             elif self.colleges[name] != self.college_id:
-                self._issue(result, "college", f"只能导入本学院（{self.college_name}）的专利：{name}")
+                self._issue(
+                    result, "college", f"只能导入本学院（{self.college_name}）的专利：{name}"
+                )
 
         appno = values.get("application_no")
         if appno:
@@ -208,13 +215,23 @@ def template_rows() -> tuple[list[str], list[list[str]]]:
     for f in IMPORT_FIELDS:
         allowed = ""
         if f.enum is not None:
-            allowed = "、".join(m.label for m in (TransferMode if f.key == "transfer_modes" else f.enum))
+            allowed = "、".join(
+                m.label for m in (TransferMode if f.key == "transfer_modes" else f.enum)
+            )
         elif f.max_value:
             allowed = f"{f.min_value}–{f.max_value}"
         elif f.parse.__name__ == "_parse_bool":
             allowed = "是、否"
         elif f.parse.__name__ == "_parse_date":
             allowed = "日期，如 2020-05-01"
-        guide.append([f.label, f.key, "是" if f.required else "", f.help, allowed,
-                      "、".join(a for a in f.aliases if not a.isascii())])
+        guide.append(
+            [
+                f.label,
+                f.key,
+                "是" if f.required else "",
+                f.help,
+                allowed,
+                "、".join(a for a in f.aliases if not a.isascii()),
+            ]
+        )
     return header, guide

@@ -34,8 +34,12 @@ def run_import(uni):
     def run(path, *, actor=None, commit=True, all_or_nothing=False, college_id=None) -> ImportJob:
         actor = actor or uni.admin
         job = services.create_patent_import(
-            path, actor=actor, institution_id=uni.org.id, college_id=college_id,
-            all_or_nothing=all_or_nothing, enqueue=False,
+            path,
+            actor=actor,
+            institution_id=uni.org.id,
+            college_id=college_id,
+            all_or_nothing=all_or_nothing,
+            enqueue=False,
         )
         job = services.validate_job(job.id)
         if commit and job.status == ImportStatus.VALIDATED:

@@ -19,13 +19,22 @@ def appno(serial: int, year: int = 2019, kind: int = 1) -> str:
     return make_application_no(year, kind, serial)
 
 
-def row(serial: int, title: str | None = None, college: str = "材料学院", trl: str = "5",
-        filing: str = "2019-03-01") -> list[str]:
+def row(
+    serial: int,
+    title: str | None = None,
+    college: str = "材料学院",
+    trl: str = "5",
+    filing: str = "2019-03-01",
+) -> list[str]:
     return [appno(serial), title or f"一种复合材料的制备方法{serial}", college, trl, filing]
 
 
-def csv_bytes(rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER,
-              encoding: str = "utf-8", delimiter: str = ",") -> bytes:
+def csv_bytes(
+    rows: Sequence[Sequence[Any]],
+    header: Sequence[str] = HEADER,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+) -> bytes:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, delimiter=delimiter)
     writer.writerow(header)
@@ -33,14 +42,20 @@ def csv_bytes(rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER,
     return buf.getvalue().encode(encoding)
 
 
-def write_csv(path: Path, rows: Sequence[Sequence[Any]], header: Sequence[str] = HEADER,
-              encoding: str = "utf-8", delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path,
+    rows: Sequence[Sequence[Any]],
+    header: Sequence[str] = HEADER,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+) -> Path:
     path.write_bytes(csv_bytes(rows, header, encoding, delimiter))
     return path
 
 
-def write_xlsx_file(path: Path, rows: Sequence[Sequence[Any]],
-                    header: Sequence[str] | None = HEADER) -> Path:
+def write_xlsx_file(
+    path: Path, rows: Sequence[Sequence[Any]], header: Sequence[str] | None = HEADER
+) -> Path:
     wb = Workbook()
     ws = wb.active
     if header is not None:

@@ -53,7 +53,8 @@ def test_csv_delimiter_is_sniffed(tmp_path, delimiter):
     path = tmp_path / "f.csv"
     path.write_bytes(csv_bytes([row(1)], delimiter=delimiter))
     table, rows = _read(path)
-    assert table.header == HEADER and rows[0][1] == row(1)
+    assert table.header == HEADER
+    assert rows[0][1] == row(1)
 
 
 def test_blank_rows_skipped_but_line_numbers_kept_and_nul_removed(tmp_path):
@@ -89,7 +90,8 @@ def test_xlsx_reads_first_sheet_with_real_row_numbers(tmp_path):
     assert table.header == ["说明：本表用于盘点"]  # the first non-empty row is the header
     table_rows = dict(rows)
     assert table_rows[3][:2] == ["申请号", "专利名称"]
-    assert table_rows[4][3] == 5 and table_rows[4][4] == dt.datetime(2019, 3, 1)
+    assert table_rows[4][3] == 5
+    assert table_rows[4][4] == dt.datetime(2019, 3, 1)
     assert table_rows[6] == [appno(2)]  # formula never evaluated; trailing blanks trimmed
 
 
@@ -141,7 +143,8 @@ def test_csv_that_is_really_a_zip_is_refused(tmp_path):
 def test_renamed_xlsx_is_read_by_content(tmp_path):
     path = write_xlsx_file(tmp_path / "export.csv", [row(1)])
     table, rows = _read(path)
-    assert table.file_format == "xlsx" and rows[0][1][0] == appno(1)
+    assert table.file_format == "xlsx"
+    assert rows[0][1][0] == appno(1)
 
 
 def test_zip_bomb_is_refused(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from datetime import date, timedelta
 
@@ -16,7 +17,7 @@ from revive.imports import services
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
 from revive.inventory.models import Patent, PatentRevision, PatentType
 from tests.factories import make_org, make_patent, make_user
-from tests.imports.helpers import HEADER, appno, row, write_csv, write_xlsx_file
+from tests.imports.helpers import appno, row, write_csv, write_xlsx_file
 
 
 def _count(model, *where):
@@ -28,17 +29,26 @@ def _errors(job):
 
 
 def test_preview_counts_and_row_errors_without_writing(uni, run_import, tmp_path):
-    make_patent(uni.org, college=uni.college, application_no=appno(1),
-                title="一种复合材料的制备方法1", trl=5, filing_date=date(2019, 3, 1))
+    make_patent(
+        uni.org,
+        college=uni.college,
+        application_no=appno(1),
+        title="一种复合材料的制备方法1",
+        trl=5,
+        filing_date=date(2019, 3, 1),
+    )
     make_patent(uni.org, college=uni.college, application_no=appno(2), title="旧名称", trl=5)
-    path = write_csv(tmp_path / "f.csv", [
-        row(1),                       # unchanged
-        row(2),                       # changed title (and filing date)
-        row(3),                       # new
-        ["201710601862.4", "坏号"],    # bad check digit
-        row(4, college="化学学院"),     # unknown college
-        row(3),                       # duplicate of line 4
-    ])
+    path = write_csv(
+        tmp_path / "f.csv",
+        [
+            row(1),  # unchanged
+            row(2),  # changed title (and filing date)
+            row(3),  # new
+            ["201710601862.4", "坏号"],  # bad check digit
+            row(4, college="化学学院"),  # unknown college
+            row(3),  # duplicate of line 4
+        ],
+    )
     job = run_import(path, commit=False)
     assert job.status == ImportStatus.VALIDATED
     assert job.preview_counts == {"new": 1, "changed": 1, "unchanged": 1, "invalid": 3, "rows": 6}
@@ -47,7 +57,8 @@ def test_preview_counts_and_row_errors_without_writing(uni, run_import, tmp_path
     assert (5, "申请号", "申请号校验位错误：201710601862.4（按规则应为 201710601862.3）") in errors
     assert (6, "所属学院", "未知学院：化学学院（须为本校已登记的学院名称）") in errors
     assert (7, "申请号", "与第 4 行申请号重复") in errors
-    assert _count(Patent) == 2 and _count(Patent, Patent.title == "旧名称") == 1
+    assert _count(Patent) == 2
+    assert _count(Patent, Patent.title == "旧名称") == 1
 
 
 def test_commit_applies_valid_rows_only_with_history(uni, run_import, tmp_path):
@@ -57,14 +68,21 @@ def test_commit_applies_valid_rows_only_with_history(uni, run_import, tmp_path):
     assert job.status == ImportStatus.COMMITTED
     assert job.result_counts == {"created": 1, "updated": 1, "unchanged": 0, "skipped_invalid": 1}
     new = db.session.scalar(sa.select(Patent).where(Patent.application_no == appno(1)))
-    assert new.college_id == uni.college.id and new.trl == 5
-    assert new.patent_type == PatentType.INVENTION and new.created_by_id == uni.admin.id
+    assert new.college_id == uni.college.id
+    assert new.trl == 5
+    assert new.patent_type == PatentType.INVENTION
+    assert new.created_by_id == uni.admin.id
     changed = db.session.scalar(sa.select(Patent).where(Patent.application_no == appno(2)))
-    assert changed.title == "一种复合材料的制备方法2" and changed.trl == 6
+    assert changed.title == "一种复合材料的制备方法2"
+    assert changed.trl == 6
     (rev,) = db.session.scalars(
-        sa.select(PatentRevision).where(PatentRevision.patent_id == changed.id)).all()
-    assert rev.source == "import" and rev.import_job_id == job.id and rev.actor_id == uni.admin.id
-    assert rev.changes["trl"] == [3, 6] and rev.changes["title"][0] == "旧名称"
+        sa.select(PatentRevision).where(PatentRevision.patent_id == changed.id)
+    ).all()
+    assert rev.source == "import"
+    assert rev.import_job_id == job.id
+    assert rev.actor_id == uni.admin.id
+    assert rev.changes["trl"] == [3, 6]
+    assert rev.changes["title"][0] == "旧名称"
 
 
 def test_reimporting_the_same_file_changes_nothing(uni, run_import, tmp_path):
@@ -73,16 +91,21 @@ def test_reimporting_the_same_file_changes_nothing(uni, run_import, tmp_path):
     revisions = _count(PatentRevision)
     versions = list(db.session.scalars(sa.select(Patent.version).order_by(Patent.id)))
     again = run_import(path)
-    assert again.preview_counts["unchanged"] == 5 and again.preview_counts["new"] == 0
+    assert again.preview_counts["unchanged"] == 5
+    assert again.preview_counts["new"] == 0
     assert again.result_counts == {"created": 0, "updated": 0, "unchanged": 5, "skipped_invalid": 0}
-    assert _count(Patent) == 5 and _count(PatentRevision) == revisions
+    assert _count(Patent) == 5
+    assert _count(PatentRevision) == revisions
     assert list(db.session.scalars(sa.select(Patent.version).order_by(Patent.id))) == versions
 
 
 def test_empty_cells_never_erase_stored_values(uni, run_import, tmp_path):
     make_patent(uni.org, application_no=appno(1), title="一种材料", trl=7)
-    path = write_csv(tmp_path / "f.csv", [[appno(1), "一种材料", "", ""]],
-                     header=["申请号", "专利名称", "技术成熟度", "专利价值分级自评"])
+    path = write_csv(
+        tmp_path / "f.csv",
+        [[appno(1), "一种材料", "", ""]],
+        header=["申请号", "专利名称", "技术成熟度", "专利价值分级自评"],
+    )
     job = run_import(path)
     assert job.result_counts["unchanged"] == 1
     assert db.session.scalar(sa.select(Patent.trl)) == 7
@@ -107,14 +130,16 @@ def test_all_or_nothing_recheck_at_commit_time_rolls_back_everything(uni, run_im
     db.session.delete(uni.college)  # the database changed since the preview
     db.session.commit()
     job = services.commit_job(job.id)
-    assert job.status == ImportStatus.FAILED and "未写入任何数据" in job.error
+    assert job.status == ImportStatus.FAILED
+    assert "未写入任何数据" in job.error
     assert _count(Patent) == 0
 
 
 def test_all_or_nothing_commits_every_row(uni, run_import, tmp_path):
     path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 4)])
     job = run_import(path, all_or_nothing=True)
-    assert job.status == ImportStatus.COMMITTED and job.result_counts["created"] == 3
+    assert job.status == ImportStatus.COMMITTED
+    assert job.result_counts["created"] == 3
 
 
 def test_commit_revalidates_against_the_current_database(uni, run_import, tmp_path):
@@ -135,7 +160,7 @@ def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, mo
     monkeypatch.setattr(services, "COMMIT_BATCH", 3)
     rows = [row(i) for i in range(1, 11)]
     rows[4] = ["坏号", "x"]  # line 6 invalid
-    rows[7] = row(2)          # line 9 duplicates line 3
+    rows[7] = row(2)  # line 9 duplicates line 3
     path = write_csv(tmp_path / "f.csv", rows)
     job = run_import(path, commit=False)
     services.request_commit(job.id, actor=uni.admin, enqueue=False)
@@ -154,12 +179,14 @@ def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, mo
         services.commit_job(job.id)
     db.session.rollback()
     job = db.session.get(ImportJob, job.id)
-    assert job.status == ImportStatus.COMMITTING and job.committed_rows == 6
+    assert job.status == ImportStatus.COMMITTING
+    assert job.committed_rows == 6
     assert _count(Patent) == 5
 
     monkeypatch.setattr(services, "upsert_rows", real)
     job = services.commit_job(job.id)  # the redelivered task
-    assert job.status == ImportStatus.COMMITTED and job.committed_rows == 10
+    assert job.status == ImportStatus.COMMITTED
+    assert job.committed_rows == 10
     assert job.result_counts == {"created": 8, "updated": 0, "unchanged": 0, "skipped_invalid": 2}
     assert _count(Patent) == 8
     assert _count(PatentRevision) == 8
@@ -172,19 +199,23 @@ def test_tasks_run_twice_do_nothing_the_second_time(uni, run_import, tmp_path):
     services.validate_job(job.id)
     services.commit_job(job.id)
     job = db.session.get(ImportJob, job.id)
-    assert job.status == ImportStatus.COMMITTED and job.result_counts["created"] == 1
-    assert _count(ImportRowError) == errors and _count(PatentRevision) == revisions
+    assert job.status == ImportStatus.COMMITTED
+    assert job.result_counts["created"] == 1
+    assert _count(ImportRowError) == errors
+    assert _count(PatentRevision) == revisions
 
 
 def test_redelivered_validation_starts_over(uni, tmp_path):
     path = write_csv(tmp_path / "f.csv", [row(1), ["坏号", "x"]])
-    job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id,
-                                        enqueue=False)
+    job = services.create_patent_import(
+        path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
+    )
     services.validate_job(job.id)
     job.status = ImportStatus.VALIDATING  # as if the worker died before finishing
     db.session.commit()
     job = services.validate_job(job.id)
-    assert job.status == ImportStatus.VALIDATED and _count(ImportRowError) == 1
+    assert job.status == ImportStatus.VALIDATED
+    assert _count(ImportRowError) == 1
 
 
 @pytest.mark.parametrize(
@@ -199,28 +230,33 @@ def test_redelivered_validation_starts_over(uni, tmp_path):
 def test_file_level_problems_fail_the_job_with_a_message(uni, tmp_path, content, message):
     path = tmp_path / "f.csv"
     path.write_bytes(content)
-    job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id,
-                                        enqueue=False)
+    job = services.create_patent_import(
+        path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
+    )
     job = services.validate_job(job.id)
-    assert job.status == ImportStatus.FAILED and message in job.error
+    assert job.status == ImportStatus.FAILED
+    assert message in job.error
 
 
 def test_unexpected_crash_fails_the_job_and_reraises(uni, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "f.csv", [row(1)])
-    job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id,
-                                        enqueue=False)
+    job = services.create_patent_import(
+        path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
+    )
     monkeypatch.setattr(services, "college_index", lambda _id: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         services.validate_job(job.id)
     job = db.session.get(ImportJob, job.id)
-    assert job.status == ImportStatus.FAILED and job.error == services.GENERIC_FAILURE
+    assert job.status == ImportStatus.FAILED
+    assert job.error == services.GENERIC_FAILURE
 
 
 def test_create_enqueues_validation_after_commit(uni, tmp_path, enqueued):
     path = write_csv(tmp_path / "f.csv", [row(1)])
     job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id)
     assert enqueued == [("imports.validate", (job.id,))]
-    assert job.status == ImportStatus.QUEUED and job.celery_task_id == "fake-1"
+    assert job.status == ImportStatus.QUEUED
+    assert job.celery_task_id == "fake-1"
     services.validate_job(job.id)
     services.request_commit(job.id, actor=uni.admin)
     assert enqueued[-1] == ("imports.commit", (job.id,))
@@ -261,34 +297,46 @@ def test_roles_that_may_not_import(uni, tmp_path):
     for role in (Role.INVENTOR, Role.ENTERPRISE, Role.OFFICER, Role.REGULATOR):
         user = make_user(role, organization=uni.org if role == Role.INVENTOR else None)
         with pytest.raises(PermissionDenied):
-            services.create_patent_import(path, actor=user, institution_id=uni.org.id,
-                                          enqueue=False)
+            services.create_patent_import(
+                path, actor=user, institution_id=uni.org.id, enqueue=False
+            )
     other_admin = make_user(Role.UNIVERSITY_ADMIN)
     with pytest.raises(PermissionDenied):
-        services.create_patent_import(path, actor=other_admin, institution_id=uni.org.id,
-                                      enqueue=False)
+        services.create_patent_import(
+            path, actor=other_admin, institution_id=uni.org.id, enqueue=False
+        )
 
 
 def test_platform_admin_imports_for_any_university(uni, run_import, tmp_path):
     platform = make_user(Role.PLATFORM_ADMIN)
     job = run_import(write_csv(tmp_path / "f.csv", [row(1)]), actor=platform)
-    assert job.status == ImportStatus.COMMITTED and job.institution_id == uni.org.id
+    assert job.status == ImportStatus.COMMITTED
+    assert job.institution_id == uni.org.id
     with pytest.raises(ValidationFailed, match="请选择"):
-        services.create_patent_import(write_csv(tmp_path / "g.csv", [row(1)]), actor=platform,
-                                      institution_id=None, enqueue=False)
+        services.create_patent_import(
+            write_csv(tmp_path / "g.csv", [row(1)]),
+            actor=platform,
+            institution_id=None,
+            enqueue=False,
+        )
 
 
 def test_college_admin_job_is_limited_to_their_college(uni, run_import, tmp_path):
     make_patent(uni.org, college=uni.other_college, application_no=appno(9), title="别院的")
     college_admin = make_user(Role.COLLEGE_ADMIN, organization=uni.org, college=uni.college)
-    path = write_csv(tmp_path / "f.csv", [row(1, college=""), row(2, college="计算机学院"),
-                                          row(9, college="")])
+    path = write_csv(
+        tmp_path / "f.csv", [row(1, college=""), row(2, college="计算机学院"), row(9, college="")]
+    )
     job = run_import(path, actor=college_admin)
     assert job.college_id == uni.college.id
     assert job.result_counts == {"created": 1, "updated": 0, "unchanged": 0, "skipped_invalid": 2}
     reasons = " ".join(m for _, _, m in _errors(job))
-    assert "只能导入本学院" in reasons and "已登记在其他学院" in reasons
-    assert db.session.scalar(sa.select(Patent.title).where(Patent.application_no == appno(9))) == "别院的"
+    assert "只能导入本学院" in reasons
+    assert "已登记在其他学院" in reasons
+    assert (
+        db.session.scalar(sa.select(Patent.title).where(Patent.application_no == appno(9)))
+        == "别院的"
+    )
 
 
 def test_jobs_are_visible_only_inside_the_institution(uni, run_import, tmp_path):
@@ -304,8 +352,9 @@ def test_jobs_are_visible_only_inside_the_institution(uni, run_import, tmp_path)
 
 def test_new_rows_in_an_update_only_file_need_a_title(uni, run_import, tmp_path):
     make_patent(uni.org, application_no=appno(1), trl=3)
-    path = write_csv(tmp_path / "f.csv", [[appno(1), "8"], [appno(2), "8"]],
-                     header=["申请号", "技术成熟度"])
+    path = write_csv(
+        tmp_path / "f.csv", [[appno(1), "8"], [appno(2), "8"]], header=["申请号", "技术成熟度"]
+    )
     job = run_import(path)
     assert job.preview_counts == {"new": 0, "changed": 1, "unchanged": 0, "invalid": 1, "rows": 2}
     assert _errors(job) == [(3, "专利名称", "新登记的专利须填写专利名称")]
@@ -320,5 +369,37 @@ def test_fifty_thousand_rows(uni, run_import, tmp_path):
     job = run_import(path)
     elapsed = time.perf_counter() - started
     assert job.status == ImportStatus.COMMITTED
-    assert job.result_counts["created"] == n and _count(Patent) == n
+    assert job.result_counts["created"] == n
+    assert _count(Patent) == n
     assert elapsed < 120, f"50,000 rows took {elapsed:.0f} s"
+
+
+def test_xlsx_without_application_no_column_fails_and_releases_the_file(uni, tmp_path):
+    path = write_xlsx_file(tmp_path / "f.xlsx", [["一种材料"]], header=["专利名称"])
+    job = services.create_patent_import(
+        path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
+    )
+    job = services.validate_job(job.id)
+    assert job.status == ImportStatus.FAILED
+    assert "找不到“申请号”列" in job.error
+    gc.collect()  # an unclosed workbook would surface here as a ResourceWarning (an error)
+
+
+def test_progress_is_committed_batch_by_batch(uni, tmp_path, monkeypatch):
+    monkeypatch.setattr(services, "VALIDATE_BATCH", 2)
+    monkeypatch.setattr(services, "COMMIT_BATCH", 2)
+    path = write_xlsx_file(tmp_path / "f.xlsx", [row(i) for i in range(1, 6)])
+    job = services.create_patent_import(
+        path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
+    )
+    seen: list[tuple[int, int]] = []
+
+    def report(j):
+        seen.append((j.processed_rows, j.total_rows))
+
+    services.validate_job(job.id, progress=report)
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    seen.clear()
+    services.commit_job(job.id, progress=report)
+    assert [p for p, _ in seen] == [2, 4, 5]

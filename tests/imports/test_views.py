@@ -1,0 +1,204 @@
+"""Pages and JSON through HTTP: upload → queued task → worker → preview → commit."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from revive.accounts.models import Role
+from revive.extensions import db
+from revive.imports import services
+from revive.imports.models import ImportJob, ImportStatus
+from revive.inventory.models import Patent
+from tests.factories import make_org, make_user
+from tests.imports.helpers import HEADER, csv_bytes, row
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _upload(client, content: bytes, name="专利.csv", **form):
+    data = {"file": (io.BytesIO(content), name), **form}
+    return client.post("/imports/", data=data, content_type="multipart/form-data")
+
+
+def _sheet(response):
+    assert response.status_code == 200
+    assert response.mimetype == XLSX_MIME
+    wb = load_workbook(io.BytesIO(response.data))
+    return wb, [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+
+
+@pytest.fixture
+def logged_in(client, auth, uni):
+    auth.login(uni.admin)
+    return client
+
+
+def test_upload_queues_validation_then_preview_then_commit(logged_in, uni, enqueued):
+    content = csv_bytes(
+        [row(1), row(2), ["201710601862.4", '=HYPERLINK("http://x")']], encoding="gbk"
+    )
+    response = _upload(logged_in, content)
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    assert response.status_code == 302
+    assert response.location.endswith(f"/imports/{job.id}")
+    assert enqueued == [("imports.validate", (job.id,))]
+
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "排队中" in page
+    assert 'data-active="1"' in page
+    assert "import-progress.js" in page
+
+    services.validate_job(job.id)  # what the worker does
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert 'data-count="new">2<' in page
+    assert 'data-count="invalid">1<' in page
+    assert "申请号校验位错误" in page
+    assert "确认导入（仅有效行）" in page
+
+    api = logged_in.get(f"/api/v1/import-jobs/{job.id}").get_json()
+    assert api["status"] == "validated"
+    assert api["status_label"] == "待确认"
+    assert api["progress"] == 1.0
+    assert api["total_rows"] == api["processed_rows"] == 3
+    assert api["preview_counts"]["new"] == 2
+    assert api["error"] is None
+
+    response = logged_in.post(f"/imports/{job.id}/commit", data={"mode": "valid_only"})
+    assert response.status_code == 302
+    assert enqueued[-1] == ("imports.commit", (job.id,))
+    services.commit_job(job.id)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Patent)) == 2
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "已完成" in page
+    assert 'data-result="created">2<' in page
+    assert f"#{job.id}" in logged_in.get("/imports/jobs").get_data(as_text=True)
+
+
+def test_all_or_nothing_button_refused_with_invalid_rows(logged_in, uni, enqueued):
+    _upload(logged_in, csv_bytes([row(1), ["坏号", "x"]]))
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    response = logged_in.post(
+        f"/imports/{job.id}/commit", data={"mode": "all_or_nothing"}, follow_redirects=True
+    )
+    assert "“全部有效才导入”不会写入任何数据" in response.get_data(as_text=True)
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.VALIDATED
+    assert [name for name, _ in enqueued] == ["imports.validate"]
+
+
+def test_error_downloads_neutralise_formulas(logged_in, uni, enqueued):
+    _upload(logged_in, csv_bytes([row(1), ["=1+2", "@SUM(A1)"], row(1)]))
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+
+    _, rows = _sheet(logged_in.get(f"/imports/{job.id}/errors.xlsx"))
+    assert rows[0] == ["行号", "列", "值", "原因"]
+    assert rows[1][:3] == [3, "申请号", "'=1+2"]
+    assert rows[2][0] == 4
+    assert rows[2][3] == "与第 2 行申请号重复"
+
+    _, rows = _sheet(logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx"))
+    assert rows[0] == ["行号", "申请号", "专利名称", "所属学院", "技术成熟度", "申请日", "错误原因"]
+    assert rows[1][:3] == [3, "'=1+2", "'@SUM(A1)"]
+    assert "申请号" in rows[1][-1]
+    assert len(rows) == 3
+
+
+def test_template_has_every_field_and_a_guide(logged_in):
+    wb, rows = _sheet(logged_in.get("/imports/template.xlsx"))
+    from revive.inventory.fields import IMPORT_FIELDS
+
+    assert rows[0] == [f.label for f in IMPORT_FIELDS]
+    guide = [list(r) for r in wb["填写说明"].iter_rows(values_only=True)]
+    by_label = {r[0]: r for r in guide[1:]}
+    assert by_label["申请号"][2] == "是"
+    assert "视条件" in by_label["转化意愿"][4]
+    assert by_label["技术成熟度"][4] == "1–9"
+
+
+def test_upload_page_shows_the_limit(logged_in, app):
+    page = logged_in.get("/imports/").get_data(as_text=True)
+    assert f"{app.config['REVIVE_MAX_UPLOAD_MB']} MB" in page
+    assert "下载导入模板" in page
+
+
+def test_oversized_upload_is_refused_with_a_message(logged_in, app, monkeypatch, enqueued):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = _upload(logged_in, csv_bytes([row(i) for i in range(1, 200)]))
+    assert response.status_code == 413
+    assert "上传文件过大" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportJob)) == 0
+    assert enqueued == []
+
+
+def test_server_side_size_check(logged_in, app, monkeypatch, enqueued):
+    monkeypatch.setitem(app.config, "REVIVE_MAX_UPLOAD_MB", 0)
+    response = _upload(logged_in, csv_bytes([row(1)]))
+    assert response.status_code == 422
+    assert "上传文件过大" in response.get_data(as_text=True)
+    assert enqueued == []
+
+
+def test_missing_or_empty_file(logged_in, enqueued):
+    response = logged_in.post("/imports/", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "请选择要上传的文件" in response.get_data(as_text=True)
+    response = _upload(logged_in, b"")
+    assert response.status_code == 422
+    assert "文件为空" in response.get_data(as_text=True)
+    assert enqueued == []
+
+
+def test_other_universitys_admin_gets_404(client, auth, uni, enqueued):
+    auth.login(uni.admin)
+    _upload(client, csv_bytes([row(1)]))
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    auth.logout()
+    outsider = make_user(Role.UNIVERSITY_ADMIN, organization=make_org())
+    auth.login(outsider)
+    for url in (
+        f"/imports/{job.id}",
+        f"/api/v1/import-jobs/{job.id}",
+        f"/imports/{job.id}/errors.xlsx",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/imports/{job.id}/commit").status_code == 404
+    assert client.post(f"/imports/{job.id}/cancel").status_code == 404
+    assert client.get(f"/api/v1/import-jobs/{job.id}").get_json()["error"] == "not_found"
+
+
+def test_inventor_cannot_import(client, auth, uni):
+    auth.login(make_user(Role.INVENTOR, organization=uni.org))
+    assert client.get("/imports/").status_code == 403
+    assert _upload(client, csv_bytes([row(1)])).status_code == 403
+
+
+def test_platform_admin_picks_the_institution(client, auth, uni, enqueued):
+    auth.login(make_user(Role.PLATFORM_ADMIN))
+    assert "示例理工大学" in client.get("/imports/").get_data(as_text=True)
+    response = _upload(client, csv_bytes([row(1)]), institution_id=str(uni.org.id))
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(ImportJob)).one().institution_id == uni.org.id
+
+
+def test_cancel_from_the_page(logged_in, enqueued):
+    _upload(logged_in, csv_bytes([row(1)]))
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    logged_in.post(f"/imports/{job.id}/cancel")
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.CANCELLED
+    services.validate_job(job.id)  # a task still in the queue does nothing
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.CANCELLED
+
+
+def test_preview_lists_ignored_columns(logged_in, enqueued):
+    content = csv_bytes([[*row(1), "内部备注"]], header=[*HEADER, "备注"])
+    _upload(logged_in, content)
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "以下列未能识别，已忽略：备注" in page
+    assert 'data-active="0"' in page
