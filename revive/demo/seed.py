@@ -83,7 +83,7 @@ _DEVICE_ENDINGS = (
     "机器人",
     "节点",
 )
-_NOUN_BY_ENDING = {"方法": "方法", "工艺": "工艺", "装置": "装置", "系统": "系统", "结构": "结构"}
+_NOUNS = ("方法", "工艺", "装置", "系统", "结构")  # what "采用该…" refers to, by title ending
 
 
 # ------------------------------------------------------------------------------ specs
@@ -102,7 +102,6 @@ class UserSpec:
 class PatentSpec:
     university: str
     college: str
-    target: EntryStatus
     fields: dict
     inventor_emails: list[str]
     route: tuple[tuple[str, str | None], ...]  # (workflow action, comment) in order
@@ -256,10 +255,7 @@ def _patent_spec(
     is_device = suffix.endswith(_DEVICE_ENDINGS)
     is_utility = is_device and rng.random() < 0.4
     lead = "本实用新型" if is_utility else "本发明"  # how the document names itself
-    noun = next(
-        (v for k, v in _NOUN_BY_ENDING.items() if suffix.endswith(k)),
-        "装置" if is_device else "技术方案",
-    )
+    noun = next((n for n in _NOUNS if suffix.endswith(n)), "装置" if is_device else "技术方案")
     year = rng.choice(
         (2014, 2015, 2016, 2017, 2018, 2018, 2019, 2019, 2020, 2020, 2021, 2022, 2023)
     )
@@ -310,7 +306,6 @@ def _patent_spec(
     return PatentSpec(
         university=uni.name,
         college=topics.name,
-        target=target,
         fields=fields,
         inventor_emails=[inventor_emails[n] for n in inventors if n in inventor_emails],
         route=_route(rng, target),
