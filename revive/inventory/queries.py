@@ -266,7 +266,13 @@ def export_rows(user: User, f: ListFilters) -> Iterator[sa.Row]:
         .order_by(*_order_by(f))
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    yield from db.session.execute(stmt)
+    # yield_per opens a server-side cursor on PostgreSQL: close it even when the download is
+    # abandoned half-way (client disconnect), or the connection keeps a dangling cursor.
+    result = db.session.execute(stmt)
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 # ---------------------------------------------------------------------------- review queue
