@@ -52,7 +52,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         n = app.config["REVIVE_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     from revive.extensions import csrf, db, login_manager, migrate
 

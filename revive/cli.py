@@ -1,8 +1,8 @@
 """The ``revive`` console script: Flask's CLI (db upgrade, run, …) plus our operations.
 
-    revive db upgrade                      migrate the database named by DATABASE_URL
-    revive seed-demo                       load the demo universities, users and patents
-    revive import-patents FILE --institution NAME [--dry-run]
+revive db upgrade                      migrate the database named by DATABASE_URL
+revive seed-demo                       load the demo universities, users and patents
+revive import-patents FILE --institution NAME [--dry-run]
 """
 
 from __future__ import annotations

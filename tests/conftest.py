@@ -149,7 +149,8 @@ def pytest_sessionfinish(session, exitstatus):
     if reporter is None:
         return
     skipped = [
-        r for r in reporter.stats.get("skipped", [])
+        r
+        for r in reporter.stats.get("skipped", [])
         if "integration" in getattr(r, "keywords", {}) or "/integration/" in r.nodeid
     ]
     if skipped:

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.security import generate_password_hash
 
-from revive.accounts.models import College, OrgKind, Organization, Role, User
+from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import utcnow
 from revive.extensions import db
 from revive.inventory.appno import make_application_no
@@ -19,7 +19,9 @@ _seq = itertools.count(1)
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
-def make_org(name: str | None = None, kind: OrgKind = OrgKind.UNIVERSITY, **kw: Any) -> Organization:
+def make_org(
+    name: str | None = None, kind: OrgKind = OrgKind.UNIVERSITY, **kw: Any
+) -> Organization:
     org = Organization(name=name or f"测试大学{next(_seq)}", kind=kind, **kw)
     db.session.add(org)
     db.session.commit()
@@ -41,7 +43,10 @@ def make_user(
 ) -> User:
     n = next(_seq)
     if organization is None and role in (
-        Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR, Role.ENTERPRISE
+        Role.UNIVERSITY_ADMIN,
+        Role.COLLEGE_ADMIN,
+        Role.INVENTOR,
+        Role.ENTERPRISE,
     ):
         kind = OrgKind.ENTERPRISE if role == Role.ENTERPRISE else OrgKind.UNIVERSITY
         organization = college.institution if college else make_org(kind=kind)

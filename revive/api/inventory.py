@@ -136,8 +136,12 @@ def list_patents():
     page = queries.list_page(current_user, filters, per_page)
     return jsonify(
         items=[patent_summary(r) for r in page.items],
-        _meta={"page": page.page, "per_page": per_page, "total_pages": page.pages,
-               "total_items": page.total},
+        _meta={
+            "page": page.page,
+            "per_page": per_page,
+            "total_pages": page.pages,
+            "total_items": page.total,
+        },
     )
 
 
@@ -166,8 +170,9 @@ def create_patent():
     if current_user.role == Role.PLATFORM_ADMIN:
         institution_id = _optional_int(data, "institution_id")
         if institution_id is None:
-            raise ValidationFailed("请指定 institution_id",
-                                   details={"institution_id": "请指定所属单位"})
+            raise ValidationFailed(
+                "请指定 institution_id", details={"institution_id": "请指定所属单位"}
+            )
     else:
         institution_id = current_user.organization_id
     patent = services.create_patent(record, institution_id=institution_id, actor=current_user)
@@ -206,7 +211,10 @@ def patent_action(patent_id: int, action: str):
     if not isinstance(data, dict):
         raise ValidationFailed("请求体须为 JSON 对象")
     patent = services.perform_action(
-        patent_id, action, actor=current_user, comment=data.get("comment"),
+        patent_id,
+        action,
+        actor=current_user,
+        comment=data.get("comment"),
         expected_version=_optional_int(data, "version"),
     )
     return jsonify(patent_detail(patent, current_user))
@@ -224,8 +232,10 @@ def batch_actions():
     """
     data = _body()
     ids = data.get("ids")
-    if not isinstance(ids, list) or not ids or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    if (
+        not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
     ):
         raise ValidationFailed("ids 须为非空的整数列表", details={"ids": "须为非空的整数列表"})
     result = services.perform_batch(

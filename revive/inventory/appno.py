@@ -49,7 +49,9 @@ def normalize_application_no(raw: object, *, require_check: bool = True) -> str:
             text = text[len(prefix) :]
     match = _SHAPE.match(text)
     if not match:
-        raise ApplicationNoError(f"申请号格式不正确：{raw}（应为 12 位数字加校验位，如 201710601862.3）")
+        raise ApplicationNoError(
+            f"申请号格式不正确：{raw}（应为 12 位数字加校验位，如 201710601862.3）"
+        )
     digits, given = match.group(1), match.group(2)
     expected = check_character(digits)
     if given is None:

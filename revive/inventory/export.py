@@ -32,7 +32,8 @@ _KEYS = tuple(f.key for f in FIELDS)
 def row_values(row: Any) -> list[str]:
     """One exported row: display text per field. ``row`` has model attributes + college_name."""
     return [
-        (getattr(row, "college_name", None) or "") if key == "college"
+        (getattr(row, "college_name", None) or "")
+        if key == "college"
         else display_value(key, getattr(row, key, None))
         for key in _KEYS
     ]

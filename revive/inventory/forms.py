@@ -48,18 +48,47 @@ from revive.inventory.models import (
 
 # Field groups for the form and the detail page (every editable key appears exactly once).
 FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("基本信息", (
-        "application_no", "title", "patent_type", "filing_date", "grant_date", "legal_status",
-        "ipc_main", "ipc_all", "industry_code", "emerging_industry",
-    )),
-    ("权利人与发明人", (
-        "patentees", "inventors", "college", "contact_name", "contact_phone", "contact_email",
-    )),
+    (
+        "基本信息",
+        (
+            "application_no",
+            "title",
+            "patent_type",
+            "filing_date",
+            "grant_date",
+            "legal_status",
+            "ipc_main",
+            "ipc_all",
+            "industry_code",
+            "emerging_industry",
+        ),
+    ),
+    (
+        "权利人与发明人",
+        (
+            "patentees",
+            "inventors",
+            "college",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+        ),
+    ),
     ("技术内容", ("tech_field", "abstract", "problem_solved", "advantages")),
-    ("自评与转化意愿", (
-        "implementation_status", "transfer_willingness", "transfer_modes", "trl", "value_grade",
-        "prospects", "is_funded", "asking_price", "partner_companies",
-    )),
+    (
+        "自评与转化意愿",
+        (
+            "implementation_status",
+            "transfer_willingness",
+            "transfer_modes",
+            "trl",
+            "value_grade",
+            "prospects",
+            "is_funded",
+            "asking_price",
+            "partner_companies",
+        ),
+    ),
 )
 STATUS_GROUP = "入库状态"
 
@@ -94,8 +123,9 @@ def _control(key: str) -> WTField:
         choices = _choices([("", "未填写"), *ImplementationStatus.choices()])
         return RadioField(label, choices=choices, validate_choice=False)
     if key == "transfer_willingness":
-        return RadioField(label, choices=_choices([("", "未填写"), *Willingness.choices()]),
-                          validate_choice=False)
+        return RadioField(
+            label, choices=_choices([("", "未填写"), *Willingness.choices()]), validate_choice=False
+        )
     if key == "transfer_modes":
         return MultiCheckboxField(
             label, choices=_choices(TransferMode.choices()), validate_choice=False
@@ -107,8 +137,11 @@ def _control(key: str) -> WTField:
         choices = _choices([("", "未评")] + [(str(n), "★" * n) for n in range(1, 6)])
         return RadioField(label, choices=choices, validate_choice=False)
     if key == "is_funded":
-        return RadioField(label, choices=_choices([("", "未填写"), ("是", "是"), ("否", "否")]),
-                          validate_choice=False)
+        return RadioField(
+            label,
+            choices=_choices([("", "未填写"), ("是", "是"), ("否", "否")]),
+            validate_choice=False,
+        )
     if key == "college":
         # Choices are set per user in the view; a platform admin gets a text box instead.
         return SelectField(label, choices=[], validate_choice=False)
@@ -226,14 +259,19 @@ def revision_rows(revisions: list[Any]) -> list[dict[str, Any]]:
     rows = []
     for rev in revisions:
         changes = [
-            (FIELDS_BY_KEY[k].label if k in FIELDS_BY_KEY else k,
-             _revision_text(k, old), _revision_text(k, new))
+            (
+                FIELDS_BY_KEY[k].label if k in FIELDS_BY_KEY else k,
+                _revision_text(k, old),
+                _revision_text(k, new),
+            )
             for k, (old, new) in rev.changes.items()
         ]
-        rows.append({
-            "actor": rev.actor.name if rev.actor else "系统",
-            "at": rev.created_at,
-            "source": SOURCE_LABELS.get(rev.source, rev.source),
-            "changes": changes,
-        })
+        rows.append(
+            {
+                "actor": rev.actor.name if rev.actor else "系统",
+                "at": rev.created_at,
+                "source": SOURCE_LABELS.get(rev.source, rev.source),
+                "changes": changes,
+            }
+        )
     return rows

@@ -20,7 +20,9 @@ from revive.inventory.workflow import Action
 
 READ_ALL_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR})
 INVENTORY_ROLES = READ_ALL_ROLES | {Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR}
-EDITABLE_BY_COLLEGE = frozenset({EntryStatus.DRAFT, EntryStatus.RETURNED, EntryStatus.PENDING_COLLEGE})
+EDITABLE_BY_COLLEGE = frozenset(
+    {EntryStatus.DRAFT, EntryStatus.RETURNED, EntryStatus.PENDING_COLLEGE}
+)
 EDITABLE_BY_INVENTOR = frozenset({EntryStatus.DRAFT, EntryStatus.RETURNED})
 
 
@@ -83,9 +85,7 @@ def can_create_in(user: User, institution_id: int, college_id: int | None) -> bo
 def can_act(user: User, patent: Patent, action: Action) -> bool:
     if user.role == Role.PLATFORM_ADMIN:
         return True
-    if user.role not in action.roles or not can_view(user, patent):
-        return False
-    return True
+    return user.role in action.roles and can_view(user, patent)
 
 
 def get_visible_patent(user: User, patent_id: int) -> Patent:

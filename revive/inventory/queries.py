@@ -78,8 +78,15 @@ class ListFilters:
     def active(self) -> bool:
         return any(
             v not in (None, "")
-            for v in (self.college, self.status, self.grade, self.trl, self.willingness,
-                      self.patent_type, self.q)
+            for v in (
+                self.college,
+                self.status,
+                self.grade,
+                self.trl,
+                self.willingness,
+                self.patent_type,
+                self.q,
+            )
         )
 
 
@@ -295,9 +302,7 @@ def review_scope(user: User) -> sa.ColumnElement[bool] | None:
             Patent.institution_id == user.organization_id,
             sa.or_(
                 Patent.status == EntryStatus.PENDING_SCHOOL,
-                sa.and_(
-                    Patent.status == EntryStatus.PENDING_COLLEGE, Patent.college_id.is_(None)
-                ),
+                sa.and_(Patent.status == EntryStatus.PENDING_COLLEGE, Patent.college_id.is_(None)),
             ),
         )
     return None

@@ -7,11 +7,11 @@ Public functions commit; helpers prefixed with ``_`` and the import helpers (``c
 from __future__ import annotations
 
 import re
-from types import EllipsisType
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import EllipsisType
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,8 +55,10 @@ def _resolve_college(institution_id: int, name: str | None) -> College | None:
         sa.select(College).where(College.institution_id == institution_id, College.name == name)
     )
     if college is None:
-        raise ValidationFailed(f"未知学院：{name}（请先在成员管理中添加该学院）",
-                               details={"college": f"未知学院：{name}"})
+        raise ValidationFailed(
+            f"未知学院：{name}（请先在成员管理中添加该学院）",
+            details={"college": f"未知学院：{name}"},
+        )
     return college
 
 
@@ -84,7 +86,9 @@ def _diff(patent: Patent, values: Mapping[str, Any], college_id: int | None | El
     return changes
 
 
-def _apply(patent: Patent, values: Mapping[str, Any], college_id: int | None | EllipsisType) -> None:
+def _apply(
+    patent: Patent, values: Mapping[str, Any], college_id: int | None | EllipsisType
+) -> None:
     for key in MODEL_KEYS:
         if key in values:
             setattr(patent, key, values[key])
@@ -97,8 +101,13 @@ def _record_revision(
 ) -> None:
     if changes:
         db.session.add(
-            PatentRevision(patent=patent, actor=actor, source=source, changes=changes,
-                           import_job_id=import_job_id)
+            PatentRevision(
+                patent=patent,
+                actor=actor,
+                source=source,
+                changes=changes,
+                import_job_id=import_job_id,
+            )
         )
 
 
@@ -165,9 +174,7 @@ def _commit_or_conflict() -> None:
 # ---------------------------------------------------------------------------- single records
 
 
-def create_patent(
-    data: Mapping[str, Any], *, institution_id: int, actor: User
-) -> Patent:
+def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) -> Patent:
     """Validate and create one patent record in 草稿; records a 'create' revision."""
     result = validate_record(data)
     if not result.ok:
@@ -180,16 +187,19 @@ def create_patent(
         raise PermissionDenied("您无权在该单位或学院下登记专利")
     _check_unique(institution_id, values["application_no"])
     if actor.role == Role.INVENTOR and actor.name not in split_names(values.get("inventors")):
-        raise ValidationFailed("发明人登记专利时，发明人栏须包含本人姓名",
-                               details={"inventors": "须包含本人姓名"})
+        raise ValidationFailed(
+            "发明人登记专利时，发明人栏须包含本人姓名", details={"inventors": "须包含本人姓名"}
+        )
     patent = Patent(institution_id=institution_id, created_by=actor)
     _apply(patent, values, college.id if college else None)
     db.session.add(patent)
     db.session.flush()
     _sync_inventor_links(patent)
     _record_revision(
-        patent, {k: [None, _jsonable(k, v)] for k, v in values.items() if v is not None},
-        actor, "create",
+        patent,
+        {k: [None, _jsonable(k, v)] for k, v in values.items() if v is not None},
+        actor,
+        "create",
     )
     db.session.commit()
     return patent
@@ -234,7 +244,11 @@ def update_patent(
 
 
 def perform_action(
-    patent_id: int, action_name: str, *, actor: User, comment: str | None = None,
+    patent_id: int,
+    action_name: str,
+    *,
+    actor: User,
+    comment: str | None = None,
     expected_version: int | None = None,
 ) -> Patent:
     """Move one patent through the workflow (submit, approve, return, enter, …)."""
@@ -358,8 +372,13 @@ def upsert_rows(
     _sync_inventor_links_many(institution_id, relink)
     db.session.flush()
     db.session.add_all(
-        PatentRevision(patent_id=p.id, actor_id=actor_id, source="import", changes=changes,
-                       import_job_id=import_job_id)
+        PatentRevision(
+            patent_id=p.id,
+            actor_id=actor_id,
+            source="import",
+            changes=changes,
+            import_job_id=import_job_id,
+        )
         for p, changes in revisions
         if changes
     )
@@ -386,7 +405,9 @@ def _sync_inventor_links_many(institution_id: int, patents: Sequence[Patent]) ->
         for user in users:
             by_name.setdefault(user.name, []).append(user)
     for patent in patents:
-        linked = [u for n in dict.fromkeys(split_names(patent.inventors)) for u in by_name.get(n, [])]
+        linked = [
+            u for n in dict.fromkeys(split_names(patent.inventors)) for u in by_name.get(n, [])
+        ]
         # A new patent with no matching account needs nothing; skip to avoid touching it.
         if linked or patent.id is not None:
             patent.inventor_users = list(dict.fromkeys(linked))

@@ -103,8 +103,9 @@ def _setup_form(form: PatentForm, institution_id: int | None) -> None:
             form.set_colleges(queries.colleges_of(institution_id), allow_none=True)
         return
     colleges = queries.college_choices(current_user).file_into
-    form.set_colleges([name for _, name in colleges],
-                      allow_none=current_user.role != Role.COLLEGE_ADMIN)
+    form.set_colleges(
+        [name for _, name in colleges], allow_none=current_user.role != Role.COLLEGE_ADMIN
+    )
 
 
 def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str | None = None):
@@ -162,7 +163,9 @@ def edit(patent_id: int):
         return _render_form(form, patent)
     try:
         services.update_patent(
-            patent_id, form.raw_record(), actor=current_user,
+            patent_id,
+            form.raw_record(),
+            actor=current_user,
             expected_version=form.expected_version(),
         )
     except ConflictError as err:
@@ -178,8 +181,7 @@ def edit(patent_id: int):
 
 
 CONFLICT_NOTE = (
-    "您填写的内容仍保留在下方；可在详情页的修改记录中查看对方的改动，"
-    "核对后再次保存将以您的内容为准"
+    "您填写的内容仍保留在下方；可在详情页的修改记录中查看对方的改动，核对后再次保存将以您的内容为准"
 )
 
 
@@ -191,7 +193,8 @@ CONFLICT_NOTE = (
 def detail(patent_id: int):
     patent = services.get_patent_for(current_user, patent_id)
     actions = [
-        a for a in workflow.available_actions(patent)
+        a
+        for a in workflow.available_actions(patent)
         if permissions.can_act(current_user, patent, a)
     ]
     return render_template(
@@ -211,7 +214,10 @@ def act(patent_id: int, action: str):
     version = request.form.get("version", "")
     try:
         patent = services.perform_action(
-            patent_id, action, actor=current_user, comment=request.form.get("comment"),
+            patent_id,
+            action,
+            actor=current_user,
+            comment=request.form.get("comment"),
             expected_version=int(version) if version.isdigit() else None,
         )
     except (ValidationFailed, InvalidTransition, ConflictError) as err:
@@ -232,9 +238,7 @@ def _batch_actions() -> list[workflow.Action]:
 @roles_required(*REVIEWER_ROLES)
 def review_queue():
     page_no = request.args.get("page", "1")
-    page = queries.review_page(
-        current_user, int(page_no) if page_no.isdigit() else 1, _page_size()
-    )
+    page = queries.review_page(current_user, int(page_no) if page_no.isdigit() else 1, _page_size())
     return render_template("inventory/review.html", page=page, actions=_batch_actions())
 
 

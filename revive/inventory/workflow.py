@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from revive.accounts.models import Role, User
 from revive.db import utcnow
 from revive.errors import InvalidTransition, ValidationFailed
-from revive.inventory.models import EntryStatus, Patent, StatusChange
 from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, StatusChange
 
 S = EntryStatus
 
@@ -38,32 +38,64 @@ ACTIONS: dict[str, Action] = {
     for a in (
         Action("submit", "提交审核", frozenset({S.DRAFT, S.RETURNED}), S.PENDING_COLLEGE, FILERS),
         Action(
-            "college_approve", "学院审核通过", frozenset({S.PENDING_COLLEGE}), S.PENDING_SCHOOL,
-            COLLEGE_REVIEWERS, batch=True,
+            "college_approve",
+            "学院审核通过",
+            frozenset({S.PENDING_COLLEGE}),
+            S.PENDING_SCHOOL,
+            COLLEGE_REVIEWERS,
+            batch=True,
         ),
         Action(
-            "college_return", "学院退回", frozenset({S.PENDING_COLLEGE}), S.RETURNED,
-            COLLEGE_REVIEWERS, comment_required=True, batch=True,
+            "college_return",
+            "学院退回",
+            frozenset({S.PENDING_COLLEGE}),
+            S.RETURNED,
+            COLLEGE_REVIEWERS,
+            comment_required=True,
+            batch=True,
         ),
         Action(
-            "enter", "学校审核通过（入库）", frozenset({S.PENDING_SCHOOL}), S.ENTERED,
-            SCHOOL_REVIEWERS, batch=True,
+            "enter",
+            "学校审核通过（入库）",
+            frozenset({S.PENDING_SCHOOL}),
+            S.ENTERED,
+            SCHOOL_REVIEWERS,
+            batch=True,
         ),
         Action(
-            "school_return", "学校退回", frozenset({S.PENDING_SCHOOL}), S.RETURNED,
-            SCHOOL_REVIEWERS, comment_required=True, batch=True,
+            "school_return",
+            "学校退回",
+            frozenset({S.PENDING_SCHOOL}),
+            S.RETURNED,
+            SCHOOL_REVIEWERS,
+            comment_required=True,
+            batch=True,
         ),
         Action(
-            "not_enter", "不入库", frozenset({S.PENDING_SCHOOL}), S.NOT_ENTERED,
-            SCHOOL_REVIEWERS, comment_required=True, batch=True,
+            "not_enter",
+            "不入库",
+            frozenset({S.PENDING_SCHOOL}),
+            S.NOT_ENTERED,
+            SCHOOL_REVIEWERS,
+            comment_required=True,
+            batch=True,
         ),
         Action(
-            "abandon", "建议放弃", frozenset({S.PENDING_SCHOOL}), S.ABANDON,
-            SCHOOL_REVIEWERS, comment_required=True, batch=True,
+            "abandon",
+            "建议放弃",
+            frozenset({S.PENDING_SCHOOL}),
+            S.ABANDON,
+            SCHOOL_REVIEWERS,
+            comment_required=True,
+            batch=True,
         ),
         Action(
-            "reopen", "撤回重审", frozenset({S.ENTERED, S.NOT_ENTERED, S.ABANDON}), S.RETURNED,
-            SCHOOL_REVIEWERS, comment_required=True,
+            "reopen",
+            "撤回重审",
+            frozenset({S.ENTERED, S.NOT_ENTERED, S.ABANDON}),
+            S.RETURNED,
+            SCHOOL_REVIEWERS,
+            comment_required=True,
         ),
     )
 }
@@ -91,7 +123,9 @@ def get_action(name: str) -> Action:
         raise InvalidTransition(f"未知的操作：{name}") from None
 
 
-def transition(patent: Patent, action: Action, actor: User | None, comment: str | None) -> StatusChange:
+def transition(
+    patent: Patent, action: Action, actor: User | None, comment: str | None
+) -> StatusChange:
     """Move ``patent`` by ``action``; write the StatusChange row. Flushes, never commits.
 
     Permission to act on this object is the caller's job (inventory.permissions.check_action).
@@ -122,7 +156,11 @@ def transition(patent: Patent, action: Action, actor: User | None, comment: str 
         raise InvalidTransition()
     now = utcnow()
     change = StatusChange(
-        patent=patent, actor=actor, from_status=patent.status, to_status=target, comment=comment,
+        patent=patent,
+        actor=actor,
+        from_status=patent.status,
+        to_status=target,
+        comment=comment,
         created_at=now,
     )
     db.session.add(change)

@@ -12,8 +12,13 @@ from revive.inventory.models import PatentType
 
 @pytest.mark.parametrize(
     "raw",
-    ["201710601862.3", "CN201710601862.3", "ZL 2017 1 0601862.3", "ＣＮ２０１７１０６０１８６２．３",
-     "2017-1-0601862.3"],
+    [
+        "201710601862.3",
+        "CN201710601862.3",
+        "ZL 2017 1 0601862.3",
+        "ＣＮ２０１７１０６０１８６２．３",
+        "2017-1-0601862.3",
+    ],
 )
 def test_normalizes_common_spellings_to_canonical(raw):
     assert normalize_application_no(raw) == "201710601862.3"

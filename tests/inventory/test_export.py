@@ -91,8 +91,11 @@ def download(client, fmt: str, **args) -> bytes:
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_round_trips_through_the_importer(client, auth, admin, fmt):
     patent = services.create_patent(FULL, institution_id=admin.organization_id, actor=admin)
-    sparse = services.create_patent({"application_no": "200810012345.3", "title": "只有必填项"},
-                                    institution_id=admin.organization_id, actor=admin)
+    sparse = services.create_patent(
+        {"application_no": "200810012345.3", "title": "只有必填项"},
+        institution_id=admin.organization_id,
+        actor=admin,
+    )
     auth.login(admin)
     rows = (read_csv if fmt == "csv" else read_xlsx)(download(client, fmt, sort="title"))
     assert rows[0] == [f.label for f in FIELDS]
@@ -110,8 +113,13 @@ def test_export_round_trips_through_the_importer(client, auth, admin, fmt):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_formula_cells_are_neutralised(client, auth, admin, fmt):
-    make_patent(admin.organization, title='=HYPERLINK("http://evil.example","点我")',
-                patentees="@SUM(1+1)", contact_name="+张三", partner_companies="-1+2")
+    make_patent(
+        admin.organization,
+        title='=HYPERLINK("http://evil.example","点我")',
+        patentees="@SUM(1+1)",
+        contact_name="+张三",
+        partner_companies="-1+2",
+    )
     auth.login(admin)
     data = download(client, fmt)
     rows = read_csv(data) if fmt == "csv" else read_xlsx(data)
@@ -141,8 +149,10 @@ def test_csv_download_headers(client, auth, admin):
     auth.login(admin)
     resp = client.get("/patents/export.csv")
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert "filename*=UTF-8''%E4%B8%93%E5%88%A9%E7%9B%98%E7%82%B9-" in resp.headers[
-        "Content-Disposition"]
+    assert (
+        "filename*=UTF-8''%E4%B8%93%E5%88%A9%E7%9B%98%E7%82%B9-"
+        in resp.headers["Content-Disposition"]
+    )
     assert read_csv(resp.get_data()) == [[f.label for f in FIELDS]]
     resp.close()
     resp = client.get("/patents/export.pdf")

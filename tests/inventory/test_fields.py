@@ -11,9 +11,17 @@ VALID = {"application_no": "201710601862.3", "title": "一种锂电池负极材�
 
 @pytest.mark.parametrize(
     ("header", "key"),
-    [("申请号", "application_no"), ("专利申请号", "application_no"), ("application_no", "application_no"),
-     ("申请号（必填）", "application_no"), (" 专利名称* ", "title"), ("技术成熟度", "trl"),
-     ("TRL", "trl"), ("发明人（设计人）", "inventors"), ("意向价格(万元)", "asking_price")],
+    [
+        ("申请号", "application_no"),
+        ("专利申请号", "application_no"),
+        ("application_no", "application_no"),
+        ("申请号（必填）", "application_no"),
+        (" 专利名称* ", "title"),
+        ("技术成熟度", "trl"),
+        ("TRL", "trl"),
+        ("发明人（设计人）", "inventors"),
+        ("意向价格(万元)", "asking_price"),
+    ],
 )
 def test_headers_in_chinese_english_and_variants_map_to_fields(header, key):
     assert match_header(header).key == key
@@ -25,10 +33,18 @@ def test_unknown_header_maps_to_nothing():
 
 def test_values_are_parsed_from_labels_and_variants():
     result = validate_record(
-        {**VALID, "trl": "TRL 6", "value_grade": "★★★★", "transfer_willingness": "视条件",
-         "transfer_modes": "转让、许可，合作研发", "implementation_status": "已产业化",
-         "filing_date": "2017/07/21", "is_funded": "否", "asking_price": "1,200万元",
-         "patent_type": "发明专利"}
+        {
+            **VALID,
+            "trl": "TRL 6",
+            "value_grade": "★★★★",
+            "transfer_willingness": "视条件",
+            "transfer_modes": "转让、许可，合作研发",
+            "implementation_status": "已产业化",
+            "filing_date": "2017/07/21",
+            "is_funded": "否",
+            "asking_price": "1,200万元",
+            "patent_type": "发明专利",
+        }
     )
     assert result.ok, result.errors
     v = result.values
@@ -74,8 +90,14 @@ def test_partial_validation_checks_only_given_keys():
 
 def test_display_values_reimport_to_the_same_values():
     values = validate_record(
-        {**VALID, "transfer_modes": "转让、开放许可", "transfer_willingness": "愿意",
-         "is_funded": "是", "filing_date": "2017-07-21", "asking_price": "12.5"}
+        {
+            **VALID,
+            "transfer_modes": "转让、开放许可",
+            "transfer_willingness": "愿意",
+            "is_funded": "是",
+            "filing_date": "2017-07-21",
+            "asking_price": "12.5",
+        }
     ).values
     shown = {k: display_value(k, v) for k, v in values.items()}
     assert validate_record(shown).values == values
@@ -87,6 +109,8 @@ def test_chinese_punctuation_in_free_text_is_kept_as_written():
 
 
 def test_formula_neutralising_apostrophe_from_our_exports_is_removed_on_import():
-    values = validate_record({**VALID, "contact_phone": "'+86 10 6278 0000", "title": "'=1+1"}).values
+    values = validate_record(
+        {**VALID, "contact_phone": "'+86 10 6278 0000", "title": "'=1+1"}
+    ).values
     assert values["contact_phone"] == "+86 10 6278 0000"
     assert values["title"] == "=1+1"  # stored as text; exports neutralise it again

@@ -18,25 +18,54 @@ from tests.factories import make_college, make_org, make_user
 
 
 def test_parse_filters_keeps_valid_values_and_drops_the_rest():
-    f = queries.parse_filters({
-        "college": "12", "status": "entered", "grade": "5", "trl": "none", "willingness": "willing",
-        "patent_type": "utility", "q": "  锂电池 ", "sort": "trl", "dir": "ASC", "page": "3",
-    })
-    assert f == queries.ListFilters(
-        college=12, status=EntryStatus.ENTERED, grade=5, trl="none",
-        willingness=Willingness.WILLING, patent_type=PatentType.UTILITY, q="锂电池", sort="trl",
-        direction="asc", page=3,
+    f = queries.parse_filters(
+        {
+            "college": "12",
+            "status": "entered",
+            "grade": "5",
+            "trl": "none",
+            "willingness": "willing",
+            "patent_type": "utility",
+            "q": "  锂电池 ",
+            "sort": "trl",
+            "dir": "ASC",
+            "page": "3",
+        }
     )
-    bad = queries.parse_filters({"college": "x", "status": "gone", "grade": "6", "trl": "0",
-                                 "willingness": "maybe", "sort": "password", "dir": "sideways",
-                                 "page": "-2", "q": "长" * 500})
+    assert f == queries.ListFilters(
+        college=12,
+        status=EntryStatus.ENTERED,
+        grade=5,
+        trl="none",
+        willingness=Willingness.WILLING,
+        patent_type=PatentType.UTILITY,
+        q="锂电池",
+        sort="trl",
+        direction="asc",
+        page=3,
+    )
+    bad = queries.parse_filters(
+        {
+            "college": "x",
+            "status": "gone",
+            "grade": "6",
+            "trl": "0",
+            "willingness": "maybe",
+            "sort": "password",
+            "dir": "sideways",
+            "page": "-2",
+            "q": "长" * 500,
+        }
+    )
     assert bad == queries.ListFilters(q="长" * queries.MAX_QUERY_LEN)
     assert f.to_args()["dir"] == "asc"
     assert "page" not in f.to_args(page=1)
 
 
-@pytest.mark.parametrize(("raw", "escaped"), [("100%", "100\\%"), ("a_b", "a\\_b"),
-                                              ("c:\\d", "c:\\\\d"), ("锂电池", "锂电池")])
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [("100%", "100\\%"), ("a_b", "a\\_b"), ("c:\\d", "c:\\\\d"), ("锂电池", "锂电池")],
+)
 def test_escape_like(raw, escaped):
     assert queries.escape_like(raw) == escaped
 
@@ -45,8 +74,13 @@ def test_escape_like(raw, escaped):
 
 N = 100_000
 CHUNK = 10_000
-STATUSES = [EntryStatus.DRAFT, EntryStatus.PENDING_COLLEGE, EntryStatus.PENDING_SCHOOL,
-            EntryStatus.ENTERED, EntryStatus.NOT_ENTERED]
+STATUSES = [
+    EntryStatus.DRAFT,
+    EntryStatus.PENDING_COLLEGE,
+    EntryStatus.PENDING_SCHOOL,
+    EntryStatus.ENTERED,
+    EntryStatus.NOT_ENTERED,
+]
 
 
 def _row(i: int, inst_ids: list[int], college_ids: list[int], base: datetime) -> dict:
@@ -56,7 +90,8 @@ def _row(i: int, inst_ids: list[int], college_ids: list[int], base: datetime) ->
         "institution_id": inst_ids[i % 2],
         "college_id": college_ids[i % 2] if i % 4 else None,
         "application_no": f"{2000 + i % 20}1{i:07d}.X",
-        "title": f"专利{i:06d}" + ("石墨烯" if i % 10 == 0 else "")
+        "title": f"专利{i:06d}"
+        + ("石墨烯" if i % 10 == 0 else "")
         + ("50%_纯" if i == 4242 else ""),
         "abstract": "一种材料" + ("锂电池" if i % 7 == 0 else ""),
         "patent_type": PatentType.INVENTION if i % 3 else PatentType.UTILITY,
@@ -102,30 +137,38 @@ def test_list_and_export_are_correct_at_100k(app, client, auth, big_inventory):
     regulator = make_user(Role.REGULATOR)
     even = [i for i in range(N) if i % 2 == 0]  # institution A holds the even rows
 
-    page = _timed("regulator, page 1 of all, default sort",
-                  lambda: queries.list_page(regulator, queries.ListFilters(), 50))
+    page = _timed(
+        "regulator, page 1 of all, default sort",
+        lambda: queries.list_page(regulator, queries.ListFilters(), 50),
+    )
     assert page.total == N
     assert page.pages == N // 50
     assert [r.title[:8] for r in page.items[:2]] == [f"专利{N - 1:06d}", f"专利{N - 2:06d}"]
 
     f = queries.ListFilters(page=300, sort="updated_at", direction="asc")
-    page = _timed("university admin, page 300 by updated_at asc",
-                  lambda: queries.list_page(uni_admin, f, 50))
+    page = _timed(
+        "university admin, page 300 by updated_at asc", lambda: queries.list_page(uni_admin, f, 50)
+    )
     assert page.total == N // 2
-    assert [int(r.title[2:8]) for r in page.items] == even[299 * 50: 300 * 50]
+    assert [int(r.title[2:8]) for r in page.items] == even[299 * 50 : 300 * 50]
 
     f = queries.ListFilters(status=EntryStatus.ENTERED, grade=4, sort="title", direction="desc")
-    page = _timed("university admin, status+grade filter, title desc",
-                  lambda: queries.list_page(uni_admin, f, 50))
+    page = _timed(
+        "university admin, status+grade filter, title desc",
+        lambda: queries.list_page(uni_admin, f, 50),
+    )
     expected = sorted((i for i in even if i % 5 == 3), reverse=True)
     assert page.total == len(expected)
     assert [int(r.title[2:8]) for r in page.items] == expected[:50]
 
     f = queries.ListFilters(q="锂电池", college=big_inventory["college_a"].id, trl=1)
-    page = _timed("university admin, text search in abstract + college + trl",
-                  lambda: queries.list_page(uni_admin, f, 50))
-    expected = [i for i in even if i % 7 == 0 and i % 4 and (i % 5 == 3 or i % 3 == 0)
-                and i % 9 == 0]
+    page = _timed(
+        "university admin, text search in abstract + college + trl",
+        lambda: queries.list_page(uni_admin, f, 50),
+    )
+    expected = [
+        i for i in even if i % 7 == 0 and i % 4 and (i % 5 == 3 or i % 3 == 0) and i % 9 == 0
+    ]
     assert page.total == len(expected)
 
     page = queries.list_page(uni_admin, queries.ListFilters(q="50%_"), 50)
@@ -133,11 +176,12 @@ def test_list_and_export_are_correct_at_100k(app, client, auth, big_inventory):
 
     # the page through HTTP
     auth.login(uni_admin)
-    resp = _timed("HTTP GET /patents/?page=1000&sort=trl&dir=asc",
-                  lambda: client.get("/patents/?page=1000&sort=trl&dir=asc"))
+    resp = _timed(
+        "HTTP GET /patents/?page=1000&sort=trl&dir=asc",
+        lambda: client.get("/patents/?page=1000&sort=trl&dir=asc"),
+    )
     assert resp.status_code == 200
     assert "共 50000 条" in resp.get_data(as_text=True)
-
 
     # the whole filtered list as CSV: streamed in chunks, memory does not grow with rows
     rows = queries.export_rows(regulator, queries.ListFilters())

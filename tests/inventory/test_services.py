@@ -29,8 +29,11 @@ def test_create_normalizes_and_records_a_create_revision(admin):
 def test_duplicate_application_number_in_same_university_is_refused(admin):
     services.create_patent(DATA, institution_id=admin.organization_id, actor=admin)
     with pytest.raises(ValidationFailed, match="已登记"):
-        services.create_patent({**DATA, "application_no": "201710601862.3"},
-                               institution_id=admin.organization_id, actor=admin)
+        services.create_patent(
+            {**DATA, "application_no": "201710601862.3"},
+            institution_id=admin.organization_id,
+            actor=admin,
+        )
     assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 1
 
 
@@ -48,8 +51,11 @@ def test_cannot_create_in_another_university(admin):
 
 def test_invalid_data_reports_every_field(admin):
     with pytest.raises(ValidationFailed) as err:
-        services.create_patent({"application_no": "201710601862.4", "trl": "12"},
-                               institution_id=admin.organization_id, actor=admin)
+        services.create_patent(
+            {"application_no": "201710601862.4", "trl": "12"},
+            institution_id=admin.organization_id,
+            actor=admin,
+        )
     assert set(err.value.details) == {"application_no", "title", "trl"}
 
 
@@ -73,14 +79,17 @@ def test_stale_form_is_refused_not_overwritten(admin):
     loaded_version = patent.version
     services.update_patent(patent.id, {"trl": "5"}, actor=admin, expected_version=loaded_version)
     with pytest.raises(ConflictError):
-        services.update_patent(patent.id, {"trl": "7"}, actor=admin, expected_version=loaded_version)
+        services.update_patent(
+            patent.id, {"trl": "7"}, actor=admin, expected_version=loaded_version
+        )
     assert db.session.get(Patent, patent.id).trl == 5
 
 
 def test_unknown_college_is_a_validation_error(admin):
     with pytest.raises(ValidationFailed, match="未知学院"):
-        services.create_patent({**DATA, "college": "不存在学院"},
-                               institution_id=admin.organization_id, actor=admin)
+        services.create_patent(
+            {**DATA, "college": "不存在学院"}, institution_id=admin.organization_id, actor=admin
+        )
 
 
 def test_college_admin_edits_only_while_in_college_hands(app):
@@ -97,8 +106,9 @@ def test_college_admin_edits_only_while_in_college_hands(app):
 def test_inventor_accounts_are_linked_by_name(admin):
     inventor = make_user(Role.INVENTOR, organization=admin.organization, name="王芳")
     make_user(Role.INVENTOR, organization=make_org(), name="王芳")  # other university, same name
-    patent = services.create_patent({**DATA, "inventors": "张伟；王芳、赵强"},
-                                    institution_id=admin.organization_id, actor=admin)
+    patent = services.create_patent(
+        {**DATA, "inventors": "张伟；王芳、赵强"}, institution_id=admin.organization_id, actor=admin
+    )
     assert [u.id for u in patent.inventor_users] == [inventor.id]
 
 

@@ -40,27 +40,35 @@ def test_list_paginates_with_meta_and_caps_per_page(client, auth, admin):
 
 def test_detail_has_every_field_labels_and_allowed_actions(client, auth, admin):
     college = make_college(admin.organization, "材料学院")
-    patent = make_patent(admin.organization, college=college, status=EntryStatus.PENDING_SCHOOL,
-                         transfer_willingness=Willingness.CONDITIONAL,
-                         transfer_modes="assignment,license")
+    patent = make_patent(
+        admin.organization,
+        college=college,
+        status=EntryStatus.PENDING_SCHOOL,
+        transfer_willingness=Willingness.CONDITIONAL,
+        transfer_modes="assignment,license",
+    )
     auth.login(admin)
     body = client.get(f"/api/v1/patents/{patent.id}").get_json()
     assert body["title"] == patent.title
-    assert body["college"] == {"id": college.id,
-                                                                  "name": "材料学院"}
+    assert body["college"] == {"id": college.id, "name": "材料学院"}
     assert body["transfer_willingness_label"] == "视条件"
     assert body["transfer_modes"] == ["assignment", "license"]
     assert body["transfer_modes_labels"] == ["转让", "普通许可"]
     assert body["version"] == patent.version
     assert body["status"] == "pending_school"
-    assert {a["name"] for a in body["actions"]} == {"enter", "school_return", "not_enter",
-                                                   "abandon"}
+    assert {a["name"] for a in body["actions"]} == {
+        "enter",
+        "school_return",
+        "not_enter",
+        "abandon",
+    }
 
 
 def test_create_returns_201_or_422_with_field_details(client, auth, admin):
     auth.login(admin)
-    resp = client.post("/api/v1/patents", json={**VALID, "trl": 6,
-                                                 "transfer_modes": ["转让", "license"]})
+    resp = client.post(
+        "/api/v1/patents", json={**VALID, "trl": 6, "transfer_modes": ["转让", "license"]}
+    )
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["application_no"] == "201710601862.3"
@@ -81,8 +89,9 @@ def test_create_returns_201_or_422_with_field_details(client, auth, admin):
 def test_patch_is_partial_and_a_stale_version_is_409(client, auth, admin):
     patent = make_patent(admin.organization, trl=3, value_grade=2)
     auth.login(admin)
-    resp = client.patch(f"/api/v1/patents/{patent.id}", json={"trl": "5",
-                                                               "version": patent.version})
+    resp = client.patch(
+        f"/api/v1/patents/{patent.id}", json={"trl": "5", "version": patent.version}
+    )
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["trl"] == 5
@@ -109,18 +118,28 @@ def test_actions_and_batch_actions(client, auth, admin):
     assert resp.status_code == 422
     other = make_patent(admin.organization, status=EntryStatus.PENDING_SCHOOL)
     foreign = make_patent(make_org(), status=EntryStatus.PENDING_SCHOOL)
-    resp = client.post("/api/v1/patents/batch-actions", json={
-        "ids": [patent.id, other.id, foreign.id], "action": "abandon", "comment": "已过保护期价值",
-    })
+    resp = client.post(
+        "/api/v1/patents/batch-actions",
+        json={
+            "ids": [patent.id, other.id, foreign.id],
+            "action": "abandon",
+            "comment": "已过保护期价值",
+        },
+    )
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["done"] == [patent.id, other.id]
     assert body["refused"] == [{"id": foreign.id, "reason": "专利不存在或您无权查看"}]
     assert body["message"].startswith("已处理 2 条，1 条未处理")
-    assert client.post("/api/v1/patents/batch-actions",
-                       json={"ids": "1", "action": "abandon"}).status_code == 422
-    resp = client.post("/api/v1/patents/batch-actions", json={"ids": [patent.id],
-                                                              "action": "submit"})
+    assert (
+        client.post(
+            "/api/v1/patents/batch-actions", json={"ids": "1", "action": "abandon"}
+        ).status_code
+        == 422
+    )
+    resp = client.post(
+        "/api/v1/patents/batch-actions", json={"ids": [patent.id], "action": "submit"}
+    )
     assert resp.status_code == 422  # not a batch action
 
 
@@ -146,8 +165,9 @@ def test_anonymous_api_call_is_401_json_and_pages_still_redirect(client):
     assert "/login?next=" in resp.headers["Location"]
 
 
-def test_writes_need_the_csrf_token_in_the_x_csrftoken_header(app, client, auth, admin,
-                                                              monkeypatch):
+def test_writes_need_the_csrf_token_in_the_x_csrftoken_header(
+    app, client, auth, admin, monkeypatch
+):
     patent = make_patent(admin.organization)
     auth.login(admin)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)

@@ -51,9 +51,14 @@ def test_every_editable_field_is_in_exactly_one_group():
 def test_create_form_shows_help_for_each_self_assessment_level(client, auth, admin):
     auth.login(admin)
     page = html(client.get("/patents/new"))
-    for text in ("9 级：实际应用，批量生产或成功运行", "5★：核心高价值专利",
-                 "暂不：近期不转化（不会被推荐给企业）", "已产业化：已形成产品并规模销售",
-                 "开放许可", "是否由财政资助的科研项目形成"):
+    for text in (
+        "9 级：实际应用，批量生产或成功运行",
+        "5★：核心高价值专利",
+        "暂不：近期不转化（不会被推荐给企业）",
+        "已产业化：已形成产品并规模销售",
+        "开放许可",
+        "是否由财政资助的科研项目形成",
+    ):
         assert text in page
 
 
@@ -61,10 +66,16 @@ def test_create_with_errors_shows_chinese_messages_next_to_fields_and_keeps_inpu
     client, auth, admin
 ):
     auth.login(admin)
-    resp = client.post("/patents/new", data={
-        "application_no": "201710601862.4", "title": "", "trl": "12",
-        "contact_email": "not-an-email", "abstract": "保留我的摘要",
-    })
+    resp = client.post(
+        "/patents/new",
+        data={
+            "application_no": "201710601862.4",
+            "title": "",
+            "trl": "12",
+            "contact_email": "not-an-email",
+            "abstract": "保留我的摘要",
+        },
+    )
     assert resp.status_code == 422
     page = html(resp)
     assert any("校验位" in e or "申请号" in e for e in field_errors(page, "application_no"))
@@ -78,12 +89,21 @@ def test_create_with_errors_shows_chinese_messages_next_to_fields_and_keeps_inpu
 def test_create_saves_all_self_assessment_fields(client, auth, admin):
     college = make_college(admin.organization, "材料学院")
     auth.login(admin)
-    resp = client.post("/patents/new", data={
-        **VALID, "college": "材料学院", "trl": "6", "value_grade": "4",
-        "transfer_willingness": "willing", "transfer_modes": ["license", "assignment"],
-        "implementation_status": "not_implemented", "is_funded": "是",
-        "prospects": "可用于动力电池", "filing_date": "2017-07-26",
-    })
+    resp = client.post(
+        "/patents/new",
+        data={
+            **VALID,
+            "college": "材料学院",
+            "trl": "6",
+            "value_grade": "4",
+            "transfer_willingness": "willing",
+            "transfer_modes": ["license", "assignment"],
+            "implementation_status": "not_implemented",
+            "is_funded": "是",
+            "prospects": "可用于动力电池",
+            "filing_date": "2017-07-26",
+        },
+    )
     assert resp.status_code == 302
     patent = db.session.scalar(sa.select(Patent))
     assert resp.headers["Location"].endswith(f"/patents/{patent.id}")
@@ -138,7 +158,8 @@ def test_platform_admin_picks_the_university(client, auth):
 def test_edit_form_is_prefilled_and_saves_a_revision(client, auth, admin):
     patent = services.create_patent(
         {**VALID, "trl": "3", "transfer_modes": "转让", "abstract": "一种负极材料，容量高。"},
-        institution_id=admin.organization_id, actor=admin,
+        institution_id=admin.organization_id,
+        actor=admin,
     )
     auth.login(admin)
     page = html(client.get(f"/patents/{patent.id}/edit"))
@@ -168,8 +189,9 @@ def test_stale_edit_shows_conflict_and_keeps_the_users_input(client, auth, admin
     # the re-rendered form carries the current version: saving again is a deliberate overwrite
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     assert int(version) == patent.version
-    resp = client.post(f"/patents/{patent.id}/edit",
-                       data={**stale, "title": "我改的标题", "version": version})
+    resp = client.post(
+        f"/patents/{patent.id}/edit", data={**stale, "title": "我改的标题", "version": version}
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert patent.title == "我改的标题"
@@ -178,16 +200,18 @@ def test_stale_edit_shows_conflict_and_keeps_the_users_input(client, auth, admin
 def test_edit_with_invalid_value_shows_error_beside_the_field(client, auth, admin):
     patent = make_patent(admin.organization)
     auth.login(admin)
-    resp = client.post(f"/patents/{patent.id}/edit",
-                       data={**initial_data(patent), "grant_date": "2099-01-01"})
+    resp = client.post(
+        f"/patents/{patent.id}/edit", data={**initial_data(patent), "grant_date": "2099-01-01"}
+    )
     assert resp.status_code == 422
     assert "授权日超出范围" in field_errors(html(resp), "grant_date")[0]
 
 
 def test_inventor_cannot_edit_a_submitted_patent(client, auth):
     inventor = make_user(Role.INVENTOR)
-    patent = make_patent(inventor.organization, inventors=[inventor],
-                         status=EntryStatus.PENDING_SCHOOL)
+    patent = make_patent(
+        inventor.organization, inventors=[inventor], status=EntryStatus.PENDING_SCHOOL
+    )
     auth.login(inventor)
     assert client.get(f"/patents/{patent.id}/edit").status_code == 403
     assert "编辑</a>" not in html(client.get(f"/patents/{patent.id}"))
@@ -198,8 +222,11 @@ def test_inventor_cannot_edit_a_submitted_patent(client, auth):
 
 def test_detail_shows_groups_status_log_and_field_history(client, auth, admin):
     college = make_college(admin.organization, "材料学院")
-    patent = services.create_patent({**VALID, "trl": "3", "college": "材料学院"},
-                                    institution_id=admin.organization_id, actor=admin)
+    patent = services.create_patent(
+        {**VALID, "trl": "3", "college": "材料学院"},
+        institution_id=admin.organization_id,
+        actor=admin,
+    )
     services.update_patent(patent.id, {"trl": "5", "transfer_willingness": "视条件"}, actor=admin)
     services.perform_action(patent.id, "submit", actor=admin)
     services.perform_action(patent.id, "college_return", actor=admin, comment="请补充技术优势")
@@ -222,8 +249,11 @@ def test_detail_shows_groups_status_log_and_field_history(client, auth, admin):
 
 
 def test_title_is_escaped_on_the_detail_page(client, auth, admin):
-    patent = make_patent(admin.organization, title="<script>alert(1)</script>",
-                         abstract="<img src=x onerror=alert(2)>")
+    patent = make_patent(
+        admin.organization,
+        title="<script>alert(1)</script>",
+        abstract="<img src=x onerror=alert(2)>",
+    )
     auth.login(admin)
     page = html(client.get(f"/patents/{patent.id}"))
     assert "<script>alert(1)</script>" not in page
@@ -241,8 +271,9 @@ def test_workflow_buttons_are_those_the_user_may_perform(client, auth):
     uni_admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
     college_admin = make_user(Role.COLLEGE_ADMIN, college=college)
     inventor = make_user(Role.INVENTOR, organization=org)
-    pending_school = make_patent(org, college=college, status=EntryStatus.PENDING_SCHOOL,
-                                 inventors=[inventor])
+    pending_school = make_patent(
+        org, college=college, status=EntryStatus.PENDING_SCHOOL, inventors=[inventor]
+    )
     draft = make_patent(org, college=college, inventors=[inventor])
     cases = [
         (uni_admin, pending_school, {"enter", "school_return", "not_enter", "abandon"}),
@@ -268,28 +299,44 @@ def test_workflow_buttons_are_those_the_user_may_perform(client, auth):
 def test_action_buttons_move_the_patent_and_report_errors(client, auth, admin):
     patent = make_patent(admin.organization, status=EntryStatus.PENDING_SCHOOL)
     auth.login(admin)
-    resp = client.post(f"/patents/{patent.id}/actions/not_enter",
-                       data={"version": patent.version, "comment": ""}, follow_redirects=True)
+    resp = client.post(
+        f"/patents/{patent.id}/actions/not_enter",
+        data={"version": patent.version, "comment": ""},
+        follow_redirects=True,
+    )
     assert "需要填写意见或原因" in html(resp)
-    resp = client.post(f"/patents/{patent.id}/actions/enter",
-                       data={"version": patent.version}, follow_redirects=True)
+    resp = client.post(
+        f"/patents/{patent.id}/actions/enter",
+        data={"version": patent.version},
+        follow_redirects=True,
+    )
     assert "入库前须完成自评" in html(resp)  # trl/grade/willingness missing
-    resp = client.post(f"/patents/{patent.id}/actions/not_enter",
-                       data={"version": patent.version, "comment": "与学校方向不符"},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/patents/{patent.id}/actions/not_enter",
+        data={"version": patent.version, "comment": "与学校方向不符"},
+        follow_redirects=True,
+    )
     assert "当前状态：不入库" in html(resp)
     db.session.expire_all()
     assert patent.status == EntryStatus.NOT_ENTERED
 
 
 def test_action_from_a_stale_page_is_refused(client, auth, admin):
-    patent = make_patent(admin.organization, status=EntryStatus.PENDING_SCHOOL, trl=5,
-                         value_grade=3, transfer_willingness=Willingness.WILLING)
+    patent = make_patent(
+        admin.organization,
+        status=EntryStatus.PENDING_SCHOOL,
+        trl=5,
+        value_grade=3,
+        transfer_willingness=Willingness.WILLING,
+    )
     stale_version = patent.version
     services.update_patent(patent.id, {"trl": "6"}, actor=admin)
     auth.login(admin)
-    resp = client.post(f"/patents/{patent.id}/actions/enter", data={"version": stale_version},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/patents/{patent.id}/actions/enter",
+        data={"version": stale_version},
+        follow_redirects=True,
+    )
     assert "已被他人更新" in html(resp)
     db.session.expire_all()
     assert patent.status == EntryStatus.PENDING_SCHOOL
@@ -325,14 +372,23 @@ def test_review_queue_lists_what_waits_for_each_reviewer(client, auth):
 def test_batch_review_reports_done_and_refused_with_reasons(client, auth):
     org = make_org()
     uni_admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
-    ready = [make_patent(org, status=EntryStatus.PENDING_SCHOOL, trl=5, value_grade=4,
-                         transfer_willingness=Willingness.WILLING) for _ in range(2)]
+    ready = [
+        make_patent(
+            org,
+            status=EntryStatus.PENDING_SCHOOL,
+            trl=5,
+            value_grade=4,
+            transfer_willingness=Willingness.WILLING,
+        )
+        for _ in range(2)
+    ]
     ungraded = make_patent(org, status=EntryStatus.PENDING_SCHOOL, title="未自评专利")
     foreign = make_patent(make_org(), status=EntryStatus.PENDING_SCHOOL, title="别校专利")
     auth.login(uni_admin)
     ids = [str(p.id) for p in (*ready, ungraded, foreign)]
-    resp = client.post("/patents/review/batch", data={"ids": ids, "action": "enter"},
-                       follow_redirects=True)
+    resp = client.post(
+        "/patents/review/batch", data={"ids": ids, "action": "enter"}, follow_redirects=True
+    )
     page = html(resp)
     assert "已处理 2 条，2 条未处理：" in page
     assert f"#{ungraded.id} 入库前须完成自评" in page
@@ -345,16 +401,27 @@ def test_batch_review_reports_done_and_refused_with_reasons(client, auth):
 
 def test_batch_return_needs_a_comment_and_writes_it_to_each_log(client, auth):
     college_admin = make_user(Role.COLLEGE_ADMIN)
-    patents = [make_patent(college_admin.organization, college=college_admin.college,
-                           status=EntryStatus.PENDING_COLLEGE) for _ in range(2)]
+    patents = [
+        make_patent(
+            college_admin.organization,
+            college=college_admin.college,
+            status=EntryStatus.PENDING_COLLEGE,
+        )
+        for _ in range(2)
+    ]
     auth.login(college_admin)
     ids = [str(p.id) for p in patents]
-    resp = client.post("/patents/review/batch", data={"ids": ids, "action": "college_return"},
-                       follow_redirects=True)
+    resp = client.post(
+        "/patents/review/batch",
+        data={"ids": ids, "action": "college_return"},
+        follow_redirects=True,
+    )
     assert "需要填写意见或原因" in html(resp)
-    resp = client.post("/patents/review/batch",
-                       data={"ids": ids, "action": "college_return", "comment": "请补充摘要"},
-                       follow_redirects=True)
+    resp = client.post(
+        "/patents/review/batch",
+        data={"ids": ids, "action": "college_return", "comment": "请补充摘要"},
+        follow_redirects=True,
+    )
     assert "已处理 2 条" in html(resp)
     assert "未处理" not in html(resp)
     db.session.expire_all()
@@ -365,8 +432,11 @@ def test_batch_return_needs_a_comment_and_writes_it_to_each_log(client, auth):
 
 def test_college_admin_is_offered_only_college_actions(client, auth):
     college_admin = make_user(Role.COLLEGE_ADMIN)
-    make_patent(college_admin.organization, college=college_admin.college,
-                status=EntryStatus.PENDING_COLLEGE)
+    make_patent(
+        college_admin.organization,
+        college=college_admin.college,
+        status=EntryStatus.PENDING_COLLEGE,
+    )
     auth.login(college_admin)
     assert _buttons(html(client.get("/patents/review"))) == {"college_approve", "college_return"}
     resp = client.post("/patents/review/batch", data={"ids": ["1"], "action": "enter"})

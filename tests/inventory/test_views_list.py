@@ -29,13 +29,26 @@ def catalog(admin):
     return {
         "base": make_patent(org, college=chem, title="基准专利"),
         "college": make_patent(org, college=phys, title="物理学院的专利"),
-        "status": make_patent(org, college=chem, status=EntryStatus.ENTERED, title="已入库专利",
-                              trl=3, value_grade=2, transfer_willingness=Willingness.CONDITIONAL),
+        "status": make_patent(
+            org,
+            college=chem,
+            status=EntryStatus.ENTERED,
+            title="已入库专利",
+            trl=3,
+            value_grade=2,
+            transfer_willingness=Willingness.CONDITIONAL,
+        ),
         "grade_trl": make_patent(org, college=chem, title="高分专利", value_grade=5, trl=8),
-        "willingness": make_patent(org, college=chem, title="暂不转化专利",
-                                   transfer_willingness=Willingness.NOT_NOW),
-        "type": make_patent(org, college=chem, title="实用新型专利", patent_type=PatentType.UTILITY,
-                            abstract="一种夹具，结构简单，便于拆装。"),
+        "willingness": make_patent(
+            org, college=chem, title="暂不转化专利", transfer_willingness=Willingness.NOT_NOW
+        ),
+        "type": make_patent(
+            org,
+            college=chem,
+            title="实用新型专利",
+            patent_type=PatentType.UTILITY,
+            abstract="一种夹具，结构简单，便于拆装。",
+        ),
         "colleges": (chem, phys),
     }
 
@@ -53,8 +66,17 @@ def catalog(admin):
         (lambda c: {"q": "高分"}, {"grade_trl"}),
         (lambda c: {"grade": "5", "status": "entered"}, set()),
     ],
-    ids=["college", "status", "grade", "trl", "willingness", "type", "q-abstract", "q-title",
-         "combined"],
+    ids=[
+        "college",
+        "status",
+        "grade",
+        "trl",
+        "willingness",
+        "type",
+        "q-abstract",
+        "q-title",
+        "combined",
+    ],
 )
 def test_each_filter_narrows_the_list(client, auth, admin, catalog, args, expected):
     auth.login(admin)
@@ -110,9 +132,16 @@ def test_pagination_keeps_filters_and_covers_every_row_once(app, client, auth, a
     assert listed_ids(client.get("/patents/?trl=4&sort=title&dir=asc&page=99")) == [made[4].id]
 
 
-@pytest.mark.parametrize(("query", "expected"), [("%", "percent"), ("_", "underscore"),
-                                                 ("100%", "percent"), ("a_b", "underscore"),
-                                                 ("\\", "backslash")])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("%", "percent"),
+        ("_", "underscore"),
+        ("100%", "percent"),
+        ("a_b", "underscore"),
+        ("\\", "backslash"),
+    ],
+)
 def test_search_treats_like_wildcards_literally(client, auth, admin, query, expected):
     auth.login(admin)
     org = admin.organization

@@ -45,12 +45,20 @@ EXPECTED = {
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 def test_each_allowed_transition_moves_state_and_writes_the_log(uni, action):
     source, target = EXPECTED[action]
-    patent = make_patent(uni["org"], college=uni["college"], status=source, trl=5, value_grade=4,
-                         transfer_willingness="willing")
+    patent = make_patent(
+        uni["org"],
+        college=uni["college"],
+        status=source,
+        trl=5,
+        value_grade=4,
+        transfer_willingness="willing",
+    )
     services.perform_action(patent.id, action, actor=uni["admin"], comment="意见")
     db.session.refresh(patent)
     assert patent.status == target
-    log = db.session.scalars(sa.select(StatusChange).where(StatusChange.patent_id == patent.id)).all()
+    log = db.session.scalars(
+        sa.select(StatusChange).where(StatusChange.patent_id == patent.id)
+    ).all()
     assert [(c.from_status, c.to_status, c.actor_id, c.comment) for c in log] == [
         (source, target, uni["admin"].id, "意见")
     ]
