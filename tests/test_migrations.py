@@ -36,13 +36,19 @@ def fresh_database_url(tmp_path):
 def test_upgrade_head_matches_models_and_downgrades_cleanly(fresh_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True})
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
-            )
-        assert diff == [], f"models and migrations differ; run `revive db migrate`: {diff}"
-        downgrade(revision="base")
-        with db.engine.connect() as conn:
-            assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
-        db.engine.dispose()
+        try:
+            _check_upgrade_and_downgrade()
+        finally:
+            db.engine.dispose()
+
+
+def _check_upgrade_and_downgrade() -> None:
+    upgrade()
+    with db.engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+        )
+    assert diff == [], f"models and migrations differ; run `revive db migrate`: {diff}"
+    downgrade(revision="base")
+    with db.engine.connect() as conn:
+        assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}

@@ -484,22 +484,32 @@ def cancel_job(job_id: int, *, actor: User) -> ImportJob:
     return job
 
 
+_TASK_FOR_STATUS = {
+    ImportStatus.QUEUED: "imports.validate",
+    ImportStatus.VALIDATING: "imports.validate",
+    ImportStatus.COMMIT_QUEUED: "imports.commit",
+    ImportStatus.COMMITTING: "imports.commit",
+}
+
+
 def requeue_stale_jobs(older_than_minutes: int = 10) -> list[int]:
-    """Re-send jobs stuck in QUEUED / COMMIT_QUEUED (the broker was down). Returns their ids."""
+    """Re-send jobs that have not moved for a while. Returns their ids.
+
+    Covers jobs never delivered (the broker was down at upload) and jobs whose worker died
+    mid-run where the broker does not redeliver (the embedded filesystem transport). A running
+    job commits progress every batch, so a live one never looks stale; both tasks resume
+    safely from where the job row says they are.
+    """
     cutoff = utcnow() - timedelta(minutes=older_than_minutes)
     jobs = db.session.scalars(
         sa.select(ImportJob)
-        .where(
-            ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.COMMIT_QUEUED]),
-            ImportJob.updated_at < cutoff,
-        )
+        .where(ImportJob.status.in_(list(_TASK_FOR_STATUS)), ImportJob.updated_at < cutoff)
         .order_by(ImportJob.id)
     ).all()
     sent: list[int] = []
     for job in jobs:
-        task = "imports.validate" if job.status == ImportStatus.QUEUED else "imports.commit"
         try:
-            job.celery_task_id = queue.enqueue(task, job.id)
+            job.celery_task_id = queue.enqueue(_TASK_FOR_STATUS[job.status], job.id)
         except ServiceUnavailable:
             break
         job.updated_at = utcnow()

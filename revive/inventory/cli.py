@@ -145,4 +145,13 @@ def import_patents_command(
     _finish(_summary(file, institution, dry_run, job), 0)
 
 
-commands = [import_patents_command]
+@click.command("requeue-jobs")
+@click.option("--older-than", default=10, show_default=True, help="minutes without progress")
+@with_appcontext
+def requeue_jobs_command(older_than: int) -> None:
+    """Re-send import jobs stuck in the queue or orphaned by a dead worker."""
+    sent = services.requeue_stale_jobs(older_than_minutes=older_than)
+    click.echo(json.dumps({"requeued": sent}))
+
+
+commands = [import_patents_command, requeue_jobs_command]

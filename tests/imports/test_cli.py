@@ -95,3 +95,26 @@ def test_file_level_errors_exit_non_zero_with_chinese_message(runner, uni, tmp_p
     assert result.exit_code == 1
     assert "未找到高校/科研院所" in result.stderr
     assert _patents() == 0
+
+
+def test_requeue_jobs_command_resends_stale_jobs(runner, tmp_path, enqueued):
+    import json
+    from datetime import timedelta
+
+    from revive.db import utcnow
+    from revive.extensions import db
+    from revive.imports import services
+    from tests.factories import make_user
+    from tests.imports.helpers import row, write_csv
+
+    admin = make_user()
+    job = services.create_patent_import(
+        write_csv(tmp_path / "f.csv", [row(1)]), actor=admin, institution_id=admin.organization_id
+    )
+    job.updated_at = utcnow() - timedelta(minutes=11)
+    db.session.commit()
+    from revive.inventory.cli import requeue_jobs_command
+
+    result = runner.invoke(requeue_jobs_command, ["--older-than", "10"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1]) == {"requeued": [job.id]}

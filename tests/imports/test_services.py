@@ -403,3 +403,22 @@ def test_progress_is_committed_batch_by_batch(uni, tmp_path, monkeypatch):
     seen.clear()
     services.commit_job(job.id, progress=report)
     assert [p for p, _ in seen] == [2, 4, 5]
+
+
+def test_job_orphaned_mid_commit_is_resent_and_completes_without_duplicates(
+    uni, tmp_path, enqueued
+):
+    path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 6)])
+    job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id)
+    services.validate_job(job.id)
+    services.request_commit(job.id, actor=uni.admin)
+    # The worker took the commit and died before finishing (no redelivery on this broker).
+    job.status = ImportStatus.COMMITTING
+    job.updated_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+    enqueued.clear()
+    assert services.requeue_stale_jobs(older_than_minutes=10) == [job.id]
+    assert enqueued == [("imports.commit", (job.id,))]
+    done = services.commit_job(job.id)
+    assert done.status == ImportStatus.COMMITTED
+    assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 5
