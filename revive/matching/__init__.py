@@ -1,0 +1,1 @@
+"""Matching: patent tokens, index builds, match runs and matches (demand ↔ patent)."""

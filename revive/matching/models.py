@@ -1,0 +1,147 @@
+"""Tokens per patent, versioned index builds, match runs (progress rows) and matches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from revive.accounts.models import User
+from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
+from revive.demands.models import Demand
+from revive.extensions import db
+from revive.inventory.models import Patent
+
+
+class RunStatus(LabeledEnum):
+    QUEUED = ("queued", "排队中")
+    RUNNING = ("running", "运行中")
+    SUCCEEDED = ("succeeded", "已完成")
+    FAILED = ("failed", "失败")
+
+
+class RunScope(LabeledEnum):
+    DEMAND = ("demand", "单个需求")
+    ALL_DEMANDS = ("all_demands", "全部开放需求")
+
+
+class MatchState(LabeledEnum):
+    CANDIDATE = ("candidate", "待审核")
+    ACCEPTED = ("accepted", "已采纳")
+    REJECTED = ("rejected", "已否决")
+
+
+class PatentTokens(db.Model):
+    """A patent tokenized once (on import or edit, in a worker); the index reads these."""
+
+    __tablename__ = "patent_tokens"
+
+    patent_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True
+    )
+    tokens: Mapped[str] = mapped_column(sa.Text)  # space-joined engine tokens
+    text_hash: Mapped[str] = mapped_column(sa.String(40))  # sha1 of the text that was tokenized
+    tokenizer_version: Mapped[str] = mapped_column(sa.String(40))
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class IndexBuild(TimestampMixin, db.Model):
+    """One build of the matching index; the newest succeeded one is the active index."""
+
+    __tablename__ = "index_builds"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status <> 'succeeded' OR (path IS NOT NULL AND finished_at IS NOT NULL)",
+            name="succeeded_has_artifact",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # doubles as the index version
+    status: Mapped[RunStatus] = mapped_column(
+        enum_column(RunStatus, "index_build_status"), default=RunStatus.QUEUED, index=True
+    )
+    doc_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    vocab_size: Mapped[int] = mapped_column(sa.Integer, default=0)
+    total: Mapped[int] = mapped_column(sa.Integer, default=0)
+    processed: Mapped[int] = mapped_column(sa.Integer, default=0)
+    path: Mapped[str | None] = mapped_column(sa.String(500))  # artifact folder
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    celery_task_id: Mapped[str | None] = mapped_column(sa.String(64))
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class MatchRun(TimestampMixin, db.Model):
+    """A request to (re)match one demand or all open demands; the UI and API read this row."""
+
+    __tablename__ = "match_runs"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "scope <> 'demand' OR demand_id IS NOT NULL", name="demand_scope_has_demand"
+        ),
+        sa.Index("ix_match_runs_demand_status", "demand_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[RunScope] = mapped_column(enum_column(RunScope, "match_run_scope"))
+    demand_id: Mapped[int | None] = mapped_column(sa.ForeignKey("demands.id", ondelete="CASCADE"))
+    status: Mapped[RunStatus] = mapped_column(
+        enum_column(RunStatus, "match_run_status"), default=RunStatus.QUEUED, index=True
+    )
+    index_version: Mapped[int | None] = mapped_column(sa.Integer)
+    total: Mapped[int] = mapped_column(sa.Integer, default=0)
+    processed: Mapped[int] = mapped_column(sa.Integer, default=0)
+    match_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    celery_task_id: Mapped[str | None] = mapped_column(sa.String(64))
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    demand: Mapped[Demand | None] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+
+class Match(TimestampMixin, db.Model):
+    """One (demand, patent) pair the engine proposed. Re-matching refreshes score and terms of
+    undecided pairs and drops those that left the top-k; decided pairs (accepted/rejected) are
+    kept across index versions, and a rejected pair is never proposed again."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        sa.UniqueConstraint("demand_id", "patent_id", name="demand_patent"),
+        sa.CheckConstraint(
+            "state = 'candidate' OR (decided_at IS NOT NULL)", name="decision_has_time"
+        ),
+        sa.Index("ix_matches_demand_state_score", "demand_id", "state", "score"),
+        sa.Index("ix_matches_patent_state", "patent_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    demand_id: Mapped[int] = mapped_column(sa.ForeignKey("demands.id", ondelete="CASCADE"))
+    patent_id: Mapped[int] = mapped_column(sa.ForeignKey("patents.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(sa.Float)
+    rank: Mapped[int | None] = mapped_column(sa.Integer)  # rank in the latest run; None: left top-k
+    # [[term, weight], ...]: the shared terms that contributed most, for the explanation.
+    terms: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    trl_below_expectation: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    index_version: Mapped[int | None] = mapped_column(sa.Integer)
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match_runs.id", ondelete="SET NULL"))
+    state: Mapped[MatchState] = mapped_column(
+        enum_column(MatchState, "match_state"), default=MatchState.CANDIDATE
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(40))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    demand: Mapped[Demand] = relationship()
+    patent: Mapped[Patent] = relationship()
+    decided_by: Mapped[User | None] = relationship()
