@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from revive import queue
+from revive import queue, signals
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import utcnow
 from revive.errors import (
@@ -377,6 +377,9 @@ def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | 
             job.processed_rows = job.total_rows = job.committed_rows
             job.finished_at = utcnow()
             db.session.commit()
+            counts = job.result_counts or {}
+            if counts.get("created") or counts.get("updated"):
+                signals.patents_changed.send(None, patent_ids=None)
         return job
     except (FileRejected, DomainError) as exc:
         _fail(job_id, exc.message)

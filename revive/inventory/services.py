@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from revive import signals
 from revive.accounts.models import College, Role, User
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -202,6 +203,7 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
         "create",
     )
     db.session.commit()
+    signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
 
 
@@ -237,6 +239,7 @@ def update_patent(
         _sync_inventor_links(patent)
     _record_revision(patent, changes, actor, "edit")
     _commit_or_conflict()
+    signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
 
 
@@ -259,6 +262,7 @@ def perform_action(
     permissions.check_action(actor, patent, action)
     workflow.transition(patent, action, actor, comment)
     _commit_or_conflict()
+    signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
 
 
@@ -289,6 +293,8 @@ def perform_batch(
         else:
             result.done.append(patent_id)
     _commit_or_conflict()
+    if result.done:
+        signals.patents_changed.send(None, patent_ids=list(result.done))
     return result
 
 
