@@ -18,7 +18,10 @@ from revive.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the checkout (as in CI); REVIVE_SHARED_DATA overrides it.
+SHARED_DATA = Path(
+    os.environ.get("REVIVE_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 
 def _db_config() -> dict:
