@@ -19,6 +19,30 @@ Contract used by the rest of the platform (revive.matching, revive.evaluation):
                                                 merge per-shard top-k lists)
 """
 
+from revive.engine.index import (
+    DEFAULT_MIN_SCORE,
+    Index,
+    Params,
+    build_index,
+    merge_topk,
+    rank_against,
+    score_block,
+)
+from revive.engine.text import TOKENIZER_VERSION, demand_tokens, normalize, patent_tokens
 from revive.engine.types import Candidate, Document
 
-__all__ = ["Candidate", "Document"]
+__all__ = [
+    "DEFAULT_MIN_SCORE",
+    "TOKENIZER_VERSION",
+    "Candidate",
+    "Document",
+    "Index",
+    "Params",
+    "build_index",
+    "demand_tokens",
+    "merge_topk",
+    "normalize",
+    "patent_tokens",
+    "rank_against",
+    "score_block",
+]

@@ -1,0 +1,393 @@
+"""TF-IDF index over stored token lists: build, save/load, score, explain.
+
+The document matrix is kept transposed (terms × docs, CSR, float32, rows of the untransposed
+matrix L2-normalised), which is what a query-side product needs: ``q @ XT`` touches only the
+rows of the query's terms and yields a sparse score row, so no dense per-document array is
+allocated per query. Top-k uses ``argpartition`` on the non-zero scores only. Shards are column
+ranges of ``XT``: ``score_block`` scores one, ``merge_topk`` merges per-shard lists, and the
+result equals the unsharded one (ties broken by index position in both).
+
+Artifact folder: ``matrix.npz`` (scipy), ``vocab.json`` (terms in column order), ``arrays.npz``
+(idf, column weights), ``ids.json``, ``meta.json`` (version, tokenizer version, params). No
+pickle: loading rebuilds the transform from plain arrays.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION
+from revive.engine.types import Candidate
+
+FORMAT = 1
+DEFAULT_MIN_SCORE = 0.05
+
+
+@dataclass(frozen=True)
+class Params:
+    sublinear_tf: bool = True
+    bigram_weight: float = 0.6  # weight of the character-bigram block against words
+    min_df: int = 1
+    max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
+    explain_terms: int = 5
+    query_weights: dict[str, float] = field(default_factory=dict)  # demand-context words
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- shard pieces
+
+
+def score_block(
+    query_matrix: sp.spmatrix,
+    block: sp.spmatrix,
+    block_ids: Sequence[Any],
+    top_k: int,
+    *,
+    min_score: float = 0.0,
+    allowed: Sequence[Collection[int] | None] | None = None,
+    offset: int = 0,
+) -> list[list[tuple[Any, float, int]]]:
+    """Score query rows against one block of documents.
+
+    ``block`` is terms × docs (the transposed layout; a docs × terms block is transposed).
+    ``allowed``: per query, a collection of *global positions* allowed (None = all); ``offset``
+    is the block's first global position. Returns per query ``[(doc_id, score, position)]``
+    sorted by score desc then position.
+    """
+    q = sp.csr_matrix(query_matrix, dtype=np.float32)
+    if block.shape[0] != q.shape[1]:
+        block = block.T
+    block = sp.csr_matrix(block)
+    scores = (q @ block).tocsr()
+    out: list[list[tuple[Any, float, int]]] = []
+    for row in range(q.shape[0]):
+        start, end = scores.indptr[row], scores.indptr[row + 1]
+        cols = scores.indices[start:end]
+        vals = scores.data[start:end]
+        keep = vals > min_score
+        if allowed is not None and allowed[row] is not None:
+            pos = np.fromiter(allowed[row], dtype=np.int64) - offset
+            keep &= np.isin(cols, pos)
+        cols, vals = cols[keep], vals[keep]
+        if len(vals) > top_k:
+            part = np.argpartition(-vals, top_k - 1)[:top_k]
+            threshold = vals[part].min()
+            sel = vals >= threshold  # every tie at the boundary, then cut deterministically
+            cols, vals = cols[sel], vals[sel]
+        order = np.lexsort((cols, -vals))[:top_k]
+        out.append(
+            [
+                (block_ids[c], float(vals[c_i]), int(c) + offset)
+                for c_i, c in zip(order, cols[order], strict=True)
+            ]
+        )
+    return out
+
+
+def merge_topk(
+    lists: Iterable[list[list[tuple[Any, float, int]]]], top_k: int
+) -> list[list[tuple[Any, float, int]]]:
+    """Merge per-shard ``score_block`` outputs (same queries, same order) into one top-k."""
+    merged: list[list[tuple[Any, float, int]]] | None = None
+    for shard in lists:
+        if merged is None:
+            merged = [list(rows) for rows in shard]
+        else:
+            for acc, rows in zip(merged, shard, strict=True):
+                acc.extend(rows)
+    if merged is None:
+        return []
+    return [sorted(acc, key=lambda t: (-t[1], t[2]))[:top_k] for acc in merged]
+
+
+# ---------------------------------------------------------------------------- the index
+
+
+class Index:
+    """Vocabulary, IDF, the transposed document matrix and the document ids."""
+
+    def __init__(
+        self,
+        *,
+        vocabulary: list[str],
+        idf: np.ndarray,
+        matrix_t: sp.csr_matrix,
+        ids: list[Any],
+        version: Any,
+        params: Params,
+        tokenizer_version: str = TOKENIZER_VERSION,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.term_index = {t: i for i, t in enumerate(vocabulary)}
+        self.idf = idf.astype(np.float32)
+        self.column_weight = np.array(
+            [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
+            dtype=np.float32,
+        )
+        self.matrix_t = matrix_t
+        self.ids = ids
+        self.position = {doc_id: i for i, doc_id in enumerate(ids)}
+        self.version = version
+        self.params = params
+        self.tokenizer_version = tokenizer_version
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- vectors -----------------------------------------------------------------------------
+
+    def vectorize(
+        self, token_lists: Iterable[Sequence[str]], *, query: bool = False
+    ) -> sp.csr_matrix:
+        """Rows in the index's space (unknown terms dropped), L2-normalised, float32."""
+        return _vectorize(
+            token_lists,
+            self.term_index,
+            self.idf * self.column_weight,
+            self.params,
+            query_weights=self.params.query_weights if query else None,
+        )
+
+    # -- querying ----------------------------------------------------------------------------
+
+    def query(
+        self,
+        query_token_lists: Sequence[Sequence[str]],
+        *,
+        top_k: int = 20,
+        min_score: float = DEFAULT_MIN_SCORE,
+        allowed: Sequence[Collection[Any] | None] | None = None,
+        query_ids: Sequence[Any] | None = None,
+        shard_size: int | None = None,
+    ) -> list[list[Candidate]]:
+        """Top-k patents per query; ``allowed`` (per query, doc ids or None) filters."""
+        qm = self.vectorize(query_token_lists, query=True)
+        qids = list(query_ids) if query_ids is not None else list(range(qm.shape[0]))
+        allowed_pos = None
+        if allowed is not None:
+            allowed_pos = [
+                None if a is None else [self.position[d] for d in a if d in self.position]
+                for a in allowed
+            ]
+        n = len(self.ids)
+        step = shard_size or max(n, 1)
+        shards = []
+        for start in range(0, max(n, 1), step):
+            stop = min(start + step, n)
+            block = self.matrix_t if (start, stop) == (0, n) else self.matrix_t[:, start:stop]
+            shards.append(
+                score_block(
+                    qm,
+                    block,
+                    self.ids[start:stop],
+                    top_k,
+                    min_score=min_score,
+                    allowed=allowed_pos,
+                    offset=start,
+                )
+            )
+        merged = merge_topk(shards, top_k)
+        out = []
+        for row, (qid, rows) in enumerate(zip(qids, merged, strict=True)):
+            terms = self.explain(qm, row, [pos for _, _, pos in rows])
+            out.append(
+                [
+                    Candidate(qid, doc_id, round(score, 6), t)
+                    for (doc_id, score, _), t in zip(rows, terms, strict=True)
+                ]
+            )
+        return out
+
+    def explain(
+        self, qm: sp.csr_matrix, row: int, positions: Sequence[int]
+    ) -> list[tuple[tuple[str, float], ...]]:
+        """Per candidate position: shared terms with their contribution (query weight × doc
+        weight), largest first; words are preferred, bigrams only fill in when fewer words are
+        shared (and are not part of a word already shown)."""
+        if not positions:
+            return []
+        start, end = qm.indptr[row], qm.indptr[row + 1]
+        terms, qw = qm.indices[start:end], qm.data[start:end]
+        # terms × candidates, one sparse slice per query
+        sub = self.matrix_t[terms][:, list(positions)].toarray() * qw[:, None]
+        return [
+            pick_terms(
+                [(self.vocabulary[terms[i]], float(sub[i, j])) for i in np.flatnonzero(sub[:, j])],
+                self.params.explain_terms,
+            )
+            for j in range(len(positions))
+        ]
+
+    def block(self, start: int, stop: int) -> tuple[sp.csr_matrix, list[Any]]:
+        """Documents ``start:stop`` as a terms × docs block with their ids (one shard)."""
+        return sp.csr_matrix(self.matrix_t[:, start:stop]), self.ids[start:stop]
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(folder / "matrix.npz", self.matrix_t, compressed=False)
+        np.savez(folder / "arrays.npz", idf=self.idf)
+        (folder / "vocab.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
+        (folder / "ids.json").write_text(json.dumps(self.ids, ensure_ascii=False), "utf-8")
+        meta = {
+            "format": FORMAT,
+            "version": self.version,
+            "tokenizer_version": self.tokenizer_version,
+            "params": self.params.to_json(),
+            "docs": len(self.ids),
+            "terms": len(self.vocabulary),
+        }
+        (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Index:
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text("utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"unsupported index format: {meta.get('format')!r}")
+        arrays = np.load(folder / "arrays.npz", allow_pickle=False)
+        return cls(
+            vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
+            idf=arrays["idf"],
+            matrix_t=sp.csr_matrix(sp.load_npz(folder / "matrix.npz")),
+            ids=json.loads((folder / "ids.json").read_text("utf-8")),
+            version=meta["version"],
+            params=Params(**meta["params"]),
+            tokenizer_version=meta["tokenizer_version"],
+        )
+
+
+def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, float], ...]:
+    """Top ``n`` (term, weight) by weight, words first; bigrams (mark stripped) fill in."""
+    words: list[tuple[str, float]] = []
+    grams: list[tuple[str, float]] = []
+    for term, weight in pairs:
+        if term.startswith(BIGRAM_MARK):
+            grams.append((term[len(BIGRAM_MARK) :], weight))
+        else:
+            words.append((term, weight))
+    words.sort(key=lambda t: (-t[1], t[0]))
+    grams.sort(key=lambda t: (-t[1], t[0]))
+    picked = words[:n]
+    seen = " ".join(w for w, _ in picked)
+    for gram, weight in grams:
+        if len(picked) >= n:
+            break
+        if gram not in seen:
+            picked.append((gram, weight))
+            seen += " " + gram
+    return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
+
+
+def _vectorize(
+    token_lists: Iterable[Sequence[str]],
+    term_index: dict[str, int],
+    col_weight: np.ndarray,
+    params: Params,
+    query_weights: dict[str, float] | None = None,
+) -> sp.csr_matrix:
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for tokens in token_lists:
+        counts = Counter(t for t in tokens if t in term_index)
+        for term, c in counts.items():
+            tf = 1.0 + math.log(c) if params.sublinear_tf else float(c)
+            if query_weights:
+                tf *= query_weights.get(term, 1.0)
+            indices.append(term_index[term])
+            data.append(tf)
+        indptr.append(len(indices))
+    m = sp.csr_matrix(
+        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
+        shape=(len(indptr) - 1, len(term_index)),
+        dtype=np.float32,
+    )
+    m = sp.csr_matrix(m @ sp.diags(col_weight.astype(np.float32)), dtype=np.float32)
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()).astype(np.float32)
+    norms[norms == 0] = 1.0
+    m = sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ m, dtype=np.float32)
+    m.sort_indices()
+    return m
+
+
+def build_index(
+    token_lists: Sequence[Sequence[str]],
+    ids: Sequence[Any],
+    *,
+    version: Any,
+    params: Params | None = None,
+    tokenizer_version: str = TOKENIZER_VERSION,
+) -> Index:
+    """Vocabulary/IDF (smooth: ln((1+n)/(1+df)) + 1) and the transposed normalised matrix."""
+    params = params or Params()
+    if len(token_lists) != len(ids):
+        raise ValueError("token_lists and ids differ in length")
+    n = len(token_lists)
+    df: Counter[str] = Counter()
+    for tokens in token_lists:
+        df.update(set(tokens))
+    max_docs = params.max_df * n
+    vocabulary = sorted(t for t, d in df.items() if d >= params.min_df and d <= max_docs)
+    term_index = {t: i for i, t in enumerate(vocabulary)}
+    dfs = np.array([df[t] for t in vocabulary], dtype=np.float64)
+    idf = (np.log((1.0 + n) / (1.0 + dfs)) + 1.0).astype(np.float32)
+    col_weight = np.array(
+        [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
+        dtype=np.float32,
+    )
+    x = _vectorize(token_lists, term_index, idf * col_weight, params)
+    matrix_t = sp.csr_matrix(x.T, dtype=np.float32)
+    matrix_t.sort_indices()
+    return Index(
+        vocabulary=vocabulary,
+        idf=idf,
+        matrix_t=matrix_t,
+        ids=list(ids),
+        version=version,
+        params=params,
+        tokenizer_version=tokenizer_version,
+    )
+
+
+def rank_against(
+    query_tokens: Sequence[str],
+    doc_token_lists: Sequence[Sequence[str]],
+    doc_ids: Sequence[Any],
+    index: Index,
+    top_k: int = 20,
+    *,
+    min_score: float = DEFAULT_MIN_SCORE,
+    query_id: Any = None,
+) -> list[Candidate]:
+    """Reverse direction (patent → open demands): score one token list against a small set of
+    texts in the index's IDF space. ``left_id`` = ``query_id``, ``right_id`` = a doc id."""
+    if not doc_ids:
+        return []
+    qm = index.vectorize([query_tokens])
+    docs = index.vectorize(doc_token_lists, query=True)
+    rows = score_block(qm, docs.T, list(doc_ids), top_k, min_score=min_score)[0]
+    out = []
+    for doc_id, score, pos in rows:
+        shared = qm.multiply(docs[pos]).tocsr()
+        pairs = [
+            (index.vocabulary[t], float(w))
+            for t, w in zip(shared.indices, shared.data, strict=True)
+        ]
+        terms = pick_terms(pairs, index.params.explain_terms)
+        out.append(Candidate(query_id, doc_id, round(score, 6), terms))
+    return out

@@ -1,0 +1,79 @@
+"""``revive eval`` / ``revive bench`` end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from revive.evaluation.cli import bench_command, eval_command
+
+
+def _write(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return str(path)
+
+
+@pytest.fixture
+def files(tmp_path):
+    corpus = _write(
+        tmp_path / "corpus.csv",
+        ["record_id", "title", "abstract", "applicant"],
+        [
+            ["p1", "锂离子电池正极材料", "一种三元正极材料的包覆改性方法，提高循环寿命。", "x"],
+            ["p2", "污水处理装置", "本发明涉及一种去除氨氮的污水处理装置。", "y"],
+            ["p3", "人脸识别门禁", "基于深度学习的活体检测方法。", "z"],
+        ],
+    )
+    extra = _write(
+        tmp_path / "more.csv", ["record_id", "abstract"], [["p4", "一种混凝土抗裂外加剂。"]]
+    )
+    queries = _write(
+        tmp_path / "q.csv",
+        ["id", "title", "description", "industry"],
+        [
+            ["q1", "正极材料寿命", "想提高三元正极材料循环寿命", "新能源"],
+            ["q2", "猪场废水氨氮高", "求污水处理技术", "养殖"],
+            ["q3", "没有相关专利", "宠物粮", "其他"],
+        ],
+    )
+    qrels = _write(
+        tmp_path / "qrels.csv",
+        ["qid", "doc", "grade"],
+        [["q1", "p1", 2], ["q2", "p2", 1], ["q2", "p3", 0], ["q3", "p3", 0]],
+    )
+    return corpus, extra, queries, qrels
+
+
+@pytest.mark.parametrize("retriever", ["engine", "tfidf", "bm25"])
+def test_eval_prints_json_last(files, retriever):
+    corpus, extra, queries, qrels = files
+    args = ["--corpus", corpus, "--corpus", extra, "--queries", queries, "--qrels", qrels]
+    result = CliRunner().invoke(eval_command, [*args, "--retriever", retriever, "--k", "20"])
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.output.strip().splitlines()[-1])
+    assert last["queries"] == 2 and last["docs"] == 4
+    assert last["ndcg@20"] == 1.0 and last["recall@20"] == 1.0 and last["mrr@20"] == 1.0
+
+
+def test_eval_compare_prints_a_table_then_the_engine_json(files):
+    corpus, extra, queries, qrels = files
+    args = ["--corpus", corpus, "--queries", queries, "--qrels", qrels, "--compare"]
+    result = CliRunner().invoke(eval_command, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert any(line.startswith("| tuned BM25") for line in lines)
+    assert json.loads(lines[-1])["retriever"] == "engine"
+
+
+def test_bench_smoke(shared_data):
+    args = ["--patents", "200", "--demands", "5", "--data", str(shared_data)]
+    result = CliRunner().invoke(bench_command, args)
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.output.strip().splitlines()[-1])
+    assert last["patents"] == 200 and last["nnz"] > 0 and last["single_ms_p95"] > 0

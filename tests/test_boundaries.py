@@ -1,0 +1,49 @@
+"""Floors: the engine is pure (stdlib, jieba, scikit-learn, numpy, scipy) and never drags the
+web stack in."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parents[1] / "revive" / "engine"
+ALLOWED_THIRD_PARTY = {"jieba", "sklearn", "numpy", "scipy"}
+
+
+def test_engine_imports_neither_flask_nor_sqlalchemy():
+    # ``revive/__init__.py`` (create_app) imports Flask; it is bypassed with a bare package
+    # module so that only what revive.engine itself imports is measured.
+    code = (
+        "import sys, types;"
+        f"pkg = types.ModuleType('revive'); pkg.__path__ = [{str(ENGINE.parent)!r}];"
+        "sys.modules['revive'] = pkg;"
+        "import revive.engine;"
+        "revive.engine.build_index([revive.engine.patent_tokens('专利', '许可')], [1], version=1);"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'sqlalchemy'}"
+        " or (m.startswith('revive.') and not m.startswith('revive.engine')));"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_engine_source_imports_only_stdlib_and_its_libraries():
+    for path in ENGINE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                ok = (
+                    top in sys.stdlib_module_names
+                    or top in ALLOWED_THIRD_PARTY
+                    or name == "revive.engine"
+                    or name.startswith("revive.engine.")
+                )
+                assert ok, f"{path.name} imports {name}"
