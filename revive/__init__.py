@@ -68,6 +68,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "warning"
 
     from revive import models  # noqa: F401  (register every table on the metadata)
+
+    # Import kinds register themselves with revive.imports.registry (imports sits below them).
+    from revive.demands import importers as _demand_imports  # noqa: F401
+    from revive.inventory import importers as _patent_imports  # noqa: F401
     from revive.accounts.models import User
 
     @login_manager.user_loader
@@ -85,14 +89,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.accounts.views import bp as accounts_bp
     from revive.api import bp as api_bp
     from revive.dashboard.views import bp as dashboard_bp
+    from revive.demands.views import bp as demands_bp
     from revive.imports.views import bp as imports_bp
     from revive.inventory.views import bp as inventory_bp
+    from revive.matching.views import bp as matching_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(inventory_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(demands_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(matching_bp)
+
+    from revive.matching import receivers as matching_receivers
+
+    matching_receivers.connect()  # signals from inventory/imports/demands → matching work
 
     from revive.templating import register_template_helpers
 

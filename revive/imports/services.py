@@ -1,6 +1,7 @@
 """Import job lifecycle: upload → validate (dry run) → commit, each step committing its own work.
 
-    create_patent_import   save the file, job QUEUED, commit, enqueue "imports.validate"
+    create_job             save the file, job QUEUED, commit, enqueue "imports.validate"
+                           (create_patent_import: the patents kind's access rules first)
     validate_job           (worker) QUEUED → VALIDATING → VALIDATED with preview counts and
                            row errors; FAILED with a Chinese message for a file-level problem
     request_commit         VALIDATED → COMMIT_QUEUED, enqueue "imports.commit"
@@ -8,6 +9,9 @@
                            batch one transaction together with the job's counters, so a worker
                            killed mid-way resumes from ``committed_rows`` when redelivered
     cancel_job, requeue_stale_jobs, get_job_for, visible_jobs
+
+What a job's rows mean is its ``kind`` (imports.registry): the domains register a row spec,
+an apply function and access rules; this module never imports them.
 
 Both worker steps are idempotent: they act only from the statuses they own and a second
 delivery of a finished job does nothing.
@@ -29,7 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from revive import queue, signals
+from revive import queue
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import utcnow
 from revive.errors import (
@@ -41,16 +45,18 @@ from revive.errors import (
     ValidationFailed,
 )
 from revive.extensions import db
+from revive.imports import registry
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
 from revive.imports.reader import FileRejected, Table, read_table
+from revive.imports.registry import RowSpec
+from revive.imports.rows import RowResult, batches
 from revive.imports.xlsx import add_sheet, write_xlsx
-from revive.inventory import importers
-from revive.inventory.services import college_index, upsert_rows
 
 logger = logging.getLogger(__name__)
 
 VALIDATE_BATCH = 500
 COMMIT_BATCH = 1000
+PATENTS = "patents"
 IMPORT_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN})
 ACTIVE = frozenset(
     {
@@ -84,18 +90,16 @@ def _check_may_import(actor: User, institution_id: int | None) -> None:
 
 
 def visible_jobs(actor: User) -> sa.Select:
-    """Jobs the actor may see: their institution's (a college admin: their college's)."""
+    """Jobs the actor may see, as each kind's rules say (platform admin: all)."""
     stmt = sa.select(ImportJob).order_by(ImportJob.id.desc())
     if actor.role == Role.PLATFORM_ADMIN:
         return stmt
-    if actor.role == Role.UNIVERSITY_ADMIN:
-        return stmt.where(ImportJob.institution_id == actor.organization_id)
-    if actor.role == Role.COLLEGE_ADMIN:
-        return stmt.where(
-            ImportJob.institution_id == actor.organization_id,
-            sa.or_(ImportJob.college_id == actor.college_id, ImportJob.created_by_id == actor.id),
-        )
-    return stmt.where(sa.false())
+    clauses = []
+    for kind in registry.kinds():
+        clause = kind.visible(actor) if actor.role in kind.roles else None
+        if clause is not None:
+            clauses.append(sa.and_(ImportJob.kind == kind.name, clause))
+    return stmt.where(sa.or_(*clauses)) if clauses else stmt.where(sa.false())
 
 
 def get_job_for(actor: User, job_id: int) -> ImportJob:
@@ -107,11 +111,14 @@ def get_job_for(actor: User, job_id: int) -> ImportJob:
 
 
 def _check_may_act(actor: User, job: ImportJob) -> None:
-    if actor.role not in IMPORT_ROLES:
+    kind = registry.get(job.kind)
+    if actor.role not in kind.roles:
         raise PermissionDenied()
-    if job.created_by_id == actor.id or actor.role in (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN):
+    if job.created_by_id == actor.id or actor.role == Role.PLATFORM_ADMIN:
         return
-    raise PermissionDenied("只有上传者或学校管理员可以操作该导入任务")
+    if actor.role in kind.managers:
+        return
+    raise PermissionDenied("只有上传者或管理员可以操作该导入任务")
 
 
 def importable_institutions() -> list[Organization]:
@@ -180,6 +187,32 @@ def create_patent_import(
         college = db.session.get(College, college_id)
         if college is None or college.institution_id != institution.id:
             raise ValidationFailed("学院不属于该单位")
+    return create_job(
+        PATENTS,
+        file,
+        actor=actor,
+        institution_id=institution.id,
+        college_id=college_id,
+        all_or_nothing=all_or_nothing,
+        enqueue=enqueue,
+    )
+
+
+def create_job(
+    kind: str,
+    file: FileStorage | str | Path,
+    *,
+    actor: User | None,
+    institution_id: int | None = None,
+    college_id: int | None = None,
+    all_or_nothing: bool = False,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Store the file, create a QUEUED job of ``kind`` (committed) and queue its validation.
+
+    Callers check who may import what first (create_patent_import, demands.importers).
+    """
+    registry.get(kind)
     if isinstance(file, FileStorage) and not file.filename:
         raise ValidationFailed("请选择要上传的文件")
 
@@ -194,9 +227,9 @@ def create_patent_import(
         raise ValidationFailed("文件为空")
 
     job = ImportJob(
-        kind=importers.KIND,
+        kind=kind,
         status=ImportStatus.QUEUED,
-        institution_id=institution.id,
+        institution_id=institution_id,
         college_id=college_id,
         created_by_id=actor.id if actor else None,
         filename=filename,
@@ -228,17 +261,14 @@ def _send(job: ImportJob, task: str) -> None:
 
 
 @contextmanager
-def _opened(job: ImportJob) -> Iterator[tuple[Table, importers.PatentRowSpec]]:
-    """The job's file and row spec; the file is closed however the block ends."""
+def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
+    """The job's file and its kind's row spec; the file is closed however the block ends."""
+    kind = registry.get(job.kind)
     table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
     try:
-        columns = importers.map_columns(table.header)
-        colleges = college_index(job.institution_id)
-        spec = importers.PatentRowSpec(
-            job.institution_id, columns, colleges, college_id=job.college_id
-        )
+        spec = kind.open_spec(job, table.header)
         job.file_format, job.encoding = table.file_format, table.encoding
-        job.header_map = columns.to_json()
+        job.header_map = spec.columns.to_json()
         yield table, spec
     finally:
         table.close()
@@ -259,7 +289,7 @@ def _status(job_id: int) -> ImportStatus | None:
     return db.session.scalar(sa.select(ImportJob.status).where(ImportJob.id == job_id))
 
 
-def _error_rows(job_id: int, results: list[importers.RowResult]) -> list[dict[str, Any]]:
+def _error_rows(job_id: int, results: list[RowResult]) -> list[dict[str, Any]]:
     return [
         {
             "job_id": job_id,
@@ -289,7 +319,7 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
 
             counts = {"new": 0, "changed": 0, "unchanged": 0, "invalid": 0}
             processed = 0
-            for batch in importers.batches(table.rows, spec, VALIDATE_BATCH):
+            for batch in batches(table.rows, spec, VALIDATE_BATCH):
                 for r in batch:
                     counts[r.kind] += 1
                 errors = _error_rows(job_id, [r for r in batch if not r.ok])
@@ -305,7 +335,8 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
                 if _status(job_id) == ImportStatus.CANCELLED:
                     return job
             job.total_rows = processed  # .xlsx gives only an estimate up front
-            job.preview_counts = dict(counts, rows=processed)
+            extra = getattr(spec, "preview_extra", None)
+            job.preview_counts = dict(counts, rows=processed, **(extra() if extra else {}))
             job.status = ImportStatus.VALIDATED
             job.finished_at = utcnow()
             db.session.commit()
@@ -366,6 +397,7 @@ def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | 
         job.processed_rows = job.committed_rows
         db.session.commit()
         actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        kind = registry.get(job.kind)
         with _opened(job) as (table, spec):
             if job.all_or_nothing:
                 _commit_all(job, table, spec, actor)
@@ -377,9 +409,9 @@ def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | 
             job.processed_rows = job.total_rows = job.committed_rows
             job.finished_at = utcnow()
             db.session.commit()
-            counts = job.result_counts or {}
-            if counts.get("created") or counts.get("updated"):
-                signals.patents_changed.send(None, patent_ids=None)
+            if kind.after_commit is not None:
+                # e.g. inventory fires signals.patents_changed, demands signals.demand_saved
+                kind.after_commit(job, spec)
         return job
     except (FileRejected, DomainError) as exc:
         _fail(job_id, exc.message)
@@ -400,23 +432,21 @@ _ZERO = {"created": 0, "updated": 0, "unchanged": 0, "skipped_invalid": 0}
 
 
 def _apply(
-    job: ImportJob, batch: list[importers.RowResult], actor: User | None, counts: dict[str, int]
+    job: ImportJob,
+    batch: list[RowResult],
+    actor: User | None,
+    counts: dict[str, int],
+    spec: RowSpec,
 ) -> None:
     valid = [r for r in batch if r.ok]
     if valid:
-        done = upsert_rows(
-            job.institution_id,
-            [r.values for r in valid],
-            [r.plan for r in valid],
-            actor=actor,
-            import_job_id=job.id,
-        )
+        done = registry.get(job.kind).apply(job, valid, actor, spec)
         for key, n in done.items():
             counts[key] += n
     counts["skipped_invalid"] += len(batch) - len(valid)
 
 
-def _skip(rows: Iterator, spec: importers.PatentRowSpec, n: int) -> None:
+def _skip(rows: Iterator, spec: RowSpec, n: int) -> None:
     """Re-check (without planning) the rows a previous attempt already committed, so the
     duplicate detection sees them, and move the iterator past them."""
     for _ in range(n):
@@ -429,15 +459,15 @@ def _skip(rows: Iterator, spec: importers.PatentRowSpec, n: int) -> None:
 def _commit_batches(
     job: ImportJob,
     table: Table,
-    spec: importers.PatentRowSpec,
+    spec: RowSpec,
     actor: User | None,
     progress: Progress | None,
 ) -> None:
     rows = iter(table.rows)
     _skip(rows, spec, job.committed_rows)
     counts = dict(_ZERO, **(job.result_counts or {}))
-    for batch in importers.batches(rows, spec, COMMIT_BATCH):
-        _apply(job, batch, actor, counts)
+    for batch in batches(rows, spec, COMMIT_BATCH):
+        _apply(job, batch, actor, counts, spec)
         # The rows and the job's counters commit together: a crash loses neither alone.
         job.committed_rows += len(batch)
         job.processed_rows = job.committed_rows
@@ -448,17 +478,15 @@ def _commit_batches(
             progress(job)
 
 
-def _commit_all(
-    job: ImportJob, table: Table, spec: importers.PatentRowSpec, actor: User | None
-) -> None:
+def _commit_all(job: ImportJob, table: Table, spec: RowSpec, actor: User | None) -> None:
     counts = dict(_ZERO)
     invalid = 0
     lines = 0
-    for batch in importers.batches(table.rows, spec, COMMIT_BATCH):
+    for batch in batches(table.rows, spec, COMMIT_BATCH):
         lines += len(batch)
         invalid += sum(1 for r in batch if not r.ok)
         if not invalid:
-            _apply(job, batch, actor, counts)
+            _apply(job, batch, actor, counts, spec)
     if invalid:
         db.session.rollback()
         job = db.session.get(ImportJob, job.id)
@@ -597,13 +625,13 @@ def _write_annotated(table: Table, reasons: dict[int, list[str]], stream: IO[byt
     wb.save(stream)
 
 
-def write_template_xlsx(stream: IO[bytes]) -> None:
+def write_template_xlsx(stream: IO[bytes], kind: str = PATENTS) -> None:
     """The import template: the header row, and a second sheet explaining every field."""
     from openpyxl import Workbook
 
-    header, guide = importers.template_rows()
+    title, header, guide = registry.get(kind).template()
     wb = Workbook(write_only=True)
-    add_sheet(wb, "专利清单", header, [], widths=[18] * len(header))
+    add_sheet(wb, title, header, [], widths=[18] * len(header))
     add_sheet(
         wb,
         "填写说明",

@@ -20,11 +20,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
-from revive.imports import services
+from revive.imports import registry, services
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 importers_only = roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN)
+# Job pages serve every import kind (officers import demands); get_job_for scopes each job.
+job_viewers = roles_required(
+    Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN, Role.OFFICER
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -83,19 +87,28 @@ def template():
     return _xlsx(buffer, "专利盘点导入模板.xlsx")
 
 
+def _upload_links() -> list[tuple[str, str]]:
+    return [(k.upload_endpoint, k.label) for k in registry.kinds() if current_user.role in k.roles]
+
+
 @bp.get("/jobs")
-@importers_only
+@job_viewers
 def jobs():
-    return render_template("imports/jobs.html", jobs=services.list_jobs(current_user))
+    return render_template(
+        "imports/jobs.html", jobs=services.list_jobs(current_user), upload_links=_upload_links()
+    )
 
 
 @bp.get("/<int:job_id>")
-@importers_only
+@job_viewers
 def job(job_id: int):
     job = services.get_job_for(current_user, job_id)
+    kind = registry.get(job.kind)
     return render_template(
         "imports/job.html",
         job=job,
+        kind=kind,
+        notes=kind.preview_notes(job.preview_counts or {}) if job.preview_counts else [],
         errors=services.first_errors(job, 200),
         error_total=services.error_count(job),
         active=job.status in services.ACTIVE,
@@ -104,7 +117,7 @@ def job(job_id: int):
 
 
 @bp.post("/<int:job_id>/commit")
-@importers_only
+@job_viewers
 def commit(job_id: int):
     all_or_nothing = request.form.get("mode") == "all_or_nothing"
     try:
@@ -117,7 +130,7 @@ def commit(job_id: int):
 
 
 @bp.post("/<int:job_id>/cancel")
-@importers_only
+@job_viewers
 def cancel(job_id: int):
     services.cancel_job(job_id, actor=current_user)
     flash("导入任务已取消，未写入任何数据", "success")
@@ -125,7 +138,7 @@ def cancel(job_id: int):
 
 
 @bp.get("/<int:job_id>/errors.xlsx")
-@importers_only
+@job_viewers
 def errors_xlsx(job_id: int):
     job = services.get_job_for(current_user, job_id)
     buffer = io.BytesIO()
@@ -134,7 +147,7 @@ def errors_xlsx(job_id: int):
 
 
 @bp.get("/<int:job_id>/rows-with-errors.xlsx")
-@importers_only
+@job_viewers
 def annotated_xlsx(job_id: int):
     job = services.get_job_for(current_user, job_id)
     buffer = io.BytesIO()

@@ -9,98 +9,45 @@ one query per batch (``services.plan_rows``). Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from revive.imports.reader import FileRejected
+import sqlalchemy as sa
+
+from revive import signals
+from revive.accounts.models import Role, User
+from revive.imports import registry
+from revive.imports.models import ImportJob
+from revive.imports.rows import (
+    ColumnMap,
+    RowIssue,
+    RowResult,
+    batches,
+    raw_cells,
+    short,
+)
+from revive.imports.rows import map_columns as _map_columns
 from revive.inventory.appno import patent_type_of
-from revive.inventory.fields import FIELDS_BY_KEY, Field, clean_text, match_header, validate_record
-from revive.inventory.services import RowPlan, plan_rows
+from revive.inventory.fields import FIELDS_BY_KEY, clean_text, match_header, validate_record
+from revive.inventory.services import college_index, plan_rows, upsert_rows
 
 KIND = "patents"
-VALUE_MAX = 500  # ImportRowError.value length
-
-
-@dataclass
-class ColumnMap:
-    header: list[str]
-    fields: dict[int, Field]  # column index → field
-    ignored: list[str]  # headers that match no importable field
-
-    def header_for(self, key: str) -> str:
-        for index, f in self.fields.items():
-            if f.key == key:
-                return self.header[index]
-        return FIELDS_BY_KEY[key].label
-
-    def index_of(self, key: str) -> int | None:
-        for index, f in self.fields.items():
-            if f.key == key:
-                return index
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "columns": {self.header[i]: f.key for i, f in self.fields.items()},
-            "ignored": self.ignored,
-        }
+__all__ = ["KIND", "ColumnMap", "PatentRowSpec", "RowIssue", "RowResult", "batches", "map_columns"]
+_LABELS = {k: f.label for k, f in FIELDS_BY_KEY.items()}
 
 
 def map_columns(header: Sequence[str]) -> ColumnMap:
     """Map headers to fields; FileRejected when 申请号 is missing or two columns mean one field."""
-    fields: dict[int, Field] = {}
-    ignored: list[str] = []
-    by_key: dict[str, list[str]] = {}
-    for index, text in enumerate(header):
-        if not text:
-            continue
-        f = match_header(text)
-        if f is None or not f.importable:
-            ignored.append(text)
-            continue
-        fields[index] = f
-        by_key.setdefault(f.key, []).append(text)
-    clashes = [
-        f"{'、'.join(names)}（均对应“{FIELDS_BY_KEY[k].label}”）"
-        for k, names in by_key.items()
-        if len(names) > 1
-    ]
-    if clashes:
-        raise FileRejected("表头中有多列对应同一字段，请只保留一列：" + "；".join(clashes))
-    if "application_no" not in by_key:
-        raise FileRejected("找不到“申请号”列：请使用导入模板，或将表头改为“申请号”")
-    return ColumnMap(list(header), fields, ignored)
-
-
-@dataclass
-class RowIssue:
-    column: str
-    value: str
-    message: str
-
-
-@dataclass
-class RowResult:
-    line: int
-    cells: list[Any]
-    values: dict[str, Any] | None = None
-    issues: list[RowIssue] = field(default_factory=list)
-    kind: str = "invalid"  # invalid | new | changed | unchanged
-    plan: RowPlan | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.issues
-
-    @property
-    def reason(self) -> str:
-        return "；".join(f"{i.column}：{i.message}" if i.column else i.message for i in self.issues)
+    return _map_columns(
+        header,
+        match_header,
+        _LABELS,
+        required={"application_no": "找不到“申请号”列：请使用导入模板，或将表头改为“申请号”"},
+    )
 
 
 def _short(value: Any) -> str:
-    text = clean_text(value)
-    return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+    return short(clean_text(value))
 
 
 class PatentRowSpec:
@@ -131,9 +78,7 @@ class PatentRowSpec:
     def check(self, line: int, cells: list[Any]) -> RowResult:
         """Validate one row (no database access)."""
         result = RowResult(line, cells)
-        raw = {
-            f.key: (cells[i] if i < len(cells) else None) for i, f in self.columns.fields.items()
-        }
+        raw = raw_cells(self.columns, cells)
         # partial: a column the file lacks is left alone on existing records (an update-only
         # file with just 申请号 + 技术成熟度 is fine); a present-but-empty required cell is not.
         record = validate_record(raw, partial=True)
@@ -187,24 +132,6 @@ class PatentRowSpec:
                 result.values = None
 
 
-def batches(
-    rows: Iterable[tuple[int, list[Any]]], spec: PatentRowSpec, size: int, *, plan: bool = True
-) -> Iterator[list[RowResult]]:
-    """Check rows and yield them in planned batches of ``size``."""
-    batch: list[RowResult] = []
-    for line, cells in rows:
-        batch.append(spec.check(line, cells))
-        if len(batch) >= size:
-            if plan:
-                spec.plan(batch)
-            yield batch
-            batch = []
-    if batch:
-        if plan:
-            spec.plan(batch)
-        yield batch
-
-
 def template_rows() -> tuple[list[str], list[list[str]]]:
     """The import template's header and the field-guide rows (字段, 英文键, 必填, 说明, 可选值)."""
     from revive.inventory.fields import IMPORT_FIELDS
@@ -235,3 +162,63 @@ def template_rows() -> tuple[list[str], list[list[str]]]:
             ]
         )
     return header, guide
+
+
+# ---------------------------------------------------------------------------- the import kind
+
+
+def _open_spec(job: ImportJob, header: Sequence[str]) -> PatentRowSpec:
+    columns = map_columns(header)
+    colleges = college_index(job.institution_id)
+    return PatentRowSpec(job.institution_id, columns, colleges, college_id=job.college_id)
+
+
+def _apply(
+    job: ImportJob, valid: list[RowResult], actor: User | None, _spec: Any
+) -> dict[str, int]:
+    return upsert_rows(
+        job.institution_id,
+        [r.values for r in valid],
+        [r.plan for r in valid],
+        actor=actor,
+        import_job_id=job.id,
+    )
+
+
+def _visible(actor: User) -> sa.ColumnElement[bool] | None:
+    if actor.role == Role.UNIVERSITY_ADMIN:
+        return ImportJob.institution_id == actor.organization_id
+    if actor.role == Role.COLLEGE_ADMIN:
+        return sa.and_(
+            ImportJob.institution_id == actor.organization_id,
+            sa.or_(ImportJob.college_id == actor.college_id, ImportJob.created_by_id == actor.id),
+        )
+    return None
+
+
+def _after_commit(job: ImportJob, _spec: Any) -> None:
+    counts = job.result_counts or {}
+    if counts.get("created") or counts.get("updated"):
+        signals.patents_changed.send(None, patent_ids=None)
+
+
+def _template() -> tuple[str, list[str], list[list[str]]]:
+    header, guide = template_rows()
+    return "专利清单", header, guide
+
+
+PATENT_KIND = registry.register(
+    registry.ImportKind(
+        name=KIND,
+        label="专利",
+        roles=frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN}),
+        managers=frozenset({Role.UNIVERSITY_ADMIN}),
+        open_spec=_open_spec,
+        apply=_apply,
+        template=_template,
+        visible=_visible,
+        after_commit=_after_commit,
+        result_link=("inventory.list_patents", "查看专利清单"),
+        upload_endpoint="imports.upload",
+    )
+)

@@ -117,4 +117,4 @@ def test_requeue_jobs_command_resends_stale_jobs(runner, tmp_path, enqueued):
 
     result = runner.invoke(requeue_jobs_command, ["--older-than", "10"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output.strip().splitlines()[-1]) == {"requeued": [job.id]}
+    assert json.loads(result.output.strip().splitlines()[-1])["requeued"] == [job.id]

@@ -15,6 +15,7 @@ from revive.errors import InvalidTransition, NotFoundError, PermissionDenied, Va
 from revive.extensions import db
 from revive.imports import services
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
+from revive.inventory import importers as patent_importers
 from revive.inventory.models import Patent, PatentRevision, PatentType
 from tests.factories import make_org, make_patent, make_user
 from tests.imports.helpers import appno, row, write_csv, write_xlsx_file
@@ -165,7 +166,7 @@ def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, mo
     job = run_import(path, commit=False)
     services.request_commit(job.id, actor=uni.admin, enqueue=False)
 
-    real = services.upsert_rows
+    real = patent_importers.upsert_rows
     calls = {"n": 0}
 
     def dying(*args, **kwargs):
@@ -174,7 +175,7 @@ def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, mo
             raise WorkerKilled
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "upsert_rows", dying)
+    monkeypatch.setattr(patent_importers, "upsert_rows", dying)
     with pytest.raises(WorkerKilled):
         services.commit_job(job.id)
     db.session.rollback()
@@ -183,7 +184,7 @@ def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, mo
     assert job.committed_rows == 6
     assert _count(Patent) == 5
 
-    monkeypatch.setattr(services, "upsert_rows", real)
+    monkeypatch.setattr(patent_importers, "upsert_rows", real)
     job = services.commit_job(job.id)  # the redelivered task
     assert job.status == ImportStatus.COMMITTED
     assert job.committed_rows == 10
@@ -243,7 +244,7 @@ def test_unexpected_crash_fails_the_job_and_reraises(uni, tmp_path, monkeypatch)
     job = services.create_patent_import(
         path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
     )
-    monkeypatch.setattr(services, "college_index", lambda _id: 1 / 0)
+    monkeypatch.setattr(patent_importers, "college_index", lambda _id: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         services.validate_job(job.id)
     job = db.session.get(ImportJob, job.id)

@@ -1,0 +1,294 @@
+"""One definition of the demand record's fields, shared by the form, the API, import and export.
+
+Built from the same ``Field`` and parsers as ``inventory.fields`` (same header matching,
+enum synonyms, full-width folding, formula-apostrophe removal), so a demand spreadsheet and a
+patent spreadsheet behave alike. ``validate_record`` never touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from revive.accounts import uscc
+from revive.db import LabeledEnum
+from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
+from revive.errors import ValidationFailed
+from revive.inventory import fields as inv
+from revive.inventory.fields import (
+    TRL_HELP,
+    Field,
+    FieldError,
+    _parse_decimal,
+    _parse_email,
+    _parse_enum,
+    _parse_int,
+    _parse_modes,
+    _parse_phone,
+    _parse_text,
+    folded,
+)
+from revive.inventory.models import TransferMode
+
+MAX_TEXT = inv.MAX_TEXT
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def _parse_deadline(raw: Any, f: Field) -> date | None:
+    """A date (future dates allowed; "not in the past" is a rule of posting, see services)."""
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = folded(raw)
+    if not text:
+        return None
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                value = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                raise FieldError(f"{f.label}不是有效日期：{text}") from None
+            if not (2000 <= value.year <= 2100):
+                raise FieldError(f"{f.label}超出范围：{text}")
+            return value
+    raise FieldError(f"{f.label}格式不正确：{text}（应为 2026-12-31）")
+
+
+def _parse_credit_code(raw: Any, f: Field) -> str | None:
+    if not folded(raw):
+        return None
+    try:
+        return uscc.validate(str(raw))
+    except ValidationFailed as exc:
+        raise FieldError(exc.message) from None
+
+
+MODE_SYNONYMS = inv.FIELDS_BY_KEY["transfer_modes"].synonyms
+
+FIELDS: tuple[Field, ...] = (
+    Field(
+        "enterprise_name",
+        "企业名称",
+        _parse_text,
+        max_len=200,
+        aliases=("企业", "单位名称", "需求单位", "企业全称", "enterprise", "enterprise_name"),
+        help="企业全称；批量导入时必填（企业自己发布时取账号所属企业）",
+    ),
+    Field(
+        "credit_code",
+        "统一社会信用代码",
+        _parse_credit_code,
+        aliases=("信用代码", "社会信用代码", "统一信用代码", "credit_code", "uscc"),
+        help="18 位，含校验位；按此识别企业，平台没有的企业会新建（不含账号）",
+    ),
+    Field(
+        "title",
+        "需求名称",
+        _parse_text,
+        required=True,
+        max_len=300,
+        aliases=("需求标题", "技术需求名称", "名称", "title"),
+    ),
+    Field(
+        "description",
+        "需求描述",
+        _parse_text,
+        required=True,
+        max_len=MAX_TEXT,
+        aliases=("需求内容", "需求详情", "技术需求描述", "描述", "description"),
+        help="写清要解决的问题、现在怎么做、卡在哪里——越具体越容易匹配到合适的专利",
+    ),
+    Field(
+        "target_specs",
+        "量化技术指标",
+        _parse_text,
+        max_len=MAX_TEXT,
+        aliases=("技术指标", "量化指标", "性能指标", "target_specs"),
+        help="如：锂回收率 ≥ 90%，检测节拍 ≤ 2 秒/件",
+    ),
+    Field(
+        "industry",
+        "行业",
+        _parse_text,
+        max_len=100,
+        aliases=("所属行业", "行业分类", "国民经济行业分类", "industry"),
+        help="GB/T 4754，如 C3670 汽车零部件及配件制造",
+    ),
+    Field("region", "地区", _parse_text, max_len=100, aliases=("所在地区", "所在地", "region")),
+    Field(
+        "demand_type",
+        "需求类型",
+        _parse_enum,
+        enum=DemandType,
+        synonyms={"难题攻关": "problem", "技术攻关": "problem", "引进": "acquisition"},
+        aliases=("类型", "demand_type"),
+        help="、".join(m.label for m in DemandType),
+    ),
+    Field(
+        "cooperation_modes",
+        "期望合作方式",
+        _parse_modes,
+        enum=TransferMode,
+        synonyms=MODE_SYNONYMS,
+        aliases=("合作方式", "期望转化方式", "cooperation_modes", "modes"),
+        help="可多选，用顿号或逗号分隔：" + "、".join(m.label for m in TransferMode),
+    ),
+    Field(
+        "expected_trl",
+        "期望技术成熟度",
+        _parse_int,
+        min_value=1,
+        max_value=9,
+        aliases=("技术成熟度", "期望成熟度", "TRL", "expected_trl"),
+        help="；".join(TRL_HELP.values()),
+    ),
+    Field(
+        "budget",
+        "预算（万元）",
+        _parse_decimal,
+        aliases=("预算", "预算(万元)", "经费预算", "budget"),
+    ),
+    Field(
+        "deadline",
+        "截止日期",
+        _parse_deadline,
+        aliases=("截止时间", "有效期至", "deadline"),
+        help="发布或修改时不能早于今天",
+    ),
+    Field("contact_name", "联系人", _parse_text, max_len=100, aliases=("contact_name", "contact")),
+    Field(
+        "contact_phone",
+        "联系电话",
+        _parse_phone,
+        aliases=("电话", "手机", "联系方式", "contact_phone", "phone"),
+    ),
+    Field(
+        "contact_email",
+        "联系邮箱",
+        _parse_email,
+        aliases=("邮箱", "电子邮箱", "contact_email", "email"),
+    ),
+    Field(
+        "visibility",
+        "公开范围",
+        _parse_enum,
+        enum=Visibility,
+        synonyms={
+            "公开": "public",
+            "高校可见": "public",
+            "仅平台": "platform",
+            "不公开": "platform",
+        },
+        aliases=("公开", "visibility"),
+        help="公开：高校用户可以看到（不含联系方式）；仅平台：只有平台和技术经理人可见",
+    ),
+    Field(
+        "source",
+        "来源",
+        _parse_enum,
+        enum=DemandSource,
+        synonyms={"自填": "self", "调研": "survey", "活动": "event"},
+        aliases=("需求来源", "source"),
+        help="、".join(m.label for m in DemandSource) + "；批量导入留空时为“服务机构调研”",
+    ),
+    # Exported for information; posting and closing, not a spreadsheet, change these.
+    Field("status", "状态", _parse_text, importable=False, aliases=("status",)),
+    Field("created_at", "发布日期", _parse_text, importable=False, aliases=("created_at",)),
+)
+
+FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
+ENTERPRISE_KEYS = ("enterprise_name", "credit_code")
+IMPORT_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f.importable)
+# What a form or the API may set on a demand (the enterprise comes from the account).
+EDITABLE_KEYS: tuple[str, ...] = tuple(f.key for f in IMPORT_FIELDS if f.key not in ENTERPRISE_KEYS)
+LABELS: dict[str, str] = {f.key: f.label for f in FIELDS}
+
+
+def _header_key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    text = re.sub(r"[\s*＊:：_\-]", "", text)
+    return text.replace("（", "(").replace("）", ")")
+
+
+HEADER_INDEX: dict[str, Field] = {}
+for _f in FIELDS:
+    for _name in (_f.label, _f.key, *_f.aliases):
+        HEADER_INDEX.setdefault(_header_key(_name), _f)
+
+
+def match_header(header: Any) -> Field | None:
+    """Map a spreadsheet header (Chinese name, English key or a variant) to a Field."""
+    if header is None:
+        return None
+    key = _header_key(str(header))
+    if key in HEADER_INDEX:
+        return HEADER_INDEX[key]
+    stripped = re.sub(r"\((?:必填|选填|可选|万元)\)$", "", key)
+    return HEADER_INDEX.get(stripped)
+
+
+@dataclass
+class RecordResult:
+    values: dict[str, Any]
+    errors: list[tuple[str, str]]  # (field key, Chinese message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_record(
+    raw: Mapping[str, Any], *, partial: bool = False, keys: tuple[str, ...] = EDITABLE_KEYS
+) -> RecordResult:
+    """Parse raw values keyed by field key. ``partial``: only keys present are checked."""
+    values: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
+    for key in keys:
+        f = FIELDS_BY_KEY[key]
+        if partial and key not in raw:
+            continue
+        try:
+            value = f.parse_value(raw.get(key))
+        except FieldError as exc:
+            errors.append((key, str(exc)))
+            continue
+        if value is None and f.required:
+            errors.append((key, f"缺少必填项：{f.label}"))
+            continue
+        values[key] = value
+    return RecordResult(values, errors)
+
+
+def normalize_title(title: str) -> str:
+    """The idempotency key's title part: NFKC, no whitespace, lower-case."""
+    return "".join(unicodedata.normalize("NFKC", title or "").split()).lower()
+
+
+def display_value(key: str, value: Any) -> str:
+    """Human (and re-importable) text for a clean value."""
+    if value is None:
+        return ""
+    if key == "cooperation_modes":
+        return "、".join(TransferMode(v).label for v in str(value).split(",") if v)
+    if isinstance(value, LabeledEnum):
+        return value.label
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return inv.display_value(key, value)
+
+
+def modes_of(value: str | None) -> list[TransferMode]:
+    return [TransferMode(v) for v in (value or "").split(",") if v]
+
+
+STATUS_LABELS = {s.value: s.label for s in DemandStatus}

@@ -1,0 +1,111 @@
+"""Read helpers for demand lists, filters, pagination and export (no writes)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from revive.accounts.models import User
+from revive.demands.models import Demand, DemandStatus, DemandType
+from revive.demands.permissions import visible_demands_clause
+from revive.extensions import db
+from revive.inventory.queries import Page, escape_like
+
+__all__ = ["Filters", "Page", "export_demands", "list_page", "parse_filters"]
+
+
+@dataclass
+class Filters:
+    status: DemandStatus | None = None
+    demand_type: DemandType | None = None
+    industry: str = ""
+    region: str = ""
+    q: str = ""
+    page: int = 1
+
+    def to_args(self, **overrides: Any) -> dict[str, Any]:
+        """Query-string arguments (for pagination and export links)."""
+        data = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(self).items()}
+        data.update(overrides)
+        return {
+            k: v for k, v in data.items() if v not in (None, "") and not (k == "page" and v == 1)
+        }
+
+    @property
+    def active(self) -> bool:
+        return any((self.status, self.demand_type, self.industry, self.region, self.q))
+
+
+def _enum(enum_cls: type, raw: Any) -> Any:
+    try:
+        return enum_cls(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def parse_filters(args: Mapping[str, Any]) -> Filters:
+    """Filters from a query string; unknown values are ignored, not errors."""
+    page = str(args.get("page", "1"))
+    return Filters(
+        status=_enum(DemandStatus, args.get("status")),
+        demand_type=_enum(DemandType, args.get("type")),
+        industry=str(args.get("industry", "")).strip()[:100],
+        region=str(args.get("region", "")).strip()[:100],
+        q=str(args.get("q", "")).strip()[:200],
+        page=max(1, int(page)) if page.isdigit() else 1,
+    )
+
+
+def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = [visible_demands_clause(user)]
+    if f.status:
+        clauses.append(Demand.status == f.status)
+    if f.demand_type:
+        clauses.append(Demand.demand_type == f.demand_type)
+    if f.industry:
+        clauses.append(Demand.industry.like(f"%{escape_like(f.industry)}%", escape="\\"))
+    if f.region:
+        clauses.append(Demand.region.like(f"%{escape_like(f.region)}%", escape="\\"))
+    if f.q:
+        like = f"%{escape_like(f.q)}%"
+        clauses.append(
+            sa.or_(
+                Demand.title.like(like, escape="\\"),
+                Demand.description.like(like, escape="\\"),
+                Demand.target_specs.like(like, escape="\\"),
+            )
+        )
+    return clauses
+
+
+def list_page(user: User, f: Filters, per_page: int) -> Page:
+    """One page of demands (newest first) the user may see, with their enterprise loaded."""
+    total = db.session.scalar(sa.select(sa.func.count(Demand.id)).where(*where_clauses(user, f)))
+    total = total or 0
+    page = min(f.page, max(1, math.ceil(total / per_page)))
+    stmt = (
+        sa.select(Demand)
+        .options(joinedload(Demand.enterprise))
+        .where(*where_clauses(user, f))
+        .order_by(Demand.created_at.desc(), Demand.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+
+
+def export_demands(user: User, f: Filters) -> Iterator[Demand]:
+    """Every demand matching the filters (streamed in batches)."""
+    stmt = (
+        sa.select(Demand)
+        .options(joinedload(Demand.enterprise))
+        .where(*where_clauses(user, f))
+        .order_by(Demand.id)
+        .execution_options(yield_per=1000)
+    )
+    yield from db.session.scalars(stmt)

@@ -1,0 +1,156 @@
+"""Posting, editing and closing enterprise demands. Public functions commit; signals fire after.
+
+post_demand    create an OPEN demand for the actor's enterprise (officers: any enterprise)
+update_demand  change fields, optimistic locking on Demand.version
+close_demand   OPEN → CLOSED with a reason
+find_or_create_enterprise   used by the import (flush only)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from revive import signals
+from revive.accounts.models import Organization, OrgKind, Role, User
+from revive.db import utcnow
+from revive.demands import permissions
+from revive.demands.fields import LABELS, validate_record
+from revive.demands.models import Demand, DemandSource, DemandStatus, Visibility
+from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
+from revive.extensions import db
+
+CLOSE_REASON_MAX = 500
+
+
+def _fail(errors: list[tuple[str, str]]) -> None:
+    if errors:
+        raise ValidationFailed("；".join(m for _, m in errors), details=dict(errors))
+
+
+def _check_deadline(values: Mapping[str, Any], errors: list[tuple[str, str]]) -> None:
+    deadline = values.get("deadline")
+    if deadline is not None and deadline < date.today():
+        errors.append(("deadline", f"{LABELS['deadline']}不能早于今天：{deadline.isoformat()}"))
+
+
+def _enterprise_for(actor: User, enterprise_id: int | None) -> Organization:
+    if actor.role == Role.ENTERPRISE:
+        if actor.organization_id is None:
+            raise PermissionDenied("您的账号未关联企业")
+        return actor.organization
+    if actor.role not in permissions.MANAGER_ROLES:
+        raise PermissionDenied("只有企业用户、技术经理人或平台管理员可以发布需求")
+    org = db.session.get(Organization, enterprise_id) if enterprise_id else None
+    if org is None or org.kind != OrgKind.ENTERPRISE:
+        raise ValidationFailed("请指定需求所属企业", details={"enterprise_id": "请指定企业"})
+    return org
+
+
+def post_demand(
+    record: Mapping[str, Any], *, actor: User, enterprise_id: int | None = None
+) -> Demand:
+    """Create an OPEN demand (the actor's enterprise; officers name one). Commits."""
+    enterprise = _enterprise_for(actor, enterprise_id)
+    result = validate_record(record)
+    errors = list(result.errors)
+    _check_deadline(result.values, errors)
+    _fail(errors)
+    values = dict(result.values)
+    if values.get("source") is None:
+        values["source"] = (
+            DemandSource.SELF if actor.role == Role.ENTERPRISE else DemandSource.SURVEY
+        )
+    if values.get("visibility") is None:
+        values["visibility"] = Visibility.PUBLIC
+    demand = Demand(enterprise=enterprise, created_by_id=actor.id, **values)
+    db.session.add(demand)
+    db.session.commit()
+    signals.demand_saved.send(None, demand_id=demand.id, created=True)
+    return demand
+
+
+def update_demand(
+    demand_id: int,
+    record: Mapping[str, Any],
+    *,
+    actor: User,
+    expected_version: int | None = None,
+) -> Demand:
+    """Change the fields present in ``record``; ConflictError when the version is stale."""
+    demand = permissions.get_visible_demand(actor, demand_id)
+    permissions.check_edit(actor, demand)
+    if demand.status != DemandStatus.OPEN:
+        raise InvalidTransition("需求已关闭，不能修改")
+    if expected_version is not None and expected_version != demand.version:
+        raise ConflictError("该需求已被他人修改，请刷新页面后重试（您的修改未保存）")
+    result = validate_record(record, partial=True)
+    errors = list(result.errors)
+    if result.values.get("deadline") != demand.deadline:
+        _check_deadline(result.values, errors)
+    _fail(errors)
+    changed = False
+    for key, value in result.values.items():
+        if key in ("source", "visibility") and value is None:
+            continue  # not nullable: an empty choice keeps the current value
+        if getattr(demand, key) != value:
+            setattr(demand, key, value)
+            changed = True
+    if not changed:
+        db.session.rollback()
+        return demand
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError("该需求已被他人修改，请刷新页面后重试（您的修改未保存）") from None
+    signals.demand_saved.send(None, demand_id=demand.id, created=False)
+    return demand
+
+
+def close_demand(
+    demand_id: int, *, actor: User, reason: str | None, expected_version: int | None = None
+) -> Demand:
+    """OPEN → CLOSED with a reason (required). Commits."""
+    demand = permissions.get_visible_demand(actor, demand_id)
+    permissions.check_edit(actor, demand)
+    if demand.status != DemandStatus.OPEN:
+        raise InvalidTransition("需求已关闭")
+    if expected_version is not None and expected_version != demand.version:
+        raise ConflictError()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写关闭原因", details={"reason": "请填写关闭原因"})
+    if len(reason) > CLOSE_REASON_MAX:
+        raise ValidationFailed(
+            f"关闭原因最多 {CLOSE_REASON_MAX} 字", details={"reason": "关闭原因过长"}
+        )
+    demand.status = DemandStatus.CLOSED
+    demand.closed_at = utcnow()
+    demand.close_reason = reason
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError() from None
+    signals.demand_closed.send(None, demand_id=demand.id)
+    return demand
+
+
+def get_demand_for(actor: User, demand_id: int) -> Demand:
+    return permissions.get_visible_demand(actor, demand_id)
+
+
+def enterprises() -> list[Organization]:
+    """Enterprises, for officers posting on an enterprise's behalf."""
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.kind == OrgKind.ENTERPRISE)
+            .order_by(Organization.name)
+        )
+    )

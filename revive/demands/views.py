@@ -1,0 +1,245 @@
+"""Demand pages (blueprint "demands"): my demands / all demands, post, edit, close, detail,
+export, and the officers' import upload (the job pages are the shared imports ones)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from revive.accounts.models import Role
+from revive.accounts.permissions import roles_required
+from revive.demands import export, importers, permissions, queries, services
+from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value
+from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
+from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, READ_ALL_ROLES
+from revive.errors import NotFoundError, ValidationFailed
+from revive.imports import services as import_services
+from revive.inventory.fields import TRL_HELP
+from revive.inventory.models import TransferMode
+
+bp = Blueprint("demands", __name__, url_prefix="/demands")
+
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+XLSX = EXPORT_TYPES["xlsx"]
+POST_ROLES = (Role.ENTERPRISE,)  # the web form; officers import or use the API
+EDIT_ROLES = (Role.ENTERPRISE, Role.OFFICER, Role.PLATFORM_ADMIN)
+
+
+def _form_context(values: dict, errors: dict | None = None) -> dict:
+    return {
+        "values": values,
+        "errors": errors or {},
+        "fields": FIELDS_BY_KEY,
+        "demand_types": list(DemandType),
+        "modes": list(TransferMode),
+        "visibilities": list(Visibility),
+        "sources": list(DemandSource),
+        "trl_help": TRL_HELP,
+    }
+
+
+def _form_values(demand) -> dict:
+    """Display text of each editable field (what the form shows and posts back)."""
+    values = {k: display_value(k, getattr(demand, k)) for k in EDITABLE_KEYS}
+    values["cooperation_modes"] = (demand.cooperation_modes or "").split(",")
+    values["demand_type"] = demand.demand_type.value if demand.demand_type else ""
+    values["visibility"] = demand.visibility.value
+    values["source"] = demand.source.value
+    return values
+
+
+def _posted() -> dict:
+    data = {k: request.form.get(k, "") for k in EDITABLE_KEYS}
+    data["cooperation_modes"] = ",".join(request.form.getlist("cooperation_modes"))
+    return data
+
+
+# ---------------------------------------------------------------------------- list & export
+
+
+@bp.get("/")
+@roles_required(*DEMAND_ROLES)
+def list_demands():
+    filters = queries.parse_filters(request.args)
+    page = queries.list_page(current_user, filters, int(current_app.config["REVIVE_PAGE_SIZE"]))
+    return render_template(
+        "demands/list.html",
+        page=page,
+        filters=filters,
+        statuses=list(DemandStatus),
+        demand_types=list(DemandType),
+        mine=current_user.role == Role.ENTERPRISE,
+        can_post=current_user.role in POST_ROLES,
+        can_export=current_user.role in READ_ALL_ROLES,
+        can_import=current_user.role in IMPORTER_ROLES,
+    )
+
+
+@bp.get("/export.<fmt>")
+@roles_required(*READ_ALL_ROLES)
+def export_demands(fmt: str):
+    """Every demand matching the list's filters, as .xlsx or .csv (re-importable)."""
+    if fmt not in EXPORT_TYPES:
+        raise NotFoundError("不支持的导出格式")
+    rows = queries.export_demands(current_user, queries.parse_filters(request.args))
+    name = f"企业需求-{date.today():%Y%m%d}.{fmt}"
+    disposition = f"attachment; filename=\"demands.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    user = current_user._get_current_object()
+    chunks = export.iter_xlsx(rows, user) if fmt == "xlsx" else export.iter_csv(rows, user)
+    return Response(
+        stream_with_context(chunks),
+        content_type=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": disposition},
+    )
+
+
+# ---------------------------------------------------------------------------- post / edit / close
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*POST_ROLES)
+def post():
+    if request.method == "GET":
+        return render_template("demands/form.html", demand=None, **_form_context({}))
+    data = _posted()
+    try:
+        demand = services.post_demand(data, actor=current_user)
+    except ValidationFailed as exc:
+        return render_template(
+            "demands/form.html", demand=None, error=exc.message, **_form_context(data, exc.details)
+        ), 422
+    flash("需求已发布", "success")
+    return redirect(url_for("demands.detail", demand_id=demand.id))
+
+
+@bp.route("/<int:demand_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def edit(demand_id: int):
+    demand = services.get_demand_for(current_user, demand_id)
+    permissions.check_edit(current_user, demand)
+    if request.method == "GET":
+        return render_template(
+            "demands/form.html", demand=demand, **_form_context(_form_values(demand))
+        )
+    data = _posted()
+    try:
+        services.update_demand(
+            demand_id,
+            data,
+            actor=current_user,
+            expected_version=request.form.get("version", type=int),
+        )
+    except ValidationFailed as exc:
+        return render_template(
+            "demands/form.html",
+            demand=demand,
+            error=exc.message,
+            **_form_context(data, exc.details),
+        ), 422
+    flash("需求已保存", "success")
+    return redirect(url_for("demands.detail", demand_id=demand_id))
+
+
+@bp.route("/<int:demand_id>/close", methods=["GET", "POST"])
+@roles_required(*EDIT_ROLES)
+def close(demand_id: int):
+    demand = services.get_demand_for(current_user, demand_id)
+    permissions.check_edit(current_user, demand)
+    if request.method == "GET":
+        return render_template("demands/close.html", demand=demand, error=None)
+    try:
+        services.close_demand(
+            demand_id,
+            actor=current_user,
+            reason=request.form.get("reason"),
+            expected_version=request.form.get("version", type=int),
+        )
+    except ValidationFailed as exc:
+        return render_template("demands/close.html", demand=demand, error=exc.message), 422
+    flash("需求已关闭", "success")
+    return redirect(url_for("demands.detail", demand_id=demand_id))
+
+
+@bp.get("/<int:demand_id>")
+@roles_required(*DEMAND_ROLES)
+def detail(demand_id: int):
+    demand = services.get_demand_for(current_user, demand_id)
+    return render_template(
+        "demands/detail.html",
+        demand=demand,
+        show_contact=permissions.can_see_contact(current_user, demand),
+        can_edit=permissions.can_edit(current_user, demand),
+        modes=[
+            m.label
+            for m in (TransferMode(v) for v in (demand.cooperation_modes or "").split(",") if v)
+        ],
+        trl_help=TRL_HELP,
+    )
+
+
+# ---------------------------------------------------------------------------- import (officers)
+
+
+def _upload_page(error: str | None = None, status: int = 200):
+    return render_template(
+        "demands/import.html",
+        error=error,
+        limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
+        max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
+    ), status
+
+
+@bp.get("/import")
+@roles_required(*IMPORTER_ROLES)
+def import_upload():
+    return _upload_page()
+
+
+@bp.post("/import")
+@roles_required(*IMPORTER_ROLES)
+def import_upload_post():
+    try:
+        file = request.files.get("file")
+    except RequestEntityTooLarge:
+        limit = current_app.config["REVIVE_MAX_UPLOAD_MB"]
+        return _upload_page(f"上传文件过大：单个文件不能超过 {limit} MB，请拆分后分批导入", 413)
+    if file is None or not file.filename:
+        return _upload_page("请选择要上传的文件", 422)
+    try:
+        job = importers.create_demand_import(
+            file, actor=current_user, all_or_nothing=bool(request.form.get("all_or_nothing"))
+        )
+    except ValidationFailed as exc:
+        return _upload_page(exc.message, 422)
+    flash("文件已上传，正在校验，完成后可查看预览", "success")
+    return redirect(url_for("imports.job", job_id=job.id))
+
+
+@bp.get("/import/template.xlsx")
+@roles_required(*IMPORTER_ROLES)
+def import_template():
+    buffer = io.BytesIO()
+    import_services.write_template_xlsx(buffer, importers.KIND)
+    buffer.seek(0)
+    return send_file(
+        buffer, mimetype=XLSX, as_attachment=True, download_name="企业需求导入模板.xlsx"
+    )
