@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from revive.imports import services as imports_services
+from revive.matching import services as matching_services
 
 
 @shared_task(name="imports.validate", acks_late=True)
@@ -15,3 +16,18 @@ def validate_import(job_id: int) -> None:
 @shared_task(name="imports.commit", acks_late=True)
 def commit_import(job_id: int) -> None:
     imports_services.commit_job(job_id)
+
+
+@shared_task(name="matching.tokenize", acks_late=True)
+def tokenize_patents(patent_ids: list[int] | None) -> None:
+    matching_services.tokenize_patents(patent_ids)
+
+
+@shared_task(name="matching.build_index", acks_late=True)
+def build_index(build_id: int) -> None:
+    matching_services.execute_index_build(build_id)
+
+
+@shared_task(name="matching.match_run", acks_late=True)
+def match_run(run_id: int) -> None:
+    matching_services.execute_match_run(run_id)

@@ -149,9 +149,15 @@ def import_patents_command(
 @click.option("--older-than", default=10, show_default=True, help="minutes without progress")
 @with_appcontext
 def requeue_jobs_command(older_than: int) -> None:
-    """Re-send import jobs stuck in the queue or orphaned by a dead worker."""
+    """Re-send import jobs, index builds and match runs stuck in the queue or orphaned by a
+    dead worker."""
+    # Command-line code sits above every floor; the import is local so inventory's module
+    # never depends on matching.
+    from revive.matching.services import requeue_stale_runs
+
     sent = services.requeue_stale_jobs(older_than_minutes=older_than)
-    click.echo(json.dumps({"requeued": sent}))
+    matching = requeue_stale_runs(older_than_minutes=older_than)
+    click.echo(json.dumps({"requeued": sent, "matching": matching}))
 
 
 commands = [import_patents_command, requeue_jobs_command]

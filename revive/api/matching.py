@@ -1,0 +1,174 @@
+"""Matching JSON routes: a demand's matches, run and index-build progress, re-match / rebuild,
+and the officer's decision. Errors: ``{"error", "message"}`` (revive.errors); writes need the
+``X-CSRFToken`` header like every API write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_login import current_user, login_required
+
+from revive.accounts.permissions import roles_required
+from revive.api import bp
+from revive.matching import permissions, queries, services
+from revive.matching.models import IndexBuild, Match, MatchRun, RunScope
+from revive.matching.permissions import STAFF_ROLES
+
+
+def _progress(processed: int, total: int, done: bool) -> float:
+    if done:
+        return 1.0
+    return round(min(processed / total, 1.0), 4) if total else 0.0
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def run_json(run: MatchRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "scope": run.scope.value,
+        "scope_label": run.scope.label,
+        "demand_id": run.demand_id,
+        "status": run.status.value,
+        "status_label": run.status.label,
+        "is_active": run.status in services.ACTIVE,
+        "progress": _progress(run.processed, run.total, run.status.value == "succeeded"),
+        "total": run.total,
+        "processed": run.processed,
+        "match_count": run.match_count,
+        "index_version": run.index_version,
+        "error": run.error,
+        "created_at": _iso(run.created_at),
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+    }
+
+
+def build_json(build: IndexBuild) -> dict[str, Any]:
+    return {
+        "id": build.id,
+        "version": build.id,
+        "status": build.status.value,
+        "status_label": build.status.label,
+        "is_active": build.status in services.ACTIVE,
+        "progress": _progress(build.processed, build.total, build.status.value == "succeeded"),
+        "total": build.total,
+        "processed": build.processed,
+        "doc_count": build.doc_count,
+        "vocab_size": build.vocab_size,
+        "error": build.error,
+        "created_at": _iso(build.created_at),
+        "started_at": _iso(build.started_at),
+        "finished_at": _iso(build.finished_at),
+    }
+
+
+def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
+    p = m.patent
+    out: dict[str, Any] = {
+        "id": m.id,
+        "demand_id": m.demand_id,
+        "patent": {
+            "id": p.id,
+            "application_no": p.application_no,
+            "title": p.title,
+            "institution": p.institution.name,
+            "college": p.college.name if p.college else None,
+            "inventors": p.inventors,
+            "value_grade": p.value_grade,
+            "trl": p.trl,
+            "transfer_willingness": p.transfer_willingness.value
+            if p.transfer_willingness
+            else None,
+            "transfer_willingness_label": p.transfer_willingness.label
+            if p.transfer_willingness
+            else None,
+        },
+        "score": m.score,
+        "rank": m.rank,
+        "terms": m.terms,
+        "trl_below_expectation": m.trl_below_expectation,
+        "state": m.state.value,
+        "state_label": m.state.label,
+        "index_version": m.index_version,
+        "version": m.version,
+    }
+    if staff:
+        out.update(
+            run_id=m.run_id,
+            comment=m.comment,
+            reason_code=m.reason_code,
+            decided_at=_iso(m.decided_at),
+        )
+    return out
+
+
+@bp.get("/demands/<int:demand_id>/matches")
+@login_required
+def demand_matches(demand_id: int):
+    """Matches of a demand. Staff: all (accepted, candidates by score, rejected); the owning
+    enterprise: accepted ones. Output: {demand_id, items: [match…], latest_run: run | null}."""
+    demand = permissions.get_demand_for_matches(current_user, demand_id)
+    staff = permissions.is_staff(current_user)
+    run = queries.latest_run_for_demand(demand.id)
+    return jsonify(
+        demand_id=demand.id,
+        items=[
+            match_json(m, staff=staff) for m in queries.matches_for_demand(current_user, demand)
+        ],
+        latest_run=run_json(run) if run else None,
+    )
+
+
+@bp.post("/demands/<int:demand_id>/match-runs")
+@roles_required(*STAFF_ROLES)
+def create_match_run(demand_id: int):
+    """Re-match one demand now (officer, platform admin). 202 with the (possibly coalesced)
+    queued run."""
+    run = services.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
+    return jsonify(run_json(run)), 202
+
+
+@bp.get("/match-runs/<int:run_id>")
+@login_required
+def match_run(run_id: int):
+    """A run's progress: {id, scope, demand_id, status, is_active, progress (0–1), total,
+    processed, match_count, index_version, error, …}. Staff, or the demand's enterprise."""
+    return jsonify(run_json(queries.get_run_for(current_user, run_id)))
+
+
+@bp.post("/index-builds")
+@roles_required(*STAFF_ROLES)
+def create_index_build():
+    """Rebuild the index (officer, platform admin). 202 with the queued build."""
+    return jsonify(build_json(services.request_index_build(actor=current_user))), 202
+
+
+@bp.get("/index-builds/<int:build_id>")
+@roles_required(*STAFF_ROLES)
+def index_build(build_id: int):
+    """A build's progress: {id, version, status, is_active, progress, doc_count, vocab_size,
+    error, …}."""
+    return jsonify(build_json(queries.get_build_for(current_user, build_id)))
+
+
+@bp.post("/matches/<int:match_id>/decision")
+@roles_required(*STAFF_ROLES)
+def decide_match(match_id: int):
+    """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?,
+    reason_code?, version?}. Output: the match. 409 when already decided or stale."""
+    data = request.get_json(silent=True) or {}
+    version = data.get("version")
+    match = services.decide_match(
+        match_id,
+        str(data.get("decision", "")),
+        current_user,
+        reason_code=data.get("reason_code"),
+        comment=data.get("comment"),
+        expected_version=version if isinstance(version, int) else None,
+    )
+    return jsonify(match_json(match, staff=True))

@@ -1,0 +1,748 @@
+"""Matching lifecycle: tokens → index builds → match runs → decisions.
+
+    request_tokenize        (receiver of patents_changed) enqueue "matching.tokenize"
+    tokenize_patents        (worker) store tokens of the given / stale patents; a text change
+                            requests an index build, an eligibility-only change a re-match
+    request_index_build     IndexBuild QUEUED (committed) → enqueue "matching.build_index"
+    execute_index_build     (worker) tokenize stale patents, build, write the artifact to a
+                            temp folder and rename it to REVIVE_DATA_DIR/index/v<id>; then
+                            re-match every open demand
+    request_match_run       MatchRun QUEUED (committed) → enqueue "matching.match_run"
+    execute_match_run       (worker) eligible patents in SQL once, query the index, upsert
+                            undecided candidates, keep decided ones
+    decide_match            officer accepts / rejects a candidate (issue 4 adds the full queue)
+    drop_candidates         (receiver of demand_closed) remove undecided candidates
+    requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
+
+Worker steps are idempotent: a finished row is left alone when its task is delivered again,
+and re-running the matching of a demand against the same index gives the same matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from revive import engine, queue
+from revive.accounts.models import User
+from revive.db import utcnow
+from revive.demands.models import Demand, DemandStatus, Visibility
+from revive.errors import (
+    ConflictError,
+    InvalidTransition,
+    NotFoundError,
+    PermissionDenied,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.matching.models import (
+    IndexBuild,
+    Match,
+    MatchRun,
+    MatchState,
+    PatentTokens,
+    RunScope,
+    RunStatus,
+)
+from revive.matching.permissions import STAFF_ROLES
+
+logger = logging.getLogger(__name__)
+
+TOP_K = 20
+MIN_SCORE = engine.DEFAULT_MIN_SCORE
+TOKENIZE_BATCH = 500
+DEMAND_BATCH = 50
+STALE_MINUTES = 10
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+NO_PATENTS = "暂无可建立索引的专利（没有任何专利文本）"
+BUILD_FAILED = "匹配索引构建失败，请稍后重试或联系平台管理员"
+
+
+# ---------------------------------------------------------------------------- texts
+
+
+def patent_text(p: Any) -> str:
+    """What the matcher reads of a patent besides its title (row or model)."""
+    parts = (p.tech_field, p.abstract, p.problem_solved, p.advantages, p.prospects)
+    return "\n".join(x for x in parts if x)
+
+
+def text_hash(title: str, text: str) -> str:
+    return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def request_tokenize(patent_ids: Sequence[int] | None) -> str | None:
+    """Queue tokenization of these patents (None: find the stale ones). Nothing is stored:
+    the task is idempotent and a lost message is repaired by ``tokenize_patents(None)``,
+    which every index build and worker start runs."""
+    ids = sorted({int(i) for i in patent_ids}) if patent_ids is not None else None
+    return queue.enqueue("matching.tokenize", ids)
+
+
+def _stale_clause() -> sa.ColumnElement[bool]:
+    # Cheap SQL pre-filter; the text hash (computed in Python) decides.
+    return sa.or_(
+        PatentTokens.patent_id.is_(None),
+        PatentTokens.tokenizer_version != engine.TOKENIZER_VERSION,
+        PatentTokens.updated_at < Patent.updated_at,
+    )
+
+
+def tokenize_patents(
+    patent_ids: Sequence[int] | None = None, *, follow_up: bool = True
+) -> dict[str, int]:
+    """Store tokens of the given patents (None: every patent whose tokens are missing or stale).
+
+    Returns {"checked", "tokenized"}. With ``follow_up``: new or changed tokens request an
+    index build (which re-matches every open demand); an explicit list whose texts did not
+    change (a status or willingness edit) requests a re-match, since eligibility is applied at
+    query time and needs no rebuild.
+    """
+    cols = (
+        Patent.id,
+        Patent.title,
+        Patent.tech_field,
+        Patent.abstract,
+        Patent.problem_solved,
+        Patent.advantages,
+        Patent.prospects,
+        PatentTokens.text_hash,
+        PatentTokens.tokenizer_version,
+    )
+    stmt = sa.select(*cols).outerjoin(PatentTokens, PatentTokens.patent_id == Patent.id)
+    stmt = stmt.where(_stale_clause()) if patent_ids is None else stmt
+    checked = tokenized = 0
+    ids = sorted(set(patent_ids or ()))
+    id_chunks: Iterable[Sequence[int] | None] = (
+        [None] if patent_ids is None else [ids[i : i + 1000] for i in range(0, len(ids), 1000)]
+    )
+    for chunk in id_chunks:
+        chunk_stmt = stmt if chunk is None else stmt.where(Patent.id.in_(chunk))
+        rows = db.session.execute(chunk_stmt.order_by(Patent.id)).all()
+        for start in range(0, len(rows), TOKENIZE_BATCH):
+            batch = rows[start : start + TOKENIZE_BATCH]
+            tokenized += _store_tokens(batch)
+            checked += len(batch)
+            db.session.commit()
+    if follow_up and active_build() is not None:
+        if tokenized:
+            request_index_build()
+        elif patent_ids:
+            request_match_run(RunScope.ALL_DEMANDS)
+    logger.info("Tokenized %d of %d checked patent(s)", tokenized, checked)
+    return {"checked": checked, "tokenized": tokenized}
+
+
+def _store_tokens(rows: Sequence[Any]) -> int:
+    now, changed = utcnow(), 0
+    for row in rows:
+        text = patent_text(row)
+        digest = text_hash(row.title, text)
+        current = row.text_hash == digest and row.tokenizer_version == engine.TOKENIZER_VERSION
+        record = db.session.get(PatentTokens, row.id)
+        if current and record is not None:
+            record.updated_at = now  # checked: no longer looks stale
+            continue
+        tokens = " ".join(engine.patent_tokens(row.title, text))
+        if record is None:
+            record = PatentTokens(patent_id=row.id)
+            db.session.add(record)
+        record.tokens, record.text_hash = tokens, digest
+        record.tokenizer_version, record.updated_at = engine.TOKENIZER_VERSION, now
+        changed += 1
+    db.session.flush()
+    return changed
+
+
+# ---------------------------------------------------------------------------- index
+
+
+def index_root() -> Path:
+    path = Path(current_app.config["REVIVE_DATA_DIR"]) / "index"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def active_build() -> IndexBuild | None:
+    """The active index: the newest succeeded build."""
+    return db.session.scalar(
+        sa.select(IndexBuild)
+        .where(IndexBuild.status == RunStatus.SUCCEEDED)
+        .order_by(IndexBuild.id.desc())
+        .limit(1)
+    )
+
+
+# One loaded index per worker (and web) process, keyed by version; replaced when a newer
+# build becomes active. Reads are lock-free: a swap assigns a new tuple. The key includes the
+# finish time because a test database (SQLite, emptied between tests) may reuse build ids.
+_loaded: tuple[tuple[int, Any], Any] | None = None
+
+
+def _index_key(build: IndexBuild) -> tuple[int, Any]:
+    return (build.id, build.finished_at)
+
+
+def load_active_index() -> tuple[IndexBuild, Any] | None:
+    """(active build, loaded engine Index), loading it once per process and version."""
+    global _loaded
+    build = active_build()
+    if build is None:
+        return None
+    if _loaded is None or _loaded[0] != _index_key(build):
+        _loaded = (_index_key(build), engine.Index.load(build.path))
+        logger.info("Loaded matching index v%s (%d docs)", build.id, build.doc_count)
+    return build, _loaded[1]
+
+
+def request_index_build(actor: User | None = None) -> IndexBuild:
+    """A queued build (an already queued one is reused), committed, then enqueued."""
+    if actor is not None and actor.role not in STAFF_ROLES:
+        raise PermissionDenied("只有技术经理人或平台管理员可以重建匹配索引")
+    # Coalesce with a build that has not started: it will read the newest tokens. A running
+    # build may have read its tokens already, so a new request queues one more build.
+    build = db.session.scalar(
+        sa.select(IndexBuild).where(IndexBuild.status == RunStatus.QUEUED).limit(1)
+    )
+    if build is not None:
+        return build
+    build = IndexBuild(status=RunStatus.QUEUED, total=0, processed=0)
+    db.session.add(build)
+    db.session.commit()
+    _send(build, "matching.build_index")
+    return build
+
+
+def _send(row: IndexBuild | MatchRun, task: str) -> None:
+    try:
+        row.celery_task_id = queue.enqueue(task, row.id)
+    except ServiceUnavailable:
+        # The row is committed; requeue_stale_runs re-sends it when the broker is back.
+        logger.warning("%s %s left queued: broker unavailable", type(row).__name__, row.id)
+        return
+    db.session.commit()
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Rename a finished artifact folder into place (atomic on one filesystem)."""
+    if target.exists():  # left by a worker that died after the rename, before the commit
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+
+
+def execute_index_build(build_id: int) -> IndexBuild | None:
+    """(worker) Tokenize stale patents, build and publish the index, then re-match all."""
+    build = db.session.get(IndexBuild, build_id)
+    if build is None or build.status not in ACTIVE:
+        return build  # finished already: a redelivered task does nothing
+    try:
+        build.status, build.error = RunStatus.RUNNING, None
+        build.started_at, build.processed = utcnow(), 0
+        db.session.commit()
+        tokenize_patents(None, follow_up=False)
+
+        rows = db.session.execute(
+            sa.select(PatentTokens.patent_id, PatentTokens.tokens).order_by(PatentTokens.patent_id)
+        ).all()
+        build.total = len(rows)
+        db.session.commit()
+        if not rows:
+            raise _NothingToIndex(NO_PATENTS)
+        index = engine.build_index(
+            [r.tokens.split() for r in rows], [r.patent_id for r in rows], version=build.id
+        )
+        root = index_root()
+        tmp = root / f".tmp-v{build.id}-{secrets.token_hex(4)}"
+        target = root / f"v{build.id}"
+        index.save(tmp)
+        _publish(tmp, target)
+
+        build.path, build.doc_count = str(target), len(rows)
+        build.vocab_size = len(index.vocabulary)
+        build.processed = len(rows)
+        build.status, build.finished_at = RunStatus.SUCCEEDED, utcnow()
+        db.session.commit()
+    except Exception as exc:
+        _fail_build(build_id, exc)
+        if isinstance(exc, _NothingToIndex):
+            return db.session.get(IndexBuild, build_id)
+        raise
+    logger.info("Index v%s built: %d docs", build.id, build.doc_count)
+    _after_build()
+    return build
+
+
+class _NothingToIndex(Exception):
+    pass
+
+
+def _fail_build(build_id: int, exc: Exception) -> None:
+    db.session.rollback()
+    logger.exception("Index build %s failed", build_id)
+    message = str(exc) if isinstance(exc, _NothingToIndex) else f"{BUILD_FAILED}（{exc}）"[:2000]
+    build = db.session.get(IndexBuild, build_id)
+    if build is not None:
+        build.status, build.error, build.finished_at = RunStatus.FAILED, message, utcnow()
+    # Runs waiting for a first index cannot proceed: fail them visibly instead of hanging.
+    if active_build() is None:
+        for run in _waiting_runs():
+            run.status, run.error, run.finished_at = RunStatus.FAILED, message, utcnow()
+    db.session.commit()
+
+
+def _waiting_runs() -> list[MatchRun]:
+    """Runs committed while there was no index (not sent; the build sends them)."""
+    return list(
+        db.session.scalars(
+            sa.select(MatchRun)
+            .where(MatchRun.status == RunStatus.QUEUED, MatchRun.celery_task_id.is_(None))
+            .order_by(MatchRun.id)
+        )
+    )
+
+
+def _after_build() -> None:
+    for run in _waiting_runs():
+        _send(run, "matching.match_run")
+    request_match_run(RunScope.ALL_DEMANDS)
+
+
+# ---------------------------------------------------------------------------- match runs
+
+
+def request_match_run(
+    scope: RunScope, demand_id: int | None = None, *, actor: User | None = None
+) -> MatchRun:
+    """A queued run (an already queued one of the same scope is reused), committed, then
+    enqueued. With no index yet, the run waits and an index build is requested first."""
+    if actor is not None and actor.role not in STAFF_ROLES:
+        raise PermissionDenied("只有技术经理人或平台管理员可以发起匹配")
+    if scope == RunScope.DEMAND:
+        if demand_id is None or db.session.get(Demand, demand_id) is None:
+            raise NotFoundError("需求不存在")
+    else:
+        demand_id = None
+    # Coalesce with a run that has not started yet: it will read the demand's latest text. A
+    # running run may have read the old text already, so an edit then queues one more run.
+    existing = db.session.scalar(
+        sa.select(MatchRun)
+        .where(
+            MatchRun.scope == scope,
+            MatchRun.demand_id.is_(None) if demand_id is None else MatchRun.demand_id == demand_id,
+            MatchRun.status == RunStatus.QUEUED,
+        )
+        .order_by(MatchRun.id)
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    run = MatchRun(
+        scope=scope,
+        demand_id=demand_id,
+        status=RunStatus.QUEUED,
+        requested_by_id=actor.id if actor else None,
+        total=0,
+        processed=0,
+        match_count=0,
+    )
+    db.session.add(run)
+    db.session.commit()
+    if active_build() is None:
+        request_index_build()  # its success sends this run
+    else:
+        _send(run, "matching.match_run")
+    return run
+
+
+def eligible_groups() -> dict[frozenset[str], set[int]]:
+    """Ids of patents that may be proposed, grouped by their acceptable modes (one query).
+
+    Only 已入库 patents whose 转化意愿 is not 暂不 and that have tokens (are indexable).
+    """
+    rows = db.session.execute(
+        sa.select(Patent.id, Patent.transfer_modes)
+        .join(PatentTokens, PatentTokens.patent_id == Patent.id)
+        .where(
+            Patent.status == EntryStatus.ENTERED,
+            sa.or_(
+                Patent.transfer_willingness.is_(None),
+                Patent.transfer_willingness != Willingness.NOT_NOW,
+            ),
+        )
+    )
+    groups: dict[frozenset[str], set[int]] = {}
+    for pid, modes in rows:
+        groups.setdefault(_modes(modes), set()).add(pid)
+    return groups
+
+
+def _modes(raw: str | None) -> frozenset[str]:
+    return frozenset(m.strip() for m in (raw or "").split(",") if m.strip())
+
+
+def allowed_for(demand_modes: frozenset[str], groups: dict[frozenset[str], set[int]]) -> set[int]:
+    """Eligible patents whose modes overlap the demand's.
+
+    A side that lists no modes has not restricted itself ("any way to cooperate is open to
+    discussion"), so it overlaps everything: excluding it would hide most imported patents,
+    whose modes are often blank, and demands whose owner left 期望合作方式 empty.
+    """
+    out: set[int] = set()
+    for modes, ids in groups.items():
+        if not demand_modes or not modes or modes & demand_modes:
+            out |= ids
+    return out
+
+
+def execute_match_run(run_id: int) -> MatchRun | None:
+    """(worker) Match the run's demand(s) against the active index and store candidates."""
+    run = db.session.get(MatchRun, run_id)
+    if run is None or run.status not in ACTIVE:
+        return run  # finished already: a redelivered task does nothing
+    loaded = load_active_index()
+    if loaded is None:
+        # No index yet (a stale run re-sent early): wait for the build, which sends it.
+        run.celery_task_id = None
+        db.session.commit()
+        request_index_build()
+        return run
+    build, index = loaded
+    try:
+        run.status, run.error, run.started_at = RunStatus.RUNNING, None, utcnow()
+        run.index_version, run.processed, run.match_count = build.id, 0, 0
+        if run.scope == RunScope.DEMAND:
+            ids = list(
+                db.session.scalars(
+                    sa.select(Demand.id).where(
+                        Demand.id == run.demand_id, Demand.status == DemandStatus.OPEN
+                    )
+                )
+            )
+        else:
+            ids = list(
+                db.session.scalars(
+                    sa.select(Demand.id)
+                    .where(Demand.status == DemandStatus.OPEN)
+                    .order_by(Demand.id)
+                )
+            )
+        run.total = len(ids)
+        db.session.commit()
+        groups = eligible_groups()
+        trl = dict(
+            db.session.execute(
+                sa.select(Patent.id, Patent.trl).where(Patent.status == EntryStatus.ENTERED)
+            ).all()
+        )
+        for start in range(0, len(ids), DEMAND_BATCH):
+            batch = ids[start : start + DEMAND_BATCH]
+            run.match_count += _match_batch(run_id, batch, index, build.id, groups, trl)
+            run.processed += len(batch)
+            db.session.commit()
+        run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        logger.exception("Match run %s failed", run_id)
+        failed = db.session.get(MatchRun, run_id)
+        if failed is not None:
+            failed.status, failed.finished_at = RunStatus.FAILED, utcnow()
+            failed.error = f"匹配失败，请稍后重试（{exc}）"[:2000]
+            db.session.commit()
+        raise
+    logger.info("Match run %s: %d demand(s), %d candidate(s)", run.id, run.total, run.match_count)
+    return run
+
+
+def _match_batch(
+    run_id: int,
+    demand_ids: list[int],
+    index: Any,
+    version: int,
+    groups: dict[frozenset[str], set[int]],
+    trl: dict[int, int | None],
+) -> int:
+    """Query and persist one batch of demands; retried when a concurrent run or a decision
+    touched the same pairs (unique (demand, patent), Match.version)."""
+    for attempt in range(3):
+        try:
+            return _match_batch_once(run_id, demand_ids, index, version, groups, trl)
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return 0  # pragma: no cover
+
+
+def _match_batch_once(
+    run_id: int,
+    demand_ids: list[int],
+    index: Any,
+    version: int,
+    groups: dict[frozenset[str], set[int]],
+    trl: dict[int, int | None],
+) -> int:
+    demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
+    existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
+    for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
+        existing[m.demand_id][m.patent_id] = m
+    queries, allowed = [], []
+    for d in demands:
+        queries.append(engine.demand_tokens(d.title, _demand_text(d)))
+        decided = {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
+        allowed.append(allowed_for(_modes(d.cooperation_modes), groups) - decided)
+    results = index.query(
+        queries,
+        top_k=TOP_K,
+        min_score=MIN_SCORE,
+        allowed=allowed,
+        query_ids=[d.id for d in demands],
+    )
+    count = 0
+    for d, candidates in zip(demands, results, strict=True):
+        kept: set[int] = set()
+        for rank, c in enumerate(candidates, start=1):
+            pid = int(c.right_id)
+            kept.add(pid)
+            m = existing[d.id].get(pid)
+            if m is None:
+                m = Match(demand_id=d.id, patent_id=pid, state=MatchState.CANDIDATE)
+                db.session.add(m)
+            elif m.state != MatchState.CANDIDATE:  # defensive: never touch a decision
+                continue
+            m.score, m.rank = round(float(c.score), 6), rank
+            m.terms = [[t, round(float(w), 6)] for t, w in c.terms]
+            m.index_version, m.run_id = version, run_id
+            p_trl = trl.get(pid)
+            m.trl_below_expectation = bool(
+                d.expected_trl and p_trl is not None and p_trl < d.expected_trl
+            )
+            count += 1
+        for pid, m in existing[d.id].items():
+            if m.state == MatchState.CANDIDATE and pid not in kept:
+                db.session.delete(m)
+    db.session.flush()
+    return count
+
+
+def _demand_text(d: Demand) -> str:
+    return "\n".join(p for p in (d.description, d.target_specs) if p)
+
+
+def drop_candidates(demand_id: int) -> int:
+    """Remove undecided candidates of a (closed) demand; decisions stay on record."""
+    result = db.session.execute(
+        sa.delete(Match).where(Match.demand_id == demand_id, Match.state == MatchState.CANDIDATE)
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+# ---------------------------------------------------------------------------- decisions
+
+DECISIONS = {"accept": MatchState.ACCEPTED, "reject": MatchState.REJECTED}
+
+
+def decide_match(
+    match_id: int,
+    decision: MatchState | str,
+    actor: User,
+    reason_code: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Match:
+    """Accept (push to the enterprise) or reject a candidate; rejected pairs are never
+    proposed again. Commits."""
+    if actor.role not in STAFF_ROLES:
+        raise PermissionDenied("只有技术经理人或平台管理员可以审核匹配结果")
+    match = db.session.get(Match, match_id)
+    if match is None:
+        raise NotFoundError("匹配结果不存在")
+    state = DECISIONS.get(str(decision)) or _state(decision)
+    if state not in (MatchState.ACCEPTED, MatchState.REJECTED):
+        raise ValidationFailed("请选择“采纳”或“否决”")
+    if expected_version is not None and expected_version != match.version:
+        raise ConflictError("该匹配结果已被他人处理，请刷新后查看")
+    if match.state != MatchState.CANDIDATE:
+        raise InvalidTransition(f"该匹配结果已{match.state.label}，不能重复审核")
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > 2000:
+        raise ValidationFailed("备注不能超过 2000 字")
+    match.state, match.decided_by_id, match.decided_at = state, actor.id, utcnow()
+    match.reason_code = (reason_code or "").strip()[:40] or None
+    match.comment = comment
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError("该匹配结果已被他人处理，请刷新后查看") from None
+    return match
+
+
+def _state(value: MatchState | str) -> MatchState | None:
+    try:
+        return MatchState(value)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------- reconciliation
+
+
+def requeue_stale_runs(older_than_minutes: int = STALE_MINUTES) -> dict[str, list[int]]:
+    """Re-send index builds and match runs that have not moved for a while.
+
+    Covers rows never delivered (broker down) and rows whose worker died where the broker does
+    not redeliver. Runs waiting for a first index (no task id) are left to the build. Also
+    queues a tokenize pass for patents whose tokens are missing or stale.
+    """
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    sent: dict[str, list[int]] = {"index_builds": [], "match_runs": []}
+    targets: list[tuple[str, str, Any]] = [
+        ("index_builds", "matching.build_index", IndexBuild),
+        ("match_runs", "matching.match_run", MatchRun),
+    ]
+    for key, task, model in targets:
+        stmt = sa.select(model).where(model.status.in_(ACTIVE), model.updated_at < cutoff)
+        if model is MatchRun:
+            stmt = stmt.where(
+                sa.or_(MatchRun.celery_task_id.is_not(None), MatchRun.status != RunStatus.QUEUED)
+            )
+        for row in db.session.scalars(stmt.order_by(model.id)).all():
+            try:
+                row.celery_task_id = queue.enqueue(task, row.id)
+            except ServiceUnavailable:
+                return sent
+            row.updated_at = utcnow()
+            db.session.commit()
+            sent[key].append(row.id)
+    return sent
+
+
+# ---------------------------------------------------------------------------- receivers
+
+
+def on_patents_changed(patent_ids: Sequence[int] | None) -> None:
+    """Receiver body: enqueue tokenization; never fail the sender."""
+    try:
+        request_tokenize(patent_ids)
+    except Exception:
+        logger.exception("Could not queue tokenization of %s", patent_ids or "stale patents")
+
+
+def on_demand_saved(demand_id: int) -> None:
+    try:
+        request_match_run(RunScope.DEMAND, demand_id)
+    except Exception:
+        db.session.rollback()
+        logger.exception("Could not queue a match run for demand %s", demand_id)
+
+
+def on_demand_closed(demand_id: int) -> None:
+    try:
+        drop_candidates(demand_id)
+    except Exception:
+        db.session.rollback()
+        logger.exception("Could not drop candidates of closed demand %s", demand_id)
+
+
+# ---------------------------------------------------------------------------- patent → demands
+
+# Per process: tokens of open demands keyed by (demand id, demand version), and ranked lists
+# keyed by (index version, patent id, public only, demands stamp). Both are small and bounded.
+_demand_tokens: dict[tuple[int, int], list[str]] = {}
+_ranked: dict[tuple[Any, ...], list[tuple[int, float, list[list[Any]]]]] = {}
+_CACHE_LIMIT = 2000
+
+
+def _bounded_put(cache: dict, key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+def demands_for_patent(
+    actor: User, patent: Patent, top_k: int = 10
+) -> list[tuple[Demand, float, list[list[Any]]]]:
+    """Open demands ranked for this patent (reverse direction), with explanation terms.
+
+    University users see only PUBLIC demands. Scored in the active index's IDF space against
+    the open demands' tokens; cached per index version until a demand changes.
+    """
+    from revive.matching.permissions import can_see_patent_demands, is_staff
+
+    if not can_see_patent_demands(actor, patent):
+        raise NotFoundError("专利不存在或您无权查看")
+    loaded = load_active_index()
+    if loaded is None:
+        return []
+    build, index = loaded
+    public_only = not is_staff(actor)
+    stmt = sa.select(Demand.id, Demand.version, Demand.title, Demand.description).where(
+        Demand.status == DemandStatus.OPEN
+    )
+    if public_only:
+        stmt = stmt.where(Demand.visibility == Visibility.PUBLIC)
+    rows = db.session.execute(stmt.order_by(Demand.id)).all()
+    if not rows:
+        return []
+    stamp = hashlib.sha1(repr([(r.id, r.version) for r in rows]).encode()).hexdigest()
+    record = db.session.get(PatentTokens, patent.id)
+    key = (_index_key(build), patent.id, public_only, stamp, record.text_hash if record else None)
+    ranked = _ranked.get(key)
+    if ranked is None:
+        demands = {
+            d.id: d
+            for d in db.session.scalars(
+                sa.select(Demand).where(Demand.id.in_([r.id for r in rows]))
+            )
+        }
+        token_lists = []
+        for r in rows:
+            toks = _demand_tokens.get((r.id, r.version))
+            if toks is None:
+                d = demands[r.id]
+                toks = engine.demand_tokens(d.title, _demand_text(d))
+                _bounded_put(_demand_tokens, (r.id, r.version), toks)
+            token_lists.append(toks)
+        p_tokens = (
+            record.tokens.split()
+            if record is not None
+            else engine.patent_tokens(patent.title, patent_text(patent))
+        )
+        candidates = engine.rank_against(
+            p_tokens,
+            token_lists,
+            [r.id for r in rows],
+            index,
+            top_k,
+            min_score=MIN_SCORE,
+            query_id=patent.id,
+        )
+        ranked = [
+            (int(c.right_id), float(c.score), [[t, float(w)] for t, w in c.terms])
+            for c in candidates
+        ]
+        _bounded_put(_ranked, key, ranked)
+    by_id = {
+        d.id: d
+        for d in db.session.scalars(sa.select(Demand).where(Demand.id.in_([r[0] for r in ranked])))
+    }
+    return [(by_id[i], s, t) for i, s, t in ranked if i in by_id]

@@ -1,0 +1,163 @@
+"""Matching pages (blueprint "matching"): engine admin, run/build progress, a demand's matches,
+one match with its explanation and the officer's decision.
+
+The demand and patent pages of other blueprints include ``matching/_demand_matches.html`` and
+``matching/_patent_demands.html``; their data comes from the template globals registered here
+(``matching_demand_panel(demand)``, ``matching_patent_panel(patent)``), so those views need no
+matching code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from revive.accounts.permissions import roles_required
+from revive.demands.models import Demand
+from revive.errors import NotFoundError
+from revive.inventory.models import Patent
+from revive.matching import permissions, queries, services
+from revive.matching.highlight import highlight, term_list
+from revive.matching.models import RunScope, RunStatus
+from revive.matching.permissions import STAFF_ROLES
+
+bp = Blueprint("matching", __name__, url_prefix="/matching")
+
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+def _version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@bp.get("/")
+@roles_required(*STAFF_ROLES)
+def engine():
+    return render_template(
+        "matching/engine.html",
+        active=services.active_build(),
+        building=queries.active_build_in_progress(),
+        builds=queries.recent_builds(),
+        runs=queries.recent_runs(),
+        counts=queries.count_matches_by_state(),
+    )
+
+
+@bp.post("/index-builds")
+@roles_required(*STAFF_ROLES)
+def rebuild():
+    build = services.request_index_build(actor=current_user)
+    flash(f"已提交索引构建 #{build.id}", "success")
+    return redirect(url_for("matching.build_page", build_id=build.id))
+
+
+@bp.get("/index-builds/<int:build_id>")
+@roles_required(*STAFF_ROLES)
+def build_page(build_id: int):
+    build = queries.get_build_for(current_user, build_id)
+    return render_template("matching/build.html", build=build, active=build.status in ACTIVE)
+
+
+@bp.post("/runs")
+@roles_required(*STAFF_ROLES)
+def rematch_all():
+    run = services.request_match_run(RunScope.ALL_DEMANDS, actor=current_user)
+    flash(f"已提交全部开放需求的重新匹配 #{run.id}", "success")
+    return redirect(url_for("matching.run_page", run_id=run.id))
+
+
+@bp.get("/runs/<int:run_id>")
+@login_required
+def run_page(run_id: int):
+    run = queries.get_run_for(current_user, run_id)
+    return render_template("matching/run.html", run=run, active=run.status in ACTIVE)
+
+
+@bp.get("/demands/<int:demand_id>")
+@login_required
+def demand_matches(demand_id: int):
+    demand = permissions.get_demand_for_matches(current_user, demand_id)
+    return render_template("matching/demand.html", demand=demand)
+
+
+@bp.post("/demands/<int:demand_id>/runs")
+@roles_required(*STAFF_ROLES)
+def rematch_demand(demand_id: int):
+    run = services.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
+    flash(f"已提交重新匹配 #{run.id}", "success")
+    return redirect(url_for("matching.demand_matches", demand_id=demand_id))
+
+
+@bp.get("/matches/<int:match_id>")
+@login_required
+def match_page(match_id: int):
+    match = queries.get_match_for(current_user, match_id)
+    terms = match.terms or []
+    return render_template(
+        "matching/match.html",
+        match=match,
+        terms=term_list(terms),
+        demand_html=highlight(match.demand.text, terms),
+        patent_html=highlight(
+            "\n".join(p for p in (match.patent.title, services.patent_text(match.patent)) if p),
+            terms,
+        ),
+        is_staff=permissions.is_staff(current_user),
+    )
+
+
+@bp.post("/matches/<int:match_id>/decision")
+@roles_required(*STAFF_ROLES)
+def decide(match_id: int):
+    match = services.decide_match(
+        match_id,
+        request.form.get("decision", ""),
+        current_user,
+        reason_code=request.form.get("reason_code"),
+        comment=request.form.get("comment"),
+        expected_version=_version(request.form.get("version")),
+    )
+    flash(f"已{match.state.label}该匹配", "success")
+    if request.form.get("back") == "demand":
+        return redirect(url_for("matching.demand_matches", demand_id=match.demand_id))
+    return redirect(url_for("matching.match_page", match_id=match.id))
+
+
+# ---------------------------------------------------------------------------- panels
+
+
+def demand_panel(demand: Demand) -> dict[str, Any] | None:
+    """Data of ``_demand_matches.html``; None when the viewer may not see matches."""
+    if not current_user.is_authenticated or not permissions.can_see_demand_matches(
+        current_user, demand
+    ):
+        return None
+    run = queries.latest_run_for_demand(demand.id)
+    return {
+        "matches": queries.matches_for_demand(current_user, demand),
+        "run": run,
+        "run_active": run is not None and run.status in ACTIVE,
+        "is_staff": permissions.is_staff(current_user),
+    }
+
+
+def patent_panel(patent: Patent) -> dict[str, Any] | None:
+    """Data of ``_patent_demands.html``; None when the viewer may not see it."""
+    if not current_user.is_authenticated:
+        return None
+    try:
+        ranked = services.demands_for_patent(current_user, patent)
+    except NotFoundError:
+        return None
+    return {
+        "demands": ranked,
+        "has_index": services.active_build() is not None,
+        "is_staff": permissions.is_staff(current_user),
+    }
+
+
+@bp.app_context_processor
+def _panels() -> dict[str, Any]:
+    return {"matching_demand_panel": demand_panel, "matching_patent_panel": patent_panel}

@@ -1,0 +1,85 @@
+"""Matching test setup: demands, a small patent pool, and a worker stand-in that drains the
+``enqueued`` spy by calling the services exactly as workers/tasks.py does."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from revive.accounts.models import Organization, OrgKind, Role
+from revive.demands.models import Demand, DemandStatus
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.matching import services
+from tests.factories import make_org, make_patent, make_user
+
+_seq = itertools.count(1)
+
+BATTERY = {
+    "title": "一种高镍锂离子电池正极材料及其制备方法",
+    "abstract": "本发明公开了一种高镍三元正极材料，通过包覆改性提高锂离子电池的能量密度和循环寿命。",
+}
+WATER = {
+    "title": "一种用于污水处理的膜生物反应器",
+    "abstract": "本发明涉及污水处理技术领域，膜生物反应器去除有机污染物和氨氮，出水水质稳定。",
+}
+IRRIGATION = {
+    "title": "一种基于土壤湿度传感器的智能灌溉控制系统",
+    "abstract": "系统根据土壤湿度传感器数据自动控制灌溉阀门，节约农业用水。",
+}
+BATTERY_DEMAND = {
+    "title": "提高动力电池正极材料能量密度",
+    "description": "我公司生产锂离子电池，希望引进高镍正极材料包覆改性技术，提高能量密度和循环寿命。",
+}
+
+TASKS = {
+    "matching.tokenize": services.tokenize_patents,
+    "matching.build_index": services.execute_index_build,
+    "matching.match_run": services.execute_match_run,
+}
+
+
+def make_enterprise(name: str | None = None) -> Organization:
+    return make_org(name or f"测试企业{next(_seq)}", kind=OrgKind.ENTERPRISE)
+
+
+def make_demand(enterprise: Organization | None = None, **kw: Any) -> Demand:
+    fields: dict[str, Any] = {**BATTERY_DEMAND, "status": DemandStatus.OPEN}
+    fields.update(kw)
+    demand = Demand(enterprise=enterprise or make_enterprise(), **fields)
+    db.session.add(demand)
+    db.session.commit()
+    return demand
+
+
+def entered(institution=None, **kw: Any) -> Patent:
+    kw.setdefault("transfer_willingness", Willingness.WILLING)
+    return make_patent(institution, status=EntryStatus.ENTERED, **kw)
+
+
+def pool(institution=None) -> dict[str, Patent]:
+    """Three entered patents on unrelated subjects."""
+    institution = institution or make_org()
+    return {
+        "battery": entered(institution, **BATTERY),
+        "water": entered(institution, **WATER),
+        "irrigation": entered(institution, **IRRIGATION),
+    }
+
+
+def drain(enqueued: list[tuple[str, tuple]], limit: int = 50) -> list[str]:
+    """Run queued matching tasks in order (the worker's part); returns the task names run."""
+    done: list[str] = []
+    while enqueued and len(done) < limit:
+        name, args = enqueued.pop(0)
+        if name in TASKS:
+            TASKS[name](*args)
+            done.append(name)
+    return done
+
+
+def staff() -> dict[Role, Any]:
+    return {
+        Role.OFFICER: make_user(Role.OFFICER),
+        Role.PLATFORM_ADMIN: make_user(Role.PLATFORM_ADMIN),
+    }

@@ -1,0 +1,416 @@
+"""Matching services called as the worker calls them (no broker: the enqueue spy + drain)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from revive import engine, signals
+from revive.accounts.models import Role
+from revive.demands.models import DemandStatus
+from revive.errors import ConflictError, InvalidTransition, PermissionDenied
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Willingness
+from revive.matching import services
+from revive.matching.models import (
+    IndexBuild,
+    Match,
+    MatchRun,
+    MatchState,
+    PatentTokens,
+    RunScope,
+    RunStatus,
+)
+from tests.factories import make_patent, make_user
+from tests.matching.helpers import BATTERY, drain, entered, make_demand, pool
+
+
+def _matches(demand_id: int) -> list[tuple[int, str, float, int | None]]:
+    db.session.expire_all()
+    rows = db.session.scalars(
+        sa.select(Match).where(Match.demand_id == demand_id).order_by(Match.patent_id)
+    )
+    return [(m.patent_id, m.state.value, m.score, m.rank) for m in rows]
+
+
+def _ready(enqueued) -> IndexBuild:
+    """Build an index over what exists now; returns the active build."""
+    services.request_index_build()
+    drain(enqueued)
+    build = services.active_build()
+    assert build is not None
+    return build
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def test_tokenize_stores_tokens_and_skips_unchanged(app, enqueued):
+    p = entered(**BATTERY)
+    assert services.tokenize_patents([p.id]) == {"checked": 1, "tokenized": 1}
+    record = db.session.get(PatentTokens, p.id)
+    assert record.tokenizer_version == engine.TOKENIZER_VERSION
+    assert record.text_hash == services.text_hash(p.title, services.patent_text(p))
+    assert record.tokens.split() == engine.patent_tokens(p.title, services.patent_text(p))
+
+    assert services.tokenize_patents([p.id])["tokenized"] == 0
+    assert services.tokenize_patents(None)["tokenized"] == 0  # nothing stale
+
+
+def test_tokenize_none_finds_missing_changed_and_old_version(app, enqueued):
+    a, b, c = entered(**BATTERY), entered(title="一种温度传感器"), entered(title="一种阀门")
+    services.tokenize_patents([a.id, b.id, c.id])
+    b.abstract = "新增的摘要：提高测量精度"
+    db.session.commit()
+    db.session.get(PatentTokens, c.id).tokenizer_version = "old"
+    db.session.commit()
+    d = entered(title="一种新专利")
+
+    assert services.tokenize_patents(None) == {"checked": 3, "tokenized": 3}
+    assert "精度" in db.session.get(PatentTokens, b.id).tokens.split()
+    assert db.session.get(PatentTokens, d.id) is not None
+
+
+def test_patents_changed_signal_enqueues_tokenize_only(app, enqueued):
+    signals.patents_changed.send(None, patent_ids=[3, 1, 3])
+    signals.patents_changed.send(None, patent_ids=None)
+    assert enqueued == [("matching.tokenize", ([1, 3],)), ("matching.tokenize", (None,))]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PatentTokens)) == 0
+
+
+def test_text_change_requests_rebuild_status_change_requests_rematch(app, enqueued):
+    patents = pool()
+    _ready(enqueued)
+    p = patents["water"]
+    p.transfer_willingness = Willingness.NOT_NOW  # eligibility only: no rebuild
+    db.session.commit()
+    services.tokenize_patents([p.id])
+    assert [name for name, _ in enqueued] == ["matching.match_run"]
+
+    enqueued.clear()
+    p.abstract = "改为新的摘要：膜材料抗污染"
+    db.session.commit()
+    services.tokenize_patents([p.id])
+    assert [name for name, _ in enqueued] == ["matching.build_index"]
+
+
+# ---------------------------------------------------------------------------- index builds
+
+
+def test_index_build_writes_artifact_and_becomes_active(app, enqueued):
+    pool()
+    build = services.request_index_build()
+    assert enqueued == [("matching.build_index", (build.id,))]
+    assert build.status == RunStatus.QUEUED
+
+    services.execute_index_build(build.id)
+    db.session.refresh(build)
+    assert build.status == RunStatus.SUCCEEDED
+    assert build.doc_count == 3 and build.vocab_size > 0
+    folder = Path(build.path)
+    assert folder.name == f"v{build.id}"
+    assert folder.parent == Path(app.config["REVIVE_DATA_DIR"]) / "index"
+    assert (folder / "meta.json").exists()
+    assert not list(folder.parent.glob(f".tmp-v{build.id}-*"))  # temp folder renamed
+    assert services.active_build().id == build.id
+    # after a build every open demand is re-matched
+    assert enqueued[-1][0] == "matching.match_run"
+    run = db.session.get(MatchRun, enqueued[-1][1][0])
+    assert run.scope == RunScope.ALL_DEMANDS
+
+
+def test_index_build_coalesces_queued_builds(app, enqueued):
+    first = services.request_index_build()
+    second = services.request_index_build()
+    assert first.id == second.id
+    assert enqueued == [("matching.build_index", (first.id,))]
+
+
+def test_index_build_redelivered_after_success_does_nothing(app, enqueued):
+    pool()
+    build = _ready(enqueued)
+    finished = build.finished_at
+    services.execute_index_build(build.id)
+    db.session.refresh(build)
+    assert build.finished_at == finished
+    assert enqueued == []
+
+
+def test_index_build_without_patents_fails_visibly(app, enqueued):
+    demand = make_demand()
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    db.session.expire_all()
+    build = db.session.scalar(sa.select(IndexBuild))
+    assert build.status == RunStatus.FAILED and "暂无" in build.error
+    assert db.session.get(MatchRun, run.id).status == RunStatus.FAILED
+
+
+def test_index_loaded_once_per_version(app, enqueued, monkeypatch):
+    pool()
+    _ready(enqueued)
+    loads = []
+    real = engine.Index.load
+    monkeypatch.setattr(
+        engine.Index, "load", classmethod(lambda cls, f: loads.append(f) or real(f))
+    )
+    monkeypatch.setattr(services, "_loaded", None)
+    services.load_active_index()
+    services.load_active_index()
+    assert len(loads) == 1
+    entered(title="一种新的风力发电机叶片")
+    _ready(enqueued)
+    services.load_active_index()
+    assert len(loads) == 2
+
+
+# ---------------------------------------------------------------------------- match runs
+
+
+def test_demand_without_index_builds_first_then_matches(app, enqueued):
+    patents = pool()
+    demand = make_demand()
+    signals.demand_saved.send(None, demand_id=demand.id, created=True)
+    run = db.session.scalar(sa.select(MatchRun).where(MatchRun.demand_id == demand.id))
+    assert run.status == RunStatus.QUEUED and run.celery_task_id is None
+    assert [name for name, _ in enqueued] == ["matching.build_index"]
+
+    drain(enqueued)
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.index_version == services.active_build().id
+    top = db.session.scalar(
+        sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank).limit(1)
+    )
+    assert top.patent_id == patents["battery"].id
+    assert top.rank == 1 and top.score > 0
+    assert any("正极" in term for term, _ in top.terms)
+
+
+def test_demand_saved_with_index_enqueues_match_run(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    signals.demand_saved.send(None, demand_id=demand.id, created=True)
+    run = db.session.scalar(sa.select(MatchRun).where(MatchRun.demand_id == demand.id))
+    assert enqueued == [("matching.match_run", (run.id,))]
+    # a second save while the first run is still queued coalesces
+    signals.demand_saved.send(None, demand_id=demand.id, created=False)
+    assert len(enqueued) == 1
+
+
+def test_match_run_is_idempotent(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    first = _matches(demand.id)
+    assert first
+
+    services.execute_match_run(run.id)  # redelivered after success: no change
+    assert _matches(demand.id) == first
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)  # a fresh run on the same index gives the same matches
+    assert _matches(demand.id) == first
+
+
+def test_match_run_on_closed_demand_stores_nothing(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand(status=DemandStatus.CLOSED, closed_at=sa.func.now())
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED and run.total == 0
+    assert _matches(demand.id) == []
+
+
+def test_failed_run_records_error(app, enqueued, monkeypatch):
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    enqueued.clear()
+
+    def boom(*a, **kw):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(engine, "demand_tokens", boom)
+    with pytest.raises(RuntimeError):
+        services.execute_match_run(run.id)
+    db.session.expire_all()
+    failed = db.session.get(MatchRun, run.id)
+    assert failed.status == RunStatus.FAILED and "engine exploded" in failed.error
+
+
+# ---------------------------------------------------------------------------- eligibility
+
+
+def test_only_eligible_patents_are_proposed(app, enqueued):
+    same = {"title": BATTERY["title"], "abstract": BATTERY["abstract"]}
+    ok = entered(transfer_modes="license", **same)
+    draft = make_patent(status=EntryStatus.DRAFT, **same)
+    pending = make_patent(status=EntryStatus.PENDING_SCHOOL, **same)
+    not_now = entered(transfer_willingness=Willingness.NOT_NOW, **same)
+    wrong_mode = entered(transfer_modes="assignment", **same)
+    no_modes = entered(transfer_modes=None, **same)
+    _ready(enqueued)
+
+    demand = make_demand(cooperation_modes="license,joint_dev")
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    proposed = {pid for pid, *_ in _matches(demand.id)}
+    assert proposed == {ok.id, no_modes.id}
+    assert not proposed & {draft.id, pending.id, not_now.id, wrong_mode.id}
+
+    open_demand = make_demand(cooperation_modes=None)  # no modes: every mode overlaps
+    services.request_match_run(RunScope.DEMAND, open_demand.id)
+    drain(enqueued)
+    assert {pid for pid, *_ in _matches(open_demand.id)} == {ok.id, no_modes.id, wrong_mode.id}
+
+
+def test_trl_below_expectation_is_flagged_not_excluded(app, enqueued):
+    low = entered(trl=3, **BATTERY)
+    high = entered(trl=7, title=BATTERY["title"] + "二", abstract=BATTERY["abstract"])
+    _ready(enqueued)
+    demand = make_demand(expected_trl=6)
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    flags = {
+        m.patent_id: m.trl_below_expectation
+        for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id))
+    }
+    assert flags == {low.id: True, high.id: False}
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+def test_decisions_survive_a_new_index_version(app, enqueued):
+    patents = pool()
+    extra = entered(title="一种锂离子电池负极材料", abstract="硅碳负极材料提高锂离子电池能量密度。")
+    _ready(enqueued)
+    demand = make_demand()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    officer = make_user(Role.OFFICER)
+    by_patent = {
+        m.patent_id: m
+        for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id))
+    }
+    accepted = by_patent[patents["battery"].id]
+    rejected = by_patent[extra.id]
+    services.decide_match(accepted.id, "accepted", officer, comment="推荐对接")
+    services.decide_match(rejected.id, MatchState.REJECTED, officer, reason_code="off_topic")
+    old_version = accepted.index_version
+
+    entered(title="一种电池正极材料的回收方法", abstract="回收废旧锂离子电池正极材料。")
+    new_build = _ready(enqueued)  # rebuild re-matches all open demands
+    assert new_build.id != old_version
+    db.session.expire_all()
+    kept = db.session.get(Match, accepted.id)
+    assert kept.state == MatchState.ACCEPTED and kept.comment == "推荐对接"
+    assert kept.index_version == old_version  # decided pairs are not rewritten
+    gone = db.session.get(Match, rejected.id)
+    assert gone.state == MatchState.REJECTED and gone.reason_code == "off_topic"
+    candidates = db.session.scalars(
+        sa.select(Match).where(Match.demand_id == demand.id, Match.state == MatchState.CANDIDATE)
+    ).all()
+    assert candidates and all(m.index_version == new_build.id for m in candidates)
+    assert extra.id not in {m.patent_id for m in candidates}  # never re-proposed
+
+
+def test_undecided_candidates_leaving_top_k_are_removed(app, enqueued, monkeypatch):
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    assert _matches(demand.id)
+    demand.description = "完全无关：需要一台咖啡机"
+    demand.title = "采购咖啡机"
+    db.session.commit()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    assert _matches(demand.id) == []
+
+
+def test_decide_match_rules(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    match = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id).limit(1))
+    enterprise_user = make_user(Role.ENTERPRISE, organization=demand.enterprise)
+    with pytest.raises(PermissionDenied):
+        services.decide_match(match.id, "accepted", enterprise_user)
+    officer = make_user(Role.OFFICER)
+    with pytest.raises(ConflictError):
+        services.decide_match(match.id, "accepted", officer, expected_version=match.version + 1)
+    decided = services.decide_match(match.id, "accepted", officer, expected_version=match.version)
+    assert decided.decided_by_id == officer.id and decided.decided_at is not None
+    with pytest.raises(InvalidTransition):
+        services.decide_match(match.id, "rejected", officer)
+
+
+def test_demand_closed_drops_undecided_candidates_keeps_decisions(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    first = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id).limit(1))
+    services.decide_match(first.id, "accepted", make_user(Role.OFFICER))
+    signals.demand_closed.send(None, demand_id=demand.id)
+    assert [(pid, state) for pid, state, *_ in _matches(demand.id)] == [
+        (first.patent_id, "accepted")
+    ]
+
+
+# ---------------------------------------------------------------------------- reconciliation
+
+
+def test_requeue_resends_stale_builds_and_runs(app, enqueued):
+    from datetime import timedelta
+
+    from revive.db import utcnow
+
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run.status = RunStatus.RUNNING  # its worker died mid-run
+    build = IndexBuild(status=RunStatus.QUEUED, celery_task_id="lost")
+    db.session.add(build)
+    db.session.commit()
+    fresh = services.request_match_run(RunScope.ALL_DEMANDS)
+    old = utcnow() - timedelta(minutes=11)
+    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id).values(updated_at=old))
+    db.session.execute(
+        sa.update(IndexBuild).where(IndexBuild.id == build.id).values(updated_at=old)
+    )
+    db.session.commit()
+    enqueued.clear()
+
+    sent = services.requeue_stale_runs(older_than_minutes=10)
+    assert sent == {"index_builds": [build.id], "match_runs": [run.id]}
+    assert ("matching.match_run", (run.id,)) in enqueued
+    assert ("matching.match_run", (fresh.id,)) not in enqueued
+    drain(enqueued)
+    db.session.expire_all()
+    assert db.session.get(MatchRun, run.id).status == RunStatus.SUCCEEDED  # retried, not lost
+
+
+def test_requeue_jobs_command_includes_matching(app, runner, enqueued):
+    import json
+
+    from revive.inventory.cli import requeue_jobs_command
+
+    result = runner.invoke(requeue_jobs_command, ["--older-than", "10"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output.strip().splitlines()[-1])
+    assert out["matching"] == {"index_builds": [], "match_runs": []}
