@@ -68,11 +68,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "warning"
 
     from revive import models  # noqa: F401  (register every table on the metadata)
+    from revive.accounts.models import User
 
     # Import kinds register themselves with revive.imports.registry (imports sits below them).
     from revive.demands import importers as _demand_imports  # noqa: F401
     from revive.inventory import importers as _patent_imports  # noqa: F401
-    from revive.accounts.models import User
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:

@@ -9,7 +9,13 @@ from revive.accounts.models import Role
 from revive.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
 from revive.inventory.models import EntryStatus
 
-LABELS = {"organizations": "单位", "colleges": "学院", "users": "用户", "patents": "专利"}
+LABELS = {
+    "organizations": "单位",
+    "colleges": "学院",
+    "users": "用户",
+    "patents": "专利",
+    "demands": "企业需求",
+}
 
 
 def _counts(counts: dict, enum_cls: type) -> str:

@@ -1,8 +1,8 @@
 # ruff: noqa: E501  (data: Chinese sentences are kept whole)
 """Demo enterprise technology demands, written in the way enterprises describe their problems.
 
-Data only, not loaded by ``seed-demo`` yet: the matching work (issue 3) will load them once the
-Demand model exists. Most of them have counterparts among the demo patents (see
+Loaded by ``seed-demo`` (revive.demo.seed._load_demands) through demands.services.post_demand,
+spread over the demo enterprises. Most of them have counterparts among the demo patents (see
 ``revive.demo.catalog``); the last one deliberately has none, so a matcher that always returns
 something can be caught.
 """

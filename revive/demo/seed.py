@@ -20,6 +20,7 @@ from werkzeug.security import generate_password_hash
 from revive.accounts import uscc
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.accounts.services import get_or_create_college, get_or_create_org
+from revive.demands.models import Demand
 from revive.demo import catalog
 from revive.extensions import db
 from revive.inventory import workflow
@@ -380,7 +381,13 @@ class SeedSummary:
     patents_by_status: dict[EntryStatus, int]
 
 
-MODELS = {"organizations": Organization, "colleges": College, "users": User, "patents": Patent}
+MODELS = {
+    "organizations": Organization,
+    "colleges": College,
+    "users": User,
+    "patents": Patent,
+    "demands": Demand,
+}
 
 
 def _totals() -> dict[str, int]:
@@ -399,6 +406,7 @@ def seed_demo() -> SeedSummary:
     users = _load_users(plan.users, orgs, colleges)
     _load_patents(plan.patents, orgs, colleges, users)
     db.session.commit()
+    _load_demands(users)
 
     totals = _totals()
     return SeedSummary(
@@ -498,3 +506,23 @@ def demo_logins() -> list[tuple[str, str, str]]:
         (role.label, spec.email, " · ".join(p for p in (spec.org, spec.college, spec.name) if p))
         for role, spec in seen.items()
     ]
+
+
+def _load_demands(users: dict[str, User]) -> None:
+    """Post the demo demands (revive.demo.demands) through the service, so demand_saved fires
+    as for a real post. Demand i goes to enterprise i mod n; one already posted (same
+    enterprise and title) is left alone."""
+    from revive.demands.services import post_demand
+    from revive.demo.demands import DEMANDS
+
+    posters = [users[_email(ent.key)] for ent in catalog.ENTERPRISES]
+    existing = {tuple(r) for r in db.session.execute(sa.select(Demand.enterprise_id, Demand.title))}
+    deadline = (date.today() + timedelta(days=180)).isoformat()
+    for i, spec in enumerate(DEMANDS):
+        actor = posters[i % len(posters)]
+        if (actor.organization_id, spec["title"]) in existing:
+            continue
+        post_demand(
+            {**spec, "deadline": deadline, "contact_name": actor.name},
+            actor=actor,
+        )
