@@ -183,7 +183,9 @@ FIELDS: tuple[Field, ...] = (
         "公开范围",
         _parse_enum,
         enum=Visibility,
+        # Labels as NFKC folds them (full-width brackets → ASCII), which is how cells are read.
         synonyms={
+            unicodedata.normalize("NFKC", Visibility.PUBLIC.label): "public",
             "公开": "public",
             "高校可见": "public",
             "仅平台": "platform",

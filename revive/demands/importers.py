@@ -180,7 +180,11 @@ def _demand_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _changes(demand: Demand, values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in _demand_values(values).items() if getattr(demand, k) != v}
+    """Fields the row would change. The title is the key: a spacing/width variant of it
+    matched this demand and is not a change."""
+    changes = {k: v for k, v in _demand_values(values).items() if getattr(demand, k) != v}
+    changes.pop("title", None)
+    return changes
 
 
 def _apply(
