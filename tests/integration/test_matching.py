@@ -1,0 +1,62 @@
+"""End to end: an enterprise posts a demand over HTTP → Redis → a real Celery worker builds the
+index (there is none yet) and matches → PostgreSQL; the right patent comes out on top."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import OrgKind, Role
+from revive.extensions import db
+from revive.matching.models import IndexBuild, MatchRun, RunStatus
+from tests.factories import make_org, make_user
+from tests.integration.conftest import wait_for
+from tests.matching.helpers import BATTERY_DEMAND, pool
+
+pytestmark = pytest.mark.integration
+
+JSON = {"Accept": "application/json"}
+
+
+def _latest_run(demand_id: int) -> int | None:
+    db.session.rollback()  # see the worker's commits
+    return db.session.scalar(
+        sa.select(MatchRun.id).where(MatchRun.demand_id == demand_id).order_by(MatchRun.id.desc())
+    )
+
+
+def _run(client, run_id: int) -> dict:
+    response = client.get(f"/api/v1/match-runs/{run_id}", headers=JSON)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_posted_demand_is_matched_by_the_worker(app, client, auth, live_queue):
+    patents = pool(make_org("集成测试大学"))
+    enterprise = make_org("集成测试电池公司", kind=OrgKind.ENTERPRISE)
+    poster = make_user(Role.ENTERPRISE, organization=enterprise)
+    officer = make_user(Role.OFFICER)
+    auth.login(poster)
+
+    response = client.post("/api/v1/demands", json=dict(BATTERY_DEMAND), headers=JSON)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    demand_id = response.get_json()["id"]
+    run_id = wait_for(lambda: _latest_run(demand_id), timeout=10, what="the match run row")
+
+    finished = wait_for(
+        lambda: not (s := _run(client, run_id))["is_active"] and s,
+        timeout=90,
+        what="index build + match run by the worker",
+    )
+    assert finished["status"] == "succeeded", finished
+    assert finished["match_count"] >= 1
+    db.session.rollback()
+    build = db.session.scalar(sa.select(IndexBuild).order_by(IndexBuild.id.desc()))
+    assert build.status == RunStatus.SUCCEEDED and build.doc_count == 3
+    assert finished["index_version"] == build.id
+
+    auth.logout()
+    auth.login(officer)
+    items = client.get(f"/api/v1/demands/{demand_id}/matches", headers=JSON).get_json()["items"]
+    assert items[0]["patent"]["id"] == patents["battery"].id
+    assert items[0]["rank"] == 1 and items[0]["terms"]

@@ -1,0 +1,345 @@
+"""Matching pages and API: enqueue spy for writes, every endpoint × role for access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.demands.models import Visibility
+from revive.extensions import db
+from revive.matching import services
+from revive.matching.highlight import highlight
+from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunScope
+from tests.factories import make_college, make_org, make_user
+from tests.matching.helpers import (
+    BATTERY_DEMAND,
+    drain,
+    entered,
+    make_demand,
+    make_enterprise,
+    pool,
+)
+
+JSON = {"Accept": "application/json"}
+ROLES: list[Role | None] = [*Role, None]
+STAFF = {Role.PLATFORM_ADMIN, Role.OFFICER}
+
+
+@dataclass
+class World:
+    users: dict[Role, Any]
+    other_enterprise_user: Any
+    demand: Any
+    platform_demand: Any
+    patents: dict[str, Any]
+    accepted: Match
+    candidate: Match
+    run: MatchRun
+    build: IndexBuild
+
+
+@pytest.fixture
+def world(app, enqueued) -> World:
+    uni = make_org("甲大学")
+    college = make_college(uni, "材料学院")
+    patents = pool(uni)
+    patents["anode"] = entered(
+        uni,
+        title="一种锂离子电池硅碳负极材料",
+        abstract="硅碳负极提高锂离子电池能量密度和循环寿命。",
+    )
+    for p in patents.values():
+        p.college = college
+    db.session.commit()
+    ent = make_enterprise("甲企业")
+    users = {
+        Role.PLATFORM_ADMIN: make_user(Role.PLATFORM_ADMIN),
+        Role.OFFICER: make_user(Role.OFFICER),
+        Role.REGULATOR: make_user(Role.REGULATOR),
+        Role.UNIVERSITY_ADMIN: make_user(Role.UNIVERSITY_ADMIN, organization=uni),
+        Role.COLLEGE_ADMIN: make_user(Role.COLLEGE_ADMIN, college=college),
+        Role.INVENTOR: make_user(Role.INVENTOR, organization=uni),
+        Role.ENTERPRISE: make_user(Role.ENTERPRISE, organization=ent),
+    }
+    other = make_user(Role.ENTERPRISE)
+    demand = make_demand(ent)
+    platform_demand = make_demand(
+        ent,
+        title="膜生物反应器污水处理技术引进",
+        description="需要污水处理膜生物反应器，去除氨氮。",
+        visibility=Visibility.PLATFORM,
+    )
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    matches = db.session.scalars(
+        sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank)
+    ).all()
+    assert len(matches) >= 2
+    accepted = services.decide_match(matches[0].id, "accepted", users[Role.OFFICER])
+    enqueued.clear()
+    db.session.refresh(run)
+    return World(
+        users,
+        other,
+        demand,
+        platform_demand,
+        patents,
+        accepted,
+        matches[1],
+        run,
+        services.active_build(),
+    )
+
+
+def _login(auth, world: World, role: Role | None) -> None:
+    if role is not None:
+        auth.login(world.users[role])
+
+
+# ---------------------------------------------------------------------------- highlight
+
+
+def test_highlight_escapes_text_and_terms_before_marking():
+    html = str(highlight("<b>锂电池</b> & 正极材料 <script>", [["锂电池", 0.5], ["<b>", 0.1]]))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<mark>锂电池</mark>" in html
+    assert "<mark>&lt;b&gt;</mark>" in html
+    assert "&amp;" in html and "<mark>amp" not in html
+    assert str(highlight("amp & amp", [["amp", 1]])) == "<mark>amp</mark> &amp; <mark>amp</mark>"
+
+
+def test_match_page_marks_terms_in_both_texts_and_escapes(client, auth, world):
+    world.demand.description += "<img src=x onerror=alert(1)>"
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    html = client.get(f"/matching/matches/{world.candidate.id}").get_data(as_text=True)
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+    term = world.candidate.terms[0][0]
+    demand_side = html.split('data-side="demand"')[1].split("</div>")[0]
+    patent_side = html.split('data-side="patent"')[1].split("</div>")[0]
+    assert "<mark>" in demand_side and term.lower() in demand_side.lower()
+    assert "<mark>" in patent_side
+
+
+# ---------------------------------------------------------------------------- writes enqueue
+
+
+def test_api_rematch_commits_run_and_enqueues(client, auth, world, enqueued):
+    auth.login(world.users[Role.OFFICER])
+    response = client.post(f"/api/v1/demands/{world.demand.id}/match-runs", headers=JSON)
+    assert response.status_code == 202
+    run_id = response.get_json()["id"]
+    assert enqueued == [("matching.match_run", (run_id,))]
+    assert db.session.get(MatchRun, run_id).requested_by_id == world.users[Role.OFFICER].id
+    again = client.post(f"/api/v1/demands/{world.demand.id}/match-runs", headers=JSON)
+    assert again.get_json()["id"] == run_id  # coalesced with the queued run
+    assert len(enqueued) == 1
+
+
+def test_api_rebuild_enqueues_build(client, auth, world, enqueued):
+    auth.login(world.users[Role.PLATFORM_ADMIN])
+    response = client.post("/api/v1/index-builds", headers=JSON)
+    assert response.status_code == 202
+    build_id = response.get_json()["id"]
+    assert enqueued == [("matching.build_index", (build_id,))]
+    status = client.get(f"/api/v1/index-builds/{build_id}", headers=JSON).get_json()
+    assert status["status"] == "queued" and status["is_active"] is True
+
+
+def test_engine_page_buttons_enqueue(client, auth, world, enqueued):
+    auth.login(world.users[Role.OFFICER])
+    page = client.get("/matching/").get_data(as_text=True)
+    assert f"v{world.build.id}" in page and "重建索引" in page
+    response = client.post("/matching/index-builds")
+    assert response.status_code == 302
+    assert enqueued[-1][0] == "matching.build_index"
+    response = client.post("/matching/runs")
+    assert response.status_code == 302
+    name, (run_id,) = enqueued[-1]
+    assert name == "matching.match_run"
+    assert db.session.get(MatchRun, run_id).scope == RunScope.ALL_DEMANDS
+
+
+def test_decision_form_accepts_candidate(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    response = client.post(
+        f"/matching/matches/{world.candidate.id}/decision",
+        data={"decision": "rejected", "comment": "方向不符", "version": world.candidate.version},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    m = db.session.get(Match, world.candidate.id)
+    assert m.state == MatchState.REJECTED and m.comment == "方向不符"
+
+
+def test_run_status_api_reports_progress(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    data = client.get(f"/api/v1/match-runs/{world.run.id}", headers=JSON).get_json()
+    assert data["status"] == "succeeded" and data["progress"] == 1.0
+    assert data["match_count"] == world.run.match_count > 0
+    page = client.get(f"/matching/runs/{world.run.id}").get_data(as_text=True)
+    assert "run-progress.js" in page and "<script>" not in page.split("run-progress.js")[0][-200:]
+
+
+# ---------------------------------------------------------------------------- who sees what
+
+
+def test_demand_matches_by_role(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    items = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
+    states = [i["state"] for i in items["items"]]
+    assert "candidate" in states and "accepted" in states
+    first = items["items"][0]
+    assert first["patent"]["institution"] == "甲大学" and first["patent"]["college"] == "材料学院"
+    assert first["terms"] and isinstance(first["terms"][0][0], str)
+    auth.logout()
+
+    auth.login(world.users[Role.ENTERPRISE])
+    items = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
+    assert [i["id"] for i in items["items"]] == [world.accepted.id]
+    page = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
+    assert world.accepted.patent.title in page
+    assert world.candidate.patent.title not in page
+    assert client.get(f"/matching/matches/{world.candidate.id}").status_code == 404
+    assert client.get(f"/matching/matches/{world.accepted.id}").status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_patent_page_lists_open_demands_for_university_and_staff(client, auth, world, role):
+    _login(auth, world, role)
+    patent = world.patents["water"]
+    response = client.get(f"/patents/{patent.id}")
+    html = response.get_data(as_text=True)
+    sees_section = 'id="patent-demands"' in html
+    if role in STAFF:
+        assert sees_section and world.platform_demand.title in html
+    elif role in (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN):  # may view this patent
+        assert sees_section
+        assert world.platform_demand.title not in html  # PLATFORM visibility: staff only
+    else:
+        assert not sees_section
+
+
+def test_patent_page_shows_public_demand_to_its_university(client, auth, world):
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    html = client.get(f"/patents/{world.patents['battery'].id}").get_data(as_text=True)
+    assert world.demand.title in html
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    url: str
+    allowed: frozenset
+    ok: int
+    owner_ok: bool = False  # the demand's enterprise may use it too
+
+
+def _cases(w: World) -> list[Case]:
+    staff = frozenset(STAFF)
+    d, r, b, m = w.demand.id, w.run.id, w.build.id, w.candidate.id
+    return [
+        Case("GET", f"/api/v1/demands/{d}/matches", staff, 200, owner_ok=True),
+        Case("GET", f"/api/v1/match-runs/{r}", staff, 200, owner_ok=True),
+        Case("POST", f"/api/v1/demands/{d}/match-runs", staff, 202),
+        Case("POST", "/api/v1/index-builds", staff, 202),
+        Case("GET", f"/api/v1/index-builds/{b}", staff, 200),
+        Case("POST", f"/api/v1/matches/{m}/decision", staff, 200),
+        Case("GET", "/matching/", staff, 200),
+        Case("POST", "/matching/index-builds", staff, 302),
+        Case("GET", f"/matching/index-builds/{b}", staff, 200),
+        Case("POST", "/matching/runs", staff, 302),
+        Case("GET", f"/matching/runs/{r}", staff, 200, owner_ok=True),
+        Case("GET", f"/matching/demands/{d}", staff, 200, owner_ok=True),
+        Case("POST", f"/matching/demands/{d}/runs", staff, 302),
+        Case("GET", f"/matching/matches/{m}", staff, 200),
+        Case("POST", f"/matching/matches/{m}/decision", staff, 302),
+    ]
+
+
+def test_every_matching_route_is_in_the_matrix(app, world):
+    listed = {_pattern(c.url) for c in _cases(world)}
+    rules = {
+        (sorted(r.methods - {"HEAD", "OPTIONS"})[0], r.rule)
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/matching")
+        or r.endpoint.startswith("api.")
+        and r.endpoint.split(".")[1]
+        in {
+            "demand_matches",
+            "create_match_run",
+            "match_run",
+            "create_index_build",
+            "index_build",
+            "decide_match",
+        }
+    }
+    assert {rule for _, rule in rules} == listed
+
+
+def _pattern(url: str) -> str:
+    import re
+
+    return (
+        re.sub(r"/\d+", "/<int:x>", url)
+        .replace("demands/<int:x>", "demands/<int:demand_id>")
+        .replace("match-runs/<int:x>", "match-runs/<int:run_id>")
+        .replace("runs/<int:x>", "runs/<int:run_id>")
+        .replace("index-builds/<int:x>", "index-builds/<int:build_id>")
+        .replace("matches/<int:x>", "matches/<int:match_id>")
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_matching_routes_by_role(client, auth, world, role, enqueued):
+    cases = _cases(world)
+    for case in cases:
+        auth.logout()
+        _login(auth, world, role)
+        body = {"decision": "rejected"}
+        if case.method == "GET":
+            response = client.get(case.url, headers=JSON if "/api/" in case.url else {})
+        elif "/api/" in case.url:
+            response = client.post(case.url, json=body, headers=JSON)
+        else:
+            response = client.post(case.url, data=body)
+        allowed = role in case.allowed or (case.owner_ok and role == Role.ENTERPRISE)
+        if "decision" in case.url and allowed:
+            # decided by the first allowed call: later ones conflict (409) — still allowed
+            assert response.status_code in (case.ok, 409), (case, response.status_code)
+        elif allowed:
+            assert response.status_code == case.ok, (case, role, response.status_code)
+        elif role is None:
+            expected = 401 if "/api/" in case.url else 302
+            assert response.status_code == expected, (case, response.status_code)
+            if expected == 302:
+                assert "/login" in response.headers["Location"]
+        else:
+            assert response.status_code in (403, 404), (case, role, response.status_code)
+    if role not in STAFF:
+        assert enqueued == []  # nothing was started by a refused request
+        db.session.expire_all()
+        assert db.session.get(Match, world.candidate.id).state == MatchState.CANDIDATE
+
+
+def test_other_enterprise_sees_nothing(client, auth, world):
+    auth.login(world.other_enterprise_user)
+    assert client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).status_code == 404
+    assert client.get(f"/api/v1/match-runs/{world.run.id}", headers=JSON).status_code == 404
+    assert client.get(f"/matching/demands/{world.demand.id}").status_code == 404
+    assert client.get(f"/matching/matches/{world.accepted.id}").status_code == 404
+
+
+def test_demand_page_panel_is_included_with_progress(client, auth, world, enqueued):
+    auth.login(world.users[Role.OFFICER])
+    services.request_match_run(RunScope.DEMAND, world.demand.id)
+    html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
+    assert "data-run-progress" in html and 'data-active="1"' in html
+    assert "重新匹配" in html
+    assert BATTERY_DEMAND["title"] in html
