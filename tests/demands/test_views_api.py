@@ -1,0 +1,186 @@
+"""Demand pages and JSON API over HTTP: forms, locking, contact privacy, escaping, pagination."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.demands.models import Demand, DemandStatus, Visibility
+from revive.extensions import db
+from tests.demands.helpers import FUTURE, PAST, make_demand
+
+XSS = '<script>alert("x")</script>'
+
+
+def test_enterprise_posts_through_the_form_and_sees_it_in_my_demands(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    form = client.get("/demands/new").get_data(as_text=True)
+    assert "9 级：实际应用，批量生产或成功运行" in form  # TRL help texts
+    response = client.post(
+        "/demands/new",
+        data={
+            "title": "汽车零部件表面缺陷自动检测",
+            "description": "铝合金压铸件表面缺陷靠人工目检",
+            "cooperation_modes": ["license", "joint_dev"],
+            "expected_trl": "6",
+            "deadline": FUTURE,
+            "visibility": "public",
+        },
+    )
+    assert response.status_code == 302
+    demand = db.session.scalar(sa.select(Demand))
+    assert demand.cooperation_modes == "license,joint_dev"
+    page = client.get("/demands/").get_data(as_text=True)
+    assert "我的需求" in page and "汽车零部件表面缺陷自动检测" in page and "征集中" in page
+
+
+def test_form_errors_are_shown_in_chinese_and_nothing_is_saved(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    response = client.post(
+        "/demands/new", data={"title": "x", "description": "y", "deadline": PAST}
+    )
+    assert response.status_code == 422
+    assert "截止日期不能早于今天" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Demand)) == 0
+
+
+def test_stale_edit_form_answers_conflict(world, client, auth):
+    demand = make_demand(world.ent_a)
+    auth.login(world.users[Role.ENTERPRISE])
+    data = {"title": "第一次", "description": "d", "visibility": "public", "version": "1"}
+    assert client.post(f"/demands/{demand.id}/edit", data=data).status_code == 302
+    data["title"] = "过期页面"
+    response = client.post(f"/demands/{demand.id}/edit", data=data)
+    assert response.status_code == 409
+    assert "已被他人修改" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Demand, demand.id).title == "第一次"
+
+
+def test_close_form_requires_reason(world, client, auth):
+    demand = make_demand(world.ent_a)
+    auth.login(world.users[Role.ENTERPRISE])
+    response = client.post(f"/demands/{demand.id}/close", data={"reason": ""})
+    assert response.status_code == 422
+    assert "请填写关闭原因" in response.get_data(as_text=True)
+    client.post(f"/demands/{demand.id}/close", data={"reason": "已签约"})
+    db.session.expire_all()
+    assert db.session.get(Demand, demand.id).status == DemandStatus.CLOSED
+    page = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert "已签约" in page and "编辑" not in page.split("返回列表")[1][:200]
+
+
+def test_contact_details_only_for_owner_and_officers(world, client, auth):
+    demand = make_demand(world.ent_a, contact_phone="13800138000", contact_email="a@b.cn")
+    for role, shown in [
+        (Role.ENTERPRISE, True),
+        (Role.OFFICER, True),
+        (Role.PLATFORM_ADMIN, True),
+        (Role.UNIVERSITY_ADMIN, False),
+        (Role.INVENTOR, False),
+        (Role.REGULATOR, False),
+    ]:
+        auth.login(world.users[role])
+        page = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+        data = client.get(f"/api/v1/demands/{demand.id}").get_json()
+        assert ("13800138000" in page) == shown, role
+        assert ("contact_phone" in data) == shown, role
+        auth.logout()
+
+
+def test_user_text_is_escaped(world, client, auth):
+    demand = make_demand(world.ent_a, title=XSS, description=XSS, industry=XSS)
+    auth.login(world.users[Role.OFFICER])
+    for url in ("/demands/", f"/demands/{demand.id}", f"/demands/{demand.id}/edit"):
+        page = client.get(url).get_data(as_text=True)
+        assert XSS not in page
+        assert "&lt;script&gt;" in page
+
+
+def test_officer_filters_and_paginates(world, client, auth, app):
+    app.config["REVIVE_PAGE_SIZE"] = 2
+    for i in range(3):
+        make_demand(world.ent_a, title=f"电池回收{i}", region="陕西省西安市")
+    make_demand(world.ent_b, title="水稻", region="江苏省", status=DemandStatus.CLOSED)
+    auth.login(world.users[Role.OFFICER])
+    data = client.get("/api/v1/demands?q=电池&per_page=2").get_json()
+    assert data["_meta"] == {"page": 1, "per_page": 2, "total_pages": 2, "total_items": 3}
+    data = client.get("/api/v1/demands?status=closed").get_json()
+    assert [i["title"] for i in data["items"]] == ["水稻"]
+    page = client.get("/demands/?region=西安&page=2").get_data(as_text=True)
+    assert "共 3 条" in page
+    assert "水稻" not in page
+
+
+def test_api_post_patch_close_and_errors(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    response = client.post(
+        "/api/v1/demands",
+        json={"title": "API 需求", "description": "d", "cooperation_modes": ["equity"]},
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["cooperation_modes"] == ["equity"]
+    assert body["status"] == "open"
+    demand_id, version = body["id"], body["version"]
+
+    bad = client.post("/api/v1/demands", json={"title": "", "description": "d", "color": 1})
+    assert bad.status_code == 422
+    assert bad.get_json()["error"] == "validation_failed"
+    assert "color" in bad.get_json()["details"]
+
+    ok = client.patch(f"/api/v1/demands/{demand_id}", json={"budget": "50", "version": version})
+    assert ok.status_code == 200 and ok.get_json()["budget"] == "50"
+    stale = client.patch(f"/api/v1/demands/{demand_id}", json={"budget": "60", "version": version})
+    assert stale.status_code == 409 and stale.get_json()["error"] == "conflict"
+
+    assert client.post(f"/api/v1/demands/{demand_id}/close", json={}).status_code == 422
+    closed = client.post(f"/api/v1/demands/{demand_id}/close", json={"reason": "不需要了"})
+    assert closed.get_json()["status"] == "closed"
+    again = client.post(f"/api/v1/demands/{demand_id}/close", json={"reason": "x"})
+    assert again.status_code == 409
+
+
+def test_officer_api_post_needs_enterprise(world, client, auth):
+    auth.login(world.users[Role.OFFICER])
+    response = client.post("/api/v1/demands", json={"title": "t", "description": "d"})
+    assert response.status_code == 422
+    response = client.post(
+        "/api/v1/demands",
+        json={"title": "t", "description": "d", "enterprise_id": world.ent_b.id},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["enterprise"]["name"] == "乙制造有限公司"
+    assert response.get_json()["source"] == "survey"
+
+
+def test_university_users_see_no_private_demands_by_id(world, client, auth):
+    private = make_demand(world.ent_a, visibility=Visibility.PLATFORM)
+    auth.login(world.users[Role.COLLEGE_ADMIN])
+    assert client.get(f"/demands/{private.id}").status_code == 404
+    assert client.get(f"/api/v1/demands/{private.id}").status_code == 404
+
+
+def test_officer_uploads_demand_file_and_lands_on_job_page(world, client, auth, enqueued):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.demands.helpers import HEADER, row
+    from tests.imports.helpers import csv_bytes
+
+    auth.login(world.users[Role.OFFICER])
+    assert "下载需求导入模板" in client.get("/demands/import").get_data(as_text=True)
+    template = client.get("/demands/import/template.xlsx")
+    header = [c.value for c in load_workbook(io.BytesIO(template.data))["需求清单"][1]]
+    assert header[:3] == ["企业名称", "统一社会信用代码", "需求名称"]
+    response = client.post(
+        "/demands/import",
+        data={"file": (io.BytesIO(csv_bytes([row()], HEADER)), "d.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert "/imports/" in response.headers["Location"]
+    assert enqueued[-1][0] == "imports.validate"
+    jobs = client.get("/imports/jobs").get_data(as_text=True)
+    assert "d.csv" in jobs and "导入企业需求" in jobs
