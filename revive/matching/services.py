@@ -247,6 +247,14 @@ def _publish(tmp: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _prune(root: Path, current: int, keep: int = 3) -> None:
+    """Delete artifacts older than the ``keep`` newest versions (a process still on an older
+    version has it in memory: Index.load reads everything at once)."""
+    for path in root.glob("v*"):
+        if path.is_dir() and path.name[1:].isdigit() and int(path.name[1:]) <= current - keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def execute_index_build(build_id: int) -> IndexBuild | None:
     """(worker) Tokenize stale patents, build and publish the index, then re-match all."""
     build = db.session.get(IndexBuild, build_id)
@@ -285,6 +293,7 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
             return db.session.get(IndexBuild, build_id)
         raise
     logger.info("Index v%s built: %d docs", build.id, build.doc_count)
+    _prune(index_root(), build.id)
     _after_build()
     return build
 

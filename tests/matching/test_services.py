@@ -414,3 +414,11 @@ def test_requeue_jobs_command_includes_matching(app, runner, enqueued):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
     assert out["matching"] == {"index_builds": [], "match_runs": []}
+
+
+def test_old_index_artifacts_are_pruned(app, tmp_path):
+    for v in (1, 2, 3, 4, 5):
+        (tmp_path / f"v{v}").mkdir()
+    (tmp_path / ".tmp-v9-abcd").mkdir()
+    services._prune(tmp_path, current=5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-v9-abcd", "v3", "v4", "v5"]

@@ -341,5 +341,16 @@ def test_demand_page_panel_is_included_with_progress(client, auth, world, enqueu
     services.request_match_run(RunScope.DEMAND, world.demand.id)
     html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
     assert "data-run-progress" in html and 'data-active="1"' in html
-    assert "重新匹配" in html
+    assert "重新匹配" in html and "js/run-progress.js" in html
     assert BATTERY_DEMAND["title"] in html
+
+
+def test_demand_detail_page_includes_matches_by_role(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    html = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
+    assert 'id="demand-matches"' in html and world.candidate.patent.title in html
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])
+    html = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
+    assert world.accepted.patent.title in html
+    assert world.candidate.patent.title not in html
