@@ -97,8 +97,8 @@ def test_user_text_is_escaped(world, client, auth):
         assert "&lt;script&gt;" in page
 
 
-def test_officer_filters_and_paginates(world, client, auth, app):
-    app.config["REVIVE_PAGE_SIZE"] = 2
+def test_officer_filters_and_paginates(world, client, auth, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIVE_PAGE_SIZE", 2)
     for i in range(3):
         make_demand(world.ent_a, title=f"电池回收{i}", region="陕西省西安市")
     make_demand(world.ent_b, title="水稻", region="江苏省", status=DemandStatus.CLOSED)
