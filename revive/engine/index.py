@@ -35,9 +35,10 @@ DEFAULT_MIN_SCORE = 0.05
 @dataclass(frozen=True)
 class Params:
     sublinear_tf: bool = True
-    bigram_weight: float = 0.6  # weight of the character-bigram block against words
+    bigram_weight: float = 1.0  # weight of the character-bigram block against words
     min_df: int = 1
     max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
+    doc_norm_power: float = 1.0  # doc rows divided by ‖d‖^p (1 = cosine; < 1 favours long docs)
     explain_terms: int = 5
     query_weights: dict[str, float] = field(default_factory=dict)  # demand-context words
 
@@ -299,6 +300,7 @@ def _vectorize(
     col_weight: np.ndarray,
     params: Params,
     query_weights: dict[str, float] | None = None,
+    norm_power: float = 1.0,
 ) -> sp.csr_matrix:
     indptr = [0]
     indices: list[int] = []
@@ -320,6 +322,8 @@ def _vectorize(
     m = sp.csr_matrix(m @ sp.diags(col_weight.astype(np.float32)), dtype=np.float32)
     norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()).astype(np.float32)
     norms[norms == 0] = 1.0
+    if norm_power != 1.0:
+        norms = norms**norm_power
     m = sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ m, dtype=np.float32)
     m.sort_indices()
     return m
@@ -338,20 +342,42 @@ def build_index(
     if len(token_lists) != len(ids):
         raise ValueError("token_lists and ids differ in length")
     n = len(token_lists)
-    df: Counter[str] = Counter()
-    for tokens in token_lists:
-        df.update(set(tokens))
-    max_docs = params.max_df * n
-    vocabulary = sorted(t for t, d in df.items() if d >= params.min_df and d <= max_docs)
-    term_index = {t: i for i, t in enumerate(vocabulary)}
-    dfs = np.array([df[t] for t in vocabulary], dtype=np.float64)
+    # one pass: term ids and per-doc counts, all further work vectorised in numpy/scipy
+    term_ids: dict[str, int] = {}
+    rows, cols, counts = [], [], []
+    for r, tokens in enumerate(token_lists):
+        c = Counter(tokens)
+        cols.append(np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in c), np.int32))
+        counts.append(np.fromiter(c.values(), np.float32, count=len(c)))
+        rows.append(np.full(len(c), r, np.int32))
+    names = np.array(list(term_ids), dtype=object)
+    del term_ids
+    col = np.concatenate(cols) if cols else np.zeros(0, np.int32)
+    cnt = np.concatenate(counts) if counts else np.zeros(0, np.float32)
+    row = np.concatenate(rows) if rows else np.zeros(0, np.int32)
+    del cols, counts, rows
+    df = np.bincount(col, minlength=len(names))
+    keep = (df >= params.min_df) & (df <= params.max_df * n)
+    order = np.argsort(names[keep].astype(str), kind="stable")  # vocabulary in sorted order
+    vocabulary = [str(t) for t in names[keep][order]]
+    new_id = np.full(len(names), -1, np.int64)
+    new_id[np.flatnonzero(keep)[order]] = np.arange(len(vocabulary))
+    col = new_id[col]
+    sel = col >= 0
+    row, col, cnt = row[sel], col[sel].astype(np.int32), cnt[sel]
+    dfs = df[keep][order].astype(np.float64)
     idf = (np.log((1.0 + n) / (1.0 + dfs)) + 1.0).astype(np.float32)
     col_weight = np.array(
         [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
         dtype=np.float32,
     )
-    x = _vectorize(token_lists, term_index, idf * col_weight, params)
-    matrix_t = sp.csr_matrix(x.T, dtype=np.float32)
+    tf = (1.0 + np.log(cnt)).astype(np.float32) if params.sublinear_tf else cnt
+    data = tf * (idf * col_weight)[col]
+    norms = np.sqrt(np.bincount(row, weights=data.astype(np.float64) ** 2, minlength=n))
+    norms[norms == 0] = 1.0
+    data = (data / (norms**params.doc_norm_power)[row]).astype(np.float32)
+    # terms × docs directly (CSR of the transpose), indices sorted within each term
+    matrix_t = sp.csr_matrix((data, (col, row)), shape=(len(vocabulary), n), dtype=np.float32)
     matrix_t.sort_indices()
     return Index(
         vocabulary=vocabulary,

@@ -24,13 +24,15 @@ def ablations() -> list[tuple[str, Params, object]]:
     return [
         ("engine (production)", p, o),
         ("− character bigrams", p, replace(o, bigrams=False)),
-        ("− title counted twice", p, replace(o, title_repeat=1)),
+        ("+ title counted twice", p, replace(o, title_repeat=2)),
         ("− synonym map", p, replace(o, synonyms=False)),
         ("− demand stopwords", p, replace(o, demand_stopwords=False)),
         ("− sublinear tf", replace(p, sublinear_tf=False), o),
         ("bigram weight 0.3", replace(p, bigram_weight=0.3), o),
-        ("bigram weight 1.0", replace(p, bigram_weight=1.0), o),
+        ("bigram weight 0.6", replace(p, bigram_weight=0.6), o),
+        ("bigram weight 1.5", replace(p, bigram_weight=1.5), o),
         ("min_df 2", replace(p, min_df=2), o),
+        ("doc length norm ‖d‖^0.8", replace(p, doc_norm_power=0.8), o),
     ]
 
 

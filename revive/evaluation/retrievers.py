@@ -27,7 +27,11 @@ from revive.evaluation.metrics import evaluate
 
 Runs = dict[str, list[str]]
 _PUNCT = re.compile(r"^[\W_]+$")
-BM25_GRID = [(k1, b) for k1 in (0.6, 0.9, 1.2, 1.5, 2.0) for b in (0.3, 0.5, 0.75, 0.9)]
+BM25_GRID = [
+    (k1, b)
+    for k1 in (0.6, 0.9, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0)
+    for b in (0.3, 0.5, 0.6, 0.75, 0.9, 1.0)
+]
 
 
 @lru_cache(maxsize=1)

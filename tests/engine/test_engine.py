@@ -137,3 +137,10 @@ def test_version_recorded(index):
     assert index.version == 7
     assert index.tokenizer_version == TOKENIZER_VERSION
     assert index.params.sublinear_tf is True
+
+
+def test_index_rows_equal_vectorized_token_lists(index):
+    token_lists = [patent_tokens(t, x) for _, t, x in PATENTS]
+    rows = index.vectorize(token_lists)
+    assert abs(rows - index.matrix_t.T).max() < 1e-6
+    assert np.allclose(np.asarray(rows.multiply(rows).sum(axis=1)).ravel(), 1.0, atol=1e-5)
