@@ -1,119 +1,21 @@
-"""Revive: a platform that brings idle university patents back to life (存量专利盘活)."""
+"""Revive: a platform that brings idle university patents back to life (存量专利盘活).
+
+The package root stays import-light so that ``import revive.engine`` (the pure matching
+engine) pulls in neither Flask nor SQLAlchemy; the app factory lives in ``revive.app``.
+"""
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-from revive.config import PROJECT_ROOT, load_config
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    # SQLite: enforce foreign keys; WAL + busy timeout so the web app and a worker can share it.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.close()
-
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    # All scripts are files under /static (no inline JS); data reaches them as JSON blocks.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-        "frame-ancestors 'none'"
-    ),
-}
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(Path(__file__).parent / "static"),
-    )
-    app.config.update(load_config(config))
-    if app.config["REVIVE_TRUSTED_PROXIES"]:
-        # Behind N reverse proxies: trust X-Forwarded-* so per-IP login limits see real clients.
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    """Build the Flask app (see revive.app.create_app)."""
+    from revive.app import create_app as _create_app
 
-        n = app.config["REVIVE_TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
-
-    from revive.extensions import csrf, db, login_manager, migrate
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.login_message = "请先登录"
-    login_manager.login_message_category = "warning"
-
-    from revive import models  # noqa: F401  (register every table on the metadata)
-    from revive.accounts.models import User
-
-    # Import kinds register themselves with revive.imports.registry (imports sits below them).
-    from revive.demands import importers as _demand_imports  # noqa: F401
-    from revive.inventory import importers as _patent_imports  # noqa: F401
-
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
-
-    from revive.celery import celery_init_app
-
-    celery_init_app(app)
-
-    from revive.errors import register_error_handlers
-
-    register_error_handlers(app)
-
-    from revive.accounts.views import bp as accounts_bp
-    from revive.api import bp as api_bp
-    from revive.dashboard.views import bp as dashboard_bp
-    from revive.demands.views import bp as demands_bp
-    from revive.imports.views import bp as imports_bp
-    from revive.inventory.views import bp as inventory_bp
-    from revive.matching.views import bp as matching_bp
-
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(inventory_bp)
-    app.register_blueprint(imports_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(demands_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(matching_bp)
-
-    from revive.matching import receivers as matching_receivers
-
-    matching_receivers.connect()  # signals from inventory/imports/demands → matching work
-
-    from revive.templating import register_template_helpers
-
-    register_template_helpers(app)
-
-    @app.after_request
-    def _security_headers(response):
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
-
-    return app
+    return _create_app(config)

@@ -4,5 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from revive.api import dashboard, imports, inventory, matching  # noqa: E402,F401  (routes register on bp)
-from revive.api import demands  # noqa: E402,F401
+from revive.api import (  # noqa: E402,F401  (routes register on bp)
+    dashboard,
+    demands,  # noqa: E402,F401
+    imports,
+    inventory,
+    matching,
+)

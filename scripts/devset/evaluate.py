@@ -42,14 +42,21 @@ def score_query(ranking: list[str], judged: dict[str, int], k: int) -> tuple[flo
     return (dcg / idcg if idcg else 0.0), recall, mrr
 
 
-def evaluate(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], k: int = 10) -> dict[str, float]:
+def evaluate(
+    run: dict[str, list[str]], qrels: dict[str, dict[str, int]], k: int = 10
+) -> dict[str, float]:
     qids = [q for q, j in qrels.items() if any(g >= 1 for g in j.values())]
     totals = [0.0, 0.0, 0.0]
     for q in qids:
         for i, v in enumerate(score_query(run.get(q, []), qrels[q], k)):
             totals[i] += v
     n = len(qids)
-    return {"queries": n, f"ndcg@{k}": totals[0] / n, f"recall@{k}": totals[1] / n, f"mrr@{k}": totals[2] / n}
+    return {
+        "queries": n,
+        f"ndcg@{k}": totals[0] / n,
+        f"recall@{k}": totals[1] / n,
+        f"mrr@{k}": totals[2] / n,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, run in runs.items():
         m = evaluate(run, qrels, args.k)
-        print(f"| {name} | {m['queries']} | {m[f'ndcg@{args.k}']:.3f} | "
-              f"{m[f'recall@{args.k}']:.3f} | {m[f'mrr@{args.k}']:.3f} |")
+        print(
+            f"| {name} | {m['queries']} | {m[f'ndcg@{args.k}']:.3f} | "
+            f"{m[f'recall@{args.k}']:.3f} | {m[f'mrr@{args.k}']:.3f} |"
+        )
     return 0
 
 

@@ -34,11 +34,139 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 # Small stopword list: function words, demand-post boilerplate and patent boilerplate.
 STOPWORDS = set(
-    """的 了 和 与 及 或 在 是 为 对 将 把 被 从 由 以 于 等 中 上 下 内 外 个 一 一种 一个 该 所述 其 其中 本 本发明
-    本实用新型 公开 涉及 包括 包含 具有 通过 进行 用于 采用 使用 可以 能够 能 可 会 要 有 没有 不 也 都 还 就 而 并 且
-    及其 以及 方法 装置 系统 设备 技术 领域 提供 实现 我们 我 公司 我司 企业 希望 寻求 寻找 需要 需求 想 找 目前 现在 现有
-    问题 方案 合作 转让 许可 联系 方面 方式 比较 非常 很 太 最好 左右 一些 这个 那个 这些 如何 怎么 什么 如果 但是 但 因为
-    所以 以上 以下 之间 每 各 我厂 贵 单位 高校 团队 成果 产品 项目 主要 相关 情况 效果 要求 希望能 够""".split()
+    [
+        "的",
+        "了",
+        "和",
+        "与",
+        "及",
+        "或",
+        "在",
+        "是",
+        "为",
+        "对",
+        "将",
+        "把",
+        "被",
+        "从",
+        "由",
+        "以",
+        "于",
+        "等",
+        "中",
+        "上",
+        "下",
+        "内",
+        "外",
+        "个",
+        "一",
+        "一种",
+        "一个",
+        "该",
+        "所述",
+        "其",
+        "其中",
+        "本",
+        "本发明",
+        "本实用新型",
+        "公开",
+        "涉及",
+        "包括",
+        "包含",
+        "具有",
+        "通过",
+        "进行",
+        "用于",
+        "采用",
+        "使用",
+        "可以",
+        "能够",
+        "能",
+        "可",
+        "会",
+        "要",
+        "有",
+        "没有",
+        "不",
+        "也",
+        "都",
+        "还",
+        "就",
+        "而",
+        "并",
+        "且",
+        "及其",
+        "以及",
+        "方法",
+        "装置",
+        "系统",
+        "设备",
+        "技术",
+        "领域",
+        "提供",
+        "实现",
+        "我们",
+        "我",
+        "公司",
+        "我司",
+        "企业",
+        "希望",
+        "寻求",
+        "寻找",
+        "需要",
+        "需求",
+        "想",
+        "找",
+        "目前",
+        "现在",
+        "现有",
+        "问题",
+        "方案",
+        "合作",
+        "转让",
+        "许可",
+        "联系",
+        "方面",
+        "方式",
+        "比较",
+        "非常",
+        "很",
+        "太",
+        "最好",
+        "左右",
+        "一些",
+        "这个",
+        "那个",
+        "这些",
+        "如何",
+        "怎么",
+        "什么",
+        "如果",
+        "但是",
+        "但",
+        "因为",
+        "所以",
+        "以上",
+        "以下",
+        "之间",
+        "每",
+        "各",
+        "我厂",
+        "贵",
+        "单位",
+        "高校",
+        "团队",
+        "成果",
+        "产品",
+        "项目",
+        "主要",
+        "相关",
+        "情况",
+        "效果",
+        "要求",
+        "希望能",
+        "够",
+    ]
 )
 PUNCT = re.compile(r"^[\s\W_]+$")
 
@@ -130,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     ids, titles, texts = load_docs(args.data)
-    abstracts = {i: t for i, t in zip(ids, texts)}
+    abstracts = dict(zip(ids, texts, strict=True))
     queries = load_queries(args.queries)
     retrievers = build_retrievers(texts)
 
@@ -144,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             for rank, i in enumerate(hits, 1):
                 found.setdefault(i, []).append(f"{name}@{rank}")
         # order the sheet by best rank so the likely-relevant come first
-        for i, tags in sorted(found.items(), key=lambda kv: min(int(t.split("@")[1]) for t in kv[1])):
-            body = abstracts[ids[i]][len(titles[i]):].strip()
+        for i, tags in sorted(
+            found.items(), key=lambda kv: min(int(t.split("@")[1]) for t in kv[1])
+        ):
+            body = abstracts[ids[i]][len(titles[i]) :].strip()
             rows.append([qid, ids[i], titles[i], body[:300], " ".join(tags)])
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -156,8 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs:
         args.runs.write_text(json.dumps(runs, ensure_ascii=False), encoding="utf-8")
     per_q = Counter(r[0] for r in rows)
-    print(f"{len(queries)} queries, {len(rows)} pooled pairs, "
-          f"{min(per_q.values())}-{max(per_q.values())} per query", file=sys.stderr)
+    print(
+        f"{len(queries)} queries, {len(rows)} pooled pairs, "
+        f"{min(per_q.values())}-{max(per_q.values())} per query",
+        file=sys.stderr,
+    )
     return 0
 
 
