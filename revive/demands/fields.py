@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from revive.inventory.fields import (
     TRL_HELP,
     Field,
     FieldError,
+    RecordResult,
     _parse_decimal,
     _parse_email,
     _parse_enum,
@@ -216,59 +216,14 @@ EDITABLE_KEYS: tuple[str, ...] = tuple(f.key for f in IMPORT_FIELDS if f.key not
 LABELS: dict[str, str] = {f.key: f.label for f in FIELDS}
 
 
-def _header_key(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).strip().lower()
-    text = re.sub(r"[\s*＊:：_\-]", "", text)
-    return text.replace("（", "(").replace("）", ")")
-
-
-HEADER_INDEX: dict[str, Field] = {}
-for _f in FIELDS:
-    for _name in (_f.label, _f.key, *_f.aliases):
-        HEADER_INDEX.setdefault(_header_key(_name), _f)
-
-
-def match_header(header: Any) -> Field | None:
-    """Map a spreadsheet header (Chinese name, English key or a variant) to a Field."""
-    if header is None:
-        return None
-    key = _header_key(str(header))
-    if key in HEADER_INDEX:
-        return HEADER_INDEX[key]
-    stripped = re.sub(r"\((?:必填|选填|可选|万元)\)$", "", key)
-    return HEADER_INDEX.get(stripped)
-
-
-@dataclass
-class RecordResult:
-    values: dict[str, Any]
-    errors: list[tuple[str, str]]  # (field key, Chinese message)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+match_header = inv.HeaderIndex(FIELDS).match
 
 
 def validate_record(
     raw: Mapping[str, Any], *, partial: bool = False, keys: tuple[str, ...] = EDITABLE_KEYS
 ) -> RecordResult:
     """Parse raw values keyed by field key. ``partial``: only keys present are checked."""
-    values: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
-    for key in keys:
-        f = FIELDS_BY_KEY[key]
-        if partial and key not in raw:
-            continue
-        try:
-            value = f.parse_value(raw.get(key))
-        except FieldError as exc:
-            errors.append((key, str(exc)))
-            continue
-        if value is None and f.required:
-            errors.append((key, f"缺少必填项：{f.label}"))
-            continue
-        values[key] = value
-    return RecordResult(values, errors)
+    return inv.parse_fields((FIELDS_BY_KEY[k] for k in keys), raw, partial=partial)
 
 
 def normalize_title(title: str) -> str:

@@ -556,22 +556,26 @@ def _header_key(text: str) -> str:
     return text.replace("（", "(").replace("）", ")")
 
 
-HEADER_INDEX: dict[str, Field] = {}
-for _f in FIELDS:
-    for _name in (_f.label, _f.key, *_f.aliases):
-        HEADER_INDEX.setdefault(_header_key(_name), _f)
+class HeaderIndex:
+    """Maps spreadsheet headers (Chinese template name, English key or a variant) to Fields.
 
+    Shared by every record spec (patents here, demands in revive.demands.fields).
+    """
 
-def match_header(header: Any) -> Field | None:
-    """Map a spreadsheet header (Chinese template name, English key or variant) to a Field."""
-    if header is None:
-        return None
-    key = _header_key(str(header))
-    if key in HEADER_INDEX:
-        return HEADER_INDEX[key]
-    # "申请号（必填）", "专利名称*" and similar decorations
-    stripped = re.sub(r"\((?:必填|选填|可选|万元)\)$", "", key)
-    return HEADER_INDEX.get(stripped)
+    def __init__(self, fields: Iterable[Field]) -> None:
+        self._index: dict[str, Field] = {}
+        for f in fields:
+            for name in (f.label, f.key, *f.aliases):
+                self._index.setdefault(_header_key(name), f)
+
+    def match(self, header: Any) -> Field | None:
+        if header is None:
+            return None
+        key = _header_key(str(header))
+        if key in self._index:
+            return self._index[key]
+        # "申请号（必填）", "专利名称*" and similar decorations
+        return self._index.get(re.sub(r"\((?:必填|选填|可选|万元)\)$", "", key))
 
 
 @dataclass
@@ -584,11 +588,11 @@ class RecordResult:
         return not self.errors
 
 
-def validate_record(raw: Mapping[str, Any], *, partial: bool = False) -> RecordResult:
-    """Parse raw values keyed by field key. ``partial``: only keys present are checked."""
+def parse_fields(fields: Iterable[Field], raw: Mapping[str, Any], *, partial: bool) -> RecordResult:
+    """Parse raw values keyed by field key; ``partial``: only keys present are checked."""
     values: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
-    for f in IMPORT_FIELDS:
+    for f in fields:
         if partial and f.key not in raw:
             continue
         try:
@@ -600,8 +604,17 @@ def validate_record(raw: Mapping[str, Any], *, partial: bool = False) -> RecordR
             errors.append((f.key, f"缺少必填项：{f.label}"))
             continue
         values[f.key] = value
-    _cross_checks(values, errors, partial=partial)
     return RecordResult(values, errors)
+
+
+match_header = HeaderIndex(FIELDS).match
+
+
+def validate_record(raw: Mapping[str, Any], *, partial: bool = False) -> RecordResult:
+    """Parse raw values keyed by field key. ``partial``: only keys present are checked."""
+    result = parse_fields(IMPORT_FIELDS, raw, partial=partial)
+    _cross_checks(result.values, result.errors, partial=partial)
+    return result
 
 
 def _cross_checks(values: dict[str, Any], errors: list[tuple[str, str]], *, partial: bool) -> None:
