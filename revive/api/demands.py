@@ -11,26 +11,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.api import auth, bp
+from revive.api.common import (
+    enum_pair,
+    json_body,
+    optional_int,
+    paginated,
+    record_from,
+    requested_per_page,
+)
 from revive.demands import permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, display_value, modes_of
 from revive.demands.models import Demand
 from revive.demands.permissions import DEMAND_ROLES, MANAGER_ROLES, POSTER_ROLES
-from revive.errors import ValidationFailed
 
 bp.record_once(auth.init_api_auth)
 
-MAX_PER_PAGE = 100
 ENUM_KEYS = ("demand_type", "visibility", "source")
 CONTACT_KEYS = ("contact_name", "contact_phone", "contact_email")
-
-
-def _enum(value: Any) -> tuple[str | None, str | None]:
-    return (value.value, value.label) if value is not None else (None, None)
 
 
 def demand_json(d: Demand, user, *, full: bool = True) -> dict[str, Any]:
@@ -48,9 +50,9 @@ def demand_json(d: Demand, user, *, full: bool = True) -> dict[str, Any]:
         "created_at": d.created_at.isoformat() if d.created_at else None,
         "updated_at": d.updated_at.isoformat() if d.updated_at else None,
     }
-    out["status"], out["status_label"] = _enum(d.status)
+    out["status"], out["status_label"] = enum_pair(d.status)
     for key in ENUM_KEYS:
-        out[key], out[f"{key}_label"] = _enum(getattr(d, key))
+        out[key], out[f"{key}_label"] = enum_pair(getattr(d, key))
     out["cooperation_modes"] = [m.value for m in modes_of(d.cooperation_modes)]
     out["cooperation_modes_labels"] = [m.label for m in modes_of(d.cooperation_modes)]
     if not full:
@@ -66,37 +68,6 @@ def demand_json(d: Demand, user, *, full: bool = True) -> dict[str, Any]:
     return out
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求体须为 JSON 对象")
-    return data
-
-
-def _record(data: dict[str, Any], allowed_extra: frozenset[str]) -> dict[str, Any]:
-    """Field values keyed by field key (lists joined); unknown keys are a 422, not ignored."""
-    unknown = sorted(set(data) - set(EDITABLE_KEYS) - allowed_extra)
-    if unknown:
-        raise ValidationFailed(
-            f"未知字段：{'、'.join(unknown)}", details={k: "未知字段" for k in unknown}
-        )
-    record = {}
-    for key in EDITABLE_KEYS:
-        if key in data:
-            value = data[key]
-            record[key] = ",".join(map(str, value)) if isinstance(value, list) else value
-    return record
-
-
-def _optional_int(data: dict[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(f"{key} 须为整数", details={key: "须为整数"})
-    return value
-
-
 @bp.get("/demands")
 @roles_required(*DEMAND_ROLES)
 def list_demands():
@@ -109,19 +80,9 @@ def list_demands():
     total_pages, total_items}}.
     """
     filters = queries.parse_filters(request.args)
-    raw = request.args.get("per_page", "")
-    default = int(current_app.config["REVIVE_PAGE_SIZE"])
-    per_page = min(MAX_PER_PAGE, max(1, int(raw))) if raw.isdigit() else min(default, MAX_PER_PAGE)
+    per_page = requested_per_page()
     page = queries.list_page(current_user, filters, per_page)
-    return jsonify(
-        items=[demand_json(d, current_user, full=False) for d in page.items],
-        _meta={
-            "page": page.page,
-            "per_page": per_page,
-            "total_pages": page.pages,
-            "total_items": page.total,
-        },
-    )
+    return paginated(page, per_page, lambda d: demand_json(d, current_user, full=False))
 
 
 @bp.get("/demands/<int:demand_id>")
@@ -141,10 +102,10 @@ def post_demand():
     list; deadline not in the past). Officers and the platform admin add enterprise_id.
     Output: 201 + the demand (as GET). Errors: 422 {details: {field key: message}}, 403.
     """
-    data = _body()
-    record = _record(data, frozenset({"enterprise_id"}))
+    data = json_body()
+    record = record_from(data, EDITABLE_KEYS, frozenset({"enterprise_id"}))
     enterprise_id = (
-        _optional_int(data, "enterprise_id") if current_user.role in MANAGER_ROLES else None
+        optional_int(data, "enterprise_id") if current_user.role in MANAGER_ROLES else None
     )
     demand = services.post_demand(record, actor=current_user, enterprise_id=enterprise_id)
     return jsonify(demand_json(demand, current_user)), 201
@@ -158,10 +119,10 @@ def update_demand(demand_id: int):
     Body: {field key: value, …, version?: int}; only the keys sent change. With ``version`` a
     concurrent change answers 409 {"error": "conflict"}. Errors: 422, 403, 404, 409 (closed).
     """
-    data = _body()
-    record = _record(data, frozenset({"version"}))
+    data = json_body()
+    record = record_from(data, EDITABLE_KEYS, frozenset({"version"}))
     demand = services.update_demand(
-        demand_id, record, actor=current_user, expected_version=_optional_int(data, "version")
+        demand_id, record, actor=current_user, expected_version=optional_int(data, "version")
     )
     return jsonify(demand_json(demand, current_user))
 
@@ -172,11 +133,11 @@ def close_demand(demand_id: int):
     """Close a demand. Header: X-CSRFToken. Body: {reason: str (required), version?: int}.
     Output: the demand (as GET). Errors: 422 (reason missing), 409 (already closed / stale),
     403, 404."""
-    data = _body()
+    data = json_body()
     demand = services.close_demand(
         demand_id,
         actor=current_user,
         reason=str(data.get("reason") or ""),
-        expected_version=_optional_int(data, "version"),
+        expected_version=optional_int(data, "version"),
     )
     return jsonify(demand_json(demand, current_user))

@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api import auth, bp
+from revive.api.common import (
+    enum_pair,
+    json_body,
+    optional_int,
+    paginated,
+    record_from,
+    requested_per_page,
+)
 from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
 from revive.inventory.fields import EDITABLE_KEYS, MODEL_KEYS, display_value
@@ -26,12 +34,7 @@ from revive.inventory.views import FILER_ROLES, REVIEWER_ROLES, batch_summary
 
 bp.record_once(auth.init_api_auth)
 
-MAX_PER_PAGE = 100
 ENUM_KEYS = ("patent_type", "implementation_status", "transfer_willingness")
-
-
-def _enum(value: Any) -> tuple[str | None, str | None]:
-    return (value.value, value.label) if value is not None else (None, None)
 
 
 def patent_summary(row: Any) -> dict[str, Any]:
@@ -48,7 +51,7 @@ def patent_summary(row: Any) -> dict[str, Any]:
         "updated_at": row.updated_at.isoformat() if row.updated_at else None,
     }
     for key in ("status", "patent_type", "transfer_willingness"):
-        out[key], out[f"{key}_label"] = _enum(getattr(row, key))
+        out[key], out[f"{key}_label"] = enum_pair(getattr(row, key))
     return out
 
 
@@ -58,7 +61,7 @@ def patent_detail(patent: Patent, user) -> dict[str, Any]:
     for key in MODEL_KEYS:
         value = getattr(patent, key)
         if key in ENUM_KEYS:
-            out[key], out[f"{key}_label"] = _enum(value)
+            out[key], out[f"{key}_label"] = enum_pair(value)
         elif key == "transfer_modes":
             out[key] = [m.value for m in patent.modes]
             out["transfer_modes_labels"] = [m.label for m in patent.modes]
@@ -70,7 +73,7 @@ def patent_detail(patent: Patent, user) -> dict[str, Any]:
     out["college"] = (
         {"id": patent.college_id, "name": patent.college.name} if patent.college else None
     )
-    out["status"], out["status_label"] = _enum(patent.status)
+    out["status"], out["status_label"] = enum_pair(patent.status)
     out["version"] = patent.version
     for key in ("status_changed_at", "submitted_at", "entered_at", "created_at", "updated_at"):
         value = getattr(patent, key)
@@ -82,37 +85,6 @@ def patent_detail(patent: Patent, user) -> dict[str, Any]:
         if permissions.can_act(user, patent, a)
     ]
     return out
-
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求体须为 JSON 对象")
-    return data
-
-
-def _record(data: dict[str, Any], allowed_extra: frozenset[str]) -> dict[str, Any]:
-    """Field values keyed by field key (lists joined); unknown keys are a 422, not ignored."""
-    unknown = sorted(set(data) - set(EDITABLE_KEYS) - allowed_extra)
-    if unknown:
-        raise ValidationFailed(
-            f"未知字段：{'、'.join(unknown)}", details={k: "未知字段" for k in unknown}
-        )
-    record = {}
-    for key in EDITABLE_KEYS:
-        if key in data:
-            value = data[key]
-            record[key] = ",".join(map(str, value)) if isinstance(value, list) else value
-    return record
-
-
-def _optional_int(data: dict[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(f"{key} 须为整数", details={key: "须为整数"})
-    return value
 
 
 @bp.get("/patents")
@@ -130,19 +102,9 @@ def list_patents():
     _meta: {page, per_page, total_pages, total_items}}.
     """
     filters = queries.parse_filters(request.args)
-    raw = request.args.get("per_page", "")
-    default = int(current_app.config["REVIVE_PAGE_SIZE"])
-    per_page = min(MAX_PER_PAGE, max(1, int(raw))) if raw.isdigit() else min(default, MAX_PER_PAGE)
+    per_page = requested_per_page()
     page = queries.list_page(current_user, filters, per_page)
-    return jsonify(
-        items=[patent_summary(r) for r in page.items],
-        _meta={
-            "page": page.page,
-            "per_page": per_page,
-            "total_pages": page.pages,
-            "total_items": page.total,
-        },
-    )
+    return paginated(page, per_page, patent_summary)
 
 
 @bp.get("/patents/<int:patent_id>")
@@ -165,10 +127,10 @@ def create_patent():
     required; transfer_modes may be a list); platform admins add institution_id.
     Output: 201 + the patent (as GET). Errors: 422 {details: {field key: message}}, 403.
     """
-    data = _body()
-    record = _record(data, frozenset({"institution_id"}))
+    data = json_body()
+    record = record_from(data, EDITABLE_KEYS, frozenset({"institution_id"}))
     if current_user.role == Role.PLATFORM_ADMIN:
-        institution_id = _optional_int(data, "institution_id")
+        institution_id = optional_int(data, "institution_id")
         if institution_id is None:
             raise ValidationFailed(
                 "请指定 institution_id", details={"institution_id": "请指定所属单位"}
@@ -189,10 +151,10 @@ def update_patent(patent_id: int):
     409 {"error": "conflict"} instead of being overwritten.
     Output: the patent (as GET). Errors: 422, 403, 404, 409.
     """
-    data = _body()
-    record = _record(data, frozenset({"version"}))
+    data = json_body()
+    record = record_from(data, EDITABLE_KEYS, frozenset({"version"}))
     patent = services.update_patent(
-        patent_id, record, actor=current_user, expected_version=_optional_int(data, "version")
+        patent_id, record, actor=current_user, expected_version=optional_int(data, "version")
     )
     return jsonify(patent_detail(patent, current_user))
 
@@ -215,7 +177,7 @@ def patent_action(patent_id: int, action: str):
         action,
         actor=current_user,
         comment=data.get("comment"),
-        expected_version=_optional_int(data, "version"),
+        expected_version=optional_int(data, "version"),
     )
     return jsonify(patent_detail(patent, current_user))
 
@@ -230,7 +192,7 @@ def batch_actions():
     Patents that cannot take the action (state, scope) are refused one by one; the rest
     commit. Errors: 422 (non-batch action, comment missing), 409 unknown action.
     """
-    data = _body()
+    data = json_body()
     ids = data.get("ids")
     if (
         not isinstance(ids, list)

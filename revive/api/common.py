@@ -1,0 +1,72 @@
+"""Request parsing and response shaping shared by every JSON route (one error shape, one
+pagination shape)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import current_app, jsonify, request
+
+from revive.errors import ValidationFailed
+
+MAX_PER_PAGE = 100
+
+
+def enum_pair(value: Any) -> tuple[str | None, str | None]:
+    """A LabeledEnum as (value, Chinese label); statuses travel as string names."""
+    return (value.value, value.label) if value is not None else (None, None)
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求体须为 JSON 对象")
+    return data
+
+
+def record_from(
+    data: dict[str, Any], editable: Iterable[str], allowed_extra: frozenset[str]
+) -> dict[str, Any]:
+    """Field values keyed by field key (lists joined); unknown keys are a 422, not ignored."""
+    editable = tuple(editable)
+    unknown = sorted(set(data) - set(editable) - allowed_extra)
+    if unknown:
+        raise ValidationFailed(
+            f"未知字段：{'、'.join(unknown)}", details={k: "未知字段" for k in unknown}
+        )
+    record = {}
+    for key in editable:
+        if key in data:
+            value = data[key]
+            record[key] = ",".join(map(str, value)) if isinstance(value, list) else value
+    return record
+
+
+def optional_int(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(f"{key} 须为整数", details={key: "须为整数"})
+    return value
+
+
+def requested_per_page() -> int:
+    """``per_page`` from the query string, clamped to 1..MAX_PER_PAGE (default: page size)."""
+    raw = request.args.get("per_page", "")
+    default = int(current_app.config["REVIVE_PAGE_SIZE"])
+    return min(MAX_PER_PAGE, max(1, int(raw))) if raw.isdigit() else min(default, MAX_PER_PAGE)
+
+
+def paginated(page: Any, per_page: int, item: Callable[[Any], dict[str, Any]]):
+    """``{items: [...], _meta: {page, per_page, total_pages, total_items}}``."""
+    return jsonify(
+        items=[item(x) for x in page.items],
+        _meta={
+            "page": page.page,
+            "per_page": per_page,
+            "total_pages": page.pages,
+            "total_items": page.total,
+        },
+    )
