@@ -1,38 +1,46 @@
-/* Match-run / index-build progress: poll the JSON URL of every [data-run-progress] box that is
- * active, move its bar and counters, and reload the page once the work leaves its running
- * state (so the results rendered by the server appear).
+/* Progress polling shared by every long-running job page (imports, match runs, index builds).
  *
- *   <div data-run-progress data-url="/api/v1/match-runs/7" data-active="1">…</div>
+ * ReviveProgress.watch(box, render): poll box's data-url while the row is active, call
+ * render(row) on each answer (default: move the .bar and fill [data-field=…] inside the box),
+ * and reload the page once the row leaves its running state so the server-rendered results
+ * appear. Backs off to 5 s between polls and gives up quietly after 20 failures.
+ *
+ * Boxes marked up as <div data-run-progress data-url="/api/v1/match-runs/7" data-active="1">
+ * are watched automatically with the default renderer.
  */
 (function () {
   "use strict";
 
-  function watch(box) {
-    var url = box.getAttribute("data-url");
+  function moveBar(box, progress) {
+    var pct = Math.max(0, Math.min(100, (progress || 0) * 100));
     var bar = box.querySelector(".bar");
     var meter = box.querySelector("[role=progressbar]");
+    if (bar) {
+      bar.style.width = pct.toFixed(1) + "%";
+    }
+    if (meter) {
+      meter.setAttribute("aria-valuenow", String(Math.round(pct)));
+    }
+  }
+
+  function setText(el, value) {
+    if (el && value !== undefined && value !== null) {
+      el.textContent = String(value);
+    }
+  }
+
+  function defaultRender(box, row) {
+    moveBar(box, row.progress);
+    ["status_label", "processed", "total"].forEach(function (field) {
+      setText(box.querySelector("[data-field=" + field + "]"), row[field]);
+    });
+  }
+
+  function watch(box, render) {
+    var url = box.getAttribute("data-url");
     var delay = 1000;
     var failures = 0;
-
-    function setText(field, value) {
-      var el = box.querySelector("[data-field=" + field + "]");
-      if (el && value !== undefined && value !== null) {
-        el.textContent = String(value);
-      }
-    }
-
-    function render(row) {
-      var pct = Math.max(0, Math.min(100, (row.progress || 0) * 100));
-      if (bar) {
-        bar.style.width = pct.toFixed(1) + "%";
-      }
-      if (meter) {
-        meter.setAttribute("aria-valuenow", String(Math.round(pct)));
-      }
-      setText("status_label", row.status_label);
-      setText("processed", row.processed);
-      setText("total", row.total);
-    }
+    render = render || defaultRender;
 
     function schedule() {
       if (failures > 20) {
@@ -54,7 +62,7 @@
         }
         failures = 0;
         var row = JSON.parse(xhr.responseText);
-        render(row);
+        render(box, row);
         if (!row.is_active) {
           window.location.reload();
           return;
@@ -70,6 +78,8 @@
 
     window.setTimeout(poll, delay);
   }
+
+  window.ReviveProgress = { watch: watch, moveBar: moveBar, setText: setText };
 
   var boxes = document.querySelectorAll("[data-run-progress][data-active='1']");
   for (var i = 0; i < boxes.length; i += 1) {
