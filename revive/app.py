@@ -87,10 +87,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.accounts.views import bp as accounts_bp
     from revive.api import bp as api_bp
     from revive.dashboard.views import bp as dashboard_bp
+    from revive.deals.views import bp as deals_bp
     from revive.demands.views import bp as demands_bp
+    from revive.evaluations.views import bp as evaluations_bp
     from revive.imports.views import bp as imports_bp
     from revive.inventory.views import bp as inventory_bp
+    from revive.licensing.views import bp as licensing_bp
     from revive.matching.views import bp as matching_bp
+    from revive.notifications.views import bp as notifications_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(inventory_bp)
@@ -99,6 +103,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(demands_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(deals_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(evaluations_bp)
+    app.register_blueprint(licensing_bp)
 
     from revive.matching import receivers as matching_receivers
 

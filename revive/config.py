@@ -97,6 +97,15 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
+        # A university must answer a pushed match within this many days, else it is overdue.
+        "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
+        # E-mail for notifications; unset host = in-app only.
+        "REVIVE_SMTP_HOST": os.environ.get("REVIVE_SMTP_HOST", ""),
+        "REVIVE_SMTP_PORT": _env_int("REVIVE_SMTP_PORT", 587),
+        "REVIVE_SMTP_USER": os.environ.get("REVIVE_SMTP_USER", ""),
+        "REVIVE_SMTP_PASSWORD": os.environ.get("REVIVE_SMTP_PASSWORD", ""),
+        "REVIVE_SMTP_FROM": os.environ.get("REVIVE_SMTP_FROM", "noreply@revive.local"),
+        "REVIVE_SMTP_TLS": _env_bool("REVIVE_SMTP_TLS", True),
         # Number of reverse proxies in front of the app (0 = clients connect directly).
         "REVIVE_TRUSTED_PROXIES": _env_int("REVIVE_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
+from revive.deals import services as deal_services
 from revive.matching import permissions, queries, services
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope
 from revive.matching.permissions import STAFF_ROLES
@@ -163,7 +164,7 @@ def decide_match(match_id: int):
     reason_code?, version?}. Output: the match. 409 when already decided or stale."""
     data = request.get_json(silent=True) or {}
     version = data.get("version")
-    match = services.decide_match(
+    match = deal_services.decide(
         match_id,
         str(data.get("decision", "")),
         current_user,

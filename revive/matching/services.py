@@ -37,6 +37,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from revive import engine, queue
 from revive.accounts.models import User
+from revive.audit import services as audit
 from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus, Visibility
 from revive.errors import (
@@ -59,6 +60,7 @@ from revive.matching.models import (
     RunStatus,
 )
 from revive.matching.permissions import STAFF_ROLES
+from revive.matching.reasons import REJECT_REASONS
 
 logger = logging.getLogger(__name__)
 
@@ -577,8 +579,26 @@ def decide_match(
     comment: str | None = None,
     expected_version: int | None = None,
 ) -> Match:
-    """Accept (push to the enterprise) or reject a candidate; rejected pairs are never
-    proposed again. Commits."""
+    """Accept or reject a candidate and commit; rejected pairs are never proposed again.
+    Accepting through the review queue also pushes the match (revive.deals.services.push)."""
+    match = apply_decision(match_id, decision, actor, reason_code, comment, expected_version)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError("该匹配结果已被他人处理，请刷新后查看") from None
+    return match
+
+
+def apply_decision(
+    match_id: int,
+    decision: MatchState | str,
+    actor: User,
+    reason_code: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Match:
+    """Validate and apply a decision in the current transaction (the caller commits)."""
     if actor.role not in STAFF_ROLES:
         raise PermissionDenied("只有技术经理人或平台管理员可以审核匹配结果")
     match = db.session.get(Match, match_id)
@@ -594,14 +614,27 @@ def decide_match(
     comment = (comment or "").strip() or None
     if comment and len(comment) > 2000:
         raise ValidationFailed("备注不能超过 2000 字")
+    reason_code = (reason_code or "").strip() or None
+    if state == MatchState.REJECTED:
+        if reason_code not in REJECT_REASONS:
+            raise ValidationFailed("否决时请选择原因")
+        if reason_code == "other" and not comment:
+            raise ValidationFailed("选择“其他”原因时请填写说明")
+    else:
+        reason_code = None
     match.state, match.decided_by_id, match.decided_at = state, actor.id, utcnow()
-    match.reason_code = (reason_code or "").strip()[:40] or None
+    match.reason_code = reason_code
     match.comment = comment
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError("该匹配结果已被他人处理，请刷新后查看") from None
+    audit.record(
+        "match",
+        match.id,
+        state.value,
+        actor,
+        demand_id=match.demand_id,
+        patent_id=match.patent_id,
+        reason=reason_code,
+        comment=comment,
+    )
     return match
 
 

@@ -15,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
+from revive.deals import services as deal_services
 from revive.demands.models import Demand
 from revive.errors import NotFoundError
 from revive.inventory.models import Patent
@@ -111,7 +112,7 @@ def match_page(match_id: int):
 @bp.post("/matches/<int:match_id>/decision")
 @roles_required(*STAFF_ROLES)
 def decide(match_id: int):
-    match = services.decide_match(
+    match = deal_services.decide(
         match_id,
         request.form.get("decision", ""),
         current_user,

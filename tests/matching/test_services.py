@@ -304,7 +304,7 @@ def test_decisions_survive_a_new_index_version(app, enqueued):
     accepted = by_patent[patents["battery"].id]
     rejected = by_patent[extra.id]
     services.decide_match(accepted.id, "accepted", officer, comment="推荐对接")
-    services.decide_match(rejected.id, MatchState.REJECTED, officer, reason_code="off_topic")
+    services.decide_match(rejected.id, MatchState.REJECTED, officer, reason_code="wrong_field")
     old_version = accepted.index_version
 
     entered(title="一种电池正极材料的回收方法", abstract="回收废旧锂离子电池正极材料。")
@@ -315,7 +315,7 @@ def test_decisions_survive_a_new_index_version(app, enqueued):
     assert kept.state == MatchState.ACCEPTED and kept.comment == "推荐对接"
     assert kept.index_version == old_version  # decided pairs are not rewritten
     gone = db.session.get(Match, rejected.id)
-    assert gone.state == MatchState.REJECTED and gone.reason_code == "off_topic"
+    assert gone.state == MatchState.REJECTED and gone.reason_code == "wrong_field"
     candidates = db.session.scalars(
         sa.select(Match).where(Match.demand_id == demand.id, Match.state == MatchState.CANDIDATE)
     ).all()
@@ -354,7 +354,7 @@ def test_decide_match_rules(app, enqueued):
     decided = services.decide_match(match.id, "accepted", officer, expected_version=match.version)
     assert decided.decided_by_id == officer.id and decided.decided_at is not None
     with pytest.raises(InvalidTransition):
-        services.decide_match(match.id, "rejected", officer)
+        services.decide_match(match.id, "rejected", officer, reason_code="vague")
 
 
 def test_demand_closed_drops_undecided_candidates_keeps_decisions(app, enqueued):

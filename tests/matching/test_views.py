@@ -170,7 +170,7 @@ def test_decision_form_accepts_candidate(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     response = client.post(
         f"/matching/matches/{world.candidate.id}/decision",
-        data={"decision": "rejected", "comment": "方向不符", "version": world.candidate.version},
+        data={"decision": "rejected", "reason_code": "wrong_field", "comment": "方向不符", "version": world.candidate.version},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -302,7 +302,7 @@ def test_matching_routes_by_role(client, auth, world, role, enqueued):
     for case in cases:
         auth.logout()
         _login(auth, world, role)
-        body = {"decision": "rejected"}
+        body = {"decision": "rejected", "reason_code": "vague"}
         if case.method == "GET":
             response = client.get(case.url, headers=JSON if "/api/" in case.url else {})
         elif "/api/" in case.url:

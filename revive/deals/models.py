@@ -1,0 +1,135 @@
+"""A pushed match (deal), its stage history and its contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from revive.accounts.models import Organization, User
+from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
+from revive.demands.models import Demand
+from revive.extensions import db
+from revive.inventory.models import Patent
+from revive.matching.models import Match
+
+
+class Stage(LabeledEnum):
+    RECOMMENDED = ("recommended", "已推荐")
+    CONTACTED = ("contacted", "已接洽")
+    NEGOTIATING = ("negotiating", "洽谈中")
+    SIGNED = ("signed", "已签约")
+    FAILED = ("failed", "未成交")
+
+
+class UniversityResponse(LabeledEnum):
+    INTERESTED = ("interested", "愿意对接")
+    DECLINED = ("declined", "暂不对接")
+
+
+class ContractKind(LabeledEnum):
+    ASSIGNMENT = ("assignment", "转让")
+    LICENSE = ("license", "许可")
+    OPEN_LICENSE = ("open_license", "开放许可")
+    EQUITY = ("equity", "作价入股")
+
+
+class Deal(TimestampMixin, db.Model):
+    """An accepted match pushed to the enterprise and the patent's university (供需对接)."""
+
+    __tablename__ = "deals"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "stage <> 'failed' OR failure_reason IS NOT NULL", name="failed_has_reason"
+        ),
+        sa.CheckConstraint(
+            "response IS NULL OR responded_at IS NOT NULL", name="response_has_time"
+        ),
+        sa.Index("ix_deals_university_responded", "university_id", "responded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("matches.id", ondelete="CASCADE"), unique=True
+    )
+    demand_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("demands.id", ondelete="CASCADE"), index=True
+    )
+    patent_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patents.id", ondelete="CASCADE"), index=True
+    )
+    university_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # who pushed it
+    stage: Mapped[Stage] = mapped_column(
+        enum_column(Stage, "deal_stage"), default=Stage.RECOMMENDED, index=True
+    )
+    stage_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    pushed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # The university must answer within REVIVE_RESPONSE_DAYS; past this and unanswered = overdue.
+    response_due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    response: Mapped[UniversityResponse | None] = mapped_column(
+        enum_column(UniversityResponse, "deal_response")
+    )
+    response_comment: Mapped[str | None] = mapped_column(sa.Text)
+    responded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(40))  # code, see deals.reasons
+    failure_comment: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    match: Mapped[Match] = relationship()
+    demand: Mapped[Demand] = relationship()
+    patent: Mapped[Patent] = relationship()
+    university: Mapped[Organization] = relationship(foreign_keys=[university_id])
+    enterprise: Mapped[Organization] = relationship(foreign_keys=[enterprise_id])
+    officer: Mapped[User | None] = relationship(foreign_keys=[officer_id])
+    responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
+    events: Mapped[list[DealEvent]] = relationship(
+        back_populates="deal", order_by="DealEvent.id", cascade="all, delete-orphan"
+    )
+    contract: Mapped[Contract | None] = relationship(back_populates="deal", uselist=False)
+
+
+class DealEvent(db.Model):
+    """One stage change (or response) of a deal: who, when, from → to."""
+
+    __tablename__ = "deal_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    from_stage: Mapped[Stage | None] = mapped_column(enum_column(Stage, "deal_event_from"))
+    to_stage: Mapped[Stage] = mapped_column(enum_column(Stage, "deal_event_to"))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="stage")  # stage | response | contract
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    deal: Mapped[Deal] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Contract(TimestampMixin, db.Model):
+    """The contract signed on a deal, traceable to its demand and patent through the deal."""
+
+    __tablename__ = "contracts"
+    __table_args__ = (sa.CheckConstraint("amount_wan >= 0", name="amount_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[ContractKind] = mapped_column(enum_column(ContractKind, "contract_kind"))
+    amount_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))  # 金额（万元）
+    signed_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    record_no: Mapped[str | None] = mapped_column(sa.String(100))  # 备案号
+    parties: Mapped[str] = mapped_column(sa.String(500))  # 合同当事方
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    deal: Mapped[Deal] = relationship(back_populates="contract")
+    created_by: Mapped[User | None] = relationship()

@@ -1,0 +1,1 @@
+"""市场评价 and 分层推广: enterprise evaluations of entered patents, invitations, tiers."""

@@ -1,0 +1,1 @@
+"""In-app inbox per organization (and optionally per user), with e-mail when SMTP is configured."""

@@ -1,0 +1,42 @@
+"""Notifications: one row per recipient organization (or user); read state kept on the row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from revive.accounts.models import Organization, User
+from revive.db import utcnow
+from revive.extensions import db
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "organization_id IS NOT NULL OR user_id IS NOT NULL", name="has_recipient"
+        ),
+        sa.Index("ix_notifications_org_read", "organization_id", "read_at"),
+        sa.Index("ix_notifications_user_read", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(40))  # e.g. match_pushed, response_overdue
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(500))  # app-relative URL
+    deal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    read_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # None: no e-mail wanted/possible; queued | sent | failed | skipped (no SMTP configured)
+    email_status: Mapped[str | None] = mapped_column(sa.String(20))
+
+    organization: Mapped[Organization | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
