@@ -95,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.licensing.views import bp as licensing_bp
     from revive.matching.views import bp as matching_bp
     from revive.notifications.views import bp as notifications_bp
+    from revive.review.views import bp as review_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(inventory_bp)
@@ -107,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(licensing_bp)
+    app.register_blueprint(review_bp)
 
     from revive.matching import receivers as matching_receivers
 

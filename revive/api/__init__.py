@@ -6,8 +6,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from revive.api import (  # noqa: E402,F401  (routes register on bp)
     dashboard,
-    demands,  # noqa: E402,F401
+    deals,
+    demands,
+    evaluations,
     imports,
     inventory,
+    licensing,
     matching,
+    notifications,
+    review,
 )
