@@ -1,7 +1,202 @@
-"""Review queue pages."""
+"""Review queue pages (blueprint "review"): the officers' queue over machine matches (accept →
+push to both sides, reject with a reason; one by one or in bulk) and the rejection statistics.
+
+Decisions go through ``revive.deals.services`` (validation, audit, push, commit). The patent
+page includes ``review/_patent_panel.html``; its data comes from the template global
+``review_patent_panel(patent)`` registered at the end of this module.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from revive.accounts.permissions import roles_required
+from revive.deals import services as deal_services
+from revive.errors import ConflictError, DomainError, InvalidTransition, NotFoundError
+from revive.inventory.models import Patent
+from revive.matching.models import MatchState
+from revive.matching.reasons import REJECT_REASONS, reason_label
+from revive.review import charts, export, permissions, queries, services
+from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+
+DEMANDS_PER_PAGE = 10  # each demand brings up to matching.services.TOP_K candidates
+MAX_LISTED_SKIPS = 10
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _back(filters: queries.QueueFilters, demand_id: int | None = None):
+    anchor = f"demand-{demand_id}" if demand_id else None
+    return redirect(url_for("review.queue", _anchor=anchor, **filters.to_args()))
+
+
+def _explain(exc: DomainError) -> str:
+    """The reason a decision did not happen, in words an officer can act on."""
+    if isinstance(exc, NotFoundError):
+        return "该候选匹配已不存在（可能已被重新匹配移出前列，或需求已关闭），请刷新队列"
+    if isinstance(exc, ConflictError | InvalidTransition):
+        # "已" + the state's label "已采纳" reads "已已采纳" in matching.services' message.
+        return exc.message.replace("已已", "已")
+    return exc.message
+
+
+# ---------------------------------------------------------------------------- queue
+
+
+@bp.get("/")
+@roles_required(*QUEUE_ROLES)
+def queue():
+    filters = queries.parse_queue_filters(request.args)
+    return render_template(
+        "review/queue.html",
+        page=queries.queue_page(filters, DEMANDS_PER_PAGE),
+        filters=filters,
+        sorts=queries.SORTS,
+        industries=queries.queue_industries(),
+        universities=queries.queue_universities(),
+        reasons=REJECT_REASONS,
+        days_since=queries.days_since,
+        trl_below=queries.trl_below,
+    )
+
+
+@bp.post("/matches/<int:match_id>/decision")
+@roles_required(*QUEUE_ROLES)
+def decide(match_id: int):
+    """One candidate: accept (push) or reject with a reason; back to the queue either way."""
+    filters = queries.parse_queue_filters(request.args)
+    label = queries.describe_matches([match_id]).get(match_id, f"匹配 #{match_id}")
+    try:
+        match = deal_services.decide(
+            match_id,
+            request.form.get("decision", ""),
+            current_user,
+            reason_code=request.form.get("reason_code"),
+            comment=request.form.get("comment"),
+            expected_version=_version(request.form.get("version")),
+        )
+    except DomainError as exc:
+        flash(f"未能处理 {label}：{_explain(exc)}", "error")
+        return _back(filters)
+    if match.state == MatchState.ACCEPTED:
+        flash(f"已采纳并推送给企业和高校：{label}", "success")
+    else:
+        flash(f"已否决（{reason_label(match.reason_code)}）：{label}", "success")
+    return _back(filters, match.demand_id)
+
+
+@bp.post("/decisions")
+@roles_required(*QUEUE_ROLES)
+def decide_bulk():
+    """The ticked candidates: one bulk accept or bulk reject (with one reason)."""
+    filters = queries.parse_queue_filters(request.args)
+    decision = request.form.get("decision", "")
+    try:
+        result = services.decide_selected(
+            request.form.getlist("match_ids"),
+            decision,
+            current_user,
+            reason_code=request.form.get("reason_code"),
+            comment=request.form.get("comment"),
+        )
+    except DomainError as exc:
+        flash(f"批量处理未执行：{exc.message}", "error")
+        return _back(filters)
+    _flash_result(result, decision)
+    return _back(filters)
+
+
+def _flash_result(result: dict[str, list], decision: str) -> None:
+    verb = "采纳并推送" if decision in ("accept", MatchState.ACCEPTED.value) else "否决"
+    done, skipped = result["done"], result["skipped"]
+    if done:
+        flash(f"已{verb} {len(done)} 条候选匹配。", "success")
+    if skipped:
+        labels = queries.describe_matches([i for i, _ in skipped[:MAX_LISTED_SKIPS]])
+        listed = "；".join(
+            f"{labels.get(i, f'匹配 #{i}')}：{m.replace('已已', '已')}"
+            for i, m in skipped[:MAX_LISTED_SKIPS]
+        )
+        hidden = len(skipped) - MAX_LISTED_SKIPS
+        more = f"；另有 {hidden} 条未列出" if hidden > 0 else ""
+        flash(f"跳过 {len(skipped)} 条：{listed}{more}", "warning")
+
+
+# ---------------------------------------------------------------------------- rejections
+
+
+def _stats(filters: queries.StatsFilters, limit: int | None = queries.TOP_PATENTS):
+    return (
+        queries.rejections_by_university(current_user, filters),
+        queries.rejections_by_patent(current_user, filters, limit),
+    )
+
+
+@bp.get("/rejections")
+@roles_required(*STATS_ROLES)
+def rejections():
+    filters = queries.parse_stats_filters(request.args, current_user)
+    universities, patents = _stats(filters)
+    all_universities = permissions.sees_all_universities(current_user)
+    choices = (
+        universities
+        if not filters.university
+        else queries.rejections_by_university(current_user, queries.StatsFilters(days=filters.days))
+    )
+    return render_template(
+        "review/rejections.html",
+        filters=filters,
+        universities=universities,
+        patents=patents,
+        total=queries.reason_totals(universities),
+        reasons=REJECT_REASONS,
+        chart=charts.reasons_by_university(universities),
+        chart_height=charts.chart_height(universities),
+        scope=permissions.scope_label(current_user),
+        university_choices=[(r.id, r.name) for r in choices] if all_universities else [],
+        top_n=queries.TOP_PATENTS,
+    )
+
+
+@bp.get("/rejections.xlsx")
+@roles_required(*STATS_ROLES)
+def export_rejections():
+    """The page's figures in two sheets; every patent with a rejection, not only the top."""
+    filters = queries.parse_stats_filters(request.args, current_user)
+    universities, patents = _stats(filters, limit=None)
+    return send_file(
+        io.BytesIO(export.rejections_xlsx(universities, patents)),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"匹配否决原因统计-{date.today():%Y%m%d}.xlsx",
+    )
+
+
+# ---------------------------------------------------------------------------- panel
+
+
+def patent_panel(patent: Patent) -> dict[str, Any] | None:
+    """Data of ``_patent_panel.html``; None when the viewer may not see it."""
+    if not permissions.can_see_patent_feedback(current_user, patent):
+        return None
+    row = queries.patent_feedback(patent.id)
+    return {
+        "row": row,
+        "reasons": row.top_reasons(),
+        "stats_link": current_user.role in STATS_ROLES,
+    }
+
+
+@bp.app_context_processor
+def _panels() -> dict[str, Any]:
+    return {"review_patent_panel": patent_panel}
