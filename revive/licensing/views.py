@@ -1,7 +1,193 @@
-"""Open-licence declarations on a patent."""
+"""Open-licence pages (blueprint "licensing" at /open-licences): the public list and its .xlsx
+export, the declaration form, one declaration with its withdraw button.
+
+The patent page includes ``licensing/_patent_panel.html``; its data comes from the template
+global ``licensing_patent_panel(patent)`` registered at the end of this module.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from revive.accounts.permissions import roles_required
+from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
+from revive.imports.xlsx import write_xlsx
+from revive.inventory import permissions as patent_permissions
+from revive.inventory.models import EntryStatus, Patent
+from revive.licensing import display, export, permissions, queries, rules, services
+from revive.licensing.models import FeeMode
+from revive.licensing.permissions import DECLARER_ROLES, VIEWER_ROLES
 
 bp = Blueprint("licensing", __name__, url_prefix="/open-licences")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _posted() -> dict[str, Any]:
+    return {key: request.form.get(key, "") for key in rules.FIELD_KEYS}
+
+
+def _form_page(form: services.DeclarationForm, values: dict, errors: list | None = None):
+    by_field: dict[str, list[str]] = {}
+    for key, message in errors or []:
+        by_field.setdefault(key, []).append(message)
+    return render_template(
+        "licensing/form.html",
+        form=form,
+        patent=form.patent,
+        values=values,
+        errors=errors or [],
+        field_errors=by_field,
+        labels=rules.LABELS,
+        fee_modes=list(FeeMode),
+        co_owners=rules.patentee_names(form.patent.patentees),
+        needs_report=form.patent.patent_type in rules.NEEDS_EVALUATION_REPORT,
+        caps={
+            "fixed": rules.MAX_FIXED_FEE_WAN,
+            "sales": rules.MAX_ROYALTY_SALES_PCT,
+            "profit": rules.MAX_ROYALTY_PROFIT_PCT,
+            "years": rules.MIN_PERIOD_YEARS,
+        },
+    )
+
+
+def _patent_id() -> int:
+    raw = request.args.get("patent_id", "")
+    if not raw.isdigit():
+        raise NotFoundError("请从专利详情页发起开放许可声明")
+    return int(raw)
+
+
+# ---------------------------------------------------------------------------- list & export
+
+
+@bp.get("")
+@roles_required(*VIEWER_ROLES)
+def list_declarations():
+    filters = queries.parse_filters(request.args)
+    page = queries.list_page(filters, int(current_app.config["REVIVE_PAGE_SIZE"]))
+    return render_template(
+        "licensing/list.html",
+        page=page,
+        filters=filters,
+        fee_modes=list(FeeMode),
+        sorts=queries.SORTS,
+        industries=queries.industry_choices(),
+        universities=queries.university_choices(),
+    )
+
+
+@bp.get("/export.xlsx")
+@roles_required(*VIEWER_ROLES)
+def export_declarations():
+    """Every listed declaration matching the list's filters (not just one page), as .xlsx."""
+    rows = queries.export_declarations(queries.parse_filters(request.args))
+    buffer = io.BytesIO()
+    write_xlsx(buffer, export.HEADER, map(export.row, rows), sheet_title="专利开放许可")
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"专利开放许可-{date.today():%Y%m%d}.xlsx",
+    )
+
+
+# ---------------------------------------------------------------------------- declare
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*DECLARER_ROLES)
+def new():
+    form = services.declaration_form(_patent_id(), actor=current_user)
+    if request.method == "GET":
+        return _form_page(form, {})
+    values = _posted()
+    try:
+        declaration = services.declare(form.patent.id, values, actor=current_user)
+    except services.DeclarationRejected as exc:
+        return _form_page(form, values, exc.errors), 422
+    flash("开放许可声明已发布", "success")
+    return redirect(url_for("licensing.detail", declaration_id=declaration.id))
+
+
+# ---------------------------------------------------------------------------- one declaration
+
+
+@bp.get("/<int:declaration_id>")
+@roles_required(*VIEWER_ROLES)
+def detail(declaration_id: int):
+    declaration = services.get_declaration_for(current_user, declaration_id)
+    return render_template(
+        "licensing/detail.html",
+        d=declaration,
+        patent=declaration.patent,
+        listed=permissions.is_listed(declaration),
+        can_manage=permissions.can_manage(current_user, declaration.patent),
+        can_view_patent=patent_permissions.can_view(current_user, declaration.patent),
+        co_owners=rules.patentee_names(declaration.patent.patentees),
+    )
+
+
+@bp.post("/<int:declaration_id>/withdraw")
+@roles_required(*DECLARER_ROLES)
+def withdraw(declaration_id: int):
+    try:
+        services.withdraw(
+            declaration_id,
+            actor=current_user,
+            expected_version=request.form.get("version", type=int),
+            reason=request.form.get("reason"),
+        )
+    except (ConflictError, InvalidTransition, ValidationFailed) as exc:
+        flash(exc.message, "error")
+    else:
+        flash("开放许可声明已撤回；撤回前已获得的许可不受影响", "success")
+    return redirect(url_for("licensing.detail", declaration_id=declaration_id))
+
+
+# ---------------------------------------------------------------------------- patent panel
+
+
+def patent_panel(patent: Patent) -> dict[str, Any] | None:
+    """Data of ``_patent_panel.html``; None when the viewer may see nothing of it."""
+    if not current_user.is_authenticated:
+        return None
+    active = queries.active_for_patent(patent.id)
+    entered = patent.status == EntryStatus.ENTERED
+    if not patent_permissions.can_view(current_user, patent):
+        if active is None or not entered:
+            return None
+        return {"active": active, "entered": True, "can_manage": False, "history": []}
+    can_manage = permissions.can_manage(current_user, patent)
+    return {
+        "active": active,
+        "entered": entered,
+        "can_manage": can_manage,
+        "can_declare": can_manage and active is None and entered,
+        "history": queries.history_for_patent(patent.id),
+    }
+
+
+@bp.app_context_processor
+def _panels() -> dict[str, Any]:
+    return {
+        "licensing_patent_panel": patent_panel,
+        "licence_fee_summary": display.fee_summary,
+        "licence_period": display.period_text,
+        "licence_amount": display.amount,
+    }

@@ -1,0 +1,165 @@
+"""Read helpers for open-licence declarations: the public list, its filters, sort and export,
+and one patent's declarations (no writes)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
+
+from revive.accounts.models import Organization
+from revive.extensions import db
+from revive.inventory.models import Patent
+from revive.inventory.queries import Page, escape_like
+from revive.licensing.models import DeclarationStatus, FeeMode, OpenLicenceDeclaration
+from revive.licensing.permissions import listed_clause
+
+__all__ = ["SORTS", "Filters", "Page", "list_page", "parse_filters"]
+
+D = OpenLicenceDeclaration
+# Fixed fee: the lump sum or the entry fee (a pure royalty has none: 0).
+FIXED_FEE = sa.func.coalesce(D.lump_sum_wan, D.entry_fee_wan, 0)
+ROYALTY = sa.func.coalesce(D.royalty_sales_pct, D.royalty_profit_pct, 0)
+SORTS = {
+    "new": ("最新声明", (D.created_at.desc(), D.id.desc())),
+    "fee_asc": ("固定费用从低到高", (FIXED_FEE.asc(), ROYALTY.asc(), D.id.asc())),
+    "fee_desc": ("固定费用从高到低", (FIXED_FEE.desc(), ROYALTY.desc(), D.id.desc())),
+}
+
+
+@dataclass
+class Filters:
+    fee_mode: FeeMode | None = None
+    industry: str = ""
+    university: int | None = None
+    q: str = ""
+    sort: str = "new"
+    page: int = 1
+
+    def to_args(self, **overrides: Any) -> dict[str, Any]:
+        """Query-string arguments (pagination and export links)."""
+        data = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(self).items()}
+        data.update(overrides)
+        defaults = {"page": 1, "sort": "new"}
+        return {k: v for k, v in data.items() if v not in (None, "") and defaults.get(k) != v}
+
+    @property
+    def active(self) -> bool:
+        return any((self.fee_mode, self.industry, self.university, self.q))
+
+
+def parse_filters(args: Mapping[str, Any]) -> Filters:
+    """Filters from a query string; unknown values are ignored, not errors."""
+    raw_mode = str(args.get("fee_mode", "")).strip()
+    fee_mode = next((m for m in FeeMode if raw_mode in (m.value, m.label)), None)
+    university = str(args.get("university", "")).strip()
+    sort = str(args.get("sort", "new"))
+    page = str(args.get("page", "1"))
+    return Filters(
+        fee_mode=fee_mode,
+        industry=str(args.get("industry", "")).strip()[:100],
+        university=int(university) if university.isdigit() else None,
+        q=str(args.get("q", "")).strip()[:200],
+        sort=sort if sort in SORTS else "new",
+        page=max(1, int(page)) if page.isdigit() else 1,
+    )
+
+
+def _where(f: Filters) -> list[sa.ColumnElement[bool]]:
+    clauses = [listed_clause()]
+    if f.fee_mode:
+        clauses.append(D.fee_mode == f.fee_mode)
+    if f.industry:
+        like = f"%{escape_like(f.industry)}%"
+        clauses.append(
+            sa.or_(
+                Patent.industry_code.like(like, escape="\\"),
+                Patent.emerging_industry.like(like, escape="\\"),
+            )
+        )
+    if f.university:
+        clauses.append(Patent.institution_id == f.university)
+    if f.q:
+        like = f"%{escape_like(f.q)}%"
+        clauses.append(
+            sa.or_(
+                Patent.title.like(like, escape="\\"),
+                Patent.application_no.like(like, escape="\\"),
+                Patent.patentees.like(like, escape="\\"),
+            )
+        )
+    return clauses
+
+
+def _listed(f: Filters) -> sa.Select:
+    return (
+        sa.select(D)
+        .join(D.patent)
+        .options(contains_eager(D.patent).joinedload(Patent.institution))
+        .where(*_where(f))
+    )
+
+
+def list_page(f: Filters, per_page: int) -> Page:
+    """One page of the public list (active declarations of entered patents)."""
+    count = sa.select(sa.func.count(D.id)).join(D.patent).where(*_where(f))
+    total = db.session.scalar(count) or 0
+    page = min(f.page, max(1, math.ceil(total / per_page)))
+    stmt = _listed(f).order_by(*SORTS[f.sort][1]).limit(per_page).offset((page - 1) * per_page)
+    return Page(list(db.session.scalars(stmt).unique()), total, page, per_page)
+
+
+def export_declarations(f: Filters) -> Iterator[OpenLicenceDeclaration]:
+    """Every listed declaration matching the filters, in the list's order."""
+    stmt = _listed(f).order_by(*SORTS[f.sort][1])
+    yield from db.session.scalars(stmt).unique()
+
+
+def industry_choices() -> list[str]:
+    """Industries (国民经济行业分类) of listed patents, for the filter."""
+    stmt = (
+        sa.select(Patent.industry_code)
+        .join(D, D.patent_id == Patent.id)
+        .where(listed_clause(), Patent.industry_code.is_not(None), Patent.industry_code != "")
+        .distinct()
+        .order_by(Patent.industry_code)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def university_choices() -> list[tuple[int, str]]:
+    """Universities with listed declarations, for the filter."""
+    stmt = (
+        sa.select(Organization.id, Organization.name)
+        .join(Patent, Patent.institution_id == Organization.id)
+        .join(D, D.patent_id == Patent.id)
+        .where(listed_clause())
+        .distinct()
+        .order_by(Organization.name)
+    )
+    return [(oid, name) for oid, name in db.session.execute(stmt)]
+
+
+def active_for_patent(patent_id: int) -> OpenLicenceDeclaration | None:
+    stmt = (
+        sa.select(D)
+        .where(D.patent_id == patent_id, D.status == DeclarationStatus.ACTIVE)
+        .order_by(D.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def history_for_patent(patent_id: int) -> list[OpenLicenceDeclaration]:
+    """Withdrawn declarations of a patent, newest first."""
+    stmt = (
+        sa.select(D)
+        .options(joinedload(D.declared_by))
+        .where(D.patent_id == patent_id, D.status == DeclarationStatus.WITHDRAWN)
+        .order_by(D.id.desc())
+    )
+    return list(db.session.scalars(stmt))
