@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from revive.deals import services as deals_services
 from revive.imports import services as imports_services
 from revive.matching import services as matching_services
+from revive.notifications import services as notifications_services
 
 
 @shared_task(name="imports.validate", acks_late=True)
@@ -31,3 +33,13 @@ def build_index(build_id: int) -> None:
 @shared_task(name="matching.match_run", acks_late=True)
 def match_run(run_id: int) -> None:
     matching_services.execute_match_run(run_id)
+
+
+@shared_task(name="notifications.email", acks_late=True)
+def send_notification_email(notification_id: int) -> None:
+    notifications_services.deliver_email(notification_id)
+
+
+@shared_task(name="deals.notify_overdue", acks_late=True)
+def notify_overdue_deals() -> None:
+    deals_services.notify_overdue()

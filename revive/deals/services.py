@@ -1,23 +1,56 @@
-"""Pushing accepted matches to both sides (the start of 供需对接)."""
+"""供需对接 services: pushing accepted matches (decide/decide_many), then the pipeline —
+stage changes through the deals.workflow table, the university's response, the contract, and
+the overdue-response reminder. Every change writes a DealEvent and an audit event in the same
+transaction, notifies the other side in the inbox (e-mail after the commit), and is guarded by
+the deal's version (optimistic locking: the second writer gets a ConflictError).
+
+Decisions worth knowing:
+
+- responded_at keeps the *first* answer's time (timeliness is measured on it); the university
+  may change its answer while the deal is open, and each answer is an event;
+- an answer of 暂不对接 does not end the deal by itself: the officer records 未成交 with a reason
+  (or talks the sides round), so the outcome figures stay in one accountable hand;
+- a deal is overdue while it is open, unanswered and past response_due_at; the reminder is
+  sent once per deal (the response_overdue notification is the marker);
+- the contract can be corrected after signing (e.g. the 备案号 arrives weeks later).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.db import utcnow
-from revive.deals.models import Deal, DealEvent, Stage
-from revive.errors import ConflictError, InvalidTransition, NotFoundError
+from revive.deals import permissions, queries, workflow
+from revive.deals.models import (
+    Contract,
+    ContractKind,
+    Deal,
+    DealEvent,
+    Stage,
+    UniversityResponse,
+)
+from revive.deals.reasons import FAILURE_REASONS
+from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
 from revive.extensions import db
 from revive.matching import services as matching
 from revive.matching.models import Match, MatchState
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
+from revive.templating import CHINA_TZ
+
+logger = logging.getLogger(__name__)
+
+STALE_DEAL = "该对接记录已被他人修改，请刷新后重试"
+MAX_COMMENT = 2000
 
 
 def decide(
@@ -79,7 +112,7 @@ def _push(match: Match, actor: User) -> list[Notification]:
         demand_id=match.demand_id,
         patent_id=match.patent_id,
     )
-    link = url_for("deals.detail", deal_id=deal.id)
+    link = deal_link(deal.id)
     patent, demand = match.patent, match.demand
     return [
         notifications.notify(
@@ -126,3 +159,469 @@ def decide_many(
     _commit()
     notifications.send_emails(sent)
     return {"done": done, "skipped": skipped}
+
+
+# ---------------------------------------------------------------------------- the pipeline
+
+
+def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
+    deal = permissions.get_visible_deal(actor, deal_id)
+    if expected_version is not None and expected_version != deal.version:
+        raise ConflictError(STALE_DEAL)
+    return deal
+
+
+def _commit_deal() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(STALE_DEAL) from None
+
+
+def _comment(raw: str | None, label: str = "备注") -> str | None:
+    text = (raw or "").strip() or None
+    if text and len(text) > MAX_COMMENT:
+        raise ValidationFailed(f"{label}不能超过 {MAX_COMMENT} 字")
+    return text
+
+
+def _event(
+    deal: Deal,
+    actor: User | None,
+    kind: str,
+    from_stage: Stage | None,
+    to_stage: Stage,
+    comment: str | None = None,
+) -> DealEvent:
+    event = DealEvent(
+        deal_id=deal.id,
+        actor_id=getattr(actor, "id", None),
+        from_stage=from_stage,
+        to_stage=to_stage,
+        kind=kind,
+        comment=comment,
+        created_at=utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+def deal_link(deal_id: int) -> str:
+    """App-relative link to a deal's page, also from a worker or the CLI (no request there,
+    and url_for needs one unless SERVER_NAME is set)."""
+    if has_request_context():
+        return url_for("deals.detail", deal_id=deal_id)
+    with current_app.test_request_context("/"):
+        return url_for("deals.detail", deal_id=deal_id)
+
+
+def _pair(deal: Deal) -> str:
+    return f"“{deal.demand.title}” × 《{deal.patent.title}》"
+
+
+def _notify_others(
+    deal: Deal, actor: User, kind: str, title: str, body: str | None = None
+) -> list[Notification]:
+    """Tell everyone on the deal except the actor's own side: the enterprise, the university,
+    and the officer who pushed it."""
+    link = deal_link(deal.id)
+    sent: list[Notification] = []
+    if not permissions.is_enterprise_side(actor, deal):
+        sent.append(
+            notifications.notify(
+                kind,
+                title,
+                organization_id=deal.enterprise_id,
+                body=body,
+                link=link,
+                deal_id=deal.id,
+            )
+        )
+    if not (actor.organization_id and actor.organization_id == deal.university_id):
+        sent.append(
+            notifications.notify(
+                kind,
+                title,
+                organization_id=deal.university_id,
+                body=body,
+                link=link,
+                deal_id=deal.id,
+            )
+        )
+    if deal.officer_id and deal.officer_id != actor.id:
+        sent.append(
+            notifications.notify(
+                kind, title, user_id=deal.officer_id, body=body, link=link, deal_id=deal.id
+            )
+        )
+    return sent
+
+
+def _previous_stage(deal: Deal) -> Stage:
+    """The stage a failed deal failed from (for reopen)."""
+    for event in reversed(queries.events_of(deal)):
+        if event.to_stage == Stage.FAILED and event.from_stage in workflow.OPEN_STAGES:
+            return event.from_stage
+    return Stage.RECOMMENDED
+
+
+def change_stage(
+    deal_id: int,
+    action: str | workflow.Action,
+    actor: User,
+    *,
+    to: Stage | str | None = None,
+    reason: str | None = None,
+    comment: str | None = None,
+    contract: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> Deal:
+    """Move a deal by one pipeline action (contact, negotiate, sign, fail, reopen). Commits.
+
+    ``to`` is optional and, when given, must be where the action leads (the API may name the
+    target stage instead of the action). Signing needs ``contract`` (see record_contract)."""
+    deal = _load(deal_id, actor, expected_version)
+    if isinstance(action, str):
+        action = workflow.get_action(action) if action else workflow.action_to(deal.stage, to or "")
+    permissions.check_action(actor, deal, action)
+    if deal.stage not in action.sources:
+        allowed = "、".join(s.label for s in Stage if s in action.sources)
+        raise InvalidTransition(
+            f"当前阶段为「{deal.stage.label}」，不能执行「{action.label}」（仅限：{allowed}）"
+        )
+    target = action.target or _previous_stage(deal)
+    if to is not None and str(to) != target.value:
+        raise InvalidTransition(f"「{action.label}」后的阶段是「{target.label}」，不是「{to}」")
+    comment = _comment(comment)
+    reason = (reason or "").strip() or None
+    if action.reason_required:
+        if reason not in FAILURE_REASONS:
+            raise ValidationFailed("请选择未成交原因", details={"reason": "请选择未成交原因"})
+        if reason == "other" and not comment:
+            raise ValidationFailed("选择“其他”原因时请填写说明", details={"comment": "请填写说明"})
+    if action.comment_required and not comment:
+        raise ValidationFailed(f"「{action.label}」需要填写说明", details={"comment": "请填写说明"})
+    if action.contract_required and contract is None:
+        raise ValidationFailed("签约须同时登记合同（类型、金额、签约日期、当事方）")
+    if (deal.stage, target) not in workflow.ALLOWED_MOVES:  # pragma: no cover - table invariant
+        raise InvalidTransition()
+
+    sent = _move(deal, action, target, actor, reason=reason, comment=comment, contract=contract)
+    _commit_deal()
+    notifications.send_emails(sent)
+    return deal
+
+
+def _move(
+    deal: Deal,
+    action: workflow.Action,
+    target: Stage,
+    actor: User,
+    *,
+    reason: str | None,
+    comment: str | None,
+    contract: Mapping[str, Any] | None,
+) -> list[Notification]:
+    """Apply a validated move: stage, event, audit, contract, notifications. No commit."""
+    source, now = deal.stage, utcnow()
+    new_contract = None
+    if action.contract_required:
+        fields = _clean_contract(contract or {}, deal)
+        new_contract = Contract(deal=deal, created_by_id=actor.id, **fields)
+        db.session.add(new_contract)
+    deal.stage, deal.stage_changed_at, deal.updated_at = target, now, now
+    if target == Stage.FAILED:
+        deal.failure_reason, deal.failure_comment = reason, comment
+    elif source == Stage.FAILED:
+        deal.failure_reason = deal.failure_comment = None
+    event_comment = comment
+    if new_contract is not None:
+        event_comment = _contract_summary(new_contract) + (f"；{comment}" if comment else "")
+    elif target == Stage.FAILED:
+        event_comment = FAILURE_REASONS[reason or "other"] + (f"：{comment}" if comment else "")
+    _event(deal, actor, "stage", source, target, event_comment)
+    db.session.flush()
+    audit.record(
+        "deal",
+        deal.id,
+        action.name,
+        actor,
+        organization_id=deal.university_id,
+        from_stage=source.value,
+        to_stage=target.value,
+        reason=reason,
+        comment=comment,
+        contract_id=new_contract.id if new_contract else None,
+    )
+    if new_contract is not None:
+        _audit_contract(new_contract, deal, actor, "create")
+    title = f"对接进展：{_pair(deal)} 已进入「{target.label}」"
+    body = f"{actor.name}（{actor.role.label}）{action.label}。" + (
+        f"\n{event_comment}" if event_comment else ""
+    )
+    return _notify_others(deal, actor, "deal_stage", title, body)
+
+
+# ---------------------------------------------------------------------------- response
+
+
+def respond(
+    deal_id: int,
+    response: UniversityResponse | str,
+    actor: User,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Deal:
+    """The university answers a pushed deal: 愿意对接 / 暂不对接 (may change it while open)."""
+    deal = _load(deal_id, actor, expected_version)
+    permissions.check_respond(actor, deal)
+    answer = _response(response)
+    if deal.stage not in workflow.OPEN_STAGES:
+        raise InvalidTransition(f"该对接已「{deal.stage.label}」，不能再答复")
+    comment = _comment(comment, "答复说明")
+    if deal.response == answer and (deal.response_comment or None) == comment:
+        raise InvalidTransition(f"已答复「{answer.label}」，无需重复提交")
+    now = utcnow()
+    previous = deal.response
+    late = previous is None and queries.is_overdue(deal, now)
+    deal.response, deal.response_comment = answer, comment
+    deal.responded_by_id = actor.id
+    deal.responded_at = deal.responded_at or now  # the first answer counts for timeliness
+    deal.updated_at = now
+    _event(
+        deal,
+        actor,
+        "response",
+        deal.stage,
+        deal.stage,
+        answer.label + (f"：{comment}" if comment else ""),
+    )
+    audit.record(
+        "deal",
+        deal.id,
+        "respond",
+        actor,
+        organization_id=deal.university_id,
+        response=answer.value,
+        previous=previous.value if previous else None,
+        comment=comment,
+        late=late or None,
+    )
+    title = f"{deal.university.name}答复「{answer.label}」：{_pair(deal)}"
+    sent = _notify_others(deal, actor, "deal_response", title, comment)
+    _commit_deal()
+    notifications.send_emails(sent)
+    return deal
+
+
+def _response(value: UniversityResponse | str) -> UniversityResponse:
+    raw = str(value or "").strip()
+    by_label = UniversityResponse.by_label()
+    if raw in by_label:
+        return by_label[raw]  # type: ignore[return-value]
+    try:
+        return UniversityResponse(raw)
+    except ValueError:
+        raise ValidationFailed(
+            "请选择“愿意对接”或“暂不对接”", details={"response": "请选择答复"}
+        ) from None
+
+
+# ---------------------------------------------------------------------------- contract
+
+
+def today_in_china() -> date:
+    return datetime.now(CHINA_TZ).date()
+
+
+def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
+    """Validated contract fields (kind, amount_wan, signed_on, record_no, parties)."""
+    errors: dict[str, str] = {}
+    raw_kind = str(data.get("kind") or "").strip()
+    kind = ContractKind.by_label().get(raw_kind)
+    if kind is None:
+        try:
+            kind = ContractKind(raw_kind)
+        except ValueError:
+            errors["kind"] = "请选择合同类型（转让、许可、开放许可、作价入股）"
+    amount = _amount(data.get("amount_wan"), errors)
+    signed_on = _signed_on(data.get("signed_on"), deal, errors)
+    record_no = str(data.get("record_no") or "").strip() or None
+    if record_no and len(record_no) > 100:
+        errors["record_no"] = "备案号不能超过 100 字"
+    parties = str(data.get("parties") or "").strip()
+    if not parties:
+        errors["parties"] = "请填写合同当事方"
+    elif len(parties) > 500:
+        errors["parties"] = "合同当事方不能超过 500 字"
+    if errors:
+        raise ValidationFailed("合同信息有误：" + "；".join(errors.values()), details=errors)
+    return {
+        "kind": kind,
+        "amount_wan": amount,
+        "signed_on": signed_on,
+        "record_no": record_no,
+        "parties": parties,
+    }
+
+
+def _amount(raw: Any, errors: dict[str, str]) -> Decimal | None:
+    if isinstance(raw, bool) or raw is None or str(raw).strip() == "":
+        errors["amount_wan"] = "请填写合同金额（万元）"
+        return None
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        errors["amount_wan"] = "合同金额须为数字（万元）"
+        return None
+    if not value.is_finite():
+        errors["amount_wan"] = "合同金额须为数字（万元）"
+    elif value < 0:
+        errors["amount_wan"] = "合同金额不能为负数"
+    elif value >= Decimal("1e12"):
+        errors["amount_wan"] = "合同金额过大"
+    elif value != value.quantize(Decimal("0.01")):
+        errors["amount_wan"] = "合同金额最多保留两位小数（万元）"
+    else:
+        return value.quantize(Decimal("0.01"))
+    return None
+
+
+def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
+    if isinstance(raw, date):
+        value = raw
+    else:
+        try:
+            value = date.fromisoformat(str(raw or "").strip())
+        except ValueError:
+            errors["signed_on"] = "请填写签约日期（YYYY-MM-DD）"
+            return None
+    if value > today_in_china():
+        errors["signed_on"] = "签约日期不能晚于今天"
+        return None
+    pushed = queries.aware(deal.pushed_at)
+    if pushed is not None and value < pushed.astimezone(CHINA_TZ).date():
+        errors["signed_on"] = "签约日期不能早于推荐日期"
+        return None
+    return value
+
+
+def _contract_summary(c: Contract) -> str:
+    text = f"签订{c.kind.label}合同，金额 {c.amount_wan} 万元，签约日期 {c.signed_on.isoformat()}"
+    return text + (f"，备案号 {c.record_no}" if c.record_no else "")
+
+
+def _audit_contract(c: Contract, deal: Deal, actor: User, action: str, **extra: Any) -> None:
+    audit.record(
+        "contract",
+        c.id,
+        action,
+        actor,
+        organization_id=deal.university_id,
+        deal_id=deal.id,
+        demand_id=deal.demand_id,
+        patent_id=deal.patent_id,
+        kind=c.kind.value,
+        amount_wan=str(c.amount_wan),
+        signed_on=c.signed_on.isoformat(),
+        record_no=c.record_no,
+        **extra,
+    )
+
+
+def record_contract(
+    deal_id: int,
+    data: Mapping[str, Any],
+    actor: User,
+    expected_version: int | None = None,
+) -> Contract:
+    """Sign a deal in 洽谈中 with its contract, or correct the contract of a signed deal."""
+    deal = _load(deal_id, actor, expected_version)
+    permissions.check_contract(actor, deal)
+    if deal.contract is None:
+        change_stage(
+            deal.id,
+            workflow.ACTIONS["sign"],
+            actor,
+            comment=data.get("comment"),
+            contract=data,
+            expected_version=expected_version,
+        )
+        return deal.contract  # type: ignore[return-value]  (signing created it)
+    contract = deal.contract
+    fields = _clean_contract(data, deal)
+    changed = {
+        k: [_plain(getattr(contract, k)), _plain(v)]
+        for k, v in fields.items()
+        if getattr(contract, k) != v
+    }
+    if not changed:
+        raise ValidationFailed("合同信息没有变化")
+    for key, value in fields.items():
+        setattr(contract, key, value)
+    deal.updated_at = utcnow()
+    summary = _contract_summary(contract)
+    _event(deal, actor, "contract", deal.stage, deal.stage, f"更正合同：{summary}")
+    db.session.flush()
+    _audit_contract(contract, deal, actor, "update", changes=changed)
+    sent = _notify_others(deal, actor, "deal_contract", f"合同信息已更新：{_pair(deal)}", summary)
+    _commit_deal()
+    notifications.send_emails(sent)
+    return contract
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return getattr(value, "value", value)
+
+
+# ---------------------------------------------------------------------------- overdue
+
+
+def notify_overdue(now: datetime | None = None) -> list[int]:
+    """Remind universities (once per deal) of pushed deals they have not answered in time, and
+    tell the officer who pushed them. Commits; returns the deal ids reminded."""
+    deals = queries.overdue_unnotified(now)
+    sent: list[Notification] = []
+    for deal in deals:
+        link = deal_link(deal.id)
+        due = queries.aware(deal.response_due_at)
+        due_text = due.astimezone(CHINA_TZ).strftime("%Y-%m-%d") if due else ""
+        sent.append(
+            notifications.notify(
+                "response_overdue",
+                f"答复已逾期：企业需求“{deal.demand.title}”匹配贵校专利《{deal.patent.title}》",
+                organization_id=deal.university_id,
+                body=f"答复期限为 {due_text}，请尽快答复是否愿意对接。",
+                link=link,
+                deal_id=deal.id,
+            )
+        )
+        if deal.officer_id:
+            sent.append(
+                notifications.notify(
+                    "response_overdue",
+                    f"高校答复逾期：{_pair(deal)}",
+                    user_id=deal.officer_id,
+                    body=f"{deal.university.name}未在 {due_text} 前答复，已发送提醒。",
+                    link=link,
+                    deal_id=deal.id,
+                )
+            )
+    db.session.commit()
+    notifications.send_emails(sent)
+    if deals:
+        logger.info("Reminded %d overdue deal(s)", len(deals))
+    return [d.id for d in deals]
+
+
+__all__ = [
+    "change_stage",
+    "decide",
+    "decide_many",
+    "notify_overdue",
+    "record_contract",
+    "respond",
+]

@@ -1,7 +1,228 @@
-"""供需对接 pages: the pipeline board, a deal's page (stages, response, contract)."""
+"""供需对接 pages (blueprint "deals"): the pipeline board, a deal's page (stages, response,
+contract).
+
+Who does what is in deals.workflow (the transition table) and deals.permissions (scope). The
+patent and demand pages of other blueprints include ``deals/_patent_panel.html`` and
+``deals/_demand_panel.html``; their data comes from the template globals registered at the end
+(``deals_patent_panel(patent)``, ``deals_demand_panel(demand)``). The ``revive notify-overdue``
+command is registered on the app CLI through this blueprint (cli_group=None).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-bp = Blueprint("deals", __name__, url_prefix="/deals")
+import click
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from revive.accounts.permissions import roles_required
+from revive.deals import permissions, queries, services, workflow
+from revive.deals.models import ContractKind, Deal, Stage, UniversityResponse
+from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
+from revive.deals.reasons import FAILURE_REASONS
+from revive.demands import permissions as demand_permissions
+from revive.demands.models import Demand
+from revive.errors import ConflictError, InvalidTransition, ValidationFailed
+from revive.inventory import permissions as inventory_permissions
+from revive.inventory.models import Patent
+from revive.matching import permissions as matching_permissions
+from revive.matching.models import MatchState
+
+bp = Blueprint("deals", __name__, url_prefix="/deals", cli_group=None)
+
+
+def _version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
+    """Everything deals/detail.html needs; the forms' values/errors come in ``extra``."""
+    user = current_user
+    is_staff = user.role in workflow.STAFF
+    actions = [a for a in workflow.available(deal.stage) if permissions.can_act(user, deal, a)]
+    contract = deal.contract
+    contract_values = extra.pop("contract_values", None) or (
+        {
+            "kind": contract.kind.value,
+            "amount_wan": str(contract.amount_wan),
+            "signed_on": contract.signed_on.isoformat(),
+            "record_no": contract.record_no or "",
+            "parties": contract.parties,
+        }
+        if contract
+        else {"parties": f"{deal.university.name}；{deal.enterprise.name}"}
+    )
+    return {
+        "deal": deal,
+        "events": queries.events_of(deal),
+        "days_in_stage": queries.days_in_stage(deal),
+        "overdue": queries.is_overdue(deal),
+        "stages": list(Stage),
+        "stage_actions": [a for a in actions if a.name != "sign"],
+        "can_sign": any(a.name == "sign" for a in actions),
+        "can_respond": permissions.can_respond(user, deal) and deal.stage in workflow.OPEN_STAGES,
+        "can_edit_contract": contract is not None and permissions.can_record_contract(user, deal),
+        "is_staff": is_staff,
+        "responses": list(UniversityResponse),
+        "contract_kinds": list(ContractKind),
+        "failure_reasons": FAILURE_REASONS,
+        "contract_values": contract_values,
+        "today": services.today_in_china().isoformat(),
+        "can_see_demand": demand_permissions.can_view(user, deal.demand),
+        "can_see_patent": inventory_permissions.can_view(user, deal.patent),
+        "can_see_match": matching_permissions.is_staff(user)
+        or (
+            deal.match.state == MatchState.ACCEPTED
+            and matching_permissions.owns_demand(user, deal.demand)
+        ),
+        "errors": extra.pop("errors", {}),
+        "form": extra.pop("form", None),
+        **extra,
+    }
+
+
+@bp.get("/")
+@login_required
+def board():
+    filters = queries.parse_filters(request.args)
+    return render_template(
+        "deals/board.html",
+        columns=queries.board(current_user, filters),
+        filters=filters,
+        options=queries.filter_options(current_user),
+        column_limit=queries.BOARD_COLUMN_LIMIT,
+        days_in_stage=queries.days_in_stage,
+        is_overdue=queries.is_overdue,
+        show_officer_filter=current_user.role in permissions.READ_ALL_ROLES,
+    )
+
+
+@bp.get("/<int:deal_id>")
+@login_required
+def detail(deal_id: int):
+    deal = permissions.get_visible_deal(current_user, deal_id)
+    return render_template("deals/detail.html", **_page_context(deal))
+
+
+def _invalid(deal_id: int, exc: ValidationFailed, form: str, **extra: Any):
+    """Re-render the deal page with the form's errors (422), keeping what was typed."""
+    deal = permissions.get_visible_deal(current_user, deal_id)
+    flash(exc.message, "error")
+    details = exc.details if isinstance(exc.details, dict) else {}
+    context = _page_context(deal, errors=details, form=form, **extra)
+    return render_template("deals/detail.html", **context), 422
+
+
+def _back(deal_id: int):
+    return redirect(url_for("deals.detail", deal_id=deal_id))
+
+
+@bp.post("/<int:deal_id>/stage")
+@roles_required(*STAGE_ROLES)
+def change_stage(deal_id: int):
+    form = request.form
+    try:
+        deal = services.change_stage(
+            deal_id,
+            form.get("action", ""),
+            current_user,
+            reason=form.get("reason"),
+            comment=form.get("comment"),
+            expected_version=_version(form.get("version")),
+        )
+    except ValidationFailed as exc:
+        return _invalid(deal_id, exc, form.get("action", ""), posted=form.to_dict())
+    except (ConflictError, InvalidTransition) as exc:
+        flash(exc.message, "error")
+        return _back(deal_id)
+    flash(f"已更新为「{deal.stage.label}」", "success")
+    return _back(deal_id)
+
+
+@bp.post("/<int:deal_id>/response")
+@roles_required(*RESPOND_ROLES)
+def respond(deal_id: int):
+    form = request.form
+    try:
+        deal = services.respond(
+            deal_id,
+            form.get("response", ""),
+            current_user,
+            comment=form.get("comment"),
+            expected_version=_version(form.get("version")),
+        )
+    except ValidationFailed as exc:
+        return _invalid(deal_id, exc, "response", posted=form.to_dict())
+    except (ConflictError, InvalidTransition) as exc:
+        flash(exc.message, "error")
+        return _back(deal_id)
+    flash(f"已答复「{deal.response.label if deal.response else ''}」", "success")
+    return _back(deal_id)
+
+
+CONTRACT_FIELDS = ("kind", "amount_wan", "signed_on", "record_no", "parties", "comment")
+
+
+@bp.post("/<int:deal_id>/contract")
+@roles_required(*CONTRACT_ROLES)
+def record_contract(deal_id: int):
+    data = {k: request.form.get(k, "") for k in CONTRACT_FIELDS}
+    try:
+        contract = services.record_contract(
+            deal_id, data, current_user, expected_version=_version(request.form.get("version"))
+        )
+    except ValidationFailed as exc:
+        return _invalid(deal_id, exc, "contract", contract_values=data)
+    except (ConflictError, InvalidTransition) as exc:
+        flash(exc.message, "error")
+        return _back(deal_id)
+    flash(f"已登记{contract.kind.label}合同（{contract.amount_wan} 万元）", "success")
+    return _back(deal_id)
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+@bp.cli.command("notify-overdue")
+def notify_overdue_command() -> None:
+    """Remind universities of unanswered pushed deals past their due date (once per deal)."""
+    ids = services.notify_overdue()
+    click.echo(f"已提醒 {len(ids)} 条逾期未答复的对接" + (f"：{ids}" if ids else ""))
+
+
+# ---------------------------------------------------------------------------- panels
+
+
+def patent_panel(patent: Patent) -> dict[str, Any] | None:
+    """Data of ``_patent_panel.html``: the deals of this patent the viewer may see."""
+    if not current_user.is_authenticated or not inventory_permissions.can_view(
+        current_user, patent
+    ):
+        return None
+    return {
+        "deals": queries.deals_of_patent(current_user, patent.id),
+        "days_in_stage": queries.days_in_stage,
+        "is_overdue": queries.is_overdue,
+    }
+
+
+def demand_panel(demand: Demand) -> dict[str, Any] | None:
+    """Data of ``_demand_panel.html``: pushed matches of the demand with their stage — for the
+    enterprise that owns it and for staff (officers, platform admin, regulator)."""
+    if not current_user.is_authenticated:
+        return None
+    if current_user.role not in permissions.READ_ALL_ROLES and not demand_permissions.is_owner(
+        current_user, demand
+    ):
+        return None
+    return {
+        "deals": queries.deals_of_demand(current_user, demand.id),
+        "days_in_stage": queries.days_in_stage,
+        "is_overdue": queries.is_overdue,
+    }
+
+
+@bp.app_context_processor
+def _panels() -> dict[str, Any]:
+    return {"deals_patent_panel": patent_panel, "deals_demand_panel": demand_panel}

@@ -1,16 +1,30 @@
 """notify(): add an inbox row in the caller's transaction; e-mail is sent by a worker after the
-commit when SMTP is configured (REVIVE_SMTP_HOST)."""
+commit when SMTP is configured (REVIVE_SMTP_HOST). Also: marking read, and the e-mail itself.
+
+Read state lives on the row (one per recipient organization): when one member of an
+organization reads its notification, it is read for the whole organization — the inbox is the
+organization's shared in-tray, like a department's mailbox.
+"""
 
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
 
+import sqlalchemy as sa
 from flask import current_app
 
 from revive import queue
+from revive.accounts.models import User
+from revive.db import utcnow
+from revive.deals import permissions as deal_permissions
+from revive.deals.models import Deal
 from revive.errors import ServiceUnavailable
 from revive.extensions import db
+from revive.notifications import queries
 from revive.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -55,3 +69,129 @@ def send_emails(notifications: Sequence[Notification]) -> None:
             queue.enqueue("notifications.email", n.id)
         except ServiceUnavailable:
             logger.warning("e-mail for notification %s left queued (broker down)", n.id)
+
+
+# ---------------------------------------------------------------------------- read state
+
+
+def mark_read(notification_id: int, actor: User) -> Notification:
+    """Mark one notification read (no-op when already read). Commits."""
+    row = queries.get_for(actor, notification_id)
+    if row.read_at is None:
+        row.read_at, row.read_by_id = utcnow(), actor.id
+        db.session.commit()
+    return row
+
+
+def mark_all_read(actor: User) -> int:
+    """Mark every unread notification the user sees as read. Commits; returns how many."""
+    ids = list(
+        db.session.scalars(
+            sa.select(Notification.id).where(
+                queries.inbox_clause(actor), Notification.read_at.is_(None)
+            )
+        )
+    )
+    if ids:
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id.in_(ids), Notification.read_at.is_(None))
+            .values(read_at=utcnow(), read_by_id=actor.id)
+        )
+        db.session.commit()
+    return len(ids)
+
+
+# ---------------------------------------------------------------------------- e-mail
+
+
+def email_recipients(n: Notification) -> list[User]:
+    """Active users with an e-mail address: the addressed user, or the members of the addressed
+    organization who may see the notification's deal (if it has one)."""
+    if n.user_id is not None:
+        users = [n.user] if n.user is not None else []
+    else:
+        users = list(
+            db.session.scalars(
+                sa.select(User).where(User.organization_id == n.organization_id).order_by(User.id)
+            )
+        )
+        if n.deal_id is not None:
+            deal = db.session.get(Deal, n.deal_id)
+            users = [u for u in users if deal is not None and deal_permissions.can_view(u, deal)]
+    return [u for u in users if u.is_active and u.email]
+
+
+def _absolute(link: str | None) -> str | None:
+    if not link:
+        return None
+    base = str(current_app.config.get("REVIVE_BASE_URL") or "").rstrip("/")
+    return f"{base}{link}" if base else link
+
+
+def _message(n: Notification, to: User, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[Revive] {n.title}"
+    msg["From"] = sender
+    msg["To"] = formataddr((to.name, to.email))
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    lines = [f"{to.name}，您好：", "", n.title]
+    if n.body:
+        lines += ["", n.body]
+    link = _absolute(n.link)
+    if link:
+        lines += ["", f"查看详情：{link}"]
+    lines += ["", "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"]
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+def _connect() -> smtplib.SMTP:
+    cfg = current_app.config
+    host, port = cfg["REVIVE_SMTP_HOST"], int(cfg.get("REVIVE_SMTP_PORT") or 587)
+    if port == 465:  # implicit TLS (SMTPS)
+        return smtplib.SMTP_SSL(host, port, timeout=30)
+    return smtplib.SMTP(host, port, timeout=30)
+
+
+def _send(messages: list[EmailMessage]) -> None:
+    cfg = current_app.config
+    conn = _connect()
+    try:
+        if cfg.get("REVIVE_SMTP_TLS") and not isinstance(conn, smtplib.SMTP_SSL):
+            conn.starttls()
+        if cfg.get("REVIVE_SMTP_USER"):
+            conn.login(cfg["REVIVE_SMTP_USER"], cfg.get("REVIVE_SMTP_PASSWORD") or "")
+        for msg in messages:
+            conn.send_message(msg)
+    finally:
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+
+def deliver_email(notification_id: int) -> str | None:
+    """Send one notification by e-mail (the worker's job) and record the outcome on the row:
+    sent, failed (SMTP error: logged, never raised), or skipped (no SMTP, nobody to send to).
+    Safe to run twice: a sent notification is not sent again. Commits; returns the status."""
+    n = db.session.get(Notification, notification_id)
+    if n is None:
+        return None
+    if n.email_status == "sent":
+        return n.email_status
+    recipients = email_recipients(n) if smtp_configured() else []
+    if not recipients:
+        n.email_status = "skipped"
+        db.session.commit()
+        return n.email_status
+    sender = current_app.config.get("REVIVE_SMTP_FROM") or "noreply@revive.local"
+    try:
+        _send([_message(n, user, sender) for user in recipients])
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("E-mail for notification %s failed: %s", n.id, exc)
+        n.email_status = "failed"
+    else:
+        n.email_status = "sent"
+    db.session.commit()
+    return n.email_status

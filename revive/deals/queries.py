@@ -1,0 +1,253 @@
+"""Read helpers for the board, deal lists, panels and the overdue scan (no writes)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from revive.accounts.models import Organization, User
+from revive.db import utcnow
+from revive.deals.models import Deal, DealEvent, Stage
+from revive.deals.permissions import visible_deals_clause
+from revive.deals.workflow import OPEN_STAGES
+from revive.extensions import db
+from revive.inventory.queries import Page
+from revive.notifications.models import Notification
+
+BOARD_COLUMN_LIMIT = 100  # cards per stage column; the column header shows the full count
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything is stored in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def days_in_stage(deal: Deal, now: datetime | None = None) -> int:
+    """Whole days since the deal entered its current stage."""
+    changed = aware(deal.stage_changed_at) or aware(deal.pushed_at)
+    if changed is None:
+        return 0
+    return max(0, ((now or utcnow()) - changed).days)
+
+
+def is_overdue(deal: Deal, now: datetime | None = None) -> bool:
+    """Open, the university has not answered, and the answer was due."""
+    due = aware(deal.response_due_at)
+    return (
+        deal.stage in OPEN_STAGES
+        and deal.response is None
+        and due is not None
+        and due < (now or utcnow())
+    )
+
+
+def overdue_clause(now: datetime | None = None) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        Deal.stage.in_(OPEN_STAGES),
+        Deal.response.is_(None),
+        Deal.response_due_at < (now or utcnow()),
+    )
+
+
+# ---------------------------------------------------------------------------- filters
+
+
+@dataclass
+class Filters:
+    university_id: int | None = None
+    enterprise_id: int | None = None
+    officer_id: int | None = None
+    stage: Stage | None = None
+    overdue: bool = False
+    page: int = 1
+
+    def to_args(self, **overrides: Any) -> dict[str, Any]:
+        data = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(self).items()}
+        data.update(overrides)
+        if data.get("overdue"):
+            data["overdue"] = 1
+        return {
+            k: v
+            for k, v in data.items()
+            if v not in (None, "", False, 0) and not (k == "page" and v == 1)
+        }
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.university_id, self.enterprise_id, self.officer_id, self.stage, self.overdue)
+        )
+
+
+def _int(raw: Any) -> int | None:
+    raw = str(raw if raw is not None else "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def parse_filters(args: Mapping[str, Any]) -> Filters:
+    """Filters from a query string; unknown values are ignored, not errors."""
+    try:
+        stage = Stage(args.get("stage")) if args.get("stage") else None
+    except ValueError:
+        stage = None
+    return Filters(
+        university_id=_int(args.get("university")),
+        enterprise_id=_int(args.get("enterprise")),
+        officer_id=_int(args.get("officer")),
+        stage=stage,
+        overdue=str(args.get("overdue", "")).lower() in {"1", "true", "yes", "on"},
+        page=max(1, _int(args.get("page")) or 1),
+    )
+
+
+def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = [visible_deals_clause(user)]
+    if f.university_id:
+        clauses.append(Deal.university_id == f.university_id)
+    if f.enterprise_id:
+        clauses.append(Deal.enterprise_id == f.enterprise_id)
+    if f.officer_id:
+        clauses.append(Deal.officer_id == f.officer_id)
+    if f.stage:
+        clauses.append(Deal.stage == f.stage)
+    if f.overdue:
+        clauses.append(overdue_clause())
+    return clauses
+
+
+_CARD_LOAD = (
+    joinedload(Deal.demand),
+    joinedload(Deal.patent),
+    joinedload(Deal.university),
+    joinedload(Deal.enterprise),
+    joinedload(Deal.officer),
+)
+
+
+def board(user: User, f: Filters) -> dict[Stage, dict[str, Any]]:
+    """Per stage: {"deals": newest-changed first (capped), "total": count}."""
+    clauses = where_clauses(user, f)
+    counts = dict(
+        db.session.execute(
+            sa.select(Deal.stage, sa.func.count(Deal.id)).where(*clauses).group_by(Deal.stage)
+        ).all()
+    )
+    columns: dict[Stage, dict[str, Any]] = {}
+    for stage in Stage:
+        if f.stage and stage != f.stage:
+            continue
+        deals: list[Deal] = []
+        if counts.get(stage):
+            deals = list(
+                db.session.scalars(
+                    sa.select(Deal)
+                    .options(*_CARD_LOAD)
+                    .where(*clauses, Deal.stage == stage)
+                    # longest-waiting open deals first; finished ones newest first
+                    .order_by(
+                        Deal.stage_changed_at.asc()
+                        if stage in OPEN_STAGES
+                        else Deal.stage_changed_at.desc(),
+                        Deal.id,
+                    )
+                    .limit(BOARD_COLUMN_LIMIT)
+                )
+            )
+        columns[stage] = {"deals": deals, "total": int(counts.get(stage, 0))}
+    return columns
+
+
+def list_page(user: User, f: Filters, per_page: int) -> Page:
+    """One page of visible deals, most recently changed first."""
+    clauses = where_clauses(user, f)
+    total = db.session.scalar(sa.select(sa.func.count(Deal.id)).where(*clauses)) or 0
+    page = min(f.page, max(1, math.ceil(total / per_page)))
+    stmt = (
+        sa.select(Deal)
+        .options(*_CARD_LOAD, selectinload(Deal.contract))
+        .where(*clauses)
+        .order_by(Deal.stage_changed_at.desc(), Deal.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+
+
+def filter_options(user: User) -> dict[str, list[tuple[int, str]]]:
+    """Universities, enterprises and officers that occur in the user's visible deals."""
+    visible = visible_deals_clause(user)
+
+    def orgs(column: Any) -> list[tuple[int, str]]:
+        ids = sa.select(column).where(visible).distinct()
+        rows = db.session.execute(
+            sa.select(Organization.id, Organization.name)
+            .where(Organization.id.in_(ids))
+            .order_by(Organization.name)
+        )
+        return [(i, n) for i, n in rows]
+
+    officer_ids = sa.select(Deal.officer_id).where(visible, Deal.officer_id.is_not(None))
+    officers = db.session.execute(
+        sa.select(User.id, User.name).where(User.id.in_(officer_ids.distinct())).order_by(User.name)
+    )
+    return {
+        "universities": orgs(Deal.university_id),
+        "enterprises": orgs(Deal.enterprise_id),
+        "officers": [(i, n) for i, n in officers],
+    }
+
+
+def events_of(deal: Deal) -> list[DealEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(DealEvent)
+            .options(joinedload(DealEvent.actor))
+            .where(DealEvent.deal_id == deal.id)
+            .order_by(DealEvent.id)
+        )
+    )
+
+
+def deals_of_patent(user: User, patent_id: int) -> list[Deal]:
+    return list(
+        db.session.scalars(
+            sa.select(Deal)
+            .options(*_CARD_LOAD)
+            .where(visible_deals_clause(user), Deal.patent_id == patent_id)
+            .order_by(Deal.pushed_at.desc(), Deal.id.desc())
+        )
+    )
+
+
+def deals_of_demand(user: User, demand_id: int) -> list[Deal]:
+    return list(
+        db.session.scalars(
+            sa.select(Deal)
+            .options(*_CARD_LOAD, selectinload(Deal.contract))
+            .where(visible_deals_clause(user), Deal.demand_id == demand_id)
+            .order_by(Deal.pushed_at.desc(), Deal.id.desc())
+        )
+    )
+
+
+def overdue_unnotified(now: datetime | None = None) -> list[Deal]:
+    """Overdue deals whose university has not been told yet (one reminder per deal)."""
+    told = sa.select(Notification.deal_id).where(
+        Notification.kind == "response_overdue", Notification.deal_id.is_not(None)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Deal)
+            .options(joinedload(Deal.demand), joinedload(Deal.patent))
+            .where(overdue_clause(now), Deal.id.not_in(told))
+            .order_by(Deal.response_due_at, Deal.id)
+        )
+    )
