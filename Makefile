@@ -15,12 +15,12 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 export PORT
 
-.PHONY: help install run test test-pg lint clean clean-data
+.PHONY: help install browser run test test-pg lint clean clean-data
 
 help:
 	@echo "make run        install, migrate, load demo data, start web (127.0.0.1:$(PORT)) + worker"
 	@echo "make test       install and run the whole test suite"
-	@echo "make test-pg    run the suite on PostgreSQL ($(TEST_PG_URL))"
+	@echo "make test-pg    run the suite on PostgreSQL ($(TEST_PG_URL)), browser tests aside"
 	@echo "make lint       ruff check + format check"
 	@echo "make clean      remove .venv and caches;  make clean-data  remove instance/ (local DB)"
 
@@ -31,25 +31,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian's Chromium for the browser tests (tests/browser; apt-get, a no-op once installed).
+# In CI a failure stops the run; elsewhere the browser tests then skip with the reason.
+browser:
+	@bash scripts/install-browser.sh || case "$${CI:-}" in \
+	  1|true|TRUE|True|yes) exit 1 ;; \
+	  *) echo "warning: Chromium not installed; the browser tests will be skipped" ;; \
+	esac
+
 run: $(STAMP)
 	$(BIN)/revive db upgrade
 	$(BIN)/revive seed-demo
 	@exec scripts/run.sh
 
 # With TEST_DATABASE_URL set (CI) the suite runs twice: on SQLite, then on PostgreSQL, where the
-# integration tests (real Celery worker, needs REVIVE_TEST_REDIS_URL) run as well.
-test: $(STAMP)
+# integration tests (real Celery worker, needs REVIVE_TEST_REDIS_URL) run as well. The browser
+# tests run on the SQLite pass only: their live server always uses a SQLite file of its own.
+test: $(STAMP) browser
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 	  echo "== tests on SQLite =="; \
 	  env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration" $(PYTEST_ARGS) \
 	  && echo "== tests on PostgreSQL (TEST_DATABASE_URL) ==" \
-	  && $(BIN)/pytest -q $(PYTEST_ARGS); \
+	  && $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS); \
 	else \
 	  $(BIN)/pytest -q $(PYTEST_ARGS); \
 	fi
 
 test-pg: $(STAMP)
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_PG_URL)} $(BIN)/pytest -q $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(TEST_PG_URL)} $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'

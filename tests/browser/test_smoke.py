@@ -1,0 +1,71 @@
+"""Browser smoke: the login wall, and pages that run their scripts under the CSP without
+console errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from revive.accounts.models import Role
+from revive.app import SECURITY_HEADERS
+from revive.inventory.models import EntryStatus
+from tests.factories import make_org, make_patent, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_anonymous_visitor_is_sent_to_the_login_form(people):
+    visitor = people("anonymous")
+
+    visitor.goto("/demands/")
+
+    assert visitor.path() == "/login?next=%2Fdemands%2F"
+    assert visitor.page.get_by_role("heading", name="登录 Revive").is_visible()
+    assert visitor.page.get_by_text("请先登录").is_visible()
+    visitor.shot("login-wall")
+
+
+def test_dashboard_draws_its_charts_without_console_errors_or_csp_violations(people, seed):
+    """Chart.js (vendored, /static) reads the chart data from JSON blocks; the ``people``
+    fixture fails the test on any console error, uncaught error or CSP violation."""
+    university = make_org("烟测大学")
+    for status in (EntryStatus.ENTERED, EntryStatus.ENTERED, EntryStatus.PENDING_SCHOOL):
+        make_patent(university, status=status)
+    officer = make_user(Role.OFFICER, email="smoke-officer@example.cn")
+    person = people("officer")
+
+    person.login(officer.email)
+
+    assert person.path() == "/"
+    assert person.page.get_by_role("heading", name="数据看板").is_visible()
+    canvases = person.page.locator("canvas[data-chart]")
+    assert canvases.count() > 0
+    drawn = person.page.evaluate(
+        "() => window.Chart ? Object.keys(window.Chart.instances).length : 0"
+    )
+    assert drawn == canvases.count()
+    person.shot("dashboard")
+
+    person.goto("/demands/")
+    assert person.page.get_by_role("heading", name="企业技术需求", exact=True).is_visible()
+    person.shot("demands")
+
+
+def test_the_harness_catches_a_csp_violation(people, live):
+    """The console watcher is what the other tests rely on: an inline script under the app's
+    CSP (served here from the live origin) must be reported, not pass silently."""
+    person = people("probe")
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    person.page.route(
+        f"{live.url}/csp-probe",
+        lambda route: route.fulfill(
+            status=200,
+            headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": csp},
+            body="<!doctype html><title>probe</title><script>document.title = 'ran'</script>",
+        ),
+    )
+
+    person.goto("/csp-probe")
+
+    assert person.page.title() == "probe"  # the inline script was blocked
+    assert any("script-src" in p for p in person.problems), person.problems
+    person.problems.clear()  # seen; the fixture must not fail this test for it
