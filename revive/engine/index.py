@@ -28,13 +28,22 @@ import scipy.sparse as sp
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION
 from revive.engine.types import Candidate
 
-FORMAT = 1
+FORMAT = 2  # 2: BM25-saturated document tf, avgdl stored
 DEFAULT_MIN_SCORE = 0.05
 
 
 @dataclass(frozen=True)
 class Params:
-    sublinear_tf: bool = True
+    """Scoring parameters. Documents: tf saturated as in Okapi BM25, tf·(k1+1)/(tf + k1·(1 − b +
+    b·dl/avgdl)), times IDF, L2-normalised. Queries: sublinear tf (1 + ln tf) times IDF^
+    query_idf_power. Score: the cosine of the two. See eval/dev/RESULTS.md for the measurements
+    behind each choice."""
+
+    sublinear_tf: bool = True  # query side (and document side when doc_tf == "log")
+    doc_tf: str = "bm25"  # "bm25" (saturated, length-aware) | "log" (1 + ln tf) | "raw"
+    k1: float = 2.0
+    b: float = 0.5
+    query_idf_power: float = 0.5
     bigram_weight: float = 1.0  # weight of the character-bigram block against words
     min_df: int = 1
     max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
@@ -128,8 +137,10 @@ class Index:
         version: Any,
         params: Params,
         tokenizer_version: str = TOKENIZER_VERSION,
+        avgdl: float = 1.0,
     ) -> None:
         self.vocabulary = vocabulary
+        self.avgdl = float(avgdl)
         self.term_index = {t: i for i, t in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
         self.column_weight = np.array(
@@ -151,13 +162,20 @@ class Index:
     def vectorize(
         self, token_lists: Iterable[Sequence[str]], *, query: bool = False
     ) -> sp.csr_matrix:
-        """Rows in the index's space (unknown terms dropped), L2-normalised, float32."""
+        """Rows in the index's space (unknown terms dropped), L2-normalised, float32: weighted
+        as queries (``query=True``) or as documents (the reverse direction scores a patent
+        text against demand texts)."""
+        p = self.params
+        if query:
+            return _vectorize(
+                token_lists,
+                self.term_index,
+                self.idf**p.query_idf_power * self.column_weight,
+                p,
+                query_weights=p.query_weights,
+            )
         return _vectorize(
-            token_lists,
-            self.term_index,
-            self.idf * self.column_weight,
-            self.params,
-            query_weights=self.params.query_weights if query else None,
+            token_lists, self.term_index, self.idf * self.column_weight, p, avgdl=self.avgdl
         )
 
     # -- querying ----------------------------------------------------------------------------
@@ -250,6 +268,7 @@ class Index:
             "params": self.params.to_json(),
             "docs": len(self.ids),
             "terms": len(self.vocabulary),
+            "avgdl": self.avgdl,
         }
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
         return folder
@@ -269,6 +288,7 @@ class Index:
             version=meta["version"],
             params=Params(**meta["params"]),
             tokenizer_version=meta["tokenizer_version"],
+            avgdl=meta["avgdl"],
         )
 
 
@@ -301,14 +321,20 @@ def _vectorize(
     params: Params,
     query_weights: dict[str, float] | None = None,
     norm_power: float = 1.0,
+    avgdl: float | None = None,
 ) -> sp.csr_matrix:
+    """Query rows (``avgdl`` None) or document rows (tf per ``params.doc_tf``)."""
     indptr = [0]
     indices: list[int] = []
     data: list[float] = []
     for tokens in token_lists:
         counts = Counter(t for t in tokens if t in term_index)
+        dl = sum(counts.values())
         for term, c in counts.items():
-            tf = 1.0 + math.log(c) if params.sublinear_tf else float(c)
+            if avgdl is None:
+                tf = 1.0 + math.log(c) if params.sublinear_tf else float(c)
+            else:
+                tf = float(doc_tf(np.float64(c), np.float64(dl), avgdl, params))
             if query_weights:
                 tf *= query_weights.get(term, 1.0)
             indices.append(term_index[term])
@@ -327,6 +353,16 @@ def _vectorize(
     m = sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ m, dtype=np.float32)
     m.sort_indices()
     return m
+
+
+def doc_tf(counts: np.ndarray, dl: np.ndarray, avgdl: float, params: Params) -> np.ndarray:
+    """Document-side tf weight: BM25 saturation (default), 1 + ln tf, or raw counts."""
+    if params.doc_tf == "bm25":
+        k1, b = params.k1, params.b
+        return counts * (k1 + 1.0) / (counts + k1 * (1.0 - b + b * dl / max(avgdl, 1e-9)))
+    if params.doc_tf == "log":
+        return 1.0 + np.log(counts)
+    return counts
 
 
 def build_index(
@@ -371,7 +407,9 @@ def build_index(
         [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
         dtype=np.float32,
     )
-    tf = (1.0 + np.log(cnt)).astype(np.float32) if params.sublinear_tf else cnt
+    dl = np.bincount(row, weights=cnt.astype(np.float64), minlength=n)
+    avgdl = float(dl.mean()) if n else 1.0
+    tf = doc_tf(cnt.astype(np.float64), dl[row], avgdl, params).astype(np.float32)
     data = tf * (idf * col_weight)[col]
     norms = np.sqrt(np.bincount(row, weights=data.astype(np.float64) ** 2, minlength=n))
     norms[norms == 0] = 1.0
@@ -387,6 +425,7 @@ def build_index(
         version=version,
         params=params,
         tokenizer_version=tokenizer_version,
+        avgdl=avgdl,
     )
 
 

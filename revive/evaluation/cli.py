@@ -27,12 +27,23 @@ def ablations() -> list[tuple[str, Params, object]]:
         ("+ title counted twice", p, replace(o, title_repeat=2)),
         ("− synonym map", p, replace(o, synonyms=False)),
         ("− demand stopwords", p, replace(o, demand_stopwords=False)),
-        ("− sublinear tf", replace(p, sublinear_tf=False), o),
+        ("doc tf 1 + ln tf (no saturation/length)", replace(p, doc_tf="log"), o),
+        ("doc tf saturated, b = 0 (no length)", replace(p, b=0.0), o),
+        ("doc tf saturated, b = 0.75", replace(p, b=0.75), o),
+        ("doc tf saturated, k1 = 1.2", replace(p, k1=1.2), o),
+        ("query IDF power 1 (IDF on both sides)", replace(p, query_idf_power=1.0), o),
+        ("query IDF power 0 (IDF on the document only)", replace(p, query_idf_power=0.0), o),
+        ("− sublinear query tf", replace(p, sublinear_tf=False), o),
         ("bigram weight 0.3", replace(p, bigram_weight=0.3), o),
         ("bigram weight 0.6", replace(p, bigram_weight=0.6), o),
         ("bigram weight 1.5", replace(p, bigram_weight=1.5), o),
         ("min_df 2", replace(p, min_df=2), o),
         ("doc length norm ‖d‖^0.8", replace(p, doc_norm_power=0.8), o),
+        (
+            "all session-1 settings (1 + ln tf, IDF both sides)",
+            replace(p, doc_tf="log", query_idf_power=1.0),
+            o,
+        ),
     ]
 
 
@@ -47,7 +58,7 @@ def _row(name: str, m: dict, k: int) -> str:
 @click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option(
     "--retriever",
-    type=click.Choice(["engine", "tfidf", "bm25"]),
+    type=click.Choice(["engine", "tfidf", "bm25", "bm25-engine-tokens"]),
     default="engine",
     show_default=True,
 )
@@ -68,14 +79,23 @@ def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> No
             runs = r.run_engine(docs, qs, k, cache=cache)
         elif name == "tfidf":
             runs = r.run_tfidf(docs, qs, k)
-        else:
+        elif name == "bm25":
             runs, extra["bm25_params"] = r.run_bm25(docs, qs, k, judged)
+        else:  # BM25 tuned on the qrels over the engine's own tokens: isolates the scoring
+            runs, extra["bm25_engine_tokens_params"] = r.run_bm25_engine_tokens(
+                docs, qs, k, judged, cache=cache
+            )
         return evaluate(runs, judged, k)
 
     main = run(retriever)
     if compare:
-        labels = {"engine": "engine", "tfidf": "plain jieba TF-IDF", "bm25": "tuned BM25 (jieba)"}
-        for name in ("engine", "tfidf", "bm25"):
+        labels = {
+            "engine": "engine",
+            "tfidf": "plain jieba TF-IDF",
+            "bm25": "tuned BM25 (jieba)",
+            "bm25-engine-tokens": "tuned BM25 over the engine's tokens",
+        }
+        for name in labels:
             rows.append((labels[name], main if name == retriever else run(name)))
     if ablation:
         for name, params, options in ablations():
@@ -86,8 +106,9 @@ def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> No
         click.echo("| --- | ---: | ---: | ---: |")
         for name, m in rows:
             click.echo(_row(name, m, k))
-    if "bm25_params" in extra:
-        click.echo(f"BM25 tuned on these qrels: {extra['bm25_params']}")
+    for key in ("bm25_params", "bm25_engine_tokens_params"):
+        if key in extra:
+            click.echo(f"{key} (tuned on these qrels): {extra[key]}")
     result = {**main, "docs": len(docs), "retriever": retriever}
     result["seconds"] = round(time.perf_counter() - started, 1)
     click.echo(json.dumps(result, ensure_ascii=False))

@@ -149,3 +149,25 @@ def run_bm25(
             best = (score, runs, {"k1": k1, "b": b})
     assert best is not None
     return best[1], best[2]
+
+
+def run_bm25_engine_tokens(
+    docs: Sequence[Doc],
+    queries: Sequence[Doc],
+    k: int,
+    qrels: Mapping[str, Mapping[str, int]] | None = None,
+    *,
+    cache: EngineCache | None = None,
+) -> tuple[Runs, dict[str, Any]]:
+    """Tuned BM25 over exactly the engine's tokens (dictionary, stopwords, bigrams): the
+    difference to the engine is then the scoring alone."""
+    cache = cache or EngineCache()
+    doc_tokens = dict(zip((d.id for d in docs), cache.patents(docs, DEFAULT_OPTIONS), strict=True))
+    return run_bm25(
+        docs,
+        queries,
+        k,
+        qrels,
+        tokens=lambda d: doc_tokens[d.id],
+        query_tokens=lambda q: demand_tokens(q.title, q.text),
+    )

@@ -209,7 +209,14 @@ def load_active_index() -> tuple[IndexBuild, Any] | None:
     if build is None:
         return None
     if _loaded is None or _loaded[0] != _index_key(build):
-        _loaded = (_index_key(build), engine.Index.load(build.path))
+        try:
+            index = engine.Index.load(build.path)
+        except (OSError, ValueError, KeyError) as exc:
+            # Missing artifact or one from an older engine format (after an upgrade): behave as
+            # if there were no index; match runs then request a fresh build and wait for it.
+            logger.warning("Index v%s unusable (%s); a rebuild is needed", build.id, exc)
+            return None
+        _loaded = (_index_key(build), index)
         logger.info("Loaded matching index v%s (%d docs)", build.id, build.doc_count)
     return build, _loaded[1]
 

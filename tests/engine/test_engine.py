@@ -144,3 +144,16 @@ def test_index_rows_equal_vectorized_token_lists(index):
     rows = index.vectorize(token_lists)
     assert abs(rows - index.matrix_t.T).max() < 1e-6
     assert np.allclose(np.asarray(rows.multiply(rows).sum(axis=1)).ravel(), 1.0, atol=1e-5)
+
+
+def test_repeating_a_word_saturates_instead_of_dominating():
+    # Document tf is saturated (BM25-style): a listing that repeats "石墨烯" ten times in a
+    # long text must not outrank a short one about exactly what the demand asks for.
+    filler = "。".join(["本方法适用于多种材料的加工与检测"] * 6)
+    stuffed = patent_tokens("一种材料", "石墨烯" * 10 + filler)
+    focused = patent_tokens("石墨烯导热膜", "石墨烯导热膜用于手机散热，导热系数高。")
+    idx = build_index(
+        [stuffed, focused, patent_tokens("污水", "污水处理")], ["s", "f", "w"], version=1
+    )
+    top = idx.query([demand_tokens("手机散热用石墨烯导热膜", "")], top_k=2)[0]
+    assert [c.right_id for c in top] == ["f", "s"]

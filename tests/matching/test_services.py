@@ -189,6 +189,33 @@ def test_demand_without_index_builds_first_then_matches(app, enqueued):
     assert any("正极" in term for term, _ in top.terms)
 
 
+def test_index_from_an_older_engine_format_is_rebuilt_not_fatal(app, enqueued):
+    # After an upgrade the active artifact may be in an older format: the run must request a
+    # fresh build and complete on it instead of failing.
+    import json
+
+    patents = pool()
+    services.request_index_build()
+    drain(enqueued)
+    old = services.active_build()
+    meta_path = Path(old.path) / "meta.json"
+    meta = json.loads(meta_path.read_text("utf-8"))
+    meta["format"] = 1
+    meta_path.write_text(json.dumps(meta), "utf-8")
+    services._loaded = None  # a freshly started worker process
+
+    demand = make_demand()
+    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.index_version == services.active_build().id != old.id
+    top = db.session.scalar(
+        sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank).limit(1)
+    )
+    assert top.patent_id == patents["battery"].id
+
+
 def test_demand_saved_with_index_enqueues_match_run(app, enqueued):
     pool()
     _ready(enqueued)

@@ -170,7 +170,12 @@ def test_decision_form_accepts_candidate(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     response = client.post(
         f"/matching/matches/{world.candidate.id}/decision",
-        data={"decision": "rejected", "reason_code": "wrong_field", "comment": "方向不符", "version": world.candidate.version},
+        data={
+            "decision": "rejected",
+            "reason_code": "wrong_field",
+            "comment": "方向不符",
+            "version": world.candidate.version,
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
