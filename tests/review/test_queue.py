@@ -1,0 +1,172 @@
+"""The queue: which demands and candidates it lists, what it shows of each, filters, order,
+pagination (HTML page and /api/v1/review/queue)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from revive.accounts.models import Role
+from revive.db import utcnow
+from revive.demands.models import DemandStatus
+from revive.extensions import db
+from revive.matching.models import MatchState
+from revive.review import views
+from tests.matching.helpers import make_demand
+from tests.review.helpers import make_match
+
+
+def _ids(html: str, attr: str) -> list[int]:
+    return [int(x) for x in re.findall(rf'data-{attr}-id="(\d+)"', html)]
+
+
+def _api(client, **params) -> dict:
+    response = client.get("/api/v1/review/queue", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _api_matches(client, **params) -> list[int]:
+    return [c["id"] for g in _api(client, **params)["items"] for c in g["candidates"]]
+
+
+@pytest.fixture
+def queue(world, client, auth):
+    """Candidates on both demands, decided ones, and a closed demand's candidate."""
+    w = world
+    m = {
+        "a1": make_match(w.demands["battery"], w.patents["a1"], 0.62),
+        "b1": make_match(w.demands["battery"], w.patents["b1"], 0.35, age_days=10),
+        "water": make_match(w.demands["water"], w.patents["a2"], 0.48, age_days=3),
+        "accepted": make_match(w.demands["water"], w.patents["b1"], 0.9, state=MatchState.ACCEPTED),
+        "rejected": make_match(
+            w.demands["water"], w.patents["a1"], 0.8, state=MatchState.REJECTED, reason="vague"
+        ),
+    }
+    closed = make_demand(
+        w.ent_a, title="已关闭的需求", status=DemandStatus.CLOSED, closed_at=utcnow()
+    )
+    m["closed"] = make_match(closed, w.patents["a1"], 0.7)
+    make_demand(w.ent_a, title="没有候选的需求")
+    auth.login(w.officer)
+    return m
+
+
+def test_page_lists_open_demands_with_their_candidates_only(client, world, queue):
+    html = client.get("/review/").get_data(as_text=True)
+    assert _ids(html, "demand") == [world.demands["battery"].id, world.demands["water"].id]
+    assert _ids(html, "match") == [queue["a1"].id, queue["b1"].id, queue["water"].id]
+    assert "已关闭的需求" not in html and "没有候选的需求" not in html
+
+
+def test_candidate_row_shows_score_terms_grade_trl_flag_willingness_university(
+    client, world, queue
+):
+    html = client.get("/review/").get_data(as_text=True)
+    row = html.split(f'data-match-id="{queue["a1"].id}"')[1].split("</tr>")[0]
+    assert "0.620" in row
+    assert all(f'<span class="tag">{t}</span>' in row for t in ("正极", "高镍", "循环"))
+    assert "寿命" not in row  # only the top five terms
+    assert "★★★★☆" in row
+    assert "TRL 4" in row and "低于期望" in row  # demand expects TRL 6
+    assert "愿意" in row and "甲大学" in row and "材料学院" in row
+    assert f"/matching/matches/{queue['a1'].id}" in row  # the explanation page
+    assert 'name="reason_code"' in row and 'value="too_early"' in row and "技术太早期" in row
+    assert f'name="version" value="{queue["a1"].version}"' in row
+    other = html.split(f'data-match-id="{queue["b1"].id}"')[1].split("</tr>")[0]
+    assert "TRL 8" in other and "低于期望" not in other
+
+
+def test_api_lists_the_same_groups(client, world, queue):
+    data = _api(client)
+    assert data["_meta"]["total_items"] == 2
+    battery = data["items"][0]
+    assert battery["demand"]["id"] == world.demands["battery"].id
+    assert battery["candidate_count"] == 2
+    assert battery["top_score"] == pytest.approx(0.62)
+    first = battery["candidates"][0]
+    assert first["id"] == queue["a1"].id
+    assert first["patent"]["institution"] == "甲大学"
+    assert first["patent"]["value_grade"] == 4
+    assert first["trl_below_expectation"] is True
+    assert first["state"] == "candidate"
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"industry": "新能源"}, ["a1", "b1"]),
+        ({"industry": "环保"}, ["water"]),
+        ({"industry": "新"}, []),  # exact, not a substring
+        ({"min_score": "0.4"}, ["a1", "water"]),
+        ({"min_score": "abc"}, ["a1", "b1", "water"]),  # malformed: ignored
+        ({"waiting_over": "5"}, ["b1"]),
+        ({"waiting_over": "1"}, ["water", "b1"]),  # newest passing candidate first
+    ],
+)
+def test_filters(client, world, queue, params, expected):
+    wanted = [queue[k].id for k in expected]
+    assert _api_matches(client, **params) == wanted
+    html = client.get("/review/", query_string=params).get_data(as_text=True)
+    assert _ids(html, "match") == wanted
+
+
+def test_university_filter(client, world, queue):
+    assert _api_matches(client, university=world.uni_b.id) == [queue["b1"].id]
+    assert _api_matches(client, university=world.uni_a.id) == [queue["a1"].id, queue["water"].id]
+    html = client.get("/review/").get_data(as_text=True)
+    assert f'<option value="{world.uni_b.id}">乙大学</option>' in html  # the filter's choices
+
+
+def test_posted_within_filters_on_the_demand_date(client, world, queue):
+    world.demands["water"].created_at = utcnow() - timedelta(days=40)
+    db.session.commit()
+    assert _api_matches(client, posted_within=30) == [queue["a1"].id, queue["b1"].id]
+    assert _api_matches(client, posted_within=60) == [
+        queue["a1"].id,
+        queue["b1"].id,
+        queue["water"].id,
+    ]
+
+
+def test_sort_by_newest_candidate_or_by_score(client, world, queue):
+    w = world
+    # water's candidate is the newest now; battery keeps the best score
+    queue["a1"].created_at = utcnow() - timedelta(days=20)
+    db.session.commit()
+    newest = [g["demand"]["id"] for g in _api(client)["items"]]
+    assert newest == [w.demands["water"].id, w.demands["battery"].id]
+    by_score = [g["demand"]["id"] for g in _api(client, sort="score")["items"]]
+    assert by_score == [w.demands["battery"].id, w.demands["water"].id]
+
+
+def test_pagination_counts_demands(client, world, queue, monkeypatch):
+    monkeypatch.setattr(views, "DEMANDS_PER_PAGE", 1)
+    first = client.get("/review/").get_data(as_text=True)
+    second = client.get("/review/?page=2").get_data(as_text=True)
+    assert _ids(first, "demand") == [world.demands["battery"].id]
+    assert _ids(second, "demand") == [world.demands["water"].id]
+    assert "共 2 条，2 页" in first
+    data = _api(client, per_page=1, page=2)
+    assert data["_meta"] == {"page": 2, "per_page": 1, "total_pages": 2, "total_items": 2}
+    assert [g["demand"]["id"] for g in data["items"]] == [world.demands["water"].id]
+
+
+def test_filters_survive_a_decision_redirect(client, world, queue):
+    response = client.post(
+        f"/review/matches/{queue['a1'].id}/decision?industry=新能源&min_score=0.3",
+        data={"decision": "rejected", "reason_code": "too_early"},
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "min_score=0.3" in location and "industry=" in location
+    assert location.endswith(f"#demand-{world.demands['battery'].id}")
+
+
+def test_empty_queue_says_so(client, auth, world):
+    auth.login(world.users[Role.PLATFORM_ADMIN])
+    html = client.get("/review/").get_data(as_text=True)
+    assert "暂无待审核的候选匹配" in html
+    assert "没有符合筛选条件" in client.get("/review/?min_score=0.9").get_data(as_text=True)
