@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from revive.dashboard.activity import (
+    WORKLOAD_DAYS,
+    ContractFigures,
+    EnterpriseFigures,
+    WorkloadFigures,
+)
+from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import CHART_MAX_BARS, Bucket, DashboardSummary
+from revive.dashboard.tables import BREAKDOWN_UNITS
+from revive.deals.models import Stage
 
 HORIZONTAL_AFTER = 10  # more colleges/universities than this: horizontal bars
 
@@ -139,3 +148,227 @@ def build_charts(summary: DashboardSummary) -> list[ChartCard]:
         )
     )
     return cards
+
+
+# ---------------------------------------------------------------------------- funnel and activity
+
+STEP_COLORS = [f"var(--chart-{i})" for i in range(1, 7)]
+CONTRACT_MONTHS_SHOWN = 36  # the chart shows the latest months; the table lists every month
+
+
+def _horizontal(n: int) -> dict[str, Any]:
+    return {"indexAxis": "y"} if n > HORIZONTAL_AFTER else {}
+
+
+def _height(n: int) -> int | None:
+    return 80 + 30 * n if n > HORIZONTAL_AFTER else None
+
+
+def conversion_chart(counts: Counts) -> ChartCard:
+    """The six funnel steps as horizontal bars, widest first."""
+    return ChartCard(
+        id="chart-conversion",
+        title="转化漏斗",
+        table_id="table-funnel",
+        spec=_bar(
+            [s.label for s in STEPS],
+            [
+                {
+                    "label": "专利数",
+                    "data": [counts.get(s.key) for s in STEPS],
+                    "backgroundColor": STEP_COLORS,
+                }
+            ],
+            indexAxis="y",
+            plugins={"legend": {"display": False}},
+        ),
+        note="盘点 → 入库 → 评价 → 推送 → 对接 → 签约（按专利计数，各环节口径与转化率见下表）",
+    )
+
+
+def breakdown_chart(by: str, lines: list[Line]) -> ChartCard | None:
+    """入库率 / 评价率 / 推送率 (%) of the largest units; denominators are in the table."""
+    if not lines:
+        return None
+    rows = lines[:CHART_MAX_BARS]
+    unit = BREAKDOWN_UNITS[by]
+
+    def pct(n: int, d: int) -> float | None:
+        return round(100 * n / d, 1) if d else None
+
+    series = (
+        ("入库率（/ 盘点数）", "entered", "inventoried", "var(--chart-1)"),
+        ("评价率（/ 入库数）", "evaluated", "entered", "var(--chart-2)"),
+        ("推送率（/ 入库数）", "pushed", "entered", "var(--chart-3)"),
+    )
+    datasets = [
+        {
+            "label": label,
+            "data": [pct(r.counts.get(n), r.counts.get(d)) for r in rows],
+            "backgroundColor": color,
+        }
+        for label, n, d, color in series
+    ]
+    value_axis = "x" if len(rows) > HORIZONTAL_AFTER else "y"
+    return ChartCard(
+        id="chart-breakdown-rates",
+        title=f"各{unit}入库率、评价率、推送率（%）",
+        table_id=f"table-by-{by}",
+        spec=_bar(
+            [r.name for r in rows],
+            datasets,
+            scales={value_axis: {"max": 100}},
+            **_horizontal(len(rows)),
+        ),
+        note=(
+            f"按盘点数排序，显示前 {CHART_MAX_BARS} 个{unit}；"
+            if len(lines) > CHART_MAX_BARS
+            else ""
+        )
+        + "分子分母见下表",
+        wide=True,
+        height=_height(len(rows)),
+    )
+
+
+def contracts_month_chart(figs: ContractFigures) -> ChartCard | None:
+    if not figs.months:
+        return None
+    months = figs.months[-CONTRACT_MONTHS_SHOWN:]
+    return ChartCard(
+        id="chart-contracts-month",
+        title="各月合同数与金额",
+        table_id="table-contracts-month",
+        spec=_bar(
+            [m.month for m in months],
+            [
+                {
+                    "label": "合同数",
+                    "data": [m.count for m in months],
+                    "backgroundColor": "var(--chart-1)",
+                    "yAxisID": "y",
+                    "order": 2,
+                },
+                {
+                    "type": "line",
+                    "label": "金额（万元）",
+                    "data": [float(m.amount) for m in months],
+                    "borderColor": "var(--chart-3)",
+                    "backgroundColor": "var(--chart-3)",
+                    "yAxisID": "y1",
+                    "order": 1,
+                },
+            ],
+            scales={
+                "y": {"title": {"display": True, "text": "合同数"}},
+                "y1": {
+                    "position": "right",
+                    "beginAtZero": True,
+                    "grid": {"drawOnChartArea": False},
+                    "title": {"display": True, "text": "万元"},
+                },
+            },
+        ),
+        note=f"显示最近 {CONTRACT_MONTHS_SHOWN} 个月，完整数据见下表"
+        if len(figs.months) > CONTRACT_MONTHS_SHOWN
+        else "",
+        wide=True,
+    )
+
+
+def contract_kind_chart(figs: ContractFigures) -> ChartCard | None:
+    if not figs.count:
+        return None
+    return ChartCard(
+        id="chart-contracts-kind",
+        title="合同类型（合同数）",
+        table_id="table-contracts-kind",
+        spec={
+            "type": "doughnut",
+            "labels": [k.label for k in figs.kinds],
+            "datasets": [{"label": "合同数", "data": [k.count for k in figs.kinds]}],
+            "options": {"plugins": {"legend": {"position": "right"}}},
+        },
+    )
+
+
+def count_bars(
+    chart_id: str, title: str, table_id: str, items: list[tuple[str, int]], label: str
+) -> ChartCard | None:
+    """A single-series bar chart of (name, count), largest first, at most CHART_MAX_BARS."""
+    if not items:
+        return None
+    rows = items[:CHART_MAX_BARS]
+    return ChartCard(
+        id=chart_id,
+        title=title,
+        table_id=table_id,
+        spec=_bar(
+            [name for name, _ in rows],
+            [{"label": label, "data": [n for _, n in rows], "backgroundColor": "var(--chart-5)"}],
+            plugins={"legend": {"display": False}},
+            **_horizontal(len(rows)),
+        ),
+        note=f"显示前 {CHART_MAX_BARS} 项，完整数据见下表" if len(items) > CHART_MAX_BARS else "",
+        height=_height(len(rows)),
+        wide=len(rows) > HORIZONTAL_AFTER,
+    )
+
+
+def workload_chart(figs: WorkloadFigures) -> ChartCard | None:
+    rows = figs.officers[:CHART_MAX_BARS]
+    if not rows:
+        return None
+    return ChartCard(
+        id="chart-workload",
+        title="技术经理人工作量",
+        table_id="table-workload",
+        spec=_bar(
+            [o.name for o in rows],
+            [
+                {
+                    "label": f"近 {WORKLOAD_DAYS} 天决定",
+                    "data": [o.decisions_30d for o in rows],
+                    "backgroundColor": "var(--chart-1)",
+                },
+                {
+                    "label": "进行中的对接",
+                    "data": [o.open_deals for o in rows],
+                    "backgroundColor": "var(--chart-2)",
+                },
+                {
+                    "label": "高校逾期未答复",
+                    "data": [o.overdue for o in rows],
+                    "backgroundColor": "var(--chart-5)",
+                },
+            ],
+            **_horizontal(len(rows)),
+        ),
+        note=f"按进行中的对接排序，显示前 {CHART_MAX_BARS} 人"
+        if len(figs.officers) > CHART_MAX_BARS
+        else "",
+        wide=True,
+        height=_height(len(rows)),
+    )
+
+
+def stage_chart(figs: EnterpriseFigures) -> ChartCard | None:
+    if not figs.pushed:
+        return None
+    return ChartCard(
+        id="chart-stages",
+        title="推送专利的对接阶段",
+        table_id="table-my-demands",
+        spec=_bar(
+            [s.label for s in Stage],
+            [
+                {
+                    "label": "专利数",
+                    "data": [figs.by_stage[s] for s in Stage],
+                    "backgroundColor": STEP_COLORS[: len(Stage)],
+                }
+            ],
+            plugins={"legend": {"display": False}},
+        ),
+        wide=True,
+    )

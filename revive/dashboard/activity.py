@@ -1,0 +1,596 @@
+"""Dashboard figures about deals, contracts, demands and officers (read-only, GROUP BY in SQL).
+
+Definitions (shown on the pages next to the figures):
+
+- **Contracts** are counted per contract (one patent may have several), by the month of
+  ``signed_on``; amounts are 万元 (``Contract.amount_wan``), summed in SQL.
+- **Overdue response**: a deal still open (已推荐 / 已接洽 / 洽谈中) whose university has not
+  answered (``responded_at`` is empty) and whose ``response_due_at`` has passed. Its
+  denominator is every open deal awaiting the university's answer.
+- **Unmet need**: an open demand with no match that is a candidate or accepted, i.e. it never
+  got a match, or every match it got was rejected. Denominator: open demands.
+- **Officer workload** (per officer): match decisions in the last 30 days (accepted /
+  rejected), open deals they pushed, overdue university responses on those deals, and
+  contracts on their deals. Undecided candidates are not assigned to anyone, so the queue is
+  one platform figure (candidates on open demands), not a per-officer column.
+
+Indexes these queries rely on (PostgreSQL, ~1M patents): contracts.signed_on, contracts.deal_id
+(unique); deals (university_id, responded_at), deals.stage, deals.enterprise_id,
+deals.demand_id; matches (demand_id, state, score); demands (status, …), demands
+(enterprise_id, status). Not yet present and worth adding when the tables grow: deals
+(officer_id, stage), deals (response_due_at) WHERE responded_at IS NULL (partial), matches
+(decided_by_id, decided_at).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from revive.accounts.models import College, Organization, Role, User
+from revive.dashboard import industry
+from revive.db import utcnow
+from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityResponse
+from revive.demands.models import Demand, DemandStatus
+from revive.extensions import db
+from revive.inventory.models import Patent
+from revive.matching.models import Match, MatchState
+
+OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
+WORKLOAD_DAYS = 30
+ZERO = Decimal("0.00")
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def awaiting_clause() -> sa.ColumnElement[bool]:
+    """Open deals the university has not answered yet."""
+    return sa.and_(Deal.responded_at.is_(None), Deal.stage.in_(OPEN_STAGES))
+
+
+def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(awaiting_clause(), Deal.response_due_at < now)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a long list (the pagination macro reads these attributes)."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def _page(
+    stmt: sa.Select, page: int | None, per_page: int, total: int
+) -> tuple[sa.Select, ListPage]:
+    """Limit ``stmt`` to one page (page=None: everything, for exports)."""
+    if page is None:
+        return stmt, ListPage(1, 0, total)
+    info = ListPage(max(1, page), per_page, total)
+    if info.page > info.pages:
+        info = ListPage(info.pages, per_page, total)
+    return stmt.limit(per_page).offset(info.offset), info
+
+
+# ---------------------------------------------------------------------------- contracts
+
+
+@dataclass(frozen=True)
+class MonthFigure:
+    month: str  # "2024-03"
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class KindFigure:
+    key: str
+    label: str
+    count: int
+    amount: Decimal
+
+
+@dataclass
+class ContractFigures:
+    months: list[MonthFigure] = field(default_factory=list)
+    kinds: list[KindFigure] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(k.count for k in self.kinds)
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((k.amount for k in self.kinds), ZERO)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "amount_wan": str(self.amount),
+            "by_month": [
+                {"month": m.month, "count": m.count, "amount_wan": str(m.amount)}
+                for m in self.months
+            ],
+            "by_kind": [
+                {"key": k.key, "label": k.label, "count": k.count, "amount_wan": str(k.amount)}
+                for k in self.kinds
+            ],
+        }
+
+
+def _month_range(first: tuple[int, int], last: tuple[int, int]) -> Iterator[tuple[int, int]]:
+    y, m = first
+    while (y, m) <= last:
+        yield y, m
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def contract_figures(
+    deal_scope: sa.ColumnElement[bool], today: date | None = None
+) -> ContractFigures:
+    """Contracts per month (every month from the first contract to this month, zeros
+    included) and per kind (every kind, zeros included). Two statements."""
+    year = sa.extract("year", Contract.signed_on)
+    month = sa.extract("month", Contract.signed_on)
+    base = (
+        sa.select().select_from(Contract).join(Deal, Deal.id == Contract.deal_id).where(deal_scope)
+    )
+    per_month = {
+        (int(y), int(m)): (int(n), _money(total))
+        for y, m, n, total in db.session.execute(
+            base.add_columns(
+                year, month, sa.func.count(Contract.id), sa.func.sum(Contract.amount_wan)
+            ).group_by(year, month)
+        )
+    }
+    per_kind = {
+        kind: (int(n), _money(total))
+        for kind, n, total in db.session.execute(
+            base.add_columns(
+                Contract.kind, sa.func.count(Contract.id), sa.func.sum(Contract.amount_wan)
+            ).group_by(Contract.kind)
+        )
+    }
+    figures = ContractFigures(
+        kinds=[KindFigure(k.value, k.label, *per_kind.get(k, (0, ZERO))) for k in ContractKind]
+    )
+    if per_month:
+        today = today or utcnow().date()
+        last = max(max(per_month), (today.year, today.month))
+        figures.months = [
+            MonthFigure(f"{y:04d}-{m:02d}", *per_month.get((y, m), (0, ZERO)))
+            for y, m in _month_range(min(per_month), last)
+        ]
+    return figures
+
+
+# ---------------------------------------------------------------------------- overdue responses
+
+
+@dataclass(frozen=True)
+class OverdueDeal:
+    id: int
+    patent_id: int
+    patent_title: str
+    university: str
+    college: str | None
+    enterprise: str
+    demand_id: int
+    demand_title: str
+    officer: str | None
+    stage: Stage
+    pushed_at: datetime
+    due_at: datetime
+    days_overdue: int  # whole days past the due time (0: less than a day)
+
+
+@dataclass(frozen=True)
+class OverdueFigures:
+    awaiting: int  # open deals the university has not answered (the denominator)
+    overdue: int
+    by_unit: list[tuple[str, int]]  # (university or college name, overdue count), largest first
+    unit: str  # "高校" | "学院"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite returns naive UTC
+
+
+def overdue_figures(
+    deal_scope: sa.ColumnElement[bool], by_college: bool, now: datetime | None = None
+) -> OverdueFigures:
+    """How many open deals await the university, how many are overdue, and overdue per
+    university (regional) or per college (a university's own view). Two statements."""
+    now = now or utcnow()
+    awaiting, overdue = db.session.execute(
+        sa.select(
+            sa.func.count(Deal.id),
+            sa.func.count(sa.case((Deal.response_due_at < now, Deal.id))),
+        ).where(deal_scope, awaiting_clause())
+    ).one()
+    if by_college:
+        name = sa.func.coalesce(College.name, "未指定学院")
+        stmt = (
+            sa.select(name, sa.func.count(Deal.id))
+            .select_from(Deal)
+            .join(Patent, Patent.id == Deal.patent_id)
+            .outerjoin(College, College.id == Patent.college_id)
+        )
+    else:
+        name = Organization.name
+        stmt = sa.select(name, sa.func.count(Deal.id)).join(
+            Organization, Organization.id == Deal.university_id
+        )
+    rows = db.session.execute(
+        stmt.where(deal_scope, overdue_clause(now))
+        .group_by(name)
+        .order_by(sa.func.count(Deal.id).desc(), name)
+    ).all()
+    return OverdueFigures(
+        int(awaiting),
+        int(overdue),
+        [(n, int(c)) for n, c in rows],
+        "学院" if by_college else "高校",
+    )
+
+
+def overdue_deals(
+    deal_scope: sa.ColumnElement[bool],
+    page: int | None = 1,
+    per_page: int = 50,
+    now: datetime | None = None,
+) -> tuple[list[OverdueDeal], ListPage]:
+    """Overdue deals, longest overdue first; page=None lists all (exports)."""
+    now = now or utcnow()
+    where = sa.and_(deal_scope, overdue_clause(now))
+    total = db.session.scalar(sa.select(sa.func.count(Deal.id)).where(where)) or 0
+    uni = aliased(Organization)
+    ent = aliased(Organization)
+    stmt = (
+        sa.select(
+            Deal.id,
+            Patent.id,
+            Patent.title,
+            uni.name,
+            College.name,
+            ent.name,
+            Demand.id,
+            Demand.title,
+            User.name,
+            Deal.stage,
+            Deal.pushed_at,
+            Deal.response_due_at,
+        )
+        .select_from(Deal)
+        .join(Patent, Patent.id == Deal.patent_id)
+        .outerjoin(College, College.id == Patent.college_id)
+        .join(uni, uni.id == Deal.university_id)
+        .join(ent, ent.id == Deal.enterprise_id)
+        .join(Demand, Demand.id == Deal.demand_id)
+        .outerjoin(User, User.id == Deal.officer_id)
+        .where(where)
+        .order_by(Deal.response_due_at, Deal.id)
+    )
+    stmt, info = _page(stmt, page, per_page, total)
+    items = []
+    for row in db.session.execute(stmt):
+        due = _aware(row[11])
+        items.append(OverdueDeal(*row[:10], _aware(row[10]), due, (_aware(now) - due).days))
+    return items, info
+
+
+# ---------------------------------------------------------------------------- unmet need
+
+
+@dataclass(frozen=True)
+class UnmetDemand:
+    id: int
+    title: str
+    enterprise: str
+    industry: str | None
+    created_at: datetime
+    deadline: date | None
+    rejected: int  # matches rejected so far (0: never matched)
+
+    @property
+    def reason(self) -> str:
+        return f"匹配结果均被否决（{self.rejected} 条）" if self.rejected else "尚无匹配结果"
+
+
+@dataclass(frozen=True)
+class UnmetFigures:
+    open_demands: int
+    unmet: int
+    never_matched: int
+    all_rejected: int
+    by_industry: list[tuple[str, str, int]]  # (section key, label, unmet count)
+
+
+def _unmet_clause() -> sa.ColumnElement[bool]:
+    live = sa.exists().where(
+        Match.demand_id == Demand.id, Match.state.in_([MatchState.CANDIDATE, MatchState.ACCEPTED])
+    )
+    return sa.and_(Demand.status == DemandStatus.OPEN, ~live)
+
+
+def _rejected_per_demand() -> Any:
+    return (
+        sa.select(Match.demand_id.label("demand_id"), sa.func.count(Match.id).label("rejected"))
+        .where(Match.state == MatchState.REJECTED)
+        .group_by(Match.demand_id)
+        .subquery("dash_rejected")
+    )
+
+
+def unmet_figures() -> UnmetFigures:
+    """Open demands, unmet ones (never matched / all rejected), unmet per industry section."""
+    rejected = _rejected_per_demand()
+    open_demands = db.session.scalar(
+        sa.select(sa.func.count(Demand.id)).where(Demand.status == DemandStatus.OPEN)
+    )
+    unmet, never = db.session.execute(
+        sa.select(
+            sa.func.count(Demand.id),
+            sa.func.count(sa.case((rejected.c.demand_id.is_(None), Demand.id))),
+        )
+        .select_from(Demand)
+        .outerjoin(rejected, rejected.c.demand_id == Demand.id)
+        .where(_unmet_clause())
+    ).one()
+    section = industry.section_expr(Demand.industry)
+    merged: dict[str, int] = {}
+    for first, n in db.session.execute(
+        sa.select(section, sa.func.count(Demand.id)).where(_unmet_clause()).group_by(section)
+    ):
+        key = industry.section_key(first)
+        merged[key] = merged.get(key, 0) + int(n)
+    return UnmetFigures(
+        int(open_demands or 0),
+        int(unmet),
+        int(never),
+        int(unmet) - int(never),
+        [
+            (k, industry.section_label(k), merged[k])
+            for k in sorted(merged, key=industry.section_order)
+        ],
+    )
+
+
+def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetDemand], ListPage]:
+    """Unmet open demands, oldest first; page=None lists all (exports)."""
+    total = db.session.scalar(sa.select(sa.func.count(Demand.id)).where(_unmet_clause())) or 0
+    rejected = _rejected_per_demand()
+    stmt = (
+        sa.select(
+            Demand.id,
+            Demand.title,
+            Organization.name,
+            Demand.industry,
+            Demand.created_at,
+            Demand.deadline,
+            sa.func.coalesce(rejected.c.rejected, 0),
+        )
+        .join(Organization, Organization.id == Demand.enterprise_id)
+        .outerjoin(rejected, rejected.c.demand_id == Demand.id)
+        .where(_unmet_clause())
+        .order_by(Demand.created_at, Demand.id)
+    )
+    stmt, info = _page(stmt, page, per_page, total)
+    items = [
+        UnmetDemand(i, t, e, ind, _aware(c), d, int(r))
+        for i, t, e, ind, c, d, r in db.session.execute(stmt)
+    ]
+    return items, info
+
+
+# ---------------------------------------------------------------------------- officer workload
+
+
+@dataclass(frozen=True)
+class OfficerLoad:
+    id: int
+    name: str
+    role: Role
+    accepted_30d: int = 0
+    rejected_30d: int = 0
+    open_deals: int = 0
+    overdue: int = 0
+    contracts: int = 0
+    amount: Decimal = ZERO
+
+    @property
+    def decisions_30d(self) -> int:
+        return self.accepted_30d + self.rejected_30d
+
+
+@dataclass(frozen=True)
+class WorkloadFigures:
+    officers: list[OfficerLoad]
+    undecided: int  # candidate matches on open demands (the shared review queue)
+    demands_waiting: int  # open demands with at least one undecided candidate
+    since: datetime
+
+
+def workload(now: datetime | None = None) -> WorkloadFigures:
+    """Per officer (every officer account, plus anyone else who decided or pushed): three
+    GROUP BY statements and one list of users, whatever the number of matches and deals."""
+    now = now or utcnow()
+    since = now - timedelta(days=WORKLOAD_DAYS)
+    decisions = {
+        uid: (int(a), int(r))
+        for uid, a, r in db.session.execute(
+            sa.select(
+                Match.decided_by_id,
+                sa.func.count(sa.case((Match.state == MatchState.ACCEPTED, Match.id))),
+                sa.func.count(sa.case((Match.state == MatchState.REJECTED, Match.id))),
+            )
+            .where(Match.decided_by_id.is_not(None), Match.decided_at >= since)
+            .group_by(Match.decided_by_id)
+        )
+    }
+    deals = {
+        uid: (int(o), int(late), int(c), _money(amount))
+        for uid, o, late, c, amount in db.session.execute(
+            sa.select(
+                Deal.officer_id,
+                sa.func.count(sa.case((Deal.stage.in_(OPEN_STAGES), Deal.id))),
+                sa.func.count(sa.case((overdue_clause(now), Deal.id))),
+                sa.func.count(Contract.id),
+                sa.func.sum(Contract.amount_wan),
+            )
+            .select_from(Deal)
+            .outerjoin(Contract, Contract.deal_id == Deal.id)
+            .where(Deal.officer_id.is_not(None))
+            .group_by(Deal.officer_id)
+        )
+    }
+    ids = set(decisions) | set(deals)
+    users = db.session.execute(
+        sa.select(User.id, User.name, User.role).where(
+            sa.or_(User.role == Role.OFFICER, User.id.in_(ids))
+        )
+    ).all()
+    officers = [
+        OfficerLoad(uid, name, role, *decisions.get(uid, (0, 0)), *deals.get(uid, (0, 0, 0, ZERO)))
+        for uid, name, role in users
+    ]
+    officers.sort(key=lambda o: (-o.open_deals, -o.decisions_30d, -o.overdue, o.name))
+    undecided, waiting = db.session.execute(
+        sa.select(sa.func.count(Match.id), sa.func.count(sa.distinct(Match.demand_id)))
+        .join(Demand, Demand.id == Match.demand_id)
+        .where(Match.state == MatchState.CANDIDATE, Demand.status == DemandStatus.OPEN)
+    ).one()
+    return WorkloadFigures(officers, int(undecided), int(waiting), since)
+
+
+# ---------------------------------------------------------------------------- enterprise view
+
+
+@dataclass(frozen=True)
+class DemandLine:
+    id: int
+    title: str
+    status: DemandStatus
+    created_at: datetime
+    pushed: int
+    stages: dict[Stage, int]
+
+
+@dataclass(frozen=True)
+class EnterpriseDeal:
+    id: int
+    demand_id: int
+    demand_title: str
+    patent_title: str
+    university: str
+    stage: Stage
+    pushed_at: datetime
+    response: UniversityResponse | None
+    contract_kind: ContractKind | None
+    amount: Decimal | None
+
+
+@dataclass
+class EnterpriseFigures:
+    demands: list[DemandLine]
+    by_stage: dict[Stage, int]
+
+    @property
+    def open_demands(self) -> int:
+        return sum(1 for d in self.demands if d.status == DemandStatus.OPEN)
+
+    @property
+    def pushed(self) -> int:
+        return sum(self.by_stage.values())
+
+    @property
+    def signed(self) -> int:
+        return self.by_stage.get(Stage.SIGNED, 0)
+
+
+def enterprise_figures(enterprise_id: int) -> EnterpriseFigures:
+    """The enterprise's demands with pushed matches (deals) per stage: one GROUP BY."""
+    stage_cols = [sa.func.count(sa.case((Deal.stage == s, Deal.id))) for s in Stage]
+    stmt = (
+        sa.select(
+            Demand.id,
+            Demand.title,
+            Demand.status,
+            Demand.created_at,
+            sa.func.count(Deal.id),
+            *stage_cols,
+        )
+        .outerjoin(Deal, Deal.demand_id == Demand.id)
+        .where(Demand.enterprise_id == enterprise_id)
+        .group_by(Demand.id, Demand.title, Demand.status, Demand.created_at)
+        .order_by(Demand.created_at.desc(), Demand.id.desc())
+    )
+    demands = []
+    totals = dict.fromkeys(Stage, 0)
+    for row in db.session.execute(stmt):
+        stages = {s: int(n) for s, n in zip(Stage, row[5:], strict=True)}
+        for s, n in stages.items():
+            totals[s] += n
+        demands.append(DemandLine(row[0], row[1], row[2], _aware(row[3]), int(row[4]), stages))
+    return EnterpriseFigures(demands, totals)
+
+
+def enterprise_deals(
+    enterprise_id: int, page: int | None = 1, per_page: int = 50
+) -> tuple[list[EnterpriseDeal], ListPage]:
+    """Deals pushed to the enterprise, newest first; page=None lists all (exports)."""
+    where = Deal.enterprise_id == enterprise_id
+    total = db.session.scalar(sa.select(sa.func.count(Deal.id)).where(where)) or 0
+    stmt = (
+        sa.select(
+            Deal.id,
+            Demand.id,
+            Demand.title,
+            Patent.title,
+            Organization.name,
+            Deal.stage,
+            Deal.pushed_at,
+            Deal.response,
+            Contract.kind,
+            Contract.amount_wan,
+        )
+        .select_from(Deal)
+        .join(Demand, Demand.id == Deal.demand_id)
+        .join(Patent, Patent.id == Deal.patent_id)
+        .join(Organization, Organization.id == Deal.university_id)
+        .outerjoin(Contract, Contract.deal_id == Deal.id)
+        .where(where)
+        .order_by(Deal.pushed_at.desc(), Deal.id.desc())
+    )
+    stmt, info = _page(stmt, page, per_page, total)
+    items = [
+        EnterpriseDeal(*row[:6], _aware(row[6]), row[7], row[8], row[9])
+        for row in db.session.execute(stmt)
+    ]
+    return items, info

@@ -1,0 +1,453 @@
+"""What each dashboard page shows, per role: KPIs, charts (first) and tables (below).
+
+A page builder takes the user and the query-string arguments and returns a ``Page``. The
+export route calls the same builder (``full=True``: long lists unpaginated) and writes the
+table the user asked for, so a download carries exactly the numbers of the page.
+
+Pages (``TABS``) and who may open them:
+
+==============  ===========================================  ===============================
+page            content                                      roles
+==============  ===========================================  ===============================
+home            inventory overview + conversion funnel       everyone but enterprises
+                (enterprises: their demands and deals)       (enterprise: own view)
+breakdown       funnel by university / college / industry    regional, university, college
+contracts       contracts and amounts per month, kinds       regional, university, college
+overdue         deals the university has not answered        regional, university, college
+unmet           open demands without an acceptable match     regional
+workload        per officer: decisions, deals, overdue       regional
+==============  ===========================================  ===============================
+
+Regional = platform admin, officer, regulator (read-only everywhere: dashboards never write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import url_for
+
+from revive.accounts.models import Role, User
+from revive.dashboard import activity, charts, funnel, queries, tables
+from revive.dashboard.charts import ChartCard
+from revive.dashboard.scope import (
+    ENTERPRISE_ROLES,
+    FUNNEL_ROLES,
+    REGIONAL_ROLES,
+    Scope,
+    parse_university,
+    scope_for,
+    university_choices,
+)
+from revive.dashboard.tables import Table
+from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
+from revive.inventory.permissions import INVENTORY_ROLES
+from revive.templating import format_rate
+
+LIST_PAGE_SIZE = 50
+Args = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    value: Any
+    label: str
+    sub: str | None = None
+    tone: str | None = None
+    href: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A link of a segmented filter (e.g. 按高校 / 按学院 / 按行业)."""
+
+    label: str
+    href: str
+    current: bool
+
+
+@dataclass
+class Page:
+    tab: str
+    title: str
+    scope_label: str
+    kpis: list[Kpi] = field(default_factory=list)
+    charts: list[ChartCard] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    definitions: list[tuple[str, str]] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    universities: list[tuple[int, str]] | None = None  # regional filter options
+    university_id: int | None = None
+    hidden_args: dict[str, str] = field(default_factory=dict)  # kept by the filter form
+    message: str = ""
+    summary: queries.DashboardSummary | None = None  # the inventory overview (home only)
+
+    def table(self, key: str) -> Table:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        raise NotFoundError("没有这张表")
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    endpoint: str
+    label: str
+    roles: frozenset[Role]
+
+
+TABS: tuple[Tab, ...] = (
+    Tab("home", "dashboard.home", "概览", INVENTORY_ROLES | ENTERPRISE_ROLES),
+    Tab("breakdown", "dashboard.breakdown", "分项对比", FUNNEL_ROLES),
+    Tab("contracts", "dashboard.contracts", "合同与金额", FUNNEL_ROLES),
+    Tab("overdue", "dashboard.overdue", "逾期答复", FUNNEL_ROLES),
+    Tab("unmet", "dashboard.unmet", "未满足需求", REGIONAL_ROLES),
+    Tab("workload", "dashboard.workload", "经理人工作量", REGIONAL_ROLES),
+)
+TAB_ROLES = {t.key: t.roles for t in TABS}
+
+
+def tabs_for(user: User) -> list[Tab]:
+    """The tabs a user may open; a single tab is not worth a tab bar (returns [])."""
+    mine = [t for t in TABS if user.role in t.roles]
+    return mine if len(mine) > 1 else []
+
+
+def _page_number(args: Args, full: bool) -> int | None:
+    if full:
+        return None
+    raw = args.get("page", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _scope(user: User, args: Args) -> Scope:
+    return scope_for(user, parse_university(args.get("university")))
+
+
+def _with_filter(page: Page, scope: Scope, keep: dict[str, str] | None = None) -> Page:
+    """Regional pages get the university filter."""
+    if scope.is_regional:
+        page.universities = university_choices()
+        page.university_id = scope.university_id
+        page.hidden_args = keep or {}
+    return page
+
+
+# ---------------------------------------------------------------------------- home
+
+
+def funnel_definitions() -> list[tuple[str, str]]:
+    return [(s.label, s.definition) for s in funnel.STEPS]
+
+
+def home_page(user: User, args: Args, full: bool = False) -> Page:
+    """Inventory overview (every inventory role) with the conversion funnel on top for the
+    funnel roles; the enterprise's own demand view for enterprises."""
+    if user.role == Role.ENTERPRISE:
+        return enterprise_page(user, args, full)
+    summary = queries.dashboard_summary(user)
+    page = Page("home", "数据看板", summary.scope_label, summary=summary)
+    page.charts = charts.build_charts(summary)
+    inventory = tables.inventory_tables(summary)
+    if user.role in FUNNEL_ROLES:
+        scope = scope_for(user)
+        counts = funnel.funnel_counts(scope.patents())
+        if page.charts:  # an empty scope shows a how-to-start message instead of charts
+            page.charts.insert(0, charts.conversion_chart(counts))
+        page.tables.append(tables.funnel_table(counts))
+        page.definitions = funnel_definitions()
+        if not scope.is_regional:
+            figs = activity.overdue_figures(scope.deals(), by_college=True)
+            page.kpis.append(
+                Kpi(
+                    figs.overdue,
+                    "逾期未答复",
+                    sub="逾期数 / 待答复数：" + format_rate(figs.overdue, figs.awaiting),
+                    tone="danger" if figs.overdue else None,
+                    href=url_for("dashboard.overdue"),
+                )
+            )
+    page.tables.extend(inventory)
+    return page
+
+
+# ---------------------------------------------------------------------------- breakdown
+
+
+def breakdown_options(scope: Scope) -> list[str]:
+    if scope.is_regional:
+        return ["university", "college", "industry"]
+    if scope.level == "university":
+        return ["college", "industry"]
+    return ["industry"]  # a college admin sees one college
+
+
+def breakdown_page(user: User, args: Args, full: bool = False) -> Page:
+    scope = _scope(user, args)
+    options = breakdown_options(scope)
+    by = args.get("by") or options[0]
+    if by not in options:
+        raise NotFoundError("不支持的分组方式")
+    page = Page("breakdown", "分项对比", scope.label, definitions=funnel_definitions())
+    page.choices = [
+        Choice(
+            f"按{tables.BREAKDOWN_UNITS[o]}",
+            url_for("dashboard.breakdown", by=o, **scope.args()),
+            o == by,
+        )
+        for o in options
+    ]
+    _with_filter(page, scope, {"by": by})
+    patents = scope.patents()
+    if by == "university":
+        lines = funnel.by_university(patents, only=scope.university_id)
+
+        def link(line: funnel.Line) -> str:
+            return url_for("dashboard.breakdown", by="college", university=line.id)
+
+        table = tables.breakdown_table(by, lines, scope.args(), link=link)
+    elif by == "college":
+        if scope.university_id is None:
+            if full:
+                raise ValidationFailed("请先选择高校")
+            page.message = "按学院对比需先选择一所高校（或在「按高校」表中点击高校名称）。"
+            return page
+        lines = funnel.by_college(patents, scope.university_id)
+        table = tables.breakdown_table(by, lines, scope.args())
+    else:
+        lines = funnel.by_industry(patents)
+        table = tables.breakdown_table(by, lines, scope.args())
+    chart = charts.breakdown_chart(by, lines)
+    page.charts = [chart] if chart else []
+    page.tables = [table]
+    return page
+
+
+# ---------------------------------------------------------------------------- contracts
+
+
+def contracts_page(user: User, args: Args, full: bool = False) -> Page:
+    scope = _scope(user, args)
+    figs = activity.contract_figures(scope.deals())
+    page = Page("contracts", "合同与金额", scope.label)
+    page.kpis = [
+        Kpi(figs.count, "合同数", sub="已登记的合同（按合同计数）", tone="success"),
+        Kpi(f"{figs.amount:,.2f}", "合同金额", sub="合同金额合计", unit="万元", tone="success"),
+    ]
+    page.charts = [
+        c for c in (charts.contracts_month_chart(figs), charts.contract_kind_chart(figs)) if c
+    ]
+    page.tables = [
+        tables.contracts_month_table(figs, scope.args()),
+        tables.contracts_kind_table(figs, scope.args()),
+    ]
+    page.definitions = [
+        (
+            "合同",
+            "在对接中登记的合同（转让、许可、开放许可、作价入股），按合同计数、按签订日期归月",
+        ),
+        ("金额", "合同金额（万元）之和"),
+    ]
+    return _with_filter(page, scope)
+
+
+# ---------------------------------------------------------------------------- overdue
+
+
+def overdue_page(user: User, args: Args, full: bool = False) -> Page:
+    scope = _scope(user, args)
+    deals = scope.deals()
+    figs = activity.overdue_figures(deals, by_college=not scope.is_regional or scope.is_filtered)
+    items, info = activity.overdue_deals(deals, _page_number(args, full), LIST_PAGE_SIZE)
+    page = Page("overdue", "逾期未答复", scope.label)
+    page.kpis = [
+        Kpi(figs.awaiting, "待高校答复", sub="进行中、高校尚未答复的对接", tone="info"),
+        Kpi(
+            figs.overdue,
+            "逾期未答复",
+            sub="逾期数 / 待答复数：" + format_rate(figs.overdue, figs.awaiting),
+            tone="danger" if figs.overdue else None,
+        ),
+    ]
+    chart = charts.count_bars(
+        "chart-overdue-units",
+        f"各{figs.unit}逾期未答复数",
+        "table-overdue-units",
+        figs.by_unit,
+        "逾期数",
+    )
+    page.charts = [chart] if chart else []
+    page.tables = [
+        tables.overdue_units_table(figs, scope.args()),
+        tables.overdue_table(
+            items, None if full else info, scope.args(), link_patents=user.role in INVENTORY_ROLES
+        ),
+    ]
+    page.definitions = [
+        (
+            "逾期未答复",
+            "对接仍在进行（已推荐 / 已接洽 / 洽谈中），高校尚未答复，且已过答复期限",
+        ),
+        ("待高校答复", "对接仍在进行、高校尚未答复（含未到期的），是逾期率的分母"),
+    ]
+    return _with_filter(page, scope)
+
+
+# ---------------------------------------------------------------------------- unmet need
+
+
+def unmet_page(user: User, args: Args, full: bool = False) -> Page:
+    figs = activity.unmet_figures()
+    items, info = activity.unmet_demands(_page_number(args, full), LIST_PAGE_SIZE)
+    page = Page("unmet", "未满足的需求", "全平台")
+    page.kpis = [
+        Kpi(figs.open_demands, "征集中的需求", tone="info"),
+        Kpi(
+            figs.unmet,
+            "未满足需求",
+            sub="未满足数 / 征集中需求数：" + format_rate(figs.unmet, figs.open_demands),
+            tone="danger" if figs.unmet else None,
+        ),
+        Kpi(
+            figs.never_matched,
+            "尚无匹配结果",
+            sub="占未满足：" + format_rate(figs.never_matched, figs.unmet),
+        ),
+        Kpi(
+            figs.all_rejected,
+            "匹配均被否决",
+            sub="占未满足：" + format_rate(figs.all_rejected, figs.unmet),
+        ),
+    ]
+    chart = charts.count_bars(
+        "chart-unmet-industry",
+        "未满足需求的行业分布",
+        "table-unmet-industry",
+        [(label, n) for _key, label, n in sorted(figs.by_industry, key=lambda x: -x[2])],
+        "未满足需求数",
+    )
+    page.charts = [chart] if chart else []
+    page.tables = [
+        tables.unmet_industry_table(figs),
+        tables.unmet_table(items, None if full else info),
+    ]
+    page.definitions = [
+        (
+            "未满足需求",
+            "征集中的需求，没有待审核或已采纳的匹配：从未匹配到专利，或匹配结果均被技术经理人否决",
+        )
+    ]
+    return page
+
+
+# ---------------------------------------------------------------------------- workload
+
+
+def workload_page(user: User, args: Args, full: bool = False) -> Page:
+    figs = activity.workload()
+    page = Page("workload", "技术经理人工作量", "全平台")
+    page.kpis = [
+        Kpi(
+            figs.undecided,
+            "待审核的匹配",
+            sub=f"涉及 {figs.demands_waiting} 条征集中的需求（未分配到个人）",
+            tone="warning" if figs.undecided else None,
+        ),
+        Kpi(sum(o.open_deals for o in figs.officers), "进行中的对接", tone="info"),
+        Kpi(
+            sum(o.overdue for o in figs.officers),
+            "高校逾期未答复",
+            tone="danger" if any(o.overdue for o in figs.officers) else None,
+        ),
+    ]
+    chart = charts.workload_chart(figs)
+    page.charts = [chart] if chart else []
+    page.tables = [tables.workload_table(figs)]
+    page.definitions = [
+        ("决定", f"近 {activity.WORKLOAD_DAYS} 天内本人采纳或否决的匹配"),
+        ("进行中的对接", "本人推送、阶段为已推荐 / 已接洽 / 洽谈中的对接"),
+        ("高校逾期未答复", "其中高校尚未答复且已过答复期限的"),
+    ]
+    return page
+
+
+# ---------------------------------------------------------------------------- enterprise
+
+
+def enterprise_page(user: User, args: Args, full: bool = False) -> Page:
+    enterprise_id = user.organization_id
+    if enterprise_id is None:  # the schema requires one; be safe rather than show everything
+        raise NotFoundError("企业账号未关联企业")
+    figs = activity.enterprise_figures(enterprise_id)
+    items, info = activity.enterprise_deals(enterprise_id, _page_number(args, full), LIST_PAGE_SIZE)
+    org = user.organization.name if user.organization else ""
+    page = Page("home", "数据看板", org)
+    page.kpis = [
+        Kpi(
+            figs.open_demands,
+            "征集中的需求",
+            sub=f"共发布 {len(figs.demands)} 条",
+            href=url_for("demands.list_demands"),
+        ),
+        Kpi(figs.pushed, "推送给我的专利", sub="技术经理人审核后推送", tone="info"),
+        Kpi(
+            figs.signed,
+            "已签约",
+            sub="签约数 / 推送数：" + format_rate(figs.signed, figs.pushed),
+            tone="success",
+        ),
+    ]
+    chart = charts.stage_chart(figs)
+    page.charts = [chart] if chart else []
+    page.tables = [
+        tables.my_demands_table(figs),
+        tables.my_deals_table(items, None if full else info),
+    ]
+    return page
+
+
+# ---------------------------------------------------------------------------- exports
+
+
+@dataclass(frozen=True)
+class ExportSource:
+    page: Callable[[User, Args, bool], Page]
+    roles: frozenset[Role]
+    args: Mapping[str, str] = field(default_factory=dict)  # fixed arguments (e.g. by=…)
+
+
+EXPORTS: dict[str, ExportSource] = {
+    "funnel": ExportSource(home_page, FUNNEL_ROLES),
+    "inventory-breakdown": ExportSource(home_page, INVENTORY_ROLES),
+    "inventory-status": ExportSource(home_page, INVENTORY_ROLES),
+    "inventory-grade": ExportSource(home_page, INVENTORY_ROLES),
+    "inventory-trl": ExportSource(home_page, INVENTORY_ROLES),
+    "inventory-willingness": ExportSource(home_page, INVENTORY_ROLES),
+    "by-university": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "university"}),
+    "by-college": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "college"}),
+    "by-industry": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "industry"}),
+    "contracts-month": ExportSource(contracts_page, FUNNEL_ROLES),
+    "contracts-kind": ExportSource(contracts_page, FUNNEL_ROLES),
+    "overdue": ExportSource(overdue_page, FUNNEL_ROLES),
+    "overdue-units": ExportSource(overdue_page, FUNNEL_ROLES),
+    "unmet": ExportSource(unmet_page, REGIONAL_ROLES),
+    "unmet-industry": ExportSource(unmet_page, REGIONAL_ROLES),
+    "workload": ExportSource(workload_page, REGIONAL_ROLES),
+    "my-demands": ExportSource(enterprise_page, ENTERPRISE_ROLES),
+    "my-deals": ExportSource(enterprise_page, ENTERPRISE_ROLES),
+}
+
+
+def export_table(user: User, key: str, args: Args) -> Table:
+    """The full table ``key`` as the user's page shows it (403: role; 404: not on their page)."""
+    source = EXPORTS.get(key)
+    if source is None:
+        raise NotFoundError("没有这张表")
+    if user.role not in source.roles:
+        raise PermissionDenied("您无权导出这张表")
+    page = source.page(user, {**args, **source.args}, True)
+    return page.table(key)

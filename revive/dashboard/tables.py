@@ -1,0 +1,504 @@
+"""Dashboard tables: one structure rendered as HTML (``dashboard/_table.html``) and written as
+.xlsx/.csv (``dashboard.export``), so a download always carries the numbers on the page.
+
+A cell is a plain value (str, int, Decimal, date, datetime), a ``Rate`` (shown as
+"47.4%（3688 / 7782）" in both places: the denominator travels with the figure) or a ``Link``
+(a link on the page, its text in the file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, url_for
+
+from revive.dashboard import activity, funnel
+from revive.dashboard.funnel import STEPS, Counts, Line
+from revive.dashboard.queries import DashboardSummary
+from revive.db import LabeledEnum
+from revive.templating import format_dt, format_rate
+
+ALL_TOTAL = "合计"
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    def __str__(self) -> str:
+        return format_rate(self.numerator, self.denominator)
+
+    @property
+    def percent(self) -> float | None:
+        """0–100 with one decimal (for charts); None when the denominator is 0."""
+        if not self.denominator:
+            return None
+        return round(100 * self.numerator / self.denominator, 1)
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = "text"  # text | num | rate | money | date | datetime
+    bar: bool = False  # rate columns: draw a thin progress bar
+
+
+@dataclass
+class Table:
+    key: str  # export key (dashboard.export's <table>)
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]]
+    footer: list[Any] | None = None
+    note: str = ""
+    page: activity.ListPage | None = None  # set when the page shows one page of a long list
+    export_args: dict[str, Any] = field(default_factory=dict)
+    dom_id: str = ""
+    compact: bool = False
+    empty: str = "暂无数据"
+
+    def __post_init__(self) -> None:
+        self.dom_id = self.dom_id or f"table-{self.key}"
+
+    def export_rows(self) -> Iterator[list[Any]]:
+        for row in self.rows:
+            yield [export_value(v) for v in row]
+        if self.footer:
+            yield [export_value(v) for v in self.footer]
+
+    def header(self) -> list[str]:
+        return [c.label for c in self.columns]
+
+
+def export_value(value: Any) -> Any:
+    """The spreadsheet value of a cell: rates and links as their text, times in China time."""
+    if value is None:
+        return ""
+    if isinstance(value, Rate | Link):
+        return str(value)
+    if isinstance(value, LabeledEnum):
+        return value.label
+    if isinstance(value, datetime):
+        return format_dt(value)
+    if isinstance(value, bool | int | float | Decimal | date):
+        return value
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- links
+
+
+def deal_href(deal_id: int) -> str:
+    """The deal page. ``deals.detail`` is being built by the deals team; until it exists the
+    link points at its planned URL so it starts working without a change here."""
+    if "deals.detail" in current_app.view_functions:
+        return url_for("deals.detail", deal_id=deal_id)
+    return f"/deals/{deal_id}"
+
+
+def demand_href(demand_id: int) -> str:
+    return url_for("demands.detail", demand_id=demand_id)
+
+
+def patent_href(patent_id: int) -> str:
+    return url_for("inventory.detail", patent_id=patent_id)
+
+
+# ---------------------------------------------------------------------------- funnel tables
+
+
+def funnel_table(counts: Counts, export_args: dict[str, Any] | None = None) -> Table:
+    """The six steps: count, rate against the base step, rate against 盘点, definition."""
+    rows = []
+    for step in STEPS:
+        n = counts.get(step.key)
+        base = counts.base_of(step)
+        rows.append(
+            [
+                step.label,
+                n,
+                Rate(n, base) if base is not None else "—",
+                funnel.rate_name(step) or "起点",
+                Rate(n, counts.inventoried),
+                step.definition,
+            ]
+        )
+    return Table(
+        "funnel",
+        "转化漏斗（盘点 → 入库 → 评价 → 推送 → 对接 → 签约）",
+        [
+            Column("环节"),
+            Column("专利数", "num"),
+            Column("环节转化率", "rate"),
+            Column("计算方式（分子 / 分母）"),
+            Column("占盘点数（/ 盘点数）", "rate", bar=True),
+            Column("口径"),
+        ],
+        rows,
+        note="按专利计数：一件专利多次推送、多份合同只计 1 次。",
+        export_args=export_args or {},
+    )
+
+
+BREAKDOWN_UNITS = {"university": "高校", "college": "学院", "industry": "行业门类"}
+
+
+def breakdown_table(
+    by: str,
+    lines: list[Line],
+    export_args: dict[str, Any] | None = None,
+    link: Callable[[Line], str | None] | None = None,
+) -> Table:
+    """One row per university / college / industry section: six counts and five step rates."""
+    rated = [s for s in STEPS if s.base]
+    columns = [Column(BREAKDOWN_UNITS[by])]
+    columns += [Column(s.count_label, "num") for s in STEPS]
+    columns += [Column(funnel.rate_name(s), "rate") for s in rated]
+
+    def cells(name: Any, c: Counts) -> list[Any]:
+        return [
+            name,
+            *(c.get(s.key) for s in STEPS),
+            *(Rate(c.get(s.key), c.get(s.base)) for s in rated),  # type: ignore[arg-type]
+        ]
+
+    rows = [cells(Link(x.name, link(x)) if link else x.name, x.counts) for x in lines]
+    return Table(
+        f"by-{by}",
+        f"各{BREAKDOWN_UNITS[by]}转化漏斗",
+        columns,
+        rows,
+        footer=cells(ALL_TOTAL, funnel.total_of(lines)) if lines else None,
+        note="行业按国民经济行业分类（GB/T 4754-2017）门类统计，取行业代码首字母。"
+        if by == "industry"
+        else "",
+        export_args={"by": by, **(export_args or {})},
+    )
+
+
+# ---------------------------------------------------------------------------- contracts
+
+
+def contracts_month_table(figs: activity.ContractFigures, export_args: dict[str, Any]) -> Table:
+    return Table(
+        "contracts-month",
+        "各月合同数与金额",
+        [Column("签订月份"), Column("合同数", "num"), Column("金额（万元）", "money")],
+        [[m.month, m.count, m.amount] for m in figs.months],
+        footer=[ALL_TOTAL, figs.count, figs.amount] if figs.months else None,
+        note="按合同签订日期所在月份统计，没有合同的月份记 0。",
+        export_args=export_args,
+        empty="暂无已登记的合同",
+    )
+
+
+def contracts_kind_table(figs: activity.ContractFigures, export_args: dict[str, Any]) -> Table:
+    return Table(
+        "contracts-kind",
+        "合同类型",
+        [
+            Column("合同类型"),
+            Column("合同数", "num"),
+            Column("占合同数（/ 合同总数）", "rate"),
+            Column("金额（万元）", "money"),
+        ],
+        [[k.label, k.count, Rate(k.count, figs.count), k.amount] for k in figs.kinds],
+        footer=[ALL_TOTAL, figs.count, Rate(figs.count, figs.count), figs.amount],
+        export_args=export_args,
+        compact=True,
+    )
+
+
+# ---------------------------------------------------------------------------- overdue
+
+
+def overdue_table(
+    items: list[activity.OverdueDeal],
+    page: activity.ListPage | None,
+    export_args: dict[str, Any],
+    link_patents: bool,
+) -> Table:
+    rows = [
+        [
+            Link(f"#{d.id}", deal_href(d.id)),
+            Link(d.patent_title, patent_href(d.patent_id) if link_patents else None),
+            d.university,
+            d.college or "",
+            d.enterprise,
+            d.demand_title,
+            d.officer or "",
+            d.stage.label,
+            d.pushed_at,
+            d.due_at,
+            d.days_overdue,
+        ]
+        for d in items
+    ]
+    return Table(
+        "overdue",
+        "逾期未答复的对接",
+        [
+            Column("对接"),
+            Column("专利"),
+            Column("高校"),
+            Column("学院"),
+            Column("企业"),
+            Column("需求"),
+            Column("技术经理人"),
+            Column("阶段"),
+            Column("推送时间", "datetime"),
+            Column("答复期限", "datetime"),
+            Column("已逾期（天）", "num"),
+        ],
+        rows,
+        note="逾期：对接仍在进行（已推荐 / 已接洽 / 洽谈中），高校尚未答复，且已过答复期限。"
+        "按期限先后排列。",
+        page=page,
+        export_args=export_args,
+        empty="没有逾期未答复的对接",
+    )
+
+
+def overdue_units_table(figs: activity.OverdueFigures, export_args: dict[str, Any]) -> Table:
+    return Table(
+        "overdue-units",
+        f"各{figs.unit}逾期未答复数",
+        [Column(figs.unit), Column("逾期数", "num"), Column("占逾期总数（/ 逾期数）", "rate")],
+        [[name, n, Rate(n, figs.overdue)] for name, n in figs.by_unit],
+        footer=[ALL_TOTAL, figs.overdue, Rate(figs.overdue, figs.overdue)]
+        if figs.by_unit
+        else None,
+        export_args=export_args,
+        compact=True,
+        empty="没有逾期未答复的对接",
+    )
+
+
+# ---------------------------------------------------------------------------- unmet need
+
+
+def unmet_table(items: list[activity.UnmetDemand], page: activity.ListPage | None) -> Table:
+    rows = [
+        [
+            Link(d.title, demand_href(d.id)),
+            d.enterprise,
+            d.industry or "",
+            d.created_at,
+            d.deadline,
+            d.reason,
+        ]
+        for d in items
+    ]
+    return Table(
+        "unmet",
+        "未满足的企业需求",
+        [
+            Column("需求"),
+            Column("企业"),
+            Column("行业"),
+            Column("发布时间", "datetime"),
+            Column("截止日期", "date"),
+            Column("情况"),
+        ],
+        rows,
+        note="征集中的需求，没有待审核或已采纳的匹配：尚无匹配结果，或匹配结果均被否决。"
+        "按发布时间先后排列（等得最久的在前）。",
+        page=page,
+        empty="所有征集中的需求都有可用的匹配",
+    )
+
+
+def unmet_industry_table(figs: activity.UnmetFigures) -> Table:
+    return Table(
+        "unmet-industry",
+        "未满足需求的行业分布",
+        [
+            Column("行业门类"),
+            Column("未满足需求数", "num"),
+            Column("占未满足数（/ 未满足数）", "rate"),
+        ],
+        [[label, n, Rate(n, figs.unmet)] for _key, label, n in figs.by_industry],
+        footer=[ALL_TOTAL, figs.unmet, Rate(figs.unmet, figs.unmet)] if figs.by_industry else None,
+        compact=True,
+        empty="没有未满足的需求",
+    )
+
+
+# ---------------------------------------------------------------------------- workload
+
+
+def workload_table(figs: activity.WorkloadFigures) -> Table:
+    rows = [
+        [
+            o.name if o.role.value == "officer" else f"{o.name}（{o.role.label}）",
+            o.accepted_30d,
+            o.rejected_30d,
+            o.decisions_30d,
+            o.open_deals,
+            o.overdue,
+            o.contracts,
+            o.amount,
+        ]
+        for o in figs.officers
+    ]
+    total = [
+        ALL_TOTAL,
+        *(sum(r[i] for r in rows) for i in range(1, 7)),
+        sum((r[7] for r in rows), Decimal("0.00")),
+    ]
+    return Table(
+        "workload",
+        "技术经理人工作量",
+        [
+            Column("技术经理人"),
+            Column(f"近 {activity.WORKLOAD_DAYS} 天采纳", "num"),
+            Column(f"近 {activity.WORKLOAD_DAYS} 天否决", "num"),
+            Column(f"近 {activity.WORKLOAD_DAYS} 天决定合计", "num"),
+            Column("进行中的对接", "num"),
+            Column("其中高校逾期未答复", "num"),
+            Column("已签合同", "num"),
+            Column("合同金额（万元）", "money"),
+        ],
+        rows,
+        footer=total if rows else None,
+        note="进行中的对接：本人推送、阶段为已推荐 / 已接洽 / 洽谈中。"
+        "已签合同与金额为本人推送的对接累计。",
+        empty="还没有技术经理人账号",
+    )
+
+
+# ---------------------------------------------------------------------------- enterprise
+
+
+def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
+    from revive.deals.models import Stage
+
+    rows = [
+        [
+            Link(d.title, demand_href(d.id)),
+            d.status.label,
+            d.created_at,
+            d.pushed,
+            *(d.stages[s] for s in Stage),
+        ]
+        for d in figs.demands
+    ]
+    return Table(
+        "my-demands",
+        "我的需求与推送",
+        [
+            Column("需求"),
+            Column("状态"),
+            Column("发布时间", "datetime"),
+            Column("推送专利数", "num"),
+            *(Column(s.label, "num") for s in Stage),
+        ],
+        rows,
+        footer=[ALL_TOTAL, "", "", figs.pushed, *(figs.by_stage[s] for s in Stage)]
+        if rows
+        else None,
+        note="推送专利：技术经理人审核采纳、推送给贵单位的匹配专利，按当前对接阶段统计。",
+        empty="您还没有发布技术需求",
+    )
+
+
+def my_deals_table(items: list[activity.EnterpriseDeal], page: activity.ListPage | None) -> Table:
+    rows = [
+        [
+            Link(f"#{d.id}", deal_href(d.id)),
+            Link(d.demand_title, demand_href(d.demand_id)),
+            d.patent_title,
+            d.university,
+            d.stage.label,
+            d.pushed_at,
+            d.response.label if d.response else "待答复",
+            d.contract_kind.label if d.contract_kind else "",
+            d.amount,
+        ]
+        for d in items
+    ]
+    return Table(
+        "my-deals",
+        "推送给我的专利（对接）",
+        [
+            Column("对接"),
+            Column("需求"),
+            Column("专利"),
+            Column("高校"),
+            Column("阶段"),
+            Column("推送时间", "datetime"),
+            Column("高校答复"),
+            Column("合同类型"),
+            Column("合同金额（万元）", "money"),
+        ],
+        rows,
+        page=page,
+        empty="还没有推送给您的专利",
+    )
+
+
+# ---------------------------------------------------------------------------- inventory overview
+
+
+def inventory_tables(s: DashboardSummary) -> list[Table]:
+    """The overview's tables (progress per college/university, four distributions). Their DOM
+    ids are the ones the overview's charts point at."""
+    out: list[Table] = []
+    if s.breakdown_kind:
+        unit = "学院" if s.breakdown_kind == "college" else "高校"
+        out.append(
+            Table(
+                "inventory-breakdown",
+                f"各{unit}盘点进度",
+                [
+                    Column(unit),
+                    Column("盘点数", "num"),
+                    Column("入库数", "num"),
+                    Column("待审核", "num"),
+                    Column("入库率（入库数 / 盘点数）", "rate", bar=True),
+                ],
+                [
+                    [r.name, r.total, r.entered, r.pending, Rate(r.entered, r.total)]
+                    for r in s.breakdown
+                ],
+                footer=[
+                    ALL_TOTAL,
+                    s.total,
+                    s.entered,
+                    s.pending_college + s.pending_school,
+                    Rate(s.entered, s.total),
+                ],
+                dom_id="table-breakdown",
+            )
+        )
+    for key, title, first, buckets in (
+        ("status", "入库流程状态", "状态", s.by_status),
+        ("grade", "专利价值分级自评", "自评等级", s.by_grade),
+        ("trl", "技术成熟度（TRL）", "成熟度", s.by_trl),
+        ("willingness", "转化意愿", "意愿", s.by_willingness),
+    ):
+        out.append(
+            Table(
+                f"inventory-{key}",
+                title,
+                [Column(first), Column("专利数", "num"), Column("占比（/ 盘点数）", "rate")],
+                [[b.label, b.count, Rate(b.count, s.total)] for b in buckets],
+                dom_id=f"table-{key}",
+                compact=True,
+            )
+        )
+    return out
