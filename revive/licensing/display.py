@@ -26,7 +26,7 @@ def fee_summary(d: OpenLicenceDeclaration) -> str:
     """'一次性付费 50 万元' · '按净销售额的 3% 提成' · '入门费 10 万元 + 按利润的 15% 提成'."""
     if d.fee_mode == FeeMode.LUMP_SUM:
         return f"一次性付费 {amount(d.lump_sum_wan)} 万元"
-    royalty = f"按{royalty_text(d)}提成"
+    royalty = f"按{royalty_text(d)} 提成"
     if d.fee_mode == FeeMode.ENTRY_PLUS_ROYALTY:
         return f"入门费 {amount(d.entry_fee_wan)} 万元 + {royalty}"
     return royalty

@@ -255,7 +255,7 @@ def _check_fee_mode(t: Terms) -> list[Error]:
             errors.append((key, "一次性付费不能同时约定提成，请清空提成比例"))
         return errors
     if t.lump_sum_wan is not None:
-        errors.append(("lump_sum_wan", f"「{mode.label}」方式不收一次性费用，请清空该项"))
+        errors.append(("lump_sum_wan", f"「{mode.label}」方式不收一次性费用，请清空一次性费用"))
     if mode == FeeMode.ROYALTY and t.entry_fee_wan is not None:
         errors.append(
             ("entry_fee_wan", "「提成」方式不收入门费；如需收取入门费，请选择「入门费+提成」")
@@ -269,26 +269,31 @@ def _check_fee_mode(t: Terms) -> list[Error]:
     return errors
 
 
+_AMOUNT_NAMES = {
+    "lump_sum_wan": "一次性费用",
+    "entry_fee_wan": "入门费",
+    "royalty_sales_pct": "按净销售额提成",
+    "royalty_profit_pct": "按利润提成",
+}
+
+
 def _check_amounts(t: Terms) -> list[Error]:
     """Amounts are ≥ 0 and within the caps."""
     errors: list[Error] = []
     caps = {
-        "lump_sum_wan": (MAX_FIXED_FEE_WAN, "万元"),
-        "entry_fee_wan": (MAX_FIXED_FEE_WAN, "万元"),
+        "lump_sum_wan": (MAX_FIXED_FEE_WAN, " 万元"),
+        "entry_fee_wan": (MAX_FIXED_FEE_WAN, " 万元"),
         "royalty_sales_pct": (MAX_ROYALTY_SALES_PCT, "%"),
         "royalty_profit_pct": (MAX_ROYALTY_PROFIT_PCT, "%"),
     }
     for key, (cap, unit) in caps.items():
-        value = getattr(t, key)
+        value, name = getattr(t, key), _AMOUNT_NAMES[key]
         if value is None:
             continue
         if value < 0:
-            errors.append((key, f"{LABELS[key]}不能为负数"))
+            errors.append((key, f"{name}不能为负数"))
         elif value > cap:
-            base = {"royalty_sales_pct": "净销售额的", "royalty_profit_pct": "利润的"}.get(key, "")
-            errors.append(
-                (key, f"{LABELS[key]}一般不超过{base} {_fmt(cap)}{unit}（填写：{_fmt(value)}）")
-            )
+            errors.append((key, f"{name}一般不超过 {_fmt(cap)}{unit}（填写：{_fmt(value)}{unit}）"))
     return errors
 
 

@@ -115,7 +115,7 @@ def export_declarations():
 def new():
     form = services.declaration_form(_patent_id(), actor=current_user)
     if request.method == "GET":
-        return _form_page(form, {})
+        return _form_page(form, {"start_date": date.today().isoformat()})
     values = _posted()
     try:
         declaration = services.declare(form.patent.id, values, actor=current_user)
