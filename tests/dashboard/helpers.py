@@ -1,0 +1,100 @@
+"""Row builders for the dashboard tests: deals, contracts, matches, evaluations inserted
+directly (no dependency on the deals/matching services, which other people are changing)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from revive.db import utcnow
+from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResponse
+from revive.demands.models import Demand, DemandStatus
+from revive.evaluations.models import CooperationIntent, Evaluation
+from revive.extensions import db
+from revive.matching.models import Match, MatchState
+
+DAY = timedelta(days=1)
+
+
+def make_demand(enterprise, title, status=DemandStatus.OPEN, industry=None) -> Demand:
+    demand = Demand(
+        enterprise=enterprise,
+        title=title,
+        description=f"{title}的描述",
+        industry=industry,
+        status=status,
+        closed_at=utcnow() if status == DemandStatus.CLOSED else None,
+    )
+    db.session.add(demand)
+    db.session.flush()
+    return demand
+
+
+def make_match(demand, patent, state=MatchState.CANDIDATE, by=None, at=None) -> Match:
+    match = Match(
+        demand_id=demand.id,
+        patent_id=patent.id,
+        score=0.5,
+        terms=[],
+        state=state,
+        decided_by_id=by.id if by else None,
+        decided_at=at if state != MatchState.CANDIDATE else None,
+    )
+    db.session.add(match)
+    db.session.flush()
+    return match
+
+
+def make_deal(demand, patent, officer, stages, *, now, due_in_days, responded=False) -> Deal:
+    """A pushed match: accepted two days ago by ``officer``, then moved through ``stages``."""
+    match = make_match(demand, patent, MatchState.ACCEPTED, officer, now - 2 * DAY)
+    stage = stages[-1]
+    deal = Deal(
+        match_id=match.id,
+        demand_id=demand.id,
+        patent_id=patent.id,
+        university_id=patent.institution_id,
+        enterprise_id=demand.enterprise_id,
+        officer_id=officer.id,
+        stage=stage,
+        stage_changed_at=now,
+        pushed_at=now - 2 * DAY,
+        response_due_at=now + due_in_days * DAY,
+        responded_at=now - DAY if responded else None,
+        response=UniversityResponse.INTERESTED if responded else None,
+        failure_reason="price" if stage == Stage.FAILED else None,
+    )
+    db.session.add(deal)
+    db.session.flush()
+    previous = None
+    for s in [Stage.RECOMMENDED, *stages]:
+        if s == previous:
+            continue
+        db.session.add(
+            DealEvent(deal_id=deal.id, actor_id=officer.id, from_stage=previous, to_stage=s)
+        )
+        previous = s
+    return deal
+
+
+def make_contract(deal, kind, amount, signed_on) -> Contract:
+    contract = Contract(
+        deal_id=deal.id,
+        kind=kind,
+        amount_wan=Decimal(amount),
+        signed_on=signed_on,
+        parties="双方",
+    )
+    db.session.add(contract)
+    return contract
+
+
+def make_evaluation(patent, enterprise, stars=4) -> None:
+    db.session.add(
+        Evaluation(
+            patent_id=patent.id,
+            enterprise_id=enterprise.id,
+            prospect_stars=stars,
+            intent=CooperationIntent.LICENSE,
+        )
+    )
