@@ -145,7 +145,7 @@ def _notify_university(
         f"{name}评价了贵校专利：{patent.title}",
         organization_id=patent.institution_id,
         body=f"产业化前景 {data.prospect_stars}★，合作意愿：{data.intent.label}。",
-        link=url_for("inventory.detail", patent_id=patent.id),
+        link=url_for("inventory.detail", patent_id=patent.id, _external=False),
     )
 
 
@@ -220,7 +220,7 @@ def invite_enterprise(
             organization_id=enterprise.id,
             body=f"{patent.institution.name}的专利《{patent.title}》邀请贵企业进行市场评价"
             "（产业化前景、技术改进需求、合作意愿）。",
-            link=url_for("evaluations.evaluate", patent_id=patent.id),
+            link=url_for("evaluations.evaluate", patent_id=patent.id, _external=False),
         )
     ]
     db.session.commit()

@@ -73,7 +73,7 @@ def test_thresholds_are_configurable():
     "bad", [{"nonsense": 1}, {"a_min_avg": "high"}, {"a_min_trl": True}, "[1, 2]"]
 )
 def test_bad_configuration_is_refused(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tier thresholds?|JSON object"):
         rules_from_mapping(bad)
 
 
