@@ -17,11 +17,12 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm.exc import StaleDataError
@@ -49,6 +50,8 @@ from revive.templating import CHINA_TZ
 
 logger = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
 STALE_DEAL = "该对接记录已被他人修改，请刷新后重试"
 MAX_COMMENT = 2000
 
@@ -171,12 +174,19 @@ def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
     return deal
 
 
-def _commit_deal() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(STALE_DEAL) from None
+def _conflict_on_stale(service: Callable[P, R]) -> Callable[P, R]:
+    """Someone else updated the deal between our read and our write: the versioned UPDATE
+    (at a flush or at the commit) matches no row. Roll back and tell the user to refresh."""
+
+    @functools.wraps(service)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise ConflictError(STALE_DEAL) from None
+
+    return wrapped
 
 
 def _comment(raw: str | None, label: str = "备注") -> str | None:
@@ -266,6 +276,7 @@ def _previous_stage(deal: Deal) -> Stage:
     return Stage.RECOMMENDED
 
 
+@_conflict_on_stale
 def change_stage(
     deal_id: int,
     action: str | workflow.Action,
@@ -308,7 +319,7 @@ def change_stage(
         raise InvalidTransition()
 
     sent = _move(deal, action, target, actor, reason=reason, comment=comment, contract=contract)
-    _commit_deal()
+    db.session.commit()
     notifications.send_emails(sent)
     return deal
 
@@ -366,6 +377,7 @@ def _move(
 # ---------------------------------------------------------------------------- response
 
 
+@_conflict_on_stale
 def respond(
     deal_id: int,
     response: UniversityResponse | str,
@@ -410,7 +422,7 @@ def respond(
     )
     title = f"{deal.university.name}答复「{answer.label}」：{_pair(deal)}"
     sent = _notify_others(deal, actor, "deal_response", title, comment)
-    _commit_deal()
+    db.session.commit()
     notifications.send_emails(sent)
     return deal
 
@@ -530,6 +542,7 @@ def _audit_contract(c: Contract, deal: Deal, actor: User, action: str, **extra: 
     )
 
 
+@_conflict_on_stale
 def record_contract(
     deal_id: int,
     data: Mapping[str, Any],
@@ -566,7 +579,7 @@ def record_contract(
     db.session.flush()
     _audit_contract(contract, deal, actor, "update", changes=changed)
     sent = _notify_others(deal, actor, "deal_contract", f"合同信息已更新：{_pair(deal)}", summary)
-    _commit_deal()
+    db.session.commit()
     notifications.send_emails(sent)
     return contract
 

@@ -107,17 +107,18 @@ class World:
 
     def own_deal(self, **kw: Any) -> Deal:
         """甲大学 (the college admin's college, the inventor's patent) × 甲企业."""
+        kw.setdefault("officer", self.officer)
         return make_deal(
             college=self.college_a,
             inventors=[self.users[Role.INVENTOR]],
             enterprise=self.ent_a,
-            officer=self.officer,
             **kw,
         )
 
     def other_deal(self, **kw: Any) -> Deal:
         """乙大学 × 乙企业: outside every scoped user's reach."""
-        return make_deal(university=self.uni_b, enterprise=self.ent_b, officer=self.officer, **kw)
+        kw.setdefault("officer", self.officer)
+        return make_deal(university=self.uni_b, enterprise=self.ent_b, **kw)
 
 
 def make_world() -> World:

@@ -1,0 +1,444 @@
+"""Deal services: failure reasons, contracts, responses, overdue reminders, notifications,
+audit events and optimistic locking."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.audit.models import AuditEvent
+from revive.db import utcnow
+from revive.deals import queries, services
+from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResponse
+from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
+from revive.extensions import db
+from revive.notifications.models import Notification
+from tests.deals.helpers import advance, contract_data, make_overdue, sign
+from tests.factories import make_user
+
+
+def _notes(deal: Deal, kind: str | None = None) -> list[Notification]:
+    stmt = sa.select(Notification).where(Notification.deal_id == deal.id)
+    if kind:
+        stmt = stmt.where(Notification.kind == kind)
+    return list(db.session.scalars(stmt.order_by(Notification.id)))
+
+
+def _recipients(notes: list[Notification]) -> set[tuple[str, int]]:
+    return {("org", n.organization_id) if n.organization_id else ("user", n.user_id) for n in notes}
+
+
+def _audit(entity: str, entity_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- push
+
+
+def test_push_creates_a_recommended_deal_with_a_deadline_and_tells_both_sides(world, app):
+    before = utcnow()
+    deal = world.own_deal()
+    assert deal.stage == Stage.RECOMMENDED
+    assert deal.university_id == world.uni_a.id and deal.enterprise_id == world.ent_a.id
+    days = app.config["REVIVE_RESPONSE_DAYS"]
+    due = queries.aware(deal.response_due_at)
+    assert before + timedelta(days=days) <= due <= utcnow() + timedelta(days=days)
+    assert _recipients(_notes(deal, "match_pushed")) == {
+        ("org", world.ent_a.id),
+        ("org", world.uni_a.id),
+    }
+    assert [e.to_stage for e in deal.events] == [Stage.RECOMMENDED]
+
+
+# ---------------------------------------------------------------------------- failure
+
+
+def test_failing_needs_a_reason_from_the_list(world):
+    deal = world.own_deal()
+    for reason in (None, "", "no_such_reason"):
+        with pytest.raises(ValidationFailed, match="未成交原因"):
+            services.change_stage(deal.id, "fail", world.officer, reason=reason)
+        db.session.rollback()
+    assert db.session.get(Deal, deal.id).stage == Stage.RECOMMENDED
+
+
+def test_other_reason_needs_a_comment(world):
+    deal = world.own_deal()
+    with pytest.raises(ValidationFailed, match="其他"):
+        services.change_stage(deal.id, "fail", world.officer, reason="other", comment="  ")
+    services.change_stage(deal.id, "fail", world.officer, reason="other", comment="企业被收购")
+    deal = db.session.get(Deal, deal.id)
+    assert (deal.stage, deal.failure_reason, deal.failure_comment) == (
+        Stage.FAILED,
+        "other",
+        "企业被收购",
+    )
+    assert "其他：企业被收购" in deal.events[-1].comment
+
+
+def test_failure_is_audited_and_both_sides_hear_of_it(world):
+    deal = world.own_deal()
+    services.change_stage(deal.id, "fail", world.officer, reason="price", comment="报价差距大")
+    (event,) = [a for a in _audit("deal", deal.id) if a.action == "fail"]
+    assert event.actor_id == world.officer.id
+    assert event.organization_id == world.uni_a.id
+    assert event.data == {
+        "from_stage": "recommended",
+        "to_stage": "failed",
+        "reason": "price",
+        "comment": "报价差距大",
+    }
+    # the officer acted: both organizations are told, the officer is not told of their own act
+    assert _recipients(_notes(deal, "deal_stage")) == {
+        ("org", world.ent_a.id),
+        ("org", world.uni_a.id),
+    }
+
+
+# ---------------------------------------------------------------------------- notifications
+
+
+@pytest.mark.parametrize(
+    ("role", "told"),
+    [
+        (Role.ENTERPRISE, {"uni", "officer"}),
+        (Role.UNIVERSITY_ADMIN, {"ent", "officer"}),
+        (Role.INVENTOR, {"ent", "officer"}),
+        (Role.OFFICER, {"ent", "uni"}),
+        (Role.PLATFORM_ADMIN, {"ent", "uni", "officer"}),
+    ],
+    ids=lambda v: v.value if isinstance(v, Role) else "",
+)
+def test_a_stage_change_notifies_the_other_side(world, role, told):
+    deal = world.own_deal()
+    actor = world.users[role]
+    services.change_stage(deal.id, "contact", actor)
+    names = {("org", world.ent_a.id): "ent", ("org", world.uni_a.id): "uni"}
+    names[("user", world.officer.id)] = "officer"
+    notes = _notes(deal, "deal_stage")
+    assert {names[r] for r in _recipients(notes)} == told
+    assert all(n.link == f"/deals/{deal.id}" for n in notes)
+    assert all("已接洽" in n.title for n in notes)
+
+
+def test_other_universities_and_enterprises_are_never_notified(world):
+    deal = world.own_deal()
+    services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+    services.change_stage(deal.id, "contact", world.users[Role.ENTERPRISE])
+    orgs = {n.organization_id for n in _notes(deal)} - {None}
+    assert orgs == {world.uni_a.id, world.ent_a.id}
+
+
+# ---------------------------------------------------------------------------- response
+
+
+def test_university_response_is_recorded_with_time_and_event(world):
+    deal = world.own_deal()
+    admin = world.users[Role.UNIVERSITY_ADMIN]
+    services.respond(deal.id, "interested", admin, comment="请联系技术转移中心李老师")
+    deal = db.session.get(Deal, deal.id)
+    assert deal.response == UniversityResponse.INTERESTED
+    assert deal.responded_by_id == admin.id and deal.responded_at is not None
+    assert deal.response_comment == "请联系技术转移中心李老师"
+    assert deal.stage == Stage.RECOMMENDED  # answering does not move the stage
+    assert deal.events[-1].kind == "response"
+    assert "愿意对接" in deal.events[-1].comment
+    assert _recipients(_notes(deal, "deal_response")) == {
+        ("org", world.ent_a.id),
+        ("user", world.officer.id),
+    }
+    assert [a.action for a in _audit("deal", deal.id)][-1] == "respond"
+
+
+def test_labels_are_accepted_and_a_changed_answer_keeps_the_first_answer_time(world):
+    deal = world.own_deal()
+    inventor = world.users[Role.INVENTOR]
+    services.respond(deal.id, "暂不对接", inventor)
+    first = db.session.get(Deal, deal.id).responded_at
+    with pytest.raises(InvalidTransition, match="无需重复"):
+        services.respond(deal.id, "declined", inventor)
+    services.respond(deal.id, "interested", world.users[Role.COLLEGE_ADMIN], comment="条件满足")
+    deal = db.session.get(Deal, deal.id)
+    assert deal.response == UniversityResponse.INTERESTED
+    assert deal.responded_at == first
+    assert [e.kind for e in deal.events].count("response") == 2
+
+
+@pytest.mark.parametrize("value", ["", "maybe", None])
+def test_response_must_be_one_of_the_two(world, value):
+    deal = world.own_deal()
+    with pytest.raises(ValidationFailed):
+        services.respond(deal.id, value, world.users[Role.UNIVERSITY_ADMIN])
+
+
+@pytest.mark.parametrize(
+    "role", [Role.ENTERPRISE, Role.OFFICER, Role.PLATFORM_ADMIN, Role.REGULATOR]
+)
+def test_only_the_university_side_may_respond(world, role):
+    deal = world.own_deal()
+    with pytest.raises(PermissionDenied):
+        services.respond(deal.id, "interested", world.users[role])
+    assert db.session.get(Deal, deal.id).response is None
+
+
+def test_a_closed_deal_cannot_be_answered(world):
+    deal = world.own_deal()
+    services.change_stage(deal.id, "fail", world.officer, reason="demand_changed")
+    with pytest.raises(InvalidTransition):
+        services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+
+
+# ---------------------------------------------------------------------------- overdue
+
+
+def test_overdue_means_open_unanswered_and_past_due(world):
+    fresh = world.own_deal()
+    late = make_overdue(world.own_deal())
+    answered = make_overdue(world.own_deal())
+    services.respond(answered.id, "declined", world.users[Role.UNIVERSITY_ADMIN])
+    failed = make_overdue(world.own_deal())
+    services.change_stage(failed.id, "fail", world.officer, reason="no_response")
+    states = {
+        d.id: queries.is_overdue(db.session.get(Deal, d.id))
+        for d in (fresh, late, answered, failed)
+    }
+    assert states == {fresh.id: False, late.id: True, answered.id: False, failed.id: False}
+    overdue_ids = set(db.session.scalars(sa.select(Deal.id).where(queries.overdue_clause())))
+    assert overdue_ids == {late.id}
+
+
+def test_late_answer_is_marked_in_the_audit(world):
+    deal = make_overdue(world.own_deal())
+    services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+    assert _audit("deal", deal.id)[-1].data["late"] is True
+    assert not queries.is_overdue(db.session.get(Deal, deal.id))
+
+
+def test_notify_overdue_reminds_the_university_and_the_officer_once(world):
+    late = make_overdue(world.own_deal())
+    on_time = world.own_deal()
+    other = make_overdue(world.other_deal())
+    assert sorted(services.notify_overdue()) == sorted([late.id, other.id])
+    assert _recipients(_notes(late, "response_overdue")) == {
+        ("org", world.uni_a.id),
+        ("user", world.officer.id),
+    }
+    assert _recipients(_notes(other, "response_overdue")) == {
+        ("org", world.uni_b.id),
+        ("user", world.officer.id),
+    }
+    assert _notes(on_time, "response_overdue") == []
+    assert services.notify_overdue() == []  # once per deal
+    assert len(_notes(late, "response_overdue")) == 2
+
+
+def test_notify_overdue_command_and_task(world, runner):
+    make_overdue(world.own_deal())
+    result = runner.invoke(args=["notify-overdue"])
+    assert result.exit_code == 0, result.output
+    assert "已提醒 1 条" in result.output
+    from workers import tasks
+
+    make_overdue(world.own_deal())
+    tasks.notify_overdue_deals()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Notification.kind == "response_overdue", Notification.organization_id.is_not(None)
+            )
+        )
+        == 2
+    )
+
+
+def test_reminder_links_work_without_a_request(world, app, monkeypatch):
+    """The worker and the CLI have no request and production sets no SERVER_NAME."""
+    deal = make_overdue(world.own_deal())
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)
+    with app.app_context():
+        assert services.notify_overdue() == [deal.id]
+    db.session.expire_all()
+    assert {n.link for n in _notes(deal, "response_overdue")} == {f"/deals/{deal.id}"}
+
+
+# ---------------------------------------------------------------------------- contract
+
+
+def _negotiating(world) -> Deal:
+    return advance(world.own_deal(), Stage.CONTACTED, Stage.NEGOTIATING)
+
+
+def test_signing_records_a_traceable_contract(world):
+    deal = _negotiating(world)
+    contract = services.record_contract(
+        deal.id, contract_data(kind="转让", amount_wan="88", record_no=""), world.officer
+    )
+    contract = db.session.get(Contract, contract.id)
+    assert contract.deal.stage == Stage.SIGNED
+    # contract → deal → demand + patent
+    assert contract.deal.demand_id == deal.demand_id
+    assert contract.deal.patent_id == deal.patent_id
+    assert contract.deal.match.demand_id == deal.demand_id
+    assert (contract.kind.label, contract.amount_wan, contract.record_no) == (
+        "转让",
+        Decimal("88.00"),
+        None,
+    )
+    assert contract.created_by_id == world.officer.id
+    (audit,) = _audit("contract", contract.id)
+    assert audit.data["deal_id"] == deal.id
+    assert audit.data["demand_id"] == deal.demand_id
+    assert audit.data["patent_id"] == deal.patent_id
+    assert audit.data["amount_wan"] == "88.00"
+    sign_event = db.session.get(Deal, deal.id).events[-1]
+    assert (sign_event.from_stage, sign_event.to_stage) == (Stage.NEGOTIATING, Stage.SIGNED)
+    assert "转让合同" in sign_event.comment
+    assert _recipients(_notes(deal, "deal_stage")) >= {
+        ("org", world.ent_a.id),
+        ("org", world.uni_a.id),
+    }
+
+
+TODAY = date.today()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("kind", "", "合同类型"),
+        ("kind", "赠与", "合同类型"),
+        ("amount_wan", "", "合同金额"),
+        ("amount_wan", "-1", "不能为负数"),
+        ("amount_wan", "abc", "须为数字"),
+        ("amount_wan", "NaN", "须为数字"),
+        ("amount_wan", "1.234", "两位小数"),
+        ("amount_wan", "1e15", "过大"),
+        ("signed_on", "", "签约日期"),
+        ("signed_on", "2024-13-01", "签约日期"),
+        ("signed_on", (TODAY + timedelta(days=2)).isoformat(), "不能晚于今天"),
+        ("signed_on", "2000-01-01", "不能早于推荐日期"),
+        ("parties", "  ", "当事方"),
+        ("parties", "甲" * 501, "当事方"),
+        ("record_no", "9" * 101, "备案号"),
+    ],
+)
+def test_contract_validation(world, field, value, message):
+    deal = _negotiating(world)
+    with pytest.raises(ValidationFailed, match=message) as exc:
+        services.record_contract(deal.id, contract_data(**{field: value}), world.officer)
+    assert field in exc.value.details
+    db.session.rollback()
+    deal = db.session.get(Deal, deal.id)
+    assert deal.stage == Stage.NEGOTIATING and deal.contract is None
+
+
+def test_zero_amount_is_a_valid_contract(world):
+    """Open licences and some equity deals carry no cash amount."""
+    deal = _negotiating(world)
+    contract = services.record_contract(
+        deal.id, contract_data(kind="open_license", amount_wan="0"), world.officer
+    )
+    assert contract.amount_wan == Decimal("0.00")
+
+
+def test_signing_needs_a_contract_and_the_negotiating_stage(world):
+    deal = world.own_deal()
+    with pytest.raises(InvalidTransition):
+        services.record_contract(deal.id, contract_data(), world.officer)
+    deal = _negotiating(world)
+    with pytest.raises(ValidationFailed, match="登记合同"):
+        services.change_stage(deal.id, "sign", world.officer)
+    assert db.session.get(Deal, deal.id).stage == Stage.NEGOTIATING
+
+
+@pytest.mark.parametrize("role", [Role.ENTERPRISE, Role.UNIVERSITY_ADMIN, Role.REGULATOR])
+def test_only_staff_record_contracts(world, role):
+    deal = _negotiating(world)
+    with pytest.raises(PermissionDenied):
+        services.record_contract(deal.id, contract_data(), world.users[role])
+
+
+def test_contract_correction_after_signing(world):
+    deal = sign(world.own_deal(), record_no="")
+    contract = deal.contract
+    services.record_contract(deal.id, contract_data(record_no="2025-备-001"), world.officer)
+    db.session.expire_all()
+    assert db.session.get(Contract, contract.id).record_no == "2025-备-001"
+    assert db.session.get(Deal, deal.id).events[-1].kind == "contract"
+    update = _audit("contract", contract.id)[-1]
+    assert update.action == "update"
+    assert update.data["changes"] == {"record_no": [None, "2025-备-001"]}
+    with pytest.raises(ValidationFailed, match="没有变化"):
+        services.record_contract(deal.id, contract_data(record_no="2025-备-001"), world.officer)
+
+
+# ---------------------------------------------------------------------------- locking
+
+
+def test_a_stale_version_is_refused(world):
+    deal = world.own_deal()
+    seen = deal.version
+    services.change_stage(deal.id, "contact", world.users[Role.ENTERPRISE], expected_version=seen)
+    with pytest.raises(ConflictError, match="已被他人修改，请刷新"):
+        services.change_stage(deal.id, "fail", world.officer, reason="price", expected_version=seen)
+    with pytest.raises(ConflictError, match="已被他人修改，请刷新"):
+        services.respond(deal.id, "interested", world.users[Role.INVENTOR], expected_version=seen)
+    deal = db.session.get(Deal, deal.id)
+    assert deal.stage == Stage.CONTACTED and deal.response is None
+
+
+def test_a_concurrent_write_between_read_and_commit_is_a_conflict(world):
+    """Another process bumps the row after we loaded it: the UPDATE matches no row."""
+    deal = world.own_deal()
+    db.session.get(Deal, deal.id)  # loaded in this session at version n
+    db.session.execute(
+        sa.text("UPDATE deals SET version = version + 1 WHERE id = :id"), {"id": deal.id}
+    )
+    with pytest.raises(ConflictError, match="已被他人修改，请刷新"):
+        services.change_stage(deal.id, "contact", world.officer)
+    db.session.expire_all()
+    assert db.session.get(Deal, deal.id).stage == Stage.RECOMMENDED
+    assert db.session.scalar(sa.select(sa.func.count()).where(DealEvent.deal_id == deal.id)) == 1
+
+
+def test_every_change_bumps_the_version(world):
+    deal = world.own_deal()
+    versions = [deal.version]
+    services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+    versions.append(db.session.get(Deal, deal.id).version)
+    advance(deal, Stage.CONTACTED, Stage.NEGOTIATING)
+    versions.append(db.session.get(Deal, deal.id).version)
+    services.record_contract(deal.id, contract_data(), world.officer)
+    versions.append(db.session.get(Deal, deal.id).version)
+    services.record_contract(deal.id, contract_data(record_no="X-1"), world.officer)
+    versions.append(db.session.get(Deal, deal.id).version)
+    assert versions == sorted(set(versions))
+
+
+def test_days_in_stage(world):
+    deal = world.own_deal()
+    assert queries.days_in_stage(deal) == 0
+    deal.stage_changed_at = utcnow() - timedelta(days=3, hours=2)
+    db.session.commit()
+    assert queries.days_in_stage(db.session.get(Deal, deal.id)) == 3
+
+
+def test_unknown_deal_is_not_found(world):
+    from revive.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        services.change_stage(999999, "contact", world.officer)
+    user = make_user(Role.ENTERPRISE)
+    deal = world.own_deal()
+    with pytest.raises(NotFoundError):
+        services.change_stage(deal.id, "contact", user)
