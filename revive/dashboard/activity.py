@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from revive.accounts.models import College, Organization, Role, User
 from revive.dashboard import industry
+from revive.dashboard.funnel import NO_COLLEGE_LABEL
 from revive.db import utcnow
 from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityResponse
 from revive.demands.models import Demand, DemandStatus
@@ -235,7 +236,8 @@ def overdue_figures(
         ).where(deal_scope, awaiting_clause())
     ).one()
     if by_college:
-        name = sa.func.coalesce(College.name, "未指定学院")
+        # NULL (no college) is labelled in Python, not with COALESCE in SQL (see industry.py)
+        unit_id, name = College.id, College.name
         stmt = (
             sa.select(name, sa.func.count(Deal.id))
             .select_from(Deal)
@@ -243,19 +245,19 @@ def overdue_figures(
             .outerjoin(College, College.id == Patent.college_id)
         )
     else:
-        name = Organization.name
+        unit_id, name = Organization.id, Organization.name
         stmt = sa.select(name, sa.func.count(Deal.id)).join(
             Organization, Organization.id == Deal.university_id
         )
     rows = db.session.execute(
         stmt.where(deal_scope, overdue_clause(now))
-        .group_by(name)
+        .group_by(unit_id, name)
         .order_by(sa.func.count(Deal.id).desc(), name)
     ).all()
     return OverdueFigures(
         int(awaiting),
         int(overdue),
-        [(n, int(c)) for n, c in rows],
+        [(n or NO_COLLEGE_LABEL, int(c)) for n, c in rows],
         "学院" if by_college else "高校",
     )
 

@@ -43,8 +43,14 @@ OTHER_LABEL = "未标注门类代码"
 
 
 def section_expr(column: Any) -> sa.ColumnElement[str]:
-    """SQL: the upper-cased first character of the code, '' for NULL or blank."""
-    return sa.func.upper(sa.func.substr(sa.func.trim(sa.func.coalesce(column, "")), 1, 1))
+    """SQL: the upper-cased first character of the code, '' for NULL or blank.
+
+    Literals, not bound parameters: the expression appears in SELECT and GROUP BY, and
+    PostgreSQL (server-side binding) only matches the two when their SQL text is identical.
+    """
+    one = sa.literal_column("1")
+    blank = sa.literal_column("''")
+    return sa.func.upper(sa.func.substr(sa.func.trim(sa.func.coalesce(column, blank)), one, one))
 
 
 def section_key(first_char: str | None) -> str:

@@ -1,0 +1,179 @@
+"""Contracts, overdue responses, unmet need, officer workload and the enterprise view on the
+constructed pipeline (see conftest.pipeline for who did what)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from revive.dashboard import activity
+from revive.dashboard.scope import scope_for
+from revive.deals.models import Stage
+from revive.extensions import db
+
+TODAY = date(2024, 6, 30)
+
+
+def months(figs):
+    return [(m.month, m.count, m.amount) for m in figs.months]
+
+
+def test_contracts_per_month_fill_empty_months_up_to_today(pipeline):
+    figs = activity.contract_figures(scope_for(pipeline.users["regulator"]).deals(), TODAY)
+
+    assert months(figs) == [
+        ("2024-03", 2, Decimal("105.50")),
+        ("2024-04", 0, Decimal("0.00")),
+        ("2024-05", 1, Decimal("20.00")),
+        ("2024-06", 0, Decimal("0.00")),
+    ]
+    assert {k.key: (k.count, k.amount) for k in figs.kinds} == {
+        "assignment": (1, Decimal("100.50")),
+        "license": (1, Decimal("20.00")),
+        "open_license": (1, Decimal("5.00")),
+        "equity": (0, Decimal("0.00")),
+    }
+    assert (figs.count, figs.amount) == (3, Decimal("125.50"))
+
+
+def test_contracts_are_scoped(pipeline):
+    w = pipeline.world
+    uni_a = activity.contract_figures(scope_for(w.admin_a).deals(), TODAY)
+    uni_b = activity.contract_figures(scope_for(w.admin_b).deals(), TODAY)
+    materials = activity.contract_figures(scope_for(w.college_admin_a).deals(), TODAY)
+    energy = activity.contract_figures(scope_for(pipeline.users["energy_admin"]).deals(), TODAY)
+    filtered = activity.contract_figures(scope_for(pipeline.users["o1"], w.uni_b.id).deals(), TODAY)
+
+    assert (uni_a.count, uni_a.amount) == (2, Decimal("120.50"))
+    assert (uni_b.count, uni_b.amount) == (1, Decimal("5.00"))
+    assert (filtered.count, filtered.amount) == (1, Decimal("5.00"))
+    assert (energy.count, energy.amount) == (2, Decimal("120.50"))
+    assert materials.count == 0 and materials.months == []
+
+
+def test_overdue_figures_and_list(pipeline):
+    regional = scope_for(pipeline.users["regulator"]).deals()
+    figs = activity.overdue_figures(regional, by_college=False)
+    items, page = activity.overdue_deals(regional)
+
+    # awaiting: d2 (overdue), d7 (not yet due), db3 (overdue); d6 failed, others answered
+    assert (figs.awaiting, figs.overdue) == (3, 2)
+    assert sorted(figs.by_unit) == [("乙大学", 1), ("甲大学", 1)]  # a tie: order by name in SQL
+    assert [d.id for d in items] == [pipeline.deals["d2"].id, pipeline.deals["db3"].id]
+    assert page.total == 2
+    d2 = items[0]
+    assert (d2.patent_title, d2.university, d2.college, d2.enterprise) == (
+        pipeline.patents["p2"].title,
+        "甲大学",
+        "材料学院",
+        "乙制造有限公司",
+    )
+    assert (d2.officer, d2.stage, d2.days_overdue) == ("王经理", Stage.RECOMMENDED, 3)
+
+
+def test_overdue_is_scoped_to_university_and_college(pipeline):
+    w = pipeline.world
+    uni = scope_for(w.admin_a).deals()
+    figs = activity.overdue_figures(uni, by_college=True)
+    assert (figs.awaiting, figs.overdue, figs.by_unit, figs.unit) == (
+        2,
+        1,
+        [("材料学院", 1)],
+        "学院",
+    )
+    assert [d.id for d in activity.overdue_deals(uni)[0]] == [pipeline.deals["d2"].id]
+
+    energy = scope_for(pipeline.users["energy_admin"]).deals()
+    assert activity.overdue_figures(energy, by_college=True).overdue == 0
+    assert activity.overdue_figures(energy, by_college=True).awaiting == 1  # d7, not yet due
+    assert activity.overdue_deals(energy)[0] == []
+
+    other = scope_for(w.admin_b).deals()
+    assert [d.id for d in activity.overdue_deals(other)[0]] == [pipeline.deals["db3"].id]
+
+
+def test_answered_deal_is_no_longer_overdue(pipeline):
+    d2 = pipeline.deals["d2"]
+    d2.responded_at = pipeline.now
+    d2.response = "declined"
+    db.session.commit()
+    figs = activity.overdue_figures(scope_for(pipeline.world.admin_a).deals(), by_college=True)
+    assert (figs.awaiting, figs.overdue) == (1, 0)
+
+
+def test_overdue_list_paginates(pipeline):
+    regional = scope_for(pipeline.users["regulator"]).deals()
+    first, page = activity.overdue_deals(regional, page=1, per_page=1)
+    second, _ = activity.overdue_deals(regional, page=2, per_page=1)
+    everything, _ = activity.overdue_deals(regional, page=None)
+    assert (page.pages, page.has_next, len(first), len(second)) == (2, True, 1, 1)
+    assert [*first, *second] == everything
+
+
+def test_unmet_need(pipeline):
+    figs = activity.unmet_figures()
+    items, page = activity.unmet_demands()
+
+    assert (figs.open_demands, figs.unmet, figs.never_matched, figs.all_rejected) == (5, 2, 1, 1)
+    assert [(d.id, d.reason) for d in items] == [
+        (pipeline.demands["D3"].id, "尚无匹配结果"),
+        (pipeline.demands["D4"].id, "匹配结果均被否决（2 条）"),
+    ]
+    assert figs.by_industry == [
+        ("A", "A 农、林、牧、渔业", 1),
+        ("N", "N 水利、环境和公共设施管理业", 1),
+    ]
+    assert page.total == 2
+
+
+def test_demand_with_an_undecided_candidate_is_not_unmet_until_rejected(pipeline):
+    from revive.matching.models import Match, MatchState
+
+    candidate = (
+        db.session.query(Match)
+        .filter_by(demand_id=pipeline.demands["D5"].id, state=MatchState.CANDIDATE)
+        .one()
+    )
+    candidate.state = MatchState.REJECTED
+    candidate.decided_at = pipeline.now
+    db.session.commit()
+    assert pipeline.demands["D5"].id in [d.id for d in activity.unmet_demands()[0]]
+
+
+def test_officer_workload(pipeline):
+    figs = activity.workload(now=pipeline.now + timedelta(seconds=1))
+    rows = {
+        o.name: (o.accepted_30d, o.rejected_30d, o.open_deals, o.overdue, o.contracts, o.amount)
+        for o in figs.officers
+    }
+    assert rows == {
+        # 王经理: accepted d1 d2 d4 d7 db1, rejected one D4 match; open d2 d7 db1; overdue d2
+        "王经理": (5, 1, 3, 1, 1, Decimal("20.00")),
+        # 李经理: accepted d6 d3 db2 db3, rejected D5's match (the D4 one is 40 days old)
+        "李经理": (4, 1, 1, 1, 2, Decimal("105.50")),
+        "赵经理": (0, 0, 0, 0, 0, Decimal("0.00")),  # officers without activity are listed
+    }
+    assert [o.name for o in figs.officers][:2] == ["王经理", "李经理"]  # most open deals first
+    assert (figs.undecided, figs.demands_waiting) == (1, 1)  # D6's candidate: demand closed
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("ent_x", {"高能量密度电池材料": (4, 0, 0, 1, 1, 2)}),
+        ("ent_y", {"轻量化汽车零部件": (5, 2, 1, 0, 2, 0)}),
+    ],
+)
+def test_enterprise_sees_its_own_demands_and_deals(pipeline, who, expected):
+    org = pipeline.ent_x if who == "ent_x" else pipeline.ent_y
+    figs = activity.enterprise_figures(org.id)
+    rows = {d.title: (d.pushed, *(d.stages[s] for s in Stage)) for d in figs.demands if d.pushed}
+    assert rows == expected
+    deals, page = activity.enterprise_deals(org.id)
+    assert page.total == sum(v[0] for v in expected.values())
+    assert {d.university for d in deals} == {"甲大学", "乙大学"}
+    mine = {d.id for d in pipeline.demands.values() if d.enterprise_id == org.id}
+    assert {d.id for d in figs.demands} == mine
+    assert {d.demand_id for d in deals} <= mine
