@@ -11,6 +11,15 @@ import pytest
 from revive.accounts.models import College, Organization, Role, User
 from revive.demands.models import Demand
 from revive.inventory.models import Patent
+
+# The browser harness's fixtures, for test_browser.py (a conftest is only seen by its folder).
+from tests.browser.conftest import (  # noqa: F401
+    browser,
+    live,
+    live_server,
+    people,
+    seed,
+)
 from tests.factories import make_college, make_org, make_user
 from tests.matching.helpers import entered, make_demand, make_enterprise
 
