@@ -186,7 +186,7 @@ def breakdown_table(
         note="行业按国民经济行业分类（GB/T 4754-2017）门类统计，取行业代码首字母。"
         if by == "industry"
         else "",
-        export_args={"by": by, **(export_args or {})},
+        export_args=export_args or {},
     )
 
 

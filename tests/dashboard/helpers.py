@@ -3,8 +3,10 @@ directly (no dependency on the deals/matching services, which other people are c
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
 
 from revive.db import utcnow
 from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResponse
@@ -98,3 +100,42 @@ def make_evaluation(patent, enterprise, stars=4) -> None:
             intent=CooperationIntent.LICENSE,
         )
     )
+
+
+class PageScan(HTMLParser):
+    """Collects <script> tags (attributes + body), canvases, and on* event attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.canvases: list[dict[str, str | None]] = []
+        self.handlers: list[str] = []
+        self.ids: set[str] = set()
+        self._script: dict[str, str | None] | None = None
+        self._body: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        self.handlers += [name for name in attributes if name.startswith("on")]
+        if tag == "script":
+            self._script, self._body = attributes, []
+        elif tag == "canvas":
+            self.canvases.append(attributes)
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._body.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script, "".join(self._body)))
+            self._script = None
+
+    def json_blocks(self) -> dict[str, object]:
+        return {
+            attrs["id"]: json.loads(body)
+            for attrs, body in self.scripts
+            if attrs.get("type") == "application/json"
+        }

@@ -2,49 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from html.parser import HTMLParser
-
 import pytest
 
 from revive.accounts.models import Role
+from tests.dashboard.helpers import PageScan
 from tests.factories import make_user
-
-
-class PageScan(HTMLParser):
-    """Collects <script> tags (attributes + body), canvases, and on* event attributes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scripts: list[tuple[dict[str, str | None], str]] = []
-        self.canvases: list[dict[str, str | None]] = []
-        self.handlers: list[str] = []
-        self._script: dict[str, str | None] | None = None
-        self._body: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        self.handlers += [name for name in attributes if name.startswith("on")]
-        if tag == "script":
-            self._script, self._body = attributes, []
-        elif tag == "canvas":
-            self.canvases.append(attributes)
-
-    def handle_data(self, data):
-        if self._script is not None:
-            self._body.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "script" and self._script is not None:
-            self.scripts.append((self._script, "".join(self._body)))
-            self._script = None
-
-    def json_blocks(self) -> dict[str, object]:
-        return {
-            attrs["id"]: json.loads(body)
-            for attrs, body in self.scripts
-            if attrs.get("type") == "application/json"
-        }
 
 
 def get_page(client, auth, user) -> tuple[str, PageScan]:
