@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
+from revive.audit import services as audit
 from revive.db import utcnow
 from revive.demands import permissions
 from revive.demands.fields import LABELS, validate_record
@@ -69,6 +70,8 @@ def post_demand(
         values["visibility"] = Visibility.PUBLIC
     demand = Demand(enterprise=enterprise, created_by_id=actor.id, **values)
     db.session.add(demand)
+    db.session.flush()
+    audit.record("demand", demand.id, "create", actor, organization_id=enterprise.id)
     db.session.commit()
     signals.demand_saved.send(None, demand_id=demand.id, created=True)
     return demand
@@ -93,16 +96,19 @@ def update_demand(
     if result.values.get("deadline") != demand.deadline:
         _check_deadline(result.values, errors)
     _fail(errors)
-    changed = False
+    changed: list[str] = []
     for key, value in result.values.items():
         if key in ("source", "visibility") and value is None:
             continue  # not nullable: an empty choice keeps the current value
         if getattr(demand, key) != value:
             setattr(demand, key, value)
-            changed = True
+            changed.append(key)
     if not changed:
         db.session.rollback()
         return demand
+    audit.record(
+        "demand", demand.id, "edit", actor, organization_id=demand.enterprise_id, fields=changed
+    )
     try:
         db.session.commit()
     except StaleDataError:
@@ -132,6 +138,9 @@ def close_demand(
     demand.status = DemandStatus.CLOSED
     demand.closed_at = utcnow()
     demand.close_reason = reason
+    audit.record(
+        "demand", demand.id, "close", actor, organization_id=demand.enterprise_id, reason=reason
+    )
     try:
         db.session.commit()
     except StaleDataError:

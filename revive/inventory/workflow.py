@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from revive.accounts.models import Role, User
+from revive.audit import services as audit
 from revive.db import utcnow
 from revive.errors import InvalidTransition, ValidationFailed
 from revive.extensions import db
@@ -164,6 +165,18 @@ def transition(
         created_at=now,
     )
     db.session.add(change)
+    if patent.id is None:  # a new record moved on before its first flush (seed, import)
+        db.session.flush()
+    audit.record(
+        "patent",
+        patent.id,
+        action.name,
+        actor,
+        organization_id=patent.institution_id,
+        from_status=patent.status.value,
+        to_status=target.value,
+        comment=comment,
+    )
     patent.status = target
     patent.status_changed_at = now
     if action.name == "submit":

@@ -617,7 +617,7 @@ def apply_decision(
     if expected_version is not None and expected_version != match.version:
         raise ConflictError("该匹配结果已被他人处理，请刷新后查看")
     if match.state != MatchState.CANDIDATE:
-        raise InvalidTransition(f"该匹配结果已{match.state.label}，不能重复审核")
+        raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
     comment = (comment or "").strip() or None
     if comment and len(comment) > 2000:
         raise ValidationFailed("备注不能超过 2000 字")
