@@ -8,7 +8,9 @@
 /evaluations/promotion[.xlsx]              promotion lists per industry (tiers A/B by default)
 
 The patent page includes ``evaluations/_patent_panel.html``; its data comes from the template
-global ``evaluations_patent_panel(patent)`` registered below.
+global ``evaluations_patent_panel(patent)`` registered below. Two more globals serve other pages:
+``evaluations_evaluate_url(patent_id)`` (a link to the form, or None when the viewer may not
+evaluate) and ``evaluations_todo_count()`` (patents left to evaluate, for a nav badge).
 """
 
 from __future__ import annotations
@@ -247,6 +249,27 @@ def patent_panel(patent: Patent) -> queries.PatentEvaluations | None:
     return queries.patent_evaluations(current_user, patent)
 
 
+def evaluate_url(patent_id: int) -> str | None:
+    """The evaluation form's URL when the viewer's enterprise may evaluate this patent (matched
+    or invited), for other pages (e.g. a deal page) to link to; None otherwise."""
+    if not permissions.is_enterprise(current_user) or not permissions.is_linked(
+        current_user, patent_id
+    ):
+        return None
+    return url_for("evaluations.evaluate", patent_id=patent_id)
+
+
+def todo_count() -> int | None:
+    """Entered patents the viewer's enterprise has yet to evaluate (for a nav badge)."""
+    if not permissions.is_enterprise(current_user):
+        return None
+    return queries.todo_page(current_user, "todo", 1, 1).total
+
+
 @bp.app_context_processor
 def _panels() -> dict[str, Any]:
-    return {"evaluations_patent_panel": patent_panel}
+    return {
+        "evaluations_patent_panel": patent_panel,
+        "evaluations_evaluate_url": evaluate_url,
+        "evaluations_todo_count": todo_count,
+    }

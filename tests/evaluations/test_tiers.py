@@ -134,6 +134,7 @@ def grid(app):
             conn.execute(GRID_TABLE.insert(), rows)
         yield rows
     finally:
+        db.session.rollback()  # release the session's lock on the table (PostgreSQL)
         GRID_TABLE.drop(db.engine)
 
 

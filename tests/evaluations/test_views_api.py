@@ -390,3 +390,30 @@ def test_promotion_summary_counts_tiers_per_industry(world, promo, client, auth)
     c26_row = summary.split("</tr>")[1]
     assert C26 in c26_row  # most promotable industry first
     assert "57.1%（4 / 7）" in c26_row  # A1, A2, B1, B2 of 7 entered (C1, D1 and world.own)
+
+
+def test_template_globals_for_other_pages(world, app, client, auth):
+    make_deal(world.own, world.ent_a)
+    entered_invited = entered(world.uni_b, title="受邀")
+    make_invite(entered_invited, world.ent_a)
+    make_evaluation(entered_invited, world.ent_a)
+    render = app.jinja_env.from_string(
+        "{{ evaluations_evaluate_url(pid) }}|{{ evaluations_todo_count() }}"
+    )
+    with app.test_request_context():
+        from flask_login import login_user
+
+        login_user(world.users[Role.ENTERPRISE])
+        assert render.render(pid=world.own.id, **_ctx(app)) == (
+            f"/evaluations/patents/{world.own.id}/evaluate|1"
+        )
+        assert render.render(pid=world.other.id, **_ctx(app)) == "None|1"
+        login_user(world.users[Role.OFFICER])
+        assert render.render(pid=world.own.id, **_ctx(app)) == "None|None"
+
+
+def _ctx(app) -> dict:
+    ctx: dict = {}
+    for processor in app.template_context_processors[None]:
+        ctx.update(processor())
+    return ctx
