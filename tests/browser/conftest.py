@@ -222,11 +222,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture
 def live(live_server: LiveServer) -> Iterator[LiveServer]:
-    """The live server for one test: fails the test when the web app logged an error."""
+    """The live server for one test: fails the test when the web app logged an error or a
+    task failed in the worker during it."""
     live_server.errors.records.clear()
+    log_start = live_server.worker_log.stat().st_size
     yield live_server
-    if live_server.errors.records:
-        pytest.fail("the web app logged errors:\n" + "\n".join(live_server.errors.records))
+    problems = list(live_server.errors.records)
+    with live_server.worker_log.open(encoding="utf-8", errors="replace") as log:
+        log.seek(log_start)
+        problems += [line for line in log.read().splitlines() if re.search(r": ERROR/", line)]
+    if problems:
+        pytest.fail(
+            "the web app or the worker logged errors:\n"
+            + "\n".join(problems)
+            + f"\n--- worker log tail ---\n{live_server.worker_log_tail()}"
+        )
 
 
 @pytest.fixture
