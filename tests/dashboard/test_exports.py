@@ -1,0 +1,234 @@
+"""Every dashboard table downloads as .xlsx and .csv with the numbers shown on the page, scoped
+like the page, and formula-safe (a cell starting with = + - @ is never run by Excel/WPS)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+
+import pytest
+from openpyxl import load_workbook
+
+from revive.accounts.models import Role
+from revive.dashboard import pages
+from tests.factories import make_user
+
+
+def download(client, url: str) -> list[list[str]]:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    if url.split("?")[0].endswith(".csv"):
+        assert response.mimetype == "text/csv"
+        raw = response.get_data()
+        assert raw.startswith("\ufeff".encode())  # Excel needs the BOM for Chinese text
+        return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    wb = load_workbook(io.BytesIO(response.get_data()), read_only=True)
+    return [
+        ["" if v is None else str(v) for v in row] for row in wb.active.iter_rows(values_only=True)
+    ]
+
+
+def number(cell: str) -> str:
+    """'105.50' and '105.5' are the same figure (CSV writes Decimals as text, XLSX as numbers)."""
+    try:
+        return format(Decimal(cell).normalize(), "f")
+    except InvalidOperation:
+        return cell
+
+
+def both(client, path: str, query: str = "") -> list[list[str]]:
+    """The rows (numbers normalised), after checking the XLSX and CSV files say the same."""
+    q = f"?{query}" if query else ""
+    rows_csv = [[number(c) for c in r] for r in download(client, f"{path}.csv{q}")]
+    rows_xlsx = [[number(c) for c in r] for r in download(client, f"{path}.xlsx{q}")]
+    assert rows_xlsx == rows_csv
+    return rows_csv
+
+
+def test_funnel_export_matches_the_page(client, auth, pipeline):
+    auth.login(pipeline.world.admin_a)
+    rows = both(client, "/dashboard/export/funnel")
+
+    assert rows[0] == [
+        "环节",
+        "专利数",
+        "环节转化率",
+        "计算方式（分子 / 分母）",
+        "占盘点数（/ 盘点数）",
+        "口径",
+    ]
+    figures = {r[0]: r[1:5] for r in rows[1:]}
+    assert figures == {
+        "盘点": ["10", "—", "起点", "100.0%（10 / 10）"],
+        "入库": ["4", "40.0%（4 / 10）", "入库率（入库数 / 盘点数）", "40.0%（4 / 10）"],
+        "评价": ["2", "50.0%（2 / 4）", "评价率（评价数 / 入库数）", "20.0%（2 / 10）"],
+        "推送": ["3", "75.0%（3 / 4）", "推送率（推送数 / 入库数）", "30.0%（3 / 10）"],
+        "对接": ["2", "66.7%（2 / 3）", "对接率（对接数 / 推送数）", "20.0%（2 / 10）"],
+        "签约": ["1", "50.0%（1 / 2）", "签约率（签约数 / 对接数）", "10.0%（1 / 10）"],
+    }
+    page = client.get("/").get_data(as_text=True)
+    for _label, _n, rate, _name, share in (r[:5] for r in rows[1:]):
+        assert rate in page or rate == "—"
+        assert share in page
+
+
+def test_breakdown_export_has_total_row(client, auth, pipeline):
+    auth.login(pipeline.users["regulator"])
+    rows = both(client, "/dashboard/export/by-university")
+
+    assert rows[0][:7] == ["高校", "盘点数", "入库数", "评价数", "推送数", "对接数", "签约数"]
+    assert rows[0][7:] == [
+        "入库率（入库数 / 盘点数）",
+        "评价率（评价数 / 入库数）",
+        "推送率（推送数 / 入库数）",
+        "对接率（对接数 / 推送数）",
+        "签约率（签约数 / 对接数）",
+    ]
+    by_name = {r[0]: r[1:7] for r in rows[1:]}
+    assert by_name["甲大学"] == ["10", "4", "2", "3", "2", "1"]
+    assert by_name["乙大学"] == ["3", "3", "1", "3", "3", "1"]
+    assert by_name["丙学院"] == ["0"] * 6
+    assert by_name["合计"] == ["13", "7", "3", "6", "5", "2"]
+
+
+def test_regional_filter_reaches_the_export(client, auth, pipeline):
+    w = pipeline.world
+    auth.login(pipeline.users["o1"])
+    rows = both(client, "/dashboard/export/by-college", f"university={w.uni_b.id}")
+    assert [r[0] for r in rows[1:]] == ["乙大学机械学院", "合计"]
+    rows = both(client, "/dashboard/export/contracts-kind", f"university={w.uni_b.id}")
+    assert rows[-1][:2] == ["合计", "1"]
+
+
+def test_university_admin_export_ignores_other_university(client, auth, pipeline):
+    w = pipeline.world
+    auth.login(w.admin_a)
+    rows = both(client, "/dashboard/export/by-college", f"university={w.uni_b.id}")
+    assert "乙大学机械学院" not in {r[0] for r in rows}
+    assert {"材料学院", "能源学院"} <= {r[0] for r in rows}
+
+
+def test_contract_exports(client, auth, pipeline):
+    auth.login(pipeline.users["regulator"])
+    months = both(client, "/dashboard/export/contracts-month")
+    assert months[1:4] == [["2024-03", "2", "105.5"], ["2024-04", "0", "0"], ["2024-05", "1", "20"]]
+    assert months[-1] == ["合计", "3", "125.5"]
+    kinds = both(client, "/dashboard/export/contracts-kind")
+    assert kinds[1] == ["转让", "1", "33.3%（1 / 3）", "100.5"]
+
+
+def test_xlsx_keeps_numbers_numeric(client, auth, pipeline):
+    auth.login(pipeline.users["regulator"])
+    response = client.get("/dashboard/export/contracts-month.xlsx")
+    ws = load_workbook(io.BytesIO(response.get_data())).active
+    assert ws["B2"].value == 2
+    assert Decimal(str(ws["C2"].value)) == Decimal("105.5")
+    assert ws.title == "各月合同数与金额"
+
+
+def test_overdue_export_is_scoped_and_complete(client, auth, pipeline, monkeypatch):
+    monkeypatch.setattr(pages, "LIST_PAGE_SIZE", 1)  # the page shows one; the file has all
+    auth.login(pipeline.users["regulator"])
+    rows = both(client, "/dashboard/export/overdue")
+    assert [r[0] for r in rows[1:]] == [
+        f"#{pipeline.deals['d2'].id}",
+        f"#{pipeline.deals['db3'].id}",
+    ]
+    assert rows[1][6:8] == ["王经理", "已推荐"]
+
+    auth.logout()
+    auth.login(pipeline.world.admin_b)
+    rows = both(client, "/dashboard/export/overdue")
+    assert [r[0] for r in rows[1:]] == [f"#{pipeline.deals['db3'].id}"]
+
+
+def test_unmet_export_is_formula_safe(client, auth, pipeline):
+    auth.login(pipeline.users["o1"])
+    rows = both(client, "/dashboard/export/unmet")
+
+    titles = [r[0] for r in rows[1:]]
+    assert titles[0] == '\'=HYPERLINK("http://x")盐碱地改良'  # shown as text, never run
+    assert titles[1] == "污水深度处理"
+    assert [r[5] for r in rows[1:]] == ["尚无匹配结果", "匹配结果均被否决（2 条）"]
+
+
+def test_workload_export(client, auth, pipeline):
+    auth.login(pipeline.users["platform"])
+    rows = both(client, "/dashboard/export/workload")
+    assert rows[1] == ["王经理", "5", "1", "6", "3", "1", "1", "20"]
+    assert rows[-1][0] == "合计" and rows[-1][4] == "4"
+
+
+def test_enterprise_exports_only_own_rows(client, auth, pipeline):
+    auth.login(pipeline.users["ent_y"])
+    demands = both(client, "/dashboard/export/my-demands")
+    deals = both(client, "/dashboard/export/my-deals")
+
+    assert {r[0] for r in demands[1:-1]} == {"轻量化汽车零部件", "污水深度处理", "饲料添加剂"}
+    assert demands[-1][:4] == ["合计", "", "", "5"]
+    assert len(deals) == 1 + 5
+    assert {r[1] for r in deals[1:]} == {"轻量化汽车零部件"}
+
+
+def test_inventory_tables_export(client, auth, pipeline):
+    auth.login(pipeline.world.admin_a)
+    rows = both(client, "/dashboard/export/inventory-breakdown")
+    assert rows[0] == ["学院", "盘点数", "入库数", "待审核", "入库率（入库数 / 盘点数）"]
+    assert ["材料学院", "4", "2", "1", "50.0%（2 / 4）"] in rows
+    status = both(client, "/dashboard/export/inventory-status")
+    assert ["已入库", "4", "40.0%（4 / 10）"] in status
+
+
+def test_export_file_name_and_unknowns(client, auth, pipeline):
+    auth.login(pipeline.users["regulator"])
+    response = client.get("/dashboard/export/unmet.xlsx")
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="dashboard-unmet.xlsx"' in disposition
+    assert "filename*=UTF-8''" in disposition
+    assert client.get("/dashboard/export/unmet.pdf").status_code == 404
+    assert client.get("/dashboard/export/nothing.csv").status_code == 404
+    assert client.get("/dashboard/export/by-college.csv").status_code == 422  # needs university
+
+
+@pytest.mark.parametrize("key", sorted(pages.EXPORTS))
+def test_every_table_on_a_page_is_an_export(key):
+    """Each exportable table has a source page, and each source names allowed roles."""
+    source = pages.EXPORTS[key]
+    assert source.roles
+    assert source.page in (
+        pages.home_page,
+        pages.breakdown_page,
+        pages.contracts_page,
+        pages.overdue_page,
+        pages.unmet_page,
+        pages.workload_page,
+        pages.enterprise_page,
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.PLATFORM_ADMIN, "/"),
+        (Role.OFFICER, "/dashboard/breakdown?by=industry"),
+        (Role.REGULATOR, "/dashboard/contracts"),
+        (Role.REGULATOR, "/dashboard/overdue"),
+        (Role.OFFICER, "/dashboard/unmet"),
+        (Role.OFFICER, "/dashboard/workload"),
+        (Role.ENTERPRISE, "/"),
+    ],
+)
+def test_every_table_shown_links_to_a_working_export(client, auth, pipeline, role, path):
+    import re
+
+    user = pipeline.users["ent_x"] if role == Role.ENTERPRISE else make_user(role)
+    auth.login(user)
+    html = client.get(path).get_data(as_text=True)
+    links = re.findall(r'href="(/dashboard/export/[^"]+)"', html)
+    tables = re.findall(r'<table class="table[^"]*" id="table-([^"]+)"', html)
+    assert len(links) >= 2 * len(tables) > 0
+    for link in links:
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        response.close()
