@@ -189,11 +189,11 @@ def _conflict_on_stale(service: Callable[P, R]) -> Callable[P, R]:
     return wrapped
 
 
-def _comment(raw: str | None, label: str = "备注") -> str | None:
-    text = (raw or "").strip() or None
-    if text and len(text) > MAX_COMMENT:
+def _comment(raw: Any, label: str = "备注") -> str | None:
+    text = str(raw).strip() if raw is not None else ""
+    if len(text) > MAX_COMMENT:
         raise ValidationFailed(f"{label}不能超过 {MAX_COMMENT} 字")
-    return text
+    return text or None
 
 
 def _event(

@@ -442,3 +442,12 @@ def test_unknown_deal_is_not_found(world):
     deal = world.own_deal()
     with pytest.raises(NotFoundError):
         services.change_stage(deal.id, "contact", user)
+
+
+def test_comment_length_is_limited(world):
+    deal = world.own_deal()
+    with pytest.raises(ValidationFailed, match="不能超过 2000 字"):
+        services.change_stage(deal.id, "contact", world.officer, comment="长" * 2001)
+    with pytest.raises(ValidationFailed, match="答复说明不能超过"):
+        services.respond(deal.id, "interested", world.users[Role.INVENTOR], comment="长" * 2001)
+    assert db.session.get(Deal, deal.id).stage == Stage.RECOMMENDED
