@@ -417,3 +417,31 @@ def _ctx(app) -> dict:
     for processor in app.template_context_processors[None]:
         ctx.update(processor())
     return ctx
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        Role.PLATFORM_ADMIN,
+        Role.OFFICER,
+        Role.REGULATOR,
+        Role.UNIVERSITY_ADMIN,
+        Role.COLLEGE_ADMIN,
+        Role.INVENTOR,
+    ],
+)
+def test_panel_on_the_patent_page_for_every_reader(world, client, auth, role):
+    make_evaluation(world.own, world.ent_b, stars=2, needs="需降低成本")
+    draft = make_patent(
+        world.uni_a, college=world.college_a, inventors=[world.users[Role.INVENTOR]]
+    )
+    auth.login(world.users[role])
+    html = client.get(f"/patents/{world.own.id}").get_data(as_text=True)
+    assert "需降低成本" in html and "乙制造有限公司" in html
+    assert ('id="invite-form"' in html) == (
+        role in {Role.PLATFORM_ADMIN, Role.OFFICER, Role.UNIVERSITY_ADMIN}
+    )
+    page = client.get(f"/patents/{draft.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "入库后才能邀请企业评价" in text and 'id="invite-form"' not in text
