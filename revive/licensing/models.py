@@ -36,6 +36,14 @@ class OpenLicenceDeclaration(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "status <> 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn_has_time"
         ),
+        # At most one active declaration per patent, enforced by the database too.
+        sa.Index(
+            "uq_open_licence_declarations_patent_active",
+            "patent_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,12 +17,13 @@ from flask_login import current_user, login_required
 from revive.accounts.permissions import roles_required
 from revive.deals import services as deal_services
 from revive.demands.models import Demand
-from revive.errors import NotFoundError
+from revive.errors import NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
 from revive.matching import permissions, queries, services
 from revive.matching.highlight import highlight, term_list
 from revive.matching.models import RunScope, RunStatus
 from revive.matching.permissions import STAFF_ROLES
+from revive.matching.reasons import REJECT_REASONS
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -106,20 +107,25 @@ def match_page(match_id: int):
             terms,
         ),
         is_staff=permissions.is_staff(current_user),
+        reasons=REJECT_REASONS,
     )
 
 
 @bp.post("/matches/<int:match_id>/decision")
 @roles_required(*STAFF_ROLES)
 def decide(match_id: int):
-    match = deal_services.decide(
-        match_id,
-        request.form.get("decision", ""),
-        current_user,
-        reason_code=request.form.get("reason_code"),
-        comment=request.form.get("comment"),
-        expected_version=_version(request.form.get("version")),
-    )
+    try:
+        match = deal_services.decide(
+            match_id,
+            request.form.get("decision", ""),
+            current_user,
+            reason_code=request.form.get("reason_code"),
+            comment=request.form.get("comment"),
+            expected_version=_version(request.form.get("version")),
+        )
+    except ValidationFailed as exc:  # e.g. a rejection without a reason: say so on the page
+        flash(exc.message, "error")
+        return redirect(url_for("matching.match_page", match_id=match_id, _anchor="decision"))
     flash(f"已{match.state.label}该匹配", "success")
     if request.form.get("back") == "demand":
         return redirect(url_for("matching.demand_matches", demand_id=match.demand_id))

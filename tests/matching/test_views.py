@@ -183,6 +183,20 @@ def test_decision_form_accepts_candidate(client, auth, world):
     assert m.state == MatchState.REJECTED and m.comment == "方向不符"
 
 
+def test_rejecting_without_a_reason_is_refused_on_the_match_page(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    url = f"/matching/matches/{world.candidate.id}"
+    assert "否决原因" in client.get(url).get_data(as_text=True)
+    response = client.post(
+        f"{url}/decision",
+        data={"decision": "rejected", "version": world.candidate.version},
+        follow_redirects=True,
+    )
+    assert "否决时请选择原因" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Match, world.candidate.id).state == MatchState.CANDIDATE
+
+
 def test_run_status_api_reports_progress(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     data = client.get(f"/api/v1/match-runs/{world.run.id}", headers=JSON).get_json()
