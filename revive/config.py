@@ -99,6 +99,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
+        # JSON object overriding thresholds of revive.evaluations.tiers.TierRules (分层推广).
+        "REVIVE_TIER_RULES": os.environ.get("REVIVE_TIER_RULES", ""),
         # E-mail for notifications; unset host = in-app only.
         "REVIVE_SMTP_HOST": os.environ.get("REVIVE_SMTP_HOST", ""),
         "REVIVE_SMTP_PORT": _env_int("REVIVE_SMTP_PORT", 587),
