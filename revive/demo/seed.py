@@ -10,9 +10,11 @@ carries the same StatusChange audit trail a real review would leave.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
@@ -20,8 +22,12 @@ from werkzeug.security import generate_password_hash
 from revive.accounts import uscc
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.accounts.services import get_or_create_college, get_or_create_org
+from revive.audit.models import AuditEvent
+from revive.db import utcnow
+from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.demands.models import Demand
-from revive.demo import catalog
+from revive.demo import catalog, story, worker
+from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.inventory import workflow
 from revive.inventory.appno import make_application_no
@@ -30,9 +36,13 @@ from revive.inventory.models import (
     ImplementationStatus,
     Patent,
     PatentType,
+    StatusChange,
     TransferMode,
     Willingness,
 )
+from revive.licensing.models import OpenLicenceDeclaration
+from revive.matching.models import IndexBuild, Match, MatchRun
+from revive.notifications.models import Notification
 
 DEMO_PASSWORD = "Revive2026"
 DOMAIN = "demo.revive.example"  # .example is reserved (RFC 2606): no real mailbox is hit
@@ -379,6 +389,8 @@ class SeedSummary:
     totals: dict[str, int]  # rows in the database afterwards, per kind
     users_by_role: dict[Role, int]
     patents_by_status: dict[EntryStatus, int]
+    deals_by_stage: dict[Stage, int]
+    seconds: float = 0.0
 
 
 MODELS = {
@@ -387,6 +399,17 @@ MODELS = {
     "users": User,
     "patents": Patent,
     "demands": Demand,
+    "index_builds": IndexBuild,
+    "match_runs": MatchRun,
+    "matches": Match,
+    "deals": Deal,
+    "deal_events": DealEvent,
+    "contracts": Contract,
+    "evaluations": Evaluation,
+    "evaluation_invites": EvaluationInvite,
+    "declarations": OpenLicenceDeclaration,
+    "notifications": Notification,
+    "audit_events": AuditEvent,
 }
 
 
@@ -399,28 +422,37 @@ def _totals() -> dict[str, int]:
 
 def seed_demo() -> SeedSummary:
     """Create whatever part of the demo data is missing; commit once. Safe to run again."""
+    started = time.monotonic()
     plan = build_plan()
     before = _totals()
-    orgs = {spec["name"]: get_or_create_org(**spec) for spec in plan.orgs}
-    colleges = {(uni, name): get_or_create_college(orgs[uni], name) for uni, name in plan.colleges}
-    users = _load_users(plan.users, orgs, colleges)
-    _load_patents(plan.patents, orgs, colleges, users)
-    db.session.commit()
-    _load_demands(users)
+    with worker.inline_queue() as queued:
+        orgs = {spec["name"]: get_or_create_org(**spec) for spec in plan.orgs}
+        colleges = {
+            (uni, name): get_or_create_college(orgs[uni], name) for uni, name in plan.colleges
+        }
+        users = _load_users(plan.users, orgs, colleges)
+        _date_inventory(_load_patents(plan.patents, orgs, colleges, users))
+        db.session.commit()
+        demands = _load_demands(users)
+        # The worker's part (tokens, index, match runs), in-process; then the matchmaking story.
+        worker.pending_matching(queued)
+        worker.drain(queued)
+        story.play(users, demands)
+        worker.drain(queued)
 
     totals = _totals()
     return SeedSummary(
         created={name: totals[name] - before[name] for name in MODELS},
         totals=totals,
-        users_by_role=dict(
-            db.session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all()
-        ),
-        patents_by_status=dict(
-            db.session.execute(
-                sa.select(Patent.status, sa.func.count()).group_by(Patent.status)
-            ).all()
-        ),
+        users_by_role=_count_by(User.role),
+        patents_by_status=_count_by(Patent.status),
+        deals_by_stage=_count_by(Deal.stage),
+        seconds=time.monotonic() - started,
     )
+
+
+def _count_by(column: sa.orm.InstrumentedAttribute) -> dict:
+    return dict(db.session.execute(sa.select(column, sa.func.count()).group_by(column)).all())
 
 
 def _load_users(
@@ -457,7 +489,8 @@ def _load_patents(
     orgs: dict[str, Organization],
     colleges: dict[tuple[str, str], College],
     users: dict[str, User],
-) -> None:
+) -> list[Patent]:
+    """Create the missing patents and walk each through its review route; returns them."""
     present = set(
         db.session.execute(
             sa.select(Patent.institution_id, Patent.application_no).where(
@@ -467,6 +500,7 @@ def _load_patents(
     )
     admins = {u.organization_id: u for u in users.values() if u.role == Role.UNIVERSITY_ADMIN}
     college_admins = {u.college_id: u for u in users.values() if u.role == Role.COLLEGE_ADMIN}
+    created: list[Patent] = []
     for spec in specs:
         institution = orgs[spec.university]
         if (institution.id, spec.fields["application_no"]) in present:
@@ -484,6 +518,9 @@ def _load_patents(
             **spec.fields,
         )
         db.session.add(patent)
+        created.append(patent)
+        if spec.route:
+            db.session.flush()  # the audit events of the transitions need the patent's id
         for action, comment in spec.route:
             actor = {
                 "submit": filer,
@@ -492,26 +529,146 @@ def _load_patents(
             }.get(action, admins[institution.id])
             workflow.transition(patent, workflow.get_action(action), actor, comment)
     db.session.flush()
+    return created
+
+
+FINAL = (S.ENTERED, S.NOT_ENTERED, S.ABANDON)
+SUBMITTABLE = (S.DRAFT, S.RETURNED)  # a move out of these is a (re)submission
+
+
+def _date_inventory(patents: list[Patent]) -> None:
+    """Move the review history of newly loaded patents into the past (no commit).
+
+    The workflow stamps every step "now"; a real inventory is taken in a campaign: patents with
+    a final decision were filed and reviewed 13–17 months ago (before the deals of
+    revive.demo.story), those still under review were filed in the last weeks. Each step's
+    StatusChange, its audit event and the patent's *_at columns get the step's moment.
+    """
+    if not patents:
+        return
+    now = utcnow()
+    ids = [p.id for p in patents]
+    changes: dict[int, list[tuple[int, EntryStatus, EntryStatus]]] = {}
+    for change_id, patent_id, source, target in db.session.execute(
+        sa.select(
+            StatusChange.id,
+            StatusChange.patent_id,
+            StatusChange.from_status,
+            StatusChange.to_status,
+        )
+        .where(StatusChange.patent_id.in_(ids))
+        .order_by(StatusChange.id)
+    ):
+        changes.setdefault(patent_id, []).append((change_id, source, target))
+    audits: dict[int, list[int]] = {}
+    for event_id, patent_id in db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.entity_id)
+        .where(AuditEvent.entity == "patent", AuditEvent.entity_id.in_(ids))
+        .order_by(AuditEvent.id)
+    ):
+        audits.setdefault(patent_id, []).append(event_id)
+    patent_rows: list[dict] = []
+    change_rows: list[dict] = []
+    audit_rows: list[dict] = []
+    for patent in patents:
+        rng = random.Random(f"{SEED}-dates-{patent.application_no}")
+        steps = changes.get(patent.id, [])
+        gaps = [timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 6)) for _ in steps]
+        idle = rng.randint(400, 520) if patent.status in FINAL else rng.randint(3, 40)
+        start = now - sum(gaps, timedelta()) - timedelta(days=idle, hours=rng.randint(1, 8))
+        moments = [start + sum(gaps[: i + 1], timedelta()) for i in range(len(gaps))]
+        change_rows += [{"row": c[0], "at": m} for c, m in zip(steps, moments, strict=True)]
+        audit_rows += [
+            {"row": a, "at": m} for a, m in zip(audits.get(patent.id, []), moments, strict=False)
+        ]
+        submitted = [m for (_, src, _), m in zip(steps, moments, strict=True) if src in SUBMITTABLE]
+        entered = [m for (_, _, dst), m in zip(steps, moments, strict=True) if dst == S.ENTERED]
+        patent_rows.append(
+            {
+                "row": patent.id,
+                "created": start,
+                "changed": moments[-1] if moments else start,
+                "submitted": submitted[-1] if submitted else None,
+                "entered": entered[-1] if entered else None,
+            }
+        )
+    _bulk_dates(
+        Patent,
+        patent_rows,
+        created_at="created",
+        updated_at="changed",
+        status_changed_at="changed",
+        submitted_at="submitted",
+        entered_at="entered",
+    )
+    _bulk_dates(StatusChange, change_rows, created_at="at")
+    _bulk_dates(AuditEvent, audit_rows, created_at="at")
+
+
+def _bulk_dates(model: type, rows: list[dict], **columns: str) -> None:
+    """UPDATE model SET column = :key … WHERE id = :row, for every row (one executemany).
+    Core, so the ORM neither bumps version counters nor stamps updated_at."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("row"))
+        .values({column: sa.bindparam(key) for column, key in columns.items()})
+    )
+    db.session.execute(stmt, rows)
 
 
 # ------------------------------------------------------------------------------ output
 
 
-def demo_logins() -> list[tuple[str, str, str]]:
-    """(role label, e-mail, what the account shows) for the first demo user of every role."""
-    seen: dict[Role, UserSpec] = {}
+class DemoLogin(NamedTuple):
+    label: str  # role
+    email: str
+    who: str  # organization · college · name
+    shows: str  # what to look at with this account
+
+
+# What each listed account shows best (tests/demo checks the seeded data backs each claim).
+SHOWS = {
+    "admin": "全部页面与数据",
+    "hbsf.admin": "对接各阶段与答复（含逾期未答复）、合同、邀请企业评价、评价校准、开放许可",
+    "hbsf.c1": "本学院专利的对接与合同、学院管理员声明的开放许可",
+    "hbsf.c1.inventor1": "本人专利的入库审核记录",
+    "zhinong": "对接各阶段与合同、待完成的评价邀请、收件箱提醒",
+    "hengxin": "需求候选被全部否决（未满足需求）、双五星评价",
+    "dhyy.admin": "作价入股合同、共有专利的开放许可声明、已撤回的声明",
+    "officer": "审核队列、否决原因统计、对接看板与合同登记、逾期答复提醒",
+    "regulator": "只读数据看板：合同与金额按月、逾期答复、未满足需求、经理人工作量",
+}
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The first demo user of every role, plus a few accounts that show particular features
+    of the matchmaking story (revive.demo.story), with what each one shows."""
+    listed: dict[Role | str, UserSpec] = {}
     for spec in build_plan().users:
-        seen.setdefault(spec.role, spec)
+        local = spec.email.split("@")[0]
+        listed.setdefault(local if local in SHOWS else spec.role, spec)
+    by_role = sorted(
+        (s for s in listed.values() if s.email.split("@")[0] in SHOWS),
+        key=lambda s: list(Role).index(s.role),
+    )
     return [
-        (role.label, spec.email, " · ".join(p for p in (spec.org, spec.college, spec.name) if p))
-        for role, spec in seen.items()
+        DemoLogin(
+            spec.role.label,
+            spec.email,
+            " · ".join(p for p in (spec.org, spec.college, spec.name) if p),
+            SHOWS[spec.email.split("@")[0]],
+        )
+        for spec in by_role
     ]
 
 
-def _load_demands(users: dict[str, User]) -> None:
+def _load_demands(users: dict[str, User]) -> list[Demand]:
     """Post the demo demands (revive.demo.demands) through the service, so demand_saved fires
     as for a real post. Demand i goes to enterprise i mod n; one already posted (same
-    enterprise and title) is left alone."""
+    enterprise and title) is left alone. Returns the demands in DEMANDS order."""
     from revive.demands.services import post_demand
     from revive.demo.demands import DEMANDS
 
@@ -526,3 +683,8 @@ def _load_demands(users: dict[str, User]) -> None:
             {**spec, "deadline": deadline, "contact_name": actor.name},
             actor=actor,
         )
+    by_key = {(d.enterprise_id, d.title): d for d in db.session.scalars(sa.select(Demand))}
+    return [
+        by_key[(posters[i % len(posters)].organization_id, spec["title"])]
+        for i, spec in enumerate(DEMANDS)
+    ]

@@ -1,0 +1,912 @@
+"""The matchmaking part of the demo: review decisions, deals, contracts, 市场评价, open licences.
+
+Played once, after the in-process match runs (revive.demo.worker), on the engine's candidates:
+
+- ``STORIES`` says, per demo demand (index into revive.demo.demands.DEMANDS), which of its best
+  candidates the officer accepts and how far each resulting deal gets (已推荐 … 已签约 / 未成交,
+  the university's answer, the contract), which further candidates are rejected and why; the
+  rest stay in the review queue;
+- the enterprises then rate (市场评价) the patents they talked about, the officer and two
+  universities invite enterprises to evaluate more patents (some 5★ → 双五星), and the
+  universities declare a few open licences;
+- finally the overdue-response reminder runs, and old notifications are marked read.
+
+Every state is reached through the real services (decide, respond, change_stage,
+record_contract, evaluate_patent, invite_enterprise, declare, withdraw, notify_overdue), so
+deal events, audit events and inbox notifications are real. Only their timestamps are moved
+back afterwards, so the story spans the last twelve months: each step runs "now" and the rows it
+wrote (audit events, notifications, deal events, the deal's own *_at columns) are re-dated to
+the step's moment in a deterministic timeline (seeded random, relative to today). A deal's
+answer is given before the push is re-dated, so an on-time answer is recorded as on time.
+
+Idempotent: a demand whose candidates were already decided is left alone, an invite, an
+evaluation or a declaration that exists is not made again, so a second seed adds nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from revive.accounts.models import Organization, User
+from revive.audit.models import AuditEvent
+from revive.db import utcnow
+from revive.deals import services as deals
+from revive.deals.models import (
+    Contract,
+    ContractKind,
+    Deal,
+    DealEvent,
+    Stage,
+    UniversityResponse,
+)
+from revive.demands.models import Demand
+from revive.evaluations import services as evaluations
+from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, PatentType, Willingness
+from revive.licensing import rules
+from revive.licensing import services as licensing
+from revive.licensing.models import FeeMode, OpenLicenceDeclaration
+from revive.matching.models import Match, MatchState
+from revive.notifications.models import Notification
+from revive.templating import CHINA_TZ
+
+SEED = "revive-demo-v1"
+K = ContractKind
+R = UniversityResponse
+
+
+# ------------------------------------------------------------------------------ the plan
+
+
+@dataclass(frozen=True)
+class ContractPlan:
+    kind: ContractKind
+    amount_wan: str  # 万元
+    months_ago: int  # signed this many months before today (0 = this month)
+    recorded: bool = True  # has its 备案号 already
+
+
+@dataclass(frozen=True)
+class DealPlan:
+    stage: Stage  # where the deal ends
+    response: UniversityResponse | None = None  # the university's answer (None: none yet)
+    late: bool = False  # answered after the due date
+    reason: str | None = None  # 未成交原因 (deals.reasons) when stage is FAILED
+    failed_from: Stage = Stage.RECOMMENDED
+    contract: ContractPlan | None = None
+    idle: tuple[int, int] = (3, 15)  # days between the last step and today
+    overdue: bool = False  # unanswered, past the answer window (REVIVE_RESPONSE_DAYS)
+
+    def steps(self) -> list[str]:
+        """The service calls after the push, in order."""
+        reached = self.failed_from if self.stage == Stage.FAILED else self.stage
+        path = {
+            Stage.RECOMMENDED: [],
+            Stage.CONTACTED: ["contact"],
+            Stage.NEGOTIATING: ["contact", "negotiate"],
+            Stage.SIGNED: ["contact", "negotiate", "sign"],
+        }[reached]
+        answer = ["respond"] if self.response else []
+        return answer + path + (["fail"] if self.stage == Stage.FAILED else [])
+
+
+@dataclass(frozen=True)
+class Story:
+    deals: tuple[DealPlan, ...] = ()  # the best candidates, accepted in this order
+    rejects: tuple[str, ...] = ()  # reason codes for the next candidates
+    reject_all: bool = False  # nothing in the pool fits: every candidate is rejected
+
+
+def signed(kind: ContractKind, amount: str, months_ago: int, recorded: bool = True) -> DealPlan:
+    return DealPlan(
+        Stage.SIGNED,
+        R.INTERESTED,
+        contract=ContractPlan(kind, amount, months_ago, recorded),
+    )
+
+
+def failed(reason: str, after: Stage, response: UniversityResponse | None = R.INTERESTED):
+    return DealPlan(Stage.FAILED, response, reason=reason, failed_from=after, idle=(10, 120))
+
+
+NEGOTIATING = DealPlan(Stage.NEGOTIATING, R.INTERESTED, idle=(4, 20))
+CONTACTED = DealPlan(Stage.CONTACTED, R.INTERESTED, idle=(3, 12))
+CONTACTED_LATE = DealPlan(Stage.CONTACTED, R.INTERESTED, late=True, idle=(3, 12))
+OVERDUE = DealPlan(Stage.RECOMMENDED, overdue=True)
+FRESH = DealPlan(Stage.RECOMMENDED, idle=(1, 2))  # pushed a day or two ago
+ANSWERED_YES = DealPlan(Stage.RECOMMENDED, R.INTERESTED, idle=(1, 3))
+ANSWERED_NO = DealPlan(Stage.RECOMMENDED, R.DECLINED, idle=(1, 3))
+
+# Per demo demand (index into DEMANDS; enterprise = index mod 3: 0 智农, 1 恒新, 2 海润).
+# Twelve contracts over the last twelve months (two empty months, more recently), every kind.
+STORIES: dict[int, Story] = {
+    0: Story(
+        (signed(K.LICENSE, "60", 2), failed("maturity", Stage.NEGOTIATING)),
+        ("wrong_field", "too_early"),
+    ),
+    1: Story((signed(K.ASSIGNMENT, "380", 11), NEGOTIATING), ("unclear_advantage",)),
+    2: Story((signed(K.LICENSE, "45", 9), OVERDUE, CONTACTED), ("vague", "wrong_field")),
+    3: Story(
+        (signed(K.EQUITY, "500", 5, recorded=False), NEGOTIATING, OVERDUE, FRESH),
+        ("too_costly",),
+    ),
+    4: Story(
+        (signed(K.LICENSE, "30", 6), failed("price", Stage.NEGOTIATING)),
+        ("wrong_field", "wrong_field"),
+    ),
+    5: Story((signed(K.LICENSE, "120", 3), CONTACTED_LATE, ANSWERED_NO), ("alternative_exists",)),
+    6: Story(
+        (failed("tech_mismatch", Stage.RECOMMENDED, R.DECLINED), OVERDUE),
+        ("wrong_field", "other"),
+    ),
+    7: Story(
+        (signed(K.OPEN_LICENSE, "8", 1), signed(K.LICENSE, "25", 8), ANSWERED_YES),
+        ("too_early",),
+    ),
+    8: Story((failed("other_solution", Stage.CONTACTED),), ("wrong_field", "no_business_path")),
+    9: Story(
+        (
+            signed(K.ASSIGNMENT, "150", 4),
+            CONTACTED,
+            failed("no_response", Stage.RECOMMENDED, response=None),
+        ),
+        ("unclear_advantage",),
+    ),
+    10: Story(),  # posted recently: every candidate still waits in the review queue
+    11: Story(
+        (signed(K.EQUITY, "800", 0, recorded=False), signed(K.LICENSE, "90", 3), NEGOTIATING)
+    ),
+    12: Story((signed(K.OPEN_LICENSE, "12", 1, recorded=False), OVERDUE)),
+    13: Story(reject_all=True),  # no patent in the pool fits: an unmet demand
+}
+REJECT_ALL_REASONS = ("wrong_field", "vague", "no_business_path")
+REJECT_COMMENTS = {
+    "other": "企业明确只考虑材料配方与量产工艺，系统集成类专利不在需求范围内。",
+    "too_costly": "需配套专用设备，企业测算投资超出预算。",
+    "wrong_field": "专利所属领域与需求不一致，仅因个别术语重合被匹配。",
+}
+RESPONSE_COMMENTS = {
+    R.INTERESTED: (
+        "发明人团队愿意对接，可安排到企业现场交流。",
+        "学校同意对接，请技术经理人协调面谈时间。",
+        "愿意对接，可先提供中试数据供企业评估。",
+    ),
+    R.DECLINED: (
+        "该专利正与其他企业洽谈独占许可，暂不对接。",
+        "发明人团队近期无法提供技术支持，暂不对接。",
+    ),
+}
+STAGE_COMMENTS = {
+    "contact": "双方已电话沟通，企业技术负责人了解了专利方案。",
+    "negotiate": "已完成现场交流，开始商谈合作方式与费用。",
+}
+FAILURE_COMMENTS = {
+    "maturity": "企业希望直接量产，专利技术尚需中试验证。",
+    "price": "双方对许可费差距较大，暂停洽谈。",
+    "tech_mismatch": "学校答复暂不对接，经核实技术路线与需求不一致。",
+    "other_solution": "企业已采购其他成熟方案。",
+    "no_response": "高校逾期未答复，经多次联系仍无回音。",
+}
+RESPONSE_DAYS_DEFAULT = 7
+
+# ------------------------------------------------------------------------------ evaluations
+
+NEEDS = {
+    "good": (
+        "希望发明人团队提供现场技术支持，协助完成首批产品的工艺调试。",
+        "希望进一步提高连续运行稳定性，并提供与现有产线的接口方案。",
+        "希望补充规模化生产的成本测算和关键设备清单。",
+    ),
+    "maturity": "目前只有实验室数据，需补充中试放大和连续运行数据后再评估。",
+    "price": "技术可行，但一次性费用偏高，希望采用入门费加提成的方式降低前期投入。",
+    "tech_mismatch": "专利解决的问题与我司需求的技术路线不一致，暂无合作意向。",
+    "other_solution": "我司已采用其他方案；该专利可作为后续技术储备。",
+}
+INTENT_BY_KIND = {
+    K.LICENSE: CooperationIntent.LICENSE,
+    K.OPEN_LICENSE: CooperationIntent.LICENSE,
+    K.ASSIGNMENT: CooperationIntent.ASSIGNMENT,
+    K.EQUITY: CooperationIntent.JOINT_RD,
+}
+
+
+# ------------------------------------------------------------------------------ timestamps
+
+STAMPED = (AuditEvent, Notification, DealEvent)
+
+
+def _marks() -> dict[type, int]:
+    """The highest id of every re-dated table: rows above it are the next step's."""
+    return {
+        model: db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
+        for model in STAMPED
+    }
+
+
+def _redate(since: dict[type, int], until: dict[type, int] | None, when: datetime) -> None:
+    """Give the rows written between two marks the step's moment (no commit)."""
+    for model, low in since.items():
+        stmt = sa.update(model).where(model.id > low)
+        if until is not None:
+            stmt = stmt.where(model.id <= until[model])
+        db.session.execute(stmt.values(created_at=when))
+
+
+@contextmanager
+def dated(when: datetime) -> Iterator[None]:
+    """Rows the services write inside the block are re-dated to ``when`` afterwards."""
+    since = _marks()
+    yield
+    _redate(since, None, when)
+    db.session.commit()
+
+
+def china_moment(day: date, rng: random.Random) -> datetime:
+    """A working-hours moment of a China date, in UTC."""
+    local = datetime.combine(day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)), CHINA_TZ)
+    return local.astimezone(UTC)
+
+
+# ------------------------------------------------------------------------------ context
+
+
+@dataclass
+class Cast:
+    """The demo accounts the story acts with."""
+
+    officer: User
+    enterprises: dict[int, User]  # organization id → its demo user
+    uni_admins: dict[int, User]  # organization id → university admin
+    college_admins: dict[int, User]  # college id → college admin
+    by_email: dict[str, User]
+
+
+@dataclass
+class Played:
+    """What this run added (for notify_overdue and the read marks)."""
+
+    deals: int = 0
+    first_notification_id: int = 0
+
+
+def _cast(users: dict[str, User]) -> Cast:
+    from revive.accounts.models import Role
+
+    values = list(users.values())
+    return Cast(
+        officer=next(u for u in values if u.role == Role.OFFICER),
+        enterprises={u.organization_id: u for u in values if u.role == Role.ENTERPRISE},
+        uni_admins={u.organization_id: u for u in values if u.role == Role.UNIVERSITY_ADMIN},
+        college_admins={u.college_id: u for u in values if u.role == Role.COLLEGE_ADMIN},
+        by_email=users,
+    )
+
+
+def play(users: dict[str, User], demands: list[Demand]) -> int:
+    """Play whatever part of the story is missing; returns the number of deals pushed."""
+    now = utcnow()
+    cast = _cast(users)
+    played = Played(first_notification_id=_marks()[Notification])
+    # Services build links with url_for; the CLI has no request (nor SERVER_NAME).
+    with current_app.test_request_context("/"):
+        for index, demand in enumerate(demands):
+            story = STORIES.get(index)
+            if story and (story.deals or story.rejects or story.reject_all):
+                if _decided(demand.id):
+                    continue  # played already (or decided by hand since): leave it alone
+                _play_demand(index, demand, story, cast, now, played)
+        _invites(cast, demands, now)
+        _declarations(cast, now)
+        if played.deals:
+            _remind_overdue(now)
+        _mark_old_read(played.first_notification_id, cast, now)
+    return played.deals
+
+
+def _decided(demand_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(Match.demand_id == demand_id, Match.state != MatchState.CANDIDATE)
+            )
+        )
+    )
+
+
+def _candidates(demand_id: int) -> list[Match]:
+    """The demand's undecided candidates, best first (the engine's rank, then score)."""
+    return list(
+        db.session.scalars(
+            sa.select(Match)
+            .join(Patent, Patent.id == Match.patent_id)
+            .where(Match.demand_id == demand_id, Match.state == MatchState.CANDIDATE)
+            .order_by(Match.rank.is_(None), Match.rank, Match.score.desc(), Patent.application_no)
+        )
+    )
+
+
+# ------------------------------------------------------------------------------ deals
+
+
+def _response_days() -> int:
+    return int(current_app.config.get("REVIVE_RESPONSE_DAYS", RESPONSE_DAYS_DEFAULT))
+
+
+@dataclass
+class Timeline:
+    push: datetime
+    steps: dict[str, datetime]
+    signed_on: date | None = None
+
+
+def _before_now(moment: datetime, now: datetime) -> datetime:
+    return min(moment, now - timedelta(hours=1))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything is stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _days_after(moment: datetime, days: int, rng: random.Random, now: datetime) -> datetime:
+    """A working-hours moment ``days`` (China) days after ``moment``'s day, not in the future."""
+    day = _aware(moment).astimezone(CHINA_TZ).date() + timedelta(days=days)
+    return _before_now(china_moment(day, rng), now)
+
+
+def _month_start(today: date, months_ago: int) -> date:
+    month = today.year * 12 + today.month - 1 - months_ago
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def _timeline(plan: DealPlan, rng: random.Random, now: datetime) -> Timeline:
+    """When each step of the deal happened, in working hours: whole days drawn per step,
+    the last one ``idle`` days before today, or on the contract's signing day (a day in the
+    calendar month ``months_ago`` before this one, never today)."""
+    days = _response_days()
+    today = now.astimezone(CHINA_TZ).date()
+    gaps = {
+        "respond": (days + 2, days + 6) if plan.late else (1, max(1, days - 2)),
+        "contact": (2, 8),
+        "negotiate": (4, 15),
+        "sign": (8, 30),
+        "fail": (days + 8, days + 25) if plan.reason == "no_response" else (5, 20),
+    }
+    offsets: dict[str, int] = {}
+    total = 0
+    for step in plan.steps():
+        total += rng.randint(*gaps[step])
+        offsets[step] = total
+    signed_on = None
+    if plan.contract is not None:
+        first = _month_start(today, plan.contract.months_ago)
+        signed_on = min(first + timedelta(days=rng.randint(0, 27)), today - timedelta(days=1))
+        push_day = signed_on - timedelta(days=total)
+    else:
+        # Overdue: unanswered 3–18 days past the answer window.
+        low, high = (days + 3, days + 18) if plan.overdue else plan.idle
+        push_day = today - timedelta(days=total + rng.randint(low, high))
+    return Timeline(
+        china_moment(push_day, rng),
+        {s: china_moment(push_day + timedelta(days=o), rng) for s, o in offsets.items()},
+        signed_on,
+    )
+
+
+def _play_demand(
+    index: int, demand: Demand, story: Story, cast: Cast, now: datetime, played: Played
+) -> None:
+    rng = random.Random(f"{SEED}-story-{index}")
+    candidates = _candidates(demand.id)
+    if not candidates:
+        return
+    officer = cast.officer
+    accepted = candidates[: len(story.deals)]
+    rest = candidates[len(story.deals) :]
+    if story.reject_all:
+        rejected = [
+            (m, REJECT_ALL_REASONS[i % len(REJECT_ALL_REASONS)]) for i, m in enumerate(rest)
+        ]
+    else:
+        rejected = list(zip(rest, story.rejects, strict=False))
+
+    timelines = [
+        _timeline(plan, random.Random(f"{SEED}-deal-{index}-{i}"), now)
+        for i, plan in enumerate(story.deals)
+    ]
+    # The officer reviewed the demand's candidates in one sitting, before the first push.
+    review = min(
+        (t.push for t in timelines), default=_days_after(now, -rng.randint(8, 15), rng, now)
+    ) - timedelta(hours=1)
+    posted = _days_after(review, -rng.randint(3, 12), rng, now)
+    for match, reason in rejected:
+        with dated(review):
+            deals.decide(
+                match.id, "reject", officer, reason_code=reason, comment=REJECT_COMMENTS.get(reason)
+            )
+        _set(Match, match.id, decided_at=review, created_at=posted + timedelta(hours=1))
+    for i, (match, plan, timeline) in enumerate(zip(accepted, story.deals, timelines, strict=True)):
+        _play_deal(match, plan, timeline, cast, random.Random(f"{SEED}-deal-{index}-{i}-x"))
+        _set(Match, match.id, created_at=posted + timedelta(hours=1))
+        played.deals += 1
+    # The demand was posted before its review (its own audit event moves with it).
+    _set(Demand, demand.id, created_at=posted, updated_at=posted)
+    db.session.execute(
+        sa.update(AuditEvent)
+        .where(
+            AuditEvent.entity == "demand",
+            AuditEvent.entity_id == demand.id,
+            AuditEvent.action == "create",
+        )
+        .values(created_at=posted)
+    )
+    db.session.commit()
+
+
+def _set(model: Any, row_id: int, **values: Any) -> None:
+    db.session.execute(sa.update(model).where(model.id == row_id).values(**values))
+
+
+def _university_side(patent: Patent, cast: Cast, rng: random.Random) -> User:
+    """Who answers for the university: its admin, sometimes the patent's college admin."""
+    college_admin = cast.college_admins.get(patent.college_id)
+    if college_admin is not None and rng.random() < 0.35:
+        return college_admin
+    return cast.uni_admins[patent.institution_id]
+
+
+def _play_deal(match: Match, plan: DealPlan, t: Timeline, cast: Cast, rng: random.Random) -> None:
+    officer = cast.officer
+    patent, demand = match.patent, match.demand
+    enterprise_user = cast.enterprises[demand.enterprise_id]
+    university_user = _university_side(patent, cast, rng)
+    days = _response_days()
+
+    before = _marks()
+    deals.decide(match.id, "accept", officer)
+    deal_id = db.session.scalar(sa.select(Deal.id).where(Deal.match_id == match.id))
+    assert deal_id is not None
+    pushed = _marks()
+    answered = plan.response is not None and not plan.late
+    if answered:
+        # Answer while the push is still "now", so an on-time answer is recorded as on time.
+        assert plan.response is not None
+        deals.respond(deal_id, plan.response, university_user, _pick(rng, plan.response))
+    _redate(before, pushed, t.push)
+    _set(
+        Deal,
+        deal_id,
+        pushed_at=t.push,
+        stage_changed_at=t.push,
+        response_due_at=t.push + timedelta(days=days),
+        created_at=t.push,
+        updated_at=t.push,
+    )
+    _set(Match, match.id, decided_at=t.push)
+    if answered:
+        when = t.steps["respond"]
+        _redate(pushed, None, when)
+        _set(Deal, deal_id, responded_at=when, updated_at=when)
+    db.session.commit()
+
+    for step in plan.steps():
+        when = t.steps[step]
+        if step == "respond":
+            if plan.late:  # the due date has passed by now: recorded as a late answer
+                assert plan.response is not None
+                with dated(when):
+                    deals.respond(
+                        deal_id, plan.response, university_user, _pick(rng, plan.response)
+                    )
+                _set(Deal, deal_id, responded_at=when, updated_at=when)
+                db.session.commit()
+            continue
+        with dated(when):
+            if step == "contact":
+                deals.change_stage(
+                    deal_id, "contact", enterprise_user, comment=STAGE_COMMENTS[step]
+                )
+            elif step == "negotiate":
+                actor = university_user if rng.random() < 0.5 else officer
+                deals.change_stage(deal_id, "negotiate", actor, comment=STAGE_COMMENTS[step])
+            elif step == "sign":
+                assert plan.contract is not None and t.signed_on is not None
+                deals.record_contract(deal_id, _contract_data(plan.contract, t, deal_id), officer)
+            elif step == "fail":
+                deals.change_stage(
+                    deal_id,
+                    "fail",
+                    officer,
+                    reason=plan.reason,
+                    comment=FAILURE_COMMENTS.get(plan.reason or ""),
+                )
+        _set(Deal, deal_id, stage_changed_at=when, updated_at=when)
+        if step == "sign":
+            db.session.execute(
+                sa.update(Contract)
+                .where(Contract.deal_id == deal_id)
+                .values(created_at=when, updated_at=when)
+            )
+        db.session.commit()
+        if step == "contact":
+            _evaluate_after_contact(plan, match, enterprise_user, when, rng)
+    if plan.reason == "tech_mismatch":  # looked at it, and said why not
+        _evaluate_after_contact(plan, match, enterprise_user, t.steps["fail"], rng)
+
+
+def _pick(rng: random.Random, response: UniversityResponse) -> str:
+    return rng.choice(RESPONSE_COMMENTS[response])
+
+
+def _contract_data(plan: ContractPlan, t: Timeline, deal_id: int) -> dict[str, Any]:
+    deal = db.session.get(Deal, deal_id)
+    assert deal is not None
+    university, enterprise = deal.university.name, deal.enterprise.name
+    roles = {
+        K.ASSIGNMENT: ("转让方", "受让方"),
+        K.LICENSE: ("许可方", "被许可方"),
+        K.OPEN_LICENSE: ("许可方", "被许可方"),
+        K.EQUITY: ("以专利作价出资方", "被投资企业"),
+    }[plan.kind]
+    assert t.signed_on is not None
+    record_no = None
+    if plan.recorded:
+        # A made-up 备案号 (signing year, the university's province, a serial): demo data only.
+        division = db.session.scalar(
+            sa.select(Organization.credit_code).where(Organization.id == deal.university_id)
+        )
+        province = (division or "12110000")[2:4]
+        record_no = f"{t.signed_on.year}{province}{deal.id * 7919 % 10**8:08d}"
+    return {
+        "kind": plan.kind.value,
+        "amount_wan": plan.amount_wan,
+        "signed_on": t.signed_on.isoformat(),
+        "record_no": record_no,
+        "parties": f"{university}（{roles[0]}）；{enterprise}（{roles[1]}）",
+    }
+
+
+# ------------------------------------------------------------------------------ 市场评价
+
+
+def _evaluate(
+    enterprise_user: User,
+    patent_id: int,
+    stars: int,
+    intent: CooperationIntent,
+    needs: str | None,
+    when: datetime,
+) -> bool:
+    """The enterprise rates the patent once (a second seed finds the row and leaves it)."""
+    exists = sa.exists().where(
+        Evaluation.patent_id == patent_id,
+        Evaluation.enterprise_id == enterprise_user.organization_id,
+    )
+    if db.session.scalar(sa.select(exists)):
+        return False
+    with dated(when):
+        evaluation, _ = evaluations.evaluate_patent(
+            patent_id,
+            actor=enterprise_user,
+            prospect_stars=stars,
+            intent=intent.value,
+            improvement_needs=needs,
+        )
+        _set(Evaluation, evaluation.id, created_at=when, updated_at=when)
+    return True
+
+
+def _evaluate_after_contact(
+    plan: DealPlan, match: Match, enterprise_user: User, contacted: datetime, rng: random.Random
+) -> None:
+    """After talking to the university the enterprise rates the patent: high for what it
+    signed or negotiates, low for what did not fit."""
+    patent = db.session.get(Patent, match.patent_id)
+    assert patent is not None
+    when = _days_after(contacted, rng.randint(1, 3), rng, utcnow())
+    if plan.stage == Stage.FAILED and plan.reason in NEEDS:
+        stars, intent, needs = {
+            "maturity": (2, CooperationIntent.NONE),
+            "price": (4, CooperationIntent.LICENSE),
+            "tech_mismatch": (2, CooperationIntent.NONE),
+            "other_solution": (3, CooperationIntent.NONE),
+        }[plan.reason or ""] + (NEEDS[plan.reason or ""],)
+    elif plan.contract is not None:
+        stars = 5 if patent.value_grade == 5 else 4
+        intent, needs = INTENT_BY_KIND[plan.contract.kind], rng.choice(NEEDS["good"])
+    else:
+        stars = rng.choice((3, 4, 4))
+        intent = rng.choice((CooperationIntent.LICENSE, CooperationIntent.JOINT_RD))
+        needs = rng.choice(NEEDS["good"])
+    if plan.reason == "tech_mismatch":
+        when = contacted - timedelta(hours=2)  # rated before the deal was closed
+    _evaluate(enterprise_user, patent.id, stars, intent, needs, when)
+
+
+def _linked_by_deal(enterprise_id: int) -> set[int]:
+    return set(
+        db.session.scalars(sa.select(Deal.patent_id).where(Deal.enterprise_id == enterprise_id))
+    )
+
+
+def _top_rated_candidates(enterprise_id: int, demand_ids: list[int]) -> list[int]:
+    """Patents the university rated 5★, mature enough (TRL ≥ 4), proposed for the enterprise's
+    demands but not pushed to it: worth an invitation to evaluate. Best score first."""
+    rows = db.session.execute(
+        sa.select(Match.patent_id, sa.func.max(Match.score))
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(
+            Match.demand_id.in_(demand_ids),
+            Match.state == MatchState.CANDIDATE,
+            Patent.status == EntryStatus.ENTERED,
+            Patent.value_grade == 5,
+            Patent.trl >= 4,
+            Patent.transfer_willingness != Willingness.NOT_NOW,
+        )
+        .group_by(Match.patent_id)
+        .order_by(sa.func.max(Match.score).desc(), Match.patent_id)
+    ).all()
+    dealt = _linked_by_deal(enterprise_id)
+    return [pid for pid, _ in rows if pid not in dealt]
+
+
+def _invited_by(actor: User, enterprise_id: int) -> bool:
+    """The actor has invited the enterprise before: that part of the story was played."""
+    exists = sa.exists().where(
+        EvaluationInvite.invited_by_id == actor.id,
+        EvaluationInvite.enterprise_id == enterprise_id,
+    )
+    return bool(db.session.scalar(sa.select(exists)))
+
+
+def _invite(patent_id: int, enterprise_id: int, actor: User, when: datetime) -> None:
+    with dated(when):
+        invite, _ = evaluations.invite_enterprise(
+            patent_id, actor=actor, enterprise_id=enterprise_id
+        )
+        _set(EvaluationInvite, invite.id, created_at=when, updated_at=when)
+
+
+def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
+    """The officer invites each enterprise to rate two of the university-5★ patents proposed
+    for its demands; it rates the first 5★ (双五星) and still has the second to do. Two
+    universities invite an enterprise to rate their own best patent; one is rated."""
+    for n, (org_id, user) in enumerate(sorted(cast.enterprises.items())):
+        rng = random.Random(f"{SEED}-invite-{n}")
+        if _invited_by(cast.officer, org_id):
+            continue
+        own = [d.id for d in demands if d.enterprise_id == org_id]
+        for i, patent_id in enumerate(_top_rated_candidates(org_id, own)[:2]):
+            invited = _days_after(now, 15 * i - rng.randint(20, 60), rng, now)
+            _invite(patent_id, org_id, cast.officer, invited)
+            if i == 0:
+                when = _days_after(invited, rng.randint(2, 6), rng, now)
+                intent = rng.choice((CooperationIntent.LICENSE, CooperationIntent.JOINT_RD))
+                _evaluate(user, patent_id, 5, intent, rng.choice(NEEDS["good"]), when)
+    enterprises = [u for _, u in sorted(cast.enterprises.items())]
+    admins = [u for _, u in sorted(cast.uni_admins.items())]
+    for i, (admin, enterprise_user, rated) in enumerate(
+        ((admins[0], enterprises[1], True), (admins[1], enterprises[0], False))
+    ):
+        rng = random.Random(f"{SEED}-university-invite-{i}")
+        if _invited_by(admin, enterprise_user.organization_id):
+            continue
+        patent_id = db.session.scalar(
+            sa.select(Patent.id)
+            .where(
+                Patent.institution_id == admin.organization_id,
+                Patent.status == EntryStatus.ENTERED,
+                Patent.transfer_willingness == Willingness.WILLING,
+                Patent.id.not_in(_linked_by_deal(enterprise_user.organization_id)),
+            )
+            .order_by(Patent.value_grade.desc(), Patent.trl.desc(), Patent.application_no)
+            .limit(1)
+        )
+        if patent_id is None:
+            continue
+        invited = _days_after(now, -rng.randint(6, 14), rng, now)
+        _invite(patent_id, enterprise_user.organization_id, admin, invited)
+        if rated:
+            when = _days_after(invited, rng.randint(1, 4), rng, now)
+            needs = "希望先小批量试用，验证在我司工况下的稳定性后再商谈合作。"
+            _evaluate(enterprise_user, patent_id, 4, CooperationIntent.JOINT_RD, needs, when)
+
+
+# ------------------------------------------------------------------------------ open licences
+
+
+@dataclass(frozen=True)
+class DeclarationPlan:
+    university: str  # catalog key
+    declarer: str  # e-mail local part of the declaring admin
+    terms: dict[str, Any]
+    years: int = 3
+    utility: bool = False  # pick a utility model (needs a 专利权评价报告)
+    co_owned: bool = False  # pick a co-owned patent (needs every co-owner's consent)
+    withdraw: str | None = None  # withdrawn later, with this reason
+
+
+DECLARATIONS = (
+    DeclarationPlan(
+        "hbsf", "hbsf.c1", {"fee_mode": FeeMode.ROYALTY, "royalty_sales_pct": "3.5"}, 5
+    ),
+    DeclarationPlan(
+        "jnny",
+        "jnny.admin",
+        {
+            "fee_mode": FeeMode.ENTRY_PLUS_ROYALTY,
+            "entry_fee_wan": "5",
+            "royalty_profit_pct": "10",
+        },
+    ),
+    DeclarationPlan(
+        "xbcl", "xbcl.admin", {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": "3"}, utility=True
+    ),
+    DeclarationPlan(
+        "dhyy",
+        "dhyy.admin",
+        {"fee_mode": FeeMode.ROYALTY, "royalty_profit_pct": "15"},
+        co_owned=True,
+    ),
+    DeclarationPlan(
+        "dhyy",
+        "dhyy.admin",
+        {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": "20"},
+        withdraw="拟与合作企业签订独占许可，撤回开放许可声明。",
+    ),
+)
+TERMS_TEXT = "许可使用费按声明标准收取，被许可人应在实施后每年报告实施情况。"
+
+
+def _email(local: str) -> str:
+    from revive.demo.seed import DOMAIN
+
+    return f"{local}@{DOMAIN}"
+
+
+def _declare(
+    patent: Patent, actor: User, fee: dict[str, Any], years: int, start: date, rng: random.Random
+) -> OpenLicenceDeclaration:
+    data: dict[str, Any] = {
+        **{k: (v.value if isinstance(v, FeeMode) else v) for k, v in fee.items()},
+        "start_date": start.isoformat(),
+        "end_date": rules.add_years(start, years).isoformat(),
+        "terms": TERMS_TEXT,
+    }
+    if len(rules.patentee_names(patent.patentees)) > 1:
+        data["co_owners_consent"] = True  # the co-owner's written consent is on file
+    if patent.patent_type in rules.NEEDS_EVALUATION_REPORT:
+        # A made-up 专利权评价报告 number: demo data only.
+        data["evaluation_report_no"] = f"PJ{start.year}{rng.randrange(10**7, 10**8)}"
+    when = china_moment(start, rng)
+    with dated(when):
+        declaration = licensing.declare(patent.id, data, actor=actor)
+        _set(OpenLicenceDeclaration, declaration.id, created_at=when, updated_at=when)
+    return declaration
+
+
+def _has_declaration(patent_id: int) -> bool:
+    exists = sa.exists().where(OpenLicenceDeclaration.patent_id == patent_id)
+    return bool(db.session.scalar(sa.select(exists)))
+
+
+def _declarations(cast: Cast, now: datetime) -> None:
+    """Open licences: on the patents licensed through 开放许可 contracts (declared before the
+    push, at the contract's fee), and a few more across the universities, one later withdrawn."""
+    done = set(db.session.scalars(sa.select(OpenLicenceDeclaration.declared_by_id)))
+    open_contracts = db.session.execute(
+        sa.select(Deal.patent_id, Deal.pushed_at, Contract.amount_wan, Deal.university_id)
+        .join(Contract, Contract.deal_id == Deal.id)
+        .where(Contract.kind == K.OPEN_LICENSE)
+        .order_by(Deal.id)
+    ).all()
+    for i, (patent_id, pushed_at, amount, university_id) in enumerate(open_contracts):
+        if _has_declaration(patent_id):
+            continue
+        rng = random.Random(f"{SEED}-open-contract-{i}")
+        patent = db.session.get(Patent, patent_id)
+        assert patent is not None
+        start = _aware(pushed_at).astimezone(CHINA_TZ).date() - timedelta(days=rng.randint(20, 60))
+        fee = {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": str(amount)}
+        _declare(patent, cast.uni_admins[university_id], fee, 3, start, rng)
+
+    taken = set(db.session.scalars(sa.select(Deal.patent_id))) | {p for p, *_ in open_contracts}
+    for i, plan in enumerate(DECLARATIONS):
+        rng = random.Random(f"{SEED}-declaration-{i}")
+        actor = cast.by_email[_email(plan.declarer)]
+        if actor.id in done:
+            continue  # this admin's declarations were made by an earlier seed
+        patent = _declarable(plan, actor, taken)
+        if patent is None:
+            continue
+        taken.add(patent.id)
+        start = now.astimezone(CHINA_TZ).date() - timedelta(days=rng.randint(30, 200))
+        declaration = _declare(patent, actor, plan.terms, plan.years, start, rng)
+        if plan.withdraw:
+            when = _days_after(declaration.created_at, rng.randint(10, 25), rng, now)
+            with dated(when):
+                licensing.withdraw(declaration.id, actor=actor, reason=plan.withdraw)
+                _set(OpenLicenceDeclaration, declaration.id, withdrawn_at=when, updated_at=when)
+
+
+def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent | None:
+    """A patent of the declarer's scope that suits an open licence: entered, transferable,
+    self-rated 3★ or less (no strong market signal), never pushed to an enterprise. The choice
+    does not depend on declarations, so a second seed picks the same patent."""
+    stmt = sa.select(Patent).where(
+        Patent.institution_id == actor.organization_id,
+        Patent.status == EntryStatus.ENTERED,
+        Patent.transfer_willingness != Willingness.NOT_NOW,
+        Patent.value_grade <= 3,
+        Patent.legal_status == "有效",
+        Patent.id.not_in(taken) if taken else sa.true(),
+        Patent.patent_type == (PatentType.UTILITY if plan.utility else PatentType.INVENTION),
+    )
+    if actor.college_id is not None:
+        stmt = stmt.where(Patent.college_id == actor.college_id)
+    if plan.co_owned:
+        stmt = stmt.where(Patent.patentees.contains("；"))
+    patent = db.session.scalar(stmt.order_by(Patent.application_no).limit(1))
+    if patent is None and plan.co_owned:  # no co-owned patent in scope: any will do
+        return _declarable(DeclarationPlan(**{**plan.__dict__, "co_owned": False}), actor, taken)
+    return patent
+
+
+# ------------------------------------------------------------------------------ inbox
+
+
+def _remind_overdue(now: datetime) -> None:
+    """The overdue-response reminder (a periodic job in production), re-dated to the day
+    after each deal's due date."""
+    before = _marks()
+    reminded = deals.notify_overdue(now)
+    for deal_id in reminded:
+        due = db.session.scalar(sa.select(Deal.response_due_at).where(Deal.id == deal_id))
+        if due is None:
+            continue
+        when = _days_after(due, 1, random.Random(f"{SEED}-reminder-{deal_id}"), now)
+        for model in (Notification, AuditEvent):
+            stmt = sa.update(model).where(model.id > before[model])
+            if model is Notification:
+                stmt = stmt.where(Notification.deal_id == deal_id)
+            else:
+                stmt = stmt.where(AuditEvent.entity == "deal", AuditEvent.entity_id == deal_id)
+            db.session.execute(stmt.values(created_at=when))
+    db.session.commit()
+
+
+def _mark_old_read(first_id: int, cast: Cast, now: datetime) -> None:
+    """Notifications of this run older than two weeks were read the next working day by the
+    recipient (the organization's demo user, or the addressed user). Recent ones stay unread,
+    so every inbox has something new."""
+    cutoff = now - timedelta(days=14)
+    readers: dict[int, User] = {**cast.uni_admins, **cast.enterprises}
+    readers.update({cast.officer.organization_id: cast.officer})
+    rows = db.session.execute(
+        sa.select(
+            Notification.id,
+            Notification.organization_id,
+            Notification.user_id,
+            Notification.created_at,
+        ).where(
+            Notification.id > first_id,
+            Notification.read_at.is_(None),
+            Notification.created_at < cutoff,
+        )
+    ).all()
+    for row_id, org_id, user_id, created in rows:
+        reader = readers.get(org_id) if user_id is None else db.session.get(User, user_id)
+        if reader is None:
+            continue
+        read = _days_after(created, 1, random.Random(f"{SEED}-read-{row_id}"), now)
+        _set(Notification, row_id, read_at=read, read_by_id=reader.id)
+    db.session.commit()

@@ -1,0 +1,109 @@
+"""The worker's part of seed-demo, done in-process: no broker, no running worker needed.
+
+While ``inline_queue()`` is active, ``revive.queue.enqueue`` records (task, args) instead of
+talking to the broker; ``drain()`` then runs the matching tasks by calling the same services
+``workers/tasks.py`` calls (as tests/matching/helpers.py does). So the index artifact lands
+under REVIVE_DATA_DIR exactly where a worker would put it, every IndexBuild / MatchRun row
+ends succeeded, and the worker that ``make run`` starts afterwards finds nothing to redo.
+
+Demo notifications are never e-mailed (the demo addresses are under the reserved .example
+domain): their e-mail task is dropped and the row marked ``skipped``, as deliver_email does
+when there is nobody to send to. Any other task is handed to the real queue at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from revive import queue
+from revive.errors import ServiceUnavailable
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent
+from revive.matching import services as matching
+from revive.matching.models import IndexBuild, MatchRun, RunStatus
+from revive.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+Call = tuple[str, tuple[Any, ...]]
+
+TASKS: dict[str, Callable[..., Any]] = {
+    "matching.tokenize": matching.tokenize_patents,
+    "matching.build_index": matching.execute_index_build,
+    "matching.match_run": matching.execute_match_run,
+}
+
+
+@contextmanager
+def inline_queue() -> Iterator[list[Call]]:
+    """Record enqueued tasks instead of sending them; forward leftovers on the way out."""
+    calls: list[Call] = []
+    send = queue.enqueue
+
+    def record(task_name: str, *args: Any) -> str:
+        calls.append((task_name, args))
+        return f"seed-demo-{len(calls)}"  # what a row's celery_task_id shows
+
+    queue.enqueue = record  # type: ignore[assignment]
+    try:
+        yield calls
+    finally:
+        queue.enqueue = send  # type: ignore[assignment]
+    for name, args in calls:  # nothing the seed runs itself is left here normally
+        try:
+            send(name, *args)
+        except ServiceUnavailable:
+            logger.warning("Seed left %s%r unsent: broker unavailable", name, args)
+
+
+def pending_matching(calls: list[Call]) -> None:
+    """Queue what a worker would find to do: queued builds and runs (e.g. from an earlier seed
+    whose worker never ran), or a first index build when there is none."""
+    builds = list(
+        db.session.scalars(
+            sa.select(IndexBuild.id)
+            .where(IndexBuild.status == RunStatus.QUEUED)
+            .order_by(IndexBuild.id)
+        )
+    )
+    calls.extend(("matching.build_index", (build_id,)) for build_id in builds)
+    if matching.active_build() is not None:
+        runs = sa.select(MatchRun.id).where(MatchRun.status == RunStatus.QUEUED)
+        for run_id in db.session.scalars(runs.order_by(MatchRun.id)):
+            calls.append(("matching.match_run", (run_id,)))
+    elif not builds and not any(name == "matching.build_index" for name, _ in calls):
+        entered = sa.select(sa.func.count()).where(Patent.status == EntryStatus.ENTERED)
+        if db.session.scalar(entered):
+            matching.request_index_build()  # recorded by inline_queue; it sends waiting runs
+
+
+def drain(calls: list[Call], limit: int = 500) -> list[str]:
+    """Run the recorded tasks in order, including those they queue in turn; returns the names
+    run. E-mail tasks of demo notifications are dropped (see the module docstring)."""
+    done: list[str] = []
+    kept: list[Call] = []
+    while calls and len(done) < limit:
+        name, args = calls.pop(0)
+        if name in TASKS:
+            TASKS[name](*args)
+            done.append(name)
+        elif name == "notifications.email":
+            _skip_email(*args)
+        else:
+            kept.append((name, args))
+    calls[:0] = kept
+    return done
+
+
+def _skip_email(notification_id: int) -> None:
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.email_status == "queued")
+        .values(email_status="skipped")
+    )
+    db.session.commit()
