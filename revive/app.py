@@ -86,8 +86,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from revive.accounts.views import bp as accounts_bp
     from revive.api import bp as api_bp
-    from revive.dashboard.views import bp as dashboard_bp
     from revive.audit.views import bp as audit_bp
+    from revive.dashboard.views import bp as dashboard_bp
     from revive.deals.views import bp as deals_bp
     from revive.demands.views import bp as demands_bp
     from revive.evaluations.views import bp as evaluations_bp

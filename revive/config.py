@@ -63,6 +63,10 @@ def broker_settings(base: Path) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
         "task_default_queue": "revive",
+        # Periodic work (run by `celery beat`; `make run` embeds it in its one worker with -B).
+        "beat_schedule": {
+            "deals-notify-overdue": {"task": "deals.notify_overdue", "schedule": 3600.0},
+        },
     }
     if url.startswith("filesystem://"):
         spool = base / "broker"
@@ -99,6 +103,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
+        # Public address of the site, for full links in e-mails (e.g. https://revive.example.cn).
+        "REVIVE_BASE_URL": os.environ.get("REVIVE_BASE_URL", ""),
         # JSON object overriding thresholds of revive.evaluations.tiers.TierRules (分层推广).
         "REVIVE_TIER_RULES": os.environ.get("REVIVE_TIER_RULES", ""),
         # E-mail for notifications; unset host = in-app only.

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 HOST=127.0.0.1
 PORT=${PORT:-5000}
+DATA_DIR=${REVIVE_DATA_DIR:-instance}
+mkdir -p "$DATA_DIR"
 
 pids=()
 stop() {
@@ -19,8 +21,10 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$BIN/celery" -A workers.app worker --loglevel=INFO --concurrency=2 --without-gossip \
-  --without-mingle &
+# -B: the one local worker also runs the periodic tasks (overdue reminders); production runs a
+# separate `celery beat` (docker-compose service "beat").
+"$BIN/celery" -A workers.app worker -B --schedule "$DATA_DIR/celerybeat-schedule" \
+  --loglevel=INFO --concurrency=2 --without-gossip --without-mingle &
 pids+=($!)
 "$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --access-logfile - revive.wsgi:app &
 pids+=($!)

@@ -6,3 +6,29 @@ def test_login_then_dashboard(client, auth, app):
     response = auth.login(user)
     assert response.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_the_console_script_offers_every_operations_command(tmp_path):
+    # The commands the README documents must be reachable as `revive <command>`.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "REVIVE_DATA_DIR": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", "from revive.cli import main; main()", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    for command in (
+        "seed-demo",
+        "import-patents",
+        "import-demands",
+        "requeue-jobs",
+        "notify-overdue",
+        "eval",
+        "bench",
+    ):
+        assert f"  {command} " in out, command

@@ -25,6 +25,7 @@ ENTITY_LABELS = {
     "deal": "对接",
     "contract": "合同",
     "evaluation": "市场评价",
+    "evaluation_invite": "评价邀请",
     "open_licence": "开放许可",
 }
 
@@ -75,11 +76,25 @@ def parse_filters(args: Mapping[str, str]) -> AuditFilters:
 
 
 def scope_clause(user: User) -> sa.ColumnElement[bool]:
+    """Staff and regulator: everything. A university admin: events owned by the university
+    (patents, deals and contracts of its patents). An enterprise: its own events (demands,
+    evaluations) plus those of the deals it is a party to and their contracts."""
+    from revive.deals.models import Contract, Deal  # deals sits above audit
+
     if user.role in READ_ALL_ROLES:
         return sa.true()
-    if user.role in ORG_ROLES and user.organization_id is not None:
-        return AuditEvent.organization_id == user.organization_id
-    return sa.false()
+    if user.role not in ORG_ROLES or user.organization_id is None:
+        return sa.false()
+    own = AuditEvent.organization_id == user.organization_id
+    if user.role != Role.ENTERPRISE:
+        return own
+    deals = sa.select(Deal.id).where(Deal.enterprise_id == user.organization_id)
+    contracts = sa.select(Contract.id).join(Deal).where(Deal.enterprise_id == user.organization_id)
+    return sa.or_(
+        own,
+        sa.and_(AuditEvent.entity == "deal", AuditEvent.entity_id.in_(deals)),
+        sa.and_(AuditEvent.entity == "contract", AuditEvent.entity_id.in_(contracts)),
+    )
 
 
 def _where(user: User, f: AuditFilters) -> list[sa.ColumnElement[bool]]:
