@@ -29,6 +29,7 @@ ALL_TOTAL = "合计"
 class Rate:
     numerator: int
     denominator: int
+    is_rate = True  # templates test this (ints also have .numerator/.denominator)
 
     def __str__(self) -> str:
         return format_rate(self.numerator, self.denominator)
