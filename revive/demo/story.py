@@ -200,16 +200,21 @@ RESPONSE_DAYS_DEFAULT = 7
 
 # ------------------------------------------------------------------------------ evaluations
 
-NEEDS = {
-    "good": (
-        "希望发明人团队提供现场技术支持，协助完成首批产品的工艺调试。",
-        "希望进一步提高连续运行稳定性，并提供与现有产线的接口方案。",
-        "希望补充规模化生产的成本测算和关键设备清单。",
+NEEDS = (  # 技术改进需求 of enterprises that liked the patent
+    "希望发明人团队提供现场技术支持，协助完成首批产品的工艺调试。",
+    "希望进一步提高连续运行稳定性，并提供与现有产线的接口方案。",
+    "希望补充规模化生产的成本测算和关键设备清单。",
+)
+N = CooperationIntent.NONE
+RATED_ON_FAILURE: dict[str, tuple[int, CooperationIntent, str]] = {  # stars, intent, needs
+    "maturity": (2, N, "目前只有实验室数据，需补充中试放大和连续运行数据后再评估。"),
+    "price": (
+        4,
+        CooperationIntent.LICENSE,
+        "技术可行，但一次性费用偏高，希望采用入门费加提成的方式降低前期投入。",
     ),
-    "maturity": "目前只有实验室数据，需补充中试放大和连续运行数据后再评估。",
-    "price": "技术可行，但一次性费用偏高，希望采用入门费加提成的方式降低前期投入。",
-    "tech_mismatch": "专利解决的问题与我司需求的技术路线不一致，暂无合作意向。",
-    "other_solution": "我司已采用其他方案；该专利可作为后续技术储备。",
+    "tech_mismatch": (2, N, "专利解决的问题与我司需求的技术路线不一致，暂无合作意向。"),
+    "other_solution": (3, N, "我司已采用其他方案；该专利可作为后续技术储备。"),
 }
 INTENT_BY_KIND = {
     K.LICENSE: CooperationIntent.LICENSE,
@@ -537,10 +542,10 @@ def _play_deal(match: Match, plan: DealPlan, t: Timeline, cast: Cast, rng: rando
                 .values(created_at=when, updated_at=when)
             )
         db.session.commit()
-        if step == "contact":
-            _evaluate_after_contact(plan, match, enterprise_user, when, rng)
-    if plan.reason == "tech_mismatch":  # looked at it, and said why not
-        _evaluate_after_contact(plan, match, enterprise_user, t.steps["fail"], rng)
+        if step == "contact" and plan.stage != Stage.FAILED:
+            _rate(plan, match, enterprise_user, _days_after(when, rng.randint(1, 3), rng, utcnow()))
+    if plan.reason in RATED_ON_FAILURE:  # rated when the deal ended, saying why
+        _rate(plan, match, enterprise_user, t.steps["fail"] - timedelta(hours=2))
 
 
 def _pick(rng: random.Random, response: UniversityResponse) -> str:
@@ -561,10 +566,10 @@ def _contract_data(plan: ContractPlan, t: Timeline, deal_id: int) -> dict[str, A
     record_no = None
     if plan.recorded:
         # A made-up 备案号 (signing year, the university's province, a serial): demo data only.
-        division = db.session.scalar(
+        code = db.session.scalar(
             sa.select(Organization.credit_code).where(Organization.id == deal.university_id)
         )
-        province = (division or "12110000")[2:4]
+        province = (code or "12110000")[2:4]  # 统一社会信用代码 characters 3–4
         record_no = f"{t.signed_on.year}{province}{deal.id * 7919 % 10**8:08d}"
     return {
         "kind": plan.kind.value,
@@ -605,30 +610,21 @@ def _evaluate(
     return True
 
 
-def _evaluate_after_contact(
-    plan: DealPlan, match: Match, enterprise_user: User, contacted: datetime, rng: random.Random
-) -> None:
-    """After talking to the university the enterprise rates the patent: high for what it
-    signed or negotiates, low for what did not fit."""
+def _rate(plan: DealPlan, match: Match, enterprise_user: User, when: datetime) -> None:
+    """The enterprise rates the patent of its deal: high for what it signs or negotiates, low
+    (with the reason) for what did not work out."""
     patent = db.session.get(Patent, match.patent_id)
     assert patent is not None
-    when = _days_after(contacted, rng.randint(1, 3), rng, utcnow())
-    if plan.stage == Stage.FAILED and plan.reason in NEEDS:
-        stars, intent, needs = {
-            "maturity": (2, CooperationIntent.NONE),
-            "price": (4, CooperationIntent.LICENSE),
-            "tech_mismatch": (2, CooperationIntent.NONE),
-            "other_solution": (3, CooperationIntent.NONE),
-        }[plan.reason or ""] + (NEEDS[plan.reason or ""],)
+    rng = random.Random(f"{SEED}-rate-{match.id}")
+    if plan.reason in RATED_ON_FAILURE:
+        stars, intent, needs = RATED_ON_FAILURE[plan.reason or ""]
     elif plan.contract is not None:
         stars = 5 if patent.value_grade == 5 else 4
-        intent, needs = INTENT_BY_KIND[plan.contract.kind], rng.choice(NEEDS["good"])
+        intent, needs = INTENT_BY_KIND[plan.contract.kind], rng.choice(NEEDS)
     else:
         stars = rng.choice((3, 4, 4))
         intent = rng.choice((CooperationIntent.LICENSE, CooperationIntent.JOINT_RD))
-        needs = rng.choice(NEEDS["good"])
-    if plan.reason == "tech_mismatch":
-        when = contacted - timedelta(hours=2)  # rated before the deal was closed
+        needs = rng.choice(NEEDS)
     _evaluate(enterprise_user, patent.id, stars, intent, needs, when)
 
 
@@ -691,7 +687,7 @@ def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
             if i == 0:
                 when = _days_after(invited, rng.randint(2, 6), rng, now)
                 intent = rng.choice((CooperationIntent.LICENSE, CooperationIntent.JOINT_RD))
-                _evaluate(user, patent_id, 5, intent, rng.choice(NEEDS["good"]), when)
+                _evaluate(user, patent_id, 5, intent, rng.choice(NEEDS), when)
     enterprises = [u for _, u in sorted(cast.enterprises.items())]
     admins = [u for _, u in sorted(cast.uni_admins.items())]
     for i, (admin, enterprise_user, rated) in enumerate(

@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from revive.accounts import uscc
 from revive.accounts.models import Organization, OrgKind, Role, User
-from revive.demo.seed import DEMO_PASSWORD, seed_demo
+from revive.demo.seed import DEMO_PASSWORD
 from revive.extensions import db
 from revive.inventory.appno import normalize_application_no
 from revive.inventory.models import EntryStatus, Patent, StatusChange
-from tests.conftest import _empty_tables
-
-
-@pytest.fixture(scope="module")
-def seeded(_app):
-    """Seed twice (once is ~1 s); the tables are emptied after the module."""
-    with _app.app_context():
-        try:
-            first = seed_demo()
-            second = seed_demo()
-            yield first, second
-        finally:
-            _empty_tables()
-            db.session.remove()
-
-
-@pytest.fixture
-def ctx(_app, seeded):
-    """The seeded app, inside an app context."""
-    with _app.app_context():
-        yield _app
-        db.session.remove()
 
 
 def test_seeding_again_adds_nothing(seeded):
     first, second = seeded
     assert first.created["patents"] >= 300
-    assert set(second.created.values()) == {0}
+    assert first.created["deals"] >= 20
+    assert set(second.created.values()) == {0}, second.created
     assert second.totals == first.totals
     assert second.patents_by_status == first.patents_by_status
+    assert second.deals_by_stage == first.deals_by_stage
 
 
 def test_every_role_has_a_user_who_can_log_in(seeded, ctx):
