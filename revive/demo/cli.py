@@ -44,7 +44,8 @@ def _echo_logins() -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load the demo universities, users and patents (safe to run again)."""
+    """Load the demo universities, users, patents, demands, matches, deals and evaluations
+    (safe to run again)."""
     summary = seed_demo()
     created = "，".join(f"{LABELS[k]} {n}" for k, n in summary.created.items())
     click.echo(f"演示数据已就绪。本次新增：{created}")

@@ -1,10 +1,14 @@
-"""Load the demo: fictional universities, colleges, users of every role and ~300 patents.
+"""Load the demo: fictional universities, colleges, users of every role and ~300 patents,
+the enterprises' demands, and the matchmaking story played on the engine's matches.
 
 Everything is generated deterministically from ``revive.demo.catalog`` with seeded
 ``random.Random`` instances, so running the seed again produces the same specs; rows are looked
 up by organization name, college name, e-mail and application number and only missing ones are
 created. Workflow states are reached through ``inventory.workflow.transition`` so every patent
-carries the same StatusChange audit trail a real review would leave.
+carries the same StatusChange audit trail a real review would leave; the review history is then
+dated into the past (``_date_inventory``). The matching runs in-process (``revive.demo.worker``)
+and ``revive.demo.story`` plays reviews, deals, contracts, evaluations and open licences through
+the real services.
 """
 
 from __future__ import annotations

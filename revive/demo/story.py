@@ -702,7 +702,7 @@ def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
                 Patent.institution_id == admin.organization_id,
                 Patent.status == EntryStatus.ENTERED,
                 Patent.transfer_willingness == Willingness.WILLING,
-                Patent.id.not_in(_linked_by_deal(enterprise_user.organization_id)),
+                Patent.id.not_in(sorted(_linked_by_deal(enterprise_user.organization_id))),
             )
             .order_by(Patent.value_grade.desc(), Patent.trl.desc(), Patent.application_no)
             .limit(1)
@@ -844,7 +844,7 @@ def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent |
         Patent.transfer_willingness != Willingness.NOT_NOW,
         Patent.value_grade <= 3,
         Patent.legal_status == "有效",
-        Patent.id.not_in(taken) if taken else sa.true(),
+        Patent.id.not_in(sorted(taken)),
         Patent.patent_type == (PatentType.UTILITY if plan.utility else PatentType.INVENTION),
     )
     if actor.college_id is not None:

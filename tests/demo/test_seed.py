@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from revive.accounts import uscc
 from revive.accounts.models import Organization, OrgKind, Role, User
-from revive.demo.seed import DEMO_PASSWORD
+from revive.demo.cli import demo_logins_command, seed_demo_command
+from revive.demo.seed import DEMO_PASSWORD, demo_logins
 from revive.extensions import db
 from revive.inventory.appno import normalize_application_no
 from revive.inventory.models import EntryStatus, Patent, StatusChange
@@ -87,3 +88,18 @@ def test_enterprises_have_valid_credit_codes(ctx):
     ).all()
     assert len(codes) >= 2
     assert all(uscc.is_valid(code) for code in codes)
+
+
+def test_cli_reports_the_seed_and_the_logins_with_what_they_show(ctx):
+    runner = ctx.test_cli_runner()
+    seeded_again = runner.invoke(seed_demo_command)
+    assert seeded_again.exit_code == 0, seeded_again.output
+    assert "本次新增：单位 0，" in seeded_again.output
+    assert "对接阶段：已推荐" in seeded_again.output
+    logins = runner.invoke(demo_logins_command)
+    assert logins.exit_code == 0
+    for login in demo_logins():
+        assert login.email in logins.output
+        assert f"看点：{login.shows}" in logins.output
+    roles = {login.label for login in demo_logins()}
+    assert roles == {role.label for role in Role}
