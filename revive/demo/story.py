@@ -35,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from revive.accounts.models import Organization, User
+from revive.accounts.models import Organization, Role, User
 from revive.audit.models import AuditEvent
 from revive.db import utcnow
 from revive.deals import services as deals
@@ -127,7 +127,8 @@ ANSWERED_YES = DealPlan(Stage.RECOMMENDED, R.INTERESTED, idle=(1, 3))
 ANSWERED_NO = DealPlan(Stage.RECOMMENDED, R.DECLINED, idle=(1, 3))
 
 # Per demo demand (index into DEMANDS; enterprise = index mod 3: 0 智农, 1 恒新, 2 海润).
-# Twelve contracts over the last twelve months (two empty months, more recently), every kind.
+# Twelve contracts of every kind over the last twelve months: two months without any, more of
+# them in recent months (the dashboard's contracts-per-month chart).
 STORIES: dict[int, Story] = {
     0: Story(
         (signed(K.LICENSE, "60", 2), failed("maturity", Stage.NEGOTIATING)),
@@ -284,8 +285,6 @@ class Played:
 
 
 def _cast(users: dict[str, User]) -> Cast:
-    from revive.accounts.models import Role
-
     values = list(users.values())
     return Cast(
         officer=next(u for u in values if u.role == Role.OFFICER),
@@ -415,8 +414,9 @@ def _play_demand(
     if not candidates:
         return
     officer = cast.officer
-    accepted = candidates[: len(story.deals)]
-    rest = candidates[len(story.deals) :]
+    plans = story.deals[: len(candidates)]  # the engine may propose fewer than planned
+    accepted = candidates[: len(plans)]
+    rest = candidates[len(plans) :]
     if story.reject_all:
         rejected = [
             (m, REJECT_ALL_REASONS[i % len(REJECT_ALL_REASONS)]) for i, m in enumerate(rest)
@@ -426,7 +426,7 @@ def _play_demand(
 
     timelines = [
         _timeline(plan, random.Random(f"{SEED}-deal-{index}-{i}"), now)
-        for i, plan in enumerate(story.deals)
+        for i, plan in enumerate(plans)
     ]
     # The officer reviewed the demand's candidates in one sitting, before the first push.
     review = min(
@@ -439,7 +439,7 @@ def _play_demand(
                 match.id, "reject", officer, reason_code=reason, comment=REJECT_COMMENTS.get(reason)
             )
         _set(Match, match.id, decided_at=review, created_at=posted + timedelta(hours=1))
-    for i, (match, plan, timeline) in enumerate(zip(accepted, story.deals, timelines, strict=True)):
+    for i, (match, plan, timeline) in enumerate(zip(accepted, plans, timelines, strict=True)):
         _play_deal(match, plan, timeline, cast, random.Random(f"{SEED}-deal-{index}-{i}-x"))
         _set(Match, match.id, created_at=posted + timedelta(hours=1))
         played.deals += 1
