@@ -160,17 +160,16 @@ def home_page(user: User, args: Args, full: bool = False) -> Page:
             page.charts.insert(0, charts.conversion_chart(counts))
         page.tables.append(tables.funnel_table(counts))
         page.definitions = funnel_definitions()
-        if not scope.is_regional:
-            figs = activity.overdue_figures(scope.deals(), by_college=True)
-            page.kpis.append(
-                Kpi(
-                    figs.overdue,
-                    "逾期未答复",
-                    sub="逾期数 / 待答复数：" + format_rate(figs.overdue, figs.awaiting),
-                    tone="danger" if figs.overdue else None,
-                    href=url_for("dashboard.overdue"),
-                )
+        figs = activity.overdue_figures(scope.deals(), by_college=not scope.is_regional)
+        page.kpis.append(
+            Kpi(
+                figs.overdue,
+                "逾期未答复",
+                sub="逾期数 / 待答复数：" + format_rate(figs.overdue, figs.awaiting),
+                tone="danger" if figs.overdue else None,
+                href=url_for("dashboard.overdue"),
             )
+        )
     page.tables.extend(inventory)
     return page
 

@@ -56,6 +56,7 @@ class Column:
     label: str
     kind: str = "text"  # text | num | rate | money | date | datetime
     bar: bool = False  # rate columns: draw a thin progress bar
+    nowrap: bool = False  # short names that should not break (unit names in wide tables)
 
 
 @dataclass
@@ -166,7 +167,7 @@ def breakdown_table(
 ) -> Table:
     """One row per university / college / industry section: six counts and five step rates."""
     rated = [s for s in STEPS if s.base]
-    columns = [Column(BREAKDOWN_UNITS[by])]
+    columns = [Column(BREAKDOWN_UNITS[by], nowrap=True)]
     columns += [Column(s.count_label, "num") for s in STEPS]
     columns += [Column(funnel.rate_name(s), "rate") for s in rated]
 

@@ -56,6 +56,7 @@ def test_regional_home_leads_with_the_platform_funnel(client, auth, pipeline, ro
     assert "85.7%（6 / 7）" in html  # 推送 / 入库
     assert "15.4%（2 / 13）" in html  # 签约 / 盘点
     assert "转化漏斗口径" in html and "推送不以评价为前提" in html
+    assert "逾期数 / 待答复数：66.7%（2 / 3）" in html
     assert 'href="/dashboard/export/funnel.xlsx"' in html
     assert_well_formed(html, scan)
 
@@ -222,3 +223,60 @@ def test_list_pages_paginate(client, auth, pipeline, monkeypatch):
     assert "污水深度处理" in html  # D4, the second oldest
     assert "盐碱地改良" not in html  # D3 is on page 1
     assert 'href="/dashboard/unmet?page=1"' in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/dashboard/breakdown",
+        "/dashboard/breakdown?by=industry",
+        "/dashboard/contracts",
+        "/dashboard/overdue",
+        "/dashboard/unmet",
+        "/dashboard/workload",
+    ],
+)
+def test_page_statement_count_does_not_grow_with_data(client, auth, pipeline, path):
+    """No per-row queries: ten more patents, demands, deals and contracts cost no statement."""
+    import sqlalchemy as sa
+
+    from revive.deals.models import ContractKind, Stage
+    from revive.extensions import db
+    from revive.inventory.models import EntryStatus
+    from tests.dashboard.helpers import make_contract, make_deal, make_demand, make_evaluation
+    from tests.factories import make_patent
+
+    auth.login(pipeline.users["regulator"])
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    def statements() -> int:
+        seen.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    db.session.expire_all()  # the same state before both measurements
+    before = statements()
+    w, officer = pipeline.world, pipeline.users["o2"]
+    for i in range(10):
+        p = make_patent(
+            w.uni_b, college=w.b_college, status=EntryStatus.ENTERED, industry_code="E4710"
+        )
+        demand = make_demand(pipeline.ent_x, f"新需求{i}", industry="E4710 住宅房屋建筑")
+        deal = make_deal(
+            demand, p, officer, [Stage.RECOMMENDED], now=pipeline.now, due_in_days=-i - 1
+        )
+        make_evaluation(p, pipeline.ent_y)
+        make_demand(pipeline.ent_y, f"无人响应的需求{i}")
+        if i % 3 == 0:
+            make_contract(deal, ContractKind.LICENSE, "3", pipeline.now.date())
+    db.session.commit()
+    db.session.expire_all()
+    assert statements() == before
