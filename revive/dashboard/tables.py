@@ -20,6 +20,7 @@ from revive.dashboard import activity, funnel
 from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
 from revive.db import LabeledEnum
+from revive.deals.models import Stage
 from revive.templating import format_dt, format_rate
 
 ALL_TOTAL = "合计"
@@ -387,8 +388,6 @@ def workload_table(figs: activity.WorkloadFigures) -> Table:
 
 
 def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
-    from revive.deals.models import Stage
-
     rows = [
         [
             Link(d.title, demand_href(d.id)),
