@@ -93,6 +93,14 @@ def _log_tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    """Keep each phase's report on the item (``rep_call``), so fixtures can see a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 # ---------------------------------------------------------------------------- web + worker
 
 
@@ -350,6 +358,11 @@ def people(browser: Any, live: LiveServer, request: pytest.FixtureRequest) -> It
         return person
 
     yield open_person
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for person in opened:  # what each person saw when the test failed
+            with contextlib.suppress(Exception):
+                person.shot("failed")
     problems = [p for person in opened for p in person.problems]
     for person in opened:
         person.context.close()

@@ -13,6 +13,7 @@ patents) is seeded directly. Screenshots of the steps: /tmp/shots/<test name>/.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -36,10 +37,42 @@ def funnel_counts(person) -> dict[str, str]:
     return counts
 
 
+def contract_kpis(person) -> dict[str, str]:
+    """合同数 and 合同金额 from the KPI tiles of the dashboard's 合同与金额 tab."""
+    person.goto("/")
+    person.page.get_by_role("link", name="合同与金额").click()
+    kpis = {}
+    for label in ("合同数", "合同金额"):
+        tile = person.page.locator(".kpi").filter(
+            has=person.page.locator(".label", has_text=re.compile(f"^{label}$"))
+        )
+        kpis[label] = tile.locator(".value").inner_text().replace(",", "").strip()
+    return kpis
+
+
 def as_count(counts: dict[str, str], step: str) -> int:
     text = counts[step]
     assert text.isdigit(), f"dashboard funnel: the 专利数 of {step} reads {text!r}, not a count"
     return int(text)
+
+
+def wait_until_matching_idle(person, timeout_s: float = MATCH_TIMEOUT_MS / 1000) -> None:
+    """On the 匹配任务 page, reload until no index build or match run is 排队中 / 运行中.
+
+    Why an officer's test waits for this: after the first index build the worker also re-runs
+    every open demand, and a re-run re-scores the candidates it keeps, bumping their version
+    even when nothing changed; an accept posted from a review page rendered before that is
+    refused as "已被他人处理". Waiting keeps the test about the path, not that race.
+    """
+    person.page.get_by_role("link", name="匹配任务").click()
+    busy = person.page.locator("main table tbody td").filter(
+        has_text=re.compile(r"^(排队中|运行中)$")
+    )
+    deadline = time.monotonic() + timeout_s
+    while busy.count():
+        assert time.monotonic() < deadline, f"matching still busy after {timeout_s}s"
+        person.page.wait_for_timeout(500)
+        person.page.reload()
 
 
 def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
@@ -51,6 +84,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     officer.login(cast.officer_email)
     before = funnel_counts(officer)
     officer.shot("dashboard-before")
+    contracts_before = contract_kpis(officer)
 
     # -- the enterprise posts a demand through the form
     enterprise = people("enterprise")
@@ -89,6 +123,11 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
 
     enterprise.page.reload()
     expect(enterprise.page.get_by_text(patent_title)).to_have_count(0)
+
+    wait_until_matching_idle(officer)
+    runs = officer.page.get_by_role("row").filter(has_text=DEMAND["title"])
+    expect(runs.first).to_contain_text("已完成")
+    officer.shot("matching-idle")
 
     # -- the officer accepts the candidate in the review queue
     officer.page.get_by_role("link", name="匹配审核").click()
@@ -140,6 +179,13 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     expect(pushed).to_contain_text("愿意对接")
     expect(pushed).to_contain_text("已推荐")
     enterprise.shot("demand-pushed")
+    enterprise.page.get_by_role("link", name=re.compile(r"^消息")).click()
+    expect(
+        enterprise.page.get_by_role(
+            "button", name=f"为您的需求“{DEMAND['title']}”推荐了专利：{patent_title}"
+        )
+    ).to_be_visible()
+    enterprise.shot("inbox")
 
     # -- the officer moves the deal along and records the contract
     officer.page.get_by_role("link", name="供需对接").click()
@@ -188,6 +234,11 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     for step in ("推送", "对接", "签约"):
         assert as_count(after, step) == as_count(before, step) + 1, (step, before, after)
     officer.shot("dashboard-after")
+    contracts_after = contract_kpis(officer)
+    assert as_count(contracts_after, "合同数") == as_count(contracts_before, "合同数") + 1
+    amount_before = float(contracts_before["合同金额"].removesuffix("万元"))
+    assert float(contracts_after["合同金额"].removesuffix("万元")) == amount_before + 120.5
+    officer.shot("dashboard-contracts")
 
     # -- and the enterprise's view of its demand shows the contract
     enterprise.goto(demand_path)
