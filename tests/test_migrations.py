@@ -52,3 +52,20 @@ def _check_upgrade_and_downgrade() -> None:
     downgrade(revision="base")
     with db.engine.connect() as conn:
         assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
+
+
+def test_constraint_and_index_names_are_unique_across_tables(app):
+    # PostgreSQL keeps index (and unique-constraint) names in one namespace per schema: two
+    # tables with a constraint of the same name make `db upgrade` fail there, not on SQLite.
+    from revive.extensions import db
+
+    seen: dict[str, str] = {}
+    for table in db.metadata.sorted_tables:
+        names = [i.name for i in table.indexes] + [
+            c.name
+            for c in table.constraints
+            if isinstance(c, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
+        ]
+        for name in names:
+            assert name not in seen, f"{name} used by {seen.get(name)} and {table.name}"
+            seen[str(name)] = table.name

@@ -62,7 +62,9 @@ def upgrade():
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_invites")),
-        sa.UniqueConstraint("patent_id", "enterprise_id", name="patent_enterprise"),
+        sa.UniqueConstraint(
+            "patent_id", "enterprise_id", name="uq_evaluation_invites_patent_enterprise"
+        ),
     )
     with op.batch_alter_table("evaluation_invites", schema=None) as batch_op:
         batch_op.create_index(
@@ -112,7 +114,7 @@ def upgrade():
             ["user_id"], ["users.id"], name=op.f("fk_evaluations_user_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluations")),
-        sa.UniqueConstraint("patent_id", "enterprise_id", name="patent_enterprise"),
+        sa.UniqueConstraint("patent_id", "enterprise_id", name="uq_evaluations_patent_enterprise"),
     )
     with op.batch_alter_table("evaluations", schema=None) as batch_op:
         batch_op.create_index(

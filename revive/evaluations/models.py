@@ -23,7 +23,7 @@ class Evaluation(TimestampMixin, db.Model):
 
     __tablename__ = "evaluations"
     __table_args__ = (
-        sa.UniqueConstraint("patent_id", "enterprise_id", name="patent_enterprise"),
+        sa.UniqueConstraint("patent_id", "enterprise_id", name="uq_evaluations_patent_enterprise"),
         sa.CheckConstraint("prospect_stars BETWEEN 1 AND 5", name="stars_1_to_5"),
     )
 
@@ -51,7 +51,11 @@ class EvaluationInvite(TimestampMixin, db.Model):
     """An officer or the patent's university invites an enterprise to evaluate a patent."""
 
     __tablename__ = "evaluation_invites"
-    __table_args__ = (sa.UniqueConstraint("patent_id", "enterprise_id", name="patent_enterprise"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "patent_id", "enterprise_id", name="uq_evaluation_invites_patent_enterprise"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(sa.ForeignKey("patents.id", ondelete="CASCADE"))
