@@ -88,6 +88,22 @@ def _environ(**values: str | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
+@contextlib.contextmanager
+def _celery_globals_kept() -> Iterator[None]:
+    """create_app makes its Celery app the process's default and current one
+    (``celery_init_app``), and shared tasks called directly run on the current one: in the
+    app context of the app that made it. Give both back, so tests that run after these (on
+    the shared ``app`` fixture) do not call tasks against the live server's database."""
+    from celery import _state
+
+    saved_default, saved_current = _state.default_app, _state._tls.current_app
+    try:
+        yield
+    finally:
+        _state.set_default_app(saved_default)
+        _state._set_current_app(saved_current)
+
+
 def _log_tail(path: Path, lines: int = 60) -> str:
     text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
     return "\n".join(text.splitlines()[-lines:])
@@ -194,7 +210,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "CELERY_BROKER_URL": None,  # kombu's filesystem broker under REVIVE_DATA_DIR/broker
         "REDIS_URL": None,
     }
-    with _environ(**env_values):
+    with _environ(**env_values), _celery_globals_kept():
         app = create_app()  # configured from the environment, exactly like the worker
     assert app.config["CELERY"]["broker_url"] == "filesystem://"
     with app.app_context():
