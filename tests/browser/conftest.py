@@ -25,8 +25,12 @@ What runs (session-scoped, started once for all browser tests):
 
 Each person in a scenario gets their own browser context (own cookies), logs in through the
 login form, and every page they open is watched for console errors, uncaught exceptions and CSP
-violations; the web app's error log is watched too. Screenshots of each step go to /tmp/shots/
-(REVIVE_SHOTS_DIR overrides it); they are for people to look at, the tests do not read them.
+violations; an ERROR logged by the web app or the worker during a test fails it as well.
+Screenshots of each step go to /tmp/shots/<test>/ (REVIVE_SHOTS_DIR overrides it), plus one of
+every open page when a test fails; they are for people to look at, the tests do not read them.
+
+The live app lives in the pytest process, so what ``create_app`` changes process-wide is given
+back: the environment it read its configuration from, and Celery's default/current app.
 
 Seed data (users, organizations, patents) is written directly with tests/factories.py inside
 the live app's context; every step a person takes in a scenario goes through the pages.
