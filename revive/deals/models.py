@@ -48,6 +48,14 @@ class Deal(TimestampMixin, db.Model):
             "response IS NULL OR responded_at IS NOT NULL", name="response_has_time"
         ),
         sa.Index("ix_deals_university_responded", "university_id", "responded_at"),
+        sa.Index("ix_deals_officer_stage", "officer_id", "stage"),  # officer workload
+        # overdue responses: open, unanswered deals by due date
+        sa.Index(
+            "ix_deals_unanswered_due",
+            "response_due_at",
+            postgresql_where=sa.text("responded_at IS NULL"),
+            sqlite_where=sa.text("responded_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

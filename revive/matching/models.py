@@ -119,6 +119,7 @@ class Match(TimestampMixin, db.Model):
         ),
         sa.Index("ix_matches_demand_state_score", "demand_id", "state", "score"),
         sa.Index("ix_matches_patent_state", "patent_id", "state"),
+        sa.Index("ix_matches_decided_by_at", "decided_by_id", "decided_at"),  # officer workload
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
