@@ -1,9 +1,10 @@
 """Browser harness: Playwright drives Debian's Chromium against the real app, with a real worker.
 
-What runs (session-scoped, started once for all browser tests):
+What runs for each test (a fresh set, about 2 s to start, so no test sees another's rows or
+background work, and dashboard figures start from zero):
 
-- **Web**: a second app instance (``create_app``, CSRF on, configured from the environment like
-  ``make run``) served by werkzeug's threaded ``make_server`` in a daemon thread on a free
+- **Web**: an app instance of its own (``create_app``, CSRF on, configured from the environment
+  like ``make run``) served by werkzeug's threaded ``make_server`` in a daemon thread on a free
   loopback port. The shared ``app`` fixture of tests/conftest.py is not reused: its in-memory
   SQLite sits behind a StaticPool, i.e. one connection shared by every thread, so concurrent
   requests (a page and its polling script) would interleave their transactions; and its tables
@@ -11,13 +12,16 @@ What runs (session-scoped, started once for all browser tests):
 - **Database**: a temp-file SQLite database (WAL + busy timeout, set by revive.app), tables made
   with ``db.create_all()`` as in the rest of the suite. Always SQLite, also when
   TEST_DATABASE_URL is set: that database belongs to the session ``_app`` fixture. The Makefile
-  runs this directory on the SQLite pass only.
+  runs the browser tests on the SQLite pass only.
 - **Background work**: a real ``celery -A workers.app worker`` process (prefork, one child) on
   kombu's filesystem broker in the same temp data dir, on the same SQLite file: the embedded mode
   of ``make run``. Matching (tokenize → index build → match run) really happens in the worker;
   the tests wait for its results through the UI. Concurrency 1 keeps SQLite writers few (web +
   one task at a time); the services are written for more, the integration tests cover that on
   PostgreSQL + Redis.
+
+Shared by all tests of the process:
+
 - **Browser**: Chromium from the Debian package at /usr/bin/chromium (installed by
   scripts/install-browser.sh, which ``make test`` runs), launched headless by Playwright with
   ``executable_path``; no Playwright-downloaded browser. Missing Chromium or the playwright
@@ -38,6 +42,7 @@ the live app's context; every step a person takes in a scenario goes through the
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -64,6 +69,7 @@ WORKER_READY_TIMEOUT = 60  # seconds for "<node>@localhost ready." in the worker
 WORKER_STOP_TIMEOUT = 20
 DEFAULT_TIMEOUT_MS = 15_000  # Playwright's wait for an element / navigation
 # Environment the web app and the worker read their configuration from (revive.config).
+_STOPPING: list[subprocess.Popen] = []  # workers asked to stop, reaped at exit
 _CONFIG_VARS = ("DATABASE_URL", "REVIVE_DATA_DIR", "SECRET_KEY", "CELERY_BROKER_URL", "REDIS_URL")
 
 
@@ -188,25 +194,62 @@ def _start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
 
 
 def _stop_worker(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)  # warm shutdown: the main process stops its child
+    """Ask for a warm shutdown and move on: it takes seconds (the filesystem transport's
+    polling), and the worker's data dir is its own, so it may finish while the next test runs.
+    Workers still running when pytest exits are killed then."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    _STOPPING.append(proc)
+
+
+@atexit.register
+def _reap_workers() -> None:
+    deadline = time.monotonic() + WORKER_STOP_TIMEOUT
+    for proc in _STOPPING:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own process group: the child goes too
+            proc.wait()
+
+
+# Other folders may import these fixtures into their conftest (tests/review does); to pytest each
+# import is a fixture definition of its own, so a session fixture would start once per folder,
+# and a second Playwright refuses to start while the first runs (its sync API owns the event
+# loop). The browser is therefore shared per process, counting its users.
+_SHARED: dict[str, tuple[Any, contextlib.ExitStack]] = {}
+_USERS: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def _shared(name: str, start: Any) -> Iterator[Any]:
+    """``start()`` (a context manager) entered once per process; left by its last user."""
+    if name not in _SHARED:
+        stack = contextlib.ExitStack()
+        _SHARED[name] = (stack.enter_context(start()), stack)
+    _USERS[name] = _USERS.get(name, 0) + 1
     try:
-        proc.wait(WORKER_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        yield _SHARED[name][0]
+    finally:
+        _USERS[name] -= 1
+        if not _USERS[name]:
+            _SHARED.pop(name)[1].close()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on http://127.0.0.1:<port> + a Celery worker, sharing a temp SQLite file."""
+def _dispose_engine(app: Any) -> None:
+    from revive.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections to the SQLite file
+
+
+@contextlib.contextmanager
+def _serve(data_dir: Path) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     from revive import create_app
     from revive.extensions import db
 
-    data_dir = tmp_path_factory.mktemp("browser-data")
     env_values = {
         "DATABASE_URL": f"sqlite:///{data_dir / 'revive.db'}",
         "REVIVE_DATA_DIR": str(data_dir),
@@ -217,35 +260,40 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with _environ(**env_values), _celery_globals_kept():
         app = create_app()  # configured from the environment, exactly like the worker
     assert app.config["CELERY"]["broker_url"] == "filesystem://"
-    with app.app_context():
-        db.create_all()
-
-    worker_env = {k: v for k, v in os.environ.items() if k not in _CONFIG_VARS}
-    worker_env.update({k: v for k, v in env_values.items() if v is not None})
-    worker_log = data_dir / "celery-worker.log"
-    worker = _start_worker(worker_env, worker_log)
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    live = LiveServer(
-        app=app,
-        url=f"http://127.0.0.1:{server.server_port}",
-        data_dir=data_dir,
-        worker_log=worker_log,
-    )
-    live.errors.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    revive_logger = logging.getLogger("revive")
-    revive_logger.addHandler(live.errors)
-    try:
-        yield live
-    finally:
-        revive_logger.removeHandler(live.errors)
-        server.shutdown()
-        thread.join(10)
-        _stop_worker(worker)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(_dispose_engine, app)
         with app.app_context():
-            db.engine.dispose()
+            db.create_all()
+
+        worker_env = {k: v for k, v in os.environ.items() if k not in _CONFIG_VARS}
+        worker_env.update({k: v for k, v in env_values.items() if v is not None})
+        worker_log = data_dir / "celery-worker.log"
+        cleanup.callback(_stop_worker, _start_worker(worker_env, worker_log))
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        cleanup.callback(thread.join, 10)
+        cleanup.callback(server.shutdown)
+        live = LiveServer(
+            app=app,
+            url=f"http://127.0.0.1:{server.server_port}",
+            data_dir=data_dir,
+            worker_log=worker_log,
+        )
+        live.errors.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        revive_logger = logging.getLogger("revive")
+        revive_logger.addHandler(live.errors)
+        cleanup.callback(revive_logger.removeHandler, live.errors)
+        yield live
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The app on http://127.0.0.1:<port> + a Celery worker, sharing a temp SQLite file: a
+    fresh one for every test (about 2 s), so no test sees another's rows or background work."""
+    with _serve(tmp_path) as live:
+        yield live
 
 
 @pytest.fixture
@@ -280,6 +328,18 @@ def seed(live_server: LiveServer) -> Iterator[None]:
 # ---------------------------------------------------------------------------- browser
 
 
+@contextlib.contextmanager
+def _launch() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -288,15 +348,11 @@ def browser() -> Iterator[Any]:
             "Debian packages chromium and chromium-driver)"
         )
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         _unavailable("the playwright Python package is not installed (pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with _shared("browser", _launch) as shared:
+        yield shared
 
 
 # Chromium reports a CSP block as a console error ("Refused to … because it violates the
