@@ -67,7 +67,7 @@ CHROMIUM = Path(os.environ.get("REVIVE_CHROMIUM", "/usr/bin/chromium"))
 SHOTS_DIR = Path(os.environ.get("REVIVE_SHOTS_DIR", "/tmp/shots"))
 WORKER_READY_TIMEOUT = 60  # seconds for "<node>@localhost ready." in the worker log
 WORKER_STOP_TIMEOUT = 20
-DEFAULT_TIMEOUT_MS = 15_000  # Playwright's wait for an element / navigation
+DEFAULT_TIMEOUT_MS = 15_000  # Playwright's wait for an element, a navigation, an expect()
 # Environment the web app and the worker read their configuration from (revive.config).
 _STOPPING: list[subprocess.Popen] = []  # workers asked to stop, reaped at exit
 _CONFIG_VARS = ("DATABASE_URL", "REVIVE_DATA_DIR", "SECRET_KEY", "CELERY_BROKER_URL", "REDIS_URL")
@@ -330,8 +330,9 @@ def seed(live_server: LiveServer) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _launch() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)  # a loaded CI machine is slower than 5 s
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         try:
