@@ -539,19 +539,23 @@ def _match_batch_once(
         for rank, c in enumerate(candidates, start=1):
             pid = int(c.right_id)
             kept.add(pid)
+            score = round(float(c.score), 6)
+            terms = [[t, round(float(w), 6)] for t, w in c.terms]
+            p_trl = trl.get(pid)
+            below = bool(d.expected_trl and p_trl is not None and p_trl < d.expected_trl)
             m = existing[d.id].get(pid)
             if m is None:
                 m = Match(demand_id=d.id, patent_id=pid, state=MatchState.CANDIDATE)
                 db.session.add(m)
             elif m.state != MatchState.CANDIDATE:  # defensive: never touch a decision
                 continue
-            m.score, m.rank = round(float(c.score), 6), rank
-            m.terms = [[t, round(float(w), 6)] for t, w in c.terms]
+            elif (m.score, m.rank, m.terms, m.trl_below_expectation) == (score, rank, terms, below):
+                # Unchanged: leave the row (and its version) alone, so a review page an officer
+                # opened before this re-run can still decide it.
+                count += 1
+                continue
+            m.score, m.rank, m.terms, m.trl_below_expectation = score, rank, terms, below
             m.index_version, m.run_id = version, run_id
-            p_trl = trl.get(pid)
-            m.trl_below_expectation = bool(
-                d.expected_trl and p_trl is not None and p_trl < d.expected_trl
-            )
             count += 1
         for pid, m in existing[d.id].items():
             if m.state == MatchState.CANDIDATE and pid not in kept:

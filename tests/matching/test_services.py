@@ -239,9 +239,14 @@ def test_match_run_is_idempotent(app, enqueued):
 
     services.execute_match_run(run.id)  # redelivered after success: no change
     assert _matches(demand.id) == first
+    versions = dict(db.session.execute(sa.select(Match.id, Match.version)).all())
     services.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)  # a fresh run on the same index gives the same matches
     assert _matches(demand.id) == first
+    # ... and leaves unchanged candidates' versions alone, so an officer's open review page
+    # (which posts the version it showed) can still accept them
+    db.session.expire_all()
+    assert dict(db.session.execute(sa.select(Match.id, Match.version)).all()) == versions
 
 
 def test_match_run_on_closed_demand_stores_nothing(app, enqueued):
