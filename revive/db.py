@@ -64,3 +64,18 @@ def enum_column(enum_cls: type[enum.Enum], name: str, **kw) -> sa.Enum:
         validate_strings=True,
         **kw,
     )
+
+
+def commit_or_conflict(message: str | None = None) -> None:
+    """Commit the session; when an optimistic-lock version was stale (someone saved first),
+    roll back and raise ConflictError(message) so the user is told instead of overwritten."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from revive.errors import ConflictError
+    from revive.extensions import db
+
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(message) from None

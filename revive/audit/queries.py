@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from revive.accounts.models import Role, User
 from revive.audit.models import AuditEvent
 from revive.extensions import db
-from revive.inventory.queries import Page
+from revive.pagination import Page, paginate
+from revive.web import int_arg
 
 READ_ALL_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR})
 # University admins see their university's events, enterprises their own (demands, deals).
@@ -57,21 +58,16 @@ def _date(raw: str | None) -> date | None:
         return None
 
 
-def _int(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 def parse_filters(args: Mapping[str, str]) -> AuditFilters:
     entity = (args.get("entity") or "").strip()
     action = (args.get("action") or "").strip()[:40]
     return AuditFilters(
         entity=entity if entity in ENTITY_LABELS else None,
-        entity_id=_int(args.get("entity_id")),
+        entity_id=int_arg(args.get("entity_id")),
         action=action or None,
         date_from=_date(args.get("date_from")),
         date_to=_date(args.get("date_to")),
-        page=max(1, _int(args.get("page")) or 1),
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
 
 
@@ -115,15 +111,8 @@ def _where(user: User, f: AuditFilters) -> list[sa.ColumnElement[bool]]:
 
 def page(user: User, f: AuditFilters, per_page: int) -> Page:
     where = _where(user, f)
-    total = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(*where)) or 0
-    rows = db.session.scalars(
-        sa.select(AuditEvent)
-        .where(*where)
-        .order_by(AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((f.page - 1) * per_page)
-    ).all()
-    return Page(list(rows), total, f.page, per_page)
+    stmt = sa.select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
+    return paginate(stmt, sa.select(sa.func.count(AuditEvent.id)).where(*where), f.page, per_page)
 
 
 def actions(user: User) -> list[str]:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date
 
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.audit import queries
 from revive.audit.queries import AUDIT_ROLES, ENTITY_LABELS
-from revive.imports.xlsx import write_xlsx
+from revive.web import send_table
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["编号", "时间", "对象", "对象编号", "操作", "操作人", "所属机构编号", "详情"]
 
 
@@ -56,12 +54,6 @@ def export():
         ]
         for e in queries.export_rows(current_user, filters)
     )
-    buf = io.BytesIO()
-    write_xlsx(buf, HEADER, rows, sheet_title="审计日志")
-    buf.seek(0)
-    return send_file(
-        buf,
-        mimetype=XLSX,
-        as_attachment=True,
-        download_name=f"revive-audit-{date.today():%Y%m%d}.xlsx",
+    return send_table(
+        HEADER, rows, f"revive-audit-{date.today():%Y%m%d}.xlsx", sheet_title="审计日志"
     )

@@ -10,7 +10,6 @@ such a search cannot use a B-tree index — on PostgreSQL a pg_trgm GIN index wo
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,6 +27,7 @@ from revive.inventory.models import (
     Willingness,
 )
 from revive.inventory.permissions import visible_patents_clause
+from revive.pagination import Page, paginate  # noqa: F401  (Page re-exported)
 
 NONE = "none"  # filter value meaning "not filled in" (IS NULL)
 
@@ -200,58 +200,17 @@ LIST_COLUMNS = (
 )
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    def window(self, size: int = 2) -> list[int | None]:
-        """Page numbers to link: first, last and ``size`` around the current one; None = gap."""
-        shown = sorted(
-            {1, self.pages, *range(max(1, self.page - size), min(self.pages, self.page + size) + 1)}
-        )
-        out: list[int | None] = []
-        for n in shown:
-            if out and n - (out[-1] or 0) > 1:
-                out.append(None)
-            out.append(n)
-        return out
-
-
-def count_patents(user: User, f: ListFilters) -> int:
-    stmt = sa.select(sa.func.count(Patent.id)).where(*where_clauses(user, f))
-    return db.session.scalar(stmt) or 0
-
-
 def list_page(user: User, f: ListFilters, per_page: int) -> Page:
     """One page of the inventory list (row tuples with LIST_COLUMNS) plus the total count."""
-    total = count_patents(user, f)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(f.page, pages)
     stmt = (
         sa.select(*LIST_COLUMNS)
         .join(Organization, Organization.id == Patent.institution_id)
         .outerjoin(College, College.id == Patent.college_id)
         .where(*where_clauses(user, f))
         .order_by(*_order_by(f))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return Page(list(db.session.execute(stmt)), total, page, per_page)
+    count = sa.select(sa.func.count(Patent.id)).where(*where_clauses(user, f))
+    return paginate(stmt, count, f.page, per_page, scalars=False)
 
 
 # ---------------------------------------------------------------------------- export
@@ -314,18 +273,15 @@ def review_page(user: User, page: int, per_page: int) -> Page:
     if scope is None:
         return Page([], 0, 1, per_page)
     clauses = [visible_patents_clause(user), scope]
-    total = db.session.scalar(sa.select(sa.func.count(Patent.id)).where(*clauses)) or 0
-    page = min(max(1, page), max(1, math.ceil(total / per_page)))
     stmt = (
         sa.select(*LIST_COLUMNS, Patent.status_changed_at, Patent.submitted_at)
         .join(Organization, Organization.id == Patent.institution_id)
         .outerjoin(College, College.id == Patent.college_id)
         .where(*clauses)
         .order_by(Patent.status_changed_at.asc(), Patent.id.asc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return Page(list(db.session.execute(stmt)), total, page, per_page)
+    count = sa.select(sa.func.count(Patent.id)).where(*clauses)
+    return paginate(stmt, count, page, per_page, scalars=False)
 
 
 # ---------------------------------------------------------------------------- detail & choices

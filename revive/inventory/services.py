@@ -15,10 +15,10 @@ from types import EllipsisType
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from revive import signals
 from revive.accounts.models import College, Role, User
+from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import permissions, workflow
@@ -164,14 +164,6 @@ def _check_unique(institution_id: int, application_no: str, exclude_id: int | No
         raise ValidationFailed(msg, details={"application_no": msg})
 
 
-def _commit_or_conflict() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError() from None
-
-
 # ---------------------------------------------------------------------------- single records
 
 
@@ -238,7 +230,7 @@ def update_patent(
     if "inventors" in changes:
         _sync_inventor_links(patent)
     _record_revision(patent, changes, actor, "edit")
-    _commit_or_conflict()
+    commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
 
@@ -261,7 +253,7 @@ def perform_action(
         raise ConflictError("该专利的状态已被他人更新，请刷新页面后再操作")
     permissions.check_action(actor, patent, action)
     workflow.transition(patent, action, actor, comment)
-    _commit_or_conflict()
+    commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
 
@@ -292,7 +284,7 @@ def perform_batch(
             result.refused.append((patent_id, exc.message))
         else:
             result.done.append(patent_id)
-    _commit_or_conflict()
+    commit_or_conflict()
     if result.done:
         signals.patents_changed.send(None, patent_ids=list(result.done))
     return result
