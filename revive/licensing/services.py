@@ -14,11 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.db import utcnow
+from revive.db import commit_or_conflict, utcnow
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -27,6 +26,7 @@ from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
 
 AUDIT_ENTITY = "open_licence"
 WITHDRAW_REASON_MAX = 500
+STALE = "该声明已被他人修改，请刷新页面后重试"
 
 
 class DeclarationRejected(ValidationFailed):
@@ -129,7 +129,7 @@ def withdraw(
     if declaration.status != DeclarationStatus.ACTIVE:
         raise InvalidTransition("该开放许可声明已撤回")
     if expected_version is not None and expected_version != declaration.version:
-        raise ConflictError("该声明已被他人修改，请刷新页面后重试")
+        raise ConflictError(STALE)
     reason = (reason or "").strip()
     if len(reason) > WITHDRAW_REASON_MAX:
         raise ValidationFailed(
@@ -146,11 +146,7 @@ def withdraw(
         patent_id=declaration.patent_id,
         reason=reason or None,
     )
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError("该声明已被他人修改，请刷新页面后重试") from None
+    commit_or_conflict(STALE)
     return declaration
 
 
