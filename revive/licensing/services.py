@@ -48,12 +48,15 @@ class DeclarationForm:
     active: OpenLicenceDeclaration | None
 
 
-def patent_facts(patent: Patent) -> rules.PatentFacts:
+def patent_facts(patent: Patent, *, has_active: bool | None = None) -> rules.PatentFacts:
+    """The patent-level facts the rules check (``has_active``: already looked up, else queried)."""
+    if has_active is None:
+        has_active = queries.active_for_patent(patent.id) is not None
     return rules.PatentFacts(
         patent_type=patent.patent_type,
         patentees=patent.patentees,
         status=patent.status,
-        has_active_declaration=queries.active_for_patent(patent.id) is not None,
+        has_active_declaration=has_active,
         legal_status=patent.legal_status,
     )
 
@@ -61,10 +64,11 @@ def patent_facts(patent: Patent) -> rules.PatentFacts:
 def declaration_form(patent_id: int, *, actor: User) -> DeclarationForm:
     """The patent the actor may declare on (404 / 403 otherwise) and its patent-level problems."""
     patent = permissions.get_manageable_patent(actor, patent_id)
+    active = queries.active_for_patent(patent.id)
     return DeclarationForm(
         patent=patent,
-        problems=rules.check_patent(patent_facts(patent)),
-        active=queries.active_for_patent(patent.id),
+        problems=rules.check_patent(patent_facts(patent, has_active=active is not None)),
+        active=active,
     )
 
 
