@@ -3,7 +3,6 @@ and one patent's declarations (no writes)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,9 +13,11 @@ from sqlalchemy.orm import contains_eager, joinedload
 from revive.accounts.models import Organization
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.inventory.queries import Page, escape_like
+from revive.inventory.queries import escape_like
 from revive.licensing.models import DeclarationStatus, FeeMode, OpenLicenceDeclaration
 from revive.licensing.permissions import listed_clause
+from revive.pagination import Page, paginate
+from revive.web import int_arg
 
 __all__ = ["SORTS", "Filters", "Page", "list_page", "parse_filters"]
 
@@ -56,17 +57,21 @@ def parse_filters(args: Mapping[str, Any]) -> Filters:
     """Filters from a query string; unknown values are ignored, not errors."""
     raw_mode = str(args.get("fee_mode", "")).strip()
     fee_mode = next((m for m in FeeMode if raw_mode in (m.value, m.label)), None)
-    university = str(args.get("university", "")).strip()
     sort = str(args.get("sort", "new"))
-    page = str(args.get("page", "1"))
     return Filters(
         fee_mode=fee_mode,
         industry=str(args.get("industry", "")).strip()[:100],
-        university=int(university) if university.isdigit() else None,
+        university=int_arg(args.get("university")),
         q=str(args.get("q", "")).strip()[:200],
         sort=sort if sort in SORTS else "new",
-        page=max(1, int(page)) if page.isdigit() else 1,
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
+
+
+def _contains(text: str, *columns: Any) -> sa.ColumnElement[bool]:
+    """Any of ``columns`` contains ``text`` (LIKE wildcards in it taken literally)."""
+    like = f"%{escape_like(text)}%"
+    return sa.or_(*(column.like(like, escape="\\") for column in columns))
 
 
 def _where(f: Filters) -> list[sa.ColumnElement[bool]]:
@@ -74,24 +79,11 @@ def _where(f: Filters) -> list[sa.ColumnElement[bool]]:
     if f.fee_mode:
         clauses.append(D.fee_mode == f.fee_mode)
     if f.industry:
-        like = f"%{escape_like(f.industry)}%"
-        clauses.append(
-            sa.or_(
-                Patent.industry_code.like(like, escape="\\"),
-                Patent.emerging_industry.like(like, escape="\\"),
-            )
-        )
+        clauses.append(_contains(f.industry, Patent.industry_code, Patent.emerging_industry))
     if f.university:
         clauses.append(Patent.institution_id == f.university)
     if f.q:
-        like = f"%{escape_like(f.q)}%"
-        clauses.append(
-            sa.or_(
-                Patent.title.like(like, escape="\\"),
-                Patent.application_no.like(like, escape="\\"),
-                Patent.patentees.like(like, escape="\\"),
-            )
-        )
+        clauses.append(_contains(f.q, Patent.title, Patent.application_no, Patent.patentees))
     return clauses
 
 
@@ -107,10 +99,7 @@ def _listed(f: Filters) -> sa.Select:
 def list_page(f: Filters, per_page: int) -> Page:
     """One page of the public list (active declarations of entered patents)."""
     count = sa.select(sa.func.count(D.id)).join(D.patent).where(*_where(f))
-    total = db.session.scalar(count) or 0
-    page = min(f.page, max(1, math.ceil(total / per_page)))
-    stmt = _listed(f).order_by(*SORTS[f.sort][1]).limit(per_page).offset((page - 1) * per_page)
-    return Page(list(db.session.scalars(stmt).unique()), total, page, per_page)
+    return paginate(_listed(f).order_by(*SORTS[f.sort][1]), count, f.page, per_page, unique=True)
 
 
 def export_declarations(f: Filters) -> Iterator[OpenLicenceDeclaration]:
