@@ -26,6 +26,7 @@ from revive.dashboard.scope import (
     scope_for,
 )
 from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
+from revive.pagination import Page
 
 
 def _scope() -> Scope:
@@ -37,7 +38,7 @@ def _page_arg() -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else 1
 
 
-def _meta(info: activity.ListPage) -> dict[str, int]:
+def _meta(info: Page) -> dict[str, int]:
     return {
         "page": info.page,
         "per_page": info.per_page,

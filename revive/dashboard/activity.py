@@ -24,7 +24,6 @@ deals.demand_id; matches (demand_id, state, score); demands (status, …), deman
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +42,7 @@ from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import Match, MatchState
+from revive.pagination import Page, paginate
 
 OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
 WORKLOAD_DAYS = 30
@@ -62,41 +62,13 @@ def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(awaiting_clause(), Deal.response_due_at < now)
 
 
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a long list (the pagination macro reads these attributes)."""
-
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.per_page
-
-
-def _page(
-    stmt: sa.Select, page: int | None, per_page: int, total: int
-) -> tuple[sa.Select, ListPage]:
-    """Limit ``stmt`` to one page (page=None: everything, for exports)."""
+def _rows_page(stmt: sa.Select, count_stmt: sa.Select, page: int | None, per_page: int) -> Page:
+    """One page of ``stmt``'s rows (counted with ``count_stmt``, page clamped); page=None:
+    every row, for exports (no count needed)."""
     if page is None:
-        return stmt, ListPage(1, 0, total)
-    info = ListPage(max(1, page), per_page, total)
-    if info.page > info.pages:
-        info = ListPage(info.pages, per_page, total)
-    return stmt.limit(per_page).offset(info.offset), info
+        rows = db.session.execute(stmt).all()
+        return Page(rows, len(rows), 1, 0)
+    return paginate(stmt, count_stmt, page, per_page, scalars=False)
 
 
 # ---------------------------------------------------------------------------- contracts
@@ -267,11 +239,10 @@ def overdue_deals(
     page: int | None = 1,
     per_page: int = 50,
     now: datetime | None = None,
-) -> tuple[list[OverdueDeal], ListPage]:
+) -> tuple[list[OverdueDeal], Page]:
     """Overdue deals, longest overdue first; page=None lists all (exports)."""
     now = now or utcnow()
     where = sa.and_(deal_scope, overdue_clause(now))
-    total = db.session.scalar(sa.select(sa.func.count(Deal.id)).where(where)) or 0
     uni = aliased(Organization)
     ent = aliased(Organization)
     stmt = (
@@ -299,11 +270,12 @@ def overdue_deals(
         .where(where)
         .order_by(Deal.response_due_at, Deal.id)
     )
-    stmt, info = _page(stmt, page, per_page, total)
+    info = _rows_page(stmt, sa.select(sa.func.count(Deal.id)).where(where), page, per_page)
     items = []
-    for row in db.session.execute(stmt):
+    for row in info.items:
         due = _aware(row[11])
         items.append(OverdueDeal(*row[:10], _aware(row[10]), due, (_aware(now) - due).days))
+    info.items = items
     return items, info
 
 
@@ -384,9 +356,8 @@ def unmet_figures() -> UnmetFigures:
     )
 
 
-def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetDemand], ListPage]:
+def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetDemand], Page]:
     """Unmet open demands, oldest first; page=None lists all (exports)."""
-    total = db.session.scalar(sa.select(sa.func.count(Demand.id)).where(_unmet_clause())) or 0
     rejected = _rejected_per_demand()
     stmt = (
         sa.select(
@@ -403,12 +374,12 @@ def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetD
         .where(_unmet_clause())
         .order_by(Demand.created_at, Demand.id)
     )
-    stmt, info = _page(stmt, page, per_page, total)
-    items = [
-        UnmetDemand(i, t, e, ind, _aware(c), d, int(r))
-        for i, t, e, ind, c, d, r in db.session.execute(stmt)
+    count = sa.select(sa.func.count(Demand.id)).where(_unmet_clause())
+    info = _rows_page(stmt, count, page, per_page)
+    info.items = [
+        UnmetDemand(i, t, e, ind, _aware(c), d, int(r)) for i, t, e, ind, c, d, r in info.items
     ]
-    return items, info
+    return info.items, info
 
 
 # ---------------------------------------------------------------------------- officer workload
@@ -565,10 +536,9 @@ def enterprise_figures(enterprise_id: int) -> EnterpriseFigures:
 
 def enterprise_deals(
     enterprise_id: int, page: int | None = 1, per_page: int = 50
-) -> tuple[list[EnterpriseDeal], ListPage]:
+) -> tuple[list[EnterpriseDeal], Page]:
     """Deals pushed to the enterprise, newest first; page=None lists all (exports)."""
     where = Deal.enterprise_id == enterprise_id
-    total = db.session.scalar(sa.select(sa.func.count(Deal.id)).where(where)) or 0
     stmt = (
         sa.select(
             Deal.id,
@@ -590,9 +560,8 @@ def enterprise_deals(
         .where(where)
         .order_by(Deal.pushed_at.desc(), Deal.id.desc())
     )
-    stmt, info = _page(stmt, page, per_page, total)
-    items = [
-        EnterpriseDeal(*row[:6], _aware(row[6]), row[7], row[8], row[9])
-        for row in db.session.execute(stmt)
+    info = _rows_page(stmt, sa.select(sa.func.count(Deal.id)).where(where), page, per_page)
+    info.items = [
+        EnterpriseDeal(*row[:6], _aware(row[6]), row[7], row[8], row[9]) for row in info.items
     ]
-    return items, info
+    return info.items, info

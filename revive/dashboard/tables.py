@@ -21,6 +21,7 @@ from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
 from revive.db import LabeledEnum
 from revive.deals.models import Stage
+from revive.pagination import Page
 from revive.templating import format_dt, format_rate
 
 ALL_TOTAL = "合计"
@@ -68,7 +69,7 @@ class Table:
     rows: list[list[Any]]
     footer: list[Any] | None = None
     note: str = ""
-    page: activity.ListPage | None = None  # set when the page shows one page of a long list
+    page: Page | None = None  # set when the page shows one page of a long list
     export_args: dict[str, Any] = field(default_factory=dict)
     dom_id: str = ""
     compact: bool = False
@@ -231,7 +232,7 @@ def contracts_kind_table(figs: activity.ContractFigures, export_args: dict[str, 
 
 def overdue_table(
     items: list[activity.OverdueDeal],
-    page: activity.ListPage | None,
+    page: Page | None,
     export_args: dict[str, Any],
     link_patents: bool,
 ) -> Table:
@@ -294,7 +295,7 @@ def overdue_units_table(figs: activity.OverdueFigures, export_args: dict[str, An
 # ---------------------------------------------------------------------------- unmet need
 
 
-def unmet_table(items: list[activity.UnmetDemand], page: activity.ListPage | None) -> Table:
+def unmet_table(items: list[activity.UnmetDemand], page: Page | None) -> Table:
     rows = [
         [
             Link(d.title, demand_href(d.id)),
@@ -417,7 +418,7 @@ def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
     )
 
 
-def my_deals_table(items: list[activity.EnterpriseDeal], page: activity.ListPage | None) -> Table:
+def my_deals_table(items: list[activity.EnterpriseDeal], page: Page | None) -> Table:
     rows = [
         [
             Link(f"#{d.id}", deal_href(d.id)),
