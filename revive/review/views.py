@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.deals import services as deal_services
-from revive.errors import ConflictError, DomainError, InvalidTransition, NotFoundError
+from revive.errors import DomainError, NotFoundError
 from revive.inventory.models import Patent
 from revive.matching.models import MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
@@ -44,9 +44,6 @@ def _explain(exc: DomainError) -> str:
     """The reason a decision did not happen, in words an officer can act on."""
     if isinstance(exc, NotFoundError):
         return "该候选匹配已不存在（可能已被重新匹配移出前列，或需求已关闭），请刷新队列"
-    if isinstance(exc, ConflictError | InvalidTransition):
-        # "已" + the state's label "已采纳" reads "已已采纳" in matching.services' message.
-        return exc.message.replace("已已", "已")
     return exc.message
 
 
@@ -124,8 +121,7 @@ def _flash_result(result: dict[str, list], decision: str) -> None:
     if skipped:
         labels = queries.describe_matches([i for i, _ in skipped[:MAX_LISTED_SKIPS]])
         listed = "；".join(
-            f"{labels.get(i, f'匹配 #{i}')}：{m.replace('已已', '已')}"
-            for i, m in skipped[:MAX_LISTED_SKIPS]
+            f"{labels.get(i, f'匹配 #{i}')}：{m}" for i, m in skipped[:MAX_LISTED_SKIPS]
         )
         hidden = len(skipped) - MAX_LISTED_SKIPS
         more = f"；另有 {hidden} 条未列出" if hidden > 0 else ""
