@@ -7,7 +7,6 @@ global ``licensing_patent_panel(patent)`` registered at the end of this module.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -18,23 +17,20 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
-from revive.imports.xlsx import write_xlsx
 from revive.inventory import permissions as patent_permissions
 from revive.inventory.models import EntryStatus, Patent
 from revive.licensing import display, export, permissions, queries, rules, services
 from revive.licensing.models import FeeMode
 from revive.licensing.permissions import DECLARER_ROLES, VIEWER_ROLES
+from revive.web import int_arg, send_table
 
 bp = Blueprint("licensing", __name__, url_prefix="/open-licences")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _posted() -> dict[str, Any]:
@@ -66,10 +62,10 @@ def _form_page(form: services.DeclarationForm, values: dict, errors: list | None
 
 
 def _patent_id() -> int:
-    raw = request.args.get("patent_id", "")
-    if not raw.isdigit():
+    patent_id = int_arg(request.args.get("patent_id"))
+    if patent_id is None:
         raise NotFoundError("请从专利详情页发起开放许可声明")
-    return int(raw)
+    return patent_id
 
 
 # ---------------------------------------------------------------------------- list & export
@@ -96,14 +92,11 @@ def list_declarations():
 def export_declarations():
     """Every listed declaration matching the list's filters (not just one page), as .xlsx."""
     rows = queries.export_declarations(queries.parse_filters(request.args))
-    buffer = io.BytesIO()
-    write_xlsx(buffer, export.HEADER, map(export.row, rows), sheet_title="专利开放许可")
-    buffer.seek(0)
-    return send_file(
-        buffer,
-        mimetype=XLSX,
-        as_attachment=True,
-        download_name=f"专利开放许可-{date.today():%Y%m%d}.xlsx",
+    return send_table(
+        export.HEADER,
+        map(export.row, rows),
+        f"专利开放许可-{date.today():%Y%m%d}.xlsx",
+        sheet_title="专利开放许可",
     )
 
 
