@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,7 +13,9 @@ from revive.accounts.models import User
 from revive.demands.models import Demand, DemandStatus, DemandType
 from revive.demands.permissions import visible_demands_clause
 from revive.extensions import db
-from revive.inventory.queries import Page, escape_like
+from revive.inventory.queries import escape_like
+from revive.pagination import Page, paginate
+from revive.web import int_arg
 
 __all__ = ["Filters", "Page", "export_demands", "list_page", "parse_filters"]
 
@@ -50,14 +51,13 @@ def _enum(enum_cls: type, raw: Any) -> Any:
 
 def parse_filters(args: Mapping[str, Any]) -> Filters:
     """Filters from a query string; unknown values are ignored, not errors."""
-    page = str(args.get("page", "1"))
     return Filters(
         status=_enum(DemandStatus, args.get("status")),
         demand_type=_enum(DemandType, args.get("type")),
         industry=str(args.get("industry", "")).strip()[:100],
         region=str(args.get("region", "")).strip()[:100],
         q=str(args.get("q", "")).strip()[:200],
-        page=max(1, int(page)) if page.isdigit() else 1,
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
 
 
@@ -85,18 +85,15 @@ def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
 
 def list_page(user: User, f: Filters, per_page: int) -> Page:
     """One page of demands (newest first) the user may see, with their enterprise loaded."""
-    total = db.session.scalar(sa.select(sa.func.count(Demand.id)).where(*where_clauses(user, f)))
-    total = total or 0
-    page = min(f.page, max(1, math.ceil(total / per_page)))
+    clauses = where_clauses(user, f)
     stmt = (
         sa.select(Demand)
         .options(joinedload(Demand.enterprise))
-        .where(*where_clauses(user, f))
+        .where(*clauses)
         .order_by(Demand.created_at.desc(), Demand.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+    count = sa.select(sa.func.count(Demand.id)).where(*clauses)
+    return paginate(stmt, count, f.page, per_page)
 
 
 def export_demands(user: User, f: Filters) -> Iterator[Demand]:

@@ -13,12 +13,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
-from revive.db import utcnow
+from revive.db import commit_or_conflict, utcnow
 from revive.demands import permissions
 from revive.demands.fields import LABELS, validate_record
 from revive.demands.models import Demand, DemandSource, DemandStatus, Visibility
@@ -26,6 +25,7 @@ from revive.errors import ConflictError, InvalidTransition, PermissionDenied, Va
 from revive.extensions import db
 
 CLOSE_REASON_MAX = 500
+STALE_EDIT = "该需求已被他人修改，请刷新页面后重试（您的修改未保存）"
 
 
 def _fail(errors: list[tuple[str, str]]) -> None:
@@ -90,7 +90,7 @@ def update_demand(
     if demand.status != DemandStatus.OPEN:
         raise InvalidTransition("需求已关闭，不能修改")
     if expected_version is not None and expected_version != demand.version:
-        raise ConflictError("该需求已被他人修改，请刷新页面后重试（您的修改未保存）")
+        raise ConflictError(STALE_EDIT)
     result = validate_record(record, partial=True)
     errors = list(result.errors)
     if result.values.get("deadline") != demand.deadline:
@@ -109,11 +109,7 @@ def update_demand(
     audit.record(
         "demand", demand.id, "edit", actor, organization_id=demand.enterprise_id, fields=changed
     )
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError("该需求已被他人修改，请刷新页面后重试（您的修改未保存）") from None
+    commit_or_conflict(STALE_EDIT)
     signals.demand_saved.send(None, demand_id=demand.id, created=False)
     return demand
 
@@ -141,11 +137,7 @@ def close_demand(
     audit.record(
         "demand", demand.id, "close", actor, organization_id=demand.enterprise_id, reason=reason
     )
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError() from None
+    commit_or_conflict()
     signals.demand_closed.send(None, demand_id=demand.id)
     return demand
 
