@@ -22,20 +22,19 @@ from revive.dashboard.scope import (
     FUNNEL_ROLES,
     REGIONAL_ROLES,
     Scope,
-    parse_university,
     scope_for,
 )
 from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
 from revive.pagination import Page
+from revive.web import int_arg
 
 
 def _scope() -> Scope:
-    return scope_for(current_user, parse_university(request.args.get("university")))
+    return scope_for(current_user, int_arg(request.args.get("university")))
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return int_arg(request.args.get("page"), 1, minimum=1)
 
 
 def _meta(info: Page) -> dict[str, int]:

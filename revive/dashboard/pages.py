@@ -37,7 +37,6 @@ from revive.dashboard.scope import (
     FUNNEL_ROLES,
     REGIONAL_ROLES,
     Scope,
-    parse_university,
     scope_for,
     university_choices,
 )
@@ -45,6 +44,7 @@ from revive.dashboard.tables import Table
 from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
 from revive.inventory.permissions import INVENTORY_ROLES
 from revive.templating import format_rate
+from revive.web import int_arg
 
 LIST_PAGE_SIZE = 50
 Args = Mapping[str, str]
@@ -118,14 +118,12 @@ def tabs_for(user: User) -> list[Tab]:
 
 
 def _page_number(args: Args, full: bool) -> int | None:
-    if full:
-        return None
-    raw = args.get("page", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    """The requested page of a long list; None (every row) for an export."""
+    return None if full else int_arg(args.get("page"), 1, minimum=1)
 
 
 def _scope(user: User, args: Args) -> Scope:
-    return scope_for(user, parse_university(args.get("university")))
+    return scope_for(user, int_arg(args.get("university")))
 
 
 def _with_filter(page: Page, scope: Scope, keep: dict[str, str] | None = None) -> Page:

@@ -82,10 +82,6 @@ class Scope:
         return {"university": self.university_id} if self.is_filtered else {}
 
 
-def parse_university(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
-
-
 def scope_for(user: User, university_id: int | None = None) -> Scope:
     """The funnel scope of ``user``; PermissionDenied for roles without one, NotFoundError for
     a regional filter naming no university."""
