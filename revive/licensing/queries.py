@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from revive.accounts.models import Organization
 from revive.extensions import db
@@ -143,12 +143,8 @@ def active_for_patent(patent_id: int) -> OpenLicenceDeclaration | None:
     return db.session.scalars(stmt).first()
 
 
-def history_for_patent(patent_id: int) -> list[OpenLicenceDeclaration]:
-    """Withdrawn declarations of a patent, newest first."""
-    stmt = (
-        sa.select(D)
-        .options(joinedload(D.declared_by))
-        .where(D.patent_id == patent_id, D.status == DeclarationStatus.WITHDRAWN)
-        .order_by(D.id.desc())
+def for_patent(patent_id: int) -> list[OpenLicenceDeclaration]:
+    """Every declaration of a patent (the active one and the withdrawn), newest first."""
+    return list(
+        db.session.scalars(sa.select(D).where(D.patent_id == patent_id).order_by(D.id.desc()))
     )
-    return list(db.session.scalars(stmt))

@@ -26,7 +26,7 @@ from revive.errors import ConflictError, InvalidTransition, NotFoundError, Valid
 from revive.inventory import permissions as patent_permissions
 from revive.inventory.models import EntryStatus, Patent
 from revive.licensing import display, export, permissions, queries, rules, services
-from revive.licensing.models import FeeMode
+from revive.licensing.models import DeclarationStatus, FeeMode
 from revive.licensing.permissions import DECLARER_ROLES, VIEWER_ROLES
 from revive.web import int_arg, send_table
 
@@ -160,7 +160,8 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
     """Data of ``_patent_panel.html``; None when the viewer may see nothing of it."""
     if not current_user.is_authenticated:
         return None
-    active = queries.active_for_patent(patent.id)
+    declarations = queries.for_patent(patent.id)
+    active = next((d for d in declarations if d.status == DeclarationStatus.ACTIVE), None)
     entered = patent.status == EntryStatus.ENTERED
     if not patent_permissions.can_view(current_user, patent):
         if active is None or not entered:
@@ -172,7 +173,7 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
         "entered": entered,
         "can_manage": can_manage,
         "can_declare": can_manage and active is None and entered,
-        "history": queries.history_for_patent(patent.id),
+        "history": [d for d in declarations if d.status == DeclarationStatus.WITHDRAWN],
     }
 
 
