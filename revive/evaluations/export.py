@@ -178,15 +178,7 @@ def iter_calibration_xlsx(
         add_sheet(
             wb,
             "按高校",
-            (
-                "高校",
-                "已获评价专利数",
-                "自评≥3★",
-                "其中企业均分≥3★",
-                "比例",
-                "平均自评",
-                "企业平均",
-            ),
+            UNIVERSITY_HEADER,
             (
                 [
                     u.name,
