@@ -45,6 +45,7 @@ from revive.inventory.models import (
     TransferMode,
     Willingness,
 )
+from revive.web import int_arg
 
 # Field groups for the form and the detail page (every editable key appears exactly once).
 FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -174,8 +175,7 @@ class PatentForm(FlaskForm):
         return raw
 
     def expected_version(self) -> int | None:
-        text = str(self.version.data or "")
-        return int(text) if text.isdigit() else None
+        return int_arg(self.version.data)
 
     def apply_errors(self, err: DomainError) -> bool:
         """Put ``err.details`` ({field key: message}) under each control; True if any matched."""

@@ -28,6 +28,7 @@ from revive.inventory.models import (
 )
 from revive.inventory.permissions import visible_patents_clause
 from revive.pagination import Page, paginate  # noqa: F401  (Page re-exported)
+from revive.web import int_arg
 
 NONE = "none"  # filter value meaning "not filled in" (IS NULL)
 
@@ -91,12 +92,10 @@ class ListFilters:
 
 
 def _int_in(raw: Any, lo: int, hi: int, *, allow_none: bool = True) -> int | str | None:
-    text = str(raw or "").strip()
-    if allow_none and text == NONE:
+    if allow_none and str(raw or "").strip() == NONE:
         return NONE
-    if text.isdigit() and lo <= int(text) <= hi:
-        return int(text)
-    return None
+    value = int_arg(raw)
+    return value if value is not None and lo <= value <= hi else None
 
 
 def _enum(enum_cls: type, raw: Any, *, allow_none: bool = False) -> Any:
@@ -112,16 +111,10 @@ def _enum(enum_cls: type, raw: Any, *, allow_none: bool = False) -> Any:
 def parse_filters(args: Mapping[str, Any]) -> ListFilters:
     """Read list filters from query-string (or JSON) arguments; bad values are ignored."""
     college_raw = str(args.get("college") or "").strip()
-    college: int | str | None = None
-    if college_raw == NONE:
-        college = NONE
-    elif college_raw.isdigit():
-        college = int(college_raw)
     sort = str(args.get("sort") or DEFAULT_SORT)
     direction = str(args.get("dir") or args.get("direction") or "desc").lower()
-    page_raw = str(args.get("page") or "1")
     return ListFilters(
-        college=college,
+        college=NONE if college_raw == NONE else int_arg(college_raw),
         status=_enum(EntryStatus, args.get("status")),
         grade=_int_in(args.get("grade"), 1, 5),
         trl=_int_in(args.get("trl"), 1, 9),
@@ -130,7 +123,7 @@ def parse_filters(args: Mapping[str, Any]) -> ListFilters:
         q=str(args.get("q") or "").strip()[:MAX_QUERY_LEN],
         sort=sort if sort in SORTS else DEFAULT_SORT,
         direction=direction if direction in ("asc", "desc") else "desc",
-        page=max(1, int(page_raw)) if page_raw.isdigit() else 1,
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
 
 

@@ -37,6 +37,7 @@ from revive.inventory.forms import (
 )
 from revive.inventory.models import EntryStatus, PatentType, Willingness
 from revive.inventory.permissions import INVENTORY_ROLES
+from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
 
@@ -124,8 +125,7 @@ def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str
 def _institution_for_new(form: PatentForm) -> int | None:
     if current_user.role != Role.PLATFORM_ADMIN:
         return current_user.organization_id
-    raw = str(form.institution_id.data or "")
-    return int(raw) if raw.isdigit() else None
+    return int_arg(form.institution_id.data)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -211,14 +211,13 @@ def detail(patent_id: int):
 @bp.post("/<int:patent_id>/actions/<action>")
 @roles_required(*FILER_ROLES)
 def act(patent_id: int, action: str):
-    version = request.form.get("version", "")
     try:
         patent = services.perform_action(
             patent_id,
             action,
             actor=current_user,
             comment=request.form.get("comment"),
-            expected_version=int(version) if version.isdigit() else None,
+            expected_version=int_arg(request.form.get("version")),
         )
     except (ValidationFailed, InvalidTransition, ConflictError) as err:
         flash(err.message, "error")
@@ -237,15 +236,15 @@ def _batch_actions() -> list[workflow.Action]:
 @bp.get("/review")
 @roles_required(*REVIEWER_ROLES)
 def review_queue():
-    page_no = request.args.get("page", "1")
-    page = queries.review_page(current_user, int(page_no) if page_no.isdigit() else 1, _page_size())
+    page_no = int_arg(request.args.get("page"), 1, minimum=1)
+    page = queries.review_page(current_user, page_no, _page_size())
     return render_template("inventory/review.html", page=page, actions=_batch_actions())
 
 
 @bp.post("/review/batch")
 @roles_required(*REVIEWER_ROLES)
 def batch():
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = [i for i in map(int_arg, request.form.getlist("ids")) if i is not None]
     action = request.form.get("action", "")
     if not ids:
         flash("请先勾选要处理的专利", "warning")
