@@ -17,8 +17,6 @@ from revive.evaluations.queries import Calibration, CalibrationPatent, Promotion
 from revive.imports.xlsx import add_sheet
 from revive.inventory.models import PatentType, TransferMode, Willingness
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _label(enum_cls: type, value: Any) -> str:
     if value is None:

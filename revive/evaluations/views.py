@@ -43,6 +43,7 @@ from revive.evaluations.permissions import (
     PROMOTION_ROLES,
 )
 from revive.evaluations.tiers import TIER_LABELS, Tier
+from revive.imports.xlsx import XLSX_MIMETYPE
 from revive.inventory.fields import GRADE_HELP, TRL_HELP
 from revive.inventory.models import EntryStatus, Patent
 
@@ -71,7 +72,7 @@ def _xlsx(chunks: Any, name: str, ascii_name: str) -> Response:
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
     return Response(
         stream_with_context(chunks),
-        content_type=export.XLSX,
+        content_type=XLSX_MIMETYPE,
         headers={"Content-Disposition": disposition},
     )
 
