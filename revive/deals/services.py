@@ -53,9 +53,31 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 STALE_DEAL = "该对接记录已被他人修改，请刷新后重试"
+STALE_MATCH = "该匹配结果已被他人处理，请刷新后查看"
 MAX_COMMENT = 2000
 
 
+def _conflict_on_stale(message: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Someone else updated the match or deal between our read and our write: a versioned
+    UPDATE (at a flush or at the commit) matches no row. Roll back and raise
+    ConflictError(message) so the user is told to refresh. (revive.db.commit_or_conflict covers
+    only the commit; these services flush before it.)"""
+
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return service(*args, **kwargs)
+            except StaleDataError:
+                db.session.rollback()
+                raise ConflictError(message) from None
+
+        return wrapped
+
+    return decorate
+
+
+@_conflict_on_stale(STALE_MATCH)
 def decide(
     match_id: int,
     decision: MatchState | str,
@@ -71,17 +93,9 @@ def decide(
     sent: list[Notification] = []
     if match.state == MatchState.ACCEPTED:
         sent = _push(match, actor)
-    _commit()
+    db.session.commit()
     notifications.send_emails(sent)
     return match
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError("该匹配结果已被他人处理，请刷新后查看") from None
 
 
 def _push(match: Match, actor: User) -> list[Notification]:
@@ -138,6 +152,7 @@ def _push(match: Match, actor: User) -> list[Notification]:
     ]
 
 
+@_conflict_on_stale(STALE_MATCH)
 def decide_many(
     match_ids: Sequence[int],
     decision: MatchState | str,
@@ -159,7 +174,9 @@ def decide_many(
             done.append(match_id)
         except (ConflictError, InvalidTransition, NotFoundError) as exc:
             skipped.append((match_id, str(exc)))
-    _commit()
+        except StaleDataError:  # decided by someone else after we read it
+            skipped.append((match_id, STALE_MATCH))
+    db.session.commit()
     notifications.send_emails(sent)
     return {"done": done, "skipped": skipped}
 
@@ -172,21 +189,6 @@ def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
     if expected_version is not None and expected_version != deal.version:
         raise ConflictError(STALE_DEAL)
     return deal
-
-
-def _conflict_on_stale(service: Callable[P, R]) -> Callable[P, R]:
-    """Someone else updated the deal between our read and our write: the versioned UPDATE
-    (at a flush or at the commit) matches no row. Roll back and tell the user to refresh."""
-
-    @functools.wraps(service)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return service(*args, **kwargs)
-        except StaleDataError:
-            db.session.rollback()
-            raise ConflictError(STALE_DEAL) from None
-
-    return wrapped
 
 
 def _comment(raw: Any, label: str = "备注") -> str | None:
@@ -276,7 +278,7 @@ def _previous_stage(deal: Deal) -> Stage:
     return Stage.RECOMMENDED
 
 
-@_conflict_on_stale
+@_conflict_on_stale(STALE_DEAL)
 def change_stage(
     deal_id: int,
     action: str | workflow.Action,
@@ -377,7 +379,7 @@ def _move(
 # ---------------------------------------------------------------------------- response
 
 
-@_conflict_on_stale
+@_conflict_on_stale(STALE_DEAL)
 def respond(
     deal_id: int,
     response: UniversityResponse | str,
@@ -542,7 +544,7 @@ def _audit_contract(c: Contract, deal: Deal, actor: User, action: str, **extra: 
     )
 
 
-@_conflict_on_stale
+@_conflict_on_stale(STALE_DEAL)
 def record_contract(
     deal_id: int,
     data: Mapping[str, Any],

@@ -411,6 +411,45 @@ def test_a_concurrent_write_between_read_and_commit_is_a_conflict(world):
     assert db.session.scalar(sa.select(sa.func.count()).where(DealEvent.deal_id == deal.id)) == 1
 
 
+def _candidate_read_then_bumped(world):
+    """A candidate loaded in this session (held, so the identity map keeps it), then decided
+    elsewhere (its version bumped)."""
+    from revive.matching.models import Match
+    from tests.matching.helpers import entered, make_demand
+
+    match = Match(
+        demand_id=make_demand(world.ent_a).id,
+        patent_id=entered(world.uni_a).id,
+        score=0.5,
+        terms=[],
+    )
+    db.session.add(match)
+    db.session.commit()
+    db.session.get(Match, match.id)
+    db.session.execute(
+        sa.text("UPDATE matches SET version = version + 1 WHERE id = :id"), {"id": match.id}
+    )
+    return match
+
+
+@pytest.mark.parametrize("decision", ["accepted", "rejected"])
+def test_a_concurrent_decision_is_a_conflict(world, decision):
+    """Accepting flushes the match before the commit (to create the deal): both are caught."""
+    match = _candidate_read_then_bumped(world)
+    with pytest.raises(ConflictError, match="已被他人处理，请刷新"):
+        services.decide(match.id, decision, world.officer, reason_code="vague")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
+
+
+@pytest.mark.parametrize("decision", ["accepted", "rejected"])
+def test_a_concurrent_decision_is_skipped_in_bulk(world, decision):
+    match = _candidate_read_then_bumped(world)
+    match_id = match.id
+    result = services.decide_many([match_id], decision, world.officer, reason_code="vague")
+    assert result == {"done": [], "skipped": [(match_id, services.STALE_MATCH)]}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
+
+
 def test_every_change_bumps_the_version(world):
     deal = world.own_deal()
     versions = [deal.version]
