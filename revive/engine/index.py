@@ -15,10 +15,9 @@ pickle: loading rebuilds the transform from plain arrays.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ class Params:
     query_idf_power. Score: the cosine of the two. See eval/dev/RESULTS.md for the measurements
     behind each choice."""
 
-    sublinear_tf: bool = True  # query side (and document side when doc_tf == "log")
+    sublinear_tf: bool = True  # query side: 1 + ln tf (False: raw counts)
     doc_tf: str = "bm25"  # "bm25" (saturated, length-aware) | "log" (1 + ln tf) | "raw"
     k1: float = 2.0
     b: float = 0.5
@@ -49,10 +48,15 @@ class Params:
     max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
     doc_norm_power: float = 1.0  # doc rows divided by ‖d‖^p (1 = cosine; < 1 favours long docs)
     explain_terms: int = 5
-    query_weights: dict[str, float] = field(default_factory=dict)  # demand-context words
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Params:
+        """Params saved with an index; keys of parameters since removed are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 # ---------------------------------------------------------------------------- shard pieces
@@ -143,10 +147,7 @@ class Index:
         self.avgdl = float(avgdl)
         self.term_index = {t: i for i, t in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
-        self.column_weight = np.array(
-            [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
-            dtype=np.float32,
-        )
+        self.column_weight = _column_weight(vocabulary, params)
         self.matrix_t = matrix_t
         self.ids = ids
         self.position = {doc_id: i for i, doc_id in enumerate(ids)}
@@ -167,16 +168,10 @@ class Index:
         text against demand texts)."""
         p = self.params
         if query:
-            return _vectorize(
-                token_lists,
-                self.term_index,
-                self.idf**p.query_idf_power * self.column_weight,
-                p,
-                query_weights=p.query_weights,
-            )
-        return _vectorize(
-            token_lists, self.term_index, self.idf * self.column_weight, p, avgdl=self.avgdl
-        )
+            weight = self.idf**p.query_idf_power * self.column_weight
+            return _vectorize(token_lists, self.term_index, weight, p)
+        weight = self.idf * self.column_weight
+        return _vectorize(token_lists, self.term_index, weight, p, avgdl=self.avgdl)
 
     # -- querying ----------------------------------------------------------------------------
 
@@ -286,7 +281,7 @@ class Index:
             matrix_t=sp.csr_matrix(sp.load_npz(folder / "matrix.npz")),
             ids=json.loads((folder / "ids.json").read_text("utf-8")),
             version=meta["version"],
-            params=Params(**meta["params"]),
+            params=Params.from_json(meta["params"]),
             tokenizer_version=meta["tokenizer_version"],
             avgdl=meta["avgdl"],
         )
@@ -314,43 +309,63 @@ def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, f
     return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
 
 
+def _column_weight(vocabulary: Sequence[str], params: Params) -> np.ndarray:
+    """Per term: ``params.bigram_weight`` for a character bigram, 1 for a word."""
+    return np.array(
+        [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
+        dtype=np.float32,
+    )
+
+
+def _weigh(
+    row: np.ndarray,
+    col: np.ndarray,
+    counts: np.ndarray,
+    n_rows: int,
+    term_weight: np.ndarray,
+    params: Params,
+    avgdl: float | None = None,
+) -> np.ndarray:
+    """Weights of the entries (``row``, ``col``) with term counts ``counts``: tf times
+    ``term_weight[col]``, rows L2-normalised. Query rows (``avgdl`` None): tf = 1 + ln tf (or
+    raw); document rows: tf per ``params.doc_tf``, rows divided by ‖d‖^doc_norm_power. The one
+    weighting of both ``build_index`` and ``Index.vectorize``."""
+    counts = counts.astype(np.float64)
+    if avgdl is None:
+        tf = 1.0 + np.log(counts) if params.sublinear_tf else counts
+        norm_power = 1.0
+    else:
+        dl = np.bincount(row, weights=counts, minlength=n_rows)
+        tf = doc_tf(counts, dl[row], avgdl, params)
+        norm_power = params.doc_norm_power
+    data = tf.astype(np.float32) * term_weight[col]
+    norms = np.sqrt(np.bincount(row, weights=data.astype(np.float64) ** 2, minlength=n_rows))
+    norms[norms == 0] = 1.0
+    return (data / (norms**norm_power)[row]).astype(np.float32)
+
+
 def _vectorize(
     token_lists: Iterable[Sequence[str]],
     term_index: dict[str, int],
-    col_weight: np.ndarray,
+    term_weight: np.ndarray,
     params: Params,
-    query_weights: dict[str, float] | None = None,
-    norm_power: float = 1.0,
     avgdl: float | None = None,
 ) -> sp.csr_matrix:
-    """Query rows (``avgdl`` None) or document rows (tf per ``params.doc_tf``)."""
-    indptr = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for tokens in token_lists:
-        counts = Counter(t for t in tokens if t in term_index)
-        dl = sum(counts.values())
-        for term, c in counts.items():
-            if avgdl is None:
-                tf = 1.0 + math.log(c) if params.sublinear_tf else float(c)
-            else:
-                tf = float(doc_tf(np.float64(c), np.float64(dl), avgdl, params))
-            if query_weights:
-                tf *= query_weights.get(term, 1.0)
-            indices.append(term_index[term])
-            data.append(tf)
-        indptr.append(len(indices))
-    m = sp.csr_matrix(
-        (np.asarray(data, dtype=np.float32), np.asarray(indices, dtype=np.int32), indptr),
-        shape=(len(indptr) - 1, len(term_index)),
-        dtype=np.float32,
-    )
-    m = sp.csr_matrix(m @ sp.diags(col_weight.astype(np.float32)), dtype=np.float32)
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel()).astype(np.float32)
-    norms[norms == 0] = 1.0
-    if norm_power != 1.0:
-        norms = norms**norm_power
-    m = sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ m, dtype=np.float32)
+    """Query rows (``avgdl`` None) or document rows (docs × terms, CSR, float32); terms
+    outside ``term_index`` are dropped."""
+    rows: list[int] = []
+    cols: list[int] = []
+    counts: list[int] = []
+    n = 0
+    for n, tokens in enumerate(token_lists, start=1):
+        c = Counter(t for t in tokens if t in term_index)
+        rows.extend([n - 1] * len(c))
+        cols.extend(term_index[t] for t in c)
+        counts.extend(c.values())
+    row = np.asarray(rows, dtype=np.int64)
+    col = np.asarray(cols, dtype=np.int64)
+    data = _weigh(row, col, np.asarray(counts), n, term_weight, params, avgdl)
+    m = sp.csr_matrix((data, (row, col)), shape=(n, len(term_index)), dtype=np.float32)
     m.sort_indices()
     return m
 
@@ -403,17 +418,8 @@ def build_index(
     row, col, cnt = row[sel], col[sel].astype(np.int32), cnt[sel]
     dfs = df[keep][order].astype(np.float64)
     idf = (np.log((1.0 + n) / (1.0 + dfs)) + 1.0).astype(np.float32)
-    col_weight = np.array(
-        [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
-        dtype=np.float32,
-    )
-    dl = np.bincount(row, weights=cnt.astype(np.float64), minlength=n)
-    avgdl = float(dl.mean()) if n else 1.0
-    tf = doc_tf(cnt.astype(np.float64), dl[row], avgdl, params).astype(np.float32)
-    data = tf * (idf * col_weight)[col]
-    norms = np.sqrt(np.bincount(row, weights=data.astype(np.float64) ** 2, minlength=n))
-    norms[norms == 0] = 1.0
-    data = (data / (norms**params.doc_norm_power)[row]).astype(np.float32)
+    avgdl = float(cnt.sum(dtype=np.float64) / n) if n else 1.0  # mean kept-token count
+    data = _weigh(row, col, cnt, n, idf * _column_weight(vocabulary, params), params, avgdl)
     # terms × docs directly (CSR of the transpose), indices sorted within each term
     matrix_t = sp.csr_matrix((data, (col, row)), shape=(len(vocabulary), n), dtype=np.float32)
     matrix_t.sort_indices()
