@@ -140,13 +140,13 @@ def dashboard_overdue():
     demand_id, demand_title, officer, stage, pushed_at, due_at, days_overdue}), _meta}.
     """
     scope = _scope()
-    figs = activity.overdue_figures(scope.deals(), by_college=False)
+    awaiting, overdue = activity.overdue_counts(scope.deals())
     items, info = activity.overdue_deals(scope.deals(), _page_arg(), requested_per_page())
     return jsonify(
         scope=scope.label,
-        awaiting=figs.awaiting,
-        overdue=figs.overdue,
-        overdue_rate=funnel.rate_dict(figs.overdue, figs.awaiting),
+        awaiting=awaiting,
+        overdue=overdue,
+        overdue_rate=funnel.rate_dict(overdue, awaiting),
         items=[
             {
                 "id": d.id,

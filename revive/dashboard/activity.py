@@ -195,11 +195,11 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
-def overdue_figures(
-    deal_scope: sa.ColumnElement[bool], by_college: bool, now: datetime | None = None
-) -> OverdueFigures:
-    """How many open deals await the university, how many are overdue, and overdue per
-    university (regional) or per college (a university's own view). Two statements."""
+def overdue_counts(
+    deal_scope: sa.ColumnElement[bool], now: datetime | None = None
+) -> tuple[int, int]:
+    """(awaiting, overdue): open deals the university has not answered, and how many of them
+    are past their due time. One statement."""
     now = now or utcnow()
     awaiting, overdue = db.session.execute(
         sa.select(
@@ -207,6 +207,16 @@ def overdue_figures(
             sa.func.count(sa.case((Deal.response_due_at < now, Deal.id))),
         ).where(deal_scope, awaiting_clause())
     ).one()
+    return int(awaiting), int(overdue)
+
+
+def overdue_figures(
+    deal_scope: sa.ColumnElement[bool], by_college: bool, now: datetime | None = None
+) -> OverdueFigures:
+    """``overdue_counts`` and overdue per university (regional) or per college (a university's
+    own view). Two statements."""
+    now = now or utcnow()
+    awaiting, overdue = overdue_counts(deal_scope, now)
     if by_college:
         # NULL (no college) is labelled in Python, not with COALESCE in SQL (see industry.py)
         unit_id, name = College.id, College.name
@@ -227,8 +237,8 @@ def overdue_figures(
         .order_by(sa.func.count(Deal.id).desc(), name)
     ).all()
     return OverdueFigures(
-        int(awaiting),
-        int(overdue),
+        awaiting,
+        overdue,
         [(n or NO_COLLEGE_LABEL, int(c)) for n, c in rows],
         "学院" if by_college else "高校",
     )

@@ -135,6 +135,16 @@ def _with_filter(page: Page, scope: Scope, keep: dict[str, str] | None = None) -
     return page
 
 
+def _overdue_kpi(overdue: int, awaiting: int, href: str | None = None) -> Kpi:
+    return Kpi(
+        overdue,
+        "逾期未答复",
+        sub="逾期数 / 待答复数：" + format_rate(overdue, awaiting),
+        tone="danger" if overdue else None,
+        href=href,
+    )
+
+
 # ---------------------------------------------------------------------------- home
 
 
@@ -158,16 +168,8 @@ def home_page(user: User, args: Args, full: bool = False) -> Page:
             page.charts.insert(0, charts.conversion_chart(counts))
         page.tables.append(tables.funnel_table(counts))
         page.definitions = funnel_definitions()
-        figs = activity.overdue_figures(scope.deals(), by_college=not scope.is_regional)
-        page.kpis.append(
-            Kpi(
-                figs.overdue,
-                "逾期未答复",
-                sub="逾期数 / 待答复数：" + format_rate(figs.overdue, figs.awaiting),
-                tone="danger" if figs.overdue else None,
-                href=url_for("dashboard.overdue"),
-            )
-        )
+        awaiting, overdue = activity.overdue_counts(scope.deals())
+        page.kpis.append(_overdue_kpi(overdue, awaiting, href=url_for("dashboard.overdue")))
     page.tables.extend(inventory)
     return page
 
@@ -263,12 +265,7 @@ def overdue_page(user: User, args: Args, full: bool = False) -> Page:
     page = Page("overdue", "逾期未答复", scope.label)
     page.kpis = [
         Kpi(figs.awaiting, "待高校答复", sub="进行中、高校尚未答复的对接", tone="info"),
-        Kpi(
-            figs.overdue,
-            "逾期未答复",
-            sub="逾期数 / 待答复数：" + format_rate(figs.overdue, figs.awaiting),
-            tone="danger" if figs.overdue else None,
-        ),
+        _overdue_kpi(figs.overdue, figs.awaiting),
     ]
     chart = charts.count_bars(
         "chart-overdue-units",
