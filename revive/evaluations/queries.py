@@ -10,7 +10,6 @@ row. Only the rows of the shown page go through the Python rule (for the "why" t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,7 +33,7 @@ from revive.evaluations.tiers import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
-from revive.inventory.queries import Page
+from revive.pagination import Page, paginate
 from revive.templating import format_rate
 
 GOOD = 3  # calibration: "rated ≥ 3★" on both sides
@@ -329,9 +328,11 @@ def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
         where.append(mine.c.id.is_(None))
     elif state == "done":
         where.append(mine.c.id.is_not(None))
-    base = sa.select(Patent.id).outerjoin(mine, mine.c.patent_id == Patent.id).where(*where)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0
-    page = min(max(1, page), max(1, math.ceil(total / per_page)))
+    count = (
+        sa.select(sa.func.count(Patent.id))
+        .outerjoin(mine, mine.c.patent_id == Patent.id)
+        .where(*where)
+    )
     stmt = (
         sa.select(
             Patent.id,
@@ -351,10 +352,9 @@ def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
         .outerjoin(mine, mine.c.patent_id == Patent.id)
         .where(*where)
         .order_by(mine.c.id.is_not(None), Patent.entered_at.desc(), Patent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    items = [
+    result = paginate(stmt, count, page, per_page, scalars=False)
+    result.items = [
         TodoRow(
             r[0],
             r[1],
@@ -369,9 +369,9 @@ def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
             r[10],
             r[11],
         )
-        for r in db.session.execute(stmt)
+        for r in result.items
     ]
-    return Page(items, total, page, per_page)
+    return result
 
 
 # ---------------------------------------------------------------------------- scope filters
@@ -603,9 +603,9 @@ def _calibration_patents_stmt(user: User, institution_id: int | None) -> sa.Sele
     )
 
 
-def _count(stmt: sa.Select) -> int:
-    subquery = stmt.order_by(None).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(subquery)) or 0
+def _count(stmt: sa.Select) -> sa.Select:
+    """COUNT(*) of ``stmt``'s rows (for paginate)."""
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
 
 
 def _calibration_patent(r: sa.Row) -> CalibrationPatent:
@@ -615,10 +615,9 @@ def _calibration_patent(r: sa.Row) -> CalibrationPatent:
 def calibration_patents(user: User, institution_id: int | None, page: int, per_page: int) -> Page:
     """Evaluated patents, self-rating vs. enterprise average, most over-rated first."""
     stmt = _calibration_patents_stmt(user, institution_id)
-    total = _count(stmt)
-    page = min(max(1, page), max(1, math.ceil(total / per_page)))
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    return Page([_calibration_patent(r) for r in rows], total, page, per_page)
+    result = paginate(stmt, _count(stmt), page, per_page, scalars=False)
+    result.items = [_calibration_patent(r) for r in result.items]
+    return result
 
 
 def iter_calibration_patents(user: User, institution_id: int | None) -> Iterator[CalibrationPatent]:
@@ -785,10 +784,9 @@ def promotion_page(user: User, f: PromotionFilters, per_page: int) -> Page:
     """One page of the promotion list: grouped by industry, then tier, then evaluation."""
     rules = current_rules()
     stmt, _ = _promotion_stmt(user, f, rules)
-    total = _count(stmt)
-    page = min(f.page, max(1, math.ceil(total / per_page)))
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    return Page([_promotion_row(r, rules) for r in rows], total, page, per_page)
+    page = paginate(stmt, _count(stmt), f.page, per_page, scalars=False)
+    page.items = [_promotion_row(r, rules) for r in page.items]
+    return page
 
 
 def iter_promotion(user: User, f: PromotionFilters) -> Iterator[PromotionRow]:
