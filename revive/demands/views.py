@@ -3,8 +3,8 @@ export, and the officers' import upload (the job pages are the shared imports on
 
 from __future__ import annotations
 
-import io
 from datetime import date
+from functools import partial
 from urllib.parse import quote
 
 from flask import (
@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -32,6 +31,7 @@ from revive.errors import NotFoundError, ValidationFailed
 from revive.imports import services as import_services
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
+from revive.web import send_xlsx
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 
@@ -39,7 +39,6 @@ EXPORT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-XLSX = EXPORT_TYPES["xlsx"]
 POST_ROLES = (Role.ENTERPRISE,)  # the web form; officers import or use the API
 EDIT_ROLES = (Role.ENTERPRISE, Role.OFFICER, Role.PLATFORM_ADMIN)
 
@@ -237,9 +236,5 @@ def import_upload_post():
 @bp.get("/import/template.xlsx")
 @roles_required(*IMPORTER_ROLES)
 def import_template():
-    buffer = io.BytesIO()
-    import_services.write_template_xlsx(buffer, importers.KIND)
-    buffer.seek(0)
-    return send_file(
-        buffer, mimetype=XLSX, as_attachment=True, download_name="企业需求导入模板.xlsx"
-    )
+    template = partial(import_services.write_template_xlsx, kind=importers.KIND)
+    return send_xlsx(template, "企业需求导入模板.xlsx")

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import io
+from functools import partial
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -21,6 +12,7 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 from revive.imports import registry, services
+from revive.web import send_xlsx
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -29,7 +21,6 @@ importers_only = roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.
 job_viewers = roles_required(
     Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN, Role.OFFICER
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _upload_page(error: str | None = None, status: int = 200):
@@ -43,11 +34,6 @@ def _upload_page(error: str | None = None, status: int = 200):
         limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
         max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
     ), status
-
-
-def _xlsx(buffer: io.BytesIO, name: str):
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=name)
 
 
 @bp.get("/")
@@ -82,9 +68,7 @@ def upload_post():
 @bp.get("/template.xlsx")
 @importers_only
 def template():
-    buffer = io.BytesIO()
-    services.write_template_xlsx(buffer)
-    return _xlsx(buffer, "专利盘点导入模板.xlsx")
+    return send_xlsx(services.write_template_xlsx, "专利盘点导入模板.xlsx")
 
 
 def _upload_links() -> list[tuple[str, str]]:
@@ -141,15 +125,11 @@ def cancel(job_id: int):
 @job_viewers
 def errors_xlsx(job_id: int):
     job = services.get_job_for(current_user, job_id)
-    buffer = io.BytesIO()
-    services.write_errors_xlsx(job, buffer)
-    return _xlsx(buffer, f"导入错误清单_{job.id}.xlsx")
+    return send_xlsx(partial(services.write_errors_xlsx, job), f"导入错误清单_{job.id}.xlsx")
 
 
 @bp.get("/<int:job_id>/rows-with-errors.xlsx")
 @job_viewers
 def annotated_xlsx(job_id: int):
     job = services.get_job_for(current_user, job_id)
-    buffer = io.BytesIO()
-    services.write_annotated_xlsx(job, buffer)
-    return _xlsx(buffer, f"待修正的行_{job.id}.xlsx")
+    return send_xlsx(partial(services.write_annotated_xlsx, job), f"待修正的行_{job.id}.xlsx")
