@@ -314,15 +314,11 @@ class TodoRow:
     version: int | None
 
 
-def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
-    """已入库 patents the user's enterprise may evaluate (matched or invited), to do first."""
-    org = user.organization_id
+def _todo_scope(org: int, state: str) -> tuple[sa.Subquery, list[sa.ColumnElement], sa.Select]:
+    """The enterprise's own evaluations (``mine``, outer-joined to patents), the WHERE of its
+    to-do list in ``state`` (all | todo | done) and the COUNT of that list."""
     mine = sa.select(Evaluation).where(Evaluation.enterprise_id == org).subquery("mine")
     linked = permissions.evaluable_patent_ids(org).subquery("linked")
-    matched = sa.exists().where(Deal.enterprise_id == org, Deal.patent_id == Patent.id)
-    invited = sa.exists().where(
-        EvaluationInvite.enterprise_id == org, EvaluationInvite.patent_id == Patent.id
-    )
     where = [Patent.id.in_(sa.select(linked.c.patent_id)), Patent.status == EntryStatus.ENTERED]
     if state == "todo":
         where.append(mine.c.id.is_(None))
@@ -332,6 +328,22 @@ def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
         sa.select(sa.func.count(Patent.id))
         .outerjoin(mine, mine.c.patent_id == Patent.id)
         .where(*where)
+    )
+    return mine, where, count
+
+
+def todo_count(user: User) -> int:
+    """Entered patents the user's enterprise has yet to evaluate (one COUNT)."""
+    return db.session.scalar(_todo_scope(user.organization_id, "todo")[2]) or 0
+
+
+def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
+    """已入库 patents the user's enterprise may evaluate (matched or invited), to do first."""
+    org = user.organization_id
+    mine, where, count = _todo_scope(org, state)
+    matched = sa.exists().where(Deal.enterprise_id == org, Deal.patent_id == Patent.id)
+    invited = sa.exists().where(
+        EvaluationInvite.enterprise_id == org, EvaluationInvite.patent_id == Patent.id
     )
     stmt = (
         sa.select(

@@ -264,7 +264,7 @@ def todo_count() -> int | None:
     """Entered patents the viewer's enterprise has yet to evaluate (for a nav badge)."""
     if not permissions.is_enterprise(current_user):
         return None
-    return queries.todo_page(current_user, "todo", 1, 1).total
+    return queries.todo_count(current_user)
 
 
 @bp.app_context_processor
