@@ -11,6 +11,7 @@ from revive.api import bp
 from revive.api.common import requested_per_page
 from revive.notifications import queries, services
 from revive.notifications.models import Notification
+from revive.web import int_arg
 
 
 def _iso(value: Any) -> str | None:
@@ -39,11 +40,10 @@ def list_notifications():
     """The caller's notifications, unread first. Query: unread=1, page, per_page.
     Output: {items: [notification…], _meta: {page, per_page, total_pages, total_items,
     unread}}."""
-    raw = request.args.get("page", "1")
     per_page = requested_per_page()
     page = queries.inbox_page(
         current_user,
-        int(raw) if raw.isdigit() else 1,
+        int_arg(request.args.get("page"), 1),
         per_page,
         unread_only=request.args.get("unread") in {"1", "true"},
     )

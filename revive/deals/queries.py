@@ -19,6 +19,7 @@ from revive.deals.workflow import OPEN_STAGES
 from revive.extensions import db
 from revive.inventory.queries import Page
 from revive.notifications.models import Notification
+from revive.web import int_arg
 
 BOARD_COLUMN_LIMIT = 100  # cards per stage column; the column header shows the full count
 
@@ -87,11 +88,6 @@ class Filters:
         )
 
 
-def _int(raw: Any) -> int | None:
-    raw = str(raw if raw is not None else "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
-
-
 def parse_filters(args: Mapping[str, Any]) -> Filters:
     """Filters from a query string; unknown values are ignored, not errors."""
     try:
@@ -99,12 +95,12 @@ def parse_filters(args: Mapping[str, Any]) -> Filters:
     except ValueError:
         stage = None
     return Filters(
-        university_id=_int(args.get("university")),
-        enterprise_id=_int(args.get("enterprise")),
-        officer_id=_int(args.get("officer")),
+        university_id=int_arg(args.get("university")),
+        enterprise_id=int_arg(args.get("enterprise")),
+        officer_id=int_arg(args.get("officer")),
         stage=stage,
         overdue=str(args.get("overdue", "")).lower() in {"1", "true", "yes", "on"},
-        page=max(1, _int(args.get("page")) or 1),
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
 
 

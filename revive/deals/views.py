@@ -28,12 +28,9 @@ from revive.inventory import permissions as inventory_permissions
 from revive.inventory.models import Patent
 from revive.matching import permissions as matching_permissions
 from revive.matching.models import MatchState
+from revive.web import int_arg
 
 bp = Blueprint("deals", __name__, url_prefix="/deals", cli_group=None)
-
-
-def _version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
 
 
 def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
@@ -129,7 +126,7 @@ def change_stage(deal_id: int):
             current_user,
             reason=form.get("reason"),
             comment=form.get("comment"),
-            expected_version=_version(form.get("version")),
+            expected_version=int_arg(form.get("version")),
         )
     except ValidationFailed as exc:
         return _invalid(deal_id, exc, form.get("action", ""), posted=form.to_dict())
@@ -150,7 +147,7 @@ def respond(deal_id: int):
             form.get("response", ""),
             current_user,
             comment=form.get("comment"),
-            expected_version=_version(form.get("version")),
+            expected_version=int_arg(form.get("version")),
         )
     except ValidationFailed as exc:
         return _invalid(deal_id, exc, "response", posted=form.to_dict())
@@ -170,7 +167,7 @@ def record_contract(deal_id: int):
     data = {k: request.form.get(k, "") for k in CONTRACT_FIELDS}
     try:
         contract = services.record_contract(
-            deal_id, data, current_user, expected_version=_version(request.form.get("version"))
+            deal_id, data, current_user, expected_version=int_arg(request.form.get("version"))
         )
     except ValidationFailed as exc:
         return _invalid(deal_id, exc, "contract", contract_values=data)

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from revive.notifications import queries, services
+from revive.web import int_arg
 
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 
@@ -26,11 +27,10 @@ def _safe_link(link: str | None) -> str:
 @bp.get("/")
 @login_required
 def inbox():
-    raw = request.args.get("page", "1")
     unread_only = request.args.get("unread") in {"1", "true", "on"}
     page = queries.inbox_page(
         current_user,
-        int(raw) if raw.isdigit() else 1,
+        int_arg(request.args.get("page"), 1),
         int(current_app.config["REVIVE_PAGE_SIZE"]),
         unread_only=unread_only,
     )

@@ -26,6 +26,7 @@ from revive.inventory.queries import Page
 from revive.matching.models import Match, MatchState
 from revive.matching.reasons import REJECT_REASONS
 from revive.review.permissions import sees_all_universities, stats_scope_clause
+from revive.web import int_arg
 
 SORTS = {"newest": "最新候选在前", "score": "最高相似度在前"}
 DEFAULT_SORT = "newest"
@@ -39,22 +40,12 @@ def _days(raw: Any) -> int | None:
     return min(int(text), MAX_DAYS) if text.isdigit() and int(text) > 0 else None
 
 
-def _id(raw: Any) -> int | None:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
-
-
 def _score(raw: Any) -> float | None:
     try:
         value = float(str(raw or "").strip())
     except ValueError:
         return None
     return value if 0 <= value <= 1 and math.isfinite(value) else None
-
-
-def _page(raw: Any) -> int:
-    text = str(raw or "1")
-    return max(1, int(text)) if text.isdigit() else 1
 
 
 def _args(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -114,12 +105,12 @@ def parse_queue_filters(args: Mapping[str, Any]) -> QueueFilters:
     sort = str(args.get("sort", "") or DEFAULT_SORT)
     return QueueFilters(
         industry=str(args.get("industry", "") or "").strip()[:100],
-        university=_id(args.get("university")),
+        university=int_arg(args.get("university"), minimum=1),
         min_score=_score(args.get("min_score")),
         posted_within=_days(args.get("posted_within")),
         waiting_over=_days(args.get("waiting_over")),
         sort=sort if sort in SORTS else DEFAULT_SORT,
-        page=_page(args.get("page")),
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
 
 
@@ -282,7 +273,9 @@ class StatsFilters:
 
 def parse_stats_filters(args: Mapping[str, Any], user: User) -> StatsFilters:
     return StatsFilters(
-        university=_id(args.get("university")) if sees_all_universities(user) else None,
+        university=int_arg(args.get("university"), minimum=1)
+        if sees_all_universities(user)
+        else None,
         days=_days(args.get("days")),
     )
 

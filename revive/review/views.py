@@ -23,16 +23,13 @@ from revive.matching.models import MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
+from revive.web import int_arg
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 DEMANDS_PER_PAGE = 10  # each demand brings up to matching.services.TOP_K candidates
 MAX_LISTED_SKIPS = 10
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
 
 
 def _back(filters: queries.QueueFilters, demand_id: int | None = None):
@@ -80,7 +77,7 @@ def decide(match_id: int):
             current_user,
             reason_code=request.form.get("reason_code"),
             comment=request.form.get("comment"),
-            expected_version=_version(request.form.get("version")),
+            expected_version=int_arg(request.form.get("version")),
         )
     except DomainError as exc:
         flash(f"未能处理 {label}：{_explain(exc)}", "error")
