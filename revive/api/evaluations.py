@@ -30,6 +30,7 @@ from revive.evaluations.permissions import (
 from revive.evaluations.tiers import TierResult
 from revive.inventory.queries import Page
 from revive.templating import format_rate
+from revive.web import int_arg
 
 
 def _iso(value: Any) -> str | None:
@@ -56,6 +57,10 @@ def _meta(page: Page) -> dict[str, int]:
         "total_pages": page.pages,
         "total_items": page.total,
     }
+
+
+def _page_arg() -> int:
+    return int_arg(request.args.get("page"), 1, minimum=1)
 
 
 def _tier(result: TierResult | None) -> dict[str, Any] | None:
@@ -194,10 +199,7 @@ def todo():
     _meta}."""
     state = request.args.get("state", "all")
     state = state if state in queries.TODO_STATES else "all"
-    raw = request.args.get("page", "1")
-    page = queries.todo_page(
-        current_user, state, int(raw) if raw.isdigit() else 1, requested_per_page()
-    )
+    page = queries.todo_page(current_user, state, _page_arg(), requested_per_page())
     items = [
         {
             "patent_id": r.patent_id,
@@ -225,11 +227,10 @@ def calibration():
     regulator: any, default all; others: their own), page, per_page (patent rows). Output:
     {scope, by_grade: [...], share_confirmed: {numerator, denominator, value, display},
     universities: [...], patents: {items, _meta}}."""
-    institution = queries.parse_institution(request.args.get("institution"))
+    institution = int_arg(request.args.get("institution"))
     s = queries.calibration(current_user, institution)
-    raw = request.args.get("page", "1")
     patents = queries.calibration_patents(
-        current_user, institution, int(raw) if raw.isdigit() else 1, requested_per_page()
+        current_user, institution, _page_arg(), requested_per_page()
     )
     return jsonify(
         scope=s.scope_label,

@@ -35,6 +35,7 @@ from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
 from revive.pagination import Page, paginate
 from revive.templating import format_rate
+from revive.web import int_arg
 
 GOOD = 3  # calibration: "rated ≥ 3★" on both sides
 UNCLASSIFIED = "未分类"
@@ -389,11 +390,6 @@ def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
 # ---------------------------------------------------------------------------- scope filters
 
 
-def parse_institution(raw: Any) -> int | None:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() else None
-
-
 def universities() -> list[tuple[int, str]]:
     """Universities (id, name) for the staff's filter."""
     stmt = (
@@ -679,13 +675,12 @@ def parse_tiers(raw: Any) -> tuple[Tier, ...]:
 def parse_promotion_filters(args: Mapping[str, Any]) -> PromotionFilters:
     by = str(args.get("by") or DEFAULT_GROUPING)
     group = str(args.get("group") or "").strip()[:200] or None
-    page = str(args.get("page") or "1")
     return PromotionFilters(
         by=by if by in GROUPINGS else DEFAULT_GROUPING,
         group=group,
-        institution=parse_institution(args.get("institution")),
+        institution=int_arg(args.get("institution")),
         tiers=parse_tiers(args.get("tier")),
-        page=max(1, int(page)) if page.isdigit() else 1,
+        page=int_arg(args.get("page"), 1, minimum=1),
     )
 
 

@@ -46,6 +46,7 @@ from revive.evaluations.tiers import TIER_LABELS, Tier
 from revive.imports.xlsx import XLSX_MIMETYPE
 from revive.inventory.fields import GRADE_HELP, TRL_HELP
 from revive.inventory.models import EntryStatus, Patent
+from revive.web import int_arg
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
@@ -64,8 +65,7 @@ def _per_page() -> int:
 
 
 def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return int_arg(request.args.get("page"), 1, minimum=1)
 
 
 def _xlsx(chunks: Any, name: str, ascii_name: str) -> Response:
@@ -168,7 +168,7 @@ def invite(patent_id: int):
 
 
 def _institution_arg() -> int | None:
-    return queries.parse_institution(request.args.get("institution"))
+    return int_arg(request.args.get("institution"))
 
 
 def _universities() -> list[tuple[int, str]]:
