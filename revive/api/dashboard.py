@@ -24,7 +24,7 @@ from revive.dashboard.scope import (
     Scope,
     scope_for,
 )
-from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
+from revive.errors import PermissionDenied, ValidationFailed
 from revive.pagination import Page
 from revive.web import int_arg
 
@@ -90,19 +90,10 @@ def dashboard_breakdown():
     total{counts, rates}}.
     """
     scope = _scope()
-    options = pages.breakdown_options(scope)
-    by = request.args.get("by") or options[0]
-    if by not in options:
-        raise NotFoundError("不支持的分组方式")
-    patents = scope.patents()
-    if by == "university":
-        lines = funnel.by_university(patents, only=scope.university_id)
-    elif by == "college":
-        if scope.university_id is None:
-            raise ValidationFailed("按学院统计须指定 university")
-        lines = funnel.by_college(patents, scope.university_id)
-    else:
-        lines = funnel.by_industry(patents)
+    by = pages.breakdown_by(scope, request.args.get("by"))
+    if by == "college" and scope.university_id is None:
+        raise ValidationFailed("按学院统计须指定 university")
+    lines = pages.breakdown_lines(scope, by)
 
     def figures(c: funnel.Counts) -> dict[str, Any]:
         return {

@@ -185,12 +185,34 @@ def breakdown_options(scope: Scope) -> list[str]:
     return ["industry"]  # a college admin sees one college
 
 
-def breakdown_page(user: User, args: Args, full: bool = False) -> Page:
-    scope = _scope(user, args)
+def breakdown_by(scope: Scope, requested: str | None) -> str:
+    """The grouping asked for, else the scope's first option (404 for one it does not offer)."""
     options = breakdown_options(scope)
-    by = args.get("by") or options[0]
+    by = requested or options[0]
     if by not in options:
         raise NotFoundError("不支持的分组方式")
+    return by
+
+
+def breakdown_lines(scope: Scope, by: str) -> list[funnel.Line]:
+    """The funnel of ``scope`` per university, college or industry section; by college needs
+    ``scope.university_id`` (callers say so first, each in their own way)."""
+    patents = scope.patents()
+    if by == "university":
+        return funnel.by_university(patents, only=scope.university_id)
+    if by == "college":
+        assert scope.university_id is not None
+        return funnel.by_college(patents, scope.university_id)
+    return funnel.by_industry(patents)
+
+
+def _colleges_link(line: funnel.Line) -> str:
+    return url_for("dashboard.breakdown", by="college", university=line.id)
+
+
+def breakdown_page(user: User, args: Args, full: bool = False) -> Page:
+    scope = _scope(user, args)
+    by = breakdown_by(scope, args.get("by"))
     page = Page("breakdown", "分项对比", scope.label, definitions=funnel_definitions())
     page.choices = [
         Choice(
@@ -198,31 +220,19 @@ def breakdown_page(user: User, args: Args, full: bool = False) -> Page:
             url_for("dashboard.breakdown", by=o, **scope.args()),
             o == by,
         )
-        for o in options
+        for o in breakdown_options(scope)
     ]
     _with_filter(page, scope, {"by": by})
-    patents = scope.patents()
-    if by == "university":
-        lines = funnel.by_university(patents, only=scope.university_id)
-
-        def link(line: funnel.Line) -> str:
-            return url_for("dashboard.breakdown", by="college", university=line.id)
-
-        table = tables.breakdown_table(by, lines, scope.args(), link=link)
-    elif by == "college":
-        if scope.university_id is None:
-            if full:
-                raise ValidationFailed("请先选择高校")
-            page.message = "按学院对比需先选择一所高校（或在「按高校」表中点击高校名称）。"
-            return page
-        lines = funnel.by_college(patents, scope.university_id)
-        table = tables.breakdown_table(by, lines, scope.args())
-    else:
-        lines = funnel.by_industry(patents)
-        table = tables.breakdown_table(by, lines, scope.args())
+    if by == "college" and scope.university_id is None:
+        if full:
+            raise ValidationFailed("请先选择高校")
+        page.message = "按学院对比需先选择一所高校（或在「按高校」表中点击高校名称）。"
+        return page
+    lines = breakdown_lines(scope, by)
     chart = charts.breakdown_chart(by, lines)
     page.charts = [chart] if chart else []
-    page.tables = [table]
+    link = _colleges_link if by == "university" else None
+    page.tables = [tables.breakdown_table(by, lines, scope.args(), link=link)]
     return page
 
 
