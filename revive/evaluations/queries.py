@@ -130,19 +130,6 @@ def _patent_tier_sql(ev: sa.Subquery, rules: TierRules) -> sa.ColumnElement[str]
     )
 
 
-def facts_of(patent: Patent, stats: Mapping[str, Any] | None) -> TierFacts:
-    stats = stats or {}
-    return TierFacts(
-        self_grade=patent.value_grade,
-        trl=patent.trl,
-        willingness=patent.transfer_willingness,
-        eval_count=int(stats.get("n") or 0),
-        eval_avg=_float(stats.get("avg")),
-        max_stars=stats.get("mx"),
-        interested=int(stats.get("interested") or 0),
-    )
-
-
 # ---------------------------------------------------------------------------- one patent
 
 
@@ -255,13 +242,16 @@ def patent_evaluations(user: User, patent: Patent) -> PatentEvaluations:
         result.max_stars = max(stars)
         result.interested = sum(1 for e, _ in rows if e.intent != CooperationIntent.NONE)
     if names and patent.status == EntryStatus.ENTERED:
-        stats = {
-            "n": result.count,
-            "avg": result.avg,
-            "mx": result.max_stars,
-            "interested": result.interested,
-        }
-        result.tier = compute_tier(facts_of(patent, stats), current_rules())
+        facts = TierFacts(
+            self_grade=patent.value_grade,
+            trl=patent.trl,
+            willingness=patent.transfer_willingness,
+            eval_count=result.count,
+            eval_avg=result.avg,
+            max_stars=result.max_stars,
+            interested=result.interested,
+        )
+        result.tier = compute_tier(facts, current_rules())
     if permissions.can_invite(user, patent):
         result.can_invite = True
         result.invites = invites_of(patent.id)
