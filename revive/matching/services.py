@@ -10,7 +10,8 @@
     request_match_run       MatchRun QUEUED (committed) → enqueue "matching.match_run"
     execute_match_run       (worker) eligible patents in SQL once, query the index, upsert
                             undecided candidates, keep decided ones
-    decide_match            officer accepts / rejects a candidate (issue 4 adds the full queue)
+    apply_decision          officer accepts / rejects a candidate in the caller's transaction
+                            (revive.deals.services.decide commits it and pushes an acceptance)
     drop_candidates         (receiver of demand_closed) remove undecided candidates
     requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
 
@@ -580,25 +581,7 @@ def drop_candidates(demand_id: int) -> int:
 # ---------------------------------------------------------------------------- decisions
 
 DECISIONS = {"accept": MatchState.ACCEPTED, "reject": MatchState.REJECTED}
-
-
-def decide_match(
-    match_id: int,
-    decision: MatchState | str,
-    actor: User,
-    reason_code: str | None = None,
-    comment: str | None = None,
-    expected_version: int | None = None,
-) -> Match:
-    """Accept or reject a candidate and commit; rejected pairs are never proposed again.
-    Accepting through the review queue also pushes the match (revive.deals.services.push)."""
-    match = apply_decision(match_id, decision, actor, reason_code, comment, expected_version)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError("该匹配结果已被他人处理，请刷新后查看") from None
-    return match
+DECIDED_ELSEWHERE = "该匹配结果已被他人处理，请刷新后查看"
 
 
 def apply_decision(
@@ -619,7 +602,7 @@ def apply_decision(
     if state not in (MatchState.ACCEPTED, MatchState.REJECTED):
         raise ValidationFailed("请选择“采纳”或“否决”")
     if expected_version is not None and expected_version != match.version:
-        raise ConflictError("该匹配结果已被他人处理，请刷新后查看")
+        raise ConflictError(DECIDED_ELSEWHERE)
     if match.state != MatchState.CANDIDATE:
         raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
     comment = (comment or "").strip() or None

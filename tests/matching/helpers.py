@@ -1,16 +1,20 @@
-"""Matching test setup: demands, a small patent pool, and a worker stand-in that drains the
-``enqueued`` spy by calling the services exactly as workers/tasks.py does."""
+"""Matching test setup: demands, a small patent pool, a decision without the deal push, and a
+worker stand-in that drains the ``enqueued`` spy by calling the services exactly as
+workers/tasks.py does (the task table of revive.demo.worker, which does the same for the demo)."""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any
 
-from revive.accounts.models import Organization, OrgKind, Role
+from revive.accounts.models import Organization, OrgKind, Role, User
+from revive.db import commit_or_conflict
 from revive.demands.models import Demand, DemandStatus
+from revive.demo.worker import TASKS
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
 from revive.matching import services
+from revive.matching.models import Match, MatchState
 from tests.factories import make_org, make_patent, make_user
 
 _seq = itertools.count(1)
@@ -30,12 +34,6 @@ IRRIGATION = {
 BATTERY_DEMAND = {
     "title": "提高动力电池正极材料能量密度",
     "description": "我公司生产锂离子电池，希望引进高镍正极材料包覆改性技术，提高能量密度和循环寿命。",
-}
-
-TASKS = {
-    "matching.tokenize": services.tokenize_patents,
-    "matching.build_index": services.execute_index_build,
-    "matching.match_run": services.execute_match_run,
 }
 
 
@@ -76,6 +74,23 @@ def drain(enqueued: list[tuple[str, tuple]], limit: int = 50) -> list[str]:
             TASKS[name](*args)
             done.append(name)
     return done
+
+
+def decide_match(
+    match_id: int,
+    decision: MatchState | str,
+    actor: User,
+    reason_code: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Match:
+    """Accept or reject a candidate and commit, without the deal push of
+    revive.deals.services.decide (rejected pairs are never proposed again)."""
+    match = services.apply_decision(
+        match_id, decision, actor, reason_code, comment, expected_version
+    )
+    commit_or_conflict(services.DECIDED_ELSEWHERE)
+    return match
 
 
 def staff() -> dict[Role, Any]:

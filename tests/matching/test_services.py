@@ -24,7 +24,7 @@ from revive.matching.models import (
     RunStatus,
 )
 from tests.factories import make_patent, make_user
-from tests.matching.helpers import BATTERY, drain, entered, make_demand, pool
+from tests.matching.helpers import BATTERY, decide_match, drain, entered, make_demand, pool
 
 
 def _matches(demand_id: int) -> list[tuple[int, str, float, int | None]]:
@@ -335,8 +335,8 @@ def test_decisions_survive_a_new_index_version(app, enqueued):
     }
     accepted = by_patent[patents["battery"].id]
     rejected = by_patent[extra.id]
-    services.decide_match(accepted.id, "accepted", officer, comment="推荐对接")
-    services.decide_match(rejected.id, MatchState.REJECTED, officer, reason_code="wrong_field")
+    decide_match(accepted.id, "accepted", officer, comment="推荐对接")
+    decide_match(rejected.id, MatchState.REJECTED, officer, reason_code="wrong_field")
     old_version = accepted.index_version
 
     entered(title="一种电池正极材料的回收方法", abstract="回收废旧锂离子电池正极材料。")
@@ -379,14 +379,14 @@ def test_decide_match_rules(app, enqueued):
     match = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id).limit(1))
     enterprise_user = make_user(Role.ENTERPRISE, organization=demand.enterprise)
     with pytest.raises(PermissionDenied):
-        services.decide_match(match.id, "accepted", enterprise_user)
+        decide_match(match.id, "accepted", enterprise_user)
     officer = make_user(Role.OFFICER)
     with pytest.raises(ConflictError):
-        services.decide_match(match.id, "accepted", officer, expected_version=match.version + 1)
-    decided = services.decide_match(match.id, "accepted", officer, expected_version=match.version)
+        decide_match(match.id, "accepted", officer, expected_version=match.version + 1)
+    decided = decide_match(match.id, "accepted", officer, expected_version=match.version)
     assert decided.decided_by_id == officer.id and decided.decided_at is not None
     with pytest.raises(InvalidTransition):
-        services.decide_match(match.id, "rejected", officer, reason_code="vague")
+        decide_match(match.id, "rejected", officer, reason_code="vague")
 
 
 def test_demand_closed_drops_undecided_candidates_keeps_decisions(app, enqueued):
@@ -396,7 +396,7 @@ def test_demand_closed_drops_undecided_candidates_keeps_decisions(app, enqueued)
     services.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     first = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id).limit(1))
-    services.decide_match(first.id, "accepted", make_user(Role.OFFICER))
+    decide_match(first.id, "accepted", make_user(Role.OFFICER))
     signals.demand_closed.send(None, demand_id=demand.id)
     assert [(pid, state) for pid, state, *_ in _matches(demand.id)] == [
         (first.patent_id, "accepted")

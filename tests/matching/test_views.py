@@ -17,6 +17,7 @@ from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunS
 from tests.factories import make_college, make_org, make_user
 from tests.matching.helpers import (
     BATTERY_DEMAND,
+    decide_match,
     drain,
     entered,
     make_demand,
@@ -81,7 +82,7 @@ def world(app, enqueued) -> World:
         sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank)
     ).all()
     assert len(matches) >= 2
-    accepted = services.decide_match(matches[0].id, "accepted", users[Role.OFFICER])
+    accepted = decide_match(matches[0].id, "accepted", users[Role.OFFICER])
     enqueued.clear()
     db.session.refresh(run)
     return World(
