@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -17,8 +16,8 @@ from revive.deals.models import Deal, DealEvent, Stage
 from revive.deals.permissions import visible_deals_clause
 from revive.deals.workflow import OPEN_STAGES
 from revive.extensions import db
-from revive.inventory.queries import Page
 from revive.notifications.models import Notification
+from revive.pagination import Page, paginate
 from revive.web import int_arg
 
 BOARD_COLUMN_LIMIT = 100  # cards per stage column; the column header shows the full count
@@ -164,17 +163,13 @@ def board(user: User, f: Filters) -> dict[Stage, dict[str, Any]]:
 def list_page(user: User, f: Filters, per_page: int) -> Page:
     """One page of visible deals, most recently changed first."""
     clauses = where_clauses(user, f)
-    total = db.session.scalar(sa.select(sa.func.count(Deal.id)).where(*clauses)) or 0
-    page = min(f.page, max(1, math.ceil(total / per_page)))
     stmt = (
         sa.select(Deal)
         .options(*_CARD_LOAD, selectinload(Deal.contract))
         .where(*clauses)
         .order_by(Deal.stage_changed_at.desc(), Deal.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+    return paginate(stmt, sa.select(sa.func.count(Deal.id)).where(*clauses), f.page, per_page)
 
 
 def filter_options(user: User) -> dict[str, list[tuple[int, str]]]:

@@ -7,8 +7,6 @@ get the college next door's deals), so a link in the inbox never leads to a 404.
 
 from __future__ import annotations
 
-import math
-
 import sqlalchemy as sa
 
 from revive.accounts.models import User
@@ -16,8 +14,8 @@ from revive.deals.models import Deal
 from revive.deals.permissions import visible_deals_clause
 from revive.errors import NotFoundError
 from revive.extensions import db
-from revive.inventory.queries import Page
 from revive.notifications.models import Notification
+from revive.pagination import Page, paginate
 
 
 def inbox_clause(user: User) -> sa.ColumnElement[bool]:
@@ -53,8 +51,6 @@ def inbox_page(user: User, page: int, per_page: int, unread_only: bool = False) 
     clauses = [inbox_clause(user)]
     if unread_only:
         clauses.append(Notification.read_at.is_(None))
-    total = db.session.scalar(sa.select(sa.func.count(Notification.id)).where(*clauses)) or 0
-    page = min(max(1, page), max(1, math.ceil(total / per_page)))
     stmt = (
         sa.select(Notification)
         .where(*clauses)
@@ -63,10 +59,9 @@ def inbox_page(user: User, page: int, per_page: int, unread_only: bool = False) 
             Notification.created_at.desc(),
             Notification.id.desc(),
         )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return Page(list(db.session.scalars(stmt)), total, page, per_page)
+    count = sa.select(sa.func.count(Notification.id)).where(*clauses)
+    return paginate(stmt, count, page, per_page)
 
 
 def get_for(user: User, notification_id: int) -> Notification:

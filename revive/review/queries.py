@@ -22,9 +22,9 @@ from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.inventory.queries import Page
 from revive.matching.models import Match, MatchState
 from revive.matching.reasons import REJECT_REASONS
+from revive.pagination import Page, paginate
 from revive.review.permissions import sees_all_universities, stats_scope_clause
 from revive.web import int_arg
 
@@ -169,19 +169,19 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
         .group_by(Match.demand_id)
         .subquery()
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(grouped)) or 0
-    page = min(f.page, max(1, math.ceil(total / per_page)))
     order = (
         (grouped.c.top.desc(), grouped.c.newest.desc())
         if f.sort == "score"
         else (grouped.c.newest.desc(), grouped.c.top.desc())
     )
-    rows = db.session.execute(
-        sa.select(grouped)
-        .order_by(*order, grouped.c.demand_id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    page = paginate(
+        sa.select(grouped).order_by(*order, grouped.c.demand_id.desc()),
+        sa.select(sa.func.count()).select_from(grouped),
+        f.page,
+        per_page,
+        scalars=False,
+    )
+    rows = page.items
     ids = [r.demand_id for r in rows]
     by_demand: dict[int, list[Match]] = {i: [] for i in ids}
     if ids:
@@ -197,7 +197,7 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
         )
         for m in db.session.scalars(stmt).unique():
             by_demand[m.demand_id].append(m)
-    items = [
+    page.items = [
         DemandGroup(
             demand=by_demand[r.demand_id][0].demand,
             candidates=by_demand[r.demand_id],
@@ -209,7 +209,7 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
         for r in rows
         if by_demand[r.demand_id]  # decided between the two SELECTs: drop the empty group
     ]
-    return Page(items, total, page, per_page)
+    return page
 
 
 def queue_industries() -> list[str]:
