@@ -726,7 +726,7 @@ EXPORT_EXTRA_COLUMNS = (
 
 def _promotion_stmt(
     user: User, f: PromotionFilters, rules: TierRules, *, export: bool = False
-) -> tuple[sa.Select, sa.ColumnElement[str]]:
+) -> sa.Select:
     ev = evaluation_stats()
     tier = _patent_tier_sql(ev, rules)
     key = _group_key(f.by)
@@ -734,7 +734,7 @@ def _promotion_stmt(
     where = [*_scope(user, f.institution), tier.in_([t.value for t in f.tiers])]
     if f.group:
         where.append(key == f.group)
-    stmt = (
+    return (
         sa.select(
             *columns,
             Organization.name.label("institution"),
@@ -760,7 +760,6 @@ def _promotion_stmt(
             Patent.id,
         )
     )
-    return stmt, tier
 
 
 def _promotion_row(r: sa.Row, rules: TierRules) -> PromotionRow:
@@ -780,7 +779,7 @@ def _promotion_row(r: sa.Row, rules: TierRules) -> PromotionRow:
 def promotion_page(user: User, f: PromotionFilters, per_page: int) -> Page:
     """One page of the promotion list: grouped by industry, then tier, then evaluation."""
     rules = current_rules()
-    stmt, _ = _promotion_stmt(user, f, rules)
+    stmt = _promotion_stmt(user, f, rules)
     page = paginate(stmt, _count(stmt), f.page, per_page, scalars=False)
     page.items = [_promotion_row(r, rules) for r in page.items]
     return page
@@ -789,7 +788,7 @@ def promotion_page(user: User, f: PromotionFilters, per_page: int) -> Page:
 def iter_promotion(user: User, f: PromotionFilters) -> Iterator[PromotionRow]:
     """Every row of the list (all pages) for the export, streamed in batches."""
     rules = current_rules()
-    stmt, _ = _promotion_stmt(user, f, rules, export=True)
+    stmt = _promotion_stmt(user, f, rules, export=True)
     for r in db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)):
         yield _promotion_row(r, rules)
 
