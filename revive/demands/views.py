@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -27,18 +24,15 @@ from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value
 from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, READ_ALL_ROLES
-from revive.errors import NotFoundError, ValidationFailed
+from revive.errors import ValidationFailed
 from revive.imports import services as import_services
+from revive.inventory.export import stream_download
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
 from revive.web import send_xlsx
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 
-EXPORT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 POST_ROLES = (Role.ENTERPRISE,)  # the web form; officers import or use the API
 EDIT_ROLES = (Role.ENTERPRISE, Role.OFFICER, Role.PLATFORM_ADMIN)
 
@@ -97,17 +91,15 @@ def list_demands():
 @roles_required(*READ_ALL_ROLES)
 def export_demands(fmt: str):
     """Every demand matching the list's filters, as .xlsx or .csv (re-importable)."""
-    if fmt not in EXPORT_TYPES:
-        raise NotFoundError("不支持的导出格式")
-    rows = queries.export_demands(current_user, queries.parse_filters(request.args))
-    name = f"企业需求-{date.today():%Y%m%d}.{fmt}"
-    disposition = f"attachment; filename=\"demands.{fmt}\"; filename*=UTF-8''{quote(name)}"
+    demands = queries.export_demands(current_user, queries.parse_filters(request.args))
     user = current_user._get_current_object()
-    chunks = export.iter_xlsx(rows, user) if fmt == "xlsx" else export.iter_csv(rows, user)
-    return Response(
-        stream_with_context(chunks),
-        content_type=EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": disposition},
+    return stream_download(
+        fmt,
+        export.header(),
+        (export.row_values(d, user) for d in demands),
+        name=f"企业需求-{date.today():%Y%m%d}",
+        ascii_name="demands",
+        sheet_title="企业需求",
     )
 
 

@@ -5,6 +5,7 @@ The header row is the Chinese label of every field in ``fields.FIELDS`` order (s
 the importer parses), and every cell goes through ``imports.xlsx.safe_cell`` so a cell such as
 ``=HYPERLINK(...)`` is shown as text, never run as a formula. Both formats stream: CSV is a
 generator of encoded chunks, XLSX is written by openpyxl's write-only mode to a temporary file.
+``stream_download`` serves the demand export too.
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
-from revive.imports.xlsx import safe_cell, write_xlsx
+from flask import Response, stream_with_context
+
+from revive.errors import NotFoundError
+from revive.imports.xlsx import XLSX_MIMETYPE, safe_cell, write_xlsx
 from revive.inventory.fields import FIELDS, display_value
 
 CSV_BOM = "\ufeff"  # Excel only detects UTF-8 with a BOM
 CSV_CHUNK_ROWS = 500
+XLSX_CHUNK = 64 * 1024
+EXPORT_TYPES = {"xlsx": XLSX_MIMETYPE, "csv": "text/csv; charset=utf-8"}
 
 
 def header() -> list[str]:
@@ -39,21 +46,21 @@ def row_values(row: Any) -> list[str]:
     ]
 
 
-def _safe(values: list[Any]) -> list[Any]:
+def _safe(values: Sequence[Any]) -> list[Any]:
     return [safe_cell(v) if v else v for v in values]
 
 
-def iter_csv(rows: Iterable[Any]) -> Iterator[bytes]:
+def csv_chunks(head: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """UTF-8 CSV with BOM, yielded in chunks of CSV_CHUNK_ROWS rows (constant memory)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_safe(header()))
+    writer.writerow(_safe(head))
     yield (CSV_BOM + buffer.getvalue()).encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
     pending = 0
-    for row in rows:
-        writer.writerow(_safe(row_values(row)))
+    for values in rows:
+        writer.writerow(_safe(values))
         pending += 1
         if pending >= CSV_CHUNK_ROWS:
             yield buffer.getvalue().encode("utf-8")
@@ -64,14 +71,45 @@ def iter_csv(rows: Iterable[Any]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
-XLSX_CHUNK = 64 * 1024
-
-
-def iter_xlsx(rows: Iterable[Any]) -> Iterator[bytes]:
+def xlsx_chunks(
+    head: Sequence[Any], rows: Iterable[Sequence[Any]], sheet_title: str
+) -> Iterator[bytes]:
     """The .xlsx bytes in chunks. openpyxl (write-only, constant memory) needs a seekable file,
     so the workbook is written to a temporary file first, then streamed and deleted."""
     with tempfile.TemporaryFile(suffix=".xlsx") as tmp:
-        write_xlsx(tmp, header(), (row_values(r) for r in rows), sheet_title="专利盘点")
+        write_xlsx(tmp, head, rows, sheet_title=sheet_title)
         tmp.seek(0)
         while chunk := tmp.read(XLSX_CHUNK):
             yield chunk
+
+
+def iter_csv(rows: Iterable[Any]) -> Iterator[bytes]:
+    """The patent rows of ``queries.export_rows`` as streamed CSV."""
+    return csv_chunks(header(), map(row_values, rows))
+
+
+def stream_download(
+    fmt: str,
+    head: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    *,
+    name: str,
+    ascii_name: str,
+    sheet_title: str,
+) -> Response:
+    """``head`` + ``rows`` streamed as ``name.fmt`` (.xlsx or .csv; another format is a 404).
+
+    Shared by the inventory and demand exports; ``ascii_name`` is the fallback file name for
+    clients that ignore the UTF-8 ``filename*``.
+    """
+    if fmt not in EXPORT_TYPES:
+        raise NotFoundError("不支持的导出格式")
+    chunks = xlsx_chunks(head, rows, sheet_title) if fmt == "xlsx" else csv_chunks(head, rows)
+    disposition = (
+        f"attachment; filename=\"{ascii_name}.{fmt}\"; filename*=UTF-8''{quote(f'{name}.{fmt}')}"
+    )
+    return Response(
+        stream_with_context(chunks),
+        content_type=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": disposition},
+    )

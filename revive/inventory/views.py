@@ -7,24 +7,21 @@ Every route checks the role first (``roles_required``), then the object through 
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
+from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.inventory import export, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
 from revive.inventory.forms import (
@@ -43,10 +40,6 @@ bp = Blueprint("inventory", __name__, url_prefix="/patents")
 
 FILER_ROLES = (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR)
 REVIEWER_ROLES = (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN)
-EXPORT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 
 
 def _page_size() -> int:
@@ -79,17 +72,14 @@ def list_patents():
 @roles_required(*INVENTORY_ROLES)
 def export_patents(fmt: str):
     """Every patent matching the list's filters (not just one page), as .xlsx or .csv."""
-    if fmt not in EXPORT_TYPES:
-        raise NotFoundError("不支持的导出格式")
-    filters = queries.parse_filters(request.args)
-    rows = queries.export_rows(current_user, filters)
-    name = f"专利盘点-{date.today():%Y%m%d}.{fmt}"
-    disposition = f"attachment; filename=\"inventory.{fmt}\"; filename*=UTF-8''{quote(name)}"
-    chunks = export.iter_xlsx(rows) if fmt == "xlsx" else export.iter_csv(rows)
-    return Response(
-        stream_with_context(chunks),
-        content_type=EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": disposition},
+    rows = queries.export_rows(current_user, queries.parse_filters(request.args))
+    return export.stream_download(
+        fmt,
+        export.header(),
+        map(export.row_values, rows),
+        name=f"专利盘点-{date.today():%Y%m%d}",
+        ascii_name="inventory",
+        sheet_title="专利盘点",
     )
 
 
