@@ -498,16 +498,15 @@ def _match_batch(
     groups: dict[frozenset[str], set[int]],
     trl: dict[int, int | None],
 ) -> int:
-    """Query and persist one batch of demands; retried when a concurrent run or a decision
-    touched the same pairs (unique (demand, patent), Match.version)."""
-    for attempt in range(3):
+    """Query and persist one batch of demands; tried up to three times when a concurrent run
+    or a decision touched the same pairs (unique (demand, patent), Match.version). The caller
+    rolls back when the last try fails."""
+    for _ in range(2):
         try:
             return _match_batch_once(run_id, demand_ids, index, version, groups, trl)
         except (IntegrityError, StaleDataError):
             db.session.rollback()
-            if attempt == 2:
-                raise
-    return 0  # pragma: no cover
+    return _match_batch_once(run_id, demand_ids, index, version, groups, trl)
 
 
 def _match_batch_once(
