@@ -3,7 +3,7 @@ a rejection, not only the top ones shown on the page)."""
 
 from __future__ import annotations
 
-import io
+from typing import IO
 
 from openpyxl import Workbook
 
@@ -23,7 +23,9 @@ def _counts(r: RejectionRow) -> list:
     return [r.reasons[c] for c in REJECT_REASONS]
 
 
-def rejections_xlsx(universities: list[RejectionRow], patents: list[RejectionRow]) -> bytes:
+def write_rejections(
+    stream: IO[bytes], universities: list[RejectionRow], patents: list[RejectionRow]
+) -> None:
     """Two sheets (按高校, 按专利); the rate's header names its denominator (已审核数)."""
     # Two sheets, so write_xlsx's one-sheet wrapper does not fit; add_sheet is what it calls
     # (bold header, formula neutralisation by safe_cell, write-only mode).
@@ -63,6 +65,4 @@ def rejections_xlsx(universities: list[RejectionRow], patents: list[RejectionRow
             for r in patents
         ),
     )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(stream)

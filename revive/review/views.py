@@ -8,11 +8,11 @@ page includes ``review/_patent_panel.html``; its data comes from the template gl
 
 from __future__ import annotations
 
-import io
 from datetime import date
+from functools import partial
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
@@ -23,13 +23,12 @@ from revive.matching.models import MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
-from revive.web import int_arg
+from revive.web import int_arg, send_xlsx
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 DEMANDS_PER_PAGE = 10  # each demand brings up to matching.services.TOP_K candidates
 MAX_LISTED_SKIPS = 10
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _back(filters: queries.QueueFilters, demand_id: int | None = None):
@@ -167,11 +166,9 @@ def export_rejections():
     """The page's figures in two sheets; every patent with a rejection, not only the top."""
     filters = queries.parse_stats_filters(request.args, current_user)
     universities, patents = _stats(filters, limit=None)
-    return send_file(
-        io.BytesIO(export.rejections_xlsx(universities, patents)),
-        mimetype=XLSX,
-        as_attachment=True,
-        download_name=f"匹配否决原因统计-{date.today():%Y%m%d}.xlsx",
+    return send_xlsx(
+        partial(export.write_rejections, universities=universities, patents=patents),
+        f"匹配否决原因统计-{date.today():%Y%m%d}.xlsx",
     )
 
 
