@@ -48,29 +48,17 @@ def is_enterprise(user: User) -> bool:
     )
 
 
-def has_deal(enterprise_id: int, patent_id: int) -> bool:
-    stmt = sa.select(
-        sa.exists().where(Deal.enterprise_id == enterprise_id, Deal.patent_id == patent_id)
-    )
-    return bool(db.session.scalar(stmt))
-
-
-def has_invite(enterprise_id: int, patent_id: int) -> bool:
-    stmt = sa.select(
-        sa.exists().where(
-            EvaluationInvite.enterprise_id == enterprise_id,
-            EvaluationInvite.patent_id == patent_id,
-        )
-    )
-    return bool(db.session.scalar(stmt))
-
-
 def is_linked(user: User, patent_id: int) -> bool:
-    """The user's enterprise received this patent as a match or was invited to evaluate it."""
+    """The user's enterprise received this patent as a match or was invited to evaluate it
+    (one query)."""
     if not is_enterprise(user):
         return False
     org = user.organization_id
-    return has_deal(org, patent_id) or has_invite(org, patent_id)
+    deal = sa.exists().where(Deal.enterprise_id == org, Deal.patent_id == patent_id)
+    invite = sa.exists().where(
+        EvaluationInvite.enterprise_id == org, EvaluationInvite.patent_id == patent_id
+    )
+    return bool(db.session.scalar(sa.select(sa.or_(deal, invite))))
 
 
 def evaluable_patent_ids(enterprise_id: int) -> sa.Select:
