@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.dashboard.funnel import NO_COLLEGE_LABEL, rate_dict
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
 from revive.inventory.permissions import READ_ALL_ROLES, visible_patents_clause
@@ -29,7 +30,6 @@ FUNNEL_ORDER: tuple[EntryStatus, ...] = (
     EntryStatus.NOT_ENTERED,
     EntryStatus.ABANDON,
 )
-NO_COLLEGE_LABEL = "未指定学院"
 UNSET_GRADE_LABEL = "未自评"
 UNSET_TRL_LABEL = "未评"
 UNSET_WILLINGNESS_LABEL = "未填写"
@@ -110,7 +110,7 @@ class DashboardSummary:
             "scope": self.scope_label,
             "total": self.total,
             "entered": self.entered,
-            "entry_rate": _rate_dict(self.entered, self.total),
+            "entry_rate": rate_dict(self.entered, self.total),
             "pending_college": self.pending_college,
             "pending_school": self.pending_school,
             "by_status": buckets(self.by_status),
@@ -125,20 +125,11 @@ class DashboardSummary:
                     "total": r.total,
                     "entered": r.entered,
                     "pending": r.pending,
-                    "entry_rate": _rate_dict(r.entered, r.total),
+                    "entry_rate": rate_dict(r.entered, r.total),
                 }
                 for r in self.breakdown
             ],
         }
-
-
-def _rate_dict(numerator: int, denominator: int) -> dict[str, Any]:
-    return {
-        "numerator": numerator,
-        "denominator": denominator,
-        "value": round(numerator / denominator, 4) if denominator else None,
-        "display": format_rate(numerator, denominator),
-    }
 
 
 def has_dashboard(user: User) -> bool:
@@ -206,16 +197,21 @@ def _willingness_buckets(counts: dict[Willingness | None, int]) -> list[Bucket]:
     return [*buckets, Bucket("none", UNSET_WILLINGNESS_LABEL, counts.get(None, 0))]
 
 
+def _progress_by(column: Any, scope: sa.ColumnElement[bool]) -> dict[Any, tuple[int, int, int]]:
+    """(total, entered, pending) per value of ``column``: one GROUP BY."""
+    stmt = (
+        sa.select(column, sa.func.count(Patent.id), _ENTERED, _PENDING)
+        .where(scope)
+        .group_by(column)
+    )
+    return {
+        key: (total, entered, pending) for key, total, entered, pending in db.session.execute(stmt)
+    }
+
+
 def _college_breakdown(institution_id: int, scope: sa.ColumnElement[bool]) -> list[BreakdownRow]:
     """Every college of the institution (zero rows included: who has not started yet)."""
-    stmt = (
-        sa.select(Patent.college_id, sa.func.count(Patent.id), _ENTERED, _PENDING)
-        .where(scope)
-        .group_by(Patent.college_id)
-    )
-    figures = {
-        cid: (total, entered, pending) for cid, total, entered, pending in db.session.execute(stmt)
-    }
+    figures = _progress_by(Patent.college_id, scope)
     colleges = db.session.execute(
         sa.select(College.id, College.name).where(College.institution_id == institution_id)
     ).all()
@@ -228,14 +224,7 @@ def _college_breakdown(institution_id: int, scope: sa.ColumnElement[bool]) -> li
 
 def _university_breakdown(scope: sa.ColumnElement[bool]) -> list[BreakdownRow]:
     """Every university on the platform, including those that have not uploaded anything."""
-    stmt = (
-        sa.select(Patent.institution_id, sa.func.count(Patent.id), _ENTERED, _PENDING)
-        .where(scope)
-        .group_by(Patent.institution_id)
-    )
-    figures = {
-        iid: (total, entered, pending) for iid, total, entered, pending in db.session.execute(stmt)
-    }
+    figures = _progress_by(Patent.institution_id, scope)
     orgs = db.session.execute(
         sa.select(Organization.id, Organization.name).where(
             sa.or_(Organization.kind == OrgKind.UNIVERSITY, Organization.id.in_(list(figures)))
