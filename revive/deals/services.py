@@ -237,37 +237,18 @@ def _notify_others(
 ) -> list[Notification]:
     """Tell everyone on the deal except the actor's own side: the enterprise, the university,
     and the officer who pushed it."""
-    link = deal_link(deal.id)
-    sent: list[Notification] = []
+    recipients: list[dict[str, int]] = []
     if not permissions.is_enterprise_side(actor, deal):
-        sent.append(
-            notifications.notify(
-                kind,
-                title,
-                organization_id=deal.enterprise_id,
-                body=body,
-                link=link,
-                deal_id=deal.id,
-            )
-        )
+        recipients.append({"organization_id": deal.enterprise_id})
     if not (actor.organization_id and actor.organization_id == deal.university_id):
-        sent.append(
-            notifications.notify(
-                kind,
-                title,
-                organization_id=deal.university_id,
-                body=body,
-                link=link,
-                deal_id=deal.id,
-            )
-        )
+        recipients.append({"organization_id": deal.university_id})
     if deal.officer_id and deal.officer_id != actor.id:
-        sent.append(
-            notifications.notify(
-                kind, title, user_id=deal.officer_id, body=body, link=link, deal_id=deal.id
-            )
-        )
-    return sent
+        recipients.append({"user_id": deal.officer_id})
+    link = deal_link(deal.id)
+    return [
+        notifications.notify(kind, title, body=body, link=link, deal_id=deal.id, **to)
+        for to in recipients
+    ]
 
 
 def _previous_stage(deal: Deal) -> Stage:
