@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive import engine, queue
@@ -60,7 +61,7 @@ from revive.matching.models import (
     RunScope,
     RunStatus,
 )
-from revive.matching.permissions import STAFF_ROLES
+from revive.matching.permissions import STAFF_ROLES, can_see_patent_demands, is_staff
 from revive.matching.reasons import REJECT_REASONS
 
 logger = logging.getLogger(__name__)
@@ -719,10 +720,9 @@ def demands_for_patent(
     """Open demands ranked for this patent (reverse direction), with explanation terms.
 
     University users see only PUBLIC demands. Scored in the active index's IDF space against
-    the open demands' tokens; cached per index version until a demand changes.
+    the open demands' tokens; cached per index version until a demand changes, so a page view
+    reads only the open demands' (id, version) and the ranked demands.
     """
-    from revive.matching.permissions import can_see_patent_demands, is_staff
-
     if not can_see_patent_demands(actor, patent):
         raise NotFoundError("专利不存在或您无权查看")
     loaded = load_active_index()
@@ -730,9 +730,7 @@ def demands_for_patent(
         return []
     build, index = loaded
     public_only = not is_staff(actor)
-    stmt = sa.select(Demand.id, Demand.version, Demand.title, Demand.description).where(
-        Demand.status == DemandStatus.OPEN
-    )
+    stmt = sa.select(Demand.id, Demand.version).where(Demand.status == DemandStatus.OPEN)
     if public_only:
         stmt = stmt.where(Demand.visibility == Visibility.PUBLIC)
     rows = db.session.execute(stmt.order_by(Demand.id)).all()
@@ -743,20 +741,6 @@ def demands_for_patent(
     key = (_index_key(build), patent.id, public_only, stamp, record.text_hash if record else None)
     ranked = _ranked.get(key)
     if ranked is None:
-        demands = {
-            d.id: d
-            for d in db.session.scalars(
-                sa.select(Demand).where(Demand.id.in_([r.id for r in rows]))
-            )
-        }
-        token_lists = []
-        for r in rows:
-            toks = _demand_tokens.get((r.id, r.version))
-            if toks is None:
-                d = demands[r.id]
-                toks = engine.demand_tokens(d.title, _demand_text(d))
-                _bounded_put(_demand_tokens, (r.id, r.version), toks)
-            token_lists.append(toks)
         p_tokens = (
             record.tokens.split()
             if record is not None
@@ -764,7 +748,7 @@ def demands_for_patent(
         )
         candidates = engine.rank_against(
             p_tokens,
-            token_lists,
+            _open_demand_tokens(rows),
             [r.id for r in rows],
             index,
             top_k,
@@ -778,6 +762,25 @@ def demands_for_patent(
         _bounded_put(_ranked, key, ranked)
     by_id = {
         d.id: d
-        for d in db.session.scalars(sa.select(Demand).where(Demand.id.in_([r[0] for r in ranked])))
+        for d in db.session.scalars(
+            sa.select(Demand)
+            .where(Demand.id.in_([r[0] for r in ranked]))
+            .options(joinedload(Demand.enterprise))  # the panel shows each one's enterprise
+        )
     }
     return [(by_id[i], s, t) for i, s, t in ranked if i in by_id]
+
+
+def _open_demand_tokens(rows: Sequence[Any]) -> list[list[str]]:
+    """Tokens of the demands ``rows`` (id, version); texts are read and tokenized only for
+    those not in the per-process cache."""
+    tokens = {r.id: _demand_tokens.get((r.id, r.version)) for r in rows}
+    missing = [demand_id for demand_id, toks in tokens.items() if toks is None]
+    if missing:
+        texts = sa.select(
+            Demand.id, Demand.version, Demand.title, Demand.description, Demand.target_specs
+        ).where(Demand.id.in_(missing))
+        for d in db.session.execute(texts):
+            tokens[d.id] = engine.demand_tokens(d.title, _demand_text(d))
+            _bounded_put(_demand_tokens, (d.id, d.version), tokens[d.id])
+    return [tokens[r.id] or [] for r in rows]  # [] for a demand deleted in between

@@ -160,7 +160,7 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
         return None
     return {
         "demands": ranked,
-        "has_index": services.active_build() is not None,
+        "has_index": bool(ranked) or services.active_build() is not None,  # read when empty
         "is_staff": permissions.is_staff(current_user),
     }
 
