@@ -33,7 +33,7 @@ from flask import (
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
-from revive.errors import ConflictError, NotFoundError, ValidationFailed
+from revive.errors import ConflictError, ValidationFailed
 from revive.evaluations import export, permissions, queries, services
 from revive.evaluations.models import CooperationIntent
 from revive.evaluations.permissions import (
@@ -240,12 +240,9 @@ def promotion_xlsx():
 
 def patent_panel(patent: Patent) -> queries.PatentEvaluations | None:
     """Data of ``_patent_panel.html``; None when the viewer may not see evaluations."""
-    if not current_user.is_authenticated:
-        return None
-    try:
-        if not permissions.can_see_evaluations(current_user, patent):
-            return None
-    except NotFoundError:
+    if not current_user.is_authenticated or not permissions.can_see_evaluations(
+        current_user, patent
+    ):
         return None
     return queries.patent_evaluations(current_user, patent)
 
@@ -253,9 +250,7 @@ def patent_panel(patent: Patent) -> queries.PatentEvaluations | None:
 def evaluate_url(patent_id: int) -> str | None:
     """The evaluation form's URL when the viewer's enterprise may evaluate this patent (matched
     or invited), for other pages (e.g. a deal page) to link to; None otherwise."""
-    if not permissions.is_enterprise(current_user) or not permissions.is_linked(
-        current_user, patent_id
-    ):
+    if not permissions.is_linked(current_user, patent_id):  # False for non-enterprises
         return None
     return url_for("evaluations.evaluate", patent_id=patent_id)
 
