@@ -85,21 +85,14 @@ def mark_read(notification_id: int, actor: User) -> Notification:
 
 def mark_all_read(actor: User) -> int:
     """Mark every unread notification the user sees as read. Commits; returns how many."""
-    ids = list(
-        db.session.scalars(
-            sa.select(Notification.id).where(
-                queries.inbox_clause(actor), Notification.read_at.is_(None)
-            )
-        )
-    )
-    if ids:
-        db.session.execute(
-            sa.update(Notification)
-            .where(Notification.id.in_(ids), Notification.read_at.is_(None))
-            .values(read_at=utcnow(), read_by_id=actor.id)
-        )
-        db.session.commit()
-    return len(ids)
+    marked = db.session.execute(
+        sa.update(Notification)
+        .where(queries.inbox_clause(actor), Notification.read_at.is_(None))
+        .values(read_at=utcnow(), read_by_id=actor.id)
+        .execution_options(synchronize_session=False)  # the commit expires loaded rows
+    ).rowcount
+    db.session.commit()
+    return marked
 
 
 # ---------------------------------------------------------------------------- e-mail
