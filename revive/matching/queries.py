@@ -10,7 +10,7 @@ from revive.demands.models import Demand
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunScope, RunStatus
+from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunStatus
 from revive.matching.permissions import is_staff, owns_demand
 
 # Accepted first (pushed), then candidates by score; rejected last (staff only).
@@ -43,15 +43,6 @@ def latest_run_for_demand(demand_id: int) -> MatchRun | None:
     return db.session.scalar(
         sa.select(MatchRun)
         .where(MatchRun.demand_id == demand_id)
-        .order_by(MatchRun.id.desc())
-        .limit(1)
-    )
-
-
-def latest_all_run() -> MatchRun | None:
-    return db.session.scalar(
-        sa.select(MatchRun)
-        .where(MatchRun.scope == RunScope.ALL_DEMANDS)
         .order_by(MatchRun.id.desc())
         .limit(1)
     )

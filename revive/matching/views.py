@@ -21,17 +21,12 @@ from revive.errors import NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
 from revive.matching import permissions, queries, services
 from revive.matching.highlight import highlight, term_list
-from revive.matching.models import RunScope, RunStatus
+from revive.matching.models import RunScope
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS
+from revive.web import int_arg
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
-
-ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
-
-
-def _version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
 
 
 @bp.get("/")
@@ -59,7 +54,9 @@ def rebuild():
 @roles_required(*STAFF_ROLES)
 def build_page(build_id: int):
     build = queries.get_build_for(current_user, build_id)
-    return render_template("matching/build.html", build=build, active=build.status in ACTIVE)
+    return render_template(
+        "matching/build.html", build=build, active=build.status in services.ACTIVE
+    )
 
 
 @bp.post("/runs")
@@ -74,7 +71,7 @@ def rematch_all():
 @login_required
 def run_page(run_id: int):
     run = queries.get_run_for(current_user, run_id)
-    return render_template("matching/run.html", run=run, active=run.status in ACTIVE)
+    return render_template("matching/run.html", run=run, active=run.status in services.ACTIVE)
 
 
 @bp.get("/demands/<int:demand_id>")
@@ -121,7 +118,7 @@ def decide(match_id: int):
             current_user,
             reason_code=request.form.get("reason_code"),
             comment=request.form.get("comment"),
-            expected_version=_version(request.form.get("version")),
+            expected_version=int_arg(request.form.get("version")),
         )
     except ValidationFailed as exc:  # e.g. a rejection without a reason: say so on the page
         flash(exc.message, "error")
@@ -145,7 +142,7 @@ def demand_panel(demand: Demand) -> dict[str, Any] | None:
     return {
         "matches": queries.matches_for_demand(current_user, demand),
         "run": run,
-        "run_active": run is not None and run.status in ACTIVE,
+        "run_active": run is not None and run.status in services.ACTIVE,
         "is_staff": permissions.is_staff(current_user),
     }
 
