@@ -187,12 +187,7 @@ def invite_enterprise(
     patent = permissions.get_patent_to_invite(actor, patent_id)
     _check_entered(patent, "邀请企业评价")
     enterprise = _enterprise(enterprise_id, enterprise_name)
-    existing = db.session.scalar(
-        db.select(EvaluationInvite).where(
-            EvaluationInvite.patent_id == patent.id,
-            EvaluationInvite.enterprise_id == enterprise.id,
-        )
-    )
+    existing = _invite_of(patent.id, enterprise.id)
     if existing is not None:
         return existing, False
     invite = EvaluationInvite(
@@ -203,7 +198,10 @@ def invite_enterprise(
         db.session.flush()
     except IntegrityError:  # invited by someone else a moment ago
         db.session.rollback()
-        return _existing_invite(patent.id, enterprise.id), False
+        existing = _invite_of(patent.id, enterprise.id)
+        if existing is None:
+            raise ConflictError("邀请未能保存，请重试") from None
+        return existing, False
     audit.record(
         "evaluation_invite",
         invite.id,
@@ -228,13 +226,10 @@ def invite_enterprise(
     return invite, True
 
 
-def _existing_invite(patent_id: int, enterprise_id: int) -> EvaluationInvite:
-    invite = db.session.scalar(
+def _invite_of(patent_id: int, enterprise_id: int) -> EvaluationInvite | None:
+    return db.session.scalar(
         db.select(EvaluationInvite).where(
             EvaluationInvite.patent_id == patent_id,
             EvaluationInvite.enterprise_id == enterprise_id,
         )
     )
-    if invite is None:
-        raise ConflictError("邀请未能保存，请重试")
-    return invite
