@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
@@ -26,6 +25,7 @@ from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibi
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, READ_ALL_ROLES
 from revive.errors import ValidationFailed
 from revive.imports import services as import_services
+from revive.imports.views import receive_upload, upload_page
 from revive.inventory.export import stream_download
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
@@ -190,13 +190,7 @@ def detail(demand_id: int):
 # ---------------------------------------------------------------------------- import (officers)
 
 
-def _upload_page(error: str | None = None, status: int = 200):
-    return render_template(
-        "demands/import.html",
-        error=error,
-        limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
-        max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
-    ), status
+_upload_page = partial(upload_page, "demands/import.html")
 
 
 @bp.get("/import")
@@ -208,21 +202,8 @@ def import_upload():
 @bp.post("/import")
 @roles_required(*IMPORTER_ROLES)
 def import_upload_post():
-    try:
-        file = request.files.get("file")
-    except RequestEntityTooLarge:
-        limit = current_app.config["REVIVE_MAX_UPLOAD_MB"]
-        return _upload_page(f"上传文件过大：单个文件不能超过 {limit} MB，请拆分后分批导入", 413)
-    if file is None or not file.filename:
-        return _upload_page("请选择要上传的文件", 422)
-    try:
-        job = importers.create_demand_import(
-            file, actor=current_user, all_or_nothing=bool(request.form.get("all_or_nothing"))
-        )
-    except ValidationFailed as exc:
-        return _upload_page(exc.message, 422)
-    flash("文件已上传，正在校验，完成后可查看预览", "success")
-    return redirect(url_for("imports.job", job_id=job.id))
+    create = partial(importers.create_demand_import, actor=current_user)
+    return receive_upload(create, _upload_page)
 
 
 @bp.get("/import/template.xlsx")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,6 +14,7 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 from revive.imports import registry, services
+from revive.imports.models import ImportJob
 from revive.web import send_xlsx
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -23,17 +26,40 @@ job_viewers = roles_required(
 )
 
 
+def upload_page(template: str, error: str | None = None, status: int = 200, **context: Any):
+    """An upload page of any import kind: the limits, and ``error`` above the form."""
+    return render_template(
+        template,
+        error=error,
+        limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
+        max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
+        **context,
+    ), status
+
+
+def receive_upload(create: Callable[..., ImportJob], page: Callable[[str, int], Any]):
+    """The POST half of every upload page: ``create(file, all_or_nothing=…)`` then the job
+    page; a file too large or missing, or refused by ``create``, re-renders ``page``."""
+    try:
+        file = request.files.get("file")
+    except RequestEntityTooLarge:
+        limit = current_app.config["REVIVE_MAX_UPLOAD_MB"]
+        return page(f"上传文件过大：单个文件不能超过 {limit} MB，请拆分后分批导入", 413)
+    if file is None or not file.filename:
+        return page("请选择要上传的文件", 422)
+    try:
+        job = create(file, all_or_nothing=bool(request.form.get("all_or_nothing")))
+    except ValidationFailed as exc:
+        return page(exc.message, 422)
+    flash("文件已上传，正在校验，完成后可查看预览", "success")
+    return redirect(url_for("imports.job", job_id=job.id))
+
+
 def _upload_page(error: str | None = None, status: int = 200):
     institutions = (
         services.importable_institutions() if current_user.role == Role.PLATFORM_ADMIN else []
     )
-    return render_template(
-        "imports/upload.html",
-        error=error,
-        institutions=institutions,
-        limit_mb=current_app.config["REVIVE_MAX_UPLOAD_MB"],
-        max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"],
-    ), status
+    return upload_page("imports/upload.html", error, status, institutions=institutions)
 
 
 @bp.get("/")
@@ -45,24 +71,12 @@ def upload():
 @bp.post("/")
 @importers_only
 def upload_post():
-    try:
-        file = request.files.get("file")
-    except RequestEntityTooLarge:
-        limit = current_app.config["REVIVE_MAX_UPLOAD_MB"]
-        return _upload_page(f"上传文件过大：单个文件不能超过 {limit} MB，请拆分后分批导入", 413)
-    if file is None or not file.filename:
-        return _upload_page("请选择要上传的文件", 422)
-    try:
-        job = services.create_patent_import(
-            file,
-            actor=current_user,
-            institution_id=request.form.get("institution_id", type=int),
-            all_or_nothing=bool(request.form.get("all_or_nothing")),
-        )
-    except ValidationFailed as exc:
-        return _upload_page(exc.message, 422)
-    flash("文件已上传，正在校验，完成后可查看预览", "success")
-    return redirect(url_for("imports.job", job_id=job.id))
+    create = partial(
+        services.create_patent_import,
+        actor=current_user,
+        institution_id=request.form.get("institution_id", type=int),
+    )
+    return receive_upload(create, _upload_page)
 
 
 @bp.get("/template.xlsx")
