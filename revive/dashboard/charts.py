@@ -34,12 +34,41 @@ class ChartCard:
     height: int | None = None  # px; None = the stylesheet's default chart height
 
 
+NO_LEGEND = {"legend": {"display": False}}
+
+
 def _bar(labels: list[str], datasets: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
     return {"type": "bar", "labels": labels, "datasets": datasets, "options": options}
 
 
+def _series(label: str, data: list[Any], colors: list[str] | str) -> dict[str, Any]:
+    return {"label": label, "data": data, "backgroundColor": colors}
+
+
 def _single(buckets: list[Bucket], label: str, colors: list[str] | str) -> dict[str, Any]:
-    return {"label": label, "data": [b.count for b in buckets], "backgroundColor": colors}
+    return _series(label, [b.count for b in buckets], colors)
+
+
+def _horizontal(n: int) -> dict[str, Any]:
+    """Long lists read better as horizontal bars (names stay level), one row per unit."""
+    return {"indexAxis": "y"} if n > HORIZONTAL_AFTER else {}
+
+
+def _height(n: int) -> int | None:
+    return 80 + 30 * n if n > HORIZONTAL_AFTER else None
+
+
+def _distribution(chart_id: str, title: str, buckets: list[Bucket], color: str) -> ChartCard:
+    """Bars of one distribution; the last bucket (not filled in) in the muted colour."""
+    colors = [color] * (len(buckets) - 1) + ["var(--chart-muted)"]
+    return ChartCard(
+        id=f"chart-{chart_id}",
+        title=title,
+        table_id=f"table-{chart_id}",
+        spec=_bar(
+            [b.label for b in buckets], [_single(buckets, "专利数", colors)], plugins=NO_LEGEND
+        ),
+    )
 
 
 def build_charts(summary: DashboardSummary) -> list[ChartCard]:
@@ -50,9 +79,7 @@ def build_charts(summary: DashboardSummary) -> list[ChartCard]:
 
     if summary.breakdown_kind and summary.breakdown:
         rows = summary.breakdown[:CHART_MAX_BARS]
-        # Long lists read better as horizontal bars (names stay level), one row per unit.
-        horizontal = len(rows) > HORIZONTAL_AFTER
-        unit = "学院" if summary.breakdown_kind == "college" else "高校"
+        unit = BREAKDOWN_UNITS[summary.breakdown_kind]
         note = (
             f"按盘点数排序，显示前 {CHART_MAX_BARS} 个{unit}"
             if len(summary.breakdown) > CHART_MAX_BARS
@@ -66,22 +93,14 @@ def build_charts(summary: DashboardSummary) -> list[ChartCard]:
                 spec=_bar(
                     [r.name for r in rows],
                     [
-                        {
-                            "label": "盘点数",
-                            "data": [r.total for r in rows],
-                            "backgroundColor": "var(--chart-1)",
-                        },
-                        {
-                            "label": "入库数",
-                            "data": [r.entered for r in rows],
-                            "backgroundColor": "var(--chart-2)",
-                        },
+                        _series("盘点数", [r.total for r in rows], "var(--chart-1)"),
+                        _series("入库数", [r.entered for r in rows], "var(--chart-2)"),
                     ],
-                    **({"indexAxis": "y"} if horizontal else {}),
+                    **_horizontal(len(rows)),
                 ),
                 note=note,
                 wide=True,
-                height=80 + 30 * len(rows) if horizontal else None,
+                height=_height(len(rows)),
             )
         )
 
@@ -95,44 +114,13 @@ def build_charts(summary: DashboardSummary) -> list[ChartCard]:
                 [b.label for b in funnel],
                 [_single(funnel, "专利数", [f"var(--status-{b.key})" for b in funnel])],
                 indexAxis="y",
-                plugins={"legend": {"display": False}},
+                plugins=NO_LEGEND,
             ),
             note="草稿 → 待学院审核 → 待学校审核 → 已入库；另列退回、不入库、建议放弃",
         )
     )
-
-    cards.append(
-        ChartCard(
-            id="chart-grade",
-            title="专利价值分级自评",
-            table_id="table-grade",
-            spec=_bar(
-                [b.label for b in summary.by_grade],
-                [
-                    _single(
-                        summary.by_grade, "专利数", ["var(--chart-1)"] * 5 + ["var(--chart-muted)"]
-                    )
-                ],
-                plugins={"legend": {"display": False}},
-            ),
-        )
-    )
-    cards.append(
-        ChartCard(
-            id="chart-trl",
-            title="技术成熟度（TRL）",
-            table_id="table-trl",
-            spec=_bar(
-                [b.label for b in summary.by_trl],
-                [
-                    _single(
-                        summary.by_trl, "专利数", ["var(--chart-3)"] * 9 + ["var(--chart-muted)"]
-                    )
-                ],
-                plugins={"legend": {"display": False}},
-            ),
-        )
-    )
+    cards.append(_distribution("grade", "专利价值分级自评", summary.by_grade, "var(--chart-1)"))
+    cards.append(_distribution("trl", "技术成熟度（TRL）", summary.by_trl, "var(--chart-3)"))
     w = summary.by_willingness
     cards.append(
         ChartCard(
@@ -156,14 +144,6 @@ STEP_COLORS = [f"var(--chart-{i})" for i in range(1, 7)]
 CONTRACT_MONTHS_SHOWN = 36  # the chart shows the latest months; the table lists every month
 
 
-def _horizontal(n: int) -> dict[str, Any]:
-    return {"indexAxis": "y"} if n > HORIZONTAL_AFTER else {}
-
-
-def _height(n: int) -> int | None:
-    return 80 + 30 * n if n > HORIZONTAL_AFTER else None
-
-
 def conversion_chart(counts: Counts) -> ChartCard:
     """The six funnel steps as horizontal bars, widest first."""
     return ChartCard(
@@ -172,15 +152,9 @@ def conversion_chart(counts: Counts) -> ChartCard:
         table_id="table-funnel",
         spec=_bar(
             [s.label for s in STEPS],
-            [
-                {
-                    "label": "专利数",
-                    "data": [counts.get(s.key) for s in STEPS],
-                    "backgroundColor": STEP_COLORS,
-                }
-            ],
+            [_series("专利数", [counts.get(s.key) for s in STEPS], STEP_COLORS)],
             indexAxis="y",
-            plugins={"legend": {"display": False}},
+            plugins=NO_LEGEND,
         ),
         note="盘点 → 入库 → 评价 → 推送 → 对接 → 签约（按专利计数，各环节口径与转化率见下表）",
     )
@@ -202,11 +176,7 @@ def breakdown_chart(by: str, lines: list[Line]) -> ChartCard | None:
         ("推送率（/ 入库数）", "pushed", "entered", "var(--chart-3)"),
     )
     datasets = [
-        {
-            "label": label,
-            "data": [pct(r.counts.get(n), r.counts.get(d)) for r in rows],
-            "backgroundColor": color,
-        }
+        _series(label, [pct(r.counts.get(n), r.counts.get(d)) for r in rows], color)
         for label, n, d, color in series
     ]
     value_axis = "x" if len(rows) > HORIZONTAL_AFTER else "y"
@@ -305,8 +275,8 @@ def count_bars(
         table_id=table_id,
         spec=_bar(
             [name for name, _ in rows],
-            [{"label": label, "data": [n for _, n in rows], "backgroundColor": "var(--chart-5)"}],
-            plugins={"legend": {"display": False}},
+            [_series(label, [n for _, n in rows], "var(--chart-5)")],
+            plugins=NO_LEGEND,
             **_horizontal(len(rows)),
         ),
         note=f"显示前 {CHART_MAX_BARS} 项，完整数据见下表" if len(items) > CHART_MAX_BARS else "",
@@ -326,21 +296,11 @@ def workload_chart(figs: WorkloadFigures) -> ChartCard | None:
         spec=_bar(
             [o.name for o in rows],
             [
-                {
-                    "label": f"近 {WORKLOAD_DAYS} 天决定",
-                    "data": [o.decisions_30d for o in rows],
-                    "backgroundColor": "var(--chart-1)",
-                },
-                {
-                    "label": "进行中的对接",
-                    "data": [o.open_deals for o in rows],
-                    "backgroundColor": "var(--chart-2)",
-                },
-                {
-                    "label": "高校逾期未答复",
-                    "data": [o.overdue for o in rows],
-                    "backgroundColor": "var(--chart-5)",
-                },
+                _series(
+                    f"近 {WORKLOAD_DAYS} 天决定", [o.decisions_30d for o in rows], "var(--chart-1)"
+                ),
+                _series("进行中的对接", [o.open_deals for o in rows], "var(--chart-2)"),
+                _series("高校逾期未答复", [o.overdue for o in rows], "var(--chart-5)"),
             ],
             **_horizontal(len(rows)),
         ),
@@ -361,14 +321,8 @@ def stage_chart(figs: EnterpriseFigures) -> ChartCard | None:
         table_id="table-my-demands",
         spec=_bar(
             [s.label for s in Stage],
-            [
-                {
-                    "label": "专利数",
-                    "data": [figs.by_stage[s] for s in Stage],
-                    "backgroundColor": STEP_COLORS[: len(Stage)],
-                }
-            ],
-            plugins={"legend": {"display": False}},
+            [_series("专利数", [figs.by_stage[s] for s in Stage], STEP_COLORS[: len(Stage)])],
+            plugins=NO_LEGEND,
         ),
         wide=True,
     )
