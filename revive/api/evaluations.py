@@ -28,7 +28,7 @@ from revive.evaluations.permissions import (
     PROMOTION_ROLES,
 )
 from revive.evaluations.tiers import TierResult
-from revive.inventory.queries import Page
+from revive.pagination import Page
 from revive.templating import format_rate
 from revive.web import int_arg
 
