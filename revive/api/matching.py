@@ -14,57 +14,53 @@ from revive.accounts.permissions import roles_required
 from revive.api import bp
 from revive.deals import services as deal_services
 from revive.matching import permissions, queries, services
-from revive.matching.models import IndexBuild, Match, MatchRun, RunScope
+from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.matching.permissions import STAFF_ROLES
-
-
-def _progress(processed: int, total: int, done: bool) -> float:
-    if done:
-        return 1.0
-    return round(min(processed / total, 1.0), 4) if total else 0.0
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
+def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
+    """Status and progress (0–1) of a match run or an index build."""
+    done = job.status == RunStatus.SUCCEEDED
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "status_label": job.status.label,
+        "is_active": job.status in services.ACTIVE,
+        "progress": 1.0 if done else _fraction(job.processed, job.total),
+        "total": job.total,
+        "processed": job.processed,
+        "error": job.error,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+    }
+
+
+def _fraction(processed: int, total: int) -> float:
+    return round(min(processed / total, 1.0), 4) if total else 0.0
+
+
 def run_json(run: MatchRun) -> dict[str, Any]:
     return {
-        "id": run.id,
+        **_job_json(run),
         "scope": run.scope.value,
         "scope_label": run.scope.label,
         "demand_id": run.demand_id,
-        "status": run.status.value,
-        "status_label": run.status.label,
-        "is_active": run.status in services.ACTIVE,
-        "progress": _progress(run.processed, run.total, run.status.value == "succeeded"),
-        "total": run.total,
-        "processed": run.processed,
         "match_count": run.match_count,
         "index_version": run.index_version,
-        "error": run.error,
-        "created_at": _iso(run.created_at),
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
     }
 
 
 def build_json(build: IndexBuild) -> dict[str, Any]:
     return {
-        "id": build.id,
+        **_job_json(build),
         "version": build.id,
-        "status": build.status.value,
-        "status_label": build.status.label,
-        "is_active": build.status in services.ACTIVE,
-        "progress": _progress(build.processed, build.total, build.status.value == "succeeded"),
-        "total": build.total,
-        "processed": build.processed,
         "doc_count": build.doc_count,
         "vocab_size": build.vocab_size,
-        "error": build.error,
-        "created_at": _iso(build.created_at),
-        "started_at": _iso(build.started_at),
-        "finished_at": _iso(build.finished_at),
     }
 
 
