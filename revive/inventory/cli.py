@@ -1,80 +1,24 @@
 """revive import-patents FILE --institution NAME [--college NAME] [--dry-run] [--all-or-nothing]
 
-Runs the same pipeline as the web upload (a job row, validate, commit) synchronously in this
-process, no broker needed. Progress goes to stderr; the last line on stdout is a one-line JSON
-summary. Exit status 1 on a file-level error (unreadable file, unknown institution, no 申请号
-column, empty file, unsupported type …) or when --all-or-nothing finds invalid rows; invalid
-rows alone are reported in the summary with exit status 0.
+The shared command-line import run (``revive.imports.cli.run_import``: progress on stderr, a
+JSON summary last on stdout, exit status 1 on a file-level error) for one institution; an
+unknown institution or college is a file-level error. Also ``revive requeue-jobs``.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
 from revive.accounts.models import OrgKind
-from revive.errors import DomainError
+from revive.errors import NotFoundError
 from revive.imports import services
-from revive.imports.models import ImportJob, ImportStatus
+from revive.imports.cli import run_import
+from revive.imports.models import ImportJob
 from revive.inventory.services import college_index
-
-
-def _summary(
-    file: str,
-    institution: str,
-    dry_run: bool,
-    job: ImportJob | None = None,
-    error: str | None = None,
-) -> dict[str, Any]:
-    preview = (job.preview_counts if job else None) or {}
-    result = (job.result_counts if job else None) or {}
-    errors = []
-    if job is not None:
-        errors = [
-            {"line": e.line, "column": e.column, "message": e.message}
-            for e in services.first_errors(job, 20)
-        ]
-    return {
-        "file": file,
-        "institution": institution,
-        "job_id": job.id if job else None,
-        "status": job.status.value if job else "failed",
-        "rows": preview.get("rows", job.total_rows if job else 0),
-        "new": preview.get("new", 0),
-        "changed": preview.get("changed", 0),
-        "unchanged": preview.get("unchanged", 0),
-        "invalid": preview.get("invalid", 0),
-        "created": result.get("created", 0),
-        "updated": result.get("updated", 0),
-        "dry_run": dry_run,
-        "error": error,
-        "errors": errors,
-    }
-
-
-def _finish(summary: dict[str, Any], code: int) -> None:
-    if summary["error"]:
-        click.echo(f"错误：{summary['error']}", err=True)
-    click.echo(json.dumps(summary, ensure_ascii=False))
-    sys.exit(code)
-
-
-def _progress(stage: str):
-    step = {"n": 0}
-
-    def report(job: ImportJob) -> None:
-        # Roughly every 5 % (at least every 5,000 rows) so a 50,000-row file prints ~20 lines.
-        every = max(1, min(5000, job.total_rows // 20))
-        if job.processed_rows - step["n"] >= every or job.processed_rows >= job.total_rows:
-            step["n"] = job.processed_rows
-            click.echo(f"{stage}：{job.processed_rows}/{job.total_rows} 行", err=True)
-
-    return report
 
 
 @click.command("import-patents")
@@ -88,20 +32,17 @@ def import_patents_command(
     file: str, institution: str, college: str | None, dry_run: bool, all_or_nothing: bool
 ) -> None:
     """Import a patent spreadsheet (.xlsx / CSV) for one institution."""
-    fail = lambda message: _finish(_summary(file, institution, dry_run, error=message), 1)  # noqa: E731
-    path = Path(file)
-    if not path.is_file():
-        fail(f"无法读取文件：{file}（文件不存在或不是普通文件）")
-    org = services.find_institution(institution)
-    if org is None or org.kind != OrgKind.UNIVERSITY:
-        fail(f"未找到高校/科研院所：{institution}")
-    college_id = None
-    if college:
-        college_id = college_index(org.id).get(college)
-        if college_id is None:
-            fail(f"{institution} 下没有学院：{college}")
-    try:
-        job = services.create_patent_import(
+
+    def create(path: Path) -> ImportJob:
+        org = services.find_institution(institution)
+        if org is None or org.kind != OrgKind.UNIVERSITY:
+            raise NotFoundError(f"未找到高校/科研院所：{institution}")
+        college_id = None
+        if college:
+            college_id = college_index(org.id).get(college)
+            if college_id is None:
+                raise NotFoundError(f"{institution} 下没有学院：{college}")
+        return services.create_patent_import(
             path,
             actor=None,
             institution_id=org.id,
@@ -109,40 +50,10 @@ def import_patents_command(
             all_or_nothing=all_or_nothing,
             enqueue=False,
         )
-    except DomainError as exc:
-        fail(exc.message)
 
-    click.echo(f"已登记导入任务 #{job.id}：{job.filename}", err=True)
-    job = services.validate_job(job.id, progress=_progress("校验"))
-    if job.status == ImportStatus.FAILED:
-        _finish(_summary(file, institution, dry_run, job, job.error), 1)
-    counts = job.preview_counts or {}
-    click.echo(
-        f"预检完成：新增 {counts.get('new', 0)}，变更 {counts.get('changed', 0)}，"
-        f"无变化 {counts.get('unchanged', 0)}，无效 {counts.get('invalid', 0)}",
-        err=True,
+    run_import(
+        file, create, dry_run=dry_run, all_or_nothing=all_or_nothing, institution=institution
     )
-    if dry_run:
-        _finish(_summary(file, institution, dry_run, job), 0)
-    valid = counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)
-    if all_or_nothing and counts.get("invalid", 0):
-        message = f"有 {counts['invalid']} 行无效数据，--all-or-nothing：未写入任何数据"
-        _finish(_summary(file, institution, dry_run, job, message), 1)
-    if valid:
-        try:
-            services.request_commit(
-                job.id, actor=None, all_or_nothing=all_or_nothing, enqueue=False
-            )
-        except DomainError as exc:
-            _finish(_summary(file, institution, dry_run, job, exc.message), 1)
-        job = services.commit_job(job.id, progress=_progress("导入"))
-        if job.status != ImportStatus.COMMITTED:
-            _finish(_summary(file, institution, dry_run, job, job.error or "导入未完成"), 1)
-        result = job.result_counts or {}
-        click.echo(
-            f"导入完成：新建 {result.get('created', 0)}，更新 {result.get('updated', 0)}", err=True
-        )
-    _finish(_summary(file, institution, dry_run, job), 0)
 
 
 @click.command("requeue-jobs")
