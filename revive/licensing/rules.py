@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from revive.inventory.models import EntryStatus, PatentType
+from revive.licensing.display import amount
 from revive.licensing.models import FeeMode
 
 Error = tuple[str, str]  # (field key, Chinese message)
@@ -138,10 +139,6 @@ def patentee_names(patentees: str | None) -> list[str]:
     """Distinct patentee names in their order: '甲大学；乙公司' → ['甲大学', '乙公司']."""
     names = (n.strip() for n in PATENTEE_SEPARATORS.split(patentees or ""))
     return list(dict.fromkeys(n for n in names if n))
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}"
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -293,7 +290,8 @@ def _check_amounts(t: Terms) -> list[Error]:
         if value < 0:
             errors.append((key, f"{name}不能为负数"))
         elif value > cap:
-            errors.append((key, f"{name}一般不超过 {_fmt(cap)}{unit}（填写：{_fmt(value)}{unit}）"))
+            written = f"{amount(value)}{unit}"
+            errors.append((key, f"{name}一般不超过 {amount(cap)}{unit}（填写：{written}）"))
     return errors
 
 
