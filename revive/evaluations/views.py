@@ -101,13 +101,16 @@ def _form_values(evaluation: Any) -> dict[str, Any]:
     }
 
 
-def _render_form(patent: Patent, values: dict, errors: dict | None = None, error: str = ""):
+def _render_form(
+    patent: Patent, values: dict | None = None, errors: dict | None = None, error: str = ""
+):
+    """The form with ``values`` as posted, or (None) the enterprise's saved evaluation."""
     panel = queries.patent_evaluations(current_user, patent)
     return render_template(
         "evaluations/evaluate.html",
         patent=patent,
         panel=panel,
-        values=values,
+        values=_form_values(panel.own) if values is None else values,
         errors=errors or {},
         error=error,
         star_help=STAR_HELP,
@@ -122,8 +125,7 @@ def _render_form(patent: Patent, values: dict, errors: dict | None = None, error
 def evaluate(patent_id: int):
     patent = permissions.get_patent_to_evaluate(current_user, patent_id)
     if request.method == "GET":
-        own = queries.own_evaluation(current_user.organization_id, patent.id)
-        return _render_form(patent, _form_values(own))
+        return _render_form(patent)
     values = {k: request.form.get(k, "") for k in ("prospect_stars", "intent", "improvement_needs")}
     try:
         _, created = services.evaluate_patent(
