@@ -113,10 +113,6 @@ def get_deal(deal_id: int):
     return jsonify(deal_json(permissions.get_visible_deal(current_user, deal_id), full=True))
 
 
-def _version(data: dict[str, Any]) -> int | None:
-    return optional_int(data, "version")
-
-
 def _text(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
@@ -142,7 +138,7 @@ def change_deal_stage(deal_id: int):
         reason=_text(data, "reason"),
         comment=_text(data, "comment"),
         contract=contract,
-        expected_version=_version(data),
+        expected_version=optional_int(data, "version"),
     )
     return jsonify(deal_json(deal, full=True))
 
@@ -157,7 +153,7 @@ def respond_deal(deal_id: int):
         _text(data, "response") or "",
         current_user,
         comment=_text(data, "comment"),
-        expected_version=_version(data),
+        expected_version=optional_int(data, "version"),
     )
     return jsonify(deal_json(deal, full=True))
 
@@ -172,6 +168,6 @@ def record_deal_contract(deal_id: int):
     data = json_body()
     had_contract = permissions.get_visible_deal(current_user, deal_id).contract is not None
     contract = services.record_contract(
-        deal_id, data, current_user, expected_version=_version(data)
+        deal_id, data, current_user, expected_version=optional_int(data, "version")
     )
     return jsonify(contract_json(contract)), (200 if had_contract else 201)
