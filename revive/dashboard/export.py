@@ -10,10 +10,10 @@ from urllib.parse import quote
 from flask import Response
 
 from revive.dashboard.tables import Table
-from revive.imports.xlsx import safe_cell, write_xlsx
+from revive.imports.xlsx import XLSX_MIMETYPE, safe_cell, write_xlsx
 
 CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX_MIMETYPE,
     "csv": "text/csv; charset=utf-8",
 }
 CSV_BOM = "\ufeff"  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
@@ -24,7 +24,7 @@ def table_bytes(table: Table, fmt: str) -> bytes:
     """The table (header, rows, then the total row if any) as file content."""
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        title = table.title.translate(_SHEET_FORBIDDEN)[:31]
+        title = table.title.translate(_SHEET_FORBIDDEN)  # write_xlsx cuts it to 31 characters
         write_xlsx(buffer, table.header(), table.export_rows(), sheet_title=title)
         return buffer.getvalue()
     text = io.StringIO()
