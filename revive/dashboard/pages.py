@@ -38,11 +38,11 @@ from revive.dashboard.scope import (
     REGIONAL_ROLES,
     Scope,
     scope_for,
-    university_choices,
 )
 from revive.dashboard.tables import Table
 from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
 from revive.inventory.permissions import INVENTORY_ROLES
+from revive.inventory.queries import university_choices
 from revive.templating import format_rate
 from revive.web import int_arg
 
@@ -108,7 +108,6 @@ TABS: tuple[Tab, ...] = (
     Tab("unmet", "dashboard.unmet", "未满足需求", REGIONAL_ROLES),
     Tab("workload", "dashboard.workload", "经理人工作量", REGIONAL_ROLES),
 )
-TAB_ROLES = {t.key: t.roles for t in TABS}
 
 
 def tabs_for(user: User) -> list[Tab]:

@@ -104,13 +104,3 @@ def scope_for(user: User, university_id: int | None = None) -> Scope:
             college_id=user.college_id,
         )
     raise PermissionDenied("您的账号没有转化漏斗看板")
-
-
-def university_choices() -> list[tuple[int, str]]:
-    """(id, name) of every university, for the regional filter."""
-    stmt = (
-        sa.select(Organization.id, Organization.name)
-        .where(Organization.kind == OrgKind.UNIVERSITY)
-        .order_by(Organization.name)
-    )
-    return [(oid, name) for oid, name in db.session.execute(stmt)]
