@@ -36,13 +36,6 @@ class Rate:
     def __str__(self) -> str:
         return format_rate(self.numerator, self.denominator)
 
-    @property
-    def percent(self) -> float | None:
-        """0–100 with one decimal (for charts); None when the denominator is 0."""
-        if not self.denominator:
-            return None
-        return round(100 * self.numerator / self.denominator, 1)
-
 
 @dataclass(frozen=True)
 class Link:
@@ -461,7 +454,7 @@ def inventory_tables(s: DashboardSummary) -> list[Table]:
     ids are the ones the overview's charts point at."""
     out: list[Table] = []
     if s.breakdown_kind:
-        unit = "学院" if s.breakdown_kind == "college" else "高校"
+        unit = BREAKDOWN_UNITS[s.breakdown_kind]
         out.append(
             Table(
                 "inventory-breakdown",
