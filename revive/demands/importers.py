@@ -23,6 +23,7 @@ from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.demands import permissions
 from revive.demands.fields import (
     EDITABLE_KEYS,
+    ENTERPRISE_KEYS,
     FIELDS_BY_KEY,
     IMPORT_FIELDS,
     LABELS,
@@ -37,8 +38,7 @@ from revive.imports import registry
 from revive.imports import services as import_services
 from revive.imports.models import ImportJob
 from revive.imports.rows import ColumnMap, RowIssue, RowResult, map_columns, raw_cells, short
-from revive.inventory.fields import clean_text
-from revive.inventory.models import TransferMode
+from revive.inventory.fields import clean_text, template_guide
 
 KIND = "demands"
 IMPORT_KEYS = ("enterprise_name", "credit_code", *EDITABLE_KEYS)
@@ -232,30 +232,11 @@ def _after_commit(job: ImportJob, spec: DemandRowSpec) -> None:
 
 
 def template_rows() -> tuple[str, list[str], list[list[str]]]:
-    header = [f.label for f in IMPORT_FIELDS]
-    guide = []
-    for f in IMPORT_FIELDS:
-        allowed = ""
-        if f.enum is not None:
-            allowed = "、".join(
-                m.label for m in (TransferMode if f.enum is TransferMode else f.enum)
-            )
-        elif f.max_value:
-            allowed = f"{f.min_value}–{f.max_value}"
-        elif f.key == "deadline":
-            allowed = "日期，如 2026-12-31"
-        required = "是" if f.required or f.key in ("enterprise_name", "credit_code") else ""
-        guide.append(
-            [
-                f.label,
-                f.key,
-                required,
-                f.help,
-                allowed,
-                "、".join(a for a in f.aliases if not a.isascii()),
-            ]
-        )
-    return "需求清单", header, guide
+    """The import template: sheet title, header row and the field guide."""
+    guide = template_guide(
+        IMPORT_FIELDS, required=ENTERPRISE_KEYS, allowed={"deadline": "日期，如 2026-12-31"}
+    )
+    return "需求清单", [f.label for f in IMPORT_FIELDS], guide
 
 
 def _notes(counts: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -655,6 +655,42 @@ def display_value(key: str, value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
+
+
+def template_guide(
+    fields: Iterable[Field],
+    *,
+    required: Collection[str] = (),
+    allowed: Mapping[str, str] | None = None,
+) -> list[list[str]]:
+    """The import template's field guide, one row per field: 字段, 英文键, 必填, 说明, 可选值,
+    也可识别的表头. ``required``: keys required beyond ``Field.required``; ``allowed``: the
+    可选值 text of fields whose parser says nothing by itself (shared with demand templates)."""
+    rows = []
+    for f in fields:
+        if allowed and f.key in allowed:
+            values = allowed[f.key]
+        elif f.enum is not None:
+            values = "、".join(m.label for m in f.enum)
+        elif f.max_value:
+            values = f"{f.min_value}–{f.max_value}"
+        elif f.parse is _parse_bool:
+            values = "是、否"
+        elif f.parse is _parse_date:
+            values = "日期，如 2020-05-01"
+        else:
+            values = ""
+        rows.append(
+            [
+                f.label,
+                f.key,
+                "是" if f.required or f.key in required else "",
+                f.help,
+                values,
+                "、".join(a for a in f.aliases if not a.isascii()),
+            ]
+        )
+    return rows
 
 
 def labels(keys: Iterable[str]) -> list[str]:

@@ -28,7 +28,14 @@ from revive.imports.rows import (
 )
 from revive.imports.rows import map_columns as _map_columns
 from revive.inventory.appno import patent_type_of
-from revive.inventory.fields import FIELDS_BY_KEY, clean_text, match_header, validate_record
+from revive.inventory.fields import (
+    FIELDS_BY_KEY,
+    IMPORT_FIELDS,
+    clean_text,
+    match_header,
+    template_guide,
+    validate_record,
+)
 from revive.inventory.services import college_index, plan_rows, upsert_rows
 
 KIND = "patents"
@@ -132,36 +139,9 @@ class PatentRowSpec:
                 result.values = None
 
 
-def template_rows() -> tuple[list[str], list[list[str]]]:
-    """The import template's header and the field-guide rows (字段, 英文键, 必填, 说明, 可选值)."""
-    from revive.inventory.fields import IMPORT_FIELDS
-    from revive.inventory.models import TransferMode
-
-    header = [f.label for f in IMPORT_FIELDS]
-    guide = []
-    for f in IMPORT_FIELDS:
-        allowed = ""
-        if f.enum is not None:
-            allowed = "、".join(
-                m.label for m in (TransferMode if f.key == "transfer_modes" else f.enum)
-            )
-        elif f.max_value:
-            allowed = f"{f.min_value}–{f.max_value}"
-        elif f.parse.__name__ == "_parse_bool":
-            allowed = "是、否"
-        elif f.parse.__name__ == "_parse_date":
-            allowed = "日期，如 2020-05-01"
-        guide.append(
-            [
-                f.label,
-                f.key,
-                "是" if f.required else "",
-                f.help,
-                allowed,
-                "、".join(a for a in f.aliases if not a.isascii()),
-            ]
-        )
-    return header, guide
+def template_rows() -> tuple[str, list[str], list[list[str]]]:
+    """The import template: sheet title, header row and the field guide."""
+    return "专利清单", [f.label for f in IMPORT_FIELDS], template_guide(IMPORT_FIELDS)
 
 
 # ---------------------------------------------------------------------------- the import kind
@@ -202,11 +182,6 @@ def _after_commit(job: ImportJob, _spec: Any) -> None:
         signals.patents_changed.send(None, patent_ids=None)
 
 
-def _template() -> tuple[str, list[str], list[list[str]]]:
-    header, guide = template_rows()
-    return "专利清单", header, guide
-
-
 PATENT_KIND = registry.register(
     registry.ImportKind(
         name=KIND,
@@ -215,7 +190,7 @@ PATENT_KIND = registry.register(
         managers=frozenset({Role.UNIVERSITY_ADMIN}),
         open_spec=_open_spec,
         apply=_apply,
-        template=_template,
+        template=template_rows,
         visible=_visible,
         after_commit=_after_commit,
         result_link=("inventory.list_patents", "查看专利清单"),
