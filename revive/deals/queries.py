@@ -237,7 +237,7 @@ def overdue_unnotified(now: datetime | None = None) -> list[Deal]:
     return list(
         db.session.scalars(
             sa.select(Deal)
-            .options(joinedload(Deal.demand), joinedload(Deal.patent))
+            .options(joinedload(Deal.demand), joinedload(Deal.patent), joinedload(Deal.university))
             .where(overdue_clause(now), Deal.id.not_in(told))
             .order_by(Deal.response_due_at, Deal.id)
         )

@@ -606,11 +606,12 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
                     deal_id=deal.id,
                 )
             )
+    ids = [d.id for d in deals]  # before the commit expires them (one reload each after)
     db.session.commit()
     notifications.send_emails(sent)
-    if deals:
-        logger.info("Reminded %d overdue deal(s)", len(deals))
-    return [d.id for d in deals]
+    if ids:
+        logger.info("Reminded %d overdue deal(s)", len(ids))
+    return ids
 
 
 __all__ = [
