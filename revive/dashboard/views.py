@@ -20,9 +20,7 @@ bp = Blueprint("dashboard", __name__)
 
 def _render(page: Page):
     template = "dashboard/home.html" if page.summary is not None else "dashboard/page.html"
-    return render_template(
-        template, page=page, s=page.summary, charts=page.charts, tabs=pages.tabs_for(current_user)
-    )
+    return render_template(template, page=page, s=page.summary, tabs=pages.tabs_for(current_user))
 
 
 @bp.get("/")
