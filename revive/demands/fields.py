@@ -7,7 +7,6 @@ patent spreadsheet behave alike. ``validate_record`` never touches the database.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -30,38 +29,21 @@ from revive.inventory.fields import (
     _parse_modes,
     _parse_phone,
     _parse_text,
+    _read_date,
     folded,
 )
 from revive.inventory.models import TransferMode
 
 MAX_TEXT = inv.MAX_TEXT
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
 
 
 def _parse_deadline(raw: Any, f: Field) -> date | None:
     """A date (future dates allowed; "not in the past" is a rule of posting, see services)."""
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    text = folded(raw)
-    if not text:
-        return None
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(text)
-        if m:
-            try:
-                value = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                raise FieldError(f"{f.label}不是有效日期：{text}") from None
-            if not (2000 <= value.year <= 2100):
-                raise FieldError(f"{f.label}超出范围：{text}")
-            return value
-    raise FieldError(f"{f.label}格式不正确：{text}（应为 2026-12-31）")
+    value = _read_date(raw, f, "2026-12-31")
+    # A typed-in year outside 2000–2100 is a slip; a date cell is taken as it is.
+    if value is not None and not isinstance(raw, date) and not (2000 <= value.year <= 2100):
+        raise FieldError(f"{f.label}超出范围：{folded(raw)}")
+    return value
 
 
 def _parse_credit_code(raw: Any, f: Field) -> str | None:

@@ -77,26 +77,29 @@ _DATE_PATTERNS = (
 )
 
 
-def _parse_date(raw: Any, f: Field) -> date | None:
+def _read_date(raw: Any, f: Field, example: str) -> date | None:
+    """A date cell, or text in one of _DATE_PATTERNS (``example`` shows the expected form in
+    the message); None when empty. Shared with the demand deadline."""
     if isinstance(raw, datetime):
-        value = raw.date()
-    elif isinstance(raw, date):
-        value = raw
-    else:
-        text = folded(raw)
-        if not text:
-            return None
-        for pattern in _DATE_PATTERNS:
-            m = pattern.match(text)
-            if m:
-                try:
-                    value = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-                except ValueError:
-                    raise FieldError(f"{f.label}不是有效日期：{text}") from None
-                break
-        else:
-            raise FieldError(f"{f.label}格式不正确：{text}（应为 2020-05-01）")
-    if not (MIN_DATE <= value <= date.today()):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    text = folded(raw)
+    if not text:
+        return None
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                raise FieldError(f"{f.label}不是有效日期：{text}") from None
+    raise FieldError(f"{f.label}格式不正确：{text}（应为 {example}）")
+
+
+def _parse_date(raw: Any, f: Field) -> date | None:
+    value = _read_date(raw, f, "2020-05-01")
+    if value is not None and not (MIN_DATE <= value <= date.today()):
         raise FieldError(f"{f.label}超出范围：{value.isoformat()}（应在 1985-04-01 至今天之间）")
     return value
 
