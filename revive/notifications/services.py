@@ -62,6 +62,8 @@ def smtp_configured() -> bool:
 def send_emails(notifications: Sequence[Notification]) -> None:
     """After commit: enqueue the e-mail for each queued notification. A broker outage leaves
     them 'queued'; the in-app inbox already has them, so nothing is lost."""
+    if not smtp_configured():  # notify() queued none: no need to reload the committed rows
+        return
     for n in notifications:
         if n.email_status != "queued":
             continue
