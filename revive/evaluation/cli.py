@@ -69,7 +69,7 @@ def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> No
     docs = read_corpus(corpora)
     qs = read_queries(queries)
     judged = read_qrels(qrels)
-    cache = r.EngineCache()
+    cache = r.TokenCache()
     started = time.perf_counter()
     rows: list[tuple[str, dict]] = []
     extra: dict = {}
@@ -78,9 +78,9 @@ def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> No
         if name == "engine":
             runs = r.run_engine(docs, qs, k, cache=cache)
         elif name == "tfidf":
-            runs = r.run_tfidf(docs, qs, k)
+            runs = r.run_tfidf(docs, qs, k, cache=cache)
         elif name == "bm25":
-            runs, extra["bm25_params"] = r.run_bm25(docs, qs, k, judged)
+            runs, extra["bm25_params"] = r.run_bm25(docs, qs, k, judged, cache=cache)
         else:  # BM25 tuned on the qrels over the engine's own tokens: isolates the scoring
             runs, extra["bm25_engine_tokens_params"] = r.run_bm25_engine_tokens(
                 docs, qs, k, judged, cache=cache

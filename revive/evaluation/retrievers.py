@@ -57,16 +57,28 @@ def _top(scores: np.ndarray, ids: Sequence[str], k: int) -> list[str]:
     return [ids[i] for i in order if scores[i] > 0]
 
 
-class EngineCache:
-    """Patent token lists per tokenizer option set, so ablations tokenize each corpus once."""
+def _plain_tokens(doc: Doc) -> list[str]:
+    """Plain jieba over the lower-cased title and text, punctuation kept (as TF-IDF sees it)."""
+    return _plain_jieba()(_text(doc).lower())
+
+
+class TokenCache:
+    """Token lists of one corpus, each computed once per ``revive eval``: the engine's per
+    tokenizer option set (ablations) and plain jieba's (shared by both baselines)."""
 
     def __init__(self) -> None:
         self.tokens: dict[TokenOptions, list[list[str]]] = {}
+        self.plain: list[list[str]] | None = None
 
     def patents(self, docs: Sequence[Doc], options: TokenOptions) -> list[list[str]]:
         if options not in self.tokens:
             self.tokens[options] = [patent_tokens(d.title, d.text, options=options) for d in docs]
         return self.tokens[options]
+
+    def plain_tokens(self, docs: Sequence[Doc]) -> list[list[str]]:
+        if self.plain is None:
+            self.plain = [_plain_tokens(d) for d in docs]
+        return self.plain
 
 
 def run_engine(
@@ -76,9 +88,9 @@ def run_engine(
     *,
     params: Params | None = None,
     options: TokenOptions = DEFAULT_OPTIONS,
-    cache: EngineCache | None = None,
+    cache: TokenCache | None = None,
 ) -> Runs:
-    cache = cache or EngineCache()
+    cache = cache or TokenCache()
     index = build_index(
         cache.patents(docs, options), [d.id for d in docs], version="eval", params=params
     )
@@ -87,26 +99,34 @@ def run_engine(
     return {q.id: [c.right_id for c in rows] for q, rows in zip(queries, results, strict=True)}
 
 
-def run_tfidf(docs: Sequence[Doc], queries: Sequence[Doc], k: int) -> Runs:
+def run_tfidf(
+    docs: Sequence[Doc], queries: Sequence[Doc], k: int, *, cache: TokenCache | None = None
+) -> Runs:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(tokenizer=_plain_jieba(), token_pattern=None)
-    x = vec.fit_transform([_text(d) for d in docs])
-    q = vec.transform([_text(d) for d in queries])
+    cache = cache or TokenCache()
+    vec = TfidfVectorizer(analyzer=_as_is, lowercase=False, token_pattern=None)
+    x = vec.fit_transform(cache.plain_tokens(docs))
+    q = vec.transform([_plain_tokens(d) for d in queries])
     scores = (q @ x.T).toarray()
     ids = [d.id for d in docs]
     return {qd.id: _top(scores[i], ids, k) for i, qd in enumerate(queries)}
 
 
-def _jieba_words(text: str) -> list[str]:
-    return [w for w in _plain_jieba()(text.lower()) if w.strip() and not _PUNCT.match(w)]
+def _as_is(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _words(tokens: Sequence[str]) -> list[str]:
+    """Plain jieba tokens without whitespace and punctuation (what BM25 counts)."""
+    return [w for w in tokens if w.strip() and not _PUNCT.match(w)]
 
 
 class BM25:
     def __init__(self, doc_tokens: Sequence[Sequence[str]]) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
-        self.vec = CountVectorizer(analyzer=lambda t: t, lowercase=False, token_pattern=None)
+        self.vec = CountVectorizer(analyzer=_as_is, lowercase=False, token_pattern=None)
         self.tf = sp.csr_matrix(self.vec.fit_transform(doc_tokens), dtype=np.float32)
         n = self.tf.shape[0]
         df = np.bincount(self.tf.indices, minlength=self.tf.shape[1])
@@ -131,24 +151,13 @@ def run_bm25(
     k: int,
     qrels: Mapping[str, Mapping[str, int]] | None = None,
     *,
-    tokens: Callable[[Doc], list[str]] | None = None,
-    query_tokens: Callable[[Doc], list[str]] | None = None,
+    cache: TokenCache | None = None,
 ) -> tuple[Runs, dict[str, Any]]:
-    """Best (k1, b) on ``qrels`` by nDCG@k (or k1=1.2, b=0.75 without qrels)."""
-    tokens = tokens or (lambda d: _jieba_words(_text(d)))
-    query_tokens = query_tokens or tokens
-    model = BM25([tokens(d) for d in docs])
-    qtok = [query_tokens(q) for q in queries]
-    ids = [d.id for d in docs]
-    best: tuple[float, Runs, dict[str, Any]] | None = None
-    for k1, b in BM25_GRID if qrels else [(1.2, 0.75)]:
-        scores = model.scores(qtok, k1, b)
-        runs = {qd.id: _top(scores[i], ids, k) for i, qd in enumerate(queries)}
-        score = evaluate(runs, qrels, k)[f"ndcg@{k}"] if qrels else 0.0
-        if best is None or score > best[0]:
-            best = (score, runs, {"k1": k1, "b": b})
-    assert best is not None
-    return best[1], best[2]
+    """BM25 over plain jieba words, tuned as in ``_tuned_bm25``."""
+    cache = cache or TokenCache()
+    doc_tokens = [_words(t) for t in cache.plain_tokens(docs)]
+    query_tokens = [_words(_plain_tokens(q)) for q in queries]
+    return _tuned_bm25(docs, queries, k, qrels, doc_tokens, query_tokens)
 
 
 def run_bm25_engine_tokens(
@@ -157,17 +166,32 @@ def run_bm25_engine_tokens(
     k: int,
     qrels: Mapping[str, Mapping[str, int]] | None = None,
     *,
-    cache: EngineCache | None = None,
+    cache: TokenCache | None = None,
 ) -> tuple[Runs, dict[str, Any]]:
     """Tuned BM25 over exactly the engine's tokens (dictionary, stopwords, bigrams): the
     difference to the engine is then the scoring alone."""
-    cache = cache or EngineCache()
-    doc_tokens = dict(zip((d.id for d in docs), cache.patents(docs, DEFAULT_OPTIONS), strict=True))
-    return run_bm25(
-        docs,
-        queries,
-        k,
-        qrels,
-        tokens=lambda d: doc_tokens[d.id],
-        query_tokens=lambda q: demand_tokens(q.title, q.text),
-    )
+    cache = cache or TokenCache()
+    query_tokens = [demand_tokens(q.title, q.text) for q in queries]
+    return _tuned_bm25(docs, queries, k, qrels, cache.patents(docs, DEFAULT_OPTIONS), query_tokens)
+
+
+def _tuned_bm25(
+    docs: Sequence[Doc],
+    queries: Sequence[Doc],
+    k: int,
+    qrels: Mapping[str, Mapping[str, int]] | None,
+    doc_tokens: Sequence[Sequence[str]],
+    query_tokens: Sequence[Sequence[str]],
+) -> tuple[Runs, dict[str, Any]]:
+    """Best (k1, b) on ``qrels`` by nDCG@k (or k1=1.2, b=0.75 without qrels)."""
+    model = BM25(doc_tokens)
+    ids = [d.id for d in docs]
+    best: tuple[float, Runs, dict[str, Any]] | None = None
+    for k1, b in BM25_GRID if qrels else [(1.2, 0.75)]:
+        scores = model.scores(query_tokens, k1, b)
+        runs = {qd.id: _top(scores[i], ids, k) for i, qd in enumerate(queries)}
+        score = evaluate(runs, qrels, k)[f"ndcg@{k}"] if qrels else 0.0
+        if best is None or score > best[0]:
+            best = (score, runs, {"k1": k1, "b": b})
+    assert best is not None
+    return best[1], best[2]
