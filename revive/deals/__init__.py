@@ -6,6 +6,6 @@
   notify_overdue — each writes a DealEvent + audit event, notifies the other side, and is
   guarded by the deal's version;
 - queries.py: board, lists, panels, the overdue rule;
-- views.py: /deals board and deal page, the panels for patent and demand pages, and the
-  ``revive notify-overdue`` command.
+- views.py: /deals board and deal page, the panels for patent and demand pages;
+- cli.py: the ``revive notify-overdue`` command.
 """

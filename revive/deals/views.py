@@ -4,15 +4,13 @@ contract).
 Who does what is in deals.workflow (the transition table) and deals.permissions (scope). The
 patent and demand pages of other blueprints include ``deals/_patent_panel.html`` and
 ``deals/_demand_panel.html``; their data comes from the template globals registered at the end
-(``deals_patent_panel(patent)``, ``deals_demand_panel(demand)``). The ``revive notify-overdue``
-command is registered on the app CLI through this blueprint (cli_group=None).
+(``deals_patent_panel(patent)``, ``deals_demand_panel(demand)``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import click
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -30,7 +28,7 @@ from revive.matching import permissions as matching_permissions
 from revive.matching.models import MatchState
 from revive.web import int_arg
 
-bp = Blueprint("deals", __name__, url_prefix="/deals", cli_group=None)
+bp = Blueprint("deals", __name__, url_prefix="/deals")
 
 
 def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
@@ -176,16 +174,6 @@ def record_contract(deal_id: int):
         return _back(deal_id)
     flash(f"已登记{contract.kind.label}合同（{contract.amount_wan} 万元）", "success")
     return _back(deal_id)
-
-
-# ---------------------------------------------------------------------------- CLI
-
-
-@bp.cli.command("notify-overdue")
-def notify_overdue_command() -> None:
-    """Remind universities of unanswered pushed deals past their due date (once per deal)."""
-    ids = services.notify_overdue()
-    click.echo(f"已提醒 {len(ids)} 条逾期未答复的对接" + (f"：{ids}" if ids else ""))
 
 
 # ---------------------------------------------------------------------------- panels

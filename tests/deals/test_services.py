@@ -244,7 +244,9 @@ def test_notify_overdue_reminds_the_university_and_the_officer_once(world):
 
 def test_notify_overdue_command_and_task(world, runner):
     make_overdue(world.own_deal())
-    result = runner.invoke(args=["notify-overdue"])
+    from revive.deals.cli import notify_overdue_command
+
+    result = runner.invoke(notify_overdue_command)
     assert result.exit_code == 0, result.output
     assert "已提醒 1 条" in result.output
     from workers import tasks
