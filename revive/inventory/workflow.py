@@ -127,7 +127,8 @@ def get_action(name: str) -> Action:
 def transition(
     patent: Patent, action: Action, actor: User | None, comment: str | None
 ) -> StatusChange:
-    """Move ``patent`` by ``action``; write the StatusChange row. Flushes, never commits.
+    """Move ``patent`` by ``action``; write the StatusChange row (flushed) and the audit event
+    (added, committed with the caller's transaction). Never commits.
 
     Permission to act on this object is the caller's job (inventory.permissions.check_action).
     """
@@ -165,23 +166,21 @@ def transition(
         created_at=now,
     )
     db.session.add(change)
-    if patent.id is None:  # a new record moved on before its first flush (seed, import)
-        db.session.flush()
-    audit.record(
-        "patent",
-        patent.id,
-        action.name,
-        actor,
-        organization_id=patent.institution_id,
-        from_status=patent.status.value,
-        to_status=target.value,
-        comment=comment,
-    )
     patent.status = target
     patent.status_changed_at = now
     if action.name == "submit":
         patent.submitted_at = now
     if target == S.ENTERED:
         patent.entered_at = now
-    db.session.flush()
+    db.session.flush()  # also gives a record moved on before its first flush its id
+    audit.record(
+        "patent",
+        patent.id,
+        action.name,
+        actor,
+        organization_id=patent.institution_id,
+        from_status=change.from_status.value,
+        to_status=target.value,
+        comment=comment,
+    )
     return change
