@@ -156,11 +156,17 @@ def tokenize_patents(
 
 def _store_tokens(rows: Sequence[Any]) -> int:
     now, changed = utcnow(), 0
+    records = {
+        r.patent_id: r
+        for r in db.session.scalars(
+            sa.select(PatentTokens).where(PatentTokens.patent_id.in_([row.id for row in rows]))
+        )
+    }
     for row in rows:
         text = patent_text(row)
         digest = text_hash(row.title, text)
         current = row.text_hash == digest and row.tokenizer_version == engine.TOKENIZER_VERSION
-        record = db.session.get(PatentTokens, row.id)
+        record = records.get(row.id)
         if current and record is not None:
             record.updated_at = now  # checked: no longer looks stale
             continue
