@@ -154,7 +154,3 @@ def demand_tokens(
     """Tokens of a demand: demand boilerplate removed, enterprise wording mapped to patent
     wording (the original word is kept too)."""
     return _tokens(title or "", text or "", demand=True, options=options)
-
-
-def is_bigram(token: str) -> bool:
-    return token.startswith(BIGRAM_MARK)
