@@ -453,22 +453,10 @@ def execute_match_run(run_id: int) -> MatchRun | None:
     try:
         run.status, run.error, run.started_at = RunStatus.RUNNING, None, utcnow()
         run.index_version, run.processed, run.match_count = build.id, 0, 0
+        open_ids = sa.select(Demand.id).where(Demand.status == DemandStatus.OPEN)
         if run.scope == RunScope.DEMAND:
-            ids = list(
-                db.session.scalars(
-                    sa.select(Demand.id).where(
-                        Demand.id == run.demand_id, Demand.status == DemandStatus.OPEN
-                    )
-                )
-            )
-        else:
-            ids = list(
-                db.session.scalars(
-                    sa.select(Demand.id)
-                    .where(Demand.status == DemandStatus.OPEN)
-                    .order_by(Demand.id)
-                )
-            )
+            open_ids = open_ids.where(Demand.id == run.demand_id)
+        ids = list(db.session.scalars(open_ids.order_by(Demand.id)))
         run.total = len(ids)
         db.session.commit()
         groups = eligible_groups()
