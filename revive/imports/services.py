@@ -31,6 +31,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from revive import queue
@@ -643,5 +644,8 @@ def write_template_xlsx(stream: IO[bytes], kind: str = PATENTS) -> None:
 
 
 def list_jobs(actor: User, limit: int = 100) -> list[ImportJob]:
-    """The latest jobs the actor may see."""
-    return list(db.session.scalars(visible_jobs(actor).limit(limit)))
+    """The latest jobs the actor may see, with the institution and uploader the list shows."""
+    stmt = visible_jobs(actor).options(
+        selectinload(ImportJob.institution), selectinload(ImportJob.created_by)
+    )
+    return list(db.session.scalars(stmt.limit(limit)))
