@@ -20,7 +20,7 @@ from flask_login import current_user
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.demands import export, importers, permissions, queries, services
-from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value
+from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, READ_ALL_ROLES
 from revive.errors import ValidationFailed
@@ -179,10 +179,7 @@ def detail(demand_id: int):
         demand=demand,
         show_contact=permissions.can_see_contact(current_user, demand),
         can_edit=permissions.can_edit(current_user, demand),
-        modes=[
-            m.label
-            for m in (TransferMode(v) for v in (demand.cooperation_modes or "").split(",") if v)
-        ],
+        modes=[m.label for m in modes_of(demand.cooperation_modes)],
         trl_help=TRL_HELP,
     )
 
