@@ -112,22 +112,6 @@ def _record_revision(
         )
 
 
-def _sync_inventor_links(patent: Patent) -> None:
-    """Link inventor accounts of the same institution whose name is in the inventors list."""
-    names = set(split_names(patent.inventors))
-    if not names:
-        patent.inventor_users = []
-        return
-    users = db.session.scalars(
-        sa.select(User).where(
-            User.organization_id == patent.institution_id,
-            User.role == Role.INVENTOR,
-            User.name.in_(names),
-        )
-    ).all()
-    patent.inventor_users = list(users)
-
-
 def link_inventor(user: User) -> int:
     """Link a (new) inventor account to existing patents naming them. Flushes; returns count."""
     if user.role != Role.INVENTOR or not user.organization_id:
@@ -187,7 +171,7 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
     _apply(patent, values, college.id if college else None)
     db.session.add(patent)
     db.session.flush()
-    _sync_inventor_links(patent)
+    _sync_inventor_links(patent.institution_id, [patent])
     _record_revision(
         patent,
         {k: [None, _jsonable(k, v)] for k, v in values.items() if v is not None},
@@ -228,7 +212,7 @@ def update_patent(
         return patent
     _apply(patent, values, college_id)
     if "inventors" in changes:
-        _sync_inventor_links(patent)
+        _sync_inventor_links(patent.institution_id, [patent])
     _record_revision(patent, changes, actor, "edit")
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
@@ -367,7 +351,7 @@ def upsert_rows(
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    _sync_inventor_links_many(institution_id, relink)
+    _sync_inventor_links(institution_id, relink)
     db.session.flush()
     db.session.add_all(
         PatentRevision(
@@ -384,8 +368,9 @@ def upsert_rows(
     return counts
 
 
-def _sync_inventor_links_many(institution_id: int, patents: Sequence[Patent]) -> None:
-    """``_sync_inventor_links`` for many patents of one institution with one query."""
+def _sync_inventor_links(institution_id: int, patents: Sequence[Patent]) -> None:
+    """Link inventor accounts of the institution whose name is in each patent's inventors list
+    (one query for all of them)."""
     if not patents:
         return
     names = {n for p in patents for n in split_names(p.inventors)}
