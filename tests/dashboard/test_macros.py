@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import render_template_string
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
+from revive import pagination
+
 IMPORT = '{% from "_macros.html" import pagination, status_badge, field, kpi, rate with context %}'
 
 
-class Page:
-    def __init__(self, page: int, pages: int, total: int | None = None) -> None:
-        self.page, self.pages, self.total = page, pages, total
-        self.has_prev, self.has_next = page > 1, page < pages
+def Page(page: int, pages: int, total: int | None = None) -> pagination.Page:  # noqa: N802
+    """A revive.pagination.Page on ``page`` of ``pages`` (20 rows a page)."""
+    per_page = 20
+    total = total if total is not None else pages * per_page
+    assert math.ceil(total / per_page) == pages
+    return pagination.Page([], total, page, per_page)
 
 
 def render(app, source: str, url: str = "/", **context) -> str:
