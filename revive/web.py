@@ -15,9 +15,9 @@ MAX_INT_DIGITS = 9  # fits a PostgreSQL integer; longer digit strings are no id,
 
 def int_arg(raw: Any, default: int | None = None, *, minimum: int | None = None) -> int | None:
     """A non-negative integer from a query-string/form value; ``default`` when it is missing,
-    not digits, too long, or below ``minimum``."""
+    not ASCII digits ('²' is a digit to str.isdigit), too long, or below ``minimum``."""
     text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or len(text) > MAX_INT_DIGITS:
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_INT_DIGITS:
         return default
     value = int(text)
     return default if minimum is not None and value < minimum else value

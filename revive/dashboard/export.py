@@ -17,15 +17,13 @@ CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 CSV_BOM = "\ufeff"  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
-_SHEET_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
 
 
 def table_bytes(table: Table, fmt: str) -> bytes:
     """The table (header, rows, then the total row if any) as file content."""
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        title = table.title.translate(_SHEET_FORBIDDEN)  # write_xlsx cuts it to 31 characters
-        write_xlsx(buffer, table.header(), table.export_rows(), sheet_title=title)
+        write_xlsx(buffer, table.header(), table.export_rows(), sheet_title=table.title)
         return buffer.getvalue()
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")

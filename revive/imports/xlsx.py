@@ -20,6 +20,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Excel refuses these in sheet titles (openpyxl raises); they become a full-width dash.
+_SHEET_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
 # openpyxl refuses control characters other than tab/newline/CR in cells.
 _ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
 
@@ -54,8 +56,9 @@ def add_sheet(
     *,
     widths: Sequence[int] | None = None,
 ) -> None:
-    """Append a sheet (write-only workbook) with a bold header row and neutralised cells."""
-    ws = wb.create_sheet(title=title[:31])
+    """Append a sheet (write-only workbook) with a bold header row and neutralised cells; the
+    title loses the characters Excel forbids and is cut to Excel's 31."""
+    ws = wb.create_sheet(title=title.translate(_SHEET_FORBIDDEN)[:31])
     for i, width in enumerate(widths or (), start=1):
         from openpyxl.utils import get_column_letter
 
