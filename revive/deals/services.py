@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 STALE_DEAL = "该对接记录已被他人修改，请刷新后重试"
-STALE_MATCH = "该匹配结果已被他人处理，请刷新后查看"
+STALE_MATCH = matching.DECIDED_ELSEWHERE
 MAX_COMMENT = 2000
 
 
