@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 from revive.errors import ValidationFailed
+from revive.web import int_arg
 
 MAX_PER_PAGE = 100
 
@@ -54,9 +55,8 @@ def optional_int(data: dict[str, Any], key: str) -> int | None:
 
 def requested_per_page() -> int:
     """``per_page`` from the query string, clamped to 1..MAX_PER_PAGE (default: page size)."""
-    raw = request.args.get("per_page", "")
-    default = int(current_app.config["REVIVE_PAGE_SIZE"])
-    return min(MAX_PER_PAGE, max(1, int(raw))) if raw.isdigit() else min(default, MAX_PER_PAGE)
+    per_page = int_arg(request.args.get("per_page"), int(current_app.config["REVIVE_PAGE_SIZE"]))
+    return min(MAX_PER_PAGE, max(1, per_page))
 
 
 def paginated(page: Any, per_page: int, item: Callable[[Any], dict[str, Any]]):

@@ -15,7 +15,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
-from revive.api import auth, bp
+from revive.api import bp
 from revive.api.common import (
     enum_pair,
     json_body,
@@ -28,8 +28,6 @@ from revive.demands import permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, display_value, modes_of
 from revive.demands.models import Demand
 from revive.demands.permissions import DEMAND_ROLES, MANAGER_ROLES, POSTER_ROLES
-
-bp.record_once(auth.init_api_auth)
 
 ENUM_KEYS = ("demand_type", "visibility", "source")
 CONTACT_KEYS = ("contact_name", "contact_phone", "contact_email")
