@@ -46,6 +46,15 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
     )
 
 
+def role_field(*roles: Role) -> SelectField:
+    """A role picker offering ``roles`` (the services check the role again)."""
+    return SelectField(
+        "角色",
+        choices=[SelectChoice(r.value, r.label) for r in roles],
+        invalid_choice_message="请选择角色",
+    )
+
+
 def apply_error(form: FlaskForm, err: DomainError) -> bool:
     """Show a service error under the field it names; False when it names no field of ``form``."""
     field = (err.details or {}).get("field") if isinstance(err.details, dict) else None
@@ -100,14 +109,7 @@ class InviteForm(FlaskForm):
     organization_id = HiddenField()
     email = EmailField("邮箱", validators=email_validators)
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
-    role = SelectField(
-        "角色",
-        choices=[
-            SelectChoice(r.value, r.label)
-            for r in (Role.INVENTOR, Role.COLLEGE_ADMIN, Role.UNIVERSITY_ADMIN)
-        ],
-        invalid_choice_message="请选择角色",
-    )
+    role = role_field(Role.INVENTOR, Role.COLLEGE_ADMIN, Role.UNIVERSITY_ADMIN)
     # Choices are set per request (the colleges of the university being managed).
     college_id = SelectField(
         "所属学院",
@@ -146,14 +148,7 @@ class CollegeForm(FlaskForm):
 class StaffUserForm(FlaskForm):
     email = EmailField("邮箱", validators=email_validators)
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
-    role = SelectField(
-        "角色",
-        choices=[
-            SelectChoice(r.value, r.label)
-            for r in (Role.OFFICER, Role.REGULATOR, Role.PLATFORM_ADMIN)
-        ],
-        invalid_choice_message="请选择角色",
-    )
+    role = role_field(Role.OFFICER, Role.REGULATOR, Role.PLATFORM_ADMIN)
     organization_name = StringField("所属机构（可选）", validators=[Optional(), Length(max=200)])
     password = PasswordField(
         "初始密码（至少 8 位，含字母和数字）",
