@@ -3,7 +3,6 @@
 post_demand    create an OPEN demand for the actor's enterprise (officers: any enterprise)
 update_demand  change fields, optimistic locking on Demand.version
 close_demand   OPEN → CLOSED with a reason
-find_or_create_enterprise   used by the import (flush only)
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
-
-import sqlalchemy as sa
 
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
@@ -144,14 +141,3 @@ def close_demand(
 
 def get_demand_for(actor: User, demand_id: int) -> Demand:
     return permissions.get_visible_demand(actor, demand_id)
-
-
-def enterprises() -> list[Organization]:
-    """Enterprises, for officers posting on an enterprise's behalf."""
-    return list(
-        db.session.scalars(
-            sa.select(Organization)
-            .where(Organization.kind == OrgKind.ENTERPRISE)
-            .order_by(Organization.name)
-        )
-    )
