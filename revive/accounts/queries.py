@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from revive.accounts.models import College, Invitation, Organization, Role, User
+from revive.accounts.models import STAFF_ROLES, College, Invitation, Organization, User
 from revive.extensions import db
 
 
@@ -63,7 +63,7 @@ def staff_users() -> list[User]:
     return list(
         db.session.scalars(
             sa.select(User)
-            .where(User.role.in_([Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR]))
+            .where(User.role.in_(STAFF_ROLES))
             .options(selectinload(User.organization))
             .order_by(User.role, User.name)
         )
