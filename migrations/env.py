@@ -86,6 +86,17 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    def render_item(type_, obj, autogen_context):
+        # Our UtcDateTime only changes what Python gets back; in the schema it is a plain
+        # timezone-aware DateTime, so migrations need no import of the app.
+        from revive.db import UtcDateTime
+
+        if type_ == "type" and isinstance(obj, UtcDateTime):
+            return "sa.DateTime(timezone=True)"
+        return False
+
+    conf_args.setdefault("render_item", render_item)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

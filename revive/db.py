@@ -25,11 +25,28 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A datetime we stored as UTC, made timezone-aware (naive values are UTC by convention)."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class UtcDateTime(sa.TypeDecorator):
+    """``DateTime(timezone=True)`` that always hands back aware UTC datetimes — SQLite stores
+    no zone and returns naive values, PostgreSQL returns aware ones; code compares them with
+    ``utcnow()`` either way without converting at each use."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return as_utc(value)
+
+
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class LabeledEnum(enum.StrEnum):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
 from revive.extensions import db
 
 
@@ -97,9 +97,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
     college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"), index=True)
     is_active_flag: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     organization: Mapped[Organization | None] = relationship()
     college: Mapped[College | None] = relationship()
@@ -138,9 +138,9 @@ class Invitation(TimestampMixin, db.Model):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"))
     invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     organization: Mapped[Organization] = relationship()
@@ -172,4 +172,4 @@ class LoginAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ip_address: Mapped[str] = mapped_column(sa.String(45))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import User
-from revive.db import utcnow
+from revive.db import UtcDateTime, utcnow
 from revive.extensions import db
 
 
@@ -24,8 +24,6 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     organization_id: Mapped[int | None] = mapped_column(sa.Integer)  # owning org, for scoping
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 from revive.accounts.models import College, Organization, Role, User
 from revive.dashboard import industry
 from revive.dashboard.funnel import NO_COLLEGE_LABEL
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityResponse
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
@@ -191,10 +191,6 @@ class OverdueFigures:
     unit: str  # "高校" | "学院"
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite returns naive UTC
-
-
 def overdue_counts(
     deal_scope: sa.ColumnElement[bool], now: datetime | None = None
 ) -> tuple[int, int]:
@@ -283,8 +279,8 @@ def overdue_deals(
     info = _rows_page(stmt, sa.select(sa.func.count(Deal.id)).where(where), page, per_page)
     items = []
     for row in info.items:
-        due = _aware(row[11])
-        items.append(OverdueDeal(*row[:10], _aware(row[10]), due, (_aware(now) - due).days))
+        due = as_utc(row[11])
+        items.append(OverdueDeal(*row[:10], as_utc(row[10]), due, (as_utc(now) - due).days))
     info.items = items
     return items, info
 
@@ -387,7 +383,7 @@ def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetD
     count = sa.select(sa.func.count(Demand.id)).where(_unmet_clause())
     info = _rows_page(stmt, count, page, per_page)
     info.items = [
-        UnmetDemand(i, t, e, ind, _aware(c), d, int(r)) for i, t, e, ind, c, d, r in info.items
+        UnmetDemand(i, t, e, ind, as_utc(c), d, int(r)) for i, t, e, ind, c, d, r in info.items
     ]
     return info.items, info
 
@@ -540,7 +536,7 @@ def enterprise_figures(enterprise_id: int) -> EnterpriseFigures:
         stages = {s: int(n) for s, n in zip(Stage, row[5:], strict=True)}
         for s, n in stages.items():
             totals[s] += n
-        demands.append(DemandLine(row[0], row[1], row[2], _aware(row[3]), int(row[4]), stages))
+        demands.append(DemandLine(row[0], row[1], row[2], as_utc(row[3]), int(row[4]), stages))
     return EnterpriseFigures(demands, totals)
 
 
@@ -572,6 +568,6 @@ def enterprise_deals(
     )
     info = _rows_page(stmt, sa.select(sa.func.count(Deal.id)).where(where), page, per_page)
     info.items = [
-        EnterpriseDeal(*row[:6], _aware(row[6]), row[7], row[8], row[9]) for row in info.items
+        EnterpriseDeal(*row[:6], as_utc(row[6]), row[7], row[8], row[9]) for row in info.items
     ]
     return info.items, info

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
-from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -74,11 +74,11 @@ class Deal(TimestampMixin, db.Model):
     stage: Mapped[Stage] = mapped_column(
         enum_column(Stage, "deal_stage"), default=Stage.RECOMMENDED, index=True
     )
-    stage_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    pushed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    stage_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    pushed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # The university must answer within REVIVE_RESPONSE_DAYS; past this and unanswered = overdue.
-    response_due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    responded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    response_due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     response: Mapped[UniversityResponse | None] = mapped_column(
         enum_column(UniversityResponse, "deal_response")
     )
@@ -115,7 +115,7 @@ class DealEvent(db.Model):
     to_stage: Mapped[Stage] = mapped_column(enum_column(Stage, "deal_event_to"))
     kind: Mapped[str] = mapped_column(sa.String(20), default="stage")  # stage | response | contract
     comment: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     deal: Mapped[Deal] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from revive.accounts.models import Organization, User
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.deals.models import Deal, DealEvent, Stage
 from revive.deals.permissions import visible_deals_clause
 from revive.deals.workflow import OPEN_STAGES
@@ -23,16 +23,9 @@ from revive.web import int_arg
 BOARD_COLUMN_LIMIT = 100  # cards per stage column; the column header shows the full count
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything is stored in UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def days_in_stage(deal: Deal, now: datetime | None = None) -> int:
     """Whole days since the deal entered its current stage."""
-    changed = aware(deal.stage_changed_at) or aware(deal.pushed_at)
+    changed = as_utc(deal.stage_changed_at) or as_utc(deal.pushed_at)
     if changed is None:
         return 0
     return max(0, ((now or utcnow()) - changed).days)
@@ -40,7 +33,7 @@ def days_in_stage(deal: Deal, now: datetime | None = None) -> int:
 
 def is_overdue(deal: Deal, now: datetime | None = None) -> bool:
     """Open, the university has not answered, and the answer was due."""
-    due = aware(deal.response_due_at)
+    due = as_utc(deal.response_due_at)
     return (
         deal.stage in OPEN_STAGES
         and deal.response is None

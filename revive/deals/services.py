@@ -29,7 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
     Contract,
@@ -495,7 +495,7 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
     if value > today_in_china():
         errors["signed_on"] = "签约日期不能晚于今天"
         return None
-    pushed = queries.aware(deal.pushed_at)
+    pushed = as_utc(deal.pushed_at)
     if pushed is not None and value < pushed.astimezone(CHINA_TZ).date():
         errors["signed_on"] = "签约日期不能早于推荐日期"
         return None
@@ -583,7 +583,7 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
     sent: list[Notification] = []
     for deal in deals:
         link = deal_link(deal.id)
-        due = queries.aware(deal.response_due_at)
+        due = as_utc(deal.response_due_at)
         due_text = due.astimezone(CHINA_TZ).strftime("%Y-%m-%d") if due else ""
         sent.append(
             notifications.notify(

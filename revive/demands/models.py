@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
-from revive.db import LabeledEnum, TimestampMixin, enum_column
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
 from revive.extensions import db
 
 
@@ -80,7 +80,7 @@ class Demand(TimestampMixin, db.Model):
     status: Mapped[DemandStatus] = mapped_column(
         enum_column(DemandStatus, "demand_status"), default=DemandStatus.OPEN, index=True
     )
-    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     close_reason: Mapped[str | None] = mapped_column(sa.String(500))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 

@@ -37,7 +37,7 @@ from flask import current_app
 
 from revive.accounts.models import Organization, Role, User
 from revive.audit.models import AuditEvent
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.deals import services as deals
 from revive.deals.models import (
     Contract,
@@ -356,14 +356,9 @@ def _before_now(moment: datetime, now: datetime) -> datetime:
     return min(moment, now - timedelta(hours=1))
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything is stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _days_after(moment: datetime, days: int, rng: random.Random, now: datetime) -> datetime:
     """A working-hours moment ``days`` (China) days after ``moment``'s day, not in the future."""
-    day = _aware(moment).astimezone(CHINA_TZ).date() + timedelta(days=days)
+    day = as_utc(moment).astimezone(CHINA_TZ).date() + timedelta(days=days)
     return _before_now(china_moment(day, rng), now)
 
 
@@ -811,7 +806,7 @@ def _declarations(cast: Cast, now: datetime) -> None:
         rng = random.Random(f"{SEED}-open-contract-{i}")
         patent = db.session.get(Patent, patent_id)
         assert patent is not None
-        start = _aware(pushed_at).astimezone(CHINA_TZ).date() - timedelta(days=rng.randint(20, 60))
+        start = as_utc(pushed_at).astimezone(CHINA_TZ).date() - timedelta(days=rng.randint(20, 60))
         fee = {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": str(amount)}
         _declare(patent, cast.uni_admins[university_id], fee, 3, start, rng)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
-from revive.db import LabeledEnum, TimestampMixin, enum_column
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
 from revive.extensions import db
 
 
@@ -53,8 +53,8 @@ class ImportJob(TimestampMixin, db.Model):
     header_map: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)  # file-level error, in Chinese
     celery_task_id: Mapped[str | None] = mapped_column(sa.String(64))
-    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     institution: Mapped[Organization | None] = relationship()
     created_by: Mapped[User | None] = relationship()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import College, Organization, User
-from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
 from revive.extensions import db
 
 
@@ -135,9 +135,9 @@ class Patent(TimestampMixin, db.Model):
     status: Mapped[EntryStatus] = mapped_column(
         enum_column(EntryStatus, "entry_status"), default=EntryStatus.DRAFT
     )
-    status_changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    entered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    entered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Optimistic locking: a stale edit raises StaleDataError instead of overwriting.
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
@@ -178,7 +178,7 @@ class StatusChange(db.Model):
     )
     to_status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus, "status_change_to"))
     comment: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     patent: Mapped[Patent] = relationship(back_populates="status_changes")
     actor: Mapped[User | None] = relationship()
@@ -197,7 +197,7 @@ class PatentRevision(db.Model):
     source: Mapped[str] = mapped_column(sa.String(20))  # create | edit | import
     import_job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_jobs.id"))
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     patent: Mapped[Patent] = relationship(back_populates="revisions")
     actor: Mapped[User | None] = relationship()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import User
-from revive.db import LabeledEnum, TimestampMixin, enum_column
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
 from revive.extensions import db
 from revive.inventory.models import Patent
 
@@ -68,7 +68,7 @@ class OpenLicenceDeclaration(TimestampMixin, db.Model):
         enum_column(DeclarationStatus, "licence_status"), default=DeclarationStatus.ACTIVE
     )
     declared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

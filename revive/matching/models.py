@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import User
-from revive.db import LabeledEnum, TimestampMixin, enum_column, utcnow
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -44,9 +44,7 @@ class PatentTokens(db.Model):
     tokens: Mapped[str] = mapped_column(sa.Text)  # space-joined engine tokens
     text_hash: Mapped[str] = mapped_column(sa.String(40))  # sha1 of the text that was tokenized
     tokenizer_version: Mapped[str] = mapped_column(sa.String(40))
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class IndexBuild(TimestampMixin, db.Model):
@@ -71,8 +69,8 @@ class IndexBuild(TimestampMixin, db.Model):
     path: Mapped[str | None] = mapped_column(sa.String(500))  # artifact folder
     error: Mapped[str | None] = mapped_column(sa.Text)
     celery_task_id: Mapped[str | None] = mapped_column(sa.String(64))
-    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MatchRun(TimestampMixin, db.Model):
@@ -99,8 +97,8 @@ class MatchRun(TimestampMixin, db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
     requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     celery_task_id: Mapped[str | None] = mapped_column(sa.String(64))
-    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     demand: Mapped[Demand | None] = relationship()
     requested_by: Mapped[User | None] = relationship()
@@ -136,7 +134,7 @@ class Match(TimestampMixin, db.Model):
         enum_column(MatchState, "match_state"), default=MatchState.CANDIDATE
     )
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reason_code: Mapped[str | None] = mapped_column(sa.String(40))
     comment: Mapped[str | None] = mapped_column(sa.Text)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)

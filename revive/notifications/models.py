@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
-from revive.db import utcnow
+from revive.db import UtcDateTime, utcnow
 from revive.extensions import db
 
 
@@ -32,8 +32,8 @@ class Notification(db.Model):
     body: Mapped[str | None] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(500))  # app-relative URL
     deal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     read_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # None: no e-mail wanted/possible; queued | sent | failed | skipped (no SMTP configured)
     email_status: Mapped[str | None] = mapped_column(sa.String(20))

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from revive.accounts.models import Organization, User
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -59,9 +59,7 @@ def _args(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 def days_since(value: datetime | None) -> int | None:
     if value is None:
         return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
-        value = value.replace(tzinfo=UTC)
-    return max(0, (utcnow() - value).days)
+    return max(0, (utcnow() - as_utc(value)).days)
 
 
 def trl_below(match: Any) -> bool:

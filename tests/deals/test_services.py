@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from revive.accounts.models import Role
 from revive.audit.models import AuditEvent
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.deals import queries, services
 from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResponse
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
@@ -51,7 +51,7 @@ def test_push_creates_a_recommended_deal_with_a_deadline_and_tells_both_sides(wo
     assert deal.stage == Stage.RECOMMENDED
     assert deal.university_id == world.uni_a.id and deal.enterprise_id == world.ent_a.id
     days = app.config["REVIVE_RESPONSE_DAYS"]
-    due = queries.aware(deal.response_due_at)
+    due = as_utc(deal.response_due_at)
     assert before + timedelta(days=days) <= due <= utcnow() + timedelta(days=days)
     assert _recipients(_notes(deal, "match_pushed")) == {
         ("org", world.ent_a.id),

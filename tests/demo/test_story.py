@@ -4,7 +4,7 @@ through the real services, dated coherently, and backed by what demo-logins prom
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from revive.accounts.models import Organization, Role, User
 from revive.audit.models import AuditEvent
+from revive.db import as_utc as aware
 from revive.db import utcnow
 from revive.deals import queries as deal_queries
 from revive.deals.models import Contract, ContractKind, Deal, DealEvent, Stage
@@ -31,10 +32,6 @@ from revive.matching.reasons import REJECT_REASONS
 from revive.notifications import queries as inbox
 from revive.notifications.models import Notification
 from revive.templating import CHINA_TZ
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def org(name_part: str) -> Organization:
