@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_login import current_user, login_required
 
-from revive.accounts.models import UNIVERSITY_ROLES, Role
+from revive.accounts.models import Role
 from revive.errors import PermissionDenied
 
 
@@ -29,6 +29,3 @@ def roles_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
-
-
-university_required = roles_required(*UNIVERSITY_ROLES)

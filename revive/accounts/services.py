@@ -145,13 +145,6 @@ def _commit_or_conflict(message: str, field: str | None = None) -> None:
         raise ValidationFailed(message, details={"field": field} if field else None) from None
 
 
-def create_user(**kwargs: object) -> User:
-    """Create a user (CLI use; invitations and registration have their own flows)."""
-    user = _new_user(**kwargs)  # type: ignore[arg-type]
-    _commit_or_conflict("该邮箱已注册", "email")
-    return user
-
-
 # --- authentication -------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from revive.accounts import uscc
 from revive.db import LabeledEnum
-from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
+from revive.demands.models import DemandSource, DemandType, Visibility
 from revive.errors import ValidationFailed
 from revive.inventory import fields as inv
 from revive.inventory.fields import (
@@ -228,6 +228,3 @@ def display_value(key: str, value: Any) -> str:
 
 def modes_of(value: str | None) -> list[TransferMode]:
     return [TransferMode(v) for v in (value or "").split(",") if v]
-
-
-STATUS_LABELS = {s.value: s.label for s in DemandStatus}

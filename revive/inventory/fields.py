@@ -19,7 +19,6 @@ from typing import Any
 from revive.db import LabeledEnum
 from revive.inventory.appno import ApplicationNoError, normalize_application_no, patent_type_of
 from revive.inventory.models import (
-    EntryStatus,
     ImplementationStatus,
     PatentType,
     TransferMode,
@@ -694,10 +693,3 @@ def template_guide(
             ]
         )
     return rows
-
-
-def labels(keys: Iterable[str]) -> list[str]:
-    return [FIELDS_BY_KEY[k].label for k in keys]
-
-
-STATUS_LABELS = {s.value: s.label for s in EntryStatus}

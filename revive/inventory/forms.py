@@ -91,7 +91,6 @@ FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
-STATUS_GROUP = "入库状态"
 
 LONG_TEXT = frozenset({"abstract", "problem_solved", "advantages", "prospects"})
 DATE_KEYS = frozenset({"filing_date", "grant_date"})

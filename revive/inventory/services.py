@@ -22,7 +22,7 @@ from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import permissions, workflow
-from revive.inventory.fields import FIELDS_BY_KEY, MODEL_KEYS, display_value, validate_record
+from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
 from revive.inventory.models import Patent, PatentRevision
 
 _NAME_SPLIT = re.compile(r"[;；,，、/\s]+")
@@ -394,11 +394,6 @@ def _sync_inventor_links(institution_id: int, patents: Sequence[Patent]) -> None
         # A new patent with no matching account needs nothing; skip to avoid touching it.
         if linked or patent.id is not None:
             patent.inventor_users = list(dict.fromkeys(linked))
-
-
-def field_label(key: str) -> str:
-    f = FIELDS_BY_KEY.get(key)
-    return f.label if f else key
 
 
 def get_patent_for(actor: User, patent_id: int) -> Patent:
