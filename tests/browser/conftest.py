@@ -49,7 +49,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -59,9 +58,9 @@ from typing import Any
 
 import pytest
 
-from revive.config import PROJECT_ROOT
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD
+from tests.worker_process import log_tail, start_worker
 
 CHROMIUM = Path(os.environ.get("REVIVE_CHROMIUM", "/usr/bin/chromium"))
 SHOTS_DIR = Path(os.environ.get("REVIVE_SHOTS_DIR", "/tmp/shots"))
@@ -114,11 +113,6 @@ def _celery_globals_kept() -> Iterator[None]:
         _state._set_current_app(saved_current)
 
 
-def _log_tail(path: Path, lines: int = 60) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
     """Keep each phase's report on the item (``rep_call``), so fixtures can see a failure."""
@@ -150,47 +144,21 @@ class LiveServer:
     errors: _ErrorLog = field(default_factory=_ErrorLog)
 
     def worker_log_tail(self, lines: int = 60) -> str:
-        return _log_tail(self.worker_log, lines)
+        return log_tail(self.worker_log, lines)
 
 
 def _start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--pool=prefork",
-        "-c",
-        "1",
-        "--loglevel=INFO",
-        "-n",
-        f"revive-browser-{os.getpid()}@localhost",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the prefork child goes with it
-        )
-    deadline = time.monotonic() + WORKER_READY_TIMEOUT
-    while not re.search(r"@localhost ready\.", log_path.read_text(errors="replace")):
-        if proc.poll() is not None:
-            pytest.fail(f"celery worker exited with {proc.returncode}:\n{_log_tail(log_path)}")
-        if time.monotonic() > deadline:
-            _stop_worker(proc)
-            pytest.fail(
-                f"celery worker not ready after {WORKER_READY_TIMEOUT}s:\n{_log_tail(log_path)}"
-            )
-        time.sleep(0.2)
-    return proc
+    node = f"revive-browser-{os.getpid()}@localhost"
+    return start_worker(
+        env,
+        log_path,
+        node=node,
+        concurrency=1,
+        # the filesystem transport has no broadcast ping: wait for the worker's own log line
+        ready=lambda: bool(re.search(r"@localhost ready\.", log_path.read_text(errors="replace"))),
+        timeout=WORKER_READY_TIMEOUT,
+        extra_args=("--without-heartbeat",),
+    )
 
 
 def _stop_worker(proc: subprocess.Popen) -> None:

@@ -13,9 +13,6 @@ exactly like the worker: same broker settings, same queue.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,8 +21,9 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from revive.config import PROJECT_ROOT, broker_settings
+from revive.config import broker_settings
 from tests.conftest import IN_CI, TEST_DATABASE_URL
+from tests.worker_process import start_worker, stop_worker
 
 REDIS_URL = os.environ.get("REVIVE_TEST_REDIS_URL")
 READY_TIMEOUT = 60  # seconds for the worker to answer a ping
@@ -69,22 +67,6 @@ def _client(data_dir: Path) -> Celery:
     return client
 
 
-def _log_tail(path: Path, lines: int = 40) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)  # warm shutdown: finish running tasks, then exit
-    try:
-        proc.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the prefork children share its process group
-        proc.wait()
-
-
 @pytest.fixture(scope="session")
 def celery_worker(_app, _data_dir: Path) -> Iterator[Celery]:
     """Start ``celery -A workers.app worker --pool=prefork -c 2``; yield a client for it."""
@@ -103,43 +85,18 @@ def celery_worker(_app, _data_dir: Path) -> Iterator[Celery]:
         "SECRET_KEY": "test-secret",
     }
     env.pop("REDIS_URL", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--pool=prefork",
-        "-c",
-        "2",
-        "--loglevel=INFO",
-        "-n",
-        node,
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_worker(
+        env,
+        log_path,
+        node=node,
+        concurrency=2,
+        ready=lambda: bool(client.control.ping(destination=[node], timeout=1.0)),
+        timeout=READY_TIMEOUT,
+    )
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not client.control.ping(destination=[node], timeout=1.0):
-            if proc.poll() is not None:
-                pytest.fail(f"celery worker exited with {proc.returncode}:\n{_log_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"celery worker not ready after {READY_TIMEOUT}s:\n{_log_tail(log_path)}"
-                )
         yield client
     finally:
-        _stop(proc)
+        stop_worker(proc, STOP_TIMEOUT)
         client.close()
 
 
