@@ -19,11 +19,9 @@ from revive.web import send_xlsx
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-importers_only = roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN)
+importers_only = roles_required(*services.IMPORT_ROLES)  # the patent upload
 # Job pages serve every import kind (officers import demands); get_job_for scopes each job.
-job_viewers = roles_required(
-    Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN, Role.OFFICER
-)
+job_viewers = roles_required(*services.IMPORT_ROLES, Role.OFFICER)
 
 
 def upload_page(template: str, error: str | None = None, status: int = 200, **context: Any):

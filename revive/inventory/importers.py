@@ -27,6 +27,7 @@ from revive.imports.rows import (
     short,
 )
 from revive.imports.rows import map_columns as _map_columns
+from revive.imports.services import IMPORT_ROLES
 from revive.inventory.appno import patent_type_of
 from revive.inventory.fields import (
     FIELDS_BY_KEY,
@@ -186,7 +187,7 @@ PATENT_KIND = registry.register(
     registry.ImportKind(
         name=KIND,
         label="专利",
-        roles=frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.PLATFORM_ADMIN}),
+        roles=IMPORT_ROLES,
         managers=frozenset({Role.UNIVERSITY_ADMIN}),
         open_spec=_open_spec,
         apply=_apply,
