@@ -66,7 +66,7 @@ class DemandRowSpec:
         self.seen: dict[tuple[str, str], int] = {}  # (credit code, title key) → first line
         self.new_enterprises: set[str] = set()  # credit codes not yet on the platform
         self.saved: list[tuple[int, bool]] = []  # (demand id, created) written by apply
-        self._created_orgs: dict[str, Organization] = {}
+        self._orgs: dict[str, Organization] = {}  # credit code → enterprise, found or created
 
     def _issue(self, result: RowResult, key: str, message: str) -> None:
         index = self.columns.index_of(key)
@@ -152,10 +152,11 @@ class DemandRowSpec:
 
     def enterprise(self, code: str, name: str) -> Organization:
         """Find the enterprise by credit code (or an enterprise of that name without one), or
-        create it without a user account. Flushes, never commits."""
-        org = self._created_orgs.get(code) or db.session.scalar(
-            sa.select(Organization).where(Organization.credit_code == code)
-        )
+        create it without a user account. Flushes, never commits; one lookup per code."""
+        org = self._orgs.get(code)
+        if org is not None:
+            return org
+        org = db.session.scalar(sa.select(Organization).where(Organization.credit_code == code))
         if org is None:
             org = db.session.scalar(
                 sa.select(Organization).where(
@@ -170,7 +171,7 @@ class DemandRowSpec:
                 org = Organization(name=name, kind=OrgKind.ENTERPRISE, credit_code=code)
                 db.session.add(org)
             db.session.flush()
-            self._created_orgs[code] = org
+        self._orgs[code] = org
         return org
 
 
