@@ -275,15 +275,17 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
         table.close()
 
 
-def _fail(job_id: int, message: str) -> None:
+def _fail(job_id: int, message: str) -> ImportJob | None:
+    """Roll back, then mark the job FAILED with ``message`` (committed); return it."""
     db.session.rollback()
     job = db.session.get(ImportJob, job_id)
     if job is None:
-        return
+        return None
     job.status = ImportStatus.FAILED
     job.error = message
     job.finished_at = utcnow()
     db.session.commit()
+    return job
 
 
 def _status(job_id: int) -> ImportStatus | None:
@@ -343,8 +345,7 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
             db.session.commit()
             return job
     except (FileRejected, DomainError) as exc:
-        _fail(job_id, exc.message)
-        return db.session.get(ImportJob, job_id)
+        return _fail(job_id, exc.message)
     except Exception:
         logger.exception("Import job %s: validation crashed", job_id)
         _fail(job_id, GENERIC_FAILURE)
@@ -415,8 +416,7 @@ def commit_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | 
                 kind.after_commit(job, spec)
         return job
     except (FileRejected, DomainError) as exc:
-        _fail(job_id, exc.message)
-        return db.session.get(ImportJob, job_id)
+        return _fail(job_id, exc.message)
     except Exception:
         logger.exception("Import job %s: commit crashed", job_id)
         db.session.rollback()
