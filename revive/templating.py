@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask
+
+from revive.db import as_utc
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -13,9 +15,7 @@ def format_dt(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str
     if value is None:
         return ""
     if isinstance(value, datetime):
-        if value.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(CHINA_TZ).strftime(fmt)
+        return as_utc(value).astimezone(CHINA_TZ).strftime(fmt)
     return value.strftime("%Y-%m-%d")
 
 

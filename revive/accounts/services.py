@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -61,13 +61,6 @@ class InvitationUnusable(DomainError):  # noqa: N818
     status_code = 410
     code = "invitation_unusable"
     default_message = "邀请链接无效"
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def normalize_email(email: str | None) -> str:
@@ -191,7 +184,7 @@ def authenticate(email: str, password: str, *, ip: str | None = None) -> User | 
         _record_ip_failure(ip, now)
         db.session.commit()
         return None
-    locked_until = _aware(user.locked_until)
+    locked_until = user.locked_until
     if locked_until is not None and locked_until > now:
         check_password_hash(_DUMMY_HASH, password or "")
         _record_ip_failure(ip, now)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from revive.accounts import services
 from revive.accounts.models import Invitation, LoginAttempt, Organization, OrgKind, Role, User
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.errors import PermissionDenied, ValidationFailed
 from revive.extensions import db
 from tests.factories import PASSWORD, make_college, make_org, make_patent, make_user
@@ -174,7 +174,7 @@ def test_invitation_stores_only_a_hash_and_expires_after_configured_days(app):
     assert token not in invitation.token_hash
     assert invitation.token_hash == services.hash_token(token)
     assert invitation.email == "li@uni.edu.cn"
-    expires = services._aware(invitation.expires_at)
+    expires = as_utc(invitation.expires_at)
     expected = utcnow() + timedelta(days=app.config["REVIVE_INVITE_DAYS"])
     assert abs(expires - expected) < timedelta(minutes=1)
 
