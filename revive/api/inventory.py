@@ -29,8 +29,7 @@ from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
 from revive.inventory.fields import EDITABLE_KEYS, MODEL_KEYS, display_value
 from revive.inventory.models import Patent
-from revive.inventory.permissions import INVENTORY_ROLES
-from revive.inventory.views import FILER_ROLES, REVIEWER_ROLES, batch_summary
+from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
 
 bp.record_once(auth.init_api_auth)
 
@@ -206,5 +205,5 @@ def batch_actions():
     return jsonify(
         done=result.done,
         refused=[{"id": pid, "reason": reason} for pid, reason in result.refused],
-        message=batch_summary(result),
+        message=result.summary,
     )

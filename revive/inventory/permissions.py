@@ -16,10 +16,12 @@ from revive.accounts.models import Role, User
 from revive.errors import NotFoundError, PermissionDenied
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, patent_inventors
-from revive.inventory.workflow import Action
+from revive.inventory.workflow import COLLEGE_REVIEWERS, FILERS, Action
 
 READ_ALL_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR})
 INVENTORY_ROLES = READ_ALL_ROLES | {Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR}
+FILER_ROLES = FILERS | {Role.PLATFORM_ADMIN}  # the create/edit forms and workflow actions
+REVIEWER_ROLES = COLLEGE_REVIEWERS  # the review queue and batch actions
 EDITABLE_BY_COLLEGE = frozenset(
     {EntryStatus.DRAFT, EntryStatus.RETURNED, EntryStatus.PENDING_COLLEGE}
 )

@@ -247,6 +247,15 @@ class BatchResult:
     done: list[int] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (patent id, reason)
 
+    @property
+    def summary(self) -> str:
+        """'已处理 N 条，M 条未处理：#id 原因；…' (the page's flash and the API's message)."""
+        text = f"已处理 {len(self.done)} 条"
+        if self.refused:
+            reasons = "；".join(f"#{pid} {reason}" for pid, reason in self.refused)
+            text += f"，{len(self.refused)} 条未处理：{reasons}"
+        return text
+
 
 def perform_batch(
     patent_ids: Iterable[int], action_name: str, *, actor: User, comment: str | None = None

@@ -33,13 +33,10 @@ from revive.inventory.forms import (
     revision_rows,
 )
 from revive.inventory.models import EntryStatus, PatentType, Willingness
-from revive.inventory.permissions import INVENTORY_ROLES
+from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
 from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
-
-FILER_ROLES = (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR)
-REVIEWER_ROLES = (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN)
 
 
 def _page_size() -> int:
@@ -246,14 +243,5 @@ def batch():
     except (ValidationFailed, InvalidTransition) as err:
         flash(err.message, "error")
         return redirect(url_for("inventory.review_queue"))
-    flash(batch_summary(result), "warning" if result.refused else "success")
+    flash(result.summary, "warning" if result.refused else "success")
     return redirect(url_for("inventory.review_queue"))
-
-
-def batch_summary(result: services.BatchResult) -> str:
-    """'已处理 N 条，M 条未处理：#id 原因；…' (the API returns the same facts as JSON)."""
-    text = f"已处理 {len(result.done)} 条"
-    if result.refused:
-        reasons = "；".join(f"#{pid} {reason}" for pid, reason in result.refused)
-        text += f"，{len(result.refused)} 条未处理：{reasons}"
-    return text
