@@ -22,7 +22,7 @@ from revive.accounts.permissions import roles_required
 from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
-from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, READ_ALL_ROLES
+from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
 from revive.errors import ValidationFailed
 from revive.imports import services as import_services
 from revive.imports.views import receive_upload, upload_page
@@ -34,7 +34,6 @@ from revive.web import send_xlsx
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 
 POST_ROLES = (Role.ENTERPRISE,)  # the web form; officers import or use the API
-EDIT_ROLES = (Role.ENTERPRISE, Role.OFFICER, Role.PLATFORM_ADMIN)
 
 
 def _form_context(values: dict, errors: dict | None = None) -> dict:
@@ -123,7 +122,7 @@ def post():
 
 
 @bp.route("/<int:demand_id>/edit", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@roles_required(*POSTER_ROLES)
 def edit(demand_id: int):
     demand = services.get_demand_for(current_user, demand_id)
     permissions.check_edit(current_user, demand)
@@ -151,7 +150,7 @@ def edit(demand_id: int):
 
 
 @bp.route("/<int:demand_id>/close", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@roles_required(*POSTER_ROLES)
 def close(demand_id: int):
     demand = services.get_demand_for(current_user, demand_id)
     permissions.check_edit(current_user, demand)
