@@ -21,7 +21,7 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
-from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
+from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
 from revive.errors import ValidationFailed
 from revive.imports import services as import_services
@@ -44,7 +44,6 @@ def _form_context(values: dict, errors: dict | None = None) -> dict:
         "demand_types": list(DemandType),
         "modes": list(TransferMode),
         "visibilities": list(Visibility),
-        "sources": list(DemandSource),
         "trl_help": TRL_HELP,
     }
 
@@ -55,7 +54,6 @@ def _form_values(demand) -> dict:
     values["cooperation_modes"] = (demand.cooperation_modes or "").split(",")
     values["demand_type"] = demand.demand_type.value if demand.demand_type else ""
     values["visibility"] = demand.visibility.value
-    values["source"] = demand.source.value
     return values
 
 
