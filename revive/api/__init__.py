@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from revive.api import (  # noqa: E402,F401  (routes register on bp)
+    auth,
     dashboard,
     deals,
     demands,
@@ -16,3 +17,5 @@ from revive.api import (  # noqa: E402,F401  (routes register on bp)
     notifications,
     review,
 )
+
+bp.record_once(auth.init_api_auth)  # 401 JSON instead of the login redirect, for the API

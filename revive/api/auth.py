@@ -1,7 +1,7 @@
 """Anonymous requests: 401 JSON for the API, the login redirect for pages.
 
 Flask-Login has one ``unauthorized`` callback per LoginManager. Registered when the ``api``
-blueprint is registered (``bp.record_once`` in revive.api.inventory), so create_app needs no
+blueprint is registered (``bp.record_once`` in revive/api/__init__.py), so create_app needs no
 extra line.
 """
 

@@ -53,20 +53,33 @@ def optional_int(data: dict[str, Any], key: str) -> int | None:
     return value
 
 
+def requested_page() -> int:
+    """``page`` from the query string (1 when missing or not a number)."""
+    return int_arg(request.args.get("page"), 1, minimum=1)
+
+
 def requested_per_page() -> int:
     """``per_page`` from the query string, clamped to 1..MAX_PER_PAGE (default: page size)."""
     per_page = int_arg(request.args.get("per_page"), int(current_app.config["REVIVE_PAGE_SIZE"]))
     return min(MAX_PER_PAGE, max(1, per_page))
 
 
-def paginated(page: Any, per_page: int, item: Callable[[Any], dict[str, Any]]):
-    """``{items: [...], _meta: {page, per_page, total_pages, total_items}}``."""
-    return jsonify(
-        items=[item(x) for x in page.items],
-        _meta={
-            "page": page.page,
-            "per_page": per_page,
-            "total_pages": page.pages,
-            "total_items": page.total,
-        },
-    )
+def iso(value: Any) -> str | None:
+    """A date/datetime as ISO 8601, None as None."""
+    return value.isoformat() if value is not None else None
+
+
+def page_meta(page: Any, **extra: Any) -> dict[str, Any]:
+    """The ``_meta`` of a list answer: ``{page, per_page, total_pages, total_items, …extra}``."""
+    return {
+        "page": page.page,
+        "per_page": page.per_page,
+        "total_pages": page.pages,
+        "total_items": page.total,
+        **extra,
+    }
+
+
+def paginated(page: Any, item: Callable[[Any], dict[str, Any]], **extra_meta: Any):
+    """``{items: [...], _meta: page_meta(page, **extra_meta)}``."""
+    return jsonify(items=[item(x) for x in page.items], _meta=page_meta(page, **extra_meta))

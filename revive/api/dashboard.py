@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import requested_per_page
+from revive.api.common import iso, page_meta, requested_page, requested_per_page
 from revive.dashboard import activity, funnel, pages, queries
 from revive.dashboard.scope import (
     ENTERPRISE_ROLES,
@@ -25,29 +25,11 @@ from revive.dashboard.scope import (
     scope_for,
 )
 from revive.errors import PermissionDenied, ValidationFailed
-from revive.pagination import Page
 from revive.web import int_arg
 
 
 def _scope() -> Scope:
     return scope_for(current_user, int_arg(request.args.get("university")))
-
-
-def _page_arg() -> int:
-    return int_arg(request.args.get("page"), 1, minimum=1)
-
-
-def _meta(info: Page) -> dict[str, int]:
-    return {
-        "page": info.page,
-        "per_page": info.per_page,
-        "total_pages": info.pages,
-        "total_items": info.total,
-    }
-
-
-def _dt(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @bp.get("/dashboard/summary")
@@ -132,7 +114,7 @@ def dashboard_overdue():
     """
     scope = _scope()
     awaiting, overdue = activity.overdue_counts(scope.deals())
-    items, info = activity.overdue_deals(scope.deals(), _page_arg(), requested_per_page())
+    items, info = activity.overdue_deals(scope.deals(), requested_page(), requested_per_page())
     return jsonify(
         scope=scope.label,
         awaiting=awaiting,
@@ -150,13 +132,13 @@ def dashboard_overdue():
                 "demand_title": d.demand_title,
                 "officer": d.officer,
                 "stage": d.stage.value,
-                "pushed_at": _dt(d.pushed_at),
-                "due_at": _dt(d.due_at),
+                "pushed_at": iso(d.pushed_at),
+                "due_at": iso(d.due_at),
                 "days_overdue": d.days_overdue,
             }
             for d in items
         ],
-        _meta=_meta(info),
+        _meta=page_meta(info),
     )
 
 
@@ -170,7 +152,7 @@ def dashboard_unmet():
     industry, created_at, deadline, rejected, reason}), _meta}.
     """
     figs = activity.unmet_figures()
-    items, info = activity.unmet_demands(_page_arg(), requested_per_page())
+    items, info = activity.unmet_demands(requested_page(), requested_per_page())
     return jsonify(
         open_demands=figs.open_demands,
         unmet=figs.unmet,
@@ -184,14 +166,14 @@ def dashboard_unmet():
                 "title": d.title,
                 "enterprise": d.enterprise,
                 "industry": d.industry,
-                "created_at": _dt(d.created_at),
-                "deadline": _dt(d.deadline),
+                "created_at": iso(d.created_at),
+                "deadline": iso(d.deadline),
                 "rejected": d.rejected,
                 "reason": d.reason,
             }
             for d in items
         ],
-        _meta=_meta(info),
+        _meta=page_meta(info),
     )
 
 
@@ -204,7 +186,7 @@ def dashboard_workload():
     return jsonify(
         undecided=figs.undecided,
         demands_waiting=figs.demands_waiting,
-        since=_dt(figs.since),
+        since=iso(figs.since),
         officers=[
             {
                 "id": o.id,

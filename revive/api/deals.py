@@ -14,16 +14,12 @@ from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import enum_pair, json_body, optional_int, paginated, requested_per_page
+from revive.api.common import enum_pair, iso, json_body, optional_int, paginated, requested_per_page
 from revive.deals import permissions, queries, services
 from revive.deals.models import Contract, Deal, DealEvent
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import failure_label
 from revive.errors import ValidationFailed
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
 
 
 def contract_json(c: Contract) -> dict[str, Any]:
@@ -38,7 +34,7 @@ def contract_json(c: Contract) -> dict[str, Any]:
         "kind": kind,
         "kind_label": kind_label,
         "amount_wan": str(c.amount_wan),
-        "signed_on": _iso(c.signed_on),
+        "signed_on": iso(c.signed_on),
         "record_no": c.record_no,
         "parties": c.parties,
         "version": c.version,
@@ -54,7 +50,7 @@ def event_json(e: DealEvent) -> dict[str, Any]:
         "to_stage_label": e.to_stage.label,
         "actor": {"id": e.actor.id, "name": e.actor.name} if e.actor else None,
         "comment": e.comment,
-        "created_at": _iso(e.created_at),
+        "created_at": iso(e.created_at),
     }
 
 
@@ -75,15 +71,15 @@ def deal_json(d: Deal, *, full: bool = False) -> dict[str, Any]:
         "officer": {"id": d.officer.id, "name": d.officer.name} if d.officer else None,
         "stage": stage,
         "stage_label": stage_label,
-        "stage_changed_at": _iso(d.stage_changed_at),
+        "stage_changed_at": iso(d.stage_changed_at),
         "days_in_stage": queries.days_in_stage(d),
-        "pushed_at": _iso(d.pushed_at),
-        "response_due_at": _iso(d.response_due_at),
+        "pushed_at": iso(d.pushed_at),
+        "response_due_at": iso(d.response_due_at),
         "overdue": queries.is_overdue(d),
         "response": response,
         "response_label": response_label,
         "response_comment": d.response_comment,
-        "responded_at": _iso(d.responded_at),
+        "responded_at": iso(d.responded_at),
         "failure_reason": d.failure_reason,
         "failure_reason_label": failure_label(d.failure_reason) if d.failure_reason else None,
         "failure_comment": d.failure_comment,
@@ -103,7 +99,7 @@ def list_deals():
     filters = queries.parse_filters(request.args)
     per_page = requested_per_page()
     page = queries.list_page(current_user, filters, per_page)
-    return paginated(page, per_page, deal_json)
+    return paginated(page, deal_json)
 
 
 @bp.get("/deals/<int:deal_id>")

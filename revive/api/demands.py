@@ -80,7 +80,7 @@ def list_demands():
     filters = queries.parse_filters(request.args)
     per_page = requested_per_page()
     page = queries.list_page(current_user, filters, per_page)
-    return paginated(page, per_page, lambda d: demand_json(d, current_user, full=False))
+    return paginated(page, lambda d: demand_json(d, current_user, full=False))
 
 
 @bp.get("/demands/<int:demand_id>")

@@ -18,7 +18,15 @@ from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import enum_pair, json_body, optional_int, requested_per_page
+from revive.api.common import (
+    enum_pair,
+    iso,
+    json_body,
+    optional_int,
+    page_meta,
+    requested_page,
+    requested_per_page,
+)
 from revive.evaluations import permissions, queries, services
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.evaluations.permissions import (
@@ -28,13 +36,8 @@ from revive.evaluations.permissions import (
     PROMOTION_ROLES,
 )
 from revive.evaluations.tiers import TierResult
-from revive.pagination import Page
 from revive.templating import format_rate
 from revive.web import int_arg
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _round(value: float | None) -> float | None:
@@ -48,19 +51,6 @@ def _rate(numerator: int, denominator: int) -> dict[str, Any]:
         "value": round(numerator / denominator, 4) if denominator else None,
         "display": format_rate(numerator, denominator),
     }
-
-
-def _meta(page: Page) -> dict[str, int]:
-    return {
-        "page": page.page,
-        "per_page": page.per_page,
-        "total_pages": page.pages,
-        "total_items": page.total,
-    }
-
-
-def _page_arg() -> int:
-    return int_arg(request.args.get("page"), 1, minimum=1)
 
 
 def _tier(result: TierResult | None) -> dict[str, Any] | None:
@@ -80,8 +70,8 @@ def evaluation_json(e: Evaluation) -> dict[str, Any]:
         "intent_label": intent_label,
         "improvement_needs": e.improvement_needs,
         "version": e.version,
-        "created_at": _iso(e.created_at),
-        "updated_at": _iso(e.updated_at),
+        "created_at": iso(e.created_at),
+        "updated_at": iso(e.updated_at),
     }
 
 
@@ -101,7 +91,7 @@ def panel_json(p: queries.PatentEvaluations) -> dict[str, Any]:
                 "intent": e.intent.value,
                 "intent_label": e.intent.label,
                 "improvement_needs": e.improvement_needs,
-                "updated_at": _iso(e.updated_at),
+                "updated_at": iso(e.updated_at),
             }
             for e in p.evaluations
         ],
@@ -127,7 +117,7 @@ def panel_json(p: queries.PatentEvaluations) -> dict[str, Any]:
             {
                 "enterprise_id": i.enterprise_id,
                 "enterprise": i.enterprise_name,
-                "invited_at": _iso(i.invited_at),
+                "invited_at": iso(i.invited_at),
                 "invited_by": i.invited_by,
                 "evaluated": i.evaluated,
             }
@@ -187,7 +177,7 @@ def invite_json(i: EvaluationInvite, created: bool) -> dict[str, Any]:
         "enterprise_id": i.enterprise_id,
         "enterprise": i.enterprise.name,
         "created": created,
-        "invited_at": _iso(i.created_at),
+        "invited_at": iso(i.created_at),
     }
 
 
@@ -199,7 +189,7 @@ def todo():
     _meta}."""
     state = request.args.get("state", "all")
     state = state if state in queries.TODO_STATES else "all"
-    page = queries.todo_page(current_user, state, _page_arg(), requested_per_page())
+    page = queries.todo_page(current_user, state, requested_page(), requested_per_page())
     items = [
         {
             "patent_id": r.patent_id,
@@ -212,12 +202,12 @@ def todo():
             "invited": r.invited,
             "prospect_stars": r.stars,
             "intent": r.intent.value if r.intent else None,
-            "evaluated_at": _iso(r.evaluated_at),
+            "evaluated_at": iso(r.evaluated_at),
             "version": r.version,
         }
         for r in page.items
     ]
-    return jsonify(items=items, _meta=_meta(page))
+    return jsonify(items=items, _meta=page_meta(page))
 
 
 @bp.get("/evaluations/calibration")
@@ -230,7 +220,7 @@ def calibration():
     institution = int_arg(request.args.get("institution"))
     s = queries.calibration(current_user, institution)
     patents = queries.calibration_patents(
-        current_user, institution, _page_arg(), requested_per_page()
+        current_user, institution, requested_page(), requested_per_page()
     )
     return jsonify(
         scope=s.scope_label,
@@ -279,7 +269,7 @@ def calibration():
                 }
                 for p in patents.items
             ],
-            "_meta": _meta(patents),
+            "_meta": page_meta(patents),
         },
     )
 
@@ -320,5 +310,5 @@ def promotion():
         by=filters.by,
         tiers=list(filters.tiers),
         items=items,
-        _meta=_meta(page),
+        _meta=page_meta(page),
     )

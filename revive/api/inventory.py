@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.api import auth, bp
+from revive.api import bp
 from revive.api.common import (
     enum_pair,
     json_body,
@@ -30,8 +30,6 @@ from revive.inventory import permissions, queries, services, workflow
 from revive.inventory.fields import EDITABLE_KEYS, MODEL_KEYS, display_value
 from revive.inventory.models import Patent
 from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
-
-bp.record_once(auth.init_api_auth)
 
 ENUM_KEYS = ("patent_type", "implementation_status", "transfer_willingness")
 
@@ -103,7 +101,7 @@ def list_patents():
     filters = queries.parse_filters(request.args)
     per_page = requested_per_page()
     page = queries.list_page(current_user, filters, per_page)
-    return paginated(page, per_page, patent_summary)
+    return paginated(page, patent_summary)
 
 
 @bp.get("/patents/<int:patent_id>")

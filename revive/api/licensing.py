@@ -85,7 +85,7 @@ def list_open_licences():
     filters = queries.parse_filters(request.args)
     per_page = requested_per_page()
     page = queries.list_page(filters, per_page)
-    return paginated(page, per_page, lambda d: declaration_json(d, current_user))
+    return paginated(page, lambda d: declaration_json(d, current_user))
 
 
 @bp.get("/open-licences/<int:declaration_id>")

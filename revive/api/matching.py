@@ -12,14 +12,11 @@ from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
+from revive.api.common import iso
 from revive.deals import services as deal_services
 from revive.matching import permissions, queries, services
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.matching.permissions import STAFF_ROLES
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
@@ -34,9 +31,9 @@ def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
         "total": job.total,
         "processed": job.processed,
         "error": job.error,
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
+        "created_at": iso(job.created_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
     }
 
 
@@ -99,7 +96,7 @@ def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
             run_id=m.run_id,
             comment=m.comment,
             reason_code=m.reason_code,
-            decided_at=_iso(m.decided_at),
+            decided_at=iso(m.decided_at),
         )
     return out
 

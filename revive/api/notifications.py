@@ -8,14 +8,9 @@ from flask import jsonify, request
 from flask_login import current_user, login_required
 
 from revive.api import bp
-from revive.api.common import requested_per_page
+from revive.api.common import iso, paginated, requested_page, requested_per_page
 from revive.notifications import queries, services
 from revive.notifications.models import Notification
-from revive.web import int_arg
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
 
 
 def notification_json(n: Notification) -> dict[str, Any]:
@@ -27,9 +22,9 @@ def notification_json(n: Notification) -> dict[str, Any]:
         "link": n.link,
         "deal_id": n.deal_id,
         "to_organization": n.organization_id is not None,
-        "created_at": _iso(n.created_at),
+        "created_at": iso(n.created_at),
         "read": n.read_at is not None,
-        "read_at": _iso(n.read_at),
+        "read_at": iso(n.read_at),
         "email_status": n.email_status,
     }
 
@@ -40,23 +35,13 @@ def list_notifications():
     """The caller's notifications, unread first. Query: unread=1, page, per_page.
     Output: {items: [notification…], _meta: {page, per_page, total_pages, total_items,
     unread}}."""
-    per_page = requested_per_page()
     page = queries.inbox_page(
         current_user,
-        int_arg(request.args.get("page"), 1),
-        per_page,
+        requested_page(),
+        requested_per_page(),
         unread_only=request.args.get("unread") in {"1", "true"},
     )
-    return jsonify(
-        items=[notification_json(n) for n in page.items],
-        _meta={
-            "page": page.page,
-            "per_page": per_page,
-            "total_pages": page.pages,
-            "total_items": page.total,
-            "unread": queries.unread_count(current_user),
-        },
-    )
+    return paginated(page, notification_json, unread=queries.unread_count(current_user))
 
 
 @bp.post("/notifications/<int:notification_id>/read")

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import json_body, paginated, requested_per_page
+from revive.api.common import iso, json_body, paginated, requested_per_page
 from revive.api.matching import match_json
 from revive.errors import ValidationFailed
 from revive.matching.reasons import REJECT_REASONS
@@ -21,10 +21,6 @@ from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
 from revive.review.queries import DemandGroup, RejectionRow
 
 MAX_TOP = 100
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value else None
 
 
 def group_json(g: DemandGroup) -> dict[str, Any]:
@@ -36,17 +32,17 @@ def group_json(g: DemandGroup) -> dict[str, Any]:
             "enterprise": {"id": d.enterprise_id, "name": d.enterprise.name},
             "industry": d.industry,
             "expected_trl": d.expected_trl,
-            "created_at": _iso(d.created_at),
+            "created_at": iso(d.created_at),
         },
         "candidate_count": g.count,
         "top_score": g.top_score,
-        "newest_candidate_at": _iso(g.newest_at),
+        "newest_candidate_at": iso(g.newest_at),
         "oldest_candidate_days": queries.days_since(g.oldest_at),
         "candidates": [
             {
                 **match_json(m, staff=True),
                 "trl_below_expectation": queries.trl_below(m),
-                "created_at": _iso(m.created_at),
+                "created_at": iso(m.created_at),
             }
             for m in g.candidates
         ],
@@ -67,7 +63,7 @@ def review_queue():
     """
     filters = queries.parse_queue_filters(request.args)
     per_page = requested_per_page()
-    return paginated(queries.queue_page(filters, per_page), per_page, group_json)
+    return paginated(queries.queue_page(filters, per_page), group_json)
 
 
 @bp.post("/review/decisions")
