@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
+from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, as_utc, enum_column, utcnow
 from revive.extensions import db
 
 
@@ -153,10 +153,7 @@ class Invitation(TimestampMixin, db.Model):
 
     @property
     def is_expired(self) -> bool:
-        expires = self.expires_at
-        if expires.tzinfo is None:  # SQLite hands back naive datetimes; we store UTC
-            expires = expires.replace(tzinfo=UTC)
-        return expires <= utcnow()
+        return as_utc(self.expires_at) <= utcnow()
 
 
 class LoginAttempt(db.Model):

@@ -523,8 +523,6 @@ def _load_patents(
         )
         db.session.add(patent)
         created.append(patent)
-        if spec.route:
-            db.session.flush()  # the audit events of the transitions need the patent's id
         for action, comment in spec.route:
             actor = {
                 "submit": filer,
