@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
+from urllib.parse import quote
 
-from flask import Response, send_file
+from flask import Response, send_file, stream_with_context
 
 from revive.imports.xlsx import XLSX_MIMETYPE, write_xlsx
 
@@ -43,4 +44,19 @@ def send_table(
     """One sheet (bold header, formula-safe cells) as a .xlsx download."""
     return send_xlsx(
         lambda stream: write_xlsx(stream, header, rows, sheet_title=sheet_title), download_name
+    )
+
+
+def attachment(name: str, ascii_name: str) -> str:
+    """Content-Disposition for a download called ``name`` (UTF-8, RFC 5987), with
+    ``ascii_name`` for clients that ignore ``filename*``."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def send_stream(chunks: Iterable[bytes], content_type: str, name: str, ascii_name: str) -> Response:
+    """A download streamed chunk by chunk (inside the request context: lazy queries work)."""
+    return Response(
+        stream_with_context(chunks),
+        content_type=content_type,
+        headers={"Content-Disposition": attachment(name, ascii_name)},
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from urllib.parse import quote
 
 from flask import Response
 
 from revive.dashboard.tables import Table
 from revive.imports.xlsx import XLSX_MIMETYPE, safe_cell, write_xlsx
+from revive.web import attachment
 
 CONTENT_TYPES = {
     "xlsx": XLSX_MIMETYPE,
@@ -35,11 +35,8 @@ def table_bytes(table: Table, fmt: str) -> bytes:
 
 def download(table: Table, fmt: str) -> Response:
     name = f"{table.title}-{date.today():%Y%m%d}.{fmt}"
-    disposition = (
-        f"attachment; filename=\"dashboard-{table.key}.{fmt}\"; filename*=UTF-8''{quote(name)}"
-    )
     return Response(
         table_bytes(table, fmt),
         content_type=CONTENT_TYPES[fmt],
-        headers={"Content-Disposition": disposition},
+        headers={"Content-Disposition": attachment(name, f"dashboard-{table.key}.{fmt}")},
     )

@@ -7,14 +7,13 @@ write-only mode and streamed, so tens of thousands of rows use constant memory.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from openpyxl import Workbook
 
 from revive.evaluations.queries import Calibration, CalibrationPatent, PromotionRow
-from revive.imports.xlsx import add_sheet
+from revive.imports.xlsx import add_sheet, workbook_chunks
 from revive.inventory.models import PatentType, TransferMode, Willingness
 
 
@@ -95,18 +94,10 @@ def promotion_values(r: PromotionRow) -> list[Any]:
     ]
 
 
-def _stream(wb: Workbook) -> Iterator[bytes]:
-    with tempfile.TemporaryFile(suffix=".xlsx") as tmp:
-        wb.save(tmp)
-        tmp.seek(0)
-        while chunk := tmp.read(64 * 1024):
-            yield chunk
-
-
 def iter_promotion_xlsx(rows: Iterable[PromotionRow]) -> Iterator[bytes]:
     wb = Workbook(write_only=True)
     add_sheet(wb, "推广清单", PROMOTION_HEADER, (promotion_values(r) for r in rows))
-    yield from _stream(wb)
+    yield from workbook_chunks(wb)
 
 
 GRADE_HEADER = (
@@ -191,7 +182,7 @@ def iter_calibration_xlsx(
             ),
         )
     add_sheet(wb, "专利明细", PATENT_HEADER, (calibration_patent_values(p) for p in patents))
-    yield from _stream(wb)
+    yield from workbook_chunks(wb)
 
 
 def calibration_chart(summary: Calibration) -> dict[str, Any]:

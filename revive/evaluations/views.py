@@ -17,17 +17,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -46,7 +43,7 @@ from revive.evaluations.tiers import TIER_LABELS, Tier
 from revive.imports.xlsx import XLSX_MIMETYPE
 from revive.inventory.fields import GRADE_HELP, TRL_HELP
 from revive.inventory.models import EntryStatus, Patent
-from revive.web import int_arg
+from revive.web import int_arg, send_stream
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
@@ -66,15 +63,6 @@ def _per_page() -> int:
 
 def _page_arg() -> int:
     return int_arg(request.args.get("page"), 1, minimum=1)
-
-
-def _xlsx(chunks: Any, name: str, ascii_name: str) -> Response:
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    return Response(
-        stream_with_context(chunks),
-        content_type=XLSX_MIMETYPE,
-        headers={"Content-Disposition": disposition},
-    )
 
 
 # ---------------------------------------------------------------------------- enterprise
@@ -201,7 +189,9 @@ def calibration_xlsx():
     summary = queries.calibration(current_user, institution)
     rows = queries.iter_calibration_patents(current_user._get_current_object(), institution)
     name = f"自评与企业评价对比-{summary.scope_label}-{date.today():%Y%m%d}.xlsx"
-    return _xlsx(export.iter_calibration_xlsx(summary, rows), name, "calibration.xlsx")
+    return send_stream(
+        export.iter_calibration_xlsx(summary, rows), XLSX_MIMETYPE, name, "calibration.xlsx"
+    )
 
 
 # ---------------------------------------------------------------------------- promotion lists
@@ -234,7 +224,7 @@ def promotion_xlsx():
     rows = queries.iter_promotion(current_user._get_current_object(), filters)
     tiers = "".join(filters.tiers)
     name = f"分层推广清单-{tiers}-{date.today():%Y%m%d}.xlsx"
-    return _xlsx(export.iter_promotion_xlsx(rows), name, "promotion.xlsx")
+    return send_stream(export.iter_promotion_xlsx(rows), XLSX_MIMETYPE, name, "promotion.xlsx")
 
 
 # ---------------------------------------------------------------------------- patent panel

@@ -7,7 +7,8 @@ OWASP), so it is prefixed with an apostrophe and shown as plain text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -79,3 +80,16 @@ def write_xlsx(
     wb = Workbook(write_only=True)
     add_sheet(wb, sheet_title, header, rows)
     wb.save(path_or_stream)
+
+
+XLSX_CHUNK = 64 * 1024
+
+
+def workbook_chunks(wb: Workbook) -> Iterator[bytes]:
+    """A (write-only) workbook's bytes in chunks, for streamed downloads. openpyxl needs a
+    seekable file, so it is saved to a temporary file first, then streamed and deleted."""
+    with tempfile.TemporaryFile(suffix=".xlsx") as tmp:
+        wb.save(tmp)
+        tmp.seek(0)
+        while chunk := tmp.read(XLSX_CHUNK):
+            yield chunk

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response
+from openpyxl import Workbook
 
 from revive.errors import NotFoundError
-from revive.imports.xlsx import XLSX_MIMETYPE, safe_cell, write_xlsx
+from revive.imports.xlsx import XLSX_MIMETYPE, add_sheet, safe_cell, workbook_chunks
 from revive.inventory.fields import FIELDS, display_value
+from revive.web import send_stream
 
 CSV_BOM = "\ufeff"  # Excel only detects UTF-8 with a BOM
 CSV_CHUNK_ROWS = 500
-XLSX_CHUNK = 64 * 1024
 EXPORT_TYPES = {"xlsx": XLSX_MIMETYPE, "csv": "text/csv; charset=utf-8"}
 
 
@@ -74,13 +73,10 @@ def csv_chunks(head: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[b
 def xlsx_chunks(
     head: Sequence[Any], rows: Iterable[Sequence[Any]], sheet_title: str
 ) -> Iterator[bytes]:
-    """The .xlsx bytes in chunks. openpyxl (write-only, constant memory) needs a seekable file,
-    so the workbook is written to a temporary file first, then streamed and deleted."""
-    with tempfile.TemporaryFile(suffix=".xlsx") as tmp:
-        write_xlsx(tmp, head, rows, sheet_title=sheet_title)
-        tmp.seek(0)
-        while chunk := tmp.read(XLSX_CHUNK):
-            yield chunk
+    """The .xlsx bytes in chunks (write-only workbook: constant memory)."""
+    wb = Workbook(write_only=True)
+    add_sheet(wb, sheet_title, head, rows)
+    return workbook_chunks(wb)
 
 
 def iter_csv(rows: Iterable[Any]) -> Iterator[bytes]:
@@ -105,11 +101,4 @@ def stream_download(
     if fmt not in EXPORT_TYPES:
         raise NotFoundError("不支持的导出格式")
     chunks = xlsx_chunks(head, rows, sheet_title) if fmt == "xlsx" else csv_chunks(head, rows)
-    disposition = (
-        f"attachment; filename=\"{ascii_name}.{fmt}\"; filename*=UTF-8''{quote(f'{name}.{fmt}')}"
-    )
-    return Response(
-        stream_with_context(chunks),
-        content_type=EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": disposition},
-    )
+    return send_stream(chunks, EXPORT_TYPES[fmt], f"{name}.{fmt}", f"{ascii_name}.{fmt}")
