@@ -30,10 +30,23 @@ def stars(n: int | None) -> str:
     return "—" if n is None else "★" * n + "☆" * (5 - n)
 
 
+def can_open(endpoint: str) -> bool:
+    """May the current user open ``endpoint``? Reads the roles its ``roles_required`` allows,
+    so links (the main navigation) follow the routes' own rules instead of copies of them."""
+    from flask import current_app
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return False
+    roles = getattr(current_app.view_functions.get(endpoint), "allowed_roles", None)
+    return roles is None or current_user.role in roles
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_dt, "dt")
     app.add_template_filter(stars, "stars")
     app.add_template_global(format_rate, "format_rate")
+    app.add_template_global(can_open, "can_open")
 
     from revive.accounts.models import Role
     from revive.inventory.models import EntryStatus
