@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -19,6 +20,19 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def escape_like(text: str) -> str:
+    """Escape LIKE wildcards in user input (backslash is the escape character)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(text: str, *columns: Any, ignore_case: bool = False) -> sa.ColumnElement[bool]:
+    """Any of ``columns`` contains ``text`` as typed (its % and _ are not wildcards)."""
+    pattern = f"%{escape_like(text)}%"
+    if ignore_case:
+        return sa.or_(*(c.ilike(pattern, escape="\\") for c in columns))
+    return sa.or_(*(c.like(pattern, escape="\\") for c in columns))
 
 
 def utcnow() -> datetime:

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from revive.accounts.models import User
+from revive.db import contains
 from revive.demands.models import Demand, DemandStatus, DemandType
 from revive.demands.permissions import visible_demands_clause
 from revive.extensions import db
-from revive.inventory.queries import escape_like
 from revive.pagination import Page, paginate
 from revive.web import int_arg
 
@@ -68,18 +68,11 @@ def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
     if f.demand_type:
         clauses.append(Demand.demand_type == f.demand_type)
     if f.industry:
-        clauses.append(Demand.industry.like(f"%{escape_like(f.industry)}%", escape="\\"))
+        clauses.append(contains(f.industry, Demand.industry))
     if f.region:
-        clauses.append(Demand.region.like(f"%{escape_like(f.region)}%", escape="\\"))
+        clauses.append(contains(f.region, Demand.region))
     if f.q:
-        like = f"%{escape_like(f.q)}%"
-        clauses.append(
-            sa.or_(
-                Demand.title.like(like, escape="\\"),
-                Demand.description.like(like, escape="\\"),
-                Demand.target_specs.like(like, escape="\\"),
-            )
-        )
+        clauses.append(contains(f.q, Demand.title, Demand.description, Demand.target_specs))
     return clauses
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.db import contains
 from revive.deals.models import Deal
 from revive.evaluations import permissions
 from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
@@ -832,8 +833,6 @@ def promotion_summary(user: User, f: PromotionFilters) -> list[GroupCount]:
 
 def find_enterprises(name: str, limit: int = 6) -> list[Organization]:
     """Enterprises whose name is ``name`` exactly, else those containing it (up to ``limit``)."""
-    from revive.inventory.queries import escape_like
-
     name = name.strip()
     if not name:
         return []
@@ -848,7 +847,7 @@ def find_enterprises(name: str, limit: int = 6) -> list[Organization]:
         sa.select(Organization)
         .where(
             Organization.kind == OrgKind.ENTERPRISE,
-            Organization.name.ilike(f"%{escape_like(name)}%", escape="\\"),
+            contains(name, Organization.name, ignore_case=True),
         )
         .order_by(Organization.name)
         .limit(limit)

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import (
     EntryStatus,
@@ -127,11 +128,6 @@ def parse_filters(args: Mapping[str, Any]) -> ListFilters:
     )
 
 
-def escape_like(text: str) -> str:
-    """Escape LIKE wildcards in user input (backslash is the escape character)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _null_or_eq(column: Any, value: Any) -> sa.ColumnElement[bool]:
     return column.is_(None) if value == NONE else column == value
 
@@ -152,13 +148,7 @@ def where_clauses(user: User, f: ListFilters) -> list[sa.ColumnElement[bool]]:
     if f.patent_type is not None:
         clauses.append(Patent.patent_type == f.patent_type)
     if f.q:
-        pattern = f"%{escape_like(f.q)}%"
-        clauses.append(
-            sa.or_(
-                Patent.title.ilike(pattern, escape="\\"),
-                Patent.abstract.ilike(pattern, escape="\\"),
-            )
-        )
+        clauses.append(contains(f.q, Patent.title, Patent.abstract, ignore_case=True))
     return clauses
 
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from revive.accounts.models import Organization
+from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.inventory.queries import escape_like
 from revive.licensing.models import DeclarationStatus, FeeMode, OpenLicenceDeclaration
 from revive.licensing.permissions import listed_clause
 from revive.pagination import Page, paginate
@@ -68,22 +68,16 @@ def parse_filters(args: Mapping[str, Any]) -> Filters:
     )
 
 
-def _contains(text: str, *columns: Any) -> sa.ColumnElement[bool]:
-    """Any of ``columns`` contains ``text`` (LIKE wildcards in it taken literally)."""
-    like = f"%{escape_like(text)}%"
-    return sa.or_(*(column.like(like, escape="\\") for column in columns))
-
-
 def _where(f: Filters) -> list[sa.ColumnElement[bool]]:
     clauses = [listed_clause()]
     if f.fee_mode:
         clauses.append(D.fee_mode == f.fee_mode)
     if f.industry:
-        clauses.append(_contains(f.industry, Patent.industry_code, Patent.emerging_industry))
+        clauses.append(contains(f.industry, Patent.industry_code, Patent.emerging_industry))
     if f.university:
         clauses.append(Patent.institution_id == f.university)
     if f.q:
-        clauses.append(_contains(f.q, Patent.title, Patent.application_no, Patent.patentees))
+        clauses.append(contains(f.q, Patent.title, Patent.application_no, Patent.patentees))
     return clauses
 
 

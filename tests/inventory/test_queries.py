@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from revive.accounts.models import Role
+from revive.db import escape_like
 from revive.extensions import db
 from revive.inventory import export, queries
 from revive.inventory.models import EntryStatus, Patent, PatentType, Willingness
@@ -67,7 +68,7 @@ def test_parse_filters_keeps_valid_values_and_drops_the_rest():
     [("100%", "100\\%"), ("a_b", "a\\_b"), ("c:\\d", "c:\\\\d"), ("锂电池", "锂电池")],
 )
 def test_escape_like(raw, escaped):
-    assert queries.escape_like(raw) == escaped
+    assert escape_like(raw) == escaped
 
 
 # ---------------------------------------------------------------------------- 100,000 rows
