@@ -6,12 +6,13 @@ import click
 
 
 def register(cli: click.Group) -> None:
+    from revive.dashboard import cli as dashboard_cli
     from revive.deals import cli as deals_cli
     from revive.demands import cli as demands_cli
     from revive.demo import cli as demo_cli
     from revive.evaluation import cli as evaluation_cli
     from revive.inventory import cli as inventory_cli
 
-    for module in (demo_cli, inventory_cli, demands_cli, deals_cli, evaluation_cli):
+    for module in (demo_cli, inventory_cli, demands_cli, deals_cli, evaluation_cli, dashboard_cli):
         for command in module.commands:
             cli.add_command(command)
