@@ -1,8 +1,25 @@
-"""JSON API at /api/v1: a second skin over the same services. Errors: {"error", "message"}."""
+"""JSON API at /api/v1: a second skin over the same services. Errors: {"error", "message"}.
 
-from flask import Blueprint
+Its OpenAPI document is served at /api/v1/openapi.json and listed for people at /api/docs
+(revive/api/openapi.py).
+"""
+
+from flask import Blueprint, request
+
+from revive.errors import NotFoundError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_PATH_ID = 2**31 - 1  # ids are PostgreSQL integers
+
+
+@bp.before_request
+def _ids_in_range():
+    """A path id beyond the integer column range names no record: 404, not a database error."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and value > MAX_PATH_ID:
+            raise NotFoundError()
+
 
 from revive.api import (  # noqa: E402,F401  (routes register on bp)
     auth,
@@ -15,7 +32,9 @@ from revive.api import (  # noqa: E402,F401  (routes register on bp)
     licensing,
     matching,
     notifications,
+    openapi,
     review,
 )
 
 bp.record_once(auth.init_api_auth)  # 401 JSON instead of the login redirect, for the API
+bp.record_once(openapi.init_docs_page)  # GET /api/docs (outside /api/v1: a page, not the API)

@@ -1,0 +1,1486 @@
+"""The OpenAPI 3.0 document of /api/v1, built from one declarative table (``OPERATIONS``).
+
+Paths and methods come from the app's own url_map (so a renamed rule cannot drift); each
+endpoint of the ``api`` blueprint must have an entry in ``OPERATIONS`` (a test walks the
+url_map). Request bodies of patents and demands are derived from the field tables
+(revive.inventory.fields / revive.demands.fields), enums from the LabeledEnum classes.
+Served at GET /api/v1/openapi.json (public); a plain HTML list at GET /api/docs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, jsonify, render_template
+
+from revive.accounts.models import Role
+from revive.api import bp
+from revive.api.common import MAX_PER_PAGE
+from revive.deals.models import ContractKind, Stage, UniversityResponse
+from revive.demands import fields as demand_fields
+from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
+from revive.evaluations.models import CooperationIntent
+from revive.evaluations.tiers import Tier
+from revive.imports.models import ImportStatus
+from revive.inventory import fields as patent_fields
+from revive.inventory import workflow as patent_workflow
+from revive.inventory.models import EntryStatus, PatentType, TransferMode, Willingness
+from revive.licensing import rules as licence_rules
+from revive.licensing.models import DeclarationStatus, FeeMode
+from revive.matching.models import MatchState, RunScope, RunStatus
+from revive.matching.reasons import REJECT_REASONS
+
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger path ids are a 404 (see __init__)
+
+# ---------------------------------------------------------------------------- schema helpers
+
+STR: dict[str, Any] = {"type": "string"}
+INT: dict[str, Any] = {"type": "integer"}
+NUM: dict[str, Any] = {"type": "number"}
+BOOL: dict[str, Any] = {"type": "boolean"}
+ANY: dict[str, Any] = {}
+DATE: dict[str, Any] = {"type": "string", "format": "date"}
+DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+DECIMAL_STR: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+
+
+def null(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "nullable": True}
+
+
+def arr(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def obj(props: dict[str, Any], *, optional: tuple[str, ...] = (), extra: bool = True) -> dict:
+    """An object whose listed keys are all required except ``optional``."""
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    required = [k for k in props if k not in optional]
+    if required:
+        out["required"] = required
+    if not extra:
+        out["additionalProperties"] = False
+    return out
+
+
+def enum_of(enum_cls: Any) -> dict[str, Any]:
+    return {"type": "string", "enum": [m.value for m in enum_cls]}
+
+
+def labeled(props: dict[str, Any], key: str, enum_cls: Any, *, nullable: bool = False) -> None:
+    """``key`` (enum value) and ``key_label`` (its Chinese label), as enum_pair sends them."""
+    props[key] = null(enum_of(enum_cls)) if nullable else enum_of(enum_cls)
+    props[f"{key}_label"] = null(STR) if nullable else STR
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+REF_ORG = obj({"id": INT, "name": STR})
+USER_REF = obj({"id": INT, "name": STR})
+RATE = obj({"numerator": INT, "denominator": INT, "value": null(NUM), "display": STR})
+
+
+def meta(**extra: dict[str, Any]) -> dict[str, Any]:
+    return obj(
+        {
+            "page": INT,
+            "per_page": INT,
+            "total_pages": INT,
+            "total_items": INT,
+            **extra,
+        }
+    )
+
+
+def page_of(item: dict[str, Any], **extra_meta: dict[str, Any]) -> dict[str, Any]:
+    return obj({"items": arr(item), "_meta": meta(**extra_meta)})
+
+
+# ---------------------------------------------------------------------------- field tables
+
+_PARSER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "_parse_int": INT,
+    "_parse_decimal": {"oneOf": [NUM, DECIMAL_STR]},
+    "_parse_date": DATE,
+    "_parse_deadline": DATE,
+    "_parse_bool": BOOL,
+}
+
+
+def field_schema(f: Any) -> dict[str, Any]:
+    """The JSON type of one field of a field table (revive.inventory.fields.Field)."""
+    name = getattr(f.parse, "__name__", "")
+    if f.enum is not None and name == "_parse_modes":
+        schema: dict[str, Any] = {"oneOf": [arr(enum_of(f.enum)), STR]}
+    elif f.enum is not None:
+        schema = {
+            "type": "string",
+            "enum": [m.value for m in f.enum],
+            "description": "值或中文标签均可",
+        }
+    elif name == "_parse_modes":
+        schema = {"oneOf": [arr(enum_of(TransferMode)), STR]}
+    elif name in _PARSER_SCHEMAS:
+        schema = dict(_PARSER_SCHEMAS[name])
+        if name == "_parse_int" and f.max_value:
+            schema.update(minimum=f.min_value, maximum=f.max_value)
+    else:
+        schema = {"type": "string"}
+        if f.max_len:
+            schema["maxLength"] = f.max_len
+    schema = null(schema)
+    schema["description"] = f"{f.label}。{f.help}".rstrip("。") if f.help else f.label
+    return schema
+
+
+def record_body(
+    fields_by_key: dict[str, Any], keys: tuple[str, ...], extra: dict[str, Any]
+) -> dict[str, Any]:
+    props = {k: field_schema(fields_by_key[k]) for k in keys}
+    props.update(extra)
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+PATENT_FIELDS = {f.key: f for f in patent_fields.FIELDS}
+DEMAND_FIELDS = {f.key: f for f in demand_fields.IMPORT_FIELDS}
+
+# ---------------------------------------------------------------------------- response schemas
+
+
+def _patent_summary() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": INT,
+        "application_no": STR,
+        "title": STR,
+        "institution": REF_ORG,
+        "college": null(REF_ORG),
+        "value_grade": null(INT),
+        "trl": null(INT),
+        "version": INT,
+        "updated_at": null(DATETIME),
+    }
+    labeled(props, "status", EntryStatus)
+    labeled(props, "patent_type", PatentType, nullable=True)
+    labeled(props, "transfer_willingness", Willingness, nullable=True)
+    return obj(props)
+
+
+def _patent_detail() -> dict[str, Any]:
+    props: dict[str, Any] = {"id": INT}
+    for key in patent_fields.MODEL_KEYS:
+        props[key] = ANY  # display values: strings, numbers, booleans or null
+    props["transfer_modes"] = arr(enum_of(TransferMode))
+    props["transfer_modes_labels"] = arr(STR)
+    props["institution"] = REF_ORG
+    props["college"] = null(REF_ORG)
+    labeled(props, "status", EntryStatus)
+    props["version"] = INT
+    for key in ("status_changed_at", "submitted_at", "entered_at", "created_at", "updated_at"):
+        props[key] = null(DATETIME)
+    props["can_edit"] = BOOL
+    props["actions"] = arr(obj({"name": STR, "label": STR, "comment_required": BOOL}))
+    return obj(props)
+
+
+def _demand(full: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": INT,
+        "title": STR,
+        "enterprise": REF_ORG,
+        "industry": null(STR),
+        "region": null(STR),
+        "expected_trl": null(INT),
+        "budget": null(STR),
+        "deadline": null(DATE),
+        "version": INT,
+        "created_at": null(DATETIME),
+        "updated_at": null(DATETIME),
+        "cooperation_modes": arr(enum_of(TransferMode)),
+        "cooperation_modes_labels": arr(STR),
+    }
+    labeled(props, "status", DemandStatus)
+    labeled(props, "demand_type", DemandType, nullable=True)
+    labeled(props, "visibility", Visibility, nullable=True)
+    labeled(props, "source", DemandSource, nullable=True)
+    optional: tuple[str, ...] = ()
+    if full:
+        props.update(
+            description=null(STR),
+            target_specs=null(STR),
+            contact_name=null(STR),
+            contact_phone=null(STR),
+            contact_email=null(STR),
+            closed_at=null(DATETIME),
+            close_reason=null(STR),
+            can_edit=BOOL,
+        )
+        optional = ("contact_name", "contact_phone", "contact_email")
+    return obj(props, optional=optional)
+
+
+def _job(extra: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": INT,
+        "is_active": BOOL,
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "total": INT,
+        "processed": INT,
+        "error": null(STR),
+        "created_at": null(DATETIME),
+        "started_at": null(DATETIME),
+        "finished_at": null(DATETIME),
+    }
+    labeled(props, "status", RunStatus)
+    props.update(extra)
+    return obj(props)
+
+
+MATCH_RUN = _job(
+    {
+        "scope": enum_of(RunScope),
+        "scope_label": STR,
+        "demand_id": null(INT),
+        "match_count": null(INT),
+        "index_version": null(INT),
+    }
+)
+INDEX_BUILD = _job({"version": INT, "doc_count": null(INT), "vocab_size": null(INT)})
+
+
+def _match() -> dict[str, Any]:
+    patent: dict[str, Any] = {
+        "id": INT,
+        "application_no": STR,
+        "title": STR,
+        "institution": STR,
+        "college": null(STR),
+        "inventors": null(STR),
+        "value_grade": null(INT),
+        "trl": null(INT),
+    }
+    labeled(patent, "transfer_willingness", Willingness, nullable=True)
+    props: dict[str, Any] = {
+        "id": INT,
+        "demand_id": INT,
+        "patent": obj(patent),
+        "score": NUM,
+        "rank": null(INT),
+        "terms": null(ANY),
+        "trl_below_expectation": null(BOOL),
+        "index_version": null(INT),
+        "version": INT,
+        # staff only
+        "run_id": null(INT),
+        "comment": null(STR),
+        "reason_code": null(STR),
+        "decided_at": null(DATETIME),
+    }
+    labeled(props, "state", MatchState)
+    return obj(props, optional=("run_id", "comment", "reason_code", "decided_at"))
+
+
+def _contract() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": INT,
+        "deal_id": INT,
+        "demand_id": INT,
+        "patent_id": INT,
+        "amount_wan": DECIMAL_STR,
+        "signed_on": null(DATE),
+        "record_no": null(STR),
+        "parties": null(STR),
+        "version": INT,
+    }
+    labeled(props, "kind", ContractKind)
+    return obj(props)
+
+
+def _deal(full: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": INT,
+        "match_id": null(INT),
+        "demand": obj({"id": INT, "title": STR}),
+        "patent": obj({"id": INT, "title": STR, "application_no": STR}),
+        "university": REF_ORG,
+        "enterprise": REF_ORG,
+        "officer": null(USER_REF),
+        "stage_changed_at": null(DATETIME),
+        "days_in_stage": null(INT),
+        "pushed_at": null(DATETIME),
+        "response_due_at": null(DATETIME),
+        "overdue": BOOL,
+        "response_comment": null(STR),
+        "responded_at": null(DATETIME),
+        "failure_reason": null(STR),
+        "failure_reason_label": null(STR),
+        "failure_comment": null(STR),
+        "contract": null(ref("Contract")),
+        "version": INT,
+    }
+    labeled(props, "stage", Stage)
+    labeled(props, "response", UniversityResponse, nullable=True)
+    if full:
+        props["events"] = arr(
+            obj(
+                {
+                    "id": INT,
+                    "kind": STR,
+                    "from_stage": null(enum_of(Stage)),
+                    "to_stage": enum_of(Stage),
+                    "to_stage_label": STR,
+                    "actor": null(USER_REF),
+                    "comment": null(STR),
+                    "created_at": null(DATETIME),
+                }
+            )
+        )
+    return obj(props)
+
+
+def _declaration() -> dict[str, Any]:
+    patent: dict[str, Any] = {
+        "id": INT,
+        "application_no": STR,
+        "title": STR,
+        "patentees": arr(STR),
+        "institution": REF_ORG,
+        "industry_code": null(STR),
+    }
+    labeled(patent, "patent_type", PatentType)
+    props: dict[str, Any] = {
+        "id": INT,
+        "patent": obj(patent),
+        "fee_summary": STR,
+        "lump_sum_wan": null(DECIMAL_STR),
+        "entry_fee_wan": null(DECIMAL_STR),
+        "royalty_sales_pct": null(DECIMAL_STR),
+        "royalty_profit_pct": null(DECIMAL_STR),
+        "start_date": DATE,
+        "end_date": DATE,
+        "co_owners_consent": null(BOOL),
+        "exclusive_licence_in_force": null(BOOL),
+        "in_fee_grace_period": null(BOOL),
+        "pledged": null(BOOL),
+        "pledgee_consent": null(BOOL),
+        "evaluation_report_no": null(STR),
+        "terms": null(STR),
+        "is_listed": BOOL,
+        "declared_at": null(DATETIME),
+        "withdrawn_at": null(DATETIME),
+        "version": INT,
+        "can_withdraw": BOOL,
+        "can_view_patent": BOOL,
+    }
+    labeled(props, "fee_mode", FeeMode)
+    labeled(props, "status", DeclarationStatus)
+    return obj(props)
+
+
+def _evaluation() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": INT,
+        "patent_id": INT,
+        "enterprise_id": INT,
+        "prospect_stars": INT,
+        "improvement_needs": null(STR),
+        "version": INT,
+        "created_at": null(DATETIME),
+        "updated_at": null(DATETIME),
+    }
+    labeled(props, "intent", CooperationIntent)
+    return obj(props)
+
+
+def _evaluation_panel() -> dict[str, Any]:
+    tier = obj({"tier": {"type": "string", "enum": [t.value for t in Tier]}, "label": STR,
+                "reasons": arr(STR)})  # fmt: skip
+    return obj(
+        {
+            "patent_id": INT,
+            "status": enum_of(EntryStatus),
+            "names_visible": BOOL,
+            "evaluations": arr(
+                obj(
+                    {
+                        "id": INT,
+                        "enterprise": STR,
+                        "enterprise_id": null(INT),
+                        "is_own": BOOL,
+                        "prospect_stars": INT,
+                        "intent": enum_of(CooperationIntent),
+                        "intent_label": STR,
+                        "improvement_needs": null(STR),
+                        "updated_at": null(DATETIME),
+                    }
+                )
+            ),
+            "own": null(ref("Evaluation")),
+            "summary": obj(
+                {"count": INT, "avg_stars": null(NUM), "max_stars": null(INT), "interested": INT}
+            ),
+            "self_assessment": obj(
+                {
+                    "value_grade": null(INT),
+                    "trl": null(INT),
+                    "transfer_willingness": null(enum_of(Willingness)),
+                }
+            ),
+            "double_five": BOOL,
+            "tier": null(tier),
+            "invites": arr(
+                obj(
+                    {
+                        "enterprise_id": INT,
+                        "enterprise": STR,
+                        "invited_at": null(DATETIME),
+                        "invited_by": null(STR),
+                        "evaluated": BOOL,
+                    }
+                )
+            ),
+        },
+        optional=("summary", "self_assessment", "double_five", "tier", "invites"),
+    )
+
+
+def _review_group() -> dict[str, Any]:
+    return obj(
+        {
+            "demand": obj(
+                {
+                    "id": INT,
+                    "title": STR,
+                    "enterprise": REF_ORG,
+                    "industry": null(STR),
+                    "expected_trl": null(INT),
+                    "created_at": null(DATETIME),
+                }
+            ),
+            "candidate_count": INT,
+            "top_score": null(NUM),
+            "newest_candidate_at": null(DATETIME),
+            "oldest_candidate_days": null(INT),
+            "candidates": arr({"allOf": [ref("Match"), obj({"created_at": null(DATETIME)})]}),
+        }
+    )
+
+
+def _rejection_row(extra: dict[str, Any]) -> dict[str, Any]:
+    return obj(
+        {
+            "id": INT,
+            "name": STR,
+            **extra,
+            "rejected": INT,
+            "decided": INT,
+            "reasons": {"type": "object", "additionalProperties": INT},
+        }
+    )
+
+
+BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
+FUNNEL_FIGURES = obj(
+    {
+        "counts": {"type": "object", "additionalProperties": INT},
+        "rates": {"type": "object", "additionalProperties": RATE},
+    }
+)
+
+ERROR = obj(
+    {
+        "error": STR,
+        "message": STR,
+        "details": {"description": "字段键 → 中文错误信息（校验错误时）"},
+    },
+    optional=("details",),
+)
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": ERROR,
+    "Rate": RATE,
+    "PatentSummary": _patent_summary(),
+    "Patent": _patent_detail(),
+    "DemandSummary": _demand(False),
+    "Demand": _demand(True),
+    "MatchRun": MATCH_RUN,
+    "IndexBuild": INDEX_BUILD,
+    "Match": _match(),
+    "Contract": _contract(),
+    "Deal": _deal(False),
+    "DealDetail": _deal(True),
+    "OpenLicence": _declaration(),
+    "Evaluation": _evaluation(),
+    "EvaluationPanel": _evaluation_panel(),
+    "ReviewGroup": _review_group(),
+    "Notification": obj(
+        {
+            "id": INT,
+            "kind": STR,
+            "title": STR,
+            "body": null(STR),
+            "link": null(STR),
+            "deal_id": null(INT),
+            "to_organization": BOOL,
+            "created_at": null(DATETIME),
+            "read": BOOL,
+            "read_at": null(DATETIME),
+            "email_status": null(STR),
+        }
+    ),
+    "ImportJob": obj(
+        {
+            "id": INT,
+            "status": enum_of(ImportStatus),
+            "status_label": STR,
+            "is_active": BOOL,
+            "progress": NUM,
+            "total_rows": null(INT),
+            "processed_rows": null(INT),
+            "committed_rows": null(INT),
+            "preview_counts": null({"type": "object", "additionalProperties": INT}),
+            "result_counts": null({"type": "object", "additionalProperties": INT}),
+            "error": null(STR),
+        }
+    ),
+}
+
+# ---------------------------------------------------------------------------- parameters
+
+
+def q(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """A query parameter. Bad values never fail a request: they are ignored (default used)."""
+    out: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        out["description"] = description
+    return out
+
+
+ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+PAGE = q("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）")
+PER_PAGE = q("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "每页条数")
+PAGING = (PAGE, PER_PAGE)
+UNIVERSITY = q("university", ID_ARG, "高校（组织 id）")
+
+
+def id_or_none(description: str, maximum: int = MAX_ID) -> dict[str, Any]:
+    return {
+        "description": description,
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": maximum},
+            {"type": "string", "enum": ["none"]},
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------- operations
+
+READ_ERRORS = (401, 403)
+SCOPE_ARGS = {"university", "institution"}  # one outside the caller's scope: 404
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route: what the document says about endpoint ``api.<name>``."""
+
+    summary: str
+    tag: str
+    ok: dict[str, Any] | None  # schema of the success body
+    status: int = 200
+    query: tuple[dict[str, Any], ...] = ()
+    body: dict[str, Any] | None = None
+    body_required: bool = True
+    errors: tuple[int, ...] = READ_ERRORS
+    also: dict[int, dict[str, Any]] = field(default_factory=dict)  # other success codes
+    roles: tuple[Role, ...] = ()
+    description: str = ""
+
+
+def _body(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+VERSION = {"version": {**INT, "description": "GET 得到的 version；不一致时 409 conflict"}}
+COMMENT = {"comment": null({"type": "string", "maxLength": 2000})}
+
+PATENT_CREATE = record_body(
+    PATENT_FIELDS,
+    patent_fields.EDITABLE_KEYS,
+    {"institution_id": {**ID_ARG, "description": "所属单位（仅平台管理员，且必填）"}},
+)
+PATENT_CREATE["required"] = [k for k in patent_fields.EDITABLE_KEYS if PATENT_FIELDS[k].required]
+PATENT_UPDATE = record_body(PATENT_FIELDS, patent_fields.EDITABLE_KEYS, VERSION)
+DEMAND_CREATE = record_body(
+    DEMAND_FIELDS,
+    demand_fields.EDITABLE_KEYS,
+    {"enterprise_id": {**ID_ARG, "description": "所属企业（仅专员、平台管理员）"}},
+)
+DEMAND_CREATE["required"] = [k for k in demand_fields.EDITABLE_KEYS if DEMAND_FIELDS[k].required]
+DEMAND_UPDATE = record_body(DEMAND_FIELDS, demand_fields.EDITABLE_KEYS, VERSION)
+
+_amount = {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR], "nullable": True}
+_flag = null({"oneOf": [BOOL, STR]})
+LICENCE_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["patent_id", "fee_mode", "start_date", "end_date"],
+    "properties": {
+        "patent_id": ID_ARG,
+        "fee_mode": {"type": "string", "description": "值或中文标签：" + "、".join(
+            f"{m.value}（{m.label}）" for m in FeeMode)},  # fmt: skip
+        **{k: _amount for k in licence_rules.AMOUNT_KEYS},
+        "start_date": DATE,
+        "end_date": DATE,
+        **{k: _flag for k in licence_rules.FLAG_KEYS},
+        "evaluation_report_no": null(
+            {"type": "string", "maxLength": licence_rules.MAX_REPORT_NO_LEN}
+        ),
+        "terms": null({"type": "string", "maxLength": licence_rules.MAX_TERMS_LEN}),
+    },
+}
+
+T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
+T_EVAL, T_LIC, T_NOTE, T_DASH, T_IMP = "市场评价", "开放许可", "通知", "数据看板", "批量导入"
+
+OPERATIONS: dict[str, Operation] = {
+    # ---- inventory
+    "list_patents": Operation(
+        "可见的专利列表",
+        T_PAT,
+        page_of(ref("PatentSummary")),
+        query=(
+            q("college", id_or_none("学院 id，或 none（未分学院）")),
+            q("status", enum_of(EntryStatus)),
+            q("grade", id_or_none("价值等级 1–5，或 none", 5)),
+            q("trl", id_or_none("技术成熟度 1–9，或 none", 9)),
+            q("willingness", {"type": "string", "enum": [*[m.value for m in Willingness], "none"]}),
+            q("patent_type", enum_of(PatentType)),
+            q("q", {"type": "string", "maxLength": 200}, "标题/摘要包含"),
+            q("sort", {"type": "string", "enum": ["updated_at", "application_no", "title",
+                                                  "grade", "trl"]}),  # fmt: skip
+            q("dir", {"type": "string", "enum": ["asc", "desc"]}),
+            *PAGING,
+        ),
+    ),
+    "get_patent": Operation("一件专利", T_PAT, ref("Patent"), errors=(401, 403, 404)),
+    "create_patent": Operation(
+        "新建专利（草稿）", T_PAT, ref("Patent"), status=201, body=PATENT_CREATE,
+        errors=(400, 401, 403, 404, 409, 422),
+    ),  # fmt: skip
+    "update_patent": Operation("修改专利字段", T_PAT, ref("Patent"), body=PATENT_UPDATE,
+                               errors=WRITE_ERRORS),  # fmt: skip
+    "patent_action": Operation(
+        "流程操作（提交、审核、退回、入库…）",
+        T_PAT,
+        ref("Patent"),
+        body=_body({**COMMENT, **VERSION}),
+        body_required=False,
+        errors=WRITE_ERRORS,
+    ),
+    "batch_actions": Operation(
+        "批量审核",
+        T_PAT,
+        obj(
+            {
+                "done": arr(INT),
+                "refused": arr(obj({"id": INT, "reason": STR})),
+                "message": STR,
+            }
+        ),
+        body=_body(
+            {
+                "ids": {"type": "array", "items": ID_ARG, "minItems": 1},
+                "action": STR,
+                **COMMENT,
+            },
+            ("ids", "action"),
+        ),
+        errors=(400, 401, 403, 409, 422),
+    ),
+    # ---- demands
+    "list_demands": Operation(
+        "可见的企业需求列表",
+        T_DEM,
+        page_of(ref("DemandSummary")),
+        query=(
+            q("status", enum_of(DemandStatus)),
+            q("type", enum_of(DemandType)),
+            q("industry", STR),
+            q("region", STR),
+            q("q", {"type": "string", "maxLength": 200}),
+            *PAGING,
+        ),
+    ),
+    "get_demand": Operation("一条需求", T_DEM, ref("Demand"), errors=(401, 403, 404)),
+    "post_demand": Operation(
+        "发布需求", T_DEM, ref("Demand"), status=201, body=DEMAND_CREATE,
+        errors=(400, 401, 403, 404, 409, 422),
+    ),  # fmt: skip
+    "update_demand": Operation("修改需求", T_DEM, ref("Demand"), body=DEMAND_UPDATE,
+                               errors=WRITE_ERRORS),  # fmt: skip
+    "close_demand": Operation(
+        "关闭需求",
+        T_DEM,
+        ref("Demand"),
+        body=_body({"reason": {"type": "string", "maxLength": 500}, **VERSION}, ("reason",)),
+        errors=WRITE_ERRORS,
+    ),
+    # ---- matching
+    "demand_matches": Operation(
+        "需求的匹配结果",
+        T_MAT,
+        obj({"demand_id": INT, "items": arr(ref("Match")), "latest_run": null(ref("MatchRun"))}),
+        errors=(401, 403, 404),
+    ),
+    "create_match_run": Operation(
+        "立即重新匹配一条需求", T_MAT, ref("MatchRun"), status=202,
+        errors=(400, 401, 403, 404, 409, 503),
+    ),  # fmt: skip
+    "match_run": Operation("匹配任务进度", T_MAT, ref("MatchRun"), errors=(401, 403, 404)),
+    "create_index_build": Operation("重建索引", T_MAT, ref("IndexBuild"), status=202,
+                                    errors=(400, 401, 403, 409, 503)),  # fmt: skip
+    "index_build": Operation("索引构建进度", T_MAT, ref("IndexBuild"), errors=(401, 403, 404)),
+    "decide_match": Operation(
+        "采纳或否决一条候选匹配",
+        T_MAT,
+        ref("Match"),
+        body=_body(
+            {
+                "decision": {"type": "string", "enum": ["accepted", "rejected"]},
+                "reason_code": null({"type": "string", "enum": list(REJECT_REASONS)}),
+                **COMMENT,
+                **VERSION,
+            },
+            ("decision",),
+        ),
+        errors=WRITE_ERRORS,
+    ),
+    # ---- review
+    "review_queue": Operation(
+        "审核队列（按需求分组的候选匹配）",
+        T_REV,
+        page_of(ref("ReviewGroup")),
+        query=(
+            q("industry", STR),
+            q("university", ID_ARG),
+            q("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
+            q("posted_within", {"type": "integer", "minimum": 0, "maximum": 3650}),
+            q("waiting_over", {"type": "integer", "minimum": 0, "maximum": 3650}),
+            q("sort", {"type": "string", "enum": ["newest", "score"]}),
+            *PAGING,
+        ),
+    ),
+    "review_decisions": Operation(
+        "批量采纳/否决",
+        T_REV,
+        obj({"done": arr(INT), "skipped": arr(obj({"id": INT, "message": STR}))}),
+        body=_body(
+            {
+                "match_ids": {"type": "array", "items": ID_ARG, "maxItems": 500},
+                "decision": {"type": "string", "enum": ["accepted", "rejected", "accept",
+                                                        "reject"]},  # fmt: skip
+                "reason_code": null({"type": "string", "enum": list(REJECT_REASONS)}),
+                **COMMENT,
+            },
+            ("match_ids", "decision"),
+        ),
+        errors=(400, 401, 403, 409, 422),
+    ),
+    "review_rejections": Operation(
+        "否决原因统计",
+        T_REV,
+        obj(
+            {
+                "scope": STR,
+                "reasons": arr(obj({"code": STR, "label": STR})),
+                "by_university": arr(_rejection_row({})),
+                "by_patent": arr(
+                    _rejection_row(
+                        {
+                            "application_no": STR,
+                            "university": STR,
+                            "college": null(STR),
+                            "value_grade": null(INT),
+                        }
+                    )
+                ),
+            }
+        ),
+        query=(
+            UNIVERSITY,
+            q("days", {"type": "integer", "minimum": 1, "maximum": 3650}),
+            q("top", {"type": "integer", "minimum": 1, "maximum": 100}),
+        ),
+    ),
+    # ---- deals
+    "list_deals": Operation(
+        "可见的对接列表",
+        T_DEAL,
+        page_of(ref("Deal")),
+        query=(
+            UNIVERSITY,
+            q("enterprise", ID_ARG),
+            q("officer", ID_ARG),
+            q("stage", enum_of(Stage)),
+            q("overdue", {"type": "string", "enum": ["1"]}),
+            *PAGING,
+        ),
+    ),
+    "get_deal": Operation("一次对接（含阶段记录、合同）", T_DEAL, ref("DealDetail"),
+                          errors=(401, 403, 404)),  # fmt: skip
+    "change_deal_stage": Operation(
+        "推进对接阶段",
+        T_DEAL,
+        ref("DealDetail"),
+        body=_body(
+            {
+                "action": {"type": "string", "enum": ["contact", "negotiate", "sign", "fail",
+                                                      "reopen"]},  # fmt: skip
+                "to": enum_of(Stage),
+                "reason": null(STR),
+                **COMMENT,
+                "contract": {"type": "object", "nullable": True},
+                **VERSION,
+            }
+        ),
+        errors=WRITE_ERRORS,
+    ),
+    "respond_deal": Operation(
+        "高校答复",
+        T_DEAL,
+        ref("DealDetail"),
+        body=_body(
+            {"response": enum_of(UniversityResponse), **COMMENT, **VERSION}, ("response",)
+        ),
+        errors=WRITE_ERRORS,
+    ),
+    "record_deal_contract": Operation(
+        "登记合同（签约或更正）",
+        T_DEAL,
+        ref("Contract"),
+        status=201,
+        also={200: ref("Contract")},
+        body=_body(
+            {
+                "kind": enum_of(ContractKind),
+                "amount_wan": {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]},
+                "signed_on": DATE,
+                "record_no": null({"type": "string", "maxLength": 100}),
+                "parties": {"type": "string", "maxLength": 500},
+                **COMMENT,
+                **VERSION,
+            },
+            ("kind", "amount_wan", "signed_on", "parties"),
+        ),
+        errors=WRITE_ERRORS,
+    ),
+    # ---- evaluations
+    "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel"),
+                                    errors=(401, 403, 404)),  # fmt: skip
+    "evaluate": Operation(
+        "企业评价（新建或修改）",
+        T_EVAL,
+        ref("Evaluation"),
+        status=201,
+        also={200: ref("Evaluation")},
+        body=_body(
+            {
+                "prospect_stars": {"type": "integer", "minimum": 1, "maximum": 5},
+                "intent": {"type": "string", "description": "值或中文标签：" + "、".join(
+                    f"{m.value}（{m.label}）" for m in CooperationIntent)},  # fmt: skip
+                "improvement_needs": null({"type": "string", "maxLength": 2000}),
+                **VERSION,
+            },
+            ("prospect_stars", "intent"),
+        ),
+        errors=WRITE_ERRORS,
+    ),
+    "invite": Operation(
+        "邀请企业评价",
+        T_EVAL,
+        obj(
+            {
+                "id": INT,
+                "patent_id": INT,
+                "enterprise_id": INT,
+                "enterprise": STR,
+                "created": BOOL,
+                "invited_at": null(DATETIME),
+            }
+        ),
+        status=201,
+        also={200: None},
+        body=_body(
+            {"enterprise_id": ID_ARG, "enterprise_name": {"type": "string", "maxLength": 200}}
+        ),
+        errors=WRITE_ERRORS,
+    ),
+    "todo": Operation(
+        "企业待评价的专利",
+        T_EVAL,
+        page_of(
+            obj(
+                {
+                    "patent_id": INT,
+                    "application_no": STR,
+                    "title": STR,
+                    "institution": STR,
+                    "tech_field": null(STR),
+                    "trl": null(INT),
+                    "matched": BOOL,
+                    "invited": BOOL,
+                    "prospect_stars": null(INT),
+                    "intent": null(enum_of(CooperationIntent)),
+                    "evaluated_at": null(DATETIME),
+                    "version": null(INT),
+                }
+            )
+        ),
+        query=(q("state", {"type": "string", "enum": ["all", "todo", "done"]}), *PAGING),
+    ),
+    "calibration": Operation(
+        "自评与企业评价对比",
+        T_EVAL,
+        obj(
+            {
+                "scope": STR,
+                "institution_id": null(INT),
+                "good_threshold": INT,
+                "entered": INT,
+                "evaluated": INT,
+                "evaluations": INT,
+                "coverage": RATE,
+                "mean_self": null(NUM),
+                "mean_enterprise": null(NUM),
+                "share_confirmed": RATE,
+                "by_grade": arr(
+                    obj(
+                        {
+                            "self_grade": null(INT),
+                            "entered": INT,
+                            "evaluated": INT,
+                            "evaluations": INT,
+                            "mean_enterprise": null(NUM),
+                        }
+                    )
+                ),
+                "universities": arr(
+                    obj(
+                        {
+                            "id": INT,
+                            "name": STR,
+                            "evaluated": INT,
+                            "share_confirmed": RATE,
+                            "mean_self": null(NUM),
+                            "mean_enterprise": null(NUM),
+                        }
+                    )
+                ),
+                "patents": page_of(
+                    obj(
+                        {
+                            "id": INT,
+                            "application_no": STR,
+                            "title": STR,
+                            "institution": STR,
+                            "college": null(STR),
+                            "self_grade": null(INT),
+                            "enterprise_avg": null(NUM),
+                            "evaluations": INT,
+                            "gap": null(NUM),
+                        }
+                    )
+                ),
+            }
+        ),
+        query=(q("institution", ID_ARG), *PAGING),
+    ),
+    "promotion": Operation(
+        "分层推广清单",
+        T_EVAL,
+        obj(
+            {
+                "by": {"type": "string", "enum": ["industry", "field"]},
+                "tiers": arr({"type": "string", "enum": [t.value for t in Tier]}),
+                "items": arr(
+                    obj(
+                        {
+                            "patent_id": INT,
+                            "application_no": STR,
+                            "title": STR,
+                            "institution": STR,
+                            "college": null(STR),
+                            "group": STR,
+                            "industry_code": null(STR),
+                            "tech_field": null(STR),
+                            "tier": {"type": "string", "enum": [t.value for t in Tier]},
+                            "tier_label": STR,
+                            "reasons": arr(STR),
+                            "value_grade": null(INT),
+                            "trl": null(INT),
+                            "evaluation_count": INT,
+                            "avg_stars": null(NUM),
+                            "interested": INT,
+                            "double_five": BOOL,
+                        }
+                    )
+                ),
+                "_meta": meta(),
+            }
+        ),
+        query=(
+            q("by", {"type": "string", "enum": ["industry", "field"]}),
+            q("group", STR),
+            q("institution", ID_ARG),
+            q("tier", {"type": "string", "pattern": "^[ABCD](,[ABCD])*$"}, "A、B、C、D 或逗号列表"),
+            *PAGING,
+        ),
+    ),
+    # ---- licensing
+    "list_open_licences": Operation(
+        "开放许可公开清单",
+        T_LIC,
+        page_of(ref("OpenLicence")),
+        query=(
+            q("fee_mode", STR, "lump_sum | royalty | entry_plus_royalty，或中文标签"),
+            q("industry", STR),
+            UNIVERSITY,
+            q("q", {"type": "string", "maxLength": 200}),
+            q("sort", {"type": "string", "enum": ["new", "fee_asc", "fee_desc"]}),
+            *PAGING,
+        ),
+    ),
+    "get_open_licence": Operation("一项开放许可声明", T_LIC, ref("OpenLicence"),
+                                  errors=(401, 403, 404)),  # fmt: skip
+    "declare_open_licence": Operation(
+        "声明开放许可", T_LIC, ref("OpenLicence"), status=201, body=LICENCE_BODY,
+        errors=WRITE_ERRORS,
+    ),  # fmt: skip
+    "withdraw_open_licence": Operation(
+        "撤回开放许可",
+        T_LIC,
+        ref("OpenLicence"),
+        body=_body({**VERSION, "reason": null({"type": "string", "maxLength": 500})}),
+        body_required=False,
+        errors=WRITE_ERRORS,
+    ),
+    # ---- notifications
+    "list_notifications": Operation(
+        "我的通知（未读在前）",
+        T_NOTE,
+        page_of(ref("Notification"), unread=INT),
+        query=(q("unread", {"type": "string", "enum": ["1", "true"]}), *PAGING),
+    ),
+    "read_notification": Operation("标记一条通知已读", T_NOTE, ref("Notification"),
+                                   errors=(400, 401, 403, 404)),  # fmt: skip
+    "read_all_notifications": Operation("全部标记已读", T_NOTE, obj({"marked": INT}),
+                                        errors=(400, 401, 403)),  # fmt: skip
+    # ---- imports
+    "import_job": Operation("导入任务进度", T_IMP, ref("ImportJob"), errors=(401, 403, 404)),
+    # ---- dashboard
+    "dashboard_summary": Operation(
+        "盘点数据概览",
+        T_DASH,
+        obj(
+            {
+                "scope": STR,
+                "total": INT,
+                "entered": INT,
+                "entry_rate": RATE,
+                "pending_college": INT,
+                "pending_school": INT,
+                "by_status": BUCKETS,
+                "by_value_grade": BUCKETS,
+                "by_trl": BUCKETS,
+                "by_willingness": BUCKETS,
+                "breakdown_kind": null({"type": "string", "enum": ["college", "university"]}),
+                "breakdown": arr(
+                    obj(
+                        {
+                            "id": null(INT),
+                            "name": STR,
+                            "total": INT,
+                            "entered": INT,
+                            "pending": INT,
+                            "entry_rate": RATE,
+                        }
+                    )
+                ),
+            }
+        ),
+    ),
+    "dashboard_funnel": Operation(
+        "转化漏斗",
+        T_DASH,
+        obj(
+            {
+                "scope": STR,
+                "steps": arr(
+                    obj(
+                        {
+                            "key": STR,
+                            "label": STR,
+                            "count_label": STR,
+                            "definition": STR,
+                            "count": INT,
+                            "base": null(STR),
+                            "rate_of_base": null(RATE),
+                            "rate_of_inventoried": RATE,
+                        }
+                    )
+                ),
+            }
+        ),
+        query=(UNIVERSITY,),
+    ),
+    "dashboard_breakdown": Operation(
+        "分高校/学院/行业的漏斗",
+        T_DASH,
+        obj(
+            {
+                "scope": STR,
+                "by": {"type": "string", "enum": ["university", "college", "industry"]},
+                "items": arr(
+                    {
+                        "allOf": [
+                            obj({"key": ANY, "id": null(INT), "name": STR}),
+                            FUNNEL_FIGURES,
+                        ]
+                    }
+                ),
+                "total": FUNNEL_FIGURES,
+            }
+        ),
+        query=(
+            q("by", {"type": "string", "enum": ["university", "college", "industry"]}),
+            UNIVERSITY,
+        ),
+        errors=(401, 403, 404, 422),  # 404: a grouping the caller may not use
+    ),
+    "dashboard_contracts": Operation(
+        "合同统计",
+        T_DASH,
+        obj(
+            {
+                "scope": STR,
+                "count": INT,
+                "amount_wan": DECIMAL_STR,
+                "by_month": arr(
+                    obj(
+                        {
+                            "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+                            "count": INT,
+                            "amount_wan": DECIMAL_STR,
+                        }
+                    )
+                ),
+                "by_kind": arr(
+                    obj({"key": STR, "label": STR, "count": INT, "amount_wan": DECIMAL_STR})
+                ),
+            }
+        ),
+        query=(UNIVERSITY,),
+    ),
+    "dashboard_overdue": Operation(
+        "超期未答复的对接",
+        T_DASH,
+        obj(
+            {
+                "scope": STR,
+                "awaiting": INT,
+                "overdue": INT,
+                "overdue_rate": RATE,
+                "items": arr(
+                    obj(
+                        {
+                            "id": INT,
+                            "patent_id": INT,
+                            "patent_title": STR,
+                            "university": STR,
+                            "college": null(STR),
+                            "enterprise": STR,
+                            "demand_id": INT,
+                            "demand_title": STR,
+                            "officer": null(STR),
+                            "stage": enum_of(Stage),
+                            "pushed_at": null(DATETIME),
+                            "due_at": null(DATETIME),
+                            "days_overdue": INT,
+                        }
+                    )
+                ),
+                "_meta": meta(),
+            }
+        ),
+        query=(UNIVERSITY, *PAGING),
+    ),
+    "dashboard_unmet": Operation(
+        "未满足的需求",
+        T_DASH,
+        obj(
+            {
+                "open_demands": INT,
+                "unmet": INT,
+                "unmet_rate": RATE,
+                "never_matched": INT,
+                "all_rejected": INT,
+                "by_industry": arr(obj({"key": ANY, "label": STR, "count": INT})),
+                "items": arr(
+                    obj(
+                        {
+                            "id": INT,
+                            "title": STR,
+                            "enterprise": STR,
+                            "industry": null(STR),
+                            "created_at": null(DATETIME),
+                            "deadline": null(DATE),
+                            "rejected": INT,
+                            "reason": STR,
+                        }
+                    )
+                ),
+                "_meta": meta(),
+            }
+        ),
+        query=PAGING,
+    ),
+    "dashboard_workload": Operation(
+        "专员工作量",
+        T_DASH,
+        obj(
+            {
+                "undecided": INT,
+                "demands_waiting": INT,
+                "since": null(ANY),
+                "officers": arr(
+                    obj(
+                        {
+                            "id": INT,
+                            "name": STR,
+                            "role": enum_of(Role),
+                            "accepted_30d": INT,
+                            "rejected_30d": INT,
+                            "open_deals": INT,
+                            "overdue": INT,
+                            "contracts": INT,
+                            "amount_wan": DECIMAL_STR,
+                        }
+                    )
+                ),
+            }
+        ),
+    ),
+    "dashboard_enterprise": Operation(
+        "企业的需求与对接概况",
+        T_DASH,
+        obj(
+            {
+                "demands": arr(
+                    obj(
+                        {
+                            "id": INT,
+                            "title": STR,
+                            "status": enum_of(DemandStatus),
+                            "pushed": INT,
+                            "stages": {"type": "object", "additionalProperties": INT},
+                        }
+                    )
+                ),
+                "by_stage": {"type": "object", "additionalProperties": INT},
+                "pushed": INT,
+                "signed": INT,
+            }
+        ),
+    ),
+}
+
+# Routes served by this module, documented too (public, no authentication).
+SELF_ENDPOINTS = {"openapi_json"}
+
+# ---------------------------------------------------------------------------- the document
+
+ERROR_TEXT = {
+    400: "请求无效（含 CSRF 令牌缺失或无效）",
+    401: "未登录",
+    403: "角色或数据范围不允许",
+    404: "不存在或不在调用者的可见范围内",
+    409: "状态冲突或 version 已过期",
+    422: "输入校验失败：details 为 {字段键: 中文信息}",
+    503: "后台任务队列或数据库暂不可用",
+}
+
+# Schemas of the string path arguments (a route with a new one fails build_document loudly).
+PATH_STRINGS: dict[str, dict[str, Any]] = {
+    "action": {"type": "string", "enum": list(patent_workflow.ACTIONS)},
+}
+
+_RULE_ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for converter, name in _RULE_ARG.findall(rule):
+        schema = ID_ARG if converter == "int" else PATH_STRINGS[name]
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _RULE_ARG.sub(r"{\2}", rule), params
+
+
+def _response(description: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description}
+    if schema is not None:
+        out["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
+def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> dict[str, Any]:
+    write = method in WRITE_METHODS
+    responses: dict[str, Any] = {str(op.status): _response("成功", op.ok)}
+    for status, schema in op.also.items():
+        responses[str(status)] = _response("成功", schema if schema is not None else op.ok)
+    errors = set(op.errors) | ({404} if path_params else set())
+    if any(p["name"] in SCOPE_ARGS for p in op.query):
+        errors.add(404)
+    if write:
+        errors.add(400)  # CSRF token missing or invalid, malformed JSON
+    for status in sorted(errors):
+        responses[str(status)] = _response(ERROR_TEXT[status], ref("Error"))
+    description = op.description
+    if op.roles:
+        description = "角色：" + "、".join(r.label for r in op.roles) + "。" + description
+    out: dict[str, Any] = {
+        "operationId": endpoint,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": [*path_params, *op.query],
+        "responses": responses,
+        "security": [{"sessionCookie": [], "csrfToken": []}] if write else [{"sessionCookie": []}],
+    }
+    if description:
+        out["description"] = description
+    if op.body is not None:
+        out["requestBody"] = {
+            "required": op.body_required,
+            "content": {"application/json": {"schema": op.body}},
+        }
+    return out
+
+
+def _roles_of(view: Any) -> tuple[Role, ...]:
+    allowed = getattr(view, "allowed_roles", None)
+    return tuple(r for r in Role if r in allowed) if allowed else ()
+
+
+def build_document(app: Any) -> dict[str, Any]:
+    """The OpenAPI document of every rule of the ``api`` blueprint in ``app``."""
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.endpoint.startswith(f"{bp.name}."):
+            continue
+        name = rule.endpoint.split(".", 1)[1]
+        path, path_params = _openapi_path(rule.rule)
+        item = paths.setdefault(path, {})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if name in SELF_ENDPOINTS:
+                item[method.lower()] = {
+                    "operationId": name,
+                    "summary": "本文档（OpenAPI 3.0）",
+                    "tags": ["文档"],
+                    "security": [],
+                    "responses": {"200": _response("OpenAPI 文档", {"type": "object"})},
+                }
+                continue
+            op = OPERATIONS.get(name)
+            if op is None:  # a route without documentation: the test fails on this
+                continue
+            roles = _roles_of(app.view_functions[rule.endpoint])
+            if roles and not op.roles:
+                op = Operation(**{**op.__dict__, "roles": roles})
+            item[method.lower()] = _operation(method, name, op, path_params)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Revive JSON API",
+            "version": "1",
+            "description": (
+                "高校专利盘活平台的 JSON 接口（/api/v1）。认证：网页登录后的会话 Cookie；"
+                "未登录时 401 JSON。写操作（POST/PATCH）须在 X-CSRFToken 请求头中带上 CSRF "
+                "令牌（取自任一页面的 <meta name=\"csrf-token\">，与会话绑定），缺失或无效时 400。"
+                "错误统一为 {error, message, details?}；枚举以英文值加 *_label 中文标签传递。"
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "tags": [{"name": t} for t in dict.fromkeys(o.tag for o in OPERATIONS.values())],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": app.config.get("SESSION_COOKIE_NAME") or "session",
+                    "description": "POST /login 登录后得到的 Flask 会话 Cookie（HttpOnly, "
+                    "SameSite=Lax）。API 没有单独的令牌认证。",
+                },
+                "csrfToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "Flask-WTF CSRF 令牌，写操作必需；取自页面的 "
+                    "<meta name=\"csrf-token\">，与会话绑定，不过期（WTF_CSRF_TIME_LIMIT=None）。",
+                },
+            },
+        },
+    }
+
+
+def documented_endpoints() -> set[str]:
+    return set(OPERATIONS) | SELF_ENDPOINTS
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """This API's OpenAPI 3.0 document (public: no data, no secrets)."""
+    return jsonify(build_document(current_app))
+
+
+def api_docs():
+    """A server-rendered list of the API's endpoints (no script)."""
+    document = build_document(current_app)
+    rows = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            rows.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "tag": (op.get("tags") or [""])[0],
+                    "description": op.get("description", ""),
+                    "params": [
+                        f"{p['name']}（{p['in']}）" for p in op.get("parameters", [])
+                    ],
+                    "body": sorted(
+                        op.get("requestBody", {})
+                        .get("content", {})
+                        .get("application/json", {})
+                        .get("schema", {})
+                        .get("properties", {})
+                    ),
+                    "responses": sorted(op["responses"]),
+                    "csrf": any("csrfToken" in s for s in op.get("security", [])),
+                }
+            )
+    rows.sort(key=lambda r: (r["tag"], r["path"], r["method"]))
+    return render_template("api/docs.html", rows=rows, info=document["info"])
+
+
+def init_docs_page(state) -> None:
+    state.app.add_url_rule("/api/docs", "api_docs", api_docs, methods=["GET"])
