@@ -1,0 +1,232 @@
+"""One world for the global authorization table: two universities, two enterprises, the seven
+roles on the 甲 side, and one "own" and one "other" object of every kind a route can address.
+
+"own" is always an object the 甲-side user of a scoped role is tied to (甲大学's patent in the
+college admin's college naming the inventor, 甲企业's demand, a deal 甲大学 × 甲企业, …);
+"other" belongs to 乙大学 / 乙企业 and involves nobody on the 甲 side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from revive.accounts import services as account_services
+from revive.accounts.models import College, Organization, Role, User
+from revive.extensions import db
+from revive.imports.models import ImportJob, ImportStatus
+from revive.inventory.models import EntryStatus
+from revive.matching.models import IndexBuild, MatchRun, RunScope, RunStatus
+from revive.notifications.models import Notification
+from tests.deals.helpers import make_deal
+from tests.evaluations.helpers import make_invite
+from tests.factories import make_college, make_org, make_patent, make_user
+from tests.licensing.helpers import make_declaration
+from tests.matching.helpers import entered, make_demand, make_enterprise
+from tests.review.helpers import make_match
+
+
+@dataclass
+class World:
+    users: dict[Role, User]
+    uni_a: Organization
+    uni_b: Organization
+    college_a: College
+    # key → (own id, other id); per-role own objects live in ``own_by_role``.
+    ids: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    own_by_role: dict[str, dict[Role, Any]] = field(default_factory=dict)
+    titles_other: list[str] = field(default_factory=list)  # never shown to scoped roles
+    user_ids: dict[Role, int] = field(default_factory=dict)
+
+    def obj(self, key: str, role: Role | None, own: bool) -> Any:
+        if own and key in self.own_by_role and role is not None:
+            return self.own_by_role[key][role]
+        pair = self.ids[key]
+        return pair[0] if own else pair[1]
+
+
+def _job(institution: Organization, college: College | None, user: User) -> ImportJob:
+    upload = Path(current_app.config["UPLOAD_FOLDER"]) / f"security-{institution.id}.csv"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_text("申请号,专利名称\n2019100000001,一种测试方法\n", encoding="utf-8")
+    job = ImportJob(
+        kind="patents",
+        status=ImportStatus.VALIDATED,
+        institution_id=institution.id,
+        college_id=college.id if college else None,
+        created_by_id=user.id,
+        filename="patents.csv",
+        stored_path=str(upload),
+        file_format="csv",
+        total_rows=1,
+        processed_rows=1,
+        preview_counts={"new": 1},
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def build_world() -> World:
+    uni_a, uni_b = make_org("甲大学"), make_org("乙大学")
+    college_a, college_b = make_college(uni_a, "甲材料学院"), make_college(uni_b, "乙材料学院")
+    ent_a, ent_b = make_enterprise("甲科技有限公司"), make_enterprise("乙制造有限公司")
+    users = {
+        Role.PLATFORM_ADMIN: make_user(Role.PLATFORM_ADMIN),
+        Role.UNIVERSITY_ADMIN: make_user(Role.UNIVERSITY_ADMIN, organization=uni_a),
+        Role.COLLEGE_ADMIN: make_user(Role.COLLEGE_ADMIN, college=college_a),
+        Role.INVENTOR: make_user(Role.INVENTOR, organization=uni_a, name="张发明"),
+        Role.ENTERPRISE: make_user(Role.ENTERPRISE, organization=ent_a),
+        Role.OFFICER: make_user(Role.OFFICER),
+        Role.REGULATOR: make_user(Role.REGULATOR),
+    }
+    inventor, officer = users[Role.INVENTOR], users[Role.OFFICER]
+    admin_b = make_user(Role.UNIVERSITY_ADMIN, organization=uni_b)
+    make_user(Role.ENTERPRISE, organization=ent_b)
+    member_a = make_user(Role.INVENTOR, organization=uni_a, is_active_flag=False)
+    member_b = make_user(Role.INVENTOR, organization=uni_b, is_active_flag=False)
+    w = World(users, uni_a, uni_b, college_a)
+
+    pa = entered(uni_a, college=college_a, inventors=[inventor], title="甲校已入库专利")
+    pb = entered(uni_b, college=college_b, title="乙校已入库专利")
+    draft_a = make_patent(uni_a, college=college_a, inventors=[inventor], title="甲校草稿专利")
+    draft_b = make_patent(uni_b, college=college_b, title="乙校草稿专利")
+    pending_a = make_patent(
+        uni_a, college=college_a, inventors=[inventor], status=EntryStatus.PENDING_COLLEGE
+    )
+    pending_b = make_patent(uni_b, college=college_b, status=EntryStatus.PENDING_COLLEGE)
+    da = make_demand(ent_a, title="甲企业的技术需求")
+    dmb = make_demand(ent_b, title="乙企业的技术需求")
+    ma = make_match(da, pa)
+    mb = make_match(dmb, pb)
+    deal_a = make_deal(college=college_a, inventors=[inventor], enterprise=ent_a, officer=officer)
+    deal_b = make_deal(university=uni_b, enterprise=ent_b, officer=officer)
+    make_invite(pa, ent_a)
+    decl_a, decl_b = make_declaration(pa), make_declaration(pb)
+    run_a = MatchRun(scope=RunScope.DEMAND, demand_id=da.id, status=RunStatus.SUCCEEDED)
+    run_b = MatchRun(scope=RunScope.DEMAND, demand_id=dmb.id, status=RunStatus.SUCCEEDED)
+    build = IndexBuild(status=RunStatus.FAILED, error="安全测试")
+    db.session.add_all([run_a, run_b, build])
+    db.session.commit()
+    job_a = _job(uni_a, college_a, users[Role.UNIVERSITY_ADMIN])
+    job_b = _job(uni_b, college_b, admin_b)
+    inv_a, token_a = account_services.invite_user(
+        actor=users[Role.UNIVERSITY_ADMIN],
+        organization_id=uni_a.id,
+        email="invitee-a@example.edu.cn",
+        name="甲受邀人",
+        role=Role.INVENTOR,
+    )
+    inv_b, token_b = account_services.invite_user(
+        actor=admin_b,
+        organization_id=uni_b.id,
+        email="invitee-b@example.edu.cn",
+        name="乙受邀人",
+        role=Role.INVENTOR,
+    )
+    notes = {}
+    for role, user in users.items():
+        n = Notification(user_id=user.id, kind="test", title=f"给{role.value}的通知", link="/")
+        db.session.add(n)
+        notes[role] = n
+    note_b = Notification(user_id=admin_b.id, kind="test", title="给乙校管理员的通知", link="/")
+    db.session.add(note_b)
+    db.session.commit()
+
+    w.ids = {
+        "patent": (pa.id, pb.id),
+        "draft": (draft_a.id, draft_b.id),
+        "pending": (pending_a.id, pending_b.id),
+        "demand": (da.id, dmb.id),
+        "match": (ma.id, mb.id),
+        "deal": (deal_a.id, deal_b.id),
+        "declaration": (decl_a.id, decl_b.id),
+        "run": (run_a.id, run_b.id),
+        "build": (build.id, build.id),
+        "job": (job_a.id, job_b.id),
+        "invitation": (inv_a.id, inv_b.id),
+        "token": (token_a, token_b),
+        "college": (college_a.id, college_b.id),
+        "member": (member_a.id, member_b.id),
+        "notification": (notes[Role.PLATFORM_ADMIN].id, note_b.id),
+    }
+    w.user_ids = {role: user.id for role, user in users.items()}
+    w.own_by_role = {"notification": {r: n.id for r, n in notes.items()}}
+    w.titles_other = ["乙校已入库专利", "乙企业的技术需求"]
+    return w
+
+
+def empty_tables() -> None:
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    db.session.expire_all()
+
+
+def _is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+class Snapshot:
+    """Every row of every table, restorable with the same ids (the world's ids stay valid)."""
+
+    def __init__(self) -> None:
+        db.session.commit()
+        self.rows = {
+            t.name: [dict(r._mapping) for r in db.session.execute(sa.select(t))]
+            for t in db.metadata.sorted_tables
+        }
+        self.digest = checksum()
+
+    def restore(self) -> None:
+        empty_tables()
+        for table in db.metadata.sorted_tables:
+            if self.rows[table.name]:
+                db.session.execute(table.insert(), self.rows[table.name])
+        if not _is_sqlite():  # explicit ids do not move PostgreSQL's sequences
+            for table in db.metadata.sorted_tables:
+                if "id" in table.c and self.rows[table.name]:
+                    db.session.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"(SELECT max(id) FROM {table.name}))"
+                        )
+                    )
+        db.session.commit()
+        db.session.expire_all()
+
+
+def checksum() -> str:
+    """A digest of every row of every table: equal before and after = nothing was written."""
+    db.session.expire_all()
+    digest = hashlib.sha256()
+    for table in db.metadata.sorted_tables:
+        order = list(table.primary_key.columns) or list(table.columns)
+        rows = db.session.execute(sa.select(table).order_by(*order)).all()
+        digest.update(f"{table.name}:{len(rows)}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+class WriteWatch:
+    """Did anything write to the database? SQLite: the connection's total_changes counter
+    (exact and free); other databases: a checksum of every row."""
+
+    def __init__(self) -> None:
+        self.sqlite = _is_sqlite()
+        self.mark = self._value()
+
+    def _value(self) -> object:
+        if self.sqlite:
+            return db.session.connection().connection.dbapi_connection.total_changes
+        return checksum()
+
+    def changed(self) -> bool:
+        value = self._value()
+        changed, self.mark = value != self.mark, value
+        return changed
