@@ -1,0 +1,1 @@
+"""Load test of Revive: locustfile, runner, extra volume (see loadtest/README.md)."""
