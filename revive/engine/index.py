@@ -1,20 +1,23 @@
-"""TF-IDF index over stored token lists: build, save/load, score, explain.
+"""TF-IDF index over stored token lists: build, grow, save/load, score, explain.
 
-The document matrix is kept transposed (terms × docs, CSR, float32, rows of the untransposed
-matrix L2-normalised), which is what a query-side product needs: ``q @ XT`` touches only the
-rows of the query's terms and yields a sparse score row, so no dense per-document array is
-allocated per query. Top-k uses ``argpartition`` on the non-zero scores only. Shards are column
-ranges of ``XT``: ``score_block`` scores one, ``merge_topk`` merges per-shard lists, and the
-result equals the unsharded one (ties broken by index position in both).
+Documents are cut into shards (consecutive ranges; ``shard.py``): each keeps its postings
+term-major (CSR, terms × docs, float32, document rows L2-normalised), which is what a
+term-at-a-time search needs, and searches itself exactly (MaxScore-style: the longest posting
+lists are only looked up for documents that can still make the top k). ``Index.query`` merges
+the shards' top-k lists; a fan-out worker scores only its shards (``query(shards=…)`` or
+``Index.load(folder, shards=…)``) and the lists merge to the same result. ``add_documents``
+appends a delta shard without touching the others (incremental indexing).
 
-Artifact folder: ``matrix.npz`` (scipy), ``vocab.json`` (terms in column order), ``arrays.npz``
-(idf, column weights), ``ids.json``, ``meta.json`` (version, tokenizer version, params). No
-pickle: loading rebuilds the transform from plain arrays.
+Artifact folder: ``meta.json`` (format, version, tokenizer version, params, shard list),
+``vocab.json`` (terms in column order), ``arrays.npz`` (idf), ``shards/<name>/postings.npz`` and
+``ids.npy`` (or ``ids.json``). No pickle: loading rebuilds everything from plain arrays.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -24,10 +27,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from revive.engine.shard import Shard, id_array
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION
 from revive.engine.types import Candidate
 
-FORMAT = 2  # 2: BM25-saturated document tf, avgdl stored
+FORMAT = 3  # 3: sharded postings (2: one matrix, BM25-saturated document tf, avgdl stored)
 DEFAULT_MIN_SCORE = 0.05
 
 
@@ -47,6 +51,7 @@ class Params:
     min_df: int = 1
     max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
     doc_norm_power: float = 1.0  # doc rows divided by ‖d‖^p (1 = cosine; < 1 favours long docs)
+    posting_floor: float = 0.0  # postings lighter than this are not stored (0 = keep all)
     explain_terms: int = 5
 
     def to_json(self) -> dict[str, Any]:
@@ -129,34 +134,127 @@ def merge_topk(
 
 
 class Index:
-    """Vocabulary, IDF, the transposed document matrix and the document ids."""
+    """Vocabulary, IDF, the document shards and their ids.
+
+    Positions are global: shard after shard, in order. A document id that appears again in a
+    later shard (a delta added by ``add_documents`` after its text changed) supersedes the
+    earlier entry, which is never returned."""
 
     def __init__(
         self,
         *,
         vocabulary: list[str],
         idf: np.ndarray,
-        matrix_t: sp.csr_matrix,
-        ids: list[Any],
+        shards: Sequence[Shard],
         version: Any,
         params: Params,
         tokenizer_version: str = TOKENIZER_VERSION,
         avgdl: float = 1.0,
+        idf_docs: int | None = None,
     ) -> None:
         self.vocabulary = vocabulary
         self.avgdl = float(avgdl)
         self.term_index = {t: i for i, t in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
         self.column_weight = _column_weight(vocabulary, params)
-        self.matrix_t = matrix_t
-        self.ids = ids
-        self.position = {doc_id: i for i, doc_id in enumerate(ids)}
+        self.shards = list(shards)
+        offset = 0
+        for shard in self.shards:
+            shard.offset = offset
+            offset += shard.n_docs
+        self.n_docs = offset
+        self.idf_docs = idf_docs if idf_docs is not None else offset
         self.version = version
         self.params = params
         self.tokenizer_version = tokenizer_version
+        self._id_lookup: Any = None
+        self._ids_list: list[Any] | None = None
+        self.superseded = self._superseded()
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return (
+            self.n_docs - int(self.superseded.sum())
+            if self.superseded is not None
+            else (self.n_docs)
+        )
+
+    @property
+    def nnz(self) -> int:
+        return sum(s.nnz for s in self.shards)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays held (postings, ids, idf, per-term maxima)."""
+        return sum(s.nbytes for s in self.shards) + self.idf.nbytes + self.column_weight.nbytes
+
+    @property
+    def ids(self) -> list[Any]:
+        """Document ids by global position (built on first use)."""
+        if self._ids_list is None:
+            out: list[Any] = []
+            for s in self.shards:
+                out.extend(s.ids.tolist() if isinstance(s.ids, np.ndarray) else s.ids)
+            self._ids_list = out
+        return self._ids_list
+
+    @property
+    def matrix_t(self) -> sp.csr_matrix:
+        """All shards as one terms × docs matrix (for tests and small indexes)."""
+        n_terms = len(self.vocabulary)
+        blocks = [_pad_rows(s.matrix_t, n_terms) for s in self.shards]
+        return sp.csr_matrix(sp.hstack(blocks)) if blocks else sp.csr_matrix((n_terms, 0))
+
+    def id_at(self, position: int) -> Any:
+        for s in self.shards:
+            if position < s.offset + s.n_docs:
+                value = s.ids[position - s.offset]
+                return value.item() if isinstance(value, np.generic) else value
+        raise IndexError(position)
+
+    def positions(self, doc_ids: Iterable[Any]) -> np.ndarray:
+        """Current global positions of ``doc_ids`` (unknown ids skipped)."""
+        lookup = self._lookup()
+        if isinstance(lookup, tuple):
+            keys, order = lookup
+            want = np.fromiter((int(d) for d in doc_ids), np.int64)
+            at = np.searchsorted(keys, want, side="right") - 1
+            ok = (at >= 0) & (keys[np.maximum(at, 0)] == want)
+            return order[at[ok]]
+        return np.fromiter((lookup[d] for d in doc_ids if d in lookup), np.int64)
+
+    def mask(self, doc_ids: Iterable[Any]) -> np.ndarray:
+        """A bool array over global positions, True at the current entries of ``doc_ids``:
+        the form ``query(allowed=…)`` takes cheapest (one mask serves many queries)."""
+        out = np.zeros(self.n_docs, bool)
+        out[self.positions(doc_ids)] = True
+        return out
+
+    def _lookup(self) -> Any:
+        if self._id_lookup is None:
+            if all(isinstance(s.ids, np.ndarray) for s in self.shards):
+                all_ids = (
+                    np.concatenate([s.ids for s in self.shards])
+                    if self.shards
+                    else np.zeros(0, np.int64)
+                )
+                order = np.argsort(all_ids, kind="stable")  # later duplicates sort later
+                self._id_lookup = (all_ids[order], order)
+            else:
+                self._id_lookup = {d: i for i, d in enumerate(self.ids)}
+        return self._id_lookup
+
+    def _superseded(self) -> np.ndarray | None:
+        """Positions whose id appears again in a later shard (None if there are none)."""
+        if len(self.shards) < 2:
+            return None
+        out = np.zeros(self.n_docs, bool)
+        seen: Any = None
+        for s in reversed(self.shards):
+            ids = s.ids if isinstance(s.ids, np.ndarray) else np.asarray(s.ids, dtype=object)
+            if seen is not None and len(ids):
+                out[s.offset : s.offset + s.n_docs] = np.isin(ids, seen)
+            seen = ids if seen is None else np.concatenate([seen, ids])
+        return out if out.any() else None
 
     # -- vectors -----------------------------------------------------------------------------
 
@@ -181,110 +279,226 @@ class Index:
         *,
         top_k: int = 20,
         min_score: float = DEFAULT_MIN_SCORE,
-        allowed: Sequence[Collection[Any] | None] | None = None,
+        allowed: Sequence[Collection[Any] | np.ndarray | None] | None = None,
+        exclude: Sequence[Collection[Any] | None] | None = None,
         query_ids: Sequence[Any] | None = None,
-        shard_size: int | None = None,
+        shards: Sequence[int] | None = None,
     ) -> list[list[Candidate]]:
-        """Top-k patents per query; ``allowed`` (per query, doc ids or None) filters."""
+        """Top-k patents per query, exact. ``allowed``: per query None (all), a collection of
+        doc ids, or a bool mask over global positions (``Index.mask``; pass the same mask
+        object for many queries, it is not copied); ``exclude``: per query, doc ids never to
+        return; ``shards``: only these shard numbers (a fan-out worker's part)."""
         qm = self.vectorize(query_token_lists, query=True)
         qids = list(query_ids) if query_ids is not None else list(range(qm.shape[0]))
-        allowed_pos = None
-        if allowed is not None:
-            allowed_pos = [
-                None if a is None else [self.position[d] for d in a if d in self.position]
-                for a in allowed
-            ]
-        n = len(self.ids)
-        step = shard_size or max(n, 1)
-        shards = []
-        for start in range(0, max(n, 1), step):
-            stop = min(start + step, n)
-            block = self.matrix_t if (start, stop) == (0, n) else self.matrix_t[:, start:stop]
-            shards.append(
-                score_block(
-                    qm,
-                    block,
-                    self.ids[start:stop],
-                    top_k,
-                    min_score=min_score,
-                    allowed=allowed_pos,
-                    offset=start,
-                )
-            )
-        merged = merge_topk(shards, top_k)
+        masks: dict[int, np.ndarray] = {}
         out = []
-        for row, (qid, rows) in enumerate(zip(qids, merged, strict=True)):
-            terms = self.explain(qm, row, [pos for _, _, pos in rows])
+        for row, qid in enumerate(qids):
+            keep = None
+            if allowed is not None and allowed[row] is not None:
+                a = allowed[row]
+                if isinstance(a, np.ndarray) and a.dtype == bool:
+                    keep = a
+                else:
+                    keep = masks.get(id(a))
+                    if keep is None:
+                        keep = masks[id(a)] = self.mask(a)
+            excluded = None
+            if exclude is not None and exclude[row]:
+                excluded = np.sort(self.positions(exclude[row]))
+            rows = self.search_row(qm, row, top_k, min_score, keep, excluded, shards)
+            out.append([Candidate(qid, doc_id, score, terms) for doc_id, score, _, terms in rows])
+        return out
+
+    def search_row(
+        self,
+        qm: sp.csr_matrix,
+        row: int,
+        top_k: int,
+        min_score: float,
+        keep: np.ndarray | None = None,
+        excluded: np.ndarray | None = None,
+        shards: Sequence[int] | None = None,
+    ) -> list[tuple[Any, float, int, tuple[tuple[str, float], ...]]]:
+        """One query row of ``qm`` (from ``vectorize(query=True)``) over the chosen shards:
+        [(doc id, score, global position, explanation terms)], best first."""
+        start, end = qm.indptr[row], qm.indptr[row + 1]
+        terms = qm.indices[start:end].astype(np.int64)
+        weights = qm.data[start:end].astype(np.float64)
+        found: list[tuple[float, int, Any, Any]] = []
+        for number, shard in enumerate(self.shards):
+            if shards is not None and number not in shards:
+                continue
+            lo, hi = shard.offset, shard.offset + shard.n_docs
+            keep_s = keep[lo:hi] if keep is not None else None
+            if self.superseded is not None and self.superseded[lo:hi].any():
+                live = ~self.superseded[lo:hi]
+                keep_s = live if keep_s is None else keep_s & live
+            drop = None
+            if excluded is not None and len(excluded):
+                inside = excluded[(excluded >= lo) & (excluded < hi)]
+                drop = inside - lo if len(inside) else None
+            pos, scores, doc_w = shard.search(terms, weights, top_k, min_score, keep_s, drop)
+            for j, (p, s) in enumerate(zip(pos, scores, strict=True)):
+                found.append((float(s), int(p) + lo, shard, doc_w[:, j]))
+        found.sort(key=lambda t: (-t[0], t[1]))
+        out = []
+        for score, position, shard, w in found[:top_k]:
+            contrib = w * weights
+            pairs = [(self.vocabulary[terms[i]], float(contrib[i])) for i in np.flatnonzero(w)]
+            doc_id = shard.ids[position - shard.offset]
+            doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
             out.append(
-                [
-                    Candidate(qid, doc_id, round(score, 6), t)
-                    for (doc_id, score, _), t in zip(rows, terms, strict=True)
-                ]
+                (doc_id, round(score, 6), position, pick_terms(pairs, self.params.explain_terms))
             )
         return out
 
-    def explain(
-        self, qm: sp.csr_matrix, row: int, positions: Sequence[int]
-    ) -> list[tuple[tuple[str, float], ...]]:
-        """Per candidate position: shared terms with their contribution (query weight × doc
-        weight), largest first; words are preferred, bigrams only fill in when fewer words are
-        shared (and are not part of a word already shown)."""
-        if not positions:
-            return []
-        start, end = qm.indptr[row], qm.indptr[row + 1]
-        terms, qw = qm.indices[start:end], qm.data[start:end]
-        # terms × candidates, one sparse slice per query
-        sub = self.matrix_t[terms][:, list(positions)].toarray() * qw[:, None]
-        return [
-            pick_terms(
-                [(self.vocabulary[terms[i]], float(sub[i, j])) for i in np.flatnonzero(sub[:, j])],
-                self.params.explain_terms,
-            )
-            for j in range(len(positions))
-        ]
+    # -- growing -----------------------------------------------------------------------------
 
-    def block(self, start: int, stop: int) -> tuple[sp.csr_matrix, list[Any]]:
-        """Documents ``start:stop`` as a terms × docs block with their ids (one shard)."""
-        return sp.csr_matrix(self.matrix_t[:, start:stop]), self.ids[start:stop]
+    def add_documents(
+        self, token_lists: Sequence[Sequence[str]], ids: Sequence[Any], *, name: str
+    ) -> Index:
+        """A new index: these documents as one more shard, weighted with this index's IDF and
+        average length, and superseding earlier entries of the same ids. Terms the index has
+        not seen are appended to the vocabulary with the IDF they would have over all
+        documents counted so far (df from the new documents). Nothing is re-tokenized or
+        re-weighted: the shards of this index are shared, not copied. A full rebuild later
+        recomputes every statistic."""
+        if len(token_lists) != len(ids):
+            raise ValueError("token_lists and ids differ in length")
+        names, counts = count_terms(token_lists)
+        vocabulary = list(self.vocabulary)
+        term_index = dict(self.term_index)
+        new_terms = [t for t in names if t not in term_index]
+        for t in new_terms:
+            term_index[t] = len(vocabulary)
+            vocabulary.append(t)
+        cols = np.fromiter((term_index[t] for t in names), np.int64, count=len(names))
+        counts = sp.csr_matrix(
+            (counts.data, cols[counts.indices], counts.indptr),
+            shape=(counts.shape[0], len(vocabulary)),
+        )
+        idf_docs = self.idf_docs + len(ids)
+        df = np.bincount(counts.indices, minlength=len(vocabulary))
+        idf = np.concatenate(
+            [self.idf, _idf(df[len(self.vocabulary) :].astype(np.float64), idf_docs)]
+        )
+        shard = _weighted_shard(counts, ids, idf, vocabulary, self.params, self.avgdl, name)
+        return Index(
+            vocabulary=vocabulary,
+            idf=idf,
+            shards=[*self.shards, shard],
+            version=self.version,
+            params=self.params,
+            tokenizer_version=self.tokenizer_version,
+            avgdl=self.avgdl,
+            idf_docs=idf_docs,
+        )
 
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, folder: str | Path) -> Path:
+        """Write the artifact. A shard loaded from disk is hard-linked from where it was
+        (cheap for a delta on top of a large index), else written."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        sp.save_npz(folder / "matrix.npz", self.matrix_t, compressed=False)
         np.savez(folder / "arrays.npz", idf=self.idf)
         (folder / "vocab.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
-        (folder / "ids.json").write_text(json.dumps(self.ids, ensure_ascii=False), "utf-8")
+        for shard in self.shards:
+            _save_shard(shard, folder / "shards" / shard.name)
         meta = {
             "format": FORMAT,
             "version": self.version,
             "tokenizer_version": self.tokenizer_version,
             "params": self.params.to_json(),
-            "docs": len(self.ids),
+            "docs": self.n_docs,
             "terms": len(self.vocabulary),
             "avgdl": self.avgdl,
+            "idf_docs": self.idf_docs,
+            "shards": [
+                {"name": s.name, "docs": s.n_docs, "terms": s.n_terms, "nnz": s.nnz}
+                for s in self.shards
+            ],
         }
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path) -> Index:
+    def load(cls, folder: str | Path, shards: Collection[str] | None = None) -> Index:
+        """Load an artifact; ``shards``: only the shards with these names (a fan-out worker's
+        part; positions then count over the loaded shards only)."""
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"unsupported index format: {meta.get('format')!r}")
         arrays = np.load(folder / "arrays.npz", allow_pickle=False)
+        loaded = [
+            _load_shard(folder / "shards" / s["name"], s["name"])
+            for s in meta["shards"]
+            if shards is None or s["name"] in shards
+        ]
         return cls(
             vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
             idf=arrays["idf"],
-            matrix_t=sp.csr_matrix(sp.load_npz(folder / "matrix.npz")),
-            ids=json.loads((folder / "ids.json").read_text("utf-8")),
+            shards=loaded,
             version=meta["version"],
             params=Params.from_json(meta["params"]),
             tokenizer_version=meta["tokenizer_version"],
             avgdl=meta["avgdl"],
+            idf_docs=meta["idf_docs"],
         )
+
+
+def read_meta(folder: str | Path) -> dict[str, Any]:
+    """An artifact's meta.json (shard names and sizes, version) without loading it."""
+    return json.loads((Path(folder) / "meta.json").read_text("utf-8"))
+
+
+def _save_shard(shard: Shard, target: Path) -> None:
+    source = getattr(shard, "source", None)
+    target.mkdir(parents=True, exist_ok=True)
+    files = ("postings.npz", "ids.npy", "ids.json")
+    if source is not None and Path(source).resolve() != target.resolve():
+        for name in files:
+            if (Path(source) / name).exists():
+                try:
+                    os.link(Path(source) / name, target / name)
+                except OSError:
+                    shutil.copy2(Path(source) / name, target / name)
+        shard.source = target
+        return
+    m = shard.matrix_t
+    np.savez(
+        target / "postings.npz",
+        indptr=m.indptr,
+        indices=m.indices,
+        data=m.data,
+        shape=np.asarray(m.shape, np.int64),
+    )
+    if isinstance(shard.ids, np.ndarray):
+        np.save(target / "ids.npy", shard.ids, allow_pickle=False)
+    else:
+        (target / "ids.json").write_text(json.dumps(shard.ids, ensure_ascii=False), "utf-8")
+    shard.source = target
+
+
+def _load_shard(folder: Path, name: str) -> Shard:
+    z = np.load(folder / "postings.npz", allow_pickle=False)
+    shape = tuple(int(x) for x in z["shape"])
+    matrix_t = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+    if (folder / "ids.npy").exists():
+        ids: Any = np.load(folder / "ids.npy", allow_pickle=False)
+    else:
+        ids = json.loads((folder / "ids.json").read_text("utf-8"))
+    shard = Shard(matrix_t, ids, name)
+    shard.source = folder
+    return shard
+
+
+def _pad_rows(m: sp.csr_matrix, rows: int) -> sp.csr_matrix:
+    if m.shape[0] == rows:
+        return m
+    indptr = np.concatenate([m.indptr, np.full(rows - m.shape[0], m.indptr[-1], m.indptr.dtype)])
+    return sp.csr_matrix((m.data, m.indices, indptr), shape=(rows, m.shape[1]))
 
 
 def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, float], ...]:
@@ -380,6 +594,117 @@ def doc_tf(counts: np.ndarray, dl: np.ndarray, avgdl: float, params: Params) -> 
     return counts
 
 
+def count_terms(token_lists: Iterable[Sequence[str]]) -> tuple[list[str], sp.csr_matrix]:
+    """(terms in first-seen order, docs × terms CSR of counts, float32): the one pass over
+    the tokens; everything after it is vectorised."""
+    term_ids: dict[str, int] = {}
+    cols: list[int] = []
+    lengths: list[int] = []
+    for tokens in token_lists:
+        cols.extend([term_ids.setdefault(t, len(term_ids)) for t in tokens])
+        lengths.append(len(tokens))
+    return list(term_ids), counts_matrix(np.asarray(cols, np.int32), lengths, len(term_ids))
+
+
+def counts_matrix(cols: np.ndarray, lengths: Sequence[int], n_terms: int) -> sp.csr_matrix:
+    """docs × terms counts from the concatenated term ids of each document and their
+    lengths (duplicates summed)."""
+    lengths = np.asarray(lengths, np.int64)
+    rows = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    m = sp.csr_matrix((np.ones(len(cols), np.float32), (rows, cols)), shape=(len(lengths), n_terms))
+    m.sum_duplicates()
+    return m
+
+
+def _idf(df: np.ndarray, n: int) -> np.ndarray:
+    """Smooth IDF: ln((1 + n) / (1 + df)) + 1."""
+    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
+def _weighted_shard(
+    counts: sp.csr_matrix,
+    ids: Sequence[Any],
+    idf: np.ndarray,
+    vocabulary: Sequence[str],
+    params: Params,
+    avgdl: float,
+    name: str,
+) -> Shard:
+    """A shard from docs × terms counts (columns in vocabulary order)."""
+    coo = counts.tocoo()
+    row, col = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    n_docs = counts.shape[0]
+    data = _weigh(
+        row, col, coo.data, n_docs, idf * _column_weight(vocabulary, params), params, avgdl
+    )
+    if params.posting_floor > 0:
+        keep = data >= params.posting_floor
+        row, col, data = row[keep], col[keep], data[keep]
+    n_terms = int(col.max()) + 1 if len(col) else 0
+    matrix_t = sp.csr_matrix((data, (col, row)), shape=(n_terms, n_docs), dtype=np.float32)
+    return Shard(matrix_t, id_array(ids), name)
+
+
+def build_from_counts(
+    terms: Sequence[str],
+    counts: sp.csr_matrix,
+    ids: Sequence[Any],
+    *,
+    version: Any,
+    params: Params | None = None,
+    tokenizer_version: str = TOKENIZER_VERSION,
+    shard_docs: int | None = None,
+) -> Index:
+    """Vocabulary (sorted), IDF and weighted shards from docs × terms counts whose columns
+    are ``terms`` (any order). Shards are consecutive ranges of ``shard_docs`` documents."""
+    params = params or Params()
+    n = counts.shape[0]
+    if n != len(ids):
+        raise ValueError("counts and ids differ in length")
+    counts = sp.csr_matrix(counts)
+    df = np.bincount(counts.indices, minlength=len(terms))
+    keep = (df >= params.min_df) & (df <= params.max_df * n)
+    names = np.asarray(terms, dtype=object)
+    order = np.argsort(names[keep].astype(str), kind="stable")  # vocabulary in sorted order
+    vocabulary = [str(t) for t in names[keep][order]]
+    new_id = np.full(len(terms), -1, np.int64)
+    new_id[np.flatnonzero(keep)[order]] = np.arange(len(vocabulary))
+    coo = counts.tocoo()
+    col = new_id[coo.col]
+    sel = col >= 0
+    remapped = sp.csr_matrix(
+        (coo.data[sel], (coo.row[sel], col[sel])), shape=(n, len(vocabulary)), dtype=np.float32
+    )
+    del coo, col, sel
+    idf = _idf(df[keep][order].astype(np.float64), n)
+    avgdl = float(remapped.data.sum(dtype=np.float64) / n) if n else 1.0  # mean kept tokens
+    step = shard_docs or max(n, 1)
+    ids = list(ids) if not isinstance(ids, np.ndarray) else ids
+    shards = [
+        _weighted_shard(
+            remapped[start : start + step],
+            ids[start : start + step],
+            idf,
+            vocabulary,
+            params,
+            avgdl,
+            f"s{number:03d}",
+        )
+        for number, start in enumerate(range(0, max(n, 1), step))
+        if start < n or n == 0
+    ]
+    return Index(
+        vocabulary=vocabulary,
+        idf=idf,
+        shards=shards,
+        version=version,
+        params=params,
+        tokenizer_version=tokenizer_version,
+        avgdl=avgdl,
+        idf_docs=n,
+    )
+
+
 def build_index(
     token_lists: Sequence[Sequence[str]],
     ids: Sequence[Any],
@@ -387,51 +712,20 @@ def build_index(
     version: Any,
     params: Params | None = None,
     tokenizer_version: str = TOKENIZER_VERSION,
+    shard_docs: int | None = None,
 ) -> Index:
-    """Vocabulary/IDF (smooth: ln((1+n)/(1+df)) + 1) and the transposed normalised matrix."""
-    params = params or Params()
+    """Vocabulary/IDF (smooth: ln((1+n)/(1+df)) + 1) and the weighted, sharded postings."""
     if len(token_lists) != len(ids):
         raise ValueError("token_lists and ids differ in length")
-    n = len(token_lists)
-    # one pass: term ids and per-doc counts, all further work vectorised in numpy/scipy
-    term_ids: dict[str, int] = {}
-    rows, cols, counts = [], [], []
-    for r, tokens in enumerate(token_lists):
-        c = Counter(tokens)
-        cols.append(np.fromiter((term_ids.setdefault(t, len(term_ids)) for t in c), np.int32))
-        counts.append(np.fromiter(c.values(), np.float32, count=len(c)))
-        rows.append(np.full(len(c), r, np.int32))
-    names = np.array(list(term_ids), dtype=object)
-    del term_ids
-    col = np.concatenate(cols) if cols else np.zeros(0, np.int32)
-    cnt = np.concatenate(counts) if counts else np.zeros(0, np.float32)
-    row = np.concatenate(rows) if rows else np.zeros(0, np.int32)
-    del cols, counts, rows
-    df = np.bincount(col, minlength=len(names))
-    keep = (df >= params.min_df) & (df <= params.max_df * n)
-    order = np.argsort(names[keep].astype(str), kind="stable")  # vocabulary in sorted order
-    vocabulary = [str(t) for t in names[keep][order]]
-    new_id = np.full(len(names), -1, np.int64)
-    new_id[np.flatnonzero(keep)[order]] = np.arange(len(vocabulary))
-    col = new_id[col]
-    sel = col >= 0
-    row, col, cnt = row[sel], col[sel].astype(np.int32), cnt[sel]
-    dfs = df[keep][order].astype(np.float64)
-    idf = (np.log((1.0 + n) / (1.0 + dfs)) + 1.0).astype(np.float32)
-    avgdl = float(cnt.sum(dtype=np.float64) / n) if n else 1.0  # mean kept-token count
-    data = _weigh(row, col, cnt, n, idf * _column_weight(vocabulary, params), params, avgdl)
-    # terms × docs directly (CSR of the transpose), indices sorted within each term
-    matrix_t = sp.csr_matrix((data, (col, row)), shape=(len(vocabulary), n), dtype=np.float32)
-    matrix_t.sort_indices()
-    return Index(
-        vocabulary=vocabulary,
-        idf=idf,
-        matrix_t=matrix_t,
-        ids=list(ids),
+    terms, counts = count_terms(token_lists)
+    return build_from_counts(
+        terms,
+        counts,
+        ids,
         version=version,
         params=params,
         tokenizer_version=tokenizer_version,
-        avgdl=avgdl,
+        shard_docs=shard_docs,
     )
 
 

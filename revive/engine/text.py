@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-TOKENIZER_VERSION = "t2-jieba0.42-words+bigrams"
+TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
 BIGRAM_MARK = "~"
 TITLE_REPEAT = 1
 
@@ -65,9 +65,40 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _user_words() -> list[tuple[str, int | None, str | None]]:
+    """(word, frequency or None, POS tag or None) of the domain user dictionary."""
+    out = []
+    for line in _read_lines("userdict.txt"):
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 else None
+        out.append((normalize(parts[0]), freq, parts[2] if len(parts) > 2 else None))
+    return out
+
+
 @lru_cache(maxsize=1)
-def tokenizer() -> Any:
-    """The engine's own jieba tokenizer (user dictionary loaded), initialised once per process.
+def segmenter() -> Any:
+    """The engine's segmenter: jieba-rs (``rjieba``) with jieba's own dictionary plus the domain
+    user dictionary, initialised once per process.
+
+    jieba-rs implements jieba's algorithm (prefix DAG over the same dict.txt, max-probability
+    route, HMM for unknown words) about 20 times faster. The one difference that reaches the
+    tokens is how runs of Latin letters/digits/symbols are cut (jieba-rs keeps ``5-10`` or
+    ``pd-l1`` whole; jieba cuts them at the symbol); ``_latin_parts`` applies jieba's rule to
+    those runs, so the kept tokens equal Python jieba's (checked on the whole corpus in
+    tests/engine/test_text.py against ``reference_tokenizer``).
+    """
+    import rjieba
+
+    seg = rjieba.Jieba()
+    for word, freq, tag in _user_words():
+        seg.add_word(word, freq, tag)
+    return seg
+
+
+@lru_cache(maxsize=1)
+def reference_tokenizer() -> Any:
+    """Python jieba 0.42 with the same user dictionary: the reference ``segmenter`` is held to
+    (tests and ``revive eval --reference``), never used on the production path.
 
     A private ``jieba.Tokenizer`` keeps jieba's global default untouched; jieba 0.42's import
     warnings (pkg_resources, invalid escapes) and its stderr logging are silenced.
@@ -79,35 +110,92 @@ def tokenizer() -> Any:
         jieba.setLogLevel(logging.WARNING)
         tok = jieba.Tokenizer()
         tok.initialize()
-        for line in _read_lines("userdict.txt"):
-            parts = line.split()
-            freq = int(parts[1]) if len(parts) > 1 else None
-            tok.add_word(normalize(parts[0]), freq, parts[2] if len(parts) > 2 else None)
+        for word, freq, tag in _user_words():
+            tok.add_word(word, freq, tag)
     return tok
 
 
-def _words(text: str, drop: frozenset[str], extra: frozenset[str]) -> list[str | None]:
-    """Kept words in order; ``None`` marks a break (removed word or punctuation)."""
-    out: list[str | None] = []
-    for w in tokenizer().lcut(text):
-        w = w.strip()
-        junk = not w or not _WORDLIKE.search(w) or _DIGITS.match(w) or (len(w) == 1 and w.isascii())
-        out.append(None if junk or w in drop or w in extra else w)
-    return out
+_HAN = re.compile(r"[\u4e00-\u9fd5]")
+_LATIN_PART = re.compile(r"[a-z0-9]+(?:\.\d+)?%?")  # jieba's finalseg re_skip (lower case)
 
 
-def _bigrams(words: list[str | None]) -> list[str]:
+def _latin_parts(word: str) -> list[str]:
+    """jieba's cut of a run without Han characters: alphanumeric parts (``5-10`` → 5, 10)."""
+    return _LATIN_PART.findall(word) or [word]
+
+
+def cut(text: str) -> list[str]:
+    """Segment normalised text as Python jieba would (see ``segmenter``)."""
     out: list[str] = []
-    run: list[str] = []
-    for w in [*words, None]:
-        if w is not None and _CJK.match(w):
-            run.append(w)
-            continue
-        if run:
-            chars = "".join(run)
-            out.extend(BIGRAM_MARK + chars[i : i + 2] for i in range(len(chars) - 1))
-            run = []
+    for w in segmenter().cut(text):
+        if len(w) > 1 and not _HAN.search(w):
+            out.extend(_latin_parts(w))
+        else:
+            out.append(w)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """What one segment contributes: kept words, and for a kept CJK word its first/last
+    characters and inner bigrams (bigrams across word boundaries are added by ``_tokens``)."""
+
+    words: tuple[str, ...]
+    cjk: bool = False
+    first: str = ""
+    last: str = ""
+    grams: tuple[str, ...] = ()
+
+
+_BREAK = _Word(())  # removed word, punctuation or a non-CJK word: ends a bigram run
+# segment → _Word, per stopword set (patent / demand). Segments repeat a lot (Zipf), so the
+# checks below run once per distinct segment and process.
+_SEGMENTS: dict[bool, dict[str, _Word]] = {False: {}, True: {}}
+_SEGMENT_LIMIT = 1_000_000
+
+
+def _kept(s: str, demand: bool) -> bool:
+    drop, demand_drop = stopwords()
+    s = s.strip()
+    junk = not s or not _WORDLIKE.search(s) or _DIGITS.match(s) or (len(s) == 1 and s.isascii())
+    return not (junk or s in drop or (demand and s in demand_drop))
+
+
+def _segment(seg: str, demand: bool) -> _Word:
+    if len(seg) > 1 and not _HAN.search(seg):
+        kept = tuple(p for p in _latin_parts(seg) if _kept(p, demand))
+        return _Word(kept) if kept else _BREAK
+    if not _kept(seg, demand):
+        return _BREAK
+    s = seg.strip()
+    if not _CJK.match(s):
+        return _Word((s,))
+    grams = tuple(BIGRAM_MARK + s[i : i + 2] for i in range(len(s) - 1))
+    return _Word((s,), True, s[0], s[-1], grams)
+
+
+def _words_and_bigrams(text: str, demand: bool) -> tuple[list[str], list[str]]:
+    """Kept words in order, and character bigrams inside runs of kept CJK words."""
+    cache = _SEGMENTS[demand]
+    if len(cache) > _SEGMENT_LIMIT:
+        cache.clear()
+    words: list[str] = []
+    grams: list[str] = []
+    last = ""
+    for seg in segmenter().cut(text):
+        w = cache.get(seg)
+        if w is None:
+            w = cache[seg] = _segment(seg, demand)
+        if w.cjk:
+            words.append(w.words[0])
+            if last:
+                grams.append(BIGRAM_MARK + last + w.first)
+            grams.extend(w.grams)
+            last = w.last
+        else:
+            words.extend(w.words)
+            last = ""
+    return words, grams
 
 
 @dataclass(frozen=True)
@@ -124,19 +212,18 @@ DEFAULT_OPTIONS = TokenOptions()
 
 
 def _tokens(title: str, text: str, *, demand: bool, options: TokenOptions) -> list[str]:
-    drop, demand_drop = stopwords()
-    extra = demand_drop if demand and options.demand_stopwords else frozenset()
+    extra = demand and options.demand_stopwords
     syn = synonyms() if demand and options.synonyms else {}
     tokens: list[str] = []
     for part, repeat in ((normalize(title), options.title_repeat), (normalize(text), 1)):
         if not part:
             continue
-        words = _words(part, drop, extra)
-        kept = [w for w in words if w is not None]
-        for w in list(kept):
-            kept.extend(syn.get(w, ()))
+        kept, grams = _words_and_bigrams(part, extra)
+        if syn:
+            for w in list(kept):
+                kept.extend(syn.get(w, ()))
         if options.bigrams:
-            kept.extend(_bigrams(words))
+            kept.extend(grams)
         tokens.extend(kept * repeat)
     return tokens
 

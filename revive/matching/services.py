@@ -437,6 +437,24 @@ def allowed_for(demand_modes: frozenset[str], groups: dict[frozenset[str], set[i
     return out
 
 
+class Eligibility:
+    """Eligible patents of one run as bool masks over the index, one per combination of
+    demand modes (few), computed once: the engine filters with them at no per-demand cost."""
+
+    def __init__(self, groups: dict[frozenset[str], set[int]], index: Any) -> None:
+        self.groups = groups
+        self.index = index
+        self._masks: dict[frozenset[str], Any] = {}
+
+    def mask(self, demand_modes: frozenset[str]) -> Any:
+        found = self._masks.get(demand_modes)
+        if found is None:
+            found = self._masks[demand_modes] = self.index.mask(
+                allowed_for(demand_modes, self.groups)
+            )
+        return found
+
+
 def execute_match_run(run_id: int) -> MatchRun | None:
     """(worker) Match the run's demand(s) against the active index and store candidates."""
     run = db.session.get(MatchRun, run_id)
@@ -459,7 +477,7 @@ def execute_match_run(run_id: int) -> MatchRun | None:
         ids = list(db.session.scalars(open_ids.order_by(Demand.id)))
         run.total = len(ids)
         db.session.commit()
-        groups = eligible_groups()
+        eligible = Eligibility(eligible_groups(), index)
         trl = dict(
             db.session.execute(
                 sa.select(Patent.id, Patent.trl).where(Patent.status == EntryStatus.ENTERED)
@@ -467,7 +485,7 @@ def execute_match_run(run_id: int) -> MatchRun | None:
         )
         for start in range(0, len(ids), DEMAND_BATCH):
             batch = ids[start : start + DEMAND_BATCH]
-            run.match_count += _match_batch(run_id, batch, index, build.id, groups, trl)
+            run.match_count += _match_batch(run_id, batch, index, build.id, eligible, trl)
             run.processed += len(batch)
             db.session.commit()
         run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
@@ -490,7 +508,7 @@ def _match_batch(
     demand_ids: list[int],
     index: Any,
     version: int,
-    groups: dict[frozenset[str], set[int]],
+    eligible: Eligibility,
     trl: dict[int, int | None],
 ) -> int:
     """Query and persist one batch of demands; tried up to three times when a concurrent run
@@ -498,10 +516,10 @@ def _match_batch(
     rolls back when the last try fails."""
     for _ in range(2):
         try:
-            return _match_batch_once(run_id, demand_ids, index, version, groups, trl)
+            return _match_batch_once(run_id, demand_ids, index, version, eligible, trl)
         except (IntegrityError, StaleDataError):
             db.session.rollback()
-    return _match_batch_once(run_id, demand_ids, index, version, groups, trl)
+    return _match_batch_once(run_id, demand_ids, index, version, eligible, trl)
 
 
 def _match_batch_once(
@@ -509,23 +527,26 @@ def _match_batch_once(
     demand_ids: list[int],
     index: Any,
     version: int,
-    groups: dict[frozenset[str], set[int]],
+    eligible: Eligibility,
     trl: dict[int, int | None],
 ) -> int:
     demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
     existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
     for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
         existing[m.demand_id][m.patent_id] = m
-    queries, allowed = [], []
+    queries, allowed, decided = [], [], []
     for d in demands:
         queries.append(engine.demand_tokens(d.title, _demand_text(d)))
-        decided = {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
-        allowed.append(allowed_for(_modes(d.cooperation_modes), groups) - decided)
+        decided.append(
+            {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
+        )
+        allowed.append(eligible.mask(_modes(d.cooperation_modes)))
     results = index.query(
         queries,
         top_k=TOP_K,
         min_score=MIN_SCORE,
         allowed=allowed,
+        exclude=decided,
         query_ids=[d.id for d in demands],
     )
     count = 0

@@ -11,7 +11,6 @@ from revive.engine import (
     Index,
     build_index,
     demand_tokens,
-    merge_topk,
     normalize,
     patent_tokens,
     rank_against,
@@ -101,20 +100,114 @@ def test_save_load_round_trip_gives_identical_scores(index, tmp_path):
     assert list(loaded.ids) == [1, 2, 3, 4, 5, 6]
 
 
-def test_three_shards_merge_to_the_unsharded_result():
-    rng = np.random.default_rng(3)
-    words = ["电池", "材料", "污水", "图像", "专利", "混凝土", "种植", "天线", "芯片", "涂料"]
-    token_lists = [list(rng.choice(words, size=6)) for _ in range(60)]  # many ties
-    idx = build_index(token_lists, [f"p{i}" for i in range(60)], version=1)
-    qm = idx.vectorize([["电池", "材料"], ["污水", "图像", "天线"]], query=True)
-    whole = score_block(qm, idx.matrix_t, idx.ids, 7)
-    shards = [
-        score_block(qm, *idx.block(a, b), 7, offset=a) for a, b in ((0, 20), (20, 45), (45, 60))
+def _random_corpus(n: int, seed: int = 3) -> list[list[str]]:
+    """Zipf-like documents over a small vocabulary: long posting lists and many ties."""
+    rng = np.random.default_rng(seed)
+    words = [f"词{i}" for i in range(60)]
+    p = 1.0 / np.arange(1, len(words) + 1)
+    return [list(rng.choice(words, size=rng.integers(3, 15), p=p / p.sum())) for _ in range(n)]
+
+
+def _brute_force(idx: Index, queries, top_k: int, min_score: float):
+    """Every document scored (the old single-matrix product): the reference for search."""
+    qm = idx.vectorize(queries, query=True)
+    return [
+        [(doc_id, round(score, 5)) for doc_id, score, _ in rows]
+        for rows in score_block(qm, idx.matrix_t, idx.ids, top_k, min_score=min_score)
     ]
-    assert merge_topk(shards, 7) == whole
-    assert idx.query([["电池", "材料"]], top_k=7, shard_size=13) == idx.query(
-        [["电池", "材料"]], top_k=7
+
+
+def _ranked(results):
+    return [[(c.right_id, round(c.score, 5)) for c in cands] for cands in results]
+
+
+@pytest.mark.parametrize("min_score", [0.0, 0.05, 0.2])
+def test_search_equals_scoring_every_document(monkeypatch, min_score):
+    # Force the non-essential path: every posting list counts as long.
+    monkeypatch.setattr("revive.engine.shard.SHORT_POSTINGS", 2)
+    monkeypatch.setattr("revive.engine.shard.SHORT_FRACTION", 0.0)
+    docs = _random_corpus(400)
+    idx = build_index(docs, list(range(400)), version=1, shard_docs=150)
+    queries = [docs[i][:6] for i in range(0, 400, 23)] + [["词0", "词1"], ["词59"]]
+    got = _ranked(idx.query(queries, top_k=10, min_score=min_score))
+    want = _brute_force(idx, queries, 10, min_score)
+    assert [[d for d, _ in row] for row in got] == [[d for d, _ in row] for row in want]
+    for g, w in zip(got, want, strict=True):  # float64 vs float32 sums: equal to 1e-5
+        assert [s for _, s in g] == pytest.approx([s for _, s in w], abs=2e-5)
+
+
+def test_shards_merge_to_the_unsharded_result():
+    docs = _random_corpus(60)
+    ids = [f"p{i}" for i in range(60)]
+    whole = build_index(docs, ids, version=1)
+    sharded = build_index(docs, ids, version=1, shard_docs=13)
+    assert [s.n_docs for s in sharded.shards] == [13, 13, 13, 13, 8]
+    queries = [["词0", "词1"], ["词2", "词5", "词9"], ["词40"]]
+    assert sharded.query(queries, top_k=7) == whole.query(queries, top_k=7)
+    # Fan-out: each shard scored on its own (as a worker would), lists merged by score.
+    parts = [sharded.query(queries, top_k=7, shards=[n]) for n in range(5)]
+    merged = [
+        sorted(
+            (c for part in parts for c in part[q]), key=lambda c: (-c.score, ids.index(c.right_id))
+        )[:7]
+        for q in range(len(queries))
+    ]
+    assert merged == whole.query(queries, top_k=7)
+
+
+def test_allowed_mask_and_exclude(index):
+    q = demand_tokens("污水氨氮处理", "")
+    mask = index.mask([3, 4])
+    assert mask.sum() == 2
+    [masked, excluded] = index.query(
+        [q, q], allowed=[mask, None], exclude=[None, {3}], min_score=0.0
     )
+    assert [c.right_id for c in masked] == [3]
+    assert 3 not in [c.right_id for c in excluded]
+
+
+def test_added_documents_are_matchable_and_supersede_old_entries(index, tmp_path):
+    index.save(tmp_path / "base")
+    base = Index.load(tmp_path / "base")
+    grown = base.add_documents(
+        [
+            patent_tokens("量子点显示", "一种量子点发光二极管显示面板及其制备方法。"),
+            patent_tokens("污水处理装置", "本发明涉及一种畜禽养殖污水的氨氮去除装置。"),
+        ],
+        [7, 3],  # 7 is new; 3 changed its text
+        name="d001",
+    )
+    assert len(grown) == 7 and len(base) == 6  # the base index is unchanged
+    [[top]] = grown.query([demand_tokens("量子点", "发光二极管显示")], top_k=1)
+    assert top.right_id == 7 and "量子" in dict(top.terms)
+    found = grown.query([demand_tokens("污水氨氮", "")], min_score=0.0)[0]
+    assert [c.right_id for c in found].count(3) == 1  # the old entry of 3 is superseded
+    assert "量子" in grown.vocabulary and "量子" not in base.vocabulary
+    # Saved next to the base: the base shard is linked, not rewritten; same results loaded.
+    grown.save(tmp_path / "grown")
+    base_file = tmp_path / "base" / "shards" / "s000" / "postings.npz"
+    grown_file = tmp_path / "grown" / "shards" / "s000" / "postings.npz"
+    assert base_file.stat().st_ino == grown_file.stat().st_ino
+    reloaded = Index.load(tmp_path / "grown")
+    queries = [demand_tokens("量子点", ""), demand_tokens("污水氨氮", "")]
+    assert reloaded.query(queries, min_score=0.0) == grown.query(queries, min_score=0.0)
+
+
+def test_load_a_subset_of_shards(tmp_path):
+    docs = _random_corpus(50)
+    idx = build_index(docs, list(range(50)), version=2, shard_docs=20)
+    idx.save(tmp_path / "a")
+    part = Index.load(tmp_path / "a", shards={"s001"})
+    assert [s.name for s in part.shards] == ["s001"] and part.ids == list(range(20, 40))
+    assert part.query([["词0"]], top_k=5) == idx.query([["词0"]], top_k=5, shards=[1])
+
+
+def test_an_older_artifact_format_is_refused(index, tmp_path):
+    index.save(tmp_path / "old")
+    meta = tmp_path / "old" / "meta.json"
+    meta.write_text(meta.read_text("utf-8").replace('"format": 3', '"format": 2'), "utf-8")
+    with pytest.raises(ValueError, match="format"):
+        Index.load(tmp_path / "old")
 
 
 def test_rank_against_scores_a_patent_against_demands(index):
