@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -35,6 +35,8 @@ SECURITY_HEADERS = {
         "frame-ancestors 'none'"
     ),
 }
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -124,6 +126,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _security_headers(response):
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if request.is_secure:  # https (directly, or via X-Forwarded-Proto behind ProxyFix)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static" and session.get("_user_id"):
+            # Pages and files of a signed-in user are never kept by browsers or proxies.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app
