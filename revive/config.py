@@ -90,6 +90,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     base = data_dir()
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'revive.db'}"
     max_upload_mb = _env_int("REVIVE_MAX_UPLOAD_MB", 50)
+    https = os.environ.get("REVIVE_BASE_URL", "").lower().startswith("https://")
     cfg: dict[str, Any] = {
         "SECRET_KEY": _secret_key(base),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(db_url),
@@ -118,8 +119,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_TRUSTED_PROXIES": _env_int("REVIVE_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
-        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        # Secure cookies by default when the public address is https (SESSION_COOKIE_SECURE
+        # overrides either way).
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", https),
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", https),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "CELERY": broker_settings(base),
     }
