@@ -67,12 +67,63 @@ def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def validate_password(password: str) -> None:
-    """Password policy: at least 8 characters with letters and digits."""
-    if len(password or "") < 8:
+# Passwords people pick first (lower-cased); each has letters and digits, so the other rules
+# alone would let them through.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1",
+        "password12",
+        "password123",
+        "passw0rd",
+        "p@ssw0rd",
+        "p@ssw0rd1",
+        "abc12345",
+        "abc123456",
+        "abcd1234",
+        "a1234567",
+        "a12345678",
+        "aa123456",
+        "aa123456789",
+        "qwer1234",
+        "qwerty123",
+        "qwe12345",
+        "1qaz2wsx",
+        "1q2w3e4r",
+        "1q2w3e4r5t",
+        "zxcvbnm1",
+        "admin123",
+        "admin1234",
+        "admin888",
+        "root1234",
+        "test1234",
+        "woaini1314",
+        "iloveyou1",
+        "12345678a",
+        "123456789a",
+        "123456abc",
+        "revive123",
+        "revive2025",
+    }
+)
+
+
+def validate_password(password: str, *, email: str | None = None, name: str | None = None) -> None:
+    """Password policy: at least 8 characters with letters and digits, not a common password,
+    not the account's e-mail, e-mail name or person's name."""
+    password = password or ""
+    if len(password) < 8:
         raise ValidationFailed("密码至少 8 位", details={"field": "password"})
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
         raise ValidationFailed("密码须同时包含字母和数字", details={"field": "password"})
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS:
+        raise ValidationFailed(
+            "该密码过于常见，请换一个更难猜的密码", details={"field": "password"}
+        )
+    email = normalize_email(email)
+    personal = {email, email.split("@")[0], (name or "").strip().lower()} - {""}
+    if lowered in personal:
+        raise ValidationFailed("密码不能与邮箱或姓名相同", details={"field": "password"})
 
 
 def get_or_create_org(name: str, kind: OrgKind, **fields: object) -> Organization:
@@ -112,7 +163,7 @@ def _new_user(
 ) -> User:
     email = normalize_email(email)
     if check_policy:
-        validate_password(password)
+        validate_password(password, email=email, name=name)
     if _email_taken(email):
         raise ValidationFailed("该邮箱已注册", details={"field": "email"})
     user = User(
@@ -209,7 +260,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     """Replace the user's password after checking the current one."""
     if not check_password_hash(user.password_hash, current_password or ""):
         raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
-    validate_password(new_password)
+    validate_password(new_password, email=user.email, name=user.name)
     if check_password_hash(user.password_hash, new_password):
         raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
     user.password_hash = generate_password_hash(new_password)
@@ -241,7 +292,7 @@ def register_enterprise(
     unknown = [t for t in tags if t not in ENTERPRISE_TAGS]
     if unknown:
         raise ValidationFailed(f"未知的企业标签：{'、'.join(unknown)}", details={"field": "tags"})
-    validate_password(password)
+    validate_password(password, email=email, name=contact_name)
     if db.session.scalar(sa.select(Organization.id).where(Organization.credit_code == code)):
         raise ValidationFailed(
             "该统一社会信用代码已注册。如需为本企业增加账号，请联系平台管理员",
@@ -378,7 +429,8 @@ def get_usable_invitation(token: str) -> Invitation:
 def accept_invitation(token: str, *, password: str, name: str | None = None) -> User:
     """Create the invited user with the chosen password and mark the invitation used."""
     invitation = get_usable_invitation(token)
-    validate_password(password)
+    chosen_name = (name or "").strip() or invitation.name
+    validate_password(password, email=invitation.email, name=chosen_name)
     user = _new_user(
         email=invitation.email,
         name=(name or "").strip() or invitation.name,

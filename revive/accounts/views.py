@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
@@ -37,6 +37,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.home")
 
 
+def _start_session(user) -> None:
+    """Log ``user`` in on a fresh session: whatever the browser carried before (a planted or
+    pre-login session, its CSRF secret) is dropped, so a session cannot be fixed in advance."""
+    session.clear()
+    login_user(user)
+
+
 def _form_error(form, err: ValidationFailed) -> None:
     if not apply_error(form, err):
         flash(err.message, "error")
@@ -59,7 +66,7 @@ def login():
             # Same message whether the e-mail exists or not (no user enumeration).
             flash("邮箱或密码错误，或账号已被暂时锁定", "error")
         else:
-            login_user(user)
+            _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
@@ -68,6 +75,7 @@ def login():
 @login_required
 def logout():
     logout_user()
+    session.clear()  # nothing of the signed-in session (CSRF secret, flashes) outlives it
     flash("已退出登录", "info")
     return redirect(url_for("accounts.login"))
 
@@ -93,7 +101,7 @@ def register():
         except ValidationFailed as err:
             _form_error(form, err)
             return render_template("accounts/register.html", form=form), 422
-        login_user(user)
+        _start_session(user)
         flash(f"注册成功，欢迎 {user.organization.name}", "success")
         return redirect(url_for("dashboard.home"))
     status = 422 if form.errors else 200
@@ -113,7 +121,7 @@ def accept_invite(token: str):
             _form_error(form, err)
         else:
             logout_user()
-            login_user(user)
+            _start_session(user)
             flash("账号已激活，欢迎使用 Revive", "success")
             return redirect(url_for("dashboard.home"))
     status = 422 if form.errors else 200
