@@ -64,6 +64,8 @@ class Row:
     args: tuple[tuple[str, Any], ...] = ()  # fixed URL arguments
     body: Body | None = None
     batch: bool = False  # the other object is refused inside a 2xx answer (batch endpoints)
+    # (title, roles): a list answer allowed to one of ``roles`` must not contain ``title``
+    hides: tuple[tuple[str, frozenset[Role]], ...] = ()
 
     @property
     def api(self) -> bool:
@@ -155,6 +157,11 @@ def _edit_patent(w: World, role: Role | None, own: bool) -> dict[str, Any]:
 
 
 CSV = {"fmt": "csv"}
+# Titles of the other side's objects (tests/security/world.py) and who must never see them.
+OTHER_PATENTS = (("乙校已入库专利", UNI), ("乙校草稿专利", UNI))
+OTHER_DEAL = (("乙方成交需求", UNI | {ENT}),)
+OTHER_DEMAND = (("乙企业的技术需求", frozenset({ENT})),)
+OTHER_NOTE = (("给乙校管理员的通知", ALL),)
 
 TABLE: list[Row] = [
     # ----- accounts
@@ -192,8 +199,8 @@ TABLE: list[Row] = [
     entry("api.dashboard_workload", "GET", REGIONAL),
     entry("api.dashboard_enterprise", "GET", frozenset({ENT})),
     # ----- inventory
-    entry("inventory.list_patents", "GET", INVENTORY),
-    entry("inventory.export_patents", "GET", INVENTORY, args=CSV),
+    entry("inventory.list_patents", "GET", INVENTORY, hides=OTHER_PATENTS),
+    entry("inventory.export_patents", "GET", INVENTORY, args=CSV, hides=OTHER_PATENTS),
     entry("inventory.detail", "GET", INVENTORY, obj="patent"),
     entry("inventory.create", "GET", FILERS),
     entry("inventory.create", "POST", FILERS),
@@ -202,7 +209,7 @@ TABLE: list[Row] = [
     entry("inventory.act", "POST", FILERS, obj="draft", other={PA}, args={"action": "submit"}),
     entry("inventory.review_queue", "GET", REVIEWERS),
     entry("inventory.batch", "POST", REVIEWERS, obj="pending", body=_patent_batch_html, batch=True),
-    entry("api.list_patents", "GET", INVENTORY),
+    entry("api.list_patents", "GET", INVENTORY, hides=OTHER_PATENTS),
     entry("api.create_patent", "POST", FILERS),
     entry("api.get_patent", "GET", INVENTORY, obj="patent"),
     entry("api.update_patent", "PATCH", FILERS, obj="draft", other={PA}, body=_edit_patent),
@@ -221,7 +228,7 @@ TABLE: list[Row] = [
     entry("imports.annotated_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
     entry("api.import_job", "GET", IMPORTERS, obj="job", other={PA}),
     # ----- demands (university users see every open public demand)
-    entry("demands.list_demands", "GET", ALL),
+    entry("demands.list_demands", "GET", ALL, hides=OTHER_DEMAND),
     entry("demands.export_demands", "GET", REGIONAL, args=CSV),
     entry("demands.detail", "GET", ALL, obj="demand", other=ALL - {ENT}),
     entry("demands.post", "GET", frozenset({ENT})),
@@ -233,7 +240,7 @@ TABLE: list[Row] = [
     entry("demands.import_upload", "GET", STAFF),
     entry("demands.import_upload_post", "POST", STAFF),
     entry("demands.import_template", "GET", STAFF),
-    entry("api.list_demands", "GET", ALL),
+    entry("api.list_demands", "GET", ALL, hides=OTHER_DEMAND),
     entry("api.post_demand", "POST", POSTERS),
     entry("api.get_demand", "GET", ALL, obj="demand", other=ALL - {ENT}),
     entry("api.update_demand", "PATCH", POSTERS, obj="demand", other=STAFF, body=_patch_demand),
@@ -263,12 +270,12 @@ TABLE: list[Row] = [
     entry("api.review_decisions", "POST", STAFF, obj="match", body=_bulk_api),
     entry("api.review_rejections", "GET", STATS),
     # ----- deals
-    entry("deals.board", "GET", ALL),
+    entry("deals.board", "GET", ALL, hides=OTHER_DEAL),
     entry("deals.detail", "GET", ALL, obj="deal"),
     entry("deals.change_stage", "POST", STAFF | UNI | {ENT}, obj="deal", body=_stage),
     entry("deals.respond", "POST", UNI, obj="deal", body=_respond),
     entry("deals.record_contract", "POST", STAFF, obj="deal"),
-    entry("api.list_deals", "GET", ALL),
+    entry("api.list_deals", "GET", ALL, hides=OTHER_DEAL),
     entry("api.get_deal", "GET", ALL, obj="deal"),
     entry("api.change_deal_stage", "POST", STAFF | UNI | {ENT}, obj="deal", body=_stage),
     entry("api.respond_deal", "POST", UNI, obj="deal", body=_respond),
@@ -300,13 +307,13 @@ TABLE: list[Row] = [
     entry("api.declare_open_licence", "POST", DECLARERS, obj="draft", body=_declare, other={PA}),
     entry("api.withdraw_open_licence", "POST", DECLARERS, obj="declaration", other={PA}),
     # ----- notifications (own = addressed to the user; other = to 乙大学's admin)
-    entry("notifications.inbox", "GET", ALL),
+    entry("notifications.inbox", "GET", ALL, hides=OTHER_NOTE),
     entry("notifications.open_notification", "POST", ALL, obj="notification", other=NONE),
     entry("notifications.mark_read", "POST", ALL, obj="notification", other=NONE),
     entry("notifications.mark_all_read", "POST", ALL),
     entry("audit.log", "GET", AUDIT),
     entry("audit.export", "GET", AUDIT),
-    entry("api.list_notifications", "GET", ALL),
+    entry("api.list_notifications", "GET", ALL, hides=OTHER_NOTE),
     entry("api.read_notification", "POST", ALL, obj="notification", other=NONE),
     entry("api.read_all_notifications", "POST", ALL),
 ]
@@ -376,6 +383,11 @@ def _check(row: Row, w: World, role: Role | None, own: bool, resp, data: bytes, 
             assert 200 <= status < 400, f"{msg}: {status} {data[:300]}"
             if status == 200:
                 assert data, f"{msg}: empty 200"
+                text = _text(data)
+                if row.api:  # JSON escapes non-ASCII text
+                    text = json.dumps(json.loads(data), ensure_ascii=False)
+                for title, roles in row.hides:
+                    assert role not in roles or title not in text, f"{msg}: lists {title}"
         if 300 <= status < 400 and row.endpoint != "accounts.logout":
             assert "/login" not in resp.headers.get("Location", ""), f"{msg}: sent to login"
         return

@@ -105,7 +105,7 @@ def build_world() -> World:
     ma = make_match(da, pa)
     mb = make_match(dmb, pb)
     deal_a = make_deal(college=college_a, inventors=[inventor], enterprise=ent_a, officer=officer)
-    deal_b = make_deal(university=uni_b, enterprise=ent_b, officer=officer)
+    deal_b = make_deal(patent=pb, enterprise=ent_b, officer=officer, title="乙方成交需求")
     make_invite(pa, ent_a)
     decl_a, decl_b = make_declaration(pa), make_declaration(pb)
     run_a = MatchRun(scope=RunScope.DEMAND, demand_id=da.id, status=RunStatus.SUCCEEDED)
