@@ -157,9 +157,11 @@ class Invitation(TimestampMixin, db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One failed login, kept for the per-IP rate limit (shared by all web processes).
+    """One failed login, kept for the login rate limits (shared by all web processes).
 
-    Rows older than the limit window are pruned when new failures are recorded.
+    ``ip_address`` is the client's address (per-IP limit), or ``acct:`` + a hash of the e-mail
+    address tried (per-account limit, see services.login). Rows older than the limit window
+    are pruned when new failures are recorded.
     """
 
     __tablename__ = "login_attempts"

@@ -38,6 +38,8 @@ LOCK_MINUTES = 15
 # Override with REVIVE_LOGIN_IP_MAX_FAILURES / REVIVE_LOGIN_IP_WINDOW_MINUTES in app.config.
 IP_MAX_FAILURES = 20
 IP_WINDOW_MINUTES = 15
+# LoginAttempt rows whose ip_address starts with this count failures per e-mail address.
+ACCOUNT_KEY_PREFIX = "acct:"
 # Computed once so that unknown e-mails cost the same time as wrong passwords (no enumeration).
 _DUMMY_HASH = generate_password_hash("revive-dummy-password")
 
@@ -252,6 +254,40 @@ def authenticate(email: str, password: str, *, ip: str | None = None) -> User | 
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def _account_key(email: str) -> str:
+    """The per-account counter's key in LoginAttempt.ip_address: a hash, so the table holds
+    no e-mail addresses, and the same for addresses with and without an account."""
+    digest = hashlib.sha256(normalize_email(email).encode("utf-8")).hexdigest()
+    return ACCOUNT_KEY_PREFIX + digest[: 45 - len(ACCOUNT_KEY_PREFIX)]
+
+
+def login(email: str, password: str, *, ip: str | None = None) -> User | None:
+    """``authenticate`` behind a per-account limit as well as the per-IP one.
+
+    Failures are counted per e-mail address whether or not an account has it, so after
+    MAX_FAILED_LOGINS failures in the window every address answers LoginRateLimited (429)
+    alike: the limit tells nothing about which addresses exist. A success clears its own
+    address's count only (never another account's, never the IP's).
+    """
+    key = _account_key(email)
+    now = utcnow()
+    _, window = _ip_limits()
+    failures = db.session.scalar(
+        sa.select(sa.func.count(LoginAttempt.id)).where(
+            LoginAttempt.ip_address == key, LoginAttempt.created_at >= now - window
+        )
+    )
+    if (failures or 0) >= MAX_FAILED_LOGINS:
+        raise LoginRateLimited()
+    user = authenticate(email, password, ip=ip)
+    if user is None:
+        db.session.add(LoginAttempt(ip_address=key, created_at=utcnow()))
+    else:
+        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.ip_address == key))
     db.session.commit()
     return user
 

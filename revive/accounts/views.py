@@ -56,9 +56,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(
-                form.email.data, form.password.data, ip=request.remote_addr
-            )
+            user = services.login(form.email.data, form.password.data, ip=request.remote_addr)
         except services.LoginRateLimited as err:
             flash(err.message, "error")
             return render_template("accounts/login.html", form=form), 429

@@ -257,16 +257,38 @@ def test_login_from_one_ip_is_limited_with_429_and_chinese_message(app, monkeypa
     assert _attempt(app, user.email, PASSWORD, "10.9.0.2").status_code == 302
 
 
-def test_one_account_is_locked_after_repeated_failures_whatever_the_address(app):
-    user = make_user()
+def test_one_account_is_limited_with_429_whatever_the_address(app):
+    user, other = make_user(), make_user()
     for n in range(services.MAX_FAILED_LOGINS):
-        _attempt(app, user.email, "Wrong12345", f"10.8.0.{n + 1}")
-    resp = _attempt(app, user.email, PASSWORD, "10.8.0.99")
-    assert resp.status_code == 200
-    assert "/login" in resp.request.path
-    assert "邮箱或密码错误，或账号已被暂时锁定" in resp.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(User, user.id).locked_until is not None
+        assert _attempt(app, user.email, "Wrong12345", f"10.8.0.{n + 1}").status_code == 200
+    resp = _attempt(app, user.email, PASSWORD, "10.8.0.99")  # right password, new address
+    assert resp.status_code == 429
+    assert "登录失败次数过多" in resp.get_data(as_text=True)
+    # Another account logging in (same or other address) does not lift it, nor is it affected.
+    assert _attempt(app, other.email, PASSWORD, "10.8.0.99").status_code == 302
+    assert _attempt(app, user.email, PASSWORD, "10.8.0.1").status_code == 429
+
+
+def test_unknown_address_is_limited_exactly_like_an_account(app):
+    """The per-account limit counts addresses, not accounts: it reveals nothing."""
+    user = make_user()
+    answers = {}
+    for email in (user.email, "nobody@example.cn"):
+        for n in range(services.MAX_FAILED_LOGINS):
+            _attempt(app, email, "Wrong12345", f"10.5.{len(answers)}.{n + 1}")
+        resp = _attempt(app, email, PASSWORD, "10.5.9.9")
+        answers[email] = (resp.status_code, resp.get_data(as_text=True).count("登录失败次数过多"))
+    assert answers[user.email] == answers["nobody@example.cn"] == (429, 1)
+
+
+def test_a_success_clears_only_its_own_account_count(app):
+    user = make_user()
+    for n in range(services.MAX_FAILED_LOGINS - 1):
+        _attempt(app, user.email, "Wrong12345", f"10.4.0.{n + 1}")
+    assert _attempt(app, user.email, PASSWORD, "10.4.0.50").status_code == 302
+    for n in range(services.MAX_FAILED_LOGINS - 1):
+        _attempt(app, user.email, "Wrong12345", f"10.4.1.{n + 1}")
+    assert _attempt(app, user.email, PASSWORD, "10.4.1.50").status_code == 302
 
 
 def test_there_is_no_api_login_to_bypass_the_limits(app):
@@ -383,16 +405,16 @@ def test_login_failure_is_identical_for_unknown_user_and_wrong_password(app, mon
     assert checked == [user.password_hash, services._DUMMY_HASH]
 
 
-def test_locked_and_inactive_accounts_answer_like_unknown_ones(app):
-    locked = make_user()
+def test_inactive_account_answers_like_an_unknown_one(app):
     inactive = make_user(is_active_flag=False)
-    for _ in range(services.MAX_FAILED_LOGINS):
-        _attempt(app, locked.email, "Wrong12345", "10.6.0.1")
     answers = {
-        _attempt(app, email, PASSWORD, "10.6.0.2").get_data(as_text=True).count("账号已被暂时锁定")
-        for email in (locked.email, inactive.email, "nobody@example.cn")
+        (resp.status_code, resp.get_data(as_text=True).count("账号已被暂时锁定"))
+        for resp in (
+            _attempt(app, inactive.email, PASSWORD, "10.6.0.1"),
+            _attempt(app, "nobody@example.cn", PASSWORD, "10.6.0.2"),
+        )
     }
-    assert answers == {1}
+    assert answers == {(200, 1)}
 
 
 # ---------------------------------------------------------------------------- escaping
