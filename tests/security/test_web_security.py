@@ -439,7 +439,7 @@ def hostile(app):
     }
     patent = entered(uni, college=college, inventors=[users[Role.INVENTOR]], title="专利" + XSS)
     demand = make_demand(ent, title="需求" + XSS, description="描述" + XSS)
-    make_match(demand, patent)
+    make_match(demand, patent, terms=[["<script>alert(1)</script>", 0.9], ["onerror", 0.5]])
     deal = make_deal(
         patent=patent, enterprise=ent, officer=users[Role.OFFICER], title="成交需求" + XSS
     )
