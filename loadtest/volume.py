@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import time
@@ -181,14 +182,37 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patents", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--setup",
+        action="store_true",
+        help="first `revive db upgrade` and `revive seed-demo` (same functions, one process)",
+    )
+    parser.add_argument("--timings", help="write the seconds of each step here (JSON)")
     args = parser.parse_args(argv)
     from revive import create_app
 
+    timings: dict[str, float] = {}
     started = time.monotonic()
     app = create_app()
+    timings["app"] = time.monotonic() - started
     with app.app_context():
+        if args.setup:
+            from flask_migrate import upgrade
+
+            from revive.demo.seed import seed_demo
+
+            step = time.monotonic()
+            upgrade()
+            timings["upgrade"] = time.monotonic() - step
+            step = time.monotonic()
+            seed_demo()
+            timings["seed"] = time.monotonic() - step
+        step = time.monotonic()
         counts = add_patents(args.patents, args.seed)
         done = rebuild_matching()
+        timings["volume"] = time.monotonic() - step
+    if args.timings:
+        Path(args.timings).write_text(json.dumps(timings), encoding="utf-8")
     print(
         f"added {counts['added']} patents ({counts['entered']} entered); "
         f"matching tasks run in-process: {len(done)}; {time.monotonic() - started:.1f}s"
