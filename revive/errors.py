@@ -108,6 +108,39 @@ def _rollback() -> None:
         logger.debug("rollback failed", exc_info=True)
 
 
+DATABASE_DOWN = "数据库暂时不可用，请稍后重试"
+
+_DATABASE_DOWN_PAGE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>服务暂不可用 · Revive 存量专利盘活平台</title>
+  <link rel="stylesheet" href="{css}">
+</head>
+<body>
+  <main class="container">
+    <h1>503 服务暂不可用</h1>
+    <p>{message}。您的操作未被执行，请稍后刷新页面重试。</p>
+    <p><a href="{home}">返回首页</a></p>
+  </main>
+</body>
+</html>
+"""
+
+
+def _database_down_page() -> str:
+    """A page that needs nothing from the database (no user, no navigation counts)."""
+    from flask import url_for
+    from markupsafe import escape
+
+    try:
+        css, home = url_for("static", filename="css/app.css"), url_for("dashboard.home")
+    except Exception:  # e.g. no such endpoint in a trimmed app
+        css, home = "/static/css/app.css", "/"
+    return _DATABASE_DOWN_PAGE.format(css=escape(css), home=escape(home), message=DATABASE_DOWN)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -138,7 +171,15 @@ def register_error_handlers(app: Flask) -> None:
         # (pool_pre_ping) reconnects on the next one, no app restart needed.
         logger.warning("Database unavailable on %s %s: %s", request.method, request.path, err)
         _rollback()
-        return error_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试")
+        if wants_json():
+            response = error_response(503, "database_unavailable", DATABASE_DOWN)[0]
+        else:
+            # Not errors/error.html: base.html reads the user and the unread count from the
+            # database that is down, which would turn this page into a bare 500.
+            response = app.response_class(_database_down_page(), mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

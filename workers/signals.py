@@ -147,9 +147,11 @@ def _warm_up(**_: object) -> None:
     except Exception:
         logger.exception("Could not reset the inherited connection pool")
     try:
-        from revive.engine.text import tokenizer
+        from revive.engine import text
 
-        tokenizer()
+        warm = getattr(text, "segmenter", None) or getattr(text, "tokenizer", None)
+        if warm is not None:
+            warm()
     except Exception:
         logger.exception("Could not warm up the tokenizer")
 

@@ -457,6 +457,13 @@ def _skip(rows: Iterator, spec: RowSpec, n: int) -> None:
         spec.check(*item)
 
 
+def commit_batch() -> int:
+    """Rows per commit transaction: COMMIT_BATCH, or REVIVE_IMPORT_COMMIT_BATCH (fault tests
+    use small batches to interrupt a commit between two of them)."""
+    raw = os.environ.get("REVIVE_IMPORT_COMMIT_BATCH", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else COMMIT_BATCH
+
+
 def _commit_batches(
     job: ImportJob,
     table: Table,
@@ -467,7 +474,7 @@ def _commit_batches(
     rows = iter(table.rows)
     _skip(rows, spec, job.committed_rows)
     counts = dict(_ZERO, **(job.result_counts or {}))
-    for batch in batches(rows, spec, COMMIT_BATCH):
+    for batch in batches(rows, spec, commit_batch()):
         _apply(job, batch, actor, counts, spec)
         # The rows and the job's counters commit together: a crash loses neither alone.
         job.committed_rows += len(batch)

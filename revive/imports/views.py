@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
@@ -49,7 +50,13 @@ def receive_upload(create: Callable[..., ImportJob], page: Callable[[str, int], 
         job = create(file, all_or_nothing=bool(request.form.get("all_or_nothing")))
     except ValidationFailed as exc:
         return page(exc.message, 422)
-    flash("文件已上传，正在校验，完成后可查看预览", "success")
+    if queue.deferred():  # the job is recorded; reconciliation sends it when Redis is back
+        flash(
+            "文件已上传并登记，但后台任务队列暂不可用：队列恢复后将自动校验，无需重新上传",
+            "warning",
+        )
+    else:
+        flash("文件已上传，正在校验，完成后可查看预览", "success")
     return redirect(url_for("imports.job", job_id=job.id))
 
 
@@ -121,7 +128,10 @@ def commit(job_id: int):
     except ValidationFailed as exc:
         flash(exc.message, "danger")
     else:
-        flash("已确认导入，正在写入", "success")
+        if queue.deferred():
+            flash("已确认导入并登记，但后台任务队列暂不可用：队列恢复后将自动写入", "warning")
+        else:
+            flash("已确认导入，正在写入", "success")
     return redirect(url_for("imports.job", job_id=job_id))
 
 

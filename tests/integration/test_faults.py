@@ -1,0 +1,578 @@
+"""Faults against real services: a worker SIGKILLed mid-job, Redis stopped and restarted,
+PostgreSQL restarted under load, and two officers changing one record at the same instant.
+
+The worker tests use their own PostgreSQL database and a private redis-server (so the session's
+shared worker never takes their tasks), and workers of their own started without the
+session harness. ``REVIVE_TEST_PAUSE_AT=<task>:<n>`` (workers/signals.py) parks the task after
+its n-th commit and reports the pid, so each kill lands at a known point of the job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from celery import Celery
+
+from revive import create_app
+from revive.accounts.models import OrgKind, Role
+from revive.config import broker_settings, normalize_database_url
+from revive.extensions import db
+from revive.imports import services as imports
+from revive.imports.models import ImportJob, ImportStatus
+from revive.inventory.appno import make_application_no
+from revive.inventory.models import Patent
+from revive.matching import services as matching
+from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
+from revive.queue import TaskDispatch
+from tests.conftest import TEST_DATABASE_URL
+from tests.factories import PASSWORD, make_college, make_org, make_user
+from tests.integration.conftest import _require_services, wait_for
+from tests.integration.private_services import PrivatePostgres, PrivateRedis
+from tests.matching.helpers import BATTERY, IRRIGATION, WATER, entered, make_demand
+from tests.worker_process import log_tail, start_worker, stop_worker
+
+pytestmark = pytest.mark.integration
+
+JSON = {"Accept": "application/json"}
+
+
+# ---------------------------------------------------------------------------- harness
+
+
+def _celery_client(broker_url: str, data_dir: Path) -> Celery:
+    saved = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
+    try:
+        conf = broker_settings(data_dir)
+    finally:
+        if saved is None:
+            os.environ.pop("CELERY_BROKER_URL")
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved
+    client = Celery("revive-faults-client", set_as_current=False)
+    client.config_from_object(conf)
+    return client
+
+
+def _make_app(db_url: str, data_dir: Path):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "localhost",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "REVIVE_DATA_DIR": str(data_dir),
+            "UPLOAD_FOLDER": str(data_dir / "uploads"),
+        }
+    )
+
+
+class Faults:
+    """Own database, own data folder, a private Redis, and the workers a test starts."""
+
+    def __init__(self, tmp: Path) -> None:
+        base = sa.make_url(normalize_database_url(TEST_DATABASE_URL))
+        self.db_name = f"revive_faults_{uuid.uuid4().hex[:8]}"
+        self.admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{self.db_name}"'))
+        self.db_url = base.set(database=self.db_name).render_as_string(hide_password=False)
+        self.data_dir = tmp / "data"
+        self.pause_dir = tmp / "pause"
+        self.logs = tmp / "logs"
+        for path in (self.data_dir, self.pause_dir, self.logs):
+            path.mkdir(parents=True, exist_ok=True)
+        self.redis = PrivateRedis()
+        self.app = _make_app(self.db_url, self.data_dir)
+        self.celery = _celery_client(self.redis.url, self.data_dir)
+        self.app.extensions["celery"] = self.celery  # revive.queue.enqueue sends here
+        with self.app.app_context():
+            db.create_all()
+        self.workers: list[subprocess.Popen] = []
+
+    def worker(self, name: str, **env_extra: str) -> subprocess.Popen:
+        node = f"faults-{name}-{uuid.uuid4().hex[:6]}@localhost"
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.db_url,
+            "CELERY_BROKER_URL": self.redis.url,
+            "REVIVE_DATA_DIR": str(self.data_dir),
+            "SECRET_KEY": "test-secret",
+            "REVIVE_RECONCILE_SECONDS": "1",  # leases of 3 s
+            "REVIVE_TEST_PAUSE_DIR": str(self.pause_dir),
+            **env_extra,
+        }
+        env.pop("REDIS_URL", None)
+        if "REVIVE_TEST_PAUSE_AT" not in env_extra:
+            env.pop("REVIVE_TEST_PAUSE_AT", None)
+        proc = start_worker(
+            env,
+            self.logs / f"{node.split('@')[0]}.log",
+            node=node,
+            concurrency=1,
+            ready=lambda: bool(self.celery.control.ping(destination=[node], timeout=0.5)),
+            timeout=60,
+        )
+        proc.log_path = self.logs / f"{node.split('@')[0]}.log"  # type: ignore[attr-defined]
+        self.workers.append(proc)
+        return proc
+
+    def paused(self, task: str, timeout: float = 60) -> int:
+        """Wait until ``task`` is parked by the pause hook; return the parked process id."""
+        marker = self.pause_dir / f"{task}.pid"
+        return int(wait_for(lambda: marker.exists() and marker.read_text(), timeout, what=task))
+
+    def kill_worker(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the worker and its pool children at once (its own process group)."""
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def reset(self) -> None:
+        for proc in self.workers:
+            stop_worker(proc, 3)
+        self.workers.clear()
+        if self.redis.proc is None or self.redis.proc.poll() is not None:
+            self.redis.start()
+        self.redis.flush()
+        for marker in self.pause_dir.iterdir():
+            marker.unlink()
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+
+    def close(self) -> None:
+        for proc in self.workers:
+            stop_worker(proc, 5)
+        self.celery.close()
+        with self.app.app_context():
+            db.engine.dispose()
+        self.redis.close()
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def faults_env(tmp_path_factory) -> Iterator[Faults]:
+    _require_services()
+    env = Faults(tmp_path_factory.mktemp("faults"))
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+@pytest.fixture
+def fx(faults_env: Faults) -> Iterator[Faults]:
+    ctx = faults_env.app.app_context()
+    ctx.push()
+    try:
+        yield faults_env
+    finally:
+        try:
+            faults_env.reset()
+        finally:
+            ctx.pop()
+
+
+def _fresh(model, row_id: int):
+    db.session.rollback()  # see the workers' commits
+    return db.session.get(model, row_id)
+
+
+def _wait_status(model, row_id: int, status, fx: Faults, timeout: float = 60):
+    def reached():
+        row = _fresh(model, row_id)
+        return row if row.status == status else None
+
+    try:
+        return wait_for(reached, timeout, what=f"{model.__name__} {row_id} → {status}")
+    except pytest.fail.Exception:
+        row = _fresh(model, row_id)
+        logs = "\n".join(log_tail(p.log_path, 30) for p in fx.workers)  # type: ignore[attr-defined]
+        pytest.fail(f"{model.__name__} {row_id} is {row.status} (error={row.error}):\n{logs}")
+
+
+# ---------------------------------------------------------------------------- worker killed
+
+IMPORT_ROWS = 900
+COMMIT_BATCH = 300  # REVIVE_IMPORT_COMMIT_BATCH of the workers: three commits per import
+SUBJECTS = (BATTERY, WATER, IRRIGATION)
+
+
+def _import_file(path: Path, college: str, rows: int) -> list[str]:
+    appnos = [make_application_no(2021, 1, 300_000 + i) for i in range(rows)]
+    lines = ["申请号,专利名称,所属学院,技术成熟度,申请日"]
+    lines += [
+        f"{no},一种断点续传测试用合金{i}的制备方法,{college},5,2021-03-01"
+        for i, no in enumerate(appnos)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return appnos
+
+
+def _validated_import(fx: Faults, tmp_path: Path) -> tuple[ImportJob, list[str], int]:
+    org = make_org("断点续传大学")
+    make_college(org, "材料学院")
+    admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
+    appnos = _import_file(tmp_path / "盘点.csv", "材料学院", IMPORT_ROWS)
+    job = imports.create_patent_import(
+        str(tmp_path / "盘点.csv"), actor=admin, institution_id=org.id
+    )
+    job = _wait_status(ImportJob, job.id, ImportStatus.VALIDATED, fx)
+    assert job.preview_counts["new"] == IMPORT_ROWS
+    imports.request_commit(job.id, actor=admin)
+    return job, appnos, org.id
+
+
+def _paused_mid_commit(job_id: int, batches: int) -> None:
+    job = _fresh(ImportJob, job_id)
+    assert job.status == ImportStatus.COMMITTING
+    assert job.committed_rows == batches * COMMIT_BATCH < IMPORT_ROWS
+
+
+def _assert_exact_import(job_id: int, appnos: list[str], org_id: int) -> None:
+    job = _fresh(ImportJob, job_id)
+    assert job.status == ImportStatus.COMMITTED, job.error
+    assert job.committed_rows == IMPORT_ROWS
+    assert job.result_counts["created"] == IMPORT_ROWS, job.result_counts
+    stored = db.session.scalars(
+        sa.select(Patent.application_no).where(Patent.institution_id == org_id)
+    ).all()
+    assert len(stored) == IMPORT_ROWS  # no duplicate…
+    assert set(stored) == set(appnos)  # …and none missing
+
+
+def _worker(fx: Faults, name: str, pause_at: str | None = None) -> subprocess.Popen:
+    env = {"REVIVE_IMPORT_COMMIT_BATCH": str(COMMIT_BATCH)}
+    if pause_at:
+        env["REVIVE_TEST_PAUSE_AT"] = pause_at
+    return fx.worker(name, **env)
+
+
+def test_import_resumes_when_the_pool_child_is_killed(fx, tmp_path):
+    worker = _worker(fx, "a", "imports.commit:2")  # parked after the first batch
+    job, appnos, org_id = _validated_import(fx, tmp_path)
+    child = fx.paused("imports.commit")
+    assert child != worker.pid
+    _paused_mid_commit(job.id, 1)
+
+    os.kill(child, signal.SIGKILL)
+    # acks_late + reject_on_worker_lost: the parent puts the message back at once; the
+    # redelivery (a new child) resumes from committed_rows.
+    _wait_status(ImportJob, job.id, ImportStatus.COMMITTED, fx)
+    assert worker.poll() is None
+    _assert_exact_import(job.id, appnos, org_id)
+
+
+def _dispatch(task: str) -> TaskDispatch:
+    db.session.rollback()
+    return db.session.scalars(sa.select(TaskDispatch).where(TaskDispatch.task_name == task)).one()
+
+
+def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
+    """Three kills in a row, each worker resuming the previous one's job:
+    import commit (resumes at the next batch), index build and match run (redone)."""
+    first = _worker(fx, "a", "imports.commit:3")  # parked after two batches
+    job, appnos, org_id = _validated_import(fx, tmp_path)
+    fx.paused("imports.commit")
+    _paused_mid_commit(job.id, 2)
+    fx.kill_worker(first)
+    # Its message stays unacked in Redis and would come back only after the visibility
+    # timeout (an hour): the next worker finds the dispatch's lease run out and re-sends it.
+    second = _worker(fx, "b", "matching.build_index:2")  # parked with the tokens stored
+    _wait_status(ImportJob, job.id, ImportStatus.COMMITTED, fx)
+    _assert_exact_import(job.id, appnos, org_id)
+    assert _dispatch("imports.commit").send_attempts == 2
+
+    university = make_org("匹配测试大学")
+    for i in range(30):  # entered (matchable) patents on the demands' three subjects
+        subject = SUBJECTS[i % 3]
+        entered(university, title=f"{subject['title']}（{i}）", abstract=subject["abstract"])
+    enterprise = make_org("匹配测试企业", kind=OrgKind.ENTERPRISE)
+    demands = [
+        make_demand(enterprise, title=f"{s['title']}需求{i}", description=s["abstract"]).id
+        for i in range(2 * matching.DEMAND_BATCH + 10)  # three batches
+        for s in (SUBJECTS[i % 3],)
+    ]
+    build = matching.request_index_build()
+    fx.paused("matching.build_index")
+    assert _fresh(IndexBuild, build.id).status == RunStatus.RUNNING
+    fx.kill_worker(second)
+
+    third = _worker(fx, "c", "matching.match_run:2")  # parked after one batch of demands
+    build = _wait_status(IndexBuild, build.id, RunStatus.SUCCEEDED, fx)
+    patent_ids = db.session.scalars(sa.select(Patent.id)).all()
+    assert build.doc_count == len(patent_ids) >= IMPORT_ROWS
+    loaded = matching.load_active_index()
+    assert loaded is not None and loaded[0].id == build.id
+    assert sorted(int(i) for i in loaded[1].ids) == sorted(patent_ids)  # every patent once
+
+    fx.paused("matching.match_run")  # the all-demands run the build queued
+    db.session.rollback()
+    run = db.session.scalars(
+        sa.select(MatchRun).where(MatchRun.scope == RunScope.ALL_DEMANDS)
+    ).one()
+    assert run.status == RunStatus.RUNNING and 0 < run.processed < len(demands)
+    fx.kill_worker(third)
+
+    _worker(fx, "d")
+    run = _wait_status(MatchRun, run.id, RunStatus.SUCCEEDED, fx)
+    assert run.processed == run.total == len(demands)
+    pairs = db.session.execute(sa.select(Match.demand_id, Match.patent_id, Match.rank)).all()
+    assert len(pairs) == run.match_count  # every kept candidate once, nothing left over
+    assert len({(d, p) for d, p, _ in pairs}) == len(pairs)
+    ranks: dict[int, list[int]] = {}
+    for d, _, rank in pairs:
+        ranks.setdefault(d, []).append(rank)
+    assert set(ranks) == set(demands)  # no demand skipped by the interrupted run
+    assert all(sorted(r) == list(range(1, len(r) + 1)) for r in ranks.values())
+
+
+# ---------------------------------------------------------------------------- Redis down
+
+
+def _login(client, user) -> None:
+    # A fresh app context: requests reuse the test's context, whose g holds the last user.
+    with client.application.app_context():
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
+    fx.worker("a")
+    org = make_org("队列故障大学")
+    make_college(org, "材料学院")
+    admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
+    appnos = _import_file(tmp_path / "停机.csv", "材料学院", 20)
+    client = fx.app.test_client()
+    _login(client, admin)
+
+    fx.redis.stop()
+    for page in ("/", "/patents/", "/imports/jobs"):
+        response = client.get(page)
+        assert response.status_code == 200, (page, response.status_code)
+
+    with (tmp_path / "停机.csv").open("rb") as fh:
+        response = client.post(
+            "/imports/", data={"file": (fh, "停机.csv")}, content_type="multipart/form-data"
+        )
+    assert response.status_code == 302
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "后台任务队列暂不可用" in page and "队列恢复后将自动校验" in page
+
+    db.session.rollback()
+    assert db.session.get(ImportJob, job_id).status == ImportStatus.QUEUED
+    pending = _dispatch("imports.validate")
+    assert pending.args == [job_id]
+    assert pending.sent_at is None and pending.send_error
+
+    fx.redis.start()
+    # The running worker reconnects and its reconciliation sends the recorded dispatch.
+    job = _wait_status(ImportJob, job_id, ImportStatus.VALIDATED, fx)
+    assert job.preview_counts["new"] == len(appnos)
+    dispatch = _fresh(TaskDispatch, pending.id)
+    assert dispatch.sent_at is not None and dispatch.finished_at is not None
+
+
+# ---------------------------------------------------------------------------- PostgreSQL restart
+
+
+@pytest.fixture
+def private_pg(tmp_path) -> Iterator[tuple[PrivatePostgres, object]]:
+    _require_services()
+    pg = PrivatePostgres()
+    app = _make_app(pg.url, tmp_path)
+    try:
+        yield pg, app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        pg.close()
+
+
+def test_postgres_restart_under_load_fails_cleanly_and_recovers(private_pg):
+    pg, app = private_pg
+    with app.app_context():
+        db.create_all()
+        org = make_org("重启测试大学")
+        user = make_user(Role.UNIVERSITY_ADMIN, organization=org)
+        for _ in range(5):
+            entered(org)
+        email = user.email
+        db.session.remove()
+
+    results: list[tuple[float, str, int, str, str]] = []
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def load(path: str, headers: dict[str, str]) -> None:
+        client = app.test_client()
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+        while not stop.is_set():
+            response = client.get(path, headers=headers)
+            with lock:
+                results.append(
+                    (
+                        time.monotonic(),
+                        path,
+                        response.status_code,
+                        response.content_type,
+                        response.get_data(as_text=True),
+                    )
+                )
+
+    threads = [
+        threading.Thread(target=load, args=(path, headers), daemon=True)
+        for path, headers in (
+            ("/patents/", {}),
+            ("/patents/", {}),
+            ("/api/v1/patents", JSON),
+            ("/api/v1/patents", JSON),
+        )
+    ]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: sum(r[2] == 200 for r in results) >= 8, 30, what="requests before")
+        pg.stop()
+        stopped = time.monotonic()
+        wait_for(
+            lambda: sum(r[0] > stopped for r in results) >= 8, 30, what="requests in the outage"
+        )
+        pg.start()
+        restarted = time.monotonic()
+        wait_for(
+            lambda: {r[1] for r in results if r[0] > restarted and r[2] == 200}
+            == {"/patents/", "/api/v1/patents"}
+            and sum(r[0] > restarted and r[2] == 200 for r in results) >= 8,
+            30,
+            what="recovery after the restart",
+        )
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+
+    during = [r for r in results if stopped < r[0] < restarted]
+    assert during and all(r[2] == 503 for r in during), {(r[1], r[2]) for r in during}
+    for _, path, status, content_type, body in results:
+        assert status in (200, 503), (path, status, body[:500])
+        assert "Traceback" not in body
+        if status == 503:
+            if path.startswith("/api/"):
+                assert content_type.startswith("application/json")
+                payload = json.loads(body)
+                assert payload["error"] == "database_unavailable"
+                assert "数据库暂时不可用" in payload["message"]
+            else:
+                assert "数据库暂时不可用" in body
+    # the same app object serves again: every request after the first success is a 200
+    first_ok = min(r[0] for r in results if r[0] > restarted and r[2] == 200)
+    assert all(r[2] == 200 for r in results if r[0] > first_ok + 0.5)
+
+
+# ---------------------------------------------------------------------------- optimistic locking
+
+
+def _race(*calls):
+    """Run the calls at the same instant (a barrier) in threads; return their results."""
+    barrier = threading.Barrier(len(calls))
+    out: list[object] = [None] * len(calls)
+
+    def run(i: int, call) -> None:
+        barrier.wait()
+        out[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return out
+
+
+def test_concurrent_decisions_on_one_match_one_wins(fx):
+    patent_id = entered(make_org("并发审核大学"), **BATTERY).id
+    demand = make_demand(make_org("并发企业", kind=OrgKind.ENTERPRISE))
+    match = Match(demand_id=demand.id, patent_id=patent_id, score=0.5, rank=1, terms=[])
+    db.session.add(match)
+    db.session.commit()
+    match_id, version = match.id, match.version
+    officers = [make_user(Role.OFFICER), make_user(Role.OFFICER)]
+    clients = [fx.app.test_client(), fx.app.test_client()]
+    for client, officer in zip(clients, officers, strict=True):
+        _login(client, officer)
+    forms = (
+        {"decision": "accept", "version": str(version)},
+        {"decision": "reject", "reason_code": "wrong_field", "version": str(version)},
+    )
+
+    def decide(i: int):
+        def call():
+            with fx.app.app_context():
+                r = clients[i].post(f"/matching/matches/{match_id}/decision", data=forms[i])
+                return r.status_code, r.get_data(as_text=True)
+
+        return call
+
+    results = _race(decide(0), decide(1))
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [302, 409], results
+    loser = next(body for s, body in results if s == 409)
+    assert re.search("已被他人(处理|修改)", loser)
+    stored = _fresh(Match, match_id)
+    winner = forms[[s for s, _ in results].index(302)]["decision"]
+    assert stored.state.value == {"accept": "accepted", "reject": "rejected"}[winner]
+    assert stored.version == version + 1
+
+
+def test_concurrent_edits_of_one_patent_one_wins(fx):
+    org = make_org("并发编辑大学")
+    editors = [make_user(Role.UNIVERSITY_ADMIN, organization=org) for _ in range(2)]
+    from tests.factories import make_patent
+
+    patent = make_patent(org)
+    patent_id, version = patent.id, patent.version
+    clients = [fx.app.test_client(), fx.app.test_client()]
+    for client, editor in zip(clients, editors, strict=True):
+        _login(client, editor)
+    titles = ("一种并发编辑甲方案的制备方法", "一种并发编辑乙方案的制备方法")
+
+    def edit(i: int):
+        def call():
+            with fx.app.app_context():
+                r = clients[i].patch(
+                    f"/api/v1/patents/{patent_id}",
+                    json={"title": titles[i], "version": version},
+                    headers=JSON,
+                )
+                return r.status_code, r.get_json()
+
+        return call
+
+    results = _race(edit(0), edit(1))
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [200, 409], results
+    loser = next(body for s, body in results if s == 409)
+    assert loser["error"] == "conflict" and "他人" in loser["message"]
+    winner = titles[[s for s, _ in results].index(200)]
+    stored = _fresh(Patent, patent_id)
+    assert stored.title == winner  # the winner's edit stands, the loser's did not overwrite it
+    assert stored.version == version + 1
