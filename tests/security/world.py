@@ -203,10 +203,20 @@ class Snapshot:
 
 
 def checksum() -> str:
-    """A digest of every row of every table: equal before and after = nothing was written."""
+    """A digest of every row of every table: equal before and after = nothing was written.
+
+    PostgreSQL: one query (row count and a sum of row hashes per table); elsewhere the rows."""
     db.session.expire_all()
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        sql = " UNION ALL ".join(
+            f"SELECT '{t.name}', count(*), coalesce(sum(hashtext(x::text)::bigint), 0) "
+            f'FROM "{t.name}" x'
+            for t in tables
+        )
+        return repr(db.session.execute(sa.text(sql)).all())
     digest = hashlib.sha256()
-    for table in db.metadata.sorted_tables:
+    for table in tables:
         order = list(table.primary_key.columns) or list(table.columns)
         rows = db.session.execute(sa.select(table).order_by(*order)).all()
         digest.update(f"{table.name}:{len(rows)}:{rows!r}".encode())
