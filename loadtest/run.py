@@ -224,6 +224,13 @@ def _celery_client(redis_url: str, data_dir: Path):
     return client
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _load_average() -> str:
     try:
         return " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -239,6 +246,60 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+# ---------------------------------------------------------------------------- CPU accounting
+
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stats() -> dict[int, tuple[int, float, str]]:
+    """pid → (ppid, CPU seconds user+system, command line) for every process (Linux)."""
+    out: dict[int, tuple[int, float, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        out[int(entry.name)] = (int(fields[1]), cpu, cmd)
+    return out
+
+
+def cpu_snapshot(roots: dict[str, list[int]], database: str) -> dict[str, float]:
+    """CPU seconds used so far by each named group of process trees, by the PostgreSQL
+    backends serving ``database``, and by the whole machine (busy time from /proc/stat)."""
+    if not Path("/proc/stat").exists():
+        return {}
+    stats = _proc_stats()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    snap: dict[str, float] = {}
+    for name, pids in roots.items():
+        total, todo = 0.0, list(pids)
+        while todo:
+            pid = todo.pop()
+            if pid in stats:
+                total += stats[pid][1]
+                todo.extend(children.get(pid, []))
+        snap[name] = total
+    backend = f" {database} "
+    snap["postgres"] = sum(
+        cpu for _, cpu, cmd in stats.values() if cmd.startswith("postgres:") and backend in cmd
+    )
+    jiffies = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = jiffies[3] + (jiffies[4] if len(jiffies) > 4 else 0)
+    snap["machine_busy"] = (sum(jiffies[:8]) - idle) / CLK_TCK
+    return snap
+
+
+def cpu_usage(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after[k] - before.get(k, 0.0), 1) for k in after}
 
 
 # ---------------------------------------------------------------------------- database checks
@@ -421,6 +482,25 @@ def write_report(
         f"(every demand posted is matched by the workers; none may fail or stay queued).",
         f"- Matches by state: {json.dumps(after['matches'], ensure_ascii=False)}.",
     ]
+    cpu = checks.get("cpu_seconds") or {}
+    if cpu:
+        served = whole["requests_total"] or 1
+        ours = sum(cpu.get(k, 0.0) for k in ("web", "workers", "postgres", "locust"))
+        busy = cpu.get("machine_busy", 0.0)
+        lines += [
+            "",
+            "## CPU time during the run (seconds, from /proc)",
+            "",
+            f"- web (gunicorn) {cpu.get('web', 0):.1f} s = "
+            f"{1000 * cpu.get('web', 0) / served:.1f} ms per request; Celery workers "
+            f"{cpu.get('workers', 0):.1f} s; PostgreSQL backends of this database "
+            f"{cpu.get('postgres', 0):.1f} s (approximate: backends that closed are missed); "
+            f"locust {cpu.get('locust', 0):.1f} s.",
+            f"- Whole machine busy {busy:.1f} s of {os.cpu_count() or 1} × "
+            f"{whole['seconds']:.0f} s; this stack {ours:.1f} s "
+            f"({100 * ours / busy if busy else 0:.0f}% of the busy time) — the rest went to "
+            "other jobs on the machine.",
+        ]
     if summary.get("failure_samples"):
         lines += ["", "## Failures", ""]
         lines += [f"- `{k}`: {v}" for k, v in summary["failure_samples"].items()]
@@ -550,6 +630,13 @@ def run(settings: Settings) -> Result:
 
         before = counts(settings.database_url)
         load_before = _load_average()
+        roots = {
+            "web": [p.pid for n, p in procs.procs if n == "gunicorn"],
+            "workers": [p.pid for n, p in procs.procs if n.startswith("celery")],
+        }
+        db_name = database_name(settings.database_url)
+        cpu_before = cpu_snapshot(roots, db_name)
+        locust_cpu_before = _children_cpu()
         summary_file = work / "summary.json"
         csv_prefix = out / f"{stem}-locust"
         locust_log = work / "locust.log"
@@ -588,6 +675,9 @@ def run(settings: Settings) -> Result:
                 check=False,  # exit 1 on any failure; the summary says which
             )
         load_after = _load_average()
+        cpu = cpu_usage(cpu_before, cpu_snapshot(roots, db_name)) if cpu_before else {}
+        if cpu:
+            cpu["locust"] = round(_children_cpu() - locust_cpu_before, 1)
         procs.check_alive()
         if not summary_file.exists():
             raise LoadTestError(f"locust wrote no summary; log:\n{_tail(locust_log)}")
@@ -602,6 +692,7 @@ def run(settings: Settings) -> Result:
             "failed_runs": failed_runs + stuck,
             "server_errors": len(errors),
             "server_error_lines": errors,
+            "cpu_seconds": cpu,
             "load_before": load_before,
             "load_after": load_after,
             "locust_version": importlib.metadata.version("locust"),
