@@ -1,0 +1,118 @@
+"""revive.queue's dispatch ledger: every send is recorded, a broker outage leaves a pending row
+that reconcile sends later, and a task whose worker stopped renewing its lease is re-sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+
+from revive import queue
+from revive.db import utcnow
+from revive.errors import ServiceUnavailable
+from revive.extensions import db
+from revive.queue import TaskDispatch
+
+
+class Broker:
+    """Stands in for the Celery app: records sends, or refuses them while ``down``."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list, str]] = []
+        self.down = False
+
+    def send_task(self, name: str, args: list, task_id: str):
+        if self.down:
+            raise ConnectionRefusedError("Error 111 connecting to redis")
+        self.sent.append((name, args, task_id))
+
+
+@pytest.fixture
+def broker(app, monkeypatch) -> Broker:
+    fake = Broker()
+    monkeypatch.setitem(app.extensions, "celery", fake)
+    return fake
+
+
+def _rows() -> list[TaskDispatch]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(TaskDispatch).order_by(TaskDispatch.id)))
+
+
+def test_enqueue_records_the_send(app, broker):
+    task_id = queue.enqueue("imports.validate", 7)
+    assert broker.sent == [("imports.validate", [7], task_id)]
+    (row,) = _rows()
+    assert (row.task_name, row.args, row.task_id) == ("imports.validate", [7], task_id)
+    assert row.sent_at is not None and row.send_error is None and row.send_attempts == 1
+    assert queue.pending_count() == 0
+
+
+def test_broker_down_records_a_pending_dispatch_that_reconcile_sends(app, broker):
+    broker.down = True
+    with app.test_request_context():
+        with pytest.raises(ServiceUnavailable) as err:
+            queue.enqueue("matching.match_run", 3)
+        assert "队列恢复后将自动执行" in err.value.message
+        assert queue.deferred() and g.revive_queue_deferred
+    (row,) = _rows()
+    assert row.sent_at is None and "111" in row.send_error
+    assert queue.pending_count() == 1
+
+    assert queue.reconcile() == {"sent": [], "resent": []}  # still down: kept, not dropped
+    assert _rows()[0].send_attempts == 2
+
+    broker.down = False
+    assert queue.reconcile() == {"sent": [row.id], "resent": []}
+    (row,) = _rows()
+    assert broker.sent == [("matching.match_run", [3], row.task_id)]
+    assert row.sent_at is not None and row.send_error is None
+    assert queue.reconcile() == {"sent": [], "resent": []}  # sent once only
+
+
+def test_a_task_whose_lease_runs_out_is_resent_and_a_renewed_one_is_not(app, broker):
+    dead_id = queue.enqueue("imports.commit", 1)
+    live_id = queue.enqueue("imports.commit", 2)
+    lease = timedelta(seconds=30)
+    assert queue.claim(dead_id, "w1@host", "boot-dead", lease)
+    assert queue.claim(live_id, "w2@host", "boot-live", lease)
+    # The dead worker's lease is in the past; the live worker renews its own.
+    db.session.execute(
+        sa.update(TaskDispatch)
+        .where(TaskDispatch.task_id == dead_id)
+        .values(lease_until=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert queue.renew_leases("boot-live", lease) == 1
+
+    done = queue.reconcile()
+    rows = _rows()
+    assert done == {"sent": [], "resent": [rows[0].id]}
+    assert broker.sent[-1] == ("imports.commit", [1], rows[0].task_id)
+    assert rows[0].task_id != dead_id and rows[0].worker is None and rows[0].started_at is None
+    assert rows[1].task_id == live_id and rows[1].worker == "w2@host"
+
+    queue.finish(live_id)
+    assert _rows()[1].finished_at is not None
+    assert queue.renew_leases("boot-live", lease) == 0  # finished tasks are not leased
+
+
+def test_claim_of_an_unknown_task_is_harmless(app, broker):
+    assert not queue.claim("not-a-dispatch", "w@host", "boot", timedelta(seconds=5))
+    queue.finish("not-a-dispatch")
+    assert _rows() == []
+
+
+def test_prune_keeps_open_and_recent_dispatches(app, broker):
+    old, recent, open_ = (queue.enqueue("deals.notify_overdue") for _ in range(3))
+    for task_id, finished in ((old, utcnow() - timedelta(days=8)), (recent, utcnow())):
+        db.session.execute(
+            sa.update(TaskDispatch)
+            .where(TaskDispatch.task_id == task_id)
+            .values(finished_at=finished)
+        )
+    db.session.commit()
+    assert queue.prune() == 1
+    assert {r.task_id for r in _rows()} == {recent, open_}
