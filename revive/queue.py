@@ -12,12 +12,17 @@ caller's transaction is untouched):
 * a worker killed mid-task (SIGKILL, OOM, host lost) stops renewing; once the lease has run out
   ``reconcile`` re-sends the task by name. The broker's own redelivery (acks_late) would only
   come back after Redis' visibility timeout (an hour). Tasks are idempotent and resume from
-  their row, so a late duplicate delivery does nothing.
+  their row, so a late duplicate delivery does nothing;
+* a message the broker lost (Redis restarted without persistence, flushed, evicted): sent, never
+  started after REVIVE_DISPATCH_LOST_SECONDS (default 600) and no longer in Redis' queue nor
+  its unacked set → re-sent.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,6 +167,65 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(_T.c.finished_at.is_(None), sa.or_(never_sent, orphaned))
 
 
+def lost_after() -> timedelta:
+    raw = os.environ.get("REVIVE_DISPATCH_LOST_SECONDS", "")
+    return timedelta(seconds=int(raw) if raw.isdigit() else 600)
+
+
+def _message_id(message: Any) -> str | None:
+    if not isinstance(message, dict):
+        return None
+    headers = message.get("headers") or {}
+    return headers.get("id") or (message.get("properties") or {}).get("correlation_id")
+
+
+def broker_holds() -> set[str] | None:
+    """Ids of the tasks the Redis broker still holds (queued, or delivered and not acked);
+    None for another transport, where a lost message cannot be told from a queued one."""
+    conf = current_app.extensions["celery"].conf
+    url = str(conf.broker_url or "")
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        queue_name = conf.task_default_queue or "celery"
+        held: set[str] = set()
+        # kombu's Redis transport: one list per priority step, and the "unacked" hash
+        for key in [queue_name] + [f"{queue_name}\x06\x16{p}" for p in (3, 6, 9)]:
+            for raw in client.lrange(key, 0, -1):
+                held.add(_message_id(json.loads(raw)) or "")
+        for raw in client.hvals("unacked"):
+            entry = json.loads(raw)
+            held.add(_message_id(entry[0] if isinstance(entry, list) and entry else entry) or "")
+        return held
+    finally:
+        client.close()
+
+
+def _lost(now: datetime) -> list[int]:
+    """Dispatches sent long ago, never started, that the broker no longer has."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(_T.c.id, _T.c.task_id).where(
+                _T.c.finished_at.is_(None),
+                _T.c.started_at.is_(None),
+                _T.c.sent_at < now - lost_after(),
+            )
+        ).all()
+    if not rows:
+        return []
+    try:
+        held = broker_holds()
+    except Exception as exc:  # broker down: nothing can be told (or sent) now
+        logger.warning("Could not read the broker's queue: %s", exc)
+        return []
+    if held is None:
+        return []
+    return [r.id for r in rows if r.task_id not in held]
+
+
 def reconcile(limit: int = 500) -> dict[str, list[int]]:
     """Send dispatches the broker never got and re-send those whose worker died.
 
@@ -175,12 +239,19 @@ def reconcile(limit: int = 500) -> dict[str, list[int]]:
         ids = list(
             conn.scalars(sa.select(_T.c.id).where(_due(now)).order_by(_T.c.id).limit(limit))
         )
-    for dispatch_id in ids:
+    lost = set(_lost(now))
+    for dispatch_id in sorted(set(ids) | lost):
+        due = _due(utcnow())
+        if dispatch_id in lost:  # still unstarted (a worker may have taken it meanwhile)
+            still_lost = sa.and_(
+                _T.c.finished_at.is_(None),
+                _T.c.started_at.is_(None),
+                _T.c.sent_at < utcnow() - lost_after(),
+            )
+            due = sa.or_(due, still_lost)
         with db.engine.begin() as conn:
             row = conn.execute(
-                sa.select(_T)
-                .where(_T.c.id == dispatch_id, _due(utcnow()))
-                .with_for_update(skip_locked=True)
+                sa.select(_T).where(_T.c.id == dispatch_id, due).with_for_update(skip_locked=True)
             ).first()
             if row is None:  # another reconciler took it, or it finished meanwhile
                 continue
@@ -211,13 +282,18 @@ def reconcile(limit: int = 500) -> dict[str, list[int]]:
                     lease_until=None,
                 )
             )
-            (out["resent"] if row.started_at is not None else out["sent"]).append(dispatch_id)
+            resent = row.started_at is not None or row.sent_at is not None
+            (out["resent"] if resent else out["sent"]).append(dispatch_id)
             logger.info(
                 "Dispatch %s: %s%r %s as %s",
                 dispatch_id,
                 row.task_name,
                 row.args,
-                "re-sent (worker lost)" if row.started_at is not None else "sent",
+                "sent"
+                if not resent
+                else "re-sent (worker lost)"
+                if row.started_at is not None
+                else "re-sent (broker lost it)",
                 task_id,
             )
     return out

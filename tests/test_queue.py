@@ -116,3 +116,53 @@ def test_prune_keeps_open_and_recent_dispatches(app, broker):
     db.session.commit()
     assert queue.prune() == 1
     assert {r.task_id for r in _rows()} == {recent, open_}
+
+
+def test_a_message_the_broker_lost_is_resent_only_when_it_is_gone(app, broker, monkeypatch):
+    task_id = queue.enqueue("imports.validate", 9)
+    db.session.execute(
+        sa.update(TaskDispatch).values(sent_at=utcnow() - queue.lost_after() - timedelta(seconds=1))
+    )
+    db.session.commit()
+
+    monkeypatch.setattr(queue, "broker_holds", lambda: {task_id})  # still queued in Redis
+    assert queue.reconcile() == {"sent": [], "resent": []}
+    monkeypatch.setattr(queue, "broker_holds", lambda: None)  # a transport we cannot inspect
+    assert queue.reconcile() == {"sent": [], "resent": []}
+
+    monkeypatch.setattr(queue, "broker_holds", set)  # Redis restarted empty
+    (row,) = _rows()
+    assert queue.reconcile() == {"sent": [], "resent": [row.id]}
+    (row,) = _rows()
+    assert broker.sent[-1] == ("imports.validate", [9], row.task_id) and row.task_id != task_id
+    assert queue.reconcile() == {"sent": [], "resent": []}  # just re-sent: not lost again
+
+
+def test_broker_holds_reads_queued_and_unacked_messages_of_redis(app, monkeypatch):
+    import json
+
+    class Conf:
+        broker_url = "redis://127.0.0.1:1/0"
+        task_default_queue = "revive"
+
+    class Client:
+        def lrange(self, key, start, end):
+            return [json.dumps({"headers": {"id": "queued-1"}})] if key == "revive" else []
+
+        def hvals(self, key):
+            assert key == "unacked"
+            return [json.dumps([{"headers": {"id": "reserved-2"}}, "revive", "revive"])]
+
+        def close(self):
+            pass
+
+    class FakeCelery:
+        conf = Conf()
+
+    import redis
+
+    monkeypatch.setitem(app.extensions, "celery", FakeCelery())
+    monkeypatch.setattr(redis.Redis, "from_url", classmethod(lambda cls, *a, **k: Client()))
+    assert queue.broker_holds() == {"queued-1", "reserved-2"}
+    Conf.broker_url = "filesystem://"
+    assert queue.broker_holds() is None

@@ -140,8 +140,9 @@ class Faults:
         proc.wait(10)
 
     def reset(self) -> None:
-        for proc in self.workers:
-            stop_worker(proc, 3)
+        for proc in self.workers:  # nothing of the test is left to finish: no warm shutdown
+            if proc.poll() is None:
+                self.kill_worker(proc)
         self.workers.clear()
         if self.redis.proc is None or self.redis.proc.poll() is not None:
             self.redis.start()
@@ -354,13 +355,26 @@ def _login(client, user) -> None:
 
 
 def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
-    fx.worker("a")
     org = make_org("队列故障大学")
     make_college(org, "材料学院")
     admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
     appnos = _import_file(tmp_path / "停机.csv", "材料学院", 20)
     client = fx.app.test_client()
     _login(client, admin)
+
+    # 1. Queued, then lost by the broker (Redis restarted without its data): no worker yet.
+    lost = imports.create_patent_import(
+        str(tmp_path / "停机.csv"), actor=admin, institution_id=org.id
+    )
+    assert _dispatch("imports.validate").sent_at is not None
+    fx.redis.flush()
+    fx.worker("a", REVIVE_DISPATCH_LOST_SECONDS="1")
+    _wait_status(ImportJob, lost.id, ImportStatus.VALIDATED, fx)
+    assert _dispatch("imports.validate").send_attempts == 2  # re-sent once, by reconcile
+    db.session.execute(sa.delete(TaskDispatch))
+    db.session.commit()
+
+    # 2. Redis down while the app serves: pages up, the enqueue recorded, run when it is back.
 
     fx.redis.stop()
     for page in ("/", "/patents/", "/imports/jobs"):
