@@ -12,6 +12,7 @@ from revive.errors import ValidationFailed
 from revive.web import int_arg
 
 MAX_PER_PAGE = 100
+MAX_INT = 2**31 - 1  # ids and versions are PostgreSQL integers
 
 
 def enum_pair(value: Any) -> tuple[str | None, str | None]:
@@ -24,6 +25,24 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed("请求体须为 JSON 对象")
     return data
+
+
+def optional_json_body() -> dict[str, Any]:
+    """The JSON object of a route whose body may be left out (no body → {})."""
+    data = request.get_json(silent=True)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed("请求体须为 JSON 对象")
+    return data
+
+
+def optional_text(data: dict[str, Any], key: str) -> str | None:
+    """A string member (None when absent or null); any other JSON type is a 422."""
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(f"{key} 须为字符串", details={key: "须为字符串"})
+    return value
 
 
 def record_from(
@@ -44,12 +63,30 @@ def record_from(
     return record
 
 
+def refuse_clearing(record: dict[str, Any], model: Any, fields_by_key: dict[str, Any]) -> None:
+    """422 instead of an integrity error (a 500) when a PATCH blanks a field whose column is
+    NOT NULL (e.g. patent_type, visibility): partial validation reads a blank as "clear it"."""
+    columns = model.__table__.columns
+    blank = sorted(
+        key
+        for key, value in record.items()
+        if key in columns
+        and not columns[key].nullable
+        and (value is None or not str(value).replace("\x00", "").strip())
+    )
+    if blank:
+        labels = "、".join(fields_by_key[k].label for k in blank)
+        raise ValidationFailed(f"{labels}不能清空", details={k: "不能清空" for k in blank})
+
+
 def optional_int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed(f"{key} 须为整数", details={key: "须为整数"})
+    if abs(value) > MAX_INT:  # beyond the integer columns: would fail in the database
+        raise ValidationFailed(f"{key} 超出范围", details={key: "超出范围"})
     return value
 
 

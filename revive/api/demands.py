@@ -20,12 +20,14 @@ from revive.api.common import (
     enum_pair,
     json_body,
     optional_int,
+    optional_text,
     paginated,
     record_from,
+    refuse_clearing,
     requested_per_page,
 )
 from revive.demands import permissions, queries, services
-from revive.demands.fields import EDITABLE_KEYS, display_value, modes_of
+from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import Demand
 from revive.demands.permissions import DEMAND_ROLES, MANAGER_ROLES, POSTER_ROLES
 
@@ -119,6 +121,7 @@ def update_demand(demand_id: int):
     """
     data = json_body()
     record = record_from(data, EDITABLE_KEYS, frozenset({"version"}))
+    refuse_clearing(record, Demand, FIELDS_BY_KEY)
     demand = services.update_demand(
         demand_id, record, actor=current_user, expected_version=optional_int(data, "version")
     )
@@ -135,7 +138,7 @@ def close_demand(demand_id: int):
     demand = services.close_demand(
         demand_id,
         actor=current_user,
-        reason=str(data.get("reason") or ""),
+        reason=optional_text(data, "reason") or "",
         expected_version=optional_int(data, "version"),
     )
     return jsonify(demand_json(demand, current_user))

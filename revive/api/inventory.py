@@ -18,16 +18,20 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api import bp
 from revive.api.common import (
+    MAX_INT,
     enum_pair,
     json_body,
     optional_int,
+    optional_json_body,
+    optional_text,
     paginated,
     record_from,
+    refuse_clearing,
     requested_per_page,
 )
 from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
-from revive.inventory.fields import EDITABLE_KEYS, MODEL_KEYS, display_value
+from revive.inventory.fields import EDITABLE_KEYS, FIELDS_BY_KEY, MODEL_KEYS, display_value
 from revive.inventory.models import Patent
 from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
 
@@ -150,6 +154,7 @@ def update_patent(patent_id: int):
     """
     data = json_body()
     record = record_from(data, EDITABLE_KEYS, frozenset({"version"}))
+    refuse_clearing(record, Patent, FIELDS_BY_KEY)
     patent = services.update_patent(
         patent_id, record, actor=current_user, expected_version=optional_int(data, "version")
     )
@@ -166,14 +171,12 @@ def patent_action(patent_id: int, action: str):
     Output: the patent (as GET). Errors: 409 invalid_transition / conflict, 422 (comment
     missing, self-assessment incomplete), 403, 404.
     """
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求体须为 JSON 对象")
+    data = optional_json_body()
     patent = services.perform_action(
         patent_id,
         action,
         actor=current_user,
-        comment=data.get("comment"),
+        comment=optional_text(data, "comment"),
         expected_version=optional_int(data, "version"),
     )
     return jsonify(patent_detail(patent, current_user))
@@ -194,11 +197,14 @@ def batch_actions():
     if (
         not isinstance(ids, list)
         or not ids
-        or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_INT for i in ids)
     ):
         raise ValidationFailed("ids 须为非空的整数列表", details={"ids": "须为非空的整数列表"})
     result = services.perform_batch(
-        ids, str(data.get("action") or ""), actor=current_user, comment=data.get("comment")
+        ids,
+        optional_text(data, "action") or "",
+        actor=current_user,
+        comment=optional_text(data, "comment"),
     )
     return jsonify(
         done=result.done,

@@ -17,7 +17,15 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import enum_pair, json_body, optional_int, paginated, requested_per_page
+from revive.api.common import (
+    enum_pair,
+    json_body,
+    optional_int,
+    optional_json_body,
+    optional_text,
+    paginated,
+    requested_per_page,
+)
 from revive.errors import ValidationFailed
 from revive.inventory import permissions as patent_permissions
 from revive.licensing import display, permissions, queries, rules, services
@@ -129,13 +137,11 @@ def withdraw_open_licence(declaration_id: int):
     """Withdraw a declaration. Header: X-CSRFToken. Body: {version?: int, reason?: str}.
     Output: the declaration (as GET). Errors: 409 (already withdrawn / stale version), 403, 404.
     """
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ValidationFailed("请求体须为 JSON 对象")
+    data = optional_json_body()
     declaration = services.withdraw(
         declaration_id,
         actor=current_user,
         expected_version=optional_int(data, "version"),
-        reason=str(data.get("reason") or ""),
+        reason=optional_text(data, "reason") or "",
     )
     return jsonify(declaration_json(declaration, current_user))

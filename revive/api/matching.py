@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import iso
+from revive.api.common import iso, optional_int, optional_json_body, optional_text
 from revive.deals import services as deal_services
 from revive.matching import permissions, queries, services
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
@@ -155,14 +155,13 @@ def index_build(build_id: int):
 def decide_match(match_id: int):
     """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?,
     reason_code?, version?}. Output: the match. 409 when already decided or stale."""
-    data = request.get_json(silent=True) or {}
-    version = data.get("version")
+    data = optional_json_body()
     match = deal_services.decide(
         match_id,
-        str(data.get("decision", "")),
+        optional_text(data, "decision") or "",
         current_user,
-        reason_code=data.get("reason_code"),
-        comment=data.get("comment"),
-        expected_version=version if isinstance(version, int) else None,
+        reason_code=optional_text(data, "reason_code"),
+        comment=optional_text(data, "comment"),
+        expected_version=optional_int(data, "version"),
     )
     return jsonify(match_json(match, staff=True))

@@ -633,8 +633,10 @@ LICENCE_BODY = {
     "required": ["patent_id", "fee_mode", "start_date", "end_date"],
     "properties": {
         "patent_id": ID_ARG,
-        "fee_mode": {"type": "string", "description": "值或中文标签：" + "、".join(
-            f"{m.value}（{m.label}）" for m in FeeMode)},  # fmt: skip
+        "fee_mode": {
+            "type": "string",
+            "description": "值或中文标签：" + "、".join(f"{m.value}（{m.label}）" for m in FeeMode),
+        },  # fmt: skip
         **{k: _amount for k in licence_rules.AMOUNT_KEYS},
         "start_date": DATE,
         "end_date": DATE,
@@ -663,19 +665,29 @@ OPERATIONS: dict[str, Operation] = {
             q("willingness", {"type": "string", "enum": [*[m.value for m in Willingness], "none"]}),
             q("patent_type", enum_of(PatentType)),
             q("q", {"type": "string", "maxLength": 200}, "标题/摘要包含"),
-            q("sort", {"type": "string", "enum": ["updated_at", "application_no", "title",
-                                                  "grade", "trl"]}),  # fmt: skip
+            q(
+                "sort",
+                {
+                    "type": "string",
+                    "enum": ["updated_at", "application_no", "title", "grade", "trl"],
+                },
+            ),  # fmt: skip
             q("dir", {"type": "string", "enum": ["asc", "desc"]}),
             *PAGING,
         ),
     ),
     "get_patent": Operation("一件专利", T_PAT, ref("Patent"), errors=(401, 403, 404)),
     "create_patent": Operation(
-        "新建专利（草稿）", T_PAT, ref("Patent"), status=201, body=PATENT_CREATE,
+        "新建专利（草稿）",
+        T_PAT,
+        ref("Patent"),
+        status=201,
+        body=PATENT_CREATE,
         errors=(400, 401, 403, 404, 409, 422),
     ),  # fmt: skip
-    "update_patent": Operation("修改专利字段", T_PAT, ref("Patent"), body=PATENT_UPDATE,
-                               errors=WRITE_ERRORS),  # fmt: skip
+    "update_patent": Operation(
+        "修改专利字段", T_PAT, ref("Patent"), body=PATENT_UPDATE, errors=WRITE_ERRORS
+    ),  # fmt: skip
     "patent_action": Operation(
         "流程操作（提交、审核、退回、入库…）",
         T_PAT,
@@ -720,11 +732,16 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "get_demand": Operation("一条需求", T_DEM, ref("Demand"), errors=(401, 403, 404)),
     "post_demand": Operation(
-        "发布需求", T_DEM, ref("Demand"), status=201, body=DEMAND_CREATE,
+        "发布需求",
+        T_DEM,
+        ref("Demand"),
+        status=201,
+        body=DEMAND_CREATE,
         errors=(400, 401, 403, 404, 409, 422),
     ),  # fmt: skip
-    "update_demand": Operation("修改需求", T_DEM, ref("Demand"), body=DEMAND_UPDATE,
-                               errors=WRITE_ERRORS),  # fmt: skip
+    "update_demand": Operation(
+        "修改需求", T_DEM, ref("Demand"), body=DEMAND_UPDATE, errors=WRITE_ERRORS
+    ),  # fmt: skip
     "close_demand": Operation(
         "关闭需求",
         T_DEM,
@@ -740,12 +757,16 @@ OPERATIONS: dict[str, Operation] = {
         errors=(401, 403, 404),
     ),
     "create_match_run": Operation(
-        "立即重新匹配一条需求", T_MAT, ref("MatchRun"), status=202,
+        "立即重新匹配一条需求",
+        T_MAT,
+        ref("MatchRun"),
+        status=202,
         errors=(400, 401, 403, 404, 409, 503),
     ),  # fmt: skip
     "match_run": Operation("匹配任务进度", T_MAT, ref("MatchRun"), errors=(401, 403, 404)),
-    "create_index_build": Operation("重建索引", T_MAT, ref("IndexBuild"), status=202,
-                                    errors=(400, 401, 403, 409, 503)),  # fmt: skip
+    "create_index_build": Operation(
+        "重建索引", T_MAT, ref("IndexBuild"), status=202, errors=(400, 401, 403, 409, 503)
+    ),  # fmt: skip
     "index_build": Operation("索引构建进度", T_MAT, ref("IndexBuild"), errors=(401, 403, 404)),
     "decide_match": Operation(
         "采纳或否决一条候选匹配",
@@ -784,8 +805,10 @@ OPERATIONS: dict[str, Operation] = {
         body=_body(
             {
                 "match_ids": {"type": "array", "items": ID_ARG, "maxItems": 500},
-                "decision": {"type": "string", "enum": ["accepted", "rejected", "accept",
-                                                        "reject"]},  # fmt: skip
+                "decision": {
+                    "type": "string",
+                    "enum": ["accepted", "rejected", "accept", "reject"],
+                },  # fmt: skip
                 "reason_code": null({"type": "string", "enum": list(REJECT_REASONS)}),
                 **COMMENT,
             },
@@ -833,16 +856,19 @@ OPERATIONS: dict[str, Operation] = {
             *PAGING,
         ),
     ),
-    "get_deal": Operation("一次对接（含阶段记录、合同）", T_DEAL, ref("DealDetail"),
-                          errors=(401, 403, 404)),  # fmt: skip
+    "get_deal": Operation(
+        "一次对接（含阶段记录、合同）", T_DEAL, ref("DealDetail"), errors=(401, 403, 404)
+    ),  # fmt: skip
     "change_deal_stage": Operation(
         "推进对接阶段",
         T_DEAL,
         ref("DealDetail"),
         body=_body(
             {
-                "action": {"type": "string", "enum": ["contact", "negotiate", "sign", "fail",
-                                                      "reopen"]},  # fmt: skip
+                "action": {
+                    "type": "string",
+                    "enum": ["contact", "negotiate", "sign", "fail", "reopen"],
+                },  # fmt: skip
                 "to": enum_of(Stage),
                 "reason": null(STR),
                 **COMMENT,
@@ -856,9 +882,7 @@ OPERATIONS: dict[str, Operation] = {
         "高校答复",
         T_DEAL,
         ref("DealDetail"),
-        body=_body(
-            {"response": enum_of(UniversityResponse), **COMMENT, **VERSION}, ("response",)
-        ),
+        body=_body({"response": enum_of(UniversityResponse), **COMMENT, **VERSION}, ("response",)),
         errors=WRITE_ERRORS,
     ),
     "record_deal_contract": Operation(
@@ -882,8 +906,9 @@ OPERATIONS: dict[str, Operation] = {
         errors=WRITE_ERRORS,
     ),
     # ---- evaluations
-    "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel"),
-                                    errors=(401, 403, 404)),  # fmt: skip
+    "patent_evaluations": Operation(
+        "专利的企业评价", T_EVAL, ref("EvaluationPanel"), errors=(401, 403, 404)
+    ),  # fmt: skip
     "evaluate": Operation(
         "企业评价（新建或修改）",
         T_EVAL,
@@ -893,8 +918,11 @@ OPERATIONS: dict[str, Operation] = {
         body=_body(
             {
                 "prospect_stars": {"type": "integer", "minimum": 1, "maximum": 5},
-                "intent": {"type": "string", "description": "值或中文标签：" + "、".join(
-                    f"{m.value}（{m.label}）" for m in CooperationIntent)},  # fmt: skip
+                "intent": {
+                    "type": "string",
+                    "description": "值或中文标签："
+                    + "、".join(f"{m.value}（{m.label}）" for m in CooperationIntent),
+                },  # fmt: skip
                 "improvement_needs": null({"type": "string", "maxLength": 2000}),
                 **VERSION,
             },
@@ -1057,10 +1085,15 @@ OPERATIONS: dict[str, Operation] = {
             *PAGING,
         ),
     ),
-    "get_open_licence": Operation("一项开放许可声明", T_LIC, ref("OpenLicence"),
-                                  errors=(401, 403, 404)),  # fmt: skip
+    "get_open_licence": Operation(
+        "一项开放许可声明", T_LIC, ref("OpenLicence"), errors=(401, 403, 404)
+    ),  # fmt: skip
     "declare_open_licence": Operation(
-        "声明开放许可", T_LIC, ref("OpenLicence"), status=201, body=LICENCE_BODY,
+        "声明开放许可",
+        T_LIC,
+        ref("OpenLicence"),
+        status=201,
+        body=LICENCE_BODY,
         errors=WRITE_ERRORS,
     ),  # fmt: skip
     "withdraw_open_licence": Operation(
@@ -1078,10 +1111,12 @@ OPERATIONS: dict[str, Operation] = {
         page_of(ref("Notification"), unread=INT),
         query=(q("unread", {"type": "string", "enum": ["1", "true"]}), *PAGING),
     ),
-    "read_notification": Operation("标记一条通知已读", T_NOTE, ref("Notification"),
-                                   errors=(400, 401, 403, 404)),  # fmt: skip
-    "read_all_notifications": Operation("全部标记已读", T_NOTE, obj({"marked": INT}),
-                                        errors=(400, 401, 403)),  # fmt: skip
+    "read_notification": Operation(
+        "标记一条通知已读", T_NOTE, ref("Notification"), errors=(400, 401, 403, 404)
+    ),  # fmt: skip
+    "read_all_notifications": Operation(
+        "全部标记已读", T_NOTE, obj({"marked": INT}), errors=(400, 401, 403)
+    ),  # fmt: skip
     # ---- imports
     "import_job": Operation("导入任务进度", T_IMP, ref("ImportJob"), errors=(401, 403, 404)),
     # ---- dashboard
@@ -1378,6 +1413,24 @@ def _roles_of(view: Any) -> tuple[Role, ...]:
     return tuple(r for r in Role if r in allowed) if allowed else ()
 
 
+def _inline(node: Any) -> Any:
+    """``node`` with every ``#/components/schemas/…`` reference replaced by the schema itself.
+
+    Operations carry their schemas inline (the components stay, for readers): validators then
+    never search the whole document to resolve a reference, which made each response check
+    ~50 ms."""
+    if isinstance(node, dict):
+        target = node.get("$ref")
+        if isinstance(target, str) and target.startswith("#/components/schemas/"):
+            resolved = _inline(SCHEMAS[target.rsplit("/", 1)[1]])
+            rest = {k: _inline(v) for k, v in node.items() if k != "$ref"}
+            return {**resolved, **rest} if rest else resolved
+        return {k: _inline(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v) for v in node]
+    return node
+
+
 def build_document(app: Any) -> dict[str, Any]:
     """The OpenAPI document of every rule of the ``api`` blueprint in ``app``."""
     paths: dict[str, dict[str, Any]] = {}
@@ -1403,7 +1456,7 @@ def build_document(app: Any) -> dict[str, Any]:
             roles = _roles_of(app.view_functions[rule.endpoint])
             if roles and not op.roles:
                 op = Operation(**{**op.__dict__, "roles": roles})
-            item[method.lower()] = _operation(method, name, op, path_params)
+            item[method.lower()] = _inline(_operation(method, name, op, path_params))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -1412,7 +1465,7 @@ def build_document(app: Any) -> dict[str, Any]:
             "description": (
                 "高校专利盘活平台的 JSON 接口（/api/v1）。认证：网页登录后的会话 Cookie；"
                 "未登录时 401 JSON。写操作（POST/PATCH）须在 X-CSRFToken 请求头中带上 CSRF "
-                "令牌（取自任一页面的 <meta name=\"csrf-token\">，与会话绑定），缺失或无效时 400。"
+                '令牌（取自任一页面的 <meta name="csrf-token">，与会话绑定），缺失或无效时 400。'
                 "错误统一为 {error, message, details?}；枚举以英文值加 *_label 中文标签传递。"
             ),
         },
@@ -1434,7 +1487,7 @@ def build_document(app: Any) -> dict[str, Any]:
                     "in": "header",
                     "name": "X-CSRFToken",
                     "description": "Flask-WTF CSRF 令牌，写操作必需；取自页面的 "
-                    "<meta name=\"csrf-token\">，与会话绑定，不过期（WTF_CSRF_TIME_LIMIT=None）。",
+                    '<meta name="csrf-token">，与会话绑定，不过期（WTF_CSRF_TIME_LIMIT=None）。',
                 },
             },
         },
@@ -1464,9 +1517,7 @@ def api_docs():
                     "summary": op.get("summary", ""),
                     "tag": (op.get("tags") or [""])[0],
                     "description": op.get("description", ""),
-                    "params": [
-                        f"{p['name']}（{p['in']}）" for p in op.get("parameters", [])
-                    ],
+                    "params": [f"{p['name']}（{p['in']}）" for p in op.get("parameters", [])],
                     "body": sorted(
                         op.get("requestBody", {})
                         .get("content", {})

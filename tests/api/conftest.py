@@ -34,7 +34,6 @@ class _OldStyleMany:
         self._many.reject(why)
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def _many_compat():
     """Imported lazily: Hypothesis warns about storage access during conftest import."""

@@ -1,0 +1,93 @@
+"""Seed data for the API runs: both sides' objects of every kind, and the ids to call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from revive.accounts.models import Role
+from revive.db import utcnow
+from revive.deals.models import Stage
+from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
+from revive.extensions import db
+from revive.imports.models import ImportJob, ImportStatus
+from revive.inventory.models import EntryStatus
+from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
+from revive.notifications.models import Notification
+from tests.deals.helpers import advance, make_world, sign
+from tests.factories import make_patent
+from tests.licensing.helpers import make_declaration
+from tests.matching.helpers import entered, make_demand
+
+MISSING_ID = 999_999  # one id per path argument that names no row
+
+
+def allowed_roles(app, operation_id: str) -> frozenset | None:
+    """The roles the route's ``roles_required`` admits (None: any logged-in user)."""
+    return getattr(app.view_functions.get(f"api.{operation_id}"), "allowed_roles", None)
+
+
+def seed() -> tuple[Any, dict[str, list[int]]]:
+    """Both sides' objects of every kind; returns the world and the ids per path argument."""
+    w = make_world()
+    ent_user = w.users[Role.ENTERPRISE]
+    own_deal = w.own_deal()
+    other_deal = w.other_deal()
+    negotiating = advance(w.own_deal(), Stage.CONTACTED, Stage.NEGOTIATING)
+    signed = sign(w.own_deal())
+    draft = make_patent(w.uni_a, college=w.college_a)
+    submitted = make_patent(w.uni_a, college=w.college_a, status=EntryStatus.PENDING_COLLEGE)
+    entered_a = entered(w.uni_a, college=w.college_a)
+    entered_b = entered(w.uni_b)
+    own_demand = make_demand(w.ent_a, title="甲企业的开放需求")
+    other_demand = make_demand(w.ent_b, title="乙企业的开放需求")
+    candidates = []
+    for demand, patent in ((own_demand, entered_a), (other_demand, entered_b)):
+        m = Match(demand_id=demand.id, patent_id=patent.id, score=0.4, terms=[["材料", 1.0]])
+        db.session.add(m)
+        candidates.append(m)
+    run = MatchRun(scope=RunScope.DEMAND, demand_id=own_demand.id, status=RunStatus.SUCCEEDED)
+    build = IndexBuild(
+        status=RunStatus.SUCCEEDED,
+        doc_count=4,
+        vocab_size=10,
+        path="/nonexistent/index",
+        finished_at=utcnow(),
+    )
+    db.session.add_all([run, build])
+    evaluation = Evaluation(
+        patent_id=own_deal.patent_id,
+        enterprise_id=w.ent_a.id,
+        user_id=ent_user.id,
+        prospect_stars=4,
+        intent=CooperationIntent.LICENSE,
+    )
+    invite = EvaluationInvite(patent_id=entered_a.id, enterprise_id=w.ent_a.id)
+    job = ImportJob(
+        kind="patents",
+        status=ImportStatus.VALIDATED,
+        institution_id=w.uni_a.id,
+        filename="盘点.xlsx",
+        stored_path="/nonexistent/盘点.xlsx",
+        total_rows=10,
+        processed_rows=4,
+    )
+    note = Notification(user_id=ent_user.id, kind="test", title="测试通知", body="正文")
+    org_note = Notification(organization_id=w.uni_a.id, kind="test", title="高校通知")
+    db.session.add_all([evaluation, invite, job, note, org_note])
+    db.session.commit()
+    own_licence = make_declaration(entered_a)
+    other_licence = make_declaration(entered_b)
+    deals = [own_deal.id, other_deal.id, negotiating.id, signed.id]
+    matches = [m.id for m in candidates] + [own_deal.match_id, other_deal.match_id]
+    ids = {
+        "patent_id": [draft.id, submitted.id, entered_a.id, entered_b.id, own_deal.patent_id],
+        "demand_id": [own_demand.id, other_demand.id, own_deal.demand_id, other_deal.demand_id],
+        "deal_id": deals,
+        "match_id": matches,
+        "run_id": [run.id],
+        "build_id": [build.id],
+        "declaration_id": [own_licence.id, other_licence.id],
+        "notification_id": [note.id, org_note.id],
+        "job_id": [job.id],
+    }
+    return w, {k: [*v, MISSING_ID] for k, v in ids.items()}
