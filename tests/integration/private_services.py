@@ -98,15 +98,14 @@ class PrivatePostgres:
         if not PG_BIN:
             _unavailable("PostgreSQL server binaries not found under /usr/lib/postgresql")
         self.bin = PG_BIN[-1].parent
+        self.pg_ctl = str(self.bin / "pg_ctl")
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="revive-pg-"))
         self.data = self.dir / "data"
         try:
             shutil.chown(self.dir, "postgres", "postgres")
-            self._as_postgres(
-                str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                "--no-sync", "-E", "UTF8", "--locale=C",
-            )
+            initdb = [str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust"]
+            self._as_postgres(*initdb, "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C")
         except (OSError, LookupError, subprocess.CalledProcessError) as exc:
             shutil.rmtree(self.dir, ignore_errors=True)
             _unavailable(f"cannot create a private PostgreSQL cluster: {exc}")
@@ -123,14 +122,12 @@ class PrivatePostgres:
 
     def start(self) -> None:
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._as_postgres(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
-            str(self.dir / "pg.log"), "-w", "-t", "30", "start",
-        )
+        log = str(self.dir / "pg.log")
+        self._as_postgres(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", log, "-w", "start")
 
     def stop(self) -> None:
         # fast: every session is disconnected at once, as in a restart of the service
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._as_postgres(self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def close(self) -> None:
         try:

@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from celery import Celery
 
-from revive import create_app
+from revive import create_app, queue
 from revive.accounts.models import OrgKind, Role
 from revive.config import broker_settings, normalize_database_url
 from revive.extensions import db
@@ -39,7 +39,14 @@ from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, make_college, make_org, make_user
 from tests.integration.conftest import _require_services, wait_for
 from tests.integration.private_services import PrivatePostgres, PrivateRedis
-from tests.matching.helpers import BATTERY, IRRIGATION, WATER, entered, make_demand
+from tests.matching.helpers import (
+    BATTERY,
+    BATTERY_DEMAND,
+    IRRIGATION,
+    WATER,
+    entered,
+    make_demand,
+)
 from tests.worker_process import log_tail, start_worker, stop_worker
 
 pytestmark = pytest.mark.integration
@@ -358,6 +365,7 @@ def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
     org = make_org("队列故障大学")
     make_college(org, "材料学院")
     admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
+    entered(org, **BATTERY)  # something to index and match for the demand posted below
     appnos = _import_file(tmp_path / "停机.csv", "材料学院", 20)
     client = fx.app.test_client()
     _login(client, admin)
@@ -390,11 +398,23 @@ def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "后台任务队列暂不可用" in page and "队列恢复后将自动校验" in page
 
+    poster = make_user(Role.ENTERPRISE, organization=make_org("停机企业", kind=OrgKind.ENTERPRISE))
+    enterprise_client = fx.app.test_client()
+    _login(enterprise_client, poster)
+    with fx.app.app_context():
+        response = enterprise_client.post("/api/v1/demands", json=BATTERY_DEMAND, headers=JSON)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    demand_id = response.get_json()["id"]
+
     db.session.rollback()
     assert db.session.get(ImportJob, job_id).status == ImportStatus.QUEUED
     pending = _dispatch("imports.validate")
     assert pending.args == [job_id]
     assert pending.sent_at is None and pending.send_error
+    # the demand's run waits for a first index, whose build is recorded as pending
+    run = db.session.scalars(sa.select(MatchRun).where(MatchRun.demand_id == demand_id)).one()
+    assert run.status == RunStatus.QUEUED
+    assert _dispatch("matching.build_index").sent_at is None
 
     fx.redis.start()
     # The running worker reconnects and its reconciliation sends the recorded dispatch.
@@ -402,6 +422,9 @@ def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
     assert job.preview_counts["new"] == len(appnos)
     dispatch = _fresh(TaskDispatch, pending.id)
     assert dispatch.sent_at is not None and dispatch.finished_at is not None
+    run = _wait_status(MatchRun, run.id, RunStatus.SUCCEEDED, fx)
+    assert run.match_count >= 1
+    assert queue.pending_count() == 0
 
 
 # ---------------------------------------------------------------------------- PostgreSQL restart
