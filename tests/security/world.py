@@ -174,7 +174,11 @@ def _is_sqlite() -> bool:
 
 
 class Snapshot:
-    """Every row of every table, restorable with the same ids (the world's ids stay valid)."""
+    """Every row of every table, restorable with the same ids (the world's ids stay valid).
+
+    Ids were drawn from the sequences when the world was built, so re-inserting them never
+    collides with later ids. On PostgreSQL only the tables that changed, and the tables that
+    reference them, are reset; on SQLite (cheap) all of them."""
 
     def __init__(self) -> None:
         db.session.commit()
@@ -182,41 +186,59 @@ class Snapshot:
             t.name: [dict(r._mapping) for r in db.session.execute(sa.select(t))]
             for t in db.metadata.sorted_tables
         }
-        self.digest = checksum()
+        self.sums = table_sums()
+        self.children: dict[str, set[str]] = {t.name: set() for t in db.metadata.sorted_tables}
+        for table in db.metadata.sorted_tables:
+            for fk in table.foreign_keys:
+                if fk.column.table.name != table.name:
+                    self.children[fk.column.table.name].add(table.name)
+
+    def _tables_to_reset(self) -> set[str]:
+        if self.sums is None:
+            return set(self.rows)
+        now = table_sums()
+        todo = [name for name, value in now.items() if value != self.sums[name]]
+        reset: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name not in reset:
+                reset.add(name)
+                todo.extend(self.children[name])
+        return reset
 
     def restore(self) -> None:
-        empty_tables()
-        for table in db.metadata.sorted_tables:
+        db.session.rollback()
+        reset = self._tables_to_reset()
+        tables = [t for t in db.metadata.sorted_tables if t.name in reset]
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+        for table in tables:
             if self.rows[table.name]:
                 db.session.execute(table.insert(), self.rows[table.name])
-        if not _is_sqlite():  # explicit ids do not move PostgreSQL's sequences
-            for table in db.metadata.sorted_tables:
-                if "id" in table.c and self.rows[table.name]:
-                    db.session.execute(
-                        sa.text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                            f"(SELECT max(id) FROM {table.name}))"
-                        )
-                    )
         db.session.commit()
         db.session.expire_all()
 
 
-def checksum() -> str:
-    """A digest of every row of every table: equal before and after = nothing was written.
+def table_sums() -> dict[str, tuple] | None:
+    """PostgreSQL: per table, (row count, sum of row hashes), in one query; None elsewhere."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    sql = " UNION ALL ".join(
+        f"SELECT '{t.name}', count(*), coalesce(sum(hashtext(x::text)::bigint), 0) "
+        f'FROM "{t.name}" x'
+        for t in db.metadata.sorted_tables
+    )
+    return {name: (n, h) for name, n, h in db.session.execute(sa.text(sql))}
 
-    PostgreSQL: one query (row count and a sum of row hashes per table); elsewhere the rows."""
+
+def checksum() -> str:
+    """A digest of every row of every table: equal before and after = nothing was written."""
     db.session.expire_all()
-    tables = db.metadata.sorted_tables
-    if db.engine.dialect.name == "postgresql":
-        sql = " UNION ALL ".join(
-            f"SELECT '{t.name}', count(*), coalesce(sum(hashtext(x::text)::bigint), 0) "
-            f'FROM "{t.name}" x'
-            for t in tables
-        )
-        return repr(db.session.execute(sa.text(sql)).all())
+    sums = table_sums()
+    if sums is not None:
+        return repr(sorted(sums.items()))
     digest = hashlib.sha256()
-    for table in tables:
+    for table in db.metadata.sorted_tables:
         order = list(table.primary_key.columns) or list(table.columns)
         rows = db.session.execute(sa.select(table).order_by(*order)).all()
         digest.update(f"{table.name}:{len(rows)}:{rows!r}".encode())
