@@ -19,18 +19,24 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils.cell import coordinate_to_tuple
+
 MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_XLSX_RATIO = 100
 _RATIO_CHECK_FLOOR = 10 * 1024 * 1024  # tiny files may compress very well; not a threat
 _CHUNK = 1024 * 1024
+_PROLOG = 4096  # bytes of each XML part searched for a DTD (it precedes the root element)
+_EXTERNAL_LINK_MAX = 1024 * 1024
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -63,6 +69,21 @@ class Table:
     encoding: str | None  # CSV only
     header_line: int = 1
     close: Callable[[], None] = lambda: None  # releases an open workbook; safe to call twice
+    sheets: tuple[str, ...] = ()  # .xlsx: every sheet's title (only the first is read)
+
+    def header_hint(self) -> str:
+        """Where the header came from, for a message about a header that does not fit: which
+        line was read as the header and, for a workbook with more sheets, which sheet."""
+        shown = "、".join(h for h in self.header if h)
+        if len(shown) > 60:
+            shown = shown[:59] + "…"
+        hint = f"第 {self.header_line} 行被读作表头：{shown or '（空）'}"
+        return hint + (sheet_hint(self.sheets) if len(self.sheets) > 1 else "")
+
+
+def sheet_hint(sheets: tuple[str, ...]) -> str:
+    others = "、".join(f"“{t}”" for t in sheets[1:4]) + ("等" if len(sheets) > 4 else "")
+    return f"；只读取第一个工作表“{sheets[0]}”，本文件另有工作表{others}：请把数据放在第一个工作表"
 
 
 def read_table(path: str | Path, *, max_rows: int) -> Table:
@@ -82,7 +103,36 @@ def read_table(path: str | Path, *, max_rows: int) -> Table:
     for magic, name in BINARY_MAGICS.items():
         if head.startswith(magic):
             raise FileRejected(f"不支持的文件类型（{name}）：{SUPPORTED}")
+    _check_markup(head)
     return _read_csv(path, head, max_rows)
+
+
+_RESAVE = "请用 Excel/WPS 打开后另存为 .xlsx（Excel 工作簿）或 CSV 再上传"
+
+
+def _check_markup(head: bytes) -> None:
+    """Web pages and XML that spreadsheet programs open (and systems export as ".xls")."""
+    start = head.removeprefix(codecs.BOM_UTF8).lstrip()[:2048].lower()
+    if not start.startswith(b"<"):
+        return
+    if b"<html" in start or b"<table" in start or start.startswith(b"<!doctype html"):
+        raise FileRejected(f"文件是网页（HTML）格式，不是真正的 Excel 文件：{_RESAVE}")
+    if start.startswith(b"<?xml") or b"<workbook" in start:
+        raise FileRejected(f"文件是 XML 表格（Excel 2003 XML 等）格式，不受支持：{_RESAVE}")
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16 without a byte-order mark: NUL bytes that all fall on one parity and
+    decode to printable text."""
+    data = head[: len(head) // 2 * 2]
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if max(even, odd) < 4 or min(even, odd) * 10 > max(even, odd):
+        return False
+    try:
+        text = data.decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return False
+    return not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -124,6 +174,8 @@ def _detect_encoding(path: Path, head: bytes) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     for encoding in ("utf-8", "gbk", "gb18030"):
+        if encoding == "gbk":  # not UTF-8 as a whole: is it partly UTF-8?
+            _check_mixed_encodings(path)
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         try:
             with path.open("rb") as fh:
@@ -134,6 +186,39 @@ def _detect_encoding(path: Path, head: bytes) -> str:
             continue
         return encoding
     raise FileRejected(f"无法识别文件编码：{SUPPORTED}（CSV 请保存为 UTF-8 或 GBK 编码）")
+
+
+def _check_mixed_encodings(path: Path) -> None:
+    """A file whose non-ASCII lines are partly UTF-8 and partly not (e.g. GBK lines pasted into
+    a UTF-8 file) decodes as neither without mangling some lines: say which line differs."""
+    first: bool | None = None  # is the first line with non-ASCII bytes UTF-8?
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                is_utf8 = True
+            except UnicodeDecodeError:
+                if not _decodes(line, "gb18030"):
+                    continue  # no known encoding: refused later as undecodable
+                is_utf8 = False
+            if first is None:
+                first = is_utf8
+            elif is_utf8 != first:
+                found = "UTF-8" if is_utf8 else "非 UTF-8（如 GBK）"
+                raise FileRejected(
+                    f"文件中混有不同的编码（第 {number} 行是{found}编码，与前面的行不同）："
+                    "请在 Excel/WPS 中统一另存为 UTF-8 CSV 或 .xlsx 后再上传"
+                )
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
@@ -151,7 +236,14 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                 if cells:
                     yield number, cells
         except csv.Error as exc:
-            raise FileRejected(f"CSV 格式错误（第 {reader.line_num} 行附近）：{exc}") from None
+            if "field larger than field limit" in str(exc):
+                raise FileRejected(
+                    f"CSV 第 {reader.line_num} 行附近有单元格过长（超过 {csv.field_size_limit():,} "
+                    "个字符），可能是引号没有配对：请检查该行，或另存为 .xlsx 后再上传"
+                ) from None
+            raise FileRejected(
+                f"CSV 格式错误（第 {reader.line_num} 行附近）：请检查该行的引号和分隔符"
+            ) from None
 
 
 def _sniff_delimiter(path: Path, encoding: str) -> str:
@@ -172,6 +264,11 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
 def _read_csv(path: Path, head: bytes, max_rows: int) -> Table:
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     controls = 0 if utf16 else sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls and _utf16_without_bom(head):
+        raise FileRejected(
+            "文件是不带 BOM 的 UTF-16 编码文本，无法可靠识别："
+            "请另存为 UTF-8 CSV（或带 BOM 的“Unicode 文本”）后再上传"
+        )
     if controls > max(8, len(head) // 100):
         raise FileRejected(f"文件不是文本表格（可能是图片、压缩包或其他二进制文件）：{SUPPORTED}")
     encoding = _detect_encoding(path, head)
@@ -224,6 +321,48 @@ def _check_zip(path: Path) -> None:
         )
     if uncompressed > _RATIO_CHECK_FLOOR and uncompressed / compressed > MAX_XLSX_RATIO:
         raise FileRejected("工作簿压缩比异常，疑似恶意文件，已拒绝")
+    _check_parts(path, infos)
+
+
+_MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"vnd.ms-excel.sheet.binary")
+
+
+def _check_parts(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse what a data import never needs and attackers use: VBA macros, DDE links, and
+    XML document type declarations (entity expansion "billion laughs", external entities).
+
+    A DTD can only come before the root element, so the first bytes of each XML part tell."""
+    names = [i.filename for i in infos]
+    if any(n.lower().endswith(("vbaproject.bin", "vbaprojectsignature.bin")) for n in names):
+        raise FileRejected(
+            "工作簿包含宏（VBA 代码），为安全起见不予导入：请另存为不含宏的 .xlsx 后再上传"
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in infos:
+                name = info.filename.lower()
+                if not name.endswith((".xml", ".rels")):
+                    continue
+                with zf.open(info) as fh:
+                    start = fh.read(_PROLOG)
+                if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+                    raise FileRejected(
+                        "工作簿中含有 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒绝："
+                        "请用 Excel/WPS 重新另存为 .xlsx"
+                    )
+                if name == "[content_types].xml" and any(t in start for t in _MACRO_TYPES):
+                    raise FileRejected(
+                        "工作簿是启用宏或二进制格式（.xlsm/.xlsb），为安全起见不予导入："
+                        "请另存为 .xlsx 后再上传"
+                    )
+                if name.startswith("xl/externallinks/"):
+                    with zf.open(info) as fh:
+                        if b"ddeLink" in fh.read(_EXTERNAL_LINK_MAX):
+                            raise FileRejected(
+                                "工作簿包含 DDE 外部链接（可执行外部程序），疑似恶意文件，已拒绝"
+                            )
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise FileRejected("文件已损坏或不是有效的 .xlsx 文件") from None
 
 
 class _Workbook:
@@ -255,48 +394,85 @@ class _Workbook:
             self._fh.close()
 
 
-def _sheet_records(book: _Workbook) -> Iterator[tuple[int, list[Any]]]:
+def _sheet_records(
+    book: _Workbook, no_value: set[tuple[int, int]]
+) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet's non-blank rows. The sheet XML is parsed lazily, row by row: a part that is
+    corrupt or not well-formed fails here, mid-way, and is refused like a corrupt package."""
+    number = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
-            cells = _trim([_clean(v) for v in values])
-            if cells:
-                yield number, cells
+        try:
+            for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
+                cells = [_clean(v) for v in values]
+                if no_value:
+                    for i, v in enumerate(cells):
+                        if v is None and (number, i + 1) in no_value:
+                            cells[i] = NO_CACHED_VALUE
+                cells = _trim(cells)
+                if cells:
+                    yield number, cells
+        except FileRejected:
+            raise
+        except Exception as exc:  # zlib/zip errors, XML syntax errors, bad cell references, …
+            raise FileRejected(
+                f"工作表内容已损坏（第 {number + 1} 行附近），无法读取（{type(exc).__name__}）："
+                "请用 Excel/WPS 打开后重新另存为 .xlsx"
+            ) from None
 
 
-def _count_row_tags(path: Path, sheet_path: str | None) -> int | None:
-    """Rows in a sheet without a <dimension> (many generators omit it): count <row> tags in
-    the XML stream — a fast estimate for the progress bar, not a parse."""
+class NoCachedValue(str):
+    """A formula cell saved without its result (files written by programs, never opened in
+    Excel): nothing is evaluated, so the cell has no value; the row specs report it."""
+
+    __slots__ = ()
+
+
+NO_CACHED_VALUE = NoCachedValue("")
+_FORMULA_NO_VALUE = re.compile(
+    rb'<c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
+)
+_SCAN_OVERLAP = 16 * 1024  # longer than a formula cell's XML (Excel formulas: 8,192 chars)
+_MAX_MARKED = 10_000
+
+
+def _scan_sheet(path: Path, sheet_path: str | None) -> tuple[int | None, set[tuple[int, int]]]:
+    """One pass over the sheet XML: the number of <row> tags (an estimate for the progress bar
+    when the sheet has no <dimension>) and the (row, column) of formula cells without a cached
+    value (at most _MAX_MARKED). Not a parse; a corrupt part is reported when rows are read."""
     if not sheet_path:
-        return None
-    count, tail = 0, b""
+        return None, set()
+    count, prev, marked = 0, b"", set()
     try:
         with zipfile.ZipFile(path) as zf, zf.open(sheet_path.lstrip("/")) as fh:
             while chunk := fh.read(_CHUNK):
-                data = tail + chunk
-                count += data.count(b"<row ") + data.count(b"<row>")
-                tail = data[-5:]
-                count -= tail.count(b"<row ") + tail.count(b"<row>")
-            count += tail.count(b"<row ") + tail.count(b"<row>")
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return None
-    return count or None
+                # 4 bytes of the previous chunk: a 5-byte tag across the boundary counts once
+                joined = prev[-4:] + chunk
+                count += joined.count(b"<row ") + joined.count(b"<row>")
+                window = prev[-_SCAN_OVERLAP:] + chunk
+                if len(marked) < _MAX_MARKED and b"<f" in window:
+                    for m in _FORMULA_NO_VALUE.finditer(window):
+                        marked.add(coordinate_to_tuple(m.group(1).decode()))
+                prev = chunk
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return None, set()
+    return count or None, marked
 
 
 def _read_xlsx(path: Path, max_rows: int) -> Table:
     _check_zip(path)
     book = _Workbook(path)  # opened once: read-only mode loads all shared strings up front
     try:
+        row_tags, no_value = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
         max_row = book.ws.max_row
-        dimension_rows = (
-            max_row
-            if max_row and max_row > 1
-            else _count_row_tags(path, getattr(book.ws, "_worksheet_path", None))
-        )
-        records = _sheet_records(book)
+        dimension_rows = max_row if max_row and max_row > 1 else row_tags
+        records = _sheet_records(book, no_value)
         header_line, first = next(records, (0, None))
         if first is None:
-            raise FileRejected("文件没有数据行（工作表为空）")
+            sheets = tuple(book.wb.sheetnames)
+            raise FileRejected(
+                "文件没有数据行（工作表为空）" + (sheet_hint(sheets) if len(sheets) > 1 else "")
+            )
         header = _header(first)
         peek = next(records, None)
         if peek is None:
@@ -320,4 +496,5 @@ def _read_xlsx(path: Path, max_rows: int) -> Table:
         finally:
             book.close()
 
-    return Table(header, rows(), max(estimate, 1), "xlsx", None, header_line, book.close)
+    sheets = tuple(book.wb.sheetnames)
+    return Table(header, rows(), max(estimate, 1), "xlsx", None, header_line, book.close, sheets)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from revive.imports.reader import FileRejected
+from revive.imports.reader import FileRejected, NoCachedValue
 
 VALUE_MAX = 500  # ImportRowError.value length
 
@@ -116,6 +116,34 @@ def short(text: str) -> str:
 def raw_cells(columns: ColumnMap, cells: list[Any]) -> dict[str, Any]:
     """The row's raw values keyed by field key (columns the file lacks are absent)."""
     return {f.key: (cells[i] if i < len(cells) else None) for i, f in columns.fields.items()}
+
+
+# What Excel/WPS store as a formula's result when it fails (a CSV export writes them as text).
+ERROR_VALUES = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
+)
+
+
+def pop_formula_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Take out of ``raw`` the cells that hold no usable value because they are formulas — an
+    error result (#REF!, #DIV/0!, …: e.g. a DDE formula ``=cmd|' /C calc'!A0``) or no saved
+    result at all — and return (field key, Chinese message) for each. Formulas are never
+    evaluated: the importer only reads the results Excel saved."""
+    problems = []
+    for key, value in list(raw.items()):
+        if isinstance(value, NoCachedValue):
+            del raw[key]
+            problems.append(
+                (
+                    key,
+                    "该单元格是公式，但文件中没有公式的计算结果（文件可能由程序生成）："
+                    "请在 Excel/WPS 中打开并保存后再上传，或直接填写内容",
+                )
+            )
+        elif isinstance(value, str) and value.strip().upper() in ERROR_VALUES:
+            del raw[key]
+            problems.append((key, f"公式的计算结果是错误值 {value.strip()}：请改为直接填写内容"))
+    return problems
 
 
 class SpecLike(Protocol):

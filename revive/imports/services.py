@@ -150,7 +150,7 @@ def _save(source: FileStorage | str | Path, target: Path) -> tuple[str, int]:
     """Copy the upload (or a local file) to ``target``; return (original name, size)."""
     if isinstance(source, FileStorage):
         source.save(target)
-        name = os.path.basename(source.filename or "") or "upload"
+        name = display_filename(source.filename)
     else:
         try:
             shutil.copyfile(source, target)
@@ -158,6 +158,17 @@ def _save(source: FileStorage | str | Path, target: Path) -> tuple[str, int]:
             raise ValidationFailed(f"无法读取文件：{exc.strerror or exc}") from None
         name = Path(source).name
     return name[:255], target.stat().st_size
+
+
+def display_filename(raw: str | None) -> str:
+    """The name the browser sent, reduced to something safe to store and show: the last path
+    part (either slash), no control characters (PostgreSQL refuses NUL), at most 255 chars.
+    Only shown to people; the file itself is stored under a random name."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    return name if len(name) <= 255 else name[:120] + "…" + name[-134:]
 
 
 def create_patent_import(
@@ -267,7 +278,11 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
     kind = registry.get(job.kind)
     table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
     try:
-        spec = kind.open_spec(job, table.header)
+        try:
+            spec = kind.open_spec(job, table.header)
+        except FileRejected as exc:
+            # A header that does not fit: say which line (and sheet) was read as the header.
+            raise FileRejected(f"{exc.message}（{table.header_hint()}）") from None
         job.file_format, job.encoding = table.file_format, table.encoding
         job.header_map = spec.columns.to_json()
         yield table, spec

@@ -23,6 +23,7 @@ from revive.imports.rows import (
     RowIssue,
     RowResult,
     batches,
+    pop_formula_problems,
     raw_cells,
     short,
 )
@@ -42,6 +43,7 @@ from revive.inventory.services import college_index, plan_rows, upsert_rows
 KIND = "patents"
 __all__ = ["KIND", "ColumnMap", "PatentRowSpec", "RowIssue", "RowResult", "batches", "map_columns"]
 _LABELS = {k: f.label for k, f in FIELDS_BY_KEY.items()}
+MAX_APPNO_TEXT = 40  # "ZL 2017 1060 1862.3" and similar spellings stay well below
 
 
 def map_columns(header: Sequence[str]) -> ColumnMap:
@@ -87,6 +89,18 @@ class PatentRowSpec:
         """Validate one row (no database access)."""
         result = RowResult(line, cells)
         raw = raw_cells(self.columns, cells)
+        for key, message in pop_formula_problems(raw):
+            self._issue(result, key, message)
+        appno_text = clean_text(raw.get("application_no"))
+        if len(appno_text) > MAX_APPNO_TEXT:
+            # normalize_application_no would echo the whole cell back in its message
+            del raw["application_no"]
+            self._issue(
+                result,
+                "application_no",
+                f"申请号过长：{len(appno_text)} 个字符"
+                "（应为 12 位数字加校验位，如 201710601862.3）",
+            )
         # partial: a column the file lacks is left alone on existing records (an update-only
         # file with just 申请号 + 技术成熟度 is fine); a present-but-empty required cell is not.
         record = validate_record(raw, partial=True)

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from revive.imports.reader import FileRejected, read_table
+from revive.imports.reader import FileRejected, NoCachedValue, read_table
 from tests.imports.helpers import HEADER, appno, csv_bytes, row, write_xlsx_file
 
 
@@ -92,7 +92,10 @@ def test_xlsx_reads_first_sheet_with_real_row_numbers(tmp_path):
     assert table_rows[3][:2] == ["申请号", "专利名称"]
     assert table_rows[4][3] == 5
     assert table_rows[4][4] == dt.datetime(2019, 3, 1)
-    assert table_rows[6] == [appno(2)]  # formula never evaluated; trailing blanks trimmed
+    # A formula is never evaluated: without a saved result the cell is marked (the row specs
+    # report it) rather than read as empty; trailing blanks are trimmed.
+    assert table_rows[6] == [appno(2), ""]
+    assert isinstance(table_rows[6][1], NoCachedValue)
 
 
 def test_xlsx_header_is_line_one_in_a_normal_file(tmp_path):
