@@ -37,7 +37,15 @@ from revive.extensions import db
 from revive.imports import registry
 from revive.imports import services as import_services
 from revive.imports.models import ImportJob
-from revive.imports.rows import ColumnMap, RowIssue, RowResult, map_columns, raw_cells, short
+from revive.imports.rows import (
+    ColumnMap,
+    RowIssue,
+    RowResult,
+    map_columns,
+    pop_formula_problems,
+    raw_cells,
+    short,
+)
 from revive.inventory.fields import clean_text, template_guide
 
 KIND = "demands"
@@ -78,11 +86,13 @@ class DemandRowSpec:
     def check(self, line: int, cells: list[Any]) -> RowResult:
         """Validate one row (no database access)."""
         result = RowResult(line, cells)
-        record = validate_record(raw_cells(self.columns, cells), partial=True, keys=IMPORT_KEYS)
-        for key, message in record.errors:
+        raw = raw_cells(self.columns, cells)
+        problems = pop_formula_problems(raw)
+        record = validate_record(raw, partial=True, keys=IMPORT_KEYS)
+        for key, message in [*problems, *record.errors]:
             self._issue(result, key, message)
         values = record.values
-        failed = {key for key, _ in record.errors}
+        failed = {key for key, _ in [*problems, *record.errors]}
         for key in ("enterprise_name", "credit_code"):
             if key not in failed and not values.get(key):
                 self._issue(result, key, f"缺少必填项：{LABELS[key]}")
