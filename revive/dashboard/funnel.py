@@ -39,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind
-from revive.dashboard import industry
+from revive.dashboard import cache, industry
 from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.evaluations.models import Evaluation
 from revive.extensions import db
@@ -236,15 +236,51 @@ def _grouped(scope: sa.ColumnElement[bool], group: Any | None) -> dict[Any, Coun
     return {None: Counts(*map(int, row))}
 
 
+def is_everything(scope: sa.ColumnElement[bool]) -> bool:
+    """The scope of the regional views: every patent (``sa.true()``)."""
+    return isinstance(scope, sa.sql.elements.True_)
+
+
+def _encode_grouped(figures: dict[Any, Counts]) -> list[list[Any]]:
+    return [[key, [c.get(k) for k in KEYS]] for key, c in figures.items()]
+
+
+def _decode_grouped(payload: list[list[Any]]) -> dict[Any, Counts]:
+    return {key: Counts(*values) for key, values in payload}
+
+
+def _covered(figures: dict[Any, Counts]) -> int:
+    return sum(c.inventoried for c in figures.values())
+
+
+def _register(key: str, group: Any | None) -> None:
+    cache.register(
+        key,
+        cache.Aggregate(
+            lambda: _grouped(sa.true(), group), _encode_grouped, _decode_grouped, _covered
+        ),
+    )
+
+
+# The platform-wide funnels (regional views) are cached; see revive.dashboard.cache.
+_register("funnel", None)
+_register("funnel-by-university", Patent.institution_id)
+_register("funnel-by-industry", industry.section_expr(Patent.industry_code))
+
+
+def _figures(scope: sa.ColumnElement[bool], key: str, group: Any | None) -> dict[Any, Counts]:
+    return cache.cached(key) if is_everything(scope) else _grouped(scope, group)
+
+
 def funnel_counts(scope: sa.ColumnElement[bool]) -> Counts:
     """The six step counts for every patent matching ``scope`` (one statement)."""
-    return _grouped(scope, None)[None]
+    return _figures(scope, "funnel", None).get(None, Counts())
 
 
 def by_university(scope: sa.ColumnElement[bool], only: int | None = None) -> list[Line]:
     """Every university (zero rows included: who has not started), largest first; ``only``
     keeps one university (a regional view narrowed to it)."""
-    figures = _grouped(scope, Patent.institution_id)
+    figures = _figures(scope, "funnel-by-university", Patent.institution_id)
     orgs_stmt = sa.select(Organization.id, Organization.name)
     if only is not None:
         orgs_stmt = orgs_stmt.where(Organization.id == only)
@@ -270,7 +306,7 @@ def by_college(scope: sa.ColumnElement[bool], university_id: int) -> list[Line]:
 
 def by_industry(scope: sa.ColumnElement[bool]) -> list[Line]:
     """GB/T 4754 sections (门类) that occur in scope, in code order; blanks and codeless last."""
-    figures = _grouped(scope, industry.section_expr(Patent.industry_code))
+    figures = _figures(scope, "funnel-by-industry", industry.section_expr(Patent.industry_code))
     merged: dict[str, Counts] = {}
     for first, counts in figures.items():
         key = industry.section_key(first)

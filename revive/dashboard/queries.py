@@ -8,12 +8,14 @@ never count a patent the user could not open.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.dashboard import cache
 from revive.dashboard.funnel import NO_COLLEGE_LABEL, rate_dict
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
@@ -149,7 +151,34 @@ def scope_label(user: User) -> str:
 
 
 def dashboard_summary(user: User) -> DashboardSummary:
-    """All dashboard figures for ``user``'s scope (five or six aggregate queries)."""
+    """All dashboard figures for ``user``'s scope (five or six aggregate queries). The
+    platform-wide summary of the read-all roles is cached (revive.dashboard.cache)."""
+    if user.role in READ_ALL_ROLES:
+        return cache.cached("summary")
+    return _summary(user)
+
+
+def _regional_summary() -> DashboardSummary:
+    from revive.accounts.models import User as _User
+
+    return _summary(_User(role=Role.PLATFORM_ADMIN))
+
+
+def _encode_summary(s: DashboardSummary) -> dict[str, Any]:
+    return dataclasses.asdict(s)
+
+
+def _decode_summary(d: dict[str, Any]) -> DashboardSummary:
+    lists = {k: [Bucket(**b) for b in d[k]] for k in _BUCKET_LISTS}
+    rows = [BreakdownRow(**r) for r in d["breakdown"]]
+    rest = {k: v for k, v in d.items() if k not in (*_BUCKET_LISTS, "breakdown")}
+    return DashboardSummary(**rest, **lists, breakdown=rows)
+
+
+_BUCKET_LISTS = ("by_status", "by_grade", "by_trl", "by_willingness")
+
+
+def _summary(user: User) -> DashboardSummary:
     scope = visible_patents_clause(user)
     summary = DashboardSummary(scope_label=scope_label(user))
 
@@ -175,6 +204,12 @@ def dashboard_summary(user: User) -> DashboardSummary:
         summary.breakdown_kind = "college"
         summary.breakdown = _college_breakdown(user.organization_id, scope)
     return summary
+
+
+cache.register(
+    "summary",
+    cache.Aggregate(_regional_summary, _encode_summary, _decode_summary, lambda s: s.total),
+)
 
 
 def _count_by(column: Any, scope: sa.ColumnElement[bool]) -> dict[Any, int]:

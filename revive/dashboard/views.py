@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
-from revive.dashboard import export, pages
+from revive.dashboard import cache, export, pages
 from revive.dashboard.pages import Page
 from revive.dashboard.scope import FUNNEL_ROLES, REGIONAL_ROLES
 from revive.errors import NotFoundError
@@ -20,7 +20,13 @@ bp = Blueprint("dashboard", __name__)
 
 def _render(page: Page):
     template = "dashboard/home.html" if page.summary is not None else "dashboard/page.html"
-    return render_template(template, page=page, s=page.summary, tabs=pages.tabs_for(current_user))
+    return render_template(
+        template,
+        page=page,
+        s=page.summary,
+        tabs=pages.tabs_for(current_user),
+        as_of=cache.as_of(),  # cached platform-wide figures: when they were computed
+    )
 
 
 @bp.get("/")

@@ -92,6 +92,22 @@ class Patent(TimestampMixin, db.Model):
         sa.Index("ix_patents_status_updated", "status", "updated_at"),
         # Cross-university lists (officer, regulator) sort by recency with id as tie-breaker.
         sa.Index("ix_patents_updated_id", "updated_at", "id"),
+        # The list sorted by title (either direction: a B-tree is read both ways).
+        sa.Index("ix_patents_title_id", "title", "id"),
+        # Keyword search (substring, ILIKE) on PostgreSQL: trigram GIN indexes (pg_trgm). On
+        # SQLite these are plain indexes, harmless for a small embedded database.
+        sa.Index(
+            "ix_patents_title_trgm",
+            "title",
+            postgresql_using="gin",
+            postgresql_ops={"title": "gin_trgm_ops"},
+        ),
+        sa.Index(
+            "ix_patents_abstract_trgm",
+            "abstract",
+            postgresql_using="gin",
+            postgresql_ops={"abstract": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,6 +177,32 @@ class Patent(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Patent {self.id} {self.application_no}>"
+
+
+# Sort keys for the nullable list columns: "not filled in" goes last in both directions (99 is
+# above every grade/TRL, 0 below). Literal SQL, not bound parameters, so PostgreSQL matches the
+# ORDER BY to the expression indexes below (asc walks *_asc forward, desc walks *_desc back).
+def _nulls_last_keys(column: Any) -> tuple[Any, Any]:
+    return (
+        sa.func.coalesce(column, sa.literal_column("99")),
+        sa.func.coalesce(column, sa.literal_column("0")),
+    )
+
+
+GRADE_SORT_KEYS = _nulls_last_keys(Patent.value_grade)
+TRL_SORT_KEYS = _nulls_last_keys(Patent.trl)
+sa.Index("ix_patents_grade_asc", GRADE_SORT_KEYS[0], Patent.id)
+sa.Index("ix_patents_grade_desc", GRADE_SORT_KEYS[1], Patent.id)
+sa.Index("ix_patents_trl_asc", TRL_SORT_KEYS[0], Patent.id)
+sa.Index("ix_patents_trl_desc", TRL_SORT_KEYS[1], Patent.id)
+
+# The trigram operator classes come from pg_trgm: create it with the table (tests' create_all;
+# the migration does the same).
+sa.event.listen(
+    Patent.__table__,
+    "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class StatusChange(db.Model):

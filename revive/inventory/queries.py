@@ -20,6 +20,8 @@ from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import (
+    GRADE_SORT_KEYS,
+    TRL_SORT_KEYS,
     EntryStatus,
     Patent,
     PatentRevision,
@@ -27,8 +29,8 @@ from revive.inventory.models import (
     StatusChange,
     Willingness,
 )
-from revive.inventory.permissions import visible_patents_clause
-from revive.pagination import Page, paginate  # noqa: F401  (Page re-exported)
+from revive.inventory.permissions import READ_ALL_ROLES, visible_patents_clause
+from revive.pagination import Page, page_of, paginate  # noqa: F401  (Page re-exported)
 from revive.web import int_arg
 
 NONE = "none"  # filter value meaning "not filled in" (IS NULL)
@@ -39,6 +41,14 @@ SORTS: dict[str, tuple[str, Any]] = {
     "title": ("专利名称", Patent.title),
     "grade": ("价值自评", Patent.value_grade),
     "trl": ("技术成熟度", Patent.trl),
+}
+# Nullable sort columns are ordered by an expression that puts "not filled in" last in both
+# directions, each matching an expression index (ix_patents_*_asc / *_desc) so the first page
+# of a million-row list is an index walk, not a sort. NOT NULL columns sort plainly (a B-tree
+# index scanned either way; NULLS LAST on them would only keep PostgreSQL from using it).
+NULLS_LAST_KEYS: dict[str, tuple[Any, Any]] = {
+    "grade": GRADE_SORT_KEYS,
+    "trl": TRL_SORT_KEYS,
 }
 DEFAULT_SORT = "updated_at"
 MAX_QUERY_LEN = 100
@@ -154,14 +164,11 @@ def where_clauses(user: User, f: ListFilters) -> list[sa.ColumnElement[bool]]:
 
 def _order_by(f: ListFilters) -> list[Any]:
     column = SORTS[f.sort][1]
-    if f.direction == "asc":
-        primary = column.asc().nulls_last()
-        tiebreak = Patent.id.asc()
-    else:
-        primary = column.desc().nulls_last()
-        tiebreak = Patent.id.desc()
+    asc_key, desc_key = NULLS_LAST_KEYS.get(f.sort, (column, column))
     # id makes the order total, so a patent never shows on two pages (or on none).
-    return [primary, tiebreak]
+    if f.direction == "asc":
+        return [asc_key.asc(), Patent.id.asc()]
+    return [desc_key.desc(), Patent.id.desc()]
 
 
 # Only what the list table shows: no abstracts or other long text.
@@ -183,17 +190,55 @@ LIST_COLUMNS = (
 )
 
 
-def list_page(user: User, f: ListFilters, per_page: int) -> Page:
-    """One page of the inventory list (row tuples with LIST_COLUMNS) plus the total count."""
+class AtLeast(int):
+    """A capped count: compares and divides as the cap, prints as "10000+" (the pagination
+    macro and the list's result count show it as is)."""
+
+    def __str__(self) -> str:
+        return f"{int(self)}+"
+
+
+@dataclass
+class ListPage(Page):
+    """A page of the inventory list; ``capped``: there are more than ``total`` matches (the
+    count stopped at the cap, the list pages through the first ``total``)."""
+
+    capped: bool = False
+
+
+# Counting every match of a cross-university list costs a scan of the whole table (0.5 s at
+# 1M patents); past this many the list says "10,000+" and pages through those.
+COUNT_CAP = 10_000
+
+
+def list_page(user: User, f: ListFilters, per_page: int, *, cap: int | None = None) -> ListPage:
+    """One page of the inventory list (row tuples with LIST_COLUMNS) plus the total count —
+    exact, or with ``cap`` at most ``cap`` and ``capped`` set when there are more."""
+    clauses = where_clauses(user, f)
     stmt = (
         sa.select(*LIST_COLUMNS)
         .join(Organization, Organization.id == Patent.institution_id)
         .outerjoin(College, College.id == Patent.college_id)
-        .where(*where_clauses(user, f))
+        .where(*clauses)
         .order_by(*_order_by(f))
     )
-    count = sa.select(sa.func.count(Patent.id)).where(*where_clauses(user, f))
-    return paginate(stmt, count, f.page, per_page, scalars=False)
+    if cap is None:
+        count = sa.select(sa.func.count(Patent.id)).where(*clauses)
+    else:
+        first = sa.select(Patent.id).where(*clauses).limit(cap + 1).subquery()
+        count = sa.select(sa.func.count()).select_from(first)
+    found = db.session.scalar(count) or 0
+    capped = cap is not None and found > cap
+    base = page_of(f.page, AtLeast(cap) if capped else found, per_page)
+    page = ListPage(base.items, base.total, base.page, base.per_page, capped=capped)
+    page.items = list(db.session.execute(stmt.limit(per_page).offset(page.offset)))
+    return page
+
+
+def count_cap(user: User) -> int | None:
+    """The list's count cap for ``user``: cross-university readers get COUNT_CAP; a
+    university's own list (≤ its patents, counted from its index) stays exact."""
+    return COUNT_CAP if user.role in READ_ALL_ROLES else None
 
 
 # ---------------------------------------------------------------------------- export

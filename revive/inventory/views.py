@@ -50,7 +50,9 @@ def _page_size() -> int:
 @roles_required(*INVENTORY_ROLES)
 def list_patents():
     filters = queries.parse_filters(request.args)
-    page = queries.list_page(current_user, filters, _page_size())
+    page = queries.list_page(
+        current_user, filters, _page_size(), cap=queries.count_cap(current_user)
+    )
     return render_template(
         "inventory/list.html",
         page=page,

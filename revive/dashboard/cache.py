@@ -1,0 +1,232 @@
+"""Platform-wide dashboard figures, cached so no request aggregates a million patents.
+
+The regional views (platform admin, officer, regulator, no university filter) need GROUP BYs
+over every patent: ~0.2 s each at 1M rows, 1–2 s per page. Those aggregates go through
+``cached(key, compute, encode, decode)``, which keeps the last value in ``dashboard_snapshots``:
+
+- **fresh** — the source tables have not changed since (``watermark``: latest change time and
+  id of patents, deals, deal events, contracts, evaluations; index look-ups, not scans) and the
+  value is younger than ``REVIVE_DASHBOARD_CACHE_TTL`` (default 600 s): served as is;
+- **stale** (a write changed the watermark, or the TTL passed) — served as is, with
+  "数据更新于 HH:MM（正在更新）", and *one* background refresh is queued (``dashboard.refresh``
+  task; ``refreshing_since`` keeps a second one from being queued). A value younger than
+  ``MIN_REFRESH_AGE`` is served without a refresh, so a running import does not keep the worker
+  recomputing;
+- **small** — while the platform holds fewer than ``REVIVE_DASHBOARD_SYNC_LIMIT`` patents
+  (default 20,000) an aggregate takes milliseconds: it is computed in the request every time and
+  nothing is stored, so a small installation always shows current figures;
+- **missing** (first request on a big database) — computed in the request once and stored;
+  ``revive dashboard-refresh`` (run after a bulk load, or from cron) fills the table ahead.
+
+Scoped views (a university, a college, a regional view filtered to one university) are
+answered from the (institution_id, …) indexes in milliseconds and are never cached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context, has_request_context, request
+
+from revive.dashboard.models import DashboardSnapshot
+from revive.db import utcnow
+from revive.extensions import db
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TTL = 600
+DEFAULT_SYNC_LIMIT = 20_000
+MIN_REFRESH_AGE = timedelta(seconds=30)
+REFRESH_TIMEOUT = timedelta(minutes=10)  # a refresh claimed longer ago is presumed lost
+TASK_NAME = "dashboard.refresh"
+_S = DashboardSnapshot.__table__
+
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """How to compute one cached figure, store it as JSON and read it back."""
+
+    compute: Callable[[], Any]
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+    patents: Callable[[Any], int]  # how many patents the value covers (for the sync limit)
+
+
+# key → Aggregate, filled at import time by the modules that own the figures.
+_REGISTRY: dict[str, Aggregate] = {}
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """When the oldest cached figure on a page was computed, and whether it is being updated."""
+
+    computed_at: datetime
+    refreshing: bool
+
+
+def register(key: str, aggregate: Aggregate) -> None:
+    _REGISTRY[key] = aggregate
+
+
+def _config(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default)) if has_app_context() else default
+
+
+def ttl() -> timedelta:
+    return timedelta(seconds=_config("REVIVE_DASHBOARD_CACHE_TTL", DEFAULT_TTL))
+
+
+def sync_limit() -> int:
+    return _config("REVIVE_DASHBOARD_SYNC_LIMIT", DEFAULT_SYNC_LIMIT)
+
+
+def watermark() -> str:
+    """A fingerprint of the tables the regional figures read; any insert or update moves it.
+
+    Each part is a MAX over an indexed (or small) column. Deletes do not move it: the TTL
+    covers them (patents are not deleted by the application)."""
+    from revive.deals.models import Contract, Deal, DealEvent
+    from revive.evaluations.models import Evaluation
+    from revive.inventory.models import Patent
+
+    parts = [
+        sa.select(sa.func.max(Patent.updated_at)).scalar_subquery(),
+        sa.select(sa.func.max(Patent.id)).scalar_subquery(),
+        sa.select(sa.func.max(Deal.updated_at)).scalar_subquery(),
+        sa.select(sa.func.max(DealEvent.id)).scalar_subquery(),
+        sa.select(sa.func.max(Contract.updated_at)).scalar_subquery(),
+        sa.select(sa.func.max(Evaluation.updated_at)).scalar_subquery(),
+    ]
+    row = db.session.execute(sa.select(*parts)).one()
+    return "|".join("" if v is None else str(v) for v in row)[:300]
+
+
+def _note(computed_at: datetime, refreshing: bool) -> None:
+    """Remember, per request, the oldest cached figure used (shown by the page)."""
+    if not has_request_context():
+        return
+    current = as_of()
+    if current is None or computed_at < current.computed_at:
+        noted = AsOf(computed_at, refreshing or bool(current and current.refreshing))
+    else:
+        noted = AsOf(current.computed_at, current.refreshing or refreshing)
+    # Keyed by the request: an app context (and its g) may outlive one request.
+    g.dashboard_as_of = (id(request._get_current_object()), noted)
+
+
+def as_of() -> AsOf | None:
+    """The cache status of the figures used by the current request (None: all live)."""
+    if not has_request_context():
+        return None
+    noted = g.get("dashboard_as_of")
+    if noted is None or noted[0] != id(request._get_current_object()):
+        return None
+    return noted[1]
+
+
+def _store(key: str, payload: Any, mark: str, patents: int, now: datetime) -> None:
+    values = {
+        "payload": payload,
+        "computed_at": now,
+        "watermark": mark,
+        "patents": patents,
+        "refreshing_since": None,
+    }
+    with db.engine.begin() as conn:
+        if conn.execute(_S.update().where(_S.c.key == key).values(**values)).rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(_S.insert().values(key=key, **values))
+            except sa.exc.IntegrityError:  # stored concurrently by another request: fine
+                pass
+
+
+def _claim_refresh(key: str, now: datetime) -> bool:
+    """Mark ``key`` as being refreshed; False when a refresh is already under way."""
+    with db.engine.begin() as conn:
+        claimed = conn.execute(
+            _S.update()
+            .where(
+                _S.c.key == key,
+                sa.or_(
+                    _S.c.refreshing_since.is_(None),
+                    _S.c.refreshing_since < now - REFRESH_TIMEOUT,
+                ),
+            )
+            .values(refreshing_since=now)
+        ).rowcount
+    return claimed == 1
+
+
+def _request_refresh(key: str, now: datetime) -> bool:
+    """Queue a background refresh of ``key`` (at most one at a time). True when one is under
+    way after the call."""
+    if not _claim_refresh(key, now):
+        return True
+    from revive import queue
+    from revive.errors import ServiceUnavailable
+
+    try:
+        queue.enqueue(TASK_NAME, [key])
+    except ServiceUnavailable:
+        # Broker down: serve the stale figures and let the next request try again.
+        with db.engine.begin() as conn:
+            conn.execute(_S.update().where(_S.c.key == key).values(refreshing_since=None))
+        return False
+    return True
+
+
+def cached(key: str) -> Any:
+    """The value of aggregate ``key``: from the snapshot table when fresh or large-and-stale,
+    else computed now (see the module docstring for the rules)."""
+    agg = _REGISTRY[key]
+    row = db.session.get(DashboardSnapshot, key, populate_existing=True)
+    now = utcnow()
+    if row is None or row.patents < sync_limit():
+        mark = watermark() if row is None else ""
+        value = agg.compute()
+        size = agg.patents(value)
+        if size >= sync_limit():
+            _store(key, agg.encode(value), mark or watermark(), size, now)
+            _note(now, False)
+        return value
+    age = now - row.computed_at
+    fresh = age < ttl() and (age < MIN_REFRESH_AGE or row.watermark == watermark())
+    refreshing = False
+    if not fresh:
+        refreshing = _request_refresh(key, now)
+    elif row.refreshing_since is not None and now - row.refreshing_since < REFRESH_TIMEOUT:
+        refreshing = True
+    _note(row.computed_at, refreshing)
+    return agg.decode(row.payload)
+
+
+def refresh(keys: list[str] | None = None) -> list[str]:
+    """Recompute and store ``keys`` (every registered one by default); the worker task and the
+    ``dashboard-refresh`` command call this. Returns the keys refreshed."""
+    from revive.dashboard import funnel, queries  # noqa: F401  (their imports register keys)
+
+    done = []
+    for key in keys or sorted(_REGISTRY):
+        entry = _REGISTRY.get(key)
+        if entry is None:
+            logger.warning("Unknown dashboard cache key %r", key)
+            continue
+        mark = watermark()  # before computing: a write during the computation stays visible
+        value = entry.compute()
+        _store(key, entry.encode(value), mark, entry.patents(value), utcnow())
+        done.append(key)
+    db.session.remove()
+    return done
+
+
+def clear() -> None:
+    """Forget every snapshot (tests, the benchmark's cold run)."""
+    with db.engine.begin() as conn:
+        conn.execute(_S.delete())
