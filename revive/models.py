@@ -2,6 +2,7 @@
 
 from revive.accounts.models import College, Invitation, Organization, User  # noqa: F401
 from revive.audit.models import AuditEvent  # noqa: F401
+from revive.dashboard.models import DashboardSnapshot  # noqa: F401
 from revive.deals.models import Contract, Deal, DealEvent  # noqa: F401
 from revive.demands.models import Demand  # noqa: F401
 from revive.evaluations.models import Evaluation, EvaluationInvite  # noqa: F401
