@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from revive.dashboard import cache as dashboard_cache
 from revive.deals import services as deals_services
 from revive.imports import services as imports_services
 from revive.matching import services as matching_services
@@ -43,3 +44,8 @@ def send_notification_email(notification_id: int) -> None:
 @shared_task(name="deals.notify_overdue", acks_late=True)
 def notify_overdue_deals() -> None:
     deals_services.notify_overdue()
+
+
+@shared_task(name="dashboard.refresh", acks_late=True)
+def refresh_dashboard(keys: list[str] | None) -> None:
+    dashboard_cache.refresh(keys)
