@@ -182,6 +182,9 @@ TABLE: list[Row] = [
     entry("accounts.deactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.reactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.create_staff", "POST", frozenset({PA})),
+    # ----- the API's own description: public, no data
+    entry("api.openapi_json", "GET", None),
+    entry("api_docs", "GET", None),
     # ----- dashboard
     entry("dashboard.home", "GET", ALL),
     entry("dashboard.breakdown", "GET", STATS),
