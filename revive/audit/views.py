@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.audit import queries
+from revive.audit.labels import action_label, any_label
 from revive.audit.queries import AUDIT_ROLES, ENTITY_LABELS
 from revive.web import send_table
 
@@ -33,6 +34,8 @@ def log():
         filters=filters,
         actions=queries.actions(current_user),
         entity_labels=ENTITY_LABELS,
+        action_label=action_label,
+        any_label=any_label,
         detail=_detail,
     )
 
@@ -47,7 +50,7 @@ def export():
             e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             ENTITY_LABELS.get(e.entity, e.entity),
             e.entity_id,
-            e.action,
+            action_label(e.entity, e.action),
             e.actor.name if e.actor else "",
             e.organization_id or "",
             _detail(e.data),
