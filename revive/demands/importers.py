@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
+from revive.audit import services as audit
 from revive.demands import permissions
 from revive.demands.fields import (
     EDITABLE_KEYS,
@@ -214,6 +215,15 @@ def _apply(
             demand = Demand(enterprise=org, created_by_id=actor.id if actor else None, **fields)
             db.session.add(demand)
             db.session.flush()
+            audit.record(
+                "demand",
+                demand.id,
+                "import_create",
+                actor,
+                organization_id=org.id,
+                import_job_id=job.id,
+                fields=sorted(fields),
+            )
             spec.saved.append((demand.id, True))
             counts["created"] += 1
             continue
@@ -224,6 +234,15 @@ def _apply(
         for key, value in changes.items():
             setattr(demand, key, value)
         db.session.flush()
+        audit.record(
+            "demand",
+            demand.id,
+            "import_update",
+            actor,
+            organization_id=demand.enterprise_id,
+            import_job_id=job.id,
+            fields=sorted(changes),
+        )
         spec.saved.append((demand.id, False))
         counts["updated"] += 1
     return counts

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from revive import signals
 from revive.accounts.models import College, Role, User
+from revive.audit import services as audit
 from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -178,6 +179,14 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
         actor,
         "create",
     )
+    audit.record(
+        "patent",
+        patent.id,
+        "create",
+        actor,
+        organization_id=institution_id,
+        fields=sorted(k for k, v in values.items() if v is not None),
+    )
     db.session.commit()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
@@ -214,6 +223,9 @@ def update_patent(
     if "inventors" in changes:
         _sync_inventor_links(patent.institution_id, [patent])
     _record_revision(patent, changes, actor, "edit")
+    audit.record(
+        "patent", patent.id, "edit", actor, organization_id=patent.institution_id, changes=changes
+    )
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
@@ -372,6 +384,18 @@ def upsert_rows(
         )
         for p, changes in revisions
         if changes
+    )
+    kinds = [plan.kind for plan in plans if plan.kind != "unchanged"]  # revisions' order
+    audit.record_many(
+        "patent",
+        (
+            (p.id, "import_create", {"import_job_id": import_job_id, "fields": sorted(changes)})
+            if kind == "new"
+            else (p.id, "import_update", {"import_job_id": import_job_id, "changes": changes})
+            for (p, changes), kind in zip(revisions, kinds, strict=True)
+        ),
+        actor,
+        organization_id=institution_id,
     )
     db.session.flush()
     return counts
