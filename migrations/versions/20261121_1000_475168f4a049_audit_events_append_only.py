@@ -1,7 +1,7 @@
 """audit events append-only: triggers refuse UPDATE, DELETE (and TRUNCATE) of audit_events
 
 Revision ID: 475168f4a049
-Revises: 7b3e5d1c9a20
+Revises: 5c1f0a7d2b93
 Create Date: 2026-11-21 10:00:00
 
 The app never edits an audit event (revive.audit.guard also refuses it in the ORM); these
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "475168f4a049"
-down_revision = "7b3e5d1c9a20"
+down_revision = "5c1f0a7d2b93"
 branch_labels = None
 depends_on = None
 
