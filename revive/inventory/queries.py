@@ -158,7 +158,10 @@ def where_clauses(user: User, f: ListFilters) -> list[sa.ColumnElement[bool]]:
     if f.patent_type is not None:
         clauses.append(Patent.patent_type == f.patent_type)
     if f.q:
-        clauses.append(contains(f.q, Patent.title, Patent.abstract, ignore_case=True))
+        # Case-insensitive only when the text has cased letters: ILIKE lower-cases every row
+        # (~3x slower than LIKE on Chinese text, where it changes nothing).
+        cased = f.q.lower() != f.q.upper()
+        clauses.append(contains(f.q, Patent.title, Patent.abstract, ignore_case=cased))
     return clauses
 
 
