@@ -42,6 +42,7 @@ from revive.deals.models import (
 from revive.deals.reasons import FAILURE_REASONS
 from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
 from revive.extensions import db
+from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
 from revive.matching import services as matching
 from revive.matching.models import Match, MatchState
 from revive.notifications import services as notifications
@@ -350,6 +351,7 @@ def _move(
     )
     if new_contract is not None:
         _audit_contract(new_contract, deal, actor, "create")
+        _implement(deal.patent, new_contract, deal, actor)
     title = f"对接进展：{_pair(deal)} 已进入「{target.label}」"
     body = f"{actor.name}（{actor.role.label}）{action.label}。" + (
         f"\n{event_comment}" if event_comment else ""
@@ -554,6 +556,7 @@ def record_contract(
     }
     if not changed:
         raise ValidationFailed("合同信息没有变化")
+    old_kind = contract.kind
     for key, value in fields.items():
         setattr(contract, key, value)
     deal.updated_at = utcnow()
@@ -561,10 +564,80 @@ def record_contract(
     _event(deal, actor, "contract", deal.stage, deal.stage, f"更正合同：{summary}")
     db.session.flush()
     _audit_contract(contract, deal, actor, "update", changes=changed)
+    if contract.kind != old_kind:
+        _implement(deal.patent, contract, deal, actor, corrects=old_kind)
     sent = _notify_others(deal, actor, "deal_contract", f"合同信息已更新：{_pair(deal)}", summary)
     db.session.commit()
     notifications.send_emails(sent)
     return contract
+
+
+# ---------------------------------------------------------------------------- 实施状态
+
+# What a signed contract makes of the patent's 实施状态 (the inventory field).
+IMPLEMENTATION_BY_KIND = {
+    ContractKind.ASSIGNMENT: ImplementationStatus.TRANSFERRED,
+    ContractKind.LICENSE: ImplementationStatus.LICENSED,
+    ContractKind.OPEN_LICENSE: ImplementationStatus.LICENSED,
+    ContractKind.EQUITY: ImplementationStatus.EQUITY,
+}
+# A contract moves the status forward, never back: 已产业化 stays, and a licence does not
+# replace 已转让 / 作价入股 (the rights already left the university).
+_RANK = {
+    None: 0,
+    ImplementationStatus.NOT_IMPLEMENTED: 0,
+    ImplementationStatus.SELF: 1,
+    ImplementationStatus.LICENSED: 2,
+    ImplementationStatus.TRANSFERRED: 3,
+    ImplementationStatus.EQUITY: 3,
+    ImplementationStatus.INDUSTRIALIZED: 4,
+}
+
+
+def implementation_after(
+    current: ImplementationStatus | None,
+    kind: ContractKind,
+    corrects: ContractKind | None = None,
+) -> ImplementationStatus | None:
+    """The patent's 实施状态 after a contract of ``kind`` (None: leave it). ``corrects``: the
+    kind the contract had before a correction; the status it set is replaced outright."""
+    target = IMPLEMENTATION_BY_KIND[kind]
+    if target == current:
+        return None
+    if corrects is not None:
+        return target if current == IMPLEMENTATION_BY_KIND[corrects] else None
+    return target if _RANK[target] >= _RANK[current] else None
+
+
+def _implement(
+    patent: Patent,
+    contract: Contract,
+    deal: Deal,
+    actor: User,
+    corrects: ContractKind | None = None,
+) -> None:
+    """Set the patent's 实施状态 from the contract, with a field-history revision and an audit
+    event in the caller's transaction. No commit."""
+    old = patent.implementation_status
+    new = implementation_after(old, contract.kind, corrects)
+    if new is None:
+        return
+    patent.implementation_status = new
+    changes = {"implementation_status": [old.value if old else None, new.value]}
+    db.session.add(
+        PatentRevision(patent_id=patent.id, actor_id=actor.id, source="contract", changes=changes)
+    )
+    audit.record(
+        "patent",
+        patent.id,
+        "implementation",
+        actor,
+        organization_id=patent.institution_id,
+        changes=changes,
+        deal_id=deal.id,
+        contract_id=contract.id,
+        contract_kind=contract.kind.value,
+    )
 
 
 def _plain(value: Any) -> Any:
