@@ -1,0 +1,707 @@
+"""Every state change of a patent, demand, match, deal, contract, evaluation and open licence
+leaves an audit event — checked through the public path (HTTP where there is a route).
+
+ROUTE_CASES lists every state-changing route with the change it makes and the event expected
+(object type and id, action, actor, organisation, before/after or changed fields, a Chinese
+label). EXEMPT lists the routes that change no audited object, each with its reason. A new
+POST/PUT/PATCH/DELETE route in neither fails test_every_writing_route_is_audited_or_exempt.
+SERVICE_CASES covers the changes without a route of their own (the import worker's commit,
+the patent's 实施状态 set by a signed contract).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.audit.labels import action_label
+from revive.audit.models import AuditEvent
+from revive.audit.queries import ENTITY_LABELS
+from revive.deals import services as deal_services
+from revive.deals.models import Deal, Stage
+from revive.demands.models import Demand
+from revive.evaluations.models import Evaluation, EvaluationInvite
+from revive.extensions import db
+from revive.imports import services as import_services
+from revive.inventory.models import EntryStatus, Patent
+from revive.licensing.models import OpenLicenceDeclaration
+from revive.matching.models import Match
+from tests.deals.helpers import advance, contract_data, sign
+from tests.evaluations.helpers import make_invite
+from tests.factories import make_college, make_org, make_patent, make_user
+from tests.imports.helpers import HEADER, csv_bytes, row
+from tests.licensing.helpers import make_declaration, valid_body
+from tests.matching.helpers import make_demand
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Routes that change no audited object (patent, demand, match, deal, contract, evaluation,
+# evaluation invite, open licence), with the reason. Anything else that writes must be audited.
+EXEMPT: dict[str, str] = {
+    "accounts.login": "session only",
+    "accounts.logout": "session only",
+    "accounts.register": "account self-registration: users table (created_at), not a "
+    "transfer object",
+    "accounts.accept_invite": "account activation: the invitation row records it",
+    "accounts.change_password": "the user's own credentials",
+    "accounts.invite": "member administration: invitations table (inviter, time)",
+    "accounts.revoke_invitation": "member administration: invitations table",
+    "accounts.create_staff": "member administration (platform admin)",
+    "accounts.deactivate": "member administration (users.is_active)",
+    "accounts.reactivate": "member administration (users.is_active)",
+    "accounts.add_college": "organisation structure, not a transfer object",
+    "accounts.rename_college": "organisation structure, not a transfer object",
+    "notifications.open_notification": "marks one inbox item read",
+    "notifications.mark_read": "marks one inbox item read",
+    "notifications.mark_all_read": "marks inbox items read",
+    "api.read_notification": "marks one inbox item read",
+    "api.read_all_notifications": "marks inbox items read",
+    "imports.upload_post": "stores the file and queues a dry run: no patent changes until the "
+    "commit (each committed row is audited, see SERVICE_CASES)",
+    "demands.import_upload_post": "stores the file and queues a dry run: no demand changes "
+    "until the commit (each committed row is audited)",
+    "imports.cancel": "cancels a job that has written nothing",
+    "matching.rebuild": "recomputes the search index (index_builds: requested_by, times)",
+    "api.create_index_build": "recomputes the search index (index_builds: requested_by, times)",
+    "matching.rematch_all": "queues a match run: candidates are machine proposals (match_runs "
+    "keeps who asked and when); each decision on them is audited",
+    "matching.rematch_demand": "queues a match run for one demand (see matching.rematch_all)",
+    "api.create_match_run": "queues a match run for one demand (see matching.rematch_all)",
+}
+
+
+# ---------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    uni: Organization
+    college: College
+    ent: Organization
+    uni_admin: User
+    officer: User
+    ent_user: User
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def w(app) -> World:
+    uni = make_org("甲大学")
+    college = make_college(uni, "材料学院")
+    ent = make_org("丙科技有限公司", kind=OrgKind.ENTERPRISE)
+    return World(
+        uni=uni,
+        college=college,
+        ent=ent,
+        uni_admin=make_user(Role.UNIVERSITY_ADMIN, organization=uni, name="王管理"),
+        officer=make_user(Role.OFFICER, name="李经理"),
+        ent_user=make_user(Role.ENTERPRISE, organization=ent, name="赵企业"),
+    )
+
+
+def _entered(w: World, **kw: Any) -> Patent:
+    kw.setdefault("patentees", "甲大学")
+    kw.setdefault("legal_status", "有效")
+    return make_patent(w.uni, college=w.college, status=EntryStatus.ENTERED, **kw)
+
+
+def _candidate(w: World) -> Match:
+    patent = _entered(w)
+    demand = make_demand(w.ent, title="需要一种复合材料")
+    match = Match(demand_id=demand.id, patent_id=patent.id, score=0.5, terms=[["材料", 1.0]])
+    db.session.add(match)
+    db.session.commit()
+    return match
+
+
+def _deal(w: World, *stages: Stage) -> Deal:
+    match = _candidate(w)
+    deal_services.decide(match.id, "accepted", w.officer)
+    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == match.id))
+    return advance(deal, *stages, actor=w.officer) if stages else deal
+
+
+@dataclass
+class Expect:
+    entity: str
+    entity_id: int
+    action: str
+    actor: User
+    organization_id: int | None
+    data: Callable[[dict], bool]  # the before/after or changed fields the event must carry
+
+
+# ---------------------------------------------------------------------------- route cases
+#
+# Each case: (who logs in, the request) and the event it must leave. ``call`` gets the world
+# and the logged-in client, performs the change, asserts it happened, and returns Expect.
+
+Call = Callable[[World, Any], Expect]
+ROUTE_CASES: dict[str, tuple[str, Call]] = {}
+
+
+def case(endpoint: str, login: str) -> Callable[[Call], Call]:
+    def register(fn: Call) -> Call:
+        assert endpoint not in ROUTE_CASES, endpoint
+        ROUTE_CASES[endpoint] = (login, fn)
+        return fn
+
+    return register
+
+
+def _ok(resp: Any, *codes: int) -> Any:
+    assert resp.status_code in (codes or (200, 201, 302)), resp.get_data(as_text=True)[:500]
+    return resp
+
+
+PATENT_FORM = {
+    "application_no": "201710601862.3",
+    "title": "一种污水脱氮工艺",
+    "patent_type": "invention",
+}
+
+
+def _new_patent(w: World) -> Patent:
+    return db.session.scalar(sa.select(Patent).where(Patent.application_no == "201710601862.3"))
+
+
+@case("inventory.create", "uni_admin")
+def _(w, client):
+    _ok(client.post("/patents/new", data={**PATENT_FORM, "college": "材料学院"}))
+    p = _new_patent(w)
+    return Expect("patent", p.id, "create", w.uni_admin, w.uni.id, lambda d: "title" in d["fields"])
+
+
+@case("api.create_patent", "uni_admin")
+def _(w, client):
+    _ok(client.post("/api/v1/patents", json=PATENT_FORM), 201)
+    p = _new_patent(w)
+    return Expect(
+        "patent", p.id, "create", w.uni_admin, w.uni.id, lambda d: "application_no" in d["fields"]
+    )
+
+
+def _title_change(old: str) -> Callable[[dict], bool]:
+    return lambda d: d["changes"]["title"] == [old, "一种改进的复合材料制备方法"]
+
+
+@case("inventory.edit", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college)
+    form = {
+        "application_no": p.application_no,
+        "title": "一种改进的复合材料制备方法",
+        "patent_type": "invention",
+        "college": "材料学院",
+        "abstract": p.abstract,
+        "version": p.version,
+    }
+    old = p.title
+    _ok(client.post(f"/patents/{p.id}/edit", data=form), 302)
+    return Expect("patent", p.id, "edit", w.uni_admin, w.uni.id, _title_change(old))
+
+
+@case("api.update_patent", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college)
+    old = p.title
+    _ok(client.patch(f"/api/v1/patents/{p.id}", json={"title": "一种改进的复合材料制备方法"}))
+    return Expect("patent", p.id, "edit", w.uni_admin, w.uni.id, _title_change(old))
+
+
+def _moved(src: EntryStatus, dst: EntryStatus) -> Callable[[dict], bool]:
+    return lambda d: (d["from_status"], d["to_status"]) == (src.value, dst.value)
+
+
+@case("inventory.act", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college)
+    _ok(client.post(f"/patents/{p.id}/actions/submit", data={"version": p.version}), 302)
+    return Expect(
+        "patent",
+        p.id,
+        "submit",
+        w.uni_admin,
+        w.uni.id,
+        _moved(EntryStatus.DRAFT, EntryStatus.PENDING_COLLEGE),
+    )
+
+
+@case("api.patent_action", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college, status=EntryStatus.PENDING_SCHOOL)
+    _ok(client.post(f"/api/v1/patents/{p.id}/actions/school_return", json={"comment": "补材料"}))
+    return Expect(
+        "patent",
+        p.id,
+        "school_return",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: (
+            _moved(EntryStatus.PENDING_SCHOOL, EntryStatus.RETURNED)(d) and d["comment"] == "补材料"
+        ),
+    )
+
+
+def _batch_expect(w: World, done: list[Patent]) -> Expect:
+    for p in done[1:]:  # every patent of the batch has its own event
+        (e,) = _events("patent", p.id)
+        assert e.action == "college_approve" and e.actor_id == w.uni_admin.id
+    return Expect(
+        "patent",
+        done[0].id,
+        "college_approve",
+        w.uni_admin,
+        w.uni.id,
+        _moved(EntryStatus.PENDING_COLLEGE, EntryStatus.PENDING_SCHOOL),
+    )
+
+
+@case("inventory.batch", "uni_admin")
+def _(w, client):
+    ps = [make_patent(w.uni, college=w.college, status=EntryStatus.PENDING_COLLEGE) for _ in "ab"]
+    data = {"ids": [str(p.id) for p in ps], "action": "college_approve"}
+    _ok(client.post("/patents/review/batch", data=data), 302)
+    return _batch_expect(w, ps)
+
+
+@case("api.batch_actions", "uni_admin")
+def _(w, client):
+    ps = [make_patent(w.uni, college=w.college, status=EntryStatus.PENDING_COLLEGE) for _ in "ab"]
+    body = {"ids": [p.id for p in ps], "action": "college_approve"}
+    assert _ok(client.post("/api/v1/patents/batch-actions", json=body)).json["done"]
+    return _batch_expect(w, ps)
+
+
+def _file(content: bytes, name: str) -> FileStorage:
+    return FileStorage(stream=io.BytesIO(content), filename=name)
+
+
+def _commit_import(w: World, client: Any, content: bytes) -> None:
+    job = import_services.create_patent_import(
+        _file(content, "专利.csv"), actor=w.uni_admin, institution_id=w.uni.id, enqueue=False
+    )
+    import_services.validate_job(job.id)
+    _ok(client.post(f"/imports/{job.id}/commit", data={"mode": "valid_only"}), 302)
+    import_services.commit_job(job.id)  # what the worker runs for the queued commit
+
+
+@case("imports.commit", "uni_admin")
+def _(w, client):
+    _commit_import(w, client, csv_bytes([row(7, trl="5")], HEADER))
+    patent = db.session.scalar(sa.select(Patent))
+    (created,) = _events("patent", patent.id)
+    assert created.action == "import_create" and "trl" in created.data["fields"]
+    _commit_import(w, client, csv_bytes([row(7, trl="7")], HEADER))
+    return Expect(
+        "patent",
+        patent.id,
+        "import_update",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["changes"] == {"trl": [5, 7]} and d["import_job_id"],
+    )
+
+
+DEMAND_FORM = {"title": "需要一种氨氮废水处理工艺", "description": "氨氮超标，求低成本处理工艺"}
+
+
+def _new_demand() -> Demand:
+    return db.session.scalar(sa.select(Demand).where(Demand.title == DEMAND_FORM["title"]))
+
+
+@case("demands.post", "ent_user")
+def _(w, client):
+    _ok(client.post("/demands/new", data=DEMAND_FORM), 302)
+    return Expect("demand", _new_demand().id, "create", w.ent_user, w.ent.id, lambda d: True)
+
+
+@case("api.post_demand", "ent_user")
+def _(w, client):
+    _ok(client.post("/api/v1/demands", json=DEMAND_FORM), 201)
+    return Expect("demand", _new_demand().id, "create", w.ent_user, w.ent.id, lambda d: True)
+
+
+@case("demands.edit", "ent_user")
+def _(w, client):
+    d = make_demand(w.ent, **DEMAND_FORM)
+    form = {**DEMAND_FORM, "region": "内蒙古", "version": d.version}
+    _ok(client.post(f"/demands/{d.id}/edit", data=form), 302)
+    return Expect(
+        "demand", d.id, "edit", w.ent_user, w.ent.id, lambda data: "region" in data["fields"]
+    )
+
+
+@case("api.update_demand", "ent_user")
+def _(w, client):
+    d = make_demand(w.ent, **DEMAND_FORM)
+    _ok(client.patch(f"/api/v1/demands/{d.id}", json={"region": "内蒙古"}))
+    return Expect(
+        "demand", d.id, "edit", w.ent_user, w.ent.id, lambda data: data["fields"] == ["region"]
+    )
+
+
+@case("demands.close", "ent_user")
+def _(w, client):
+    d = make_demand(w.ent)
+    _ok(client.post(f"/demands/{d.id}/close", data={"reason": "已解决", "version": d.version}))
+    return Expect("demand", d.id, "close", w.ent_user, w.ent.id, lambda x: x["reason"] == "已解决")
+
+
+@case("api.close_demand", "ent_user")
+def _(w, client):
+    d = make_demand(w.ent)
+    _ok(client.post(f"/api/v1/demands/{d.id}/close", json={"reason": "已解决"}))
+    return Expect("demand", d.id, "close", w.ent_user, w.ent.id, lambda x: x["reason"] == "已解决")
+
+
+def _accepted(w: World, m: Match) -> Expect:
+    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == m.id))
+    (push,) = _events("deal", deal.id)  # the accepted match becomes a deal: audited too
+    assert push.action == "push" and push.data["match_id"] == m.id
+    return Expect(
+        "match", m.id, "accepted", w.officer, None, lambda d: d["patent_id"] == m.patent_id
+    )
+
+
+def _rejected(w: World, m: Match) -> Expect:
+    return Expect("match", m.id, "rejected", w.officer, None, lambda d: d["reason"] == "vague")
+
+
+@case("matching.decide", "officer")
+def _(w, client):
+    m = _candidate(w)
+    _ok(client.post(f"/matching/matches/{m.id}/decision", data={"decision": "accept"}), 302)
+    return _accepted(w, m)
+
+
+@case("api.decide_match", "officer")
+def _(w, client):
+    m = _candidate(w)
+    body = {"decision": "rejected", "reason_code": "vague"}
+    _ok(client.post(f"/api/v1/matches/{m.id}/decision", json=body))
+    return _rejected(w, m)
+
+
+@case("review.decide", "officer")
+def _(w, client):
+    m = _candidate(w)
+    data = {"decision": "reject", "reason_code": "vague"}
+    _ok(client.post(f"/review/matches/{m.id}/decision", data=data), 302)
+    return _rejected(w, m)
+
+
+@case("review.decide_bulk", "officer")
+def _(w, client):
+    ms = [_candidate(w) for _ in "ab"]
+    data = {"decision": "accept", "match_ids": [str(m.id) for m in ms]}
+    _ok(client.post("/review/decisions", data=data), 302)
+    _accepted(w, ms[1])
+    return _accepted(w, ms[0])
+
+
+@case("api.review_decisions", "officer")
+def _(w, client):
+    ms = [_candidate(w) for _ in "ab"]
+    body = {"decision": "rejected", "reason_code": "vague", "match_ids": [m.id for m in ms]}
+    assert len(_ok(client.post("/api/v1/review/decisions", json=body)).json["done"]) == 2
+    (other,) = _events("match", ms[1].id)
+    assert other.action == "rejected"
+    return _rejected(w, ms[0])
+
+
+def _staged(w: World, deal: Deal, action: str, src: Stage, dst: Stage, actor=None) -> Expect:
+    return Expect(
+        "deal",
+        deal.id,
+        action,
+        actor or w.officer,
+        w.uni.id,
+        lambda d: (d["from_stage"], d["to_stage"]) == (src.value, dst.value),
+    )
+
+
+@case("deals.change_stage", "officer")
+def _(w, client):
+    deal = _deal(w)
+    _ok(client.post(f"/deals/{deal.id}/stage", data={"action": "contact"}), 302)
+    return _staged(w, deal, "contact", Stage.RECOMMENDED, Stage.CONTACTED)
+
+
+@case("api.change_deal_stage", "officer")
+def _(w, client):
+    deal = _deal(w, Stage.CONTACTED)
+    body = {"action": "fail", "reason": "price", "comment": "报价差距大"}
+    _ok(client.post(f"/api/v1/deals/{deal.id}/stage", json=body))
+    return _staged(w, deal, "fail", Stage.CONTACTED, Stage.FAILED)
+
+
+@case("deals.respond", "uni_admin")
+def _(w, client):
+    deal = _deal(w)
+    _ok(client.post(f"/deals/{deal.id}/response", data={"response": "interested"}), 302)
+    return Expect(
+        "deal",
+        deal.id,
+        "respond",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["response"] == "interested" and "previous" not in d,
+    )
+
+
+@case("api.respond_deal", "uni_admin")
+def _(w, client):
+    deal = _deal(w)
+    _ok(client.post(f"/api/v1/deals/{deal.id}/response", json={"response": "declined"}))
+    return Expect(
+        "deal", deal.id, "respond", w.uni_admin, w.uni.id, lambda d: d["response"] == "declined"
+    )
+
+
+def _contract_expect(w: World, deal: Deal, action: str, check: Callable[[dict], bool]) -> Expect:
+    db.session.refresh(deal)
+    assert deal.contract is not None
+    return Expect("contract", deal.contract.id, action, w.officer, w.uni.id, check)
+
+
+@case("deals.record_contract", "officer")
+def _(w, client):
+    deal = _deal(w, Stage.CONTACTED, Stage.NEGOTIATING)
+    _ok(client.post(f"/deals/{deal.id}/contract", data=contract_data(kind="assignment")), 302)
+    signed = _events("deal", deal.id)[-1]
+    assert (signed.action, signed.data["to_stage"]) == ("sign", "signed")
+    return _contract_expect(
+        w, deal, "create", lambda d: d["kind"] == "assignment" and d["amount_wan"] == "120.50"
+    )
+
+
+@case("api.record_deal_contract", "officer")
+def _(w, client):
+    deal = sign(_deal(w), actor=w.officer)
+    body = contract_data(amount_wan="99")
+    _ok(client.post(f"/api/v1/deals/{deal.id}/contract", json=body))
+    return _contract_expect(
+        w, deal, "update", lambda d: d["changes"]["amount_wan"] == ["120.50", "99.00"]
+    )
+
+
+EVALUATION = {"prospect_stars": "4", "intent": "license", "improvement_needs": "耐温性"}
+
+
+def _evaluated(w: World, p: Patent, action: str, check: Callable[[dict], bool]) -> Expect:
+    e = db.session.scalar(sa.select(Evaluation).where(Evaluation.patent_id == p.id))
+    return Expect("evaluation", e.id, action, w.ent_user, w.ent.id, check)
+
+
+def _evaluable(w: World) -> Patent:
+    p = _entered(w)
+    make_invite(p, w.ent)  # an enterprise evaluates what it was invited to (or pushed)
+    return p
+
+
+@case("evaluations.evaluate", "ent_user")
+def _(w, client):
+    p = _evaluable(w)
+    _ok(client.post(f"/evaluations/patents/{p.id}/evaluate", data=EVALUATION), 302)
+    return _evaluated(w, p, "create", lambda d: d["prospect_stars"] == 4 and "before" not in d)
+
+
+@case("api.evaluate", "ent_user")
+def _(w, client):
+    p = _evaluable(w)
+    url = f"/api/v1/evaluations/patents/{p.id}"
+    _ok(client.post(url, json=EVALUATION), 201)
+    _ok(client.post(url, json={**EVALUATION, "prospect_stars": 2}), 200)
+    return _evaluated(
+        w,
+        p,
+        "update",
+        lambda d: (
+            d["before"] == {"prospect_stars": 4, "intent": "license"} and d["prospect_stars"] == 2
+        ),
+    )
+
+
+def _invited(w: World, p: Patent) -> Expect:
+    i = db.session.scalar(sa.select(EvaluationInvite).where(EvaluationInvite.patent_id == p.id))
+    return Expect(
+        "evaluation_invite",
+        i.id,
+        "create",
+        w.officer,
+        w.uni.id,
+        lambda d: d["enterprise_id"] == w.ent.id,
+    )
+
+
+@case("evaluations.invite", "officer")
+def _(w, client):
+    p = _entered(w)
+    _ok(client.post(f"/evaluations/patents/{p.id}/invites", data={"enterprise_id": w.ent.id}))
+    return _invited(w, p)
+
+
+@case("api.invite", "officer")
+def _(w, client):
+    p = _entered(w)
+    url = f"/api/v1/evaluations/patents/{p.id}/invites"
+    _ok(client.post(url, json={"enterprise_name": "丙科技"}), 201)
+    return _invited(w, p)
+
+
+def _declared(w: World, p: Patent) -> Expect:
+    d = db.session.scalar(sa.select(OpenLicenceDeclaration))
+    return Expect(
+        "open_licence",
+        d.id,
+        "declare",
+        w.uni_admin,
+        w.uni.id,
+        lambda x: x["patent_id"] == p.id and x["lump_sum_wan"] == "50",
+    )
+
+
+@case("licensing.new", "uni_admin")
+def _(w, client):
+    p = _entered(w)
+    _ok(client.post(f"/open-licences/new?patent_id={p.id}", data=valid_body()), 302)
+    return _declared(w, p)
+
+
+@case("api.declare_open_licence", "uni_admin")
+def _(w, client):
+    p = _entered(w)
+    _ok(client.post("/api/v1/open-licences", json={"patent_id": p.id, **valid_body()}), 201)
+    return _declared(w, p)
+
+
+def _withdrawn(w: World, d: OpenLicenceDeclaration, reason: str | None) -> Expect:
+    return Expect(
+        "open_licence", d.id, "withdraw", w.uni_admin, w.uni.id, lambda x: x.get("reason") == reason
+    )
+
+
+@case("licensing.withdraw", "uni_admin")
+def _(w, client):
+    d = make_declaration(_entered(w))
+    _ok(client.post(f"/open-licences/{d.id}/withdraw", data={"reason": "已独占许可"}), 302)
+    return _withdrawn(w, d, "已独占许可")
+
+
+@case("api.withdraw_open_licence", "uni_admin")
+def _(w, client):
+    d = make_declaration(_entered(w))
+    _ok(client.post(f"/api/v1/open-licences/{d.id}/withdraw", json={}))
+    return _withdrawn(w, d, None)
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def _events(entity: str, entity_id: int) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def _check(expect: Expect) -> AuditEvent:
+    db.session.expire_all()
+    events = [e for e in _events(expect.entity, expect.entity_id) if e.action == expect.action]
+    assert events, f"no {expect.entity} #{expect.entity_id} {expect.action} event"
+    event = events[-1]
+    assert event.actor_id == expect.actor.id
+    assert event.organization_id == expect.organization_id
+    assert expect.data(event.data), event.data
+    assert CJK.search(ENTITY_LABELS[event.entity])
+    label = action_label(event.entity, event.action)
+    assert CJK.search(label), f"no Chinese label for {event.entity}.{event.action}"
+    return event
+
+
+def test_every_writing_route_is_audited_or_exempt(app):
+    writing = {
+        r.endpoint for r in app.url_map.iter_rules() if r.methods and r.methods & WRITE_METHODS
+    }
+    unlisted = writing - set(ROUTE_CASES) - set(EXEMPT)
+    assert not unlisted, (
+        f"state-changing routes without an audit case or an exemption: {sorted(unlisted)}; "
+        "record an audit event in the service and add a case to ROUTE_CASES"
+    )
+    assert not set(ROUTE_CASES) & set(EXEMPT)
+    gone = (set(ROUTE_CASES) | set(EXEMPT)) - writing
+    assert not gone, f"listed routes that no longer exist or no longer write: {sorted(gone)}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(ROUTE_CASES))
+def test_route_leaves_an_audit_event(w, client, auth, endpoint):
+    login, call = ROUTE_CASES[endpoint]
+    auth.login(getattr(w, login))
+    before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    expect = call(w, client)
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) > before
+    event = _check(expect)
+    # The page shows it, with the Chinese labels, to the staff who read everything.
+    auth.logout()
+    auth.login(make_user(Role.REGULATOR))
+    page = client.get(f"/audit/?entity={event.entity}&entity_id={event.entity_id}")
+    text = page.get_data(as_text=True)
+    assert f"{ENTITY_LABELS[event.entity]} #{event.entity_id}" in text
+    assert action_label(event.entity, event.action) in text
+
+
+# ---------------------------------------------------------------------------- service cases
+
+
+def test_demand_import_commit_audits_created_and_updated_demands(w, client, auth, enqueued):
+    from revive.demands.importers import create_demand_import
+    from tests.demands.helpers import HEADER as DEMAND_HEADER
+    from tests.demands.helpers import row as demand_row
+
+    auth.login(w.officer)
+    for description in ("盐碱地亩产低，想找耐盐碱品种", "盐碱地亩产低，想找耐盐碱水稻品种"):
+        job = create_demand_import(
+            _file(csv_bytes([demand_row(description=description)], DEMAND_HEADER), "需求.csv"),
+            actor=w.officer,
+            enqueue=False,
+        )
+        import_services.validate_job(job.id)
+        _ok(client.post(f"/imports/{job.id}/commit", data={"mode": "valid_only"}), 302)
+        import_services.commit_job(job.id)
+    demand = db.session.scalar(sa.select(Demand))
+    created, updated = _events("demand", demand.id)
+    for event, action in ((created, "import_create"), (updated, "import_update")):
+        assert event.action == action and event.actor_id == w.officer.id
+        assert event.organization_id == demand.enterprise_id and event.data["import_job_id"]
+        assert CJK.search(action_label("demand", action))
+    assert "title" in created.data["fields"] and updated.data["fields"] == ["description"]
+
+
+def test_signing_sets_the_patents_implementation_status_in_the_audit_log(w):
+    deal = sign(_deal(w), actor=w.officer, kind="equity")
+    expect = Expect(
+        "patent",
+        deal.patent_id,
+        "implementation",
+        w.officer,
+        w.uni.id,
+        lambda d: (
+            d["changes"] == {"implementation_status": [None, "equity"]}
+            and d["deal_id"] == deal.id
+            and d["contract_id"] == deal.contract.id
+        ),
+    )
+    _check(expect)
