@@ -264,12 +264,12 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
 def _read_csv(path: Path, head: bytes, max_rows: int) -> Table:
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     controls = 0 if utf16 else sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if controls and _utf16_without_bom(head):
-        raise FileRejected(
-            "文件是不带 BOM 的 UTF-16 编码文本，无法可靠识别："
-            "请另存为 UTF-8 CSV（或带 BOM 的“Unicode 文本”）后再上传"
-        )
-    if controls > max(8, len(head) // 100):
+    if controls > max(8, len(head) // 100):  # a few stray NULs are dropped, not refused
+        if _utf16_without_bom(head):
+            raise FileRejected(
+                "文件是不带 BOM 的 UTF-16 编码文本，无法可靠识别："
+                "请另存为 UTF-8 CSV（或带 BOM 的“Unicode 文本”）后再上传"
+            )
         raise FileRejected(f"文件不是文本表格（可能是图片、压缩包或其他二进制文件）：{SUPPORTED}")
     encoding = _detect_encoding(path, head)
     delimiter = _sniff_delimiter(path, encoding)
@@ -464,6 +464,11 @@ def _read_xlsx(path: Path, max_rows: int) -> Table:
     book = _Workbook(path)  # opened once: read-only mode loads all shared strings up front
     try:
         row_tags, no_value = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
+        if len(no_value) >= _MAX_MARKED:
+            raise FileRejected(
+                f"工作表中有 {_MAX_MARKED:,} 个以上的公式没有计算结果（文件可能由程序生成）："
+                "请在 Excel/WPS 中打开并保存后再上传"
+            )
         max_row = book.ws.max_row
         dimension_rows = max_row if max_row and max_row > 1 else row_tags
         records = _sheet_records(book, no_value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,18 @@ from revive.demands import importers as demand_importers
 from revive.demands.models import Demand
 from revive.errors import ValidationFailed
 from revive.extensions import db
-from revive.imports import registry, services
+from revive.imports import reader, registry, services
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
 from revive.inventory.models import Patent
 from tests.factories import make_college, make_org, make_user
-from tests.imports.hostile.corpus import COLLEGE, PROFILES, Case, corpus, write_corpus
+from tests.imports.hostile.corpus import (
+    COLLEGE,
+    PROFILES,
+    Case,
+    corpus,
+    write_corpus,
+    xlsx_bytes,
+)
 
 CORPUS = corpus()
 CASES = [(kind, case) for kind, cases in CORPUS.items() for case in cases]
@@ -174,6 +182,18 @@ def test_a_bad_file_leaves_existing_records_untouched(world):
         job, _ = _run(world, "patents", case)
         assert job.status == ImportStatus.FAILED
     assert _snapshot() == before
+
+
+def test_a_sheet_full_of_formulas_without_results_is_refused_as_a_whole(world, monkeypatch):
+    """Row by row up to a bound; beyond it the file is refused (never silently emptied)."""
+    monkeypatch.setattr(reader, "_MAX_MARKED", 2)
+    case = next(c for c in CORPUS["patents"] if c.name == "formula-without-cached-value")
+    p = PROFILES["patents"]
+    data = xlsx_bytes([p.header, *[[*p.valid(i)[:5], "=A1&B1"] for i in range(1, 4)]])
+    job, _ = _run(world, "patents", replace(case, data=data, upload_name="many.xlsx"))
+    assert job.status == ImportStatus.FAILED
+    assert "工作表中有 2 个以上的公式没有计算结果" in job.error
+    assert _keys("patents") == set()
 
 
 # ---------------------------------------------------------------------------- exports
