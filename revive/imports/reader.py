@@ -394,9 +394,7 @@ class _Workbook:
             self._fh.close()
 
 
-def _sheet_records(
-    book: _Workbook, no_value: set[tuple[int, int]]
-) -> Iterator[tuple[int, list[Any]]]:
+def _sheet_records(book: _Workbook, marks: Marks) -> Iterator[tuple[int, list[Any]]]:
     """The sheet's non-blank rows. The sheet XML is parsed lazily, row by row: a part that is
     corrupt or not well-formed fails here, mid-way, and is refused like a corrupt package."""
     number = 0
@@ -405,10 +403,10 @@ def _sheet_records(
         try:
             for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
                 cells = [_clean(v) for v in values]
-                if no_value:
+                if marks:
                     for i, v in enumerate(cells):
-                        if v is None and (number, i + 1) in no_value:
-                            cells[i] = NO_CACHED_VALUE
+                        if v is None and (number, i + 1) in marks:
+                            cells[i] = marks[(number, i + 1)]
                 cells = _trim(cells)
                 if cells:
                     yield number, cells
@@ -421,28 +419,52 @@ def _sheet_records(
             ) from None
 
 
-class NoCachedValue(str):
-    """A formula cell saved without its result (files written by programs, never opened in
-    Excel): nothing is evaluated, so the cell has no value; the row specs report it."""
+class CellNote(str):
+    """An empty cell whose emptiness has a known cause the row specs report as ``problem``."""
 
     __slots__ = ()
+    problem = ""
+
+
+class NoCachedValue(CellNote):
+    """A formula cell saved without its result (files written by programs, never opened in
+    Excel): nothing is evaluated, so the cell has no value."""
+
+    __slots__ = ()
+    problem = (
+        "该单元格是公式，但文件中没有公式的计算结果（文件可能由程序生成）："
+        "请在 Excel/WPS 中打开并保存后再上传，或直接填写内容"
+    )
+
+
+class InMergedCell(CellNote):
+    """A cell covered by a merged range (only the range's top-left cell holds the value)."""
+
+    __slots__ = ()
+    problem = "该单元格在合并单元格中（只有合并区域左上角的格子有值）：请取消合并，并在每一行填写"
 
 
 NO_CACHED_VALUE = NoCachedValue("")
+IN_MERGED_CELL = InMergedCell("")
+_MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]{1,3}[0-9]{1,7}):([A-Z]{1,3}[0-9]{1,7})"')
+_MAX_MERGED_CELLS = 100_000  # covered cells noted; larger merged areas are left unexplained
 _FORMULA_NO_VALUE = re.compile(
     rb'<c\b[^>]*?\br="([A-Z]{1,3}[0-9]{1,7})"[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>'
 )
 _SCAN_OVERLAP = 16 * 1024  # longer than a formula cell's XML (Excel formulas: 8,192 chars)
 _MAX_MARKED = 10_000
+Marks = dict[tuple[int, int], CellNote]
 
 
-def _scan_sheet(path: Path, sheet_path: str | None) -> tuple[int | None, set[tuple[int, int]]]:
-    """One pass over the sheet XML: the number of <row> tags (an estimate for the progress bar
-    when the sheet has no <dimension>) and the (row, column) of formula cells without a cached
-    value (at most _MAX_MARKED). Not a parse; a corrupt part is reported when rows are read."""
+def _scan_sheet(path: Path, sheet_path: str | None) -> tuple[int | None, int, Marks]:
+    """One pass over the sheet XML, not a parse: the number of <row> tags (an estimate for the
+    progress bar when the sheet has no <dimension>), the number of formula cells without a
+    cached value, and notes for empty cells — such formulas (at most _MAX_MARKED) and cells
+    covered by merged ranges. A corrupt part is reported when the rows are read."""
     if not sheet_path:
-        return None, set()
-    count, prev, marked = 0, b"", set()
+        return None, 0, {}
+    count, prev, formulas = 0, b"", set()
+    merges: list[tuple[bytes, bytes]] = []
     try:
         with zipfile.ZipFile(path) as zf, zf.open(sheet_path.lstrip("/")) as fh:
             while chunk := fh.read(_CHUNK):
@@ -450,28 +472,43 @@ def _scan_sheet(path: Path, sheet_path: str | None) -> tuple[int | None, set[tup
                 joined = prev[-4:] + chunk
                 count += joined.count(b"<row ") + joined.count(b"<row>")
                 window = prev[-_SCAN_OVERLAP:] + chunk
-                if len(marked) < _MAX_MARKED and b"<f" in window:
+                if len(formulas) < _MAX_MARKED and b"<f" in window:
                     for m in _FORMULA_NO_VALUE.finditer(window):
-                        marked.add(coordinate_to_tuple(m.group(1).decode()))
+                        formulas.add(coordinate_to_tuple(m.group(1).decode()))
+                if b"<mergeCell" in window:
+                    merges.extend(m.groups() for m in _MERGE.finditer(window))
                 prev = chunk
     except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        return None, set()
-    return count or None, marked
+        return None, 0, {}
+    marks: Marks = {}
+    budget = _MAX_MERGED_CELLS
+    for first, last in dict.fromkeys(merges):  # the overlap may find a range twice
+        (r1, c1), (r2, c2) = (coordinate_to_tuple(x.decode()) for x in (first, last))
+        size = (r2 - r1 + 1) * (c2 - c1 + 1)
+        if size > budget:
+            continue
+        budget -= size
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    marks[(r, c)] = IN_MERGED_CELL
+    marks.update(dict.fromkeys(formulas, NO_CACHED_VALUE))
+    return count or None, len(formulas), marks
 
 
 def _read_xlsx(path: Path, max_rows: int) -> Table:
     _check_zip(path)
     book = _Workbook(path)  # opened once: read-only mode loads all shared strings up front
     try:
-        row_tags, no_value = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
-        if len(no_value) >= _MAX_MARKED:
+        row_tags, formulas, marks = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
+        if formulas >= _MAX_MARKED:
             raise FileRejected(
                 f"工作表中有 {_MAX_MARKED:,} 个以上的公式没有计算结果（文件可能由程序生成）："
                 "请在 Excel/WPS 中打开并保存后再上传"
             )
         max_row = book.ws.max_row
         dimension_rows = max_row if max_row and max_row > 1 else row_tags
-        records = _sheet_records(book, no_value)
+        records = _sheet_records(book, marks)
         header_line, first = next(records, (0, None))
         if first is None:
             sheets = tuple(book.wb.sheetnames)

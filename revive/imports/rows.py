@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from revive.imports.reader import FileRejected, NoCachedValue
+from revive.imports.reader import CellNote, FileRejected
 
 VALUE_MAX = 500  # ImportRowError.value length
 
@@ -125,21 +125,15 @@ ERROR_VALUES = frozenset(
 
 
 def pop_formula_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """Take out of ``raw`` the cells that hold no usable value because they are formulas — an
-    error result (#REF!, #DIV/0!, …: e.g. a DDE formula ``=cmd|' /C calc'!A0``) or no saved
-    result at all — and return (field key, Chinese message) for each. Formulas are never
-    evaluated: the importer only reads the results Excel saved."""
+    """Take out of ``raw`` the cells that hold no usable value for a known reason and return
+    (field key, Chinese message) for each: a formula's error result (#REF!, #DIV/0!, …: e.g. a
+    DDE formula ``=cmd|' /C calc'!A0``), a formula saved without a result, a cell covered by
+    a merged range (reader.CellNote). Formulas are never evaluated: only saved results count."""
     problems = []
     for key, value in list(raw.items()):
-        if isinstance(value, NoCachedValue):
+        if isinstance(value, CellNote):
             del raw[key]
-            problems.append(
-                (
-                    key,
-                    "该单元格是公式，但文件中没有公式的计算结果（文件可能由程序生成）："
-                    "请在 Excel/WPS 中打开并保存后再上传，或直接填写内容",
-                )
-            )
+            problems.append((key, value.problem))
         elif isinstance(value, str) and value.strip().upper() in ERROR_VALUES:
             del raw[key]
             problems.append((key, f"公式的计算结果是错误值 {value.strip()}：请改为直接填写内容"))

@@ -648,7 +648,7 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         "merged-cells",
         "merged.xlsx",
         xlsx_bytes(merged_rows, merge=f"{merged_col}2:{merged_col}3"),
-        errors=((3, merged_label, "缺少必填项"),),
+        errors=((3, merged_label, "该单元格在合并单元格中"),),
         committed=(p.key(1),),
     )
     rows_case(
