@@ -11,21 +11,27 @@ Contract used by the rest of the platform (revive.matching, revive.evaluation):
     build_index(token_lists, ids, *, version) -> Index
     Index.save(folder) / Index.load(folder)      artifact: vocabulary/IDF, sparse matrix, ids,
                                                 version, params; load once per worker process
-    Index.query(query_token_lists, *, top_k=20, min_score=…, allowed=None, query_ids=None)
-        -> list[list[Candidate]]                 ``allowed``: per query, a collection of doc ids
-                                                that may be returned (None = all); Candidate.terms
-                                                = top shared terms with weights (explanation)
-    score_block / merge_topk                    shard-agnostic pieces (score rows of a block,
-                                                merge per-shard top-k lists)
+    Index.query(query_token_lists, *, top_k=20, min_score=…, allowed=None, exclude=None,
+                query_ids=None, shards=None) -> list[list[Candidate]]
+                                                exact top-k; ``allowed``: per query a bool mask
+                                                (Index.mask) or doc ids or None; ``exclude``: doc
+                                                ids never returned; ``shards``: a fan-out part;
+                                                Candidate.terms = top shared terms (explanation)
+    Index.add_documents(token_lists, ids, name=…) -> Index   a delta shard (incremental)
+    build_from_counts / ingest.tokenize_and_count parallel bulk ingest (1M documents)
+    score_block / merge_topk                    score rows of a small block (patent → demands)
 """
 
 from revive.engine.index import (
     DEFAULT_MIN_SCORE,
     Index,
     Params,
+    build_from_counts,
     build_index,
+    count_terms,
     merge_topk,
     rank_against,
+    read_meta,
     score_block,
 )
 from revive.engine.text import TOKENIZER_VERSION, demand_tokens, normalize, patent_tokens
@@ -38,7 +44,10 @@ __all__ = [
     "Document",
     "Index",
     "Params",
+    "build_from_counts",
     "build_index",
+    "count_terms",
+    "read_meta",
     "demand_tokens",
     "merge_topk",
     "normalize",

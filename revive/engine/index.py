@@ -398,7 +398,8 @@ class Index:
 
     def save(self, folder: str | Path) -> Path:
         """Write the artifact. A shard loaded from disk is hard-linked from where it was
-        (cheap for a delta on top of a large index), else written."""
+        (cheap for a delta on top of a large index), else written. ``source`` keeps pointing
+        at the folder a shard was loaded from (the target may be renamed into place)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         np.savez(folder / "arrays.npz", idf=self.idf)
@@ -423,19 +424,37 @@ class Index:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, shards: Collection[str] | None = None) -> Index:
+    def load(
+        cls,
+        folder: str | Path,
+        shards: Collection[str] | None = None,
+        *,
+        reuse: Index | None = None,
+    ) -> Index:
         """Load an artifact; ``shards``: only the shards with these names (a fan-out worker's
-        part; positions then count over the loaded shards only)."""
+        part; positions then count over the loaded shards only). ``reuse``: an index in
+        memory whose shards are the same files (hard links: a delta on top of it) — those are
+        shared instead of read again, so a worker picks up a delta in milliseconds."""
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"unsupported index format: {meta.get('format')!r}")
         arrays = np.load(folder / "arrays.npz", allow_pickle=False)
-        loaded = [
-            _load_shard(folder / "shards" / s["name"], s["name"])
-            for s in meta["shards"]
-            if shards is None or s["name"] in shards
-        ]
+        known = {}
+        for shard in reuse.shards if reuse is not None else ():
+            if shard.file_id is not None:
+                known[(shard.name, shard.file_id)] = shard
+        loaded = []
+        for s in meta["shards"]:
+            if shards is not None and s["name"] not in shards:
+                continue
+            path = folder / "shards" / s["name"]
+            same = known.get((s["name"], _file_id(path / "postings.npz")))
+            if same is not None:
+                same.source = path
+                loaded.append(same)
+            else:
+                loaded.append(_load_shard(path, s["name"]))
         return cls(
             vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
             idf=arrays["idf"],
@@ -453,8 +472,14 @@ def read_meta(folder: str | Path) -> dict[str, Any]:
     return json.loads((Path(folder) / "meta.json").read_text("utf-8"))
 
 
+def _file_id(path: Path) -> tuple[int, ...]:
+    """The file behind a path (hard links share it; a recycled inode has another mtime)."""
+    st = path.stat()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _save_shard(shard: Shard, target: Path) -> None:
-    source = getattr(shard, "source", None)
+    source = shard.source
     target.mkdir(parents=True, exist_ok=True)
     files = ("postings.npz", "ids.npy", "ids.json")
     if source is not None and Path(source).resolve() != target.resolve():
@@ -464,7 +489,6 @@ def _save_shard(shard: Shard, target: Path) -> None:
                     os.link(Path(source) / name, target / name)
                 except OSError:
                     shutil.copy2(Path(source) / name, target / name)
-        shard.source = target
         return
     m = shard.matrix_t
     np.savez(
@@ -478,7 +502,6 @@ def _save_shard(shard: Shard, target: Path) -> None:
         np.save(target / "ids.npy", shard.ids, allow_pickle=False)
     else:
         (target / "ids.json").write_text(json.dumps(shard.ids, ensure_ascii=False), "utf-8")
-    shard.source = target
 
 
 def _load_shard(folder: Path, name: str) -> Shard:
@@ -490,7 +513,7 @@ def _load_shard(folder: Path, name: str) -> Shard:
     else:
         ids = json.loads((folder / "ids.json").read_text("utf-8"))
     shard = Shard(matrix_t, ids, name)
-    shard.source = folder
+    shard.source, shard.file_id = folder, _file_id(folder / "postings.npz")
     return shard
 
 

@@ -16,6 +16,7 @@ the explanation at the same time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,8 @@ class Shard:
         self.ids = ids  # np.ndarray (int64) or list
         self.name = name
         self.offset = 0  # global position of the first document, set by the index
+        self.source: Path | None = None  # folder it was loaded from
+        self.file_id: tuple[int, ...] | None = None  # its postings file, as loaded
         self.term_max = row_max(matrix_t)
         self._acc: np.ndarray | None = None
 

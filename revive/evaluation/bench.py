@@ -2,13 +2,26 @@
 
 N patents are made by recombining sentences of the real abstracts in the data folder (each
 synthetic patent: a real title, 3–6 real sentences); M demands likewise, wrapped in demand
-boilerplate. Reported: tokenization throughput, index build/save/load time, peak RSS, single
-demand latency (tokenize + score + explain) p50/p95 against the loaded index, and batch
-throughput (M demands in one call, top 20 each).
+boilerplate. Stages, each timed:
+
+1. **ingest** — tokenize + count in ``--processes`` processes, weigh and shard, save;
+2. **serve** — a fresh worker process loads the saved index and answers the demands one at a
+   time (tokenize + search + explain: p50/p95), then all of them as one batch (top 20 each);
+   its resident memory is read from /proc, so nothing of the bench itself is counted;
+3. **fan-out** — for each worker count in ``--fanout`` (e.g. 1,2,4): that many processes each
+   load only their shards (round robin), wait at a barrier, score every demand on their
+   shards, and the parent merges the per-shard top-20 lists (what the Celery group of
+   ``matching.score_shard`` tasks and their merge do). Wall time from the barrier to the
+   merged result;
+4. **incremental** — 1,000 new patents tokenized and added as a delta shard to the loaded
+   index (nothing else re-tokenized), saved beside it with the old shards hard-linked, and
+   each new patent found by a demand made of its own text.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import re
 import resource
@@ -20,14 +33,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from revive.engine import Index, build_index, demand_tokens, patent_tokens
+from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens
+from revive.engine.ingest import tokenize_and_count
 from revive.evaluation.data import read_corpus
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
-
-
-def _tokenize(pair: tuple[str, str]) -> list[str]:
-    return patent_tokens(*pair)
+TOP_K = 20
+SINGLE_SAMPLE = 2000  # demands timed one by one (the batch runs all of them)
 
 
 def synthetic(data: Path, patents: int, demands: int, seed: int):
@@ -58,80 +70,218 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set size of this process in MB (VmRSS/VmHWM)."""
+    found = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) / 1024
+    except OSError:  # not Linux: the peak from getrusage
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return peak, peak
+    return round(found["VmRSS"], 1), round(found["VmHWM"], 1)
+
+
+# ---------------------------------------------------------------------------- worker processes
+
+
+def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]], out) -> None:
+    """A fresh process standing in for a matching worker (stage 2 and 4)."""
+    patent_tokens("预热", "初始化分词器")  # dictionary load is not query latency
+    base_rss = rss_mb()[0]
+    t = time.perf_counter()
+    index = Index.load(folder)
+    load_s = time.perf_counter() - t
+    loaded_rss = rss_mb()[0]
+    tokens = [demand_tokens(title, text) for title, text in asks]
+    index.query(tokens[:20], top_k=TOP_K)  # warm-up
+    single, search_only = [], []
+    for (title, text), toks in zip(asks[:SINGLE_SAMPLE], tokens, strict=False):
+        t = time.perf_counter()
+        index.query([demand_tokens(title, text)], top_k=TOP_K)
+        single.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        index.query([toks], top_k=TOP_K)
+        search_only.append((time.perf_counter() - t) * 1000)
+    t = time.perf_counter()
+    results = index.query(tokens, top_k=TOP_K)
+    batch_s = time.perf_counter() - t
+    assert len(results) == len(asks)
+    served_rss = rss_mb()
+
+    # incremental: add the new patents as a delta shard, save it beside the base, find them
+    first_new = index.n_docs
+    t = time.perf_counter()
+    new_tokens = [patent_tokens(title, text) for title, text in new]
+    grown = index.add_documents(
+        new_tokens, list(range(first_new, first_new + len(new))), name="d001"
+    )
+    add_s = time.perf_counter() - t
+    with tempfile.TemporaryDirectory(dir=Path(folder).parent) as tmp:
+        t = time.perf_counter()
+        grown.save(Path(tmp) / "grown")
+        delta_save_s = time.perf_counter() - t
+    probes = [demand_tokens(title, text) for title, text in new]
+    found = grown.query(probes, top_k=TOP_K)
+    hits = sum(
+        1 for i, cands in enumerate(found) if first_new + i in [c.right_id for c in cands[:1]]
+    )
+    out.put(
+        {
+            "load_s": round(load_s, 2),
+            "rss_before_load_mb": base_rss,
+            "rss_index_loaded_mb": loaded_rss,
+            "rss_after_queries_mb": served_rss[0],
+            "peak_rss_worker_mb": served_rss[1],
+            "index_arrays_mb": round(index.nbytes / 2**20, 1),
+            "single_ms_p50": round(statistics.median(single), 2),
+            "single_ms_p95": round(_pct(single, 95), 2),
+            "single_ms_max": round(max(single), 2),
+            "search_ms_p50": round(statistics.median(search_only), 2),
+            "search_ms_p95": round(_pct(search_only, 95), 2),
+            "batch_s": round(batch_s, 1),
+            "batch_demands_per_s": round(len(asks) / batch_s, 1),
+            "incremental_patents": len(new),
+            "incremental_add_s": round(add_s, 2),
+            "incremental_save_s": round(delta_save_s, 2),
+            "incremental_found_top1": hits,
+        }
+    )
+
+
+def _fanout_worker(folder: str, shards: list[str], tokens, barrier, out) -> None:
+    index = Index.load(folder, shards=set(shards))
+    qm = index.vectorize(tokens, query=True)
+    barrier.wait()
+    t = time.perf_counter()
+    rows = [
+        [(score, pos, doc) for doc, score, pos, _ in index.search_row(qm, r, TOP_K, 0.05)]
+        for r in range(qm.shape[0])
+    ]
+    out.put((shards, rows, time.perf_counter() - t, rss_mb()[1]))
+
+
+def fan_out(folder: Path, tokens: list[list[str]], workers: int) -> dict[str, Any]:
+    """Score all ``tokens`` over the saved index with ``workers`` processes, each holding a
+    share of the shards; merge the per-shard top-k lists."""
+    meta = json.loads((folder / "meta.json").read_text("utf-8"))
+    names = [s["name"] for s in meta["shards"]]
+    parts = [names[i::workers] for i in range(workers)]
+    parts = [p for p in parts if p]
+    ctx = get_context("spawn")
+    barrier, out = ctx.Barrier(len(parts) + 1), ctx.Queue()
+    procs = [
+        ctx.Process(target=_fanout_worker, args=(str(folder), part, tokens, barrier, out))
+        for part in parts
+    ]
+    for p in procs:
+        p.start()
+    barrier.wait()  # every worker has loaded its shards
+    t = time.perf_counter()
+    answers = [out.get() for _ in procs]
+    merged = [
+        sorted((c for _, rows, _, _ in answers for c in rows[q]), key=lambda c: (-c[0], c[1]))[
+            :TOP_K
+        ]
+        for q in range(len(tokens))
+    ]
+    wall = time.perf_counter() - t
+    for p in procs:
+        p.join()
+    assert len(merged) == len(tokens)
+    return {
+        "workers": len(parts),
+        "shards_per_worker": [len(p) for p in parts],
+        "wall_s": round(wall, 1),
+        "demands_per_s": round(len(tokens) / wall, 1),
+        "slowest_worker_s": round(max(a[2] for a in answers), 1),
+        "peak_rss_per_worker_mb": [a[3] for a in answers],
+    }
+
+
+# ---------------------------------------------------------------------------- the bench
+
+
 def run_bench(
     data: Path,
     *,
     patents: int,
     demands: int,
     seed: int,
-    workers: int = 1,
+    processes: int = 1,
+    shard_docs: int = 250_000,
+    fanout: tuple[int, ...] = (),
+    incremental: int = 1000,
     echo: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    corpus, asks, n_real, n_sent = synthetic(data, patents, demands, seed)
+    corpus, asks, n_real, n_sent = synthetic(data, patents + incremental, demands, seed)
+    corpus, new = corpus[:patents], corpus[patents:]
+    chars = sum(len(a) + len(b) for a, b in corpus)
     echo(f"corpus: {patents} synthetic patents from {n_sent} sentences of {n_real} real records")
     patent_tokens("预热", "初始化分词器")  # dictionary load is not tokenization throughput
 
+    t0 = time.perf_counter()
+    terms, counts = tokenize_and_count(corpus, processes=processes)
+    tok_s = time.perf_counter() - t0
+    echo(f"tokenized + counted in {tok_s:.1f} s ({patents / tok_s:.0f} docs/s, {processes} proc)")
     t = time.perf_counter()
-    if workers > 1:
-        with get_context("fork").Pool(workers) as pool:
-            tokens = pool.map(_tokenize, corpus, chunksize=256)
-    else:
-        tokens = [patent_tokens(title, text) for title, text in corpus]
-    tok_s = time.perf_counter() - t
-    chars = sum(len(a) + len(b) for a, b in corpus)
-    echo(f"tokenized in {tok_s:.1f} s ({patents / tok_s:.0f} docs/s, {workers} process(es))")
-
-    t = time.perf_counter()
-    index = build_index(tokens, list(range(patents)), version=1)
+    index = build_from_counts(terms, counts, list(range(patents)), version=1, shard_docs=shard_docs)
     build_s = time.perf_counter() - t
-    echo(f"index built in {build_s:.1f} s: {len(index.vocabulary)} terms, {index.matrix_t.nnz} nnz")
-    del tokens
+    ingest_s = time.perf_counter() - t0
+    del counts, terms
+    nnz, n_terms, n_shards = index.nnz, len(index.vocabulary), len(index.shards)
+    echo(f"index built in {build_s:.1f} s: {n_terms} terms, {nnz} postings, {n_shards} shards")
+    echo(f"ingest (tokenize + index): {ingest_s:.1f} s")
+    builder_peak = rss_mb()[1]
 
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "index"
         t = time.perf_counter()
-        index.save(tmp)
+        index.save(folder)
         save_s = time.perf_counter() - t
-        size_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 2**20
+        size_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
         del index
-        t = time.perf_counter()
-        index = Index.load(tmp)
-        load_s = time.perf_counter() - t
-    echo(f"saved in {save_s:.1f} s ({size_mb:.0f} MB), loaded in {load_s:.1f} s")
+        echo(f"saved in {save_s:.1f} s ({size_mb:.0f} MB)")
 
-    demand_toks = [demand_tokens(title, text) for title, text in asks]
-    index.query(demand_toks[:5], top_k=20)  # warm-up
-    single, score_only = [], []
-    for (title, text), toks in zip(asks, demand_toks, strict=True):
-        t = time.perf_counter()
-        index.query([demand_tokens(title, text)], top_k=20)
-        single.append((time.perf_counter() - t) * 1000)
-        t = time.perf_counter()
-        index.query([toks], top_k=20)
-        score_only.append((time.perf_counter() - t) * 1000)
-
-    t = time.perf_counter()
-    results = index.query(demand_toks, top_k=20)
-    batch_s = time.perf_counter() - t
-    assert len(results) == demands
+        ctx = get_context("spawn")
+        out = ctx.Queue()
+        proc = ctx.Process(target=_serve, args=(str(folder), asks, new, out))
+        proc.start()
+        served = out.get()
+        proc.join()
+        echo(
+            f"worker: loaded in {served['load_s']} s, RSS {served['rss_index_loaded_mb']} MB; "
+            f"single demand p50 {served['single_ms_p50']} / p95 {served['single_ms_p95']} ms; "
+            f"batch of {demands} in {served['batch_s']} s; "
+            f"{incremental} added in {served['incremental_add_s']} s"
+        )
+        fan = []
+        if fanout:
+            tokens = [demand_tokens(title, text) for title, text in asks]
+            for n in fanout:
+                row = fan_out(folder, tokens, n)
+                echo(f"fan-out over {row['workers']} worker(s): {row['wall_s']} s")
+                fan.append(row)
 
     return {
         "patents": patents,
         "demands": demands,
         "seed": seed,
-        "workers": workers,
+        "processes": processes,
+        "cpus": os.cpu_count(),
         "chars_per_patent": round(chars / patents),
-        "tokenize_docs_per_s": round(patents / tok_s),
         "tokenize_s": round(tok_s, 1),
-        "build_s": round(build_s, 2),
-        "save_s": round(save_s, 2),
-        "load_s": round(load_s, 2),
+        "tokenize_docs_per_s": round(patents / tok_s),
+        "build_s": round(build_s, 1),
+        "ingest_s": round(ingest_s, 1),
+        "builder_peak_rss_mb": builder_peak,
+        "terms": n_terms,
+        "nnz": int(nnz),
+        "shards": n_shards,
+        "save_s": round(save_s, 1),
         "index_mb": round(size_mb, 1),
-        "terms": len(index.vocabulary),
-        "nnz": int(index.matrix_t.nnz),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "single_ms_p50": round(statistics.median(single), 2),
-        "single_ms_p95": round(_pct(single, 95), 2),
-        "query_only_ms_p50": round(statistics.median(score_only), 2),
-        "query_only_ms_p95": round(_pct(score_only, 95), 2),
-        "batch_demands_per_s": round(demands / batch_s, 1),
+        **served,
+        "fanout": fan,
     }

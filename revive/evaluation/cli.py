@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -114,6 +115,16 @@ def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> No
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
+def _counts(value: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(x) for x in value.split(",") if x.strip())
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of worker counts, e.g. 1,2,4") from None
+    if any(n < 1 for n in out):
+        raise click.BadParameter("worker counts must be ≥ 1")
+    return out
+
+
 @click.command("bench")
 @click.option("--patents", default=100_000, show_default=True, type=click.IntRange(10))
 @click.option("--demands", default=1000, show_default=True, type=click.IntRange(1))
@@ -125,13 +136,34 @@ def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> No
     show_default=True,
     help="Folder with the real abstracts (cn_patents*.csv).",
 )
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1))
-def bench_command(patents, demands, seed, data, workers) -> None:
-    """Synthetic corpus from real sentences → tokenize, build, query; last line is JSON."""
+@click.option(
+    "--processes",
+    default=os.cpu_count() or 1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Processes tokenizing during ingest.",
+)
+@click.option("--shard-docs", default=250_000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--fanout",
+    default="",
+    help="Worker counts for the sharded batch, e.g. 1,2,4 (empty: skip).",
+)
+@click.option("--incremental", default=1000, show_default=True, type=click.IntRange(1))
+def bench_command(patents, demands, seed, data, processes, shard_docs, fanout, incremental) -> None:
+    """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
     from revive.evaluation.bench import run_bench
 
     result = run_bench(
-        Path(data), patents=patents, demands=demands, seed=seed, workers=workers, echo=click.echo
+        Path(data),
+        patents=patents,
+        demands=demands,
+        seed=seed,
+        processes=processes,
+        shard_docs=shard_docs,
+        fanout=_counts(fanout),
+        incremental=incremental,
+        echo=click.echo,
     )
     click.echo(json.dumps(result, ensure_ascii=False))
 

@@ -62,6 +62,14 @@ class IndexBuild(TimestampMixin, db.Model):
     status: Mapped[RunStatus] = mapped_column(
         enum_column(RunStatus, "index_build_status"), default=RunStatus.QUEUED, index=True
     )
+    # "full": every patent's tokens, statistics recomputed; "delta": the active index plus the
+    # patents whose tokens changed since it was built, as one more shard (incremental).
+    kind: Mapped[str] = mapped_column(sa.String(10), default="full", server_default="full")
+    base_id: Mapped[int | None] = mapped_column(sa.Integer)  # delta: the build it extends
+    # Tokens stored up to this time are in the index; the active index is the succeeded build
+    # that covers the latest time (a full rebuild that started earlier catches up first).
+    covered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    shard_count: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
     doc_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     vocab_size: Mapped[int] = mapped_column(sa.Integer, default=0)
     total: Mapped[int] = mapped_column(sa.Integer, default=0)

@@ -21,6 +21,7 @@ and re-running the matching of a demand against the same index gives the same ma
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -40,7 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from revive import engine, queue
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.db import utcnow
+from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus, Visibility
 from revive.errors import (
     ConflictError,
@@ -71,6 +72,11 @@ MIN_SCORE = engine.DEFAULT_MIN_SCORE
 TOKENIZE_BATCH = 500
 DEMAND_BATCH = 50
 STALE_MINUTES = 10
+SHARD_DOCS = 250_000  # documents per index shard (REVIVE_INDEX_SHARD_DOCS)
+DELTA_MAX_DOCS = 20_000  # more changed patents than this: a full build (REVIVE_DELTA_MAX_DOCS)
+MAX_DELTA_SHARDS = 8
+REBUILD_SHARE = 0.05
+TOKENS_MARGIN_S = 30  # > the longest token-storing transaction (one batch)
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 NO_PATENTS = "暂无可建立索引的专利（没有任何专利文本）"
 BUILD_FAILED = "匹配索引构建失败，请稍后重试或联系平台管理员"
@@ -147,7 +153,8 @@ def tokenize_patents(
             db.session.commit()
     if follow_up and active_build() is not None:
         if tokenized:
-            request_index_build()
+            small = tokenized <= _config("REVIVE_DELTA_MAX_DOCS", DELTA_MAX_DOCS)
+            request_index_build(kind="delta" if small else "full")
         elif patent_ids:
             request_match_run(RunScope.ALL_DEMANDS)
     logger.info("Tokenized %d of %d checked patent(s)", tokenized, checked)
@@ -191,11 +198,13 @@ def index_root() -> Path:
 
 
 def active_build() -> IndexBuild | None:
-    """The active index: the newest succeeded build."""
+    """The active index: the succeeded build that covers the most recent tokens."""
     return db.session.scalar(
         sa.select(IndexBuild)
         .where(IndexBuild.status == RunStatus.SUCCEEDED)
-        .order_by(IndexBuild.id.desc())
+        .order_by(
+            IndexBuild.covered_at.is_(None), IndexBuild.covered_at.desc(), IndexBuild.id.desc()
+        )
         .limit(1)
     )
 
@@ -206,8 +215,8 @@ def active_build() -> IndexBuild | None:
 _loaded: tuple[tuple[int, Any], Any] | None = None
 
 
-def _index_key(build: IndexBuild) -> tuple[int, Any]:
-    return (build.id, build.finished_at)
+def _index_key(build: IndexBuild) -> tuple[int, Any, Any]:
+    return (build.id, build.finished_at, build.path)
 
 
 def load_active_index() -> tuple[IndexBuild, Any] | None:
@@ -218,7 +227,8 @@ def load_active_index() -> tuple[IndexBuild, Any] | None:
         return None
     if _loaded is None or _loaded[0] != _index_key(build):
         try:
-            index = engine.Index.load(build.path)
+            # Shards shared with the index in memory (a delta on top of it) are reused.
+            index = engine.Index.load(build.path, reuse=_loaded[1] if _loaded else None)
         except (OSError, ValueError, KeyError) as exc:
             # Missing artifact or one from an older engine format (after an upgrade): behave as
             # if there were no index; match runs then request a fresh build and wait for it.
@@ -229,18 +239,23 @@ def load_active_index() -> tuple[IndexBuild, Any] | None:
     return build, _loaded[1]
 
 
-def request_index_build(actor: User | None = None) -> IndexBuild:
-    """A queued build (an already queued one is reused), committed, then enqueued."""
+def request_index_build(actor: User | None = None, *, kind: str = "full") -> IndexBuild:
+    """A queued build (an already queued one of the same kind is reused), committed, then
+    enqueued. ``kind="delta"``: add the patents whose tokens changed since the active index to
+    it as one more shard (seconds, whatever the index size); without an active index it runs
+    as a full build."""
     if actor is not None and actor.role not in STAFF_ROLES:
         raise PermissionDenied("只有技术经理人或平台管理员可以重建匹配索引")
     # Coalesce with a build that has not started: it will read the newest tokens. A running
     # build may have read its tokens already, so a new request queues one more build.
     build = db.session.scalar(
-        sa.select(IndexBuild).where(IndexBuild.status == RunStatus.QUEUED).limit(1)
+        sa.select(IndexBuild)
+        .where(IndexBuild.status == RunStatus.QUEUED, IndexBuild.kind == kind)
+        .limit(1)
     )
     if build is not None:
         return build
-    build = IndexBuild(status=RunStatus.QUEUED, total=0, processed=0)
+    build = IndexBuild(status=RunStatus.QUEUED, kind=kind, total=0, processed=0)
     db.session.add(build)
     db.session.commit()
     _send(build, "matching.build_index")
@@ -272,8 +287,38 @@ def _prune(root: Path, current: int, keep: int = 3) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def _config(key: str, default: int) -> int:
+    return int(current_app.config.get(key, default))
+
+
+def _token_rows(since: Any = None) -> list[Any]:
+    stmt = sa.select(PatentTokens.patent_id, PatentTokens.tokens).where(
+        PatentTokens.tokenizer_version == engine.TOKENIZER_VERSION
+    )
+    if since is not None:
+        stmt = stmt.where(PatentTokens.updated_at > since)
+    return db.session.execute(stmt.order_by(PatentTokens.patent_id)).all()
+
+
+def _read_mark() -> Any:
+    """The time tokens are read "as of": a little in the past, so tokens whose transaction
+    was still open while reading are picked up by the next delta (re-adding a document is
+    harmless: the later entry supersedes the earlier one)."""
+    return utcnow() - timedelta(seconds=TOKENS_MARGIN_S)
+
+
+def _add_delta(index: Any, rows: Sequence[Any], name: str) -> Any:
+    return index.add_documents(
+        [r.tokens.split() for r in rows], [r.patent_id for r in rows], name=name
+    )
+
+
 def execute_index_build(build_id: int) -> IndexBuild | None:
-    """(worker) Tokenize stale patents, build and publish the index, then re-match all."""
+    """(worker) Build and publish the index, then re-match all open demands. A full build
+    tokenizes stale patents, reads every patent's tokens and builds sharded postings, then
+    catches up with tokens stored meanwhile; a delta build adds the changed patents to the
+    active index as one more shard. Either way the new artifact is renamed into place and
+    becomes active in one commit: matching never sees a half-built index."""
     build = db.session.get(IndexBuild, build_id)
     if build is None or build.status not in ACTIVE:
         return build  # finished already: a redelivered task does nothing
@@ -281,27 +326,22 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
         build.status, build.error = RunStatus.RUNNING, None
         build.started_at, build.processed = utcnow(), 0
         db.session.commit()
-        tokenize_patents(None, follow_up=False)
-
-        rows = db.session.execute(
-            sa.select(PatentTokens.patent_id, PatentTokens.tokens).order_by(PatentTokens.patent_id)
-        ).all()
-        build.total = len(rows)
-        db.session.commit()
-        if not rows:
-            raise _NothingToIndex(NO_PATENTS)
-        index = engine.build_index(
-            [r.tokens.split() for r in rows], [r.patent_id for r in rows], version=build.id
-        )
+        base = load_active_index() if build.kind == "delta" else None
+        if base is None or base[0].covered_at is None:
+            build.kind = "full"
+            index, covered, docs = _full_index(build)
+        else:
+            index, covered, docs = _delta_index(build, *base)
+        index.version = build.id
         root = index_root()
         tmp = root / f".tmp-v{build.id}-{secrets.token_hex(4)}"
         target = root / f"v{build.id}"
         index.save(tmp)
         _publish(tmp, target)
 
-        build.path, build.doc_count = str(target), len(rows)
-        build.vocab_size = len(index.vocabulary)
-        build.processed = len(rows)
+        build.path, build.doc_count = str(target), len(index)
+        build.vocab_size, build.shard_count = len(index.vocabulary), len(index.shards)
+        build.processed, build.covered_at = docs, covered
         build.status, build.finished_at = RunStatus.SUCCEEDED, utcnow()
         db.session.commit()
     except Exception as exc:
@@ -309,10 +349,56 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
         if isinstance(exc, _NothingToIndex):
             return db.session.get(IndexBuild, build_id)
         raise
-    logger.info("Index v%s built: %d docs", build.id, build.doc_count)
+    logger.info("Index v%s (%s) built: %d docs", build.id, build.kind, build.doc_count)
     _prune(index_root(), build.id)
+    if build.kind == "delta" and _needs_rebuild(index):
+        request_index_build(kind="full")  # in the background; this delta serves meanwhile
     _after_build()
     return build
+
+
+def _full_index(build: IndexBuild) -> tuple[Any, Any, int]:
+    tokenize_patents(None, follow_up=False)
+    covered = _read_mark()
+    rows = _token_rows()
+    build.total = len(rows)
+    db.session.commit()
+    if not rows:
+        raise _NothingToIndex(NO_PATENTS)
+    index = engine.build_index(
+        [r.tokens.split() for r in rows],
+        [r.patent_id for r in rows],
+        version=build.id,
+        shard_docs=_config("REVIVE_INDEX_SHARD_DOCS", SHARD_DOCS),
+    )
+    docs = len(rows)
+    del rows
+    # Catch up with tokens stored while this build ran (a delta may have been published
+    # meanwhile; this build must not become active without those patents).
+    late_mark = _read_mark()
+    late = _token_rows(covered)
+    if late:
+        index = _add_delta(index, late, f"c{build.id:06d}")
+        docs += len(late)
+    return index, late_mark, docs
+
+
+def _delta_index(build: IndexBuild, base_build: IndexBuild, base: Any) -> tuple[Any, Any, int]:
+    covered = _read_mark()
+    rows = _token_rows(base_build.covered_at)
+    build.base_id, build.total = base_build.id, len(rows)
+    db.session.commit()
+    if not rows:  # nothing changed: the same shards under a new version
+        return copy.copy(base), max(covered, as_utc(base_build.covered_at)), 0
+    return _add_delta(base, rows, f"d{build.id:06d}"), covered, len(rows)
+
+
+def _needs_rebuild(index: Any) -> bool:
+    """Deltas pile up: rebuild when they hold more than REBUILD_SHARE of the documents or
+    there are more than MAX_DELTA_SHARDS of them (IDF and lengths drift, shards fragment)."""
+    deltas = [s for s in index.shards if s.name[0] in "dc"]
+    delta_docs = sum(s.n_docs for s in deltas)
+    return len(deltas) > MAX_DELTA_SHARDS or delta_docs > REBUILD_SHARE * max(index.n_docs, 1)
 
 
 class _NothingToIndex(Exception):

@@ -72,8 +72,26 @@ def test_eval_compare_prints_a_table_then_the_engine_json(files):
 
 
 def test_bench_smoke(shared_data):
-    args = ["--patents", "200", "--demands", "5", "--data", str(shared_data)]
+    args = [
+        "--patents",
+        "200",
+        "--demands",
+        "5",
+        "--data",
+        str(shared_data),
+        "--fanout",
+        "1,2",
+        "--incremental",
+        "20",
+        "--shard-docs",
+        "60",
+        "--processes",
+        "2",
+    ]
     result = CliRunner().invoke(bench_command, args)
     assert result.exit_code == 0, result.output
     last = json.loads(result.output.strip().splitlines()[-1])
     assert last["patents"] == 200 and last["nnz"] > 0 and last["single_ms_p95"] > 0
+    assert last["shards"] == 4 and [f["workers"] for f in last["fanout"]] == [1, 2]
+    assert last["incremental_found_top1"] >= 18  # a demand made of a new patent's text finds it
+    assert last["rss_index_loaded_mb"] > 0

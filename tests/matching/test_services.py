@@ -149,21 +149,49 @@ def test_index_build_without_patents_fails_visibly(app, enqueued):
 
 
 def test_index_loaded_once_per_version(app, enqueued, monkeypatch):
+    monkeypatch.setattr(services, "TOKENS_MARGIN_S", 0)  # no catch-up shard in a quick test
     pool()
     _ready(enqueued)
     loads = []
     real = engine.Index.load
     monkeypatch.setattr(
-        engine.Index, "load", classmethod(lambda cls, f: loads.append(f) or real(f))
+        engine.Index, "load", classmethod(lambda cls, f, **kw: loads.append(f) or real(f, **kw))
     )
     monkeypatch.setattr(services, "_loaded", None)
-    services.load_active_index()
+    monkeypatch.setattr(services, "REBUILD_SHARE", 1.0)  # no follow-up full rebuild here
+    _, first = services.load_active_index()
     services.load_active_index()
     assert len(loads) == 1
-    entered(title="一种新的风力发电机叶片")
-    _ready(enqueued)
-    services.load_active_index()
+    new = entered(title="一种新的风力发电机叶片")
+    signals.patents_changed.send(None, patent_ids=[new.id])  # as the workflow does on entry
+    drain(enqueued)
+    build, grown = services.load_active_index()
     assert len(loads) == 2
+    # One new patent: a delta build on top of the active index, sharing its shard in memory.
+    assert build.kind == "delta" and build.base_id is not None
+    assert [s.name[0] for s in grown.shards] == ["s", "d"]
+    assert grown.shards[0] is first.shards[0]
+    assert new.id in grown.ids
+
+
+def test_deltas_are_folded_into_a_background_full_rebuild(app, enqueued, monkeypatch):
+    monkeypatch.setattr(services, "TOKENS_MARGIN_S", 0)
+    pool()
+    _ready(enqueued)
+    new = entered(title="一种新的风力发电机叶片", abstract="叶片采用碳纤维复合材料，减轻重量。")
+    signals.patents_changed.send(None, patent_ids=[new.id])
+    drain(enqueued)
+    builds = list(db.session.scalars(sa.select(IndexBuild).order_by(IndexBuild.id)))
+    # A delta made the patent matchable at once; with deltas over 5 % of the index a full
+    # build followed in the background and, covering the latest tokens, became active.
+    assert [(b.kind, b.status) for b in builds] == [
+        ("full", RunStatus.SUCCEEDED),
+        ("delta", RunStatus.SUCCEEDED),
+        ("full", RunStatus.SUCCEEDED),
+    ]
+    assert services.active_build().id == builds[2].id
+    _, index = services.load_active_index()
+    assert [s.name for s in index.shards] == ["s000"] and new.id in index.ids
 
 
 # ---------------------------------------------------------------------------- match runs
