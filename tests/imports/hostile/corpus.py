@@ -448,6 +448,17 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         note="external links are never followed: the cached value is imported",
     )
 
+    rows_case(
+        "zip-slip-entry-names",
+        "slip.xlsx",
+        raw_xlsx(
+            sheet_xml([head, *ok3]),
+            parts={"../../../../tmp/evil.sh": b"#!/bin/sh\n", "/etc/cron.d/evil": b"x"},
+        ),
+        committed=keys3,
+        note="the package is read in place, never extracted: entry names go nowhere",
+    )
+
     # -- formulas: cached values only, never evaluated; error results reported per row
     rows_case(
         "formula-cells-cached",

@@ -196,6 +196,28 @@ def test_a_sheet_full_of_formulas_without_results_is_refused_as_a_whole(world, m
     assert _keys("patents") == set()
 
 
+def test_command_line_import_of_the_written_corpus_answers_each_refused_file(
+    world, runner, tmp_path
+):
+    """The files the script writes (what people try in the UI) through `revive import-patents`:
+    every file-level refusal exits 1 with its message; nothing is written."""
+    from revive.inventory.cli import import_patents_command
+
+    paths = write_corpus(tmp_path, {"patents": CORPUS["patents"]})
+    before = _snapshot()
+    refused = [
+        (path, case)
+        for path, case in zip(paths, CORPUS["patents"], strict=True)
+        if case.refused_at == "validate" and not case.config
+    ]
+    assert len(refused) >= 25
+    for path, case in refused:
+        result = runner.invoke(import_patents_command, [str(path), "--institution", "示例理工大学"])
+        assert result.exit_code == 1, (case.name, result.output)
+        assert case.message in result.stderr, (case.name, result.stderr)
+    assert _snapshot() == before
+
+
 # ---------------------------------------------------------------------------- exports
 
 
