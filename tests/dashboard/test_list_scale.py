@@ -74,3 +74,16 @@ def test_keyword_search_ignores_case_of_latin_letters_and_matches_chinese(app):
         assert [r.id for r in page.items] == [latin.id], q
     assert queries.list_page(admin, queries.ListFilters(q="传感"), 50).total == 1
     assert queries.list_page(admin, queries.ListFilters(q="电池"), 50).total == 1
+
+
+def test_keyword_with_quotes_and_wildcards_is_matched_as_typed(app):
+    uni = make_org("丙大学")
+    quoted = make_patent(uni, title="O'Neil 型传感器")
+    percent = make_patent(uni, title="含量50%_的合金")
+    make_patent(uni, title="含量500的合金")
+    admin = make_user(Role.UNIVERSITY_ADMIN, organization=uni)
+    for q, expected in (("o'neil", quoted), ("'", quoted), ("50%_", percent), ("%_", percent)):
+        page = queries.list_page(admin, queries.ListFilters(q=q), 50)
+        assert [r.id for r in page.items] == [expected.id], q
+        assert page.total == 1
+    assert queries.list_page(admin, queries.ListFilters(q="'; DROP TABLE patents; --"), 50).total == 0
