@@ -1,11 +1,10 @@
 """incremental index builds: kind (full/delta), base build, covered_at, shard count
 
 Revision ID: 9e4b7c2a1f05
-Revises: 475168f4a049, 5c1f0a7d2b93
+Revises: 475168f4a049
 Create Date: 2026-11-21 10:30:00
 
-Also joins the two branches made in parallel (append-only audit events; dashboard snapshots and
-list indexes). Existing builds are full builds; their covered_at stays NULL, so the next build
+Existing builds are full builds; their covered_at stays NULL, so the next build
 of any kind becomes active over them (a delta then runs as a full build once).
 """
 
@@ -14,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "9e4b7c2a1f05"
-down_revision = ("475168f4a049", "5c1f0a7d2b93")
+down_revision = "475168f4a049"
 branch_labels = None
 depends_on = None
 

@@ -250,7 +250,12 @@ def _revision_text(key: str, value: Any) -> str:
     return str(value)
 
 
-SOURCE_LABELS = {"create": "手工登记", "edit": "手工修改", "import": "批量导入"}
+SOURCE_LABELS = {
+    "create": "手工登记",
+    "edit": "手工修改",
+    "import": "批量导入",
+    "contract": "合同签约",
+}
 
 
 def revision_rows(revisions: list[Any]) -> list[dict[str, Any]]:
