@@ -206,7 +206,7 @@ def _check_mixed_encodings(path: Path) -> None:
             if first is None:
                 first = is_utf8
             elif is_utf8 != first:
-                found = "UTF-8" if is_utf8 else "非 UTF-8（如 GBK）"
+                found = " UTF-8 " if is_utf8 else "非 UTF-8（如 GBK）"
                 raise FileRejected(
                     f"文件中混有不同的编码（第 {number} 行是{found}编码，与前面的行不同）："
                     "请在 Excel/WPS 中统一另存为 UTF-8 CSV 或 .xlsx 后再上传"

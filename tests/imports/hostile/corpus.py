@@ -706,7 +706,13 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
             "名" * 300 + ".csv",
         )
     ):
-        rows_case(f"hostile-filename-{n + 1}", name, csv_bytes(good_rows), committed=keys3)
+        rows_case(
+            f"hostile-filename-{n + 1}",
+            name,
+            csv_bytes(good_rows),
+            committed=keys3,
+            note=f"upload it under the name {name[:40]!r}: stored as a safe display name",
+        )
 
     out.extend(kind_cases(p))
     return out
@@ -819,17 +825,36 @@ def corpus() -> dict[str, list[Case]]:
     return {kind: cases_for(p) for kind, p in PROFILES.items()}
 
 
+def expected_text(case: Case) -> str:
+    """What the import should answer, in words (for the corpus' expected.tsv)."""
+    limits = "；".join(f"{k}={v}" for k, v in case.config.items())
+    if case.refused_at == "upload":
+        text = f"上传时拒绝：{case.message}"
+    elif case.refused_at:
+        text = f"校验失败：{case.message}"
+    else:
+        errors = "；".join(
+            f"第 {line} 行 {column}：{message}" for line, column, message in case.errors
+        )
+        text = f"导入 {len(case.committed)} 行" + (f"；报告 {errors}" if errors else "")
+    return text + (f"（需设置 {limits}）" if limits else "")
+
+
 def write_corpus(folder: Path, cases: dict[str, list[Case]] | None = None) -> list[Path]:
-    """Write each case as ``<kind>/<NN>-<name><suffix of the upload name>``; return the paths."""
+    """Write each case as ``<kind>/<NN>-<name><suffix of the upload name>``, and per kind an
+    ``expected.tsv`` (file, expected answer, note); return the case files' paths."""
     written = []
     for kind, kind_cases in (cases or corpus()).items():
         target = folder / kind
         target.mkdir(parents=True, exist_ok=True)
+        lines = ["file\texpected\tnote"]
         for n, case in enumerate(kind_cases, start=1):
             suffix = Path(case.upload_name.replace("\\", "/").replace("\x00", "")).suffix[:8]
             path = target / f"{n:02d}-{case.name}{suffix}"
             path.write_bytes(case.data)
             written.append(path)
+            lines.append(f"{path.name}\t{expected_text(case)}\t{case.note}")
+        (target / "expected.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written
 
 

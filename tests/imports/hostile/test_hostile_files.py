@@ -55,6 +55,10 @@ def test_every_registered_kind_has_a_corpus_of_at_least_30_distinct_files(app):
 def test_script_writes_the_corpus_to_a_folder(tmp_path):
     paths = write_corpus(tmp_path, CORPUS)
     assert len(paths) == len(CASES)
+    for kind, cases in CORPUS.items():
+        lines = (tmp_path / kind / "expected.tsv").read_text(encoding="utf-8").splitlines()
+        assert len(lines) == len(cases) + 1
+        assert lines[1].startswith("01-empty.csv\t上传时拒绝：文件为空")
     assert all(
         p.parent.parent == tmp_path and p.stat().st_size == len(c.data)
         for p, (_, c) in zip(paths, CASES, strict=True)
