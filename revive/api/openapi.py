@@ -594,6 +594,7 @@ class Operation:
     query: tuple[dict[str, Any], ...] = ()
     body: dict[str, Any] | None = None
     body_required: bool = True
+    example: dict[str, Any] | None = None  # a body that succeeds on a fresh record
     errors: tuple[int, ...] = READ_ERRORS
     also: dict[int, dict[str, Any]] = field(default_factory=dict)  # other success codes
     roles: tuple[Role, ...] = ()
@@ -683,6 +684,7 @@ OPERATIONS: dict[str, Operation] = {
         ref("Patent"),
         status=201,
         body=PATENT_CREATE,
+        example={"application_no": "201710601862.3", "title": "一种高强度复合材料的制备方法"},
         errors=(400, 401, 403, 404, 409, 422),
     ),  # fmt: skip
     "update_patent": Operation(
@@ -737,6 +739,7 @@ OPERATIONS: dict[str, Operation] = {
         ref("Demand"),
         status=201,
         body=DEMAND_CREATE,
+        example={"title": "寻找锂电池正极材料技术", "description": "希望提高能量密度和循环寿命。"},
         errors=(400, 401, 403, 404, 409, 422),
     ),  # fmt: skip
     "update_demand": Operation(
@@ -746,6 +749,7 @@ OPERATIONS: dict[str, Operation] = {
         "关闭需求",
         T_DEM,
         ref("Demand"),
+        example={"reason": "已找到合作方"},
         body=_body({"reason": {"type": "string", "maxLength": 500}, **VERSION}, ("reason",)),
         errors=WRITE_ERRORS,
     ),
@@ -772,6 +776,7 @@ OPERATIONS: dict[str, Operation] = {
         "采纳或否决一条候选匹配",
         T_MAT,
         ref("Match"),
+        example={"decision": "accepted"},
         body=_body(
             {
                 "decision": {"type": "string", "enum": ["accepted", "rejected"]},
@@ -863,6 +868,7 @@ OPERATIONS: dict[str, Operation] = {
         "推进对接阶段",
         T_DEAL,
         ref("DealDetail"),
+        example={"action": "contact"},
         body=_body(
             {
                 "action": {
@@ -882,6 +888,7 @@ OPERATIONS: dict[str, Operation] = {
         "高校答复",
         T_DEAL,
         ref("DealDetail"),
+        example={"response": "interested", "comment": "愿意洽谈"},
         body=_body({"response": enum_of(UniversityResponse), **COMMENT, **VERSION}, ("response",)),
         errors=WRITE_ERRORS,
     ),
@@ -915,6 +922,7 @@ OPERATIONS: dict[str, Operation] = {
         ref("Evaluation"),
         status=201,
         also={200: ref("Evaluation")},
+        example={"prospect_stars": 4, "intent": "license"},
         body=_body(
             {
                 "prospect_stars": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -1401,10 +1409,10 @@ def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> 
     if description:
         out["description"] = description
     if op.body is not None:
-        out["requestBody"] = {
-            "required": op.body_required,
-            "content": {"application/json": {"schema": op.body}},
-        }
+        media: dict[str, Any] = {"schema": op.body}
+        if op.example is not None:
+            media["example"] = op.example
+        out["requestBody"] = {"required": op.body_required, "content": {"application/json": media}}
     return out
 
 

@@ -15,7 +15,9 @@ import time
 
 import pytest
 import schemathesis
+from flask import g
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -29,7 +31,7 @@ from revive.extensions import db
 from tests.api.helpers import allowed_roles, seed
 
 # per operation, for a role allowed to call it; API_MAX_EXAMPLES=100 for a deeper local run
-MAX_EXAMPLES = int(os.environ.get("API_MAX_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("API_MAX_EXAMPLES", "15"))
 FORBIDDEN_EXAMPLES = 2  # a role the route refuses (403 for every input): the refusal's shape
 CHECKS = (
     not_a_server_error,
@@ -45,8 +47,8 @@ def _no_broker(enqueued):
     return enqueued
 
 
-def _login(app, user) -> dict[str, str]:
-    """Headers of a logged-in browser session: the session cookie and its CSRF token."""
+def _login(app, user) -> tuple[dict[str, str], dict[str, str]]:
+    """A logged-in browser session: its cookie, and the header with its CSRF token."""
     client = app.test_client()
     response = client.post("/login", data={"email": user.email, "password": "Passw0rd!"})
     assert response.status_code == 302, response.data[:300]
@@ -54,7 +56,8 @@ def _login(app, user) -> dict[str, str]:
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
     assert token, "no CSRF token on a page"
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME") or "session")
-    return {"Cookie": f"{cookie.key}={cookie.value}", "X-CSRFToken": token.group(1)}
+    g.pop("_login_user", None)
+    return {cookie.key: cookie.value}, {"X-CSRFToken": token.group(1)}
 
 
 def _remap_ids(ids: dict[str, list[int]]):
@@ -68,26 +71,42 @@ def _remap_ids(ids: dict[str, list[int]]):
     return remap
 
 
-def _run(operation, headers: dict[str, str], remap, examples: int, calls: list) -> str | None:
-    """Run one operation's property test; the failure text, or None."""
+EXAMPLE_RUNS = 3  # the document's request examples (bodies that succeed on fresh rows)
 
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    def test(case) -> None:
+
+def _run(operation, auth, remap, examples: int, calls: list) -> str | None:
+    """Run one operation's property test (and its documented examples); the failure, or None."""
+
+    def check(case) -> None:
         remap(case)
-        response = case.call(headers=headers)
+        # The test's app context outlives requests: without this, Flask-Login's user cached
+        # in ``g`` would answer for the session cookie.
+        g.pop("_login_user", None)
+        cookies, headers = auth
+        response = case.call(headers=headers, cookies=cookies)
         calls.append(response.status_code)
         case.validate_response(response, checks=CHECKS)
 
+    runs = [(operation.as_strategy(), examples)]
+    documented = operation.get_strategies_from_examples()
+    if documented and examples > FORBIDDEN_EXAMPLES:
+        runs.insert(0, (st.one_of(documented), EXAMPLE_RUNS))
     try:
-        test()
+        for strategy, count in runs:
+
+            @given(case=strategy)
+            @settings(
+                max_examples=count,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def property_test(case) -> None:
+                check(case)
+
+            property_test()
     except Exception as exc:  # noqa: BLE001  (collected: one report for every operation)
         return f"{operation.verbose_name}: {type(exc).__name__}: {str(exc)[:1500]}"
     finally:
@@ -99,7 +118,7 @@ def _run(operation, headers: dict[str, str], remap, examples: int, calls: list) 
 def test_api_conforms_to_its_openapi_document(app, role, monkeypatch):
     world, ids = seed()
     user = world.users[role]
-    headers = _login(app, user)
+    auth = _login(app, user)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # writes must carry the token
     schema = schemathesis.from_dict(build_document(app), app=app, validate_schema=True)
     remap = _remap_ids(ids)
@@ -110,10 +129,13 @@ def test_api_conforms_to_its_openapi_document(app, role, monkeypatch):
     for operation in operations:
         allowed = allowed_roles(app, operation.definition.raw["operationId"])
         examples = MAX_EXAMPLES if allowed is None or role in allowed else FORBIDDEN_EXAMPLES
-        t0 = time.monotonic()
-        failure = _run(operation, headers, remap, examples, calls)
+        t0, before = time.monotonic(), len(calls)
+        failure = _run(operation, auth, remap, examples, calls)
         if os.environ.get("API_RUN_TIMES"):
-            print(f"{time.monotonic() - t0:6.2f}s {examples:3d} {operation.verbose_name}")
+            statuses = sorted(set(calls[before:]))
+            print(
+                f"{time.monotonic() - t0:6.2f}s {examples:3d} {operation.verbose_name} {statuses}"
+            )
         if failure:
             failures.append(failure)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
