@@ -142,6 +142,19 @@ def _database_down_page() -> str:
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.teardown_appcontext
+    def _drop_session_quietly(exc: BaseException | None) -> None:
+        # Registered after Flask-SQLAlchemy's teardown, so it runs first. When the database
+        # went away during the request (a restart), the closing ROLLBACK fails; raised from a
+        # teardown that would replace the finished response (even a 200) by a bare 500.
+        from revive.extensions import db
+
+        try:
+            db.session.remove()
+        except Exception as err:
+            logger.warning("Discarding a database session whose connection is gone: %s", err)
+            db.session.registry.clear()
+
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
         return error_response(err.status_code, err.code, err.message, err.details)
