@@ -236,9 +236,7 @@ def reconcile(limit: int = 500) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {"sent": [], "resent": []}
     now = utcnow()
     with db.engine.connect() as conn:
-        ids = list(
-            conn.scalars(sa.select(_T.c.id).where(_due(now)).order_by(_T.c.id).limit(limit))
-        )
+        ids = list(conn.scalars(sa.select(_T.c.id).where(_due(now)).order_by(_T.c.id).limit(limit)))
     lost = set(_lost(now))
     for dispatch_id in sorted(set(ids) | lost):
         due = _due(utcnow())
