@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context
 
 from revive.dashboard.models import DashboardSnapshot
 from revive.db import utcnow
@@ -47,7 +47,6 @@ TASK_NAME = "dashboard.refresh"
 _S = DashboardSnapshot.__table__
 
 
-
 @dataclass(frozen=True)
 class Aggregate:
     """How to compute one cached figure, store it as JSON and read it back."""
@@ -58,8 +57,10 @@ class Aggregate:
     patents: Callable[[Any], int]  # how many patents the value covers (for the sync limit)
 
 
-# key → Aggregate, filled at import time by the modules that own the figures.
+# key → Aggregate, filled at import time by the modules that own the figures; families of
+# keys ("summary:u12": one per university) are built from their argument by a factory.
 _REGISTRY: dict[str, Aggregate] = {}
+_FAMILIES: dict[str, Callable[[str], Aggregate]] = {}
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,19 @@ class AsOf:
 
 def register(key: str, aggregate: Aggregate) -> None:
     _REGISTRY[key] = aggregate
+
+
+def register_family(prefix: str, factory: Callable[[str], Aggregate]) -> None:
+    """Keys ``prefix:<arg>``: ``factory(arg)`` says how to compute one of them."""
+    _FAMILIES[prefix] = factory
+
+
+def _aggregate(key: str) -> Aggregate | None:
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    prefix, _, arg = key.rpartition(":")
+    factory = _FAMILIES.get(prefix)
+    return factory(arg) if factory and arg else None
 
 
 def _config(name: str, default: int) -> int:
@@ -116,18 +130,17 @@ def _note(computed_at: datetime, refreshing: bool) -> None:
         noted = AsOf(computed_at, refreshing or bool(current and current.refreshing))
     else:
         noted = AsOf(current.computed_at, current.refreshing or refreshing)
-    # Keyed by the request: an app context (and its g) may outlive one request.
-    g.dashboard_as_of = (id(request._get_current_object()), noted)
+    g.dashboard_as_of = noted
 
 
 def as_of() -> AsOf | None:
     """The cache status of the figures used by the current request (None: all live)."""
-    if not has_request_context():
-        return None
-    noted = g.get("dashboard_as_of")
-    if noted is None or noted[0] != id(request._get_current_object()):
-        return None
-    return noted[1]
+    return g.get("dashboard_as_of") if has_request_context() else None
+
+
+def forget_as_of() -> None:
+    """Start of a request: an app context (and its g) may outlive one request."""
+    g.pop("dashboard_as_of", None)
 
 
 def _store(key: str, payload: Any, mark: str, patents: int, now: datetime) -> None:
@@ -185,15 +198,18 @@ def _request_refresh(key: str, now: datetime) -> bool:
 def cached(key: str) -> Any:
     """The value of aggregate ``key``: from the snapshot table when fresh or large-and-stale,
     else computed now (see the module docstring for the rules)."""
-    agg = _REGISTRY[key]
+    agg = _aggregate(key)
+    if agg is None:
+        raise KeyError(key)
     row = db.session.get(DashboardSnapshot, key, populate_existing=True)
     now = utcnow()
     if row is None or row.patents < sync_limit():
-        mark = watermark() if row is None else ""
         value = agg.compute()
         size = agg.patents(value)
         if size >= sync_limit():
-            _store(key, agg.encode(value), mark or watermark(), size, now)
+            # No watermark yet (reading it before computing would cost every small platform
+            # the look-ups): the first refresh after MIN_REFRESH_AGE records one.
+            _store(key, agg.encode(value), "", size, now)
             _note(now, False)
         return value
     age = now - row.computed_at
@@ -212,9 +228,12 @@ def refresh(keys: list[str] | None = None) -> list[str]:
     ``dashboard-refresh`` command call this. Returns the keys refreshed."""
     from revive.dashboard import funnel, queries  # noqa: F401  (their imports register keys)
 
+    if not keys:  # every fixed key, and every family member computed so far
+        stored = db.session.scalars(sa.select(DashboardSnapshot.key)).all()
+        keys = sorted(set(_REGISTRY) | set(stored))
     done = []
-    for key in keys or sorted(_REGISTRY):
-        entry = _REGISTRY.get(key)
+    for key in keys:
+        entry = _aggregate(key)
         if entry is None:
             logger.warning("Unknown dashboard cache key %r", key)
             continue

@@ -262,25 +262,52 @@ def _register(key: str, group: Any | None) -> None:
     )
 
 
-# The platform-wide funnels (regional views) are cached; see revive.dashboard.cache.
+def _register_university(key: str, group: Any | None) -> None:
+    def factory(arg: str) -> cache.Aggregate:
+        university_id = int(arg.removeprefix("u"))
+        return cache.Aggregate(
+            lambda: _grouped(Patent.institution_id == university_id, group),
+            _encode_grouped,
+            _decode_grouped,
+            _covered,
+        )
+
+    cache.register_family(key, factory)
+
+
+# The platform-wide funnels (regional views) are cached, and those of a university (its own
+# view, or a regional view narrowed to it) when it is large; see revive.dashboard.cache.
 _register("funnel", None)
 _register("funnel-by-university", Patent.institution_id)
-_register("funnel-by-industry", industry.section_expr(Patent.industry_code))
+_INDUSTRY = industry.section_expr(Patent.industry_code)
+_register("funnel-by-industry", _INDUSTRY)
+_register_university("funnel", None)
+_register_university("funnel-by-college", Patent.college_id)
+_register_university("funnel-by-industry", _INDUSTRY)
 
 
-def _figures(scope: sa.ColumnElement[bool], key: str, group: Any | None) -> dict[Any, Counts]:
-    return cache.cached(key) if is_everything(scope) else _grouped(scope, group)
+def _figures(
+    scope: sa.ColumnElement[bool], key: str, group: Any | None, university_id: int | None
+) -> dict[Any, Counts]:
+    """Grouped counts of ``scope``; from the cache for every patent or, with
+    ``university_id`` (the scope is exactly that university's patents), for that university."""
+    if is_everything(scope):
+        return cache.cached(key)
+    if university_id is not None:
+        return cache.cached(f"{key}:u{university_id}")
+    return _grouped(scope, group)
 
 
-def funnel_counts(scope: sa.ColumnElement[bool]) -> Counts:
-    """The six step counts for every patent matching ``scope`` (one statement)."""
-    return _figures(scope, "funnel", None).get(None, Counts())
+def funnel_counts(scope: sa.ColumnElement[bool], university_id: int | None = None) -> Counts:
+    """The six step counts for every patent matching ``scope`` (one statement). Pass
+    ``university_id`` only when ``scope`` is exactly that university's patents."""
+    return _figures(scope, "funnel", None, university_id).get(None, Counts())
 
 
 def by_university(scope: sa.ColumnElement[bool], only: int | None = None) -> list[Line]:
     """Every university (zero rows included: who has not started), largest first; ``only``
     keeps one university (a regional view narrowed to it)."""
-    figures = _figures(scope, "funnel-by-university", Patent.institution_id)
+    figures = _figures(scope, "funnel-by-university", Patent.institution_id, None)
     orgs_stmt = sa.select(Organization.id, Organization.name)
     if only is not None:
         orgs_stmt = orgs_stmt.where(Organization.id == only)
@@ -292,9 +319,13 @@ def by_university(scope: sa.ColumnElement[bool], only: int | None = None) -> lis
     return _sorted([Line(str(oid), name, figures.get(oid, Counts()), oid) for oid, name in orgs])
 
 
-def by_college(scope: sa.ColumnElement[bool], university_id: int) -> list[Line]:
-    """Every college of the university (zero rows included), then patents without a college."""
-    figures = _grouped(scope, Patent.college_id)
+def by_college(
+    scope: sa.ColumnElement[bool], university_id: int, *, whole_university: bool = False
+) -> list[Line]:
+    """Every college of the university (zero rows included), then patents without a college.
+    ``whole_university``: ``scope`` is exactly the university's patents (cacheable)."""
+    cached_as = university_id if whole_university else None
+    figures = _figures(scope, "funnel-by-college", Patent.college_id, cached_as)
     colleges = db.session.execute(
         sa.select(College.id, College.name).where(College.institution_id == university_id)
     ).all()
@@ -304,9 +335,10 @@ def by_college(scope: sa.ColumnElement[bool], university_id: int) -> list[Line]:
     return _sorted(lines)
 
 
-def by_industry(scope: sa.ColumnElement[bool]) -> list[Line]:
-    """GB/T 4754 sections (门类) that occur in scope, in code order; blanks and codeless last."""
-    figures = _figures(scope, "funnel-by-industry", industry.section_expr(Patent.industry_code))
+def by_industry(scope: sa.ColumnElement[bool], university_id: int | None = None) -> list[Line]:
+    """GB/T 4754 sections (门类) that occur in scope, in code order; blanks and codeless last.
+    ``university_id``: ``scope`` is exactly that university's patents (cacheable)."""
+    figures = _figures(scope, "funnel-by-industry", _INDUSTRY, university_id)
     merged: dict[str, Counts] = {}
     for first, counts in figures.items():
         key = industry.section_key(first)

@@ -162,7 +162,7 @@ def home_page(user: User, args: Args, full: bool = False) -> Page:
     inventory = tables.inventory_tables(summary)
     if user.role in FUNNEL_ROLES:
         scope = scope_for(user)
-        counts = funnel.funnel_counts(scope.patents())
+        counts = funnel.funnel_counts(scope.patents(), scope.whole_university)
         if page.charts:  # an empty scope shows a how-to-start message instead of charts
             page.charts.insert(0, charts.conversion_chart(counts))
         page.tables.append(tables.funnel_table(counts))
@@ -199,10 +199,11 @@ def breakdown_lines(scope: Scope, by: str) -> list[funnel.Line]:
     patents = scope.patents()
     if by == "university":
         return funnel.by_university(patents, only=scope.university_id)
+    whole = scope.whole_university
     if by == "college":
         assert scope.university_id is not None
-        return funnel.by_college(patents, scope.university_id)
-    return funnel.by_industry(patents)
+        return funnel.by_college(patents, scope.university_id, whole_university=whole is not None)
+    return funnel.by_industry(patents, whole)
 
 
 def _colleges_link(line: funnel.Line) -> str:

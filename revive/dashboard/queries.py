@@ -155,6 +155,10 @@ def dashboard_summary(user: User) -> DashboardSummary:
     platform-wide summary of the read-all roles is cached (revive.dashboard.cache)."""
     if user.role in READ_ALL_ROLES:
         return cache.cached("summary")
+    if user.role == Role.UNIVERSITY_ADMIN and user.organization_id is not None:
+        summary = cache.cached(f"summary:u{user.organization_id}")
+        summary.scope_label = scope_label(user)
+        return summary
     return _summary(user)
 
 
@@ -210,6 +214,18 @@ cache.register(
     "summary",
     cache.Aggregate(_regional_summary, _encode_summary, _decode_summary, lambda s: s.total),
 )
+
+
+def _university_summary(arg: str) -> cache.Aggregate:
+    from revive.accounts.models import User as _User
+
+    admin = _User(role=Role.UNIVERSITY_ADMIN, organization_id=int(arg.removeprefix("u")))
+    return cache.Aggregate(
+        lambda: _summary(admin), _encode_summary, _decode_summary, lambda s: s.total
+    )
+
+
+cache.register_family("summary", _university_summary)
 
 
 def _count_by(column: Any, scope: sa.ColumnElement[bool]) -> dict[Any, int]:

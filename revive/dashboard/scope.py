@@ -54,6 +54,11 @@ class Scope:
             return "college"
         return "university" if self.university_id is not None else "platform"
 
+    @property
+    def whole_university(self) -> int | None:
+        """The university whose patents are exactly this scope (its figures may be cached)."""
+        return self.university_id if self.level == "university" else None
+
     def patents(self) -> sa.ColumnElement[bool]:
         """WHERE clause on Patent."""
         if self.is_filtered:

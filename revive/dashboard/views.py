@@ -16,6 +16,7 @@ from revive.dashboard.scope import FUNNEL_ROLES, REGIONAL_ROLES
 from revive.errors import NotFoundError
 
 bp = Blueprint("dashboard", __name__)
+bp.before_app_request(cache.forget_as_of)
 
 
 def _render(page: Page):

@@ -35,10 +35,15 @@ def _age(seconds: float) -> None:
 
 
 def _home(client, auth, user) -> str:
-    auth.login(user)
+    _login(auth, user)
     response = client.get("/")
     assert response.status_code == 200
     return response.get_data(as_text=True)
+
+
+def _login(auth, user) -> None:
+    auth.logout()  # logging in while logged in keeps the first account
+    auth.login(user)
 
 
 def _total_on_page(html: str) -> str:
@@ -144,14 +149,31 @@ def test_broker_down_serves_stale_figures_and_retries_next_time(
     assert all(r.refreshing_since is None for r in _rows().values())
 
 
-def test_scoped_views_are_never_cached(large, world, client, auth):
-    _home(client, auth, world.admin_a)
-    auth.login(world.admin_a)
+def test_large_university_views_have_their_own_snapshots_colleges_stay_live(
+    large, world, client, auth
+):
+    uid = world.uni_a.id
+    html = _home(client, auth, world.admin_a)
+    assert "甲大学" in html and "数据更新于" in html
+    assert _total_on_page(html) == "8"
+    assert set(_rows()) == {f"summary:u{uid}", f"funnel:u{uid}"}
+    _login(auth, world.admin_a)
     assert client.get("/dashboard/breakdown?by=college").status_code == 200
     officer = make_user(Role.OFFICER)
-    auth.login(officer)
-    assert client.get(f"/dashboard/breakdown?by=college&university={world.uni_a.id}").status_code
+    _login(auth, officer)  # a regional view narrowed to the university shares its snapshots
+    assert client.get(f"/dashboard/breakdown?by=college&university={uid}").status_code == 200
+    assert set(_rows()) == {f"summary:u{uid}", f"funnel:u{uid}", f"funnel-by-college:u{uid}"}
+    assert _rows()[f"summary:u{uid}"].payload["total"] == 8  # 甲大学 only
+
+    cache.clear()
+    html = _home(client, auth, world.college_admin_a)  # a college: always live
+    assert "甲大学 · 材料学院" in html and "数据实时统计" in html
     assert _rows() == {}
+    # the refresh recomputes family members too
+    _home(client, auth, world.admin_a)
+    make_patent(world.uni_a, status=EntryStatus.DRAFT)
+    assert f"summary:u{uid}" in cache.refresh()
+    assert _rows()[f"summary:u{uid}"].payload["total"] == 9
 
 
 def test_breakdown_pages_use_their_own_snapshots(large, pipeline, client, auth, enqueued):
