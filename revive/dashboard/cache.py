@@ -18,8 +18,10 @@ over every patent: ~0.2 s each at 1M rows, 1–2 s per page. Those aggregates go
 - **missing** (first request on a big database) — computed in the request once and stored;
   ``revive dashboard-refresh`` (run after a bulk load, or from cron) fills the table ahead.
 
-Scoped views (a university, a college, a regional view filtered to one university) are
-answered from the (institution_id, …) indexes in milliseconds and are never cached.
+A university's own figures (its admin's view, or a regional view narrowed to it) are a family
+of keys (``summary:u12``, ``funnel-by-college:u12`` …) under the same rules: a university above
+the sync limit (~0.5–1 s per page at 77,000 patents) is cached, smaller ones stay live. A
+college's figures are always live.
 """
 
 from __future__ import annotations

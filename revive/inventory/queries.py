@@ -3,9 +3,12 @@
 The list is built to stay fast at 100,000+ patents: the visibility clause and every filter are
 plain equality / range predicates on ``patents`` columns (covered by the composite indexes on
 institution_id + status / college_id / updated_at), the page is fetched with LIMIT/OFFSET and
-only the columns the table shows (no abstracts), and the total is one COUNT over the same WHERE.
-Text search is a substring match (ILIKE on PostgreSQL, LIKE on SQLite) on title and abstract;
-such a search cannot use a B-tree index — on PostgreSQL a pg_trgm GIN index would make it so.
+only the columns the table shows (no abstracts), and the total is one COUNT over the same WHERE
+— for cross-university readers capped at COUNT_CAP ("10000+ 条"), as counting a million rows
+costs half a second. Every sort is served by an index read in either direction (NOT NULL
+columns plainly, grade/TRL through nulls-last sort-key expression indexes).
+Text search is a substring match on title and abstract; on PostgreSQL the pg_trgm GIN indexes
+serve patterns of 3+ characters, shorter ones are filtered within the scope's own index.
 """
 
 from __future__ import annotations
