@@ -68,7 +68,13 @@ def broker_settings(base: Path) -> dict[str, Any]:
             "deals-notify-overdue": {"task": "deals.notify_overdue", "schedule": 3600.0},
         },
     }
+    # Results only for the fan-out's parts (matching.score_shards → the chord's callback).
+    conf["result_backend"] = os.environ.get("CELERY_RESULT_BACKEND") or (
+        f"file://{base / 'results'}" if url.startswith("filesystem://") else url
+    )
+    conf["result_expires"] = 3600
     if url.startswith("filesystem://"):
+        (base / "results").mkdir(parents=True, exist_ok=True)
         spool = base / "broker"
         for sub in ("queue", "processed", "control"):
             (spool / sub).mkdir(parents=True, exist_ok=True)
@@ -101,6 +107,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_MAX_UPLOAD_MB": max_upload_mb,
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
+        # Matching index: documents per shard (≤ 65,536); changed patents up to this many go
+        # into a delta shard in seconds, more trigger a full rebuild; ALL-demand match runs
+        # are split into this many parallel tasks over the shards (1 = one task).
+        "REVIVE_INDEX_SHARD_DOCS": min(_env_int("REVIVE_INDEX_SHARD_DOCS", 65_536), 65_536),
+        "REVIVE_DELTA_MAX_DOCS": _env_int("REVIVE_DELTA_MAX_DOCS", 20_000),
+        "REVIVE_MATCH_FANOUT": _env_int("REVIVE_MATCH_FANOUT", 1),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),

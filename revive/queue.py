@@ -98,6 +98,26 @@ def enqueue(task_name: str, *args: object) -> str | None:
     return task_id
 
 
+def fan_out(parts: list[tuple[Any, ...]], callback: tuple[Any, ...]) -> str:
+    """Send a Celery chord: ``parts`` (each ``(task name, *args)``) run in parallel on any
+    workers, then ``callback`` (``(task name, *args)``) gets the list of their results. The
+    parts' results travel through the result backend (Redis, or files beside the filesystem
+    broker). The sender (a task itself) is in the ledger; if the chord is lost its run stays
+    active and ``requeue_stale_runs`` sends the run again. Raises ServiceUnavailable when the
+    broker is down."""
+    from celery import chord
+
+    celery = current_app.extensions["celery"]
+    header = [celery.signature(name, args=list(args)) for name, *args in parts]
+    name, *args = callback
+    try:
+        result = chord(header)(celery.signature(name, args=list(args)))
+    except Exception as exc:
+        logger.warning("Could not send the fan-out %s: %s", name, exc)
+        raise ServiceUnavailable(QUEUE_DOWN) from exc
+    return result.id
+
+
 def deferred() -> bool:
     """True when an enqueue in this request found the broker down (the work is recorded)."""
     return bool(g.get("revive_queue_deferred"))

@@ -119,7 +119,8 @@ def auth(client) -> AuthActions:
 
 @pytest.fixture
 def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
-    """Spy on revive.queue.enqueue: records (task_name, args) instead of talking to a broker."""
+    """Spy on revive.queue.enqueue (and fan_out, recorded as "matching.fan_out"): records
+    (task_name, args) instead of talking to a broker."""
     calls: list[tuple[str, tuple]] = []
 
     def fake_enqueue(task_name: str, *args: object) -> str:
@@ -128,7 +129,12 @@ def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
 
     import revive.queue
 
+    def fake_fan_out(parts: list[tuple], callback: tuple) -> str:
+        calls.append(("matching.fan_out", (parts, callback)))
+        return f"fake-{len(calls)}"
+
     monkeypatch.setattr(revive.queue, "enqueue", fake_enqueue)
+    monkeypatch.setattr(revive.queue, "fan_out", fake_fan_out)
     return calls
 
 

@@ -36,6 +36,16 @@ def match_run(run_id: int) -> None:
     matching_services.execute_match_run(run_id)
 
 
+@shared_task(name="matching.score_shards", acks_late=True, ignore_result=False)
+def score_shards(run_id: int, build_id: int, shard_names: list[str]) -> dict:
+    return matching_services.score_shards(run_id, build_id, shard_names)
+
+
+@shared_task(name="matching.merge_scores", acks_late=True)
+def merge_scores(parts: list[dict], run_id: int, build_id: int) -> None:
+    matching_services.merge_scores(parts, run_id, build_id)
+
+
 @shared_task(name="notifications.email", acks_late=True)
 def send_notification_email(notification_id: int) -> None:
     notifications_services.deliver_email(notification_id)

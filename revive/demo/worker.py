@@ -32,10 +32,21 @@ logger = logging.getLogger(__name__)
 
 Call = tuple[str, tuple[Any, ...]]
 
+
+def run_fan_out(parts: list[tuple[Any, ...]], callback: tuple[Any, ...]) -> Any:
+    """A chord in-process: every part in turn, then the callback with their results."""
+    results = [TASKS[name](*args) for name, *args in parts]
+    name, *args = callback
+    return TASKS[name](results, *args)
+
+
 TASKS: dict[str, Callable[..., Any]] = {
     "matching.tokenize": matching.tokenize_patents,
     "matching.build_index": matching.execute_index_build,
     "matching.match_run": matching.execute_match_run,
+    "matching.score_shards": matching.score_shards,
+    "matching.merge_scores": matching.merge_scores,
+    "matching.fan_out": run_fan_out,  # what queue.fan_out records while inline
 }
 
 
@@ -49,11 +60,18 @@ def inline_queue() -> Iterator[list[Call]]:
         calls.append((task_name, args))
         return f"seed-demo-{len(calls)}"  # what a row's celery_task_id shows
 
+    def record_fan_out(parts: list[tuple[Any, ...]], callback: tuple[Any, ...]) -> str:
+        calls.append(("matching.fan_out", (parts, callback)))
+        return f"seed-demo-{len(calls)}"
+
+    fan_out = queue.fan_out
     queue.enqueue = record  # type: ignore[assignment]
+    queue.fan_out = record_fan_out  # type: ignore[assignment]
     try:
         yield calls
     finally:
         queue.enqueue = send  # type: ignore[assignment]
+        queue.fan_out = fan_out  # type: ignore[assignment]
     for name, args in calls:  # nothing the seed runs itself is left here normally
         try:
             send(name, *args)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from revive.engine.shard import Shard, id_array
+from revive.engine.shard import MAX_SHARD_DOCS, Shard, id_array
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION
 from revive.engine.types import Candidate
 
@@ -52,6 +52,9 @@ class Params:
     max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
     doc_norm_power: float = 1.0  # doc rows divided by ‖d‖^p (1 = cosine; < 1 favours long docs)
     posting_floor: float = 0.0  # postings lighter than this are not stored (0 = keep all)
+    weight_dtype: str = (
+        "float16"  # stored posting weights: "float16" (half the memory) or "float32"
+    )
     explain_terms: int = 5
 
     def to_json(self) -> dict[str, Any]:
@@ -325,6 +328,7 @@ class Index:
         terms = qm.indices[start:end].astype(np.int64)
         weights = qm.data[start:end].astype(np.float64)
         found: list[tuple[float, int, Any, Any]] = []
+        bar = 0.0
         for number, shard in enumerate(self.shards):
             if shards is not None and number not in shards:
                 continue
@@ -337,9 +341,15 @@ class Index:
             if excluded is not None and len(excluded):
                 inside = excluded[(excluded >= lo) & (excluded < hi)]
                 drop = inside - lo if len(inside) else None
-            pos, scores, doc_w = shard.search(terms, weights, top_k, min_score, keep_s, drop)
+            pos, scores, doc_w = shard.search(
+                terms, weights, top_k, min_score, keep_s, drop, bar=bar
+            )
             for j, (p, s) in enumerate(zip(pos, scores, strict=True)):
                 found.append((float(s), int(p) + lo, shard, doc_w[:, j]))
+            if len(found) >= top_k:  # later shards need only beat the k-th best so far
+                found.sort(key=lambda t: (-t[0], t[1]))
+                del found[top_k:]
+                bar = found[-1][0]
         found.sort(key=lambda t: (-t[0], t[1]))
         out = []
         for score, position, shard, w in found[:top_k]:
@@ -382,11 +392,23 @@ class Index:
         idf = np.concatenate(
             [self.idf, _idf(df[len(self.vocabulary) :].astype(np.float64), idf_docs)]
         )
-        shard = _weighted_shard(counts, ids, idf, vocabulary, self.params, self.avgdl, name)
+        ids = list(ids) if not isinstance(ids, np.ndarray) else ids
+        new_shards = [
+            _weighted_shard(
+                counts[start : start + MAX_SHARD_DOCS],
+                ids[start : start + MAX_SHARD_DOCS],
+                idf,
+                vocabulary,
+                self.params,
+                self.avgdl,
+                name if start == 0 else f"{name}.{start // MAX_SHARD_DOCS}",
+            )
+            for start in range(0, len(ids), MAX_SHARD_DOCS)
+        ]
         return Index(
             vocabulary=vocabulary,
             idf=idf,
-            shards=[*self.shards, shard],
+            shards=[*self.shards, *new_shards],
             version=self.version,
             params=self.params,
             tokenizer_version=self.tokenizer_version,
@@ -455,7 +477,7 @@ class Index:
                 loaded.append(same)
             else:
                 loaded.append(_load_shard(path, s["name"]))
-        return cls(
+        index = cls(
             vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
             idf=arrays["idf"],
             shards=loaded,
@@ -465,6 +487,30 @@ class Index:
             avgdl=meta["avgdl"],
             idf_docs=meta["idf_docs"],
         )
+        if shards is not None:  # a part: entries superseded by shards it did not load, too
+            index.superseded = _superseded_in(folder, [s["name"] for s in meta["shards"]], index)
+        return index
+
+
+def _superseded_in(folder: Path, order: list[str], index: Index) -> np.ndarray | None:
+    """Positions of ``index`` (a subset of the artifact's shards) whose id appears again in a
+    later shard of the whole artifact."""
+    out = np.zeros(index.n_docs, bool)
+    later: Any = None
+    loaded = {s.name: s for s in index.shards}
+    for name in reversed(order):
+        shard = loaded.get(name)
+        if shard is not None and later is not None and len(later):
+            ids = shard.ids if isinstance(shard.ids, np.ndarray) else np.asarray(shard.ids, object)
+            out[shard.offset : shard.offset + shard.n_docs] = np.isin(ids, later)
+        path = folder / "shards" / name
+        ids_here = (
+            np.load(path / "ids.npy", allow_pickle=False)
+            if (path / "ids.npy").exists()
+            else np.asarray(json.loads((path / "ids.json").read_text("utf-8")), object)
+        )
+        later = ids_here if later is None else np.concatenate([later, ids_here])
+    return out if out.any() else None
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:
@@ -490,13 +536,12 @@ def _save_shard(shard: Shard, target: Path) -> None:
                 except OSError:
                     shutil.copy2(Path(source) / name, target / name)
         return
-    m = shard.matrix_t
     np.savez(
         target / "postings.npz",
-        indptr=m.indptr,
-        indices=m.indices,
-        data=m.data,
-        shape=np.asarray(m.shape, np.int64),
+        indptr=shard.indptr,
+        indices=shard.indices,
+        data=shard.data,
+        n_docs=np.asarray(shard.n_docs, np.int64),
     )
     if isinstance(shard.ids, np.ndarray):
         np.save(target / "ids.npy", shard.ids, allow_pickle=False)
@@ -506,13 +551,11 @@ def _save_shard(shard: Shard, target: Path) -> None:
 
 def _load_shard(folder: Path, name: str) -> Shard:
     z = np.load(folder / "postings.npz", allow_pickle=False)
-    shape = tuple(int(x) for x in z["shape"])
-    matrix_t = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
     if (folder / "ids.npy").exists():
         ids: Any = np.load(folder / "ids.npy", allow_pickle=False)
     else:
         ids = json.loads((folder / "ids.json").read_text("utf-8"))
-    shard = Shard(matrix_t, ids, name)
+    shard = Shard(z["indptr"], z["indices"], z["data"], int(z["n_docs"]), ids, name)
     shard.source, shard.file_id = folder, _file_id(folder / "postings.npz")
     return shard
 
@@ -665,7 +708,7 @@ def _weighted_shard(
         row, col, data = row[keep], col[keep], data[keep]
     n_terms = int(col.max()) + 1 if len(col) else 0
     matrix_t = sp.csr_matrix((data, (col, row)), shape=(n_terms, n_docs), dtype=np.float32)
-    return Shard(matrix_t, id_array(ids), name)
+    return Shard.from_matrix(matrix_t, id_array(ids), name, np.dtype(params.weight_dtype))
 
 
 def build_from_counts(
@@ -679,7 +722,8 @@ def build_from_counts(
     shard_docs: int | None = None,
 ) -> Index:
     """Vocabulary (sorted), IDF and weighted shards from docs × terms counts whose columns
-    are ``terms`` (any order). Shards are consecutive ranges of ``shard_docs`` documents."""
+    are ``terms`` (any order). Shards are consecutive ranges of ``shard_docs`` documents (at
+    most 65,536)."""
     params = params or Params()
     n = counts.shape[0]
     if n != len(ids):
@@ -701,7 +745,7 @@ def build_from_counts(
     del coo, col, sel
     idf = _idf(df[keep][order].astype(np.float64), n)
     avgdl = float(remapped.data.sum(dtype=np.float64) / n) if n else 1.0  # mean kept tokens
-    step = shard_docs or max(n, 1)
+    step = min(shard_docs or MAX_SHARD_DOCS, MAX_SHARD_DOCS)
     ids = list(ids) if not isinstance(ids, np.ndarray) else ids
     shards = [
         _weighted_shard(

@@ -32,6 +32,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -72,7 +73,7 @@ MIN_SCORE = engine.DEFAULT_MIN_SCORE
 TOKENIZE_BATCH = 500
 DEMAND_BATCH = 50
 STALE_MINUTES = 10
-SHARD_DOCS = 250_000  # documents per index shard (REVIVE_INDEX_SHARD_DOCS)
+SHARD_DOCS = 65_536  # documents per index shard, the most (REVIVE_INDEX_SHARD_DOCS)
 DELTA_MAX_DOCS = 20_000  # more changed patents than this: a full build (REVIVE_DELTA_MAX_DOCS)
 MAX_DELTA_SHARDS = 8
 REBUILD_SHARE = 0.05
@@ -563,6 +564,16 @@ def execute_match_run(run_id: int) -> MatchRun | None:
         ids = list(db.session.scalars(open_ids.order_by(Demand.id)))
         run.total = len(ids)
         db.session.commit()
+        parts = _shard_parts(index)
+        if run.scope == RunScope.ALL_DEMANDS and ids and len(parts) > 1:
+            # Fan out: one task per share of the shards, scored in parallel by the workers;
+            # merge_scores (the chord's callback) merges the lists, stores them, finishes.
+            queue.fan_out(
+                [("matching.score_shards", run.id, build.id, part) for part in parts],
+                ("matching.merge_scores", run.id, build.id),
+            )
+            logger.info("Match run %s fanned out over %d parts", run.id, len(parts))
+            return run
         eligible = Eligibility(eligible_groups(), index)
         trl = dict(
             db.session.execute(
@@ -589,33 +600,113 @@ def execute_match_run(run_id: int) -> MatchRun | None:
     return run
 
 
-def _match_batch(
-    run_id: int,
-    demand_ids: list[int],
-    index: Any,
-    version: int,
-    eligible: Eligibility,
-    trl: dict[int, int | None],
-) -> int:
-    """Query and persist one batch of demands; tried up to three times when a concurrent run
-    or a decision touched the same pairs (unique (demand, patent), Match.version). The caller
-    rolls back when the last try fails."""
-    for _ in range(2):
-        try:
-            return _match_batch_once(run_id, demand_ids, index, version, eligible, trl)
-        except (IntegrityError, StaleDataError):
-            db.session.rollback()
-    return _match_batch_once(run_id, demand_ids, index, version, eligible, trl)
+def _shard_parts(index: Any) -> list[list[str]]:
+    """Shard names per fan-out task (REVIVE_MATCH_FANOUT tasks; 1 = score in this process)."""
+    n = _config("REVIVE_MATCH_FANOUT", 1)
+    names = [s.name for s in index.shards]
+    if n <= 1 or len(names) <= 1:
+        return [names]
+    return [part for part in (names[i::n] for i in range(n)) if part]
 
 
-def _match_batch_once(
-    run_id: int,
-    demand_ids: list[int],
-    index: Any,
-    version: int,
-    eligible: Eligibility,
-    trl: dict[int, int | None],
-) -> int:
+# One loaded part per worker process: (artifact path, shard names) → index over those shards.
+_parts: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict[str, list]:
+    """(worker, fan-out) Top-k of every open demand of the run over these shards of the
+    build: {demand id: [[patent id, score, global position, terms], …]} (JSON-able)."""
+    run, build = db.session.get(MatchRun, run_id), db.session.get(IndexBuild, build_id)
+    if run is None or run.status not in ACTIVE or build is None or build.path is None:
+        return {}
+    key = (build.path, tuple(shard_names))
+    index = _parts.get(key)
+    if index is None:
+        _parts.clear()  # one part per process: a newer build replaces the older one
+        index = _parts[key] = engine.Index.load(build.path, shards=set(shard_names))
+    first: dict[str, int] = {}
+    offset = 0
+    for shard in engine.read_meta(build.path)["shards"]:
+        first[shard["name"]], offset = offset, offset + shard["docs"]
+    ids = list(
+        db.session.scalars(
+            sa.select(Demand.id).where(Demand.status == DemandStatus.OPEN).order_by(Demand.id)
+        )
+    )
+    eligible = Eligibility(eligible_groups(), index)
+    out: dict[str, list] = {}
+    for start in range(0, len(ids), DEMAND_BATCH):
+        demands, _, queries, allowed, decided = _demand_queries(
+            ids[start : start + DEMAND_BATCH], eligible
+        )
+        qm = index.vectorize(queries, query=True)
+        for row, d in enumerate(demands):
+            excluded = np.sort(index.positions(decided[row])) if decided[row] else None
+            found = index.search_row(qm, row, TOP_K, MIN_SCORE, allowed[row], excluded)
+            out[str(d.id)] = [
+                [pid, score, _global_position(index, pos, first), [list(t) for t in terms]]
+                for pid, score, pos, terms in found
+            ]
+        db.session.rollback()  # read-only: end the snapshot between batches
+    return out
+
+
+def _global_position(index: Any, position: int, first: dict[str, int]) -> int:
+    for shard in index.shards:
+        if position < shard.offset + shard.n_docs:
+            return first[shard.name] + position - shard.offset
+    raise IndexError(position)
+
+
+def merge_scores(parts: Sequence[dict[str, list]], run_id: int, build_id: int) -> MatchRun | None:
+    """(worker, the fan-out's callback) Merge the parts' lists per demand — best score first,
+    ties by global position, as one process would rank them — and store them like a run."""
+    run = db.session.get(MatchRun, run_id)
+    if run is None or run.status not in ACTIVE:
+        return run
+    merged: dict[int, list[engine.Candidate]] = {}
+    for part in parts:
+        for demand_id, rows in part.items():
+            merged.setdefault(int(demand_id), []).extend(rows)
+    scored = {
+        demand_id: [
+            engine.Candidate(demand_id, pid, score, tuple(tuple(t) for t in terms))
+            for pid, score, _, terms in sorted(rows, key=lambda r: (-r[1], r[2]))[:TOP_K]
+        ]
+        for demand_id, rows in merged.items()
+    }
+    try:
+        trl = dict(
+            db.session.execute(
+                sa.select(Patent.id, Patent.trl).where(Patent.status == EntryStatus.ENTERED)
+            ).all()
+        )
+        ids = sorted(scored)
+        run.total, run.processed, run.match_count = len(ids), 0, 0
+        for start in range(0, len(ids), DEMAND_BATCH):
+            batch = ids[start : start + DEMAND_BATCH]
+            run.match_count += _match_batch(run_id, batch, None, build_id, None, trl, scored)
+            run.processed += len(batch)
+            db.session.commit()
+        run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        logger.exception("Merging match run %s failed", run_id)
+        failed = db.session.get(MatchRun, run_id)
+        if failed is not None:
+            failed.status, failed.finished_at = RunStatus.FAILED, utcnow()
+            failed.error = f"匹配失败，请稍后重试（{exc}）"[:2000]
+            db.session.commit()
+        raise
+    logger.info(
+        "Match run %s merged: %d demand(s), %d candidate(s)", run.id, run.total, run.match_count
+    )
+    return run
+
+
+def _demand_queries(demand_ids: Sequence[int], eligible: Eligibility) -> tuple:
+    """(demands, existing matches by demand, token lists, masks, decided patent ids)."""
     demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
     existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
     for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
@@ -627,14 +718,64 @@ def _match_batch_once(
             {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
         )
         allowed.append(eligible.mask(_modes(d.cooperation_modes)))
-    results = index.query(
-        queries,
-        top_k=TOP_K,
-        min_score=MIN_SCORE,
-        allowed=allowed,
-        exclude=decided,
-        query_ids=[d.id for d in demands],
-    )
+    return demands, existing, queries, allowed, decided
+
+
+def _match_batch(
+    run_id: int,
+    demand_ids: list[int],
+    index: Any,
+    version: int,
+    eligible: Eligibility | None,
+    trl: dict[int, int | None],
+    scored: dict[int, list[Any]] | None = None,
+) -> int:
+    """Query and persist one batch of demands; tried up to three times when a concurrent run
+    or a decision touched the same pairs (unique (demand, patent), Match.version). The caller
+    rolls back when the last try fails."""
+    for _ in range(2):
+        try:
+            return _match_batch_once(run_id, demand_ids, index, version, eligible, trl, scored)
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()
+    return _match_batch_once(run_id, demand_ids, index, version, eligible, trl, scored)
+
+
+def _match_batch_once(
+    run_id: int,
+    demand_ids: list[int],
+    index: Any,
+    version: int,
+    eligible: Eligibility | None,
+    trl: dict[int, int | None],
+    scored: dict[int, list[Any]] | None = None,
+) -> int:
+    """Score (or take the fan-out's ``scored`` lists) and persist one batch of demands."""
+    if scored is not None:
+        demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
+        existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
+        for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
+            existing[m.demand_id][m.patent_id] = m
+        decided_now = {
+            d.id: {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
+            for d in demands
+        }
+        # A pair decided while the parts were scoring is never re-proposed.
+        results = [
+            [c for c in scored.get(d.id, []) if int(c.right_id) not in decided_now[d.id]]
+            for d in demands
+        ]
+    else:
+        assert eligible is not None
+        demands, existing, queries, allowed, decided = _demand_queries(demand_ids, eligible)
+        results = index.query(
+            queries,
+            top_k=TOP_K,
+            min_score=MIN_SCORE,
+            allowed=allowed,
+            exclude=decided,
+            query_ids=[d.id for d in demands],
+        )
     count = 0
     for d, candidates in zip(demands, results, strict=True):
         kept: set[int] = set()

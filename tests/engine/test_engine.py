@@ -124,7 +124,6 @@ def _ranked(results):
 @pytest.mark.parametrize("min_score", [0.0, 0.05, 0.2])
 def test_search_equals_scoring_every_document(monkeypatch, min_score):
     # Force the non-essential path: every posting list counts as long.
-    monkeypatch.setattr("revive.engine.shard.SHORT_POSTINGS", 2)
     monkeypatch.setattr("revive.engine.shard.SHORT_FRACTION", 0.0)
     docs = _random_corpus(400)
     idx = build_index(docs, list(range(400)), version=1, shard_docs=150)
@@ -191,6 +190,11 @@ def test_added_documents_are_matchable_and_supersede_old_entries(index, tmp_path
     reloaded = Index.load(tmp_path / "grown")
     queries = [demand_tokens("量子点", ""), demand_tokens("污水氨氮", "")]
     assert reloaded.query(queries, min_score=0.0) == grown.query(queries, min_score=0.0)
+    # A fan-out part holding only the base shard still knows that 3 was superseded.
+    part = Index.load(tmp_path / "grown", shards={"s000"})
+    assert 3 not in [
+        c.right_id for c in part.query([demand_tokens("污水氨氮", "")], min_score=0.0)[0]
+    ]
 
 
 def test_load_a_subset_of_shards(tmp_path):
@@ -235,7 +239,7 @@ def test_version_recorded(index):
 def test_index_rows_equal_vectorized_token_lists(index):
     token_lists = [patent_tokens(t, x) for _, t, x in PATENTS]
     rows = index.vectorize(token_lists)
-    assert abs(rows - index.matrix_t.T).max() < 1e-6
+    assert abs(rows - index.matrix_t.T).max() < 1e-3  # weights are stored as float16
     assert np.allclose(np.asarray(rows.multiply(rows).sum(axis=1)).ravel(), 1.0, atol=1e-5)
 
 

@@ -83,6 +83,10 @@ def celery_worker(_app, _data_dir: Path) -> Iterator[Celery]:
         "CELERY_BROKER_URL": REDIS_URL,
         "REVIVE_DATA_DIR": str(_data_dir),  # shared with the test app, like the compose volume
         "SECRET_KEY": "test-secret",
+        # Small shards and a fan-out of 2: every all-demand run of these tests is a real chord
+        # (matching.score_shards parts on both pool processes → matching.merge_scores).
+        "REVIVE_INDEX_SHARD_DOCS": "2",
+        "REVIVE_MATCH_FANOUT": "2",
     }
     env.pop("REDIS_URL", None)
     proc = start_worker(

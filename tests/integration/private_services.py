@@ -3,6 +3,7 @@ ports, never the machine's shared instances (6379 / 5432)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -130,8 +131,6 @@ class PrivatePostgres:
         self._as_postgres(self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)

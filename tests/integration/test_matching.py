@@ -60,3 +60,46 @@ def test_posted_demand_is_matched_by_the_worker(app, client, auth, live_queue):
     items = client.get(f"/api/v1/demands/{demand_id}/matches", headers=JSON).get_json()["items"]
     assert items[0]["patent"]["id"] == patents["battery"].id
     assert items[0]["rank"] == 1 and items[0]["terms"]
+
+
+def test_all_demand_run_is_a_chord_over_the_shards(app, live_queue, request):
+    """The worker (shards of 2 patents, fan-out 2) scores an all-demand run as parallel
+    shard tasks whose lists a callback merges; the right patents come out on top."""
+    from revive.matching import services
+    from revive.matching.models import Match, RunScope
+    from tests.matching.helpers import WATER, make_demand
+
+    patents = pool(make_org("分片测试大学"))
+    battery = make_demand(**BATTERY_DEMAND)
+    water = make_demand(title="养殖污水处理", description=WATER["abstract"])
+    build = services.request_index_build()
+    wait_for(lambda: _status(IndexBuild, build.id) == RunStatus.SUCCEEDED, 90, what="index build")
+    db.session.rollback()
+    assert db.session.get(IndexBuild, build.id).shard_count >= 2
+    run = services.request_match_run(RunScope.ALL_DEMANDS)
+    wait_for(
+        lambda: _status(MatchRun, run.id) in (RunStatus.SUCCEEDED, RunStatus.FAILED),
+        90,
+        what="the fanned-out match run",
+    )
+    db.session.rollback()
+    finished = db.session.get(MatchRun, run.id)
+    assert finished.status == RunStatus.SUCCEEDED, finished.error
+    top = {
+        d.id: db.session.scalar(
+            sa.select(Match.patent_id).where(Match.demand_id == d.id, Match.rank == 1)
+        )
+        for d in (battery, water)
+    }
+    assert top == {battery.id: patents["battery"].id, water.id: patents["water"].id}
+    assert finished.match_count >= 2 and finished.processed == finished.total == 2
+    log_path = request.getfixturevalue("_data_dir") / "celery-worker.log"
+    log = (log_path).read_text("utf-8", errors="replace")
+    assert f"Match run {run.id} fanned out over 2 parts" in log
+    assert "matching.score_shards" in log and f"Match run {run.id} merged" in log
+
+
+def _status(model, row_id: int):
+    db.session.rollback()
+    row = db.session.get(model, row_id)
+    return row.status if row is not None else None

@@ -23,8 +23,16 @@ from revive.matching.models import (
     RunScope,
     RunStatus,
 )
-from tests.factories import make_patent, make_user
-from tests.matching.helpers import BATTERY, decide_match, drain, entered, make_demand, pool
+from tests.factories import make_org, make_patent, make_user
+from tests.matching.helpers import (
+    BATTERY,
+    BATTERY_DEMAND,
+    decide_match,
+    drain,
+    entered,
+    make_demand,
+    pool,
+)
 
 
 def _matches(demand_id: int) -> list[tuple[int, str, float, int | None]]:
@@ -482,3 +490,40 @@ def test_old_index_artifacts_are_pruned(app, tmp_path):
     (tmp_path / ".tmp-v9-abcd").mkdir()
     services._prune(tmp_path, current=5)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-v9-abcd", "v3", "v4", "v5"]
+
+
+def test_a_fanned_out_run_stores_exactly_what_one_process_would(app, enqueued):
+    """REVIVE_MATCH_FANOUT=2 over shards of 2 patents: the parts score their shards, the
+    callback merges; the stored candidates equal a run scored in one process."""
+    institution = make_org()
+    for n in range(7):
+        entered(institution, title=f"锂电池正极材料{n}", abstract=BATTERY["abstract"] * (n % 3 + 1))
+    pool(institution)
+    demands = [make_demand(**BATTERY_DEMAND), make_demand(title="农田节水灌溉", description="滴灌")]
+    app.config["REVIVE_INDEX_SHARD_DOCS"] = 2
+    _ready(enqueued)
+    _, index = services.load_active_index()
+    assert len(index.shards) >= 5
+
+    def stored() -> dict[int, list[tuple[int, float, int]]]:
+        return {
+            d.id: sorted((pid, round(score, 5), rank) for pid, _, score, rank in _matches(d.id))
+            for d in demands
+        }
+
+    services.request_match_run(RunScope.ALL_DEMANDS)
+    drain(enqueued)
+    single = stored()
+    assert all(single.values())
+
+    app.config["REVIVE_MATCH_FANOUT"] = 2
+    try:
+        run = services.request_match_run(RunScope.ALL_DEMANDS)
+        assert drain(enqueued) == ["matching.match_run", "matching.fan_out"]
+    finally:
+        app.config["REVIVE_MATCH_FANOUT"] = 1
+        app.config["REVIVE_INDEX_SHARD_DOCS"] = 65_536
+    db.session.expire_all()
+    run = db.session.get(MatchRun, run.id)
+    assert run.status == RunStatus.SUCCEEDED and run.processed == run.total == 2
+    assert stored() == single
