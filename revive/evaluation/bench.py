@@ -211,7 +211,7 @@ def run_bench(
     demands: int,
     seed: int,
     processes: int = 1,
-    shard_docs: int = 250_000,
+    shard_docs: int = 65_536,
     fanout: tuple[int, ...] = (),
     incremental: int = 1000,
     echo: Callable[[str], Any] = print,

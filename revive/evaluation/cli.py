@@ -143,7 +143,7 @@ def _counts(value: str) -> tuple[int, ...]:
     type=click.IntRange(1),
     help="Processes tokenizing during ingest.",
 )
-@click.option("--shard-docs", default=250_000, show_default=True, type=click.IntRange(1))
+@click.option("--shard-docs", default=65_536, show_default=True, type=click.IntRange(1, 65_536))
 @click.option(
     "--fanout",
     default="",

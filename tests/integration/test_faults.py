@@ -506,9 +506,11 @@ def test_postgres_restart_under_load_fails_cleanly_and_recovers(private_pg):
         pg.start()
         restarted = time.monotonic()
         wait_for(
-            lambda: {r[1] for r in results if r[0] > restarted and r[2] == 200}
-            == {"/patents/", "/api/v1/patents"}
-            and sum(r[0] > restarted and r[2] == 200 for r in results) >= 8,
+            lambda: (
+                {r[1] for r in results if r[0] > restarted and r[2] == 200}
+                == {"/patents/", "/api/v1/patents"}
+                and sum(r[0] > restarted and r[2] == 200 for r in results) >= 8
+            ),
             30,
             what="recovery after the restart",
         )
