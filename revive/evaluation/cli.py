@@ -24,6 +24,7 @@ def ablations() -> list[tuple[str, Params, object]]:
     p, o = Params(), DEFAULT_OPTIONS
     return [
         ("engine (production)", p, o),
+        ("weights stored as float32 (production: float16)", replace(p, weight_dtype="float32"), o),
         ("− character bigrams", p, replace(o, bigrams=False)),
         ("+ title counted twice", p, replace(o, title_repeat=2)),
         ("− synonym map", p, replace(o, synonyms=False)),
