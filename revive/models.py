@@ -11,3 +11,4 @@ from revive.inventory.models import Patent, PatentRevision, StatusChange  # noqa
 from revive.licensing.models import OpenLicenceDeclaration  # noqa: F401
 from revive.matching.models import IndexBuild, Match, MatchRun, PatentTokens  # noqa: F401
 from revive.notifications.models import Notification  # noqa: F401
+from revive.queue import TaskDispatch  # noqa: F401

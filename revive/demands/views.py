@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.demands import export, importers, permissions, queries, services
@@ -116,6 +117,7 @@ def post():
             "demands/form.html", demand=None, error=exc.message, **_form_context(data, exc.details)
         ), 422
     flash("需求已发布", "success")
+    _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand.id))
 
 
@@ -144,7 +146,14 @@ def edit(demand_id: int):
             **_form_context(data, exc.details),
         ), 422
     flash("需求已保存", "success")
+    _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand_id))
+
+
+def _queue_notice() -> None:
+    """The demand is saved; tell the poster when its matching had to wait for the queue."""
+    if queue.deferred():
+        flash("需求已保存；后台任务队列暂不可用，匹配将在队列恢复后自动进行", "warning")
 
 
 @bp.route("/<int:demand_id>/close", methods=["GET", "POST"])

@@ -64,11 +64,13 @@ def requeue_jobs_command(older_than: int) -> None:
     dead worker."""
     # Command-line code sits above every floor; the import is local so inventory's module
     # never depends on matching.
+    from revive import queue
     from revive.matching.services import requeue_stale_runs
 
     sent = services.requeue_stale_jobs(older_than_minutes=older_than)
     matching = requeue_stale_runs(older_than_minutes=older_than)
-    click.echo(json.dumps({"requeued": sent, "matching": matching}))
+    dispatches = queue.reconcile()
+    click.echo(json.dumps({"requeued": sent, "matching": matching, "dispatches": dispatches}))
 
 
 commands = [import_patents_command, requeue_jobs_command]
