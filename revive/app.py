@@ -24,6 +24,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cur.close()
 
 
+MAX_PATH_ID = 2**31 - 1  # ids are PostgreSQL integers
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -82,9 +84,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     celery_init_app(app)
 
-    from revive.errors import register_error_handlers
+    from revive.errors import NotFoundError, register_error_handlers
 
     register_error_handlers(app)
+
+    @app.before_request
+    def _ids_in_range() -> None:
+        """A path id beyond the integer column range names no record: 404 (HTML or JSON, by
+        the usual error handlers), not a database overflow."""
+        for value in (request.view_args or {}).values():
+            if isinstance(value, int) and value > MAX_PATH_ID:
+                raise NotFoundError()
 
     from revive.accounts.views import bp as accounts_bp
     from revive.api import bp as api_bp

@@ -32,3 +32,13 @@ def test_the_console_script_offers_every_operations_command(tmp_path):
         "bench",
     ):
         assert f"  {command} " in out, command
+
+
+def test_a_path_id_beyond_the_integer_range_is_404_not_an_error(client, auth):
+    from revive.accounts.models import Role
+    from tests.factories import make_user
+
+    auth.login(make_user(Role.PLATFORM_ADMIN))
+    assert client.get("/patents/99999999999999999999").status_code == 404
+    api = client.get("/api/v1/patents/99999999999999999999", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.get_json()["error"]

@@ -4,22 +4,9 @@ Its OpenAPI document is served at /api/v1/openapi.json and listed for people at 
 (revive/api/openapi.py).
 """
 
-from flask import Blueprint, request
-
-from revive.errors import NotFoundError
+from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-MAX_PATH_ID = 2**31 - 1  # ids are PostgreSQL integers
-
-
-@bp.before_request
-def _ids_in_range():
-    """A path id beyond the integer column range names no record: 404, not a database error."""
-    for value in (request.view_args or {}).values():
-        if isinstance(value, int) and value > MAX_PATH_ID:
-            raise NotFoundError()
-
 
 from revive.api import (  # noqa: E402,F401  (routes register on bp)
     auth,
