@@ -66,6 +66,8 @@ def broker_settings(base: Path) -> dict[str, Any]:
         # Periodic work (run by `celery beat`; `make run` embeds it in its one worker with -B).
         "beat_schedule": {
             "deals-notify-overdue": {"task": "deals.notify_overdue", "schedule": 3600.0},
+            # Keeps the cached regional dashboard figures warm (also right after a deploy).
+            "dashboard-refresh": {"task": "dashboard.refresh", "schedule": 300.0, "args": [None]},
         },
     }
     # Results only for the fan-out's parts (matching.score_shards → the chord's callback).

@@ -217,9 +217,7 @@ def markdown(results: list[Result]) -> str:
 @click.option("--cold-cache", is_flag=True, help="Empty the dashboard snapshot table first.")
 @click.option("--no-cache", is_flag=True, help="Compute every dashboard figure in the request.")
 @with_appcontext
-def bench_web_command(
-    repeat: int, only: str, skip: str, cold_cache: bool, no_cache: bool
-) -> None:
+def bench_web_command(repeat: int, only: str, skip: str, cold_cache: bool, no_cache: bool) -> None:
     """Time list, detail, dashboard and export pages (cold, p50, p95) as Markdown."""
     if no_cache:  # the behaviour before the cache: every aggregate runs in the request
         current_app.config["REVIVE_DASHBOARD_SYNC_LIMIT"] = 10**12

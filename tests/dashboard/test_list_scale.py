@@ -86,4 +86,6 @@ def test_keyword_with_quotes_and_wildcards_is_matched_as_typed(app):
         page = queries.list_page(admin, queries.ListFilters(q=q), 50)
         assert [r.id for r in page.items] == [expected.id], q
         assert page.total == 1
-    assert queries.list_page(admin, queries.ListFilters(q="'; DROP TABLE patents; --"), 50).total == 0
+    assert (
+        queries.list_page(admin, queries.ListFilters(q="'; DROP TABLE patents; --"), 50).total == 0
+    )
