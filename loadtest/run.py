@@ -416,8 +416,9 @@ def write_report(
         f"**Result: {'PASS' if verdict else 'FAIL'}** — {whole['requests_total']} requests in "
         f"{whole['seconds']:.0f} s, {whole['failures']} failed, {checks['server_errors']} "
         f"server error(s) in the logs, {checks['failed_runs']} match run(s) failed or left "
-        f"queued. Steady state (the {summary['seconds']:.0f} s after all {settings.users} "
-        f"users had logged in, ramp-up {summary['ramp_up_seconds']:.0f} s): "
+        f"queued. Steady state (the last {summary['seconds']:.0f} s: from "
+        f"{summary.get('warmup_seconds', 0):.0f} s after all {settings.users} users had logged "
+        f"in, {summary['ramp_up_seconds']:.0f} s after the start): "
         f"{summary['rps']} req/s; pages p50 {page.get('p50', 0):.0f} ms, p95 "
         f"{page.get('p95', 0):.0f} ms, p99 {page.get('p99', 0):.0f} ms (limit: p95 < "
         f"{PAGE_P95_LIMIT_MS:.0f} ms, no failure).",
@@ -502,6 +503,13 @@ def write_report(
             f"{whole['seconds']:.0f} s; this stack {ours:.1f} s "
             f"({100 * ours / busy if busy else 0:.0f}% of the busy time) — the rest went to "
             "other jobs on the machine.",
+        ]
+    if summary.get("page_p95_by_10s"):
+        lines += [
+            "",
+            "Pages p95 per 10 s of the steady state (ms): "
+            + ", ".join(f"{v:.0f}" for v in summary["page_p95_by_10s"])
+            + ".",
         ]
     if summary.get("failure_samples"):
         lines += ["", "## Failures", ""]
