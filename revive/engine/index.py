@@ -696,18 +696,21 @@ def _weighted_shard(
     avgdl: float,
     name: str,
 ) -> Shard:
-    """A shard from docs × terms counts (columns in vocabulary order)."""
-    coo = counts.tocoo()
-    row, col = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    """A shard from docs × terms counts (columns in vocabulary order): weigh the entries, then
+    transpose to term-major (a linear CSR → CSC pass; no sorting of triplets)."""
+    counts = sp.csr_matrix(counts)
     n_docs = counts.shape[0]
-    data = _weigh(
-        row, col, coo.data, n_docs, idf * _column_weight(vocabulary, params), params, avgdl
-    )
+    row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(counts.indptr))
+    col = counts.indices.astype(np.int64)
+    weight = idf * _column_weight(vocabulary, params)
+    data = _weigh(row, col, counts.data, n_docs, weight, params, avgdl)
+    m = sp.csr_matrix((data, counts.indices, counts.indptr), shape=(n_docs, len(vocabulary)))
     if params.posting_floor > 0:
-        keep = data >= params.posting_floor
-        row, col, data = row[keep], col[keep], data[keep]
+        m.data[m.data < params.posting_floor] = 0.0
+        m.eliminate_zeros()
+    matrix_t = m.T.tocsr()  # terms × docs, indices sorted
     n_terms = int(col.max()) + 1 if len(col) else 0
-    matrix_t = sp.csr_matrix((data, (col, row)), shape=(n_terms, n_docs), dtype=np.float32)
+    matrix_t = matrix_t[:n_terms] if n_terms < matrix_t.shape[0] else matrix_t
     return Shard.from_matrix(matrix_t, id_array(ids), name, np.dtype(params.weight_dtype))
 
 
@@ -736,13 +739,21 @@ def build_from_counts(
     vocabulary = [str(t) for t in names[keep][order]]
     new_id = np.full(len(terms), -1, np.int64)
     new_id[np.flatnonzero(keep)[order]] = np.arange(len(vocabulary))
-    coo = counts.tocoo()
-    col = new_id[coo.col]
-    sel = col >= 0
-    remapped = sp.csr_matrix(
-        (coo.data[sel], (coo.row[sel], col[sel])), shape=(n, len(vocabulary)), dtype=np.float32
-    )
-    del coo, col, sel
+    if keep.all():  # the usual case: renumber the columns in place, rows stay as they are
+        remapped = sp.csr_matrix(
+            (counts.data, new_id[counts.indices].astype(np.int32), counts.indptr),
+            shape=(n, len(vocabulary)),
+        )
+    else:
+        coo = counts.tocoo()
+        col = new_id[coo.col]
+        sel = col >= 0
+        remapped = sp.csr_matrix(
+            (coo.data[sel], (coo.row[sel], col[sel])),
+            shape=(n, len(vocabulary)),
+            dtype=np.float32,
+        )
+        del coo, col, sel
     idf = _idf(df[keep][order].astype(np.float64), n)
     avgdl = float(remapped.data.sum(dtype=np.float64) / n) if n else 1.0  # mean kept tokens
     step = min(shard_docs or MAX_SHARD_DOCS, MAX_SHARD_DOCS)

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from revive.engine.index import counts_matrix
-from revive.engine.text import demand_tokens, patent_tokens
+from revive.engine.text import TermCounter, demand_tokens, patent_tokens
 
 Pair = tuple[str | None, str | None]
 Chunk = tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int]
@@ -28,16 +28,24 @@ _TOKENIZERS: dict[str, Callable[[str | None, str | None], list[str]]] = {
 
 def count_chunk(pairs: Sequence[Pair], kind: str = "patent") -> Chunk:
     """(chunk terms, indptr, term indices, counts, docs) of one chunk of (title, text)."""
-    tokenize = _TOKENIZERS[kind]
-    term_ids: dict[str, int] = {}
     cols: list[int] = []
     lengths: list[int] = []
-    for title, text in pairs:
-        tokens = tokenize(title, text)
-        cols.extend([term_ids.setdefault(t, len(term_ids)) for t in tokens])
-        lengths.append(len(tokens))
-    m = counts_matrix(np.asarray(cols, np.int32), lengths, len(term_ids))
-    return list(term_ids), m.indptr, m.indices, m.data, len(lengths)
+    if kind == "patent":  # the fast path: ids without a string per token (same tokens)
+        counter = TermCounter()
+        for title, text in pairs:
+            ids = counter.ids(title, text)
+            cols.extend(ids)
+            lengths.append(len(ids))
+        terms = counter.terms
+    else:
+        tokenize = _TOKENIZERS[kind]
+        terms = {}
+        for title, text in pairs:
+            tokens = tokenize(title, text)
+            cols.extend([terms.setdefault(t, len(terms)) for t in tokens])
+            lengths.append(len(tokens))
+    m = counts_matrix(np.asarray(cols, np.int32), lengths, len(terms))
+    return list(terms), m.indptr, m.indices, m.data, len(lengths)
 
 
 def _count_chunk_job(args: tuple[Sequence[Pair], str]) -> Chunk:

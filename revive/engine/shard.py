@@ -146,16 +146,23 @@ class Shard:
         lengths = ends - starts
         bounds = weights * self.term_max[terms]
         present = lengths > 0
-        short = present & (lengths <= max(1, int(self.n_docs * SHORT_FRACTION)))
+        longest_first = np.flatnonzero(present)
+        longest_first = longest_first[np.argsort(-lengths[longest_first], kind="stable")]
+        # With a bar known already (earlier shards), the longest lists whose bounds sum below
+        # it are left out from the start; of the others the short ones are accumulated first.
+        skip = np.zeros(len(terms), bool)
+        pre_floor = max(bar, min_score)
+        if pre_floor > 0:
+            skip[longest_first[np.cumsum(bounds[longest_first]) < pre_floor]] = True
+        short = present & ~skip & (lengths <= max(1, int(self.n_docs * SHORT_FRACTION)))
 
         gathered = [self._gather(np.flatnonzero(short), starts, ends)]
         acc = self._accumulate(gathered[0], weights)
         theta = self._kth(acc, top_k, keep, drop)
-        floor = max(theta, bar, min_score)
-        # Long lists from the longest down stay non-essential while their bounds sum below
-        # the floor; the rest are accumulated too.
-        rest = np.flatnonzero(present & ~short)
-        rest = rest[np.argsort(-lengths[rest], kind="stable")]
+        floor = max(theta, pre_floor)
+        # Of the lists not accumulated, the longest stay non-essential while their bounds sum
+        # below the floor; the rest are accumulated too.
+        rest = longest_first[~short[longest_first]]
         cum = np.cumsum(bounds[rest])
         lazy = rest[cum < floor] if floor > 0 else rest[:0]
         eager = np.setdiff1d(rest, lazy)

@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
@@ -33,12 +34,19 @@ _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u9fff]")
 _DIGITS = re.compile(r"^[0-9.]+$")
 
 
+# Full-width ASCII and the ideographic space → their NFKC images, by a cheap table; the text is
+# then usually NFKC already and the full normalisation (slow on long Chinese text) is skipped.
+_FULL_WIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalize(text: str | None) -> str:
-    """Full-width → half-width (NFKC), lower case, whitespace collapsed."""
+    """NFKC (full-width → half-width …), lower case, whitespace collapsed."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return _WS.sub(" ", text).strip()
+    text = text.translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _WS.sub(" ", text.lower()).strip()
 
 
 def _read_lines(name: str) -> list[str]:
@@ -196,6 +204,48 @@ def _words_and_bigrams(text: str, demand: bool) -> tuple[list[str], list[str]]:
             words.extend(w.words)
             last = ""
     return words, grams
+
+
+class TermCounter:
+    """Patent tokens straight to term ids of a vocabulary of its own (bulk ingest).
+
+    Gives exactly the multiset of ``patent_tokens`` (default options) per document, as ids
+    into ``terms``, without making a string for each token: each distinct segment's kept word
+    and inner bigrams are looked up once; only bigrams across word boundaries are looked up
+    per occurrence."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, int] = {}
+        self._segments: dict[str, tuple[bool, tuple[int, ...], str, str]] = {}
+
+    def _term(self, term: str) -> int:
+        return self.terms.setdefault(term, len(self.terms))
+
+    def _segment(self, seg: str) -> tuple[bool, tuple[int, ...], str, str]:
+        """(kept CJK word?, ids of its word and inner bigrams, first char, last char)."""
+        w = _segment(seg, False)
+        ids = tuple(self._term(t) for t in (*w.words, *w.grams))
+        found = self._segments[seg] = (w.cjk, ids, w.first, w.last)
+        return found
+
+    def ids(self, title: str | None, text: str | None) -> list[int]:
+        """Term ids of one patent (with repeats)."""
+        cache, terms, cut = self._segments, self.terms, segmenter().cut
+        out: list[int] = []
+        for part in (normalize(title), normalize(text)):
+            if not part:
+                continue
+            ws = [cache.get(s) or self._segment(s) for s in cut(part)]
+            out.extend(chain.from_iterable([w[1] for w in ws]))
+            # bigrams across the boundary of two consecutive kept CJK words
+            grams = [
+                BIGRAM_MARK + a[3] + b[2] for a, b in zip(ws, ws[1:], strict=False) if a[0] and b[0]
+            ]
+            gids = [terms.get(g) for g in grams]
+            if None in gids:
+                gids = [self._term(g) for g in grams]
+            out.extend(gids)
+        return out
 
 
 @dataclass(frozen=True)

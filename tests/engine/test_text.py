@@ -66,3 +66,35 @@ def test_segmenter_equals_python_jieba_on_the_whole_corpus(shared_data: Path):
     differing = [d.id for d in docs if (lambda pair: pair[0] != pair[1])(_both(d.title, d.text))]
     assert len(docs) > 7000
     assert differing == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "ＡＢＣ１２３，锂电池　正极",
+        "①②㎡℃ﬁ",
+        "Å and Å",
+        "ＰＤ－Ｌ１抑制剂（IC５０）",
+        "全角空格　和\t制表符",
+    ],
+)
+def test_normalize_equals_nfkc_lower_collapsed(raw):
+    import re
+    import unicodedata
+
+    expected = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", raw).lower()).strip()
+    assert text.normalize(raw) == expected
+
+
+@pytest.mark.shared_data
+def test_term_counter_gives_the_tokens_of_patent_tokens(shared_data: Path):
+    """The bulk-ingest fast path counts exactly the tokens patent_tokens yields."""
+    docs = read_corpus([shared_data / "cn_patents.csv"])[:1500]
+    counter = text.TermCounter()
+    names = {i: t for t, i in counter.terms.items()}
+    for d in docs:
+        ids = counter.ids(d.title, d.text)
+        names = (
+            {i: t for t, i in counter.terms.items()} if len(names) != len(counter.terms) else names
+        )
+        assert Counter(names[i] for i in ids) == Counter(text.patent_tokens(d.title, d.text))
