@@ -158,7 +158,8 @@ class Shard:
 
         gathered = [self._gather(np.flatnonzero(short), starts, ends)]
         acc = self._accumulate(gathered[0], weights)
-        theta = self._kth(acc, top_k, keep, drop)
+        cands = self._filter(np.flatnonzero(acc), keep, drop)
+        theta = _kth(acc[cands], top_k)
         floor = max(theta, pre_floor)
         # Of the lists not accumulated, the longest stay non-essential while their bounds sum
         # below the floor; the rest are accumulated too.
@@ -169,28 +170,39 @@ class Shard:
         if len(eager):
             gathered.append(self._gather(eager, starts, ends))
             acc += self._accumulate(gathered[-1], weights)
-            theta = max(theta, self._kth(acc, top_k, keep, drop))
+            cands = self._filter(np.flatnonzero(acc), keep, drop)
+            theta = max(theta, _kth(acc[cands], top_k))
         slack = float(bounds[lazy].sum()) if len(lazy) else 0.0
 
-        cands = self._filter(np.flatnonzero(acc), keep, drop)
         partial = acc[cands]
         # A document whose upper bound is below the k-th lower bound cannot make the top k.
         upper = partial + slack
         sel = (upper >= max(theta, bar)) & (upper > min_score)
         cands, partial = cands[sel], partial[sel]
-        cand_flag = None
+        # Non-essential lists, largest bound first; after each, drop the candidates that can
+        # no longer reach the k-th score even with every remaining bound (MaxScore).
+        lazy = lazy[np.argsort(-bounds[lazy], kind="stable")]
+        remaining = slack
         for i in lazy:
+            if not len(cands):
+                break
             s, e = starts[i], ends[i]
             if len(cands) * 16 < e - s:  # few candidates: binary search in the list
                 partial += weights[i] * self.lookup(int(terms[i]), cands)
-                continue
-            if cand_flag is None:  # many: one pass over the list
-                cand_flag = np.zeros(self.n_docs, bool)
-                cand_flag[cands] = True
-            seg = self.indices[s:e]
-            hit = cand_flag[seg]
-            at = np.searchsorted(cands, seg[hit])
-            partial[at] += weights[i] * self.data[s:e][hit].astype(np.float64)
+            else:  # many: one pass over the list
+                flag = np.zeros(self.n_docs, bool)
+                flag[cands] = True
+                seg = self.indices[s:e]
+                hit = flag[seg]
+                at = np.searchsorted(cands, seg[hit])
+                partial[at] += weights[i] * self.data[s:e][hit].astype(np.float64)
+            remaining -= bounds[i]
+            if len(cands) > top_k:
+                theta = max(theta, float(np.partition(partial, len(partial) - top_k)[-top_k]))
+            alive = (partial + remaining >= max(theta, bar) - 1e-9) & (
+                partial + remaining > min_score
+            )
+            cands, partial = cands[alive], partial[alive]
         # Now exact but for float32 rounding: drop what cannot beat the bar or min_score.
         sel = (partial >= bar - 1e-5) & (partial > min_score - 1e-5)
         cands, partial = cands[sel], partial[sel]
@@ -230,15 +242,13 @@ class Shard:
             positions = positions[~np.isin(positions, drop)]
         return positions
 
-    def _kth(
-        self, acc: np.ndarray, top_k: int, keep: np.ndarray | None, drop: np.ndarray | None
-    ) -> float:
-        """The k-th largest accumulated score among eligible documents (0 if fewer): a lower
-        bound of the k-th final score, since scores only grow as terms are added."""
-        vals = acc[self._filter(np.flatnonzero(acc), keep, drop)]
-        if len(vals) < top_k:
-            return 0.0
-        return float(np.partition(vals, len(vals) - top_k)[len(vals) - top_k])
+
+def _kth(values: np.ndarray, top_k: int) -> float:
+    """The k-th largest of ``values`` (0 if fewer): accumulated scores only grow as terms are
+    added, so this is a lower bound of the k-th final score."""
+    if len(values) < top_k:
+        return 0.0
+    return float(np.partition(values, len(values) - top_k)[len(values) - top_k])
 
 
 def row_max(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:

@@ -15,13 +15,14 @@ Changing anything here that alters the output must change ``TOKENIZER_VERSION``.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
@@ -222,30 +223,40 @@ class TermCounter:
         return self.terms.setdefault(term, len(self.terms))
 
     def _segment(self, seg: str) -> tuple[bool, tuple[int, ...], str, str]:
-        """(kept CJK word?, ids of its word and inner bigrams, first char, last char)."""
+        """(kept CJK word?, ids of its word and inner bigrams, first char, BIGRAM_MARK + last
+        char) — the two chars empty unless a kept CJK word."""
         w = _segment(seg, False)
         ids = tuple(self._term(t) for t in (*w.words, *w.grams))
-        found = self._segments[seg] = (w.cjk, ids, w.first, w.last)
+        last = BIGRAM_MARK + w.last if w.cjk else ""
+        found = self._segments[seg] = (w.cjk, ids, w.first, last)
         return found
 
     def ids(self, title: str | None, text: str | None) -> list[int]:
-        """Term ids of one patent (with repeats)."""
-        cache, terms, cut = self._segments, self.terms, segmenter().cut
+        """Term ids of one patent (with repeats). Written with map/chain so the per-segment
+        work runs in C: this is the inner loop of ingesting a million patents."""
         out: list[int] = []
         for part in (normalize(title), normalize(text)):
             if not part:
                 continue
-            ws = [cache.get(s) or self._segment(s) for s in cut(part)]
-            out.extend(chain.from_iterable([w[1] for w in ws]))
-            # bigrams across the boundary of two consecutive kept CJK words
-            grams = [
-                BIGRAM_MARK + a[3] + b[2] for a, b in zip(ws, ws[1:], strict=False) if a[0] and b[0]
-            ]
-            gids = [terms.get(g) for g in grams]
+            segs = segmenter().cut(part)
+            ws = list(map(self._segments.get, segs))
+            if None in ws:
+                ws = [
+                    w if w is not None else self._segment(s) for w, s in zip(ws, segs, strict=True)
+                ]
+            out.extend(chain.from_iterable(map(_IDS, ws)))
+            # bigrams across the boundary of two consecutive kept CJK words: "~" + last + first
+            # has 3 characters exactly when both are kept CJK words
+            joined = map(operator.add, map(_LAST, ws), map(_FIRST, islice(ws, 1, None)))
+            grams = [g for g in joined if len(g) == 3]
+            gids = list(map(self.terms.get, grams))
             if None in gids:
                 gids = [self._term(g) for g in grams]
             out.extend(gids)
         return out
+
+
+_IDS, _FIRST, _LAST = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(3)
 
 
 @dataclass(frozen=True)

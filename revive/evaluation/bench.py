@@ -39,7 +39,7 @@ from revive.evaluation.data import read_corpus
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
 TOP_K = 20
-SINGLE_SAMPLE = 2000  # demands timed one by one (the batch runs all of them)
+SINGLE_SAMPLE = 1000  # demands timed one by one (the batch runs all of them)
 
 
 def synthetic(data: Path, patents: int, demands: int, seed: int):
