@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import generate_password_hash
 from wtforms import SelectChoice
 
 from revive.accounts import queries, services
@@ -24,6 +26,8 @@ from revive.accounts.models import OrgKind, Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 
+logger = logging.getLogger(__name__)
+
 bp = Blueprint("accounts", __name__)
 manager_required = roles_required(Role.UNIVERSITY_ADMIN, Role.PLATFORM_ADMIN)
 
@@ -35,6 +39,12 @@ def _safe_next(target: str | None) -> str:
         if not parts.netloc and not parts.scheme and not target.startswith("//"):
             return target
     return url_for("dashboard.home")
+
+
+REGISTERED = (
+    "注册申请已受理，请用注册邮箱和密码登录。若该邮箱此前已注册过，请用原密码登录，"
+    "忘记密码请联系平台管理员"
+)
 
 
 def _start_session(user) -> None:
@@ -97,11 +107,18 @@ def register():
                 password=form.password.data,
             )
         except ValidationFailed as err:
-            _form_error(form, err)
-            return render_template("accounts/register.html", form=form), 422
-        _start_session(user)
-        flash(f"注册成功，欢迎 {user.organization.name}", "success")
-        return redirect(url_for("dashboard.home"))
+            if (err.details or {}).get("field") != "email":
+                _form_error(form, err)
+                return render_template("accounts/register.html", form=form), 422
+            # The address has an account. Answer exactly as for a new account (same redirect,
+            # same message, a password hash computed either way), so the form cannot be used
+            # to find out who is registered.
+            generate_password_hash(form.password.data or "")
+            user = None
+        if user is not None:
+            logger.info("Enterprise %s registered", user.organization_id)
+        flash(REGISTERED, "success")
+        return redirect(url_for("accounts.login"))
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
 

@@ -130,16 +130,41 @@ FORM = {
 }
 
 
-def test_register_page_creates_enterprise_and_logs_in(client):
+def test_register_page_creates_enterprise_then_the_user_logs_in(client):
     assert client.get("/register").status_code == 200
     response = client.post("/register", data=FORM)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
     org = db.session.scalar(
         sa.select(Organization).where(Organization.credit_code == "91350100M000100Y43")
     )
     assert org is not None
     assert org.tags == "专精特新,科技型中小企业"
+    login = client.post("/login", data={"email": FORM["email"], "password": FORM["password"]})
+    assert login.status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_registering_a_taken_email_answers_like_a_new_account(client):
+    """No user enumeration through the registration form: same status, redirect and message
+    whether or not the address already has an account; nothing is created for it."""
+    first = client.post("/register", data=FORM)
+    first_page = client.get("/login").get_data(as_text=True)
+    again = {**FORM, "company_name": "另一家公司", "credit_code": _another_code()}
+    second = client.post("/register", data=again)
+    second_page = client.get("/login").get_data(as_text=True)
+    assert (second.status_code, second.headers["Location"]) == (
+        first.status_code,
+        first.headers["Location"],
+    )
+    assert "注册申请已受理" in first_page and "注册申请已受理" in second_page
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Organization)
+            .where(Organization.name == "另一家公司")
+        )
+        == 0
+    )
 
 
 def test_register_page_shows_check_character_error_under_field(client):
@@ -352,3 +377,9 @@ def test_change_password_page(client, auth):
     )
     assert ok.status_code == 302
     assert services.authenticate(user.email, "NewPass123") == user
+
+
+def _another_code() -> str:
+    from tests.demands.helpers import credit_code
+
+    return credit_code()
