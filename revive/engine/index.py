@@ -392,19 +392,16 @@ class Index:
         idf = np.concatenate(
             [self.idf, _idf(df[len(self.vocabulary) :].astype(np.float64), idf_docs)]
         )
-        ids = list(ids) if not isinstance(ids, np.ndarray) else ids
-        new_shards = [
-            _weighted_shard(
-                counts[start : start + MAX_SHARD_DOCS],
-                ids[start : start + MAX_SHARD_DOCS],
-                idf,
-                vocabulary,
-                self.params,
-                self.avgdl,
-                name if start == 0 else f"{name}.{start // MAX_SHARD_DOCS}",
-            )
-            for start in range(0, len(ids), MAX_SHARD_DOCS)
-        ]
+        new_shards = _shards(
+            counts,
+            ids,
+            idf,
+            vocabulary,
+            self.params,
+            self.avgdl,
+            MAX_SHARD_DOCS,
+            lambda n: name if n == 0 else f"{name}.{n}",
+        )
         return Index(
             vocabulary=vocabulary,
             idf=idf,
@@ -714,6 +711,34 @@ def _weighted_shard(
     return Shard.from_matrix(matrix_t, id_array(ids), name, np.dtype(params.weight_dtype))
 
 
+def _shards(
+    counts: sp.csr_matrix,
+    ids: Sequence[Any],
+    idf: np.ndarray,
+    vocabulary: Sequence[str],
+    params: Params,
+    avgdl: float,
+    step: int,
+    name: Any,
+) -> list[Shard]:
+    """Consecutive ranges of ``step`` documents as weighted shards named ``name(n)`` (one
+    empty shard for no documents)."""
+    ids = list(ids) if not isinstance(ids, np.ndarray) else ids
+    n = counts.shape[0]
+    return [
+        _weighted_shard(
+            counts[start : start + step],
+            ids[start : start + step],
+            idf,
+            vocabulary,
+            params,
+            avgdl,
+            name(number),
+        )
+        for number, start in enumerate(range(0, max(n, 1), step))
+    ]
+
+
 def build_from_counts(
     terms: Sequence[str],
     counts: sp.csr_matrix,
@@ -757,20 +782,7 @@ def build_from_counts(
     idf = _idf(df[keep][order].astype(np.float64), n)
     avgdl = float(remapped.data.sum(dtype=np.float64) / n) if n else 1.0  # mean kept tokens
     step = min(shard_docs or MAX_SHARD_DOCS, MAX_SHARD_DOCS)
-    ids = list(ids) if not isinstance(ids, np.ndarray) else ids
-    shards = [
-        _weighted_shard(
-            remapped[start : start + step],
-            ids[start : start + step],
-            idf,
-            vocabulary,
-            params,
-            avgdl,
-            f"s{number:03d}",
-        )
-        for number, start in enumerate(range(0, max(n, 1), step))
-        if start < n or n == 0
-    ]
+    shards = _shards(remapped, ids, idf, vocabulary, params, avgdl, step, lambda n: f"s{n:03d}")
     return Index(
         vocabulary=vocabulary,
         idf=idf,

@@ -580,24 +580,35 @@ def execute_match_run(run_id: int) -> MatchRun | None:
                 sa.select(Patent.id, Patent.trl).where(Patent.status == EntryStatus.ENTERED)
             ).all()
         )
-        for start in range(0, len(ids), DEMAND_BATCH):
-            batch = ids[start : start + DEMAND_BATCH]
-            run.match_count += _match_batch(run_id, batch, index, build.id, eligible, trl)
-            run.processed += len(batch)
-            db.session.commit()
-        run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
-        db.session.commit()
+        _store_in_batches(
+            run, ids, lambda batch: _match_batch(run_id, batch, index, build.id, eligible, trl)
+        )
     except Exception as exc:
-        db.session.rollback()
-        logger.exception("Match run %s failed", run_id)
-        failed = db.session.get(MatchRun, run_id)
-        if failed is not None:
-            failed.status, failed.finished_at = RunStatus.FAILED, utcnow()
-            failed.error = f"匹配失败，请稍后重试（{exc}）"[:2000]
-            db.session.commit()
+        _fail_run(run_id, exc)
         raise
     logger.info("Match run %s: %d demand(s), %d candidate(s)", run.id, run.total, run.match_count)
     return run
+
+
+def _store_in_batches(run: MatchRun, ids: list[int], store: Any) -> None:
+    """Score/store the demands batch by batch (progress committed after each), then succeed."""
+    for start in range(0, len(ids), DEMAND_BATCH):
+        batch = ids[start : start + DEMAND_BATCH]
+        run.match_count += store(batch)
+        run.processed += len(batch)
+        db.session.commit()
+    run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
+    db.session.commit()
+
+
+def _fail_run(run_id: int, exc: Exception) -> None:
+    db.session.rollback()
+    logger.exception("Match run %s failed", run_id)
+    failed = db.session.get(MatchRun, run_id)
+    if failed is not None:
+        failed.status, failed.finished_at = RunStatus.FAILED, utcnow()
+        failed.error = f"匹配失败，请稍后重试（{exc}）"[:2000]
+        db.session.commit()
 
 
 def _shard_parts(index: Any) -> list[list[str]]:
@@ -683,21 +694,11 @@ def merge_scores(parts: Sequence[dict[str, list]], run_id: int, build_id: int) -
         )
         ids = sorted(scored)
         run.total, run.processed, run.match_count = len(ids), 0, 0
-        for start in range(0, len(ids), DEMAND_BATCH):
-            batch = ids[start : start + DEMAND_BATCH]
-            run.match_count += _match_batch(run_id, batch, None, build_id, None, trl, scored)
-            run.processed += len(batch)
-            db.session.commit()
-        run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
-        db.session.commit()
+        _store_in_batches(
+            run, ids, lambda batch: _match_batch(run_id, batch, None, build_id, None, trl, scored)
+        )
     except Exception as exc:
-        db.session.rollback()
-        logger.exception("Merging match run %s failed", run_id)
-        failed = db.session.get(MatchRun, run_id)
-        if failed is not None:
-            failed.status, failed.finished_at = RunStatus.FAILED, utcnow()
-            failed.error = f"匹配失败，请稍后重试（{exc}）"[:2000]
-            db.session.commit()
+        _fail_run(run_id, exc)
         raise
     logger.info(
         "Match run %s merged: %d demand(s), %d candidate(s)", run.id, run.total, run.match_count
