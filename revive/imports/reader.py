@@ -221,6 +221,9 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
+MAX_CSV_CELL = 131_072  # characters in one CSV cell (the csv module's default limit)
+
+
 def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
     # newline="" lets the csv module handle line breaks inside quoted cells.
     return open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the caller)
@@ -232,13 +235,16 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
         reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
         try:
             for number, record in enumerate(reader, start=1):
+                # Our own limit: the csv module's is process-wide and other code may raise it.
+                if max(map(len, record), default=0) > MAX_CSV_CELL:
+                    raise csv.Error("field larger than field limit")
                 cells = _trim([_clean(c) for c in record])
                 if cells:
                     yield number, cells
         except csv.Error as exc:
             if "field larger than field limit" in str(exc):
                 raise FileRejected(
-                    f"CSV 第 {reader.line_num} 行附近有单元格过长（超过 {csv.field_size_limit():,} "
+                    f"CSV 第 {reader.line_num} 行附近有单元格过长（超过 {MAX_CSV_CELL:,} "
                     "个字符），可能是引号没有配对：请检查该行，或另存为 .xlsx 后再上传"
                 ) from None
             raise FileRejected(
