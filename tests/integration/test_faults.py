@@ -73,6 +73,21 @@ def _celery_client(broker_url: str, data_dir: Path) -> Celery:
 
 
 def _make_app(db_url: str, data_dir: Path):
+    """An app on the private database. Creating it makes its Celery app the process default
+    (celery_init_app); the test session's Celery app is put back right away, so tasks that later
+    tests call directly do not run against this (by then stopped) database."""
+    from celery import _state
+
+    previous_default, previous_current = _state.default_app, _state.get_current_app()
+    try:
+        return _create_app(db_url, data_dir)
+    finally:
+        if previous_default is not None:
+            previous_default.set_default()
+        previous_current.set_current()
+
+
+def _create_app(db_url: str, data_dir: Path):
     return create_app(
         {
             "TESTING": True,
