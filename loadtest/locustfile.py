@@ -291,9 +291,11 @@ class ReviveUser(HttpUser):
         if m:
             self.csrf = m.group(1)
 
-    def page(self, path: str, name: str, *, params: dict | None = None) -> str:
-        """GET an HTML page; failure on >= 400, on the error page or on the login form."""
-        with self.client.get(path, params=params, name=f"page {name}", catch_response=True) as r:
+    def page(self, path: str, name: str = "", *, params: dict | None = None) -> str:
+        """GET an HTML page (request name: ``name``, default the path); failure on >= 400, on
+        the error page or on the login form."""
+        name = f"page {name or path}"
+        with self.client.get(path, params=params, name=name, catch_response=True) as r:
             text = r.text or ""
             if r.status_code >= 400:
                 r.failure(f"HTTP {r.status_code}")
@@ -341,6 +343,11 @@ class ReviveUser(HttpUser):
                 return None
             return r.json()
 
+    def page_of_one(self, prefix: str, ids: list[int]) -> None:
+        """GET ``prefix/<one of ids>`` (named ``prefix/[id]``); nothing when ``ids`` is empty."""
+        if ids:
+            self.page(f"{prefix}/{random.choice(ids)}", f"{prefix}/[id]")
+
     def home(self) -> None:
         self.page("/", "/ (home)")
 
@@ -348,6 +355,11 @@ class ReviveUser(HttpUser):
 def _flash(text: str) -> str:
     m = re.search(r'class="flash[^"]*"[^>]*>([^<]{0,200})', text)
     return m.group(1).strip() if m else ""
+
+
+def _linked_ids(link: re.Pattern[str], text: str, known: list[int]) -> list[int]:
+    """The ids ``text`` links to, or ``known`` when it links to none."""
+    return [int(i) for i in link.findall(text)] or known
 
 
 class UniversityStaff(ReviveUser):
@@ -361,13 +373,11 @@ class UniversityStaff(ReviveUser):
         self.patent_ids: list[int] = []
 
     def _collect(self, text: str) -> None:
-        ids = [int(i) for i in PATENT_LINK.findall(text)]
-        if ids:
-            self.patent_ids = ids
+        self.patent_ids = _linked_ids(PATENT_LINK, text, self.patent_ids)
 
     @task(4)
     def inventory_list(self) -> None:
-        self._collect(self.page("/patents/", "/patents/"))
+        self._collect(self.page("/patents/"))
 
     @task(6)
     def inventory_filtered(self) -> None:
@@ -398,13 +408,11 @@ class UniversityStaff(ReviveUser):
     def patent_detail(self) -> None:
         if not self.patent_ids:
             self.inventory_list()
-        if self.patent_ids:
-            pid = random.choice(self.patent_ids)
-            self.page(f"/patents/{pid}", "/patents/[id]")
+        self.page_of_one("/patents", self.patent_ids)
 
     @task(2)
     def review_queue(self) -> None:
-        self.page("/patents/review", "/patents/review")
+        self.page("/patents/review")
 
     @task(2)
     def dashboard(self) -> None:
@@ -412,15 +420,15 @@ class UniversityStaff(ReviveUser):
 
     @task(1)
     def breakdown(self) -> None:
-        self.page("/dashboard/breakdown", "/dashboard/breakdown")
+        self.page("/dashboard/breakdown")
 
     @task(1)
     def calibration(self) -> None:
-        self.page("/evaluations/calibration", "/evaluations/calibration")
+        self.page("/evaluations/calibration")
 
     @task(1)
     def demands(self) -> None:
-        self.page("/demands/", "/demands/")
+        self.page("/demands/")
 
 
 class Inventor(ReviveUser):
@@ -433,13 +441,11 @@ class Inventor(ReviveUser):
 
     @task(3)
     def my_patents(self) -> None:
-        text = self.page("/patents/", "/patents/")
-        self.patent_ids = [int(i) for i in PATENT_LINK.findall(text)] or self.patent_ids
+        self.patent_ids = _linked_ids(PATENT_LINK, self.page("/patents/"), self.patent_ids)
 
     @task(3)
     def patent_detail(self) -> None:
-        if self.patent_ids:
-            self.page(f"/patents/{random.choice(self.patent_ids)}", "/patents/[id]")
+        self.page_of_one("/patents", self.patent_ids)
 
     @task(1)
     def dashboard(self) -> None:
@@ -471,14 +477,11 @@ class Enterprise(ReviveUser):
 
     @task(4)
     def my_demands(self) -> None:
-        text = self.page("/demands/", "/demands/")
-        ids = [int(i) for i in DEMAND_LINK.findall(text)]
-        if ids:
-            self.demand_ids = ids
+        self.demand_ids = _linked_ids(DEMAND_LINK, self.page("/demands/"), self.demand_ids)
 
     @task(2)
     def post_demand_form(self) -> None:
-        text = self.page("/demands/new", "/demands/new")
+        text = self.page("/demands/new")
         token = self._csrf_input(text)
         if not token:
             return
@@ -502,8 +505,7 @@ class Enterprise(ReviveUser):
     def demand_page(self) -> None:
         if not self.demand_ids:
             self.my_demands()
-        if self.demand_ids:
-            self.page(f"/demands/{random.choice(self.demand_ids)}", "/demands/[id]")
+        self.page_of_one("/demands", self.demand_ids)
 
     @task(2)
     def demand_matches_api(self) -> None:
@@ -513,19 +515,19 @@ class Enterprise(ReviveUser):
 
     @task(2)
     def deal_board(self) -> None:
-        self.page("/deals/", "/deals/")
+        self.page("/deals/")
 
     @task(1)
     def evaluations_todo(self) -> None:
-        self.page("/evaluations/todo", "/evaluations/todo")
+        self.page("/evaluations/todo")
 
     @task(1)
     def inbox(self) -> None:
-        self.page("/inbox/", "/inbox/")
+        self.page("/inbox/")
 
     @task(1)
     def open_licences(self) -> None:
-        self.page("/open-licences", "/open-licences")
+        self.page("/open-licences")
 
     @task(1)
     def dashboard(self) -> None:
@@ -571,7 +573,7 @@ class Officer(ReviveUser):
 
     @task(4)
     def queue(self) -> None:
-        self.page("/review/", "/review/")
+        self.page("/review/")
 
     @task(2)
     def queue_filtered(self) -> None:
@@ -584,34 +586,27 @@ class Officer(ReviveUser):
 
     @task(5)
     def decide(self) -> None:
-        self._decide_one(self.page("/review/", "/review/"))
+        self._decide_one(self.page("/review/"))
 
     @task(3)
     def deal_board(self) -> None:
-        text = self.page("/deals/", "/deals/")
-        ids = [int(i) for i in DEAL_LINK.findall(text)]
-        if ids:
-            self.deal_ids = ids
+        self.deal_ids = _linked_ids(DEAL_LINK, self.page("/deals/"), self.deal_ids)
 
     @task(2)
     def deal_detail(self) -> None:
-        if self.deal_ids:
-            self.page(f"/deals/{random.choice(self.deal_ids)}", "/deals/[id]")
+        self.page_of_one("/deals", self.deal_ids)
 
     @task(1)
     def rejections(self) -> None:
-        self.page("/review/rejections", "/review/rejections")
+        self.page("/review/rejections")
 
     @task(1)
     def demands(self) -> None:
-        text = self.page("/demands/", "/demands/")
-        self.demand_ids = [int(i) for i in DEMAND_LINK.findall(text)] or self.demand_ids
+        self.demand_ids = _linked_ids(DEMAND_LINK, self.page("/demands/"), self.demand_ids)
 
     @task(1)
     def demand_matches(self) -> None:
-        if self.demand_ids:
-            did = random.choice(self.demand_ids)
-            self.page(f"/matching/demands/{did}", "/matching/demands/[id]")
+        self.page_of_one("/matching/demands", self.demand_ids)
 
     @task(1)
     def dashboard(self) -> None:
@@ -630,28 +625,28 @@ class Regulator(ReviveUser):
 
     @task(1)
     def breakdown(self) -> None:
-        self.page("/dashboard/breakdown", "/dashboard/breakdown")
+        self.page("/dashboard/breakdown")
 
     @task(1)
     def contracts(self) -> None:
-        self.page("/dashboard/contracts", "/dashboard/contracts")
+        self.page("/dashboard/contracts")
 
     @task(1)
     def overdue(self) -> None:
-        self.page("/dashboard/overdue", "/dashboard/overdue")
+        self.page("/dashboard/overdue")
 
     @task(1)
     def unmet(self) -> None:
-        self.page("/dashboard/unmet", "/dashboard/unmet")
+        self.page("/dashboard/unmet")
 
     @task(1)
     def workload(self) -> None:
-        self.page("/dashboard/workload", "/dashboard/workload")
+        self.page("/dashboard/workload")
 
     @task(1)
     def promotion(self) -> None:
-        self.page("/evaluations/promotion", "/evaluations/promotion")
+        self.page("/evaluations/promotion")
 
     @task(1)
     def patents(self) -> None:
-        self.page("/patents/", "/patents/", params={"status": "entered"})
+        self.page("/patents/", params={"status": "entered"})
