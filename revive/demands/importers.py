@@ -208,43 +208,32 @@ def _apply(
         assert values is not None
         org = spec.enterprise(values["credit_code"], values["enterprise_name"])
         demand = db.session.get(Demand, r.plan) if r.plan else None
-        if demand is None:
+        created = demand is None
+        if created:
             fields = _demand_values(values)
             fields.setdefault("source", DemandSource.SURVEY)
             fields.setdefault("visibility", Visibility.PUBLIC)
             demand = Demand(enterprise=org, created_by_id=actor.id if actor else None, **fields)
             db.session.add(demand)
-            db.session.flush()
-            audit.record(
-                "demand",
-                demand.id,
-                "import_create",
-                actor,
-                organization_id=org.id,
-                import_job_id=job.id,
-                fields=sorted(fields),
-            )
-            spec.saved.append((demand.id, True))
-            counts["created"] += 1
-            continue
-        changes = _changes(demand, values)
-        if not changes:
-            counts["unchanged"] += 1
-            continue
-        for key, value in changes.items():
-            setattr(demand, key, value)
+        else:
+            fields = _changes(demand, values)
+            if not fields:
+                counts["unchanged"] += 1
+                continue
+            for key, value in fields.items():
+                setattr(demand, key, value)
         db.session.flush()
         audit.record(
             "demand",
             demand.id,
-            "import_update",
+            "import_create" if created else "import_update",
             actor,
             organization_id=demand.enterprise_id,
             import_job_id=job.id,
-            fields=sorted(changes),
+            fields=sorted(fields),
         )
-        spec.saved.append((demand.id, False))
-        counts["updated"] += 1
+        spec.saved.append((demand.id, created))
+        counts["created" if created else "updated"] += 1
     return counts
 
 
