@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from celery import Celery
@@ -51,18 +52,14 @@ def _require_services() -> None:
         pytest.skip(reason)
 
 
-def _client(data_dir: Path) -> Celery:
-    """A Celery client with the worker's settings, pointing at the test Redis."""
-    saved = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = REDIS_URL or ""
-    try:
+def celery_client(
+    broker_url: str, data_dir: Path, name: str = "revive-integration-client"
+) -> Celery:
+    """A Celery client with the worker's settings (revive.config.broker_settings, which reads
+    CELERY_BROKER_URL) on ``broker_url``; the environment is left as it was."""
+    with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": broker_url}):
         conf = broker_settings(data_dir)
-    finally:
-        if saved is None:
-            os.environ.pop("CELERY_BROKER_URL")
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved
-    client = Celery("revive-integration-client", set_as_current=False)
+    client = Celery(name, set_as_current=False)
     client.config_from_object(conf)
     return client
 
@@ -74,7 +71,7 @@ def celery_worker(_app, _data_dir: Path) -> Iterator[Celery]:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # no messages left over from an aborted run
-    client = _client(_data_dir)
+    client = celery_client(REDIS_URL or "", _data_dir)
     node = f"revive-test-{uuid.uuid4().hex[:8]}@localhost"
     log_path = _data_dir / "celery-worker.log"
     env = {

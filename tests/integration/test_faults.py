@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from celery import Celery
 
 from revive import create_app, queue
 from revive.accounts.models import OrgKind, Role
-from revive.config import broker_settings, normalize_database_url
+from revive.config import normalize_database_url
 from revive.extensions import db
 from revive.imports import services as imports
 from revive.imports.models import ImportJob, ImportStatus
@@ -37,7 +36,7 @@ from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunSta
 from revive.queue import TaskDispatch
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, make_college, make_org, make_user
-from tests.integration.conftest import _require_services, wait_for
+from tests.integration.conftest import _require_services, celery_client, wait_for
 from tests.integration.private_services import PrivatePostgres, PrivateRedis
 from tests.matching.helpers import (
     BATTERY,
@@ -55,21 +54,6 @@ JSON = {"Accept": "application/json"}
 
 
 # ---------------------------------------------------------------------------- harness
-
-
-def _celery_client(broker_url: str, data_dir: Path) -> Celery:
-    saved = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = broker_url
-    try:
-        conf = broker_settings(data_dir)
-    finally:
-        if saved is None:
-            os.environ.pop("CELERY_BROKER_URL")
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved
-    client = Celery("revive-faults-client", set_as_current=False)
-    client.config_from_object(conf)
-    return client
 
 
 def _make_app(db_url: str, data_dir: Path):
@@ -118,7 +102,7 @@ class Faults:
             path.mkdir(parents=True, exist_ok=True)
         self.redis = PrivateRedis()
         self.app = _make_app(self.db_url, self.data_dir)
-        self.celery = _celery_client(self.redis.url, self.data_dir)
+        self.celery = celery_client(self.redis.url, self.data_dir, "revive-faults-client")
         self.app.extensions["celery"] = self.celery  # revive.queue.enqueue sends here
         with self.app.app_context():
             db.create_all()
