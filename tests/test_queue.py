@@ -166,3 +166,57 @@ def test_broker_holds_reads_queued_and_unacked_messages_of_redis(app, monkeypatc
     assert queue.broker_holds() == {"queued-1", "reserved-2"}
     Conf.broker_url = "filesystem://"
     assert queue.broker_holds() is None
+
+
+def test_in_hand_is_what_reconcile_sends_or_a_live_worker_runs(app, broker):
+    since = utcnow() - timedelta(minutes=10)
+    broker.down = True
+    with app.test_request_context(), pytest.raises(ServiceUnavailable):
+        queue.enqueue("imports.validate", 1)  # pending: reconcile sends it
+    broker.down = False
+    running = queue.enqueue("imports.commit", 2)
+    assert queue.claim(running, "w@host", "boot", timedelta(seconds=30))
+    old = queue.enqueue("imports.commit", 3)  # sent long ago, never started
+    done = queue.enqueue("imports.commit", 4)
+    queue.finish(done)
+    db.session.execute(
+        sa.update(TaskDispatch)
+        .where(TaskDispatch.task_id.in_([running, old]))
+        .values(sent_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    assert queue.in_hand(["imports.validate", "imports.commit"], since) == {
+        ("imports.validate", 1),
+        ("imports.commit", 2),
+    }
+    assert queue.in_hand(["matching.match_run"], since) == set()
+
+
+def test_a_worker_start_sends_a_job_left_by_a_broker_outage_once(app, broker, tmp_path):
+    """reconcile sends the pending dispatch; the stale-job sweep that follows it at worker
+    start leaves that job alone instead of sending it a second time."""
+    from revive.accounts.models import Role
+    from revive.imports import services as imports
+    from revive.imports.models import ImportJob, ImportStatus
+    from tests.factories import make_org, make_user
+
+    org = make_org("台账大学")
+    path = tmp_path / "f.csv"
+    path.write_text("申请号,专利名称\n", encoding="utf-8")
+    broker.down = True
+    with app.test_request_context():
+        job = imports.create_patent_import(
+            str(path),
+            actor=make_user(Role.UNIVERSITY_ADMIN, organization=org),
+            institution_id=org.id,
+        )
+    broker.down = False
+    long_ago = utcnow() - timedelta(minutes=30)
+    db.session.execute(sa.update(ImportJob).values(updated_at=long_ago))
+    db.session.execute(sa.update(TaskDispatch).values(created_at=long_ago))
+    db.session.commit()
+
+    assert len(queue.reconcile()["sent"]) == 1
+    assert imports.requeue_stale_jobs(older_than_minutes=10) == []
+    assert [(name, args) for name, args, _ in broker.sent] == [("imports.validate", [job.id])]
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.QUEUED

@@ -549,10 +549,11 @@ _TASK_FOR_STATUS = {
 def requeue_stale_jobs(older_than_minutes: int = 10) -> list[int]:
     """Re-send jobs that have not moved for a while. Returns their ids.
 
-    Covers jobs never delivered (the broker was down at upload) and jobs whose worker died
-    mid-run where the broker does not redeliver (the embedded filesystem transport). A running
-    job commits progress every batch, so a live one never looks stale; both tasks resume
-    safely from where the job row says they are.
+    The dispatch ledger (revive.queue) already sends work the broker never got and re-sends
+    work whose worker died; jobs whose dispatch it has in hand are skipped. This sweep covers
+    the rest: a message a non-Redis broker lost, a task that ended with its job still active.
+    A running job commits progress every batch, so a live one never looks stale; both tasks
+    resume safely from where the job row says they are.
     """
     cutoff = utcnow() - timedelta(minutes=older_than_minutes)
     jobs = db.session.scalars(
@@ -560,8 +561,11 @@ def requeue_stale_jobs(older_than_minutes: int = 10) -> list[int]:
         .where(ImportJob.status.in_(list(_TASK_FOR_STATUS)), ImportJob.updated_at < cutoff)
         .order_by(ImportJob.id)
     ).all()
+    in_hand = queue.in_hand(sorted(set(_TASK_FOR_STATUS.values())), cutoff) if jobs else set()
     sent: list[int] = []
     for job in jobs:
+        if (_TASK_FOR_STATUS[job.status], job.id) in in_hand:
+            continue  # the dispatch ledger sends (or has just re-sent) it
         try:
             job.celery_task_id = queue.enqueue(_TASK_FOR_STATUS[job.status], job.id)
         except ServiceUnavailable:
