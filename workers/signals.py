@@ -59,14 +59,12 @@ def _claim(task_id: str | None = None, task: object = None, **_: object) -> None
             queue.claim(task_id or "", node, BOOT_ID, LEASE)
     except Exception:  # bookkeeping must never keep a task from running
         logger.exception("Could not claim dispatch of task %s", task_id)
-    _pause_arm(getattr(task, "name", None))
 
 
 @task_postrun.connect
 def _finish(task_id: str | None = None, **_: object) -> None:
     from revive import queue
 
-    _pause_disarm()
     try:
         with _app().app_context():
             queue.finish(task_id or "")
@@ -147,59 +145,52 @@ def _warm_up(**_: object) -> None:
     except Exception:
         logger.exception("Could not reset the inherited connection pool")
     try:
-        from revive.engine import text
+        from revive.engine.text import segmenter
 
-        warm = getattr(text, "segmenter", None) or getattr(text, "tokenizer", None)
-        if warm is not None:
-            warm()
+        segmenter()
     except Exception:
         logger.exception("Could not warm up the tokenizer")
 
 
 # ---------------------------------------------------------------------------- test pause hook
+# Connected only in a worker started with REVIVE_TEST_PAUSE_AT (fault tests).
 
+_PAUSE_AT = os.environ.get("REVIVE_TEST_PAUSE_AT", "")
 _pause = threading.local()
 
 
-def _pause_arm(task_name: str | None) -> None:
-    spec = os.environ.get("REVIVE_TEST_PAUSE_AT", "")
-    name, _, nth = spec.rpartition(":")
-    if not spec or task_name != name:
-        return
-    _pause.remaining = int(nth or 1)
-    _pause.task = task_name
-    _install_pause_listener()
+def _pause_arm(task: object = None, **_: object) -> None:
+    name, _sep, nth = _PAUSE_AT.rpartition(":")
+    if getattr(task, "name", None) == name:
+        _pause.remaining = int(nth or 1)
+        _pause.task = name
 
 
-def _pause_disarm() -> None:
+def _pause_disarm(**_: object) -> None:
     _pause.remaining = 0
 
 
-_listener_installed = False
-
-
-def _install_pause_listener() -> None:
-    global _listener_installed
-    if _listener_installed:
+def _pause_after_commit(session: object) -> None:
+    remaining = getattr(_pause, "remaining", 0)
+    if remaining <= 0:
         return
+    _pause.remaining = remaining - 1
+    if _pause.remaining:
+        return
+    folder = Path(os.environ.get("REVIVE_TEST_PAUSE_DIR") or ".")
+    marker = folder / f"{_pause.task}.pid"
+    if marker.exists():  # paused once already: this is the redelivery, let it run
+        return
+    marker.write_text(str(os.getpid()), encoding="utf-8")
+    logger.warning("REVIVE_TEST_PAUSE_AT: task %s parked in pid %s", _pause.task, os.getpid())
+    while True:  # until the test kills this process
+        time.sleep(0.5)
+
+
+if _PAUSE_AT:
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
-    @sa.event.listens_for(Session, "after_commit")
-    def _after_commit(session: Session) -> None:
-        remaining = getattr(_pause, "remaining", 0)
-        if remaining <= 0:
-            return
-        _pause.remaining = remaining - 1
-        if _pause.remaining:
-            return
-        folder = Path(os.environ.get("REVIVE_TEST_PAUSE_DIR") or ".")
-        marker = folder / f"{_pause.task}.pid"
-        if marker.exists():  # paused once already: this is the redelivery, let it run
-            return
-        marker.write_text(str(os.getpid()), encoding="utf-8")
-        logger.warning("REVIVE_TEST_PAUSE_AT: task %s parked in pid %s", _pause.task, os.getpid())
-        while True:  # until the test kills this process
-            time.sleep(0.5)
-
-    _listener_installed = True
+    task_prerun.connect(_pause_arm)
+    task_postrun.connect(_pause_disarm)
+    sa.event.listen(Session, "after_commit", _pause_after_commit)
