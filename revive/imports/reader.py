@@ -314,26 +314,26 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = {i.filename for i in infos}
-    except (zipfile.BadZipFile, OSError):
+            if "xl/workbook.xml" not in names:
+                raise FileRejected(f"压缩包中没有 Excel 工作簿，不是有效的 .xlsx 文件：{SUPPORTED}")
+            uncompressed = sum(i.file_size for i in infos)
+            compressed = sum(i.compress_size for i in infos) or 1
+            if uncompressed > MAX_XLSX_UNCOMPRESSED:
+                raise FileRejected(
+                    f"工作簿解压后过大（{uncompressed // (1024 * 1024)} MB，上限 "
+                    f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB）：请拆分后导入"
+                )
+            if uncompressed > _RATIO_CHECK_FLOOR and uncompressed / compressed > MAX_XLSX_RATIO:
+                raise FileRejected("工作簿压缩比异常，疑似恶意文件，已拒绝")
+            _check_parts(zf, infos)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise FileRejected("文件已损坏或不是有效的 .xlsx 文件") from None
-    if "xl/workbook.xml" not in names:
-        raise FileRejected(f"压缩包中没有 Excel 工作簿，不是有效的 .xlsx 文件：{SUPPORTED}")
-    uncompressed = sum(i.file_size for i in infos)
-    compressed = sum(i.compress_size for i in infos) or 1
-    if uncompressed > MAX_XLSX_UNCOMPRESSED:
-        raise FileRejected(
-            f"工作簿解压后过大（{uncompressed // (1024 * 1024)} MB，上限 "
-            f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB）：请拆分后导入"
-        )
-    if uncompressed > _RATIO_CHECK_FLOOR and uncompressed / compressed > MAX_XLSX_RATIO:
-        raise FileRejected("工作簿压缩比异常，疑似恶意文件，已拒绝")
-    _check_parts(path, infos)
 
 
 _MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"vnd.ms-excel.sheet.binary")
 
 
-def _check_parts(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+def _check_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse what a data import never needs and attackers use: VBA macros, DDE links, and
     XML document type declarations (entity expansion "billion laughs", external entities).
 
@@ -343,32 +343,26 @@ def _check_parts(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         raise FileRejected(
             "工作簿包含宏（VBA 代码），为安全起见不予导入：请另存为不含宏的 .xlsx 后再上传"
         )
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for info in infos:
-                name = info.filename.lower()
-                if not name.endswith((".xml", ".rels")):
-                    continue
-                with zf.open(info) as fh:
-                    start = fh.read(_PROLOG)
-                if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-                    raise FileRejected(
-                        "工作簿中含有 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒绝："
-                        "请用 Excel/WPS 重新另存为 .xlsx"
-                    )
-                if name == "[content_types].xml" and any(t in start for t in _MACRO_TYPES):
-                    raise FileRejected(
-                        "工作簿是启用宏或二进制格式（.xlsm/.xlsb），为安全起见不予导入："
-                        "请另存为 .xlsx 后再上传"
-                    )
-                if name.startswith("xl/externallinks/"):
-                    with zf.open(info) as fh:
-                        if b"ddeLink" in fh.read(_EXTERNAL_LINK_MAX):
-                            raise FileRejected(
-                                "工作簿包含 DDE 外部链接（可执行外部程序），疑似恶意文件，已拒绝"
-                            )
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
-        raise FileRejected("文件已损坏或不是有效的 .xlsx 文件") from None
+    for info in infos:
+        name = info.filename.lower()
+        if not name.endswith((".xml", ".rels")):
+            continue
+        external_link = name.startswith("xl/externallinks/")
+        with zf.open(info) as fh:
+            data = fh.read(_EXTERNAL_LINK_MAX if external_link else _PROLOG)
+        start = data[:_PROLOG]
+        if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+            raise FileRejected(
+                "工作簿中含有 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒绝："
+                "请用 Excel/WPS 重新另存为 .xlsx"
+            )
+        if name == "[content_types].xml" and any(t in start for t in _MACRO_TYPES):
+            raise FileRejected(
+                "工作簿是启用宏或二进制格式（.xlsm/.xlsb），为安全起见不予导入："
+                "请另存为 .xlsx 后再上传"
+            )
+        if external_link and b"ddeLink" in data:
+            raise FileRejected("工作簿包含 DDE 外部链接（可执行外部程序），疑似恶意文件，已拒绝")
 
 
 class _Workbook:
