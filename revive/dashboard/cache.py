@@ -128,11 +128,10 @@ def _note(computed_at: datetime, refreshing: bool) -> None:
     if not has_request_context():
         return
     current = as_of()
-    if current is None or computed_at < current.computed_at:
-        noted = AsOf(computed_at, refreshing or bool(current and current.refreshing))
-    else:
-        noted = AsOf(current.computed_at, current.refreshing or refreshing)
-    g.dashboard_as_of = noted
+    if current is not None:
+        computed_at = min(computed_at, current.computed_at)
+        refreshing = refreshing or current.refreshing
+    g.dashboard_as_of = AsOf(computed_at, refreshing)
 
 
 def as_of() -> AsOf | None:
@@ -197,6 +196,11 @@ def _request_refresh(key: str, now: datetime) -> bool:
     return True
 
 
+def _fresh(row: DashboardSnapshot, now: datetime) -> bool:
+    age = now - row.computed_at
+    return age < ttl() and (age < MIN_REFRESH_AGE or row.watermark == watermark())
+
+
 def cached(key: str) -> Any:
     """The value of aggregate ``key``: from the snapshot table when fresh or large-and-stale,
     else computed now (see the module docstring for the rules)."""
@@ -214,13 +218,11 @@ def cached(key: str) -> Any:
             _store(key, agg.encode(value), "", size, now)
             _note(now, False)
         return value
-    age = now - row.computed_at
-    fresh = age < ttl() and (age < MIN_REFRESH_AGE or row.watermark == watermark())
-    refreshing = False
-    if not fresh:
+    # A refresh under way (claimed less than REFRESH_TIMEOUT ago) settles it: the page says
+    # so, and neither the watermark nor another claim is needed.
+    refreshing = row.refreshing_since is not None and now - row.refreshing_since < REFRESH_TIMEOUT
+    if not refreshing and not _fresh(row, now):
         refreshing = _request_refresh(key, now)
-    elif row.refreshing_since is not None and now - row.refreshing_since < REFRESH_TIMEOUT:
-        refreshing = True
     _note(row.computed_at, refreshing)
     return agg.decode(row.payload)
 
