@@ -253,24 +253,19 @@ def _covered(figures: dict[Any, Counts]) -> int:
     return sum(c.inventoried for c in figures.values())
 
 
-def _register(key: str, group: Any | None) -> None:
-    cache.register(
-        key,
-        cache.Aggregate(
-            lambda: _grouped(sa.true(), group), _encode_grouped, _decode_grouped, _covered
-        ),
+def _aggregate(scope: sa.ColumnElement[bool], group: Any | None) -> cache.Aggregate:
+    return cache.Aggregate(
+        lambda: _grouped(scope, group), _encode_grouped, _decode_grouped, _covered
     )
+
+
+def _register(key: str, group: Any | None) -> None:
+    cache.register(key, _aggregate(sa.true(), group))
 
 
 def _register_university(key: str, group: Any | None) -> None:
     def factory(arg: str) -> cache.Aggregate:
-        university_id = int(arg.removeprefix("u"))
-        return cache.Aggregate(
-            lambda: _grouped(Patent.institution_id == university_id, group),
-            _encode_grouped,
-            _decode_grouped,
-            _covered,
-        )
+        return _aggregate(Patent.institution_id == int(arg.removeprefix("u")), group)
 
     cache.register_family(key, factory)
 

@@ -162,12 +162,6 @@ def dashboard_summary(user: User) -> DashboardSummary:
     return _summary(user)
 
 
-def _regional_summary() -> DashboardSummary:
-    from revive.accounts.models import User as _User
-
-    return _summary(_User(role=Role.PLATFORM_ADMIN))
-
-
 def _encode_summary(s: DashboardSummary) -> dict[str, Any]:
     return dataclasses.asdict(s)
 
@@ -210,22 +204,20 @@ def _summary(user: User) -> DashboardSummary:
     return summary
 
 
-cache.register(
-    "summary",
-    cache.Aggregate(_regional_summary, _encode_summary, _decode_summary, lambda s: s.total),
-)
-
-
-def _university_summary(arg: str) -> cache.Aggregate:
-    from revive.accounts.models import User as _User
-
-    admin = _User(role=Role.UNIVERSITY_ADMIN, organization_id=int(arg.removeprefix("u")))
+def _summary_aggregate(**stand_in: Any) -> cache.Aggregate:
+    """The cached summary: ``_summary`` for an unsaved user with ``stand_in``'s role and org."""
     return cache.Aggregate(
-        lambda: _summary(admin), _encode_summary, _decode_summary, lambda s: s.total
+        lambda: _summary(User(**stand_in)), _encode_summary, _decode_summary, lambda s: s.total
     )
 
 
-cache.register_family("summary", _university_summary)
+cache.register("summary", _summary_aggregate(role=Role.PLATFORM_ADMIN))
+cache.register_family(
+    "summary",
+    lambda arg: _summary_aggregate(
+        role=Role.UNIVERSITY_ADMIN, organization_id=int(arg.removeprefix("u"))
+    ),
+)
 
 
 def _count_by(column: Any, scope: sa.ColumnElement[bool]) -> dict[Any, int]:
