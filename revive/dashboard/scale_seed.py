@@ -380,6 +380,3 @@ def scale_seed_command(n_patents: int, force: bool) -> None:
         click.echo(f"  vacuum analyze: {time.perf_counter() - t0:.1f} s")
     click.echo(f"Logins: scale-{tag}platform_admin@example.com … password {SCALE_PASSWORD}")
     click.echo("Then: revive dashboard-refresh (fills the dashboard cache), revive bench-web")
-
-
-commands = [scale_seed_command]
