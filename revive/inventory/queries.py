@@ -227,7 +227,9 @@ class ListPage(Page):
     """A page of the inventory list; ``capped``: there are more than ``total`` matches (the
     count stopped at the cap, the list pages through the first ``total``)."""
 
-    capped: bool = False
+    @property
+    def capped(self) -> bool:
+        return isinstance(self.total, AtLeast)
 
 
 # Counting every match of a cross-university list costs a scan of the whole table (0.5 s at
@@ -252,9 +254,9 @@ def list_page(user: User, f: ListFilters, per_page: int, *, cap: int | None = No
         first = sa.select(Patent.id).where(*clauses).limit(cap + 1).subquery()
         count = sa.select(sa.func.count()).select_from(first)
     found = db.session.scalar(count) or 0
-    capped = cap is not None and found > cap
-    base = page_of(f.page, AtLeast(cap) if capped else found, per_page)
-    page = ListPage(base.items, base.total, base.page, base.per_page, capped=capped)
+    total = AtLeast(cap) if cap is not None and found > cap else found
+    base = page_of(f.page, total, per_page)
+    page = ListPage(base.items, base.total, base.page, base.per_page)
     page.items = list(db.session.execute(stmt.limit(per_page).offset(page.offset)))
     return page
 
