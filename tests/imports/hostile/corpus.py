@@ -719,104 +719,61 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
 
 
 def kind_cases(p: Profile) -> list[Case]:
-    v = p.valid
-    out: list[Case] = []
-
-    def row_with(i: int, col: int, value: Any) -> list[Any]:
-        r = v(i)
-        r[col] = value
-        return r
-
-    head = list(p.header)
+    """Checks of one kind's own columns. Each row of the table: ``good`` valid rows, then row
+    ``good + 1`` with column ``col`` set to ``value``, reported as ``message`` on its line; the
+    valid rows are committed."""
     if p.kind == "patents":
         bad = appno(3)[:-1] + str((int(appno(3)[-1]) + 1) % 10)
-        out += [
-            Case(
+        long_appno, sci = "2017106018623" * 5000, "2.01910000002E+11"
+        table = [
+            (
                 "appno-extremely-long",
                 "long-appno.csv",
-                csv_bytes([head, v(1), row_with(2, 0, "2017106018623" * 5000)]),
-                refused_at=None,
-                errors=((3, "申请号", "申请号过长：65000 个字符"),),
-                committed=(p.key(1),),
+                1,
+                0,
+                long_appno,
+                "申请号过长：65000 个字符",
             ),
-            Case(
-                "appno-check-digit",
-                "check.csv",
-                csv_bytes([head, v(1), v(2), row_with(3, 0, bad)]),
-                refused_at=None,
-                errors=((4, "申请号", f"申请号校验位错误：{bad}"),),
-                committed=(p.key(1), p.key(2)),
-            ),
-            Case(
-                "appno-duplicate",
-                "dup-appno.csv",
-                csv_bytes([head, v(1), v(2), row_with(3, 0, appno(1))]),
-                refused_at=None,
-                errors=((4, "申请号", "与第 2 行申请号重复"),),
-                committed=(p.key(1), p.key(2)),
-            ),
-            Case(
-                "appno-scientific-notation",
-                "sci.csv",
-                csv_bytes([head, v(1), row_with(2, 0, "2.01910000002E+11")]),
-                refused_at=None,
-                errors=((3, "申请号", "申请号格式不正确：2.01910000002E+11"),),
-                committed=(p.key(1),),
-            ),
-            Case(
-                "date-as-serial",
-                "serial.xlsx",
-                raw_xlsx(sheet_xml([head, v(1), row_with(2, 4, 43525)])),
-                refused_at=None,
-                errors=((3, "申请日", "申请日格式不正确：43525"),),
-                committed=(p.key(1),),
-            ),
+            ("appno-check-digit", "check.csv", 2, 0, bad, f"申请号校验位错误：{bad}"),
+            ("appno-duplicate", "dup-appno.csv", 2, 0, appno(1), "与第 2 行申请号重复"),
+            ("appno-scientific-notation", "sci.csv", 1, 0, sci, f"申请号格式不正确：{sci}"),
+            ("date-as-serial", "serial.xlsx", 1, 4, 43525, "申请日格式不正确：43525"),
         ]
     else:
         code = credit_code(1)
         wrong = code[:-1] + next(c for c in uscc.ALPHABET if c != code[-1])
-        out += [
-            Case(
+        table = [
+            (
                 "credit-code-extremely-long",
                 "long-code.csv",
-                csv_bytes([head, v(1), row_with(2, 1, code * 4000)]),
-                refused_at=None,
-                errors=((3, "统一社会信用代码", "应为 18 位，当前为 72000 位"),),
-                committed=(p.key(1),),
+                1,
+                1,
+                code * 4000,
+                "应为 18 位，当前为 72000 位",
             ),
-            Case(
-                "credit-code-check-character",
-                "check.csv",
-                csv_bytes([head, v(1), row_with(2, 1, wrong)]),
-                refused_at=None,
-                errors=((3, "统一社会信用代码", "校验位错误"),),
-                committed=(p.key(1),),
-            ),
-            Case(
+            ("credit-code-check-character", "check.csv", 1, 1, wrong, "校验位错误"),
+            # row 3 with row 1's title is row 1 again
+            (
                 "demand-duplicate",
                 "dup-demand.csv",
-                csv_bytes([head, v(1), v(2), v(1)]),
-                refused_at=None,
-                errors=((4, "需求名称", "与第 2 行重复（同一企业的同名需求）"),),
-                committed=(p.key(1), p.key(2)),
+                2,
+                2,
+                p.key(1),
+                "与第 2 行重复（同一企业的同名需求）",
             ),
-            Case(
-                "date-as-serial",
-                "serial.xlsx",
-                raw_xlsx(sheet_xml([head, v(1), row_with(2, 5, 46000)])),
-                refused_at=None,
-                errors=((3, "截止日期", "截止日期格式不正确：46000"),),
-                committed=(p.key(1),),
-            ),
-            Case(
-                "deadline-in-the-past",
-                "past.csv",
-                csv_bytes([head, v(1), row_with(2, 5, "2001-01-01")]),
-                refused_at=None,
-                errors=((3, "截止日期", "截止日期不能早于今天"),),
-                committed=(p.key(1),),
-            ),
+            ("date-as-serial", "serial.xlsx", 1, 5, 46000, "截止日期格式不正确：46000"),
+            ("deadline-in-the-past", "past.csv", 1, 5, "2001-01-01", "截止日期不能早于今天"),
         ]
+    head = list(p.header)
+    out = []
+    for name, upload, good, col, value, message in table:
+        bad_row = p.valid(good + 1)
+        bad_row[col] = value
+        rows = [head, *[p.valid(i) for i in range(1, good + 1)], bad_row]
+        data = raw_xlsx(sheet_xml(rows)) if upload.endswith(".xlsx") else csv_bytes(rows)
+        errors = ((good + 2, head[col], message),)
+        committed = tuple(p.key(i) for i in range(1, good + 1))
+        out.append(Case(name, upload, data, refused_at=None, errors=errors, committed=committed))
     return out
 
 
