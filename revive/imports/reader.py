@@ -173,36 +173,35 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    for encoding in ("utf-8", "gbk", "gb18030"):
-        if encoding == "gbk":  # not UTF-8 as a whole: is it partly UTF-8?
-            _check_mixed_encodings(path)
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        try:
-            with path.open("rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise FileRejected(f"无法识别文件编码：{SUPPORTED}（CSV 请保存为 UTF-8 或 GBK 编码）")
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return _legacy_encoding(path)
+    return "utf-8"
 
 
-def _check_mixed_encodings(path: Path) -> None:
-    """A file whose non-ASCII lines are partly UTF-8 and partly not (e.g. GBK lines pasted into
-    a UTF-8 file) decodes as neither without mangling some lines: say which line differs."""
+def _legacy_encoding(path: Path) -> str:
+    """GBK or GB18030 for a file that is not UTF-8 as a whole, from one pass over its lines
+    (no multi-byte character of these encodings contains a line feed, so the file decodes iff
+    each line does). A file whose non-ASCII lines are partly UTF-8 and partly not (e.g. GBK
+    lines pasted into a UTF-8 file) decodes as neither without mangling some lines: say which
+    line differs."""
+    fits = {"gbk": True, "gb18030": True}
     first: bool | None = None  # is the first line with non-ASCII bytes UTF-8?
     with path.open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             if line.isascii():
                 continue
-            try:
-                line.decode("utf-8")
-                is_utf8 = True
-            except UnicodeDecodeError:
-                if not _decodes(line, "gb18030"):
-                    continue  # no known encoding: refused later as undecodable
-                is_utf8 = False
+            fits["gbk"] = fits["gbk"] and _decodes(line, "gbk")
+            is_gb18030 = _decodes(line, "gb18030")
+            fits["gb18030"] = fits["gb18030"] and is_gb18030
+            is_utf8 = _decodes(line, "utf-8")
+            if not (is_utf8 or is_gb18030):
+                continue  # no known encoding: refused below as undecodable
             if first is None:
                 first = is_utf8
             elif is_utf8 != first:
@@ -211,6 +210,10 @@ def _check_mixed_encodings(path: Path) -> None:
                     f"文件中混有不同的编码（第 {number} 行是{found}编码，与前面的行不同）："
                     "请在 Excel/WPS 中统一另存为 UTF-8 CSV 或 .xlsx 后再上传"
                 )
+    for encoding, fits_all in fits.items():
+        if fits_all:
+            return encoding
+    raise FileRejected(f"无法识别文件编码：{SUPPORTED}（CSV 请保存为 UTF-8 或 GBK 编码）")
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
