@@ -6,15 +6,14 @@ from __future__ import annotations
 import io
 
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from revive.accounts.models import OrgKind, Role
-from revive.audit.models import AuditEvent
 from revive.demands import services as demand_services
 from revive.errors import InvalidTransition
 from revive.extensions import db
 from revive.inventory import services as inventory_services
+from tests.audit.helpers import events as _events
 from tests.factories import make_org, make_patent, make_user
 
 ROLES = [*Role, None]
@@ -25,12 +24,6 @@ CAN_SEE = {
     Role.UNIVERSITY_ADMIN,
     Role.ENTERPRISE,
 }
-
-
-def _events(**where):
-    return db.session.scalars(
-        sa.select(AuditEvent).filter_by(**where).order_by(AuditEvent.id)
-    ).all()
 
 
 @pytest.fixture

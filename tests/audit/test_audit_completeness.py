@@ -25,7 +25,6 @@ from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.audit.labels import action_label
 from revive.audit.models import AuditEvent
 from revive.audit.queries import ENTITY_LABELS
-from revive.deals import services as deal_services
 from revive.deals.models import Deal, Stage
 from revive.demands.models import Demand
 from revive.evaluations.models import Evaluation, EvaluationInvite
@@ -34,7 +33,8 @@ from revive.imports import services as import_services
 from revive.inventory.models import EntryStatus, Patent
 from revive.licensing.models import OpenLicenceDeclaration
 from revive.matching.models import Match
-from tests.deals.helpers import advance, contract_data, sign
+from tests.audit.helpers import events
+from tests.deals.helpers import advance, contract_data, make_deal, sign
 from tests.evaluations.helpers import make_invite
 from tests.factories import make_college, make_org, make_patent, make_user
 from tests.imports.helpers import HEADER, csv_bytes, row
@@ -124,9 +124,9 @@ def _candidate(w: World) -> Match:
 
 
 def _deal(w: World, *stages: Stage) -> Deal:
-    match = _candidate(w)
-    deal_services.decide(match.id, "accepted", w.officer)
-    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == match.id))
+    deal = make_deal(
+        patent=_entered(w), enterprise=w.ent, officer=w.officer, title="需要一种复合材料"
+    )
     return advance(deal, *stages, actor=w.officer) if stages else deal
 
 
@@ -254,7 +254,7 @@ def _(w, client):
 
 def _batch_expect(w: World, done: list[Patent]) -> Expect:
     for p in done[1:]:  # every patent of the batch has its own event
-        (e,) = _events("patent", p.id)
+        (e,) = events(entity="patent", entity_id=p.id)
         assert e.action == "college_approve" and e.actor_id == w.uni_admin.id
     return Expect(
         "patent",
@@ -299,7 +299,7 @@ def _commit_import(w: World, client: Any, content: bytes) -> None:
 def _(w, client):
     _commit_import(w, client, csv_bytes([row(7, trl="5")], HEADER))
     patent = db.session.scalar(sa.select(Patent))
-    (created,) = _events("patent", patent.id)
+    (created,) = events(entity="patent", entity_id=patent.id)
     assert created.action == "import_create" and "trl" in created.data["fields"]
     _commit_import(w, client, csv_bytes([row(7, trl="7")], HEADER))
     return Expect(
@@ -366,7 +366,8 @@ def _(w, client):
 
 def _accepted(w: World, m: Match) -> Expect:
     deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == m.id))
-    (push,) = _events("deal", deal.id)  # the accepted match becomes a deal: audited too
+    # The accepted match becomes a deal: audited too.
+    (push,) = events(entity="deal", entity_id=deal.id)
     assert push.action == "push" and push.data["match_id"] == m.id
     return Expect(
         "match", m.id, "accepted", w.officer, None, lambda d: d["patent_id"] == m.patent_id
@@ -414,7 +415,7 @@ def _(w, client):
     ms = [_candidate(w) for _ in "ab"]
     body = {"decision": "rejected", "reason_code": "vague", "match_ids": [m.id for m in ms]}
     assert len(_ok(client.post("/api/v1/review/decisions", json=body)).json["done"]) == 2
-    (other,) = _events("match", ms[1].id)
+    (other,) = events(entity="match", entity_id=ms[1].id)
     assert other.action == "rejected"
     return _rejected(w, ms[0])
 
@@ -478,7 +479,7 @@ def _contract_expect(w: World, deal: Deal, action: str, check: Callable[[dict], 
 def _(w, client):
     deal = _deal(w, Stage.CONTACTED, Stage.NEGOTIATING)
     _ok(client.post(f"/deals/{deal.id}/contract", data=contract_data(kind="assignment")), 302)
-    signed = _events("deal", deal.id)[-1]
+    signed = events(entity="deal", entity_id=deal.id)[-1]
     assert (signed.action, signed.data["to_stage"]) == ("sign", "signed")
     return _contract_expect(
         w, deal, "create", lambda d: d["kind"] == "assignment" and d["amount_wan"] == "120.50"
@@ -608,21 +609,11 @@ def _(w, client):
 # ---------------------------------------------------------------------------- checks
 
 
-def _events(entity: str, entity_id: int) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-            .order_by(AuditEvent.id)
-        )
-    )
-
-
 def _check(expect: Expect) -> AuditEvent:
     db.session.expire_all()
-    events = [e for e in _events(expect.entity, expect.entity_id) if e.action == expect.action]
-    assert events, f"no {expect.entity} #{expect.entity_id} {expect.action} event"
-    event = events[-1]
+    found = events(entity=expect.entity, entity_id=expect.entity_id, action=expect.action)
+    assert found, f"no {expect.entity} #{expect.entity_id} {expect.action} event"
+    event = found[-1]
     assert event.actor_id == expect.actor.id
     assert event.organization_id == expect.organization_id
     assert expect.data(event.data), event.data
@@ -682,7 +673,7 @@ def test_demand_import_commit_audits_created_and_updated_demands(w, client, auth
         _ok(client.post(f"/imports/{job.id}/commit", data={"mode": "valid_only"}), 302)
         import_services.commit_job(job.id)
     demand = db.session.scalar(sa.select(Demand))
-    created, updated = _events("demand", demand.id)
+    created, updated = events(entity="demand", entity_id=demand.id)
     for event, action in ((created, "import_create"), (updated, "import_update")):
         assert event.action == action and event.actor_id == w.officer.id
         assert event.organization_id == demand.enterprise_id and event.data["import_job_id"]

@@ -16,6 +16,7 @@ from revive.errors import ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import ImplementationStatus as I
 from revive.inventory.models import Patent, PatentRevision
+from tests.audit.helpers import events
 from tests.deals.helpers import contract_data, make_deal, sign
 from tests.factories import make_user
 
@@ -56,17 +57,7 @@ def _revisions(patent_id: int) -> list[PatentRevision]:
 
 
 def _audits(patent_id: int) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(
-                AuditEvent.entity == "patent",
-                AuditEvent.entity_id == patent_id,
-                AuditEvent.action == "implementation",
-            )
-            .order_by(AuditEvent.id)
-        )
-    )
+    return events(entity="patent", entity_id=patent_id, action="implementation")
 
 
 def test_signing_a_licence_marks_the_patent_licensed_with_history_and_audit(app):
