@@ -19,7 +19,7 @@ Contract used by the rest of the platform (revive.matching, revive.evaluation):
                                                 Candidate.terms = top shared terms (explanation)
     Index.add_documents(token_lists, ids, name=…) -> Index   a delta shard (incremental)
     build_from_counts / ingest.tokenize_and_count parallel bulk ingest (1M documents)
-    score_block / merge_topk                    score rows of a small block (patent → demands)
+    score_block                                 score rows of a small block (patent → demands)
 """
 
 from revive.engine.index import (
@@ -29,7 +29,6 @@ from revive.engine.index import (
     build_from_counts,
     build_index,
     count_terms,
-    merge_topk,
     rank_against,
     read_meta,
     score_block,
@@ -49,7 +48,6 @@ __all__ = [
     "count_terms",
     "read_meta",
     "demand_tokens",
-    "merge_topk",
     "normalize",
     "patent_tokens",
     "rank_against",

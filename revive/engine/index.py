@@ -117,22 +117,6 @@ def score_block(
     return out
 
 
-def merge_topk(
-    lists: Iterable[list[list[tuple[Any, float, int]]]], top_k: int
-) -> list[list[tuple[Any, float, int]]]:
-    """Merge per-shard ``score_block`` outputs (same queries, same order) into one top-k."""
-    merged: list[list[tuple[Any, float, int]]] | None = None
-    for shard in lists:
-        if merged is None:
-            merged = [list(rows) for rows in shard]
-        else:
-            for acc, rows in zip(merged, shard, strict=True):
-                acc.extend(rows)
-    if merged is None:
-        return []
-    return [sorted(acc, key=lambda t: (-t[1], t[2]))[:top_k] for acc in merged]
-
-
 # ---------------------------------------------------------------------------- the index
 
 
@@ -154,6 +138,7 @@ class Index:
         tokenizer_version: str = TOKENIZER_VERSION,
         avgdl: float = 1.0,
         idf_docs: int | None = None,
+        artifact_ids: list[tuple[str, Any]] | None = None,
     ) -> None:
         self.vocabulary = vocabulary
         self.avgdl = float(avgdl)
@@ -172,7 +157,11 @@ class Index:
         self.tokenizer_version = tokenizer_version
         self._id_lookup: Any = None
         self._ids_list: list[Any] | None = None
-        self.superseded = self._superseded()
+        # Positions whose id appears again in a later shard (None if none): of this index, or
+        # of the whole artifact when only some of its shards are held (``artifact_ids``).
+        self.superseded = _superseded(
+            artifact_ids or [(s.name, s.ids) for s in self.shards], self.shards, self.n_docs
+        )
 
     def __len__(self) -> int:
         return (
@@ -207,13 +196,6 @@ class Index:
         blocks = [_pad_rows(s.matrix_t, n_terms) for s in self.shards]
         return sp.csr_matrix(sp.hstack(blocks)) if blocks else sp.csr_matrix((n_terms, 0))
 
-    def id_at(self, position: int) -> Any:
-        for s in self.shards:
-            if position < s.offset + s.n_docs:
-                value = s.ids[position - s.offset]
-                return value.item() if isinstance(value, np.generic) else value
-        raise IndexError(position)
-
     def positions(self, doc_ids: Iterable[Any]) -> np.ndarray:
         """Current global positions of ``doc_ids`` (unknown ids skipped)."""
         lookup = self._lookup()
@@ -245,19 +227,6 @@ class Index:
             else:
                 self._id_lookup = {d: i for i, d in enumerate(self.ids)}
         return self._id_lookup
-
-    def _superseded(self) -> np.ndarray | None:
-        """Positions whose id appears again in a later shard (None if there are none)."""
-        if len(self.shards) < 2:
-            return None
-        out = np.zeros(self.n_docs, bool)
-        seen: Any = None
-        for s in reversed(self.shards):
-            ids = s.ids if isinstance(s.ids, np.ndarray) else np.asarray(s.ids, dtype=object)
-            if seen is not None and len(ids):
-                out[s.offset : s.offset + s.n_docs] = np.isin(ids, seen)
-            seen = ids if seen is None else np.concatenate([seen, ids])
-        return out if out.any() else None
 
     # -- vectors -----------------------------------------------------------------------------
 
@@ -474,7 +443,7 @@ class Index:
                 loaded.append(same)
             else:
                 loaded.append(_load_shard(path, s["name"]))
-        index = cls(
+        return cls(
             vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
             idf=arrays["idf"],
             shards=loaded,
@@ -483,31 +452,36 @@ class Index:
             tokenizer_version=meta["tokenizer_version"],
             avgdl=meta["avgdl"],
             idf_docs=meta["idf_docs"],
+            # a part: entries superseded by shards it did not load count too
+            artifact_ids=None
+            if shards is None
+            else [(s["name"], _read_ids(folder / "shards" / s["name"])) for s in meta["shards"]],
         )
-        if shards is not None:  # a part: entries superseded by shards it did not load, too
-            index.superseded = _superseded_in(folder, [s["name"] for s in meta["shards"]], index)
-        return index
 
 
-def _superseded_in(folder: Path, order: list[str], index: Index) -> np.ndarray | None:
-    """Positions of ``index`` (a subset of the artifact's shards) whose id appears again in a
-    later shard of the whole artifact."""
-    out = np.zeros(index.n_docs, bool)
+def _superseded(
+    sequence: list[tuple[str, Any]], held: Sequence[Shard], n_docs: int
+) -> np.ndarray | None:
+    """Positions of the ``held`` shards whose id appears again in a later shard of
+    ``sequence`` ((name, ids) of every shard, in order); None if there are none."""
+    if len(sequence) < 2:
+        return None
+    by_name = {s.name: s for s in held}
+    out = np.zeros(n_docs, bool)
     later: Any = None
-    loaded = {s.name: s for s in index.shards}
-    for name in reversed(order):
-        shard = loaded.get(name)
-        if shard is not None and later is not None and len(later):
-            ids = shard.ids if isinstance(shard.ids, np.ndarray) else np.asarray(shard.ids, object)
+    for name, ids in reversed(sequence):
+        ids = ids if isinstance(ids, np.ndarray) else np.asarray(ids, dtype=object)
+        shard = by_name.get(name)
+        if shard is not None and later is not None and len(later) and len(ids):
             out[shard.offset : shard.offset + shard.n_docs] = np.isin(ids, later)
-        path = folder / "shards" / name
-        ids_here = (
-            np.load(path / "ids.npy", allow_pickle=False)
-            if (path / "ids.npy").exists()
-            else np.asarray(json.loads((path / "ids.json").read_text("utf-8")), object)
-        )
-        later = ids_here if later is None else np.concatenate([later, ids_here])
+        later = ids if later is None else np.concatenate([later, ids])
     return out if out.any() else None
+
+
+def _read_ids(folder: Path) -> Any:
+    if (folder / "ids.npy").exists():
+        return np.load(folder / "ids.npy", allow_pickle=False)
+    return json.loads((folder / "ids.json").read_text("utf-8"))
 
 
 def read_meta(folder: str | Path) -> dict[str, Any]:
@@ -548,11 +522,7 @@ def _save_shard(shard: Shard, target: Path) -> None:
 
 def _load_shard(folder: Path, name: str) -> Shard:
     z = np.load(folder / "postings.npz", allow_pickle=False)
-    if (folder / "ids.npy").exists():
-        ids: Any = np.load(folder / "ids.npy", allow_pickle=False)
-    else:
-        ids = json.loads((folder / "ids.json").read_text("utf-8"))
-    shard = Shard(z["indptr"], z["indices"], z["data"], int(z["n_docs"]), ids, name)
+    shard = Shard(z["indptr"], z["indices"], z["data"], int(z["n_docs"]), _read_ids(folder), name)
     shard.source, shard.file_id = folder, _file_id(folder / "postings.npz")
     return shard
 

@@ -15,46 +15,29 @@ import numpy as np
 import scipy.sparse as sp
 
 from revive.engine.index import counts_matrix
-from revive.engine.text import TermCounter, demand_tokens, patent_tokens
+from revive.engine.text import TermCounter
 
 Pair = tuple[str | None, str | None]
 Chunk = tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int]
 
-_TOKENIZERS: dict[str, Callable[[str | None, str | None], list[str]]] = {
-    "patent": patent_tokens,
-    "demand": demand_tokens,
-}
 
-
-def count_chunk(pairs: Sequence[Pair], kind: str = "patent") -> Chunk:
-    """(chunk terms, indptr, term indices, counts, docs) of one chunk of (title, text)."""
+def count_chunk(pairs: Sequence[Pair]) -> Chunk:
+    """(chunk terms, indptr, term indices, counts, docs) of one chunk of patents' (title,
+    text): the tokens of ``patent_tokens``, counted as ids without a string per token."""
+    counter = TermCounter()
     cols: list[int] = []
     lengths: list[int] = []
-    if kind == "patent":  # the fast path: ids without a string per token (same tokens)
-        counter = TermCounter()
-        for title, text in pairs:
-            ids = counter.ids(title, text)
-            cols.extend(ids)
-            lengths.append(len(ids))
-        terms = counter.terms
-    else:
-        tokenize = _TOKENIZERS[kind]
-        terms = {}
-        for title, text in pairs:
-            tokens = tokenize(title, text)
-            cols.extend([terms.setdefault(t, len(terms)) for t in tokens])
-            lengths.append(len(tokens))
-    m = counts_matrix(np.asarray(cols, np.int32), lengths, len(terms))
-    return list(terms), m.indptr, m.indices, m.data, len(lengths)
+    for title, text in pairs:
+        ids = counter.ids(title, text)
+        cols.extend(ids)
+        lengths.append(len(ids))
+    m = counts_matrix(np.asarray(cols, np.int32), lengths, len(counter.terms))
+    return list(counter.terms), m.indptr, m.indices, m.data, len(lengths)
 
 
-def _count_chunk_job(args: tuple[Sequence[Pair], str]) -> Chunk:
-    return count_chunk(*args)
-
-
-def _chunks(pairs: Sequence[Pair], size: int, kind: str) -> Iterator[tuple[Sequence[Pair], str]]:
+def _chunks(pairs: Sequence[Pair], size: int) -> Iterator[Sequence[Pair]]:
     for start in range(0, len(pairs), size):
-        yield pairs[start : start + size], kind
+        yield pairs[start : start + size]
 
 
 def tokenize_and_count(
@@ -62,7 +45,6 @@ def tokenize_and_count(
     *,
     processes: int = 1,
     chunk_size: int = 20_000,
-    kind: str = "patent",
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[str], sp.csr_matrix]:
     """(terms, docs × terms counts) of ``pairs``, in document order. ``processes`` > 1 forks
@@ -84,11 +66,11 @@ def tokenize_and_count(
 
     if processes > 1 and len(pairs) > chunk_size:
         with get_context("fork").Pool(processes) as pool:
-            for chunk in pool.imap(_count_chunk_job, _chunks(pairs, chunk_size, kind)):
+            for chunk in pool.imap(count_chunk, _chunks(pairs, chunk_size)):
                 add(chunk)
     else:
-        for args in _chunks(pairs, chunk_size, kind):
-            add(count_chunk(*args))
+        for part in _chunks(pairs, chunk_size):
+            add(count_chunk(part))
     n_terms = len(terms)
     matrices = [
         sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_terms))

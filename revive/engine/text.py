@@ -133,17 +133,6 @@ def _latin_parts(word: str) -> list[str]:
     return _LATIN_PART.findall(word) or [word]
 
 
-def cut(text: str) -> list[str]:
-    """Segment normalised text as Python jieba would (see ``segmenter``)."""
-    out: list[str] = []
-    for w in segmenter().cut(text):
-        if len(w) > 1 and not _HAN.search(w):
-            out.extend(_latin_parts(w))
-        else:
-            out.append(w)
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class _Word:
     """What one segment contributes: kept words, and for a kept CJK word its first/last

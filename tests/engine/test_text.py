@@ -50,9 +50,9 @@ def test_tokens_equal_those_from_python_jieba(sample):
 
 
 def test_user_dictionary_is_loaded():
-    assert "石墨烯导热膜" in text.cut(text.normalize("石墨烯导热膜用于手机散热")) or any(
-        "石墨烯" in w for w in text.cut("石墨烯导热膜")
-    )
+    assert "石墨烯导热膜" in text.segmenter().cut(
+        text.normalize("石墨烯导热膜用于手机散热")
+    ) or any("石墨烯" in w for w in text.segmenter().cut("石墨烯导热膜"))
     user_words = [w for w, _, _ in text._user_words()]
     assert user_words and all(text.segmenter().has_word(w) for w in user_words[:50])
 
