@@ -23,6 +23,7 @@ loadtest/README.md).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.metadata
 import json
 import os
@@ -37,10 +38,13 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -101,6 +105,19 @@ def _sqlalchemy_url(url: str) -> str:
     from revive.config import normalize_database_url
 
     return normalize_database_url(url)
+
+
+@contextmanager
+def _connect(url: str) -> Iterator[Any]:
+    """A connection to the database of ``url`` on an engine of its own, disposed after."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(_sqlalchemy_url(url))
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def database_name(url: str) -> str:
@@ -212,15 +229,9 @@ def _celery_client(redis_url: str, data_dir: Path):
 
     from revive.config import broker_settings
 
-    saved = os.environ.get("CELERY_BROKER_URL")
-    os.environ["CELERY_BROKER_URL"] = redis_url
-    try:
+    # broker_settings reads the broker URL from the environment only.
+    with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": redis_url}):
         conf = broker_settings(data_dir)
-    finally:
-        if saved is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved
     client = Celery("revive-loadtest-client", set_as_current=False)
     client.config_from_object(conf)
     return client
@@ -311,18 +322,13 @@ def accounts(url: str) -> dict[str, list[str]]:
     """Active demo accounts by role (what the locust users log in with)."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(_sqlalchemy_url(url))
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT email, role FROM users WHERE email LIKE :domain AND is_active "
-                    "ORDER BY id"
-                ),
-                {"domain": f"%{DEMO_DOMAIN}"},
-            ).all()
-    finally:
-        engine.dispose()
+    with _connect(url) as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT email, role FROM users WHERE email LIKE :domain AND is_active ORDER BY id"
+            ),
+            {"domain": f"%{DEMO_DOMAIN}"},
+        ).all()
     out: dict[str, list[str]] = {}
     for email, role in rows:
         out.setdefault(role, []).append(email)
@@ -332,35 +338,23 @@ def accounts(url: str) -> dict[str, list[str]]:
 def counts(url: str) -> dict[str, Any]:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(_sqlalchemy_url(url))
-    try:
-        with engine.connect() as conn:
+    with _connect(url) as conn:
 
-            def scalar(sql: str) -> int:
-                return int(conn.execute(sa.text(sql)).scalar() or 0)
+        def scalar(sql: str) -> int:
+            return int(conn.execute(sa.text(sql)).scalar() or 0)
 
-            runs = {
-                status: n
-                for status, n in conn.execute(
-                    sa.text("SELECT status, count(*) FROM match_runs GROUP BY status")
-                )
-            }
-            matches = {
-                state: n
-                for state, n in conn.execute(
-                    sa.text("SELECT state, count(*) FROM matches GROUP BY state")
-                )
-            }
-            return {
-                "patents": scalar("SELECT count(*) FROM patents"),
-                "demands": scalar("SELECT count(*) FROM demands"),
-                "deals": scalar("SELECT count(*) FROM deals"),
-                "notifications": scalar("SELECT count(*) FROM notifications"),
-                "match_runs": runs,
-                "matches": matches,
-            }
-    finally:
-        engine.dispose()
+        def by(column: str, table: str) -> dict[str, int]:
+            sql = f"SELECT {column}, count(*) FROM {table} GROUP BY {column}"
+            return dict(conn.execute(sa.text(sql)).all())
+
+        return {
+            "patents": scalar("SELECT count(*) FROM patents"),
+            "demands": scalar("SELECT count(*) FROM demands"),
+            "deals": scalar("SELECT count(*) FROM deals"),
+            "notifications": scalar("SELECT count(*) FROM notifications"),
+            "match_runs": by("status", "match_runs"),
+            "matches": by("state", "matches"),
+        }
 
 
 def wait_for_runs(url: str, timeout: float) -> dict[str, Any]:
@@ -524,6 +518,125 @@ def write_report(
 # ---------------------------------------------------------------------------- main
 
 
+def gunicorn_command(settings: Settings, port: int) -> list[str]:
+    return [
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(settings.web_workers),
+        "--threads",
+        str(settings.web_threads),
+        "--worker-class",
+        "gthread",
+        # Longer than any user's think time (≤ 3 s): with gthread's default of 2 s the
+        # server closes idle keep-alive connections just as a user sends on one, and
+        # the user sees "connection reset by peer".
+        "--keep-alive",
+        "10",
+        "--log-level",
+        "warning",
+        "revive.wsgi:app",
+    ]
+
+
+def worker_command(node: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--pool=prefork",
+        "-c",
+        "1",
+        "--loglevel=INFO",
+        "-n",
+        node,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def locust_command(settings: Settings, host: str, csv_prefix: Path) -> list[str]:
+    return [
+        str(BIN / "locust"),
+        "-f",
+        str(ROOT / "loadtest" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(settings.users),
+        "-r",
+        str(settings.spawn_rate),
+        "-t",
+        settings.duration,
+        "--host",
+        host,
+        "--csv",
+        str(csv_prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
+    ]
+
+
+def start_stack(
+    settings: Settings, env: dict[str, str], work: Path, procs: Processes
+) -> tuple[str, list[Path]]:
+    """Start gunicorn and the Celery workers and wait until all answer; returns the web
+    server's base URL and the logs to search for errors afterwards."""
+    port = free_port()
+    web_log = work / "gunicorn.log"
+    procs.start("gunicorn", gunicorn_command(settings, port), env, web_log)
+    client = _celery_client(settings.redis_url, Path(env["REVIVE_DATA_DIR"]))
+    logs, nodes = [web_log], []
+    for i in range(1, settings.celery_workers + 1):
+        node = f"revive-load-{i}-{secrets.token_hex(3)}@localhost"
+        log = work / f"celery-{i}.log"
+        procs.start(f"celery worker {i}", worker_command(node), env, log)
+        nodes.append(node)
+        logs.append(log)
+    base = f"http://127.0.0.1:{port}"
+    _wait(lambda: _http_ok(f"{base}/login"), 90, "gunicorn", procs)
+    _wait(
+        lambda: len(client.control.ping(destination=nodes, timeout=1.0)) == len(nodes),
+        90,
+        "celery workers",
+        procs,
+    )
+    return base, logs
+
+
+def run_locust(
+    settings: Settings, env: dict[str, str], base: str, csv_prefix: Path, work: Path
+) -> dict[str, Any]:
+    """Run locust headless against ``base``; returns the summary the locustfile wrote."""
+    accounts_file = work / "accounts.json"
+    accounts_file.write_text(json.dumps(accounts(settings.database_url)), encoding="utf-8")
+    summary_file = work / "summary.json"
+    locust_log = work / "locust.log"
+    with locust_log.open("w", encoding="utf-8") as fh:
+        subprocess.run(
+            locust_command(settings, base, csv_prefix),
+            cwd=ROOT,
+            env={
+                **env,
+                "LOADTEST_USERS": str(settings.users),
+                "LOADTEST_SUMMARY": str(summary_file),
+                "LOADTEST_ACCOUNTS": str(accounts_file),
+            },
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            check=False,  # exit 1 on any failure; the summary says which
+        )
+    if not summary_file.exists():
+        raise LoadTestError(f"locust wrote no summary; log:\n{_tail(locust_log)}")
+    return json.loads(summary_file.read_text(encoding="utf-8"))
+
+
 def run(settings: Settings) -> Result:
     out = Path(settings.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -531,7 +644,6 @@ def run(settings: Settings) -> Result:
     work = Path(tempfile.mkdtemp(prefix="revive-load-"))
     data_dir = work / "data"
     data_dir.mkdir()
-    setup_log = work / "setup.log"
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -565,77 +677,13 @@ def run(settings: Settings) -> Result:
                 str(steps),
             ],
             env,
-            setup_log,
+            work / "setup.log",
             "migrate, seed-demo and extra volume",
         )
         timings.update(json.loads(steps.read_text(encoding="utf-8")))
-        accounts_file = work / "accounts.json"
-        accounts_file.write_text(json.dumps(accounts(settings.database_url)), encoding="utf-8")
 
         started = time.monotonic()
-        port = free_port()
-        web_log = work / "gunicorn.log"
-        procs.start(
-            "gunicorn",
-            [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(settings.web_workers),
-                "--threads",
-                str(settings.web_threads),
-                "--worker-class",
-                "gthread",
-                # Longer than any user's think time (≤ 3 s): with gthread's default of 2 s the
-                # server closes idle keep-alive connections just as a user sends on one, and
-                # the user sees "connection reset by peer".
-                "--keep-alive",
-                "10",
-                "--log-level",
-                "warning",
-                "revive.wsgi:app",
-            ],
-            env,
-            web_log,
-        )
-        client = _celery_client(settings.redis_url, data_dir)
-        worker_logs = []
-        nodes = []
-        for i in range(settings.celery_workers):
-            node = f"revive-load-{i + 1}-{secrets.token_hex(3)}@localhost"
-            log = work / f"celery-{i + 1}.log"
-            procs.start(
-                f"celery worker {i + 1}",
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "workers.app",
-                    "worker",
-                    "--pool=prefork",
-                    "-c",
-                    "1",
-                    "--loglevel=INFO",
-                    "-n",
-                    node,
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env,
-                log,
-            )
-            nodes.append(node)
-            worker_logs.append(log)
-        base = f"http://127.0.0.1:{port}"
-        _wait(lambda: _http_ok(f"{base}/login"), 90, "gunicorn", procs)
-        _wait(
-            lambda: len(client.control.ping(destination=nodes, timeout=1.0)) == len(nodes),
-            90,
-            "celery workers",
-            procs,
-        )
+        base, logs = start_stack(settings, env, work, procs)
         timings["start"] = time.monotonic() - started
 
         before = counts(settings.database_url)
@@ -647,53 +695,14 @@ def run(settings: Settings) -> Result:
         db_name = database_name(settings.database_url)
         cpu_before = cpu_snapshot(roots, db_name)
         locust_cpu_before = _children_cpu()
-        summary_file = work / "summary.json"
-        csv_prefix = out / f"{stem}-locust"
-        locust_log = work / "locust.log"
-        with locust_log.open("w", encoding="utf-8") as fh:
-            subprocess.run(
-                [
-                    str(BIN / "locust"),
-                    "-f",
-                    str(ROOT / "loadtest" / "locustfile.py"),
-                    "--headless",
-                    "-u",
-                    str(settings.users),
-                    "-r",
-                    str(settings.spawn_rate),
-                    "-t",
-                    settings.duration,
-                    "--host",
-                    base,
-                    "--csv",
-                    str(csv_prefix),
-                    "--only-summary",
-                    "--stop-timeout",
-                    "10",
-                    "--loglevel",
-                    "WARNING",
-                ],
-                cwd=ROOT,
-                env={
-                    **env,
-                    "LOADTEST_USERS": str(settings.users),
-                    "LOADTEST_SUMMARY": str(summary_file),
-                    "LOADTEST_ACCOUNTS": str(accounts_file),
-                },
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                check=False,  # exit 1 on any failure; the summary says which
-            )
+        summary = run_locust(settings, env, base, out / f"{stem}-locust", work)
         load_after = _load_average()
         cpu = cpu_usage(cpu_before, cpu_snapshot(roots, db_name)) if cpu_before else {}
         if cpu:
             cpu["locust"] = round(_children_cpu() - locust_cpu_before, 1)
         procs.check_alive()
-        if not summary_file.exists():
-            raise LoadTestError(f"locust wrote no summary; log:\n{_tail(locust_log)}")
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
         after = wait_for_runs(settings.database_url, timeout=30)
-        errors = server_errors([web_log, *worker_logs])
+        errors = server_errors(logs)
         failed_runs = after["match_runs"].get("failed", 0)
         stuck = sum(n for s, n in after["match_runs"].items() if s in ("queued", "running"))
         checks = {
@@ -730,44 +739,28 @@ def run(settings: Settings) -> Result:
 def _pg_version(url: str) -> str:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(_sqlalchemy_url(url))
-    try:
-        with engine.connect() as conn:
-            return str(conn.execute(sa.text("SHOW server_version")).scalar()).split()[0]
-    finally:
-        engine.dispose()
+    with _connect(url) as conn:
+        return str(conn.execute(sa.text("SHOW server_version")).scalar()).split()[0]
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Settings, bool]:
+    d = Settings()  # the defaults
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
-    p.add_argument("--redis-url", default=os.environ.get("LOADTEST_REDIS_URL") or DEFAULT_REDIS)
-    p.add_argument("-u", "--users", type=int, default=50)
-    p.add_argument("-r", "--spawn-rate", type=float, default=10)
-    p.add_argument("-t", "--duration", default="3m")
-    p.add_argument("--patents", type=int, default=3000, help="extra patents beyond seed-demo")
-    p.add_argument("--web-workers", type=int, default=4)
-    p.add_argument("--web-threads", type=int, default=2)
-    p.add_argument("--celery-workers", type=int, default=2)
-    p.add_argument("--out", type=Path, default=ROOT / "loadtest" / "results")
-    p.add_argument("--name", default="", help="report file stem (default: the UTC date)")
+    p.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or d.database_url)
+    p.add_argument("--redis-url", default=os.environ.get("LOADTEST_REDIS_URL") or d.redis_url)
+    p.add_argument("-u", "--users", type=int, default=d.users)
+    p.add_argument("-r", "--spawn-rate", type=float, default=d.spawn_rate)
+    p.add_argument("-t", "--duration", default=d.duration)
+    p.add_argument("--patents", type=int, default=d.patents, help="extra patents beyond seed-demo")
+    p.add_argument("--web-workers", type=int, default=d.web_workers)
+    p.add_argument("--web-threads", type=int, default=d.web_threads)
+    p.add_argument("--celery-workers", type=int, default=d.celery_workers)
+    p.add_argument("--out", type=Path, default=d.out)
+    p.add_argument("--name", default=d.name, help="report file stem (default: the UTC date)")
     p.add_argument("--keep-workdir", action="store_true", help="keep logs (for debugging)")
     p.add_argument("--check", action="store_true", help="exit 1 unless the run passes")
     a = p.parse_args(argv)
-    settings = Settings(
-        database_url=a.database_url,
-        redis_url=a.redis_url,
-        users=a.users,
-        spawn_rate=a.spawn_rate,
-        duration=a.duration,
-        patents=a.patents,
-        web_workers=a.web_workers,
-        web_threads=a.web_threads,
-        celery_workers=a.celery_workers,
-        out=a.out,
-        name=a.name,
-        keep_workdir=a.keep_workdir,
-    )
+    settings = Settings(**{f.name: getattr(a, f.name) for f in dataclasses.fields(Settings)})
     return settings, a.check
 
 
