@@ -6,6 +6,7 @@ Public functions commit; helpers starting with ``_`` only flush.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from revive.accounts.models import (
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
+
+logger = logging.getLogger(__name__)
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -63,6 +66,15 @@ class InvitationUnusable(DomainError):  # noqa: N818
     status_code = 410
     code = "invitation_unusable"
     default_message = "邀请链接无效"
+
+
+class EmailTaken(ValidationFailed):  # noqa: N818
+    """The e-mail address already has an account."""
+
+    default_message = "该邮箱已注册"
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "email"})
 
 
 def normalize_email(email: str | None) -> str:
@@ -167,7 +179,7 @@ def _new_user(
     if check_policy:
         validate_password(password, email=email, name=name)
     if _email_taken(email):
-        raise ValidationFailed("该邮箱已注册", details={"field": "email"})
+        raise EmailTaken()
     user = User(
         email=email,
         name=name.strip(),
@@ -202,14 +214,21 @@ def _ip_limits() -> tuple[int, timedelta]:
     )
 
 
-def _ip_blocked(ip: str, now: datetime) -> bool:
-    limit, window = _ip_limits()
+def _recent_failures(key: str, now: datetime) -> int:
+    """Failed logins recorded under ``key`` within the window. LoginAttempt.ip_address holds
+    the key of either limit: a client address, or an _account_key."""
+    _, window = _ip_limits()
     failures = db.session.scalar(
         sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.ip_address == ip, LoginAttempt.created_at >= now - window
+            LoginAttempt.ip_address == key, LoginAttempt.created_at >= now - window
         )
     )
-    return (failures or 0) >= limit
+    return failures or 0
+
+
+def _ip_blocked(ip: str, now: datetime) -> bool:
+    limit, _ = _ip_limits()
+    return _recent_failures(ip, now) >= limit
 
 
 def _record_ip_failure(ip: str | None, now: datetime) -> None:
@@ -275,17 +294,11 @@ def login(email: str, password: str, *, ip: str | None = None) -> User | None:
     """
     key = _account_key(email)
     now = utcnow()
-    _, window = _ip_limits()
-    failures = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.ip_address == key, LoginAttempt.created_at >= now - window
-        )
-    )
-    if (failures or 0) >= MAX_FAILED_LOGINS:
+    if _recent_failures(key, now) >= MAX_FAILED_LOGINS:
         raise LoginRateLimited()
     user = authenticate(email, password, ip=ip)
     if user is None:
-        db.session.add(LoginAttempt(ip_address=key, created_at=utcnow()))
+        db.session.add(LoginAttempt(ip_address=key, created_at=now))
     else:
         db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.ip_address == key))
     db.session.commit()
@@ -340,7 +353,7 @@ def register_enterprise(
             details={"field": "company_name"},
         )
     if _email_taken(normalize_email(email)):
-        raise ValidationFailed("该邮箱已注册", details={"field": "email"})
+        raise EmailTaken()
     org = Organization(
         name=company_name,
         kind=OrgKind.ENTERPRISE,
@@ -359,6 +372,20 @@ def register_enterprise(
         check_policy=False,
     )
     _commit_or_conflict("该企业或邮箱已注册，请勿重复提交")
+    return user
+
+
+def request_registration(*, password: str, **fields: object) -> User | None:
+    """``register_enterprise`` for the public form, which must not tell whether an e-mail
+    address has an account: a taken address returns None, after the password hashing a new
+    account costs, and the caller answers it exactly like a new account. Every other
+    ValidationFailed is raised as usual."""
+    try:
+        user = register_enterprise(password=password, **fields)  # type: ignore[arg-type]
+    except EmailTaken:
+        generate_password_hash(password or "")
+        return None
+    logger.info("Enterprise %s registered", user.organization_id)
     return user
 
 
@@ -418,7 +445,7 @@ def invite_user(
     if not name or not name.strip():
         raise ValidationFailed("请填写姓名", details={"field": "name"})
     if _email_taken(email):
-        raise ValidationFailed("该邮箱已注册", details={"field": "email"})
+        raise EmailTaken()
     now = utcnow()
     # A new invitation replaces any still-pending one for the same address.
     for old in db.session.scalars(
@@ -465,16 +492,13 @@ def get_usable_invitation(token: str) -> Invitation:
 def accept_invitation(token: str, *, password: str, name: str | None = None) -> User:
     """Create the invited user with the chosen password and mark the invitation used."""
     invitation = get_usable_invitation(token)
-    chosen_name = (name or "").strip() or invitation.name
-    validate_password(password, email=invitation.email, name=chosen_name)
-    user = _new_user(
+    user = _new_user(  # checks the password policy first
         email=invitation.email,
         name=(name or "").strip() or invitation.name,
         password=password,
         role=invitation.role,
         organization=invitation.organization,
         college=invitation.college,
-        check_policy=False,
     )
     invitation.accepted_at = utcnow()
     invitation.user_id = user.id

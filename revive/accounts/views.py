@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.security import generate_password_hash
 from wtforms import SelectChoice
 
 from revive.accounts import queries, services
@@ -25,8 +23,6 @@ from revive.accounts.forms import (
 from revive.accounts.models import OrgKind, Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
-
-logger = logging.getLogger(__name__)
 
 bp = Blueprint("accounts", __name__)
 manager_required = roles_required(Role.UNIVERSITY_ADMIN, Role.PLATFORM_ADMIN)
@@ -96,7 +92,7 @@ def register():
     form = RegisterEnterpriseForm()
     if form.validate_on_submit():
         try:
-            user = services.register_enterprise(
+            services.request_registration(
                 company_name=form.company_name.data,
                 credit_code=form.credit_code.data,
                 region=form.region.data,
@@ -107,16 +103,9 @@ def register():
                 password=form.password.data,
             )
         except ValidationFailed as err:
-            if (err.details or {}).get("field") != "email":
-                _form_error(form, err)
-                return render_template("accounts/register.html", form=form), 422
-            # The address has an account. Answer exactly as for a new account (same redirect,
-            # same message, a password hash computed either way), so the form cannot be used
-            # to find out who is registered.
-            generate_password_hash(form.password.data or "")
-            user = None
-        if user is not None:
-            logger.info("Enterprise %s registered", user.organization_id)
+            _form_error(form, err)
+            return render_template("accounts/register.html", form=form), 422
+        # The same answer whether or not the address already had an account (no enumeration).
         flash(REGISTERED, "success")
         return redirect(url_for("accounts.login"))
     status = 422 if form.errors else 200
