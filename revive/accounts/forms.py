@@ -30,10 +30,14 @@ PHONE_RE = r"^[0-9+\-() ]{5,40}$"
 NO_COLLEGE = SelectChoice("0", "（不指定）")
 
 
+# The password policy (services.validate_password) as the new-password fields' labels state it.
+PASSWORD_RULES = "（至少 8 位，含字母和数字；勿用常见密码、邮箱或姓名）"
+
+
 def new_password_fields() -> tuple[PasswordField, PasswordField]:
     return (
         PasswordField(
-            "密码（至少 8 位，含字母和数字；勿用常见密码、邮箱或姓名）",
+            "密码" + PASSWORD_RULES,
             validators=[DataRequired("请输入密码"), Length(max=200, message="密码过长")],
         ),
         PasswordField(
@@ -128,7 +132,7 @@ class AcceptInviteForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     new_password = PasswordField(
-        "新密码（至少 8 位，含字母和数字；勿用常见密码、邮箱或姓名）",
+        "新密码" + PASSWORD_RULES,
         validators=[DataRequired("请输入新密码"), Length(max=200, message="密码过长")],
     )
     confirm = PasswordField(
@@ -151,6 +155,6 @@ class StaffUserForm(FlaskForm):
     role = role_field(Role.OFFICER, Role.REGULATOR, Role.PLATFORM_ADMIN)
     organization_name = StringField("所属机构（可选）", validators=[Optional(), Length(max=200)])
     password = PasswordField(
-        "初始密码（至少 8 位，含字母和数字；勿用常见密码、邮箱或姓名）",
+        "初始密码" + PASSWORD_RULES,
         validators=[DataRequired("请输入初始密码"), Length(max=200)],
     )
