@@ -28,7 +28,14 @@ from flask import g, url_for
 
 from revive.accounts.models import Role
 from revive.extensions import db
-from tests.security.world import Snapshot, World, WriteWatch, build_world, empty_tables
+from tests.security.world import (
+    Snapshot,
+    World,
+    WriteWatch,
+    build_world,
+    empty_tables,
+    sign_in,
+)
 
 PA, UA, CA, INV = Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR
 ENT, OFF, REG = Role.ENTERPRISE, Role.OFFICER, Role.REGULATOR
@@ -350,17 +357,9 @@ def _url(row: Row, w: World, role: Role | None, own: bool) -> str:
     return url_for(row.endpoint, **values)
 
 
-def _login(client, w: World, role: Role | None) -> None:
-    if role is not None:
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(w.user_ids[role])
-            sess["_fresh"] = True
-
-
 def _call(app, row: Row, w: World, role: Role | None, own: bool):
     client = app.test_client()
-    _login(client, w, role)
-    g.pop("_login_user", None)  # tests share one app context: no user left over in ``g``
+    sign_in(client, w.user_ids.get(role))
     body = row.body(w, role, own) if row.body else {}
     url = _url(row, w, role, own)
     if row.api:

@@ -24,7 +24,7 @@ from tests.factories import PASSWORD, make_college, make_org, make_user
 from tests.matching.helpers import entered, make_demand, make_enterprise
 from tests.review.helpers import make_match
 from tests.security.test_authz_all_endpoints import TABLE, Row
-from tests.security.world import build_world
+from tests.security.world import build_world, sign_in
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -52,19 +52,6 @@ class FormScan(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "form":
             self._open = None
-
-
-def _login_as(client, user: User) -> None:
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
-        sess["_fresh"] = True
-    _forget_user()
-
-
-def _forget_user() -> None:
-    """Tests share one app context, so Flask-Login's per-request user cache in ``g`` would
-    outlive a request; drop it so the next request loads the user from its own session."""
-    g.pop("_login_user", None)
 
 
 def _first_allowed(row: Row) -> Role | None:
@@ -107,7 +94,7 @@ def test_every_post_form_on_every_page_carries_a_csrf_token(csrf_on):
         role = _first_allowed(row)
         client = csrf_on.test_client()
         if role is not None:
-            _login_as(client, db.session.get(User, w.user_ids[role]))
+            sign_in(client, w.user_ids[role])
         url = _url(row, w, role, True)
         resp = client.get(url)
         assert resp.status_code in (200, 302), f"{row.id}: {resp.status_code}"
@@ -132,7 +119,7 @@ def test_post_without_csrf_token_is_refused(csrf_on):
     assert resp.status_code == 400
     assert "令牌无效" in resp.get_data(as_text=True)
     assert client.get("/").status_code == 302
-    _login_as(client, user)
+    sign_in(client, user.id)
     # An HTML write and a JSON write, both without the token: 400 and nothing changed.
     resp = client.post(f"/demands/{demand.id}/close", data={"reason": "other"})
     assert resp.status_code == 400
@@ -165,9 +152,8 @@ def _session_cookie(resp) -> str:
     return cookies[-1]
 
 
-def test_session_cookie_is_httponly_and_samesite_lax(client):
-    user = make_user()
-    resp = client.post("/login", data={"email": user.email, "password": PASSWORD})
+def test_session_cookie_is_httponly_and_samesite_lax(auth):
+    resp = auth.login(make_user())
     cookie = _session_cookie(resp)
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
@@ -209,19 +195,18 @@ def test_production_cookie_defaults(monkeypatch, env, secure):
     assert cfg["REMEMBER_COOKIE_HTTPONLY"] is True
 
 
-def test_login_starts_a_fresh_session(client):
+def test_login_starts_a_fresh_session(client, auth):
     user = make_user()
     with client.session_transaction() as sess:
         sess["planted"] = "by-an-attacker"
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    auth.login(user)
     with client.session_transaction() as sess:
         assert "planted" not in sess
         assert sess["_user_id"] == str(user.id)
 
 
-def test_logout_clears_the_session(client):
-    user = make_user()
-    client.post("/login", data={"email": user.email, "password": PASSWORD})
+def test_logout_clears_the_session(client, auth):
+    auth.login(make_user())
     with client.session_transaction() as sess:
         sess["leftover"] = "x"
     resp = client.post("/logout")
@@ -235,7 +220,7 @@ def test_logout_clears_the_session(client):
 
 
 def _attempt(app, email: str, password: str, ip: str):
-    _forget_user()
+    g.pop("_login_user", None)  # tests share one app context: no user left over in ``g``
     return app.test_client().post(
         "/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": ip}
     )
@@ -498,7 +483,7 @@ def test_user_input_is_escaped_on_every_page_that_shows_it(app, hostile):
     shown = 0
     for role, urls in pages.items():
         client = app.test_client()
-        _login_as(client, hostile["users"][role])
+        sign_in(client, hostile["users"][role].id)
         for url in urls:
             resp = client.get(url)
             assert resp.status_code == 200, f"{role.value} {url}: {resp.status_code}"
@@ -511,7 +496,7 @@ def test_user_input_is_escaped_on_every_page_that_shows_it(app, hostile):
 
 def test_json_answers_are_json(app, hostile):
     client = app.test_client()
-    _login_as(client, hostile["users"][Role.OFFICER])
+    sign_in(client, hostile["users"][Role.OFFICER].id)
     p, d, deal = hostile["patent"].id, hostile["demand"].id, hostile["deal"].id
     for url in (
         f"/api/v1/patents/{p}",
@@ -528,7 +513,7 @@ def test_json_answers_are_json(app, hostile):
 
 def test_download_names_with_user_input_are_encoded(app, hostile):
     client = app.test_client()
-    _login_as(client, hostile["users"][Role.UNIVERSITY_ADMIN])
+    sign_in(client, hostile["users"][Role.UNIVERSITY_ADMIN].id)
     resp = client.get("/evaluations/calibration.xlsx")
     assert resp.status_code == 200
     disposition = resp.headers["Content-Disposition"]
@@ -598,7 +583,7 @@ def test_hsts_only_over_https(client):
 def test_no_inline_scripts_or_handlers_in_pages(app, hostile):
     """The CSP forbids inline scripts; pages must not need them (only JSON data blocks)."""
     client = app.test_client()
-    _login_as(client, hostile["users"][Role.OFFICER])
+    sign_in(client, hostile["users"][Role.OFFICER].id)
     for url in ("/", "/review/", f"/deals/{hostile['deal'].id}", "/patents/"):
         html = client.get(url).get_data(as_text=True)
         scan = _ScriptScan()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 
 from revive.accounts import services as account_services
 from revive.accounts.models import College, Organization, Role, User
@@ -23,11 +23,11 @@ from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
 from revive.matching.models import IndexBuild, MatchRun, RunScope, RunStatus
 from revive.notifications.models import Notification
-from tests.deals.helpers import make_deal
+from tests.deals.helpers import make_world
 from tests.evaluations.helpers import make_invite
-from tests.factories import make_college, make_org, make_patent, make_user
+from tests.factories import make_college, make_patent, make_user
 from tests.licensing.helpers import make_declaration
-from tests.matching.helpers import entered, make_demand, make_enterprise
+from tests.matching.helpers import entered, make_demand
 from tests.review.helpers import make_match
 
 
@@ -48,6 +48,16 @@ class World:
             return self.own_by_role[key][role]
         pair = self.ids[key]
         return pair[0] if own else pair[1]
+
+
+def sign_in(client, user_id: int | None) -> None:
+    """Log ``client`` in through its session (None: stay anonymous). Tests share one app
+    context, so Flask-Login's per-request user cache in ``g`` is dropped as well."""
+    if user_id is not None:
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user_id)
+            sess["_fresh"] = True
+    g.pop("_login_user", None)
 
 
 def _job(institution: Organization, college: College | None, user: User) -> ImportJob:
@@ -73,21 +83,12 @@ def _job(institution: Organization, college: College | None, user: User) -> Impo
 
 
 def build_world() -> World:
-    uni_a, uni_b = make_org("甲大学"), make_org("乙大学")
-    college_a, college_b = make_college(uni_a, "甲材料学院"), make_college(uni_b, "乙材料学院")
-    ent_a, ent_b = make_enterprise("甲科技有限公司"), make_enterprise("乙制造有限公司")
-    users = {
-        Role.PLATFORM_ADMIN: make_user(Role.PLATFORM_ADMIN),
-        Role.UNIVERSITY_ADMIN: make_user(Role.UNIVERSITY_ADMIN, organization=uni_a),
-        Role.COLLEGE_ADMIN: make_user(Role.COLLEGE_ADMIN, college=college_a),
-        Role.INVENTOR: make_user(Role.INVENTOR, organization=uni_a, name="张发明"),
-        Role.ENTERPRISE: make_user(Role.ENTERPRISE, organization=ent_a),
-        Role.OFFICER: make_user(Role.OFFICER),
-        Role.REGULATOR: make_user(Role.REGULATOR),
-    }
-    inventor, officer = users[Role.INVENTOR], users[Role.OFFICER]
+    dw = make_world()  # 甲/乙 universities and enterprises, the seven roles on the 甲 side
+    uni_a, uni_b, college_a, users = dw.uni_a, dw.uni_b, dw.college_a, dw.users
+    college_b = make_college(uni_b, "乙材料学院")
+    inventor = users[Role.INVENTOR]
     admin_b = make_user(Role.UNIVERSITY_ADMIN, organization=uni_b)
-    make_user(Role.ENTERPRISE, organization=ent_b)
+    make_user(Role.ENTERPRISE, organization=dw.ent_b)
     member_a = make_user(Role.INVENTOR, organization=uni_a, is_active_flag=False)
     member_b = make_user(Role.INVENTOR, organization=uni_b, is_active_flag=False)
     w = World(users, uni_a, uni_b, college_a)
@@ -100,13 +101,13 @@ def build_world() -> World:
         uni_a, college=college_a, inventors=[inventor], status=EntryStatus.PENDING_COLLEGE
     )
     pending_b = make_patent(uni_b, college=college_b, status=EntryStatus.PENDING_COLLEGE)
-    da = make_demand(ent_a, title="甲企业的技术需求")
-    dmb = make_demand(ent_b, title="乙企业的技术需求")
+    da = make_demand(dw.ent_a, title="甲企业的技术需求")
+    dmb = make_demand(dw.ent_b, title="乙企业的技术需求")
     ma = make_match(da, pa)
     mb = make_match(dmb, pb)
-    deal_a = make_deal(college=college_a, inventors=[inventor], enterprise=ent_a, officer=officer)
-    deal_b = make_deal(patent=pb, enterprise=ent_b, officer=officer, title="乙方成交需求")
-    make_invite(pa, ent_a)
+    deal_a = dw.own_deal()
+    deal_b = dw.other_deal(patent=pb, title="乙方成交需求")
+    make_invite(pa, dw.ent_a)
     decl_a, decl_b = make_declaration(pa), make_declaration(pb)
     run_a = MatchRun(scope=RunScope.DEMAND, demand_id=da.id, status=RunStatus.SUCCEEDED)
     run_b = MatchRun(scope=RunScope.DEMAND, demand_id=dmb.id, status=RunStatus.SUCCEEDED)
