@@ -575,13 +575,8 @@ def execute_match_run(run_id: int) -> MatchRun | None:
             logger.info("Match run %s fanned out over %d parts", run.id, len(parts))
             return run
         eligible = Eligibility(eligible_groups(), index)
-        trl = dict(
-            db.session.execute(
-                sa.select(Patent.id, Patent.trl).where(Patent.status == EntryStatus.ENTERED)
-            ).all()
-        )
         _store_in_batches(
-            run, ids, lambda batch: _match_batch(run_id, batch, index, build.id, eligible, trl)
+            run, ids, lambda batch: _match_batch(run_id, batch, index, build.id, eligible)
         )
     except Exception as exc:
         _fail_run(run_id, exc)
@@ -687,15 +682,10 @@ def merge_scores(parts: Sequence[dict[str, list]], run_id: int, build_id: int) -
         for demand_id, rows in merged.items()
     }
     try:
-        trl = dict(
-            db.session.execute(
-                sa.select(Patent.id, Patent.trl).where(Patent.status == EntryStatus.ENTERED)
-            ).all()
-        )
         ids = sorted(scored)
         run.total, run.processed, run.match_count = len(ids), 0, 0
         _store_in_batches(
-            run, ids, lambda batch: _match_batch(run_id, batch, None, build_id, None, trl, scored)
+            run, ids, lambda batch: _match_batch(run_id, batch, None, build_id, None, scored)
         )
     except Exception as exc:
         _fail_run(run_id, exc)
@@ -706,19 +696,24 @@ def merge_scores(parts: Sequence[dict[str, list]], run_id: int, build_id: int) -
     return run
 
 
-def _demand_queries(demand_ids: Sequence[int], eligible: Eligibility) -> tuple:
-    """(demands, existing matches by demand, token lists, masks, decided patent ids)."""
+def _load_batch(demand_ids: Sequence[int]) -> tuple[list[Demand], dict, list[set[int]]]:
+    """(demands, their matches by demand and patent, decided patent ids per demand)."""
     demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
     existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
     for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
         existing[m.demand_id][m.patent_id] = m
-    queries, allowed, decided = [], [], []
-    for d in demands:
-        queries.append(engine.demand_tokens(d.title, _demand_text(d)))
-        decided.append(
-            {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
-        )
-        allowed.append(eligible.mask(_modes(d.cooperation_modes)))
+    decided = [
+        {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
+        for d in demands
+    ]
+    return demands, existing, decided
+
+
+def _demand_queries(demand_ids: Sequence[int], eligible: Eligibility) -> tuple:
+    """(demands, existing matches by demand, token lists, masks, decided patent ids)."""
+    demands, existing, decided = _load_batch(demand_ids)
+    queries = [engine.demand_tokens(d.title, _demand_text(d)) for d in demands]
+    allowed = [eligible.mask(_modes(d.cooperation_modes)) for d in demands]
     return demands, existing, queries, allowed, decided
 
 
@@ -728,7 +723,6 @@ def _match_batch(
     index: Any,
     version: int,
     eligible: Eligibility | None,
-    trl: dict[int, int | None],
     scored: dict[int, list[Any]] | None = None,
 ) -> int:
     """Query and persist one batch of demands; tried up to three times when a concurrent run
@@ -736,10 +730,10 @@ def _match_batch(
     rolls back when the last try fails."""
     for _ in range(2):
         try:
-            return _match_batch_once(run_id, demand_ids, index, version, eligible, trl, scored)
+            return _match_batch_once(run_id, demand_ids, index, version, eligible, scored)
         except (IntegrityError, StaleDataError):
             db.session.rollback()
-    return _match_batch_once(run_id, demand_ids, index, version, eligible, trl, scored)
+    return _match_batch_once(run_id, demand_ids, index, version, eligible, scored)
 
 
 def _match_batch_once(
@@ -748,23 +742,15 @@ def _match_batch_once(
     index: Any,
     version: int,
     eligible: Eligibility | None,
-    trl: dict[int, int | None],
     scored: dict[int, list[Any]] | None = None,
 ) -> int:
     """Score (or take the fan-out's ``scored`` lists) and persist one batch of demands."""
     if scored is not None:
-        demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
-        existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
-        for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
-            existing[m.demand_id][m.patent_id] = m
-        decided_now = {
-            d.id: {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
-            for d in demands
-        }
+        demands, existing, decided = _load_batch(demand_ids)
         # A pair decided while the parts were scoring is never re-proposed.
         results = [
-            [c for c in scored.get(d.id, []) if int(c.right_id) not in decided_now[d.id]]
-            for d in demands
+            [c for c in scored.get(d.id, []) if int(c.right_id) not in done]
+            for d, done in zip(demands, decided, strict=True)
         ]
     else:
         assert eligible is not None
@@ -777,6 +763,10 @@ def _match_batch_once(
             exclude=decided,
             query_ids=[d.id for d in demands],
         )
+    proposed = {int(c.right_id) for candidates in results for c in candidates}
+    trl = dict(
+        db.session.execute(sa.select(Patent.id, Patent.trl).where(Patent.id.in_(proposed))).all()
+    )
     count = 0
     for d, candidates in zip(demands, results, strict=True):
         kept: set[int] = set()
