@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -229,11 +228,8 @@ def _celery_client(redis_url: str, data_dir: Path):
 
     from revive.config import broker_settings
 
-    # broker_settings reads the broker URL from the environment only.
-    with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": redis_url}):
-        conf = broker_settings(data_dir)
     client = Celery("revive-loadtest-client", set_as_current=False)
-    client.config_from_object(conf)
+    client.config_from_object(broker_settings(data_dir, redis_url))
     return client
 
 

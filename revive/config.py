@@ -49,9 +49,12 @@ def _secret_key(base: Path) -> str:
     return key_file.read_text(encoding="utf-8").strip()
 
 
-def broker_settings(base: Path) -> dict[str, Any]:
-    """Celery settings. Default: kombu's filesystem transport, a broker that needs no server."""
-    url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
+def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
+    """Celery settings for the broker ``url`` (default: CELERY_BROKER_URL, else REDIS_URL, else
+    kombu's filesystem transport, a broker that needs no server)."""
+    url = (
+        url or os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
+    )
     conf: dict[str, Any] = {
         "broker_url": url,
         "task_ignore_result": True,  # the *Job/*Run rows are the record, not Celery's backend
