@@ -90,10 +90,11 @@ class DemandRowSpec:
         raw = raw_cells(self.columns, cells)
         problems = pop_formula_problems(raw)
         record = validate_record(raw, partial=True, keys=IMPORT_KEYS)
-        for key, message in [*problems, *record.errors]:
+        errors = [*problems, *record.errors]
+        for key, message in errors:
             self._issue(result, key, message)
         values = record.values
-        failed = {key for key, _ in [*problems, *record.errors]}
+        failed = {key for key, _ in errors}
         for key in ("enterprise_name", "credit_code"):
             if key not in failed and not values.get(key):
                 self._issue(result, key, f"缺少必填项：{LABELS[key]}")
