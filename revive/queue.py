@@ -224,16 +224,17 @@ def broker_holds() -> set[str] | None:
         client.close()
 
 
+def _unstarted(now: datetime) -> sa.ColumnElement[bool]:
+    """Sent longer than ``lost_after()`` ago and never started."""
+    return sa.and_(
+        _T.c.finished_at.is_(None), _T.c.started_at.is_(None), _T.c.sent_at < now - lost_after()
+    )
+
+
 def _lost(now: datetime) -> list[int]:
     """Dispatches sent long ago, never started, that the broker no longer has."""
     with db.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(_T.c.id, _T.c.task_id).where(
-                _T.c.finished_at.is_(None),
-                _T.c.started_at.is_(None),
-                _T.c.sent_at < now - lost_after(),
-            )
-        ).all()
+        rows = conn.execute(sa.select(_T.c.id, _T.c.task_id).where(_unstarted(now))).all()
     if not rows:
         return []
     try:
@@ -261,12 +262,7 @@ def reconcile(limit: int = 500) -> dict[str, list[int]]:
     for dispatch_id in sorted(set(ids) | lost):
         due = _due(utcnow())
         if dispatch_id in lost:  # still unstarted (a worker may have taken it meanwhile)
-            still_lost = sa.and_(
-                _T.c.finished_at.is_(None),
-                _T.c.started_at.is_(None),
-                _T.c.sent_at < utcnow() - lost_after(),
-            )
-            due = sa.or_(due, still_lost)
+            due = sa.or_(due, _unstarted(utcnow()))
         with db.engine.begin() as conn:
             row = conn.execute(
                 sa.select(_T).where(_T.c.id == dispatch_id, due).with_for_update(skip_locked=True)
