@@ -10,14 +10,14 @@ Served at GET /api/v1/openapi.json (public); a plain HTML list at GET /api/docs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app, jsonify, render_template
 
 from revive.accounts.models import Role
 from revive.api import bp
-from revive.api.common import MAX_PER_PAGE
+from revive.api.common import MAX_INT, MAX_PER_PAGE
 from revive.deals.models import ContractKind, Stage, UniversityResponse
 from revive.demands import fields as demand_fields
 from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
@@ -31,8 +31,6 @@ from revive.licensing import rules as licence_rules
 from revive.licensing.models import DeclarationStatus, FeeMode
 from revive.matching.models import MatchState, RunScope, RunStatus
 from revive.matching.reasons import REJECT_REASONS
-
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; larger path ids are a 404 (see __init__)
 
 # ---------------------------------------------------------------------------- schema helpers
 
@@ -82,6 +80,7 @@ def ref(name: str) -> dict[str, Any]:
 REF_ORG = obj({"id": INT, "name": STR})
 USER_REF = obj({"id": INT, "name": STR})
 RATE = obj({"numerator": INT, "denominator": INT, "value": null(NUM), "display": STR})
+COUNTS: dict[str, Any] = {"type": "object", "additionalProperties": INT}  # key → count
 
 
 def meta(**extra: dict[str, Any]) -> dict[str, Any]:
@@ -396,8 +395,13 @@ def _evaluation() -> dict[str, Any]:
 
 
 def _evaluation_panel() -> dict[str, Any]:
-    tier = obj({"tier": {"type": "string", "enum": [t.value for t in Tier]}, "label": STR,
-                "reasons": arr(STR)})  # fmt: skip
+    tier = obj(
+        {
+            "tier": enum_of(Tier),
+            "label": STR,
+            "reasons": arr(STR),
+        }
+    )
     return obj(
         {
             "patent_id": INT,
@@ -477,7 +481,7 @@ def _rejection_row(extra: dict[str, Any]) -> dict[str, Any]:
             **extra,
             "rejected": INT,
             "decided": INT,
-            "reasons": {"type": "object", "additionalProperties": INT},
+            "reasons": COUNTS,
         }
     )
 
@@ -485,7 +489,7 @@ def _rejection_row(extra: dict[str, Any]) -> dict[str, Any]:
 BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
 FUNNEL_FIGURES = obj(
     {
-        "counts": {"type": "object", "additionalProperties": INT},
+        "counts": COUNTS,
         "rates": {"type": "object", "additionalProperties": RATE},
     }
 )
@@ -541,8 +545,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "total_rows": null(INT),
             "processed_rows": null(INT),
             "committed_rows": null(INT),
-            "preview_counts": null({"type": "object", "additionalProperties": INT}),
-            "result_counts": null({"type": "object", "additionalProperties": INT}),
+            "preview_counts": null(COUNTS),
+            "result_counts": null(COUNTS),
             "error": null(STR),
         }
     ),
@@ -559,14 +563,14 @@ def q(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any
     return out
 
 
-ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
 PAGE = q("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）")
 PER_PAGE = q("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "每页条数")
 PAGING = (PAGE, PER_PAGE)
 UNIVERSITY = q("university", ID_ARG, "高校（组织 id）")
 
 
-def id_or_none(description: str, maximum: int = MAX_ID) -> dict[str, Any]:
+def id_or_none(description: str, maximum: int = MAX_INT) -> dict[str, Any]:
     return {
         "description": description,
         "oneOf": [
@@ -595,7 +599,9 @@ class Operation:
     body: dict[str, Any] | None = None
     body_required: bool = True
     example: dict[str, Any] | None = None  # a body that succeeds on a fresh record
-    errors: tuple[int, ...] = READ_ERRORS
+    # error statuses; None: READ_ERRORS, or WRITE_ERRORS for a write. 400 (CSRF, malformed
+    # JSON) on every write and 404 with path ids or scope arguments are added by _operation.
+    errors: tuple[int, ...] | None = None
     also: dict[int, dict[str, Any]] = field(default_factory=dict)  # other success codes
     roles: tuple[Role, ...] = ()
     description: str = ""
@@ -610,6 +616,8 @@ def _body(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, An
 
 VERSION = {"version": {**INT, "description": "GET 得到的 version；不一致时 409 conflict"}}
 COMMENT = {"comment": null({"type": "string", "maxLength": 2000})}
+REASON_CODE = null({"type": "string", "enum": list(REJECT_REASONS)})
+AMOUNT = {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]}  # 万元
 
 PATENT_CREATE = record_body(
     PATENT_FIELDS,
@@ -626,7 +634,6 @@ DEMAND_CREATE = record_body(
 DEMAND_CREATE["required"] = [k for k in demand_fields.EDITABLE_KEYS if DEMAND_FIELDS[k].required]
 DEMAND_UPDATE = record_body(DEMAND_FIELDS, demand_fields.EDITABLE_KEYS, VERSION)
 
-_amount = {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR], "nullable": True}
 _flag = null({"oneOf": [BOOL, STR]})
 LICENCE_BODY = {
     "type": "object",
@@ -637,8 +644,8 @@ LICENCE_BODY = {
         "fee_mode": {
             "type": "string",
             "description": "值或中文标签：" + "、".join(f"{m.value}（{m.label}）" for m in FeeMode),
-        },  # fmt: skip
-        **{k: _amount for k in licence_rules.AMOUNT_KEYS},
+        },
+        **{k: null(AMOUNT) for k in licence_rules.AMOUNT_KEYS},
         "start_date": DATE,
         "end_date": DATE,
         **{k: _flag for k in licence_rules.FLAG_KEYS},
@@ -672,12 +679,12 @@ OPERATIONS: dict[str, Operation] = {
                     "type": "string",
                     "enum": ["updated_at", "application_no", "title", "grade", "trl"],
                 },
-            ),  # fmt: skip
+            ),
             q("dir", {"type": "string", "enum": ["asc", "desc"]}),
             *PAGING,
         ),
     ),
-    "get_patent": Operation("一件专利", T_PAT, ref("Patent"), errors=(401, 403, 404)),
+    "get_patent": Operation("一件专利", T_PAT, ref("Patent")),
     "create_patent": Operation(
         "新建专利（草稿）",
         T_PAT,
@@ -685,18 +692,14 @@ OPERATIONS: dict[str, Operation] = {
         status=201,
         body=PATENT_CREATE,
         example={"application_no": "201710601862.3", "title": "一种高强度复合材料的制备方法"},
-        errors=(400, 401, 403, 404, 409, 422),
-    ),  # fmt: skip
-    "update_patent": Operation(
-        "修改专利字段", T_PAT, ref("Patent"), body=PATENT_UPDATE, errors=WRITE_ERRORS
-    ),  # fmt: skip
+    ),
+    "update_patent": Operation("修改专利字段", T_PAT, ref("Patent"), body=PATENT_UPDATE),
     "patent_action": Operation(
         "流程操作（提交、审核、退回、入库…）",
         T_PAT,
         ref("Patent"),
         body=_body({**COMMENT, **VERSION}),
         body_required=False,
-        errors=WRITE_ERRORS,
     ),
     "batch_actions": Operation(
         "批量审核",
@@ -716,7 +719,7 @@ OPERATIONS: dict[str, Operation] = {
             },
             ("ids", "action"),
         ),
-        errors=(400, 401, 403, 409, 422),
+        errors=(401, 403, 409, 422),
     ),
     # ---- demands
     "list_demands": Operation(
@@ -732,7 +735,7 @@ OPERATIONS: dict[str, Operation] = {
             *PAGING,
         ),
     ),
-    "get_demand": Operation("一条需求", T_DEM, ref("Demand"), errors=(401, 403, 404)),
+    "get_demand": Operation("一条需求", T_DEM, ref("Demand")),
     "post_demand": Operation(
         "发布需求",
         T_DEM,
@@ -740,38 +743,33 @@ OPERATIONS: dict[str, Operation] = {
         status=201,
         body=DEMAND_CREATE,
         example={"title": "寻找锂电池正极材料技术", "description": "希望提高能量密度和循环寿命。"},
-        errors=(400, 401, 403, 404, 409, 422),
-    ),  # fmt: skip
-    "update_demand": Operation(
-        "修改需求", T_DEM, ref("Demand"), body=DEMAND_UPDATE, errors=WRITE_ERRORS
-    ),  # fmt: skip
+    ),
+    "update_demand": Operation("修改需求", T_DEM, ref("Demand"), body=DEMAND_UPDATE),
     "close_demand": Operation(
         "关闭需求",
         T_DEM,
         ref("Demand"),
         example={"reason": "已找到合作方"},
         body=_body({"reason": {"type": "string", "maxLength": 500}, **VERSION}, ("reason",)),
-        errors=WRITE_ERRORS,
     ),
     # ---- matching
     "demand_matches": Operation(
         "需求的匹配结果",
         T_MAT,
         obj({"demand_id": INT, "items": arr(ref("Match")), "latest_run": null(ref("MatchRun"))}),
-        errors=(401, 403, 404),
     ),
     "create_match_run": Operation(
         "立即重新匹配一条需求",
         T_MAT,
         ref("MatchRun"),
         status=202,
-        errors=(400, 401, 403, 404, 409, 503),
-    ),  # fmt: skip
-    "match_run": Operation("匹配任务进度", T_MAT, ref("MatchRun"), errors=(401, 403, 404)),
+        errors=(401, 403, 409, 503),
+    ),
+    "match_run": Operation("匹配任务进度", T_MAT, ref("MatchRun")),
     "create_index_build": Operation(
-        "重建索引", T_MAT, ref("IndexBuild"), status=202, errors=(400, 401, 403, 409, 503)
-    ),  # fmt: skip
-    "index_build": Operation("索引构建进度", T_MAT, ref("IndexBuild"), errors=(401, 403, 404)),
+        "重建索引", T_MAT, ref("IndexBuild"), status=202, errors=(401, 403, 409, 503)
+    ),
+    "index_build": Operation("索引构建进度", T_MAT, ref("IndexBuild")),
     "decide_match": Operation(
         "采纳或否决一条候选匹配",
         T_MAT,
@@ -780,13 +778,12 @@ OPERATIONS: dict[str, Operation] = {
         body=_body(
             {
                 "decision": {"type": "string", "enum": ["accepted", "rejected"]},
-                "reason_code": null({"type": "string", "enum": list(REJECT_REASONS)}),
+                "reason_code": REASON_CODE,
                 **COMMENT,
                 **VERSION,
             },
             ("decision",),
         ),
-        errors=WRITE_ERRORS,
     ),
     # ---- review
     "review_queue": Operation(
@@ -813,13 +810,13 @@ OPERATIONS: dict[str, Operation] = {
                 "decision": {
                     "type": "string",
                     "enum": ["accepted", "rejected", "accept", "reject"],
-                },  # fmt: skip
-                "reason_code": null({"type": "string", "enum": list(REJECT_REASONS)}),
+                },
+                "reason_code": REASON_CODE,
                 **COMMENT,
             },
             ("match_ids", "decision"),
         ),
-        errors=(400, 401, 403, 409, 422),
+        errors=(401, 403, 409, 422),
     ),
     "review_rejections": Operation(
         "否决原因统计",
@@ -861,9 +858,7 @@ OPERATIONS: dict[str, Operation] = {
             *PAGING,
         ),
     ),
-    "get_deal": Operation(
-        "一次对接（含阶段记录、合同）", T_DEAL, ref("DealDetail"), errors=(401, 403, 404)
-    ),  # fmt: skip
+    "get_deal": Operation("一次对接（含阶段记录、合同）", T_DEAL, ref("DealDetail")),
     "change_deal_stage": Operation(
         "推进对接阶段",
         T_DEAL,
@@ -874,7 +869,7 @@ OPERATIONS: dict[str, Operation] = {
                 "action": {
                     "type": "string",
                     "enum": ["contact", "negotiate", "sign", "fail", "reopen"],
-                },  # fmt: skip
+                },
                 "to": enum_of(Stage),
                 "reason": null(STR),
                 **COMMENT,
@@ -882,7 +877,6 @@ OPERATIONS: dict[str, Operation] = {
                 **VERSION,
             }
         ),
-        errors=WRITE_ERRORS,
     ),
     "respond_deal": Operation(
         "高校答复",
@@ -890,7 +884,6 @@ OPERATIONS: dict[str, Operation] = {
         ref("DealDetail"),
         example={"response": "interested", "comment": "愿意洽谈"},
         body=_body({"response": enum_of(UniversityResponse), **COMMENT, **VERSION}, ("response",)),
-        errors=WRITE_ERRORS,
     ),
     "record_deal_contract": Operation(
         "登记合同（签约或更正）",
@@ -901,7 +894,7 @@ OPERATIONS: dict[str, Operation] = {
         body=_body(
             {
                 "kind": enum_of(ContractKind),
-                "amount_wan": {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]},
+                "amount_wan": AMOUNT,
                 "signed_on": DATE,
                 "record_no": null({"type": "string", "maxLength": 100}),
                 "parties": {"type": "string", "maxLength": 500},
@@ -910,12 +903,9 @@ OPERATIONS: dict[str, Operation] = {
             },
             ("kind", "amount_wan", "signed_on", "parties"),
         ),
-        errors=WRITE_ERRORS,
     ),
     # ---- evaluations
-    "patent_evaluations": Operation(
-        "专利的企业评价", T_EVAL, ref("EvaluationPanel"), errors=(401, 403, 404)
-    ),  # fmt: skip
+    "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel")),
     "evaluate": Operation(
         "企业评价（新建或修改）",
         T_EVAL,
@@ -930,13 +920,12 @@ OPERATIONS: dict[str, Operation] = {
                     "type": "string",
                     "description": "值或中文标签："
                     + "、".join(f"{m.value}（{m.label}）" for m in CooperationIntent),
-                },  # fmt: skip
+                },
                 "improvement_needs": null({"type": "string", "maxLength": 2000}),
                 **VERSION,
             },
             ("prospect_stars", "intent"),
         ),
-        errors=WRITE_ERRORS,
     ),
     "invite": Operation(
         "邀请企业评价",
@@ -956,7 +945,6 @@ OPERATIONS: dict[str, Operation] = {
         body=_body(
             {"enterprise_id": ID_ARG, "enterprise_name": {"type": "string", "maxLength": 200}}
         ),
-        errors=WRITE_ERRORS,
     ),
     "todo": Operation(
         "企业待评价的专利",
@@ -1044,7 +1032,7 @@ OPERATIONS: dict[str, Operation] = {
         obj(
             {
                 "by": {"type": "string", "enum": ["industry", "field"]},
-                "tiers": arr({"type": "string", "enum": [t.value for t in Tier]}),
+                "tiers": arr(enum_of(Tier)),
                 "items": arr(
                     obj(
                         {
@@ -1056,7 +1044,7 @@ OPERATIONS: dict[str, Operation] = {
                             "group": STR,
                             "industry_code": null(STR),
                             "tech_field": null(STR),
-                            "tier": {"type": "string", "enum": [t.value for t in Tier]},
+                            "tier": enum_of(Tier),
                             "tier_label": STR,
                             "reasons": arr(STR),
                             "value_grade": null(INT),
@@ -1093,24 +1081,20 @@ OPERATIONS: dict[str, Operation] = {
             *PAGING,
         ),
     ),
-    "get_open_licence": Operation(
-        "一项开放许可声明", T_LIC, ref("OpenLicence"), errors=(401, 403, 404)
-    ),  # fmt: skip
+    "get_open_licence": Operation("一项开放许可声明", T_LIC, ref("OpenLicence")),
     "declare_open_licence": Operation(
         "声明开放许可",
         T_LIC,
         ref("OpenLicence"),
         status=201,
         body=LICENCE_BODY,
-        errors=WRITE_ERRORS,
-    ),  # fmt: skip
+    ),
     "withdraw_open_licence": Operation(
         "撤回开放许可",
         T_LIC,
         ref("OpenLicence"),
         body=_body({**VERSION, "reason": null({"type": "string", "maxLength": 500})}),
         body_required=False,
-        errors=WRITE_ERRORS,
     ),
     # ---- notifications
     "list_notifications": Operation(
@@ -1120,13 +1104,13 @@ OPERATIONS: dict[str, Operation] = {
         query=(q("unread", {"type": "string", "enum": ["1", "true"]}), *PAGING),
     ),
     "read_notification": Operation(
-        "标记一条通知已读", T_NOTE, ref("Notification"), errors=(400, 401, 403, 404)
-    ),  # fmt: skip
+        "标记一条通知已读", T_NOTE, ref("Notification"), errors=READ_ERRORS
+    ),
     "read_all_notifications": Operation(
-        "全部标记已读", T_NOTE, obj({"marked": INT}), errors=(400, 401, 403)
-    ),  # fmt: skip
+        "全部标记已读", T_NOTE, obj({"marked": INT}), errors=READ_ERRORS
+    ),
     # ---- imports
-    "import_job": Operation("导入任务进度", T_IMP, ref("ImportJob"), errors=(401, 403, 404)),
+    "import_job": Operation("导入任务进度", T_IMP, ref("ImportJob")),
     # ---- dashboard
     "dashboard_summary": Operation(
         "盘点数据概览",
@@ -1332,11 +1316,11 @@ OPERATIONS: dict[str, Operation] = {
                             "title": STR,
                             "status": enum_of(DemandStatus),
                             "pushed": INT,
-                            "stages": {"type": "object", "additionalProperties": INT},
+                            "stages": COUNTS,
                         }
                     )
                 ),
-                "by_stage": {"type": "object", "additionalProperties": INT},
+                "by_stage": COUNTS,
                 "pushed": INT,
                 "signed": INT,
             }
@@ -1388,9 +1372,9 @@ def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> 
     responses: dict[str, Any] = {str(op.status): _response("成功", op.ok)}
     for status, schema in op.also.items():
         responses[str(status)] = _response("成功", schema if schema is not None else op.ok)
-    errors = set(op.errors) | ({404} if path_params else set())
-    if any(p["name"] in SCOPE_ARGS for p in op.query):
-        errors.add(404)
+    errors = set(op.errors if op.errors is not None else WRITE_ERRORS if write else READ_ERRORS)
+    if path_params or any(p["name"] in SCOPE_ARGS for p in op.query):
+        errors.add(404)  # no such row, or a scope argument outside the caller's scope
     if write:
         errors.add(400)  # CSRF token missing or invalid, malformed JSON
     for status in sorted(errors):
@@ -1463,7 +1447,7 @@ def build_document(app: Any) -> dict[str, Any]:
                 continue
             roles = _roles_of(app.view_functions[rule.endpoint])
             if roles and not op.roles:
-                op = Operation(**{**op.__dict__, "roles": roles})
+                op = replace(op, roles=roles)
             item[method.lower()] = _inline(_operation(method, name, op, path_params))
     return {
         "openapi": "3.0.3",
