@@ -79,6 +79,11 @@ def refuse_clearing(record: dict[str, Any], model: Any, fields_by_key: dict[str,
         raise ValidationFailed(f"{labels}不能清空", details={k: "不能清空" for k in blank})
 
 
+def is_id(value: Any) -> bool:
+    """A JSON integer that can name a row (1..MAX_INT); booleans are not integers here."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_INT
+
+
 def optional_int(data: dict[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None:

@@ -18,8 +18,8 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api import bp
 from revive.api.common import (
-    MAX_INT,
     enum_pair,
+    is_id,
     json_body,
     optional_int,
     optional_json_body,
@@ -194,11 +194,7 @@ def batch_actions():
     """
     data = json_body()
     ids = data.get("ids")
-    if (
-        not isinstance(ids, list)
-        or not ids
-        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_INT for i in ids)
-    ):
+    if not isinstance(ids, list) or not ids or not all(map(is_id, ids)):
         raise ValidationFailed("ids 须为非空的整数列表", details={"ids": "须为非空的整数列表"})
     result = services.perform_batch(
         ids,

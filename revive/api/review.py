@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import MAX_INT, iso, json_body, paginated, requested_per_page
+from revive.api.common import is_id, iso, json_body, paginated, requested_per_page
 from revive.api.matching import match_json
 from revive.errors import ValidationFailed
 from revive.matching.reasons import REJECT_REASONS
@@ -78,9 +78,7 @@ def review_decisions():
     """
     data = json_body()
     ids = data.get("match_ids")
-    if not isinstance(ids, list):
-        raise ValidationFailed("match_ids 须为整数列表", details={"match_ids": "须为整数列表"})
-    if any(not isinstance(i, int) or isinstance(i, bool) or not 0 < i <= MAX_INT for i in ids):
+    if not isinstance(ids, list) or not all(map(is_id, ids)):
         raise ValidationFailed("match_ids 须为整数列表", details={"match_ids": "须为整数列表"})
     result = services.decide_selected(
         ids,
