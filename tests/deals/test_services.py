@@ -17,6 +17,7 @@ from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResp
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.notifications.models import Notification
+from tests.audit.helpers import events
 from tests.deals.helpers import advance, contract_data, make_overdue, sign
 from tests.factories import make_user
 
@@ -33,13 +34,7 @@ def _recipients(notes: list[Notification]) -> set[tuple[str, int]]:
 
 
 def _audit(entity: str, entity_id: int) -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id)
-            .order_by(AuditEvent.id)
-        )
-    )
+    return events(entity=entity, entity_id=entity_id)
 
 
 # ---------------------------------------------------------------------------- push
