@@ -19,6 +19,7 @@ from revive.matching.reasons import REJECT_REASONS
 from revive.review import permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
 from revive.review.queries import DemandGroup, RejectionRow
+from revive.web import int_arg
 
 MAX_TOP = 100
 
@@ -117,8 +118,7 @@ def review_rejections():
     denominator.
     """
     filters = queries.parse_stats_filters(request.args, current_user)
-    raw_top = request.args.get("top", "")
-    top = min(MAX_TOP, max(1, int(raw_top))) if raw_top.isdigit() else queries.TOP_PATENTS
+    top = min(MAX_TOP, max(1, int_arg(request.args.get("top"), queries.TOP_PATENTS)))
     universities = queries.rejections_by_university(current_user, filters)
     patents = queries.rejections_by_patent(current_user, filters, top)
     return jsonify(
