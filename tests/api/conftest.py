@@ -15,23 +15,18 @@ class _OldStyleMany:
     def __init__(self, data, min_size, max_size, average_size, **kw) -> None:
         from hypothesis.internal.conjecture import utils as cu
 
-        self._many = cu.many(data, min_size, max_size, average_size, **kw)
-        self._many.__enter__()
+        self._many = cu.many(data, min_size, max_size, average_size, **kw).__enter__()
         self._iter = iter(self._many)
-        self._open = True
+        self.reject = self._many.reject
 
     def more(self) -> bool:
+        """Called until it answers False (then never again): closes the ``with`` at the end."""
         try:
             next(self._iter)
         except StopIteration:
-            if self._open:
-                self._open = False
-                self._many.__exit__(None, None, None)
+            self._many.__exit__(None, None, None)
             return False
         return True
-
-    def reject(self, why: str | None = None) -> None:
-        self._many.reject(why)
 
 
 @pytest.fixture(scope="session", autouse=True)
