@@ -315,16 +315,16 @@ def reconcile(limit: int = 500) -> dict[str, list[int]]:
 
 def in_hand(task_names: list[str], since: datetime) -> set[tuple[Any, ...]]:
     """``(task name, *args)`` of the open dispatches this ledger is already handling: not yet
-    sent (``reconcile`` sends them), sent or re-sent since ``since``, or running under a live
-    lease. The stale-row sweeps (``requeue_stale_jobs``…) leave those alone, so a worker start
-    that has just reconciled does not send the same work a second time."""
-    now = utcnow()
+    sent (``reconcile`` sends them), started (leased: ``reconcile`` re-sends it if the worker
+    dies), or sent or re-sent since ``since``. The stale-row sweeps (``requeue_stale_jobs``…)
+    leave those alone, whether they run before or after ``reconcile``, so the same work is not
+    sent twice. What is left to them: sent long ago and never started."""
     with db.engine.connect() as conn:
         rows = conn.execute(
             sa.select(_T.c.task_name, _T.c.args).where(
                 _T.c.task_name.in_(task_names),
                 _T.c.finished_at.is_(None),
-                sa.or_(_T.c.sent_at.is_(None), _T.c.sent_at >= since, _T.c.lease_until >= now),
+                sa.or_(_T.c.sent_at.is_(None), _T.c.started_at.is_not(None), _T.c.sent_at >= since),
             )
         ).all()
     return {(r.task_name, *(r.args or [])) for r in rows}

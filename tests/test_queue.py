@@ -179,22 +179,25 @@ def test_in_hand_is_what_reconcile_sends_or_a_live_worker_runs(app, broker):
     old = queue.enqueue("imports.commit", 3)  # sent long ago, never started
     done = queue.enqueue("imports.commit", 4)
     queue.finish(done)
+    orphaned = queue.enqueue("imports.commit", 5)  # its worker died: reconcile re-sends it
+    assert queue.claim(orphaned, "w@host", "dead-boot", timedelta(seconds=-1))
     db.session.execute(
         sa.update(TaskDispatch)
-        .where(TaskDispatch.task_id.in_([running, old]))
+        .where(TaskDispatch.task_id.in_([running, old, orphaned]))
         .values(sent_at=utcnow() - timedelta(hours=1))
     )
     db.session.commit()
     assert queue.in_hand(["imports.validate", "imports.commit"], since) == {
         ("imports.validate", 1),
         ("imports.commit", 2),
+        ("imports.commit", 5),
     }
     assert queue.in_hand(["matching.match_run"], since) == set()
 
 
-def test_a_worker_start_sends_a_job_left_by_a_broker_outage_once(app, broker, tmp_path):
-    """reconcile sends the pending dispatch; the stale-job sweep that follows it at worker
-    start leaves that job alone instead of sending it a second time."""
+def test_the_stale_job_sweep_leaves_ledger_work_to_reconcile(app, broker, tmp_path):
+    """reconcile sends the pending dispatch (or re-sends an orphaned one); the stale-job sweep
+    that runs beside it leaves that job alone instead of sending it a second time."""
     from revive.accounts.models import Role
     from revive.imports import services as imports
     from revive.imports.models import ImportJob, ImportStatus
@@ -220,3 +223,20 @@ def test_a_worker_start_sends_a_job_left_by_a_broker_outage_once(app, broker, tm
     assert imports.requeue_stale_jobs(older_than_minutes=10) == []
     assert [(name, args) for name, args, _ in broker.sent] == [("imports.validate", [job.id])]
     assert db.session.get(ImportJob, job.id).status == ImportStatus.QUEUED
+
+    # A worker died mid-commit: the sweep (here before reconcile, as `revive requeue-jobs`
+    # runs them) leaves the orphaned dispatch to reconcile, which re-sends it once.
+    db.session.execute(
+        sa.update(ImportJob).values(status=ImportStatus.COMMITTING, updated_at=long_ago)
+    )
+    db.session.commit()
+    task_id = queue.enqueue("imports.commit", job.id)
+    assert queue.claim(task_id, "w@host", "dead-boot", timedelta(seconds=-1))
+    db.session.execute(
+        sa.update(TaskDispatch).where(TaskDispatch.task_id == task_id).values(sent_at=long_ago)
+    )
+    db.session.commit()
+    broker.sent.clear()
+    assert imports.requeue_stale_jobs(older_than_minutes=10) == []
+    assert len(queue.reconcile()["resent"]) == 1
+    assert [(name, args) for name, args, _ in broker.sent] == [("imports.commit", [job.id])]
