@@ -24,8 +24,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cur.close()
 
 
-MAX_PATH_ID = 2**31 - 1  # ids are PostgreSQL integers
-
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -84,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     celery_init_app(app)
 
+    from revive.api.common import MAX_INT
     from revive.errors import NotFoundError, register_error_handlers
 
     register_error_handlers(app)
@@ -93,7 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         """A path id beyond the integer column range names no record: 404 (HTML or JSON, by
         the usual error handlers), not a database overflow."""
         for value in (request.view_args or {}).values():
-            if isinstance(value, int) and value > MAX_PATH_ID:
+            if isinstance(value, int) and value > MAX_INT:
                 raise NotFoundError()
 
     from revive.accounts.views import bp as accounts_bp

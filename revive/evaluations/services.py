@@ -24,6 +24,7 @@ from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
+from revive.web import int_arg
 
 IMPROVEMENT_MAX = 2000
 STALE = "贵企业对该专利的评价已被同事修改，请刷新页面后重试（您的修改未保存）"
@@ -40,11 +41,9 @@ def parse_input(prospect_stars: Any, intent: Any, improvement_needs: Any) -> Eva
     """Validate the three answers; ValidationFailed names each wrong field."""
     errors: dict[str, str] = {}
     stars: int | None = None
-    text = str(prospect_stars).strip() if prospect_stars is not None else ""
-    if isinstance(prospect_stars, bool):
-        text = ""
-    if text.isdigit() and 1 <= int(text) <= 5:
-        stars = int(text)
+    value = None if isinstance(prospect_stars, bool) else int_arg(prospect_stars, minimum=1)
+    if value is not None and value <= 5:
+        stars = value
     else:
         errors["prospect_stars"] = "请为产业化前景选择 1–5 星"
     chosen: CooperationIntent | None = None
@@ -152,8 +151,9 @@ def _notify_university(
 def _enterprise(enterprise_id: Any, enterprise_name: Any) -> Organization:
     if enterprise_id not in (None, ""):
         org = None
-        if str(enterprise_id).isdigit():
-            org = db.session.get(Organization, int(enterprise_id))
+        org_id = None if isinstance(enterprise_id, bool) else int_arg(enterprise_id)
+        if org_id is not None:
+            org = db.session.get(Organization, org_id)
         if org is None or org.kind != OrgKind.ENTERPRISE:
             raise ValidationFailed("未找到该企业", details={"enterprise_id": "未找到该企业"})
         return org

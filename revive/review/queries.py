@@ -36,8 +36,8 @@ DECIDED = (MatchState.ACCEPTED, MatchState.REJECTED)
 
 
 def _days(raw: Any) -> int | None:
-    text = str(raw or "").strip()
-    return min(int(text), MAX_DAYS) if text.isdigit() and int(text) > 0 else None
+    days = int_arg(raw, minimum=1)
+    return min(days, MAX_DAYS) if days is not None else None
 
 
 def _score(raw: Any) -> float | None:

@@ -10,6 +10,7 @@ from revive.accounts.models import User
 from revive.deals import services as deal_services
 from revive.errors import DomainError, ValidationFailed
 from revive.extensions import db
+from revive.web import int_arg
 
 MAX_SELECTION = 500
 
@@ -20,10 +21,10 @@ def selected_ids(raw: Iterable[Any]) -> list[int]:
     for value in raw:
         if isinstance(value, bool):
             raise ValidationFailed("匹配编号须为整数")
-        text = str(value).strip()
-        if not text.isdigit() or int(text) <= 0:
-            raise ValidationFailed(f"无效的匹配编号：{text[:20]}")
-        ids.append(int(text))
+        match_id = int_arg(value, minimum=1)
+        if match_id is None:
+            raise ValidationFailed(f"无效的匹配编号：{str(value).strip()[:20]}")
+        ids.append(match_id)
     ids = list(dict.fromkeys(ids))
     if not ids:
         raise ValidationFailed("请先勾选要处理的候选匹配")
