@@ -34,6 +34,7 @@ from revive.evaluations.tiers import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.inventory.queries import university_choices
 from revive.pagination import Page, paginate
 from revive.templating import format_rate
 from revive.web import int_arg
@@ -382,13 +383,8 @@ def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
 
 
 def universities() -> list[tuple[int, str]]:
-    """Universities (id, name) for the staff's filter."""
-    stmt = (
-        sa.select(Organization.id, Organization.name)
-        .where(Organization.kind == OrgKind.UNIVERSITY)
-        .order_by(Organization.name)
-    )
-    return [(i, n) for i, n in db.session.execute(stmt)]
+    """Universities (id, name) for the staff's filter (the dashboard's filter list)."""
+    return university_choices()
 
 
 def scope_label(user: User, institution_id: int | None) -> str:

@@ -387,7 +387,8 @@ def college_choices(user: User) -> CollegeChoices:
 
 
 def university_choices() -> list[tuple[int, str]]:
-    """Universities a platform admin may file a patent into."""
+    """Every university (id, name) by name: the platform admin's filing form, and the
+    university filters of the dashboard and the evaluation lists."""
     rows = db.session.execute(
         sa.select(Organization.id, Organization.name)
         .where(Organization.kind == OrgKind.UNIVERSITY)
