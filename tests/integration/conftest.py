@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from celery import Celery
@@ -55,10 +54,9 @@ def _require_services() -> None:
 def celery_client(
     broker_url: str, data_dir: Path, name: str = "revive-integration-client"
 ) -> Celery:
-    """A Celery client with the worker's settings (revive.config.broker_settings, which reads
-    CELERY_BROKER_URL) on ``broker_url``; the environment is left as it was."""
-    with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": broker_url}):
-        conf = broker_settings(data_dir)
+    """A Celery client with the worker's settings (revive.config.broker_settings) on
+    ``broker_url``."""
+    conf = broker_settings(data_dir, broker_url)
     client = Celery(name, set_as_current=False)
     client.config_from_object(conf)
     return client
