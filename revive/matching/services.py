@@ -653,7 +653,12 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
                 [pid, score, _global_position(index, pos, first), [list(t) for t in terms]]
                 for pid, score, pos, terms in found
             ]
-        db.session.rollback()  # read-only: end the snapshot between batches
+        # Heartbeat: a fanned-out run stays fresh while its parts score, so the stale-run sweep
+        # re-sends it only when every part has died.
+        db.session.execute(
+            sa.update(MatchRun).where(MatchRun.id == run_id).values(updated_at=utcnow())
+        )
+        db.session.commit()
     return out
 
 
@@ -878,9 +883,11 @@ def _state(value: MatchState | str) -> MatchState | None:
 def requeue_stale_runs(older_than_minutes: int = STALE_MINUTES) -> dict[str, list[int]]:
     """Re-send index builds and match runs that have not moved for a while.
 
-    Covers rows never delivered (broker down) and rows whose worker died where the broker does
-    not redeliver. Runs waiting for a first index (no task id) are left to the build. Also
-    queues a tokenize pass for patents whose tokens are missing or stale.
+    Covers what the dispatch ledger (revive.queue) does not: a message a non-Redis broker lost,
+    a fanned-out run whose parts all died, a task that ended with its row still active. Rows
+    the ledger is handling are skipped, so nothing is sent twice. Runs waiting for a first index
+    (no task id) are left to the build. Also queues a tokenize pass for patents whose tokens are
+    missing or stale.
     """
     cutoff = utcnow() - timedelta(minutes=older_than_minutes)
     sent: dict[str, list[int]] = {"index_builds": [], "match_runs": []}
@@ -888,6 +895,7 @@ def requeue_stale_runs(older_than_minutes: int = STALE_MINUTES) -> dict[str, lis
         ("index_builds", "matching.build_index", IndexBuild),
         ("match_runs", "matching.match_run", MatchRun),
     ]
+    in_hand = queue.in_hand([task for _, task, _ in targets], cutoff)
     for key, task, model in targets:
         stmt = sa.select(model).where(model.status.in_(ACTIVE), model.updated_at < cutoff)
         if model is MatchRun:
@@ -895,6 +903,8 @@ def requeue_stale_runs(older_than_minutes: int = STALE_MINUTES) -> dict[str, lis
                 sa.or_(MatchRun.celery_task_id.is_not(None), MatchRun.status != RunStatus.QUEUED)
             )
         for row in db.session.scalars(stmt.order_by(model.id)).all():
+            if (task, row.id) in in_hand:
+                continue  # the dispatch ledger sends (or has just re-sent) it
             try:
                 row.celery_task_id = queue.enqueue(task, row.id)
             except ServiceUnavailable:

@@ -473,6 +473,48 @@ def test_requeue_resends_stale_builds_and_runs(app, enqueued):
     assert db.session.get(MatchRun, run.id).status == RunStatus.SUCCEEDED  # retried, not lost
 
 
+def test_requeue_leaves_runs_the_dispatch_ledger_is_handling(app, enqueued):
+    from datetime import timedelta
+
+    from revive.db import utcnow
+    from revive.queue import TaskDispatch
+
+    pool()
+    _ready(enqueued)
+    run = services.request_match_run(RunScope.ALL_DEMANDS)
+    run.status = RunStatus.RUNNING
+    # Its dispatch was recorded but the broker never got it: reconcile sends that one.
+    db.session.add(TaskDispatch(task_name="matching.match_run", args=[run.id], task_id="t-1"))
+    db.session.commit()
+    old = utcnow() - timedelta(minutes=11)
+    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id).values(updated_at=old))
+    db.session.commit()
+    enqueued.clear()
+    assert services.requeue_stale_runs(older_than_minutes=10)["match_runs"] == []
+    assert enqueued == []
+
+
+def test_scoring_parts_keep_a_fanned_out_run_fresh(app, enqueued):
+    from datetime import timedelta
+
+    from revive.db import as_utc, utcnow
+
+    pool()
+    make_demand(**BATTERY_DEMAND)
+    build = _ready(enqueued)
+    run = services.request_match_run(RunScope.ALL_DEMANDS)
+    run.status = RunStatus.RUNNING
+    db.session.commit()
+    old = utcnow() - timedelta(minutes=11)
+    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id).values(updated_at=old))
+    db.session.commit()
+    _, index = services.load_active_index()
+    parts = services.score_shards(run.id, build.id, [s.name for s in index.shards])
+    assert parts  # the demand was scored
+    db.session.expire_all()
+    assert as_utc(db.session.get(MatchRun, run.id).updated_at) > old + timedelta(minutes=10)
+
+
 def test_requeue_jobs_command_includes_matching(app, runner, enqueued):
     import json
 
