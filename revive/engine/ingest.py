@@ -1,38 +1,55 @@
 """Bulk ingest: tokenize and count many documents in parallel processes.
 
-Each process tokenizes a chunk and counts it against a vocabulary of its own, returning a
-compact docs × terms count matrix (no token strings cross the process boundary, only the
-chunk's distinct terms); the parent maps chunk terms to global term ids and stacks the chunks.
-``build_from_counts`` then weighs and shards them, vectorised. Pure Python + numpy/scipy.
+Forked processes read their chunks from the parent's memory (only the chunk bounds are sent)
+and count each against a vocabulary of their own that lives across chunks, returning a
+compact docs × terms count matrix and the terms they met first (no token strings cross the
+process boundary); the parent maps each process's term ids to global ids and stacks the
+chunks. ``build_from_counts`` then weighs and shards them, vectorised. Pure Python +
+numpy/scipy.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from multiprocessing import get_context
 
 import numpy as np
 import scipy.sparse as sp
 
-from revive.engine.index import counts_matrix
 from revive.engine.text import TermCounter
 
 Pair = tuple[str | None, str | None]
-Chunk = tuple[list[str], np.ndarray, np.ndarray, np.ndarray, int]
+Chunk = tuple[int, list[str], np.ndarray, np.ndarray, np.ndarray, int]
+
+
+# The counter of this process: it lives across chunks, so each distinct segment and term is
+# worked out once per process, not once per chunk, and a chunk sends back only the terms it
+# added.
+_COUNTER: TermCounter | None = None
 
 
 def count_chunk(pairs: Sequence[Pair]) -> Chunk:
-    """(chunk terms, indptr, term indices, counts, docs) of one chunk of patents' (title,
-    text): the tokens of ``patent_tokens``, counted as ids without a string per token."""
-    counter = TermCounter()
-    cols: list[int] = []
-    lengths: list[int] = []
-    for title, text in pairs:
-        ids = counter.ids(title, text)
-        cols.extend(ids)
-        lengths.append(len(ids))
-    m = counts_matrix(np.asarray(cols, np.int32), lengths, len(counter.terms))
-    return list(counter.terms), m.indptr, m.indices, m.data, len(lengths)
+    """(pid, terms this process met first in this chunk, indptr, term indices, counts, docs)
+    of one chunk of patents' (title, text): the tokens of ``patent_tokens``, counted as ids
+    into this process's vocabulary without a string per token."""
+    global _COUNTER
+    if _COUNTER is None or _COUNTER.pid != os.getpid():
+        _COUNTER = TermCounter()
+        _COUNTER.pid = os.getpid()
+    counter = _COUNTER
+    known = len(counter.terms)
+    m = counter.count(pairs)
+    new = list(islice(counter.terms, known, None))
+    return counter.pid, new, m.indptr, m.indices, m.data, m.shape[0]
+
+
+_PAIRS: Sequence[Pair] = ()  # the documents, as forked processes see them
+
+
+def _count_range(bounds: tuple[int, int]) -> Chunk:
+    return count_chunk(_PAIRS[bounds[0] : bounds[1]])
 
 
 def _chunks(pairs: Sequence[Pair], size: int) -> Iterator[Sequence[Pair]]:
@@ -50,24 +67,32 @@ def tokenize_and_count(
     """(terms, docs × terms counts) of ``pairs``, in document order. ``processes`` > 1 forks
     a pool (each child loads the dictionary once); ``progress`` gets the documents done."""
     terms: dict[str, int] = {}
+    remaps: dict[int, np.ndarray] = {}  # per process: its term ids → global ids
     blocks: list[sp.csr_matrix] = []
     done = 0
 
     def add(chunk: Chunk) -> None:
         nonlocal done
-        local, indptr, indices, data, n_docs = chunk
-        remap = np.fromiter(
-            (terms.setdefault(t, len(terms)) for t in local), np.int32, count=len(local)
-        )
+        pid, new, indptr, indices, data, n_docs = chunk
+        added = np.fromiter((terms.setdefault(t, len(terms)) for t in new), np.int32, len(new))
+        remap = remaps[pid] = np.concatenate((remaps.get(pid, np.zeros(0, np.int32)), added))
         blocks.append((remap[indices] if len(indices) else indices, indptr, data, n_docs))
         done += n_docs
         if progress is not None:
             progress(done)
 
+    global _PAIRS
     if processes > 1 and len(pairs) > chunk_size:
-        with get_context("fork").Pool(processes) as pool:
-            for chunk in pool.imap(count_chunk, _chunks(pairs, chunk_size)):
-                add(chunk)
+        _PAIRS = pairs
+        try:
+            with get_context("fork").Pool(processes) as pool:
+                bounds = [
+                    (a, min(a + chunk_size, len(pairs))) for a in range(0, len(pairs), chunk_size)
+                ]
+                for chunk in pool.imap(_count_range, bounds):
+                    add(chunk)
+        finally:
+            _PAIRS = ()
     else:
         for part in _chunks(pairs, chunk_size):
             add(count_chunk(part))

@@ -15,14 +15,14 @@ Changing anything here that alters the output must change ``TOKENIZER_VERSION``.
 from __future__ import annotations
 
 import logging
-import operator
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, islice
+from itertools import chain
 from typing import Any
 
 TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
@@ -35,16 +35,23 @@ _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u9fff]")
 _DIGITS = re.compile(r"^[0-9.]+$")
 
 
-# Full-width ASCII and the ideographic space → their NFKC images, by a cheap table; the text is
-# then usually NFKC already and the full normalisation (slow on long Chinese text) is skipped.
+# Full-width ASCII and the ideographic space → their NFKC images; the text is then usually
+# NFKC already and the full normalisation (slow on long Chinese text) is skipped. A regex
+# replacing only the matches is ~4× faster than str.translate, which looks up every character.
 _FULL_WIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FULL_WIDTH_RE = re.compile("[\uff01-\uff5e\u3000]")
+_half_width = {chr(k): chr(v) for k, v in _FULL_WIDTH.items()}.__getitem__
+
+
+def _to_half(match: re.Match[str]) -> str:
+    return _half_width(match.group())
 
 
 def normalize(text: str | None) -> str:
     """NFKC (full-width → half-width …), lower case, whitespace collapsed."""
     if not text:
         return ""
-    text = text.translate(_FULL_WIDTH)
+    text = _FULL_WIDTH_RE.sub(_to_half, text)
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return _WS.sub(" ", text.lower()).strip()
@@ -197,55 +204,100 @@ def _words_and_bigrams(text: str, demand: bool) -> tuple[list[str], list[str]]:
 
 
 class TermCounter:
-    """Patent tokens straight to term ids of a vocabulary of its own (bulk ingest).
+    """Patents' tokens counted straight into a docs × terms matrix over a vocabulary of its
+    own (bulk ingest).
 
-    Gives exactly the multiset of ``patent_tokens`` (default options) per document, as ids
-    into ``terms``, without making a string for each token: each distinct segment's kept word
-    and inner bigrams are looked up once; only bigrams across word boundaries are looked up
-    per occurrence."""
+    Counts exactly the multiset of ``patent_tokens`` (default options) per document, without
+    making a string for each token. Per document the only Python work is the segmentation and
+    one dict lookup per segment, which turns it into a *record*: the ids of its kept word and
+    inner bigrams, and for a kept CJK word its first and last characters. The rest is
+    vectorised over the whole chunk: record terms are gathered, and a bigram across the
+    boundary of two consecutive kept CJK words is keyed by its two code points and mapped to
+    a term id once per distinct pair."""
 
     def __init__(self) -> None:
         self.terms: dict[str, int] = {}
-        self._segments: dict[str, tuple[bool, tuple[int, ...], str, str]] = {}
+        self._records: dict[str, int] = {}  # segment → record number
+        # per record (0: a break — title/abstract boundary): kept CJK word?, code points of
+        # its first and last characters, its term ids
+        self._cjk: list[bool] = [False]
+        self._first: list[int] = [0]
+        self._last: list[int] = [0]
+        self._record_terms: list[tuple[int, ...]] = [()]
+        self._pairs: dict[int, int] = {}  # bigram (first << 21 | second code point) → term id
+        self.pid = 0  # the process that owns it (bulk ingest keeps one per process)
 
     def _term(self, term: str) -> int:
-        return self.terms.setdefault(term, len(self.terms))
-
-    def _segment(self, seg: str) -> tuple[bool, tuple[int, ...], str, str]:
-        """(kept CJK word?, ids of its word and inner bigrams, first char, BIGRAM_MARK + last
-        char) — the two chars empty unless a kept CJK word."""
-        w = _segment(seg, False)
-        ids = tuple(self._term(t) for t in (*w.words, *w.grams))
-        last = BIGRAM_MARK + w.last if w.cjk else ""
-        found = self._segments[seg] = (w.cjk, ids, w.first, last)
+        found = self.terms.get(term)
+        if found is None:
+            found = self.terms[term] = len(self.terms)
+            if len(term) == 3 and term[0] == BIGRAM_MARK:
+                self._pairs[ord(term[1]) << 21 | ord(term[2])] = found
         return found
 
-    def ids(self, title: str | None, text: str | None) -> list[int]:
-        """Term ids of one patent (with repeats). Written with map/chain so the per-segment
-        work runs in C: this is the inner loop of ingesting a million patents."""
-        out: list[int] = []
-        for part in (normalize(title), normalize(text)):
-            if not part:
-                continue
-            segs = segmenter().cut(part)
-            ws = list(map(self._segments.get, segs))
-            if None in ws:
-                ws = [
-                    w if w is not None else self._segment(s) for w, s in zip(ws, segs, strict=True)
-                ]
-            out.extend(chain.from_iterable(map(_IDS, ws)))
-            # bigrams across the boundary of two consecutive kept CJK words: "~" + last + first
-            # has 3 characters exactly when both are kept CJK words
-            joined = map(operator.add, map(_LAST, ws), map(_FIRST, islice(ws, 1, None)))
-            grams = [g for g in joined if len(g) == 3]
-            gids = list(map(self.terms.get, grams))
-            if None in gids:
-                gids = [self._term(g) for g in grams]
-            out.extend(gids)
-        return out
+    def _record(self, seg: str) -> int:
+        w = _segment(seg, False)
+        number = self._records[seg] = len(self._cjk)
+        self._cjk.append(w.cjk)
+        self._first.append(ord(w.first) if w.cjk else 0)
+        self._last.append(ord(w.last) if w.cjk else 0)
+        self._record_terms.append(tuple(self._term(t) for t in (*w.words, *w.grams)))
+        return number
 
+    def _pair(self, key: int) -> int:
+        found = self._pairs.get(key)
+        if found is None:
+            found = self._term(BIGRAM_MARK + chr(key >> 21) + chr(key & 0x1FFFFF))
+        return found
 
-_IDS, _FIRST, _LAST = operator.itemgetter(1), operator.itemgetter(2), operator.itemgetter(3)
+    def count(self, pairs: Iterable[tuple[str | None, str | None]]) -> Any:
+        """docs × terms counts (scipy CSR, float32) of patents' (title, abstract), over
+        ``terms`` as it stands afterwards (it grows as new terms are met)."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        get, cut = self._records.get, segmenter().cut
+        records: list[int] = []
+        per_doc: list[int] = []
+        for title, text in pairs:
+            before = len(records)
+            for part in (normalize(title), normalize(text)):
+                if part:
+                    segs = cut(part)
+                    found = list(map(get, segs))
+                    if None in found:
+                        found = [
+                            r if r is not None else self._record(s)
+                            for r, s in zip(found, segs, strict=True)
+                        ]
+                    records.extend(found)
+                records.append(0)  # no bigram across the title/abstract boundary or docs
+            per_doc.append(len(records) - before)
+        recs = np.asarray(records, np.int64)
+        doc_of = np.repeat(np.arange(len(per_doc), dtype=np.int32), per_doc)
+        # each record's own terms (kept word, inner bigrams)
+        sizes = np.fromiter(map(len, self._record_terms), np.int64, len(self._record_terms))
+        flat = np.fromiter(chain.from_iterable(self._record_terms), np.int32, int(sizes.sum()))
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        k = sizes[recs]
+        ends = np.cumsum(k)
+        at = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - k, k)
+        own_cols = flat[np.repeat(starts[recs], k) + at]
+        own_rows = np.repeat(doc_of, k)
+        # bigrams across two consecutive kept CJK words
+        cjk = np.asarray(self._cjk, bool)
+        joined = np.flatnonzero(cjk[recs[:-1]] & cjk[recs[1:]])
+        last, first = np.asarray(self._last, np.int64), np.asarray(self._first, np.int64)
+        keys = last[recs[joined]] << 21 | first[recs[joined + 1]]
+        distinct, which = np.unique(keys, return_inverse=True)
+        ids = np.fromiter(map(self._pair, distinct.tolist()), np.int32, len(distinct))
+        rows = np.concatenate((own_rows, doc_of[joined]))
+        cols = np.concatenate((own_cols, ids[which.ravel()]))
+        m = sp.csr_matrix(
+            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(per_doc), len(self.terms))
+        )
+        m.sum_duplicates()
+        return m
 
 
 @dataclass(frozen=True)

@@ -88,13 +88,15 @@ def test_normalize_equals_nfkc_lower_collapsed(raw):
 
 @pytest.mark.shared_data
 def test_term_counter_gives_the_tokens_of_patent_tokens(shared_data: Path):
-    """The bulk-ingest fast path counts exactly the tokens patent_tokens yields."""
+    """The bulk-ingest fast path counts exactly the tokens patent_tokens yields, per document,
+    also when one counter carries on over several chunks (as an ingest process does)."""
     docs = read_corpus([shared_data / "cn_patents.csv"])[:1500]
     counter = text.TermCounter()
-    names = {i: t for t, i in counter.terms.items()}
-    for d in docs:
-        ids = counter.ids(d.title, d.text)
-        names = (
-            {i: t for t, i in counter.terms.items()} if len(names) != len(counter.terms) else names
-        )
-        assert Counter(names[i] for i in ids) == Counter(text.patent_tokens(d.title, d.text))
+    for chunk in (docs[:700], docs[700:]):
+        counts = counter.count([(d.title, d.text) for d in chunk])
+        assert counts.shape == (len(chunk), len(counter.terms))
+        names = list(counter.terms)
+        for row, d in enumerate(chunk):
+            got = counts.getrow(row)
+            have = Counter({names[c]: int(v) for c, v in zip(got.indices, got.data, strict=True)})
+            assert have == Counter(text.patent_tokens(d.title, d.text)), d.title
