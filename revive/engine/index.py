@@ -1,9 +1,8 @@
 """TF-IDF index over stored token lists: build, grow, save/load, score, explain.
 
 Documents are cut into shards (consecutive ranges; ``shard.py``): each keeps its postings
-term-major (CSR, terms × docs, float32, document rows L2-normalised), which is what a
-term-at-a-time search needs, and searches itself exactly (MaxScore-style: the longest posting
-lists are only looked up for documents that can still make the top k). ``Index.query`` merges
+term-major (CSR, terms × docs, document rows L2-normalised), which is what a term-at-a-time
+search needs, and searches itself exactly with a compiled kernel. ``Index.query`` merges
 the shards' top-k lists; a fan-out worker scores only its shards (``query(shards=…)`` or
 ``Index.load(folder, shards=…)``) and the lists merge to the same result. ``add_documents``
 appends a delta shard without touching the others (incremental indexing).
@@ -176,7 +175,7 @@ class Index:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the arrays held (postings, ids, idf, per-term maxima)."""
+        """Bytes of the arrays held (postings, ids, idf, column weights)."""
         return sum(s.nbytes for s in self.shards) + self.idf.nbytes + self.column_weight.nbytes
 
     @property
@@ -296,7 +295,7 @@ class Index:
         start, end = qm.indptr[row], qm.indptr[row + 1]
         terms = qm.indices[start:end].astype(np.int64)
         weights = qm.data[start:end].astype(np.float64)
-        found: list[tuple[float, int, Any, Any]] = []
+        found: list[tuple[float, int, int]] = []  # (score, global position, shard number)
         bar = 0.0
         for number, shard in enumerate(self.shards):
             if shards is not None and number not in shards:
@@ -310,20 +309,32 @@ class Index:
             if excluded is not None and len(excluded):
                 inside = excluded[(excluded >= lo) & (excluded < hi)]
                 drop = inside - lo if len(inside) else None
-            pos, scores, doc_w = shard.search(
-                terms, weights, top_k, min_score, keep_s, drop, bar=bar
+            pos, scores = shard.search(terms, weights, top_k, min_score, keep_s, drop, bar=bar)
+            found.extend(
+                zip(scores.tolist(), (pos + lo).tolist(), [number] * len(pos), strict=True)
             )
-            for j, (p, s) in enumerate(zip(pos, scores, strict=True)):
-                found.append((float(s), int(p) + lo, shard, doc_w[:, j]))
             if len(found) >= top_k:  # later shards need only beat the k-th best so far
                 found.sort(key=lambda t: (-t[0], t[1]))
                 del found[top_k:]
                 bar = found[-1][0]
         found.sort(key=lambda t: (-t[0], t[1]))
+        del found[top_k:]
+        # Explanations for the results only: each query term's stored weight in them.
+        doc_w: dict[int, np.ndarray] = {}
+        for number in {n for _, _, n in found}:
+            shard = self.shards[number]
+            local = np.asarray([p - shard.offset for _, p, n in found if n == number], np.int64)
+            inside = terms < shard.n_terms
+            w = np.zeros((len(terms), len(local)))
+            w[inside] = shard.weights_at(terms[inside], local)
+            for j, p in enumerate(local.tolist()):
+                doc_w[p + shard.offset] = w[:, j]
+        names = [self.vocabulary[t] for t in terms.tolist()]
         out = []
-        for score, position, shard, w in found[:top_k]:
-            contrib = w * weights
-            pairs = [(self.vocabulary[terms[i]], float(contrib[i])) for i in np.flatnonzero(w)]
+        for score, position, number in found:
+            shard = self.shards[number]
+            contrib = doc_w[position] * weights
+            pairs = [(names[i], float(contrib[i])) for i in np.flatnonzero(contrib).tolist()]
             doc_id = shard.ids[position - shard.offset]
             doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
             out.append(

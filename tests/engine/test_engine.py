@@ -122,9 +122,7 @@ def _ranked(results):
 
 
 @pytest.mark.parametrize("min_score", [0.0, 0.05, 0.2])
-def test_search_equals_scoring_every_document(monkeypatch, min_score):
-    # Force the non-essential path: every posting list counts as long.
-    monkeypatch.setattr("revive.engine.shard.SHORT_FRACTION", 0.0)
+def test_search_equals_scoring_every_document(min_score):
     docs = _random_corpus(400)
     idx = build_index(docs, list(range(400)), version=1, shard_docs=150)
     queries = [docs[i][:6] for i in range(0, 400, 23)] + [["词0", "词1"], ["词59"]]
