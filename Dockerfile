@@ -20,6 +20,7 @@ COPY . .
 # Editable on purpose: templates/ and migrations/ sit beside the package and are found through
 # revive.config.PROJECT_ROOT, i.e. from the source tree in /app.
 RUN pip install --no-deps -e . \
+    && python -c "from revive.engine import kernels; kernels.warm()" \
     && useradd --system --home-dir /app --shell /usr/sbin/nologin revive \
     && mkdir -p /data \
     && chown revive:revive /data \

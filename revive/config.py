@@ -118,6 +118,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_INDEX_SHARD_DOCS": min(_env_int("REVIVE_INDEX_SHARD_DOCS", 65_536), 65_536),
         "REVIVE_DELTA_MAX_DOCS": _env_int("REVIVE_DELTA_MAX_DOCS", 20_000),
         "REVIVE_MATCH_FANOUT": _env_int("REVIVE_MATCH_FANOUT", 1),
+        # Threads one worker process uses to search the shards of one demand (a worker with
+        # cores to spare, e.g. one answering new demands: lower latency).
+        "REVIVE_SEARCH_THREADS": max(1, _env_int("REVIVE_SEARCH_THREADS", 1)),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),

@@ -19,6 +19,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,7 @@ class Index:
         self.tokenizer_version = tokenizer_version
         self._id_lookup: Any = None
         self._ids_list: list[Any] | None = None
+        self.threads = 1  # threads searching the shards of one query (see search_row)
         # Positions whose id appears again in a later shard (None if none): of this index, or
         # of the whole artifact when only some of its shards are held (``artifact_ids``).
         self.superseded = _superseded(
@@ -295,8 +297,7 @@ class Index:
         start, end = qm.indptr[row], qm.indptr[row + 1]
         terms = qm.indices[start:end].astype(np.int64)
         weights = qm.data[start:end].astype(np.float64)
-        found: list[tuple[float, int, int]] = []  # (score, global position, shard number)
-        bar = 0.0
+        plan = []  # (shard number, shard, keep mask, dropped positions), local
         for number, shard in enumerate(self.shards):
             if shards is not None and number not in shards:
                 continue
@@ -309,14 +310,35 @@ class Index:
             if excluded is not None and len(excluded):
                 inside = excluded[(excluded >= lo) & (excluded < hi)]
                 drop = inside - lo if len(inside) else None
-            pos, scores = shard.search(terms, weights, top_k, min_score, keep_s, drop, bar=bar)
-            found.extend(
-                zip(scores.tolist(), (pos + lo).tolist(), [number] * len(pos), strict=True)
-            )
-            if len(found) >= top_k:  # later shards need only beat the k-th best so far
-                found.sort(key=lambda t: (-t[0], t[1]))
-                del found[top_k:]
-                bar = found[-1][0]
+            plan.append((number, shard, keep_s, drop))
+
+        def search(part: list[tuple[int, Shard, Any, Any]]) -> list[tuple[float, int, int]]:
+            found: list[tuple[float, int, int]] = []  # (score, global position, shard number)
+            bar = 0.0
+            for number, shard, keep_s, drop in part:
+                pos, scores = shard.search(terms, weights, top_k, min_score, keep_s, drop, bar=bar)
+                found.extend(
+                    zip(
+                        scores.tolist(),
+                        (pos + shard.offset).tolist(),
+                        [number] * len(pos),
+                        strict=True,
+                    )
+                )
+                if len(found) >= top_k:  # later shards need only beat the k-th best so far
+                    found.sort(key=lambda t: (-t[0], t[1]))
+                    del found[top_k:]
+                    bar = found[-1][0]
+            return found
+
+        # With threads, each searches every threads-th shard (the kernels release the GIL).
+        n = min(self.threads, len(plan))
+        if n > 1:
+            found = [
+                f for part in _pool(n).map(search, [plan[i::n] for i in range(n)]) for f in part
+            ]
+        else:
+            found = search(plan)
         found.sort(key=lambda t: (-t[0], t[1]))
         del found[top_k:]
         # Explanations for the results only: each query term's stored weight in them.
@@ -468,6 +490,19 @@ class Index:
             if shards is None
             else [(s["name"], _read_ids(folder / "shards" / s["name"])) for s in meta["shards"]],
         )
+
+
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """This process's pool of ``threads`` threads (made after any fork: a pool's threads do
+    not survive one)."""
+    key = (os.getpid(), threads)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="revive-search")
+    return pool
 
 
 def _superseded(

@@ -139,3 +139,17 @@ def top_k(
     pos, scores = pos[order], scores[order]
     order = np.argsort(-scores, kind="mergesort")
     return pos[order], scores[order]
+
+
+def warm() -> None:
+    """Compile (or load from the cache) the kernels for the production types — float16 bit
+    patterns with and without a keep mask — so the first query does not pay for it; run at
+    install and image build."""
+    indptr = np.array([0, 2, 3], np.int64)
+    indices = np.array([0, 1, 1], np.uint16)
+    bits = np.array([1.0, 0.5, 0.25], np.float16).view(np.uint16)
+    terms, weights = np.array([0, 1], np.int64), np.array([1.0, 0.5])
+    no_drop = np.zeros(0, np.int64)
+    for keep in (np.zeros(0, np.bool_), np.ones(2, np.bool_)):
+        top_k(indptr, indices, bits, HALF_TABLE, terms, weights, 2, 1, 0.0, 0.0, keep, no_drop)
+    weights_at(indptr, indices, bits, HALF_TABLE, terms, np.array([1, 0], np.int64))

@@ -6,7 +6,8 @@ boilerplate. Stages, each timed:
 
 1. **ingest** — tokenize + count in ``--processes`` processes, weigh and shard, save;
 2. **serve** — a fresh worker process loads the saved index and answers the demands one at a
-   time (tokenize + search + explain: p50/p95), then all of them as one batch (top 20 each);
+   time (tokenize + search + explain: p50/p95), with one thread and again with one thread per
+   core over the shards, then all of them as one batch (top 20 each, threads per core);
    its resident memory is read from /proc, so nothing of the bench itself is counted;
 3. **fan-out** — for each worker count in ``--fanout`` (e.g. 1,2,4): that many processes each
    load only their shards (round robin), wait at a barrier, score every demand on their
@@ -97,7 +98,7 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
     loaded_rss = rss_mb()[0]
     tokens = [demand_tokens(title, text) for title, text in asks]
     index.query(tokens[:20], top_k=TOP_K)  # warm-up
-    single, search_only = [], []
+    single, search_only, threaded = [], [], []
     for (title, text), toks in zip(asks[:SINGLE_SAMPLE], tokens, strict=False):
         t = time.perf_counter()
         index.query([demand_tokens(title, text)], top_k=TOP_K)
@@ -105,9 +106,17 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
         t = time.perf_counter()
         index.query([toks], top_k=TOP_K)
         search_only.append((time.perf_counter() - t) * 1000)
+    # the same with one thread per core over the shards (REVIVE_SEARCH_THREADS)
+    index.threads = threads = os.cpu_count() or 1
+    index.query(tokens[:20], top_k=TOP_K)
+    for title, text in asks[:SINGLE_SAMPLE]:
+        t = time.perf_counter()
+        index.query([demand_tokens(title, text)], top_k=TOP_K)
+        threaded.append((time.perf_counter() - t) * 1000)
     t = time.perf_counter()
     results = index.query(tokens, top_k=TOP_K)
     batch_s = time.perf_counter() - t
+    index.threads = 1
     assert len(results) == len(asks)
     served_rss = rss_mb()
 
@@ -141,6 +150,9 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
             "single_ms_max": round(max(single), 2),
             "search_ms_p50": round(statistics.median(search_only), 2),
             "search_ms_p95": round(_pct(search_only, 95), 2),
+            "search_threads": threads,
+            "single_threads_ms_p50": round(statistics.median(threaded), 2),
+            "single_threads_ms_p95": round(_pct(threaded, 95), 2),
             "batch_s": round(batch_s, 1),
             "batch_demands_per_s": round(len(asks) / batch_s, 1),
             "incremental_patents": len(new),
@@ -253,8 +265,10 @@ def run_bench(
         proc.join()
         echo(
             f"worker: loaded in {served['load_s']} s, RSS {served['rss_index_loaded_mb']} MB; "
-            f"single demand p50 {served['single_ms_p50']} / p95 {served['single_ms_p95']} ms; "
-            f"batch of {demands} in {served['batch_s']} s; "
+            f"single demand p50 {served['single_ms_p50']} / p95 {served['single_ms_p95']} ms, "
+            f"with {served['search_threads']} threads p50 {served['single_threads_ms_p50']} / "
+            f"p95 {served['single_threads_ms_p95']} ms; "
+            f"batch of {demands} in {served['batch_s']} s ({served['search_threads']} threads); "
             f"{incremental} added in {served['incremental_add_s']} s"
         )
         fan = []

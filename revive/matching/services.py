@@ -235,6 +235,7 @@ def load_active_index() -> tuple[IndexBuild, Any] | None:
             # if there were no index; match runs then request a fresh build and wait for it.
             logger.warning("Index v%s unusable (%s); a rebuild is needed", build.id, exc)
             return None
+        index.threads = _config("REVIVE_SEARCH_THREADS", 1)
         _loaded = (_index_key(build), index)
         logger.info("Loaded matching index v%s (%d docs)", build.id, build.doc_count)
     return build, _loaded[1]
@@ -630,6 +631,7 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
     if index is None:
         _parts.clear()  # one part per process: a newer build replaces the older one
         index = _parts[key] = engine.Index.load(build.path, shards=set(shard_names))
+        index.threads = _config("REVIVE_SEARCH_THREADS", 1)
     first: dict[str, int] = {}
     offset = 0
     for shard in engine.read_meta(build.path)["shards"]:

@@ -252,3 +252,15 @@ def test_repeating_a_word_saturates_instead_of_dominating():
     )
     top = idx.query([demand_tokens("手机散热用石墨烯导热膜", "")], top_k=2)[0]
     assert [c.right_id for c in top] == ["f", "s"]
+
+
+def test_threads_over_shards_give_the_same_results():
+    docs = _random_corpus(300, seed=5)
+    idx = build_index(docs, list(range(300)), version=1, shard_docs=40)
+    queries = [docs[i][:5] for i in range(0, 300, 17)] + [["词0", "词1"]]
+    allowed = [idx.mask(range(0, 300, 3)) if i % 2 else None for i in range(len(queries))]
+    exclude = [{0, 1, 2, 50} if i % 3 == 0 else None for i in range(len(queries))]
+    one = idx.query(queries, top_k=12, allowed=allowed, exclude=exclude, min_score=0.0)
+    idx.threads = 3
+    assert idx.query(queries, top_k=12, allowed=allowed, exclude=exclude, min_score=0.0) == one
+    assert any(len(r) == 12 for r in one)

@@ -92,6 +92,7 @@ def test_bench_smoke(shared_data):
     assert result.exit_code == 0, result.output
     last = json.loads(result.output.strip().splitlines()[-1])
     assert last["patents"] == 200 and last["nnz"] > 0 and last["single_ms_p95"] > 0
+    assert last["search_threads"] >= 1 and last["single_threads_ms_p95"] > 0
     assert last["shards"] == 4 and [f["workers"] for f in last["fanout"]] == [1, 2]
     assert last["incremental_found_top1"] >= 18  # a demand made of a new patent's text finds it
     assert last["rss_index_loaded_mb"] > 0
