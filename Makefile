@@ -48,12 +48,15 @@ run: $(STAMP)
 # With TEST_DATABASE_URL set (CI) the suite runs twice: on SQLite, then on PostgreSQL, where the
 # integration tests (real Celery worker, needs REVIVE_TEST_REDIS_URL) run as well. The browser
 # tests run on the SQLite pass only: their live server always uses a SQLite file of its own.
+# tests/engine and tests/evaluation never touch a database, so they run once (SQLite pass).
+# Each pass lists its slowest tests, to see where CI time goes.
 test: $(STAMP) browser
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 	  echo "== tests on SQLite =="; \
-	  env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration" $(PYTEST_ARGS) \
+	  env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration" --durations=15 $(PYTEST_ARGS) \
 	  && echo "== tests on PostgreSQL (TEST_DATABASE_URL) ==" \
-	  && $(BIN)/pytest -q -m "not browser" $(PYTEST_ARGS); \
+	  && $(BIN)/pytest -q -m "not browser" --durations=25 \
+	       --ignore=tests/engine --ignore=tests/evaluation $(PYTEST_ARGS); \
 	else \
 	  $(BIN)/pytest -q $(PYTEST_ARGS); \
 	fi
