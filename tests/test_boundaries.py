@@ -1,4 +1,4 @@
-"""Floors: the engine is pure (stdlib, jieba/rjieba, scikit-learn, numpy, scipy) and never drags the
+"""Floors: the engine is pure (stdlib, jieba/rjieba, scikit-learn, numpy, scipy, numba) and never drags the
 web stack in."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[1] / "revive" / "engine"
-ALLOWED_THIRD_PARTY = {"jieba", "rjieba", "sklearn", "numpy", "scipy"}
+ALLOWED_THIRD_PARTY = {"jieba", "rjieba", "sklearn", "numpy", "scipy", "numba"}
 
 
 def test_engine_imports_neither_flask_nor_sqlalchemy():

@@ -81,7 +81,8 @@ def tokenize_and_count(
         if progress is not None:
             progress(done)
 
-    global _PAIRS
+    global _PAIRS, _COUNTER
+    _COUNTER = None  # a fresh vocabulary per call (forked processes inherit the reset)
     if processes > 1 and len(pairs) > chunk_size:
         _PAIRS = pairs
         try:
@@ -96,6 +97,7 @@ def tokenize_and_count(
     else:
         for part in _chunks(pairs, chunk_size):
             add(count_chunk(part))
+        _COUNTER = None
     n_terms = len(terms)
     matrices = [
         sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_terms))

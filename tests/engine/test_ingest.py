@@ -36,6 +36,16 @@ def test_parallel_counts_equal_patent_tokens(shared_data: Path, processes):
     assert done[-1] == len(docs) and done == sorted(done)
 
 
+def test_each_call_counts_afresh():
+    """The process's counter does not carry over between calls (the ids it returns are
+    mapped by each call from scratch)."""
+    first = [("锂电池正极材料", "一种锂电池正极材料的制备方法。")] * 3
+    second = [("污水处理装置", "本发明涉及畜禽养殖污水的氨氮去除装置。"), ("锂电池", "")]
+    tokenize_and_count(first, processes=1, chunk_size=2)
+    terms, counts = tokenize_and_count(second, processes=1, chunk_size=1)
+    assert _rows(terms, counts) == [Counter(patent_tokens(t, x)) for t, x in second]
+
+
 @pytest.mark.shared_data
 def test_index_from_counts_ranks_as_index_from_tokens(shared_data: Path):
     docs = read_corpus([shared_data / "cn_patents.csv"])[:400]
