@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
+
 from revive.accounts.models import Role
 from revive.db import utcnow
 from revive.deals.models import Stage
@@ -19,11 +21,33 @@ from tests.licensing.helpers import make_declaration
 from tests.matching.helpers import entered, make_demand
 
 MISSING_ID = 999_999  # one id per path argument that names no row
+# A role allowed on each route, first match in this order, signs in to call it.
+ROLE_ORDER = (Role.UNIVERSITY_ADMIN, Role.OFFICER, Role.ENTERPRISE, Role.PLATFORM_ADMIN)
 
 
 def allowed_roles(app, operation_id: str) -> frozenset | None:
     """The roles the route's ``roles_required`` admits (None: any logged-in user)."""
     return getattr(app.view_functions.get(f"api.{operation_id}"), "allowed_roles", None)
+
+
+def signed_in_clients(app, world) -> dict[Role, Any]:
+    """A test client per role of ``ROLE_ORDER``, each logged in as the world's user of it."""
+    clients = {}
+    for role in ROLE_ORDER:
+        g.pop("_login_user", None)  # the test's app context would keep the previous user
+        client = app.test_client()
+        response = client.post(
+            "/login", data={"email": world.users[role].email, "password": "Passw0rd!"}
+        )
+        assert response.status_code == 302
+        g.pop("_login_user", None)
+        clients[role] = client
+    return clients
+
+
+def first_allowed_role(allowed: frozenset | None) -> Role:
+    """The first role of ``ROLE_ORDER`` that ``allowed`` (from ``allowed_roles``) admits."""
+    return next(r for r in ROLE_ORDER if allowed is None or r in allowed)
 
 
 def seed() -> tuple[Any, dict[str, list[int]]]:
