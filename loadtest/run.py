@@ -45,6 +45,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from workers import worker_command
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/revive_load"
@@ -533,25 +535,6 @@ def gunicorn_command(settings: Settings, port: int) -> list[str]:
         "--log-level",
         "warning",
         "revive.wsgi:app",
-    ]
-
-
-def worker_command(node: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--pool=prefork",
-        "-c",
-        "1",
-        "--loglevel=INFO",
-        "-n",
-        node,
-        "--without-gossip",
-        "--without-mingle",
     ]
 
 

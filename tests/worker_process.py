@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from revive.config import PROJECT_ROOT
+from workers import worker_command
 
 
 def log_tail(path: Path, lines: int = 40) -> str:
@@ -33,23 +33,7 @@ def start_worker(
 ) -> subprocess.Popen:
     """Start a prefork worker named ``node`` logging to ``log_path`` and wait until
     ``ready()``; fail the test with the log's tail if it exits or times out."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "workers.app",
-        "worker",
-        "--pool=prefork",
-        "-c",
-        str(concurrency),
-        "--loglevel=INFO",
-        "-n",
-        node,
-        "--without-gossip",
-        "--without-mingle",
-        *extra_args,
-    ]
+    cmd = worker_command(node, concurrency, *extra_args)
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             cmd,
