@@ -37,49 +37,24 @@ def _accumulate(acc, indptr, indices, data, table, term, w):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def _add_lookups(partial, cands, indptr, indices, data, table, term, w):  # pragma: no cover
-    """partial[j] += w × the stored weight of ``term`` in document cands[j] (sorted)."""
-    s = indptr[term]
-    e = indptr[term + 1]
-    n = cands.shape[0]
-    if n * 16 < e - s:  # few candidates: binary search each
-        lo = s
-        for j in range(n):
-            want = cands[j]
-            hi = e
+def weights_at(indptr, indices, data, table, terms, positions):  # pragma: no cover - compiled
+    """Stored weight of each of ``terms`` in each of the local ``positions`` (any order; 0 if
+    absent), by binary search in the sorted posting lists: a len(terms) × len(positions)
+    float64 matrix (the explanation of a few results)."""
+    out = np.zeros((terms.shape[0], positions.shape[0]), np.float64)
+    for t in range(terms.shape[0]):
+        start = indptr[terms[t]]
+        end = indptr[terms[t] + 1]
+        for j in range(positions.shape[0]):
+            lo, hi = start, end
             while lo < hi:
                 mid = (lo + hi) // 2
-                if indices[mid] < want:
+                if indices[mid] < positions[j]:
                     lo = mid + 1
                 else:
                     hi = mid
-            if lo < e and indices[lo] == want:
-                partial[j] += w * _value(data, table, lo)
-    else:  # many: walk the list and the candidates together
-        j = 0
-        for p in range(s, e):
-            d = indices[p]
-            while j < n and cands[j] < d:
-                j += 1
-            if j == n:
-                break
-            if cands[j] == d:
-                partial[j] += w * _value(data, table, p)
-
-
-@njit(cache=True, nogil=True)
-def weights_at(indptr, indices, data, table, terms, positions):  # pragma: no cover - compiled
-    """Stored weight of each of ``terms`` in each of the local ``positions`` (any order; 0 if
-    absent): a len(terms) × len(positions) float64 matrix."""
-    order = np.argsort(positions)
-    ascending = positions[order]
-    found = np.zeros(positions.shape[0], np.float64)
-    out = np.zeros((terms.shape[0], positions.shape[0]), np.float64)
-    for t in range(terms.shape[0]):
-        found[:] = 0.0
-        _add_lookups(found, ascending, indptr, indices, data, table, terms[t], 1.0)
-        for j in range(order.shape[0]):
-            out[t, order[j]] = found[j]
+            if lo < end and indices[lo] == positions[j]:
+                out[t, j] = _value(data, table, lo)
     return out
 
 

@@ -52,6 +52,11 @@ class Shard:
         self.offset = 0  # global position of the first document, set by the index
         self.source: Path | None = None  # folder it was loaded from
         self.file_id: tuple[int, ...] | None = None  # its postings file, as loaded
+        # The weights as the kernels read them: float16 as bit patterns through a table.
+        if self.data.dtype == np.float16:
+            self._bits, self._table = self.data.view(np.uint16), kernels.HALF_TABLE
+        else:
+            self._bits, self._table = self.data, kernels.NO_TABLE
 
     @classmethod
     def from_matrix(cls, matrix_t: sp.spmatrix, ids: Any, name: str, dtype: Any) -> Shard:
@@ -83,16 +88,12 @@ class Shard:
 
     # -- search -------------------------------------------------------------------------------
 
-    def lookup(self, term: int, positions: np.ndarray) -> np.ndarray:
-        """Weights of ``term`` in the documents at local ``positions``, 0 if absent."""
-        terms = np.asarray([term], np.int64)
-        return self.weights_at(terms, np.asarray(positions, np.int64))[0]
-
     def weights_at(self, terms: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Stored weight of each of ``terms`` (all < n_terms) in each local position:
         len(terms) × len(positions), float64."""
-        data, table = self._kernel_data
-        return kernels.weights_at(self.indptr, self.indices, data, table, terms, positions)
+        return kernels.weights_at(
+            self.indptr, self.indices, self._bits, self._table, terms, positions
+        )
 
     def search(
         self,
@@ -114,12 +115,11 @@ class Shard:
             terms, weights = terms[inside], weights[inside]
         if not len(terms) or top_k <= 0 or not self.n_docs:
             return np.zeros(0, np.int64), np.zeros(0)
-        data, table = self._kernel_data
         return kernels.top_k(
             self.indptr,
             self.indices,
-            data,
-            table,
+            self._bits,
+            self._table,
             np.ascontiguousarray(terms, np.int64),
             np.ascontiguousarray(weights, np.float64),
             self.n_docs,
@@ -129,13 +129,6 @@ class Shard:
             _NO_KEEP if keep is None else np.ascontiguousarray(keep, np.bool_),
             _NO_DROP if drop is None else np.ascontiguousarray(drop, np.int64),
         )
-
-    @property
-    def _kernel_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """The stored weights as the kernels read them: float16 as bit patterns + table."""
-        if self.data.dtype == np.float16:
-            return self.data.view(np.uint16), kernels.HALF_TABLE
-        return self.data, kernels.NO_TABLE
 
 
 def id_array(ids: Sequence[Any]) -> Any:
