@@ -11,7 +11,7 @@ numpy/scipy.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from multiprocessing import get_context
 
@@ -24,37 +24,25 @@ Pair = tuple[str | None, str | None]
 Chunk = tuple[int, list[str], np.ndarray, np.ndarray, np.ndarray, int]
 
 
-# The counter of this process: it lives across chunks, so each distinct segment and term is
-# worked out once per process, not once per chunk, and a chunk sends back only the terms it
-# added.
+# While tokenize_and_count runs: the documents (forked processes read their chunks from this
+# copy of the parent's memory) and this process's counter, which lives across chunks so each
+# distinct segment and term is worked out once per process; a chunk sends back only the terms
+# it added.
+_PAIRS: Sequence[Pair] = ()
 _COUNTER: TermCounter | None = None
 
 
-def count_chunk(pairs: Sequence[Pair]) -> Chunk:
-    """(pid, terms this process met first in this chunk, indptr, term indices, counts, docs)
-    of one chunk of patents' (title, text): the tokens of ``patent_tokens``, counted as ids
-    into this process's vocabulary without a string per token."""
-    global _COUNTER
-    if _COUNTER is None or _COUNTER.pid != os.getpid():
-        _COUNTER = TermCounter()
-        _COUNTER.pid = os.getpid()
-    counter = _COUNTER
-    known = len(counter.terms)
-    m = counter.count(pairs)
-    new = list(islice(counter.terms, known, None))
-    return counter.pid, new, m.indptr, m.indices, m.data, m.shape[0]
-
-
-_PAIRS: Sequence[Pair] = ()  # the documents, as forked processes see them
-
-
 def _count_range(bounds: tuple[int, int]) -> Chunk:
-    return count_chunk(_PAIRS[bounds[0] : bounds[1]])
-
-
-def _chunks(pairs: Sequence[Pair], size: int) -> Iterator[Sequence[Pair]]:
-    for start in range(0, len(pairs), size):
-        yield pairs[start : start + size]
+    """(pid, terms this process met first in this chunk, indptr, term indices, counts, docs)
+    of the patents ``_PAIRS[start:end]``: the tokens of ``patent_tokens``, counted as ids into
+    this process's vocabulary without a string per token."""
+    global _COUNTER
+    if _COUNTER is None:
+        _COUNTER = TermCounter()
+    known = len(_COUNTER.terms)
+    m = _COUNTER.count(_PAIRS[bounds[0] : bounds[1]])
+    new = list(islice(_COUNTER.terms, known, None))
+    return os.getpid(), new, m.indptr, m.indices, m.data, m.shape[0]
 
 
 def tokenize_and_count(
@@ -82,22 +70,18 @@ def tokenize_and_count(
             progress(done)
 
     global _PAIRS, _COUNTER
-    _COUNTER = None  # a fresh vocabulary per call (forked processes inherit the reset)
-    if processes > 1 and len(pairs) > chunk_size:
-        _PAIRS = pairs
-        try:
+    bounds = [(a, min(a + chunk_size, len(pairs))) for a in range(0, len(pairs), chunk_size)]
+    _PAIRS, _COUNTER = pairs, None  # a fresh vocabulary per call; forked processes inherit it
+    try:
+        if processes > 1 and len(bounds) > 1:
             with get_context("fork").Pool(processes) as pool:
-                bounds = [
-                    (a, min(a + chunk_size, len(pairs))) for a in range(0, len(pairs), chunk_size)
-                ]
                 for chunk in pool.imap(_count_range, bounds):
                     add(chunk)
-        finally:
-            _PAIRS = ()
-    else:
-        for part in _chunks(pairs, chunk_size):
-            add(count_chunk(part))
-        _COUNTER = None
+        else:
+            for chunk in map(_count_range, bounds):
+                add(chunk)
+    finally:
+        _PAIRS, _COUNTER = (), None
     n_terms = len(terms)
     matrices = [
         sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_terms))

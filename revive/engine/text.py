@@ -25,6 +25,9 @@ from importlib import resources
 from itertools import chain
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
+
 TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
 BIGRAM_MARK = "~"
 TITLE_REPEAT = 1
@@ -225,7 +228,6 @@ class TermCounter:
         self._last: list[int] = [0]
         self._record_terms: list[tuple[int, ...]] = [()]
         self._pairs: dict[int, int] = {}  # bigram (first << 21 | second code point) → term id
-        self.pid = 0  # the process that owns it (bulk ingest keeps one per process)
 
     def _term(self, term: str) -> int:
         found = self.terms.get(term)
@@ -250,12 +252,9 @@ class TermCounter:
             found = self._term(BIGRAM_MARK + chr(key >> 21) + chr(key & 0x1FFFFF))
         return found
 
-    def count(self, pairs: Iterable[tuple[str | None, str | None]]) -> Any:
+    def count(self, pairs: Iterable[tuple[str | None, str | None]]) -> sp.csr_matrix:
         """docs × terms counts (scipy CSR, float32) of patents' (title, abstract), over
         ``terms`` as it stands afterwards (it grows as new terms are met)."""
-        import numpy as np
-        import scipy.sparse as sp
-
         get, cut = self._records.get, segmenter().cut
         records: list[int] = []
         per_doc: list[int] = []
