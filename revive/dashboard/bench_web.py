@@ -21,6 +21,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from revive.accounts.models import College, Role, User
+from revive.evaluation.metrics import percentile
 from revive.extensions import db
 from revive.inventory.models import Patent
 
@@ -158,12 +159,6 @@ def _timed(client, case: Case) -> tuple[float, int]:
     return elapsed * 1000, response.status_code
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p * (len(ordered) - 1))))
-    return ordered[k]
-
-
 def run_cases(
     selected: list[Case], repeat: int, echo: Callable[[str], None] = print
 ) -> list[Result]:
@@ -185,7 +180,7 @@ def run_cases(
             status,
             cold,
             statistics.median(warm) if warm else cold,
-            _percentile(warm, 0.95) if warm else cold,
+            percentile(warm, 95) if warm else cold,
         )
         echo(
             f"{case.group:9} {case.name:45} {status} cold {cold:8.1f}  p50 {result.p50_ms:8.1f}"

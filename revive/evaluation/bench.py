@@ -37,6 +37,7 @@ from typing import Any
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens
 from revive.engine.ingest import tokenize_and_count
 from revive.evaluation.data import read_corpus
+from revive.evaluation.metrics import percentile
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
 TOP_K = 20
@@ -64,11 +65,6 @@ def synthetic(data: Path, patents: int, demands: int, seed: int):
         for _ in range(demands)
     ]
     return corpus, asks, len(docs), len(sentences)
-
-
-def _pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def rss_mb() -> tuple[float, float]:
@@ -146,13 +142,13 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
             "peak_rss_worker_mb": served_rss[1],
             "index_arrays_mb": round(index.nbytes / 2**20, 1),
             "single_ms_p50": round(statistics.median(single), 2),
-            "single_ms_p95": round(_pct(single, 95), 2),
+            "single_ms_p95": round(percentile(single, 95), 2),
             "single_ms_max": round(max(single), 2),
             "search_ms_p50": round(statistics.median(search_only), 2),
-            "search_ms_p95": round(_pct(search_only, 95), 2),
+            "search_ms_p95": round(percentile(search_only, 95), 2),
             "search_threads": threads,
             "single_threads_ms_p50": round(statistics.median(threaded), 2),
-            "single_threads_ms_p95": round(_pct(threaded, 95), 2),
+            "single_threads_ms_p95": round(percentile(threaded, 95), 2),
             "batch_s": round(batch_s, 1),
             "batch_demands_per_s": round(len(asks) / batch_s, 1),
             "incremental_patents": len(new),

@@ -1,4 +1,5 @@
-"""Ranking metrics: nDCG (gain 2^grade − 1), recall and MRR (grade ≥ 1 is relevant)."""
+"""Ranking metrics: nDCG (gain 2^grade − 1), recall and MRR (grade ≥ 1 is relevant); and the
+percentile the benchmarks report timings by."""
 
 from __future__ import annotations
 
@@ -48,3 +49,10 @@ def evaluate(
         f"mrr@{k}": mean(mrr_at_k),
         "queries": n,
     }
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0–100) by nearest rank: a value that was measured, never an
+    interpolation between two."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
