@@ -675,20 +675,14 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         committed=(p.key(1), p.key(2)),
     )
     # -- over the limits (lowered through the app config)
-    add(
-        "rows-over-limit-csv",
-        "many.csv",
-        csv_bytes([head, *[v(i) for i in range(1, 7)]]),
-        "单个文件最多 5 行",
-        config={"REVIVE_MAX_IMPORT_ROWS": 5},
-    )
-    add(
-        "rows-over-limit-xlsx",
-        "many.xlsx",
-        xlsx_bytes([head, *[v(i) for i in range(1, 7)]]),
-        "单个文件最多 5 行",
-        config={"REVIVE_MAX_IMPORT_ROWS": 5},
-    )
+    for ext, make in (("csv", csv_bytes), ("xlsx", xlsx_bytes)):
+        add(
+            f"rows-over-limit-{ext}",
+            f"many.{ext}",
+            make([head, *[v(i) for i in range(1, 7)]]),
+            "单个文件最多 5 行",
+            config={"REVIVE_MAX_IMPORT_ROWS": 5},
+        )
     add(
         "file-over-size-limit",
         "huge.csv",
