@@ -163,6 +163,13 @@ class Index:
         self.superseded = _superseded(
             artifact_ids or [(s.name, s.ids) for s in self.shards], self.shards, self.n_docs
         )
+        # Per shard: its live entries (None when none is superseded), for every search.
+        self._live: list[np.ndarray | None] = [
+            None
+            if self.superseded is None or not self.superseded[s.offset : s.offset + s.n_docs].any()
+            else ~self.superseded[s.offset : s.offset + s.n_docs]
+            for s in self.shards
+        ]
 
     def __len__(self) -> int:
         return (
@@ -303,8 +310,8 @@ class Index:
                 continue
             lo, hi = shard.offset, shard.offset + shard.n_docs
             keep_s = keep[lo:hi] if keep is not None else None
-            if self.superseded is not None and self.superseded[lo:hi].any():
-                live = ~self.superseded[lo:hi]
+            live = self._live[number]
+            if live is not None:
                 keep_s = live if keep_s is None else keep_s & live
             drop = None
             if excluded is not None and len(excluded):
