@@ -87,6 +87,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
 
+    from revive import input_guard
+
+    input_guard.init_app(app)  # NUL, lone surrogates, JSON size and depth: 400/413, not 500
+
     @app.before_request
     def _ids_in_range() -> None:
         """A path id beyond the integer column range names no record: 404 (HTML or JSON, by

@@ -111,6 +111,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "REVIVE_MAX_UPLOAD_MB": max_upload_mb,
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
+        # JSON request bodies (the API): far below the upload limit; a body is a few KB.
+        "REVIVE_MAX_JSON_BYTES": _env_int("REVIVE_MAX_JSON_KB", 256) * 1024,
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
         # Matching index: documents per shard (≤ 65,536); changed patents up to this many go
         # into a delta shard in seconds, more trigger a full rebuild; ALL-demand match runs

@@ -161,6 +161,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(err: RequestEntityTooLarge):
+        if request.is_json:
+            kb = app.config["REVIVE_MAX_JSON_BYTES"] // 1024
+            return error_response(413, "too_large", f"请求体过大：JSON 不能超过 {kb} KB")
         limit = app.config.get("REVIVE_MAX_UPLOAD_MB")
         return error_response(413, "too_large", f"上传文件过大：单个文件不能超过 {limit} MB")
 

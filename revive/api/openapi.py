@@ -599,8 +599,9 @@ class Operation:
     body: dict[str, Any] | None = None
     body_required: bool = True
     example: dict[str, Any] | None = None  # a body that succeeds on a fresh record
-    # error statuses; None: READ_ERRORS, or WRITE_ERRORS for a write. 400 (CSRF, malformed
-    # JSON) on every write and 404 with path ids or scope arguments are added by _operation.
+    # error statuses; None: READ_ERRORS, or WRITE_ERRORS for a write. 400 (bad characters;
+    # CSRF, malformed JSON), 413 with a body and 404 with path ids or scope arguments are
+    # added by _operation.
     errors: tuple[int, ...] | None = None
     also: dict[int, dict[str, Any]] = field(default_factory=dict)  # other success codes
     roles: tuple[Role, ...] = ()
@@ -1334,11 +1335,12 @@ SELF_ENDPOINTS = {"openapi_json"}
 # ---------------------------------------------------------------------------- the document
 
 ERROR_TEXT = {
-    400: "请求无效（含 CSRF 令牌缺失或无效）",
+    400: "请求无效：CSRF 令牌缺失或无效、JSON 格式错误或嵌套过深、含 NUL 等无效字符",
     401: "未登录",
     403: "角色或数据范围不允许",
     404: "不存在或不在调用者的可见范围内",
     409: "状态冲突或 version 已过期",
+    413: "请求体过大（JSON 上限见 REVIVE_MAX_JSON_KB）",
     422: "输入校验失败：details 为 {字段键: 中文信息}",
     503: "后台任务队列或数据库暂不可用",
 }
@@ -1375,8 +1377,11 @@ def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> 
     errors = set(op.errors if op.errors is not None else WRITE_ERRORS if write else READ_ERRORS)
     if path_params or any(p["name"] in SCOPE_ARGS for p in op.query):
         errors.add(404)  # no such row, or a scope argument outside the caller's scope
+    errors.add(400)  # NUL or a lone surrogate in any parameter (revive.input_guard)
     if write:
         errors.add(400)  # CSRF token missing or invalid, malformed JSON
+    if op.body is not None:
+        errors.add(413)  # a JSON body over REVIVE_MAX_JSON_BYTES
     for status in sorted(errors):
         responses[str(status)] = _response(ERROR_TEXT[status], ref("Error"))
     description = op.description

@@ -12,9 +12,8 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import is_id, iso, json_body, paginated, requested_per_page
+from revive.api.common import iso, json_body, paginated, requested_per_page
 from revive.api.matching import match_json
-from revive.errors import ValidationFailed
 from revive.matching.reasons import REJECT_REASONS
 from revive.review import permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
@@ -78,11 +77,8 @@ def review_decisions():
     skipped, not fatal. Errors: 422 (no ids, bad decision, reason missing).
     """
     data = json_body()
-    ids = data.get("match_ids")
-    if not isinstance(ids, list) or not all(map(is_id, ids)):
-        raise ValidationFailed("match_ids 须为整数列表", details={"match_ids": "须为整数列表"})
     result = services.decide_selected(
-        ids,
+        data.get("match_ids"),
         str(data.get("decision") or ""),
         current_user,
         reason_code=data.get("reason_code") if isinstance(data.get("reason_code"), str) else None,

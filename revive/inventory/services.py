@@ -25,6 +25,7 @@ from revive.extensions import db
 from revive.inventory import permissions, workflow
 from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
 from revive.inventory.models import Patent, PatentRevision
+from revive.selection import selected_ids
 
 _NAME_SPLIT = re.compile(r"[;；,，、/\s]+")
 
@@ -273,13 +274,14 @@ def perform_batch(
     patent_ids: Iterable[int], action_name: str, *, actor: User, comment: str | None = None
 ) -> BatchResult:
     """Apply one action to many patents; each refused one is reported, the rest commit together."""
+    patent_ids = selected_ids(patent_ids, empty="请先勾选要处理的专利")
     action = workflow.get_action(action_name)
     if not action.batch:
         raise ValidationFailed(f"「{action.label}」不支持批量操作")
     if action.comment_required and not (comment or "").strip():
         raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")
     result = BatchResult()
-    for patent_id in dict.fromkeys(patent_ids):
+    for patent_id in patent_ids:
         try:
             patent = permissions.get_visible_patent(actor, patent_id)
             permissions.check_action(actor, patent, action)

@@ -8,29 +8,9 @@ from typing import Any
 
 from revive.accounts.models import User
 from revive.deals import services as deal_services
-from revive.errors import DomainError, ValidationFailed
+from revive.errors import DomainError
 from revive.extensions import db
-from revive.web import int_arg
-
-MAX_SELECTION = 500
-
-
-def selected_ids(raw: Iterable[Any]) -> list[int]:
-    """Match ids from a form or JSON list: positive integers, de-duplicated, order kept."""
-    ids: list[int] = []
-    for value in raw:
-        if isinstance(value, bool):
-            raise ValidationFailed("匹配编号须为整数")
-        match_id = int_arg(value, minimum=1)
-        if match_id is None:
-            raise ValidationFailed(f"无效的匹配编号：{str(value).strip()[:20]}")
-        ids.append(match_id)
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        raise ValidationFailed("请先勾选要处理的候选匹配")
-    if len(ids) > MAX_SELECTION:
-        raise ValidationFailed(f"一次最多处理 {MAX_SELECTION} 条")
-    return ids
+from revive.selection import selected_ids
 
 
 def decide_selected(
@@ -42,7 +22,7 @@ def decide_selected(
 ) -> dict[str, list]:
     """Accept (and push) or reject the selected candidates; ones already decided or gone are
     skipped with a reason. Returns {"done": [id…], "skipped": [(id, message)…]}. Commits."""
-    ids = selected_ids(match_ids)
+    ids = selected_ids(match_ids, empty="请先勾选要处理的候选匹配", noun="匹配编号")
     try:
         return deal_services.decide_many(ids, decision, actor, reason_code, comment)
     except DomainError:
