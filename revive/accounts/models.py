@@ -156,6 +156,28 @@ class Invitation(TimestampMixin, db.Model):
         return as_utc(self.expires_at) <= utcnow()
 
 
+class UserSession(db.Model):
+    """One signed-in browser. The Flask session cookie carries the random token; only its
+    SHA-256 is stored. A request is signed in only while its row is neither revoked, past
+    ``expires_at`` (absolute lifetime) nor idle for longer than the idle timeout."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Why it ended: logout, logout_all, revoked, password_changed, deactivated, password_reset.
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+    user: Mapped[User] = relationship()
+
+
 class LoginAttempt(db.Model):
     """One failed login, kept for the login rate limits (shared by all web processes).
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from revive.accounts import uscc
+from revive.accounts import sessions, uscc
 from revive.accounts.models import (
     ENTERPRISE_TAGS,
     STAFF_ROLES,
@@ -305,15 +305,25 @@ def login(email: str, password: str, *, ip: str | None = None) -> User | None:
     return user
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> None:
-    """Replace the user's password after checking the current one."""
+def change_password(
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    keep_session_id: int | None = None,
+) -> int:
+    """Replace the user's password after checking the current one, and end every other
+    session of the user (``keep_session_id``, the browser that changed it, stays signed in).
+    Returns how many sessions ended."""
     if not check_password_hash(user.password_hash, current_password or ""):
         raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
     validate_password(new_password, email=user.email, name=user.name)
     if check_password_hash(user.password_hash, new_password):
         raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
     user.password_hash = generate_password_hash(new_password)
+    ended = sessions.revoke_user_sessions(user.id, "password_changed", keep_id=keep_session_id)
     db.session.commit()
+    return ended
 
 
 # --- enterprise self-registration -----------------------------------------------------------
@@ -529,7 +539,8 @@ def revoke_invitation(invitation_id: int, *, actor: User) -> Invitation:
 
 
 def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
-    """Deactivate or reactivate a member of an organization the actor manages."""
+    """Deactivate (ending all their sessions) or reactivate a member of an organization the
+    actor manages."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFoundError("用户不存在")
@@ -546,6 +557,8 @@ def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
     if active:
         user.failed_logins = 0
         user.locked_until = None
+    else:
+        sessions.revoke_user_sessions(user.id, "deactivated")
     db.session.commit()
     return user
 

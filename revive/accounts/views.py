@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from revive.accounts import queries, services
+from revive.accounts import devices, queries, services, sessions
 from revive.accounts.forms import (
     NO_COLLEGE,
     AcceptInviteForm,
@@ -20,7 +20,7 @@ from revive.accounts.forms import (
     StaffUserForm,
     apply_error,
 )
-from revive.accounts.models import OrgKind, Role
+from revive.accounts.models import OrgKind, Role, User
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 
@@ -43,11 +43,42 @@ REGISTERED = (
 )
 
 
-def _start_session(user) -> None:
+# Flask-Login's keys plus ours: what a signed-in cookie carries.
+_SIGNED_IN_KEYS = ("_user_id", "_fresh", "_id", "_remember", sessions.SESSION_KEY)
+
+
+def load_signed_in_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user of the live server-side session the cookie names.
+    Anything else (revoked, expired, idle, another user's, none) signs the cookie out."""
+    row = sessions.find_live(user_id, session.get(sessions.SESSION_KEY), ip=request.remote_addr)
+    if row is None:
+        for key in _SIGNED_IN_KEYS:
+            session.pop(key, None)
+        return None
+    g.user_session_id = row.id
+    return row.user
+
+
+def current_session_id() -> int | None:
+    """The id of the user_sessions row this request is signed in with."""
+    return g.get("user_session_id")
+
+
+def _start_session(user: User) -> None:
     """Log ``user`` in on a fresh session: whatever the browser carried before (a planted or
-    pre-login session, its CSRF secret) is dropped, so a session cannot be fixed in advance."""
+    pre-login session, its CSRF secret) is dropped and a new server-side session with a new
+    token is opened, so a session cannot be fixed in advance."""
     session.clear()
+    session[sessions.SESSION_KEY] = sessions.start_session(
+        user, ip=request.remote_addr, user_agent=request.user_agent.string
+    )
     login_user(user)
+
+
+def _sign_out_here() -> None:
+    """Forget the signed-in user in this browser (the server-side session is ended already)."""
+    logout_user()
+    session.clear()  # nothing of the signed-in session (CSRF secret, flashes) outlives it
 
 
 def _form_error(form, err: ValidationFailed) -> None:
@@ -78,8 +109,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()  # nothing of the signed-in session (CSRF secret, flashes) outlives it
+    sessions.end_session(current_session_id())
+    _sign_out_here()
     flash("已退出登录", "info")
     return redirect(url_for("accounts.login"))
 
@@ -124,7 +155,8 @@ def accept_invite(token: str):
         except ValidationFailed as err:
             _form_error(form, err)
         else:
-            logout_user()
+            if current_user.is_authenticated:  # someone else was signed in in this browser
+                sessions.end_session(current_session_id())
             _start_session(user)
             flash("账号已激活，欢迎使用 Revive", "success")
             return redirect(url_for("dashboard.home"))
@@ -138,20 +170,55 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
+            ended = services.change_password(
                 current_user,
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
+                keep_session_id=current_session_id(),
             )
         except ValidationFailed as err:
             if (err.details or {}).get("field") == "password":
                 err.details = {"field": "new_password"}
             _form_error(form, err)
         else:
-            flash("密码已修改", "success")
-            return redirect(url_for("dashboard.home"))
+            others = f"，其他 {ended} 处登录已退出" if ended else ""
+            flash(f"密码已修改{others}", "success")
+            return redirect(url_for("accounts.account"))
     status = 422 if form.errors else 200
     return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The user's own account: password, and the browsers signed in (revocable one by one)."""
+    return render_template(
+        "accounts/account.html",
+        sessions=queries.live_sessions(current_user.id),
+        current_session_id=current_session_id(),
+        describe=devices.describe_user_agent,
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/revoke")
+@login_required
+def revoke_session(session_id: int):
+    row = sessions.revoke_session(session_id, actor=current_user)
+    if row.id == current_session_id():
+        _sign_out_here()
+        flash("已退出本设备的登录", "info")
+        return redirect(url_for("accounts.login"))
+    flash("已让该设备退出登录", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/sessions/revoke-all")
+@login_required
+def revoke_all_sessions():
+    count = sessions.revoke_all_sessions(actor=current_user)
+    _sign_out_here()
+    flash(f"已退出所有设备（{count} 处登录），请重新登录", "info")
+    return redirect(url_for("accounts.login"))
 
 
 # --- members --------------------------------------------------------------------------------

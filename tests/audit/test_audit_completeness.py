@@ -53,6 +53,8 @@ EXEMPT: dict[str, str] = {
     "transfer object",
     "accounts.accept_invite": "account activation: the invitation row records it",
     "accounts.change_password": "the user's own credentials",
+    "accounts.revoke_session": "the user's own sign-in sessions (user_sessions: revoked_at, why)",
+    "accounts.revoke_all_sessions": "the user's own sign-in sessions (user_sessions)",
     "accounts.invite": "member administration: invitations table (inviter, time)",
     "accounts.revoke_invitation": "member administration: invitations table",
     "accounts.create_staff": "member administration (platform admin)",
