@@ -131,6 +131,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
         "REVIVE_SESSION_LIFETIME_HOURS": session_hours,
         "REVIVE_SESSION_IDLE_MINUTES": max(1, _env_int("REVIVE_SESSION_IDLE_MINUTES", 120)),
+        # Login throttling (revive/accounts/services.py: login): failed logins per window from
+        # untrusted clients per account, on one trusted device per account, and from untrusted
+        # clients per address — high, as a campus NAT puts thousands behind one address.
+        "REVIVE_LOGIN_WINDOW_MINUTES": max(1, _env_int("REVIVE_LOGIN_WINDOW_MINUTES", 15)),
+        "REVIVE_LOGIN_ACCOUNT_MAX_FAILURES": _env_int("REVIVE_LOGIN_ACCOUNT_MAX_FAILURES", 10),
+        "REVIVE_LOGIN_DEVICE_MAX_FAILURES": _env_int("REVIVE_LOGIN_DEVICE_MAX_FAILURES", 10),
+        "REVIVE_LOGIN_IP_MAX_FAILURES": _env_int("REVIVE_LOGIN_IP_MAX_FAILURES", 100),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
         # Public address of the site, for full links in e-mails (e.g. https://revive.example.cn).

@@ -98,8 +98,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"), index=True)
     is_active_flag: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     organization: Mapped[Organization | None] = relationship()
     college: Mapped[College | None] = relationship()
@@ -178,19 +176,19 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(db.Model):
-    """One failed login, kept for the login rate limits (shared by all web processes).
+class ThrottleEvent(db.Model):
+    """One event counted by a sliding-window limit (revive/accounts/throttle.py), shared by
+    every web process: a failed login, or a password-reset request. ``scope`` says which
+    limit; ``key`` what it counts per — an account (hash of the e-mail address tried), an
+    account on one trusted device, a client address. Rows older than their window are pruned
+    when new ones are recorded."""
 
-    ``ip_address`` is the client's address (per-IP limit), or ``acct:`` + a hash of the e-mail
-    address tried (per-account limit, see services.login). Rows older than the limit window
-    are pruned when new failures are recorded.
-    """
-
-    __tablename__ = "login_attempts"
+    __tablename__ = "throttle_events"
     __table_args__ = (
-        sa.Index("ix_login_attempts_ip_address_created_at", "ip_address", "created_at"),
+        sa.Index("ix_throttle_events_scope_key_created_at", "scope", "key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ip_address: Mapped[str] = mapped_column(sa.String(45))
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -37,6 +37,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.home")
 
 
+LOGIN_FAILED = "邮箱或密码错误，或账号已停用"
 REGISTERED = (
     "注册申请已受理，请用注册邮箱和密码登录。若该邮箱此前已注册过，请用原密码登录，"
     "忘记密码请联系平台管理员"
@@ -92,17 +93,23 @@ def login():
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
         try:
-            user = services.login(form.email.data, form.password.data, ip=request.remote_addr)
+            result = services.login(
+                form.email.data, form.password.data, ip=request.remote_addr, devices=known
+            )
         except services.LoginRateLimited as err:
             flash(err.message, "error")
-            return render_template("accounts/login.html", form=form), 429
-        if user is None:
+            retry = int(services.login_limits().window.total_seconds())
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": retry}
+        if result.user is None:
             # Same message whether the e-mail exists or not (no user enumeration).
-            flash("邮箱或密码错误，或账号已被暂时锁定", "error")
+            flash(LOGIN_FAILED, "error")
         else:
-            _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            _start_session(result.user)
+            response = redirect(_safe_next(request.args.get("next")))
+            devices.remember_device(response, known, result.user.id, result.device_nonce)
+            return response
     return render_template("accounts/login.html", form=form)
 
 
