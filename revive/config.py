@@ -138,6 +138,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_LOGIN_ACCOUNT_MAX_FAILURES": _env_int("REVIVE_LOGIN_ACCOUNT_MAX_FAILURES", 10),
         "REVIVE_LOGIN_DEVICE_MAX_FAILURES": _env_int("REVIVE_LOGIN_DEVICE_MAX_FAILURES", 10),
         "REVIVE_LOGIN_IP_MAX_FAILURES": _env_int("REVIVE_LOGIN_IP_MAX_FAILURES", 100),
+        # Password recovery (revive/accounts/recovery.py): lifetime of an e-mailed link, of a
+        # link an admin hands over (it may take a day to reach the person), and reset
+        # requests per hour per address tried and per client address.
+        "REVIVE_PASSWORD_RESET_MINUTES": max(1, _env_int("REVIVE_PASSWORD_RESET_MINUTES", 30)),
+        "REVIVE_ADMIN_RESET_HOURS": max(1, _env_int("REVIVE_ADMIN_RESET_HOURS", 24)),
+        "REVIVE_RESET_MAX_PER_ADDRESS": _env_int("REVIVE_RESET_MAX_PER_ADDRESS", 3),
+        "REVIVE_RESET_MAX_PER_IP": _env_int("REVIVE_RESET_MAX_PER_IP", 30),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
         # Public address of the site, for full links in e-mails (e.g. https://revive.example.cn).

@@ -176,6 +176,34 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
+class PasswordReset(db.Model):
+    """A one-time link to set a new password: asked for by e-mail (``issued_by_id`` None) or
+    issued by an admin. Only a hash of the link's token is looked up; the token itself is
+    HMAC(SECRET_KEY, ``nonce``), so the worker that e-mails the link can rebuild it while
+    neither the database nor the task queue ever holds it (see accounts/recovery.py)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    emailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.used_at is None and self.revoked_at is None
+
+
 class ThrottleEvent(db.Model):
     """One event counted by a sliding-window limit (revive/accounts/throttle.py), shared by
     every web process: a failed login, or a password-reset request. ``scope`` says which

@@ -416,6 +416,16 @@ def check_manages_org(actor: User, org_id: int) -> Organization:
     raise PermissionDenied("您只能管理本单位的成员")
 
 
+def check_manages_member(actor: User, user: User) -> None:
+    """PermissionDenied unless ``actor`` may manage ``user``: a platform admin anyone, a
+    university admin the university's members (university roles of their organization)."""
+    if actor.role == Role.PLATFORM_ADMIN:
+        return
+    if user.organization_id is None or user.role not in UNIVERSITY_ROLES:
+        raise PermissionDenied("您只能管理本单位的成员")
+    check_manages_org(actor, user.organization_id)
+
+
 def _university_of(actor: User, org_id: int) -> Organization:
     org = check_manages_org(actor, org_id)
     if org.kind != OrgKind.UNIVERSITY:
@@ -548,15 +558,9 @@ def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFoundError("用户不存在")
-    if user.organization_id is None:
-        if actor.role != Role.PLATFORM_ADMIN:
-            raise PermissionDenied("您只能管理本单位的成员")
-    else:
-        check_manages_org(actor, user.organization_id)
+    check_manages_member(actor, user)
     if user.id == actor.id:
         raise ValidationFailed("不能停用自己的账号")
-    if actor.role != Role.PLATFORM_ADMIN and user.role not in UNIVERSITY_ROLES:
-        raise PermissionDenied("您只能管理本单位的成员")
     user.is_active_flag = active
     if not active:
         sessions.revoke_user_sessions(user.id, "deactivated")

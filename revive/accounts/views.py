@@ -8,15 +8,17 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from revive.accounts import devices, queries, services, sessions
+from revive.accounts import devices, queries, recovery, services, sessions
 from revive.accounts.forms import (
     NO_COLLEGE,
     AcceptInviteForm,
     ChangePasswordForm,
     CollegeForm,
+    ForgotPasswordForm,
     InviteForm,
     LoginForm,
     RegisterEnterpriseForm,
+    ResetPasswordForm,
     StaffUserForm,
     apply_error,
 )
@@ -40,8 +42,14 @@ def _safe_next(target: str | None) -> str:
 LOGIN_FAILED = "邮箱或密码错误，或账号已停用"
 REGISTERED = (
     "注册申请已受理，请用注册邮箱和密码登录。若该邮箱此前已注册过，请用原密码登录，"
-    "忘记密码请联系平台管理员"
+    "忘记密码可在登录页选择「忘记密码」"
 )
+RESET_REQUESTED = (
+    "如果该邮箱已注册，重置密码的链接已发送到该邮箱，{minutes} 分钟内有效、只能使用一次。"
+    "没有收到请检查垃圾邮件，或联系本单位管理员重置"
+)
+# Pages that show a one-time secret (a reset link or its token) are never stored nor referred.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 # Flask-Login's keys plus ours: what a signed-in cookie carries.
@@ -122,6 +130,52 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link by e-mail; the same answer whatever the address (no enumeration)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            recovery.request_password_reset(form.email.data, ip=request.remote_addr)
+        except recovery.ResetRateLimited as err:
+            flash(err.message, "error")
+            retry = int(recovery.RESET_WINDOW.total_seconds())
+            return (
+                render_template("accounts/forgot_password.html", form=form),
+                429,
+                {"Retry-After": retry},
+            )
+        flash(RESET_REQUESTED.format(minutes=recovery.reset_minutes()), "info")
+        return redirect(url_for("accounts.login"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password through a one-time link; every session of the user ends."""
+    reset = recovery.get_usable_reset(token)  # ResetUnusable → 410 page
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = recovery.complete_password_reset(token, password=form.password.data)
+        except ValidationFailed as err:
+            _form_error(form, err)
+        else:
+            if current_user.is_authenticated:
+                _sign_out_here()  # its session ended with all the others
+            flash("密码已重置，所有设备上的登录均已退出，请用新密码登录", "success")
+            response = redirect(url_for("accounts.login"))
+            # The link proved the mailbox (or the admin's hand-over): this browser is trusted,
+            # so the new password works here even while strangers are being throttled.
+            known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
+            devices.remember_device(response, known, user.id, devices.new_device_nonce())
+            return response
+    status = 422 if form.errors else 200
+    page = render_template("accounts/reset_password.html", form=form, reset=reset)
+    return page, status, NO_STORE
+
+
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Enterprise self-registration (university accounts are created by invitation only)."""
@@ -166,7 +220,10 @@ def accept_invite(token: str):
                 sessions.end_session(current_session_id())
             _start_session(user)
             flash("账号已激活，欢迎使用 Revive", "success")
-            return redirect(url_for("dashboard.home"))
+            response = redirect(url_for("dashboard.home"))
+            known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
+            devices.remember_device(response, known, user.id, devices.new_device_nonce())
+            return response
     status = 422 if form.errors else 200
     return render_template("accounts/accept_invite.html", form=form, invitation=invitation), status
 
@@ -268,6 +325,8 @@ def _render_members(org_id: int | None, *, status: int = 200, **forms):
             staff_form=forms.get("staff_form") or StaffUserForm(formdata=None),
         )
     ctx["invite_link"] = forms.get("invite_link")
+    ctx["reset_link"] = forms.get("reset_link")
+    ctx["reset_user"] = forms.get("reset_user")
     return render_template("accounts/members.html", **ctx), status
 
 
@@ -340,6 +399,28 @@ def reactivate(user_id: int):
     user = services.set_user_active(user_id, True, actor=current_user)
     flash(f"已恢复 {user.name} 的账号", "success")
     return _back_to_members(user.organization_id)
+
+
+@bp.post("/members/<int:user_id>/reset-password")
+@manager_required
+def admin_reset_password(user_id: int):
+    """Void a member's password and sessions; show a one-time link to set a new one, once."""
+    try:
+        reset, token = recovery.issue_admin_reset(user_id, actor=current_user)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+        return _back_to_members(_managed_org_id(request.form.get("organization_id")))
+    user = reset.user
+    flash(
+        f"已重置 {user.name}（{user.email}）的密码：原密码已失效，其所有登录已退出。"
+        "请把下面的链接交给本人（只显示这一次）",
+        "success",
+    )
+    org_id = user.organization_id if current_user.role == Role.PLATFORM_ADMIN else None
+    body, status = _render_members(
+        org_id or _managed_org_id(), reset_link=recovery.reset_link(token), reset_user=user
+    )
+    return body, status, NO_STORE
 
 
 @bp.post("/members/staff")

@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g
 
+from revive.accounts import recovery, sessions
 from revive.accounts import services as account_services
-from revive.accounts import sessions
 from revive.accounts.models import College, Organization, Role, User, UserSession
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
@@ -143,6 +143,13 @@ def build_world() -> World:
     note_b = Notification(user_id=admin_b.id, kind="test", title="给乙校管理员的通知", link="/")
     db.session.add(note_b)
     db.session.commit()
+    # A password-reset link on each side, issued by each university's admin.
+    _, reset_a = recovery.issue_admin_reset(
+        make_user(Role.INVENTOR, organization=uni_a).id, actor=users[Role.UNIVERSITY_ADMIN]
+    )
+    _, reset_b = recovery.issue_admin_reset(
+        make_user(Role.INVENTOR, organization=uni_b).id, actor=admin_b
+    )
     # A signed-in browser of each 甲-side user (theirs to end), and one of 乙大学's admin.
     for user in (*users.values(), admin_b):
         sessions.start_session(user, ip="10.0.0.1", user_agent="另一台电脑")
@@ -167,6 +174,7 @@ def build_world() -> World:
         "member": (member_a.id, member_b.id),
         "notification": (notes[Role.PLATFORM_ADMIN].id, note_b.id),
         "user_session": (user_sessions[users[Role.PLATFORM_ADMIN].id], user_sessions[admin_b.id]),
+        "reset_token": (reset_a, reset_b),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
     w.own_by_role = {
