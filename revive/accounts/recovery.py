@@ -99,7 +99,6 @@ def _new_reset(
     nonce = secrets.token_hex(16)
     token = _token(nonce)
     now = utcnow()
-    db.session.execute(sa.delete(PasswordReset).where(PasswordReset.expires_at < now - KEEP_ENDED))
     reset = PasswordReset(
         user_id=user.id,
         token_hash=_hash(token),
@@ -112,6 +111,10 @@ def _new_reset(
     db.session.add(reset)
     db.session.flush()
     return reset, token
+
+
+def _prune(now: datetime) -> None:
+    db.session.execute(sa.delete(PasswordReset).where(PasswordReset.expires_at < now - KEEP_ENDED))
 
 
 def _void_pending(user_id: int, now: datetime, *, except_id: int | None = None) -> None:
@@ -149,6 +152,7 @@ def request_password_reset(email: str, *, ip: str | None) -> None:
     if allowed:
         throttle.hit(throttle.Scope.RESET_ADDRESS, key, window=RESET_WINDOW, now=now)
     user = db.session.scalar(sa.select(User).where(User.email == email))
+    _prune(now)  # for every address alike: the work differs only by the new row
     reset = None
     if allowed and user is not None and user.is_active:
         # Earlier links stay valid until they expire or one of them is used.
@@ -192,6 +196,7 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
     if not user.is_active:
         raise ValidationFailed("该账号已停用，请先恢复再重置密码")
     now = utcnow()
+    _prune(now)
     _void_pending(user.id, now)
     # Nobody knows this password, the admin included; only the link sets a usable one.
     user.password_hash = generate_password_hash(secrets.token_urlsafe(32))

@@ -90,6 +90,14 @@ def _sign_out_here() -> None:
     session.clear()  # nothing of the signed-in session (CSRF secret, flashes) outlives it
 
 
+def _trust_this_browser(response, user_id: int, nonce: str | None = None):
+    """Give this browser a device cookie for ``user_id`` (it proved it may sign in: a correct
+    password, an invitation, a reset link), keeping the other accounts it holds."""
+    known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
+    devices.remember_device(response, known, user_id, nonce or devices.new_device_nonce())
+    return response
+
+
 def _form_error(form, err: ValidationFailed) -> None:
     if not apply_error(form, err):
         flash(err.message, "error")
@@ -116,8 +124,7 @@ def login():
         else:
             _start_session(result.user)
             response = redirect(_safe_next(request.args.get("next")))
-            devices.remember_device(response, known, result.user.id, result.device_nonce)
-            return response
+            return _trust_this_browser(response, result.user.id, result.device_nonce)
     return render_template("accounts/login.html", form=form)
 
 
@@ -162,15 +169,12 @@ def reset_password(token: str):
         except ValidationFailed as err:
             _form_error(form, err)
         else:
-            if current_user.is_authenticated:
+            if current_user.is_authenticated and current_user.id == user.id:
                 _sign_out_here()  # its session ended with all the others
             flash("密码已重置，所有设备上的登录均已退出，请用新密码登录", "success")
-            response = redirect(url_for("accounts.login"))
             # The link proved the mailbox (or the admin's hand-over): this browser is trusted,
             # so the new password works here even while strangers are being throttled.
-            known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
-            devices.remember_device(response, known, user.id, devices.new_device_nonce())
-            return response
+            return _trust_this_browser(redirect(url_for("accounts.login")), user.id)
     status = 422 if form.errors else 200
     page = render_template("accounts/reset_password.html", form=form, reset=reset)
     return page, status, NO_STORE
@@ -220,10 +224,7 @@ def accept_invite(token: str):
                 sessions.end_session(current_session_id())
             _start_session(user)
             flash("账号已激活，欢迎使用 Revive", "success")
-            response = redirect(url_for("dashboard.home"))
-            known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
-            devices.remember_device(response, known, user.id, devices.new_device_nonce())
-            return response
+            return _trust_this_browser(redirect(url_for("dashboard.home")), user.id)
     status = 422 if form.errors else 200
     return render_template("accounts/accept_invite.html", form=form, invitation=invitation), status
 

@@ -166,3 +166,29 @@ def test_unknown_address_and_wrong_password_do_the_same_work(app, monkeypatch):
     wrong, unknown = statements(owner.email), statements("nobody@example.cn")
     assert wrong == unknown
     assert hashes == ["hash", "hash"]
+
+
+def test_accepting_an_invitation_trusts_the_browser(app):
+    from revive.accounts import services
+    from revive.accounts.models import Role
+
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    _, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="new@uni.edu.cn",
+        name="新老师",
+        role=Role.INVENTOR,
+    )
+    client = app.test_client()
+    resp = client.post(
+        f"/invite/{token}",
+        data={"name": "新老师", "password": "Tiao-lv9Hu", "confirm": "Tiao-lv9Hu"},
+    )
+    assert resp.status_code == 302
+    assert any(c.startswith("revive_device=") for c in resp.headers.getlist("Set-Cookie"))
+    for _ in range(10):
+        stranger(app, "new@uni.edu.cn")
+    g.pop("_login_user", None)
+    client.post("/logout")
+    assert attempt(client, "new@uni.edu.cn", "Tiao-lv9Hu", "10.2.0.1").status_code == 302

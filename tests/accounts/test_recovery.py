@@ -382,3 +382,13 @@ def test_a_link_of_a_deactivated_account_is_unusable(app):
     resp = fresh(app).post(f"/password/reset/{token}", data={"password": NEW, "confirm": NEW})
     assert resp.status_code == 410 and "已停用" in resp.get_data(as_text=True)
     assert db.session.get(User, member.id).is_active is False
+
+
+def test_expired_links_are_pruned_after_a_month(app, link_log):
+    user = make_user()
+    ask(app, user.email)
+    (old,) = resets(user)
+    old.expires_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    ask(app, "nobody@example.cn")  # any request prunes, whatever the address
+    assert resets(user) == []
