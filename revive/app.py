@@ -6,7 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -68,15 +69,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message_category = "warning"
 
     from revive import models  # noqa: F401  (register every table on the metadata)
-    from revive.accounts.models import User
+    from revive.accounts.views import load_signed_in_user
 
     # Import kinds register themselves with revive.imports.registry (imports sits below them).
     from revive.demands import importers as _demand_imports  # noqa: F401
     from revive.inventory import importers as _patent_imports  # noqa: F401
 
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    # The cookie names a server-side session (revive/accounts/sessions.py); no live session,
+    # no user — whatever ``_user_id`` the signed cookie still carries.
+    login_manager.user_loader(load_signed_in_user)
+
+    @app.before_request
+    def _load_user_first() -> None:
+        """Resolve the signed-in user before the view runs: checking the session may write
+        its last_seen_at (and commit), which must not happen halfway through a view's work.
+        Tests share one app context across requests, hence the reset of Flask-Login's
+        per-request cache."""
+        if request.endpoint != "static":
+            g.pop("_login_user", None)
+            current_user._get_current_object()
 
     from revive.celery import celery_init_app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'revive.db'}"
     max_upload_mb = _env_int("REVIVE_MAX_UPLOAD_MB", 50)
     https = os.environ.get("REVIVE_BASE_URL", "").lower().startswith("https://")
+    # Sign-in sessions (revive/accounts/sessions.py). 12 h absolute: one working day, overtime
+    # included, so nobody is signed out mid-task, yet a cookie left on a shared office or lab
+    # computer (or copied from one) is dead by the next morning. 120 min idle: long enough to
+    # write a patent disclosure or a contract form without a request in between, short
+    # enough that an unattended, unlocked screen does not stay signed in for the afternoon.
+    session_hours = max(1, _env_int("REVIVE_SESSION_LIFETIME_HOURS", 12))
     cfg: dict[str, Any] = {
         "SECRET_KEY": _secret_key(base),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(db_url),
@@ -124,6 +131,22 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # cores to spare, e.g. one answering new demands: lower latency).
         "REVIVE_SEARCH_THREADS": max(1, _env_int("REVIVE_SEARCH_THREADS", 1)),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
+        "REVIVE_SESSION_LIFETIME_HOURS": session_hours,
+        "REVIVE_SESSION_IDLE_MINUTES": max(1, _env_int("REVIVE_SESSION_IDLE_MINUTES", 120)),
+        # Login throttling (revive/accounts/services.py: login): failed logins per window from
+        # untrusted clients per account, on one trusted device per account, and from untrusted
+        # clients per address — high, as a campus NAT puts thousands behind one address.
+        "REVIVE_LOGIN_WINDOW_MINUTES": max(1, _env_int("REVIVE_LOGIN_WINDOW_MINUTES", 15)),
+        "REVIVE_LOGIN_ACCOUNT_MAX_FAILURES": _env_int("REVIVE_LOGIN_ACCOUNT_MAX_FAILURES", 10),
+        "REVIVE_LOGIN_DEVICE_MAX_FAILURES": _env_int("REVIVE_LOGIN_DEVICE_MAX_FAILURES", 10),
+        "REVIVE_LOGIN_IP_MAX_FAILURES": _env_int("REVIVE_LOGIN_IP_MAX_FAILURES", 100),
+        # Password recovery (revive/accounts/recovery.py): lifetime of an e-mailed link, of a
+        # link an admin hands over (it may take a day to reach the person), and reset
+        # requests per hour per address tried and per client address.
+        "REVIVE_PASSWORD_RESET_MINUTES": max(1, _env_int("REVIVE_PASSWORD_RESET_MINUTES", 30)),
+        "REVIVE_ADMIN_RESET_HOURS": max(1, _env_int("REVIVE_ADMIN_RESET_HOURS", 24)),
+        "REVIVE_RESET_MAX_PER_ADDRESS": _env_int("REVIVE_RESET_MAX_PER_ADDRESS", 3),
+        "REVIVE_RESET_MAX_PER_IP": _env_int("REVIVE_RESET_MAX_PER_IP", 30),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
         # Public address of the site, for full links in e-mails (e.g. https://revive.example.cn).
@@ -140,6 +163,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Number of reverse proxies in front of the app (0 = clients connect directly).
         "REVIVE_TRUSTED_PROXIES": _env_int("REVIVE_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
+        # The signed cookie is not accepted for longer than a session can live anyway (the
+        # user_sessions row is what decides; this is a second, cheaper check).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies by default when the public address is https (SESSION_COOKIE_SECURE
         # overrides either way).

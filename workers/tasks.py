@@ -51,6 +51,11 @@ def send_notification_email(notification_id: int) -> None:
     notifications_services.deliver_email(notification_id)
 
 
+@shared_task(name="notifications.password_reset_email", acks_late=True)
+def send_password_reset_email(reset_id: int) -> None:
+    notifications_services.deliver_password_reset(reset_id)
+
+
 @shared_task(name="deals.notify_overdue", acks_late=True)
 def notify_overdue_deals() -> None:
     deals_services.notify_overdue()

@@ -158,3 +158,11 @@ class StaffUserForm(FlaskForm):
         "初始密码" + PASSWORD_RULES,
         validators=[DataRequired("请输入初始密码"), Length(max=200)],
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("注册邮箱", validators=email_validators)
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields()

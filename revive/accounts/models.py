@@ -98,8 +98,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"), index=True)
     is_active_flag: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     organization: Mapped[Organization | None] = relationship()
     college: Mapped[College | None] = relationship()
@@ -156,19 +154,69 @@ class Invitation(TimestampMixin, db.Model):
         return as_utc(self.expires_at) <= utcnow()
 
 
-class LoginAttempt(db.Model):
-    """One failed login, kept for the login rate limits (shared by all web processes).
+class UserSession(db.Model):
+    """One signed-in browser. The Flask session cookie carries the random token; only its
+    SHA-256 is stored. A request is signed in only while its row is neither revoked, past
+    ``expires_at`` (absolute lifetime) nor idle for longer than the idle timeout."""
 
-    ``ip_address`` is the client's address (per-IP limit), or ``acct:`` + a hash of the e-mail
-    address tried (per-account limit, see services.login). Rows older than the limit window
-    are pruned when new failures are recorded.
-    """
+    __tablename__ = "user_sessions"
 
-    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Why it ended: logout, logout_all, revoked, password_changed, deactivated, password_reset.
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+    user: Mapped[User] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A one-time link to set a new password: asked for by e-mail (``issued_by_id`` None) or
+    issued by an admin. Only a hash of the link's token is looked up; the token itself is
+    HMAC(SECRET_KEY, ``nonce``), so the worker that e-mails the link can rebuild it while
+    neither the database nor the task queue ever holds it (see accounts/recovery.py)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    emailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.used_at is None and self.revoked_at is None
+
+
+class ThrottleEvent(db.Model):
+    """One event counted by a sliding-window limit (revive/accounts/throttle.py), shared by
+    every web process: a failed login, or a password-reset request. ``scope`` says which
+    limit; ``key`` what it counts per — an account (hash of the e-mail address tried), an
+    account on one trusted device, a client address. Rows older than their window are pruned
+    when new ones are recorded."""
+
+    __tablename__ = "throttle_events"
     __table_args__ = (
-        sa.Index("ix_login_attempts_ip_address_created_at", "ip_address", "created_at"),
+        sa.Index("ix_throttle_events_scope_key_created_at", "scope", "key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ip_address: Mapped[str] = mapped_column(sa.String(45))
+    scope: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

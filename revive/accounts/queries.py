@@ -5,7 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from revive.accounts.models import STAFF_ROLES, College, Invitation, Organization, User
+from revive.accounts.models import (
+    STAFF_ROLES,
+    College,
+    Invitation,
+    Organization,
+    User,
+    UserSession,
+)
+from revive.accounts.sessions import live_clause
+from revive.db import utcnow
 from revive.extensions import db
 
 
@@ -66,5 +75,16 @@ def staff_users() -> list[User]:
             .where(User.role.in_(STAFF_ROLES))
             .options(selectinload(User.organization))
             .order_by(User.role, User.name)
+        )
+    )
+
+
+def live_sessions(user_id: int) -> list[UserSession]:
+    """The user's sessions that still sign a browser in, most recently used first."""
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(UserSession.user_id == user_id, live_clause(utcnow()))
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         )
     )

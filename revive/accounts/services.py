@@ -8,22 +8,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from revive.accounts import uscc
+from revive.accounts import sessions, throttle, uscc
+from revive.accounts.devices import new_device_nonce
 from revive.accounts.models import (
     ENTERPRISE_TAGS,
     STAFF_ROLES,
     UNIVERSITY_ROLES,
     College,
     Invitation,
-    LoginAttempt,
     Organization,
     OrgKind,
     Role,
@@ -35,14 +36,16 @@ from revive.extensions import db
 
 logger = logging.getLogger(__name__)
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-# Per-IP limit on failed logins, counted in the database so every web process sees it.
-# Override with REVIVE_LOGIN_IP_MAX_FAILURES / REVIVE_LOGIN_IP_WINDOW_MINUTES in app.config.
-IP_MAX_FAILURES = 20
-IP_WINDOW_MINUTES = 15
-# LoginAttempt rows whose ip_address starts with this count failures per e-mail address.
-ACCOUNT_KEY_PREFIX = "acct:"
+# The answers of the login limits (see login()); each says where the owner can still sign in.
+ACCOUNT_LIMITED = (
+    "该账号的登录失败次数过多，未登录过的设备请 {minutes} 分钟后再试；"
+    "在此前成功登录过该账号的浏览器上仍可正常登录"
+)
+DEVICE_LIMITED = "此浏览器上该账号的登录失败次数过多，请 {minutes} 分钟后再试"
+IP_LIMITED = (
+    "当前网络地址的登录失败次数过多，请 {minutes} 分钟后再试；"
+    "在此前成功登录过该账号的浏览器上仍可正常登录"
+)
 # Computed once so that unknown e-mails cost the same time as wrong passwords (no enumeration).
 _DUMMY_HASH = generate_password_hash("revive-dummy-password")
 
@@ -57,7 +60,7 @@ _STAFF_ORG_KIND = {
 class LoginRateLimited(DomainError):  # noqa: N818  (named like errors.py)
     status_code = 429
     code = "too_many_requests"
-    default_message = "登录失败次数过多，请 15 分钟后再试"
+    default_message = "登录失败次数过多，请稍后再试"
 
 
 class InvitationUnusable(DomainError):  # noqa: N818
@@ -204,116 +207,127 @@ def _commit_or_conflict(message: str, field: str | None = None) -> None:
 
 
 # --- authentication -------------------------------------------------------------------------
+#
+# Throttling after OWASP's device cookies (see revive/accounts/devices.py): failures from a
+# browser holding a device cookie for the account count for that (account, device) only;
+# failures from any other client count per account (the address tried) and per client
+# address. Past a limit only the clients it counts are refused — never the owner's trusted
+# browser — so nobody can lock an owner, or a campus behind one NAT address, out.
 
 
-def _ip_limits() -> tuple[int, timedelta]:
+@dataclass(frozen=True)
+class LoginLimits:
+    window: timedelta
+    account: int  # failures from untrusted clients per address tried
+    device: int  # failures per account on one trusted device
+    ip: int  # failures from untrusted clients per client address
+
+
+def login_limits() -> LoginLimits:
     cfg = current_app.config
-    return (
-        int(cfg.get("REVIVE_LOGIN_IP_MAX_FAILURES", IP_MAX_FAILURES)),
-        timedelta(minutes=int(cfg.get("REVIVE_LOGIN_IP_WINDOW_MINUTES", IP_WINDOW_MINUTES))),
+    return LoginLimits(
+        window=timedelta(minutes=int(cfg.get("REVIVE_LOGIN_WINDOW_MINUTES", 15))),
+        account=int(cfg.get("REVIVE_LOGIN_ACCOUNT_MAX_FAILURES", 10)),
+        device=int(cfg.get("REVIVE_LOGIN_DEVICE_MAX_FAILURES", 10)),
+        ip=int(cfg.get("REVIVE_LOGIN_IP_MAX_FAILURES", 100)),
     )
 
 
-def _recent_failures(key: str, now: datetime) -> int:
-    """Failed logins recorded under ``key`` within the window. LoginAttempt.ip_address holds
-    the key of either limit: a client address, or an _account_key."""
-    _, window = _ip_limits()
-    failures = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(
-            LoginAttempt.ip_address == key, LoginAttempt.created_at >= now - window
-        )
-    )
-    return failures or 0
+@dataclass(frozen=True)
+class LoginResult:
+    """``user`` None: wrong credentials. On success, ``device_nonce`` is the new device
+    token of this browser for the user (set it in the device cookie)."""
+
+    user: User | None
+    device_nonce: str | None = None
 
 
-def _ip_blocked(ip: str, now: datetime) -> bool:
-    limit, _ = _ip_limits()
-    return _recent_failures(ip, now) >= limit
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, else None; no limits, no writes.
 
-
-def _record_ip_failure(ip: str | None, now: datetime) -> None:
-    if not ip:
-        return
-    _, window = _ip_limits()
-    # Prune everything outside the window (cheap, indexed) so the table stays small.
-    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.created_at < now - window))
-    db.session.add(LoginAttempt(ip_address=ip[:45], created_at=now))
-
-
-def authenticate(email: str, password: str, *, ip: str | None = None) -> User | None:
-    """Return the user for valid credentials, else None; records failures.
-
-    Unknown e-mail, wrong password, inactive and locked accounts all return None after the same
-    amount of hashing work and a commit, so neither message nor timing tells them apart.
-    Raises LoginRateLimited when ``ip`` has too many recent failures (any account).
-    """
-    now = utcnow()
-    if ip and _ip_blocked(ip, now):
-        raise LoginRateLimited()
+    Unknown e-mail, wrong password and inactive accounts all cost one password-hash check
+    (a dummy hash for unknown addresses), so timing does not tell them apart."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
-        _record_ip_failure(ip, now)
-        db.session.commit()
-        return None
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until > now:
-        check_password_hash(_DUMMY_HASH, password or "")
-        _record_ip_failure(ip, now)
-        db.session.commit()
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-        _record_ip_failure(ip, now)
-        db.session.commit()
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    db.session.commit()
     return user
 
 
 def _account_key(email: str) -> str:
-    """The per-account counter's key in LoginAttempt.ip_address: a hash, so the table holds
-    no e-mail addresses, and the same for addresses with and without an account."""
-    digest = hashlib.sha256(normalize_email(email).encode("utf-8")).hexdigest()
-    return ACCOUNT_KEY_PREFIX + digest[: 45 - len(ACCOUNT_KEY_PREFIX)]
+    """The untrusted-client counter's key: a hash of the address tried (no e-mail addresses
+    in the table; the same for addresses with and without an account)."""
+    return throttle.digest(normalize_email(email))
 
 
-def login(email: str, password: str, *, ip: str | None = None) -> User | None:
-    """``authenticate`` behind a per-account limit as well as the per-IP one.
+def login(
+    email: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    devices: Mapping[int, str] | None = None,
+) -> LoginResult:
+    """Check credentials behind the login limits; record the failure or the success. Commits.
 
-    Failures are counted per e-mail address whether or not an account has it, so after
-    MAX_FAILED_LOGINS failures in the window every address answers LoginRateLimited (429)
-    alike: the limit tells nothing about which addresses exist. A success clears its own
-    address's count only (never another account's, never the IP's).
+    ``devices`` is this browser's device cookie ({user id: nonce}). A browser holding one for
+    the account is trusted: it is refused only after LoginLimits.device failures of its own.
+    Any other client is refused (LoginRateLimited, 429) once the address tried has
+    LoginLimits.account failures from untrusted clients, or its client address LoginLimits.ip
+    — whether or not the address has an account, so a refusal reveals nothing either.
+    Refused attempts check no password and count nothing. A success clears its own counter
+    (this device's, or the address's untrusted one), never another's nor the IP's.
     """
-    key = _account_key(email)
-    now = utcnow()
-    if _recent_failures(key, now) >= MAX_FAILED_LOGINS:
-        raise LoginRateLimited()
-    user = authenticate(email, password, ip=ip)
-    if user is None:
-        db.session.add(LoginAttempt(ip_address=key, created_at=now))
+    limits, now = login_limits(), utcnow()
+    window = limits.window
+    minutes = int(window.total_seconds() // 60)
+    user_id = db.session.scalar(sa.select(User.id).where(User.email == normalize_email(email)))
+    nonce = (devices or {}).get(user_id) if user_id is not None else None
+    if nonce:
+        scope, key = throttle.Scope.LOGIN_DEVICE, f"{user_id}:{nonce}"
+        if throttle.count(scope, key, window=window, now=now) >= limits.device:
+            raise LoginRateLimited(DEVICE_LIMITED.format(minutes=minutes))
     else:
-        db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.ip_address == key))
+        scope, key = throttle.Scope.LOGIN_ACCOUNT, _account_key(email)
+        if ip and (
+            throttle.count(throttle.Scope.LOGIN_IP, ip, window=window, now=now) >= limits.ip
+        ):
+            raise LoginRateLimited(IP_LIMITED.format(minutes=minutes))
+        if throttle.count(scope, key, window=window, now=now) >= limits.account:
+            raise LoginRateLimited(ACCOUNT_LIMITED.format(minutes=minutes))
+    user = authenticate(email, password)
+    if user is None:
+        throttle.hit(scope, key, window=window, now=now)
+        if scope == throttle.Scope.LOGIN_ACCOUNT and ip:
+            throttle.hit(throttle.Scope.LOGIN_IP, ip, window=window, now=now)
+        db.session.commit()
+        return LoginResult(None)
+    throttle.clear(scope, key)
+    user.last_login_at = now
     db.session.commit()
-    return user
+    return LoginResult(user, new_device_nonce())
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> None:
-    """Replace the user's password after checking the current one."""
+def change_password(
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    keep_session_id: int | None = None,
+) -> int:
+    """Replace the user's password after checking the current one, and end every other
+    session of the user (``keep_session_id``, the browser that changed it, stays signed in).
+    Returns how many sessions ended."""
     if not check_password_hash(user.password_hash, current_password or ""):
         raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
     validate_password(new_password, email=user.email, name=user.name)
     if check_password_hash(user.password_hash, new_password):
         raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
     user.password_hash = generate_password_hash(new_password)
+    ended = sessions.revoke_user_sessions(user.id, "password_changed", keep_id=keep_session_id)
     db.session.commit()
+    return ended
 
 
 # --- enterprise self-registration -----------------------------------------------------------
@@ -400,6 +414,16 @@ def check_manages_org(actor: User, org_id: int) -> Organization:
     if actor.role == Role.UNIVERSITY_ADMIN and org is not None and org.id == actor.organization_id:
         return org
     raise PermissionDenied("您只能管理本单位的成员")
+
+
+def check_manages_member(actor: User, user: User) -> None:
+    """PermissionDenied unless ``actor`` may manage ``user``: a platform admin anyone, a
+    university admin the university's members (university roles of their organization)."""
+    if actor.role == Role.PLATFORM_ADMIN:
+        return
+    if user.organization_id is None or user.role not in UNIVERSITY_ROLES:
+        raise PermissionDenied("您只能管理本单位的成员")
+    check_manages_org(actor, user.organization_id)
 
 
 def _university_of(actor: User, org_id: int) -> Organization:
@@ -529,23 +553,17 @@ def revoke_invitation(invitation_id: int, *, actor: User) -> Invitation:
 
 
 def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
-    """Deactivate or reactivate a member of an organization the actor manages."""
+    """Deactivate (ending all their sessions) or reactivate a member of an organization the
+    actor manages."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFoundError("用户不存在")
-    if user.organization_id is None:
-        if actor.role != Role.PLATFORM_ADMIN:
-            raise PermissionDenied("您只能管理本单位的成员")
-    else:
-        check_manages_org(actor, user.organization_id)
+    check_manages_member(actor, user)
     if user.id == actor.id:
         raise ValidationFailed("不能停用自己的账号")
-    if actor.role != Role.PLATFORM_ADMIN and user.role not in UNIVERSITY_ROLES:
-        raise PermissionDenied("您只能管理本单位的成员")
     user.is_active_flag = active
-    if active:
-        user.failed_logins = 0
-        user.locked_until = None
+    if not active:
+        sessions.revoke_user_sessions(user.id, "deactivated")
     db.session.commit()
     return user
 

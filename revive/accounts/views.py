@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from revive.accounts import queries, services
+from revive.accounts import devices, queries, recovery, services, sessions
 from revive.accounts.forms import (
     NO_COLLEGE,
     AcceptInviteForm,
     ChangePasswordForm,
     CollegeForm,
+    ForgotPasswordForm,
     InviteForm,
     LoginForm,
     RegisterEnterpriseForm,
+    ResetPasswordForm,
     StaffUserForm,
     apply_error,
 )
-from revive.accounts.models import OrgKind, Role
+from revive.accounts.models import OrgKind, Role, User
 from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 
@@ -37,17 +39,63 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.home")
 
 
+LOGIN_FAILED = "邮箱或密码错误，或账号已停用"
 REGISTERED = (
     "注册申请已受理，请用注册邮箱和密码登录。若该邮箱此前已注册过，请用原密码登录，"
-    "忘记密码请联系平台管理员"
+    "忘记密码可在登录页选择「忘记密码」"
 )
+RESET_REQUESTED = (
+    "如果该邮箱已注册，重置密码的链接已发送到该邮箱，{minutes} 分钟内有效、只能使用一次。"
+    "没有收到请检查垃圾邮件，或联系本单位管理员重置"
+)
+# Pages that show a one-time secret (a reset link or its token) are never stored nor referred.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _start_session(user) -> None:
+# Flask-Login's keys plus ours: what a signed-in cookie carries.
+_SIGNED_IN_KEYS = ("_user_id", "_fresh", "_id", "_remember", sessions.SESSION_KEY)
+
+
+def load_signed_in_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user of the live server-side session the cookie names.
+    Anything else (revoked, expired, idle, another user's, none) signs the cookie out."""
+    row = sessions.find_live(user_id, session.get(sessions.SESSION_KEY), ip=request.remote_addr)
+    if row is None:
+        for key in _SIGNED_IN_KEYS:
+            session.pop(key, None)
+        return None
+    g.user_session_id = row.id
+    return row.user
+
+
+def current_session_id() -> int | None:
+    """The id of the user_sessions row this request is signed in with."""
+    return g.get("user_session_id")
+
+
+def _start_session(user: User) -> None:
     """Log ``user`` in on a fresh session: whatever the browser carried before (a planted or
-    pre-login session, its CSRF secret) is dropped, so a session cannot be fixed in advance."""
+    pre-login session, its CSRF secret) is dropped and a new server-side session with a new
+    token is opened, so a session cannot be fixed in advance."""
     session.clear()
+    session[sessions.SESSION_KEY] = sessions.start_session(
+        user, ip=request.remote_addr, user_agent=request.user_agent.string
+    )
     login_user(user)
+
+
+def _sign_out_here() -> None:
+    """Forget the signed-in user in this browser (the server-side session is ended already)."""
+    logout_user()
+    session.clear()  # nothing of the signed-in session (CSRF secret, flashes) outlives it
+
+
+def _trust_this_browser(response, user_id: int, nonce: str | None = None):
+    """Give this browser a device cookie for ``user_id`` (it proved it may sign in: a correct
+    password, an invitation, a reset link), keeping the other accounts it holds."""
+    known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
+    devices.remember_device(response, known, user_id, nonce or devices.new_device_nonce())
+    return response
 
 
 def _form_error(form, err: ValidationFailed) -> None:
@@ -61,27 +109,75 @@ def login():
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
         try:
-            user = services.login(form.email.data, form.password.data, ip=request.remote_addr)
+            result = services.login(
+                form.email.data, form.password.data, ip=request.remote_addr, devices=known
+            )
         except services.LoginRateLimited as err:
             flash(err.message, "error")
-            return render_template("accounts/login.html", form=form), 429
-        if user is None:
+            retry = int(services.login_limits().window.total_seconds())
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": retry}
+        if result.user is None:
             # Same message whether the e-mail exists or not (no user enumeration).
-            flash("邮箱或密码错误，或账号已被暂时锁定", "error")
+            flash(LOGIN_FAILED, "error")
         else:
-            _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            _start_session(result.user)
+            response = redirect(_safe_next(request.args.get("next")))
+            return _trust_this_browser(response, result.user.id, result.device_nonce)
     return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()  # nothing of the signed-in session (CSRF secret, flashes) outlives it
+    sessions.end_session(current_session_id())
+    _sign_out_here()
     flash("已退出登录", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link by e-mail; the same answer whatever the address (no enumeration)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            recovery.request_password_reset(form.email.data, ip=request.remote_addr)
+        except recovery.ResetRateLimited as err:
+            flash(err.message, "error")
+            retry = int(recovery.RESET_WINDOW.total_seconds())
+            return (
+                render_template("accounts/forgot_password.html", form=form),
+                429,
+                {"Retry-After": retry},
+            )
+        flash(RESET_REQUESTED.format(minutes=recovery.reset_minutes()), "info")
+        return redirect(url_for("accounts.login"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Set a new password through a one-time link; every session of the user ends."""
+    reset = recovery.get_usable_reset(token)  # ResetUnusable → 410 page
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = recovery.complete_password_reset(token, password=form.password.data)
+        except ValidationFailed as err:
+            _form_error(form, err)
+        else:
+            if current_user.is_authenticated and current_user.id == user.id:
+                _sign_out_here()  # its session ended with all the others
+            flash("密码已重置，所有设备上的登录均已退出，请用新密码登录", "success")
+            # The link proved the mailbox (or the admin's hand-over): this browser is trusted,
+            # so the new password works here even while strangers are being throttled.
+            return _trust_this_browser(redirect(url_for("accounts.login")), user.id)
+    status = 422 if form.errors else 200
+    page = render_template("accounts/reset_password.html", form=form, reset=reset)
+    return page, status, NO_STORE
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -124,10 +220,11 @@ def accept_invite(token: str):
         except ValidationFailed as err:
             _form_error(form, err)
         else:
-            logout_user()
+            if current_user.is_authenticated:  # someone else was signed in in this browser
+                sessions.end_session(current_session_id())
             _start_session(user)
             flash("账号已激活，欢迎使用 Revive", "success")
-            return redirect(url_for("dashboard.home"))
+            return _trust_this_browser(redirect(url_for("dashboard.home")), user.id)
     status = 422 if form.errors else 200
     return render_template("accounts/accept_invite.html", form=form, invitation=invitation), status
 
@@ -138,20 +235,55 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(
+            ended = services.change_password(
                 current_user,
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
+                keep_session_id=current_session_id(),
             )
         except ValidationFailed as err:
             if (err.details or {}).get("field") == "password":
                 err.details = {"field": "new_password"}
             _form_error(form, err)
         else:
-            flash("密码已修改", "success")
-            return redirect(url_for("dashboard.home"))
+            others = f"，其他 {ended} 处登录已退出" if ended else ""
+            flash(f"密码已修改{others}", "success")
+            return redirect(url_for("accounts.account"))
     status = 422 if form.errors else 200
     return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The user's own account: password, and the browsers signed in (revocable one by one)."""
+    return render_template(
+        "accounts/account.html",
+        sessions=queries.live_sessions(current_user.id),
+        current_session_id=current_session_id(),
+        describe=devices.describe_user_agent,
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/revoke")
+@login_required
+def revoke_session(session_id: int):
+    row = sessions.revoke_session(session_id, actor=current_user)
+    if row.id == current_session_id():
+        _sign_out_here()
+        flash("已退出本设备的登录", "info")
+        return redirect(url_for("accounts.login"))
+    flash("已让该设备退出登录", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/sessions/revoke-all")
+@login_required
+def revoke_all_sessions():
+    count = sessions.revoke_all_sessions(actor=current_user)
+    _sign_out_here()
+    flash(f"已退出所有设备（{count} 处登录），请重新登录", "info")
+    return redirect(url_for("accounts.login"))
 
 
 # --- members --------------------------------------------------------------------------------
@@ -194,6 +326,8 @@ def _render_members(org_id: int | None, *, status: int = 200, **forms):
             staff_form=forms.get("staff_form") or StaffUserForm(formdata=None),
         )
     ctx["invite_link"] = forms.get("invite_link")
+    ctx["reset_link"] = forms.get("reset_link")
+    ctx["reset_user"] = forms.get("reset_user")
     return render_template("accounts/members.html", **ctx), status
 
 
@@ -266,6 +400,28 @@ def reactivate(user_id: int):
     user = services.set_user_active(user_id, True, actor=current_user)
     flash(f"已恢复 {user.name} 的账号", "success")
     return _back_to_members(user.organization_id)
+
+
+@bp.post("/members/<int:user_id>/reset-password")
+@manager_required
+def admin_reset_password(user_id: int):
+    """Void a member's password and sessions; show a one-time link to set a new one, once."""
+    try:
+        reset, token = recovery.issue_admin_reset(user_id, actor=current_user)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+        return _back_to_members(_managed_org_id(request.form.get("organization_id")))
+    user = reset.user
+    flash(
+        f"已重置 {user.name}（{user.email}）的密码：原密码已失效，其所有登录已退出。"
+        "请把下面的链接交给本人（只显示这一次）",
+        "success",
+    )
+    org_id = user.organization_id if current_user.role == Role.PLATFORM_ADMIN else None
+    body, status = _render_members(
+        org_id or _managed_org_id(), reset_link=recovery.reset_link(token), reset_user=user
+    )
+    return body, status, NO_STORE
 
 
 @bp.post("/members/staff")

@@ -187,16 +187,16 @@ def seed(conn: sa.Connection, patents: int, *, tag: str = "", echo=print) -> dic
     counts["users"] = run(
         "users",
         """INSERT INTO users (email, name, password_hash, role, organization_id, is_active,
-                              failed_logins, created_at, updated_at)
+                              created_at, updated_at)
            SELECT 'scale-uni' || :tag || u.k || '@example.com', '学校管理员' || u.k, :pw,
-                  'university_admin', u.id, true, 0, now(), now() FROM scale_unis u
+                  'university_admin', u.id, true, now(), now() FROM scale_unis u
            UNION ALL
-           SELECT 'scale-' || :tag || r || '@example.com', r, :pw, r, NULL, true, 0, now(), now()
+           SELECT 'scale-' || :tag || r || '@example.com', r, :pw, r, NULL, true, now(), now()
            FROM unnest(ARRAY['platform_admin', 'officer', 'regulator']) r
            UNION ALL
            SELECT 'scale-ent' || :tag || '@example.com', '企业用户', :pw, 'enterprise',
                   (SELECT min(id) FROM organizations
-                   WHERE name LIKE '合成企业' || :tag || '%'), true, 0, now(), now()""",
+                   WHERE name LIKE '合成企业' || :tag || '%'), true, now(), now()""",
     )
     # Patents. r1..r6 are independent uniform draws per row; the university index is skewed
     # (u = floor(60 * r^1.6)) so a few universities hold many patents and many hold few.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from revive.accounts import services
-from revive.accounts.models import Invitation, LoginAttempt, Organization, OrgKind, Role, User
+from revive.accounts import services, throttle
+from revive.accounts.models import Invitation, Organization, OrgKind, Role, ThrottleEvent, User
 from revive.db import as_utc, utcnow
 from revive.errors import PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -81,71 +82,126 @@ def test_register_applies_password_policy(app, password, message):
 
 
 # --- login limits ---------------------------------------------------------------------------
+# (Before device cookies: five failures locked the account for everybody for 15 minutes, the
+# owner included, and 20 failures locked every client behind one address. See
+# test_login_throttle.py for the behaviour through HTTP.)
 
 
-def test_account_locks_after_five_failures_even_for_the_right_password(app):
+def _login(email: str, password: str, **kw) -> services.LoginResult:
+    return services.login(email, password, **kw)
+
+
+def test_untrusted_clients_are_refused_after_the_account_limit_even_with_the_right_password(app):
     user = make_user()
-    for _ in range(services.MAX_FAILED_LOGINS):
-        assert services.authenticate(user.email, "wrong-password1") is None
-    assert services.authenticate(user.email, PASSWORD) is None
-    db.session.refresh(user)
-    assert user.locked_until is not None
-
-    # Once the lock has passed, the right password works again.
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    assert services.authenticate(user.email, PASSWORD) == user
+    limit = services.login_limits().account
+    for _ in range(limit):
+        assert _login(user.email, "wrong-password1", ip="10.0.1.1").user is None
+    with pytest.raises(services.LoginRateLimited) as excinfo:
+        _login(user.email, PASSWORD, ip="10.0.1.2")
+    assert excinfo.value.status_code == 429
+    assert "此前成功登录过该账号的浏览器上仍可正常登录" in excinfo.value.message
 
 
-def test_four_failures_do_not_lock(app):
+def test_the_owners_trusted_device_still_logs_in_past_the_account_limit(app):
     user = make_user()
-    for _ in range(services.MAX_FAILED_LOGINS - 1):
-        services.authenticate(user.email, "wrong-password1")
-    assert services.authenticate(user.email, PASSWORD) == user
+    nonce = _login(user.email, PASSWORD, ip="10.0.1.1").device_nonce
+    for _ in range(services.login_limits().account * 3):
+        with contextlib.suppress(services.LoginRateLimited):
+            _login(user.email, "wrong-password1", ip="10.0.9.9")
+    result = _login(user.email, PASSWORD, ip="10.0.1.1", devices={user.id: nonce})
+    assert result.user == user
+    assert result.device_nonce and result.device_nonce != nonce  # a new nonce each sign-in
+
+
+def test_failures_below_the_limit_do_not_refuse(app):
+    user = make_user()
+    for _ in range(services.login_limits().account - 1):
+        _login(user.email, "wrong-password1")
+    assert _login(user.email, PASSWORD).user == user
 
 
 def test_inactive_user_cannot_log_in(app):
     user = make_user(is_active_flag=False)
     assert services.authenticate(user.email, PASSWORD) is None
+    assert _login(user.email, PASSWORD).user is None
 
 
 def _fail_many(ip: str, n: int, *, age: timedelta = timedelta(0)) -> None:
     at = utcnow() - age
-    db.session.add_all(LoginAttempt(ip_address=ip, created_at=at) for _ in range(n))
+    db.session.add_all(
+        ThrottleEvent(scope=throttle.Scope.LOGIN_IP, key=ip, created_at=at) for _ in range(n)
+    )
     db.session.commit()
 
 
-def test_failed_logins_are_recorded_per_ip(app):
-    services.authenticate("nobody@example.com", "x", ip="10.0.0.1")
-    user = make_user()
-    services.authenticate(user.email, "wrong", ip="10.0.0.1")
-    count = db.session.scalar(
-        sa.select(sa.func.count(LoginAttempt.id)).where(LoginAttempt.ip_address == "10.0.0.1")
-    )
-    assert count == 2
+def _events(scope: throttle.Scope, key: str | None = None) -> int:
+    query = sa.select(sa.func.count(ThrottleEvent.id)).where(ThrottleEvent.scope == scope)
+    if key is not None:
+        query = query.where(ThrottleEvent.key == key)
+    return db.session.scalar(query)
 
 
-def test_ip_with_too_many_recent_failures_is_refused_even_with_right_password(app):
+def test_untrusted_failures_are_recorded_per_ip_and_per_address(app):
+    _login("nobody@example.com", "x", ip="10.0.0.1")
     user = make_user()
-    _fail_many("10.0.0.2", services.IP_MAX_FAILURES)
+    _login(user.email, "wrong", ip="10.0.0.1")
+    assert _events(throttle.Scope.LOGIN_IP, "10.0.0.1") == 2
+    assert _events(throttle.Scope.LOGIN_ACCOUNT) == 2
+    key = throttle.digest(user.email)
+    assert _events(throttle.Scope.LOGIN_ACCOUNT, key) == 1  # a hash: no address stored
+
+
+def test_trusted_device_failures_count_for_that_device_only(app):
+    user = make_user()
+    nonce = _login(user.email, PASSWORD).device_nonce
+    _login(user.email, "wrong", ip="10.0.0.1", devices={user.id: nonce})
+    assert _events(throttle.Scope.LOGIN_DEVICE, f"{user.id}:{nonce}") == 1
+    assert _events(throttle.Scope.LOGIN_IP) == 0
+    assert _events(throttle.Scope.LOGIN_ACCOUNT) == 0
+
+
+def test_ip_with_too_many_recent_failures_refuses_untrusted_clients_only(app):
+    user = make_user()
+    nonce = _login(user.email, PASSWORD).device_nonce
+    _fail_many("10.0.0.2", services.login_limits().ip)
     with pytest.raises(services.LoginRateLimited) as excinfo:
-        services.authenticate(user.email, PASSWORD, ip="10.0.0.2")
-    assert excinfo.value.status_code == 429
-    # Another address is not affected.
-    assert services.authenticate(user.email, PASSWORD, ip="10.0.0.3") == user
+        _login(user.email, PASSWORD, ip="10.0.0.2")
+    assert "当前网络地址" in excinfo.value.message
+    # Another address is not affected, nor the user's own browser behind this one.
+    assert _login(user.email, PASSWORD, ip="10.0.0.3").user == user
+    assert _login(user.email, PASSWORD, ip="10.0.0.2", devices={user.id: nonce}).user == user
 
 
 def test_ip_limit_counts_only_the_window(app):
     user = make_user()
-    _fail_many("10.0.0.4", services.IP_MAX_FAILURES, age=timedelta(minutes=16))
-    _fail_many("10.0.0.4", services.IP_MAX_FAILURES - 1)
-    assert services.authenticate(user.email, PASSWORD, ip="10.0.0.4") == user
+    _fail_many("10.0.0.4", services.login_limits().ip, age=timedelta(minutes=16))
+    _fail_many("10.0.0.4", services.login_limits().ip - 1)
+    assert _login(user.email, PASSWORD, ip="10.0.0.4").user == user
 
 
-def test_recording_a_failure_prunes_attempts_outside_the_window(app):
+def test_recording_a_failure_prunes_events_outside_the_window(app):
     _fail_many("10.0.0.5", 3, age=timedelta(hours=1))
-    services.authenticate("nobody@example.com", "x", ip="10.0.0.6")
-    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 1
+    _login("nobody@example.com", "x", ip="10.0.0.6")
+    assert _events(throttle.Scope.LOGIN_IP) == 1
+
+
+def test_login_limits_are_settings(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIVE_LOGIN_ACCOUNT_MAX_FAILURES", 2)
+    user = make_user()
+    for _ in range(2):
+        _login(user.email, "wrong")
+    with pytest.raises(services.LoginRateLimited):
+        _login(user.email, PASSWORD)
+
+
+def test_login_limit_defaults(app):
+    limits = services.login_limits()
+    assert (limits.window, limits.account, limits.device, limits.ip) == (
+        timedelta(minutes=15),
+        10,
+        10,
+        100,
+    )
 
 
 def test_change_password_checks_current_and_policy(app):

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from revive.accounts import services
-from revive.accounts.models import Invitation, LoginAttempt, Organization, Role, User
+from revive.accounts import services, throttle
+from revive.accounts.models import Invitation, Organization, Role, ThrottleEvent, User
 from revive.db import utcnow
 from revive.extensions import db
 from tests.factories import PASSWORD, make_college, make_org, make_user
 
-LOGIN_FAILED = "邮箱或密码错误，或账号已被暂时锁定"
+LOGIN_FAILED = "邮箱或密码错误，或账号已停用"
 
 
 def flashes(response) -> list[str]:
@@ -81,8 +81,8 @@ def test_login_from_blocked_ip_gets_429_with_chinese_message(client):
     user = make_user()
     now = utcnow()
     db.session.add_all(
-        LoginAttempt(ip_address="127.0.0.1", created_at=now)
-        for _ in range(services.IP_MAX_FAILURES)
+        ThrottleEvent(scope=throttle.Scope.LOGIN_IP, key="127.0.0.1", created_at=now)
+        for _ in range(services.login_limits().ip)
     )
     db.session.commit()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})

@@ -53,6 +53,10 @@ EXEMPT: dict[str, str] = {
     "transfer object",
     "accounts.accept_invite": "account activation: the invitation row records it",
     "accounts.change_password": "the user's own credentials",
+    "accounts.revoke_session": "the user's own sign-in sessions (user_sessions: revoked_at, why)",
+    "accounts.revoke_all_sessions": "the user's own sign-in sessions (user_sessions)",
+    "accounts.forgot_password": "asks for a reset link, changes no account (password_resets "
+    "keeps when and from where; using the link is audited, see accounts.reset_password)",
     "accounts.invite": "member administration: invitations table (inviter, time)",
     "accounts.revoke_invitation": "member administration: invitations table",
     "accounts.create_staff": "member administration (platform admin)",
@@ -604,6 +608,33 @@ def _(w, client):
     d = make_declaration(_entered(w))
     _ok(client.post(f"/api/v1/open-licences/{d.id}/withdraw", json={}))
     return _withdrawn(w, d, None)
+
+
+@case("accounts.admin_reset_password", "uni_admin")
+def _(w, client):
+    member = make_user(Role.INVENTOR, organization=w.uni, name="忘了密码的老师")
+    resp = _ok(client.post(f"/members/{member.id}/reset-password"), 200)
+    assert "/password/reset/" in resp.get_data(as_text=True)
+    return Expect(
+        "user",
+        member.id,
+        "password_reset_link",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["email"] == member.email and "expires_at" in d,
+    )
+
+
+@case("accounts.reset_password", "ent_user")
+def _(w, client):
+    from revive.accounts import recovery
+
+    _, token = recovery.issue_admin_reset(w.ent_user.id, actor=make_user(Role.PLATFORM_ADMIN))
+    form = {"password": "Fresh-pass42", "confirm": "Fresh-pass42"}
+    _ok(client.post(f"/password/reset/{token}", data=form), 302)
+    return Expect(
+        "user", w.ent_user.id, "password_reset", w.ent_user, w.ent.id, lambda d: d["via"] == "admin"
+    )
 
 
 # ---------------------------------------------------------------------------- checks

@@ -181,6 +181,14 @@ TABLE: list[Row] = [
     entry("accounts.logout", "POST", ALL),
     entry("accounts.change_password", "GET", ALL),
     entry("accounts.change_password", "POST", ALL),
+    entry("accounts.forgot_password", "GET", None),
+    entry("accounts.forgot_password", "POST", None),
+    entry("accounts.reset_password", "GET", None, obj="reset_token", param="token"),
+    entry("accounts.reset_password", "POST", None, obj="reset_token", param="token"),
+    entry("accounts.admin_reset_password", "POST", MANAGERS, obj="member", other={PA}),
+    entry("accounts.account", "GET", ALL),
+    entry("accounts.revoke_session", "POST", ALL, obj="user_session", other=NONE),
+    entry("accounts.revoke_all_sessions", "POST", ALL),
     entry("accounts.members", "GET", MANAGERS),
     entry("accounts.invite", "POST", MANAGERS, obj="org", body=_org_body, other={PA}),
     entry("accounts.add_college", "POST", MANAGERS, obj="org", body=_org_body, other={PA}),
@@ -344,8 +352,12 @@ PARAMS = {
     "college": "college_id",
     "member": "user_id",
     "notification": "notification_id",
+    "user_session": "session_id",
     "org": None,
 }
+
+# Routes whose allowed answer signs the browser out (a redirect to the login page is right).
+SIGN_OUT = frozenset({"accounts.logout", "accounts.revoke_all_sessions"})
 
 
 def _url(row: Row, w: World, role: Role | None, own: bool) -> str:
@@ -357,9 +369,14 @@ def _url(row: Row, w: World, role: Role | None, own: bool) -> str:
     return url_for(row.endpoint, **values)
 
 
-def _call(app, row: Row, w: World, role: Role | None, own: bool):
+def _client(app, w: World, role: Role | None):
+    """A client signed in as the role's 甲-side user (this writes a session row)."""
     client = app.test_client()
     sign_in(client, w.user_ids.get(role))
+    return client
+
+
+def _call(client, row: Row, w: World, role: Role | None, own: bool):
     body = row.body(w, role, own) if row.body else {}
     url = _url(row, w, role, own)
     if row.api:
@@ -390,7 +407,7 @@ def _check(row: Row, w: World, role: Role | None, own: bool, resp, data: bytes, 
                     text = json.dumps(json.loads(data), ensure_ascii=False)
                 for title, roles in row.hides:
                     assert role not in roles or title not in text, f"{msg}: lists {title}"
-        if 300 <= status < 400 and row.endpoint != "accounts.logout":
+        if 300 <= status < 400 and row.endpoint not in SIGN_OUT:
             assert "/login" not in resp.headers.get("Location", ""), f"{msg}: sent to login"
         return
     if role is None:
@@ -447,8 +464,9 @@ def test_authorization(flask_app, world, row: Row):
             snapshot.restore()
             dirty = False
         msg = f"{row.id} as {role.value if role else 'anonymous'} on {'own' if own else 'other'}"
-        watch = WriteWatch()
-        resp, data = _call(flask_app, row, w, role, own)
+        client = _client(flask_app, w, role)
+        watch = WriteWatch()  # after signing in: only the request's own writes count
+        resp, data = _call(client, row, w, role, own)
         _check(row, w, role, own, resp, data, msg)
         if watch.changed():
             assert row.allowed(role, own), f"{msg}: refused, yet the database changed"

@@ -226,9 +226,25 @@ def _attempt(app, email: str, password: str, ip: str):
     )
 
 
+def _trusted_browser(app, user, ip: str):
+    """A client that signed in to ``user`` once (it holds a device cookie), then out."""
+    client = app.test_client()
+    g.pop("_login_user", None)
+    resp = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": ip}
+    )
+    assert resp.status_code == 302
+    g.pop("_login_user", None)
+    client.post("/logout")
+    g.pop("_login_user", None)
+    return client
+
+
 def test_login_from_one_ip_is_limited_with_429_and_chinese_message(app, monkeypatch):
+    """Counts untrusted clients' failures only, and refuses untrusted clients only."""
     monkeypatch.setitem(app.config, "REVIVE_LOGIN_IP_MAX_FAILURES", 3)
-    user, other = make_user(), make_user()
+    user, other, regular = make_user(), make_user(), make_user()
+    browser = _trusted_browser(app, regular, "10.9.0.1")
     for _ in range(2):
         assert _attempt(app, user.email, "Wrong12345", "10.9.0.1").status_code == 200
     # A success for another account from the same address does not reset the count.
@@ -238,13 +254,23 @@ def test_login_from_one_ip_is_limited_with_429_and_chinese_message(app, monkeypa
         resp = _attempt(app, email, password, "10.9.0.1")
         assert resp.status_code == 429
         assert "登录失败次数过多" in resp.get_data(as_text=True)
-    # Another address is not affected.
+    # Another address is not affected, nor a browser that signed in to its account before.
     assert _attempt(app, user.email, PASSWORD, "10.9.0.2").status_code == 302
+    resp = browser.post(
+        "/login",
+        data={"email": regular.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.0.1"},
+    )
+    assert resp.status_code == 302
 
 
 def test_one_account_is_limited_with_429_whatever_the_address(app):
+    """Untrusted clients are refused once the account has too many failures from untrusted
+    clients; the owner's trusted browser is not (it was, before device cookies)."""
     user, other = make_user(), make_user()
-    for n in range(services.MAX_FAILED_LOGINS):
+    browser = _trusted_browser(app, user, "10.8.1.1")
+    limit = services.login_limits().account
+    for n in range(limit):
         assert _attempt(app, user.email, "Wrong12345", f"10.8.0.{n + 1}").status_code == 200
     resp = _attempt(app, user.email, PASSWORD, "10.8.0.99")  # right password, new address
     assert resp.status_code == 429
@@ -252,6 +278,12 @@ def test_one_account_is_limited_with_429_whatever_the_address(app):
     # Another account logging in (same or other address) does not lift it, nor is it affected.
     assert _attempt(app, other.email, PASSWORD, "10.8.0.99").status_code == 302
     assert _attempt(app, user.email, PASSWORD, "10.8.0.1").status_code == 429
+    resp = browser.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.8.0.1"},
+    )
+    assert resp.status_code == 302
 
 
 def test_unknown_address_is_limited_exactly_like_an_account(app):
@@ -259,7 +291,7 @@ def test_unknown_address_is_limited_exactly_like_an_account(app):
     user = make_user()
     answers = {}
     for email in (user.email, "nobody@example.cn"):
-        for n in range(services.MAX_FAILED_LOGINS):
+        for n in range(services.login_limits().account):
             _attempt(app, email, "Wrong12345", f"10.5.{len(answers)}.{n + 1}")
         resp = _attempt(app, email, PASSWORD, "10.5.9.9")
         answers[email] = (resp.status_code, resp.get_data(as_text=True).count("登录失败次数过多"))
@@ -268,10 +300,11 @@ def test_unknown_address_is_limited_exactly_like_an_account(app):
 
 def test_a_success_clears_only_its_own_account_count(app):
     user = make_user()
-    for n in range(services.MAX_FAILED_LOGINS - 1):
+    limit = services.login_limits().account
+    for n in range(limit - 1):
         _attempt(app, user.email, "Wrong12345", f"10.4.0.{n + 1}")
     assert _attempt(app, user.email, PASSWORD, "10.4.0.50").status_code == 302
-    for n in range(services.MAX_FAILED_LOGINS - 1):
+    for n in range(limit - 1):
         _attempt(app, user.email, "Wrong12345", f"10.4.1.{n + 1}")
     assert _attempt(app, user.email, PASSWORD, "10.4.1.50").status_code == 302
 
@@ -384,7 +417,7 @@ def test_login_failure_is_identical_for_unknown_user_and_wrong_password(app, mon
     wrong = _attempt(app, user.email, "Wrong12345", "10.7.0.1")
     unknown = _attempt(app, "nobody@example.cn", "Wrong12345", "10.7.0.2")
     assert wrong.status_code == unknown.status_code == 200
-    message = "邮箱或密码错误，或账号已被暂时锁定"
+    message = "邮箱或密码错误，或账号已停用"
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
     # The unknown e-mail costs a password-hash check too (a dummy hash), as the wrong password.
     assert checked == [user.password_hash, services._DUMMY_HASH]
@@ -393,7 +426,7 @@ def test_login_failure_is_identical_for_unknown_user_and_wrong_password(app, mon
 def test_inactive_account_answers_like_an_unknown_one(app):
     inactive = make_user(is_active_flag=False)
     answers = {
-        (resp.status_code, resp.get_data(as_text=True).count("账号已被暂时锁定"))
+        (resp.status_code, resp.get_data(as_text=True).count("邮箱或密码错误，或账号已停用"))
         for resp in (
             _attempt(app, inactive.email, PASSWORD, "10.6.0.1"),
             _attempt(app, "nobody@example.cn", PASSWORD, "10.6.0.2"),

@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g
 
+from revive.accounts import recovery, sessions
 from revive.accounts import services as account_services
-from revive.accounts.models import College, Organization, Role, User
+from revive.accounts.models import College, Organization, Role, User, UserSession
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
@@ -51,12 +52,16 @@ class World:
 
 
 def sign_in(client, user_id: int | None) -> None:
-    """Log ``client`` in through its session (None: stay anonymous). Tests share one app
-    context, so Flask-Login's per-request user cache in ``g`` is dropped as well."""
+    """Log ``client`` in without the login form (None: stay anonymous): a new server-side
+    session (a write: open it before watching for writes) named by the client's cookie.
+    Tests share one app context, so Flask-Login's per-request user cache in ``g`` is dropped
+    as well."""
     if user_id is not None:
+        token = sessions.start_session(db.session.get(User, user_id), ip=None, user_agent=None)
         with client.session_transaction() as sess:
             sess["_user_id"] = str(user_id)
             sess["_fresh"] = True
+            sess[sessions.SESSION_KEY] = token
     g.pop("_login_user", None)
 
 
@@ -138,6 +143,19 @@ def build_world() -> World:
     note_b = Notification(user_id=admin_b.id, kind="test", title="给乙校管理员的通知", link="/")
     db.session.add(note_b)
     db.session.commit()
+    # A password-reset link on each side, issued by each university's admin.
+    _, reset_a = recovery.issue_admin_reset(
+        make_user(Role.INVENTOR, organization=uni_a).id, actor=users[Role.UNIVERSITY_ADMIN]
+    )
+    _, reset_b = recovery.issue_admin_reset(
+        make_user(Role.INVENTOR, organization=uni_b).id, actor=admin_b
+    )
+    # A signed-in browser of each 甲-side user (theirs to end), and one of 乙大学's admin.
+    for user in (*users.values(), admin_b):
+        sessions.start_session(user, ip="10.0.0.1", user_agent="另一台电脑")
+    user_sessions = {
+        s.user_id: s.id for s in db.session.scalars(sa.select(UserSession).order_by(UserSession.id))
+    }
 
     w.ids = {
         "patent": (pa.id, pb.id),
@@ -155,9 +173,14 @@ def build_world() -> World:
         "college": (college_a.id, college_b.id),
         "member": (member_a.id, member_b.id),
         "notification": (notes[Role.PLATFORM_ADMIN].id, note_b.id),
+        "user_session": (user_sessions[users[Role.PLATFORM_ADMIN].id], user_sessions[admin_b.id]),
+        "reset_token": (reset_a, reset_b),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
-    w.own_by_role = {"notification": {r: n.id for r, n in notes.items()}}
+    w.own_by_role = {
+        "notification": {r: n.id for r, n in notes.items()},
+        "user_session": {r: user_sessions[u.id] for r, u in users.items()},
+    }
     w.titles_other = ["乙校已入库专利", "乙企业的技术需求"]
     return w
 
