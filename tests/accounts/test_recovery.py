@@ -192,7 +192,9 @@ def test_link_lifetime_is_a_setting(app, link_log, monkeypatch):
 def test_bad_tokens_get_410_never_500(client, token):
     for method in ("get", "post"):
         resp = getattr(client, method)(f"/password/reset/{token}")
-        assert resp.status_code in (404, 410), (method, token, resp.status_code)
+        # a NUL anywhere in a request is refused at the edge (revive.input_guard): 400
+        expected = (400,) if token == "%00" else (404, 410)
+        assert resp.status_code in expected, (method, token, resp.status_code)
 
 
 @pytest.mark.parametrize("email", ["", "not-an-address", "a@b", "x" * 300 + "@example.cn"])
