@@ -16,6 +16,8 @@ _OWN: dict[str, dict[str, str]] = {
         "import_create": "导入新建",
         "import_update": "导入更新",
         "implementation": "实施状态更新（签约）",
+        "link_inventor": "关联发明人账号",
+        "unlink_inventor": "取消关联发明人账号",
     },
     "demand": {
         "create": "发布",

@@ -6,6 +6,11 @@
 - platform admin, officer, regulator: read every patent (officers need details to broker
   deals, the regulator reads cross-university figures); only the platform admin writes;
 - enterprise: no access to inventories (they see the pool through matching, later).
+
+Inventor links (which inventor accounts a patent is linked to, hence what an inventor sees)
+are an admin's decision, never a name match: the platform admin, the university admin of the
+patent's institution or the college admin of its college links and unlinks inventor accounts
+of that institution (``can_manage_inventors``); an inventor filing a patent is linked to it.
 """
 
 from __future__ import annotations
@@ -88,6 +93,35 @@ def can_act(user: User, patent: Patent, action: Action) -> bool:
     if user.role == Role.PLATFORM_ADMIN:
         return True
     return user.role in action.roles and can_view(user, patent)
+
+
+LINK_MANAGER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})
+
+
+def managed_patents_clause(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause: patents on which ``user`` may link and unlink inventor accounts."""
+    if user.role == Role.PLATFORM_ADMIN:
+        return sa.true()
+    if user.role == Role.UNIVERSITY_ADMIN:
+        return Patent.institution_id == user.organization_id
+    if user.role == Role.COLLEGE_ADMIN:
+        return sa.and_(
+            Patent.institution_id == user.organization_id, Patent.college_id == user.college_id
+        )
+    return sa.false()
+
+
+def can_manage_inventors(user: User, patent: Patent) -> bool:
+    """May ``user`` link or unlink inventor accounts on ``patent`` (in any state)?"""
+    if user.role == Role.PLATFORM_ADMIN:
+        return True
+    if user.organization_id != patent.institution_id:
+        return False
+    if user.role == Role.UNIVERSITY_ADMIN:
+        return True
+    if user.role == Role.COLLEGE_ADMIN:
+        return patent.college_id is not None and patent.college_id == user.college_id
+    return False
 
 
 def get_visible_patent(user: User, patent_id: int) -> Patent:
