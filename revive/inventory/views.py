@@ -22,7 +22,7 @@ from flask_login import current_user
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
-from revive.inventory import export, permissions, queries, services, workflow
+from revive.inventory import export, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
 from revive.inventory.forms import (
     FIELD_GROUPS,
@@ -33,7 +33,12 @@ from revive.inventory.forms import (
     revision_rows,
 )
 from revive.inventory.models import EntryStatus, PatentType, Willingness
-from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
+from revive.inventory.permissions import (
+    FILER_ROLES,
+    INVENTORY_ROLES,
+    LINK_MANAGER_ROLES,
+    REVIEWER_ROLES,
+)
 from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
@@ -186,12 +191,15 @@ def detail(patent_id: int):
         for a in workflow.available_actions(patent)
         if permissions.can_act(current_user, patent, a)
     ]
+    manage_inventors = permissions.can_manage_inventors(current_user, patent)
     return render_template(
         "inventory/detail.html",
         patent=patent,
         groups=detail_groups(patent),
         actions=actions,
         can_edit=permissions.can_edit(current_user, patent),
+        manage_inventors=manage_inventors,
+        suggested_accounts=inventors.suggested_accounts(patent) if manage_inventors else [],
         log=queries.status_log(patent.id),
         history=revision_rows(queries.revisions(patent.id)),
     )
@@ -247,3 +255,81 @@ def batch():
         return redirect(url_for("inventory.review_queue"))
     flash(result.summary, "warning" if result.refused else "success")
     return redirect(url_for("inventory.review_queue"))
+
+
+# ---------------------------------------------------------------------------- inventor links
+# Who may see which patent as an inventor is an admin's decision (inventory.inventors): per
+# patent here, per person and per invitation on the pages below. Names only suggest.
+
+
+def _link_op() -> str:
+    op = request.form.get("op", "")
+    if op not in ("link", "unlink"):
+        raise ValidationFailed("未知的操作：请选择关联或取消关联")
+    return op
+
+
+@bp.post("/<int:patent_id>/inventors")
+@roles_required(*LINK_MANAGER_ROLES)
+def patent_inventors(patent_id: int):
+    """Link ticked / e-mailed inventor accounts to the patent, or unlink ticked ones."""
+    inventors.get_manageable_patent(current_user, patent_id)  # 404 / 403 before anything else
+    ids = request.form.getlist("user_ids")
+    try:
+        if _link_op() == "link":
+            email = request.form.get("email")
+            n = inventors.link_inventors(patent_id, ids, actor=current_user, email=email)
+            flash(f"已关联 {n} 个发明人账号", "success")
+        else:
+            n = inventors.unlink_inventors(patent_id, ids, actor=current_user)
+            flash(f"已取消关联 {n} 个发明人账号", "success")
+    except ValidationFailed as err:
+        flash(err.message, "error")
+    return redirect(url_for("inventory.detail", patent_id=patent_id, _anchor="inventor-accounts"))
+
+
+@bp.route("/inventors/<int:user_id>", methods=["GET", "POST"])
+@roles_required(*LINK_MANAGER_ROLES)
+def inventor_patents(user_id: int):
+    """One inventor account: its linked patents (unlink) and name matches (link)."""
+    inventor = inventors.get_inventor_for(current_user, user_id)
+    if request.method == "POST":
+        ids = request.form.getlist("patent_ids")
+        try:
+            if _link_op() == "link":
+                n = inventors.link_patents(user_id, ids, actor=current_user)
+                flash(f"已为 {inventor.name} 关联 {n} 条专利", "success")
+            else:
+                n = inventors.unlink_patents(user_id, ids, actor=current_user)
+                flash(f"已为 {inventor.name} 取消关联 {n} 条专利", "success")
+        except ValidationFailed as err:
+            flash(err.message, "error")
+        return redirect(url_for("inventory.inventor_patents", user_id=user_id))
+    return render_template(
+        "inventory/inventor_links.html",
+        inventor=inventor,
+        linked=inventors.linked_patents(current_user, inventor),
+        suggested=inventors.suggested_patents(current_user, inventor),
+    )
+
+
+@bp.route("/inventors/invitations/<int:invitation_id>", methods=["GET", "POST"])
+@roles_required(Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN)
+def invitation_patents(invitation_id: int):
+    """The patents a pending inventor invitation links when accepted (the inviter ticks them)."""
+    invitation = inventors.get_invitation_for(current_user, invitation_id)
+    if request.method == "POST":
+        ids = request.form.getlist("patent_ids")
+        try:
+            chosen = inventors.choose_invitation_patents(invitation_id, ids, actor=current_user)
+        except ValidationFailed as err:
+            flash(err.message, "error")
+        else:
+            flash(f"已保存：对方接受邀请后将关联 {len(chosen)} 条专利", "success")
+        return redirect(url_for("inventory.invitation_patents", invitation_id=invitation_id))
+    return render_template(
+        "inventory/inventor_links.html",
+        invitation=invitation,
+        candidates=inventors.invitation_candidates(current_user, invitation),
+        chosen=inventors.chosen_patent_ids(invitation.id),
+    )
