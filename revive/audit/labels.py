@@ -42,7 +42,8 @@ def action_labels() -> dict[str, dict[str, str]]:
     from revive.inventory import workflow as patent_workflow
 
     labels = {entity: dict(actions) for entity, actions in _OWN.items()}
-    labels["patent"].update({a.name: a.label for a in patent_workflow.ACTIONS.values()})
+    for actions in (patent_workflow.ACTIONS, patent_workflow.SYSTEM_ACTIONS):
+        labels["patent"].update({a.name: a.label for a in actions.values()})
     labels["deal"].update({a.name: a.label for a in deal_workflow.ACTIONS.values()})
     return labels
 

@@ -23,7 +23,7 @@ from revive.errors import ConflictError, DomainError, PermissionDenied, Validati
 from revive.extensions import db
 from revive.inventory import inventors, permissions, workflow
 from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
-from revive.inventory.models import Patent, PatentRevision
+from revive.inventory.models import EntryStatus, Patent, PatentRevision
 from revive.selection import selected_ids
 
 # ---------------------------------------------------------------------------- helpers
@@ -89,6 +89,22 @@ def _apply(
             setattr(patent, key, values[key])
     if college_id is not ...:
         patent.college_id = college_id
+
+
+def _review_in_new_college(patent: Patent, old_college_id: int | None, actor: User | None) -> None:
+    """A patent waiting for school review whose college changed to a (new) college goes back
+    to 待学院审核: the college approval it carries was not that college's. Flushes."""
+    new_college_id = patent.college_id
+    if patent.status != EntryStatus.PENDING_SCHOOL or new_college_id in (None, old_college_id):
+        return
+    old = db.session.get(College, old_college_id).name if old_college_id else "未指定学院"
+    new = db.session.get(College, new_college_id).name
+    workflow.transition(
+        patent,
+        workflow.SYSTEM_ACTIONS["college_changed"],
+        actor,
+        f"学院由「{old}」改为「{new}」，须经{new}审核",
+    )
 
 
 def _record_revision(
@@ -190,18 +206,19 @@ def update_patent(
     if "college" in values:
         college = _resolve_college(patent.institution_id, values["college"])
         college_id = college.id if college else None
-        if actor.role == Role.COLLEGE_ADMIN and college_id != actor.college_id:
-            raise PermissionDenied("学院管理员不能把专利移到其他学院")
+        permissions.check_college_change(actor, patent, college_id)
     if "application_no" in values:
         _check_unique(patent.institution_id, values["application_no"], exclude_id=patent.id)
     changes = _diff(patent, values, college_id)
     if not changes:
         return patent
+    old_college_id = patent.college_id
     _apply(patent, values, college_id)
     _record_revision(patent, changes, actor, "edit")
     audit.record(
         "patent", patent.id, "edit", actor, organization_id=patent.institution_id, changes=changes
     )
+    _review_in_new_college(patent, old_college_id, actor)
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
@@ -283,12 +300,21 @@ class RowPlan:
     patent: Patent | None
     changes: dict[str, list[Any]]
     college_id: int | None | EllipsisType
+    # Why the row may not change the stored patent's college (permissions rule), if so.
+    refusal: str | None = None
 
 
 def plan_rows(
-    institution_id: int, rows: Sequence[Mapping[str, Any]], colleges: Mapping[str, int]
+    institution_id: int,
+    rows: Sequence[Mapping[str, Any]],
+    colleges: Mapping[str, int],
+    *,
+    actor: User | None = None,
 ) -> list[RowPlan]:
-    """Compare validated rows with stored patents (one query per batch). No writes."""
+    """Compare validated rows with stored patents (one query per batch). No writes.
+
+    ``actor`` (None: the command line) is who imports: a row moving a stored patent to
+    another college gets the refusal of ``permissions.college_change_refusal``, if any."""
     appnos = [r["application_no"] for r in rows]
     existing = {
         p.application_no: p
@@ -307,7 +333,12 @@ def plan_rows(
             plans.append(RowPlan("new", None, {}, college_id))
             continue
         changes = _diff(patent, {k: v for k, v in row.items() if v is not None}, college_id)
-        plans.append(RowPlan("changed" if changes else "unchanged", patent, changes, college_id))
+        refusal = None
+        if college_id is not ...:
+            refusal = permissions.college_change_refusal(actor, patent, college_id)
+        plans.append(
+            RowPlan("changed" if changes else "unchanged", patent, changes, college_id, refusal)
+        )
     return plans
 
 
@@ -328,6 +359,7 @@ def upsert_rows(
     # Batched for large files (50,000 rows): one INSERT round for the new patents, revisions
     # added by id (no per-row flush or lazy load). The 发明人 column links no account.
     revisions: list[tuple[Patent, dict]] = []
+    moved: list[tuple[Patent, int | None]] = []  # (patent, its college before the row)
     actor_id = actor.id if actor is not None else None
     for row, plan in zip(rows, plans, strict=True):
         values = {k: v for k, v in row.items() if v is not None}
@@ -339,6 +371,10 @@ def upsert_rows(
             counts["created"] += 1
         elif plan.kind == "changed":
             assert plan.patent is not None
+            if plan.college_id is not ... and plan.college_id != plan.patent.college_id:
+                # The rule again, here: whatever planned the row, the service enforces it.
+                permissions.check_college_change(actor, plan.patent, plan.college_id)
+                moved.append((plan.patent, plan.patent.college_id))
             _apply(plan.patent, values, plan.college_id)
             revisions.append((plan.patent, plan.changes))
             counts["updated"] += 1
@@ -368,6 +404,8 @@ def upsert_rows(
         actor,
         organization_id=institution_id,
     )
+    for patent, old_college_id in moved:
+        _review_in_new_college(patent, old_college_id, actor)
     db.session.flush()
     return counts
 

@@ -90,17 +90,26 @@ def export_patents(fmt: str):
 # ---------------------------------------------------------------------------- create & edit
 
 
-def _setup_form(form: PatentForm, institution_id: int | None) -> None:
-    """College choices for this user; a platform admin also picks the university."""
+def _setup_form(form: PatentForm, institution_id: int | None, patent=None) -> None:
+    """College choices for this user; a platform admin also picks the university. On an
+    existing patent the college rule (permissions.college_change_refusal) decides whether the
+    field is offered at all and whether "no college" is one of its choices."""
+    if patent is not None and not permissions.can_change_college(current_user, patent):
+        refusal = permissions.college_change_refusal(current_user, patent, -1)
+        form.lock_college(patent.college.name if patent.college else "", refusal or "")
+        return
     if current_user.role == Role.PLATFORM_ADMIN:
         form.set_institutions(queries.university_choices())
-        if institution_id:
-            form.set_colleges(queries.colleges_of(institution_id), allow_none=True)
+        names = queries.colleges_of(institution_id) if institution_id else None
+    else:
+        names = [name for _, name in queries.college_choices(current_user).file_into]
+    if names is None:
         return
-    colleges = queries.college_choices(current_user).file_into
-    form.set_colleges(
-        [name for _, name in colleges], allow_none=current_user.role != Role.COLLEGE_ADMIN
-    )
+    if patent is None:
+        allow_none = current_user.role != Role.COLLEGE_ADMIN
+    else:
+        allow_none = permissions.may_clear_college(current_user, patent)
+    form.set_colleges(names, allow_none=allow_none)
 
 
 def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str | None = None):
@@ -152,7 +161,7 @@ def edit(patent_id: int):
     patent = services.get_patent_for(current_user, patent_id)
     permissions.check_edit(current_user, patent)
     form = PatentForm() if request.method == "POST" else PatentForm(data=initial_data(patent))
-    _setup_form(form, patent.institution_id)
+    _setup_form(form, patent.institution_id, patent)
     if not form.validate_on_submit():
         return _render_form(form, patent)
     try:
