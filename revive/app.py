@@ -138,8 +138,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(audit_bp)
 
+    from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
 
+    inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
 
     from revive.templating import register_template_helpers

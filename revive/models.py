@@ -7,7 +7,12 @@ from revive.deals.models import Contract, Deal, DealEvent  # noqa: F401
 from revive.demands.models import Demand  # noqa: F401
 from revive.evaluations.models import Evaluation, EvaluationInvite  # noqa: F401
 from revive.imports.models import ImportJob, ImportRowError  # noqa: F401
-from revive.inventory.models import Patent, PatentRevision, StatusChange  # noqa: F401
+from revive.inventory.models import (  # noqa: F401
+    InvitationPatent,
+    Patent,
+    PatentRevision,
+    StatusChange,
+)
 from revive.licensing.models import OpenLicenceDeclaration  # noqa: F401
 from revive.matching.models import IndexBuild, Match, MatchRun, PatentTokens  # noqa: F401
 from revive.notifications.models import Notification  # noqa: F401

@@ -1,7 +1,9 @@
-"""Domain events, so lower floors (inventory, imports, demands) never import matching.
+"""Domain events, so lower floors never import higher ones (accounts → inventory, inventory /
+imports / demands → matching).
 
-Senders fire *after* their transaction committed. Receivers (matching) must be quick and must
-never make the sender fail: they record work as rows and enqueue it (revive.queue).
+Senders fire *after* their transaction committed. Receivers must be quick and must never make
+the sender fail: matching records work as rows and enqueues it (revive.queue); inventory links
+an accepted invitation's account to the patents its inviter chose.
 """
 
 from __future__ import annotations
@@ -19,3 +21,7 @@ demand_saved = _signals.signal("demand-saved")
 
 #: A demand was closed (kwargs: demand_id: int).
 demand_closed = _signals.signal("demand-closed")
+
+#: An invitation was accepted: its account exists (committed).
+#: kwargs: invitation_id: int, user_id: int.
+invitation_accepted = _signals.signal("invitation-accepted")

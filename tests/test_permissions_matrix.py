@@ -16,25 +16,30 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from revive.accounts import services as account_services
 from revive.accounts.models import Role
 from revive.extensions import db
+from revive.inventory import inventors
 from revive.inventory.forms import initial_data
-from revive.inventory.models import EntryStatus, Patent
+from revive.inventory.models import EntryStatus, Patent, patent_inventors
 from revive.inventory.permissions import INVENTORY_ROLES, READ_ALL_ROLES
 from tests.factories import make_college, make_org, make_patent, make_user
 
 FILERS = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
 REVIEWERS = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})
+LINKERS = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})
+INVITERS = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN})
 SCOPED = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
 ROLES: list[Role | None] = [*Role, None]  # None = anonymous
 NEW_APPNO = "201710601862.3"
+SIDE_NAMES = ("甲发明", "乙发明")  # the unlinked inventor account / invitee of each side
 
 
 @dataclass
 class World:
     users: dict[Role, Any]
-    own: dict[str, Patent]
-    other: dict[str, Patent]
+    own: dict[str, Any]  # patents ("draft", "pending"), an inventor account, an invitation
+    other: dict[str, Any]
     inst_a: Any
     college_a: Any
 
@@ -69,6 +74,24 @@ def world(app) -> World:
             inst_b, college=college_b, status=EntryStatus.PENDING_COLLEGE, title="乙校待审专利"
         ),
     }
+    # Inventor links: an unlinked inventor account and a pending inventor invitation per side,
+    # named on that side's draft.
+    admin_b = make_user(Role.UNIVERSITY_ADMIN, organization=inst_b)
+    own["draft"].inventors = f"{inventor.name}；{SIDE_NAMES[0]}"
+    other["draft"].inventors = SIDE_NAMES[1]
+    db.session.commit()
+    for side, inst, admin, name in (
+        (own, inst_a, users[Role.UNIVERSITY_ADMIN], SIDE_NAMES[0]),
+        (other, inst_b, admin_b, SIDE_NAMES[1]),
+    ):
+        side["inventor"] = make_user(Role.INVENTOR, organization=inst, name=name)
+        side["invitation"], _ = account_services.invite_user(
+            actor=admin,
+            organization_id=inst.id,
+            email=f"invitee{inst.id}@example.edu.cn",
+            name=name,
+            role=Role.INVENTOR,
+        )
     return World(users, own, other, inst_a, college_a)
 
 
@@ -80,10 +103,10 @@ class Endpoint:
     name: str
     method: str
     rule: str  # the url_map rule this row covers
-    url: Callable[[Patent | None], str]
+    url: Callable[[Any], str]  # of the object (a patent, an inventor account, an invitation)
     roles: frozenset[Role]
     api: bool = False
-    state: str | None = None  # which patent ("draft" | "pending"); None: no object
+    state: str | None = None  # which object ("draft" | "pending" | "inventor" | "invitation")
     body: Callable[[World, Role, Patent | None], dict] | None = None
     effect: Callable[[Patent | None, int], bool] | None = None  # did the write happen?
     batch: bool = False  # other-object ids are refused inside a 2xx answer, not 403/404
@@ -124,6 +147,36 @@ def _trl_changed(p: Patent | None, _before: int) -> bool:
 
 def _status_moved(p: Patent | None, before: int) -> bool:
     return db.session.get(Patent, p.id).version != before
+
+
+def _side(w: World, obj: Any) -> dict[str, Any]:
+    """The side ("own" or "other" objects) ``obj`` belongs to."""
+    return w.own if any(obj is o for o in w.own.values()) else w.other
+
+
+def _link_side_inventor(w: World, _role: Role, p: Patent | None) -> dict:
+    return {"op": "link", "user_ids": [str(_side(w, p)["inventor"].id)]}
+
+
+def _link_side_draft(w: World, _role: Role, obj: Any) -> dict:
+    return {"op": "link", "patent_ids": [str(_side(w, obj)["draft"].id)]}
+
+
+def _choose_side_draft(w: World, _role: Role, obj: Any) -> dict:
+    return {"patent_ids": [str(_side(w, obj)["draft"].id)]}
+
+
+def _side_inventor_linked(p: Patent | None, _before: int) -> bool:
+    return any(u.name in SIDE_NAMES for u in db.session.get(Patent, p.id).inventor_users)
+
+
+def _has_patents(user: Any, _before: int) -> bool:
+    linked = sa.select(sa.func.count()).where(patent_inventors.c.user_id == user.id)
+    return db.session.scalar(linked) > 0
+
+
+def _chosen(invitation: Any, _before: int) -> bool:
+    return bool(inventors.chosen_patent_ids(invitation.id))
 
 
 def _list_url(path: str) -> Callable[[Patent | None], str]:
@@ -194,6 +247,52 @@ ENDPOINTS: list[Endpoint] = [
         state="draft",
         body=lambda *_: {},
         effect=_status_moved,
+    ),
+    Endpoint(
+        "patent_inventors",
+        "POST",
+        "/patents/<int:patent_id>/inventors",
+        lambda p: f"/patents/{p.id}/inventors",
+        LINKERS,
+        state="draft",
+        body=_link_side_inventor,
+        effect=_side_inventor_linked,
+    ),
+    Endpoint(
+        "inventor_page",
+        "GET",
+        "/patents/inventors/<int:user_id>",
+        lambda u: f"/patents/inventors/{u.id}",
+        LINKERS,
+        state="inventor",
+    ),
+    Endpoint(
+        "inventor_link",
+        "POST",
+        "/patents/inventors/<int:user_id>",
+        lambda u: f"/patents/inventors/{u.id}",
+        LINKERS,
+        state="inventor",
+        body=_link_side_draft,
+        effect=_has_patents,
+    ),
+    Endpoint(
+        "invitation_page",
+        "GET",
+        "/patents/inventors/invitations/<int:invitation_id>",
+        lambda i: f"/patents/inventors/invitations/{i.id}",
+        INVITERS,
+        state="invitation",
+    ),
+    Endpoint(
+        "invitation_choose",
+        "POST",
+        "/patents/inventors/invitations/<int:invitation_id>",
+        lambda i: f"/patents/inventors/invitations/{i.id}",
+        INVITERS,
+        state="invitation",
+        body=_choose_side_draft,
+        effect=_chosen,
     ),
     Endpoint("review_queue", "GET", "/patents/review", _list_url("/patents/review"), REVIEWERS),
     Endpoint(
@@ -300,7 +399,7 @@ def test_permission_matrix(client, auth, world, ep: Endpoint, role: Role | None,
     patent = (world.own if which == "own" else world.other)[ep.state] if ep.state else None
     if role is not None:
         auth.login(world.users[role])
-    before = patent.version if patent else 0
+    before = getattr(patent, "version", 0)
     body = ep.body(world, role, patent) if ep.body else None
     url = ep.url(patent)
     if ep.api:
@@ -332,7 +431,7 @@ def test_permission_matrix(client, auth, world, ep: Endpoint, role: Role | None,
     if ep.shows_list and expected == "ok":
         assert world.own["draft"].title in text
         assert (world.other["draft"].title in text) is (role in READ_ALL_ROLES)
-    if expected != "ok" and which == "other" and patent is not None and role in SCOPED:
+    if expected != "ok" and which == "other" and isinstance(patent, Patent) and role in SCOPED:
         assert patent.title not in text  # a refusal never shows the other patent's data
 
 

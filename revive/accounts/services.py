@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from revive import signals
 from revive.accounts import sessions, throttle, uscc
 from revive.accounts.devices import new_device_nonce
 from revive.accounts.models import (
@@ -514,7 +515,8 @@ def get_usable_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(token: str, *, password: str, name: str | None = None) -> User:
-    """Create the invited user with the chosen password and mark the invitation used."""
+    """Create the invited user with the chosen password (and display name) and mark the
+    invitation used."""
     invitation = get_usable_invitation(token)
     user = _new_user(  # checks the password policy first
         email=invitation.email,
@@ -526,13 +528,10 @@ def accept_invitation(token: str, *, password: str, name: str | None = None) -> 
     )
     invitation.accepted_at = utcnow()
     invitation.user_id = user.id
-    if user.role == Role.INVENTOR:
-        # Upper floor, imported lazily on purpose: a new inventor account is linked to the
-        # institution's patents that already name them (inventory owns that rule; it flushes).
-        from revive.inventory.services import link_inventor
-
-        link_inventor(user)
     _commit_or_conflict("该邀请已被使用或该邮箱已注册")
+    # The name typed here is a display name only: it links the account to nothing. Inventory
+    # links the patents the inviter chose for this invitation (revive.inventory.inventors).
+    signals.invitation_accepted.send(None, invitation_id=invitation.id, user_id=user.id)
     return user
 
 

@@ -328,6 +328,7 @@ def _render_members(org_id: int | None, *, status: int = 200, **forms):
     ctx["invite_link"] = forms.get("invite_link")
     ctx["reset_link"] = forms.get("reset_link")
     ctx["reset_user"] = forms.get("reset_user")
+    ctx["invited"] = forms.get("invited")
     return render_template("accounts/members.html", **ctx), status
 
 
@@ -369,7 +370,7 @@ def invite():
                 "success",
             )
             # The token is shown once, on this response (never cached); only its hash is stored.
-            body, status = _render_members(org_id, invite_link=link)
+            body, status = _render_members(org_id, invite_link=link, invited=invitation)
             return body, status, {"Cache-Control": "no-store"}
     return _render_members(org_id, status=422, invite_form=form)
 

@@ -148,7 +148,9 @@ def update_patent(patent_id: int):
 
     Body: {field key: value, …, version?: int}. Only the keys sent are changed (an empty
     string or null clears a field). With ``version`` (from GET) a concurrent change answers
-    409 {"error": "conflict"} instead of being overwritten.
+    409 {"error": "conflict"} instead of being overwritten. ``college`` follows the college
+    rule (inventory.permissions.college_change_refusal): a change the caller may not make is
+    a 403 with the reason; a new college while 待学校审核 sends it back to 待学院审核.
     Output: the patent (as GET). Errors: 422, 403, 404, 409.
     """
     data = json_body()

@@ -16,6 +16,8 @@ _OWN: dict[str, dict[str, str]] = {
         "import_create": "导入新建",
         "import_update": "导入更新",
         "implementation": "实施状态更新（签约）",
+        "link_inventor": "关联发明人账号",
+        "unlink_inventor": "取消关联发明人账号",
     },
     "demand": {
         "create": "发布",
@@ -44,7 +46,8 @@ def action_labels() -> dict[str, dict[str, str]]:
     from revive.inventory import workflow as patent_workflow
 
     labels = {entity: dict(actions) for entity, actions in _OWN.items()}
-    labels["patent"].update({a.name: a.label for a in patent_workflow.ACTIONS.values()})
+    for actions in (patent_workflow.ACTIONS, patent_workflow.SYSTEM_ACTIONS):
+        labels["patent"].update({a.name: a.label for a in actions.values()})
     labels["deal"].update({a.name: a.label for a in deal_workflow.ACTIONS.values()})
     return labels
 

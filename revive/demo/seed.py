@@ -34,7 +34,7 @@ from revive.demands.models import Demand
 from revive.demo import catalog, story, worker
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
-from revive.inventory import workflow
+from revive.inventory import inventors, workflow
 from revive.inventory.appno import make_application_no
 from revive.inventory.models import (
     EntryStatus,
@@ -512,17 +512,23 @@ def _load_patents(
             continue
         college = colleges[(spec.university, spec.college)]
         inventor_users = [users[e] for e in spec.inventor_emails]
-        filer = inventor_users[0] if inventor_users else college_admins[college.id]
+        college_admin = college_admins[college.id]
+        filer = inventor_users[0] if inventor_users else college_admin
         # Ids, not relationships: workflow.target_of reads college_id before any flush.
         patent = Patent(
             institution_id=institution.id,
             college_id=college.id,
             created_by_id=filer.id,
             status=S.DRAFT,
-            inventor_users=inventor_users,
             **spec.fields,
         )
         db.session.add(patent)
+        db.session.flush()  # the link events below name the patent
+        # Inventor accounts are linked by decision, never by name (inventory.inventors): the
+        # filing inventor to the record they filed, co-inventors by their college admin.
+        for user in inventor_users:
+            decided_by, via = (filer, "filed") if user is filer else (college_admin, "patent")
+            inventors.link_account(patent, user, actor=decided_by, via=via)
         created.append(patent)
         for action, comment in spec.route:
             actor = {
@@ -563,13 +569,15 @@ def _date_inventory(patents: list[Patent]) -> None:
         .order_by(StatusChange.id)
     ):
         changes.setdefault(patent_id, []).append((change_id, source, target))
-    audits: dict[int, list[int]] = {}
-    for event_id, patent_id in db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.entity_id)
+    audits: dict[int, list[int]] = {}  # the workflow steps' events, in step order
+    links: dict[int, list[int]] = {}  # inventor links, decided when the patent was filed
+    for event_id, patent_id, action in db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.entity_id, AuditEvent.action)
         .where(AuditEvent.entity == "patent", AuditEvent.entity_id.in_(ids))
         .order_by(AuditEvent.id)
     ):
-        audits.setdefault(patent_id, []).append(event_id)
+        target = links if action == "link_inventor" else audits
+        target.setdefault(patent_id, []).append(event_id)
     patent_rows: list[dict] = []
     change_rows: list[dict] = []
     audit_rows: list[dict] = []
@@ -584,6 +592,7 @@ def _date_inventory(patents: list[Patent]) -> None:
         audit_rows += [
             {"row": a, "at": m} for a, m in zip(audits.get(patent.id, []), moments, strict=False)
         ]
+        audit_rows += [{"row": a, "at": start} for a in links.get(patent.id, [])]
         submitted = [m for (_, src, _), m in zip(steps, moments, strict=True) if src in SUBMITTABLE]
         entered = [m for (_, _, dst), m in zip(steps, moments, strict=True) if dst == S.ENTERED]
         patent_rows.append(

@@ -161,11 +161,17 @@ class PatentForm(FlaskForm):
 
     version = HiddenField()
     institution_id = SelectField("所属单位", choices=[], validate_choice=False)
+    # Set by lock_college: the user may not change this patent's college (the field is shown
+    # as text, and a value posted anyway is not taken).
+    college_locked = False
+    college_note = ""
 
     def raw_record(self) -> dict[str, str]:
         """Submitted values keyed by field key, as raw strings (what validate_record takes)."""
         raw: dict[str, str] = {}
         for f in IMPORT_FIELDS:
+            if f.key == "college" and self.college_locked:
+                continue
             control = self[f.key]
             if isinstance(control, SelectMultipleField):
                 raw[f.key] = ",".join(control.data or [])
@@ -189,6 +195,11 @@ class PatentForm(FlaskForm):
     def set_colleges(self, names: list[str], *, allow_none: bool) -> None:
         blank = [("", "（不指定学院）")] if allow_none else []
         self.college.choices = _choices([*blank, *((n, n) for n in names)])
+
+    def lock_college(self, name: str, note: str) -> None:
+        """Show the college as text with ``note`` (why it cannot change); ignore posted values."""
+        self.college_locked, self.college_note = True, note
+        self.college.data = name
 
     def set_institutions(self, pairs: list[tuple[int, str]]) -> None:
         self.institution_id.choices = _choices([("", "请选择"), *pairs])

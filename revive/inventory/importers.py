@@ -4,7 +4,8 @@
 columns); ``PatentRowSpec.check`` validates one row without touching the database (field
 rules, known college, college-admin scope, duplicate 申请号 within the file);
 ``PatentRowSpec.plan`` classifies a batch of checked rows as new / changed / unchanged with
-one query per batch (``services.plan_rows``). Nothing here writes.
+one query per batch (``services.plan_rows``), refusing rows that would move a stored patent
+to another college against ``permissions.college_change_refusal``. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from revive import signals
 from revive.accounts.models import Role, User
+from revive.extensions import db
 from revive.imports import registry
 from revive.imports.models import ImportJob
 from revive.imports.rows import (
@@ -70,8 +72,10 @@ class PatentRowSpec:
         colleges: dict[str, int],
         *,
         college_id: int | None = None,
+        actor: User | None = None,
     ) -> None:
         self.institution_id = institution_id
+        self.actor = actor  # who imports (None: the command line), for the college rule
         self.columns = columns
         self.colleges = colleges
         self.college_id = college_id
@@ -133,7 +137,9 @@ class PatentRowSpec:
         valid = [r for r in results if r.ok]
         if not valid:
             return
-        plans = plan_rows(self.institution_id, [r.values for r in valid], self.colleges)
+        plans = plan_rows(
+            self.institution_id, [r.values for r in valid], self.colleges, actor=self.actor
+        )
         for result, plan in zip(valid, plans, strict=True):
             values = result.values
             assert values is not None
@@ -148,6 +154,8 @@ class PatentRowSpec:
                 and plan.patent.college_id != self.college_id
             ):
                 self._issue(result, "application_no", "该专利已登记在其他学院，学院管理员不能修改")
+            elif plan.refusal is not None:
+                self._issue(result, "college", plan.refusal)
             if result.ok:
                 result.kind, result.plan = plan.kind, plan
             else:
@@ -165,7 +173,10 @@ def template_rows() -> tuple[str, list[str], list[list[str]]]:
 def _open_spec(job: ImportJob, header: Sequence[str]) -> PatentRowSpec:
     columns = map_columns(header)
     colleges = college_index(job.institution_id)
-    return PatentRowSpec(job.institution_id, columns, colleges, college_id=job.college_id)
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    return PatentRowSpec(
+        job.institution_id, columns, colleges, college_id=job.college_id, actor=actor
+    )
 
 
 def _apply(

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from revive.accounts.models import College, Organization, User
+from revive.accounts.models import College, Invitation, Organization, User
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
 from revive.extensions import db
 
@@ -54,6 +54,8 @@ class TransferMode(LabeledEnum):
     JOINT_DEV = ("joint_dev", "合作开发")
 
 
+# Which inventor accounts a patent is linked to (what an inventor may see and edit). Rows are
+# written only by an explicit, audited decision (inventory.inventors), never from a name.
 patent_inventors = sa.Table(
     "patent_inventors",
     db.metadata,
@@ -243,3 +245,24 @@ class PatentRevision(db.Model):
 
     patent: Mapped[Patent] = relationship(back_populates="revisions")
     actor: Mapped[User | None] = relationship()
+
+
+class InvitationPatent(db.Model):
+    """A patent the inviter ticked when inviting an inventor: the new account is linked to it
+    when the invitation is accepted (inventory.inventors.link_invited_patents), and that link
+    is audited as the decision of ``chosen_by``."""
+
+    __tablename__ = "invitation_patents"
+
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True
+    )
+    patent_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    chosen_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    invitation: Mapped[Invitation] = relationship()
+    patent: Mapped[Patent] = relationship()
+    chosen_by: Mapped[User] = relationship()

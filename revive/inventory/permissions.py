@@ -6,6 +6,26 @@
 - platform admin, officer, regulator: read every patent (officers need details to broker
   deals, the regulator reads cross-university figures); only the platform admin writes;
 - enterprise: no access to inventories (they see the pool through matching, later).
+
+A patent's college decides who reviews it first (workflow: 学院审核 → 学校审核; a patent with
+no college goes straight to 学校审核), so changing it is ruled here, once, for the form, the API
+and imports alike (``college_change_refusal``):
+
+- nobody changes it once the university has decided (已入库 / 不入库 / 建议放弃): the college
+  review is part of that decision; a university admin reopens the patent (撤回重审) first;
+- platform and university admins: any college of the institution, or none, before that; but
+  not none while the patent waits for college review (that would skip it: move it to another
+  college or return it instead). A patent waiting for school review that gets a (new) college
+  goes back to 待学院审核 for that college's review (services, workflow.SYSTEM_ACTIONS);
+- college admins: only within their college, i.e. never move a patent out of it or clear it;
+- inventors: set a college on their draft or returned patent that has none (that adds the
+  college review), never change or clear one that is set;
+- the command-line import (no user) is held to the platform admin's rule.
+
+Inventor links (which inventor accounts a patent is linked to, hence what an inventor sees)
+are an admin's decision, never a name match: the platform admin, the university admin of the
+patent's institution or the college admin of its college links and unlinks inventor accounts
+of that institution (``can_manage_inventors``); an inventor filing a patent is linked to it.
 """
 
 from __future__ import annotations
@@ -72,6 +92,49 @@ def can_edit(user: User, patent: Patent) -> bool:
     return patent.status in EDITABLE_BY_INVENTOR  # inventor
 
 
+FINAL_STATES = frozenset({EntryStatus.ENTERED, EntryStatus.NOT_ENTERED, EntryStatus.ABANDON})
+_ANY_OTHER_COLLEGE = -1  # stands for "some other college" in can_change_college
+
+
+def college_change_refusal(user: User | None, patent: Patent, college_id: int | None) -> str | None:
+    """Why ``user`` may not set ``patent``'s college to ``college_id`` (None: no college), in
+    Chinese; None when they may (or nothing changes). The rule is the module docstring's;
+    editing rights as such are ``can_edit``'s. ``user`` None: the command-line import."""
+    if college_id == patent.college_id:
+        return None
+    if patent.status in FINAL_STATES:
+        return f"「{patent.status.label}」的专利不能更改学院；如需更正，请学校管理员先撤回重审"
+    role = Role.PLATFORM_ADMIN if user is None else user.role
+    if role in (Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN):
+        if college_id is None and patent.status == EntryStatus.PENDING_COLLEGE:
+            return "待学院审核的专利不能清除学院（否则将跳过学院审核）；可改派其他学院或先退回"
+        return None
+    if role == Role.COLLEGE_ADMIN:
+        return "学院管理员不能把专利移出本学院或清除学院"
+    if role == Role.INVENTOR:
+        if patent.college_id is None and college_id is not None:
+            return None
+        return "发明人不能更改或清除已指定的学院；如需调整，请联系学校管理员"
+    return "您无权更改专利的学院"
+
+
+def can_change_college(user: User | None, patent: Patent) -> bool:
+    """May ``user`` move ``patent`` to some other college? (The edit form locks the field
+    otherwise.)"""
+    return college_change_refusal(user, patent, _ANY_OTHER_COLLEGE) is None
+
+
+def may_clear_college(user: User | None, patent: Patent) -> bool:
+    """May ``user`` leave ``patent`` without a college? (The form's blank choice.)"""
+    return college_change_refusal(user, patent, None) is None
+
+
+def check_college_change(user: User | None, patent: Patent, college_id: int | None) -> None:
+    refusal = college_change_refusal(user, patent, college_id)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+
+
 def can_create_in(user: User, institution_id: int, college_id: int | None) -> bool:
     if user.role == Role.PLATFORM_ADMIN:
         return True
@@ -88,6 +151,35 @@ def can_act(user: User, patent: Patent, action: Action) -> bool:
     if user.role == Role.PLATFORM_ADMIN:
         return True
     return user.role in action.roles and can_view(user, patent)
+
+
+LINK_MANAGER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})
+
+
+def managed_patents_clause(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause: patents on which ``user`` may link and unlink inventor accounts."""
+    if user.role == Role.PLATFORM_ADMIN:
+        return sa.true()
+    if user.role == Role.UNIVERSITY_ADMIN:
+        return Patent.institution_id == user.organization_id
+    if user.role == Role.COLLEGE_ADMIN:
+        return sa.and_(
+            Patent.institution_id == user.organization_id, Patent.college_id == user.college_id
+        )
+    return sa.false()
+
+
+def can_manage_inventors(user: User, patent: Patent) -> bool:
+    """May ``user`` link or unlink inventor accounts on ``patent`` (in any state)?"""
+    if user.role == Role.PLATFORM_ADMIN:
+        return True
+    if user.organization_id != patent.institution_id:
+        return False
+    if user.role == Role.UNIVERSITY_ADMIN:
+        return True
+    if user.role == Role.COLLEGE_ADMIN:
+        return patent.college_id is not None and patent.college_id == user.college_id
+    return False
 
 
 def get_visible_patent(user: User, patent_id: int) -> Patent:

@@ -6,7 +6,6 @@ Public functions commit; helpers prefixed with ``_`` and the import helpers (``c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,19 +21,12 @@ from revive.audit import services as audit
 from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
-from revive.inventory import permissions, workflow
+from revive.inventory import inventors, permissions, workflow
 from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
-from revive.inventory.models import Patent, PatentRevision
+from revive.inventory.models import EntryStatus, Patent, PatentRevision
 from revive.selection import selected_ids
 
-_NAME_SPLIT = re.compile(r"[;；,，、/\s]+")
-
-
 # ---------------------------------------------------------------------------- helpers
-
-
-def split_names(text: str | None) -> list[str]:
-    return [n for n in _NAME_SPLIT.split(text or "") if n]
 
 
 def _comparable(value: Any) -> Any:
@@ -99,6 +91,22 @@ def _apply(
         patent.college_id = college_id
 
 
+def _review_in_new_college(patent: Patent, old_college_id: int | None, actor: User | None) -> None:
+    """A patent waiting for school review whose college changed to a (new) college goes back
+    to 待学院审核: the college approval it carries was not that college's. Flushes."""
+    new_college_id = patent.college_id
+    if patent.status != EntryStatus.PENDING_SCHOOL or new_college_id in (None, old_college_id):
+        return
+    old = db.session.get(College, old_college_id).name if old_college_id else "未指定学院"
+    new = db.session.get(College, new_college_id).name
+    workflow.transition(
+        patent,
+        workflow.SYSTEM_ACTIONS["college_changed"],
+        actor,
+        f"学院由「{old}」改为「{new}」，须经{new}审核",
+    )
+
+
 def _record_revision(
     patent: Patent, changes: dict, actor: User | None, source: str, import_job_id: int | None = None
 ) -> None:
@@ -112,25 +120,6 @@ def _record_revision(
                 import_job_id=import_job_id,
             )
         )
-
-
-def link_inventor(user: User) -> int:
-    """Link a (new) inventor account to existing patents naming them. Flushes; returns count."""
-    if user.role != Role.INVENTOR or not user.organization_id:
-        return 0
-    candidates = db.session.scalars(
-        sa.select(Patent).where(
-            Patent.institution_id == user.organization_id,
-            Patent.inventors.contains(user.name),
-        )
-    ).all()
-    linked = 0
-    for patent in candidates:
-        if user.name in split_names(patent.inventors) and user not in patent.inventor_users:
-            patent.inventor_users.append(user)
-            linked += 1
-    db.session.flush()
-    return linked
 
 
 def _validation_error(errors: Sequence[tuple[str, str]]) -> ValidationFailed:
@@ -165,7 +154,8 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
     if not permissions.can_create_in(actor, institution_id, college.id if college else None):
         raise PermissionDenied("您无权在该单位或学院下登记专利")
     _check_unique(institution_id, values["application_no"])
-    if actor.role == Role.INVENTOR and actor.name not in split_names(values.get("inventors")):
+    named = inventors.split_names(values.get("inventors"))
+    if actor.role == Role.INVENTOR and actor.name not in named:
         raise ValidationFailed(
             "发明人登记专利时，发明人栏须包含本人姓名", details={"inventors": "须包含本人姓名"}
         )
@@ -173,7 +163,10 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
     _apply(patent, values, college.id if college else None)
     db.session.add(patent)
     db.session.flush()
-    _sync_inventor_links(patent.institution_id, [patent])
+    if actor.role == Role.INVENTOR:
+        # The filer is linked to the record they filed; nobody else is linked by name
+        # (inventory.inventors: an admin links other accounts explicitly).
+        inventors.link_account(patent, actor, actor=actor, via="filed")
     _record_revision(
         patent,
         {k: [None, _jsonable(k, v)] for k, v in values.items() if v is not None},
@@ -213,20 +206,19 @@ def update_patent(
     if "college" in values:
         college = _resolve_college(patent.institution_id, values["college"])
         college_id = college.id if college else None
-        if actor.role == Role.COLLEGE_ADMIN and college_id != actor.college_id:
-            raise PermissionDenied("学院管理员不能把专利移到其他学院")
+        permissions.check_college_change(actor, patent, college_id)
     if "application_no" in values:
         _check_unique(patent.institution_id, values["application_no"], exclude_id=patent.id)
     changes = _diff(patent, values, college_id)
     if not changes:
         return patent
+    old_college_id = patent.college_id
     _apply(patent, values, college_id)
-    if "inventors" in changes:
-        _sync_inventor_links(patent.institution_id, [patent])
     _record_revision(patent, changes, actor, "edit")
     audit.record(
         "patent", patent.id, "edit", actor, organization_id=patent.institution_id, changes=changes
     )
+    _review_in_new_college(patent, old_college_id, actor)
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
@@ -308,12 +300,21 @@ class RowPlan:
     patent: Patent | None
     changes: dict[str, list[Any]]
     college_id: int | None | EllipsisType
+    # Why the row may not change the stored patent's college (permissions rule), if so.
+    refusal: str | None = None
 
 
 def plan_rows(
-    institution_id: int, rows: Sequence[Mapping[str, Any]], colleges: Mapping[str, int]
+    institution_id: int,
+    rows: Sequence[Mapping[str, Any]],
+    colleges: Mapping[str, int],
+    *,
+    actor: User | None = None,
 ) -> list[RowPlan]:
-    """Compare validated rows with stored patents (one query per batch). No writes."""
+    """Compare validated rows with stored patents (one query per batch). No writes.
+
+    ``actor`` (None: the command line) is who imports: a row moving a stored patent to
+    another college gets the refusal of ``permissions.college_change_refusal``, if any."""
     appnos = [r["application_no"] for r in rows]
     existing = {
         p.application_no: p
@@ -332,7 +333,12 @@ def plan_rows(
             plans.append(RowPlan("new", None, {}, college_id))
             continue
         changes = _diff(patent, {k: v for k, v in row.items() if v is not None}, college_id)
-        plans.append(RowPlan("changed" if changes else "unchanged", patent, changes, college_id))
+        refusal = None
+        if college_id is not ...:
+            refusal = permissions.college_change_refusal(actor, patent, college_id)
+        plans.append(
+            RowPlan("changed" if changes else "unchanged", patent, changes, college_id, refusal)
+        )
     return plans
 
 
@@ -350,10 +356,10 @@ def upsert_rows(
     self-assessment someone filled in by hand).
     """
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    # Batched for large files (50,000 rows): one INSERT round for the new patents, one query
-    # for inventor accounts, revisions added by id (no per-row flush or lazy load).
+    # Batched for large files (50,000 rows): one INSERT round for the new patents, revisions
+    # added by id (no per-row flush or lazy load). The 发明人 column links no account.
     revisions: list[tuple[Patent, dict]] = []
-    relink: list[Patent] = []
+    moved: list[tuple[Patent, int | None]] = []  # (patent, its college before the row)
     actor_id = actor.id if actor is not None else None
     for row, plan in zip(rows, plans, strict=True):
         values = {k: v for k, v in row.items() if v is not None}
@@ -361,20 +367,19 @@ def upsert_rows(
             patent = Patent(institution_id=institution_id, created_by_id=actor_id)
             _apply(patent, values, plan.college_id if plan.college_id is not ... else None)
             db.session.add(patent)
-            if patent.inventors:
-                relink.append(patent)
             revisions.append((patent, {k: [None, _jsonable(k, v)] for k, v in values.items()}))
             counts["created"] += 1
         elif plan.kind == "changed":
             assert plan.patent is not None
+            if plan.college_id is not ... and plan.college_id != plan.patent.college_id:
+                # The rule again, here: whatever planned the row, the service enforces it.
+                permissions.check_college_change(actor, plan.patent, plan.college_id)
+                moved.append((plan.patent, plan.patent.college_id))
             _apply(plan.patent, values, plan.college_id)
-            if "inventors" in plan.changes:
-                relink.append(plan.patent)
             revisions.append((plan.patent, plan.changes))
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
-    _sync_inventor_links(institution_id, relink)
     db.session.flush()
     db.session.add_all(
         PatentRevision(
@@ -399,36 +404,10 @@ def upsert_rows(
         actor,
         organization_id=institution_id,
     )
+    for patent, old_college_id in moved:
+        _review_in_new_college(patent, old_college_id, actor)
     db.session.flush()
     return counts
-
-
-def _sync_inventor_links(institution_id: int, patents: Sequence[Patent]) -> None:
-    """Link inventor accounts of the institution whose name is in each patent's inventors list
-    (one query for all of them)."""
-    if not patents:
-        return
-    names = {n for p in patents for n in split_names(p.inventors)}
-    by_name: dict[str, list[User]] = {}
-    if names:
-        # no_autoflush: new patents stay pending, so setting their links loads nothing.
-        with db.session.no_autoflush:
-            users = db.session.scalars(
-                sa.select(User).where(
-                    User.organization_id == institution_id,
-                    User.role == Role.INVENTOR,
-                    User.name.in_(names),
-                )
-            ).all()
-        for user in users:
-            by_name.setdefault(user.name, []).append(user)
-    for patent in patents:
-        linked = [
-            u for n in dict.fromkeys(split_names(patent.inventors)) for u in by_name.get(n, [])
-        ]
-        # A new patent with no matching account needs nothing; skip to avoid touching it.
-        if linked or patent.id is not None:
-            patent.inventor_users = list(dict.fromkeys(linked))
 
 
 def get_patent_for(actor: User, patent_id: int) -> Patent:

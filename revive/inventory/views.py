@@ -22,7 +22,7 @@ from flask_login import current_user
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
-from revive.inventory import export, permissions, queries, services, workflow
+from revive.inventory import export, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
 from revive.inventory.forms import (
     FIELD_GROUPS,
@@ -33,7 +33,12 @@ from revive.inventory.forms import (
     revision_rows,
 )
 from revive.inventory.models import EntryStatus, PatentType, Willingness
-from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
+from revive.inventory.permissions import (
+    FILER_ROLES,
+    INVENTORY_ROLES,
+    LINK_MANAGER_ROLES,
+    REVIEWER_ROLES,
+)
 from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
@@ -85,17 +90,26 @@ def export_patents(fmt: str):
 # ---------------------------------------------------------------------------- create & edit
 
 
-def _setup_form(form: PatentForm, institution_id: int | None) -> None:
-    """College choices for this user; a platform admin also picks the university."""
+def _setup_form(form: PatentForm, institution_id: int | None, patent=None) -> None:
+    """College choices for this user; a platform admin also picks the university. On an
+    existing patent the college rule (permissions.college_change_refusal) decides whether the
+    field is offered at all and whether "no college" is one of its choices."""
+    if patent is not None and not permissions.can_change_college(current_user, patent):
+        refusal = permissions.college_change_refusal(current_user, patent, -1)
+        form.lock_college(patent.college.name if patent.college else "", refusal or "")
+        return
     if current_user.role == Role.PLATFORM_ADMIN:
         form.set_institutions(queries.university_choices())
-        if institution_id:
-            form.set_colleges(queries.colleges_of(institution_id), allow_none=True)
+        names = queries.colleges_of(institution_id) if institution_id else None
+    else:
+        names = [name for _, name in queries.college_choices(current_user).file_into]
+    if names is None:
         return
-    colleges = queries.college_choices(current_user).file_into
-    form.set_colleges(
-        [name for _, name in colleges], allow_none=current_user.role != Role.COLLEGE_ADMIN
-    )
+    if patent is None:
+        allow_none = current_user.role != Role.COLLEGE_ADMIN
+    else:
+        allow_none = permissions.may_clear_college(current_user, patent)
+    form.set_colleges(names, allow_none=allow_none)
 
 
 def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str | None = None):
@@ -147,7 +161,7 @@ def edit(patent_id: int):
     patent = services.get_patent_for(current_user, patent_id)
     permissions.check_edit(current_user, patent)
     form = PatentForm() if request.method == "POST" else PatentForm(data=initial_data(patent))
-    _setup_form(form, patent.institution_id)
+    _setup_form(form, patent.institution_id, patent)
     if not form.validate_on_submit():
         return _render_form(form, patent)
     try:
@@ -186,12 +200,15 @@ def detail(patent_id: int):
         for a in workflow.available_actions(patent)
         if permissions.can_act(current_user, patent, a)
     ]
+    manage_inventors = permissions.can_manage_inventors(current_user, patent)
     return render_template(
         "inventory/detail.html",
         patent=patent,
         groups=detail_groups(patent),
         actions=actions,
         can_edit=permissions.can_edit(current_user, patent),
+        manage_inventors=manage_inventors,
+        suggested_accounts=inventors.suggested_accounts(patent) if manage_inventors else [],
         log=queries.status_log(patent.id),
         history=revision_rows(queries.revisions(patent.id)),
     )
@@ -247,3 +264,81 @@ def batch():
         return redirect(url_for("inventory.review_queue"))
     flash(result.summary, "warning" if result.refused else "success")
     return redirect(url_for("inventory.review_queue"))
+
+
+# ---------------------------------------------------------------------------- inventor links
+# Who may see which patent as an inventor is an admin's decision (inventory.inventors): per
+# patent here, per person and per invitation on the pages below. Names only suggest.
+
+
+def _link_op() -> str:
+    op = request.form.get("op", "")
+    if op not in ("link", "unlink"):
+        raise ValidationFailed("未知的操作：请选择关联或取消关联")
+    return op
+
+
+@bp.post("/<int:patent_id>/inventors")
+@roles_required(*LINK_MANAGER_ROLES)
+def patent_inventors(patent_id: int):
+    """Link ticked / e-mailed inventor accounts to the patent, or unlink ticked ones."""
+    inventors.get_manageable_patent(current_user, patent_id)  # 404 / 403 before anything else
+    ids = request.form.getlist("user_ids")
+    try:
+        if _link_op() == "link":
+            email = request.form.get("email")
+            n = inventors.link_inventors(patent_id, ids, actor=current_user, email=email)
+            flash(f"已关联 {n} 个发明人账号", "success")
+        else:
+            n = inventors.unlink_inventors(patent_id, ids, actor=current_user)
+            flash(f"已取消关联 {n} 个发明人账号", "success")
+    except ValidationFailed as err:
+        flash(err.message, "error")
+    return redirect(url_for("inventory.detail", patent_id=patent_id, _anchor="inventor-accounts"))
+
+
+@bp.route("/inventors/<int:user_id>", methods=["GET", "POST"])
+@roles_required(*LINK_MANAGER_ROLES)
+def inventor_patents(user_id: int):
+    """One inventor account: its linked patents (unlink) and name matches (link)."""
+    inventor = inventors.get_inventor_for(current_user, user_id)
+    if request.method == "POST":
+        ids = request.form.getlist("patent_ids")
+        try:
+            if _link_op() == "link":
+                n = inventors.link_patents(user_id, ids, actor=current_user)
+                flash(f"已为 {inventor.name} 关联 {n} 条专利", "success")
+            else:
+                n = inventors.unlink_patents(user_id, ids, actor=current_user)
+                flash(f"已为 {inventor.name} 取消关联 {n} 条专利", "success")
+        except ValidationFailed as err:
+            flash(err.message, "error")
+        return redirect(url_for("inventory.inventor_patents", user_id=user_id))
+    return render_template(
+        "inventory/inventor_links.html",
+        inventor=inventor,
+        linked=inventors.linked_patents(current_user, inventor),
+        suggested=inventors.suggested_patents(current_user, inventor),
+    )
+
+
+@bp.route("/inventors/invitations/<int:invitation_id>", methods=["GET", "POST"])
+@roles_required(Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN)
+def invitation_patents(invitation_id: int):
+    """The patents a pending inventor invitation links when accepted (the inviter ticks them)."""
+    invitation = inventors.get_invitation_for(current_user, invitation_id)
+    if request.method == "POST":
+        ids = request.form.getlist("patent_ids")
+        try:
+            chosen = inventors.choose_invitation_patents(invitation_id, ids, actor=current_user)
+        except ValidationFailed as err:
+            flash(err.message, "error")
+        else:
+            flash(f"已保存：对方接受邀请后将关联 {len(chosen)} 条专利", "success")
+        return redirect(url_for("inventory.invitation_patents", invitation_id=invitation_id))
+    return render_template(
+        "inventory/inventor_links.html",
+        invitation=invitation,
+        candidates=inventors.invitation_candidates(current_user, invitation),
+        chosen=inventors.chosen_patent_ids(invitation.id),
+    )

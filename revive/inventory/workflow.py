@@ -1,7 +1,10 @@
 """The entry workflow as data: every status change goes through transition().
 
 草稿 → 待学院审核 → 待学校审核 → 已入库 | 不入库 | 建议放弃, with 退回 (back to the filer with a
-comment) at each review level. Patents without a college skip the college level.
+comment) at each review level. Patents without a college skip the college level, so the
+college approval belongs to the college: a patent waiting for school review that gets a (new)
+college goes back to 待学院审核 for that college's review (SYSTEM_ACTIONS; who may change the
+college, and when, is inventory.permissions.college_change_refusal).
 """
 
 from __future__ import annotations
@@ -101,9 +104,24 @@ ACTIONS: dict[str, Action] = {
     )
 }
 
+# Moves that follow from another change (services make them), never offered as a button nor
+# accepted by name from a request (get_action knows only ACTIONS).
+SYSTEM_ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action(
+            "college_changed",
+            "改派学院，重新学院审核",
+            frozenset({S.PENDING_SCHOOL}),
+            S.PENDING_COLLEGE,
+            SCHOOL_REVIEWERS,
+        ),
+    )
+}
+
 # (from, to) pairs the workflow allows; the database layer never sees any other move.
 ALLOWED_TRANSITIONS: frozenset[tuple[EntryStatus, EntryStatus]] = frozenset(
-    (src, a.target) for a in ACTIONS.values() for src in a.sources
+    (src, a.target) for a in (*ACTIONS.values(), *SYSTEM_ACTIONS.values()) for src in a.sources
 ) | frozenset({(S.DRAFT, S.PENDING_SCHOOL), (S.RETURNED, S.PENDING_SCHOOL)})
 
 

@@ -308,23 +308,27 @@ def test_new_invitation_replaces_pending_one_for_same_email(app):
     assert services.get_usable_invitation(second).email == "x@uni.edu.cn"
 
 
-def test_accepting_inventor_invitation_links_existing_patents(app):
+def test_accepting_an_invitation_links_no_patent_by_name(app):
+    # Was test_accepting_inventor_invitation_links_existing_patents: acceptance linked every
+    # patent of the university naming whatever name the invitee typed. Now a name links
+    # nothing; only patents the inviter ticked (tests/inventory/test_inventor_links.py).
     admin = make_user(Role.UNIVERSITY_ADMIN)
-    patent = make_patent(admin.organization)
-    other_school = make_patent(make_org())
-    patent.inventors, other_school.inventors = "王小明；李四", "王小明"
+    victim = make_user(Role.INVENTOR, organization=admin.organization, name="王小明")
+    patent = make_patent(admin.organization, inventors=[victim])
+    patent.inventors = "王小明；李四"
     db.session.commit()
     _, token = services.invite_user(
         actor=admin,
         organization_id=admin.organization_id,
-        email="wxm@uni.edu.cn",
-        name="王小明",
+        email="ls@uni.edu.cn",
+        name="李四",
         role=Role.INVENTOR,
     )
-    user = services.accept_invitation(token, password="Welcome123")
+    # The invitee types someone else's name (or their own, printed on the same patent).
+    user = services.accept_invitation(token, password="Welcome123", name="王小明")
     db.session.expire_all()
-    assert user in patent.inventor_users
-    assert user not in other_school.inventor_users
+    assert user.name == "王小明"  # the display name is theirs to set …
+    assert [u.id for u in patent.inventor_users] == [victim.id]  # … it links nothing
 
 
 @pytest.mark.parametrize("role", [Role.COLLEGE_ADMIN, Role.INVENTOR, Role.ENTERPRISE, Role.OFFICER])

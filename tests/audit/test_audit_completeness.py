@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
+from revive.accounts import services as account_services
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.audit.labels import action_label
 from revive.audit.models import AuditEvent
@@ -51,7 +52,6 @@ EXEMPT: dict[str, str] = {
     "accounts.logout": "session only",
     "accounts.register": "account self-registration: users table (created_at), not a "
     "transfer object",
-    "accounts.accept_invite": "account activation: the invitation row records it",
     "accounts.change_password": "the user's own credentials",
     "accounts.revoke_session": "the user's own sign-in sessions (user_sessions: revoked_at, why)",
     "accounts.revoke_all_sessions": "the user's own sign-in sessions (user_sessions)",
@@ -80,6 +80,9 @@ EXEMPT: dict[str, str] = {
     "keeps who asked and when); each decision on them is audited",
     "matching.rematch_demand": "queues a match run for one demand (see matching.rematch_all)",
     "api.create_match_run": "queues a match run for one demand (see matching.rematch_all)",
+    "inventory.invitation_patents": "chooses the patents a pending inventor invitation links "
+    "when accepted (invitation_patents: who chose, when); each link is audited when it is "
+    "made, as the chooser's decision (see the accounts.accept_invite case)",
 }
 
 
@@ -284,6 +287,58 @@ def _(w, client):
     body = {"ids": [p.id for p in ps], "action": "college_approve"}
     assert _ok(client.post("/api/v1/patents/batch-actions", json=body)).json["done"]
     return _batch_expect(w, ps)
+
+
+def _inventor_link(
+    w: World, p: Patent, action: str, inventor: User, via: str, **data: Any
+) -> Expect:
+    def check(d: dict) -> bool:
+        expected = {"inventor_id": inventor.id, "inventor": inventor.name, "via": via, **data}
+        return d == expected
+
+    return Expect("patent", p.id, action, w.uni_admin, w.uni.id, check)
+
+
+@case("inventory.patent_inventors", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college)
+    inventor = make_user(Role.INVENTOR, organization=w.uni, name="张伟")
+    url = f"/patents/{p.id}/inventors"
+    _ok(client.post(url, data={"op": "link", "user_ids": [str(inventor.id)]}), 302)
+    assert events(entity="patent", entity_id=p.id, action="link_inventor")
+    _ok(client.post(url, data={"op": "unlink", "user_ids": [str(inventor.id)]}), 302)
+    return _inventor_link(w, p, "unlink_inventor", inventor, "patent")
+
+
+@case("inventory.inventor_patents", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college, inventors=None)
+    inventor = make_user(Role.INVENTOR, organization=w.uni, name="张伟")
+    data = {"op": "link", "patent_ids": [str(p.id)]}
+    _ok(client.post(f"/patents/inventors/{inventor.id}", data=data), 302)
+    return _inventor_link(w, p, "link_inventor", inventor, "person")
+
+
+@case("accounts.accept_invite", "uni_admin")
+def _(w, client):
+    # The inviter ticks a patent naming the invitee; the invitee's acceptance makes the link,
+    # audited as the inviter's decision (the invitee's typed name links nothing).
+    p = make_patent(w.uni, college=w.college)
+    p.inventors = "张伟；李四"
+    db.session.commit()
+    invitation, token = account_services.invite_user(
+        actor=w.uni_admin,
+        organization_id=w.uni.id,
+        email="zw@uni.edu.cn",
+        name="张伟",
+        role=Role.INVENTOR,
+    )
+    url = f"/patents/inventors/invitations/{invitation.id}"
+    _ok(client.post(url, data={"patent_ids": [str(p.id)]}), 302)
+    password = {"password": "Welcome123", "confirm": "Welcome123"}
+    _ok(client.post(f"/invite/{token}", data={"name": "张伟", **password}), 302)
+    user = db.session.scalar(sa.select(User).where(User.email == "zw@uni.edu.cn"))
+    return _inventor_link(w, p, "link_inventor", user, "invitation", invitation_id=invitation.id)
 
 
 def _file(content: bytes, name: str) -> FileStorage:

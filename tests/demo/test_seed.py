@@ -6,11 +6,12 @@ import sqlalchemy as sa
 
 from revive.accounts import uscc
 from revive.accounts.models import Organization, OrgKind, Role, User
+from revive.audit.models import AuditEvent
 from revive.demo.cli import demo_logins_command, seed_demo_command
 from revive.demo.seed import DEMO_PASSWORD, demo_logins
 from revive.extensions import db
 from revive.inventory.appno import normalize_application_no
-from revive.inventory.models import EntryStatus, Patent, StatusChange
+from revive.inventory.models import EntryStatus, Patent, StatusChange, patent_inventors
 
 
 def test_seeding_again_adds_nothing(seeded):
@@ -80,6 +81,34 @@ def test_inventor_accounts_are_named_on_their_patents(ctx):
         ).all()
         assert linked, user.email
         assert all(user.name in p.inventors.split("；") for p in linked)
+
+
+def test_every_inventor_link_is_an_audited_decision(ctx):
+    # No link from a name: each (patent, account) pair has a link_inventor event, decided by
+    # the filing inventor themself or by the college admin of the patent's college, dated when
+    # the patent was filed (before its review history).
+    links = db.session.execute(
+        sa.select(patent_inventors.c.patent_id, patent_inventors.c.user_id)
+    ).all()
+    assert links
+    audited = {
+        (e.entity_id, e.data["inventor_id"]): e
+        for e in db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity == "patent", AuditEvent.action == "link_inventor"
+            )
+        )
+    }
+    assert set(links) == set(audited)
+    for (patent_id, user_id), event in audited.items():
+        patent = db.session.get(Patent, patent_id)
+        decider = db.session.get(User, event.actor_id)
+        if event.data["via"] == "filed":
+            assert decider.id == user_id == patent.created_by_id
+        else:
+            assert event.data["via"] == "patent"
+            assert decider.role == Role.COLLEGE_ADMIN and decider.college_id == patent.college_id
+        assert event.created_at <= patent.status_changed_at
 
 
 def test_enterprises_have_valid_credit_codes(ctx):

@@ -421,3 +421,21 @@ def test_job_orphaned_mid_commit_is_resent_and_completes_without_duplicates(
     done = services.commit_job(job.id)
     assert done.status == ImportStatus.COMMITTED
     assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 5
+
+
+def test_importing_inventor_names_links_no_account(uni, run_import, tmp_path):
+    # Names collide (张伟 in two colleges): an imported 发明人 column links nobody, new rows
+    # or changed ones; accounts are linked by an admin's explicit decision.
+    zhang = make_user(Role.INVENTOR, organization=uni.org, name="张伟")
+    make_patent(uni.org, college=uni.college, application_no=appno(2), title="旧", trl=5)
+    header = ["申请号", "专利名称", "所属学院", "发明人"]
+    path = write_csv(
+        tmp_path / "f.csv",
+        [[appno(1), "一种新方法", "材料学院", "张伟；李四"], [appno(2), "旧", "材料学院", "张伟"]],
+        header=header,
+    )
+    job = run_import(path)
+    assert job.result_counts["created"] == 1 and job.result_counts["updated"] == 1
+    db.session.expire_all()
+    for patent in db.session.scalars(sa.select(Patent)):
+        assert "张伟" in patent.inventors and zhang not in patent.inventor_users

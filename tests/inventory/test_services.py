@@ -8,6 +8,7 @@ from revive.errors import ConflictError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import services
 from revive.inventory.models import EntryStatus, Patent, PatentRevision
+from tests.audit.helpers import events
 from tests.factories import make_college, make_org, make_patent, make_user
 
 DATA = {"application_no": "CN201710601862.3", "title": "一种锂电池负极材料", "trl": "4"}
@@ -103,21 +104,31 @@ def test_college_admin_edits_only_while_in_college_hands(app):
         services.update_patent(entered.id, {"trl": "2"}, actor=college_admin)
 
 
-def test_inventor_accounts_are_linked_by_name(admin):
-    inventor = make_user(Role.INVENTOR, organization=admin.organization, name="王芳")
-    make_user(Role.INVENTOR, organization=make_org(), name="王芳")  # other university, same name
+def test_naming_a_person_on_a_patent_links_no_account(admin):
+    # Was test_inventor_accounts_are_linked_by_name and
+    # test_link_inventor_attaches_existing_patents_naming_them: create, edit and import
+    # linked every inventor account whose name appeared in 发明人. Names collide (张伟 in two
+    # colleges), so a name now links nothing; an admin links accounts explicitly.
+    namesake = make_user(Role.INVENTOR, organization=admin.organization, name="王芳")
     patent = services.create_patent(
         {**DATA, "inventors": "张伟；王芳、赵强"}, institution_id=admin.organization_id, actor=admin
     )
+    assert patent.inventor_users == []
+    other = make_patent(admin.organization, inventors=None)
+    services.update_patent(other.id, {"inventors": "王芳"}, actor=admin)
+    db.session.expire_all()
+    assert db.session.get(Patent, other.id).inventor_users == []
+    assert namesake not in db.session.get(Patent, patent.id).inventor_users
+
+
+def test_an_inventor_filing_a_patent_is_linked_to_it_and_the_link_is_audited(app):
+    inventor = make_user(Role.INVENTOR, name="李发明")
+    patent = services.create_patent(
+        {**DATA, "inventors": "李发明；王芳"},
+        institution_id=inventor.organization_id,
+        actor=inventor,
+    )
     assert [u.id for u in patent.inventor_users] == [inventor.id]
-
-
-def test_link_inventor_attaches_existing_patents_naming_them(admin):
-    p1 = make_patent(admin.organization, inventors=None)
-    p1.inventors = "刘洋;陈静"
-    p2 = make_patent(admin.organization)
-    p2.inventors = "刘洋洋"  # a different person whose name contains 刘洋
-    db.session.commit()
-    inventor = make_user(Role.INVENTOR, organization=admin.organization, name="刘洋")
-    assert services.link_inventor(inventor) == 1
-    assert [u.id for u in p1.inventor_users] == [inventor.id] and p2.inventor_users == []
+    (event,) = events(entity="patent", entity_id=patent.id, action="link_inventor")
+    assert event.actor_id == inventor.id and event.organization_id == inventor.organization_id
+    assert event.data["inventor_id"] == inventor.id and event.data["via"] == "filed"

@@ -50,6 +50,7 @@ REVIEWERS = frozenset({UA, CA})
 STATS = UNSCOPED | REVIEWERS  # dashboards, calibration, promotion, rejections
 REGIONAL = UNSCOPED
 MANAGERS = frozenset({PA, UA})  # members, invitations, colleges
+LINKERS = frozenset({PA, UA, CA})  # inventor links
 POSTERS = STAFF | {ENT}
 DECLARERS = frozenset({PA, UA, CA})
 IMPORTERS = frozenset({PA, UA, CA})
@@ -159,6 +160,16 @@ def _patent_batch_html(w: World, role: Role | None, own: bool) -> dict[str, Any]
     return {"ids": [str(w.obj("pending", role, own))], "action": "college_approve"}
 
 
+def _link_inventor(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    # Own: the inventor already linked to 甲's patent (a no-op link); other: 乙's patent takes
+    # no 甲 account (a message, nothing written).
+    return {"op": "link", "user_ids": [str(w.user_ids[INV])]}
+
+
+def _unlink_patent(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {"op": "unlink", "patent_ids": [str(w.obj("patent", role, own))]}
+
+
 def _edit_patent(w: World, role: Role | None, own: bool) -> dict[str, Any]:
     return {"title": "被改写的专利标题"}
 
@@ -225,6 +236,16 @@ TABLE: list[Row] = [
     entry("inventory.edit", "GET", FILERS, obj="draft", other={PA}),
     entry("inventory.edit", "POST", FILERS, obj="draft", other={PA}, body=_edit_patent),
     entry("inventory.act", "POST", FILERS, obj="draft", other={PA}, args={"action": "submit"}),
+    # inventor links: an admin's decision (platform, university, or the patent's college admin)
+    entry(
+        "inventory.patent_inventors", "POST", LINKERS, obj="patent", other={PA}, body=_link_inventor
+    ),
+    entry("inventory.inventor_patents", "GET", LINKERS, obj="member", other={PA}),
+    entry(
+        "inventory.inventor_patents", "POST", LINKERS, obj="member", other={PA}, body=_unlink_patent
+    ),
+    entry("inventory.invitation_patents", "GET", MANAGERS, obj="invitation", other={PA}),
+    entry("inventory.invitation_patents", "POST", MANAGERS, obj="invitation", other={PA}),
     entry("inventory.review_queue", "GET", REVIEWERS),
     entry("inventory.batch", "POST", REVIEWERS, obj="pending", body=_patent_batch_html, batch=True),
     entry("api.list_patents", "GET", INVENTORY, hides=OTHER_PATENTS),
