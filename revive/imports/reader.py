@@ -51,6 +51,11 @@ BINARY_MAGICS = {
 }
 SUPPORTED = "请上传 .xlsx 或 CSV（UTF-8 / GBK）文件"
 
+# Called while a file is parsed, with (stage, count): "rows" for each sheet row or CSV record
+# read. None in production; tests install one to pause a parse mid-file and check what other
+# connections can do meanwhile (tests/imports/test_locks.py).
+on_parse: Callable[[str, int], None] | None = None
+
 
 class FileRejected(Exception):  # noqa: N818  (name used across the imports package)
     """The file as a whole cannot be imported; ``message`` says why, in Chinese."""
@@ -238,6 +243,8 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
         reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
         try:
             for number, record in enumerate(reader, start=1):
+                if on_parse is not None:
+                    on_parse("rows", number)
                 # Our own limit: the csv module's is process-wide and other code may raise it.
                 if max(map(len, record), default=0) > MAX_CSV_CELL:
                     raise csv.Error("field larger than field limit")
@@ -405,6 +412,8 @@ def _sheet_records(book: _Workbook, marks: Marks) -> Iterator[tuple[int, list[An
         warnings.simplefilter("ignore")
         try:
             for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
+                if on_parse is not None:
+                    on_parse("rows", number)
                 cells = [_clean(v) for v in values]
                 if marks:
                     for i, v in enumerate(cells):
