@@ -57,7 +57,7 @@ from revive.errors import (
 from revive.extensions import db
 from revive.imports import registry
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
-from revive.imports.reader import FileRejected, Table, read_table
+from revive.imports.reader import FileRejected, ReadLimits, Table, read_table
 from revive.imports.registry import RowSpec
 from revive.imports.rows import RowResult
 from revive.imports.xlsx import add_sheet, write_xlsx
@@ -292,6 +292,17 @@ def _end_transaction() -> None:
         db.session.commit()
 
 
+def _read(path: str) -> Table:
+    """``read_table`` with the app's limits (rows, .xlsx part sizes, strings memory, cells)."""
+    config = current_app.config
+    limits = ReadLimits(
+        part_mb=config["REVIVE_XLSX_MAX_PART_MB"],
+        strings_mb=config["REVIVE_XLSX_MAX_STRINGS_MB"],
+        cells=config["REVIVE_IMPORT_MAX_CELLS"],
+    )
+    return read_table(path, max_rows=config["REVIVE_MAX_IMPORT_ROWS"], limits=limits)
+
+
 @contextmanager
 def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
     """The job's file and its kind's row spec; the file is closed however the block ends.
@@ -302,7 +313,7 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
     kind = registry.get(job.kind)
     path = job.stored_path
     _end_transaction()
-    table = read_table(path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
+    table = _read(path)
     try:
         try:
             spec = kind.open_spec(job, table.header)
@@ -697,7 +708,7 @@ def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
     path = job.stored_path
     _end_transaction()  # the file is read with no transaction open
     try:
-        table = read_table(path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
+        table = _read(path)
     except FileRejected as exc:
         raise NotFoundError(f"原文件已不可用：{exc.message}") from None
     try:
