@@ -52,7 +52,7 @@ def lock_app(app, tmp_path) -> Iterator[Flask]:
     else:
         url = f"sqlite:///{tmp_path / 'locks.db'}"
         options = {}
-    other = create_app(
+    other = _create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
@@ -75,6 +75,20 @@ def lock_app(app, tmp_path) -> Iterator[Flask]:
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def _create_app(config: dict[str, Any]) -> Flask:
+    """create_app makes the new app's Celery app the process default; put the session's back
+    (as tests/integration/test_faults.py does), so later tests never send through this one."""
+    from celery import _state
+
+    previous_default, previous_current = _state.default_app, _state.get_current_app()
+    try:
+        return create_app(config)
+    finally:
+        if previous_default is not None:
+            previous_default.set_default()
+        previous_current.set_current()
 
 
 def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
