@@ -118,6 +118,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "REVIVE_MAX_UPLOAD_MB": max_upload_mb,
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
+        # What reading one import file may cost (revive.imports.reader.ReadLimits): the
+        # decompressed size of any one part of an .xlsx, the memory of its shared-strings
+        # table, and the cells read from one file.
+        "REVIVE_XLSX_MAX_PART_MB": _env_int("REVIVE_XLSX_MAX_PART_MB", 64),
+        "REVIVE_XLSX_MAX_STRINGS_MB": _env_int("REVIVE_XLSX_MAX_STRINGS_MB", 256),
+        "REVIVE_IMPORT_MAX_CELLS": _env_int("REVIVE_IMPORT_MAX_CELLS", 20_000_000),
         # JSON request bodies (the API): far below the upload limit; a body is a few KB.
         "REVIVE_MAX_JSON_BYTES": _env_int("REVIVE_MAX_JSON_KB", 256) * 1024,
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),

@@ -2,9 +2,11 @@
 
 ``read_table(path, max_rows=…)`` detects the type from the file's bytes (never its name):
 
-- .xlsx: a zip holding ``xl/workbook.xml``; checked for zip bombs first, then read with
-  openpyxl in read-only mode with ``data_only=True`` (formula cells give their cached value;
-  nothing is ever evaluated). First sheet only.
+- .xlsx: a zip holding ``xl/workbook.xml``. Every part is inflated and inspected first
+  (declared and actual sizes, macros, DDE links, DTDs in any part and encoding: _check_zip),
+  then read with openpyxl in read-only mode with ``data_only=True`` (formula cells give their
+  cached value; nothing is ever evaluated), our own capped shared-strings reader, and the
+  budgets of ``ReadLimits``. First sheet only.
 - CSV: UTF-8 with BOM, UTF-8, GBK or GB18030 (detected in that order), UTF-16 with BOM (Excel's
   "Unicode text"); delimiter , ; or tab, whichever the header row uses most.
 - .xls (OLE2), images, archives and other binary files are refused with a Chinese message.
@@ -18,8 +20,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
+import lzma
 import re
+import sys
 import warnings
 import zipfile
 import zlib
@@ -27,16 +32,49 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
 
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
+_MB = 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 200 * _MB  # all parts together, declared and inflated
 MAX_XLSX_RATIO = 100
-_RATIO_CHECK_FLOOR = 10 * 1024 * 1024  # tiny files may compress very well; not a threat
+_RATIO_CHECK_FLOOR = 10 * _MB  # tiny files may compress very well; not a threat
+# Parts other than sheets and shared strings (see _whole): openpyxl parses styles, workbook,
+# relationships, … into whole trees, about ten times their size in memory. Excel's own, even
+# for heavily formatted workbooks, stay far below.
+_WHOLE_PART_MAX = 16 * _MB
+EXCEL_MAX_ROWS = 1_048_576  # a sheet row beyond Excel's last one: the file was not made by it
 _CHUNK = 1024 * 1024
-_PROLOG = 4096  # bytes of each XML part searched for a DTD (it precedes the root element)
-_EXTERNAL_LINK_MAX = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What reading one file may cost (README: REVIVE_XLSX_MAX_PART_MB, REVIVE_XLSX_MAX_STRINGS_MB,
+    REVIVE_IMPORT_MAX_CELLS). Each is refused with a message naming the limit.
+
+    Memory is capped per parse by these budgets rather than by a resource limit on the worker
+    (RLIMIT_AS): the same process holds the matching index (hundreds of MB) and serves other
+    tasks, and the command line imports in the caller's process, so an address-space limit
+    would be either too loose to help or fatal to unrelated work — and a MemoryError can be
+    raised anywhere, with no message a user could act on. A read-only parse holds in memory
+    the shared-strings table (``strings_mb``, counted as the string objects it creates), the
+    parts openpyxl parses whole (_WHOLE_PART_MAX each), and one row at a time (bounded by
+    ``part_mb``); ``cells`` bounds the work of a parse, padding included (a cell at column
+    XFD makes every row 16,384 cells wide).
+    """
+
+    part_mb: int = 64  # decompressed size of any one part of an .xlsx
+    strings_mb: int = 256  # memory the shared-strings table of an .xlsx may take
+    cells: int = 20_000_000  # cells read from one file (.xlsx or CSV)
+
+
+def _too_many_cells(cap: int) -> FileRejected:
+    return FileRejected(
+        f"文件的单元格过多：超过 {cap:,} 个（单个文件的上限），为保护系统已拒绝："
+        "请删除不需要的行和列，或拆分为多个文件后分批导入"
+    )
+
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -50,6 +88,11 @@ BINARY_MAGICS = {
     b"7z\xbc\xaf": "7z 压缩包",
 }
 SUPPORTED = "请上传 .xlsx 或 CSV（UTF-8 / GBK）文件"
+
+# Called while a file is parsed, with (stage, count): "rows" for each sheet row or CSV record
+# read. None in production; tests install one to pause a parse mid-file and check what other
+# connections can do meanwhile (tests/imports/test_locks.py).
+on_parse: Callable[[str, int], None] | None = None
 
 
 class FileRejected(Exception):  # noqa: N818  (name used across the imports package)
@@ -86,9 +129,10 @@ def sheet_hint(sheets: tuple[str, ...]) -> str:
     return f"；只读取第一个工作表“{sheets[0]}”，本文件另有工作表{others}：请把数据放在第一个工作表"
 
 
-def read_table(path: str | Path, *, max_rows: int) -> Table:
+def read_table(path: str | Path, *, max_rows: int, limits: ReadLimits | None = None) -> Table:
     """Open ``path`` and return its header and a row iterator, or raise FileRejected."""
     path = Path(path)
+    limits = limits or ReadLimits()
     try:
         with path.open("rb") as fh:
             head = fh.read(8192)
@@ -99,12 +143,12 @@ def read_table(path: str | Path, *, max_rows: int) -> Table:
     if head.startswith(OLE_MAGIC):
         raise FileRejected("不支持旧版 Excel（.xls）或加密的工作簿：请另存为 .xlsx 或 CSV 后再上传")
     if head.startswith(ZIP_MAGIC):
-        return _read_xlsx(path, max_rows)
+        return _read_xlsx(path, max_rows, limits)
     for magic, name in BINARY_MAGICS.items():
         if head.startswith(magic):
             raise FileRejected(f"不支持的文件类型（{name}）：{SUPPORTED}")
     _check_markup(head)
-    return _read_csv(path, head, max_rows)
+    return _read_csv(path, head, max_rows, limits)
 
 
 _RESAVE = "请用 Excel/WPS 打开后另存为 .xlsx（Excel 工作簿）或 CSV 再上传"
@@ -238,6 +282,8 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
         reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
         try:
             for number, record in enumerate(reader, start=1):
+                if on_parse is not None:
+                    on_parse("rows", number)
                 # Our own limit: the csv module's is process-wide and other code may raise it.
                 if max(map(len, record), default=0) > MAX_CSV_CELL:
                     raise csv.Error("field larger than field limit")
@@ -270,7 +316,7 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
     return ","
 
 
-def _read_csv(path: Path, head: bytes, max_rows: int) -> Table:
+def _read_csv(path: Path, head: bytes, max_rows: int, limits: ReadLimits) -> Table:
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     controls = 0 if utf16 else sum(1 for b in head if b < 32 and b not in (9, 10, 13))
     if controls > max(8, len(head) // 100):  # a few stray NULs are dropped, not refused
@@ -285,8 +331,11 @@ def _read_csv(path: Path, head: bytes, max_rows: int) -> Table:
 
     header: list[str] | None = None
     header_line = 1
-    total = 0
+    total = cells_read = 0
     for number, cells in _records(path, encoding, delimiter):
+        cells_read += len(cells)
+        if cells_read > limits.cells:
+            raise _too_many_cells(limits.cells)
         if header is None:
             header, header_line = _header(cells), number
         else:
@@ -312,7 +361,58 @@ def _read_csv(path: Path, head: bytes, max_rows: int) -> Table:
 # ---------------------------------------------------------------------------- XLSX
 
 
-def _check_zip(path: Path) -> None:
+def _label(name: str) -> str:
+    """A part name as shown in a message (it comes from the file: no control characters)."""
+    shown = "".join(ch for ch in name if ch.isprintable())[:80]
+    if name.lower().endswith("sharedstrings.xml"):
+        return f"共享字符串表 {shown}"
+    return shown
+
+
+def _whole(name: str) -> bool:
+    """Every part but the ones read as a stream (the sheets, and the shared strings through
+    _read_shared_strings): openpyxl parses styles, the workbook, relationships, … into whole
+    trees in memory, and a data import needs none of the rest (images, printer settings)."""
+    lower = name.lower()
+    return not (lower.startswith("xl/worksheets/") or lower == "xl/sharedstrings.xml")
+
+
+def _part_cap(name: str, limits: ReadLimits) -> int:
+    cap = limits.part_mb * _MB
+    return min(cap, _WHOLE_PART_MAX) if _whole(name) else cap
+
+
+def _part_too_big(name: str, cap: int) -> FileRejected:
+    mb = max(1, cap // _MB)
+    return FileRejected(
+        f"工作簿中的“{_label(name)}”解压后超过 {mb} MB（每个部件的上限为 {mb} MB），"
+        "为保护系统已拒绝：请删除不需要的内容，或拆分为多个文件后分批导入"
+    )
+
+
+def _too_big(uncompressed: int) -> FileRejected:
+    return FileRejected(
+        f"工作簿解压后过大（{uncompressed // _MB} MB，上限 "
+        f"{MAX_XLSX_UNCOMPRESSED // _MB} MB）：请拆分后导入"
+    )
+
+
+_VBA_PARTS = ("vbaproject.bin", "vbaprojectsignature.bin")
+_CORRUPT_ZIP = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    RuntimeError,  # an encrypted member ("password required")
+    NotImplementedError,  # a compression method zipfile does not know
+)
+
+
+def _check_zip(path: Path, limits: ReadLimits) -> None:
+    """Refuse a package before openpyxl parses any of it: zip bombs (the sizes the zip
+    declares, then the bytes actually inflated), macros, DDE links, and XML declarations
+    (DOCTYPE/ENTITY) in any part."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -322,65 +422,217 @@ def _check_zip(path: Path) -> None:
             uncompressed = sum(i.file_size for i in infos)
             compressed = sum(i.compress_size for i in infos) or 1
             if uncompressed > MAX_XLSX_UNCOMPRESSED:
-                raise FileRejected(
-                    f"工作簿解压后过大（{uncompressed // (1024 * 1024)} MB，上限 "
-                    f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB）：请拆分后导入"
-                )
+                raise _too_big(uncompressed)
             if uncompressed > _RATIO_CHECK_FLOOR and uncompressed / compressed > MAX_XLSX_RATIO:
                 raise FileRejected("工作簿压缩比异常，疑似恶意文件，已拒绝")
-            _check_parts(zf, infos)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            for info in infos:
+                if info.file_size > _part_cap(info.filename, limits):
+                    raise _part_too_big(info.filename, _part_cap(info.filename, limits))
+            if any(n.lower().endswith(_VBA_PARTS) for n in names):
+                raise FileRejected(
+                    "工作簿包含宏（VBA 代码），为安全起见不予导入：请另存为不含宏的 .xlsx 后再上传"
+                )
+            _inspect_parts(zf, infos, limits)
+    except _CORRUPT_ZIP:
         raise FileRejected("文件已损坏或不是有效的 .xlsx 文件") from None
 
 
 _MACRO_TYPES = (b"macroEnabled", b"vbaProject", b"vnd.ms-excel.sheet.binary")
+_OVERLAP = 64  # bytes (characters) kept between chunks: longer than any pattern searched
 
 
-def _check_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
-    """Refuse what a data import never needs and attackers use: VBA macros, DDE links, and
-    XML document type declarations (entity expansion "billion laughs", external entities).
+def _inspect_parts(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    """Inflate every part once, whatever its name, counting the bytes it really holds (the
+    sizes in the zip's directory are the sender's word) and looking for what a data import
+    never needs and attackers use: VBA macros (.xlsm/.xlsb content types), DDE links, and XML
+    document type declarations (entity expansion "billion laughs", external entities).
 
-    A DTD can only come before the root element, so the first bytes of each XML part tell."""
-    names = [i.filename for i in infos]
-    if any(n.lower().endswith(("vbaproject.bin", "vbaprojectsignature.bin")) for n in names):
-        raise FileRejected(
-            "工作簿包含宏（VBA 代码），为安全起见不予导入：请另存为不含宏的 .xlsx 后再上传"
-        )
+    The DTD check covers every part, not only the names openpyxl is known to read (a package
+    can point its shared strings at any part name, e.g. ``xl/sharedStrings.dat``), the whole
+    part (a DTD may follow a comment of any length) and the part's own encoding (a UTF-16
+    part does not contain the bytes ``<!DOCTYPE``): see _XmlScan."""
+    total = 0
     for info in infos:
-        name = info.filename.lower()
-        if not name.endswith((".xml", ".rels")):
-            continue
-        external_link = name.startswith("xl/externallinks/")
+        name, lower = info.filename, info.filename.lower()
+        cap = _part_cap(name, limits)
+        content_types = lower == "[content_types].xml"
+        external_link = lower.startswith("xl/externallinks/")
+        scan: _XmlScan | None = None
+        size, tail = 0, b""
         with zf.open(info) as fh:
-            data = fh.read(_EXTERNAL_LINK_MAX if external_link else _PROLOG)
-        start = data[:_PROLOG]
-        if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
-            raise FileRejected(
-                "工作簿中含有 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒绝："
-                "请用 Excel/WPS 重新另存为 .xlsx"
-            )
-        if name == "[content_types].xml" and any(t in start for t in _MACRO_TYPES):
-            raise FileRejected(
-                "工作簿是启用宏或二进制格式（.xlsm/.xlsb），为安全起见不予导入："
-                "请另存为 .xlsx 后再上传"
-            )
-        if external_link and b"ddeLink" in data:
-            raise FileRejected("工作簿包含 DDE 外部链接（可执行外部程序），疑似恶意文件，已拒绝")
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                if size > cap:
+                    raise _part_too_big(name, cap)
+                if total > MAX_XLSX_UNCOMPRESSED:
+                    raise _too_big(total)
+                if scan is None:
+                    scan = _XmlScan(name, chunk)
+                scan.feed(chunk)
+                window = tail + chunk
+                if content_types and any(t in window for t in _MACRO_TYPES):
+                    raise FileRejected(
+                        "工作簿是启用宏或二进制格式（.xlsm/.xlsb），为安全起见不予导入："
+                        "请另存为 .xlsx 后再上传"
+                    )
+                if external_link and b"ddeLink" in window:
+                    raise FileRejected(
+                        "工作簿包含 DDE 外部链接（可执行外部程序），疑似恶意文件，已拒绝"
+                    )
+                tail = window[-_OVERLAP:]
+
+
+_UNSAFE = re.compile(rb"<!(?i:DOCTYPE|ENTITY)")
+_UNSAFE_TEXT = re.compile(r"<!(?i:DOCTYPE|ENTITY)")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16's, which it starts with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Where the NUL bytes fall in the first four bytes of a document written without a BOM
+# (XML 1.0 appendix F: "<" or whitespace first), and the encoding that tells.
+_NULS = {
+    (True, True, True, False): "utf-32-be",
+    (False, True, True, True): "utf-32-le",
+    (True, False, True, False): "utf-16-be",
+    (False, True, False, True): "utf-16-le",
+}
+_DECLARED = re.compile(r"^\ufeff?\s*<\?xml\b[^>]{0,200}?\bencoding\s*=\s*[\"']([^\"']{1,40})[\"']")
+
+
+def _unsafe(name: str) -> FileRejected:
+    return FileRejected(
+        "工作簿中含有 XML 实体声明（DOCTYPE/ENTITY），疑似恶意文件，已拒绝："
+        f"请用 Excel/WPS 重新另存为 .xlsx（部件 {_label(name)}）"
+    )
+
+
+@functools.cache
+def _ascii_transparent(codec: str) -> bool:
+    """Whether text in ``codec`` holds ``<!DOCTYPE``/``<!ENTITY`` as those very bytes (UTF-8,
+    GBK, Latin-1, …), so that the search in the raw bytes finds them."""
+    try:
+        return all(s.encode(codec) == s.encode("ascii") for s in ("<!DOCTYPE", "<!ENTITY"))
+    except (UnicodeError, LookupError):
+        return False
+
+
+class _XmlScan:
+    """Looks for ``<!DOCTYPE``/``<!ENTITY`` (any case) in one part, fed chunk by chunk: in
+    the raw bytes, and decoded in each encoding an XML parser could read the part in, where
+    that encoding does not keep those bytes (UTF-16/32, UTF-7, EBCDIC, …): the one its BOM or
+    NUL pattern tells, and the one its XML declaration names. A part in an encoding Python
+    does not know cannot be checked and is refused. Non-XML parts (images, …) only get the
+    byte search, which finds nothing in them."""
+
+    def __init__(self, name: str, head: bytes) -> None:
+        self.name = name
+        self.tail = b""
+        codecs_: list[str] = []
+        sniffed = next((c for bom, c in _BOMS if head.startswith(bom)), None)
+        if sniffed is None and len(head) >= 4:
+            sniffed = _NULS.get(tuple(b == 0 for b in head[:4]))
+        if sniffed:
+            codecs_.append(sniffed)
+        declared = _DECLARED.match(head[:512].decode(sniffed or "latin-1", errors="replace"))
+        if declared:
+            try:
+                codecs_.append(codecs.lookup(declared.group(1).strip()).name)
+            except LookupError:
+                shown = "".join(ch for ch in declared.group(1) if ch.isprintable())
+                raise FileRejected(
+                    f"工作簿中的“{_label(name)}”声明了无法识别的字符编码（{shown}），"
+                    "无法做安全检查，已拒绝：请用 Excel/WPS 重新另存为 .xlsx"
+                ) from None
+        self.decoders = [
+            [codecs.getincrementaldecoder(c)(errors="replace"), ""]
+            for c in dict.fromkeys(codecs_)
+            if not _ascii_transparent(c)
+        ]
+
+    def feed(self, chunk: bytes) -> None:
+        window = self.tail + chunk
+        if _UNSAFE.search(window):
+            raise _unsafe(self.name)
+        self.tail = window[-_OVERLAP:]
+        for state in self.decoders:
+            decoder, text_tail = state
+            text = text_tail + decoder.decode(chunk)
+            if _UNSAFE_TEXT.search(text):
+                raise _unsafe(self.name)
+            state[1] = text[-_OVERLAP:]
+
+
+def _strings_too_big(cap: int) -> FileRejected:
+    mb = max(1, cap // _MB)
+    return FileRejected(
+        f"工作簿中的文本内容过多：共享字符串表读入内存将超过 {mb} MB（上限 {mb} MB），"
+        "为保护系统已拒绝：请拆分为多个文件后分批导入"
+    )
+
+
+def _read_shared_strings(source: IO[bytes], cap: int) -> list[str]:
+    """The shared-strings table, as openpyxl's ``read_string_table`` reads it, within a
+    memory budget. openpyxl's own reader keeps every parsed ``<si>`` element (cleared, but
+    attached to the root: ~2 GB for 195 MB of strings); this one detaches them and counts
+    the memory the table takes (each string object and its list slot) against ``cap``."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse  # defusedxml's when installed, as openpyxl's
+
+    si = f"{{{SHEET_MAIN_NS}}}si"
+    strings: list[str] = []
+    used = 0
+    events = iterparse(source, events=("start", "end"))
+    _, root = next(events)
+    for event, node in events:
+        if event != "end" or node.tag != si:
+            continue
+        text = Text.from_tree(node).content.replace("x005F_", "")
+        used += sys.getsizeof(text) + 8
+        if used > cap:
+            raise _strings_too_big(cap)
+        strings.append(text)
+        root.clear()  # the parsed <si> elements: memory stays one string's worth
+        if on_parse is not None:
+            on_parse("strings", len(strings))
+    return strings
+
+
+def _open_workbook(fh: IO[bytes], limits: ReadLimits) -> Any:
+    """openpyxl's ExcelReader in read-only mode (formula results only, no links, no macros)
+    with our shared-strings reader: what ``load_workbook`` does, from a file object (openpyxl
+    would otherwise refuse a file by its extension, and we go by content)."""
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+
+    class Reader(ExcelReader):
+        def read_strings(self) -> None:
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as source:
+                    self.shared_strings = _read_shared_strings(source, limits.strings_mb * _MB)
+
+    reader = Reader(fh, read_only=True, keep_vba=False, data_only=True, keep_links=False)
+    reader.read()
+    return reader.wb
 
 
 class _Workbook:
-    """openpyxl read-only workbook opened from a file object (openpyxl would otherwise refuse
-    a file by its extension, and we go by content) and closed with it."""
+    """A read-only workbook (see _open_workbook) and its first sheet, closed with the file."""
 
-    def __init__(self, path: Path) -> None:
-        from openpyxl import load_workbook
-
+    def __init__(self, path: Path, limits: ReadLimits) -> None:
         self._fh = path.open("rb")
         try:
             with warnings.catch_warnings():
                 # e.g. "Workbook contains no default style" from files written by other tools
                 warnings.simplefilter("ignore")
-                self.wb = load_workbook(self._fh, read_only=True, data_only=True, keep_links=False)
+                self.wb = _open_workbook(self._fh, limits)
+        except FileRejected:
+            self._fh.close()
+            raise
         except Exception as exc:  # openpyxl raises many kinds for a broken package
             self._fh.close()
             raise FileRejected(
@@ -397,16 +649,34 @@ class _Workbook:
             self._fh.close()
 
 
-def _sheet_records(book: _Workbook, marks: Marks) -> Iterator[tuple[int, list[Any]]]:
+def _sheet_records(
+    book: _Workbook, marks: Marks, limits: ReadLimits
+) -> Iterator[tuple[int, list[Any]]]:
     """The sheet's non-blank rows. The sheet XML is parsed lazily, row by row: a part that is
-    corrupt or not well-formed fails here, mid-way, and is refused like a corrupt package."""
-    number = 0
+    corrupt or not well-formed fails here, mid-way, and is refused like a corrupt package.
+
+    Rows come at their own width (the sheet's dimensions are dropped: see _read_xlsx), padded
+    to the last noted cell where notes exist; every cell read counts against ``limits.cells``.
+    """
+    number = cells_read = 0
+    marks_width = max((c for _, c in marks), default=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
+                if on_parse is not None:
+                    on_parse("rows", number)
+                if number > EXCEL_MAX_ROWS:
+                    raise FileRejected(
+                        f"工作表超过 Excel 的行数上限（{EXCEL_MAX_ROWS:,} 行），文件不是由 Excel "
+                        "生成或已损坏：请用 Excel/WPS 打开后重新另存为 .xlsx"
+                    )
+                cells_read += len(values)
+                if cells_read > limits.cells:
+                    raise _too_many_cells(limits.cells)
                 cells = [_clean(v) for v in values]
                 if marks:
+                    cells.extend([None] * (marks_width - len(cells)))
                     for i, v in enumerate(cells):
                         if v is None and (number, i + 1) in marks:
                             cells[i] = marks[(number, i + 1)]
@@ -499,9 +769,9 @@ def _scan_sheet(path: Path, sheet_path: str | None) -> tuple[int | None, int, Ma
     return count or None, len(formulas), marks
 
 
-def _read_xlsx(path: Path, max_rows: int) -> Table:
-    _check_zip(path)
-    book = _Workbook(path)  # opened once: read-only mode loads all shared strings up front
+def _read_xlsx(path: Path, max_rows: int, limits: ReadLimits) -> Table:
+    _check_zip(path, limits)
+    book = _Workbook(path, limits)  # opened once: read-only mode loads the shared strings
     try:
         row_tags, formulas, marks = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
         if formulas >= _MAX_MARKED:
@@ -511,7 +781,11 @@ def _read_xlsx(path: Path, max_rows: int) -> Table:
             )
         max_row = book.ws.max_row
         dimension_rows = max_row if max_row and max_row > 1 else row_tags
-        records = _sheet_records(book, marks)
+        # The <dimension> is the file's word: openpyxl would pad every row to its width and
+        # add blank rows up to its height ("A1:XFD1048576": 16 billion cells). Read rows as
+        # they are; the dimension only feeds the progress estimate above.
+        book.ws.reset_dimensions()
+        records = _sheet_records(book, marks, limits)
         header_line, first = next(records, (0, None))
         if first is None:
             sheets = tuple(book.wb.sheetnames)

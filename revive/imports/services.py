@@ -15,14 +15,23 @@ an apply function and access rules; this module never imports them.
 
 Both worker steps are idempotent: they act only from the statuses they own and a second
 delivery of a finished job does nothing.
+
+Neither step ever reads the file inside a transaction (``_end_transaction``): a large workbook
+takes minutes to read, and a transaction held open meanwhile locked SQLite against every
+write (logins included) and held PostgreSQL locks and a snapshot. The file is read and its
+rows checked with no transaction open; each batch is then planned and written in a short
+transaction of its own.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import pickle
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -48,9 +57,9 @@ from revive.errors import (
 from revive.extensions import db
 from revive.imports import registry
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
-from revive.imports.reader import FileRejected, Table, read_table
+from revive.imports.reader import FileRejected, ReadLimits, Table, read_table
 from revive.imports.registry import RowSpec
-from revive.imports.rows import RowResult, batches
+from revive.imports.rows import RowResult
 from revive.imports.xlsx import add_sheet, write_xlsx
 
 logger = logging.getLogger(__name__)
@@ -272,22 +281,71 @@ def _send(job: ImportJob, task: str) -> None:
 # ---------------------------------------------------------------------------- pipeline
 
 
+def _end_transaction() -> None:
+    """End the session's transaction before the file is read, so that reading and checking
+    rows — seconds to minutes for a large workbook — runs with no transaction open: SQLite's
+    write lock, PostgreSQL's row locks and snapshot are all released, and logins and saves
+    never wait on an import. Writes happen in short transactions of their own, one per batch.
+
+    At these points the transaction has only read (each write is committed where it is
+    made), so it is rolled back: the same as a commit for the database, and the commits the
+    fault tests count (REVIVE_TEST_PAUSE_AT) stay the writes. Pending changes, should there
+    ever be any, are committed rather than dropped."""
+    session = db.session()
+    if not session.in_transaction():
+        return
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        session.commit()
+    else:
+        session.rollback()
+
+
+def _read(path: str) -> Table:
+    """``read_table`` with the app's limits (rows, .xlsx part sizes, strings memory, cells)."""
+    config = current_app.config
+    limits = ReadLimits(
+        part_mb=config["REVIVE_XLSX_MAX_PART_MB"],
+        strings_mb=config["REVIVE_XLSX_MAX_STRINGS_MB"],
+        cells=config["REVIVE_IMPORT_MAX_CELLS"],
+    )
+    return read_table(path, max_rows=config["REVIVE_MAX_IMPORT_ROWS"], limits=limits)
+
+
 @contextmanager
 def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
-    """The job's file and its kind's row spec; the file is closed however the block ends."""
+    """The job's file and its kind's row spec; the file is closed however the block ends.
+
+    The file is opened (for .xlsx: checked, shared strings loaded, header read) with no
+    transaction open; the spec may then read the database (e.g. the institution's colleges).
+    """
     kind = registry.get(job.kind)
-    table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
+    path = job.stored_path
+    _end_transaction()
+    table = _read(path)
     try:
         try:
             spec = kind.open_spec(job, table.header)
         except FileRejected as exc:
             # A header that does not fit: say which line (and sheet) was read as the header.
             raise FileRejected(f"{exc.message}（{table.header_hint()}）") from None
-        job.file_format, job.encoding = table.file_format, table.encoding
-        job.header_map = spec.columns.to_json()
+        found = (table.file_format, table.encoding, spec.columns.to_json())
+        if (job.file_format, job.encoding, job.header_map) != found:  # set by the validation
+            job.file_format, job.encoding, job.header_map = found
         yield table, spec
     finally:
         table.close()
+
+
+def _checked(rows: Iterator[tuple[int, list[Any]]], spec: RowSpec, size: int) -> Iterator[list]:
+    """The rows, checked (``spec.check`` never touches the database) but not planned, in
+    batches of ``size``. Each batch is read from the file with no transaction open; the caller
+    plans and writes it in one short transaction, which it ends before asking for the next."""
+    while True:
+        _end_transaction()
+        batch = [spec.check(line, cells) for line, cells in itertools.islice(rows, size)]
+        if not batch:
+            return
+        yield batch
 
 
 def _fail(job_id: int, message: str) -> ImportJob | None:
@@ -327,17 +385,22 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
     if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.VALIDATING):
         return job  # already validated, cancelled, … : a redelivered task does nothing
     try:
-        # A redelivered task (worker died mid-way) starts over.
+        # A redelivered task (worker died mid-way) starts over. The reset is committed before
+        # the file is opened: no transaction stays open while it is read.
         db.session.execute(sa.delete(ImportRowError).where(ImportRowError.job_id == job_id))
         job.status, job.error = ImportStatus.VALIDATING, None
         job.started_at, job.processed_rows = utcnow(), 0
+        db.session.commit()
         with _opened(job) as (table, spec):
             job.total_rows = table.total_rows
             db.session.commit()
+            if _status(job_id) == ImportStatus.CANCELLED:  # cancelled while the file opened
+                return job
 
             counts = {"new": 0, "changed": 0, "unchanged": 0, "invalid": 0}
             processed = 0
-            for batch in batches(table.rows, spec, VALIDATE_BATCH):
+            for batch in _checked(table.rows, spec, VALIDATE_BATCH):
+                spec.plan(batch)  # reads only; the batch's one transaction ends with its commit
                 for r in batch:
                     counts[r.kind] += 1
                 errors = _error_rows(job_id, [r for r in batch if not r.ok])
@@ -464,7 +527,8 @@ def _apply(
 
 def _skip(rows: Iterator, spec: RowSpec, n: int) -> None:
     """Re-check (without planning) the rows a previous attempt already committed, so the
-    duplicate detection sees them, and move the iterator past them."""
+    duplicate detection sees them, and move the iterator past them (no transaction open)."""
+    _end_transaction()
     for _ in range(n):
         item = next(rows, None)
         if item is None:
@@ -487,9 +551,11 @@ def _commit_batches(
     progress: Progress | None,
 ) -> None:
     rows = iter(table.rows)
-    _skip(rows, spec, job.committed_rows)
+    done = job.committed_rows
     counts = dict(_ZERO, **(job.result_counts or {}))
-    for batch in batches(rows, spec, commit_batch()):
+    _skip(rows, spec, done)
+    for batch in _checked(rows, spec, commit_batch()):
+        spec.plan(batch)
         _apply(job, batch, actor, counts, spec)
         # The rows and the job's counters commit together: a crash loses neither alone.
         job.committed_rows += len(batch)
@@ -502,17 +568,39 @@ def _commit_batches(
 
 
 def _commit_all(job: ImportJob, table: Table, spec: RowSpec, actor: User | None) -> None:
-    counts = dict(_ZERO)
+    """Every row or none, in two passes so that the file is never read inside a transaction.
+
+    1. Read and check every row with no transaction open, spooling the checked batches to a
+       temporary file, and plan each batch (reads only) to find invalid rows before writing.
+    2. Only if every row is valid: plan again and apply every batch from the spool in ONE
+       transaction (the mode's promise). It holds the write lock for the database work alone,
+       never while the file is parsed.
+    """
+    job_id = job.id
     invalid = 0
-    lines = 0
-    for batch in batches(table.rows, spec, COMMIT_BATCH):
-        lines += len(batch)
-        invalid += sum(1 for r in batch if not r.ok)
-        if not invalid:
-            _apply(job, batch, actor, counts, spec)
+    with tempfile.TemporaryFile(prefix="revive-import-") as spool:
+        for batch in _checked(table.rows, spec, COMMIT_BATCH):
+            pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)  # before planning
+            spec.plan(batch)
+            invalid += sum(1 for r in batch if not r.ok)
+        _end_transaction()
+        counts = dict(_ZERO)
+        lines = 0
+        spool.seek(0)
+        while not invalid:
+            try:
+                # Our own spool, written above in this process: never data from outside.
+                batch = pickle.load(spool)  # noqa: S301
+            except EOFError:
+                break
+            spec.plan(batch)  # again, inside the transaction: the database may have changed
+            lines += len(batch)
+            invalid += sum(1 for r in batch if not r.ok)
+            if not invalid:
+                _apply(job, batch, actor, counts, spec)
     if invalid:
         db.session.rollback()
-        job = db.session.get(ImportJob, job.id)
+        job = db.session.get(ImportJob, job_id)
         job.status = ImportStatus.FAILED
         job.error = (
             f"全部有效才导入：入库时复核发现 {invalid} 行无效数据（数据可能已被他人修改），"
@@ -626,8 +714,10 @@ def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
         .order_by(ImportRowError.id)
     ):
         reasons.setdefault(line, []).append(f"{column}：{message}" if column else message)
+    path = job.stored_path
+    _end_transaction()  # the file is read with no transaction open
     try:
-        table = read_table(job.stored_path, max_rows=current_app.config["REVIVE_MAX_IMPORT_ROWS"])
+        table = _read(path)
     except FileRejected as exc:
         raise NotFoundError(f"原文件已不可用：{exc.message}") from None
     try:

@@ -203,3 +203,157 @@ def test_row_limit(tmp_path, kind):
     with pytest.raises(FileRejected, match="最多 4 行"):
         list(read_table(path, max_rows=4).rows)
     assert len(list(read_table(path, max_rows=5).rows)) == 5
+
+
+# ---------------------------------------------------------------------------- package checks
+
+
+def _package(path, sheet: bytes, **kw):
+    from tests.imports.hostile.corpus import raw_xlsx
+
+    path.write_bytes(raw_xlsx(sheet, **kw))
+    return path
+
+
+def _sheet(prolog: str = "") -> str:
+    from tests.imports.hostile.corpus import sheet_xml
+
+    return sheet_xml([HEADER, row(1)], prolog=prolog).decode()
+
+
+_XXE = '<!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(lambda text: text.encode("utf-16-le"), id="utf-16-without-bom"),
+        pytest.param(lambda text: text.encode("utf-16-be"), id="utf-16-be-without-bom"),
+        pytest.param(lambda text: text.encode("utf-32"), id="utf-32-with-bom"),
+        pytest.param(
+            lambda text: text.replace('encoding="UTF-8"', 'encoding="UTF-7"').encode("utf-7"),
+            id="utf-7-declared",
+        ),
+        pytest.param(lambda text: text.replace("DOCTYPE", "doctype").encode(), id="lowercase"),
+    ],
+)
+def test_a_dtd_is_found_in_any_encoding_the_part_declares(tmp_path, encode):
+    path = _package(tmp_path / "f.xlsx", encode(_sheet(_XXE)))
+    with pytest.raises(FileRejected, match=r"XML 实体声明（DOCTYPE/ENTITY）.*xl/worksheets/sheet1"):
+        read_table(path, max_rows=10)
+
+
+@pytest.mark.parametrize("name", ["customXml/item1.xml", "xl/printerSettings1.bin", "x"])
+def test_a_dtd_is_found_in_a_part_of_any_name(tmp_path, name):
+    data = f'<?xml version="1.0"?>{_XXE}<a>&xxe;</a>'.encode()
+    path = _package(tmp_path / "f.xlsx", _sheet().encode(), parts={name: data})
+    with pytest.raises(FileRejected, match=f"XML 实体声明.*{name}"):
+        read_table(path, max_rows=10)
+
+
+def test_a_part_in_an_encoding_python_does_not_know_is_refused(tmp_path):
+    sheet = _sheet().replace('encoding="UTF-8"', 'encoding="x-klingon"').encode()
+    path = _package(tmp_path / "f.xlsx", sheet)
+    with pytest.raises(FileRejected, match="无法识别的字符编码（x-klingon）"):
+        read_table(path, max_rows=10)
+
+
+def test_a_utf16_workbook_without_a_dtd_is_read(tmp_path):
+    sheet = _sheet().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    table, rows = _read(_package(tmp_path / "f.xlsx", sheet))
+    assert table.header == HEADER
+    assert rows == [(2, row(1))]
+
+
+def test_a_part_declaring_more_than_the_limit_is_refused_before_inflating(tmp_path):
+    from revive.imports.reader import ReadLimits
+
+    path = _package(tmp_path / "f.xlsx", _sheet().encode() + b" " * (1024 * 1024))
+    with pytest.raises(FileRejected, match="“xl/worksheets/sheet1.xml”解压后超过 1 MB"):
+        read_table(path, max_rows=10, limits=ReadLimits(part_mb=1))
+    assert len(_read(path)[1]) == 1  # under the default limit
+
+
+def test_inflated_bytes_are_counted_whatever_the_directory_says(tmp_path, monkeypatch):
+    """zipfile stops at the size the directory declares (and fails the CRC); the reader still
+    counts what it inflates itself, so an inflater that gave more would be caught too."""
+    import io as _io
+
+    from revive.imports.reader import ReadLimits
+
+    path = _package(tmp_path / "f.xlsx", _sheet().encode())
+    real_open = zipfile.ZipFile.open
+
+    def lying_open(self, name, *args, **kw):
+        if getattr(name, "filename", name) == "xl/worksheets/sheet1.xml":
+            return _io.BytesIO(_sheet().encode() + b" " * (2 * 1024 * 1024))
+        return real_open(self, name, *args, **kw)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", lying_open)
+    with pytest.raises(FileRejected, match="“xl/worksheets/sheet1.xml”解压后超过 1 MB"):
+        read_table(path, max_rows=10, limits=ReadLimits(part_mb=1))
+
+
+def test_parts_parsed_whole_have_a_lower_cap(tmp_path, monkeypatch):
+    from revive.imports import reader
+
+    monkeypatch.setattr(reader, "_WHOLE_PART_MAX", 4096)
+    path = _package(tmp_path / "f.xlsx", _sheet().encode(), parts={"xl/styles.xml": b" " * 5000})
+    with pytest.raises(FileRejected, match="“xl/styles.xml”解压后超过"):
+        read_table(path, max_rows=10)
+
+
+def test_shared_strings_are_read_like_openpyxl_reads_them(tmp_path, monkeypatch):
+    from revive.imports import reader
+    from tests.imports.hostile.corpus import shared_strings_xlsx, sst_xml
+
+    rich = '<si><r><t>一种</t></r><r><rPr><b/></rPr><t>材料</t></r><rPh sb="0" eb="1"><t>yi</t></rPh></si>'
+
+    def table(texts):
+        items = [f"<si><t>{t}</t></si>" for t in texts if t != "RICH"]
+        return sst_xml([*items, rich], raw=True)
+
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(shared_strings_xlsx([["申请号", "专利名称"], [appno(1), "RICH"]], table=table))
+    # "RICH" was given index 3 by the builder; the table puts the rich text there instead.
+    seen = []
+    monkeypatch.setattr(reader, "on_parse", lambda stage, n: seen.append((stage, n)))
+    table_, rows = _read(path)
+    assert rows == [(2, [appno(1), "一种材料"])]
+    assert [n for stage, n in seen if stage == "strings"] == [1, 2, 3, 4]
+
+
+def test_shared_strings_over_the_memory_budget_are_refused(tmp_path):
+    from revive.imports.reader import ReadLimits
+    from tests.imports.hostile.corpus import shared_strings_xlsx
+
+    path = tmp_path / "f.xlsx"
+    extra = [str(i) for i in range(20_000)]  # ~60 bytes each as Python objects
+    path.write_bytes(shared_strings_xlsx([HEADER, row(1)], extra=extra))
+    with pytest.raises(FileRejected, match="共享字符串表读入内存将超过 1 MB"):
+        read_table(path, max_rows=10, limits=ReadLimits(strings_mb=1))
+    assert len(_read(path)[1]) == 1
+
+
+def test_a_row_beyond_excels_last_is_refused(tmp_path, monkeypatch):
+    from revive.imports import reader
+
+    monkeypatch.setattr(reader, "EXCEL_MAX_ROWS", 10)
+    sheet = _sheet().replace('<row r="2">', '<row r="11">').encode()
+    with pytest.raises(FileRejected, match="超过 Excel 的行数上限（10 行）"):
+        list(read_table(_package(tmp_path / "f.xlsx", sheet), max_rows=10).rows)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_cells_over_the_budget_are_refused(tmp_path, kind):
+    from revive.imports.reader import ReadLimits
+
+    rows = [row(i) for i in range(1, 6)]  # 5 cells a row, header included: 30 cells
+    path = tmp_path / f"f.{kind}"
+    if kind == "csv":
+        path.write_bytes(csv_bytes(rows))
+    else:
+        write_xlsx_file(path, rows)
+    with pytest.raises(FileRejected, match="单元格过多：超过 29 个"):
+        list(read_table(path, max_rows=10, limits=ReadLimits(cells=29)).rows)
+    assert len(list(read_table(path, max_rows=10, limits=ReadLimits(cells=30)).rows)) == 5

@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import random
+import re
 import struct
 import sys
 import zipfile
@@ -250,6 +251,61 @@ def raw_xlsx(
     return buf.getvalue()
 
 
+SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def sst_xml(items: Sequence[str], *, prolog: str = "", raw: bool = False) -> bytes:
+    """A shared-strings table. ``items``: texts, or (``raw``) ready-made ``<si>`` elements."""
+    body = "".join(items) if raw else "".join(f"<si><t>{escape(t)}</t></si>" for t in items)
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'{prolog}<sst xmlns="{MAIN_NS}" uniqueCount="{len(items)}">{body}</sst>'
+    ).encode()
+
+
+def shared_strings_xlsx(
+    rows: Sequence[Sequence[Any]],
+    *,
+    extra: Sequence[str] = (),
+    part: str = "xl/sharedStrings.xml",
+    table: Callable[[list[str]], bytes] = sst_xml,
+) -> bytes:
+    """An .xlsx whose text cells live in a shared-strings table, as Excel writes them (openpyxl
+    writes inline strings). ``extra`` texts follow the ones the sheet uses, unreferenced;
+    ``table`` turns the texts into the part's bytes; ``part`` names it."""
+    index: dict[str, int] = {}
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str) and not value.startswith("<c "):
+            n = index.setdefault(value, len(index))
+            return f'<c r="{{ref}}" t="s"><v>{n}</v></c>'
+        return value
+
+    sheet = sheet_xml([[cell(v) for v in r] for r in rows])
+    return raw_xlsx(
+        sheet,
+        parts={part: table([*index, *extra])},
+        ct_extra=f'<Override PartName="/{part}" ContentType="{SST_TYPE}"/>',
+        rels_extra=(
+            f'<Relationship Id="rId9" Type="{SST_REL}" Target="{part.removeprefix("xl/")}"/>'
+        ),
+    )
+
+
+def cell_at_xfd(sheet: bytes) -> bytes:
+    """``sheet`` with one more cell in every row, at Excel's last column (XFD)."""
+    return re.sub(
+        rb'(<row r="(\d+)">.*?)(</row>)',
+        lambda m: m.group(1) + b'<c r="XFD' + m.group(2) + b'"><v>1</v></c>' + m.group(3),
+        sheet,
+    )
+
+
+XXE_PROLOG = '<!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
 def lying_zip(data: bytes, claimed: int) -> bytes:
     """``data`` (a zip) with every central-directory entry claiming ``claimed`` bytes unpacked."""
     out = bytearray(data)
@@ -392,6 +448,94 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         ),
         "实体声明",
     )
+    # -- XXE variants the first 4 KB of the known part names did not show
+    xxe_row = with_cell(1, p.text_col, "&xxe;")
+    comment = "<!--" + "这是一段很长的注释" * 2000 + "-->"  # 54 KB before the DTD
+    add(
+        "xxe-after-long-comment",
+        "comment.xlsx",
+        raw_xlsx(
+            sheet_xml([head, xxe_row], prolog=comment + XXE_PROLOG).replace(b"&amp;xxe;", b"&xxe;")
+        ),
+        "实体声明",
+    )
+    utf16 = sheet_xml([head, xxe_row], prolog=XXE_PROLOG).replace(b"&amp;xxe;", b"&xxe;")
+    utf16 = utf16.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    add("xxe-utf16-sheet", "utf16.xlsx", raw_xlsx(utf16), "实体声明")
+    add(
+        "xxe-shared-strings-dat",
+        "dat.xlsx",
+        shared_strings_xlsx(
+            [head, *ok3],
+            part="xl/sharedStrings.dat",
+            table=lambda texts: sst_xml([*texts, "&xxe;"], prolog=XXE_PROLOG).replace(
+                b"&amp;xxe;", b"&xxe;"
+            ),
+        ),
+        "实体声明",
+        note="the shared strings sit in a part named .dat, which the content types point at",
+    )
+
+    # -- shared-strings bombs (the incident: 25 MB .xlsx, 195 MB of shared strings, 2 GB of
+    # memory for 90-130 s), built at 1/100 scale against limits lowered to 1 MB
+    padding = [f"填充文本{i:07d}" * 4 for i in range(20_000)]  # ~1.9 MB of XML, ~60 KB zipped
+    bomb = shared_strings_xlsx([head, *ok3], extra=padding)
+    add(
+        "shared-strings-bomb",
+        "strings.xlsx",
+        bomb,
+        "共享字符串表 xl/sharedStrings.xml”解压后超过 1 MB（每个部件的上限为 1 MB）",
+        config={"REVIVE_XLSX_MAX_PART_MB": 1},
+    )
+    add(
+        "shared-strings-bomb-lying-sizes",
+        "strings2.xlsx",
+        lying_zip(bomb, 1000),
+        "文件已损坏",
+        config={"REVIVE_XLSX_MAX_PART_MB": 1},
+        note="every part claims 1,000 bytes: inflating stops there and the CRC fails",
+    )
+    tiny = [f"<si><t>{i}</t></si>" for i in range(30_000)]  # 0.5 MB of XML, 2 MB as objects
+    add(
+        "shared-strings-memory",
+        "tiny-strings.xlsx",
+        shared_strings_xlsx(
+            [head, *ok3],
+            table=lambda texts: sst_xml(
+                [f"<si><t>{escape(t)}</t></si>" for t in texts] + tiny, raw=True
+            ),
+        ),
+        "共享字符串表读入内存将超过 1 MB（上限 1 MB）",
+        config={"REVIVE_XLSX_MAX_STRINGS_MB": 1},
+    )
+    add(
+        "cells-over-limit",
+        "cells.xlsx",
+        raw_xlsx(sheet_xml([head, *[v(i) for i in range(1, 30)]])),
+        "文件的单元格过多：超过 100 个",
+        config={"REVIVE_IMPORT_MAX_CELLS": 100},
+    )
+    rows_case(
+        "dimension-claims-16-billion-cells",
+        "dimension.xlsx",
+        raw_xlsx(
+            sheet_xml([head, *ok3]).replace(
+                b"<sheetData>", b'<dimension ref="A1:XFD1048576"/><sheetData>'
+            )
+        ),
+        committed=keys3,
+        config={"REVIVE_IMPORT_MAX_CELLS": 1_000},
+        note="the dimension is the file's word: only the cells really there are read",
+    )
+    add(
+        "cell-at-column-xfd",
+        "xfd.xlsx",
+        raw_xlsx(cell_at_xfd(sheet_xml([head, *ok3]))),
+        "文件的单元格过多：超过 50,000 个",
+        config={"REVIVE_IMPORT_MAX_CELLS": 50_000},
+        note="one cell at column XFD makes every row 16,384 cells wide",
+    )
+
     dde = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

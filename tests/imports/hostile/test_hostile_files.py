@@ -272,6 +272,7 @@ HTTP_SAMPLE = [
     "mixed-utf8-gbk",
     "wrong-sheet-only",
     "one-mb-cell-xlsx",
+    "xxe-shared-strings-dat",
 ]
 
 
