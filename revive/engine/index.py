@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from revive.engine.shard import MAX_SHARD_DOCS, Shard, id_array
-from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION
+from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION, demand_specificity
 from revive.engine.types import Candidate
 
 FORMAT = 3  # 3: sharded postings (2: one matrix, BM25-saturated document tf, avgdl stored)
@@ -47,6 +47,9 @@ class Params:
     k1: float = 2.0
     b: float = 0.5
     query_idf_power: float = 0.5
+    # demand side: each word also weighted by its specificity among real postings to this
+    # power (text.demand_specificity; 0 = off): words in most postings (生产, 设备) count less
+    demand_df_power: float = 0.5
     bigram_weight: float = 1.0  # weight of the character-bigram block against words
     min_df: int = 1
     max_df: float = 1.0  # drop terms in more than this fraction of docs (1.0 = keep all)
@@ -145,6 +148,8 @@ class Index:
         self.term_index = {t: i for i, t in enumerate(vocabulary)}
         self.idf = idf.astype(np.float32)
         self.column_weight = _column_weight(vocabulary, params)
+        self._query_weight: np.ndarray | None = None
+        self._specificity: np.ndarray | None = None
         self.shards = list(shards)
         offset = 0
         for shard in self.shards:
@@ -246,10 +251,39 @@ class Index:
         text against demand texts)."""
         p = self.params
         if query:
-            weight = self.idf**p.query_idf_power * self.column_weight
-            return _vectorize(token_lists, self.term_index, weight, p)
+            return _vectorize(token_lists, self.term_index, self.query_weight, p)
         weight = self.idf * self.column_weight
         return _vectorize(token_lists, self.term_index, weight, p, avgdl=self.avgdl)
+
+    @property
+    def query_weight(self) -> np.ndarray:
+        """Per column, the weight a query term gets besides its tf: IDF^query_idf_power × the
+        bigram weight × demand specificity^demand_df_power (worked out on first use)."""
+        if self._query_weight is None:
+            p = self.params
+            weight = self.idf**p.query_idf_power * self.column_weight
+            if p.demand_df_power:
+                spec = np.fromiter(
+                    (demand_specificity(t) for t in self.vocabulary),
+                    np.float32,
+                    len(self.vocabulary),
+                )
+                weight = weight * spec**p.demand_df_power
+            self._query_weight = weight.astype(np.float32)
+        return self._query_weight
+
+    @property
+    def specificity(self) -> np.ndarray:
+        """Per column: a word's IDF × its specificity among postings (0 for bigrams): the
+        weights of ``Candidate.coverage``."""
+        if self._specificity is None:
+            words = self.column_weight.copy()
+            words[:] = [0.0 if t.startswith(BIGRAM_MARK) else 1.0 for t in self.vocabulary]
+            spec = np.fromiter(
+                (demand_specificity(t) for t in self.vocabulary), np.float32, len(self.vocabulary)
+            )
+            self._specificity = (self.idf * spec * words).astype(np.float32)
+        return self._specificity
 
     # -- querying ----------------------------------------------------------------------------
 
@@ -286,7 +320,12 @@ class Index:
             if exclude is not None and exclude[row]:
                 excluded = np.sort(self.positions(exclude[row]))
             rows = self.search_row(qm, row, top_k, min_score, keep, excluded, shards)
-            out.append([Candidate(qid, doc_id, score, terms) for doc_id, score, _, terms in rows])
+            out.append(
+                [
+                    Candidate(qid, doc_id, score, terms, coverage, matched)
+                    for doc_id, score, _, terms, coverage, matched in rows
+                ]
+            )
         return out
 
     def search_row(
@@ -298,9 +337,10 @@ class Index:
         keep: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
         shards: Sequence[int] | None = None,
-    ) -> list[tuple[Any, float, int, tuple[tuple[str, float], ...]]]:
+    ) -> list[tuple[Any, float, int, tuple[tuple[str, float], ...], float, frozenset[str]]]:
         """One query row of ``qm`` (from ``vectorize(query=True)``) over the chosen shards:
-        [(doc id, score, global position, explanation terms)], best first."""
+        [(doc id, score, global position, explanation terms, coverage, matched words)],
+        best first."""
         start, end = qm.indptr[row], qm.indptr[row + 1]
         terms = qm.indices[start:end].astype(np.int64)
         weights = qm.data[start:end].astype(np.float64)
@@ -359,15 +399,26 @@ class Index:
             for j, p in enumerate(local.tolist()):
                 doc_w[p + shard.offset] = w[:, j]
         names = [self.vocabulary[t] for t in terms.tolist()]
+        specific = self.specificity[terms]  # 0 for bigrams
+        total = float(specific.sum()) or 1.0
         out = []
         for score, position, number in found:
             shard = self.shards[number]
+            present = doc_w[position] > 0
             contrib = doc_w[position] * weights
             pairs = [(names[i], float(contrib[i])) for i in np.flatnonzero(contrib).tolist()]
             doc_id = shard.ids[position - shard.offset]
             doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
+            matched = frozenset(names[i] for i in np.flatnonzero(present & (specific > 0)))
             out.append(
-                (doc_id, round(score, 6), position, pick_terms(pairs, self.params.explain_terms))
+                (
+                    doc_id,
+                    round(score, 6),
+                    position,
+                    pick_terms(pairs, self.params.explain_terms),
+                    round(float(specific[present].sum()) / total, 6),
+                    matched,
+                )
             )
         return out
 

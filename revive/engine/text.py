@@ -75,6 +75,33 @@ def stopwords() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
+def demand_frequency() -> tuple[int, dict[str, int]]:
+    """(postings counted, word → in how many of them it occurs) for words enterprises use
+    often (resources/demand_df.txt, from real postings; rarer words are not listed)."""
+    raw = resources.files("revive.engine.resources").joinpath("demand_df.txt").read_text("utf-8")
+    total, counts = 0, {}
+    for line in raw.splitlines():
+        if line.startswith("# postings "):
+            total = int(line.split()[-1])
+        elif line.strip() and not line.startswith("#"):
+            word, n = line.rsplit("\t", 1)
+            counts[word] = int(n)
+    return total, counts
+
+
+def demand_specificity(word: str) -> float:
+    """How specific a word is in enterprise postings, in (0, 1]: 1 for a word few postings
+    use, lower for one most postings use (smooth IDF over postings, divided by its maximum)."""
+    import math
+
+    total, counts = demand_frequency()
+    if not total:
+        return 1.0
+    top = math.log(total + 1) + 1
+    return (math.log((total + 1) / (counts.get(word, 0) + 1)) + 1) / top
+
+
+@lru_cache(maxsize=1)
 def synonyms() -> dict[str, tuple[str, ...]]:
     """Enterprise word → patent words (applied to demands; the enterprise word is kept)."""
     out: dict[str, tuple[str, ...]] = {}

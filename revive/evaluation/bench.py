@@ -165,7 +165,7 @@ def _fanout_worker(folder: str, shards: list[str], tokens, barrier, out) -> None
     barrier.wait()
     t = time.perf_counter()
     rows = [
-        [(score, pos, doc) for doc, score, pos, _ in index.search_row(qm, r, TOP_K, 0.05)]
+        [(score, pos, doc) for doc, score, pos, *_ in index.search_row(qm, r, TOP_K, 0.05)]
         for r in range(qm.shape[0])
     ]
     out.put((shards, rows, time.perf_counter() - t, rss_mb()[1]))

@@ -17,6 +17,7 @@ from revive.evaluation.data import read_corpus, read_qrels, read_queries
 from revive.evaluation.metrics import evaluate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 
 
 def ablations() -> list[tuple[str, Params, object]]:
@@ -49,71 +50,186 @@ def ablations() -> list[tuple[str, Params, object]]:
     ]
 
 
-def _row(name: str, m: dict, k: int) -> str:
-    return f"| {name} | {m[f'ndcg@{k}']:.4f} | {m[f'recall@{k}']:.4f} | {m[f'mrr@{k}']:.4f} |"
+DEV_SETS = {
+    "dev": (EVAL_DIR / "dev" / "queries.csv", EVAL_DIR / "dev" / "qrels.csv"),
+    "real": (EVAL_DIR / "real" / "queries.csv", EVAL_DIR / "real" / "qrels.csv"),
+}
+DEFAULT_CORPORA = ("cn_patents.csv", "cn_patents_abstract_only.csv")
+
+
+def _corpora(corpora: tuple[str, ...]) -> list[Path]:
+    if corpora:
+        return [Path(c) for c in corpora]
+    paths = [DEFAULT_DATA / name for name in DEFAULT_CORPORA]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"corpus not found: {', '.join(missing)} (pass --corpus)")
+    return paths
+
+
+def _trust_row(name: str, m: dict, k: int) -> str:
+    def f(key: str) -> str:
+        v = m.get(key)
+        return "—" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
+
+    return (
+        f"| {name} | {f(f'ndcg@{k}')} | {f(f'recall@{k}')} | {f(f'mrr@{k}')} | "
+        f"{f('strength_auc')} | {f('abstained_unanswerable')} | {f('relevant_shown')} |"
+    )
 
 
 @click.command("eval")
-@click.option("--corpus", "corpora", multiple=True, required=True, type=click.Path(exists=True))
-@click.option("--queries", required=True, type=click.Path(exists=True))
-@click.option("--qrels", required=True, type=click.Path(exists=True))
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True))
+@click.option(
+    "--queries",
+    type=click.Path(exists=True),
+    help="Judged demands (default: both dev sets, eval/dev and eval/real).",
+)
+@click.option("--qrels", type=click.Path(exists=True))
 @click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option(
     "--retriever",
-    type=click.Choice(["engine", "tfidf", "bm25", "bm25-engine-tokens"]),
+    type=click.Choice(["engine", "index", "tfidf", "bm25"]),
     default="engine",
     show_default=True,
+    help="Whose figures the last JSON line holds: engine = the production pipeline; index = "
+    "its first stage; tfidf / bm25 = baselines.",
 )
+@click.option("--bar", type=float, default=None, help="Abstention bar (default: the model's).")
+@click.option("--cv/--no-cv", default=True, show_default=True, help="Also cross-validate.")
 @click.option("--compare", is_flag=True, help="Also run plain TF-IDF and tuned BM25 (table).")
-@click.option("--ablation", is_flag=True, help="Also run engine variants (table).")
-def eval_command(corpora, queries, qrels, k, retriever, compare, ablation) -> None:
-    """Score the matcher on judged demands; the last line is JSON (nDCG, recall, MRR @k)."""
-    docs = read_corpus(corpora)
-    qs = read_queries(queries)
-    judged = read_qrels(qrels)
+@click.option("--ablation", is_flag=True, help="Also run first-stage variants (table).")
+def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablation) -> None:
+    """Score matching on judged demands: the first stage (index), the production pipeline
+    (index top 30 → strength model → re-rank) with the shipped model, and a cross-validated
+    refit; the last line is JSON (nDCG, recall, MRR, strength_auc, abstained_unanswerable,
+    relevant_shown of the production pipeline on the last set)."""
+    from revive.evaluation import trust
+
+    if bool(queries) != bool(qrels):
+        raise click.UsageError("--queries and --qrels go together")
+    sets = {"given": (Path(queries), Path(qrels))} if queries else DEV_SETS
+    docs = read_corpus(_corpora(corpora))
     cache = r.TokenCache()
     started = time.perf_counter()
-    rows: list[tuple[str, dict]] = []
-    extra: dict = {}
-
-    def run(name: str) -> dict:
-        if name == "engine":
-            runs = r.run_engine(docs, qs, k, cache=cache)
-        elif name == "tfidf":
-            runs = r.run_tfidf(docs, qs, k, cache=cache)
-        elif name == "bm25":
-            runs, extra["bm25_params"] = r.run_bm25(docs, qs, k, judged, cache=cache)
-        else:  # BM25 tuned on the qrels over the engine's own tokens: isolates the scoring
-            runs, extra["bm25_engine_tokens_params"] = r.run_bm25_engine_tokens(
-                docs, qs, k, judged, cache=cache
+    model = trust.shipped()
+    bar = model.bar if bar is None else bar
+    index = None
+    result: dict = {}
+    per_set: dict = {}
+    for name, (qpath, rpath) in sets.items():
+        qs = read_queries(qpath)
+        judged = read_qrels(rpath)
+        pools = trust.build_pools(
+            docs, qs, index=index, doc_tokens=cache.patents(docs, DEFAULT_OPTIONS)
+        )
+        index = pools.index
+        rows: list[tuple[str, dict]] = []
+        first = evaluate(trust.first_stage(pools, k), judged, k)
+        rows.append(("index (first stage)", first))
+        shipped = trust.assessed_pools(pools, model, list(pools.candidates))
+        main = trust.trust_figures(shipped, judged, bar, k)
+        rows.append(("engine + strength model (shipped)", main))
+        figures = {**main, "first_stage": first}
+        if retriever == "index":
+            figures = {**first, "first_stage": first}
+        elif retriever == "tfidf":
+            figures = {**evaluate(r.run_tfidf(docs, qs, k, cache=cache), judged, k)}
+        elif retriever == "bm25":
+            runs, params = r.run_bm25(docs, qs, k, judged, cache=cache)
+            figures = {**evaluate(runs, judged, k), "bm25_params": params}
+        if cv and name != "given":
+            folds = trust.cross_validated(pools, judged)
+            figures["cv"] = trust.trust_figures(folds, judged, bar, k)
+            rows.append(("engine + strength model (5-fold CV by demand)", figures["cv"]))
+        if compare:
+            rows.append(
+                ("plain jieba TF-IDF", evaluate(r.run_tfidf(docs, qs, k, cache=cache), judged, k))
             )
-        return evaluate(runs, judged, k)
+            runs, params = r.run_bm25(docs, qs, k, judged, cache=cache)
+            rows.append(
+                (
+                    f"tuned BM25 (jieba, k1={params['k1']}, b={params['b']})",
+                    evaluate(runs, judged, k),
+                )
+            )
+        if ablation:
+            for label, params, options in ablations():
+                runs = r.run_engine(docs, qs, k, params=params, options=options, cache=cache)
+                rows.append((f"first stage: {label}", evaluate(runs, judged, k)))
+        click.echo(f"\n{name}: {len(qs)} demands, {first['queries']} with a relevant patent")
+        click.echo(
+            f"| retriever | nDCG@{k} | recall@{k} | MRR@{k} | strength AUC | "
+            "abstained (no relevant) | relevant shown |"
+        )
+        click.echo("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for label, m in rows:
+            click.echo(_trust_row(label, m, k))
+        reliability = trust.reliability(shipped, judged, k)
+        if reliability:
+            click.echo("reliability (shipped model, judged top-k): probability bin → observed")
+            for lo, hi, n, mean_p, seen in reliability:
+                click.echo(
+                    f"  {lo:.3f}–{hi:.3f}: {n} pairs, predicted {mean_p:.3f}, observed {seen:.3f}"
+                )
+        per_set[name] = figures
+        result = figures
+    out = {key: value for key, value in result.items() if key not in ("cv", "first_stage")}
+    out.update(
+        docs=len(docs),
+        retriever=retriever,
+        model=model.version,
+        sets={
+            name: {k2: v for k2, v in f.items() if k2 != "first_stage"}
+            for name, f in per_set.items()
+        },
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    click.echo(json.dumps(out, ensure_ascii=False))
 
-    main = run(retriever)
-    if compare:
-        labels = {
-            "engine": "engine",
-            "tfidf": "plain jieba TF-IDF",
-            "bm25": "tuned BM25 (jieba)",
-            "bm25-engine-tokens": "tuned BM25 over the engine's tokens",
-        }
-        for name in labels:
-            rows.append((labels[name], main if name == retriever else run(name)))
-    if ablation:
-        for name, params, options in ablations():
-            runs = r.run_engine(docs, qs, k, params=params, options=options, cache=cache)
-            rows.append((name, evaluate(runs, judged, k)))
-    if rows:
-        click.echo(f"| retriever | nDCG@{k} | recall@{k} | MRR@{k} |")
-        click.echo("| --- | ---: | ---: | ---: |")
-        for name, m in rows:
-            click.echo(_row(name, m, k))
-    for key in ("bm25_params", "bm25_engine_tokens_params"):
-        if key in extra:
-            click.echo(f"{key} (tuned on these qrels): {extra[key]}")
-    result = {**main, "docs": len(docs), "retriever": retriever}
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    click.echo(json.dumps(result, ensure_ascii=False))
+
+@click.command("fit-strength")
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=str(
+        Path(__file__).resolve().parents[1] / "engine" / "resources" / "strength_model.json"
+    ),
+    show_default=True,
+)
+@click.option("--bar", type=float, default=0.09, show_default=True)
+@click.option("--strong", type=float, default=0.30, show_default=True)
+def fit_strength_command(corpora, out, bar, strong) -> None:
+    """Fit the shipped strength model on every judged pair of both dev sets (the pools the
+    production pipeline sees) and write it as JSON."""
+    from revive.evaluation import trust
+
+    docs = read_corpus(_corpora(corpora))
+    tokens = [r.patent_tokens(d.title, d.text) for d in docs]
+    parts = []
+    index = None
+    for qpath, rpath in DEV_SETS.values():
+        qs = read_queries(qpath)
+        pools = trust.build_pools(docs, qs, index=index, doc_tokens=tokens)
+        index = pools.index
+        parts.append((pools, read_qrels(rpath), list(pools.candidates)))
+    rows = [trust.training_rows(p, q, ids) for p, q, ids in parts]
+    n_pairs = sum(len(y) for _, y, _ in rows)
+    model = trust.fit_on(
+        parts,
+        bar=bar,
+        strong=strong,
+        version="judged-" + time.strftime("%Y%m%d"),
+        trained={
+            "pairs": n_pairs,
+            "relevant": int(sum(int(y.sum()) for _, y, _ in rows)),
+            "demands": sum(len(ids) for _, _, ids in parts),
+            "sets": list(DEV_SETS),
+        },
+    )
+    model.save(out)
+    click.echo(json.dumps(model.to_json(), ensure_ascii=False))
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -169,4 +285,4 @@ def bench_command(patents, demands, seed, data, processes, shard_docs, fanout, i
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
-commands = [eval_command, bench_command]
+commands = [eval_command, fit_strength_command, bench_command]

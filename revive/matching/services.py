@@ -653,7 +653,7 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
             found = index.search_row(qm, row, TOP_K, MIN_SCORE, allowed[row], excluded)
             out[str(d.id)] = [
                 [pid, score, _global_position(index, pos, first), [list(t) for t in terms]]
-                for pid, score, pos, terms in found
+                for pid, score, pos, terms, *_ in found
             ]
         # Heartbeat: a fanned-out run stays fresh while its parts score, so the stale-run sweep
         # re-sends it only when every part has died.

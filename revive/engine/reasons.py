@@ -1,0 +1,138 @@
+"""Reasons a person believes: the words and phrases a demand and a patent share.
+
+The index explains a score by its heaviest shared terms, which include character bigrams and
+single words such as 期, 只有, 约, 30%, 吨 — fragments that mean nothing to a reader. Here a
+reason is a *span*: the longest run of the demand's kept words that also occurs, character
+for character, in the patent (after the same normalisation), so 视觉 + 传感器 becomes
+"视觉传感器" when both texts say it. A span is dropped when it is shorter than two
+characters, when all its words are function or boilerplate words or generic words (in more
+than ``GENERIC_DF`` of the documents), or when it is a number or a unit on its own.
+
+Spans are ranked by the IDF of the words they hold (rarer first), and a span inside a longer
+kept span is not repeated. Both sides can then highlight the same strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from revive.engine.text import _kept, normalize, segmenter, stopwords
+
+MAX_REASONS = 5
+GENERIC_DF = 0.05  # a single word in more than this share of documents says nothing alone
+
+
+@lru_cache(maxsize=1)
+def filler() -> frozenset[str]:
+    """Words a reader would not take as a reason on their own (resources/filler.txt), beyond
+    the tokenizer's stopwords."""
+    raw = resources.files("revive.engine.resources").joinpath("filler.txt").read_text("utf-8")
+    return frozenset(normalize(w) for w in raw.split() if w.strip() and not w.startswith("#"))
+
+
+_NUMBER_OR_UNIT = re.compile(
+    r"^(?:[0-9.,%‰±~\-+×x*/:]+"
+    r"(?:mm|cm|nm|μm|um|km|m|kg|mg|g|t|l|ml|kw|w|kv|v|ma|a|hz|khz|mhz|mpa|kpa|pa|rpm|h|s|"
+    r"°c|℃|度|米|毫米|厘米|公里|吨|千克|公斤|克|升|毫升|瓦|千瓦|伏|安|年|月|天|日|小时|分钟|秒|"
+    r"元|万元|万|亿|个|件|台|套|只|次|倍|层|条|份|批|级|寸|英寸|平方米|立方米|亩|%)?"
+    r"|[吨克升米天年月日时分秒元个件台套只次倍层条份批级寸亩度]+)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A span both texts contain; ``weight``: summed IDF of its words (for ordering)."""
+
+    text: str
+    weight: float
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) of each segment of the normalised text."""
+    out, pos = [], 0
+    for seg in segmenter().cut(text):
+        out.append((pos, pos + len(seg), seg))
+        pos += len(seg)
+    return out
+
+
+def _meaningful(word: str, idf_of: Callable[[str], float | None], generic_idf: float) -> bool:
+    w = word.strip()
+    if len(w) < 2 or w in filler() or _NUMBER_OR_UNIT.match(w) or not _kept(w, demand=True):
+        return False
+    idf = idf_of(w)
+    return idf is not None and idf >= generic_idf
+
+
+def shared_spans(
+    demand_text: str,
+    patent_text: str,
+    idf_of: Callable[[str], float | None],
+    *,
+    generic_idf: float = 0.0,
+    limit: int = MAX_REASONS,
+) -> list[Reason]:
+    """The longest runs of the demand's kept words that the patent also contains.
+
+    ``idf_of(word)``: the word's IDF in the corpus (None if unknown); ``generic_idf``: the IDF
+    below which a word is too common to count as a reason on its own (see ``generic_cutoff``).
+    """
+    demand = normalize(demand_text)
+    patent = normalize(patent_text)
+    if not demand or not patent:
+        return []
+    drop, _ = stopwords()
+    words = _words(demand)
+    found: dict[str, float] = {}
+    i = 0
+    while i < len(words):
+        start, _, word = words[i]
+        if not word.strip() or word.strip() in drop or not _kept(word, demand=True):
+            i += 1
+            continue
+        best_j = None
+        j = i
+        while j < len(words) and demand[start : words[j][1]].strip() in patent:
+            if words[j][2].strip():
+                best_j = j
+            j += 1
+        if best_j is None:
+            i += 1
+            continue
+        # trim function words at the right edge
+        while best_j > i and (
+            words[best_j][2].strip() in drop or not _kept(words[best_j][2], demand=True)
+        ):
+            best_j -= 1
+        span = demand[start : words[best_j][1]].strip()
+        inner = [w for _, _, w in words[i : best_j + 1]]
+        useful = [w for w in inner if _meaningful(w, idf_of, generic_idf)]
+        if len(span) >= 2 and useful and not _NUMBER_OR_UNIT.match(span):
+            weight = sum(idf_of(w.strip()) or 0.0 for w in useful)
+            found[span] = max(found.get(span, 0.0), weight)
+        i = best_j + 1
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))
+    out: list[Reason] = []
+    for span, weight in ranked:
+        if any(span in r.text for r in out):
+            continue
+        out.append(Reason(span, round(weight, 3)))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def generic_cutoff(n_docs: int, share: float = GENERIC_DF) -> float:
+    """The smooth IDF of a word in ``share`` of ``n_docs`` documents (the index's formula)."""
+    import math
+
+    df = max(1.0, share * n_docs)
+    return math.log((1 + n_docs) / (1 + df)) + 1
+
+
+def span_texts(reasons: Sequence[Reason]) -> list[str]:
+    return [r.text for r in reasons]

@@ -1,0 +1,274 @@
+"""Match strength: the probability that a candidate is relevant to the demand, its tier
+(强 / 中 / 弱), and the re-ranking of a demand's candidates by that probability.
+
+The index's cosine alone hardly tells a good candidate from a bad one on real postings. Three
+features, each measured on the judged real-demand set (eval/real, RESULTS.md), carry most of
+what lexical evidence can say:
+
+* ``score`` — the index's cosine (words + character bigrams);
+* ``chars`` — the cosine of the two texts' *characters* (boilerplate and function words
+  removed, sublinear tf × character IDF): Chinese compounds that share characters but not
+  words (涂料/涂层, 硅单晶/单晶硅) and single-character terms count here;
+* ``coverage`` — the share of the demand's specific words (IDF over patents × specificity
+  over postings) that the patent contains.
+
+A logistic model over the standardised features gives the probability (logistic regression
+is Platt-calibrated by construction; ``revive eval`` prints its reliability table). The model
+is plain JSON (no pickle): fitted with scikit-learn by ``fit`` on judged pairs, and refitted
+from officers' decisions by the matching worker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from revive.engine.text import normalize, stopwords
+
+FEATURES = ("score", "chars", "coverage")
+POOL = 30  # candidates re-ranked per demand (the index's top POOL)
+
+# ---------------------------------------------------------------------------- characters
+
+
+@lru_cache(maxsize=1)
+def _cleaners() -> tuple[re.Pattern[str], dict[int, None]]:
+    """Stop phrases (multi-character stopwords, longest first) and stop characters."""
+    drop, demand_drop = stopwords()
+    phrases = sorted((w for w in drop | demand_drop if len(w) > 1), key=len, reverse=True)
+    pattern = re.compile("|".join(map(re.escape, phrases)) if phrases else "(?!)")
+    single = {ord(w): None for w in drop if len(w) == 1}
+    return pattern, single
+
+
+_NON_CJK = re.compile(r"[^\u3400-\u9fff]+")
+
+
+def content_chars(text: str | None) -> str:
+    """The CJK characters of a text that carry content: boilerplate phrases (本发明, 所述,
+    我公司 …), function characters (的, 了, 和 …), Latin, digits and punctuation removed."""
+    phrases, single = _cleaners()
+    text = phrases.sub(" ", normalize(text))
+    return _NON_CJK.sub("", text).translate(single)
+
+
+class CharProfile:
+    """Character IDF over a document collection (smooth, as the index's word IDF), indexed
+    by code point (CJK is in the Basic Multilingual Plane)."""
+
+    FILE = "chars.npy"
+
+    def __init__(self, idf: np.ndarray) -> None:
+        self.idf = idf.astype(np.float32)
+
+    @classmethod
+    def build(cls, texts: Iterable[str | None]) -> CharProfile:
+        df = np.zeros(65536, np.int64)
+        n = 0
+        for text in texts:
+            chars = np.unique(np.frombuffer(content_chars(text).encode("utf-16-le"), np.uint16))
+            df[chars] += 1
+            n += 1
+        return cls(np.log((1.0 + n) / (1.0 + df)) + 1.0)
+
+    def save(self, folder: str | Path) -> None:
+        np.save(Path(folder) / self.FILE, self.idf.astype(np.float16), allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> CharProfile | None:
+        path = Path(folder) / cls.FILE
+        return cls(np.load(path, allow_pickle=False)) if path.exists() else None
+
+    def vector(self, text: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """(code points, weights) of a text: (1 + ln tf) × IDF, L2-normalised."""
+        codes = np.frombuffer(content_chars(text).encode("utf-16-le"), np.uint16)
+        if not len(codes):
+            return codes, np.zeros(0, np.float32)
+        chars, counts = np.unique(codes, return_counts=True)
+        weights = (1.0 + np.log(counts)) * self.idf[chars]
+        norm = float(np.sqrt((weights**2).sum())) or 1.0
+        return chars, (weights / norm).astype(np.float32)
+
+    @staticmethod
+    def cosine(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+        common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+        return float((a[1][ia] * b[1][ib]).sum()) if len(common) else 0.0
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class StrengthModel:
+    """Logistic regression over standardised features, as plain numbers.
+
+    ``strong``: the probability from which a candidate is 强; ``bar``: below it a candidate
+    is 弱, and a demand whose best candidate is below it abstains (暂无合适专利). Both are
+    defaults the platform's settings may override."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    bar: float = 0.1
+    strong: float = 0.35
+    version: str = "judged"
+    trained: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        """P(relevant) per row of ``rows`` (columns in ``features`` order)."""
+        x = (np.asarray(rows, np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
+        z = x @ np.asarray(self.coef) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def tier(self, p: float, bar: float | None = None, strong: float | None = None) -> str:
+        """'strong' | 'medium' | 'weak' (强 / 中 / 弱)."""
+        bar = self.bar if bar is None else bar
+        strong = self.strong if strong is None else strong
+        return "strong" if p >= strong else "medium" if p >= bar else "weak"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StrengthModel:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("features", "mean", "scale", "coef"):
+            values[key] = tuple(values[key])
+        return cls(**values)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), "utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> StrengthModel:
+        return cls.from_json(json.loads(Path(path).read_text("utf-8")))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> StrengthModel:
+    """The model fitted on the judged sets (resources/strength_model.json)."""
+    raw = resources.files("revive.engine.resources").joinpath("strength_model.json")
+    return StrengthModel.from_json(json.loads(raw.read_text("utf-8")))
+
+
+def fit(
+    rows: np.ndarray,
+    labels: Sequence[int],
+    *,
+    features: Sequence[str] = FEATURES,
+    weights: Sequence[float] | None = None,
+    c: float = 1.0,
+    **meta: Any,
+) -> StrengthModel:
+    """Fit the logistic model (scikit-learn) on feature rows and 0/1 labels."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray(rows, np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((x - mean) / scale, np.asarray(labels, int), sample_weight=weights)
+    return StrengthModel(
+        features=tuple(features),
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        coef=tuple(float(v) for v in model.coef_[0]),
+        intercept=float(model.intercept_[0]),
+        **meta,
+    )
+
+
+# ---------------------------------------------------------------------------- assessing
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """A candidate after assessment: its features, probability and tier."""
+
+    doc_id: Any
+    score: float
+    chars: float
+    coverage: float
+    strength: float
+    tier: str
+    terms: tuple[tuple[str, float], ...] = ()
+    matched: frozenset[str] = frozenset()
+
+    def row(self, features: Sequence[str] = FEATURES) -> list[float]:
+        return [float(getattr(self, f)) for f in features]
+
+
+def assess(
+    demand_text: str,
+    candidates: Sequence[Any],
+    texts: Mapping[Any, str],
+    chars: CharProfile | None,
+    model: StrengthModel | None = None,
+    *,
+    bar: float | None = None,
+    strong: float | None = None,
+) -> list[Assessed]:
+    """Features, probability and tier of each candidate (``revive.engine.Candidate`` from
+    ``Index.query``), best first (by probability, then by score). ``texts``: the candidates'
+    text (title + abstract …) by id, for the character feature; ``chars``: the index's
+    character profile (None: the feature is 0)."""
+    model = model or shipped_model()
+    qv = chars.vector(demand_text) if chars is not None else None
+    out: list[Assessed] = []
+    rows = []
+    for c in candidates:
+        char_cos = CharProfile.cosine(qv, chars.vector(texts.get(c.right_id, ""))) if qv else 0.0
+        values = {"score": c.score, "chars": char_cos, "coverage": c.coverage}
+        rows.append([values[f] for f in model.features])
+        out.append((c, char_cos))
+    if not out:
+        return []
+    probs = model.probability(np.asarray(rows))
+    assessed = [
+        Assessed(
+            c.right_id,
+            c.score,
+            round(char_cos, 6),
+            c.coverage,
+            round(float(p), 6),
+            model.tier(float(p), bar, strong),
+            c.terms,
+            c.matched,
+        )
+        for (c, char_cos), p in zip(out, probs, strict=True)
+    ]
+    order = sorted(
+        range(len(assessed)), key=lambda i: (-assessed[i].strength, -assessed[i].score, i)
+    )
+    return [assessed[i] for i in order]
+
+
+def abstains(assessed: Sequence[Assessed], bar: float) -> bool:
+    """A demand abstains (暂无合适专利) when no candidate reaches the bar."""
+    return not any(a.strength >= bar for a in assessed)
+
+
+def features_of(candidate: Any, demand_text: str, text: str, chars: CharProfile | None) -> dict:
+    """The feature values of one (demand, candidate) pair (for training rows)."""
+    char_cos = CharProfile.cosine(chars.vector(demand_text), chars.vector(text)) if chars else 0.0
+    return {"score": candidate.score, "chars": char_cos, "coverage": candidate.coverage}
+
+
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+TextLookup = Callable[[Sequence[Any]], Mapping[Any, str]]

@@ -1,0 +1,246 @@
+"""Reading a demand the way enterprises really write it, before it is matched.
+
+Real postings carry the listing form's own text (``技术研发（关键、核心技术）|产品研发（…）``),
+cooperation terms and budgets, a paragraph about the company, and sometimes several unrelated
+needs pasted together. ``read_demand`` returns what matching should look at:
+
+* the text with listing boilerplate, cooperation/budget/contact sections and company-profile
+  clauses removed (``removed`` keeps what was taken out, for display);
+* the sub-needs: parts of an enumerated or semicolon-separated posting that share little
+  vocabulary; related parts stay one need;
+* ``thin``: too little technical content to match with confidence (a title-only posting, a
+  few words), so the product asks for detail instead of presenting a confident list.
+
+Pure string work (plus the engine's tokenizer for content words); deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize
+
+# Cooperation / listing types that real listing forms append to a posting.
+LISTING_TYPES = (
+    "技术研发",
+    "产品研发",
+    "工艺改进",
+    "工艺研发",
+    "技术改造",
+    "技术升级",
+    "技术咨询",
+    "技术服务",
+    "技术攻关",
+    "技术转让",
+    "技术许可",
+    "技术入股",
+    "专利许可",
+    "专利转让",
+    "成果转化",
+    "成果引进",
+    "合作研发",
+    "联合研发",
+    "联合开发",
+    "合作开发",
+    "委托开发",
+    "联合攻关",
+    "人才培养",
+    "人才引进",
+    "人才团队",
+    "共建平台",
+    "共建研发中心",
+    "平台共建",
+    "检验检测",
+    "其他",
+    "其它",
+)
+_TYPE = "(?:" + "|".join(LISTING_TYPES) + r")(?:\s*[（(][^）)]{0,40}[）)])?"
+# Two or more listing types joined by "|", "｜", "/", "、" or spaces: the form's own text.
+_FORM_LIST = re.compile(rf"{_TYPE}(?:\s*[|｜/、，,]\s*{_TYPE})+")
+
+# Labelled sections whose content is about terms, not technology: dropped to the next label or
+# the end of the sentence.
+_TERMS_LABELS = (
+    "合作方式",
+    "期望合作方式",
+    "意向合作方式",
+    "合作模式",
+    "合作形式",
+    "资金预算",
+    "投资预算",
+    "经费预算",
+    "预算",
+    "费用",
+    "报价",
+    "联系人",
+    "联系电话",
+    "联系方式",
+    "电话",
+    "邮箱",
+    "资质要求",
+    "接受的项目主体",
+    "需求时间",
+    "截止日期",
+    "有效期",
+)
+_TERMS_SECTION = re.compile(r"(?:" + "|".join(_TERMS_LABELS) + r")\s*[：:][^。；;\n]*[。；;\n]?")
+# Section labels whose content is the need itself: the label goes, the content stays.
+_NEED_LABEL = re.compile(
+    r"(?:项目|需求|技术需求|主要技术)?"
+    r"(?:背景|需求描述|需求内容|技术要求|技术需求|技术难题|具体描述|需求背景|项目背景|"
+    r"技术指标|性能指标|主要内容|研究内容|预期目标|现状|问题|要求|需求)\s*[：:]"
+)
+# A clause about the company itself (profile, size, history), not about a need.
+_PROFILE = re.compile(
+    r"(?:公司|企业|我司|本司|该司|我厂|本厂|集团)[^，,。；;]{0,12}"
+    r"(?:成立于|始建于|创建于|位于|坐落|地处|注册|占地|拥有|是一家|系一家|专业从事|主要从事|"
+    r"致力于|主营|经营范围|年产值|年销售|员工|职工|秉承|荣获|被评为|通过了?ISO)"
+)
+_NEED_CUE = re.compile(
+    r"需求|需要|希望|寻求|寻找|急需|解决|问题|难题|瓶颈|要求|指标|如何|怎样|提高|降低|实现|"
+    r"改进|研发|开发|缺乏|不足|无法|难以"
+)
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]+[，,。；;！!？?\n]?")
+
+# Enumeration markers that open a sub-need: （1） (1) 1、 1. 1） ① 一、 一是 第一.
+_ENUM = re.compile(
+    r"(?:[（(]\s*(?:[0-9]{1,2}|[一二三四五六七八九十])\s*[)）]"
+    r"|(?<![0-9.])[0-9]{1,2}\s*(?:[、)）]|[.．](?![0-9]))"
+    r"|[①②③④⑤⑥⑦⑧⑨⑩]"
+    r"|(?:第)?[一二三四五六七八九十]\s*(?:是|[、.．]))"
+)
+_SEMICOLON = re.compile(r"[；;]")
+
+MIN_NEED_WORDS = 5  # content words a part needs to stand as a sub-need of its own
+SPEC_SHARE = 0.3  # parts with this share of digits/units/symbols are specifications
+RELATED = 0.5  # parts sharing this share of the smaller part's words are one need
+THIN_WORDS = 6  # fewer content words than this in the whole posting: thin
+MAX_NEEDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One sub-need of a posting: its text and a short label for display."""
+
+    text: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemandReading:
+    title: str
+    text: str  # description without boilerplate
+    needs: tuple[Need, ...]  # one, or several unrelated sub-needs
+    removed: tuple[str, ...]  # what was taken out (listing text, terms, company profile)
+    thin: bool  # too little technical content to match with confidence
+    content_words: int
+
+    @property
+    def multi(self) -> bool:
+        return len(self.needs) > 1
+
+
+def content_words(title: str, text: str = "") -> list[str]:
+    """The demand's kept words (no bigrams): what carries its technical content."""
+    return [t for t in demand_tokens(title, text) if not t.startswith(BIGRAM_MARK)]
+
+
+def _strip(text: str, removed: list[str]) -> str:
+    def drop(match: re.Match[str]) -> str:
+        piece = match.group(0).strip(" ，,。；;")
+        if piece:
+            removed.append(piece)
+        return " "
+
+    text = _FORM_LIST.sub(drop, text)
+    text = _TERMS_SECTION.sub(drop, text)
+    text = _NEED_LABEL.sub(" ", text)
+    kept: list[str] = []
+    for clause in _CLAUSE.findall(text):
+        if _PROFILE.search(clause) and not _NEED_CUE.search(clause):
+            removed.append(clause.strip(" ，,。；;"))
+        else:
+            kept.append(clause)
+    return re.sub(r"\s+", " ", "".join(kept)).strip(" ，,。；;")
+
+
+def _parts(text: str) -> list[str]:
+    """Enumerated parts (or semicolon-separated ones when there is no enumeration); the text
+    before the first marker is a part of its own (often the main need, or its context)."""
+    marks = list(_ENUM.finditer(text))
+    if len(marks) >= 2:
+        pieces = [text[: marks[0].start()]]
+        pieces += [text[a.end() : b.start()] for a, b in zip(marks, marks[1:], strict=False)]
+        pieces.append(text[marks[-1].end() :])
+    else:
+        pieces = _SEMICOLON.split(text)
+    return [p.strip(" ，,。；;：:") for p in pieces if p.strip(" ，,。；;：:")]
+
+
+def _label(text: str, width: int = 24) -> str:
+    text = text.strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_NON_CJK = re.compile(r"[^\u3400-\u9fff]")
+
+
+def _minor(part: str, words: set[str]) -> bool:
+    """Too little to stand alone: few content words, or a specification (mostly figures)."""
+    compact = part.replace(" ", "")
+    figures = len(_NON_CJK.findall(compact)) / max(len(compact), 1)
+    return len(words) < MIN_NEED_WORDS or figures >= SPEC_SHARE
+
+
+def _group(parts: list[str]) -> list[str]:
+    """Merge minor parts into their neighbour and related parts into one need."""
+    words = [set(content_words("", p)) for p in parts]
+    merged: list[tuple[str, set[str]]] = []
+    for part, w in zip(parts, words, strict=True):
+        if merged and _minor(part, w):
+            text, prev = merged[-1]
+            merged[-1] = (f"{text}；{part}", prev | w)
+        else:
+            merged.append((part, w))
+    if len(merged) > 1 and _minor(*merged[0]):
+        (t0, w0), (t1, w1) = merged[0], merged[1]
+        merged[:2] = [(f"{t0}；{t1}", w0 | w1)]
+    groups: list[tuple[str, set[str]]] = []
+    for text, w in merged:
+        for i, (gtext, gw) in enumerate(groups):
+            smaller = min(len(w), len(gw)) or 1
+            if len(w & gw) / smaller >= RELATED:
+                groups[i] = (f"{gtext}；{text}", gw | w)
+                break
+        else:
+            groups.append((text, w))
+    return [text for text, _ in groups]
+
+
+def read_demand(title: str | None, text: str | None) -> DemandReading:
+    """What matching should read of a posting (see the module docstring)."""
+    title = normalize(title)
+    raw = normalize(text)
+    removed: list[str] = []
+    clean_title = _strip(title, removed) or title
+    clean = _strip(raw, removed)
+    if clean == clean_title:
+        clean = ""
+    words = content_words(clean_title, clean)
+    needs: list[Need] = []
+    if clean:
+        groups = _group(_parts(clean))
+        if 1 < len(groups) <= MAX_NEEDS:
+            needs = [Need(g, _label(g)) for g in groups]
+    if not needs:
+        needs = [Need(clean or clean_title, _label(clean_title or clean))]
+    thin = len(set(words)) < THIN_WORDS
+    return DemandReading(
+        title=clean_title,
+        text=clean,
+        needs=tuple(needs),
+        removed=tuple(removed),
+        thin=thin,
+        content_words=len(set(words)),
+    )

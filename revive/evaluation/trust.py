@@ -1,0 +1,227 @@
+"""Match strength, re-ranking and abstention measured on judged demands.
+
+The production pipeline per demand: read the posting (``engine.understand``), query the index
+for its top ``POOL`` on the cleaned text, assess every candidate (``engine.strength``) and
+keep the best ``k`` by probability. Figures:
+
+* ranking — nDCG/recall/MRR@k of the re-ranked lists over the demands with a relevant patent;
+* ``strength_auc`` — ROC AUC of the probability on the judged top-k pairs (all demands);
+* ``abstained_unanswerable`` — the share of demands with no relevant patent whose best
+  candidate is below the bar (they show 暂无合适专利);
+* ``relevant_shown`` — the share of relevant top-k pairs that stay shown: those of demands
+  that do not abstain (candidates of an abstaining demand are shown only on request);
+* a reliability table (predicted vs observed relevance by probability bin).
+
+``cross_validated`` refits the model per fold (GroupKFold by demand) so no demand is scored by
+a model that saw its own judgements; ``shipped`` uses the model the product ships with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from revive.engine import Index, build_index, demand_tokens, patent_tokens
+from revive.engine.strength import (
+    FEATURES,
+    POOL,
+    Assessed,
+    CharProfile,
+    StrengthModel,
+    assess,
+    fit,
+    shipped_model,
+)
+from revive.engine.understand import read_demand
+from revive.evaluation.data import Doc
+from revive.evaluation.metrics import evaluate
+
+Runs = dict[str, list[str]]
+Qrels = Mapping[str, Mapping[str, int]]
+
+
+@dataclass
+class Pools:
+    """Per demand: the index's top POOL candidates, with the texts the assessment reads."""
+
+    index: Index
+    chars: CharProfile
+    demand_text: dict[str, str]
+    candidates: dict[str, list[Any]]
+    texts: dict[str, str]
+
+
+def doc_text(doc: Doc) -> str:
+    return f"{doc.title}。{doc.text}" if doc.title else doc.text
+
+
+def demand_query(title: str, text: str) -> tuple[list[str], str]:
+    """The tokens the index is queried with, and the text the assessment reads: the posting
+    with its boilerplate removed (``read_demand``)."""
+    reading = read_demand(title, text)
+    return demand_tokens(reading.title, reading.text), f"{reading.title}。{reading.text}"
+
+
+def build_pools(
+    docs: Sequence[Doc],
+    queries: Sequence[Doc],
+    *,
+    pool: int = POOL,
+    index: Index | None = None,
+    doc_tokens: Sequence[Sequence[str]] | None = None,
+) -> Pools:
+    if index is None:
+        tokens = doc_tokens or [patent_tokens(d.title, d.text) for d in docs]
+        index = build_index(tokens, [d.id for d in docs], version="eval")
+    texts = {d.id: doc_text(d) for d in docs}
+    chars = CharProfile.build(texts.values())
+    asked = [demand_query(q.title, q.text) for q in queries]
+    found = index.query(
+        [tokens for tokens, _ in asked],
+        top_k=pool,
+        min_score=0.0,
+        query_ids=[q.id for q in queries],
+    )
+    return Pools(
+        index=index,
+        chars=chars,
+        demand_text={q.id: text for q, (_, text) in zip(queries, asked, strict=True)},
+        candidates={q.id: rows for q, rows in zip(queries, found, strict=True)},
+        texts=texts,
+    )
+
+
+def assessed_pools(pools: Pools, model: StrengthModel, qids: Sequence[str]) -> dict[str, list]:
+    return {
+        q: assess(pools.demand_text[q], pools.candidates[q], pools.texts, pools.chars, model)
+        for q in qids
+    }
+
+
+def training_rows(
+    pools: Pools, qrels: Qrels, qids: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows, labels (grade ≥ 1) and demand ids of the judged pairs in the pools."""
+    neutral = StrengthModel(FEATURES, (0.0,) * 3, (1.0,) * 3, (0.0,) * 3, 0.0)
+    rows, labels, groups = [], [], []
+    for q in qids:
+        judged = qrels.get(q, {})
+        for a in assess(
+            pools.demand_text[q], pools.candidates[q], pools.texts, pools.chars, neutral
+        ):
+            if a.doc_id in judged:
+                rows.append(a.row())
+                labels.append(int(judged[a.doc_id] >= 1))
+                groups.append(q)
+    return np.asarray(rows, np.float64), np.asarray(labels, int), np.asarray(groups)
+
+
+def fit_on(
+    pools_and_qrels: Sequence[tuple[Pools, Qrels, Sequence[str]]], **meta: Any
+) -> StrengthModel:
+    parts = [training_rows(p, qr, q) for p, qr, q in pools_and_qrels]
+    rows = np.vstack([r for r, _, _ in parts])
+    labels = np.concatenate([y for _, y, _ in parts])
+    return fit(rows, labels, **meta)
+
+
+def cross_validated(
+    pools: Pools,
+    qrels: Qrels,
+    *,
+    folds: int = 5,
+    extra: Sequence[tuple[Pools, Qrels, Sequence[str]]] = (),
+) -> dict[str, list[Assessed]]:
+    """Assessed lists per demand, each fold scored by a model fitted on the other folds (and
+    on ``extra`` judged sets, whole)."""
+    from sklearn.model_selection import GroupKFold
+
+    qids = np.asarray(sorted(pools.candidates))
+    out: dict[str, list[Assessed]] = {}
+    for train, test in GroupKFold(folds).split(qids, groups=qids):
+        model = fit_on([(pools, qrels, qids[train]), *extra])
+        out.update(assessed_pools(pools, model, list(qids[test])))
+    return out
+
+
+def auc(labels: Sequence[int], scores: Sequence[float]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else float("nan")
+
+
+def trust_figures(
+    assessed: Mapping[str, Sequence[Assessed]], qrels: Qrels, bar: float, k: int = 10
+) -> dict[str, Any]:
+    """Ranking, strength AUC, abstention and shown share of assessed lists (see the module)."""
+    runs = {q: [a.doc_id for a in rows[:k]] for q, rows in assessed.items()}
+    ranking = evaluate(runs, qrels, k)
+    labels, probs, shown, abstained_unans, unanswerable, unjudged, total = [], [], 0, 0, 0, 0, 0
+    relevant = 0
+    for q, rows in assessed.items():
+        judged = qrels.get(q, {})
+        top = list(rows[:k])
+        abstain = not any(a.strength >= bar for a in top)
+        answerable = any(g >= 1 for g in judged.values())
+        if not answerable:
+            unanswerable += 1
+            abstained_unans += abstain
+        for a in top:
+            total += 1
+            if a.doc_id not in judged:
+                unjudged += 1
+                continue
+            rel = judged[a.doc_id] >= 1
+            labels.append(int(rel))
+            probs.append(a.strength)
+            if rel:
+                relevant += 1
+                shown += not abstain
+    return {
+        **ranking,
+        "strength_auc": round(auc(labels, probs), 4),
+        "abstained_unanswerable": round(abstained_unans / unanswerable, 4)
+        if unanswerable
+        else None,
+        "relevant_shown": round(shown / relevant, 4) if relevant else None,
+        "unanswerable": unanswerable,
+        "unjudged_top_k": round(unjudged / total, 4) if total else 0.0,
+        "bar": bar,
+    }
+
+
+def reliability(
+    assessed: Mapping[str, Sequence[Assessed]], qrels: Qrels, k: int = 10, bins: int = 5
+):
+    """[(bin low, bin high, pairs, mean probability, observed share relevant)] on judged top-k."""
+    pairs = [
+        (a.strength, int(qrels[q][a.doc_id] >= 1))
+        for q, rows in assessed.items()
+        for a in rows[:k]
+        if a.doc_id in qrels.get(q, {})
+    ]
+    if not pairs:
+        return []
+    probs = np.asarray([p for p, _ in pairs])
+    edges = np.quantile(probs, np.linspace(0, 1, bins + 1))
+    out = []
+    for i in range(bins):
+        lo, hi = edges[i], edges[i + 1]
+        sel = (probs >= lo) & ((probs <= hi) if i == bins - 1 else (probs < hi))
+        if sel.any():
+            ys = np.asarray([y for (_, y), s in zip(pairs, sel, strict=True) if s])
+            out.append(
+                (float(lo), float(hi), int(sel.sum()), float(probs[sel].mean()), float(ys.mean()))
+            )
+    return out
+
+
+def first_stage(pools: Pools, k: int = 10) -> Runs:
+    return {q: [c.right_id for c in rows[:k]] for q, rows in pools.candidates.items()}
+
+
+def shipped() -> StrengthModel:
+    return shipped_model()

@@ -1,0 +1,42 @@
+"""Reasons are spans both texts contain, never fragments, fillers, numbers or units."""
+
+from __future__ import annotations
+
+from revive.engine.reasons import shared_spans
+
+
+def idf_of(word: str) -> float:
+    common = {"保鲜": 5.0, "果汁": 6.0, "沙棘": 8.0, "货架": 5.5, "饮料": 4.5, "视觉": 6.0}
+    return common.get(word, 4.0)
+
+
+def spans(demand: str, patent: str) -> list[str]:
+    return [r.text for r in shared_spans(demand, patent, idf_of, generic_idf=3.0)]
+
+
+def test_longest_shared_phrase_wins_over_its_words():
+    out = spans("需要视觉传感器检测罐车口位置", "一种基于视觉传感器的焊缝位置检测方法")
+    assert "视觉传感器" in out
+    assert "视觉" not in out  # inside the longer span, not repeated
+
+
+def test_no_single_characters_fillers_numbers_or_units():
+    demand = "沙棘果汁保鲜期只有3天，约30%的产品需要延长货架期，每天处理10吨"
+    patent = "一种鲜切果蔬褐变抑制方法，货架期延长，只有天然成分，约30%，10吨，保鲜效果好"
+    out = spans(demand, patent)
+    assert out, "货架期 / 保鲜 are shared"
+    for span in out:
+        assert len(span) >= 2
+        assert span not in {"只有", "约", "天", "期", "30%", "10吨", "吨", "3天"}
+        assert not span.replace("%", "").replace("吨", "").isdigit()
+
+
+def test_spans_occur_in_both_texts_as_written():
+    demand = "ＬＥＤ手电筒亮度自动调节"
+    patent = "一种LED手电筒，其亮度可根据环境自动调节"
+    for span in spans(demand, patent):
+        assert span.lower() in "led手电筒亮度自动调节" and span.lower() in patent.lower()
+
+
+def test_nothing_shared_gives_no_reasons():
+    assert spans("稀土永磁回收", "一种手机壳") == []

@@ -1,0 +1,112 @@
+"""The strength model: probability, tiers, re-ranking, abstention, JSON round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from revive.engine import build_index, demand_tokens, patent_tokens
+from revive.engine.strength import (
+    CharProfile,
+    StrengthModel,
+    abstains,
+    assess,
+    content_chars,
+    fit,
+    shipped_model,
+)
+
+DOCS = {
+    "p1": (
+        "锂离子电池正极材料包覆",
+        "一种三元正极材料的包覆改性方法，提高循环寿命，抑制容量衰减。",
+    ),
+    "p2": ("污水处理装置", "一种去除养殖废水氨氮的污水处理装置，投资小运行费用低。"),
+    "p3": ("人脸识别门禁", "基于深度学习的活体检测方法，防止照片欺骗。"),
+    "p4": ("正极材料回收", "从废旧电池中回收正极材料中的锂钴镍。"),
+}
+
+
+def _candidates(demand_title: str, demand_text: str, k: int = 4):
+    ids = list(DOCS)
+    index = build_index([patent_tokens(*DOCS[i]) for i in ids], ids, version=1)
+    (rows,) = index.query([demand_tokens(demand_title, demand_text)], top_k=k, min_score=0.0)
+    return rows
+
+
+def test_candidates_carry_coverage_of_the_demands_specific_words():
+    rows = _candidates("三元正极材料循环寿命", "想提高三元正极材料的循环寿命")
+    by_id = {c.right_id: c for c in rows}
+    assert by_id["p1"].coverage > by_id["p4"].coverage > 0
+    assert {"正极", "循环寿命"} <= set(by_id["p1"].matched) or "正极材料" in by_id["p1"].matched
+    assert all(0.0 <= c.coverage <= 1.0 for c in rows)
+
+
+def test_content_chars_drop_boilerplate_function_words_and_latin():
+    assert content_chars("本发明公开了一种LED的手电筒，所述亮度123") == "手电筒亮度"
+
+
+def test_char_cosine_sees_shared_characters_across_different_words():
+    profile = CharProfile.build(f"{t}。{x}" for t, x in DOCS.values())
+    a = profile.vector("涂料附着力")
+    b = profile.vector("涂层附着")
+    c = profile.vector("人脸识别")
+    assert CharProfile.cosine(a, b) > 0.5 > CharProfile.cosine(a, c) == 0.0
+
+
+def test_probability_rises_with_each_feature():
+    model = shipped_model()
+    base = np.array([[0.1, 0.2, 0.1]])
+    p0 = model.probability(base)[0]
+    for i in range(3):
+        up = base.copy()
+        up[0, i] += 0.1
+        assert model.probability(up)[0] > p0
+    assert 0.0 < p0 < 1.0
+
+
+def test_tiers_and_abstention_follow_the_bar():
+    model = StrengthModel(("score",), (0.0,), (1.0,), (10.0,), -1.0, bar=0.2, strong=0.6)
+    assert model.tier(0.7) == "strong" and model.tier(0.3) == "medium" and model.tier(0.1) == "weak"
+    assert model.tier(0.3, bar=0.5) == "weak"
+
+
+def test_assess_reranks_by_probability_and_abstains_below_the_bar():
+    rows = _candidates("正极材料", "三元正极材料包覆，提高循环寿命")
+    texts = {k: f"{t}。{x}" for k, (t, x) in DOCS.items()}
+    profile = CharProfile.build(texts.values())
+    model = StrengthModel(
+        ("score", "chars", "coverage"), (0.0,) * 3, (1.0,) * 3, (1.0, 5.0, 1.0), -3.0
+    )
+    out = assess("正极材料包覆循环寿命", rows, texts, profile, model)
+    assert [a.doc_id for a in out][0] == "p1"
+    assert [a.strength for a in out] == sorted((a.strength for a in out), reverse=True)
+    assert not abstains(out, bar=0.01)
+    assert abstains(out, bar=0.999)
+
+
+def test_model_survives_json_and_fit_learns_a_separable_signal(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    model = fit(x, y, bar=0.3, version="t")
+    path = tmp_path / "m.json"
+    model.save(path)
+    again = StrengthModel.load(path)
+    assert again == model
+    p = again.probability(x)
+    assert p[y == 1].mean() > 0.8 > 0.2 > p[y == 0].mean()
+
+
+def test_shipped_model_is_fitted_on_both_judged_sets():
+    model = shipped_model()
+    assert model.features == ("score", "chars", "coverage")
+    assert model.trained["sets"] == ["dev", "real"] and model.trained["demands"] == 248
+    assert 0 < model.bar < model.strong < 1
+
+
+@pytest.mark.parametrize("text", ["", None, "123 abc"])
+def test_empty_texts_give_empty_vectors(text):
+    profile = CharProfile(np.ones(65536, np.float32))
+    chars, weights = profile.vector(text)
+    assert len(chars) == len(weights) == 0
