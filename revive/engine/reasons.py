@@ -23,7 +23,7 @@ from importlib import resources
 from revive.engine.text import _kept, normalize, segmenter, stopwords
 
 MAX_REASONS = 5
-GENERIC_DF = 0.05  # a single word in more than this share of documents says nothing alone
+GENERIC_DF = 0.05  # a word in more than this share of documents says nothing on its own
 
 
 @lru_cache(maxsize=1)
@@ -103,27 +103,28 @@ def shared_spans(
         if best_j is None:
             i += 1
             continue
-        # trim function words at the right edge
-        while best_j > i and (
-            words[best_j][2].strip() in drop or not _kept(words[best_j][2], demand=True)
-        ):
+        # trim function words at the edges
+        first = i
+        while best_j > first and _edge_junk(words[best_j][2], drop):
             best_j -= 1
-        span = demand[start : words[best_j][1]].strip()
-        inner = [w for _, _, w in words[i : best_j + 1]]
+        while first < best_j and _edge_junk(words[first][2], drop):
+            first += 1
+        span = demand[words[first][0] : words[best_j][1]].strip()
+        inner = [w for _, _, w in words[first : best_j + 1]]
         useful = [w for w in inner if _meaningful(w, idf_of, generic_idf)]
         if len(span) >= 2 and useful and not _NUMBER_OR_UNIT.match(span):
             weight = sum(idf_of(w.strip()) or 0.0 for w in useful)
             found[span] = max(found.get(span, 0.0), weight)
         i = best_j + 1
-    ranked = sorted(found.items(), key=lambda kv: (-kv[1], -len(kv[0]), kv[0]))
-    out: list[Reason] = []
-    for span, weight in ranked:
-        if any(span in r.text for r in out):
-            continue
-        out.append(Reason(span, round(weight, 3)))
-        if len(out) >= limit:
-            break
-    return out
+    # a span inside a longer kept span is not a reason of its own (寿命 in 使用寿命)
+    spans = [s for s in found if not any(s != o and s in o for o in found)]
+    ranked = sorted(spans, key=lambda s: (-found[s], -len(s), s))
+    return [Reason(s, round(found[s], 3)) for s in ranked[:limit]]
+
+
+def _edge_junk(word: str, drop: frozenset[str]) -> bool:
+    w = word.strip()
+    return w in drop or not _kept(w, demand=True)
 
 
 def generic_cutoff(n_docs: int, share: float = GENERIC_DF) -> float:

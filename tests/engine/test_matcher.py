@@ -1,0 +1,81 @@
+"""The product's matching of one demand: pool → strength → top k, abstention, sub-needs."""
+
+from __future__ import annotations
+
+from revive.engine import build_index, patent_tokens
+from revive.engine.matcher import match_demands
+from revive.engine.strength import CharProfile, StrengthModel, shipped_model
+
+DOCS = {
+    "magnet": (
+        "钕铁硼永磁体防锈涂层",
+        "一种钕铁硼永磁材料表面防腐蚀涂层的制备方法，耐盐雾，防止生锈。",
+    ),
+    "mould": ("橡胶件注塑模具", "一种橡胶件注塑成型模具，代替压机压制，外观好。"),
+    "wax": ("可机加工蜡状材料", "一种可机械加工的类蜡材料，不粘胶，具有一定硬度。"),
+    "phone": ("手机壳", "一种防摔手机壳。"),
+    "sewage": ("污水处理装置", "一种去除养殖废水氨氮的污水处理装置。"),
+}
+TEXTS = {k: f"{t}。{x}" for k, (t, x) in DOCS.items()}
+
+
+def _index():
+    ids = list(DOCS)
+    return build_index([patent_tokens(*DOCS[i]) for i in ids], ids, version=1)
+
+
+def _match(demands, model=None, **kw):
+    index = _index()
+    chars = CharProfile.build(TEXTS.values())
+    return match_demands(
+        index,
+        chars,
+        model or shipped_model(),
+        demands,
+        texts_of=lambda ids: {i: TEXTS[i] for i in ids},
+        **kw,
+    )
+
+
+def test_each_sub_need_is_matched_and_candidates_are_grouped_by_it():
+    (m,) = _match(
+        [
+            (
+                1,
+                "咖啡机配件难题",
+                "1、钕铁硼永磁材料容易生锈，影响产品使用；2、咖啡机的橡胶件原来用压机压制，想改为注塑开模具；"
+                "3、寻找一种可以机加工的材料，不粘胶，类似固体蜡但有一定硬度。",
+            )
+        ],
+        top_k=5,
+    )
+    assert m.reading.multi and len(m.reading.needs) == 3
+    need_of = {p.doc_id: p.need for p in m.proposals}
+    assert {"magnet", "mould", "wax"} <= set(need_of)
+    assert len({need_of["magnet"], need_of["mould"], need_of["wax"]}) == 3
+
+
+def test_reasons_are_shared_spans_of_two_characters_or_more():
+    (m,) = _match([(1, "钕铁硼防锈", "钕铁硼永磁材料容易生锈，需要防锈涂层")], top_k=2)
+    top = m.proposals[0]
+    assert top.doc_id == "magnet"
+    texts = [r.text for r in top.reasons]
+    assert texts and all(len(t) >= 2 for t in texts)
+    assert all(t in TEXTS["magnet"] for t in texts)
+
+
+def test_a_demand_with_nothing_above_the_bar_abstains():
+    strict = StrengthModel(("score",), (0.0,), (1.0,), (1.0,), -10.0, bar=0.5)
+    (m,) = _match([(1, "稀土永磁回收", "回收废旧稀土永磁材料中的稀土元素")], model=strict)
+    assert m.abstain
+    (m2,) = _match([(1, "钕铁硼防锈", "钕铁硼永磁材料生锈")], bar=0.0)
+    assert not m2.abstain
+
+
+def test_allowed_and_excluded_patents_are_respected():
+    (m,) = _match(
+        [(1, "钕铁硼防锈", "钕铁硼永磁材料生锈")],
+        allowed=[{"magnet", "phone"}],
+        exclude=[{"magnet"}],
+    )
+    assert {p.doc_id for p in m.proposals} <= {"phone"}
