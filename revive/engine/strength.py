@@ -163,6 +163,21 @@ def shipped_model() -> StrengthModel:
     return StrengthModel.from_json(json.loads(raw.read_text("utf-8")))
 
 
+@lru_cache(maxsize=1)
+def judged_rows() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The judged pairs the shipped model was fitted on (resources/strength_training.csv):
+    feature rows in ``FEATURES`` order, labels (relevant = 1) and demand ids ("set:id")."""
+    raw = resources.files("revive.engine.resources").joinpath("strength_training.csv")
+    lines = raw.read_text("utf-8").splitlines()[1:]
+    rows, labels, groups = [], [], []
+    for line in lines:
+        name, demand, *values, label = line.split(",")
+        rows.append([float(v) for v in values])
+        labels.append(int(label))
+        groups.append(f"{name}:{demand}")
+    return np.asarray(rows, np.float64), np.asarray(labels, int), tuple(groups)
+
+
 def fit(
     rows: np.ndarray,
     labels: Sequence[int],

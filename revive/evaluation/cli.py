@@ -216,6 +216,13 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         parts.append((pools, read_qrels(rpath), list(pools.candidates)))
     rows = [trust.training_rows(p, q, ids) for p, q, ids in parts]
     n_pairs = sum(len(y) for _, y, _ in rows)
+    # The judged rows themselves (features and label, no text), so the platform can refit
+    # from officers' decisions plus the judged sets (matching.refit_strength).
+    with open(Path(out).with_name("strength_training.csv"), "w", encoding="utf-8") as fh:
+        fh.write("set,demand,score,chars,coverage,relevant\n")
+        for name, (x, y, groups) in zip(DEV_SETS, rows, strict=True):
+            for values, label, demand in zip(x, y, groups, strict=True):
+                fh.write(f"{name},{demand},{values[0]:.6f},{values[1]:.6f},{values[2]:.6f},{label}\n")
     model = trust.fit_on(
         parts,
         bar=bar,

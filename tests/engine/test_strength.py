@@ -110,3 +110,12 @@ def test_empty_texts_give_empty_vectors(text):
     profile = CharProfile(np.ones(65536, np.float32))
     chars, weights = profile.vector(text)
     assert len(chars) == len(weights) == 0
+
+
+def test_judged_rows_refit_to_the_shipped_model():
+    from revive.engine.strength import judged_rows
+
+    x, y, groups = judged_rows()
+    assert len(x) == len(y) == len(groups) == shipped_model().trained["pairs"]
+    again = fit(x, y)
+    assert np.allclose(again.coef, shipped_model().coef, atol=1e-6)
