@@ -222,7 +222,9 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         fh.write("set,demand,score,chars,coverage,relevant\n")
         for name, (x, y, groups) in zip(DEV_SETS, rows, strict=True):
             for values, label, demand in zip(x, y, groups, strict=True):
-                fh.write(f"{name},{demand},{values[0]:.6f},{values[1]:.6f},{values[2]:.6f},{label}\n")
+                fh.write(
+                    f"{name},{demand},{values[0]:.6f},{values[1]:.6f},{values[2]:.6f},{label}\n"
+                )
     model = trust.fit_on(
         parts,
         bar=bar,
