@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -10,7 +13,15 @@ from revive.demands.models import Demand
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunStatus
+from revive.matching import services
+from revive.matching.models import (
+    IndexBuild,
+    Match,
+    MatchRun,
+    MatchState,
+    RunStatus,
+    StrengthModelVersion,
+)
 from revive.matching.permissions import is_staff, owns_demand
 
 # Accepted first (pushed), then candidates by score; rejected last (staff only).
@@ -105,3 +116,28 @@ def get_match_for(user: User, match_id: int) -> Match:
         if match.state == MatchState.ACCEPTED and owns_demand(user, match.demand):
             return match
     raise NotFoundError("匹配结果不存在或您无权查看")
+
+
+@dataclass
+class StrengthOverview:
+    """The engine page's strength section: the model in use and the latest refits."""
+
+    model: Any  # engine.StrengthModel in use
+    active: StrengthModelVersion | None  # None: the shipped judged-set model
+    bar: float
+    strong: float
+    refits: list[StrengthModelVersion]
+
+
+def strength_overview(limit: int = 10) -> StrengthOverview:
+    model = services.active_strength_model()
+    bar, strong = services.thresholds(model)
+    refits = list(
+        db.session.scalars(
+            sa.select(StrengthModelVersion)
+            .options(joinedload(StrengthModelVersion.requested_by))
+            .order_by(StrengthModelVersion.id.desc())
+            .limit(limit)
+        )
+    )
+    return StrengthOverview(model, services.active_strength_row(), bar, strong, refits)

@@ -8,11 +8,19 @@
                             temp folder and rename it to REVIVE_DATA_DIR/index/v<id>; then
                             re-match every open demand
     request_match_run       MatchRun QUEUED (committed) → enqueue "matching.match_run"
-    execute_match_run       (worker) eligible patents in SQL once, query the index, upsert
-                            undecided candidates, keep decided ones
+    execute_match_run       (worker) eligible patents in SQL once, match the demands
+                            (engine.match_demands: pool, strength, sub-needs, reasons, with the
+                            index's character profile and the active strength model), upsert
+                            undecided candidates, keep decided ones, record each demand's
+                            reading (DemandReading); an all-demand run may fan out over the
+                            shards (score_shards → merge_scores)
     apply_decision          officer accepts / rejects a candidate in the caller's transaction
                             (revive.deals.services.decide commits it and pushes an acceptance)
     drop_candidates         (receiver of demand_closed) remove undecided candidates
+    request_strength_refit  (platform admin) StrengthModelVersion QUEUED → "matching.refit_strength"
+    refit_strength          (worker; daily by beat) refit strength from decisions (learning.py),
+                            activate when not worse on the latest decisions, re-match
+    demands_for_patent      patent → open demands, the same eligibility as the other direction
     requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
 
 Worker steps are idempotent: a finished row is left alone when its task is delivered again,
@@ -40,7 +48,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive import engine, queue
-from revive.accounts.models import User
+from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus, Visibility
@@ -54,6 +62,7 @@ from revive.errors import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.matching import learning
 from revive.matching.models import (
     DemandReading,
     IndexBuild,
@@ -80,6 +89,7 @@ POOL_MIN_SCORE = 0.0
 TOKENIZE_BATCH = 500
 DEMAND_BATCH = 50
 STALE_MINUTES = 10
+REFIT_MIN_DECISIONS = 100  # REVIVE_REFIT_MIN_DECISIONS
 SHARD_DOCS = 65_536  # documents per index shard, the most (REVIVE_INDEX_SHARD_DOCS)
 CHARS_SAMPLE = 20_000  # patents sampled for the character profile (REVIVE_CHARS_SAMPLE)
 TEXT_BATCH = 500  # patent texts read per query
@@ -1131,6 +1141,129 @@ def _state(value: MatchState | str) -> MatchState | None:
         return MatchState(value)
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------- learning
+
+REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
+REFIT_LOST = "训练任务中断或丢失，已重新发起"
+
+
+def request_strength_refit(actor: User) -> StrengthModelVersion:
+    """(platform admin) Queue a refit of the strength model from the decisions: a row
+    (committed, audited), then the task. A refit already queued or running is reused."""
+    if actor.role != Role.PLATFORM_ADMIN:
+        raise PermissionDenied("只有平台管理员可以重新训练匹配强度模型")
+    pending = _pending_refit()
+    if pending is not None:
+        return pending
+    row = StrengthModelVersion(status=ModelStatus.QUEUED, requested_by_id=actor.id)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "strength_model", row.id, "refit_request", actor, serving=active_strength_model().version
+    )
+    db.session.commit()
+    try:
+        row.celery_task_id = queue.enqueue("matching.refit_strength", row.id)
+    except ServiceUnavailable:
+        # The row is committed; the daily refit takes a stale row over.
+        logger.warning("Strength refit %s left queued: broker unavailable", row.id)
+        return row
+    db.session.commit()
+    return row
+
+
+def _pending_refit() -> StrengthModelVersion | None:
+    """A queued or running refit that is still moving; stale ones (their task lost) fail."""
+    cutoff = utcnow() - timedelta(minutes=STALE_MINUTES)
+    rows = db.session.scalars(
+        sa.select(StrengthModelVersion)
+        .where(StrengthModelVersion.status.in_(REFIT_ACTIVE))
+        .order_by(StrengthModelVersion.id)
+    ).all()
+    pending = None
+    for row in rows:
+        if as_utc(row.updated_at) < cutoff:
+            row.status, row.error, row.finished_at = ModelStatus.FAILED, REFIT_LOST, utcnow()
+        else:
+            pending = pending or row
+    db.session.commit()
+    return pending
+
+
+def refit_strength(model_id: int | None = None) -> StrengthModelVersion | None:
+    """(worker, matching.refit_strength) Run a requested refit, or — from the daily beat
+    schedule, no id — start one unless one is already under way."""
+    if model_id is not None:
+        return execute_strength_refit(model_id)
+    pending = _pending_refit()
+    if pending is not None:
+        return pending
+    row = StrengthModelVersion(status=ModelStatus.QUEUED)
+    db.session.add(row)
+    db.session.commit()
+    return execute_strength_refit(row.id)
+
+
+def execute_strength_refit(model_id: int) -> StrengthModelVersion | None:
+    """(worker) Fit the strength model on the judged pairs plus the officers' decisions
+    (learning.py: labels, position weighting, time-replay check); activate it when it does at
+    least as well as the serving model on the latest decisions, then re-match every open
+    demand with it. Too few decisions: nothing is fitted, the serving model stays."""
+    row = db.session.get(StrengthModelVersion, model_id)
+    if row is None or row.status not in REFIT_ACTIVE:
+        return row  # finished already: a redelivered task does nothing
+    try:
+        row.status, row.started_at, row.error = ModelStatus.RUNNING, utcnow(), None
+        db.session.commit()
+        outcome = learning.refit(
+            learning.decisions(),
+            active_strength_model(),
+            version=row.version,
+            min_decisions=_config("REVIVE_REFIT_MIN_DECISIONS", REFIT_MIN_DECISIONS),
+        )
+        row.n_decisions, row.n_positive = outcome.n_decisions, outcome.n_positive
+        row.n_judged, row.metrics, row.note = outcome.n_judged, outcome.metrics, outcome.note
+        row.finished_at = utcnow()
+        if outcome.model is None:
+            too_few = outcome.n_decisions < _config(
+                "REVIVE_REFIT_MIN_DECISIONS", REFIT_MIN_DECISIONS
+            )
+            row.status = ModelStatus.SKIPPED if too_few else ModelStatus.HELD
+            db.session.commit()
+            logger.info("Strength refit %s: %s", row.id, row.note)
+            return row
+        row.model = outcome.model.to_json()
+        previous = active_strength_row()
+        if previous is not None:
+            previous.status = ModelStatus.RETIRED
+            db.session.flush()  # one active row at a time (partial unique index)
+        row.status, row.activated_at = ModelStatus.ACTIVE, utcnow()
+        audit.record(
+            "strength_model",
+            row.id,
+            "activate",
+            None,
+            previous=previous.version if previous is not None else engine.shipped_model().version,
+            auc_heldout=outcome.metrics.get("auc_heldout"),
+            auc_heldout_current=outcome.metrics.get("auc_heldout_current"),
+            n_decisions=row.n_decisions,
+        )
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        logger.exception("Strength refit %s failed", model_id)
+        failed = db.session.get(StrengthModelVersion, model_id)
+        if failed is not None:
+            failed.status, failed.finished_at = ModelStatus.FAILED, utcnow()
+            failed.error = f"训练失败（{exc}）"[:2000]
+            db.session.commit()
+        raise
+    logger.info("Strength model %s active: %s", row.version, row.note)
+    if active_build() is not None:
+        request_match_run(RunScope.ALL_DEMANDS)  # stored strengths follow the new model
+    return row
 
 
 # ---------------------------------------------------------------------------- reconciliation

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.deals import services as deal_services
 from revive.demands.models import Demand
@@ -39,7 +40,18 @@ def engine():
         builds=queries.recent_builds(),
         runs=queries.recent_runs(),
         counts=queries.count_matches_by_state(),
+        strength=queries.strength_overview(),
+        can_refit=current_user.role == Role.PLATFORM_ADMIN,
     )
+
+
+@bp.post("/strength-models")
+@roles_required(Role.PLATFORM_ADMIN)
+def refit_strength():
+    """Refit match strength from the officers' decisions now (also done daily)."""
+    row = services.request_strength_refit(current_user)
+    flash(f"已提交匹配强度模型的重新训练 #{row.id}（{row.status.label}）", "success")
+    return redirect(url_for("matching.engine", _anchor="strength"))
 
 
 @bp.post("/index-builds")

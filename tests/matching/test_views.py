@@ -275,6 +275,7 @@ def _cases(w: World) -> list[Case]:
         Case("POST", "/matching/index-builds", staff, 302),
         Case("GET", f"/matching/index-builds/{b}", staff, 200),
         Case("POST", "/matching/runs", staff, 302),
+        Case("POST", "/matching/strength-models", frozenset({Role.PLATFORM_ADMIN}), 302),
         Case("GET", f"/matching/runs/{r}", staff, 200, owner_ok=True),
         Case("GET", f"/matching/demands/{d}", staff, 200, owner_ok=True),
         Case("POST", f"/matching/demands/{d}/runs", staff, 302),
