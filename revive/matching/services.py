@@ -52,6 +52,7 @@ from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus, Visibility
+from revive.engine import matcher as engine_matcher
 from revive.errors import (
     ConflictError,
     InvalidTransition,
@@ -1071,6 +1072,21 @@ def _record_reading(
 
 def _demand_text(d: Demand) -> str:
     return "\n".join(p for p in (d.description, d.target_specs) if p)
+
+
+def reasons_of(match: Match) -> list[str]:
+    """The reasons shown for a match: those stored with the proposal, or — a row proposed
+    before reasons existed — the spans the two texts share, worked out now (not stored: a
+    page view writes nothing)."""
+    if match.reasons:
+        return list(match.reasons)
+    loaded = load_active_index()
+    if loaded is None:
+        return []
+    reading = engine.read_demand(match.demand.title, _demand_text(match.demand))
+    text = patent_texts([match.patent_id]).get(match.patent_id, "")
+    found = engine_matcher.reasons_for(loaded[1], engine_matcher.demand_query_text(reading), text)
+    return [r.text for r in found]
 
 
 def drop_candidates(demand_id: int) -> int:

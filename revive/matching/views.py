@@ -21,7 +21,7 @@ from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
 from revive.matching import permissions, queries, services
-from revive.matching.highlight import highlight, term_list
+from revive.matching.highlight import highlight
 from revive.matching.models import RunScope
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS
@@ -105,18 +105,19 @@ def rematch_demand(demand_id: int):
 @login_required
 def match_page(match_id: int):
     match = queries.get_match_for(current_user, match_id)
-    terms = match.terms or []
+    shown = services.reasons_of(match)
+    bar, strong = services.thresholds()
     return render_template(
         "matching/match.html",
         match=match,
-        terms=term_list(terms),
-        demand_html=highlight(match.demand.text, terms),
-        patent_html=highlight(
-            "\n".join(p for p in (match.patent.title, services.patent_text(match.patent)) if p),
-            terms,
-        ),
+        shown_reasons=shown,
+        need_label=queries.need_label_of(match),
+        demand_html=highlight(match.demand.text, shown),
+        patent_html=highlight(patent_full_text(match.patent), shown),
         is_staff=permissions.is_staff(current_user),
         reasons=REJECT_REASONS,
+        bar=bar,
+        strong=strong,
     )
 
 
@@ -151,8 +152,10 @@ def demand_panel(demand: Demand) -> dict[str, Any] | None:
     ):
         return None
     run = queries.latest_run_for_demand(demand.id)
+    proposals = queries.proposals_for_demand(current_user, demand)
     return {
-        "matches": queries.matches_for_demand(current_user, demand),
+        "proposals": proposals,
+        "matches": proposals.matches,
         "run": run,
         "run_active": run is not None and run.status in services.ACTIVE,
         "is_staff": permissions.is_staff(current_user),
@@ -174,6 +177,16 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
     }
 
 
+def patent_full_text(patent: Patent) -> str:
+    """The patent as the matcher read it (title, field, abstract, problem, advantages …)."""
+    return "\n".join(p for p in (patent.title, services.patent_text(patent)) if p)
+
+
 @bp.app_context_processor
 def _panels() -> dict[str, Any]:
-    return {"matching_demand_panel": demand_panel, "matching_patent_panel": patent_panel}
+    return {
+        "matching_demand_panel": demand_panel,
+        "matching_patent_panel": patent_panel,
+        "highlight_reasons": highlight,
+        "patent_full_text": patent_full_text,
+    }
