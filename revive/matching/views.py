@@ -167,12 +167,16 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
     if not current_user.is_authenticated:
         return None
     try:
-        ranked = services.demands_for_patent(current_user, patent)
+        found = services.demands_for_patent(current_user, patent)
     except NotFoundError:
         return None
     return {
-        "demands": ranked,
-        "has_index": bool(ranked) or services.active_build() is not None,  # read when empty
+        "demands": found.listed,
+        "left_out": found.left_out,
+        "patent_rule": found.patent_rule,
+        "accepted": found.accepted,
+        # read only when nothing was found
+        "has_index": bool(found.listed or found.left_out) or services.active_build() is not None,
         "is_staff": permissions.is_staff(current_user),
     }
 

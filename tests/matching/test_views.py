@@ -283,6 +283,8 @@ def test_patent_page_shows_public_demand_to_its_university(client, auth, world):
     auth.login(world.users[Role.UNIVERSITY_ADMIN])
     html = client.get(f"/patents/{world.patents['battery'].id}").get_data(as_text=True)
     assert world.demand.title in html
+    panel = html.split('id="patent-demands"')[1].split("</section>")[0]
+    assert '<mark class="reason">' in panel and '<span class="tag">' not in panel  # reasons
 
 
 @dataclass(frozen=True)
