@@ -76,7 +76,9 @@ def test_patent_pages_list_exactly_the_pairs_the_demands_may_propose(world):
     # every close pair not listed is named with its rule
     rule = left_out[(demands["licence"].id, patents["assign"].id)]
     assert rule == "合作方式不符：需求期望普通许可，专利可接受转让"
-    assert "专利尚未入库（当前：待学校审核）" in left_out[(demands["any"].id, patents["pending"].id)]
+    assert (
+        "专利尚未入库（当前：待学校审核）" in left_out[(demands["any"].id, patents["pending"].id)]
+    )
     assert "暂不" in left_out[(demands["licence"].id, patents["not_now"].id)]
     assert not set(left_out) & listed
 
@@ -84,9 +86,7 @@ def test_patent_pages_list_exactly_the_pairs_the_demands_may_propose(world):
 def test_a_rejected_pair_leaves_both_lists_and_an_accepted_one_stays(world):
     patents, demands = world
     officer = make_user(Role.OFFICER)
-    pairs = {
-        (m.demand_id, m.patent_id): m for m in db.session.scalars(sa.select(Match)).all()
-    }
+    pairs = {(m.demand_id, m.patent_id): m for m in db.session.scalars(sa.select(Match)).all()}
     decide_match(
         pairs[(demands["any"].id, patents["licence"].id)].id,
         "rejected",
