@@ -308,3 +308,33 @@ def test_refit_form_needs_a_csrf_token(app, client, auth, admin, enqueued, monke
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     assert client.post("/matching/strength-models").status_code == 400
     assert enqueued == []
+
+
+@pytest.mark.usefixtures("_data_dir")  # load_config() writes its files in the test data dir
+def test_thresholds_and_refit_minimum_are_settings(monkeypatch):
+    from revive.config import load_config
+
+    for key in ("REVIVE_MATCH_BAR", "REVIVE_MATCH_STRONG", "REVIVE_REFIT_MIN_DECISIONS"):
+        monkeypatch.delenv(key, raising=False)
+    cfg = load_config()
+    assert cfg["REVIVE_MATCH_BAR"] is None and cfg["REVIVE_MATCH_STRONG"] is None  # the model's
+    assert cfg["REVIVE_REFIT_MIN_DECISIONS"] == 100
+    monkeypatch.setenv("REVIVE_MATCH_BAR", "0.15")
+    monkeypatch.setenv("REVIVE_MATCH_STRONG", "0.5")
+    monkeypatch.setenv("REVIVE_REFIT_MIN_DECISIONS", "250")
+    cfg = load_config()
+    assert (cfg["REVIVE_MATCH_BAR"], cfg["REVIVE_MATCH_STRONG"]) == (0.15, 0.5)
+    assert cfg["REVIVE_REFIT_MIN_DECISIONS"] == 250
+    monkeypatch.setenv("REVIVE_MATCH_BAR", "15")  # a percentage by mistake: refused at start
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        load_config()
+
+
+def test_thresholds_default_to_the_serving_model(app):
+    shipped = engine.shipped_model()
+    assert services.thresholds() == (shipped.bar, shipped.strong)
+    app.config["REVIVE_MATCH_BAR"] = 0.2
+    try:
+        assert services.thresholds() == (0.2, shipped.strong)
+    finally:
+        app.config["REVIVE_MATCH_BAR"] = None
