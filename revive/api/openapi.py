@@ -491,6 +491,9 @@ def _review_group() -> dict[str, Any]:
             "top_score": null(NUM),
             "newest_candidate_at": null(DATETIME),
             "oldest_candidate_days": null(INT),
+            "needs": arr(obj({"index": INT, "label": STR})),
+            "is_thin": BOOL,
+            "is_abstaining": BOOL,
             "candidates": arr({"allOf": [ref("Match"), obj({"created_at": null(DATETIME)})]}),
         }
     )
@@ -828,7 +831,7 @@ OPERATIONS: dict[str, Operation] = {
             q("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
             q("posted_within", {"type": "integer", "minimum": 0, "maximum": 3650}),
             q("waiting_over", {"type": "integer", "minimum": 0, "maximum": 3650}),
-            q("sort", {"type": "string", "enum": ["newest", "score"]}),
+            q("sort", {"type": "string", "enum": ["newest", "strength", "score"]}),
             *PAGING,
         ),
     ),

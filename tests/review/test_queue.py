@@ -275,3 +275,16 @@ def test_sort_by_strength(client, world, queue):
     order = [g["demand"]["id"] for g in _api(client, sort="strength")["items"]]
     assert order == [w.demands["water"].id, w.demands["battery"].id]
     assert "最强匹配在前" in client.get("/review/").get_data(as_text=True)
+
+
+def test_api_says_how_the_demand_was_read(client, auth, world):
+    w = world
+    demand = w.demands["battery"]
+    _reading(demand, is_thin=True, needs=[{"label": "甲", "text": ""}, {"label": "乙", "text": ""}])
+    _assessed(demand, w.patents["a1"], 0.5, MatchTier.STRONG, need=1, reasons=["正极材料"])
+    auth.login(w.officer)
+    (group,) = _api(client)["items"]
+    assert group["needs"] == [{"index": 0, "label": "甲"}, {"index": 1, "label": "乙"}]
+    assert group["is_thin"] is True and group["is_abstaining"] is False
+    (c,) = group["candidates"]
+    assert (c["need"], c["tier"], c["strength"], c["reasons"]) == (1, "strong", 0.5, ["正极材料"])
