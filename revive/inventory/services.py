@@ -24,7 +24,7 @@ from revive.errors import ConflictError, DomainError, PermissionDenied, Validati
 from revive.extensions import db
 from revive.inventory import permissions, workflow
 from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
-from revive.inventory.models import Patent, PatentRevision
+from revive.inventory.models import EntryStatus, Patent, PatentRevision
 from revive.selection import selected_ids
 
 _NAME_SPLIT = re.compile(r"[;；,，、/\s]+")
@@ -209,6 +209,15 @@ def update_patent(
     if not result.ok:
         raise _validation_error(result.errors)
     values = result.values
+    if patent.status == EntryStatus.ENTERED:
+        cleared = [
+            (k, label) for k, label in workflow.SELF_ASSESSMENT if k in values and values[k] is None
+        ]
+        if cleared:
+            raise ValidationFailed(
+                f"已入库专利须保留自评，不能清空：{'、'.join(label for _, label in cleared)}",
+                details={k: "已入库专利不能清空此项" for k, _ in cleared},
+            )
     college_id: int | None | EllipsisType = ...
     if "college" in values:
         college = _resolve_college(patent.institution_id, values["college"])
