@@ -48,7 +48,8 @@ run: $(STAMP)
 # With TEST_DATABASE_URL set (CI) the suite runs twice: on SQLite, then on PostgreSQL, where the
 # integration tests (real Celery worker, needs REVIVE_TEST_REDIS_URL) run as well. The browser
 # tests run on the SQLite pass only: their live server always uses a SQLite file of its own.
-# tests/engine and tests/evaluation never touch a database, so they run once (SQLite pass).
+# tests/engine, tests/evaluation and tests/test_run_script.py (`make run`'s supervisor, on its
+# own SQLite file) never touch the test database, so they run once (SQLite pass).
 # Each pass lists its slowest tests, to see where CI time goes.
 test: $(STAMP) browser
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
@@ -56,7 +57,8 @@ test: $(STAMP) browser
 	  env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration" --durations=15 $(PYTEST_ARGS) \
 	  && echo "== tests on PostgreSQL (TEST_DATABASE_URL) ==" \
 	  && $(BIN)/pytest -q -m "not browser" --durations=25 \
-	       --ignore=tests/engine --ignore=tests/evaluation $(PYTEST_ARGS); \
+	       --ignore=tests/engine --ignore=tests/evaluation --ignore=tests/test_run_script.py \
+	       $(PYTEST_ARGS); \
 	else \
 	  $(BIN)/pytest -q $(PYTEST_ARGS); \
 	fi
