@@ -36,12 +36,35 @@ from typing import Any
 
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens
 from revive.engine.ingest import tokenize_and_count
+from revive.engine.matcher import match_demands
+from revive.engine.strength import CharProfile, shipped_model
 from revive.evaluation.data import read_corpus
 from revive.evaluation.metrics import percentile
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
 TOP_K = 20
 SINGLE_SAMPLE = 1000  # demands timed one by one (the batch runs all of them)
+CHAR_SAMPLE = 20_000  # patents the character IDF is counted over (as an index build does)
+
+
+class Synthetic:
+    """Patent ``i`` of the synthetic corpus, made again from its number (a real title and 3–6
+    real sentences, drawn with a generator seeded by (seed, i)): a worker can read any
+    patent's text without the bench holding a million of them in its memory, as a matching
+    worker reads them from the database."""
+
+    def __init__(self, titles: list[str], sentences: list[str], seed: int) -> None:
+        self.titles, self.sentences, self.seed = titles, sentences, seed
+
+    def patent(self, i: int) -> tuple[str, str]:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        return (
+            rng.choice(self.titles),
+            "".join(rng.choices(self.sentences, k=rng.randint(3, 6))),
+        )
+
+    def texts_of(self, ids) -> dict[int, str]:
+        return {i: "。".join(self.patent(int(i))) for i in ids}
 
 
 def synthetic(data: Path, patents: int, demands: int, seed: int):
@@ -52,11 +75,9 @@ def synthetic(data: Path, patents: int, demands: int, seed: int):
     docs = read_corpus(files)
     titles = [d.title for d in docs if d.title]
     sentences = [s.strip() for d in docs for s in _SENTENCE.findall(d.text) if len(s.strip()) > 8]
+    source = Synthetic(titles, sentences, seed)
     rng = random.Random(seed)
-    corpus = [
-        (rng.choice(titles), "".join(rng.choices(sentences, k=rng.randint(3, 6))))
-        for _ in range(patents)
-    ]
+    corpus = [source.patent(i) for i in range(patents)]
     asks = [
         (
             f"寻求{rng.choice(titles)}相关技术",
@@ -64,7 +85,7 @@ def synthetic(data: Path, patents: int, demands: int, seed: int):
         )
         for _ in range(demands)
     ]
-    return corpus, asks, len(docs), len(sentences)
+    return corpus, asks, len(docs), len(sentences), source
 
 
 def rss_mb() -> tuple[float, float]:
@@ -84,13 +105,17 @@ def rss_mb() -> tuple[float, float]:
 # ---------------------------------------------------------------------------- worker processes
 
 
-def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]], out) -> None:
+def _serve(
+    folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]], source: Synthetic, out
+) -> None:
     """A fresh process standing in for a matching worker (stage 2 and 4)."""
     patent_tokens("预热", "初始化分词器")  # dictionary load is not query latency
     base_rss = rss_mb()[0]
     t = time.perf_counter()
     index = Index.load(folder)
+    chars = CharProfile.load(folder)
     load_s = time.perf_counter() - t
+    model = shipped_model()
     loaded_rss = rss_mb()[0]
     tokens = [demand_tokens(title, text) for title, text in asks]
     index.query(tokens[:20], top_k=TOP_K)  # warm-up
@@ -112,8 +137,20 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
     t = time.perf_counter()
     results = index.query(tokens, top_k=TOP_K)
     batch_s = time.perf_counter() - t
+    # the product's path (engine.matcher): pool of 30 → strength → top 20, reasons; patents'
+    # texts read by id as a worker reads them from the database
+    demands = [(n, title, text) for n, (title, text) in enumerate(asks)]
+    match_demands(index, chars, model, demands[:20], texts_of=source.texts_of, top_k=TOP_K)
+    t = time.perf_counter()
+    matched = match_demands(index, chars, model, demands, texts_of=source.texts_of, top_k=TOP_K)
+    match_batch_s = time.perf_counter() - t
     index.threads = 1
-    assert len(results) == len(asks)
+    match_single = []
+    for demand in demands[:SINGLE_SAMPLE]:
+        t = time.perf_counter()
+        match_demands(index, chars, model, [demand], texts_of=source.texts_of, top_k=TOP_K)
+        match_single.append((time.perf_counter() - t) * 1000)
+    assert len(results) == len(asks) == len(matched)
     served_rss = rss_mb()
 
     # incremental: add the new patents as a delta shard, save it beside the base, find them
@@ -151,6 +188,10 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
             "single_threads_ms_p95": round(percentile(threaded, 95), 2),
             "batch_s": round(batch_s, 1),
             "batch_demands_per_s": round(len(asks) / batch_s, 1),
+            "match_ms_p50": round(statistics.median(match_single), 2),
+            "match_ms_p95": round(percentile(match_single, 95), 2),
+            "match_batch_s": round(match_batch_s, 1),
+            "match_abstained": sum(m.abstain for m in matched),
             "incremental_patents": len(new),
             "incremental_add_s": round(add_s, 2),
             "incremental_save_s": round(delta_save_s, 2),
@@ -224,7 +265,7 @@ def run_bench(
     incremental: int = 1000,
     echo: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    corpus, asks, n_real, n_sent = synthetic(data, patents + incremental, demands, seed)
+    corpus, asks, n_real, n_sent, source = synthetic(data, patents + incremental, demands, seed)
     corpus, new = corpus[:patents], corpus[patents:]
     chars = sum(len(a) + len(b) for a, b in corpus)
     echo(f"corpus: {patents} synthetic patents from {n_sent} sentences of {n_real} real records")
@@ -236,6 +277,8 @@ def run_bench(
     echo(f"tokenized + counted in {tok_s:.1f} s ({patents / tok_s:.0f} docs/s, {processes} proc)")
     t = time.perf_counter()
     index = build_from_counts(terms, counts, list(range(patents)), version=1, shard_docs=shard_docs)
+    sample = random.Random(seed).sample(range(patents), min(patents, CHAR_SAMPLE))
+    char_profile = CharProfile.build("。".join(corpus[i]) for i in sample)
     build_s = time.perf_counter() - t
     ingest_s = time.perf_counter() - t0
     del counts, terms
@@ -248,6 +291,7 @@ def run_bench(
         folder = Path(tmp) / "index"
         t = time.perf_counter()
         index.save(folder)
+        char_profile.save(folder)
         save_s = time.perf_counter() - t
         size_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
         del index
@@ -255,7 +299,7 @@ def run_bench(
 
         ctx = get_context("spawn")
         out = ctx.Queue()
-        proc = ctx.Process(target=_serve, args=(str(folder), asks, new, out))
+        proc = ctx.Process(target=_serve, args=(str(folder), asks, new, source, out))
         proc.start()
         served = out.get()
         proc.join()
@@ -265,6 +309,9 @@ def run_bench(
             f"with {served['search_threads']} threads p50 {served['single_threads_ms_p50']} / "
             f"p95 {served['single_threads_ms_p95']} ms; "
             f"batch of {demands} in {served['batch_s']} s ({served['search_threads']} threads); "
+            f"product path (pool 30 → strength → top 20, reasons): single p50 "
+            f"{served['match_ms_p50']} / p95 {served['match_ms_p95']} ms, batch "
+            f"{served['match_batch_s']} s; "
             f"{incremental} added in {served['incremental_add_s']} s"
         )
         fan = []
