@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from revive.engine.index import Index
-from revive.engine.reasons import Reason, generic_cutoff, shared_spans
+from revive.engine.reasons import Reason, SpanFinder, generic_cutoff
 from revive.engine.strength import POOL, Assessed, CharProfile, StrengthModel, assess
-from revive.engine.text import BIGRAM_MARK, demand_tokens
+from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize
 from revive.engine.understand import DemandReading, content_words, read_demand
 
 NEED_POOL = 3  # candidates each sub-need adds to the pool of a multi-need posting
@@ -86,17 +86,26 @@ def match_demands(
         query_ids=ids,
     )
     found = _with_sub_needs(index, readings, queries, found, ids, min_score, allowed, exclude)
-    texts = texts_of(sorted({c.right_id for rows in found for c in rows}, key=str))
+    texts = {
+        doc: normalize(text)
+        for doc, text in texts_of(
+            sorted({c.right_id for rows in found for c in rows}, key=str)
+        ).items()
+    }
     generic = generic_cutoff(len(index))
     out = []
     for demand_id, reading, rows in zip(ids, readings, found, strict=True):
         text = demand_query_text(reading)
-        ranked = assess(text, rows, texts, chars, model, bar=bar, strong=strong)[:top_k]
+        ranked = assess(text, rows, texts, chars, model, bar=bar, strong=strong, normalized=True)[
+            :top_k
+        ]
+        need_words = [set(content_words("", need.text)) for need in reading.needs]
+        finder = _finder(index, text, generic) if reasons and ranked else None
         proposals = tuple(
             Proposal(
                 a,
-                _need_of(reading, a),
-                tuple(_reasons(index, text, texts.get(a.doc_id, ""), generic)) if reasons else (),
+                _need_of(need_words, a),
+                tuple(finder.find(texts.get(a.doc_id, ""), normalized=True)) if finder else (),
             )
             for a in ranked
         )
@@ -147,31 +156,31 @@ def _with_sub_needs(
     return out
 
 
-def _need_of(reading: DemandReading, a: Assessed) -> int:
+def _need_of(need_words: Sequence[set[str]], a: Assessed) -> int:
     """The sub-need whose words the candidate shares most (0 for a single-need posting)."""
-    if not reading.multi or not a.matched:
+    if len(need_words) < 2 or not a.matched:
         return 0
     best, best_n = 0, 0
-    for i, need in enumerate(reading.needs):
-        n = len(a.matched & set(content_words("", need.text)))
+    for i, words in enumerate(need_words):
+        n = len(a.matched & words)
         if n > best_n:
             best, best_n = i, n
     return best
 
 
-def _reasons(index: Index, demand_text: str, patent_text: str, generic: float) -> list[Reason]:
+def _finder(index: Index, demand_text: str, generic: float) -> SpanFinder:
     def idf_of(word: str) -> float | None:
         col = index.term_index.get(word)
         return (
             float(index.idf[col]) if col is not None and not word.startswith(BIGRAM_MARK) else None
         )
 
-    return shared_spans(demand_text, patent_text, idf_of, generic_idf=generic)
+    return SpanFinder(demand_text, idf_of, generic_idf=generic)
 
 
 def reasons_for(index: Index, demand_text: str, patent_text: str) -> list[Reason]:
     """The reasons of one pair (e.g. a candidate an officer added by hand)."""
-    return _reasons(index, demand_text, patent_text, generic_cutoff(len(index)))
+    return _finder(index, demand_text, generic_cutoff(len(index))).find(patent_text)
 
 
 def with_strength(match: DemandMatch, bar: float) -> DemandMatch:

@@ -45,6 +45,7 @@ _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
 TOP_K = 20
 SINGLE_SAMPLE = 1000  # demands timed one by one (the batch runs all of them)
 CHAR_SAMPLE = 20_000  # patents the character IDF is counted over (as an index build does)
+SHARE_DEMANDS = 1000  # demands each of N serving processes answers before its memory is read
 
 
 class Synthetic:
@@ -102,7 +103,62 @@ def rss_mb() -> tuple[float, float]:
     return round(found["VmRSS"], 1), round(found["VmHWM"], 1)
 
 
+def memory_mb() -> dict[str, float]:
+    """This process's resident (RSS), proportional (PSS: shared pages divided among the
+    processes mapping them) and unique (USS: private) memory in MB, from smaps_rollup."""
+    fields = {"Rss": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0}
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in fields:
+                fields[key] = int(value.split()[0])
+    except OSError:
+        return {}
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return {
+        "rss": round(fields["Rss"] / 1024, 1),
+        "pss": round(fields["Pss"] / 1024, 1),
+        "uss": round(uss / 1024, 1),
+    }
+
+
 # ---------------------------------------------------------------------------- worker processes
+
+
+def _share_worker(folder: str, tokens, loaded, measure, out) -> None:
+    """One of N serving processes on a host: load (map) the index, answer the demands, then
+    report its memory while every other one is alive too."""
+    index = Index.load(folder)
+    loaded.wait()
+    index.query(tokens, top_k=TOP_K)
+    measure.wait()
+    out.put(memory_mb())
+    measure.wait()  # nobody exits before everyone has measured
+
+
+def shared_memory(folder: Path, tokens: list[list[str]], workers: int) -> dict[str, Any]:
+    """PSS/USS of ``workers`` processes serving the same memory-mapped index at once."""
+    ctx = get_context("spawn")
+    loaded, measure, out = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
+    procs = [
+        ctx.Process(target=_share_worker, args=(str(folder), tokens, loaded, measure, out))
+        for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    loaded.wait()
+    measure.wait()
+    rows = [out.get() for _ in procs]
+    measure.wait()
+    for p in procs:
+        p.join()
+    return {
+        "workers": workers,
+        "pss_mb": [r.get("pss") for r in rows],
+        "uss_mb": [r.get("uss") for r in rows],
+        "rss_mb": [r.get("rss") for r in rows],
+        "host_pss_mb": round(sum(r.get("pss", 0) for r in rows), 1),
+    }
 
 
 def _serve(
@@ -263,6 +319,7 @@ def run_bench(
     shard_docs: int = 65_536,
     fanout: tuple[int, ...] = (),
     incremental: int = 1000,
+    share: tuple[int, ...] = (1, 2, 4),
     echo: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
     corpus, asks, n_real, n_sent, source = synthetic(data, patents + incremental, demands, seed)
@@ -314,6 +371,15 @@ def run_bench(
             f"{served['match_batch_s']} s; "
             f"{incremental} added in {served['incremental_add_s']} s"
         )
+        sharing = []
+        probe = [demand_tokens(title, text) for title, text in asks[:SHARE_DEMANDS]]
+        for n in share:
+            row = shared_memory(folder, probe, n)
+            echo(
+                f"{n} serving process(es): PSS {row['pss_mb']} MB, USS {row['uss_mb']} MB, "
+                f"host total {row['host_pss_mb']} MB"
+            )
+            sharing.append(row)
         fan = []
         if fanout:
             tokens = [demand_tokens(title, text) for title, text in asks]
@@ -340,5 +406,6 @@ def run_bench(
         "save_s": round(save_s, 1),
         "index_mb": round(size_mb, 1),
         **served,
+        "memory_sharing": sharing,
         "fanout": fan,
     }

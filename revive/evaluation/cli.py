@@ -303,7 +303,15 @@ def _counts(value: str) -> tuple[int, ...]:
     help="Worker counts for the sharded batch, e.g. 1,2,4 (empty: skip).",
 )
 @click.option("--incremental", default=1000, show_default=True, type=click.IntRange(1))
-def bench_command(patents, demands, seed, data, processes, shard_docs, fanout, incremental) -> None:
+@click.option(
+    "--share",
+    default="1,2,4",
+    show_default=True,
+    help="Serving-process counts whose PSS/USS is read while they map one index (empty: skip).",
+)
+def bench_command(
+    patents, demands, seed, data, processes, shard_docs, fanout, incremental, share
+) -> None:
     """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
     from revive.evaluation.bench import run_bench
 
@@ -316,6 +324,7 @@ def bench_command(patents, demands, seed, data, processes, shard_docs, fanout, i
         shard_docs=shard_docs,
         fanout=_counts(fanout),
         incremental=incremental,
+        share=_counts(share),
         echo=click.echo,
     )
     click.echo(json.dumps(result, ensure_ascii=False))
