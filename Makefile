@@ -45,18 +45,29 @@ run: $(STAMP)
 	$(BIN)/revive seed-demo
 	@exec scripts/run.sh
 
-# With TEST_DATABASE_URL set (CI) the suite runs twice: on SQLite, then on PostgreSQL, where the
-# integration tests (real Celery worker, needs REVIVE_TEST_REDIS_URL) run as well. The browser
-# tests run on the SQLite pass only: their live server always uses a SQLite file of its own.
-# tests/engine and tests/evaluation never touch a database, so they run once (SQLite pass).
+# With TEST_DATABASE_URL set (CI) the suite runs in two passes at once, one per core: all of it
+# on SQLite (browser tests included: their live server uses a SQLite file of its own), and on
+# PostgreSQL only what can behave differently there (REVIVE_TEST_SCOPE=dialect, see
+# tests/conftest.py) plus the integration tests (real Celery worker, needs
+# REVIVE_TEST_REDIS_URL). Each pass writes its log; both logs are printed, then the result.
 # Each pass lists its slowest tests, to see where CI time goes.
+TEST_LOGS := .pytest-logs
 test: $(STAMP) browser
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
-	  echo "== tests on SQLite =="; \
-	  env -u TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration" --durations=15 $(PYTEST_ARGS) \
-	  && echo "== tests on PostgreSQL (TEST_DATABASE_URL) ==" \
-	  && $(BIN)/pytest -q -m "not browser" --durations=25 \
-	       --ignore=tests/engine --ignore=tests/evaluation $(PYTEST_ARGS); \
+	  mkdir -p $(TEST_LOGS); \
+	  ( env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -m "not integration" \
+	      --durations=15 $(PYTEST_ARGS) > $(TEST_LOGS)/sqlite.log 2>&1; \
+	    echo $$? > $(TEST_LOGS)/sqlite.rc ) & \
+	  ( REVIVE_TEST_SCOPE=dialect $(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
+	      --durations=25 --ignore=tests/engine --ignore=tests/evaluation $(PYTEST_ARGS) \
+	      > $(TEST_LOGS)/postgresql.log 2>&1; \
+	    echo $$? > $(TEST_LOGS)/postgresql.rc ) & \
+	  wait; \
+	  echo "== tests on SQLite (all) =="; cat $(TEST_LOGS)/sqlite.log; \
+	  echo "== tests on PostgreSQL (dialect-sensitive and integration) =="; \
+	  cat $(TEST_LOGS)/postgresql.log; \
+	  echo "SQLite pass exit $$(cat $(TEST_LOGS)/sqlite.rc), PostgreSQL pass exit $$(cat $(TEST_LOGS)/postgresql.rc)"; \
+	  [ "$$(cat $(TEST_LOGS)/sqlite.rc)" = 0 ] && [ "$$(cat $(TEST_LOGS)/postgresql.rc)" = 0 ]; \
 	else \
 	  $(BIN)/pytest -q $(PYTEST_ARGS); \
 	fi

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -173,7 +173,15 @@ def register_error_handlers(app: Flask) -> None:
         message = HTTP_MESSAGES.get(status, err.description or "请求失败")
         if status == 400 and err.description and "CSRF" in err.description:
             message = "页面已过期或表单令牌无效，请刷新页面后重试"
-        return error_response(status, (err.name or "error").lower().replace(" ", "_"), message)
+        response = make_response(
+            error_response(status, (err.name or "error").lower().replace(" ", "_"), message)
+        )
+        # The headers the exception carries: Allow on a 405 (RFC 9110 requires it),
+        # Retry-After on a 429 or 503, WWW-Authenticate on a 401.
+        for name, value in err.get_headers():
+            if name.lower() not in {"content-type", "content-length"}:
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(StaleDataError)
     def _stale(err: StaleDataError):

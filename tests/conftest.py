@@ -148,6 +148,63 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+# With TEST_DATABASE_URL the suite runs twice (make test): everything on SQLite, and on
+# PostgreSQL only what can behave differently there. REVIVE_TEST_SCOPE=dialect selects the
+# latter: SQL the services and queries issue (functions, constraints, triggers, locking,
+# JSON, dates), migrations, input PostgreSQL refuses (NUL, integer overflow: the API's
+# bad-input and schemathesis runs), and the tests that need real services. Pages, permissions, the
+# API's shapes, the engine and the evaluation do not depend on the dialect and run once.
+# A test elsewhere that does depend on it carries @pytest.mark.dialect.
+DIALECT_FILES = (
+    "test_services.py",
+    "test_queries.py",
+    "test_constraints.py",
+    "test_append_only.py",
+    "test_locks.py",
+    "test_migrations.py",
+    "test_funnel.py",
+    "test_cache.py",
+    "test_activity.py",
+    "test_scale_seed.py",
+    "test_list_scale.py",
+    "test_queue.py",
+    "test_decisions.py",
+    "test_rejections.py",
+    "test_sessions.py",
+    "test_login_throttle.py",
+    "test_recovery.py",
+    "test_seed.py",
+    "test_inventor_links.py",
+    "test_college_rule.py",
+    "test_bad_input.py",  # NUL, overflowing ids: PostgreSQL refuses what SQLite stores
+)
+DIALECT_DIRS = ("tests/integration/", "tests/load/", "tests/imports/", "tests/api/")
+
+
+# Tests that start a server on a SQLite file of their own: the test database is not theirs.
+OWN_DATABASE_FILES = ("test_schemathesis_cli.py", "test_run_script.py")
+
+
+def is_dialect_sensitive(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::", 1)[0]
+    if path.rsplit("/", 1)[-1] in OWN_DATABASE_FILES:
+        return False
+    return (
+        item.get_closest_marker("dialect") is not None
+        or item.get_closest_marker("integration") is not None
+        or path.rsplit("/", 1)[-1] in DIALECT_FILES
+        or path.startswith(DIALECT_DIRS)
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not (TEST_DATABASE_URL and os.environ.get("REVIVE_TEST_SCOPE") == "dialect"):
+        return
+    kept = [item for item in items if is_dialect_sensitive(item)]
+    config.hook.pytest_deselected(items=[i for i in items if not is_dialect_sensitive(i)])
+    items[:] = kept
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI an integration test that skipped is a failure: they must run against real services."""
     if not IN_CI:

@@ -8,8 +8,11 @@ the shards' top-k lists; a fan-out worker scores only its shards (``query(shards
 appends a delta shard without touching the others (incremental indexing).
 
 Artifact folder: ``meta.json`` (format, version, tokenizer version, params, shard list),
-``vocab.json`` (terms in column order), ``arrays.npz`` (idf), ``shards/<name>/postings.npz`` and
-``ids.npy`` (or ``ids.json``). No pickle: loading rebuilds everything from plain arrays.
+``vocab.json`` (terms in column order), ``idf.npy``, and per shard ``shards/<name>/`` with
+``indptr.npy``, ``indices.npy``, ``data.npy`` and ``ids.npy`` (or ``ids.json``). No pickle.
+Loading memory-maps the arrays read-only: a version loads in milliseconds, nothing is read
+until a search touches it, and every worker process on a host shares the same page cache
+(a delta's unchanged shards are hard links to the same files, so it doubles nothing).
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ from revive.engine.shard import MAX_SHARD_DOCS, Shard, id_array
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION, demand_specificity
 from revive.engine.types import Candidate
 
-FORMAT = 3  # 3: sharded postings (2: one matrix, BM25-saturated document tf, avgdl stored)
+# 4: each array its own .npy file, memory-mapped read-only on load (the page cache is shared by
+# every worker process on a host); 3: sharded postings in one .npz per shard (still read).
+FORMAT = 4
+READABLE_FORMATS = (3, 4)
+SHARD_ARRAYS = ("indptr", "indices", "data")
 DEFAULT_MIN_SCORE = 0.05
 
 
@@ -481,7 +488,7 @@ class Index:
         at the folder a shard was loaded from (the target may be renamed into place)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez(folder / "arrays.npz", idf=self.idf)
+        np.save(folder / "idf.npy", self.idf, allow_pickle=False)
         (folder / "vocab.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
         for shard in self.shards:
             _save_shard(shard, folder / "shards" / shard.name)
@@ -516,9 +523,12 @@ class Index:
         shared instead of read again, so a worker picks up a delta in milliseconds."""
         folder = Path(folder)
         meta = json.loads((folder / "meta.json").read_text("utf-8"))
-        if meta.get("format") != FORMAT:
+        if meta.get("format") not in READABLE_FORMATS:
             raise ValueError(f"unsupported index format: {meta.get('format')!r}")
-        arrays = np.load(folder / "arrays.npz", allow_pickle=False)
+        if (folder / "idf.npy").exists():
+            idf = np.load(folder / "idf.npy", allow_pickle=False)
+        else:  # format 3
+            idf = np.load(folder / "arrays.npz", allow_pickle=False)["idf"]
         known = {}
         for shard in reuse.shards if reuse is not None else ():
             if shard.file_id is not None:
@@ -528,15 +538,15 @@ class Index:
             if shards is not None and s["name"] not in shards:
                 continue
             path = folder / "shards" / s["name"]
-            same = known.get((s["name"], _file_id(path / "postings.npz")))
+            same = known.get((s["name"], _file_id(_postings_file(path))))
             if same is not None:
                 same.source = path
                 loaded.append(same)
             else:
-                loaded.append(_load_shard(path, s["name"]))
+                loaded.append(_load_shard(path, s["name"], s.get("docs")))
         return cls(
             vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
-            idf=arrays["idf"],
+            idf=idf,
             shards=loaded,
             version=meta["version"],
             params=Params.from_json(meta["params"]),
@@ -584,7 +594,7 @@ def _superseded(
 
 def _read_ids(folder: Path) -> Any:
     if (folder / "ids.npy").exists():
-        return np.load(folder / "ids.npy", allow_pickle=False)
+        return np.load(folder / "ids.npy", mmap_mode="r")
     return json.loads((folder / "ids.json").read_text("utf-8"))
 
 
@@ -599,10 +609,15 @@ def _file_id(path: Path) -> tuple[int, ...]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def _postings_file(folder: Path) -> Path:
+    """The file whose identity names a shard's postings (format 4: indices.npy)."""
+    return folder / "indices.npy" if (folder / "indices.npy").exists() else folder / "postings.npz"
+
+
 def _save_shard(shard: Shard, target: Path) -> None:
     source = shard.source
     target.mkdir(parents=True, exist_ok=True)
-    files = ("postings.npz", "ids.npy", "ids.json")
+    files = ("postings.npz", "ids.npy", "ids.json", *(f"{a}.npy" for a in SHARD_ARRAYS))
     if source is not None and Path(source).resolve() != target.resolve():
         for name in files:
             if (Path(source) / name).exists():
@@ -611,23 +626,28 @@ def _save_shard(shard: Shard, target: Path) -> None:
                 except OSError:
                     shutil.copy2(Path(source) / name, target / name)
         return
-    np.savez(
-        target / "postings.npz",
-        indptr=shard.indptr,
-        indices=shard.indices,
-        data=shard.data,
-        n_docs=np.asarray(shard.n_docs, np.int64),
-    )
+    for name in SHARD_ARRAYS:
+        np.save(target / f"{name}.npy", np.ascontiguousarray(getattr(shard, name)))
     if isinstance(shard.ids, np.ndarray):
         np.save(target / "ids.npy", shard.ids, allow_pickle=False)
     else:
         (target / "ids.json").write_text(json.dumps(shard.ids, ensure_ascii=False), "utf-8")
 
 
-def _load_shard(folder: Path, name: str) -> Shard:
-    z = np.load(folder / "postings.npz", allow_pickle=False)
-    shard = Shard(z["indptr"], z["indices"], z["data"], int(z["n_docs"]), _read_ids(folder), name)
-    shard.source, shard.file_id = folder, _file_id(folder / "postings.npz")
+def _load_shard(folder: Path, name: str, n_docs: int | None = None) -> Shard:
+    """A shard's arrays memory-mapped read-only (format 4): nothing is read until a search
+    touches it, and every process mapping the same files shares their pages."""
+    if (folder / "indices.npy").exists():
+        arrays = [np.load(folder / f"{a}.npy", mmap_mode="r") for a in SHARD_ARRAYS]
+        ids = _read_ids(folder)
+        docs = n_docs if n_docs is not None else len(ids)
+        shard = Shard(*arrays, int(docs), ids, name)
+    else:  # format 3
+        z = np.load(folder / "postings.npz", allow_pickle=False)
+        shard = Shard(
+            z["indptr"], z["indices"], z["data"], int(z["n_docs"]), _read_ids(folder), name
+        )
+    shard.source, shard.file_id = folder, _file_id(_postings_file(folder))
     return shard
 
 

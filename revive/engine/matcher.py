@@ -28,9 +28,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from revive.engine.index import Index
-from revive.engine.reasons import Reason, generic_cutoff, shared_spans
+from revive.engine.reasons import Reason, SpanFinder, generic_cutoff
 from revive.engine.strength import POOL, Assessed, CharProfile, StrengthModel, assess
-from revive.engine.text import BIGRAM_MARK, demand_tokens
+from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize
 from revive.engine.types import Candidate
 from revive.engine.understand import DemandReading, Need, content_words, read_demand
 
@@ -103,7 +103,11 @@ def read_vocabulary(folder: str | Path, n_docs: int | None = None) -> Vocabulary
 
     folder = Path(folder)
     vocabulary = json.loads((folder / "vocab.json").read_text("utf-8"))
-    idf = np.load(folder / "arrays.npz", allow_pickle=False)["idf"].astype(np.float32)
+    if (folder / "idf.npy").exists():  # format 4
+        idf = np.load(folder / "idf.npy", allow_pickle=False)
+    else:  # format 3
+        idf = np.load(folder / "arrays.npz", allow_pickle=False)["idf"]
+    idf = np.asarray(idf, np.float32)
     if n_docs is None:
         n_docs = int(json.loads((folder / "meta.json").read_text("utf-8"))["docs"])
     return Vocabulary({t: i for i, t in enumerate(vocabulary)}, idf, n_docs)
@@ -193,18 +197,28 @@ def propose(
     """Assess each pool, keep the best ``top_k`` by strength, decide abstention (no candidate
     reaches ``bar``), assign each candidate its sub-need and its reasons."""
     bar = model.bar if bar is None else bar
-    texts = texts_of(sorted({c.right_id for p in pooled for c in p.candidates}, key=str))
+    # Each patent's text normalised once (it may serve several demands).
+    texts = {
+        doc: normalize(text)
+        for doc, text in texts_of(
+            sorted({c.right_id for p in pooled for c in p.candidates}, key=str)
+        ).items()
+    }
     generic = generic_cutoff(len(lexicon))
     out = []
     for p in pooled:
         reading = p.reading
         text = demand_query_text(reading)
-        ranked = assess(text, p.candidates, texts, chars, model, bar=bar, strong=strong)[:top_k]
+        ranked = assess(
+            text, p.candidates, texts, chars, model, bar=bar, strong=strong, normalized=True
+        )[:top_k]
+        need_words = [set(content_words("", need.text)) for need in reading.needs]
+        finder = _finder(lexicon, text, generic) if reasons and ranked else None
         proposals = tuple(
             Proposal(
                 a,
-                _need_of(reading, a),
-                tuple(_reasons(lexicon, text, texts.get(a.doc_id, ""), generic)) if reasons else (),
+                _need_of(need_words, a),
+                tuple(finder.find(texts.get(a.doc_id, ""), normalized=True)) if finder else (),
             )
             for a in ranked
         )
@@ -399,19 +413,19 @@ def reading_from_json(data: Mapping[str, Any]) -> DemandReading:
 # ---------------------------------------------------------------------------- details
 
 
-def _need_of(reading: DemandReading, a: Assessed) -> int:
+def _need_of(need_words: Sequence[set[str]], a: Assessed) -> int:
     """The sub-need whose words the candidate shares most (0 for a single-need posting)."""
-    if not reading.multi or not a.matched:
+    if len(need_words) < 2 or not a.matched:
         return 0
     best, best_n = 0, 0
-    for i, need in enumerate(reading.needs):
-        n = len(a.matched & set(content_words("", need.text)))
+    for i, words in enumerate(need_words):
+        n = len(a.matched & words)
         if n > best_n:
             best, best_n = i, n
     return best
 
 
-def _reasons(lexicon: Lexicon, demand_text: str, patent_text: str, generic: float) -> list[Reason]:
+def _finder(lexicon: Lexicon, demand_text: str, generic: float) -> SpanFinder:
     def idf_of(word: str) -> float | None:
         col = lexicon.term_index.get(word)
         return (
@@ -420,12 +434,12 @@ def _reasons(lexicon: Lexicon, demand_text: str, patent_text: str, generic: floa
             else None
         )
 
-    return shared_spans(demand_text, patent_text, idf_of, generic_idf=generic)
+    return SpanFinder(demand_text, idf_of, generic_idf=generic)
 
 
 def reasons_for(index: Lexicon, demand_text: str, patent_text: str) -> list[Reason]:
     """The reasons of one pair (e.g. a candidate an officer added by hand)."""
-    return _reasons(index, demand_text, patent_text, generic_cutoff(len(index)))
+    return _finder(index, demand_text, generic_cutoff(len(index))).find(patent_text)
 
 
 def with_strength(match: DemandMatch, bar: float) -> DemandMatch:

@@ -68,6 +68,69 @@ def _meaningful(word: str, idf_of: Callable[[str], float | None], generic_idf: f
     return idf is not None and idf >= generic_idf
 
 
+class SpanFinder:
+    """A demand read once (segmented, each word's role worked out) for finding its reasons
+    against many patents: per patent only substring tests remain."""
+
+    def __init__(
+        self,
+        demand_text: str,
+        idf_of: Callable[[str], float | None],
+        *,
+        generic_idf: float = 0.0,
+    ) -> None:
+        self.text = normalize(demand_text)
+        drop, _ = stopwords()
+        self.words = _words(self.text)
+        self.starts = [  # a span may start here: a kept word
+            bool(w.strip()) and w.strip() not in drop and _kept(w, demand=True)
+            for _, _, w in self.words
+        ]
+        self.junk = [_edge_junk(w, drop) for _, _, w in self.words]
+        self.weight = [  # IDF of a word that may be a reason, else None
+            (idf_of(w.strip()) or 0.0) if _meaningful(w, idf_of, generic_idf) else None
+            for _, _, w in self.words
+        ]
+
+    def find(
+        self, patent_text: str, limit: int = MAX_REASONS, *, normalized: bool = False
+    ) -> list[Reason]:
+        """The longest runs of the demand's kept words that the patent also contains."""
+        patent = (patent_text or "") if normalized else normalize(patent_text)
+        if not self.text or not patent:
+            return []
+        demand, words = self.text, self.words
+        found: dict[str, float] = {}
+        i, n = 0, len(words)
+        while i < n:
+            if not self.starts[i] or words[i][2] not in patent:
+                i += 1
+                continue
+            start = words[i][0]
+            best_j, j = None, i
+            while j < n and demand[start : words[j][1]].strip() in patent:
+                if words[j][2].strip():
+                    best_j = j
+                j += 1
+            if best_j is None:
+                i += 1
+                continue
+            first = i  # trim function words at the edges
+            while best_j > first and self.junk[best_j]:
+                best_j -= 1
+            while first < best_j and self.junk[first]:
+                first += 1
+            span = demand[words[first][0] : words[best_j][1]].strip()
+            useful = [w for w in self.weight[first : best_j + 1] if w is not None]
+            if len(span) >= 2 and useful and not _NUMBER_OR_UNIT.match(span):
+                found[span] = max(found.get(span, 0.0), sum(useful))
+            i = best_j + 1
+        # a span inside a longer kept span is not a reason of its own (寿命 in 使用寿命)
+        spans = [s for s in found if not any(s != o and s in o for o in found)]
+        ranked = sorted(spans, key=lambda s: (-found[s], -len(s), s))
+        return [Reason(s, round(found[s], 3)) for s in ranked[:limit]]
+
+
 def shared_spans(
     demand_text: str,
     patent_text: str,
@@ -80,46 +143,9 @@ def shared_spans(
 
     ``idf_of(word)``: the word's IDF in the corpus (None if unknown); ``generic_idf``: the IDF
     below which a word is too common to count as a reason on its own (see ``generic_cutoff``).
+    For many patents against one demand, build a ``SpanFinder`` once.
     """
-    demand = normalize(demand_text)
-    patent = normalize(patent_text)
-    if not demand or not patent:
-        return []
-    drop, _ = stopwords()
-    words = _words(demand)
-    found: dict[str, float] = {}
-    i = 0
-    while i < len(words):
-        start, _, word = words[i]
-        if not word.strip() or word.strip() in drop or not _kept(word, demand=True):
-            i += 1
-            continue
-        best_j = None
-        j = i
-        while j < len(words) and demand[start : words[j][1]].strip() in patent:
-            if words[j][2].strip():
-                best_j = j
-            j += 1
-        if best_j is None:
-            i += 1
-            continue
-        # trim function words at the edges
-        first = i
-        while best_j > first and _edge_junk(words[best_j][2], drop):
-            best_j -= 1
-        while first < best_j and _edge_junk(words[first][2], drop):
-            first += 1
-        span = demand[words[first][0] : words[best_j][1]].strip()
-        inner = [w for _, _, w in words[first : best_j + 1]]
-        useful = [w for w in inner if _meaningful(w, idf_of, generic_idf)]
-        if len(span) >= 2 and useful and not _NUMBER_OR_UNIT.match(span):
-            weight = sum(idf_of(w.strip()) or 0.0 for w in useful)
-            found[span] = max(found.get(span, 0.0), weight)
-        i = best_j + 1
-    # a span inside a longer kept span is not a reason of its own (寿命 in 使用寿命)
-    spans = [s for s in found if not any(s != o and s in o for o in found)]
-    ranked = sorted(spans, key=lambda s: (-found[s], -len(s), s))
-    return [Reason(s, round(found[s], 3)) for s in ranked[:limit]]
+    return SpanFinder(demand_text, idf_of, generic_idf=generic_idf).find(patent_text, limit)
 
 
 def _edge_junk(word: str, drop: frozenset[str]) -> bool:

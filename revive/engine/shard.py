@@ -43,6 +43,7 @@ class Shard:
     ) -> None:
         if n_docs > MAX_SHARD_DOCS:
             raise ValueError(f"a shard holds at most {MAX_SHARD_DOCS} documents")
+        # np.asarray keeps a memory map a view (no copy) when the dtype already matches
         self.indptr = np.asarray(indptr, np.int64)
         self.indices = np.asarray(indices, np.uint16)
         self.data = np.asarray(data)

@@ -36,12 +36,36 @@ from typing import Any
 
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens
 from revive.engine.ingest import tokenize_and_count
+from revive.engine.matcher import match_demands
+from revive.engine.strength import CharProfile, shipped_model
 from revive.evaluation.data import read_corpus
 from revive.evaluation.metrics import percentile
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
 TOP_K = 20
 SINGLE_SAMPLE = 1000  # demands timed one by one (the batch runs all of them)
+CHAR_SAMPLE = 20_000  # patents the character IDF is counted over (as an index build does)
+SHARE_DEMANDS = 1000  # demands each of N serving processes answers before its memory is read
+
+
+class Synthetic:
+    """Patent ``i`` of the synthetic corpus, made again from its number (a real title and 3–6
+    real sentences, drawn with a generator seeded by (seed, i)): a worker can read any
+    patent's text without the bench holding a million of them in its memory, as a matching
+    worker reads them from the database."""
+
+    def __init__(self, titles: list[str], sentences: list[str], seed: int) -> None:
+        self.titles, self.sentences, self.seed = titles, sentences, seed
+
+    def patent(self, i: int) -> tuple[str, str]:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        return (
+            rng.choice(self.titles),
+            "".join(rng.choices(self.sentences, k=rng.randint(3, 6))),
+        )
+
+    def texts_of(self, ids) -> dict[int, str]:
+        return {i: "。".join(self.patent(int(i))) for i in ids}
 
 
 def synthetic(data: Path, patents: int, demands: int, seed: int):
@@ -52,11 +76,9 @@ def synthetic(data: Path, patents: int, demands: int, seed: int):
     docs = read_corpus(files)
     titles = [d.title for d in docs if d.title]
     sentences = [s.strip() for d in docs for s in _SENTENCE.findall(d.text) if len(s.strip()) > 8]
+    source = Synthetic(titles, sentences, seed)
     rng = random.Random(seed)
-    corpus = [
-        (rng.choice(titles), "".join(rng.choices(sentences, k=rng.randint(3, 6))))
-        for _ in range(patents)
-    ]
+    corpus = [source.patent(i) for i in range(patents)]
     asks = [
         (
             f"寻求{rng.choice(titles)}相关技术",
@@ -64,7 +86,7 @@ def synthetic(data: Path, patents: int, demands: int, seed: int):
         )
         for _ in range(demands)
     ]
-    return corpus, asks, len(docs), len(sentences)
+    return corpus, asks, len(docs), len(sentences), source
 
 
 def rss_mb() -> tuple[float, float]:
@@ -81,16 +103,75 @@ def rss_mb() -> tuple[float, float]:
     return round(found["VmRSS"], 1), round(found["VmHWM"], 1)
 
 
+def memory_mb() -> dict[str, float]:
+    """This process's resident (RSS), proportional (PSS: shared pages divided among the
+    processes mapping them) and unique (USS: private) memory in MB, from smaps_rollup."""
+    fields = {"Rss": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0}
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in fields:
+                fields[key] = int(value.split()[0])
+    except OSError:
+        return {}
+    uss = fields["Private_Clean"] + fields["Private_Dirty"]
+    return {
+        "rss": round(fields["Rss"] / 1024, 1),
+        "pss": round(fields["Pss"] / 1024, 1),
+        "uss": round(uss / 1024, 1),
+    }
+
+
 # ---------------------------------------------------------------------------- worker processes
 
 
-def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]], out) -> None:
+def _share_worker(folder: str, tokens, loaded, measure, out) -> None:
+    """One of N serving processes on a host: load (map) the index, answer the demands, then
+    report its memory while every other one is alive too."""
+    index = Index.load(folder)
+    loaded.wait()
+    index.query(tokens, top_k=TOP_K)
+    measure.wait()
+    out.put(memory_mb())
+    measure.wait()  # nobody exits before everyone has measured
+
+
+def shared_memory(folder: Path, tokens: list[list[str]], workers: int) -> dict[str, Any]:
+    """PSS/USS of ``workers`` processes serving the same memory-mapped index at once."""
+    ctx = get_context("spawn")
+    loaded, measure, out = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
+    procs = [
+        ctx.Process(target=_share_worker, args=(str(folder), tokens, loaded, measure, out))
+        for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    loaded.wait()
+    measure.wait()
+    rows = [out.get() for _ in procs]
+    measure.wait()
+    for p in procs:
+        p.join()
+    return {
+        "workers": workers,
+        "pss_mb": [r.get("pss") for r in rows],
+        "uss_mb": [r.get("uss") for r in rows],
+        "rss_mb": [r.get("rss") for r in rows],
+        "host_pss_mb": round(sum(r.get("pss", 0) for r in rows), 1),
+    }
+
+
+def _serve(
+    folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]], source: Synthetic, out
+) -> None:
     """A fresh process standing in for a matching worker (stage 2 and 4)."""
     patent_tokens("预热", "初始化分词器")  # dictionary load is not query latency
     base_rss = rss_mb()[0]
     t = time.perf_counter()
     index = Index.load(folder)
+    chars = CharProfile.load(folder)
     load_s = time.perf_counter() - t
+    model = shipped_model()
     loaded_rss = rss_mb()[0]
     tokens = [demand_tokens(title, text) for title, text in asks]
     index.query(tokens[:20], top_k=TOP_K)  # warm-up
@@ -112,8 +193,20 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
     t = time.perf_counter()
     results = index.query(tokens, top_k=TOP_K)
     batch_s = time.perf_counter() - t
+    # the product's path (engine.matcher): pool of 30 → strength → top 20, reasons; patents'
+    # texts read by id as a worker reads them from the database
+    demands = [(n, title, text) for n, (title, text) in enumerate(asks)]
+    match_demands(index, chars, model, demands[:20], texts_of=source.texts_of, top_k=TOP_K)
+    t = time.perf_counter()
+    matched = match_demands(index, chars, model, demands, texts_of=source.texts_of, top_k=TOP_K)
+    match_batch_s = time.perf_counter() - t
     index.threads = 1
-    assert len(results) == len(asks)
+    match_single = []
+    for demand in demands[:SINGLE_SAMPLE]:
+        t = time.perf_counter()
+        match_demands(index, chars, model, [demand], texts_of=source.texts_of, top_k=TOP_K)
+        match_single.append((time.perf_counter() - t) * 1000)
+    assert len(results) == len(asks) == len(matched)
     served_rss = rss_mb()
 
     # incremental: add the new patents as a delta shard, save it beside the base, find them
@@ -151,6 +244,10 @@ def _serve(folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]],
             "single_threads_ms_p95": round(percentile(threaded, 95), 2),
             "batch_s": round(batch_s, 1),
             "batch_demands_per_s": round(len(asks) / batch_s, 1),
+            "match_ms_p50": round(statistics.median(match_single), 2),
+            "match_ms_p95": round(percentile(match_single, 95), 2),
+            "match_batch_s": round(match_batch_s, 1),
+            "match_abstained": sum(m.abstain for m in matched),
             "incremental_patents": len(new),
             "incremental_add_s": round(add_s, 2),
             "incremental_save_s": round(delta_save_s, 2),
@@ -222,9 +319,10 @@ def run_bench(
     shard_docs: int = 65_536,
     fanout: tuple[int, ...] = (),
     incremental: int = 1000,
+    share: tuple[int, ...] = (1, 2, 4),
     echo: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    corpus, asks, n_real, n_sent = synthetic(data, patents + incremental, demands, seed)
+    corpus, asks, n_real, n_sent, source = synthetic(data, patents + incremental, demands, seed)
     corpus, new = corpus[:patents], corpus[patents:]
     chars = sum(len(a) + len(b) for a, b in corpus)
     echo(f"corpus: {patents} synthetic patents from {n_sent} sentences of {n_real} real records")
@@ -236,6 +334,8 @@ def run_bench(
     echo(f"tokenized + counted in {tok_s:.1f} s ({patents / tok_s:.0f} docs/s, {processes} proc)")
     t = time.perf_counter()
     index = build_from_counts(terms, counts, list(range(patents)), version=1, shard_docs=shard_docs)
+    sample = random.Random(seed).sample(range(patents), min(patents, CHAR_SAMPLE))
+    char_profile = CharProfile.build("。".join(corpus[i]) for i in sample)
     build_s = time.perf_counter() - t
     ingest_s = time.perf_counter() - t0
     del counts, terms
@@ -248,6 +348,7 @@ def run_bench(
         folder = Path(tmp) / "index"
         t = time.perf_counter()
         index.save(folder)
+        char_profile.save(folder)
         save_s = time.perf_counter() - t
         size_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
         del index
@@ -255,7 +356,7 @@ def run_bench(
 
         ctx = get_context("spawn")
         out = ctx.Queue()
-        proc = ctx.Process(target=_serve, args=(str(folder), asks, new, out))
+        proc = ctx.Process(target=_serve, args=(str(folder), asks, new, source, out))
         proc.start()
         served = out.get()
         proc.join()
@@ -265,8 +366,20 @@ def run_bench(
             f"with {served['search_threads']} threads p50 {served['single_threads_ms_p50']} / "
             f"p95 {served['single_threads_ms_p95']} ms; "
             f"batch of {demands} in {served['batch_s']} s ({served['search_threads']} threads); "
+            f"product path (pool 30 → strength → top 20, reasons): single p50 "
+            f"{served['match_ms_p50']} / p95 {served['match_ms_p95']} ms, batch "
+            f"{served['match_batch_s']} s; "
             f"{incremental} added in {served['incremental_add_s']} s"
         )
+        sharing = []
+        probe = [demand_tokens(title, text) for title, text in asks[:SHARE_DEMANDS]]
+        for n in share:
+            row = shared_memory(folder, probe, n)
+            echo(
+                f"{n} serving process(es): PSS {row['pss_mb']} MB, USS {row['uss_mb']} MB, "
+                f"host total {row['host_pss_mb']} MB"
+            )
+            sharing.append(row)
         fan = []
         if fanout:
             tokens = [demand_tokens(title, text) for title, text in asks]
@@ -293,5 +406,6 @@ def run_bench(
         "save_s": round(save_s, 1),
         "index_mb": round(size_mb, 1),
         **served,
+        "memory_sharing": sharing,
         "fanout": fan,
     }

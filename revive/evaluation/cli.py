@@ -99,7 +99,12 @@ def _trust_row(name: str, m: dict, k: int) -> str:
 @click.option("--cv/--no-cv", default=True, show_default=True, help="Also cross-validate.")
 @click.option("--compare", is_flag=True, help="Also run plain TF-IDF and tuned BM25 (table).")
 @click.option("--ablation", is_flag=True, help="Also run first-stage variants (table).")
-def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablation) -> None:
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Also replay the real set's judgements as officers' decisions in time order.",
+)
+def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablation, replay) -> None:
     """Score matching on judged demands: the first stage (index), the production pipeline
     (index top 30 → strength model → re-rank) with the shipped model, and a cross-validated
     refit; the last line is JSON (nDCG, recall, MRR, strength_auc, abstained_unanswerable,
@@ -117,6 +122,7 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
     index = None
     result: dict = {}
     per_set: dict = {}
+    pooled: dict = {}
     for name, (qpath, rpath) in sets.items():
         qs = read_queries(qpath)
         judged = read_qrels(rpath)
@@ -174,13 +180,34 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
                 )
         per_set[name] = figures
         result = figures
+        pooled[name] = (pools, judged)
+    if replay and {"dev", "real"} <= set(pooled):
+        dev_pools, dev_judged = pooled["dev"]
+        real_pools, real_judged = pooled["real"]
+        steps = trust.replay(
+            real_pools, real_judged, [(dev_pools, dev_judged, list(dev_pools.candidates))], k=k
+        )
+        click.echo(
+            "\nreplay (real set in id order; decisions from the first share, scored on the last "
+            "quarter; model = dev-set judgements + decisions):"
+        )
+        click.echo(f"| decided share | decisions | nDCG@{k} | MRR@{k} | strength AUC |")
+        click.echo("| ---: | ---: | ---: | ---: | ---: |")
+        for step in steps:
+            click.echo(
+                f"| {step['decided_share']:.0%} | {step['decisions']} | {step[f'ndcg@{k}']:.4f} | "
+                f"{step[f'mrr@{k}']:.4f} | {step['strength_auc']:.4f} |"
+            )
+        per_set["replay"] = steps
     out = {key: value for key, value in result.items() if key not in ("cv", "first_stage")}
     out.update(
         docs=len(docs),
         retriever=retriever,
         model=model.version,
         sets={
-            name: {k2: v for k2, v in f.items() if k2 != "first_stage"}
+            name: f
+            if isinstance(f, list)
+            else {k2: v for k2, v in f.items() if k2 != "first_stage"}
             for name, f in per_set.items()
         },
         seconds=round(time.perf_counter() - started, 1),
@@ -276,7 +303,15 @@ def _counts(value: str) -> tuple[int, ...]:
     help="Worker counts for the sharded batch, e.g. 1,2,4 (empty: skip).",
 )
 @click.option("--incremental", default=1000, show_default=True, type=click.IntRange(1))
-def bench_command(patents, demands, seed, data, processes, shard_docs, fanout, incremental) -> None:
+@click.option(
+    "--share",
+    default="1,2,4",
+    show_default=True,
+    help="Serving-process counts whose PSS/USS is read while they map one index (empty: skip).",
+)
+def bench_command(
+    patents, demands, seed, data, processes, shard_docs, fanout, incremental, share
+) -> None:
     """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
     from revive.evaluation.bench import run_bench
 
@@ -289,6 +324,7 @@ def bench_command(patents, demands, seed, data, processes, shard_docs, fanout, i
         shard_docs=shard_docs,
         fanout=_counts(fanout),
         incremental=incremental,
+        share=_counts(share),
         echo=click.echo,
     )
     click.echo(json.dumps(result, ensure_ascii=False))

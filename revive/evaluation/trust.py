@@ -225,3 +225,59 @@ def first_stage(pools: Pools, k: int = 10) -> Runs:
 
 def shipped() -> StrengthModel:
     return shipped_model()
+
+
+def replay(
+    pools: Pools,
+    qrels: Qrels,
+    base: Sequence[tuple[Pools, Qrels, Sequence[str]]],
+    *,
+    steps: Sequence[float] = (0.0, 0.25, 0.5, 0.75),
+    examined: int = 10,
+    bar: float | None = None,
+    k: int = 10,
+) -> list[dict[str, Any]]:
+    """Learning from officers, replayed in time order on judged demands.
+
+    Demands are taken in id order (the order they were posted). For a share ``s`` of them,
+    the candidates an officer would have examined (the top ``examined`` the then-current
+    model showed) become decisions: a judged relevant pair is accepted, any other judged pair
+    rejected as 领域不符. A model is fitted on the ``base`` judged sets plus those decisions,
+    each weighted by 1 / examination probability at its rank (officers read from the top:
+    p(rank) = 1 / log2(rank + 1)), and scores the *later* demands (the last quarter, never
+    decided). ``s = 0`` is the judged-set model alone."""
+    from revive.engine.strength import fit as fit_model
+
+    qids = sorted(pools.candidates)
+    test = qids[int(len(qids) * 0.75) :]
+    base_parts = [training_rows(p, qr, q) for p, qr, q in base]
+    x0 = np.vstack([x for x, _, _ in base_parts])
+    y0 = np.concatenate([y for _, y, _ in base_parts])
+    out = []
+    model = fit_model(x0, y0)
+    for share in steps:
+        seen = qids[: int(len(qids) * share)]
+        rows, labels, weights = [x0], [y0], [np.ones(len(y0))]
+        if seen:
+            shown = assessed_pools(pools, model, seen)  # what the current model showed
+            for q in seen:
+                judged = qrels.get(q, {})
+                for rank, a in enumerate(shown[q][:examined], 1):
+                    if a.doc_id not in judged:
+                        continue  # an officer skipped it: no decision
+                    rows.append(np.asarray([a.row()]))
+                    labels.append(np.asarray([int(judged[a.doc_id] >= 1)]))
+                    weights.append(np.asarray([np.log2(rank + 1)]))
+        fitted = fit_model(np.vstack(rows), np.concatenate(labels), weights=np.concatenate(weights))
+        later = assessed_pools(pools, fitted, test)
+        figures = trust_figures(later, qrels, fitted.bar if bar is None else bar, k)
+        out.append(
+            {
+                "decided_share": share,
+                "decided_demands": len(seen),
+                "decisions": int(sum(len(y) for y in labels[1:])),
+                "later_demands": len(test),
+                **{key: figures[key] for key in (f"ndcg@{k}", f"mrr@{k}", "strength_auc")},
+            }
+        )
+    return out

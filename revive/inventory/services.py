@@ -202,6 +202,15 @@ def update_patent(
     if not result.ok:
         raise _validation_error(result.errors)
     values = result.values
+    if patent.status == EntryStatus.ENTERED:
+        cleared = [
+            (k, label) for k, label in workflow.SELF_ASSESSMENT if k in values and values[k] is None
+        ]
+        if cleared:
+            raise ValidationFailed(
+                f"已入库专利须保留自评，不能清空：{'、'.join(label for _, label in cleared)}",
+                details={k: "已入库专利不能清空此项" for k, _ in cleared},
+            )
     college_id: int | None | EllipsisType = ...
     if "college" in values:
         college = _resolve_college(patent.institution_id, values["college"])

@@ -20,6 +20,14 @@ from revive.inventory.models import EntryStatus, Patent, StatusChange
 
 S = EntryStatus
 
+# The self-assessment a patent needs to enter the pool (and keeps while in it: the database
+# check ck_patents_entered_is_graded): field, label.
+SELF_ASSESSMENT = (
+    ("trl", "技术成熟度"),
+    ("value_grade", "专利价值分级自评"),
+    ("transfer_willingness", "转化意愿"),
+)
+
 
 @dataclass(frozen=True)
 class Action:
@@ -161,15 +169,7 @@ def transition(
         raise ValidationFailed(f"「{action.label}」需要填写意见或原因")
     target = target_of(action, patent)
     if target == S.ENTERED:
-        missing = [
-            label
-            for label, value in (
-                ("技术成熟度", patent.trl),
-                ("专利价值分级自评", patent.value_grade),
-                ("转化意愿", patent.transfer_willingness),
-            )
-            if value is None
-        ]
+        missing = [label for key, label in SELF_ASSESSMENT if getattr(patent, key) is None]
         if missing:
             raise ValidationFailed(f"入库前须完成自评：缺少{'、'.join(missing)}")
     if (patent.status, target) not in ALLOWED_TRANSITIONS:  # pragma: no cover - table invariant

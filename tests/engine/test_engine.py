@@ -182,8 +182,8 @@ def test_added_documents_are_matchable_and_supersede_old_entries(index, tmp_path
     assert "量子" in grown.vocabulary and "量子" not in base.vocabulary
     # Saved next to the base: the base shard is linked, not rewritten; same results loaded.
     grown.save(tmp_path / "grown")
-    base_file = tmp_path / "base" / "shards" / "s000" / "postings.npz"
-    grown_file = tmp_path / "grown" / "shards" / "s000" / "postings.npz"
+    base_file = tmp_path / "base" / "shards" / "s000" / "indices.npy"
+    grown_file = tmp_path / "grown" / "shards" / "s000" / "indices.npy"
     assert base_file.stat().st_ino == grown_file.stat().st_ino
     reloaded = Index.load(tmp_path / "grown")
     queries = [demand_tokens("量子点", ""), demand_tokens("污水氨氮", "")]
@@ -207,9 +207,49 @@ def test_load_a_subset_of_shards(tmp_path):
 def test_an_older_artifact_format_is_refused(index, tmp_path):
     index.save(tmp_path / "old")
     meta = tmp_path / "old" / "meta.json"
-    meta.write_text(meta.read_text("utf-8").replace('"format": 3', '"format": 2'), "utf-8")
+    meta.write_text(meta.read_text("utf-8").replace('"format": 4', '"format": 2'), "utf-8")
     with pytest.raises(ValueError, match="format"):
         Index.load(tmp_path / "old")
+
+
+def _mapped(array) -> bool:
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_a_loaded_index_maps_its_arrays_instead_of_copying_them(index, tmp_path):
+    index.save(tmp_path / "v1")
+    loaded = Index.load(tmp_path / "v1")
+    for shard in loaded.shards:
+        assert _mapped(shard.indices) and _mapped(shard.data) and _mapped(shard.indptr)
+        assert not shard.data.flags.writeable
+    probe = [demand_tokens("养猪场沼液氨氮高", "求污水处理技术")]
+    assert loaded.query(probe, top_k=3) == index.query(probe, top_k=3)
+
+
+def test_a_format_3_artifact_still_loads(index, tmp_path):
+    """Artifacts written before the memory-mapped format (one .npz per shard) are read."""
+    folder = index.save(tmp_path / "v3")
+    np.savez(folder / "arrays.npz", idf=index.idf)
+    (folder / "idf.npy").unlink()
+    for shard in index.shards:
+        target = folder / "shards" / shard.name
+        np.savez(
+            target / "postings.npz",
+            indptr=shard.indptr,
+            indices=shard.indices,
+            data=shard.data,
+            n_docs=np.asarray(shard.n_docs, np.int64),
+        )
+        for name in ("indptr", "indices", "data"):
+            (target / f"{name}.npy").unlink()
+    meta = folder / "meta.json"
+    meta.write_text(meta.read_text("utf-8").replace('"format": 4', '"format": 3'), "utf-8")
+    probe = [demand_tokens("养猪场沼液氨氮高", "求污水处理技术")]
+    assert Index.load(folder).query(probe, top_k=3) == index.query(probe, top_k=3)
 
 
 def test_rank_against_scores_a_patent_against_demands(index):

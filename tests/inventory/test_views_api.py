@@ -105,6 +105,32 @@ def test_patch_is_partial_and_a_stale_version_is_409(client, auth, admin):
     assert resp.status_code == 422
 
 
+def test_patch_may_not_clear_an_entered_patents_self_assessment(client, auth, admin):
+    """Found by schemathesis 4: a null value_grade on an entered patent broke the database
+    check ck_patents_entered_is_graded (a 500); it is a 422 naming the field, nothing saved."""
+    patent = make_patent(admin.organization, status=EntryStatus.ENTERED)
+    title = patent.title
+    auth.login(admin)
+    url = f"/api/v1/patents/{patent.id}"
+    resp = client.patch(url, json={"value_grade": None, "transfer_willingness": "willing"})
+    assert resp.status_code == 422
+    err = resp.get_json()
+    assert err["error"] == "validation_failed"
+    assert set(err["details"]) == {"value_grade"}
+    assert "专利价值分级自评" in err["message"]
+    resp = client.patch(url, json={"trl": None, "transfer_willingness": None, "title": "新标题"})
+    assert resp.status_code == 422
+    assert set(resp.get_json()["details"]) == {"trl", "transfer_willingness"}
+    db.session.expire_all()
+    assert (patent.trl, patent.value_grade, patent.title) == (5, 3, title)
+    # Changing them is fine, and so is clearing them on a patent not in the pool.
+    assert client.patch(url, json={"value_grade": 4}).get_json()["value_grade"] == 4
+    draft = make_patent(admin.organization, trl=3, value_grade=2)
+    resp = client.patch(f"/api/v1/patents/{draft.id}", json={"value_grade": None})
+    assert resp.status_code == 200
+    assert resp.get_json()["value_grade"] is None
+
+
 def test_actions_and_batch_actions(client, auth, admin):
     patent = make_patent(admin.organization)
     auth.login(admin)
