@@ -93,8 +93,9 @@ def test_relevance_label(state, reason, label):
 def test_examination_weight_is_the_inverse_propensity_of_the_rank_clipped():
     assert learning.examination_weight(1) == 1.0
     assert learning.examination_weight(None) == 1.0
-    assert learning.examination_weight(3) == pytest.approx(3.0)
-    assert learning.examination_weight(50) == learning.MAX_WEIGHT
+    assert learning.examination_weight(3) == pytest.approx(2.0)  # 1 / P, P = 1 / log2(4)
+    assert learning.examination_weight(20) == pytest.approx(math.log2(21))
+    assert learning.examination_weight(500) == learning.MAX_WEIGHT
 
 
 def test_decisions_are_labelled_weighted_and_in_time_order(app):
@@ -109,7 +110,7 @@ def test_decisions_are_labelled_weighted_and_in_time_order(app):
     assert data.labels.tolist() == [1, 1, 0]
     assert data.rows[2].tolist() == [POOR[f] for f in engine.FEATURES]
     assert data.weights.mean() == pytest.approx(1.0)
-    assert data.weights[2] == pytest.approx(4 * data.weights[0])  # rank 4: 4 × rank 1
+    assert data.weights[2] == pytest.approx(math.log2(5) * data.weights[0])  # rank 4 vs 1
 
 
 # ---------------------------------------------------------------------------- the refit
