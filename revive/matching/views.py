@@ -1,5 +1,6 @@
-"""Matching pages (blueprint "matching"): engine admin, run/build progress, a demand's matches,
-one match with its explanation and the officer's decision.
+"""Matching pages (blueprint "matching"): engine admin (index builds, runs, the strength model
+and its refits), run/build progress, a demand's matches (strength, sub-needs, weak ones folded),
+one match with its reasons marked in both texts and the officer's decision.
 
 The demand and patent pages of other blueprints include ``matching/_demand_matches.html`` and
 ``matching/_patent_demands.html``; their data comes from the template globals registered here
