@@ -16,6 +16,17 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _env_probability(name: str) -> float | None:
+    """A probability (0–1) from the environment; unset: None (the caller's default)."""
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return None
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {raw!r}")
+    return value
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -72,6 +83,8 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             "deals-notify-overdue": {"task": "deals.notify_overdue", "schedule": 3600.0},
             # Keeps the cached regional dashboard figures warm (also right after a deploy).
             "dashboard-refresh": {"task": "dashboard.refresh", "schedule": 300.0, "args": [None]},
+            # Learns match strength from the day's decisions (keeps the model when too few).
+            "matching-refit-strength": {"task": "matching.refit_strength", "schedule": 86400.0},
         },
     }
     # Results only for the fan-out's parts (matching.score_shards → the chord's callback).
@@ -136,6 +149,16 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Threads one worker process uses to search the shards of one demand (a worker with
         # cores to spare, e.g. one answering new demands: lower latency).
         "REVIVE_SEARCH_THREADS": max(1, _env_int("REVIVE_SEARCH_THREADS", 1)),
+        # Match strength (revive/engine/strength.py): below the bar a candidate is 弱 and a
+        # demand whose best candidate is below it shows 暂无合适专利; from STRONG it is 强.
+        # Unset: the active strength model's own thresholds.
+        "REVIVE_MATCH_BAR": _env_probability("REVIVE_MATCH_BAR"),
+        "REVIVE_MATCH_STRONG": _env_probability("REVIVE_MATCH_STRONG"),
+        # matching.refit_strength refits the model from officers' decisions only when it has
+        # at least this many usable ones; fewer: the shipped judged-set model stays.
+        "REVIVE_REFIT_MIN_DECISIONS": max(1, _env_int("REVIVE_REFIT_MIN_DECISIONS", 100)),
+        # Patents sampled for an index's character profile (strength's ``chars`` feature).
+        "REVIVE_CHARS_SAMPLE": max(100, _env_int("REVIVE_CHARS_SAMPLE", 20_000)),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
         "REVIVE_SESSION_LIFETIME_HOURS": session_hours,
         "REVIVE_SESSION_IDLE_MINUTES": max(1, _env_int("REVIVE_SESSION_IDLE_MINUTES", 120)),

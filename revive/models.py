@@ -14,6 +14,13 @@ from revive.inventory.models import (  # noqa: F401
     StatusChange,
 )
 from revive.licensing.models import OpenLicenceDeclaration  # noqa: F401
-from revive.matching.models import IndexBuild, Match, MatchRun, PatentTokens  # noqa: F401
+from revive.matching.models import (  # noqa: F401
+    DemandReading,
+    IndexBuild,
+    Match,
+    MatchRun,
+    PatentTokens,
+    StrengthModelVersion,
+)
 from revive.notifications.models import Notification  # noqa: F401
 from revive.queue import TaskDispatch  # noqa: F401

@@ -46,6 +46,11 @@ def merge_scores(parts: list[dict], run_id: int, build_id: int) -> None:
     matching_services.merge_scores(parts, run_id, build_id)
 
 
+@shared_task(name="matching.refit_strength", acks_late=True)
+def refit_strength(model_id: int | None = None) -> None:
+    matching_services.refit_strength(model_id)
+
+
 @shared_task(name="notifications.email", acks_late=True)
 def send_notification_email(notification_id: int) -> None:
     notifications_services.deliver_email(notification_id)

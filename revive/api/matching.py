@@ -84,6 +84,15 @@ def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
         },
         "score": m.score,
         "rank": m.rank,
+        # Match strength: P(relevant) and its tier (强/中/弱) when proposed; null on rows
+        # from before strength. ``need``: the sub-need it answers (index into the demand's
+        # reading); ``reasons``: spans both texts share (what people are shown).
+        "strength": m.strength,
+        "tier": m.tier.value if m.tier else None,
+        "tier_label": m.tier.label if m.tier else None,
+        "need": m.need,
+        "reasons": list(m.reasons or []),
+        # The index's top contributing terms (fragments; kept for API clients).
         "terms": m.terms,
         "trl_below_expectation": m.trl_below_expectation,
         "state": m.state.value,
@@ -97,25 +106,51 @@ def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
             comment=m.comment,
             reason_code=m.reason_code,
             decided_at=iso(m.decided_at),
+            # the features at proposal time and the model that assessed them
+            chars=m.chars,
+            coverage=m.coverage,
+            model_version=m.model_version,
         )
     return out
+
+
+def reading_json(dp: queries.DemandProposals) -> dict[str, Any] | None:
+    """How matching read the demand (staff): sub-needs, thin, abstaining, thresholds."""
+    r = dp.reading
+    if r is None:
+        return None
+    return {
+        "needs": [{"index": i, "label": n.get("label", "")} for i, n in enumerate(r.needs or [])],
+        "removed": list(r.removed or []),
+        "is_thin": r.is_thin,
+        "is_abstaining": dp.abstains,
+        "best_strength": r.best_strength,
+        "bar": dp.bar,
+        "strong": dp.strong,
+        "demand_version": r.demand_version,
+        "matched_at": iso(r.updated_at),
+    }
 
 
 @bp.get("/demands/<int:demand_id>/matches")
 @login_required
 def demand_matches(demand_id: int):
-    """Matches of a demand. Staff: all (accepted, candidates by score, rejected); the owning
-    enterprise: accepted ones. Output: {demand_id, items: [match…], latest_run: run | null}."""
+    """Matches of a demand. Staff: all (accepted, candidates by strength, rejected) and how
+    the demand was read; the owning enterprise: accepted ones. Output: {demand_id, items:
+    [match…], latest_run: run | null, reading (staff): {needs, removed, is_thin,
+    is_abstaining, best_strength, bar, strong, …} | null}."""
     demand = permissions.get_demand_for_matches(current_user, demand_id)
     staff = permissions.is_staff(current_user)
     run = queries.latest_run_for_demand(demand.id)
-    return jsonify(
-        demand_id=demand.id,
-        items=[
-            match_json(m, staff=staff) for m in queries.matches_for_demand(current_user, demand)
-        ],
-        latest_run=run_json(run) if run else None,
-    )
+    proposals = queries.proposals_for_demand(current_user, demand)
+    out: dict[str, Any] = {
+        "demand_id": demand.id,
+        "items": [match_json(m, staff=staff) for m in proposals.matches],
+        "latest_run": run_json(run) if run else None,
+    }
+    if staff:
+        out["reading"] = reading_json(proposals)
+    return jsonify(out)
 
 
 @bp.post("/demands/<int:demand_id>/match-runs")

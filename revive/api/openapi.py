@@ -29,7 +29,7 @@ from revive.inventory import workflow as patent_workflow
 from revive.inventory.models import EntryStatus, PatentType, TransferMode, Willingness
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import DeclarationStatus, FeeMode
-from revive.matching.models import MatchState, RunScope, RunStatus
+from revive.matching.models import MatchState, MatchTier, RunScope, RunStatus
 from revive.matching.reasons import REJECT_REASONS
 
 # ---------------------------------------------------------------------------- schema helpers
@@ -268,6 +268,9 @@ def _match() -> dict[str, Any]:
         "patent": obj(patent),
         "score": NUM,
         "rank": null(INT),
+        "strength": null(NUM),
+        "need": INT,
+        "reasons": arr(STR),
         "terms": null(ANY),
         "trl_below_expectation": null(BOOL),
         "index_version": null(INT),
@@ -277,9 +280,29 @@ def _match() -> dict[str, Any]:
         "comment": null(STR),
         "reason_code": null(STR),
         "decided_at": null(DATETIME),
+        "chars": null(NUM),
+        "coverage": null(NUM),
+        "model_version": null(STR),
     }
     labeled(props, "state", MatchState)
-    return obj(props, optional=("run_id", "comment", "reason_code", "decided_at"))
+    labeled(props, "tier", MatchTier, nullable=True)
+    staff = ("run_id", "comment", "reason_code", "decided_at", "chars", "coverage")
+    return obj(props, optional=(*staff, "model_version"))
+
+
+DEMAND_READING = obj(
+    {
+        "needs": arr(obj({"index": INT, "label": STR})),
+        "removed": arr(STR),
+        "is_thin": BOOL,
+        "is_abstaining": BOOL,
+        "best_strength": null(NUM),
+        "bar": NUM,
+        "strong": NUM,
+        "demand_version": null(INT),
+        "matched_at": null(DATETIME),
+    }
+)
 
 
 def _contract() -> dict[str, Any]:
@@ -468,6 +491,9 @@ def _review_group() -> dict[str, Any]:
             "top_score": null(NUM),
             "newest_candidate_at": null(DATETIME),
             "oldest_candidate_days": null(INT),
+            "needs": arr(obj({"index": INT, "label": STR})),
+            "is_thin": BOOL,
+            "is_abstaining": BOOL,
             "candidates": arr({"allOf": [ref("Match"), obj({"created_at": null(DATETIME)})]}),
         }
     )
@@ -757,7 +783,15 @@ OPERATIONS: dict[str, Operation] = {
     "demand_matches": Operation(
         "需求的匹配结果",
         T_MAT,
-        obj({"demand_id": INT, "items": arr(ref("Match")), "latest_run": null(ref("MatchRun"))}),
+        obj(
+            {
+                "demand_id": INT,
+                "items": arr(ref("Match")),
+                "latest_run": null(ref("MatchRun")),
+                "reading": null(DEMAND_READING),  # staff only
+            },
+            optional=("reading",),
+        ),
     ),
     "create_match_run": Operation(
         "立即重新匹配一条需求",
@@ -797,7 +831,7 @@ OPERATIONS: dict[str, Operation] = {
             q("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
             q("posted_within", {"type": "integer", "minimum": 0, "maximum": 3650}),
             q("waiting_over", {"type": "integer", "minimum": 0, "maximum": 3650}),
-            q("sort", {"type": "string", "enum": ["newest", "score"]}),
+            q("sort", {"type": "string", "enum": ["newest", "strength", "score"]}),
             *PAGING,
         ),
     ),

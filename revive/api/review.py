@@ -38,6 +38,14 @@ def group_json(g: DemandGroup) -> dict[str, Any]:
         "top_score": g.top_score,
         "newest_candidate_at": iso(g.newest_at),
         "oldest_candidate_days": queries.days_since(g.oldest_at),
+        # how matching read the demand: its sub-needs (candidates' ``need`` indexes them),
+        # too short to match with confidence, nothing reached the strength bar
+        "needs": [
+            {"index": i, "label": n.get("label", "")}
+            for i, n in enumerate((g.reading.needs if g.reading else None) or [])
+        ],
+        "is_thin": g.is_thin,
+        "is_abstaining": g.abstains,
         "candidates": [
             {
                 **match_json(m, staff=True),
@@ -52,14 +60,15 @@ def group_json(g: DemandGroup) -> dict[str, Any]:
 @bp.get("/review/queue")
 @roles_required(*QUEUE_ROLES)
 def review_queue():
-    """Open demands with candidate matches, each with its candidates (best score first).
+    """Open demands with candidate matches, each with its candidates (strongest first).
 
     Query: industry (exact), university (patent's institution id), min_score (0–1),
     posted_within (demand posted within N days), waiting_over (candidate proposed more than N
-    days ago), sort (newest | score), page, per_page (≤ 100; counts demands).
+    days ago), sort (newest | strength | score), page, per_page (≤ 100; counts demands).
     Output: {items: [{demand{id, title, enterprise, industry, expected_trl, created_at},
-    candidate_count, top_score, newest_candidate_at, oldest_candidate_days,
-    candidates: [match…, created_at]}], _meta: {page, per_page, total_pages, total_items}}.
+    candidate_count, top_score, newest_candidate_at, oldest_candidate_days, needs: [{index,
+    label}], is_thin, is_abstaining, candidates: [match…, created_at]}], _meta: {page,
+    per_page, total_pages, total_items}}.
     """
     filters = queries.parse_queue_filters(request.args)
     per_page = requested_per_page()

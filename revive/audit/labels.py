@@ -27,6 +27,7 @@ _OWN: dict[str, dict[str, str]] = {
         "import_update": "导入更新",
     },
     "match": {"accepted": "采纳", "rejected": "否决"},
+    "strength_model": {"refit_request": "发起重新训练", "activate": "启用新模型"},
     "deal": {"push": "推送对接", "respond": "高校答复"},
     "contract": {"create": "登记合同", "update": "更正合同"},
     "evaluation": {"create": "提交评价", "update": "修改评价"},

@@ -23,6 +23,7 @@ ENTITY_LABELS = {
     "patent": "专利",
     "demand": "需求",
     "match": "匹配",
+    "strength_model": "匹配强度模型",
     "deal": "对接",
     "contract": "合同",
     "evaluation": "市场评价",

@@ -46,6 +46,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "matching.match_run": matching.execute_match_run,
     "matching.score_shards": matching.score_shards,
     "matching.merge_scores": matching.merge_scores,
+    "matching.refit_strength": matching.refit_strength,
     "matching.fan_out": run_fan_out,  # what queue.fan_out records while inline
 }
 

@@ -20,6 +20,18 @@ Contract used by the rest of the platform (revive.matching, revive.evaluation):
     Index.add_documents(token_lists, ids, name=…) -> Index   a delta shard (incremental)
     build_from_counts / ingest.tokenize_and_count parallel bulk ingest (1M documents)
     score_block                                 score rows of a small block (patent → demands)
+
+The product's matching of demands (matcher.py, strength.py, understand.py):
+
+    match_demands(index, chars, model, [(id, title, text)], texts_of=…, top_k=…, allowed=…,
+                  exclude=…, bar=…, strong=…) -> [DemandMatch]
+                                                read → pool → strength → top k, abstention,
+                                                sub-need and reasons per proposal
+    gather / propose                            the same in two steps; pool_part + merge_pools
+                                                gather over a fan-out's parts, read_vocabulary
+                                                gives propose an index's IDF without postings
+    CharProfile.build/save/load                 character IDF saved beside an index
+    StrengthModel, shipped_model(), judged_rows(), fit(rows, labels, weights=…)
 """
 
 from revive.engine.index import (
@@ -33,16 +45,55 @@ from revive.engine.index import (
     read_meta,
     score_block,
 )
+from revive.engine.matcher import (
+    DemandMatch,
+    Pooled,
+    Proposal,
+    gather,
+    match_demands,
+    merge_pools,
+    pool_part,
+    propose,
+    read_vocabulary,
+)
+from revive.engine.strength import (
+    FEATURES,
+    POOL,
+    CharProfile,
+    StrengthModel,
+    fit,
+    judged_rows,
+    shipped_model,
+)
 from revive.engine.text import TOKENIZER_VERSION, demand_tokens, normalize, patent_tokens
 from revive.engine.types import Candidate, Document
+from revive.engine.understand import DemandReading, read_demand
 
 __all__ = [
     "DEFAULT_MIN_SCORE",
+    "FEATURES",
+    "POOL",
     "TOKENIZER_VERSION",
     "Candidate",
+    "CharProfile",
+    "DemandMatch",
+    "DemandReading",
     "Document",
     "Index",
     "Params",
+    "Pooled",
+    "Proposal",
+    "StrengthModel",
+    "fit",
+    "gather",
+    "judged_rows",
+    "match_demands",
+    "merge_pools",
+    "pool_part",
+    "propose",
+    "read_demand",
+    "read_vocabulary",
+    "shipped_model",
     "build_from_counts",
     "build_index",
     "count_terms",

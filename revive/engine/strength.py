@@ -134,10 +134,11 @@ class StrengthModel:
         return 1.0 / (1.0 + np.exp(-z))
 
     def tier(self, p: float, bar: float | None = None, strong: float | None = None) -> str:
-        """'strong' | 'medium' | 'weak' (强 / 中 / 弱)."""
+        """'strong' | 'medium' | 'weak' (强 / 中 / 弱). Below the bar is weak whatever
+        ``strong`` says (a bar set above the strong threshold leaves no 中)."""
         bar = self.bar if bar is None else bar
         strong = self.strong if strong is None else strong
-        return "strong" if p >= strong else "medium" if p >= bar else "weak"
+        return "weak" if p < bar else "strong" if p >= strong else "medium"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

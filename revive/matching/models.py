@@ -33,6 +33,29 @@ class MatchState(LabeledEnum):
     REJECTED = ("rejected", "已否决")
 
 
+class MatchTier(LabeledEnum):
+    """Match strength tier (revive.engine.strength.StrengthModel.tier): 强 from the strong
+    threshold, 弱 below the bar (REVIVE_MATCH_STRONG / REVIVE_MATCH_BAR)."""
+
+    STRONG = ("strong", "强")
+    MEDIUM = ("medium", "中")
+    WEAK = ("weak", "弱")
+
+
+class ModelStatus(LabeledEnum):
+    """A strength-model refit (strength_models): queued → running → active (serving), held
+    (fitted but not better than the serving model on later decisions), skipped (too few
+    decisions) or failed; an active model becomes retired when a newer one is activated."""
+
+    QUEUED = ("queued", "排队中")
+    RUNNING = ("running", "训练中")
+    ACTIVE = ("active", "使用中")
+    RETIRED = ("retired", "已停用")
+    HELD = ("held", "未启用")
+    SKIPPED = ("skipped", "未训练")
+    FAILED = ("failed", "失败")
+
+
 class PatentTokens(db.Model):
     """A patent tokenized once (on import or edit, in a worker); the index reads these."""
 
@@ -113,9 +136,11 @@ class MatchRun(TimestampMixin, db.Model):
 
 
 class Match(TimestampMixin, db.Model):
-    """One (demand, patent) pair the engine proposed. Re-matching refreshes score and terms of
+    """One (demand, patent) pair the engine proposed. Re-matching refreshes the assessment of
     undecided pairs and drops those that left the top-k; decided pairs (accepted/rejected) are
-    kept across index versions, and a rejected pair is never proposed again."""
+    kept across index versions with the assessment they were decided on (the features are
+    the training rows of matching.refit_strength), and a rejected pair is never proposed
+    again."""
 
     __tablename__ = "matches"
     __table_args__ = (
@@ -131,9 +156,26 @@ class Match(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     demand_id: Mapped[int] = mapped_column(sa.ForeignKey("demands.id", ondelete="CASCADE"))
     patent_id: Mapped[int] = mapped_column(sa.ForeignKey("patents.id", ondelete="CASCADE"))
+    # Features at proposal time (revive.engine.strength.FEATURES): the index's cosine, the
+    # characters' cosine, the share of the demand's specific words the patent covers.
     score: Mapped[float] = mapped_column(sa.Float)
-    rank: Mapped[int | None] = mapped_column(sa.Integer)  # rank in the latest run; None: left top-k
-    # [[term, weight], ...]: the shared terms that contributed most, for the explanation.
+    chars: Mapped[float | None] = mapped_column(sa.Float)
+    coverage: Mapped[float | None] = mapped_column(sa.Float)
+    # Rank by strength in the latest run (1 = shown first); None: left top-k.
+    rank: Mapped[int | None] = mapped_column(sa.Integer)
+    # Strength: P(relevant) by the model ``model_version``; its tier under the bar / strong
+    # settings of that run. NULL on rows proposed before strength existed.
+    strength: Mapped[float | None] = mapped_column(sa.Float)
+    tier: Mapped[MatchTier | None] = mapped_column(enum_column(MatchTier, "match_tier"))
+    model_version: Mapped[str | None] = mapped_column(sa.String(40))
+    # The sub-need it answers: index into DemandReading.needs (0 for a single-need posting).
+    need: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # The reasons shown to people: spans both texts share, best first (["钕铁硼永磁", …]).
+    reasons: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )
+    # [[term, weight], ...]: the index's top contributing terms. Not shown to people (they are
+    # fragments); kept for API clients of /api/v1 (``terms`` of a match).
     terms: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
     trl_below_expectation: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     index_version: Mapped[int | None] = mapped_column(sa.Integer)
@@ -152,3 +194,84 @@ class Match(TimestampMixin, db.Model):
     demand: Mapped[Demand] = relationship()
     patent: Mapped[Patent] = relationship()
     decided_by: Mapped[User | None] = relationship()
+
+
+class DemandReading(TimestampMixin, db.Model):
+    """How matching read a demand in its latest run, and whether it abstains.
+
+    A table of matching's own rather than columns on ``demands``: it is derived by the matching
+    worker and written in the same transaction as the demand's matches, and the demands
+    package sits below matching (it must not carry — or know of — matching's results). One row
+    per demand that was matched; ``demand_version`` says which edit of the demand it read.
+    """
+
+    __tablename__ = "demand_readings"
+
+    demand_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("demands.id", ondelete="CASCADE"), primary_key=True
+    )
+    # [{"label": "…", "text": "…"}, …]: one need, or the posting's unrelated sub-needs.
+    needs: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    # What was taken out before matching (listing form text, terms, company profile).
+    removed: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    is_thin: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # 需求描述过短
+    content_words: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # No candidate reached the bar: 暂无合适专利 (candidates shown only on request).
+    is_abstaining: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    best_strength: Mapped[float | None] = mapped_column(sa.Float)
+    proposal_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    demand_version: Mapped[int | None] = mapped_column(sa.Integer)
+    index_version: Mapped[int | None] = mapped_column(sa.Integer)
+    model_version: Mapped[str | None] = mapped_column(sa.String(40))
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("match_runs.id", ondelete="SET NULL"))
+
+    @property
+    def is_multi(self) -> bool:
+        return len(self.needs or ()) > 1
+
+    def need_label(self, need: int | None) -> str:
+        needs = self.needs or []
+        return needs[need]["label"] if need is not None and 0 <= need < len(needs) else ""
+
+
+class StrengthModelVersion(TimestampMixin, db.Model):
+    """One refit of the strength model from officers' decisions plus the judged pairs
+    (matching.refit_strength), versioned like the index. The one ``active`` row is the model
+    matching uses; none active: the shipped judged-set model."""
+
+    __tablename__ = "strength_models"
+    __table_args__ = (
+        sa.CheckConstraint("status <> 'active' OR model IS NOT NULL", name="active_has_model"),
+        sa.Index(
+            "uq_strength_models_one_active",
+            "status",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version: StrengthModel "r<id>"
+    status: Mapped[ModelStatus] = mapped_column(
+        enum_column(ModelStatus, "strength_model_status"), default=ModelStatus.QUEUED
+    )
+    source: Mapped[str] = mapped_column(sa.String(40), default="decisions+judged")
+    n_decisions: Mapped[int] = mapped_column(sa.Integer, default=0)  # labelled decisions used
+    n_positive: Mapped[int] = mapped_column(sa.Integer, default=0)  # of them accepted
+    n_judged: Mapped[int] = mapped_column(sa.Integer, default=0)  # judged pairs (shipped)
+    # Held-out figures (time replay) and the weighting used; see services.refit_strength.
+    metrics: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    model: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # StrengthModel.to_json()
+    note: Mapped[str | None] = mapped_column(sa.Text)  # why held / skipped, in Chinese
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    celery_task_id: Mapped[str | None] = mapped_column(sa.String(64))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def version(self) -> str:
+        return f"r{self.id}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -10,14 +13,31 @@ from revive.demands.models import Demand
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunStatus
+from revive.matching import services
+from revive.matching.models import (
+    DemandReading,
+    IndexBuild,
+    Match,
+    MatchRun,
+    MatchState,
+    MatchTier,
+    RunStatus,
+    StrengthModelVersion,
+)
 from revive.matching.permissions import is_staff, owns_demand
 
-# Accepted first (pushed), then candidates by score; rejected last (staff only).
 _STATE_ORDER = sa.case(
     {MatchState.ACCEPTED: 0, MatchState.CANDIDATE: 1, MatchState.REJECTED: 2},
     value=Match.state,
     else_=3,
+)
+# Accepted first (pushed), then candidates by strength (rows from before strength: by score);
+# rejected last (staff only).
+_BY_STRENGTH = (
+    _STATE_ORDER,
+    Match.strength.is_(None),
+    Match.strength.desc(),
+    Match.score.desc(),
 )
 
 
@@ -30,7 +50,7 @@ def matches_for_demand(user: User, demand: Demand) -> list[Match]:
             joinedload(Match.patent).joinedload(Patent.institution),
             joinedload(Match.patent).joinedload(Patent.college),
         )
-        .order_by(_STATE_ORDER, Match.score.desc(), Match.id)
+        .order_by(*_BY_STRENGTH, Match.id)
     )
     if not is_staff(user):
         if not owns_demand(user, demand):
@@ -105,3 +125,149 @@ def get_match_for(user: User, match_id: int) -> Match:
         if match.state == MatchState.ACCEPTED and owns_demand(user, match.demand):
             return match
     raise NotFoundError("匹配结果不存在或您无权查看")
+
+
+@dataclass
+class StrengthOverview:
+    """The engine page's strength section: the model in use and the latest refits."""
+
+    model: Any  # engine.StrengthModel in use
+    active: StrengthModelVersion | None  # None: the shipped judged-set model
+    bar: float
+    strong: float
+    refits: list[StrengthModelVersion]
+
+
+def strength_overview(limit: int = 10) -> StrengthOverview:
+    model = services.active_strength_model()
+    bar, strong = services.thresholds(model)
+    refits = list(
+        db.session.scalars(
+            sa.select(StrengthModelVersion)
+            .options(joinedload(StrengthModelVersion.requested_by))
+            .order_by(StrengthModelVersion.id.desc())
+            .limit(limit)
+        )
+    )
+    return StrengthOverview(model, services.active_strength_row(), bar, strong, refits)
+
+
+# ---------------------------------------------------------------------------- proposals
+
+
+@dataclass
+class NeedGroup:
+    """The proposals answering one sub-need (index into the reading's needs)."""
+
+    index: int
+    label: str
+    matches: list[Match]
+
+
+@dataclass
+class DemandProposals:
+    """A demand's proposals as people are shown them, with how matching read the demand.
+
+    ``matches``: every match asked for, accepted → candidates by strength → rejected.
+    ``groups``: the matches that are shown at once, by sub-need (one group, label "", for a
+    single-need posting); ``weak``: undecided candidates below the bar (弱), shown only on
+    request. ``abstains``: no candidate reached the bar and nothing was accepted —
+    暂无合适专利. ``is_thin``: too little technical detail (ask the enterprise for more).
+    """
+
+    demand: Demand
+    reading: DemandReading | None
+    matches: list[Match]
+    groups: list[NeedGroup]
+    weak: list[Match]
+    bar: float
+    strong: float
+
+    @property
+    def is_thin(self) -> bool:
+        return bool(self.reading and self.reading.is_thin)
+
+    @property
+    def is_multi(self) -> bool:
+        return bool(self.reading and self.reading.is_multi)
+
+    @property
+    def abstains(self) -> bool:
+        accepted = any(m.state == MatchState.ACCEPTED for m in self.matches)
+        return bool(self.reading and self.reading.is_abstaining and not accepted)
+
+    def need_label(self, match: Match) -> str:
+        return self.reading.need_label(match.need) if self.reading else ""
+
+
+def is_weak(match: Match) -> bool:
+    """An undecided candidate below the bar (rows from before strength are never weak)."""
+    return match.state == MatchState.CANDIDATE and match.tier == MatchTier.WEAK
+
+
+def group_by_need(
+    matches: list[Match], reading: DemandReading | None
+) -> tuple[list[NeedGroup], list[Match]]:
+    """(shown matches by sub-need, in the order given; weak candidates)."""
+    needs = (reading.needs if reading else None) or [{"label": "", "text": ""}]
+    multi = len(needs) > 1
+    groups = [NeedGroup(i, n.get("label", "") if multi else "", []) for i, n in enumerate(needs)]
+    weak: list[Match] = []
+    for m in matches:
+        if is_weak(m):
+            weak.append(m)
+        else:
+            need = m.need if multi and 0 <= (m.need or 0) < len(groups) else 0
+            groups[need].matches.append(m)
+    return groups, weak
+
+
+def readings_for(demand_ids: list[int]) -> dict[int, DemandReading]:
+    if not demand_ids:
+        return {}
+    return {
+        r.demand_id: r
+        for r in db.session.scalars(
+            sa.select(DemandReading).where(DemandReading.demand_id.in_(demand_ids))
+        )
+    }
+
+
+def demand_proposals(
+    demand: Demand, states: tuple[MatchState, ...] | None = None
+) -> DemandProposals:
+    """A demand's proposals (``states``: only those; None: all) with their strength, tier,
+    sub-need and reasons, grouped as shown, and the demand's reading (thin, abstaining).
+    No permission check: callers decide who sees which states (proposals_for_demand below;
+    the enterprise's own view of its demand, issue 14, builds on this)."""
+    stmt = (
+        sa.select(Match)
+        .where(Match.demand_id == demand.id)
+        .options(
+            joinedload(Match.patent).joinedload(Patent.institution),
+            joinedload(Match.patent).joinedload(Patent.college),
+        )
+        .order_by(*_BY_STRENGTH, Match.id)
+    )
+    if states is not None:
+        stmt = stmt.where(Match.state.in_(states))
+    matches = list(db.session.scalars(stmt))
+    reading = db.session.get(DemandReading, demand.id)
+    groups, weak = group_by_need(matches, reading)
+    bar, strong = services.thresholds()
+    return DemandProposals(demand, reading, matches, groups, weak, bar, strong)
+
+
+def proposals_for_demand(user: User, demand: Demand) -> DemandProposals:
+    """Staff: every match of the demand; the owning enterprise: pushed (accepted) ones."""
+    if is_staff(user):
+        return demand_proposals(demand)
+    if owns_demand(user, demand):
+        return demand_proposals(demand, (MatchState.ACCEPTED,))
+    return demand_proposals(demand, ())
+
+
+def need_label_of(match: Match) -> str:
+    """The label of the sub-need a match answers ("" for a single-need posting)."""
+    reading = db.session.get(DemandReading, match.demand_id)
+    return reading.need_label(match.need) if reading is not None and reading.is_multi else ""

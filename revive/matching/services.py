@@ -8,11 +8,19 @@
                             temp folder and rename it to REVIVE_DATA_DIR/index/v<id>; then
                             re-match every open demand
     request_match_run       MatchRun QUEUED (committed) → enqueue "matching.match_run"
-    execute_match_run       (worker) eligible patents in SQL once, query the index, upsert
-                            undecided candidates, keep decided ones
+    execute_match_run       (worker) eligible patents in SQL once, match the demands
+                            (engine.match_demands: pool, strength, sub-needs, reasons, with the
+                            index's character profile and the active strength model), upsert
+                            undecided candidates, keep decided ones, record each demand's
+                            reading (DemandReading); an all-demand run may fan out over the
+                            shards (score_shards → merge_scores)
     apply_decision          officer accepts / rejects a candidate in the caller's transaction
                             (revive.deals.services.decide commits it and pushes an acceptance)
     drop_candidates         (receiver of demand_closed) remove undecided candidates
+    request_strength_refit  (platform admin) StrengthModelVersion QUEUED → "matching.refit_strength"
+    refit_strength          (worker; daily by beat) refit strength from decisions (learning.py),
+                            activate when not worse on the latest decisions, re-match
+    demands_for_patent      patent → open demands, the same eligibility as the other direction
     requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
 
 Worker steps are idempotent: a finished row is left alone when its task is delivered again,
@@ -28,11 +36,11 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -40,10 +48,11 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive import engine, queue
-from revive.accounts.models import User
+from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus, Visibility
+from revive.engine import matcher as engine_matcher
 from revive.errors import (
     ConflictError,
     InvalidTransition,
@@ -53,27 +62,38 @@ from revive.errors import (
     ValidationFailed,
 )
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.inventory.models import EntryStatus, Patent, TransferMode, Willingness
+from revive.matching import learning
 from revive.matching.models import (
+    DemandReading,
     IndexBuild,
     Match,
     MatchRun,
     MatchState,
+    MatchTier,
+    ModelStatus,
     PatentTokens,
     RunScope,
     RunStatus,
+    StrengthModelVersion,
 )
 from revive.matching.permissions import STAFF_ROLES, can_see_patent_demands, is_staff
-from revive.matching.reasons import REJECT_REASONS
+from revive.matching.reasons import REJECT_REASONS, reason_label
 
 logger = logging.getLogger(__name__)
 
-TOP_K = 20
-MIN_SCORE = engine.DEFAULT_MIN_SCORE
+TOP_K = 20  # proposals stored per demand (the best by strength of its pool)
+MIN_SCORE = engine.DEFAULT_MIN_SCORE  # patent → demands (the reverse direction)
+# The pool (engine.POOL per demand) is taken as measured by ``revive eval``: any shared word
+# counts; the strength model, not a score floor, decides what is shown (weak: on request).
+POOL_MIN_SCORE = 0.0
 TOKENIZE_BATCH = 500
 DEMAND_BATCH = 50
 STALE_MINUTES = 10
+REFIT_MIN_DECISIONS = 100  # REVIVE_REFIT_MIN_DECISIONS
 SHARD_DOCS = 65_536  # documents per index shard, the most (REVIVE_INDEX_SHARD_DOCS)
+CHARS_SAMPLE = 20_000  # patents sampled for the character profile (REVIVE_CHARS_SAMPLE)
+TEXT_BATCH = 500  # patent texts read per query
 DELTA_MAX_DOCS = 20_000  # more changed patents than this: a full build (REVIVE_DELTA_MAX_DOCS)
 MAX_DELTA_SHARDS = 8
 REBUILD_SHARE = 0.05
@@ -214,6 +234,8 @@ def active_build() -> IndexBuild | None:
 # build becomes active. Reads are lock-free: a swap assigns a new tuple. The key includes the
 # finish time because a test database (SQLite, emptied between tests) may reuse build ids.
 _loaded: tuple[tuple[int, Any], Any] | None = None
+# The character profile (strength's ``chars`` feature) of the loaded index, same key.
+_loaded_chars: tuple[tuple[int, Any, Any], Any] | None = None
 
 
 def _index_key(build: IndexBuild) -> tuple[int, Any, Any]:
@@ -239,6 +261,27 @@ def load_active_index() -> tuple[IndexBuild, Any] | None:
         _loaded = (_index_key(build), index)
         logger.info("Loaded matching index v%s (%d docs)", build.id, build.doc_count)
     return build, _loaded[1]
+
+
+def load_chars(build: IndexBuild) -> engine.CharProfile | None:
+    """The character profile saved beside the build's index, loaded once per process and
+    version. An artifact built before profiles existed gets one now (sampled from the
+    patents, saved into its folder), so an upgrade needs no full rebuild."""
+    global _loaded_chars
+    key = _index_key(build)
+    if _loaded_chars is not None and _loaded_chars[0] == key:
+        return _loaded_chars[1]
+    chars = None
+    if build.path is not None:
+        try:
+            chars = engine.CharProfile.load(build.path)
+            if chars is None:
+                chars = _sampled_chars()
+                _save_chars(chars, Path(build.path))
+        except OSError as exc:  # a read-only or vanished folder: keep the profile in memory
+            logger.warning("Character profile of index v%s not saved (%s)", build.id, exc)
+    _loaded_chars = (key, chars)
+    return chars
 
 
 def request_index_build(actor: User | None = None, *, kind: str = "full") -> IndexBuild:
@@ -339,6 +382,10 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
         tmp = root / f".tmp-v{build.id}-{secrets.token_hex(4)}"
         target = root / f"v{build.id}"
         index.save(tmp)
+        # The character profile of strength's ``chars`` feature: sampled anew by a full
+        # build, carried over by a delta (a few changed patents barely move character IDF).
+        chars = load_chars(base[0]) if base is not None and build.kind == "delta" else None
+        _save_chars(chars or _sampled_chars(), tmp)
         _publish(tmp, target)
 
         build.path, build.doc_count = str(target), len(index)
@@ -357,6 +404,70 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
         request_index_build(kind="full")  # in the background; this delta serves meanwhile
     _after_build()
     return build
+
+
+def _sampled_chars() -> engine.CharProfile:
+    """Character IDF over up to REVIVE_CHARS_SAMPLE indexed patents (title + text), taken
+    evenly by id: IDF of characters settles long before a million documents."""
+    ids = list(
+        db.session.scalars(
+            sa.select(PatentTokens.patent_id)
+            .where(PatentTokens.tokenizer_version == engine.TOKENIZER_VERSION)
+            .order_by(PatentTokens.patent_id)
+        )
+    )
+    limit = max(1, _config("REVIVE_CHARS_SAMPLE", CHARS_SAMPLE))
+    if len(ids) > limit:
+        step = len(ids) / limit
+        ids = [ids[int(i * step)] for i in range(limit)]
+    return engine.CharProfile.build(
+        t for chunk in _chunks(ids) for t in patent_texts(chunk).values()
+    )
+
+
+def _save_chars(chars: engine.CharProfile, folder: Path) -> None:
+    """Write the profile into an artifact folder (via a temporary name: a process loading the
+    folder meanwhile never reads half a file)."""
+    part = folder / f".{engine.CharProfile.FILE}.{secrets.token_hex(4)}"
+    part.mkdir()
+    try:
+        chars.save(part)
+        os.replace(part / engine.CharProfile.FILE, folder / engine.CharProfile.FILE)
+    finally:
+        shutil.rmtree(part, ignore_errors=True)
+
+
+def _chunks(ids: Sequence[Any], size: int = TEXT_BATCH) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def patent_texts(patent_ids: Iterable[Any]) -> dict[int, str]:
+    """{patent id: title + text} as the strength model and the reasons read them (one query;
+    callers pass at most TEXT_BATCH ids, or use ``_chunks``)."""
+    ids = sorted({int(i) for i in patent_ids})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            Patent.id,
+            Patent.title,
+            Patent.tech_field,
+            Patent.abstract,
+            Patent.problem_solved,
+            Patent.advantages,
+            Patent.prospects,
+        ).where(Patent.id.in_(ids))
+    )
+    return {r.id: f"{r.title}。{patent_text(r)}" for r in rows}
+
+
+def _texts_of(patent_ids: Sequence[Any]) -> dict[int, str]:
+    """engine ``texts_of``: the texts of any number of patents, a batch per query."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(list(patent_ids)):
+        out.update(patent_texts(chunk))
+    return out
 
 
 def _full_index(build: IndexBuild) -> tuple[Any, Any, int]:
@@ -520,7 +631,7 @@ def allowed_for(demand_modes: frozenset[str], groups: dict[frozenset[str], set[i
     """
     out: set[int] = set()
     for modes, ids in groups.items():
-        if not demand_modes or not modes or modes & demand_modes:
+        if modes_overlap(demand_modes, modes):
             out |= ids
     return out
 
@@ -541,6 +652,83 @@ class Eligibility:
                 allowed_for(demand_modes, self.groups)
             )
         return found
+
+
+# ---------------------------------------------------------------------------- strength
+
+
+# The active strength model per process, keyed by (row id, activation time); the shipped
+# judged-set model when no refit is active.
+_strength: tuple[tuple[int, Any], engine.StrengthModel] | None = None
+
+
+def active_strength_row() -> StrengthModelVersion | None:
+    return db.session.scalar(
+        sa.select(StrengthModelVersion).where(StrengthModelVersion.status == ModelStatus.ACTIVE)
+    )
+
+
+def active_strength_model() -> engine.StrengthModel:
+    """The strength model matching uses: the active refit, else the shipped judged-set model
+    (loaded once per process and version, like the index)."""
+    global _strength
+    row = active_strength_row()
+    if row is None or not row.model:
+        return engine.shipped_model()
+    key = (row.id, row.activated_at)
+    if _strength is None or _strength[0] != key:
+        _strength = (key, engine.StrengthModel.from_json(row.model))
+        logger.info("Loaded strength model %s", _strength[1].version)
+    return _strength[1]
+
+
+def thresholds(model: engine.StrengthModel | None = None) -> tuple[float, float]:
+    """(bar, strong): REVIVE_MATCH_BAR / REVIVE_MATCH_STRONG, else the model's own. Below
+    the bar a candidate is 弱 and a demand whose best candidate is below it abstains
+    (暂无合适专利); from ``strong`` it is 强."""
+    model = model or active_strength_model()
+    bar = current_app.config.get("REVIVE_MATCH_BAR")
+    strong = current_app.config.get("REVIVE_MATCH_STRONG")
+    return (
+        model.bar if bar is None else float(bar),
+        model.strong if strong is None else float(strong),
+    )
+
+
+@dataclass(frozen=True)
+class Assessor:
+    """What a run assesses candidates with: the index's lexicon (IDF, for the reasons) and
+    character profile, the strength model and the thresholds."""
+
+    lexicon: Any
+    chars: engine.CharProfile | None
+    model: engine.StrengthModel
+    bar: float
+    strong: float
+
+    @property
+    def model_version(self) -> str:
+        return str(self.model.version)[:40]
+
+
+def _assessor(build: IndexBuild, lexicon: Any) -> Assessor:
+    model = active_strength_model()
+    return Assessor(lexicon, load_chars(build), model, *thresholds(model))
+
+
+# One vocabulary per process for the fan-out's callback (it holds no shards).
+_vocabulary: tuple[tuple[int, Any, Any], Any] | None = None
+
+
+def _build_vocabulary(build: IndexBuild) -> Any:
+    global _vocabulary
+    key = _index_key(build)
+    if _vocabulary is None or _vocabulary[0] != key:
+        _vocabulary = (key, engine.read_vocabulary(build.path, n_docs=build.doc_count))
+    return _vocabulary[1]
+
+
+# ---------------------------------------------------------------------------- match runs (2)
 
 
 def execute_match_run(run_id: int) -> MatchRun | None:
@@ -567,8 +755,8 @@ def execute_match_run(run_id: int) -> MatchRun | None:
         db.session.commit()
         parts = _shard_parts(index)
         if run.scope == RunScope.ALL_DEMANDS and ids and len(parts) > 1:
-            # Fan out: one task per share of the shards, scored in parallel by the workers;
-            # merge_scores (the chord's callback) merges the lists, stores them, finishes.
+            # Fan out: one task per share of the shards, searched in parallel by the workers;
+            # merge_scores (the chord's callback) merges the pools, assesses, stores, finishes.
             queue.fan_out(
                 [("matching.score_shards", run.id, build.id, part) for part in parts],
                 ("matching.merge_scores", run.id, build.id),
@@ -576,8 +764,13 @@ def execute_match_run(run_id: int) -> MatchRun | None:
             logger.info("Match run %s fanned out over %d parts", run.id, len(parts))
             return run
         eligible = Eligibility(eligible_groups(), index)
+        assessor = _assessor(build, index)
         _store_in_batches(
-            run, ids, lambda batch: _match_batch(run_id, batch, index, build.id, eligible)
+            run,
+            ids,
+            lambda batch: _match_batch(
+                run_id, batch, build.id, assessor, index=index, eligible=eligible
+            ),
         )
     except Exception as exc:
         _fail_run(run_id, exc)
@@ -621,8 +814,9 @@ _parts: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict[str, list]:
-    """(worker, fan-out) Top-k of every open demand of the run over these shards of the
-    build: {demand id: [[patent id, score, global position, terms], …]} (JSON-able)."""
+    """(worker, fan-out) What these shards of the build contribute to the pool of every open
+    demand of the run (engine.pool_part): {demand id: {reading, pool, needs, rescored}},
+    JSON-able; merge_scores assesses the merged pools."""
     run, build = db.session.get(MatchRun, run_id), db.session.get(IndexBuild, build_id)
     if run is None or run.status not in ACTIVE or build is None or build.path is None:
         return {}
@@ -642,19 +836,19 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
         )
     )
     eligible = Eligibility(eligible_groups(), index)
-    out: dict[str, list] = {}
+    out: dict[str, Any] = {}
     for start in range(0, len(ids), DEMAND_BATCH):
-        demands, _, queries, allowed, decided = _demand_queries(
-            ids[start : start + DEMAND_BATCH], eligible
+        demands, _, decided = _load_batch(ids[start : start + DEMAND_BATCH])
+        answers = engine.pool_part(
+            index,
+            [(d.id, d.title, _demand_text(d)) for d in demands],
+            global_position=lambda pos: _global_position(index, pos, first),
+            min_score=POOL_MIN_SCORE,
+            allowed=[eligible.mask(_modes(d.cooperation_modes)) for d in demands],
+            exclude=decided,
         )
-        qm = index.vectorize(queries, query=True)
-        for row, d in enumerate(demands):
-            excluded = np.sort(index.positions(decided[row])) if decided[row] else None
-            found = index.search_row(qm, row, TOP_K, MIN_SCORE, allowed[row], excluded)
-            out[str(d.id)] = [
-                [pid, score, _global_position(index, pos, first), [list(t) for t in terms]]
-                for pid, score, pos, terms, *_ in found
-            ]
+        for d, answer in zip(demands, answers, strict=True):
+            out[str(d.id)] = answer
         # Heartbeat: a fanned-out run stays fresh while its parts score, so the stale-run sweep
         # re-sends it only when every part has died.
         db.session.execute(
@@ -671,28 +865,30 @@ def _global_position(index: Any, position: int, first: dict[str, int]) -> int:
     raise IndexError(position)
 
 
-def merge_scores(parts: Sequence[dict[str, list]], run_id: int, build_id: int) -> MatchRun | None:
-    """(worker, the fan-out's callback) Merge the parts' lists per demand — best score first,
-    ties by global position, as one process would rank them — and store them like a run."""
+def merge_scores(parts: Sequence[dict[str, Any]], run_id: int, build_id: int) -> MatchRun | None:
+    """(worker, the fan-out's callback) Merge the parts' pools per demand into the pool one
+    process would have gathered (engine.merge_pools), then assess and store them like a run:
+    texts from the database, the build's vocabulary and character profile, the active
+    strength model."""
     run = db.session.get(MatchRun, run_id)
     if run is None or run.status not in ACTIVE:
         return run
-    merged: dict[int, list[engine.Candidate]] = {}
+    answers: dict[int, list[Any]] = {}
     for part in parts:
-        for demand_id, rows in part.items():
-            merged.setdefault(int(demand_id), []).extend(rows)
-    scored = {
-        demand_id: [
-            engine.Candidate(demand_id, pid, score, tuple(tuple(t) for t in terms))
-            for pid, score, _, terms in sorted(rows, key=lambda r: (-r[1], r[2]))[:TOP_K]
-        ]
-        for demand_id, rows in merged.items()
-    }
+        for demand_id, answer in part.items():
+            answers.setdefault(int(demand_id), []).append(answer)
     try:
-        ids = sorted(scored)
+        pooled = {d: engine.merge_pools(d, rows) for d, rows in answers.items()}
+        build = db.session.get(IndexBuild, build_id)
+        if build is None or build.path is None:
+            raise NotFoundError(f"索引 v{build_id} 不存在")
+        assessor = _assessor(build, _build_vocabulary(build))
+        ids = sorted(pooled)
         run.total, run.processed, run.match_count = len(ids), 0, 0
         _store_in_batches(
-            run, ids, lambda batch: _match_batch(run_id, batch, None, build_id, None, scored)
+            run,
+            ids,
+            lambda batch: _match_batch(run_id, batch, build_id, assessor, pooled=pooled),
         )
     except Exception as exc:
         _fail_run(run_id, exc)
@@ -705,7 +901,9 @@ def merge_scores(parts: Sequence[dict[str, list]], run_id: int, build_id: int) -
 
 def _load_batch(demand_ids: Sequence[int]) -> tuple[list[Demand], dict, list[set[int]]]:
     """(demands, their matches by demand and patent, decided patent ids per demand)."""
-    demands = list(db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids))))
+    demands = list(
+        db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids)).order_by(Demand.id))
+    )
     existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
     for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
         existing[m.demand_id][m.patent_id] = m
@@ -716,97 +914,179 @@ def _load_batch(demand_ids: Sequence[int]) -> tuple[list[Demand], dict, list[set
     return demands, existing, decided
 
 
-def _demand_queries(demand_ids: Sequence[int], eligible: Eligibility) -> tuple:
-    """(demands, existing matches by demand, token lists, masks, decided patent ids)."""
-    demands, existing, decided = _load_batch(demand_ids)
-    queries = [engine.demand_tokens(d.title, _demand_text(d)) for d in demands]
-    allowed = [eligible.mask(_modes(d.cooperation_modes)) for d in demands]
-    return demands, existing, queries, allowed, decided
-
-
 def _match_batch(
     run_id: int,
     demand_ids: list[int],
-    index: Any,
     version: int,
-    eligible: Eligibility | None,
-    scored: dict[int, list[Any]] | None = None,
+    assessor: Assessor,
+    **source: Any,
 ) -> int:
-    """Query and persist one batch of demands; tried up to three times when a concurrent run
-    or a decision touched the same pairs (unique (demand, patent), Match.version). The caller
-    rolls back when the last try fails."""
+    """Match and persist one batch of demands; tried up to three times when a concurrent run
+    or a decision touched the same pairs (unique (demand, patent), Match.version, one reading
+    per demand). The caller rolls back when the last try fails."""
     for _ in range(2):
         try:
-            return _match_batch_once(run_id, demand_ids, index, version, eligible, scored)
+            return _match_batch_once(run_id, demand_ids, version, assessor, **source)
         except (IntegrityError, StaleDataError):
             db.session.rollback()
-    return _match_batch_once(run_id, demand_ids, index, version, eligible, scored)
+    return _match_batch_once(run_id, demand_ids, version, assessor, **source)
 
 
 def _match_batch_once(
     run_id: int,
     demand_ids: list[int],
-    index: Any,
     version: int,
-    eligible: Eligibility | None,
-    scored: dict[int, list[Any]] | None = None,
+    assessor: Assessor,
+    *,
+    index: Any = None,
+    eligible: Eligibility | None = None,
+    pooled: dict[int, engine.Pooled] | None = None,
 ) -> int:
-    """Score (or take the fan-out's ``scored`` lists) and persist one batch of demands."""
-    if scored is not None:
-        demands, existing, decided = _load_batch(demand_ids)
-        # A pair decided while the parts were scoring is never re-proposed.
-        results = [
-            [c for c in scored.get(d.id, []) if int(c.right_id) not in done]
+    """Match one batch of demands — searching ``index`` (eligible patents only, decided pairs
+    excluded), or from the fan-out's merged ``pooled`` — and persist the proposals and each
+    demand's reading."""
+    demands, existing, decided = _load_batch(demand_ids)
+    common = {
+        "chars": assessor.chars,
+        "model": assessor.model,
+        "texts_of": _texts_of,
+        "top_k": TOP_K,
+        "bar": assessor.bar,
+        "strong": assessor.strong,
+    }
+    if pooled is not None:
+        # A pair decided while the parts were searching is never re-proposed.
+        pools = [
+            replace(
+                pooled[d.id],
+                candidates=tuple(c for c in pooled[d.id].candidates if int(c.right_id) not in done),
+            )
             for d, done in zip(demands, decided, strict=True)
         ]
+        results = engine.propose(pools, lexicon=assessor.lexicon, **common)
     else:
         assert eligible is not None
-        demands, existing, queries, allowed, decided = _demand_queries(demand_ids, eligible)
-        results = index.query(
-            queries,
-            top_k=TOP_K,
-            min_score=MIN_SCORE,
-            allowed=allowed,
+        results = engine.match_demands(
+            index,
+            demands=[(d.id, d.title, _demand_text(d)) for d in demands],
+            min_score=POOL_MIN_SCORE,
+            allowed=[eligible.mask(_modes(d.cooperation_modes)) for d in demands],
             exclude=decided,
-            query_ids=[d.id for d in demands],
+            **common,
         )
-    proposed = {int(c.right_id) for candidates in results for c in candidates}
+    return _store_results(run_id, version, assessor, demands, existing, results)
+
+
+def _store_results(
+    run_id: int,
+    version: int,
+    assessor: Assessor,
+    demands: Sequence[Demand],
+    existing: dict[int, dict[int, Match]],
+    results: Sequence[engine.DemandMatch],
+) -> int:
+    """Upsert each demand's proposals (rank = order by strength), drop undecided candidates
+    that left the list, and record how the demand was read (DemandReading)."""
+    proposed = {int(p.doc_id) for r in results for p in r.proposals}
     trl = dict(
         db.session.execute(sa.select(Patent.id, Patent.trl).where(Patent.id.in_(proposed))).all()
     )
+    readings = {
+        r.demand_id: r
+        for r in db.session.scalars(
+            sa.select(DemandReading).where(DemandReading.demand_id.in_([d.id for d in demands]))
+        )
+    }
     count = 0
-    for d, candidates in zip(demands, results, strict=True):
+    for d, result in zip(demands, results, strict=True):
         kept: set[int] = set()
-        for rank, c in enumerate(candidates, start=1):
-            pid = int(c.right_id)
+        for rank, proposal in enumerate(result.proposals, start=1):
+            pid = int(proposal.doc_id)
             kept.add(pid)
-            score = round(float(c.score), 6)
-            terms = [[t, round(float(w), 6)] for t, w in c.terms]
+            values = _proposal_values(proposal, rank, assessor)
             p_trl = trl.get(pid)
-            below = bool(d.expected_trl and p_trl is not None and p_trl < d.expected_trl)
+            values["trl_below_expectation"] = bool(
+                d.expected_trl and p_trl is not None and p_trl < d.expected_trl
+            )
             m = existing[d.id].get(pid)
             if m is None:
                 m = Match(demand_id=d.id, patent_id=pid, state=MatchState.CANDIDATE)
                 db.session.add(m)
             elif m.state != MatchState.CANDIDATE:  # defensive: never touch a decision
                 continue
-            elif (m.score, m.rank, m.terms, m.trl_below_expectation) == (score, rank, terms, below):
+            elif all(getattr(m, k) == v for k, v in values.items()):
                 # Unchanged: leave the row (and its version) alone, so a review page an officer
                 # opened before this re-run can still decide it.
                 count += 1
                 continue
-            m.score, m.rank, m.terms, m.trl_below_expectation = score, rank, terms, below
+            for k, v in values.items():
+                setattr(m, k, v)
             m.index_version, m.run_id = version, run_id
             count += 1
         for pid, m in existing[d.id].items():
             if m.state == MatchState.CANDIDATE and pid not in kept:
                 db.session.delete(m)
+        _record_reading(readings.get(d.id), d, result, run_id, version, assessor)
     db.session.flush()
     return count
 
 
+def _proposal_values(p: engine.Proposal, rank: int, assessor: Assessor) -> dict[str, Any]:
+    a = p.assessed
+    return {
+        "score": round(float(a.score), 6),
+        "chars": round(float(a.chars), 6),
+        "coverage": round(float(a.coverage), 6),
+        "strength": round(float(a.strength), 6),
+        "tier": MatchTier(a.tier),
+        "model_version": assessor.model_version,
+        "need": int(p.need),
+        "reasons": [r.text for r in p.reasons],
+        "terms": [[t, round(float(w), 6)] for t, w in a.terms],
+        "rank": rank,
+    }
+
+
+def _record_reading(
+    row: DemandReading | None,
+    demand: Demand,
+    result: engine.DemandMatch,
+    run_id: int,
+    version: int,
+    assessor: Assessor,
+) -> None:
+    if row is None:
+        row = DemandReading(demand_id=demand.id)
+        db.session.add(row)
+    reading = result.reading
+    row.needs = [{"label": n.label, "text": n.text} for n in reading.needs]
+    row.removed = list(reading.removed)
+    row.is_thin = bool(reading.thin)
+    row.content_words = int(reading.content_words)
+    row.is_abstaining = bool(result.abstain)
+    row.best_strength = max((p.assessed.strength for p in result.proposals), default=None)
+    row.proposal_count = len(result.proposals)
+    row.demand_version = demand.version
+    row.index_version, row.model_version, row.run_id = version, assessor.model_version, run_id
+
+
 def _demand_text(d: Demand) -> str:
     return "\n".join(p for p in (d.description, d.target_specs) if p)
+
+
+def reasons_of(match: Match) -> list[str]:
+    """The reasons shown for a match: those stored with the proposal, or — a row proposed
+    before reasons existed — the spans the two texts share, worked out now (not stored: a
+    page view writes nothing)."""
+    if match.reasons:
+        return list(match.reasons)
+    loaded = load_active_index()
+    if loaded is None:
+        return []
+    reading = engine.read_demand(match.demand.title, _demand_text(match.demand))
+    text = patent_texts([match.patent_id]).get(match.patent_id, "")
+    found = engine_matcher.reasons_for(loaded[1], engine_matcher.demand_query_text(reading), text)
+    return [r.text for r in found]
 
 
 def drop_candidates(demand_id: int) -> int:
@@ -879,6 +1159,129 @@ def _state(value: MatchState | str) -> MatchState | None:
         return None
 
 
+# ---------------------------------------------------------------------------- learning
+
+REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
+REFIT_LOST = "训练任务中断或丢失，已重新发起"
+
+
+def request_strength_refit(actor: User) -> StrengthModelVersion:
+    """(platform admin) Queue a refit of the strength model from the decisions: a row
+    (committed, audited), then the task. A refit already queued or running is reused."""
+    if actor.role != Role.PLATFORM_ADMIN:
+        raise PermissionDenied("只有平台管理员可以重新训练匹配强度模型")
+    pending = _pending_refit()
+    if pending is not None:
+        return pending
+    row = StrengthModelVersion(status=ModelStatus.QUEUED, requested_by_id=actor.id)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        "strength_model", row.id, "refit_request", actor, serving=active_strength_model().version
+    )
+    db.session.commit()
+    try:
+        row.celery_task_id = queue.enqueue("matching.refit_strength", row.id)
+    except ServiceUnavailable:
+        # The row is committed; the daily refit takes a stale row over.
+        logger.warning("Strength refit %s left queued: broker unavailable", row.id)
+        return row
+    db.session.commit()
+    return row
+
+
+def _pending_refit() -> StrengthModelVersion | None:
+    """A queued or running refit that is still moving; stale ones (their task lost) fail."""
+    cutoff = utcnow() - timedelta(minutes=STALE_MINUTES)
+    rows = db.session.scalars(
+        sa.select(StrengthModelVersion)
+        .where(StrengthModelVersion.status.in_(REFIT_ACTIVE))
+        .order_by(StrengthModelVersion.id)
+    ).all()
+    pending = None
+    for row in rows:
+        if as_utc(row.updated_at) < cutoff:
+            row.status, row.error, row.finished_at = ModelStatus.FAILED, REFIT_LOST, utcnow()
+        else:
+            pending = pending or row
+    db.session.commit()
+    return pending
+
+
+def refit_strength(model_id: int | None = None) -> StrengthModelVersion | None:
+    """(worker, matching.refit_strength) Run a requested refit, or — from the daily beat
+    schedule, no id — start one unless one is already under way."""
+    if model_id is not None:
+        return execute_strength_refit(model_id)
+    pending = _pending_refit()
+    if pending is not None:
+        return pending
+    row = StrengthModelVersion(status=ModelStatus.QUEUED)
+    db.session.add(row)
+    db.session.commit()
+    return execute_strength_refit(row.id)
+
+
+def execute_strength_refit(model_id: int) -> StrengthModelVersion | None:
+    """(worker) Fit the strength model on the judged pairs plus the officers' decisions
+    (learning.py: labels, position weighting, time-replay check); activate it when it does at
+    least as well as the serving model on the latest decisions, then re-match every open
+    demand with it. Too few decisions: nothing is fitted, the serving model stays."""
+    row = db.session.get(StrengthModelVersion, model_id)
+    if row is None or row.status not in REFIT_ACTIVE:
+        return row  # finished already: a redelivered task does nothing
+    try:
+        row.status, row.started_at, row.error = ModelStatus.RUNNING, utcnow(), None
+        db.session.commit()
+        outcome = learning.refit(
+            learning.decisions(),
+            active_strength_model(),
+            version=row.version,
+            min_decisions=_config("REVIVE_REFIT_MIN_DECISIONS", REFIT_MIN_DECISIONS),
+        )
+        row.n_decisions, row.n_positive = outcome.n_decisions, outcome.n_positive
+        row.n_judged, row.metrics, row.note = outcome.n_judged, outcome.metrics, outcome.note
+        row.finished_at = utcnow()
+        if outcome.model is None:
+            too_few = outcome.n_decisions < _config(
+                "REVIVE_REFIT_MIN_DECISIONS", REFIT_MIN_DECISIONS
+            )
+            row.status = ModelStatus.SKIPPED if too_few else ModelStatus.HELD
+            db.session.commit()
+            logger.info("Strength refit %s: %s", row.id, row.note)
+            return row
+        row.model = outcome.model.to_json()
+        previous = active_strength_row()
+        if previous is not None:
+            previous.status = ModelStatus.RETIRED
+            db.session.flush()  # one active row at a time (partial unique index)
+        row.status, row.activated_at = ModelStatus.ACTIVE, utcnow()
+        audit.record(
+            "strength_model",
+            row.id,
+            "activate",
+            None,
+            previous=previous.version if previous is not None else engine.shipped_model().version,
+            auc_heldout=outcome.metrics.get("auc_heldout"),
+            auc_heldout_current=outcome.metrics.get("auc_heldout_current"),
+            n_decisions=row.n_decisions,
+        )
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        logger.exception("Strength refit %s failed", model_id)
+        failed = db.session.get(StrengthModelVersion, model_id)
+        if failed is not None:
+            failed.status, failed.finished_at = ModelStatus.FAILED, utcnow()
+            failed.error = f"训练失败（{exc}）"[:2000]
+            db.session.commit()
+        raise
+    logger.info("Strength model %s active: %s", row.version, row.note)
+    if active_build() is not None:
+        request_match_run(RunScope.ALL_DEMANDS)  # stored strengths follow the new model
+    return row
+
+
 # ---------------------------------------------------------------------------- reconciliation
 
 
@@ -946,10 +1349,10 @@ def on_demand_closed(demand_id: int) -> None:
 
 # ---------------------------------------------------------------------------- patent → demands
 
-# Per process: tokens of open demands keyed by (demand id, demand version), and ranked lists
-# keyed by (index version, patent id, public only, demands stamp). Both are small and bounded.
-_demand_tokens: dict[tuple[int, int], list[str]] = {}
-_ranked: dict[tuple[Any, ...], list[tuple[int, float, list[list[Any]]]]] = {}
+# Per process: tokens of open demands keyed by _demand_key, and ranked lists
+# keyed by (index version, patent id, public only, demands stamp, depth). Small and bounded.
+_demand_tokens: dict[tuple[Any, ...], list[str]] = {}
+_ranked: dict[tuple[Any, ...], list[tuple[int, float]]] = {}
 _CACHE_LIMIT = 2000
 
 
@@ -959,31 +1362,141 @@ def _bounded_put(cache: dict, key: Any, value: Any) -> None:
     cache[key] = value
 
 
-def demands_for_patent(
-    actor: User, patent: Patent, top_k: int = 10
-) -> list[tuple[Demand, float, list[list[Any]]]]:
-    """Open demands ranked for this patent (reverse direction), with explanation terms.
+@dataclass
+class PatentDemands:
+    """The patent page's list of open demands that fit (``listed``: (demand, score, reasons),
+    best first) and those that would fit by their text but are left out by an eligibility
+    rule (``left_out``: (demand, score, the rule in Chinese)). ``patent_rule``: the patent
+    itself is not proposed to any demand (then every near demand is left out for it).
+    ``accepted``: ids of listed demands an officer already pushed this patent to."""
+
+    listed: list[tuple[Demand, float, list[str]]] = field(default_factory=list)
+    left_out: list[tuple[Demand, float, str]] = field(default_factory=list)
+    patent_rule: str | None = None
+    accepted: set[int] = field(default_factory=set)
+
+
+def modes_overlap(a: frozenset[str], b: frozenset[str]) -> bool:
+    """The cooperation modes of a demand and a patent admit each other (a side that lists none
+    has not restricted itself: see ``allowed_for``)."""
+    return not a or not b or bool(a & b)
+
+
+def _mode_labels(modes: frozenset[str]) -> str:
+    labels = {m.value: m.label for m in TransferMode}
+    return "、".join(labels.get(m, m) for m in sorted(modes))
+
+
+def patent_rule(patent: Patent, index: Any) -> str | None:
+    """Why the matcher proposes this patent to no demand (eligible_groups' rules), or None."""
+    if patent.status != EntryStatus.ENTERED:
+        return f"专利尚未入库（当前：{patent.status.label}），入库后才会推荐给企业需求"
+    if patent.transfer_willingness == Willingness.NOT_NOW:
+        return "专利的转化意愿为“暂不”，不推荐给企业需求"
+    if not len(index.positions([patent.id])):
+        return "专利尚未进入匹配索引，下次索引更新后参与匹配"
+    return None
+
+
+def _pair_rules(patent: Patent, rows: Sequence[Any]) -> tuple[dict[int, str], set[int]]:
+    """({demand id: the rule that leaves the pair out}, ids of demands it was accepted for):
+    modes that do not overlap, a pair an officer rejected — as the demand direction applies
+    them (eligibility masks, decided pairs excluded)."""
+    rules: dict[int, str] = {}
+    p_modes = _modes(patent.transfer_modes)
+    for r in rows:
+        d_modes = _modes(r.cooperation_modes)
+        if not modes_overlap(d_modes, p_modes):
+            rules[r.id] = (
+                f"合作方式不符：需求期望{_mode_labels(d_modes)}，专利可接受{_mode_labels(p_modes)}"
+            )
+    accepted: set[int] = set()
+    decided = db.session.execute(
+        sa.select(Match.demand_id, Match.state, Match.reason_code).where(
+            Match.patent_id == patent.id, Match.state != MatchState.CANDIDATE
+        )
+    )
+    for demand_id, state, reason in decided:
+        if state == MatchState.REJECTED:
+            rules[demand_id] = f"该组合已被技术经理人否决（{reason_label(reason)}），不再推荐"
+        else:
+            accepted.add(demand_id)
+    return rules, accepted
+
+
+def demands_for_patent(actor: User, patent: Patent, top_k: int = 10) -> PatentDemands:
+    """Open demands ranked for this patent (reverse direction), with explanation terms, under
+    the same eligibility as a demand's candidate list: a patent not 已入库 (or 暂不, or not yet
+    indexed) is proposed to no demand, a demand whose cooperation modes the patent does not
+    accept and a pair an officer rejected are left out — with the rule, so the page can say
+    why a demand that reads close is not listed.
 
     University users see only PUBLIC demands. Scored in the active index's IDF space against
-    the open demands' tokens; cached per index version until a demand changes, so a page view
-    reads only the open demands' (id, version) and the ranked demands.
+    the open demands' tokens (the postings as matching reads them); cached per index version
+    until a demand changes.
     """
     if not can_see_patent_demands(actor, patent):
         raise NotFoundError("专利不存在或您无权查看")
+    out = PatentDemands()
     loaded = load_active_index()
     if loaded is None:
-        return []
+        return out
     build, index = loaded
     public_only = not is_staff(actor)
-    stmt = sa.select(Demand.id, Demand.version).where(Demand.status == DemandStatus.OPEN)
+    stmt = sa.select(Demand.id, Demand.version, Demand.updated_at, Demand.cooperation_modes).where(
+        Demand.status == DemandStatus.OPEN
+    )
     if public_only:
         stmt = stmt.where(Demand.visibility == Visibility.PUBLIC)
     rows = db.session.execute(stmt.order_by(Demand.id)).all()
     if not rows:
-        return []
-    stamp = hashlib.sha1(repr([(r.id, r.version) for r in rows]).encode()).hexdigest()
+        return out
+    out.patent_rule = patent_rule(patent, index)
+    rules, out.accepted = ({}, set()) if out.patent_rule else _pair_rules(patent, rows)
+    # Deep enough that top_k eligible demands remain after the left-out ones.
+    depth = top_k + len(rules)
+    ranked = _ranked_demands(build, index, patent, rows, public_only, depth)
+    by_id = {
+        d.id: d
+        for d in db.session.scalars(
+            sa.select(Demand)
+            .where(Demand.id.in_([r[0] for r in ranked]))
+            .options(joinedload(Demand.enterprise))  # the panel shows each one's enterprise
+        )
+    }
+    for demand_id, score in ranked:
+        d = by_id.get(demand_id)
+        if d is None:
+            continue
+        rule = out.patent_rule or rules.get(demand_id)
+        if rule:
+            if len(out.left_out) < top_k:
+                out.left_out.append((d, score, rule))
+        elif len(out.listed) < top_k:
+            out.listed.append((d, score, _pair_reasons(build, index, patent, d)))
+        else:
+            break  # below the last listed demand: what is left out there would not show
+    return out
+
+
+def _ranked_demands(
+    build: IndexBuild,
+    index: Any,
+    patent: Patent,
+    rows: Sequence[Any],
+    public_only: bool,
+    depth: int,
+) -> list[tuple[int, float]]:
+    stamp = hashlib.sha1(repr([_demand_key(r) for r in rows]).encode()).hexdigest()
     record = db.session.get(PatentTokens, patent.id)
-    key = (_index_key(build), patent.id, public_only, stamp, record.text_hash if record else None)
+    key = (
+        _index_key(build),
+        patent.id,
+        public_only,
+        stamp,
+        record.text_hash if record else None,
+        depth,
+    )
     ranked = _ranked.get(key)
     if ranked is None:
         p_tokens = (
@@ -996,36 +1509,59 @@ def demands_for_patent(
             _open_demand_tokens(rows),
             [r.id for r in rows],
             index,
-            top_k,
+            depth,
             min_score=MIN_SCORE,
             query_id=patent.id,
         )
-        ranked = [
-            (int(c.right_id), float(c.score), [[t, float(w)] for t, w in c.terms])
-            for c in candidates
-        ]
+        ranked = [(int(c.right_id), float(c.score)) for c in candidates]
         _bounded_put(_ranked, key, ranked)
-    by_id = {
-        d.id: d
-        for d in db.session.scalars(
-            sa.select(Demand)
-            .where(Demand.id.in_([r[0] for r in ranked]))
-            .options(joinedload(Demand.enterprise))  # the panel shows each one's enterprise
-        )
-    }
-    return [(by_id[i], s, t) for i, s, t in ranked if i in by_id]
+    return ranked
+
+
+_pair_reason_cache: dict[tuple[Any, ...], list[str]] = {}
+
+
+def _pair_reasons(build: IndexBuild, index: Any, patent: Patent, demand: Demand) -> list[str]:
+    """The reasons of a (demand, patent) pair (spans both texts share), cached per index
+    version and the two texts' versions."""
+    key = (_index_key(build), patent.id, patent.updated_at, _demand_key(demand))
+    found = _pair_reason_cache.get(key)
+    if found is None:
+        reading = engine.read_demand(demand.title, _demand_text(demand))
+        text = f"{patent.title}。{patent_text(patent)}"
+        found = [
+            r.text
+            for r in engine_matcher.reasons_for(
+                index, engine_matcher.demand_query_text(reading), text
+            )
+        ]
+        _bounded_put(_pair_reason_cache, key, found)
+    return found
+
+
+def _demand_key(d: Any) -> tuple[Any, ...]:
+    """A demand's text version for the caches: (id, version, updated_at) — the time too, as a
+    test database emptied between tests reuses ids and versions."""
+    return (d.id, d.version, d.updated_at)
 
 
 def _open_demand_tokens(rows: Sequence[Any]) -> list[list[str]]:
-    """Tokens of the demands ``rows`` (id, version); texts are read and tokenized only for
-    those not in the per-process cache."""
-    tokens = {r.id: _demand_tokens.get((r.id, r.version)) for r in rows}
+    """Tokens of the demands ``rows`` (id, version, updated_at) as matching reads them
+    (boilerplate, terms and company profile removed: engine.read_demand); texts are read and
+    tokenized only for those not in the per-process cache."""
+    tokens = {r.id: _demand_tokens.get(_demand_key(r)) for r in rows}
     missing = [demand_id for demand_id, toks in tokens.items() if toks is None]
     if missing:
         texts = sa.select(
-            Demand.id, Demand.version, Demand.title, Demand.description, Demand.target_specs
+            Demand.id,
+            Demand.version,
+            Demand.updated_at,
+            Demand.title,
+            Demand.description,
+            Demand.target_specs,
         ).where(Demand.id.in_(missing))
         for d in db.session.execute(texts):
-            tokens[d.id] = engine.demand_tokens(d.title, _demand_text(d))
-            _bounded_put(_demand_tokens, (d.id, d.version), tokens[d.id])
+            reading = engine.read_demand(d.title, _demand_text(d))
+            tokens[d.id] = engine.demand_tokens(reading.title, reading.text)
+            _bounded_put(_demand_tokens, _demand_key(d), tokens[d.id])
     return [tokens[r.id] or [] for r in rows]  # [] for a demand deleted in between

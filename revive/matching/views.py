@@ -1,5 +1,6 @@
-"""Matching pages (blueprint "matching"): engine admin, run/build progress, a demand's matches,
-one match with its explanation and the officer's decision.
+"""Matching pages (blueprint "matching"): engine admin (index builds, runs, the strength model
+and its refits), run/build progress, a demand's matches (strength, sub-needs, weak ones folded),
+one match with its reasons marked in both texts and the officer's decision.
 
 The demand and patent pages of other blueprints include ``matching/_demand_matches.html`` and
 ``matching/_patent_demands.html``; their data comes from the template globals registered here
@@ -14,13 +15,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.deals import services as deal_services
 from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
 from revive.matching import permissions, queries, services
-from revive.matching.highlight import highlight, term_list
+from revive.matching.highlight import highlight
 from revive.matching.models import RunScope
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS
@@ -39,7 +41,18 @@ def engine():
         builds=queries.recent_builds(),
         runs=queries.recent_runs(),
         counts=queries.count_matches_by_state(),
+        strength=queries.strength_overview(),
+        can_refit=current_user.role == Role.PLATFORM_ADMIN,
     )
+
+
+@bp.post("/strength-models")
+@roles_required(Role.PLATFORM_ADMIN)
+def refit_strength():
+    """Refit match strength from the officers' decisions now (also done daily)."""
+    row = services.request_strength_refit(current_user)
+    flash(f"已提交匹配强度模型的重新训练 #{row.id}（{row.status.label}）", "success")
+    return redirect(url_for("matching.engine", _anchor="strength"))
 
 
 @bp.post("/index-builds")
@@ -93,18 +106,19 @@ def rematch_demand(demand_id: int):
 @login_required
 def match_page(match_id: int):
     match = queries.get_match_for(current_user, match_id)
-    terms = match.terms or []
+    shown = services.reasons_of(match)
+    bar, strong = services.thresholds()
     return render_template(
         "matching/match.html",
         match=match,
-        terms=term_list(terms),
-        demand_html=highlight(match.demand.text, terms),
-        patent_html=highlight(
-            "\n".join(p for p in (match.patent.title, services.patent_text(match.patent)) if p),
-            terms,
-        ),
+        shown_reasons=shown,
+        need_label=queries.need_label_of(match),
+        demand_html=highlight(match.demand.text, shown),
+        patent_html=highlight(patent_full_text(match.patent), shown),
         is_staff=permissions.is_staff(current_user),
         reasons=REJECT_REASONS,
+        bar=bar,
+        strong=strong,
     )
 
 
@@ -139,8 +153,10 @@ def demand_panel(demand: Demand) -> dict[str, Any] | None:
     ):
         return None
     run = queries.latest_run_for_demand(demand.id)
+    proposals = queries.proposals_for_demand(current_user, demand)
     return {
-        "matches": queries.matches_for_demand(current_user, demand),
+        "proposals": proposals,
+        "matches": proposals.matches,
         "run": run,
         "run_active": run is not None and run.status in services.ACTIVE,
         "is_staff": permissions.is_staff(current_user),
@@ -152,16 +168,30 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
     if not current_user.is_authenticated:
         return None
     try:
-        ranked = services.demands_for_patent(current_user, patent)
+        found = services.demands_for_patent(current_user, patent)
     except NotFoundError:
         return None
     return {
-        "demands": ranked,
-        "has_index": bool(ranked) or services.active_build() is not None,  # read when empty
+        "demands": found.listed,
+        "left_out": found.left_out,
+        "patent_rule": found.patent_rule,
+        "accepted": found.accepted,
+        # read only when nothing was found
+        "has_index": bool(found.listed or found.left_out) or services.active_build() is not None,
         "is_staff": permissions.is_staff(current_user),
     }
 
 
+def patent_full_text(patent: Patent) -> str:
+    """The patent as the matcher read it (title, field, abstract, problem, advantages …)."""
+    return "\n".join(p for p in (patent.title, services.patent_text(patent)) if p)
+
+
 @bp.app_context_processor
 def _panels() -> dict[str, Any]:
-    return {"matching_demand_panel": demand_panel, "matching_patent_panel": patent_panel}
+    return {
+        "matching_demand_panel": demand_panel,
+        "matching_patent_panel": patent_panel,
+        "highlight_reasons": highlight,
+        "patent_full_text": patent_full_text,
+    }

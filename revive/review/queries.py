@@ -22,13 +22,15 @@ from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching.models import Match, MatchState
+from revive.matching import queries as matching_queries
+from revive.matching.models import DemandReading, Match, MatchState
+from revive.matching.queries import NeedGroup
 from revive.matching.reasons import REJECT_REASONS
 from revive.pagination import Page, paginate
 from revive.review.permissions import sees_all_universities, stats_scope_clause
 from revive.web import int_arg
 
-SORTS = {"newest": "最新候选在前", "score": "最高相似度在前"}
+SORTS = {"newest": "最新候选在前", "strength": "最强匹配在前", "score": "最高相似度在前"}
 DEFAULT_SORT = "newest"
 MAX_DAYS = 3650
 TOP_PATENTS = 20
@@ -114,7 +116,9 @@ def parse_queue_filters(args: Mapping[str, Any]) -> QueueFilters:
 
 @dataclass
 class DemandGroup:
-    """One demand of the queue with its (filtered) candidates, best score first."""
+    """One demand of the queue with its (filtered) candidates, strongest first (rows from
+    before strength: by score), and how matching read the demand: ``groups`` by sub-need,
+    ``weak`` candidates (below the bar: shown on request), thin / abstaining."""
 
     demand: Demand
     candidates: list[Match]
@@ -122,6 +126,34 @@ class DemandGroup:
     top_score: float
     newest_at: datetime
     oldest_at: datetime
+    reading: DemandReading | None = None
+    groups: list[NeedGroup] = field(default_factory=list)
+    weak: list[Match] = field(default_factory=list)
+
+    @property
+    def is_thin(self) -> bool:
+        return bool(self.reading and self.reading.is_thin)
+
+    @property
+    def is_multi(self) -> bool:
+        return bool(self.reading and self.reading.is_multi)
+
+    @property
+    def abstains(self) -> bool:
+        """暂无合适专利: no candidate of the demand reached the bar in its latest run."""
+        return bool(self.reading and self.reading.is_abstaining)
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons of the candidates shown at once (marked in the demand's text)."""
+        out: list[str] = []
+        for g in self.groups:
+            for m in g.matches:
+                out.extend(r for r in m.reasons or () if r not in out)
+        return out
+
+    def need_label(self, match: Match) -> str:
+        return self.reading.need_label(match.need) if self.reading else ""
 
 
 def _queue_where(f: QueueFilters, now: datetime | None = None) -> list[sa.ColumnElement[bool]]:
@@ -160,6 +192,7 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
             Match.demand_id.label("demand_id"),
             sa.func.count(Match.id).label("n"),
             sa.func.max(Match.score).label("top"),
+            sa.func.max(Match.strength).label("strongest"),
             sa.func.max(Match.created_at).label("newest"),
             sa.func.min(Match.created_at).label("oldest"),
         )
@@ -167,11 +200,13 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
         .group_by(Match.demand_id)
         .subquery()
     )
-    order = (
-        (grouped.c.top.desc(), grouped.c.newest.desc())
-        if f.sort == "score"
-        else (grouped.c.newest.desc(), grouped.c.top.desc())
-    )
+    if f.sort == "score":
+        order: tuple[Any, ...] = (grouped.c.top.desc(), grouped.c.newest.desc())
+    elif f.sort == "strength":
+        strongest = grouped.c.strongest
+        order = (strongest.is_(None), strongest.desc(), grouped.c.top.desc())
+    else:
+        order = (grouped.c.newest.desc(), grouped.c.top.desc())
     page = paginate(
         sa.select(grouped).order_by(*order, grouped.c.demand_id.desc()),
         sa.select(sa.func.count()).select_from(grouped),
@@ -191,22 +226,37 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
                 contains_eager(Match.patent).joinedload(Patent.institution),
                 contains_eager(Match.patent).joinedload(Patent.college),
             )
-            .order_by(Match.score.desc(), Match.id)
+            .order_by(
+                Match.demand_id,
+                Match.strength.is_(None),
+                Match.strength.desc(),
+                Match.score.desc(),
+                Match.id,
+            )
         )
         for m in db.session.scalars(stmt).unique():
             by_demand[m.demand_id].append(m)
-    page.items = [
-        DemandGroup(
-            demand=by_demand[r.demand_id][0].demand,
-            candidates=by_demand[r.demand_id],
-            count=r.n,
-            top_score=r.top,
-            newest_at=r.newest,
-            oldest_at=r.oldest,
+    readings = matching_queries.readings_for(ids)
+    page.items = []
+    for r in rows:
+        candidates = by_demand[r.demand_id]
+        if not candidates:  # decided between the two SELECTs: drop the empty group
+            continue
+        reading = readings.get(r.demand_id)
+        groups, weak = matching_queries.group_by_need(candidates, reading)
+        page.items.append(
+            DemandGroup(
+                demand=candidates[0].demand,
+                candidates=candidates,
+                count=r.n,
+                top_score=r.top,
+                newest_at=r.newest,
+                oldest_at=r.oldest,
+                reading=reading,
+                groups=groups,
+                weak=weak,
+            )
         )
-        for r in rows
-        if by_demand[r.demand_id]  # decided between the two SELECTs: drop the empty group
-    ]
     return page
 
 

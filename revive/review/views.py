@@ -19,6 +19,7 @@ from revive.accounts.permissions import roles_required
 from revive.deals import services as deal_services
 from revive.errors import DomainError, NotFoundError
 from revive.inventory.models import Patent
+from revive.matching import services as matching_services
 from revive.matching.models import MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
@@ -60,6 +61,7 @@ def queue():
         reasons=REJECT_REASONS,
         days_since=queries.days_since,
         trl_below=queries.trl_below,
+        thresholds=matching_services.thresholds(),
     )
 
 

@@ -28,12 +28,13 @@ from revive.audit.models import AuditEvent
 from revive.audit.queries import ENTITY_LABELS
 from revive.deals.models import Deal, Stage
 from revive.demands.models import Demand
+from revive.engine import shipped_model
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.imports import services as import_services
 from revive.inventory.models import EntryStatus, Patent
 from revive.licensing.models import OpenLicenceDeclaration
-from revive.matching.models import Match
+from revive.matching.models import Match, StrengthModelVersion
 from tests.audit.helpers import events
 from tests.deals.helpers import advance, contract_data, make_deal, sign
 from tests.evaluations.helpers import make_invite
@@ -97,6 +98,7 @@ class World:
     uni_admin: User
     officer: User
     ent_user: User
+    platform_admin: User
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,6 +114,7 @@ def w(app) -> World:
         uni_admin=make_user(Role.UNIVERSITY_ADMIN, organization=uni, name="王管理"),
         officer=make_user(Role.OFFICER, name="李经理"),
         ent_user=make_user(Role.ENTERPRISE, organization=ent, name="赵企业"),
+        platform_admin=make_user(Role.PLATFORM_ADMIN, name="周平台"),
     )
 
 
@@ -477,6 +480,21 @@ def _(w, client):
     (other,) = events(entity="match", entity_id=ms[1].id)
     assert other.action == "rejected"
     return _rejected(w, ms[0])
+
+
+@case("matching.refit_strength", "platform_admin")
+def _(w, client):
+    _ok(client.post("/matching/strength-models"), 302)
+    row = db.session.scalar(sa.select(StrengthModelVersion))
+    serving = shipped_model().version
+    return Expect(
+        "strength_model",
+        row.id,
+        "refit_request",
+        w.platform_admin,
+        None,
+        lambda d: d["serving"] == serving,
+    )
 
 
 def _staged(w: World, deal: Deal, action: str, src: Stage, dst: Stage, actor=None) -> Expect:

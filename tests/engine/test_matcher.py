@@ -79,3 +79,83 @@ def test_allowed_and_excluded_patents_are_respected():
         exclude=[{"magnet"}],
     )
     assert {p.doc_id for p in m.proposals} <= {"phone"}
+
+
+# ---------------------------------------------------------------------------- fan-out parts
+
+MORE = {
+    "magnet2": ("烧结钕铁硼磁体", "烧结钕铁硼磁体表面镀镍防腐，提高耐盐雾性能。"),
+    "mould2": ("注塑模具温控", "注塑模具的温度控制系统，橡胶件成型周期缩短。"),
+    "wax2": ("蜡基复合材料", "一种蜡基复合材料，可机加工，硬度高，不粘。"),
+    "glass": ("玻璃钢管道", "一种玻璃钢管道的制备方法。"),
+}
+DEMANDS = [
+    (
+        1,
+        "咖啡机配件难题",
+        "1、钕铁硼永磁材料容易生锈，影响产品使用；2、咖啡机的橡胶件原来用压机压制，想改为注塑开模具；"
+        "3、寻找一种可以机加工的材料，不粘胶，类似固体蜡但有一定硬度。",
+    ),
+    (2, "钕铁硼防锈", "钕铁硼永磁材料容易生锈，需要防锈涂层"),
+    (3, "养殖废水", "去除养殖废水中的氨氮"),
+]
+
+
+def test_parts_merged_give_the_pools_of_one_search(tmp_path):
+    """A fan-out: the shards searched in two parts (as two workers would), each part's
+    answer through JSON, merged: the same pools, in the same order, as one search."""
+    import json
+
+    from revive.engine import Index
+    from revive.engine.matcher import gather, merge_pools, pool_part, propose, read_vocabulary
+
+    docs = {**DOCS, **MORE}
+    ids = list(docs)
+    whole = build_index([patent_tokens(*docs[i]) for i in ids], ids, version=1, shard_docs=2)
+    whole.save(tmp_path)
+    names = [s.name for s in whole.shards]
+    assert len(names) >= 4
+    first, offset = {}, 0
+    for s in whole.shards:
+        first[s.name], offset = offset, offset + s.n_docs
+    allowed = [None, set(ids) - {"glass"}, None]
+    exclude = [{"mould"}, None, None]
+    expected = gather(whole, DEMANDS, pool=3, allowed=allowed, exclude=exclude)
+
+    answers = []
+    for part_names in (names[0::2], names[1::2]):
+        part = Index.load(tmp_path, shards=set(part_names))
+
+        def global_position(pos, part=part):
+            for shard in part.shards:
+                if pos < shard.offset + shard.n_docs:
+                    return first[shard.name] + pos - shard.offset
+            raise IndexError(pos)
+
+        answers.append(
+            json.loads(
+                json.dumps(
+                    pool_part(
+                        part,
+                        DEMANDS,
+                        global_position=global_position,
+                        pool=3,
+                        allowed=allowed,
+                        exclude=exclude,
+                    )
+                )
+            )
+        )
+    merged = [
+        merge_pools(d, [a[row] for a in answers], pool=3) for row, (d, _, _) in enumerate(DEMANDS)
+    ]
+    assert merged == expected
+    assert len(expected[0].candidates) > 3  # the multi-need posting's extras are in
+
+    texts = {k: f"{t}。{x}" for k, (t, x) in docs.items()}
+    chars = CharProfile.build(texts.values())
+    kwargs = {"chars": chars, "model": shipped_model(), "texts_of": lambda i: texts, "top_k": 5}
+    vocabulary = read_vocabulary(tmp_path, n_docs=len(whole))
+    assert propose(merged, lexicon=vocabulary, **kwargs) == propose(
+        expected, lexicon=whole, **kwargs
+    )

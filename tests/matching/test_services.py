@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from revive import engine, signals
 from revive.accounts.models import Role
+from revive.db import utcnow
 from revive.demands.models import DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Willingness
 from revive.matching import services
 from revive.matching.models import (
+    DemandReading,
     IndexBuild,
     Match,
     MatchRun,
     MatchState,
+    MatchTier,
+    ModelStatus,
     PatentTokens,
     RunScope,
     RunStatus,
+    StrengthModelVersion,
 )
 from tests.factories import make_org, make_patent, make_user
 from tests.matching.helpers import (
@@ -306,7 +312,7 @@ def test_failed_run_records_error(app, enqueued, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(engine, "demand_tokens", boom)
+    monkeypatch.setattr(engine, "match_demands", boom)  # what a run calls per batch
     with pytest.raises(RuntimeError):
         services.execute_match_run(run.id)
     db.session.expire_all()
@@ -541,22 +547,43 @@ def test_a_fanned_out_run_stores_exactly_what_one_process_would(app, enqueued):
     for n in range(7):
         entered(institution, title=f"锂电池正极材料{n}", abstract=BATTERY["abstract"] * (n % 3 + 1))
     pool(institution)
-    demands = [make_demand(**BATTERY_DEMAND), make_demand(title="农田节水灌溉", description="滴灌")]
+    entered(institution, title="污水氨氮去除装置", abstract="养殖废水氨氮去除，膜生物反应器。")
+    demands = [
+        make_demand(**BATTERY_DEMAND),
+        make_demand(title="农田节水灌溉", description="滴灌"),
+        # several unrelated needs: each sub-need's best join the pool from any shard
+        make_demand(
+            title="两项技术需求",
+            description="1、锂离子电池正极材料包覆改性，提高循环寿命；2、养殖污水处理，去除氨氮，"
+            "出水稳定；3、农田土壤湿度传感器自动控制灌溉阀门。",
+        ),
+    ]
     app.config["REVIVE_INDEX_SHARD_DOCS"] = 2
     _ready(enqueued)
     _, index = services.load_active_index()
     assert len(index.shards) >= 5
 
-    def stored() -> dict[int, list[tuple[int, float, int]]]:
+    def stored() -> dict[int, Any]:
+        db.session.expire_all()
         return {
-            d.id: sorted((pid, round(score, 5), rank) for pid, _, score, rank in _matches(d.id))
+            d.id: (
+                sorted(
+                    (m.patent_id, m.score, m.rank, m.strength, m.tier, m.need, m.reasons, m.chars)
+                    for m in db.session.scalars(sa.select(Match).where(Match.demand_id == d.id))
+                ),
+                _reading(d.id),
+            )
             for d in demands
         }
+
+    def _reading(demand_id: int) -> tuple:
+        r = db.session.get(DemandReading, demand_id)
+        return (r.needs, r.removed, r.is_thin, r.is_abstaining, r.best_strength, r.proposal_count)
 
     services.request_match_run(RunScope.ALL_DEMANDS)
     drain(enqueued)
     single = stored()
-    assert all(single.values())
+    assert all(rows for rows, _ in single.values())
 
     app.config["REVIVE_MATCH_FANOUT"] = 2
     try:
@@ -567,5 +594,183 @@ def test_a_fanned_out_run_stores_exactly_what_one_process_would(app, enqueued):
         app.config["REVIVE_INDEX_SHARD_DOCS"] = 65_536
     db.session.expire_all()
     run = db.session.get(MatchRun, run.id)
-    assert run.status == RunStatus.SUCCEEDED and run.processed == run.total == 2
+    assert run.status == RunStatus.SUCCEEDED and run.processed == run.total == 3
+    assert len(single[demands[2].id][1][0]) == 3  # the posting was read as three needs
     assert stored() == single
+
+
+# ---------------------------------------------------------------------------- strength
+
+
+def test_index_builds_save_a_character_profile_and_deltas_reuse_it(app, enqueued, monkeypatch):
+    monkeypatch.setattr(services, "TOKENS_MARGIN_S", 0)
+    monkeypatch.setattr(services, "REBUILD_SHARE", 1.0)  # no follow-up full rebuild here
+    pool()
+    full = _ready(enqueued)
+    profile = Path(full.path) / engine.CharProfile.FILE
+    assert profile.exists()
+    chars = services.load_chars(full)
+    assert chars is not None and chars.idf[ord("锂")] > 1.0  # in the sampled patents' texts
+
+    new = entered(title="一种新的风力发电机叶片")
+    signals.patents_changed.send(None, patent_ids=[new.id])
+    drain(enqueued)
+    delta = services.active_build()
+    assert delta.kind == "delta"
+    reused = (Path(delta.path) / engine.CharProfile.FILE).read_bytes()
+    assert reused == profile.read_bytes()  # carried over, not resampled
+
+
+def test_character_profile_sample_is_capped(app, enqueued, monkeypatch):
+    for n in range(5):
+        entered(title=f"锂电池{n}", abstract="正极材料")
+    services.tokenize_patents(None, follow_up=False)
+    app.config["REVIVE_CHARS_SAMPLE"] = 2
+    seen = []
+    real = engine.CharProfile.build
+
+    def spy(texts):
+        texts = list(texts)
+        seen.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(engine.CharProfile, "build", staticmethod(spy))
+    try:
+        services._sampled_chars()
+    finally:
+        app.config["REVIVE_CHARS_SAMPLE"] = 20_000
+    assert seen == [2]
+
+
+def test_an_index_without_a_character_profile_gets_one_when_loaded(app, enqueued):
+    pool()
+    build = _ready(enqueued)
+    profile = Path(build.path) / engine.CharProfile.FILE
+    profile.unlink()  # an artifact from before profiles existed
+    services._loaded_chars = None
+    assert services.load_chars(build) is not None
+    assert profile.exists()
+
+
+def test_a_run_stores_strength_tier_reasons_features_and_the_reading(app, enqueued):
+    patents = pool()
+    _ready(enqueued)
+    demand = make_demand()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    rows = db.session.scalars(
+        sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank)
+    ).all()
+    top = rows[0]
+    assert top.patent_id == patents["battery"].id
+    assert 0 < top.strength <= 1 and top.tier is not None
+    assert top.chars > 0 and 0 < top.coverage <= 1 and top.score > 0
+    assert top.model_version == engine.shipped_model().version
+    assert top.reasons and all(len(r) >= 2 for r in top.reasons)
+    assert all(r in BATTERY["title"] + BATTERY["abstract"] for r in top.reasons)
+    assert top.need == 0
+    # rank follows strength
+    assert [m.strength for m in rows] == sorted((m.strength for m in rows), reverse=True)
+    assert [m.rank for m in rows] == list(range(1, len(rows) + 1))
+
+    reading = db.session.get(DemandReading, demand.id)
+    assert reading.needs == [{"label": reading.needs[0]["label"], "text": reading.needs[0]["text"]}]
+    assert not reading.is_thin and not reading.is_abstaining
+    assert reading.best_strength == top.strength and reading.proposal_count == len(rows)
+    assert reading.demand_version == demand.version
+    assert reading.model_version == engine.shipped_model().version
+
+
+def test_a_multi_need_posting_is_read_into_sub_needs_and_each_proposal_has_one(app, enqueued):
+    institution = make_org()
+    magnet = entered(
+        institution,
+        title="钕铁硼永磁体防锈涂层",
+        abstract="一种钕铁硼永磁材料表面防腐蚀涂层的制备方法，耐盐雾，防止生锈。",
+    )
+    mould = entered(
+        institution,
+        title="橡胶件注塑模具",
+        abstract="一种橡胶件注塑成型模具，代替压机压制，外观好。",
+    )
+    wax = entered(
+        institution,
+        title="可机加工蜡状材料",
+        abstract="一种可机械加工的类蜡材料，不粘胶，具有一定硬度。",
+    )
+    pool(institution)
+    _ready(enqueued)
+    demand = make_demand(
+        title="咖啡机配件难题",
+        description="1、钕铁硼永磁材料容易生锈，影响产品使用；2、咖啡机的橡胶件原来用压机压制，想改为注塑开模具；"
+        "3、寻找一种可以机加工的材料，不粘胶，类似固体蜡但有一定硬度。",
+    )
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    reading = db.session.get(DemandReading, demand.id)
+    assert len(reading.needs) == 3 and reading.is_multi
+    assert all(n["label"] for n in reading.needs)
+    need = {
+        m.patent_id: m.need
+        for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id))
+    }
+    assert len({need[magnet.id], need[mould.id], need[wax.id]}) == 3
+
+
+def test_a_thin_posting_is_flagged(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand(title="电池", description="")
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    assert db.session.get(DemandReading, demand.id).is_thin
+
+
+def test_bar_and_strong_settings_decide_tiers_and_abstention(app, enqueued):
+    pool()
+    _ready(enqueued)
+    demand = make_demand(title="污水处理", description="希望去除污水中的氨氮")
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    best = db.session.scalar(sa.select(sa.func.max(Match.strength)))
+    assert best < 1.0
+    app.config["REVIVE_MATCH_BAR"] = (best + 1.0) / 2  # nothing reaches it
+    try:
+        services.request_match_run(RunScope.DEMAND, demand.id)
+        drain(enqueued)
+    finally:
+        app.config["REVIVE_MATCH_BAR"] = None
+    db.session.expire_all()
+    assert db.session.get(DemandReading, demand.id).is_abstaining
+    tiers = set(db.session.scalars(sa.select(Match.tier).where(Match.demand_id == demand.id)))
+    assert tiers == {MatchTier.WEAK}  # still stored: shown on request (显示较弱候选)
+
+    app.config["REVIVE_MATCH_STRONG"] = 0.0
+    try:
+        services.request_match_run(RunScope.DEMAND, demand.id)
+        drain(enqueued)
+    finally:
+        app.config["REVIVE_MATCH_STRONG"] = None
+    db.session.expire_all()
+    assert not db.session.get(DemandReading, demand.id).is_abstaining
+    tiers = set(db.session.scalars(sa.select(Match.tier).where(Match.demand_id == demand.id)))
+    assert tiers == {MatchTier.STRONG}
+
+
+def test_runs_use_the_active_strength_model(app, enqueued):
+    pool()
+    _ready(enqueued)
+    shipped = engine.shipped_model()
+    # A refit that rates every pair alike (all weight on the intercept): strength 0.5 each.
+    flat = {**shipped.to_json(), "coef": [0.0, 0.0, 0.0], "intercept": 0.0}
+    row = StrengthModelVersion(status=ModelStatus.ACTIVE, model=flat, activated_at=utcnow())
+    db.session.add(row)
+    db.session.flush()
+    row.model = {**flat, "version": row.version}
+    db.session.commit()
+    demand = make_demand()
+    services.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    rows = db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id)).all()
+    assert rows and {m.strength for m in rows} == {0.5}
+    assert {m.model_version for m in rows} == {row.version}

@@ -13,7 +13,15 @@ from revive.demands.models import Visibility
 from revive.extensions import db
 from revive.matching import services
 from revive.matching.highlight import highlight
-from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunScope
+from revive.matching.models import (
+    DemandReading,
+    IndexBuild,
+    Match,
+    MatchRun,
+    MatchState,
+    MatchTier,
+    RunScope,
+)
 from tests.factories import make_college, make_org, make_user
 from tests.matching.helpers import (
     BATTERY_DEMAND,
@@ -115,17 +123,42 @@ def test_highlight_escapes_text_and_terms_before_marking():
     assert str(highlight("amp & amp", [["amp", 1]])) == "<mark>amp</mark> &amp; <mark>amp</mark>"
 
 
-def test_match_page_marks_terms_in_both_texts_and_escapes(client, auth, world):
+def test_highlight_marks_reasons_found_after_normalisation():
+    # Reasons are spans of the normalised texts (half-width, lower case, one space).
+    html = str(highlight("采用ＰＬＣ控制，  钕铁硼 永磁", ["plc控制", "钕铁硼 永磁"]))
+    assert html == "采用<mark>ＰＬＣ控制</mark>，  <mark>钕铁硼 永磁</mark>"
+    assert str(highlight("无关文字", ["钕铁硼"])) == "无关文字"
+
+
+def test_match_page_marks_reasons_in_both_texts_and_escapes(client, auth, world):
     world.demand.description += "<img src=x onerror=alert(1)>"
     db.session.commit()
     auth.login(world.users[Role.OFFICER])
-    html = client.get(f"/matching/matches/{world.candidate.id}").get_data(as_text=True)
+    html = client.get(f"/matching/matches/{world.accepted.id}").get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x" in html
-    term = world.candidate.terms[0][0]
+    reason = world.accepted.reasons[0]
     demand_side = html.split('data-side="demand"')[1].split("</div>")[0]
     patent_side = html.split('data-side="patent"')[1].split("</div>")[0]
-    assert "<mark>" in demand_side and term.lower() in demand_side.lower()
-    assert "<mark>" in patent_side
+    assert f"<mark>{reason}</mark>" in demand_side
+    assert f"<mark>{reason}</mark>" in patent_side
+    shown = html.split("data-reasons")[1].split("</p>")[0]
+    assert f'<mark class="reason">{reason}</mark>' in shown
+    assert "data-tier=" in html and "匹配强度" in html  # the badge with its tooltip
+    for term, _ in world.accepted.terms:  # the index's fragments are not shown as reasons
+        if term not in world.accepted.reasons:
+            assert f'<mark class="reason">{term}</mark>' not in shown
+
+
+def test_a_match_from_before_reasons_gets_them_worked_out_on_its_page(client, auth, world):
+    world.accepted.reasons = []
+    world.accepted.strength = world.accepted.tier = None
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    html = client.get(f"/matching/matches/{world.accepted.id}").get_data(as_text=True)
+    assert "<mark>" in html.split('data-side="patent"')[1].split("</div>")[0]
+    assert "匹配强度上线前" in html  # no badge, a dash with its explanation
+    db.session.expire_all()
+    assert db.session.get(Match, world.accepted.id).reasons == []  # nothing written
 
 
 # ---------------------------------------------------------------------------- writes enqueue
@@ -250,6 +283,8 @@ def test_patent_page_shows_public_demand_to_its_university(client, auth, world):
     auth.login(world.users[Role.UNIVERSITY_ADMIN])
     html = client.get(f"/patents/{world.patents['battery'].id}").get_data(as_text=True)
     assert world.demand.title in html
+    panel = html.split('id="patent-demands"')[1].split("</section>")[0]
+    assert '<mark class="reason">' in panel and '<span class="tag">' not in panel  # reasons
 
 
 @dataclass(frozen=True)
@@ -275,6 +310,7 @@ def _cases(w: World) -> list[Case]:
         Case("POST", "/matching/index-builds", staff, 302),
         Case("GET", f"/matching/index-builds/{b}", staff, 200),
         Case("POST", "/matching/runs", staff, 302),
+        Case("POST", "/matching/strength-models", frozenset({Role.PLATFORM_ADMIN}), 302),
         Case("GET", f"/matching/runs/{r}", staff, 200, owner_ok=True),
         Case("GET", f"/matching/demands/{d}", staff, 200, owner_ok=True),
         Case("POST", f"/matching/demands/{d}/runs", staff, 302),
@@ -374,3 +410,92 @@ def test_demand_detail_page_includes_matches_by_role(client, auth, world):
     html = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
     assert world.accepted.patent.title in html
     assert world.candidate.patent.title not in html
+
+
+# ---------------------------------------------------------------------------- trust
+
+
+def _panel(html: str) -> str:
+    return html.split('id="demand-matches"')[1].split("</section>")[0]
+
+
+def test_demand_page_shows_strength_reasons_and_folds_weak_candidates(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    weak = world.candidate
+    weak.tier, weak.strength = MatchTier.WEAK, 0.02
+    db.session.commit()
+    html = _panel(client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True))
+    shown, folded = html.split("data-weak>")
+    accepted_row = shown.split(f'data-match-id="{world.accepted.id}"')[1].split("</tr>")[0]
+    assert "data-tier=" in accepted_row and "%</span>" in accepted_row  # 强/中 NN%
+    assert '<mark class="reason">' in accepted_row
+    assert f'data-match-id="{weak.id}"' not in shown
+    assert f'data-match-id="{weak.id}"' in folded and "显示较弱候选" in folded
+    assert "暂无合适专利" not in html  # the demand does not abstain
+
+
+def test_demand_page_of_an_abstaining_thin_multi_need_demand(client, auth, world):
+    reading = db.session.get(DemandReading, world.demand.id)
+    reading.is_abstaining, reading.is_thin = True, True
+    reading.needs = [{"label": "正极材料", "text": "…"}, {"label": "负极材料", "text": "…"}]
+    world.candidate.need = 1
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    html = _panel(client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True))
+    assert "需求描述过短，建议请企业补充技术细节" in html
+    assert "暂无合适专利" not in html  # a match was accepted: the demand has an answer
+    assert "子需求 1：正极材料" in html and "子需求 2：负极材料" in html
+    second = html.split('data-need-group="1"')[1]
+    assert f'data-match-id="{world.candidate.id}"' in second
+
+    # Nothing accepted, nothing reaching the bar: 暂无合适专利, the weak ones on request.
+    world.accepted.state, world.accepted.decided_at = MatchState.CANDIDATE, None
+    world.accepted.tier = world.candidate.tier = MatchTier.WEAK
+    db.session.commit()
+    html = _panel(client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True))
+    assert "暂无合适专利" in html and "显示较弱候选（2 条）" in html
+
+
+def test_enterprise_sees_pushed_matches_without_the_officers_notices(client, auth, world):
+    reading = db.session.get(DemandReading, world.demand.id)
+    reading.is_thin = True
+    db.session.commit()
+    auth.login(world.users[Role.ENTERPRISE])
+    html = _panel(client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True))
+    assert f'data-match-id="{world.accepted.id}"' in html
+    assert f'data-match-id="{world.candidate.id}"' not in html
+    assert "data-thin" not in html and "data-weak" not in html
+    assert "badge tier" not in html  # strength for the enterprise: issue 14 decides
+    assert '<mark class="reason">' in html  # the reasons, not the term fragments
+
+
+def test_demand_proposals_query_gives_what_the_enterprise_view_needs(world):
+    from revive.matching import queries
+
+    dp = queries.demand_proposals(world.demand)
+    assert [m.id for m in dp.matches][0] == world.accepted.id  # accepted first
+    first = dp.matches[0]
+    assert first.strength is not None and first.tier is not None and first.reasons
+    assert dp.reading is not None and dp.is_thin is False and dp.abstains is False
+    assert dp.need_label(first) == dp.reading.needs[0]["label"]  # the one need
+    assert 0 < dp.bar < dp.strong < 1
+    mine = queries.proposals_for_demand(world.users[Role.ENTERPRISE], world.demand)
+    assert [m.id for m in mine.matches] == [world.accepted.id]
+    assert queries.proposals_for_demand(world.other_enterprise_user, world.demand).matches == []
+
+
+def test_api_gives_strength_reasons_and_the_reading_to_staff(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    data = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
+    first = data["items"][0]
+    assert first["id"] == world.accepted.id
+    assert 0 < first["strength"] <= 1 and first["tier"] in {"strong", "medium", "weak"}
+    assert first["tier_label"] in {"强", "中", "弱"} and first["reasons"] and first["need"] == 0
+    assert first["chars"] > 0 and first["model_version"]
+    reading = data["reading"]
+    assert reading["is_thin"] is False and reading["is_abstaining"] is False
+    assert reading["needs"][0]["index"] == 0 and 0 < reading["bar"] < reading["strong"]
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])
+    data = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
+    assert "reading" not in data and "chars" not in data["items"][0]

@@ -12,7 +12,7 @@ from revive.accounts.models import Role
 from revive.db import utcnow
 from revive.demands.models import DemandStatus
 from revive.extensions import db
-from revive.matching.models import MatchState
+from revive.matching.models import DemandReading, MatchState, MatchTier
 from revive.review import views
 from tests.matching.helpers import make_demand
 from tests.review.helpers import make_match
@@ -61,14 +61,20 @@ def test_page_lists_open_demands_with_their_candidates_only(client, world, queue
     assert "已关闭的需求" not in html and "没有候选的需求" not in html
 
 
-def test_candidate_row_shows_score_terms_grade_trl_flag_willingness_university(
+def test_candidate_row_shows_strength_reasons_grade_trl_flag_willingness_university(
     client, world, queue
 ):
+    m = queue["a1"]
+    m.strength, m.tier = 0.62, MatchTier.STRONG
+    m.reasons = ["高镍正极材料", "包覆改性", "能量密度", "循环寿命", "锂离子电池", "正极"]
+    db.session.commit()
     html = client.get("/review/").get_data(as_text=True)
     row = html.split(f'data-match-id="{queue["a1"].id}"')[1].split("</tr>")[0]
     assert "0.620" in row
-    assert all(f'<span class="tag">{t}</span>' in row for t in ("正极", "高镍", "循环"))
-    assert "寿命" not in row  # only the top five terms
+    assert 'data-tier="strong"' in row and "强 62%" in row and "估计这件专利切合该需求的概率" in row
+    assert all(f'<mark class="reason">{r}</mark>' in row for r in m.reasons[:5])
+    assert '<mark class="reason">正极</mark>' not in row  # only the first five reasons
+    assert '<span class="tag">' not in row  # the index's term fragments are not shown
     assert "★★★★☆" in row
     assert "TRL 4" in row and "低于期望" in row  # demand expects TRL 6
     assert "愿意" in row and "甲大学" in row and "材料学院" in row
@@ -170,3 +176,115 @@ def test_empty_queue_says_so(client, auth, world):
     html = client.get("/review/").get_data(as_text=True)
     assert "暂无待审核的候选匹配" in html
     assert "没有符合筛选条件" in client.get("/review/?min_score=0.9").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------- trust
+
+
+def _reading(demand, **kw) -> DemandReading:
+    kw.setdefault("needs", [{"label": demand.title, "text": demand.description or ""}])
+    row = DemandReading(demand_id=demand.id, removed=[], **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def _assessed(demand, patent, strength, tier, need=0, reasons=None):
+    return make_match(
+        demand,
+        patent,
+        0.4,
+        strength=strength,
+        tier=tier,
+        need=need,
+        reasons=reasons or [],
+    )
+
+
+def test_candidates_are_grouped_by_sub_need_strongest_first(client, auth, world):
+    w = world
+    demand = w.demands["battery"]
+    _reading(
+        demand,
+        needs=[{"label": "正极材料包覆", "text": "…"}, {"label": "污水除氨氮", "text": "…"}],
+    )
+    a1 = _assessed(demand, w.patents["a1"], 0.41, MatchTier.STRONG, need=0)
+    b1 = _assessed(demand, w.patents["b1"], 0.72, MatchTier.STRONG, need=0)
+    a2 = _assessed(demand, w.patents["a2"], 0.2, MatchTier.MEDIUM, need=1)
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    section = html.split(f'id="demand-{demand.id}"')[1].split("</section>")[0]
+    first, second = section.split('data-need-group="1"')
+    assert "子需求 1：正极材料包覆" in first and "子需求 2：污水除氨氮" in second
+    assert _ids(first, "match") == [b1.id, a1.id]  # by strength, not by order of creation
+    assert _ids(second, "match") == [a2.id]
+    assert f'data-review-check="demand-{demand.id}-need-0"' in first
+    assert 'aria-label="勾选该子需求的全部候选"' in first
+
+
+def test_weak_candidates_are_folded_and_an_abstaining_demand_says_so(client, auth, world):
+    w = world
+    demand = w.demands["water"]
+    _reading(demand, is_abstaining=True)
+    weak = _assessed(demand, w.patents["a2"], 0.03, MatchTier.WEAK)
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    section = html.split(f'id="demand-{demand.id}"')[1].split("</section>")[0]
+    assert "暂无合适专利" in section and "data-abstain" in section
+    before, folded = section.split('<details class="weak-candidates" data-weak>')
+    assert f'data-match-id="{weak.id}"' not in before  # not in the list shown at once
+    assert f'data-match-id="{weak.id}"' in folded and "显示较弱候选（1 条）" in folded
+    # its own tick-all: ticking the demand's candidates never ticks a hidden weak one
+    assert f'data-review-group="demand-{demand.id}-weak"' in folded
+    assert "<script>" not in section  # a <details> toggle: no script (CSP)
+
+
+def test_a_thin_posting_asks_for_detail(client, auth, world):
+    w = world
+    demand = w.demands["battery"]
+    _reading(demand, is_thin=True)
+    _assessed(demand, w.patents["a1"], 0.5, MatchTier.STRONG)
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    section = html.split(f'id="demand-{demand.id}"')[1].split("</section>")[0]
+    assert "需求描述过短，建议请企业补充技术细节" in section
+
+
+def test_reasons_are_marked_in_the_demand_text_and_the_patent_text(client, auth, world):
+    w = world
+    demand = w.demands["battery"]
+    demand.description = "希望引进<高镍>正极材料包覆技术"
+    w.patents["a1"].abstract = "一种高镍正极材料的包覆方法 <script>alert(1)</script>"
+    db.session.commit()
+    _assessed(demand, w.patents["a1"], 0.6, MatchTier.STRONG, reasons=["正极材料", "包覆"])
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    section = html.split(f'id="demand-{demand.id}"')[1].split("</section>")[0]
+    demand_side = section.split('data-side="demand">')[1].split("</div>")[0]
+    patent_side = section.split('data-side="patent">')[1].split("</div>")[0]
+    assert "&lt;高镍&gt;<mark>正极材料</mark><mark>包覆</mark>技术" in demand_side
+    assert "高镍<mark>正极材料</mark>的<mark>包覆</mark>方法" in patent_side
+    assert "<script>alert" not in section and "&lt;script&gt;" in patent_side
+
+
+def test_sort_by_strength(client, world, queue):
+    w = world
+    queue["water"].strength, queue["water"].tier = 0.9, MatchTier.STRONG
+    queue["a1"].strength, queue["a1"].tier = 0.3, MatchTier.MEDIUM
+    db.session.commit()
+    order = [g["demand"]["id"] for g in _api(client, sort="strength")["items"]]
+    assert order == [w.demands["water"].id, w.demands["battery"].id]
+    assert "最强匹配在前" in client.get("/review/").get_data(as_text=True)
+
+
+def test_api_says_how_the_demand_was_read(client, auth, world):
+    w = world
+    demand = w.demands["battery"]
+    _reading(demand, is_thin=True, needs=[{"label": "甲", "text": ""}, {"label": "乙", "text": ""}])
+    _assessed(demand, w.patents["a1"], 0.5, MatchTier.STRONG, need=1, reasons=["正极材料"])
+    auth.login(w.officer)
+    (group,) = _api(client)["items"]
+    assert group["needs"] == [{"index": 0, "label": "甲"}, {"index": 1, "label": "乙"}]
+    assert group["is_thin"] is True and group["is_abstaining"] is False
+    (c,) = group["candidates"]
+    assert (c["need"], c["tier"], c["strength"], c["reasons"]) == (1, "strong", 0.5, ["正极材料"])

@@ -289,6 +289,7 @@ TABLE: list[Row] = [
     entry("matching.rebuild", "POST", STAFF),
     entry("matching.build_page", "GET", STAFF, obj="build"),
     entry("matching.rematch_all", "POST", STAFF),
+    entry("matching.refit_strength", "POST", frozenset({PA})),
     entry("matching.run_page", "GET", STAFF | {ENT}, obj="run", other=STAFF),
     entry("matching.demand_matches", "GET", STAFF | {ENT}, obj="demand", other=STAFF),
     entry("matching.rematch_demand", "POST", STAFF, obj="demand"),

@@ -1,0 +1,341 @@
+"""Learning match strength from officers' decisions: labels, position weighting, the refit task
+(versioned rows, activation rule, too few decisions), the admin trigger and the daily run."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from revive import engine
+from revive.accounts.models import Role
+from revive.audit.models import AuditEvent
+from revive.db import utcnow
+from revive.errors import PermissionDenied
+from revive.extensions import db
+from revive.matching import learning, services
+from revive.matching.models import Match, MatchState, ModelStatus, RunScope, StrengthModelVersion
+from revive.matching.reasons import BUSINESS, NOT_RELEVANT, REJECT_REASONS, is_relevance_label
+from tests.factories import make_org, make_user
+from tests.matching.helpers import drain, entered, make_demand, pool
+
+GOOD = {"score": 0.3, "chars": 0.5, "coverage": 0.9}  # the shipped model rates these high
+POOR = {"score": 0.02, "chars": 0.1, "coverage": 0.0}
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(Role.PLATFORM_ADMIN)
+
+
+def _decided(
+    n: int,
+    state: MatchState,
+    *,
+    reason: str | None = None,
+    features: dict | None = GOOD,
+    rank: int = 1,
+    start: int = 0,
+) -> list[Match]:
+    """``n`` decided matches (one demand, one patent each), decided one minute apart."""
+    officer = make_user(Role.OFFICER)
+    institution = make_org()
+    out = []
+    for i in range(n):
+        demand = make_demand(title=f"需求{start + i}")
+        patent = entered(institution, title=f"专利{start + i}")
+        m = Match(
+            demand_id=demand.id,
+            patent_id=patent.id,
+            state=state,
+            rank=rank,
+            decided_by_id=officer.id,
+            decided_at=utcnow() + timedelta(minutes=start + i),
+            reason_code=reason,
+            **(features or {"score": 0.1}),
+        )
+        db.session.add(m)
+        out.append(m)
+    db.session.commit()
+    return out
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+def test_every_reject_reason_is_classified_as_relevance_or_business():
+    assert {"wrong_field", "vague"} == NOT_RELEVANT
+    assert NOT_RELEVANT | BUSINESS | {"other"} == set(REJECT_REASONS)
+    assert not NOT_RELEVANT & BUSINESS
+    assert is_relevance_label("wrong_field") and is_relevance_label("vague")
+    for code in ("too_early", "too_costly", "alternative_exists", "no_business_path", "other"):
+        assert not is_relevance_label(code)
+
+
+@pytest.mark.parametrize(
+    ("state", "reason", "label"),
+    [
+        (MatchState.ACCEPTED, None, 1),
+        (MatchState.REJECTED, "wrong_field", 0),
+        (MatchState.REJECTED, "vague", 0),
+        (MatchState.REJECTED, "too_costly", None),
+        (MatchState.REJECTED, "too_early", None),
+        (MatchState.REJECTED, "other", None),
+        (MatchState.CANDIDATE, None, None),
+    ],
+)
+def test_relevance_label(state, reason, label):
+    assert learning.relevance_label(state, reason) == label
+
+
+def test_examination_weight_is_the_inverse_propensity_of_the_rank_clipped():
+    assert learning.examination_weight(1) == 1.0
+    assert learning.examination_weight(None) == 1.0
+    assert learning.examination_weight(3) == pytest.approx(2.0)  # 1 / P, P = 1 / log2(4)
+    assert learning.examination_weight(20) == pytest.approx(math.log2(21))
+    assert learning.examination_weight(500) == learning.MAX_WEIGHT
+
+
+def test_decisions_are_labelled_weighted_and_in_time_order(app):
+    accepted = _decided(2, MatchState.ACCEPTED, rank=1)
+    wrong = _decided(1, MatchState.REJECTED, reason="wrong_field", features=POOR, rank=4, start=5)
+    _decided(1, MatchState.REJECTED, reason="too_costly", start=10)  # business: left out
+    _decided(1, MatchState.ACCEPTED, features=None, start=20)  # proposed before strength
+    _decided(1, MatchState.CANDIDATE, start=30)
+
+    data = learning.decisions()
+    assert data.match_ids == [accepted[0].id, accepted[1].id, wrong[0].id]
+    assert data.labels.tolist() == [1, 1, 0]
+    assert data.rows[2].tolist() == [POOR[f] for f in engine.FEATURES]
+    assert data.weights.mean() == pytest.approx(1.0)
+    assert data.weights[2] == pytest.approx(math.log2(5) * data.weights[0])  # rank 4 vs 1
+
+
+# ---------------------------------------------------------------------------- the refit
+
+
+def test_with_too_few_decisions_the_shipped_model_stays(app, enqueued):
+    _decided(3, MatchState.ACCEPTED)
+    row = services.refit_strength()
+    assert row.status == ModelStatus.SKIPPED and row.model is None
+    assert row.n_decisions == 3 and "少于 100 条" in row.note
+    assert services.active_strength_row() is None
+    assert services.active_strength_model() is engine.shipped_model()
+    assert enqueued == []
+
+
+def _enough(app, n: int = 40) -> None:
+    """n decisions, accepts on strong-looking pairs and relevance rejections on poor ones,
+    alternating in time; the minimum lowered to n."""
+    app.config["REVIVE_REFIT_MIN_DECISIONS"] = n
+    for i in range(n // 2):
+        _decided(1, MatchState.ACCEPTED, start=2 * i, rank=1 + i % 5)
+        _decided(1, MatchState.REJECTED, reason="wrong_field", features=POOR, start=2 * i + 1)
+
+
+@pytest.fixture
+def min_decisions(app):
+    yield
+    app.config["REVIVE_REFIT_MIN_DECISIONS"] = 100
+
+
+@pytest.mark.usefixtures("min_decisions")
+def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
+    pool()
+    services.request_index_build()
+    drain(enqueued)
+    _enough(app, 40)
+    row = services.refit_strength()
+    assert row.status == ModelStatus.ACTIVE, row.note
+    assert row.n_decisions == 40 and row.n_positive == 20
+    assert row.n_judged == len(engine.judged_rows()[1])
+    m = row.metrics
+    assert m["n_heldout"] == math.ceil(40 * learning.HELDOUT_SHARE) == 8
+    assert m["n_train_decisions"] == 32
+    assert m["auc_heldout"] >= m["auc_heldout_current"]
+    assert m["current_version"] == engine.shipped_model().version
+    model = services.active_strength_model()
+    assert model.version == row.version == f"r{row.id}"
+    assert model.trained["decisions"] == 40  # refitted on every decision once accepted
+    assert (model.bar, model.strong) == (engine.shipped_model().bar, engine.shipped_model().strong)
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.entity == "strength_model", AuditEvent.action == "activate"
+        )
+    )
+    assert event.entity_id == row.id and event.data["previous"] == engine.shipped_model().version
+    # stored strengths follow the new model: every open demand is matched again
+    assert enqueued[-1][0] == "matching.match_run"
+    run_id = enqueued[-1][1][0]
+    assert db.session.get(services.MatchRun, run_id).scope == RunScope.ALL_DEMANDS
+
+    second = services.refit_strength()
+    assert second.status == ModelStatus.ACTIVE
+    db.session.refresh(row)
+    assert row.status == ModelStatus.RETIRED
+    assert second.metrics["current_version"] == row.version  # compared with the serving refit
+
+
+@pytest.mark.usefixtures("min_decisions")
+def test_a_refit_that_cannot_be_compared_is_held(app, enqueued):
+    app.config["REVIVE_REFIT_MIN_DECISIONS"] = 20
+    _decided(10, MatchState.REJECTED, reason="vague", features=POOR)
+    _decided(10, MatchState.ACCEPTED, start=100)  # the latest 20 %: all accepted
+    row = services.refit_strength()
+    assert row.status == ModelStatus.HELD and row.model is None
+    assert "只有一类" in row.note
+    assert services.active_strength_row() is None
+
+
+@pytest.mark.usefixtures("min_decisions")
+def test_a_refit_worse_than_the_serving_model_is_held(app, enqueued, monkeypatch):
+    _enough(app, 40)
+    real = learning.auc
+    calls = []
+
+    def rigged(labels, scores):  # first call: the candidate, second: the serving model
+        calls.append(1)
+        return 0.5 if len(calls) == 1 else real(labels, scores)
+
+    monkeypatch.setattr(learning, "auc", rigged)
+    row = services.refit_strength()
+    assert row.status == ModelStatus.HELD and "低于当前模型" in row.note
+
+
+def test_a_failed_refit_is_recorded(app, enqueued, monkeypatch):
+    def boom(*a, **kw):
+        raise RuntimeError("no sklearn")
+
+    monkeypatch.setattr(learning, "refit", boom)
+    with pytest.raises(RuntimeError):
+        services.refit_strength()
+    row = db.session.scalar(sa.select(StrengthModelVersion))
+    assert row.status == ModelStatus.FAILED and "no sklearn" in row.error
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+def test_only_a_platform_admin_may_request_a_refit(app, enqueued):
+    with pytest.raises(PermissionDenied):
+        services.request_strength_refit(make_user(Role.OFFICER))
+    assert enqueued == [] and db.session.scalar(sa.select(StrengthModelVersion)) is None
+
+
+def test_a_request_is_committed_audited_enqueued_and_coalesced(app, enqueued, admin):
+    row = services.request_strength_refit(admin)
+    assert row.status == ModelStatus.QUEUED and row.requested_by_id == admin.id
+    assert enqueued == [("matching.refit_strength", (row.id,))]
+    (event,) = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_id == row.id))
+    assert (event.entity, event.action, event.actor_id) == (
+        "strength_model",
+        "refit_request",
+        admin.id,
+    )
+    assert services.request_strength_refit(admin).id == row.id  # still queued: reused
+    assert len(enqueued) == 1
+    drain(enqueued)
+    db.session.refresh(row)
+    assert row.status == ModelStatus.SKIPPED  # no decisions yet
+
+
+def test_the_daily_run_takes_over_a_lost_request_and_leaves_a_live_one(app, enqueued, admin):
+    live = services.request_strength_refit(admin)
+    assert services.refit_strength() is live  # the queued one will run: nothing new
+    assert db.session.scalar(sa.select(sa.func.count(StrengthModelVersion.id))) == 1
+
+    stale = utcnow() - timedelta(minutes=services.STALE_MINUTES + 1)
+    db.session.execute(
+        sa.update(StrengthModelVersion)
+        .where(StrengthModelVersion.id == live.id)
+        .values(updated_at=stale)
+    )
+    db.session.commit()
+    fresh = services.refit_strength()
+    assert fresh.id != live.id and fresh.status == ModelStatus.SKIPPED
+    assert fresh.requested_by_id is None  # the schedule
+    db.session.refresh(live)
+    assert live.status == ModelStatus.FAILED and live.error == services.REFIT_LOST
+    services.execute_strength_refit(live.id)  # the lost task turning up late: nothing
+    db.session.refresh(live)
+    assert live.status == ModelStatus.FAILED
+
+
+def test_the_refit_runs_daily_on_the_beat_schedule(app):
+    from workers import tasks
+
+    schedule = app.config["CELERY"]["beat_schedule"]
+    (entry,) = [e for e in schedule.values() if e["task"] == "matching.refit_strength"]
+    assert entry["schedule"] == 86400.0
+    assert tasks.refit_strength.name == "matching.refit_strength"
+
+
+# ---------------------------------------------------------------------------- the page
+
+
+def test_engine_page_shows_the_model_and_the_button_to_platform_admins(client, auth, admin):
+    auth.login(admin)
+    html = client.get("/matching/").get_data(as_text=True)
+    assert 'id="strength"' in html and engine.shipped_model().version in html
+    assert 'action="/matching/strength-models"' in html and "重新训练" in html
+    auth.logout()
+    auth.login(make_user(Role.OFFICER))
+    html = client.get("/matching/").get_data(as_text=True)
+    assert 'id="strength"' in html and 'action="/matching/strength-models"' not in html
+
+
+def test_refit_button_queues_a_refit(client, auth, admin, enqueued):
+    auth.login(admin)
+    response = client.post("/matching/strength-models")
+    assert response.status_code == 302 and response.headers["Location"].endswith("#strength")
+    row = db.session.scalar(sa.select(StrengthModelVersion))
+    assert enqueued == [("matching.refit_strength", (row.id,))]
+    html = client.get("/matching/").get_data(as_text=True)
+    assert f"已提交匹配强度模型的重新训练 #{row.id}" in html
+    assert f'data-refit-id="{row.id}"' in html
+
+
+@pytest.mark.parametrize("role", [Role.OFFICER, Role.ENTERPRISE, Role.UNIVERSITY_ADMIN])
+def test_refit_button_is_refused_to_others(client, auth, enqueued, role):
+    auth.login(make_user(role))
+    assert client.post("/matching/strength-models").status_code in (403, 404)
+    assert enqueued == [] and db.session.scalar(sa.select(StrengthModelVersion)) is None
+
+
+def test_refit_form_needs_a_csrf_token(app, client, auth, admin, enqueued, monkeypatch):
+    auth.login(admin)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post("/matching/strength-models").status_code == 400
+    assert enqueued == []
+
+
+@pytest.mark.usefixtures("_data_dir")  # load_config() writes its files in the test data dir
+def test_thresholds_and_refit_minimum_are_settings(monkeypatch):
+    from revive.config import load_config
+
+    for key in ("REVIVE_MATCH_BAR", "REVIVE_MATCH_STRONG", "REVIVE_REFIT_MIN_DECISIONS"):
+        monkeypatch.delenv(key, raising=False)
+    cfg = load_config()
+    assert cfg["REVIVE_MATCH_BAR"] is None and cfg["REVIVE_MATCH_STRONG"] is None  # the model's
+    assert cfg["REVIVE_REFIT_MIN_DECISIONS"] == 100
+    monkeypatch.setenv("REVIVE_MATCH_BAR", "0.15")
+    monkeypatch.setenv("REVIVE_MATCH_STRONG", "0.5")
+    monkeypatch.setenv("REVIVE_REFIT_MIN_DECISIONS", "250")
+    cfg = load_config()
+    assert (cfg["REVIVE_MATCH_BAR"], cfg["REVIVE_MATCH_STRONG"]) == (0.15, 0.5)
+    assert cfg["REVIVE_REFIT_MIN_DECISIONS"] == 250
+    monkeypatch.setenv("REVIVE_MATCH_BAR", "15")  # a percentage by mistake: refused at start
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        load_config()
+
+
+def test_thresholds_default_to_the_serving_model(app):
+    shipped = engine.shipped_model()
+    assert services.thresholds() == (shipped.bar, shipped.strong)
+    app.config["REVIVE_MATCH_BAR"] = 0.2
+    try:
+        assert services.thresholds() == (0.2, shipped.strong)
+    finally:
+        app.config["REVIVE_MATCH_BAR"] = None
