@@ -137,6 +137,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # cores to spare, e.g. one answering new demands: lower latency).
         "REVIVE_SEARCH_THREADS": max(1, _env_int("REVIVE_SEARCH_THREADS", 1)),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
+        # Personal API tokens (revive/accounts/tokens.py): the expiry offered by default, and
+        # the furthest a user may choose — a forgotten token in another system's settings
+        # stops working within a year at most.
+        "REVIVE_API_TOKEN_DAYS": max(1, _env_int("REVIVE_API_TOKEN_DAYS", 90)),
+        "REVIVE_API_TOKEN_MAX_DAYS": max(1, _env_int("REVIVE_API_TOKEN_MAX_DAYS", 365)),
         "REVIVE_SESSION_LIFETIME_HOURS": session_hours,
         "REVIVE_SESSION_IDLE_MINUTES": max(1, _env_int("REVIVE_SESSION_IDLE_MINUTES", 120)),
         # Login throttling (revive/accounts/services.py: login): failed logins per window from

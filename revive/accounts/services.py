@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from revive import signals
-from revive.accounts import sessions, throttle, uscc
+from revive.accounts import sessions, throttle, tokens, uscc
 from revive.accounts.devices import new_device_nonce
 from revive.accounts.models import (
     ENTERPRISE_TAGS,
@@ -31,6 +31,7 @@ from revive.accounts.models import (
     Role,
     User,
 )
+from revive.accounts.permissions import check_manages_member, check_manages_org
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -407,26 +408,6 @@ def request_registration(*, password: str, **fields: object) -> User | None:
 # --- who manages what -----------------------------------------------------------------------
 
 
-def check_manages_org(actor: User, org_id: int) -> Organization:
-    """The organization if ``actor`` may manage its members; PermissionDenied otherwise."""
-    org = db.session.get(Organization, org_id)
-    if actor.role == Role.PLATFORM_ADMIN and org is not None:
-        return org
-    if actor.role == Role.UNIVERSITY_ADMIN and org is not None and org.id == actor.organization_id:
-        return org
-    raise PermissionDenied("您只能管理本单位的成员")
-
-
-def check_manages_member(actor: User, user: User) -> None:
-    """PermissionDenied unless ``actor`` may manage ``user``: a platform admin anyone, a
-    university admin the university's members (university roles of their organization)."""
-    if actor.role == Role.PLATFORM_ADMIN:
-        return
-    if user.organization_id is None or user.role not in UNIVERSITY_ROLES:
-        raise PermissionDenied("您只能管理本单位的成员")
-    check_manages_org(actor, user.organization_id)
-
-
 def _university_of(actor: User, org_id: int) -> Organization:
     org = check_manages_org(actor, org_id)
     if org.kind != OrgKind.UNIVERSITY:
@@ -552,8 +533,8 @@ def revoke_invitation(invitation_id: int, *, actor: User) -> Invitation:
 
 
 def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
-    """Deactivate (ending all their sessions) or reactivate a member of an organization the
-    actor manages."""
+    """Deactivate (ending all their sessions and revoking their API tokens) or reactivate a
+    member of an organization the actor manages."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFoundError("用户不存在")
@@ -563,6 +544,7 @@ def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
     user.is_active_flag = active
     if not active:
         sessions.revoke_user_sessions(user.id, "deactivated")
+        tokens.revoke_user_tokens(user.id, "deactivated", actor=actor)
     db.session.commit()
     return user
 

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from revive.accounts import services as account_services
-from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.accounts import tokens
+from revive.accounts.models import ApiToken, College, Organization, OrgKind, Role, TokenScope, User
 from revive.audit.labels import action_label
 from revive.audit.models import AuditEvent
 from revive.audit.queries import ENTITY_LABELS
@@ -689,6 +690,37 @@ def _(w, client):
     _ok(client.post(f"/password/reset/{token}", data=form), 302)
     return Expect(
         "user", w.ent_user.id, "password_reset", w.ent_user, w.ent.id, lambda d: d["via"] == "admin"
+    )
+
+
+@case("accounts.create_api_token", "ent_user")
+def _(w, client):
+    form = {"name": "ERP 同步", "scope": "write"}
+    form["expires_on"] = tokens.default_expiry_date().isoformat()
+    _ok(client.post("/account/tokens", data=form), 200)
+    token = db.session.scalar(sa.select(ApiToken))
+    return Expect(
+        "api_token",
+        token.id,
+        "create",
+        w.ent_user,
+        w.ent.id,
+        lambda d: d["name"] == "ERP 同步" and d["scope"] == "write" and d["prefix"],
+    )
+
+
+@case("accounts.revoke_api_token", "uni_admin")
+def _(w, client):
+    member = make_user(Role.INVENTOR, organization=w.uni)
+    token, _ = tokens.create_token(actor=member, name="旧脚本", scope=TokenScope.READ)
+    _ok(client.post(f"/account/tokens/{token.id}/revoke", data={"back": "members"}), 302)
+    return Expect(
+        "api_token",
+        token.id,
+        "revoke",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["reason"] == "admin" and d["user_id"] == member.id,
     )
 
 

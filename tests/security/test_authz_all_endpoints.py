@@ -118,6 +118,10 @@ def _org_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
     }
 
 
+def _token_body(w: World, _role: Role | None, _own: bool) -> dict[str, Any]:
+    return {"name": "安全测试令牌", "scope": "read", "expires_on": "2099-01-01"}
+
+
 def _decide(w: World, role: Role | None, own: bool) -> dict[str, Any]:
     return {"decision": "rejected", "reason_code": "other", "comment": "安全测试"}
 
@@ -208,6 +212,10 @@ TABLE: list[Row] = [
     entry("accounts.deactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.reactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.create_staff", "POST", frozenset({PA})),
+    # personal API tokens: everyone makes their own; the owner or the owner's managers revoke
+    entry("accounts.create_api_token", "POST", ALL, body=_token_body),
+    entry("accounts.revoke_api_token", "POST", ALL, obj="api_token", other={PA}),
+    entry("accounts.member_tokens", "GET", MANAGERS),
     # ----- the API's own description: public, no data
     entry("api.openapi_json", "GET", None),
     entry("api_docs", "GET", None),
@@ -374,6 +382,7 @@ PARAMS = {
     "member": "user_id",
     "notification": "notification_id",
     "user_session": "session_id",
+    "api_token": "token_id",
     "org": None,
 }
 
