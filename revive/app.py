@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Import kinds register themselves with revive.imports.registry (imports sits below them).
     from revive.demands import importers as _demand_imports  # noqa: F401
     from revive.inventory import importers as _patent_imports  # noqa: F401
+    from revive.onboarding import importers as _institution_imports  # noqa: F401
 
     # The cookie names a server-side session (revive/accounts/sessions.py); no live session,
     # no user — whatever ``_user_id`` the signed cookie still carries.
@@ -127,6 +128,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.licensing.views import bp as licensing_bp
     from revive.matching.views import bp as matching_bp
     from revive.notifications.views import bp as notifications_bp
+    from revive.onboarding.views import bp as onboarding_bp
     from revive.review.views import bp as review_bp
 
     app.register_blueprint(accounts_bp)
@@ -142,6 +144,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(licensing_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(onboarding_bp)
 
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers

@@ -19,9 +19,9 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from revive.accounts import uscc
 from revive.accounts.models import ENTERPRISE_TAGS, Role, TokenScope
+from revive.accounts.services import EMAIL_RE
 from revive.errors import DomainError
 
-EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 email_validators = [
     DataRequired("请输入邮箱"),
     Length(max=254, message="邮箱过长"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from revive.accounts.models import (
     User,
 )
 from revive.accounts.permissions import check_manages_member, check_manages_org
+from revive.audit import services as audit
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -82,8 +84,16 @@ class EmailTaken(ValidationFailed):  # noqa: N818
         super().__init__(details={"field": "email"})
 
 
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
 def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
+
+
+def account_exists(email: str | None) -> bool:
+    """Does this e-mail address have an account (any role, active or not)?"""
+    return _email_taken(normalize_email(email))
 
 
 # Passwords people pick first (lower-cased); each has letters and digits, so the other rules
@@ -408,6 +418,11 @@ def request_registration(*, password: str, **fields: object) -> User | None:
 # --- who manages what -----------------------------------------------------------------------
 
 
+def college_owner(actor: User, org_id: int) -> Organization:
+    """The university ``org_id`` if ``actor`` may set its colleges and invite its members."""
+    return _university_of(actor, org_id)
+
+
 def _university_of(actor: User, org_id: int) -> Organization:
     org = check_manages_org(actor, org_id)
     if org.kind != OrgKind.UNIVERSITY:
@@ -546,6 +561,27 @@ def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
         sessions.revoke_user_sessions(user.id, "deactivated")
         tokens.revoke_user_tokens(user.id, "deactivated", actor=actor)
     db.session.commit()
+    return user
+
+
+def create_platform_admin(*, email: str, name: str, password: str) -> User:
+    """A platform admin made on the server's command line (``revive create-admin``): the
+    first one of a fresh deployment, or another. No actor (an operator on the server). Refuses
+    an address that already has an account (EmailTaken), never changes one. Audited."""
+    email = normalize_email(email)
+    if len(email) > 254 or not re.fullmatch(EMAIL_RE, email):
+        raise ValidationFailed(f"邮箱格式不正确：{email or '（空）'}", details={"field": "email"})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("请填写姓名", details={"field": "name"})
+    if len(name) > 100:
+        raise ValidationFailed("姓名不能超过 100 个字", details={"field": "name"})
+    if _email_taken(email):
+        raise EmailTaken()
+    user = _new_user(email=email, name=name, password=password, role=Role.PLATFORM_ADMIN)
+    audit.record("user", user.id, "create_platform_admin", None, email=email, via="cli")
+    _commit_or_conflict("该邮箱已注册", "email")
+    logger.info("Platform admin %s created on the command line", user.id)
     return user
 
 

@@ -42,6 +42,7 @@ from tests.factories import make_college, make_org, make_patent, make_user
 from tests.imports.helpers import HEADER, csv_bytes, row
 from tests.licensing.helpers import make_declaration, valid_body
 from tests.matching.helpers import make_demand
+from tests.onboarding.helpers import code as institution_code
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -65,6 +66,10 @@ EXEMPT: dict[str, str] = {
     "accounts.reactivate": "member administration (users.is_active)",
     "accounts.add_college": "organisation structure, not a transfer object",
     "accounts.rename_college": "organisation structure, not a transfer object",
+    "onboarding.add_colleges": "organisation structure, not a transfer object (as "
+    "accounts.add_college)",
+    "onboarding.import_upload_post": "stores the file and queues a dry run: no institution "
+    "changes until the commit (each committed row is audited, see the service case)",
     "notifications.open_notification": "marks one inbox item read",
     "notifications.mark_read": "marks one inbox item read",
     "notifications.mark_all_read": "marks inbox items read",
@@ -98,6 +103,7 @@ class World:
     uni_admin: User
     officer: User
     ent_user: User
+    platform_admin: User
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,6 +119,7 @@ def w(app) -> World:
         uni_admin=make_user(Role.UNIVERSITY_ADMIN, organization=uni, name="王管理"),
         officer=make_user(Role.OFFICER, name="李经理"),
         ent_user=make_user(Role.ENTERPRISE, organization=ent, name="赵企业"),
+        platform_admin=make_user(Role.PLATFORM_ADMIN, name="钱平台"),
     )
 
 
@@ -693,6 +700,26 @@ def _(w, client):
     )
 
 
+@case("onboarding.add_institution", "platform_admin")
+def _(w, client):
+    form = {
+        "name": "北疆工业大学",
+        "credit_code": institution_code(7),
+        "region": "包头市",
+        "institution_type": "institute",
+    }
+    _ok(client.post("/institutions/", data=form), 302)
+    org = db.session.scalar(sa.select(Organization).where(Organization.name == "北疆工业大学"))
+    return Expect(
+        "organization",
+        org.id,
+        "create",
+        w.platform_admin,
+        org.id,
+        lambda d: d["credit_code"] == institution_code(7) and d["institution_type"] == "institute",
+    )
+
+
 @case("accounts.create_api_token", "ent_user")
 def _(w, client):
     form = {"name": "ERP 同步", "scope": "write"}
@@ -797,6 +824,28 @@ def test_demand_import_commit_audits_created_and_updated_demands(w, client, auth
         assert event.organization_id == demand.enterprise_id and event.data["import_job_id"]
         assert CJK.search(action_label("demand", action))
     assert "title" in created.data["fields"] and updated.data["fields"] == ["description"]
+
+
+def test_institution_import_commit_audits_created_and_updated_organizations(w, tmp_path):
+    from revive.onboarding.importers import create_institution_import
+    from tests.onboarding.helpers import institutions_csv
+    from tests.onboarding.helpers import row as institution_row
+
+    admin = make_user(Role.PLATFORM_ADMIN)
+    for region in ("呼和浩特市", "包头市"):
+        path = tmp_path / f"{region}.csv"
+        path.write_bytes(institutions_csv([institution_row(1, region=region)]))
+        job = create_institution_import(path, actor=admin, enqueue=False)
+        import_services.validate_job(job.id)
+        import_services.request_commit(job.id, actor=admin, enqueue=False)
+        import_services.commit_job(job.id)
+    org = db.session.scalar(sa.select(Organization).where(Organization.name == "北疆第1大学"))
+    created, updated = events(entity="organization", entity_id=org.id)
+    for event, action in ((created, "import_create"), (updated, "import_update")):
+        assert event.action == action and event.actor_id == admin.id
+        assert event.organization_id == org.id and event.data["import_job_id"]
+        assert CJK.search(action_label("organization", action))
+    assert updated.data["changes"] == {"region": ["呼和浩特市", "包头市"]}
 
 
 def test_signing_sets_the_patents_implementation_status_in_the_audit_log(w):

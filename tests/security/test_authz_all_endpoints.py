@@ -118,6 +118,10 @@ def _org_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
     }
 
 
+def _colleges_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
+    return {"organization_id": str((w.uni_a if own else w.uni_b).id), "names": "安全测试学院"}
+
+
 def _token_body(w: World, _role: Role | None, _own: bool) -> dict[str, Any]:
     return {"name": "安全测试令牌", "scope": "read", "expires_on": "2099-01-01"}
 
@@ -216,6 +220,13 @@ TABLE: list[Row] = [
     entry("accounts.create_api_token", "POST", ALL, body=_token_body),
     entry("accounts.revoke_api_token", "POST", ALL, obj="api_token", other={PA}),
     entry("accounts.member_tokens", "GET", MANAGERS),
+    # ----- onboarding: institutions (platform admin), colleges in bulk (members' managers)
+    entry("onboarding.institutions", "GET", frozenset({PA})),
+    entry("onboarding.add_institution", "POST", frozenset({PA})),
+    entry("onboarding.import_upload", "GET", frozenset({PA})),
+    entry("onboarding.import_upload_post", "POST", frozenset({PA})),
+    entry("onboarding.import_template", "GET", frozenset({PA})),
+    entry("onboarding.add_colleges", "POST", MANAGERS, obj="org", body=_colleges_body, other={PA}),
     # ----- the API's own description: public, no data
     entry("api.openapi_json", "GET", None),
     entry("api_docs", "GET", None),
