@@ -80,6 +80,8 @@ EXEMPT: dict[str, str] = {
     "demands.import_upload_post": "stores the file and queues a dry run: no demand changes "
     "until the commit (each committed row is audited)",
     "imports.cancel": "cancels a job that has written nothing",
+    "api.create_import_job": "stores the file and queues a dry run (as imports.upload_post): "
+    "each committed row is audited",
     "matching.rebuild": "recomputes the search index (index_builds: requested_by, times)",
     "api.create_index_build": "recomputes the search index (index_builds: requested_by, times)",
     "matching.rematch_all": "queues a match run: candidates are machine proposals (match_runs "
@@ -376,6 +378,29 @@ def _(w, client):
         w.uni_admin,
         w.uni.id,
         lambda d: d["changes"] == {"trl": [5, 7]} and d["import_job_id"],
+    )
+
+
+@case("api.commit_import_job", "uni_admin")
+def _(w, client):
+    job = import_services.create_patent_import(
+        _file(csv_bytes([row(8, trl="4")], HEADER), "专利.csv"),
+        actor=w.uni_admin,
+        institution_id=w.uni.id,
+        enqueue=False,
+    )
+    import_services.validate_job(job.id)
+    resp = _ok(client.post(f"/api/v1/import-jobs/{job.id}/commit", json={"mode": "valid_only"}))
+    assert resp.get_json()["status"] == "commit_queued"
+    import_services.commit_job(job.id)  # what the worker runs for the queued commit
+    patent = db.session.scalar(sa.select(Patent))
+    return Expect(
+        "patent",
+        patent.id,
+        "import_create",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["import_job_id"] == job.id and "trl" in d["fields"],
     )
 
 

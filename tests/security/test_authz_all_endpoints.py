@@ -285,6 +285,10 @@ TABLE: list[Row] = [
     entry("imports.errors_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
     entry("imports.annotated_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
     entry("api.import_job", "GET", IMPORTERS, obj="job", other={PA}),
+    entry("api.import_job_errors", "GET", IMPORTERS, obj="job", other={PA}),
+    # the API's upload (no kind: patents) and commit, as the pages'
+    entry("api.create_import_job", "POST", IMPORTERS),
+    entry("api.commit_import_job", "POST", MANAGERS, obj="job", other={PA}),
     # ----- demands (university users see every open public demand)
     entry("demands.list_demands", "GET", ALL, hides=OTHER_DEMAND),
     entry("demands.export_demands", "GET", REGIONAL, args=CSV),
