@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -277,3 +277,8 @@ class ApiToken(db.Model):
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+    @property
+    def last_moment(self) -> datetime:
+        """The last second it works: shown as the day chosen (有效期至, Beijing time)."""
+        return self.expires_at - timedelta(seconds=1)

@@ -52,6 +52,8 @@ def test_a_token_is_shown_once_and_only_its_hash_is_stored(app, client, auth):
     assert resp.headers["Cache-Control"] == "no-store"
     html = resp.get_data(as_text=True)
     token = re.search(r'value="(rvk_[^"]+)"', html).group(1)
+    assert html.count(token) == 1  # in the one read-only field, nowhere else (title, links)
+    assert "<title>账号与安全 · Revive" in html
     row = db.session.scalar(sa.select(ApiToken))
     assert row.token_hash == tokens.hash_token(token) and token not in row.token_hash
     assert row.prefix == token[:10] and row.scope == TokenScope.READ
@@ -61,6 +63,7 @@ def test_a_token_is_shown_once_and_only_its_hash_is_stored(app, client, auth):
     # The page lists it afterwards, without the token.
     page = client.get("/account").get_data(as_text=True)
     assert "科技处系统" in page and f"{row.prefix}…" in page and token not in page
+    assert (tokens.today_beijing() + timedelta(days=30)).isoformat() in page  # 有效期至
     (created,) = events("create")
     assert created.actor_id == user.id and created.organization_id == user.organization_id
     assert created.data["scope"] == "read" and created.data["prefix"] == row.prefix
