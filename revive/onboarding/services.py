@@ -22,7 +22,7 @@ from revive.audit import services as audit
 from revive.errors import PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.imports.reader import FileRejected, ReadLimits, read_table
-from revive.onboarding.fields import LABELS, validate_institution
+from revive.onboarding.fields import validate_institution
 
 #: Colleges one request may add (a university has dozens; a pasted list is capped like any
 #: selection of ids, revive.selection).
@@ -162,6 +162,3 @@ def add_colleges(*, actor: User, organization_id: int, names: Iterable[str]) -> 
         db.session.rollback()
         raise ValidationFailed("有学院刚被他人添加，请刷新后重试") from None
     return added
-
-
-__all__ = ["LABELS", "add_colleges", "add_institution", "college_names", "conflict"]
