@@ -74,20 +74,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Import kinds register themselves with revive.imports.registry (imports sits below them).
     from revive.demands import importers as _demand_imports  # noqa: F401
     from revive.inventory import importers as _patent_imports  # noqa: F401
+    from revive.onboarding import importers as _institution_imports  # noqa: F401
 
     # The cookie names a server-side session (revive/accounts/sessions.py); no live session,
     # no user — whatever ``_user_id`` the signed cookie still carries.
     login_manager.user_loader(load_signed_in_user)
+
+    from revive.api.auth import load_token_user
 
     @app.before_request
     def _load_user_first() -> None:
         """Resolve the signed-in user before the view runs: checking the session may write
         its last_seen_at (and commit), which must not happen halfway through a view's work.
         Tests share one app context across requests, hence the reset of Flask-Login's
-        per-request cache."""
+        per-request cache. An API request with a bearer token is authenticated by the token
+        alone (revive/api/auth.py); every other request by its session, as before."""
         if request.endpoint != "static":
             g.pop("_login_user", None)
-            current_user._get_current_object()
+            g.pop("api_token_id", None)
+            if not load_token_user():
+                current_user._get_current_object()
 
     from revive.celery import celery_init_app
 
@@ -122,6 +128,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.licensing.views import bp as licensing_bp
     from revive.matching.views import bp as matching_bp
     from revive.notifications.views import bp as notifications_bp
+    from revive.onboarding.views import bp as onboarding_bp
     from revive.review.views import bp as review_bp
 
     app.register_blueprint(accounts_bp)
@@ -137,6 +144,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(licensing_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(onboarding_bp)
 
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
@@ -154,8 +162,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             response.headers.setdefault(key, value)
         if request.is_secure:  # https (directly, or via X-Forwarded-Proto behind ProxyFix)
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.endpoint != "static" and session.get("_user_id"):
-            # Pages and files of a signed-in user are never kept by browsers or proxies.
+        if request.endpoint != "static" and (session.get("_user_id") or g.get("api_token_id")):
+            # Pages and files of a signed-in user (or an API token's) are never kept by
+            # browsers or proxies.
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -1,6 +1,8 @@
 """The ``revive`` console script: Flask's CLI (db upgrade, run, …) plus our operations.
 
 revive db upgrade                      migrate the database named by DATABASE_URL
+revive create-admin --email … --name … [--password-file PATH]   the first platform admin
+revive add-institutions FILE [--dry-run]                         universities and institutes
 revive seed-demo                       load the demo universities, users and patents
 revive import-patents FILE --institution NAME [--dry-run]
 """

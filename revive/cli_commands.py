@@ -12,7 +12,17 @@ def register(cli: click.Group) -> None:
     from revive.demo import cli as demo_cli
     from revive.evaluation import cli as evaluation_cli
     from revive.inventory import cli as inventory_cli
+    from revive.onboarding import cli as onboarding_cli
 
-    for module in (demo_cli, inventory_cli, demands_cli, deals_cli, evaluation_cli, dashboard_cli):
+    modules = (
+        onboarding_cli,
+        demo_cli,
+        inventory_cli,
+        demands_cli,
+        deals_cli,
+        evaluation_cli,
+        dashboard_cli,
+    )
+    for module in modules:
         for command in module.commands:
             cli.add_command(command)

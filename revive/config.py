@@ -160,6 +160,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Patents sampled for an index's character profile (strength's ``chars`` feature).
         "REVIVE_CHARS_SAMPLE": max(100, _env_int("REVIVE_CHARS_SAMPLE", 20_000)),
         "REVIVE_INVITE_DAYS": _env_int("REVIVE_INVITE_DAYS", 7),
+        # Personal API tokens (revive/accounts/tokens.py): the expiry offered by default, and
+        # the furthest a user may choose — a forgotten token in another system's settings
+        # stops working within a year at most.
+        "REVIVE_API_TOKEN_DAYS": max(1, _env_int("REVIVE_API_TOKEN_DAYS", 90)),
+        "REVIVE_API_TOKEN_MAX_DAYS": max(1, _env_int("REVIVE_API_TOKEN_MAX_DAYS", 365)),
         "REVIVE_SESSION_LIFETIME_HOURS": session_hours,
         "REVIVE_SESSION_IDLE_MINUTES": max(1, _env_int("REVIVE_SESSION_IDLE_MINUTES", 120)),
         # Login throttling (revive/accounts/services.py: login): failed logins per window from

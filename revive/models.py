@@ -1,6 +1,12 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
 
-from revive.accounts.models import College, Invitation, Organization, User  # noqa: F401
+from revive.accounts.models import (  # noqa: F401
+    ApiToken,
+    College,
+    Invitation,
+    Organization,
+    User,
+)
 from revive.audit.models import AuditEvent  # noqa: F401
 from revive.dashboard.models import DashboardSnapshot  # noqa: F401
 from revive.deals.models import Contract, Deal, DealEvent  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -14,13 +15,13 @@ from wtforms import (
     ValidationError,
     widgets,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from revive.accounts import uscc
-from revive.accounts.models import ENTERPRISE_TAGS, Role
+from revive.accounts.models import ENTERPRISE_TAGS, Role, TokenScope
+from revive.accounts.services import EMAIL_RE
 from revive.errors import DomainError
 
-EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 email_validators = [
     DataRequired("请输入邮箱"),
     Length(max=254, message="邮箱过长"),
@@ -166,3 +167,33 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password, confirm = new_password_fields()
+
+
+class DayField(DateField):
+    """A date input (YYYY-MM-DD) with the parse error in Chinese."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期格式应为 YYYY-MM-DD，例如 2027-03-31") from None
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        "名称（用途）",
+        validators=[DataRequired("请填写令牌名称（用途）"), Length(max=100, message="名称过长")],
+    )
+    scope = SelectField(
+        "权限",
+        choices=[
+            SelectChoice(TokenScope.READ.value, "只读（只能查询：GET）"),
+            SelectChoice(TokenScope.WRITE.value, "读写（可查询和修改，权限与本账号相同）"),
+        ],
+        invalid_choice_message="请选择权限",
+    )
+    expires_on = DayField(
+        "有效期至（含当天，北京时间）",
+        validators=[InputRequired("请选择有效期")],
+        format="%Y-%m-%d",
+    )

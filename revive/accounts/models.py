@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -18,6 +18,13 @@ class OrgKind(LabeledEnum):
     OFFICE = ("office", "运营中心/服务机构")
     REGULATOR = ("regulator", "知识产权局")
     PLATFORM = ("platform", "平台")
+
+
+class InstitutionType(LabeledEnum):
+    """What kind of institution a university-kind organization is (onboarding sets it)."""
+
+    UNIVERSITY = ("university", "高校")
+    INSTITUTE = ("institute", "科研院所")
 
 
 class Role(LabeledEnum):
@@ -39,6 +46,12 @@ ENTERPRISE_TAGS = ("专精特新", "高新技术企业", "科技型中小企业"
 
 class Organization(TimestampMixin, db.Model):
     __tablename__ = "organizations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "institution_type IS NULL OR kind = 'university'",
+            name="institution_type_for_institutions",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -47,6 +60,11 @@ class Organization(TimestampMixin, db.Model):
     credit_code: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     region: Mapped[str | None] = mapped_column(sa.String(100))
     tags: Mapped[str | None] = mapped_column(sa.String(200))  # 专精特新/高新技术企业/…
+    # 高校 or 科研院所, for organizations of kind UNIVERSITY (onboarding sets it; older rows
+    # and demo data may have none).
+    institution_type: Mapped[InstitutionType | None] = mapped_column(
+        enum_column(InstitutionType, "institution_type")
+    )
 
     colleges: Mapped[list[College]] = relationship(
         back_populates="institution", order_by="College.name", cascade="all, delete-orphan"
@@ -220,3 +238,47 @@ class ThrottleEvent(db.Model):
     scope: Mapped[str] = mapped_column(sa.String(16))
     key: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class TokenScope(LabeledEnum):
+    READ = ("read", "只读")  # GET and HEAD only
+    WRITE = ("write", "读写")  # every method the user's role allows
+
+
+class ApiToken(db.Model):
+    """A personal API token: ``Authorization: Bearer <token>`` on /api/v1 acts as ``user``
+    within ``scope`` until ``expires_at`` or revocation. The token is shown once when it is
+    made; only its SHA-256 is stored, with a short ``prefix`` to tell tokens apart."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(revoked_at IS NULL) = (revoke_reason IS NULL)", name="revoked_with_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[TokenScope] = mapped_column(enum_column(TokenScope, "api_token_scope"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_ip: Mapped[str | None] = mapped_column(sa.String(45))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # owner, admin (a manager of the user), deactivated (the account was deactivated)
+    revoke_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+    @property
+    def last_moment(self) -> datetime:
+        """The last second it works: shown as the day chosen (有效期至, Beijing time)."""
+        return self.expires_at - timedelta(seconds=1)

@@ -7,9 +7,12 @@ from sqlalchemy.orm import selectinload
 
 from revive.accounts.models import (
     STAFF_ROLES,
+    UNIVERSITY_ROLES,
+    ApiToken,
     College,
     Invitation,
     Organization,
+    Role,
     User,
     UserSession,
 )
@@ -88,3 +91,42 @@ def live_sessions(user_id: int) -> list[UserSession]:
             .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
         )
     )
+
+
+def tokens_of(user_id: int, limit: int = 50) -> list[ApiToken]:
+    """The user's API tokens, unrevoked first, newest first (ended ones stay for the record)."""
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+MANAGED_TOKENS_SHOWN = 500
+
+
+def managed_tokens(actor: User, org_id: int | None = None) -> list[ApiToken]:
+    """Live API tokens of the users ``actor`` manages: a platform admin everyone's (or one
+    organization's), a university admin its university's members'. Soonest to expire first."""
+    now = utcnow()
+    stmt = (
+        sa.select(ApiToken)
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .options(selectinload(ApiToken.user).selectinload(User.organization))
+        .order_by(ApiToken.expires_at, ApiToken.id)
+        .limit(MANAGED_TOKENS_SHOWN)
+    )
+    if actor.role == Role.PLATFORM_ADMIN:
+        if org_id is not None:
+            stmt = stmt.where(User.organization_id == org_id)
+    elif actor.role == Role.UNIVERSITY_ADMIN and actor.organization_id is not None:
+        stmt = stmt.where(
+            User.organization_id == actor.organization_id, User.role.in_(UNIVERSITY_ROLES)
+        )
+    else:
+        return []
+    return list(db.session.scalars(stmt))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from revive import signals
-from revive.accounts import sessions, throttle, uscc
+from revive.accounts import sessions, throttle, tokens, uscc
 from revive.accounts.devices import new_device_nonce
 from revive.accounts.models import (
     ENTERPRISE_TAGS,
@@ -31,6 +32,8 @@ from revive.accounts.models import (
     Role,
     User,
 )
+from revive.accounts.permissions import check_manages_member, check_manages_org
+from revive.audit import services as audit
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -81,8 +84,16 @@ class EmailTaken(ValidationFailed):  # noqa: N818
         super().__init__(details={"field": "email"})
 
 
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
 def normalize_email(email: str | None) -> str:
     return (email or "").strip().lower()
+
+
+def account_exists(email: str | None) -> bool:
+    """Does this e-mail address have an account (any role, active or not)?"""
+    return _email_taken(normalize_email(email))
 
 
 # Passwords people pick first (lower-cased); each has letters and digits, so the other rules
@@ -407,24 +418,9 @@ def request_registration(*, password: str, **fields: object) -> User | None:
 # --- who manages what -----------------------------------------------------------------------
 
 
-def check_manages_org(actor: User, org_id: int) -> Organization:
-    """The organization if ``actor`` may manage its members; PermissionDenied otherwise."""
-    org = db.session.get(Organization, org_id)
-    if actor.role == Role.PLATFORM_ADMIN and org is not None:
-        return org
-    if actor.role == Role.UNIVERSITY_ADMIN and org is not None and org.id == actor.organization_id:
-        return org
-    raise PermissionDenied("您只能管理本单位的成员")
-
-
-def check_manages_member(actor: User, user: User) -> None:
-    """PermissionDenied unless ``actor`` may manage ``user``: a platform admin anyone, a
-    university admin the university's members (university roles of their organization)."""
-    if actor.role == Role.PLATFORM_ADMIN:
-        return
-    if user.organization_id is None or user.role not in UNIVERSITY_ROLES:
-        raise PermissionDenied("您只能管理本单位的成员")
-    check_manages_org(actor, user.organization_id)
+def college_owner(actor: User, org_id: int) -> Organization:
+    """The university ``org_id`` if ``actor`` may set its colleges and invite its members."""
+    return _university_of(actor, org_id)
 
 
 def _university_of(actor: User, org_id: int) -> Organization:
@@ -552,8 +548,8 @@ def revoke_invitation(invitation_id: int, *, actor: User) -> Invitation:
 
 
 def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
-    """Deactivate (ending all their sessions) or reactivate a member of an organization the
-    actor manages."""
+    """Deactivate (ending all their sessions and revoking their API tokens) or reactivate a
+    member of an organization the actor manages."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFoundError("用户不存在")
@@ -563,7 +559,29 @@ def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
     user.is_active_flag = active
     if not active:
         sessions.revoke_user_sessions(user.id, "deactivated")
+        tokens.revoke_user_tokens(user.id, "deactivated", actor=actor)
     db.session.commit()
+    return user
+
+
+def create_platform_admin(*, email: str, name: str, password: str) -> User:
+    """A platform admin made on the server's command line (``revive create-admin``): the
+    first one of a fresh deployment, or another. No actor (an operator on the server). Refuses
+    an address that already has an account (EmailTaken), never changes one. Audited."""
+    email = normalize_email(email)
+    if len(email) > 254 or not re.fullmatch(EMAIL_RE, email):
+        raise ValidationFailed(f"邮箱格式不正确：{email or '（空）'}", details={"field": "email"})
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("请填写姓名", details={"field": "name"})
+    if len(name) > 100:
+        raise ValidationFailed("姓名不能超过 100 个字", details={"field": "name"})
+    if _email_taken(email):
+        raise EmailTaken()
+    user = _new_user(email=email, name=name, password=password, role=Role.PLATFORM_ADMIN)
+    audit.record("user", user.id, "create_platform_admin", None, email=email, via="cli")
+    _commit_or_conflict("该邮箱已注册", "email")
+    logger.info("Platform admin %s created on the command line", user.id)
     return user
 
 

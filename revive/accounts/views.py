@@ -8,10 +8,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from revive.accounts import devices, queries, recovery, services, sessions
+from revive.accounts import devices, queries, recovery, services, sessions, tokens
 from revive.accounts.forms import (
     NO_COLLEGE,
     AcceptInviteForm,
+    ApiTokenForm,
     ChangePasswordForm,
     CollegeForm,
     ForgotPasswordForm,
@@ -24,10 +25,12 @@ from revive.accounts.forms import (
 )
 from revive.accounts.models import OrgKind, Role, User
 from revive.accounts.permissions import roles_required
+from revive.db import utcnow
 from revive.errors import ValidationFailed
 
 bp = Blueprint("accounts", __name__)
-manager_required = roles_required(Role.UNIVERSITY_ADMIN, Role.PLATFORM_ADMIN)
+MANAGER_ROLES = (Role.UNIVERSITY_ADMIN, Role.PLATFORM_ADMIN)
+manager_required = roles_required(*MANAGER_ROLES)
 
 
 def _safe_next(target: str | None) -> str:
@@ -253,16 +256,69 @@ def change_password():
     return render_template("accounts/change_password.html", form=form), status
 
 
-@bp.get("/account")
-@login_required
-def account():
-    """The user's own account: password, and the browsers signed in (revocable one by one)."""
-    return render_template(
+def _render_account(*, token_form: ApiTokenForm | None = None, status: int = 200, **extra):
+    """The account page; ``extra``: new_token / created (a token just made, shown once)."""
+    form = token_form or ApiTokenForm(
+        formdata=None, scope="read", expires_on=tokens.default_expiry_date()
+    )
+    page = render_template(
         "accounts/account.html",
         sessions=queries.live_sessions(current_user.id),
         current_session_id=current_session_id(),
         describe=devices.describe_user_agent,
+        api_tokens=queries.tokens_of(current_user.id),
+        token_form=form,
+        token_max_date=tokens.last_expiry_date(),
+        token_today=tokens.today_beijing(),
+        now=utcnow(),
+        **extra,
     )
+    return page, status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The user's own account: password, the browsers signed in (revocable one by one) and
+    personal API tokens."""
+    return _render_account()
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_api_token():
+    """Make a personal API token; the answer shows it once (never stored, never cached)."""
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            row, token = tokens.create_token(
+                actor=current_user,
+                name=form.name.data,
+                scope=form.scope.data,
+                expires_on=form.expires_on.data,
+            )
+        except ValidationFailed as err:
+            _form_error(form, err)
+        else:
+            flash(f"已创建 API 令牌「{row.name}」。令牌只显示这一次，请立即复制保存", "success")
+            body, status = _render_account(new_token=token, created=row)
+            return body, status, NO_STORE
+    return _render_account(token_form=form, status=422)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    """The owner, or a manager of the owner, revokes a token (it stops working at once)."""
+    to_members = request.form.get("back") == "members" and current_user.role in MANAGER_ROLES
+    back = url_for("accounts.member_tokens") if to_members else url_for("accounts.account")
+    try:
+        token = tokens.revoke_token(token_id, actor=current_user)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+    else:
+        flash(f"已撤销 API 令牌「{token.name}」（{token.prefix}…），它已不能再使用", "info")
+    return redirect(back)
 
 
 @bp.post("/account/sessions/<int:session_id>/revoke")
@@ -342,6 +398,21 @@ def _back_to_members(org_id: int | None):
 @manager_required
 def members():
     return _render_members(_managed_org_id(request.args.get("org")))
+
+
+@bp.get("/members/tokens")
+@manager_required
+def member_tokens():
+    """Live API tokens of the members the admin manages (a platform admin: everyone's, or
+    one organization's with ?org=), each revocable."""
+    org_id = _managed_org_id(request.args.get("org"))
+    org = services.check_manages_org(current_user, org_id) if org_id is not None else None
+    return render_template(
+        "accounts/member_tokens.html",
+        org=org,
+        api_tokens=queries.managed_tokens(current_user, org.id if org else None),
+        shown=queries.MANAGED_TOKENS_SHOWN,
+    )
 
 
 @bp.post("/members/invite")

@@ -1,19 +1,24 @@
-"""Anonymous requests: 401 JSON for the API, the login redirect for pages.
+"""How the API authenticates: the browser's session cookie (pages and their scripts), or a
+personal API token in ``Authorization: Bearer <token>`` (other systems; revive/accounts/tokens.py).
 
-Flask-Login has one ``unauthorized`` callback per LoginManager. Registered when the ``api``
-blueprint is registered (``bp.record_once`` in revive/api/__init__.py), so create_app needs no
-extra line.
+- Anonymous requests: 401 JSON for the API, the login redirect for pages. Flask-Login has one
+  ``unauthorized`` callback per LoginManager; it is registered when the ``api`` blueprint is
+  (``bp.record_once`` in revive/api/__init__.py), so create_app needs no extra line.
+- Bearer requests (revive.bearer): ``load_token_user`` runs in the app's first before_request
+  instead of the session loader — the token alone decides who is calling (a cookie the request
+  may carry is not read), CSRF does not apply (revive.extensions), a bad token is a 401 and a
+  write with a read-only token a 403, before any view runs.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, request
+from flask import flash, g, redirect, request
 from flask_login.utils import login_url
 
+from revive.accounts import tokens
+from revive.bearer import API_PREFIX, bearer_token
 from revive.errors import error_response
 from revive.extensions import login_manager
-
-API_PREFIX = "/api/"
 
 
 def unauthorized():
@@ -23,6 +28,19 @@ def unauthorized():
     if login_manager.login_message:
         flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+def load_token_user() -> bool:
+    """A bearer request: authenticate its token (TokenRejected 401, TokenScopeDenied 403) and
+    make the token's user the current user; True. Any other request: False, nothing done."""
+    token = bearer_token()
+    if token is None:
+        return False
+    row = tokens.authenticate(token, method=request.method, ip=request.remote_addr)
+    g.api_token_id = row.id
+    # Flask-Login keeps the request's user in g; this is its own setter (no session written).
+    login_manager._update_request_context_with_user(row.user)
+    return True
 
 
 def init_api_auth(state) -> None:

@@ -18,6 +18,7 @@ from flask import current_app, jsonify, render_template
 from revive.accounts.models import Role
 from revive.api import bp
 from revive.api.common import MAX_INT, MAX_PER_PAGE
+from revive.api.imports import CREATORS as IMPORT_CREATORS
 from revive.deals.models import ContractKind, Stage, UniversityResponse
 from revive.demands import fields as demand_fields
 from revive.demands.models import DemandSource, DemandStatus, DemandType, Visibility
@@ -33,6 +34,8 @@ from revive.matching.models import MatchState, MatchTier, RunScope, RunStatus
 from revive.matching.reasons import REJECT_REASONS
 
 # ---------------------------------------------------------------------------- schema helpers
+
+IMPORT_KINDS = tuple(IMPORT_CREATORS)
 
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
@@ -564,6 +567,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ImportJob": obj(
         {
             "id": INT,
+            "kind": {"type": "string", "enum": list(IMPORT_KINDS)},
+            "filename": STR,
             "status": enum_of(ImportStatus),
             "status_label": STR,
             "is_active": BOOL,
@@ -571,6 +576,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "total_rows": null(INT),
             "processed_rows": null(INT),
             "committed_rows": null(INT),
+            "all_or_nothing": BOOL,
             "preview_counts": null(COUNTS),
             "result_counts": null(COUNTS),
             "error": null(STR),
@@ -632,6 +638,7 @@ class Operation:
     also: dict[int, dict[str, Any]] = field(default_factory=dict)  # other success codes
     roles: tuple[Role, ...] = ()
     description: str = ""
+    content_type: str = "application/json"  # of the request body (uploads: multipart)
 
 
 def _body(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -660,6 +667,29 @@ DEMAND_CREATE = record_body(
 )
 DEMAND_CREATE["required"] = [k for k in demand_fields.EDITABLE_KEYS if DEMAND_FIELDS[k].required]
 DEMAND_UPDATE = record_body(DEMAND_FIELDS, demand_fields.EDITABLE_KEYS, VERSION)
+
+IMPORT_UPLOAD = {
+    "type": "object",
+    "properties": {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": ".xlsx 或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030），上限见 "
+            "REVIVE_MAX_UPLOAD_MB；模板可在对应的网页导入页下载",
+        },
+        "kind": {"type": "string", "enum": list(IMPORT_KINDS), "default": "patents"},
+        "institution_id": {
+            **ID_ARG,
+            "description": "专利导入的目标单位：平台管理员必填；学校/学院管理员省略（本单位）",
+        },
+        "all_or_nothing": {
+            "type": "string",
+            "enum": ["true", "false", "1", "0"],
+            "description": "全部有效才导入（默认 false：只导入有效行）",
+        },
+    },
+    "required": ["file"],
+}
 
 _flag = null({"oneOf": [BOOL, STR]})
 LICENCE_BODY = {
@@ -1145,7 +1175,52 @@ OPERATIONS: dict[str, Operation] = {
         "全部标记已读", T_NOTE, obj({"marked": INT}), errors=READ_ERRORS
     ),
     # ---- imports
-    "import_job": Operation("导入任务进度", T_IMP, ref("ImportJob")),
+    "create_import_job": Operation(
+        "上传表格，开始预检",
+        T_IMP,
+        ref("ImportJob"),
+        status=201,
+        body=IMPORT_UPLOAD,
+        content_type="multipart/form-data",
+        description=(
+            "上传 .xlsx 或 CSV 文件（multipart/form-data），登记导入任务并排队预检（不写入）。"
+            "kind 选择导入类型：patents（专利盘点，学校/学院管理员导入本单位，平台管理员须给出 "
+            "institution_id）、demands（企业需求，技术经理人）、institutions（高校/科研院所，"
+            "平台管理员）。返回 201 与任务（status=queued），Location 为任务地址。之后轮询 "
+            "GET /api/v1/import-jobs/{job_id}：status 变为 validated 时 preview_counts 给出新增、"
+            "变更、无变化和无效行数，GET …/errors 列出每个无效行的行号、列和原因；"
+            "status=failed 时 error 说明文件级错误。确认导入用 POST …/commit。"
+        ),
+    ),
+    "import_job": Operation(
+        "导入任务进度",
+        T_IMP,
+        ref("ImportJob"),
+        description=(
+            "轮询本接口（如每 2 秒一次）直到 is_active 为 false：validated（预检完成，待确认）、"
+            "committed（已写入，result_counts 为新建、更新、无变化、跳过的行数）、failed "
+            "（error 为原因）或 cancelled。"
+        ),
+    ),
+    "import_job_errors": Operation(
+        "导入任务的错误行",
+        T_IMP,
+        page_of(obj({"line": INT, "column": null(STR), "value": null(STR), "message": STR})),
+        query=PAGING,
+        description="按行号排列；line 为 Excel/WPS 中看到的行号（表头为第 1 行）。",
+    ),
+    "commit_import_job": Operation(
+        "确认导入（写入有效行）",
+        T_IMP,
+        ref("ImportJob"),
+        body=_body({"mode": {"type": "string", "enum": ["valid_only", "all_or_nothing"]}}),
+        body_required=False,
+        description=(
+            "只能在 status=validated 时调用（否则 409）。mode=all_or_nothing 时有任何无效行则"
+            "拒绝（422），不写入任何数据；省略时沿用上传时的选择。成功后 status=commit_queued，"
+            "继续轮询任务直到 committed。"
+        ),
+    ),
     # ---- dashboard
     "dashboard_summary": Operation(
         "盘点数据概览",
@@ -1384,6 +1459,10 @@ PATH_STRINGS: dict[str, dict[str, Any]] = {
     "action": {"type": "string", "enum": list(patent_workflow.ACTIONS)},
 }
 
+# Either a browser session (writes: plus its CSRF token) or a personal API token.
+READ_SECURITY = [{"sessionCookie": []}, {"bearerToken": []}]
+WRITE_SECURITY = [{"sessionCookie": [], "csrfToken": []}, {"bearerToken": []}]
+
 _RULE_ARG = re.compile(r"<(?:(\w+):)?(\w+)>")
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
@@ -1427,7 +1506,7 @@ def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> 
         "tags": [op.tag],
         "parameters": [*path_params, *op.query],
         "responses": responses,
-        "security": [{"sessionCookie": [], "csrfToken": []}] if write else [{"sessionCookie": []}],
+        "security": WRITE_SECURITY if write else READ_SECURITY,
     }
     if description:
         out["description"] = description
@@ -1435,7 +1514,7 @@ def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> 
         media: dict[str, Any] = {"schema": op.body}
         if op.example is not None:
             media["example"] = op.example
-        out["requestBody"] = {"required": op.body_required, "content": {"application/json": media}}
+        out["requestBody"] = {"required": op.body_required, "content": {op.content_type: media}}
     return out
 
 
@@ -1494,9 +1573,17 @@ def build_document(app: Any) -> dict[str, Any]:
             "title": "Revive JSON API",
             "version": "1",
             "description": (
-                "高校专利盘活平台的 JSON 接口（/api/v1）。认证：网页登录后的会话 Cookie；"
-                "未登录时 401 JSON。写操作（POST/PATCH）须在 X-CSRFToken 请求头中带上 CSRF "
-                '令牌（取自任一页面的 <meta name="csrf-token">，与会话绑定），缺失或无效时 400。'
+                "高校专利盘活平台的 JSON 接口（/api/v1）。认证二选一：(1) 其他系统用个人 API "
+                "令牌：请求头 Authorization: Bearer <令牌>（在网站「账号与安全」页创建，"
+                "只显示一次；"
+                "只读令牌只能 GET，读写令牌权限与本人账号相同），不需要 Cookie 和 CSRF 令牌；"
+                "令牌无效、过期、被撤销或账号停用时 401，只读令牌写入时 403。(2) 网页登录后的会话 "
+                "Cookie：写操作（POST/PATCH）须在 X-CSRFToken 请求头中带上 CSRF 令牌"
+                "（取自任一页面的 "
+                '<meta name="csrf-token">，与会话绑定），缺失或无效时 400。未认证时 401 JSON。'
+                "批量导入：POST /api/v1/import-jobs（multipart/form-data）上传表格 → 轮询 "
+                "GET /api/v1/import-jobs/{job_id} 至 validated → GET …/errors 查看错误行 → "
+                "POST …/commit 确认 → 轮询至 committed。"
                 "错误统一为 {error, message, details?}；枚举以英文值加 *_label 中文标签传递。"
             ),
         },
@@ -1511,7 +1598,16 @@ def build_document(app: Any) -> dict[str, Any]:
                     "in": "cookie",
                     "name": app.config.get("SESSION_COOKIE_NAME") or "session",
                     "description": "POST /login 登录后得到的 Flask 会话 Cookie（HttpOnly, "
-                    "SameSite=Lax）。API 没有单独的令牌认证。",
+                    "SameSite=Lax），供网页及其脚本使用。",
+                },
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "个人 API 令牌（rvk_ 开头），在「账号与安全」页创建：名称、"
+                    "权限（read 只读：GET；write 读写）、有效期（默认 90 天，最长见 "
+                    "REVIVE_API_TOKEN_MAX_DAYS）。只显示一次，平台只保存摘要；本人或其管理员"
+                    "可随时撤销，账号停用时自动撤销。带此请求头的请求只按令牌认证，"
+                    "不需要 CSRF 令牌。",
                 },
                 "csrfToken": {
                     "type": "apiKey",
@@ -1550,12 +1646,11 @@ def api_docs():
                     "description": op.get("description", ""),
                     "params": [f"{p['name']}（{p['in']}）" for p in op.get("parameters", [])],
                     "body": sorted(
-                        op.get("requestBody", {})
-                        .get("content", {})
-                        .get("application/json", {})
-                        .get("schema", {})
-                        .get("properties", {})
+                        prop
+                        for media in op.get("requestBody", {}).get("content", {}).values()
+                        for prop in media.get("schema", {}).get("properties", {})
                     ),
+                    "content_type": next(iter(op.get("requestBody", {}).get("content", {})), ""),
                     "responses": sorted(op["responses"]),
                     "csrf": any("csrfToken" in s for s in op.get("security", [])),
                 }

@@ -36,6 +36,13 @@ _OWN: dict[str, dict[str, str]] = {
     "user": {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",
+        "create_platform_admin": "创建平台管理员（命令行）",
+    },
+    "api_token": {"create": "创建 API 令牌", "revoke": "撤销 API 令牌"},
+    "organization": {
+        "create": "添加单位",
+        "import_create": "导入新建单位",
+        "import_update": "导入更新单位",
     },
 }
 

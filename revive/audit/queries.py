@@ -30,6 +30,8 @@ ENTITY_LABELS = {
     "evaluation_invite": "评价邀请",
     "open_licence": "开放许可",
     "user": "账号",
+    "api_token": "API 令牌",
+    "organization": "单位",
 }
 
 

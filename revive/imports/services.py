@@ -61,6 +61,7 @@ from revive.imports.reader import FileRejected, ReadLimits, Table, read_table
 from revive.imports.registry import RowSpec
 from revive.imports.rows import RowResult
 from revive.imports.xlsx import add_sheet, write_xlsx
+from revive.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -678,6 +679,17 @@ def first_errors(job: ImportJob, limit: int = 200) -> list[ImportRowError]:
             .order_by(ImportRowError.line, ImportRowError.id)
             .limit(limit)
         )
+    )
+
+
+def errors_page(job: ImportJob, page: int, per_page: int) -> Page:
+    """One page of the job's row errors, by line (the API's error list)."""
+    where = ImportRowError.job_id == job.id
+    return paginate(
+        sa.select(ImportRowError).where(where).order_by(ImportRowError.line, ImportRowError.id),
+        sa.select(sa.func.count(ImportRowError.id)).where(where),
+        page,
+        per_page,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import g
 
 from revive.accounts.models import Role
 from revive.api.openapi import OPERATIONS, SELF_ENDPOINTS
@@ -63,15 +64,23 @@ def test_security_schemes_match_how_the_api_authenticates(client, auth, app):
     }
     assert schemes["csrfToken"]["in"] == "header"
     assert schemes["csrfToken"]["name"] == "X-CSRFToken"
+    assert schemes["bearerToken"] == {
+        **schemes["bearerToken"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     for path, item in document["paths"].items():
         for method, op in item.items():
             if path.endswith("/openapi.json"):
                 assert op["security"] == []
                 continue
-            names = {name for requirement in op["security"] for name in requirement}
+            # Alternatives: the browser session (writes: with its CSRF token), or a token.
+            requirements = [set(requirement) for requirement in op["security"]]
             write = method in {"post", "patch", "put", "delete"}
-            assert names == ({"sessionCookie", "csrfToken"} if write else {"sessionCookie"})
+            session = {"sessionCookie", "csrfToken"} if write else {"sessionCookie"}
+            assert requirements == [session, {"bearerToken"}], f"{method} {path}"
             assert "401" in op["responses"], f"{method} {path}"
+            assert "403" in op["responses"], f"{method} {path}: read-only token refusal"
             if write:
                 assert "400" in op["responses"], f"{method} {path}: CSRF refusal undocumented"
 
@@ -93,6 +102,41 @@ def test_security_schemes_match_how_the_api_authenticates(client, auth, app):
     assert refused.get_json()["error"] == "bad_request"
     assert accepted.status_code == 200
     assert accepted.get_json() == {"marked": 0}
+
+    # … and a bearer token writes without any CSRF token, also with CSRF on.
+    from revive.accounts import tokens
+
+    _, token = tokens.create_token(actor=make_user(Role.OFFICER), name="外部系统", scope="write")
+    g.pop("_login_user", None)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        by_token = app.test_client().post(
+            "/api/v1/notifications/read-all", headers={"Authorization": f"Bearer {token}"}
+        )
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert by_token.status_code == 200 and by_token.get_json() == {"marked": 0}
+
+
+def test_the_import_routes_document_the_upload_and_the_polling(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    upload = paths["/api/v1/import-jobs"]["post"]
+    media = upload["requestBody"]["content"]
+    assert list(media) == ["multipart/form-data"]
+    schema = media["multipart/form-data"]["schema"]
+    assert schema["required"] == ["file"]
+    assert schema["properties"]["file"] == {**schema["properties"]["file"], "format": "binary"}
+    assert set(schema["properties"]["kind"]["enum"]) == {"patents", "demands", "institutions"}
+    assert "201" in upload["responses"] and "/api/v1/import-jobs/{job_id}" in upload["description"]
+    poll = paths["/api/v1/import-jobs/{job_id}"]["get"]
+    job = poll["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"status", "progress", "preview_counts", "result_counts", "error"} <= set(
+        job["properties"]
+    )
+    commit = paths["/api/v1/import-jobs/{job_id}/commit"]["post"]["requestBody"]["content"]
+    mode = commit["application/json"]["schema"]["properties"]["mode"]
+    assert mode["enum"] == ["valid_only", "all_or_nothing"]
+    assert "get" in paths["/api/v1/import-jobs/{job_id}/errors"]
 
 
 def test_request_bodies_follow_the_field_tables(client):

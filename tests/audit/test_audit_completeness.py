@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from revive.accounts import services as account_services
-from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.accounts import tokens
+from revive.accounts.models import ApiToken, College, Organization, OrgKind, Role, TokenScope, User
 from revive.audit.labels import action_label
 from revive.audit.models import AuditEvent
 from revive.audit.queries import ENTITY_LABELS
@@ -42,6 +43,7 @@ from tests.factories import make_college, make_org, make_patent, make_user
 from tests.imports.helpers import HEADER, csv_bytes, row
 from tests.licensing.helpers import make_declaration, valid_body
 from tests.matching.helpers import make_demand
+from tests.onboarding.helpers import code as institution_code
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -65,6 +67,10 @@ EXEMPT: dict[str, str] = {
     "accounts.reactivate": "member administration (users.is_active)",
     "accounts.add_college": "organisation structure, not a transfer object",
     "accounts.rename_college": "organisation structure, not a transfer object",
+    "onboarding.add_colleges": "organisation structure, not a transfer object (as "
+    "accounts.add_college)",
+    "onboarding.import_upload_post": "stores the file and queues a dry run: no institution "
+    "changes until the commit (each committed row is audited, see the service case)",
     "notifications.open_notification": "marks one inbox item read",
     "notifications.mark_read": "marks one inbox item read",
     "notifications.mark_all_read": "marks inbox items read",
@@ -75,6 +81,8 @@ EXEMPT: dict[str, str] = {
     "demands.import_upload_post": "stores the file and queues a dry run: no demand changes "
     "until the commit (each committed row is audited)",
     "imports.cancel": "cancels a job that has written nothing",
+    "api.create_import_job": "stores the file and queues a dry run (as imports.upload_post): "
+    "each committed row is audited",
     "matching.rebuild": "recomputes the search index (index_builds: requested_by, times)",
     "api.create_index_build": "recomputes the search index (index_builds: requested_by, times)",
     "matching.rematch_all": "queues a match run: candidates are machine proposals (match_runs "
@@ -371,6 +379,29 @@ def _(w, client):
         w.uni_admin,
         w.uni.id,
         lambda d: d["changes"] == {"trl": [5, 7]} and d["import_job_id"],
+    )
+
+
+@case("api.commit_import_job", "uni_admin")
+def _(w, client):
+    job = import_services.create_patent_import(
+        _file(csv_bytes([row(8, trl="4")], HEADER), "专利.csv"),
+        actor=w.uni_admin,
+        institution_id=w.uni.id,
+        enqueue=False,
+    )
+    import_services.validate_job(job.id)
+    resp = _ok(client.post(f"/api/v1/import-jobs/{job.id}/commit", json={"mode": "valid_only"}))
+    assert resp.get_json()["status"] == "commit_queued"
+    import_services.commit_job(job.id)  # what the worker runs for the queued commit
+    patent = db.session.scalar(sa.select(Patent))
+    return Expect(
+        "patent",
+        patent.id,
+        "import_create",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["import_job_id"] == job.id and "trl" in d["fields"],
     )
 
 
@@ -710,6 +741,57 @@ def _(w, client):
     )
 
 
+@case("onboarding.add_institution", "platform_admin")
+def _(w, client):
+    form = {
+        "name": "北疆工业大学",
+        "credit_code": institution_code(7),
+        "region": "包头市",
+        "institution_type": "institute",
+    }
+    _ok(client.post("/institutions/", data=form), 302)
+    org = db.session.scalar(sa.select(Organization).where(Organization.name == "北疆工业大学"))
+    return Expect(
+        "organization",
+        org.id,
+        "create",
+        w.platform_admin,
+        org.id,
+        lambda d: d["credit_code"] == institution_code(7) and d["institution_type"] == "institute",
+    )
+
+
+@case("accounts.create_api_token", "ent_user")
+def _(w, client):
+    form = {"name": "ERP 同步", "scope": "write"}
+    form["expires_on"] = tokens.default_expiry_date().isoformat()
+    _ok(client.post("/account/tokens", data=form), 200)
+    token = db.session.scalar(sa.select(ApiToken))
+    return Expect(
+        "api_token",
+        token.id,
+        "create",
+        w.ent_user,
+        w.ent.id,
+        lambda d: d["name"] == "ERP 同步" and d["scope"] == "write" and d["prefix"],
+    )
+
+
+@case("accounts.revoke_api_token", "uni_admin")
+def _(w, client):
+    member = make_user(Role.INVENTOR, organization=w.uni)
+    token, _ = tokens.create_token(actor=member, name="旧脚本", scope=TokenScope.READ)
+    _ok(client.post(f"/account/tokens/{token.id}/revoke", data={"back": "members"}), 302)
+    return Expect(
+        "api_token",
+        token.id,
+        "revoke",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["reason"] == "admin" and d["user_id"] == member.id,
+    )
+
+
 # ---------------------------------------------------------------------------- checks
 
 
@@ -783,6 +865,28 @@ def test_demand_import_commit_audits_created_and_updated_demands(w, client, auth
         assert event.organization_id == demand.enterprise_id and event.data["import_job_id"]
         assert CJK.search(action_label("demand", action))
     assert "title" in created.data["fields"] and updated.data["fields"] == ["description"]
+
+
+def test_institution_import_commit_audits_created_and_updated_organizations(w, tmp_path):
+    from revive.onboarding.importers import create_institution_import
+    from tests.onboarding.helpers import institutions_csv
+    from tests.onboarding.helpers import row as institution_row
+
+    admin = make_user(Role.PLATFORM_ADMIN)
+    for region in ("呼和浩特市", "包头市"):
+        path = tmp_path / f"{region}.csv"
+        path.write_bytes(institutions_csv([institution_row(1, region=region)]))
+        job = create_institution_import(path, actor=admin, enqueue=False)
+        import_services.validate_job(job.id)
+        import_services.request_commit(job.id, actor=admin, enqueue=False)
+        import_services.commit_job(job.id)
+    org = db.session.scalar(sa.select(Organization).where(Organization.name == "北疆第1大学"))
+    created, updated = events(entity="organization", entity_id=org.id)
+    for event, action in ((created, "import_create"), (updated, "import_update")):
+        assert event.action == action and event.actor_id == admin.id
+        assert event.organization_id == org.id and event.data["import_job_id"]
+        assert CJK.search(action_label("organization", action))
+    assert updated.data["changes"] == {"region": ["呼和浩特市", "包头市"]}
 
 
 def test_signing_sets_the_patents_implementation_status_in_the_audit_log(w):

@@ -118,6 +118,14 @@ def _org_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
     }
 
 
+def _colleges_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
+    return {"organization_id": str((w.uni_a if own else w.uni_b).id), "names": "安全测试学院"}
+
+
+def _token_body(w: World, _role: Role | None, _own: bool) -> dict[str, Any]:
+    return {"name": "安全测试令牌", "scope": "read", "expires_on": "2099-01-01"}
+
+
 def _decide(w: World, role: Role | None, own: bool) -> dict[str, Any]:
     return {"decision": "rejected", "reason_code": "other", "comment": "安全测试"}
 
@@ -208,6 +216,17 @@ TABLE: list[Row] = [
     entry("accounts.deactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.reactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.create_staff", "POST", frozenset({PA})),
+    # personal API tokens: everyone makes their own; the owner or the owner's managers revoke
+    entry("accounts.create_api_token", "POST", ALL, body=_token_body),
+    entry("accounts.revoke_api_token", "POST", ALL, obj="api_token", other={PA}),
+    entry("accounts.member_tokens", "GET", MANAGERS),
+    # ----- onboarding: institutions (platform admin), colleges in bulk (members' managers)
+    entry("onboarding.institutions", "GET", frozenset({PA})),
+    entry("onboarding.add_institution", "POST", frozenset({PA})),
+    entry("onboarding.import_upload", "GET", frozenset({PA})),
+    entry("onboarding.import_upload_post", "POST", frozenset({PA})),
+    entry("onboarding.import_template", "GET", frozenset({PA})),
+    entry("onboarding.add_colleges", "POST", MANAGERS, obj="org", body=_colleges_body, other={PA}),
     # ----- the API's own description: public, no data
     entry("api.openapi_json", "GET", None),
     entry("api_docs", "GET", None),
@@ -266,6 +285,10 @@ TABLE: list[Row] = [
     entry("imports.errors_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
     entry("imports.annotated_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
     entry("api.import_job", "GET", IMPORTERS, obj="job", other={PA}),
+    entry("api.import_job_errors", "GET", IMPORTERS, obj="job", other={PA}),
+    # the API's upload (no kind: patents) and commit, as the pages'
+    entry("api.create_import_job", "POST", IMPORTERS),
+    entry("api.commit_import_job", "POST", MANAGERS, obj="job", other={PA}),
     # ----- demands (university users see every open public demand)
     entry("demands.list_demands", "GET", ALL, hides=OTHER_DEMAND),
     entry("demands.export_demands", "GET", REGIONAL, args=CSV),
@@ -375,6 +398,7 @@ PARAMS = {
     "member": "user_id",
     "notification": "notification_id",
     "user_session": "session_id",
+    "api_token": "token_id",
     "org": None,
 }
 

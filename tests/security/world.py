@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g
 
-from revive.accounts import recovery, sessions
+from revive.accounts import recovery, sessions, tokens
 from revive.accounts import services as account_services
-from revive.accounts.models import College, Organization, Role, User, UserSession
+from revive.accounts.models import College, Organization, Role, TokenScope, User, UserSession
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
@@ -156,6 +156,11 @@ def build_world() -> World:
     user_sessions = {
         s.user_id: s.id for s in db.session.scalars(sa.select(UserSession).order_by(UserSession.id))
     }
+    # An API token of each 甲-side user (theirs to revoke), and one of 乙大学's admin.
+    api_tokens = {
+        user.id: tokens.create_token(actor=user, name="世界令牌", scope=TokenScope.READ)[0].id
+        for user in (*users.values(), admin_b)
+    }
 
     w.ids = {
         "patent": (pa.id, pb.id),
@@ -175,11 +180,13 @@ def build_world() -> World:
         "notification": (notes[Role.PLATFORM_ADMIN].id, note_b.id),
         "user_session": (user_sessions[users[Role.PLATFORM_ADMIN].id], user_sessions[admin_b.id]),
         "reset_token": (reset_a, reset_b),
+        "api_token": (api_tokens[users[Role.PLATFORM_ADMIN].id], api_tokens[admin_b.id]),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
     w.own_by_role = {
         "notification": {r: n.id for r, n in notes.items()},
         "user_session": {r: user_sessions[u.id] for r, u in users.items()},
+        "api_token": {r: api_tokens[u.id] for r, u in users.items()},
     }
     w.titles_other = ["乙校已入库专利", "乙企业的技术需求"]
     return w

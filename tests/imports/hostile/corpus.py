@@ -128,7 +128,30 @@ DEMANDS = Profile(
     clash=("企业名称", "企业"),
 )
 
-PROFILES = {p.kind: p for p in (PATENTS, DEMANDS)}
+
+def institution_code(n: int) -> str:
+    first17 = f"12150000{n:09d}"
+    return first17 + uscc.check_character(first17)
+
+
+INSTITUTION_HEADER = ("单位名称", "统一社会信用代码", "所在地区", "单位类型")
+INSTITUTIONS = Profile(
+    kind="institutions",
+    header=INSTITUTION_HEADER,
+    valid=lambda i: [f"北疆第{i}大学", institution_code(i), "内蒙古自治区呼和浩特市", "高校"],
+    key=institution_code,
+    key_col=1,
+    text_col=2,
+    text_label="所在地区",
+    text_max=100,
+    long_col=0,
+    long_label="单位名称",
+    long_max=200,
+    required_missing=(1, "找不到“统一社会信用代码”列"),
+    clash=("单位名称", "学校名称"),
+)
+
+PROFILES = {p.kind: p for p in (PATENTS, DEMANDS, INSTITUTIONS)}
 
 
 # ---------------------------------------------------------------------------- file builders
@@ -876,6 +899,31 @@ def kind_cases(p: Profile) -> list[Case]:
             ("appno-duplicate", "dup-appno.csv", 2, 0, appno(1), "与第 2 行申请号重复"),
             ("appno-scientific-notation", "sci.csv", 1, 0, sci, f"申请号格式不正确：{sci}"),
             ("date-as-serial", "serial.xlsx", 1, 4, 43525, "申请日格式不正确：43525"),
+        ]
+    elif p.kind == "institutions":
+        code = institution_code(2)
+        wrong = code[:-1] + next(c for c in uscc.ALPHABET if c != code[-1])
+        table = [
+            (
+                "credit-code-extremely-long",
+                "long-code.csv",
+                1,
+                1,
+                code * 4000,
+                "应为 18 位，当前为 72000 位",
+            ),
+            ("credit-code-check-character", "check.csv", 1, 1, wrong, "校验位错误"),
+            # row 3 with row 1's code is row 1 again
+            (
+                "institution-duplicate",
+                "dup-code.csv",
+                2,
+                1,
+                p.key(1),
+                "与第 2 行重复（同一统一社会信用代码）",
+            ),
+            ("institution-type-unknown", "type.csv", 1, 3, "医院", "单位类型取值无效：医院"),
+            ("region-too-long", "region.xlsx", 1, 2, "地" * 101, "所在地区过长：101 字"),
         ]
     else:
         code = credit_code(1)

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
-from revive.accounts.models import Role
+from revive.accounts.models import Organization, OrgKind, Role
 from revive.demands import importers as demand_importers
 from revive.demands.models import Demand
 from revive.errors import ValidationFailed
@@ -28,6 +28,7 @@ from revive.extensions import db
 from revive.imports import reader, registry, services
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
 from revive.inventory.models import Patent
+from revive.onboarding import importers as institution_importers
 from tests.factories import make_college, make_org, make_user
 from tests.imports.hostile.corpus import (
     COLLEGE,
@@ -81,6 +82,9 @@ def _snapshot() -> dict[str, tuple[int, str]]:
 
 
 def _keys(kind: str) -> set[str]:
+    if kind == "institutions":
+        query = sa.select(Organization.credit_code).where(Organization.kind == OrgKind.UNIVERSITY)
+        return set(db.session.scalars(query)) - {None}
     column = Patent.application_no if kind == "patents" else Demand.title
     return set(db.session.scalars(sa.select(column)))
 
@@ -91,16 +95,21 @@ class World:
         make_college(self.uni, COLLEGE)
         self.admin = make_user(Role.UNIVERSITY_ADMIN, organization=self.uni)
         self.officer = make_user(Role.OFFICER)
+        self.platform_admin = make_user(Role.PLATFORM_ADMIN)
 
     def create(self, kind: str, file: FileStorage) -> ImportJob:
         if kind == "patents":
             return services.create_patent_import(
                 file, actor=self.admin, institution_id=self.uni.id, enqueue=False
             )
+        if kind == "institutions":
+            return institution_importers.create_institution_import(
+                file, actor=self.platform_admin, enqueue=False
+            )
         return demand_importers.create_demand_import(file, actor=self.officer, enqueue=False)
 
     def actor(self, kind: str):
-        return self.admin if kind == "patents" else self.officer
+        return {"patents": self.admin, "institutions": self.platform_admin}.get(kind, self.officer)
 
 
 @pytest.fixture
@@ -225,7 +234,17 @@ def test_command_line_import_of_the_written_corpus_answers_each_refused_file(
 # ---------------------------------------------------------------------------- exports
 
 
-@pytest.mark.parametrize("kind", sorted(CORPUS))
+# The kinds with an export of what they import (institutions have none: their list page
+# shows names as escaped text).
+EXPORTS = {"patents": "/patents/export", "demands": "/demands/export"}
+UPLOAD_PAGES = {
+    "patents": "/imports/",
+    "demands": "/demands/import",
+    "institutions": "/institutions/import",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPORTS))
 def test_formula_strings_are_stored_as_text_and_exported_neutralised(world, client, auth, kind):
     case = next(c for c in CORPUS[kind] if c.name == "formula-injection-strings")
     job, _ = _run(world, kind, case)
@@ -233,7 +252,7 @@ def test_formula_strings_are_stored_as_text_and_exported_neutralised(world, clie
     p = PROFILES[kind]
     label = p.header[p.long_col]
     auth.login(world.actor(kind))
-    url = "/patents/export" if kind == "patents" else "/demands/export"
+    url = EXPORTS[kind]
     for fmt in ("xlsx", "csv"):
         response = client.get(f"{url}.{fmt}")
         assert response.status_code == 200
@@ -277,7 +296,7 @@ HTTP_SAMPLE = [
 
 
 def _http_upload(client, kind: str, case: Case):
-    url = "/imports/" if kind == "patents" else "/demands/import"
+    url = UPLOAD_PAGES[kind]
     # Encoded in memory: the test client would spool a body over 500 KB to a temporary file
     # that nobody closes when the app stops reading early (413).
     body, length, boundary = stream_encode_multipart(
