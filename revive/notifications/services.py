@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 import sqlalchemy as sa
 from flask import current_app
 
-from revive import queue
+from revive import clock, queue
 from revive.accounts import recovery
 from revive.accounts.models import PasswordReset, User
 from revive.db import utcnow
@@ -40,8 +41,12 @@ def notify(
     body: str | None = None,
     link: str | None = None,
     deal_id: int | None = None,
+    created_at: datetime | None = None,
 ) -> Notification:
-    """Add a notification to the session (not committed). Call send_emails() after commit."""
+    """Add a notification to the session (not committed). Call send_emails() after commit.
+
+    ``created_at``: the moment the text speaks from (a text naming a deadline passes the
+    moment it computed the deadline from, so its date and its text agree); default now."""
     row = Notification(
         kind=kind,
         title=title[:300],
@@ -51,6 +56,7 @@ def notify(
         link=link,
         deal_id=deal_id,
         email_status="queued" if smtp_configured() else None,
+        created_at=created_at or utcnow(),
     )
     db.session.add(row)
     return row
@@ -134,6 +140,7 @@ def _message(n: Notification, to: User, sender: str) -> EmailMessage:
     lines = [f"{to.name}，您好：", "", n.title]
     if n.body:
         lines += ["", n.body]
+    lines += ["", f"时间：{clock.format_dt(n.created_at)}（{clock.zone_label()}）"]
     link = _absolute(n.link)
     if link:
         lines += ["", f"查看详情：{link}"]
@@ -205,7 +212,8 @@ def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
         f"{user.name}，您好：",
         "",
         f"有人（希望是您本人）申请重置 Revive 账号 {user.email} 的密码。",
-        f"请在 {minutes} 分钟内打开下面的链接设置新密码（链接只能使用一次）：",
+        f"请在 {minutes} 分钟内（{clock.zone_label()} {clock.format_dt(reset.expires_at)} 前）"
+        "打开下面的链接设置新密码（链接只能使用一次）：",
         "",
         recovery.reset_link(recovery.token_of(reset)),
         "",

@@ -4,12 +4,13 @@ through the real services, dated coherently, and backed by what demo-logins prom
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from revive import clock
 from revive.accounts.models import Organization, Role, User
 from revive.audit.models import AuditEvent
 from revive.db import as_utc as aware
@@ -31,7 +32,6 @@ from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunS
 from revive.matching.reasons import REJECT_REASONS
 from revive.notifications import queries as inbox
 from revive.notifications.models import Notification
-from revive.templating import CHINA_TZ
 
 
 def org(name_part: str) -> Organization:
@@ -146,7 +146,7 @@ def test_contracts_are_traceable_and_spread_over_twelve_months(ctx):
     assert len(contracts) >= 10
     assert {c.kind for c in contracts} == set(ContractKind)
     assert any(c.record_no for c in contracts) and not all(c.record_no for c in contracts)
-    today = datetime.now(CHINA_TZ).date()
+    today = clock.local_today()
     months = Counter((c.signed_on.year, c.signed_on.month) for c in contracts)
     assert len(months) >= 8
     for c in contracts:
@@ -154,7 +154,7 @@ def test_contracts_are_traceable_and_spread_over_twelve_months(ctx):
         assert deal.stage == Stage.SIGNED
         assert c.amount_wan > 0
         assert today - timedelta(days=366) < c.signed_on < today
-        assert aware(deal.pushed_at).astimezone(CHINA_TZ).date() <= c.signed_on
+        assert clock.local_date(aware(deal.pushed_at)) <= c.signed_on
         # Contract → deal → the accepted match of a demand and a patent.
         assert (deal.match.demand_id, deal.match.patent_id) == (deal.demand_id, deal.patent_id)
         assert deal.demand.enterprise_id == deal.enterprise_id
