@@ -19,7 +19,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -101,6 +101,11 @@ def to_local(value: datetime) -> datetime:
 def local_date(value: datetime | date) -> date:
     """The local calendar day of a moment (a date stays itself)."""
     return to_local(value).date() if isinstance(value, datetime) else value
+
+
+def local_day_start(day: date) -> datetime:
+    """The first moment of a local calendar day, in UTC (to compare stored moments with)."""
+    return datetime.combine(day, time.min, tzinfo=local_tz()).astimezone(UTC)
 
 
 def local_today() -> date:
