@@ -440,13 +440,14 @@ def seed_demo() -> SeedSummary:
         }
         users = _load_users(plan.users, orgs, colleges)
         now = utcnow()  # the story's timeline is drawn back from here
+        first_notification = story.last_notification_id()
         _load_patents(plan.patents, orgs, colleges, users, now)
         db.session.commit()
         demands = _load_demands(users, now)
         # The worker's part (tokens, index, match runs), in-process; then the matchmaking story.
         worker.pending_matching(queued)
         worker.drain(queued)
-        story.play(users, demands, now)
+        story.play(users, demands, now, first_notification)
         worker.drain(queued)
 
     totals = _totals()

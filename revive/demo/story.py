@@ -57,6 +57,7 @@ from revive.licensing import rules
 from revive.licensing import services as licensing
 from revive.licensing.models import FeeMode, OpenLicenceDeclaration
 from revive.matching.models import Match, MatchState
+from revive.notifications import review as review_notices
 from revive.notifications.models import Notification
 
 SEED = "revive-demo-v1"
@@ -237,7 +238,7 @@ def dated(when: datetime) -> Iterator[None]:
     db.session.commit()
 
 
-def _last_notification_id() -> int:
+def last_notification_id() -> int:
     return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Notification.id), 0)))
 
 
@@ -282,12 +283,20 @@ def _cast(users: dict[str, User]) -> Cast:
     )
 
 
-def play(users: dict[str, User], demands: list[Demand], now: datetime | None = None) -> int:
+def play(
+    users: dict[str, User],
+    demands: list[Demand],
+    now: datetime | None = None,
+    first_notification_id: int | None = None,
+) -> int:
     """Play whatever part of the story is missing; returns the number of deals pushed.
-    ``now``: the seed's now (the moment the timeline is drawn back from)."""
+    ``now``: the seed's now (the moment the timeline is drawn back from);
+    ``first_notification_id``: notifications above it are this seed's (the inventory review's
+    notices come before the story), old ones of them are marked read."""
     now = now or utcnow()
     cast = _cast(users)
-    played = Played(first_notification_id=_last_notification_id())
+    first = last_notification_id() if first_notification_id is None else first_notification_id
+    played = Played(first_notification_id=first)
     # Services build links with url_for; the CLI has no request (nor SERVER_NAME).
     with current_app.test_request_context("/"):
         for index, demand in enumerate(demands):
@@ -300,6 +309,7 @@ def play(users: dict[str, User], demands: list[Demand], now: datetime | None = N
         _declarations(cast, now)
         if played.deals:
             _remind_overdue(now)
+        _review_digests(now)
         _mark_old_read(played.first_notification_id, cast, now)
     return played.deals
 
@@ -830,6 +840,19 @@ def _remind_overdue(now: datetime) -> None:
     for when in moments:  # each run reminds every deal overdue by then and not yet reminded
         with clock.held_at(when):
             deals.notify_overdue(when)
+
+
+def _review_digests(now: datetime) -> None:
+    """The reviewers' daily digest of new submissions (an hourly job in production), as sent
+    this morning (yesterday's when this morning's hour has not come yet)."""
+    hour = int(current_app.config.get("REVIVE_DIGEST_HOUR", 8))
+    today = clock.local_date(now)
+    for day in (today, today - timedelta(days=1)):
+        moment = datetime.combine(day, time(hour, 5), clock.local_tz()).astimezone(UTC)
+        if moment <= now:
+            with clock.held_at(moment):
+                review_notices.send_review_digests(moment)
+            return
 
 
 def _mark_old_read(first_id: int, cast: Cast, now: datetime) -> None:

@@ -16,7 +16,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from revive import clock, queue
 from revive.accounts import recovery
@@ -66,18 +68,59 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("REVIVE_SMTP_HOST"))
 
 
-def send_emails(notifications: Sequence[Notification]) -> None:
+def send_emails(notifications: Sequence[Notification], *, after_commit: bool = False) -> None:
     """After commit: enqueue the e-mail for each queued notification. A broker outage leaves
-    them 'queued'; the in-app inbox already has them, so nothing is lost."""
+    them 'queued'; the in-app inbox already has them, so nothing is lost.
+
+    ``after_commit=True`` (for rows added by a signal receiver inside someone else's
+    transaction, which cannot call this after its commit): the e-mails are enqueued when the
+    session commits, for the rows that were committed (a rolled-back savepoint's are not)."""
     if not smtp_configured():  # notify() queued none: no need to reload the committed rows
+        return
+    if after_commit:
+        db.session.info.setdefault(_OUTBOX, []).extend(notifications)
         return
     for n in notifications:
         if n.email_status != "queued":
             continue
-        try:
-            queue.enqueue("notifications.email", n.id)
-        except ServiceUnavailable:
-            logger.warning("e-mail for notification %s left queued (broker down)", n.id)
+        _enqueue(n.id)
+
+
+def _enqueue(notification_id: int) -> None:
+    try:
+        queue.enqueue("notifications.email", notification_id)
+    except ServiceUnavailable:
+        logger.warning("e-mail for notification %s left queued (broker down)", notification_id)
+
+
+_OUTBOX = "revive_notification_emails"
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed(session: Session) -> None:
+    """The e-mails of notifications handed to send_emails(after_commit=True) in the committed
+    transaction. The ids are read from the identity key (no SQL: the rows are expired)."""
+    rows = session.info.pop(_OUTBOX, None)
+    for row in rows or ():
+        state = sa.inspect(row)
+        if state.persistent and state.identity:
+            _enqueue(state.identity[0])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    """A real rollback (the transaction is gone): nothing to send. A savepoint's rollback does
+    not fire this; the rows it took back are no longer persistent and are skipped above."""
+    session.info.pop(_OUTBOX, None)
+
+
+def app_link(endpoint: str, **values: object) -> str:
+    """App-relative link for a notification, also from a worker or the CLI (no request there,
+    and url_for needs one unless SERVER_NAME is set)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
 
 
 # ---------------------------------------------------------------------------- read state
