@@ -103,9 +103,14 @@ def local_date(value: datetime | date) -> date:
     return to_local(value).date() if isinstance(value, datetime) else value
 
 
+def local_moment(day: date, at: time) -> datetime:
+    """The moment a local clock shows ``at`` on ``day``, in UTC (as stored)."""
+    return datetime.combine(day, at, tzinfo=local_tz()).astimezone(UTC)
+
+
 def local_day_start(day: date) -> datetime:
     """The first moment of a local calendar day, in UTC (to compare stored moments with)."""
-    return datetime.combine(day, time.min, tzinfo=local_tz()).astimezone(UTC)
+    return local_moment(day, time.min)
 
 
 def local_today() -> date:

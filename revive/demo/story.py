@@ -30,7 +30,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -244,10 +244,7 @@ def last_notification_id() -> int:
 
 def china_moment(day: date, rng: random.Random) -> datetime:
     """A working-hours moment of a local (China) date, in UTC."""
-    local = datetime.combine(
-        day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)), clock.local_tz()
-    )
-    return local.astimezone(UTC)
+    return clock.local_moment(day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)))
 
 
 # ------------------------------------------------------------------------------ context
@@ -848,7 +845,7 @@ def _review_digests(now: datetime) -> None:
     hour = int(current_app.config.get("REVIVE_DIGEST_HOUR", 8))
     today = clock.local_date(now)
     for day in (today, today - timedelta(days=1)):
-        moment = datetime.combine(day, time(hour, 5), clock.local_tz()).astimezone(UTC)
+        moment = clock.local_moment(day, time(hour, 5))
         if moment <= now:
             with clock.held_at(moment):
                 review_notices.send_review_digests(moment)
