@@ -148,13 +148,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
+    from revive.notifications import receivers as notification_receivers
 
     inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
+    notification_receivers.connect()  # review outcomes → the inventors' inbox
 
     from revive.templating import register_template_helpers
 
     register_template_helpers(app)
+
+    from revive import navigation
+
+    navigation.register(app)  # the grouped main menu and its per-request counts
 
     @app.after_request
     def _security_headers(response):

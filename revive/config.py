@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from revive import clock
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,6 +34,12 @@ def _env_bool(name: str, default: bool) -> bool:
     if raw in (None, ""):
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _timezone() -> str:
+    name = (os.environ.get("REVIVE_TIMEZONE") or "").strip() or clock.DEFAULT_TIMEZONE
+    clock.zone(name)  # ValueError naming REVIVE_TIMEZONE when unknown
+    return name
 
 
 def data_dir() -> Path:
@@ -85,6 +93,9 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             "dashboard-refresh": {"task": "dashboard.refresh", "schedule": 300.0, "args": [None]},
             # Learns match strength from the day's decisions (keeps the model when too few).
             "matching-refit-strength": {"task": "matching.refit_strength", "schedule": 86400.0},
+            # Reviewers' daily digest of new submissions: hourly, each reviewer gets at most one
+            # a (local) day, from REVIVE_DIGEST_HOUR on, so a missed beat only delays it.
+            "inventory-review-digest": {"task": "notifications.review_digest", "schedule": 3600.0},
         },
     }
     # Results only for the fan-out's parts (matching.score_shards → the chord's callback).
@@ -181,6 +192,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_ADMIN_RESET_HOURS": max(1, _env_int("REVIVE_ADMIN_RESET_HOURS", 24)),
         "REVIVE_RESET_MAX_PER_ADDRESS": _env_int("REVIVE_RESET_MAX_PER_ADDRESS", 3),
         "REVIVE_RESET_MAX_PER_IP": _env_int("REVIVE_RESET_MAX_PER_IP", 30),
+        # Local time of every page, export, e-mail and notification text (revive.clock); a
+        # zone unknown to tzdata stops the start with the setting's name.
+        "REVIVE_TIMEZONE": _timezone(),
+        # Reviewers get one digest a day of the patents that arrived in their review queue,
+        # from this local hour on (the hourly beat sends whatever is due).
+        "REVIVE_DIGEST_HOUR": min(23, max(0, _env_int("REVIVE_DIGEST_HOUR", 8))),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
         # Public address of the site, for full links in e-mails (e.g. https://revive.example.cn).

@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from revive.clock import utcnow
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -33,10 +35,6 @@ def contains(text: str, *columns: Any, ignore_case: bool = False) -> sa.ColumnEl
     if ignore_case:
         return sa.or_(*(c.ilike(pattern, escape="\\") for c in columns))
     return sa.or_(*(c.like(pattern, escape="\\") for c in columns))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

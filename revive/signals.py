@@ -1,9 +1,11 @@
 """Domain events, so lower floors never import higher ones (accounts → inventory, inventory /
 imports / demands → matching).
 
-Senders fire *after* their transaction committed. Receivers must be quick and must never make
-the sender fail: matching records work as rows and enqueues it (revive.queue); inventory links
-an accepted invitation's account to the patents its inviter chose.
+Senders fire *after* their transaction committed, with one exception said at the signal
+(``patent_transitioned``: inside the transaction, so what receivers add commits or rolls back
+with the change itself). Receivers must be quick and must never make the sender fail: matching
+records work as rows and enqueues it (revive.queue); inventory links an accepted invitation's
+account to the patents its inviter chose; notifications tells inventors of review outcomes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ demand_saved = _signals.signal("demand-saved")
 
 #: A demand was closed (kwargs: demand_id: int).
 demand_closed = _signals.signal("demand-closed")
+
+#: A patent moved through the entry workflow (inventory.workflow.transition). Sent INSIDE the
+#: caller's transaction, after the StatusChange row is flushed: receivers only add rows to the
+#: session (never commit, flush or raise on purpose), so the notice of a 退回 / 入库 commits
+#: with the move and disappears with it (a refused batch item's savepoint takes both back).
+#: kwargs: patent: Patent, change: StatusChange, action: str (the workflow action's name),
+#: actor: User | None, comment: str | None.
+patent_transitioned = _signals.signal("patent-transitioned")
 
 #: An invitation was accepted: its account exists (committed).
 #: kwargs: invitation_id: int, user_id: int.

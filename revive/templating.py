@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-
 from flask import Flask
 
-from revive.db import as_utc
-
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def format_dt(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return as_utc(value).astimezone(CHINA_TZ).strftime(fmt)
-    return value.strftime("%Y-%m-%d")
+from revive.clock import format_date, format_dt, zone_label
 
 
 def format_rate(numerator: int, denominator: int) -> str:
@@ -43,7 +31,10 @@ def can_open(endpoint: str) -> bool:
 
 
 def register_template_helpers(app: Flask) -> None:
+    # Every moment on a page goes through |dt (local time, REVIVE_TIMEZONE; revive.clock).
     app.add_template_filter(format_dt, "dt")
+    app.add_template_filter(format_date, "date")
+    app.add_template_global(zone_label, "zone_label")
     app.add_template_filter(stars, "stars")
     app.add_template_global(format_rate, "format_rate")
     app.add_template_global(can_open, "can_open")

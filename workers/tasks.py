@@ -8,6 +8,7 @@ from revive.dashboard import cache as dashboard_cache
 from revive.deals import services as deals_services
 from revive.imports import services as imports_services
 from revive.matching import services as matching_services
+from revive.notifications import review as notifications_review
 from revive.notifications import services as notifications_services
 
 
@@ -64,6 +65,11 @@ def send_password_reset_email(reset_id: int) -> None:
 @shared_task(name="deals.notify_overdue", acks_late=True)
 def notify_overdue_deals() -> None:
     deals_services.notify_overdue()
+
+
+@shared_task(name="notifications.review_digest", acks_late=True)
+def send_review_digests() -> None:
+    notifications_review.send_review_digests()
 
 
 @shared_task(name="dashboard.refresh", acks_late=True)

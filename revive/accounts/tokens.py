@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
+from revive import clock
 from revive.accounts.models import ApiToken, TokenScope, User
 from revive.accounts.permissions import check_manages_member
 from revive.audit import services as audit
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
-from revive.templating import CHINA_TZ
 
 #: Every token starts with this, so secret scanners and people can recognise one.
 TOKEN_PREFIX = "rvk_"
@@ -72,7 +72,8 @@ def max_days() -> int:
 
 
 def today_beijing(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(CHINA_TZ).date()
+    """Today in local time (REVIVE_TIMEZONE, Beijing by default)."""
+    return clock.local_date(now) if now is not None else clock.local_today()
 
 
 def default_expiry_date() -> date:
@@ -84,8 +85,8 @@ def last_expiry_date() -> date:
 
 
 def end_of_day(day: date) -> datetime:
-    """A token valid "until ``day``" works through that whole day, Beijing time."""
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=CHINA_TZ).astimezone(UTC)
+    """A token valid "until ``day``" works through that whole day, local (Beijing) time."""
+    return clock.local_day_start(day + timedelta(days=1))
 
 
 def _check_expiry(expires_on: date | None) -> date:

@@ -1,16 +1,36 @@
-"""Who sees which audit events, filters, and the rows of the page and of the export."""
+"""Who sees which audit events, the filters, and the rows of the page and of the exports.
+
+Filters (all optional, combined with AND; a malformed value is ignored, never an error):
+
+- object: its type (``entity``) and id (``entity_id``), or a search (``q``) in the objects'
+  names — a patent's 申请号 or title, a demand's title, a match / deal / contract by either
+  title, an evaluation, invite or open licence by its patent, an account by name or e-mail;
+- person: the acting account (``actor``, an id: the page links each name to it) or a search
+  in the actors' names and e-mails (``person``); "系统" (``actor=0``) is the events without one;
+- action (``action``), and a date range in local time (``date_from`` / ``date_to``, days as
+  REVIVE_TIMEZONE counts them, both included).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from revive import clock
 from revive.accounts.models import Role, User
+from revive.audit.labels import ENTITY_LABELS
 from revive.audit.models import AuditEvent
+from revive.db import contains
+from revive.deals.models import Contract, Deal
+from revive.demands.models import Demand
+from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
+from revive.inventory.models import Patent
+from revive.licensing.models import OpenLicenceDeclaration
+from revive.matching.models import Match
 from revive.pagination import Page, paginate
 from revive.web import int_arg
 
@@ -18,41 +38,41 @@ READ_ALL_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR})
 # University admins see their university's events, enterprises their own (demands, deals).
 ORG_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.ENTERPRISE})
 AUDIT_ROLES = READ_ALL_ROLES | ORG_ROLES
+SEARCH_MAX = 100
+SYSTEM_ACTOR = 0  # actor=0: events without an acting account (imports from the CLI, jobs)
 
-ENTITY_LABELS = {
-    "patent": "专利",
-    "demand": "需求",
-    "match": "匹配",
-    "strength_model": "匹配强度模型",
-    "deal": "对接",
-    "contract": "合同",
-    "evaluation": "市场评价",
-    "evaluation_invite": "评价邀请",
-    "open_licence": "开放许可",
-    "user": "账号",
-    "api_token": "API 令牌",
-    "organization": "单位",
-}
+__all__ = ["AUDIT_ROLES", "ENTITY_LABELS", "AuditFilters", "parse_filters"]
 
 
 @dataclass(frozen=True)
 class AuditFilters:
     entity: str | None = None
     entity_id: int | None = None
+    q: str = ""
+    actor: int | None = None
+    person: str = ""
     action: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     page: int = 1
 
     def to_args(self) -> dict[str, str]:
+        """The filters as query-string arguments (pagination and export links keep them)."""
         out = {
             "entity": self.entity or "",
-            "entity_id": str(self.entity_id or ""),
+            "entity_id": "" if self.entity_id is None else str(self.entity_id),
+            "q": self.q,
+            "actor": "" if self.actor is None else str(self.actor),
+            "person": self.person,
             "action": self.action or "",
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
         }
         return {k: v for k, v in out.items() if v}
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.to_args())
 
 
 def _date(raw: str | None) -> date | None:
@@ -62,16 +82,26 @@ def _date(raw: str | None) -> date | None:
         return None
 
 
+def _text(raw: str | None) -> str:
+    return " ".join((raw or "").split())[:SEARCH_MAX]
+
+
 def parse_filters(args: Mapping[str, str]) -> AuditFilters:
     entity = (args.get("entity") or "").strip()
     action = (args.get("action") or "").strip()[:40]
+    date_from, date_to = _date(args.get("date_from")), _date(args.get("date_to"))
+    if date_from and date_to and date_from > date_to:  # typed the wrong way round
+        date_from, date_to = date_to, date_from
     return AuditFilters(
         entity=entity if entity in ENTITY_LABELS else None,
         entity_id=int_arg(args.get("entity_id")),
+        q=_text(args.get("q")),
+        actor=int_arg(args.get("actor")),
+        person=_text(args.get("person")),
         action=action or None,
-        date_from=_date(args.get("date_from")),
-        date_to=_date(args.get("date_to")),
-        page=int_arg(args.get("page"), 1, minimum=1),
+        date_from=date_from,
+        date_to=date_to,
+        page=int_arg(args.get("page"), 1, minimum=1) or 1,
     )
 
 
@@ -79,8 +109,6 @@ def scope_clause(user: User) -> sa.ColumnElement[bool]:
     """Staff and regulator: everything. A university admin: events owned by the university
     (patents, deals and contracts of its patents). An enterprise: its own events (demands,
     evaluations) plus those of the deals it is a party to and their contracts."""
-    from revive.deals.models import Contract, Deal  # deals sits above audit
-
     if user.role in READ_ALL_ROLES:
         return sa.true()
     if user.role not in ORG_ROLES or user.organization_id is None:
@@ -97,25 +125,80 @@ def scope_clause(user: User) -> sa.ColumnElement[bool]:
     )
 
 
+def _object_search(text: str) -> sa.ColumnElement[bool]:
+    """Events whose object's name contains ``text`` (see the module docstring)."""
+    appno = text.upper().removeprefix("CN").removeprefix("ZL").strip()
+    patents = sa.select(Patent.id).where(
+        sa.or_(contains(text, Patent.title), contains(appno, Patent.application_no))
+    )
+    demands = sa.select(Demand.id).where(contains(text, Demand.title))
+
+    def by_pair(model: type) -> sa.Select:
+        return sa.select(model.id).where(
+            sa.or_(model.patent_id.in_(patents), model.demand_id.in_(demands))
+        )
+
+    contracts = sa.select(Contract.id).where(Contract.deal_id.in_(by_pair(Deal)))
+    users = sa.select(User.id).where(contains(text, User.name, User.email, ignore_case=True))
+    of_patent = {
+        "evaluation": sa.select(Evaluation.id).where(Evaluation.patent_id.in_(patents)),
+        "evaluation_invite": sa.select(EvaluationInvite.id).where(
+            EvaluationInvite.patent_id.in_(patents)
+        ),
+        "open_licence": sa.select(OpenLicenceDeclaration.id).where(
+            OpenLicenceDeclaration.patent_id.in_(patents)
+        ),
+    }
+    pairs = {
+        "patent": patents,
+        "demand": demands,
+        "match": by_pair(Match),
+        "deal": by_pair(Deal),
+        "contract": contracts,
+        "user": users,
+        **of_patent,
+    }
+    return sa.or_(
+        *(
+            sa.and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+            for entity, ids in pairs.items()
+        )
+    )
+
+
 def _where(user: User, f: AuditFilters) -> list[sa.ColumnElement[bool]]:
     clauses = [scope_clause(user)]
     if f.entity:
         clauses.append(AuditEvent.entity == f.entity)
     if f.entity_id is not None:
         clauses.append(AuditEvent.entity_id == f.entity_id)
+    if f.q:
+        clauses.append(_object_search(f.q))
+    if f.actor == SYSTEM_ACTOR:
+        clauses.append(AuditEvent.actor_id.is_(None))
+    elif f.actor is not None:
+        clauses.append(AuditEvent.actor_id == f.actor)
+    if f.person:
+        people = contains(f.person, User.name, User.email, ignore_case=True)
+        clauses.append(AuditEvent.actor_id.in_(sa.select(User.id).where(people)))
     if f.action:
         clauses.append(AuditEvent.action == f.action)
     if f.date_from:
-        clauses.append(AuditEvent.created_at >= datetime.combine(f.date_from, time.min))
+        clauses.append(AuditEvent.created_at >= clock.local_day_start(f.date_from))
     if f.date_to:
-        end = datetime.combine(f.date_to + timedelta(days=1), time.min)
-        clauses.append(AuditEvent.created_at < end)
+        clauses.append(AuditEvent.created_at < clock.local_day_start(f.date_to + timedelta(days=1)))
     return clauses
 
 
 def page(user: User, f: AuditFilters, per_page: int) -> Page:
+    """One page of events, newest first, with their actors loaded."""
     where = _where(user, f)
-    stmt = sa.select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
+    stmt = (
+        sa.select(AuditEvent)
+        .options(sa.orm.joinedload(AuditEvent.actor))
+        .where(*where)
+        .order_by(AuditEvent.id.desc())
+    )
     return paginate(stmt, sa.select(sa.func.count(AuditEvent.id)).where(*where), f.page, per_page)
 
 
@@ -127,12 +210,21 @@ def actions(user: User) -> list[str]:
     )
 
 
+def actor_name(actor_id: int | None) -> str | None:
+    """The name behind an ``actor`` filter (shown beside it)."""
+    if actor_id is None:
+        return None
+    if actor_id == SYSTEM_ACTOR:
+        return "系统"
+    return db.session.scalar(sa.select(User.name).where(User.id == actor_id))
+
+
 def export_rows(user: User, f: AuditFilters) -> Iterator[AuditEvent]:
     """Every matching event, oldest first, streamed in chunks."""
     stmt = (
         sa.select(AuditEvent)
         .where(*_where(user, f))
         .order_by(AuditEvent.id)
-        .execution_options(yield_per=1000)
+        .execution_options(yield_per=500)
     )
     yield from db.session.scalars(stmt)

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from revive.accounts.models import College, Organization, Role, User
+from revive.clock import local_today
 from revive.dashboard import industry
 from revive.dashboard.funnel import NO_COLLEGE_LABEL
 from revive.db import as_utc, utcnow
@@ -154,7 +155,7 @@ def contract_figures(
         kinds=[KindFigure(k.value, k.label, *per_kind.get(k, (0, ZERO))) for k in ContractKind]
     )
     if per_month:
-        today = today or utcnow().date()
+        today = today or local_today()
         last = max(max(per_month), (today.year, today.month))
         figures.months = [
             MonthFigure(f"{y:04d}-{m:02d}", *per_month.get((y, m), (0, ZERO)))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import Response
 
+from revive.clock import local_today
 from revive.dashboard.tables import Table
 from revive.imports.xlsx import XLSX_MIMETYPE, safe_cell, write_xlsx
 from revive.web import attachment
@@ -34,7 +34,7 @@ def table_bytes(table: Table, fmt: str) -> bytes:
 
 
 def download(table: Table, fmt: str) -> Response:
-    name = f"{table.title}-{date.today():%Y%m%d}.{fmt}"
+    name = f"{table.title}-{local_today():%Y%m%d}.{fmt}"
     return Response(
         table_bytes(table, fmt),
         content_type=CONTENT_TYPES[fmt],

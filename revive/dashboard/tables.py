@@ -16,13 +16,14 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from revive.clock import format_dt
 from revive.dashboard import activity, funnel
 from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
 from revive.db import LabeledEnum
 from revive.deals.models import Stage
 from revive.pagination import Page
-from revive.templating import format_dt, format_rate
+from revive.templating import format_rate
 
 ALL_TOTAL = "合计"
 

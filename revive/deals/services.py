@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm.exc import StaleDataError
 
+from revive import clock
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.db import as_utc, utcnow
@@ -47,7 +48,6 @@ from revive.matching import services as matching
 from revive.matching.models import Match, MatchState
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
-from revive.templating import CHINA_TZ
 
 logger = logging.getLogger(__name__)
 
@@ -141,14 +141,19 @@ def _push(match: Match, actor: User) -> list[Notification]:
             "技术经理人已审核推荐。",
             link=link,
             deal_id=deal.id,
+            created_at=now,
         ),
+        # The deadline is the deal's own (pushed_at + REVIVE_RESPONSE_DAYS), in local time,
+        # and the notification is dated with the same moment: its text and its date agree.
         notifications.notify(
             "match_pushed",
             f"企业需求“{demand.title}”匹配到贵校专利：{patent.title}",
             organization_id=deal.university_id,
-            body=f"请在 {days} 天内（{deal.response_due_at:%Y-%m-%d} 前）答复是否愿意对接。",
+            body=f"请在 {days} 天内（{clock.zone_label()} "
+            f"{clock.format_dt(deal.response_due_at)} 前）答复是否愿意对接。",
             link=link,
             deal_id=deal.id,
+            created_at=now,
         ),
     ]
 
@@ -429,7 +434,7 @@ def _response(value: UniversityResponse | str) -> UniversityResponse:
 
 
 def today_in_china() -> date:
-    return datetime.now(CHINA_TZ).date()
+    return clock.local_today()
 
 
 def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
@@ -498,7 +503,7 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
         errors["signed_on"] = "签约日期不能晚于今天"
         return None
     pushed = as_utc(deal.pushed_at)
-    if pushed is not None and value < pushed.astimezone(CHINA_TZ).date():
+    if pushed is not None and value < clock.local_date(pushed):
         errors["signed_on"] = "签约日期不能早于推荐日期"
         return None
     return value
@@ -656,8 +661,7 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
     sent: list[Notification] = []
     for deal in deals:
         link = deal_link(deal.id)
-        due = as_utc(deal.response_due_at)
-        due_text = due.astimezone(CHINA_TZ).strftime("%Y-%m-%d") if due else ""
+        due_text = clock.format_date(deal.response_due_at)
         sent.append(
             notifications.notify(
                 "response_overdue",

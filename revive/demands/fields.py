@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from revive.accounts import uscc
+from revive.clock import format_date
 from revive.db import LabeledEnum
 from revive.demands.models import DemandSource, DemandType, Visibility
 from revive.errors import ValidationFailed
@@ -222,7 +223,7 @@ def display_value(key: str, value: Any) -> str:
     if isinstance(value, LabeledEnum):
         return value.label
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        return format_date(value)  # a moment's local day (revive.clock)
     return inv.display_value(key, value)
 
 

@@ -11,7 +11,6 @@ commit modes, error downloads) is the shared one in ``revive.imports.services``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
+from revive.clock import local_today
 from revive.demands import permissions
 from revive.demands.fields import (
     EDITABLE_KEYS,
@@ -128,7 +128,7 @@ class DemandRowSpec:
         if org_ids:
             for d in db.session.scalars(sa.select(Demand).where(Demand.enterprise_id.in_(org_ids))):
                 existing.setdefault((d.enterprise_id, normalize_title(d.title)), d)
-        today = date.today()
+        today = local_today()
         for r in valid:
             values = r.values
             assert values is not None

@@ -8,12 +8,12 @@ close_demand   OPEN → CLOSED with a reason
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
+from revive.clock import local_today
 from revive.db import commit_or_conflict, utcnow
 from revive.demands import permissions
 from revive.demands.fields import LABELS, validate_record
@@ -32,7 +32,7 @@ def _fail(errors: list[tuple[str, str]]) -> None:
 
 def _check_deadline(values: Mapping[str, Any], errors: list[tuple[str, str]]) -> None:
     deadline = values.get("deadline")
-    if deadline is not None and deadline < date.today():
+    if deadline is not None and deadline < local_today():
         errors.append(("deadline", f"{LABELS['deadline']}不能早于今天：{deadline.isoformat()}"))
 
 

@@ -3,7 +3,6 @@ export, and the officers' import upload (the job pages are the shared imports on
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 
 from flask import (
@@ -20,6 +19,7 @@ from flask_login import current_user
 from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
+from revive.clock import local_today
 from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
@@ -95,7 +95,7 @@ def export_demands(fmt: str):
         fmt,
         export.header(),
         (export.row_values(d, user) for d in demands),
-        name=f"企业需求-{date.today():%Y%m%d}",
+        name=f"企业需求-{local_today():%Y%m%d}",
         ascii_name="demands",
         sheet_title="企业需求",
     )

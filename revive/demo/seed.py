@@ -5,10 +5,11 @@ Everything is generated deterministically from ``revive.demo.catalog`` with seed
 ``random.Random`` instances, so running the seed again produces the same specs; rows are looked
 up by organization name, college name, e-mail and application number and only missing ones are
 created. Workflow states are reached through ``inventory.workflow.transition`` so every patent
-carries the same StatusChange audit trail a real review would leave; the review history is then
-dated into the past (``_date_inventory``). The matching runs in-process (``revive.demo.worker``)
-and ``revive.demo.story`` plays reviews, deals, contracts, evaluations and open licences through
-the real services.
+carries the same StatusChange audit trail (and inbox notices) a real review would leave; each
+step runs with the clock held at its moment in the past (``_history``, ``revive.clock``), so the
+rows and texts it writes carry that date — nothing is re-dated afterwards. The matching runs
+in-process (``revive.demo.worker``) and ``revive.demo.story`` plays reviews, deals, contracts,
+evaluations and open licences through the real services, the same way.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from revive import clock
 from revive.accounts import uscc
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.accounts.services import get_or_create_college, get_or_create_org
-from revive.audit.guard import rewrite_allowed
 from revive.audit.models import AuditEvent
+from revive.clock import local_today
 from revive.db import utcnow
 from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.demands.models import Demand
@@ -41,7 +43,6 @@ from revive.inventory.models import (
     ImplementationStatus,
     Patent,
     PatentType,
-    StatusChange,
     TransferMode,
     Willingness,
 )
@@ -121,6 +122,7 @@ class PatentSpec:
     fields: dict
     inventor_emails: list[str]
     route: tuple[tuple[str, str | None], ...]  # (workflow action, comment) in order
+    target: EntryStatus = EntryStatus.DRAFT  # where the route ends
 
 
 @dataclass
@@ -325,6 +327,7 @@ def _patent_spec(
         fields=fields,
         inventor_emails=[inventor_emails[n] for n in inventors if n in inventor_emails],
         route=_route(rng, target),
+        target=target,
     )
 
 
@@ -436,13 +439,15 @@ def seed_demo() -> SeedSummary:
             (uni, name): get_or_create_college(orgs[uni], name) for uni, name in plan.colleges
         }
         users = _load_users(plan.users, orgs, colleges)
-        _date_inventory(_load_patents(plan.patents, orgs, colleges, users))
+        now = utcnow()  # the story's timeline is drawn back from here
+        first_notification = story.last_notification_id()
+        _load_patents(plan.patents, orgs, colleges, users, now)
         db.session.commit()
-        demands = _load_demands(users)
+        demands = _load_demands(users, now)
         # The worker's part (tokens, index, match runs), in-process; then the matchmaking story.
         worker.pending_matching(queued)
         worker.drain(queued)
-        story.play(users, demands)
+        story.play(users, demands, now, first_notification)
         worker.drain(queued)
 
     totals = _totals()
@@ -494,8 +499,10 @@ def _load_patents(
     orgs: dict[str, Organization],
     colleges: dict[tuple[str, str], College],
     users: dict[str, User],
+    now: datetime,
 ) -> list[Patent]:
-    """Create the missing patents and walk each through its review route; returns them."""
+    """Create the missing patents and walk each through its review route, every step at its
+    moment of ``_history`` (the clock held there); returns them."""
     present = set(
         db.session.execute(
             sa.select(Patent.institution_id, Patent.application_no).where(
@@ -514,122 +521,50 @@ def _load_patents(
         inventor_users = [users[e] for e in spec.inventor_emails]
         college_admin = college_admins[college.id]
         filer = inventor_users[0] if inventor_users else college_admin
-        # Ids, not relationships: workflow.target_of reads college_id before any flush.
-        patent = Patent(
-            institution_id=institution.id,
-            college_id=college.id,
-            created_by_id=filer.id,
-            status=S.DRAFT,
-            **spec.fields,
-        )
-        db.session.add(patent)
-        db.session.flush()  # the link events below name the patent
-        # Inventor accounts are linked by decision, never by name (inventory.inventors): the
-        # filing inventor to the record they filed, co-inventors by their college admin.
-        for user in inventor_users:
-            decided_by, via = (filer, "filed") if user is filer else (college_admin, "patent")
-            inventors.link_account(patent, user, actor=decided_by, via=via)
+        filed, moments = _history(spec, now)
+        with clock.held_at(filed):
+            # Ids, not relationships: workflow.target_of reads college_id before any flush.
+            patent = Patent(
+                institution_id=institution.id,
+                college_id=college.id,
+                created_by_id=filer.id,
+                status=S.DRAFT,
+                **spec.fields,
+            )
+            db.session.add(patent)
+            db.session.flush()  # the link events below name the patent
+            # Inventor accounts are linked by decision, never by name (inventory.inventors):
+            # the filing inventor to the record they filed, co-inventors by their college admin.
+            for user in inventor_users:
+                decided_by, via = (filer, "filed") if user is filer else (college_admin, "patent")
+                inventors.link_account(patent, user, actor=decided_by, via=via)
         created.append(patent)
-        for action, comment in spec.route:
+        for (action, comment), moment in zip(spec.route, moments, strict=True):
             actor = {
                 "submit": filer,
                 "college_approve": college_admins[college.id],
                 "college_return": college_admins[college.id],
             }.get(action, admins[institution.id])
-            workflow.transition(patent, workflow.get_action(action), actor, comment)
-    db.session.flush()
+            with clock.held_at(moment):
+                workflow.transition(patent, workflow.get_action(action), actor, comment)
+                db.session.flush()  # stamps updated_at at the step's moment
     return created
 
 
 FINAL = (S.ENTERED, S.NOT_ENTERED, S.ABANDON)
-SUBMITTABLE = (S.DRAFT, S.RETURNED)  # a move out of these is a (re)submission
 
 
-def _date_inventory(patents: list[Patent]) -> None:
-    """Move the review history of newly loaded patents into the past (no commit).
+def _history(spec: PatentSpec, now: datetime) -> tuple[datetime, list[datetime]]:
+    """When the patent was filed and when each step of its route happened.
 
-    The workflow stamps every step "now"; a real inventory is taken in a campaign: patents with
-    a final decision were filed and reviewed 13–17 months ago (before the deals of
-    revive.demo.story), those still under review were filed in the last weeks. Each step's
-    StatusChange, its audit event and the patent's *_at columns get the step's moment.
-    """
-    if not patents:
-        return
-    now = utcnow()
-    ids = [p.id for p in patents]
-    changes: dict[int, list[tuple[int, EntryStatus, EntryStatus]]] = {}
-    for change_id, patent_id, source, target in db.session.execute(
-        sa.select(
-            StatusChange.id,
-            StatusChange.patent_id,
-            StatusChange.from_status,
-            StatusChange.to_status,
-        )
-        .where(StatusChange.patent_id.in_(ids))
-        .order_by(StatusChange.id)
-    ):
-        changes.setdefault(patent_id, []).append((change_id, source, target))
-    audits: dict[int, list[int]] = {}  # the workflow steps' events, in step order
-    links: dict[int, list[int]] = {}  # inventor links, decided when the patent was filed
-    for event_id, patent_id, action in db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.entity_id, AuditEvent.action)
-        .where(AuditEvent.entity == "patent", AuditEvent.entity_id.in_(ids))
-        .order_by(AuditEvent.id)
-    ):
-        target = links if action == "link_inventor" else audits
-        target.setdefault(patent_id, []).append(event_id)
-    patent_rows: list[dict] = []
-    change_rows: list[dict] = []
-    audit_rows: list[dict] = []
-    for patent in patents:
-        rng = random.Random(f"{SEED}-dates-{patent.application_no}")
-        steps = changes.get(patent.id, [])
-        gaps = [timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 6)) for _ in steps]
-        idle = rng.randint(400, 520) if patent.status in FINAL else rng.randint(3, 40)
-        start = now - sum(gaps, timedelta()) - timedelta(days=idle, hours=rng.randint(1, 8))
-        moments = [start + sum(gaps[: i + 1], timedelta()) for i in range(len(gaps))]
-        change_rows += [{"row": c[0], "at": m} for c, m in zip(steps, moments, strict=True)]
-        audit_rows += [
-            {"row": a, "at": m} for a, m in zip(audits.get(patent.id, []), moments, strict=False)
-        ]
-        audit_rows += [{"row": a, "at": start} for a in links.get(patent.id, [])]
-        submitted = [m for (_, src, _), m in zip(steps, moments, strict=True) if src in SUBMITTABLE]
-        entered = [m for (_, _, dst), m in zip(steps, moments, strict=True) if dst == S.ENTERED]
-        patent_rows.append(
-            {
-                "row": patent.id,
-                "created": start,
-                "changed": moments[-1] if moments else start,
-                "submitted": submitted[-1] if submitted else None,
-                "entered": entered[-1] if entered else None,
-            }
-        )
-    _bulk_dates(
-        Patent,
-        patent_rows,
-        created_at="created",
-        updated_at="changed",
-        status_changed_at="changed",
-        submitted_at="submitted",
-        entered_at="entered",
-    )
-    _bulk_dates(StatusChange, change_rows, created_at="at")
-    with rewrite_allowed(db.session):  # the seed re-dates its own (append-only) audit events
-        _bulk_dates(AuditEvent, audit_rows, created_at="at")
-
-
-def _bulk_dates(model: type, rows: list[dict], **columns: str) -> None:
-    """UPDATE model SET column = :key … WHERE id = :row, for every row (one executemany).
-    Core, so the ORM neither bumps version counters nor stamps updated_at."""
-    if not rows:
-        return
-    table = model.__table__  # type: ignore[attr-defined]
-    stmt = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row"))
-        .values({column: sa.bindparam(key) for column, key in columns.items()})
-    )
-    db.session.execute(stmt, rows)
+    A real inventory is taken in a campaign: patents with a final decision were filed and
+    reviewed 13–17 months ago (before the deals of revive.demo.story), those still under
+    review were filed in the last weeks; steps are 1–12 days apart."""
+    rng = random.Random(f"{SEED}-dates-{spec.fields['application_no']}")
+    gaps = [timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 6)) for _ in spec.route]
+    idle = rng.randint(400, 520) if spec.target in FINAL else rng.randint(3, 40)
+    filed = now - sum(gaps, timedelta()) - timedelta(days=idle, hours=rng.randint(1, 8))
+    return filed, [filed + sum(gaps[: i + 1], timedelta()) for i in range(len(gaps))]
 
 
 # ------------------------------------------------------------------------------ output
@@ -678,24 +613,26 @@ def demo_logins() -> list[DemoLogin]:
     ]
 
 
-def _load_demands(users: dict[str, User]) -> list[Demand]:
+def _load_demands(users: dict[str, User], now: datetime) -> list[Demand]:
     """Post the demo demands (revive.demo.demands) through the service, so demand_saved fires
-    as for a real post. Demand i goes to enterprise i mod n; one already posted (same
-    enterprise and title) is left alone. Returns the demands in DEMANDS order."""
+    as for a real post, each at its moment in the story (story.posting_moment: days before the
+    officer reviewed its candidates). Demand i goes to enterprise i mod n; one already posted
+    (same enterprise and title) is left alone. Returns the demands in DEMANDS order."""
     from revive.demands.services import post_demand
     from revive.demo.demands import DEMANDS
 
     posters = [users[_email(ent.key)] for ent in catalog.ENTERPRISES]
     existing = {tuple(r) for r in db.session.execute(sa.select(Demand.enterprise_id, Demand.title))}
-    deadline = (date.today() + timedelta(days=180)).isoformat()
+    deadline = (local_today() + timedelta(days=180)).isoformat()
     for i, spec in enumerate(DEMANDS):
         actor = posters[i % len(posters)]
         if (actor.organization_id, spec["title"]) in existing:
             continue
-        post_demand(
-            {**spec, "deadline": deadline, "contact_name": actor.name},
-            actor=actor,
-        )
+        with clock.held_at(story.posting_moment(i, now) or now):
+            post_demand(
+                {**spec, "deadline": deadline, "contact_name": actor.name},
+                actor=actor,
+            )
     by_key = {(d.enterprise_id, d.title): d for d in db.session.scalars(sa.select(Demand))}
     return [
         by_key[(posters[i % len(posters)].organization_id, spec["title"])]

@@ -13,11 +13,12 @@ Played once, after the in-process match runs (revive.demo.worker), on the engine
 
 Every state is reached through the real services (decide, respond, change_stage,
 record_contract, evaluate_patent, invite_enterprise, declare, withdraw, notify_overdue), so
-deal events, audit events and inbox notifications are real. Only their timestamps are moved
-back afterwards, so the story spans the last twelve months: each step runs "now" and the rows it
-wrote (audit events, notifications, deal events, the deal's own *_at columns) are re-dated to
-the step's moment in a deterministic timeline (seeded random, relative to today). A deal's
-answer is given before the push is re-dated, so an on-time answer is recorded as on time.
+deal events, audit events and inbox notifications are real. The story spans the last twelve
+months: each step runs with the clock held at the step's moment (``revive.clock.held_at``) in a
+deterministic timeline (seeded random, relative to today), so the rows it writes and the texts
+it composes (a notification's "请在 7 天内（… 前）答复") carry that moment — nothing is re-dated
+afterwards, and the append-only audit log is only ever appended to. An answer given within the
+window is on time, one given after it is late, as the service itself decides.
 
 Idempotent: a demand whose candidates were already decided is left alone, an invite, an
 evaluation or a declaration that exists is not made again, so a second seed adds nothing.
@@ -29,22 +30,21 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
+from revive import clock
 from revive.accounts.models import Organization, Role, User
-from revive.audit.guard import rewrite_allowed
-from revive.audit.models import AuditEvent
 from revive.db import as_utc, utcnow
+from revive.deals import queries as deal_queries
 from revive.deals import services as deals
 from revive.deals.models import (
     Contract,
     ContractKind,
     Deal,
-    DealEvent,
     Stage,
     UniversityResponse,
 )
@@ -57,8 +57,8 @@ from revive.licensing import rules
 from revive.licensing import services as licensing
 from revive.licensing.models import FeeMode, OpenLicenceDeclaration
 from revive.matching.models import Match, MatchState
+from revive.notifications import review as review_notices
 from revive.notifications.models import Notification
-from revive.templating import CHINA_TZ
 
 SEED = "revive-demo-v1"
 K = ContractKind
@@ -228,41 +228,23 @@ INTENT_BY_KIND = {
 
 # ------------------------------------------------------------------------------ timestamps
 
-STAMPED = (AuditEvent, Notification, DealEvent)
-
-
-def _marks() -> dict[type, int]:
-    """The highest id of every re-dated table: rows above it are the next step's."""
-    return {
-        model: db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
-        for model in STAMPED
-    }
-
-
-def _redate(since: dict[type, int], until: dict[type, int] | None, when: datetime) -> None:
-    """Give the rows written between two marks the step's moment (no commit). Audit events
-    are append-only: re-dating the seed's own is the guard's one sanctioned exception."""
-    with rewrite_allowed(db.session):
-        for model, low in since.items():
-            stmt = sa.update(model).where(model.id > low)
-            if until is not None:
-                stmt = stmt.where(model.id <= until[model])
-            db.session.execute(stmt.values(created_at=when))
-
 
 @contextmanager
 def dated(when: datetime) -> Iterator[None]:
-    """Rows the services write inside the block are re-dated to ``when`` afterwards."""
-    since = _marks()
-    yield
-    _redate(since, None, when)
+    """The services called in the block act at ``when`` (the clock is held there): their rows,
+    audit events, notifications and texts carry that moment. Commits at the end."""
+    with clock.held_at(when):
+        yield
     db.session.commit()
 
 
+def last_notification_id() -> int:
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Notification.id), 0)))
+
+
 def china_moment(day: date, rng: random.Random) -> datetime:
-    """A working-hours moment of a China date, in UTC."""
-    local = datetime.combine(day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)), CHINA_TZ)
-    return local.astimezone(UTC)
+    """A working-hours moment of a local (China) date, in UTC."""
+    return clock.local_moment(day, time(rng.randint(9, 16), rng.randrange(0, 60, 5)))
 
 
 # ------------------------------------------------------------------------------ context
@@ -298,16 +280,25 @@ def _cast(users: dict[str, User]) -> Cast:
     )
 
 
-def play(users: dict[str, User], demands: list[Demand]) -> int:
-    """Play whatever part of the story is missing; returns the number of deals pushed."""
-    now = utcnow()
+def play(
+    users: dict[str, User],
+    demands: list[Demand],
+    now: datetime | None = None,
+    first_notification_id: int | None = None,
+) -> int:
+    """Play whatever part of the story is missing; returns the number of deals pushed.
+    ``now``: the seed's now (the moment the timeline is drawn back from);
+    ``first_notification_id``: notifications above it are this seed's (the inventory review's
+    notices come before the story), old ones of them are marked read."""
+    now = now or utcnow()
     cast = _cast(users)
-    played = Played(first_notification_id=_marks()[Notification])
+    first = last_notification_id() if first_notification_id is None else first_notification_id
+    played = Played(first_notification_id=first)
     # Services build links with url_for; the CLI has no request (nor SERVER_NAME).
     with current_app.test_request_context("/"):
         for index, demand in enumerate(demands):
             story = STORIES.get(index)
-            if story and (story.deals or story.rejects or story.reject_all):
+            if story and _has_story(story):
                 if _decided(demand.id):
                     continue  # played already (or decided by hand since): leave it alone
                 _play_demand(index, demand, story, cast, now, played)
@@ -315,6 +306,7 @@ def play(users: dict[str, User], demands: list[Demand]) -> int:
         _declarations(cast, now)
         if played.deals:
             _remind_overdue(now)
+        _review_digests(now)
         _mark_old_read(played.first_notification_id, cast, now)
     return played.deals
 
@@ -361,7 +353,7 @@ def _before_now(moment: datetime, now: datetime) -> datetime:
 
 def _days_after(moment: datetime, days: int, rng: random.Random, now: datetime) -> datetime:
     """A working-hours moment ``days`` (China) days after ``moment``'s day, not in the future."""
-    day = as_utc(moment).astimezone(CHINA_TZ).date() + timedelta(days=days)
+    day = clock.local_date(as_utc(moment)) + timedelta(days=days)
     return _before_now(china_moment(day, rng), now)
 
 
@@ -375,7 +367,7 @@ def _timeline(plan: DealPlan, rng: random.Random, now: datetime) -> Timeline:
     the last one ``idle`` days before today, or on the contract's signing day (a day in the
     calendar month ``months_ago`` before this one, never today)."""
     days = _response_days()
-    today = now.astimezone(CHINA_TZ).date()
+    today = clock.local_date(now)
     gaps = {
         "respond": (days + 2, days + 6) if plan.late else (1, max(1, days - 2)),
         "contact": (2, 8),
@@ -404,10 +396,39 @@ def _timeline(plan: DealPlan, rng: random.Random, now: datetime) -> Timeline:
     )
 
 
+def _review_plan(
+    index: int, story: Story, now: datetime
+) -> tuple[list[Timeline], datetime, datetime]:
+    """The timelines of the demand's planned deals, when the officer reviewed its candidates
+    (in one sitting, before the first push) and when the demand was posted (days before)."""
+    rng = random.Random(f"{SEED}-story-{index}")
+    timelines = [
+        _timeline(plan, random.Random(f"{SEED}-deal-{index}-{i}"), now)
+        for i, plan in enumerate(story.deals)
+    ]
+    review = min(
+        (t.push for t in timelines), default=_days_after(now, -rng.randint(8, 15), rng, now)
+    ) - timedelta(hours=1)
+    return timelines, review, _days_after(review, -rng.randint(3, 12), rng, now)
+
+
+def _has_story(story: Story | None) -> bool:
+    return bool(story and (story.deals or story.rejects or story.reject_all))
+
+
+def posting_moment(index: int, now: datetime) -> datetime | None:
+    """When demo demand ``index`` (into DEMANDS) was posted: days before its review; None for
+    a demand without a story (posted now, its candidates still wait). revive.demo.seed posts
+    the demand with the clock held there, so its row and audit event carry that date."""
+    story = STORIES.get(index)
+    if story is None or not _has_story(story):
+        return None
+    return _review_plan(index, story, now)[2]
+
+
 def _play_demand(
     index: int, demand: Demand, story: Story, cast: Cast, now: datetime, played: Played
 ) -> None:
-    rng = random.Random(f"{SEED}-story-{index}")
     candidates = _candidates(demand.id)
     if not candidates:
         return
@@ -422,37 +443,21 @@ def _play_demand(
     else:
         rejected = list(zip(rest, story.rejects, strict=False))
 
-    timelines = [
-        _timeline(plan, random.Random(f"{SEED}-deal-{index}-{i}"), now)
-        for i, plan in enumerate(plans)
-    ]
-    # The officer reviewed the demand's candidates in one sitting, before the first push.
-    review = min(
-        (t.push for t in timelines), default=_days_after(now, -rng.randint(8, 15), rng, now)
-    ) - timedelta(hours=1)
-    posted = _days_after(review, -rng.randint(3, 12), rng, now)
+    timelines, review, posted = _review_plan(index, story, now)
+    # The seed posted the demand at ``posted`` (posting_moment); one posted by an older seed
+    # keeps its own date.
+    posted = min(posted, as_utc(demand.created_at))
+    proposed = posted + timedelta(hours=1)  # the match run right after the posting
     for match, reason in rejected:
         with dated(review):
             deals.decide(
                 match.id, "reject", officer, reason_code=reason, comment=REJECT_COMMENTS.get(reason)
             )
-        _set(Match, match.id, decided_at=review, created_at=posted + timedelta(hours=1))
-    for i, (match, plan, timeline) in enumerate(zip(accepted, plans, timelines, strict=True)):
-        _play_deal(match, plan, timeline, cast, random.Random(f"{SEED}-deal-{index}-{i}-x"))
-        _set(Match, match.id, created_at=posted + timedelta(hours=1))
+        _set(Match, match.id, created_at=proposed)
+    for i, (match, plan, timeline) in enumerate(zip(accepted, plans, timelines, strict=False)):
+        _play_deal(match, plan, timeline, cast, random.Random(f"{SEED}-deal-{index}-{i}-x"), now)
+        _set(Match, match.id, created_at=proposed)
         played.deals += 1
-    # The demand was posted before its review (its own audit event moves with it).
-    _set(Demand, demand.id, created_at=posted, updated_at=posted)
-    with rewrite_allowed(db.session):
-        db.session.execute(
-            sa.update(AuditEvent)
-            .where(
-                AuditEvent.entity == "demand",
-                AuditEvent.entity_id == demand.id,
-                AuditEvent.action == "create",
-            )
-            .values(created_at=posted)
-        )
     db.session.commit()
 
 
@@ -468,54 +473,28 @@ def _university_side(patent: Patent, cast: Cast, rng: random.Random) -> User:
     return cast.uni_admins[patent.institution_id]
 
 
-def _play_deal(match: Match, plan: DealPlan, t: Timeline, cast: Cast, rng: random.Random) -> None:
+def _play_deal(
+    match: Match, plan: DealPlan, t: Timeline, cast: Cast, rng: random.Random, now: datetime
+) -> None:
     officer = cast.officer
     patent, demand = match.patent, match.demand
     enterprise_user = cast.enterprises[demand.enterprise_id]
     university_user = _university_side(patent, cast, rng)
-    days = _response_days()
 
-    before = _marks()
-    deals.decide(match.id, "accept", officer)
+    with dated(t.push):
+        deals.decide(match.id, "accept", officer)
     deal_id = db.session.scalar(sa.select(Deal.id).where(Deal.match_id == match.id))
     assert deal_id is not None
-    pushed = _marks()
-    answered = plan.response is not None and not plan.late
-    if answered:
-        # Answer while the push is still "now", so an on-time answer is recorded as on time.
-        assert plan.response is not None
-        deals.respond(deal_id, plan.response, university_user, _pick(rng, plan.response))
-    _redate(before, pushed, t.push)
-    _set(
-        Deal,
-        deal_id,
-        pushed_at=t.push,
-        stage_changed_at=t.push,
-        response_due_at=t.push + timedelta(days=days),
-        created_at=t.push,
-        updated_at=t.push,
-    )
-    _set(Match, match.id, decided_at=t.push)
-    if answered:
-        when = t.steps["respond"]
-        _redate(pushed, None, when)
-        _set(Deal, deal_id, responded_at=when, updated_at=when)
-    db.session.commit()
 
     for step in plan.steps():
         when = t.steps[step]
-        if step == "respond":
-            if plan.late:  # the due date has passed by now: recorded as a late answer
-                assert plan.response is not None
-                with dated(when):
-                    deals.respond(
-                        deal_id, plan.response, university_user, _pick(rng, plan.response)
-                    )
-                _set(Deal, deal_id, responded_at=when, updated_at=when)
-                db.session.commit()
-            continue
         with dated(when):
-            if step == "contact":
+            if step == "respond":
+                # Within the answer window for an on-time plan, after it for a late one: the
+                # service records which (deals.services.respond).
+                assert plan.response is not None
+                deals.respond(deal_id, plan.response, university_user, _pick(rng, plan.response))
+            elif step == "contact":
                 deals.change_stage(
                     deal_id, "contact", enterprise_user, comment=STAGE_COMMENTS[step]
                 )
@@ -533,16 +512,8 @@ def _play_deal(match: Match, plan: DealPlan, t: Timeline, cast: Cast, rng: rando
                     reason=plan.reason,
                     comment=FAILURE_COMMENTS.get(plan.reason or ""),
                 )
-        _set(Deal, deal_id, stage_changed_at=when, updated_at=when)
-        if step == "sign":
-            db.session.execute(
-                sa.update(Contract)
-                .where(Contract.deal_id == deal_id)
-                .values(created_at=when, updated_at=when)
-            )
-        db.session.commit()
         if step == "contact" and plan.stage != Stage.FAILED:
-            _rate(plan, match, enterprise_user, _days_after(when, rng.randint(1, 3), rng, utcnow()))
+            _rate(plan, match, enterprise_user, _days_after(when, rng.randint(1, 3), rng, now))
     if plan.reason in RATED_ON_FAILURE:  # rated when the deal ended, saying why
         _rate(plan, match, enterprise_user, t.steps["fail"] - timedelta(hours=2))
 
@@ -605,7 +576,6 @@ def _evaluate(
             intent=intent.value,
             improvement_needs=needs,
         )
-        _set(Evaluation, evaluation.id, created_at=when, updated_at=when)
     return True
 
 
@@ -668,7 +638,6 @@ def _invite(patent_id: int, enterprise_id: int, actor: User, when: datetime) -> 
         invite, _ = evaluations.invite_enterprise(
             patent_id, actor=actor, enterprise_id=enterprise_id
         )
-        _set(EvaluationInvite, invite.id, created_at=when, updated_at=when)
 
 
 def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
@@ -785,7 +754,6 @@ def _declare(
     when = china_moment(start, rng)
     with dated(when):
         declaration = licensing.declare(patent.id, data, actor=actor)
-        _set(OpenLicenceDeclaration, declaration.id, created_at=when, updated_at=when)
     return declaration
 
 
@@ -810,7 +778,7 @@ def _declarations(cast: Cast, now: datetime) -> None:
         rng = random.Random(f"{SEED}-open-contract-{i}")
         patent = db.session.get(Patent, patent_id)
         assert patent is not None
-        start = as_utc(pushed_at).astimezone(CHINA_TZ).date() - timedelta(days=rng.randint(20, 60))
+        start = clock.local_date(as_utc(pushed_at)) - timedelta(days=rng.randint(20, 60))
         fee = {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": str(amount)}
         _declare(patent, cast.uni_admins[university_id], fee, 3, start, rng)
 
@@ -824,13 +792,12 @@ def _declarations(cast: Cast, now: datetime) -> None:
         if patent is None:
             continue
         taken.add(patent.id)
-        start = now.astimezone(CHINA_TZ).date() - timedelta(days=rng.randint(30, 200))
+        start = clock.local_date(now) - timedelta(days=rng.randint(30, 200))
         declaration = _declare(patent, actor, plan.terms, plan.years, start, rng)
         if plan.withdraw:
             when = _days_after(declaration.created_at, rng.randint(10, 25), rng, now)
             with dated(when):
                 licensing.withdraw(declaration.id, actor=actor, reason=plan.withdraw)
-                _set(OpenLicenceDeclaration, declaration.id, withdrawn_at=when, updated_at=when)
 
 
 def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent | None:
@@ -860,24 +827,29 @@ def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent |
 
 
 def _remind_overdue(now: datetime) -> None:
-    """The overdue-response reminder (a periodic job in production), re-dated to the day
-    after each deal's due date."""
-    before = _marks()
-    reminded = deals.notify_overdue(now)
-    for deal_id in reminded:
-        due = db.session.scalar(sa.select(Deal.response_due_at).where(Deal.id == deal_id))
-        if due is None:
-            continue
-        when = _days_after(due, 1, random.Random(f"{SEED}-reminder-{deal_id}"), now)
-        for model in (Notification, AuditEvent):
-            stmt = sa.update(model).where(model.id > before[model])
-            if model is Notification:
-                stmt = stmt.where(Notification.deal_id == deal_id)
-            else:
-                stmt = stmt.where(AuditEvent.entity == "deal", AuditEvent.entity_id == deal_id)
-            with rewrite_allowed(db.session):
-                db.session.execute(stmt.values(created_at=when))
-    db.session.commit()
+    """The overdue-response reminder (an hourly job in production), run as it would have run:
+    on the day after each overdue deal's due date, with the clock held there, so a reminder
+    is dated after the deadline it names."""
+    moments = sorted(
+        _days_after(d.response_due_at, 1, random.Random(f"{SEED}-reminder-{d.id}"), now)
+        for d in deal_queries.overdue_unnotified(now)
+    )
+    for when in moments:  # each run reminds every deal overdue by then and not yet reminded
+        with clock.held_at(when):
+            deals.notify_overdue(when)
+
+
+def _review_digests(now: datetime) -> None:
+    """The reviewers' daily digest of new submissions (an hourly job in production), as sent
+    this morning (yesterday's when this morning's hour has not come yet)."""
+    hour = int(current_app.config.get("REVIVE_DIGEST_HOUR", 8))
+    today = clock.local_date(now)
+    for day in (today, today - timedelta(days=1)):
+        moment = clock.local_moment(day, time(hour, 5))
+        if moment <= now:
+            with clock.held_at(moment):
+                review_notices.send_review_digests(moment)
+            return
 
 
 def _mark_old_read(first_id: int, cast: Cast, now: datetime) -> None:

@@ -15,7 +15,6 @@ evaluate) and ``evaluations_todo_count()`` (patents left to evaluate, for a nav 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -30,6 +29,7 @@ from flask import (
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
+from revive.clock import local_today
 from revive.errors import ConflictError, ValidationFailed
 from revive.evaluations import export, permissions, queries, services
 from revive.evaluations.models import CooperationIntent
@@ -188,7 +188,7 @@ def calibration_xlsx():
     institution = _institution_arg()
     summary = queries.calibration(current_user, institution)
     rows = queries.iter_calibration_patents(current_user._get_current_object(), institution)
-    name = f"自评与企业评价对比-{summary.scope_label}-{date.today():%Y%m%d}.xlsx"
+    name = f"自评与企业评价对比-{summary.scope_label}-{local_today():%Y%m%d}.xlsx"
     return send_stream(
         export.iter_calibration_xlsx(summary, rows), XLSX_MIMETYPE, name, "calibration.xlsx"
     )
@@ -223,7 +223,7 @@ def promotion_xlsx():
     permissions.check_institution(current_user, filters.institution)  # before streaming starts
     rows = queries.iter_promotion(current_user._get_current_object(), filters)
     tiers = "".join(filters.tiers)
-    name = f"分层推广清单-{tiers}-{date.today():%Y%m%d}.xlsx"
+    name = f"分层推广清单-{tiers}-{local_today():%Y%m%d}.xlsx"
     return send_stream(export.iter_promotion_xlsx(rows), XLSX_MIMETYPE, name, "promotion.xlsx")
 
 

@@ -19,6 +19,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from revive.clock import format_dt
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses these in sheet titles (openpyxl raises); they become a full-width dash.
@@ -28,8 +30,11 @@ _ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
 
 
 def safe_cell(value: Any) -> Any:
-    """A value that a spreadsheet program shows as written and never evaluates."""
-    if value is None or isinstance(value, bool | int | float | Decimal | date | datetime):
+    """A value that a spreadsheet program shows as written and never evaluates. A moment
+    becomes its local-time text (revive.clock: a stored UTC datetime never reaches a file)."""
+    if isinstance(value, datetime):
+        return format_dt(value, "%Y-%m-%d %H:%M:%S")
+    if value is None or isinstance(value, bool | int | float | Decimal | date):
         return value
     text = str(value).translate(_ILLEGAL)
     if text.startswith(FORMULA_PREFIXES):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
+from revive.clock import local_today
 from revive.inventory.models import PatentType
 
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
@@ -67,7 +67,7 @@ def normalize_application_no(raw: object, *, require_check: bool = True) -> str:
     else:
         yy = int(digits[:2])
         year = 1900 + yy if yy >= 85 else 2000 + yy
-    if len(digits) == 12 and not (2003 <= year <= date.today().year):
+    if len(digits) == 12 and not (2003 <= year <= local_today().year):
         raise ApplicationNoError(f"申请号中的年份无效：{raw}")
     if len(digits) == 8 and not (1985 <= year <= 2003):
         raise ApplicationNoError(f"申请号中的年份无效：{raw}")

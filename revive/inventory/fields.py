@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from revive.clock import format_date, local_today
 from revive.db import LabeledEnum
 from revive.inventory.appno import ApplicationNoError, normalize_application_no, patent_type_of
 from revive.inventory.models import (
@@ -98,7 +99,7 @@ def _read_date(raw: Any, f: Field, example: str) -> date | None:
 
 def _parse_date(raw: Any, f: Field) -> date | None:
     value = _read_date(raw, f, "2020-05-01")
-    if value is not None and not (MIN_DATE <= value <= date.today()):
+    if value is not None and not (MIN_DATE <= value <= local_today()):
         raise FieldError(f"{f.label}超出范围：{value.isoformat()}（应在 1985-04-01 至今天之间）")
     return value
 
@@ -653,7 +654,7 @@ def display_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
+        return format_date(value)  # a moment's local day (revive.clock)
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)

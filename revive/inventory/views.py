@@ -6,8 +6,6 @@ Every route checks the role first (``roles_required``), then the object through 
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     current_app,
@@ -21,6 +19,7 @@ from flask_login import current_user
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
+from revive.clock import local_today
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.inventory import export, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
@@ -81,7 +80,7 @@ def export_patents(fmt: str):
         fmt,
         export.header(),
         map(export.row_values, rows),
-        name=f"专利盘点-{date.today():%Y%m%d}",
+        name=f"专利盘点-{local_today():%Y%m%d}",
         ascii_name="inventory",
         sheet_title="专利盘点",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from revive import signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import utcnow
@@ -154,7 +155,8 @@ def transition(
     patent: Patent, action: Action, actor: User | None, comment: str | None
 ) -> StatusChange:
     """Move ``patent`` by ``action``; write the StatusChange row (flushed) and the audit event
-    (added, committed with the caller's transaction). Never commits.
+    (added, committed with the caller's transaction), and send ``patent_transitioned`` (the
+    inventors' notices, added to the same transaction). Never commits.
 
     Permission to act on this object is the caller's job (inventory.permissions.check_action).
     """
@@ -200,5 +202,8 @@ def transition(
         from_status=change.from_status.value,
         to_status=target.value,
         comment=comment,
+    )
+    signals.patent_transitioned.send(
+        None, patent=patent, change=change, action=action.name, actor=actor, comment=comment
     )
     return change

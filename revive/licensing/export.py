@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from revive.clock import format_dt
 from revive.licensing.display import fee_summary
 from revive.licensing.models import OpenLicenceDeclaration
-from revive.templating import format_dt
 
 HEADER = (
     "声明编号",

@@ -7,7 +7,6 @@ global ``licensing_patent_panel(patent)`` registered at the end of this module.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -22,6 +21,7 @@ from flask import (
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
+from revive.clock import local_today
 from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
 from revive.inventory import permissions as patent_permissions
 from revive.inventory.models import EntryStatus, Patent
@@ -95,7 +95,7 @@ def export_declarations():
     return send_table(
         export.HEADER,
         map(export.row, rows),
-        f"专利开放许可-{date.today():%Y%m%d}.xlsx",
+        f"专利开放许可-{local_today():%Y%m%d}.xlsx",
         sheet_title="专利开放许可",
     )
 
@@ -108,7 +108,7 @@ def export_declarations():
 def new():
     form = services.declaration_form(_patent_id(), actor=current_user)
     if request.method == "GET":
-        return _form_page(form, {"start_date": date.today().isoformat()})
+        return _form_page(form, {"start_date": local_today().isoformat()})
     values = _posted()
     try:
         declaration = services.declare(form.patent.id, values, actor=current_user)

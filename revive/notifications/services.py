@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from revive import queue
+from revive import clock, queue
 from revive.accounts import recovery
 from revive.accounts.models import PasswordReset, User
 from revive.db import utcnow
@@ -40,8 +43,12 @@ def notify(
     body: str | None = None,
     link: str | None = None,
     deal_id: int | None = None,
+    created_at: datetime | None = None,
 ) -> Notification:
-    """Add a notification to the session (not committed). Call send_emails() after commit."""
+    """Add a notification to the session (not committed). Call send_emails() after commit.
+
+    ``created_at``: the moment the text speaks from (a text naming a deadline passes the
+    moment it computed the deadline from, so its date and its text agree); default now."""
     row = Notification(
         kind=kind,
         title=title[:300],
@@ -51,6 +58,7 @@ def notify(
         link=link,
         deal_id=deal_id,
         email_status="queued" if smtp_configured() else None,
+        created_at=created_at or utcnow(),
     )
     db.session.add(row)
     return row
@@ -60,18 +68,59 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("REVIVE_SMTP_HOST"))
 
 
-def send_emails(notifications: Sequence[Notification]) -> None:
+def send_emails(notifications: Sequence[Notification], *, after_commit: bool = False) -> None:
     """After commit: enqueue the e-mail for each queued notification. A broker outage leaves
-    them 'queued'; the in-app inbox already has them, so nothing is lost."""
+    them 'queued'; the in-app inbox already has them, so nothing is lost.
+
+    ``after_commit=True`` (for rows added by a signal receiver inside someone else's
+    transaction, which cannot call this after its commit): the e-mails are enqueued when the
+    session commits, for the rows that were committed (a rolled-back savepoint's are not)."""
     if not smtp_configured():  # notify() queued none: no need to reload the committed rows
+        return
+    if after_commit:
+        db.session.info.setdefault(_OUTBOX, []).extend(notifications)
         return
     for n in notifications:
         if n.email_status != "queued":
             continue
-        try:
-            queue.enqueue("notifications.email", n.id)
-        except ServiceUnavailable:
-            logger.warning("e-mail for notification %s left queued (broker down)", n.id)
+        _enqueue(n.id)
+
+
+def _enqueue(notification_id: int) -> None:
+    try:
+        queue.enqueue("notifications.email", notification_id)
+    except ServiceUnavailable:
+        logger.warning("e-mail for notification %s left queued (broker down)", notification_id)
+
+
+_OUTBOX = "revive_notification_emails"
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed(session: Session) -> None:
+    """The e-mails of notifications handed to send_emails(after_commit=True) in the committed
+    transaction. The ids are read from the identity key (no SQL: the rows are expired)."""
+    rows = session.info.pop(_OUTBOX, None)
+    for row in rows or ():
+        state = sa.inspect(row)
+        if state.persistent and state.identity:
+            _enqueue(state.identity[0])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    """A real rollback (the transaction is gone): nothing to send. A savepoint's rollback does
+    not fire this; the rows it took back are no longer persistent and are skipped above."""
+    session.info.pop(_OUTBOX, None)
+
+
+def app_link(endpoint: str, **values: object) -> str:
+    """App-relative link for a notification, also from a worker or the CLI (no request there,
+    and url_for needs one unless SERVER_NAME is set)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
 
 
 # ---------------------------------------------------------------------------- read state
@@ -134,6 +183,7 @@ def _message(n: Notification, to: User, sender: str) -> EmailMessage:
     lines = [f"{to.name}，您好：", "", n.title]
     if n.body:
         lines += ["", n.body]
+    lines += ["", f"时间：{clock.format_dt(n.created_at)}（{clock.zone_label()}）"]
     link = _absolute(n.link)
     if link:
         lines += ["", f"查看详情：{link}"]
@@ -205,7 +255,8 @@ def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
         f"{user.name}，您好：",
         "",
         f"有人（希望是您本人）申请重置 Revive 账号 {user.email} 的密码。",
-        f"请在 {minutes} 分钟内打开下面的链接设置新密码（链接只能使用一次）：",
+        f"请在 {minutes} 分钟内（{clock.zone_label()} {clock.format_dt(reset.expires_at)} 前）"
+        "打开下面的链接设置新密码（链接只能使用一次）：",
         "",
         recovery.reset_link(recovery.token_of(reset)),
         "",

@@ -38,7 +38,6 @@ def inbox():
         "notifications/inbox.html",
         page=page,
         unread_only=unread_only,
-        unread=queries.unread_count(current_user),
     )
 
 

@@ -8,7 +8,6 @@ page includes ``review/_patent_panel.html``; its data comes from the template gl
 
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -16,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
+from revive.clock import local_today
 from revive.deals import services as deal_services
 from revive.errors import DomainError, NotFoundError
 from revive.inventory.models import Patent
@@ -170,7 +170,7 @@ def export_rejections():
     universities, patents = _stats(filters, limit=None)
     return send_xlsx(
         partial(export.write_rejections, universities=universities, patents=patents),
-        f"匹配否决原因统计-{date.today():%Y%m%d}.xlsx",
+        f"匹配否决原因统计-{local_today():%Y%m%d}.xlsx",
     )
 
 

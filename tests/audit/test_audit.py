@@ -116,7 +116,7 @@ def test_export_has_the_filtered_events_and_neutralises_formulas(world, client, 
     resp = client.get("/audit/export.xlsx?entity=patent")
     ws = load_workbook(io.BytesIO(resp.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:5] == ("编号", "时间", "对象", "对象编号", "操作")
+    assert rows[0][:5] == ("编号", "时间（北京时间）", "对象", "对象编号", "操作")
     assert sorted(r[3] for r in rows[1:]) == sorted([world["pa"].id, world["pb"].id])
     actors = {r[5] for r in rows[1:]}
     assert not any(str(a).startswith("=") for a in actors)  # "=HYPERLINK(1)" is neutralised

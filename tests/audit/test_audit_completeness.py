@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 from revive.accounts import services as account_services
 from revive.accounts import tokens
 from revive.accounts.models import ApiToken, College, Organization, OrgKind, Role, TokenScope, User
+from revive.audit import labels as audit_labels
 from revive.audit.labels import action_label
 from revive.audit.models import AuditEvent
 from revive.audit.queries import ENTITY_LABELS
@@ -806,6 +807,8 @@ def _check(expect: Expect) -> AuditEvent:
     assert CJK.search(ENTITY_LABELS[event.entity])
     label = action_label(event.entity, event.action)
     assert CJK.search(label), f"no Chinese label for {event.entity}.{event.action}"
+    # Every key and value it recorded reads in Chinese too (tests/audit/test_audit_labels.py).
+    assert not audit_labels.missing(event.entity, event.action, event.data), event.data
     return event
 
 

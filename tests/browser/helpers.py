@@ -13,6 +13,19 @@ from tests.factories import make_college, make_org, make_patent, make_user
 MATCH_TIMEOUT_MS = 60_000  # first match of a fresh platform: tokenize + index build + match run
 
 
+def menu_link(person: Any, name: str) -> Any:
+    """The main-menu link ``name``, as a person reaches it: when it sits in a drop-down group
+    (revive/navigation.py, a <details>), the group is opened first."""
+    nav = person.page.locator("nav.mainnav")
+    link = nav.locator("a", has_text=name).first
+    group = nav.locator("details.navgroup").filter(
+        has=person.page.locator("a", has_text=name)  # relative to the group
+    )
+    if group.count() and not group.first.evaluate("d => d.open"):
+        group.first.locator("summary").click()
+    return link
+
+
 def expect(target: Any, message: str | None = None) -> Any:
     from playwright.sync_api import expect as playwright_expect
 

@@ -17,7 +17,15 @@ import time
 
 import pytest
 
-from tests.browser.helpers import ANSWER, DEMAND, MATCH_TIMEOUT_MS, OTHERS, expect, seed_cast
+from tests.browser.helpers import (
+    ANSWER,
+    DEMAND,
+    MATCH_TIMEOUT_MS,
+    OTHERS,
+    expect,
+    menu_link,
+    seed_cast,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +72,7 @@ def wait_until_matching_idle(person, timeout_s: float = MATCH_TIMEOUT_MS / 1000)
     even when nothing changed; an accept posted from a review page rendered before that is
     refused as "已被他人处理". Waiting keeps the test about the path, not that race.
     """
-    person.page.get_by_role("link", name="匹配任务").click()
+    menu_link(person, "匹配任务").click()
     busy = person.page.locator("main table tbody td").filter(
         has_text=re.compile(r"^(排队中|运行中)$")
     )
@@ -117,7 +125,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     enterprise.shot("demand-posted")
 
     # -- the worker matches it; the officer's demand page polls and reloads by itself
-    officer.page.get_by_role("link", name="企业需求").click()
+    menu_link(officer, "企业需求").click()
     officer.page.get_by_role("link", name=DEMAND["title"]).click()
     assert officer.path() == demand_path
     candidates = officer.page.locator("#demand-matches table[data-matches] tbody tr")
@@ -136,7 +144,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     officer.shot("matching-idle")
 
     # -- the officer accepts the candidate in the review queue
-    officer.page.get_by_role("link", name="匹配审核").click()
+    menu_link(officer, "匹配审核").click()
     expect(officer.page.get_by_role("heading", name="匹配审核", level=1)).to_be_visible()
     group = officer.page.locator("section.review-demand").filter(
         has=officer.page.get_by_role("heading", name=DEMAND["title"])
@@ -194,7 +202,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     enterprise.shot("inbox")
 
     # -- the officer moves the deal along and records the contract
-    officer.page.get_by_role("link", name="供需对接").click()
+    menu_link(officer, "供需对接").click()
     recommended = officer.page.get_by_role("region", name=re.compile(r"^已推荐"))
     recommended.get_by_role("link").filter(has_text=patent_title).click()
     assert officer.path() == deal_path
@@ -230,7 +238,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
         expect(timeline).to_contain_text(step)
     officer.shot("deal-signed")
 
-    officer.page.get_by_role("link", name="供需对接").click()
+    menu_link(officer, "供需对接").click()
     signed = officer.page.get_by_role("region", name=re.compile(r"^已签约"))
     expect(signed.get_by_role("link").filter(has_text=patent_title)).to_be_visible()
     officer.shot("board-signed")

@@ -3,6 +3,7 @@ through the real services, dated coherently, and backed by what demo-logins prom
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from revive import clock
 from revive.accounts.models import Organization, Role, User
 from revive.audit.models import AuditEvent
 from revive.db import as_utc as aware
@@ -31,7 +33,6 @@ from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunS
 from revive.matching.reasons import REJECT_REASONS
 from revive.notifications import queries as inbox
 from revive.notifications.models import Notification
-from revive.templating import CHINA_TZ
 
 
 def org(name_part: str) -> Organization:
@@ -146,7 +147,7 @@ def test_contracts_are_traceable_and_spread_over_twelve_months(ctx):
     assert len(contracts) >= 10
     assert {c.kind for c in contracts} == set(ContractKind)
     assert any(c.record_no for c in contracts) and not all(c.record_no for c in contracts)
-    today = datetime.now(CHINA_TZ).date()
+    today = clock.local_today()
     months = Counter((c.signed_on.year, c.signed_on.month) for c in contracts)
     assert len(months) >= 8
     for c in contracts:
@@ -154,7 +155,7 @@ def test_contracts_are_traceable_and_spread_over_twelve_months(ctx):
         assert deal.stage == Stage.SIGNED
         assert c.amount_wan > 0
         assert today - timedelta(days=366) < c.signed_on < today
-        assert aware(deal.pushed_at).astimezone(CHINA_TZ).date() <= c.signed_on
+        assert clock.local_date(aware(deal.pushed_at)) <= c.signed_on
         # Contract → deal → the accepted match of a demand and a patent.
         assert (deal.match.demand_id, deal.match.patent_id) == (deal.demand_id, deal.patent_id)
         assert deal.demand.enterprise_id == deal.enterprise_id
@@ -289,6 +290,36 @@ def test_every_listed_login_has_notifications_some_unread(ctx):
         "evaluation_received",
         "evaluation_invited",
     } <= kinds
+
+
+DEADLINE = re.compile(r"(\d+) 天内（北京时间 (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) 前）")
+AS_OF = re.compile(r"截至 北京时间 (\d{4}-\d{2}-\d{2} \d{2}:\d{2})")
+DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+MONTH_DAY = re.compile(r"(\d{1,2}) 月 (\d{1,2}) 日")
+
+
+def test_every_seeded_notification_speaks_from_its_own_date(ctx):
+    """A notification's text is computed from its own moment, not from the day of the seed:
+    "请在 7 天内（北京时间 … 前）" names created_at + 7 days, a digest is "截至" its created_at,
+    and no other date in a text lies after the day it was written (nor does a "M 月 D 日")."""
+    rows = db.session.scalars(sa.select(Notification)).all()
+    assert rows
+    deadlines = 0
+    for n in rows:
+        text = f"{n.title}\n{n.body or ''}"
+        created = aware(n.created_at)
+        written = clock.local_date(created)
+        for days, due in DEADLINE.findall(text):
+            assert due == clock.format_dt(created + timedelta(days=int(days))), (n.id, text)
+            deadlines += 1
+        for as_of in AS_OF.findall(text):
+            assert as_of == clock.format_dt(created), (n.id, text)
+        rest = AS_OF.sub("", DEADLINE.sub("", text))
+        for y, m, d in DAY.findall(rest):
+            assert datetime(int(y), int(m), int(d)).date() <= written, (n.id, written, text)
+        for m, d in MONTH_DAY.findall(rest):
+            assert (int(m), int(d)) == (written.month, written.day), (n.id, written, text)
+    assert deadlines >= 10  # every pushed match asks the university to answer in time
 
 
 def stages_seen_by(account: User) -> set[Stage]:

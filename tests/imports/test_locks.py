@@ -25,12 +25,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from revive import create_app
 from revive.accounts.models import Role, User
 from revive.extensions import db
 from revive.imports import reader, services
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import Patent
+from tests.apps import other_app
 from tests.factories import make_college, make_org, make_user
 from tests.imports.helpers import HEADER, appno, row
 from tests.imports.hostile.corpus import shared_strings_xlsx
@@ -78,17 +78,7 @@ def lock_app(app, tmp_path) -> Iterator[Flask]:
 
 
 def _create_app(config: dict[str, Any]) -> Flask:
-    """create_app makes the new app's Celery app the process default; put the session's back
-    (as tests/integration/test_faults.py does), so later tests never send through this one."""
-    from celery import _state
-
-    previous_default, previous_current = _state.default_app, _state.get_current_app()
-    try:
-        return create_app(config)
-    finally:
-        if previous_default is not None:
-            previous_default.set_default()
-        previous_current.set_current()
+    return other_app(config)
 
 
 def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:

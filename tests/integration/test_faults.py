@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from revive import create_app, queue
+from revive import queue
 from revive.accounts.models import OrgKind, Role
 from revive.config import normalize_database_url
 from revive.extensions import db
@@ -34,6 +34,7 @@ from revive.inventory.models import Patent
 from revive.matching import services as matching
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.queue import TaskDispatch
+from tests.apps import other_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, make_college, make_org, make_user
 from tests.integration.conftest import _require_services, celery_client, wait_for
@@ -57,22 +58,9 @@ JSON = {"Accept": "application/json"}
 
 
 def _make_app(db_url: str, data_dir: Path):
-    """An app on the private database. Creating it makes its Celery app the process default
-    (celery_init_app); the test session's Celery app is put back right away, so tasks that later
-    tests call directly do not run against this (by then stopped) database."""
-    from celery import _state
-
-    previous_default, previous_current = _state.default_app, _state.get_current_app()
-    try:
-        return _create_app(db_url, data_dir)
-    finally:
-        if previous_default is not None:
-            previous_default.set_default()
-        previous_current.set_current()
-
-
-def _create_app(db_url: str, data_dir: Path):
-    return create_app(
+    """An app on the private database (tests.apps.other_app keeps the session's Celery app
+    the process default)."""
+    return other_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",

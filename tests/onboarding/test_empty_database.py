@@ -12,9 +12,9 @@ import pytest
 from flask import g
 from flask_migrate import upgrade
 
-from revive import create_app
 from revive.accounts.models import Role
 from revive.extensions import db
+from tests.apps import other_app
 
 PASSWORD = "First-admin-2026"
 # GET routes without arguments that answer with something other than a page on purpose.
@@ -27,7 +27,7 @@ NEEDS_QUERY = {"licensing.new": "declares an open licence of the patent named by
 
 @pytest.fixture
 def fresh(tmp_path) -> Iterator:
-    app = create_app(
+    app = other_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.db'}",
             "TESTING": True,

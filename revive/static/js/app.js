@@ -4,6 +4,8 @@
  *   <select data-autosubmit>                       submit the enclosing form on change
  *   <button data-disable-on-submit>                disable the form's submit buttons once sent
  *   <input type="checkbox" data-check-all="ids">   toggle every checkbox named "ids" in the form
+ *   <details class="navgroup">                     main-menu drop-downs: one open at a time,
+ *                                                  closed by a click elsewhere or Esc
  */
 (function () {
   "use strict";
@@ -46,6 +48,39 @@
       Array.prototype.forEach.call(el.form.querySelectorAll('input[type=checkbox][name="' + group + '"]'), function (box) {
         box.checked = el.checked;
       });
+    }
+  });
+
+  // Main-menu drop-downs (<details class="navgroup">) work without script; this only closes
+  // them the way menus close: when another opens, on a click outside, on Esc.
+  function closeMenus(except) {
+    Array.prototype.forEach.call(document.querySelectorAll("details.navgroup[open]"), function (d) {
+      if (d !== except) {
+        d.removeAttribute("open");
+      }
+    });
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("details.navgroup") && el.open) {
+      closeMenus(el);
+    }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("details.navgroup"))) {
+      closeMenus(null);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      var open = document.querySelector("details.navgroup[open]");
+      if (open) {
+        open.removeAttribute("open");
+        open.querySelector("summary").focus();
+      }
     }
   });
 })();

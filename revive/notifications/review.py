@@ -1,0 +1,219 @@
+"""Notices of the inventory review (盘点建档 → 学院审核 → 学校审核):
+
+- the inventors of a patent (its linked inventor accounts) are told when it is 退回 (with the
+  reviewer's comment), 入库, 不入库 or 建议放弃 — added inside the transaction of the move
+  (``notify_inventors``, the receiver of ``signals.patent_transitioned``), so the notice and the
+  move commit together;
+- reviewers get one digest a day of the patents that arrived in their queue since their last
+  digest and still wait there (``send_review_digests``, an hourly beat task that sends each
+  reviewer at most one a local day, from REVIVE_DIGEST_HOUR on) — not one message per patent.
+  Who reviews what is ``inventory.queries.review_scope``: college admins 待学院审核 of their
+  college, university admins 待学校审核 of their university (and 待学院审核 without a college).
+
+Texts speak from the notice's own moment (its created_at), in local time (revive.clock).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from revive import clock
+from revive.accounts.models import Role, User
+from revive.db import utcnow
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, Patent, StatusChange
+from revive.inventory.permissions import visible_patents_clause
+from revive.inventory.queries import review_scope
+from revive.notifications.models import Notification
+from revive.notifications.services import app_link, notify, send_emails
+
+logger = logging.getLogger(__name__)
+
+DIGEST_KIND = "review_digest"
+DIGEST_LOOKBACK = timedelta(days=7)  # a reviewer's first digest (or after a long pause)
+DIGEST_LISTED = 20  # patents named in one digest; the rest are counted
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    title: str  # {title}: the patent's title
+    body: str  # {appno}, {who}, {comment}
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "college_return": Outcome(
+        "patent_returned",
+        "您的专利《{title}》被学院退回，请修改后重新提交",
+        "申请号 {appno}。{who}退回，意见：{comment}",
+    ),
+    "school_return": Outcome(
+        "patent_returned",
+        "您的专利《{title}》被学校退回，请修改后重新提交",
+        "申请号 {appno}。{who}退回，意见：{comment}",
+    ),
+    "reopen": Outcome(
+        "patent_returned",
+        "学校撤回了对您的专利《{title}》的审核结论，已退回修改",
+        "申请号 {appno}。{who}撤回重审，意见：{comment}",
+    ),
+    "enter": Outcome(
+        "patent_entered",
+        "您的专利《{title}》已登记入库",
+        "申请号 {appno}。{who}审核通过，已进入可转化专利资源库，将面向企业推广。",
+    ),
+    "not_enter": Outcome(
+        "patent_not_entered",
+        "您的专利《{title}》未予入库",
+        "申请号 {appno}。{who}决定不入库，原因：{comment}",
+    ),
+    "abandon": Outcome(
+        "patent_abandon",
+        "学校建议放弃您的专利《{title}》",
+        "申请号 {appno}。{who}建议放弃（不再维持），原因：{comment}",
+    ),
+}
+
+
+def notify_inventors(
+    patent: Patent, action: str, actor: User | None, comment: str | None, at: datetime
+) -> list[Notification]:
+    """Tell the patent's inventor accounts of a review outcome (no commit; e-mails go after the
+    commit). Other moves (submit, college approval, …) tell them nothing."""
+    outcome = OUTCOMES.get(action)
+    if outcome is None:
+        return []
+    recipients = [u for u in patent.inventor_users if actor is None or u.id != actor.id]
+    if not recipients:
+        return []
+    who = f"{actor.name}（{actor.role.label}）" if actor is not None else "系统"
+    title = outcome.title.format(title=patent.title)
+    body = outcome.body.format(appno=patent.application_no, who=who, comment=comment or "—")
+    link = app_link("inventory.detail", patent_id=patent.id)
+    rows = [
+        notify(outcome.kind, title, user_id=u.id, body=body, link=link, created_at=at)
+        for u in recipients
+    ]
+    send_emails(rows, after_commit=True)
+    return rows
+
+
+# ---------------------------------------------------------------------------- digest
+
+
+def _reviewers(institution_ids: set[int]) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.is_active_flag.is_(True),
+                User.organization_id.in_(institution_ids),
+                sa.or_(
+                    User.role == Role.UNIVERSITY_ADMIN,
+                    sa.and_(User.role == Role.COLLEGE_ADMIN, User.college_id.is_not(None)),
+                ),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def _last_digests() -> dict[int, datetime]:
+    return dict(
+        db.session.execute(
+            sa.select(Notification.user_id, sa.func.max(Notification.created_at))
+            .where(Notification.kind == DIGEST_KIND, Notification.user_id.is_not(None))
+            .group_by(Notification.user_id)
+        ).all()
+    )
+
+
+def _arrived(since: datetime, now: datetime) -> sa.ColumnElement[bool]:
+    """Patents that entered the review status they are still in between the two moments."""
+    moved_in = sa.select(StatusChange.patent_id).where(
+        StatusChange.patent_id == Patent.id,
+        StatusChange.to_status == Patent.status,
+        StatusChange.created_at > since,
+        StatusChange.created_at <= now,
+    )
+    return sa.exists(moved_in)
+
+
+def _digest(reviewer: User, since: datetime, now: datetime) -> Notification | None:
+    scope = review_scope(reviewer)
+    if scope is None:
+        return None
+    where = [scope, visible_patents_clause(reviewer), _arrived(since, now)]
+    arrived = db.session.execute(
+        sa.select(Patent.application_no, Patent.title)
+        .where(*where)
+        .order_by(Patent.status_changed_at, Patent.id)
+        .limit(DIGEST_LISTED)
+    ).all()
+    if not arrived:
+        return None
+    count = db.session.scalar(sa.select(sa.func.count(Patent.id)).where(*where)) or 0
+    waiting = (
+        db.session.scalar(
+            sa.select(sa.func.count(Patent.id)).where(scope, visible_patents_clause(reviewer))
+        )
+        or 0
+    )
+    level = "学院" if reviewer.role == Role.COLLEGE_ADMIN else "学校"
+    lines = [f"自 {clock.format_dt(since)} 以来新提交、等待{level}审核的专利 {count} 件："]
+    lines += [f"· {appno}《{title}》" for appno, title in arrived]
+    if count > len(arrived):
+        lines.append(f"……另有 {count - len(arrived)} 件")
+    at = f"{clock.zone_label()} {clock.format_dt(now)}"
+    lines.append(f"截至 {at}，共有 {waiting} 件专利等待您审核。")
+    return notify(
+        DIGEST_KIND,
+        f"待{level}审核：新到 {count} 件专利（{clock.format_date(now)} 汇总）",
+        user_id=reviewer.id,
+        body="\n".join(lines),
+        link=app_link("inventory.review_queue"),
+        created_at=now,
+    )
+
+
+def send_review_digests(now: datetime | None = None) -> int:
+    """Send the day's digest to every reviewer who has new arrivals and none yet today (local
+    day), once the local hour has reached REVIVE_DIGEST_HOUR. Safe to run hourly and twice.
+    Commits; returns the number sent."""
+    now = now or utcnow()
+    if clock.to_local(now).hour < int(current_app.config.get("REVIVE_DIGEST_HOUR", 8)):
+        return 0
+    earliest = now - DIGEST_LOOKBACK
+    institutions = set(
+        db.session.scalars(
+            sa.select(Patent.institution_id)
+            .where(
+                Patent.status.in_((EntryStatus.PENDING_COLLEGE, EntryStatus.PENDING_SCHOOL)),
+                _arrived(earliest, now),
+            )
+            .distinct()
+        )
+    )
+    if not institutions:
+        return 0
+    last = _last_digests()
+    today = clock.local_date(now)
+    sent: list[Notification] = []
+    for reviewer in _reviewers(institutions):
+        previous = last.get(reviewer.id)
+        if previous is not None and clock.local_date(previous) >= today:
+            continue  # one a day
+        since = max(clock.as_utc(previous), earliest) if previous is not None else earliest
+        digest = _digest(reviewer, since, now)
+        if digest is not None:
+            sent.append(digest)
+    db.session.commit()
+    send_emails(sent)
+    if sent:
+        logger.info("Sent %d review digest(s)", len(sent))
+    return len(sent)

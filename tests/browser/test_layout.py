@@ -1,0 +1,127 @@
+"""A first impression that reads true, on a 1366×768 screen (the common office laptop):
+
+- the officer's and the school admin's main menu is one row (every top-level item at the same
+  offsetTop, nothing spilling out of the bar), its groups open as drop-downs and close again;
+- the per-college table is not cut off on the right: it fits the page, or it sits in a scroll
+  container that itself ends inside the window; the page never scrolls sideways.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from revive.accounts.models import Role
+from revive.inventory.models import EntryStatus
+from tests.browser.helpers import expect
+from tests.factories import make_college, make_org, make_patent, make_user
+
+pytestmark = pytest.mark.browser
+
+WIDTH, HEIGHT = 1366, 768
+COLLEGES = ("机械与电气工程学院", "材料科学与工程学院", "化学与环境工程学院", "信息科学与技术学院")
+STATUSES = (
+    EntryStatus.ENTERED,
+    EntryStatus.PENDING_COLLEGE,
+    EntryStatus.PENDING_SCHOOL,
+    EntryStatus.RETURNED,
+)
+
+NAV_ROWS = """() => {
+  const nav = document.querySelector('nav.mainnav');
+  const items = Array.from(nav.children);
+  const bar = document.querySelector('header.topbar').getBoundingClientRect();
+  return {
+    tops: [...new Set(items.map(e => e.offsetTop))],
+    labels: items.map(e => (e.querySelector('summary') || e).textContent.trim()),
+    overflow: nav.scrollWidth - nav.clientWidth,
+    barHeight: bar.height,
+    userboxTop: document.querySelector('.userbox').getBoundingClientRect().top - bar.top,
+  };
+}"""
+
+TABLE_FIT = """(id) => {
+  const table = document.getElementById(id);
+  const wrap = table.closest('.table-wrap');
+  const style = wrap ? getComputedStyle(wrap) : null;
+  return {
+    tableRight: table.getBoundingClientRect().right,
+    wrapRight: wrap ? wrap.getBoundingClientRect().right : null,
+    scrolls: !!wrap && ['auto', 'scroll'].includes(style.overflowX),
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+  };
+}"""
+
+
+@pytest.fixture
+def campus(seed):
+    uni = make_org("华北理工示范大学（呼和浩特校区）")
+    colleges = [make_college(uni, name) for name in COLLEGES]
+    for i in range(24):
+        make_patent(uni, college=colleges[i % 4], status=STATUSES[i % len(STATUSES)])
+    officer = make_user(Role.OFFICER, email="layout-officer@example.cn", name="白书航")
+    admin = make_user(
+        Role.UNIVERSITY_ADMIN, organization=uni, email="layout-admin@example.cn", name="董雅琴"
+    )
+    return {"uni": uni, "officer": officer, "admin": admin}
+
+
+def _at_1366(people, label):
+    person = people(label)
+    person.page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    return person
+
+
+def _assert_one_row(person):
+    nav = person.page.evaluate(NAV_ROWS)
+    assert len(nav["tops"]) == 1, f"the menu wraps: {nav}"
+    assert nav["overflow"] <= 0, f"menu items spill out of the bar: {nav}"
+    assert nav["barHeight"] < 80 and nav["userboxTop"] < 40, nav
+    return nav["labels"]
+
+
+def _assert_not_cut_off(person, table_id):
+    expect(person.page.locator(f"#{table_id}")).to_be_visible()
+    fit = person.page.evaluate(TABLE_FIT, table_id)
+    fits = fit["tableRight"] <= fit["viewport"]
+    scrolls = fit["scrolls"] and fit["wrapRight"] <= fit["viewport"]
+    assert fits or scrolls, f"#{table_id} is cut off on the right: {fit}"
+    assert fit["pageWidth"] <= fit["viewport"], f"the page scrolls sideways: {fit}"
+
+
+def test_the_school_admins_home_fits_1366(people, campus):
+    admin = _at_1366(people, "school-admin")
+    admin.login(campus["admin"].email)
+    labels = _assert_one_row(admin)
+    assert labels[0] == "数据看板" and any(label.startswith("专利") for label in labels)
+    _assert_not_cut_off(admin, "table-breakdown")  # 各学院盘点进度
+    admin.shot("home-1366")
+
+    # The 专利 group opens as a drop-down with the review queue and its count, and closes again.
+    group = admin.page.locator(
+        "details.navgroup", has=admin.page.locator("summary", has_text="专利")
+    )
+    group.locator("summary").click()
+    queue = group.get_by_role("link", name="待我审核")
+    expect(queue).to_be_visible()
+    assert "6" in queue.inner_text()  # the 6 patents waiting for school review
+    admin.shot("menu-open")
+    admin.page.mouse.click(WIDTH // 2, HEIGHT - 100)
+    expect(queue).to_be_hidden()
+    group.locator("summary").click()
+    admin.page.keyboard.press("Escape")
+    expect(queue).to_be_hidden()
+
+
+def test_the_officers_home_and_per_college_table_fit_1366(people, campus):
+    officer = _at_1366(people, "officer")
+    officer.login(campus["officer"].email)
+    _assert_one_row(officer)
+    for table in officer.page.locator(".table-wrap table").all():
+        _assert_not_cut_off(officer, table.get_attribute("id"))
+    officer.shot("home-1366")
+
+    officer.goto(f"/dashboard/breakdown?by=college&university={campus['uni'].id}")
+    _assert_one_row(officer)
+    _assert_not_cut_off(officer, "table-by-college")  # 12 columns: five rates
+    officer.shot("by-college-1366")
