@@ -21,7 +21,7 @@ over the shards, each part on another worker):
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -440,8 +440,3 @@ def _finder(lexicon: Lexicon, demand_text: str, generic: float) -> SpanFinder:
 def reasons_for(index: Lexicon, demand_text: str, patent_text: str) -> list[Reason]:
     """The reasons of one pair (e.g. a candidate an officer added by hand)."""
     return _finder(index, demand_text, generic_cutoff(len(index))).find(patent_text)
-
-
-def with_strength(match: DemandMatch, bar: float) -> DemandMatch:
-    """The same match judged against another bar (a platform setting)."""
-    return replace(match, abstain=not any(p.assessed.strength >= bar for p in match.proposals))

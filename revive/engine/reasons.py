@@ -15,7 +15,7 @@ kept span is not repeated. Both sides can then highlight the same strings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -159,7 +159,3 @@ def generic_cutoff(n_docs: int, share: float = GENERIC_DF) -> float:
 
     df = max(1.0, share * n_docs)
     return math.log((1 + n_docs) / (1 + df)) + 1
-
-
-def span_texts(reasons: Sequence[Reason]) -> list[str]:
-    return [r.text for r in reasons]

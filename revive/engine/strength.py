@@ -21,9 +21,8 @@ from officers' decisions by the matching worker.
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -287,16 +286,3 @@ def assess(
 def abstains(assessed: Sequence[Assessed], bar: float) -> bool:
     """A demand abstains (暂无合适专利) when no candidate reaches the bar."""
     return not any(a.strength >= bar for a in assessed)
-
-
-def features_of(candidate: Any, demand_text: str, text: str, chars: CharProfile | None) -> dict:
-    """The feature values of one (demand, candidate) pair (for training rows)."""
-    char_cos = CharProfile.cosine(chars.vector(demand_text), chars.vector(text)) if chars else 0.0
-    return {"score": candidate.score, "chars": char_cos, "coverage": candidate.coverage}
-
-
-def logistic(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
-
-
-TextLookup = Callable[[Sequence[Any]], Mapping[Any, str]]

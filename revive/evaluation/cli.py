@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from revive.engine import Params
+from revive.engine.strength import shipped_model
 from revive.engine.text import DEFAULT_OPTIONS
 from revive.evaluation import retrievers as r
 from revive.evaluation.data import read_corpus, read_qrels, read_queries
@@ -117,7 +118,7 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
     docs = read_corpus(_corpora(corpora))
     cache = r.TokenCache()
     started = time.perf_counter()
-    model = trust.shipped()
+    model = shipped_model()
     bar = model.bar if bar is None else bar
     index = None
     result: dict = {}

@@ -33,7 +33,6 @@ from revive.engine.strength import (
     StrengthModel,
     assess,
     fit,
-    shipped_model,
 )
 from revive.engine.understand import read_demand
 from revive.evaluation.data import Doc
@@ -222,9 +221,6 @@ def reliability(
 def first_stage(pools: Pools, k: int = 10) -> Runs:
     return {q: [c.right_id for c in rows[:k]] for q, rows in pools.candidates.items()}
 
-
-def shipped() -> StrengthModel:
-    return shipped_model()
 
 
 def replay(
