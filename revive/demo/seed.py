@@ -36,6 +36,7 @@ from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.inventory import inventors, workflow
 from revive.inventory.appno import make_application_no
+from revive.inventory.fields import MODEL_KEYS, validate_record
 from revive.inventory.models import (
     EntryStatus,
     ImplementationStatus,
@@ -322,10 +323,20 @@ def _patent_spec(
     return PatentSpec(
         university=uni.name,
         college=topics.name,
-        fields=fields,
+        fields=as_imported(fields),
         inventor_emails=[inventor_emails[n] for n in inventors if n in inventor_emails],
         route=_route(rng, target),
     )
+
+
+def as_imported(fields: dict) -> dict:
+    """The record as the import would store it (``fields.validate_record``): the demo obeys
+    the import rules, so an export of it re-imports with nothing changed and nothing invalid.
+    A spec breaking a rule is a bug in this module, raised at once."""
+    result = validate_record(fields)
+    if not result.ok:
+        raise ValueError(f"demo patent {fields['application_no']}: {result.errors}")
+    return {k: v for k, v in result.values.items() if k in MODEL_KEYS and v is not None}
 
 
 def _self_assessment(rng: random.Random, target: EntryStatus, products: list[str]) -> dict:
@@ -343,13 +354,15 @@ def _self_assessment(rng: random.Random, target: EntryStatus, products: list[str
             (Willingness.WILLING, Willingness.CONDITIONAL, Willingness.NOT_NOW), weights=(65, 28, 7)
         )[0]
     modes = rng.sample(list(TransferMode), rng.randint(1, 3))
+    if willingness == Willingness.NOT_NOW:
+        modes = []  # the import rule: 暂不 names no acceptable transfer mode
     implemented = trl >= 7 and rng.random() < 0.4
     maturity = 0 if trl <= 4 else 1 if trl <= 6 else 2
     return {
         "trl": trl,
         "value_grade": grade,
         "transfer_willingness": willingness,
-        "transfer_modes": ",".join(m.value for m in modes),
+        "transfer_modes": ",".join(m.value for m in modes) or None,
         # 意向价格 in 万元, in steps of 5.
         "asking_price": (
             Decimal(5 * rng.randint(1, 60)) if willingness != Willingness.NOT_NOW else None

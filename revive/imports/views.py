@@ -16,6 +16,7 @@ from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 from revive.imports import registry, services
 from revive.imports.models import ImportJob
+from revive.imports.rows import CLEAR_MARKER
 from revive.web import send_xlsx
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -64,7 +65,9 @@ def _upload_page(error: str | None = None, status: int = 200):
     institutions = (
         services.importable_institutions() if current_user.role == Role.PLATFORM_ADMIN else []
     )
-    return upload_page("imports/upload.html", error, status, institutions=institutions)
+    return upload_page(
+        "imports/upload.html", error, status, institutions=institutions, clear_marker=CLEAR_MARKER
+    )
 
 
 @bp.get("/")

@@ -22,17 +22,19 @@ from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import inventors, permissions, workflow
-from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
+from revive.inventory.fields import (
+    FIELDS_BY_KEY,
+    GRADED_KEYS,
+    MODEL_KEYS,
+    conflicts_after,
+    display_value,
+    same_value,
+    validate_record,
+)
 from revive.inventory.models import EntryStatus, Patent, PatentRevision
 from revive.selection import selected_ids
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return value.normalize()
-    return value
 
 
 def _jsonable(key: str, value: Any) -> Any:
@@ -66,13 +68,15 @@ def college_index(institution_id: int) -> dict[str, int]:
 
 
 def _diff(patent: Patent, values: Mapping[str, Any], college_id: int | None | EllipsisType) -> dict:
-    """{field: [old, new]} for the values that differ from the stored patent."""
+    """{field: [old, new]} for the values that differ from the stored patent (compared in
+    their canonical form, ``fields.same_value``: a list in another order or a stored value
+    spelled otherwise is not a change when the data is the same)."""
     changes: dict[str, list[Any]] = {}
     for key in MODEL_KEYS:
         if key not in values:
             continue
         old, new = getattr(patent, key), values[key]
-        if _comparable(old) != _comparable(new):
+        if not same_value(key, old, new):
             changes[key] = [_jsonable(key, old), _jsonable(key, new)]
     if college_id is not ... and patent.college_id != college_id:
         old_name = patent.college.name if patent.college else None
@@ -120,6 +124,25 @@ def _record_revision(
                 import_job_id=import_job_id,
             )
         )
+
+
+def stored_values(patent: Patent) -> dict[str, Any]:
+    return {key: getattr(patent, key) for key in MODEL_KEYS}
+
+
+def update_problems(patent: Patent, values: Mapping[str, Any], changed: Iterable[str]) -> list:
+    """Why changing ``changed`` fields of ``patent`` to ``values`` is refused, as (field,
+    message): rules broken together with the stored values (``fields.conflicts_after``), and
+    the self-assessment an entered patent must keep (CHECK entered_is_graded)."""
+    changes = {k: values[k] for k in changed if k in values}
+    problems = conflicts_after(stored_values(patent), changes)
+    if patent.status == EntryStatus.ENTERED:
+        problems += [
+            (key, f"已入库的专利须保留{FIELDS_BY_KEY[key].label}，不能清空")
+            for key in GRADED_KEYS
+            if key in changes and changes[key] is None
+        ]
+    return problems
 
 
 def _validation_error(errors: Sequence[tuple[str, str]]) -> ValidationFailed:
@@ -212,6 +235,9 @@ def update_patent(
     changes = _diff(patent, values, college_id)
     if not changes:
         return patent
+    problems = update_problems(patent, values, changes)
+    if problems:
+        raise _validation_error(problems)
     old_college_id = patent.college_id
     _apply(patent, values, college_id)
     _record_revision(patent, changes, actor, "edit")
@@ -302,6 +328,8 @@ class RowPlan:
     college_id: int | None | EllipsisType
     # Why the row may not change the stored patent's college (permissions rule), if so.
     refusal: str | None = None
+    # Other reasons the row may not change the stored patent, as (field, message).
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 def plan_rows(
@@ -313,8 +341,10 @@ def plan_rows(
 ) -> list[RowPlan]:
     """Compare validated rows with stored patents (one query per batch). No writes.
 
-    ``actor`` (None: the command line) is who imports: a row moving a stored patent to
-    another college gets the refusal of ``permissions.college_change_refusal``, if any."""
+    A row holds the fields it changes: a key with None clears the stored value (a blank cell
+    is no key at all; importers.PatentRowSpec.check). ``actor`` (None: the command line) is
+    who imports: a row moving a stored patent to another college gets the refusal of
+    ``permissions.college_change_refusal``, if any."""
     appnos = [r["application_no"] for r in rows]
     existing = {
         p.application_no: p
@@ -326,18 +356,26 @@ def plan_rows(
     }
     plans: list[RowPlan] = []
     for row in rows:
-        name = row.get("college")
-        college_id: int | None | EllipsisType = colleges.get(name) if name else ...
+        college_id: int | None | EllipsisType = ...
+        if "college" in row:
+            college_id = colleges.get(row["college"]) if row["college"] else None
         patent = existing.get(row["application_no"])
         if patent is None:
             plans.append(RowPlan("new", None, {}, college_id))
             continue
-        changes = _diff(patent, {k: v for k, v in row.items() if v is not None}, college_id)
+        changes = _diff(patent, row, college_id)
         refusal = None
         if college_id is not ...:
             refusal = permissions.college_change_refusal(actor, patent, college_id)
         plans.append(
-            RowPlan("changed" if changes else "unchanged", patent, changes, college_id, refusal)
+            RowPlan(
+                "changed" if changes else "unchanged",
+                patent,
+                changes,
+                college_id,
+                refusal,
+                update_problems(patent, row, changes),
+            )
         )
     return plans
 
@@ -353,7 +391,8 @@ def upsert_rows(
     """Apply planned rows: create new patents, update changed ones with a revision. Flushes.
 
     Empty cells in a file never erase stored values (a partial template must not wipe the
-    self-assessment someone filled in by hand).
+    self-assessment someone filled in by hand): the row spec leaves them out of the row; a
+    key with None is a cell holding the clear marker, which does clear it.
     """
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     # Batched for large files (50,000 rows): one INSERT round for the new patents, revisions
@@ -362,8 +401,9 @@ def upsert_rows(
     moved: list[tuple[Patent, int | None]] = []  # (patent, its college before the row)
     actor_id = actor.id if actor is not None else None
     for row, plan in zip(rows, plans, strict=True):
-        values = {k: v for k, v in row.items() if v is not None}
+        values = dict(row)
         if plan.kind == "new":
+            values = {k: v for k, v in row.items() if v is not None}  # nothing to clear
             patent = Patent(institution_id=institution_id, created_by_id=actor_id)
             _apply(patent, values, plan.college_id if plan.college_id is not ... else None)
             db.session.add(patent)
