@@ -125,9 +125,9 @@ def job(job_id: int):
 @bp.post("/<int:job_id>/commit")
 @job_viewers
 def commit(job_id: int):
-    all_or_nothing = request.form.get("mode") == "all_or_nothing"
+    """Confirm the preview: commit in the mode chosen at upload (no form field overrides it)."""
     try:
-        services.request_commit(job_id, actor=current_user, all_or_nothing=all_or_nothing)
+        services.request_commit(job_id, actor=current_user)
     except ValidationFailed as exc:
         flash(exc.message, "danger")
     else:

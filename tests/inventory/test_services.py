@@ -142,8 +142,8 @@ def test_partial_update_is_checked_together_with_the_stored_values(admin):
     )
     with pytest.raises(ValidationFailed, match="转化意愿为“暂不”时不应填写可接受的转化方式"):
         services.update_patent(patent.id, {"transfer_willingness": "暂不"}, actor=admin)
+    services.update_patent(patent.id, {"filing_date": "2017-06-01"}, actor=admin)
     with pytest.raises(ValidationFailed, match="授权日早于申请日"):
-        services.update_patent(patent.id, {"filing_date": "2017-06-01"}, actor=admin)
         services.update_patent(patent.id, {"grant_date": "2017-01-01"}, actor=admin)
     services.update_patent(
         patent.id, {"transfer_willingness": "暂不", "transfer_modes": ""}, actor=admin
