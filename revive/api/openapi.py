@@ -26,7 +26,13 @@ from revive.evaluations.tiers import Tier
 from revive.imports.models import ImportStatus
 from revive.inventory import fields as patent_fields
 from revive.inventory import workflow as patent_workflow
-from revive.inventory.models import EntryStatus, PatentType, TransferMode, Willingness
+from revive.inventory.models import (
+    EntryStatus,
+    ImplementationStatus,
+    PatentType,
+    TransferMode,
+    Willingness,
+)
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import DeclarationStatus, FeeMode
 from revive.matching.models import MatchState, RunScope, RunStatus
@@ -673,6 +679,16 @@ OPERATIONS: dict[str, Operation] = {
             q("trl", id_or_none("技术成熟度 1–9，或 none", 9)),
             q("willingness", {"type": "string", "enum": [*[m.value for m in Willingness], "none"]}),
             q("patent_type", enum_of(PatentType)),
+            q("legal_status", {"type": "string", "maxLength": 50}, "法律状态（如 有效），或 none"),
+            q(
+                "implementation",
+                {"type": "string", "enum": [*[m.value for m in ImplementationStatus], "none"]},
+            ),
+            q("filed_from", {"type": "string", "format": "date"}, "申请日不早于"),
+            q("filed_to", {"type": "string", "format": "date"}, "申请日不晚于"),
+            q("granted_from", {"type": "string", "format": "date"}, "授权日不早于"),
+            q("granted_to", {"type": "string", "format": "date"}, "授权日不晚于"),
+            q("institution", {"type": "integer", "minimum": 1}, "单位 id（跨校用户）"),
             q("q", {"type": "string", "maxLength": 200}, "标题/摘要包含"),
             q(
                 "sort",

@@ -32,7 +32,7 @@ from revive.inventory.forms import (
     initial_data,
     revision_rows,
 )
-from revive.inventory.models import EntryStatus, PatentType, Willingness
+from revive.inventory.models import EntryStatus, ImplementationStatus, PatentType, Willingness
 from revive.inventory.permissions import (
     FILER_ROLES,
     INVENTORY_ROLES,
@@ -54,21 +54,25 @@ def _page_size() -> int:
 @bp.get("/")
 @roles_required(*INVENTORY_ROLES)
 def list_patents():
-    filters = queries.parse_filters(request.args)
+    filters = queries.parse_filters(request.args, current_user)
     page = queries.list_page(
         current_user, filters, _page_size(), cap=queries.count_cap(current_user)
     )
+    cross_institution = current_user.role in permissions.READ_ALL_ROLES
     return render_template(
         "inventory/list.html",
         page=page,
         filters=filters,
         colleges=queries.college_choices(current_user).filter,
+        institutions=queries.university_choices() if cross_institution else [],
+        legal_statuses=queries.LEGAL_STATUSES,
+        implementation_statuses=list(ImplementationStatus),
         sorts=queries.SORTS,
         statuses=list(EntryStatus),
         patent_types=list(PatentType),
         willingness=list(Willingness),
         can_create=current_user.role in FILER_ROLES,
-        cross_institution=current_user.role in permissions.READ_ALL_ROLES,
+        cross_institution=cross_institution,
     )
 
 
@@ -76,7 +80,7 @@ def list_patents():
 @roles_required(*INVENTORY_ROLES)
 def export_patents(fmt: str):
     """Every patent matching the list's filters (not just one page), as .xlsx or .csv."""
-    rows = queries.export_rows(current_user, queries.parse_filters(request.args))
+    rows = queries.export_rows(current_user, queries.parse_filters(request.args, current_user))
     return export.stream_download(
         fmt,
         export.header(),
