@@ -15,6 +15,7 @@ _OWN: dict[str, dict[str, str]] = {
         "edit": "修改",
         "import_create": "导入新建",
         "import_update": "导入更新",
+        "assign_college": "批量分配学院",
         "implementation": "实施状态更新（签约）",
         "link_inventor": "关联发明人账号",
         "unlink_inventor": "取消关联发明人账号",

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import escape_like
+from revive.errors import ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import (
     GRADE_SORT_KEYS,
@@ -321,6 +322,25 @@ def count_cap(user: User) -> int | None:
     """The list's count cap for ``user``: cross-university readers get COUNT_CAP; a
     university's own list (≤ its patents, counted from its index) stays exact."""
     return COUNT_CAP if user.role in READ_ALL_ROLES else None
+
+
+MAX_FILTERED_IDS = 5000  # "all matching the filter" (batch college assignment): one request
+
+
+def filtered_ids(user: User, f: ListFilters, limit: int | None = None) -> list[int]:
+    """Ids of every patent the list shows for these filters (all pages), in id order;
+    ValidationFailed when none, or more than ``limit`` (a batch over the whole filter stays a
+    bounded request: narrow the filter, or tick rows). ``limit``: MAX_FILTERED_IDS."""
+    limit = limit or MAX_FILTERED_IDS
+    stmt = sa.select(Patent.id).where(*where_clauses(user, f)).order_by(Patent.id)
+    ids = list(db.session.scalars(stmt.limit(limit + 1)))
+    if not ids:
+        raise ValidationFailed("没有符合筛选条件的专利")
+    if len(ids) > limit:
+        raise ValidationFailed(
+            f"符合筛选条件的专利超过 {limit} 条，一次最多处理 {limit} 条：请进一步筛选后再操作"
+        )
+    return ids
 
 
 # ---------------------------------------------------------------------------- export

@@ -315,6 +315,84 @@ def perform_batch(
     return result
 
 
+# ---------------------------------------------------------------------------- assign college
+
+
+@dataclass
+class AssignResult:
+    """What ``assign_college`` did: moved, already there, refused one by one with the reason."""
+
+    college: College
+    done: list[Patent] = field(default_factory=list)
+    unchanged: list[Patent] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (id, 申请号, reason)
+
+    @property
+    def summary(self) -> str:
+        text = f"已将 {len(self.done)} 条专利分配到「{self.college.name}」"
+        if self.unchanged:
+            text += f"，{len(self.unchanged)} 条原已在该学院"
+        if self.refused:
+            text += f"，{len(self.refused)} 条未分配（原因见下）"
+        return text
+
+
+def _assign_target(actor: User, college_id: Any) -> College:
+    college = db.session.get(College, college_id) if isinstance(college_id, int) else None
+    if college is None or college.institution_id != actor.organization_id:
+        raise ValidationFailed("请选择本校的学院", details={"college_id": "请选择本校的学院"})
+    return college
+
+
+def assign_college(patent_ids: Iterable[int], college_id: Any, *, actor: User) -> AssignResult:
+    """Move many patents to one college of the actor's university (a school admin's batch).
+
+    Each patent follows the rule of ``permissions.college_change_refusal`` (and may be edited
+    by the actor at all); a refused one is reported with its reason and the others still move.
+    Every move records a revision and an audit event ``assign_college`` with the before/after
+    college; a patent waiting for school review goes back to 待学院审核 for its new college
+    (as when the form moves it). One commit.
+    """
+    if actor.role != Role.UNIVERSITY_ADMIN:
+        raise PermissionDenied("只有学校管理员可以批量分配学院")
+    college = _assign_target(actor, college_id)
+    result = AssignResult(college)
+    for patent_id in patent_ids:
+        try:
+            patent = permissions.get_visible_patent(actor, patent_id)
+        except DomainError as exc:
+            result.refused.append((patent_id, "", exc.message))
+            continue
+        if patent.college_id == college.id:
+            result.unchanged.append(patent)
+            continue
+        refusal = permissions.college_change_refusal(actor, patent, college.id)
+        if refusal is None and not permissions.can_edit(actor, patent):
+            refusal = f"您无权修改「{patent.status.label}」状态的这条专利"
+        if refusal is not None:
+            result.refused.append((patent.id, patent.application_no, refusal))
+            continue
+        with db.session.begin_nested():
+            old_college_id = patent.college_id
+            changes = {"college": [patent.college.name if patent.college else None, college.name]}
+            patent.college_id = college.id
+            _record_revision(patent, changes, actor, "edit")
+            audit.record(
+                "patent",
+                patent.id,
+                "assign_college",
+                actor,
+                organization_id=patent.institution_id,
+                changes=changes,
+            )
+            _review_in_new_college(patent, old_college_id, actor)
+        result.done.append(patent)
+    commit_or_conflict()
+    if result.done:
+        signals.patents_changed.send(None, patent_ids=[p.id for p in result.done])
+    return result
+
+
 # ---------------------------------------------------------------------------- imports
 
 

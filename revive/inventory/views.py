@@ -39,6 +39,7 @@ from revive.inventory.permissions import (
     LINK_MANAGER_ROLES,
     REVIEWER_ROLES,
 )
+from revive.selection import selected_ids
 from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
@@ -73,7 +74,34 @@ def list_patents():
         willingness=list(Willingness),
         can_create=current_user.role in FILER_ROLES,
         cross_institution=cross_institution,
+        # A school admin moves many patents to a college at once (assign_college).
+        assign_colleges=(
+            queries.college_choices(current_user).file_into
+            if current_user.role == Role.UNIVERSITY_ADMIN
+            else []
+        ),
+        max_filtered=queries.MAX_FILTERED_IDS,
     )
+
+
+@bp.post("/assign-college")
+@roles_required(Role.UNIVERSITY_ADMIN)
+def assign_college():
+    """Move the ticked patents (scope=ids) or every patent matching the list's filters
+    (scope=filter, the filters sent along) to one college; each refusal listed with its reason."""
+    filters = queries.parse_filters(request.form, current_user)
+    back = url_for("inventory.list_patents", **filters.to_args())
+    try:
+        if request.form.get("scope") == "filter":
+            ids = queries.filtered_ids(current_user, filters)
+        else:
+            ids = selected_ids(request.form.getlist("ids"), empty="请先勾选要分配的专利")
+        target = int_arg(request.form.get("target_college"))
+        result = services.assign_college(ids, target, actor=current_user)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+        return redirect(back)
+    return render_template("inventory/assign_result.html", result=result, back=back)
 
 
 @bp.get("/export.<fmt>")
