@@ -33,6 +33,7 @@ _OWN: dict[str, dict[str, str]] = {
     "evaluation": {"create": "提交评价", "update": "修改评价"},
     "evaluation_invite": {"create": "邀请评价"},
     "open_licence": {"declare": "声明开放许可", "withdraw": "撤回开放许可"},
+    "organization": {"fee_reduction": "设置年费减缴比例"},
     "user": {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",

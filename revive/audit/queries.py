@@ -29,6 +29,7 @@ ENTITY_LABELS = {
     "evaluation_invite": "评价邀请",
     "open_licence": "开放许可",
     "user": "账号",
+    "organization": "单位",
 }
 
 

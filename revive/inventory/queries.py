@@ -266,6 +266,11 @@ LIST_COLUMNS = (
     Patent.institution_id,
     Patent.college_id,
     Patent.version,
+    # the next annual fee (inventory.fees)
+    Patent.filing_date,
+    Patent.grant_date,
+    Patent.legal_status,
+    Patent.patentees,
     College.name.label("college_name"),
     Organization.name.label("institution_name"),
 )

@@ -21,7 +21,7 @@ from revive.audit import services as audit
 from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
-from revive.inventory import inventors, permissions, workflow
+from revive.inventory import fees, inventors, permissions, workflow
 from revive.inventory.fields import (
     FIELDS_BY_KEY,
     GRADED_KEYS,
@@ -31,7 +31,7 @@ from revive.inventory.fields import (
     same_value,
     validate_record,
 )
-from revive.inventory.models import EntryStatus, Patent, PatentRevision
+from revive.inventory.models import EntryStatus, FeeSetting, Patent, PatentRevision
 from revive.selection import selected_ids
 
 # ---------------------------------------------------------------------------- helpers
@@ -391,6 +391,39 @@ def assign_college(patent_ids: Iterable[int], college_id: Any, *, actor: User) -
     if result.done:
         signals.patents_changed.send(None, patent_ids=[p.id for p in result.done])
     return result
+
+
+# ---------------------------------------------------------------------------- annual fees
+
+
+def set_fee_reduction(institution_id: int, pct: Any, *, actor: User) -> FeeSetting:
+    """Set the fee reduction (费减, %) the institution claims on annual fees; audited."""
+    if actor.role != Role.UNIVERSITY_ADMIN or actor.organization_id != institution_id:
+        raise PermissionDenied("只有本校的学校管理员可以设置年费减缴比例")
+    choices = fees.load_table().choices
+    if pct not in choices:
+        allowed = "、".join(f"{c}%" for c in choices)
+        raise ValidationFailed(
+            f"减缴比例只能是 {allowed}", details={"reduction_pct": f"可选：{allowed}"}
+        )
+    before = fees.reduction_for(institution_id)
+    setting = db.session.get(FeeSetting, institution_id) or FeeSetting(
+        institution_id=institution_id
+    )
+    setting.reduction_pct = pct
+    setting.updated_by_id = actor.id
+    db.session.add(setting)
+    audit.record(
+        "organization",
+        institution_id,
+        "fee_reduction",
+        actor,
+        organization_id=institution_id,
+        changes={"reduction_pct": [None if before.is_default else before.pct, pct]},
+        default_was=before.pct if before.is_default else None,
+    )
+    db.session.commit()
+    return setting
 
 
 # ---------------------------------------------------------------------------- imports

@@ -22,7 +22,7 @@ from flask_login import current_user
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
-from revive.inventory import export, inventors, permissions, queries, services, workflow
+from revive.inventory import export, fees, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
 from revive.inventory.forms import (
     FIELD_GROUPS,
@@ -43,6 +43,7 @@ from revive.selection import selected_ids
 from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
+UNIVERSITY_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
 
 
 def _page_size() -> int:
@@ -81,6 +82,7 @@ def list_patents():
             else []
         ),
         max_filtered=queries.MAX_FILTERED_IDS,
+        fee_of=fees.fee_lookup(),
     )
 
 
@@ -117,6 +119,39 @@ def export_patents(fmt: str):
         ascii_name="inventory",
         sheet_title="专利盘点",
     )
+
+
+# ---------------------------------------------------------------------------- annual fees
+
+
+@bp.get("/annual-fees")
+@roles_required(*INVENTORY_ROLES)
+def annual_fees():
+    """The fee table in force (its source and date), the reduction rules, and the
+    institution's fee reduction setting (editable by its school admin)."""
+    institution_id = current_user.organization_id if current_user.role in UNIVERSITY_ROLES else None
+    return render_template(
+        "inventory/annual_fees.html",
+        table=fees.load_table(),
+        reduction=fees.reduction_for(institution_id) if institution_id else None,
+        can_set=current_user.role == Role.UNIVERSITY_ADMIN,
+    )
+
+
+@bp.post("/annual-fees/reduction")
+@roles_required(Role.UNIVERSITY_ADMIN)
+def set_fee_reduction():
+    try:
+        services.set_fee_reduction(
+            current_user.organization_id,
+            int_arg(request.form.get("reduction_pct")),
+            actor=current_user,
+        )
+    except ValidationFailed as err:
+        flash(err.message, "error")
+    else:
+        flash("已保存年费减缴比例", "success")
+    return redirect(url_for("inventory.annual_fees"))
 
 
 # ---------------------------------------------------------------------------- create & edit
@@ -241,6 +276,7 @@ def detail(patent_id: int):
         can_edit=permissions.can_edit(current_user, patent),
         manage_inventors=manage_inventors,
         suggested_accounts=inventors.suggested_accounts(patent) if manage_inventors else [],
+        fee=fees.patent_fee(patent),
         log=queries.status_log(patent.id),
         history=revision_rows(queries.revisions(patent.id)),
     )

@@ -299,6 +299,19 @@ def _(w, client):
     )
 
 
+@case("inventory.set_fee_reduction", "uni_admin")
+def _(w, client):
+    _ok(client.post("/patents/annual-fees/reduction", data={"reduction_pct": "70"}), 302)
+    return Expect(
+        "organization",
+        w.uni.id,
+        "fee_reduction",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["changes"]["reduction_pct"] == [None, 70],
+    )
+
+
 @case("api.batch_actions", "uni_admin")
 def _(w, client):
     ps = [make_patent(w.uni, college=w.college, status=EntryStatus.PENDING_COLLEGE) for _ in "ab"]

@@ -240,6 +240,13 @@ TABLE: list[Row] = [
     # ----- inventory
     entry("inventory.list_patents", "GET", INVENTORY, hides=OTHER_PATENTS),
     entry("inventory.export_patents", "GET", INVENTORY, args=CSV, hides=OTHER_PATENTS),
+    entry("inventory.annual_fees", "GET", INVENTORY),
+    entry(
+        "inventory.set_fee_reduction",
+        "POST",
+        frozenset({UA}),
+        body=lambda w, role, own: {"reduction_pct": "70"},
+    ),
     entry(
         "inventory.assign_college",
         "POST",
