@@ -151,6 +151,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # JSON request bodies (the API): far below the upload limit; a body is a few KB.
         "REVIVE_MAX_JSON_BYTES": _env_int("REVIVE_MAX_JSON_KB", 256) * 1024,
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
+        # Annual fees (revive/inventory/fees.py): the CNIPA fee table file (default: the
+        # packaged revive/inventory/resources/annual_fees.json) and the fee reduction (费减, %)
+        # of an institution whose school admin has not set one (0, 70 or 85).
+        "REVIVE_ANNUAL_FEE_TABLE": os.environ.get("REVIVE_ANNUAL_FEE_TABLE") or None,
+        "REVIVE_FEE_REDUCTION_DEFAULT": _env_int("REVIVE_FEE_REDUCTION_DEFAULT", 85),
         # Matching index: documents per shard (≤ 65,536); changed patents up to this many go
         # into a delta shard in seconds, more trigger a full rebuild; ALL-demand match runs
         # are split into this many parallel tasks over the shards (1 = one task).

@@ -14,6 +14,7 @@ from revive.demands.models import Demand  # noqa: F401
 from revive.evaluations.models import Evaluation, EvaluationInvite  # noqa: F401
 from revive.imports.models import ImportJob, ImportRowError  # noqa: F401
 from revive.inventory.models import (  # noqa: F401
+    FeeSetting,
     InvitationPatent,
     Patent,
     PatentRevision,

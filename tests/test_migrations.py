@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from revive import create_app
 from revive.extensions import db
+from tests.apps import other_app
 from tests.conftest import TEST_DATABASE_URL
 
 
@@ -34,7 +34,7 @@ def fresh_database_url(tmp_path):
 
 
 def test_upgrade_head_matches_models_and_downgrades_cleanly(fresh_database_url):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True})
+    app = other_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True})
     with app.app_context():
         try:
             _check_upgrade_and_downgrade()

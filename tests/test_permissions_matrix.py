@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from revive.accounts import services as account_services
-from revive.accounts.models import Role
+from revive.accounts.models import College, Role
 from revive.extensions import db
 from revive.inventory import inventors
 from revive.inventory.forms import initial_data
-from revive.inventory.models import EntryStatus, Patent, patent_inventors
+from revive.inventory.models import EntryStatus, FeeSetting, Patent, patent_inventors
 from revive.inventory.permissions import INVENTORY_ROLES, READ_ALL_ROLES
 from tests.factories import make_college, make_org, make_patent, make_user
 
@@ -179,6 +179,20 @@ def _chosen(invitation: Any, _before: int) -> bool:
     return bool(inventors.chosen_patent_ids(invitation.id))
 
 
+def _assign_body(w: World, _role: Role, p: Patent | None) -> dict:
+    """Move the patent to another college of 甲大学 (the other side's patent stays put)."""
+    target = db.session.scalar(
+        sa.select(College).where(
+            College.institution_id == w.inst_a.id, College.name == "甲信息学院"
+        )
+    ) or make_college(w.inst_a, "甲信息学院")
+    return {"scope": "ids", "ids": [str(p.id)], "target_college": str(target.id)}
+
+
+def _fee_set(_p: Patent | None, _before: int) -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(FeeSetting)) == 1
+
+
 def _list_url(path: str) -> Callable[[Patent | None], str]:
     return lambda _p: path
 
@@ -295,6 +309,33 @@ ENDPOINTS: list[Endpoint] = [
         effect=_chosen,
     ),
     Endpoint("review_queue", "GET", "/patents/review", _list_url("/patents/review"), REVIEWERS),
+    Endpoint(
+        "assign_college",
+        "POST",
+        "/patents/assign-college",
+        _list_url("/patents/assign-college"),
+        frozenset({Role.UNIVERSITY_ADMIN}),
+        state="draft",
+        batch=True,
+        body=_assign_body,
+        effect=_status_moved,
+    ),
+    Endpoint(
+        "annual_fees",
+        "GET",
+        "/patents/annual-fees",
+        _list_url("/patents/annual-fees"),
+        INVENTORY_ROLES,
+    ),
+    Endpoint(
+        "fee_reduction",
+        "POST",
+        "/patents/annual-fees/reduction",
+        _list_url("/patents/annual-fees/reduction"),
+        frozenset({Role.UNIVERSITY_ADMIN}),
+        body=lambda *_: {"reduction_pct": "70"},
+        effect=_fee_set,
+    ),
     Endpoint(
         "batch",
         "POST",

@@ -119,11 +119,13 @@ def create_import_job():
 @bp.post("/import-jobs/<int:job_id>/commit")
 @roles_required(*IMPORTER_ROLES)
 def commit_import_job(job_id: int):
-    """Confirm a validated job: queue the write of its valid rows.
+    """Confirm a validated job: queue the write in the mode chosen at upload.
 
-    Input (JSON, optional): {mode: valid_only | all_or_nothing} (default: the mode chosen at
-    upload). Output: ImportJob (status commit_queued); poll it until committed. 409 unless
-    the job is validated; 422 for all_or_nothing with invalid rows, or no valid row.
+    Input (JSON, optional): {mode: valid_only | all_or_nothing} — only to state the mode the
+    client expects: a mode other than the upload's is a 422 (the mode is chosen at upload,
+    as on the preview page; upload again to change it). Output: ImportJob (status
+    commit_queued); poll it until committed. 409 unless the job is validated; 422 for
+    all_or_nothing with invalid rows, or no valid row.
     """
     data = optional_json_body()
     mode = data.get("mode")
@@ -132,8 +134,14 @@ def commit_import_job(job_id: int):
             "mode 须为 valid_only 或 all_or_nothing",
             details={"mode": "可选：valid_only、all_or_nothing"},
         )
-    all_or_nothing = None if mode is None else mode == "all_or_nothing"
-    job = services.request_commit(job_id, actor=current_user, all_or_nothing=all_or_nothing)
+    job = services.get_job_for(current_user, job_id)
+    if mode is not None and (mode == "all_or_nothing") != bool(job.all_or_nothing):
+        chosen = "all_or_nothing" if job.all_or_nothing else "valid_only"
+        raise ValidationFailed(
+            f"导入方式已在上传时选定（{chosen}），确认时不能更改；如需更改请重新上传",
+            details={"mode": f"上传时选定：{chosen}"},
+        )
+    job = services.request_commit(job_id, actor=current_user)
     return jsonify(job_json(job))
 
 

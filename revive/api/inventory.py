@@ -93,7 +93,9 @@ def list_patents():
     """List patents the caller may see.
 
     Query: college (id | "none"), status, grade (1–5 | "none"), trl (1–9 | "none"),
-    willingness (value | "none"), patent_type, q (title/abstract substring), sort
+    willingness (value | "none"), patent_type, legal_status (text | "none"), implementation
+    (value | "none"), filed_from / filed_to / granted_from / granted_to (YYYY-MM-DD,
+    inclusive), institution (id; cross-university readers), q (title/abstract substring), sort
     (updated_at | application_no | title | grade | trl), dir (asc | desc), page,
     per_page (≤ 100, default REVIVE_PAGE_SIZE).
     Output: {items: [{id, application_no, title, status, status_label, patent_type,
@@ -101,7 +103,7 @@ def list_patents():
     institution{id, name}, college{id, name}|null, version, updated_at}],
     _meta: {page, per_page, total_pages, total_items}}.
     """
-    filters = queries.parse_filters(request.args)
+    filters = queries.parse_filters(request.args, current_user)
     per_page = requested_per_page()
     page = queries.list_page(current_user, filters, per_page)
     return paginated(page, patent_summary)

@@ -27,7 +27,13 @@ from revive.evaluations.tiers import Tier
 from revive.imports.models import ImportStatus
 from revive.inventory import fields as patent_fields
 from revive.inventory import workflow as patent_workflow
-from revive.inventory.models import EntryStatus, PatentType, TransferMode, Willingness
+from revive.inventory.models import (
+    EntryStatus,
+    ImplementationStatus,
+    PatentType,
+    TransferMode,
+    Willingness,
+)
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import DeclarationStatus, FeeMode
 from revive.matching.models import MatchState, MatchTier, RunScope, RunStatus
@@ -729,6 +735,16 @@ OPERATIONS: dict[str, Operation] = {
             q("trl", id_or_none("技术成熟度 1–9，或 none", 9)),
             q("willingness", {"type": "string", "enum": [*[m.value for m in Willingness], "none"]}),
             q("patent_type", enum_of(PatentType)),
+            q("legal_status", {"type": "string", "maxLength": 50}, "法律状态（如 有效），或 none"),
+            q(
+                "implementation",
+                {"type": "string", "enum": [*[m.value for m in ImplementationStatus], "none"]},
+            ),
+            q("filed_from", {"type": "string", "format": "date"}, "申请日不早于"),
+            q("filed_to", {"type": "string", "format": "date"}, "申请日不晚于"),
+            q("granted_from", {"type": "string", "format": "date"}, "授权日不早于"),
+            q("granted_to", {"type": "string", "format": "date"}, "授权日不晚于"),
+            q("institution", {"type": "integer", "minimum": 1}, "单位 id（跨校用户）"),
             q("q", {"type": "string", "maxLength": 200}, "标题/摘要包含"),
             q(
                 "sort",
@@ -1216,9 +1232,9 @@ OPERATIONS: dict[str, Operation] = {
         body=_body({"mode": {"type": "string", "enum": ["valid_only", "all_or_nothing"]}}),
         body_required=False,
         description=(
-            "只能在 status=validated 时调用（否则 409）。mode=all_or_nothing 时有任何无效行则"
-            "拒绝（422），不写入任何数据；省略时沿用上传时的选择。成功后 status=commit_queued，"
-            "继续轮询任务直到 committed。"
+            "只能在 status=validated 时调用（否则 409）。导入方式在上传时选定；mode 可省略，"
+            "若给出须与上传时一致（否则 422）。all_or_nothing 且有任何无效行则拒绝（422），"
+            "不写入任何数据。成功后 status=commit_queued，继续轮询任务直到 committed。"
         ),
     ),
     # ---- dashboard

@@ -58,6 +58,7 @@ _OWN: dict[str, dict[str, str]] = {
         "edit": "修改",
         "import_create": "导入新建",
         "import_update": "导入更新",
+        "assign_college": "批量分配学院",
         "implementation": "实施状态更新（签约）",
         "link_inventor": "关联发明人账号",
         "unlink_inventor": "取消关联发明人账号",
@@ -86,6 +87,7 @@ _OWN: dict[str, dict[str, str]] = {
         "create": "添加单位",
         "import_create": "导入新建单位",
         "import_update": "导入更新单位",
+        "fee_reduction": "设置年费减缴比例",
     },
 }
 
@@ -234,6 +236,7 @@ ENTITY_KEYS: dict[tuple[str, str], Key] = {
     ("organization", "credit_code"): Key("统一社会信用代码"),
     ("organization", "region"): Key("地区"),
     ("organization", "institution_type"): Key("单位类型", _enum(InstitutionType)),
+    ("organization", "default_was"): Key("此前的默认减缴比例（%）"),
     ("strength_model", "serving"): Key("当时使用的模型"),
     ("strength_model", "auc_heldout"): Key("新模型留出集 AUC"),
     ("strength_model", "auc_heldout_current"): Key("原模型留出集 AUC"),
@@ -253,6 +256,7 @@ CONTRACT_FIELDS = {
     "parties": "合同当事人",
 }
 EVALUATION_FIELDS = {"prospect_stars": "产业化前景", "intent": "产学研合作意愿"}
+ORGANIZATION_FIELDS = {"reduction_pct": "年费减缴比例（%）"}
 
 
 def key_spec(entity: str, key: str) -> Key | None:
@@ -274,6 +278,8 @@ def field_label(entity: str, key: str) -> str | None:
         return CONTRACT_FIELDS.get(key)
     if entity == "evaluation":
         return EVALUATION_FIELDS.get(key)
+    if entity == "organization":
+        return ORGANIZATION_FIELDS.get(key)
     return None
 
 

@@ -19,6 +19,7 @@ from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import CHART_MAX_BARS, Bucket, DashboardSummary
 from revive.dashboard.tables import BREAKDOWN_UNITS
 from revive.deals.models import Stage
+from revive.inventory.fees import IdleCost
 
 HORIZONTAL_AFTER = 10  # more colleges/universities than this: horizontal bars
 
@@ -325,4 +326,37 @@ def stage_chart(figs: EnterpriseFigures) -> ChartCard | None:
             plugins=NO_LEGEND,
         ),
         wide=True,
+    )
+
+
+def idle_cost_chart(cost: IdleCost) -> ChartCard | None:
+    """Yearly annual fees of the idle patents per college, the part 建议放弃 saves stacked."""
+    if not cost.colleges:
+        return None
+    lines = cost.colleges[:CHART_MAX_BARS]
+    n = len(lines)
+    return ChartCard(
+        id="chart-idle-fees",
+        title="闲置专利年维持费（按学院，元/年）",
+        table_id="table-idle-fees",
+        spec=_bar(
+            [c.name for c in lines],
+            [
+                _series(
+                    "建议放弃（放弃后可节省）",
+                    [float(c.abandon_cost) for c in lines],
+                    "var(--status-abandon)",
+                ),
+                _series(
+                    "其他闲置专利",
+                    [float(c.idle_cost - c.abandon_cost) for c in lines],
+                    "var(--chart-1)",
+                ),
+            ],
+            scales={"x": {"stacked": True}, "y": {"stacked": True}},
+            **_horizontal(n),
+        ),
+        note="闲置：已授权、有效、未实施；每件专利未来 12 个月应缴的一笔年费"
+        + (f"，{cost.reduction_note}。" if cost.reduction_note else "。"),
+        height=_height(n),
     )

@@ -41,6 +41,7 @@ from revive.dashboard.scope import (
 )
 from revive.dashboard.tables import Table
 from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
+from revive.inventory import fees
 from revive.inventory.permissions import INVENTORY_ROLES
 from revive.inventory.queries import university_choices
 from revive.templating import format_rate
@@ -170,7 +171,45 @@ def home_page(user: User, args: Args, full: bool = False) -> Page:
         awaiting, overdue = activity.overdue_counts(scope.deals())
         page.kpis.append(_overdue_kpi(overdue, awaiting, href=url_for("dashboard.overdue")))
     page.tables.extend(inventory)
+    if user.role in FEE_ROLES and not summary.is_empty:
+        _add_idle_cost(page, scope_for(user))
     return page
+
+
+FEE_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})
+
+
+def _add_idle_cost(page: Page, scope: Scope) -> None:
+    """What keeping the idle patents costs a year, and what the 建议放弃 decisions save
+    (inventory.fees.idle_cost): two KPIs naming their denominators, a chart, a table."""
+    cost = fees.idle_cost(scope.patents())
+    total = cost.total
+    note = f"（{cost.reduction_note}）" if cost.reduction_note else ""
+    share = f"{total.abandon_cost / total.idle_cost:.1%}" if total.idle_cost else "—"
+    page.kpis.append(
+        Kpi(
+            f"{total.idle_cost:,.0f}",
+            "闲置专利年维持费",
+            sub=f"{total.idle} 件闲置专利（已授权、有效、未实施）未来 12 个月应缴年费合计{note}",
+            unit="元/年",
+            tone="warning" if total.idle else None,
+            href=url_for("inventory.annual_fees"),
+        )
+    )
+    page.kpis.append(
+        Kpi(
+            f"{total.abandon_cost:,.0f}",
+            "建议放弃可节省",
+            sub=f"{total.abandon} 件「建议放弃」的闲置专利的年费；"
+            f"占闲置专利年维持费 {share}（{total.abandon_cost:,.0f} / {total.idle_cost:,.0f} 元）",
+            unit="元/年",
+            tone="success" if total.abandon else None,
+        )
+    )
+    chart = charts.idle_cost_chart(cost)
+    if chart is not None:
+        page.charts.append(chart)
+    page.tables.append(tables.idle_cost_table(cost))
 
 
 # ---------------------------------------------------------------------------- breakdown
@@ -426,6 +465,7 @@ class ExportSource:
 
 EXPORTS: dict[str, ExportSource] = {
     "funnel": ExportSource(home_page, FUNNEL_ROLES),
+    "idle-fees": ExportSource(home_page, FEE_ROLES),
     "inventory-breakdown": ExportSource(home_page, INVENTORY_ROLES),
     "inventory-status": ExportSource(home_page, INVENTORY_ROLES),
     "inventory-grade": ExportSource(home_page, INVENTORY_ROLES),

@@ -22,6 +22,7 @@ from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
 from revive.db import LabeledEnum
 from revive.deals.models import Stage
+from revive.inventory.fees import IdleCost
 from revive.pagination import Page
 from revive.templating import format_rate
 
@@ -185,6 +186,42 @@ def breakdown_table(
         if by == "industry"
         else "",
         export_args=export_args or {},
+    )
+
+
+# ---------------------------------------------------------------------------- annual fees
+
+
+def idle_cost_table(cost: IdleCost) -> Table:
+    """Per college: idle patents, their yearly fees, and the 建议放弃 part (what it saves)."""
+
+    def cells(line: Any) -> list[Any]:
+        return [
+            line.name,
+            line.idle,
+            line.idle_cost,
+            line.abandon,
+            line.abandon_cost,
+            Rate(line.abandon, line.idle),
+        ]
+
+    return Table(
+        "idle-fees",
+        "闲置专利年维持费（按学院）",
+        [
+            Column("学院", nowrap=True),
+            Column("闲置专利数", "num"),
+            Column("年维持费（元）", "money"),
+            Column("其中建议放弃", "num"),
+            Column("放弃后可节省（元/年）", "money"),
+            Column("建议放弃占比（/ 闲置专利数）", "rate"),
+        ],
+        [cells(c) for c in cost.colleges],
+        footer=cells(cost.total) if cost.colleges else None,
+        note="闲置专利：已授权、法律状态有效（或未填）、实施状态为未实施（或未填）的专利；"
+        "年维持费为每件专利未来 12 个月应缴的一笔年费（按国家知识产权局年费标准"
+        + (f"，{cost.reduction_note}" if cost.reduction_note else "")
+        + "）。建议放弃：入库状态为「建议放弃」的闲置专利，放弃后不再缴纳年费。",
     )
 
 

@@ -2,14 +2,20 @@
 """Demo enterprise technology demands, written in the way enterprises describe their problems.
 
 Loaded by ``seed-demo`` (revive.demo.seed._load_demands) through demands.services.post_demand,
-spread over the demo enterprises. Most of them have counterparts among the demo patents (see
+each by the enterprise its ``enterprise`` key names (``catalog.ENTERPRISES``) — a company of the
+demand's industry. Most of them have counterparts among the demo patents (see
 ``revive.demo.catalog``); the last one deliberately has none, so a matcher that always returns
 something can be caught.
 """
 
 from __future__ import annotations
 
-DEMANDS: list[dict[str, str]] = [
+# Besides the posting's own fields: ``enterprise`` (the poster, catalog.ENTERPRISES key) and
+# ``answered_by`` (the demo inventions — catalog subjects — that answer it: the seed enters
+# the first one's patents into the pool, the story pushes only these; none for the last).
+DEMAND_ONLY = ("enterprise", "answered_by")
+
+DEMANDS: list[dict] = [
     {
         "title": "盐碱地水稻稳产增产技术",
         "description": (
@@ -19,6 +25,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "A0111 稻谷种植",
         "region": "江苏省盐城市",
+        "enterprise": "zhinong",
+        "answered_by": ("耐盐碱水稻", "盐碱地"),
     },
     {
         "title": "退役动力电池正极材料中锂的回收",
@@ -29,6 +37,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "N7723 固体废物治理",
         "region": "陕西省西安市",
+        "enterprise": "hengxin",
+        "answered_by": ("废旧锂离子电池",),
     },
     {
         "title": "汽车零部件表面缺陷自动检测",
@@ -38,6 +48,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "C3670 汽车零部件及配件制造",
         "region": "浙江省宁波市",
+        "enterprise": "yongrui",
+        "answered_by": ("工业产品表面缺陷",),
     },
     {
         "title": "化工园区高盐废水低成本处理",
@@ -47,6 +59,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "N7721 水污染治理",
         "region": "江苏省无锡市",
+        "enterprise": "qingyuan",
+        "answered_by": ("高盐有机废水",),
     },
     {
         "title": "生猪饲料豆粕减量替代配方",
@@ -55,7 +69,9 @@ DEMANDS: list[dict[str, str]] = [
             "百分之十以下，同时保证育肥猪日增重和料肉比不变差，最好有规模猪场的验证数据。"
         ),
         "industry": "C1329 其他饲料加工",
-        "region": "河南省南阳市",
+        "region": "江苏省盐城市",
+        "enterprise": "zhinong",
+        "answered_by": ("生猪饲料", "植物提取物饲料添加剂"),
     },
     {
         "title": "储能电站电池热失控早期预警",
@@ -65,6 +81,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "D4420 电力供应",
         "region": "青海省西宁市",
+        "enterprise": "gaoyuan",
+        "answered_by": ("锂电池储能系统",),
     },
     {
         "title": "低成本钠离子电池正极材料",
@@ -74,6 +92,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "C3841 锂离子电池制造",
         "region": "江苏省常州市",
+        "enterprise": "ruineng",
+        "answered_by": ("钠离子电池",),
     },
     {
         "title": "鲜切蔬菜延长货架期",
@@ -82,7 +102,9 @@ DEMANDS: list[dict[str, str]] = [
             "希望有安全的保鲜剂或包装方法，不用化学防腐剂，货架期延长到一周以上。"
         ),
         "industry": "C1371 蔬菜加工",
-        "region": "上海市",
+        "region": "江苏省盐城市",
+        "enterprise": "zhinong",
+        "answered_by": ("鲜切果蔬",),
     },
     {
         "title": "装配式建筑套筒灌浆质量检测",
@@ -92,6 +114,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "E4710 住宅房屋建筑",
         "region": "陕西省西安市",
+        "enterprise": "qinzhu",
+        "answered_by": ("装配式建筑",),
     },
     {
         "title": "耐海水腐蚀铝合金船用型材",
@@ -101,6 +125,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "C3252 铝压延加工",
         "region": "浙江省舟山市",
+        "enterprise": "haigong",
+        "answered_by": ("耐海水腐蚀铝合金板材",),
     },
     {
         "title": "奶牛乳房炎早发现",
@@ -110,6 +136,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "A0311 牛的饲养",
         "region": "内蒙古自治区呼和浩特市",
+        "enterprise": "muge",
+        "answered_by": ("奶牛",),
     },
     {
         "title": "难溶性原料药口服制剂改良",
@@ -118,7 +146,9 @@ DEMANDS: list[dict[str, str]] = [
             "希望合作开发纳米晶或固体分散体制剂，提高溶出和生物利用度，工艺要能放大到中试。"
         ),
         "industry": "C2720 化学药品制剂制造",
-        "region": "浙江省台州市",
+        "region": "浙江省宁波市",
+        "enterprise": "hairun",
+        "answered_by": ("难溶性药物",),
     },
     {
         "title": "大黄鱼深远海养殖成活率提升",
@@ -128,6 +158,8 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "A0411 海水养殖",
         "region": "福建省宁德市",
+        "enterprise": "shenlan",
+        "answered_by": ("大黄鱼",),
     },
     {
         "title": "直播带货短视频自动剪辑",
@@ -137,5 +169,7 @@ DEMANDS: list[dict[str, str]] = [
         ),
         "industry": "I6513 应用软件开发",
         "region": "浙江省杭州市",
+        "enterprise": "yunbo",
+        "answered_by": (),
     },
 ]

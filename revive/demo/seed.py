@@ -34,10 +34,13 @@ from revive.db import utcnow
 from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.demands.models import Demand
 from revive.demo import catalog, story, worker
+from revive.demo.demands import DEMANDS
+from revive.demo.inventions import INVENTIONS, Invention
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.inventory import inventors, workflow
 from revive.inventory.appno import make_application_no
+from revive.inventory.fields import MODEL_KEYS, validate_record
 from revive.inventory.models import (
     EntryStatus,
     ImplementationStatus,
@@ -55,6 +58,9 @@ DOMAIN = "demo.revive.example"  # .example is reserved (RFC 2606): no real mailb
 SEED = "revive-demo-v1"
 
 S = EntryStatus
+# The inventions that answer a demo demand (the first of its demo.demands ``answered_by``):
+# their patents are entered into the pool, so the matchmaking story has them to push.
+FEATURED = frozenset(d["answered_by"][0] for d in DEMANDS if d["answered_by"])
 # Share of patents per workflow state: most of a reviewed inventory ends up in the pool.
 STATUS_WEIGHTS = {
     S.DRAFT: 8,
@@ -223,40 +229,16 @@ def build_plan() -> Plan:
     return Plan(orgs, colleges, users, patents)
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-_GENERIC_BIGRAMS = {"一种", "方法", "制备", "及其", "的制", "备方", "应用", "装置", "系统", "中的"}
-
-
-def _closest(rng: random.Random, options: tuple[str, ...], title: str, exclude: str = "") -> str:
-    """The fragment sharing most character bigrams with the title (ties broken by rng).
-
-    The fragments are written per college, so this keeps e.g. a battery-recycling title away
-    from the college's zinc-leaching sentence when a closer one exists.
-    """
-    wanted = _bigrams(title) - _GENERIC_BIGRAMS
-    scored = [(len(wanted & _bigrams(o)), o) for o in options if o != exclude]
-    best = max(score for score, _ in scored)
-    return rng.choice([o for score, o in scored if score == best])
-
-
 def _abstract(
-    rng: random.Random, title: str, topics: catalog.CollegeTopics, lead: str, noun: str
+    title: str, invention: Invention, method: str, lead: str, noun: str, products: list[str]
 ) -> str:
-    method = _closest(rng, topics.methods, title)
-    extra = _closest(rng, topics.methods, title, exclude=method)
-    effect1 = _closest(rng, topics.effects, title)
-    effect2 = _closest(rng, topics.effects, title, exclude=effect1)
-    product = _closest(rng, topics.products, title)
-    text = (
+    """The abstract: what the invention is and how this variant works, then what it achieves
+    and where it applies — every clause from the invention's own vocabulary (demo.inventions)."""
+    effect1, effect2 = invention.effects
+    return (
         f"{lead}公开了{title}，{method}。"
-        f"采用该{noun}，{effect1}，{effect2}，可用于{product}等领域。"
+        f"采用该{noun}，{effect1}，{effect2}，可用于{products[0]}和{products[1]}等领域。"
     )
-    if len(text) < 80:
-        text = text.replace("。采用", f"，并{extra}。采用", 1)
-    return text
 
 
 def _patent_spec(
@@ -270,6 +252,8 @@ def _patent_spec(
     appnos: set[str],
 ) -> PatentSpec:
     title = f"一种{subject.subject}{suffix}"
+    invention = INVENTIONS[subject.subject]
+    method = invention.methods[subject.suffixes.index(suffix)]
     is_device = suffix.endswith(_DEVICE_ENDINGS)
     is_utility = is_device and rng.random() < 0.4
     lead = "本实用新型" if is_utility else "本发明"  # how the document names itself
@@ -289,14 +273,18 @@ def _patent_spec(
 
     inventors = [rng.choice(pool)]
     inventors += rng.sample([p for p in pool if p != inventors[0]], rng.randint(1, 3))
-    co_owner = rng.random() < 0.1
-    patentees = uni.name + (f"；{rng.choice(catalog.ENTERPRISES).name}" if co_owner else "")
+    # Now and then co-owned with an enterprise of the invention's industry (if there is one:
+    # then about one in four, as joint university–enterprise patents are common there).
+    partners = [e for e in catalog.ENTERPRISES if e.co_owns and catalog.fits(e, subject.industry)]
+    co_owner = rng.random() < 0.25 and bool(partners)
+    patentees = uni.name + (f"；{rng.choice(partners).name}" if co_owner else "")
     other_ipc = rng.choice(topics.subjects).ipc
     target = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
-    products = rng.sample(topics.products, 2)
-    problem = _closest(rng, topics.problems, title)
-    advantage = _closest(rng, topics.advantages, title)
-    effect = _closest(rng, topics.effects, title)
+    featured = subject.subject in FEATURED
+    if featured:
+        target = S.ENTERED  # its university put it in the pool: an enterprise asks for it
+    products = list(invention.products)
+    rng.shuffle(products)
 
     fields = {
         "application_no": appno,
@@ -314,25 +302,38 @@ def _patent_spec(
         "industry_code": subject.industry,
         "emerging_industry": topics.emerging,
         "tech_field": topics.field,
-        "abstract": _abstract(rng, title, topics, lead, noun),
-        "problem_solved": f"{problem}{lead}提供{title}，{effect}。",
-        "advantages": advantage + _closest(rng, topics.advantages, title, exclude=advantage),
+        "abstract": _abstract(title, invention, method, lead, noun, products),
+        "problem_solved": f"{invention.problem}{lead}提供{title}，{invention.effects[0]}。",
+        "advantages": "".join(invention.advantages),
         "is_funded": rng.random() < 0.85,
         "partner_companies": patentees.split("；")[1] if co_owner else None,
     }
-    fields.update(_self_assessment(rng, target, products))
+    fields.update(_self_assessment(rng, target, products, featured=featured))
     return PatentSpec(
         university=uni.name,
         college=topics.name,
-        fields=fields,
+        fields=as_imported(fields),
         inventor_emails=[inventor_emails[n] for n in inventors if n in inventor_emails],
         route=_route(rng, target),
         target=target,
     )
 
 
-def _self_assessment(rng: random.Random, target: EntryStatus, products: list[str]) -> dict:
-    """Self-ratings are optimistic, as in real inventories; weak ones end up not entered."""
+def as_imported(fields: dict) -> dict:
+    """The record as the import would store it (``fields.validate_record``): the demo obeys
+    the import rules, so an export of it re-imports with nothing changed and nothing invalid.
+    A spec breaking a rule is a bug in this module, raised at once."""
+    result = validate_record(fields)
+    if not result.ok:
+        raise ValueError(f"demo patent {fields['application_no']}: {result.errors}")
+    return {k: v for k, v in result.values.items() if k in MODEL_KEYS and v is not None}
+
+
+def _self_assessment(
+    rng: random.Random, target: EntryStatus, products: list[str], *, featured: bool = False
+) -> dict:
+    """Self-ratings are optimistic, as in real inventories; weak ones end up not entered.
+    A ``featured`` invention (one a demo demand asks for) is offered for transfer."""
     if target == S.DRAFT and rng.random() < 0.5:
         return {}  # a draft still missing its self-assessment
     if target in (S.NOT_ENTERED, S.ABANDON):
@@ -346,13 +347,17 @@ def _self_assessment(rng: random.Random, target: EntryStatus, products: list[str
             (Willingness.WILLING, Willingness.CONDITIONAL, Willingness.NOT_NOW), weights=(65, 28, 7)
         )[0]
     modes = rng.sample(list(TransferMode), rng.randint(1, 3))
+    if featured and willingness == Willingness.NOT_NOW:
+        willingness = Willingness.CONDITIONAL
+    if willingness == Willingness.NOT_NOW:
+        modes = []  # the import rule: 暂不 names no acceptable transfer mode
     implemented = trl >= 7 and rng.random() < 0.4
     maturity = 0 if trl <= 4 else 1 if trl <= 6 else 2
     return {
         "trl": trl,
         "value_grade": grade,
         "transfer_willingness": willingness,
-        "transfer_modes": ",".join(m.value for m in modes),
+        "transfer_modes": ",".join(m.value for m in modes) or None,
         # 意向价格 in 万元, in steps of 5.
         "asking_price": (
             Decimal(5 * rng.randint(1, 60)) if willingness != Willingness.NOT_NOW else None
@@ -584,7 +589,7 @@ SHOWS = {
     "hbsf.c1": "本学院专利的对接与合同、学院管理员声明的开放许可",
     "hbsf.c1.inventor1": "本人专利的入库审核记录",
     "zhinong": "对接各阶段与合同、待完成的评价邀请、收件箱提醒",
-    "hengxin": "需求候选被全部否决（未满足需求）、双五星评价",
+    "hengxin": "退役电池回收需求的对接、转让合同与市场评价、新推送的专利",
     "dhyy.admin": "作价入股合同、共有专利的开放许可声明、已撤回的声明",
     "officer": "审核队列、否决原因统计、对接看板与合同登记、逾期答复提醒",
     "regulator": "只读数据看板：合同与金额按月、逾期答复、未满足需求、经理人工作量",
@@ -615,26 +620,24 @@ def demo_logins() -> list[DemoLogin]:
 
 def _load_demands(users: dict[str, User], now: datetime) -> list[Demand]:
     """Post the demo demands (revive.demo.demands) through the service, so demand_saved fires
-    as for a real post, each at its moment in the story (story.posting_moment: days before the
-    officer reviewed its candidates). Demand i goes to enterprise i mod n; one already posted
-    (same enterprise and title) is left alone. Returns the demands in DEMANDS order."""
+    as for a real post, each by the enterprise it names (a company of its industry) and at
+    its moment in the story (story.posting_moment: days before the officer reviewed its
+    candidates); one already posted (same enterprise and title) is left alone. Returns the
+    demands in DEMANDS order."""
     from revive.demands.services import post_demand
-    from revive.demo.demands import DEMANDS
+    from revive.demo.demands import DEMAND_ONLY
 
-    posters = [users[_email(ent.key)] for ent in catalog.ENTERPRISES]
+    posters = [users[_email(spec["enterprise"])] for spec in DEMANDS]
     existing = {tuple(r) for r in db.session.execute(sa.select(Demand.enterprise_id, Demand.title))}
     deadline = (local_today() + timedelta(days=180)).isoformat()
-    for i, spec in enumerate(DEMANDS):
-        actor = posters[i % len(posters)]
+    for i, (spec, actor) in enumerate(zip(DEMANDS, posters, strict=True)):
         if (actor.organization_id, spec["title"]) in existing:
             continue
+        fields = {k: v for k, v in spec.items() if k not in DEMAND_ONLY}
         with clock.held_at(story.posting_moment(i, now) or now):
-            post_demand(
-                {**spec, "deadline": deadline, "contact_name": actor.name},
-                actor=actor,
-            )
+            post_demand({**fields, "deadline": deadline, "contact_name": actor.name}, actor=actor)
     by_key = {(d.enterprise_id, d.title): d for d in db.session.scalars(sa.select(Demand))}
     return [
-        by_key[(posters[i % len(posters)].organization_id, spec["title"])]
-        for i, spec in enumerate(DEMANDS)
+        by_key[(actor.organization_id, spec["title"])]
+        for spec, actor in zip(DEMANDS, posters, strict=True)
     ]

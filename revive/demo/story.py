@@ -127,7 +127,8 @@ FRESH = DealPlan(Stage.RECOMMENDED, idle=(1, 2))  # pushed a day or two ago
 ANSWERED_YES = DealPlan(Stage.RECOMMENDED, R.INTERESTED, idle=(1, 3))
 ANSWERED_NO = DealPlan(Stage.RECOMMENDED, R.DECLINED, idle=(1, 3))
 
-# Per demo demand (index into DEMANDS; enterprise = index mod 3: 0 智农, 1 恒新, 2 海润).
+# Per demo demand (index into DEMANDS; its poster is the demand's ``enterprise``: 智农 posts
+# 0, 4 and 7 — together every stage of a deal, as demo-logins promises —, 恒新 1, 海润 11).
 # Twelve contracts of every kind over the last twelve months: two months without any, more of
 # them in recent months (the dashboard's contracts-per-month chart).
 STORIES: dict[int, Story] = {
@@ -135,14 +136,14 @@ STORIES: dict[int, Story] = {
         (signed(K.LICENSE, "60", 2), failed("maturity", Stage.NEGOTIATING)),
         ("wrong_field", "too_early"),
     ),
-    1: Story((signed(K.ASSIGNMENT, "380", 11), NEGOTIATING), ("unclear_advantage",)),
+    1: Story((signed(K.ASSIGNMENT, "380", 11), NEGOTIATING, FRESH), ("unclear_advantage",)),
     2: Story((signed(K.LICENSE, "45", 9), OVERDUE, CONTACTED), ("vague", "wrong_field")),
     3: Story(
         (signed(K.EQUITY, "500", 5, recorded=False), NEGOTIATING, OVERDUE, FRESH),
         ("too_costly",),
     ),
     4: Story(
-        (signed(K.LICENSE, "30", 6), failed("price", Stage.NEGOTIATING)),
+        (signed(K.LICENSE, "30", 6), NEGOTIATING, CONTACTED, failed("price", Stage.NEGOTIATING)),
         ("wrong_field", "wrong_field"),
     ),
     5: Story((signed(K.LICENSE, "120", 3), CONTACTED_LATE, ANSWERED_NO), ("alternative_exists",)),
@@ -426,6 +427,12 @@ def posting_moment(index: int, now: datetime) -> datetime | None:
     return _review_plan(index, story, now)[2]
 
 
+def _answering_subjects(index: int) -> tuple[str, ...]:
+    from revive.demo.demands import DEMANDS
+
+    return tuple(DEMANDS[index].get("answered_by", ())) if index < len(DEMANDS) else ()
+
+
 def _play_demand(
     index: int, demand: Demand, story: Story, cast: Cast, now: datetime, played: Played
 ) -> None:
@@ -433,9 +440,14 @@ def _play_demand(
     if not candidates:
         return
     officer = cast.officer
-    plans = story.deals[: len(candidates)]  # the engine may propose fewer than planned
-    accepted = candidates[: len(plans)]
-    rest = candidates[len(plans) :]
+    # The officer pushes only candidates that answer the demand (patents of the inventions
+    # demo.demands names for it), best first; the engine may propose fewer than planned.
+    answers = _answering_subjects(index)
+    fitting = [m for m in candidates if any(s in m.patent.title for s in answers)]
+    accepted = fitting[: len(story.deals)]
+    plans = story.deals[: len(accepted)]
+    # The rest, off-topic ones first: those are what the officer rejects (story.rejects).
+    rest = [m for m in candidates if m not in fitting] + fitting[len(accepted) :]
     if story.reject_all:
         rejected = [
             (m, REJECT_ALL_REASONS[i % len(REJECT_ALL_REASONS)]) for i, m in enumerate(rest)
@@ -603,9 +615,12 @@ def _linked_by_deal(enterprise_id: int) -> set[int]:
     )
 
 
-def _top_rated_candidates(enterprise_id: int, demand_ids: list[int]) -> list[int]:
+def _top_rated_candidates(
+    enterprise_id: int, demand_ids: list[int], answers: tuple[str, ...] = ()
+) -> list[int]:
     """Patents the university rated 5★, mature enough (TRL ≥ 4), proposed for the enterprise's
-    demands but not pushed to it: worth an invitation to evaluate. Best score first."""
+    demands but not pushed to it, of an invention that answers them (``answers``: subjects):
+    worth an invitation to evaluate. Best score first."""
     rows = db.session.execute(
         sa.select(Match.patent_id, sa.func.max(Match.score))
         .join(Patent, Patent.id == Match.patent_id)
@@ -621,7 +636,24 @@ def _top_rated_candidates(enterprise_id: int, demand_ids: list[int]) -> list[int
         .order_by(sa.func.max(Match.score).desc(), Match.patent_id)
     ).all()
     dealt = _linked_by_deal(enterprise_id)
-    return [pid for pid, _ in rows if pid not in dealt]
+    titles = dict(
+        db.session.execute(
+            sa.select(Patent.id, Patent.title).where(Patent.id.in_([pid for pid, _ in rows]))
+        ).all()
+    )
+    return [
+        pid
+        for pid, _ in rows
+        if pid not in dealt and any(subject in titles[pid] for subject in answers)
+    ]
+
+
+def _industries(enterprise_id: int) -> tuple[str, ...]:
+    """The demo enterprise's industries (GB/T 4754 prefixes, catalog.ENTERPRISES)."""
+    from revive.demo import catalog
+
+    name = db.session.scalar(sa.select(Organization.name).where(Organization.id == enterprise_id))
+    return next((e.industries for e in catalog.ENTERPRISES if e.name == name), ()) or ("",)
 
 
 def _invited_by(actor: User, enterprise_id: int) -> bool:
@@ -648,8 +680,10 @@ def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
         rng = random.Random(f"{SEED}-invite-{n}")
         if _invited_by(cast.officer, org_id):
             continue
-        own = [d.id for d in demands if d.enterprise_id == org_id]
-        for i, patent_id in enumerate(_top_rated_candidates(org_id, own)[:2]):
+        own = [(i, d.id) for i, d in enumerate(demands) if d.enterprise_id == org_id]
+        answers = tuple(s for i, _ in own for s in _answering_subjects(i))
+        top = _top_rated_candidates(org_id, [d for _, d in own], answers)
+        for i, patent_id in enumerate(top[:2]):
             invited = _days_after(now, 15 * i - rng.randint(20, 60), rng, now)
             _invite(patent_id, org_id, cast.officer, invited)
             if i == 0:
@@ -664,6 +698,8 @@ def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
         rng = random.Random(f"{SEED}-university-invite-{i}")
         if _invited_by(admin, enterprise_user.organization_id):
             continue
+        # Its own best patent in the enterprise's line of business (catalog industries).
+        industries = _industries(enterprise_user.organization_id)
         patent_id = db.session.scalar(
             sa.select(Patent.id)
             .where(
@@ -671,6 +707,7 @@ def _invites(cast: Cast, demands: list[Demand], now: datetime) -> None:
                 Patent.status == EntryStatus.ENTERED,
                 Patent.transfer_willingness == Willingness.WILLING,
                 Patent.id.not_in(sorted(_linked_by_deal(enterprise_user.organization_id))),
+                sa.or_(*(Patent.industry_code.startswith(code) for code in industries)),
             )
             .order_by(Patent.value_grade.desc(), Patent.trl.desc(), Patent.application_no)
             .limit(1)
@@ -704,8 +741,8 @@ DECLARATIONS = (
         "hbsf", "hbsf.c1", {"fee_mode": FeeMode.ROYALTY, "royalty_sales_pct": "3.5"}, 5
     ),
     DeclarationPlan(
-        "jnny",
-        "jnny.admin",
+        "xbcl",
+        "xbcl.admin",
         {
             "fee_mode": FeeMode.ENTRY_PLUS_ROYALTY,
             "entry_fee_wan": "5",
@@ -713,7 +750,7 @@ DECLARATIONS = (
         },
     ),
     DeclarationPlan(
-        "xbcl", "xbcl.admin", {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": "3"}, utility=True
+        "jnny", "jnny.admin", {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": "3"}, utility=True
     ),
     DeclarationPlan(
         "dhyy",

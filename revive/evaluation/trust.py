@@ -222,7 +222,6 @@ def first_stage(pools: Pools, k: int = 10) -> Runs:
     return {q: [c.right_id for c in rows[:k]] for q, rows in pools.candidates.items()}
 
 
-
 def replay(
     pools: Pools,
     qrels: Qrels,

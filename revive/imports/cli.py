@@ -104,9 +104,7 @@ def run_import(
         finish(job, f"有 {counts['invalid']} 行无效数据，--all-or-nothing：未写入任何数据")
     if counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0):
         try:
-            services.request_commit(
-                job.id, actor=None, all_or_nothing=all_or_nothing, enqueue=False
-            )
+            services.request_commit(job.id, actor=None, enqueue=False)
         except DomainError as exc:
             finish(job, exc.message)
         job = services.commit_job(job.id, progress=progress("导入"))

@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from revive.imports.reader import CellNote, FileRejected
+from revive.imports.xlsx import ERROR_VALUES
 
 VALUE_MAX = 500  # ImportRowError.value length
+# A cell holding this marker (or 【清空】) in an update row clears the stored value; a blank
+# cell leaves it alone (inventory.importers reads it; inventory.fields refuses it as a value).
+CLEAR_MARKER = "[清空]"
+CLEAR_MARKERS = frozenset({CLEAR_MARKER, "【清空】"})
 
 
 class FieldLike(Protocol):
@@ -116,12 +121,6 @@ def short(text: str) -> str:
 def raw_cells(columns: ColumnMap, cells: list[Any]) -> dict[str, Any]:
     """The row's raw values keyed by field key (columns the file lacks are absent)."""
     return {f.key: (cells[i] if i < len(cells) else None) for i, f in columns.fields.items()}
-
-
-# What Excel/WPS store as a formula's result when it fails (a CSV export writes them as text).
-ERROR_VALUES = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
-)
 
 
 def pop_formula_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:

@@ -86,6 +86,10 @@ CANCELLABLE = frozenset(
     }
 )
 GENERIC_FAILURE = "导入过程中发生内部错误，请稍后重试；如反复出现请联系平台管理员"
+ALL_OR_NOTHING_REFUSAL = (
+    "文件中有 {invalid} 行无效数据，上传时选择了“全部有效才导入”，不会写入任何数据："
+    "请下载错误清单修正后重新上传；如只想导入其中的有效行，请重新上传且不勾选“全部有效才导入”"
+)
 
 Progress = Callable[[ImportJob], None]
 
@@ -431,10 +435,10 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
         raise
 
 
-def request_commit(
-    job_id: int, *, actor: User | None, all_or_nothing: bool | None = None, enqueue: bool = True
-) -> ImportJob:
-    """Confirm a validated job: queue the commit (refused for all-or-nothing with invalid rows).
+def request_commit(job_id: int, *, actor: User | None, enqueue: bool = True) -> ImportJob:
+    """Confirm a validated job: queue the commit in the mode chosen at upload
+    (``job.all_or_nothing``; the preview shows it and its one confirm button does exactly
+    that). Refused for all-or-nothing with invalid rows: the mode's promise is no write.
 
     ``actor=None`` is the command line, which then runs ``commit_job`` itself (enqueue=False).
     """
@@ -447,18 +451,12 @@ def request_commit(
         _check_may_act(actor, job)
     if job.status != ImportStatus.VALIDATED:
         raise InvalidTransition(f"导入任务当前状态为“{job.status.label}”，不能确认导入")
-    if all_or_nothing is None:
-        all_or_nothing = job.all_or_nothing
     counts = job.preview_counts or {}
     invalid = counts.get("invalid", 0)
-    if all_or_nothing and invalid:
-        raise ValidationFailed(
-            f"文件中有 {invalid} 行无效数据，“全部有效才导入”不会写入任何数据："
-            "请下载错误清单修正后重新上传，或选择“仅导入有效行”"
-        )
+    if job.all_or_nothing and invalid:
+        raise ValidationFailed(ALL_OR_NOTHING_REFUSAL.format(invalid=invalid))
     if not (counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)):
         raise ValidationFailed("没有可导入的有效行")
-    job.all_or_nothing = all_or_nothing
     job.status = ImportStatus.COMMIT_QUEUED
     db.session.commit()
     if enqueue:

@@ -16,6 +16,7 @@ from revive.accounts.permissions import roles_required
 from revive.errors import ValidationFailed
 from revive.imports import registry, services
 from revive.imports.models import ImportJob
+from revive.imports.rows import CLEAR_MARKER
 from revive.web import send_xlsx
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -64,7 +65,9 @@ def _upload_page(error: str | None = None, status: int = 200):
     institutions = (
         services.importable_institutions() if current_user.role == Role.PLATFORM_ADMIN else []
     )
-    return upload_page("imports/upload.html", error, status, institutions=institutions)
+    return upload_page(
+        "imports/upload.html", error, status, institutions=institutions, clear_marker=CLEAR_MARKER
+    )
 
 
 @bp.get("/")
@@ -122,9 +125,9 @@ def job(job_id: int):
 @bp.post("/<int:job_id>/commit")
 @job_viewers
 def commit(job_id: int):
-    all_or_nothing = request.form.get("mode") == "all_or_nothing"
+    """Confirm the preview: commit in the mode chosen at upload (no form field overrides it)."""
     try:
-        services.request_commit(job_id, actor=current_user, all_or_nothing=all_or_nothing)
+        services.request_commit(job_id, actor=current_user)
     except ValidationFailed as exc:
         flash(exc.message, "danger")
     else:

@@ -2,7 +2,10 @@
 
 Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR)
 would be run as a formula by Excel/WPS when the file is opened ("CSV/formula injection",
-OWASP), so it is prefixed with an apostrophe and shown as plain text.
+OWASP), so it is prefixed with an apostrophe and shown as plain text. Text that starts with an
+apostrophe itself, or reads as a formula's error result (#N/A …), is prefixed too, so that
+``unquote`` (which the importers' ``clean_text`` applies) gives back exactly what was written:
+an export re-imports unchanged.
 """
 
 from __future__ import annotations
@@ -29,6 +32,23 @@ _SHEET_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
 _ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
 
 
+# What Excel/WPS store as a formula's result when it fails (a CSV export writes them as text).
+ERROR_VALUES = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
+)
+
+
+def needs_quote(text: str) -> bool:
+    """Would ``text`` be run as a formula, read as a formula error, or lose a leading
+    apostrophe on re-import? Then ``safe_cell`` prefixes it with one."""
+    return text.startswith((*FORMULA_PREFIXES, "'")) or text.strip().upper() in ERROR_VALUES
+
+
+def unquote(text: str) -> str:
+    """The inverse of ``safe_cell`` on text: one leading apostrophe that quotes is removed."""
+    return text[1:] if text.startswith("'") and needs_quote(text[1:]) else text
+
+
 def safe_cell(value: Any) -> Any:
     """A value that a spreadsheet program shows as written and never evaluates. A moment
     becomes its local-time text (revive.clock: a stored UTC datetime never reaches a file)."""
@@ -37,7 +57,7 @@ def safe_cell(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | Decimal | date):
         return value
     text = str(value).translate(_ILLEGAL)
-    if text.startswith(FORMULA_PREFIXES):
+    if needs_quote(text):
         return "'" + text
     return text
 

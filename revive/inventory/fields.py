@@ -18,6 +18,8 @@ from typing import Any
 
 from revive.clock import format_date, local_today
 from revive.db import LabeledEnum
+from revive.imports.rows import CLEAR_MARKER, CLEAR_MARKERS
+from revive.imports.xlsx import safe_cell, unquote
 from revive.inventory.appno import ApplicationNoError, normalize_application_no, patent_type_of
 from revive.inventory.models import (
     ImplementationStatus,
@@ -37,23 +39,27 @@ class FieldError(ValueError):
 # ---------------------------------------------------------------------------- parsers
 
 
-_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
+# Control characters other than tab/newline/CR (tab and CR become spaces below): invisible,
+# refused by spreadsheet XML, so a value holding one could never be exported as stored.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def clean_text(raw: Any) -> str:
-    """Normalise free text: drop NULs, strip, collapse runs of spaces/tabs.
+    """Normalise free text: drop control characters, strip, collapse runs of spaces/tabs.
 
     Chinese punctuation (，；（）) is kept as written: folding it would alter titles and abstracts
     and make every later edit record spurious changes. A leading apostrophe that our own exports
-    add to neutralise formulas ('=…, '+86…) is removed, so exported files re-import unchanged.
+    add to neutralise formulas ('=…, '+86…; ``imports.xlsx.safe_cell``) is removed, so exported
+    files re-import unchanged.
     """
     if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = str(raw).replace("\x00", "").replace("\u3000", " ")
-    text = re.sub(r"[ \t\r\f\v]+", " ", text).strip()
-    return _NEUTRALISED.sub("", text)
+    text = _CONTROL.sub("", str(raw)).replace("\u3000", " ")
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    text = re.sub(r" ?\n ?", "\n", text).strip()
+    return unquote(text)
 
 
 def folded(raw: Any) -> str:
@@ -191,6 +197,61 @@ def _parse_modes(raw: Any, f: Field) -> str | None:
     return ",".join(sorted(values, key=order.index)) or None
 
 
+# Lists of names and codes in one cell. Whitespace does not separate (a name may hold a space,
+# an IPC code always does); "/" does not either (IPC codes hold one).
+_LIST_SPLIT = re.compile(r"[;；,，、\n]+")
+NAME_SEPARATOR = "；"
+IPC_SEPARATOR = "; "
+_IPC = re.compile(r"([A-H])\s*(\d{2})\s*([A-Z])\s*(\d{1,4})\s*/\s*(\d{1,6})")
+
+
+def _split_list(text: str) -> list[str]:
+    return [p.strip() for p in _LIST_SPLIT.split(text) if p.strip()]
+
+
+def _joined(f: Field, parts: list[str], separator: str) -> str | None:
+    text = separator.join(parts)
+    if f.max_len and len(text) > f.max_len:
+        raise FieldError(f"{f.label}过长：{len(text)} 字，最多 {f.max_len} 字")
+    return text or None
+
+
+def _parse_names(raw: Any, f: Field) -> str | None:
+    """An ordered list of names (发明人, 专利权人, 合作企业): the order is kept — the first
+    inventor and the first patentee are named first on purpose — and only the separators are
+    made canonical (；), so "张伟、王芳" and "张伟; 王芳" are the same value."""
+    return _joined(f, _split_list(clean_text(raw)), NAME_SEPARATOR)
+
+
+def ipc_code(text: str) -> str:
+    """One IPC symbol in its canonical spelling ("C22C38/02" → "C22C 38/02"); other text as is."""
+    folded_text = unicodedata.normalize("NFKC", text).strip()
+    m = _IPC.fullmatch(folded_text.upper())
+    return f"{m[1]}{m[2]}{m[3]} {m[4]}/{m[5]}" if m else folded_text
+
+
+def _ipc_parts(part: str) -> list[str]:
+    """A list item, or several IPC symbols written with spaces only between them."""
+    upper = unicodedata.normalize("NFKC", part).upper()
+    codes = [m.group(0) for m in _IPC.finditer(upper)]
+    if len(codes) > 1 and not _IPC.sub("", upper).strip():
+        return [ipc_code(c) for c in codes]
+    return [ipc_code(part)]
+
+
+def _parse_ipc(raw: Any, f: Field) -> str | None:
+    """One IPC symbol (主分类号), in its canonical spelling."""
+    text = clean_text(raw)
+    return _joined(f, [ipc_code(text)], "") if text else None
+
+
+def _parse_ipc_list(raw: Any, f: Field) -> str | None:
+    """All IPC symbols (IPC分类号): a set — the main one has its own field — so canonical
+    means each symbol spelled canonically, once, in sorted order ("B22F 10/28; C22C 38/02")."""
+    parts = [code for item in _split_list(clean_text(raw)) for code in _ipc_parts(item)]
+    return _joined(f, sorted(dict.fromkeys(parts)), IPC_SEPARATOR)
+
+
 def _parse_appno(raw: Any, f: Field) -> str | None:
     if isinstance(raw, float) and not raw.is_integer():
         raw = f"{raw:.1f}"  # a number cell such as 201710601862.3 (Excel drops no digits here)
@@ -323,7 +384,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "patentees",
         "专利权人",
-        _parse_text,
+        _parse_names,
         max_len=500,
         aliases=(
             "权利人",
@@ -338,10 +399,11 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "inventors",
         "发明人",
-        _parse_text,
+        _parse_names,
         max_len=500,
         aliases=("发明人（设计人）", "设计人", "发明人姓名", "inventors", "inventor"),
-        help="多人用分号或顿号分隔；与本校发明人账号姓名一致时，发明人可查看和完善该专利",
+        help="多人用分号、顿号或逗号分隔，按专利证书上的顺序填写（顺序有意义）；"
+        "管理员可把本校发明人账号关联到该专利，发明人即可查看和完善",
     ),
     Field(
         "contact_name",
@@ -388,16 +450,18 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "ipc_main",
         "主分类号",
-        _parse_text,
+        _parse_ipc,
         max_len=50,
         aliases=("IPC主分类号", "IPC主分类", "主IPC", "ipc_main", "ipc"),
     ),
     Field(
         "ipc_all",
         "IPC分类号",
-        _parse_text,
+        _parse_ipc_list,
         max_len=500,
         aliases=("IPC", "分类号", "全部分类号", "ipc_all"),
+        help="全部分类号，多个用分号或逗号分隔，如 C22C 38/02; B22F 10/28"
+        "（系统按规范写法排序、去重）",
     ),
     Field(
         "industry_code",
@@ -537,7 +601,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "partner_companies",
         "合作企业",
-        _parse_text,
+        _parse_names,
         max_len=500,
         aliases=("合作单位", "意向企业", "partner_companies"),
     ),
@@ -613,44 +677,119 @@ def parse_fields(fields: Iterable[Field], raw: Mapping[str, Any], *, partial: bo
 match_header = HeaderIndex(FIELDS).match
 
 
+# CLEAR_MARKER in an import row clears the stored value; a blank cell leaves it alone. Only
+# the import reads it: anywhere else it is refused as a value, so a stored value can never be
+# mistaken for the marker when an export is imported again.
+
+
+def is_clear_marker(raw: Any) -> bool:
+    return isinstance(raw, str) and folded(raw) in CLEAR_MARKERS
+
+
 def validate_record(raw: Mapping[str, Any], *, partial: bool = False) -> RecordResult:
     """Parse raw values keyed by field key. ``partial``: only keys present are checked."""
+    markers = [k for k, v in raw.items() if k in FIELDS_BY_KEY and is_clear_marker(v)]
+    if markers:
+        raw = {k: v for k, v in raw.items() if k not in markers}
     result = parse_fields(IMPORT_FIELDS, raw, partial=partial)
+    result.errors = [(k, m) for k, m in result.errors if k not in markers]
+    for key in markers:
+        result.errors.append(
+            (
+                key,
+                f"“{CLEAR_MARKER}”是批量导入时清除已有内容的标记，不能作为{FIELDS_BY_KEY[key].label}的内容",
+            )
+        )
     _cross_checks(result.values, result.errors, partial=partial)
     return result
+
+
+# Fields that a stored patent cannot be without (the import refuses to clear them).
+NOT_CLEARABLE = frozenset({"application_no", "title", "patent_type"})
+# ... nor an entered one (CHECK entered_is_graded; the workflow asks for them before 入库).
+GRADED_KEYS = ("trl", "value_grade", "transfer_willingness")
 
 
 def _cross_checks(values: dict[str, Any], errors: list[tuple[str, str]], *, partial: bool) -> None:
     appno = values.get("application_no")
     if appno:
-        implied = patent_type_of(appno)
         given = values.get("patent_type")
         if given is None and not (partial and "patent_type" not in values):
-            values["patent_type"] = implied
-        elif given is not None and given != implied:
-            errors.append(
-                ("patent_type", f"专利类型「{given.label}」与申请号所示类型「{implied.label}」不符")
+            values["patent_type"] = patent_type_of(appno)
+    errors.extend((key, message) for _, key, message in conflicts(values))
+
+
+def conflicts(values: Mapping[str, Any]) -> list[tuple[frozenset[str], str, str]]:
+    """Rules between fields: (the fields involved, the field to flag, Chinese message)."""
+    found: list[tuple[frozenset[str], str, str]] = []
+    appno, given = values.get("application_no"), values.get("patent_type")
+    if appno and given is not None:
+        implied = patent_type_of(appno)
+        if given != implied:
+            found.append(
+                (
+                    frozenset({"application_no", "patent_type"}),
+                    "patent_type",
+                    f"专利类型「{given.label}」与申请号所示类型「{implied.label}」不符",
+                )
             )
     filing, grant = values.get("filing_date"), values.get("grant_date")
     if filing and grant and grant < filing:
-        errors.append(("grant_date", "授权日早于申请日"))
+        found.append((frozenset({"filing_date", "grant_date"}), "grant_date", "授权日早于申请日"))
     if filing and appno:
         digits = appno.split(".")[0]
         year = int(digits[:4]) if len(digits) == 12 else None
         if year and filing.year != year:
-            errors.append(("filing_date", f"申请日年份 {filing.year} 与申请号年份 {year} 不符"))
+            found.append(
+                (
+                    frozenset({"filing_date", "application_no"}),
+                    "filing_date",
+                    f"申请日年份 {filing.year} 与申请号年份 {year} 不符",
+                )
+            )
     if values.get("transfer_willingness") == Willingness.NOT_NOW and values.get("transfer_modes"):
-        errors.append(("transfer_modes", "转化意愿为“暂不”时不应填写可接受的转化方式"))
+        found.append(
+            (
+                frozenset({"transfer_willingness", "transfer_modes"}),
+                "transfer_modes",
+                "转化意愿为“暂不”时不应填写可接受的转化方式",
+            )
+        )
+    return found
+
+
+def conflicts_after(stored: Mapping[str, Any], changes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rules a partial update would break together with the stored values (an update row
+    naming 转化意愿 暂不 while the record keeps its 转化方式), as (field, message); rules
+    involving no changed field are not the update's doing and are left out."""
+    merged = {**stored, **changes}
+    return [(key, msg) for keys, key, msg in conflicts(merged) if keys & changes.keys()]
+
+
+# Lists and codes: exported in their canonical form whatever the stored spelling.
+LIST_KEYS = frozenset(
+    k for k, f in FIELDS_BY_KEY.items() if f.parse in (_parse_names, _parse_ipc_list, _parse_ipc)
+)
 
 
 def display_value(key: str, value: Any) -> str:
-    """Human (and re-importable) text for a clean value: enum labels, modes, dates, booleans."""
+    """Human (and re-importable) text for a clean value: enum labels, modes, dates, booleans.
+
+    Lists come out in their canonical form (``_parse_names``, ``_parse_ipc_list``; transfer
+    modes in the enum's order) whatever order a stored value has, so an export and the
+    import's comparison (``canonical``) agree."""
     if value is None:
         return ""
     if isinstance(value, LabeledEnum):
         return value.label
     if key == "transfer_modes":
-        return "、".join(TransferMode(v).label for v in str(value).split(",") if v)
+        stored = {v for v in str(value).split(",") if v}
+        return "、".join(m.label for m in TransferMode if m.value in stored)
+    if key in LIST_KEYS:
+        try:
+            return FIELDS_BY_KEY[key].parse_value(value) or ""
+        except FieldError:
+            return str(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime | date):
@@ -660,15 +799,38 @@ def display_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def canonical(key: str, value: Any) -> Any:
+    """What a stored value becomes when exported and imported again (display → spreadsheet
+    cell → parse). Values the import stored are their own canonical form; comparing through
+    this makes a record stored otherwise (by hand, by an older rule) compare equal to the
+    same data re-imported instead of counting as changed."""
+    f = FIELDS_BY_KEY.get(key)
+    if value is None or f is None or not f.importable:
+        return value
+    try:
+        return f.parse_value(safe_cell(display_value(key, value)))
+    except FieldError:
+        return value
+
+
+def same_value(key: str, stored: Any, new: Any) -> bool:
+    """Does an imported or edited ``new`` (a parsed value) equal the ``stored`` one?"""
+    if stored == new:
+        return True
+    return canonical(key, stored) == new
+
+
 def template_guide(
     fields: Iterable[Field],
     *,
     required: Collection[str] = (),
     allowed: Mapping[str, str] | None = None,
+    required_text: Mapping[str, str] | None = None,
 ) -> list[list[str]]:
     """The import template's field guide, one row per field: 字段, 英文键, 必填, 说明, 可选值,
     也可识别的表头. ``required``: keys required beyond ``Field.required``; ``allowed``: the
-    可选值 text of fields whose parser says nothing by itself (shared with demand templates)."""
+    可选值 text of fields whose parser says nothing by itself (shared with demand templates);
+    ``required_text``: the 必填 text of fields required only sometimes (e.g. "新登记必填")."""
     rows = []
     for f in fields:
         if allowed and f.key in allowed:
@@ -687,7 +849,8 @@ def template_guide(
             [
                 f.label,
                 f.key,
-                "是" if f.required or f.key in required else "",
+                (required_text or {}).get(f.key)
+                or ("是" if f.required or f.key in required else ""),
                 f.help,
                 values,
                 "、".join(a for a in f.aliases if not a.isascii()),

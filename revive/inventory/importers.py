@@ -5,7 +5,11 @@ columns); ``PatentRowSpec.check`` validates one row without touching the databas
 rules, known college, college-admin scope, duplicate 申请号 within the file);
 ``PatentRowSpec.plan`` classifies a batch of checked rows as new / changed / unchanged with
 one query per batch (``services.plan_rows``), refusing rows that would move a stored patent
-to another college against ``permissions.college_change_refusal``. Nothing here writes.
+to another college against ``permissions.college_change_refusal`` or break a rule together
+with the stored values. Nothing here writes.
+
+An update row needs only 申请号 and the cells to change: blank cells (and missing columns)
+leave stored values alone, a cell holding ``fields.CLEAR_MARKER`` ("[清空]") clears one.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from revive.imports.rows import map_columns as _map_columns
 from revive.imports.services import IMPORT_ROLES
 from revive.inventory.appno import patent_type_of
 from revive.inventory.fields import (
+    CLEAR_MARKER,
     FIELDS_BY_KEY,
     IMPORT_FIELDS,
+    NOT_CLEARABLE,
     clean_text,
+    is_clear_marker,
     match_header,
     template_guide,
     validate_record,
@@ -105,12 +112,29 @@ class PatentRowSpec:
                 f"申请号过长：{len(appno_text)} 个字符"
                 "（应为 12 位数字加校验位，如 201710601862.3）",
             )
-        # partial: a column the file lacks is left alone on existing records (an update-only
-        # file with just 申请号 + 技术成熟度 is fine); a present-but-empty required cell is not.
+        # An update row needs only 申请号 and the cells to change: a column the file lacks and
+        # a blank cell both leave the stored value alone; CLEAR_MARKER clears it. (A new
+        # record still needs its 专利名称: ``plan`` knows which rows are new.)
+        cleared: set[str] = set()
+        for key in list(raw):
+            if key == "application_no":
+                continue
+            if is_clear_marker(raw[key]):
+                cleared.add(key)
+                del raw[key]
+            elif not clean_text(raw[key]):
+                del raw[key]
         record = validate_record(raw, partial=True)
         for key, message in record.errors:
             self._issue(result, key, message)
-        values = record.values
+        values = {k: v for k, v in record.values.items() if v is not None}
+        for key in sorted(cleared):
+            if key in NOT_CLEARABLE:
+                self._issue(result, key, f"{_LABELS[key]}不能清空")
+            elif key == "college" and self.college_id is not None:
+                self._issue(result, key, "学院管理员不能清除专利的学院")
+            else:
+                values[key] = None
 
         name = values.get("college")
         if name and name not in self.colleges:
@@ -156,6 +180,8 @@ class PatentRowSpec:
                 self._issue(result, "application_no", "该专利已登记在其他学院，学院管理员不能修改")
             elif plan.refusal is not None:
                 self._issue(result, "college", plan.refusal)
+            for key, message in plan.problems:
+                self._issue(result, key, message)
             if result.ok:
                 result.kind, result.plan = plan.kind, plan
             else:
@@ -163,8 +189,32 @@ class PatentRowSpec:
 
 
 def template_rows() -> tuple[str, list[str], list[list[str]]]:
-    """The import template: sheet title, header row and the field guide."""
-    return "专利清单", [f.label for f in IMPORT_FIELDS], template_guide(IMPORT_FIELDS)
+    """The import template: sheet title, header row and the field guide (whose first rows
+    say how an update row and clearing a value work)."""
+    guide = template_guide(IMPORT_FIELDS, required_text={"title": "新登记必填"})
+    return "专利清单", [f.label for f in IMPORT_FIELDS], [*TEMPLATE_NOTES, *guide]
+
+
+TEMPLATE_NOTES: list[list[str]] = [
+    [
+        "（更新已登记的专利）",
+        "",
+        "",
+        "以申请号为准：本单位已登记的专利按表中内容更新，只需填写申请号和要修改的列；"
+        "留空的单元格（或表中没有的列）保留原有内容",
+        "",
+        "",
+    ],
+    [
+        "（清空某项内容）",
+        "",
+        "",
+        f"在单元格中填写 {CLEAR_MARKER}（或【清空】）即清除该项已有内容；"
+        "申请号、专利名称、专利类型不能清空，已入库专利的技术成熟度、价值自评、转化意愿不能清空",
+        CLEAR_MARKER,
+        "",
+    ],
+]
 
 
 # ---------------------------------------------------------------------------- the import kind

@@ -266,3 +266,20 @@ class InvitationPatent(db.Model):
     invitation: Mapped[Invitation] = relationship()
     patent: Mapped[Patent] = relationship()
     chosen_by: Mapped[User] = relationship()
+
+
+class FeeSetting(db.Model):
+    """How much fee reduction (费减) an institution claims: 0, 70 or 85 (%). Set by its school
+    admin (audited); without a row, REVIVE_FEE_REDUCTION_DEFAULT applies."""
+
+    __tablename__ = "fee_settings"
+    __table_args__ = (
+        sa.CheckConstraint("reduction_pct IN (0, 70, 85)", name="reduction_pct_choice"),
+    )
+
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    reduction_pct: Mapped[int] = mapped_column(sa.SmallInteger)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

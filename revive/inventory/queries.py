@@ -14,18 +14,21 @@ serve patterns of 3+ characters, shorter ones are filtered within the scope's ow
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import escape_like
+from revive.errors import ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import (
     GRADE_SORT_KEYS,
     TRL_SORT_KEYS,
     EntryStatus,
+    ImplementationStatus,
     Patent,
     PatentRevision,
     PatentType,
@@ -55,6 +58,15 @@ NULLS_LAST_KEYS: dict[str, tuple[Any, Any]] = {
 }
 DEFAULT_SORT = "updated_at"
 MAX_QUERY_LEN = 100
+# 法律状态 is free text (import template: "如：有效、审中、失效"); these are offered in the
+# filter, any other stored spelling (≤ 50 characters, the column) is matched as typed.
+LEGAL_STATUSES = ("有效", "审中", "失效")
+MAX_LEGAL_STATUS_LEN = 50
+# Date-range filters: (query-string key, column, label); ISO dates, bounds included.
+DATE_RANGES = (
+    ("filed_from", "filed_to", "filing_date", "申请日"),
+    ("granted_from", "granted_to", "grant_date", "授权日"),
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,13 @@ class ListFilters:
     trl: int | str | None = None  # 1–9 or NONE
     willingness: Willingness | str | None = None  # enum or NONE
     patent_type: PatentType | None = None
+    legal_status: str | None = None  # exact text, or NONE
+    implementation: ImplementationStatus | str | None = None  # enum or NONE
+    filed_from: date | None = None
+    filed_to: date | None = None
+    granted_from: date | None = None
+    granted_to: date | None = None
+    institution: int | None = None  # cross-university readers only (see parse_filters)
     q: str = ""
     sort: str = DEFAULT_SORT
     direction: str = "desc"
@@ -76,33 +95,26 @@ class ListFilters:
         """Query-string arguments reproducing these filters (for links and export URLs)."""
         f = replace(self, **overrides) if overrides else self
         args = {
-            "college": f.college,
-            "status": f.status,
-            "grade": f.grade,
-            "trl": f.trl,
-            "willingness": f.willingness,
-            "patent_type": f.patent_type,
+            **{k: getattr(f, k) for k in FILTER_KEYS if k != "q"},
             "q": f.q or None,
             "sort": f.sort if f.sort != DEFAULT_SORT else None,
             "dir": f.direction if f.direction != "desc" else None,
             "page": f.page if f.page != 1 else None,
         }
-        return {k: str(v) for k, v in args.items() if v is not None}
+        return {k: _arg(v) for k, v in args.items() if v is not None}
 
     @property
     def active(self) -> bool:
-        return any(
-            v not in (None, "")
-            for v in (
-                self.college,
-                self.status,
-                self.grade,
-                self.trl,
-                self.willingness,
-                self.patent_type,
-                self.q,
-            )
-        )
+        return any(getattr(self, k) not in (None, "") for k in FILTER_KEYS)
+
+
+FILTER_KEYS = tuple(
+    f.name for f in fields(ListFilters) if f.name not in ("sort", "direction", "page")
+)
+
+
+def _arg(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def _int_in(raw: Any, lo: int, hi: int, *, allow_none: bool = True) -> int | str | None:
@@ -122,11 +134,37 @@ def _enum(enum_cls: type, raw: Any, *, allow_none: bool = False) -> Any:
         return None
 
 
-def parse_filters(args: Mapping[str, Any]) -> ListFilters:
-    """Read list filters from query-string (or JSON) arguments; bad values are ignored."""
+def _date(raw: Any) -> date | None:
+    """An ISO date (2020-05-01) in the patent system's years; anything else is ignored."""
+    text = str(raw or "").strip()
+    if len(text) != 10:
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if 1985 <= value.year <= 2200 else None
+
+
+def _legal_status(raw: Any) -> str | None:
+    text = str(raw or "").strip()
+    if not text or len(text) > MAX_LEGAL_STATUS_LEN or not text.isprintable():
+        return None
+    return text
+
+
+def parse_filters(args: Mapping[str, Any], user: User | None = None) -> ListFilters:
+    """Read list filters from query-string (or JSON) arguments; bad values are ignored.
+
+    ``institution`` (单位) is a filter of the cross-university lists only: for anyone else
+    (``user`` given, not a cross-university reader) it is dropped — their scope is one
+    university already."""
     college_raw = str(args.get("college") or "").strip()
     sort = str(args.get("sort") or DEFAULT_SORT)
     direction = str(args.get("dir") or args.get("direction") or "desc").lower()
+    institution = int_arg(args.get("institution"))
+    if institution is not None and (institution <= 0 or (user and user.role not in READ_ALL_ROLES)):
+        institution = None
     return ListFilters(
         college=NONE if college_raw == NONE else int_arg(college_raw),
         status=_enum(EntryStatus, args.get("status")),
@@ -134,6 +172,13 @@ def parse_filters(args: Mapping[str, Any]) -> ListFilters:
         trl=_int_in(args.get("trl"), 1, 9),
         willingness=_enum(Willingness, args.get("willingness"), allow_none=True),
         patent_type=_enum(PatentType, args.get("patent_type")),
+        legal_status=_legal_status(args.get("legal_status")),
+        implementation=_enum(ImplementationStatus, args.get("implementation"), allow_none=True),
+        filed_from=_date(args.get("filed_from")),
+        filed_to=_date(args.get("filed_to")),
+        granted_from=_date(args.get("granted_from")),
+        granted_to=_date(args.get("granted_to")),
+        institution=institution,
         q=str(args.get("q") or "").strip()[:MAX_QUERY_LEN],
         sort=sort if sort in SORTS else DEFAULT_SORT,
         direction=direction if direction in ("asc", "desc") else "desc",
@@ -160,6 +205,18 @@ def where_clauses(user: User, f: ListFilters) -> list[sa.ColumnElement[bool]]:
         clauses.append(_null_or_eq(Patent.transfer_willingness, f.willingness))
     if f.patent_type is not None:
         clauses.append(Patent.patent_type == f.patent_type)
+    if f.legal_status is not None:
+        clauses.append(_null_or_eq(Patent.legal_status, f.legal_status))
+    if f.implementation is not None:
+        clauses.append(_null_or_eq(Patent.implementation_status, f.implementation))
+    for low, high, key, _label in DATE_RANGES:
+        column = getattr(Patent, key)
+        if getattr(f, low) is not None:
+            clauses.append(column >= getattr(f, low))
+        if getattr(f, high) is not None:
+            clauses.append(column <= getattr(f, high))
+    if f.institution is not None:
+        clauses.append(Patent.institution_id == f.institution)
     if f.q:
         clauses.append(_keyword(f.q))
     return clauses
@@ -209,6 +266,11 @@ LIST_COLUMNS = (
     Patent.institution_id,
     Patent.college_id,
     Patent.version,
+    # the next annual fee (inventory.fees)
+    Patent.filing_date,
+    Patent.grant_date,
+    Patent.legal_status,
+    Patent.patentees,
     College.name.label("college_name"),
     Organization.name.label("institution_name"),
 )
@@ -265,6 +327,25 @@ def count_cap(user: User) -> int | None:
     """The list's count cap for ``user``: cross-university readers get COUNT_CAP; a
     university's own list (≤ its patents, counted from its index) stays exact."""
     return COUNT_CAP if user.role in READ_ALL_ROLES else None
+
+
+MAX_FILTERED_IDS = 5000  # "all matching the filter" (batch college assignment): one request
+
+
+def filtered_ids(user: User, f: ListFilters, limit: int | None = None) -> list[int]:
+    """Ids of every patent the list shows for these filters (all pages), in id order;
+    ValidationFailed when none, or more than ``limit`` (a batch over the whole filter stays a
+    bounded request: narrow the filter, or tick rows). ``limit``: MAX_FILTERED_IDS."""
+    limit = limit or MAX_FILTERED_IDS
+    stmt = sa.select(Patent.id).where(*where_clauses(user, f)).order_by(Patent.id)
+    ids = list(db.session.scalars(stmt.limit(limit + 1)))
+    if not ids:
+        raise ValidationFailed("没有符合筛选条件的专利")
+    if len(ids) > limit:
+        raise ValidationFailed(
+            f"符合筛选条件的专利超过 {limit} 条，一次最多处理 {limit} 条：请进一步筛选后再操作"
+        )
+    return ids
 
 
 # ---------------------------------------------------------------------------- export

@@ -21,18 +21,20 @@ from revive.audit import services as audit
 from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
-from revive.inventory import inventors, permissions, workflow
-from revive.inventory.fields import MODEL_KEYS, display_value, validate_record
-from revive.inventory.models import EntryStatus, Patent, PatentRevision
+from revive.inventory import fees, inventors, permissions, workflow
+from revive.inventory.fields import (
+    FIELDS_BY_KEY,
+    GRADED_KEYS,
+    MODEL_KEYS,
+    conflicts_after,
+    display_value,
+    same_value,
+    validate_record,
+)
+from revive.inventory.models import EntryStatus, FeeSetting, Patent, PatentRevision
 from revive.selection import selected_ids
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return value.normalize()
-    return value
 
 
 def _jsonable(key: str, value: Any) -> Any:
@@ -66,13 +68,15 @@ def college_index(institution_id: int) -> dict[str, int]:
 
 
 def _diff(patent: Patent, values: Mapping[str, Any], college_id: int | None | EllipsisType) -> dict:
-    """{field: [old, new]} for the values that differ from the stored patent."""
+    """{field: [old, new]} for the values that differ from the stored patent (compared in
+    their canonical form, ``fields.same_value``: a list in another order or a stored value
+    spelled otherwise is not a change when the data is the same)."""
     changes: dict[str, list[Any]] = {}
     for key in MODEL_KEYS:
         if key not in values:
             continue
         old, new = getattr(patent, key), values[key]
-        if _comparable(old) != _comparable(new):
+        if not same_value(key, old, new):
             changes[key] = [_jsonable(key, old), _jsonable(key, new)]
     if college_id is not ... and patent.college_id != college_id:
         old_name = patent.college.name if patent.college else None
@@ -120,6 +124,25 @@ def _record_revision(
                 import_job_id=import_job_id,
             )
         )
+
+
+def stored_values(patent: Patent) -> dict[str, Any]:
+    return {key: getattr(patent, key) for key in MODEL_KEYS}
+
+
+def update_problems(patent: Patent, values: Mapping[str, Any], changed: Iterable[str]) -> list:
+    """Why changing ``changed`` fields of ``patent`` to ``values`` is refused, as (field,
+    message): rules broken together with the stored values (``fields.conflicts_after``), and
+    the self-assessment an entered patent must keep (CHECK entered_is_graded)."""
+    changes = {k: values[k] for k in changed if k in values}
+    problems = conflicts_after(stored_values(patent), changes)
+    if patent.status == EntryStatus.ENTERED:
+        problems += [
+            (key, f"已入库的专利须保留{FIELDS_BY_KEY[key].label}，不能清空")
+            for key in GRADED_KEYS
+            if key in changes and changes[key] is None
+        ]
+    return problems
 
 
 def _validation_error(errors: Sequence[tuple[str, str]]) -> ValidationFailed:
@@ -202,15 +225,6 @@ def update_patent(
     if not result.ok:
         raise _validation_error(result.errors)
     values = result.values
-    if patent.status == EntryStatus.ENTERED:
-        cleared = [
-            (k, label) for k, label in workflow.SELF_ASSESSMENT if k in values and values[k] is None
-        ]
-        if cleared:
-            raise ValidationFailed(
-                f"已入库专利须保留自评，不能清空：{'、'.join(label for _, label in cleared)}",
-                details={k: "已入库专利不能清空此项" for k, _ in cleared},
-            )
     college_id: int | None | EllipsisType = ...
     if "college" in values:
         college = _resolve_college(patent.institution_id, values["college"])
@@ -221,6 +235,9 @@ def update_patent(
     changes = _diff(patent, values, college_id)
     if not changes:
         return patent
+    problems = update_problems(patent, values, changes)
+    if problems:
+        raise _validation_error(problems)
     old_college_id = patent.college_id
     _apply(patent, values, college_id)
     _record_revision(patent, changes, actor, "edit")
@@ -298,6 +315,117 @@ def perform_batch(
     return result
 
 
+# ---------------------------------------------------------------------------- assign college
+
+
+@dataclass
+class AssignResult:
+    """What ``assign_college`` did: moved, already there, refused one by one with the reason."""
+
+    college: College
+    done: list[Patent] = field(default_factory=list)
+    unchanged: list[Patent] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (id, 申请号, reason)
+
+    @property
+    def summary(self) -> str:
+        text = f"已将 {len(self.done)} 条专利分配到「{self.college.name}」"
+        if self.unchanged:
+            text += f"，{len(self.unchanged)} 条原已在该学院"
+        if self.refused:
+            text += f"，{len(self.refused)} 条未分配（原因见下）"
+        return text
+
+
+def _assign_target(actor: User, college_id: Any) -> College:
+    college = db.session.get(College, college_id) if isinstance(college_id, int) else None
+    if college is None or college.institution_id != actor.organization_id:
+        raise ValidationFailed("请选择本校的学院", details={"college_id": "请选择本校的学院"})
+    return college
+
+
+def assign_college(patent_ids: Iterable[int], college_id: Any, *, actor: User) -> AssignResult:
+    """Move many patents to one college of the actor's university (a school admin's batch).
+
+    Each patent follows the rule of ``permissions.college_change_refusal`` (and may be edited
+    by the actor at all); a refused one is reported with its reason and the others still move.
+    Every move records a revision and an audit event ``assign_college`` with the before/after
+    college; a patent waiting for school review goes back to 待学院审核 for its new college
+    (as when the form moves it). One commit.
+    """
+    if actor.role != Role.UNIVERSITY_ADMIN:
+        raise PermissionDenied("只有学校管理员可以批量分配学院")
+    college = _assign_target(actor, college_id)
+    result = AssignResult(college)
+    for patent_id in patent_ids:
+        try:
+            patent = permissions.get_visible_patent(actor, patent_id)
+        except DomainError as exc:
+            result.refused.append((patent_id, "", exc.message))
+            continue
+        if patent.college_id == college.id:
+            result.unchanged.append(patent)
+            continue
+        refusal = permissions.college_change_refusal(actor, patent, college.id)
+        if refusal is None and not permissions.can_edit(actor, patent):
+            refusal = f"您无权修改「{patent.status.label}」状态的这条专利"
+        if refusal is not None:
+            result.refused.append((patent.id, patent.application_no, refusal))
+            continue
+        with db.session.begin_nested():
+            old_college_id = patent.college_id
+            changes = {"college": [patent.college.name if patent.college else None, college.name]}
+            patent.college_id = college.id
+            _record_revision(patent, changes, actor, "edit")
+            audit.record(
+                "patent",
+                patent.id,
+                "assign_college",
+                actor,
+                organization_id=patent.institution_id,
+                changes=changes,
+            )
+            _review_in_new_college(patent, old_college_id, actor)
+        result.done.append(patent)
+    commit_or_conflict()
+    if result.done:
+        signals.patents_changed.send(None, patent_ids=[p.id for p in result.done])
+    return result
+
+
+# ---------------------------------------------------------------------------- annual fees
+
+
+def set_fee_reduction(institution_id: int, pct: Any, *, actor: User) -> FeeSetting:
+    """Set the fee reduction (费减, %) the institution claims on annual fees; audited."""
+    if actor.role != Role.UNIVERSITY_ADMIN or actor.organization_id != institution_id:
+        raise PermissionDenied("只有本校的学校管理员可以设置年费减缴比例")
+    choices = fees.load_table().choices
+    if pct not in choices:
+        allowed = "、".join(f"{c}%" for c in choices)
+        raise ValidationFailed(
+            f"减缴比例只能是 {allowed}", details={"reduction_pct": f"可选：{allowed}"}
+        )
+    before = fees.reduction_for(institution_id)
+    setting = db.session.get(FeeSetting, institution_id) or FeeSetting(
+        institution_id=institution_id
+    )
+    setting.reduction_pct = pct
+    setting.updated_by_id = actor.id
+    db.session.add(setting)
+    audit.record(
+        "organization",
+        institution_id,
+        "fee_reduction",
+        actor,
+        organization_id=institution_id,
+        changes={"reduction_pct": [None if before.is_default else before.pct, pct]},
+        default_was=before.pct if before.is_default else None,
+    )
+    db.session.commit()
+    return setting
+
+
 # ---------------------------------------------------------------------------- imports
 
 
@@ -311,6 +439,8 @@ class RowPlan:
     college_id: int | None | EllipsisType
     # Why the row may not change the stored patent's college (permissions rule), if so.
     refusal: str | None = None
+    # Other reasons the row may not change the stored patent, as (field, message).
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 def plan_rows(
@@ -322,8 +452,10 @@ def plan_rows(
 ) -> list[RowPlan]:
     """Compare validated rows with stored patents (one query per batch). No writes.
 
-    ``actor`` (None: the command line) is who imports: a row moving a stored patent to
-    another college gets the refusal of ``permissions.college_change_refusal``, if any."""
+    A row holds the fields it changes: a key with None clears the stored value (a blank cell
+    is no key at all; importers.PatentRowSpec.check). ``actor`` (None: the command line) is
+    who imports: a row moving a stored patent to another college gets the refusal of
+    ``permissions.college_change_refusal``, if any."""
     appnos = [r["application_no"] for r in rows]
     existing = {
         p.application_no: p
@@ -335,18 +467,26 @@ def plan_rows(
     }
     plans: list[RowPlan] = []
     for row in rows:
-        name = row.get("college")
-        college_id: int | None | EllipsisType = colleges.get(name) if name else ...
+        college_id: int | None | EllipsisType = ...
+        if "college" in row:
+            college_id = colleges.get(row["college"]) if row["college"] else None
         patent = existing.get(row["application_no"])
         if patent is None:
             plans.append(RowPlan("new", None, {}, college_id))
             continue
-        changes = _diff(patent, {k: v for k, v in row.items() if v is not None}, college_id)
+        changes = _diff(patent, row, college_id)
         refusal = None
         if college_id is not ...:
             refusal = permissions.college_change_refusal(actor, patent, college_id)
         plans.append(
-            RowPlan("changed" if changes else "unchanged", patent, changes, college_id, refusal)
+            RowPlan(
+                "changed" if changes else "unchanged",
+                patent,
+                changes,
+                college_id,
+                refusal,
+                update_problems(patent, row, changes),
+            )
         )
     return plans
 
@@ -362,7 +502,8 @@ def upsert_rows(
     """Apply planned rows: create new patents, update changed ones with a revision. Flushes.
 
     Empty cells in a file never erase stored values (a partial template must not wipe the
-    self-assessment someone filled in by hand).
+    self-assessment someone filled in by hand): the row spec leaves them out of the row; a
+    key with None is a cell holding the clear marker, which does clear it.
     """
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     # Batched for large files (50,000 rows): one INSERT round for the new patents, revisions
@@ -371,8 +512,9 @@ def upsert_rows(
     moved: list[tuple[Patent, int | None]] = []  # (patent, its college before the row)
     actor_id = actor.id if actor is not None else None
     for row, plan in zip(rows, plans, strict=True):
-        values = {k: v for k, v in row.items() if v is not None}
+        values = dict(row)
         if plan.kind == "new":
+            values = {k: v for k, v in row.items() if v is not None}  # nothing to clear
             patent = Patent(institution_id=institution_id, created_by_id=actor_id)
             _apply(patent, values, plan.college_id if plan.college_id is not ... else None)
             db.session.add(patent)

@@ -21,7 +21,7 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
-from revive.inventory import export, inventors, permissions, queries, services, workflow
+from revive.inventory import export, fees, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
 from revive.inventory.forms import (
     FIELD_GROUPS,
@@ -31,16 +31,18 @@ from revive.inventory.forms import (
     initial_data,
     revision_rows,
 )
-from revive.inventory.models import EntryStatus, PatentType, Willingness
+from revive.inventory.models import EntryStatus, ImplementationStatus, PatentType, Willingness
 from revive.inventory.permissions import (
     FILER_ROLES,
     INVENTORY_ROLES,
     LINK_MANAGER_ROLES,
     REVIEWER_ROLES,
 )
+from revive.selection import selected_ids
 from revive.web import int_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
+UNIVERSITY_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
 
 
 def _page_size() -> int:
@@ -53,29 +55,61 @@ def _page_size() -> int:
 @bp.get("/")
 @roles_required(*INVENTORY_ROLES)
 def list_patents():
-    filters = queries.parse_filters(request.args)
+    filters = queries.parse_filters(request.args, current_user)
     page = queries.list_page(
         current_user, filters, _page_size(), cap=queries.count_cap(current_user)
     )
+    cross_institution = current_user.role in permissions.READ_ALL_ROLES
     return render_template(
         "inventory/list.html",
         page=page,
         filters=filters,
         colleges=queries.college_choices(current_user).filter,
+        institutions=queries.university_choices() if cross_institution else [],
+        legal_statuses=queries.LEGAL_STATUSES,
+        implementation_statuses=list(ImplementationStatus),
         sorts=queries.SORTS,
         statuses=list(EntryStatus),
         patent_types=list(PatentType),
         willingness=list(Willingness),
         can_create=current_user.role in FILER_ROLES,
-        cross_institution=current_user.role in permissions.READ_ALL_ROLES,
+        cross_institution=cross_institution,
+        # A school admin moves many patents to a college at once (assign_college).
+        assign_colleges=(
+            queries.college_choices(current_user).file_into
+            if current_user.role == Role.UNIVERSITY_ADMIN
+            else []
+        ),
+        max_filtered=queries.MAX_FILTERED_IDS,
+        fee_of=fees.fee_lookup(),
     )
+
+
+@bp.post("/assign-college")
+@roles_required(Role.UNIVERSITY_ADMIN)
+def assign_college():
+    """Move the ticked patents (scope=ids) or every patent matching the list's filters
+    (scope=filter, the filters sent along) to one college; each refusal listed with its reason."""
+    filters = queries.parse_filters(request.form, current_user)
+    back = url_for("inventory.list_patents", **filters.to_args())
+    try:
+        if request.form.get("scope") == "filter":
+            ids = queries.filtered_ids(current_user, filters)
+        else:
+            ids = selected_ids(request.form.getlist("ids"), empty="请先勾选要分配的专利")
+        target = int_arg(request.form.get("target_college"))
+        result = services.assign_college(ids, target, actor=current_user)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+        return redirect(back)
+    return render_template("inventory/assign_result.html", result=result, back=back)
 
 
 @bp.get("/export.<fmt>")
 @roles_required(*INVENTORY_ROLES)
 def export_patents(fmt: str):
     """Every patent matching the list's filters (not just one page), as .xlsx or .csv."""
-    rows = queries.export_rows(current_user, queries.parse_filters(request.args))
+    rows = queries.export_rows(current_user, queries.parse_filters(request.args, current_user))
     return export.stream_download(
         fmt,
         export.header(),
@@ -84,6 +118,39 @@ def export_patents(fmt: str):
         ascii_name="inventory",
         sheet_title="专利盘点",
     )
+
+
+# ---------------------------------------------------------------------------- annual fees
+
+
+@bp.get("/annual-fees")
+@roles_required(*INVENTORY_ROLES)
+def annual_fees():
+    """The fee table in force (its source and date), the reduction rules, and the
+    institution's fee reduction setting (editable by its school admin)."""
+    institution_id = current_user.organization_id if current_user.role in UNIVERSITY_ROLES else None
+    return render_template(
+        "inventory/annual_fees.html",
+        table=fees.load_table(),
+        reduction=fees.reduction_for(institution_id) if institution_id else None,
+        can_set=current_user.role == Role.UNIVERSITY_ADMIN,
+    )
+
+
+@bp.post("/annual-fees/reduction")
+@roles_required(Role.UNIVERSITY_ADMIN)
+def set_fee_reduction():
+    try:
+        services.set_fee_reduction(
+            current_user.organization_id,
+            int_arg(request.form.get("reduction_pct")),
+            actor=current_user,
+        )
+    except ValidationFailed as err:
+        flash(err.message, "error")
+    else:
+        flash("已保存年费减缴比例", "success")
+    return redirect(url_for("inventory.annual_fees"))
 
 
 # ---------------------------------------------------------------------------- create & edit
@@ -208,6 +275,7 @@ def detail(patent_id: int):
         can_edit=permissions.can_edit(current_user, patent),
         manage_inventors=manage_inventors,
         suggested_accounts=inventors.suggested_accounts(patent) if manage_inventors else [],
+        fee=fees.patent_fee(patent),
         log=queries.status_log(patent.id),
         history=revision_rows(queries.revisions(patent.id)),
     )

@@ -293,6 +293,37 @@ def _(w, client):
     return _batch_expect(w, ps)
 
 
+@case("inventory.assign_college", "uni_admin")
+def _(w, client):
+    target = make_college(w.uni, "信息学院")
+    ps = [make_patent(w.uni, college=w.college) for _ in "ab"]
+    data = {"scope": "ids", "ids": [str(p.id) for p in ps], "target_college": str(target.id)}
+    _ok(client.post("/patents/assign-college", data=data), 200)
+    (e,) = events(entity="patent", entity_id=ps[1].id)
+    assert e.action == "assign_college" and e.actor_id == w.uni_admin.id
+    return Expect(
+        "patent",
+        ps[0].id,
+        "assign_college",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["changes"]["college"] == ["材料学院", "信息学院"],
+    )
+
+
+@case("inventory.set_fee_reduction", "uni_admin")
+def _(w, client):
+    _ok(client.post("/patents/annual-fees/reduction", data={"reduction_pct": "70"}), 302)
+    return Expect(
+        "organization",
+        w.uni.id,
+        "fee_reduction",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["changes"]["reduction_pct"] == [None, 70],
+    )
+
+
 @case("api.batch_actions", "uni_admin")
 def _(w, client):
     ps = [make_patent(w.uni, college=w.college, status=EntryStatus.PENDING_COLLEGE) for _ in "ab"]

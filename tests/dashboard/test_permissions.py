@@ -75,6 +75,7 @@ ENDPOINTS = [
     # ----- exports, one row per table
     export("funnel", FUNNEL_ROLES),
     export("funnel", FUNNEL_ROLES, fmt="xlsx"),
+    export("idle-fees", UNIVERSITY_ADMIN | COLLEGE_ADMIN),
     export(
         "inventory-breakdown",
         REGIONAL_ROLES | UNIVERSITY_ADMIN,

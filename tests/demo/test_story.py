@@ -89,7 +89,8 @@ def test_one_demand_had_every_candidate_rejected(ctx):
     demand = db.session.scalar(sa.select(Demand).where(Demand.title == "直播带货短视频自动剪辑"))
     states = set(db.session.scalars(sa.select(Match.state).where(Match.demand_id == demand.id)))
     assert states == {MatchState.REJECTED}
-    assert demand.enterprise.name == org("恒新").name  # demo-logins: hengxin shows it
+    # Posted by a company of its industry (an e-commerce firm, not a materials maker).
+    assert demand.enterprise.name == org("云播电子商务").name
 
 
 # ------------------------------------------------------------------------------ deals
@@ -359,10 +360,21 @@ def test_demo_logins_claims_hold(ctx):
         .where(Deal.university_id == dhyy.organization_id, Contract.kind == ContractKind.EQUITY)
     )
     hengxin = user("hengxin")
-    assert db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Evaluation.enterprise_id == hengxin.organization_id,
-            Evaluation.prospect_stars == 5,
+    assert db.session.scalar(  # its battery-recycling demand ended in an assignment
+        sa.select(sa.func.count())
+        .select_from(Contract)
+        .join(Deal, Deal.id == Contract.deal_id)
+        .where(
+            Deal.enterprise_id == hengxin.organization_id, Contract.kind == ContractKind.ASSIGNMENT
+        )
+    )
+    assert db.session.scalar(  # it rated the patent it bought (市场评价)
+        sa.select(sa.func.count()).where(Evaluation.enterprise_id == hengxin.organization_id)
+    )
+    assert any(  # and has a patent pushed in the last days, still unanswered
+        d.stage == Stage.RECOMMENDED and aware(d.pushed_at) > now - timedelta(days=3)
+        for d in db.session.scalars(
+            sa.select(Deal).where(Deal.enterprise_id == hengxin.organization_id)
         )
     )
 
@@ -388,3 +400,29 @@ def test_demo_pages_show_the_story(ctx, login, path, text):
     page = client.get(path)
     assert page.status_code == 200, path
     assert text in page.get_data(as_text=True), path
+
+
+def test_every_deal_pushes_a_patent_that_answers_its_demand(ctx):
+    """The officer pushes only patents of the inventions that answer the demand; the other
+    candidates the engine proposed are rejected or left in the queue."""
+    from revive.demo.demands import DEMANDS
+
+    answers = {d["title"]: d["answered_by"] for d in DEMANDS}
+    deals = db.session.scalars(sa.select(Deal)).all()
+    assert deals
+    for deal in deals:
+        subjects = answers[deal.demand.title]
+        assert any(s in deal.patent.title for s in subjects), (deal.demand.title, deal.patent.title)
+    # The officer invites an enterprise to rate patents that answer its own demands.
+    posted = {}
+    for demand in db.session.scalars(sa.select(Demand)):
+        posted.setdefault(demand.enterprise_id, set()).update(answers[demand.title])
+    invites = db.session.scalars(
+        sa.select(EvaluationInvite)
+        .join(User, User.id == EvaluationInvite.invited_by_id)
+        .where(User.role == Role.OFFICER)
+    ).all()
+    assert invites
+    for invite in invites:
+        subjects = posted[invite.enterprise_id]
+        assert any(s in invite.patent.title for s in subjects), invite.patent.title

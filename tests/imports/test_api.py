@@ -60,7 +60,8 @@ def test_another_system_imports_a_patent_inventory(app, client, uni, enqueued):
         json={"mode": "all_or_nothing"},
         headers=headers,
     )
-    assert refused.status_code == 422 and "全部有效才导入" in refused.get_json()["message"]
+    # the mode is chosen at upload (valid rows only here), as on the preview page
+    assert refused.status_code == 422 and "上传时选定" in refused.get_json()["message"]
     committed = client.post(f"/api/v1/import-jobs/{job['id']}/commit", headers=headers)
     assert committed.status_code == 200 and committed.get_json()["status"] == "commit_queued"
     services.commit_job(job["id"])

@@ -115,12 +115,13 @@ def test_all_or_nothing_with_invalid_rows_is_refused_and_writes_nothing(uni, run
     path = write_csv(tmp_path / "f.csv", [row(1), ["坏号", "x"]])
     job = run_import(path, commit=False, all_or_nothing=True)
     with pytest.raises(ValidationFailed, match="1 行无效数据"):
-        services.request_commit(job.id, actor=uni.admin, all_or_nothing=True)
+        services.request_commit(job.id, actor=uni.admin)
     assert db.session.get(ImportJob, job.id).status == ImportStatus.VALIDATED
     assert _count(Patent) == 0
-    # the user may still choose "valid rows only"
-    services.request_commit(job.id, actor=uni.admin, all_or_nothing=False, enqueue=False)
-    assert services.commit_job(job.id).result_counts["created"] == 1
+    # The confirm does what was chosen at upload; "valid rows only" is a new upload.
+    again = run_import(path, commit=False)
+    services.request_commit(again.id, actor=uni.admin, enqueue=False)
+    assert services.commit_job(again.id).result_counts["created"] == 1
 
 
 def test_all_or_nothing_recheck_at_commit_time_rolls_back_everything(uni, run_import, tmp_path):

@@ -78,16 +78,50 @@ def test_upload_queues_validation_then_preview_then_commit(logged_in, uni, enque
     assert f"#{job.id}" in logged_in.get("/imports/jobs").get_data(as_text=True)
 
 
-def test_all_or_nothing_button_refused_with_invalid_rows(logged_in, uni, enqueued):
+def test_all_or_nothing_chosen_at_upload_is_what_the_preview_confirms(logged_in, uni, enqueued):
+    _upload(logged_in, csv_bytes([row(1), ["坏号", "x"]]), all_or_nothing="1")
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    assert job.all_or_nothing
+    services.validate_job(job.id)
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "导入方式（上传时选择）：<strong>全部有效才导入</strong>" in page
+    assert "确认导入（仅有效行）" not in page  # no second button that does something else
+    assert page.count(f'action="/imports/{job.id}/commit"') == 1
+    assert "disabled>确认导入（全部有效才导入）" in page
+    # Posting anyway (or with a stale form asking for valid rows only) writes nothing.
+    response = logged_in.post(
+        f"/imports/{job.id}/commit", data={"mode": "valid_only"}, follow_redirects=True
+    )
+    assert "上传时选择了“全部有效才导入”，不会写入任何数据" in response.get_data(as_text=True)
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.VALIDATED
+    assert [name for name, _ in enqueued] == ["imports.validate"]
+
+
+def test_valid_rows_only_chosen_at_upload_cannot_be_turned_into_all_or_nothing(
+    logged_in, uni, enqueued
+):
     _upload(logged_in, csv_bytes([row(1), ["坏号", "x"]]))
     job = db.session.scalars(sa.select(ImportJob)).one()
     services.validate_job(job.id)
-    response = logged_in.post(
-        f"/imports/{job.id}/commit", data={"mode": "all_or_nothing"}, follow_redirects=True
-    )
-    assert "“全部有效才导入”不会写入任何数据" in response.get_data(as_text=True)
-    assert db.session.get(ImportJob, job.id).status == ImportStatus.VALIDATED
-    assert [name for name, _ in enqueued] == ["imports.validate"]
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "导入方式（上传时选择）：<strong>仅导入有效行</strong>" in page
+    assert "确认导入（全部有效才导入）" not in page
+    logged_in.post(f"/imports/{job.id}/commit", data={"mode": "all_or_nothing"})
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.COMMIT_QUEUED
+    assert not db.session.get(ImportJob, job.id).all_or_nothing
+    services.commit_job(job.id)
+    assert db.session.get(ImportJob, job.id).result_counts["skipped_invalid"] == 1
+
+
+def test_all_or_nothing_with_every_row_valid_commits_in_that_mode(logged_in, uni, enqueued):
+    _upload(logged_in, csv_bytes([row(1), row(2)]), all_or_nothing="1")
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert '">确认导入（全部有效才导入）</button>' in page
+    logged_in.post(f"/imports/{job.id}/commit")
+    job = services.commit_job(job.id)
+    assert job.all_or_nothing and job.result_counts["created"] == 2
 
 
 def test_error_downloads_neutralise_formulas(logged_in, uni, enqueued):

@@ -132,3 +132,27 @@ def test_an_inventor_filing_a_patent_is_linked_to_it_and_the_link_is_audited(app
     (event,) = events(entity="patent", entity_id=patent.id, action="link_inventor")
     assert event.actor_id == inventor.id and event.organization_id == inventor.organization_id
     assert event.data["inventor_id"] == inventor.id and event.data["via"] == "filed"
+
+
+def test_partial_update_is_checked_together_with_the_stored_values(admin):
+    patent = services.create_patent(
+        {**DATA, "transfer_willingness": "愿意", "transfer_modes": "转让"},
+        institution_id=admin.organization_id,
+        actor=admin,
+    )
+    with pytest.raises(ValidationFailed, match="转化意愿为“暂不”时不应填写可接受的转化方式"):
+        services.update_patent(patent.id, {"transfer_willingness": "暂不"}, actor=admin)
+    services.update_patent(patent.id, {"filing_date": "2017-06-01"}, actor=admin)
+    with pytest.raises(ValidationFailed, match="授权日早于申请日"):
+        services.update_patent(patent.id, {"grant_date": "2017-01-01"}, actor=admin)
+    services.update_patent(
+        patent.id, {"transfer_willingness": "暂不", "transfer_modes": ""}, actor=admin
+    )
+    assert patent.transfer_modes is None
+
+
+def test_an_entered_patent_keeps_its_self_assessment_on_edit(admin):
+    patent = make_patent(admin.organization, status=EntryStatus.ENTERED)
+    with pytest.raises(ValidationFailed, match="已入库的专利须保留技术成熟度"):
+        services.update_patent(patent.id, {"trl": ""}, actor=admin)
+    assert db.session.get(Patent, patent.id).trl == 5

@@ -168,6 +168,16 @@ def _patent_batch_html(w: World, role: Role | None, own: bool) -> dict[str, Any]
     return {"ids": [str(w.obj("pending", role, own))], "action": "college_approve"}
 
 
+def _assign_college(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    # Own: 甲's draft to 甲's college (already there: nothing to move); other: 乙's draft is
+    # reported as not found inside the 200 result page.
+    return {
+        "scope": "ids",
+        "ids": [str(w.obj("draft", role, own))],
+        "target_college": str(w.college_a.id),
+    }
+
+
 def _link_inventor(w: World, role: Role | None, own: bool) -> dict[str, Any]:
     # Own: the inventor already linked to 甲's patent (a no-op link); other: 乙's patent takes
     # no 甲 account (a message, nothing written).
@@ -249,6 +259,21 @@ TABLE: list[Row] = [
     # ----- inventory
     entry("inventory.list_patents", "GET", INVENTORY, hides=OTHER_PATENTS),
     entry("inventory.export_patents", "GET", INVENTORY, args=CSV, hides=OTHER_PATENTS),
+    entry("inventory.annual_fees", "GET", INVENTORY),
+    entry(
+        "inventory.set_fee_reduction",
+        "POST",
+        frozenset({UA}),
+        body=lambda w, role, own: {"reduction_pct": "70"},
+    ),
+    entry(
+        "inventory.assign_college",
+        "POST",
+        frozenset({UA}),
+        obj="draft",
+        body=_assign_college,
+        batch=True,
+    ),
     entry("inventory.detail", "GET", INVENTORY, obj="patent"),
     entry("inventory.create", "GET", FILERS),
     entry("inventory.create", "POST", FILERS),
