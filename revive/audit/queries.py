@@ -29,6 +29,7 @@ ENTITY_LABELS = {
     "evaluation": "市场评价",
     "evaluation_invite": "评价邀请",
     "open_licence": "开放许可",
+    "setting": "平台设置",
     "user": "账号",
 }
 
