@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from revive.inventory.fields import FIELDS_BY_KEY, display_value
+from revive.inventory.fields import display_value
 from revive.inventory.models import EntryStatus, Patent, TransferMode
 
 # The patent's own fields shown publicly, in display order (labels from inventory.fields).
@@ -125,18 +125,6 @@ class PublicPatent:
         if self.price_wan is None:
             return PRICE_NEGOTIABLE
         return f"{display_value('asking_price', self.price_wan)} 万元"
-
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(key, Chinese label, display text) of every public field, for the detail page."""
-        out = []
-        for key in PUBLIC_FIELDS:
-            value = getattr(self, key)
-            if key == "transfer_modes":
-                text = self.modes_text
-            else:
-                text = display_value(key, value)
-            out.append((key, FIELDS_BY_KEY[key].label, text))
-        return out
 
     def to_json(self) -> dict[str, Any]:
         """The public record for the API (statuses as value + Chinese label)."""

@@ -163,9 +163,7 @@ def submit_intent(
     if actor.role != Role.ENTERPRISE or actor.organization_id is None:
         raise PermissionDenied("只有企业用户可以申请对接")
     patent = _public_patent(patent_id)
-    text = _text(
-        message, label="对接说明", limit=INTENT_MESSAGE_MAX, required=True, key="message"
-    )
+    text = _text(message, label="对接说明", limit=INTENT_MESSAGE_MAX, required=True, key="message")
     if demand_id is not None:
         demand = db.session.get(Demand, demand_id) if isinstance(demand_id, int) else None
         if demand is None or demand.enterprise_id != actor.organization_id:
@@ -173,6 +171,10 @@ def submit_intent(
         if demand.status != DemandStatus.OPEN:
             raise InvalidTransition("该需求已关闭，请选择其他需求或新建需求")
         _check_pair(_pair(demand.id, patent.id))
+    elif new_demand_title is None:
+        raise ValidationFailed(
+            "请选择一条需求，或新建需求", details={"demand_id": "请选择需求或新建需求"}
+        )
     else:
         title = _text(
             new_demand_title,
@@ -189,8 +191,9 @@ def submit_intent(
         match = _pair(demand_id, pid)
         _check_pair(match)
         if match is None:
-            match = _new_match(db.session.get(Demand, demand_id), db.session.get(Patent, pid),
-                               MatchSource.INTENT)
+            match = _new_match(
+                db.session.get(Demand, demand_id), db.session.get(Patent, pid), MatchSource.INTENT
+            )
             db.session.flush()
         match.intent_message, match.intent_at, match.intent_by_id = text, utcnow(), actor.id
         audit.record(
