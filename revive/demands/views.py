@@ -183,7 +183,7 @@ def alerts(demand_id: int):
     subscribed = request.form.get("subscribed") == "1"
     services.set_alerts(demand_id, subscribed, actor=current_user)
     flash("已订阅新专利提醒" if subscribed else "已取消新专利提醒", "success")
-    return redirect(url_for("demands.detail", demand_id=demand_id, _anchor="demand-status"))
+    return redirect(url_for("demands.detail", demand_id=demand_id, _anchor="demand-progress"))
 
 
 @bp.get("/<int:demand_id>")
