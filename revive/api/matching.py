@@ -195,8 +195,9 @@ def index_build(build_id: int):
 @bp.post("/matches/<int:match_id>/decision")
 @roles_required(*STAFF_ROLES)
 def decide_match(match_id: int):
-    """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?,
-    reason_code?, version?}. Output: the match. 409 when already decided or stale."""
+    """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?
+    (on accept: the recommendation note pushed with the deal), reason_code?, version?}.
+    Output: the match. 409 when already decided or stale."""
     data = optional_json_body()
     match = deal_services.decide(
         match_id,

@@ -21,6 +21,8 @@
     refit_strength          (worker; daily by beat) refit strength from decisions (learning.py),
                             activate when not worse on the latest decisions, re-match
     demands_for_patent      patent → open demands, the same eligibility as the other direction
+    (manual.py)             candidates people add: an enterprise's intent, an officer's pick
+    (search.py)             plain-word search of entered patents over the loaded index
     requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
 
 Worker steps are idempotent: a finished row is left alone when its task is delivered again,
