@@ -16,6 +16,7 @@ filters agree and no patent outside them is ever returned.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,11 +70,42 @@ def ranked_ids(query: str, where: Sequence[sa.ColumnElement[bool]]) -> tuple[lis
     if loaded is None:
         return None
     build, index = loaded
-    allowed = set(db.session.scalars(sa.select(Patent.id).where(*where)))
-    if not allowed:
+    allowed = _allowed_mask(build, index, where)
+    if allowed is None:
         return [], build
     (hits,) = index.query([tokens], top_k=SEARCH_DEPTH, min_score=0.0, allowed=[allowed])
     return [(int(c.right_id), float(c.score)) for c in hits], build
+
+
+# The filters' allowed set as a mask over the index, per process: reading every id of a large
+# pool (the unfiltered search: every entered patent) for each query would cost more than the
+# search. Keyed by the index version, the filters' SQL, and a stamp of the rows they select
+# (count, latest change) taken in one aggregate query, plus the minute — a patent that enters
+# or leaves the pool is reflected within a minute at worst.
+_masks: dict[tuple[Any, ...], Any] = {}
+MASK_CACHE = 8
+
+
+def _allowed_mask(build: Any, index: Any, where: Sequence[sa.ColumnElement[bool]]) -> Any:
+    """The bool mask of the index positions ``where`` allows; None when it allows none."""
+    count, changed = db.session.execute(
+        sa.select(sa.func.count(Patent.id), sa.func.max(Patent.updated_at)).where(*where)
+    ).one()
+    if not count:
+        return None
+    sql = str(
+        sa.select(Patent.id)
+        .where(*where)
+        .compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    )
+    key = (services._index_key(build), sql, count, changed, int(time.time() // 60))
+    mask = _masks.get(key)
+    if mask is None:
+        mask = index.mask(db.session.scalars(sa.select(Patent.id).where(*where)))
+        if len(_masks) >= MASK_CACHE:
+            _masks.clear()
+        _masks[key] = mask
+    return mask
 
 
 def search(

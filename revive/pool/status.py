@@ -162,6 +162,7 @@ class DemandOverview:
 def _counts(demand_id: int) -> dict[str, int]:
     """Undecided candidates officers see at once (weak machine proposals left out), declined."""
     weak = sa.and_(
+        Match.tier.is_not(None),  # rows from before strength are never weak (NULL-safe NOT)
         Match.tier == MatchTier.WEAK,
         Match.source == MatchSource.MACHINE,
         Match.intent_at.is_(None),

@@ -414,3 +414,21 @@ def test_entered_status_is_what_makes_a_patent_public(world):
     db.session.commit()
     assert p.id not in {v.id for v in queries.search_page(queries.parse_filters({})).items}
     assert TransferMode.LICENSE.value == "license"
+
+
+def test_ranked_search_with_every_filter_and_a_pool_change(world):
+    args = {
+        "q": "硅碳负极 循环寿命",
+        "tier": "B",
+        "industry": "C38",
+        "mode": "license",
+        "trl_min": "5",
+        "region": "内蒙古",
+        "university": str(world.uni.id),
+    }
+    found = queries.search_page(queries.parse_filters(args))
+    assert found.ranked and [p.id for p in found.items] == [world.patents["silicon"].id]
+    world.patents["silicon"].status = EntryStatus.NOT_ENTERED  # leaves the pool
+    db.session.commit()
+    again = queries.search_page(queries.parse_filters({"q": "硅碳负极 循环寿命"}))
+    assert world.patents["silicon"].id not in [p.id for p in again.items]
