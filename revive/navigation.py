@@ -64,6 +64,7 @@ MENU: tuple[Group, ...] = (
         "需求",
         (
             Item("demands.list_demands", "企业需求", section="demands"),
+            Item("pool.search", "专利库", section="pool"),
             Item("demands.import_upload", "导入需求"),
         ),
     ),
@@ -94,6 +95,7 @@ MENU: tuple[Group, ...] = (
         "管理",
         (
             Item("onboarding.institutions", "高校/科研院所", section="onboarding"),
+            Item("settings.edit", "平台设置", section="settings"),
             Item("accounts.members", "成员管理"),
             Item("audit.log", "审计日志", section="audit"),
         ),

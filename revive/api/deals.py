@@ -69,6 +69,10 @@ def deal_json(d: Deal, *, full: bool = False) -> dict[str, Any]:
         "university": {"id": d.university_id, "name": d.university.name},
         "enterprise": {"id": d.enterprise_id, "name": d.enterprise.name},
         "officer": {"id": d.officer.id, "name": d.officer.name} if d.officer else None,
+        # the officer's recommendation note sent with the push (推荐说明), and the
+        # enterprise's own request when the pair came from an intent (申请对接)
+        "note": d.note,
+        "intent_message": d.match.intent_message if d.match else None,
         "stage": stage,
         "stage_label": stage_label,
         "stage_changed_at": iso(d.stage_changed_at),

@@ -64,6 +64,7 @@ def demand_json(d: Demand, user, *, full: bool = True) -> dict[str, Any]:
             out[key] = getattr(d, key)
     out["closed_at"] = d.closed_at.isoformat() if d.closed_at else None
     out["close_reason"] = d.close_reason
+    out["alert_subscribed"] = d.alert_subscribed
     out["can_edit"] = permissions.can_edit(user, d)
     return out
 
@@ -109,6 +110,16 @@ def post_demand():
     )
     demand = services.post_demand(record, actor=current_user, enterprise_id=enterprise_id)
     return jsonify(demand_json(demand, current_user)), 201
+
+
+@bp.post("/demands/<int:demand_id>/alerts")
+@roles_required(*POSTER_ROLES)
+def set_demand_alerts(demand_id: int):
+    """订阅新专利提醒 on or off. Header: X-CSRFToken. Body: {subscribed: bool}.
+    Output: the demand (as GET). Errors: 422 (not a boolean), 409 (closed), 403, 404."""
+    data = json_body()
+    demand = services.set_alerts(demand_id, data.get("subscribed"), actor=current_user)
+    return jsonify(demand_json(demand, current_user))
 
 
 @bp.patch("/demands/<int:demand_id>")

@@ -97,12 +97,19 @@ def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
         "trl_below_expectation": m.trl_below_expectation,
         "state": m.state.value,
         "state_label": m.state.label,
+        # who brought the pair: the engine, an enterprise's intent (申请对接), an officer
+        "source": m.source.value,
+        "source_label": m.source.label,
+        "has_intent": m.intent_at is not None,
         "index_version": m.index_version,
         "version": m.version,
     }
     if staff:
         out.update(
             run_id=m.run_id,
+            note=m.note,
+            intent_message=m.intent_message,
+            intent_at=iso(m.intent_at),
             comment=m.comment,
             reason_code=m.reason_code,
             decided_at=iso(m.decided_at),
@@ -188,8 +195,9 @@ def index_build(build_id: int):
 @bp.post("/matches/<int:match_id>/decision")
 @roles_required(*STAFF_ROLES)
 def decide_match(match_id: int):
-    """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?,
-    reason_code?, version?}. Output: the match. 409 when already decided or stale."""
+    """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?
+    (on accept: the recommendation note pushed with the deal), reason_code?, version?}.
+    Output: the match. 409 when already decided or stale."""
     data = optional_json_body()
     match = deal_services.decide(
         match_id,

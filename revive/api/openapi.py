@@ -34,10 +34,13 @@ from revive.inventory.models import (
     TransferMode,
     Willingness,
 )
+from revive.inventory.public import PUBLIC_FIELDS
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import DeclarationStatus, FeeMode
-from revive.matching.models import MatchState, MatchTier, RunScope, RunStatus
+from revive.matching import manual
+from revive.matching.models import MatchSource, MatchState, MatchTier, RunScope, RunStatus
 from revive.matching.reasons import REJECT_REASONS
+from revive.settings import services as platform_settings
 
 # ---------------------------------------------------------------------------- schema helpers
 
@@ -224,6 +227,7 @@ def _demand(full: bool) -> dict[str, Any]:
             contact_email=null(STR),
             closed_at=null(DATETIME),
             close_reason=null(STR),
+            alert_subscribed=BOOL,
             can_edit=BOOL,
         )
         optional = ("contact_name", "contact_phone", "contact_email")
@@ -284,8 +288,12 @@ def _match() -> dict[str, Any]:
         "trl_below_expectation": null(BOOL),
         "index_version": null(INT),
         "version": INT,
+        "has_intent": BOOL,
         # staff only
         "run_id": null(INT),
+        "note": null(STR),
+        "intent_message": null(STR),
+        "intent_at": null(DATETIME),
         "comment": null(STR),
         "reason_code": null(STR),
         "decided_at": null(DATETIME),
@@ -295,8 +303,120 @@ def _match() -> dict[str, Any]:
     }
     labeled(props, "state", MatchState)
     labeled(props, "tier", MatchTier, nullable=True)
-    staff = ("run_id", "comment", "reason_code", "decided_at", "chars", "coverage")
+    labeled(props, "source", MatchSource)
+    staff = (
+        "run_id",
+        "note",
+        "intent_message",
+        "intent_at",
+        "comment",
+        "reason_code",
+        "decided_at",
+        "chars",
+        "coverage",
+    )
     return obj(props, optional=(*staff, "model_version"))
+
+
+def _public_patent() -> dict[str, Any]:
+    """An entered patent's public record (revive.inventory.public.PublicPatent.to_json)."""
+    types = {
+        "trl": null(INT),
+        "filing_date": null(DATE),
+        "grant_date": null(DATE),
+        "application_no": STR,
+        "title": STR,
+    }
+    props: dict[str, Any] = {"id": INT}
+    for key in PUBLIC_FIELDS:
+        if key == "patent_type":
+            labeled(props, key, PatentType, nullable=True)
+        elif key == "transfer_willingness":
+            labeled(props, key, Willingness, nullable=True)
+        elif key == "transfer_modes":
+            props[key] = arr(enum_of(TransferMode))
+            props["transfer_modes_labels"] = arr(STR)
+        else:
+            props[key] = types.get(key, null(STR))
+    props.update(
+        institution=REF_ORG,
+        college=null(STR),
+        region=null(STR),
+        price_wan=null(DECIMAL_STR),
+        open_licence=null(obj({"id": INT, "fee_summary": STR, "period": STR, "terms": null(STR)})),
+        entered_at=null(DATETIME),
+    )
+    return obj(props)
+
+
+INTENT_STATUS = {"type": "string", "enum": ["reviewing", "pushed", "declined"]}
+INTENT = obj(
+    {
+        "id": INT,
+        "demand": obj({"id": INT, "title": STR}),
+        "patent": obj({"id": INT, "title": STR, "in_pool": BOOL}),
+        "message": STR,
+        "created_at": null(DATETIME),
+        "status": INTENT_STATUS,
+        "status_label": STR,
+        "deal_id": null(INT),
+    }
+)
+DEMAND_OVERVIEW = obj(
+    {
+        "demand_id": INT,
+        "latest_run": null(ref("MatchRun")),
+        "is_matching": BOOL,
+        "matched": BOOL,
+        "is_thin": BOOL,
+        "needs": arr(obj({"index": INT, "label": STR})),
+        "bar": NUM,
+        "strong": NUM,
+        "suggestions": arr(
+            obj(
+                {
+                    "match_id": INT,
+                    "need": INT,
+                    "strength": null(NUM),
+                    "tier": null(enum_of(MatchTier)),
+                    "tier_label": null(STR),
+                    "reasons": arr(STR),
+                    "has_intent": BOOL,
+                    "patent": ref("PublicPatent"),
+                }
+            )
+        ),
+        "counts": obj(
+            {
+                "suggested": INT,
+                "under_review": INT,
+                "pushed": INT,
+                "declined": INT,
+                "intents": INT,
+            }
+        ),
+        "pushed": arr(
+            obj(
+                {
+                    "match_id": INT,
+                    "deal_id": null(INT),
+                    "patent": obj({"id": INT, "title": STR}),
+                    "university": REF_ORG,
+                    "note": null(STR),
+                    "reasons": arr(STR),
+                    "stage": null(enum_of(Stage)),
+                    "stage_label": null(STR),
+                    "pushed_at": null(DATETIME),
+                }
+            )
+        ),
+        "intents": arr(ref("Intent")),
+        "unmet": BOOL,
+        "broaden_hints": arr(STR),
+        "alert_subscribed": BOOL,
+    }
+)
+SETTINGS_OBJ = obj({key: BOOL for key in platform_settings.SETTINGS})
 
 
 DEMAND_READING = obj(
@@ -339,6 +459,8 @@ def _deal(full: bool) -> dict[str, Any]:
         "university": REF_ORG,
         "enterprise": REF_ORG,
         "officer": null(USER_REF),
+        "note": null(STR),
+        "intent_message": null(STR),
         "stage_changed_at": null(DATETIME),
         "days_in_stage": null(INT),
         "pushed_at": null(DATETIME),
@@ -548,6 +670,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "MatchRun": MATCH_RUN,
     "IndexBuild": INDEX_BUILD,
     "Match": _match(),
+    "PublicPatent": _public_patent(),
+    "Intent": INTENT,
+    "DemandOverview": DEMAND_OVERVIEW,
+    "Settings": SETTINGS_OBJ,
     "Contract": _contract(),
     "Deal": _deal(False),
     "DealDetail": _deal(True),
@@ -721,6 +847,7 @@ LICENCE_BODY = {
 
 T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
 T_EVAL, T_LIC, T_NOTE, T_DASH, T_IMP = "市场评价", "开放许可", "通知", "数据看板", "批量导入"
+T_POOL, T_SET = "专利库与对接申请", "平台设置"
 
 OPERATIONS: dict[str, Operation] = {
     # ---- inventory
@@ -824,6 +951,88 @@ OPERATIONS: dict[str, Operation] = {
         ref("Demand"),
         example={"reason": "已找到合作方"},
         body=_body({"reason": {"type": "string", "maxLength": 500}, **VERSION}, ("reason",)),
+    ),
+    "set_demand_alerts": Operation(
+        "订阅或取消新专利提醒",
+        T_DEM,
+        ref("Demand"),
+        example={"subscribed": False},
+        body=_body({"subscribed": BOOL}, ("subscribed",)),
+    ),
+    "demand_overview": Operation(
+        "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
+        T_DEM,
+        ref("DemandOverview"),
+    ),
+    # ---- the pool
+    "search_pool": Operation(
+        "检索专利库（已入库专利的公开信息）",
+        T_POOL,
+        page_of(ref("PublicPatent"), ranked=BOOL, index_version=null(INT)),
+        query=(
+            q("q", {"type": "string", "maxLength": 200}, "用平常的话描述要解决的问题"),
+            q("industry", {"type": "string", "maxLength": 100}, "国民经济行业分类代码或名称"),
+            q("trl_min", {"type": "integer", "minimum": 1, "maximum": 9}),
+            q("trl_max", {"type": "integer", "minimum": 1, "maximum": 9}),
+            q("mode", enum_of(TransferMode)),
+            q("open_licence", {"type": "string", "enum": ["1"]}),
+            UNIVERSITY,
+            q("region", {"type": "string", "maxLength": 100}),
+            q("tier", enum_of(Tier)),
+            *PAGING,
+        ),
+        description="已登录用户可用；平台管理员开启“对未登录访客公开专利库”后，未登录也可用。",
+    ),
+    "get_pool_patent": Operation(
+        "专利库中一件专利的公开信息",
+        T_POOL,
+        ref("PublicPatent"),
+        description="已登录用户可用；平台管理员开启公开后，未登录也可用。",
+    ),
+    "create_intent": Operation(
+        "申请对接（我感兴趣）",
+        T_POOL,
+        ref("Intent"),
+        status=201,
+        example={
+            "message": "我们想了解该技术的中试情况和许可条件。",
+            "new_demand_title": "引进相关技术",
+        },
+        body=_body(
+            {
+                "message": {"type": "string", "maxLength": manual.INTENT_MESSAGE_MAX},
+                "demand_id": ID_ARG,
+                "new_demand_title": {"type": "string", "maxLength": manual.DEMAND_TITLE_MAX},
+            },
+            ("message",),
+        ),
+    ),
+    "list_intents": Operation("我的对接申请", T_POOL, page_of(ref("Intent")), query=PAGING),
+    "add_candidate": Operation(
+        "技术经理人为需求人工添加候选专利",
+        T_REV,
+        ref("Match"),
+        status=201,
+        body=_body(
+            {
+                "patent_id": ID_ARG,
+                "note": null({"type": "string", "maxLength": manual.NOTE_MAX}),
+            },
+            ("patent_id",),
+        ),
+    ),
+    # ---- settings
+    "get_settings": Operation("平台设置", T_SET, ref("Settings")),
+    "update_settings": Operation(
+        "修改平台设置",
+        T_SET,
+        ref("Settings"),
+        example={"public_pool": False},
+        body={
+            "type": "object",
+            "properties": {key: BOOL for key in platform_settings.SETTINGS},
+            "additionalProperties": False,
+        },
     ),
     # ---- matching
     "demand_matches": Operation(

@@ -81,7 +81,8 @@ def review_decisions():
     """Accept (and push to both sides) or reject several candidates. Header: X-CSRFToken.
 
     Body: {match_ids: [int…] (≤ 500), decision: "accepted"|"rejected" (or accept|reject),
-    reason_code? (required to reject: one of reasons), comment? (required with "other")}.
+    reason_code? (required to reject: one of reasons), comment? (required with "other"; on
+    accept: the recommendation note sent to both sides with the push)}.
     Output: {done: [id…], skipped: [{id, message}]}: a match already decided or gone is
     skipped, not fatal. Errors: 422 (no ids, bad decision, reason missing).
     """

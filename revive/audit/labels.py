@@ -34,8 +34,9 @@ from revive.inventory.inventors import VIA_LABELS as INVENTOR_VIA
 from revive.inventory.models import EntryStatus
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import FeeMode
-from revive.matching.models import MatchState
+from revive.matching.models import MatchSource, MatchState
 from revive.matching.reasons import REJECT_REASONS
+from revive.settings.services import SETTINGS
 
 ENTITY_LABELS = {
     "patent": "专利",
@@ -50,6 +51,7 @@ ENTITY_LABELS = {
     "strength_model": "匹配强度模型",
     "api_token": "API 令牌",
     "organization": "单位",
+    "setting": "平台设置",
 }
 
 _OWN: dict[str, dict[str, str]] = {
@@ -69,14 +71,22 @@ _OWN: dict[str, dict[str, str]] = {
         "close": "关闭",
         "import_create": "导入新建",
         "import_update": "导入更新",
+        "alerts_on": "订阅新专利提醒",
+        "alerts_off": "取消新专利提醒",
     },
-    "match": {MatchState.ACCEPTED.value: "采纳", MatchState.REJECTED.value: "否决"},
+    "match": {
+        MatchState.ACCEPTED.value: "采纳",
+        MatchState.REJECTED.value: "否决",
+        "intent": "企业申请对接",
+        "officer_add": "技术经理人添加候选",
+    },
     "strength_model": {"refit_request": "发起重新训练", "activate": "启用新模型"},
     "deal": {"push": "推送对接", "respond": "高校答复"},
     "contract": {"create": "登记合同", "update": "更正合同"},
     "evaluation": {"create": "提交评价", "update": "修改评价"},
     "evaluation_invite": {"create": "邀请评价"},
     "open_licence": {"declare": "声明开放许可", "withdraw": "撤回开放许可"},
+    "setting": {"update": "修改平台设置"},
     "user": {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",
@@ -221,6 +231,15 @@ KEYS: dict[str, Key] = {
 # Keys whose meaning depends on the object type.
 ENTITY_KEYS: dict[tuple[str, str], Key] = {
     ("match", "reason"): Key("否决原因", _codes(REJECT_REASONS)),
+    ("match", "note"): Key("技术经理人的推荐说明"),
+    ("match", "existing"): Key("已有候选的来源", _enum(MatchSource)),
+    ("match", "strength"): Key("匹配强度（概率）"),
+    ("deal", "note"): Key("推荐说明"),
+    ("deal", "source"): Key("候选来源", _enum(MatchSource)),
+    ("setting", "key"): Key("设置项", lambda v: SETTINGS[v].label if v in SETTINGS else str(v)),
+    ("setting", "before"): Key("原值", yes_no),
+    ("setting", "after"): Key("新值", yes_no),
+    ("match", "message"): Key("企业的对接说明"),
     ("deal", "reason"): Key("未成交原因", _codes(FAILURE_REASONS)),
     ("demand", "reason"): Key("关闭原因"),
     ("open_licence", "reason"): Key("撤回原因"),

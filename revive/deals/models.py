@@ -71,6 +71,9 @@ class Deal(TimestampMixin, db.Model):
     university_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # who pushed it
+    # The officer's recommendation note (推荐说明) sent with the push: shown to both sides on
+    # the deal, on the enterprise's demand page and in the push notification.
+    note: Mapped[str | None] = mapped_column(sa.Text)
     stage: Mapped[Stage] = mapped_column(
         enum_column(Stage, "deal_stage"), default=Stage.RECOMMENDED, index=True
     )

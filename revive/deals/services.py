@@ -93,14 +93,27 @@ def decide(
     )
     sent: list[Notification] = []
     if match.state == MatchState.ACCEPTED:
-        sent = _push(match, actor)
+        sent = _push(match, actor, comment)
     db.session.commit()
     notifications.send_emails(sent)
     return match
 
 
-def _push(match: Match, actor: User) -> list[Notification]:
-    """Create the deal for an accepted match and notify the enterprise and the university."""
+def push_note(match: Match, comment: str | None) -> str | None:
+    """The recommendation note a push carries: the push form's comment, else the note the
+    officer wrote when adding the patent by hand (Match.note)."""
+    text = (comment or "").strip()
+    return text or (match.note or "").strip() or None
+
+
+def _push(match: Match, actor: User, comment: str | None = None) -> list[Notification]:
+    """Create the deal for an accepted match and notify the enterprise and the university.
+
+    The officer's comment on the push is the recommendation note (推荐说明) for both sides:
+    stored on the deal (Deal.note) and written into both notifications. (It used to stay in
+    Match.comment only — the officers' decision record, which enterprises never see — so
+    the note the form promised never reached the enterprise.)"""
+    note = push_note(match, comment)
     now = utcnow()
     days = int(current_app.config.get("REVIVE_RESPONSE_DAYS", 7))
     deal = Deal(
@@ -110,6 +123,7 @@ def _push(match: Match, actor: User) -> list[Notification]:
         university_id=match.patent.institution_id,
         enterprise_id=match.demand.enterprise_id,
         officer_id=actor.id,
+        note=note,
         stage=Stage.RECOMMENDED,
         stage_changed_at=now,
         pushed_at=now,
@@ -129,16 +143,20 @@ def _push(match: Match, actor: User) -> list[Notification]:
         match_id=match.id,
         demand_id=match.demand_id,
         patent_id=match.patent_id,
+        source=match.source.value if match.source else None,
+        note=note,
     )
     link = deal_link(deal.id)
     patent, demand = match.patent, match.demand
+    said = f"\n技术经理人推荐说明：{note}" if note else ""
+    asked = "（应贵企业的对接申请）" if match.intent_at is not None else ""
     return [
         notifications.notify(
             "match_pushed",
             f"为您的需求“{demand.title}”推荐了专利：{patent.title}",
             organization_id=deal.enterprise_id,
             body=f"{patent.institution.name}的专利《{patent.title}》与您的需求相匹配，"
-            "技术经理人已审核推荐。",
+            f"技术经理人已审核推荐{asked}。{said}",
             link=link,
             deal_id=deal.id,
             created_at=now,
@@ -150,7 +168,9 @@ def _push(match: Match, actor: User) -> list[Notification]:
             f"企业需求“{demand.title}”匹配到贵校专利：{patent.title}",
             organization_id=deal.university_id,
             body=f"请在 {days} 天内（{clock.zone_label()} "
-            f"{clock.format_dt(deal.response_due_at)} 前）答复是否愿意对接。",
+            f"{clock.format_dt(deal.response_due_at)} 前）答复是否愿意对接。"
+            + (f"\n企业的对接说明：{match.intent_message}" if match.intent_message else "")
+            + said,
             link=link,
             deal_id=deal.id,
             created_at=now,
@@ -176,7 +196,7 @@ def decide_many(
             with db.session.begin_nested():
                 match = matching.apply_decision(match_id, decision, actor, reason_code, comment)
                 if match.state == MatchState.ACCEPTED:
-                    sent.extend(_push(match, actor))
+                    sent.extend(_push(match, actor, comment))
             done.append(match_id)
         except (ConflictError, InvalidTransition, NotFoundError) as exc:
             skipped.append((match_id, str(exc)))

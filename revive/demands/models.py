@@ -82,6 +82,11 @@ class Demand(TimestampMixin, db.Model):
     )
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     close_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # 订阅新专利提醒: the enterprise wants to hear of newly entered patents that fit this demand
+    # (read by the standing alerts; on by default, switched on the demand page).
+    alert_subscribed: Mapped[bool] = mapped_column(
+        sa.Boolean, default=True, server_default=sa.true()
+    )
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

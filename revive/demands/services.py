@@ -3,6 +3,7 @@
 post_demand    create an OPEN demand for the actor's enterprise (officers: any enterprise)
 update_demand  change fields, optimistic locking on Demand.version
 close_demand   OPEN → CLOSED with a reason
+set_alerts     subscribe / unsubscribe the demand to new-patent alerts (订阅新专利提醒)
 """
 
 from __future__ import annotations
@@ -136,6 +137,31 @@ def close_demand(
     )
     commit_or_conflict()
     signals.demand_closed.send(None, demand_id=demand.id)
+    return demand
+
+
+def set_alerts(demand_id: int, subscribed: bool, *, actor: User) -> Demand:
+    """Switch 订阅新专利提醒 on or off (the owner, officers, the platform admin). Commits;
+    audited; not a text change, so no re-match (demand_saved is not sent)."""
+    demand = permissions.get_visible_demand(actor, demand_id)
+    permissions.check_edit(actor, demand)
+    if not isinstance(subscribed, bool):
+        raise ValidationFailed(
+            "subscribed 须为 true 或 false", details={"subscribed": "须为布尔值"}
+        )
+    if demand.status != DemandStatus.OPEN:
+        raise InvalidTransition("需求已关闭，不能订阅新专利提醒")
+    if demand.alert_subscribed == subscribed:
+        return demand
+    demand.alert_subscribed = subscribed
+    audit.record(
+        "demand",
+        demand.id,
+        "alerts_on" if subscribed else "alerts_off",
+        actor,
+        organization_id=demand.enterprise_id,
+    )
+    commit_or_conflict(STALE_EDIT)
     return demand
 
 

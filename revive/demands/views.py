@@ -176,6 +176,16 @@ def close(demand_id: int):
     return redirect(url_for("demands.detail", demand_id=demand_id))
 
 
+@bp.post("/<int:demand_id>/alerts")
+@roles_required(*POSTER_ROLES)
+def alerts(demand_id: int):
+    """订阅 / 取消新专利提醒 (the form posts subscribed=1 or 0)."""
+    subscribed = request.form.get("subscribed") == "1"
+    services.set_alerts(demand_id, subscribed, actor=current_user)
+    flash("已订阅新专利提醒" if subscribed else "已取消新专利提醒", "success")
+    return redirect(url_for("demands.detail", demand_id=demand_id, _anchor="demand-progress"))
+
+
 @bp.get("/<int:demand_id>")
 @roles_required(*DEMAND_ROLES)
 def detail(demand_id: int):

@@ -599,6 +599,13 @@ FIELDS: tuple[Field, ...] = (
         aliases=("意向价格", "意向价格(万元)", "转让价格", "asking_price", "price"),
     ),
     Field(
+        "price_public",
+        "意向价格公开",
+        _parse_bool,
+        aliases=("是否公开意向价格", "价格公开", "price_public"),
+        help="是：企业在专利库中可看到意向价格；否或留空：显示“面议”",
+    ),
+    Field(
         "partner_companies",
         "合作企业",
         _parse_names,

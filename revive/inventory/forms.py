@@ -87,6 +87,7 @@ FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "prospects",
             "is_funded",
             "asking_price",
+            "price_public",
             "partner_companies",
         ),
     ),
@@ -136,7 +137,7 @@ def _control(key: str) -> WTField:
     if key == "value_grade":
         choices = _choices([("", "未评")] + [(str(n), "★" * n) for n in range(1, 6)])
         return RadioField(label, choices=choices, validate_choice=False)
-    if key == "is_funded":
+    if key in ("is_funded", "price_public"):
         return RadioField(
             label,
             choices=_choices([("", "未填写"), ("是", "是"), ("否", "否")]),

@@ -148,6 +148,8 @@ class Patent(TimestampMixin, db.Model):
     trl: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 技术成熟度 1–9
     value_grade: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 专利价值分级自评 1–5★
     asking_price: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 意向价格（万元）
+    # The university shows the asking price in the public pool (专利库); otherwise 面议.
+    price_public: Mapped[bool | None] = mapped_column(sa.Boolean)
     partner_companies: Mapped[str | None] = mapped_column(sa.String(500))  # 合作企业
 
     status: Mapped[EntryStatus] = mapped_column(

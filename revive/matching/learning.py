@@ -1,8 +1,9 @@
 """Learning match strength from officers' decisions (read side; services.py owns the rows).
 
 Training rows
-    Every decided match that still has its features at proposal time (score, chars, coverage;
-    rows proposed before strength existed have none): accepted = 1, rejected for a relevance
+    Every decided machine proposal (Match.source "machine": the engine ranked it) that still
+    has its features at proposal time (score, chars, coverage; rows proposed before strength
+    existed have none): accepted = 1, rejected for a relevance
     reason (reasons.NOT_RELEVANT: 领域不符, 描述不清) = 0; business rejections and "other" are
     left out. Plus the judged pairs the shipped model was fitted on (engine.judged_rows), so a
     refit starts from the same anchor and in-domain decisions shift it as they accumulate.
@@ -40,7 +41,7 @@ import sqlalchemy as sa
 
 from revive import engine
 from revive.extensions import db
-from revive.matching.models import Match, MatchState
+from revive.matching.models import Match, MatchSource, MatchState
 from revive.matching.reasons import is_relevance_label
 
 MAX_WEIGHT = 6.0  # inverse-propensity weights are clipped here (log2(rank + 1) ≤ 6)
@@ -90,6 +91,9 @@ def decisions() -> Decisions:
         sa.select(Match.id, Match.state, Match.reason_code, Match.rank, *features)
         .where(
             Match.state.in_((MatchState.ACCEPTED, MatchState.REJECTED)),
+            # Only pairs the engine ranked: the position weighting models an officer reading
+            # the engine's list; an intent or an officer's pick came from elsewhere.
+            Match.source == MatchSource.MACHINE,
             *(col.is_not(None) for col in features),
         )
         .order_by(Match.decided_at, Match.id)

@@ -33,6 +33,16 @@ class MatchState(LabeledEnum):
     REJECTED = ("rejected", "已否决")
 
 
+class MatchSource(LabeledEnum):
+    """Where a candidate came from: the engine's run, an enterprise asking for an introduction
+    from the pool (申请对接), or an officer adding a patent by hand. Runs refresh and drop only
+    their own (machine) candidates; the others stay until an officer decides them."""
+
+    MACHINE = ("machine", "机器推荐")
+    INTENT = ("intent", "企业申请对接")
+    OFFICER = ("officer", "技术经理人添加")
+
+
 class MatchTier(LabeledEnum):
     """Match strength tier (revive.engine.strength.StrengthModel.tier): 强 from the strong
     threshold, 弱 below the bar (REVIVE_MATCH_STRONG / REVIVE_MATCH_BAR)."""
@@ -151,6 +161,9 @@ class Match(TimestampMixin, db.Model):
         sa.Index("ix_matches_demand_state_score", "demand_id", "state", "score"),
         sa.Index("ix_matches_patent_state", "patent_id", "state"),
         sa.Index("ix_matches_decided_by_at", "decided_by_id", "decided_at"),  # officer workload
+        sa.CheckConstraint(
+            "(intent_at IS NULL) = (intent_message IS NULL)", name="intent_has_message"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,14 +199,41 @@ class Match(TimestampMixin, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reason_code: Mapped[str | None] = mapped_column(sa.String(40))
-    comment: Mapped[str | None] = mapped_column(sa.Text)
+    comment: Mapped[str | None] = mapped_column(sa.Text)  # the decision's comment (internal)
+    source: Mapped[MatchSource] = mapped_column(
+        enum_column(MatchSource, "match_source"),
+        default=MatchSource.MACHINE,
+        server_default=MatchSource.MACHINE.value,
+    )
+    # The officer's note for the enterprise (推荐说明), written when adding a patent by hand;
+    # pushing the match sends it (or the push form's comment) with the deal (Deal.note).
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # An enterprise's request for an introduction (申请对接), on a pair of any source: the
+    # pair is created by it (source "intent") or the intent is attached to the existing one.
+    intent_message: Mapped[str | None] = mapped_column(sa.Text)
+    intent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    intent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
     demand: Mapped[Demand] = relationship()
     patent: Mapped[Patent] = relationship()
-    decided_by: Mapped[User | None] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
+    intent_by: Mapped[User | None] = relationship(foreign_keys=[intent_by_id])
+
+    @property
+    def has_intent(self) -> bool:
+        return self.intent_at is not None
+
+    @property
+    def origin_label(self) -> str:
+        """What brought the pair to review, as officers and the enterprise read it."""
+        if self.has_intent:
+            return MatchSource.INTENT.label
+        return self.source.label if self.source else MatchSource.MACHINE.label
 
 
 class DemandReading(TimestampMixin, db.Model):

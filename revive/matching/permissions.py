@@ -1,7 +1,9 @@
 """Who sees which matches.
 
 - platform admin, officer (STAFF_ROLES): every demand's candidates, runs, builds; they decide;
-- enterprise: on its own demands, only matches an officer pushed to it (ACCEPTED);
+- enterprise: on its own demands, the matches an officer pushed to it (ACCEPTED) here and in the
+  API's match list; its own view of a demand (the machine's undecided suggestions labelled as
+  unreviewed, counts, intents) is revive.pool.status, with the public fields only;
 - university users (admin, college admin, inventor): on a patent they may see, the open
   PUBLIC demands ranked for it;
 - everyone else: 404 (ids leak nothing).

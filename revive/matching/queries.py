@@ -19,6 +19,7 @@ from revive.matching.models import (
     IndexBuild,
     Match,
     MatchRun,
+    MatchSource,
     MatchState,
     MatchTier,
     RunStatus,
@@ -201,8 +202,14 @@ class DemandProposals:
 
 
 def is_weak(match: Match) -> bool:
-    """An undecided candidate below the bar (rows from before strength are never weak)."""
-    return match.state == MatchState.CANDIDATE and match.tier == MatchTier.WEAK
+    """An undecided machine candidate below the bar (rows from before strength are never
+    weak; a pair a person brought — an intent, an officer's pick — is always shown)."""
+    return (
+        match.state == MatchState.CANDIDATE
+        and match.tier == MatchTier.WEAK
+        and match.source == MatchSource.MACHINE
+        and match.intent_at is None
+    )
 
 
 def group_by_need(

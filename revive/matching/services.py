@@ -21,6 +21,8 @@
     refit_strength          (worker; daily by beat) refit strength from decisions (learning.py),
                             activate when not worse on the latest decisions, re-match
     demands_for_patent      patent → open demands, the same eligibility as the other direction
+    (manual.py)             candidates people add: an enterprise's intent, an officer's pick
+    (search.py)             plain-word search of entered patents over the loaded index
     requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
 
 Worker steps are idempotent: a finished row is left alone when its task is delivered again,
@@ -69,6 +71,7 @@ from revive.matching.models import (
     IndexBuild,
     Match,
     MatchRun,
+    MatchSource,
     MatchState,
     MatchTier,
     ModelStatus,
@@ -1024,11 +1027,17 @@ def _store_results(
             m.index_version, m.run_id = version, run_id
             count += 1
         for pid, m in existing[d.id].items():
-            if m.state == MatchState.CANDIDATE and pid not in kept:
+            # People's additions (an enterprise's intent, an officer's pick) stay until decided.
+            if m.state == MatchState.CANDIDATE and pid not in kept and _machine_only(m):
                 db.session.delete(m)
         _record_reading(readings.get(d.id), d, result, run_id, version, assessor)
     db.session.flush()
     return count
+
+
+def _machine_only(m: Match) -> bool:
+    """A candidate only the engine asked for (no intent, not added by an officer)."""
+    return m.source == MatchSource.MACHINE and m.intent_at is None and m.added_by_id is None
 
 
 def _proposal_values(p: engine.Proposal, rank: int, assessor: Assessor) -> dict[str, Any]:
@@ -1090,9 +1099,17 @@ def reasons_of(match: Match) -> list[str]:
 
 
 def drop_candidates(demand_id: int) -> int:
-    """Remove undecided candidates of a (closed) demand; decisions stay on record."""
+    """Remove the engine's undecided candidates of a (closed) demand; decisions stay on record,
+    and so do the enterprise's intents and officers' additions (the enterprise's own record of
+    what it asked for; the review queue lists open demands only)."""
     result = db.session.execute(
-        sa.delete(Match).where(Match.demand_id == demand_id, Match.state == MatchState.CANDIDATE)
+        sa.delete(Match).where(
+            Match.demand_id == demand_id,
+            Match.state == MatchState.CANDIDATE,
+            Match.source == MatchSource.MACHINE,
+            Match.intent_at.is_(None),
+            Match.added_by_id.is_(None),
+        )
     )
     db.session.commit()
     return result.rowcount or 0

@@ -147,10 +147,10 @@ def decide(match_id: int):
 
 
 def demand_panel(demand: Demand) -> dict[str, Any] | None:
-    """Data of ``_demand_matches.html``; None when the viewer may not see matches."""
-    if not current_user.is_authenticated or not permissions.can_see_demand_matches(
-        current_user, demand
-    ):
+    """Data of ``_demand_matches.html`` (staff: every proposal, the reading, re-match); None
+    for everyone else — the owning enterprise's view of its demand is the pool's panel
+    (``pool/_demand_panel.html``: suggestions, status, pushed with notes, intents)."""
+    if not permissions.is_staff(current_user):
         return None
     run = queries.latest_run_for_demand(demand.id)
     proposals = queries.proposals_for_demand(current_user, demand)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from revive.accounts.models import Organization, User
 from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus
+from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching import queries as matching_queries
@@ -131,6 +132,11 @@ class DemandGroup:
     weak: list[Match] = field(default_factory=list)
 
     @property
+    def intents(self) -> int:
+        """Candidates an enterprise asked for (申请对接): listed first."""
+        return sum(1 for m in self.candidates if m.intent_at is not None)
+
+    @property
     def is_thin(self) -> bool:
         return bool(self.reading and self.reading.is_thin)
 
@@ -228,6 +234,9 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
             )
             .order_by(
                 Match.demand_id,
+                # what people brought first: the enterprise's intents, then officers' picks
+                Match.intent_at.is_(None),
+                Match.added_by_id.is_(None),
                 Match.strength.is_(None),
                 Match.strength.desc(),
                 Match.score.desc(),
@@ -258,6 +267,28 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
             )
         )
     return page
+
+
+def open_demand(demand_id: int) -> Demand:
+    """A demand officers may add candidates to (open); 404 otherwise."""
+    demand = db.session.get(Demand, demand_id)
+    if demand is None:
+        raise NotFoundError("需求不存在")
+    if demand.status != DemandStatus.OPEN:
+        raise NotFoundError("需求已关闭，不能再添加候选")
+    return demand
+
+
+def pairs_of(demand_id: int, patent_ids: list[int]) -> dict[int, Match]:
+    """{patent id: the demand's match with it} among ``patent_ids``."""
+    if not patent_ids:
+        return {}
+    return {
+        m.patent_id: m
+        for m in db.session.scalars(
+            sa.select(Match).where(Match.demand_id == demand_id, Match.patent_id.in_(patent_ids))
+        )
+    }
 
 
 def queue_industries() -> list[str]:

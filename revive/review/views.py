@@ -17,8 +17,16 @@ from flask_login import current_user
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
 from revive.deals import services as deal_services
-from revive.errors import DomainError, NotFoundError
+from revive.errors import (
+    ConflictError,
+    DomainError,
+    InvalidTransition,
+    NotFoundError,
+    ValidationFailed,
+)
 from revive.inventory.models import Patent
+from revive.inventory.public import public_clause
+from revive.matching import manual, search
 from revive.matching import services as matching_services
 from revive.matching.models import MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
@@ -124,6 +132,52 @@ def _flash_result(result: dict[str, list], decision: str) -> None:
         hidden = len(skipped) - MAX_LISTED_SKIPS
         more = f"；另有 {hidden} 条未列出" if hidden > 0 else ""
         flash(f"跳过 {len(skipped)} 条：{listed}{more}", "warning")
+
+
+# ---------------------------------------------------------------------------- by hand
+
+
+ADD_PER_PAGE = 10
+
+
+def _add_page(demand_id: int, *, error: str | None = None):
+    demand = queries.open_demand(demand_id)
+    q = search.clean_query(request.args.get("q")) if "q" in request.args else demand.title
+    found = search.search(
+        q, [public_clause()], int_arg(request.args.get("page"), 1, minimum=1), ADD_PER_PAGE
+    )
+    return render_template(
+        "review/add.html",
+        demand=demand,
+        q=q,
+        found=found,
+        pairs=queries.pairs_of(demand.id, [p.id for p in found.items]),
+        note_max=manual.NOTE_MAX,
+        error=error,
+    )
+
+
+@bp.get("/demands/<int:demand_id>/candidates")
+@roles_required(*QUEUE_ROLES)
+def add_candidate(demand_id: int):
+    """Search entered patents (the pool's engine search) to add one to the demand by hand."""
+    return _add_page(demand_id)
+
+
+@bp.post("/demands/<int:demand_id>/candidates")
+@roles_required(*QUEUE_ROLES)
+def add_candidate_post(demand_id: int):
+    """Add the chosen patent as a candidate (source 人工添加) with a note for the enterprise."""
+    patent_id = int_arg(request.form.get("patent_id"))
+    try:
+        match = manual.add_candidate(current_user, demand_id, patent_id, request.form.get("note"))
+    except ValidationFailed as exc:
+        return _add_page(demand_id, error=exc.message), 422
+    except (InvalidTransition, ConflictError) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("review.add_candidate", demand_id=demand_id))
+    flash(f"已把《{match.patent.title}》添加为候选，可在审核队列中采纳并推送", "success")
+    return redirect(url_for("matching.demand_matches", demand_id=demand_id))
 
 
 # ---------------------------------------------------------------------------- rejections

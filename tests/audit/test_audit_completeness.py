@@ -37,6 +37,7 @@ from revive.imports import services as import_services
 from revive.inventory.models import EntryStatus, Patent
 from revive.licensing.models import OpenLicenceDeclaration
 from revive.matching.models import Match, StrengthModelVersion
+from revive.settings.models import PlatformSetting
 from tests.audit.helpers import events
 from tests.deals.helpers import advance, contract_data, make_deal, sign
 from tests.evaluations.helpers import make_invite
@@ -822,6 +823,104 @@ def _(w, client):
         w.uni.id,
         lambda d: d["reason"] == "admin" and d["user_id"] == member.id,
     )
+
+
+# ---------------------------------------------------------------------------- the pool (issue 14)
+
+INTENT_MESSAGE = "想了解这项技术的中试情况和许可条件"
+
+
+def _intent_of(p: Patent) -> Match:
+    return db.session.scalar(sa.select(Match).where(Match.patent_id == p.id))
+
+
+def _intended(w: World, p: Patent) -> Expect:
+    m = _intent_of(p)
+    return Expect(
+        "match",
+        m.id,
+        "intent",
+        w.ent_user,
+        w.ent.id,
+        lambda d: d["message"] == INTENT_MESSAGE and d["patent_id"] == p.id,
+    )
+
+
+@case("pool.intent", "ent_user")
+def _(w, client):
+    p, d = _entered(w), make_demand(w.ent)
+    data = {"demand": str(d.id), "message": INTENT_MESSAGE}
+    _ok(client.post(f"/pool/patents/{p.id}/intents", data=data), 302)
+    return _intended(w, p)
+
+
+@case("api.create_intent", "ent_user")
+def _(w, client):
+    p = _entered(w)
+    body = {"message": INTENT_MESSAGE, "new_demand_title": "引进复合材料技术"}
+    _ok(client.post(f"/api/v1/pool/patents/{p.id}/intents", json=body), 201)
+    return _intended(w, p)
+
+
+@case("demands.alerts", "ent_user")
+def _(w, client):
+    d = make_demand(w.ent)
+    _ok(client.post(f"/demands/{d.id}/alerts", data={"subscribed": "0"}), 302)
+    return Expect("demand", d.id, "alerts_off", w.ent_user, w.ent.id, lambda x: True)
+
+
+@case("api.set_demand_alerts", "ent_user")
+def _(w, client):
+    d = make_demand(w.ent, alert_subscribed=False)
+    _ok(client.post(f"/api/v1/demands/{d.id}/alerts", json={"subscribed": True}))
+    return Expect("demand", d.id, "alerts_on", w.ent_user, w.ent.id, lambda x: True)
+
+
+def _added(w: World, p: Patent) -> Expect:
+    m = _intent_of(p)
+    return Expect(
+        "match", m.id, "officer_add", w.officer, None, lambda d: d["note"] == "该团队有中试线"
+    )
+
+
+@case("review.add_candidate_post", "officer")
+def _(w, client):
+    p, d = _entered(w), make_demand(w.ent)
+    data = {"patent_id": str(p.id), "note": "该团队有中试线"}
+    _ok(client.post(f"/review/demands/{d.id}/candidates", data=data), 302)
+    return _added(w, p)
+
+
+@case("api.add_candidate", "officer")
+def _(w, client):
+    p, d = _entered(w), make_demand(w.ent)
+    body = {"patent_id": p.id, "note": "该团队有中试线"}
+    _ok(client.post(f"/api/v1/demands/{d.id}/candidates", json=body), 201)
+    return _added(w, p)
+
+
+def _setting(w: World) -> Expect:
+    row = db.session.scalar(sa.select(PlatformSetting).where(PlatformSetting.key == "public_pool"))
+    return Expect(
+        "setting",
+        row.id,
+        "update",
+        w.platform_admin,
+        None,
+        lambda d: d["key"] == "public_pool" and d["before"] is False and d["after"] is True,
+    )
+
+
+@case("settings.save", "platform_admin")
+def _(w, client):
+    _ok(client.post("/admin/settings/", data={"public_pool": ["0", "1"]}), 302)
+    return _setting(w)
+
+
+@case("api.update_settings", "platform_admin")
+def _(w, client):
+    _ok(client.patch("/api/v1/settings", json={"public_pool": True}))
+    return _setting(w)
 
 
 # ---------------------------------------------------------------------------- checks

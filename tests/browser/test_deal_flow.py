@@ -120,8 +120,8 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     expect(form.get_by_text("需求已发布")).to_be_visible()
     demand_path = enterprise.path()
     assert re.fullmatch(r"/demands/\d+", demand_path), demand_path
-    # Enterprises see only what an officer pushed, never the raw candidates.
-    expect(form.get_by_text("技术经理人审核后会在这里推送合适的专利。")).to_be_visible()
+    # Nothing is pushed yet (issue 14: the machine's suggestions show separately, labelled).
+    expect(form.locator("#demand-pushed")).to_contain_text("技术经理人审核后会在这里推送合适的专利")
     enterprise.shot("demand-posted")
 
     # -- the worker matches it; the officer's demand page polls and reloads by itself
@@ -135,8 +135,13 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     expect(candidates.filter(has_text=patent_title)).to_contain_text("待审核")
     officer.shot("demand-matched")
 
+    # Issue 14: the enterprise sees the machine's suggestion at once, labelled as not yet
+    # reviewed; it is not "pushed" until the officer accepts it.
     enterprise.page.reload()
-    expect(enterprise.page.get_by_text(patent_title)).to_have_count(0)
+    suggested = enterprise.page.locator("#demand-suggestions")
+    expect(suggested).to_contain_text("机器推荐，尚未经技术经理人审核")
+    expect(suggested).to_contain_text(patent_title)
+    expect(enterprise.page.locator("#demand-pushed").get_by_text(patent_title)).to_have_count(0)
 
     wait_until_matching_idle(officer)
     runs = officer.page.get_by_role("row").filter(has_text=DEMAND["title"])

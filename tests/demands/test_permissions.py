@@ -55,6 +55,10 @@ def _closed(d):
     return db.session.get(Demand, d.id).status == DemandStatus.CLOSED
 
 
+def _unsubscribed(d):
+    return db.session.get(Demand, d.id).alert_subscribed is False
+
+
 def _created(_d):
     return db.session.query(Demand).filter_by(title=NEW_TITLE).count() == 1
 
@@ -137,6 +141,17 @@ ENDPOINTS = [
         data=lambda d: {"reason": "已解决", "version": d.version},
         effect=_closed,
     ),
+    Endpoint(
+        "alerts",
+        "POST",
+        "/demands/<int:demand_id>/alerts",
+        lambda d: f"/demands/{d.id}/alerts",
+        EDITORS,
+        obj=True,
+        write=True,
+        data=lambda d: {"subscribed": "0"},
+        effect=_unsubscribed,
+    ),
     Endpoint("import_page", "GET", "/demands/import", lambda d: "/demands/import", IMPORTER_ROLES),
     Endpoint(
         "import",
@@ -187,6 +202,18 @@ ENDPOINTS = [
         write=True,
         json=lambda d: {"title": "接口改名"},
         effect=_title_is("接口改名"),
+    ),
+    Endpoint(
+        "api_alerts",
+        "POST",
+        "/api/v1/demands/<int:demand_id>/alerts",
+        lambda d: f"/api/v1/demands/{d.id}/alerts",
+        POSTER_ROLES,
+        api=True,
+        obj=True,
+        write=True,
+        json=lambda d: {"subscribed": False},
+        effect=_unsubscribed,
     ),
     Endpoint(
         "api_close",

@@ -257,8 +257,15 @@ def test_demand_matches_by_role(client, auth, world):
     items = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
     assert [i["id"] for i in items["items"]] == [world.accepted.id]
     page = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
-    assert world.accepted.patent.title in page
-    assert world.candidate.patent.title not in page
+    pushed = page.split('id="demand-pushed"')[1].split("</section>")[0]
+    assert world.accepted.patent.title in pushed
+    # Issue 14: the machine's undecided proposals are shown to the enterprise as
+    # suggestions, labelled as not yet reviewed (never in the pushed list, never the
+    # officers' match page).
+    suggestions = page.split('id="demand-suggestions"')[1].split("</section>")[0]
+    assert world.candidate.patent.title in suggestions and "尚未经技术经理人审核" in suggestions
+    assert world.candidate.patent.title not in pushed
+    assert 'id="demand-matches"' not in page  # the officers' list
     assert client.get(f"/matching/matches/{world.candidate.id}").status_code == 404
     assert client.get(f"/matching/matches/{world.accepted.id}").status_code == 200
 
@@ -408,8 +415,10 @@ def test_demand_detail_page_includes_matches_by_role(client, auth, world):
     auth.logout()
     auth.login(world.users[Role.ENTERPRISE])
     html = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
-    assert world.accepted.patent.title in html
-    assert world.candidate.patent.title not in html
+    assert 'id="demand-matches"' not in html  # the enterprise's own panel instead
+    assert world.accepted.patent.title in html.split('id="demand-pushed"')[1]
+    suggestions = html.split('id="demand-suggestions"')[1].split("</section>")[0]
+    assert world.candidate.patent.title in suggestions  # issue 14: suggested, not reviewed
 
 
 # ---------------------------------------------------------------------------- trust
@@ -457,16 +466,23 @@ def test_demand_page_of_an_abstaining_thin_multi_need_demand(client, auth, world
 
 
 def test_enterprise_sees_pushed_matches_without_the_officers_notices(client, auth, world):
+    # Issue 14 changed what the enterprise sees: its own panel (pool/_demand_panel.html) with
+    # the suggestions' strength in words and a prompt to add detail to a thin posting; still
+    # none of the officers' tools or notices.
     reading = db.session.get(DemandReading, world.demand.id)
     reading.is_thin = True
     db.session.commit()
     auth.login(world.users[Role.ENTERPRISE])
-    html = _panel(client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True))
-    assert f'data-match-id="{world.accepted.id}"' in html
-    assert f'data-match-id="{world.candidate.id}"' not in html
-    assert "data-thin" not in html and "data-weak" not in html
-    assert "badge tier" not in html  # strength for the enterprise: issue 14 decides
-    assert '<mark class="reason">' in html  # the reasons, not the term fragments
+    html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
+    pushed = html.split('id="demand-pushed"')[1].split("</section>")[0]
+    assert f'data-match-id="{world.accepted.id}"' in pushed
+    assert f'data-match-id="{world.candidate.id}"' not in pushed
+    assert '<mark class="reason">' in pushed  # the reasons, not the term fragments
+    assert "data-weak" not in html and "重新匹配" not in html and "人工添加专利" not in html
+    assert "需求描述过短，建议请企业补充技术细节" not in html  # the officers' wording
+    assert "data-thin" in html and "补充技术细节" in html  # the enterprise's prompt
+    suggestions = html.split('id="demand-suggestions"')[1].split("</section>")[0]
+    assert "badge tier" in suggestions and "正是您要找的技术" in suggestions
 
 
 def test_demand_proposals_query_gives_what_the_enterprise_view_needs(world):

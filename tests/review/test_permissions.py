@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from revive.accounts.models import Role
+from revive.extensions import db
 from revive.matching.models import Match, MatchState
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
 from tests.review.helpers import make_match, state_of
@@ -41,8 +42,30 @@ def _rejected(m: Match) -> bool:
 
 REJECT = {"decision": "rejected", "reason_code": "vague"}
 
+
+def _noted(m: Match) -> bool:
+    db.session.expire_all()
+    return db.session.get(Match, m.id).note == "矩阵推荐说明"
+
+
 ENDPOINTS = [
     Endpoint("queue", "GET", "/review/", lambda m: "/review/", QUEUE_ROLES),
+    Endpoint(
+        "add_page",
+        "GET",
+        "/review/demands/<int:demand_id>/candidates",
+        lambda m: f"/review/demands/{m.demand_id}/candidates",
+        QUEUE_ROLES,
+    ),
+    Endpoint(
+        "add",
+        "POST",
+        "/review/demands/<int:demand_id>/candidates",
+        lambda m: f"/review/demands/{m.demand_id}/candidates",
+        QUEUE_ROLES,
+        data=lambda m: {"patent_id": str(m.patent_id), "note": "矩阵推荐说明"},
+        effect=_noted,
+    ),
     Endpoint(
         "decide",
         "POST",

@@ -192,12 +192,31 @@ def _edit_patent(w: World, role: Role | None, own: bool) -> dict[str, Any]:
     return {"title": "被改写的专利标题"}
 
 
+def _intent_html(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    # Always the enterprise's own demand: an intent is for any entered patent (own or other).
+    return {"demand": str(w.ids["demand"][0]), "message": "安全测试：想了解许可条件"}
+
+
+def _intent_api(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {"demand_id": w.ids["demand"][0], "message": "安全测试：想了解许可条件"}
+
+
+def _add_candidate_html(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {"patent_id": str(w.ids["patent"][0]), "note": "安全测试"}
+
+
+def _add_candidate_api(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {"patent_id": w.ids["patent"][0], "note": "安全测试"}
+
+
 CSV = {"fmt": "csv"}
 # Titles of the other side's objects (tests/security/world.py) and who must never see them.
 OTHER_PATENTS = (("乙校已入库专利", UNI), ("乙校草稿专利", UNI))
 OTHER_DEAL = (("乙方成交需求", UNI | {ENT}),)
 OTHER_DEMAND = (("乙企业的技术需求", frozenset({ENT})),)
 OTHER_NOTE = (("给乙校管理员的通知", ALL),)
+# The pool shows entered patents of every university, never a draft.
+DRAFTS = (("乙校草稿专利", ALL), ("甲校草稿专利", ALL))
 
 TABLE: list[Row] = [
     # ----- accounts
@@ -404,6 +423,50 @@ TABLE: list[Row] = [
     entry("api.list_notifications", "GET", ALL, hides=OTHER_NOTE),
     entry("api.read_notification", "POST", ALL, obj="notification", other=NONE),
     entry("api.read_all_notifications", "POST", ALL),
+    # ----- the pool (issue 14): every logged-in role reads entered patents' public fields
+    # (anonymous visitors only when the platform admin turns it on: off here); intents are
+    # the enterprise's, on any entered patent, for its own demand
+    entry("pool.search", "GET", ALL, hides=DRAFTS),
+    entry("pool.patent", "GET", ALL, obj="patent", other=ALL),
+    entry(
+        "pool.intent",
+        "POST",
+        frozenset({ENT}),
+        obj="patent",
+        other=frozenset({ENT}),
+        body=_intent_html,
+    ),
+    entry("pool.intents", "GET", frozenset({ENT}), hides=OTHER_DEMAND),
+    entry("demands.alerts", "POST", POSTERS, obj="demand", other=STAFF),
+    entry("review.add_candidate", "GET", STAFF, obj="demand"),
+    entry("review.add_candidate_post", "POST", STAFF, obj="demand", body=_add_candidate_html),
+    entry("settings.edit", "GET", frozenset({PA})),
+    entry("settings.save", "POST", frozenset({PA})),
+    entry("api.search_pool", "GET", ALL, hides=DRAFTS),
+    entry("api.get_pool_patent", "GET", ALL, obj="patent", other=ALL),
+    entry(
+        "api.create_intent",
+        "POST",
+        frozenset({ENT}),
+        obj="patent",
+        other=frozenset({ENT}),
+        body=_intent_api,
+    ),
+    entry("api.list_intents", "GET", frozenset({ENT}), hides=OTHER_DEMAND),
+    entry("api.demand_overview", "GET", frozenset({ENT}), obj="demand", other=NONE),
+    entry(
+        "api.set_demand_alerts",
+        "POST",
+        POSTERS,
+        obj="demand",
+        other=STAFF,
+        body=lambda w, r, o: {"subscribed": False},
+    ),
+    entry("api.add_candidate", "POST", STAFF, obj="demand", body=_add_candidate_api),
+    entry("api.get_settings", "GET", frozenset({PA})),
+    entry(
+        "api.update_settings", "PATCH", frozenset({PA}), body=lambda w, r, o: {"public_pool": False}
+    ),
 ]
 
 # The URL argument of each object kind when ``param`` is not given.

@@ -1,0 +1,221 @@
+"""JSON routes of the enterprise's side: search the pool, a patent's public record, 申请对接
+(intents), the enterprise's intents and its view of a demand; officers add a patent to a
+demand by hand; the platform admin's settings. Same services as the pages (revive.pool,
+revive.matching.manual, revive.settings); errors ``{"error", "message"}``; writes need the
+``X-CSRFToken`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from revive.accounts.permissions import roles_required
+from revive.api import bp
+from revive.api.common import (
+    MAX_INT,
+    iso,
+    json_body,
+    optional_int,
+    page_meta,
+    requested_page,
+    requested_per_page,
+)
+from revive.api.matching import match_json, run_json
+from revive.demands import permissions as demand_permissions
+from revive.demands.models import Demand
+from revive.errors import NotFoundError, ValidationFailed
+from revive.extensions import db
+from revive.matching import manual
+from revive.matching.permissions import STAFF_ROLES
+from revive.pool import queries, status
+from revive.pool.permissions import INTENT_ROLES, public_or_login
+from revive.pool.status import DemandOverview, IntentRow
+from revive.settings import services as settings
+from revive.settings.services import ADMIN_ROLES
+
+
+def intent_json(r: IntentRow) -> dict[str, Any]:
+    m = r.match
+    return {
+        "id": m.id,
+        "demand": {"id": m.demand_id, "title": m.demand.title},
+        "patent": {"id": m.patent_id, "title": r.title, "in_pool": r.patent is not None},
+        "message": m.intent_message,
+        "created_at": iso(m.intent_at),
+        "status": r.status_code,
+        "status_label": r.status,
+        "deal_id": r.deal_id,
+    }
+
+
+@bp.get("/pool/patents")
+@public_or_login
+def search_pool():
+    """Search entered patents (public fields only). Logged in, or anyone when the platform
+    admin made the pool public.
+
+    Query: q (plain words, ranked by the matching engine; none: newest first), industry
+    (国民经济行业分类 code or name), trl_min, trl_max (1–9), mode (transfer mode value),
+    open_licence (1), university (id), region, tier (A–D), page, per_page (≤ 100). Bad values
+    are ignored. Output: {items: [public patent…], _meta: {page, per_page, total_pages,
+    total_items, ranked, index_version}}.
+    """
+    filters = queries.parse_filters(request.args)
+    filters.page = requested_page()
+    found = queries.search_page(filters, requested_per_page())
+    return jsonify(
+        items=[p.to_json() for p in found.items],
+        _meta=page_meta(found.page, ranked=found.ranked, index_version=found.page.index_version),
+    )
+
+
+@bp.get("/pool/patents/<int:patent_id>")
+@public_or_login
+def get_pool_patent(patent_id: int):
+    """An entered patent's public record (404 for anything not in the pool)."""
+    _, view = queries.get_public_patent(patent_id)
+    return jsonify(view.to_json())
+
+
+@bp.post("/pool/patents/<int:patent_id>/intents")
+@roles_required(*INTENT_ROLES)
+def create_intent(patent_id: int):
+    """申请对接 (enterprise). Header: X-CSRFToken.
+
+    Body: {message: str (required, ≤ 1000), demand_id: int (one of the caller's open demands)
+    | new_demand_title: str (≤ 300: a new demand is posted, described by the message)}.
+    Output: 201 + the intent {id, demand, patent, message, created_at, status, deal_id}.
+    Errors: 422 (no message, no demand), 404 (patent not in the pool, demand not the
+    caller's), 409 (the pair was already pushed, declined or asked for).
+    """
+    data = json_body()
+    demand_id = optional_int(data, "demand_id")
+    title = data.get("new_demand_title")
+    if demand_id is None and title is None:
+        raise ValidationFailed(
+            "请指定 demand_id 或 new_demand_title", details={"demand_id": "请选择需求或新建需求"}
+        )
+    match = manual.submit_intent(
+        current_user,
+        patent_id,
+        data.get("message"),
+        demand_id=demand_id,
+        new_demand_title=None if demand_id is not None else title,
+    )
+    return jsonify(intent_json(status.intent_rows([match])[0])), 201
+
+
+@bp.get("/intents")
+@roles_required(*INTENT_ROLES)
+def list_intents():
+    """The caller's intents across its demands, newest first. Query: page, per_page.
+    Output: {items: [intent…], _meta}."""
+    found = status.my_intents(current_user, requested_page(), requested_per_page())
+    return jsonify(items=[intent_json(r) for r in found.items], _meta=page_meta(found))
+
+
+def overview_json(ov: DemandOverview) -> dict[str, Any]:
+    return {
+        "demand_id": ov.demand.id,
+        "latest_run": run_json(ov.run) if ov.run else None,
+        "is_matching": ov.run_active,
+        "matched": ov.matched,
+        "is_thin": ov.is_thin,
+        "needs": [{"index": g.index, "label": g.label} for g in ov.groups if ov.is_multi],
+        "bar": ov.bar,
+        "strong": ov.strong,
+        "suggestions": [
+            {
+                "match_id": s.match.id,
+                "need": g.index,
+                "strength": s.match.strength,
+                "tier": s.match.tier.value if s.match.tier else None,
+                "tier_label": s.match.tier.label if s.match.tier else None,
+                "reasons": list(s.match.reasons or []),
+                "has_intent": s.match.intent_at is not None,
+                "patent": s.patent.to_json(),
+            }
+            for g in ov.groups
+            for s in g.items
+        ],
+        "counts": {
+            "suggested": ov.suggestion_count,
+            "under_review": ov.under_review,
+            "pushed": len(ov.pushed),
+            "declined": ov.declined,
+            "intents": len(ov.intents),
+        },
+        "pushed": [
+            {
+                "match_id": r.match.id,
+                "deal_id": r.deal.id if r.deal else None,
+                "patent": {"id": r.match.patent_id, "title": r.match.patent.title},
+                "university": {
+                    "id": r.match.patent.institution_id,
+                    "name": r.match.patent.institution.name,
+                },
+                "note": r.note,
+                "reasons": list(r.match.reasons or []),
+                "stage": r.deal.stage.value if r.deal else None,
+                "stage_label": r.deal.stage.label if r.deal else None,
+                "pushed_at": iso(r.deal.pushed_at if r.deal else r.match.decided_at),
+            }
+            for r in ov.pushed
+        ],
+        "intents": [intent_json(r) for r in ov.intents],
+        "unmet": ov.unmet,
+        "broaden_hints": ov.broaden_hints() if ov.unmet else [],
+        "alert_subscribed": ov.demand.alert_subscribed,
+    }
+
+
+@bp.get("/demands/<int:demand_id>/overview")
+@roles_required(*INTENT_ROLES)
+def demand_overview(demand_id: int):
+    """The owning enterprise's view of its demand: the machine's suggestions (not yet reviewed:
+    strength, reasons, public fields), counts (under review, pushed, declined — a count only),
+    pushed patents with the officer's note, its intents, whether it is unmet and what to do.
+    Staff read GET /demands/{id}/matches instead. 404 for another enterprise's demand."""
+    demand = db.session.get(Demand, demand_id)
+    ov = status.demand_overview(current_user, demand) if demand is not None else None
+    if ov is None or not demand_permissions.can_view(current_user, demand):
+        raise NotFoundError("需求不存在或您无权查看")
+    return jsonify(overview_json(ov))
+
+
+@bp.post("/demands/<int:demand_id>/candidates")
+@roles_required(*STAFF_ROLES)
+def add_candidate(demand_id: int):
+    """An officer adds an entered patent to an open demand by hand. Header: X-CSRFToken.
+    Body: {patent_id: int, note?: str (≤ 2000, sent to the enterprise with the push)}.
+    Output: 201 + the match (source "officer"; on an existing undecided pair the note is
+    attached). Errors: 404 (demand, or patent not in the pool), 409 (decided pair, closed
+    demand), 422."""
+    data = json_body()
+    patent_id = optional_int(data, "patent_id")
+    if patent_id is None or not 0 < patent_id <= MAX_INT:
+        raise ValidationFailed("请指定 patent_id", details={"patent_id": "请指定专利"})
+    match = manual.add_candidate(current_user, demand_id, patent_id, data.get("note"))
+    return jsonify(match_json(match, staff=True)), 201
+
+
+@bp.get("/settings")
+@roles_required(*ADMIN_ROLES)
+def get_settings():
+    """Platform settings (platform admin): {public_pool: bool}."""
+    return jsonify(settings.current())
+
+
+@bp.patch("/settings")
+@roles_required(*ADMIN_ROLES)
+def update_settings():
+    """Change settings (platform admin). Header: X-CSRFToken. Body: {public_pool?: bool}.
+    Output: every setting. Errors: 422 (unknown key, not a boolean)."""
+    data = json_body()
+    for key, value in data.items():
+        if key in settings.SETTINGS and not isinstance(value, bool):
+            raise ValidationFailed(f"{key} 须为 true 或 false", details={key: "须为布尔值"})
+    return jsonify(settings.update_settings(data, actor=current_user))

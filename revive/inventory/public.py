@@ -1,0 +1,180 @@
+"""What an entered patent shows the public: one field set for the enterprise's suggestions, the
+pool's search results, the patent's public page and the JSON API.
+
+An entered patent (已入库) is offered to enterprises, so these fields describe what a company
+needs to decide whether to ask for an introduction: the technology (title, abstract, field,
+problem solved, advantages, prospects), its maturity and legal standing (TRL, patent type,
+legal status, dates, IPC, industry), how the university will transfer it (willingness, modes,
+an open licence's terms) and who holds it (university, college, region, the inventor team as
+names). Never shown: contact phone / e-mail / name, the university's self-rating (value
+grade), funding, partner companies, review comments, the status log and revision history —
+and the asking price unless the university marked it public (``price_public``). Drafts and
+patents in any state other than 已入库 are not public at all (``public_clause``).
+
+Licensing sits above inventory, so the open licence comes in as a ``PublicLicence`` the
+caller built (revive.pool.queries does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from revive.inventory.fields import display_value
+from revive.inventory.models import EntryStatus, Patent, TransferMode
+
+# The patent's own fields shown publicly, in display order (labels from inventory.fields).
+PUBLIC_FIELDS: tuple[str, ...] = (
+    "application_no",
+    "title",
+    "patent_type",
+    "legal_status",
+    "filing_date",
+    "grant_date",
+    "ipc_main",
+    "ipc_all",
+    "industry_code",
+    "emerging_industry",
+    "tech_field",
+    "abstract",
+    "problem_solved",
+    "advantages",
+    "prospects",
+    "trl",
+    "transfer_willingness",
+    "transfer_modes",
+    "inventors",
+)
+# Never public, whatever a template or serializer asks for (a test checks none slips in).
+PRIVATE_FIELDS: frozenset[str] = frozenset(
+    {
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "value_grade",
+        "is_funded",
+        "partner_companies",
+        "patentees",
+        "implementation_status",
+    }
+)
+PRICE_NEGOTIABLE = "面议"
+
+
+def public_clause() -> sa.ColumnElement[bool]:
+    """WHERE clause: the patents anyone may see in the pool (已入库 only)."""
+    return Patent.status == EntryStatus.ENTERED
+
+
+def is_public(patent: Patent) -> bool:
+    return patent.status == EntryStatus.ENTERED
+
+
+@dataclass(frozen=True)
+class PublicLicence:
+    """An active open-licence declaration, as the pool shows it (terms are public by law)."""
+
+    id: int
+    fee_summary: str
+    period: str
+    terms: str | None
+
+
+@dataclass(frozen=True)
+class PublicPatent:
+    """An entered patent's public fields (see the module docstring)."""
+
+    id: int
+    application_no: str
+    title: str
+    patent_type: Any
+    legal_status: str | None
+    filing_date: date | None
+    grant_date: date | None
+    ipc_main: str | None
+    ipc_all: str | None
+    industry_code: str | None
+    emerging_industry: str | None
+    tech_field: str | None
+    abstract: str | None
+    problem_solved: str | None
+    advantages: str | None
+    prospects: str | None
+    trl: int | None
+    transfer_willingness: Any
+    transfer_modes: tuple[TransferMode, ...]
+    inventors: str | None
+    institution_id: int
+    institution: str
+    college: str | None
+    region: str | None
+    price_wan: Decimal | None  # None: 面议 (not public, or not set)
+    licence: PublicLicence | None
+    entered_at: datetime | None
+
+    @property
+    def modes_text(self) -> str:
+        return "、".join(m.label for m in self.transfer_modes)
+
+    @property
+    def price_text(self) -> str:
+        if self.price_wan is None:
+            return PRICE_NEGOTIABLE
+        return f"{display_value('asking_price', self.price_wan)} 万元"
+
+    def to_json(self) -> dict[str, Any]:
+        """The public record for the API (statuses as value + Chinese label)."""
+        out: dict[str, Any] = {"id": self.id}
+        for key in PUBLIC_FIELDS:
+            value = getattr(self, key)
+            if key == "transfer_modes":
+                out[key] = [m.value for m in value]
+                out["transfer_modes_labels"] = [m.label for m in value]
+            elif hasattr(value, "label"):
+                out[key] = value.value
+                out[f"{key}_label"] = value.label
+            elif key in ("patent_type", "transfer_willingness"):
+                out[key] = None
+                out[f"{key}_label"] = None
+            elif isinstance(value, date | datetime):
+                out[key] = value.isoformat()
+            else:
+                out[key] = value
+        out["institution"] = {"id": self.institution_id, "name": self.institution}
+        out["college"] = self.college
+        out["region"] = self.region
+        out["price_wan"] = display_value("asking_price", self.price_wan) or None
+        out["open_licence"] = (
+            {
+                "id": self.licence.id,
+                "fee_summary": self.licence.fee_summary,
+                "period": self.licence.period,
+                "terms": self.licence.terms,
+            }
+            if self.licence
+            else None
+        )
+        out["entered_at"] = self.entered_at.isoformat() if self.entered_at else None
+        return out
+
+
+def public_patent(patent: Patent, licence: PublicLicence | None = None) -> PublicPatent:
+    """The public view of an entered patent (callers check ``is_public`` first)."""
+    values = {key: getattr(patent, key) for key in PUBLIC_FIELDS if key != "transfer_modes"}
+    price = patent.asking_price if patent.price_public else None
+    return PublicPatent(
+        id=patent.id,
+        transfer_modes=tuple(patent.modes),
+        institution_id=patent.institution_id,
+        institution=patent.institution.name,
+        college=patent.college.name if patent.college else None,
+        region=patent.institution.region,
+        price_wan=price,
+        licence=licence,
+        entered_at=patent.entered_at,
+        **values,
+    )

@@ -1,0 +1,289 @@
+"""Candidates people add beside the engine's proposals, into the same review pipeline.
+
+    submit_intent       an enterprise asks for an introduction to an entered patent (申请对接)
+                        for one of its open demands — or a minimal demand made on the spot
+    add_candidate       an officer adds an entered patent to a demand by hand, with a note
+    assess_pair         the engine's assessment of one (demand, patent) pair, when the index
+                        is loaded (strength, tier, reasons, sub-need); else none (人工添加)
+
+Both end as a ``Match`` in state 待审核 that officers decide like any other (accept → push →
+deal; reject with a reason). ``Match.source`` says who brought the pair ("intent" /
+"officer"); a pair that already exists keeps its row and gets the intent (message, time,
+who) or the officer's note attached, so there is never a second row for one pair (unique
+(demand, patent)). Re-running the matcher refreshes the assessment of such rows but never
+drops them (matching.services._store_results drops only machine candidates).
+
+Decisions:
+
+- An intent needs a demand: the pipeline, the deal and every figure are per (demand, patent).
+  The enterprise picks one of its open demands, or names a new one on the patent page: the
+  minimal demand is posted through demands.services.post_demand (title as given, prefilled
+  from the patent; description = the intent's message), so it is matched like any posting.
+- A pair already pushed cannot be asked for again (the deal exists: the page links it); a
+  pair an officer declined is not reopened by an intent (the enterprise sees declined pairs
+  as a count only, never the reason) — it may pick or create another demand.
+- The message is required (what the company wants to know or do) and capped at
+  INTENT_MESSAGE_MAX characters; the officer's note at NOTE_MAX (as decision comments).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from revive import engine
+from revive.accounts.models import Role, User
+from revive.audit import services as audit
+from revive.db import utcnow
+from revive.demands import services as demand_services
+from revive.demands.models import Demand, DemandStatus
+from revive.errors import (
+    ConflictError,
+    InvalidTransition,
+    NotFoundError,
+    PermissionDenied,
+    ValidationFailed,
+)
+from revive.extensions import db
+from revive.inventory.models import Patent
+from revive.inventory.public import is_public
+from revive.matching import services
+from revive.matching.models import Match, MatchSource, MatchState
+from revive.matching.permissions import STAFF_ROLES
+
+INTENT_MESSAGE_MAX = 1000
+NOTE_MAX = 2000
+DEMAND_TITLE_MAX = 300
+STALE = "该候选已被他人处理，请刷新后重试"
+
+
+# ---------------------------------------------------------------------------- assessment
+
+
+def assess_pair(demand: Demand, patent_id: int) -> dict[str, Any] | None:
+    """Features, strength, tier, sub-need and reasons of one pair as a run would store them,
+    from the active index and strength model; None without an index, when the patent is not
+    in it, or when the two texts share no word (then nothing is claimed: 人工添加)."""
+    loaded = services.load_active_index()
+    if loaded is None:
+        return None
+    build, index = loaded
+    if not len(index.positions([patent_id])):
+        return None
+    assessor = services._assessor(build, index)
+    (result,) = engine.match_demands(
+        index,
+        assessor.chars,
+        assessor.model,
+        [(demand.id, demand.title, services._demand_text(demand))],
+        texts_of=services._texts_of,
+        top_k=1,
+        min_score=0.0,
+        allowed=[{patent_id}],
+        bar=assessor.bar,
+        strong=assessor.strong,
+    )
+    if not result.proposals:
+        return None
+    values = services._proposal_values(result.proposals[0], 1, assessor)
+    values["rank"] = None  # not a place in the engine's ranking
+    values["index_version"] = build.id
+    return values
+
+
+def _new_match(demand: Demand, patent: Patent, source: MatchSource) -> Match:
+    m = Match(
+        demand_id=demand.id,
+        patent_id=patent.id,
+        state=MatchState.CANDIDATE,
+        source=source,
+        score=0.0,
+        terms=[],
+        reasons=[],
+    )
+    values = assess_pair(demand, patent.id)
+    if values:
+        for key, value in values.items():
+            setattr(m, key, value)
+    m.trl_below_expectation = bool(
+        demand.expected_trl and patent.trl is not None and patent.trl < demand.expected_trl
+    )
+    db.session.add(m)
+    return m
+
+
+def _pair(demand_id: int, patent_id: int) -> Match | None:
+    return db.session.scalar(
+        sa.select(Match).where(Match.demand_id == demand_id, Match.patent_id == patent_id)
+    )
+
+
+def _text(raw: Any, *, label: str, limit: int, required: bool, key: str) -> str | None:
+    if raw is not None and not isinstance(raw, str):
+        raise ValidationFailed(f"{label}须为文字", details={key: "须为文字"})
+    text = (raw or "").replace("\x00", "").strip()
+    if required and not text:
+        raise ValidationFailed(f"请填写{label}", details={key: f"请填写{label}"})
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"{label}不能超过 {limit} 字（当前 {len(text)} 字）", details={key: f"最多 {limit} 字"}
+        )
+    return text or None
+
+
+def _public_patent(patent_id: Any) -> Patent:
+    patent = db.session.get(Patent, patent_id) if isinstance(patent_id, int) else None
+    if patent is None or not is_public(patent):
+        raise NotFoundError("专利不存在或尚未入库")
+    return patent
+
+
+# ---------------------------------------------------------------------------- intents
+
+
+def default_demand_title(patent: Patent) -> str:
+    """The title a minimal demand made from a patent page starts with."""
+    return f"引进“{patent.title}”相关技术"[:DEMAND_TITLE_MAX]
+
+
+def submit_intent(
+    actor: User,
+    patent_id: int,
+    message: Any,
+    *,
+    demand_id: int | None = None,
+    new_demand_title: Any = None,
+) -> Match:
+    """An enterprise asks for an introduction to an entered patent for one of its open demands
+    (``demand_id``) or a new minimal one (``new_demand_title``). Creates the candidate
+    (source "intent") or attaches the intent to the existing pair. Commits; audited."""
+    if actor.role != Role.ENTERPRISE or actor.organization_id is None:
+        raise PermissionDenied("只有企业用户可以申请对接")
+    patent = _public_patent(patent_id)
+    text = _text(message, label="对接说明", limit=INTENT_MESSAGE_MAX, required=True, key="message")
+    if demand_id is not None:
+        demand = db.session.get(Demand, demand_id) if isinstance(demand_id, int) else None
+        if demand is None or demand.enterprise_id != actor.organization_id:
+            raise NotFoundError("需求不存在或您无权查看")
+        if demand.status != DemandStatus.OPEN:
+            raise InvalidTransition("该需求已关闭，请选择其他需求或新建需求")
+        _check_pair(_pair(demand.id, patent.id))
+    elif new_demand_title is None:
+        raise ValidationFailed(
+            "请选择一条需求，或新建需求", details={"demand_id": "请选择需求或新建需求"}
+        )
+    else:
+        title = _text(
+            new_demand_title,
+            label="需求名称",
+            limit=DEMAND_TITLE_MAX,
+            required=True,
+            key="new_demand_title",
+        )
+        demand = demand_services.post_demand({"title": title, "description": text}, actor=actor)
+    ids = (demand.id, demand.enterprise_id, patent.id)
+
+    def attach() -> Match:
+        demand_id, enterprise_id, pid = ids
+        match = _pair(demand_id, pid)
+        _check_pair(match)
+        if match is None:
+            match = _new_match(
+                db.session.get(Demand, demand_id), db.session.get(Patent, pid), MatchSource.INTENT
+            )
+            db.session.flush()
+        match.intent_message, match.intent_at, match.intent_by_id = text, utcnow(), actor.id
+        audit.record(
+            "match",
+            match.id,
+            "intent",
+            actor,
+            organization_id=enterprise_id,
+            demand_id=demand_id,
+            patent_id=pid,
+            message=text,
+        )
+        db.session.commit()
+        return match
+
+    return _retried(attach)
+
+
+def _retried(write: Any) -> Match:
+    """Run ``write`` (which commits); once more when a match run wrote the same pair meanwhile
+    (the new demand's own run, or a re-run re-scoring the row: unique pair, row version)."""
+    try:
+        return write()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+    try:
+        return write()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise ConflictError(STALE) from None
+
+
+def _check_pair(match: Match | None) -> None:
+    """Refuse an intent on a pair already pushed, declined or asked for."""
+    if match is None:
+        return
+    if match.state == MatchState.ACCEPTED:
+        raise InvalidTransition("技术经理人已把该专利推送给这条需求，请在需求页的对接进展中查看")
+    if match.state == MatchState.REJECTED:
+        raise InvalidTransition(
+            "技术经理人已审核过该专利与这条需求的组合，未予推送；可选择其他需求或新建需求后再申请"
+        )
+    if match.has_intent:
+        raise InvalidTransition("您已就这条需求申请过对接该专利，技术经理人审核后会通知您")
+
+
+# ---------------------------------------------------------------------------- officers
+
+
+def add_candidate(actor: User, demand_id: int, patent_id: Any, note: Any = None) -> Match:
+    """An officer adds an entered patent to an open demand as a candidate (source "officer")
+    with a note for the enterprise; on an existing undecided pair the note is attached.
+    Commits; audited."""
+    if actor.role not in STAFF_ROLES:
+        raise PermissionDenied("只有技术经理人或平台管理员可以添加候选")
+    demand = db.session.get(Demand, demand_id)
+    if demand is None:
+        raise NotFoundError("需求不存在")
+    if demand.status != DemandStatus.OPEN:
+        raise InvalidTransition("需求已关闭，不能再添加候选")
+    patent = _public_patent(patent_id)
+    text = _text(note, label="推荐说明", limit=NOTE_MAX, required=False, key="note")
+    ids = (demand.id, patent.id)
+
+    def add() -> Match:
+        demand_id, pid = ids
+        match = _pair(demand_id, pid)
+        if match is not None and match.state != MatchState.CANDIDATE:
+            raise InvalidTransition(f"该专利与这条需求的组合{match.state.label}，不能再添加")
+        created = match is None
+        if created:
+            match = _new_match(
+                db.session.get(Demand, demand_id), db.session.get(Patent, pid), MatchSource.OFFICER
+            )
+        match.added_by_id = actor.id
+        if text:
+            match.note = text
+        db.session.flush()
+        audit.record(
+            "match",
+            match.id,
+            "officer_add",
+            actor,
+            demand_id=demand_id,
+            patent_id=pid,
+            note=text,
+            existing=None if created else match.source.value,
+            strength=match.strength,
+        )
+        db.session.commit()
+        return match
+
+    return _retried(add)

@@ -1,0 +1,297 @@
+"""The enterprise's view of one of its demands (read only): what the machine suggests, what is
+under review, what was pushed (with the officer's note), how many were declined, its own
+intents, and — when nothing fits — what it can do next.
+
+What the enterprise is shown, and what it is not:
+
+- suggestions: the engine's undecided proposals of 强 / 中 strength (weak ones are not shown,
+  as for officers), for patents still in the pool, labelled 机器推荐，尚未经技术经理人审核,
+  with their public fields, strength in words and reasons; grouped by sub-need;
+- under review: a count of the undecided candidates officers see at once (weak machine
+  proposals excluded); pushed: its deals; declined: a count only — never the reason code or
+  the officer's comment (internal);
+- unmet (暂未找到合适专利): it was matched, nothing is pushed and nothing is under review —
+  every candidate was declined, or the demand abstained (no candidate reached the bar).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from revive.accounts.models import User
+from revive.deals.models import Deal
+from revive.deals.queries import deals_of_demand
+from revive.demands import permissions as demand_permissions
+from revive.demands.models import Demand, DemandStatus
+from revive.extensions import db
+from revive.inventory.models import Patent, TransferMode
+from revive.inventory.public import PublicPatent, is_public
+from revive.matching import queries as matching_queries
+from revive.matching import services as matching_services
+from revive.matching.models import (
+    DemandReading,
+    Match,
+    MatchRun,
+    MatchSource,
+    MatchState,
+    MatchTier,
+)
+from revive.pagination import Page, paginate
+from revive.pool.queries import public_views
+
+MAX_SUGGESTIONS = 10  # per sub-need
+
+
+@dataclass
+class Suggestion:
+    match: Match
+    patent: PublicPatent
+
+
+@dataclass
+class SuggestionGroup:
+    index: int
+    label: str
+    items: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass
+class IntentRow:
+    match: Match
+    patent: PublicPatent | None  # None: the patent has left the pool since
+    title: str
+    deal_id: int | None
+
+    STATUS = {"pushed": "已推送", "declined": "未采纳", "reviewing": "审核中"}
+
+    @property
+    def status_code(self) -> str:
+        if self.match.state == MatchState.ACCEPTED:
+            return "pushed"
+        if self.match.state == MatchState.REJECTED:
+            return "declined"
+        return "reviewing"
+
+    @property
+    def status(self) -> str:
+        return self.STATUS[self.status_code]
+
+
+@dataclass
+class PushedRow:
+    """A patent an officer pushed to the demand: the accepted match and the deal it became
+    (the note, the stage); a match accepted without the push (data from before the deal
+    pipeline) has no deal."""
+
+    match: Match
+    deal: Deal | None
+
+    @property
+    def note(self) -> str | None:
+        return self.deal.note if self.deal is not None else None
+
+
+@dataclass
+class DemandOverview:
+    demand: Demand
+    run: MatchRun | None
+    run_active: bool
+    reading: DemandReading | None
+    groups: list[SuggestionGroup]
+    bar: float
+    strong: float
+    under_review: int
+    declined: int
+    pushed: list[PushedRow]
+    intents: list[IntentRow]
+
+    @property
+    def is_thin(self) -> bool:
+        return bool(self.reading and self.reading.is_thin)
+
+    @property
+    def is_multi(self) -> bool:
+        return bool(self.reading and self.reading.is_multi)
+
+    @property
+    def suggestion_count(self) -> int:
+        return sum(len(g.items) for g in self.groups)
+
+    @property
+    def matched(self) -> bool:
+        """Matching has read this demand at least once."""
+        return self.reading is not None
+
+    @property
+    def unmet(self) -> bool:
+        """Matched, yet nothing pushed, nothing under review and nothing to suggest."""
+        return (
+            self.matched
+            and not self.run_active
+            and not self.pushed
+            and not self.under_review
+            and not self.suggestion_count
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.demand.status == DemandStatus.OPEN
+
+    def broaden_hints(self) -> list[str]:
+        """Concrete ways to widen the demand (放宽条件), from its own fields."""
+        d, hints = self.demand, []
+        modes = [m for m in (d.cooperation_modes or "").split(",") if m]
+        if modes and len(modes) < len(TransferMode):
+            labels = {m.value: m.label for m in TransferMode}
+            chosen = "、".join(labels.get(m, m) for m in modes)
+            hints.append(
+                f"期望合作方式目前只选了“{chosen}”：增加“普通许可”“合作开发”等方式，"
+                "可接受这些方式的专利也会参与匹配"
+            )
+        if d.expected_trl and d.expected_trl > 3:
+            hints.append(
+                f"期望技术成熟度为 TRL {d.expected_trl}：适当放宽，"
+                "可考虑与高校合作把成熟度较低的技术做成产品"
+            )
+        hints.append("用更通用的说法描述要解决的问题，少用企业内部的产品型号和简称")
+        return hints
+
+
+def _counts(demand_id: int) -> dict[str, int]:
+    """Undecided candidates officers see at once (weak machine proposals left out), declined."""
+    weak = sa.and_(
+        Match.tier.is_not(None),  # rows from before strength are never weak (NULL-safe NOT)
+        Match.tier == MatchTier.WEAK,
+        Match.source == MatchSource.MACHINE,
+        Match.intent_at.is_(None),
+    )
+    under_review, declined = db.session.execute(
+        sa.select(
+            sa.func.count(sa.case((sa.and_(Match.state == MatchState.CANDIDATE, ~weak), Match.id))),
+            sa.func.count(sa.case((Match.state == MatchState.REJECTED, Match.id))),
+        ).where(Match.demand_id == demand_id)
+    ).one()
+    return {"under_review": int(under_review or 0), "declined": int(declined or 0)}
+
+
+def _suggestions(demand: Demand) -> tuple[list[SuggestionGroup], DemandReading | None]:
+    dp = matching_queries.demand_proposals(demand, (MatchState.CANDIDATE,))
+    shown = [
+        m
+        for g in dp.groups
+        for m in g.matches
+        if m.source == MatchSource.MACHINE and is_public(m.patent)
+    ]
+    views = {p.id: p for p in public_views([m.patent for m in shown])}
+    groups = []
+    for g in dp.groups:
+        items = [
+            Suggestion(m, views[m.patent_id])
+            for m in g.matches
+            if m.patent_id in views and m.source == MatchSource.MACHINE
+        ][:MAX_SUGGESTIONS]
+        groups.append(SuggestionGroup(g.index, g.label, items))
+    return groups, dp.reading
+
+
+def _pushed(user: User, demand: Demand) -> list[PushedRow]:
+    accepted = list(
+        db.session.scalars(
+            sa.select(Match)
+            .where(Match.demand_id == demand.id, Match.state == MatchState.ACCEPTED)
+            .order_by(Match.decided_at.desc(), Match.id.desc())
+        )
+    )
+    deals = {d.match_id: d for d in deals_of_demand(user, demand.id)}
+    return [PushedRow(m, deals.get(m.id)) for m in accepted]
+
+
+def _intents(demand: Demand) -> list[IntentRow]:
+    matches = list(
+        db.session.scalars(
+            sa.select(Match)
+            .where(Match.demand_id == demand.id, Match.intent_at.is_not(None))
+            .order_by(Match.intent_at.desc(), Match.id.desc())
+        )
+    )
+    return intent_rows(matches)
+
+
+def intent_rows(matches: list[Match]) -> list[IntentRow]:
+    """Rows for a list of intents: the public view of each patent still in the pool, and
+    the deal an accepted one became."""
+    public = [m.patent for m in matches if is_public(m.patent)]
+    views = {p.id: p for p in public_views(public)}
+    deals = dict(
+        db.session.execute(
+            sa.select(Deal.match_id, Deal.id).where(Deal.match_id.in_([m.id for m in matches]))
+        ).all()
+    )
+    return [IntentRow(m, views.get(m.patent_id), m.patent.title, deals.get(m.id)) for m in matches]
+
+
+def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
+    """The owning enterprise's view of its demand; None for anyone else."""
+    if not demand_permissions.is_owner(user, demand):
+        return None
+    run = matching_queries.latest_run_for_demand(demand.id)
+    groups, reading = _suggestions(demand)
+    bar, strong = matching_services.thresholds()
+    counts = _counts(demand.id)
+    return DemandOverview(
+        demand=demand,
+        run=run,
+        run_active=run is not None and run.status in matching_services.ACTIVE,
+        reading=reading,
+        groups=groups,
+        bar=bar,
+        strong=strong,
+        under_review=counts["under_review"],
+        declined=counts["declined"],
+        pushed=_pushed(user, demand),
+        intents=_intents(demand),
+    )
+
+
+def my_intents(user: User, page: int, per_page: int) -> Page:
+    """The enterprise's intents across its demands, newest first (a Page of IntentRow)."""
+    where = (
+        Match.intent_at.is_not(None),
+        Match.demand_id.in_(
+            sa.select(Demand.id).where(Demand.enterprise_id == user.organization_id)
+        ),
+    )
+    found = paginate(
+        sa.select(Match).where(*where).order_by(Match.intent_at.desc(), Match.id.desc()),
+        sa.select(sa.func.count(Match.id)).where(*where),
+        page,
+        per_page,
+    )
+    found.items = intent_rows(found.items)
+    return found
+
+
+def open_demands_of(user: User) -> list[Demand]:
+    """The enterprise's open demands, newest first (an intent's choices)."""
+    return list(
+        db.session.scalars(
+            sa.select(Demand)
+            .where(Demand.enterprise_id == user.organization_id, Demand.status == DemandStatus.OPEN)
+            .order_by(Demand.created_at.desc(), Demand.id.desc())
+            .limit(200)
+        )
+    )
+
+
+def pairs_with(user: User, patent: Patent) -> dict[int, Match]:
+    """{demand id: match} of the enterprise's demands already paired with this patent."""
+    return {
+        m.demand_id: m
+        for m in db.session.scalars(
+            sa.select(Match)
+            .join(Demand, Demand.id == Match.demand_id)
+            .where(Match.patent_id == patent.id, Demand.enterprise_id == user.organization_id)
+        )
+    }

@@ -1,0 +1,1 @@
+"""Platform settings an administrator changes at run time (stored in the database, audited)."""

@@ -1,0 +1,434 @@
+"""The enterprise's side of the loop, below the pages: the public field set, search, intents,
+officers' picks, what re-matching and closing do to them, the push note, the demand overview,
+settings. (Named test_services.py: it runs on PostgreSQL too — LIKE on concatenations, the
+tier CASE, JSON.)"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.audit.models import AuditEvent
+from revive.deals import services as deal_services
+from revive.deals.models import Deal
+from revive.demands import services as demand_services
+from revive.demands.models import Demand, DemandStatus
+from revive.errors import (
+    InvalidTransition,
+    NotFoundError,
+    PermissionDenied,
+    ValidationFailed,
+)
+from revive.evaluations.tiers import Tier
+from revive.extensions import db
+from revive.inventory.models import EntryStatus, TransferMode
+from revive.inventory.public import PRIVATE_FIELDS, PUBLIC_FIELDS, PublicPatent
+from revive.matching import learning, manual, search, services
+from revive.matching.models import Match, MatchSource, MatchState, MatchTier
+from revive.notifications.models import Notification
+from revive.pool import queries, status
+from revive.settings import services as settings
+from tests.matching.helpers import decide_match, make_demand
+from tests.pool.conftest import SILICON, match_now
+
+SILICON_DEMAND = {
+    "title": "动力电池硅碳负极循环寿命提升",
+    "description": "硅碳负极在充放电中体积膨胀，循环寿命不足。希望引进硅碳负极包覆改性技术，"
+    "抑制体积膨胀、提高循环寿命和容量保持率。",
+}
+
+
+# ---------------------------------------------------------------------------- public fields
+
+
+def test_public_field_set_never_holds_private_fields():
+    assert not set(PUBLIC_FIELDS) & PRIVATE_FIELDS
+    assert {"asking_price", "price_public", "value_grade"}.isdisjoint(PUBLIC_FIELDS)
+    names = {f.name for f in dataclasses.fields(PublicPatent)}
+    assert not names & PRIVATE_FIELDS
+    assert "price_wan" in names  # only when the university marks it public
+
+
+def test_public_view_hides_contacts_grade_and_price_unless_marked_public(world):
+    p = world.patents["silicon"]
+    view = queries.public_views([p])[0]
+    text = repr(view.to_json())
+    for secret in ("0471-7654321", "secret.contact", "王老师", "某保密合作企业"):
+        assert secret not in text
+    assert "value_grade" not in view.to_json() and view.price_wan is None
+    assert view.price_text == "面议"
+    assert view.region == "内蒙古自治区呼和浩特市" and view.college == "材料学院"
+    assert view.inventors == p.inventors and view.modes_text == "普通许可、开放许可"
+    p.price_public = True
+    db.session.commit()
+    shown = queries.public_views([p])[0]
+    assert shown.price_text == "88.5 万元" and shown.to_json()["price_wan"] == "88.5"
+
+
+def test_a_patent_outside_the_pool_is_not_found(world):
+    for key in ("draft", "pending"):
+        with pytest.raises(NotFoundError):
+            queries.get_public_patent(world.patents[key].id)
+    _, view = queries.get_public_patent(world.patents["water"].id)
+    assert view.licence is not None and "50" in view.licence.fee_summary
+    assert view.licence.terms == "许可期内提供技术指导"
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def _titles(f: queries.PoolFilters) -> list[str]:
+    return [p.title for p in queries.search_page(f).items]
+
+
+def test_search_ranks_by_the_engine_and_never_shows_drafts(world):
+    found = queries.search_page(queries.parse_filters({"q": "硅碳负极 体积膨胀 循环寿命"}))
+    assert found.ranked and found.page.index_version is not None
+    titles = [p.title for p in found.items]
+    assert titles[0] == SILICON["title"]
+    assert "一种未入库的硅碳负极草稿专利" not in titles and "一种待审核的硅碳负极专利" not in titles
+    assert found.page.scores[world.patents["silicon"].id] > 0
+
+
+def test_search_without_words_lists_the_newest_entered_first(world):
+    found = queries.search_page(queries.parse_filters({}))
+    assert not found.ranked
+    assert found.page.total == 4  # the four entered patents, not the draft or the pending one
+    assert found.items[0].id == max(
+        p.id for k, p in world.patents.items() if k in ("silicon", "battery", "water", "irrigation")
+    )
+
+
+def test_search_without_an_index_filters_the_words_in_sql(world, monkeypatch):
+    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    found = queries.search_page(queries.parse_filters({"q": "污水"}))
+    assert not found.ranked and [p.title for p in found.items] == [world.patents["water"].title]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"industry": "C38"}, {"silicon"}),
+        ({"trl_min": "6"}, {"silicon", "water"}),
+        ({"trl_min": "4", "trl_max": "6"}, {"silicon", "battery"}),
+        ({"trl_min": "6", "trl_max": "4"}, {"silicon", "battery"}),  # swapped, not refused
+        ({"mode": "license"}, {"silicon", "water"}),  # not matched inside "open_license"
+        ({"mode": "open_license"}, {"silicon"}),
+        ({"open_licence": "1"}, {"water"}),
+        ({"region": "浙江"}, {"water", "irrigation"}),
+        ({"tier": "D"}, set()),
+    ],
+)
+def test_search_filters(world, args, expected):
+    names = {v.id: k for k, v in world.patents.items()}
+    found = queries.search_page(queries.parse_filters(args))
+    assert {names[p.id] for p in found.items} == expected
+
+
+def test_search_filters_by_university_and_tier(world):
+    f = queries.parse_filters({"university": str(world.uni_b.id)})
+    assert {p.institution for p in queries.search_page(f).items} == {"乙大学"}
+    # Unevaluated, self 5★ and TRL 6: B 推荐推广 (evaluations.tiers); the others C.
+    b = queries.search_page(queries.parse_filters({"tier": "B"})).items
+    assert [p.id for p in b] == [world.patents["silicon"].id]
+    assert Tier.B.value == "B"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"trl_min": "x", "trl_max": "99", "mode": "nope", "tier": "Z", "university": "-1"},
+        {"page": "999999", "q": "\u0000"},
+        {"industry": "%", "region": "_"},
+    ],
+)
+def test_bad_search_parameters_are_ignored(world, args):
+    f = queries.parse_filters(args)
+    found = queries.search_page(f)
+    assert found.page.total >= 0 and found.page.page >= 1
+
+
+def test_search_words_respect_the_filters(world):
+    f = queries.parse_filters({"q": "硅碳负极", "university": str(world.uni_b.id)})
+    found = queries.search_page(f)
+    assert found.ranked and SILICON["title"] not in [p.title for p in found.items]
+
+
+def test_search_pages_beyond_the_last_are_clamped(world):
+    result = search.search("", [sa.true()], 99, 2)
+    assert result.page == result.pages
+
+
+# ---------------------------------------------------------------------------- intents
+
+
+def test_an_intent_creates_a_candidate_in_the_review_pipeline(world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "  想了解中试情况  ", demand_id=demand.id
+    )
+    assert m.source == MatchSource.INTENT and m.state == MatchState.CANDIDATE
+    assert m.intent_message == "想了解中试情况" and m.intent_by_id == world.enterprise.id
+    assert m.strength is not None and m.score > 0 and m.tier  # assessed with the loaded index
+    assert m.rank is None  # not a place in the engine's ranking
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "intent"))
+    assert event.organization_id == world.ent.id and event.data["message"] == "想了解中试情况"
+
+
+def test_an_intent_on_a_machine_candidate_is_attached_to_it(world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    match_now(enqueued, demand.id)
+    machine = db.session.scalar(
+        sa.select(Match).where(
+            Match.demand_id == demand.id, Match.patent_id == world.patents["silicon"].id
+        )
+    )
+    assert machine.source == MatchSource.MACHINE
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "请安排交流", demand_id=demand.id
+    )
+    assert m.id == machine.id and m.source == MatchSource.MACHINE and m.has_intent
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) >= 1
+    with pytest.raises(InvalidTransition, match="已就这条需求申请过"):
+        manual.submit_intent(world.enterprise, m.patent_id, "再来一次", demand_id=demand.id)
+
+
+def test_an_intent_can_make_a_minimal_demand(world, enqueued):
+    patent = world.patents["battery"]
+    title = manual.default_demand_title(patent)
+    assert patent.title in title
+    m = manual.submit_intent(
+        world.enterprise, patent.id, "希望引进高镍正极", new_demand_title=title
+    )
+    demand = db.session.get(Demand, m.demand_id)
+    assert demand.enterprise_id == world.ent.id and demand.title == title
+    assert demand.description == "希望引进高镍正极" and demand.status == DemandStatus.OPEN
+    assert any(name == "matching.match_run" for name, _ in enqueued)  # matched like any post
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"message": ""}, ValidationFailed),
+        ({"message": "长" * (manual.INTENT_MESSAGE_MAX + 1)}, ValidationFailed),
+        ({"message": 12}, ValidationFailed),
+        ({"message": "好", "demand_id": None}, ValidationFailed),  # neither demand nor a new one
+        ({"message": "好", "demand_id": None, "new_demand_title": "  "}, ValidationFailed),
+        ({"message": "好", "demand_id": None, "new_demand_title": "长" * 301}, ValidationFailed),
+    ],
+)
+def test_intent_input_is_checked(world, kwargs, error):
+    kwargs.setdefault("demand_id", make_demand(world.ent).id)
+    with pytest.raises(error):
+        manual.submit_intent(world.enterprise, world.patents["silicon"].id, **kwargs)
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+
+
+def test_intents_are_refused_outside_their_rules(world):
+    mine, theirs = make_demand(world.ent), make_demand(world.ent_b)
+    silicon = world.patents["silicon"].id
+    with pytest.raises(NotFoundError):  # another enterprise's demand looks like none
+        manual.submit_intent(world.enterprise, silicon, "好", demand_id=theirs.id)
+    with pytest.raises(NotFoundError):  # not in the pool
+        manual.submit_intent(world.enterprise, world.patents["draft"].id, "好", demand_id=mine.id)
+    with pytest.raises(PermissionDenied):
+        manual.submit_intent(world.officer, silicon, "好", demand_id=mine.id)
+    demand_services.close_demand(mine.id, actor=world.enterprise, reason="已解决")
+    with pytest.raises(InvalidTransition, match="已关闭"):
+        manual.submit_intent(world.enterprise, silicon, "好", demand_id=mine.id)
+
+
+@pytest.mark.parametrize("state", [MatchState.ACCEPTED, MatchState.REJECTED])
+def test_a_decided_pair_is_not_reopened_by_an_intent(world, state):
+    demand = make_demand(world.ent)
+    m = manual.add_candidate(world.officer, demand.id, world.patents["silicon"].id, "推荐")
+    decide_match(m.id, state, world.officer, reason_code="too_costly")
+    with pytest.raises(InvalidTransition):
+        manual.submit_intent(world.enterprise, m.patent_id, "好", demand_id=demand.id)
+
+
+def test_rematching_keeps_intents_and_picks_and_closing_keeps_them(world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    water = manual.submit_intent(
+        world.enterprise, world.patents["water"].id, "顺便了解污水技术", demand_id=demand.id
+    )
+    picked = manual.add_candidate(world.officer, demand.id, world.patents["irrigation"].id, "试试")
+    match_now(enqueued, demand.id)
+    match_now(enqueued, demand.id)
+    kept = {m.id for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id))}
+    assert {water.id, picked.id} <= kept
+    demand_services.close_demand(demand.id, actor=world.enterprise, reason="已解决")
+    left = set(db.session.scalars(sa.select(Match.id).where(Match.demand_id == demand.id)))
+    assert left == {water.id, picked.id}  # the engine's candidates went, people's stayed
+
+
+def test_learning_reads_only_the_engines_proposals(world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "好", demand_id=demand.id
+    )
+    decide_match(m.id, "accepted", world.officer)
+    assert m.id not in learning.decisions().match_ids
+
+
+# ---------------------------------------------------------------------------- officers
+
+
+def test_an_officer_adds_a_patent_by_hand(world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    m = manual.add_candidate(world.officer, demand.id, world.patents["silicon"].id, "团队有中试线")
+    assert m.source == MatchSource.OFFICER and m.note == "团队有中试线"
+    assert m.added_by_id == world.officer.id and m.strength is not None
+    again = manual.add_candidate(world.officer, demand.id, m.patent_id, "更新说明")
+    assert again.id == m.id and again.note == "更新说明"
+    with pytest.raises(PermissionDenied):
+        manual.add_candidate(world.enterprise, demand.id, m.patent_id)
+    with pytest.raises(NotFoundError):
+        manual.add_candidate(world.officer, demand.id, world.patents["draft"].id)
+    with pytest.raises(ValidationFailed):
+        manual.add_candidate(world.officer, demand.id, m.patent_id, "长" * 2001)
+
+
+def test_without_an_index_a_pick_is_shown_as_added_by_hand(world, monkeypatch):
+    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    demand = make_demand(world.ent)
+    m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, None)
+    assert m.strength is None and m.tier is None and m.score == 0.0 and m.note is None
+
+
+# ---------------------------------------------------------------------------- the push note
+
+
+def test_the_push_note_reaches_the_deal_and_the_enterprises_notification(world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "请安排交流", demand_id=demand.id
+    )
+    deal_services.decide(m.id, "accepted", world.officer, comment="团队可提供中试样品")
+    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == m.id))
+    assert deal.note == "团队可提供中试样品"
+    to_enterprise = db.session.scalar(
+        sa.select(Notification).where(Notification.organization_id == world.ent.id)
+    )
+    assert "团队可提供中试样品" in to_enterprise.body and "对接申请" in to_enterprise.body
+    to_university = db.session.scalar(
+        sa.select(Notification).where(Notification.organization_id == world.uni.id)
+    )
+    assert "请安排交流" in to_university.body and "团队可提供中试样品" in to_university.body
+
+
+def test_an_officers_note_is_pushed_when_the_push_form_says_nothing(world):
+    demand = make_demand(world.ent)
+    m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, "可现场考察")
+    deal_services.decide_many([m.id], "accepted", world.officer)
+    assert db.session.scalar(sa.select(Deal.note).where(Deal.match_id == m.id)) == "可现场考察"
+
+
+# ---------------------------------------------------------------------------- overview
+
+
+def test_the_overview_suggests_strong_candidates_and_counts_the_rest(world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    match_now(enqueued, demand.id)
+    ov = status.demand_overview(world.enterprise, demand)
+    shown = [s.patent.id for g in ov.groups for s in g.items]
+    assert shown and shown[0] == world.patents["silicon"].id
+    assert all(
+        s.match.tier in (MatchTier.STRONG, MatchTier.MEDIUM) for g in ov.groups for s in g.items
+    )
+    assert world.patents["draft"].id not in shown
+    assert ov.under_review >= len(shown) and ov.declined == 0 and not ov.unmet
+    assert status.demand_overview(world.ent_b_user, demand) is None
+    assert status.demand_overview(world.officer, demand) is None
+
+
+def test_every_candidate_declined_makes_the_demand_unmet(world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND, cooperation_modes="license")
+    match_now(enqueued, demand.id)
+    for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id)).all():
+        decide_match(m.id, "rejected", world.officer, reason_code="too_costly", comment="内部")
+    ov = status.demand_overview(world.enterprise, demand)
+    assert ov.unmet and ov.declined >= 1 and not ov.suggestion_count
+    hints = ov.broaden_hints()
+    assert any("普通许可" in h for h in hints)
+
+
+def test_a_demand_nothing_answers_is_unmet_with_nothing_pushed(world, enqueued):
+    demand = make_demand(
+        world.ent,
+        title="航空发动机叶片单晶铸造",
+        description="需要单晶高温合金叶片定向凝固铸造工艺",
+    )
+    match_now(enqueued, demand.id)
+    ov = status.demand_overview(world.enterprise, demand)
+    assert ov.matched and not ov.suggestion_count and ov.unmet
+
+
+def test_the_overview_lists_pushed_notes_and_intents(world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "请安排交流", demand_id=demand.id
+    )
+    ov = status.demand_overview(world.enterprise, demand)
+    assert [r.status for r in ov.intents] == ["审核中"] and ov.under_review == 1
+    deal_services.decide(m.id, "accepted", world.officer, comment="推荐理由")
+    ov = status.demand_overview(world.enterprise, demand)
+    assert [r.note for r in ov.pushed] == ["推荐理由"]
+    assert [r.status for r in ov.intents] == ["已推送"] and ov.intents[0].deal_id
+
+
+# ---------------------------------------------------------------------------- alerts, settings
+
+
+def test_alert_subscription(world):
+    demand = make_demand(world.ent)
+    assert demand.alert_subscribed is True  # on by default
+    demand_services.set_alerts(demand.id, False, actor=world.enterprise)
+    assert db.session.get(Demand, demand.id).alert_subscribed is False
+    with pytest.raises(ValidationFailed):
+        demand_services.set_alerts(demand.id, "no", actor=world.enterprise)
+    with pytest.raises(NotFoundError):
+        demand_services.set_alerts(demand.id, True, actor=world.ent_b_user)
+    with pytest.raises(PermissionDenied):
+        demand_services.set_alerts(demand.id, True, actor=world.users[Role.REGULATOR])
+
+
+def test_settings_default_off_and_change_by_the_platform_admin_only(world):
+    assert settings.current() == {"public_pool": False}
+    with pytest.raises(PermissionDenied):
+        settings.update_settings({"public_pool": True}, actor=world.officer)
+    with pytest.raises(ValidationFailed):
+        settings.update_settings({"nope": True}, actor=world.users[Role.PLATFORM_ADMIN])
+    assert settings.update_settings(
+        {"public_pool": "1"}, actor=world.users[Role.PLATFORM_ADMIN]
+    ) == {"public_pool": True}
+    assert settings.public_pool() is True
+
+
+def test_entered_status_is_what_makes_a_patent_public(world):
+    p = world.patents["battery"]
+    p.status = EntryStatus.NOT_ENTERED
+    db.session.commit()
+    assert p.id not in {v.id for v in queries.search_page(queries.parse_filters({})).items}
+    assert TransferMode.LICENSE.value == "license"
+
+
+def test_ranked_search_with_every_filter_and_a_pool_change(world):
+    args = {
+        "q": "硅碳负极 循环寿命",
+        "tier": "B",
+        "industry": "C38",
+        "mode": "license",
+        "trl_min": "5",
+        "region": "内蒙古",
+        "university": str(world.uni.id),
+    }
+    found = queries.search_page(queries.parse_filters(args))
+    assert found.ranked and [p.id for p in found.items] == [world.patents["silicon"].id]
+    world.patents["silicon"].status = EntryStatus.NOT_ENTERED  # leaves the pool
+    db.session.commit()
+    again = queries.search_page(queries.parse_filters({"q": "硅碳负极 循环寿命"}))
+    assert world.patents["silicon"].id not in [p.id for p in again.items]

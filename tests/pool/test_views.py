@@ -1,0 +1,352 @@
+"""The pool's pages and the enterprise's demand page: what each viewer sees, the intent form,
+the demand's status while matching and after, the officers' tools, the settings page."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.deals.models import Deal
+from revive.demands.models import Demand
+from revive.extensions import db
+from revive.matching import manual, services
+from revive.matching.models import DemandReading, Match, MatchSource, MatchState, RunScope
+from revive.notifications.models import Notification
+from revive.settings import services as settings
+from tests.matching.helpers import decide_match, drain, make_demand
+from tests.pool.conftest import SILICON, match_now
+from tests.pool.test_services import SILICON_DEMAND
+
+PRIVATE_TEXT = ("0471-7654321", "secret.contact@nkut.edu.cn", "王老师", "某保密合作企业", "88.5")
+
+
+def _section(html: str, section_id: str) -> str:
+    return html.split(f'id="{section_id}"')[1].split("</section>")[0]
+
+
+# ---------------------------------------------------------------------------- search, page
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_searches_the_pool_and_never_sees_drafts(client, auth, world, role):
+    auth.login(world.users[role])
+    html = client.get("/pool/?q=硅碳负极").get_data(as_text=True)
+    assert SILICON["title"] in html and "按相关程度排序" in html
+    assert "草稿专利" not in html and "待审核的硅碳负极专利" not in html
+
+
+def test_the_nav_offers_the_pool(client, auth, world):
+    auth.login(world.enterprise)
+    nav = client.get("/").get_data(as_text=True).split('<nav class="mainnav"')[1]
+    assert 'href="/pool/"' in nav.split("</nav>")[0]
+
+
+def test_bad_search_parameters_never_fail(client, auth, world):
+    auth.login(world.enterprise)
+    for query in (
+        "trl_min=abc&trl_max=-3",
+        "page=99999999999",
+        "mode=x&tier=9&university=x",
+        "q=" + "长" * 500,
+        "industry=%25&region=_",
+    ):
+        assert client.get(f"/pool/?{query}").status_code == 200, query
+
+
+def test_the_public_page_shows_what_a_company_needs_and_nothing_private(client, auth, world):
+    auth.login(world.enterprise)
+    p = world.patents["silicon"]
+    html = client.get(f"/pool/patents/{p.id}").get_data(as_text=True)
+    assert p.title in html and "TRL 6" in html and "普通许可、开放许可" in html
+    assert _section(html, "patent-terms").count("面议") == 1  # the price is not public
+    assert world.users[Role.INVENTOR].name in _section(html, "patent-team")
+    assert "内蒙古自治区呼和浩特市" in html and "材料学院" in html
+    for secret in PRIVATE_TEXT:
+        assert secret not in html, secret
+    assert "★" not in html  # the university's self-rating is internal
+    assert 'id="intent-form"' in html
+
+
+def test_open_licence_terms_show_on_the_public_page(client, auth, world):
+    auth.login(world.enterprise)
+    html = client.get(f"/pool/patents/{world.patents['water'].id}").get_data(as_text=True)
+    licence = html.split('id="patent-licence"')[1].split("</dd>")[0]
+    assert "开放许可" in licence and "许可期内提供技术指导" in licence and "许可条件" in licence
+
+
+@pytest.mark.parametrize("key", ["draft", "pending"])
+def test_a_patent_outside_the_pool_is_a_404(client, auth, world, key):
+    auth.login(world.enterprise)
+    response = client.get(f"/pool/patents/{world.patents[key].id}")
+    assert response.status_code == 404
+    assert world.patents[key].title not in response.get_data(as_text=True)
+
+
+def test_only_enterprises_get_the_intent_form(client, auth, world):
+    auth.login(world.officer)
+    html = client.get(f"/pool/patents/{world.patents['silicon'].id}").get_data(as_text=True)
+    assert 'id="intent-form"' not in html and "申请对接面向企业用户" in html
+
+
+# ---------------------------------------------------------------------------- anonymous
+
+
+def test_anonymous_visitors_are_sent_to_log_in_while_the_pool_is_private(client, world):
+    response = client.get("/pool/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/api/v1/pool/patents").status_code == 401
+
+
+def test_anonymous_visitors_browse_when_the_admin_opens_the_pool(client, auth, world):
+    auth.login(world.users[Role.PLATFORM_ADMIN])
+    assert "对未登录访客公开专利库" in client.get("/admin/settings/").get_data(as_text=True)
+    client.post("/admin/settings/", data={"public_pool": ["0", "1"]})
+    assert settings.public_pool() is True
+    auth.logout()
+    html = client.get("/pool/?q=硅碳负极").get_data(as_text=True)
+    assert SILICON["title"] in html and "注册企业账号" in html
+    page = client.get(f"/pool/patents/{world.patents['silicon'].id}").get_data(as_text=True)
+    assert 'id="intent-form"' not in page and "/login?next=" in page
+    for secret in PRIVATE_TEXT:
+        assert secret not in page
+    assert client.get(f"/pool/patents/{world.patents['draft'].id}").status_code == 404
+    response = client.post(
+        f"/pool/patents/{world.patents['silicon'].id}/intents", data={"message": "好"}
+    )
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/api/v1/pool/patents?q=硅碳").status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+
+
+# ---------------------------------------------------------------------------- intents
+
+
+def test_an_intent_from_the_patent_page_lands_on_the_demand_page(client, auth, world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    auth.login(world.enterprise)
+    p = world.patents["silicon"]
+    response = client.post(
+        f"/pool/patents/{p.id}/intents",
+        data={"demand": str(demand.id), "message": "请安排与发明人团队交流"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/demands/{demand.id}#demand-intents")
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    intents = _section(html, "demand-intents")
+    assert p.title in intents and "请安排与发明人团队交流" in intents and "审核中" in intents
+    assert "已申请对接，审核中" in client.get(f"/pool/patents/{p.id}").get_data(as_text=True)
+    listed = client.get("/pool/intents").get_data(as_text=True)
+    assert "请安排与发明人团队交流" in listed and demand.title in listed
+
+
+def test_an_intent_with_a_new_demand(client, auth, world):
+    auth.login(world.enterprise)
+    p = world.patents["battery"]
+    page = client.get(f"/pool/patents/{p.id}").get_data(as_text=True)
+    assert manual.default_demand_title(p) in page  # prefilled
+    response = client.post(
+        f"/pool/patents/{p.id}/intents",
+        data={"demand": "new", "new_demand_title": "引进高镍正极", "message": "希望了解工艺"},
+    )
+    assert response.status_code == 302
+    demand = db.session.scalar(sa.select(Demand).where(Demand.title == "引进高镍正极"))
+    assert demand.enterprise_id == world.ent.id and demand.description == "希望了解工艺"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"demand": "new", "new_demand_title": "x", "message": ""},
+        {"demand": "new", "new_demand_title": "x", "message": "长" * 1001},
+        {"demand": "new", "new_demand_title": "", "message": "好"},
+        {"demand": "", "message": "好"},
+        {"message": "好"},
+    ],
+)
+def test_a_bad_intent_is_shown_again_with_the_reason(client, auth, world, data):
+    auth.login(world.enterprise)
+    response = client.post(f"/pool/patents/{world.patents['silicon'].id}/intents", data=data)
+    assert response.status_code == 422
+    assert 'class="flash flash-danger"' in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+
+
+def test_a_second_intent_on_the_same_pair_is_refused_with_a_message(client, auth, world):
+    demand = make_demand(world.ent)
+    auth.login(world.enterprise)
+    url = f"/pool/patents/{world.patents['silicon'].id}/intents"
+    client.post(url, data={"demand": str(demand.id), "message": "好"})
+    response = client.post(url, data={"demand": str(demand.id), "message": "再来"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已就这条需求申请过对接" in page
+
+
+def test_an_intent_for_another_enterprises_demand_is_a_404(client, auth, world):
+    theirs = make_demand(world.ent_b)
+    auth.login(world.enterprise)
+    response = client.post(
+        f"/pool/patents/{world.patents['silicon'].id}/intents",
+        data={"demand": str(theirs.id), "message": "好"},
+    )
+    assert response.status_code == 404 and theirs.title not in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------- the demand page
+
+
+def test_the_demand_page_shows_progress_then_labelled_suggestions(client, auth, world, enqueued):
+    auth.login(world.enterprise)
+    form = {**SILICON_DEMAND, "visibility": "public"}
+    response = client.post("/demands/new", data=form)
+    demand_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    html = client.get(f"/demands/{demand_id}").get_data(as_text=True)
+    status = _section(html, "demand-progress")
+    assert "data-run-progress" in status and 'data-active="1"' in status
+    assert "js/run-progress.js" in status and "<script>" not in status  # CSP: a file
+    assert "正在为您匹配" in status
+    drain(enqueued)
+    html = client.get(f"/demands/{demand_id}").get_data(as_text=True)
+    assert 'data-active="1"' not in html
+    suggestions = _section(html, "demand-suggestions")
+    assert "机器推荐，尚未经技术经理人审核" in suggestions
+    first = suggestions.split('class="suggestion"')[1]
+    assert SILICON["title"] in first and "正是您要找的技术" in first
+    assert "TRL 6" in first and "普通许可、开放许可" in first and "未声明开放许可" in first
+    for secret in PRIVATE_TEXT:
+        assert secret not in html
+    assert "data-unmet" not in html
+
+
+def test_a_thin_multi_need_posting(client, auth, world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    match_now(enqueued, demand.id)
+    reading = db.session.get(DemandReading, demand.id)
+    reading.is_thin = True
+    reading.needs = [{"label": "硅碳负极", "text": "…"}, {"label": "污水处理", "text": "…"}]
+    db.session.commit()
+    auth.login(world.enterprise)
+    html = _section(
+        client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-suggestions"
+    )
+    assert "data-thin" in html and f"/demands/{demand.id}/edit" in html
+    assert "子需求 1：硅碳负极" in html and "子需求 2：污水处理" in html
+
+
+def test_an_unmet_demand_says_so_with_what_to_do(client, auth, world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND, cooperation_modes="license", expected_trl=7)
+    match_now(enqueued, demand.id)
+    for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id)).all():
+        decide_match(m.id, "rejected", world.officer, reason_code="other", comment="内部原因XYZ")
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    unmet = html.split("data-unmet")[1].split("</div>")[0]
+    assert "暂未找到合适的专利" in unmet and "补充技术细节" in unmet
+    assert "普通许可" in unmet and "TRL 7" in unmet and "订阅新专利提醒" in unmet
+    assert "内部原因XYZ" not in html and "其他" not in _section(html, "demand-progress")
+    counts = _section(html, "demand-progress")
+    assert 'data-count="declined">' in counts and 'data-count="under_review">0<' in counts
+    assert "暂无合适专利" in _section(html, "demand-suggestions")
+
+
+def test_alerts_toggle_on_the_demand_page(client, auth, world):
+    demand = make_demand(world.ent)
+    auth.login(world.enterprise)
+    assert 'data-alerts="on"' in client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    response = client.post(f"/demands/{demand.id}/alerts", data={"subscribed": "0"})
+    assert response.status_code == 302
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert 'data-alerts="off"' in html and "已取消新专利提醒" in html
+
+
+def test_other_viewers_never_see_the_enterprises_panel(client, auth, world, enqueued):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    match_now(enqueued, demand.id)
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert 'id="demand-suggestions"' not in html and 'id="demand-matches"' not in html
+    auth.logout()
+    auth.login(world.ent_b_user)
+    assert client.get(f"/demands/{demand.id}").status_code == 404
+
+
+# ---------------------------------------------------------------------------- officers
+
+
+def test_the_queue_shows_the_intent_and_pushing_sends_the_note(client, auth, world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "请安排交流", demand_id=demand.id
+    )
+    auth.login(world.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    row = html.split(f'data-match-id="{m.id}"')[1].split("</tr>")[0]
+    assert "企业申请对接" in row and "请安排交流" in row and "附说明采纳" in row
+    assert "企业申请对接 1 条" in html
+    client.post(
+        f"/review/matches/{m.id}/decision",
+        data={"decision": "accepted", "comment": "团队可提供中试样品", "version": m.version},
+    )
+    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == m.id))
+    assert deal.note == "团队可提供中试样品"
+    auth.logout()
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    pushed = _section(html, "demand-pushed")
+    assert "团队可提供中试样品" in pushed and world.patents["silicon"].title in pushed
+    assert "已推送" in _section(html, "demand-intents")
+    note = db.session.scalar(
+        sa.select(Notification).where(Notification.organization_id == world.ent.id)
+    )
+    assert "团队可提供中试样品" in note.body
+    deal_page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "团队可提供中试样品" in deal_page and "请安排交流" in deal_page
+
+
+def test_an_officer_searches_and_adds_a_patent_by_hand(client, auth, world):
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    auth.login(world.officer)
+    html = client.get(f"/review/demands/{demand.id}/candidates").get_data(as_text=True)
+    assert SILICON["title"] in html and "草稿专利" not in html  # searched with the title
+    html = client.get(f"/review/demands/{demand.id}/candidates?q=污水").get_data(as_text=True)
+    assert world.patents["water"].title in html
+    response = client.post(
+        f"/review/demands/{demand.id}/candidates",
+        data={"patent_id": str(world.patents["water"].id), "note": "可现场考察"},
+    )
+    assert response.status_code == 302
+    m = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id))
+    assert m.source == MatchSource.OFFICER and m.note == "可现场考察"
+    queue = client.get("/review/").get_data(as_text=True)
+    row = queue.split(f'data-match-id="{m.id}"')[1].split("</tr>")[0]
+    assert "技术经理人添加" in row and "可现场考察" in row
+    bad = client.post(
+        f"/review/demands/{demand.id}/candidates",
+        data={"patent_id": str(world.patents["draft"].id)},
+    )
+    assert bad.status_code == 404
+    long = client.post(
+        f"/review/demands/{demand.id}/candidates",
+        data={"patent_id": str(world.patents["water"].id), "note": "长" * 2001},
+    )
+    assert long.status_code == 422
+
+
+def test_adding_to_a_closed_demand_is_a_404(client, auth, world):
+    demand = make_demand(world.ent)
+    demand.status, demand.closed_at = "closed", demand.created_at
+    db.session.commit()
+    auth.login(world.officer)
+    assert client.get(f"/review/demands/{demand.id}/candidates").status_code == 404
+
+
+def test_a_pick_without_an_index_reads_as_added_by_hand(client, auth, world, monkeypatch):
+    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    demand = make_demand(world.ent)
+    m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, "看看")
+    auth.login(world.officer)
+    row = client.get("/review/").get_data(as_text=True).split(f'data-match-id="{m.id}"')[1]
+    assert "人工添加" in row.split("</tr>")[0]
+    assert m.state == MatchState.CANDIDATE and services.active_build() is not None
+    assert RunScope.DEMAND.value == "demand"
