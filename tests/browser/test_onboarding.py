@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tests.browser.helpers import expect
+from tests.browser.helpers import expect, menu_link
 from tests.imports.helpers import appno
 from tests.onboarding.helpers import code
 
@@ -148,13 +148,13 @@ def test_a_fresh_deployment_onboards_a_university_that_imports_its_inventory(
     tto.page.get_by_role("button", name="设置密码并登录").click()
     expect(tto.page.get_by_text("账号已激活，欢迎使用 Revive")).to_be_visible()
 
-    tto.page.get_by_role("link", name="成员管理").click()
+    menu_link(tto, "成员管理").click()
     tto.page.get_by_label("学院名称（每行一个）").fill("材料科学与工程学院\n生命科学学院\n")
     tto.page.get_by_role("button", name="批量添加").click()
     expect(tto.page.get_by_text("已添加 2 个学院")).to_be_visible()
     tto.shot("colleges")
 
-    tto.page.get_by_role("navigation", name="主导航").get_by_role("link", name="批量导入").click()
+    menu_link(tto, "批量导入").click()
     inventory = xlsx(
         tmp_path / "专利盘点表.xlsx",
         ["申请号", "专利名称", "所属学院"],
