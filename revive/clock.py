@@ -16,7 +16,6 @@ Imports nothing from revive (every floor may use it; the engine does not).
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, tzinfo
@@ -75,12 +74,13 @@ def zone(name: str) -> tzinfo:
 
 
 def timezone_name() -> str:
-    """REVIVE_TIMEZONE: the app's setting inside an app context, else the environment."""
+    """REVIVE_TIMEZONE: the app's setting (revive.config) inside an app context, else the
+    default (Beijing)."""
     if has_app_context():
         name = current_app.config.get("REVIVE_TIMEZONE")
         if name:
             return str(name)
-    return os.environ.get("REVIVE_TIMEZONE") or DEFAULT_TIMEZONE
+    return DEFAULT_TIMEZONE
 
 
 def local_tz() -> tzinfo:

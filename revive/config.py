@@ -142,6 +142,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "REVIVE_MAX_UPLOAD_MB": max_upload_mb,
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
+        # Rows per import commit transaction (each batch resumable after a crash).
+        "REVIVE_IMPORT_COMMIT_BATCH": max(1, _env_int("REVIVE_IMPORT_COMMIT_BATCH", 1000)),
         # What reading one import file may cost (revive.imports.reader.ReadLimits): the
         # decompressed size of any one part of an .xlsx, the memory of its shared-strings
         # table, and the cells read from one file.

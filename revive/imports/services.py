@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import pickle
 import secrets
 import shutil
@@ -536,10 +535,9 @@ def _skip(rows: Iterator, spec: RowSpec, n: int) -> None:
 
 
 def commit_batch() -> int:
-    """Rows per commit transaction: COMMIT_BATCH, or REVIVE_IMPORT_COMMIT_BATCH (fault tests
-    use small batches to interrupt a commit between two of them)."""
-    raw = os.environ.get("REVIVE_IMPORT_COMMIT_BATCH", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else COMMIT_BATCH
+    """Rows per commit transaction: the REVIVE_IMPORT_COMMIT_BATCH setting (fault tests use
+    small batches to interrupt a commit between two of them)."""
+    return max(1, int(current_app.config.get("REVIVE_IMPORT_COMMIT_BATCH") or COMMIT_BATCH))
 
 
 def _commit_batches(
@@ -578,7 +576,7 @@ def _commit_all(job: ImportJob, table: Table, spec: RowSpec, actor: User | None)
     job_id = job.id
     invalid = 0
     with tempfile.TemporaryFile(prefix="revive-import-") as spool:
-        for batch in _checked(table.rows, spec, COMMIT_BATCH):
+        for batch in _checked(table.rows, spec, commit_batch()):
             pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)  # before planning
             spec.plan(batch)
             invalid += sum(1 for r in batch if not r.ok)

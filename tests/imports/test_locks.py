@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
 from revive.accounts.models import Role, User
 from revive.extensions import db
@@ -103,8 +103,7 @@ def world(lock_app, tmp_path, monkeypatch, enqueued) -> World:
     path = tmp_path / "big.xlsx"
     path.write_bytes(shared_strings_xlsx([HEADER, *[row(i) for i in range(1, ROWS + 1)]]))
     monkeypatch.setattr(services, "VALIDATE_BATCH", BATCH)
-    monkeypatch.setattr(services, "COMMIT_BATCH", BATCH)
-    monkeypatch.setenv("REVIVE_IMPORT_COMMIT_BATCH", str(BATCH))
+    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", BATCH)
     return World(admin, admin.email, org.id, path)
 
 

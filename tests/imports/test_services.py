@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from revive.accounts.models import Role
 from revive.db import utcnow
@@ -158,7 +159,7 @@ class WorkerKilled(BaseException):
 
 
 def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, monkeypatch):
-    monkeypatch.setattr(services, "COMMIT_BATCH", 3)
+    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
     rows = [row(i) for i in range(1, 11)]
     rows[4] = ["坏号", "x"]  # line 6 invalid
     rows[7] = row(2)  # line 9 duplicates line 3
@@ -387,7 +388,7 @@ def test_xlsx_without_application_no_column_fails_and_releases_the_file(uni, tmp
 
 def test_progress_is_committed_batch_by_batch(uni, tmp_path, monkeypatch):
     monkeypatch.setattr(services, "VALIDATE_BATCH", 2)
-    monkeypatch.setattr(services, "COMMIT_BATCH", 2)
+    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 2)
     path = write_xlsx_file(tmp_path / "f.xlsx", [row(i) for i in range(1, 6)])
     job = services.create_patent_import(
         path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
