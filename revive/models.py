@@ -31,3 +31,11 @@ from revive.matching.models import (  # noqa: F401
 )
 from revive.notifications.models import Notification  # noqa: F401
 from revive.queue import TaskDispatch  # noqa: F401
+from revive.pools.models import (  # noqa: F401
+    Pool,
+    PoolDemand,
+    PoolPatent,
+    PoolRun,
+    Roadshow,
+    RoadshowPatent,
+)
