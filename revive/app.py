@@ -149,10 +149,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
     from revive.notifications import receivers as notification_receivers
+    from revive.pools import receivers as pool_receivers
 
     inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
     notification_receivers.connect()  # review outcomes → the inventors' inbox
+    pool_receivers.connect()  # index builds → newly entered patents proposed to pools
 
     from revive.templating import register_template_helpers
 
