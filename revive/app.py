@@ -129,6 +129,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.matching.views import bp as matching_bp
     from revive.notifications.views import bp as notifications_bp
     from revive.onboarding.views import bp as onboarding_bp
+    from revive.pools.views import bp as pools_bp
+    from revive.pools.views import roadshow_bp
     from revive.review.views import bp as review_bp
 
     app.register_blueprint(accounts_bp)
@@ -145,6 +147,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(onboarding_bp)
+    app.register_blueprint(pools_bp)
+    app.register_blueprint(roadshow_bp)
 
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers

@@ -20,6 +20,7 @@ from revive.api import (  # noqa: E402,F401  (routes register on bp)
     matching,
     notifications,
     openapi,
+    pools,
     review,
 )
 
