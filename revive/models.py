@@ -30,7 +30,6 @@ from revive.matching.models import (  # noqa: F401
     StrengthModelVersion,
 )
 from revive.notifications.models import Notification  # noqa: F401
-from revive.queue import TaskDispatch  # noqa: F401
 from revive.pools.models import (  # noqa: F401
     Pool,
     PoolDemand,
@@ -39,3 +38,4 @@ from revive.pools.models import (  # noqa: F401
     Roadshow,
     RoadshowPatent,
 )
+from revive.queue import TaskDispatch  # noqa: F401
