@@ -32,7 +32,7 @@ def _parse_name(raw: Any, f: Field) -> str | None:
 def _parse_region(raw: Any, f: Field) -> str | None:
     """盟市 of the demo province from its list (short names accepted), free text elsewhere
     (revive.accounts.regions)."""
-    text = inv.clean_text(raw)
+    text = inv._parse_text(raw, f)  # blank → None; the field's own length message
     try:
         return regions.normalize(text)
     except ValueError as exc:

@@ -197,7 +197,7 @@ def _pool_body(w: World, role: Role | None, own: bool) -> dict[str, Any]:
 
 
 def _pool_decide(w: World, role: Role | None, own: bool) -> dict[str, Any]:
-    return {"kind": "patent", "decision": "exclude", "member_ids": ["1"]}
+    return {"kind": "patent", "decision": "exclude", "member_ids": [str(w.ids["pool_member"][0])]}
 
 
 def _roadshow_body(w: World, role: Role | None, own: bool) -> dict[str, Any]:

@@ -123,7 +123,8 @@ def build_world() -> World:
     pool = Pool(name="安全测试产业池", description="复合材料", key_terms="材料")
     db.session.add(pool)
     db.session.flush()
-    db.session.add(PoolPatent(pool_id=pool.id, patent_id=pa.id, score=0.2, rank=1))
+    member = PoolPatent(pool_id=pool.id, patent_id=pa.id, score=0.2, rank=1)
+    db.session.add(member)
     roadshow = Roadshow(
         title="安全测试路演",
         held_on=pa.created_at.date(),
@@ -198,6 +199,7 @@ def build_world() -> World:
         "api_token": (api_tokens[users[Role.PLATFORM_ADMIN].id], api_tokens[admin_b.id]),
         "pool": (pool.id, pool.id),
         "roadshow": (roadshow.id, roadshow.id),
+        "pool_member": (member.id, member.id),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
     w.own_by_role = {
