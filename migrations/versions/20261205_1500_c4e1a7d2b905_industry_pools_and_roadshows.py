@@ -14,7 +14,6 @@ for a pool or a tier, when and where, and the registered enterprises that attend
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "c4e1a7d2b905"
 down_revision = "b7d2e9f4a613"
