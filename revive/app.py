@@ -130,6 +130,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from revive.notifications.views import bp as notifications_bp
     from revive.onboarding.views import bp as onboarding_bp
     from revive.pool.views import bp as pool_bp
+    from revive.pools.views import bp as pools_bp
+    from revive.pools.views import roadshow_bp
     from revive.review.views import bp as review_bp
     from revive.settings.views import bp as settings_bp
 
@@ -149,14 +151,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(pools_bp)
+    app.register_blueprint(roadshow_bp)
 
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
     from revive.notifications import receivers as notification_receivers
+    from revive.pools import receivers as pool_receivers
 
     inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
     notification_receivers.connect()  # review outcomes → the inventors' inbox
+    pool_receivers.connect()  # index builds → newly entered patents proposed to pools
 
     from revive.templating import register_template_helpers
 

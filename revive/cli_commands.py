@@ -13,6 +13,7 @@ def register(cli: click.Group) -> None:
     from revive.evaluation import cli as evaluation_cli
     from revive.inventory import cli as inventory_cli
     from revive.onboarding import cli as onboarding_cli
+    from revive.pools import cli as pools_cli
 
     modules = (
         onboarding_cli,
@@ -22,6 +23,7 @@ def register(cli: click.Group) -> None:
         deals_cli,
         evaluation_cli,
         dashboard_cli,
+        pools_cli,
     )
     for module in modules:
         for command in module.commands:

@@ -211,6 +211,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_BASE_URL": os.environ.get("REVIVE_BASE_URL", ""),
         # JSON object overriding thresholds of revive.evaluations.tiers.TierRules (分层推广).
         "REVIVE_TIER_RULES": os.environ.get("REVIVE_TIER_RULES", ""),
+        # The demo province's 盟市 list (revive/accounts/resources/regions.json by default).
+        "REVIVE_REGIONS_FILE": os.environ.get("REVIVE_REGIONS_FILE") or None,
+        # Industry pools: patents kept per ranking, the engine score from which a newly
+        # entered patent is proposed to a pool's curator, and the boost of industry-code
+        # matches (revive/pools/ranking.py).
+        "REVIVE_POOL_TOP_K": max(1, _env_int("REVIVE_POOL_TOP_K", 100)),
+        "REVIVE_POOL_DEMANDS_TOP_K": max(1, _env_int("REVIVE_POOL_DEMANDS_TOP_K", 50)),
+        "REVIVE_POOL_PROPOSE_BAR": float(os.environ.get("REVIVE_POOL_PROPOSE_BAR") or 0.10),
         # E-mail for notifications; unset host = in-app only.
         "REVIVE_SMTP_HOST": os.environ.get("REVIVE_SMTP_HOST", ""),
         "REVIVE_SMTP_PORT": _env_int("REVIVE_SMTP_PORT", 587),

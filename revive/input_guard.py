@@ -74,13 +74,19 @@ def _check_request() -> None:
             check_text(value, "网址")
     for source, label in ((request.args, "查询参数"), (request.form, "表单内容")):
         for key, values in source.lists():
+            if not isinstance(key, str):  # a multipart part whose name did not decode
+                raise BadInput(f"{label}含有无法识别的字段名，请检查编码后重试")
             check_text(key, label)
             for value in values:
                 check_text(value, label)
-    for storage in request.files.values():
+    for key, storage in request.files.items():
+        if not isinstance(key, str):
+            raise BadInput("上传内容含有无法识别的字段名，请检查编码后重试")
         check_text(storage.filename or "", "文件名")
 
 
 def init_app(app: Flask) -> None:
     app.json = GuardedJSONProvider(app)
-    app.before_request(_check_request)
+    # First of all before-request hooks: CSRF protection reads the form too, and a field name
+    # that did not decode (None) made it fail with a 500.
+    app.before_request_funcs.setdefault(None, []).insert(0, _check_request)

@@ -30,5 +30,13 @@ from revive.matching.models import (  # noqa: F401
     StrengthModelVersion,
 )
 from revive.notifications.models import Notification  # noqa: F401
+from revive.pools.models import (  # noqa: F401
+    Pool,
+    PoolDemand,
+    PoolPatent,
+    PoolRun,
+    Roadshow,
+    RoadshowPatent,
+)
 from revive.queue import TaskDispatch  # noqa: F401
 from revive.settings.models import PlatformSetting  # noqa: F401

@@ -1,6 +1,6 @@
 """The main navigation: the menu as data, and the counts beside its queues.
 
-The menu groups the pages (专利 / 需求 / 匹配 / 对接 / 评价 / 管理) so that every role's top row
+The menu groups the pages (专利 / 需求 / 匹配 / 对接 / 推广 / 管理) so that every role's top row
 fits one line at 1366 px: a group shows as a drop-down (``<details>``, no framework; static/js
 closes an open one on an outside click or Esc) when the role may open two or more of its pages,
 as a plain link when only one. Which pages a role may open is read from the routes themselves
@@ -84,10 +84,12 @@ MENU: tuple[Group, ...] = (
         ),
     ),
     Group(
-        "评价",
+        "推广",
         (
             Item("evaluations.todo", "市场评价", count="evaluations", hint="件待评价"),
             Item("evaluations.promotion", "分层推广"),
+            Item("pools.index", "产业专利池", section="pools"),
+            Item("roadshows.roadshow_list", "路演推介", section="roadshows"),
             Item("evaluations.calibration", "评价校准"),
         ),
     ),

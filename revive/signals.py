@@ -35,3 +35,7 @@ patent_transitioned = _signals.signal("patent-transitioned")
 #: An invitation was accepted: its account exists (committed).
 #: kwargs: invitation_id: int, user_id: int.
 invitation_accepted = _signals.signal("invitation-accepted")
+
+#: A matching index build (full or delta) succeeded and is the active index (committed).
+#: kwargs: build_id: int. Pools propose the newly entered patents that fit them.
+index_built = _signals.signal("index-built")

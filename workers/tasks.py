@@ -10,6 +10,7 @@ from revive.imports import services as imports_services
 from revive.matching import services as matching_services
 from revive.notifications import review as notifications_review
 from revive.notifications import services as notifications_services
+from revive.pools import services as pools_services
 
 
 @shared_task(name="imports.validate", acks_late=True)
@@ -75,3 +76,8 @@ def send_review_digests() -> None:
 @shared_task(name="dashboard.refresh", acks_late=True)
 def refresh_dashboard(keys: list[str] | None) -> None:
     dashboard_cache.refresh(keys)
+
+
+@shared_task(name="pools.run", acks_late=True)
+def pool_run(run_id: int) -> None:
+    pools_services.execute_run(run_id)

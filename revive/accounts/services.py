@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from revive import signals
-from revive.accounts import sessions, throttle, tokens, uscc
+from revive.accounts import regions, sessions, throttle, tokens, uscc
 from revive.accounts.devices import new_device_nonce
 from revive.accounts.models import (
     ENTERPRISE_TAGS,
@@ -378,13 +378,17 @@ def register_enterprise(
             "该企业名称已注册。如需为本企业增加账号，请联系平台管理员",
             details={"field": "company_name"},
         )
+    try:
+        region = regions.normalize(region)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), details={"field": "region"}) from None
     if _email_taken(normalize_email(email)):
         raise EmailTaken()
     org = Organization(
         name=company_name,
         kind=OrgKind.ENTERPRISE,
         credit_code=code,
-        region=(region or "").strip() or None,
+        region=region,
         tags=",".join(t for t in ENTERPRISE_TAGS if t in set(tags)) or None,
     )
     db.session.add(org)

@@ -21,6 +21,7 @@ from revive.api import (  # noqa: E402,F401  (routes register on bp)
     notifications,
     openapi,
     pool,
+    pools,
     review,
 )
 

@@ -36,6 +36,7 @@ from revive.licensing import rules as licence_rules
 from revive.licensing.models import FeeMode
 from revive.matching.models import MatchSource, MatchState
 from revive.matching.reasons import REJECT_REASONS
+from revive.pools.models import IndustryMode, MemberState
 from revive.settings.services import SETTINGS
 
 ENTITY_LABELS = {
@@ -52,6 +53,8 @@ ENTITY_LABELS = {
     "api_token": "API 令牌",
     "organization": "单位",
     "setting": "平台设置",
+    "pool": "产业专利池",
+    "roadshow": "路演推介",
 }
 
 _OWN: dict[str, dict[str, str]] = {
@@ -99,6 +102,16 @@ _OWN: dict[str, dict[str, str]] = {
         "import_update": "导入更新单位",
         "fee_reduction": "设置年费减缴比例",
     },
+    "pool": {
+        "create": "新建产业专利池",
+        "edit": "修改产业专利池",
+        "rank": "发起排序",
+        "include_patent": "纳入专利",
+        "exclude_patent": "排除专利",
+        "include_demand": "纳入需求",
+        "exclude_demand": "排除需求",
+    },
+    "roadshow": {"create": "登记路演", "invite": "邀请参会企业评价"},
 }
 
 
@@ -256,6 +269,17 @@ ENTITY_KEYS: dict[tuple[str, str], Key] = {
     ("organization", "region"): Key("地区"),
     ("organization", "institution_type"): Key("单位类型", _enum(InstitutionType)),
     ("organization", "default_was"): Key("此前的默认减缴比例（%）"),
+    ("pool", "run_id"): Key("排序任务", lambda v: f"#{v}"),
+    ("pool", "member_state"): Key("此前状态", _enum(MemberState)),
+    ("roadshow", "title"): Key("路演名称"),
+    ("roadshow", "held_on"): Key("路演日期"),
+    ("roadshow", "place"): Key("地点"),
+    ("roadshow", "pool_id"): Key("产业专利池", ref="pool"),
+    ("roadshow", "tier"): Key("推广分层"),
+    ("roadshow", "patent_count"): Key("路演专利", _count("件")),
+    ("roadshow", "enterprise_count"): Key("参会企业", _count("家")),
+    ("roadshow", "invited"): Key("新发出的评价邀请", _count("条")),
+    ("roadshow", "already_invited"): Key("此前已邀请", _count("条")),
     ("strength_model", "serving"): Key("当时使用的模型"),
     ("strength_model", "auc_heldout"): Key("新模型留出集 AUC"),
     ("strength_model", "auc_heldout_current"): Key("原模型留出集 AUC"),
@@ -276,6 +300,14 @@ CONTRACT_FIELDS = {
 }
 EVALUATION_FIELDS = {"prospect_stars": "产业化前景", "intent": "产学研合作意愿"}
 ORGANIZATION_FIELDS = {"reduction_pct": "年费减缴比例（%）"}
+POOL_FIELDS = {
+    "name": "名称",
+    "description": "产业说明",
+    "key_terms": "关键词",
+    "industry_codes": "行业代码",
+    "industry_mode": "行业代码用法",
+    "bar": "新入库专利推荐阈值",
+}
 
 
 def key_spec(entity: str, key: str) -> Key | None:
@@ -299,6 +331,8 @@ def field_label(entity: str, key: str) -> str | None:
         return EVALUATION_FIELDS.get(key)
     if entity == "organization":
         return ORGANIZATION_FIELDS.get(key)
+    if entity == "pool":
+        return POOL_FIELDS.get(key)
     return None
 
 
@@ -321,6 +355,8 @@ def field_value(entity: str, key: str, value: Any) -> str:
         return _enum(ContractKind)(value)
     if entity == "evaluation":
         return (_stars if key == "prospect_stars" else _enum(CooperationIntent))(value)
+    if entity == "pool" and key == "industry_mode":
+        return _enum(IndustryMode)(value)
     return _text(value)
 
 

@@ -37,6 +37,8 @@ from revive.licensing.models import OpenLicenceDeclaration
 from revive.licensing.permissions import listed_clause
 from revive.matching.models import Match, MatchState
 from revive.matching.permissions import is_staff
+from revive.pools.models import Pool, Roadshow
+from revive.pools.services import READ_ROLES as POOL_READERS
 
 GONE = "（已删除）"
 Ref = tuple[str, int]
@@ -203,6 +205,31 @@ def _organizations(viewer: User, ids: set[int], links: bool) -> dict[int, Named]
     return {oid: Named(name) for oid, name in rows}
 
 
+def _pools(viewer: User, ids: set[int], links: bool) -> dict[int, Named]:
+    rows = db.session.execute(sa.select(Pool.id, Pool.name).where(Pool.id.in_(ids))).all()
+    readable = links and viewer.role in POOL_READERS
+    return {
+        pid: Named(
+            f"产业专利池「{name}」", url_for("pools.detail", pool_id=pid) if readable else None
+        )
+        for pid, name in rows
+    }
+
+
+def _roadshows(viewer: User, ids: set[int], links: bool) -> dict[int, Named]:
+    rows = db.session.execute(
+        sa.select(Roadshow.id, Roadshow.title, Roadshow.held_on).where(Roadshow.id.in_(ids))
+    ).all()
+    readable = links and viewer.role in POOL_READERS
+    return {
+        rid: Named(
+            f"路演「{title}」（{held_on}）",
+            url_for("roadshows.roadshow_detail", roadshow_id=rid) if readable else None,
+        )
+        for rid, title, held_on in rows
+    }
+
+
 RESOLVERS: dict[str, Callable[[User, set[int], bool], dict[int, Named]]] = {
     "patent": _patents,
     "demand": _demands,
@@ -214,6 +241,8 @@ RESOLVERS: dict[str, Callable[[User, set[int], bool], dict[int, Named]]] = {
     "open_licence": _licences,
     "user": _users,
     "organization": _organizations,
+    "pool": _pools,
+    "roadshow": _roadshows,
 }
 
 

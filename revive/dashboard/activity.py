@@ -313,6 +313,15 @@ class UnmetFigures:
     by_industry: list[tuple[str, str, int]]  # (section key, label, unmet count)
 
 
+def open_clause() -> sa.ColumnElement[bool]:
+    return Demand.status == DemandStatus.OPEN
+
+
+def unmet_clause() -> sa.ColumnElement[bool]:
+    """An open demand without a candidate or accepted match (the regional picture too)."""
+    return _unmet_clause()
+
+
 def _unmet_clause() -> sa.ColumnElement[bool]:
     live = sa.exists().where(
         Match.demand_id == Demand.id, Match.state.in_([MatchState.CANDIDATE, MatchState.ACCEPTED])

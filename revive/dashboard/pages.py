@@ -16,6 +16,7 @@ contracts       contracts and amounts per month, kinds       regional, universit
 overdue         deals the university has not answered        regional, university, college
 unmet           open demands without an acceptable match     regional
 workload        per officer: decisions, deals, overdue       regional
+regions         funnel, contracts, unmet by region and pool  regional
 ==============  ===========================================  ===============================
 
 Regional = platform admin, officer, regulator (read-only everywhere: dashboards never write).
@@ -30,7 +31,7 @@ from typing import Any
 from flask import url_for
 
 from revive.accounts.models import Role, User
-from revive.dashboard import activity, charts, funnel, queries, tables
+from revive.dashboard import activity, charts, funnel, queries, regional, tables
 from revive.dashboard.charts import ChartCard
 from revive.dashboard.scope import (
     ENTERPRISE_ROLES,
@@ -85,12 +86,24 @@ class Page:
     hidden_args: dict[str, str] = field(default_factory=dict)  # kept by the filter form
     message: str = ""
     summary: queries.DashboardSummary | None = None  # the inventory overview (home only)
+    selects: list[Select] = field(default_factory=list)  # filters of the regional picture
 
     def table(self, key: str) -> Table:
         for t in self.tables:
             if t.key == key:
                 return t
         raise NotFoundError("没有这张表")
+
+
+@dataclass(frozen=True)
+class Select:
+    """A drop-down of a page's filter form (the regional picture: 地区, 产业专利池)."""
+
+    name: str
+    label: str
+    options: list[tuple[str, str]]
+    current: str | None = None
+    blank: str = "全部"
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,7 @@ TABS: tuple[Tab, ...] = (
     Tab("overdue", "dashboard.overdue", "逾期答复", FUNNEL_ROLES),
     Tab("unmet", "dashboard.unmet", "未满足需求", REGIONAL_ROLES),
     Tab("workload", "dashboard.workload", "经理人工作量", REGIONAL_ROLES),
+    Tab("regions", "dashboard.regions", "地区与产业池", REGIONAL_ROLES),
 )
 
 
@@ -418,6 +432,94 @@ def workload_page(user: User, args: Args, full: bool = False) -> Page:
     return page
 
 
+# ---------------------------------------------------------------------------- regional picture
+
+
+def regions_page(user: User, args: Args, full: bool = False) -> Page:
+    """The funnel, contracts and unmet demands by region (盟市 / 省) and by industry pool,
+    filtered by a region and a pool (unknown values are ignored)."""
+    f = regional.parse_filters(args)
+    keep = {k: str(v) for k, v in f.args().items()}
+    page = Page("regions", "地区与产业专利池", "全平台" + (f" · {f.label}" if f.label else ""))
+    page.selects = [
+        Select("region", "地区", regional.region_choices(), f.region, "全部地区"),
+        Select(
+            "pool",
+            "产业专利池",
+            [(str(i), n) for i, n in regional.pool_queries.pool_choices()],
+            str(f.pool.id) if f.pool else None,
+            "全部产业专利池",
+        ),
+    ]
+    by_region = regional.funnel_by_region(f)
+    by_pool = regional.funnel_by_pool(f)
+    contracts_region = regional.contracts_by_region(f)
+    contracts_pool = regional.contracts_by_pool(f)
+    unmet_region = regional.unmet_by_region(f)
+    unmet_pool = regional.unmet_by_pool(f)
+    total = funnel.total_of(by_region)
+    contracts = sum(c.count for c in contracts_region)
+    open_demands = sum(u.open_demands for u in unmet_region)
+    unmet = sum(u.unmet for u in unmet_region)
+    page.kpis = [
+        Kpi(total.entered, "入库专利", sub="入库率（入库数 / 盘点数）：" + total.rate("entered")),
+        Kpi(
+            total.signed,
+            "已签约专利",
+            sub="签约数 / 入库数：" + format_rate(total.signed, total.entered),
+        ),
+        Kpi(contracts, "合同数", sub=f"金额 {sum(c.amount for c in contracts_region):,.2f} 万元"),
+        Kpi(
+            unmet,
+            "未满足需求",
+            sub="未满足数 / 征集中需求数：" + format_rate(unmet, open_demands),
+            tone="danger" if unmet else None,
+        ),
+    ]
+    page.charts = [
+        c
+        for c in (
+            charts.breakdown_chart("region", by_region),
+            charts.count_bars(
+                "chart-contracts-region",
+                "各地区合同数",
+                "table-contracts-region",
+                [(c.name, c.count) for c in contracts_region],
+                "合同数",
+            ),
+            charts.count_bars(
+                "chart-unmet-region",
+                "各地区未满足的需求",
+                "table-unmet-region",
+                [(u.name, u.unmet) for u in unmet_region],
+                "未满足需求数",
+            ),
+            charts.count_bars(
+                "chart-pool-entered",
+                "各产业专利池已纳入的入库专利",
+                "table-by-pool",
+                [(line.name, line.counts.entered) for line in by_pool],
+                "入库专利数",
+            ),
+        )
+        if c
+    ]
+    page.tables = [
+        tables.breakdown_table("region", by_region, keep),
+        tables.breakdown_table("pool", by_pool, keep),
+        tables.contracts_by_table("region", contracts_region, keep),
+        tables.contracts_by_table("pool", contracts_pool, keep),
+        tables.unmet_by_table("region", unmet_region, keep),
+        tables.unmet_by_table("pool", unmet_pool, keep),
+    ]
+    page.definitions = [
+        *funnel_definitions(),
+        ("地区", "高校、企业登记的所在地区：区内为盟市，区外为省（直辖市、自治区）"),
+        ("产业专利池", "技术经理人确认纳入的专利与需求（引擎推荐而未确认的不计）"),
+    ]
+    return page
+
+
 # ---------------------------------------------------------------------------- enterprise
 
 
@@ -481,6 +583,12 @@ EXPORTS: dict[str, ExportSource] = {
     "unmet": ExportSource(unmet_page, REGIONAL_ROLES),
     "unmet-industry": ExportSource(unmet_page, REGIONAL_ROLES),
     "workload": ExportSource(workload_page, REGIONAL_ROLES),
+    "by-region": ExportSource(regions_page, REGIONAL_ROLES),
+    "by-pool": ExportSource(regions_page, REGIONAL_ROLES),
+    "contracts-region": ExportSource(regions_page, REGIONAL_ROLES),
+    "contracts-pool": ExportSource(regions_page, REGIONAL_ROLES),
+    "unmet-region": ExportSource(regions_page, REGIONAL_ROLES),
+    "unmet-pool": ExportSource(regions_page, REGIONAL_ROLES),
     "my-demands": ExportSource(enterprise_page, ENTERPRISE_ROLES),
     "my-deals": ExportSource(enterprise_page, ENTERPRISE_ROLES),
 }

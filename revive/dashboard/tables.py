@@ -153,7 +153,13 @@ def funnel_table(counts: Counts, export_args: dict[str, Any] | None = None) -> T
     )
 
 
-BREAKDOWN_UNITS = {"university": "高校", "college": "学院", "industry": "行业门类"}
+BREAKDOWN_UNITS = {
+    "university": "高校",
+    "college": "学院",
+    "industry": "行业门类",
+    "region": "地区",
+    "pool": "产业专利池",
+}
 
 
 def breakdown_table(
@@ -535,3 +541,48 @@ def inventory_tables(s: DashboardSummary) -> list[Table]:
             )
         )
     return out
+
+
+# ---------------------------------------------------------------------------- regional picture
+
+REGIONAL_UNITS = {"region": "地区", "pool": "产业专利池"}
+
+
+def contracts_by_table(by: str, items: list[Any], export_args: dict[str, Any]) -> Table:
+    """Contracts and amounts per region (the university's) or per pool (included patents)."""
+    total = sum(i.count for i in items)
+    amount = sum((i.amount for i in items), Decimal("0"))
+    unit = REGIONAL_UNITS[by]
+    return Table(
+        f"contracts-{by}",
+        f"各{unit}合同数与金额",
+        [
+            Column(unit, nowrap=True),
+            Column("合同数", "num"),
+            Column("占合同数（/ 合同总数）", "rate"),
+            Column("金额（万元）", "money"),
+        ],
+        [[i.name, i.count, Rate(i.count, total), i.amount] for i in items],
+        footer=[ALL_TOTAL, total, Rate(total, total), amount] if by == "region" else None,
+        note="按高校所在地区统计（高校 = 专利权人）"
+        if by == "region"
+        else "按已纳入产业专利池的专利统计；一件专利可属于多个池，各池之和可能大于总数",
+        export_args=export_args,
+    )
+
+
+def unmet_by_table(by: str, items: list[Any], export_args: dict[str, Any]) -> Table:
+    unit = REGIONAL_UNITS[by]
+    return Table(
+        f"unmet-{by}",
+        f"各{unit}未满足的需求",
+        [
+            Column(unit, nowrap=True),
+            Column("征集中的需求", "num"),
+            Column("未满足", "num"),
+            Column("未满足率（未满足数 / 征集中需求数）", "rate"),
+        ],
+        [[i.name, i.open_demands, i.unmet, Rate(i.unmet, i.open_demands)] for i in items],
+        note="按发布需求的企业所在地区统计" if by == "region" else "按已纳入产业专利池的需求统计",
+        export_args=export_args,
+    )

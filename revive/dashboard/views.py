@@ -66,6 +66,12 @@ def workload():
     return _render(pages.workload_page(current_user, request.args))
 
 
+@bp.get("/dashboard/regions")
+@roles_required(*REGIONAL_ROLES)
+def regions():
+    return _render(pages.regions_page(current_user, request.args))
+
+
 @bp.get("/dashboard/export/<table>.<fmt>")
 @login_required
 def export_table(table: str, fmt: str):

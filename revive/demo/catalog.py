@@ -48,8 +48,8 @@ UNIVERSITIES: tuple[University, ...] = (
     University(
         key="hbsf",
         name="华北理工示范大学",
-        region="北京市海淀区",
-        division="110108",
+        region="内蒙古自治区包头市",
+        division="150203",
         org_body="40000D71",
         colleges=(
             CollegeTopics(
@@ -560,8 +560,8 @@ UNIVERSITIES: tuple[University, ...] = (
     University(
         key="xbcl",
         name="西部材料示范学院",
-        region="陕西省西安市",
-        division="610113",
+        region="内蒙古自治区鄂尔多斯市",
+        division="150602",
         org_body="43520F93",
         colleges=(
             CollegeTopics(

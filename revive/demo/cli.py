@@ -27,6 +27,9 @@ LABELS = {
     "declarations": "开放许可声明",
     "notifications": "通知",
     "audit_events": "审计事件",
+    "pools": "产业专利池",
+    "pool_patents": "专利池候选与成员",
+    "roadshows": "路演",
 }
 
 

@@ -34,6 +34,7 @@ from revive.db import utcnow
 from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.demands.models import Demand
 from revive.demo import catalog, story, worker
+from revive.demo import pools as pools_demo
 from revive.demo.demands import DEMANDS
 from revive.demo.inventions import INVENTIONS, Invention
 from revive.evaluations.models import Evaluation, EvaluationInvite
@@ -52,6 +53,7 @@ from revive.inventory.models import (
 from revive.licensing.models import OpenLicenceDeclaration
 from revive.matching.models import IndexBuild, Match, MatchRun
 from revive.notifications.models import Notification
+from revive.pools.models import Pool, PoolPatent, Roadshow
 
 DEMO_PASSWORD = "Revive2026"
 DOMAIN = "demo.revive.example"  # .example is reserved (RFC 2606): no real mailbox is hit
@@ -221,8 +223,10 @@ def build_plan() -> Plan:
             }
         )
         users.append(UserSpec(_email(ent.key), ent.contact, Role.ENTERPRISE, ent.name))
-    orgs.append({"name": catalog.OFFICE_NAME, "kind": OrgKind.OFFICE, "region": "示范省"})
-    orgs.append({"name": catalog.REGULATOR_NAME, "kind": OrgKind.REGULATOR, "region": "示范省"})
+    orgs.append({"name": catalog.OFFICE_NAME, "kind": OrgKind.OFFICE, "region": "内蒙古自治区"})
+    orgs.append(
+        {"name": catalog.REGULATOR_NAME, "kind": OrgKind.REGULATOR, "region": "内蒙古自治区"}
+    )
     officer, regulator = _names(people, 2, used)
     users.append(UserSpec(_email("officer"), officer, Role.OFFICER, catalog.OFFICE_NAME))
     users.append(UserSpec(_email("regulator"), regulator, Role.REGULATOR, catalog.REGULATOR_NAME))
@@ -423,6 +427,9 @@ MODELS = {
     "declarations": OpenLicenceDeclaration,
     "notifications": Notification,
     "audit_events": AuditEvent,
+    "pools": Pool,
+    "pool_patents": PoolPatent,
+    "roadshows": Roadshow,
 }
 
 
@@ -453,6 +460,12 @@ def seed_demo() -> SeedSummary:
         worker.pending_matching(queued)
         worker.drain(queued)
         story.play(users, demands, now, first_notification)
+        worker.drain(queued)
+        # The region's industry pools, ranked by the engine and curated by the officer.
+        attending = [orgs[catalog.BY_KEY[k].name] for k in ("muge", "zhinong")]
+        pools_demo.seed_pools(
+            users[_email("officer")], attending, now, lambda: worker.drain(queued)
+        )
         worker.drain(queued)
 
     totals = _totals()

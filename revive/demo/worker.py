@@ -27,6 +27,7 @@ from revive.inventory.models import EntryStatus, Patent
 from revive.matching import services as matching
 from revive.matching.models import IndexBuild, MatchRun, RunStatus
 from revive.notifications.models import Notification
+from revive.pools import services as pools
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "matching.merge_scores": matching.merge_scores,
     "matching.refit_strength": matching.refit_strength,
     "matching.fan_out": run_fan_out,  # what queue.fan_out records while inline
+    "pools.run": pools.execute_run,
 }
 
 

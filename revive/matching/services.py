@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from revive import engine, queue
+from revive import engine, queue, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import as_utc, utcnow
@@ -406,6 +406,7 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
     if build.kind == "delta" and _needs_rebuild(index):
         request_index_build(kind="full")  # in the background; this delta serves meanwhile
     _after_build()
+    signals.index_built.send(current_app._get_current_object(), build_id=build.id)
     return build
 
 

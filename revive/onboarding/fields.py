@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from revive.accounts import uscc
+from revive.accounts import regions, uscc
 from revive.accounts.models import InstitutionType
 from revive.errors import ValidationFailed
 from revive.inventory import fields as inv
@@ -27,6 +27,16 @@ def _parse_name(raw: Any, f: Field) -> str | None:
     if len(text) > NAME_MAX:
         raise FieldError(f"{f.label}过长：{len(text)} 字，最多 {NAME_MAX} 字")
     return text
+
+
+def _parse_region(raw: Any, f: Field) -> str | None:
+    """盟市 of the demo province from its list (short names accepted), free text elsewhere
+    (revive.accounts.regions)."""
+    text = inv._parse_text(raw, f)  # blank → None; the field's own length message
+    try:
+        return regions.normalize(text)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
 
 
 def _parse_credit_code(raw: Any, f: Field) -> str | None:
@@ -69,11 +79,11 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "region",
         "所在地区",
-        inv._parse_text,
+        _parse_region,
         required=True,
         max_len=REGION_MAX,
         aliases=("地区", "所在地", "盟市", "所在盟市", "省份", "所在省份", "地市", "region"),
-        help="盟市或省，如：内蒙古自治区呼和浩特市",
+        help="盟市或省，如：内蒙古自治区呼和浩特市（区内单位须为盟市之一，可写「呼市」等简称）",
     ),
     Field(
         "institution_type",

@@ -15,6 +15,7 @@ from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.notifications.models import Notification
+from revive.pools.models import MemberState, Pool, PoolDemand, PoolPatent
 from tests.deals.helpers import advance, make_world, sign
 from tests.factories import make_patent
 from tests.licensing.helpers import make_declaration
@@ -99,6 +100,24 @@ def seed() -> tuple[Any, dict[str, list[int]]]:
     org_note = Notification(organization_id=w.uni_a.id, kind="test", title="高校通知")
     db.session.add_all([evaluation, invite, job, note, org_note])
     db.session.commit()
+    pool = Pool(name="乳业", description="乳制品加工与奶牛养殖", key_terms="牛奶 酸奶")
+    db.session.add(pool)
+    db.session.flush()
+    db.session.add_all(
+        [
+            PoolPatent(pool_id=pool.id, patent_id=entered_a.id, score=0.3, rank=1),
+            PoolPatent(
+                pool_id=pool.id,
+                patent_id=entered_b.id,
+                score=0.2,
+                rank=2,
+                state=MemberState.INCLUDED,
+                decided_at=utcnow(),
+            ),
+            PoolDemand(pool_id=pool.id, demand_id=own_demand.id, score=0.1, rank=1),
+        ]
+    )
+    db.session.commit()
     own_licence = make_declaration(entered_a)
     other_licence = make_declaration(entered_b)
     deals = [own_deal.id, other_deal.id, negotiating.id, signed.id]
@@ -113,5 +132,6 @@ def seed() -> tuple[Any, dict[str, list[int]]]:
         "declaration_id": [own_licence.id, other_licence.id],
         "notification_id": [note.id, org_note.id],
         "job_id": [job.id],
+        "pool_id": [pool.id],
     }
     return w, {k: [*v, MISSING_ID] for k, v in ids.items()}

@@ -205,6 +205,7 @@ def test_every_table_on_a_page_is_an_export(key):
         pages.overdue_page,
         pages.unmet_page,
         pages.workload_page,
+        pages.regions_page,
         pages.enterprise_page,
     )
 
@@ -218,6 +219,7 @@ def test_every_table_on_a_page_is_an_export(key):
         (Role.REGULATOR, "/dashboard/overdue"),
         (Role.OFFICER, "/dashboard/unmet"),
         (Role.OFFICER, "/dashboard/workload"),
+        (Role.REGULATOR, "/dashboard/regions"),
         (Role.ENTERPRISE, "/"),
     ],
 )

@@ -11,7 +11,15 @@ from revive.accounts.models import Role
 from tests.dashboard.helpers import PageScan
 from tests.factories import make_user
 
-REGIONAL_TABS = ["概览", "分项对比", "合同与金额", "逾期答复", "未满足需求", "经理人工作量"]
+REGIONAL_TABS = [
+    "概览",
+    "分项对比",
+    "合同与金额",
+    "逾期答复",
+    "未满足需求",
+    "经理人工作量",
+    "地区与产业池",
+]
 
 
 def get(client, auth, user, url) -> tuple[str, PageScan]:

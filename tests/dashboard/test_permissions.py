@@ -72,6 +72,7 @@ ENDPOINTS = [
     page("overdue", "/dashboard/overdue", FUNNEL_ROLES),
     page("unmet", "/dashboard/unmet", REGIONAL_ROLES),
     page("workload", "/dashboard/workload", REGIONAL_ROLES),
+    page("regions", "/dashboard/regions", REGIONAL_ROLES),
     # ----- exports, one row per table
     export("funnel", FUNNEL_ROLES),
     export("funnel", FUNNEL_ROLES, fmt="xlsx"),
@@ -95,6 +96,12 @@ ENDPOINTS = [
     export("unmet", REGIONAL_ROLES),
     export("unmet-industry", REGIONAL_ROLES),
     export("workload", REGIONAL_ROLES),
+    export("by-region", REGIONAL_ROLES),
+    export("by-pool", REGIONAL_ROLES),
+    export("contracts-region", REGIONAL_ROLES),
+    export("contracts-pool", REGIONAL_ROLES, fmt="xlsx"),
+    export("unmet-region", REGIONAL_ROLES),
+    export("unmet-pool", REGIONAL_ROLES),
     export("my-demands", ENTERPRISE_ROLES),
     export("my-deals", ENTERPRISE_ROLES, fmt="xlsx"),
     # ----- JSON API

@@ -209,6 +209,24 @@ def _add_candidate_api(w: World, role: Role | None, own: bool) -> dict[str, Any]
     return {"patent_id": w.ids["patent"][0], "note": "安全测试"}
 
 
+def _pool_body(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {"name": "安全测试产业池二", "description": "复合材料", "key_terms": "材料"}
+
+
+def _pool_decide(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {"kind": "patent", "decision": "exclude", "member_ids": [str(w.ids["pool_member"][0])]}
+
+
+def _roadshow_body(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {
+        "tier": "A",
+        "title": "安全测试路演二",
+        "held_on": "2026-12-20",
+        "place": "包头",
+        "patent_ids": [str(w.obj("patent", role, own))],
+    }
+
+
 CSV = {"fmt": "csv"}
 # Titles of the other side's objects (tests/security/world.py) and who must never see them.
 OTHER_PATENTS = (("乙校已入库专利", UNI), ("乙校草稿专利", UNI))
@@ -275,6 +293,28 @@ TABLE: list[Row] = [
     entry("api.dashboard_unmet", "GET", REGIONAL),
     entry("api.dashboard_workload", "GET", REGIONAL),
     entry("api.dashboard_enterprise", "GET", frozenset({ENT})),
+    entry("dashboard.regions", "GET", REGIONAL),
+    # ----- industry pools and roadshows: staff define and curate, the regulator reads;
+    # universities and enterprises have no pool pages (their patents / demands show elsewhere)
+    entry("pools.index", "GET", UNSCOPED),
+    entry("pools.create", "GET", STAFF),
+    entry("pools.create", "POST", STAFF, body=_pool_body),
+    entry("pools.edit", "GET", STAFF, obj="pool"),
+    entry("pools.edit", "POST", STAFF, obj="pool", body=_pool_body),
+    entry("pools.detail", "GET", UNSCOPED, obj="pool"),
+    entry("pools.rank", "POST", STAFF, obj="pool"),
+    entry("pools.decide", "POST", STAFF, obj="pool", body=_pool_decide),
+    entry("pools.export_pool", "GET", UNSCOPED, obj="pool", args=CSV),
+    entry("roadshows.roadshow_list", "GET", UNSCOPED),
+    entry("roadshows.roadshow_new", "GET", STAFF),
+    entry("roadshows.roadshow_new", "POST", STAFF, body=_roadshow_body),
+    entry("roadshows.roadshow_detail", "GET", UNSCOPED, obj="roadshow"),
+    entry("roadshows.roadshow_print", "GET", UNSCOPED, obj="roadshow"),
+    entry("roadshows.roadshow_xlsx", "GET", UNSCOPED, obj="roadshow"),
+    entry("roadshows.roadshow_invite", "POST", STAFF, obj="roadshow"),
+    entry("api.list_pools", "GET", UNSCOPED),
+    entry("api.get_pool", "GET", UNSCOPED, obj="pool"),
+    entry("api.pool_members", "GET", UNSCOPED, obj="pool"),
     # ----- inventory
     entry("inventory.list_patents", "GET", INVENTORY, hides=OTHER_PATENTS),
     entry("inventory.export_patents", "GET", INVENTORY, args=CSV, hides=OTHER_PATENTS),
@@ -488,6 +528,8 @@ PARAMS = {
     "user_session": "session_id",
     "api_token": "token_id",
     "org": None,
+    "pool": "pool_id",
+    "roadshow": "roadshow_id",
 }
 
 # Routes whose allowed answer signs the browser out (a redirect to the login page is right).

@@ -138,3 +138,22 @@ def test_review_form_bulk_cap_is_a_message_not_work(app, client):
     response = client.post("/review/decisions", data=data, follow_redirects=True)
     assert response.status_code == 200
     assert f"一次最多处理 {MAX_SELECTION} 条" in response.get_data(as_text=True)
+
+
+def test_a_multipart_field_name_that_does_not_decode_is_a_400_not_a_500(app, client, auth):
+    from revive.accounts.models import Role
+    from tests.factories import make_user
+
+    auth.login(make_user(Role.UNIVERSITY_ADMIN))
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\n".encode()
+        + b"Content-Disposition: form-data\r\n\r\nx\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
+    resp = client.post(
+        "/api/v1/import-jobs",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]

@@ -24,6 +24,7 @@ from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
 from revive.matching.models import IndexBuild, MatchRun, RunScope, RunStatus
 from revive.notifications.models import Notification
+from revive.pools.models import Pool, PoolPatent, Roadshow, RoadshowPatent
 from tests.deals.helpers import make_world
 from tests.evaluations.helpers import make_invite
 from tests.factories import make_college, make_patent, make_user
@@ -119,6 +120,21 @@ def build_world() -> World:
     build = IndexBuild(status=RunStatus.FAILED, error="安全测试")
     db.session.add_all([run_a, run_b, build])
     db.session.commit()
+    pool = Pool(name="安全测试产业池", description="复合材料", key_terms="材料")
+    db.session.add(pool)
+    db.session.flush()
+    member = PoolPatent(pool_id=pool.id, patent_id=pa.id, score=0.2, rank=1)
+    db.session.add(member)
+    roadshow = Roadshow(
+        title="安全测试路演",
+        held_on=pa.created_at.date(),
+        place="呼和浩特",
+        pool_id=pool.id,
+        items=[RoadshowPatent(patent_id=pa.id, position=0)],
+        enterprises=[dw.ent_a],
+    )
+    db.session.add(roadshow)
+    db.session.commit()
     job_a = _job(uni_a, college_a, users[Role.UNIVERSITY_ADMIN])
     job_b = _job(uni_b, college_b, admin_b)
     inv_a, token_a = account_services.invite_user(
@@ -181,6 +197,9 @@ def build_world() -> World:
         "user_session": (user_sessions[users[Role.PLATFORM_ADMIN].id], user_sessions[admin_b.id]),
         "reset_token": (reset_a, reset_b),
         "api_token": (api_tokens[users[Role.PLATFORM_ADMIN].id], api_tokens[admin_b.id]),
+        "pool": (pool.id, pool.id),
+        "roadshow": (roadshow.id, roadshow.id),
+        "pool_member": (member.id, member.id),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
     w.own_by_role = {
