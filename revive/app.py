@@ -117,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 raise NotFoundError()
 
     from revive.accounts.views import bp as accounts_bp
+    from revive.alerts.views import bp as alerts_bp
     from revive.api import bp as api_bp
     from revive.audit.views import bp as audit_bp
     from revive.dashboard.views import bp as dashboard_bp
@@ -149,7 +150,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(pool_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(alerts_bp)
 
+    from revive.alerts import receivers as alert_receivers
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
     from revive.notifications import receivers as notification_receivers
@@ -157,6 +160,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
     notification_receivers.connect()  # review outcomes → the inventors' inbox
+    alert_receivers.connect()  # finished runs, new demands and intents → standing alerts
 
     from revive.templating import register_template_helpers
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from revive import clock
 from revive.accounts.models import InstitutionType, TokenScope
+from revive.alerts.models import AlertKind
 from revive.db import LabeledEnum
 from revive.deals import workflow as deal_workflow
 from revive.deals.models import ContractKind, Stage, UniversityResponse
@@ -91,6 +92,8 @@ _OWN: dict[str, dict[str, str]] = {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",
         "create_platform_admin": "创建平台管理员（命令行）",
+        "alerts_subscribe": "订阅提醒",
+        "alerts_unsubscribe": "退订提醒",
     },
     "api_token": {"create": "创建 API 令牌", "revoke": "撤销 API 令牌"},
     "organization": {
@@ -177,7 +180,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-USER_VIA = {"admin": "管理员签发的链接", "email": "邮件中的链接"}
+USER_VIA = {
+    "admin": "管理员签发的链接",
+    "email": "邮件中的链接",
+    "unsubscribe_link": "邮件中的退订链接（无需登录）",
+    "account_page": "账号与安全页",
+}
 TOKEN_REVOKE_REASONS = {"owner": "本人撤销", "admin": "管理员撤销", "deactivated": "账号停用"}
 
 
@@ -245,6 +253,7 @@ ENTITY_KEYS: dict[tuple[str, str], Key] = {
     ("open_licence", "reason"): Key("撤回原因"),
     ("patent", "via"): Key("关联方式", _codes(INVENTOR_VIA)),
     ("user", "via"): Key("方式", _codes(USER_VIA)),
+    ("user", "kind"): Key("提醒类型", _enum(AlertKind)),
     ("api_token", "user_id"): Key("令牌所属账号", ref="user"),
     ("api_token", "name"): Key("令牌名称"),
     ("api_token", "scope"): Key("权限范围", _enum(TokenScope)),

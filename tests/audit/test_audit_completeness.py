@@ -923,6 +923,39 @@ def _(w, client):
     return _setting(w)
 
 
+# ---------------------------------------------------------------------------- standing alerts
+
+
+@case("alerts.unsubscribe", "ent_user")
+def _(w, client):
+    from revive.alerts import services as alerts
+    from revive.alerts.models import AlertKind
+
+    token = alerts.unsubscribe_token(w.ent_user.id, AlertKind.MATCHES)
+    _ok(client.post(f"/alerts/unsubscribe/{token}"), 200)
+    return Expect(
+        "user",
+        w.ent_user.id,
+        "alerts_unsubscribe",
+        w.ent_user,
+        w.ent.id,
+        lambda d: d == {"kind": "matches", "via": "unsubscribe_link"},
+    )
+
+
+@case("alerts.set_preference", "officer")
+def _(w, client):
+    _ok(client.post("/alerts/preferences", data={"kind": "queue", "subscribed": "0"}), 302)
+    return Expect(
+        "user",
+        w.officer.id,
+        "alerts_unsubscribe",
+        w.officer,
+        None,
+        lambda d: d == {"kind": "queue", "via": "account_page"},
+    )
+
+
 # ---------------------------------------------------------------------------- checks
 
 

@@ -463,6 +463,16 @@ TABLE: list[Row] = [
         body=lambda w, r, o: {"subscribed": False},
     ),
     entry("api.add_candidate", "POST", STAFF, obj="demand", body=_add_candidate_api),
+    # ----- standing alerts: the e-mail's unsubscribe link needs no login (the signed token is
+    # the credential: own = 甲企业's user's, other = 乙企业's); the switches are per user
+    entry("alerts.unsubscribe", "GET", None, obj="alert_token", param="token"),
+    entry("alerts.unsubscribe", "POST", None, obj="alert_token", param="token"),
+    entry(
+        "alerts.set_preference",
+        "POST",
+        frozenset({ENT, OFF}),
+        body=lambda w, r, o: {"kind": "matches", "subscribed": "0"},
+    ),
     entry("api.get_settings", "GET", frozenset({PA})),
     entry(
         "api.update_settings", "PATCH", frozenset({PA}), body=lambda w, r, o: {"public_pool": False}
@@ -487,6 +497,7 @@ PARAMS = {
     "notification": "notification_id",
     "user_session": "session_id",
     "api_token": "token_id",
+    "alert_token": "token",
     "org": None,
 }
 

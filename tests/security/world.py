@@ -19,6 +19,8 @@ from flask import current_app, g
 from revive.accounts import recovery, sessions, tokens
 from revive.accounts import services as account_services
 from revive.accounts.models import College, Organization, Role, TokenScope, User, UserSession
+from revive.alerts import services as alert_services
+from revive.alerts.models import AlertKind
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
@@ -93,7 +95,7 @@ def build_world() -> World:
     college_b = make_college(uni_b, "乙材料学院")
     inventor = users[Role.INVENTOR]
     admin_b = make_user(Role.UNIVERSITY_ADMIN, organization=uni_b)
-    make_user(Role.ENTERPRISE, organization=dw.ent_b)
+    ent_user_b = make_user(Role.ENTERPRISE, organization=dw.ent_b)
     member_a = make_user(Role.INVENTOR, organization=uni_a, is_active_flag=False)
     member_b = make_user(Role.INVENTOR, organization=uni_b, is_active_flag=False)
     w = World(users, uni_a, uni_b, college_a)
@@ -181,6 +183,10 @@ def build_world() -> World:
         "user_session": (user_sessions[users[Role.PLATFORM_ADMIN].id], user_sessions[admin_b.id]),
         "reset_token": (reset_a, reset_b),
         "api_token": (api_tokens[users[Role.PLATFORM_ADMIN].id], api_tokens[admin_b.id]),
+        "alert_token": (
+            alert_services.unsubscribe_token(users[Role.ENTERPRISE].id, AlertKind.MATCHES),
+            alert_services.unsubscribe_token(ent_user_b.id, AlertKind.MATCHES),
+        ),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
     w.own_by_role = {
