@@ -34,6 +34,7 @@ from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
 from revive.inventory.permissions import visible_patents_clause
 from revive.inventory.queries import review_scope
+from revive.licensing import queries as licence_queries
 from revive.matching.models import Match, MatchState
 from revive.notifications import queries as inbox
 
@@ -99,6 +100,12 @@ MENU: tuple[Group, ...] = (
         (
             Item("deals.board", "供需对接", section="deals", count="deal_answers", hint="项待答复"),
             Item("licensing.list_declarations", "开放许可", section="licensing"),
+            Item(
+                "licensing.applications_list",
+                "许可实施申请",
+                count="licence_applications",
+                hint="件实施申请待确认",
+            ),
         ),
     ),
     Group(
@@ -195,6 +202,7 @@ def _demand_news(user: User) -> int | None:
 COUNTS: dict[str, Callable[[User], int | None]] = {
     "demand_news": _demand_news,
     "new_intents": alert_queries.new_intents,
+    "licence_applications": licence_queries.awaiting_count,
     "patent_review": _patent_review,
     "returned": _returned,
     "match_review": _match_review,

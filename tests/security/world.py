@@ -24,6 +24,7 @@ from revive.alerts.models import AlertKind
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
+from revive.licensing.models import LicenceApplication
 from revive.matching.models import IndexBuild, MatchRun, RunScope, RunStatus
 from revive.notifications.models import Notification
 from tests.deals.helpers import make_world
@@ -89,6 +90,27 @@ def _job(institution: Organization, college: College | None, user: User) -> Impo
     return job
 
 
+def _application(declaration: Any, user: User) -> Any:
+    """An application to implement ``declaration`` by ``user``'s enterprise (no notices)."""
+    from revive.licensing import applications
+
+    row = LicenceApplication(
+        declaration_id=declaration.id,
+        patent_id=declaration.patent_id,
+        enterprise_id=user.organization_id,
+        applicant_id=user.id,
+        applicant_name=user.organization.name,
+        contact_name=user.name,
+        contact_phone="0471-1234567",
+        intended_use="安全测试世界的实施计划",
+        terms_accepted=True,
+        terms=applications.terms_snapshot(declaration),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
 def build_world() -> World:
     dw = make_world()  # 甲/乙 universities and enterprises, the seven roles on the 甲 side
     uni_a, uni_b, college_a, users = dw.uni_a, dw.uni_b, dw.college_a, dw.users
@@ -116,6 +138,8 @@ def build_world() -> World:
     deal_b = dw.other_deal(patent=pb, title="乙方成交需求")
     make_invite(pa, dw.ent_a)
     decl_a, decl_b = make_declaration(pa), make_declaration(pb)
+    app_a = _application(decl_a, users[Role.ENTERPRISE])
+    app_b = _application(decl_b, ent_user_b)
     run_a = MatchRun(scope=RunScope.DEMAND, demand_id=da.id, status=RunStatus.SUCCEEDED)
     run_b = MatchRun(scope=RunScope.DEMAND, demand_id=dmb.id, status=RunStatus.SUCCEEDED)
     build = IndexBuild(status=RunStatus.FAILED, error="安全测试")
@@ -172,6 +196,7 @@ def build_world() -> World:
         "match": (ma.id, mb.id),
         "deal": (deal_a.id, deal_b.id),
         "declaration": (decl_a.id, decl_b.id),
+        "application": (app_a.id, app_b.id),
         "run": (run_a.id, run_b.id),
         "build": (build.id, build.id),
         "job": (job_a.id, job_b.id),
