@@ -36,7 +36,11 @@ SEEN: dict[str, dict[Role, str]] = {
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the signed token is the credential (RFC 8058 one-click POSTs carry no CSRF token)
 def unsubscribe(token: str):
-    """退订: the link turns the alert kind it names off for its user, and says so."""
+    """退订: the link turns the alert kind it names off for its user, and says so.
+
+    A GET does it (the e-mail's link must work in one click, without logging in); a mail
+    scanner that fetches it early only turns an alert off, which the account page turns back
+    on. Mail clients that support RFC 8058 POST instead (List-Unsubscribe-Post)."""
     user, kind = services.unsubscribe(token)
     return render_template(
         "alerts/unsubscribed.html",

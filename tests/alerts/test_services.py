@@ -385,3 +385,31 @@ def test_an_enterprise_counts_new_suggestions_on_its_demands(world):
     services.mark_seen(user, queries.SUGGESTIONS)
     assert queries.new_suggestions(user) == 0
     assert queries.new_suggestions(world.officer) is None
+
+
+def test_a_fanned_out_rematch_alerts_too(world, app, monkeypatch):
+    """An all-demand run split over the shards (REVIVE_MATCH_FANOUT) finishes in its merge
+    step; the alert is raised there."""
+    monkeypatch.setitem(app.config, "REVIVE_INDEX_SHARD_DOCS", 1)
+    monkeypatch.setitem(app.config, "REVIVE_MATCH_FANOUT", 2)
+    patent = entered(
+        world.uni,
+        college=world.college,
+        title="一种硅碳负极补锂材料",
+        abstract="硅碳负极补锂，抑制体积膨胀，提高循环寿命和容量保持率。",
+    )
+    matching.tokenize_patents(None, follow_up=False)
+    matching.request_index_build(kind="full")
+    done = drain(world.enqueued)
+    assert "matching.fan_out" in done  # scored per shard, stored by the merge step
+    assert patent.id in {a.patent_id for a in _alerts()}
+
+
+def test_the_readme_documents_the_alert_setting_in_both_languages():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    lines = readme.splitlines()
+    row = next(line for line in lines if line.startswith("| `REVIVE_ALERT_MIN_TIER`"))
+    assert "strong" in row and "medium" in row and "强" in row and "alert" in row
+    assert "REVIVE_ALERT_MIN_TIER" in readme.split("## English", 1)[1]
