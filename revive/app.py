@@ -117,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 raise NotFoundError()
 
     from revive.accounts.views import bp as accounts_bp
+    from revive.alerts.views import bp as alerts_bp
     from revive.api import bp as api_bp
     from revive.audit.views import bp as audit_bp
     from revive.dashboard.views import bp as dashboard_bp
@@ -153,7 +154,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(settings_bp)
     app.register_blueprint(pools_bp)
     app.register_blueprint(roadshow_bp)
+    app.register_blueprint(alerts_bp)
 
+    from revive.alerts import receivers as alert_receivers
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
     from revive.notifications import receivers as notification_receivers
@@ -163,6 +166,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
     notification_receivers.connect()  # review outcomes → the inventors' inbox
     pool_receivers.connect()  # index builds → newly entered patents proposed to pools
+    alert_receivers.connect()  # finished runs, new demands and intents → standing alerts
 
     from revive.templating import register_template_helpers
 

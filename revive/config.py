@@ -42,6 +42,17 @@ def _timezone() -> str:
     return name
 
 
+ALERT_TIERS = {"strong": "strong", "强": "strong", "medium": "medium", "中": "medium"}
+
+
+def _alert_tier() -> str:
+    """REVIVE_ALERT_MIN_TIER: the weakest match tier that raises a standing alert."""
+    raw = (os.environ.get("REVIVE_ALERT_MIN_TIER") or "").strip().lower() or "strong"
+    if raw not in ALERT_TIERS:
+        raise ValueError(f"REVIVE_ALERT_MIN_TIER must be strong (强) or medium (中), got {raw!r}")
+    return ALERT_TIERS[raw]
+
+
 def data_dir() -> Path:
     """Folder for the embedded SQLite database, uploads, broker spool and index artifacts."""
     path = Path(os.environ.get("REVIVE_DATA_DIR") or PROJECT_ROOT / "instance")
@@ -96,6 +107,8 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             # Reviewers' daily digest of new submissions: hourly, each reviewer gets at most one
             # a (local) day, from REVIVE_DIGEST_HOUR on, so a missed beat only delays it.
             "inventory-review-digest": {"task": "notifications.review_digest", "schedule": 3600.0},
+            # Standing alerts' daily e-mail (one per person a local day, the same hour rule).
+            "alerts-digest": {"task": "alerts.digest", "schedule": 3600.0},
         },
     }
     # Results only for the fan-out's parts (matching.score_shards → the chord's callback).
@@ -205,6 +218,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Reviewers get one digest a day of the patents that arrived in their review queue,
         # from this local hour on (the hourly beat sends whatever is due).
         "REVIVE_DIGEST_HOUR": min(23, max(0, _env_int("REVIVE_DIGEST_HOUR", 8))),
+        # Standing alerts (revive/alerts): new entered patents proposed to an open demand at
+        # this tier or above are announced — strong (强, default) or medium (中 and 强). Their
+        # e-mail is one digest a day per person, from REVIVE_DIGEST_HOUR on.
+        "REVIVE_ALERT_MIN_TIER": _alert_tier(),
         # A university must answer a pushed match within this many days, else it is overdue.
         "REVIVE_RESPONSE_DAYS": _env_int("REVIVE_RESPONSE_DAYS", 7),
         # Public address of the site, for full links in e-mails (e.g. https://revive.example.cn).

@@ -9,7 +9,9 @@ as a plain link when only one. Which pages a role may open is read from the rout
 Counts (``nav_counts()``, a template global): what waits for the user — the review queue
 (待我审核: a college admin's 待学院审核, a university admin's 待学校审核; the officer's candidate
 matches), deals awaiting the university's answer, patents returned to an inventor, patents an
-enterprise was asked to evaluate, unread notifications. One COUNT query each, run only when a
+enterprise was asked to evaluate, unread notifications — and what arrived since the user last
+opened a queue (``Item.new``: officers' new demands and intents, an enterprise's new
+suggestions; revive.alerts.queries). One COUNT query each, run only when a
 page shows it, cached for the request (``g``). A top layer: it reads every domain's queries.
 """
 
@@ -23,6 +25,7 @@ from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 
 from revive.accounts.models import Role, User
+from revive.alerts import queries as alert_queries
 from revive.deals.models import Deal, Stage
 from revive.deals.permissions import visible_deals_clause
 from revive.demands.models import Demand, DemandStatus
@@ -31,6 +34,7 @@ from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
 from revive.inventory.permissions import visible_patents_clause
 from revive.inventory.queries import review_scope
+from revive.licensing import queries as licence_queries
 from revive.matching.models import Match, MatchState
 from revive.notifications import queries as inbox
 
@@ -42,6 +46,8 @@ class Item:
     section: str | None = None  # a blueprint whose pages all mark this item current
     count: str | None = None  # key of nav_counts()
     hint: str = ""  # what the count counts (the badge's accessible name)
+    new: str | None = None  # key of nav_counts(): what arrived since the user last looked
+    new_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,13 @@ MENU: tuple[Group, ...] = (
     Group(
         "需求",
         (
-            Item("demands.list_demands", "企业需求", section="demands"),
+            Item(
+                "demands.list_demands",
+                "企业需求",
+                section="demands",
+                new="demand_news",
+                new_hint="条新需求",
+            ),
             Item("pool.search", "专利库", section="pool"),
             Item("demands.import_upload", "导入需求"),
         ),
@@ -71,7 +83,14 @@ MENU: tuple[Group, ...] = (
     Group(
         "匹配",
         (
-            Item("review.queue", "匹配审核", count="match_review", hint="条候选待审核"),
+            Item(
+                "review.queue",
+                "匹配审核",
+                count="match_review",
+                hint="条候选待审核",
+                new="new_intents",
+                new_hint="件新的对接申请",
+            ),
             Item("matching.engine", "匹配任务", section="matching"),
             Item("review.rejections", "否决统计"),
         ),
@@ -81,6 +100,12 @@ MENU: tuple[Group, ...] = (
         (
             Item("deals.board", "供需对接", section="deals", count="deal_answers", hint="项待答复"),
             Item("licensing.list_declarations", "开放许可", section="licensing"),
+            Item(
+                "licensing.applications_list",
+                "许可实施申请",
+                count="licence_applications",
+                hint="件实施申请待确认",
+            ),
         ),
     ),
     Group(
@@ -109,6 +134,12 @@ def item_label(item: Item, user: User) -> str:
     if item.endpoint == "demands.list_demands" and user.role == Role.ENTERPRISE:
         return "我的需求"
     return item.label
+
+
+def item_new_hint(item: Item, user: User) -> str:
+    if item.new == "demand_news" and user.role == Role.ENTERPRISE:
+        return "件新推荐（含新专利提醒）"
+    return item.new_hint
 
 
 # ---------------------------------------------------------------------------- counts
@@ -162,7 +193,18 @@ def _evaluations(user: User) -> int | None:
     return evaluation_queries.todo_count(user)
 
 
+def _demand_news(user: User) -> int | None:
+    """Officers: demands posted since they last opened the list; enterprises: suggestions (new
+    entered patents' alerts among them) on their demands since they last opened theirs."""
+    if user.role == Role.ENTERPRISE:
+        return alert_queries.new_suggestions(user)
+    return alert_queries.new_demands(user)
+
+
 COUNTS: dict[str, Callable[[User], int | None]] = {
+    "demand_news": _demand_news,
+    "new_intents": alert_queries.new_intents,
+    "licence_applications": licence_queries.awaiting_count,
     "patent_review": _patent_review,
     "returned": _returned,
     "match_review": _match_review,
@@ -204,3 +246,4 @@ def register(app: Flask) -> None:
     app.add_template_global(MENU, "nav_menu")
     app.add_template_global(nav_counts, "nav_counts")
     app.add_template_global(item_label, "nav_label")
+    app.add_template_global(item_new_hint, "nav_new_hint")

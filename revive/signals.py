@@ -32,6 +32,13 @@ demand_closed = _signals.signal("demand-closed")
 #: actor: User | None, comment: str | None.
 patent_transitioned = _signals.signal("patent-transitioned")
 
+#: A match run finished and stored its candidates (committed). The standing alerts read the
+#: candidates an all-demand run added. kwargs: run_id: int, scope: str (RunScope value).
+match_run_finished = _signals.signal("match-run-finished")
+
+#: An enterprise asked for an introduction (申请对接; committed). kwargs: match_id: int.
+intent_submitted = _signals.signal("intent-submitted")
+
 #: An invitation was accepted: its account exists (committed).
 #: kwargs: invitation_id: int, user_id: int.
 invitation_accepted = _signals.signal("invitation-accepted")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from revive.alerts import services as alerts_services
 from revive.dashboard import cache as dashboard_cache
 from revive.deals import services as deals_services
 from revive.imports import services as imports_services
@@ -81,3 +82,13 @@ def refresh_dashboard(keys: list[str] | None) -> None:
 @shared_task(name="pools.run", acks_late=True)
 def pool_run(run_id: int) -> None:
     pools_services.execute_run(run_id)
+
+
+@shared_task(name="alerts.digest", acks_late=True)
+def send_alert_digests() -> None:
+    alerts_services.send_alert_digests()
+
+
+@shared_task(name="alerts.digest_email", acks_late=True)
+def send_alert_digest_email(digest_id: int) -> None:
+    alerts_services.deliver_digest(digest_id)

@@ -25,6 +25,7 @@ from revive.dashboard.scope import (
     scope_for,
 )
 from revive.errors import PermissionDenied, ValidationFailed
+from revive.licensing import queries as licence_queries
 from revive.web import int_arg
 
 
@@ -97,10 +98,21 @@ def dashboard_breakdown():
 @roles_required(*FUNNEL_ROLES)
 def dashboard_contracts():
     """Contracts of the caller's scope: {scope, count, amount_wan, by_month[] ({month "YYYY-MM",
-    count, amount_wan}), by_kind[] ({key, label, count, amount_wan})}. Amounts are decimal
-    strings in 万元. Input: ?university=<id> (regional roles)."""
+    count, amount_wan}), by_kind[] ({key, label, count, amount_wan}), open_licences
+    ({declarations, active, applied, applications, signed, applied_rate})}. Amounts are decimal
+    strings in 万元; open_licences counts applications to implement open licences (withdrawn
+    ones aside) beside the declarations of the scope's patents. Input: ?university=<id>
+    (regional roles)."""
     scope = _scope()
-    return jsonify(scope=scope.label, **activity.contract_figures(scope.deals()).to_dict())
+    lic = licence_queries.application_figures(scope.patents())
+    return jsonify(
+        scope=scope.label,
+        **activity.contract_figures(scope.deals()).to_dict(),
+        open_licences={
+            **lic.to_dict(),
+            "applied_rate": funnel.rate_dict(lic.applied, lic.declarations),
+        },
+    )
 
 
 @bp.get("/dashboard/overdue")

@@ -35,8 +35,9 @@ from revive.inventory.models import (
     Willingness,
 )
 from revive.inventory.public import PUBLIC_FIELDS
+from revive.licensing import applications as licence_applications
 from revive.licensing import rules as licence_rules
-from revive.licensing.models import DeclarationStatus, FeeMode
+from revive.licensing.models import ApplicationStatus, DeclarationStatus, FeeMode
 from revive.matching import manual
 from revive.matching.models import MatchSource, MatchState, MatchTier, RunScope, RunStatus
 from revive.matching.reasons import REJECT_REASONS
@@ -540,6 +541,54 @@ def _declaration() -> dict[str, Any]:
     return obj(props)
 
 
+def _licence_application() -> dict[str, Any]:
+    terms = obj(
+        {
+            "declaration_id": INT,
+            "declaration_version": INT,
+            "fee_mode": enum_of(FeeMode),
+            "fee_mode_label": STR,
+            "fee_summary": STR,
+            "lump_sum_wan": null(DECIMAL_STR),
+            "entry_fee_wan": null(DECIMAL_STR),
+            "royalty_sales_pct": null(DECIMAL_STR),
+            "royalty_profit_pct": null(DECIMAL_STR),
+            "start_date": DATE,
+            "end_date": DATE,
+            "period": STR,
+            "scope": STR,
+            "terms": null(STR),
+            "declared_at": null(DATETIME),
+        }
+    )
+    props: dict[str, Any] = {
+        "id": INT,
+        "declaration_id": INT,
+        "patent": obj({"id": INT, "application_no": STR, "title": STR, "institution": REF_ORG}),
+        "enterprise": REF_ORG,
+        "applicant": null(USER_REF),
+        "credit_code": null(STR),
+        "contact_name": STR,
+        "contact_phone": STR,
+        "contact_email": null(STR),
+        "intended_use": STR,
+        "terms_accepted": BOOL,
+        "terms": {**terms, "description": "申请时声明的许可条件（快照）"},
+        "submitted_at": null(DATETIME),
+        "confirmed_on": null(DATE),
+        "signed_on": null(DATE),
+        "withdrawn_at": null(DATETIME),
+        "holder_note": null(STR),
+        "withdraw_reason": null(STR),
+        "version": INT,
+        "can_confirm": BOOL,
+        "can_sign": BOOL,
+        "can_withdraw": BOOL,
+    }
+    labeled(props, "status", ApplicationStatus)
+    return obj(props)
+
+
 def _evaluation() -> dict[str, Any]:
     props: dict[str, Any] = {
         "id": INT,
@@ -685,6 +734,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Deal": _deal(False),
     "DealDetail": _deal(True),
     "OpenLicence": _declaration(),
+    "LicenceApplication": _licence_application(),
     "Evaluation": _evaluation(),
     "EvaluationPanel": _evaluation_panel(),
     "ReviewGroup": _review_group(),
@@ -849,6 +899,28 @@ LICENCE_BODY = {
             {"type": "string", "maxLength": licence_rules.MAX_REPORT_NO_LEN}
         ),
         "terms": null({"type": "string", "maxLength": licence_rules.MAX_TERMS_LEN}),
+    },
+}
+
+APPLICATION_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["contact_name", "contact_phone", "intended_use", "accept_terms"],
+    "properties": {
+        "contact_name": {"type": "string", "maxLength": licence_applications.CONTACT_NAME_MAX},
+        "contact_phone": {"type": "string", "maxLength": licence_applications.PHONE_MAX},
+        "contact_email": null({"type": "string", "maxLength": licence_applications.EMAIL_MAX}),
+        "intended_use": {"type": "string", "maxLength": licence_applications.USE_MAX},
+        "accept_terms": {**BOOL, "description": "接受声明的许可条件（须为 true）"},
+    },
+}
+DECIDE_BODY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "date": {**DATE, "description": "确认或签订日期，默认今天；不晚于今天、不早于申请日"},
+        "note": null({"type": "string", "maxLength": licence_applications.NOTE_MAX}),
+        **VERSION,
     },
 }
 
@@ -1476,6 +1548,61 @@ OPERATIONS: dict[str, Operation] = {
         body=_body({**VERSION, "reason": null({"type": "string", "maxLength": 500})}),
         body_required=False,
     ),
+    "apply_open_licence": Operation(
+        "申请实施开放许可（开放许可实施申请）",
+        T_LIC,
+        ref("LicenceApplication"),
+        status=201,
+        body=APPLICATION_BODY,
+        example={
+            "contact_name": "赵经理",
+            "contact_phone": "0471-1234567",
+            "contact_email": "zhao@example.com",
+            "intended_use": "用于本公司锂电池负极材料产线，年产 500 吨。",
+            "accept_terms": True,
+        },
+        description="使用费按声明的条件（公开，对所有被许可人相同），不接受议价；申请保存声明条件的快照。"
+        "同一企业对同一声明只能有一件未撤回的申请；声明已撤回、专利不在库中或期限届满时 409。",
+    ),
+    "list_licence_applications": Operation(
+        "可见的开放许可实施申请",
+        T_LIC,
+        page_of(ref("LicenceApplication")),
+        query=(
+            q("status", enum_of(ApplicationStatus)),
+            q("declaration_id", ID_ARG, "开放许可声明 id"),
+            *PAGING,
+        ),
+    ),
+    "get_licence_application": Operation("一件开放许可实施申请", T_LIC, ref("LicenceApplication")),
+    "confirm_licence_application": Operation(
+        "专利权人确认实施申请",
+        T_LIC,
+        ref("LicenceApplication"),
+        body=DECIDE_BODY,
+        body_required=False,
+    ),
+    "sign_licence_application": Operation(
+        "专利权人登记签订",
+        T_LIC,
+        ref("LicenceApplication"),
+        body=DECIDE_BODY,
+        body_required=False,
+    ),
+    "withdraw_licence_application": Operation(
+        "申请企业撤回实施申请",
+        T_LIC,
+        ref("LicenceApplication"),
+        body={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "reason": null({"type": "string", "maxLength": licence_applications.NOTE_MAX}),
+                **VERSION,
+            },
+        },
+        body_required=False,
+    ),
     # ---- notifications
     "list_notifications": Operation(
         "我的通知（未读在前）",
@@ -1635,6 +1762,16 @@ OPERATIONS: dict[str, Operation] = {
                 ),
                 "by_kind": arr(
                     obj({"key": STR, "label": STR, "count": INT, "amount_wan": DECIMAL_STR})
+                ),
+                "open_licences": obj(
+                    {
+                        "declarations": INT,
+                        "active": INT,
+                        "applied": INT,
+                        "applications": INT,
+                        "signed": INT,
+                        "applied_rate": RATE,
+                    }
                 ),
             }
         ),

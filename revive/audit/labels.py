@@ -22,6 +22,7 @@ from typing import Any
 
 from revive import clock
 from revive.accounts.models import InstitutionType, TokenScope
+from revive.alerts.models import AlertKind
 from revive.db import LabeledEnum
 from revive.deals import workflow as deal_workflow
 from revive.deals.models import ContractKind, Stage, UniversityResponse
@@ -33,7 +34,7 @@ from revive.inventory import workflow as patent_workflow
 from revive.inventory.inventors import VIA_LABELS as INVENTOR_VIA
 from revive.inventory.models import EntryStatus
 from revive.licensing import rules as licence_rules
-from revive.licensing.models import FeeMode
+from revive.licensing.models import ApplicationStatus, FeeMode
 from revive.matching.models import MatchSource, MatchState
 from revive.matching.reasons import REJECT_REASONS
 from revive.pools.models import IndustryMode, MemberState
@@ -48,6 +49,7 @@ ENTITY_LABELS = {
     "evaluation": "市场评价",
     "evaluation_invite": "评价邀请",
     "open_licence": "开放许可",
+    "licence_application": "开放许可实施申请",
     "user": "账号",
     "strength_model": "匹配强度模型",
     "api_token": "API 令牌",
@@ -89,11 +91,19 @@ _OWN: dict[str, dict[str, str]] = {
     "evaluation": {"create": "提交评价", "update": "修改评价"},
     "evaluation_invite": {"create": "邀请评价"},
     "open_licence": {"declare": "声明开放许可", "withdraw": "撤回开放许可"},
+    "licence_application": {
+        "apply": "申请实施开放许可",
+        "confirm": "确认实施申请",
+        "sign": "登记签订开放许可",
+        "withdraw": "撤回实施申请",
+    },
     "setting": {"update": "修改平台设置"},
     "user": {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",
         "create_platform_admin": "创建平台管理员（命令行）",
+        "alerts_subscribe": "订阅提醒",
+        "alerts_unsubscribe": "退订提醒",
     },
     "api_token": {"create": "创建 API 令牌", "revoke": "撤销 API 令牌"},
     "organization": {
@@ -190,7 +200,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-USER_VIA = {"admin": "管理员签发的链接", "email": "邮件中的链接"}
+USER_VIA = {
+    "admin": "管理员签发的链接",
+    "email": "邮件中的链接",
+    "unsubscribe_link": "邮件中的退订链接（无需登录）",
+    "account_page": "账号与安全页",
+}
 TOKEN_REVOKE_REASONS = {"owner": "本人撤销", "admin": "管理员撤销", "deactivated": "账号停用"}
 
 
@@ -256,8 +271,16 @@ ENTITY_KEYS: dict[tuple[str, str], Key] = {
     ("deal", "reason"): Key("未成交原因", _codes(FAILURE_REASONS)),
     ("demand", "reason"): Key("关闭原因"),
     ("open_licence", "reason"): Key("撤回原因"),
+    ("licence_application", "declaration_id"): Key("开放许可声明", ref="open_licence"),
+    ("licence_application", "fee_summary"): Key("许可使用费（声明）"),
+    ("licence_application", "from_status"): Key("原状态", _enum(ApplicationStatus)),
+    ("licence_application", "to_status"): Key("新状态", _enum(ApplicationStatus)),
+    ("licence_application", "date"): Key("日期"),
+    ("licence_application", "note"): Key("专利权人备注"),
+    ("licence_application", "reason"): Key("撤回原因"),
     ("patent", "via"): Key("关联方式", _codes(INVENTOR_VIA)),
     ("user", "via"): Key("方式", _codes(USER_VIA)),
+    ("user", "kind"): Key("提醒类型", _enum(AlertKind)),
     ("api_token", "user_id"): Key("令牌所属账号", ref="user"),
     ("api_token", "name"): Key("令牌名称"),
     ("api_token", "scope"): Key("权限范围", _enum(TokenScope)),

@@ -8,7 +8,7 @@ data names (patent_id, demand_id, …) — and answers them in one query per obj
 - 匹配 / 对接 / 合同: “需求” ↔ 《专利》 → the match page (staff; the enterprise once accepted),
   the deal page (its parties and staff; a contract links to its deal);
 - 市场评价 / 评价邀请 / 开放许可: the enterprise and the patent they concern → the patent page or
-  the declaration's page;
+  the declaration's page; 开放许可实施申请 → the application's page (its two sides and staff);
 - 账号: the person's name; 企业: the organization's name (no page of their own).
 
 A row deleted since (or unknown) reads "（已删除）". Part of the audit log's reading side (top
@@ -33,8 +33,8 @@ from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.inventory.permissions import visible_patents_clause
-from revive.licensing.models import OpenLicenceDeclaration
-from revive.licensing.permissions import listed_clause
+from revive.licensing.models import LicenceApplication, OpenLicenceDeclaration
+from revive.licensing.permissions import listed_clause, visible_applications_clause
 from revive.matching.models import Match, MatchState
 from revive.matching.permissions import is_staff
 from revive.pools.models import Pool, Roadshow
@@ -193,6 +193,24 @@ def _licences(viewer: User, ids: set[int], links: bool) -> dict[int, Named]:
     }
 
 
+def _applications(viewer: User, ids: set[int], links: bool) -> dict[int, Named]:
+    rows = db.session.execute(
+        sa.select(LicenceApplication.id, LicenceApplication.applicant_name, Patent.title)
+        .join(Patent, Patent.id == LicenceApplication.patent_id)
+        .where(LicenceApplication.id.in_(ids))
+    ).all()
+    seen = (
+        _visible(LicenceApplication, ids, visible_applications_clause(viewer)) if links else set()
+    )
+    return {
+        aid: Named(
+            f"{org}申请实施《{title}》的开放许可",
+            url_for("licensing.application", application_id=aid) if aid in seen else None,
+        )
+        for aid, org, title in rows
+    }
+
+
 def _users(viewer: User, ids: set[int], links: bool) -> dict[int, Named]:
     rows = db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all()
     return {uid: Named(name) for uid, name in rows}
@@ -239,6 +257,7 @@ RESOLVERS: dict[str, Callable[[User, set[int], bool], dict[int, Named]]] = {
     "evaluation": _about_patent(Evaluation, "{enterprise}对《{patent}》的评价"),
     "evaluation_invite": _about_patent(EvaluationInvite, "邀请{enterprise}评价《{patent}》"),
     "open_licence": _licences,
+    "licence_application": _applications,
     "user": _users,
     "organization": _organizations,
     "pool": _pools,

@@ -29,7 +29,7 @@ from revive.demands.models import Demand
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.licensing.models import OpenLicenceDeclaration
+from revive.licensing.models import LicenceApplication, OpenLicenceDeclaration
 from revive.matching.models import Match
 from revive.pagination import Page, paginate
 from revive.web import int_arg
@@ -108,7 +108,8 @@ def parse_filters(args: Mapping[str, str]) -> AuditFilters:
 def scope_clause(user: User) -> sa.ColumnElement[bool]:
     """Staff and regulator: everything. A university admin: events owned by the university
     (patents, deals and contracts of its patents). An enterprise: its own events (demands,
-    evaluations) plus those of the deals it is a party to and their contracts."""
+    evaluations) plus those of the deals it is a party to and their contracts, and of its
+    applications to implement open licences."""
     if user.role in READ_ALL_ROLES:
         return sa.true()
     if user.role not in ORG_ROLES or user.organization_id is None:
@@ -118,10 +119,14 @@ def scope_clause(user: User) -> sa.ColumnElement[bool]:
         return own
     deals = sa.select(Deal.id).where(Deal.enterprise_id == user.organization_id)
     contracts = sa.select(Contract.id).join(Deal).where(Deal.enterprise_id == user.organization_id)
+    applications = sa.select(LicenceApplication.id).where(
+        LicenceApplication.enterprise_id == user.organization_id
+    )
     return sa.or_(
         own,
         sa.and_(AuditEvent.entity == "deal", AuditEvent.entity_id.in_(deals)),
         sa.and_(AuditEvent.entity == "contract", AuditEvent.entity_id.in_(contracts)),
+        sa.and_(AuditEvent.entity == "licence_application", AuditEvent.entity_id.in_(applications)),
     )
 
 
@@ -147,6 +152,9 @@ def _object_search(text: str) -> sa.ColumnElement[bool]:
         ),
         "open_licence": sa.select(OpenLicenceDeclaration.id).where(
             OpenLicenceDeclaration.patent_id.in_(patents)
+        ),
+        "licence_application": sa.select(LicenceApplication.id).where(
+            LicenceApplication.patent_id.in_(patents)
         ),
     }
     pairs = {

@@ -12,7 +12,8 @@ page            content                                      roles
 home            inventory overview + conversion funnel       everyone but enterprises
                 (enterprises: their demands and deals)       (enterprise: own view)
 breakdown       funnel by university / college / industry    regional, university, college
-contracts       contracts and amounts per month, kinds       regional, university, college
+contracts       contracts and amounts per month, kinds;      regional, university, college
+                open-licence applications / declarations
 overdue         deals the university has not answered        regional, university, college
 unmet           open demands without an acceptable match     regional
 workload        per officer: decisions, deals, overdue       regional
@@ -45,6 +46,7 @@ from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
 from revive.inventory import fees
 from revive.inventory.permissions import INVENTORY_ROLES
 from revive.inventory.queries import university_choices
+from revive.licensing import queries as licence_queries
 from revive.templating import format_rate
 from revive.web import int_arg
 
@@ -296,9 +298,19 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
     scope = _scope(user, args)
     figs = activity.contract_figures(scope.deals())
     page = Page("contracts", "合同与金额", scope.label)
+    lic = licence_queries.application_figures(scope.patents())
     page.kpis = [
         Kpi(figs.count, "合同数", sub="已登记的合同（按合同计数）", tone="success"),
         Kpi(f"{figs.amount:,.2f}", "合同金额", sub="合同金额合计", unit="万元", tone="success"),
+        Kpi(
+            lic.applications,
+            "开放许可实施申请",
+            sub=f"开放许可声明 {lic.declarations} 项（现行 {lic.active} 项）；"
+            f"有企业申请的声明 {format_rate(lic.applied, lic.declarations)}；"
+            f"已签订 {lic.signed} 件",
+            tone="info",
+            href=url_for("licensing.applications_list"),
+        ),
     ]
     page.charts = [
         c for c in (charts.contracts_month_chart(figs), charts.contract_kind_chart(figs)) if c
@@ -313,6 +325,11 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
             "在对接中登记的合同（转让、许可、开放许可、作价入股），按合同计数、按签订日期归月",
         ),
         ("金额", "合同金额（万元）之和"),
+        (
+            "开放许可实施申请",
+            "企业按声明条件提交的开放许可实施申请（不含已撤回的申请）；分母为范围内专利的开放许可"
+            "声明数（含已撤回的声明），“有企业申请的声明”指至少有一件申请的声明",
+        ),
     ]
     return _with_filter(page, scope)
 

@@ -51,6 +51,8 @@ class Demand(TimestampMixin, db.Model):
         ),
         sa.Index("ix_demands_status_updated", "status", "updated_at"),
         sa.Index("ix_demands_enterprise_status", "enterprise_id", "status"),
+        # Officers' "new demands since I last looked" and the alert digests (revive.alerts).
+        sa.Index("ix_demands_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

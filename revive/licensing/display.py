@@ -34,3 +34,8 @@ def fee_summary(d: OpenLicenceDeclaration) -> str:
 
 def period_text(d: OpenLicenceDeclaration) -> str:
     return f"{d.start_date.isoformat()} 至 {d.end_date.isoformat()}"
+
+
+# What an open licence permits (专利法第五十条、第五十一条): an ordinary licence to every
+# licensee on the same published terms; not exclusive, not sub-licensable.
+SCOPE = "普通许可（非独占）：按公告的条件向所有被许可人许可，被许可人不得再许可他人实施"

@@ -17,7 +17,11 @@ from revive.errors import NotFoundError, PermissionDenied
 from revive.extensions import db
 from revive.inventory import permissions as patent_permissions
 from revive.inventory.models import EntryStatus, Patent
-from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
+from revive.licensing.models import (
+    DeclarationStatus,
+    LicenceApplication,
+    OpenLicenceDeclaration,
+)
 
 VIEWER_ROLES = frozenset(Role)  # every logged-in user reads the public list
 DECLARER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})
@@ -74,3 +78,78 @@ def get_manageable_patent(user: User, patent_id: int) -> Patent:
 def check_manage(user: User, declaration: OpenLicenceDeclaration) -> None:
     if not can_manage(user, declaration.patent):
         raise PermissionDenied("只有专利所属学校（学院）的管理员可以撤回开放许可声明")
+
+
+# ---------------------------------------------------------------------------- applications
+#
+# 开放许可实施申请: an enterprise applies to a listed declaration; the holder (the patent's
+# university admins, its college's admins, the platform admin — ``can_manage``) confirms or
+# records the signature; the applying enterprise may withdraw it; the staff who read everything
+# (platform admin, officers, regulator) read every application.
+
+APPLICANT_ROLES = frozenset({Role.ENTERPRISE})
+APPLICATION_READERS = frozenset(
+    {
+        Role.PLATFORM_ADMIN,
+        Role.OFFICER,
+        Role.REGULATOR,
+        Role.UNIVERSITY_ADMIN,
+        Role.COLLEGE_ADMIN,
+        Role.ENTERPRISE,
+    }
+)
+HOLDER_ROLES = DECLARER_ROLES
+READ_ALL = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR})
+
+
+def managed_patents_clause(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on Patent: the patents whose open licences ``user`` manages."""
+    if user.role == Role.PLATFORM_ADMIN:
+        return sa.true()
+    if user.organization_id is None:
+        return sa.false()
+    if user.role == Role.UNIVERSITY_ADMIN:
+        return Patent.institution_id == user.organization_id
+    if user.role == Role.COLLEGE_ADMIN and user.college_id is not None:
+        return sa.and_(
+            Patent.institution_id == user.organization_id, Patent.college_id == user.college_id
+        )
+    return sa.false()
+
+
+def visible_applications_clause(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause on LicenceApplication: what ``user`` may read."""
+    if user.role in READ_ALL:
+        return sa.true()
+    if user.role == Role.ENTERPRISE:
+        if user.organization_id is None:
+            return sa.false()
+        return LicenceApplication.enterprise_id == user.organization_id
+    if user.role in HOLDER_ROLES:
+        managed = sa.select(Patent.id).where(managed_patents_clause(user))
+        return LicenceApplication.patent_id.in_(managed)
+    return sa.false()
+
+
+def is_applicant(user: User, application: LicenceApplication) -> bool:
+    return (
+        user.role == Role.ENTERPRISE
+        and user.organization_id is not None
+        and user.organization_id == application.enterprise_id
+    )
+
+
+def can_view_application(user: User, application: LicenceApplication) -> bool:
+    return (
+        user.role in READ_ALL
+        or is_applicant(user, application)
+        or can_manage(user, application.patent)
+    )
+
+
+def get_visible_application(user: User, application_id: int) -> LicenceApplication:
+    """Load an application the user may read; 404 for others (ids leak nothing)."""
+    application = db.session.get(LicenceApplication, application_id)
+    if application is None or not can_view_application(user, application):
+        raise NotFoundError("实施申请不存在或您无权查看")
+    return application

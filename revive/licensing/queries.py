@@ -8,18 +8,28 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
-from revive.accounts.models import Organization
+from revive.accounts.models import Organization, Role, User
 from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.licensing.models import DeclarationStatus, FeeMode, OpenLicenceDeclaration
-from revive.licensing.permissions import listed_clause
+from revive.licensing.models import (
+    ApplicationStatus,
+    DeclarationStatus,
+    FeeMode,
+    LicenceApplication,
+    OpenLicenceDeclaration,
+)
+from revive.licensing.permissions import (
+    listed_clause,
+    managed_patents_clause,
+    visible_applications_clause,
+)
 from revive.pagination import Page, paginate
 from revive.web import int_arg
 
-__all__ = ["SORTS", "Filters", "Page", "list_page", "parse_filters"]
+__all__ = ["SORTS", "Filters", "Page", "application_page", "list_page", "parse_filters"]
 
 D = OpenLicenceDeclaration
 # Fixed fee: the lump sum or the entry fee (a pure royalty has none: 0).
@@ -141,4 +151,97 @@ def for_patent(patent_id: int) -> list[OpenLicenceDeclaration]:
     """Every declaration of a patent (the active one and the withdrawn), newest first."""
     return list(
         db.session.scalars(sa.select(D).where(D.patent_id == patent_id).order_by(D.id.desc()))
+    )
+
+
+# ---------------------------------------------------------------------------- applications
+
+
+def application_page(
+    user: User,
+    page: int,
+    per_page: int,
+    *,
+    status: ApplicationStatus | None = None,
+    declaration_id: int | None = None,
+) -> Page:
+    """The applications ``user`` may read, newest first (one page)."""
+    where = [visible_applications_clause(user)]
+    if status is not None:
+        where.append(LicenceApplication.status == status)
+    if declaration_id is not None:
+        where.append(LicenceApplication.declaration_id == declaration_id)
+    stmt = (
+        sa.select(LicenceApplication)
+        .options(
+            joinedload(LicenceApplication.patent).joinedload(Patent.institution),
+            joinedload(LicenceApplication.enterprise),
+        )
+        .where(*where)
+        .order_by(LicenceApplication.created_at.desc(), LicenceApplication.id.desc())
+    )
+    return paginate(
+        stmt, sa.select(sa.func.count(LicenceApplication.id)).where(*where), page, per_page
+    )
+
+
+def awaiting_count(user: User) -> int | None:
+    """Applications waiting for the holder's answer (submitted) on patents the user manages:
+    the menu's count for university and college admins."""
+    if user.role not in (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN):
+        return None
+    managed = sa.select(Patent.id).where(managed_patents_clause(user))
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(LicenceApplication.id)).where(
+                LicenceApplication.status == ApplicationStatus.SUBMITTED,
+                LicenceApplication.patent_id.in_(managed),
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationFigures:
+    """Open licences of a scope and the applications to implement them (withdrawn ones
+    aside): every count beside its denominator."""
+
+    declarations: int  # declarations made (active or withdrawn since)
+    active: int  # of them still declared
+    applied: int  # declarations with at least one application
+    applications: int
+    signed: int
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def application_figures(patents: sa.ColumnElement[bool]) -> ApplicationFigures:
+    """Figures for the patents of ``patents`` (a WHERE clause on Patent). Two statements."""
+    declared = db.session.execute(
+        sa.select(
+            sa.func.count(D.id),
+            sa.func.count(D.id).filter(D.status == DeclarationStatus.ACTIVE),
+        )
+        .join(Patent, Patent.id == D.patent_id)
+        .where(patents)
+    ).one()
+    applied = db.session.execute(
+        sa.select(
+            sa.func.count(LicenceApplication.id),
+            sa.func.count(sa.distinct(LicenceApplication.declaration_id)),
+            sa.func.count(LicenceApplication.id).filter(
+                LicenceApplication.status == ApplicationStatus.SIGNED
+            ),
+        )
+        .join(Patent, Patent.id == LicenceApplication.patent_id)
+        .where(patents, LicenceApplication.status != ApplicationStatus.WITHDRAWN)
+    ).one()
+    return ApplicationFigures(
+        declarations=int(declared[0]),
+        active=int(declared[1]),
+        applied=int(applied[1]),
+        applications=int(applied[0]),
+        signed=int(applied[2]),
     )

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from revive import engine
+from revive import engine, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import utcnow
@@ -209,7 +209,9 @@ def submit_intent(
         db.session.commit()
         return match
 
-    return _retried(attach)
+    match = _retried(attach)
+    signals.intent_submitted.send(None, match_id=match.id)
+    return match
 
 
 def _retried(write: Any) -> Match:

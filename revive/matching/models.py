@@ -164,6 +164,8 @@ class Match(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "(intent_at IS NULL) = (intent_message IS NULL)", name="intent_has_message"
         ),
+        # Officers' "new intents since I last looked" (revive.alerts.queries).
+        sa.Index("ix_matches_intent_at", "intent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -780,6 +780,7 @@ def execute_match_run(run_id: int) -> MatchRun | None:
         _fail_run(run_id, exc)
         raise
     logger.info("Match run %s: %d demand(s), %d candidate(s)", run.id, run.total, run.match_count)
+    _finished(run)
     return run
 
 
@@ -900,7 +901,14 @@ def merge_scores(parts: Sequence[dict[str, Any]], run_id: int, build_id: int) ->
     logger.info(
         "Match run %s merged: %d demand(s), %d candidate(s)", run.id, run.total, run.match_count
     )
+    _finished(run)
     return run
+
+
+def _finished(run: MatchRun) -> None:
+    """Tell the receivers (the standing alerts) that a run stored its candidates."""
+    if run.status == RunStatus.SUCCEEDED:
+        signals.match_run_finished.send(None, run_id=run.id, scope=run.scope.value)
 
 
 def _load_batch(demand_ids: Sequence[int]) -> tuple[list[Demand], dict, list[set[int]]]:

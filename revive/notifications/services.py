@@ -167,6 +167,21 @@ def email_recipients(n: Notification) -> list[User]:
     return [u for u in users if u.is_active and u.email]
 
 
+def absolute_link(link: str | None) -> str | None:
+    """A full address for an e-mail (REVIVE_BASE_URL + the app-relative link)."""
+    return _absolute(link)
+
+
+def sender_address() -> str:
+    return current_app.config.get("REVIVE_SMTP_FROM") or "noreply@revive.local"
+
+
+def send_messages(messages: list[EmailMessage]) -> None:
+    """Send ready-made e-mails over one SMTP connection (the alert digests); SMTP errors and
+    OSError propagate to the caller, which records the outcome."""
+    _send(messages)
+
+
 def _absolute(link: str | None) -> str | None:
     if not link:
         return None

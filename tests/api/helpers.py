@@ -13,15 +13,22 @@ from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationI
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
+from revive.licensing import applications
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.notifications.models import Notification
 from revive.pools.models import MemberState, Pool, PoolDemand, PoolPatent
 from tests.deals.helpers import advance, make_world, sign
-from tests.factories import make_patent
+from tests.factories import make_patent, make_user
 from tests.licensing.helpers import make_declaration
 from tests.matching.helpers import entered, make_demand
 
 MISSING_ID = 999_999  # one id per path argument that names no row
+APPLICATION = {  # 开放许可实施申请 details
+    "contact_name": "赵经理",
+    "contact_phone": "0471-1234567",
+    "intended_use": "用于本公司产线",
+    "accept_terms": True,
+}
 # A role allowed on each route, first match in this order, signs in to call it.
 ROLE_ORDER = (Role.UNIVERSITY_ADMIN, Role.OFFICER, Role.ENTERPRISE, Role.PLATFORM_ADMIN)
 
@@ -120,6 +127,10 @@ def seed() -> tuple[Any, dict[str, list[int]]]:
     db.session.commit()
     own_licence = make_declaration(entered_a)
     other_licence = make_declaration(entered_b)
+    own_application = applications.apply(own_licence.id, APPLICATION, actor=ent_user)
+    other_application = applications.apply(
+        other_licence.id, APPLICATION, actor=make_user(Role.ENTERPRISE, organization=w.ent_b)
+    )
     deals = [own_deal.id, other_deal.id, negotiating.id, signed.id]
     matches = [m.id for m in candidates] + [own_deal.match_id, other_deal.match_id]
     ids = {
@@ -130,6 +141,7 @@ def seed() -> tuple[Any, dict[str, list[int]]]:
         "run_id": [run.id],
         "build_id": [build.id],
         "declaration_id": [own_licence.id, other_licence.id],
+        "application_id": [own_application.id, other_application.id],
         "notification_id": [note.id, org_note.id],
         "job_id": [job.id],
         "pool_id": [pool.id],

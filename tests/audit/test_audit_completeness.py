@@ -1030,6 +1030,128 @@ def _(w, client):
     return Expect("roadshow", r.id, "invite", w.officer, None, lambda d: d["invited"] == 1)
 
 
+# ---------------------------------------------------------------------------- 开放许可实施申请
+
+APPLY_FORM = {
+    "contact_name": "赵经理",
+    "contact_phone": "0471-1234567",
+    "intended_use": "用于本公司复合材料产线",
+    "accept_terms": "1",
+}
+
+
+def _application(w: World) -> Any:
+    from revive.licensing import applications
+
+    d = make_declaration(_entered(w))
+    return applications.apply(d.id, APPLY_FORM, actor=w.ent_user)
+
+
+def _applied(w: World, d: OpenLicenceDeclaration) -> Expect:
+    from revive.licensing.models import LicenceApplication
+
+    a = db.session.scalar(sa.select(LicenceApplication))
+    return Expect(
+        "licence_application",
+        a.id,
+        "apply",
+        w.ent_user,
+        w.uni.id,
+        lambda x: x["declaration_id"] == d.id and x["fee_summary"] == "一次性付费 50 万元",
+    )
+
+
+@case("licensing.apply", "ent_user")
+def _(w, client):
+    d = make_declaration(_entered(w))
+    _ok(client.post(f"/open-licences/{d.id}/apply", data=APPLY_FORM), 302)
+    return _applied(w, d)
+
+
+@case("api.apply_open_licence", "ent_user")
+def _(w, client):
+    d = make_declaration(_entered(w))
+    body = {**APPLY_FORM, "accept_terms": True}
+    _ok(client.post(f"/api/v1/open-licences/{d.id}/applications", json=body), 201)
+    return _applied(w, d)
+
+
+def _application_moved(w: World, a: Any, action: str, actor: User, to: str) -> Expect:
+    return Expect(
+        "licence_application",
+        a.id,
+        action,
+        actor,
+        w.uni.id,
+        lambda x: x["from_status"] == "submitted" and x["to_status"] == to,
+    )
+
+
+def _holder_case(endpoint: str, path: str, action: str, to: str, api: bool) -> None:
+    @case(endpoint, "uni_admin")
+    def _(w, client):
+        a = _application(w)
+        url = f"{'/api/v1/licence-applications' if api else '/open-licences/applications'}/{a.id}"
+        if api:
+            _ok(client.post(f"{url}/{path}", json={"note": "欢迎来访"}), 200)
+        else:
+            _ok(client.post(f"{url}/{path}", data={"note": "欢迎来访"}), 302)
+        return _application_moved(w, a, action, w.uni_admin, to)
+
+
+_holder_case("licensing.confirm_application", "confirm", "confirm", "confirmed", api=False)
+_holder_case("licensing.sign_application", "sign", "sign", "signed", api=False)
+_holder_case("api.confirm_licence_application", "confirm", "confirm", "confirmed", api=True)
+_holder_case("api.sign_licence_application", "sign", "sign", "signed", api=True)
+
+
+@case("licensing.withdraw_application", "ent_user")
+def _(w, client):
+    a = _application(w)
+    _ok(client.post(f"/open-licences/applications/{a.id}/withdraw", data={"reason": "预算"}), 302)
+    return _application_moved(w, a, "withdraw", w.ent_user, "withdrawn")
+
+
+@case("api.withdraw_licence_application", "ent_user")
+def _(w, client):
+    a = _application(w)
+    _ok(client.post(f"/api/v1/licence-applications/{a.id}/withdraw", json={}), 200)
+    return _application_moved(w, a, "withdraw", w.ent_user, "withdrawn")
+
+
+# ---------------------------------------------------------------------------- standing alerts
+
+
+@case("alerts.unsubscribe", "ent_user")
+def _(w, client):
+    from revive.alerts import services as alerts
+    from revive.alerts.models import AlertKind
+
+    token = alerts.unsubscribe_token(w.ent_user.id, AlertKind.MATCHES)
+    _ok(client.post(f"/alerts/unsubscribe/{token}"), 200)
+    return Expect(
+        "user",
+        w.ent_user.id,
+        "alerts_unsubscribe",
+        w.ent_user,
+        w.ent.id,
+        lambda d: d == {"kind": "matches", "via": "unsubscribe_link"},
+    )
+
+
+@case("alerts.set_preference", "officer")
+def _(w, client):
+    _ok(client.post("/alerts/preferences", data={"kind": "queue", "subscribed": "0"}), 302)
+    return Expect(
+        "user",
+        w.officer.id,
+        "alerts_unsubscribe",
+        w.officer,
+        None,
+        lambda d: d == {"kind": "queue", "via": "account_page"},
+    )
+
+
 # ---------------------------------------------------------------------------- checks
 
 

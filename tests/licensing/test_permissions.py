@@ -1,5 +1,6 @@
 """Every /open-licences and /api/v1/open-licences route × every role (+ anonymous) × a patent of
-the user's own university / another university.
+the user's own university / another university (the applications to implement an open licence
+too: the world's enterprise applies to the declaration first where a route needs one).
 
 Allowed → 2xx/3xx and the write took effect; refused → 403 (the object is readable, the act is
 not) or 404 (the object itself is hidden), and nothing changed; anonymous → login redirect
@@ -18,8 +19,20 @@ import sqlalchemy as sa
 from revive.accounts.models import Role
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
-from revive.licensing.permissions import DECLARER_ROLES, VIEWER_ROLES
+from revive.licensing import applications
+from revive.licensing.models import (
+    ApplicationStatus,
+    DeclarationStatus,
+    LicenceApplication,
+    OpenLicenceDeclaration,
+)
+from revive.licensing.permissions import (
+    APPLICANT_ROLES,
+    APPLICATION_READERS,
+    DECLARER_ROLES,
+    HOLDER_ROLES,
+    VIEWER_ROLES,
+)
 from tests.licensing.helpers import make_declaration, valid_body
 
 ROLES: list[Role | None] = [*Role, None]  # None = anonymous
@@ -40,6 +53,11 @@ class Endpoint:
     form: Callable[[Patent, OpenLicenceDeclaration | None], dict] | None = None
     json: Callable[[Patent, OpenLicenceDeclaration | None], dict] | None = None
     effect: Callable[[Patent, OpenLicenceDeclaration | None], bool] | None = None
+    # 开放许可实施申请: the world's enterprise has applied to the declaration before the request
+    application: bool = False
+    # For a role the route lets in: 'ok' / 'forbidden' / 'hidden' by (role, own|other), where the
+    # default (write = needs the patent's admin) does not describe the route.
+    expect: Callable[[Role, str], str] | None = None
 
 
 def _declared(p, _d):
@@ -55,6 +73,36 @@ def _declared(p, _d):
 
 def _withdrawn(_p, d):
     return db.session.get(OpenLicenceDeclaration, d.id).status == DeclarationStatus.WITHDRAWN
+
+
+def _application(d: OpenLicenceDeclaration) -> LicenceApplication:
+    return db.session.scalar(
+        sa.select(LicenceApplication).where(LicenceApplication.declaration_id == d.id)
+    )
+
+
+def _applied(_p, d):
+    return _application(d) is not None
+
+
+def _application_in(status: ApplicationStatus):
+    return lambda _p, d: _application(d).status == status
+
+
+def _by_holder(role: Role, which: str) -> str:
+    """Reading staff read every application; the holder's admins act on their own patents'
+    (another university's application is hidden from them); the applicant reads its own."""
+    if role == Role.PLATFORM_ADMIN or which == "own":
+        return "ok"
+    return "ok" if role in (Role.OFFICER, Role.REGULATOR, Role.ENTERPRISE) else "hidden"
+
+
+APPLY_FORM = {
+    "contact_name": "赵经理",
+    "contact_phone": "0471-1234567",
+    "intended_use": "用于本公司产线",
+    "accept_terms": "1",
+}
 
 
 ENDPOINTS = [
@@ -143,6 +191,82 @@ ENDPOINTS = [
         json=lambda p, d: {"version": d.version},
         effect=_withdrawn,
     ),
+    # ----- 开放许可实施申请: enterprises apply to any listed declaration
+    Endpoint(
+        "apply_form",
+        "GET",
+        "/open-licences/<int:declaration_id>/apply",
+        lambda p, d: f"/open-licences/{d.id}/apply",
+        APPLICANT_ROLES,
+    ),
+    Endpoint(
+        "apply",
+        "POST",
+        "/open-licences/<int:declaration_id>/apply",
+        lambda p, d: f"/open-licences/{d.id}/apply",
+        APPLICANT_ROLES,
+        form=lambda p, d: APPLY_FORM,
+        effect=_applied,
+    ),
+    Endpoint(
+        "api_apply",
+        "POST",
+        "/api/v1/open-licences/<int:declaration_id>/applications",
+        lambda p, d: f"/api/v1/open-licences/{d.id}/applications",
+        APPLICANT_ROLES,
+        api=True,
+        json=lambda p, d: {**APPLY_FORM, "accept_terms": True},
+        effect=_applied,
+    ),
+    Endpoint(
+        "applications",
+        "GET",
+        "/open-licences/applications",
+        lambda p, d: "/open-licences/applications",
+        APPLICATION_READERS,
+        application=True,
+    ),
+    Endpoint(
+        "application",
+        "GET",
+        "/open-licences/applications/<int:application_id>",
+        lambda p, d: f"/open-licences/applications/{_application(d).id}",
+        APPLICATION_READERS,
+        application=True,
+        expect=_by_holder,
+    ),
+    Endpoint(
+        "confirm_application",
+        "POST",
+        "/open-licences/applications/<int:application_id>/confirm",
+        lambda p, d: f"/open-licences/applications/{_application(d).id}/confirm",
+        HOLDER_ROLES,
+        application=True,
+        expect=_by_holder,
+        form=lambda p, d: {},
+        effect=_application_in(ApplicationStatus.CONFIRMED),
+    ),
+    Endpoint(
+        "sign_application",
+        "POST",
+        "/open-licences/applications/<int:application_id>/sign",
+        lambda p, d: f"/open-licences/applications/{_application(d).id}/sign",
+        HOLDER_ROLES,
+        application=True,
+        expect=_by_holder,
+        form=lambda p, d: {},
+        effect=_application_in(ApplicationStatus.SIGNED),
+    ),
+    Endpoint(
+        "withdraw_application",
+        "POST",
+        "/open-licences/applications/<int:application_id>/withdraw",
+        lambda p, d: f"/open-licences/applications/{_application(d).id}/withdraw",
+        APPLICANT_ROLES,
+        application=True,
+        form=lambda p, d: {},
+        effect=_application_in(ApplicationStatus.WITHDRAWN),
+    ),
 ]
 
 
@@ -173,6 +297,8 @@ def _expected(e: Endpoint, role: Role | None, which: str) -> str:
         return "anon"
     if role not in e.roles:
         return "forbidden"
+    if e.expect is not None:
+        return e.expect(role, which)
     if not e.write or role == Role.PLATFORM_ADMIN or which == "own":
         return "ok"
     # Another university's patent: hidden from its form (the patent is not visible), while its
@@ -188,6 +314,8 @@ CASES = [(e, w) for e in ENDPOINTS for w in ("own", "other")]
 def test_matrix(e, which, role, world, client, auth):
     patent = world.own if which == "own" else world.other
     declaration = make_declaration(patent) if e.declared else None
+    if e.application:
+        applications.apply(declaration.id, APPLY_FORM, actor=world.users[Role.ENTERPRISE])
     if role is not None:
         auth.login(world.users[role])
     kwargs = {}
@@ -216,7 +344,9 @@ def test_matrix(e, which, role, world, client, auth):
         return
     if e.effect is not None:
         db.session.expire_all()
-        if e.declared:
+        if e.application:
+            assert _application(declaration).status == ApplicationStatus.SUBMITTED
+        elif e.declared:
             assert not e.effect(patent, declaration)
         else:
             assert db.session.scalar(sa.select(sa.func.count(OpenLicenceDeclaration.id))) == 0

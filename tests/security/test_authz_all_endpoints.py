@@ -227,6 +227,23 @@ def _roadshow_body(w: World, role: Role | None, own: bool) -> dict[str, Any]:
     }
 
 
+def _apply_html(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {
+        "contact_name": "安全测试",
+        "contact_phone": "0471-1234567",
+        "intended_use": "安全测试",
+        "accept_terms": "1",
+    }
+
+
+def _apply_api(w: World, role: Role | None, own: bool) -> dict[str, Any]:
+    return {**_apply_html(w, role, own), "accept_terms": True}
+
+
+ENTS = frozenset({ENT})
+APP_READERS = frozenset({PA, OFF, REG, UA, CA, ENT})
+# The other side's application names 乙校's patent; 甲's enterprise and admins never list it.
+OTHER_APPLICATION = (("乙校已入库专利", frozenset({ENT, UA, CA})),)
 CSV = {"fmt": "csv"}
 # Titles of the other side's objects (tests/security/world.py) and who must never see them.
 OTHER_PATENTS = (("乙校已入库专利", UNI), ("乙校草稿专利", UNI))
@@ -453,6 +470,22 @@ TABLE: list[Row] = [
     entry("api.get_open_licence", "GET", ALL, obj="declaration", other=ALL),
     entry("api.declare_open_licence", "POST", DECLARERS, obj="draft", body=_declare, other={PA}),
     entry("api.withdraw_open_licence", "POST", DECLARERS, obj="declaration", other={PA}),
+    # 开放许可实施申请: an enterprise applies to any listed declaration; own = 甲企业's application
+    # to 甲大学's declaration, other = 乙企业's to 乙大学's (the holder's admins act on their own
+    # patents'; staff and the regulator read all)
+    entry("licensing.apply", "GET", ENTS, obj="declaration", other=ENTS),
+    entry("licensing.apply", "POST", ENTS, obj="declaration", other=ENTS, body=_apply_html),
+    entry("licensing.applications_list", "GET", APP_READERS, hides=OTHER_APPLICATION),
+    entry("licensing.application", "GET", APP_READERS, obj="application"),
+    entry("licensing.confirm_application", "POST", DECLARERS, obj="application", other={PA}),
+    entry("licensing.sign_application", "POST", DECLARERS, obj="application", other={PA}),
+    entry("licensing.withdraw_application", "POST", ENTS, obj="application", other=NONE),
+    entry("api.apply_open_licence", "POST", ENTS, obj="declaration", other=ENTS, body=_apply_api),
+    entry("api.list_licence_applications", "GET", APP_READERS, hides=OTHER_APPLICATION),
+    entry("api.get_licence_application", "GET", APP_READERS, obj="application"),
+    entry("api.confirm_licence_application", "POST", DECLARERS, obj="application", other={PA}),
+    entry("api.sign_licence_application", "POST", DECLARERS, obj="application", other={PA}),
+    entry("api.withdraw_licence_application", "POST", ENTS, obj="application", other=NONE),
     # ----- notifications (own = addressed to the user; other = to 乙大学's admin)
     entry("notifications.inbox", "GET", ALL, hides=OTHER_NOTE),
     entry("notifications.open_notification", "POST", ALL, obj="notification", other=NONE),
@@ -503,6 +536,16 @@ TABLE: list[Row] = [
         body=lambda w, r, o: {"subscribed": False},
     ),
     entry("api.add_candidate", "POST", STAFF, obj="demand", body=_add_candidate_api),
+    # ----- standing alerts: the e-mail's unsubscribe link needs no login (the signed token is
+    # the credential: own = 甲企业's user's, other = 乙企业's); the switches are per user
+    entry("alerts.unsubscribe", "GET", None, obj="alert_token", param="token"),
+    entry("alerts.unsubscribe", "POST", None, obj="alert_token", param="token"),
+    entry(
+        "alerts.set_preference",
+        "POST",
+        frozenset({ENT, OFF}),
+        body=lambda w, r, o: {"kind": "matches", "subscribed": "0"},
+    ),
     entry("api.get_settings", "GET", frozenset({PA})),
     entry(
         "api.update_settings", "PATCH", frozenset({PA}), body=lambda w, r, o: {"public_pool": False}
@@ -518,6 +561,7 @@ PARAMS = {
     "match": "match_id",
     "deal": "deal_id",
     "declaration": "declaration_id",
+    "application": "application_id",
     "run": "run_id",
     "build": "build_id",
     "job": "job_id",
@@ -527,6 +571,7 @@ PARAMS = {
     "notification": "notification_id",
     "user_session": "session_id",
     "api_token": "token_id",
+    "alert_token": "token",
     "org": None,
     "pool": "pool_id",
     "roadshow": "roadshow_id",

@@ -19,9 +19,12 @@ from flask import current_app, g
 from revive.accounts import recovery, sessions, tokens
 from revive.accounts import services as account_services
 from revive.accounts.models import College, Organization, Role, TokenScope, User, UserSession
+from revive.alerts import services as alert_services
+from revive.alerts.models import AlertKind
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
+from revive.licensing.models import LicenceApplication
 from revive.matching.models import IndexBuild, MatchRun, RunScope, RunStatus
 from revive.notifications.models import Notification
 from revive.pools.models import Pool, PoolPatent, Roadshow, RoadshowPatent
@@ -88,13 +91,34 @@ def _job(institution: Organization, college: College | None, user: User) -> Impo
     return job
 
 
+def _application(declaration: Any, user: User) -> Any:
+    """An application to implement ``declaration`` by ``user``'s enterprise (no notices)."""
+    from revive.licensing import applications
+
+    row = LicenceApplication(
+        declaration_id=declaration.id,
+        patent_id=declaration.patent_id,
+        enterprise_id=user.organization_id,
+        applicant_id=user.id,
+        applicant_name=user.organization.name,
+        contact_name=user.name,
+        contact_phone="0471-1234567",
+        intended_use="安全测试世界的实施计划",
+        terms_accepted=True,
+        terms=applications.terms_snapshot(declaration),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
 def build_world() -> World:
     dw = make_world()  # 甲/乙 universities and enterprises, the seven roles on the 甲 side
     uni_a, uni_b, college_a, users = dw.uni_a, dw.uni_b, dw.college_a, dw.users
     college_b = make_college(uni_b, "乙材料学院")
     inventor = users[Role.INVENTOR]
     admin_b = make_user(Role.UNIVERSITY_ADMIN, organization=uni_b)
-    make_user(Role.ENTERPRISE, organization=dw.ent_b)
+    ent_user_b = make_user(Role.ENTERPRISE, organization=dw.ent_b)
     member_a = make_user(Role.INVENTOR, organization=uni_a, is_active_flag=False)
     member_b = make_user(Role.INVENTOR, organization=uni_b, is_active_flag=False)
     w = World(users, uni_a, uni_b, college_a)
@@ -115,6 +139,8 @@ def build_world() -> World:
     deal_b = dw.other_deal(patent=pb, title="乙方成交需求")
     make_invite(pa, dw.ent_a)
     decl_a, decl_b = make_declaration(pa), make_declaration(pb)
+    app_a = _application(decl_a, users[Role.ENTERPRISE])
+    app_b = _application(decl_b, ent_user_b)
     run_a = MatchRun(scope=RunScope.DEMAND, demand_id=da.id, status=RunStatus.SUCCEEDED)
     run_b = MatchRun(scope=RunScope.DEMAND, demand_id=dmb.id, status=RunStatus.SUCCEEDED)
     build = IndexBuild(status=RunStatus.FAILED, error="安全测试")
@@ -186,6 +212,7 @@ def build_world() -> World:
         "match": (ma.id, mb.id),
         "deal": (deal_a.id, deal_b.id),
         "declaration": (decl_a.id, decl_b.id),
+        "application": (app_a.id, app_b.id),
         "run": (run_a.id, run_b.id),
         "build": (build.id, build.id),
         "job": (job_a.id, job_b.id),
@@ -200,6 +227,10 @@ def build_world() -> World:
         "pool": (pool.id, pool.id),
         "roadshow": (roadshow.id, roadshow.id),
         "pool_member": (member.id, member.id),
+        "alert_token": (
+            alert_services.unsubscribe_token(users[Role.ENTERPRISE].id, AlertKind.MATCHES),
+            alert_services.unsubscribe_token(ent_user_b.id, AlertKind.MATCHES),
+        ),
     }
     w.user_ids = {role: user.id for role, user in users.items()}
     w.own_by_role = {

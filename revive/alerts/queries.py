@@ -1,0 +1,113 @@
+"""What arrived since a user last looked (the menu's counts), and their alert preferences.
+
+Each count is one indexed COUNT: demands by created_at, intents by matches.intent_at, an
+enterprise's new suggestions through its demands (demands.enterprise_id, then matches by
+demand). "Last looked" is QueueSeen, written when the user opens the queue's page (see
+alerts.views); a user who never opened it counts from SEEN_LOOKBACK ago (or their account's
+creation, when later), so the first count is not every demand ever posted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from revive.accounts.models import Role, User
+from revive.alerts.models import AlertKind, AlertPreference, QueueSeen
+from revive.alerts.services import SEEN_LOOKBACK, kinds_for
+from revive.db import as_utc, utcnow
+from revive.demands.models import Demand, DemandStatus
+from revive.extensions import db
+from revive.matching.models import Match, MatchSource, MatchState, MatchTier
+
+DEMANDS, INTENTS, SUGGESTIONS = "demands", "intents", "suggestions"
+STAFF_ROLES = frozenset({Role.OFFICER, Role.PLATFORM_ADMIN})
+SHOWN_TIERS = (MatchTier.STRONG, MatchTier.MEDIUM)  # what an enterprise's demand page lists
+
+
+def last_seen(user: User, queue: str) -> datetime:
+    seen = db.session.scalar(
+        sa.select(QueueSeen.seen_at).where(QueueSeen.user_id == user.id, QueueSeen.queue == queue)
+    )
+    if seen is not None:
+        return as_utc(seen)
+    floor = utcnow() - SEEN_LOOKBACK
+    created = as_utc(user.created_at) if user.created_at else None
+    return max(floor, created) if created else floor
+
+
+def _count(stmt: sa.Select) -> int:
+    return db.session.scalar(stmt) or 0
+
+
+def new_demands(user: User) -> int | None:
+    """Officers: open demands posted since they last opened the demand list."""
+    if user.role not in STAFF_ROLES:
+        return None
+    since = last_seen(user, DEMANDS)
+    return _count(
+        sa.select(sa.func.count(Demand.id)).where(
+            Demand.created_at > since, Demand.status == DemandStatus.OPEN
+        )
+    )
+
+
+def new_intents(user: User) -> int | None:
+    """Officers: intents (申请对接) on open demands since they last opened the review queue."""
+    if user.role not in STAFF_ROLES:
+        return None
+    since = last_seen(user, INTENTS)
+    return _count(
+        sa.select(sa.func.count(Match.id))
+        .join(Demand, Demand.id == Match.demand_id)
+        .where(Match.intent_at > since, Demand.status == DemandStatus.OPEN)
+    )
+
+
+def _suggestions(user: User, since: datetime) -> sa.Select:
+    return (
+        sa.select(Match.demand_id, sa.func.count(Match.id))
+        .join(Demand, Demand.id == Match.demand_id)
+        .where(
+            Demand.enterprise_id == user.organization_id,
+            Demand.status == DemandStatus.OPEN,
+            Match.created_at > since,
+            Match.state == MatchState.CANDIDATE,
+            Match.source == MatchSource.MACHINE,
+            Match.intent_at.is_(None),
+            Match.tier.in_(SHOWN_TIERS),
+        )
+        .group_by(Match.demand_id)
+    )
+
+
+def new_suggestions_by_demand(user: User) -> dict[int, int]:
+    """Enterprises: {demand id: machine suggestions (强 / 中) added since they last opened
+    their demand list} — new entered patents' alerts among them."""
+    if user.role != Role.ENTERPRISE or user.organization_id is None:
+        return {}
+    rows = db.session.execute(_suggestions(user, last_seen(user, SUGGESTIONS)))
+    return {demand_id: int(n) for demand_id, n in rows}
+
+
+def new_suggestions(user: User) -> int | None:
+    if user.role != Role.ENTERPRISE or user.organization_id is None:
+        return None
+    sub = _suggestions(user, last_seen(user, SUGGESTIONS)).subquery()
+    return _count(sa.select(sa.func.coalesce(sa.func.sum(sub.c[1]), 0)))
+
+
+def preferences(user: User) -> list[tuple[AlertKind, bool]]:
+    """The alert kinds the user gets, each with whether it is on."""
+    kinds = kinds_for(user)
+    if not kinds:
+        return []
+    off = set(
+        db.session.scalars(
+            sa.select(AlertPreference.kind).where(
+                AlertPreference.user_id == user.id, AlertPreference.is_subscribed.is_(False)
+            )
+        )
+    )
+    return [(kind, kind not in off) for kind in kinds]
