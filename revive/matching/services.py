@@ -196,8 +196,12 @@ def _store_tokens(rows: Sequence[Any]) -> int:
     for row in rows:
         text = patent_text(row)
         digest = text_hash(row.title, text)
-        current = row.text_hash == digest and row.tokenizer_version == engine.TOKENIZER_VERSION
-        record = records.get(row.id)
+        record = records.get(row.id)  # read now: a pass running beside this one may have stored it
+        current = (
+            record is not None
+            and record.text_hash == digest
+            and record.tokenizer_version == engine.TOKENIZER_VERSION
+        )
         if current and record is not None:
             record.updated_at = now  # checked: no longer looks stale
             continue
