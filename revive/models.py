@@ -30,5 +30,4 @@ from revive.matching.models import (  # noqa: F401
     StrengthModelVersion,
 )
 from revive.notifications.models import Notification  # noqa: F401
-from revive.queue import TaskDispatch  # noqa: F401
 from revive.settings.models import PlatformSetting  # noqa: F401
