@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,14 @@ def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
     job, appnos, org_id = _validated_import(fx, tmp_path)
     fx.paused("imports.commit")
     _paused_mid_commit(job.id, 2)
+    # Parked, the task commits nothing, yet its row's heartbeat goes on (a thread beside it):
+    # a live worker is never taken for a lost one, however long a step runs.
+    parked = _fresh(ImportJob, job.id).task_heartbeat_at
+    wait_for(
+        lambda: _fresh(ImportJob, job.id).task_heartbeat_at > parked + timedelta(seconds=4),
+        30,
+        what="the parked task's heartbeat",
+    )
     fx.kill_worker(first)
     # Its message stays unacked in Redis and would come back only after the visibility
     # timeout (a day): the next worker's sweep finds the row's heartbeat stopped, re-sends it,
