@@ -170,12 +170,13 @@ def send(task_name: str, row_id: int, *, own_connection: bool = False) -> str | 
     Broker down: returns None, the row stays unsent and the sweep sends it when the broker is
     back (``deferred()`` tells a view). ``own_connection``: stamp on a connection of its own
     (from a session event, where the session cannot commit)."""
+    k = kind(task_name)  # an unregistered task fails here, before anything is sent
     try:
         task_id = enqueue(task_name, row_id)
     except ServiceUnavailable:
         logger.warning("%s(%s) left unsent: broker unavailable", task_name, row_id)
         return None
-    _stamp_sent(kind(task_name), row_id, task_id, own_connection=own_connection)
+    _stamp_sent(k, row_id, task_id, own_connection=own_connection)
     return task_id
 
 
