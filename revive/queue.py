@@ -54,10 +54,22 @@ REVIVE_SWEEP_SECONDS and by ``revive requeue-jobs``):
   waiting costs one claim query when the duplicate arrives;
 * a whole worker died (SIGKILL of the group, host lost): its row is claimed and its heartbeat
   is older than REVIVE_WORKER_LOST_SECONDS; the sweep re-sends it at once instead of waiting
-  for the visibility timeout, and the new delivery takes the claim over.
+  for the visibility timeout, and the new delivery takes the claim over. The messages that
+  worker had reserved but not started are the case above (sent, never claimed).
+
+A fanned-out match run (a chord of parts, then a merge) holds no claim once its parts are
+sent: the parts and the merge touch the run's heartbeat (``touch``) as they go, and the sweep
+re-sends the run only when none of them has shown life for REVIVE_MESSAGE_LOST_SECONDS.
 
 Work with no row is either periodic (overdue reminders, digests, dashboard refresh: the next
 beat does it) or repaired from the data (``register_check``: patents whose tokens are stale).
+
+Known limit: a task cut off from the database for longer than REVIVE_WORKER_LOST_SECONDS
+cannot beat, so the sweep takes it for lost and re-sends it; the new delivery takes the claim
+over and the old one's heartbeat stops, but its own next commit may still land. Every task
+resumes from its row and the schema refuses duplicates (an institution's application number,
+a demand's patent), so the cost is work done twice or, at worst, a job failed with its message
+— never a row twice.
 """
 
 from __future__ import annotations
