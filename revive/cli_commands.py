@@ -1,8 +1,23 @@
-"""Commands of the ``revive`` CLI, contributed by each domain's ``cli`` module."""
+"""Commands of the ``revive`` CLI, contributed by each domain's ``cli`` module, plus
+``revive requeue-jobs`` (the background queue's, which belongs to no domain)."""
 
 from __future__ import annotations
 
+import json
+
 import click
+from flask.cli import with_appcontext
+
+
+@click.command("requeue-jobs")
+@with_appcontext
+def requeue_jobs_command() -> None:
+    """Run the recovery sweep now (beat runs it every REVIVE_SWEEP_SECONDS): send jobs the
+    broker never got or lost, re-send those whose worker died, and queue tokenization of every
+    patent whose tokens are stale. Prints what was sent as JSON ({task: [row id, …]})."""
+    from revive import queue
+
+    click.echo(json.dumps(queue.resend_stuck(full=True), ensure_ascii=False))
 
 
 def register(cli: click.Group) -> None:
@@ -28,3 +43,4 @@ def register(cli: click.Group) -> None:
     for module in modules:
         for command in module.commands:
             cli.add_command(command)
+    cli.add_command(requeue_jobs_command)

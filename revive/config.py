@@ -80,18 +80,25 @@ def _secret_key(base: Path) -> str:
     return key_file.read_text(encoding="utf-8").strip()
 
 
+def sweep_seconds() -> int:
+    """How often beat runs the recovery sweep (REVIVE_SWEEP_SECONDS)."""
+    return max(1, _env_int("REVIVE_SWEEP_SECONDS", 60))
+
+
 def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
     """Celery settings for the broker ``url`` (default: CELERY_BROKER_URL, else REDIS_URL, else
     kombu's filesystem transport, a broker that needs no server)."""
     url = (
         url or os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
     )
+    sweep = sweep_seconds()
     conf: dict[str, Any] = {
         "broker_url": url,
         "task_ignore_result": True,  # the *Job/*Run rows are the record, not Celery's backend
         "task_serializer": "json",
         "accept_content": ["json"],
         # Late ack + reject on worker loss: a task whose worker died is redelivered, not lost.
+        # What each guarantees, and what the sweep below adds: revive/queue.py's docstring.
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -99,6 +106,13 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
         "task_default_queue": "revive",
         # Periodic work (run by `celery beat`; `make run` embeds it in its one worker with -B).
         "beat_schedule": {
+            # The one recovery sweep (revive.queue.resend_stuck). A sweep still queued when the
+            # next one is due is dropped: a busy worker does not run a backlog of them.
+            "queue-resend-stuck": {
+                "task": "queue.resend_stuck",
+                "schedule": float(sweep),
+                "options": {"expires": float(sweep)},
+            },
             "deals-notify-overdue": {"task": "deals.notify_overdue", "schedule": 3600.0},
             # Keeps the cached regional dashboard figures warm (also right after a deploy).
             "dashboard-refresh": {"task": "dashboard.refresh", "schedule": 300.0, "args": [None]},
@@ -130,8 +144,13 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             "store_processed": False,
         }
     else:
-        # Redis: a message not acked within this window is redelivered to another worker.
-        conf["broker_transport_options"] = {"visibility_timeout": 3600}
+        # Redis hands a message taken but not acked within this window to another worker.
+        # Far above the longest task (tens of minutes: a first full index build or an
+        # all-demand run over a million patents), or a task still running would run twice at
+        # once. Recovery from a dead worker does not wait for it: the sweep re-sends the row
+        # after REVIVE_WORKER_LOST_SECONDS, so what comes back this late is a no-op.
+        hours = max(1, _env_int("REVIVE_BROKER_VISIBILITY_HOURS", 24))
+        conf["broker_transport_options"] = {"visibility_timeout": hours * 3600}
     return conf
 
 
@@ -257,6 +276,13 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Background work's recovery (revive/queue.py): a running job whose worker has shown
+        # no life for this long is re-sent (its heartbeat beats 4 times as often); a job sent
+        # but not started for this long is re-sent (the broker lost it: a normal wait in the
+        # queue must stay below it; a re-send of one merely waiting is harmless).
+        "REVIVE_SWEEP_SECONDS": sweep_seconds(),
+        "REVIVE_WORKER_LOST_SECONDS": max(2, _env_int("REVIVE_WORKER_LOST_SECONDS", 120)),
+        "REVIVE_MESSAGE_LOST_SECONDS": max(1, _env_int("REVIVE_MESSAGE_LOST_SECONDS", 600)),
         "CELERY": broker_settings(base),
     }
     if overrides:

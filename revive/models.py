@@ -39,5 +39,4 @@ from revive.pools.models import (  # noqa: F401
     Roadshow,
     RoadshowPatent,
 )
-from revive.queue import TaskDispatch  # noqa: F401
 from revive.settings.models import PlatformSetting  # noqa: F401

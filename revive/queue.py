@@ -1,29 +1,85 @@
-"""Enqueue background work by task name, so services never import the workers package.
+"""Background work: send by task name (services never import the workers package), and the one
+recovery sweep.
 
-The job row (ImportJob, IndexBuild, MatchRun…) is committed before enqueue. Every send is also
-recorded in ``task_dispatches`` (a small outbox/ledger, written on its own connection so the
-caller's transaction is untouched):
+Why this is enough
+==================
 
-* the broker is down → the row stays ``sent_at IS NULL`` with the error; ``reconcile`` (run by
-  every worker at start and then periodically, and by ``revive requeue-jobs``) sends it when
-  the broker is back — nothing is silently dropped;
-* a worker picks the task up → ``claim`` stamps the node, its boot id and a lease that the
-  worker's main process keeps renewing (``renew_leases``); the task ends → ``finish``;
-* a worker killed mid-task (SIGKILL, OOM, host lost) stops renewing; once the lease has run out
-  ``reconcile`` re-sends the task by name. The broker's own redelivery (acks_late) would only
-  come back after Redis' visibility timeout (an hour). Tasks are idempotent and resume from
-  their row, so a late duplicate delivery does nothing;
-* a message the broker lost (Redis restarted without persistence, flushed, evicted): sent, never
-  started after REVIVE_DISPATCH_LOST_SECONDS (default 600) and no longer in Redis' queue nor
-  its unacked set → re-sent.
+Every piece of work a task does is a row first (ImportJob, IndexBuild, MatchRun,
+StrengthModelVersion, Notification e-mail, PasswordReset e-mail): the row is committed before
+the task is sent, so the database — not the broker — is the record of what is owed (an
+outbox). The rows carry four columns of delivery bookkeeping (``Delivery``): when the task was
+last handed to the broker (``task_sent_at``), which delivery is working on the row
+(``task_claimed_by``, a Celery task id), when that delivery last showed life
+(``task_heartbeat_at``) and how many deliveries started on it (``task_attempts``).
+
+What Celery guarantees (revive.config.broker_settings):
+
+* ``task_acks_late``: a message is acknowledged when its task *ends*, not when a worker takes
+  it. A worker that dies mid-task never acknowledged it, so the broker still holds it.
+* ``task_reject_on_worker_lost``: when a pool process dies (SIGKILL, OOM) the worker's main
+  process rejects the message with requeue at once, so another process runs it again within
+  seconds — the same message, the same task id.
+* ``worker_prefetch_multiplier=1``: a worker reserves one message per process, so a dead
+  worker strands at most that many messages that it had not started.
+* Redis ``visibility_timeout`` (REVIVE_BROKER_VISIBILITY_HOURS, 24 h): a message taken and
+  not acknowledged within it is handed out again. That is the broker's only remedy when a
+  *whole* worker dies (its main process cannot reject anything), and also a hazard: a task
+  still running at the timeout would run twice at once. We do not rely on it for recovery (the
+  sweep below is faster), so it is set far above the longest task (a first full index build or
+  an all-demand match run over a million patents: tens of minutes), where it only ever
+  delivers messages whose rows are long finished — a no-op.
+
+What the tasks guarantee (``claimed``): a delivery first claims its row with one conditional
+UPDATE — the row still has work for this task, and nobody else has shown life on it within
+REVIVE_WORKER_LOST_SECONDS (or the claim is this very message's, redelivered because its
+process died). A delivery that loses the claim exits without touching anything, so a duplicate
+message is harmless; a finished row is left alone; a running row whose worker is gone resumes
+from what the row says (the domain code is written to resume: an import from
+``committed_rows``, a build or run from the start). While it runs, a thread touches
+``task_heartbeat_at`` every quarter of REVIVE_WORKER_LOST_SECONDS, so liveness does not depend
+on how often the task commits progress (an index build computes for minutes between two
+commits). A delivery that finds the row already started MAX_ATTEMPTS times gives the row up
+(failed, in Chinese): Celery's immediate requeue of a task that kills its process (a file that
+exhausts memory) would otherwise loop for ever.
+
+What Celery cannot give, and the one sweep adds (``resend_stuck``, run by beat every
+REVIVE_SWEEP_SECONDS and by ``revive requeue-jobs``):
+
+* the broker was down when the row was committed: the row has no ``task_sent_at``; the sweep
+  sends it once the broker answers (after a short grace, so it does not race the sender);
+* the broker lost a message (Redis restarted without persistence, flushed, evicted): the row
+  was sent but never claimed within REVIVE_MESSAGE_LOST_SECONDS; the sweep sends it again.
+  Without reading broker internals, "lost" cannot be told from "still waiting behind a long
+  queue", so the threshold is well above a normal wait, and a re-send of a row that is merely
+  waiting costs one claim query when the duplicate arrives;
+* a whole worker died (SIGKILL of the group, host lost): its row is claimed and its heartbeat
+  is older than REVIVE_WORKER_LOST_SECONDS; the sweep re-sends it at once instead of waiting
+  for the visibility timeout, and the new delivery takes the claim over. The messages that
+  worker had reserved but not started are the case above (sent, never claimed).
+
+A fanned-out match run (a chord of parts, then a merge) holds no claim once its parts are
+sent: the parts and the merge touch the run's heartbeat (``touch``) as they go, and the sweep
+re-sends the run only when none of them has shown life for REVIVE_MESSAGE_LOST_SECONDS.
+
+Work with no row is either periodic (overdue reminders, digests, dashboard refresh: the next
+beat does it) or repaired from the data (``register_check``: patents whose tokens are stale).
+
+Known limit: a task cut off from the database for longer than REVIVE_WORKER_LOST_SECONDS
+cannot beat, so the sweep takes it for lost and re-sends it; the new delivery takes the claim
+over and the old one's heartbeat stops, but its own next commit may still land. Every task
+resumes from its row and the schema refuses duplicates (an institution's application number,
+a demand's patent), so the cost is work done twice or, at worst, a job failed with its message
+— never a row twice.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
+import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,73 +94,127 @@ from revive.extensions import db
 logger = logging.getLogger(__name__)
 
 QUEUE_DOWN = "后台任务队列暂不可用：任务已登记，队列恢复后将自动执行"
-# A row whose send has not been confirmed after this long is re-sent even without an error
-# (the sending process died between the insert and the send).
-UNSENT_GRACE = timedelta(minutes=2)
-KEEP_FINISHED = timedelta(days=7)
+# Deliveries that may start on one row: enough for a few worker deaths in a row, few enough
+# that a task which kills its process every time stops within minutes.
+MAX_ATTEMPTS = 5
+GAVE_UP = "任务执行过程中工作进程多次中断，已停止自动重试；请检查后重新发起"
+# A row committed without task_sent_at is sent by the sweep after this long (capped by
+# REVIVE_MESSAGE_LOST_SECONDS): the sender normally stamps it within milliseconds.
+UNSENT_GRACE = timedelta(minutes=1)
+SWEEP_BATCH = 500  # rows per kind and sweep
 
 
-class TaskDispatch(db.Model):
-    """One send of a background task: pending, sent, running (leased) or finished."""
+class Delivery:
+    """Delivery bookkeeping of a row a task works on (mixed into the model)."""
 
-    __tablename__ = "task_dispatches"
-    __table_args__ = (sa.Index("ix_task_dispatches_open", "finished_at", "sent_at"),)
+    task_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    task_claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    task_heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    task_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    task_name: Mapped[str] = mapped_column(sa.String(100))
-    args: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
-    task_id: Mapped[str] = mapped_column(sa.String(64), unique=True)  # current Celery id
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # None: not (yet) sent
-    send_attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
-    send_error: Mapped[str | None] = mapped_column(sa.String(500))
-    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    worker: Mapped[str | None] = mapped_column(sa.String(255))  # node name
-    worker_boot: Mapped[str | None] = mapped_column(sa.String(32))  # one per worker start
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    def reset_delivery(self) -> None:
+        """The row enters a new waiting state (a new phase, or parked): not sent, not claimed,
+        no attempts. The caller commits."""
+        self.task_sent_at = self.task_claimed_by = self.task_heartbeat_at = None
+        self.task_attempts = 0
 
 
-_T = TaskDispatch.__table__
+@dataclass(frozen=True)
+class Kind:
+    """A task that works on one row of ``model``, called with the row's id.
+
+    ``active()``: the row has work left for this task (e.g. its status is queued or running).
+    ``ready()``: extra condition before the sweep sends a waiting row (a match run waits for
+    a first index). ``changed``: the row's last-change column (grace of an unsent row).
+    ``give_up(row_id)``: mark the row failed after MAX_ATTEMPTS (commits).
+    """
+
+    task: str
+    model: Any
+    active: Callable[[], sa.ColumnElement[bool]]
+    give_up: Callable[[int], None]
+    ready: Callable[[], sa.ColumnElement[bool]] | None = None
+    changed: Any = None
 
 
-def _send(task_name: str, args: list[Any], task_id: str) -> None:
-    current_app.extensions["celery"].send_task(task_name, args=args, task_id=task_id)
+_kinds: dict[str, Kind] = {}
+_checks: dict[str, Callable[[bool], list[Any]]] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Declare ``kind.task`` as working on rows of ``kind.model`` (called by each domain)."""
+    _kinds[kind.task] = kind
+    return kind
+
+
+def register_check(task: str, check: Callable[[bool], list[Any]]) -> None:
+    """Work with no row of its own, repaired from the data: ``check(full)`` sends what is due
+    and returns the first arguments sent (``full``: a manual run, look at everything)."""
+    _checks[task] = check
+
+
+def kind(task: str) -> Kind:
+    return _kinds[task]
+
+
+# ---------------------------------------------------------------------------- sending
 
 
 def enqueue(task_name: str, *args: object) -> str | None:
-    """Record and send ``task_name(*args)``; return the Celery task id.
+    """Send ``task_name(*args)``; return the Celery task id.
 
-    Raises ServiceUnavailable (503, Chinese message) when the broker is down; the dispatch is
-    recorded then and ``reconcile`` sends it later. ``deferred()`` tells a view it happened.
+    Raises ServiceUnavailable (503, Chinese message) when the broker is down; ``deferred()``
+    then tells a view. Work with a row goes through ``send`` instead.
     """
-    task_id = str(uuid.uuid4())
-    arg_list = list(args)
-    with db.engine.begin() as conn:
-        dispatch_id = conn.execute(
-            _T.insert()
-            .values(task_name=task_name, args=arg_list, task_id=task_id, created_at=utcnow())
-            .returning(_T.c.id)
-        ).scalar_one()
     try:
-        _send(task_name, arg_list, task_id)
+        result = current_app.extensions["celery"].send_task(task_name, args=list(args))
     except Exception as exc:  # kombu raises OperationalError and friends
         logger.warning("Could not enqueue %s%r: %s", task_name, args, exc)
-        _mark_send(dispatch_id, error=str(exc) or type(exc).__name__)
         if has_app_context():
             g.revive_queue_deferred = True
         raise ServiceUnavailable(QUEUE_DOWN) from exc
-    _mark_send(dispatch_id)
+    return getattr(result, "id", result)
+
+
+def send(task_name: str, row_id: int, *, own_connection: bool = False) -> str | None:
+    """Send ``task_name(row_id)`` for a committed row and stamp ``task_sent_at`` (committed).
+
+    Broker down: returns None, the row stays unsent and the sweep sends it when the broker is
+    back (``deferred()`` tells a view). ``own_connection``: stamp on a connection of its own
+    (from a session event, where the session cannot commit)."""
+    k = kind(task_name)  # an unregistered task fails here, before anything is sent
+    try:
+        task_id = enqueue(task_name, row_id)
+    except ServiceUnavailable:
+        logger.warning("%s(%s) left unsent: broker unavailable", task_name, row_id)
+        return None
+    _stamp_sent(k, row_id, task_id, own_connection=own_connection)
     return task_id
+
+
+def _stamp_sent(k: Kind, row_id: int, task_id: str | None, *, own_connection: bool) -> None:
+    values: dict[str, Any] = {"task_sent_at": utcnow()}
+    if hasattr(k.model, "celery_task_id"):
+        values["celery_task_id"] = task_id
+    stmt = sa.update(k.model).where(k.model.id == row_id).values(**values)
+    try:
+        if own_connection:
+            with db.engine.begin() as conn:
+                conn.execute(stmt)
+        else:
+            db.session.execute(stmt.execution_options(synchronize_session=False))
+            db.session.commit()
+    except Exception:  # the send is what matters: the sweep copes with a missing stamp
+        db.session.rollback()
+        logger.exception("Could not record the send of %s(%s)", k.task, row_id)
 
 
 def fan_out(parts: list[tuple[Any, ...]], callback: tuple[Any, ...]) -> str:
     """Send a Celery chord: ``parts`` (each ``(task name, *args)``) run in parallel on any
     workers, then ``callback`` (``(task name, *args)``) gets the list of their results. The
     parts' results travel through the result backend (Redis, or files beside the filesystem
-    broker). The sender (a task itself) is in the ledger; if the chord is lost its run stays
-    active and ``requeue_stale_runs`` sends the run again. Raises ServiceUnavailable when the
-    broker is down."""
+    broker). The caller's row stays claimable by a re-send when no part shows life (see
+    matching.score_shards). Raises ServiceUnavailable when the broker is down."""
     from celery import chord
 
     celery = current_app.extensions["celery"]
@@ -123,224 +233,217 @@ def deferred() -> bool:
     return bool(g.get("revive_queue_deferred"))
 
 
-def _mark_send(dispatch_id: int, *, error: str | None = None) -> None:
-    values: dict[str, Any] = {"send_attempts": _T.c.send_attempts + 1, "send_error": error}
-    if error is None:
-        values["sent_at"] = utcnow()
-    else:
-        values["send_error"] = error[:500]
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(_T.update().where(_T.c.id == dispatch_id).values(**values))
-    except Exception:  # the send itself is what matters; reconcile copes with a stale row
-        logger.exception("Could not record the send of dispatch %s", dispatch_id)
+# ---------------------------------------------------------------------------- thresholds
+
+
+def worker_lost_after() -> timedelta:
+    return timedelta(seconds=int(current_app.config["REVIVE_WORKER_LOST_SECONDS"]))
+
+
+def message_lost_after() -> timedelta:
+    return timedelta(seconds=int(current_app.config["REVIVE_MESSAGE_LOST_SECONDS"]))
 
 
 # ---------------------------------------------------------------------------- worker side
 
 
-def claim(task_id: str, worker: str, boot: str, lease: timedelta) -> bool:
-    """A worker starts ``task_id``: stamp it (and mark it sent, whatever the sender saw)."""
+def claim(task_name: str, row_id: int, task_id: str) -> bool:
+    """The delivery ``task_id`` takes row ``row_id`` for ``task_name`` (committed). False: the
+    row is finished, or another delivery is alive on it, or it was given up."""
+    k = kind(task_name)
+    m = k.model
     now = utcnow()
-    with db.engine.begin() as conn:
-        result = conn.execute(
-            _T.update()
-            .where(_T.c.task_id == task_id)
-            .values(
-                started_at=now,
-                worker=worker[:255],
-                worker_boot=boot,
-                lease_until=now + lease,
-                sent_at=sa.func.coalesce(_T.c.sent_at, now),
-                finished_at=None,
-            )
-        )
-    return bool(result.rowcount)
-
-
-def finish(task_id: str) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(
-            _T.update()
-            .where(_T.c.task_id == task_id, _T.c.finished_at.is_(None))
-            .values(finished_at=utcnow(), lease_until=None)
-        )
-
-
-def renew_leases(boot: str, lease: timedelta) -> int:
-    """The worker ``boot`` is alive: extend the lease of every task it is running."""
-    with db.engine.begin() as conn:
-        result = conn.execute(
-            _T.update()
-            .where(_T.c.worker_boot == boot, _T.c.finished_at.is_(None))
-            .values(lease_until=utcnow() + lease)
-        )
-    return result.rowcount
-
-
-def _due(now: datetime) -> sa.ColumnElement[bool]:
-    never_sent = sa.and_(
-        _T.c.sent_at.is_(None),
-        sa.or_(_T.c.send_error.is_not(None), _T.c.created_at < now - UNSENT_GRACE),
+    free = sa.or_(
+        m.task_heartbeat_at.is_(None),
+        m.task_heartbeat_at < now - worker_lost_after(),
+        m.task_claimed_by == task_id,  # this message again: its process died (requeued)
     )
-    orphaned = sa.and_(_T.c.started_at.is_not(None), _T.c.lease_until < now)
-    return sa.and_(_T.c.finished_at.is_(None), sa.or_(never_sent, orphaned))
+    db.session.rollback()
+    taken = db.session.execute(
+        sa.update(m)
+        .where(m.id == row_id, k.active(), free, m.task_attempts < MAX_ATTEMPTS)
+        .values(
+            task_claimed_by=task_id,
+            task_heartbeat_at=now,
+            task_attempts=m.task_attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if taken:
+        return True
+    attempts = db.session.scalar(sa.select(m.task_attempts).where(m.id == row_id, k.active(), free))
+    db.session.rollback()
+    if attempts is not None and attempts >= MAX_ATTEMPTS:
+        logger.error("%s(%s): started %d times, given up", task_name, row_id, attempts)
+        k.give_up(row_id)
+    return False
 
 
-def lost_after() -> timedelta:
-    raw = os.environ.get("REVIVE_DISPATCH_LOST_SECONDS", "")
-    return timedelta(seconds=int(raw) if raw.isdigit() else 600)
-
-
-def _message_id(message: Any) -> str | None:
-    if not isinstance(message, dict):
-        return None
-    headers = message.get("headers") or {}
-    return headers.get("id") or (message.get("properties") or {}).get("correlation_id")
-
-
-def broker_holds() -> set[str] | None:
-    """Ids of the tasks the Redis broker still holds (queued, or delivered and not acked);
-    None for another transport, where a lost message cannot be told from a queued one."""
-    conf = current_app.extensions["celery"].conf
-    url = str(conf.broker_url or "")
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    import redis
-
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        queue_name = conf.task_default_queue or "celery"
-        held: set[str] = set()
-        # kombu's Redis transport: one list per priority step, and the "unacked" hash
-        for key in [queue_name] + [f"{queue_name}\x06\x16{p}" for p in (3, 6, 9)]:
-            for raw in client.lrange(key, 0, -1):
-                held.add(_message_id(json.loads(raw)) or "")
-        for raw in client.hvals("unacked"):
-            entry = json.loads(raw)
-            held.add(_message_id(entry[0] if isinstance(entry, list) and entry else entry) or "")
-        return held
-    finally:
-        client.close()
-
-
-def _unstarted(now: datetime) -> sa.ColumnElement[bool]:
-    """Sent longer than ``lost_after()`` ago and never started."""
-    return sa.and_(
-        _T.c.finished_at.is_(None), _T.c.started_at.is_(None), _T.c.sent_at < now - lost_after()
+def release(task_name: str, row_id: int, task_id: str) -> None:
+    """The delivery ended (committed). The heartbeat stays as its last sign of life: a row
+    the task left active (a fanned-out run, whose parts go on) is not taken by a duplicate
+    before REVIVE_WORKER_LOST_SECONDS; a row entering a new phase is reset by its service."""
+    m = kind(task_name).model
+    db.session.rollback()
+    db.session.execute(
+        sa.update(m)
+        .where(m.id == row_id, m.task_claimed_by == task_id)
+        .values(task_claimed_by=None)
+        .execution_options(synchronize_session=False)
     )
+    db.session.commit()
 
 
-def _lost(now: datetime) -> list[int]:
-    """Dispatches sent long ago, never started, that the broker no longer has."""
-    with db.engine.connect() as conn:
-        rows = conn.execute(sa.select(_T.c.id, _T.c.task_id).where(_unstarted(now))).all()
-    if not rows:
-        return []
-    try:
-        held = broker_holds()
-    except Exception as exc:  # broker down: nothing can be told (or sent) now
-        logger.warning("Could not read the broker's queue: %s", exc)
-        return []
-    if held is None:
-        return []
-    return [r.id for r in rows if r.task_id not in held]
+class _Heartbeat(threading.Thread):
+    """Touches the row's heartbeat while the task runs; stops when the claim is gone."""
 
+    def __init__(self, k: Kind, row_id: int, task_id: str, every: float) -> None:
+        super().__init__(name=f"heartbeat-{k.task}-{row_id}", daemon=True)
+        self.engine = db.engine  # this thread has no app context
+        m = k.model
+        self.stmt = (
+            sa.update(m)
+            .where(m.id == row_id, m.task_claimed_by == task_id)
+            .execution_options(synchronize_session=False)
+        )
+        self.every = every
+        self.stopped = threading.Event()
 
-def reconcile(limit: int = 500) -> dict[str, list[int]]:
-    """Send dispatches the broker never got and re-send those whose worker died.
-
-    Returns ``{"sent": [...], "resent": [...]}`` (dispatch ids). Stops at the first broker
-    error (still down). Rows are locked while re-sent (SKIP LOCKED on PostgreSQL) so two
-    workers reconciling at once do not both send one.
-    """
-    out: dict[str, list[int]] = {"sent": [], "resent": []}
-    now = utcnow()
-    with db.engine.connect() as conn:
-        ids = list(conn.scalars(sa.select(_T.c.id).where(_due(now)).order_by(_T.c.id).limit(limit)))
-    lost = set(_lost(now))
-    for dispatch_id in sorted(set(ids) | lost):
-        due = _due(utcnow())
-        if dispatch_id in lost:  # still unstarted (a worker may have taken it meanwhile)
-            due = sa.or_(due, _unstarted(utcnow()))
-        with db.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(_T).where(_T.c.id == dispatch_id, due).with_for_update(skip_locked=True)
-            ).first()
-            if row is None:  # another reconciler took it, or it finished meanwhile
-                continue
-            task_id = str(uuid.uuid4())
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
             try:
-                _send(row.task_name, list(row.args or []), task_id)
-            except Exception as exc:
-                conn.execute(
-                    _T.update()
-                    .where(_T.c.id == dispatch_id)
-                    .values(
-                        send_attempts=_T.c.send_attempts + 1, send_error=str(exc)[:500] or "error"
-                    )
-                )
-                logger.warning("Broker still unavailable; %d dispatch(es) left", len(ids))
-                break
-            conn.execute(
-                _T.update()
-                .where(_T.c.id == dispatch_id)
-                .values(
-                    task_id=task_id,
-                    sent_at=utcnow(),
-                    send_attempts=_T.c.send_attempts + 1,
-                    send_error=None,
-                    started_at=None,
-                    worker=None,
-                    worker_boot=None,
-                    lease_until=None,
-                )
-            )
-            resent = row.started_at is not None or row.sent_at is not None
-            (out["resent"] if resent else out["sent"]).append(dispatch_id)
-            logger.info(
-                "Dispatch %s: %s%r %s as %s",
-                dispatch_id,
-                row.task_name,
-                row.args,
-                "sent"
-                if not resent
-                else "re-sent (worker lost)"
-                if row.started_at is not None
-                else "re-sent (broker lost it)",
-                task_id,
-            )
+                with self.engine.begin() as conn:
+                    if not conn.execute(self.stmt.values(task_heartbeat_at=utcnow())).rowcount:
+                        logger.warning("%s: the claim was taken over; heartbeat stops", self.name)
+                        return
+            except Exception as exc:  # database unreachable: try again on the next beat
+                logger.warning("%s: heartbeat failed: %s", self.name, exc)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(5)
+
+
+def _delivery_id() -> tuple[str, bool]:
+    """(this delivery's Celery task id, whether it runs in a worker)."""
+    from celery import current_task
+
+    request = getattr(current_task, "request", None)
+    if request is not None and request.id and not request.called_directly:
+        return request.id, True
+    return uuid.uuid4().hex, False
+
+
+@contextmanager
+def claimed(task_name: str, row_id: int) -> Iterator[bool]:
+    """Claim the row for the current delivery, keep its heartbeat while the block runs, release
+    it afterwards. Yields False when the claim was lost: the block must then do nothing."""
+    task_id, in_worker = _delivery_id()
+    if not claim(task_name, row_id, task_id):
+        logger.info("%s(%s): not claimed (finished, or held by a live delivery)", task_name, row_id)
+        yield False
+        return
+    beat = None
+    if in_worker:
+        every = max(worker_lost_after().total_seconds() / 4, 0.2)
+        beat = _Heartbeat(kind(task_name), row_id, task_id, every)
+        beat.start()
+    try:
+        yield True
+    finally:
+        if beat is not None:
+            beat.stop()
+        try:
+            release(task_name, row_id, task_id)
+        except Exception:  # the row stays claimed; its heartbeat runs out and the sweep re-sends
+            logger.exception("Could not release %s(%s)", task_name, row_id)
+
+
+def touch(task_name: str, row_id: int) -> None:
+    """A sign of life on a row no delivery holds (a fanned-out run's parts): keeps the sweep
+    and duplicate deliveries off it while the parts progress. In the caller's transaction."""
+    m = kind(task_name).model
+    db.session.execute(
+        sa.update(m)
+        .where(m.id == row_id)
+        .values(task_heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------------------- the sweep
+
+
+def _due(k: Kind, now: datetime) -> sa.ColumnElement[bool]:
+    m = k.model
+    worker_lost = now - worker_lost_after()
+    message_lost = now - message_lost_after()
+    grace = now - min(UNSENT_GRACE, message_lost_after())
+    changed = k.changed if k.changed is not None else m.updated_at
+    lost = sa.and_(  # its delivery stopped beating: re-send once, then after message_lost
+        m.task_claimed_by.is_not(None),
+        m.task_heartbeat_at < worker_lost,
+        sa.or_(
+            m.task_sent_at.is_(None),
+            m.task_sent_at < m.task_heartbeat_at,
+            m.task_sent_at < message_lost,
+        ),
+    )
+    unsent = sa.and_(m.task_claimed_by.is_(None), m.task_sent_at.is_(None), changed < grace)
+    unstarted = sa.and_(
+        m.task_claimed_by.is_(None),
+        m.task_sent_at < message_lost,
+        sa.or_(m.task_heartbeat_at.is_(None), m.task_heartbeat_at < message_lost),
+    )
+    waiting = sa.or_(unsent, unstarted)
+    if k.ready is not None:
+        waiting = sa.and_(waiting, k.ready())
+    return sa.and_(k.active(), sa.or_(lost, waiting))
+
+
+def resend_stuck(*, full: bool = False) -> dict[str, list[Any]]:
+    """The one recovery sweep: send rows the broker never got, re-send rows whose message was
+    lost or whose worker vanished, give up rows started MAX_ATTEMPTS times, and run the
+    registered checks. Returns ``{task name: [first argument sent, …]}`` (non-empty only).
+    Stops sending at the first broker error (still down: the next sweep tries again)."""
+    out: dict[str, list[Any]] = {}
+    now = utcnow()
+    try:
+        for k in _kinds.values():
+            m = k.model
+            rows = db.session.execute(
+                sa.select(m.id, m.task_attempts)
+                .where(_due(k, now))
+                .order_by(m.id)
+                .limit(SWEEP_BATCH)
+            ).all()
+            db.session.rollback()
+            for row_id, attempts in rows:
+                if attempts >= MAX_ATTEMPTS:
+                    logger.error("%s(%s): started %d times, given up", k.task, row_id, attempts)
+                    k.give_up(row_id)
+                    continue
+                task_id = enqueue(k.task, row_id)
+                _stamp_sent(k, row_id, task_id, own_connection=False)
+                out.setdefault(k.task, []).append(row_id)
+        for task, check in _checks.items():
+            sent = check(full)
+            if sent:
+                out.setdefault(task, []).extend(sent)
+    except ServiceUnavailable:
+        logger.warning("Broker unavailable; the sweep stops here (sent so far: %s)", out)
+    if out:
+        logger.info("Sweep sent %s", out)
     return out
 
 
-def in_hand(task_names: list[str], since: datetime) -> set[tuple[Any, ...]]:
-    """``(task name, *args)`` of the open dispatches this ledger is already handling: not yet
-    sent (``reconcile`` sends them), started (leased: ``reconcile`` re-sends it if the worker
-    dies), or sent or re-sent since ``since``. The stale-row sweeps (``requeue_stale_jobs``…)
-    leave those alone, whether they run before or after ``reconcile``, so the same work is not
-    sent twice. What is left to them: sent long ago and never started."""
-    with db.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(_T.c.task_name, _T.c.args).where(
-                _T.c.task_name.in_(task_names),
-                _T.c.finished_at.is_(None),
-                sa.or_(_T.c.sent_at.is_(None), _T.c.started_at.is_not(None), _T.c.sent_at >= since),
-            )
-        ).all()
-    return {(r.task_name, *(r.args or [])) for r in rows}
-
-
-def prune(older_than: timedelta = KEEP_FINISHED) -> int:
-    with db.engine.begin() as conn:
-        result = conn.execute(_T.delete().where(_T.c.finished_at < utcnow() - older_than))
-    return result.rowcount
-
-
-def pending_count() -> int:
-    """Dispatches recorded but not yet handed to the broker (shown to admins, used by tests)."""
-    with db.engine.connect() as conn:
-        return conn.scalar(
-            sa.select(sa.func.count())
-            .select_from(_T)
-            .where(_T.c.finished_at.is_(None), _T.c.sent_at.is_(None))
+def stuck_count() -> int:
+    """Rows the sweep would send now (for tests and an admin's glance)."""
+    now = utcnow()
+    total = 0
+    for k in _kinds.values():
+        total += db.session.scalar(
+            sa.select(sa.func.count()).select_from(k.model).where(_due(k, now))
         )
+    return total

@@ -3,8 +3,8 @@
 #
 # * The worker is restarted whenever it exits or is killed (SIGKILL included): after 1 s, the
 #   wait doubling (up to 30 s) while it keeps dying within 30 s of its start. The site stays up
-#   meanwhile; tasks sent in between wait in the broker, and a task whose worker died is
-#   redelivered (late ack, revive.config.broker_settings).
+#   meanwhile; tasks sent in between wait in the broker, and a job whose worker died is sent
+#   again by the recovery sweep (revive/queue.py).
 # * If the web app stops (port already taken, gunicorn's master killed) the script stops the
 #   worker and exits 1: without the site there is nothing to use, gunicorn already replaces
 #   its own crashed workers, and restarting it in a loop would only hide a port clash.
@@ -66,8 +66,9 @@ pause() {
 }
 
 start_worker() {
-  # -B: the one local worker also runs the periodic tasks (overdue reminders); production runs
-  # a separate `celery beat` (docker-compose service "beat").
+  # -B: the one local worker also runs the periodic tasks (overdue reminders, and the recovery
+  # sweep that re-sends lost background jobs); production runs a separate `celery beat`
+  # (docker-compose service "beat").
   spawn "$BIN/celery" -A workers.app worker -B --schedule "$DATA_DIR/celerybeat-schedule" \
     --loglevel=INFO --concurrency=2 --without-gossip --without-mingle
   worker_pid=$spawned

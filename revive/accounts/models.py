@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, as_utc, enum_column, utcnow
 from revive.extensions import db
+from revive.queue import Delivery
 
 
 class OrgKind(LabeledEnum):
@@ -194,7 +195,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Delivery, db.Model):
     """A one-time link to set a new password: asked for by e-mail (``issued_by_id`` None) or
     issued by an admin. Only a hash of the link's token is looked up; the token itself is
     HMAC(SECRET_KEY, ``nonce``), so the worker that e-mails the link can rebuild it while

@@ -12,9 +12,11 @@
 
 Tokens are ``HMAC(SECRET_KEY, nonce)``; the row keeps the nonce and the token's SHA-256. The
 e-mail goes out through the notification path (a worker, SMTP) with the row's id only, and the
-worker rebuilds the link: the queue's dispatch ledger (revive/queue.py) records task arguments,
-so a token passed there would sit in the database in clear. Reading the database alone gives no
-usable link; the database and SECRET_KEY together would (SECRET_KEY signs the cookies as well).
+worker rebuilds the link: task arguments sit in the broker (and its persistence files) in
+clear, so no token ever goes there. The row is the e-mail's outbox (revive/queue.py): a link
+asked for while the broker was down is e-mailed when it is back. Reading the database alone
+gives no usable link; the database and SECRET_KEY together would (SECRET_KEY signs the cookies
+as well).
 
 Public functions commit; helpers starting with ``_`` only flush.
 """
@@ -37,7 +39,7 @@ from revive.accounts import services, sessions, throttle
 from revive.accounts.models import PasswordReset, User
 from revive.audit import services as audit
 from revive.db import utcnow
-from revive.errors import DomainError, NotFoundError, ServiceUnavailable, ValidationFailed
+from revive.errors import DomainError, NotFoundError, ValidationFailed
 from revive.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -165,12 +167,9 @@ def request_password_reset(email: str, *, ip: str | None) -> None:
 def _send_link(reset: PasswordReset) -> None:
     """After commit: e-mail the link (a worker sends it), or log it when there is no SMTP."""
     if current_app.config.get("REVIVE_SMTP_HOST"):
-        try:
-            queue.enqueue(EMAIL_TASK, reset.id)
-        except ServiceUnavailable:
-            # Recorded in the dispatch ledger and sent when the broker is back. Not raised:
-            # the form must answer as it does for an unknown address.
-            logger.warning("Password reset e-mail %s left queued (broker down)", reset.id)
+        # Broker down: nothing raised (the form must answer as it does for an unknown
+        # address); the row stays unsent and the recovery sweep sends it when it is back.
+        queue.send(EMAIL_TASK, reset.id)
         return
     logger.info(
         "Password reset link for %s (no SMTP configured, valid %d minutes): %s",
@@ -178,6 +177,42 @@ def _send_link(reset: PasswordReset) -> None:
         reset_minutes(),
         reset_link(token_of(reset)),
     )
+
+
+def _emailable() -> sa.ColumnElement[bool]:
+    """A link asked for by e-mail, not yet e-mailed, still usable, with SMTP configured."""
+    if not current_app.config.get("REVIVE_SMTP_HOST"):
+        return sa.false()
+    return sa.and_(
+        PasswordReset.issued_by_id.is_(None),
+        PasswordReset.emailed_at.is_(None),
+        PasswordReset.used_at.is_(None),
+        PasswordReset.revoked_at.is_(None),
+        PasswordReset.expires_at > utcnow(),
+    )
+
+
+def _give_up_email(reset_id: int) -> None:
+    """The e-mail could not go out after queue.MAX_ATTEMPTS deliveries: the link is voided
+    (nobody received it; asking again makes a new one)."""
+    db.session.rollback()
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(PasswordReset.id == reset_id, PasswordReset.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+
+
+queue.register(
+    queue.Kind(
+        EMAIL_TASK,
+        PasswordReset,
+        active=_emailable,
+        give_up=_give_up_email,
+        changed=PasswordReset.created_at,
+    )
+)
 
 
 # --- by an admin ----------------------------------------------------------------------------

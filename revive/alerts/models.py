@@ -15,6 +15,7 @@ from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import MatchTier
+from revive.queue import Delivery
 
 
 class AlertKind(LabeledEnum):
@@ -79,10 +80,10 @@ class QueueSeen(db.Model):
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-class AlertDigest(db.Model):
+class AlertDigest(Delivery, db.Model):
     """One alert e-mail: at most one per user and local day. The text is written when the
     digest is made (the beat task); the worker adds the greeting and the unsubscribe links of
-    ``kinds`` when it sends it."""
+    ``kinds`` when it sends it. A queued digest is the outbox of its e-mail (revive.queue)."""
 
     __tablename__ = "alert_digests"
     __table_args__ = (sa.UniqueConstraint("user_id", "day", name="uq_alert_digests_user_day"),)

@@ -53,7 +53,7 @@ from revive.alerts.models import AlertDigest, AlertKind, AlertPreference, MatchA
 from revive.audit import services as audit
 from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus
-from revive.errors import NotFoundError, ServiceUnavailable, ValidationFailed
+from revive.errors import NotFoundError, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
 from revive.matching.models import Match, MatchRun, MatchSource, MatchState, MatchTier, RunScope
@@ -570,10 +570,7 @@ def send_alert_digests(now: datetime | None = None) -> int:
         made.append(row)
     db.session.commit()
     for row in made:
-        try:
-            queue.enqueue("alerts.digest_email", row.id)
-        except ServiceUnavailable:
-            logger.warning("Alert digest %s left queued (broker down)", row.id)
+        queue.send(DIGEST_TASK, row.id)  # broker down: the recovery sweep sends it later
     if made:
         logger.info("Made %d alert digest(s)", len(made))
     return len(made)
@@ -661,6 +658,31 @@ def _message(row: AlertDigest, sender: str) -> EmailMessage:
     lines += ["", "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"]
     msg.set_content("\n".join(lines))
     return msg
+
+
+DIGEST_TASK = "alerts.digest_email"
+
+
+def _give_up_digest(digest_id: int) -> None:
+    db.session.rollback()
+    db.session.execute(
+        sa.update(AlertDigest)
+        .where(AlertDigest.id == digest_id, AlertDigest.email_status == "queued")
+        .values(email_status="failed")
+    )
+    db.session.commit()
+
+
+# A queued digest is the outbox of its e-mail (revive.queue).
+queue.register(
+    queue.Kind(
+        DIGEST_TASK,
+        AlertDigest,
+        active=lambda: AlertDigest.email_status == "queued",
+        give_up=_give_up_digest,
+        changed=AlertDigest.created_at,
+    )
+)
 
 
 def deliver_digest(digest_id: int) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from revive.accounts.models import Organization, User
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
 from revive.extensions import db
+from revive.queue import Delivery
 
 
 class ImportStatus(LabeledEnum):
@@ -24,7 +25,7 @@ class ImportStatus(LabeledEnum):
     CANCELLED = ("cancelled", "已取消")
 
 
-class ImportJob(TimestampMixin, db.Model):
+class ImportJob(TimestampMixin, Delivery, db.Model):
     __tablename__ = "import_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,13 +8,15 @@
     commit_job             (worker) → COMMITTING → COMMITTED; batches of COMMIT_BATCH rows, each
                            batch one transaction together with the job's counters, so a worker
                            killed mid-way resumes from ``committed_rows`` when redelivered
-    cancel_job, requeue_stale_jobs, get_job_for, visible_jobs
+    cancel_job, get_job_for, visible_jobs
 
 What a job's rows mean is its ``kind`` (imports.registry): the domains register a row spec,
 an apply function and access rules; this module never imports them.
 
 Both worker steps are idempotent: they act only from the statuses they own and a second
-delivery of a finished job does nothing.
+delivery of a finished job does nothing. The job row is the outbox of both tasks (revive.queue:
+each delivery claims the row first; the recovery sweep sends a job the broker never got or
+lost, and re-sends one whose worker died).
 
 Neither step ever reads the file inside a transaction (``_end_transaction``): a large workbook
 takes minutes to read, and a transaction held open meanwhile locked SQLite against every
@@ -33,7 +35,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,7 +51,6 @@ from revive.errors import (
     InvalidTransition,
     NotFoundError,
     PermissionDenied,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from revive.extensions import db
@@ -196,8 +196,8 @@ def create_patent_import(
     """Store the file, create a QUEUED job (committed) and queue its validation.
 
     ``actor=None`` is the command line (an operator on the server). A college admin's job is
-    always limited to their college. If the broker is down the job stays QUEUED and
-    ``requeue_stale_jobs`` sends it later.
+    always limited to their college. If the broker is down the job stays QUEUED and unsent;
+    the recovery sweep (revive.queue.resend_stuck) sends it when the broker is back.
     """
     if actor is not None:
         if actor.role == Role.COLLEGE_ADMIN:
@@ -273,13 +273,8 @@ def create_job(
 
 
 def _send(job: ImportJob, task: str) -> None:
-    try:
-        job.celery_task_id = queue.enqueue(task, job.id)
-    except ServiceUnavailable:
-        # The row is committed; requeue_stale_jobs re-sends it when the broker is back.
-        logger.warning("Import job %s left %s: broker unavailable", job.id, job.status)
-        return
-    db.session.commit()
+    # The row is committed; with the broker down it stays unsent and the sweep sends it.
+    queue.send(task, job.id)
 
 
 # ---------------------------------------------------------------------------- pipeline
@@ -292,8 +287,8 @@ def _end_transaction() -> None:
     never wait on an import. Writes happen in short transactions of their own, one per batch.
 
     At these points the transaction has only read (each write is committed where it is
-    made), so it is rolled back: the same as a commit for the database, and the commits the
-    fault tests count (REVIVE_TEST_PAUSE_AT) stay the writes. Pending changes, should there
+    made), so it is rolled back: the same as a commit for the database, and every commit is a
+    write (the fault tests park a task after its n-th commit). Pending changes, should there
     ever be any, are committed rather than dropped."""
     session = db.session()
     if not session.in_transaction():
@@ -457,6 +452,7 @@ def request_commit(job_id: int, *, actor: User | None, enqueue: bool = True) -> 
     if not (counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)):
         raise ValidationFailed("没有可导入的有效行")
     job.status = ImportStatus.COMMIT_QUEUED
+    job.reset_delivery()  # a new phase: the commit task's own sends and attempts
     db.session.commit()
     if enqueue:
         _send(job, "imports.commit")
@@ -623,42 +619,27 @@ def cancel_job(job_id: int, *, actor: User) -> ImportJob:
     return job
 
 
-_TASK_FOR_STATUS = {
-    ImportStatus.QUEUED: "imports.validate",
-    ImportStatus.VALIDATING: "imports.validate",
-    ImportStatus.COMMIT_QUEUED: "imports.commit",
-    ImportStatus.COMMITTING: "imports.commit",
-}
+def _give_up(job_id: int) -> None:
+    _fail(job_id, queue.GAVE_UP)
 
 
-def requeue_stale_jobs(older_than_minutes: int = 10) -> list[int]:
-    """Re-send jobs that have not moved for a while. Returns their ids.
-
-    The dispatch ledger (revive.queue) already sends work the broker never got and re-sends
-    work whose worker died; jobs whose dispatch it has in hand are skipped. This sweep covers
-    the rest: a message a non-Redis broker lost, a task that ended with its job still active.
-    A running job commits progress every batch, so a live one never looks stale; both tasks
-    resume safely from where the job row says they are.
-    """
-    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
-    jobs = db.session.scalars(
-        sa.select(ImportJob)
-        .where(ImportJob.status.in_(list(_TASK_FOR_STATUS)), ImportJob.updated_at < cutoff)
-        .order_by(ImportJob.id)
-    ).all()
-    in_hand = queue.in_hand(sorted(set(_TASK_FOR_STATUS.values())), cutoff) if jobs else set()
-    sent: list[int] = []
-    for job in jobs:
-        if (_TASK_FOR_STATUS[job.status], job.id) in in_hand:
-            continue  # the dispatch ledger sends (or has just re-sent) it
-        try:
-            job.celery_task_id = queue.enqueue(_TASK_FOR_STATUS[job.status], job.id)
-        except ServiceUnavailable:
-            break
-        job.updated_at = utcnow()
-        db.session.commit()
-        sent.append(job.id)
-    return sent
+# The job row is the outbox of both steps (revive.queue): what each has left to do.
+queue.register(
+    queue.Kind(
+        "imports.validate",
+        ImportJob,
+        active=lambda: ImportJob.status.in_([ImportStatus.QUEUED, ImportStatus.VALIDATING]),
+        give_up=_give_up,
+    )
+)
+queue.register(
+    queue.Kind(
+        "imports.commit",
+        ImportJob,
+        active=lambda: ImportJob.status.in_([ImportStatus.COMMIT_QUEUED, ImportStatus.COMMITTING]),
+        give_up=_give_up,
+    )
+)
 
 
 # ---------------------------------------------------------------------------- downloads

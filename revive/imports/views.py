@@ -51,7 +51,7 @@ def receive_upload(create: Callable[..., ImportJob], page: Callable[[str, int], 
         job = create(file, all_or_nothing=bool(request.form.get("all_or_nothing")))
     except ValidationFailed as exc:
         return page(exc.message, 422)
-    if queue.deferred():  # the job is recorded; reconciliation sends it when Redis is back
+    if queue.deferred():  # the job is recorded; the recovery sweep sends it when Redis is back
         flash(
             "文件已上传并登记，但后台任务队列暂不可用：队列恢复后将自动校验，无需重新上传",
             "warning",

@@ -2,12 +2,11 @@
 
 The shared command-line import run (``revive.imports.cli.run_import``: progress on stderr, a
 JSON summary last on stdout, exit status 1 on a file-level error) for one institution; an
-unknown institution or college is a file-level error. Also ``revive requeue-jobs``.
+unknown institution or college is a file-level error.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -56,21 +55,4 @@ def import_patents_command(
     )
 
 
-@click.command("requeue-jobs")
-@click.option("--older-than", default=10, show_default=True, help="minutes without progress")
-@with_appcontext
-def requeue_jobs_command(older_than: int) -> None:
-    """Re-send import jobs, index builds and match runs stuck in the queue or orphaned by a
-    dead worker."""
-    # Command-line code sits above every floor; the import is local so inventory's module
-    # never depends on matching.
-    from revive import queue
-    from revive.matching.services import requeue_stale_runs
-
-    sent = services.requeue_stale_jobs(older_than_minutes=older_than)
-    matching = requeue_stale_runs(older_than_minutes=older_than)
-    dispatches = queue.reconcile()
-    click.echo(json.dumps({"requeued": sent, "matching": matching, "dispatches": dispatches}))
-
-
-commands = [import_patents_command, requeue_jobs_command]
+commands = [import_patents_command]

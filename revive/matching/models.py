@@ -13,6 +13,7 @@ from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utc
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
+from revive.queue import Delivery
 
 
 class RunStatus(LabeledEnum):
@@ -80,7 +81,7 @@ class PatentTokens(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class IndexBuild(TimestampMixin, db.Model):
+class IndexBuild(TimestampMixin, Delivery, db.Model):
     """One build of the matching index; the newest succeeded one is the active index."""
 
     __tablename__ = "index_builds"
@@ -114,7 +115,7 @@ class IndexBuild(TimestampMixin, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class MatchRun(TimestampMixin, db.Model):
+class MatchRun(TimestampMixin, Delivery, db.Model):
     """A request to (re)match one demand or all open demands; the UI and API read this row."""
 
     __tablename__ = "match_runs"
@@ -276,7 +277,7 @@ class DemandReading(TimestampMixin, db.Model):
         return needs[need]["label"] if need is not None and 0 <= need < len(needs) else ""
 
 
-class StrengthModelVersion(TimestampMixin, db.Model):
+class StrengthModelVersion(TimestampMixin, Delivery, db.Model):
     """One refit of the strength model from officers' decisions plus the judged pairs
     (matching.refit_strength), versioned like the index. The one ``active`` row is the model
     matching uses; none active: the shipped judged-set model."""

@@ -23,10 +23,14 @@
     demands_for_patent      patent → open demands, the same eligibility as the other direction
     (manual.py)             candidates people add: an enterprise's intent, an officer's pick
     (search.py)             plain-word search of entered patents over the loaded index
-    requeue_stale_runs      re-send IndexBuild / MatchRun rows a dead worker or broker lost
+    resend_stale_tokens     (the recovery sweep) queue tokenization when a patent's tokens
+                            stayed stale: its message was lost
 
 Worker steps are idempotent: a finished row is left alone when its task is delivered again,
-and re-running the matching of a demand against the same index gives the same matches.
+and re-running the matching of a demand against the same index gives the same matches. The
+IndexBuild, MatchRun and StrengthModelVersion rows are their tasks' outbox (revive.queue: each
+delivery claims its row; the recovery sweep sends what the broker never got or lost and
+re-sends what a dead worker left).
 """
 
 from __future__ import annotations
@@ -60,7 +64,6 @@ from revive.errors import (
     InvalidTransition,
     NotFoundError,
     PermissionDenied,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from revive.extensions import db
@@ -92,7 +95,11 @@ MIN_SCORE = engine.DEFAULT_MIN_SCORE  # patent → demands (the reverse directio
 POOL_MIN_SCORE = 0.0
 TOKENIZE_BATCH = 500
 DEMAND_BATCH = 50
-STALE_MINUTES = 10
+# The recovery sweep looks for stale tokens among patents changed this recently (an index
+# range on patents.updated_at); ``revive requeue-jobs`` and full index builds look at all.
+TOKENS_LOOKBACK = timedelta(days=1)
+MATCH_RUN_TASK = "matching.match_run"
+REFIT_TASK = "matching.refit_strength"
 REFIT_MIN_DECISIONS = 100  # REVIVE_REFIT_MIN_DECISIONS
 SHARD_DOCS = 65_536  # documents per index shard, the most (REVIVE_INDEX_SHARD_DOCS)
 CHARS_SAMPLE = 20_000  # patents sampled for the character profile (REVIVE_CHARS_SAMPLE)
@@ -125,7 +132,7 @@ def text_hash(title: str, text: str) -> str:
 def request_tokenize(patent_ids: Sequence[int] | None) -> str | None:
     """Queue tokenization of these patents (None: find the stale ones). Nothing is stored:
     the task is idempotent and a lost message is repaired by ``tokenize_patents(None)``,
-    which every index build and worker start runs."""
+    which every full index build runs and the recovery sweep queues (resend_stale_tokens)."""
     ids = sorted({int(i) for i in patent_ids}) if patent_ids is not None else None
     return queue.enqueue("matching.tokenize", ids)
 
@@ -196,8 +203,12 @@ def _store_tokens(rows: Sequence[Any]) -> int:
     for row in rows:
         text = patent_text(row)
         digest = text_hash(row.title, text)
-        current = row.text_hash == digest and row.tokenizer_version == engine.TOKENIZER_VERSION
-        record = records.get(row.id)
+        record = records.get(row.id)  # read now: a pass running beside this one may have stored it
+        current = (
+            record is not None
+            and record.text_hash == digest
+            and record.tokenizer_version == engine.TOKENIZER_VERSION
+        )
         if current and record is not None:
             record.updated_at = now  # checked: no longer looks stale
             continue
@@ -311,13 +322,8 @@ def request_index_build(actor: User | None = None, *, kind: str = "full") -> Ind
 
 
 def _send(row: IndexBuild | MatchRun, task: str) -> None:
-    try:
-        row.celery_task_id = queue.enqueue(task, row.id)
-    except ServiceUnavailable:
-        # The row is committed; requeue_stale_runs re-sends it when the broker is back.
-        logger.warning("%s %s left queued: broker unavailable", type(row).__name__, row.id)
-        return
-    db.session.commit()
+    # The row is committed; with the broker down it stays unsent and the sweep sends it.
+    queue.send(task, row.id)
 
 
 def _publish(tmp: Path, target: Path) -> None:
@@ -522,9 +528,16 @@ class _NothingToIndex(Exception):
     pass
 
 
+class _GaveUp(_NothingToIndex):
+    """The build was given up (queue.GAVE_UP): its message is shown as it is."""
+
+
 def _fail_build(build_id: int, exc: Exception) -> None:
     db.session.rollback()
-    logger.exception("Index build %s failed", build_id)
+    if isinstance(exc, _GaveUp):
+        logger.error("Index build %s given up", build_id)
+    else:
+        logger.exception("Index build %s failed", build_id)
     message = str(exc) if isinstance(exc, _NothingToIndex) else f"{BUILD_FAILED}（{exc}）"[:2000]
     build = db.session.get(IndexBuild, build_id)
     if build is not None:
@@ -742,8 +755,10 @@ def execute_match_run(run_id: int) -> MatchRun | None:
         return run  # finished already: a redelivered task does nothing
     loaded = load_active_index()
     if loaded is None:
-        # No index yet (a stale run re-sent early): wait for the build, which sends it.
-        run.celery_task_id = None
+        # No index yet (sent early): wait for the build, which sends it. Unsent and unclaimed
+        # again; the attempts stay, so a run that can never find its index is given up.
+        run.celery_task_id = run.task_sent_at = None
+        run.task_claimed_by = run.task_heartbeat_at = None
         db.session.commit()
         request_index_build()
         return run
@@ -765,6 +780,10 @@ def execute_match_run(run_id: int) -> MatchRun | None:
                 [("matching.score_shards", run.id, build.id, part) for part in parts],
                 ("matching.merge_scores", run.id, build.id),
             )
+            # The parts are sent: the sweep re-sends the run only when none of them has shown
+            # life (queue.touch) for REVIVE_MESSAGE_LOST_SECONDS.
+            run.task_sent_at = utcnow()
+            db.session.commit()
             logger.info("Match run %s fanned out over %d parts", run.id, len(parts))
             return run
         eligible = Eligibility(eligible_groups(), index)
@@ -790,6 +809,7 @@ def _store_in_batches(run: MatchRun, ids: list[int], store: Any) -> None:
         batch = ids[start : start + DEMAND_BATCH]
         run.match_count += store(batch)
         run.processed += len(batch)
+        queue.touch(MATCH_RUN_TASK, run.id)  # merge_scores holds no claim: its sign of life
         db.session.commit()
     run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
     db.session.commit()
@@ -854,11 +874,9 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
         )
         for d, answer in zip(demands, answers, strict=True):
             out[str(d.id)] = answer
-        # Heartbeat: a fanned-out run stays fresh while its parts score, so the stale-run sweep
-        # re-sends it only when every part has died.
-        db.session.execute(
-            sa.update(MatchRun).where(MatchRun.id == run_id).values(updated_at=utcnow())
-        )
+        # A fanned-out run stays alive while its parts score: the sweep re-sends it only when
+        # every part has died.
+        queue.touch(MATCH_RUN_TASK, run_id)
         db.session.commit()
     return out
 
@@ -1188,7 +1206,6 @@ def _state(value: MatchState | str) -> MatchState | None:
 # ---------------------------------------------------------------------------- learning
 
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
-REFIT_LOST = "训练任务中断或丢失，已重新发起"
 
 
 def request_strength_refit(actor: User) -> StrengthModelVersion:
@@ -1206,37 +1223,26 @@ def request_strength_refit(actor: User) -> StrengthModelVersion:
         "strength_model", row.id, "refit_request", actor, serving=active_strength_model().version
     )
     db.session.commit()
-    try:
-        row.celery_task_id = queue.enqueue("matching.refit_strength", row.id)
-    except ServiceUnavailable:
-        # The row is committed; the daily refit takes a stale row over.
-        logger.warning("Strength refit %s left queued: broker unavailable", row.id)
-        return row
-    db.session.commit()
+    # The row is committed; with the broker down it stays unsent and the sweep sends it.
+    queue.send(REFIT_TASK, row.id)
     return row
 
 
 def _pending_refit() -> StrengthModelVersion | None:
-    """A queued or running refit that is still moving; stale ones (their task lost) fail."""
-    cutoff = utcnow() - timedelta(minutes=STALE_MINUTES)
-    rows = db.session.scalars(
+    """A queued or running refit: it will run (the recovery sweep re-sends a lost one, and
+    gives up one that keeps killing its worker)."""
+    return db.session.scalar(
         sa.select(StrengthModelVersion)
         .where(StrengthModelVersion.status.in_(REFIT_ACTIVE))
         .order_by(StrengthModelVersion.id)
-    ).all()
-    pending = None
-    for row in rows:
-        if as_utc(row.updated_at) < cutoff:
-            row.status, row.error, row.finished_at = ModelStatus.FAILED, REFIT_LOST, utcnow()
-        else:
-            pending = pending or row
-    db.session.commit()
-    return pending
+        .limit(1)
+    )
 
 
 def refit_strength(model_id: int | None = None) -> StrengthModelVersion | None:
     """(worker, matching.refit_strength) Run a requested refit, or — from the daily beat
-    schedule, no id — start one unless one is already under way."""
+    schedule, no id — start one unless one is already under way (run here, under a claim
+    of its row like any delivery)."""
     if model_id is not None:
         return execute_strength_refit(model_id)
     pending = _pending_refit()
@@ -1245,7 +1251,8 @@ def refit_strength(model_id: int | None = None) -> StrengthModelVersion | None:
     row = StrengthModelVersion(status=ModelStatus.QUEUED)
     db.session.add(row)
     db.session.commit()
-    return execute_strength_refit(row.id)
+    with queue.claimed(REFIT_TASK, row.id) as mine:
+        return execute_strength_refit(row.id) if mine else row
 
 
 def execute_strength_refit(model_id: int) -> StrengthModelVersion | None:
@@ -1308,42 +1315,85 @@ def execute_strength_refit(model_id: int) -> StrengthModelVersion | None:
     return row
 
 
-# ---------------------------------------------------------------------------- reconciliation
+# ---------------------------------------------------------------------------- recovery
 
 
-def requeue_stale_runs(older_than_minutes: int = STALE_MINUTES) -> dict[str, list[int]]:
-    """Re-send index builds and match runs that have not moved for a while.
+def _give_up_build(build_id: int) -> None:
+    _fail_build(build_id, _GaveUp(queue.GAVE_UP))
 
-    Covers what the dispatch ledger (revive.queue) does not: a message a non-Redis broker lost,
-    a fanned-out run whose parts all died, a task that ended with its row still active. Rows
-    the ledger is handling are skipped, so nothing is sent twice. Runs waiting for a first index
-    (no task id) are left to the build. Also queues a tokenize pass for patents whose tokens are
-    missing or stale.
-    """
-    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
-    sent: dict[str, list[int]] = {"index_builds": [], "match_runs": []}
-    targets: list[tuple[str, str, Any]] = [
-        ("index_builds", "matching.build_index", IndexBuild),
-        ("match_runs", "matching.match_run", MatchRun),
-    ]
-    in_hand = queue.in_hand([task for _, task, _ in targets], cutoff)
-    for key, task, model in targets:
-        stmt = sa.select(model).where(model.status.in_(ACTIVE), model.updated_at < cutoff)
-        if model is MatchRun:
-            stmt = stmt.where(
-                sa.or_(MatchRun.celery_task_id.is_not(None), MatchRun.status != RunStatus.QUEUED)
-            )
-        for row in db.session.scalars(stmt.order_by(model.id)).all():
-            if (task, row.id) in in_hand:
-                continue  # the dispatch ledger sends (or has just re-sent) it
-            try:
-                row.celery_task_id = queue.enqueue(task, row.id)
-            except ServiceUnavailable:
-                return sent
-            row.updated_at = utcnow()
-            db.session.commit()
-            sent[key].append(row.id)
-    return sent
+
+def _give_up_run(run_id: int) -> None:
+    db.session.rollback()
+    run = db.session.get(MatchRun, run_id)
+    if run is not None:
+        run.status, run.error, run.finished_at = RunStatus.FAILED, queue.GAVE_UP, utcnow()
+        db.session.commit()
+
+
+def _give_up_refit(model_id: int) -> None:
+    db.session.rollback()
+    row = db.session.get(StrengthModelVersion, model_id)
+    if row is not None:
+        row.status, row.error, row.finished_at = ModelStatus.FAILED, queue.GAVE_UP, utcnow()
+        db.session.commit()
+
+
+def _index_exists() -> sa.ColumnElement[bool]:
+    """A queued run waits for a first index (the build sends it): the sweep leaves it."""
+    return sa.or_(
+        MatchRun.status != RunStatus.QUEUED,
+        sa.exists().where(IndexBuild.status == RunStatus.SUCCEEDED),
+    )
+
+
+def resend_stale_tokens(full: bool = False) -> list[None]:
+    """(the recovery sweep) A patent changed more than REVIVE_MESSAGE_LOST_SECONDS ago whose
+    tokens are still stale lost its tokenize message (broker down, worker lost): queue one pass
+    over every stale patent. Looks at patents changed within TOKENS_LOOKBACK (an index range;
+    ``full``: all of them — a manual run; every full index build also tokenizes all). Returns
+    ``[None]`` (the task's argument) when sent."""
+    now = utcnow()
+    stale = (
+        sa.select(Patent.id)
+        .outerjoin(PatentTokens, PatentTokens.patent_id == Patent.id)
+        .where(_stale_clause(), Patent.updated_at < now - queue.message_lost_after())
+    )
+    if not full:
+        stale = stale.where(Patent.updated_at >= now - TOKENS_LOOKBACK)
+    found = db.session.scalar(stale.limit(1))
+    db.session.rollback()
+    if found is None:
+        return []
+    request_tokenize(None)
+    return [None]
+
+
+queue.register(
+    queue.Kind(
+        "matching.build_index",
+        IndexBuild,
+        active=lambda: IndexBuild.status.in_(ACTIVE),
+        give_up=_give_up_build,
+    )
+)
+queue.register(
+    queue.Kind(
+        MATCH_RUN_TASK,
+        MatchRun,
+        active=lambda: MatchRun.status.in_(ACTIVE),
+        give_up=_give_up_run,
+        ready=_index_exists,
+    )
+)
+queue.register(
+    queue.Kind(
+        REFIT_TASK,
+        StrengthModelVersion,
+        active=lambda: StrengthModelVersion.status.in_(REFIT_ACTIVE),
+        give_up=_give_up_refit,
+    )
+)
+queue.register_check("matching.tokenize", resend_stale_tokens)
 
 
 # ---------------------------------------------------------------------------- receivers

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from revive.accounts.models import Organization, User
 from revive.db import UtcDateTime, utcnow
 from revive.extensions import db
+from revive.queue import Delivery
 
 
-class Notification(db.Model):
+class Notification(Delivery, db.Model):
     __tablename__ = "notifications"
     __table_args__ = (
         sa.CheckConstraint(
@@ -20,6 +21,7 @@ class Notification(db.Model):
         ),
         sa.Index("ix_notifications_org_read", "organization_id", "read_at"),
         sa.Index("ix_notifications_user_read", "user_id", "read_at"),
+        sa.Index("ix_notifications_email_status", "email_status"),  # the sweep: 'queued'
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

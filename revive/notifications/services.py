@@ -26,7 +26,6 @@ from revive.accounts.models import PasswordReset, User
 from revive.db import utcnow
 from revive.deals import permissions as deal_permissions
 from revive.deals.models import Deal
-from revive.errors import ServiceUnavailable
 from revive.extensions import db
 from revive.notifications import queries
 from revive.notifications.models import Notification
@@ -87,10 +86,32 @@ def send_emails(notifications: Sequence[Notification], *, after_commit: bool = F
 
 
 def _enqueue(notification_id: int) -> None:
-    try:
-        queue.enqueue("notifications.email", notification_id)
-    except ServiceUnavailable:
-        logger.warning("e-mail for notification %s left queued (broker down)", notification_id)
+    # Stamped on a connection of its own: also called from the session's after_commit. With
+    # the broker down the row stays 'queued' and unsent; the recovery sweep sends it.
+    queue.send(EMAIL_TASK, notification_id, own_connection=True)
+
+
+def _give_up_email(notification_id: int) -> None:
+    db.session.rollback()
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.email_status == "queued")
+        .values(email_status="failed")
+    )
+    db.session.commit()
+
+
+EMAIL_TASK = "notifications.email"
+# A 'queued' notification is the outbox of its e-mail (revive.queue).
+queue.register(
+    queue.Kind(
+        EMAIL_TASK,
+        Notification,
+        active=lambda: Notification.email_status == "queued",
+        give_up=_give_up_email,
+        changed=Notification.created_at,
+    )
+)
 
 
 _OUTBOX = "revive_notification_emails"

@@ -21,6 +21,7 @@ from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
+from revive.queue import Delivery
 
 
 class IndustryMode(LabeledEnum):
@@ -85,8 +86,9 @@ class Pool(TimestampMixin, db.Model):
         return [c for c in (self.industry_codes or "").split(",") if c]
 
 
-class PoolRun(TimestampMixin, db.Model):
-    """One ranking (or proposal) run of a pool; the pages and the API read this row."""
+class PoolRun(TimestampMixin, Delivery, db.Model):
+    """One ranking (or proposal) run of a pool; the pages and the API read this row. It is the
+    outbox of its task (revive.queue)."""
 
     __tablename__ = "pool_runs"
     __table_args__ = (sa.Index("ix_pool_runs_pool_status", "pool_id", "status"),)

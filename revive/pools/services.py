@@ -37,7 +37,6 @@ from revive.errors import (
     ConflictError,
     NotFoundError,
     PermissionDenied,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from revive.extensions import db
@@ -240,14 +239,31 @@ def request_ranking(
     return run
 
 
+POOL_RUN_TASK = "pools.run"
+
+
 def _send(run: PoolRun) -> None:
-    try:
-        run.celery_task_id = queue.enqueue("pools.run", run.id)
-    except ServiceUnavailable:
-        # The row is committed: the dispatch ledger re-sends it when the broker is back.
-        logger.warning("Pool run %s left queued: broker unavailable", run.id)
-        return
-    db.session.commit()
+    """Send the committed run (broker down: the recovery sweep sends it later)."""
+    queue.send(POOL_RUN_TASK, run.id)
+
+
+def _give_up_run(run_id: int) -> None:
+    db.session.rollback()
+    run = db.session.get(PoolRun, run_id)
+    if run is not None:
+        run.status, run.error, run.finished_at = PoolRunStatus.FAILED, queue.GAVE_UP, utcnow()
+        db.session.commit()
+
+
+# A queued or running pool run is the outbox of its task (revive.queue).
+queue.register(
+    queue.Kind(
+        POOL_RUN_TASK,
+        PoolRun,
+        active=lambda: PoolRun.status.in_((PoolRunStatus.QUEUED, PoolRunStatus.RUNNING)),
+        give_up=_give_up_run,
+    )
+)
 
 
 def request_proposals(build_id: int | None = None) -> list[int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from revive import clock
+from revive import clock, queue
 from revive.accounts.models import Organization, Role, User
 from revive.audit.models import AuditEvent
 from revive.db import as_utc as aware
@@ -55,11 +55,8 @@ def test_matching_ran_in_process_and_leaves_the_worker_nothing_to_do(ctx, enqueu
     active = matching.active_build()
     data_dir = Path(ctx.config["REVIVE_DATA_DIR"]) / "index"
     assert Path(active.path).parent == data_dir and Path(active.path).is_dir()
-    # What the worker does when it starts (workers/signals.py): nothing is stale.
-    assert matching.requeue_stale_runs(older_than_minutes=0) == {
-        "index_builds": [],
-        "match_runs": [],
-    }
+    # The recovery sweep finds nothing to send, stale tokens included.
+    assert queue.resend_stuck(full=True) == {}
     assert matching.tokenize_patents(None)["tokenized"] == 0
     assert enqueued == []
 

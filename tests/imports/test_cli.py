@@ -97,10 +97,11 @@ def test_file_level_errors_exit_non_zero_with_chinese_message(runner, uni, tmp_p
     assert _patents() == 0
 
 
-def test_requeue_jobs_command_resends_stale_jobs(runner, tmp_path, enqueued):
+def test_requeue_jobs_command_runs_the_recovery_sweep(runner, tmp_path, enqueued):
     import json
     from datetime import timedelta
 
+    from revive.cli_commands import requeue_jobs_command
     from revive.db import utcnow
     from revive.extensions import db
     from revive.imports import services
@@ -111,10 +112,12 @@ def test_requeue_jobs_command_resends_stale_jobs(runner, tmp_path, enqueued):
     job = services.create_patent_import(
         write_csv(tmp_path / "f.csv", [row(1)]), actor=admin, institution_id=admin.organization_id
     )
-    job.updated_at = utcnow() - timedelta(minutes=11)
-    db.session.commit()
-    from revive.inventory.cli import requeue_jobs_command
-
-    result = runner.invoke(requeue_jobs_command, ["--older-than", "10"])
+    result = runner.invoke(requeue_jobs_command, [])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output.strip().splitlines()[-1])["requeued"] == [job.id]
+    assert json.loads(result.output.strip().splitlines()[-1]) == {}  # sent, not lost yet
+
+    job.task_sent_at = utcnow() - timedelta(hours=1)  # the broker lost it
+    db.session.commit()
+    result = runner.invoke(requeue_jobs_command, [])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1]) == {"imports.validate": [job.id]}

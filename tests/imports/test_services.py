@@ -264,7 +264,7 @@ def test_create_enqueues_validation_after_commit(uni, tmp_path, enqueued):
     assert enqueued[-1] == ("imports.commit", (job.id,))
 
 
-def test_broker_down_leaves_job_queued_and_reaper_resends(uni, tmp_path, monkeypatch, enqueued):
+def test_broker_down_leaves_job_queued_and_the_sweep_sends_it(uni, tmp_path, monkeypatch, enqueued):
     import revive.queue
     from revive.errors import ServiceUnavailable
 
@@ -275,14 +275,14 @@ def test_broker_down_leaves_job_queued_and_reaper_resends(uni, tmp_path, monkeyp
     monkeypatch.setattr(revive.queue, "enqueue", down)
     path = write_csv(tmp_path / "f.csv", [row(1)])
     job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id)
-    assert job.status == ImportStatus.QUEUED
+    assert job.status == ImportStatus.QUEUED and job.task_sent_at is None
     fresh = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id)
     monkeypatch.setattr(revive.queue, "enqueue", spy)
     job.updated_at = utcnow() - timedelta(minutes=30)
     db.session.commit()
-    assert services.requeue_stale_jobs(older_than_minutes=10) == [job.id]
+    assert revive.queue.resend_stuck() == {"imports.validate": [job.id]}
     assert enqueued == [("imports.validate", (job.id,))]
-    assert fresh.id not in services.requeue_stale_jobs(older_than_minutes=10)
+    assert fresh.id not in revive.queue.resend_stuck().get("imports.validate", [])
 
 
 def test_cancel(uni, run_import, tmp_path):
@@ -414,13 +414,20 @@ def test_job_orphaned_mid_commit_is_resent_and_completes_without_duplicates(
     services.validate_job(job.id)
     services.request_commit(job.id, actor=uni.admin)
     # The worker took the commit and died before finishing (no redelivery on this broker).
+    from revive import queue
+    from workers import tasks
+
+    assert queue.claim("imports.commit", job.id, "dead-worker")
     job.status = ImportStatus.COMMITTING
-    job.updated_at = utcnow() - timedelta(minutes=30)
+    job.task_sent_at = utcnow() - timedelta(minutes=40)
+    job.task_heartbeat_at = utcnow() - timedelta(minutes=30)  # its last sign of life
     db.session.commit()
     enqueued.clear()
-    assert services.requeue_stale_jobs(older_than_minutes=10) == [job.id]
+    assert queue.resend_stuck() == {"imports.commit": [job.id]}
     assert enqueued == [("imports.commit", (job.id,))]
-    done = services.commit_job(job.id)
+    tasks.commit_import(job.id)  # the re-sent delivery takes the row over
+    db.session.expire_all()
+    done = db.session.get(ImportJob, job.id)
     assert done.status == ImportStatus.COMMITTED
     assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 5
 

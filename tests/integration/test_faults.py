@@ -3,8 +3,11 @@ PostgreSQL restarted under load, and two officers changing one record at the sam
 
 The worker tests use their own PostgreSQL database and a private redis-server (so the session's
 shared worker never takes their tasks), and workers of their own started without the
-session harness. ``REVIVE_TEST_PAUSE_AT=<task>:<n>`` (workers/signals.py) parks the task after
-its n-th commit and reports the pid, so each kill lands at a known point of the job.
+session harness, each with its embedded beat (``-B``) running the recovery sweep every second
+(revive.queue.resend_stuck), as ``make run``'s worker does every minute. A test-only plugin
+the workers load with Celery's ``--include`` (tests/integration/worker_pause.py) parks a task
+after its n-th commit (``REVIVE_TEST_PAUSE_AT=<task>:<n>``; the claim of its row is the first)
+and reports the pid, so each kill lands at a known point of the job.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -33,7 +37,6 @@ from revive.inventory.appno import make_application_no
 from revive.inventory.models import Patent
 from revive.matching import services as matching
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
-from revive.queue import TaskDispatch
 from tests.apps import other_app
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import PASSWORD, make_college, make_org, make_user
@@ -104,7 +107,11 @@ class Faults:
             "CELERY_BROKER_URL": self.redis.url,
             "REVIVE_DATA_DIR": str(self.data_dir),
             "SECRET_KEY": "test-secret",
-            "REVIVE_RECONCILE_SECONDS": "1",  # leases of 3 s
+            # The sweep every second; a worker silent for 3 s is lost (heartbeat every 0.75 s);
+            # a message not started within a minute is lost (a test that needs less says so).
+            "REVIVE_SWEEP_SECONDS": "1",
+            "REVIVE_WORKER_LOST_SECONDS": "3",
+            "REVIVE_MESSAGE_LOST_SECONDS": "60",
             "REVIVE_TEST_PAUSE_DIR": str(self.pause_dir),
             **env_extra,
         }
@@ -118,6 +125,13 @@ class Faults:
             concurrency=1,
             ready=lambda: bool(self.celery.control.ping(destination=[node], timeout=0.5)),
             timeout=60,
+            extra_args=(
+                "-B",
+                "--schedule",
+                str(self.logs / f"beat-{node.split('@')[0]}"),
+                "--include",
+                "tests.integration.worker_pause",
+            ),
         )
         proc.log_path = self.logs / f"{node.split('@')[0]}.log"  # type: ignore[attr-defined]
         self.workers.append(proc)
@@ -252,47 +266,58 @@ def _assert_exact_import(job_id: int, appnos: list[str], org_id: int) -> None:
     assert set(stored) == set(appnos)  # …and none missing
 
 
-def _worker(fx: Faults, name: str, pause_at: str | None = None) -> subprocess.Popen:
-    env = {"REVIVE_IMPORT_COMMIT_BATCH": str(COMMIT_BATCH)}
+def _worker(fx: Faults, name: str, pause_at: str | None = None, **more: str) -> subprocess.Popen:
+    env = {"REVIVE_IMPORT_COMMIT_BATCH": str(COMMIT_BATCH), **more}
     if pause_at:
         env["REVIVE_TEST_PAUSE_AT"] = pause_at
     return fx.worker(name, **env)
 
 
 def test_import_resumes_when_the_pool_child_is_killed(fx, tmp_path):
-    worker = _worker(fx, "a", "imports.commit:2")  # parked after the first batch
+    # A worker is lost only after 30 s here: whatever resumes the job, it is not the sweep.
+    worker = _worker(fx, "a", "imports.commit:3", REVIVE_WORKER_LOST_SECONDS="30")
+    # parked after its claim, COMMITTING and the first batch
     job, appnos, org_id = _validated_import(fx, tmp_path)
     child = fx.paused("imports.commit")
     assert child != worker.pid
     _paused_mid_commit(job.id, 1)
+    sent = _fresh(ImportJob, job.id).task_sent_at
 
     os.kill(child, signal.SIGKILL)
     # acks_late + reject_on_worker_lost: the parent puts the message back at once; the
-    # redelivery (a new child) resumes from committed_rows.
+    # redelivery (a new child, the same message: it takes its own claim over) resumes from
+    # committed_rows.
     _wait_status(ImportJob, job.id, ImportStatus.COMMITTED, fx)
     assert worker.poll() is None
     _assert_exact_import(job.id, appnos, org_id)
-
-
-def _dispatch(task: str) -> TaskDispatch:
-    db.session.rollback()
-    return db.session.scalars(sa.select(TaskDispatch).where(TaskDispatch.task_name == task)).one()
+    job = _fresh(ImportJob, job.id)
+    assert job.task_attempts == 2 and job.task_claimed_by is None  # two deliveries, released
+    assert job.task_sent_at == sent  # Celery's redelivery did it, not a re-send by the sweep
 
 
 def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
     """Three kills in a row, each worker resuming the previous one's job:
     import commit (resumes at the next batch), index build and match run (redone)."""
-    first = _worker(fx, "a", "imports.commit:3")  # parked after two batches
+    first = _worker(fx, "a", "imports.commit:4")  # claim, COMMITTING, two batches: parked
     job, appnos, org_id = _validated_import(fx, tmp_path)
     fx.paused("imports.commit")
     _paused_mid_commit(job.id, 2)
+    # Parked, the task commits nothing, yet its row's heartbeat goes on (a thread beside it):
+    # a live worker is never taken for a lost one, however long a step runs.
+    parked = _fresh(ImportJob, job.id).task_heartbeat_at
+    wait_for(
+        lambda: _fresh(ImportJob, job.id).task_heartbeat_at > parked + timedelta(seconds=4),
+        30,
+        what="the parked task's heartbeat",
+    )
     fx.kill_worker(first)
     # Its message stays unacked in Redis and would come back only after the visibility
-    # timeout (an hour): the next worker finds the dispatch's lease run out and re-sends it.
-    second = _worker(fx, "b", "matching.build_index:2")  # parked with the tokens stored
+    # timeout (a day): the next worker's sweep finds the row's heartbeat stopped, re-sends it,
+    # and the new delivery takes the claim over.
+    second = _worker(fx, "b", "matching.build_index:3")  # claim, RUNNING, tokens: parked
     _wait_status(ImportJob, job.id, ImportStatus.COMMITTED, fx)
     _assert_exact_import(job.id, appnos, org_id)
-    assert _dispatch("imports.commit").send_attempts == 2
+    assert _fresh(ImportJob, job.id).task_attempts == 2  # the dead delivery and the re-sent one
 
     university = make_org("匹配测试大学")
     for i in range(30):  # entered (matchable) patents on the demands' three subjects
@@ -309,8 +334,9 @@ def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
     assert _fresh(IndexBuild, build.id).status == RunStatus.RUNNING
     fx.kill_worker(second)
 
-    third = _worker(fx, "c", "matching.match_run:2")  # parked after one batch of demands
+    third = _worker(fx, "c", "matching.match_run:3")  # claim, RUNNING, one batch: parked
     build = _wait_status(IndexBuild, build.id, RunStatus.SUCCEEDED, fx)
+    assert build.task_attempts == 2
     patent_ids = db.session.scalars(sa.select(Patent.id)).all()
     assert build.doc_count == len(patent_ids) >= IMPORT_ROWS
     loaded = matching.load_active_index()
@@ -331,7 +357,7 @@ def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
 
     _worker(fx, "d")
     run = _wait_status(MatchRun, run.id, RunStatus.SUCCEEDED, fx)
-    assert run.processed == run.total == len(demands)
+    assert run.processed == run.total == len(demands) and run.task_attempts == 2
     pairs = db.session.execute(sa.select(Match.demand_id, Match.patent_id, Match.rank)).all()
     assert len(pairs) == run.match_count  # every kept candidate once, nothing left over
     assert len({(d, p) for d, p, _ in pairs}) == len(pairs)
@@ -365,13 +391,13 @@ def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
     lost = imports.create_patent_import(
         str(tmp_path / "停机.csv"), actor=admin, institution_id=org.id
     )
-    assert _dispatch("imports.validate").sent_at is not None
+    first_send = _fresh(ImportJob, lost.id).task_sent_at
+    assert first_send is not None
     fx.redis.flush()
-    fx.worker("a", REVIVE_DISPATCH_LOST_SECONDS="1")
-    _wait_status(ImportJob, lost.id, ImportStatus.VALIDATED, fx)
-    assert _dispatch("imports.validate").send_attempts == 2  # re-sent once, by reconcile
-    db.session.execute(sa.delete(TaskDispatch))
-    db.session.commit()
+    fx.worker("a", REVIVE_MESSAGE_LOST_SECONDS="1")
+    lost = _wait_status(ImportJob, lost.id, ImportStatus.VALIDATED, fx)
+    assert lost.task_sent_at > first_send  # re-sent by the sweep…
+    assert lost.task_attempts == 1  # …and run once: the lost message never came back
 
     # 2. Redis down while the app serves: pages up, the enqueue recorded, run when it is back.
 
@@ -397,25 +423,23 @@ def test_redis_outage_keeps_pages_up_and_loses_no_queued_work(fx, tmp_path):
     assert response.status_code == 201, response.get_data(as_text=True)
     demand_id = response.get_json()["id"]
 
-    db.session.rollback()
-    assert db.session.get(ImportJob, job_id).status == ImportStatus.QUEUED
-    pending = _dispatch("imports.validate")
-    assert pending.args == [job_id]
-    assert pending.sent_at is None and pending.send_error
-    # the demand's run waits for a first index, whose build is recorded as pending
+    pending = _fresh(ImportJob, job_id)
+    assert pending.status == ImportStatus.QUEUED and pending.task_sent_at is None
+    # the demand's run waits for a first index, whose build is committed but unsent
     run = db.session.scalars(sa.select(MatchRun).where(MatchRun.demand_id == demand_id)).one()
     assert run.status == RunStatus.QUEUED
-    assert _dispatch("matching.build_index").sent_at is None
+    (build,) = db.session.scalars(sa.select(IndexBuild)).all()
+    assert build.status == RunStatus.QUEUED and build.task_sent_at is None
 
     fx.redis.start()
-    # The running worker reconnects and its reconciliation sends the recorded dispatch.
+    # The running worker reconnects; its beat's sweep sends the rows the broker never got.
     job = _wait_status(ImportJob, job_id, ImportStatus.VALIDATED, fx)
     assert job.preview_counts["new"] == len(appnos)
-    dispatch = _fresh(TaskDispatch, pending.id)
-    assert dispatch.sent_at is not None and dispatch.finished_at is not None
+    assert job.task_sent_at is not None and job.task_attempts == 1
     run = _wait_status(MatchRun, run.id, RunStatus.SUCCEEDED, fx)
     assert run.match_count >= 1
-    assert queue.pending_count() == 0
+    assert _fresh(IndexBuild, build.id).task_attempts == 1  # sent by the sweep, run once
+    assert queue.stuck_count() == 0
 
 
 # ---------------------------------------------------------------------------- PostgreSQL restart

@@ -241,26 +241,38 @@ def test_a_request_is_committed_audited_enqueued_and_coalesced(app, enqueued, ad
     assert row.status == ModelStatus.SKIPPED  # no decisions yet
 
 
-def test_the_daily_run_takes_over_a_lost_request_and_leaves_a_live_one(app, enqueued, admin):
+def test_the_daily_run_leaves_a_requested_refit_and_the_sweep_resends_a_lost_one(
+    app, enqueued, admin
+):
+    from revive import queue
+
     live = services.request_strength_refit(admin)
     assert services.refit_strength() is live  # the queued one will run: nothing new
     assert db.session.scalar(sa.select(sa.func.count(StrengthModelVersion.id))) == 1
 
-    stale = utcnow() - timedelta(minutes=services.STALE_MINUTES + 1)
+    lost = utcnow() - timedelta(hours=1)  # its message never reached a worker
     db.session.execute(
         sa.update(StrengthModelVersion)
         .where(StrengthModelVersion.id == live.id)
-        .values(updated_at=stale)
+        .values(task_sent_at=lost)
     )
     db.session.commit()
-    fresh = services.refit_strength()
-    assert fresh.id != live.id and fresh.status == ModelStatus.SKIPPED
-    assert fresh.requested_by_id is None  # the schedule
+    assert services.refit_strength() is live  # still nothing new…
+    assert queue.resend_stuck() == {"matching.refit_strength": [live.id]}  # …it is re-sent
+    assert enqueued == [("matching.refit_strength", (live.id,))] * 2
+    drain(enqueued)
     db.session.refresh(live)
-    assert live.status == ModelStatus.FAILED and live.error == services.REFIT_LOST
+    assert live.status == ModelStatus.SKIPPED
     services.execute_strength_refit(live.id)  # the lost task turning up late: nothing
     db.session.refresh(live)
-    assert live.status == ModelStatus.FAILED
+    assert live.status == ModelStatus.SKIPPED
+
+
+def test_the_daily_run_makes_and_runs_its_own_refit(app, enqueued):
+    fresh = services.refit_strength()
+    assert fresh.status == ModelStatus.SKIPPED  # too few decisions
+    assert fresh.requested_by_id is None and fresh.task_attempts == 1  # the schedule's, claimed
+    assert fresh.task_claimed_by is None  # released
 
 
 def test_the_refit_runs_daily_on_the_beat_schedule(app):

@@ -445,33 +445,39 @@ def test_demand_closed_drops_undecided_candidates_keeps_decisions(app, enqueued)
     ]
 
 
-# ---------------------------------------------------------------------------- reconciliation
+# ---------------------------------------------------------------------------- recovery
 
 
-def test_requeue_resends_stale_builds_and_runs(app, enqueued):
+def test_the_sweep_resends_lost_builds_and_runs_of_dead_workers(app, enqueued):
     from datetime import timedelta
 
+    from revive import queue
     from revive.db import utcnow
 
     pool()
     _ready(enqueued)
     demand = make_demand()
     run = services.request_match_run(RunScope.DEMAND, demand.id)
+    assert queue.claim("matching.match_run", run.id, "dead-worker")
     run.status = RunStatus.RUNNING  # its worker died mid-run
-    build = IndexBuild(status=RunStatus.QUEUED, celery_task_id="lost")
+    build = IndexBuild(status=RunStatus.QUEUED, celery_task_id="lost")  # its message lost
     db.session.add(build)
     db.session.commit()
     fresh = services.request_match_run(RunScope.ALL_DEMANDS)
-    old = utcnow() - timedelta(minutes=11)
-    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id).values(updated_at=old))
+    old = utcnow() - timedelta(hours=1)
+    db.session.execute(  # sent, then taken: its last sign of life an hour ago
+        sa.update(MatchRun)
+        .where(MatchRun.id == run.id)
+        .values(task_sent_at=old - timedelta(minutes=1), task_heartbeat_at=old)
+    )
     db.session.execute(
-        sa.update(IndexBuild).where(IndexBuild.id == build.id).values(updated_at=old)
+        sa.update(IndexBuild).where(IndexBuild.id == build.id).values(task_sent_at=old)
     )
     db.session.commit()
     enqueued.clear()
 
-    sent = services.requeue_stale_runs(older_than_minutes=10)
-    assert sent == {"index_builds": [build.id], "match_runs": [run.id]}
+    sent = queue.resend_stuck()
+    assert sent == {"matching.build_index": [build.id], "matching.match_run": [run.id]}
     assert ("matching.match_run", (run.id,)) in enqueued
     assert ("matching.match_run", (fresh.id,)) not in enqueued
     drain(enqueued)
@@ -479,25 +485,23 @@ def test_requeue_resends_stale_builds_and_runs(app, enqueued):
     assert db.session.get(MatchRun, run.id).status == RunStatus.SUCCEEDED  # retried, not lost
 
 
-def test_requeue_leaves_runs_the_dispatch_ledger_is_handling(app, enqueued):
+def test_the_sweep_leaves_a_run_a_live_worker_holds(app, enqueued):
     from datetime import timedelta
 
+    from revive import queue
     from revive.db import utcnow
-    from revive.queue import TaskDispatch
 
     pool()
     _ready(enqueued)
     run = services.request_match_run(RunScope.ALL_DEMANDS)
+    assert queue.claim("matching.match_run", run.id, "live-worker")
     run.status = RunStatus.RUNNING
-    # Its dispatch was recorded but the broker never got it: reconcile sends that one.
-    db.session.add(TaskDispatch(task_name="matching.match_run", args=[run.id], task_id="t-1"))
-    db.session.commit()
-    old = utcnow() - timedelta(minutes=11)
-    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id).values(updated_at=old))
+    run.task_sent_at = utcnow() - timedelta(hours=1)  # long ago, but its worker beats
     db.session.commit()
     enqueued.clear()
-    assert services.requeue_stale_runs(older_than_minutes=10)["match_runs"] == []
+    assert queue.resend_stuck() == {}
     assert enqueued == []
+    assert not queue.claim("matching.match_run", run.id, "duplicate")
 
 
 def test_scoring_parts_keep_a_fanned_out_run_fresh(app, enqueued):
@@ -518,18 +522,25 @@ def test_scoring_parts_keep_a_fanned_out_run_fresh(app, enqueued):
     parts = services.score_shards(run.id, build.id, [s.name for s in index.shards])
     assert parts  # the demand was scored
     db.session.expire_all()
-    assert as_utc(db.session.get(MatchRun, run.id).updated_at) > old + timedelta(minutes=10)
+    fresh = db.session.get(MatchRun, run.id)
+    assert as_utc(fresh.updated_at) > old + timedelta(minutes=10)
+    assert as_utc(fresh.task_heartbeat_at) > old + timedelta(minutes=10)
 
 
 def test_requeue_jobs_command_includes_matching(app, runner, enqueued):
     import json
+    from datetime import timedelta
 
-    from revive.inventory.cli import requeue_jobs_command
+    from revive.cli_commands import requeue_jobs_command
+    from revive.db import utcnow
 
-    result = runner.invoke(requeue_jobs_command, ["--older-than", "10"])
+    build = IndexBuild(status=RunStatus.QUEUED, task_sent_at=utcnow() - timedelta(hours=1))
+    db.session.add(build)
+    db.session.commit()
+    result = runner.invoke(requeue_jobs_command, [])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
-    assert out["matching"] == {"index_builds": [], "match_runs": []}
+    assert out == {"matching.build_index": [build.id]}
 
 
 def test_old_index_artifacts_are_pruned(app, tmp_path):
