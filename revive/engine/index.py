@@ -408,12 +408,12 @@ class Index:
         names = [self.vocabulary[t] for t in terms.tolist()]
         specific = self.specificity[terms]  # 0 for bigrams
         total = float(specific.sum()) or 1.0
+        explain = _Explainer(names, self.params.explain_terms)
         out = []
         for score, position, number in found:
             shard = self.shards[number]
             present = doc_w[position] > 0
             contrib = doc_w[position] * weights
-            pairs = [(names[i], float(contrib[i])) for i in np.flatnonzero(contrib).tolist()]
             doc_id = shard.ids[position - shard.offset]
             doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
             matched = frozenset(names[i] for i in np.flatnonzero(present & (specific > 0)))
@@ -422,7 +422,7 @@ class Index:
                     doc_id,
                     round(score, 6),
                     position,
-                    pick_terms(pairs, self.params.explain_terms),
+                    explain(contrib),
                     round(float(specific[present].sum()) / total, 6),
                     matched,
                 )
@@ -656,6 +656,35 @@ def _pad_rows(m: sp.csr_matrix, rows: int) -> sp.csr_matrix:
         return m
     indptr = np.concatenate([m.indptr, np.full(rows - m.shape[0], m.indptr[-1], m.indptr.dtype)])
     return sp.csr_matrix((m.data, m.indices, indptr), shape=(rows, m.shape[1]))
+
+
+class _Explainer:
+    """``pick_terms`` for many documents against one query, on arrays: the query's terms are
+    split into words and bigrams and ordered by name once; per document only the few picked
+    terms become strings (search_row explains every candidate of a pool)."""
+
+    def __init__(self, names: Sequence[str], n: int) -> None:
+        self.names, self.n = list(names), n
+        self.gram = np.fromiter((t.startswith(BIGRAM_MARK) for t in names), bool, len(names))
+        rank = np.empty(len(names), np.int64)
+        rank[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
+        self.rank = rank
+
+    def __call__(self, contrib: np.ndarray) -> tuple[tuple[str, float], ...]:
+        nz = np.flatnonzero(contrib)
+        words, grams = nz[~self.gram[nz]], nz[self.gram[nz]]
+        words = words[np.lexsort((self.rank[words], -contrib[words]))][: self.n]
+        picked = [(self.names[i], float(contrib[i])) for i in words.tolist()]
+        if len(picked) < self.n and len(grams):
+            seen = " ".join(w for w, _ in picked)
+            for i in grams[np.lexsort((self.rank[grams], -contrib[grams]))].tolist():
+                gram = self.names[i][len(BIGRAM_MARK) :]
+                if gram not in seen:
+                    picked.append((gram, float(contrib[i])))
+                    seen += " " + gram
+                    if len(picked) >= self.n:
+                        break
+        return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
 
 
 def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, float], ...]:

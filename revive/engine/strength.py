@@ -99,6 +99,34 @@ class CharProfile:
         norm = float(np.sqrt((weights**2).sum())) or 1.0
         return chars, (weights / norm).astype(np.float32)
 
+    def cosines(
+        self, query: str | None, texts: Sequence[str | None], *, normalized: bool = False
+    ) -> np.ndarray:
+        """The character cosine of ``query`` with each of ``texts``, computed for all of them
+        at once (one array pipeline per pool instead of one per text): equal to
+        ``cosine(vector(query), vector(text))`` for each text."""
+        out = np.zeros(len(texts))
+        q_chars, q_weights = self.vector(query, normalized=normalized)
+        if not len(q_chars) or not len(texts):
+            return out
+        codes = [
+            np.frombuffer(content_chars(t, normalized=normalized).encode("utf-16-le"), np.uint16)
+            for t in texts
+        ]
+        sizes = np.fromiter(map(len, codes), np.int64, len(codes))
+        if not sizes.sum():
+            return out
+        docs = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+        keys, counts = np.unique(docs << 16 | np.concatenate(codes), return_counts=True)
+        doc, char = keys >> 16, keys & 0xFFFF
+        weights = (1.0 + np.log(counts)) * self.idf[char]
+        norms = np.sqrt(np.bincount(doc, weights**2, minlength=len(texts)))
+        dense_q = np.zeros(65536, np.float64)
+        dense_q[q_chars] = q_weights
+        dots = np.bincount(doc, weights * dense_q[char], minlength=len(texts))
+        np.divide(dots, norms, out=out, where=norms > 0)
+        return out
+
     @staticmethod
     def cosine(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
         common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
@@ -245,19 +273,15 @@ def assess(
     character profile (None: the feature is 0); ``normalized``: the texts are already
     ``normalize``d."""
     model = model or shipped_model()
-    qv = chars.vector(demand_text) if chars is not None else None
-    vectors = {}  # each patent's character vector once (a text may serve several candidates)
+    if chars is not None:
+        char_cos_of = chars.cosines(
+            demand_text, [texts.get(c.right_id, "") for c in candidates], normalized=normalized
+        )
+    else:
+        char_cos_of = np.zeros(len(candidates))
     out: list[Assessed] = []
     rows = []
-    for c in candidates:
-        char_cos = 0.0
-        if qv is not None:
-            vec = vectors.get(c.right_id)
-            if vec is None:
-                vec = vectors[c.right_id] = chars.vector(
-                    texts.get(c.right_id, ""), normalized=normalized
-                )
-            char_cos = CharProfile.cosine(qv, vec)
+    for c, char_cos in zip(candidates, char_cos_of.tolist(), strict=True):
         values = {"score": c.score, "chars": char_cos, "coverage": c.coverage}
         rows.append([values[f] for f in model.features])
         out.append((c, char_cos))

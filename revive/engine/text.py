@@ -368,4 +368,11 @@ def demand_tokens(
 ) -> list[str]:
     """Tokens of a demand: demand boilerplate removed, enterprise wording mapped to patent
     wording (the original word is kept too)."""
-    return _tokens(title or "", text or "", demand=True, options=options)
+    return list(_demand_tokens(title or "", text or "", options))
+
+
+@lru_cache(maxsize=4096)
+def _demand_tokens(title: str, text: str, options: TokenOptions) -> tuple[str, ...]:
+    # Cached: matching reads a posting's tokens several times (understanding it, its
+    # sub-needs, the query itself), always from the same strings.
+    return tuple(_tokens(title, text, demand=True, options=options))

@@ -304,3 +304,18 @@ def test_threads_over_shards_give_the_same_results():
     idx.threads = 3
     assert idx.query(queries, top_k=12, allowed=allowed, exclude=exclude, min_score=0.0) == one
     assert any(len(r) == 12 for r in one)
+
+
+def test_the_array_explainer_picks_what_pick_terms_picks():
+    """search_row explains a pool with _Explainer; it must equal pick_terms (ties by name,
+    words first, bigrams not inside a picked word fill in)."""
+    from revive.engine.index import _Explainer, pick_terms
+
+    rng = np.random.default_rng(3)
+    vocab = ["电池", "正极", "材料", "~电池", "~池正", "~正极", "寿命", "~寿命", "包覆", "循环"]
+    for _ in range(300):
+        names = list(rng.choice(vocab, size=rng.integers(1, len(vocab)), replace=False))
+        contrib = rng.choice([0.0, 0.1, 0.2, 0.3], size=len(names))  # ties on purpose
+        pairs = [(names[i], float(contrib[i])) for i in np.flatnonzero(contrib)]
+        for n in (1, 3, 5):
+            assert _Explainer(names, n)(contrib) == pick_terms(pairs, n)
