@@ -103,7 +103,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     # -- the enterprise posts a demand through the form
     enterprise = people("enterprise")
     enterprise.login(cast.enterprise_email)
-    enterprise.page.get_by_role("link", name="我的需求").click()
+    menu_link(enterprise, "我的需求").click()
     enterprise.page.get_by_role("link", name="发布需求").click()
     form = enterprise.page
     form.get_by_label("需求名称", exact=True).fill(DEMAND["title"])

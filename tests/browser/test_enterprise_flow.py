@@ -19,7 +19,15 @@ import re
 import pytest
 
 from revive.accounts.models import OrgKind, Role
-from tests.browser.helpers import ANSWER, DEMAND, MATCH_TIMEOUT_MS, OTHERS, expect, seed_cast
+from tests.browser.helpers import (
+    ANSWER,
+    DEMAND,
+    MATCH_TIMEOUT_MS,
+    OTHERS,
+    expect,
+    menu_link,
+    seed_cast,
+)
 from tests.browser.test_deal_flow import wait_until_matching_idle
 from tests.factories import make_org, make_user
 
@@ -40,7 +48,7 @@ def test_enterprise_finds_asks_and_hears_back(people, seed, live):
     enterprise = people("enterprise")
     enterprise.login(cast.enterprise_email)
     page = enterprise.page
-    page.get_by_role("link", name="我的需求").click()
+    menu_link(enterprise, "我的需求").click()
     page.get_by_role("link", name="发布需求").click()
     page.get_by_label("需求名称", exact=True).fill(DEMAND["title"])
     page.get_by_label("需求描述", exact=True).fill(DEMAND["description"])
@@ -89,7 +97,7 @@ def test_enterprise_finds_asks_and_hears_back(people, seed, live):
     officer = people("officer")
     officer.login(cast.officer_email)
     wait_until_matching_idle(officer)
-    officer.page.get_by_role("link", name="匹配审核").click()
+    menu_link(officer, "匹配审核").click()
     group = officer.page.locator("section.review-demand").filter(
         has=officer.page.get_by_role("heading", name=DEMAND["title"])
     )
@@ -142,7 +150,7 @@ def test_enterprise_finds_asks_and_hears_back(people, seed, live):
     # -- a second enterprise finds the same patent by searching the pool
     other = people("second-enterprise")
     other.login(second_email)
-    other.page.get_by_role("link", name="专利库").click()
+    menu_link(other, "专利库").click()
     other.page.get_by_label("想解决什么问题").fill("硅碳负极 体积膨胀 循环寿命")
     other.page.get_by_role("button", name="搜索").click()
     results = other.page.locator("#pool-results")

@@ -105,9 +105,7 @@ def test_a_fresh_deployment_onboards_a_university_that_imports_its_inventory(
     # -- the platform admin: two universities from a spreadsheet
     admin = people("admin")
     admin.login(ADMIN_EMAIL, ADMIN_PASSWORD)
-    admin.page.get_by_role("navigation", name="主导航").get_by_role(
-        "link", name="高校/科研院所"
-    ).click()
+    menu_link(admin, "高校/科研院所").click()
     expect(admin.page.get_by_text("还没有登记任何高校或科研院所")).to_be_visible()
     admin.page.get_by_role("link", name="从表格批量导入").first.click()
     universities = xlsx(
