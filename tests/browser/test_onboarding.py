@@ -4,7 +4,8 @@ the live server starts on an empty database → ``revive create-admin`` (the con
 process of its own) makes the platform admin in that database → the admin signs in, uploads a
 spreadsheet of two universities, checks the preview and confirms it → invites the first school
 admin of one of them → the school admin accepts the invitation, adds colleges in bulk, imports
-a small patent inventory (preview, confirm) and sees it in the inventory list.
+a small patent inventory (preview, confirm), sees it in the inventory list with each granted
+patent's next annual fee, and sees what keeping the idle ones costs a year on the dashboard.
 
 Nothing is seeded: every row comes from the command line or from a person's clicks.
 Screenshots of the steps: /tmp/shots/<test name>/.
@@ -13,6 +14,7 @@ Screenshots of the steps: /tmp/shots/<test name>/.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +32,23 @@ ADMIN_EMAIL, ADMIN_PASSWORD = "admin@kjt.example.gov.cn", "Kai-pan-2026"
 TTO_EMAIL, TTO_PASSWORD = "tto@nkut.example.edu.cn", "Tto-office-88"
 UNIVERSITY = "北疆理工大学"
 IMPORT_TIMEOUT_MS = 60_000  # the worker validates and commits (first task of a fresh worker)
+# Granted, in force and not implemented: idle patents whose annual fees the university pays.
 PATENTS = [
-    (appno(1001), "一种锂离子电池硅碳负极材料的制备方法", "材料科学与工程学院"),
-    (appno(1002), "一种盐碱地水稻育秧基质", "生命科学学院"),
-    (appno(1003), "一种稀土永磁电机转子的散热结构", "材料科学与工程学院"),
+    (
+        appno(1001),
+        "一种锂离子电池硅碳负极材料的制备方法",
+        "材料科学与工程学院",
+        "2019-03-01",
+        "2021-06-01",
+    ),
+    (appno(1002, year=2020), "一种盐碱地水稻育秧基质", "生命科学学院", "2020-05-12", "2022-09-20"),
+    (
+        appno(1003, year=2018),
+        "一种稀土永磁电机转子的散热结构",
+        "材料科学与工程学院",
+        "2018-11-30",
+        "2020-08-14",
+    ),
 ]
 
 
@@ -155,11 +170,22 @@ def test_a_fresh_deployment_onboards_a_university_that_imports_its_inventory(
     menu_link(tto, "批量导入").click()
     inventory = xlsx(
         tmp_path / "专利盘点表.xlsx",
-        ["申请号", "专利名称", "所属学院"],
-        [list(p) for p in PATENTS],
+        ["申请号", "专利名称", "所属学院", "申请日", "授权日", "法律状态", "实施状态"],
+        [[*p, "有效", "未实施"] for p in PATENTS],
     )
     upload_and_confirm(tto, "查看专利清单", inventory, len(PATENTS), "patents")
     table = tto.page.locator("main table")
-    for _appno, title, _college in PATENTS:
+    for _appno, title, *_ in PATENTS:
         expect(table).to_contain_text(title)
+    fees = table.locator('[data-field="next_fee"]')
+    expect(fees).to_have_count(len(PATENTS))
+    for i in range(len(PATENTS)):
+        expect(fees.nth(i)).to_contain_text(re.compile(r"[1-9][\d,]* 元"))
     tto.shot("inventory")
+
+    # -- the dashboard: what keeping the idle inventory costs a year
+    menu_link(tto, "数据看板").click()
+    cost = tto.page.locator(".kpi", has=tto.page.locator(".label", has_text="闲置专利年维持费"))
+    expect(cost).to_contain_text(f"{len(PATENTS)} 件闲置专利")
+    expect(cost.locator(".value")).to_have_text(re.compile(r"^[1-9][\d,]*元/年$"))
+    tto.shot("dashboard-fees")
