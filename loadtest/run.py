@@ -370,12 +370,31 @@ SERVER_ERROR = re.compile(r"Traceback \(most recent call last\)|\] ERROR[: ]|CRI
 
 
 def server_errors(logs: list[Path]) -> list[str]:
+    """Each server error in the logs, one line each; a traceback is named by the frame and the
+    exception it ends with (its last lines), so a failed run says what broke."""
     found = []
     for log in logs:
         text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-        for line in text.splitlines():
-            if SERVER_ERROR.search(line):
-                found.append(f"{log.name}: {line.strip()[:200]}")
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if not SERVER_ERROR.search(line):
+                continue
+            entry = line.strip()[:200]
+            if "Traceback" in line:
+                end = i + 1
+                while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end]):
+                    end += 1
+                frame = next(
+                    (
+                        x.strip()
+                        for x in reversed(lines[i + 1 : end])
+                        if x.strip().startswith("File")
+                    ),
+                    "",
+                )
+                raised = lines[end].strip() if end < len(lines) else ""
+                entry = f"{entry} … {frame[:200]} → {raised[:300]}"
+            found.append(f"{log.name}: {entry}")
     return found
 
 
