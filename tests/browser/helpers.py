@@ -26,6 +26,20 @@ def menu_link(person: Any, name: str) -> Any:
     return link
 
 
+def reload(page: Any) -> None:
+    """Reload ``page`` as a person pressing F5. A page that watches a running job reloads by
+    itself when the job ends (static/js/run-progress.js); when that reload and ours cross, the
+    browser aborts one of them (net::ERR_ABORTED), and the page is then already fresh."""
+    from playwright.sync_api import Error
+
+    try:
+        page.reload()
+    except Error as exc:
+        if "ERR_ABORTED" not in str(exc):
+            raise
+        page.wait_for_load_state("load")
+
+
 def expect(target: Any, message: str | None = None) -> Any:
     from playwright.sync_api import expect as playwright_expect
 

@@ -24,6 +24,7 @@ from tests.browser.helpers import (
     OTHERS,
     expect,
     menu_link,
+    reload,
     seed_cast,
 )
 
@@ -80,7 +81,7 @@ def wait_until_matching_idle(person, timeout_s: float = MATCH_TIMEOUT_MS / 1000)
     while busy.count():
         assert time.monotonic() < deadline, f"matching still busy after {timeout_s}s"
         person.page.wait_for_timeout(500)
-        person.page.reload()
+        reload(person.page)
 
 
 def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
@@ -137,7 +138,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
 
     # Issue 14: the enterprise sees the machine's suggestion at once, labelled as not yet
     # reviewed; it is not "pushed" until the officer accepts it.
-    enterprise.page.reload()
+    reload(enterprise.page)  # its panel may be reloading by itself as the run ends
     suggested = enterprise.page.locator("#demand-suggestions")
     expect(suggested).to_contain_text("机器推荐，尚未经技术经理人审核")
     expect(suggested).to_contain_text(patent_title)

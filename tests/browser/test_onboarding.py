@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tests.browser.helpers import expect, menu_link
+from tests.browser.helpers import expect, menu_link, reload
 from tests.imports.helpers import appno
 from tests.onboarding.helpers import code
 
@@ -97,13 +97,13 @@ def upload_and_confirm(person, page_link: str, path: Path, new: int, shot: str) 
     page.get_by_label("表格文件").set_input_files(str(path))
     page.get_by_role("button", name="上传并预检").click()
     expect(page.locator("#job-status")).to_have_text("待确认", timeout=IMPORT_TIMEOUT_MS)
-    page.reload()  # the confirm buttons are drawn once the job is validated
+    reload(page)  # the confirm buttons are drawn once the job is validated
     expect(page.locator('[data-count="new"]')).to_have_text(str(new))
     expect(page.locator('[data-count="invalid"]')).to_have_text("0")
     person.shot(f"{shot}-preview")
     page.get_by_role("button", name="确认导入（仅有效行）").click()
     expect(page.locator("#job-status")).to_have_text("已完成", timeout=IMPORT_TIMEOUT_MS)
-    page.reload()
+    reload(page)
     expect(page.locator('[data-result="created"]')).to_have_text(str(new))
     person.shot(f"{shot}-committed")
     page.get_by_role("link", name=page_link).click()
