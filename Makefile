@@ -59,7 +59,8 @@ test: $(STAMP) browser
 	      --durations=15 $(PYTEST_ARGS) > $(TEST_LOGS)/sqlite.log 2>&1; \
 	    echo $$? > $(TEST_LOGS)/sqlite.rc ) & \
 	  ( REVIVE_TEST_SCOPE=dialect $(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
-	      --durations=25 --ignore=tests/engine --ignore=tests/evaluation $(PYTEST_ARGS) \
+	      --durations=25 --ignore=tests/engine --ignore=tests/benchmark/test_cli.py \
+	      --ignore=tests/benchmark/test_dev_set.py --ignore=tests/benchmark/test_metrics.py $(PYTEST_ARGS) \
 	      > $(TEST_LOGS)/postgresql.log 2>&1; \
 	    echo $$? > $(TEST_LOGS)/postgresql.rc ) & \
 	  wait; \

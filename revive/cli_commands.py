@@ -21,11 +21,11 @@ def requeue_jobs_command() -> None:
 
 
 def register(cli: click.Group) -> None:
+    from revive.benchmark import cli as benchmark_cli
     from revive.dashboard import cli as dashboard_cli
     from revive.deals import cli as deals_cli
     from revive.demands import cli as demands_cli
     from revive.demo import cli as demo_cli
-    from revive.evaluation import cli as evaluation_cli
     from revive.inventory import cli as inventory_cli
     from revive.onboarding import cli as onboarding_cli
     from revive.pools import cli as pools_cli
@@ -36,7 +36,7 @@ def register(cli: click.Group) -> None:
         inventory_cli,
         demands_cli,
         deals_cli,
-        evaluation_cli,
+        benchmark_cli,
         dashboard_cli,
         pools_cli,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from revive.evaluation.cli import DEFAULT_CORPORA, DEFAULT_DATA
+from revive.benchmark.cli import DEFAULT_CORPORA, DEFAULT_DATA
 from revive.pools.evaluation import EVAL_DIR, evaluate, read_judged, read_pools, table
 
 DEFAULT_BAR = 0.10  # REVIVE_POOL_PROPOSE_BAR's default

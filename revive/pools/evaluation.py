@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from revive.benchmark.data import read_corpus
 from revive.engine import build_index, patent_tokens
-from revive.evaluation.data import read_corpus
 from revive.pools.ranking import query_tokens, rank_patents
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval" / "pools"

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from revive.benchmark.data import Doc
+from revive.benchmark.metrics import evaluate
 from revive.engine import Index, build_index, demand_tokens, patent_tokens
 from revive.engine.strength import (
     FEATURES,
@@ -35,8 +37,6 @@ from revive.engine.strength import (
     fit,
 )
 from revive.engine.understand import read_demand
-from revive.evaluation.data import Doc
-from revive.evaluation.metrics import evaluate
 
 Runs = dict[str, list[str]]
 Qrels = Mapping[str, Mapping[str, int]]

@@ -1,4 +1,5 @@
-"""``revive eval`` and ``revive bench``."""
+"""``revive eval``, ``revive fit-strength``, ``revive bench``, ``revive scale-seed`` and
+``revive bench-web``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import click
 
+from revive.benchmark import retrievers as r
+from revive.benchmark.data import read_corpus, read_qrels, read_queries
+from revive.benchmark.metrics import evaluate
+from revive.benchmark.scale_seed import scale_seed_command
+from revive.benchmark.web import bench_web_command
 from revive.engine import Params
 from revive.engine.strength import shipped_model
 from revive.engine.text import DEFAULT_OPTIONS
-from revive.evaluation import retrievers as r
-from revive.evaluation.data import read_corpus, read_qrels, read_queries
-from revive.evaluation.metrics import evaluate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
@@ -110,7 +113,7 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
     (index top 30 → strength model → re-rank) with the shipped model, and a cross-validated
     refit; the last line is JSON (nDCG, recall, MRR, strength_auc, abstained_unanswerable,
     relevant_shown of the production pipeline on the last set)."""
-    from revive.evaluation import trust
+    from revive.benchmark import trust
 
     if bool(queries) != bool(qrels):
         raise click.UsageError("--queries and --qrels go together")
@@ -231,7 +234,7 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
 def fit_strength_command(corpora, out, bar, strong) -> None:
     """Fit the shipped strength model on every judged pair of both dev sets (the pools the
     production pipeline sees) and write it as JSON."""
-    from revive.evaluation import trust
+    from revive.benchmark import trust
 
     docs = read_corpus(_corpora(corpora))
     tokens = [r.patent_tokens(d.title, d.text) for d in docs]
@@ -314,7 +317,7 @@ def bench_command(
     patents, demands, seed, data, processes, shard_docs, fanout, incremental, share
 ) -> None:
     """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
-    from revive.evaluation.bench import run_bench
+    from revive.benchmark.bench import run_bench
 
     result = run_bench(
         Path(data),
@@ -331,4 +334,10 @@ def bench_command(
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
-commands = [eval_command, fit_strength_command, bench_command]
+commands = [
+    eval_command,
+    fit_strength_command,
+    bench_command,
+    scale_seed_command,
+    bench_web_command,
+]
