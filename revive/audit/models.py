@@ -29,5 +29,5 @@ class AuditEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-# The append-only guards (ORM events, SQLite trigger function) load with the model.
+# The append-only guards (ORM events) load with the model.
 from revive.audit import guard as _guard  # noqa: E402,F401

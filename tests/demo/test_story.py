@@ -183,6 +183,25 @@ def test_nothing_is_dated_in_the_future(ctx):
         assert latest is not None and aware(latest) <= now, model.__name__
 
 
+def test_the_audit_log_tells_the_story_on_its_dates(ctx):
+    """Events were dated by the held clock as they were written (the log is append-only):
+    each deal stage's audit event carries its deal event's moment, spread over months."""
+    stamps = [aware(t) for t in db.session.scalars(sa.select(AuditEvent.created_at))]
+    assert min(stamps) < utcnow() - timedelta(days=180)
+    assert len({(s.year, s.month) for s in stamps}) >= 6
+    deal = db.session.scalar(sa.select(Deal).where(Deal.stage == Stage.SIGNED))
+    event_times = {aware(e.created_at) for e in deal.events}
+    audited = {
+        aware(e.created_at)
+        for e in db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity == "deal", AuditEvent.entity_id == deal.id
+            )
+        )
+    }
+    assert event_times <= audited
+
+
 def test_inventory_was_reviewed_before_the_deals(ctx):
     first_push = min(aware(p) for p in db.session.scalars(sa.select(Deal.pushed_at)))
     entered = db.session.scalars(sa.select(Patent.entered_at).where(Patent.entered_at.is_not(None)))
