@@ -28,7 +28,6 @@ def register(cli: click.Group) -> None:
     from revive.demo import cli as demo_cli
     from revive.inventory import cli as inventory_cli
     from revive.onboarding import cli as onboarding_cli
-    from revive.pools import cli as pools_cli
 
     modules = (
         onboarding_cli,
@@ -38,7 +37,6 @@ def register(cli: click.Group) -> None:
         deals_cli,
         benchmark_cli,
         dashboard_cli,
-        pools_cli,
     )
     for module in modules:
         for command in module.commands:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from revive.benchmark import pools as pool_eval
 from revive.benchmark import retrievers as r
 from revive.benchmark.data import read_corpus, read_qrels, read_queries
 from revive.benchmark.metrics import evaluate
@@ -334,8 +335,48 @@ def bench_command(
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
+DEFAULT_POOL_BAR = 0.10  # REVIVE_POOL_PROPOSE_BAR's default
+
+
+@click.command("pools-eval")
+@click.option(
+    "--pools",
+    "pools_path",
+    type=click.Path(exists=True),
+    default=str(pool_eval.EVAL_DIR / "pools.json"),
+)
+@click.option(
+    "--judged",
+    "judged_path",
+    type=click.Path(exists=True),
+    default=str(pool_eval.EVAL_DIR / "judged.csv"),
+)
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True))
+@click.option("--bar", type=float, default=DEFAULT_POOL_BAR, show_default=True)
+def pools_eval_command(pools_path, judged_path, corpora, bar) -> None:
+    """Rank the real corpus for each pool of pools.json (the product's ranking), report how
+    many of the top 50 judged.csv says are in the industry and how many are unjudged; the
+    last line is JSON."""
+    paths = [Path(c) for c in corpora] or [DEFAULT_DATA / name for name in DEFAULT_CORPORA]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"corpus not found: {', '.join(missing)} (pass --corpus)")
+    results = pool_eval.evaluate(
+        pool_eval.read_pools(pools_path), pool_eval.read_judged(judged_path), paths, bar=bar
+    )
+    click.echo(pool_eval.table(results))
+    unjudged = sum(r.unjudged for r in results)
+    if unjudged:
+        click.echo(
+            f"{unjudged} of the current top-50 documents have no judgement: judge them "
+            "(eval/pools/judged.csv) before quoting precision."
+        )
+    click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+
+
 commands = [
     eval_command,
+    pools_eval_command,
     fit_strength_command,
     bench_command,
     scale_seed_command,
