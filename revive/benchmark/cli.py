@@ -13,6 +13,8 @@ import click
 
 from revive.benchmark import pools as pool_eval
 from revive.benchmark import retrievers as r
+from revive.benchmark import trust
+from revive.benchmark.bench import run_bench
 from revive.benchmark.data import read_corpus, read_qrels, read_queries
 from revive.benchmark.metrics import evaluate
 from revive.benchmark.scale_seed import scale_seed_command
@@ -114,8 +116,6 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
     (index top 30 → strength model → re-rank) with the shipped model, and a cross-validated
     refit; the last line is JSON (nDCG, recall, MRR, strength_auc, abstained_unanswerable,
     relevant_shown of the production pipeline on the last set)."""
-    from revive.benchmark import trust
-
     if bool(queries) != bool(qrels):
         raise click.UsageError("--queries and --qrels go together")
     sets = {"given": (Path(queries), Path(qrels))} if queries else DEV_SETS
@@ -235,8 +235,6 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
 def fit_strength_command(corpora, out, bar, strong) -> None:
     """Fit the shipped strength model on every judged pair of both dev sets (the pools the
     production pipeline sees) and write it as JSON."""
-    from revive.benchmark import trust
-
     docs = read_corpus(_corpora(corpora))
     tokens = [r.patent_tokens(d.title, d.text) for d in docs]
     parts = []
@@ -318,8 +316,6 @@ def bench_command(
     patents, demands, seed, data, processes, shard_docs, fanout, incremental, share
 ) -> None:
     """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
-    from revive.benchmark.bench import run_bench
-
     result = run_bench(
         Path(data),
         patents=patents,

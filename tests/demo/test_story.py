@@ -20,7 +20,8 @@ from revive.deals import queries as deal_queries
 from revive.deals.models import Contract, ContractKind, Deal, DealEvent, Stage
 from revive.deals.reasons import FAILURE_REASONS
 from revive.demands.models import Demand
-from revive.demo.seed import DEMO_PASSWORD, DOMAIN, demo_logins
+from revive.demo.catalog import DOMAIN
+from revive.demo.seed import DEMO_PASSWORD, demo_logins
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.evaluations.tiers import TierFacts
 from revive.extensions import db
