@@ -21,7 +21,7 @@ help:
 	@echo "make run        install, migrate, load demo data, start web (127.0.0.1:$(PORT)) + worker"
 	@echo "make test       install and run the whole test suite"
 	@echo "make test-pg    run the suite on PostgreSQL ($(TEST_PG_URL)), browser tests aside"
-	@echo "make lint       ruff check + format check"
+	@echo "make lint       ruff check + format check + import contracts (lint-imports)"
 	@echo "make clean      remove .venv and caches;  make clean-data  remove instance/ (local DB)"
 
 $(STAMP): pyproject.toml
@@ -52,14 +52,18 @@ run: $(STAMP)
 # REVIVE_TEST_REDIS_URL). Each pass writes its log; both logs are printed, then the result.
 # Each pass lists its slowest tests, to see where CI time goes.
 TEST_LOGS := .pytest-logs
+# The import-linter contracts (pyproject.toml [tool.importlinter]: the engine is pure, the
+# domains keep their order, views and the API sit above services) are checked first.
 test: $(STAMP) browser
+	$(BIN)/lint-imports
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 	  mkdir -p $(TEST_LOGS); \
 	  ( env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -m "not integration" \
 	      --durations=15 $(PYTEST_ARGS) > $(TEST_LOGS)/sqlite.log 2>&1; \
 	    echo $$? > $(TEST_LOGS)/sqlite.rc ) & \
 	  ( REVIVE_TEST_SCOPE=dialect $(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
-	      --durations=25 --ignore=tests/engine --ignore=tests/evaluation $(PYTEST_ARGS) \
+	      --durations=25 --ignore=tests/engine --ignore=tests/benchmark/test_cli.py \
+	      --ignore=tests/benchmark/test_dev_set.py --ignore=tests/benchmark/test_metrics.py $(PYTEST_ARGS) \
 	      > $(TEST_LOGS)/postgresql.log 2>&1; \
 	    echo $$? > $(TEST_LOGS)/postgresql.rc ) & \
 	  wait; \
@@ -79,9 +83,10 @@ lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lint]'
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info htmlcov .coverage
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache build dist *.egg-info htmlcov .coverage
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 clean-data:

@@ -10,8 +10,48 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from revive import (
+    input_guard,
+    models,  # noqa: F401  (register every table on the metadata)
+    navigation,
+)
+from revive.accounts.views import bp as accounts_bp
+from revive.accounts.views import load_signed_in_user
+from revive.alerts import receivers as alert_receivers
+from revive.alerts.views import bp as alerts_bp
+from revive.api import bp as api_bp
+from revive.api.auth import load_token_user
+from revive.api.common import MAX_INT
+from revive.audit.views import bp as audit_bp
+from revive.celery import celery_init_app
 from revive.config import PROJECT_ROOT, load_config
+from revive.dashboard.views import bp as dashboard_bp
+from revive.deals.views import bp as deals_bp
+from revive.demands import importers as _demand_imports  # noqa: F401  (registers its import kind)
+from revive.demands.views import bp as demands_bp
+from revive.errors import NotFoundError, register_error_handlers
+from revive.evaluations.views import bp as evaluations_bp
+from revive.extensions import csrf, db, login_manager, migrate
+from revive.imports.views import bp as imports_bp
+from revive.inventory import importers as _patent_imports  # noqa: F401  (registers its import kind)
+from revive.inventory import receivers as inventory_receivers
+from revive.inventory.views import bp as inventory_bp
+from revive.licensing.views import bp as licensing_bp
+from revive.matching import receivers as matching_receivers
+from revive.matching.views import bp as matching_bp
+from revive.notifications import receivers as notification_receivers
+from revive.notifications.views import bp as notifications_bp
+from revive.onboarding import importers as _institution_imports  # noqa: F401  (registers its import kind)
+from revive.onboarding.views import bp as onboarding_bp
+from revive.pool.views import bp as pool_bp
+from revive.pools import receivers as pool_receivers
+from revive.pools.views import bp as pools_bp
+from revive.pools.views import roadshow_bp
+from revive.review.views import bp as review_bp
+from revive.settings.views import bp as settings_bp
+from revive.templating import register_template_helpers
 
 
 @event.listens_for(Engine, "connect")
@@ -49,16 +89,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(config))
     if app.config["REVIVE_TRUSTED_PROXIES"]:
         # Behind N reverse proxies: trust X-Forwarded-* so per-IP login limits see real clients.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = app.config["REVIVE_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
-
-    from revive.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -68,19 +104,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
 
-    from revive import models  # noqa: F401  (register every table on the metadata)
-    from revive.accounts.views import load_signed_in_user
-
-    # Import kinds register themselves with revive.imports.registry (imports sits below them).
-    from revive.demands import importers as _demand_imports  # noqa: F401
-    from revive.inventory import importers as _patent_imports  # noqa: F401
-    from revive.onboarding import importers as _institution_imports  # noqa: F401
-
     # The cookie names a server-side session (revive/accounts/sessions.py); no live session,
     # no user — whatever ``_user_id`` the signed cookie still carries.
     login_manager.user_loader(load_signed_in_user)
-
-    from revive.api.auth import load_token_user
 
     @app.before_request
     def _load_user_first() -> None:
@@ -95,17 +121,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if not load_token_user():
                 current_user._get_current_object()
 
-    from revive.celery import celery_init_app
-
     celery_init_app(app)
-
-    from revive.api.common import MAX_INT
-    from revive.errors import NotFoundError, register_error_handlers
-
     register_error_handlers(app)
-
-    from revive import input_guard
-
     input_guard.init_app(app)  # NUL, lone surrogates, JSON size and depth: 400/413, not 500
 
     @app.before_request
@@ -115,26 +132,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         for value in (request.view_args or {}).values():
             if isinstance(value, int) and value > MAX_INT:
                 raise NotFoundError()
-
-    from revive.accounts.views import bp as accounts_bp
-    from revive.alerts.views import bp as alerts_bp
-    from revive.api import bp as api_bp
-    from revive.audit.views import bp as audit_bp
-    from revive.dashboard.views import bp as dashboard_bp
-    from revive.deals.views import bp as deals_bp
-    from revive.demands.views import bp as demands_bp
-    from revive.evaluations.views import bp as evaluations_bp
-    from revive.imports.views import bp as imports_bp
-    from revive.inventory.views import bp as inventory_bp
-    from revive.licensing.views import bp as licensing_bp
-    from revive.matching.views import bp as matching_bp
-    from revive.notifications.views import bp as notifications_bp
-    from revive.onboarding.views import bp as onboarding_bp
-    from revive.pool.views import bp as pool_bp
-    from revive.pools.views import bp as pools_bp
-    from revive.pools.views import roadshow_bp
-    from revive.review.views import bp as review_bp
-    from revive.settings.views import bp as settings_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(inventory_bp)
@@ -156,23 +153,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(roadshow_bp)
     app.register_blueprint(alerts_bp)
 
-    from revive.alerts import receivers as alert_receivers
-    from revive.inventory import receivers as inventory_receivers
-    from revive.matching import receivers as matching_receivers
-    from revive.notifications import receivers as notification_receivers
-    from revive.pools import receivers as pool_receivers
-
     inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work
     notification_receivers.connect()  # review outcomes → the inventors' inbox
     pool_receivers.connect()  # index builds → newly entered patents proposed to pools
     alert_receivers.connect()  # finished runs, new demands and intents → standing alerts
 
-    from revive.templating import register_template_helpers
-
     register_template_helpers(app)
-
-    from revive import navigation
 
     navigation.register(app)  # the grouped main menu and its per-request counts
 

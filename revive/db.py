@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from revive.clock import utcnow
+from revive.errors import ConflictError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -98,13 +101,16 @@ def enum_column(enum_cls: type[enum.Enum], name: str, **kw) -> sa.Enum:
 def commit_or_conflict(message: str | None = None) -> None:
     """Commit the session; when an optimistic-lock version was stale (someone saved first),
     roll back and raise ConflictError(message) so the user is told instead of overwritten."""
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from revive.errors import ConflictError
-    from revive.extensions import db
-
+    session = app_session()
     try:
-        db.session.commit()
+        session.commit()
     except StaleDataError:
-        db.session.rollback()
+        session.rollback()
         raise ConflictError(message) from None
+
+
+def app_session() -> Any:
+    """The current app's Flask-SQLAlchemy session. This module sits below revive.extensions
+    (whose SQLAlchemy object is built on ``Base``), so it asks Flask's extension registry
+    instead of importing ``extensions.db``."""
+    return current_app.extensions["sqlalchemy"].session

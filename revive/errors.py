@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -99,11 +99,15 @@ def error_response(status: int, code: str, message: str, details: Any = None):
     return render_template("errors/error.html", status=status, message=message), status
 
 
-def _rollback() -> None:
-    from revive.extensions import db
+def _session() -> Any:
+    """The app's Flask-SQLAlchemy session, from Flask's extension registry: this module is at
+    the bottom (revive.db imports it; revive.extensions is built on revive.db)."""
+    return current_app.extensions["sqlalchemy"].session
 
+
+def _rollback() -> None:
     try:
-        db.session.rollback()
+        _session().rollback()
     except Exception:  # the connection itself may be gone
         logger.debug("rollback failed", exc_info=True)
 
@@ -147,13 +151,12 @@ def register_error_handlers(app: Flask) -> None:
         # Registered after Flask-SQLAlchemy's teardown, so it runs first. When the database
         # went away during the request (a restart), the closing ROLLBACK fails; raised from a
         # teardown that would replace the finished response (even a 200) by a bare 500.
-        from revive.extensions import db
-
+        session = _session()
         try:
-            db.session.remove()
+            session.remove()
         except Exception as err:
             logger.warning("Discarding a database session whose connection is gone: %s", err)
-            db.session.registry.clear()
+            session.registry.clear()
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):

@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from revive.extensions import db
+
 
 @dataclass
 class Page:
@@ -67,8 +69,6 @@ def paginate(
     """Count with ``count_stmt``, clamp ``requested`` to the pages there are, and load that page
     of ``stmt`` (ORM objects with ``scalars``, row tuples otherwise; ``unique`` for joined
     eager loads of collections)."""
-    from revive.extensions import db
-
     page = page_of(requested, db.session.scalar(count_stmt) or 0, per_page)
     limited = stmt.limit(per_page).offset(page.offset)
     if scalars:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from revive.accounts.models import Role
 from revive.clock import format_date, format_dt, zone_label
+from revive.inventory.models import EntryStatus
 
 
 def format_rate(numerator: int, denominator: int) -> str:
@@ -38,9 +40,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(stars, "stars")
     app.add_template_global(format_rate, "format_rate")
     app.add_template_global(can_open, "can_open")
-
-    from revive.accounts.models import Role
-    from revive.inventory.models import EntryStatus
 
     app.add_template_global(Role, "Role")
     app.add_template_global(EntryStatus, "EntryStatus")

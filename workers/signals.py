@@ -11,6 +11,9 @@ import logging
 
 from celery.signals import worker_process_init
 
+from revive.engine.text import segmenter
+from revive.extensions import db
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,15 +22,11 @@ def _warm_up(**_: object) -> None:
     from workers.app import flask_app
 
     try:
-        from revive.extensions import db
-
         with flask_app.app_context():
             db.engine.dispose(close=False)
     except Exception:
         logger.exception("Could not reset the inherited connection pool")
     try:
-        from revive.engine.text import segmenter
-
         segmenter()
     except Exception:
         logger.exception("Could not warm up the tokenizer")

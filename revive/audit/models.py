@@ -27,7 +27,3 @@ class AuditEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
-
-
-# The append-only guards (ORM events, SQLite trigger function) load with the model.
-from revive.audit import guard as _guard  # noqa: E402,F401

@@ -1,5 +1,9 @@
 """record(): add an audit event to the current session (committed with the change itself).
-record_many(): the same for many events in one INSERT (imports of thousands of rows)."""
+record_many(): the same for many events in one INSERT (imports of thousands of rows).
+
+An event is dated by ``revive.clock.utcnow()`` when it is recorded: the demo seed holds the
+clock at its story's moments (``clock.held_at``) while the services record, so the append-only
+log is never re-dated (revive.audit.guard)."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ def record(
         actor_id=getattr(actor, "id", None),
         organization_id=organization_id,
         data=_clean(data),
+        created_at=utcnow(),  # the clock when the action is recorded, not when it is flushed
     )
     db.session.add(event)
     return event

@@ -3,7 +3,7 @@
 Each event reads in Chinese (audit.labels): its object by type and name, linked to the object's
 page where the viewer may open it (audit.objects), the action, who acted, when (local time),
 and every recorded value with its label. Both exports stream (constant memory) and neutralise
-formulas (imports.xlsx.safe_cell), like the inventory and demand exports.
+formulas (common.spreadsheets.safe_cell), like the inventory and demand exports.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from revive.accounts.permissions import roles_required
 from revive.audit import labels, objects, queries
 from revive.audit.models import AuditEvent
 from revive.audit.queries import AUDIT_ROLES
-from revive.inventory.export import stream_download
+from revive.common.downloads import stream_download
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

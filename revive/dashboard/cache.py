@@ -35,9 +35,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 
+from revive import queue
 from revive.dashboard.models import DashboardSnapshot
 from revive.db import utcnow
+from revive.deals.models import Contract, Deal, DealEvent
+from revive.errors import ServiceUnavailable
+from revive.evaluations.models import Evaluation
 from revive.extensions import db
+from revive.inventory.models import Patent
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +112,6 @@ def watermark() -> str:
 
     Each part is a MAX over an indexed (or small) column. Deletes do not move it: the TTL
     covers them (patents are not deleted by the application)."""
-    from revive.deals.models import Contract, Deal, DealEvent
-    from revive.evaluations.models import Evaluation
-    from revive.inventory.models import Patent
-
     parts = [
         sa.select(sa.func.max(Patent.updated_at)).scalar_subquery(),
         sa.select(sa.func.max(Patent.id)).scalar_subquery(),
@@ -183,9 +184,6 @@ def _request_refresh(key: str, now: datetime) -> bool:
     way after the call."""
     if not _claim_refresh(key, now):
         return True
-    from revive import queue
-    from revive.errors import ServiceUnavailable
-
     try:
         queue.enqueue(TASK_NAME, [key])
     except ServiceUnavailable:

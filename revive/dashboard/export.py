@@ -1,22 +1,18 @@
-"""Dashboard tables as .xlsx / .csv downloads (every cell through ``imports.xlsx.safe_cell``)."""
+"""Dashboard tables as .xlsx / .csv downloads (every cell through
+``common.spreadsheets.safe_cell``)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Response
 
 from revive.clock import local_today
+from revive.common.downloads import EXPORT_TYPES, attachment
+from revive.common.spreadsheets import csv_chunks, write_xlsx
 from revive.dashboard.tables import Table
-from revive.imports.xlsx import XLSX_MIMETYPE, safe_cell, write_xlsx
-from revive.web import attachment
 
-CONTENT_TYPES = {
-    "xlsx": XLSX_MIMETYPE,
-    "csv": "text/csv; charset=utf-8",
-}
-CSV_BOM = "\ufeff"  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
+CONTENT_TYPES = EXPORT_TYPES
 
 
 def table_bytes(table: Table, fmt: str) -> bytes:
@@ -25,12 +21,7 @@ def table_bytes(table: Table, fmt: str) -> bytes:
         buffer = io.BytesIO()
         write_xlsx(buffer, table.header(), table.export_rows(), sheet_title=table.title)
         return buffer.getvalue()
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in table.header()])
-    for row in table.export_rows():
-        writer.writerow([safe_cell(v) for v in row])
-    return (CSV_BOM + text.getvalue()).encode("utf-8")
+    return b"".join(csv_chunks(table.header(), table.export_rows()))
 
 
 def download(table: Table, fmt: str) -> Response:

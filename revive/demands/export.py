@@ -1,7 +1,8 @@
 """Export demands as .xlsx / .csv that re-import cleanly (same headers as the import template).
 
 Values go through ``fields.display_value`` (the text the importer parses); the streamed file
-itself, every cell through ``imports.xlsx.safe_cell``, is ``inventory.export.stream_download``.
+itself, every cell through ``common.spreadsheets.safe_cell``, is
+``common.downloads.stream_download``.
 The contact columns are left empty for readers who may not see them (see
 permissions.can_see_contact).
 """

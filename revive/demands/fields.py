@@ -1,8 +1,8 @@
 """One definition of the demand record's fields, shared by the form, the API, import and export.
 
-Built from the same ``Field`` and parsers as ``inventory.fields`` (same header matching,
-enum synonyms, full-width folding, formula-apostrophe removal), so a demand spreadsheet and a
-patent spreadsheet behave alike. ``validate_record`` never touches the database.
+Built from the same ``Field`` and parsers (``common.fields``) as ``inventory.fields`` (same
+header matching, enum synonyms, full-width folding, formula-apostrophe removal), so a demand
+spreadsheet and a patent spreadsheet behave alike. ``validate_record`` never touches the database.
 """
 
 from __future__ import annotations
@@ -14,28 +14,28 @@ from typing import Any
 
 from revive.accounts import uscc
 from revive.clock import format_date
-from revive.db import LabeledEnum
-from revive.demands.models import DemandSource, DemandType, Visibility
-from revive.errors import ValidationFailed
-from revive.inventory import fields as inv
-from revive.inventory.fields import (
-    TRL_HELP,
+from revive.common.fields import (
+    MAX_TEXT,
     Field,
     FieldError,
+    HeaderIndex,
     RecordResult,
     _parse_decimal,
     _parse_email,
     _parse_enum,
     _parse_int,
-    _parse_modes,
     _parse_phone,
     _parse_text,
     _read_date,
     folded,
+    parse_fields,
 )
+from revive.db import LabeledEnum
+from revive.demands.models import DemandSource, DemandType, Visibility
+from revive.errors import ValidationFailed
+from revive.inventory import fields as inv
+from revive.inventory.fields import TRL_HELP, _parse_modes
 from revive.inventory.models import TransferMode
-
-MAX_TEXT = inv.MAX_TEXT
 
 
 def _parse_deadline(raw: Any, f: Field) -> date | None:
@@ -199,14 +199,14 @@ EDITABLE_KEYS: tuple[str, ...] = tuple(f.key for f in IMPORT_FIELDS if f.key not
 LABELS: dict[str, str] = {f.key: f.label for f in FIELDS}
 
 
-match_header = inv.HeaderIndex(FIELDS).match
+match_header = HeaderIndex(FIELDS).match
 
 
 def validate_record(
     raw: Mapping[str, Any], *, partial: bool = False, keys: tuple[str, ...] = EDITABLE_KEYS
 ) -> RecordResult:
     """Parse raw values keyed by field key. ``partial``: only keys present are checked."""
-    return inv.parse_fields((FIELDS_BY_KEY[k] for k in keys), raw, partial=partial)
+    return parse_fields((FIELDS_BY_KEY[k] for k in keys), raw, partial=partial)
 
 
 def normalize_title(title: str) -> str:

@@ -21,6 +21,7 @@ from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.clock import local_today
+from revive.common.fields import clean_text, template_guide
 from revive.demands import permissions
 from revive.demands.fields import (
     EDITABLE_KEYS,
@@ -47,7 +48,6 @@ from revive.imports.rows import (
     raw_cells,
     short,
 )
-from revive.inventory.fields import clean_text, template_guide
 
 KIND = "demands"
 IMPORT_KEYS = ("enterprise_name", "credit_code", *EDITABLE_KEYS)

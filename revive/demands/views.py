@@ -20,6 +20,7 @@ from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
+from revive.common.downloads import send_xlsx, stream_download
 from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
@@ -27,10 +28,8 @@ from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLE
 from revive.errors import ValidationFailed
 from revive.imports import services as import_services
 from revive.imports.views import receive_upload, upload_page
-from revive.inventory.export import stream_download
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
-from revive.web import send_xlsx
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DOMAIN = "demo.revive.example"  # the demo accounts' mail domain: .example is reserved (RFC 2606)
+
 
 @dataclass(frozen=True)
 class Subject:

@@ -19,7 +19,7 @@ from revive.accounts.models import Organization, User
 from revive.extensions import db
 from revive.inventory.models import EntryStatus
 from revive.pools import ranking, roadshows, services
-from revive.pools.models import MemberState, Pool, PoolPatent, Roadshow
+from revive.pools.models import MemberState, Pool, PoolDemand, PoolPatent, Roadshow
 
 POOLS: tuple[dict[str, Any], ...] = (
     {
@@ -114,8 +114,6 @@ def _curate(pool: Pool, officer: User) -> None:
 
 
 def _demands(pool_id: int) -> list[Any]:
-    from revive.pools.models import PoolDemand
-
     return list(
         db.session.scalars(
             sa.select(PoolDemand)

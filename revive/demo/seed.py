@@ -33,9 +33,11 @@ from revive.clock import local_today
 from revive.db import utcnow
 from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.demands.models import Demand
+from revive.demands.services import post_demand
 from revive.demo import catalog, story, worker
 from revive.demo import pools as pools_demo
-from revive.demo.demands import DEMANDS
+from revive.demo.catalog import DOMAIN
+from revive.demo.demands import DEMAND_ONLY, DEMANDS
 from revive.demo.inventions import INVENTIONS, Invention
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.extensions import db
@@ -56,7 +58,6 @@ from revive.notifications.models import Notification
 from revive.pools.models import Pool, PoolPatent, Roadshow
 
 DEMO_PASSWORD = "Revive2026"
-DOMAIN = "demo.revive.example"  # .example is reserved (RFC 2606): no real mailbox is hit
 SEED = "revive-demo-v1"
 
 S = EntryStatus
@@ -637,9 +638,6 @@ def _load_demands(users: dict[str, User], now: datetime) -> list[Demand]:
     its moment in the story (story.posting_moment: days before the officer reviewed its
     candidates); one already posted (same enterprise and title) is left alone. Returns the
     demands in DEMANDS order."""
-    from revive.demands.services import post_demand
-    from revive.demo.demands import DEMAND_ONLY
-
     posters = [users[_email(spec["enterprise"])] for spec in DEMANDS]
     existing = {tuple(r) for r in db.session.execute(sa.select(Demand.enterprise_id, Demand.title))}
     deadline = (local_today() + timedelta(days=180)).isoformat()

@@ -49,6 +49,9 @@ from revive.deals.models import (
     UniversityResponse,
 )
 from revive.demands.models import Demand
+from revive.demo import catalog
+from revive.demo.catalog import DOMAIN
+from revive.demo.demands import DEMANDS
 from revive.evaluations import services as evaluations
 from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
 from revive.extensions import db
@@ -428,8 +431,6 @@ def posting_moment(index: int, now: datetime) -> datetime | None:
 
 
 def _answering_subjects(index: int) -> tuple[str, ...]:
-    from revive.demo.demands import DEMANDS
-
     return tuple(DEMANDS[index].get("answered_by", ())) if index < len(DEMANDS) else ()
 
 
@@ -650,8 +651,6 @@ def _top_rated_candidates(
 
 def _industries(enterprise_id: int) -> tuple[str, ...]:
     """The demo enterprise's industries (GB/T 4754 prefixes, catalog.ENTERPRISES)."""
-    from revive.demo import catalog
-
     name = db.session.scalar(sa.select(Organization.name).where(Organization.id == enterprise_id))
     return next((e.industries for e in catalog.ENTERPRISES if e.name == name), ()) or ("",)
 
@@ -769,8 +768,6 @@ TERMS_TEXT = "许可使用费按声明标准收取，被许可人应在实施后
 
 
 def _email(local: str) -> str:
-    from revive.demo.seed import DOMAIN
-
     return f"{local}@{DOMAIN}"
 
 

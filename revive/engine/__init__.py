@@ -2,7 +2,7 @@
 SQLAlchemy, no other revive module). Strings in, ranked candidates out, with a persisted,
 versioned index in the middle so the expensive part happens once.
 
-Contract used by the rest of the platform (revive.matching, revive.evaluation):
+Contract used by the rest of the platform (revive.matching, revive.benchmark):
 
     TOKENIZER_VERSION: str                      stored next to each patent's tokens; changes
                                                 when the dictionary/stopwords/normalisation do

@@ -1,6 +1,6 @@
 """Spreadsheets of 市场评价 / 分层推广 and the calibration chart spec.
 
-Every cell goes through ``imports.xlsx.safe_cell`` (via ``add_sheet``), so a title such as
+Every cell goes through ``common.spreadsheets.safe_cell`` (via ``add_sheet``), so a title such as
 "=HYPERLINK(…)" is shown as text, never run. Exports are written to a temporary file in
 write-only mode and streamed, so tens of thousands of rows use constant memory.
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from revive.common.spreadsheets import add_sheet, workbook_chunks
 from revive.evaluations.queries import Calibration, CalibrationPatent, PromotionRow
-from revive.imports.xlsx import add_sheet, workbook_chunks
 from revive.inventory.models import PatentType, TransferMode, Willingness
 
 

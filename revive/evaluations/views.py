@@ -30,6 +30,8 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
+from revive.common.downloads import send_stream
+from revive.common.spreadsheets import XLSX_MIMETYPE
 from revive.errors import ConflictError, ValidationFailed
 from revive.evaluations import export, permissions, queries, services
 from revive.evaluations.models import CooperationIntent
@@ -40,10 +42,9 @@ from revive.evaluations.permissions import (
     PROMOTION_ROLES,
 )
 from revive.evaluations.tiers import TIER_LABELS, Tier
-from revive.imports.xlsx import XLSX_MIMETYPE
 from revive.inventory.fields import GRADE_HELP, TRL_HELP
 from revive.inventory.models import EntryStatus, Patent
-from revive.web import int_arg, send_stream
+from revive.web import int_arg
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 

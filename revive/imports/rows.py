@@ -11,14 +11,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from revive.common.spreadsheets import ERROR_VALUES
 from revive.imports.reader import CellNote, FileRejected
-from revive.imports.xlsx import ERROR_VALUES
 
 VALUE_MAX = 500  # ImportRowError.value length
-# A cell holding this marker (or 【清空】) in an update row clears the stored value; a blank
-# cell leaves it alone (inventory.importers reads it; inventory.fields refuses it as a value).
-CLEAR_MARKER = "[清空]"
-CLEAR_MARKERS = frozenset({CLEAR_MARKER, "【清空】"})
 
 
 class FieldLike(Protocol):

@@ -45,6 +45,7 @@ from werkzeug.datastructures import FileStorage
 
 from revive import queue
 from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.common.spreadsheets import add_sheet, write_xlsx
 from revive.db import utcnow
 from revive.errors import (
     DomainError,
@@ -59,7 +60,6 @@ from revive.imports.models import ImportJob, ImportRowError, ImportStatus
 from revive.imports.reader import FileRejected, ReadLimits, Table, read_table
 from revive.imports.registry import RowSpec
 from revive.imports.rows import RowResult
-from revive.imports.xlsx import add_sheet, write_xlsx
 from revive.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)

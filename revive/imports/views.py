@@ -13,11 +13,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
+from revive.common.downloads import send_xlsx
+from revive.common.fields import CLEAR_MARKER
 from revive.errors import ValidationFailed
 from revive.imports import registry, services
 from revive.imports.models import ImportJob
-from revive.imports.rows import CLEAR_MARKER
-from revive.web import send_xlsx
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

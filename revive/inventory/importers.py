@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from revive import signals
 from revive.accounts.models import Role, User
+from revive.common.fields import CLEAR_MARKER, clean_text, is_clear_marker, template_guide
 from revive.extensions import db
 from revive.imports import registry
 from revive.imports.models import ImportJob
@@ -37,14 +38,10 @@ from revive.imports.rows import map_columns as _map_columns
 from revive.imports.services import IMPORT_ROLES
 from revive.inventory.appno import patent_type_of
 from revive.inventory.fields import (
-    CLEAR_MARKER,
     FIELDS_BY_KEY,
     IMPORT_FIELDS,
     NOT_CLEARABLE,
-    clean_text,
-    is_clear_marker,
     match_header,
-    template_guide,
     validate_record,
 )
 from revive.inventory.services import college_index, plan_rows, upsert_rows

@@ -20,6 +20,7 @@ from flask_login import current_user
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
+from revive.common.downloads import stream_download
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.inventory import export, fees, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
@@ -110,7 +111,7 @@ def assign_college():
 def export_patents(fmt: str):
     """Every patent matching the list's filters (not just one page), as .xlsx or .csv."""
     rows = queries.export_rows(current_user, queries.parse_filters(request.args, current_user))
-    return export.stream_download(
+    return stream_download(
         fmt,
         export.header(),
         map(export.row_values, rows),

@@ -1,4 +1,4 @@
-"""The public list as spreadsheet rows (cells are neutralised by imports.xlsx.write_xlsx)."""
+"""The public list as spreadsheet rows (cells are neutralised by common.spreadsheets.write_xlsx)."""
 
 from __future__ import annotations
 

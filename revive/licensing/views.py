@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
+from revive.common.downloads import send_table
 from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
 from revive.inventory import permissions as patent_permissions
 from revive.inventory.models import EntryStatus, Patent
@@ -36,7 +37,7 @@ from revive.licensing.permissions import (
     HOLDER_ROLES,
     VIEWER_ROLES,
 )
-from revive.web import int_arg, send_table
+from revive.web import int_arg
 
 bp = Blueprint("licensing", __name__, url_prefix="/open-licences")
 

@@ -1,6 +1,7 @@
 """One definition of an institution record (高校/科研院所), shared by the form, the spreadsheet
-import and its template. Built from inventory's field framework (the same header matching,
-enum synonyms, full-width folding and formula-apostrophe removal as patents and demands);
+import and its template. Built from the shared field framework (``common.fields``: the same
+header matching, enum synonyms, full-width folding and formula-apostrophe removal as patents
+and demands);
 ``validate_institution`` never touches the database.
 """
 
@@ -12,16 +13,26 @@ from typing import Any
 
 from revive.accounts import regions, uscc
 from revive.accounts.models import InstitutionType
+from revive.common.fields import (
+    Field,
+    FieldError,
+    HeaderIndex,
+    RecordResult,
+    _parse_enum,
+    _parse_text,
+    clean_text,
+    folded,
+    parse_fields,
+    template_guide,
+)
 from revive.errors import ValidationFailed
-from revive.inventory import fields as inv
-from revive.inventory.fields import Field, FieldError, RecordResult, folded
 
 NAME_MAX = 200  # Organization.name
 REGION_MAX = 100  # Organization.region
 
 
 def _parse_name(raw: Any, f: Field) -> str | None:
-    text = inv.clean_text(raw)
+    text = clean_text(raw)
     if not text:
         return None
     if len(text) > NAME_MAX:
@@ -32,7 +43,7 @@ def _parse_name(raw: Any, f: Field) -> str | None:
 def _parse_region(raw: Any, f: Field) -> str | None:
     """盟市 of the demo province from its list (short names accepted), free text elsewhere
     (revive.accounts.regions)."""
-    text = inv._parse_text(raw, f)  # blank → None; the field's own length message
+    text = _parse_text(raw, f)  # blank → None; the field's own length message
     try:
         return regions.normalize(text)
     except ValueError as exc:
@@ -88,7 +99,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "institution_type",
         "单位类型",
-        inv._parse_enum,
+        _parse_enum,
         required=True,
         enum=InstitutionType,
         synonyms={
@@ -114,7 +125,7 @@ FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 LABELS: dict[str, str] = {f.key: f.label for f in FIELDS}
 KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 
-match_header = inv.HeaderIndex(FIELDS).match
+match_header = HeaderIndex(FIELDS).match
 
 
 # The same fields with nothing required: an import row may leave cells blank (they never clear
@@ -125,9 +136,9 @@ _PARTIAL: tuple[Field, ...] = tuple(replace(f, required=False) for f in FIELDS)
 def validate_institution(raw: Mapping[str, Any], *, partial: bool = False) -> RecordResult:
     """Parse raw values keyed by field key; ``partial``: only keys present are checked and
     blanks are allowed."""
-    return inv.parse_fields(_PARTIAL if partial else FIELDS, raw, partial=partial)
+    return parse_fields(_PARTIAL if partial else FIELDS, raw, partial=partial)
 
 
 def template_rows() -> tuple[str, list[str], list[list[str]]]:
     """The import template: sheet title, header row and the field guide."""
-    return "高校科研院所名单", [f.label for f in FIELDS], inv.template_guide(FIELDS)
+    return "高校科研院所名单", [f.label for f in FIELDS], template_guide(FIELDS)

@@ -21,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from revive.accounts.models import InstitutionType, Organization, OrgKind, Role, User
 from revive.audit import services as audit
+from revive.common.fields import clean_text
 from revive.errors import PermissionDenied
 from revive.extensions import db
 from revive.imports import registry
@@ -35,7 +36,6 @@ from revive.imports.rows import (
     raw_cells,
     short,
 )
-from revive.inventory.fields import clean_text
 from revive.onboarding.fields import LABELS, match_header, template_rows, validate_institution
 
 KIND = "institutions"

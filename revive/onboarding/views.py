@@ -11,13 +11,14 @@ from flask_login import current_user
 from revive.accounts.forms import apply_error
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
+from revive.common.downloads import send_xlsx
 from revive.errors import ValidationFailed
 from revive.imports import services as import_services
 from revive.imports.reader import FileRejected
 from revive.imports.views import receive_upload, upload_page
 from revive.onboarding import importers, queries, services
 from revive.onboarding.forms import CollegesForm, InstitutionForm
-from revive.web import int_arg, send_xlsx
+from revive.web import int_arg
 
 bp = Blueprint("onboarding", __name__)
 

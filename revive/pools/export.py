@@ -1,5 +1,5 @@
-"""Pool and roadshow downloads (every cell through imports.xlsx.safe_cell; streamed by
-inventory.export.stream_download), and the roadshow sheet: one page per presented patent."""
+"""Pool and roadshow downloads (every cell through common.spreadsheets.safe_cell; streamed by
+common.downloads.stream_download), and the roadshow sheet: one page per presented patent."""
 
 from __future__ import annotations
 

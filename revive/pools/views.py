@@ -23,17 +23,17 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
+from revive.common.downloads import send_stream, stream_download
+from revive.common.spreadsheets import XLSX_MIMETYPE, xlsx_chunks
 from revive.dashboard import charts, funnel
 from revive.errors import ConflictError, ValidationFailed
 from revive.evaluations.tiers import TIER_LABELS, Tier
-from revive.imports.xlsx import XLSX_MIMETYPE
-from revive.inventory.export import stream_download, xlsx_chunks
 from revive.inventory.models import Patent
 from revive.matching.highlight import highlight
 from revive.pools import export, queries, roadshows, services
 from revive.pools.models import IndustryMode, PoolRunKind
 from revive.pools.services import READ_ROLES, STAFF_ROLES
-from revive.web import int_arg, send_stream
+from revive.web import int_arg
 
 bp = Blueprint("pools", __name__, url_prefix="/pools")
 roadshow_bp = Blueprint("roadshows", __name__, url_prefix="/roadshows")

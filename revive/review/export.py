@@ -7,7 +7,7 @@ from typing import IO
 
 from openpyxl import Workbook
 
-from revive.imports.xlsx import add_sheet
+from revive.common.spreadsheets import add_sheet
 from revive.matching.reasons import REJECT_REASONS
 from revive.review.queries import RejectionRow
 

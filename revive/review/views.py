@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
+from revive.common.downloads import send_xlsx
 from revive.deals import services as deal_services
 from revive.errors import (
     ConflictError,
@@ -32,7 +33,7 @@ from revive.matching.models import MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
-from revive.web import int_arg, send_xlsx
+from revive.web import int_arg
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

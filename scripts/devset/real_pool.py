@@ -52,8 +52,8 @@ def sample(n: int, seed: int) -> None:
 
 
 def _runs(names: list[str], k: int) -> dict[str, dict[str, list[str]]]:
-    from revive.evaluation import retrievers as r
-    from revive.evaluation.data import read_corpus, read_queries
+    from revive.benchmark import retrievers as r
+    from revive.benchmark.data import read_corpus, read_queries
 
     docs = read_corpus([DATA / "cn_patents.csv", DATA / "cn_patents_abstract_only.csv"])
     qs = read_queries(QUERIES)
@@ -79,7 +79,7 @@ def _order(qid: str, doc: str) -> str:
 
 
 def sheets(out: Path, names: list[str], extra: list[str], k: int) -> None:
-    from revive.evaluation.data import read_corpus, read_qrels, read_queries
+    from revive.benchmark.data import read_corpus, read_qrels, read_queries
 
     runs = _runs(names, k)
     for spec in extra:

@@ -1,5 +1,6 @@
 """Audit events cannot be changed: not through any route, not through the ORM, and not in the
-database (the migration's triggers, on the dialect in use), except the demo's re-dating."""
+database (the migrations' triggers, on the dialect in use), with no exception: an event is
+dated by the clock when it is written (how the demo seed dates its story), never afterwards."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ import sqlalchemy as sa
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
+from revive import clock
 from revive.accounts.models import Role
 from revive.audit import services as audit
-from revive.audit.guard import AuditImmutable, rewrite_allowed
+from revive.audit.guard import AuditImmutable
 from revive.audit.models import AuditEvent
 from revive.extensions import db
 from tests.factories import make_user
 
-MIGRATION = next(
-    (Path(__file__).resolve().parents[2] / "migrations" / "versions").glob(
-        "*_audit_events_append_only.py"
-    )
+VERSIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
+# The triggers as the migrations chain them: installed, then made unconditional.
+MIGRATIONS = tuple(
+    next(VERSIONS.glob(pattern))
+    for pattern in ("*_audit_events_append_only.py", "*_audit_log_no_back_door.py")
 )
 
 
@@ -84,34 +87,34 @@ def test_the_orm_refuses_bulk_statements(event, statement):
     assert [row.action for row in _stored()] == ["submit"]
 
 
-def test_rewrite_allowed_lets_only_an_update_through_the_orm(event):
+def test_an_event_is_dated_by_the_clock_when_it_is_written(app):
+    """How the demo seed dates its story: the clock is held while the services write."""
     when = datetime(2025, 3, 1, 8, tzinfo=UTC)
-    with rewrite_allowed(db.session):
-        db.session.execute(sa.update(AuditEvent).values(created_at=when))
-        with pytest.raises(AuditImmutable):
-            db.session.execute(sa.delete(AuditEvent))
+    with clock.held_at(when):
+        audit.record("patent", 1, "submit", None)
     db.session.commit()
-    with pytest.raises(AuditImmutable):  # the permission ended with the block
-        db.session.execute(sa.update(AuditEvent).values(created_at=datetime.now(UTC)))
     (row,) = _stored()
-    assert row.created_at == when
+    assert clock.as_utc(row.created_at) == when
 
 
 # ---------------------------------------------------------------------------- database
 
 
-def _migration():
-    spec = importlib.util.spec_from_file_location("audit_append_only", MIGRATION)
+def _migration(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def _run(step: str) -> None:
-    """Run the migration's upgrade/downgrade on the test database (made by create_all)."""
+    """Run the migrations' upgrades (in order) or downgrades (in reverse) on the test database
+    (made by create_all)."""
     db.session.rollback()
+    paths = MIGRATIONS if step == "upgrade" else reversed(MIGRATIONS)
     with db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
-        getattr(_migration(), step)()
+        for path in paths:
+            getattr(_migration(path), step)()
 
 
 @pytest.fixture
@@ -157,15 +160,23 @@ def test_the_database_still_accepts_new_events(triggers):
     assert [row.action for row in _stored()] == ["submit", "create"]
 
 
-def test_rewrite_allowed_lets_an_update_but_no_delete_through_the_database(triggers):
-    when = datetime(2025, 3, 1, 8, tzinfo=UTC)
-    with rewrite_allowed(db.session):
-        db.session.execute(sa.update(AuditEvent.__table__).values(created_at=when))
-    db.session.commit()
-    (row,) = _stored()
-    assert row.created_at == when
-    with rewrite_allowed(db.session), pytest.raises(sa.exc.DBAPIError):
-        db.session.execute(sa.delete(AuditEvent.__table__))
+def test_the_old_rewrite_switch_opens_nothing(triggers):
+    """The demo's former back door (a transaction-local setting on PostgreSQL, a connection
+    function on SQLite) no longer lets an UPDATE through."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.set_config("revive.audit_rewrite", "on", True)))
+    else:
+        dbapi = db.session.connection().connection.dbapi_connection
+        dbapi.create_function("revive_audit_rewrite", 0, lambda: 1)
+    before = _stored_in_transaction()
+    with pytest.raises(sa.exc.DBAPIError) as info:
+        db.session.execute(sa.text("UPDATE audit_events SET created_at = created_at"))
+    assert "append-only" in str(info.value)
     db.session.rollback()
-    assert "append-only" in _refused("UPDATE audit_events SET action = 'x'")  # ended
-    assert len(_stored()) == 1
+    assert _stored() == before
+
+
+def _stored_in_transaction() -> list[tuple]:
+    return db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.action, AuditEvent.data, AuditEvent.created_at)
+    ).all()

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from revive.accounts.models import Role, User
+from revive.common.spreadsheets import csv_chunks, xlsx_chunks
 from revive.extensions import db
 from revive.imports import services as imports
 from revive.imports.models import ImportRowError, ImportStatus
@@ -16,9 +17,9 @@ from revive.inventory import export, queries
 def _export(admin: User, fmt: str, path) -> None:
     rows = map(export.row_values, queries.export_rows(admin, queries.parse_filters({})))
     chunks = (
-        export.xlsx_chunks(export.header(), rows, "专利盘点")
+        xlsx_chunks(export.header(), rows, "专利盘点")
         if fmt == "xlsx"
-        else export.csv_chunks(export.header(), rows)
+        else csv_chunks(export.header(), rows)
     )
     with path.open("wb") as out:
         for chunk in chunks:

@@ -20,7 +20,8 @@ from revive.deals import queries as deal_queries
 from revive.deals.models import Contract, ContractKind, Deal, DealEvent, Stage
 from revive.deals.reasons import FAILURE_REASONS
 from revive.demands.models import Demand
-from revive.demo.seed import DEMO_PASSWORD, DOMAIN, demo_logins
+from revive.demo.catalog import DOMAIN
+from revive.demo.seed import DEMO_PASSWORD, demo_logins
 from revive.evaluations.models import Evaluation, EvaluationInvite
 from revive.evaluations.tiers import TierFacts
 from revive.extensions import db
@@ -181,6 +182,25 @@ def test_nothing_is_dated_in_the_future(ctx):
     ):
         latest = db.session.scalar(sa.select(sa.func.max(column)))
         assert latest is not None and aware(latest) <= now, model.__name__
+
+
+def test_the_audit_log_tells_the_story_on_its_dates(ctx):
+    """Events were dated by the held clock as they were written (the log is append-only):
+    each deal stage's audit event carries its deal event's moment, spread over months."""
+    stamps = [aware(t) for t in db.session.scalars(sa.select(AuditEvent.created_at))]
+    assert min(stamps) < utcnow() - timedelta(days=180)
+    assert len({(s.year, s.month) for s in stamps}) >= 6
+    deal = db.session.scalar(sa.select(Deal).where(Deal.stage == Stage.SIGNED))
+    event_times = {aware(e.created_at) for e in deal.events}
+    audited = {
+        aware(e.created_at)
+        for e in db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.entity == "deal", AuditEvent.entity_id == deal.id
+            )
+        )
+    }
+    assert event_times <= audited
 
 
 def test_inventory_was_reviewed_before_the_deals(ctx):

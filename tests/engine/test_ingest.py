@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from revive.benchmark.data import read_corpus
 from revive.engine import build_from_counts, build_index, patent_tokens
 from revive.engine.ingest import tokenize_and_count
-from revive.evaluation.data import read_corpus
 
 
 def _rows(terms, counts) -> list[Counter]:

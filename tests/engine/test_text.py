@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from revive.benchmark.data import read_corpus
 from revive.engine import text
-from revive.evaluation.data import read_corpus
 
 
 def _reference_tokens(title: str, body: str) -> Counter:

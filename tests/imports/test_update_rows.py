@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from revive.common.fields import CLEAR_MARKER
 from revive.extensions import db
 from revive.imports import services
 from revive.imports.models import ImportStatus
-from revive.inventory.fields import CLEAR_MARKER, validate_record
+from revive.inventory.fields import validate_record
 from revive.inventory.models import EntryStatus, Patent, PatentRevision, Willingness
 from tests.factories import make_patent
 from tests.imports.helpers import appno, write_csv

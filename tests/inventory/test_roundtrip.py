@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from revive.accounts.models import Role
+from revive.common.spreadsheets import csv_chunks, safe_cell, xlsx_chunks
 from revive.extensions import db
 from revive.imports import services as imports
 from revive.imports.models import ImportRowError, ImportStatus
-from revive.imports.xlsx import safe_cell
 from revive.inventory import export, queries, services
 from revive.inventory.appno import make_application_no
 from revive.inventory.fields import (
@@ -198,9 +198,9 @@ def test_inventor_order_is_data():
 def _export(admin, fmt: str, path) -> None:
     rows = map(export.row_values, queries.export_rows(admin, queries.parse_filters({})))
     chunks = (
-        export.xlsx_chunks(export.header(), rows, "专利盘点")
+        xlsx_chunks(export.header(), rows, "专利盘点")
         if fmt == "xlsx"
-        else export.csv_chunks(export.header(), rows)
+        else csv_chunks(export.header(), rows)
     )
     with path.open("wb") as out:
         for chunk in chunks:

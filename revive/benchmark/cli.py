@@ -1,4 +1,5 @@
-"""``revive eval`` and ``revive bench``."""
+"""``revive eval``, ``revive fit-strength``, ``revive bench``, ``revive scale-seed`` and
+``revive bench-web``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from pathlib import Path
 
 import click
 
+from revive.benchmark import pools as pool_eval
+from revive.benchmark import retrievers as r
+from revive.benchmark import trust
+from revive.benchmark.bench import run_bench
+from revive.benchmark.data import read_corpus, read_qrels, read_queries
+from revive.benchmark.metrics import evaluate
+from revive.benchmark.scale_seed import scale_seed_command
+from revive.benchmark.web import bench_web_command
 from revive.engine import Params
 from revive.engine.strength import shipped_model
 from revive.engine.text import DEFAULT_OPTIONS
-from revive.evaluation import retrievers as r
-from revive.evaluation.data import read_corpus, read_qrels, read_queries
-from revive.evaluation.metrics import evaluate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
@@ -110,8 +116,6 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
     (index top 30 → strength model → re-rank) with the shipped model, and a cross-validated
     refit; the last line is JSON (nDCG, recall, MRR, strength_auc, abstained_unanswerable,
     relevant_shown of the production pipeline on the last set)."""
-    from revive.evaluation import trust
-
     if bool(queries) != bool(qrels):
         raise click.UsageError("--queries and --qrels go together")
     sets = {"given": (Path(queries), Path(qrels))} if queries else DEV_SETS
@@ -231,8 +235,6 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
 def fit_strength_command(corpora, out, bar, strong) -> None:
     """Fit the shipped strength model on every judged pair of both dev sets (the pools the
     production pipeline sees) and write it as JSON."""
-    from revive.evaluation import trust
-
     docs = read_corpus(_corpora(corpora))
     tokens = [r.patent_tokens(d.title, d.text) for d in docs]
     parts = []
@@ -314,8 +316,6 @@ def bench_command(
     patents, demands, seed, data, processes, shard_docs, fanout, incremental, share
 ) -> None:
     """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
-    from revive.evaluation.bench import run_bench
-
     result = run_bench(
         Path(data),
         patents=patents,
@@ -331,4 +331,50 @@ def bench_command(
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
-commands = [eval_command, fit_strength_command, bench_command]
+DEFAULT_POOL_BAR = 0.10  # REVIVE_POOL_PROPOSE_BAR's default
+
+
+@click.command("pools-eval")
+@click.option(
+    "--pools",
+    "pools_path",
+    type=click.Path(exists=True),
+    default=str(pool_eval.EVAL_DIR / "pools.json"),
+)
+@click.option(
+    "--judged",
+    "judged_path",
+    type=click.Path(exists=True),
+    default=str(pool_eval.EVAL_DIR / "judged.csv"),
+)
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True))
+@click.option("--bar", type=float, default=DEFAULT_POOL_BAR, show_default=True)
+def pools_eval_command(pools_path, judged_path, corpora, bar) -> None:
+    """Rank the real corpus for each pool of pools.json (the product's ranking), report how
+    many of the top 50 judged.csv says are in the industry and how many are unjudged; the
+    last line is JSON."""
+    paths = [Path(c) for c in corpora] or [DEFAULT_DATA / name for name in DEFAULT_CORPORA]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"corpus not found: {', '.join(missing)} (pass --corpus)")
+    results = pool_eval.evaluate(
+        pool_eval.read_pools(pools_path), pool_eval.read_judged(judged_path), paths, bar=bar
+    )
+    click.echo(pool_eval.table(results))
+    unjudged = sum(r.unjudged for r in results)
+    if unjudged:
+        click.echo(
+            f"{unjudged} of the current top-50 documents have no judgement: judge them "
+            "(eval/pools/judged.csv) before quoting precision."
+        )
+    click.echo(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+
+
+commands = [
+    eval_command,
+    pools_eval_command,
+    fit_strength_command,
+    bench_command,
+    scale_seed_command,
+    bench_web_command,
+]

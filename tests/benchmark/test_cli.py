@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from revive.evaluation.cli import bench_command, eval_command
+from revive.benchmark.cli import bench_command, eval_command
 
 
 def _write(path, header, rows):

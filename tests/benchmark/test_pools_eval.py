@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from revive.pools.cli import pools_eval_command
-from revive.pools.evaluation import EVAL_DIR, read_judged, read_pools
+from revive.benchmark.cli import pools_eval_command
+from revive.benchmark.pools import EVAL_DIR, read_judged, read_pools
 
 pytestmark = pytest.mark.shared_data
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from revive.evaluation.metrics import evaluate, mrr_at_k, ndcg_at_k, recall_at_k
+from revive.benchmark.metrics import evaluate, mrr_at_k, ndcg_at_k, recall_at_k
 
 JUDGED = {"a": 2, "b": 0, "c": 1, "d": 1}  # b judged irrelevant
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from revive.evaluation.cli import eval_command
+from revive.benchmark.cli import eval_command
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "dev"
 
@@ -37,12 +37,12 @@ def test_engine_beats_plain_tfidf_on_the_dev_set(shared_data):
 def test_reasons_on_the_real_dev_set_are_never_fragments_or_fillers(shared_data):
     """Issue 13: on the real dev set no single-character or filler term appears among the
     shown reasons (the index's explanation showed 期, 只有, 大, 天, 约, 30%, 吨)."""
+    from revive.benchmark import trust
+    from revive.benchmark.data import read_corpus, read_queries
     from revive.engine.matcher import match_demands
     from revive.engine.reasons import _NUMBER_OR_UNIT, filler
     from revive.engine.strength import shipped_model
     from revive.engine.text import stopwords
-    from revive.evaluation import trust
-    from revive.evaluation.data import read_corpus, read_queries
 
     docs = read_corpus(
         [shared_data / "cn_patents.csv", shared_data / "cn_patents_abstract_only.csv"]

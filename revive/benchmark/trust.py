@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from revive.benchmark.data import Doc
+from revive.benchmark.metrics import evaluate
 from revive.engine import Index, build_index, demand_tokens, patent_tokens
 from revive.engine.strength import (
     FEATURES,
@@ -35,8 +37,6 @@ from revive.engine.strength import (
     fit,
 )
 from revive.engine.understand import read_demand
-from revive.evaluation.data import Doc
-from revive.evaluation.metrics import evaluate
 
 Runs = dict[str, list[str]]
 Qrels = Mapping[str, Mapping[str, int]]
@@ -241,15 +241,13 @@ def replay(
     each weighted by 1 / examination probability at its rank (officers read from the top:
     p(rank) = 1 / log2(rank + 1)), and scores the *later* demands (the last quarter, never
     decided). ``s = 0`` is the judged-set model alone."""
-    from revive.engine.strength import fit as fit_model
-
     qids = sorted(pools.candidates)
     test = qids[int(len(qids) * 0.75) :]
     base_parts = [training_rows(p, qr, q) for p, qr, q in base]
     x0 = np.vstack([x for x, _, _ in base_parts])
     y0 = np.concatenate([y for _, y, _ in base_parts])
     out = []
-    model = fit_model(x0, y0)
+    model = fit(x0, y0)
     for share in steps:
         seen = qids[: int(len(qids) * share)]
         rows, labels, weights = [x0], [y0], [np.ones(len(y0))]
@@ -263,7 +261,7 @@ def replay(
                     rows.append(np.asarray([a.row()]))
                     labels.append(np.asarray([int(judged[a.doc_id] >= 1)]))
                     weights.append(np.asarray([np.log2(rank + 1)]))
-        fitted = fit_model(np.vstack(rows), np.concatenate(labels), weights=np.concatenate(weights))
+        fitted = fit(np.vstack(rows), np.concatenate(labels), weights=np.concatenate(weights))
         later = assessed_pools(pools, fitted, test)
         figures = trust_figures(later, qrels, fitted.bar if bar is None else bar, k)
         out.append(

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from revive.benchmark.data import Doc
+from revive.benchmark.metrics import evaluate
 from revive.engine import Params, build_index, demand_tokens, patent_tokens
 from revive.engine.text import DEFAULT_OPTIONS, TokenOptions
-from revive.evaluation.data import Doc
-from revive.evaluation.metrics import evaluate
 
 Runs = dict[str, list[str]]
 _PUNCT = re.compile(r"^[\W_]+$")

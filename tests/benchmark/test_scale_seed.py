@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from revive.accounts.models import Role
-from revive.dashboard.scale_seed import scale_seed_command, seed
+from revive.benchmark.scale_seed import scale_seed_command, seed
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
 from tests.factories import make_org, make_user

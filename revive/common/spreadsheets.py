@@ -1,4 +1,5 @@
-"""Writing spreadsheets for users to download (error reports, templates, inventory exports).
+"""Writing spreadsheets for users to download (error reports, templates, exports): .xlsx and
+.csv, every cell neutralised.
 
 Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR)
 would be run as a formula by Excel/WPS when the file is opened ("CSV/formula injection",
@@ -10,6 +11,8 @@ an export re-imports unchanged.
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -25,6 +28,9 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from revive.clock import format_dt
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+CSV_BOM = "\ufeff"  # Excel only detects UTF-8 (Chinese text) with a BOM
+CSV_CHUNK_ROWS = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses these in sheet titles (openpyxl raises); they become a full-width dash.
 _SHEET_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
@@ -118,3 +124,37 @@ def workbook_chunks(wb: Workbook) -> Iterator[bytes]:
         tmp.seek(0)
         while chunk := tmp.read(XLSX_CHUNK):
             yield chunk
+
+
+def _safe(values: Iterable[Any]) -> list[Any]:
+    return [safe_cell(v) if v else v for v in values]
+
+
+def csv_chunks(head: Sequence[Any], rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
+    """UTF-8 CSV with BOM, yielded in chunks of CSV_CHUNK_ROWS rows (constant memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_safe(head))
+    yield (CSV_BOM + buffer.getvalue()).encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    for values in rows:
+        writer.writerow(_safe(values))
+        pending += 1
+        if pending >= CSV_CHUNK_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
+
+
+def xlsx_chunks(
+    head: Sequence[Any], rows: Iterable[Iterable[Any]], sheet_title: str
+) -> Iterator[bytes]:
+    """The .xlsx bytes in chunks (write-only workbook: constant memory)."""
+    wb = Workbook(write_only=True)
+    add_sheet(wb, sheet_title, head, rows)
+    return workbook_chunks(wb)

@@ -1,4 +1,5 @@
-"""How many of the engine's top 50 for a pool a person judges in the industry (eval/pools).
+"""``revive pools-eval``: how many of the engine's top 50 for a pool a person judges in the
+industry (eval/pools).
 
 ``eval/pools/pools.json``: per pool its name, description, key terms and the top 50 stored when
 the judging was done; ``eval/pools/judged.csv``: (pool, doc, in_industry 0/1) for those
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from revive.benchmark.data import read_corpus
 from revive.engine import build_index, patent_tokens
-from revive.evaluation.data import read_corpus
 from revive.pools.ranking import query_tokens, rank_patents
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval" / "pools"

@@ -34,12 +34,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from revive.benchmark.data import read_corpus
+from revive.benchmark.metrics import percentile
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens
 from revive.engine.ingest import tokenize_and_count
 from revive.engine.matcher import match_demands
 from revive.engine.strength import CharProfile, shipped_model
-from revive.evaluation.data import read_corpus
-from revive.evaluation.metrics import percentile
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
 TOP_K = 20

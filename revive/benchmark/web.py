@@ -22,7 +22,8 @@ from flask.cli import with_appcontext
 
 from revive.accounts import sessions
 from revive.accounts.models import College, Role, User
-from revive.evaluation.metrics import percentile
+from revive.benchmark.metrics import percentile
+from revive.dashboard import cache
 from revive.extensions import db
 from revive.inventory.models import Patent
 
@@ -220,8 +221,6 @@ def bench_web_command(repeat: int, only: str, skip: str, cold_cache: bool, no_ca
     if no_cache:  # the behaviour before the cache: every aggregate runs in the request
         current_app.config["REVIVE_DASHBOARD_SYNC_LIMIT"] = 10**12
     if cold_cache:
-        from revive.dashboard import cache
-
         cache.clear()
     n = db.session.scalar(sa.select(sa.func.count()).select_from(Patent))
     click.echo(f"{n:,} patents in {db.engine.url.database} ({db.engine.dialect.name})")

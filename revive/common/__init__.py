@@ -1,0 +1,1 @@
+"""Code shared by every domain: the record-field framework, spreadsheets, downloads."""
