@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from revive.clock import utcnow
+from revive.errors import ConflictError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -98,13 +102,36 @@ def enum_column(enum_cls: type[enum.Enum], name: str, **kw) -> sa.Enum:
 def commit_or_conflict(message: str | None = None) -> None:
     """Commit the session; when an optimistic-lock version was stale (someone saved first),
     roll back and raise ConflictError(message) so the user is told instead of overwritten."""
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from revive.errors import ConflictError
-    from revive.extensions import db
+    from revive.extensions import db  # extensions imports this module
 
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise ConflictError(message) from None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def conflict_on_stale(message: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a service that flushes before it commits: when someone else updated a
+    versioned row between our read and our write (the UPDATE, at a flush or at the commit,
+    matches no row), roll back and raise ConflictError(message) so the user is told to refresh.
+    (commit_or_conflict covers only the commit.)"""
+
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            from revive.extensions import db  # extensions imports this module
+
+            try:
+                return service(*args, **kwargs)
+            except StaleDataError:
+                db.session.rollback()
+                raise ConflictError(message) from None
+
+        return wrapped
+
+    return decorate

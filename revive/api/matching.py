@@ -13,10 +13,10 @@ from flask_login import current_user, login_required
 from revive.accounts.permissions import roles_required
 from revive.api import bp
 from revive.api.common import iso, optional_int, optional_json_body, optional_text
-from revive.deals import services as deal_services
 from revive.matching import permissions, queries, services
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.matching.permissions import STAFF_ROLES
+from revive.review import services as review_services
 
 
 def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def decide_match(match_id: int):
     (on accept: the recommendation note pushed with the deal), reason_code?, version?}.
     Output: the match. 409 when already decided or stale."""
     data = optional_json_body()
-    match = deal_services.decide(
+    match = review_services.decide(
         match_id,
         optional_text(data, "decision") or "",
         current_user,

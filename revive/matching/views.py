@@ -1,6 +1,7 @@
 """Matching pages (blueprint "matching"): engine admin (index builds, runs, the strength model
 and its refits), run/build progress, a demand's matches (strength, sub-needs, weak ones folded),
-one match with its reasons marked in both texts and the officer's decision.
+one match with its reasons marked in both texts and the officer's decision (its form posts to
+the one decision route, ``review.decide``, with ``back=match``).
 
 The demand and patent pages of other blueprints include ``matching/_demand_matches.html`` and
 ``matching/_patent_demands.html``; their data comes from the template globals registered here
@@ -12,21 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.deals import services as deal_services
 from revive.demands.models import Demand
-from revive.errors import NotFoundError, ValidationFailed
+from revive.errors import NotFoundError
 from revive.inventory.models import Patent
 from revive.matching import permissions, queries, services
 from revive.matching.highlight import highlight
 from revive.matching.models import RunScope
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS
-from revive.web import int_arg
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -120,27 +119,6 @@ def match_page(match_id: int):
         bar=bar,
         strong=strong,
     )
-
-
-@bp.post("/matches/<int:match_id>/decision")
-@roles_required(*STAFF_ROLES)
-def decide(match_id: int):
-    try:
-        match = deal_services.decide(
-            match_id,
-            request.form.get("decision", ""),
-            current_user,
-            reason_code=request.form.get("reason_code"),
-            comment=request.form.get("comment"),
-            expected_version=int_arg(request.form.get("version")),
-        )
-    except ValidationFailed as exc:  # e.g. a rejection without a reason: say so on the page
-        flash(exc.message, "error")
-        return redirect(url_for("matching.match_page", match_id=match_id, _anchor="decision"))
-    flash(f"已{match.state.label}该匹配", "success")
-    if request.form.get("back") == "demand":
-        return redirect(url_for("matching.demand_matches", demand_id=match.demand_id))
-    return redirect(url_for("matching.match_page", match_id=match.id))
 
 
 # ---------------------------------------------------------------------------- panels

@@ -588,14 +588,19 @@ def test_concurrent_decisions_on_one_match_one_wins(fx):
     for client, officer in zip(clients, officers, strict=True):
         _login(client, officer)
     forms = (
-        {"decision": "accept", "version": str(version)},
-        {"decision": "reject", "reason_code": "wrong_field", "version": str(version)},
+        {"back": "match", "decision": "accept", "version": str(version)},
+        {
+            "back": "match",
+            "decision": "reject",
+            "reason_code": "wrong_field",
+            "version": str(version),
+        },
     )
 
     def decide(i: int):
         def call():
             with fx.app.app_context():
-                r = clients[i].post(f"/matching/matches/{match_id}/decision", data=forms[i])
+                r = clients[i].post(f"/review/matches/{match_id}/decision", data=forms[i])
                 return r.status_code, r.get_data(as_text=True)
 
         return call

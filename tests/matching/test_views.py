@@ -203,8 +203,9 @@ def test_engine_page_buttons_enqueue(client, auth, world, enqueued):
 def test_decision_form_accepts_candidate(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     response = client.post(
-        f"/matching/matches/{world.candidate.id}/decision",
+        f"/review/matches/{world.candidate.id}/decision",
         data={
+            "back": "match",
             "decision": "rejected",
             "reason_code": "wrong_field",
             "comment": "方向不符",
@@ -212,6 +213,7 @@ def test_decision_form_accepts_candidate(client, auth, world):
         },
     )
     assert response.status_code == 302
+    assert response.location.endswith(f"/matching/matches/{world.candidate.id}")
     db.session.expire_all()
     m = db.session.get(Match, world.candidate.id)
     assert m.state == MatchState.REJECTED and m.comment == "方向不符"
@@ -220,10 +222,12 @@ def test_decision_form_accepts_candidate(client, auth, world):
 def test_rejecting_without_a_reason_is_refused_on_the_match_page(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     url = f"/matching/matches/{world.candidate.id}"
-    assert "否决原因" in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "否决原因" in page
+    assert f'action="/review/matches/{world.candidate.id}/decision"' in page
     response = client.post(
-        f"{url}/decision",
-        data={"decision": "rejected", "version": world.candidate.version},
+        f"/review/matches/{world.candidate.id}/decision",
+        data={"back": "match", "decision": "rejected", "version": world.candidate.version},
         follow_redirects=True,
     )
     assert "否决时请选择原因" in response.get_data(as_text=True)
@@ -322,7 +326,6 @@ def _cases(w: World) -> list[Case]:
         Case("GET", f"/matching/demands/{d}", staff, 200, owner_ok=True),
         Case("POST", f"/matching/demands/{d}/runs", staff, 302),
         Case("GET", f"/matching/matches/{m}", staff, 200),
-        Case("POST", f"/matching/matches/{m}/decision", staff, 302),
     ]
 
 
