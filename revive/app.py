@@ -157,6 +157,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(alerts_bp)
 
     from revive.alerts import receivers as alert_receivers
+    from revive.deals import receivers as deal_receivers
     from revive.inventory import receivers as inventory_receivers
     from revive.matching import receivers as matching_receivers
     from revive.notifications import receivers as notification_receivers
@@ -167,6 +168,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     notification_receivers.connect()  # review outcomes → the inventors' inbox
     pool_receivers.connect()  # index builds → newly entered patents proposed to pools
     alert_receivers.connect()  # finished runs, new demands and intents → standing alerts
+    deal_receivers.connect()  # who may see a deal → the inbox and e-mails of its notifications
 
     from revive.templating import register_template_helpers
 
