@@ -72,3 +72,14 @@ def test_notifications_and_the_audit_record_import_no_higher_package():
     for path in files:
         for name in _revive_imports(path):
             assert name.split(".")[1] not in HIGHER, f"{path.relative_to(REVIVE)} imports {name}"
+
+
+# The matching lifecycle, bottom up: a module imports none above it (no cycle to hide).
+MATCHING_ORDER = ("jobs", "tokens", "indexes", "strength", "runs", "pairs")
+
+
+def test_the_matching_modules_import_only_the_ones_below():
+    for i, name in enumerate(MATCHING_ORDER):
+        above = {f"revive.matching.{m}" for m in MATCHING_ORDER[i:]}
+        found = _revive_imports(REVIVE / "matching" / f"{name}.py") & above
+        assert not found, f"matching/{name}.py imports {sorted(found)}"

@@ -3,7 +3,7 @@
 The pool's search page, its API and the officers' "add a patent by hand" box all call
 ``search``. The caller passes the filters as SQL clauses (they always include the public
 clause: 已入库 only); the words are then ranked by the engine against the active index, which
-the web process loads the way workers do (services.load_active_index: once per process and
+the web process loads the way workers do (indexes.load_active_index: once per process and
 index version). The ids the filters allow become the engine's ``allowed`` set, so ranking and
 filters agree and no patent outside them is ever returned.
 
@@ -28,7 +28,7 @@ from revive import engine
 from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching import services
+from revive.matching import indexes
 from revive.pagination import Page, page_of, paginate
 
 SEARCH_DEPTH = 500  # ranked hits per query
@@ -66,7 +66,7 @@ def ranked_ids(query: str, where: Sequence[sa.ColumnElement[bool]]) -> tuple[lis
     tokens = engine.demand_tokens(query, "")
     if not tokens:
         return None
-    loaded = services.load_active_index()
+    loaded = indexes.load_active_index()
     if loaded is None:
         return None
     build, index = loaded
@@ -98,7 +98,7 @@ def _allowed_mask(build: Any, index: Any, where: Sequence[sa.ColumnElement[bool]
         .where(*where)
         .compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     )
-    key = (services._index_key(build), sql, count, changed, int(time.time() // 60))
+    key = (indexes.index_key(build), sql, count, changed, int(time.time() // 60))
     mask = _masks.get(key)
     if mask is None:
         mask = index.mask(db.session.scalars(sa.select(Patent.id).where(*where)))

@@ -41,7 +41,7 @@ from revive.errors import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
-from revive.matching import services as matching
+from revive.matching import indexes, tokens
 from revive.pools import ranking
 from revive.pools.models import (
     IndustryMode,
@@ -290,7 +290,7 @@ def execute_run(run_id: int) -> PoolRun | None:
         started = utcnow()
         run.status, run.started_at, run.error = PoolRunStatus.RUNNING, started, None
         db.session.commit()
-        loaded = matching.load_active_index()
+        loaded = indexes.load_active_index()
         if loaded is None:
             raise _NoIndex(NO_INDEX)
         build, index = loaded
@@ -363,7 +363,7 @@ def _rank(run: PoolRun, pool: Pool, index: Any) -> None:
     run.total = len(allowed)
     texts = {}
     for chunk in _chunks([int(c.right_id) for c in hits]):
-        texts.update(matching.patent_texts(chunk))
+        texts.update(tokens.patent_texts(chunk))
     reasons = _reasons(index, _pool_text(pool), texts, texts)
     existing = {
         m.patent_id: m
@@ -446,7 +446,7 @@ def _propose(run: PoolRun, pool: Pool, index: Any) -> None:
     hits = ranking.rank_patents(index, _tokens(pool), top_k=top_k, allowed=allowed, boosted=boosted)
     bar = bar_of(pool)
     fit = [c for c in hits if c.score >= bar]
-    texts = matching.patent_texts([int(c.right_id) for c in fit]) if fit else {}
+    texts = tokens.patent_texts([int(c.right_id) for c in fit]) if fit else {}
     reasons = _reasons(index, _pool_text(pool), texts, texts)
     for c in fit:
         pid = int(c.right_id)
@@ -463,7 +463,7 @@ def _propose(run: PoolRun, pool: Pool, index: Any) -> None:
     run.processed, run.patent_count = run.total, len(fit)
 
 
-def _chunks(ids: Sequence[int], size: int = matching.TEXT_BATCH) -> Iterable[Sequence[int]]:
+def _chunks(ids: Sequence[int], size: int = tokens.TEXT_BATCH) -> Iterable[Sequence[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
 

@@ -27,8 +27,7 @@ from revive.errors import (
 )
 from revive.inventory.models import Patent
 from revive.inventory.public import public_clause
-from revive.matching import manual, search
-from revive.matching import services as matching_services
+from revive.matching import manual, search, strength
 from revive.matching.models import Match, MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
@@ -37,7 +36,7 @@ from revive.web import int_arg, send_xlsx
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-DEMANDS_PER_PAGE = 10  # each demand brings up to matching.services.TOP_K candidates
+DEMANDS_PER_PAGE = 10  # each demand brings up to matching.runs.TOP_K candidates
 MAX_LISTED_SKIPS = 10
 
 
@@ -70,7 +69,7 @@ def queue():
         reasons=REJECT_REASONS,
         days_since=queries.days_since,
         trl_below=queries.trl_below,
-        thresholds=matching_services.thresholds(),
+        thresholds=strength.thresholds(),
     )
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from revive.accounts.models import Role
 from revive.demands.models import Visibility
 from revive.extensions import db
-from revive.matching import services
+from revive.matching import jobs
 from revive.matching.highlight import highlight
 from revive.matching.models import (
     DemandReading,
@@ -82,9 +82,9 @@ def world(app, enqueued) -> World:
         description="需要污水处理膜生物反应器，去除氨氮。",
         visibility=Visibility.PLATFORM,
     )
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     matches = db.session.scalars(
         sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank)
@@ -102,7 +102,7 @@ def world(app, enqueued) -> World:
         accepted,
         matches[1],
         run,
-        services.active_build(),
+        jobs.active_build(),
     )
 
 
@@ -404,7 +404,7 @@ def test_other_enterprise_sees_nothing(client, auth, world):
 
 def test_demand_page_panel_is_included_with_progress(client, auth, world, enqueued):
     auth.login(world.users[Role.OFFICER])
-    services.request_match_run(RunScope.DEMAND, world.demand.id)
+    jobs.request_match_run(RunScope.DEMAND, world.demand.id)
     html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
     assert "data-run-progress" in html and 'data-active="1"' in html
     assert "重新匹配" in html and "js/run-progress.js" in html

@@ -25,7 +25,7 @@ from revive.evaluations.tiers import Tier
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, TransferMode
 from revive.inventory.public import PRIVATE_FIELDS, PUBLIC_FIELDS, PublicPatent
-from revive.matching import learning, manual, search, services
+from revive.matching import indexes, learning, manual, search
 from revive.matching.models import Match, MatchSource, MatchState, MatchTier
 from revive.notifications.models import Notification
 from revive.pool import queries, status
@@ -103,7 +103,7 @@ def test_search_without_words_lists_the_newest_entered_first(world):
 
 
 def test_search_without_an_index_filters_the_words_in_sql(world, monkeypatch):
-    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    monkeypatch.setattr(indexes, "load_active_index", lambda: None)
     found = queries.search_page(queries.parse_filters({"q": "污水"}))
     assert not found.ranked and [p.title for p in found.items] == [world.patents["water"].title]
 
@@ -293,7 +293,7 @@ def test_an_officer_adds_a_patent_by_hand(world):
 
 
 def test_without_an_index_a_pick_is_shown_as_added_by_hand(world, monkeypatch):
-    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    monkeypatch.setattr(indexes, "load_active_index", lambda: None)
     demand = make_demand(world.ent)
     m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, None)
     assert m.strength is None and m.tier is None and m.score == 0.0 and m.note is None
