@@ -20,9 +20,9 @@ import os
 import secrets
 import shutil
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -57,20 +57,44 @@ def index_root() -> Path:
     return path
 
 
+class IndexKey(NamedTuple):
+    """What a loaded artifact is cached under. The finish time is part of it because a test
+    database (SQLite, emptied between tests) may reuse build ids."""
+
+    build_id: int
+    finished_at: datetime | None
+    path: str | None
+
+
+class LoadedIndex(NamedTuple):
+    """The active build and its engine index, loaded in this process."""
+
+    build: IndexBuild
+    index: engine.Index
+
+
+class BuiltIndex(NamedTuple):
+    """What a build produced: the index, the time its tokens are read "as of" (the next
+    delta reads tokens stored after it) and the documents it added."""
+
+    index: engine.Index
+    covered_at: datetime
+    docs: int
+
+
 # One loaded index per worker (and web) process, keyed by version; replaced when a newer
-# build becomes active. Reads are lock-free: a swap assigns a new tuple. The key includes the
-# finish time because a test database (SQLite, emptied between tests) may reuse build ids.
-_loaded: tuple[tuple[int, Any], Any] | None = None
+# build becomes active. Reads are lock-free: a swap assigns a new tuple.
+_loaded: tuple[IndexKey, engine.Index] | None = None
 # The character profile (strength's ``chars`` feature) of the loaded index, same key.
-_loaded_chars: tuple[tuple[int, Any, Any], Any] | None = None
+_loaded_chars: tuple[IndexKey, engine.CharProfile | None] | None = None
 
 
-def index_key(build: IndexBuild) -> tuple[int, Any, Any]:
-    return (build.id, build.finished_at, build.path)
+def index_key(build: IndexBuild) -> IndexKey:
+    return IndexKey(build.id, build.finished_at, build.path)
 
 
-def load_active_index() -> tuple[IndexBuild, Any] | None:
-    """(active build, loaded engine Index), loading it once per process and version."""
+def load_active_index() -> LoadedIndex | None:
+    """The active build and its engine index, loading it once per process and version."""
     global _loaded
     build = jobs.active_build()
     if build is None:
@@ -87,7 +111,7 @@ def load_active_index() -> tuple[IndexBuild, Any] | None:
         index.threads = jobs.setting("REVIVE_SEARCH_THREADS", 1)
         _loaded = (index_key(build), index)
         logger.info("Loaded matching index v%s (%d docs)", build.id, build.doc_count)
-    return build, _loaded[1]
+    return LoadedIndex(build, _loaded[1])
 
 
 def load_chars(build: IndexBuild) -> engine.CharProfile | None:
@@ -135,14 +159,14 @@ def _token_rows(since: Any = None) -> list[Any]:
     return db.session.execute(stmt.order_by(PatentTokens.patent_id)).all()
 
 
-def _read_mark() -> Any:
+def _read_mark() -> datetime:
     """The time tokens are read "as of": a little in the past, so tokens whose transaction
     was still open while reading are picked up by the next delta (re-adding a document is
     harmless: the later entry supersedes the earlier one)."""
     return utcnow() - timedelta(seconds=TOKENS_MARGIN_S)
 
 
-def _add_delta(index: Any, rows: Sequence[Any], name: str) -> Any:
+def _add_delta(index: engine.Index, rows: Sequence[Any], name: str) -> engine.Index:
     return index.add_documents(
         [r.tokens.split() for r in rows], [r.patent_id for r in rows], name=name
     )
@@ -162,11 +186,11 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
         build.started_at, build.processed = utcnow(), 0
         db.session.commit()
         base = load_active_index() if build.kind == "delta" else None
-        if base is None or base[0].covered_at is None:
+        if base is None or base.build.covered_at is None:
             build.kind = "full"
             index, covered, docs = _full_index(build)
         else:
-            index, covered, docs = _delta_index(build, *base)
+            index, covered, docs = _delta_index(build, base.build, base.index)
         index.version = build.id
         root = index_root()
         tmp = root / f".tmp-v{build.id}-{secrets.token_hex(4)}"
@@ -174,7 +198,7 @@ def execute_index_build(build_id: int) -> IndexBuild | None:
         index.save(tmp)
         # The character profile of strength's ``chars`` feature: sampled anew by a full
         # build, carried over by a delta (a few changed patents barely move character IDF).
-        chars = load_chars(base[0]) if base is not None and build.kind == "delta" else None
+        chars = load_chars(base.build) if base is not None and build.kind == "delta" else None
         _save_chars(chars or _sampled_chars(), tmp)
         _publish(tmp, target)
 
@@ -228,7 +252,7 @@ def _save_chars(chars: engine.CharProfile, folder: Path) -> None:
         shutil.rmtree(part, ignore_errors=True)
 
 
-def _full_index(build: IndexBuild) -> tuple[Any, Any, int]:
+def _full_index(build: IndexBuild) -> BuiltIndex:
     tokens.tokenize_patents(None, follow_up=False)
     covered = _read_mark()
     rows = _token_rows()
@@ -251,20 +275,20 @@ def _full_index(build: IndexBuild) -> tuple[Any, Any, int]:
     if late:
         index = _add_delta(index, late, f"c{build.id:06d}")
         docs += len(late)
-    return index, late_mark, docs
+    return BuiltIndex(index, late_mark, docs)
 
 
-def _delta_index(build: IndexBuild, base_build: IndexBuild, base: Any) -> tuple[Any, Any, int]:
+def _delta_index(build: IndexBuild, base_build: IndexBuild, base: engine.Index) -> BuiltIndex:
     covered = _read_mark()
     rows = _token_rows(base_build.covered_at)
     build.base_id, build.total = base_build.id, len(rows)
     db.session.commit()
     if not rows:  # nothing changed: the same shards under a new version
-        return copy.copy(base), max(covered, as_utc(base_build.covered_at)), 0
-    return _add_delta(base, rows, f"d{build.id:06d}"), covered, len(rows)
+        return BuiltIndex(copy.copy(base), max(covered, as_utc(base_build.covered_at)), 0)
+    return BuiltIndex(_add_delta(base, rows, f"d{build.id:06d}"), covered, len(rows))
 
 
-def _needs_rebuild(index: Any) -> bool:
+def _needs_rebuild(index: engine.Index) -> bool:
     """Deltas pile up: rebuild when they hold more than REBUILD_SHARE of the documents or
     there are more than MAX_DELTA_SHARDS of them (IDF and lengths drift, shards fragment)."""
     deltas = [s for s in index.shards if s.name[0] in "dc"]
@@ -315,10 +339,10 @@ def _after_build() -> None:
 
 
 # One vocabulary per process for the fan-out's callback (it holds no shards).
-_vocabulary: tuple[tuple[int, Any, Any], Any] | None = None
+_vocabulary: tuple[IndexKey, engine.Vocabulary] | None = None
 
 
-def build_vocabulary(build: IndexBuild) -> Any:
+def build_vocabulary(build: IndexBuild) -> engine.Vocabulary:
     global _vocabulary
     key = index_key(build)
     if _vocabulary is None or _vocabulary[0] != key:

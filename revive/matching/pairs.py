@@ -50,7 +50,8 @@ def reasons_of(match: Match) -> list[str]:
         return []
     reading = engine.read_demand(match.demand.title, tokens.demand_text(match.demand))
     text = tokens.patent_texts([match.patent_id]).get(match.patent_id, "")
-    found = engine_matcher.reasons_for(loaded[1], engine_matcher.demand_query_text(reading), text)
+    query = engine_matcher.demand_query_text(reading)
+    found = engine_matcher.reasons_for(loaded.index, query, text)
     return [r.text for r in found]
 
 
@@ -86,7 +87,7 @@ def _mode_labels(modes: frozenset[str]) -> str:
     return "、".join(labels.get(m, m) for m in sorted(modes))
 
 
-def patent_rule(patent: Patent, index: Any) -> str | None:
+def patent_rule(patent: Patent, index: engine.Index) -> str | None:
     """Why the matcher proposes this patent to no demand (runs.eligible_groups' rules), or None."""
     if patent.status != EntryStatus.ENTERED:
         return f"专利尚未入库（当前：{patent.status.label}），入库后才会推荐给企业需求"
@@ -180,7 +181,7 @@ def demands_for_patent(actor: User, patent: Patent, top_k: int = 10) -> PatentDe
 
 def _ranked_demands(
     build: IndexBuild,
-    index: Any,
+    index: engine.Index,
     patent: Patent,
     rows: Sequence[Any],
     public_only: bool,
@@ -220,7 +221,9 @@ def _ranked_demands(
 _pair_reason_cache: dict[tuple[Any, ...], list[str]] = {}
 
 
-def _pair_reasons(build: IndexBuild, index: Any, patent: Patent, demand: Demand) -> list[str]:
+def _pair_reasons(
+    build: IndexBuild, index: engine.Index, patent: Patent, demand: Demand
+) -> list[str]:
     """The reasons of a (demand, patent) pair (spans both texts share), cached per index
     version and the two texts' versions."""
     key = (indexes.index_key(build), patent.id, patent.updated_at, _demand_key(demand))

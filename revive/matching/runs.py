@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -98,12 +99,12 @@ class Eligibility:
     """Eligible patents of one run as bool masks over the index, one per combination of
     demand modes (few), computed once: the engine filters with them at no per-demand cost."""
 
-    def __init__(self, groups: dict[frozenset[str], set[int]], index: Any) -> None:
+    def __init__(self, groups: dict[frozenset[str], set[int]], index: engine.Index) -> None:
         self.groups = groups
         self.index = index
-        self._masks: dict[frozenset[str], Any] = {}
+        self._masks: dict[frozenset[str], np.ndarray] = {}
 
-    def mask(self, demand_modes: frozenset[str]) -> Any:
+    def mask(self, demand_modes: frozenset[str]) -> np.ndarray:
         found = self._masks.get(demand_modes)
         if found is None:
             found = self._masks[demand_modes] = self.index.mask(
@@ -117,7 +118,7 @@ class Assessor:
     """What a run assesses candidates with: the index's lexicon (IDF, for the reasons) and
     character profile, the strength model and the thresholds."""
 
-    lexicon: Any
+    lexicon: engine.Lexicon  # the index, or a fan-out callback's Vocabulary
     chars: engine.CharProfile | None
     model: engine.StrengthModel
     bar: float
@@ -128,7 +129,7 @@ class Assessor:
         return str(self.model.version)[:40]
 
 
-def assessor_for(build: IndexBuild, lexicon: Any) -> Assessor:
+def assessor_for(build: IndexBuild, lexicon: engine.Lexicon) -> Assessor:
     model = strength.active_strength_model()
     return Assessor(lexicon, indexes.load_chars(build), model, *strength.thresholds(model))
 
@@ -210,7 +211,7 @@ def _fail_run(run_id: int, exc: Exception) -> None:
         db.session.commit()
 
 
-def _shard_parts(index: Any) -> list[list[str]]:
+def _shard_parts(index: engine.Index) -> list[list[str]]:
     """Shard names per fan-out task (REVIVE_MATCH_FANOUT tasks; 1 = score in this process)."""
     n = jobs.setting("REVIVE_MATCH_FANOUT", 1)
     names = [s.name for s in index.shards]
@@ -220,7 +221,7 @@ def _shard_parts(index: Any) -> list[list[str]]:
 
 
 # One loaded part per worker process: (artifact path, shard names) → index over those shards.
-_parts: dict[tuple[str, tuple[str, ...]], Any] = {}
+_parts: dict[tuple[str, tuple[str, ...]], engine.Index] = {}
 
 
 def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict[str, list]:
@@ -266,7 +267,7 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
     return out
 
 
-def _global_position(index: Any, position: int, first: dict[str, int]) -> int:
+def _global_position(index: engine.Index, position: int, first: dict[str, int]) -> int:
     for shard in index.shards:
         if position < shard.offset + shard.n_docs:
             return first[shard.name] + position - shard.offset
@@ -353,7 +354,7 @@ def _match_batch_once(
     version: int,
     assessor: Assessor,
     *,
-    index: Any = None,
+    index: engine.Index | None = None,
     eligible: Eligibility | None = None,
     pooled: dict[int, engine.Pooled] | None = None,
 ) -> int:

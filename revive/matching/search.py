@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -29,6 +30,7 @@ from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching import indexes
+from revive.matching.models import IndexBuild
 from revive.pagination import Page, page_of, paginate
 
 SEARCH_DEPTH = 500  # ranked hits per query
@@ -82,11 +84,13 @@ def ranked_ids(query: str, where: Sequence[sa.ColumnElement[bool]]) -> tuple[lis
 # search. Keyed by the index version, the filters' SQL, and a stamp of the rows they select
 # (count, latest change) taken in one aggregate query, plus the minute — a patent that enters
 # or leaves the pool is reflected within a minute at worst.
-_masks: dict[tuple[Any, ...], Any] = {}
+_masks: dict[tuple[Any, ...], np.ndarray] = {}
 MASK_CACHE = 8
 
 
-def _allowed_mask(build: Any, index: Any, where: Sequence[sa.ColumnElement[bool]]) -> Any:
+def _allowed_mask(
+    build: IndexBuild, index: engine.Index, where: Sequence[sa.ColumnElement[bool]]
+) -> np.ndarray | None:
     """The bool mask of the index positions ``where`` allows; None when it allows none."""
     count, changed = db.session.execute(
         sa.select(sa.func.count(Patent.id), sa.func.max(Patent.updated_at)).where(*where)

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from revive import queue
+from revive import engine, queue
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, utcnow
@@ -343,7 +343,9 @@ def _tokens(pool: Pool) -> list[str]:
     return ranking.query_tokens(pool.name, pool.description, pool.key_terms)
 
 
-def _reasons(index: Any, pool_text: str, texts: Mapping[int, str], ids: Iterable[int]) -> dict:
+def _reasons(
+    index: engine.Lexicon, pool_text: str, texts: Mapping[int, str], ids: Iterable[int]
+) -> dict:
     return {
         i: [r.text for r in engine_matcher.reasons_for(index, pool_text, texts.get(i, ""))][
             :REASONS_SHOWN
@@ -352,11 +354,11 @@ def _reasons(index: Any, pool_text: str, texts: Mapping[int, str], ids: Iterable
     }
 
 
-def _terms(c: Any) -> list[list[Any]]:
+def _terms(c: engine.Candidate) -> list[list[Any]]:
     return [[t, round(float(w), 4)] for t, w in c.terms]
 
 
-def _rank(run: PoolRun, pool: Pool, index: Any) -> None:
+def _rank(run: PoolRun, pool: Pool, index: engine.Index) -> None:
     allowed, boosted = _entered_ids(pool)
     top_k = int(_config("REVIVE_POOL_TOP_K", 100))
     hits = ranking.rank_patents(index, _tokens(pool), top_k=top_k, allowed=allowed, boosted=boosted)
@@ -395,7 +397,7 @@ def _demand_text(d: Any) -> str:
     return "\n".join(x for x in (d.description, d.target_specs) if x)
 
 
-def _rank_demands(pool: Pool, index: Any) -> int:
+def _rank_demands(pool: Pool, index: engine.Index) -> int:
     rows = db.session.execute(
         sa.select(Demand.id, Demand.title, Demand.description, Demand.target_specs).where(
             Demand.status == DemandStatus.OPEN
@@ -431,7 +433,7 @@ def _rank_demands(pool: Pool, index: Any) -> int:
     return len(hits)
 
 
-def _propose(run: PoolRun, pool: Pool, index: Any) -> None:
+def _propose(run: PoolRun, pool: Pool, index: engine.Index) -> None:
     """Patents entered since the pool's last check that score at least its bar, and that the
     pool has no row for yet (an excluded one is never proposed again), become candidates."""
     allowed, boosted = _entered_ids(pool, since=pool.checked_at)
