@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import enum
-import functools
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -109,29 +107,3 @@ def commit_or_conflict(message: str | None = None) -> None:
     except StaleDataError:
         db.session.rollback()
         raise ConflictError(message) from None
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def conflict_on_stale(message: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a service that flushes before it commits: when someone else updated a
-    versioned row between our read and our write (the UPDATE, at a flush or at the commit,
-    matches no row), roll back and raise ConflictError(message) so the user is told to refresh.
-    (commit_or_conflict covers only the commit.)"""
-
-    def decorate(service: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(service)
-        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-            from revive.extensions import db  # extensions imports this module
-
-            try:
-                return service(*args, **kwargs)
-            except StaleDataError:
-                db.session.rollback()
-                raise ConflictError(message) from None
-
-        return wrapped
-
-    return decorate

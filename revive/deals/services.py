@@ -29,7 +29,7 @@ from flask import current_app, has_request_context, url_for
 from revive import clock
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.db import as_utc, conflict_on_stale, utcnow
+from revive.db import as_utc, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
     Contract,
@@ -43,6 +43,7 @@ from revive.deals.reasons import FAILURE_REASONS
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
+from revive.locking import conflict_on_stale
 from revive.matching.models import Match
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive.accounts.models import User
-from revive.db import conflict_on_stale
 from revive.deals import services as deal_services
 from revive.errors import ConflictError, DomainError, InvalidTransition, NotFoundError
 from revive.extensions import db
+from revive.locking import conflict_on_stale
 from revive.matching.decisions import DECIDED_ELSEWHERE, apply_decision
 from revive.matching.models import Match, MatchState
 from revive.notifications import services as notifications
