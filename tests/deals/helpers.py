@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, Role, User
+from revive.clock import local_today
 from revive.db import utcnow
 from revive.deals import services
 from revive.deals.models import Deal, Stage
@@ -75,7 +76,7 @@ def contract_data(**kw: Any) -> dict[str, Any]:
     data = {
         "kind": "license",
         "amount_wan": "120.50",
-        "signed_on": utcnow().date().isoformat(),
+        "signed_on": local_today().isoformat(),  # the date 签约日期 is checked in (China)
         "record_no": "2025110000123",
         "parties": "甲大学；甲科技有限公司",
     }

@@ -219,6 +219,18 @@ def test_decision_form_accepts_candidate(client, auth, world):
     assert m.state == MatchState.REJECTED and m.comment == "方向不符"
 
 
+def test_a_decision_from_the_demand_page_returns_there(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    response = client.post(
+        f"/review/matches/{world.candidate.id}/decision",
+        data={"back": "demand", "decision": "accepted", "version": world.candidate.version},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/matching/demands/{world.candidate.demand_id}")
+    db.session.expire_all()
+    assert db.session.get(Match, world.candidate.id).state == MatchState.ACCEPTED
+
+
 def test_rejecting_without_a_reason_is_refused_on_the_match_page(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     url = f"/matching/matches/{world.candidate.id}"
