@@ -170,10 +170,10 @@ def add_patents(n: int, seed: int = 7) -> dict[str, int]:
 def rebuild_matching() -> list[str]:
     """Tokens, index build and re-match of the open demands, in-process (as seed-demo)."""
     from revive.demo import worker
-    from revive.matching import services as matching
+    from revive.matching import tokens
 
     with worker.inline_queue() as queued:
-        matching.tokenize_patents(None)
+        tokens.tokenize_patents(None)
         worker.pending_matching(queued)
         return worker.drain(queued)
 

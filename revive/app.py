@@ -28,6 +28,7 @@ from revive.audit.views import bp as audit_bp
 from revive.celery import celery_init_app
 from revive.config import PROJECT_ROOT, load_config
 from revive.dashboard.views import bp as dashboard_bp
+from revive.deals import receivers as deal_receivers
 from revive.deals.views import bp as deals_bp
 from revive.demands import importers as _demand_imports  # noqa: F401  (registers its import kind)
 from revive.demands.views import bp as demands_bp
@@ -158,6 +159,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     notification_receivers.connect()  # review outcomes → the inventors' inbox
     pool_receivers.connect()  # index builds → newly entered patents proposed to pools
     alert_receivers.connect()  # finished runs, new demands and intents → standing alerts
+    deal_receivers.connect()  # who may see a deal → the inbox and e-mails of its notifications
 
     register_template_helpers(app)
 

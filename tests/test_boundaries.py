@@ -45,3 +45,41 @@ def test_engine_source_imports_only_stdlib_and_its_libraries():
                     or name.startswith("revive.engine.")
                 )
                 assert ok, f"{path.name} imports {name}"
+
+
+REVIVE = ENGINE.parent
+# Packages above notifications and the audit record (they notify and record, never the reverse):
+# a deal's visibility reaches notifications through revive.notifications.scope.
+HIGHER = ("deals", "matching", "review", "pool", "pools", "alerts", "licensing", "evaluations")
+
+
+def _revive_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.update([node.module, *(f"{node.module}.{a.name}" for a in node.names)])
+    return {n for n in found if n.startswith("revive.")}
+
+
+def test_notifications_and_the_audit_record_import_no_higher_package():
+    files = [
+        *(REVIVE / "notifications").glob("*.py"),
+        REVIVE / "audit" / "services.py",
+        REVIVE / "audit" / "models.py",
+    ]
+    for path in files:
+        for name in _revive_imports(path):
+            assert name.split(".")[1] not in HIGHER, f"{path.relative_to(REVIVE)} imports {name}"
+
+
+# The matching lifecycle, bottom up: a module imports none above it (no cycle to hide).
+MATCHING_ORDER = ("jobs", "tokens", "indexes", "strength", "runs", "pairs")
+
+
+def test_the_matching_modules_import_only_the_ones_below():
+    for i, name in enumerate(MATCHING_ORDER):
+        above = {f"revive.matching.{m}" for m in MATCHING_ORDER[i:]}
+        found = _revive_imports(REVIVE / "matching" / f"{name}.py") & above
+        assert not found, f"matching/{name}.py imports {sorted(found)}"

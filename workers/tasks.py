@@ -16,7 +16,7 @@ from revive.alerts import services as alerts_services
 from revive.dashboard import cache as dashboard_cache
 from revive.deals import services as deals_services
 from revive.imports import services as imports_services
-from revive.matching import services as matching_services
+from revive.matching import indexes, runs, strength, tokens
 from revive.notifications import review as notifications_review
 from revive.notifications import services as notifications_services
 from revive.pools import services as pools_services
@@ -51,37 +51,37 @@ def commit_import(job_id: int) -> None:
 
 @shared_task(name="matching.tokenize")
 def tokenize_patents(patent_ids: list[int] | None) -> None:
-    matching_services.tokenize_patents(patent_ids)
+    tokens.tokenize_patents(patent_ids)
 
 
 @row_task("matching.build_index")
 def build_index(build_id: int) -> None:
-    matching_services.execute_index_build(build_id)
+    indexes.execute_index_build(build_id)
 
 
 @row_task("matching.match_run")
 def match_run(run_id: int) -> None:
-    matching_services.execute_match_run(run_id)
+    runs.execute_match_run(run_id)
 
 
 @shared_task(name="matching.score_shards", ignore_result=False)
 def score_shards(run_id: int, build_id: int, shard_names: list[str]) -> dict:
-    return matching_services.score_shards(run_id, build_id, shard_names)
+    return runs.score_shards(run_id, build_id, shard_names)
 
 
 @shared_task(name="matching.merge_scores")
 def merge_scores(parts: list[dict], run_id: int, build_id: int) -> None:
-    matching_services.merge_scores(parts, run_id, build_id)
+    runs.merge_scores(parts, run_id, build_id)
 
 
 @shared_task(name="matching.refit_strength")
 def refit_strength(model_id: int | None = None) -> None:
     if model_id is None:  # the daily beat: the service makes its row and claims it itself
-        matching_services.refit_strength(None)
+        strength.refit_strength(None)
         return
     with queue.claimed("matching.refit_strength", model_id) as mine:
         if mine:
-            matching_services.refit_strength(model_id)
+            strength.refit_strength(model_id)
 
 
 @row_task("notifications.email")

@@ -18,7 +18,7 @@
 
 Where new patents reach the matcher: a patent entering the pool (an eligibility change) or an
 index build (full or delta) ends in a re-match of every open demand
-(matching.services.tokenize_patents / _after_build); that run upserts candidates, so the
+(matching.tokens.tokenize_patents / indexes._after_build); that run upserts candidates, so the
 alert is what it added — rows created by the run, machine proposals nobody asked for yet — no
 second scoring pass. A candidate of a patent entered before the demand was posted is not new to
 the enterprise (its page listed it, or the pool had it) and raises no alert; nor does a demand's

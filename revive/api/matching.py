@@ -13,10 +13,10 @@ from flask_login import current_user, login_required
 from revive.accounts.permissions import roles_required
 from revive.api import bp
 from revive.api.common import iso, optional_int, optional_json_body, optional_text
-from revive.deals import services as deal_services
-from revive.matching import permissions, queries, services
+from revive.matching import jobs, permissions, queries
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from revive.matching.permissions import STAFF_ROLES
+from revive.review import services as review_services
 
 
 def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
         "id": job.id,
         "status": job.status.value,
         "status_label": job.status.label,
-        "is_active": job.status in services.ACTIVE,
+        "is_active": job.status in jobs.ACTIVE,
         "progress": 1.0 if done else _fraction(job.processed, job.total),
         "total": job.total,
         "processed": job.processed,
@@ -165,7 +165,7 @@ def demand_matches(demand_id: int):
 def create_match_run(demand_id: int):
     """Re-match one demand now (officer, platform admin). 202 with the (possibly coalesced)
     queued run."""
-    run = services.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
+    run = jobs.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
     return jsonify(run_json(run)), 202
 
 
@@ -181,7 +181,7 @@ def match_run(run_id: int):
 @roles_required(*STAFF_ROLES)
 def create_index_build():
     """Rebuild the index (officer, platform admin). 202 with the queued build."""
-    return jsonify(build_json(services.request_index_build(actor=current_user))), 202
+    return jsonify(build_json(jobs.request_index_build(actor=current_user))), 202
 
 
 @bp.get("/index-builds/<int:build_id>")
@@ -199,7 +199,7 @@ def decide_match(match_id: int):
     (on accept: the recommendation note pushed with the deal), reason_code?, version?}.
     Output: the match. 409 when already decided or stale."""
     data = optional_json_body()
-    match = deal_services.decide(
+    match = review_services.decide(
         match_id,
         optional_text(data, "decision") or "",
         current_user,

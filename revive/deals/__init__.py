@@ -2,7 +2,7 @@
 
 - workflow.py: the allowed moves as a table (ACTIONS) and who may make them;
 - permissions.py: who sees which deal (404 outside one's scope) and may answer or sign;
-- services.py: push (decide/decide_many), change_stage, respond, record_contract,
+- services.py: push (an accepted match's deal), change_stage, respond, record_contract,
   notify_overdue — each writes a DealEvent + audit event, notifies the other side, and is
   guarded by the deal's version;
 - queries.py: board, lists, panels, the overdue rule;

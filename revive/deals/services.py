@@ -1,4 +1,5 @@
-"""供需对接 services: pushing accepted matches (decide/decide_many), then the pipeline —
+"""供需对接 services: the deal of an accepted match (push: called by the one decision service,
+revive.review.services.decide / decide_selected), then the pipeline —
 stage changes through the deals.workflow table, the university's response, the contract, and
 the overdue-response reminder. Every change writes a DealEvent and an audit event in the same
 transaction, notifies the other side in the inbox (e-mail after the commit), and is guarded by
@@ -17,15 +18,13 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy.orm.exc import StaleDataError
 
 from revive import clock
 from revive.accounts.models import User
@@ -41,62 +40,18 @@ from revive.deals.models import (
     UniversityResponse,
 )
 from revive.deals.reasons import FAILURE_REASONS
-from revive.errors import ConflictError, InvalidTransition, NotFoundError, ValidationFailed
+from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
-from revive.matching import services as matching
-from revive.matching.models import Match, MatchState
+from revive.locking import conflict_on_stale
+from revive.matching.models import Match
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 STALE_DEAL = "该对接记录已被他人修改，请刷新后重试"
-STALE_MATCH = matching.DECIDED_ELSEWHERE
 MAX_COMMENT = 2000
-
-
-def _conflict_on_stale(message: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Someone else updated the match or deal between our read and our write: a versioned
-    UPDATE (at a flush or at the commit) matches no row. Roll back and raise
-    ConflictError(message) so the user is told to refresh. (revive.db.commit_or_conflict covers
-    only the commit; these services flush before it.)"""
-
-    def decorate(service: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(service)
-        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return service(*args, **kwargs)
-            except StaleDataError:
-                db.session.rollback()
-                raise ConflictError(message) from None
-
-        return wrapped
-
-    return decorate
-
-
-@_conflict_on_stale(STALE_MATCH)
-def decide(
-    match_id: int,
-    decision: MatchState | str,
-    actor: User,
-    reason_code: str | None = None,
-    comment: str | None = None,
-    expected_version: int | None = None,
-) -> Match:
-    """Accept (and push) or reject one candidate. Commits."""
-    match = matching.apply_decision(
-        match_id, decision, actor, reason_code, comment, expected_version
-    )
-    sent: list[Notification] = []
-    if match.state == MatchState.ACCEPTED:
-        sent = _push(match, actor, comment)
-    db.session.commit()
-    notifications.send_emails(sent)
-    return match
 
 
 def push_note(match: Match, comment: str | None) -> str | None:
@@ -106,8 +61,9 @@ def push_note(match: Match, comment: str | None) -> str | None:
     return text or (match.note or "").strip() or None
 
 
-def _push(match: Match, actor: User, comment: str | None = None) -> list[Notification]:
-    """Create the deal for an accepted match and notify the enterprise and the university.
+def push(match: Match, actor: User, comment: str | None = None) -> list[Notification]:
+    """Create the deal for an accepted match and notify the enterprise and the university, in
+    the caller's transaction; returns the notifications to e-mail after its commit.
 
     The officer's comment on the push is the recommendation note (推荐说明) for both sides:
     stored on the deal (Deal.note) and written into both notifications. (It used to stay in
@@ -176,35 +132,6 @@ def _push(match: Match, actor: User, comment: str | None = None) -> list[Notific
             created_at=now,
         ),
     ]
-
-
-@_conflict_on_stale(STALE_MATCH)
-def decide_many(
-    match_ids: Sequence[int],
-    decision: MatchState | str,
-    actor: User,
-    reason_code: str | None = None,
-    comment: str | None = None,
-) -> dict[str, list]:
-    """Bulk accept/reject: each match is decided in its own savepoint, so one that someone
-    else already decided is reported and skipped, not fatal. Commits once."""
-    done: list[int] = []
-    skipped: list[tuple[int, str]] = []
-    sent: list[Notification] = []
-    for match_id in dict.fromkeys(match_ids):
-        try:
-            with db.session.begin_nested():
-                match = matching.apply_decision(match_id, decision, actor, reason_code, comment)
-                if match.state == MatchState.ACCEPTED:
-                    sent.extend(_push(match, actor, comment))
-            done.append(match_id)
-        except (ConflictError, InvalidTransition, NotFoundError) as exc:
-            skipped.append((match_id, str(exc)))
-        except StaleDataError:  # decided by someone else after we read it
-            skipped.append((match_id, STALE_MATCH))
-    db.session.commit()
-    notifications.send_emails(sent)
-    return {"done": done, "skipped": skipped}
 
 
 # ---------------------------------------------------------------------------- the pipeline
@@ -285,7 +212,7 @@ def _previous_stage(deal: Deal) -> Stage:
     return Stage.RECOMMENDED
 
 
-@_conflict_on_stale(STALE_DEAL)
+@conflict_on_stale(STALE_DEAL)
 def change_stage(
     deal_id: int,
     action: str | workflow.Action,
@@ -387,7 +314,7 @@ def _move(
 # ---------------------------------------------------------------------------- response
 
 
-@_conflict_on_stale(STALE_DEAL)
+@conflict_on_stale(STALE_DEAL)
 def respond(
     deal_id: int,
     response: UniversityResponse | str,
@@ -552,7 +479,7 @@ def _audit_contract(c: Contract, deal: Deal, actor: User, action: str, **extra: 
     )
 
 
-@_conflict_on_stale(STALE_DEAL)
+@conflict_on_stale(STALE_DEAL)
 def record_contract(
     deal_id: int,
     data: Mapping[str, Any],
@@ -713,9 +640,8 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
 
 __all__ = [
     "change_stage",
-    "decide",
-    "decide_many",
     "notify_overdue",
+    "push",
     "record_contract",
     "respond",
 ]

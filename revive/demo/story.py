@@ -62,6 +62,7 @@ from revive.licensing.models import FeeMode, OpenLicenceDeclaration
 from revive.matching.models import Match, MatchState
 from revive.notifications import review as review_notices
 from revive.notifications.models import Notification
+from revive.review import services as decisions
 
 SEED = "revive-demo-v1"
 K = ContractKind
@@ -463,7 +464,7 @@ def _play_demand(
     proposed = posted + timedelta(hours=1)  # the match run right after the posting
     for match, reason in rejected:
         with dated(review):
-            deals.decide(
+            decisions.decide(
                 match.id, "reject", officer, reason_code=reason, comment=REJECT_COMMENTS.get(reason)
             )
         _set(Match, match.id, created_at=proposed)
@@ -495,7 +496,7 @@ def _play_deal(
     university_user = _university_side(patent, cast, rng)
 
     with dated(t.push):
-        deals.decide(match.id, "accept", officer)
+        decisions.decide(match.id, "accept", officer)
     deal_id = db.session.scalar(sa.select(Deal.id).where(Deal.match_id == match.id))
     assert deal_id is not None
 

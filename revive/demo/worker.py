@@ -24,7 +24,8 @@ from revive import queue
 from revive.errors import ServiceUnavailable
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
-from revive.matching import services as matching
+from revive.matching import indexes, jobs, strength, tokens
+from revive.matching import runs as matching_runs
 from revive.matching.models import IndexBuild, MatchRun, RunStatus
 from revive.notifications.models import Notification
 from revive.pools import services as pools
@@ -42,12 +43,12 @@ def run_fan_out(parts: list[tuple[Any, ...]], callback: tuple[Any, ...]) -> Any:
 
 
 TASKS: dict[str, Callable[..., Any]] = {
-    "matching.tokenize": matching.tokenize_patents,
-    "matching.build_index": matching.execute_index_build,
-    "matching.match_run": matching.execute_match_run,
-    "matching.score_shards": matching.score_shards,
-    "matching.merge_scores": matching.merge_scores,
-    "matching.refit_strength": matching.refit_strength,
+    "matching.tokenize": tokens.tokenize_patents,
+    "matching.build_index": indexes.execute_index_build,
+    "matching.match_run": matching_runs.execute_match_run,
+    "matching.score_shards": matching_runs.score_shards,
+    "matching.merge_scores": matching_runs.merge_scores,
+    "matching.refit_strength": strength.refit_strength,
     "matching.fan_out": run_fan_out,  # what queue.fan_out records while inline
     "pools.run": pools.execute_run,
 }
@@ -93,14 +94,14 @@ def pending_matching(calls: list[Call]) -> None:
         )
     )
     calls.extend(("matching.build_index", (build_id,)) for build_id in builds)
-    if matching.active_build() is not None:
+    if jobs.active_build() is not None:
         runs = sa.select(MatchRun.id).where(MatchRun.status == RunStatus.QUEUED)
         for run_id in db.session.scalars(runs.order_by(MatchRun.id)):
             calls.append(("matching.match_run", (run_id,)))
     elif not builds and not any(name == "matching.build_index" for name, _ in calls):
         entered = sa.select(sa.func.count()).where(Patent.status == EntryStatus.ENTERED)
         if db.session.scalar(entered):
-            matching.request_index_build()  # recorded by inline_queue; it sends waiting runs
+            jobs.request_index_build()  # recorded by inline_queue; it sends waiting runs
 
 
 def drain(calls: list[Call], limit: int = 500) -> list[str]:

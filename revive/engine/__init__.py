@@ -18,8 +18,10 @@ Contract used by the rest of the platform (revive.matching, revive.benchmark):
                                                 ids never returned; ``shards``: a fan-out part;
                                                 Candidate.terms = top shared terms (explanation)
     Index.add_documents(token_lists, ids, name=…) -> Index   a delta shard (incremental)
+    Index.search_row(…) -> list[SearchHit]      one query row, explained (doc id, score,
+                                                position, terms, coverage, matched words)
     build_from_counts / ingest.tokenize_and_count parallel bulk ingest (1M documents)
-    score_block                                 score rows of a small block (patent → demands)
+    score_block(…) -> list[list[ScoredDoc]]     score rows of a small block (patent → demands)
 
 The product's matching of demands (matcher.py, strength.py, understand.py):
 
@@ -30,6 +32,8 @@ The product's matching of demands (matcher.py, strength.py, understand.py):
     gather / propose                            the same in two steps; pool_part + merge_pools
                                                 gather over a fan-out's parts, read_vocabulary
                                                 gives propose an index's IDF without postings
+                                                (a Vocabulary; propose takes any Lexicon: an
+                                                Index or a Vocabulary)
     CharProfile.build/save/load                 character IDF saved beside an index
     StrengthModel, shipped_model(), judged_rows(), fit(rows, labels, weights=…)
 """
@@ -47,8 +51,10 @@ from revive.engine.index import (
 )
 from revive.engine.matcher import (
     DemandMatch,
+    Lexicon,
     Pooled,
     Proposal,
+    Vocabulary,
     gather,
     match_demands,
     merge_pools,
@@ -66,7 +72,7 @@ from revive.engine.strength import (
     shipped_model,
 )
 from revive.engine.text import TOKENIZER_VERSION, demand_tokens, normalize, patent_tokens
-from revive.engine.types import Candidate, Document
+from revive.engine.types import Candidate, Document, ScoredDoc, SearchHit
 from revive.engine.understand import DemandReading, read_demand
 
 __all__ = [
@@ -80,10 +86,14 @@ __all__ = [
     "DemandReading",
     "Document",
     "Index",
+    "Lexicon",
     "Params",
     "Pooled",
     "Proposal",
+    "ScoredDoc",
+    "SearchHit",
     "StrengthModel",
+    "Vocabulary",
     "fit",
     "gather",
     "judged_rows",

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from revive.engine.shard import MAX_SHARD_DOCS, Shard, id_array
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION, demand_specificity
-from revive.engine.types import Candidate
+from revive.engine.types import Candidate, ScoredDoc, SearchHit
 
 # 4: each array its own .npy file, memory-mapped read-only on load (the page cache is shared by
 # every worker process on a host); 3: sharded postings in one .npz per shard (still read).
@@ -89,20 +89,20 @@ def score_block(
     min_score: float = 0.0,
     allowed: Sequence[Collection[int] | None] | None = None,
     offset: int = 0,
-) -> list[list[tuple[Any, float, int]]]:
+) -> list[list[ScoredDoc]]:
     """Score query rows against one block of documents.
 
     ``block`` is terms × docs (the transposed layout; a docs × terms block is transposed).
     ``allowed``: per query, a collection of *global positions* allowed (None = all); ``offset``
-    is the block's first global position. Returns per query ``[(doc_id, score, position)]``
-    sorted by score desc then position.
+    is the block's first global position. Returns per query ``[ScoredDoc(doc_id, score,
+    position)]`` sorted by score desc then position.
     """
     q = sp.csr_matrix(query_matrix, dtype=np.float32)
     if block.shape[0] != q.shape[1]:
         block = block.T
     block = sp.csr_matrix(block)
     scores = (q @ block).tocsr()
-    out: list[list[tuple[Any, float, int]]] = []
+    out: list[list[ScoredDoc]] = []
     for row in range(q.shape[0]):
         start, end = scores.indptr[row], scores.indptr[row + 1]
         cols = scores.indices[start:end]
@@ -120,7 +120,7 @@ def score_block(
         order = np.lexsort((cols, -vals))[:top_k]
         out.append(
             [
-                (block_ids[c], float(vals[c_i]), int(c) + offset)
+                ScoredDoc(block_ids[c], float(vals[c_i]), int(c) + offset)
                 for c_i, c in zip(order, cols[order], strict=True)
             ]
         )
@@ -329,8 +329,8 @@ class Index:
             rows = self.search_row(qm, row, top_k, min_score, keep, excluded, shards)
             out.append(
                 [
-                    Candidate(qid, doc_id, score, terms, coverage, matched)
-                    for doc_id, score, _, terms, coverage, matched in rows
+                    Candidate(qid, hit.doc_id, hit.score, hit.terms, hit.coverage, hit.matched)
+                    for hit in rows
                 ]
             )
         return out
@@ -344,10 +344,10 @@ class Index:
         keep: np.ndarray | None = None,
         excluded: np.ndarray | None = None,
         shards: Sequence[int] | None = None,
-    ) -> list[tuple[Any, float, int, tuple[tuple[str, float], ...], float, frozenset[str]]]:
+    ) -> list[SearchHit]:
         """One query row of ``qm`` (from ``vectorize(query=True)``) over the chosen shards:
-        [(doc id, score, global position, explanation terms, coverage, matched words)],
-        best first."""
+        [SearchHit(doc id, score, global position, explanation terms, coverage, matched
+        words)], best first."""
         start, end = qm.indptr[row], qm.indptr[row + 1]
         terms = qm.indices[start:end].astype(np.int64)
         weights = qm.data[start:end].astype(np.float64)
@@ -409,7 +409,7 @@ class Index:
         specific = self.specificity[terms]  # 0 for bigrams
         total = float(specific.sum()) or 1.0
         explain = _Explainer(names, self.params.explain_terms)
-        out = []
+        out: list[SearchHit] = []
         for score, position, number in found:
             shard = self.shards[number]
             present = doc_w[position] > 0
@@ -418,7 +418,7 @@ class Index:
             doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
             matched = frozenset(names[i] for i in np.flatnonzero(present & (specific > 0)))
             out.append(
-                (
+                SearchHit(
                     doc_id,
                     round(score, 6),
                     position,
@@ -960,8 +960,8 @@ def rank_against(
     docs = index.vectorize(doc_token_lists, query=True)
     rows = score_block(qm, docs.T, list(doc_ids), top_k, min_score=min_score)[0]
     out = []
-    for doc_id, score, pos in rows:
-        shared = qm.multiply(docs[pos]).tocsr()
+    for doc_id, score, position in rows:
+        shared = qm.multiply(docs[position]).tocsr()
         pairs = [
             (index.vocabulary[t], float(w))
             for t, w in zip(shared.indices, shared.data, strict=True)

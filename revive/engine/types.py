@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +28,25 @@ class Candidate:
     terms: tuple[tuple[str, float], ...] = ()
     coverage: float = 0.0
     matched: frozenset[str] = frozenset()
+
+
+class ScoredDoc(NamedTuple):
+    """A document scored for a query row of a block (``score_block``): its id, score and
+    global position. Rows are sorted by score desc, then position."""
+
+    doc_id: Any
+    score: float
+    position: int
+
+
+class SearchHit(NamedTuple):
+    """A document found for one query row over an index's shards (``Index.search_row``), with
+    its explanation: the shared terms that contributed most, the coverage of the query's
+    specific words and those words (as on ``Candidate``)."""
+
+    doc_id: Any
+    score: float
+    position: int  # global position in the index
+    terms: tuple[tuple[str, float], ...]
+    coverage: float
+    matched: frozenset[str]

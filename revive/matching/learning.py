@@ -1,4 +1,4 @@
-"""Learning match strength from officers' decisions (read side; services.py owns the rows).
+"""Learning match strength from officers' decisions (read side; strength.py owns the rows).
 
 Training rows
     Every decided machine proposal (Match.source "machine": the engine ranked it) that still

@@ -11,7 +11,7 @@ deal; reject with a reason). ``Match.source`` says who brought the pair ("intent
 "officer"); a pair that already exists keeps its row and gets the intent (message, time,
 who) or the officer's note attached, so there is never a second row for one pair (unique
 (demand, patent)). Re-running the matcher refreshes the assessment of such rows but never
-drops them (matching.services._store_results drops only machine candidates).
+drops them (matching.runs._store_results drops only machine candidates).
 
 Decisions:
 
@@ -50,7 +50,7 @@ from revive.errors import (
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.inventory.public import is_public
-from revive.matching import services
+from revive.matching import indexes, runs, tokens
 from revive.matching.models import Match, MatchSource, MatchState
 from revive.matching.permissions import STAFF_ROLES
 
@@ -67,19 +67,19 @@ def assess_pair(demand: Demand, patent_id: int) -> dict[str, Any] | None:
     """Features, strength, tier, sub-need and reasons of one pair as a run would store them,
     from the active index and strength model; None without an index, when the patent is not
     in it, or when the two texts share no word (then nothing is claimed: 人工添加)."""
-    loaded = services.load_active_index()
+    loaded = indexes.load_active_index()
     if loaded is None:
         return None
     build, index = loaded
     if not len(index.positions([patent_id])):
         return None
-    assessor = services._assessor(build, index)
+    assessor = runs.assessor_for(build, index)
     (result,) = engine.match_demands(
         index,
         assessor.chars,
         assessor.model,
-        [(demand.id, demand.title, services._demand_text(demand))],
-        texts_of=services._texts_of,
+        [(demand.id, demand.title, tokens.demand_text(demand))],
+        texts_of=tokens.texts_of,
         top_k=1,
         min_score=0.0,
         allowed=[{patent_id}],
@@ -88,7 +88,7 @@ def assess_pair(demand: Demand, patent_id: int) -> dict[str, Any] | None:
     )
     if not result.proposals:
         return None
-    values = services._proposal_values(result.proposals[0], 1, assessor)
+    values = runs.proposal_values(result.proposals[0], 1, assessor)
     values["rank"] = None  # not a place in the engine's ranking
     values["index_version"] = build.id
     return values

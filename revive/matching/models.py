@@ -302,7 +302,7 @@ class StrengthModelVersion(TimestampMixin, Delivery, db.Model):
     n_decisions: Mapped[int] = mapped_column(sa.Integer, default=0)  # labelled decisions used
     n_positive: Mapped[int] = mapped_column(sa.Integer, default=0)  # of them accepted
     n_judged: Mapped[int] = mapped_column(sa.Integer, default=0)  # judged pairs (shipped)
-    # Held-out figures (time replay) and the weighting used; see services.refit_strength.
+    # Held-out figures (time replay) and the weighting used; see strength.refit_strength.
     metrics: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     model: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # StrengthModel.to_json()
     note: Mapped[str | None] = mapped_column(sa.Text)  # why held / skipped, in Chinese

@@ -13,7 +13,7 @@ from revive.demands.models import Demand
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching import services
+from revive.matching import strength as matching_strength
 from revive.matching.models import (
     DemandReading,
     IndexBuild,
@@ -140,8 +140,8 @@ class StrengthOverview:
 
 
 def strength_overview(limit: int = 10) -> StrengthOverview:
-    model = services.active_strength_model()
-    bar, strong = services.thresholds(model)
+    model = matching_strength.active_strength_model()
+    bar, strong = matching_strength.thresholds(model)
     refits = list(
         db.session.scalars(
             sa.select(StrengthModelVersion)
@@ -150,7 +150,7 @@ def strength_overview(limit: int = 10) -> StrengthOverview:
             .limit(limit)
         )
     )
-    return StrengthOverview(model, services.active_strength_row(), bar, strong, refits)
+    return StrengthOverview(model, matching_strength.active_strength_row(), bar, strong, refits)
 
 
 # ---------------------------------------------------------------------------- proposals
@@ -261,7 +261,7 @@ def demand_proposals(
     matches = list(db.session.scalars(stmt))
     reading = db.session.get(DemandReading, demand.id)
     groups, weak = group_by_need(matches, reading)
-    bar, strong = services.thresholds()
+    bar, strong = matching_strength.thresholds()
     return DemandProposals(demand, reading, matches, groups, weak, bar, strong)
 
 

@@ -18,7 +18,7 @@ model trained on them would learn that matching words predict "too costly"):
   business reasons;
 * ``other`` 其他: unknown — not used.
 
-Accepted matches are the positive labels (relevant = 1). See services.refit_strength.
+Accepted matches are the positive labels (relevant = 1). See strength.refit_strength.
 """
 
 from __future__ import annotations

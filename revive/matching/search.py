@@ -3,7 +3,7 @@
 The pool's search page, its API and the officers' "add a patent by hand" box all call
 ``search``. The caller passes the filters as SQL clauses (they always include the public
 clause: 已入库 only); the words are then ranked by the engine against the active index, which
-the web process loads the way workers do (services.load_active_index: once per process and
+the web process loads the way workers do (indexes.load_active_index: once per process and
 index version). The ids the filters allow become the engine's ``allowed`` set, so ranking and
 filters agree and no patent outside them is ever returned.
 
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +29,8 @@ from revive import engine
 from revive.db import contains
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching import services
+from revive.matching import indexes
+from revive.matching.models import IndexBuild
 from revive.pagination import Page, page_of, paginate
 
 SEARCH_DEPTH = 500  # ranked hits per query
@@ -66,7 +68,7 @@ def ranked_ids(query: str, where: Sequence[sa.ColumnElement[bool]]) -> tuple[lis
     tokens = engine.demand_tokens(query, "")
     if not tokens:
         return None
-    loaded = services.load_active_index()
+    loaded = indexes.load_active_index()
     if loaded is None:
         return None
     build, index = loaded
@@ -82,11 +84,13 @@ def ranked_ids(query: str, where: Sequence[sa.ColumnElement[bool]]) -> tuple[lis
 # search. Keyed by the index version, the filters' SQL, and a stamp of the rows they select
 # (count, latest change) taken in one aggregate query, plus the minute — a patent that enters
 # or leaves the pool is reflected within a minute at worst.
-_masks: dict[tuple[Any, ...], Any] = {}
+_masks: dict[tuple[Any, ...], np.ndarray] = {}
 MASK_CACHE = 8
 
 
-def _allowed_mask(build: Any, index: Any, where: Sequence[sa.ColumnElement[bool]]) -> Any:
+def _allowed_mask(
+    build: IndexBuild, index: engine.Index, where: Sequence[sa.ColumnElement[bool]]
+) -> np.ndarray | None:
     """The bool mask of the index positions ``where`` allows; None when it allows none."""
     count, changed = db.session.execute(
         sa.select(sa.func.count(Patent.id), sa.func.max(Patent.updated_at)).where(*where)
@@ -98,7 +102,7 @@ def _allowed_mask(build: Any, index: Any, where: Sequence[sa.ColumnElement[bool]
         .where(*where)
         .compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     )
-    key = (services._index_key(build), sql, count, changed, int(time.time() // 60))
+    key = (indexes.index_key(build), sql, count, changed, int(time.time() // 60))
     mask = _masks.get(key)
     if mask is None:
         mask = index.mask(db.session.scalars(sa.select(Patent.id).where(*where)))

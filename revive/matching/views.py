@@ -1,6 +1,7 @@
 """Matching pages (blueprint "matching"): engine admin (index builds, runs, the strength model
 and its refits), run/build progress, a demand's matches (strength, sub-needs, weak ones folded),
-one match with its reasons marked in both texts and the officer's decision.
+one match with its reasons marked in both texts and the officer's decision (its form posts to
+the one decision route, ``review.decide``, with ``back=match``).
 
 The demand and patent pages of other blueprints include ``matching/_demand_matches.html`` and
 ``matching/_patent_demands.html``; their data comes from the template globals registered here
@@ -12,21 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.deals import services as deal_services
 from revive.demands.models import Demand
-from revive.errors import NotFoundError, ValidationFailed
+from revive.errors import NotFoundError
 from revive.inventory.models import Patent
-from revive.matching import permissions, queries, services
+from revive.matching import jobs, pairs, permissions, queries, tokens
+from revive.matching import strength as matching_strength
 from revive.matching.highlight import highlight
 from revive.matching.models import RunScope
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS
-from revive.web import int_arg
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -36,7 +36,7 @@ bp = Blueprint("matching", __name__, url_prefix="/matching")
 def engine():
     return render_template(
         "matching/engine.html",
-        active=services.active_build(),
+        active=jobs.active_build(),
         building=queries.active_build_in_progress(),
         builds=queries.recent_builds(),
         runs=queries.recent_runs(),
@@ -50,7 +50,7 @@ def engine():
 @roles_required(Role.PLATFORM_ADMIN)
 def refit_strength():
     """Refit match strength from the officers' decisions now (also done daily)."""
-    row = services.request_strength_refit(current_user)
+    row = matching_strength.request_strength_refit(current_user)
     flash(f"已提交匹配强度模型的重新训练 #{row.id}（{row.status.label}）", "success")
     return redirect(url_for("matching.engine", _anchor="strength"))
 
@@ -58,7 +58,7 @@ def refit_strength():
 @bp.post("/index-builds")
 @roles_required(*STAFF_ROLES)
 def rebuild():
-    build = services.request_index_build(actor=current_user)
+    build = jobs.request_index_build(actor=current_user)
     flash(f"已提交索引构建 #{build.id}", "success")
     return redirect(url_for("matching.build_page", build_id=build.id))
 
@@ -67,15 +67,13 @@ def rebuild():
 @roles_required(*STAFF_ROLES)
 def build_page(build_id: int):
     build = queries.get_build_for(current_user, build_id)
-    return render_template(
-        "matching/build.html", build=build, active=build.status in services.ACTIVE
-    )
+    return render_template("matching/build.html", build=build, active=build.status in jobs.ACTIVE)
 
 
 @bp.post("/runs")
 @roles_required(*STAFF_ROLES)
 def rematch_all():
-    run = services.request_match_run(RunScope.ALL_DEMANDS, actor=current_user)
+    run = jobs.request_match_run(RunScope.ALL_DEMANDS, actor=current_user)
     flash(f"已提交全部开放需求的重新匹配 #{run.id}", "success")
     return redirect(url_for("matching.run_page", run_id=run.id))
 
@@ -84,7 +82,7 @@ def rematch_all():
 @login_required
 def run_page(run_id: int):
     run = queries.get_run_for(current_user, run_id)
-    return render_template("matching/run.html", run=run, active=run.status in services.ACTIVE)
+    return render_template("matching/run.html", run=run, active=run.status in jobs.ACTIVE)
 
 
 @bp.get("/demands/<int:demand_id>")
@@ -97,7 +95,7 @@ def demand_matches(demand_id: int):
 @bp.post("/demands/<int:demand_id>/runs")
 @roles_required(*STAFF_ROLES)
 def rematch_demand(demand_id: int):
-    run = services.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
+    run = jobs.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
     flash(f"已提交重新匹配 #{run.id}", "success")
     return redirect(url_for("matching.demand_matches", demand_id=demand_id))
 
@@ -106,8 +104,8 @@ def rematch_demand(demand_id: int):
 @login_required
 def match_page(match_id: int):
     match = queries.get_match_for(current_user, match_id)
-    shown = services.reasons_of(match)
-    bar, strong = services.thresholds()
+    shown = pairs.reasons_of(match)
+    bar, strong = matching_strength.thresholds()
     return render_template(
         "matching/match.html",
         match=match,
@@ -120,27 +118,6 @@ def match_page(match_id: int):
         bar=bar,
         strong=strong,
     )
-
-
-@bp.post("/matches/<int:match_id>/decision")
-@roles_required(*STAFF_ROLES)
-def decide(match_id: int):
-    try:
-        match = deal_services.decide(
-            match_id,
-            request.form.get("decision", ""),
-            current_user,
-            reason_code=request.form.get("reason_code"),
-            comment=request.form.get("comment"),
-            expected_version=int_arg(request.form.get("version")),
-        )
-    except ValidationFailed as exc:  # e.g. a rejection without a reason: say so on the page
-        flash(exc.message, "error")
-        return redirect(url_for("matching.match_page", match_id=match_id, _anchor="decision"))
-    flash(f"已{match.state.label}该匹配", "success")
-    if request.form.get("back") == "demand":
-        return redirect(url_for("matching.demand_matches", demand_id=match.demand_id))
-    return redirect(url_for("matching.match_page", match_id=match.id))
 
 
 # ---------------------------------------------------------------------------- panels
@@ -158,7 +135,7 @@ def demand_panel(demand: Demand) -> dict[str, Any] | None:
         "proposals": proposals,
         "matches": proposals.matches,
         "run": run,
-        "run_active": run is not None and run.status in services.ACTIVE,
+        "run_active": run is not None and run.status in jobs.ACTIVE,
         "is_staff": permissions.is_staff(current_user),
     }
 
@@ -168,7 +145,7 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
     if not current_user.is_authenticated:
         return None
     try:
-        found = services.demands_for_patent(current_user, patent)
+        found = pairs.demands_for_patent(current_user, patent)
     except NotFoundError:
         return None
     return {
@@ -177,14 +154,14 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
         "patent_rule": found.patent_rule,
         "accepted": found.accepted,
         # read only when nothing was found
-        "has_index": bool(found.listed or found.left_out) or services.active_build() is not None,
+        "has_index": bool(found.listed or found.left_out) or jobs.active_build() is not None,
         "is_staff": permissions.is_staff(current_user),
     }
 
 
 def patent_full_text(patent: Patent) -> str:
     """The patent as the matcher read it (title, field, abstract, problem, advantages …)."""
-    return "\n".join(p for p in (patent.title, services.patent_text(patent)) if p)
+    return "\n".join(p for p in (patent.title, tokens.patent_text(patent)) if p)
 
 
 @bp.app_context_processor

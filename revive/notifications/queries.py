@@ -2,7 +2,8 @@
 
 A user sees notifications addressed to them and to their organization; an organization's
 notification about a deal is shown only to members who may see that deal (an inventor does not
-get the college next door's deals), so a link in the inbox never leads to a 404.
+get the college next door's deals), so a link in the inbox never leads to a 404 (the rule is
+deals', handed over through ``revive.notifications.scope``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from revive.accounts.models import User
-from revive.deals.models import Deal
-from revive.deals.permissions import visible_deals_clause
 from revive.errors import NotFoundError
 from revive.extensions import db
+from revive.notifications import scope
 from revive.notifications.models import Notification
 from revive.pagination import Page, paginate
 
@@ -25,7 +25,7 @@ def inbox_clause(user: User) -> sa.ColumnElement[bool]:
     mine = Notification.user_id == user.id
     if user.organization_id is None:
         return mine
-    visible_deals = sa.select(Deal.id).where(visible_deals_clause(user))
+    visible_deals = scope.deals().visible_ids(user)
     org = sa.and_(
         Notification.organization_id == user.organization_id,
         sa.or_(Notification.deal_id.is_(None), Notification.deal_id.in_(visible_deals)),

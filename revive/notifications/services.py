@@ -24,10 +24,8 @@ from revive import clock, queue
 from revive.accounts import recovery
 from revive.accounts.models import PasswordReset, User
 from revive.db import utcnow
-from revive.deals import permissions as deal_permissions
-from revive.deals.models import Deal
 from revive.extensions import db
-from revive.notifications import queries
+from revive.notifications import queries, scope
 from revive.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -183,8 +181,8 @@ def email_recipients(n: Notification) -> list[User]:
             )
         )
         if n.deal_id is not None:
-            deal = db.session.get(Deal, n.deal_id)
-            users = [u for u in users if deal is not None and deal_permissions.can_view(u, deal)]
+            may_see = scope.deals().may_see
+            users = [u for u in users if may_see(u, n.deal_id)]
     return [u for u in users if u.is_active and u.email]
 
 

@@ -28,8 +28,9 @@ from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent, TransferMode
 from revive.inventory.public import PublicPatent, is_public
+from revive.matching import jobs
 from revive.matching import queries as matching_queries
-from revive.matching import services as matching_services
+from revive.matching import strength as matching_strength
 from revive.matching.models import (
     DemandReading,
     Match,
@@ -238,12 +239,12 @@ def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
         return None
     run = matching_queries.latest_run_for_demand(demand.id)
     groups, reading = _suggestions(demand)
-    bar, strong = matching_services.thresholds()
+    bar, strong = matching_strength.thresholds()
     counts = _counts(demand.id)
     return DemandOverview(
         demand=demand,
         run=run,
-        run_active=run is not None and run.status in matching_services.ACTIVE,
+        run_active=run is not None and run.status in jobs.ACTIVE,
         reading=reading,
         groups=groups,
         bar=bar,

@@ -31,7 +31,7 @@ def query_text(name: str, description: str | None, key_terms: str | None) -> str
 
 
 def rank_patents(
-    index: Any,
+    index: engine.Index,
     tokens: Sequence[str],
     *,
     top_k: int,
@@ -60,7 +60,7 @@ def rank_patents(
 
 
 def rank_demands(
-    index: Any,
+    index: engine.Index,
     tokens: Sequence[str],
     demands: Sequence[tuple[Any, str, str]],
     *,

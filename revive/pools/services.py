@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from revive import queue
+from revive import engine, queue
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, utcnow
@@ -41,7 +41,7 @@ from revive.errors import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
-from revive.matching import services as matching
+from revive.matching import indexes, tokens
 from revive.pools import ranking
 from revive.pools.models import (
     IndustryMode,
@@ -290,7 +290,7 @@ def execute_run(run_id: int) -> PoolRun | None:
         started = utcnow()
         run.status, run.started_at, run.error = PoolRunStatus.RUNNING, started, None
         db.session.commit()
-        loaded = matching.load_active_index()
+        loaded = indexes.load_active_index()
         if loaded is None:
             raise _NoIndex(NO_INDEX)
         build, index = loaded
@@ -343,7 +343,9 @@ def _tokens(pool: Pool) -> list[str]:
     return ranking.query_tokens(pool.name, pool.description, pool.key_terms)
 
 
-def _reasons(index: Any, pool_text: str, texts: Mapping[int, str], ids: Iterable[int]) -> dict:
+def _reasons(
+    index: engine.Lexicon, pool_text: str, texts: Mapping[int, str], ids: Iterable[int]
+) -> dict:
     return {
         i: [r.text for r in engine_matcher.reasons_for(index, pool_text, texts.get(i, ""))][
             :REASONS_SHOWN
@@ -352,18 +354,18 @@ def _reasons(index: Any, pool_text: str, texts: Mapping[int, str], ids: Iterable
     }
 
 
-def _terms(c: Any) -> list[list[Any]]:
+def _terms(c: engine.Candidate) -> list[list[Any]]:
     return [[t, round(float(w), 4)] for t, w in c.terms]
 
 
-def _rank(run: PoolRun, pool: Pool, index: Any) -> None:
+def _rank(run: PoolRun, pool: Pool, index: engine.Index) -> None:
     allowed, boosted = _entered_ids(pool)
     top_k = int(_config("REVIVE_POOL_TOP_K", 100))
     hits = ranking.rank_patents(index, _tokens(pool), top_k=top_k, allowed=allowed, boosted=boosted)
     run.total = len(allowed)
     texts = {}
     for chunk in _chunks([int(c.right_id) for c in hits]):
-        texts.update(matching.patent_texts(chunk))
+        texts.update(tokens.patent_texts(chunk))
     reasons = _reasons(index, _pool_text(pool), texts, texts)
     existing = {
         m.patent_id: m
@@ -395,7 +397,7 @@ def _demand_text(d: Any) -> str:
     return "\n".join(x for x in (d.description, d.target_specs) if x)
 
 
-def _rank_demands(pool: Pool, index: Any) -> int:
+def _rank_demands(pool: Pool, index: engine.Index) -> int:
     rows = db.session.execute(
         sa.select(Demand.id, Demand.title, Demand.description, Demand.target_specs).where(
             Demand.status == DemandStatus.OPEN
@@ -431,7 +433,7 @@ def _rank_demands(pool: Pool, index: Any) -> int:
     return len(hits)
 
 
-def _propose(run: PoolRun, pool: Pool, index: Any) -> None:
+def _propose(run: PoolRun, pool: Pool, index: engine.Index) -> None:
     """Patents entered since the pool's last check that score at least its bar, and that the
     pool has no row for yet (an excluded one is never proposed again), become candidates."""
     allowed, boosted = _entered_ids(pool, since=pool.checked_at)
@@ -446,7 +448,7 @@ def _propose(run: PoolRun, pool: Pool, index: Any) -> None:
     hits = ranking.rank_patents(index, _tokens(pool), top_k=top_k, allowed=allowed, boosted=boosted)
     bar = bar_of(pool)
     fit = [c for c in hits if c.score >= bar]
-    texts = matching.patent_texts([int(c.right_id) for c in fit]) if fit else {}
+    texts = tokens.patent_texts([int(c.right_id) for c in fit]) if fit else {}
     reasons = _reasons(index, _pool_text(pool), texts, texts)
     for c in fit:
         pid = int(c.right_id)
@@ -463,7 +465,7 @@ def _propose(run: PoolRun, pool: Pool, index: Any) -> None:
     run.processed, run.patent_count = run.total, len(fit)
 
 
-def _chunks(ids: Sequence[int], size: int = matching.TEXT_BATCH) -> Iterable[Sequence[int]]:
+def _chunks(ids: Sequence[int], size: int = tokens.TEXT_BATCH) -> Iterable[Sequence[int]]:
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
 

@@ -1,31 +1,99 @@
-"""Review decisions: thin wrappers over ``revive.deals.services`` (which validates, records the
-audit row, pushes accepted matches and commits). Only the selection itself is checked here."""
+"""A match decision — the one service for it (the review queue, the match page, the API and the
+demo all come here): an officer accepts a candidate, which pushes it to both sides as a deal,
+or rejects it with a reason.
+
+``decide`` takes one match, ``decide_selected`` the ticked ones; both are built on ``_decide``:
+the matching half (``revive.matching.decisions.apply_decision``: validation, state, audit row)
+and, on acceptance, the deal (``revive.deals.services.push``: deal, event, audit, the two
+notifications), in one transaction, e-mails after the commit. The direction is review →
+matching, review → deals; neither of those imports this.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from revive.accounts.models import User
 from revive.deals import services as deal_services
-from revive.errors import DomainError
+from revive.errors import ConflictError, DomainError, InvalidTransition, NotFoundError
 from revive.extensions import db
+from revive.locking import conflict_on_stale
+from revive.matching.decisions import DECIDED_ELSEWHERE, apply_decision
+from revive.matching.models import Match, MatchState
+from revive.notifications import services as notifications
+from revive.notifications.models import Notification
 from revive.selection import selected_ids
 
+STALE_MATCH = DECIDED_ELSEWHERE
 
+
+def _decide(
+    match_id: int,
+    decision: MatchState | str,
+    actor: User,
+    reason_code: str | None,
+    comment: str | None,
+    expected_version: int | None = None,
+) -> tuple[Match, list[Notification]]:
+    """Decide one match in the caller's transaction; an acceptance creates its deal. Returns
+    the match and the notifications to e-mail after the commit. No commit."""
+    match = apply_decision(match_id, decision, actor, reason_code, comment, expected_version)
+    sent: list[Notification] = []
+    if match.state == MatchState.ACCEPTED:
+        sent = deal_services.push(match, actor, comment)
+    return match, sent
+
+
+@conflict_on_stale(STALE_MATCH)
+def decide(
+    match_id: int,
+    decision: MatchState | str,
+    actor: User,
+    reason_code: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Match:
+    """Accept (and push) or reject one candidate. Commits."""
+    match, sent = _decide(match_id, decision, actor, reason_code, comment, expected_version)
+    db.session.commit()
+    notifications.send_emails(sent)
+    return match
+
+
+@conflict_on_stale(STALE_MATCH)
 def decide_selected(
     match_ids: Iterable[Any],
-    decision: str,
+    decision: MatchState | str,
     actor: User,
     reason_code: str | None = None,
     comment: str | None = None,
 ) -> dict[str, list]:
-    """Accept (and push) or reject the selected candidates; ones already decided or gone are
-    skipped with a reason. Returns {"done": [id…], "skipped": [(id, message)…]}. Commits."""
+    """Accept (and push) or reject the selected candidates (form values or JSON ids, checked
+    by revive.selection). Each is decided in its own savepoint, so one someone else already
+    decided, or that is gone, is skipped with the reason, not fatal; a refusal that holds for
+    the whole batch (e.g. rejecting without a reason) raises and keeps nothing of it.
+    Returns {"done": [id…], "skipped": [(id, message)…]}. Commits once."""
     ids = selected_ids(match_ids, empty="请先勾选要处理的候选匹配", noun="匹配编号")
+    done: list[int] = []
+    skipped: list[tuple[int, str]] = []
+    sent: list[Notification] = []
     try:
-        return deal_services.decide_many(ids, decision, actor, reason_code, comment)
+        for match_id in ids:
+            try:
+                with db.session.begin_nested():
+                    sent.extend(_decide(match_id, decision, actor, reason_code, comment)[1])
+                done.append(match_id)
+            except (ConflictError, InvalidTransition, NotFoundError) as exc:
+                skipped.append((match_id, str(exc)))
+            except StaleDataError:  # decided by someone else after we read it
+                skipped.append((match_id, STALE_MATCH))
     except DomainError:
         # e.g. rejecting without a reason: nothing of this batch may stay in the session.
         db.session.rollback()
         raise
+    db.session.commit()
+    notifications.send_emails(sent)
+    return {"done": done, "skipped": skipped}

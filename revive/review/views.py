@@ -1,9 +1,11 @@
 """Review queue pages (blueprint "review"): the officers' queue over machine matches (accept →
 push to both sides, reject with a reason; one by one or in bulk) and the rejection statistics.
 
-Decisions go through ``revive.deals.services`` (validation, audit, push, commit). The patent
-page includes ``review/_patent_panel.html``; its data comes from the template global
-``review_patent_panel(patent)`` registered at the end of this module.
+``decide`` is the one route for a match decision (the match page posts to it too, with
+``back=match``); decisions go through ``revive.review.services`` (the one decision service:
+validation, audit, push, commit). The patent page includes ``review/_patent_panel.html``; its
+data comes from the template global ``review_patent_panel(patent)`` registered at the end of
+this module.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from flask_login import current_user
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
 from revive.common.downloads import send_xlsx
-from revive.deals import services as deal_services
 from revive.errors import (
     ConflictError,
     DomainError,
@@ -27,9 +28,8 @@ from revive.errors import (
 )
 from revive.inventory.models import Patent
 from revive.inventory.public import public_clause
-from revive.matching import manual, search
-from revive.matching import services as matching_services
-from revive.matching.models import MatchState
+from revive.matching import manual, search, strength
+from revive.matching.models import Match, MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
@@ -37,7 +37,7 @@ from revive.web import int_arg
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
-DEMANDS_PER_PAGE = 10  # each demand brings up to matching.services.TOP_K candidates
+DEMANDS_PER_PAGE = 10  # each demand brings up to matching.runs.TOP_K candidates
 MAX_LISTED_SKIPS = 10
 
 
@@ -70,25 +70,27 @@ def queue():
         reasons=REJECT_REASONS,
         days_since=queries.days_since,
         trl_below=queries.trl_below,
-        thresholds=matching_services.thresholds(),
+        thresholds=strength.thresholds(),
     )
 
 
 @bp.post("/matches/<int:match_id>/decision")
 @roles_required(*QUEUE_ROLES)
 def decide(match_id: int):
-    """One candidate: accept (push) or reject with a reason; back to the queue either way."""
+    """One candidate: accept (push) or reject with a reason — the one decision route.
+
+    The form's ``back`` says where the officer returns. Default, the queue (its filters in the
+    query string): a refusal is flashed with the pair's name. ``match`` (the match page) or
+    ``demand`` (the demand's matches): back there; a refused input (e.g. a rejection without a
+    reason) is flashed at the page's form, and a conflict (decided by someone else) is the
+    error page (409)."""
+    back = request.form.get("back")
+    if back in ("match", "demand"):
+        return _decide_on_match_page(match_id, back)
     filters = queries.parse_queue_filters(request.args)
     label = queries.describe_matches([match_id]).get(match_id, f"匹配 #{match_id}")
     try:
-        match = deal_services.decide(
-            match_id,
-            request.form.get("decision", ""),
-            current_user,
-            reason_code=request.form.get("reason_code"),
-            comment=request.form.get("comment"),
-            expected_version=int_arg(request.form.get("version")),
-        )
+        match = _decide(match_id)
     except DomainError as exc:
         flash(f"未能处理 {label}：{_explain(exc)}", "error")
         return _back(filters)
@@ -97,6 +99,29 @@ def decide(match_id: int):
     else:
         flash(f"已否决（{reason_label(match.reason_code)}）：{label}", "success")
     return _back(filters, match.demand_id)
+
+
+def _decide(match_id: int) -> Match:
+    return services.decide(
+        match_id,
+        request.form.get("decision", ""),
+        current_user,
+        reason_code=request.form.get("reason_code"),
+        comment=request.form.get("comment"),
+        expected_version=int_arg(request.form.get("version")),
+    )
+
+
+def _decide_on_match_page(match_id: int, back: str):
+    try:
+        match = _decide(match_id)
+    except ValidationFailed as exc:  # e.g. a rejection without a reason: say so on the page
+        flash(exc.message, "error")
+        return redirect(url_for("matching.match_page", match_id=match_id, _anchor="decision"))
+    flash(f"已{match.state.label}该匹配", "success")
+    if back == "demand":
+        return redirect(url_for("matching.demand_matches", demand_id=match.demand_id))
+    return redirect(url_for("matching.match_page", match_id=match.id))
 
 
 @bp.post("/decisions")

@@ -15,7 +15,7 @@ from revive.demands import services as demand_services
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching import services
+from revive.matching import jobs, tokens
 from tests.factories import make_college, make_org, make_user
 from tests.matching.helpers import IRRIGATION, WATER, drain, entered, make_enterprise
 
@@ -48,7 +48,7 @@ class World:
         then every open demand re-matched — the worker's path after an import."""
         fields = {**SILICON, **kw}
         patent = entered(self.uni, college=self.college, **fields)
-        services.tokenize_patents([patent.id])
+        tokens.tokenize_patents([patent.id])
         drain(self.enqueued)
         return patent
 
@@ -71,8 +71,8 @@ def world(app, enqueued, monkeypatch) -> World:
     officer = make_user(Role.OFFICER, name="李经理")
     officer2 = make_user(Role.OFFICER, name="钱经理")
     old = {"water": entered(uni, **WATER), "irrigation": entered(uni, **IRRIGATION)}
-    services.tokenize_patents(None)
-    services.request_index_build()
+    tokens.tokenize_patents(None)
+    jobs.request_index_build()
     drain(enqueued)
     demand = demand_services.post_demand(dict(SILICON_DEMAND), actor=ent_user)
     drain(enqueued)

@@ -19,8 +19,7 @@ from revive.db import utcnow
 from revive.demands import services as demand_services
 from revive.errors import NotFoundError
 from revive.extensions import db
-from revive.matching import manual
-from revive.matching import services as matching
+from revive.matching import jobs, manual, tokens
 from revive.matching.models import Match, MatchRun, MatchTier, RunScope, RunStatus
 from revive.notifications.models import Notification
 from tests.alerts.conftest import SILICON_DEMAND
@@ -42,7 +41,7 @@ def _notes(kind: str, **where) -> list[Notification]:
 
 
 def _rematch_all(world) -> None:
-    matching.request_match_run(RunScope.ALL_DEMANDS)
+    jobs.request_match_run(RunScope.ALL_DEMANDS)
     drain(world.enqueued)
 
 
@@ -104,7 +103,7 @@ def test_a_patent_entered_before_the_demand_was_posted_raises_no_alert(world):
         {**SILICON_DEMAND, "title": "硅碳负极首效提升"}, actor=world.ent_user
     )
     drain(world.enqueued)
-    matching.tokenize_patents([patent.id])
+    tokens.tokenize_patents([patent.id])
     drain(world.enqueued)
     assert patent.id not in {a.patent_id for a in _alerts() if a.demand.title == "硅碳负极首效提升"}
 
@@ -398,8 +397,8 @@ def test_a_fanned_out_rematch_alerts_too(world, app, monkeypatch):
         title="一种硅碳负极补锂材料",
         abstract="硅碳负极补锂，抑制体积膨胀，提高循环寿命和容量保持率。",
     )
-    matching.tokenize_patents(None, follow_up=False)
-    matching.request_index_build(kind="full")
+    tokens.tokenize_patents(None, follow_up=False)
+    jobs.request_index_build(kind="full")
     done = drain(world.enqueued)
     assert "matching.fan_out" in done  # scored per shard, stored by the merge step
     assert patent.id in {a.patent_id for a in _alerts()}

@@ -145,15 +145,15 @@ def test_no_route_can_change_an_event(app):
 
 
 def test_an_enterprise_sees_the_events_of_its_deals(world, client, auth):
-    from revive.deals import services as deal_services
     from revive.inventory.models import EntryStatus
     from revive.matching.models import Match
+    from revive.review import services as decisions
 
     patent = make_patent(world["uni_a"], title="甲校入库专利", status=EntryStatus.ENTERED)
     match = Match(demand_id=world["demand"].id, patent_id=patent.id, score=0.5, terms=[])
     db.session.add(match)
     db.session.commit()
-    deal_services.decide(match.id, "accepted", make_user(Role.OFFICER))
+    decisions.decide(match.id, "accepted", make_user(Role.OFFICER))
     (push,) = _events(entity="deal", action="push")
     assert push.organization_id == world["uni_a"].id
 

@@ -504,13 +504,6 @@ def _rejected(w: World, m: Match) -> Expect:
     return Expect("match", m.id, "rejected", w.officer, None, lambda d: d["reason"] == "vague")
 
 
-@case("matching.decide", "officer")
-def _(w, client):
-    m = _candidate(w)
-    _ok(client.post(f"/matching/matches/{m.id}/decision", data={"decision": "accept"}), 302)
-    return _accepted(w, m)
-
-
 @case("api.decide_match", "officer")
 def _(w, client):
     m = _candidate(w)
@@ -521,6 +514,14 @@ def _(w, client):
 
 @case("review.decide", "officer")
 def _(w, client):
+    # From the match page (back=match): an acceptance, audited with its deal.
+    accepted = _candidate(w)
+    data = {"back": "match", "decision": "accept"}
+    _ok(client.post(f"/review/matches/{accepted.id}/decision", data=data), 302)
+    _accepted(w, accepted)
+    (event,) = events(entity="match", entity_id=accepted.id)
+    assert event.action == "accepted" and event.actor_id == w.officer.id
+    # From the queue: a rejection.
     m = _candidate(w)
     data = {"decision": "reject", "reason_code": "vague"}
     _ok(client.post(f"/review/matches/{m.id}/decision", data=data), 302)

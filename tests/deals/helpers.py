@@ -1,6 +1,6 @@
 """Deal test setup: a pushed deal in one line, and a world of users on two sides.
 
-Deals are created the real way: a Match, then ``deals.services.decide(match, "accepted")``.
+Deals are created the real way: a Match, then ``review.services.decide(match, "accepted")``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from revive.deals.models import Deal, Stage
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import Match
+from revive.review import services as decisions
 from tests.factories import make_college, make_org, make_user
 from tests.matching.helpers import entered, make_demand, make_enterprise
 
@@ -50,7 +51,7 @@ def make_deal(
     match = Match(demand_id=demand.id, patent_id=patent.id, score=0.5, terms=[["材料", 1.0]])
     db.session.add(match)
     db.session.commit()
-    services.decide(match.id, "accepted", officer or make_user(Role.OFFICER))
+    decisions.decide(match.id, "accepted", officer or make_user(Role.OFFICER))
     return db.session.scalar(sa.select(Deal).where(Deal.match_id == match.id))
 
 

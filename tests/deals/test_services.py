@@ -17,6 +17,7 @@ from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResp
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.notifications.models import Notification
+from revive.review import services as decisions
 from tests.audit.helpers import events
 from tests.deals.helpers import advance, contract_data, make_overdue, sign
 from tests.factories import make_user
@@ -434,7 +435,7 @@ def test_a_concurrent_decision_is_a_conflict(world, decision):
     """Accepting flushes the match before the commit (to create the deal): both are caught."""
     match = _candidate_read_then_bumped(world)
     with pytest.raises(ConflictError, match="已被他人处理，请刷新"):
-        services.decide(match.id, decision, world.officer, reason_code="vague")
+        decisions.decide(match.id, decision, world.officer, reason_code="vague")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
 
 
@@ -442,8 +443,8 @@ def test_a_concurrent_decision_is_a_conflict(world, decision):
 def test_a_concurrent_decision_is_skipped_in_bulk(world, decision):
     match = _candidate_read_then_bumped(world)
     match_id = match.id
-    result = services.decide_many([match_id], decision, world.officer, reason_code="vague")
-    assert result == {"done": [], "skipped": [(match_id, services.STALE_MATCH)]}
+    result = decisions.decide_selected([match_id], decision, world.officer, reason_code="vague")
+    assert result == {"done": [], "skipped": [(match_id, decisions.STALE_MATCH)]}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
 
 

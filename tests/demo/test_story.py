@@ -29,7 +29,8 @@ from revive.inventory.models import EntryStatus, Patent
 from revive.licensing import rules
 from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
 from revive.licensing.services import patent_facts
-from revive.matching import services as matching
+from revive.matching import jobs
+from revive.matching import tokens as matching_tokens
 from revive.matching.models import IndexBuild, Match, MatchRun, MatchState, RunStatus
 from revive.matching.reasons import REJECT_REASONS
 from revive.notifications import queries as inbox
@@ -53,12 +54,12 @@ def test_matching_ran_in_process_and_leaves_the_worker_nothing_to_do(ctx, enqueu
     assert builds and runs
     assert {b.status for b in builds} == {RunStatus.SUCCEEDED}
     assert {r.status for r in runs} == {RunStatus.SUCCEEDED}
-    active = matching.active_build()
+    active = jobs.active_build()
     data_dir = Path(ctx.config["REVIVE_DATA_DIR"]) / "index"
     assert Path(active.path).parent == data_dir and Path(active.path).is_dir()
     # The recovery sweep finds nothing to send, stale tokens included.
     assert queue.resend_stuck(full=True) == {}
-    assert matching.tokenize_patents(None)["tokenized"] == 0
+    assert matching_tokens.tokenize_patents(None)["tokenized"] == 0
     assert enqueued == []
 
 

@@ -35,7 +35,9 @@ from revive.imports import services as imports
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.appno import make_application_no
 from revive.inventory.models import Patent
-from revive.matching import services as matching
+from revive.matching import indexes
+from revive.matching import jobs as matching_jobs
+from revive.matching import runs as matching_runs
 from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
 from tests.apps import other_app
 from tests.conftest import TEST_DATABASE_URL
@@ -326,10 +328,10 @@ def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
     enterprise = make_org("匹配测试企业", kind=OrgKind.ENTERPRISE)
     demands = [
         make_demand(enterprise, title=f"{s['title']}需求{i}", description=s["abstract"]).id
-        for i in range(2 * matching.DEMAND_BATCH + 10)  # three batches
+        for i in range(2 * matching_runs.DEMAND_BATCH + 10)  # three batches
         for s in (SUBJECTS[i % 3],)
     ]
-    build = matching.request_index_build()
+    build = matching_jobs.request_index_build()
     fx.paused("matching.build_index")
     assert _fresh(IndexBuild, build.id).status == RunStatus.RUNNING
     fx.kill_worker(second)
@@ -339,7 +341,7 @@ def test_whole_worker_killed_mid_import_index_build_and_match_run(fx, tmp_path):
     assert build.task_attempts == 2
     patent_ids = db.session.scalars(sa.select(Patent.id)).all()
     assert build.doc_count == len(patent_ids) >= IMPORT_ROWS
-    loaded = matching.load_active_index()
+    loaded = indexes.load_active_index()
     assert loaded is not None and loaded[0].id == build.id
     index = loaded[1]
     # positions re-added by a later shard (tokens stored while the build ran) are superseded
@@ -588,14 +590,19 @@ def test_concurrent_decisions_on_one_match_one_wins(fx):
     for client, officer in zip(clients, officers, strict=True):
         _login(client, officer)
     forms = (
-        {"decision": "accept", "version": str(version)},
-        {"decision": "reject", "reason_code": "wrong_field", "version": str(version)},
+        {"back": "match", "decision": "accept", "version": str(version)},
+        {
+            "back": "match",
+            "decision": "reject",
+            "reason_code": "wrong_field",
+            "version": str(version),
+        },
     )
 
     def decide(i: int):
         def call():
             with fx.app.app_context():
-                r = clients[i].post(f"/matching/matches/{match_id}/decision", data=forms[i])
+                r = clients[i].post(f"/review/matches/{match_id}/decision", data=forms[i])
                 return r.status_code, r.get_data(as_text=True)
 
         return call

@@ -65,18 +65,18 @@ def test_posted_demand_is_matched_by_the_worker(app, client, auth, live_queue):
 def test_all_demand_run_is_a_chord_over_the_shards(app, live_queue, request):
     """The worker (shards of 2 patents, fan-out 2) scores an all-demand run as parallel
     shard tasks whose lists a callback merges; the right patents come out on top."""
-    from revive.matching import services
+    from revive.matching import jobs
     from revive.matching.models import Match, RunScope
     from tests.matching.helpers import WATER, make_demand
 
     patents = pool(make_org("分片测试大学"))
     battery = make_demand(**BATTERY_DEMAND)
     water = make_demand(title="养殖污水处理", description=WATER["abstract"])
-    build = services.request_index_build()
+    build = jobs.request_index_build()
     wait_for(lambda: _status(IndexBuild, build.id) == RunStatus.SUCCEEDED, 90, what="index build")
     db.session.rollback()
     assert db.session.get(IndexBuild, build.id).shard_count >= 2
-    run = services.request_match_run(RunScope.ALL_DEMANDS)
+    run = jobs.request_match_run(RunScope.ALL_DEMANDS)
     wait_for(
         lambda: _status(MatchRun, run.id) in (RunStatus.SUCCEEDED, RunStatus.FAILED),
         90,

@@ -13,7 +13,7 @@ from revive.demands.models import Demand, DemandStatus
 from revive.demo.worker import TASKS
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
-from revive.matching import services
+from revive.matching import decisions
 from revive.matching.models import Match, MatchState
 from tests.factories import make_org, make_patent, make_user
 
@@ -85,11 +85,11 @@ def decide_match(
     expected_version: int | None = None,
 ) -> Match:
     """Accept or reject a candidate and commit, without the deal push of
-    revive.deals.services.decide (rejected pairs are never proposed again)."""
-    match = services.apply_decision(
+    revive.review.services.decide (rejected pairs are never proposed again)."""
+    match = decisions.apply_decision(
         match_id, decision, actor, reason_code, comment, expected_version
     )
-    commit_or_conflict(services.DECIDED_ELSEWHERE)
+    commit_or_conflict(decisions.DECIDED_ELSEWHERE)
     return match
 
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from revive.accounts.models import Role
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Willingness
-from revive.matching import services
+from revive.matching import jobs
+from revive.matching import pairs as matching_pairs
 from revive.matching.models import Match, MatchState, RunScope
 from tests.factories import make_org, make_patent, make_user
 from tests.matching.helpers import BATTERY, decide_match, drain, entered, make_demand
@@ -36,10 +37,10 @@ def world(app, enqueued):
         "any": make_demand(cooperation_modes=None, **NEED),
         "licence": make_demand(cooperation_modes="license", **NEED),
     }
-    services.request_index_build()
+    jobs.request_index_build()
     drain(enqueued)
     for d in demands.values():
-        services.request_match_run(RunScope.DEMAND, d.id)
+        jobs.request_match_run(RunScope.DEMAND, d.id)
     drain(enqueued)
     return patents, demands
 
@@ -55,7 +56,7 @@ def _candidates() -> set[tuple[int, int]]:
 def _patent_pages(officer, patents) -> tuple[set[tuple[int, int]], dict[tuple[int, int], str]]:
     listed, left_out = set(), {}
     for p in patents.values():
-        found = services.demands_for_patent(officer, p)
+        found = matching_pairs.demands_for_patent(officer, p)
         listed |= {(d.id, p.id) for d, _, _ in found.listed}
         left_out.update({(d.id, p.id): rule for d, _, rule in found.left_out})
     return listed, left_out
@@ -94,14 +95,14 @@ def test_a_rejected_pair_leaves_both_lists_and_an_accepted_one_stays(world):
         reason_code="wrong_field",
     )
     decide_match(pairs[(demands["any"].id, patents["open"].id)].id, "accepted", officer)
-    services.request_match_run(RunScope.ALL_DEMANDS)
+    jobs.request_match_run(RunScope.ALL_DEMANDS)
     listed, left_out = _patent_pages(officer, patents)
     assert listed == _candidates()
     assert (demands["any"].id, patents["licence"].id) not in listed
     assert left_out[(demands["any"].id, patents["licence"].id)] == (
         "该组合已被技术经理人否决（领域不符），不再推荐"
     )
-    found = services.demands_for_patent(officer, patents["open"])
+    found = matching_pairs.demands_for_patent(officer, patents["open"])
     assert demands["any"].id in found.accepted
 
 

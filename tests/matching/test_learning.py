@@ -15,8 +15,16 @@ from revive.audit.models import AuditEvent
 from revive.db import utcnow
 from revive.errors import PermissionDenied
 from revive.extensions import db
-from revive.matching import learning, services
-from revive.matching.models import Match, MatchState, ModelStatus, RunScope, StrengthModelVersion
+from revive.matching import jobs, learning
+from revive.matching import strength as matching_strength
+from revive.matching.models import (
+    Match,
+    MatchRun,
+    MatchState,
+    ModelStatus,
+    RunScope,
+    StrengthModelVersion,
+)
 from revive.matching.reasons import BUSINESS, NOT_RELEVANT, REJECT_REASONS, is_relevance_label
 from tests.factories import make_org, make_user
 from tests.matching.helpers import drain, entered, make_demand, pool
@@ -118,11 +126,11 @@ def test_decisions_are_labelled_weighted_and_in_time_order(app):
 
 def test_with_too_few_decisions_the_shipped_model_stays(app, enqueued):
     _decided(3, MatchState.ACCEPTED)
-    row = services.refit_strength()
+    row = matching_strength.refit_strength()
     assert row.status == ModelStatus.SKIPPED and row.model is None
     assert row.n_decisions == 3 and "少于 100 条" in row.note
-    assert services.active_strength_row() is None
-    assert services.active_strength_model() is engine.shipped_model()
+    assert matching_strength.active_strength_row() is None
+    assert matching_strength.active_strength_model() is engine.shipped_model()
     assert enqueued == []
 
 
@@ -144,10 +152,10 @@ def min_decisions(app):
 @pytest.mark.usefixtures("min_decisions")
 def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     pool()
-    services.request_index_build()
+    jobs.request_index_build()
     drain(enqueued)
     _enough(app, 40)
-    row = services.refit_strength()
+    row = matching_strength.refit_strength()
     assert row.status == ModelStatus.ACTIVE, row.note
     assert row.n_decisions == 40 and row.n_positive == 20
     assert row.n_judged == len(engine.judged_rows()[1])
@@ -156,7 +164,7 @@ def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     assert m["n_train_decisions"] == 32
     assert m["auc_heldout"] >= m["auc_heldout_current"]
     assert m["current_version"] == engine.shipped_model().version
-    model = services.active_strength_model()
+    model = matching_strength.active_strength_model()
     assert model.version == row.version == f"r{row.id}"
     assert model.trained["decisions"] == 40  # refitted on every decision once accepted
     assert (model.bar, model.strong) == (engine.shipped_model().bar, engine.shipped_model().strong)
@@ -169,9 +177,9 @@ def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     # stored strengths follow the new model: every open demand is matched again
     assert enqueued[-1][0] == "matching.match_run"
     run_id = enqueued[-1][1][0]
-    assert db.session.get(services.MatchRun, run_id).scope == RunScope.ALL_DEMANDS
+    assert db.session.get(MatchRun, run_id).scope == RunScope.ALL_DEMANDS
 
-    second = services.refit_strength()
+    second = matching_strength.refit_strength()
     assert second.status == ModelStatus.ACTIVE
     db.session.refresh(row)
     assert row.status == ModelStatus.RETIRED
@@ -183,10 +191,10 @@ def test_a_refit_that_cannot_be_compared_is_held(app, enqueued):
     app.config["REVIVE_REFIT_MIN_DECISIONS"] = 20
     _decided(10, MatchState.REJECTED, reason="vague", features=POOR)
     _decided(10, MatchState.ACCEPTED, start=100)  # the latest 20 %: all accepted
-    row = services.refit_strength()
+    row = matching_strength.refit_strength()
     assert row.status == ModelStatus.HELD and row.model is None
     assert "只有一类" in row.note
-    assert services.active_strength_row() is None
+    assert matching_strength.active_strength_row() is None
 
 
 @pytest.mark.usefixtures("min_decisions")
@@ -200,7 +208,7 @@ def test_a_refit_worse_than_the_serving_model_is_held(app, enqueued, monkeypatch
         return 0.5 if len(calls) == 1 else real(labels, scores)
 
     monkeypatch.setattr(learning, "auc", rigged)
-    row = services.refit_strength()
+    row = matching_strength.refit_strength()
     assert row.status == ModelStatus.HELD and "低于当前模型" in row.note
 
 
@@ -210,7 +218,7 @@ def test_a_failed_refit_is_recorded(app, enqueued, monkeypatch):
 
     monkeypatch.setattr(learning, "refit", boom)
     with pytest.raises(RuntimeError):
-        services.refit_strength()
+        matching_strength.refit_strength()
     row = db.session.scalar(sa.select(StrengthModelVersion))
     assert row.status == ModelStatus.FAILED and "no sklearn" in row.error
 
@@ -220,12 +228,12 @@ def test_a_failed_refit_is_recorded(app, enqueued, monkeypatch):
 
 def test_only_a_platform_admin_may_request_a_refit(app, enqueued):
     with pytest.raises(PermissionDenied):
-        services.request_strength_refit(make_user(Role.OFFICER))
+        matching_strength.request_strength_refit(make_user(Role.OFFICER))
     assert enqueued == [] and db.session.scalar(sa.select(StrengthModelVersion)) is None
 
 
 def test_a_request_is_committed_audited_enqueued_and_coalesced(app, enqueued, admin):
-    row = services.request_strength_refit(admin)
+    row = matching_strength.request_strength_refit(admin)
     assert row.status == ModelStatus.QUEUED and row.requested_by_id == admin.id
     assert enqueued == [("matching.refit_strength", (row.id,))]
     (event,) = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_id == row.id))
@@ -234,7 +242,7 @@ def test_a_request_is_committed_audited_enqueued_and_coalesced(app, enqueued, ad
         "refit_request",
         admin.id,
     )
-    assert services.request_strength_refit(admin).id == row.id  # still queued: reused
+    assert matching_strength.request_strength_refit(admin).id == row.id  # still queued: reused
     assert len(enqueued) == 1
     drain(enqueued)
     db.session.refresh(row)
@@ -246,8 +254,8 @@ def test_the_daily_run_leaves_a_requested_refit_and_the_sweep_resends_a_lost_one
 ):
     from revive import queue
 
-    live = services.request_strength_refit(admin)
-    assert services.refit_strength() is live  # the queued one will run: nothing new
+    live = matching_strength.request_strength_refit(admin)
+    assert matching_strength.refit_strength() is live  # the queued one will run: nothing new
     assert db.session.scalar(sa.select(sa.func.count(StrengthModelVersion.id))) == 1
 
     lost = utcnow() - timedelta(hours=1)  # its message never reached a worker
@@ -257,19 +265,19 @@ def test_the_daily_run_leaves_a_requested_refit_and_the_sweep_resends_a_lost_one
         .values(task_sent_at=lost)
     )
     db.session.commit()
-    assert services.refit_strength() is live  # still nothing new…
+    assert matching_strength.refit_strength() is live  # still nothing new…
     assert queue.resend_stuck() == {"matching.refit_strength": [live.id]}  # …it is re-sent
     assert enqueued == [("matching.refit_strength", (live.id,))] * 2
     drain(enqueued)
     db.session.refresh(live)
     assert live.status == ModelStatus.SKIPPED
-    services.execute_strength_refit(live.id)  # the lost task turning up late: nothing
+    matching_strength.execute_strength_refit(live.id)  # the lost task turning up late: nothing
     db.session.refresh(live)
     assert live.status == ModelStatus.SKIPPED
 
 
 def test_the_daily_run_makes_and_runs_its_own_refit(app, enqueued):
-    fresh = services.refit_strength()
+    fresh = matching_strength.refit_strength()
     assert fresh.status == ModelStatus.SKIPPED  # too few decisions
     assert fresh.requested_by_id is None and fresh.task_attempts == 1  # the schedule's, claimed
     assert fresh.task_claimed_by is None  # released
@@ -345,9 +353,9 @@ def test_thresholds_and_refit_minimum_are_settings(monkeypatch):
 
 def test_thresholds_default_to_the_serving_model(app):
     shipped = engine.shipped_model()
-    assert services.thresholds() == (shipped.bar, shipped.strong)
+    assert matching_strength.thresholds() == (shipped.bar, shipped.strong)
     app.config["REVIVE_MATCH_BAR"] = 0.2
     try:
-        assert services.thresholds() == (0.2, shipped.strong)
+        assert matching_strength.thresholds() == (0.2, shipped.strong)
     finally:
         app.config["REVIVE_MATCH_BAR"] = None

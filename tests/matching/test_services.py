@@ -15,7 +15,9 @@ from revive.demands.models import DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Willingness
-from revive.matching import services
+from revive.matching import indexes, jobs
+from revive.matching import runs as matching_runs
+from revive.matching import tokens as matching_tokens
 from revive.matching.models import (
     DemandReading,
     IndexBuild,
@@ -51,9 +53,9 @@ def _matches(demand_id: int) -> list[tuple[int, str, float, int | None]]:
 
 def _ready(enqueued) -> IndexBuild:
     """Build an index over what exists now; returns the active build."""
-    services.request_index_build()
+    jobs.request_index_build()
     drain(enqueued)
-    build = services.active_build()
+    build = jobs.active_build()
     assert build is not None
     return build
 
@@ -63,26 +65,26 @@ def _ready(enqueued) -> IndexBuild:
 
 def test_tokenize_stores_tokens_and_skips_unchanged(app, enqueued):
     p = entered(**BATTERY)
-    assert services.tokenize_patents([p.id]) == {"checked": 1, "tokenized": 1}
+    assert matching_tokens.tokenize_patents([p.id]) == {"checked": 1, "tokenized": 1}
     record = db.session.get(PatentTokens, p.id)
     assert record.tokenizer_version == engine.TOKENIZER_VERSION
-    assert record.text_hash == services.text_hash(p.title, services.patent_text(p))
-    assert record.tokens.split() == engine.patent_tokens(p.title, services.patent_text(p))
+    assert record.text_hash == matching_tokens.text_hash(p.title, matching_tokens.patent_text(p))
+    assert record.tokens.split() == engine.patent_tokens(p.title, matching_tokens.patent_text(p))
 
-    assert services.tokenize_patents([p.id])["tokenized"] == 0
-    assert services.tokenize_patents(None)["tokenized"] == 0  # nothing stale
+    assert matching_tokens.tokenize_patents([p.id])["tokenized"] == 0
+    assert matching_tokens.tokenize_patents(None)["tokenized"] == 0  # nothing stale
 
 
 def test_tokenize_none_finds_missing_changed_and_old_version(app, enqueued):
     a, b, c = entered(**BATTERY), entered(title="一种温度传感器"), entered(title="一种阀门")
-    services.tokenize_patents([a.id, b.id, c.id])
+    matching_tokens.tokenize_patents([a.id, b.id, c.id])
     b.abstract = "新增的摘要：提高测量精度"
     db.session.commit()
     db.session.get(PatentTokens, c.id).tokenizer_version = "old"
     db.session.commit()
     d = entered(title="一种新专利")
 
-    assert services.tokenize_patents(None) == {"checked": 3, "tokenized": 3}
+    assert matching_tokens.tokenize_patents(None) == {"checked": 3, "tokenized": 3}
     assert "精度" in db.session.get(PatentTokens, b.id).tokens.split()
     assert db.session.get(PatentTokens, d.id) is not None
 
@@ -100,13 +102,13 @@ def test_text_change_requests_rebuild_status_change_requests_rematch(app, enqueu
     p = patents["water"]
     p.transfer_willingness = Willingness.NOT_NOW  # eligibility only: no rebuild
     db.session.commit()
-    services.tokenize_patents([p.id])
+    matching_tokens.tokenize_patents([p.id])
     assert [name for name, _ in enqueued] == ["matching.match_run"]
 
     enqueued.clear()
     p.abstract = "改为新的摘要：膜材料抗污染"
     db.session.commit()
-    services.tokenize_patents([p.id])
+    matching_tokens.tokenize_patents([p.id])
     assert [name for name, _ in enqueued] == ["matching.build_index"]
 
 
@@ -115,11 +117,11 @@ def test_text_change_requests_rebuild_status_change_requests_rematch(app, enqueu
 
 def test_index_build_writes_artifact_and_becomes_active(app, enqueued):
     pool()
-    build = services.request_index_build()
+    build = jobs.request_index_build()
     assert enqueued == [("matching.build_index", (build.id,))]
     assert build.status == RunStatus.QUEUED
 
-    services.execute_index_build(build.id)
+    indexes.execute_index_build(build.id)
     db.session.refresh(build)
     assert build.status == RunStatus.SUCCEEDED
     assert build.doc_count == 3 and build.vocab_size > 0
@@ -128,7 +130,7 @@ def test_index_build_writes_artifact_and_becomes_active(app, enqueued):
     assert folder.parent == Path(app.config["REVIVE_DATA_DIR"]) / "index"
     assert (folder / "meta.json").exists()
     assert not list(folder.parent.glob(f".tmp-v{build.id}-*"))  # temp folder renamed
-    assert services.active_build().id == build.id
+    assert jobs.active_build().id == build.id
     # after a build every open demand is re-matched
     assert enqueued[-1][0] == "matching.match_run"
     run = db.session.get(MatchRun, enqueued[-1][1][0])
@@ -136,8 +138,8 @@ def test_index_build_writes_artifact_and_becomes_active(app, enqueued):
 
 
 def test_index_build_coalesces_queued_builds(app, enqueued):
-    first = services.request_index_build()
-    second = services.request_index_build()
+    first = jobs.request_index_build()
+    second = jobs.request_index_build()
     assert first.id == second.id
     assert enqueued == [("matching.build_index", (first.id,))]
 
@@ -146,7 +148,7 @@ def test_index_build_redelivered_after_success_does_nothing(app, enqueued):
     pool()
     build = _ready(enqueued)
     finished = build.finished_at
-    services.execute_index_build(build.id)
+    indexes.execute_index_build(build.id)
     db.session.refresh(build)
     assert build.finished_at == finished
     assert enqueued == []
@@ -154,7 +156,7 @@ def test_index_build_redelivered_after_success_does_nothing(app, enqueued):
 
 def test_index_build_without_patents_fails_visibly(app, enqueued):
     demand = make_demand()
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     db.session.expire_all()
     build = db.session.scalar(sa.select(IndexBuild))
@@ -163,7 +165,7 @@ def test_index_build_without_patents_fails_visibly(app, enqueued):
 
 
 def test_index_loaded_once_per_version(app, enqueued, monkeypatch):
-    monkeypatch.setattr(services, "TOKENS_MARGIN_S", 0)  # no catch-up shard in a quick test
+    monkeypatch.setattr(indexes, "TOKENS_MARGIN_S", 0)  # no catch-up shard in a quick test
     pool()
     _ready(enqueued)
     loads = []
@@ -171,15 +173,15 @@ def test_index_loaded_once_per_version(app, enqueued, monkeypatch):
     monkeypatch.setattr(
         engine.Index, "load", classmethod(lambda cls, f, **kw: loads.append(f) or real(f, **kw))
     )
-    monkeypatch.setattr(services, "_loaded", None)
-    monkeypatch.setattr(services, "REBUILD_SHARE", 1.0)  # no follow-up full rebuild here
-    _, first = services.load_active_index()
-    services.load_active_index()
+    monkeypatch.setattr(indexes, "_loaded", None)
+    monkeypatch.setattr(indexes, "REBUILD_SHARE", 1.0)  # no follow-up full rebuild here
+    _, first = indexes.load_active_index()
+    indexes.load_active_index()
     assert len(loads) == 1
     new = entered(title="一种新的风力发电机叶片")
     signals.patents_changed.send(None, patent_ids=[new.id])  # as the workflow does on entry
     drain(enqueued)
-    build, grown = services.load_active_index()
+    build, grown = indexes.load_active_index()
     assert len(loads) == 2
     # One new patent: a delta build on top of the active index, sharing its shard in memory.
     assert build.kind == "delta" and build.base_id is not None
@@ -189,7 +191,7 @@ def test_index_loaded_once_per_version(app, enqueued, monkeypatch):
 
 
 def test_deltas_are_folded_into_a_background_full_rebuild(app, enqueued, monkeypatch):
-    monkeypatch.setattr(services, "TOKENS_MARGIN_S", 0)
+    monkeypatch.setattr(indexes, "TOKENS_MARGIN_S", 0)
     pool()
     _ready(enqueued)
     new = entered(title="一种新的风力发电机叶片", abstract="叶片采用碳纤维复合材料，减轻重量。")
@@ -203,8 +205,8 @@ def test_deltas_are_folded_into_a_background_full_rebuild(app, enqueued, monkeyp
         ("delta", RunStatus.SUCCEEDED),
         ("full", RunStatus.SUCCEEDED),
     ]
-    assert services.active_build().id == builds[2].id
-    _, index = services.load_active_index()
+    assert jobs.active_build().id == builds[2].id
+    _, index = indexes.load_active_index()
     assert [s.name for s in index.shards] == ["s000"] and new.id in index.ids
 
 
@@ -222,7 +224,7 @@ def test_demand_without_index_builds_first_then_matches(app, enqueued):
     drain(enqueued)
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED
-    assert run.index_version == services.active_build().id
+    assert run.index_version == jobs.active_build().id
     top = db.session.scalar(
         sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank).limit(1)
     )
@@ -237,21 +239,21 @@ def test_index_from_an_older_engine_format_is_rebuilt_not_fatal(app, enqueued):
     import json
 
     patents = pool()
-    services.request_index_build()
+    jobs.request_index_build()
     drain(enqueued)
-    old = services.active_build()
+    old = jobs.active_build()
     meta_path = Path(old.path) / "meta.json"
     meta = json.loads(meta_path.read_text("utf-8"))
     meta["format"] = 1
     meta_path.write_text(json.dumps(meta), "utf-8")
-    services._loaded = None  # a freshly started worker process
+    indexes._loaded = None  # a freshly started worker process
 
     demand = make_demand()
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED
-    assert run.index_version == services.active_build().id != old.id
+    assert run.index_version == jobs.active_build().id != old.id
     top = db.session.scalar(
         sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank).limit(1)
     )
@@ -274,15 +276,15 @@ def test_match_run_is_idempotent(app, enqueued):
     pool()
     _ready(enqueued)
     demand = make_demand()
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     first = _matches(demand.id)
     assert first
 
-    services.execute_match_run(run.id)  # redelivered after success: no change
+    matching_runs.execute_match_run(run.id)  # redelivered after success: no change
     assert _matches(demand.id) == first
     versions = dict(db.session.execute(sa.select(Match.id, Match.version)).all())
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)  # a fresh run on the same index gives the same matches
     assert _matches(demand.id) == first
     # ... and leaves unchanged candidates' versions alone, so an officer's open review page
@@ -295,7 +297,7 @@ def test_match_run_on_closed_demand_stores_nothing(app, enqueued):
     pool()
     _ready(enqueued)
     demand = make_demand(status=DemandStatus.CLOSED, closed_at=sa.func.now())
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED and run.total == 0
@@ -306,7 +308,7 @@ def test_failed_run_records_error(app, enqueued, monkeypatch):
     pool()
     _ready(enqueued)
     demand = make_demand()
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     enqueued.clear()
 
     def boom(*a, **kw):
@@ -314,7 +316,7 @@ def test_failed_run_records_error(app, enqueued, monkeypatch):
 
     monkeypatch.setattr(engine, "match_demands", boom)  # what a run calls per batch
     with pytest.raises(RuntimeError):
-        services.execute_match_run(run.id)
+        matching_runs.execute_match_run(run.id)
     db.session.expire_all()
     failed = db.session.get(MatchRun, run.id)
     assert failed.status == RunStatus.FAILED and "engine exploded" in failed.error
@@ -334,14 +336,14 @@ def test_only_eligible_patents_are_proposed(app, enqueued):
     _ready(enqueued)
 
     demand = make_demand(cooperation_modes="license,joint_dev")
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     proposed = {pid for pid, *_ in _matches(demand.id)}
     assert proposed == {ok.id, no_modes.id}
     assert not proposed & {draft.id, pending.id, not_now.id, wrong_mode.id}
 
     open_demand = make_demand(cooperation_modes=None)  # no modes: every mode overlaps
-    services.request_match_run(RunScope.DEMAND, open_demand.id)
+    jobs.request_match_run(RunScope.DEMAND, open_demand.id)
     drain(enqueued)
     assert {pid for pid, *_ in _matches(open_demand.id)} == {ok.id, no_modes.id, wrong_mode.id}
 
@@ -351,7 +353,7 @@ def test_trl_below_expectation_is_flagged_not_excluded(app, enqueued):
     high = entered(trl=7, title=BATTERY["title"] + "二", abstract=BATTERY["abstract"])
     _ready(enqueued)
     demand = make_demand(expected_trl=6)
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     flags = {
         m.patent_id: m.trl_below_expectation
@@ -368,7 +370,7 @@ def test_decisions_survive_a_new_index_version(app, enqueued):
     extra = entered(title="一种锂离子电池负极材料", abstract="硅碳负极材料提高锂离子电池能量密度。")
     _ready(enqueued)
     demand = make_demand()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     officer = make_user(Role.OFFICER)
     by_patent = {
@@ -401,13 +403,13 @@ def test_undecided_candidates_leaving_top_k_are_removed(app, enqueued, monkeypat
     pool()
     _ready(enqueued)
     demand = make_demand()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     assert _matches(demand.id)
     demand.description = "完全无关：需要一台咖啡机"
     demand.title = "采购咖啡机"
     db.session.commit()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     assert _matches(demand.id) == []
 
@@ -416,7 +418,7 @@ def test_decide_match_rules(app, enqueued):
     pool()
     _ready(enqueued)
     demand = make_demand()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     match = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id).limit(1))
     enterprise_user = make_user(Role.ENTERPRISE, organization=demand.enterprise)
@@ -435,7 +437,7 @@ def test_demand_closed_drops_undecided_candidates_keeps_decisions(app, enqueued)
     pool()
     _ready(enqueued)
     demand = make_demand()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     first = db.session.scalar(sa.select(Match).where(Match.demand_id == demand.id).limit(1))
     decide_match(first.id, "accepted", make_user(Role.OFFICER))
@@ -457,13 +459,13 @@ def test_the_sweep_resends_lost_builds_and_runs_of_dead_workers(app, enqueued):
     pool()
     _ready(enqueued)
     demand = make_demand()
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     assert queue.claim("matching.match_run", run.id, "dead-worker")
     run.status = RunStatus.RUNNING  # its worker died mid-run
     build = IndexBuild(status=RunStatus.QUEUED, celery_task_id="lost")  # its message lost
     db.session.add(build)
     db.session.commit()
-    fresh = services.request_match_run(RunScope.ALL_DEMANDS)
+    fresh = jobs.request_match_run(RunScope.ALL_DEMANDS)
     old = utcnow() - timedelta(hours=1)
     db.session.execute(  # sent, then taken: its last sign of life an hour ago
         sa.update(MatchRun)
@@ -493,7 +495,7 @@ def test_the_sweep_leaves_a_run_a_live_worker_holds(app, enqueued):
 
     pool()
     _ready(enqueued)
-    run = services.request_match_run(RunScope.ALL_DEMANDS)
+    run = jobs.request_match_run(RunScope.ALL_DEMANDS)
     assert queue.claim("matching.match_run", run.id, "live-worker")
     run.status = RunStatus.RUNNING
     run.task_sent_at = utcnow() - timedelta(hours=1)  # long ago, but its worker beats
@@ -512,14 +514,14 @@ def test_scoring_parts_keep_a_fanned_out_run_fresh(app, enqueued):
     pool()
     make_demand(**BATTERY_DEMAND)
     build = _ready(enqueued)
-    run = services.request_match_run(RunScope.ALL_DEMANDS)
+    run = jobs.request_match_run(RunScope.ALL_DEMANDS)
     run.status = RunStatus.RUNNING
     db.session.commit()
     old = utcnow() - timedelta(minutes=11)
     db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id).values(updated_at=old))
     db.session.commit()
-    _, index = services.load_active_index()
-    parts = services.score_shards(run.id, build.id, [s.name for s in index.shards])
+    _, index = indexes.load_active_index()
+    parts = matching_runs.score_shards(run.id, build.id, [s.name for s in index.shards])
     assert parts  # the demand was scored
     db.session.expire_all()
     fresh = db.session.get(MatchRun, run.id)
@@ -547,7 +549,7 @@ def test_old_index_artifacts_are_pruned(app, tmp_path):
     for v in (1, 2, 3, 4, 5):
         (tmp_path / f"v{v}").mkdir()
     (tmp_path / ".tmp-v9-abcd").mkdir()
-    services._prune(tmp_path, current=5)
+    indexes._prune(tmp_path, current=5)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-v9-abcd", "v3", "v4", "v5"]
 
 
@@ -571,7 +573,7 @@ def test_a_fanned_out_run_stores_exactly_what_one_process_would(app, enqueued):
     ]
     app.config["REVIVE_INDEX_SHARD_DOCS"] = 2
     _ready(enqueued)
-    _, index = services.load_active_index()
+    _, index = indexes.load_active_index()
     assert len(index.shards) >= 5
 
     def stored() -> dict[int, Any]:
@@ -591,14 +593,14 @@ def test_a_fanned_out_run_stores_exactly_what_one_process_would(app, enqueued):
         r = db.session.get(DemandReading, demand_id)
         return (r.needs, r.removed, r.is_thin, r.is_abstaining, r.best_strength, r.proposal_count)
 
-    services.request_match_run(RunScope.ALL_DEMANDS)
+    jobs.request_match_run(RunScope.ALL_DEMANDS)
     drain(enqueued)
     single = stored()
     assert all(rows for rows, _ in single.values())
 
     app.config["REVIVE_MATCH_FANOUT"] = 2
     try:
-        run = services.request_match_run(RunScope.ALL_DEMANDS)
+        run = jobs.request_match_run(RunScope.ALL_DEMANDS)
         assert drain(enqueued) == ["matching.match_run", "matching.fan_out"]
     finally:
         app.config["REVIVE_MATCH_FANOUT"] = 1
@@ -614,19 +616,19 @@ def test_a_fanned_out_run_stores_exactly_what_one_process_would(app, enqueued):
 
 
 def test_index_builds_save_a_character_profile_and_deltas_reuse_it(app, enqueued, monkeypatch):
-    monkeypatch.setattr(services, "TOKENS_MARGIN_S", 0)
-    monkeypatch.setattr(services, "REBUILD_SHARE", 1.0)  # no follow-up full rebuild here
+    monkeypatch.setattr(indexes, "TOKENS_MARGIN_S", 0)
+    monkeypatch.setattr(indexes, "REBUILD_SHARE", 1.0)  # no follow-up full rebuild here
     pool()
     full = _ready(enqueued)
     profile = Path(full.path) / engine.CharProfile.FILE
     assert profile.exists()
-    chars = services.load_chars(full)
+    chars = indexes.load_chars(full)
     assert chars is not None and chars.idf[ord("锂")] > 1.0  # in the sampled patents' texts
 
     new = entered(title="一种新的风力发电机叶片")
     signals.patents_changed.send(None, patent_ids=[new.id])
     drain(enqueued)
-    delta = services.active_build()
+    delta = jobs.active_build()
     assert delta.kind == "delta"
     reused = (Path(delta.path) / engine.CharProfile.FILE).read_bytes()
     assert reused == profile.read_bytes()  # carried over, not resampled
@@ -635,7 +637,7 @@ def test_index_builds_save_a_character_profile_and_deltas_reuse_it(app, enqueued
 def test_character_profile_sample_is_capped(app, enqueued, monkeypatch):
     for n in range(5):
         entered(title=f"锂电池{n}", abstract="正极材料")
-    services.tokenize_patents(None, follow_up=False)
+    matching_tokens.tokenize_patents(None, follow_up=False)
     app.config["REVIVE_CHARS_SAMPLE"] = 2
     seen = []
     real = engine.CharProfile.build
@@ -647,7 +649,7 @@ def test_character_profile_sample_is_capped(app, enqueued, monkeypatch):
 
     monkeypatch.setattr(engine.CharProfile, "build", staticmethod(spy))
     try:
-        services._sampled_chars()
+        indexes._sampled_chars()
     finally:
         app.config["REVIVE_CHARS_SAMPLE"] = 20_000
     assert seen == [2]
@@ -658,8 +660,8 @@ def test_an_index_without_a_character_profile_gets_one_when_loaded(app, enqueued
     build = _ready(enqueued)
     profile = Path(build.path) / engine.CharProfile.FILE
     profile.unlink()  # an artifact from before profiles existed
-    services._loaded_chars = None
-    assert services.load_chars(build) is not None
+    indexes._loaded_chars = None
+    assert indexes.load_chars(build) is not None
     assert profile.exists()
 
 
@@ -667,7 +669,7 @@ def test_a_run_stores_strength_tier_reasons_features_and_the_reading(app, enqueu
     patents = pool()
     _ready(enqueued)
     demand = make_demand()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     rows = db.session.scalars(
         sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank)
@@ -716,7 +718,7 @@ def test_a_multi_need_posting_is_read_into_sub_needs_and_each_proposal_has_one(a
         description="1、钕铁硼永磁材料容易生锈，影响产品使用；2、咖啡机的橡胶件原来用压机压制，想改为注塑开模具；"
         "3、寻找一种可以机加工的材料，不粘胶，类似固体蜡但有一定硬度。",
     )
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     reading = db.session.get(DemandReading, demand.id)
     assert len(reading.needs) == 3 and reading.is_multi
@@ -732,7 +734,7 @@ def test_a_thin_posting_is_flagged(app, enqueued):
     pool()
     _ready(enqueued)
     demand = make_demand(title="电池", description="")
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     assert db.session.get(DemandReading, demand.id).is_thin
 
@@ -741,13 +743,13 @@ def test_bar_and_strong_settings_decide_tiers_and_abstention(app, enqueued):
     pool()
     _ready(enqueued)
     demand = make_demand(title="污水处理", description="希望去除污水中的氨氮")
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     best = db.session.scalar(sa.select(sa.func.max(Match.strength)))
     assert best < 1.0
     app.config["REVIVE_MATCH_BAR"] = (best + 1.0) / 2  # nothing reaches it
     try:
-        services.request_match_run(RunScope.DEMAND, demand.id)
+        jobs.request_match_run(RunScope.DEMAND, demand.id)
         drain(enqueued)
     finally:
         app.config["REVIVE_MATCH_BAR"] = None
@@ -758,7 +760,7 @@ def test_bar_and_strong_settings_decide_tiers_and_abstention(app, enqueued):
 
     app.config["REVIVE_MATCH_STRONG"] = 0.0
     try:
-        services.request_match_run(RunScope.DEMAND, demand.id)
+        jobs.request_match_run(RunScope.DEMAND, demand.id)
         drain(enqueued)
     finally:
         app.config["REVIVE_MATCH_STRONG"] = None
@@ -780,7 +782,7 @@ def test_runs_use_the_active_strength_model(app, enqueued):
     row.model = {**flat, "version": row.version}
     db.session.commit()
     demand = make_demand()
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     rows = db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id)).all()
     assert rows and {m.strength for m in rows} == {0.5}

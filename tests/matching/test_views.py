@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from revive.accounts.models import Role
 from revive.demands.models import Visibility
 from revive.extensions import db
-from revive.matching import services
+from revive.matching import jobs
 from revive.matching.highlight import highlight
 from revive.matching.models import (
     DemandReading,
@@ -82,9 +82,9 @@ def world(app, enqueued) -> World:
         description="需要污水处理膜生物反应器，去除氨氮。",
         visibility=Visibility.PLATFORM,
     )
-    services.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
-    run = services.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     matches = db.session.scalars(
         sa.select(Match).where(Match.demand_id == demand.id).order_by(Match.rank)
@@ -102,7 +102,7 @@ def world(app, enqueued) -> World:
         accepted,
         matches[1],
         run,
-        services.active_build(),
+        jobs.active_build(),
     )
 
 
@@ -203,8 +203,9 @@ def test_engine_page_buttons_enqueue(client, auth, world, enqueued):
 def test_decision_form_accepts_candidate(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     response = client.post(
-        f"/matching/matches/{world.candidate.id}/decision",
+        f"/review/matches/{world.candidate.id}/decision",
         data={
+            "back": "match",
             "decision": "rejected",
             "reason_code": "wrong_field",
             "comment": "方向不符",
@@ -212,18 +213,33 @@ def test_decision_form_accepts_candidate(client, auth, world):
         },
     )
     assert response.status_code == 302
+    assert response.location.endswith(f"/matching/matches/{world.candidate.id}")
     db.session.expire_all()
     m = db.session.get(Match, world.candidate.id)
     assert m.state == MatchState.REJECTED and m.comment == "方向不符"
 
 
+def test_a_decision_from_the_demand_page_returns_there(client, auth, world):
+    auth.login(world.users[Role.OFFICER])
+    response = client.post(
+        f"/review/matches/{world.candidate.id}/decision",
+        data={"back": "demand", "decision": "accepted", "version": world.candidate.version},
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/matching/demands/{world.candidate.demand_id}")
+    db.session.expire_all()
+    assert db.session.get(Match, world.candidate.id).state == MatchState.ACCEPTED
+
+
 def test_rejecting_without_a_reason_is_refused_on_the_match_page(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     url = f"/matching/matches/{world.candidate.id}"
-    assert "否决原因" in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "否决原因" in page
+    assert f'action="/review/matches/{world.candidate.id}/decision"' in page
     response = client.post(
-        f"{url}/decision",
-        data={"decision": "rejected", "version": world.candidate.version},
+        f"/review/matches/{world.candidate.id}/decision",
+        data={"back": "match", "decision": "rejected", "version": world.candidate.version},
         follow_redirects=True,
     )
     assert "否决时请选择原因" in response.get_data(as_text=True)
@@ -322,7 +338,6 @@ def _cases(w: World) -> list[Case]:
         Case("GET", f"/matching/demands/{d}", staff, 200, owner_ok=True),
         Case("POST", f"/matching/demands/{d}/runs", staff, 302),
         Case("GET", f"/matching/matches/{m}", staff, 200),
-        Case("POST", f"/matching/matches/{m}/decision", staff, 302),
     ]
 
 
@@ -401,7 +416,7 @@ def test_other_enterprise_sees_nothing(client, auth, world):
 
 def test_demand_page_panel_is_included_with_progress(client, auth, world, enqueued):
     auth.login(world.users[Role.OFFICER])
-    services.request_match_run(RunScope.DEMAND, world.demand.id)
+    jobs.request_match_run(RunScope.DEMAND, world.demand.id)
     html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
     assert "data-run-progress" in html and 'data-active="1"' in html
     assert "重新匹配" in html and "js/run-progress.js" in html

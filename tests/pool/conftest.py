@@ -12,7 +12,7 @@ import pytest
 
 from revive.accounts.models import College, Organization, Role, User
 from revive.inventory.models import EntryStatus, Patent
-from revive.matching import services
+from revive.matching import jobs, tokens
 from revive.matching.models import RunScope
 from tests.factories import make_college, make_org, make_patent, make_user
 from tests.licensing.helpers import make_declaration
@@ -98,8 +98,8 @@ def world(app, enqueued) -> World:
         ),
     }
     make_declaration(patents["water"], terms="许可期内提供技术指导")
-    services.tokenize_patents(None)
-    services.request_index_build()
+    tokens.tokenize_patents(None)
+    jobs.request_index_build()
     drain(enqueued)
     enqueued.clear()
     ent_b_user = make_user(Role.ENTERPRISE, organization=ent_b)
@@ -108,5 +108,5 @@ def world(app, enqueued) -> World:
 
 def match_now(enqueued, demand_id: int) -> None:
     """Run the demand's match run as the worker would."""
-    services.request_match_run(RunScope.DEMAND, demand_id)
+    jobs.request_match_run(RunScope.DEMAND, demand_id)
     drain(enqueued)

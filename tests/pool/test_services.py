@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from revive.accounts.models import Role
 from revive.audit.models import AuditEvent
-from revive.deals import services as deal_services
 from revive.deals.models import Deal
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
@@ -26,10 +25,11 @@ from revive.evaluations.tiers import Tier
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, TransferMode
 from revive.inventory.public import PRIVATE_FIELDS, PUBLIC_FIELDS, PublicPatent
-from revive.matching import learning, manual, search, services
+from revive.matching import indexes, learning, manual, search
 from revive.matching.models import Match, MatchSource, MatchState, MatchTier
 from revive.notifications.models import Notification
 from revive.pool import queries, status
+from revive.review import services as decisions
 from revive.settings import services as settings
 from tests.matching.helpers import decide_match, make_demand
 from tests.pool.conftest import SILICON, match_now
@@ -103,7 +103,7 @@ def test_search_without_words_lists_the_newest_entered_first(world):
 
 
 def test_search_without_an_index_filters_the_words_in_sql(world, monkeypatch):
-    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    monkeypatch.setattr(indexes, "load_active_index", lambda: None)
     found = queries.search_page(queries.parse_filters({"q": "污水"}))
     assert not found.ranked and [p.title for p in found.items] == [world.patents["water"].title]
 
@@ -293,7 +293,7 @@ def test_an_officer_adds_a_patent_by_hand(world):
 
 
 def test_without_an_index_a_pick_is_shown_as_added_by_hand(world, monkeypatch):
-    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    monkeypatch.setattr(indexes, "load_active_index", lambda: None)
     demand = make_demand(world.ent)
     m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, None)
     assert m.strength is None and m.tier is None and m.score == 0.0 and m.note is None
@@ -307,7 +307,7 @@ def test_the_push_note_reaches_the_deal_and_the_enterprises_notification(world):
     m = manual.submit_intent(
         world.enterprise, world.patents["silicon"].id, "请安排交流", demand_id=demand.id
     )
-    deal_services.decide(m.id, "accepted", world.officer, comment="团队可提供中试样品")
+    decisions.decide(m.id, "accepted", world.officer, comment="团队可提供中试样品")
     deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == m.id))
     assert deal.note == "团队可提供中试样品"
     to_enterprise = db.session.scalar(
@@ -323,7 +323,7 @@ def test_the_push_note_reaches_the_deal_and_the_enterprises_notification(world):
 def test_an_officers_note_is_pushed_when_the_push_form_says_nothing(world):
     demand = make_demand(world.ent)
     m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, "可现场考察")
-    deal_services.decide_many([m.id], "accepted", world.officer)
+    decisions.decide_selected([m.id], "accepted", world.officer)
     assert db.session.scalar(sa.select(Deal.note).where(Deal.match_id == m.id)) == "可现场考察"
 
 
@@ -374,7 +374,7 @@ def test_the_overview_lists_pushed_notes_and_intents(world):
     )
     ov = status.demand_overview(world.enterprise, demand)
     assert [r.status for r in ov.intents] == ["审核中"] and ov.under_review == 1
-    deal_services.decide(m.id, "accepted", world.officer, comment="推荐理由")
+    decisions.decide(m.id, "accepted", world.officer, comment="推荐理由")
     ov = status.demand_overview(world.enterprise, demand)
     assert [r.note for r in ov.pushed] == ["推荐理由"]
     assert [r.status for r in ov.intents] == ["已推送"] and ov.intents[0].deal_id

@@ -10,7 +10,7 @@ from revive.accounts.models import Role
 from revive.deals.models import Deal
 from revive.demands.models import Demand
 from revive.extensions import db
-from revive.matching import manual, services
+from revive.matching import indexes, jobs, manual
 from revive.matching.models import DemandReading, Match, MatchSource, MatchState, RunScope
 from revive.notifications.models import Notification
 from revive.settings import services as settings
@@ -342,11 +342,11 @@ def test_adding_to_a_closed_demand_is_a_404(client, auth, world):
 
 
 def test_a_pick_without_an_index_reads_as_added_by_hand(client, auth, world, monkeypatch):
-    monkeypatch.setattr(services, "load_active_index", lambda: None)
+    monkeypatch.setattr(indexes, "load_active_index", lambda: None)
     demand = make_demand(world.ent)
     m = manual.add_candidate(world.officer, demand.id, world.patents["water"].id, "看看")
     auth.login(world.officer)
     row = client.get("/review/").get_data(as_text=True).split(f'data-match-id="{m.id}"')[1]
     assert "人工添加" in row.split("</tr>")[0]
-    assert m.state == MatchState.CANDIDATE and services.active_build() is not None
+    assert m.state == MatchState.CANDIDATE and jobs.active_build() is not None
     assert RunScope.DEMAND.value == "demand"

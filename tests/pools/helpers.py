@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from revive.accounts.models import Role
-from revive.matching import services as matching
+from revive.matching import jobs
 from revive.pools import services
 from revive.pools.models import Pool
 from tests.factories import make_org, make_user
@@ -50,7 +50,7 @@ def world() -> dict[str, Any]:
 
 
 def build_index(enqueued) -> None:
-    matching.request_index_build()
+    jobs.request_index_build()
     drain(enqueued)
 
 

@@ -52,12 +52,12 @@ def test_ranking_runs_in_the_worker_and_proposes_candidates_with_reasons(app, en
 def test_ranking_is_the_measured_query(app, enqueued):
     """index.query([demand_tokens(name, description + " " + key_terms)]) — eval/pools."""
     from revive import engine
-    from revive.matching import services as matching
+    from revive.matching import indexes
 
     w = world()
     build_index(enqueued)
     pool = ranked_pool(w["officer"], enqueued)
-    _, index = matching.load_active_index()
+    _, index = indexes.load_active_index()
     tokens = engine.demand_tokens(pool.name, pool.description + " " + pool.key_terms)
     expected = [int(c.right_id) for c in index.query([tokens], top_k=100, min_score=0.0)[0]]
     entered_ids = {p.id for p in w["patents"].values()}

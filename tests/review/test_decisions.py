@@ -13,7 +13,7 @@ from revive.audit.models import AuditEvent
 from revive.db import utcnow
 from revive.deals.models import Deal, Stage
 from revive.extensions import db
-from revive.matching import services as matching
+from revive.matching import jobs
 from revive.matching.models import Match, MatchState, RunScope
 from revive.notifications.models import Notification
 from tests.matching.helpers import BATTERY_DEMAND, drain, make_demand, pool
@@ -252,7 +252,7 @@ def test_api_bulk_reject_without_reason_is_422(client, cands):
 def test_rejected_pair_is_never_proposed_again_after_rematch(client, auth, world, enqueued):
     patents = pool(world.uni_a)
     demand = make_demand(world.ent_a, **BATTERY_DEMAND)
-    matching.request_match_run(RunScope.DEMAND, demand.id)
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     battery = db.session.scalar(
         sa.select(Match).where(
@@ -271,7 +271,7 @@ def test_rejected_pair_is_never_proposed_again_after_rematch(client, auth, world
     )
     assert state_of(battery.id) == MatchState.REJECTED
 
-    run = matching.request_match_run(RunScope.DEMAND, demand.id)
+    run = jobs.request_match_run(RunScope.DEMAND, demand.id)
     assert drain(enqueued) == ["matching.match_run"]
     db.session.refresh(run)
     assert (run.status.value, run.processed) == ("succeeded", 1)

@@ -418,7 +418,6 @@ TABLE: list[Row] = [
     entry("matching.demand_matches", "GET", STAFF | {ENT}, obj="demand", other=STAFF),
     entry("matching.rematch_demand", "POST", STAFF, obj="demand"),
     entry("matching.match_page", "GET", STAFF, obj="match"),
-    entry("matching.decide", "POST", STAFF, obj="match", body=_decide),
     entry("api.create_index_build", "POST", STAFF),
     entry("api.index_build", "GET", STAFF, obj="build"),
     entry("api.match_run", "GET", STAFF | {ENT}, obj="run", other=STAFF),

@@ -1,0 +1,81 @@
+"""A match decision on the matching side: an officer accepts or rejects a candidate (the
+state, who and when, the reason, the audit row) in the caller's transaction.
+
+The whole action — with the deal an acceptance creates and the commit — is
+``revive.review.services.decide`` / ``decide_selected``; this is its matching half.
+"""
+
+from __future__ import annotations
+
+from revive.accounts.models import User
+from revive.audit import services as audit
+from revive.db import utcnow
+from revive.errors import (
+    ConflictError,
+    InvalidTransition,
+    NotFoundError,
+    PermissionDenied,
+    ValidationFailed,
+)
+from revive.extensions import db
+from revive.matching.models import Match, MatchState
+from revive.matching.permissions import STAFF_ROLES
+from revive.matching.reasons import REJECT_REASONS
+
+DECISIONS = {"accept": MatchState.ACCEPTED, "reject": MatchState.REJECTED}
+DECIDED_ELSEWHERE = "该匹配结果已被他人处理，请刷新后查看"
+
+
+def apply_decision(
+    match_id: int,
+    decision: MatchState | str,
+    actor: User,
+    reason_code: str | None = None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Match:
+    """Validate and apply a decision in the current transaction (the caller commits)."""
+    if actor.role not in STAFF_ROLES:
+        raise PermissionDenied("只有技术经理人或平台管理员可以审核匹配结果")
+    match = db.session.get(Match, match_id)
+    if match is None:
+        raise NotFoundError("匹配结果不存在")
+    state = DECISIONS.get(str(decision)) or _state(decision)
+    if state not in (MatchState.ACCEPTED, MatchState.REJECTED):
+        raise ValidationFailed("请选择“采纳”或“否决”")
+    if expected_version is not None and expected_version != match.version:
+        raise ConflictError(DECIDED_ELSEWHERE)
+    if match.state != MatchState.CANDIDATE:
+        raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > 2000:
+        raise ValidationFailed("备注不能超过 2000 字")
+    reason_code = (reason_code or "").strip() or None
+    if state == MatchState.REJECTED:
+        if reason_code not in REJECT_REASONS:
+            raise ValidationFailed("否决时请选择原因")
+        if reason_code == "other" and not comment:
+            raise ValidationFailed("选择“其他”原因时请填写说明")
+    else:
+        reason_code = None
+    match.state, match.decided_by_id, match.decided_at = state, actor.id, utcnow()
+    match.reason_code = reason_code
+    match.comment = comment
+    audit.record(
+        "match",
+        match.id,
+        state.value,
+        actor,
+        demand_id=match.demand_id,
+        patent_id=match.patent_id,
+        reason=reason_code,
+        comment=comment,
+    )
+    return match
+
+
+def _state(value: MatchState | str) -> MatchState | None:
+    try:
+        return MatchState(value)
+    except ValueError:
+        return None
