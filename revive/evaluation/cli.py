@@ -134,6 +134,7 @@ def eval_command(
     per_set: dict = {}
     pooled: dict = {}
     for name, (qpath, rpath) in sets.items():
+        spread = ""
         qs = read_queries(qpath)
         judged = read_qrels(rpath)
         pools = trust.build_pools(
@@ -162,10 +163,9 @@ def eval_command(
                 drawn = trust.cv_draws(pools, judged, bar, cv_draws, k)
                 figures["cv_draws"] = drawn
                 rows.append((f"the same, mean of {cv_draws} shuffled splits", drawn))
-                sds = ", ".join(
+                spread = ", ".join(
                     f"{key} ±{drawn[key + '_sd']:.4f}" for key in drawn if key + "_sd" in drawn
                 )
-                click.echo(f"{name}: spread over {cv_draws} shuffled splits (sd): {sds}")
         if compare:
             rows.append(
                 ("plain jieba TF-IDF", evaluate(r.run_tfidf(docs, qs, k, cache=cache), judged, k))
@@ -189,6 +189,8 @@ def eval_command(
         click.echo("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for label, m in rows:
             click.echo(_trust_row(label, m, k))
+        if spread:
+            click.echo(f"spread over {cv_draws} shuffled splits (sd): {spread}")
         reliability = trust.reliability(shipped, judged, k)
         if reliability:
             click.echo("reliability (shipped model, judged top-k): probability bin → observed")
