@@ -15,8 +15,8 @@ what lexical evidence can say:
   the words of the demand the index knows (``demand_mass``), the same for every candidate of
   a demand. A short or vague posting covered by a few words gets a high ``coverage`` that
   means little; this moves its whole list down, which is what abstention needs (5-fold CV
-  over ten fold draws: abstention at 90 % of relevant pairs shown +0.06 in every draw,
-  strength AUC +0.006; eval/real/RESULTS.md).
+  over ten fold draws: abstention at 90 % of relevant pairs shown higher in every draw, mean
+  +0.06; strength AUC +0.006; eval/real/RESULTS.md).
 
 A logistic model over the standardised features gives the probability (logistic regression
 is Platt-calibrated by construction; ``revive eval`` prints its reliability table). The model
