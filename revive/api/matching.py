@@ -116,6 +116,7 @@ def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
             # the features at proposal time and the model that assessed them
             chars=m.chars,
             coverage=m.coverage,
+            demand_mass=m.demand_mass,
             model_version=m.model_version,
         )
     return out

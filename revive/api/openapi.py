@@ -307,6 +307,7 @@ def _match() -> dict[str, Any]:
         "decided_at": null(DATETIME),
         "chars": null(NUM),
         "coverage": null(NUM),
+        "demand_mass": null(NUM),
         "model_version": null(STR),
     }
     labeled(props, "state", MatchState)
@@ -322,6 +323,7 @@ def _match() -> dict[str, Any]:
         "decided_at",
         "chars",
         "coverage",
+        "demand_mass",
     )
     return obj(props, optional=(*staff, "model_version"))
 

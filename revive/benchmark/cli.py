@@ -20,7 +20,7 @@ from revive.benchmark.metrics import evaluate
 from revive.benchmark.scale_seed import scale_seed_command
 from revive.benchmark.web import bench_web_command
 from revive.engine import Params
-from revive.engine.strength import shipped_model
+from revive.engine.strength import FEATURES, shipped_model
 from revive.engine.text import DEFAULT_OPTIONS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -104,6 +104,13 @@ def _trust_row(name: str, m: dict, k: int) -> str:
 )
 @click.option("--bar", type=float, default=None, help="Abstention bar (default: the model's).")
 @click.option("--cv/--no-cv", default=True, show_default=True, help="Also cross-validate.")
+@click.option(
+    "--cv-draws",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Also cross-validate over this many shuffled splits (mean ± sd).",
+)
 @click.option("--compare", is_flag=True, help="Also run plain TF-IDF and tuned BM25 (table).")
 @click.option("--ablation", is_flag=True, help="Also run first-stage variants (table).")
 @click.option(
@@ -111,7 +118,9 @@ def _trust_row(name: str, m: dict, k: int) -> str:
     is_flag=True,
     help="Also replay the real set's judgements as officers' decisions in time order.",
 )
-def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablation, replay) -> None:
+def eval_command(
+    corpora, queries, qrels, k, retriever, bar, cv, cv_draws, compare, ablation, replay
+) -> None:
     """Score matching on judged demands: the first stage (index), the production pipeline
     (index top 30 → strength model → re-rank) with the shipped model, and a cross-validated
     refit; the last line is JSON (nDCG, recall, MRR, strength_auc, abstained_unanswerable,
@@ -129,6 +138,7 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
     per_set: dict = {}
     pooled: dict = {}
     for name, (qpath, rpath) in sets.items():
+        spread = ""
         qs = read_queries(qpath)
         judged = read_qrels(rpath)
         pools = trust.build_pools(
@@ -153,6 +163,13 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
             folds = trust.cross_validated(pools, judged)
             figures["cv"] = trust.trust_figures(folds, judged, bar, k)
             rows.append(("engine + strength model (5-fold CV by demand)", figures["cv"]))
+            if cv_draws:
+                drawn = trust.cv_draws(pools, judged, bar, cv_draws, k)
+                figures["cv_draws"] = drawn
+                rows.append((f"the same, mean of {cv_draws} shuffled splits", drawn))
+                spread = ", ".join(
+                    f"{key} ±{drawn[key + '_sd']:.4f}" for key in drawn if key + "_sd" in drawn
+                )
         if compare:
             rows.append(
                 ("plain jieba TF-IDF", evaluate(r.run_tfidf(docs, qs, k, cache=cache), judged, k))
@@ -176,6 +193,8 @@ def eval_command(corpora, queries, qrels, k, retriever, bar, cv, compare, ablati
         click.echo("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for label, m in rows:
             click.echo(_trust_row(label, m, k))
+        if spread:
+            click.echo(f"spread over {cv_draws} shuffled splits (sd): {spread}")
         reliability = trust.reliability(shipped, judged, k)
         if reliability:
             click.echo("reliability (shipped model, judged top-k): probability bin → observed")
@@ -249,12 +268,10 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
     # The judged rows themselves (features and label, no text), so the platform can refit
     # from officers' decisions plus the judged sets (matching.refit_strength).
     with open(Path(out).with_name("strength_training.csv"), "w", encoding="utf-8") as fh:
-        fh.write("set,demand,score,chars,coverage,relevant\n")
+        fh.write(f"set,demand,{','.join(FEATURES)},relevant\n")
         for name, (x, y, groups) in zip(DEV_SETS, rows, strict=True):
             for values, label, demand in zip(x, y, groups, strict=True):
-                fh.write(
-                    f"{name},{demand},{values[0]:.6f},{values[1]:.6f},{values[2]:.6f},{label}\n"
-                )
+                fh.write(f"{name},{demand},{','.join(f'{v:.6f}' for v in values)},{label}\n")
     model = trust.fit_on(
         parts,
         bar=bar,

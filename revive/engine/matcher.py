@@ -29,7 +29,14 @@ import numpy as np
 
 from revive.engine.index import Index
 from revive.engine.reasons import Reason, SpanFinder, generic_cutoff
-from revive.engine.strength import POOL, Assessed, CharProfile, StrengthModel, assess
+from revive.engine.strength import (
+    POOL,
+    Assessed,
+    CharProfile,
+    StrengthModel,
+    assess,
+    demand_mass,
+)
 from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize
 from revive.engine.types import Candidate
 from revive.engine.understand import DemandReading, Need, content_words, read_demand
@@ -209,8 +216,19 @@ def propose(
     for p in pooled:
         reading = p.reading
         text = demand_query_text(reading)
+        mass = demand_mass(
+            lexicon.term_index, lexicon.idf, demand_tokens(reading.title, reading.text)
+        )
         ranked = assess(
-            text, p.candidates, texts, chars, model, bar=bar, strong=strong, normalized=True
+            text,
+            p.candidates,
+            texts,
+            chars,
+            model,
+            bar=bar,
+            strong=strong,
+            normalized=True,
+            mass=mass,
         )[:top_k]
         need_words = [set(content_words("", need.text)) for need in reading.needs]
         finder = _finder(lexicon, text, generic) if reasons and ranked else None

@@ -3,7 +3,9 @@
 Training rows
     Every decided machine proposal (Match.source "machine": the engine ranked it) that still
     has its features at proposal time (score, chars, coverage; rows proposed before strength
-    existed have none): accepted = 1, rejected for a relevance
+    existed have none; ``demand_mass``, added later, is NULL on older rows and takes the
+    judged pairs' mean there, which the standardised model reads as no push either way):
+    accepted = 1, rejected for a relevance
     reason (reasons.NOT_RELEVANT: 领域不符, 描述不清) = 0; business rejections and "other" are
     left out. Plus the judged pairs the shipped model was fitted on (engine.judged_rows), so a
     refit starts from the same anchor and in-domain decisions shift it as they accumulate.
@@ -46,6 +48,8 @@ from revive.matching.reasons import is_relevance_label
 
 MAX_WEIGHT = 6.0  # inverse-propensity weights are clipped here (log2(rank + 1) ≤ 6)
 HELDOUT_SHARE = 0.2  # the latest decisions held out to compare models
+# Features a decided row may lack (stored from a later release on): the judged pairs' mean.
+IMPUTED = ("demand_mass",)
 WEIGHTING = "1/P(examined|rank), P = 1/log2(rank+1), clipped at 6, mean 1"
 
 
@@ -87,6 +91,8 @@ class Decisions:
 def decisions() -> Decisions:
     """Every decision that is a relevance label and has its features, oldest first."""
     features = [getattr(Match, f) for f in engine.FEATURES]
+    required = [getattr(Match, f) for f in engine.FEATURES if f not in IMPUTED]
+    fill = _judged_means()
     stmt = (
         sa.select(Match.id, Match.state, Match.reason_code, Match.rank, *features)
         .where(
@@ -94,7 +100,7 @@ def decisions() -> Decisions:
             # Only pairs the engine ranked: the position weighting models an officer reading
             # the engine's list; an intent or an officer's pick came from elsewhere.
             Match.source == MatchSource.MACHINE,
-            *(col.is_not(None) for col in features),
+            *(col.is_not(None) for col in required),
         )
         .order_by(Match.decided_at, Match.id)
     )
@@ -103,7 +109,8 @@ def decisions() -> Decisions:
         label = relevance_label(r.state, r.reason_code)
         if label is None:
             continue
-        rows.append([float(getattr(r, f)) for f in engine.FEATURES])
+        values = {f: getattr(r, f) for f in engine.FEATURES}
+        rows.append([fill[f] if v is None else float(v) for f, v in values.items()])
         labels.append(label)
         weights.append(examination_weight(r.rank))
         ids.append(r.id)
@@ -116,6 +123,12 @@ def decisions() -> Decisions:
         w,
         ids,
     )
+
+
+def _judged_means() -> dict[str, float]:
+    """Each feature's mean over the judged pairs (engine.judged_rows)."""
+    x, _, _ = engine.judged_rows()
+    return {f: float(x[:, i].mean()) for i, f in enumerate(engine.FEATURES)}
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -174,7 +187,9 @@ def refit(
 
     candidate = fit(train)
     new_auc = auc(test.labels, candidate.probability(test.rows))
-    old_auc = auc(test.labels, current.probability(test.rows))
+    # The serving model may read fewer features (one fitted before demand_mass existed).
+    cols = [engine.FEATURES.index(f) for f in current.features]
+    old_auc = auc(test.labels, current.probability(test.rows[:, cols]))
     metrics = {
         "split": f"按审核时间：前 {n - n_test} 条训练，后 {n_test} 条留出",
         "n_train_decisions": n - n_test,

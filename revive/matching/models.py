@@ -173,10 +173,14 @@ class Match(TimestampMixin, db.Model):
     demand_id: Mapped[int] = mapped_column(sa.ForeignKey("demands.id", ondelete="CASCADE"))
     patent_id: Mapped[int] = mapped_column(sa.ForeignKey("patents.id", ondelete="CASCADE"))
     # Features at proposal time (revive.engine.strength.FEATURES): the index's cosine, the
-    # characters' cosine, the share of the demand's specific words the patent covers.
+    # characters' cosine, the share of the demand's specific words the patent covers, the
+    # demand's specific weight.
     score: Mapped[float] = mapped_column(sa.Float)
     chars: Mapped[float | None] = mapped_column(sa.Float)
     coverage: Mapped[float | None] = mapped_column(sa.Float)
+    # ln(1 + the demand's specific-word weight) (strength.demand_mass), the same for every
+    # candidate of a demand; NULL on rows proposed before the feature existed.
+    demand_mass: Mapped[float | None] = mapped_column(sa.Float)
     # Rank by strength in the latest run (1 = shown first); None: left top-k.
     rank: Mapped[int | None] = mapped_column(sa.Integer)
     # Strength: P(relevant) by the model ``model_version``; its tier under the bar / strong

@@ -96,3 +96,33 @@ def test_bench_smoke(shared_data):
     assert last["shards"] == 4 and [f["workers"] for f in last["fanout"]] == [1, 2]
     assert last["incremental_found_top1"] >= 18  # a demand made of a new patent's text finds it
     assert last["rss_index_loaded_mb"] > 0
+
+
+def test_cross_validation_draws_score_every_demand_once_per_split():
+    from revive.benchmark import trust
+    from revive.benchmark.data import Doc
+
+    docs = [
+        Doc("p1", "锂离子电池正极材料", "一种三元正极材料的包覆改性方法，提高循环寿命。"),
+        Doc("p2", "污水处理装置", "本发明涉及一种去除氨氮的污水处理装置。"),
+        Doc("p3", "人脸识别门禁", "基于深度学习的活体检测方法。"),
+        Doc("p4", "混凝土外加剂", "一种混凝土抗裂外加剂。"),
+    ]
+    # each demand also shares words with a patent that does not answer it
+    asks = [
+        "正极材料循环寿命，污水处理",
+        "废水氨氮，人脸识别",
+        "门禁活体检测，混凝土",
+        "混凝土抗裂，正极材料",
+        "正极材料包覆，门禁",
+    ]
+    queries = [Doc(f"q{i}", t, t) for i, t in enumerate(asks)]
+    relevant = {"q0": "p1", "q1": "p2", "q2": "p3", "q3": "p4", "q4": "p1"}
+    qrels = {q: {d.id: int(d.id == p) for d in docs} for q, p in relevant.items()}
+    pools = trust.build_pools(docs, queries)
+    assert set(pools.mass) == {q.id for q in queries} and all(pools.mass.values())
+    for seed in (None, 0, 1):
+        out = trust.cross_validated(pools, qrels, folds=2, seed=seed)
+        assert sorted(out) == sorted(pools.candidates)
+    drawn = trust.cv_draws(pools, qrels, bar=0.1, draws=3)
+    assert drawn["draws"] == 3 and 0 <= drawn["ndcg@10"] <= 1 and drawn["ndcg@10_sd"] >= 0

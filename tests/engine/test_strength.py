@@ -58,9 +58,9 @@ def test_char_cosine_sees_shared_characters_across_different_words():
 
 def test_probability_rises_with_each_feature():
     model = shipped_model()
-    base = np.array([[0.1, 0.2, 0.1]])
+    base = np.array([[0.1, 0.2, 0.1, 4.5]])
     p0 = model.probability(base)[0]
-    for i in range(3):
+    for i in range(4):
         up = base.copy()
         up[0, i] += 0.1
         assert model.probability(up)[0] > p0
@@ -102,9 +102,36 @@ def test_model_survives_json_and_fit_learns_a_separable_signal(tmp_path):
 
 def test_shipped_model_is_fitted_on_both_judged_sets():
     model = shipped_model()
-    assert model.features == ("score", "chars", "coverage")
+    assert model.features == ("score", "chars", "coverage", "demand_mass")
     assert model.trained["sets"] == ["dev", "real"] and model.trained["demands"] == 248
     assert 0 < model.bar < model.strong < 1
+
+
+def test_demand_mass_sums_the_specific_weight_of_known_words_once():
+    from revive.engine.strength import demand_mass
+    from revive.engine.text import demand_specificity
+
+    ids = list(DOCS)
+    index = build_index([patent_tokens(*DOCS[i]) for i in ids], ids, version=1)
+    tokens = demand_tokens("三元正极材料循环寿命", "想提高三元正极材料的循环寿命")
+    words = {t for t in tokens if t in index.term_index and not t.startswith("~")}
+    assert words
+    want = sum(float(index.idf[index.term_index[w]]) * demand_specificity(w) for w in words)
+    got = demand_mass(index.term_index, index.idf, tokens)
+    assert got == pytest.approx(np.log1p(want), rel=1e-6)
+    assert got == demand_mass(index.term_index, index.idf, tokens + tokens)  # once each
+    assert demand_mass(index.term_index, index.idf, ["未知词语"]) == 0.0
+    short = demand_mass(index.term_index, index.idf, demand_tokens("正极材料", ""))
+    assert 0 < short < got  # a shorter posting carries less
+
+
+def test_a_stored_three_feature_model_still_assesses():
+    rows = _candidates("正极材料", "三元正极材料包覆，提高循环寿命")
+    texts = {k: f"{t}。{x}" for k, (t, x) in DOCS.items()}
+    old = StrengthModel(("score", "chars", "coverage"), (0.0,) * 3, (1.0,) * 3, (1.0,) * 3, -1.0)
+    out = assess("正极材料包覆循环寿命", rows, texts, None, old, mass=5.0)
+    assert out and all(0 < a.strength < 1 for a in out)
+    assert {a.demand_mass for a in out} == {5.0}
 
 
 @pytest.mark.parametrize("text", ["", None, "123 abc"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -29,8 +30,9 @@ from revive.matching.reasons import BUSINESS, NOT_RELEVANT, REJECT_REASONS, is_r
 from tests.factories import make_org, make_user
 from tests.matching.helpers import drain, entered, make_demand, pool
 
-GOOD = {"score": 0.3, "chars": 0.5, "coverage": 0.9}  # the shipped model rates these high
-POOR = {"score": 0.02, "chars": 0.1, "coverage": 0.0}
+# the shipped model rates GOOD high
+GOOD = {"score": 0.3, "chars": 0.5, "coverage": 0.9, "demand_mass": 5.5}
+POOR = {"score": 0.02, "chars": 0.1, "coverage": 0.0, "demand_mass": 3.0}
 
 
 @pytest.fixture
@@ -119,6 +121,17 @@ def test_decisions_are_labelled_weighted_and_in_time_order(app):
     assert data.rows[2].tolist() == [POOR[f] for f in engine.FEATURES]
     assert data.weights.mean() == pytest.approx(1.0)
     assert data.weights[2] == pytest.approx(math.log2(5) * data.weights[0])  # rank 4 vs 1
+
+
+def test_a_decision_proposed_before_demand_mass_takes_the_judged_mean(app):
+    older = {k: v for k, v in POOR.items() if k != "demand_mass"}
+    (m,) = _decided(1, MatchState.REJECTED, reason="vague", features=older)
+    data = learning.decisions()
+    assert data.match_ids == [m.id]
+    x, _, _ = engine.judged_rows()
+    col = engine.FEATURES.index("demand_mass")
+    assert data.rows[0, col] == pytest.approx(x[:, col].mean())
+    assert data.rows[0, :col].tolist() == [POOR[f] for f in engine.FEATURES[:col]]
 
 
 # ---------------------------------------------------------------------------- the refit
@@ -210,6 +223,18 @@ def test_a_refit_worse_than_the_serving_model_is_held(app, enqueued, monkeypatch
     monkeypatch.setattr(learning, "auc", rigged)
     row = matching_strength.refit_strength()
     assert row.status == ModelStatus.HELD and "低于当前模型" in row.note
+
+
+def test_a_serving_model_from_before_demand_mass_is_compared_on_its_own_features():
+    x, y, _ = engine.judged_rows()
+    pick = list(range(0, len(y), 20))  # every 20th judged pair as a decision, in order
+    data = learning.Decisions(x[pick], y[pick], np.ones(len(pick)), list(range(len(pick))))
+    three = ("score", "chars", "coverage")
+    cols = [engine.FEATURES.index(f) for f in three]
+    older = engine.fit(x[:, cols], y, features=three, version="old")
+    out = learning.refit(data, older, version="r1", min_decisions=10)
+    assert out.metrics["auc_heldout_current"] is not None
+    assert out.model is None or out.model.features == engine.FEATURES
 
 
 def test_a_failed_refit_is_recorded(app, enqueued, monkeypatch):

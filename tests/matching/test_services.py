@@ -775,7 +775,7 @@ def test_runs_use_the_active_strength_model(app, enqueued):
     _ready(enqueued)
     shipped = engine.shipped_model()
     # A refit that rates every pair alike (all weight on the intercept): strength 0.5 each.
-    flat = {**shipped.to_json(), "coef": [0.0, 0.0, 0.0], "intercept": 0.0}
+    flat = {**shipped.to_json(), "coef": [0.0] * len(shipped.coef), "intercept": 0.0}
     row = StrengthModelVersion(status=ModelStatus.ACTIVE, model=flat, activated_at=utcnow())
     db.session.add(row)
     db.session.flush()
