@@ -1,0 +1,401 @@
+"""One contract per resource: marshmallow schemas, wired through flask-smorest.
+
+Why flask-smorest: the API is already a Flask blueprint of plain view functions; flask-smorest's
+``Blueprint`` is a drop-in subclass of Flask's, and its ``arguments`` / ``response`` decorators
+make one marshmallow schema do three jobs: load (validate) the request, dump (shape) the answer,
+and describe both in the OpenAPI document (apispec). APIFlask would replace the app class and
+its error handling; spectree wants pydantic models beside the field tables. flask-smorest keeps
+the app, the error handlers and the views as they are.
+
+What this module adds to the library:
+
+- ``ApiBlueprint``: the blueprint, with a request parser whose validation errors are this API's
+  ``ValidationFailed`` (422 ``{"error": "validation_failed", "message", "details": {key: 中文}}``)
+  instead of webargs' English 422, and a JSON body that must be an object ("请求体须为 JSON 对象").
+- ``init_spec``: an ``Api`` that only builds the document (flask-smorest's own error handler and
+  docs routes are left out: revive.errors shapes every error, revive/api/openapi.py serves it).
+- Fields with Chinese messages (``Int``, ``Str``, ``Bool``), enums as value + ``*_label``
+  (``enum_fields``), and ``table_schema``: a request body built from a field table (the import
+  template's ``Field`` rows: revive.inventory.fields, revive.demands.fields), each value checked
+  by the table's own parser, so the API, the forms and the import refuse the same values with the
+  same messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import fields
+from webargs.flaskparser import FlaskParser
+
+from revive.errors import ValidationFailed
+
+MAX_INT = 2**31 - 1  # ids and versions are PostgreSQL integers
+
+NOT_AN_OBJECT = "请求体须为 JSON 对象"
+UNKNOWN = "未知字段"
+REQUIRED = "必填"
+# Short messages are prefixed with the key in the top-level message ("version 须为整数").
+SHORT = frozenset(
+    {"须为整数", "须为字符串", "须为布尔值", "超出范围", "格式无效", REQUIRED, "不能为空"}
+)
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def validation_failed(messages: dict[str, Any]) -> ValidationFailed:
+    """marshmallow's ``{key: [message, …]}`` as this API's 422 (first message per key)."""
+    if "_schema" in messages:
+        first = messages["_schema"]
+        return ValidationFailed(first[0] if isinstance(first, list) else str(first))
+    details: dict[str, str] = {}
+    for key, value in messages.items():
+        while isinstance(value, list | dict):  # nested (list items, objects): the first message
+            value = next(iter(value.values() if isinstance(value, dict) else value), "格式无效")
+        details[str(key)] = str(value)
+    unknown = sorted(k for k, m in details.items() if m == UNKNOWN)
+    parts = [f"{UNKNOWN}：{'、'.join(unknown)}"] if unknown else []
+    parts += [f"{k} {m}" if m in SHORT else m for k, m in details.items() if m != UNKNOWN]
+    return ValidationFailed("；".join(parts), details=details)
+
+
+class Parser(FlaskParser):
+    """webargs' Flask parser, failing with ValidationFailed; a JSON body must be an object
+    (a schema with ``BODY_OPTIONAL`` also takes no body at all, read as ``{}``)."""
+
+    def load_json(self, req, schema):
+        data = req.get_json(silent=True)
+        if data is None and getattr(schema, "BODY_OPTIONAL", False):
+            return {}
+        if not isinstance(data, dict):
+            raise ValidationFailed(NOT_AN_OBJECT)
+        return data
+
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        messages = error.normalized_messages()
+        if len(messages) == 1 and next(iter(messages)) in self.__location_map__:
+            messages = next(iter(messages.values()))  # webargs keys them by location
+        raise validation_failed(messages)
+
+
+class ApiBlueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = Parser()
+
+
+class _Api(Api):
+    """Builds the document only: revive.errors keeps handling every error."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+def _json_schema_attribute(self, field, **kwargs) -> dict[str, Any]:
+    """``metadata={"json_schema": {...}}`` on a field: its schema, as written."""
+    return dict(field.metadata.get("json_schema", {}))
+
+
+def init_spec(state) -> None:
+    """Build the document of ``bp`` (recorded on the blueprint: runs when the app registers it,
+    after every route has been added)."""
+    app = state.app
+    api = _Api(spec_kwargs={"title": "Revive JSON API", "version": "1", "openapi_version": "3.0.3"})
+    app.config.setdefault("OPENAPI_URL_PREFIX", None)  # no flask-smorest docs routes
+    api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(_json_schema_attribute)
+    state.blueprint.register_views_in_doc(
+        api, app, api.spec, name=state.blueprint.name, parameters=None
+    )
+
+
+def spec_of(app) -> dict[str, Any]:
+    """The flask-smorest document of ``app`` (converted resources)."""
+    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+
+
+# ---------------------------------------------------------------------------- fields
+
+
+class Schema(ma.Schema):
+    """Unknown keys are a 422 naming them; messages in Chinese."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+    error_messages = {"unknown": UNKNOWN, "type": NOT_AN_OBJECT}
+
+
+_MESSAGES = {"required": REQUIRED, "null": "不能为空"}
+
+
+class Int(fields.Integer):
+    """A JSON integer (booleans and numeric strings are not), within the integer columns."""
+
+    default_error_messages = {**_MESSAGES, "invalid": "须为整数", "too_large": "超出范围"}
+
+    def __init__(self, *, minimum: int = -MAX_INT, maximum: int = MAX_INT, **kwargs: Any):
+        validate = ma.validate.Range(minimum, maximum, error="超出范围")
+        super().__init__(strict=True, validate=validate, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class Str(fields.String):
+    default_error_messages = {**_MESSAGES, "invalid": "须为字符串"}
+
+    def __init__(self, *, max_length: int | None = None, **kwargs: Any):
+        if max_length is not None:
+            kwargs["validate"] = ma.validate.Length(max=max_length, error="超出长度上限")
+        super().__init__(**kwargs)
+
+
+class Bool(fields.Boolean):
+    """A JSON boolean (no "yes"/1 spellings)."""
+
+    default_error_messages = {**_MESSAGES, "invalid": "须为布尔值"}
+    truthy = {True}
+    falsy = {False}
+
+
+DATETIME = {"type": "string", "format": "date-time"}
+
+
+class IsoDateTime(fields.Field):
+    """A date/datetime as ISO 8601 (null as null), as the API always sent them."""
+
+    def __init__(self, fmt: str = "date-time", **kwargs: Any):
+        kwargs.setdefault("allow_none", True)
+        kwargs.setdefault("metadata", {"json_schema": {"type": "string", "format": fmt}})
+        super().__init__(dump_only=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.isoformat() if value is not None else None
+
+
+class EnumValue(fields.Field):
+    """A LabeledEnum as its value."""
+
+    def __init__(self, enum_cls: Any, **kwargs: Any):
+        schema = {"type": "string", "enum": [m.value for m in enum_cls]}
+        super().__init__(dump_only=True, metadata={"json_schema": schema}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.value if value is not None else None
+
+
+class EnumLabel(fields.Field):
+    """A LabeledEnum as its Chinese label."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(dump_only=True, metadata={"json_schema": {"type": "string"}}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.label if value is not None else None
+
+
+def enum_fields(key: str, enum_cls: Any, *, nullable: bool = False) -> dict[str, fields.Field]:
+    """``key`` (enum value) and ``key_label`` (its Chinese label), read from attribute ``key``."""
+    return {
+        key: EnumValue(enum_cls, attribute=key, allow_none=nullable, required=True),
+        f"{key}_label": EnumLabel(attribute=key, allow_none=nullable, required=True),
+    }
+
+
+class Ref(Schema):
+    """``{id, name}`` of an organization or a user."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class PageMeta(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total_pages = fields.Integer(required=True, attribute="pages")
+    total_items = fields.Integer(required=True, attribute="total")
+
+
+def page_schema(name: str, item: type[ma.Schema] | ma.Schema) -> type[ma.Schema]:
+    """``{items: [item], _meta: {page, per_page, total_pages, total_items}}`` of a
+    Flask-SQLAlchemy page object."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "_meta": fields.Function(
+                lambda page: PageMeta().dump(page),
+                required=True,
+                metadata={"json_schema": _META_JSON},
+            ),
+        },
+        name=name,
+    )
+
+
+_META_KEYS = ("page", "per_page", "total_pages", "total_items")
+_META_JSON = {
+    "type": "object",
+    "required": ["page", "per_page", "total_pages", "total_items"],
+    "properties": {
+        k: {"type": "integer"} for k in ("page", "per_page", "total_pages", "total_items")
+    },
+}
+
+
+# ---------------------------------------------------------------------------- query strings
+
+
+class Lenient(Schema):
+    """A body whose other members are ignored (as they always were)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class Query(Schema):
+    """A query string. Bad values never fail a request: the domain's parse_filters ignores them
+    (the default is used), so these fields document and pass strings through."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+def q(schema: dict[str, Any], description: str = "") -> fields.Field:
+    meta: dict[str, Any] = {"json_schema": dict(schema)}
+    if description:
+        meta["json_schema"]["description"] = description
+    return fields.Raw(metadata=meta)
+
+
+ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+PAGING = {
+    "page": q({"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）"),
+    "per_page": q({"type": "integer", "minimum": 1, "maximum": 100}, "每页条数"),
+}
+
+
+def id_or_none(description: str, maximum: int = MAX_INT) -> dict[str, Any]:
+    return {
+        "description": description,
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": maximum},
+            {"type": "string", "enum": ["none"]},
+        ],
+    }
+
+
+def enum_of(enum_cls: Any, *extra: str) -> dict[str, Any]:
+    return {"type": "string", "enum": [*(m.value for m in enum_cls), *extra]}
+
+
+# ---------------------------------------------------------------------------- field tables
+
+DECIMAL_STR: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+_PARSER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "_parse_int": {"type": "integer"},
+    "_parse_decimal": {"oneOf": [{"type": "number"}, DECIMAL_STR]},
+    "_parse_date": {"type": "string", "format": "date"},
+    "_parse_deadline": {"type": "string", "format": "date"},
+    "_parse_bool": {"type": "boolean"},
+}
+
+
+def field_json_schema(f: Any, modes_enum: Any) -> dict[str, Any]:
+    """The JSON type of one row of a field table (revive.inventory.fields.Field)."""
+    name = getattr(f.parse, "__name__", "")
+    if name == "_parse_modes":
+        items = {"type": "string", "enum": [m.value for m in (f.enum or modes_enum)]}
+        schema: dict[str, Any] = {"oneOf": [{"type": "array", "items": items}, {"type": "string"}]}
+    elif f.enum is not None:
+        schema = {"type": "string", "enum": [m.value for m in f.enum]}
+    elif name in _PARSER_SCHEMAS:
+        schema = dict(_PARSER_SCHEMAS[name])
+        if name == "_parse_int" and f.max_value:
+            schema.update(minimum=f.min_value, maximum=f.max_value)
+    else:
+        schema = {"type": "string"}
+        if f.max_len:
+            schema["maxLength"] = f.max_len
+    description = f"{f.label}。{f.help}".rstrip("。") if f.help else f.label
+    if f.enum is not None and name != "_parse_modes":
+        description += "（值或中文标签均可）"
+    return {**schema, "description": description}
+
+
+class TableField(fields.Field):
+    """One row of a field table as a request body member: a JSON scalar or a list (joined with
+    commas, as a template cell would hold it), checked by the row's own parser (its Chinese
+    message on failure). The raw value goes on to the service, which parses the whole record
+    with the same table (and checks the rules between fields)."""
+
+    default_error_messages = {"invalid": "格式无效", "required": REQUIRED}
+
+    def __init__(self, row: Any, *, modes_enum: Any, is_marker: Any, **kwargs: Any):
+        self.row = row
+        self.is_marker = is_marker
+        message = f"缺少必填项：{row.label}"
+        super().__init__(
+            allow_none=True,
+            metadata={"json_schema": field_json_schema(row, modes_enum)},
+            error_messages={"required": message},
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):
+            if not all(isinstance(v, str | int | float) for v in value):
+                raise self.make_error("invalid")
+            value = ",".join(map(str, value))
+        elif not isinstance(value, str | int | float | bool):
+            raise self.make_error("invalid")
+        if not self.is_marker(value):  # the import's clear marker: the service explains it
+            from revive.inventory.fields import FieldError
+
+            try:
+                parsed = self.row.parse_value(value)
+            except FieldError as exc:
+                raise ma.ValidationError(str(exc)) from exc
+            if parsed is None and self.required:
+                raise self.make_error("required")
+        return value
+
+
+def table_schema(
+    name: str,
+    rows: Iterable[Any],
+    *,
+    required: bool,
+    extra: dict[str, fields.Field],
+    modes_enum: Any,
+    is_marker: Any = lambda value: False,
+) -> type[Schema]:
+    """A request body of the table's ``rows`` (``required``: the table's required rows must be
+    given, as on create) plus ``extra`` members; unknown keys are a 422."""
+    members: dict[str, fields.Field] = {
+        row.key: TableField(
+            row, modes_enum=modes_enum, is_marker=is_marker, required=required and row.required
+        )
+        for row in rows
+    }
+    members.update(extra)
+    return Schema.from_dict(members, name=name)
+
+
+def version_field() -> Int:
+    return Int(
+        allow_none=True, metadata={"description": "GET 得到的 version；不一致时 409 conflict"}
+    )
+
+
+def current_request_json() -> dict[str, Any]:
+    """The request's JSON object (after ``arguments`` has checked it)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
