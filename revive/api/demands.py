@@ -29,6 +29,7 @@ from revive.api.schema import (
     enum_fields,
     enum_of,
     page_schema,
+    paged,
     q,
     table_schema,
     version_field,
@@ -184,7 +185,7 @@ class DemandDetail(
 def list_demands(**_query):
     """The demands the caller may see, newest first (filters: queries.parse_filters)."""
     filters = queries.parse_filters(request.args)
-    return queries.list_page(current_user, filters, requested_per_page())
+    return paged(queries.list_page(current_user, filters, requested_per_page()))
 
 
 @bp.get("/demands/<int:demand_id>")

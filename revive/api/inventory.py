@@ -31,6 +31,7 @@ from revive.api.schema import (
     enum_of,
     id_or_none,
     page_schema,
+    paged,
     q,
     table_schema,
     version_field,
@@ -268,7 +269,7 @@ BatchResult = Schema.from_dict(
 def list_patents(**_query):
     """The patents the caller may see (filters: queries.parse_filters, bad values ignored)."""
     filters = queries.parse_filters(request.args, current_user)
-    return queries.list_page(current_user, filters, requested_per_page())
+    return paged(queries.list_page(current_user, filters, requested_per_page()))
 
 
 @bp.get("/patents/<int:patent_id>")

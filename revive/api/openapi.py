@@ -5,7 +5,7 @@ Converted resources are described once, by their marshmallow schemas (flask-smor
 ``bp.arguments`` / ``bp.response``; revive/api/schema.py); ``build_document`` takes their
 operations from the generated spec and adds what every route shares (path ids, security, error
 responses, roles). Resources still described here, by ``OPERATIONS``: matching, review, deals,
-evaluations, licensing, notifications, imports, dashboard, the pool (专利库, intents, settings)
+evaluations, licensing, imports, dashboard, the pool (专利库, intents, settings)
 and industry pools. Each resource is in one place or the other, never both (a test walks the
 url_map: every route is documented exactly once).
 
@@ -618,21 +618,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Evaluation": _evaluation(),
     "EvaluationPanel": _evaluation_panel(),
     "ReviewGroup": _review_group(),
-    "Notification": obj(
-        {
-            "id": INT,
-            "kind": STR,
-            "title": STR,
-            "body": null(STR),
-            "link": null(STR),
-            "deal_id": null(INT),
-            "to_organization": BOOL,
-            "created_at": null(DATETIME),
-            "read": BOOL,
-            "read_at": null(DATETIME),
-            "email_status": null(STR),
-        }
-    ),
     "ImportJob": obj(
         {
             "id": INT,
@@ -790,7 +775,7 @@ DECIDE_BODY = {
 }
 
 T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
-T_EVAL, T_LIC, T_NOTE, T_DASH, T_IMP = "市场评价", "开放许可", "通知", "数据看板", "批量导入"
+T_EVAL, T_LIC, T_DASH, T_IMP = "市场评价", "开放许可", "数据看板", "批量导入"
 T_POOL, T_SET = "专利库与对接申请", "平台设置"
 T_POOLS = "产业专利池"
 
@@ -1359,19 +1344,6 @@ OPERATIONS: dict[str, Operation] = {
             },
         },
         body_required=False,
-    ),
-    # ---- notifications
-    "list_notifications": Operation(
-        "我的通知（未读在前）",
-        T_NOTE,
-        page_of(ref("Notification"), unread=INT),
-        query=(q("unread", {"type": "string", "enum": ["1", "true"]}), *PAGING),
-    ),
-    "read_notification": Operation(
-        "标记一条通知已读", T_NOTE, ref("Notification"), errors=READ_ERRORS
-    ),
-    "read_all_notifications": Operation(
-        "全部标记已读", T_NOTE, obj({"marked": INT}), errors=READ_ERRORS
     ),
     # ---- imports
     "create_import_job": Operation(

@@ -217,37 +217,30 @@ class Ref(Schema):
     name = fields.String(required=True)
 
 
-class PageMeta(Schema):
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total_pages = fields.Integer(required=True, attribute="pages")
-    total_items = fields.Integer(required=True, attribute="total")
+_META_KEYS = ("page", "per_page", "total_pages", "total_items")
 
 
-def page_schema(name: str, item: type[ma.Schema] | ma.Schema) -> type[ma.Schema]:
-    """``{items: [item], _meta: {page, per_page, total_pages, total_items}}`` of a
-    Flask-SQLAlchemy page object."""
+def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Schema]:
+    """``{items: [item], _meta: {page, per_page, total_pages, total_items, …extra_meta}}``,
+    dumped from ``paged(page, **extra)``."""
+    meta = Schema.from_dict(
+        {**{k: fields.Integer(required=True) for k in _META_KEYS}, **extra_meta},
+        name=f"{name}Meta",
+    )
     return Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item), required=True),
-            "_meta": fields.Function(
-                lambda page: PageMeta().dump(page),
-                required=True,
-                metadata={"json_schema": _META_JSON},
-            ),
+            "meta": fields.Nested(meta, required=True, data_key="_meta"),
         },
         name=name,
     )
 
 
-_META_KEYS = ("page", "per_page", "total_pages", "total_items")
-_META_JSON = {
-    "type": "object",
-    "required": ["page", "per_page", "total_pages", "total_items"],
-    "properties": {
-        k: {"type": "integer"} for k in ("page", "per_page", "total_pages", "total_items")
-    },
-}
+def paged(page: Any, **extra: Any) -> dict[str, Any]:
+    """A Flask-SQLAlchemy page (and extra ``_meta`` members) for a ``page_schema``."""
+    from revive.api.common import page_meta
+
+    return {"items": page.items, "meta": page_meta(page, **extra)}
 
 
 # ---------------------------------------------------------------------------- query strings
