@@ -4,7 +4,7 @@ of the hand-written table for the resources not converted yet.
 Converted resources are described once, by their marshmallow schemas (flask-smorest's
 ``bp.arguments`` / ``bp.response``; revive/api/schema.py); ``build_document`` takes their
 operations from the generated spec and adds what every route shares (path ids, security, error
-responses, roles). Resources still described here, by ``OPERATIONS``: matching, review, deals,
+responses, roles). Resources still described here, by ``OPERATIONS``: matching, review,
 evaluations, licensing, imports, dashboard, the pool (专利库, intents, settings)
 and industry pools. Each resource is in one place or the other, never both (a test walks the
 url_map: every route is documented exactly once).
@@ -26,7 +26,7 @@ from revive.api import bp
 from revive.api.common import MAX_INT, MAX_PER_PAGE
 from revive.api.imports import CREATORS as IMPORT_CREATORS
 from revive.api.schema import spec_of
-from revive.deals.models import ContractKind, Stage, UniversityResponse
+from revive.deals.models import Stage
 from revive.demands.models import DemandStatus
 from revive.evaluations.models import CooperationIntent
 from revive.evaluations.tiers import Tier
@@ -326,66 +326,6 @@ DEMAND_READING = obj(
 )
 
 
-def _contract() -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": INT,
-        "deal_id": INT,
-        "demand_id": INT,
-        "patent_id": INT,
-        "amount_wan": DECIMAL_STR,
-        "signed_on": null(DATE),
-        "record_no": null(STR),
-        "parties": null(STR),
-        "version": INT,
-    }
-    labeled(props, "kind", ContractKind)
-    return obj(props)
-
-
-def _deal(full: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": INT,
-        "match_id": null(INT),
-        "demand": obj({"id": INT, "title": STR}),
-        "patent": obj({"id": INT, "title": STR, "application_no": STR}),
-        "university": REF_ORG,
-        "enterprise": REF_ORG,
-        "officer": null(USER_REF),
-        "note": null(STR),
-        "intent_message": null(STR),
-        "stage_changed_at": null(DATETIME),
-        "days_in_stage": null(INT),
-        "pushed_at": null(DATETIME),
-        "response_due_at": null(DATETIME),
-        "overdue": BOOL,
-        "response_comment": null(STR),
-        "responded_at": null(DATETIME),
-        "failure_reason": null(STR),
-        "failure_reason_label": null(STR),
-        "failure_comment": null(STR),
-        "contract": null(ref("Contract")),
-        "version": INT,
-    }
-    labeled(props, "stage", Stage)
-    labeled(props, "response", UniversityResponse, nullable=True)
-    if full:
-        props["events"] = arr(
-            obj(
-                {
-                    "id": INT,
-                    "kind": STR,
-                    "from_stage": null(enum_of(Stage)),
-                    "to_stage": enum_of(Stage),
-                    "to_stage_label": STR,
-                    "actor": null(USER_REF),
-                    "comment": null(STR),
-                    "created_at": null(DATETIME),
-                }
-            )
-        )
-    return obj(props)
-
-
 def _declaration() -> dict[str, Any]:
     patent: dict[str, Any] = {
         "id": INT,
@@ -610,9 +550,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Intent": INTENT,
     "DemandOverview": DEMAND_OVERVIEW,
     "Settings": SETTINGS_OBJ,
-    "Contract": _contract(),
-    "Deal": _deal(False),
-    "DealDetail": _deal(True),
     "OpenLicence": _declaration(),
     "LicenceApplication": _licence_application(),
     "Evaluation": _evaluation(),
@@ -1036,66 +973,6 @@ OPERATIONS: dict[str, Operation] = {
             UNIVERSITY,
             q("days", {"type": "integer", "minimum": 1, "maximum": 3650}),
             q("top", {"type": "integer", "minimum": 1, "maximum": 100}),
-        ),
-    ),
-    # ---- deals
-    "list_deals": Operation(
-        "可见的对接列表",
-        T_DEAL,
-        page_of(ref("Deal")),
-        query=(
-            UNIVERSITY,
-            q("enterprise", ID_ARG),
-            q("officer", ID_ARG),
-            q("stage", enum_of(Stage)),
-            q("overdue", {"type": "string", "enum": ["1"]}),
-            *PAGING,
-        ),
-    ),
-    "get_deal": Operation("一次对接（含阶段记录、合同）", T_DEAL, ref("DealDetail")),
-    "change_deal_stage": Operation(
-        "推进对接阶段",
-        T_DEAL,
-        ref("DealDetail"),
-        example={"action": "contact"},
-        body=_body(
-            {
-                "action": {
-                    "type": "string",
-                    "enum": ["contact", "negotiate", "sign", "fail", "reopen"],
-                },
-                "to": enum_of(Stage),
-                "reason": null(STR),
-                **COMMENT,
-                "contract": {"type": "object", "nullable": True},
-                **VERSION,
-            }
-        ),
-    ),
-    "respond_deal": Operation(
-        "高校答复",
-        T_DEAL,
-        ref("DealDetail"),
-        example={"response": "interested", "comment": "愿意洽谈"},
-        body=_body({"response": enum_of(UniversityResponse), **COMMENT, **VERSION}, ("response",)),
-    ),
-    "record_deal_contract": Operation(
-        "登记合同（签约或更正）",
-        T_DEAL,
-        ref("Contract"),
-        status=201,
-        also={200: ref("Contract")},
-        body=_body(
-            {
-                "kind": enum_of(ContractKind),
-                "amount_wan": AMOUNT,
-                "signed_on": DATE,
-                "record_no": null({"type": "string", "maxLength": 100}),
-                "parties": {"type": "string", "maxLength": 500},
-                **COMMENT,
-                **VERSION,
-            },
-            ("kind", "amount_wan", "signed_on", "parties"),
         ),
     ),
     # ---- evaluations

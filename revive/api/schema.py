@@ -42,23 +42,48 @@ UNKNOWN = "未知字段"
 REQUIRED = "必填"
 # Short messages are prefixed with the key in the top-level message ("version 须为整数").
 SHORT = frozenset(
-    {"须为整数", "须为字符串", "须为布尔值", "超出范围", "格式无效", REQUIRED, "不能为空"}
+    {
+        "须为整数",
+        "须为字符串",
+        "须为布尔值",
+        "超出范围",
+        "格式无效",
+        "须为对象",
+        REQUIRED,
+        "不能为空",
+    }
 )
 
 
 # ---------------------------------------------------------------------------- errors
+
+# marshmallow's own messages, should a field without Chinese ones be used: never English.
+ENGLISH = {
+    "Field may not be null.": "不能为空",
+    "Missing data for required field.": REQUIRED,
+    "Unknown field.": UNKNOWN,
+    "Not a valid integer.": "须为整数",
+    "Not a valid string.": "须为字符串",
+    "Not a valid boolean.": "须为布尔值",
+    "Not a valid mapping type.": "须为对象",
+    "Invalid input type.": NOT_AN_OBJECT,
+}
+
+
+def _chinese(message: str) -> str:
+    return ENGLISH.get(message, "格式无效" if message.isascii() else message)
 
 
 def validation_failed(messages: dict[str, Any]) -> ValidationFailed:
     """marshmallow's ``{key: [message, …]}`` as this API's 422 (first message per key)."""
     if "_schema" in messages:
         first = messages["_schema"]
-        return ValidationFailed(first[0] if isinstance(first, list) else str(first))
+        return ValidationFailed(_chinese(first[0] if isinstance(first, list) else str(first)))
     details: dict[str, str] = {}
     for key, value in messages.items():
         while isinstance(value, list | dict):  # nested (list items, objects): the first message
             value = next(iter(value.values() if isinstance(value, dict) else value), "格式无效")
-        details[str(key)] = str(value)
+        details[str(key)] = _chinese(str(value))
     unknown = sorted(k for k, m in details.items() if m == UNKNOWN)
     parts = [f"{UNKNOWN}：{'、'.join(unknown)}"] if unknown else []
     parts += [f"{k} {m}" if m in SHORT else m for k, m in details.items() if m != UNKNOWN]
@@ -241,6 +266,37 @@ def paged(page: Any, **extra: Any) -> dict[str, Any]:
     from revive.api.common import page_meta
 
     return {"items": page.items, "meta": page_meta(page, **extra)}
+
+
+ORG: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}  # {id, name} of an organization or a user
+
+
+def computed(func: Any, json_schema: dict[str, Any], *, nullable: bool = False) -> fields.Field:
+    """An answer member computed from the object by ``func`` (its JSON schema given)."""
+    schema = {**json_schema, "nullable": True} if nullable else json_schema
+    return fields.Function(func, required=True, metadata={"json_schema": schema})
+
+
+class NestedOf(fields.Nested):
+    """A nested schema dumped from ``func(obj)`` (e.g. a query's rows) rather than an
+    attribute."""
+
+    def __init__(self, func: Any, nested: Any, **kwargs: Any):
+        self.func = func
+        kwargs.setdefault("required", True)
+        super().__init__(nested, **kwargs)
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(self.func(obj), attr, obj, **kwargs)
+
+
+def ref_of(obj: Any) -> dict[str, Any] | None:
+    """``{id, name}`` of an organization or a user (None as None)."""
+    return {"id": obj.id, "name": obj.name} if obj is not None else None
 
 
 # ---------------------------------------------------------------------------- query strings

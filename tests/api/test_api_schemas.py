@@ -41,3 +41,13 @@ def test_schema_errors_keep_the_api_error_shape(client, auth):
 
     # An action's body may be left out (then the action itself is judged).
     assert client.post(f"{url}/actions/nonsense").status_code == 409
+
+
+def test_marshmallow_messages_never_reach_a_caller_in_english():
+    from revive.api.schema import validation_failed
+
+    error = validation_failed(
+        {"a": ["Field may not be null."], "b": ["Unknown field."], "c": ["Some new message."]}
+    )
+    assert error.details == {"a": "不能为空", "b": "未知字段", "c": "格式无效"}
+    assert error.message == "未知字段：b；a 不能为空；c 格式无效"
