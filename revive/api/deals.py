@@ -25,6 +25,8 @@ from revive.api.schema import (
     PAGING,
     EnumValue,
     IsoDateTime,
+    LaterRaw,
+    LaterStr,
     Lenient,
     NestedOf,
     Query,
@@ -176,36 +178,24 @@ class StageBody(Lenient):
 
 
 class ResponseBody(Lenient):
-    response = Str(
-        required=True,
-        error_messages={"required": "请选择答复", "null": "请选择答复"},
-        metadata={"json_schema": enum_of(UniversityResponse)},
-    )
+    response = LaterStr(required=True, metadata={"json_schema": enum_of(UniversityResponse)})
     comment = Str(**COMMENT)
     version = version_field()
 
 
-def _member(schema: dict[str, Any], missing: str | None = None) -> fields.Field:
-    """A contract member: its value is checked with the others by services.record_contract
-    (every wrong one named at once); ``missing``: required, with the service's message."""
-    if missing is None:
-        return fields.Raw(allow_none=True, metadata={"json_schema": schema})
-    return fields.Raw(
-        required=True,
-        allow_none=True,  # null: the service's message for a missing value
-        error_messages={"required": missing},
-        metadata={"json_schema": schema},
-    )
+def _member(schema: dict[str, Any], *, required: bool = False) -> fields.Field:
+    """A contract member: checked with the others by services.record_contract, after the
+    scope check (every wrong or missing one named at once, in its messages)."""
+    schema = {"nullable": False, **schema}  # null is let through, to the service's message
+    return LaterRaw(required=required, allow_none=True, metadata={"json_schema": schema})
 
 
 class ContractBody(Lenient):
-    kind = _member(enum_of(ContractKind), "请选择合同类型（转让、许可、开放许可、作价入股）")
-    amount_wan = _member(
-        {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]}, "请填写合同金额（万元）"
-    )
-    signed_on = _member({"type": "string", "format": "date"}, "请填写签约日期（YYYY-MM-DD）")
+    kind = _member(enum_of(ContractKind), required=True)
+    amount_wan = _member({"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]}, required=True)
+    signed_on = _member({"type": "string", "format": "date"}, required=True)
     record_no = _member({"type": "string", "maxLength": 100, "nullable": True})
-    parties = _member({"type": "string", "maxLength": 500}, "请填写合同当事方")
+    parties = _member({"type": "string", "maxLength": 500}, required=True)
     comment = _member({"type": "string", "maxLength": 2000, "nullable": True})
     version = version_field()
 
@@ -261,7 +251,7 @@ def respond_deal(data: dict[str, Any], deal_id: int):
     """The university's answer."""
     return services.respond(
         deal_id,
-        data["response"],
+        data.get("response") or "",
         current_user,
         comment=data.get("comment"),
         expected_version=data.get("version"),

@@ -19,13 +19,13 @@ from revive.api import bp
 from revive.api.common import refuse_clearing, requested_per_page
 from revive.api.schema import (
     PAGING,
-    Bool,
     Int,
     IsoDateTime,
+    LaterRaw,
+    LaterStr,
     Lenient,
     Query,
     Schema,
-    Str,
     enum_fields,
     enum_of,
     page_schema,
@@ -72,19 +72,17 @@ DemandUpdate = table_schema(
 
 
 class CloseBody(Lenient):
-    # Length and blankness: services.close_demand (its messages); maxLength documents it.
-    reason = Str(
+    # Presence, blankness, length: services.close_demand, after the scope check (its messages).
+    reason = LaterStr(
         required=True,
-        error_messages={"required": "请填写关闭原因", "null": "请填写关闭原因"},
-        metadata={"json_schema": {"maxLength": services.CLOSE_REASON_MAX}},
+        allow_none=True,
+        metadata={"json_schema": {"maxLength": services.CLOSE_REASON_MAX, "nullable": False}},
     )
     version = version_field()
 
 
 class AlertsBody(Lenient):
-    subscribed = Bool(
-        required=True, error_messages={"required": "须为布尔值", "null": "须为布尔值"}
-    )
+    subscribed = LaterRaw(required=True, metadata={"json_schema": {"type": "boolean"}})
 
 
 DemandQuery = Query.from_dict(
@@ -220,7 +218,7 @@ def post_demand(data: dict[str, Any]):
 @bp.doc(summary="订阅或取消新专利提醒", tags=[TAG])
 def set_demand_alerts(data: dict[str, Any], demand_id: int):
     """订阅新专利提醒 on or off; 409 when closed."""
-    return services.set_alerts(demand_id, data["subscribed"], actor=current_user)
+    return services.set_alerts(demand_id, data.get("subscribed"), actor=current_user)
 
 
 @bp.patch("/demands/<int:demand_id>")
@@ -245,6 +243,6 @@ def close_demand(data: dict[str, Any], demand_id: int):
     return services.close_demand(
         demand_id,
         actor=current_user,
-        reason=data["reason"],
+        reason=data.get("reason") or "",
         expected_version=data.get("version"),
     )

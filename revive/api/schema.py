@@ -159,6 +159,16 @@ class Schema(ma.Schema):
 _MESSAGES = {"required": REQUIRED, "null": "不能为空"}
 
 
+class CheckedLater:
+    """A member the document lists as required whose absence the service reports, after it
+    has found the object in the caller's scope (a foreign object is a 403/404 whatever the
+    body; the message is the service's, as on the pages)."""
+
+    def _validate_missing(self, value):
+        if value is not ma.missing:
+            super()._validate_missing(value)
+
+
 class Int(fields.Integer):
     """A JSON integer (booleans and numeric strings are not), within the integer columns."""
 
@@ -189,6 +199,14 @@ class Bool(fields.Boolean):
     default_error_messages = {**_MESSAGES, "invalid": "须为布尔值"}
     truthy = {True}
     falsy = {False}
+
+
+class LaterStr(CheckedLater, Str):
+    """A required string whose absence the service reports (CheckedLater)."""
+
+
+class LaterRaw(CheckedLater, fields.Raw):
+    """A required member of any type, checked by the service (CheckedLater)."""
 
 
 DATETIME = {"type": "string", "format": "date-time"}
