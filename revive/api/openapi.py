@@ -4,10 +4,14 @@ of the hand-written table for the resources not converted yet.
 Converted resources are described once, by their marshmallow schemas (flask-smorest's
 ``bp.arguments`` / ``bp.response``; revive/api/schema.py); ``build_document`` takes their
 operations from the generated spec and adds what every route shares (path ids, security, error
-responses, roles). Resources still described here, by ``OPERATIONS``: matching, review,
-evaluations, licensing, imports, dashboard, the pool (专利库, intents, settings)
-and industry pools. Each resource is in one place or the other, never both (a test walks the
-url_map: every route is documented exactly once).
+responses, roles).
+
+- Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals, settings.
+- Still described here, by ``OPERATIONS``: matching (match runs, index builds, decisions),
+  review, evaluations, licensing (open licences, applications), imports, dashboard, the pool
+  (专利库 search, intents, a demand's overview, manual candidates) and industry pools.
+
+Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
 Paths and methods come from the app's own url_map (so a renamed rule cannot drift).
 Served at GET /api/v1/openapi.json (public); a plain HTML list at GET /api/docs.
@@ -52,7 +56,6 @@ from revive.pools.models import (
     PoolRunKind,
     PoolRunStatus,
 )
-from revive.settings import services as platform_settings
 
 # ---------------------------------------------------------------------------- schema helpers
 
@@ -308,7 +311,6 @@ DEMAND_OVERVIEW = obj(
         "alert_subscribed": BOOL,
     }
 )
-SETTINGS_OBJ = obj({key: BOOL for key in platform_settings.SETTINGS})
 
 
 DEMAND_READING = obj(
@@ -549,7 +551,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "PublicPatent": _public_patent(),
     "Intent": INTENT,
     "DemandOverview": DEMAND_OVERVIEW,
-    "Settings": SETTINGS_OBJ,
     "OpenLicence": _declaration(),
     "LicenceApplication": _licence_application(),
     "Evaluation": _evaluation(),
@@ -861,19 +862,6 @@ OPERATIONS: dict[str, Operation] = {
             },
             ("patent_id",),
         ),
-    ),
-    # ---- settings
-    "get_settings": Operation("平台设置", T_SET, ref("Settings")),
-    "update_settings": Operation(
-        "修改平台设置",
-        T_SET,
-        ref("Settings"),
-        example={"public_pool": False},
-        body={
-            "type": "object",
-            "properties": {key: BOOL for key in platform_settings.SETTINGS},
-            "additionalProperties": False,
-        },
     ),
     # ---- matching
     "demand_matches": Operation(

@@ -1,8 +1,8 @@
 """JSON routes of the enterprise's side: search the pool, a patent's public record, 申请对接
 (intents), the enterprise's intents and its view of a demand; officers add a patent to a
-demand by hand; the platform admin's settings. Same services as the pages (revive.pool,
-revive.matching.manual, revive.settings); errors ``{"error", "message"}``; writes need the
-``X-CSRFToken`` header.
+demand by hand; the platform admin's settings (described by their schemas, below). Same
+services as the pages (revive.pool, revive.matching.manual, revive.settings); errors
+``{"error", "message"}``; writes need the ``X-CSRFToken`` header.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
+from marshmallow import fields
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
@@ -24,6 +25,7 @@ from revive.api.common import (
     requested_per_page,
 )
 from revive.api.matching import match_json, run_json
+from revive.api.schema import Bool, Schema
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
@@ -202,20 +204,37 @@ def add_candidate(demand_id: int):
     return jsonify(match_json(match, staff=True)), 201
 
 
+# ---------------------------------------------------------------------------- settings
+# The contract of the settings routes is these schemas (flask-smorest, revive/api/schema.py),
+# one member per declared setting (revive.settings.services.SETTINGS).
+
+Settings = Schema.from_dict(
+    {
+        key: fields.Boolean(required=True, metadata={"description": s.label})
+        for key, s in settings.SETTINGS.items()
+    },
+    name="Settings",
+)
+SettingsChange = Schema.from_dict(
+    {key: Bool(metadata={"description": s.label}) for key, s in settings.SETTINGS.items()},
+    name="SettingsChange",
+)
+
+
 @bp.get("/settings")
 @roles_required(*ADMIN_ROLES)
+@bp.response(200, Settings)
+@bp.doc(summary="平台设置", tags=["平台设置"])
 def get_settings():
-    """Platform settings (platform admin): {public_pool: bool}."""
-    return jsonify(settings.current())
+    """Platform settings (platform admin)."""
+    return settings.current()
 
 
 @bp.patch("/settings")
 @roles_required(*ADMIN_ROLES)
-def update_settings():
-    """Change settings (platform admin). Header: X-CSRFToken. Body: {public_pool?: bool}.
-    Output: every setting. Errors: 422 (unknown key, not a boolean)."""
-    data = json_body()
-    for key, value in data.items():
-        if key in settings.SETTINGS and not isinstance(value, bool):
-            raise ValidationFailed(f"{key} 须为 true 或 false", details={key: "须为布尔值"})
-    return jsonify(settings.update_settings(data, actor=current_user))
+@bp.arguments(SettingsChange, example={"public_pool": False})
+@bp.response(200, Settings)
+@bp.doc(summary="修改平台设置", tags=["平台设置"])
+def update_settings(data: dict[str, Any]):
+    """Change the settings sent (platform admin); answers every setting."""
+    return settings.update_settings(data, actor=current_user)
