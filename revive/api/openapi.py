@@ -6,10 +6,11 @@ Converted resources are described once, by their marshmallow schemas (flask-smor
 operations from the generated spec and adds what every route shares (path ids, security, error
 responses, roles).
 
-- Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals, settings.
+- Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
+  settings, industry pools.
 - Still described here, by ``OPERATIONS``: matching (match runs, index builds, decisions),
   review, evaluations, licensing (open licences, applications), imports, dashboard, the pool
-  (专利库 search, intents, a demand's overview, manual candidates) and industry pools.
+  (专利库 search, intents, a demand's overview, manual candidates).
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -49,13 +50,6 @@ from revive.licensing.models import ApplicationStatus, DeclarationStatus, FeeMod
 from revive.matching import manual
 from revive.matching.models import MatchSource, MatchState, MatchTier, RunScope, RunStatus
 from revive.matching.reasons import REJECT_REASONS
-from revive.pools.models import (
-    IndustryMode,
-    MemberSource,
-    MemberState,
-    PoolRunKind,
-    PoolRunStatus,
-)
 
 # ---------------------------------------------------------------------------- schema helpers
 
@@ -715,89 +709,6 @@ DECIDE_BODY = {
 T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
 T_EVAL, T_LIC, T_DASH, T_IMP = "市场评价", "开放许可", "数据看板", "批量导入"
 T_POOL, T_SET = "专利库与对接申请", "平台设置"
-T_POOLS = "产业专利池"
-
-_RUN_PROPS: dict[str, Any] = {"id": INT}
-labeled(_RUN_PROPS, "kind", PoolRunKind)
-labeled(_RUN_PROPS, "status", PoolRunStatus)
-_RUN_PROPS.update(
-    index_version=null(INT),
-    total=INT,
-    patent_count=INT,
-    demand_count=INT,
-    error=null(STR),
-    created_at=null(DATETIME),
-    finished_at=null(DATETIME),
-)
-_POOL_PROPS: dict[str, Any] = {
-    "id": INT,
-    "name": STR,
-    "description": STR,
-    "key_terms": STR,
-    "industry_codes": arr(STR),
-}
-labeled(_POOL_PROPS, "industry_mode", IndustryMode)
-_POOL_PROPS.update(
-    bar=NUM,
-    counts=obj(
-        {
-            k: INT
-            for k in (
-                "included",
-                "candidates",
-                "new_candidates",
-                "excluded",
-                "demands_included",
-                "demands_candidates",
-                "universities",
-            )
-        }
-    ),
-    latest_run=null(obj(_RUN_PROPS)),
-    updated_at=null(DATETIME),
-)
-POOL = obj(_POOL_PROPS)
-FUNNEL_STEP = obj(
-    {
-        "key": STR,
-        "label": STR,
-        "count_label": STR,
-        "definition": STR,
-        "count": INT,
-        "base": null(STR),
-        "rate_of_base": null(RATE),
-        "rate_of_inventoried": RATE,
-    }
-)
-_MEMBER_PROPS: dict[str, Any] = {"id": INT}
-labeled(_MEMBER_PROPS, "state", MemberState)
-_MEMBER_PROPS.update(
-    score=NUM, rank=null(INT), reasons=arr(STR), decided_at=null(DATETIME), version=INT
-)
-_PATENT_MEMBER = dict(_MEMBER_PROPS)
-labeled(_PATENT_MEMBER, "source", MemberSource)
-_PATENT_MEMBER["patent"] = obj(
-    {
-        "id": INT,
-        "application_no": STR,
-        "title": STR,
-        "institution": STR,
-        "industry_code": null(STR),
-        "status": enum_of(EntryStatus),
-        "tier": null(enum_of(Tier)),
-    }
-)
-_DEMAND_MEMBER = dict(_MEMBER_PROPS)
-_DEMAND_MEMBER["demand"] = obj(
-    {
-        "id": INT,
-        "title": STR,
-        "enterprise": STR,
-        "region": null(STR),
-        "status": enum_of(DemandStatus),
-    }
-)
-POOL_MEMBER = {"oneOf": [obj(_PATENT_MEMBER), obj(_DEMAND_MEMBER)]}
 
 OPERATIONS: dict[str, Operation] = {
     # ---- demands
@@ -1483,44 +1394,6 @@ OPERATIONS: dict[str, Operation] = {
         ),
     ),
 }
-
-OPERATIONS.update(
-    {
-        "list_pools": Operation(
-            "产业专利池列表",
-            T_POOLS,
-            obj({"items": arr(POOL)}),
-            description="每个池的定义、成员计数与最近一次排序任务。",
-        ),
-        "get_pool": Operation(
-            "产业专利池详情",
-            T_POOLS,
-            obj(
-                {
-                    **_POOL_PROPS,
-                    "funnel": arr(FUNNEL_STEP),
-                    "tiers": arr(obj({"tier": enum_of(Tier), "label": STR, "count": INT})),
-                    "universities": arr(
-                        obj({"id": INT, "name": STR, "region": null(STR), "patents": INT})
-                    ),
-                }
-            ),
-            description="已纳入专利的转化漏斗（每个比率给出分子与分母）、推广分层与高校分布。",
-        ),
-        "pool_members": Operation(
-            "产业专利池成员",
-            T_POOLS,
-            page_of(POOL_MEMBER),
-            query=(
-                q("kind", {"type": "string", "enum": ["patent", "demand"]}, "默认 patent"),
-                q("state", enum_of(MemberState), "默认全部状态"),
-                *PAGING,
-            ),
-            description="引擎排序的候选（待确认）与技术经理人确认的纳入 / 排除；reasons 为与"
-            "产业说明共有的词句。",
-        ),
-    }
-)
 
 # Routes served by this module, documented too (public, no authentication).
 SELF_ENDPOINTS = {"openapi_json"}

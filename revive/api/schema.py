@@ -125,6 +125,10 @@ def _json_schema_attribute(self, field, **kwargs) -> dict[str, Any]:
     return dict(field.metadata.get("json_schema", {}))
 
 
+# Schemas the document names although no route's schema nests them (members of ``one_of``).
+COMPONENTS: dict[str, Any] = {}
+
+
 def init_spec(state) -> None:
     """Build the document of ``bp`` (recorded on the blueprint: runs when the app registers it,
     after every route has been added)."""
@@ -133,6 +137,8 @@ def init_spec(state) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", None)  # no flask-smorest docs routes
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_json_schema_attribute)
+    for name, schema in COMPONENTS.items():
+        api.spec.components.schema(name, schema=schema)
     state.blueprint.register_views_in_doc(
         api, app, api.spec, name=state.blueprint.name, parameters=None
     )
@@ -272,7 +278,9 @@ def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Sch
     )
     return Schema.from_dict(
         {
-            "items": fields.List(fields.Nested(item), required=True),
+            "items": fields.List(
+                item if isinstance(item, fields.Field) else fields.Nested(item), required=True
+            ),
             "meta": fields.Nested(meta, required=True, data_key="_meta"),
         },
         name=name,
@@ -310,6 +318,38 @@ class NestedOf(fields.Nested):
 
     def serialize(self, attr, obj, accessor=None, **kwargs):
         return self._serialize(self.func(obj), attr, obj, **kwargs)
+
+
+class OneOf(fields.Field):
+    """One of several schemas, chosen per object by ``pick(obj) -> name`` (each registered as
+    a component of that name)."""
+
+    def __init__(self, pick: Any, schemas: dict[str, Any], **kwargs: Any):
+        COMPONENTS.update(schemas)
+        self.pick = pick
+        self.schemas = {name: cls() for name, cls in schemas.items()}
+        refs = [{"$ref": f"#/components/schemas/{name}"} for name in schemas]
+        super().__init__(dump_only=True, metadata={"json_schema": {"oneOf": refs}}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return self.schemas[self.pick(value)].dump(value)
+
+
+def labeled(func: Any, enum_cls: Any, key: str, *, nullable: bool = False) -> dict[str, Any]:
+    """``key`` (enum value) and ``key_label`` of the LabeledEnum ``func(obj)``."""
+
+    def value(obj):
+        member = func(obj)
+        return member.value if member is not None else None
+
+    def label(obj):
+        member = func(obj)
+        return member.label if member is not None else None
+
+    return {
+        key: computed(value, enum_of(enum_cls), nullable=nullable),
+        f"{key}_label": computed(label, {"type": "string"}, nullable=nullable),
+    }
 
 
 def ref_of(obj: Any) -> dict[str, Any] | None:
