@@ -7,10 +7,11 @@ operations from the generated spec and adds what every route shares (path ids, s
 responses, roles).
 
 - Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
-  settings, industry pools.
-- Still described here, by ``OPERATIONS``: matching (match runs, index builds, decisions),
-  review, evaluations, licensing (open licences, applications), imports, dashboard, the pool
-  (专利库 search, intents, a demand's overview, manual candidates).
+  settings, industry pools, matching (a demand's matches, match runs, index builds,
+  decisions; the Match, MatchRun components legacy entries refer to).
+- Still described here, by ``OPERATIONS``: review, evaluations, licensing (open licences,
+  applications), imports, dashboard, the pool (专利库 search, intents, a demand's overview,
+  manual candidates).
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -48,7 +49,7 @@ from revive.licensing import applications as licence_applications
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import ApplicationStatus, DeclarationStatus, FeeMode
 from revive.matching import manual
-from revive.matching.models import MatchSource, MatchState, MatchTier, RunScope, RunStatus
+from revive.matching.models import MatchTier
 from revive.matching.reasons import REJECT_REASONS
 
 # ---------------------------------------------------------------------------- schema helpers
@@ -121,90 +122,6 @@ def page_of(item: dict[str, Any], **extra_meta: dict[str, Any]) -> dict[str, Any
 
 
 # ---------------------------------------------------------------------------- response schemas
-
-
-def _job(extra: dict[str, Any]) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": INT,
-        "is_active": BOOL,
-        "progress": {"type": "number", "minimum": 0, "maximum": 1},
-        "total": INT,
-        "processed": INT,
-        "error": null(STR),
-        "created_at": null(DATETIME),
-        "started_at": null(DATETIME),
-        "finished_at": null(DATETIME),
-    }
-    labeled(props, "status", RunStatus)
-    props.update(extra)
-    return obj(props)
-
-
-MATCH_RUN = _job(
-    {
-        "scope": enum_of(RunScope),
-        "scope_label": STR,
-        "demand_id": null(INT),
-        "match_count": null(INT),
-        "index_version": null(INT),
-    }
-)
-INDEX_BUILD = _job({"version": INT, "doc_count": null(INT), "vocab_size": null(INT)})
-
-
-def _match() -> dict[str, Any]:
-    patent: dict[str, Any] = {
-        "id": INT,
-        "application_no": STR,
-        "title": STR,
-        "institution": STR,
-        "college": null(STR),
-        "inventors": null(STR),
-        "value_grade": null(INT),
-        "trl": null(INT),
-    }
-    labeled(patent, "transfer_willingness", Willingness, nullable=True)
-    props: dict[str, Any] = {
-        "id": INT,
-        "demand_id": INT,
-        "patent": obj(patent),
-        "score": NUM,
-        "rank": null(INT),
-        "strength": null(NUM),
-        "need": INT,
-        "reasons": arr(STR),
-        "terms": null(ANY),
-        "trl_below_expectation": null(BOOL),
-        "index_version": null(INT),
-        "version": INT,
-        "has_intent": BOOL,
-        # staff only
-        "run_id": null(INT),
-        "note": null(STR),
-        "intent_message": null(STR),
-        "intent_at": null(DATETIME),
-        "comment": null(STR),
-        "reason_code": null(STR),
-        "decided_at": null(DATETIME),
-        "chars": null(NUM),
-        "coverage": null(NUM),
-        "model_version": null(STR),
-    }
-    labeled(props, "state", MatchState)
-    labeled(props, "tier", MatchTier, nullable=True)
-    labeled(props, "source", MatchSource)
-    staff = (
-        "run_id",
-        "note",
-        "intent_message",
-        "intent_at",
-        "comment",
-        "reason_code",
-        "decided_at",
-        "chars",
-        "coverage",
-    )
-    return obj(props, optional=(*staff, "model_version"))
 
 
 def _public_patent() -> dict[str, Any]:
@@ -303,21 +220,6 @@ DEMAND_OVERVIEW = obj(
         "unmet": BOOL,
         "broaden_hints": arr(STR),
         "alert_subscribed": BOOL,
-    }
-)
-
-
-DEMAND_READING = obj(
-    {
-        "needs": arr(obj({"index": INT, "label": STR})),
-        "removed": arr(STR),
-        "is_thin": BOOL,
-        "is_abstaining": BOOL,
-        "best_strength": null(NUM),
-        "bar": NUM,
-        "strong": NUM,
-        "demand_version": null(INT),
-        "matched_at": null(DATETIME),
     }
 )
 
@@ -539,9 +441,6 @@ ERROR = obj(
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Rate": RATE,
-    "MatchRun": MATCH_RUN,
-    "IndexBuild": INDEX_BUILD,
-    "Match": _match(),
     "PublicPatent": _public_patent(),
     "Intent": INTENT,
     "DemandOverview": DEMAND_OVERVIEW,
@@ -772,47 +671,6 @@ OPERATIONS: dict[str, Operation] = {
                 "note": null({"type": "string", "maxLength": manual.NOTE_MAX}),
             },
             ("patent_id",),
-        ),
-    ),
-    # ---- matching
-    "demand_matches": Operation(
-        "需求的匹配结果",
-        T_MAT,
-        obj(
-            {
-                "demand_id": INT,
-                "items": arr(ref("Match")),
-                "latest_run": null(ref("MatchRun")),
-                "reading": null(DEMAND_READING),  # staff only
-            },
-            optional=("reading",),
-        ),
-    ),
-    "create_match_run": Operation(
-        "立即重新匹配一条需求",
-        T_MAT,
-        ref("MatchRun"),
-        status=202,
-        errors=(401, 403, 409, 503),
-    ),
-    "match_run": Operation("匹配任务进度", T_MAT, ref("MatchRun")),
-    "create_index_build": Operation(
-        "重建索引", T_MAT, ref("IndexBuild"), status=202, errors=(401, 403, 409, 503)
-    ),
-    "index_build": Operation("索引构建进度", T_MAT, ref("IndexBuild")),
-    "decide_match": Operation(
-        "采纳或否决一条候选匹配",
-        T_MAT,
-        ref("Match"),
-        example={"decision": "accepted"},
-        body=_body(
-            {
-                "decision": {"type": "string", "enum": ["accepted", "rejected"]},
-                "reason_code": REASON_CODE,
-                **COMMENT,
-                **VERSION,
-            },
-            ("decision",),
         ),
     ),
     # ---- review
