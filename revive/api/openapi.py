@@ -8,8 +8,8 @@ responses, roles).
 
 - Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
   settings, industry pools, matching (a demand's matches, match runs, index builds,
-  decisions; the Match, MatchRun components legacy entries refer to).
-- Still described here, by ``OPERATIONS``: review, evaluations, licensing (open licences,
+  decisions; the Match, MatchRun components legacy entries refer to), review.
+- Still described here, by ``OPERATIONS``: evaluations, licensing (open licences,
   applications), imports, dashboard, the pool (专利库 search, intents, a demand's overview,
   manual candidates).
 
@@ -383,44 +383,6 @@ def _evaluation_panel() -> dict[str, Any]:
     )
 
 
-def _review_group() -> dict[str, Any]:
-    return obj(
-        {
-            "demand": obj(
-                {
-                    "id": INT,
-                    "title": STR,
-                    "enterprise": REF_ORG,
-                    "industry": null(STR),
-                    "expected_trl": null(INT),
-                    "created_at": null(DATETIME),
-                }
-            ),
-            "candidate_count": INT,
-            "top_score": null(NUM),
-            "newest_candidate_at": null(DATETIME),
-            "oldest_candidate_days": null(INT),
-            "needs": arr(obj({"index": INT, "label": STR})),
-            "is_thin": BOOL,
-            "is_abstaining": BOOL,
-            "candidates": arr({"allOf": [ref("Match"), obj({"created_at": null(DATETIME)})]}),
-        }
-    )
-
-
-def _rejection_row(extra: dict[str, Any]) -> dict[str, Any]:
-    return obj(
-        {
-            "id": INT,
-            "name": STR,
-            **extra,
-            "rejected": INT,
-            "decided": INT,
-            "reasons": COUNTS,
-        }
-    )
-
-
 BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
 FUNNEL_FIGURES = obj(
     {
@@ -448,7 +410,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "LicenceApplication": _licence_application(),
     "Evaluation": _evaluation(),
     "EvaluationPanel": _evaluation_panel(),
-    "ReviewGroup": _review_group(),
     "ImportJob": obj(
         {
             "id": INT,
@@ -671,65 +632,6 @@ OPERATIONS: dict[str, Operation] = {
                 "note": null({"type": "string", "maxLength": manual.NOTE_MAX}),
             },
             ("patent_id",),
-        ),
-    ),
-    # ---- review
-    "review_queue": Operation(
-        "审核队列（按需求分组的候选匹配）",
-        T_REV,
-        page_of(ref("ReviewGroup")),
-        query=(
-            q("industry", STR),
-            q("university", ID_ARG),
-            q("min_score", {"type": "number", "minimum": 0, "maximum": 1}),
-            q("posted_within", {"type": "integer", "minimum": 0, "maximum": 3650}),
-            q("waiting_over", {"type": "integer", "minimum": 0, "maximum": 3650}),
-            q("sort", {"type": "string", "enum": ["newest", "strength", "score"]}),
-            *PAGING,
-        ),
-    ),
-    "review_decisions": Operation(
-        "批量采纳/否决",
-        T_REV,
-        obj({"done": arr(INT), "skipped": arr(obj({"id": INT, "message": STR}))}),
-        body=_body(
-            {
-                "match_ids": {"type": "array", "items": ID_ARG, "maxItems": 500},
-                "decision": {
-                    "type": "string",
-                    "enum": ["accepted", "rejected", "accept", "reject"],
-                },
-                "reason_code": REASON_CODE,
-                **COMMENT,
-            },
-            ("match_ids", "decision"),
-        ),
-        errors=(401, 403, 409, 422),
-    ),
-    "review_rejections": Operation(
-        "否决原因统计",
-        T_REV,
-        obj(
-            {
-                "scope": STR,
-                "reasons": arr(obj({"code": STR, "label": STR})),
-                "by_university": arr(_rejection_row({})),
-                "by_patent": arr(
-                    _rejection_row(
-                        {
-                            "application_no": STR,
-                            "university": STR,
-                            "college": null(STR),
-                            "value_grade": null(INT),
-                        }
-                    )
-                ),
-            }
-        ),
-        query=(
-            UNIVERSITY,
-            q("days", {"type": "integer", "minimum": 1, "maximum": 3650}),
-            q("top", {"type": "integer", "minimum": 1, "maximum": 100}),
         ),
     ),
     # ---- evaluations
