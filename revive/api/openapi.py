@@ -8,10 +8,11 @@ responses, roles).
 
 - Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
   settings, industry pools, matching (a demand's matches, match runs, index builds,
-  decisions; the Match, MatchRun components legacy entries refer to), review.
+  decisions; the Match, MatchRun components legacy entries refer to), review, intents
+  (申请对接) and manual candidates.
 - Still described here, by ``OPERATIONS``: evaluations, licensing (open licences,
-  applications), imports, dashboard, the pool (专利库 search, intents, a demand's overview,
-  manual candidates).
+  applications), imports, dashboard, the pool (专利库 search, a patent's public record, a
+  demand's overview).
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -48,7 +49,6 @@ from revive.inventory.public import PUBLIC_FIELDS
 from revive.licensing import applications as licence_applications
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import ApplicationStatus, DeclarationStatus, FeeMode
-from revive.matching import manual
 from revive.matching.models import MatchTier
 from revive.matching.reasons import REJECT_REASONS
 
@@ -155,19 +155,6 @@ def _public_patent() -> dict[str, Any]:
     return obj(props)
 
 
-INTENT_STATUS = {"type": "string", "enum": ["reviewing", "pushed", "declined"]}
-INTENT = obj(
-    {
-        "id": INT,
-        "demand": obj({"id": INT, "title": STR}),
-        "patent": obj({"id": INT, "title": STR, "in_pool": BOOL}),
-        "message": STR,
-        "created_at": null(DATETIME),
-        "status": INTENT_STATUS,
-        "status_label": STR,
-        "deal_id": null(INT),
-    }
-)
 DEMAND_OVERVIEW = obj(
     {
         "demand_id": INT,
@@ -404,7 +391,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Rate": RATE,
     "PublicPatent": _public_patent(),
-    "Intent": INTENT,
     "DemandOverview": DEMAND_OVERVIEW,
     "OpenLicence": _declaration(),
     "LicenceApplication": _licence_application(),
@@ -601,38 +587,6 @@ OPERATIONS: dict[str, Operation] = {
         T_POOL,
         ref("PublicPatent"),
         description="已登录用户可用；平台管理员开启公开后，未登录也可用。",
-    ),
-    "create_intent": Operation(
-        "申请对接（我感兴趣）",
-        T_POOL,
-        ref("Intent"),
-        status=201,
-        example={
-            "message": "我们想了解该技术的中试情况和许可条件。",
-            "new_demand_title": "引进相关技术",
-        },
-        body=_body(
-            {
-                "message": {"type": "string", "maxLength": manual.INTENT_MESSAGE_MAX},
-                "demand_id": ID_ARG,
-                "new_demand_title": {"type": "string", "maxLength": manual.DEMAND_TITLE_MAX},
-            },
-            ("message",),
-        ),
-    ),
-    "list_intents": Operation("我的对接申请", T_POOL, page_of(ref("Intent")), query=PAGING),
-    "add_candidate": Operation(
-        "技术经理人为需求人工添加候选专利",
-        T_REV,
-        ref("Match"),
-        status=201,
-        body=_body(
-            {
-                "patent_id": ID_ARG,
-                "note": null({"type": "string", "maxLength": manual.NOTE_MAX}),
-            },
-            ("patent_id",),
-        ),
     ),
     # ---- evaluations
     "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel")),

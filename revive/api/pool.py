@@ -18,14 +18,26 @@ from revive.api import bp
 from revive.api.common import (
     MAX_INT,
     iso,
-    json_body,
     optional_int,
     page_meta,
     requested_page,
     requested_per_page,
 )
-from revive.api.matching import match_json, run_json
-from revive.api.schema import Bool, Schema
+from revive.api.matching import MatchSchema, run_json
+from revive.api.schema import (
+    ID_ARG,
+    PAGING,
+    Bool,
+    Int,
+    LaterRaw,
+    LaterStr,
+    Lenient,
+    Query,
+    Schema,
+    Str,
+    computed,
+    page_schema,
+)
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
@@ -38,19 +50,72 @@ from revive.pool.status import DemandOverview, IntentRow
 from revive.settings import services as settings
 from revive.settings.services import ADMIN_ROLES
 
+# ---------------------------------------------------------------------------- intents
+
+T_POOL = "专利库与对接申请"
+# 申请对接 and an officer's manual candidate are described by these schemas (flask-smorest,
+# revive/api/schema.py); search, a patent's public record and a demand's overview are still
+# described in revive/api/openapi.py.
+
+Intent = Schema.from_dict(
+    {
+        "id": computed(lambda r: r.match.id, {"type": "integer"}),
+        "demand": computed(
+            lambda r: {"id": r.match.demand_id, "title": r.match.demand.title},
+            {
+                "type": "object",
+                "required": ["id", "title"],
+                "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+            },
+        ),
+        "patent": computed(
+            lambda r: {"id": r.match.patent_id, "title": r.title, "in_pool": r.patent is not None},
+            {
+                "type": "object",
+                "required": ["id", "title", "in_pool"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "in_pool": {"type": "boolean"},
+                },
+            },
+        ),
+        "message": computed(lambda r: r.match.intent_message, {"type": "string"}),
+        "created_at": computed(
+            lambda r: iso(r.match.intent_at),
+            {"type": "string", "format": "date-time"},
+            nullable=True,
+        ),
+        "status": computed(
+            lambda r: r.status_code, {"type": "string", "enum": list(IntentRow.STATUS)}
+        ),
+        "status_label": computed(lambda r: r.status, {"type": "string"}),
+        "deal_id": fields.Integer(required=True, allow_none=True),
+    },
+    name="Intent",
+)
+IntentPage = page_schema("IntentPage", Intent)
+
+
+class IntentBody(Lenient):
+    # Presence of the message and which demand: manual.submit_intent, after the patent is
+    # found in the pool (its messages).
+    message = LaterStr(
+        required=True, metadata={"json_schema": {"maxLength": manual.INTENT_MESSAGE_MAX}}
+    )
+    demand_id = Int(allow_none=True, metadata={"json_schema": {"minimum": 1}})
+    new_demand_title = Str(
+        allow_none=True, metadata={"json_schema": {"maxLength": manual.DEMAND_TITLE_MAX}}
+    )
+
+
+class CandidateBody(Lenient):
+    patent_id = LaterRaw(required=True, metadata={"json_schema": ID_ARG})
+    note = Str(allow_none=True, metadata={"json_schema": {"maxLength": manual.NOTE_MAX}})
+
 
 def intent_json(r: IntentRow) -> dict[str, Any]:
-    m = r.match
-    return {
-        "id": m.id,
-        "demand": {"id": m.demand_id, "title": m.demand.title},
-        "patent": {"id": m.patent_id, "title": r.title, "in_pool": r.patent is not None},
-        "message": m.intent_message,
-        "created_at": iso(m.intent_at),
-        "status": r.status_code,
-        "status_label": r.status,
-        "deal_id": r.deal_id,
-    }
+    return Intent().dump(r)
 
 
 @bp.get("/pool/patents")
@@ -84,17 +149,19 @@ def get_pool_patent(patent_id: int):
 
 @bp.post("/pool/patents/<int:patent_id>/intents")
 @roles_required(*INTENT_ROLES)
-def create_intent(patent_id: int):
-    """申请对接 (enterprise). Header: X-CSRFToken.
-
-    Body: {message: str (required, ≤ 1000), demand_id: int (one of the caller's open demands)
-    | new_demand_title: str (≤ 300: a new demand is posted, described by the message)}.
-    Output: 201 + the intent {id, demand, patent, message, created_at, status, deal_id}.
-    Errors: 422 (no message, no demand), 404 (patent not in the pool, demand not the
-    caller's), 409 (the pair was already pushed, declined or asked for).
-    """
-    data = json_body()
-    demand_id = optional_int(data, "demand_id")
+@bp.arguments(
+    IntentBody,
+    example={
+        "message": "我们想了解该技术的中试情况和许可条件。",
+        "new_demand_title": "引进相关技术",
+    },
+)
+@bp.response(201, Intent)
+@bp.doc(summary="申请对接（我感兴趣）", tags=[T_POOL])
+def create_intent(data: dict[str, Any], patent_id: int):
+    """申请对接 (enterprise): for one of its open demands, or a new one described by the
+    message; 409 when the pair was already pushed, declined or asked for."""
+    demand_id = data.get("demand_id")
     title = data.get("new_demand_title")
     if demand_id is None and title is None:
         raise ValidationFailed(
@@ -107,16 +174,18 @@ def create_intent(patent_id: int):
         demand_id=demand_id,
         new_demand_title=None if demand_id is not None else title,
     )
-    return jsonify(intent_json(status.intent_rows([match])[0])), 201
+    return status.intent_rows([match])[0]
 
 
 @bp.get("/intents")
 @roles_required(*INTENT_ROLES)
-def list_intents():
-    """The caller's intents across its demands, newest first. Query: page, per_page.
-    Output: {items: [intent…], _meta}."""
+@bp.arguments(Query.from_dict(dict(PAGING), name="IntentQuery"), location="query", as_kwargs=True)
+@bp.response(200, IntentPage)
+@bp.doc(summary="我的对接申请", tags=[T_POOL])
+def list_intents(**_query):
+    """The caller's intents across its demands, newest first."""
     found = status.my_intents(current_user, requested_page(), requested_per_page())
-    return jsonify(items=[intent_json(r) for r in found.items], _meta=page_meta(found))
+    return {"items": found.items, "meta": page_meta(found)}
 
 
 def overview_json(ov: DemandOverview) -> dict[str, Any]:
@@ -190,18 +259,16 @@ def demand_overview(demand_id: int):
 
 @bp.post("/demands/<int:demand_id>/candidates")
 @roles_required(*STAFF_ROLES)
-def add_candidate(demand_id: int):
-    """An officer adds an entered patent to an open demand by hand. Header: X-CSRFToken.
-    Body: {patent_id: int, note?: str (≤ 2000, sent to the enterprise with the push)}.
-    Output: 201 + the match (source "officer"; on an existing undecided pair the note is
-    attached). Errors: 404 (demand, or patent not in the pool), 409 (decided pair, closed
-    demand), 422."""
-    data = json_body()
+@bp.arguments(CandidateBody)
+@bp.response(201, MatchSchema)
+@bp.doc(summary="技术经理人为需求人工添加候选专利", tags=["审核"])
+def add_candidate(data: dict[str, Any], demand_id: int):
+    """An officer adds an entered patent to an open demand by hand (source "officer"; on an
+    existing undecided pair the note is attached)."""
     patent_id = optional_int(data, "patent_id")
     if patent_id is None or not 0 < patent_id <= MAX_INT:
         raise ValidationFailed("请指定 patent_id", details={"patent_id": "请指定专利"})
-    match = manual.add_candidate(current_user, demand_id, patent_id, data.get("note"))
-    return jsonify(match_json(match, staff=True)), 201
+    return manual.add_candidate(current_user, demand_id, patent_id, data.get("note"))
 
 
 # ---------------------------------------------------------------------------- settings
