@@ -33,9 +33,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import fields
 from webargs.flaskparser import FlaskParser
 
+from revive.api.common import MAX_INT, MAX_PER_PAGE, page_meta
 from revive.errors import ValidationFailed
-
-MAX_INT = 2**31 - 1  # ids and versions are PostgreSQL integers
 
 NOT_AN_OBJECT = "请求体须为 JSON 对象"
 UNKNOWN = "未知字段"
@@ -289,8 +288,6 @@ def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Sch
 
 def paged(page: Any, **extra: Any) -> dict[str, Any]:
     """A Flask-SQLAlchemy page (and extra ``_meta`` members) for a ``page_schema``."""
-    from revive.api.common import page_meta
-
     return {"items": page.items, "meta": page_meta(page, **extra)}
 
 
@@ -385,7 +382,7 @@ def q(schema: dict[str, Any], description: str = "") -> fields.Field:
 ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
 PAGING = {
     "page": q({"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）"),
-    "per_page": q({"type": "integer", "minimum": 1, "maximum": 100}, "每页条数"),
+    "per_page": q({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "每页条数"),
 }
 
 
