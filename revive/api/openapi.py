@@ -9,10 +9,9 @@ responses, roles).
 - Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
   settings, industry pools, matching (a demand's matches, match runs, index builds,
   decisions; the Match, MatchRun components legacy entries refer to), review, intents
-  (申请对接) and manual candidates.
+  (申请对接) and manual candidates, the pool (专利库 search, a patent's public record).
 - Still described here, by ``OPERATIONS``: evaluations, licensing (open licences,
-  applications), imports, dashboard, the pool (专利库 search, a patent's public record, a
-  demand's overview).
+  applications), imports, dashboard, an enterprise's overview of its demand.
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -42,10 +41,8 @@ from revive.inventory import workflow as patent_workflow
 from revive.inventory.models import (
     EntryStatus,
     PatentType,
-    TransferMode,
     Willingness,
 )
-from revive.inventory.public import PUBLIC_FIELDS
 from revive.licensing import applications as licence_applications
 from revive.licensing import rules as licence_rules
 from revive.licensing.models import ApplicationStatus, DeclarationStatus, FeeMode
@@ -122,37 +119,6 @@ def page_of(item: dict[str, Any], **extra_meta: dict[str, Any]) -> dict[str, Any
 
 
 # ---------------------------------------------------------------------------- response schemas
-
-
-def _public_patent() -> dict[str, Any]:
-    """An entered patent's public record (revive.inventory.public.PublicPatent.to_json)."""
-    types = {
-        "trl": null(INT),
-        "filing_date": null(DATE),
-        "grant_date": null(DATE),
-        "application_no": STR,
-        "title": STR,
-    }
-    props: dict[str, Any] = {"id": INT}
-    for key in PUBLIC_FIELDS:
-        if key == "patent_type":
-            labeled(props, key, PatentType, nullable=True)
-        elif key == "transfer_willingness":
-            labeled(props, key, Willingness, nullable=True)
-        elif key == "transfer_modes":
-            props[key] = arr(enum_of(TransferMode))
-            props["transfer_modes_labels"] = arr(STR)
-        else:
-            props[key] = types.get(key, null(STR))
-    props.update(
-        institution=REF_ORG,
-        college=null(STR),
-        region=null(STR),
-        price_wan=null(DECIMAL_STR),
-        open_licence=null(obj({"id": INT, "fee_summary": STR, "period": STR, "terms": null(STR)})),
-        entered_at=null(DATETIME),
-    )
-    return obj(props)
 
 
 DEMAND_OVERVIEW = obj(
@@ -390,7 +356,6 @@ ERROR = obj(
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Rate": RATE,
-    "PublicPatent": _public_patent(),
     "DemandOverview": DEMAND_OVERVIEW,
     "OpenLicence": _declaration(),
     "LicenceApplication": _licence_application(),
@@ -562,31 +527,6 @@ OPERATIONS: dict[str, Operation] = {
         "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
         T_DEM,
         ref("DemandOverview"),
-    ),
-    # ---- the pool
-    "search_pool": Operation(
-        "检索专利库（已入库专利的公开信息）",
-        T_POOL,
-        page_of(ref("PublicPatent"), ranked=BOOL, index_version=null(INT)),
-        query=(
-            q("q", {"type": "string", "maxLength": 200}, "用平常的话描述要解决的问题"),
-            q("industry", {"type": "string", "maxLength": 100}, "国民经济行业分类代码或名称"),
-            q("trl_min", {"type": "integer", "minimum": 1, "maximum": 9}),
-            q("trl_max", {"type": "integer", "minimum": 1, "maximum": 9}),
-            q("mode", enum_of(TransferMode)),
-            q("open_licence", {"type": "string", "enum": ["1"]}),
-            UNIVERSITY,
-            q("region", {"type": "string", "maxLength": 100}),
-            q("tier", enum_of(Tier)),
-            *PAGING,
-        ),
-        description="已登录用户可用；平台管理员开启“对未登录访客公开专利库”后，未登录也可用。",
-    ),
-    "get_pool_patent": Operation(
-        "专利库中一件专利的公开信息",
-        T_POOL,
-        ref("PublicPatent"),
-        description="已登录用户可用；平台管理员开启公开后，未登录也可用。",
     ),
     # ---- evaluations
     "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel")),

@@ -25,10 +25,13 @@ from revive.api.common import (
 )
 from revive.api.matching import MatchSchema, run_json
 from revive.api.schema import (
+    DECIMAL_STR,
     ID_ARG,
+    ORG,
     PAGING,
     Bool,
     Int,
+    IsoDateTime,
     LaterRaw,
     LaterStr,
     Lenient,
@@ -36,12 +39,19 @@ from revive.api.schema import (
     Schema,
     Str,
     computed,
+    enum_of,
+    labeled,
     page_schema,
+    q,
 )
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
+from revive.evaluations.tiers import Tier
 from revive.extensions import db
+from revive.inventory.fields import display_value
+from revive.inventory.models import PatentType, TransferMode, Willingness
+from revive.inventory.public import PUBLIC_FIELDS
 from revive.matching import manual
 from revive.matching.permissions import STAFF_ROLES
 from revive.pool import queries, status
@@ -118,33 +128,137 @@ def intent_json(r: IntentRow) -> dict[str, Any]:
     return Intent().dump(r)
 
 
+# ---------------------------------------------------------------------------- the pool
+# An entered patent's public record (revive.inventory.public.PUBLIC_FIELDS) and the search.
+
+_PUBLIC_TYPES: dict[str, dict[str, Any]] = {
+    "trl": {"type": "integer", "nullable": True},
+    "application_no": {"type": "string"},
+    "title": {"type": "string"},
+}
+
+
+def _public_fields() -> dict[str, fields.Field]:
+    out: dict[str, fields.Field] = {"id": fields.Integer(required=True)}
+    for key in PUBLIC_FIELDS:
+        if key == "patent_type":
+            out.update(labeled(lambda p: p.patent_type or None, PatentType, key, nullable=True))
+        elif key == "transfer_willingness":
+            out.update(
+                labeled(lambda p: p.transfer_willingness or None, Willingness, key, nullable=True)
+            )
+        elif key == "transfer_modes":
+            out[key] = computed(
+                lambda p: [m.value for m in p.transfer_modes],
+                {"type": "array", "items": enum_of(TransferMode)},
+            )
+            out["transfer_modes_labels"] = computed(
+                lambda p: [m.label for m in p.transfer_modes],
+                {"type": "array", "items": {"type": "string"}},
+            )
+        elif key in ("filing_date", "grant_date"):
+            out[key] = IsoDateTime("date", required=True)
+        else:
+            out[key] = fields.Raw(
+                required=True,
+                metadata={
+                    "json_schema": _PUBLIC_TYPES.get(key, {"type": "string", "nullable": True})
+                },
+            )
+    out.update(
+        institution=computed(lambda p: {"id": p.institution_id, "name": p.institution}, ORG),
+        college=fields.String(required=True, allow_none=True),
+        region=fields.String(required=True, allow_none=True),
+        price_wan=computed(
+            lambda p: display_value("asking_price", p.price_wan) or None,
+            DECIMAL_STR,
+            nullable=True,
+        ),
+        open_licence=computed(
+            lambda p: (
+                {
+                    "id": p.licence.id,
+                    "fee_summary": p.licence.fee_summary,
+                    "period": p.licence.period,
+                    "terms": p.licence.terms,
+                }
+                if p.licence
+                else None
+            ),
+            {
+                "type": "object",
+                "required": ["id", "fee_summary", "period", "terms"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "fee_summary": {"type": "string"},
+                    "period": {"type": "string"},
+                    "terms": {"type": "string", "nullable": True},
+                },
+            },
+            nullable=True,
+        ),
+        entered_at=IsoDateTime(required=True),
+    )
+    return out
+
+
+PublicPatentSchema = Schema.from_dict(_public_fields(), name="PublicPatent")
+PoolSearchPage = page_schema(
+    "PoolSearchPage",
+    PublicPatentSchema,
+    ranked=fields.Boolean(required=True),
+    index_version=fields.Integer(required=True, allow_none=True),
+)
+PoolQuery = Query.from_dict(
+    {
+        "q": q({"type": "string", "maxLength": 200}, "用平常的话描述要解决的问题"),
+        "industry": q({"type": "string", "maxLength": 100}, "国民经济行业分类代码或名称"),
+        "trl_min": q({"type": "integer", "minimum": 1, "maximum": 9}),
+        "trl_max": q({"type": "integer", "minimum": 1, "maximum": 9}),
+        "mode": q(enum_of(TransferMode)),
+        "open_licence": q({"type": "string", "enum": ["1"]}),
+        "university": q(ID_ARG, "高校（组织 id）"),
+        "region": q({"type": "string", "maxLength": 100}),
+        "tier": q(enum_of(Tier)),
+        **PAGING,
+    },
+    name="PoolQuery",
+)
+
+
 @bp.get("/pool/patents")
 @public_or_login
-def search_pool():
-    """Search entered patents (public fields only). Logged in, or anyone when the platform
-    admin made the pool public.
-
-    Query: q (plain words, ranked by the matching engine; none: newest first), industry
-    (国民经济行业分类 code or name), trl_min, trl_max (1–9), mode (transfer mode value),
-    open_licence (1), university (id), region, tier (A–D), page, per_page (≤ 100). Bad values
-    are ignored. Output: {items: [public patent…], _meta: {page, per_page, total_pages,
-    total_items, ranked, index_version}}.
-    """
+@bp.arguments(PoolQuery, location="query", as_kwargs=True)
+@bp.response(200, PoolSearchPage)
+@bp.doc(
+    summary="检索专利库（已入库专利的公开信息）",
+    tags=[T_POOL],
+    description="已登录用户可用；平台管理员开启“对未登录访客公开专利库”后，未登录也可用。",
+)
+def search_pool(**_query):
+    """Search entered patents (public fields only); ranked by the engine when q is given,
+    newest first otherwise; bad values are ignored."""
     filters = queries.parse_filters(request.args)
     filters.page = requested_page()
     found = queries.search_page(filters, requested_per_page())
-    return jsonify(
-        items=[p.to_json() for p in found.items],
-        _meta=page_meta(found.page, ranked=found.ranked, index_version=found.page.index_version),
-    )
+    return {
+        "items": found.items,
+        "meta": page_meta(found.page, ranked=found.ranked, index_version=found.page.index_version),
+    }
 
 
 @bp.get("/pool/patents/<int:patent_id>")
 @public_or_login
+@bp.response(200, PublicPatentSchema)
+@bp.doc(
+    summary="专利库中一件专利的公开信息",
+    tags=[T_POOL],
+    description="已登录用户可用；平台管理员开启公开后，未登录也可用。",
+)
 def get_pool_patent(patent_id: int):
     """An entered patent's public record (404 for anything not in the pool)."""
     _, view = queries.get_public_patent(patent_id)
-    return jsonify(view.to_json())
+    return view
 
 
 @bp.post("/pool/patents/<int:patent_id>/intents")
@@ -207,7 +321,7 @@ def overview_json(ov: DemandOverview) -> dict[str, Any]:
                 "tier_label": s.match.tier.label if s.match.tier else None,
                 "reasons": list(s.match.reasons or []),
                 "has_intent": s.match.intent_at is not None,
-                "patent": s.patent.to_json(),
+                "patent": PublicPatentSchema().dump(s.patent),
             }
             for g in ov.groups
             for s in g.items
