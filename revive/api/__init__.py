@@ -1,12 +1,13 @@
 """JSON API at /api/v1: a second skin over the same services. Errors: {"error", "message"}.
 
-Its OpenAPI document is served at /api/v1/openapi.json and listed for people at /api/docs
-(revive/api/openapi.py).
+Each route's contract is its marshmallow schemas (flask-smorest, revive/api/schema.py): they
+check the request, shape the answer and generate the OpenAPI document, served at
+/api/v1/openapi.json and listed for people at /api/docs (revive/api/openapi.py).
 """
 
-from flask import Blueprint
+from revive.api.schema import ApiBlueprint, init_spec
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1")
 
 from revive.api import (  # noqa: E402,F401  (routes register on bp)
     auth,
@@ -25,5 +26,6 @@ from revive.api import (  # noqa: E402,F401  (routes register on bp)
     review,
 )
 
+bp.record_once(init_spec)  # the document of the converted routes (after every route is added)
 bp.record_once(auth.init_api_auth)  # 401 JSON instead of the login redirect, for the API
 bp.record_once(openapi.init_docs_page)  # GET /api/docs (outside /api/v1: a page, not the API)

@@ -3,7 +3,7 @@ pagination shape)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -45,24 +45,6 @@ def optional_text(data: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def record_from(
-    data: dict[str, Any], editable: Iterable[str], allowed_extra: frozenset[str]
-) -> dict[str, Any]:
-    """Field values keyed by field key (lists joined); unknown keys are a 422, not ignored."""
-    editable = tuple(editable)
-    unknown = sorted(set(data) - set(editable) - allowed_extra)
-    if unknown:
-        raise ValidationFailed(
-            f"未知字段：{'、'.join(unknown)}", details={k: "未知字段" for k in unknown}
-        )
-    record = {}
-    for key in editable:
-        if key in data:
-            value = data[key]
-            record[key] = ",".join(map(str, value)) if isinstance(value, list) else value
-    return record
-
-
 def refuse_clearing(record: dict[str, Any], model: Any, fields_by_key: dict[str, Any]) -> None:
     """422 instead of an integrity error (a 500) when a PATCH blanks a field whose column is
     NOT NULL (e.g. patent_type, visibility): partial validation reads a blank as "clear it"."""
@@ -77,11 +59,6 @@ def refuse_clearing(record: dict[str, Any], model: Any, fields_by_key: dict[str,
     if blank:
         labels = "、".join(fields_by_key[k].label for k in blank)
         raise ValidationFailed(f"{labels}不能清空", details={k: "不能清空" for k in blank})
-
-
-def is_id(value: Any) -> bool:
-    """A JSON integer that can name a row (1..MAX_INT); booleans are not integers here."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_INT
 
 
 def optional_int(data: dict[str, Any], key: str) -> int | None:

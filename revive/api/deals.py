@@ -2,172 +2,271 @@
 
 Scope and roles are those of the pages (revive.deals.permissions, revive.deals.workflow): a deal
 outside the caller's scope is a 404, a refused action a 403, a stale ``version`` a 409
-``conflict``. Writes need the ``X-CSRFToken`` header like every API write.
+``conflict``. The contract of each route is its schemas below (flask-smorest,
+revive/api/schema.py). Stage, response and contract values are checked by the services (their
+Chinese messages, every contract field at once); the schemas check JSON types and document them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user, login_required
+from marshmallow import fields
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import enum_pair, iso, json_body, optional_int, paginated, requested_per_page
+from revive.api.common import requested_per_page
+from revive.api.schema import (
+    DECIMAL_STR,
+    ID_ARG,
+    ORG,
+    PAGING,
+    EnumValue,
+    IsoDateTime,
+    LaterRaw,
+    LaterStr,
+    Lenient,
+    NestedOf,
+    Query,
+    Schema,
+    Str,
+    computed,
+    enum_fields,
+    enum_of,
+    page_schema,
+    paged,
+    q,
+    ref_of,
+    version_field,
+)
 from revive.deals import permissions, queries, services
-from revive.deals.models import Contract, Deal, DealEvent
+from revive.deals.models import ContractKind, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import failure_label
-from revive.errors import ValidationFailed
 
+TAG = "供需对接"
 
-def contract_json(c: Contract) -> dict[str, Any]:
-    kind, kind_label = enum_pair(c.kind)
-    deal = c.deal
-    return {
-        "id": c.id,
+# ---------------------------------------------------------------------------- answers
+
+Contract = Schema.from_dict(
+    {
+        "id": fields.Integer(required=True),
         # traceability: contract → deal → demand + patent
-        "deal_id": c.deal_id,
-        "demand_id": deal.demand_id,
-        "patent_id": deal.patent_id,
-        "kind": kind,
-        "kind_label": kind_label,
-        "amount_wan": str(c.amount_wan),
-        "signed_on": iso(c.signed_on),
-        "record_no": c.record_no,
-        "parties": c.parties,
-        "version": c.version,
-    }
+        "deal_id": fields.Integer(required=True),
+        "demand_id": computed(lambda c: c.deal.demand_id, {"type": "integer"}),
+        "patent_id": computed(lambda c: c.deal.patent_id, {"type": "integer"}),
+        **enum_fields("kind", ContractKind),
+        "amount_wan": computed(lambda c: str(c.amount_wan), DECIMAL_STR),
+        "signed_on": IsoDateTime("date", required=True),
+        "record_no": fields.String(required=True, allow_none=True),
+        "parties": fields.String(required=True, allow_none=True),
+        "version": fields.Integer(required=True),
+    },
+    name="Contract",
+)
 
+DealEvent = Schema.from_dict(
+    {
+        "id": fields.Integer(required=True),
+        "kind": fields.String(required=True),
+        "from_stage": EnumValue(Stage, required=True, allow_none=True),
+        "to_stage": EnumValue(Stage, required=True),
+        "to_stage_label": computed(lambda e: e.to_stage.label, {"type": "string"}),
+        "actor": computed(lambda e: ref_of(e.actor), ORG, nullable=True),
+        "comment": fields.String(required=True, allow_none=True),
+        "created_at": IsoDateTime(required=True),
+    },
+    name="DealEvent",
+)
 
-def event_json(e: DealEvent) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "kind": e.kind,
-        "from_stage": e.from_stage.value if e.from_stage else None,
-        "to_stage": e.to_stage.value,
-        "to_stage_label": e.to_stage.label,
-        "actor": {"id": e.actor.id, "name": e.actor.name} if e.actor else None,
-        "comment": e.comment,
-        "created_at": iso(e.created_at),
-    }
-
-
-def deal_json(d: Deal, *, full: bool = False) -> dict[str, Any]:
-    stage, stage_label = enum_pair(d.stage)
-    response, response_label = enum_pair(d.response)
-    out: dict[str, Any] = {
-        "id": d.id,
-        "match_id": d.match_id,
-        "demand": {"id": d.demand_id, "title": d.demand.title},
-        "patent": {
+_DEAL: dict[str, fields.Field] = {
+    "id": fields.Integer(required=True),
+    "match_id": fields.Integer(required=True, allow_none=True),
+    "demand": computed(
+        lambda d: {"id": d.demand_id, "title": d.demand.title},
+        {
+            "type": "object",
+            "required": ["id", "title"],
+            "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+        },
+    ),
+    "patent": computed(
+        lambda d: {
             "id": d.patent_id,
             "title": d.patent.title,
             "application_no": d.patent.application_no,
         },
-        "university": {"id": d.university_id, "name": d.university.name},
-        "enterprise": {"id": d.enterprise_id, "name": d.enterprise.name},
-        "officer": {"id": d.officer.id, "name": d.officer.name} if d.officer else None,
-        # the officer's recommendation note sent with the push (推荐说明), and the
-        # enterprise's own request when the pair came from an intent (申请对接)
-        "note": d.note,
-        "intent_message": d.match.intent_message if d.match else None,
-        "stage": stage,
-        "stage_label": stage_label,
-        "stage_changed_at": iso(d.stage_changed_at),
-        "days_in_stage": queries.days_in_stage(d),
-        "pushed_at": iso(d.pushed_at),
-        "response_due_at": iso(d.response_due_at),
-        "overdue": queries.is_overdue(d),
-        "response": response,
-        "response_label": response_label,
-        "response_comment": d.response_comment,
-        "responded_at": iso(d.responded_at),
-        "failure_reason": d.failure_reason,
-        "failure_reason_label": failure_label(d.failure_reason) if d.failure_reason else None,
-        "failure_comment": d.failure_comment,
-        "contract": contract_json(d.contract) if d.contract else None,
-        "version": d.version,
-    }
-    if full:
-        out["events"] = [event_json(e) for e in queries.events_of(d)]
-    return out
+        {
+            "type": "object",
+            "required": ["id", "title", "application_no"],
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "application_no": {"type": "string"},
+            },
+        },
+    ),
+    "university": computed(lambda d: ref_of(d.university), ORG),
+    "enterprise": computed(lambda d: ref_of(d.enterprise), ORG),
+    "officer": computed(lambda d: ref_of(d.officer), ORG, nullable=True),
+    # the officer's recommendation note sent with the push (推荐说明), and the enterprise's own
+    # request when the pair came from an intent (申请对接)
+    "note": fields.String(required=True, allow_none=True),
+    "intent_message": computed(
+        lambda d: d.match.intent_message if d.match else None, {"type": "string"}, nullable=True
+    ),
+    **enum_fields("stage", Stage),
+    "stage_changed_at": IsoDateTime(required=True),
+    "days_in_stage": computed(queries.days_in_stage, {"type": "integer"}, nullable=True),
+    "pushed_at": IsoDateTime(required=True),
+    "response_due_at": IsoDateTime(required=True),
+    "overdue": computed(queries.is_overdue, {"type": "boolean"}),
+    **enum_fields("response", UniversityResponse, nullable=True),
+    "response_comment": fields.String(required=True, allow_none=True),
+    "responded_at": IsoDateTime(required=True),
+    "failure_reason": fields.String(required=True, allow_none=True),
+    "failure_reason_label": computed(
+        lambda d: failure_label(d.failure_reason) if d.failure_reason else None,
+        {"type": "string"},
+        nullable=True,
+    ),
+    "failure_comment": fields.String(required=True, allow_none=True),
+    "contract": fields.Nested(Contract, required=True, allow_none=True),
+    "version": fields.Integer(required=True),
+}
+Deal = Schema.from_dict(_DEAL, name="Deal")
+DealDetail = Schema.from_dict(
+    {
+        **_DEAL,
+        "events": NestedOf(queries.events_of, DealEvent, many=True),
+    },
+    name="DealDetail",
+)
+DealPage = page_schema("DealPage", Deal)
+
+# ---------------------------------------------------------------------------- requests
+
+DealQuery = Query.from_dict(
+    {
+        "university": q(ID_ARG, "高校（组织 id）"),
+        "enterprise": q(ID_ARG),
+        "officer": q(ID_ARG),
+        "stage": q(enum_of(Stage)),
+        "overdue": q({"type": "string", "enum": ["1"]}),
+        **PAGING,
+    },
+    name="DealQuery",
+)
+COMMENT = {"allow_none": True, "metadata": {"json_schema": {"maxLength": 2000}}}
+
+
+class StageBody(Lenient):
+    action = Str(
+        metadata={"json_schema": {"enum": ["contact", "negotiate", "sign", "fail", "reopen"]}}
+    )
+    to = Str(metadata={"json_schema": enum_of(Stage)})
+    reason = Str(allow_none=True, metadata={"description": "失败原因代码（fail 时必填）"})
+    comment = Str(**COMMENT)
+    contract = fields.Dict(
+        allow_none=True,
+        error_messages={"invalid": "须为对象"},
+        metadata={"description": "签约（sign）时的合同信息，同登记合同"},
+    )
+    version = version_field()
+
+
+class ResponseBody(Lenient):
+    response = LaterStr(required=True, metadata={"json_schema": enum_of(UniversityResponse)})
+    comment = Str(**COMMENT)
+    version = version_field()
+
+
+def _member(schema: dict[str, Any], *, required: bool = False) -> fields.Field:
+    """A contract member: checked with the others by services.record_contract, after the
+    scope check (every wrong or missing one named at once, in its messages)."""
+    schema = {"nullable": False, **schema}  # null is let through, to the service's message
+    return LaterRaw(required=required, allow_none=True, metadata={"json_schema": schema})
+
+
+class ContractBody(Lenient):
+    kind = _member(enum_of(ContractKind), required=True)
+    amount_wan = _member({"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]}, required=True)
+    signed_on = _member({"type": "string", "format": "date"}, required=True)
+    record_no = _member({"type": "string", "maxLength": 100, "nullable": True})
+    parties = _member({"type": "string", "maxLength": 500}, required=True)
+    comment = _member({"type": "string", "maxLength": 2000, "nullable": True})
+    version = version_field()
+
+
+# ---------------------------------------------------------------------------- routes
 
 
 @bp.get("/deals")
 @login_required
-def list_deals():
-    """Deals the caller may see, most recently changed first. Query: university, enterprise,
-    officer (ids), stage, overdue=1, page, per_page. Output: {items: [deal…], _meta}."""
+@bp.arguments(DealQuery, location="query", as_kwargs=True)
+@bp.response(200, DealPage)
+@bp.doc(summary="可见的对接列表", tags=[TAG])
+def list_deals(**_query):
+    """Deals the caller may see, most recently changed first."""
     filters = queries.parse_filters(request.args)
-    per_page = requested_per_page()
-    page = queries.list_page(current_user, filters, per_page)
-    return paginated(page, deal_json)
+    return paged(queries.list_page(current_user, filters, requested_per_page()))
 
 
 @bp.get("/deals/<int:deal_id>")
 @login_required
+@bp.response(200, DealDetail)
+@bp.doc(summary="一次对接（含阶段记录、合同）", tags=[TAG])
 def get_deal(deal_id: int):
     """One deal with its stage history (events) and contract."""
-    return jsonify(deal_json(permissions.get_visible_deal(current_user, deal_id), full=True))
-
-
-def _text(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ValidationFailed(f"{key} 须为字符串", details={key: "须为字符串"})
-    return value
+    return permissions.get_visible_deal(current_user, deal_id)
 
 
 @bp.post("/deals/<int:deal_id>/stage")
 @roles_required(*STAGE_ROLES)
-def change_deal_stage(deal_id: int):
-    """Move a deal. Input: {action: contact|negotiate|sign|fail|reopen, or to: <stage>,
-    reason? (failure code, required for fail), comment?, contract? (required for sign),
-    version?}. Output: the deal with events."""
-    data = json_body()
-    contract = data.get("contract")
-    if contract is not None and not isinstance(contract, dict):
-        raise ValidationFailed("contract 须为对象")
-    deal = services.change_stage(
+@bp.arguments(StageBody, example={"action": "contact"})
+@bp.response(200, DealDetail)
+@bp.doc(summary="推进对接阶段", tags=[TAG])
+def change_deal_stage(data: dict[str, Any], deal_id: int):
+    """Move a deal (action, or ``to`` a stage); fail needs a reason, sign a contract."""
+    return services.change_stage(
         deal_id,
-        _text(data, "action") or "",
+        data.get("action") or "",
         current_user,
-        to=_text(data, "to"),
-        reason=_text(data, "reason"),
-        comment=_text(data, "comment"),
-        contract=contract,
-        expected_version=optional_int(data, "version"),
+        to=data.get("to"),
+        reason=data.get("reason"),
+        comment=data.get("comment"),
+        contract=data.get("contract"),
+        expected_version=data.get("version"),
     )
-    return jsonify(deal_json(deal, full=True))
 
 
 @bp.post("/deals/<int:deal_id>/response")
 @roles_required(*RESPOND_ROLES)
-def respond_deal(deal_id: int):
-    """The university's answer. Input: {response: interested|declined, comment?, version?}."""
-    data = json_body()
-    deal = services.respond(
+@bp.arguments(ResponseBody, example={"response": "interested", "comment": "愿意洽谈"})
+@bp.response(200, DealDetail)
+@bp.doc(summary="高校答复", tags=[TAG])
+def respond_deal(data: dict[str, Any], deal_id: int):
+    """The university's answer."""
+    return services.respond(
         deal_id,
-        _text(data, "response") or "",
+        data.get("response") or "",
         current_user,
-        comment=_text(data, "comment"),
-        expected_version=optional_int(data, "version"),
+        comment=data.get("comment"),
+        expected_version=data.get("version"),
     )
-    return jsonify(deal_json(deal, full=True))
 
 
 @bp.post("/deals/<int:deal_id>/contract")
 @roles_required(*CONTRACT_ROLES)
-def record_deal_contract(deal_id: int):
-    """Record the contract: signs a deal in 洽谈中, or corrects a signed deal's contract.
-    Input: {kind: assignment|license|open_license|equity, amount_wan (万元, ≥ 0),
-    signed_on (YYYY-MM-DD, not in the future), record_no?, parties, comment?, version?}.
-    Output: the contract (with deal_id, demand_id, patent_id); 201 when it was created."""
-    data = json_body()
+@bp.arguments(ContractBody)
+@bp.response(201, Contract)
+@bp.alt_response(200, schema=Contract, description="更正已登记的合同", success=True)
+@bp.doc(summary="登记合同（签约或更正）", tags=[TAG])
+def record_deal_contract(data: dict[str, Any], deal_id: int):
+    """Record the contract: signs a deal in 洽谈中 (201), or corrects a signed deal's (200)."""
     had_contract = permissions.get_visible_deal(current_user, deal_id).contract is not None
-    contract = services.record_contract(
-        deal_id, data, current_user, expected_version=optional_int(data, "version")
-    )
-    return jsonify(contract_json(contract)), (200 if had_contract else 201)
+    version = data.pop("version", None)
+    contract = services.record_contract(deal_id, data, current_user, expected_version=version)
+    return contract, (200 if had_contract else 201)

@@ -1,155 +1,248 @@
-"""Enterprise demand JSON routes: list/detail/post/update/close.
+"""Enterprise demand JSON routes: list/detail/post/update/close, new-patent alerts.
 
-Authentication is the web login's session cookie (anonymous → 401 JSON). Writes need the CSRF
-token in the ``X-CSRFToken`` header. Errors: ``{"error": code, "message": "…", "details": …}``
-(revive.errors); validation details are ``{field key: Chinese message}``. Enums travel as their
-string value plus a ``*_label``. Contact fields are present only for readers allowed to see them
-(the owner enterprise, officers, the platform admin).
+The contract of each route is its schemas below (flask-smorest, revive/api/schema.py); request
+bodies are built from the demand import template's field table (revive.demands.fields).
+Contact fields are present only for readers allowed to see them (the owner enterprise,
+officers, the platform admin).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
+from marshmallow import fields, post_dump
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import (
-    enum_pair,
-    json_body,
-    optional_int,
-    optional_text,
-    paginated,
-    record_from,
-    refuse_clearing,
-    requested_per_page,
+from revive.api.common import refuse_clearing, requested_per_page
+from revive.api.schema import (
+    PAGING,
+    Int,
+    IsoDateTime,
+    LaterRaw,
+    LaterStr,
+    Lenient,
+    Query,
+    Schema,
+    enum_fields,
+    enum_of,
+    page_schema,
+    paged,
+    q,
+    table_schema,
+    version_field,
 )
 from revive.demands import permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
-from revive.demands.models import Demand
+from revive.demands.models import Demand, DemandSource, DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, MANAGER_ROLES, POSTER_ROLES
+from revive.inventory.models import TransferMode
 
-ENUM_KEYS = ("demand_type", "visibility", "source")
+TAG = "企业需求"
 CONTACT_KEYS = ("contact_name", "contact_phone", "contact_email")
+ORG = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
+
+# ---------------------------------------------------------------------------- requests
+
+_EDITABLE_ROWS = [FIELDS_BY_KEY[k] for k in EDITABLE_KEYS]
+DemandCreate = table_schema(
+    "DemandCreate",
+    _EDITABLE_ROWS,
+    required=True,
+    modes_enum=TransferMode,
+    extra={
+        "enterprise_id": Int(
+            minimum=1, allow_none=True, metadata={"description": "所属企业（仅专员、平台管理员）"}
+        )
+    },
+)
+DemandUpdate = table_schema(
+    "DemandUpdate",
+    _EDITABLE_ROWS,
+    required=False,
+    modes_enum=TransferMode,
+    extra={"version": version_field()},
+)
 
 
-def demand_json(d: Demand, user, *, full: bool = True) -> dict[str, Any]:
-    """A demand; ``full=False`` for list items (no description or contacts)."""
-    out: dict[str, Any] = {
-        "id": d.id,
-        "title": d.title,
-        "enterprise": {"id": d.enterprise_id, "name": d.enterprise.name},
-        "industry": d.industry,
-        "region": d.region,
-        "expected_trl": d.expected_trl,
-        "budget": display_value("budget", d.budget) or None,
-        "deadline": d.deadline.isoformat() if d.deadline else None,
-        "version": d.version,
-        "created_at": d.created_at.isoformat() if d.created_at else None,
-        "updated_at": d.updated_at.isoformat() if d.updated_at else None,
-    }
-    out["status"], out["status_label"] = enum_pair(d.status)
-    for key in ENUM_KEYS:
-        out[key], out[f"{key}_label"] = enum_pair(getattr(d, key))
-    out["cooperation_modes"] = [m.value for m in modes_of(d.cooperation_modes)]
-    out["cooperation_modes_labels"] = [m.label for m in modes_of(d.cooperation_modes)]
-    if not full:
-        return out
-    out["description"] = d.description
-    out["target_specs"] = d.target_specs
-    if permissions.can_see_contact(user, d):
-        for key in CONTACT_KEYS:
-            out[key] = getattr(d, key)
-    out["closed_at"] = d.closed_at.isoformat() if d.closed_at else None
-    out["close_reason"] = d.close_reason
-    out["alert_subscribed"] = d.alert_subscribed
-    out["can_edit"] = permissions.can_edit(user, d)
-    return out
+class CloseBody(Lenient):
+    # Presence, blankness, length: services.close_demand, after the scope check (its messages).
+    reason = LaterStr(
+        required=True,
+        allow_none=True,
+        metadata={"json_schema": {"maxLength": services.CLOSE_REASON_MAX, "nullable": False}},
+    )
+    version = version_field()
+
+
+class AlertsBody(Lenient):
+    subscribed = LaterRaw(required=True, metadata={"json_schema": {"type": "boolean"}})
+
+
+DemandQuery = Query.from_dict(
+    {
+        "status": q(enum_of(DemandStatus)),
+        "type": q(enum_of(DemandType)),
+        "industry": q({"type": "string"}),
+        "region": q({"type": "string"}),
+        "q": q({"type": "string", "maxLength": 200}),
+        **PAGING,
+    },
+    name="DemandQuery",
+)
+
+# ---------------------------------------------------------------------------- responses
+
+
+def _modes(d: Demand, attr: str) -> list[str]:
+    return [getattr(m, attr) for m in modes_of(d.cooperation_modes)]
+
+
+_SUMMARY_FIELDS: dict[str, fields.Field] = {
+    "id": fields.Integer(required=True),
+    "title": fields.String(required=True),
+    "enterprise": fields.Function(
+        lambda d: {"id": d.enterprise_id, "name": d.enterprise.name},
+        required=True,
+        metadata={"json_schema": ORG},
+    ),
+    "industry": fields.String(required=True, allow_none=True),
+    "region": fields.String(required=True, allow_none=True),
+    "expected_trl": fields.Integer(required=True, allow_none=True),
+    "budget": fields.Function(
+        lambda d: display_value("budget", d.budget) or None,
+        required=True,
+        metadata={"json_schema": {"type": "string", "nullable": True}},
+    ),
+    "deadline": IsoDateTime("date", required=True),
+    "version": fields.Integer(required=True),
+    "created_at": IsoDateTime(required=True),
+    "updated_at": IsoDateTime(required=True),
+    **enum_fields("status", DemandStatus),
+    **enum_fields("demand_type", DemandType, nullable=True),
+    **enum_fields("visibility", Visibility, nullable=True),
+    **enum_fields("source", DemandSource, nullable=True),
+    "cooperation_modes": fields.Function(
+        lambda d: _modes(d, "value"),
+        required=True,
+        metadata={"json_schema": {"type": "array", "items": enum_of(TransferMode)}},
+    ),
+    "cooperation_modes_labels": fields.Function(
+        lambda d: _modes(d, "label"),
+        required=True,
+        metadata={"json_schema": {"type": "array", "items": {"type": "string"}}},
+    ),
+}
+DemandSummary = Schema.from_dict(_SUMMARY_FIELDS, name="DemandSummary")
+DemandPage = page_schema("DemandPage", DemandSummary)
+
+
+class DemandDetail(
+    Schema.from_dict(
+        {
+            **_SUMMARY_FIELDS,
+            "description": fields.String(required=True, allow_none=True),
+            "target_specs": fields.String(required=True, allow_none=True),
+            **{key: fields.String(allow_none=True) for key in CONTACT_KEYS},  # allowed readers
+            "closed_at": IsoDateTime(required=True),
+            "close_reason": fields.String(required=True, allow_none=True),
+            "alert_subscribed": fields.Boolean(required=True),
+            "can_edit": fields.Function(
+                lambda d: permissions.can_edit(current_user, d),
+                required=True,
+                metadata={"json_schema": {"type": "boolean"}},
+            ),
+        },
+        name="DemandBase",
+    )
+):
+    """A demand as GET shows it; contact_* only for readers allowed to see them."""
+
+    @post_dump(pass_original=True)
+    def _contacts_for_allowed_readers(self, data, demand, **kwargs):
+        if not permissions.can_see_contact(current_user, demand):
+            for key in CONTACT_KEYS:
+                data.pop(key, None)
+        return data
+
+
+# ---------------------------------------------------------------------------- routes
 
 
 @bp.get("/demands")
 @roles_required(*DEMAND_ROLES)
-def list_demands():
-    """List the demands the caller may see (newest first).
-
-    Query: status (open | closed), type (demand type value), industry, region, q (text in
-    title/description/specs), page, per_page (≤ 100).
-    Output: {items: [{id, title, enterprise{id, name}, status, status_label, demand_type, …,
-    cooperation_modes [values], deadline, version, created_at}], _meta: {page, per_page,
-    total_pages, total_items}}.
-    """
+@bp.arguments(DemandQuery, location="query", as_kwargs=True)
+@bp.response(200, DemandPage)
+@bp.doc(summary="可见的企业需求列表", tags=[TAG])
+def list_demands(**_query):
+    """The demands the caller may see, newest first (filters: queries.parse_filters)."""
     filters = queries.parse_filters(request.args)
-    per_page = requested_per_page()
-    page = queries.list_page(current_user, filters, per_page)
-    return paginated(page, lambda d: demand_json(d, current_user, full=False))
+    return paged(queries.list_page(current_user, filters, requested_per_page()))
 
 
 @bp.get("/demands/<int:demand_id>")
 @roles_required(*DEMAND_ROLES)
+@bp.response(200, DemandDetail)
+@bp.doc(summary="一条需求", tags=[TAG])
 def get_demand(demand_id: int):
-    """One demand: every field by key, status, version, can_edit; contact_* only for the owner,
-    officers and the platform admin. 404 for demands outside the caller's view."""
-    return jsonify(demand_json(services.get_demand_for(current_user, demand_id), current_user))
+    """One demand; 404 outside the caller's view."""
+    return services.get_demand_for(current_user, demand_id)
 
 
 @bp.post("/demands")
 @roles_required(*POSTER_ROLES)
-def post_demand():
-    """Post a demand. Header: X-CSRFToken.
-
-    Body: {field key: value, …} (title, description required; cooperation_modes may be a
-    list; deadline not in the past). Officers and the platform admin add enterprise_id.
-    Output: 201 + the demand (as GET). Errors: 422 {details: {field key: message}}, 403.
-    """
-    data = json_body()
-    record = record_from(data, EDITABLE_KEYS, frozenset({"enterprise_id"}))
-    enterprise_id = (
-        optional_int(data, "enterprise_id") if current_user.role in MANAGER_ROLES else None
-    )
-    demand = services.post_demand(record, actor=current_user, enterprise_id=enterprise_id)
-    return jsonify(demand_json(demand, current_user)), 201
+@bp.arguments(
+    DemandCreate,
+    example={"title": "寻找锂电池正极材料技术", "description": "希望提高能量密度和循环寿命。"},
+)
+@bp.response(201, DemandDetail)
+@bp.doc(summary="发布需求", tags=[TAG])
+def post_demand(data: dict[str, Any]):
+    """Post a demand; officers and the platform admin name the enterprise."""
+    enterprise_id = data.pop("enterprise_id", None)
+    if current_user.role not in MANAGER_ROLES:
+        enterprise_id = None
+    return services.post_demand(data, actor=current_user, enterprise_id=enterprise_id)
 
 
 @bp.post("/demands/<int:demand_id>/alerts")
 @roles_required(*POSTER_ROLES)
-def set_demand_alerts(demand_id: int):
-    """订阅新专利提醒 on or off. Header: X-CSRFToken. Body: {subscribed: bool}.
-    Output: the demand (as GET). Errors: 422 (not a boolean), 409 (closed), 403, 404."""
-    data = json_body()
-    demand = services.set_alerts(demand_id, data.get("subscribed"), actor=current_user)
-    return jsonify(demand_json(demand, current_user))
+@bp.arguments(AlertsBody, example={"subscribed": False})
+@bp.response(200, DemandDetail)
+@bp.doc(summary="订阅或取消新专利提醒", tags=[TAG])
+def set_demand_alerts(data: dict[str, Any], demand_id: int):
+    """订阅新专利提醒 on or off; 409 when closed."""
+    return services.set_alerts(demand_id, data.get("subscribed"), actor=current_user)
 
 
 @bp.patch("/demands/<int:demand_id>")
 @roles_required(*POSTER_ROLES)
-def update_demand(demand_id: int):
-    """Change some fields. Header: X-CSRFToken.
-
-    Body: {field key: value, …, version?: int}; only the keys sent change. With ``version`` a
-    concurrent change answers 409 {"error": "conflict"}. Errors: 422, 403, 404, 409 (closed).
-    """
-    data = json_body()
-    record = record_from(data, EDITABLE_KEYS, frozenset({"version"}))
-    refuse_clearing(record, Demand, FIELDS_BY_KEY)
-    demand = services.update_demand(
-        demand_id, record, actor=current_user, expected_version=optional_int(data, "version")
-    )
-    return jsonify(demand_json(demand, current_user))
+@bp.arguments(DemandUpdate)
+@bp.response(200, DemandDetail)
+@bp.doc(summary="修改需求", tags=[TAG])
+def update_demand(data: dict[str, Any], demand_id: int):
+    """Change the fields sent; a stale ``version`` is a 409, a closed demand too."""
+    version = data.pop("version", None)
+    refuse_clearing(data, Demand, FIELDS_BY_KEY)
+    return services.update_demand(demand_id, data, actor=current_user, expected_version=version)
 
 
 @bp.post("/demands/<int:demand_id>/close")
 @roles_required(*POSTER_ROLES)
-def close_demand(demand_id: int):
-    """Close a demand. Header: X-CSRFToken. Body: {reason: str (required), version?: int}.
-    Output: the demand (as GET). Errors: 422 (reason missing), 409 (already closed / stale),
-    403, 404."""
-    data = json_body()
-    demand = services.close_demand(
+@bp.arguments(CloseBody, example={"reason": "已找到合作方"})
+@bp.response(200, DemandDetail)
+@bp.doc(summary="关闭需求", tags=[TAG])
+def close_demand(data: dict[str, Any], demand_id: int):
+    """OPEN → CLOSED with a reason."""
+    return services.close_demand(
         demand_id,
         actor=current_user,
-        reason=optional_text(data, "reason") or "",
-        expected_version=optional_int(data, "version"),
+        reason=data.get("reason") or "",
+        expected_version=data.get("version"),
     )
-    return jsonify(demand_json(demand, current_user))

@@ -1,209 +1,352 @@
 """Patent JSON routes: list/detail/create/update, workflow actions and batch actions.
 
-Authentication is the session cookie of the web login (anonymous → 401 JSON). Writes
-(POST/PATCH) need the CSRF token: send it as the ``X-CSRFToken`` header (read it from the
-``<meta name="csrf-token">`` of any page). Errors: ``{"error": code, "message": "…",
-"details": …}`` (revive.errors); validation details are ``{field key: Chinese message}``.
-Statuses and other enums travel as their string value plus a ``*_label`` with the Chinese text.
+The contract of each route is its schemas below (flask-smorest: ``bp.arguments`` loads and
+checks the request, ``bp.response`` shapes the answer, both generate the OpenAPI document).
+Request bodies are built from the import template's field table (revive.inventory.fields).
+Authentication, CSRF and the error shape: revive/api/__init__.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
+from marshmallow import fields
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import (
-    enum_pair,
-    json_body,
-    optional_int,
-    optional_json_body,
-    optional_text,
-    paginated,
-    record_from,
-    refuse_clearing,
-    requested_per_page,
+from revive.api.common import refuse_clearing, requested_per_page
+from revive.api.schema import (
+    ID_ARG,
+    PAGING,
+    Int,
+    IsoDateTime,
+    Lenient,
+    Query,
+    Schema,
+    Str,
+    enum_fields,
+    enum_of,
+    id_or_none,
+    page_schema,
+    paged,
+    q,
+    table_schema,
+    version_field,
 )
+from revive.common.fields import is_clear_marker
 from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
-from revive.inventory.fields import EDITABLE_KEYS, FIELDS_BY_KEY, MODEL_KEYS, display_value
-from revive.inventory.models import Patent
+from revive.inventory.fields import (
+    EDITABLE_KEYS,
+    FIELDS_BY_KEY,
+    IMPORT_FIELDS,
+    MODEL_KEYS,
+    display_value,
+)
+from revive.inventory.models import (
+    EntryStatus,
+    ImplementationStatus,
+    Patent,
+    PatentType,
+    TransferMode,
+    Willingness,
+)
 from revive.inventory.permissions import FILER_ROLES, INVENTORY_ROLES, REVIEWER_ROLES
 
-ENUM_KEYS = ("patent_type", "implementation_status", "transfer_willingness")
+TAG = "专利盘点"
+ORG = {
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
+ACTION = {
+    "type": "object",
+    "required": ["name", "label", "comment_required"],
+    "properties": {
+        "name": {"type": "string"},
+        "label": {"type": "string"},
+        "comment_required": {"type": "boolean"},
+    },
+}
+REFUSAL = {
+    "type": "object",
+    "required": ["id", "reason"],
+    "properties": {"id": {"type": "integer"}, "reason": {"type": "string"}},
+}
+ENUM_KEYS = {
+    "patent_type": PatentType,
+    "implementation_status": ImplementationStatus,
+    "transfer_willingness": Willingness,
+}
+
+# ---------------------------------------------------------------------------- requests
+
+_EDITABLE_ROWS = [FIELDS_BY_KEY[k] for k in EDITABLE_KEYS]
+assert {f.key for f in IMPORT_FIELDS} == set(EDITABLE_KEYS)
+PatentCreate = table_schema(
+    "PatentCreate",
+    _EDITABLE_ROWS,
+    required=True,
+    modes_enum=TransferMode,
+    is_marker=is_clear_marker,
+    extra={
+        "institution_id": Int(
+            minimum=1, metadata={"description": "所属单位（仅平台管理员，且必填）"}
+        )
+    },
+)
+PatentUpdate = table_schema(
+    "PatentUpdate",
+    _EDITABLE_ROWS,
+    required=False,
+    modes_enum=TransferMode,
+    is_marker=is_clear_marker,
+    extra={"version": version_field()},
+)
 
 
-def patent_summary(row: Any) -> dict[str, Any]:
-    """A list item (one row of queries.LIST_COLUMNS)."""
-    out: dict[str, Any] = {
-        "id": row.id,
-        "application_no": row.application_no,
-        "title": row.title,
-        "institution": {"id": row.institution_id, "name": row.institution_name},
-        "college": {"id": row.college_id, "name": row.college_name} if row.college_id else None,
-        "value_grade": row.value_grade,
-        "trl": row.trl,
-        "version": row.version,
-        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
-    }
-    for key in ("status", "patent_type", "transfer_willingness"):
-        out[key], out[f"{key}_label"] = enum_pair(getattr(row, key))
-    return out
+class PatentActionBody(Lenient):
+    BODY_OPTIONAL = True  # no body at all is {}
+
+    comment = Str(allow_none=True, max_length=2000)
+    version = version_field()
 
 
-def patent_detail(patent: Patent, user) -> dict[str, Any]:
-    """Every field by key (dates ISO, prices as strings, modes as a list) plus workflow facts."""
-    out: dict[str, Any] = {"id": patent.id}
+class BatchActionBody(Lenient):
+    ids = fields.Raw(
+        required=True,
+        metadata={"json_schema": {"type": "array", "items": ID_ARG, "minItems": 1}},
+    )  # checked and capped by revive.selection (its own messages)
+    action = Str(required=True)
+    comment = Str(allow_none=True, max_length=2000)
+
+
+PatentQuery = Query.from_dict(
+    {
+        "college": q(id_or_none("学院 id，或 none（未分学院）")),
+        "status": q(enum_of(EntryStatus)),
+        "grade": q(id_or_none("价值等级 1–5，或 none", 5)),
+        "trl": q(id_or_none("技术成熟度 1–9，或 none", 9)),
+        "willingness": q(enum_of(Willingness, "none")),
+        "patent_type": q(enum_of(PatentType)),
+        "legal_status": q({"type": "string", "maxLength": 50}, "法律状态（如 有效），或 none"),
+        "implementation": q(enum_of(ImplementationStatus, "none")),
+        "filed_from": q({"type": "string", "format": "date"}, "申请日不早于"),
+        "filed_to": q({"type": "string", "format": "date"}, "申请日不晚于"),
+        "granted_from": q({"type": "string", "format": "date"}, "授权日不早于"),
+        "granted_to": q({"type": "string", "format": "date"}, "授权日不晚于"),
+        "institution": q({"type": "integer", "minimum": 1}, "单位 id（跨校用户）"),
+        "q": q({"type": "string", "maxLength": 200}, "标题/摘要包含"),
+        "sort": q(
+            {"type": "string", "enum": ["updated_at", "application_no", "title", "grade", "trl"]}
+        ),
+        "dir": q({"type": "string", "enum": ["asc", "desc"]}),
+        **PAGING,
+    },
+    name="PatentQuery",
+)
+
+# ---------------------------------------------------------------------------- responses
+
+
+def _org(org_id: int | None, name: str | None) -> dict[str, Any] | None:
+    return {"id": org_id, "name": name} if org_id else None
+
+
+PatentSummary = Schema.from_dict(
+    {
+        "id": fields.Integer(required=True),
+        "application_no": fields.String(required=True),
+        "title": fields.String(required=True),
+        "institution": fields.Function(
+            lambda r: _org(r.institution_id, r.institution_name),
+            required=True,
+            metadata={"json_schema": ORG},
+        ),
+        "college": fields.Function(
+            lambda r: _org(r.college_id, r.college_name),
+            required=True,
+            metadata={"json_schema": {**ORG, "nullable": True}},
+        ),
+        "value_grade": fields.Integer(required=True, allow_none=True),
+        "trl": fields.Integer(required=True, allow_none=True),
+        "version": fields.Integer(required=True),
+        "updated_at": IsoDateTime(required=True),
+        **enum_fields("status", EntryStatus),
+        **enum_fields("patent_type", PatentType, nullable=True),
+        **enum_fields("transfer_willingness", Willingness, nullable=True),
+    },
+    name="PatentSummary",
+)
+PatentPage = page_schema("PatentPage", PatentSummary)
+
+
+class DisplayValue(fields.Field):
+    """A stored field as the API shows it: enums as value + label, transfer modes as lists,
+    numbers and booleans as themselves, other values as their display text."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None or isinstance(value, bool) or attr in ("trl", "value_grade"):
+            return value
+        return display_value(attr, value)
+
+
+def _detail_fields() -> dict[str, fields.Field]:
+    out: dict[str, fields.Field] = {"id": fields.Integer(required=True)}
     for key in MODEL_KEYS:
-        value = getattr(patent, key)
         if key in ENUM_KEYS:
-            out[key], out[f"{key}_label"] = enum_pair(value)
+            out.update(enum_fields(key, ENUM_KEYS[key], nullable=True))
         elif key == "transfer_modes":
-            out[key] = [m.value for m in patent.modes]
-            out["transfer_modes_labels"] = [m.label for m in patent.modes]
-        elif key in ("trl", "value_grade") or isinstance(value, bool) or value is None:
-            out[key] = value
-        else:
-            out[key] = display_value(key, value)
-    out["institution"] = {"id": patent.institution_id, "name": patent.institution.name}
-    out["college"] = (
-        {"id": patent.college_id, "name": patent.college.name} if patent.college else None
+            out[key] = fields.Function(
+                lambda p: [m.value for m in p.modes],
+                required=True,
+                metadata={"json_schema": {"type": "array", "items": enum_of(TransferMode)}},
+            )
+            out["transfer_modes_labels"] = fields.Function(
+                lambda p: [m.label for m in p.modes],
+                required=True,
+                metadata={"json_schema": {"type": "array", "items": {"type": "string"}}},
+            )
+        else:  # display values: strings, numbers, booleans or null
+            out[key] = DisplayValue(required=True)
+    out["institution"] = fields.Function(
+        lambda p: _org(p.institution_id, p.institution.name),
+        required=True,
+        metadata={"json_schema": ORG},
     )
-    out["status"], out["status_label"] = enum_pair(patent.status)
-    out["version"] = patent.version
+    out["college"] = fields.Function(
+        lambda p: _org(p.college_id, p.college.name) if p.college else None,
+        required=True,
+        metadata={"json_schema": {**ORG, "nullable": True}},
+    )
+    out.update(enum_fields("status", EntryStatus))
+    out["version"] = fields.Integer(required=True)
     for key in ("status_changed_at", "submitted_at", "entered_at", "created_at", "updated_at"):
-        value = getattr(patent, key)
-        out[key] = value.isoformat() if value else None
-    out["can_edit"] = permissions.can_edit(user, patent)
-    out["actions"] = [
-        {"name": a.name, "label": a.label, "comment_required": a.comment_required}
-        for a in workflow.available_actions(patent)
-        if permissions.can_act(user, patent, a)
-    ]
+        out[key] = IsoDateTime(required=True)
+    out["can_edit"] = fields.Function(
+        lambda p: permissions.can_edit(current_user, p),
+        required=True,
+        metadata={"json_schema": {"type": "boolean"}},
+    )
+    out["actions"] = fields.Function(
+        lambda p: [
+            {"name": a.name, "label": a.label, "comment_required": a.comment_required}
+            for a in workflow.available_actions(p)
+            if permissions.can_act(current_user, p, a)
+        ],
+        required=True,
+        metadata={"json_schema": {"type": "array", "items": ACTION}},
+    )
     return out
+
+
+Patent_ = Schema.from_dict(_detail_fields(), name="Patent")
+
+BatchResult = Schema.from_dict(
+    {
+        "done": fields.List(fields.Integer(), required=True),
+        "refused": fields.Function(
+            lambda r: [{"id": pid, "reason": reason} for pid, reason in r.refused],
+            required=True,
+            metadata={"json_schema": {"type": "array", "items": REFUSAL}},
+        ),
+        "message": fields.String(required=True, attribute="summary"),
+    },
+    name="BatchResult",
+)
+
+# ---------------------------------------------------------------------------- routes
 
 
 @bp.get("/patents")
 @roles_required(*INVENTORY_ROLES)
-def list_patents():
-    """List patents the caller may see.
-
-    Query: college (id | "none"), status, grade (1–5 | "none"), trl (1–9 | "none"),
-    willingness (value | "none"), patent_type, legal_status (text | "none"), implementation
-    (value | "none"), filed_from / filed_to / granted_from / granted_to (YYYY-MM-DD,
-    inclusive), institution (id; cross-university readers), q (title/abstract substring), sort
-    (updated_at | application_no | title | grade | trl), dir (asc | desc), page,
-    per_page (≤ 100, default REVIVE_PAGE_SIZE).
-    Output: {items: [{id, application_no, title, status, status_label, patent_type,
-    patent_type_label, transfer_willingness, transfer_willingness_label, value_grade, trl,
-    institution{id, name}, college{id, name}|null, version, updated_at}],
-    _meta: {page, per_page, total_pages, total_items}}.
-    """
+@bp.arguments(PatentQuery, location="query", as_kwargs=True)
+@bp.response(200, PatentPage)
+@bp.doc(summary="可见的专利列表", tags=[TAG])
+def list_patents(**_query):
+    """The patents the caller may see (filters: queries.parse_filters, bad values ignored)."""
     filters = queries.parse_filters(request.args, current_user)
-    per_page = requested_per_page()
-    page = queries.list_page(current_user, filters, per_page)
-    return paginated(page, patent_summary)
+    return paged(queries.list_page(current_user, filters, requested_per_page()))
 
 
 @bp.get("/patents/<int:patent_id>")
 @roles_required(*INVENTORY_ROLES)
+@bp.response(200, Patent_)
+@bp.doc(summary="一件专利", tags=[TAG])
 def get_patent(patent_id: int):
-    """One patent. Output: every field by key + status/status_label, version, institution,
-    college, timestamps, can_edit, actions [{name, label, comment_required}] the caller may
-    perform. 404 for patents outside the caller's scope.
-    """
-    patent = services.get_patent_for(current_user, patent_id)
-    return jsonify(patent_detail(patent, current_user))
+    """One patent; 404 outside the caller's scope."""
+    return services.get_patent_for(current_user, patent_id)
 
 
 @bp.post("/patents")
 @roles_required(*FILER_ROLES)
-def create_patent():
-    """Create a patent (草稿). Header: X-CSRFToken.
-
-    Body: {field key: value, …} — the keys of the import template (application_no and title
-    required; transfer_modes may be a list); platform admins add institution_id.
-    Output: 201 + the patent (as GET). Errors: 422 {details: {field key: message}}, 403.
-    """
-    data = json_body()
-    record = record_from(data, EDITABLE_KEYS, frozenset({"institution_id"}))
-    if current_user.role == Role.PLATFORM_ADMIN:
-        institution_id = optional_int(data, "institution_id")
-        if institution_id is None:
-            raise ValidationFailed(
-                "请指定 institution_id", details={"institution_id": "请指定所属单位"}
-            )
-    else:
+@bp.arguments(
+    PatentCreate,
+    example={"application_no": "201710601862.3", "title": "一种高强度复合材料的制备方法"},
+)
+@bp.response(201, Patent_)
+@bp.doc(summary="新建专利（草稿）", tags=[TAG])
+def create_patent(data: dict[str, Any]):
+    """Create a draft; platform admins name the institution."""
+    institution_id = data.pop("institution_id", None)
+    if current_user.role != Role.PLATFORM_ADMIN:
         institution_id = current_user.organization_id
-    patent = services.create_patent(record, institution_id=institution_id, actor=current_user)
-    return jsonify(patent_detail(patent, current_user)), 201
+    elif institution_id is None:
+        raise ValidationFailed(
+            "请指定 institution_id", details={"institution_id": "请指定所属单位"}
+        )
+    return services.create_patent(_record(data), institution_id=institution_id, actor=current_user)
 
 
 @bp.patch("/patents/<int:patent_id>")
 @roles_required(*FILER_ROLES)
-def update_patent(patent_id: int):
-    """Change some fields. Header: X-CSRFToken.
-
-    Body: {field key: value, …, version?: int}. Only the keys sent are changed (an empty
-    string or null clears a field). With ``version`` (from GET) a concurrent change answers
-    409 {"error": "conflict"} instead of being overwritten. ``college`` follows the college
-    rule (inventory.permissions.college_change_refusal): a change the caller may not make is
-    a 403 with the reason; a new college while 待学校审核 sends it back to 待学院审核.
-    Output: the patent (as GET). Errors: 422, 403, 404, 409.
-    """
-    data = json_body()
-    record = record_from(data, EDITABLE_KEYS, frozenset({"version"}))
+@bp.arguments(PatentUpdate)
+@bp.response(200, Patent_)
+@bp.doc(
+    summary="修改专利字段",
+    tags=[TAG],
+    description="只修改所传字段（空字符串或 null 清空）。带 version 时并发修改返回 409。"
+    "学院的修改遵循学院规则：不允许的修改 403；待学校审核时换学院退回待学院审核。",
+)
+def update_patent(data: dict[str, Any], patent_id: int):
+    """Change the fields sent; a stale ``version`` is a 409."""
+    version = data.pop("version", None)
+    record = _record(data)
     refuse_clearing(record, Patent, FIELDS_BY_KEY)
-    patent = services.update_patent(
-        patent_id, record, actor=current_user, expected_version=optional_int(data, "version")
-    )
-    return jsonify(patent_detail(patent, current_user))
+    return services.update_patent(patent_id, record, actor=current_user, expected_version=version)
 
 
 @bp.post("/patents/<int:patent_id>/actions/<action>")
 @roles_required(*FILER_ROLES)
-def patent_action(patent_id: int, action: str):
-    """Workflow action (submit, college_approve, college_return, enter, school_return,
-    not_enter, abandon, reopen). Header: X-CSRFToken.
-
-    Body (optional): {comment: str (required for returns/refusals), version?: int}.
-    Output: the patent (as GET). Errors: 409 invalid_transition / conflict, 422 (comment
-    missing, self-assessment incomplete), 403, 404.
-    """
-    data = optional_json_body()
-    patent = services.perform_action(
+@bp.arguments(PatentActionBody, required=False)
+@bp.response(200, Patent_)
+@bp.doc(summary="流程操作（提交、审核、退回、入库…）", tags=[TAG])
+def patent_action(data: dict[str, Any], patent_id: int, action: str):
+    """A workflow action; returns and refusals need a comment."""
+    return services.perform_action(
         patent_id,
         action,
         actor=current_user,
-        comment=optional_text(data, "comment"),
-        expected_version=optional_int(data, "version"),
+        comment=data.get("comment"),
+        expected_version=data.get("version"),
     )
-    return jsonify(patent_detail(patent, current_user))
 
 
 @bp.post("/patents/batch-actions")
 @roles_required(*REVIEWER_ROLES)
-def batch_actions():
-    """Apply one review action to many patents (reviewers). Header: X-CSRFToken.
+@bp.arguments(BatchActionBody)
+@bp.response(200, BatchResult)
+@bp.doc(summary="批量审核", tags=[TAG], **{"x-errors": [401, 403, 409, 422]})
+def batch_actions(data: dict[str, Any]):
+    """One review action on many patents (≤ revive.selection's cap); refusals one by one."""
+    return services.perform_batch(
+        data["ids"], data["action"], actor=current_user, comment=data.get("comment")
+    )
 
-    Body: {ids: [int] (≤ 500), action: str, comment?: str}.
-    Output: {done: [id], refused: [{id, reason}], message: "已处理 N 条，M 条未处理：…"}.
-    Patents that cannot take the action (state, scope) are refused one by one; the rest
-    commit. Errors: 422 (non-batch action, comment missing), 409 unknown action.
-    """
-    data = json_body()
-    result = services.perform_batch(
-        data.get("ids"),
-        optional_text(data, "action") or "",
-        actor=current_user,
-        comment=optional_text(data, "comment"),
-    )
-    return jsonify(
-        done=result.done,
-        refused=[{"id": pid, "reason": reason} for pid, reason in result.refused],
-        message=result.summary,
-    )
+
+def _record(data: dict[str, Any]) -> dict[str, Any]:
+    """Field values keyed by field key, lists already joined by the schema."""
+    return {k: v for k, v in data.items() if k in FIELDS_BY_KEY}

@@ -1,211 +1,330 @@
 """Matching JSON routes: a demand's matches, run and index-build progress, re-match / rebuild,
-and the officer's decision. Errors: ``{"error", "message"}`` (revive.errors); writes need the
-``X-CSRFToken`` header like every API write.
+and the officer's decision. The contract of each route is its schemas below (flask-smorest,
+revive/api/schema.py); ``Match`` is also what the review queue and the pool's routes answer
+(``match_json``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
 from flask_login import current_user, login_required
+from marshmallow import fields, post_dump
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import iso, optional_int, optional_json_body, optional_text
+from revive.api.schema import (
+    Int,
+    IsoDateTime,
+    LaterStr,
+    Lenient,
+    Schema,
+    Str,
+    computed,
+    enum_fields,
+)
 from revive.matching import jobs, permissions, queries
-from revive.matching.models import IndexBuild, Match, MatchRun, RunScope, RunStatus
+from revive.matching.models import (
+    Match,
+    MatchRun,
+    MatchSource,
+    MatchState,
+    MatchTier,
+    RunScope,
+    RunStatus,
+)
 from revive.matching.permissions import STAFF_ROLES
+from revive.matching.reasons import REJECT_REASONS
 from revive.review import services as review_services
 
+TAG = "匹配"
+STR = {"type": "string"}
 
-def _job_json(job: MatchRun | IndexBuild) -> dict[str, Any]:
-    """Status and progress (0–1) of a match run or an index build."""
-    done = job.status == RunStatus.SUCCEEDED
-    return {
-        "id": job.id,
-        "status": job.status.value,
-        "status_label": job.status.label,
-        "is_active": job.status in jobs.ACTIVE,
-        "progress": 1.0 if done else _fraction(job.processed, job.total),
-        "total": job.total,
-        "processed": job.processed,
-        "error": job.error,
-        "created_at": iso(job.created_at),
-        "started_at": iso(job.started_at),
-        "finished_at": iso(job.finished_at),
-    }
+# ---------------------------------------------------------------------------- answers
 
 
 def _fraction(processed: int, total: int) -> float:
     return round(min(processed / total, 1.0), 4) if total else 0.0
 
 
+# Status and progress (0–1) of a match run or an index build.
+_JOB: dict[str, fields.Field] = {
+    "id": fields.Integer(required=True),
+    **enum_fields("status", RunStatus),
+    "is_active": computed(lambda j: j.status in jobs.ACTIVE, {"type": "boolean"}),
+    "progress": computed(
+        lambda j: 1.0 if j.status == RunStatus.SUCCEEDED else _fraction(j.processed, j.total),
+        {"type": "number", "minimum": 0, "maximum": 1},
+    ),
+    "total": fields.Integer(required=True),
+    "processed": fields.Integer(required=True),
+    "error": fields.String(required=True, allow_none=True),
+    "created_at": IsoDateTime(required=True),
+    "started_at": IsoDateTime(required=True),
+    "finished_at": IsoDateTime(required=True),
+}
+MatchRunSchema = Schema.from_dict(
+    {
+        **_JOB,
+        **enum_fields("scope", RunScope),
+        "demand_id": fields.Integer(required=True, allow_none=True),
+        "match_count": fields.Integer(required=True, allow_none=True),
+        "index_version": fields.Integer(required=True, allow_none=True),
+    },
+    name="MatchRun",
+)
+IndexBuildSchema = Schema.from_dict(
+    {
+        **_JOB,
+        "version": computed(lambda b: b.id, {"type": "integer"}),  # the index version it makes
+        "doc_count": fields.Integer(required=True, allow_none=True),
+        "vocab_size": fields.Integer(required=True, allow_none=True),
+    },
+    name="IndexBuild",
+)
+
+
+def _patent(m: Match) -> dict[str, Any]:
+    p = m.patent
+    w = p.transfer_willingness
+    return {
+        "id": p.id,
+        "application_no": p.application_no,
+        "title": p.title,
+        "institution": p.institution.name,
+        "college": p.college.name if p.college else None,
+        "inventors": p.inventors,
+        "value_grade": p.value_grade,
+        "trl": p.trl,
+        "transfer_willingness": w.value if w else None,
+        "transfer_willingness_label": w.label if w else None,
+    }
+
+
+_PATENT_JSON = {
+    "type": "object",
+    "required": ["id", "application_no", "title", "institution"],
+    "properties": {
+        "id": {"type": "integer"},
+        "application_no": STR,
+        "title": STR,
+        "institution": STR,
+        "college": {**STR, "nullable": True},
+        "inventors": {**STR, "nullable": True},
+        "value_grade": {"type": "integer", "nullable": True},
+        "trl": {"type": "integer", "nullable": True},
+        "transfer_willingness": {"type": "string", "nullable": True},
+        "transfer_willingness_label": {**STR, "nullable": True},
+    },
+}
+# Members only staff see (the features at proposal time and the model that assessed them).
+STAFF_KEYS = (
+    "run_id",
+    "note",
+    "intent_message",
+    "intent_at",
+    "comment",
+    "reason_code",
+    "decided_at",
+    "chars",
+    "coverage",
+    "demand_mass",
+    "model_version",
+)
+
+
+class MatchSchema(
+    # Lenient: no additionalProperties=false, as the review queue extends a match (allOf).
+    Lenient.from_dict(
+        {
+            "id": fields.Integer(required=True),
+            "demand_id": fields.Integer(required=True),
+            "patent": computed(_patent, _PATENT_JSON),
+            "score": fields.Float(required=True),
+            "rank": fields.Integer(required=True, allow_none=True),
+            # Match strength: P(relevant) and its tier (强/中/弱) when proposed; null on rows
+            # from before strength. ``need``: the sub-need it answers (index into the demand's
+            # reading); ``reasons``: spans both texts share (what people are shown).
+            "strength": fields.Float(required=True, allow_none=True),
+            "need": fields.Integer(required=True),
+            "reasons": computed(lambda m: list(m.reasons or []), {"type": "array", "items": STR}),
+            # The index's top contributing terms (fragments; kept for API clients).
+            "terms": fields.Raw(required=True, allow_none=True),
+            "trl_below_expectation": fields.Boolean(required=True, allow_none=True),
+            "index_version": fields.Integer(required=True, allow_none=True),
+            "version": fields.Integer(required=True),
+            "has_intent": computed(lambda m: m.intent_at is not None, {"type": "boolean"}),
+            **enum_fields("state", MatchState),
+            **enum_fields("tier", MatchTier, nullable=True),
+            # who brought the pair: the engine, an enterprise's intent (申请对接), an officer
+            **enum_fields("source", MatchSource),
+            "run_id": fields.Integer(allow_none=True),
+            "note": fields.String(allow_none=True),
+            "intent_message": fields.String(allow_none=True),
+            "intent_at": IsoDateTime(),
+            "comment": fields.String(allow_none=True),
+            "reason_code": fields.String(allow_none=True),
+            "decided_at": IsoDateTime(),
+            "chars": fields.Float(allow_none=True),
+            "coverage": fields.Float(allow_none=True),
+            "demand_mass": fields.Float(allow_none=True),
+            "model_version": fields.String(allow_none=True),
+        },
+        name="MatchBase",
+    )
+):
+    """A match; the STAFF_KEYS members only for staff callers."""
+
+    @post_dump
+    def _staff_only(self, data, **kwargs):
+        if not permissions.is_staff(current_user):
+            for key in STAFF_KEYS:
+                data.pop(key, None)
+        return data
+
+
 def run_json(run: MatchRun) -> dict[str, Any]:
-    return {
-        **_job_json(run),
-        "scope": run.scope.value,
-        "scope_label": run.scope.label,
-        "demand_id": run.demand_id,
-        "match_count": run.match_count,
-        "index_version": run.index_version,
-    }
-
-
-def build_json(build: IndexBuild) -> dict[str, Any]:
-    return {
-        **_job_json(build),
-        "version": build.id,
-        "doc_count": build.doc_count,
-        "vocab_size": build.vocab_size,
-    }
+    return MatchRunSchema().dump(run)
 
 
 def match_json(m: Match, *, staff: bool) -> dict[str, Any]:
-    p = m.patent
-    out: dict[str, Any] = {
-        "id": m.id,
-        "demand_id": m.demand_id,
-        "patent": {
-            "id": p.id,
-            "application_no": p.application_no,
-            "title": p.title,
-            "institution": p.institution.name,
-            "college": p.college.name if p.college else None,
-            "inventors": p.inventors,
-            "value_grade": p.value_grade,
-            "trl": p.trl,
-            "transfer_willingness": p.transfer_willingness.value
-            if p.transfer_willingness
-            else None,
-            "transfer_willingness_label": p.transfer_willingness.label
-            if p.transfer_willingness
-            else None,
-        },
-        "score": m.score,
-        "rank": m.rank,
-        # Match strength: P(relevant) and its tier (强/中/弱) when proposed; null on rows
-        # from before strength. ``need``: the sub-need it answers (index into the demand's
-        # reading); ``reasons``: spans both texts share (what people are shown).
-        "strength": m.strength,
-        "tier": m.tier.value if m.tier else None,
-        "tier_label": m.tier.label if m.tier else None,
-        "need": m.need,
-        "reasons": list(m.reasons or []),
-        # The index's top contributing terms (fragments; kept for API clients).
-        "terms": m.terms,
-        "trl_below_expectation": m.trl_below_expectation,
-        "state": m.state.value,
-        "state_label": m.state.label,
-        # who brought the pair: the engine, an enterprise's intent (申请对接), an officer
-        "source": m.source.value,
-        "source_label": m.source.label,
-        "has_intent": m.intent_at is not None,
-        "index_version": m.index_version,
-        "version": m.version,
-    }
-    if staff:
-        out.update(
-            run_id=m.run_id,
-            note=m.note,
-            intent_message=m.intent_message,
-            intent_at=iso(m.intent_at),
-            comment=m.comment,
-            reason_code=m.reason_code,
-            decided_at=iso(m.decided_at),
-            # the features at proposal time and the model that assessed them
-            chars=m.chars,
-            coverage=m.coverage,
-            demand_mass=m.demand_mass,
-            model_version=m.model_version,
-        )
-    return out
+    """A match as the API answers it (``staff``: the caller is staff; the schema checks)."""
+    return MatchSchema().dump(m)
 
 
-def reading_json(dp: queries.DemandProposals) -> dict[str, Any] | None:
-    """How matching read the demand (staff): sub-needs, thin, abstaining, thresholds."""
-    r = dp.reading
-    if r is None:
-        return None
-    return {
-        "needs": [{"index": i, "label": n.get("label", "")} for i, n in enumerate(r.needs or [])],
-        "removed": list(r.removed or []),
-        "is_thin": r.is_thin,
-        "is_abstaining": dp.abstains,
-        "best_strength": r.best_strength,
-        "bar": dp.bar,
-        "strong": dp.strong,
-        "demand_version": r.demand_version,
-        "matched_at": iso(r.updated_at),
-    }
+Reading = Schema.from_dict(
+    {
+        "needs": computed(
+            lambda dp: [
+                {"index": i, "label": n.get("label", "")}
+                for i, n in enumerate(dp.reading.needs or [])
+            ],
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "label"],
+                    "properties": {"index": {"type": "integer"}, "label": STR},
+                },
+            },
+        ),
+        "removed": computed(
+            lambda dp: list(dp.reading.removed or []), {"type": "array", "items": STR}
+        ),
+        "is_thin": computed(lambda dp: dp.reading.is_thin, {"type": "boolean"}),
+        "is_abstaining": computed(lambda dp: dp.abstains, {"type": "boolean"}),
+        "best_strength": computed(
+            lambda dp: dp.reading.best_strength, {"type": "number"}, nullable=True
+        ),
+        "bar": fields.Float(required=True),
+        "strong": fields.Float(required=True),
+        "demand_version": computed(
+            lambda dp: dp.reading.demand_version, {"type": "integer"}, nullable=True
+        ),
+        "matched_at": computed(
+            lambda dp: dp.reading.updated_at.isoformat() if dp.reading.updated_at else None,
+            {"type": "string", "format": "date-time"},
+            nullable=True,
+        ),
+    },
+    name="DemandReading",
+)
+DemandMatches = Schema.from_dict(
+    {
+        "demand_id": fields.Integer(required=True),
+        "items": fields.List(fields.Nested(MatchSchema), required=True),
+        "latest_run": fields.Nested(MatchRunSchema, required=True, allow_none=True),
+        # staff only: how matching read the demand (null before it was read)
+        "reading": fields.Nested(Reading, allow_none=True),
+    },
+    name="DemandMatches",
+)
+
+
+class DecisionBody(Lenient):
+    BODY_OPTIONAL = True  # the service names a missing decision, after the scope check
+
+    decision = LaterStr(required=True, metadata={"json_schema": {"enum": ["accepted", "rejected"]}})
+    reason_code = Str(allow_none=True, metadata={"json_schema": {"enum": list(REJECT_REASONS)}})
+    comment = Str(allow_none=True, metadata={"json_schema": {"maxLength": 2000}})
+    version = Int(
+        allow_none=True, metadata={"description": "GET 得到的 version；不一致时 409 conflict"}
+    )
+
+
+_QUEUE_ERRORS = {"x-errors": [401, 403, 409, 503]}
+
+# ---------------------------------------------------------------------------- routes
 
 
 @bp.get("/demands/<int:demand_id>/matches")
 @login_required
+@bp.response(200, DemandMatches)
+@bp.doc(summary="需求的匹配结果", tags=[TAG])
 def demand_matches(demand_id: int):
-    """Matches of a demand. Staff: all (accepted, candidates by strength, rejected) and how
-    the demand was read; the owning enterprise: accepted ones. Output: {demand_id, items:
-    [match…], latest_run: run | null, reading (staff): {needs, removed, is_thin,
-    is_abstaining, best_strength, bar, strong, …} | null}."""
+    """Matches of a demand. Staff: all, and how the demand was read; the owning enterprise:
+    accepted ones."""
     demand = permissions.get_demand_for_matches(current_user, demand_id)
-    staff = permissions.is_staff(current_user)
-    run = queries.latest_run_for_demand(demand.id)
     proposals = queries.proposals_for_demand(current_user, demand)
     out: dict[str, Any] = {
         "demand_id": demand.id,
-        "items": [match_json(m, staff=staff) for m in proposals.matches],
-        "latest_run": run_json(run) if run else None,
+        "items": proposals.matches,
+        "latest_run": queries.latest_run_for_demand(demand.id),
     }
-    if staff:
-        out["reading"] = reading_json(proposals)
-    return jsonify(out)
+    if permissions.is_staff(current_user):
+        out["reading"] = proposals if proposals.reading is not None else None
+    return out
 
 
 @bp.post("/demands/<int:demand_id>/match-runs")
 @roles_required(*STAFF_ROLES)
+@bp.response(202, MatchRunSchema)
+@bp.doc(summary="立即重新匹配一条需求", tags=[TAG], **_QUEUE_ERRORS)
 def create_match_run(demand_id: int):
-    """Re-match one demand now (officer, platform admin). 202 with the (possibly coalesced)
-    queued run."""
-    run = jobs.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
-    return jsonify(run_json(run)), 202
+    """Re-match one demand now; the (possibly coalesced) queued run."""
+    return jobs.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
 
 
 @bp.get("/match-runs/<int:run_id>")
 @login_required
+@bp.response(200, MatchRunSchema)
+@bp.doc(summary="匹配任务进度", tags=[TAG])
 def match_run(run_id: int):
-    """A run's progress: {id, scope, demand_id, status, is_active, progress (0–1), total,
-    processed, match_count, index_version, error, …}. Staff, or the demand's enterprise."""
-    return jsonify(run_json(queries.get_run_for(current_user, run_id)))
+    """A run's progress (staff, or the demand's enterprise)."""
+    return queries.get_run_for(current_user, run_id)
 
 
 @bp.post("/index-builds")
 @roles_required(*STAFF_ROLES)
+@bp.response(202, IndexBuildSchema)
+@bp.doc(summary="重建索引", tags=[TAG], **_QUEUE_ERRORS)
 def create_index_build():
-    """Rebuild the index (officer, platform admin). 202 with the queued build."""
-    return jsonify(build_json(jobs.request_index_build(actor=current_user))), 202
+    """Rebuild the index; the queued build."""
+    return jobs.request_index_build(actor=current_user)
 
 
 @bp.get("/index-builds/<int:build_id>")
 @roles_required(*STAFF_ROLES)
+@bp.response(200, IndexBuildSchema)
+@bp.doc(summary="索引构建进度", tags=[TAG])
 def index_build(build_id: int):
-    """A build's progress: {id, version, status, is_active, progress, doc_count, vocab_size,
-    error, …}."""
-    return jsonify(build_json(queries.get_build_for(current_user, build_id)))
+    """A build's progress."""
+    return queries.get_build_for(current_user, build_id)
 
 
 @bp.post("/matches/<int:match_id>/decision")
 @roles_required(*STAFF_ROLES)
-def decide_match(match_id: int):
-    """Accept or reject a candidate. Input JSON: {decision: "accepted"|"rejected", comment?
-    (on accept: the recommendation note pushed with the deal), reason_code?, version?}.
-    Output: the match. 409 when already decided or stale."""
-    data = optional_json_body()
-    match = review_services.decide(
+@bp.arguments(DecisionBody, example={"decision": "accepted"})
+@bp.response(200, MatchSchema)
+@bp.doc(summary="采纳或否决一条候选匹配", tags=[TAG])
+def decide_match(data: dict[str, Any], match_id: int):
+    """Accept or reject a candidate (on accept, comment is the note pushed with the deal);
+    409 when already decided or stale."""
+    return review_services.decide(
         match_id,
-        optional_text(data, "decision") or "",
+        data.get("decision") or "",
         current_user,
-        reason_code=optional_text(data, "reason_code"),
-        comment=optional_text(data, "comment"),
-        expected_version=optional_int(data, "version"),
+        reason_code=data.get("reason_code"),
+        comment=data.get("comment"),
+        expected_version=data.get("version"),
     )
-    return jsonify(match_json(match, staff=True))

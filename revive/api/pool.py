@@ -1,8 +1,8 @@
 """JSON routes of the enterprise's side: search the pool, a patent's public record, 申请对接
 (intents), the enterprise's intents and its view of a demand; officers add a patent to a
-demand by hand; the platform admin's settings. Same services as the pages (revive.pool,
-revive.matching.manual, revive.settings); errors ``{"error", "message"}``; writes need the
-``X-CSRFToken`` header.
+demand by hand; the platform admin's settings (described by their schemas, below). Same
+services as the pages (revive.pool, revive.matching.manual, revive.settings); errors
+``{"error", "message"}``; writes need the ``X-CSRFToken`` header.
 """
 
 from __future__ import annotations
@@ -11,23 +11,47 @@ from typing import Any
 
 from flask import jsonify, request
 from flask_login import current_user
+from marshmallow import fields
 
 from revive.accounts.permissions import roles_required
 from revive.api import bp
 from revive.api.common import (
     MAX_INT,
     iso,
-    json_body,
     optional_int,
     page_meta,
     requested_page,
     requested_per_page,
 )
-from revive.api.matching import match_json, run_json
+from revive.api.matching import MatchSchema, run_json
+from revive.api.schema import (
+    DECIMAL_STR,
+    ID_ARG,
+    ORG,
+    PAGING,
+    Bool,
+    Int,
+    IsoDateTime,
+    LaterRaw,
+    LaterStr,
+    Lenient,
+    Query,
+    Schema,
+    Str,
+    computed,
+    enum_of,
+    labeled,
+    page_schema,
+    q,
+)
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
+from revive.evaluations.tiers import Tier
 from revive.extensions import db
+from revive.inventory.fields import display_value
+from revive.inventory.models import PatentType, TransferMode, Willingness
+from revive.inventory.public import PUBLIC_FIELDS
 from revive.matching import manual
 from revive.matching.permissions import STAFF_ROLES
 from revive.pool import queries, status
@@ -36,63 +60,222 @@ from revive.pool.status import DemandOverview, IntentRow
 from revive.settings import services as settings
 from revive.settings.services import ADMIN_ROLES
 
+# ---------------------------------------------------------------------------- intents
+
+T_POOL = "专利库与对接申请"
+# 申请对接 and an officer's manual candidate are described by these schemas (flask-smorest,
+# revive/api/schema.py); search, a patent's public record and a demand's overview are still
+# described in revive/api/openapi.py.
+
+Intent = Schema.from_dict(
+    {
+        "id": computed(lambda r: r.match.id, {"type": "integer"}),
+        "demand": computed(
+            lambda r: {"id": r.match.demand_id, "title": r.match.demand.title},
+            {
+                "type": "object",
+                "required": ["id", "title"],
+                "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+            },
+        ),
+        "patent": computed(
+            lambda r: {"id": r.match.patent_id, "title": r.title, "in_pool": r.patent is not None},
+            {
+                "type": "object",
+                "required": ["id", "title", "in_pool"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "in_pool": {"type": "boolean"},
+                },
+            },
+        ),
+        "message": computed(lambda r: r.match.intent_message, {"type": "string"}),
+        "created_at": computed(
+            lambda r: iso(r.match.intent_at),
+            {"type": "string", "format": "date-time"},
+            nullable=True,
+        ),
+        "status": computed(
+            lambda r: r.status_code, {"type": "string", "enum": list(IntentRow.STATUS)}
+        ),
+        "status_label": computed(lambda r: r.status, {"type": "string"}),
+        "deal_id": fields.Integer(required=True, allow_none=True),
+    },
+    name="Intent",
+)
+IntentPage = page_schema("IntentPage", Intent)
+
+
+class IntentBody(Lenient):
+    # Presence of the message and which demand: manual.submit_intent, after the patent is
+    # found in the pool (its messages).
+    message = LaterStr(
+        required=True, metadata={"json_schema": {"maxLength": manual.INTENT_MESSAGE_MAX}}
+    )
+    demand_id = Int(allow_none=True, metadata={"json_schema": {"minimum": 1}})
+    new_demand_title = Str(
+        allow_none=True, metadata={"json_schema": {"maxLength": manual.DEMAND_TITLE_MAX}}
+    )
+
+
+class CandidateBody(Lenient):
+    patent_id = LaterRaw(required=True, metadata={"json_schema": ID_ARG})
+    note = Str(allow_none=True, metadata={"json_schema": {"maxLength": manual.NOTE_MAX}})
+
 
 def intent_json(r: IntentRow) -> dict[str, Any]:
-    m = r.match
-    return {
-        "id": m.id,
-        "demand": {"id": m.demand_id, "title": m.demand.title},
-        "patent": {"id": m.patent_id, "title": r.title, "in_pool": r.patent is not None},
-        "message": m.intent_message,
-        "created_at": iso(m.intent_at),
-        "status": r.status_code,
-        "status_label": r.status,
-        "deal_id": r.deal_id,
-    }
+    return Intent().dump(r)
+
+
+# ---------------------------------------------------------------------------- the pool
+# An entered patent's public record (revive.inventory.public.PUBLIC_FIELDS) and the search.
+
+_PUBLIC_TYPES: dict[str, dict[str, Any]] = {
+    "trl": {"type": "integer", "nullable": True},
+    "application_no": {"type": "string"},
+    "title": {"type": "string"},
+}
+
+
+def _public_fields() -> dict[str, fields.Field]:
+    out: dict[str, fields.Field] = {"id": fields.Integer(required=True)}
+    for key in PUBLIC_FIELDS:
+        if key == "patent_type":
+            out.update(labeled(lambda p: p.patent_type or None, PatentType, key, nullable=True))
+        elif key == "transfer_willingness":
+            out.update(
+                labeled(lambda p: p.transfer_willingness or None, Willingness, key, nullable=True)
+            )
+        elif key == "transfer_modes":
+            out[key] = computed(
+                lambda p: [m.value for m in p.transfer_modes],
+                {"type": "array", "items": enum_of(TransferMode)},
+            )
+            out["transfer_modes_labels"] = computed(
+                lambda p: [m.label for m in p.transfer_modes],
+                {"type": "array", "items": {"type": "string"}},
+            )
+        elif key in ("filing_date", "grant_date"):
+            out[key] = IsoDateTime("date", required=True)
+        else:
+            out[key] = fields.Raw(
+                required=True,
+                metadata={
+                    "json_schema": _PUBLIC_TYPES.get(key, {"type": "string", "nullable": True})
+                },
+            )
+    out.update(
+        institution=computed(lambda p: {"id": p.institution_id, "name": p.institution}, ORG),
+        college=fields.String(required=True, allow_none=True),
+        region=fields.String(required=True, allow_none=True),
+        price_wan=computed(
+            lambda p: display_value("asking_price", p.price_wan) or None,
+            DECIMAL_STR,
+            nullable=True,
+        ),
+        open_licence=computed(
+            lambda p: (
+                {
+                    "id": p.licence.id,
+                    "fee_summary": p.licence.fee_summary,
+                    "period": p.licence.period,
+                    "terms": p.licence.terms,
+                }
+                if p.licence
+                else None
+            ),
+            {
+                "type": "object",
+                "required": ["id", "fee_summary", "period", "terms"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "fee_summary": {"type": "string"},
+                    "period": {"type": "string"},
+                    "terms": {"type": "string", "nullable": True},
+                },
+            },
+            nullable=True,
+        ),
+        entered_at=IsoDateTime(required=True),
+    )
+    return out
+
+
+PublicPatentSchema = Schema.from_dict(_public_fields(), name="PublicPatent")
+PoolSearchPage = page_schema(
+    "PoolSearchPage",
+    PublicPatentSchema,
+    ranked=fields.Boolean(required=True),
+    index_version=fields.Integer(required=True, allow_none=True),
+)
+PoolQuery = Query.from_dict(
+    {
+        "q": q({"type": "string", "maxLength": 200}, "用平常的话描述要解决的问题"),
+        "industry": q({"type": "string", "maxLength": 100}, "国民经济行业分类代码或名称"),
+        "trl_min": q({"type": "integer", "minimum": 1, "maximum": 9}),
+        "trl_max": q({"type": "integer", "minimum": 1, "maximum": 9}),
+        "mode": q(enum_of(TransferMode)),
+        "open_licence": q({"type": "string", "enum": ["1"]}),
+        "university": q(ID_ARG, "高校（组织 id）"),
+        "region": q({"type": "string", "maxLength": 100}),
+        "tier": q(enum_of(Tier)),
+        **PAGING,
+    },
+    name="PoolQuery",
+)
 
 
 @bp.get("/pool/patents")
 @public_or_login
-def search_pool():
-    """Search entered patents (public fields only). Logged in, or anyone when the platform
-    admin made the pool public.
-
-    Query: q (plain words, ranked by the matching engine; none: newest first), industry
-    (国民经济行业分类 code or name), trl_min, trl_max (1–9), mode (transfer mode value),
-    open_licence (1), university (id), region, tier (A–D), page, per_page (≤ 100). Bad values
-    are ignored. Output: {items: [public patent…], _meta: {page, per_page, total_pages,
-    total_items, ranked, index_version}}.
-    """
+@bp.arguments(PoolQuery, location="query", as_kwargs=True)
+@bp.response(200, PoolSearchPage)
+@bp.doc(
+    summary="检索专利库（已入库专利的公开信息）",
+    tags=[T_POOL],
+    description="已登录用户可用；平台管理员开启“对未登录访客公开专利库”后，未登录也可用。",
+)
+def search_pool(**_query):
+    """Search entered patents (public fields only); ranked by the engine when q is given,
+    newest first otherwise; bad values are ignored."""
     filters = queries.parse_filters(request.args)
     filters.page = requested_page()
     found = queries.search_page(filters, requested_per_page())
-    return jsonify(
-        items=[p.to_json() for p in found.items],
-        _meta=page_meta(found.page, ranked=found.ranked, index_version=found.page.index_version),
-    )
+    return {
+        "items": found.items,
+        "meta": page_meta(found.page, ranked=found.ranked, index_version=found.page.index_version),
+    }
 
 
 @bp.get("/pool/patents/<int:patent_id>")
 @public_or_login
+@bp.response(200, PublicPatentSchema)
+@bp.doc(
+    summary="专利库中一件专利的公开信息",
+    tags=[T_POOL],
+    description="已登录用户可用；平台管理员开启公开后，未登录也可用。",
+)
 def get_pool_patent(patent_id: int):
     """An entered patent's public record (404 for anything not in the pool)."""
     _, view = queries.get_public_patent(patent_id)
-    return jsonify(view.to_json())
+    return view
 
 
 @bp.post("/pool/patents/<int:patent_id>/intents")
 @roles_required(*INTENT_ROLES)
-def create_intent(patent_id: int):
-    """申请对接 (enterprise). Header: X-CSRFToken.
-
-    Body: {message: str (required, ≤ 1000), demand_id: int (one of the caller's open demands)
-    | new_demand_title: str (≤ 300: a new demand is posted, described by the message)}.
-    Output: 201 + the intent {id, demand, patent, message, created_at, status, deal_id}.
-    Errors: 422 (no message, no demand), 404 (patent not in the pool, demand not the
-    caller's), 409 (the pair was already pushed, declined or asked for).
-    """
-    data = json_body()
-    demand_id = optional_int(data, "demand_id")
+@bp.arguments(
+    IntentBody,
+    example={
+        "message": "我们想了解该技术的中试情况和许可条件。",
+        "new_demand_title": "引进相关技术",
+    },
+)
+@bp.response(201, Intent)
+@bp.doc(summary="申请对接（我感兴趣）", tags=[T_POOL])
+def create_intent(data: dict[str, Any], patent_id: int):
+    """申请对接 (enterprise): for one of its open demands, or a new one described by the
+    message; 409 when the pair was already pushed, declined or asked for."""
+    demand_id = data.get("demand_id")
     title = data.get("new_demand_title")
     if demand_id is None and title is None:
         raise ValidationFailed(
@@ -105,16 +288,18 @@ def create_intent(patent_id: int):
         demand_id=demand_id,
         new_demand_title=None if demand_id is not None else title,
     )
-    return jsonify(intent_json(status.intent_rows([match])[0])), 201
+    return status.intent_rows([match])[0]
 
 
 @bp.get("/intents")
 @roles_required(*INTENT_ROLES)
-def list_intents():
-    """The caller's intents across its demands, newest first. Query: page, per_page.
-    Output: {items: [intent…], _meta}."""
+@bp.arguments(Query.from_dict(dict(PAGING), name="IntentQuery"), location="query", as_kwargs=True)
+@bp.response(200, IntentPage)
+@bp.doc(summary="我的对接申请", tags=[T_POOL])
+def list_intents(**_query):
+    """The caller's intents across its demands, newest first."""
     found = status.my_intents(current_user, requested_page(), requested_per_page())
-    return jsonify(items=[intent_json(r) for r in found.items], _meta=page_meta(found))
+    return {"items": found.items, "meta": page_meta(found)}
 
 
 def overview_json(ov: DemandOverview) -> dict[str, Any]:
@@ -136,7 +321,7 @@ def overview_json(ov: DemandOverview) -> dict[str, Any]:
                 "tier_label": s.match.tier.label if s.match.tier else None,
                 "reasons": list(s.match.reasons or []),
                 "has_intent": s.match.intent_at is not None,
-                "patent": s.patent.to_json(),
+                "patent": PublicPatentSchema().dump(s.patent),
             }
             for g in ov.groups
             for s in g.items
@@ -188,34 +373,49 @@ def demand_overview(demand_id: int):
 
 @bp.post("/demands/<int:demand_id>/candidates")
 @roles_required(*STAFF_ROLES)
-def add_candidate(demand_id: int):
-    """An officer adds an entered patent to an open demand by hand. Header: X-CSRFToken.
-    Body: {patent_id: int, note?: str (≤ 2000, sent to the enterprise with the push)}.
-    Output: 201 + the match (source "officer"; on an existing undecided pair the note is
-    attached). Errors: 404 (demand, or patent not in the pool), 409 (decided pair, closed
-    demand), 422."""
-    data = json_body()
+@bp.arguments(CandidateBody)
+@bp.response(201, MatchSchema)
+@bp.doc(summary="技术经理人为需求人工添加候选专利", tags=["审核"])
+def add_candidate(data: dict[str, Any], demand_id: int):
+    """An officer adds an entered patent to an open demand by hand (source "officer"; on an
+    existing undecided pair the note is attached)."""
     patent_id = optional_int(data, "patent_id")
     if patent_id is None or not 0 < patent_id <= MAX_INT:
         raise ValidationFailed("请指定 patent_id", details={"patent_id": "请指定专利"})
-    match = manual.add_candidate(current_user, demand_id, patent_id, data.get("note"))
-    return jsonify(match_json(match, staff=True)), 201
+    return manual.add_candidate(current_user, demand_id, patent_id, data.get("note"))
+
+
+# ---------------------------------------------------------------------------- settings
+# The contract of the settings routes is these schemas (flask-smorest, revive/api/schema.py),
+# one member per declared setting (revive.settings.services.SETTINGS).
+
+Settings = Schema.from_dict(
+    {
+        key: fields.Boolean(required=True, metadata={"description": s.label})
+        for key, s in settings.SETTINGS.items()
+    },
+    name="Settings",
+)
+SettingsChange = Schema.from_dict(
+    {key: Bool(metadata={"description": s.label}) for key, s in settings.SETTINGS.items()},
+    name="SettingsChange",
+)
 
 
 @bp.get("/settings")
 @roles_required(*ADMIN_ROLES)
+@bp.response(200, Settings)
+@bp.doc(summary="平台设置", tags=["平台设置"])
 def get_settings():
-    """Platform settings (platform admin): {public_pool: bool}."""
-    return jsonify(settings.current())
+    """Platform settings (platform admin)."""
+    return settings.current()
 
 
 @bp.patch("/settings")
 @roles_required(*ADMIN_ROLES)
-def update_settings():
-    """Change settings (platform admin). Header: X-CSRFToken. Body: {public_pool?: bool}.
-    Output: every setting. Errors: 422 (unknown key, not a boolean)."""
-    data = json_body()
-    for key, value in data.items():
-        if key in settings.SETTINGS and not isinstance(value, bool):
-            raise ValidationFailed(f"{key} 须为 true 或 false", details={key: "须为布尔值"})
-    return jsonify(settings.update_settings(data, actor=current_user))
+@bp.arguments(SettingsChange, example={"public_pool": False})
+@bp.response(200, Settings)
+@bp.doc(summary="修改平台设置", tags=["平台设置"])
+def update_settings(data: dict[str, Any]):
+    """Change the settings sent (platform admin); answers every setting."""
+    return settings.update_settings(data, actor=current_user)

@@ -126,41 +126,6 @@ class PublicPatent:
             return PRICE_NEGOTIABLE
         return f"{display_value('asking_price', self.price_wan)} 万元"
 
-    def to_json(self) -> dict[str, Any]:
-        """The public record for the API (statuses as value + Chinese label)."""
-        out: dict[str, Any] = {"id": self.id}
-        for key in PUBLIC_FIELDS:
-            value = getattr(self, key)
-            if key == "transfer_modes":
-                out[key] = [m.value for m in value]
-                out["transfer_modes_labels"] = [m.label for m in value]
-            elif hasattr(value, "label"):
-                out[key] = value.value
-                out[f"{key}_label"] = value.label
-            elif key in ("patent_type", "transfer_willingness"):
-                out[key] = None
-                out[f"{key}_label"] = None
-            elif isinstance(value, date | datetime):
-                out[key] = value.isoformat()
-            else:
-                out[key] = value
-        out["institution"] = {"id": self.institution_id, "name": self.institution}
-        out["college"] = self.college
-        out["region"] = self.region
-        out["price_wan"] = display_value("asking_price", self.price_wan) or None
-        out["open_licence"] = (
-            {
-                "id": self.licence.id,
-                "fee_summary": self.licence.fee_summary,
-                "period": self.licence.period,
-                "terms": self.licence.terms,
-            }
-            if self.licence
-            else None
-        )
-        out["entered_at"] = self.entered_at.isoformat() if self.entered_at else None
-        return out
-
 
 def public_patent(patent: Patent, licence: PublicLicence | None = None) -> PublicPatent:
     """The public view of an entered patent (callers check ``is_public`` first)."""

@@ -184,3 +184,19 @@ def test_officer_uploads_demand_file_and_lands_on_job_page(world, client, auth, 
     assert enqueued[-1][0] == "imports.validate"
     jobs = client.get("/imports/jobs").get_data(as_text=True)
     assert "d.csv" in jobs and "导入企业需求" in jobs
+
+
+def test_api_close_requires_a_reason_in_chinese(world, client, auth):
+    """The close body's schema says what the service said: 请填写关闭原因 (422, by key)."""
+    demand = make_demand(world.ent_a)
+    auth.login(world.users[Role.ENTERPRISE])
+    response = client.post(f"/api/v1/demands/{demand.id}/close", json={})
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "error": "validation_failed",
+        "message": "请填写关闭原因",
+        "details": {"reason": "请填写关闭原因"},
+    }
+    response = client.post(f"/api/v1/demands/{demand.id}/alerts", json={"subscribed": "yes"})
+    assert response.status_code == 422
+    assert response.get_json()["details"] == {"subscribed": "须为布尔值"}

@@ -1,0 +1,53 @@
+"""Request checking by the routes' schemas (revive/api/schema.py): this API's 422 shape and
+Chinese messages, never webargs' English ones."""
+
+from __future__ import annotations
+
+from revive.accounts.models import Role
+from tests.factories import make_patent, make_user
+
+
+def test_schema_errors_keep_the_api_error_shape(client, auth):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    patent = make_patent(admin.organization)
+    auth.login(admin)
+    url = f"/api/v1/patents/{patent.id}"
+
+    not_object = client.patch(url, json=[1, 2])
+    assert not_object.status_code == 422
+    assert not_object.get_json() == {
+        "error": "validation_failed",
+        "message": "请求体须为 JSON 对象",
+    }
+
+    bad = client.patch(url, json={"title": {"a": 1}, "version": True, "colour": 1, "size": 2})
+    assert bad.status_code == 422
+    body = bad.get_json()
+    assert body["error"] == "validation_failed"
+    assert body["details"] == {
+        "title": "格式无效",
+        "version": "须为整数",
+        "colour": "未知字段",
+        "size": "未知字段",
+    }
+    assert body["message"].startswith("未知字段：colour、size；")
+    assert "version 须为整数" in body["message"]
+
+    # The field table's own parser and message (the import template's rule).
+    trl = client.patch(url, json={"trl": 10})
+    assert trl.status_code == 422
+    assert set(trl.get_json()["details"]) == {"trl"}
+    assert "技术成熟度" in trl.get_json()["message"]
+
+    # An action's body may be left out (then the action itself is judged).
+    assert client.post(f"{url}/actions/nonsense").status_code == 409
+
+
+def test_marshmallow_messages_never_reach_a_caller_in_english():
+    from revive.api.schema import validation_failed
+
+    error = validation_failed(
+        {"a": ["Field may not be null."], "b": ["Unknown field."], "c": ["Some new message."]}
+    )
+    assert error.details == {"a": "不能为空", "b": "未知字段", "c": "格式无效"}
+    assert error.message == "未知字段：b；a 不能为空；c 格式无效"
