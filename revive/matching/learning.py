@@ -170,7 +170,10 @@ def refit(
     train, test = data.part(slice(0, n - n_test)), data.part(slice(n - n_test, None))
 
     def fit(part: Decisions) -> engine.StrengthModel:
-        return engine.fit(
+        # The first stage on judged pairs + decisions; the second (posting-level
+        # recalibration) on the judged pools over that first stage: a decision stores its
+        # pair's features, not its posting's pool.
+        first = engine.fit(
             np.vstack([judged_rows, part.rows]),
             np.concatenate([judged_labels, part.labels]),
             weights=np.concatenate([np.ones(n_judged), part.weights]),
@@ -182,8 +185,10 @@ def refit(
                 "decisions": len(part),
                 "accepted": part.positives,
                 "weighting": WEIGHTING,
+                "stages": 2,
             },
         )
+        return engine.calibrate(first, engine.judged_pools())
 
     candidate = fit(train)
     new_auc = auc(test.labels, candidate.probability(test.rows))
