@@ -18,10 +18,17 @@ what lexical evidence can say:
   over ten fold draws: abstention at 90 % of relevant pairs shown higher in every draw, mean
   +0.06; strength AUC +0.006; eval/real/RESULTS.md).
 
-A logistic model over the standardised features gives the probability (logistic regression
-is Platt-calibrated by construction; ``revive eval`` prints its reliability table). The model
-is plain JSON (no pickle): fitted with scikit-learn by ``fit`` on judged pairs, and refitted
-from officers' decisions by the matching worker.
+A logistic model over the standardised features gives the pair's probability (logistic
+regression is Platt-calibrated by construction; ``revive eval`` prints its reliability table).
+A second stage (``Calibration``, fitted by ``calibrate``) recalibrates it with what the
+posting's whole pool says (``POSTING``: the pool's best first-stage logit, ``demand_mass``, the
+index's top score, the posting's content words and thin flag, the pool's best character
+cosine and coverage), leaving the order within a
+posting unchanged: a posting with nothing good moves its whole list below the bar, which is
+what abstention needs (10 shuffled 5-fold splits: unanswerable postings abstaining 0.22 → 0.27
+at 91 % of relevant pairs shown; eval/real/RESULTS.md). The model is plain JSON (no pickle):
+fitted with scikit-learn by ``fit`` + ``calibrate`` on judged pairs and pools, and refitted
+from officers' decisions by the matching worker; a file without ``calibration`` is one-stage.
 """
 
 from __future__ import annotations
@@ -43,8 +50,18 @@ FEATURES = ("score", "chars", "coverage", "demand_mass")
 POOL = 30  # candidates re-ranked per demand (the index's top POOL)
 # The second stage (``Calibration``) reads the pair's first-stage logit beside what the
 # posting's whole pool says: its best first-stage logit, the demand's specific weight, the
-# index's best score, ln(1 + the posting's content words) and its thin flag.
-POSTING = ("pair", "pool_max", "demand_mass", "top_score", "words", "thin")
+# index's best score, ln(1 + the posting's content words), its thin flag, and the pool's best
+# character cosine and best coverage.
+POSTING = (
+    "pair",
+    "pool_max",
+    "demand_mass",
+    "top_score",
+    "words",
+    "thin",
+    "chars_max",
+    "coverage_max",
+)
 
 # ---------------------------------------------------------------------------- characters
 
@@ -184,18 +201,24 @@ class Calibration:
 
 
 def posting_rows(
-    pair: np.ndarray, scores: np.ndarray, mass: float, words: int, thin: bool
+    pair: np.ndarray, rows: np.ndarray, features: Sequence[str], words: int, thin: bool
 ) -> np.ndarray:
-    """The ``POSTING`` rows of one pool: ``pair`` its first-stage logits, ``scores`` the
-    index's scores, ``mass`` the demand's ``demand_mass``, ``words`` its content words."""
+    """The ``POSTING`` rows of one pool: ``pair`` its first-stage logits, ``rows`` its
+    feature rows (columns in ``features`` order, which hold ``FEATURES``), ``words`` the
+    posting's content words, ``thin`` its thin flag."""
+    col = {f: i for i, f in enumerate(features)}
     n = len(pair)
     out = np.empty((n, len(POSTING)))
     out[:, 0] = pair
-    out[:, 1] = pair.max() if n else 0.0
-    out[:, 2] = mass
-    out[:, 3] = scores.max() if n else 0.0
+    if not n:
+        return out
+    out[:, 1] = pair.max()
+    out[:, 2] = rows[0, col["demand_mass"]]
+    out[:, 3] = rows[:, col["score"]].max()
     out[:, 4] = np.log1p(max(0, words))
     out[:, 5] = float(thin)
+    out[:, 6] = rows[:, col["chars"]].max()
+    out[:, 7] = rows[:, col["coverage"]].max()
     return out
 
 
@@ -229,23 +252,16 @@ class StrengthModel:
         the pair alone, what decisions (stored features, no pool) can be scored by."""
         return _sigmoid(self.logit(rows))
 
-    def strengths(
-        self,
-        rows: np.ndarray,
-        scores: np.ndarray,
-        *,
-        mass: float = 0.0,
-        words: int = 0,
-        thin: bool = False,
-    ) -> np.ndarray:
+    def strengths(self, rows: np.ndarray, *, words: int = 0, thin: bool = False) -> np.ndarray:
         """P(relevant) served for each candidate of one posting's pool: the first stage,
-        recalibrated by the second when the model has one. ``rows``: the pool's feature rows
-        (``features`` order); ``scores``: the index's scores; ``mass``, ``words``, ``thin``:
-        the posting's ``demand_mass``, content words and thin flag."""
+        recalibrated by the second when the model has one. ``rows``: the whole pool's feature
+        rows (``features`` order); ``words``, ``thin``: the posting's content words and thin
+        flag (``DemandReading``)."""
+        rows = np.asarray(rows, np.float64)
         pair = self.logit(rows)
         if self.calibration is None:
             return _sigmoid(pair)
-        posting = posting_rows(pair, np.asarray(scores, np.float64), mass, words, thin)
+        posting = posting_rows(pair, rows, self.features, words, thin)
         return _sigmoid(self.calibration.logit(posting))
 
     def tier(self, p: float, bar: float | None = None, strong: float | None = None) -> str:
@@ -380,20 +396,15 @@ def calibrate(model: StrengthModel, pools: Sequence[PoolRows], *, c: float = 1.0
     is returned one-stage."""
     from sklearn.linear_model import LogisticRegression
 
+    if set(model.features) != set(FEATURES):
+        return replace(model, calibration=None)  # the pool values read FEATURES
     cols = [FEATURES.index(f) for f in model.features]
-    score = FEATURES.index("score")
-    mass = FEATURES.index("demand_mass")
     x, y = [], []
     for pool in pools:
         if not len(pool.rows):
             continue
-        posting = posting_rows(
-            model.logit(pool.rows[:, cols]),
-            pool.rows[:, score],
-            float(pool.rows[0, mass]),
-            pool.words,
-            pool.thin,
-        )
+        rows = pool.rows[:, cols]
+        posting = posting_rows(model.logit(rows), rows, model.features, pool.words, pool.thin)
         judged = pool.labels >= 0
         x.append(posting[judged])
         y.append(pool.labels[judged])
@@ -470,13 +481,7 @@ def assess(
         out.append((c, char_cos))
     if not out:
         return []
-    probs = model.strengths(
-        np.asarray(rows),
-        np.fromiter((c.score for c, _ in out), np.float64, len(out)),
-        mass=mass,
-        words=words,
-        thin=thin,
-    )
+    probs = model.strengths(np.asarray(rows), words=words, thin=thin)
     assessed = [
         Assessed(
             c.right_id,

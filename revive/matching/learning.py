@@ -10,6 +10,12 @@ Training rows
     left out. Plus the judged pairs the shipped model was fitted on (engine.judged_rows), so a
     refit starts from the same anchor and in-domain decisions shift it as they accumulate.
 
+Second stage
+    The posting-level recalibration (engine.calibrate) needs a posting's whole pool, which a
+    decision does not store: it is refitted on the judged postings' pools (engine.judged_pools)
+    over the refitted first stage, so it follows the new pair logits. The held-out comparison
+    below scores decisions by the first stage (engine.StrengthModel.probability).
+
 Position bias
     Officers see a demand's candidates best first and read from the top, so a proposal is
     decided (examined) with a probability that falls with its rank: a label set drawn from

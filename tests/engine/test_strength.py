@@ -176,7 +176,7 @@ def _a_pool():
 def test_the_second_stage_keeps_a_postings_order():
     model = shipped_model()
     rows, words, thin = _a_pool()
-    served = model.strengths(rows, rows[:, 0], mass=rows[0, 3], words=words, thin=thin)
+    served = model.strengths(rows, words=words, thin=thin)
     pair = model.logit(rows)
     assert np.array_equal(np.argsort(-served, kind="stable"), np.argsort(-pair, kind="stable"))
     assert not np.allclose(served, model.probability(rows))  # it does recalibrate
@@ -186,8 +186,8 @@ def test_the_second_stage_lowers_a_wordy_posting_with_the_same_specific_weight()
     # Many content words for the same specific weight: a vague posting (RESULTS.md).
     model = shipped_model()
     rows, _, _ = _a_pool()
-    terse = model.strengths(rows, rows[:, 0], mass=rows[0, 3], words=15)
-    wordy = model.strengths(rows, rows[:, 0], mass=rows[0, 3], words=80)
+    terse = model.strengths(rows, words=15)
+    wordy = model.strengths(rows, words=80)
     assert (wordy < terse).all()
 
 
@@ -199,7 +199,7 @@ def test_a_one_stage_model_file_still_loads_and_serves_its_pair_probability(tmp_
     old = StrengthModel.load(path)
     assert old.calibration is None
     rows, words, thin = _a_pool()
-    served = old.strengths(rows, rows[:, 0], mass=rows[0, 3], words=words, thin=thin)
+    served = old.strengths(rows, words=words, thin=thin)
     assert np.allclose(served, old.probability(rows))
     assert StrengthModel.load(_saved(tmp_path, shipped_model())) == shipped_model()
 
@@ -228,6 +228,6 @@ def test_calibrate_learns_what_the_posting_says():
     model = calibrate(fit(x, y), pools)
     assert model.calibration is not None
     rows = pools[0].rows
-    terse = model.strengths(rows, rows[:, 0], mass=4.5, words=10)
-    wordy = model.strengths(rows, rows[:, 0], mass=4.5, words=60)
+    terse = model.strengths(rows, words=10)
+    wordy = model.strengths(rows, words=60)
     assert (wordy < terse / 2).all()
