@@ -12,8 +12,8 @@ keep the best ``k`` by probability. Figures:
   that do not abstain (candidates of an abstaining demand are shown only on request);
 * a reliability table (predicted vs observed relevance by probability bin).
 
-``cross_validated`` refits the model per fold (GroupKFold by demand) so no demand is scored by
-a model that saw its own judgements; ``shipped`` uses the model the product ships with.
+``cross_validated`` refits the model per fold, both stages (GroupKFold by demand), so no demand
+is scored by a model that saw its own judgements; ``shipped`` uses the model the product ships with.
 """
 
 from __future__ import annotations
