@@ -252,8 +252,9 @@ def eval_command(
 @click.option("--bar", type=float, default=0.09, show_default=True)
 @click.option("--strong", type=float, default=0.30, show_default=True)
 def fit_strength_command(corpora, out, bar, strong) -> None:
-    """Fit the shipped strength model on every judged pair of both dev sets (the pools the
-    production pipeline sees) and write it as JSON."""
+    """Fit the shipped strength model on both dev sets (the pools the production pipeline
+    sees): the first stage on every judged pair, the second (posting-level recalibration) on
+    the same pairs with their pools, and write it as JSON."""
     docs = read_corpus(_corpora(corpora))
     tokens = [r.patent_tokens(d.title, d.text) for d in docs]
     parts = []
@@ -263,25 +264,31 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         pools = trust.build_pools(docs, qs, index=index, doc_tokens=tokens)
         index = pools.index
         parts.append((pools, read_qrels(rpath), list(pools.candidates)))
-    rows = [trust.training_rows(p, q, ids) for p, q, ids in parts]
-    n_pairs = sum(len(y) for _, y, _ in rows)
-    # The judged rows themselves (features and label, no text), so the platform can refit
-    # from officers' decisions plus the judged sets (matching.refit_strength).
+    pooled = [trust.pool_rows(p, q, ids) for p, q, ids in parts]
+    labels = [pr.labels[pr.labels >= 0] for rows in pooled for pr in rows]
+    # Every candidate of each judged posting's pool (features, label — empty when unjudged —
+    # and the posting's content words and thin flag; no text), so the platform can refit both
+    # stages from officers' decisions plus the judged sets (matching.refit_strength).
     with open(Path(out).with_name("strength_training.csv"), "w", encoding="utf-8") as fh:
-        fh.write(f"set,demand,{','.join(FEATURES)},relevant\n")
-        for name, (x, y, groups) in zip(DEV_SETS, rows, strict=True):
-            for values, label, demand in zip(x, y, groups, strict=True):
-                fh.write(f"{name},{demand},{','.join(f'{v:.6f}' for v in values)},{label}\n")
+        fh.write(f"set,demand,{','.join(FEATURES)},words,thin,relevant\n")
+        for name, rows in zip(DEV_SETS, pooled, strict=True):
+            for pr in rows:
+                for values, label in zip(pr.rows, pr.labels, strict=True):
+                    fh.write(
+                        f"{name},{pr.demand},{','.join(f'{v:.6f}' for v in values)},"
+                        f"{pr.words},{int(pr.thin)},{'' if label < 0 else label}\n"
+                    )
     model = trust.fit_on(
         parts,
         bar=bar,
         strong=strong,
         version="judged-" + time.strftime("%Y%m%d"),
         trained={
-            "pairs": n_pairs,
-            "relevant": int(sum(int(y.sum()) for _, y, _ in rows)),
+            "pairs": int(sum(len(y) for y in labels)),
+            "relevant": int(sum(int(y.sum()) for y in labels)),
             "demands": sum(len(ids) for _, _, ids in parts),
             "sets": list(DEV_SETS),
+            "stages": 2,
         },
     )
     model.save(out)

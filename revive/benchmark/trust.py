@@ -12,8 +12,8 @@ keep the best ``k`` by probability. Figures:
   that do not abstain (candidates of an abstaining demand are shown only on request);
 * a reliability table (predicted vs observed relevance by probability bin).
 
-``cross_validated`` refits the model per fold (GroupKFold by demand) so no demand is scored by
-a model that saw its own judgements; ``shipped`` uses the model the product ships with.
+``cross_validated`` refits the model per fold, both stages (GroupKFold by demand), so no demand
+is scored by a model that saw its own judgements; ``shipped`` uses the model the product ships with.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ from revive.engine.strength import (
     POOL,
     Assessed,
     CharProfile,
+    PoolRows,
     StrengthModel,
     assess,
+    calibrate,
     demand_mass,
     fit,
 )
@@ -53,6 +55,8 @@ class Pools:
     candidates: dict[str, list[Any]]
     texts: dict[str, str]
     mass: dict[str, float]  # each demand's ``demand_mass``
+    words: dict[str, int]  # each demand's content words (``DemandReading``)
+    thin: dict[str, bool]  # and its thin flag
 
 
 def doc_text(doc: Doc) -> str:
@@ -64,6 +68,11 @@ def demand_query(title: str, text: str) -> tuple[list[str], str]:
     with its boilerplate removed (``read_demand``)."""
     reading = read_demand(title, text)
     return demand_tokens(reading.title, reading.text), f"{reading.title}。{reading.text}"
+
+
+def _reading(q: Doc) -> tuple[int, bool]:
+    reading = read_demand(q.title, q.text)
+    return reading.content_words, reading.thin
 
 
 def build_pools(
@@ -80,6 +89,7 @@ def build_pools(
     texts = {d.id: doc_text(d) for d in docs}
     chars = CharProfile.build(texts.values())
     asked = [demand_query(q.title, q.text) for q in queries]
+    readings = {q.id: _reading(q) for q in queries}
     found = index.query(
         [tokens for tokens, _ in asked],
         top_k=pool,
@@ -96,6 +106,8 @@ def build_pools(
             q.id: demand_mass(index.term_index, index.idf, tokens)
             for q, (tokens, _) in zip(queries, asked, strict=True)
         },
+        words={q: words for q, (words, _) in readings.items()},
+        thin={q: thin for q, (_, thin) in readings.items()},
     )
 
 
@@ -108,6 +120,8 @@ def assessed_pools(pools: Pools, model: StrengthModel, qids: Sequence[str]) -> d
             pools.chars,
             model,
             mass=pools.mass[q],
+            words=pools.words[q],
+            thin=pools.thin[q],
         )
         for q in qids
     }
@@ -137,13 +151,50 @@ def training_rows(
     return np.asarray(rows, np.float64), np.asarray(labels, int), np.asarray(groups)
 
 
+def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]:
+    """Each demand's whole pool (every candidate, unjudged ones labelled -1), the rows the
+    second stage is fitted on (``strength.calibrate``)."""
+    n = len(FEATURES)
+    neutral = StrengthModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0)
+    out = []
+    for q in qids:
+        judged = qrels.get(q, {})
+        assessed = assess(
+            pools.demand_text[q],
+            pools.candidates[q],
+            pools.texts,
+            pools.chars,
+            neutral,
+            mass=pools.mass[q],
+        )
+        out.append(
+            PoolRows(
+                str(q),
+                np.asarray([a.row() for a in assessed], np.float64).reshape(-1, n),
+                np.asarray(
+                    [int(judged[a.doc_id] >= 1) if a.doc_id in judged else -1 for a in assessed],
+                    int,
+                ),
+                pools.words[q],
+                pools.thin[q],
+            )
+        )
+    return out
+
+
 def fit_on(
-    pools_and_qrels: Sequence[tuple[Pools, Qrels, Sequence[str]]], **meta: Any
+    pools_and_qrels: Sequence[tuple[Pools, Qrels, Sequence[str]]],
+    *,
+    stages: int = 2,
+    **meta: Any,
 ) -> StrengthModel:
-    parts = [training_rows(p, qr, q) for p, qr, q in pools_and_qrels]
-    rows = np.vstack([r for r, _, _ in parts])
-    labels = np.concatenate([y for _, y, _ in parts])
-    return fit(rows, labels, **meta)
+    """The strength model fitted on judged demands: the first stage on their judged pairs,
+    then (``stages`` 2) the second on their whole pools (``strength.calibrate``)."""
+    pooled = [pr for p, qr, q in pools_and_qrels for pr in pool_rows(p, qr, q)]
+    rows = np.vstack([pr.rows[pr.labels >= 0] for pr in pooled])
+    labels = np.concatenate([pr.labels[pr.labels >= 0] for pr in pooled])
+    model = fit(rows, labels, **meta)
+    return calibrate(model, pooled) if stages == 2 else model
 
 
 def cross_validated(
@@ -153,6 +204,7 @@ def cross_validated(
     folds: int = 5,
     extra: Sequence[tuple[Pools, Qrels, Sequence[str]]] = (),
     seed: int | None = None,
+    stages: int = 2,
 ) -> dict[str, list[Assessed]]:
     """Assessed lists per demand, each fold scored by a model fitted on the other folds (and
     on ``extra`` judged sets, whole). Folds group by demand: ``GroupKFold`` (``seed`` None,
@@ -169,7 +221,7 @@ def cross_validated(
         splits = [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(folds)]
     out: dict[str, list[Assessed]] = {}
     for train, test in splits:
-        model = fit_on([(pools, qrels, qids[train]), *extra])
+        model = fit_on([(pools, qrels, qids[train]), *extra], stages=stages)
         out.update(assessed_pools(pools, model, list(qids[test])))
     return out
 
@@ -177,11 +229,13 @@ def cross_validated(
 DRAWN = ("ndcg@10", "mrr@10", "strength_auc", "abstained_unanswerable", "relevant_shown")
 
 
-def cv_draws(pools: Pools, qrels: Qrels, bar: float, draws: int, k: int = 10) -> dict[str, Any]:
+def cv_draws(
+    pools: Pools, qrels: Qrels, bar: float, draws: int, k: int = 10, *, stages: int = 2
+) -> dict[str, Any]:
     """Mean and standard deviation of the cross-validated figures over ``draws`` shuffled
     splits (seeds 0 … draws − 1): one split of 200 demands moves nDCG@10 by about ±0.005."""
     per = [
-        trust_figures(cross_validated(pools, qrels, seed=seed), qrels, bar, k)
+        trust_figures(cross_validated(pools, qrels, seed=seed, stages=stages), qrels, bar, k)
         for seed in range(draws)
     ]
     keys = [key.replace("@10", f"@{k}") for key in DRAWN]

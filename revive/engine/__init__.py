@@ -36,6 +36,7 @@ The product's matching of demands (matcher.py, strength.py, understand.py):
                                                 Index or a Vocabulary)
     CharProfile.build/save/load                 character IDF saved beside an index
     StrengthModel, shipped_model(), judged_rows(), fit(rows, labels, weights=…)
+    judged_pools(), calibrate(model, pools)    the second stage (posting-level recalibration)
 """
 
 from revive.engine.index import (
@@ -65,9 +66,12 @@ from revive.engine.matcher import (
 from revive.engine.strength import (
     FEATURES,
     POOL,
+    POSTING,
     CharProfile,
     StrengthModel,
+    calibrate,
     fit,
+    judged_pools,
     judged_rows,
     shipped_model,
 )
@@ -79,6 +83,7 @@ __all__ = [
     "DEFAULT_MIN_SCORE",
     "FEATURES",
     "POOL",
+    "POSTING",
     "TOKENIZER_VERSION",
     "Candidate",
     "CharProfile",
@@ -94,8 +99,10 @@ __all__ = [
     "SearchHit",
     "StrengthModel",
     "Vocabulary",
+    "calibrate",
     "fit",
     "gather",
+    "judged_pools",
     "judged_rows",
     "match_demands",
     "merge_pools",

@@ -229,6 +229,8 @@ def propose(
             strong=strong,
             normalized=True,
             mass=mass,
+            words=reading.content_words,
+            thin=reading.thin,
         )[:top_k]
         need_words = [set(content_words("", need.text)) for need in reading.needs]
         finder = _finder(lexicon, text, generic) if reasons and ranked else None

@@ -18,10 +18,17 @@ what lexical evidence can say:
   over ten fold draws: abstention at 90 % of relevant pairs shown higher in every draw, mean
   +0.06; strength AUC +0.006; eval/real/RESULTS.md).
 
-A logistic model over the standardised features gives the probability (logistic regression
-is Platt-calibrated by construction; ``revive eval`` prints its reliability table). The model
-is plain JSON (no pickle): fitted with scikit-learn by ``fit`` on judged pairs, and refitted
-from officers' decisions by the matching worker.
+A logistic model over the standardised features gives the pair's probability (logistic
+regression is Platt-calibrated by construction; ``revive eval`` prints its reliability table).
+A second stage (``Calibration``, fitted by ``calibrate``) recalibrates it with what the
+posting's whole pool says (``POSTING``: the pool's best first-stage logit, ``demand_mass``, the
+index's top score, the posting's content words and thin flag, the pool's best character
+cosine and coverage), leaving the order within a
+posting unchanged: a posting with nothing good moves its whole list below the bar, which is
+what abstention needs (10 shuffled 5-fold splits: unanswerable postings abstaining 0.22 → 0.27
+at 91 % of relevant pairs shown; eval/real/RESULTS.md). The model is plain JSON (no pickle):
+fitted with scikit-learn by ``fit`` + ``calibrate`` on judged pairs and pools, and refitted
+from officers' decisions by the matching worker; a file without ``calibration`` is one-stage.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -41,6 +48,20 @@ from revive.engine.text import BIGRAM_MARK, demand_specificity, normalize, stopw
 
 FEATURES = ("score", "chars", "coverage", "demand_mass")
 POOL = 30  # candidates re-ranked per demand (the index's top POOL)
+# The second stage (``Calibration``) reads the pair's first-stage logit beside what the
+# posting's whole pool says: its best first-stage logit, the demand's specific weight, the
+# index's best score, ln(1 + the posting's content words), its thin flag, and the pool's best
+# character cosine and best coverage.
+POSTING = (
+    "pair",
+    "pool_max",
+    "demand_mass",
+    "top_score",
+    "words",
+    "thin",
+    "chars_max",
+    "coverage_max",
+)
 
 # ---------------------------------------------------------------------------- characters
 
@@ -157,6 +178,50 @@ def demand_mass(term_index: Mapping[str, int], idf: np.ndarray, tokens: Iterable
 # ---------------------------------------------------------------------------- the model
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The second stage: a logistic regression over ``POSTING`` (standardised) that turns
+    the pair's first-stage logit into the probability served, using what the posting's pool
+    says (a vague posting whose best candidate is middling moves its whole list down). Its
+    weight on ``pair`` is positive, so within a posting the order is the first stage's."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        x = (np.asarray(rows, np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return x @ np.asarray(self.coef) + self.intercept
+
+
+def posting_rows(
+    pair: np.ndarray, rows: np.ndarray, features: Sequence[str], words: int, thin: bool
+) -> np.ndarray:
+    """The ``POSTING`` rows of one pool: ``pair`` its first-stage logits, ``rows`` its
+    feature rows (columns in ``features`` order, which hold ``FEATURES``), ``words`` the
+    posting's content words, ``thin`` its thin flag."""
+    col = {f: i for i, f in enumerate(features)}
+    n = len(pair)
+    out = np.empty((n, len(POSTING)))
+    out[:, 0] = pair
+    if not n:
+        return out
+    out[:, 1] = pair.max()
+    out[:, 2] = rows[0, col["demand_mass"]]
+    out[:, 3] = rows[:, col["score"]].max()
+    out[:, 4] = np.log1p(max(0, words))
+    out[:, 5] = float(thin)
+    out[:, 6] = rows[:, col["chars"]].max()
+    out[:, 7] = rows[:, col["coverage"]].max()
+    return out
+
+
 @dataclass(frozen=True)
 class StrengthModel:
     """Logistic regression over standardised features, as plain numbers.
@@ -174,12 +239,30 @@ class StrengthModel:
     strong: float = 0.35
     version: str = "judged"
     trained: dict[str, Any] = field(default_factory=dict)
+    # The second stage; None in a one-stage model (a file written before it existed).
+    calibration: Calibration | None = None
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        """The first stage's logit per row of ``rows`` (columns in ``features`` order)."""
+        x = (np.asarray(rows, np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return x @ np.asarray(self.coef) + self.intercept
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
-        """P(relevant) per row of ``rows`` (columns in ``features`` order)."""
-        x = (np.asarray(rows, np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
-        z = x @ np.asarray(self.coef) + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        """The first stage's P(relevant) per row of ``rows`` (columns in ``features`` order):
+        the pair alone, what decisions (stored features, no pool) can be scored by."""
+        return _sigmoid(self.logit(rows))
+
+    def strengths(self, rows: np.ndarray, *, words: int = 0, thin: bool = False) -> np.ndarray:
+        """P(relevant) served for each candidate of one posting's pool: the first stage,
+        recalibrated by the second when the model has one. ``rows``: the whole pool's feature
+        rows (``features`` order); ``words``, ``thin``: the posting's content words and thin
+        flag (``DemandReading``)."""
+        rows = np.asarray(rows, np.float64)
+        pair = self.logit(rows)
+        if self.calibration is None:
+            return _sigmoid(pair)
+        posting = posting_rows(pair, rows, self.features, words, thin)
+        return _sigmoid(self.calibration.logit(posting))
 
     def tier(self, p: float, bar: float | None = None, strong: float | None = None) -> str:
         """'strong' | 'medium' | 'weak' (强 / 中 / 弱). Below the bar is weak whatever
@@ -197,6 +280,11 @@ class StrengthModel:
         values = {k: v for k, v in data.items() if k in known}
         for key in ("features", "mean", "scale", "coef"):
             values[key] = tuple(values[key])
+        stage = values.get("calibration")
+        if stage is not None:
+            values["calibration"] = Calibration(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in stage.items()}
+            )
         return cls(**values)
 
     def save(self, path: str | Path) -> None:
@@ -214,19 +302,63 @@ def shipped_model() -> StrengthModel:
     return StrengthModel.from_json(json.loads(raw.read_text("utf-8")))
 
 
+@dataclass(frozen=True)
+class PoolRows:
+    """One judged posting's whole pool, for the second stage: every candidate's feature rows
+    (``FEATURES`` order), its label (1 relevant, 0 not, -1 unjudged), the index's scores are
+    the ``score`` column; the posting's content words and thin flag."""
+
+    demand: str
+    rows: np.ndarray
+    labels: np.ndarray
+    words: int
+    thin: bool
+
+
+@lru_cache(maxsize=1)
+def _training() -> tuple[PoolRows, ...]:
+    """resources/strength_training.csv: every candidate of each judged posting's pool, with
+    its label (empty: unjudged) and the posting's content words and thin flag."""
+    raw = resources.files("revive.engine.resources").joinpath("strength_training.csv")
+    header, *lines = raw.read_text("utf-8").splitlines()
+    cols = header.split(",")
+    at = {name: i for i, name in enumerate(cols)}
+    feats = [at[f] for f in FEATURES]
+    grouped: dict[str, list[list[str]]] = {}
+    for line in lines:
+        cells = line.split(",")
+        grouped.setdefault(f"{cells[at['set']]}:{cells[at['demand']]}", []).append(cells)
+    out = []
+    for demand, cells in grouped.items():
+        first = cells[0]
+        out.append(
+            PoolRows(
+                demand,
+                np.asarray([[float(c[i]) for i in feats] for c in cells], np.float64),
+                np.asarray([int(c[at["relevant"]] or -1) for c in cells], int),
+                int(first[at["words"]]) if "words" in at else 0,
+                first[at["thin"]] == "1" if "thin" in at else False,
+            )
+        )
+    return tuple(out)
+
+
+def judged_pools() -> tuple[PoolRows, ...]:
+    """The judged postings' pools the shipped model's second stage was fitted on."""
+    return _training()
+
+
 @lru_cache(maxsize=1)
 def judged_rows() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """The judged pairs the shipped model was fitted on (resources/strength_training.csv):
     feature rows in ``FEATURES`` order, labels (relevant = 1) and demand ids ("set:id")."""
-    raw = resources.files("revive.engine.resources").joinpath("strength_training.csv")
-    lines = raw.read_text("utf-8").splitlines()[1:]
     rows, labels, groups = [], [], []
-    for line in lines:
-        name, demand, *values, label = line.split(",")
-        rows.append([float(v) for v in values])
-        labels.append(int(label))
-        groups.append(f"{name}:{demand}")
-    return np.asarray(rows, np.float64), np.asarray(labels, int), tuple(groups)
+    for pool in _training():
+        judged = pool.labels >= 0
+        rows.append(pool.rows[judged])
+        labels.append(pool.labels[judged])
+        groups += [pool.demand] * int(judged.sum())
+    return np.vstack(rows), np.concatenate(labels), tuple(groups)
 
 
 def fit(
@@ -255,6 +387,42 @@ def fit(
         intercept=float(model.intercept_[0]),
         **meta,
     )
+
+
+def calibrate(model: StrengthModel, pools: Sequence[PoolRows], *, c: float = 1.0) -> StrengthModel:
+    """``model`` with a second stage (``Calibration``) fitted on the judged pairs of
+    ``pools`` over ``POSTING``, the pair logits being ``model``'s own first stage. Should the
+    fit weigh the pair logit at or below zero (it would reorder a posting's list), the model
+    is returned one-stage."""
+    from sklearn.linear_model import LogisticRegression
+
+    if set(model.features) != set(FEATURES):
+        return replace(model, calibration=None)  # the pool values read FEATURES
+    cols = [FEATURES.index(f) for f in model.features]
+    x, y = [], []
+    for pool in pools:
+        if not len(pool.rows):
+            continue
+        rows = pool.rows[:, cols]
+        posting = posting_rows(model.logit(rows), rows, model.features, pool.words, pool.thin)
+        judged = pool.labels >= 0
+        x.append(posting[judged])
+        y.append(pool.labels[judged])
+    rows, labels = np.vstack(x), np.concatenate(y)
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    fitted = LogisticRegression(C=c, max_iter=2000).fit((rows - mean) / scale, labels)
+    if fitted.coef_[0][0] <= 0:
+        return replace(model, calibration=None)
+    stage = Calibration(
+        features=POSTING,
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        coef=tuple(float(v) for v in fitted.coef_[0]),
+        intercept=float(fitted.intercept_[0]),
+    )
+    return replace(model, calibration=stage)
 
 
 # ---------------------------------------------------------------------------- assessing
@@ -289,12 +457,15 @@ def assess(
     strong: float | None = None,
     normalized: bool = False,
     mass: float = 0.0,
+    words: int = 0,
+    thin: bool = False,
 ) -> list[Assessed]:
     """Features, probability and tier of each candidate (``revive.engine.Candidate`` from
     ``Index.query``), best first (by probability, then by score). ``texts``: the candidates'
     text (title + abstract …) by id, for the character feature; ``chars``: the index's
     character profile (None: the feature is 0); ``normalized``: the texts are already
-    ``normalize``d; ``mass``: the demand's ``demand_mass``."""
+    ``normalize``d; ``mass``: the demand's ``demand_mass``; ``words``, ``thin``: the posting's
+    content words and thin flag (``DemandReading``), read by the model's second stage."""
     model = model or shipped_model()
     if chars is not None:
         char_cos_of = chars.cosines(
@@ -310,7 +481,7 @@ def assess(
         out.append((c, char_cos))
     if not out:
         return []
-    probs = model.probability(np.asarray(rows))
+    probs = model.strengths(np.asarray(rows), words=words, thin=thin)
     assessed = [
         Assessed(
             c.right_id,

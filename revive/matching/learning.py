@@ -10,6 +10,12 @@ Training rows
     left out. Plus the judged pairs the shipped model was fitted on (engine.judged_rows), so a
     refit starts from the same anchor and in-domain decisions shift it as they accumulate.
 
+Second stage
+    The posting-level recalibration (engine.calibrate) needs a posting's whole pool, which a
+    decision does not store: it is refitted on the judged postings' pools (engine.judged_pools)
+    over the refitted first stage, so it follows the new pair logits. The held-out comparison
+    below scores decisions by the first stage (engine.StrengthModel.probability).
+
 Position bias
     Officers see a demand's candidates best first and read from the top, so a proposal is
     decided (examined) with a probability that falls with its rank: a label set drawn from
@@ -170,7 +176,10 @@ def refit(
     train, test = data.part(slice(0, n - n_test)), data.part(slice(n - n_test, None))
 
     def fit(part: Decisions) -> engine.StrengthModel:
-        return engine.fit(
+        # The first stage on judged pairs + decisions; the second (posting-level
+        # recalibration) on the judged pools over that first stage: a decision stores its
+        # pair's features, not its posting's pool.
+        first = engine.fit(
             np.vstack([judged_rows, part.rows]),
             np.concatenate([judged_labels, part.labels]),
             weights=np.concatenate([np.ones(n_judged), part.weights]),
@@ -182,8 +191,10 @@ def refit(
                 "decisions": len(part),
                 "accepted": part.positives,
                 "weighting": WEIGHTING,
+                "stages": 2,
             },
         )
+        return engine.calibrate(first, engine.judged_pools())
 
     candidate = fit(train)
     new_auc = auc(test.labels, candidate.probability(test.rows))

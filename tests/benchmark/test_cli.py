@@ -124,5 +124,11 @@ def test_cross_validation_draws_score_every_demand_once_per_split():
     for seed in (None, 0, 1):
         out = trust.cross_validated(pools, qrels, folds=2, seed=seed)
         assert sorted(out) == sorted(pools.candidates)
+        one = trust.cross_validated(pools, qrels, folds=2, seed=seed, stages=1)
+        # the second stage recalibrates; it never reorders a demand's list
+        assert {q: [a.doc_id for a in rows] for q, rows in out.items()} == {
+            q: [a.doc_id for a in rows] for q, rows in one.items()
+        }
+    assert set(pools.words) == set(pools.thin) == {q.id for q in queries}
     drawn = trust.cv_draws(pools, qrels, bar=0.1, draws=3)
     assert drawn["draws"] == 3 and 0 <= drawn["ndcg@10"] <= 1 and drawn["ndcg@10_sd"] >= 0

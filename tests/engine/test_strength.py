@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,84 @@ def test_judged_rows_refit_to_the_shipped_model():
     assert len(x) == len(y) == len(groups) == shipped_model().trained["pairs"]
     again = fit(x, y)
     assert np.allclose(again.coef, shipped_model().coef, atol=1e-6)
+
+
+def test_judged_pools_refit_to_the_shipped_second_stage():
+    from revive.engine.strength import calibrate, judged_pools, judged_rows
+
+    model = shipped_model()
+    assert model.calibration is not None and model.trained["stages"] == 2
+    pools = judged_pools()
+    assert len(pools) == model.trained["demands"]
+    assert sum(int((p.labels >= 0).sum()) for p in pools) == model.trained["pairs"]
+    assert any((p.labels < 0).any() for p in pools)  # unjudged candidates are in the pools
+    x, y, _ = judged_rows()
+    again = calibrate(fit(x, y), pools)
+    assert np.allclose(again.calibration.coef, model.calibration.coef, atol=1e-6)
+
+
+def _a_pool():
+    from revive.engine.strength import judged_pools
+
+    pool = judged_pools()[0]
+    return pool.rows, pool.words, pool.thin
+
+
+def test_the_second_stage_keeps_a_postings_order():
+    model = shipped_model()
+    rows, words, thin = _a_pool()
+    served = model.strengths(rows, words=words, thin=thin)
+    pair = model.logit(rows)
+    assert np.array_equal(np.argsort(-served, kind="stable"), np.argsort(-pair, kind="stable"))
+    assert not np.allclose(served, model.probability(rows))  # it does recalibrate
+
+
+def test_the_second_stage_lowers_a_wordy_posting_with_the_same_specific_weight():
+    # Many content words for the same specific weight: a vague posting (RESULTS.md).
+    model = shipped_model()
+    rows, _, _ = _a_pool()
+    terse = model.strengths(rows, words=15)
+    wordy = model.strengths(rows, words=80)
+    assert (wordy < terse).all()
+
+
+def test_a_one_stage_model_file_still_loads_and_serves_its_pair_probability(tmp_path):
+    data = shipped_model().to_json()
+    del data["calibration"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), "utf-8")
+    old = StrengthModel.load(path)
+    assert old.calibration is None
+    rows, words, thin = _a_pool()
+    served = old.strengths(rows, words=words, thin=thin)
+    assert np.allclose(served, old.probability(rows))
+    assert StrengthModel.load(_saved(tmp_path, shipped_model())) == shipped_model()
+
+
+def _saved(tmp_path, model):
+    path = tmp_path / "two.json"
+    model.save(path)
+    return path
+
+
+def test_calibrate_learns_what_the_posting_says():
+    from revive.engine.strength import FEATURES, PoolRows, calibrate
+
+    rng = np.random.default_rng(1)
+    pools = []
+    for i in range(120):
+        rows = rng.normal(size=(10, len(FEATURES)))
+        rows[:, 3] = 4.5  # one demand_mass per posting
+        wordy = i % 2 == 1
+        # relevance follows the score, but a wordy posting is rarely answered
+        p = 1 / (1 + np.exp(-(2 * rows[:, 0] - (3 if wordy else 0))))
+        labels = (rng.random(10) < p).astype(int)
+        pools.append(PoolRows(f"d{i}", rows, labels, 60 if wordy else 10, False))
+    x = np.vstack([p.rows for p in pools])
+    y = np.concatenate([p.labels for p in pools])
+    model = calibrate(fit(x, y), pools)
+    assert model.calibration is not None
+    rows = pools[0].rows
+    terse = model.strengths(rows, words=10)
+    wordy = model.strengths(rows, words=60)
+    assert (wordy < terse / 2).all()

@@ -180,6 +180,11 @@ def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     model = matching_strength.active_strength_model()
     assert model.version == row.version == f"r{row.id}"
     assert model.trained["decisions"] == 40  # refitted on every decision once accepted
+    # both stages: the second refitted on the judged pools over the new first stage
+    assert model.calibration is not None and model.calibration.features == engine.POSTING
+    assert model.calibration != engine.shipped_model().calibration
+    again = engine.StrengthModel.from_json(row.model)
+    assert again == model
     assert (model.bar, model.strong) == (engine.shipped_model().bar, engine.shipped_model().strong)
     event = db.session.scalar(
         sa.select(AuditEvent).where(

@@ -774,8 +774,14 @@ def test_runs_use_the_active_strength_model(app, enqueued):
     pool()
     _ready(enqueued)
     shipped = engine.shipped_model()
-    # A refit that rates every pair alike (all weight on the intercept): strength 0.5 each.
-    flat = {**shipped.to_json(), "coef": [0.0] * len(shipped.coef), "intercept": 0.0}
+    # A one-stage refit that rates every pair alike (all weight on the intercept, no second
+    # stage): strength 0.5 each.
+    flat = {
+        **shipped.to_json(),
+        "coef": [0.0] * len(shipped.coef),
+        "intercept": 0.0,
+        "calibration": None,
+    }
     row = StrengthModelVersion(status=ModelStatus.ACTIVE, model=flat, activated_at=utcnow())
     db.session.add(row)
     db.session.flush()
