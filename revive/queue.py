@@ -402,6 +402,18 @@ def _due(k: Kind, now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(k.active(), sa.or_(lost, waiting))
 
 
+def mark_failed(model: type[Any], row_id: int, status: Any, error: str) -> Any | None:
+    """Roll back the failed work, then record on the job row that it failed (``status``, the
+    message cut to 2,000 characters, ``finished_at``) and commit. The failure and give-up paths
+    of every kind share it; returns the row, or None when it is gone."""
+    db.session.rollback()
+    row = db.session.get(model, row_id)
+    if row is not None:
+        row.status, row.error, row.finished_at = status, error[:2000], utcnow()
+        db.session.commit()
+    return row
+
+
 def resend_stuck(*, full: bool = False) -> dict[str, list[Any]]:
     """The one recovery sweep: send rows the broker never got, re-send rows whose message was
     lost or whose worker vanished, give up rows started MAX_ATTEMPTS times, and run the

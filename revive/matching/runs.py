@@ -202,13 +202,8 @@ def _store_in_batches(run: MatchRun, ids: list[int], store: Any) -> None:
 
 
 def _fail_run(run_id: int, exc: Exception) -> None:
-    db.session.rollback()
     logger.exception("Match run %s failed", run_id)
-    failed = db.session.get(MatchRun, run_id)
-    if failed is not None:
-        failed.status, failed.finished_at = RunStatus.FAILED, utcnow()
-        failed.error = f"匹配失败，请稍后重试（{exc}）"[:2000]
-        db.session.commit()
+    queue.mark_failed(MatchRun, run_id, RunStatus.FAILED, f"匹配失败，请稍后重试（{exc}）")
 
 
 def _shard_parts(index: engine.Index) -> list[list[str]]:
@@ -511,11 +506,7 @@ def drop_candidates(demand_id: int) -> int:
 
 
 def _give_up_run(run_id: int) -> None:
-    db.session.rollback()
-    run = db.session.get(MatchRun, run_id)
-    if run is not None:
-        run.status, run.error, run.finished_at = RunStatus.FAILED, queue.GAVE_UP, utcnow()
-        db.session.commit()
+    queue.mark_failed(MatchRun, run_id, RunStatus.FAILED, queue.GAVE_UP)
 
 
 def _index_exists() -> sa.ColumnElement[bool]:

@@ -168,13 +168,8 @@ def execute_strength_refit(model_id: int) -> StrengthModelVersion | None:
         )
         db.session.commit()
     except Exception as exc:
-        db.session.rollback()
         logger.exception("Strength refit %s failed", model_id)
-        failed = db.session.get(StrengthModelVersion, model_id)
-        if failed is not None:
-            failed.status, failed.finished_at = ModelStatus.FAILED, utcnow()
-            failed.error = f"训练失败（{exc}）"[:2000]
-            db.session.commit()
+        queue.mark_failed(StrengthModelVersion, model_id, ModelStatus.FAILED, f"训练失败（{exc}）")
         raise
     logger.info("Strength model %s active: %s", row.version, row.note)
     if jobs.active_build() is not None:
@@ -183,11 +178,7 @@ def execute_strength_refit(model_id: int) -> StrengthModelVersion | None:
 
 
 def _give_up_refit(model_id: int) -> None:
-    db.session.rollback()
-    row = db.session.get(StrengthModelVersion, model_id)
-    if row is not None:
-        row.status, row.error, row.finished_at = ModelStatus.FAILED, queue.GAVE_UP, utcnow()
-        db.session.commit()
+    queue.mark_failed(StrengthModelVersion, model_id, ModelStatus.FAILED, queue.GAVE_UP)
 
 
 queue.register(

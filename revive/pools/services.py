@@ -248,11 +248,7 @@ def _send(run: PoolRun) -> None:
 
 
 def _give_up_run(run_id: int) -> None:
-    db.session.rollback()
-    run = db.session.get(PoolRun, run_id)
-    if run is not None:
-        run.status, run.error, run.finished_at = PoolRunStatus.FAILED, queue.GAVE_UP, utcnow()
-        db.session.commit()
+    queue.mark_failed(PoolRun, run_id, PoolRunStatus.FAILED, queue.GAVE_UP)
 
 
 # A queued or running pool run is the outbox of its task (revive.queue).
@@ -304,12 +300,8 @@ def execute_run(run_id: int) -> PoolRun | None:
         run.status, run.finished_at = PoolRunStatus.SUCCEEDED, utcnow()
         db.session.commit()
     except Exception as exc:
-        db.session.rollback()
-        failed = db.session.get(PoolRun, run_id)
-        if failed is not None:
-            failed.status, failed.finished_at = PoolRunStatus.FAILED, utcnow()
-            failed.error = str(exc) if isinstance(exc, _NoIndex) else "排序失败，请稍后重试"
-            db.session.commit()
+        message = str(exc) if isinstance(exc, _NoIndex) else "排序失败，请稍后重试"
+        failed = queue.mark_failed(PoolRun, run_id, PoolRunStatus.FAILED, message)
         if isinstance(exc, _NoIndex):
             return failed
         raise
