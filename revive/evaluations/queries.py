@@ -119,7 +119,9 @@ def tier_sql(
     )
 
 
-def _patent_tier_sql(ev: sa.Subquery, rules: TierRules) -> sa.ColumnElement[str]:
+def patent_tier_sql(ev: sa.Subquery, rules: TierRules) -> sa.ColumnElement[str]:
+    """A patent's 分层推广 tier in SQL: ``tier_sql`` over the patent's grade, TRL and willingness
+    and the evaluation statistics ``ev`` (``evaluation_stats()``), joined on the patent."""
     return tier_sql(
         rules,
         grade=Patent.value_grade,
@@ -725,7 +727,7 @@ def _promotion_stmt(
     user: User, f: PromotionFilters, rules: TierRules, *, export: bool = False
 ) -> sa.Select:
     ev = evaluation_stats()
-    tier = _patent_tier_sql(ev, rules)
+    tier = patent_tier_sql(ev, rules)
     key = _group_key(f.by)
     columns = [*PROMOTION_COLUMNS, *(EXPORT_EXTRA_COLUMNS if export else ())]
     where = [*_scope(user, f.institution), tier.in_([t.value for t in f.tiers])]
@@ -809,7 +811,7 @@ def promotion_summary(user: User, f: PromotionFilters) -> list[GroupCount]:
     inner = (
         sa.select(
             _group_key(f.by).label("grp"),
-            _patent_tier_sql(ev, current_rules()).label("tier"),
+            patent_tier_sql(ev, current_rules()).label("tier"),
         )
         .outerjoin(ev, ev.c.patent_id == Patent.id)
         .where(*_scope(user, f.institution))

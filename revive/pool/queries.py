@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from revive.accounts.models import Organization
 from revive.db import contains
 from revive.errors import NotFoundError
-from revive.evaluations.queries import current_rules, evaluation_stats, tier_sql
+from revive.evaluations.queries import current_rules, evaluation_stats, patent_tier_sql
 from revive.evaluations.tiers import Tier
 from revive.extensions import db
 from revive.inventory.models import Patent, TransferMode
@@ -135,16 +135,7 @@ def where_clauses(f: PoolFilters) -> list[sa.ColumnElement[bool]]:
         clauses.append(Patent.institution_id.in_(regions))
     if f.tier:
         ev = evaluation_stats()
-        tier = tier_sql(
-            current_rules(),
-            grade=Patent.value_grade,
-            trl=Patent.trl,
-            willingness=Patent.transfer_willingness,
-            n=ev.c.n,
-            avg=ev.c.avg,
-            mx=ev.c.mx,
-            interested=ev.c.interested,
-        )
+        tier = patent_tier_sql(ev, current_rules())
         tiered = (
             sa.select(Patent.id)
             .outerjoin(ev, ev.c.patent_id == Patent.id)

@@ -123,16 +123,7 @@ def summaries() -> list[PoolSummary]:
 
 def _tier_column() -> tuple[Any, Any]:
     ev = evaluation_queries.evaluation_stats()
-    tier = evaluation_queries.tier_sql(
-        evaluation_queries.current_rules(),
-        grade=Patent.value_grade,
-        trl=Patent.trl,
-        willingness=Patent.transfer_willingness,
-        n=ev.c.n,
-        avg=ev.c.avg,
-        mx=ev.c.mx,
-        interested=ev.c.interested,
-    )
+    tier = evaluation_queries.patent_tier_sql(ev, evaluation_queries.current_rules())
     return ev, tier
 
 
