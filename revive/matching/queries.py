@@ -165,8 +165,23 @@ class NeedGroup:
     matches: list[Match]
 
 
+class ReadingFlags:
+    """How matching read a demand, for the pages that list its proposals: ``reading`` is the
+    demand's DemandReading, or None before its first run."""
+
+    reading: DemandReading | None
+
+    @property
+    def is_thin(self) -> bool:
+        return bool(self.reading and self.reading.is_thin)
+
+    @property
+    def is_multi(self) -> bool:
+        return bool(self.reading and self.reading.is_multi)
+
+
 @dataclass
-class DemandProposals:
+class DemandProposals(ReadingFlags):
     """A demand's proposals as people are shown them, with how matching read the demand.
 
     ``matches``: every match asked for, accepted → candidates by strength → rejected.
@@ -183,14 +198,6 @@ class DemandProposals:
     weak: list[Match]
     bar: float
     strong: float
-
-    @property
-    def is_thin(self) -> bool:
-        return bool(self.reading and self.reading.is_thin)
-
-    @property
-    def is_multi(self) -> bool:
-        return bool(self.reading and self.reading.is_multi)
 
     @property
     def abstains(self) -> bool:

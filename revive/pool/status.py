@@ -95,7 +95,7 @@ class PushedRow:
 
 
 @dataclass
-class DemandOverview:
+class DemandOverview(matching_queries.ReadingFlags):
     demand: Demand
     run: MatchRun | None
     run_active: bool
@@ -107,14 +107,6 @@ class DemandOverview:
     declined: int
     pushed: list[PushedRow]
     intents: list[IntentRow]
-
-    @property
-    def is_thin(self) -> bool:
-        return bool(self.reading and self.reading.is_thin)
-
-    @property
-    def is_multi(self) -> bool:
-        return bool(self.reading and self.reading.is_multi)
 
     @property
     def suggestion_count(self) -> int:

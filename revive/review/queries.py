@@ -116,7 +116,7 @@ def parse_queue_filters(args: Mapping[str, Any]) -> QueueFilters:
 
 
 @dataclass
-class DemandGroup:
+class DemandGroup(matching_queries.ReadingFlags):
     """One demand of the queue with its (filtered) candidates, strongest first (rows from
     before strength: by score), and how matching read the demand: ``groups`` by sub-need,
     ``weak`` candidates (below the bar: shown on request), thin / abstaining."""
@@ -135,14 +135,6 @@ class DemandGroup:
     def intents(self) -> int:
         """Candidates an enterprise asked for (申请对接): listed first."""
         return sum(1 for m in self.candidates if m.intent_at is not None)
-
-    @property
-    def is_thin(self) -> bool:
-        return bool(self.reading and self.reading.is_thin)
-
-    @property
-    def is_multi(self) -> bool:
-        return bool(self.reading and self.reading.is_multi)
 
     @property
     def abstains(self) -> bool:
