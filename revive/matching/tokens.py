@@ -68,6 +68,18 @@ def _stale_clause() -> sa.ColumnElement[bool]:
     )
 
 
+# The columns a patent's matching text is made of (patent_text), with its id.
+TEXT_COLUMNS = (
+    Patent.id,
+    Patent.title,
+    Patent.tech_field,
+    Patent.abstract,
+    Patent.problem_solved,
+    Patent.advantages,
+    Patent.prospects,
+)
+
+
 def tokenize_patents(
     patent_ids: Sequence[int] | None = None, *, follow_up: bool = True
 ) -> dict[str, int]:
@@ -78,17 +90,7 @@ def tokenize_patents(
     change (a status or willingness edit) requests a re-match, since eligibility is applied at
     query time and needs no rebuild.
     """
-    cols = (
-        Patent.id,
-        Patent.title,
-        Patent.tech_field,
-        Patent.abstract,
-        Patent.problem_solved,
-        Patent.advantages,
-        Patent.prospects,
-        PatentTokens.text_hash,
-        PatentTokens.tokenizer_version,
-    )
+    cols = (*TEXT_COLUMNS, PatentTokens.text_hash, PatentTokens.tokenizer_version)
     stmt = sa.select(*cols).outerjoin(PatentTokens, PatentTokens.patent_id == Patent.id)
     stmt = stmt.where(_stale_clause()) if patent_ids is None else stmt
     checked = tokenized = 0
@@ -156,17 +158,7 @@ def patent_texts(patent_ids: Iterable[Any]) -> dict[int, str]:
     ids = sorted({int(i) for i in patent_ids})
     if not ids:
         return {}
-    rows = db.session.execute(
-        sa.select(
-            Patent.id,
-            Patent.title,
-            Patent.tech_field,
-            Patent.abstract,
-            Patent.problem_solved,
-            Patent.advantages,
-            Patent.prospects,
-        ).where(Patent.id.in_(ids))
-    )
+    rows = db.session.execute(sa.select(*TEXT_COLUMNS).where(Patent.id.in_(ids)))
     return {r.id: f"{r.title}。{patent_text(r)}" for r in rows}
 
 
