@@ -5,6 +5,8 @@ sheets, merge the judges' grades.
     python scripts/devset/real_pool.py sheets --out /tmp/judging/r1 \\
         --retriever engine --retriever bm25 --retriever char2 [--run extra=runs.json]
     python scripts/devset/real_pool.py merge /tmp/judging/r1/*.grades.csv   # into qrels.csv
+    python scripts/devset/real_pool.py --queries /tmp/judging/r3/queries.csv \
+        sample --n 100 --seed 14 --exclude eval/real/queries.csv   # a later round's postings
 
 ``sheets`` pools the top ``--k`` of every retriever per demand, drops pairs already in
 ``eval/real/qrels.csv`` and writes the rest as markdown sheets grouped by demand. A sheet names
@@ -39,10 +41,13 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def sample(n: int, seed: int) -> None:
-    rows = _read(DATA / "real_demands.csv")
+def sample(n: int, seed: int, exclude: list[Path]) -> None:
+    """``n`` postings drawn at random (``seed``) from those not in any ``exclude`` file: how a
+    later round adds postings that the set does not hold yet."""
+    taken = {r["id"] for path in exclude for r in _read(path)}
+    rows = [r for r in _read(DATA / "real_demands.csv") if r["id"] not in taken]
     chosen = sorted(random.Random(seed).sample(rows, n), key=lambda r: r["id"])
-    REAL.mkdir(parents=True, exist_ok=True)
+    QUERIES.parent.mkdir(parents=True, exist_ok=True)
     with open(QUERIES, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "title", "description", "industry"])
@@ -145,11 +150,19 @@ def merge(paths: list[Path]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global QUERIES
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--queries",
+        type=Path,
+        default=QUERIES,
+        help="the postings file sampled into, pooled and ordered by (default eval/real's)",
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
     s.add_argument("--n", type=int, default=200)
     s.add_argument("--seed", type=int, default=13)
+    s.add_argument("--exclude", type=Path, action="append", default=[])
     p = sub.add_parser("sheets")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--retriever", action="append", default=[])
@@ -158,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     m = sub.add_parser("merge")
     m.add_argument("grades", nargs="+", type=Path)
     args = ap.parse_args(argv)
+    QUERIES = args.queries
     if args.cmd == "sample":
-        sample(args.n, args.seed)
+        sample(args.n, args.seed, args.exclude)
     elif args.cmd == "sheets":
         sheets(args.out, args.retriever, args.run, args.k)
     else:
