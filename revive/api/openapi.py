@@ -9,9 +9,10 @@ responses, roles).
 - Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
   settings, industry pools, matching (a demand's matches, match runs, index builds,
   decisions; the Match, MatchRun components legacy entries refer to), review, intents
-  (申请对接) and manual candidates, the pool (专利库 search, a patent's public record).
-- Still described here, by ``OPERATIONS``: evaluations, licensing (open licences,
-  applications), imports, dashboard, an enterprise's overview of its demand.
+  (申请对接) and manual candidates, the pool (专利库 search, a patent's public record),
+  evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion).
+- Still described here, by ``OPERATIONS``: licensing (open licences, applications), imports,
+  dashboard, an enterprise's overview of its demand.
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -34,14 +35,10 @@ from revive.api.imports import CREATORS as IMPORT_CREATORS
 from revive.api.schema import spec_of
 from revive.deals.models import Stage
 from revive.demands.models import DemandStatus
-from revive.evaluations.models import CooperationIntent
-from revive.evaluations.tiers import Tier
 from revive.imports.models import ImportStatus
 from revive.inventory import workflow as patent_workflow
 from revive.inventory.models import (
-    EntryStatus,
     PatentType,
-    Willingness,
 )
 from revive.licensing import applications as licence_applications
 from revive.licensing import rules as licence_rules
@@ -264,78 +261,6 @@ def _licence_application() -> dict[str, Any]:
     return obj(props)
 
 
-def _evaluation() -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": INT,
-        "patent_id": INT,
-        "enterprise_id": INT,
-        "prospect_stars": INT,
-        "improvement_needs": null(STR),
-        "version": INT,
-        "created_at": null(DATETIME),
-        "updated_at": null(DATETIME),
-    }
-    labeled(props, "intent", CooperationIntent)
-    return obj(props)
-
-
-def _evaluation_panel() -> dict[str, Any]:
-    tier = obj(
-        {
-            "tier": enum_of(Tier),
-            "label": STR,
-            "reasons": arr(STR),
-        }
-    )
-    return obj(
-        {
-            "patent_id": INT,
-            "status": enum_of(EntryStatus),
-            "names_visible": BOOL,
-            "evaluations": arr(
-                obj(
-                    {
-                        "id": INT,
-                        "enterprise": STR,
-                        "enterprise_id": null(INT),
-                        "is_own": BOOL,
-                        "prospect_stars": INT,
-                        "intent": enum_of(CooperationIntent),
-                        "intent_label": STR,
-                        "improvement_needs": null(STR),
-                        "updated_at": null(DATETIME),
-                    }
-                )
-            ),
-            "own": null(ref("Evaluation")),
-            "summary": obj(
-                {"count": INT, "avg_stars": null(NUM), "max_stars": null(INT), "interested": INT}
-            ),
-            "self_assessment": obj(
-                {
-                    "value_grade": null(INT),
-                    "trl": null(INT),
-                    "transfer_willingness": null(enum_of(Willingness)),
-                }
-            ),
-            "double_five": BOOL,
-            "tier": null(tier),
-            "invites": arr(
-                obj(
-                    {
-                        "enterprise_id": INT,
-                        "enterprise": STR,
-                        "invited_at": null(DATETIME),
-                        "invited_by": null(STR),
-                        "evaluated": BOOL,
-                    }
-                )
-            ),
-        },
-        optional=("summary", "self_assessment", "double_five", "tier", "invites"),
-    )
-
-
 BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
 FUNNEL_FIGURES = obj(
     {
@@ -359,8 +284,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "DemandOverview": DEMAND_OVERVIEW,
     "OpenLicence": _declaration(),
     "LicenceApplication": _licence_application(),
-    "Evaluation": _evaluation(),
-    "EvaluationPanel": _evaluation_panel(),
     "ImportJob": obj(
         {
             "id": INT,
@@ -527,169 +450,6 @@ OPERATIONS: dict[str, Operation] = {
         "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
         T_DEM,
         ref("DemandOverview"),
-    ),
-    # ---- evaluations
-    "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel")),
-    "evaluate": Operation(
-        "企业评价（新建或修改）",
-        T_EVAL,
-        ref("Evaluation"),
-        status=201,
-        also={200: ref("Evaluation")},
-        example={"prospect_stars": 4, "intent": "license"},
-        body=_body(
-            {
-                "prospect_stars": {"type": "integer", "minimum": 1, "maximum": 5},
-                "intent": {
-                    "type": "string",
-                    "description": "值或中文标签："
-                    + "、".join(f"{m.value}（{m.label}）" for m in CooperationIntent),
-                },
-                "improvement_needs": null({"type": "string", "maxLength": 2000}),
-                **VERSION,
-            },
-            ("prospect_stars", "intent"),
-        ),
-    ),
-    "invite": Operation(
-        "邀请企业评价",
-        T_EVAL,
-        obj(
-            {
-                "id": INT,
-                "patent_id": INT,
-                "enterprise_id": INT,
-                "enterprise": STR,
-                "created": BOOL,
-                "invited_at": null(DATETIME),
-            }
-        ),
-        status=201,
-        also={200: None},
-        body=_body(
-            {"enterprise_id": ID_ARG, "enterprise_name": {"type": "string", "maxLength": 200}}
-        ),
-    ),
-    "todo": Operation(
-        "企业待评价的专利",
-        T_EVAL,
-        page_of(
-            obj(
-                {
-                    "patent_id": INT,
-                    "application_no": STR,
-                    "title": STR,
-                    "institution": STR,
-                    "tech_field": null(STR),
-                    "trl": null(INT),
-                    "matched": BOOL,
-                    "invited": BOOL,
-                    "prospect_stars": null(INT),
-                    "intent": null(enum_of(CooperationIntent)),
-                    "evaluated_at": null(DATETIME),
-                    "version": null(INT),
-                }
-            )
-        ),
-        query=(q("state", {"type": "string", "enum": ["all", "todo", "done"]}), *PAGING),
-    ),
-    "calibration": Operation(
-        "自评与企业评价对比",
-        T_EVAL,
-        obj(
-            {
-                "scope": STR,
-                "institution_id": null(INT),
-                "good_threshold": INT,
-                "entered": INT,
-                "evaluated": INT,
-                "evaluations": INT,
-                "coverage": RATE,
-                "mean_self": null(NUM),
-                "mean_enterprise": null(NUM),
-                "share_confirmed": RATE,
-                "by_grade": arr(
-                    obj(
-                        {
-                            "self_grade": null(INT),
-                            "entered": INT,
-                            "evaluated": INT,
-                            "evaluations": INT,
-                            "mean_enterprise": null(NUM),
-                        }
-                    )
-                ),
-                "universities": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "name": STR,
-                            "evaluated": INT,
-                            "share_confirmed": RATE,
-                            "mean_self": null(NUM),
-                            "mean_enterprise": null(NUM),
-                        }
-                    )
-                ),
-                "patents": page_of(
-                    obj(
-                        {
-                            "id": INT,
-                            "application_no": STR,
-                            "title": STR,
-                            "institution": STR,
-                            "college": null(STR),
-                            "self_grade": null(INT),
-                            "enterprise_avg": null(NUM),
-                            "evaluations": INT,
-                            "gap": null(NUM),
-                        }
-                    )
-                ),
-            }
-        ),
-        query=(q("institution", ID_ARG), *PAGING),
-    ),
-    "promotion": Operation(
-        "分层推广清单",
-        T_EVAL,
-        obj(
-            {
-                "by": {"type": "string", "enum": ["industry", "field"]},
-                "tiers": arr(enum_of(Tier)),
-                "items": arr(
-                    obj(
-                        {
-                            "patent_id": INT,
-                            "application_no": STR,
-                            "title": STR,
-                            "institution": STR,
-                            "college": null(STR),
-                            "group": STR,
-                            "industry_code": null(STR),
-                            "tech_field": null(STR),
-                            "tier": enum_of(Tier),
-                            "tier_label": STR,
-                            "reasons": arr(STR),
-                            "value_grade": null(INT),
-                            "trl": null(INT),
-                            "evaluation_count": INT,
-                            "avg_stars": null(NUM),
-                            "interested": INT,
-                            "double_five": BOOL,
-                        }
-                    )
-                ),
-                "_meta": meta(),
-            }
-        ),
-        query=(
-            q("by", {"type": "string", "enum": ["industry", "field"]}),
-            q("group", STR),
-            q("institution", ID_ARG),
-            q("tier", {"type": "string", "pattern": "^[ABCD](,[ABCD])*$"}, "A、B、C、D 或逗号列表"),
-            *PAGING,
-        ),
     ),
     # ---- licensing
     "list_open_licences": Operation(
