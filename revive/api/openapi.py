@@ -9,9 +9,12 @@ responses, roles).
 - Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
   settings, industry pools, matching (a demand's matches, match runs, index builds,
   decisions; the Match, MatchRun components legacy entries refer to), review, intents
-  (申请对接) and manual candidates, the pool (专利库 search, a patent's public record).
-- Still described here, by ``OPERATIONS``: evaluations, licensing (open licences,
-  applications), imports, dashboard, an enterprise's overview of its demand.
+  (申请对接) and manual candidates, the pool (专利库 search, a patent's public record),
+  evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion),
+  licensing (open licences: list, one, declare, withdraw; 开放许可实施申请: apply, list, one,
+  confirm, sign, withdraw).
+- Still described here, by ``OPERATIONS``: imports, dashboard, an enterprise's overview of its
+  demand.
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -34,18 +37,8 @@ from revive.api.imports import CREATORS as IMPORT_CREATORS
 from revive.api.schema import spec_of
 from revive.deals.models import Stage
 from revive.demands.models import DemandStatus
-from revive.evaluations.models import CooperationIntent
-from revive.evaluations.tiers import Tier
 from revive.imports.models import ImportStatus
 from revive.inventory import workflow as patent_workflow
-from revive.inventory.models import (
-    EntryStatus,
-    PatentType,
-    Willingness,
-)
-from revive.licensing import applications as licence_applications
-from revive.licensing import rules as licence_rules
-from revive.licensing.models import ApplicationStatus, DeclarationStatus, FeeMode
 from revive.matching.models import MatchTier
 from revive.matching.reasons import REJECT_REASONS
 
@@ -86,18 +79,11 @@ def enum_of(enum_cls: Any) -> dict[str, Any]:
     return {"type": "string", "enum": [m.value for m in enum_cls]}
 
 
-def labeled(props: dict[str, Any], key: str, enum_cls: Any, *, nullable: bool = False) -> None:
-    """``key`` (enum value) and ``key_label`` (its Chinese label), as enum_pair sends them."""
-    props[key] = null(enum_of(enum_cls)) if nullable else enum_of(enum_cls)
-    props[f"{key}_label"] = null(STR) if nullable else STR
-
-
 def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
 REF_ORG = obj({"id": INT, "name": STR})
-USER_REF = obj({"id": INT, "name": STR})
 RATE = obj({"numerator": INT, "denominator": INT, "value": null(NUM), "display": STR})
 COUNTS: dict[str, Any] = {"type": "object", "additionalProperties": INT}  # key → count
 
@@ -177,165 +163,6 @@ DEMAND_OVERVIEW = obj(
 )
 
 
-def _declaration() -> dict[str, Any]:
-    patent: dict[str, Any] = {
-        "id": INT,
-        "application_no": STR,
-        "title": STR,
-        "patentees": arr(STR),
-        "institution": REF_ORG,
-        "industry_code": null(STR),
-    }
-    labeled(patent, "patent_type", PatentType)
-    props: dict[str, Any] = {
-        "id": INT,
-        "patent": obj(patent),
-        "fee_summary": STR,
-        "lump_sum_wan": null(DECIMAL_STR),
-        "entry_fee_wan": null(DECIMAL_STR),
-        "royalty_sales_pct": null(DECIMAL_STR),
-        "royalty_profit_pct": null(DECIMAL_STR),
-        "start_date": DATE,
-        "end_date": DATE,
-        "co_owners_consent": null(BOOL),
-        "exclusive_licence_in_force": null(BOOL),
-        "in_fee_grace_period": null(BOOL),
-        "pledged": null(BOOL),
-        "pledgee_consent": null(BOOL),
-        "evaluation_report_no": null(STR),
-        "terms": null(STR),
-        "is_listed": BOOL,
-        "declared_at": null(DATETIME),
-        "withdrawn_at": null(DATETIME),
-        "version": INT,
-        "can_withdraw": BOOL,
-        "can_view_patent": BOOL,
-    }
-    labeled(props, "fee_mode", FeeMode)
-    labeled(props, "status", DeclarationStatus)
-    return obj(props)
-
-
-def _licence_application() -> dict[str, Any]:
-    terms = obj(
-        {
-            "declaration_id": INT,
-            "declaration_version": INT,
-            "fee_mode": enum_of(FeeMode),
-            "fee_mode_label": STR,
-            "fee_summary": STR,
-            "lump_sum_wan": null(DECIMAL_STR),
-            "entry_fee_wan": null(DECIMAL_STR),
-            "royalty_sales_pct": null(DECIMAL_STR),
-            "royalty_profit_pct": null(DECIMAL_STR),
-            "start_date": DATE,
-            "end_date": DATE,
-            "period": STR,
-            "scope": STR,
-            "terms": null(STR),
-            "declared_at": null(DATETIME),
-        }
-    )
-    props: dict[str, Any] = {
-        "id": INT,
-        "declaration_id": INT,
-        "patent": obj({"id": INT, "application_no": STR, "title": STR, "institution": REF_ORG}),
-        "enterprise": REF_ORG,
-        "applicant": null(USER_REF),
-        "credit_code": null(STR),
-        "contact_name": STR,
-        "contact_phone": STR,
-        "contact_email": null(STR),
-        "intended_use": STR,
-        "terms_accepted": BOOL,
-        "terms": {**terms, "description": "申请时声明的许可条件（快照）"},
-        "submitted_at": null(DATETIME),
-        "confirmed_on": null(DATE),
-        "signed_on": null(DATE),
-        "withdrawn_at": null(DATETIME),
-        "holder_note": null(STR),
-        "withdraw_reason": null(STR),
-        "version": INT,
-        "can_confirm": BOOL,
-        "can_sign": BOOL,
-        "can_withdraw": BOOL,
-    }
-    labeled(props, "status", ApplicationStatus)
-    return obj(props)
-
-
-def _evaluation() -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": INT,
-        "patent_id": INT,
-        "enterprise_id": INT,
-        "prospect_stars": INT,
-        "improvement_needs": null(STR),
-        "version": INT,
-        "created_at": null(DATETIME),
-        "updated_at": null(DATETIME),
-    }
-    labeled(props, "intent", CooperationIntent)
-    return obj(props)
-
-
-def _evaluation_panel() -> dict[str, Any]:
-    tier = obj(
-        {
-            "tier": enum_of(Tier),
-            "label": STR,
-            "reasons": arr(STR),
-        }
-    )
-    return obj(
-        {
-            "patent_id": INT,
-            "status": enum_of(EntryStatus),
-            "names_visible": BOOL,
-            "evaluations": arr(
-                obj(
-                    {
-                        "id": INT,
-                        "enterprise": STR,
-                        "enterprise_id": null(INT),
-                        "is_own": BOOL,
-                        "prospect_stars": INT,
-                        "intent": enum_of(CooperationIntent),
-                        "intent_label": STR,
-                        "improvement_needs": null(STR),
-                        "updated_at": null(DATETIME),
-                    }
-                )
-            ),
-            "own": null(ref("Evaluation")),
-            "summary": obj(
-                {"count": INT, "avg_stars": null(NUM), "max_stars": null(INT), "interested": INT}
-            ),
-            "self_assessment": obj(
-                {
-                    "value_grade": null(INT),
-                    "trl": null(INT),
-                    "transfer_willingness": null(enum_of(Willingness)),
-                }
-            ),
-            "double_five": BOOL,
-            "tier": null(tier),
-            "invites": arr(
-                obj(
-                    {
-                        "enterprise_id": INT,
-                        "enterprise": STR,
-                        "invited_at": null(DATETIME),
-                        "invited_by": null(STR),
-                        "evaluated": BOOL,
-                    }
-                )
-            ),
-        },
-        optional=("summary", "self_assessment", "double_five", "tier", "invites"),
-    )
-
-
 BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
 FUNNEL_FIGURES = obj(
     {
@@ -357,10 +184,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Rate": RATE,
     "DemandOverview": DEMAND_OVERVIEW,
-    "OpenLicence": _declaration(),
-    "LicenceApplication": _licence_application(),
-    "Evaluation": _evaluation(),
-    "EvaluationPanel": _evaluation_panel(),
     "ImportJob": obj(
         {
             "id": INT,
@@ -445,10 +268,8 @@ def _body(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, An
     return out
 
 
-VERSION = {"version": {**INT, "description": "GET 得到的 version；不一致时 409 conflict"}}
 COMMENT = {"comment": null({"type": "string", "maxLength": 2000})}
 REASON_CODE = null({"type": "string", "enum": list(REJECT_REASONS)})
-AMOUNT = {"oneOf": [{"type": "number", "minimum": 0}, DECIMAL_STR]}  # 万元
 
 IMPORT_UPLOAD = {
     "type": "object",
@@ -473,50 +294,6 @@ IMPORT_UPLOAD = {
     "required": ["file"],
 }
 
-_flag = null({"oneOf": [BOOL, STR]})
-LICENCE_BODY = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["patent_id", "fee_mode", "start_date", "end_date"],
-    "properties": {
-        "patent_id": ID_ARG,
-        "fee_mode": {
-            "type": "string",
-            "description": "值或中文标签：" + "、".join(f"{m.value}（{m.label}）" for m in FeeMode),
-        },
-        **{k: null(AMOUNT) for k in licence_rules.AMOUNT_KEYS},
-        "start_date": DATE,
-        "end_date": DATE,
-        **{k: _flag for k in licence_rules.FLAG_KEYS},
-        "evaluation_report_no": null(
-            {"type": "string", "maxLength": licence_rules.MAX_REPORT_NO_LEN}
-        ),
-        "terms": null({"type": "string", "maxLength": licence_rules.MAX_TERMS_LEN}),
-    },
-}
-
-APPLICATION_BODY = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["contact_name", "contact_phone", "intended_use", "accept_terms"],
-    "properties": {
-        "contact_name": {"type": "string", "maxLength": licence_applications.CONTACT_NAME_MAX},
-        "contact_phone": {"type": "string", "maxLength": licence_applications.PHONE_MAX},
-        "contact_email": null({"type": "string", "maxLength": licence_applications.EMAIL_MAX}),
-        "intended_use": {"type": "string", "maxLength": licence_applications.USE_MAX},
-        "accept_terms": {**BOOL, "description": "接受声明的许可条件（须为 true）"},
-    },
-}
-DECIDE_BODY = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "date": {**DATE, "description": "确认或签订日期，默认今天；不晚于今天、不早于申请日"},
-        "note": null({"type": "string", "maxLength": licence_applications.NOTE_MAX}),
-        **VERSION,
-    },
-}
-
 T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
 T_EVAL, T_LIC, T_DASH, T_IMP = "市场评价", "开放许可", "数据看板", "批量导入"
 T_POOL, T_SET = "专利库与对接申请", "平台设置"
@@ -527,253 +304,6 @@ OPERATIONS: dict[str, Operation] = {
         "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
         T_DEM,
         ref("DemandOverview"),
-    ),
-    # ---- evaluations
-    "patent_evaluations": Operation("专利的企业评价", T_EVAL, ref("EvaluationPanel")),
-    "evaluate": Operation(
-        "企业评价（新建或修改）",
-        T_EVAL,
-        ref("Evaluation"),
-        status=201,
-        also={200: ref("Evaluation")},
-        example={"prospect_stars": 4, "intent": "license"},
-        body=_body(
-            {
-                "prospect_stars": {"type": "integer", "minimum": 1, "maximum": 5},
-                "intent": {
-                    "type": "string",
-                    "description": "值或中文标签："
-                    + "、".join(f"{m.value}（{m.label}）" for m in CooperationIntent),
-                },
-                "improvement_needs": null({"type": "string", "maxLength": 2000}),
-                **VERSION,
-            },
-            ("prospect_stars", "intent"),
-        ),
-    ),
-    "invite": Operation(
-        "邀请企业评价",
-        T_EVAL,
-        obj(
-            {
-                "id": INT,
-                "patent_id": INT,
-                "enterprise_id": INT,
-                "enterprise": STR,
-                "created": BOOL,
-                "invited_at": null(DATETIME),
-            }
-        ),
-        status=201,
-        also={200: None},
-        body=_body(
-            {"enterprise_id": ID_ARG, "enterprise_name": {"type": "string", "maxLength": 200}}
-        ),
-    ),
-    "todo": Operation(
-        "企业待评价的专利",
-        T_EVAL,
-        page_of(
-            obj(
-                {
-                    "patent_id": INT,
-                    "application_no": STR,
-                    "title": STR,
-                    "institution": STR,
-                    "tech_field": null(STR),
-                    "trl": null(INT),
-                    "matched": BOOL,
-                    "invited": BOOL,
-                    "prospect_stars": null(INT),
-                    "intent": null(enum_of(CooperationIntent)),
-                    "evaluated_at": null(DATETIME),
-                    "version": null(INT),
-                }
-            )
-        ),
-        query=(q("state", {"type": "string", "enum": ["all", "todo", "done"]}), *PAGING),
-    ),
-    "calibration": Operation(
-        "自评与企业评价对比",
-        T_EVAL,
-        obj(
-            {
-                "scope": STR,
-                "institution_id": null(INT),
-                "good_threshold": INT,
-                "entered": INT,
-                "evaluated": INT,
-                "evaluations": INT,
-                "coverage": RATE,
-                "mean_self": null(NUM),
-                "mean_enterprise": null(NUM),
-                "share_confirmed": RATE,
-                "by_grade": arr(
-                    obj(
-                        {
-                            "self_grade": null(INT),
-                            "entered": INT,
-                            "evaluated": INT,
-                            "evaluations": INT,
-                            "mean_enterprise": null(NUM),
-                        }
-                    )
-                ),
-                "universities": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "name": STR,
-                            "evaluated": INT,
-                            "share_confirmed": RATE,
-                            "mean_self": null(NUM),
-                            "mean_enterprise": null(NUM),
-                        }
-                    )
-                ),
-                "patents": page_of(
-                    obj(
-                        {
-                            "id": INT,
-                            "application_no": STR,
-                            "title": STR,
-                            "institution": STR,
-                            "college": null(STR),
-                            "self_grade": null(INT),
-                            "enterprise_avg": null(NUM),
-                            "evaluations": INT,
-                            "gap": null(NUM),
-                        }
-                    )
-                ),
-            }
-        ),
-        query=(q("institution", ID_ARG), *PAGING),
-    ),
-    "promotion": Operation(
-        "分层推广清单",
-        T_EVAL,
-        obj(
-            {
-                "by": {"type": "string", "enum": ["industry", "field"]},
-                "tiers": arr(enum_of(Tier)),
-                "items": arr(
-                    obj(
-                        {
-                            "patent_id": INT,
-                            "application_no": STR,
-                            "title": STR,
-                            "institution": STR,
-                            "college": null(STR),
-                            "group": STR,
-                            "industry_code": null(STR),
-                            "tech_field": null(STR),
-                            "tier": enum_of(Tier),
-                            "tier_label": STR,
-                            "reasons": arr(STR),
-                            "value_grade": null(INT),
-                            "trl": null(INT),
-                            "evaluation_count": INT,
-                            "avg_stars": null(NUM),
-                            "interested": INT,
-                            "double_five": BOOL,
-                        }
-                    )
-                ),
-                "_meta": meta(),
-            }
-        ),
-        query=(
-            q("by", {"type": "string", "enum": ["industry", "field"]}),
-            q("group", STR),
-            q("institution", ID_ARG),
-            q("tier", {"type": "string", "pattern": "^[ABCD](,[ABCD])*$"}, "A、B、C、D 或逗号列表"),
-            *PAGING,
-        ),
-    ),
-    # ---- licensing
-    "list_open_licences": Operation(
-        "开放许可公开清单",
-        T_LIC,
-        page_of(ref("OpenLicence")),
-        query=(
-            q("fee_mode", STR, "lump_sum | royalty | entry_plus_royalty，或中文标签"),
-            q("industry", STR),
-            UNIVERSITY,
-            q("q", {"type": "string", "maxLength": 200}),
-            q("sort", {"type": "string", "enum": ["new", "fee_asc", "fee_desc"]}),
-            *PAGING,
-        ),
-    ),
-    "get_open_licence": Operation("一项开放许可声明", T_LIC, ref("OpenLicence")),
-    "declare_open_licence": Operation(
-        "声明开放许可",
-        T_LIC,
-        ref("OpenLicence"),
-        status=201,
-        body=LICENCE_BODY,
-    ),
-    "withdraw_open_licence": Operation(
-        "撤回开放许可",
-        T_LIC,
-        ref("OpenLicence"),
-        body=_body({**VERSION, "reason": null({"type": "string", "maxLength": 500})}),
-        body_required=False,
-    ),
-    "apply_open_licence": Operation(
-        "申请实施开放许可（开放许可实施申请）",
-        T_LIC,
-        ref("LicenceApplication"),
-        status=201,
-        body=APPLICATION_BODY,
-        example={
-            "contact_name": "赵经理",
-            "contact_phone": "0471-1234567",
-            "contact_email": "zhao@example.com",
-            "intended_use": "用于本公司锂电池负极材料产线，年产 500 吨。",
-            "accept_terms": True,
-        },
-        description="使用费按声明的条件（公开，对所有被许可人相同），不接受议价；申请保存声明条件的快照。"
-        "同一企业对同一声明只能有一件未撤回的申请；声明已撤回、专利不在库中或期限届满时 409。",
-    ),
-    "list_licence_applications": Operation(
-        "可见的开放许可实施申请",
-        T_LIC,
-        page_of(ref("LicenceApplication")),
-        query=(
-            q("status", enum_of(ApplicationStatus)),
-            q("declaration_id", ID_ARG, "开放许可声明 id"),
-            *PAGING,
-        ),
-    ),
-    "get_licence_application": Operation("一件开放许可实施申请", T_LIC, ref("LicenceApplication")),
-    "confirm_licence_application": Operation(
-        "专利权人确认实施申请",
-        T_LIC,
-        ref("LicenceApplication"),
-        body=DECIDE_BODY,
-        body_required=False,
-    ),
-    "sign_licence_application": Operation(
-        "专利权人登记签订",
-        T_LIC,
-        ref("LicenceApplication"),
-        body=DECIDE_BODY,
-        body_required=False,
-    ),
-    "withdraw_licence_application": Operation(
-        "申请企业撤回实施申请",
-        T_LIC,
-        ref("LicenceApplication"),
-        body={
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "reason": null({"type": "string", "maxLength": licence_applications.NOTE_MAX}),
-                **VERSION,
-            },
-        },
-        body_required=False,
     ),
     # ---- imports
     "create_import_job": Operation(

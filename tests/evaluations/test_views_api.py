@@ -77,6 +77,56 @@ def test_panel_invite_form_posts_and_lists_the_invitation(world, client, auth):
     assert "未找到" in bad.get_data(as_text=True)
 
 
+def test_api_panel_members_depend_on_the_viewer(world, client, auth):
+    """The panel's schema leaves out what a viewer may not see: an enterprise gets no
+    self-assessment, 双五星, tier or invitations, and no summary before it has evaluated."""
+    world.own.value_grade = 5
+    db.session.commit()
+    make_invite(world.own, world.ent_a)
+    make_evaluation(world.own, world.ent_b, stars=5, needs="乙的意见")
+    url = f"/api/v1/evaluations/patents/{world.own.id}"
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    staff = client.get(url).get_json()
+    assert staff["names_visible"] is True and staff["own"] is None
+    assert staff["summary"] == {"count": 1, "avg_stars": 5.0, "max_stars": 5, "interested": 1}
+    assert staff["self_assessment"]["value_grade"] == 5 and staff["double_five"] is True
+    assert staff["tier"]["tier"] == "A"
+    assert [i["enterprise"] for i in staff["invites"]] == ["甲科技有限公司"]
+    assert staff["evaluations"][0]["enterprise"] == "乙制造有限公司"
+    auth.logout()
+
+    auth.login(world.users[Role.ENTERPRISE])
+    before = client.get(url).get_json()
+    assert before["names_visible"] is False and before["evaluations"] == []
+    hidden = {"summary", "self_assessment", "double_five", "tier", "invites"}
+    assert not hidden & set(before)
+    created = client.post(url, json={"prospect_stars": 4, "intent": "许可"})
+    assert created.status_code == 201 and created.get_json()["intent_label"] == "许可"
+    updated = client.post(
+        url, json={"prospect_stars": 3, "intent": "none", "version": created.get_json()["version"]}
+    )
+    assert updated.status_code == 200 and updated.get_json()["prospect_stars"] == 3
+    after = client.get(url).get_json()
+    assert after["summary"]["count"] == 2 and after["own"]["prospect_stars"] == 3
+    assert {e["enterprise"] for e in after["evaluations"]} == {"本企业", "企业A"}
+    assert not {"self_assessment", "double_five", "tier", "invites"} & set(after)
+
+
+def test_api_invite_is_201_then_200(world, client, auth):
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    url = f"/api/v1/evaluations/patents/{world.own.id}/invites"
+    first = client.post(url, json={"enterprise_name": "乙制造"})
+    assert first.status_code == 201
+    body = first.get_json()
+    assert body["created"] is True and body["enterprise"] == "乙制造有限公司"
+    assert body["enterprise_id"] == world.ent_b.id and body["invited_at"]
+    again = client.post(url, json={"enterprise_id": world.ent_b.id})
+    assert again.status_code == 200
+    assert again.get_json()["created"] is False and again.get_json()["id"] == body["id"]
+    wrong = client.post(url, json={"enterprise_id": "甲"})
+    assert wrong.status_code == 422 and wrong.get_json()["details"] == {"enterprise_id": "须为整数"}
+
+
 # ---------------------------------------------------------------------------- evaluation form
 
 

@@ -386,3 +386,32 @@ def test_the_api_applies_lists_and_moves_an_application(world, decl, ent, client
     auth.logout()
     auth.login(make_user(Role.ENTERPRISE, organization=make_org("己公司", kind=OrgKind.ENTERPRISE)))
     assert client.get(item).status_code == 404
+
+
+def test_the_api_bodies_refuse_unknown_keys_and_may_be_left_out(world, decl, ent, client, auth):
+    """The schemas: unknown keys are a 422 naming them; an action's body may be left out;
+    the applicant's details are still judged together by the service (its messages)."""
+    auth.login(ent)
+    url = f"/api/v1/open-licences/{decl.id}/applications"
+    empty = client.post(url, json={})
+    assert empty.status_code == 422
+    assert set(empty.get_json()["details"]) == {
+        "contact_name",
+        "contact_phone",
+        "intended_use",
+        "accept_terms",
+    }
+    assert "请确认接受声明的许可条件" in empty.get_json()["details"]["accept_terms"]
+    item = f"/api/v1/licence-applications/{_apply(decl, ent).id}"
+    auth.logout()
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    odd = client.post(f"{item}/confirm", json={"note": "好", "amount": 1})
+    assert odd.status_code == 422 and odd.get_json()["details"] == {"amount": "未知字段"}
+    bad = client.post(f"{item}/confirm", json={"note": 5})
+    assert bad.status_code == 422 and bad.get_json()["details"] == {"note": "须为字符串"}
+    confirmed = client.post(f"{item}/confirm")  # no body: today, no note
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "confirmed"
+    auth.logout()
+    auth.login(ent)
+    withdrawn = client.post(f"{item}/withdraw")
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["status"] == "withdrawn"

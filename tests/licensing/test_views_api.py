@@ -394,3 +394,11 @@ def test_api_withdraw(world, client, auth):
     assert body["is_listed"] is False and body["can_withdraw"] is False
     again = client.post(f"/api/v1/open-licences/{d.id}/withdraw")
     assert again.status_code == 409 and again.get_json()["error"] == "invalid_transition"
+
+
+def test_api_declare_names_a_null_patent(world, client, auth):
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    response = client.post("/api/v1/open-licences", json={"patent_id": None, **valid_body()})
+    assert response.status_code == 422
+    assert response.get_json()["details"] == {"patent_id": "请指定专利"}
+    assert _count() == 0
