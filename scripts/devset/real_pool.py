@@ -3,7 +3,8 @@ sheets, merge the judges' grades.
 
     python scripts/devset/real_pool.py sample --n 200 --seed 13          # eval/real/queries.csv
     python scripts/devset/real_pool.py sheets --out /tmp/judging/r1 \\
-        --retriever engine --retriever bm25 --retriever char2 [--run extra=runs.json]
+        --retriever engine --retriever bm25 --retriever char2 [--retriever shipped] \\
+        [--run extra=runs.json]
     python scripts/devset/real_pool.py merge /tmp/judging/r1/*.grades.csv   # into qrels.csv
     python scripts/devset/real_pool.py --queries /tmp/judging/r3/queries.csv \
         sample --n 100 --seed 14 --exclude eval/real/queries.csv   # a later round's postings
@@ -65,6 +66,13 @@ def _runs(names: list[str], k: int) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     if "engine" in names:
         out["engine"] = r.run_engine(docs, qs, k)
+    if "shipped" in names:  # the production pipeline: first stage, then the strength model
+        from revive.benchmark import trust
+        from revive.engine.strength import shipped_model
+
+        pools = trust.build_pools(docs, qs)
+        assessed = trust.assessed_pools(pools, shipped_model(), [q.id for q in qs])
+        out["shipped"] = {q: [a.doc_id for a in rows[:k]] for q, rows in assessed.items()}
     if {"bm25", "char2"} & set(names):
         import pool  # scripts/devset/pool.py: retrievers independent of revive.engine
 
