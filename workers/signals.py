@@ -1,5 +1,8 @@
-"""Worker process hook: each pool process drops the database connections it inherited and
-loads the tokenizer's dictionary once, so the first task is not slow.
+"""Worker hooks. The main process, before it forks its pool, loads the tokenizer's dictionary
+and compiles the search kernels (``revive.engine.warm``): every pool process then shares those
+pages (copy-on-write) instead of holding its own copy — about 60 MB a process. Each pool process
+drops the database connections it inherited (and loads the dictionary, should the main process
+have failed to), so the first task is not slow.
 
 Nothing else runs beside the tasks: recovery of lost work is the beat-scheduled sweep
 (revive.queue.resend_stuck), and a task keeps its own row's heartbeat while it runs.
@@ -9,12 +12,21 @@ from __future__ import annotations
 
 import logging
 
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
+from revive.engine import warm
 from revive.engine.text import segmenter
 from revive.extensions import db
 
 logger = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _preload(**_: object) -> None:
+    try:
+        warm()
+    except Exception:
+        logger.exception("Could not preload the engine before forking the pool")
 
 
 @worker_process_init.connect

@@ -36,7 +36,7 @@ from typing import Any
 
 from revive.benchmark.data import read_corpus
 from revive.benchmark.metrics import percentile
-from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens
+from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens, warm
 from revive.engine.ingest import tokenize_and_count
 from revive.engine.matcher import match_demands
 from revive.engine.strength import CharProfile, shipped_model
@@ -126,7 +126,7 @@ def memory_mb() -> dict[str, float]:
 
 
 def _share_worker(folder: str, tokens, loaded, measure, out) -> None:
-    """One of N serving processes on a host: load (map) the index, answer the demands, then
+    """One pool process of a worker host: load (map) the index, answer the demands, then
     report its memory while every other one is alive too."""
     index = Index.load(folder)
     loaded.wait()
@@ -136,28 +136,46 @@ def _share_worker(folder: str, tokens, loaded, measure, out) -> None:
     measure.wait()  # nobody exits before everyone has measured
 
 
-def shared_memory(folder: Path, tokens: list[list[str]], workers: int) -> dict[str, Any]:
-    """PSS/USS of ``workers`` processes serving the same memory-mapped index at once."""
-    ctx = get_context("spawn")
-    loaded, measure, out = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
+def _share_host(folder: str, tokens, workers: int, out) -> None:
+    """A worker host as Celery's prefork pool makes one: the main process loads what does not
+    depend on an index (``revive.engine.warm``, as workers/signals.py does) and forks
+    ``workers`` pool processes; each maps the index and answers the demands. The main process
+    reports its own memory beside theirs, measured while all of them are alive."""
+    warm()
+    ctx = get_context("fork")
+    loaded, measure, rows = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
     procs = [
-        ctx.Process(target=_share_worker, args=(str(folder), tokens, loaded, measure, out))
+        ctx.Process(target=_share_worker, args=(folder, tokens, loaded, measure, rows))
         for _ in range(workers)
     ]
     for p in procs:
         p.start()
     loaded.wait()
     measure.wait()
-    rows = [out.get() for _ in procs]
+    mine = memory_mb()
+    children = [rows.get() for _ in procs]
     measure.wait()
     for p in procs:
         p.join()
+    out.put((mine, children))
+
+
+def shared_memory(folder: Path, tokens: list[list[str]], workers: int) -> dict[str, Any]:
+    """PSS/USS of a worker host with ``workers`` pool processes serving the same
+    memory-mapped index at once, and of its main process; the host's total counts them all."""
+    ctx = get_context("spawn")  # a clean host, as a freshly started worker
+    out = ctx.Queue()
+    host = ctx.Process(target=_share_host, args=(str(folder), tokens, workers, out))
+    host.start()
+    main, rows = out.get()
+    host.join()
     return {
         "workers": workers,
         "pss_mb": [r.get("pss") for r in rows],
         "uss_mb": [r.get("uss") for r in rows],
         "rss_mb": [r.get("rss") for r in rows],
-        "host_pss_mb": round(sum(r.get("pss", 0) for r in rows), 1),
+        "main_pss_mb": main.get("pss"),
+        "host_pss_mb": round(main.get("pss", 0) + sum(r.get("pss", 0) for r in rows), 1),
     }
 
 
@@ -376,8 +394,8 @@ def run_bench(
         for n in share:
             row = shared_memory(folder, probe, n)
             echo(
-                f"{n} serving process(es): PSS {row['pss_mb']} MB, USS {row['uss_mb']} MB, "
-                f"host total {row['host_pss_mb']} MB"
+                f"{n} pool process(es): PSS {row['pss_mb']} MB, USS {row['uss_mb']} MB; "
+                f"main process PSS {row['main_pss_mb']} MB; host total {row['host_pss_mb']} MB"
             )
             sharing.append(row)
         fan = []

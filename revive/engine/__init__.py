@@ -21,6 +21,9 @@ Contract used by the rest of the platform (revive.matching, revive.benchmark):
     Index.search_row(…) -> list[SearchHit]      one query row, explained (doc id, score,
                                                 position, terms, coverage, matched words)
     build_from_counts / ingest.tokenize_and_count parallel bulk ingest (1M documents)
+    warm()                                      load what a serving process needs besides an
+                                                index (dictionary, kernels, resources), once:
+                                                in a worker's main process before its pool forks
     score_block(…) -> list[list[ScoredDoc]]     score rows of a small block (patent → demands)
 
 The product's matching of demands (matcher.py, strength.py, understand.py):
@@ -63,6 +66,7 @@ from revive.engine.matcher import (
     propose,
     read_vocabulary,
 )
+from revive.engine.preload import warm
 from revive.engine.strength import (
     FEATURES,
     POOL,
@@ -120,4 +124,5 @@ __all__ = [
     "patent_tokens",
     "rank_against",
     "score_block",
+    "warm",
 ]

@@ -118,13 +118,20 @@ def top_k(
 
 def warm() -> None:
     """Compile (or load from the cache) the kernels for the production types — float16 bit
-    patterns with and without a keep mask — so the first query does not pay for it; run at
-    install and image build."""
-    indptr = np.array([0, 2, 3], np.int64)
-    indices = np.array([0, 1, 1], np.uint16)
-    bits = np.array([1.0, 0.5, 0.25], np.float16).view(np.uint16)
+    patterns with and without a keep mask, postings writable (an index built in memory) and
+    read-only (an artifact's memory-mapped arrays: numba types them apart, so a serving
+    process would otherwise compile again on its first query, about 70 MB of compiler memory
+    of its own) — so the first query does not pay for it; run at install and image build, and
+    in a worker's main process before it forks its pool, whose children then share the
+    compiled code."""
     terms, weights = np.array([0, 1], np.int64), np.array([1.0, 0.5])
     no_drop = np.zeros(0, np.int64)
-    for keep in (np.zeros(0, np.bool_), np.ones(2, np.bool_)):
-        top_k(indptr, indices, bits, HALF_TABLE, terms, weights, 2, 1, 0.0, 0.0, keep, no_drop)
-    weights_at(indptr, indices, bits, HALF_TABLE, terms, np.array([1, 0], np.int64))
+    for writable in (True, False):
+        indptr = np.array([0, 2, 3], np.int64)
+        indices = np.array([0, 1, 1], np.uint16)
+        bits = np.array([1.0, 0.5, 0.25], np.float16).view(np.uint16)
+        for postings in (indptr, indices, bits):
+            postings.setflags(write=writable)
+        for keep in (np.zeros(0, np.bool_), np.ones(2, np.bool_)):
+            top_k(indptr, indices, bits, HALF_TABLE, terms, weights, 2, 1, 0.0, 0.0, keep, no_drop)
+        weights_at(indptr, indices, bits, HALF_TABLE, terms, np.array([1, 0], np.int64))

@@ -132,3 +132,18 @@ def test_cross_validation_draws_score_every_demand_once_per_split():
     assert set(pools.words) == set(pools.thin) == {q.id for q in queries}
     drawn = trust.cv_draws(pools, qrels, bar=0.1, draws=3)
     assert drawn["draws"] == 3 and 0 <= drawn["ndcg@10"] <= 1 and drawn["ndcg@10_sd"] >= 0
+
+
+def test_memory_sharing_counts_the_worker_hosts_main_process_and_its_pool(tmp_path):
+    """``revive bench``'s memory rows: a host whose main process warmed the engine and forked
+    two pool processes serving one mapped index; the host's total is all three."""
+    from revive.benchmark.bench import shared_memory
+    from revive.engine import build_index
+
+    build_index([["电池", "正极"], ["电池", "隔膜"], ["齿轮"]], ["a", "b", "c"], version="v").save(
+        tmp_path / "index"
+    )
+    row = shared_memory(tmp_path / "index", [["电池"], ["齿轮"]], 2)
+    assert row["workers"] == 2 and len(row["pss_mb"]) == len(row["uss_mb"]) == 2
+    assert all(p > 0 for p in row["pss_mb"]) and row["main_pss_mb"] > 0
+    assert row["host_pss_mb"] == round(row["main_pss_mb"] + sum(row["pss_mb"]), 1)

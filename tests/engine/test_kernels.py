@@ -69,3 +69,21 @@ def test_weights_at_reads_each_term_in_any_position_order():
     positions = np.array([150, 2, 199, 2, 64, 0], np.int64)  # unsorted, with a repeat
     got = kernels.weights_at(indptr, indices, data, table, terms, positions)
     assert got.tolist() == dense[terms][:, positions].astype(np.float64).tolist()
+
+
+def test_warm_compiles_what_a_loaded_index_searches_with(tmp_path):
+    """A serving process searches an artifact's memory-mapped (read-only) arrays. ``warm``
+    compiles those types too, so the first query compiles nothing: a worker's main process
+    warms before forking and its pool processes share the compiled code."""
+    from revive.engine import Index, build_index
+
+    kernels.warm()
+    compiled = (list(kernels.top_k.signatures), list(kernels.weights_at.signatures))
+    build_index([["电池", "正极"], ["电池", "隔膜"], ["齿轮"]], ["a", "b", "c"], version="v").save(
+        tmp_path / "index"
+    )
+    index = Index.load(tmp_path / "index")
+    rows = index.query([["电池", "正极"]], top_k=2)
+    assert [c.right_id for c in rows[0]][0] == "a"
+    assert any(not a.mutable for sig in compiled[0] for a in sig if hasattr(a, "mutable"))
+    assert (list(kernels.top_k.signatures), list(kernels.weights_at.signatures)) == compiled

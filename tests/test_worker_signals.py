@@ -1,0 +1,19 @@
+"""The worker's main process loads the engine before it forks its pool (workers/signals.py)."""
+
+from __future__ import annotations
+
+from celery.signals import worker_init
+
+
+def test_the_main_process_warms_the_engine_before_forking():
+    import workers.signals as signals
+    from revive.engine import kernels
+    from revive.engine.text import segmenter
+
+    assert any(getattr(r(), "__name__", "") == "_preload" for _, r in worker_init.receivers)
+    segmenter.cache_clear()
+    signals._preload()
+    assert segmenter.cache_info().currsize == 1
+    assert any(
+        not a.mutable for sig in kernels.top_k.signatures for a in sig if hasattr(a, "mutable")
+    )
