@@ -12,9 +12,8 @@ responses, roles).
   (申请对接) and manual candidates, the pool (专利库 search, a patent's public record),
   evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion),
   licensing (open licences: list, one, declare, withdraw; 开放许可实施申请: apply, list, one,
-  confirm, sign, withdraw).
-- Still described here, by ``OPERATIONS``: imports, dashboard, an enterprise's overview of its
-  demand.
+  confirm, sign, withdraw), dashboard figures.
+- Still described here, by ``OPERATIONS``: imports, an enterprise's overview of its demand.
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -36,7 +35,6 @@ from revive.api.common import MAX_INT, MAX_PER_PAGE
 from revive.api.imports import CREATORS as IMPORT_CREATORS
 from revive.api.schema import spec_of
 from revive.deals.models import Stage
-from revive.demands.models import DemandStatus
 from revive.imports.models import ImportStatus
 from revive.inventory import workflow as patent_workflow
 from revive.matching.models import MatchTier
@@ -50,7 +48,6 @@ STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
 NUM: dict[str, Any] = {"type": "number"}
 BOOL: dict[str, Any] = {"type": "boolean"}
-ANY: dict[str, Any] = {}
 DATE: dict[str, Any] = {"type": "string", "format": "date"}
 DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 DECIMAL_STR: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
@@ -84,7 +81,6 @@ def ref(name: str) -> dict[str, Any]:
 
 
 REF_ORG = obj({"id": INT, "name": STR})
-RATE = obj({"numerator": INT, "denominator": INT, "value": null(NUM), "display": STR})
 COUNTS: dict[str, Any] = {"type": "object", "additionalProperties": INT}  # key → count
 
 
@@ -163,14 +159,6 @@ DEMAND_OVERVIEW = obj(
 )
 
 
-BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
-FUNNEL_FIGURES = obj(
-    {
-        "counts": COUNTS,
-        "rates": {"type": "object", "additionalProperties": RATE},
-    }
-)
-
 ERROR = obj(
     {
         "error": STR,
@@ -182,7 +170,6 @@ ERROR = obj(
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
-    "Rate": RATE,
     "DemandOverview": DEMAND_OVERVIEW,
     "ImportJob": obj(
         {
@@ -219,7 +206,6 @@ ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
 PAGE = q("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）")
 PER_PAGE = q("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "每页条数")
 PAGING = (PAGE, PER_PAGE)
-UNIVERSITY = q("university", ID_ARG, "高校（组织 id）")
 
 
 def id_or_none(description: str, maximum: int = MAX_INT) -> dict[str, Any]:
@@ -295,7 +281,7 @@ IMPORT_UPLOAD = {
 }
 
 T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
-T_EVAL, T_LIC, T_DASH, T_IMP = "市场评价", "开放许可", "数据看板", "批量导入"
+T_IMP = "批量导入"
 T_POOL, T_SET = "专利库与对接申请", "平台设置"
 
 OPERATIONS: dict[str, Operation] = {
@@ -350,231 +336,6 @@ OPERATIONS: dict[str, Operation] = {
             "只能在 status=validated 时调用（否则 409）。导入方式在上传时选定；mode 可省略，"
             "若给出须与上传时一致（否则 422）。all_or_nothing 且有任何无效行则拒绝（422），"
             "不写入任何数据。成功后 status=commit_queued，继续轮询任务直到 committed。"
-        ),
-    ),
-    # ---- dashboard
-    "dashboard_summary": Operation(
-        "盘点数据概览",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "total": INT,
-                "entered": INT,
-                "entry_rate": RATE,
-                "pending_college": INT,
-                "pending_school": INT,
-                "by_status": BUCKETS,
-                "by_value_grade": BUCKETS,
-                "by_trl": BUCKETS,
-                "by_willingness": BUCKETS,
-                "breakdown_kind": null({"type": "string", "enum": ["college", "university"]}),
-                "breakdown": arr(
-                    obj(
-                        {
-                            "id": null(INT),
-                            "name": STR,
-                            "total": INT,
-                            "entered": INT,
-                            "pending": INT,
-                            "entry_rate": RATE,
-                        }
-                    )
-                ),
-            }
-        ),
-    ),
-    "dashboard_funnel": Operation(
-        "转化漏斗",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "steps": arr(
-                    obj(
-                        {
-                            "key": STR,
-                            "label": STR,
-                            "count_label": STR,
-                            "definition": STR,
-                            "count": INT,
-                            "base": null(STR),
-                            "rate_of_base": null(RATE),
-                            "rate_of_inventoried": RATE,
-                        }
-                    )
-                ),
-            }
-        ),
-        query=(UNIVERSITY,),
-    ),
-    "dashboard_breakdown": Operation(
-        "分高校/学院/行业的漏斗",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "by": {"type": "string", "enum": ["university", "college", "industry"]},
-                "items": arr(
-                    {
-                        "allOf": [
-                            obj({"key": ANY, "id": null(INT), "name": STR}),
-                            FUNNEL_FIGURES,
-                        ]
-                    }
-                ),
-                "total": FUNNEL_FIGURES,
-            }
-        ),
-        query=(
-            q("by", {"type": "string", "enum": ["university", "college", "industry"]}),
-            UNIVERSITY,
-        ),
-        errors=(401, 403, 404, 422),  # 404: a grouping the caller may not use
-    ),
-    "dashboard_contracts": Operation(
-        "合同统计",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "count": INT,
-                "amount_wan": DECIMAL_STR,
-                "by_month": arr(
-                    obj(
-                        {
-                            "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
-                            "count": INT,
-                            "amount_wan": DECIMAL_STR,
-                        }
-                    )
-                ),
-                "by_kind": arr(
-                    obj({"key": STR, "label": STR, "count": INT, "amount_wan": DECIMAL_STR})
-                ),
-                "open_licences": obj(
-                    {
-                        "declarations": INT,
-                        "active": INT,
-                        "applied": INT,
-                        "applications": INT,
-                        "signed": INT,
-                        "applied_rate": RATE,
-                    }
-                ),
-            }
-        ),
-        query=(UNIVERSITY,),
-    ),
-    "dashboard_overdue": Operation(
-        "超期未答复的对接",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "awaiting": INT,
-                "overdue": INT,
-                "overdue_rate": RATE,
-                "items": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "patent_id": INT,
-                            "patent_title": STR,
-                            "university": STR,
-                            "college": null(STR),
-                            "enterprise": STR,
-                            "demand_id": INT,
-                            "demand_title": STR,
-                            "officer": null(STR),
-                            "stage": enum_of(Stage),
-                            "pushed_at": null(DATETIME),
-                            "due_at": null(DATETIME),
-                            "days_overdue": INT,
-                        }
-                    )
-                ),
-                "_meta": meta(),
-            }
-        ),
-        query=(UNIVERSITY, *PAGING),
-    ),
-    "dashboard_unmet": Operation(
-        "未满足的需求",
-        T_DASH,
-        obj(
-            {
-                "open_demands": INT,
-                "unmet": INT,
-                "unmet_rate": RATE,
-                "never_matched": INT,
-                "all_rejected": INT,
-                "by_industry": arr(obj({"key": ANY, "label": STR, "count": INT})),
-                "items": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "title": STR,
-                            "enterprise": STR,
-                            "industry": null(STR),
-                            "created_at": null(DATETIME),
-                            "deadline": null(DATE),
-                            "rejected": INT,
-                            "reason": STR,
-                        }
-                    )
-                ),
-                "_meta": meta(),
-            }
-        ),
-        query=PAGING,
-    ),
-    "dashboard_workload": Operation(
-        "专员工作量",
-        T_DASH,
-        obj(
-            {
-                "undecided": INT,
-                "demands_waiting": INT,
-                "since": null(ANY),
-                "officers": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "name": STR,
-                            "role": enum_of(Role),
-                            "accepted_30d": INT,
-                            "rejected_30d": INT,
-                            "open_deals": INT,
-                            "overdue": INT,
-                            "contracts": INT,
-                            "amount_wan": DECIMAL_STR,
-                        }
-                    )
-                ),
-            }
-        ),
-    ),
-    "dashboard_enterprise": Operation(
-        "企业的需求与对接概况",
-        T_DASH,
-        obj(
-            {
-                "demands": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "title": STR,
-                            "status": enum_of(DemandStatus),
-                            "pushed": INT,
-                            "stages": COUNTS,
-                        }
-                    )
-                ),
-                "by_stage": COUNTS,
-                "pushed": INT,
-                "signed": INT,
-            }
         ),
     ),
 }

@@ -269,22 +269,25 @@ class Ref(Schema):
 _META_KEYS = ("page", "per_page", "total_pages", "total_items")
 
 
-def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Schema]:
-    """``{items: [item], _meta: {page, per_page, total_pages, total_items, …extra_meta}}``,
-    dumped from ``paged(page, **extra)``."""
+def page_fields(name: str, item: Any, **extra_meta: fields.Field) -> dict[str, fields.Field]:
+    """The members ``items`` and ``meta`` (sent as ``_meta``) of a page, for an answer that
+    has other members beside them (the page's meta schema is ``{name}Meta``)."""
     meta = Schema.from_dict(
         {**{k: fields.Integer(required=True) for k in _META_KEYS}, **extra_meta},
         name=f"{name}Meta",
     )
-    return Schema.from_dict(
-        {
-            "items": fields.List(
-                item if isinstance(item, fields.Field) else fields.Nested(item), required=True
-            ),
-            "meta": fields.Nested(meta, required=True, data_key="_meta"),
-        },
-        name=name,
-    )
+    return {
+        "items": fields.List(
+            item if isinstance(item, fields.Field) else fields.Nested(item), required=True
+        ),
+        "meta": fields.Nested(meta, required=True, data_key="_meta"),
+    }
+
+
+def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Schema]:
+    """``{items: [item], _meta: {page, per_page, total_pages, total_items, …extra_meta}}``,
+    dumped from ``paged(page, **extra)``."""
+    return Schema.from_dict(page_fields(name, item, **extra_meta), name=name)
 
 
 def paged(page: Any, **extra: Any) -> dict[str, Any]:
