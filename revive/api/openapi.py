@@ -12,8 +12,9 @@ responses, roles).
   (申请对接) and manual candidates, the pool (专利库 search, a patent's public record),
   evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion),
   licensing (open licences: list, one, declare, withdraw; 开放许可实施申请: apply, list, one,
-  confirm, sign, withdraw), dashboard figures.
-- Still described here, by ``OPERATIONS``: imports, an enterprise's overview of its demand.
+  confirm, sign, withdraw), dashboard figures, imports (a multipart upload, its job, row
+  errors, commit).
+- Still described here, by ``OPERATIONS``: an enterprise's overview of its demand.
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -31,18 +32,14 @@ from flask import current_app, jsonify, render_template
 
 from revive.accounts.models import Role
 from revive.api import bp
-from revive.api.common import MAX_INT, MAX_PER_PAGE
-from revive.api.imports import CREATORS as IMPORT_CREATORS
+from revive.api.common import MAX_INT
 from revive.api.schema import spec_of
 from revive.deals.models import Stage
-from revive.imports.models import ImportStatus
 from revive.inventory import workflow as patent_workflow
 from revive.matching.models import MatchTier
 from revive.matching.reasons import REJECT_REASONS
 
 # ---------------------------------------------------------------------------- schema helpers
-
-IMPORT_KINDS = tuple(IMPORT_CREATORS)
 
 STR: dict[str, Any] = {"type": "string"}
 INT: dict[str, Any] = {"type": "integer"}
@@ -81,23 +78,6 @@ def ref(name: str) -> dict[str, Any]:
 
 
 REF_ORG = obj({"id": INT, "name": STR})
-COUNTS: dict[str, Any] = {"type": "object", "additionalProperties": INT}  # key → count
-
-
-def meta(**extra: dict[str, Any]) -> dict[str, Any]:
-    return obj(
-        {
-            "page": INT,
-            "per_page": INT,
-            "total_pages": INT,
-            "total_items": INT,
-            **extra,
-        }
-    )
-
-
-def page_of(item: dict[str, Any], **extra_meta: dict[str, Any]) -> dict[str, Any]:
-    return obj({"items": arr(item), "_meta": meta(**extra_meta)})
 
 
 # ---------------------------------------------------------------------------- response schemas
@@ -171,41 +151,12 @@ ERROR = obj(
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "DemandOverview": DEMAND_OVERVIEW,
-    "ImportJob": obj(
-        {
-            "id": INT,
-            "kind": {"type": "string", "enum": list(IMPORT_KINDS)},
-            "filename": STR,
-            "status": enum_of(ImportStatus),
-            "status_label": STR,
-            "is_active": BOOL,
-            "progress": NUM,
-            "total_rows": null(INT),
-            "processed_rows": null(INT),
-            "committed_rows": null(INT),
-            "all_or_nothing": BOOL,
-            "preview_counts": null(COUNTS),
-            "result_counts": null(COUNTS),
-            "error": null(STR),
-        }
-    ),
 }
 
 # ---------------------------------------------------------------------------- parameters
 
 
-def q(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    """A query parameter. Bad values never fail a request: they are ignored (default used)."""
-    out: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
-    if description:
-        out["description"] = description
-    return out
-
-
 ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
-PAGE = q("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）")
-PER_PAGE = q("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "每页条数")
-PAGING = (PAGE, PER_PAGE)
 
 
 def id_or_none(description: str, maximum: int = MAX_INT) -> dict[str, Any]:
@@ -247,41 +198,10 @@ class Operation:
     content_type: str = "application/json"  # of the request body (uploads: multipart)
 
 
-def _body(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "object", "properties": props}
-    if required:
-        out["required"] = list(required)
-    return out
-
-
 COMMENT = {"comment": null({"type": "string", "maxLength": 2000})}
 REASON_CODE = null({"type": "string", "enum": list(REJECT_REASONS)})
 
-IMPORT_UPLOAD = {
-    "type": "object",
-    "properties": {
-        "file": {
-            "type": "string",
-            "format": "binary",
-            "description": ".xlsx 或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030），上限见 "
-            "REVIVE_MAX_UPLOAD_MB；模板可在对应的网页导入页下载",
-        },
-        "kind": {"type": "string", "enum": list(IMPORT_KINDS), "default": "patents"},
-        "institution_id": {
-            **ID_ARG,
-            "description": "专利导入的目标单位：平台管理员必填；学校/学院管理员省略（本单位）",
-        },
-        "all_or_nothing": {
-            "type": "string",
-            "enum": ["true", "false", "1", "0"],
-            "description": "全部有效才导入（默认 false：只导入有效行）",
-        },
-    },
-    "required": ["file"],
-}
-
 T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
-T_IMP = "批量导入"
 T_POOL, T_SET = "专利库与对接申请", "平台设置"
 
 OPERATIONS: dict[str, Operation] = {
@@ -290,53 +210,6 @@ OPERATIONS: dict[str, Operation] = {
         "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
         T_DEM,
         ref("DemandOverview"),
-    ),
-    # ---- imports
-    "create_import_job": Operation(
-        "上传表格，开始预检",
-        T_IMP,
-        ref("ImportJob"),
-        status=201,
-        body=IMPORT_UPLOAD,
-        content_type="multipart/form-data",
-        description=(
-            "上传 .xlsx 或 CSV 文件（multipart/form-data），登记导入任务并排队预检（不写入）。"
-            "kind 选择导入类型：patents（专利盘点，学校/学院管理员导入本单位，平台管理员须给出 "
-            "institution_id）、demands（企业需求，技术经理人）、institutions（高校/科研院所，"
-            "平台管理员）。返回 201 与任务（status=queued），Location 为任务地址。之后轮询 "
-            "GET /api/v1/import-jobs/{job_id}：status 变为 validated 时 preview_counts 给出新增、"
-            "变更、无变化和无效行数，GET …/errors 列出每个无效行的行号、列和原因；"
-            "status=failed 时 error 说明文件级错误。确认导入用 POST …/commit。"
-        ),
-    ),
-    "import_job": Operation(
-        "导入任务进度",
-        T_IMP,
-        ref("ImportJob"),
-        description=(
-            "轮询本接口（如每 2 秒一次）直到 is_active 为 false：validated（预检完成，待确认）、"
-            "committed（已写入，result_counts 为新建、更新、无变化、跳过的行数）、failed "
-            "（error 为原因）或 cancelled。"
-        ),
-    ),
-    "import_job_errors": Operation(
-        "导入任务的错误行",
-        T_IMP,
-        page_of(obj({"line": INT, "column": null(STR), "value": null(STR), "message": STR})),
-        query=PAGING,
-        description="按行号排列；line 为 Excel/WPS 中看到的行号（表头为第 1 行）。",
-    ),
-    "commit_import_job": Operation(
-        "确认导入（写入有效行）",
-        T_IMP,
-        ref("ImportJob"),
-        body=_body({"mode": {"type": "string", "enum": ["valid_only", "all_or_nothing"]}}),
-        body_required=False,
-        description=(
-            "只能在 status=validated 时调用（否则 409）。导入方式在上传时选定；mode 可省略，"
-            "若给出须与上传时一致（否则 422）。all_or_nothing 且有任何无效行则拒绝（422），"
-            "不写入任何数据。成功后 status=commit_queued，继续轮询任务直到 committed。"
-        ),
     ),
 }
 
