@@ -13,8 +13,9 @@ responses, roles).
   evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion),
   licensing (open licences: list, one, declare, withdraw; 开放许可实施申请: apply, list, one,
   confirm, sign, withdraw), dashboard figures, imports (a multipart upload, its job, row
-  errors, commit).
-- Still described here, by ``OPERATIONS``: an enterprise's overview of its demand.
+  errors, commit), an enterprise's overview of its demand.
+- Still described here, by ``OPERATIONS``: nothing (the table, ``Operation`` and
+  ``_operation`` go once every branch converting a resource has merged).
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -34,28 +35,11 @@ from revive.accounts.models import Role
 from revive.api import bp
 from revive.api.common import MAX_INT
 from revive.api.schema import spec_of
-from revive.deals.models import Stage
 from revive.inventory import workflow as patent_workflow
-from revive.matching.models import MatchTier
-from revive.matching.reasons import REJECT_REASONS
 
 # ---------------------------------------------------------------------------- schema helpers
 
 STR: dict[str, Any] = {"type": "string"}
-INT: dict[str, Any] = {"type": "integer"}
-NUM: dict[str, Any] = {"type": "number"}
-BOOL: dict[str, Any] = {"type": "boolean"}
-DATE: dict[str, Any] = {"type": "string", "format": "date"}
-DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
-DECIMAL_STR: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
-
-
-def null(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
-
-
-def arr(items: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": items}
 
 
 def obj(props: dict[str, Any], *, optional: tuple[str, ...] = (), extra: bool = True) -> dict:
@@ -69,74 +53,11 @@ def obj(props: dict[str, Any], *, optional: tuple[str, ...] = (), extra: bool = 
     return out
 
 
-def enum_of(enum_cls: Any) -> dict[str, Any]:
-    return {"type": "string", "enum": [m.value for m in enum_cls]}
-
-
 def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-REF_ORG = obj({"id": INT, "name": STR})
-
-
 # ---------------------------------------------------------------------------- response schemas
-
-
-DEMAND_OVERVIEW = obj(
-    {
-        "demand_id": INT,
-        "latest_run": null(ref("MatchRun")),
-        "is_matching": BOOL,
-        "matched": BOOL,
-        "is_thin": BOOL,
-        "needs": arr(obj({"index": INT, "label": STR})),
-        "bar": NUM,
-        "strong": NUM,
-        "suggestions": arr(
-            obj(
-                {
-                    "match_id": INT,
-                    "need": INT,
-                    "strength": null(NUM),
-                    "tier": null(enum_of(MatchTier)),
-                    "tier_label": null(STR),
-                    "reasons": arr(STR),
-                    "has_intent": BOOL,
-                    "patent": ref("PublicPatent"),
-                }
-            )
-        ),
-        "counts": obj(
-            {
-                "suggested": INT,
-                "under_review": INT,
-                "pushed": INT,
-                "declined": INT,
-                "intents": INT,
-            }
-        ),
-        "pushed": arr(
-            obj(
-                {
-                    "match_id": INT,
-                    "deal_id": null(INT),
-                    "patent": obj({"id": INT, "title": STR}),
-                    "university": REF_ORG,
-                    "note": null(STR),
-                    "reasons": arr(STR),
-                    "stage": null(enum_of(Stage)),
-                    "stage_label": null(STR),
-                    "pushed_at": null(DATETIME),
-                }
-            )
-        ),
-        "intents": arr(ref("Intent")),
-        "unmet": BOOL,
-        "broaden_hints": arr(STR),
-        "alert_subscribed": BOOL,
-    }
-)
 
 
 ERROR = obj(
@@ -150,23 +71,12 @@ ERROR = obj(
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
-    "DemandOverview": DEMAND_OVERVIEW,
 }
 
 # ---------------------------------------------------------------------------- parameters
 
 
 ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
-
-
-def id_or_none(description: str, maximum: int = MAX_INT) -> dict[str, Any]:
-    return {
-        "description": description,
-        "oneOf": [
-            {"type": "integer", "minimum": 1, "maximum": maximum},
-            {"type": "string", "enum": ["none"]},
-        ],
-    }
 
 
 # ---------------------------------------------------------------------------- operations
@@ -198,20 +108,7 @@ class Operation:
     content_type: str = "application/json"  # of the request body (uploads: multipart)
 
 
-COMMENT = {"comment": null({"type": "string", "maxLength": 2000})}
-REASON_CODE = null({"type": "string", "enum": list(REJECT_REASONS)})
-
-T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
-T_POOL, T_SET = "专利库与对接申请", "平台设置"
-
-OPERATIONS: dict[str, Operation] = {
-    # ---- demands
-    "demand_overview": Operation(
-        "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
-        T_DEM,
-        ref("DemandOverview"),
-    ),
-}
+OPERATIONS: dict[str, Operation] = {}
 
 # Routes served by this module, documented too (public, no authentication).
 SELF_ENDPOINTS = {"openapi_json"}
