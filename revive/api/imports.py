@@ -3,7 +3,9 @@
 The same pipeline as the upload pages (revive.imports): a POST stores the file and queues its
 dry run; the job is polled until ``validated`` (preview counts, per-row errors) or ``failed``
 (a file-level error); a commit queues the write; the job is polled until ``committed``.
-The job page's progress bar polls ``GET /import-jobs/<id>`` too.
+The job page's progress bar polls ``GET /import-jobs/<id>`` too. The contract of each route
+is its schemas below (flask-smorest, revive/api/schema.py); the upload is a multipart/form-data
+body (location ``upload``: its file and form fields, one schema).
 """
 
 from __future__ import annotations
@@ -11,19 +13,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import url_for
 from flask_login import current_user, login_required
+from flask_smorest.fields import Upload
+from marshmallow import fields, post_load
+from werkzeug.datastructures import FileStorage
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api import bp
-from revive.api.common import optional_json_body, page_meta, requested_page, requested_per_page
+from revive.api.common import page_meta, requested_page, requested_per_page
+from revive.api.schema import (
+    ID_ARG,
+    PAGING,
+    CheckedLater,
+    Lenient,
+    Query,
+    Schema,
+    computed,
+    enum_fields,
+    page_schema,
+)
 from revive.demands.importers import create_demand_import
 from revive.errors import PermissionDenied, ValidationFailed
 from revive.imports import registry, services
-from revive.imports.models import ImportJob
+from revive.imports.models import ImportJob, ImportStatus
 from revive.onboarding.importers import create_institution_import
 from revive.web import int_arg
+
+TAG = "批量导入"
 
 # kind → how a file of that kind is registered (each checks who may import what).
 CREATORS: dict[str, Callable[..., ImportJob]] = {
@@ -36,104 +54,238 @@ IMPORTER_ROLES = frozenset(
 )
 _TRUE, _FALSE = frozenset({"1", "true", "on", "yes"}), frozenset({"", "0", "false", "off", "no"})
 MODES = ("valid_only", "all_or_nothing")
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}, "nullable": True}
+
+# ---------------------------------------------------------------------------- answers
+
+ImportJobSchema = Schema.from_dict(
+    {
+        "id": fields.Integer(required=True),
+        "kind": fields.String(
+            required=True, metadata={"json_schema": {"type": "string", "enum": list(CREATORS)}}
+        ),
+        "filename": fields.String(required=True),
+        **enum_fields("status", ImportStatus),
+        "is_active": computed(lambda j: j.status in services.ACTIVE, {"type": "boolean"}),
+        "progress": computed(lambda j: round(j.progress, 4), {"type": "number"}),
+        "total_rows": fields.Integer(required=True, allow_none=True),
+        "processed_rows": fields.Integer(required=True, allow_none=True),
+        "committed_rows": fields.Integer(required=True, allow_none=True),
+        "all_or_nothing": computed(lambda j: bool(j.all_or_nothing), {"type": "boolean"}),
+        # {new, changed, unchanged, invalid, rows} after the dry run
+        "preview_counts": fields.Raw(
+            required=True, allow_none=True, metadata={"json_schema": COUNTS}
+        ),
+        # {created, updated, unchanged, skipped_invalid} after the commit
+        "result_counts": fields.Raw(
+            required=True, allow_none=True, metadata={"json_schema": COUNTS}
+        ),
+        "error": fields.String(required=True, allow_none=True),
+    },
+    name="ImportJob",
+)
+RowError = Schema.from_dict(
+    {
+        "line": fields.Integer(required=True),
+        "column": fields.String(required=True, allow_none=True),
+        "value": fields.String(required=True, allow_none=True),
+        "message": fields.String(required=True),
+    },
+    name="ImportRowError",
+)
+RowErrorPage = page_schema("ImportRowErrorPage", RowError)
+
+# ---------------------------------------------------------------------------- requests
 
 
-def job_json(job: ImportJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "filename": job.filename,
-        "status": job.status.value,
-        "status_label": job.status.label,
-        "is_active": job.status in services.ACTIVE,
-        "progress": round(job.progress, 4),
-        "total_rows": job.total_rows,
-        "processed_rows": job.processed_rows,
-        "committed_rows": job.committed_rows,
-        "all_or_nothing": bool(job.all_or_nothing),
-        "preview_counts": job.preview_counts,
-        "result_counts": job.result_counts,
-        "error": job.error,
-    }
+class FormValue(fields.Field):
+    """A text value of the upload's form (or the commit's body), refused with a 422 naming it,
+    as the upload always answered: ``message`` (``{key}`` is the field's key) and ``detail``.
+    ``parse(text)`` gives the value or raises ValueError."""
+
+    def __init__(self, parse: Callable[[str], Any], message: str, detail: str, **kwargs: Any):
+        self.parse, self.message, self.detail = parse, message, detail
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return self.parse(value)
+        except ValueError:
+            raise ValidationFailed(
+                self.message.format(key=self.name), details={self.name: self.detail}
+            ) from None
+
+
+def _kind(text: str) -> str:
+    kind = (text or services.PATENTS).strip()
+    if kind not in CREATORS:
+        raise ValueError(kind)
+    return kind
+
+
+def _flag(text: str) -> bool:
+    text = text.strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError(text)
+
+
+def _positive_id(raw: str | None) -> int | None:
+    value = int_arg(raw, minimum=1)
+    if raw not in (None, "") and value is None:
+        raise ValidationFailed(
+            "institution_id 须为正整数", details={"institution_id": "须为正整数"}
+        )
+    return value
+
+
+def _mode(text: str) -> str:
+    if text not in MODES:
+        raise ValueError(text)
+    return text
+
+
+class LaterUpload(CheckedLater, Upload):
+    """The required file, whose absence the route reports after the caller's role has been
+    checked against the kind (as the pages do); a form field of that name is no file."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return value if isinstance(value, FileStorage) else None
+
+
+_KINDS = "、".join(CREATORS)
+
+
+class UploadForm(Lenient):
+    file = LaterUpload(
+        required=True,
+        metadata={
+            "description": ".xlsx 或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030），上限见 "
+            "REVIVE_MAX_UPLOAD_MB；模板可在对应的网页导入页下载"
+        },
+    )
+    kind = FormValue(
+        _kind,
+        f"{{key}} 须为 {_KINDS} 之一",
+        f"可选：{_KINDS}",
+        load_default=services.PATENTS,
+        metadata={"json_schema": {"type": "string", "enum": list(CREATORS), "default": "patents"}},
+    )
+    institution_id = fields.String(  # read for patents only (post_load)
+        metadata={
+            "json_schema": {
+                **ID_ARG,
+                "description": "专利导入的目标单位：平台管理员必填；学校/学院管理员省略（本单位）",
+            }
+        },
+    )
+    all_or_nothing = FormValue(
+        _flag,
+        "{key} 须为 true 或 false",
+        "须为 true 或 false",
+        metadata={
+            "json_schema": {
+                "type": "string",
+                "enum": ["true", "false", "1", "0"],
+                "description": "全部有效才导入（默认 false：只导入有效行）",
+            }
+        },
+    )
+
+    @post_load
+    def _institution(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        raw = data.pop("institution_id", None)
+        if data["kind"] == services.PATENTS:
+            data["institution_id"] = _positive_id(raw)
+        return data
+
+
+class CommitBody(Lenient):
+    BODY_OPTIONAL = True  # no body: the mode chosen at upload
+
+    mode = FormValue(
+        _mode,
+        "{key} 须为 valid_only 或 all_or_nothing",
+        "可选：valid_only、all_or_nothing",
+        allow_none=True,
+        metadata={"json_schema": {"type": "string", "enum": list(MODES)}},
+    )
+
+
+# ---------------------------------------------------------------------------- routes
 
 
 @bp.get("/import-jobs/<int:job_id>")
 @login_required
+@bp.response(200, ImportJobSchema)
+@bp.doc(
+    summary="导入任务进度",
+    tags=[TAG],
+    description=(
+        "轮询本接口（如每 2 秒一次）直到 is_active 为 false：validated（预检完成，待确认）、"
+        "committed（已写入，result_counts 为新建、更新、无变化、跳过的行数）、failed "
+        "（error 为原因）或 cancelled。"
+    ),
+)
 def import_job(job_id: int):
-    """One import job's progress.
-
-    Output: {id, kind, filename, status, status_label, is_active, progress (0–1), total_rows,
-    processed_rows, committed_rows, all_or_nothing, preview_counts {new, changed, unchanged,
-    invalid, rows} | null, result_counts {created, updated, unchanged, skipped_invalid} | null,
-    error | null}. 404 when the job belongs to another institution.
-    """
-    return jsonify(job_json(services.get_job_for(current_user, job_id)))
-
-
-def _flag(raw: str | None, name: str) -> bool:
-    text = (raw or "").strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValidationFailed(f"{name} 须为 true 或 false", details={name: "须为 true 或 false"})
+    """One import job's progress (404 when it belongs to another institution)."""
+    return services.get_job_for(current_user, job_id)
 
 
 @bp.post("/import-jobs")
 @roles_required(*IMPORTER_ROLES)
-def create_import_job():
-    """Upload a spreadsheet (.xlsx / CSV) and queue its dry run.
-
-    Input (multipart/form-data): file (required), kind (patents | demands | institutions;
-    default patents), institution_id (patents, platform admin only: the target university),
-    all_or_nothing (true/false). Output: 201 ImportJob (status queued), Location: its URL.
-    403 when the caller's role may not import this kind; 422 for a missing or refused file.
-    """
-    kind = (request.form.get("kind") or services.PATENTS).strip()
-    if kind not in CREATORS:
-        allowed = "、".join(CREATORS)
-        raise ValidationFailed(f"kind 须为 {allowed} 之一", details={"kind": f"可选：{allowed}"})
+@bp.arguments(UploadForm, location="upload")
+@bp.response(201, ImportJobSchema)
+@bp.doc(
+    summary="上传表格，开始预检",
+    tags=[TAG],
+    description=(
+        "上传 .xlsx 或 CSV 文件（multipart/form-data），登记导入任务并排队预检（不写入）。"
+        "kind 选择导入类型：patents（专利盘点，学校/学院管理员导入本单位，平台管理员须给出 "
+        "institution_id）、demands（企业需求，技术经理人）、institutions（高校/科研院所，"
+        "平台管理员）。返回 201 与任务（status=queued），Location 为任务地址。之后轮询 "
+        "GET /api/v1/import-jobs/{job_id}：status 变为 validated 时 preview_counts 给出新增、"
+        "变更、无变化和无效行数，GET …/errors 列出每个无效行的行号、列和原因；"
+        "status=failed 时 error 说明文件级错误。确认导入用 POST …/commit。"
+    ),
+)
+def create_import_job(form: dict[str, Any]):
+    """Upload a spreadsheet (.xlsx / CSV) and queue its dry run; 403 when the caller's role may
+    not import this kind; 422 for a missing or refused file."""
+    kind = form["kind"]
     if current_user.role not in registry.get(kind).roles:
         raise PermissionDenied(f"您的角色不能导入{registry.get(kind).label}")
-    options: dict[str, Any] = {
-        "all_or_nothing": _flag(request.form.get("all_or_nothing"), "all_or_nothing")
-    }
+    options: dict[str, Any] = {"all_or_nothing": form.get("all_or_nothing", False)}
     if kind == services.PATENTS:
-        raw = request.form.get("institution_id")
-        institution_id = int_arg(raw, minimum=1)
-        if raw not in (None, "") and institution_id is None:
-            raise ValidationFailed(
-                "institution_id 须为正整数", details={"institution_id": "须为正整数"}
-            )
-        options["institution_id"] = institution_id
-    file = request.files.get("file")
+        options["institution_id"] = form.get("institution_id")
+    file = form.get("file")
     if file is None or not file.filename:
         raise ValidationFailed(
             "请上传文件：multipart/form-data 的 file 字段", details={"file": "缺少文件"}
         )
     job = CREATORS[kind](file, actor=current_user, **options)
-    location = url_for("api.import_job", job_id=job.id)
-    return jsonify(job_json(job)), 201, {"Location": location}
+    return job, 201, {"Location": url_for("api.import_job", job_id=job.id)}
 
 
 @bp.post("/import-jobs/<int:job_id>/commit")
 @roles_required(*IMPORTER_ROLES)
-def commit_import_job(job_id: int):
-    """Confirm a validated job: queue the write in the mode chosen at upload.
-
-    Input (JSON, optional): {mode: valid_only | all_or_nothing} — only to state the mode the
-    client expects: a mode other than the upload's is a 422 (the mode is chosen at upload,
-    as on the preview page; upload again to change it). Output: ImportJob (status
-    commit_queued); poll it until committed. 409 unless the job is validated; 422 for
-    all_or_nothing with invalid rows, or no valid row.
-    """
-    data = optional_json_body()
+@bp.arguments(CommitBody, required=False)
+@bp.response(200, ImportJobSchema)
+@bp.doc(
+    summary="确认导入（写入有效行）",
+    tags=[TAG],
+    description=(
+        "只能在 status=validated 时调用（否则 409）。导入方式在上传时选定；mode 可省略，"
+        "若给出须与上传时一致（否则 422）。all_or_nothing 且有任何无效行则拒绝（422），"
+        "不写入任何数据。成功后 status=commit_queued，继续轮询任务直到 committed。"
+    ),
+)
+def commit_import_job(data: dict[str, Any], job_id: int):
+    """Confirm a validated job: queue the write in the mode chosen at upload (a mode other than
+    the upload's is a 422: upload again to change it)."""
     mode = data.get("mode")
-    if mode is not None and mode not in MODES:
-        raise ValidationFailed(
-            "mode 须为 valid_only 或 all_or_nothing",
-            details={"mode": "可选：valid_only、all_or_nothing"},
-        )
     job = services.get_job_for(current_user, job_id)
     if mode is not None and (mode == "all_or_nothing") != bool(job.all_or_nothing):
         chosen = "all_or_nothing" if job.all_or_nothing else "valid_only"
@@ -141,18 +293,22 @@ def commit_import_job(job_id: int):
             f"导入方式已在上传时选定（{chosen}），确认时不能更改；如需更改请重新上传",
             details={"mode": f"上传时选定：{chosen}"},
         )
-    job = services.request_commit(job_id, actor=current_user)
-    return jsonify(job_json(job))
+    return services.request_commit(job_id, actor=current_user)
 
 
 @bp.get("/import-jobs/<int:job_id>/errors")
 @login_required
-def import_job_errors(job_id: int):
-    """The job's row errors, by line: {items: [{line, column, value, message}], _meta}."""
+@bp.arguments(
+    Query.from_dict(dict(PAGING), name="ImportRowErrorQuery"), location="query", as_kwargs=True
+)
+@bp.response(200, RowErrorPage)
+@bp.doc(
+    summary="导入任务的错误行",
+    tags=[TAG],
+    description="按行号排列；line 为 Excel/WPS 中看到的行号（表头为第 1 行）。",
+)
+def import_job_errors(job_id: int, **_query):
+    """The job's row errors, by line."""
     job = services.get_job_for(current_user, job_id)
     page = services.errors_page(job, requested_page(), requested_per_page())
-    items = [
-        {"line": e.line, "column": e.column, "value": e.value, "message": e.message}
-        for e in page.items
-    ]
-    return jsonify(items=items, _meta=page_meta(page))
+    return {"items": page.items, "meta": page_meta(page)}

@@ -12,9 +12,10 @@ responses, roles).
   (申请对接) and manual candidates, the pool (专利库 search, a patent's public record),
   evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion),
   licensing (open licences: list, one, declare, withdraw; 开放许可实施申请: apply, list, one,
-  confirm, sign, withdraw).
-- Still described here, by ``OPERATIONS``: imports, dashboard, an enterprise's overview of its
-  demand.
+  confirm, sign, withdraw), dashboard figures, imports (a multipart upload, its job, row
+  errors, commit), an enterprise's overview of its demand.
+- Still described here, by ``OPERATIONS``: nothing (the table, ``Operation`` and
+  ``_operation`` go once every branch converting a resource has merged).
 
 Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
 
@@ -32,36 +33,13 @@ from flask import current_app, jsonify, render_template
 
 from revive.accounts.models import Role
 from revive.api import bp
-from revive.api.common import MAX_INT, MAX_PER_PAGE
-from revive.api.imports import CREATORS as IMPORT_CREATORS
+from revive.api.common import MAX_INT
 from revive.api.schema import spec_of
-from revive.deals.models import Stage
-from revive.demands.models import DemandStatus
-from revive.imports.models import ImportStatus
 from revive.inventory import workflow as patent_workflow
-from revive.matching.models import MatchTier
-from revive.matching.reasons import REJECT_REASONS
 
 # ---------------------------------------------------------------------------- schema helpers
 
-IMPORT_KINDS = tuple(IMPORT_CREATORS)
-
 STR: dict[str, Any] = {"type": "string"}
-INT: dict[str, Any] = {"type": "integer"}
-NUM: dict[str, Any] = {"type": "number"}
-BOOL: dict[str, Any] = {"type": "boolean"}
-ANY: dict[str, Any] = {}
-DATE: dict[str, Any] = {"type": "string", "format": "date"}
-DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
-DECIMAL_STR: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
-
-
-def null(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
-
-
-def arr(items: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": items}
 
 
 def obj(props: dict[str, Any], *, optional: tuple[str, ...] = (), extra: bool = True) -> dict:
@@ -75,101 +53,12 @@ def obj(props: dict[str, Any], *, optional: tuple[str, ...] = (), extra: bool = 
     return out
 
 
-def enum_of(enum_cls: Any) -> dict[str, Any]:
-    return {"type": "string", "enum": [m.value for m in enum_cls]}
-
-
 def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-REF_ORG = obj({"id": INT, "name": STR})
-RATE = obj({"numerator": INT, "denominator": INT, "value": null(NUM), "display": STR})
-COUNTS: dict[str, Any] = {"type": "object", "additionalProperties": INT}  # key → count
-
-
-def meta(**extra: dict[str, Any]) -> dict[str, Any]:
-    return obj(
-        {
-            "page": INT,
-            "per_page": INT,
-            "total_pages": INT,
-            "total_items": INT,
-            **extra,
-        }
-    )
-
-
-def page_of(item: dict[str, Any], **extra_meta: dict[str, Any]) -> dict[str, Any]:
-    return obj({"items": arr(item), "_meta": meta(**extra_meta)})
-
-
 # ---------------------------------------------------------------------------- response schemas
 
-
-DEMAND_OVERVIEW = obj(
-    {
-        "demand_id": INT,
-        "latest_run": null(ref("MatchRun")),
-        "is_matching": BOOL,
-        "matched": BOOL,
-        "is_thin": BOOL,
-        "needs": arr(obj({"index": INT, "label": STR})),
-        "bar": NUM,
-        "strong": NUM,
-        "suggestions": arr(
-            obj(
-                {
-                    "match_id": INT,
-                    "need": INT,
-                    "strength": null(NUM),
-                    "tier": null(enum_of(MatchTier)),
-                    "tier_label": null(STR),
-                    "reasons": arr(STR),
-                    "has_intent": BOOL,
-                    "patent": ref("PublicPatent"),
-                }
-            )
-        ),
-        "counts": obj(
-            {
-                "suggested": INT,
-                "under_review": INT,
-                "pushed": INT,
-                "declined": INT,
-                "intents": INT,
-            }
-        ),
-        "pushed": arr(
-            obj(
-                {
-                    "match_id": INT,
-                    "deal_id": null(INT),
-                    "patent": obj({"id": INT, "title": STR}),
-                    "university": REF_ORG,
-                    "note": null(STR),
-                    "reasons": arr(STR),
-                    "stage": null(enum_of(Stage)),
-                    "stage_label": null(STR),
-                    "pushed_at": null(DATETIME),
-                }
-            )
-        ),
-        "intents": arr(ref("Intent")),
-        "unmet": BOOL,
-        "broaden_hints": arr(STR),
-        "alert_subscribed": BOOL,
-    }
-)
-
-
-BUCKETS = arr(obj({"key": ANY, "label": STR, "count": INT}))
-FUNNEL_FIGURES = obj(
-    {
-        "counts": COUNTS,
-        "rates": {"type": "object", "additionalProperties": RATE},
-    }
-)
 
 ERROR = obj(
     {
@@ -182,54 +71,12 @@ ERROR = obj(
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
-    "Rate": RATE,
-    "DemandOverview": DEMAND_OVERVIEW,
-    "ImportJob": obj(
-        {
-            "id": INT,
-            "kind": {"type": "string", "enum": list(IMPORT_KINDS)},
-            "filename": STR,
-            "status": enum_of(ImportStatus),
-            "status_label": STR,
-            "is_active": BOOL,
-            "progress": NUM,
-            "total_rows": null(INT),
-            "processed_rows": null(INT),
-            "committed_rows": null(INT),
-            "all_or_nothing": BOOL,
-            "preview_counts": null(COUNTS),
-            "result_counts": null(COUNTS),
-            "error": null(STR),
-        }
-    ),
 }
 
 # ---------------------------------------------------------------------------- parameters
 
 
-def q(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    """A query parameter. Bad values never fail a request: they are ignored (default used)."""
-    out: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
-    if description:
-        out["description"] = description
-    return out
-
-
 ID_ARG = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
-PAGE = q("page", {"type": "integer", "minimum": 1, "maximum": 999_999_999}, "页码（默认 1）")
-PER_PAGE = q("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}, "每页条数")
-PAGING = (PAGE, PER_PAGE)
-UNIVERSITY = q("university", ID_ARG, "高校（组织 id）")
-
-
-def id_or_none(description: str, maximum: int = MAX_INT) -> dict[str, Any]:
-    return {
-        "description": description,
-        "oneOf": [
-            {"type": "integer", "minimum": 1, "maximum": maximum},
-            {"type": "string", "enum": ["none"]},
-        ],
-    }
 
 
 # ---------------------------------------------------------------------------- operations
@@ -261,323 +108,7 @@ class Operation:
     content_type: str = "application/json"  # of the request body (uploads: multipart)
 
 
-def _body(props: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "object", "properties": props}
-    if required:
-        out["required"] = list(required)
-    return out
-
-
-COMMENT = {"comment": null({"type": "string", "maxLength": 2000})}
-REASON_CODE = null({"type": "string", "enum": list(REJECT_REASONS)})
-
-IMPORT_UPLOAD = {
-    "type": "object",
-    "properties": {
-        "file": {
-            "type": "string",
-            "format": "binary",
-            "description": ".xlsx 或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030），上限见 "
-            "REVIVE_MAX_UPLOAD_MB；模板可在对应的网页导入页下载",
-        },
-        "kind": {"type": "string", "enum": list(IMPORT_KINDS), "default": "patents"},
-        "institution_id": {
-            **ID_ARG,
-            "description": "专利导入的目标单位：平台管理员必填；学校/学院管理员省略（本单位）",
-        },
-        "all_or_nothing": {
-            "type": "string",
-            "enum": ["true", "false", "1", "0"],
-            "description": "全部有效才导入（默认 false：只导入有效行）",
-        },
-    },
-    "required": ["file"],
-}
-
-T_PAT, T_DEM, T_MAT, T_REV, T_DEAL = "专利盘点", "企业需求", "匹配", "审核", "供需对接"
-T_EVAL, T_LIC, T_DASH, T_IMP = "市场评价", "开放许可", "数据看板", "批量导入"
-T_POOL, T_SET = "专利库与对接申请", "平台设置"
-
-OPERATIONS: dict[str, Operation] = {
-    # ---- demands
-    "demand_overview": Operation(
-        "企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
-        T_DEM,
-        ref("DemandOverview"),
-    ),
-    # ---- imports
-    "create_import_job": Operation(
-        "上传表格，开始预检",
-        T_IMP,
-        ref("ImportJob"),
-        status=201,
-        body=IMPORT_UPLOAD,
-        content_type="multipart/form-data",
-        description=(
-            "上传 .xlsx 或 CSV 文件（multipart/form-data），登记导入任务并排队预检（不写入）。"
-            "kind 选择导入类型：patents（专利盘点，学校/学院管理员导入本单位，平台管理员须给出 "
-            "institution_id）、demands（企业需求，技术经理人）、institutions（高校/科研院所，"
-            "平台管理员）。返回 201 与任务（status=queued），Location 为任务地址。之后轮询 "
-            "GET /api/v1/import-jobs/{job_id}：status 变为 validated 时 preview_counts 给出新增、"
-            "变更、无变化和无效行数，GET …/errors 列出每个无效行的行号、列和原因；"
-            "status=failed 时 error 说明文件级错误。确认导入用 POST …/commit。"
-        ),
-    ),
-    "import_job": Operation(
-        "导入任务进度",
-        T_IMP,
-        ref("ImportJob"),
-        description=(
-            "轮询本接口（如每 2 秒一次）直到 is_active 为 false：validated（预检完成，待确认）、"
-            "committed（已写入，result_counts 为新建、更新、无变化、跳过的行数）、failed "
-            "（error 为原因）或 cancelled。"
-        ),
-    ),
-    "import_job_errors": Operation(
-        "导入任务的错误行",
-        T_IMP,
-        page_of(obj({"line": INT, "column": null(STR), "value": null(STR), "message": STR})),
-        query=PAGING,
-        description="按行号排列；line 为 Excel/WPS 中看到的行号（表头为第 1 行）。",
-    ),
-    "commit_import_job": Operation(
-        "确认导入（写入有效行）",
-        T_IMP,
-        ref("ImportJob"),
-        body=_body({"mode": {"type": "string", "enum": ["valid_only", "all_or_nothing"]}}),
-        body_required=False,
-        description=(
-            "只能在 status=validated 时调用（否则 409）。导入方式在上传时选定；mode 可省略，"
-            "若给出须与上传时一致（否则 422）。all_or_nothing 且有任何无效行则拒绝（422），"
-            "不写入任何数据。成功后 status=commit_queued，继续轮询任务直到 committed。"
-        ),
-    ),
-    # ---- dashboard
-    "dashboard_summary": Operation(
-        "盘点数据概览",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "total": INT,
-                "entered": INT,
-                "entry_rate": RATE,
-                "pending_college": INT,
-                "pending_school": INT,
-                "by_status": BUCKETS,
-                "by_value_grade": BUCKETS,
-                "by_trl": BUCKETS,
-                "by_willingness": BUCKETS,
-                "breakdown_kind": null({"type": "string", "enum": ["college", "university"]}),
-                "breakdown": arr(
-                    obj(
-                        {
-                            "id": null(INT),
-                            "name": STR,
-                            "total": INT,
-                            "entered": INT,
-                            "pending": INT,
-                            "entry_rate": RATE,
-                        }
-                    )
-                ),
-            }
-        ),
-    ),
-    "dashboard_funnel": Operation(
-        "转化漏斗",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "steps": arr(
-                    obj(
-                        {
-                            "key": STR,
-                            "label": STR,
-                            "count_label": STR,
-                            "definition": STR,
-                            "count": INT,
-                            "base": null(STR),
-                            "rate_of_base": null(RATE),
-                            "rate_of_inventoried": RATE,
-                        }
-                    )
-                ),
-            }
-        ),
-        query=(UNIVERSITY,),
-    ),
-    "dashboard_breakdown": Operation(
-        "分高校/学院/行业的漏斗",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "by": {"type": "string", "enum": ["university", "college", "industry"]},
-                "items": arr(
-                    {
-                        "allOf": [
-                            obj({"key": ANY, "id": null(INT), "name": STR}),
-                            FUNNEL_FIGURES,
-                        ]
-                    }
-                ),
-                "total": FUNNEL_FIGURES,
-            }
-        ),
-        query=(
-            q("by", {"type": "string", "enum": ["university", "college", "industry"]}),
-            UNIVERSITY,
-        ),
-        errors=(401, 403, 404, 422),  # 404: a grouping the caller may not use
-    ),
-    "dashboard_contracts": Operation(
-        "合同统计",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "count": INT,
-                "amount_wan": DECIMAL_STR,
-                "by_month": arr(
-                    obj(
-                        {
-                            "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
-                            "count": INT,
-                            "amount_wan": DECIMAL_STR,
-                        }
-                    )
-                ),
-                "by_kind": arr(
-                    obj({"key": STR, "label": STR, "count": INT, "amount_wan": DECIMAL_STR})
-                ),
-                "open_licences": obj(
-                    {
-                        "declarations": INT,
-                        "active": INT,
-                        "applied": INT,
-                        "applications": INT,
-                        "signed": INT,
-                        "applied_rate": RATE,
-                    }
-                ),
-            }
-        ),
-        query=(UNIVERSITY,),
-    ),
-    "dashboard_overdue": Operation(
-        "超期未答复的对接",
-        T_DASH,
-        obj(
-            {
-                "scope": STR,
-                "awaiting": INT,
-                "overdue": INT,
-                "overdue_rate": RATE,
-                "items": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "patent_id": INT,
-                            "patent_title": STR,
-                            "university": STR,
-                            "college": null(STR),
-                            "enterprise": STR,
-                            "demand_id": INT,
-                            "demand_title": STR,
-                            "officer": null(STR),
-                            "stage": enum_of(Stage),
-                            "pushed_at": null(DATETIME),
-                            "due_at": null(DATETIME),
-                            "days_overdue": INT,
-                        }
-                    )
-                ),
-                "_meta": meta(),
-            }
-        ),
-        query=(UNIVERSITY, *PAGING),
-    ),
-    "dashboard_unmet": Operation(
-        "未满足的需求",
-        T_DASH,
-        obj(
-            {
-                "open_demands": INT,
-                "unmet": INT,
-                "unmet_rate": RATE,
-                "never_matched": INT,
-                "all_rejected": INT,
-                "by_industry": arr(obj({"key": ANY, "label": STR, "count": INT})),
-                "items": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "title": STR,
-                            "enterprise": STR,
-                            "industry": null(STR),
-                            "created_at": null(DATETIME),
-                            "deadline": null(DATE),
-                            "rejected": INT,
-                            "reason": STR,
-                        }
-                    )
-                ),
-                "_meta": meta(),
-            }
-        ),
-        query=PAGING,
-    ),
-    "dashboard_workload": Operation(
-        "专员工作量",
-        T_DASH,
-        obj(
-            {
-                "undecided": INT,
-                "demands_waiting": INT,
-                "since": null(ANY),
-                "officers": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "name": STR,
-                            "role": enum_of(Role),
-                            "accepted_30d": INT,
-                            "rejected_30d": INT,
-                            "open_deals": INT,
-                            "overdue": INT,
-                            "contracts": INT,
-                            "amount_wan": DECIMAL_STR,
-                        }
-                    )
-                ),
-            }
-        ),
-    ),
-    "dashboard_enterprise": Operation(
-        "企业的需求与对接概况",
-        T_DASH,
-        obj(
-            {
-                "demands": arr(
-                    obj(
-                        {
-                            "id": INT,
-                            "title": STR,
-                            "status": enum_of(DemandStatus),
-                            "pushed": INT,
-                            "stages": COUNTS,
-                        }
-                    )
-                ),
-                "by_stage": COUNTS,
-                "pushed": INT,
-                "signed": INT,
-            }
-        ),
-    ),
-}
+OPERATIONS: dict[str, Operation] = {}
 
 # Routes served by this module, documented too (public, no authentication).
 SELF_ENDPOINTS = {"openapi_json"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from flask_login import current_user
 from marshmallow import fields
 
@@ -23,7 +23,7 @@ from revive.api.common import (
     requested_page,
     requested_per_page,
 )
-from revive.api.matching import MatchSchema, run_json
+from revive.api.matching import MatchRunSchema, MatchSchema
 from revive.api.schema import (
     DECIMAL_STR,
     ID_ARG,
@@ -35,6 +35,7 @@ from revive.api.schema import (
     LaterRaw,
     LaterStr,
     Lenient,
+    NestedOf,
     Query,
     Schema,
     Str,
@@ -44,6 +45,7 @@ from revive.api.schema import (
     page_schema,
     q,
 )
+from revive.deals.models import Stage
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.errors import NotFoundError, ValidationFailed
@@ -53,19 +55,18 @@ from revive.inventory.fields import display_value
 from revive.inventory.models import PatentType, TransferMode, Willingness
 from revive.inventory.public import PUBLIC_FIELDS
 from revive.matching import manual
+from revive.matching.models import MatchTier
 from revive.matching.permissions import STAFF_ROLES
 from revive.pool import queries, status
 from revive.pool.permissions import INTENT_ROLES, public_or_login
-from revive.pool.status import DemandOverview, IntentRow
+from revive.pool.status import IntentRow
 from revive.settings import services as settings
 from revive.settings.services import ADMIN_ROLES
 
 # ---------------------------------------------------------------------------- intents
 
 T_POOL = "专利库与对接申请"
-# 申请对接 and an officer's manual candidate are described by these schemas (flask-smorest,
-# revive/api/schema.py); search, a patent's public record and a demand's overview are still
-# described in revive/api/openapi.py.
+# Every route here is described by its schemas (flask-smorest, revive/api/schema.py).
 
 Intent = Schema.from_dict(
     {
@@ -122,10 +123,6 @@ class IntentBody(Lenient):
 class CandidateBody(Lenient):
     patent_id = LaterRaw(required=True, metadata={"json_schema": ID_ARG})
     note = Str(allow_none=True, metadata={"json_schema": {"maxLength": manual.NOTE_MAX}})
-
-
-def intent_json(r: IntentRow) -> dict[str, Any]:
-    return Intent().dump(r)
 
 
 # ---------------------------------------------------------------------------- the pool
@@ -302,63 +299,107 @@ def list_intents(**_query):
     return {"items": found.items, "meta": page_meta(found)}
 
 
-def overview_json(ov: DemandOverview) -> dict[str, Any]:
-    return {
-        "demand_id": ov.demand.id,
-        "latest_run": run_json(ov.run) if ov.run else None,
-        "is_matching": ov.run_active,
-        "matched": ov.matched,
-        "is_thin": ov.is_thin,
-        "needs": [{"index": g.index, "label": g.label} for g in ov.groups if ov.is_multi],
-        "bar": ov.bar,
-        "strong": ov.strong,
-        "suggestions": [
+# ---------------------------------------------------------------------------- a demand's overview
+# Dumped from a revive.pool.status.DemandOverview (the enterprise's view of its demand).
+
+_TITLED = {
+    "type": "object",
+    "required": ["id", "title"],
+    "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+}
+_REASONS = {"type": "array", "items": {"type": "string"}}
+OverviewSuggestion = Schema.from_dict(  # dumped from (group, suggestion)
+    {
+        "match_id": computed(lambda gs: gs[1].match.id, {"type": "integer"}),
+        "need": computed(lambda gs: gs[0].index, {"type": "integer"}),
+        "strength": computed(lambda gs: gs[1].match.strength, {"type": "number"}, nullable=True),
+        **labeled(lambda gs: gs[1].match.tier, MatchTier, "tier", nullable=True),
+        "reasons": computed(lambda gs: list(gs[1].match.reasons or []), _REASONS),
+        "has_intent": computed(lambda gs: gs[1].match.intent_at is not None, {"type": "boolean"}),
+        "patent": NestedOf(lambda gs: gs[1].patent, PublicPatentSchema),
+    },
+    name="OverviewSuggestion",
+)
+OverviewPushed = Schema.from_dict(  # dumped from a PushedRow
+    {
+        "match_id": computed(lambda r: r.match.id, {"type": "integer"}),
+        "deal_id": computed(
+            lambda r: r.deal.id if r.deal else None, {"type": "integer"}, nullable=True
+        ),
+        "patent": computed(
+            lambda r: {"id": r.match.patent_id, "title": r.match.patent.title}, _TITLED
+        ),
+        "university": computed(
+            lambda r: {
+                "id": r.match.patent.institution_id,
+                "name": r.match.patent.institution.name,
+            },
+            ORG,
+        ),
+        "note": fields.String(required=True, allow_none=True),
+        "reasons": computed(lambda r: list(r.match.reasons or []), _REASONS),
+        **labeled(lambda r: r.deal.stage if r.deal else None, Stage, "stage", nullable=True),
+        "pushed_at": computed(
+            lambda r: iso(r.deal.pushed_at if r.deal else r.match.decided_at),
+            {"type": "string", "format": "date-time"},
+            nullable=True,
+        ),
+    },
+    name="OverviewPushed",
+)
+OverviewCounts = Schema.from_dict(
+    {
+        "suggested": computed(lambda ov: ov.suggestion_count, {"type": "integer"}),
+        "under_review": fields.Integer(required=True),
+        "pushed": computed(lambda ov: len(ov.pushed), {"type": "integer"}),
+        "declined": fields.Integer(required=True),
+        "intents": computed(lambda ov: len(ov.intents), {"type": "integer"}),
+    },
+    name="OverviewCounts",
+)
+DemandOverviewSchema = Schema.from_dict(
+    {
+        "demand_id": computed(lambda ov: ov.demand.id, {"type": "integer"}),
+        "latest_run": fields.Nested(
+            MatchRunSchema, required=True, allow_none=True, attribute="run"
+        ),
+        "is_matching": fields.Boolean(required=True, attribute="run_active"),
+        "matched": fields.Boolean(required=True),
+        "is_thin": fields.Boolean(required=True),
+        "needs": computed(  # the sub-needs, when the demand has several
+            lambda ov: [{"index": g.index, "label": g.label} for g in ov.groups if ov.is_multi],
             {
-                "match_id": s.match.id,
-                "need": g.index,
-                "strength": s.match.strength,
-                "tier": s.match.tier.value if s.match.tier else None,
-                "tier_label": s.match.tier.label if s.match.tier else None,
-                "reasons": list(s.match.reasons or []),
-                "has_intent": s.match.intent_at is not None,
-                "patent": PublicPatentSchema().dump(s.patent),
-            }
-            for g in ov.groups
-            for s in g.items
-        ],
-        "counts": {
-            "suggested": ov.suggestion_count,
-            "under_review": ov.under_review,
-            "pushed": len(ov.pushed),
-            "declined": ov.declined,
-            "intents": len(ov.intents),
-        },
-        "pushed": [
-            {
-                "match_id": r.match.id,
-                "deal_id": r.deal.id if r.deal else None,
-                "patent": {"id": r.match.patent_id, "title": r.match.patent.title},
-                "university": {
-                    "id": r.match.patent.institution_id,
-                    "name": r.match.patent.institution.name,
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["index", "label"],
+                    "properties": {"index": {"type": "integer"}, "label": {"type": "string"}},
                 },
-                "note": r.note,
-                "reasons": list(r.match.reasons or []),
-                "stage": r.deal.stage.value if r.deal else None,
-                "stage_label": r.deal.stage.label if r.deal else None,
-                "pushed_at": iso(r.deal.pushed_at if r.deal else r.match.decided_at),
-            }
-            for r in ov.pushed
-        ],
-        "intents": [intent_json(r) for r in ov.intents],
-        "unmet": ov.unmet,
-        "broaden_hints": ov.broaden_hints() if ov.unmet else [],
-        "alert_subscribed": ov.demand.alert_subscribed,
-    }
+            },
+        ),
+        "bar": fields.Float(required=True),
+        "strong": fields.Float(required=True),
+        "suggestions": NestedOf(
+            lambda ov: [(g, s) for g in ov.groups for s in g.items], OverviewSuggestion, many=True
+        ),
+        "counts": NestedOf(lambda ov: ov, OverviewCounts),
+        "pushed": fields.List(fields.Nested(OverviewPushed), required=True),
+        "intents": fields.List(fields.Nested(Intent), required=True),
+        "unmet": fields.Boolean(required=True),
+        "broaden_hints": computed(lambda ov: ov.broaden_hints() if ov.unmet else [], _REASONS),
+        "alert_subscribed": computed(lambda ov: ov.demand.alert_subscribed, {"type": "boolean"}),
+    },
+    name="DemandOverview",
+)
 
 
 @bp.get("/demands/<int:demand_id>/overview")
 @roles_required(*INTENT_ROLES)
+@bp.response(200, DemandOverviewSchema)
+@bp.doc(
+    summary="企业查看自己需求的进展（机器推荐、审核中、已推送、未采纳数、对接申请）",
+    tags=["企业需求"],
+)
 def demand_overview(demand_id: int):
     """The owning enterprise's view of its demand: the machine's suggestions (not yet reviewed:
     strength, reasons, public fields), counts (under review, pushed, declined — a count only),
@@ -368,7 +409,7 @@ def demand_overview(demand_id: int):
     ov = status.demand_overview(current_user, demand) if demand is not None else None
     if ov is None or not demand_permissions.can_view(current_user, demand):
         raise NotFoundError("需求不存在或您无权查看")
-    return jsonify(overview_json(ov))
+    return ov
 
 
 @bp.post("/demands/<int:demand_id>/candidates")

@@ -11,7 +11,9 @@ What this module adds to the library:
 
 - ``ApiBlueprint``: the blueprint, with a request parser whose validation errors are this API's
   ``ValidationFailed`` (422 ``{"error": "validation_failed", "message", "details": {key: 中文}}``)
-  instead of webargs' English 422, and a JSON body that must be an object ("请求体须为 JSON 对象").
+  instead of webargs' English 422, and a JSON body that must be an object ("请求体须为 JSON 对象");
+  location ``upload`` reads a multipart/form-data body's file and form fields with one schema,
+  documented as one ``multipart/form-data`` request body.
 - ``init_spec``: an ``Api`` that only builds the document (flask-smorest's own error handler and
   docs routes are left out: revive.errors shapes every error, revive/api/openapi.py serves it).
 - Fields with Chinese messages (``Int``, ``Str``, ``Bool``), enums as value + ``*_label``
@@ -32,6 +34,7 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import fields
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from revive.api.common import MAX_INT, MAX_PER_PAGE, page_meta
 from revive.common.fields import FieldError
@@ -92,7 +95,14 @@ def validation_failed(messages: dict[str, Any]) -> ValidationFailed:
 
 class Parser(FlaskParser):
     """webargs' Flask parser, failing with ValidationFailed; a JSON body must be an object
-    (a schema with ``BODY_OPTIONAL`` also takes no body at all, read as ``{}``)."""
+    (a schema with ``BODY_OPTIONAL`` also takes no body at all, read as ``{}``). Location
+    ``upload``: a multipart/form-data body, its files and form fields read as one mapping
+    (webargs' ``files`` and ``form`` are two, and flask-smorest documents one request body)."""
+
+    __location_map__ = dict(upload="load_upload", **FlaskParser.__location_map__)
+
+    def load_upload(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def load_json(self, req, schema):
         data = req.get_json(silent=True)
@@ -111,6 +121,10 @@ class Parser(FlaskParser):
 
 class ApiBlueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **SmorestBlueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "upload": "multipart/form-data",
+    }
 
 
 class _Api(Api):
@@ -269,22 +283,25 @@ class Ref(Schema):
 _META_KEYS = ("page", "per_page", "total_pages", "total_items")
 
 
-def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Schema]:
-    """``{items: [item], _meta: {page, per_page, total_pages, total_items, …extra_meta}}``,
-    dumped from ``paged(page, **extra)``."""
+def page_fields(name: str, item: Any, **extra_meta: fields.Field) -> dict[str, fields.Field]:
+    """The members ``items`` and ``meta`` (sent as ``_meta``) of a page, for an answer that
+    has other members beside them (the page's meta schema is ``{name}Meta``)."""
     meta = Schema.from_dict(
         {**{k: fields.Integer(required=True) for k in _META_KEYS}, **extra_meta},
         name=f"{name}Meta",
     )
-    return Schema.from_dict(
-        {
-            "items": fields.List(
-                item if isinstance(item, fields.Field) else fields.Nested(item), required=True
-            ),
-            "meta": fields.Nested(meta, required=True, data_key="_meta"),
-        },
-        name=name,
-    )
+    return {
+        "items": fields.List(
+            item if isinstance(item, fields.Field) else fields.Nested(item), required=True
+        ),
+        "meta": fields.Nested(meta, required=True, data_key="_meta"),
+    }
+
+
+def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Schema]:
+    """``{items: [item], _meta: {page, per_page, total_pages, total_items, …extra_meta}}``,
+    dumped from ``paged(page, **extra)``."""
+    return Schema.from_dict(page_fields(name, item, **extra_meta), name=name)
 
 
 def paged(page: Any, **extra: Any) -> dict[str, Any]:
