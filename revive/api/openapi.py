@@ -1,23 +1,13 @@
-"""The OpenAPI 3.0 document of /api/v1: generated from the routes' schemas, plus what is left
-of the hand-written table for the resources not converted yet.
+"""The OpenAPI 3.0 document of /api/v1, generated from the routes' schemas.
 
-Converted resources are described once, by their marshmallow schemas (flask-smorest's
-``bp.arguments`` / ``bp.response``; revive/api/schema.py); ``build_document`` takes their
-operations from the generated spec and adds what every route shares (path ids, security, error
-responses, roles).
-
-- Converted (revive/api/<module>.py schemas): patents, demands, notifications, deals,
-  settings, industry pools, matching (a demand's matches, match runs, index builds,
-  decisions; the Match, MatchRun components legacy entries refer to), review, intents
-  (申请对接) and manual candidates, the pool (专利库 search, a patent's public record),
-  evaluations (a patent's evaluations, evaluate, invite, to-do, calibration, promotion),
-  licensing (open licences: list, one, declare, withdraw; 开放许可实施申请: apply, list, one,
-  confirm, sign, withdraw), dashboard figures, imports (a multipart upload, its job, row
-  errors, commit), an enterprise's overview of its demand.
-- Still described here, by ``OPERATIONS``: nothing (the table, ``Operation`` and
-  ``_operation`` go once every branch converting a resource has merged).
-
-Each route is in one place or the other, never both (tests/api/test_openapi_document.py).
+Every resource is described once, by its marshmallow schemas (flask-smorest's
+``bp.arguments`` / ``bp.response``; revive/api/schema.py and the schemas in
+revive/api/<module>.py): patents, demands, notifications, deals, settings, industry pools,
+matching, review, intents and manual candidates, the pool, evaluations, licensing, dashboard
+figures, imports, an enterprise's overview of its demand. ``build_document`` takes their
+operations from the generated spec and adds what every route shares (path ids, security,
+error responses, roles); a route without schemas is missing from the document and fails
+tests/api/test_openapi_document.py.
 
 Paths and methods come from the app's own url_map (so a renamed rule cannot drift).
 Served at GET /api/v1/openapi.json (public); a plain HTML list at GET /api/docs.
@@ -26,7 +16,6 @@ Served at GET /api/v1/openapi.json (public); a plain HTML list at GET /api/docs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app, jsonify, render_template
@@ -86,30 +75,6 @@ SCOPE_ARGS = {"university", "institution"}  # one outside the caller's scope: 40
 WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One route: what the document says about endpoint ``api.<name>``."""
-
-    summary: str
-    tag: str
-    ok: dict[str, Any] | None  # schema of the success body
-    status: int = 200
-    query: tuple[dict[str, Any], ...] = ()
-    body: dict[str, Any] | None = None
-    body_required: bool = True
-    example: dict[str, Any] | None = None  # a body that succeeds on a fresh record
-    # error statuses; None: READ_ERRORS, or WRITE_ERRORS for a write. 400 (bad characters;
-    # CSRF, malformed JSON), 413 with a body and 404 with path ids or scope arguments are
-    # added by _operation.
-    errors: tuple[int, ...] | None = None
-    also: dict[int, dict[str, Any]] = field(default_factory=dict)  # other success codes
-    roles: tuple[Role, ...] = ()
-    description: str = ""
-    content_type: str = "application/json"  # of the request body (uploads: multipart)
-
-
-OPERATIONS: dict[str, Operation] = {}
-
 # Routes served by this module, documented too (public, no authentication).
 SELF_ENDPOINTS = {"openapi_json"}
 
@@ -151,42 +116,6 @@ def _response(description: str, schema: dict[str, Any] | None) -> dict[str, Any]
     out: dict[str, Any] = {"description": description}
     if schema is not None:
         out["content"] = {"application/json": {"schema": schema}}
-    return out
-
-
-def _operation(method: str, endpoint: str, op: Operation, path_params: list) -> dict[str, Any]:
-    write = method in WRITE_METHODS
-    responses: dict[str, Any] = {str(op.status): _response("成功", op.ok)}
-    for status, schema in op.also.items():
-        responses[str(status)] = _response("成功", schema if schema is not None else op.ok)
-    errors = set(op.errors if op.errors is not None else WRITE_ERRORS if write else READ_ERRORS)
-    if path_params or any(p["name"] in SCOPE_ARGS for p in op.query):
-        errors.add(404)  # no such row, or a scope argument outside the caller's scope
-    errors.add(400)  # NUL or a lone surrogate in any parameter (revive.input_guard)
-    if write:
-        errors.add(400)  # CSRF token missing or invalid, malformed JSON
-    if op.body is not None:
-        errors.add(413)  # a JSON body over REVIVE_MAX_JSON_BYTES
-    for status in sorted(errors):
-        responses[str(status)] = _response(ERROR_TEXT[status], ref("Error"))
-    description = op.description
-    if op.roles:
-        description = "角色：" + "、".join(r.label for r in op.roles) + "。" + description
-    out: dict[str, Any] = {
-        "operationId": endpoint,
-        "summary": op.summary,
-        "tags": [op.tag],
-        "parameters": [*path_params, *op.query],
-        "responses": responses,
-        "security": WRITE_SECURITY if write else READ_SECURITY,
-    }
-    if description:
-        out["description"] = description
-    if op.body is not None:
-        media: dict[str, Any] = {"schema": op.body}
-        if op.example is not None:
-            media["example"] = op.example
-        out["requestBody"] = {"required": op.body_required, "content": {op.content_type: media}}
     return out
 
 
@@ -275,16 +204,10 @@ def build_document(app: Any) -> dict[str, Any]:
                 }
                 continue
             roles = _roles_of(app.view_functions[rule.endpoint])
-            op = OPERATIONS.get(name)
-            if op is None:  # converted: generated from the route's schemas
-                made = generated["paths"].get(path, {}).get(method.lower())
-                if made is None or "responses" not in made:
-                    continue  # a route without documentation: the test fails on this
-                operation = _generated(method, name, made, path_params, roles)
-            else:  # not converted yet: this module's OPERATIONS
-                if roles and not op.roles:
-                    op = replace(op, roles=roles)
-                operation = _operation(method, name, op, path_params)
+            made = generated["paths"].get(path, {}).get(method.lower())
+            if made is None or "responses" not in made:
+                continue  # a route without documentation: the test fails on this
+            operation = _generated(method, name, made, path_params, roles)
             tags.update(dict.fromkeys(operation["tags"]))
             item[method.lower()] = _inline(operation, schemas)
     return {
@@ -351,8 +274,8 @@ def converted_endpoints(app: Any) -> set[str]:
 
 
 def documented_endpoints(app: Any) -> set[str]:
-    """The endpoints the document describes: generated from schemas, or legacy OPERATIONS."""
-    return converted_endpoints(app) | set(OPERATIONS) | SELF_ENDPOINTS
+    """The endpoints the document describes: generated from their schemas, and its own."""
+    return converted_endpoints(app) | SELF_ENDPOINTS
 
 
 @bp.get("/openapi.json")
