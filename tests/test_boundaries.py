@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[1] / "revive" / "engine"
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = ROOT / "revive" / "engine"
 ALLOWED_THIRD_PARTY = {"jieba", "rjieba", "sklearn", "numpy", "scipy", "numba"}
 
 
@@ -83,3 +84,23 @@ def test_the_matching_modules_import_only_the_ones_below():
         above = {f"revive.matching.{m}" for m in MATCHING_ORDER[i:]}
         found = _revive_imports(REVIVE / "matching" / f"{name}.py") & above
         assert not found, f"matching/{name}.py imports {sorted(found)}"
+
+
+def test_every_module_is_on_a_floor_of_the_layers_contract():
+    """The layers contract only checks the modules it names (itself or a package above it):
+    a new module of a package split across floors (the industry pools') must be given one."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")[
+        "layers"
+    ]
+    named = {m.strip() for floor in layers for m in floor.replace("|", ":").split(":")}
+    missing = []
+    for path in sorted((ROOT / "revive").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            continue
+        if not any(".".join(parts[:n]) in named for n in range(2, len(parts) + 1)):
+            missing.append(".".join(parts))
+    assert not missing, missing
