@@ -8,11 +8,13 @@ the shards' top-k lists; a fan-out worker scores only its shards (``query(shards
 appends a delta shard without touching the others (incremental indexing).
 
 Artifact folder: ``meta.json`` (format, version, tokenizer version, params, shard list),
-``vocab.json`` (terms in column order), ``idf.npy``, and per shard ``shards/<name>/`` with
-``indptr.npy``, ``indices.npy``, ``data.npy`` and ``ids.npy`` (or ``ids.json``). No pickle.
-Loading memory-maps the arrays read-only: a version loads in milliseconds, nothing is read
-until a search touches it, and every worker process on a host shares the same page cache
-(a delta's unchanged shards are hard links to the same files, so it doubles nothing).
+the vocabulary as arrays (``terms.py``: terms in column order, a sorted table of them, which
+are bigrams), ``idf.npy``, and per shard ``shards/<name>/`` with ``indptr.npy``,
+``indices.npy``, ``data.npy`` and ``ids.npy`` (or ``ids.json``). No pickle. Loading
+memory-maps the arrays read-only: a version loads in milliseconds, nothing is read until a
+search touches it, and every worker process on a host shares the same page cache — the
+vocabulary included (a delta's unchanged shards are hard links to the same files, so it
+doubles nothing).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -31,13 +33,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from revive.engine.shard import MAX_SHARD_DOCS, Shard, id_array
+from revive.engine.terms import TermList, TermTable, has_terms, save_terms
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION, demand_specificity
 from revive.engine.types import Candidate, ScoredDoc, SearchHit
 
-# 4: each array its own .npy file, memory-mapped read-only on load (the page cache is shared by
-# every worker process on a host); 3: sharded postings in one .npz per shard (still read).
-FORMAT = 4
-READABLE_FORMATS = (3, 4)
+# 5: the vocabulary as memory-mapped arrays too (terms.py); 4: each array its own .npy file,
+# memory-mapped read-only on load (the page cache is shared by every worker process on a
+# host), the vocabulary in vocab.json; 3: sharded postings in one .npz per shard. All read.
+FORMAT = 5
+READABLE_FORMATS = (3, 4, 5)
 SHARD_ARRAYS = ("indptr", "indices", "data")
 DEFAULT_MIN_SCORE = 0.05
 
@@ -140,7 +144,7 @@ class Index:
     def __init__(
         self,
         *,
-        vocabulary: list[str],
+        vocabulary: Sequence[str],
         idf: np.ndarray,
         shards: Sequence[Shard],
         version: Any,
@@ -152,7 +156,13 @@ class Index:
     ) -> None:
         self.vocabulary = vocabulary
         self.avgdl = float(avgdl)
-        self.term_index = {t: i for i, t in enumerate(vocabulary)}
+        # a loaded artifact's vocabulary is mapped (shared by every process); a built one is a
+        # list, with a dict
+        self.term_index: Mapping[str, int] = (
+            vocabulary.table
+            if isinstance(vocabulary, TermList) and vocabulary.table is not None
+            else {t: i for i, t in enumerate(vocabulary)}
+        )
         self.idf = idf.astype(np.float32)
         self.column_weight = _column_weight(vocabulary, params)
         self._query_weight: np.ndarray | None = None
@@ -284,8 +294,7 @@ class Index:
         """Per column: a word's IDF × its specificity among postings (0 for bigrams): the
         weights of ``Candidate.coverage``."""
         if self._specificity is None:
-            words = self.column_weight.copy()
-            words[:] = [0.0 if t.startswith(BIGRAM_MARK) else 1.0 for t in self.vocabulary]
+            words = (~_bigrams(self.vocabulary)).astype(np.float32)
             spec = np.fromiter(
                 (demand_specificity(t) for t in self.vocabulary), np.float32, len(self.vocabulary)
             )
@@ -444,7 +453,7 @@ class Index:
             raise ValueError("token_lists and ids differ in length")
         names, counts = count_terms(token_lists)
         vocabulary = list(self.vocabulary)
-        term_index = dict(self.term_index)
+        term_index = {t: i for i, t in enumerate(vocabulary)}
         new_terms = [t for t in names if t not in term_index]
         for t in new_terms:
             term_index[t] = len(vocabulary)
@@ -489,7 +498,7 @@ class Index:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / "idf.npy", self.idf, allow_pickle=False)
-        (folder / "vocab.json").write_text(json.dumps(self.vocabulary, ensure_ascii=False), "utf-8")
+        save_terms(folder, self.vocabulary)
         for shard in self.shards:
             _save_shard(shard, folder / "shards" / shard.name)
         meta = {
@@ -545,7 +554,9 @@ class Index:
             else:
                 loaded.append(_load_shard(path, s["name"], s.get("docs")))
         return cls(
-            vocabulary=json.loads((folder / "vocab.json").read_text("utf-8")),
+            vocabulary=TermList.load(folder)
+            if has_terms(folder)
+            else json.loads((folder / "vocab.json").read_text("utf-8")),
             idf=idf,
             shards=loaded,
             version=meta["version"],
@@ -709,12 +720,25 @@ def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, f
     return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
 
 
+def _bigrams(vocabulary: Sequence[str]) -> np.ndarray:
+    """Per term: is it a character bigram? (A mapped vocabulary stores the answer.)"""
+    if isinstance(vocabulary, TermList):
+        return np.asarray(vocabulary.bigram, np.bool_)
+    return np.fromiter((t.startswith(BIGRAM_MARK) for t in vocabulary), np.bool_, len(vocabulary))
+
+
 def _column_weight(vocabulary: Sequence[str], params: Params) -> np.ndarray:
     """Per term: ``params.bigram_weight`` for a character bigram, 1 for a word."""
-    return np.array(
-        [params.bigram_weight if t.startswith(BIGRAM_MARK) else 1.0 for t in vocabulary],
-        dtype=np.float32,
+    return np.where(_bigrams(vocabulary), np.float32(params.bigram_weight), np.float32(1.0)).astype(
+        np.float32
     )
+
+
+def _columns(term_index: Mapping[str, int], terms: Sequence[str]) -> np.ndarray:
+    """The column of each of ``terms``, −1 when unknown (one search for a mapped vocabulary)."""
+    if isinstance(term_index, TermTable):
+        return term_index.columns(terms)
+    return np.fromiter((term_index.get(t, -1) for t in terms), np.int64, len(terms))
 
 
 def _weigh(
@@ -746,7 +770,7 @@ def _weigh(
 
 def _vectorize(
     token_lists: Iterable[Sequence[str]],
-    term_index: dict[str, int],
+    term_index: Mapping[str, int],
     term_weight: np.ndarray,
     params: Params,
     avgdl: float | None = None,
@@ -758,10 +782,11 @@ def _vectorize(
     counts: list[int] = []
     n = 0
     for n, tokens in enumerate(token_lists, start=1):
-        c = Counter(t for t in tokens if t in term_index)
-        rows.extend([n - 1] * len(c))
-        cols.extend(term_index[t] for t in c)
-        counts.extend(c.values())
+        c = Counter(tokens)
+        known = _columns(term_index, list(c))
+        rows.extend([n - 1] * int((known >= 0).sum()))
+        cols.extend(known[known >= 0].tolist())
+        counts.extend(k for k, col in zip(c.values(), known.tolist(), strict=True) if col >= 0)
     row = np.asarray(rows, dtype=np.int64)
     col = np.asarray(cols, dtype=np.int64)
     data = _weigh(row, col, np.asarray(counts), n, term_weight, params, avgdl)

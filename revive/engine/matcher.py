@@ -37,6 +37,7 @@ from revive.engine.strength import (
     assess,
     demand_mass,
 )
+from revive.engine.terms import TermList, has_terms
 from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize
 from revive.engine.types import Candidate
 from revive.engine.understand import DemandReading, Need, content_words, read_demand
@@ -109,15 +110,19 @@ def read_vocabulary(folder: str | Path, n_docs: int | None = None) -> Vocabulary
     import json
 
     folder = Path(folder)
-    vocabulary = json.loads((folder / "vocab.json").read_text("utf-8"))
-    if (folder / "idf.npy").exists():  # format 4
+    if has_terms(folder):  # format 5: the mapped table, shared by every process
+        terms = TermList.load(folder).table
+    else:
+        vocabulary = json.loads((folder / "vocab.json").read_text("utf-8"))
+        terms = {t: i for i, t in enumerate(vocabulary)}
+    if (folder / "idf.npy").exists():  # formats 4 and 5
         idf = np.load(folder / "idf.npy", allow_pickle=False)
     else:  # format 3
         idf = np.load(folder / "arrays.npz", allow_pickle=False)["idf"]
     idf = np.asarray(idf, np.float32)
     if n_docs is None:
         n_docs = int(json.loads((folder / "meta.json").read_text("utf-8"))["docs"])
-    return Vocabulary({t: i for i, t in enumerate(vocabulary)}, idf, n_docs)
+    return Vocabulary(terms, idf, n_docs)
 
 
 def demand_query_text(reading: DemandReading) -> str:

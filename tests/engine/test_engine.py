@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -207,7 +209,7 @@ def test_load_a_subset_of_shards(tmp_path):
 def test_an_older_artifact_format_is_refused(index, tmp_path):
     index.save(tmp_path / "old")
     meta = tmp_path / "old" / "meta.json"
-    meta.write_text(meta.read_text("utf-8").replace('"format": 4', '"format": 2'), "utf-8")
+    meta.write_text(meta.read_text("utf-8").replace('"format": 5', '"format": 2'), "utf-8")
     with pytest.raises(ValueError, match="format"):
         Index.load(tmp_path / "old")
 
@@ -230,9 +232,58 @@ def test_a_loaded_index_maps_its_arrays_instead_of_copying_them(index, tmp_path)
     assert loaded.query(probe, top_k=3) == index.query(probe, top_k=3)
 
 
+def test_a_loaded_index_maps_its_vocabulary_and_finds_every_term(index, tmp_path):
+    """The vocabulary is mapped too (shared by every process on a host, not a private list
+    and dict per process): the same columns, weights and vectors as the built index."""
+    from revive.engine.matcher import read_vocabulary
+    from revive.engine.terms import TermList
+
+    loaded = Index.load(index.save(tmp_path / "v1"))
+    assert isinstance(loaded.vocabulary, TermList) and _mapped(loaded.vocabulary._blob)
+    assert list(loaded.vocabulary) == list(index.vocabulary)
+    assert all(loaded.term_index[t] == i for i, t in enumerate(index.vocabulary))
+    assert "不在词表里的词" not in loaded.term_index and loaded.term_index.get("无此词") is None
+    assert np.array_equal(loaded.column_weight, index.column_weight)
+    assert np.array_equal(loaded.specificity, index.specificity)
+    probe = [demand_tokens("养猪场沼液氨氮高", "求污水处理技术"), ["未知词", "~未知"]]
+    assert (loaded.vectorize(probe, query=True) != index.vectorize(probe, query=True)).nnz == 0
+    words = read_vocabulary(tmp_path / "v1")
+    assert all(words.term_index.get(t) == i for i, t in enumerate(index.vocabulary))
+
+
+def test_a_term_longer_than_the_sorted_table_holds_is_found(tmp_path):
+    from revive.engine.terms import WIDTH
+
+    long_word = "x" * (WIDTH + 5)
+    built = build_index([["电池", long_word], ["电池"]], ["a", "b"], version="v")
+    loaded = Index.load(built.save(tmp_path / "v"))
+    assert loaded.term_index[long_word] == built.term_index[long_word]
+    assert loaded.query([[long_word]], top_k=2) == built.query([[long_word]], top_k=2)
+
+
+def _as_format_4(folder, index) -> None:
+    """Rewrite a saved artifact as format 4 wrote it: the vocabulary in vocab.json."""
+    from revive.engine.terms import FILES
+
+    for name in FILES:
+        (folder / name).unlink()
+    (folder / "vocab.json").write_text(json.dumps(list(index.vocabulary), ensure_ascii=False))
+    meta = folder / "meta.json"
+    meta.write_text(meta.read_text("utf-8").replace('"format": 5', '"format": 4'), "utf-8")
+
+
+def test_a_format_4_artifact_still_loads(index, tmp_path):
+    """Artifacts whose vocabulary is a JSON list (before the mapped vocabulary) are read."""
+    folder = index.save(tmp_path / "v4")
+    _as_format_4(folder, index)
+    probe = [demand_tokens("养猪场沼液氨氮高", "求污水处理技术")]
+    assert Index.load(folder).query(probe, top_k=3) == index.query(probe, top_k=3)
+
+
 def test_a_format_3_artifact_still_loads(index, tmp_path):
     """Artifacts written before the memory-mapped format (one .npz per shard) are read."""
     folder = index.save(tmp_path / "v3")
+    _as_format_4(folder, index)
     np.savez(folder / "arrays.npz", idf=index.idf)
     (folder / "idf.npy").unlink()
     for shard in index.shards:
