@@ -414,7 +414,7 @@ class Index:
             w[inside] = shard.weights_at(terms[inside], local)
             for j, p in enumerate(local.tolist()):
                 doc_w[p + shard.offset] = w[:, j]
-        names = [self.vocabulary[t] for t in terms.tolist()]
+        names = _terms_at(self.vocabulary, terms)
         specific = self.specificity[terms]  # 0 for bigrams
         total = float(specific.sum()) or 1.0
         explain = _Explainer(names, self.params.explain_terms)
@@ -718,6 +718,12 @@ def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, f
             picked.append((gram, weight))
             seen += " " + gram
     return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
+
+
+def _terms_at(vocabulary: Sequence[str], columns: np.ndarray) -> list[str]:
+    if isinstance(vocabulary, TermList):
+        return vocabulary.at(columns)
+    return [vocabulary[t] for t in columns.tolist()]
 
 
 def _bigrams(vocabulary: Sequence[str]) -> np.ndarray:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, overload
 
@@ -76,16 +77,21 @@ class TermTable(Mapping[str, int]):
         self._cols = cols
         self._long = long
         self._terms = terms
+        # a binary search costs microseconds; the words of postings repeat, so the last 65,536
+        # looked up are kept (a few MB at most, private to the process)
+        self._column = lru_cache(maxsize=1 << 16)(self._search)
 
-    def get(self, term: str, default: Any = None) -> Any:  # type: ignore[override]
+    def _search(self, term: str) -> int:
         raw = term.encode("utf-8")
         if len(raw) > WIDTH:
-            return self._long.get(term, default)
+            return self._long.get(term, -1)
         keys = self._keys
         i = int(np.searchsorted(keys, raw))
-        if i < len(keys) and keys[i] == raw:
-            return int(self._cols[i])
-        return default
+        return int(self._cols[i]) if i < len(keys) and keys[i] == raw else -1
+
+    def get(self, term: str, default: Any = None) -> Any:  # type: ignore[override]
+        col = self._column(term)
+        return default if col < 0 else col
 
     def columns(self, terms: Sequence[str]) -> np.ndarray:
         """The column of each of ``terms`` (−1 for an unknown one), in one binary search."""
@@ -128,6 +134,7 @@ class TermList(Sequence[str]):
 
     def __init__(self, blob: np.ndarray, offsets: np.ndarray, bigram: np.ndarray) -> None:
         self._blob = blob
+        self._bytes = memoryview(blob)  # slices without copying the mapped pages
         self._offsets = offsets
         self.bigram = bigram  # per column: a character bigram?
         self.table: TermTable | None = None
@@ -135,8 +142,10 @@ class TermList(Sequence[str]):
     @classmethod
     def load(cls, folder: str | Path) -> TermList:
         folder = Path(folder)
+        # plain arrays over the mapped buffers: numpy's memmap subclass costs microseconds a
+        # slice, and a query reads a hundred terms
         mapped = {
-            name: np.load(folder / name, mmap_mode="r", allow_pickle=False)
+            name: np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False))
             for name in FILES
             if name.endswith(".npy")
         }
@@ -166,8 +175,14 @@ class TermList(Sequence[str]):
             i += n
         if not 0 <= i < n:
             raise IndexError(i)
-        start, end = int(self._offsets[i]), int(self._offsets[i + 1])
-        return self._blob[start:end].tobytes().decode("utf-8")
+        return str(self._bytes[self._offsets[i] : self._offsets[i + 1]], "utf-8")
+
+    def at(self, columns: np.ndarray) -> list[str]:
+        """The terms of ``columns`` (one gather of their offsets, then a decode each)."""
+        starts = self._offsets[columns].tolist()
+        ends = self._offsets[columns + 1].tolist()
+        data = self._bytes
+        return [str(data[a:b], "utf-8") for a, b in zip(starts, ends, strict=True)]
 
     def __iter__(self) -> Iterator[str]:
         offsets = self._offsets
