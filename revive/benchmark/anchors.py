@@ -138,7 +138,11 @@ class BM25S:
         import bm25s
 
         model = bm25s.BM25(backend="numba")
-        model.index([t.split() for t in texts], show_progress=False)
+        # token ids, not lists of token strings: a million documents' strings would take
+        # gigabytes; the ids share the vocabulary's int objects
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(w, len(vocab)) for w in t.split()] for t in texts]
+        model.index((ids, vocab), show_progress=False)
         model.save(str(folder))
 
     def __init__(self, folder: Path) -> None:
