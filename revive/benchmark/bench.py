@@ -16,7 +16,10 @@ boilerplate. Stages, each timed:
    merged result;
 4. **incremental** — 1,000 new patents tokenized and added as a delta shard to the loaded
    index (nothing else re-tokenized), saved beside it with the old shards hard-linked, and
-   each new patent found by a demand made of its own text.
+   each new patent found by a demand made of its own text;
+5. **anchors** (``--anchors``, none by default) — tantivy, bm25s and scikit-learn TF-IDF +
+   sparse_dot_topn on the same corpus and demands, measured the same way
+   (``revive.benchmark.anchors``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import json
 import os
 import random
 import re
-import resource
 import statistics
 import tempfile
 import time
@@ -34,7 +36,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from revive.benchmark import anchors as anchor_engines
 from revive.benchmark.data import read_corpus
+from revive.benchmark.memory import memory_mb, rss_mb
 from revive.benchmark.metrics import percentile
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens, warm
 from revive.engine.ingest import tokenize_and_count
@@ -87,39 +91,6 @@ def synthetic(data: Path, patents: int, demands: int, seed: int):
         for _ in range(demands)
     ]
     return corpus, asks, len(docs), len(sentences), source
-
-
-def rss_mb() -> tuple[float, float]:
-    """(current, peak) resident set size of this process in MB (VmRSS/VmHWM)."""
-    found = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0]) / 1024
-    except OSError:  # not Linux: the peak from getrusage
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return peak, peak
-    return round(found["VmRSS"], 1), round(found["VmHWM"], 1)
-
-
-def memory_mb() -> dict[str, float]:
-    """This process's resident (RSS), proportional (PSS: shared pages divided among the
-    processes mapping them) and unique (USS: private) memory in MB, from smaps_rollup."""
-    fields = {"Rss": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0}
-    try:
-        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in fields:
-                fields[key] = int(value.split()[0])
-    except OSError:
-        return {}
-    uss = fields["Private_Clean"] + fields["Private_Dirty"]
-    return {
-        "rss": round(fields["Rss"] / 1024, 1),
-        "pss": round(fields["Pss"] / 1024, 1),
-        "uss": round(uss / 1024, 1),
-    }
 
 
 # ---------------------------------------------------------------------------- worker processes
@@ -338,6 +309,7 @@ def run_bench(
     fanout: tuple[int, ...] = (),
     incremental: int = 1000,
     share: tuple[int, ...] = (1, 2, 4),
+    anchors: tuple[str, ...] = (),
     echo: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
     corpus, asks, n_real, n_sent, source = synthetic(data, patents + incremental, demands, seed)
@@ -405,6 +377,19 @@ def run_bench(
                 row = fan_out(folder, tokens, n)
                 echo(f"fan-out over {row['workers']} worker(s): {row['wall_s']} s")
                 fan.append(row)
+        # the anchors last, so nothing of theirs is in the figures above
+        anchored = anchor_engines.run_anchors(
+            anchors,
+            corpus,
+            asks,
+            Path(tmp),
+            processes=processes,
+            share=share,
+            share_demands=SHARE_DEMANDS,
+            single_sample=SINGLE_SAMPLE,
+            k=TOP_K,
+            echo=echo,
+        )
 
     return {
         "patents": patents,
@@ -426,4 +411,5 @@ def run_bench(
         **served,
         "memory_sharing": sharing,
         "fanout": fan,
+        "anchors": anchored,
     }

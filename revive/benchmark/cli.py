@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from revive.benchmark import anchors as anchor_engines
 from revive.benchmark import pools as pool_eval
 from revive.benchmark import retrievers as r
 from revive.benchmark import trust
@@ -336,10 +337,21 @@ def _counts(value: str) -> tuple[int, ...]:
     show_default=True,
     help="Serving-process counts whose PSS/USS is read while they map one index (empty: skip).",
 )
+@click.option(
+    "--anchors",
+    default="",
+    help="Other engines measured in the same run on the same corpus: any of "
+    "tantivy,bm25s,sdtopn (empty: none; needs the 'anchors' extra).",
+)
 def bench_command(
-    patents, demands, seed, data, processes, shard_docs, fanout, incremental, share
+    patents, demands, seed, data, processes, shard_docs, fanout, incremental, share, anchors
 ) -> None:
-    """Synthetic corpus from real sentences → ingest, serve, fan out, grow; last line JSON."""
+    """Synthetic corpus from real sentences → ingest, serve, fan out, grow (and the anchors);
+    last line JSON."""
+    try:
+        anchor_names = anchor_engines.parse(anchors)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--anchors") from None
     result = run_bench(
         Path(data),
         patents=patents,
@@ -350,6 +362,7 @@ def bench_command(
         fanout=_counts(fanout),
         incremental=incremental,
         share=_counts(share),
+        anchors=anchor_names,
         echo=click.echo,
     )
     click.echo(json.dumps(result, ensure_ascii=False))

@@ -18,6 +18,7 @@ from multiprocessing import get_context
 import numpy as np
 import scipy.sparse as sp
 
+from revive.engine.kernels import warm_count
 from revive.engine.text import TermCounter
 
 Pair = tuple[str | None, str | None]
@@ -74,6 +75,7 @@ def tokenize_and_count(
     _PAIRS, _COUNTER = pairs, None  # a fresh vocabulary per call; forked processes inherit it
     try:
         if processes > 1 and len(bounds) > 1:
+            warm_count()  # loaded once here, not once per forked process
             with get_context("fork").Pool(processes) as pool:
                 for chunk in pool.imap(_count_range, bounds):
                     add(chunk)

@@ -1,4 +1,5 @@
-"""Compiled inner loops of the search (numba): posting accumulation and top-k selection.
+"""Compiled inner loops (numba) of the search — posting accumulation and top-k selection —
+and of bulk ingest's counting.
 
 numba compiles these to machine code on first use and caches the result beside this file
 (``cache=True``), so a worker pays the compile once per installation, not per query. They take
@@ -116,6 +117,64 @@ def top_k(
     return pos[order], scores[order]
 
 
+@njit(cache=True, nogil=True)
+def count_terms(  # pragma: no cover - compiled
+    recs, doc_mark, starts, sizes, flat, cross_at, cross_ids, n_docs, n_terms
+):
+    """docs × terms counts (CSR: indptr, indices sorted in each row, float32 data) of a run
+    of records (bulk ingest, ``text.TermCounter``): record ``r`` contributes its terms
+    ``flat[starts[r] : starts[r] + sizes[r]]``, position ``cross_at[i]`` also the bigram
+    ``cross_ids[i]`` across it and the next record, and a record equal to ``doc_mark`` ends
+    a document. Duplicates are summed through a per-term mark (no sort of the whole run).
+    """
+    total = 0
+    for p in range(len(recs)):
+        total += sizes[recs[p]]
+    total += len(cross_at)
+    indptr = np.zeros(n_docs + 1, np.int64)
+    indices = np.empty(total, np.int32)
+    data = np.empty(total, np.float32)
+    mark = np.full(n_terms, -1, np.int64)
+    slot = np.empty(n_terms, np.int64)
+    out, doc, c, begin = 0, 0, 0, 0
+    for p in range(len(recs)):
+        r = recs[p]
+        for q in range(starts[r], starts[r] + sizes[r]):
+            t = flat[q]
+            if mark[t] != doc:
+                mark[t], slot[t] = doc, out
+                indices[out], data[out] = t, 1.0
+                out += 1
+            else:
+                data[slot[t]] += 1.0
+        if c < len(cross_at) and cross_at[c] == p:
+            t = cross_ids[c]
+            c += 1
+            if mark[t] != doc:
+                mark[t], slot[t] = doc, out
+                indices[out], data[out] = t, 1.0
+                out += 1
+            else:
+                data[slot[t]] += 1.0
+        if r == doc_mark:
+            order = np.argsort(indices[begin:out], kind="mergesort")
+            indices[begin:out] = indices[begin:out][order]
+            data[begin:out] = data[begin:out][order]
+            doc += 1
+            indptr[doc] = out
+            begin = out
+    return indptr, indices[:out].copy(), data[:out].copy()
+
+
+def warm_count() -> None:
+    """Load ``count_terms`` for ingest's types (a process that forks tokenizers calls it
+    first, so they do not each load it)."""
+    # record 1: term 0, and the end of the one document
+    recs, starts, sizes = np.ones(1, np.int64), np.zeros(2, np.int64), np.arange(2)
+    none = np.zeros(0, np.int64)
+    count_terms(recs, 1, starts, sizes, np.zeros(1, np.int32), none, none.astype(np.int32), 1, 1)
+
+
 def warm() -> None:
     """Compile (or load from the cache) the kernels for the production types — float16 bit
     patterns with and without a keep mask, postings writable (an index built in memory) and
@@ -135,3 +194,4 @@ def warm() -> None:
         for keep in (np.zeros(0, np.bool_), np.ones(2, np.bool_)):
             top_k(indptr, indices, bits, HALF_TABLE, terms, weights, 2, 1, 0.0, 0.0, keep, no_drop)
         weights_at(indptr, indices, bits, HALF_TABLE, terms, np.array([1, 0], np.int64))
+    warm_count()

@@ -14,11 +14,12 @@ Changing anything here that alters the output must change ``TOKENIZER_VERSION``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from revive.engine.kernels import count_terms
 
 TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
 BIGRAM_MARK = "~"
@@ -58,6 +61,36 @@ def normalize(text: str | None) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return _WS.sub(" ", text.lower()).strip()
+
+
+# Separators of a batch of texts normalised and segmented in one go (TermCounter): private-use
+# characters, which NFKC, lower() and the full-width folding leave alone, never whitespace,
+# and which the segmenter returns as segments of their own.
+_PART_SEP, _DOC_SEP = "\ue000", "\ue001"
+_SEPARATED = re.compile("([\ue000\ue001])")
+
+
+def normalize_joined(text: str) -> str:
+    """``normalize`` of each part of ``text`` (parts separated by ``_PART_SEP`` /
+    ``_DOC_SEP``), the separators kept: the same string as normalising each part and joining
+    them, made with a few passes over the whole text instead of several calls per part."""
+    # full-width folding as code-point arithmetic (raises UnicodeEncodeError on a lone
+    # surrogate: the caller then normalises part by part)
+    points = np.frombuffer(text.encode("utf-32-le"), np.uint32).copy()
+    points[(points >= 0xFF01) & (points <= 0xFF5E)] -= 0xFEE0
+    points[points == 0x3000] = 0x20
+    text = points.tobytes().decode("utf-32-le")
+    if not unicodedata.is_normalized("NFKC", text):
+        parts = _SEPARATED.split(text)
+        parts[::2] = [
+            p if unicodedata.is_normalized("NFKC", p) else unicodedata.normalize("NFKC", p)
+            for p in parts[::2]
+        ]
+        text = "".join(parts)
+    text = _WS.sub(" ", text.lower())
+    for sep in (_PART_SEP, _DOC_SEP):  # each part stripped (whitespace runs are one space now)
+        text = text.replace(" " + sep, sep).replace(sep + " ", sep)
+    return text.strip()
 
 
 def _read_lines(name: str) -> list[str]:
@@ -187,6 +220,7 @@ _BREAK = _Word(())  # removed word, punctuation or a non-CJK word: ends a bigram
 # checks below run once per distinct segment and process.
 _SEGMENTS: dict[bool, dict[str, _Word]] = {False: {}, True: {}}
 _SEGMENT_LIMIT = 1_000_000
+_BATCH = 1000  # documents normalised and segmented in one go by TermCounter
 
 
 def _kept(s: str, demand: bool) -> bool:
@@ -238,12 +272,14 @@ class TermCounter:
     own (bulk ingest).
 
     Counts exactly the multiset of ``patent_tokens`` (default options) per document, without
-    making a string for each token. Per document the only Python work is the segmentation and
-    one dict lookup per segment, which turns it into a *record*: the ids of its kept word and
-    inner bigrams, and for a kept CJK word its first and last characters. The rest is
-    vectorised over the whole chunk: record terms are gathered, and a bigram across the
-    boundary of two consecutive kept CJK words is keyed by its two code points and mapped to
-    a term id once per distinct pair."""
+    making a string for each token. Documents are normalised and segmented a batch at a time
+    (``_BATCH`` of them joined by separators: one call each instead of two per document);
+    the only Python work per segment is one dict lookup, which turns it into a *record*: the
+    ids of its kept word and inner bigrams, and for a kept CJK word its first and last
+    characters. The rest is vectorised over the whole chunk: a bigram across the boundary of
+    two consecutive kept CJK words is keyed by its two code points and mapped to a term id
+    once per distinct pair, and a compiled kernel (``kernels.count_terms``) sums each
+    document's terms into a CSR row."""
 
     def __init__(self) -> None:
         self.terms: dict[str, int] = {}
@@ -255,6 +291,13 @@ class TermCounter:
         self._last: list[int] = [0]
         self._record_terms: list[tuple[int, ...]] = [()]
         self._pairs: dict[int, int] = {}  # bigram (first << 21 | second code point) → term id
+        # the separators of a joined batch (``_joined``): breaks; a document's ends record 1
+        self._records[_PART_SEP] = 0
+        self._records[_DOC_SEP] = self._DOC = 1
+        self._cjk.append(False)
+        self._first.append(0)
+        self._last.append(0)
+        self._record_terms.append(())
 
     def _term(self, term: str) -> int:
         found = self.terms.get(term)
@@ -279,37 +322,62 @@ class TermCounter:
             found = self._term(BIGRAM_MARK + chr(key >> 21) + chr(key & 0x1FFFFF))
         return found
 
-    def count(self, pairs: Iterable[tuple[str | None, str | None]]) -> sp.csr_matrix:
-        """docs × terms counts (scipy CSR, float32) of patents' (title, abstract), over
-        ``terms`` as it stands afterwards (it grows as new terms are met)."""
-        get, cut = self._records.get, segmenter().cut
+    def _segments(self, segs: list[str]) -> np.ndarray:
+        """Record numbers of segments (new ones worked out once)."""
+        get, n = self._records.get, len(segs)
+        found = np.fromiter(map(get, segs, itertools.repeat(-1, n)), np.int64, n)
+        if found.min(initial=0) < 0:  # new segments, in the order they first occur (so are
+            # their terms)
+            new = np.flatnonzero(found < 0)
+            for i in new.tolist():
+                if segs[i] not in self._records:
+                    self._record(segs[i])
+            found[new] = [self._records[segs[i]] for i in new.tolist()]
+        return found
+
+    def _each(self, pairs: Sequence[tuple[str | None, str | None]]) -> list[int]:
+        """Records of the documents one part at a time, each part ended by a break and each
+        document by the document separator's record."""
+        cut = segmenter().cut
         records: list[int] = []
-        per_doc: list[int] = []
         for title, text in pairs:
-            before = len(records)
             for part in (normalize(title), normalize(text)):
                 if part:
-                    segs = cut(part)
-                    found = list(map(get, segs))
-                    if None in found:
-                        found = [
-                            r if r is not None else self._record(s)
-                            for r, s in zip(found, segs, strict=True)
-                        ]
-                    records.extend(found)
-                records.append(0)  # no bigram across the title/abstract boundary or docs
-            per_doc.append(len(records) - before)
-        recs = np.asarray(records, np.int64)
-        doc_of = np.repeat(np.arange(len(per_doc), dtype=np.int32), per_doc)
+                    found = self._segments(cut(part))
+                    found[found == self._DOC] = 0  # a separator in the text: just a break
+                    records.extend(found.tolist())
+                records.append(0)
+            records[-1] = self._DOC
+        return records
+
+    def _joined(self, pairs: Sequence[tuple[str | None, str | None]]) -> list[np.ndarray] | None:
+        """The records ``_each`` gives, from one normalisation and one segmentation of the
+        batch joined by separators (private-use characters: each is its own segment, and no
+        normalisation step reaches across one), or None when a text holds a separator or a
+        lone surrogate."""
+        raw = _DOC_SEP.join(f"{title or ''}{_PART_SEP}{text or ''}" for title, text in pairs)
+        if raw.count(_PART_SEP) != len(pairs) or raw.count(_DOC_SEP) != len(pairs) - 1:
+            return None
+        try:
+            text = normalize_joined(raw)
+        except UnicodeEncodeError:
+            return None
+        return [self._segments(segmenter().cut(text)), np.array([self._DOC], np.int64)]
+
+    def count(self, pairs: Sequence[tuple[str | None, str | None]]) -> sp.csr_matrix:
+        """docs × terms counts (scipy CSR, float32) of patents' (title, abstract), over
+        ``terms`` as it stands afterwards (it grows as new terms are met)."""
+        parts: list[np.ndarray] = [np.zeros(0, np.int64)]
+        for at in range(0, len(pairs), _BATCH):
+            batch = pairs[at : at + _BATCH]
+            found = self._joined(batch)
+            parts.extend([np.asarray(self._each(batch), np.int64)] if found is None else found)
+        n_docs = len(pairs)
+        recs = np.concatenate(parts)
         # each record's own terms (kept word, inner bigrams)
         sizes = np.fromiter(map(len, self._record_terms), np.int64, len(self._record_terms))
         flat = np.fromiter(chain.from_iterable(self._record_terms), np.int32, int(sizes.sum()))
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        k = sizes[recs]
-        ends = np.cumsum(k)
-        at = np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - k, k)
-        own_cols = flat[np.repeat(starts[recs], k) + at]
-        own_rows = np.repeat(doc_of, k)
         # bigrams across two consecutive kept CJK words
         cjk = np.asarray(self._cjk, bool)
         joined = np.flatnonzero(cjk[recs[:-1]] & cjk[recs[1:]])
@@ -317,12 +385,18 @@ class TermCounter:
         keys = last[recs[joined]] << 21 | first[recs[joined + 1]]
         distinct, which = np.unique(keys, return_inverse=True)
         ids = np.fromiter(map(self._pair, distinct.tolist()), np.int32, len(distinct))
-        rows = np.concatenate((own_rows, doc_of[joined]))
-        cols = np.concatenate((own_cols, ids[which.ravel()]))
-        m = sp.csr_matrix(
-            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(per_doc), len(self.terms))
+        indptr, indices, data = count_terms(
+            recs,
+            self._DOC,
+            starts,
+            sizes,
+            flat,
+            joined,
+            ids[which.ravel()],
+            n_docs,
+            len(self.terms),
         )
-        m.sum_duplicates()
+        m = sp.csr_matrix((data, indices, indptr), shape=(n_docs, len(self.terms)))
         return m
 
 

@@ -100,3 +100,58 @@ def test_term_counter_gives_the_tokens_of_patent_tokens(shared_data: Path):
             got = counts.getrow(row)
             have = Counter({names[c]: int(v) for c, v in zip(got.indices, got.data, strict=True)})
             assert have == Counter(text.patent_tokens(d.title, d.text)), d.title
+
+
+# Texts whose parts' edges and contents exercise every step of the normalisation: whitespace
+# at the ends, empty parts, full-width forms, compatibility characters, a combining mark
+# that would compose with the end of the part before it.
+EDGE_PAIRS = [
+    ("  锂离子电池  ", "\t一种正极材料，提高循环寿命。  "),
+    ("", "本发明公开了一种 ＰＤ－Ｌ１ 抑制剂（IC５０）"),
+    (None, None),
+    ("污水处理装置e", "\u0301去除氨氮①②㎡℃ﬁ"),
+    ("全角空格　标题　", "　　Å and Å　"),
+    ("人脸识别门禁", ""),
+    ("ΟΔΟΣ", "ΣΑΣ Σ"),
+]
+
+
+def test_normalize_joined_equals_each_part_normalized(shared_data: Path):
+    docs = read_corpus([shared_data / "cn_patents.csv"])[:2000]
+    pairs = [(d.title, d.text) for d in docs] + EDGE_PAIRS
+    raw = text._DOC_SEP.join(f"{t or ''}{text._PART_SEP}{a or ''}" for t, a in pairs)
+    expected = text._DOC_SEP.join(
+        f"{text.normalize(t)}{text._PART_SEP}{text.normalize(a)}" for t, a in pairs
+    )
+    assert text.normalize_joined(raw) == expected
+
+
+def _counted(counter: text.TermCounter, pairs) -> list[Counter]:
+    counts = counter.count(pairs)
+    names = list(counter.terms)
+    assert counts.has_sorted_indices and counts.shape == (len(pairs), len(names))
+    rows = []
+    for row in range(len(pairs)):
+        got = counts.getrow(row)
+        assert len(set(got.indices)) == len(got.indices) and (got.data > 0).all()
+        rows.append(Counter({names[c]: int(v) for c, v in zip(got.indices, got.data, strict=True)}))
+    return rows
+
+
+def test_term_counter_across_batches_and_with_texts_it_cannot_join(monkeypatch):
+    """Documents are normalised and segmented a batch at a time, joined by private-use
+    separators; a batch holding a separator character itself is counted part by part
+    instead (and one with a lone surrogate is left to the segmenter, which refuses it). Either way: the tokens of patent_tokens, per document."""
+    monkeypatch.setattr(text, "_BATCH", 3)
+    odd = [
+        ("带分隔符\ue000的标题", "正文\ue001也有"),
+        ("孤立代理\ud800字符", "锂离子电池"),
+    ]
+    pairs = EDGE_PAIRS + odd[:1] + EDGE_PAIRS[::-1]  # (the segmenter refuses lone surrogates)
+    counter = text.TermCounter()
+    assert counter._joined(odd[:1]) is None and counter._joined(odd[1:]) is None
+    assert counter._joined(EDGE_PAIRS[:3]) is not None
+    rows = _counted(counter, pairs)
+    assert rows == [Counter(text.patent_tokens(t, a)) for t, a in pairs]
+    assert rows[0]["~离子"] == 1 and not rows[2]  # bigrams counted; an empty pair has none
+    assert _counted(counter, []) == []
