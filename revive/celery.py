@@ -15,5 +15,6 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
+    celery_app.flask_app = app  # type: ignore[attr-defined]  (worker hooks reach the app here)
     app.extensions["celery"] = celery_app
     return celery_app

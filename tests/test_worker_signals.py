@@ -17,3 +17,18 @@ def test_the_main_process_warms_the_engine_before_forking():
     assert any(
         not a.mutable for sig in kernels.top_k.signatures for a in sig if hasattr(a, "mutable")
     )
+
+
+def test_a_pool_process_drops_the_connections_it_inherited(app, monkeypatch):
+    """Each pool process resets the database pool it inherited from the main process (a
+    connection shared across a fork would interleave two processes' traffic)."""
+    import workers.signals as signals
+    from revive.extensions import db
+
+    disposed = []
+    with app.app_context():
+        engine = db.engine
+    monkeypatch.setattr(type(engine), "dispose", lambda self, close=True: disposed.append(close))
+    assert app.extensions["celery"].flask_app is app
+    signals._warm_up()
+    assert disposed == [False]

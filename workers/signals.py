@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app as current_celery_app
 from celery.signals import worker_init, worker_process_init
 
 from revive.engine import warm
@@ -31,10 +32,8 @@ def _preload(**_: object) -> None:
 
 @worker_process_init.connect
 def _warm_up(**_: object) -> None:
-    from workers.app import flask_app
-
     try:
-        with flask_app.app_context():
+        with current_celery_app.flask_app.app_context():
             db.engine.dispose(close=False)
     except Exception:
         logger.exception("Could not reset the inherited connection pool")

@@ -13,7 +13,7 @@ from celery import shared_task
 
 from revive import queue
 from revive.alerts import services as alerts_services
-from revive.dashboard import cache as dashboard_cache
+from revive.dashboard import refresh as dashboard_refresh
 from revive.deals import services as deals_services
 from revive.imports import services as imports_services
 from revive.matching import indexes, runs, strength, tokens
@@ -106,7 +106,7 @@ def send_review_digests() -> None:
 
 @shared_task(name="dashboard.refresh")
 def refresh_dashboard(keys: list[str] | None) -> None:
-    dashboard_cache.refresh(keys)
+    dashboard_refresh.refresh(keys)
 
 
 @row_task("pools.run")

@@ -225,11 +225,10 @@ def cached(key: str) -> Any:
     return agg.decode(row.payload)
 
 
-def refresh(keys: list[str] | None = None) -> list[str]:
-    """Recompute and store ``keys`` (every registered one by default); the worker task and the
-    ``dashboard-refresh`` command call this. Returns the keys refreshed."""
-    from revive.dashboard import funnel, queries  # noqa: F401  (their imports register keys)
-
+def refresh_registered(keys: list[str] | None = None) -> list[str]:
+    """Recompute and store ``keys`` (every key registered so far by default). Returns the keys
+    refreshed. Callers use ``revive.dashboard.refresh.refresh``, which has imported every
+    module that registers keys."""
     if not keys:  # every fixed key, and every family member computed so far
         stored = db.session.scalars(sa.select(DashboardSnapshot.key)).all()
         keys = sorted(set(_REGISTRY) | set(stored))

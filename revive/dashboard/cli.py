@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from revive.dashboard import cache
+from revive.dashboard.refresh import refresh
 
 
 @click.command("dashboard-refresh")
@@ -15,7 +15,7 @@ from revive.dashboard import cache
 def dashboard_refresh_command() -> None:
     """Recompute the cached platform-wide dashboard figures now (after a bulk load, or cron)."""
     t0 = time.perf_counter()
-    keys = cache.refresh()
+    keys = refresh()
     click.echo(f"Refreshed {', '.join(keys)} in {time.perf_counter() - t0:.1f} s")
 
 
