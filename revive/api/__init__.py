@@ -5,11 +5,7 @@ check the request, shape the answer and generate the OpenAPI document, served at
 /api/v1/openapi.json and listed for people at /api/docs (revive/api/openapi.py).
 """
 
-from revive.api.schema import ApiBlueprint, init_spec
-
-bp = ApiBlueprint("api", __name__, url_prefix="/api/v1")
-
-from revive.api import (  # noqa: E402,F401  (routes register on bp)
+from revive.api import (  # noqa: F401  (routes register on bp)
     auth,
     dashboard,
     deals,
@@ -25,6 +21,8 @@ from revive.api import (  # noqa: E402,F401  (routes register on bp)
     pools,
     review,
 )
+from revive.api.blueprint import bp
+from revive.api.schema import init_spec
 
 bp.record_once(init_spec)  # the document of the converted routes (after every route is added)
 bp.record_once(auth.init_api_auth)  # 401 JSON instead of the login redirect, for the API

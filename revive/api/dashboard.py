@@ -17,7 +17,7 @@ from marshmallow import fields
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import page_meta, requested_page, requested_per_page
 from revive.api.pools import FunnelStep, Rate
 from revive.api.schema import (

@@ -15,7 +15,7 @@ from flask_login import current_user
 from marshmallow import fields, post_dump
 
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import refuse_clearing, requested_per_page
 from revive.api.schema import (
     PAGING,

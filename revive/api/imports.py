@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import page_meta, requested_page, requested_per_page
 from revive.api.schema import (
     ID_ARG,

@@ -16,7 +16,7 @@ from marshmallow import fields
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import refuse_clearing, requested_per_page
 from revive.api.schema import (
     ID_ARG,

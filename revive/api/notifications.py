@@ -9,7 +9,7 @@ from flask import request
 from flask_login import current_user, login_required
 from marshmallow import fields
 
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import requested_page, requested_per_page
 from revive.api.schema import PAGING, IsoDateTime, Query, Schema, page_schema, paged, q
 from revive.notifications import queries, services

@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app, jsonify, render_template
 
 from revive.accounts.models import Role
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import MAX_INT
 from revive.api.schema import spec_of
 from revive.inventory import workflow as patent_workflow

@@ -14,7 +14,7 @@ from flask_login import current_user
 from marshmallow import fields
 
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import (
     MAX_INT,
     iso,

@@ -17,7 +17,7 @@ from flask import request
 from marshmallow import fields
 
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import requested_page, requested_per_page
 from revive.api.schema import (
     PAGING,

@@ -12,7 +12,7 @@ from flask_login import current_user
 from marshmallow import fields
 
 from revive.accounts.permissions import roles_required
-from revive.api import bp
+from revive.api.blueprint import bp
 from revive.api.common import requested_per_page
 from revive.api.matching import MatchSchema
 from revive.api.schema import (
