@@ -24,6 +24,7 @@ boilerplate. Stages, each timed:
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -113,6 +114,7 @@ def _share_host(folder: str, tokens, workers: int, out) -> None:
     ``workers`` pool processes; each maps the index and answers the demands. The main process
     reports its own memory beside theirs, measured while all of them are alive."""
     warm()
+    gc.freeze()  # as workers/signals.py: collections in the children leave inherited pages
     ctx = get_context("fork")
     loaded, measure, rows = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
     procs = [
