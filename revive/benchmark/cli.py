@@ -21,7 +21,7 @@ from revive.benchmark.metrics import evaluate
 from revive.benchmark.scale_seed import scale_seed_command
 from revive.benchmark.web import bench_web_command
 from revive.engine import Params
-from revive.engine.strength import FEATURES, shipped_model
+from revive.engine.strength import FEATURES, judged_pairs, shipped_model
 from revive.engine.text import DEFAULT_OPTIONS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -266,7 +266,7 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         index = pools.index
         parts.append((pools, read_qrels(rpath), list(pools.candidates)))
     pooled = [trust.pool_rows(p, q, ids) for p, q, ids in parts]
-    labels = [pr.labels[pr.labels >= 0] for rows in pooled for pr in rows]
+    _, labels, _ = judged_pairs(pr for rows in pooled for pr in rows)
     # Every candidate of each judged posting's pool (features, label — empty when unjudged —
     # and the posting's content words and thin flag; no text), so the platform can refit both
     # stages from officers' decisions plus the judged sets (matching.refit_strength).
@@ -279,14 +279,14 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
                         f"{name},{pr.demand},{','.join(f'{v:.6f}' for v in values)},"
                         f"{pr.words},{int(pr.thin)},{'' if label < 0 else label}\n"
                     )
-    model = trust.fit_on(
-        parts,
+    model = trust.fit_pools(
+        [pr for rows in pooled for pr in rows],
         bar=bar,
         strong=strong,
         version="judged-" + time.strftime("%Y%m%d"),
         trained={
-            "pairs": int(sum(len(y) for y in labels)),
-            "relevant": int(sum(int(y.sum()) for y in labels)),
+            "pairs": len(labels),
+            "relevant": int(labels.sum()),
             "demands": sum(len(ids) for _, _, ids in parts),
             "sets": list(DEV_SETS),
             "stages": 2,

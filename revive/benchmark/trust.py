@@ -38,6 +38,7 @@ from revive.engine.strength import (
     calibrate,
     demand_mass,
     fit,
+    judged_pairs,
 )
 from revive.engine.understand import read_demand
 
@@ -130,25 +131,10 @@ def assessed_pools(pools: Pools, model: StrengthModel, qids: Sequence[str]) -> d
 def training_rows(
     pools: Pools, qrels: Qrels, qids: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feature rows, labels (grade ≥ 1) and demand ids of the judged pairs in the pools."""
-    n = len(FEATURES)
-    neutral = StrengthModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0)
-    rows, labels, groups = [], [], []
-    for q in qids:
-        judged = qrels.get(q, {})
-        for a in assess(
-            pools.demand_text[q],
-            pools.candidates[q],
-            pools.texts,
-            pools.chars,
-            neutral,
-            mass=pools.mass[q],
-        ):
-            if a.doc_id in judged:
-                rows.append(a.row())
-                labels.append(int(judged[a.doc_id] >= 1))
-                groups.append(q)
-    return np.asarray(rows, np.float64), np.asarray(labels, int), np.asarray(groups)
+    """Feature rows, labels (grade ≥ 1) and demand ids of the judged pairs in the pools: the
+    judged part of ``pool_rows``."""
+    rows, labels, groups = judged_pairs(pool_rows(pools, qrels, qids))
+    return rows, labels, np.asarray(groups)
 
 
 def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]:
@@ -191,8 +177,12 @@ def fit_on(
     """The strength model fitted on judged demands: the first stage on their judged pairs,
     then (``stages`` 2) the second on their whole pools (``strength.calibrate``)."""
     pooled = [pr for p, qr, q in pools_and_qrels for pr in pool_rows(p, qr, q)]
-    rows = np.vstack([pr.rows[pr.labels >= 0] for pr in pooled])
-    labels = np.concatenate([pr.labels[pr.labels >= 0] for pr in pooled])
+    return fit_pools(pooled, stages=stages, **meta)
+
+
+def fit_pools(pooled: Sequence[PoolRows], *, stages: int = 2, **meta: Any) -> StrengthModel:
+    """``fit_on`` over pools already assessed (``pool_rows``)."""
+    rows, labels, _ = judged_pairs(pooled)
     model = fit(rows, labels, **meta)
     return calibrate(model, pooled) if stages == 2 else model
 

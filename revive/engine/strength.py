@@ -196,8 +196,13 @@ class Calibration:
     intercept: float
 
     def logit(self, rows: np.ndarray) -> np.ndarray:
-        x = (np.asarray(rows, np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return x @ np.asarray(self.coef) + self.intercept
+        return _linear(self, rows)
+
+
+def _linear(stage: Calibration | StrengthModel, rows: np.ndarray) -> np.ndarray:
+    """A stage's logit: the rows standardised by its mean and scale, weighed by its coef."""
+    x = (np.asarray(rows, np.float64) - np.asarray(stage.mean)) / np.asarray(stage.scale)
+    return x @ np.asarray(stage.coef) + stage.intercept
 
 
 def posting_rows(
@@ -244,8 +249,7 @@ class StrengthModel:
 
     def logit(self, rows: np.ndarray) -> np.ndarray:
         """The first stage's logit per row of ``rows`` (columns in ``features`` order)."""
-        x = (np.asarray(rows, np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return x @ np.asarray(self.coef) + self.intercept
+        return _linear(self, rows)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """The first stage's P(relevant) per row of ``rows`` (columns in ``features`` order):
@@ -348,17 +352,23 @@ def judged_pools() -> tuple[PoolRows, ...]:
     return _training()
 
 
-@lru_cache(maxsize=1)
-def judged_rows() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """The judged pairs the shipped model was fitted on (resources/strength_training.csv):
-    feature rows in ``FEATURES`` order, labels (relevant = 1) and demand ids ("set:id")."""
-    rows, labels, groups = [], [], []
-    for pool in _training():
+def judged_pairs(pools: Iterable[PoolRows]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The judged pairs of ``pools`` (the first stage's training rows): feature rows in
+    ``FEATURES`` order, labels (relevant = 1) and each pair's posting."""
+    rows, labels, groups = [np.zeros((0, len(FEATURES)))], [np.zeros(0, int)], []
+    for pool in pools:
         judged = pool.labels >= 0
         rows.append(pool.rows[judged])
         labels.append(pool.labels[judged])
         groups += [pool.demand] * int(judged.sum())
     return np.vstack(rows), np.concatenate(labels), tuple(groups)
+
+
+@lru_cache(maxsize=1)
+def judged_rows() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The judged pairs the shipped model was fitted on (resources/strength_training.csv):
+    feature rows in ``FEATURES`` order, labels (relevant = 1) and demand ids ("set:id")."""
+    return judged_pairs(_training())
 
 
 def fit(
