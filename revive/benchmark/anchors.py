@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from revive.benchmark.memory import memory_mb, rss_mb
+from revive.benchmark.memory import measured_together, memory_mb, rss_mb, sharing_row
 from revive.benchmark.metrics import percentile
 from revive.engine.text import normalize, segmenter
 
@@ -311,27 +311,10 @@ def _share_worker(name: str, folder: str, tokens, k: int, loaded, measure, out) 
 
 def shared_memory(name: str, folder: Path, tokens, workers: int, k: int) -> dict[str, Any]:
     """PSS/USS of ``workers`` processes serving the same anchor index at once."""
-    ctx = get_context("spawn")
-    loaded, measure, out = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
-    procs = [
-        ctx.Process(target=_share_worker, args=(name, str(folder), tokens, k, loaded, measure, out))
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    loaded.wait()
-    measure.wait()
-    rows = [_answer(p, out, join=False) for p in procs]
-    measure.wait()
-    for p in procs:
-        p.join()
-    return {
-        "workers": workers,
-        "pss_mb": [r.get("pss") for r in rows],
-        "uss_mb": [r.get("uss") for r in rows],
-        "rss_mb": [r.get("rss") for r in rows],
-        "host_pss_mb": round(sum(r.get("pss", 0) for r in rows), 1),
-    }
+    rows, _ = measured_together(
+        get_context("spawn"), _share_worker, (name, str(folder), tokens, k), workers
+    )
+    return sharing_row(rows)
 
 
 def run_anchors(

@@ -39,7 +39,7 @@ from typing import Any
 
 from revive.benchmark import anchors as anchor_engines
 from revive.benchmark.data import read_corpus
-from revive.benchmark.memory import memory_mb, rss_mb
+from revive.benchmark.memory import measured_together, memory_mb, rss_mb, sharing_row
 from revive.benchmark.metrics import percentile
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens, warm
 from revive.engine.ingest import tokenize_and_count
@@ -115,22 +115,8 @@ def _share_host(folder: str, tokens, workers: int, out) -> None:
     reports its own memory beside theirs, measured while all of them are alive."""
     warm()
     gc.freeze()  # as workers/signals.py: collections in the children leave inherited pages
-    ctx = get_context("fork")
-    loaded, measure, rows = ctx.Barrier(workers + 1), ctx.Barrier(workers + 1), ctx.Queue()
-    procs = [
-        ctx.Process(target=_share_worker, args=(folder, tokens, loaded, measure, rows))
-        for _ in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    loaded.wait()
-    measure.wait()
-    mine = memory_mb()
-    children = [rows.get() for _ in procs]
-    measure.wait()
-    for p in procs:
-        p.join()
-    out.put((mine, children))
+    rows, mine = measured_together(get_context("fork"), _share_worker, (folder, tokens), workers)
+    out.put(sharing_row(rows, mine))
 
 
 def shared_memory(folder: Path, tokens: list[list[str]], workers: int) -> dict[str, Any]:
@@ -140,23 +126,16 @@ def shared_memory(folder: Path, tokens: list[list[str]], workers: int) -> dict[s
     out = ctx.Queue()
     host = ctx.Process(target=_share_host, args=(str(folder), tokens, workers, out))
     host.start()
-    main, rows = out.get()
+    row = out.get()
     host.join()
-    return {
-        "workers": workers,
-        "pss_mb": [r.get("pss") for r in rows],
-        "uss_mb": [r.get("uss") for r in rows],
-        "rss_mb": [r.get("rss") for r in rows],
-        "main_pss_mb": main.get("pss"),
-        "host_pss_mb": round(main.get("pss", 0) + sum(r.get("pss", 0) for r in rows), 1),
-    }
+    return row
 
 
 def _serve(
     folder: str, asks: list[tuple[str, str]], new: list[tuple[str, str]], source: Synthetic, out
 ) -> None:
     """A fresh process standing in for a matching worker (stage 2 and 4)."""
-    patent_tokens("预热", "初始化分词器")  # dictionary load is not query latency
+    warm()  # dictionary, kernels and resources: loading them is not query latency
     base_rss = rss_mb()[0]
     t = time.perf_counter()
     index = Index.load(folder)
