@@ -42,6 +42,7 @@ from revive.api.schema import (
     q,
     version_field,
 )
+from revive.dashboard.funnel import rate_dict
 from revive.evaluations import permissions, queries, services
 from revive.evaluations.models import CooperationIntent
 from revive.evaluations.permissions import (
@@ -53,7 +54,6 @@ from revive.evaluations.permissions import (
 from revive.evaluations.services import IMPROVEMENT_MAX
 from revive.evaluations.tiers import Tier, TierResult
 from revive.inventory.models import EntryStatus, Willingness
-from revive.templating import format_rate
 from revive.web import int_arg
 
 TAG = "市场评价"
@@ -76,15 +76,6 @@ RATE: dict[str, Any] = {
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def _rate(numerator: int, denominator: int) -> dict[str, Any]:
-    return {
-        "numerator": numerator,
-        "denominator": denominator,
-        "value": round(numerator / denominator, 4) if denominator else None,
-        "display": format_rate(numerator, denominator),
-    }
 
 
 class Rounded(fields.Field):
@@ -283,7 +274,7 @@ CalibrationUniversity = Schema.from_dict(
         "id": fields.Integer(required=True),
         "name": fields.String(required=True),
         "evaluated": fields.Integer(required=True),
-        "share_confirmed": computed(lambda u: _rate(u.confirmed, u.high_self), RATE),
+        "share_confirmed": computed(lambda u: rate_dict(u.confirmed, u.high_self), RATE),
         "mean_self": Rounded(),
         "mean_enterprise": Rounded(),
     },
@@ -320,10 +311,10 @@ CalibrationSchema = Schema.from_dict(
         "entered": fields.Integer(attribute="summary.entered", required=True),
         "evaluated": fields.Integer(attribute="summary.evaluated", required=True),
         "evaluations": fields.Integer(attribute="summary.evaluations", required=True),
-        "coverage": _summary(lambda s: _rate(s.evaluated, s.entered), RATE),
+        "coverage": _summary(lambda s: rate_dict(s.evaluated, s.entered), RATE),
         "mean_self": Rounded(attribute="summary.mean_self"),
         "mean_enterprise": Rounded(attribute="summary.mean_enterprise"),
-        "share_confirmed": _summary(lambda s: _rate(s.confirmed, s.high_self), RATE),
+        "share_confirmed": _summary(lambda s: rate_dict(s.confirmed, s.high_self), RATE),
         "by_grade": fields.List(
             fields.Nested(CalibrationGrade), attribute="summary.grades", required=True
         ),
