@@ -789,10 +789,11 @@ def _vectorize(
     n = 0
     for n, tokens in enumerate(token_lists, start=1):
         c = Counter(tokens)
-        known = _columns(term_index, list(c))
-        rows.extend([n - 1] * int((known >= 0).sum()))
-        cols.extend(known[known >= 0].tolist())
-        counts.extend(k for k, col in zip(c.values(), known.tolist(), strict=True) if col >= 0)
+        found = _columns(term_index, list(c))
+        known = found >= 0
+        rows.extend([n - 1] * int(known.sum()))
+        cols.extend(found[known].tolist())
+        counts.extend(np.fromiter(c.values(), np.int64, len(c))[known].tolist())
     row = np.asarray(rows, dtype=np.int64)
     col = np.asarray(cols, dtype=np.int64)
     data = _weigh(row, col, np.asarray(counts), n, term_weight, params, avgdl)
