@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -283,7 +284,7 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         [pr for rows in pooled for pr in rows],
         bar=bar,
         strong=strong,
-        version="judged-" + time.strftime("%Y%m%d"),
+        version="judged-" + time.strftime("%Y%m%d"),  # + a digest of the numbers, below
         trained={
             "pairs": len(labels),
             "relevant": int(labels.sum()),
@@ -292,6 +293,12 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
             "stages": 2,
         },
     )
+    # Matches record the version of the model that assessed them: two fits on one day (another
+    # judged round) must not share one, so the version ends with a digest of the model's numbers.
+    digest = hashlib.sha256(
+        json.dumps(model.to_json(), sort_keys=True).encode("utf-8")
+    ).hexdigest()[:8]
+    model = replace(model, version=f"{model.version}-{digest}")
     model.save(out)
     click.echo(json.dumps(model.to_json(), ensure_ascii=False))
 

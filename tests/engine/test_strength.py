@@ -119,6 +119,21 @@ def test_shipped_model_is_fitted_on_both_judged_sets():
     assert 0 < model.bar < model.strong < 1
 
 
+def test_shipped_model_version_names_its_numbers():
+    """Matches record the version of the model that assessed them; two fits on one day (a new
+    judging round) differ in their numbers, so the version ends with a digest of them."""
+    import hashlib
+    import json
+    import re
+
+    model = shipped_model()
+    found = re.fullmatch(r"(judged-\d{8})-([0-9a-f]{8})", model.version)
+    assert found, model.version
+    data = {**model.to_json(), "version": found.group(1)}
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()[:8]
+    assert found.group(2) == digest
+
+
 def test_demand_mass_sums_the_specific_weight_of_known_words_once():
     from revive.engine.strength import demand_mass
     from revive.engine.text import demand_specificity
