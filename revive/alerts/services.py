@@ -45,6 +45,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from revive import clock, queue
@@ -713,10 +714,19 @@ def deliver_digest(digest_id: int) -> str | None:
 
 
 def mark_seen(user: User, queue_name: str, at: datetime | None = None) -> None:
-    """The user opened ``queue_name`` now. Commits."""
-    row = db.session.get(QueueSeen, (user.id, queue_name))
-    if row is None:
-        row = QueueSeen(user_id=user.id, queue=queue_name)
-        db.session.add(row)
-    row.seen_at = at or utcnow()
+    """The user opened ``queue_name`` now. Commits.
+
+    One statement, INSERT … ON CONFLICT DO UPDATE (PostgreSQL and SQLite both have it): a
+    user's two tabs opening the queue at the same instant both land. Reading the row first and
+    inserting when it was missing let the second of them fail on the first one's primary key
+    (a 500, seen under the load test on PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = insert(QueueSeen).values(user_id=user.id, queue=queue_name, seen_at=at or utcnow())
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[QueueSeen.user_id, QueueSeen.queue],
+            set_={"seen_at": stmt.excluded.seen_at},
+        )
+    )
     db.session.commit()

@@ -651,3 +651,32 @@ def test_concurrent_edits_of_one_patent_one_wins(fx):
     stored = _fresh(Patent, patent_id)
     assert stored.title == winner  # the winner's edit stands, the loser's did not overwrite it
     assert stored.version == version + 1
+
+
+def test_one_user_opening_a_queue_in_two_tabs_at_once_both_land(fx):
+    """The menu's "new since you last looked" marks a queue seen when its page opens. A user's
+    tabs opening it at the same instant wrote the row twice: the second insert failed on the
+    first's primary key (a 500 under the load test). Each round races six calls on a user with
+    no row yet; every call succeeds and one row holds the latest time."""
+    from revive.accounts.models import User
+    from revive.alerts import queries as alert_queries
+    from revive.alerts import services as alerts
+    from revive.alerts.models import QueueSeen
+
+    for _ in range(5):
+        user_id = make_user(Role.OFFICER).id
+        db.session.commit()
+
+        def open_queue(user_id: int = user_id):
+            with fx.app.app_context():
+                try:
+                    alerts.mark_seen(db.session.get(User, user_id), alert_queries.DEMANDS)
+                except Exception as exc:  # noqa: BLE001 — the race's loser is what we look for
+                    return exc
+                return None
+
+        results = _race(*[open_queue] * 6)
+        assert results == [None] * 6, results
+        db.session.rollback()
+        rows = db.session.scalars(sa.select(QueueSeen).where(QueueSeen.user_id == user_id)).all()
+        assert len(rows) == 1 and rows[0].queue == alert_queries.DEMANDS
