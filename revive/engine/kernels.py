@@ -117,6 +117,19 @@ def top_k(
     return pos[order], scores[order]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _count(t, doc, out, mark, slot, indices, data):  # pragma: no cover - compiled
+    """Count term ``t`` once more in document ``doc``, whose row is being written up to
+    ``out``: a new entry the first time (``mark`` says whether the document has it, ``slot``
+    where), else one more on its entry. Returns the row's new end."""
+    if mark[t] != doc:
+        mark[t], slot[t] = doc, out
+        indices[out], data[out] = t, 1.0
+        return out + 1
+    data[slot[t]] += 1.0
+    return out
+
+
 @njit(cache=True, nogil=True)
 def count_terms(  # pragma: no cover - compiled
     recs, doc_mark, starts, sizes, flat, cross_at, cross_ids, n_docs, n_terms
@@ -140,22 +153,10 @@ def count_terms(  # pragma: no cover - compiled
     for p in range(len(recs)):
         r = recs[p]
         for q in range(starts[r], starts[r] + sizes[r]):
-            t = flat[q]
-            if mark[t] != doc:
-                mark[t], slot[t] = doc, out
-                indices[out], data[out] = t, 1.0
-                out += 1
-            else:
-                data[slot[t]] += 1.0
+            out = _count(flat[q], doc, out, mark, slot, indices, data)
         if c < len(cross_at) and cross_at[c] == p:
-            t = cross_ids[c]
+            out = _count(cross_ids[c], doc, out, mark, slot, indices, data)
             c += 1
-            if mark[t] != doc:
-                mark[t], slot[t] = doc, out
-                indices[out], data[out] = t, 1.0
-                out += 1
-            else:
-                data[slot[t]] += 1.0
         if r == doc_mark:
             order = np.argsort(indices[begin:out], kind="mergesort")
             indices[begin:out] = indices[begin:out][order]
