@@ -163,6 +163,7 @@ def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]
                 ),
                 pools.words[q],
                 pools.thin[q],
+                tuple(a.doc_id for a in assessed),
             )
         )
     return out

@@ -310,13 +310,16 @@ def shipped_model() -> StrengthModel:
 class PoolRows:
     """One judged posting's whole pool, for the second stage: every candidate's feature rows
     (``FEATURES`` order), its label (1 relevant, 0 not, -1 unjudged), the index's scores are
-    the ``score`` column; the posting's content words and thin flag."""
+    the ``score`` column; the posting's content words and thin flag; the candidates' ids in
+    row order when the pool was assessed here (``benchmark.trust.pool_rows``), empty when
+    read from the training file."""
 
     demand: str
     rows: np.ndarray
     labels: np.ndarray
     words: int
     thin: bool
+    ids: tuple[Any, ...] = ()
 
 
 @lru_cache(maxsize=1)

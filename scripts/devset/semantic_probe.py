@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from revive.benchmark import trust  # noqa: E402
 from revive.benchmark.data import read_corpus, read_qrels, read_queries  # noqa: E402
-from revive.engine.strength import FEATURES, StrengthModel, assess, posting_rows  # noqa: E402
+from revive.engine.strength import FEATURES, fit, posting_rows  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CORPORA = (DATA / "cn_patents.csv", DATA / "cn_patents_abstract_only.csv")
@@ -49,41 +49,21 @@ class Scored:
         self.doc_id, self.strength = doc_id, strength
 
 
-def pools_of(name: str):
-    """The real or team set's pools: per posting its cleaned text, its pool's record ids in
-    ``pool_rows`` order, and its ``PoolRows``."""
-    docs = read_corpus(CORPORA)
+def pools_of(name: str, index=None):
+    """The real or team set's pools (over ``index`` when given: the corpus is tokenized once
+    for both sets), its judgements, each posting's pool record ids in ``pool_rows`` order, and
+    its ``PoolRows``."""
     queries = read_queries(ROOT / "eval" / name / "queries.csv")
     qrels = read_qrels(ROOT / "eval" / name / "qrels.csv")
-    pools = trust.build_pools(docs, queries)
+    pools = trust.build_pools(read_corpus(CORPORA), queries, index=index)
     qids = sorted(pools.candidates)
     rows = trust.pool_rows(pools, qrels, qids)
-    n = len(FEATURES)
-    neutral = StrengthModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0)
-    ids = {
-        q: [
-            a.doc_id
-            for a in assess(
-                pools.demand_text[q],
-                pools.candidates[q],
-                pools.texts,
-                pools.chars,
-                neutral,
-                mass=pools.mass[q],
-            )
-        ]
-        for q in qids
-    }
-    return pools, qrels, ids, rows
+    return pools, qrels, {pr.demand: pr.ids for pr in rows}, rows
 
 
 def _logistic(x: np.ndarray, y: np.ndarray):
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = x.mean(0), x.std(0)
-    scale[scale == 0] = 1.0
-    lr = LogisticRegression(max_iter=3000).fit((x - mean) / scale, y)
-    return lambda z: ((z - mean) / scale) @ lr.coef_[0] + lr.intercept_[0]
+    """The strength model's logistic fit (``strength.fit``) over any columns: its logit."""
+    return fit(x, y, features=tuple(f"x{i}" for i in range(x.shape[1]))).logit
 
 
 def two_stage(train, extra_cols: int):
@@ -207,7 +187,7 @@ def cross(args) -> None:
     torch.set_num_threads(2)
     torch.manual_seed(0)
     pools, qrels, ids, rows = pools_of("real")
-    dev_pools, dev_qrels, _, _ = pools_of("dev")
+    dev_pools, dev_qrels, _, _ = pools_of("dev", pools.index)
     texts = {**dev_pools.texts, **pools.texts}
     asked = {**dev_pools.demand_text, **pools.demand_text}
     qids = sorted(qrels)
