@@ -28,7 +28,10 @@ import pytest
 import sqlalchemy as sa
 
 from revive import queue
-from revive.accounts.models import OrgKind, Role
+from revive.accounts.models import OrgKind, Role, User
+from revive.alerts import queries as alert_queries
+from revive.alerts import services as alerts
+from revive.alerts.models import QueueSeen
 from revive.config import normalize_database_url
 from revive.extensions import db
 from revive.imports import services as imports
@@ -658,11 +661,6 @@ def test_one_user_opening_a_queue_in_two_tabs_at_once_both_land(fx):
     tabs opening it at the same instant wrote the row twice: the second insert failed on the
     first's primary key (a 500 under the load test). Each round races six calls on a user with
     no row yet; every call succeeds and one row holds the latest time."""
-    from revive.accounts.models import User
-    from revive.alerts import queries as alert_queries
-    from revive.alerts import services as alerts
-    from revive.alerts.models import QueueSeen
-
     for _ in range(5):
         user_id = make_user(Role.OFFICER).id
         db.session.commit()
