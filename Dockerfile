@@ -22,7 +22,7 @@ COPY . .
 # revive.config.PROJECT_ROOT, i.e. from the source tree in /app. The search kernels are compiled
 # here into NUMBA_CACHE_DIR (the source tree is not writable for the revive user).
 RUN pip install --no-deps -e . \
-    && python -c "from revive.engine import kernels; kernels.warm()" \
+    && python -c "from revive.engine.preload import warm; warm()" \
     && useradd --system --home-dir /app --shell /usr/sbin/nologin revive \
     && mkdir -p /data \
     && chown revive:revive /data \

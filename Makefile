@@ -27,7 +27,7 @@ help:
 $(STAMP): pyproject.toml
 	@$(BIN)/python -c "" 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,anchors]'
-	$(BIN)/python -c "from revive.engine import kernels; kernels.warm()"  # compile the search kernels once
+	$(BIN)/python -c "from revive.engine.preload import warm; warm()"  # compile the kernels once
 	@touch $@
 
 install: $(STAMP)

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from revive.engine import kernels
 from revive.engine.shard import MAX_SHARD_DOCS, Shard, id_array
 from revive.engine.terms import TermList, TermTable, has_terms, save_terms
 from revive.engine.text import BIGRAM_MARK, TOKENIZER_VERSION, demand_specificity
@@ -842,19 +843,65 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
 def _weighted_shard(
     counts: sp.csr_matrix,
     ids: Sequence[Any],
-    idf: np.ndarray,
+    weight: np.ndarray,
     vocabulary: Sequence[str],
     params: Params,
     avgdl: float,
     name: str,
+    colmap: np.ndarray | None = None,
 ) -> Shard:
-    """A shard from docs × terms counts (columns in vocabulary order): weigh the entries, then
-    transpose to term-major (a linear CSR → CSC pass; no sorting of triplets)."""
+    """A shard from docs × terms counts (columns in vocabulary order, or turned into it by
+    ``colmap``; ``weight``: IDF × the word/bigram weight per term): weigh the entries, then
+    transpose to term-major (a linear pass; no sorting of triplets). BM25 documents — the
+    product's weighting — go through compiled kernels that repeat ``_weigh``'s arithmetic
+    operation for operation (the same floats, tested); other weightings through ``_weigh``."""
     counts = sp.csr_matrix(counts)
     n_docs = counts.shape[0]
+    if params.doc_tf == "bm25":
+        if colmap is None:
+            colmap = np.arange(counts.shape[1], dtype=np.int32)
+        cols, data, squares = kernels.weigh_bm25(
+            counts.indptr,
+            counts.indices,
+            counts.data,
+            colmap,
+            weight,
+            float(params.k1),
+            float(params.b),
+            max(avgdl, 1e-9),
+        )
+        norms = np.sqrt(squares)
+        norms[norms == 0] = 1.0
+        n_terms = int(cols.max()) + 1 if len(cols) else 0
+        indptr, indices, weights = kernels.transpose_shard(
+            counts.indptr,
+            cols,
+            data,
+            norms**params.doc_norm_power,
+            float(params.posting_floor),
+            n_terms,
+        )
+        dtype = np.dtype(params.weight_dtype)
+        return Shard(indptr, indices, weights.astype(dtype), n_docs, id_array(ids), name)
+    return _weighted_shard_numpy(counts, ids, weight, vocabulary, params, avgdl, name, colmap)
+
+
+def _weighted_shard_numpy(
+    counts: sp.csr_matrix,
+    ids: Sequence[Any],
+    weight: np.ndarray,
+    vocabulary: Sequence[str],
+    params: Params,
+    avgdl: float,
+    name: str,
+    colmap: np.ndarray | None = None,
+) -> Shard:
+    """``_weighted_shard`` through ``_weigh`` and scipy (any weighting)."""
+    n_docs = counts.shape[0]
+    if colmap is not None:
+        counts = sp.csr_matrix((counts.data, colmap[counts.indices], counts.indptr), counts.shape)
     row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(counts.indptr))
     col = counts.indices.astype(np.int64)
-    weight = idf * _column_weight(vocabulary, params)
     data = _weigh(row, col, counts.data, n_docs, weight, params, avgdl)
     m = sp.csr_matrix((data, counts.indices, counts.indptr), shape=(n_docs, len(vocabulary)))
     if params.posting_floor > 0:
@@ -866,6 +913,15 @@ def _weighted_shard(
     return Shard.from_matrix(matrix_t, id_array(ids), name, np.dtype(params.weight_dtype))
 
 
+_BUILD_THREADS = max(
+    1,
+    min(
+        4,
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+    ),
+)
+
+
 def _shards(
     counts: sp.csr_matrix,
     ids: Sequence[Any],
@@ -875,23 +931,35 @@ def _shards(
     avgdl: float,
     step: int,
     name: Any,
+    colmap: np.ndarray | None = None,
 ) -> list[Shard]:
     """Consecutive ranges of ``step`` documents as weighted shards named ``name(n)`` (one
     empty shard for no documents)."""
     ids = list(ids) if not isinstance(ids, np.ndarray) else ids
     n = counts.shape[0]
-    return [
-        _weighted_shard(
+
+    weight = idf * _column_weight(vocabulary, params)  # per term: IDF × word/bigram weight
+
+    def shard(number: int, start: int) -> Shard:
+        return _weighted_shard(
             counts[start : start + step],
             ids[start : start + step],
-            idf,
+            weight,
             vocabulary,
             params,
             avgdl,
             name(number),
+            colmap,
         )
-        for number, start in enumerate(range(0, max(n, 1), step))
-    ]
+
+    starts = list(enumerate(range(0, max(n, 1), step)))
+    threads = min(_BUILD_THREADS, len(starts))
+    if threads <= 1:
+        return [shard(number, start) for number, start in starts]
+    # numpy and scipy's sparse routines release the GIL on large arrays: shards are weighed
+    # side by side, each exactly as it would be alone
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda pair: shard(*pair), starts))
 
 
 def build_from_counts(
@@ -912,18 +980,16 @@ def build_from_counts(
     if n != len(ids):
         raise ValueError("counts and ids differ in length")
     counts = sp.csr_matrix(counts)
-    df = np.bincount(counts.indices, minlength=len(terms))
+    df = kernels.column_counts(counts.indices, len(terms))
     keep = (df >= params.min_df) & (df <= params.max_df * n)
     names = np.asarray(terms, dtype=object)
     order = np.argsort(names[keep].astype(str), kind="stable")  # vocabulary in sorted order
     vocabulary = [str(t) for t in names[keep][order]]
     new_id = np.full(len(terms), -1, np.int64)
     new_id[np.flatnonzero(keep)[order]] = np.arange(len(vocabulary))
-    if keep.all():  # the usual case: renumber the columns in place, rows stay as they are
-        remapped = sp.csr_matrix(
-            (counts.data, new_id[counts.indices].astype(np.int32), counts.indptr),
-            shape=(n, len(vocabulary)),
-        )
+    colmap = None
+    if keep.all():  # the usual case: the shards renumber the columns as they weigh them
+        remapped, colmap = counts, new_id.astype(np.int32)
     else:
         coo = counts.tocoo()
         col = new_id[coo.col]
@@ -937,7 +1003,9 @@ def build_from_counts(
     idf = _idf(df[keep][order].astype(np.float64), n)
     avgdl = float(remapped.data.sum(dtype=np.float64) / n) if n else 1.0  # mean kept tokens
     step = min(shard_docs or MAX_SHARD_DOCS, MAX_SHARD_DOCS)
-    shards = _shards(remapped, ids, idf, vocabulary, params, avgdl, step, lambda n: f"s{n:03d}")
+    shards = _shards(
+        remapped, ids, idf, vocabulary, params, avgdl, step, lambda n: f"s{n:03d}", colmap
+    )
     return Index(
         vocabulary=vocabulary,
         idf=idf,

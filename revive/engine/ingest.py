@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from revive.engine.kernels import warm_count
-from revive.engine.text import TermCounter
+from revive.engine.text import TermCounter, segmenter
 
 Pair = tuple[str | None, str | None]
 Chunk = tuple[int, list[str], np.ndarray, np.ndarray, np.ndarray, int]
@@ -75,7 +75,8 @@ def tokenize_and_count(
     _PAIRS, _COUNTER = pairs, None  # a fresh vocabulary per call; forked processes inherit it
     try:
         if processes > 1 and len(bounds) > 1:
-            warm_count()  # loaded once here, not once per forked process
+            warm_count()  # loaded once here, not once per forked process; so is the
+            segmenter().spans("预热")  # segmenter (dictionary built, kernel loaded)
             with get_context("fork").Pool(processes) as pool:
                 for chunk in pool.imap(_count_range, bounds):
                     add(chunk)

@@ -196,3 +196,92 @@ def warm() -> None:
             top_k(indptr, indices, bits, HALF_TABLE, terms, weights, 2, 1, 0.0, 0.0, keep, no_drop)
         weights_at(indptr, indices, bits, HALF_TABLE, terms, np.array([1, 0], np.int64))
     warm_count()
+    warm_build()
+
+
+def warm_build() -> None:
+    """Load the index-build kernels for the types a build gives them (scipy keeps a shard's
+    row pointers as int32 or int64 depending on its size)."""
+    indices, counts = np.array([0, 1, 1], np.int32), np.ones(3, np.float32)
+    colmap, weight = np.arange(2, dtype=np.int32), np.ones(2, np.float32)
+    column_counts(indices, 2)
+    for dtype in (np.int32, np.int64):
+        indptr = np.array([0, 2, 3], dtype)
+        cols, data, squares = weigh_bm25(indptr, indices, counts, colmap, weight, 1.2, 0.75, 1.5)
+        transpose_shard(indptr, cols, data, np.sqrt(squares), 0.0, 2)
+
+
+# ------------------------------------------------------------------------------- index build
+
+
+@njit(cache=True, nogil=True)
+def column_counts(indices, n_columns):  # pragma: no cover - compiled
+    """How many entries each column has (``np.bincount`` of the indices, without its copy
+    to a wider type)."""
+    out = np.zeros(n_columns, np.int64)
+    for p in range(indices.shape[0]):
+        out[indices[p]] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def weigh_bm25(indptr, indices, counts, colmap, weight, k1, b, avgdl):  # pragma: no cover
+    """Document rows of a shard (CSR counts; ``colmap`` turns a stored column into the
+    vocabulary's) weighted as ``index._weigh`` does for BM25 documents, operation for
+    operation in the same order so every float is the same: per entry the column and
+    float32(tf) × ``weight``; per row the sum of squares of those (float64), which the
+    caller turns into the row's divisor."""
+    n_rows = indptr.shape[0] - 1
+    base = indptr[0]
+    nnz = indptr[n_rows] - base
+    cols = np.empty(nnz, np.int32)
+    data = np.empty(nnz, np.float32)
+    squares = np.zeros(n_rows)
+    for r in range(n_rows):
+        dl = 0.0
+        for p in range(indptr[r], indptr[r + 1]):
+            dl += np.float64(counts[p])
+        # doc_tf: counts * (k1 + 1.0) / (counts + k1 * (1.0 - b + b * dl / avgdl))
+        length = k1 * ((1.0 - b) + (b * dl) / avgdl)
+        sq = 0.0
+        for p in range(indptr[r], indptr[r + 1]):
+            c = np.float64(counts[p])
+            tf = (c * (k1 + 1.0)) / (c + length)
+            col = colmap[indices[p]]
+            value = np.float32(tf) * weight[col]
+            cols[p - base] = col
+            data[p - base] = value
+            sq += np.float64(value) * np.float64(value)
+        squares[r] = sq
+    return cols, data, squares
+
+
+@njit(cache=True, nogil=True)
+def transpose_shard(indptr, cols, data, divisor, floor, n_terms):  # pragma: no cover
+    """Term-major postings (indptr, uint16 document numbers ascending, float32 weights) of
+    weighted document rows: each weight divided by its row's ``divisor`` (float64, then
+    float32, as ``index._weigh``), those below ``floor`` (when > 0) left out."""
+    n_rows = indptr.shape[0] - 1
+    base = indptr[0]
+    values = np.empty(cols.shape[0], np.float32)
+    sizes = np.zeros(n_terms + 1, np.int64)
+    for r in range(n_rows):
+        for p in range(indptr[r] - base, indptr[r + 1] - base):
+            v = np.float32(np.float64(data[p]) / divisor[r])
+            values[p] = v
+            if not (floor > 0.0 and (v < floor or v == 0.0)):
+                sizes[cols[p] + 1] += 1
+    t_indptr = np.cumsum(sizes)
+    at = t_indptr[:-1].copy()
+    total = t_indptr[n_terms]
+    t_indices = np.empty(total, np.uint16)
+    t_data = np.empty(total, np.float32)
+    for r in range(n_rows):
+        for p in range(indptr[r] - base, indptr[r + 1] - base):
+            v = values[p]
+            if not (floor > 0.0 and (v < floor or v == 0.0)):
+                q = at[cols[p]]
+                t_indices[q] = r
+                t_data[q] = v
+                at[cols[p]] = q + 1
+    return t_indptr, t_indices, t_data

@@ -2,10 +2,11 @@
 
 A Celery worker's main process calls ``warm`` before it forks its pool (workers/signals.py), so
 the pool processes share these pages copy-on-write instead of each loading its own copy: the
-tokenizer's dictionary (rjieba's, in Rust memory that reference counting never writes to), the
-compiled search kernels (numba's code and compiler state) and the engine's resources (stopwords,
-synonyms, demand word frequencies, the shipped strength model). An index is loaded by each
-process after the fork; its arrays are memory-mapped and so shared through the page cache.
+segmenter's dictionary (numpy arrays, which reference counting never writes to), the compiled
+search and segmentation kernels (numba's code and compiler state) and the engine's resources
+(stopwords, synonyms, demand word frequencies, the shipped strength model). An index is loaded
+by each process after the fork; its arrays are memory-mapped and so shared through the page
+cache.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from revive.engine.text import demand_tokens, patent_tokens, segmenter
 
 
 def warm() -> None:
+    """Run at install and image build too, so the compiled kernels are on disk."""
     segmenter()
     kernels.warm()
     shipped_model()

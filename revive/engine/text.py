@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from revive.engine.kernels import count_terms
+from revive.engine.segment import Segmenter, from_jieba
 
 TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
 BIGRAM_MARK = "~"
@@ -144,7 +145,7 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _user_words() -> list[tuple[str, int | None, str | None]]:
+def user_words() -> list[tuple[str, int | None, str | None]]:
     """(word, frequency or None, POS tag or None) of the domain user dictionary."""
     out = []
     for line in _read_lines("userdict.txt"):
@@ -154,34 +155,10 @@ def _user_words() -> list[tuple[str, int | None, str | None]]:
     return out
 
 
-@lru_cache(maxsize=1)
-def segmenter() -> Any:
-    """The engine's segmenter: jieba-rs (``rjieba``) with jieba's own dictionary plus the domain
-    user dictionary, initialised once per process.
-
-    jieba-rs implements jieba's algorithm (prefix DAG over the same dict.txt, max-probability
-    route, HMM for unknown words) about 20 times faster. The one difference that reaches the
-    tokens is how runs of Latin letters/digits/symbols are cut (jieba-rs keeps ``5-10`` or
-    ``pd-l1`` whole; jieba cuts them at the symbol); ``_latin_parts`` applies jieba's rule to
-    those runs, so the kept tokens equal Python jieba's (checked on the whole corpus in
-    tests/engine/test_text.py against ``reference_tokenizer``).
-    """
-    import rjieba
-
-    seg = rjieba.Jieba()
-    for word, freq, tag in _user_words():
-        seg.add_word(word, freq, tag)
-    return seg
-
-
-@lru_cache(maxsize=1)
-def reference_tokenizer() -> Any:
-    """Python jieba 0.42 with the same user dictionary: the reference ``segmenter`` is held to
-    (tests and ``revive eval --reference``), never used on the production path.
-
-    A private ``jieba.Tokenizer`` keeps jieba's global default untouched; jieba 0.42's import
-    warnings (pkg_resources, invalid escapes) and its stderr logging are silenced.
-    """
+def _jieba() -> Any:
+    """A Python jieba 0.42 ``Tokenizer`` with jieba's dictionary and the domain user
+    dictionary. A private one keeps jieba's global default untouched; jieba 0.42's import
+    warnings (pkg_resources, invalid escapes) and its stderr logging are silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import jieba
@@ -189,9 +166,30 @@ def reference_tokenizer() -> Any:
         jieba.setLogLevel(logging.WARNING)
         tok = jieba.Tokenizer()
         tok.initialize()
-        for word, freq, tag in _user_words():
+        for word, freq, tag in user_words():
             tok.add_word(word, freq, tag)
     return tok
+
+
+@lru_cache(maxsize=1)
+def segmenter() -> Segmenter:
+    """The engine's segmenter, built once per process: jieba's algorithm compiled
+    (``revive.engine.segment``) over the dictionary and word frequencies of a jieba
+    ``Tokenizer`` loaded with the domain user dictionary (the tokenizer itself is dropped).
+
+    Its segments equal Python jieba's ``lcut`` exactly (tests/engine/test_segment.py, on
+    every real record). It replaced jieba-rs (``rjieba``), which cut runs of Latin
+    letters/digits/symbols differently (``5-10`` whole) and, for bulk ingest, handed every
+    segment back as a Python string to be looked up again.
+    """
+    return from_jieba(_jieba())
+
+
+@lru_cache(maxsize=1)
+def reference_tokenizer() -> Any:
+    """Python jieba itself with the same user dictionary: the reference ``segmenter`` is
+    held to (tests and ``revive eval --reference``), never used on the production path."""
+    return _jieba()
 
 
 _HAN = re.compile(r"[\u4e00-\u9fd5]")
@@ -291,6 +289,10 @@ class TermCounter:
         self._last: list[int] = [0]
         self._record_terms: list[tuple[int, ...]] = [()]
         self._pairs: dict[int, int] = {}  # bigram (first << 21 | second code point) → term id
+        # a copy of the segmenter whose trie gets a node for every segment met, and each
+        # node's record number
+        self._segmenter: Segmenter | None = None
+        self._node_records = np.full(0, -1, np.int64)
         # the separators of a joined batch (``_joined``): breaks; a document's ends record 1
         self._records[_PART_SEP] = 0
         self._records[_DOC_SEP] = self._DOC = 1
@@ -335,6 +337,29 @@ class TermCounter:
             found[new] = [self._records[segs[i]] for i in new.tolist()]
         return found
 
+    def _cut(self, text: str) -> np.ndarray:
+        """Record numbers of the segments of ``text``, through the segmenter's trie nodes:
+        a string is made only for a node met for the first time."""
+        if self._segmenter is None:
+            self._segmenter = segmenter().copy()
+        rows = self._segmenter.spans(text, intern=True)
+        nodes = rows[:, 0]
+        top = int(nodes.max(initial=-1)) + 1
+        if top > self._node_records.shape[0]:
+            grown = np.full(max(top, 2 * self._node_records.shape[0]), -1, np.int64)
+            grown[: self._node_records.shape[0]] = self._node_records
+            self._node_records = grown
+        found = self._node_records[nodes]
+        if found.min(initial=0) < 0:  # nodes met first here, in the order they occur
+            new = np.flatnonzero(found < 0)
+            _, first = np.unique(nodes[new], return_index=True)
+            for i in np.sort(new[first]).tolist():
+                seg = text[rows[i, 1] : rows[i, 2]]
+                number = self._records.get(seg)
+                self._node_records[nodes[i]] = self._record(seg) if number is None else number
+            found = self._node_records[nodes]
+        return found
+
     def _each(self, pairs: Sequence[tuple[str | None, str | None]]) -> list[int]:
         """Records of the documents one part at a time, each part ended by a break and each
         document by the document separator's record."""
@@ -362,7 +387,7 @@ class TermCounter:
             text = normalize_joined(raw)
         except UnicodeEncodeError:
             return None
-        return [self._segments(segmenter().cut(text)), np.array([self._DOC], np.int64)]
+        return [self._cut(text), np.array([self._DOC], np.int64)]
 
     def count(self, pairs: Sequence[tuple[str | None, str | None]]) -> sp.csr_matrix:
         """docs × terms counts (scipy CSR, float32) of patents' (title, abstract), over

@@ -48,8 +48,9 @@ def test_each_anchor_ranks_the_corpus_for_every_demand(tiny, tmp_path, name):
 
 
 def test_anchor_tokens_are_rjieba_words_without_punctuation():
-    # the engine's segmenter (user dictionary: 锂离子电池, 正极材料), normalised text (full
-    # width → half width, lower case), no stopwords removed, punctuation dropped
+    # rjieba with the domain user dictionary (锂离子电池, 正极材料), normalised text (full
+    # width → half width, lower case), no stopwords removed, punctuation dropped; jieba-rs
+    # keeps "li-ion" whole where the engine's segmenter, as Python jieba, cuts it
     tokens = anchors.anchor_tokens("锂离子电池", "一种正极材料，提高循环寿命。５％的Li-ion")
     assert tokens == [
         "锂离子电池",

@@ -1,4 +1,5 @@
-"""The production segmenter (jieba-rs) against Python jieba with the same dictionaries."""
+"""Tokens (kept words and bigrams) against those made from Python jieba's words, and the
+normalisation and bulk counting that feed them."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def test_user_dictionary_is_loaded():
     assert "石墨烯导热膜" in text.segmenter().cut(
         text.normalize("石墨烯导热膜用于手机散热")
     ) or any("石墨烯" in w for w in text.segmenter().cut("石墨烯导热膜"))
-    user_words = [w for w, _, _ in text._user_words()]
+    user_words = [w for w, _, _ in text.user_words()]
     assert user_words and all(text.segmenter().has_word(w) for w in user_words[:50])
 
 
