@@ -23,7 +23,9 @@ only for a segment it has never met.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -36,20 +38,6 @@ _LETTERS = "BEMS"
 _PREV = ((E, S), (B, M), (M, B), (S, E))  # jieba's PrevStatus, per state (B, E, M, S)
 _EMPTY = -1
 _NO_NODE = -1
-
-
-class Tables(NamedTuple):
-    """The arrays the kernels read and (when adding nodes) write."""
-
-    root: np.ndarray  # int32[0x110000]: the root's child for a code point, or -1
-    table: np.ndarray  # int64[2 × slots]: per slot the key (parent << 21 | code point, or -1:
-    # empty) and the child, side by side so a probe reads one cache line (open addressing)
-    logf: np.ndarray  # float64[nodes]: log(freq) of a dictionary word; -1 for any other node
-    meta: np.ndarray  # int64[2]: nodes in use, hash slots in use
-    logtotal: float
-    start: np.ndarray  # float64[4]
-    trans: np.ndarray  # float64[4, 4], MIN_FLOAT where jieba has no transition
-    emit: np.ndarray  # float64[4, HAN_HI - HAN_LO + 1], MIN_FLOAT where jieba has none
 
 
 # ------------------------------------------------------------------------------- the trie
@@ -368,7 +356,14 @@ def _points(text: str) -> np.ndarray:
 
 
 class Segmenter:
-    """jieba's ``cut`` (HMM on) over a word → frequency dictionary and its total."""
+    """jieba's ``cut`` (HMM on) over a word → frequency dictionary and its total.
+
+    Its arrays: ``_root`` (int32 per code point: the root's child, or -1); ``_table`` (int64,
+    open addressing, per slot the key parent << 21 | code point, or -1 when empty, and the
+    child side by side, so a probe reads one cache line; at most half full); ``_logf``
+    (float64 per node: log(freq) of a dictionary word, -1 for any other node); ``_meta``
+    (nodes and slots in use); the HMM's ``start``, ``trans`` and ``emit`` (per state B, E, M,
+    S; MIN_FLOAT where jieba has no entry)."""
 
     def __init__(self, freq: dict[str, int], total: float) -> None:
         from jieba.finalseg import emit_P, start_P, trans_P  # jieba's HMM tables
@@ -398,6 +393,35 @@ class Segmenter:
             for ch, p in emit_P[s].items():
                 if HAN_LO <= ord(ch) <= HAN_HI:
                     self.emit[i, ord(ch) - HAN_LO] = p
+
+    _ARRAYS = ("_root", "_table", "_logf", "_meta", "start", "trans", "emit")
+
+    def save(self, path: Path) -> None:
+        """Write the arrays (uncompressed ``.npz``) through a temporary file, so a reader
+        never sees half a file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                arrays = {name: getattr(self, name) for name in self._ARRAYS}
+                np.savez(f, logtotal=np.float64(self.logtotal), **arrays)
+            os.chmod(tmp, 0o644)  # readable by the service user of an image built as root
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    @classmethod
+    def load(cls, path: Path) -> Segmenter:
+        """A segmenter from ``save``'s file: a few reads, no dictionary parsing and no Python
+        objects per word (a forking process then hands its children a clean heap)."""
+        seg = object.__new__(cls)
+        with np.load(path) as f:
+            for name in cls._ARRAYS:
+                setattr(seg, name, f[name].copy())
+            seg.logtotal = float(f["logtotal"])
+        seg._out = np.empty((0, 3), np.int64)
+        return seg
 
     def copy(self) -> Segmenter:
         """A segmenter with a trie of its own (the HMM tables shared): bulk ingest interns

@@ -14,16 +14,22 @@ Changing anything here that alters the output must change ``TOKENIZER_VERSION``.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
 import itertools
 import logging
+import os
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -181,8 +187,41 @@ def segmenter() -> Segmenter:
     every real record). It replaced jieba-rs (``rjieba``), which cut runs of Latin
     letters/digits/symbols differently (``5-10`` whole) and, for bulk ingest, handed every
     segment back as a Python string to be looked up again.
+
+    The built arrays are kept on disk (``segmenter_cache``, keyed by jieba's dictionary, the
+    user dictionary and the format), written at install and image build: a process then
+    loads them in milliseconds and never holds jieba's half a million Python strings, whose
+    freed memory a forked pool process would otherwise write into (copying shared pages).
     """
-    return from_jieba(_jieba())
+    path = segmenter_cache()
+    if path is not None and path.exists():
+        try:
+            return Segmenter.load(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # unreadable: build again
+            pass
+    seg = from_jieba(_jieba())
+    if path is not None:
+        with contextlib.suppress(OSError):  # a read-only install: each process builds its own
+            seg.save(path)
+    return seg
+
+
+SEGMENTER_FORMAT = 1  # bump when the saved arrays change meaning
+
+
+def segmenter_cache() -> Path | None:
+    """Where the built segmenter is kept: ``REVIVE_CACHE_DIR``, else numba's cache folder
+    (``NUMBA_CACHE_DIR``, set in the image), else beside this module as numba keeps its own;
+    the name carries a digest of what it was built from."""
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        return None
+    digest = hashlib.sha256(f"{SEGMENTER_FORMAT}\n".encode())
+    digest.update((Path(spec.origin).parent / "dict.txt").read_bytes())
+    digest.update(repr(user_words()).encode())
+    folder = os.environ.get("REVIVE_CACHE_DIR") or os.environ.get("NUMBA_CACHE_DIR")
+    base = Path(folder) if folder else Path(__file__).parent / "__pycache__"
+    return base / f"segmenter-{digest.hexdigest()[:16]}.npz"
 
 
 @lru_cache(maxsize=1)

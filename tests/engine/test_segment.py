@@ -97,3 +97,26 @@ def test_cutting_without_interning_leaves_the_trie_alone():
     nodes_of = {"锂电池和钠电池，。abc"[a:b]: n for n, a, b in rows.tolist()}
     assert nodes_of["锂电池"] >= 0 and nodes_of["电池"] >= 0  # words come with their nodes
     assert nodes_of["abc"] == -1  # other segments have none until interned
+
+
+def test_a_saved_segmenter_loads_and_cuts_the_same(tmp_path, monkeypatch):
+    """Processes load the built dictionary from disk instead of building it from jieba."""
+    built = text.segmenter()
+    path = tmp_path / "cache" / "seg.npz"
+    built.save(path)
+    loaded = Segmenter.load(path)
+    sample = "基于PD-L1抑制剂的肿瘤免疫治疗，石墨烯导热膜用于手机散热，鲁宾逊漂流记"
+    assert loaded.cut(sample) == built.cut(sample) == text.reference_tokenizer().lcut(sample)
+    assert loaded.nodes == built.nodes
+    # text.segmenter() takes the cache from REVIVE_CACHE_DIR, and rebuilds over a bad file
+    monkeypatch.setenv("REVIVE_CACHE_DIR", str(tmp_path / "env"))
+    target = text.segmenter_cache()
+    assert target.parent == tmp_path / "env"
+    target.parent.mkdir()
+    target.write_bytes(b"not an npz file")
+    text.segmenter.cache_clear()
+    try:
+        assert text.segmenter().cut(sample) == built.cut(sample)
+        assert Segmenter.load(target).nodes == built.nodes  # written again, whole
+    finally:
+        text.segmenter.cache_clear()
