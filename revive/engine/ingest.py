@@ -57,15 +57,29 @@ def tokenize_and_count(
     a pool (each child loads the dictionary once); ``progress`` gets the documents done."""
     terms: dict[str, int] = {}
     remaps: dict[int, np.ndarray] = {}  # per process: its term ids → global ids
-    blocks: list[sp.csr_matrix] = []
-    done = 0
+    # the rows, appended as the chunks come back (in document order) to arrays sized from
+    # the first chunk and grown when needed: no stacking of every chunk once all are done
+    indptr_all = np.zeros(len(pairs) + 1, np.int64)
+    indices_all = np.zeros(0, np.int32)
+    data_all = np.zeros(0, np.float32)
+    done = filled = 0
 
     def add(chunk: Chunk) -> None:
-        nonlocal done
+        nonlocal done, filled, indices_all, data_all
         pid, new, indptr, indices, data, n_docs = chunk
         added = np.fromiter((terms.setdefault(t, len(terms)) for t in new), np.int32, len(new))
         remap = remaps[pid] = np.concatenate((remaps.get(pid, np.zeros(0, np.int32)), added))
-        blocks.append((remap[indices] if len(indices) else indices, indptr, data, n_docs))
+        end = filled + len(indices)
+        if end > len(indices_all):
+            per_doc = end / max(done + n_docs, 1)
+            size = max(end, int(1.05 * per_doc * len(pairs)) + 1024, 2 * len(indices_all))
+            indices_all = np.concatenate((indices_all[:filled], np.empty(size - filled, np.int32)))
+            data_all = np.concatenate((data_all[:filled], np.empty(size - filled, np.float32)))
+        if len(indices):
+            np.take(remap, indices, out=indices_all[filled:end])
+        data_all[filled:end] = data
+        indptr_all[done + 1 : done + n_docs + 1] = indptr[1:] + filled
+        filled = end
         done += n_docs
         if progress is not None:
             progress(done)
@@ -85,10 +99,6 @@ def tokenize_and_count(
                 add(chunk)
     finally:
         _PAIRS, _COUNTER = (), None
-    n_terms = len(terms)
-    matrices = [
-        sp.csr_matrix((data, indices, indptr), shape=(n_docs, n_terms))
-        for indices, indptr, data, n_docs in blocks
-    ]
-    counts = sp.vstack(matrices, format="csr") if matrices else sp.csr_matrix((0, n_terms))
+    shape = (len(pairs), len(terms))
+    counts = sp.csr_matrix((data_all[:filled], indices_all[:filled], indptr_all), shape=shape)
     return list(terms), counts

@@ -167,6 +167,34 @@ def count_terms(  # pragma: no cover - compiled
     return indptr, indices[:out].copy(), data[:out].copy()
 
 
+@njit(cache=True, nogil=True)
+def squeeze_spaces(points, space, part_sep, doc_sep):  # pragma: no cover - compiled
+    """Code points (int64) of ``points`` with each run of whitespace (``space``: a table of
+    str.isspace) made one space, or none at either end or next to a separator: what
+    ``re.sub(r"\\s+", " ")``, taking the spaces off the separators and ``strip`` leave."""
+    n = points.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        c = points[i]
+        if c < space.shape[0] and space[c]:
+            j = i + 1
+            while j < n and points[j] < space.shape[0] and space[points[j]]:
+                j += 1
+            after_sep = m > 0 and (out[m - 1] == part_sep or out[m - 1] == doc_sep)
+            before_sep = j < n and (points[j] == part_sep or points[j] == doc_sep)
+            if m > 0 and j < n and not after_sep and not before_sep:
+                out[m] = 32
+                m += 1
+            i = j
+        else:
+            out[m] = c
+            m += 1
+            i += 1
+    return out[:m].copy()
+
+
 def warm_count() -> None:
     """Load ``count_terms`` for ingest's types (a process that forks tokenizers calls it
     first, so they do not each load it)."""
@@ -174,6 +202,7 @@ def warm_count() -> None:
     recs, starts, sizes = np.ones(1, np.int64), np.zeros(2, np.int64), np.arange(2)
     none = np.zeros(0, np.int64)
     count_terms(recs, 1, starts, sizes, np.zeros(1, np.int32), none, none.astype(np.int32), 1, 1)
+    squeeze_spaces(np.array([32, 97], np.uint32), np.ones(33, np.uint8), 0xE000, 0xE001)
 
 
 def warm() -> None:

@@ -455,7 +455,10 @@ class Segmenter:
     def spans(self, text: str, *, intern: bool = False) -> np.ndarray:
         """Rows (node, start, end) of the segments of ``text``; node is -1 for a segment
         that is not a dictionary word unless ``intern`` makes it a node."""
-        points = _points(text)
+        return self.spans_of(_points(text), intern=intern)
+
+    def spans_of(self, points: np.ndarray, *, intern: bool = False) -> np.ndarray:
+        """``spans`` of a text given as its code points (int64)."""
         if intern:  # bulk: one buffer reused (the rows are read before the next call)
             self._reserve(points.shape[0])
             if self._out.shape[0] < points.shape[0]:
