@@ -419,22 +419,29 @@ class Index:
         specific = self.specificity[terms]  # 0 for bigrams
         total = float(specific.sum()) or 1.0
         explain = _Explainer(names, self.params.explain_terms)
+        # all results at once: stored weights terms × results, one sort for the reasons
+        stored = np.zeros((len(terms), len(found)))
+        for j, (_, position, _) in enumerate(found):
+            stored[:, j] = doc_w[position]
+        present = stored > 0
+        reasons = explain.many(stored * weights[:, None])
+        matched: list[list[str]] = [[] for _ in found]
+        cols, rows = np.nonzero((present & (specific > 0)[:, None]).T)
+        for j, i in zip(cols.tolist(), rows.tolist(), strict=True):
+            matched[j].append(names[i])
         out: list[SearchHit] = []
-        for score, position, number in found:
+        for j, (score, position, number) in enumerate(found):
             shard = self.shards[number]
-            present = doc_w[position] > 0
-            contrib = doc_w[position] * weights
             doc_id = shard.ids[position - shard.offset]
             doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
-            matched = frozenset(names[i] for i in np.flatnonzero(present & (specific > 0)))
             out.append(
                 SearchHit(
                     doc_id,
                     round(score, 6),
                     position,
-                    explain(contrib),
-                    round(float(specific[present].sum()) / total, 6),
-                    matched,
+                    reasons[j],
+                    round(float(specific[present[:, j]].sum()) / total, 6),
+                    frozenset(matched[j]),
                 )
             )
         return out
@@ -697,6 +704,46 @@ class _Explainer:
                     if len(picked) >= self.n:
                         break
         return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
+
+    def many(self, contrib: np.ndarray) -> list[tuple[tuple[str, float], ...]]:
+        """``self(contrib[:, j])`` for every column (terms × documents): one sort orders the
+        terms of all columns, the first ``n`` words of each are taken with array masks, and
+        only a column with fewer words looks at its bigrams."""
+        n_docs = contrib.shape[1]
+        if not n_docs:
+            return []
+        ranks = np.broadcast_to(self.rank[:, None], contrib.shape)
+        order = np.lexsort((ranks, -contrib), axis=0)  # per column: weight down, then name
+        ordered = np.take_along_axis(contrib, order, axis=0)
+        nonzero = ordered != 0
+        is_gram = self.gram[order]
+        words = nonzero & ~is_gram
+        words &= np.cumsum(words, axis=0) <= self.n
+        cols, rows = np.nonzero(words.T)  # column by column, in each column's order
+        picked: list[list[tuple[str, float]]] = [[] for _ in range(n_docs)]
+        names = self.names
+        for j, i, w in zip(
+            cols.tolist(), order[rows, cols].tolist(), ordered[rows, cols].tolist(), strict=True
+        ):
+            picked[j].append((names[i], w))
+        grams = nonzero & is_gram
+        for j in range(n_docs):
+            mine = picked[j]
+            if len(mine) >= self.n:
+                continue
+            at = np.flatnonzero(grams[:, j])
+            seen = " ".join(w for w, _ in mine)
+            for i, w in zip(order[at, j].tolist(), ordered[at, j].tolist(), strict=True):
+                term = names[i][len(BIGRAM_MARK) :]
+                if term not in seen:
+                    mine.append((term, w))
+                    seen += " " + term
+                    if len(mine) >= self.n:
+                        break
+        return [
+            tuple((t, round(w, 4)) for t, w in sorted(mine, key=lambda t: (-t[1], t[0])))
+            for mine in picked
+        ]
 
 
 def pick_terms(pairs: Iterable[tuple[str, float]], n: int) -> tuple[tuple[str, float], ...]:

@@ -370,3 +370,25 @@ def test_the_array_explainer_picks_what_pick_terms_picks():
         pairs = [(names[i], float(contrib[i])) for i in np.flatnonzero(contrib)]
         for n in (1, 3, 5):
             assert _Explainer(names, n)(contrib) == pick_terms(pairs, n)
+
+
+def test_explaining_many_results_at_once_gives_each_result_its_own_reasons():
+    """search_row explains its results with one sort over all of them; every result's
+    reasons are what explaining it alone gives: top words by weight then name, bigrams
+    (not inside a picked word) filling in, ties and zeros included."""
+    import numpy as np
+
+    from revive.engine.index import _Explainer
+    from revive.engine.text import BIGRAM_MARK
+
+    rng = np.random.default_rng(11)
+    words = ["锂电池", "正极", "材料", "涂层", "电池", "回收", "稀土", "永磁", "电机", "控制"]
+    grams = [BIGRAM_MARK + g for g in ("锂电", "电池", "正极", "回收", "永磁", "磁体", "涂覆")]
+    names = words + grams
+    for n in (1, 3, 5, 8):
+        explain = _Explainer(names, n)
+        contrib = rng.choice([0.0, 0.0, 0.1, 0.25, 0.25, 0.5, 1.0], size=(len(names), 40))
+        contrib[:, 0] = 0.0  # a result sharing nothing
+        contrib[: len(words), 1] = 0.0  # only bigrams
+        assert explain.many(contrib) == [explain(contrib[:, j]) for j in range(40)]
+    assert _Explainer(names, 5).many(np.zeros((len(names), 0))) == []
