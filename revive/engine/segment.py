@@ -35,7 +35,6 @@ HAN_LO, HAN_HI = 0x4E00, 0x9FD5  # jieba's Han range (re_han_default, finalseg.r
 # HMM states in the order Python compares jieba's state letters: B < E < M < S
 B, E, M, S = 0, 1, 2, 3
 _LETTERS = "BEMS"
-_PREV = ((E, S), (B, M), (M, B), (S, E))  # jieba's PrevStatus, per state (B, E, M, S)
 _EMPTY = -1
 _NO_NODE = -1
 
@@ -493,5 +492,11 @@ class Segmenter:
 
 
 def from_jieba(tokenizer) -> Segmenter:
-    """A segmenter over an initialised ``jieba.Tokenizer``'s dictionary and total."""
+    """A segmenter over an initialised ``jieba.Tokenizer``'s dictionary and total. jieba's
+    forced splits (a word added with frequency 0) are not carried over, so a dictionary that
+    has them is refused rather than cut differently."""
+    from jieba.finalseg import Force_Split_Words
+
+    if Force_Split_Words:
+        raise ValueError("words added with frequency 0 (jieba's forced splits) are not supported")
     return Segmenter(dict(tokenizer.FREQ), tokenizer.total)

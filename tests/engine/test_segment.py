@@ -121,3 +121,15 @@ def test_a_saved_segmenter_loads_and_cuts_the_same(tmp_path, monkeypatch):
         assert Segmenter.load(target).nodes == built.nodes  # written again, whole
     finally:
         text.segmenter.cache_clear()
+
+
+def test_a_dictionary_with_forced_splits_is_refused(monkeypatch):
+    """jieba splits a word added with frequency 0 into characters; this segmenter does not
+    carry that over, so it refuses such a dictionary instead of cutting differently."""
+    import jieba.finalseg
+
+    from revive.engine.segment import from_jieba
+
+    monkeypatch.setattr(jieba.finalseg, "Force_Split_Words", {"石墨烯"})
+    with pytest.raises(ValueError, match="frequency 0"):
+        from_jieba(text.reference_tokenizer())
