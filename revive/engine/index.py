@@ -680,7 +680,7 @@ def _pad_rows(m: sp.csr_matrix, rows: int) -> sp.csr_matrix:
 class _Explainer:
     """``pick_terms`` for many documents against one query, on arrays: the query's terms are
     split into words and bigrams and ordered by name once; per document only the few picked
-    terms become strings (search_row explains every candidate of a pool)."""
+    terms become strings (search_row explains all its results with one call of ``many``)."""
 
     def __init__(self, names: Sequence[str], n: int) -> None:
         self.names, self.n = list(names), n
@@ -689,26 +689,10 @@ class _Explainer:
         rank[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
         self.rank = rank
 
-    def __call__(self, contrib: np.ndarray) -> tuple[tuple[str, float], ...]:
-        nz = np.flatnonzero(contrib)
-        words, grams = nz[~self.gram[nz]], nz[self.gram[nz]]
-        words = words[np.lexsort((self.rank[words], -contrib[words]))][: self.n]
-        picked = [(self.names[i], float(contrib[i])) for i in words.tolist()]
-        if len(picked) < self.n and len(grams):
-            seen = " ".join(w for w, _ in picked)
-            for i in grams[np.lexsort((self.rank[grams], -contrib[grams]))].tolist():
-                gram = self.names[i][len(BIGRAM_MARK) :]
-                if gram not in seen:
-                    picked.append((gram, float(contrib[i])))
-                    seen += " " + gram
-                    if len(picked) >= self.n:
-                        break
-        return tuple((t, round(w, 4)) for t, w in sorted(picked, key=lambda t: (-t[1], t[0])))
-
     def many(self, contrib: np.ndarray) -> list[tuple[tuple[str, float], ...]]:
-        """``self(contrib[:, j])`` for every column (terms × documents): one sort orders the
-        terms of all columns, the first ``n`` words of each are taken with array masks, and
-        only a column with fewer words looks at its bigrams."""
+        """``pick_terms`` of every column (terms × documents; a zero contribution is no
+        term): one sort orders the terms of all columns, the first ``n`` words of each are
+        taken with array masks, and only a column with fewer words looks at its bigrams."""
         n_docs = contrib.shape[1]
         if not n_docs:
             return []

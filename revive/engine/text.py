@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import itertools
 import logging
 import os
 import re
@@ -374,26 +373,16 @@ class TermCounter:
             found = self._term(BIGRAM_MARK + chr(key >> 21) + chr(key & 0x1FFFFF))
         return found
 
-    def _segments(self, segs: list[str]) -> np.ndarray:
-        """Record numbers of segments (new ones worked out once)."""
-        get, n = self._records.get, len(segs)
-        found = np.fromiter(map(get, segs, itertools.repeat(-1, n)), np.int64, n)
-        if found.min(initial=0) < 0:  # new segments, in the order they first occur (so are
-            # their terms)
-            new = np.flatnonzero(found < 0)
-            for i in new.tolist():
-                if segs[i] not in self._records:
-                    self._record(segs[i])
-            found[new] = [self._records[segs[i]] for i in new.tolist()]
-        return found
-
-    def _cut(self, text: str, points: np.ndarray) -> np.ndarray:
-        """Record numbers of the segments of ``text`` (``points``: its code points), through
-        the segmenter's trie nodes: a string is made only for a node met for the first
-        time."""
+    def _cut(self, text: str, points: np.ndarray | None = None) -> np.ndarray:
+        """Record numbers of the segments of ``text`` (``points``: its code points, when the
+        caller has them), through the segmenter's trie nodes: a string is made only for a
+        node met for the first time."""
         if self._segmenter is None:
             self._segmenter = segmenter().copy()
-        rows = self._segmenter.spans_of(points, intern=True)
+        if points is None:
+            rows = self._segmenter.spans(text, intern=True)
+        else:
+            rows = self._segmenter.spans_of(points, intern=True)
         nodes = rows[:, 0]
         top = int(nodes.max(initial=-1)) + 1
         if top > self._node_records.shape[0]:
@@ -414,12 +403,11 @@ class TermCounter:
     def _each(self, pairs: Sequence[tuple[str | None, str | None]]) -> list[int]:
         """Records of the documents one part at a time, each part ended by a break and each
         document by the document separator's record."""
-        cut = segmenter().cut
         records: list[int] = []
         for title, text in pairs:
             for part in (normalize(title), normalize(text)):
                 if part:
-                    found = self._segments(cut(part))
+                    found = self._cut(part)
                     found[found == self._DOC] = 0  # a separator in the text: just a break
                     records.extend(found.tolist())
                 records.append(0)

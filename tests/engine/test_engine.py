@@ -369,16 +369,16 @@ def test_the_array_explainer_picks_what_pick_terms_picks():
         contrib = rng.choice([0.0, 0.1, 0.2, 0.3], size=len(names))  # ties on purpose
         pairs = [(names[i], float(contrib[i])) for i in np.flatnonzero(contrib)]
         for n in (1, 3, 5):
-            assert _Explainer(names, n)(contrib) == pick_terms(pairs, n)
+            assert _Explainer(names, n).many(contrib[:, None]) == [pick_terms(pairs, n)]
 
 
 def test_explaining_many_results_at_once_gives_each_result_its_own_reasons():
     """search_row explains its results with one sort over all of them; every result's
-    reasons are what explaining it alone gives: top words by weight then name, bigrams
+    reasons are pick_terms of that result alone: top words by weight then name, bigrams
     (not inside a picked word) filling in, ties and zeros included."""
     import numpy as np
 
-    from revive.engine.index import _Explainer
+    from revive.engine.index import _Explainer, pick_terms
     from revive.engine.text import BIGRAM_MARK
 
     rng = np.random.default_rng(11)
@@ -390,5 +390,8 @@ def test_explaining_many_results_at_once_gives_each_result_its_own_reasons():
         contrib = rng.choice([0.0, 0.0, 0.1, 0.25, 0.25, 0.5, 1.0], size=(len(names), 40))
         contrib[:, 0] = 0.0  # a result sharing nothing
         contrib[: len(words), 1] = 0.0  # only bigrams
-        assert explain.many(contrib) == [explain(contrib[:, j]) for j in range(40)]
+        alone = [
+            pick_terms([(names[i], float(c[i])) for i in np.flatnonzero(c)], n) for c in contrib.T
+        ]
+        assert explain.many(contrib) == alone
     assert _Explainer(names, 5).many(np.zeros((len(names), 0))) == []
