@@ -62,6 +62,41 @@ def test_top_k_equals_scoring_every_document(dtype, seed):
         assert got_scores == pytest.approx(want_scores, abs=1e-12)
 
 
+def test_top_k_keeps_the_first_positions_of_a_tie_that_spans_blocks():
+    """The selection tests blocks of documents at once and skips a block none of whose
+    documents can enter: a document equal to the k-th score at a later position must not
+    enter, an earlier one must, across block boundaries and with a bar."""
+    n_docs = 1_000
+    dense = np.zeros((2, n_docs), np.float32)
+    dense[0, ::7] = 0.5  # every 7th document scores the same
+    dense[1, 900] = 1.0  # one later document beats them all
+    m = sp.csr_matrix(dense)
+    m.sort_indices()
+    indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.uint16)
+    data = m.data.astype(np.float16).view(np.uint16)
+    terms, weights = np.array([0, 1], np.int64), np.array([1.0, 1.0])
+    none_kept, none_dropped = np.zeros(0, np.bool_), np.zeros(0, np.int64)
+    for k, bar in ((5, 0.0), (40, 0.5), (3, 0.6)):
+        pos, scores = kernels.top_k(
+            indptr,
+            indices,
+            data,
+            kernels.HALF_TABLE,
+            terms,
+            weights,
+            n_docs,
+            k,
+            0.0,
+            bar,
+            none_kept,
+            none_dropped,
+        )
+        want, want_scores = _reference(dense, terms, weights, k, 0.0, bar, none_kept, none_dropped)
+        assert pos.tolist() == want.tolist()
+        assert scores.tolist() == want_scores.tolist()
+    assert pos.tolist() == [900]  # bar 0.6: only the one above the tie
+
+
 def test_weights_at_reads_each_term_in_any_position_order():
     rng = np.random.default_rng(9)
     indptr, indices, data, table, dense = _shard(rng, 12, 200, np.float16)
