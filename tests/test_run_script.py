@@ -66,17 +66,26 @@ class RunScript:
             PYTHONUNBUFFERED="1",
             REVIVE_STOP_TIMEOUT=str(stop_timeout),
         )
-        with self.log_path.open("w", encoding="utf-8") as log:
-            # A session of its own, as a terminal gives `make run`: Ctrl-C is SIGINT to its group.
-            self.proc = subprocess.Popen(
-                ["bash", str(SCRIPT)],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        # A terminal starts `make run` with SIGINT at its default. A test runner that was itself
+        # started in the background by a shell inherits SIGINT ignored, and bash cannot trap a
+        # signal ignored on entry: the script would never see the Ctrl-C below. A handler
+        # installed here is reset to the default in the child at exec.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with self.log_path.open("w", encoding="utf-8") as log:
+                # A session of its own, as a terminal gives `make run`: Ctrl-C is SIGINT to
+                # its group.
+                self.proc = subprocess.Popen(
+                    ["bash", str(SCRIPT)],
+                    cwd=ROOT,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
