@@ -405,24 +405,23 @@ class Index:
             found = search(plan)
         found.sort(key=lambda t: (-t[0], t[1]))
         del found[top_k:]
-        # Explanations for the results only: each query term's stored weight in them.
-        doc_w: dict[int, np.ndarray] = {}
-        for number in {n for _, _, n in found}:
+        # Explanations for the results only: each query term's stored weight in them, as one
+        # terms × results matrix filled shard by shard.
+        stored = np.zeros((len(terms), len(found)))
+        numbers = np.asarray([n for _, _, n in found], np.int64)
+        positions = np.asarray([p for _, p, _ in found], np.int64)
+        for number in np.unique(numbers).tolist():
             shard = self.shards[number]
-            local = np.asarray([p - shard.offset for _, p, n in found if n == number], np.int64)
-            inside = terms < shard.n_terms
-            w = np.zeros((len(terms), len(local)))
-            w[inside] = shard.weights_at(terms[inside], local)
-            for j, p in enumerate(local.tolist()):
-                doc_w[p + shard.offset] = w[:, j]
+            mine = np.flatnonzero(numbers == number)
+            inside = np.flatnonzero(terms < shard.n_terms)
+            stored[np.ix_(inside, mine)] = shard.weights_at(
+                terms[inside], positions[mine] - shard.offset
+            )
         names = _terms_at(self.vocabulary, terms)
         specific = self.specificity[terms]  # 0 for bigrams
         total = float(specific.sum()) or 1.0
         explain = _Explainer(names, self.params.explain_terms)
-        # all results at once: stored weights terms × results, one sort for the reasons
-        stored = np.zeros((len(terms), len(found)))
-        for j, (_, position, _) in enumerate(found):
-            stored[:, j] = doc_w[position]
+        # all results at once: one sort for the reasons
         present = stored > 0
         reasons = explain.many(stored * weights[:, None])
         matched: list[list[str]] = [[] for _ in found]
