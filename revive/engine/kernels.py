@@ -95,7 +95,7 @@ def top_k(
         if end - start == _BLOCK:
             # Does any document of this block enter? One branch-free pass (vectorised) over
             # the block; most blocks hold none once k are kept, and skip the tests below.
-            lim = best_s[worst] if n == k and best_s[worst] > floor else floor
+            lim = max(floor, best_s[worst]) if n == k else floor  # to beat, strictly
             enters = False
             for d in range(start, start + _BLOCK):
                 enters |= (acc[d] > lim) & (acc[d] >= bar)
