@@ -18,6 +18,8 @@ from revive.engine import (
     rank_against,
     score_block,
 )
+from revive.engine.index import _Explainer, pick_terms
+from revive.engine.text import BIGRAM_MARK
 
 PATENTS = [
     (1, "专利许可", "一种高校专利许可的管理方法。"),
@@ -360,8 +362,6 @@ def test_threads_over_shards_give_the_same_results():
 def test_the_array_explainer_picks_what_pick_terms_picks():
     """search_row explains a pool with _Explainer; it must equal pick_terms (ties by name,
     words first, bigrams not inside a picked word fill in)."""
-    from revive.engine.index import _Explainer, pick_terms
-
     rng = np.random.default_rng(3)
     vocab = ["电池", "正极", "材料", "~电池", "~池正", "~正极", "寿命", "~寿命", "包覆", "循环"]
     for _ in range(300):
@@ -376,11 +376,6 @@ def test_explaining_many_results_at_once_gives_each_result_its_own_reasons():
     """search_row explains its results with one sort over all of them; every result's
     reasons are pick_terms of that result alone: top words by weight then name, bigrams
     (not inside a picked word) filling in, ties and zeros included."""
-    import numpy as np
-
-    from revive.engine.index import _Explainer, pick_terms
-    from revive.engine.text import BIGRAM_MARK
-
     rng = np.random.default_rng(11)
     words = ["锂电池", "正极", "材料", "涂层", "电池", "回收", "稀土", "永磁", "电机", "控制"]
     grams = [BIGRAM_MARK + g for g in ("锂电", "电池", "正极", "回收", "永磁", "磁体", "涂覆")]
