@@ -45,11 +45,13 @@ run: $(STAMP)
 	$(BIN)/revive seed-demo
 	@exec scripts/run.sh
 
-# With TEST_DATABASE_URL set (CI) the suite runs in two passes at once, one per core: all of it
-# on SQLite (browser tests included: their live server uses a SQLite file of its own), and on
-# PostgreSQL only what can behave differently there (REVIVE_TEST_SCOPE=dialect, see
-# tests/conftest.py) plus the integration tests (real Celery worker, needs
-# REVIVE_TEST_REDIS_URL). Each pass writes its log; both logs are printed, then the result.
+# With TEST_DATABASE_URL set (CI) the suite runs in two passes at once, one per core: on
+# SQLite everything that uses a database (REVIVE_TEST_SCOPE=sqlite; browser tests included:
+# their live server uses a SQLite file of its own), and on PostgreSQL what can behave
+# differently there plus the integration tests (real Celery worker, needs
+# REVIVE_TEST_REDIS_URL) and, to even out the two passes' times, the tests that use no
+# database (the engine, the evaluation, the benchmarks: REVIVE_TEST_SCOPE=dialect; see
+# tests/conftest.py). Each pass writes its log; both logs are printed, then the result.
 # Each pass lists its slowest tests, to see where CI time goes.
 TEST_LOGS := .pytest-logs
 # The import-linter contracts (pyproject.toml [tool.importlinter]: the engine is pure, the
@@ -58,17 +60,17 @@ test: $(STAMP) browser
 	$(BIN)/lint-imports
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 	  mkdir -p $(TEST_LOGS); \
-	  ( env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider -m "not integration" \
+	  ( env -u TEST_DATABASE_URL REVIVE_TEST_SCOPE=sqlite $(BIN)/pytest -q -p no:cacheprovider \
+	      -m "not integration" \
 	      --durations=15 $(PYTEST_ARGS) > $(TEST_LOGS)/sqlite.log 2>&1; \
 	    echo $$? > $(TEST_LOGS)/sqlite.rc ) & \
 	  ( REVIVE_TEST_SCOPE=dialect $(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
-	      --durations=25 --ignore=tests/engine --ignore=tests/benchmark/test_cli.py \
-	      --ignore=tests/benchmark/test_dev_set.py --ignore=tests/benchmark/test_metrics.py $(PYTEST_ARGS) \
+	      --durations=25 $(PYTEST_ARGS) \
 	      > $(TEST_LOGS)/postgresql.log 2>&1; \
 	    echo $$? > $(TEST_LOGS)/postgresql.rc ) & \
 	  wait; \
-	  echo "== tests on SQLite (all) =="; cat $(TEST_LOGS)/sqlite.log; \
-	  echo "== tests on PostgreSQL (dialect-sensitive and integration) =="; \
+	  echo "== tests on SQLite (all that use a database) =="; cat $(TEST_LOGS)/sqlite.log; \
+	  echo "== tests on PostgreSQL (dialect-sensitive, integration, and those using no database) =="; \
 	  cat $(TEST_LOGS)/postgresql.log; \
 	  echo "SQLite pass exit $$(cat $(TEST_LOGS)/sqlite.rc), PostgreSQL pass exit $$(cat $(TEST_LOGS)/postgresql.rc)"; \
 	  [ "$$(cat $(TEST_LOGS)/sqlite.rc)" = 0 ] && [ "$$(cat $(TEST_LOGS)/postgresql.rc)" = 0 ]; \

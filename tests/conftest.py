@@ -197,11 +197,37 @@ def is_dialect_sensitive(item: pytest.Item) -> bool:
     )
 
 
+# Tests that touch no database at all (the engine, the evaluation and the benchmarks' CLI):
+# in CI they run once, in the PostgreSQL pass, which has fewer tests than the SQLite pass, so
+# that the two passes that run side by side take about as long (REVIVE_TEST_SCOPE=sqlite
+# leaves them out of the SQLite pass).
+DATABASE_FREE_DIRS = ("tests/engine/", "tests/benchmark/")
+
+
+def is_database_free(item: pytest.Item) -> bool:
+    path = item.nodeid.split("::", 1)[0]
+    return path.startswith(DATABASE_FREE_DIRS) and not is_dialect_sensitive(item)
+
+
+def scope_keeps(item: pytest.Item, scope: str | None) -> bool:
+    """Whether a pass of ``make test`` runs ``item``: ``dialect`` (the PostgreSQL pass) runs
+    the dialect-sensitive and the database-free tests, ``sqlite`` all the others; no scope,
+    everything."""
+    if scope == "dialect":
+        return is_dialect_sensitive(item) or is_database_free(item)
+    if scope == "sqlite":
+        return not is_database_free(item)
+    return True
+
+
 def pytest_collection_modifyitems(config, items):
-    if not (TEST_DATABASE_URL and os.environ.get("REVIVE_TEST_SCOPE") == "dialect"):
+    scope = os.environ.get("REVIVE_TEST_SCOPE")
+    if scope == "dialect" and not TEST_DATABASE_URL:
+        scope = None  # the dialect pass without PostgreSQL would be SQLite again: run it all
+    if scope not in ("dialect", "sqlite"):
         return
-    kept = [item for item in items if is_dialect_sensitive(item)]
-    config.hook.pytest_deselected(items=[i for i in items if not is_dialect_sensitive(i)])
+    kept = [item for item in items if scope_keeps(item, scope)]
+    config.hook.pytest_deselected(items=[i for i in items if not scope_keeps(i, scope)])
     items[:] = kept
 
 
