@@ -44,6 +44,7 @@ from revive.benchmark.metrics import percentile
 from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens, warm
 from revive.engine.ingest import tokenize_and_count
 from revive.engine.matcher import match_demands
+from revive.engine.preload import release_free_memory
 from revive.engine.strength import CharProfile, shipped_model
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")
@@ -103,6 +104,7 @@ def _share_worker(folder: str, tokens, loaded, measure, out) -> None:
     index = Index.load(folder)
     loaded.wait()
     index.query(tokens, top_k=TOP_K)
+    release_free_memory()  # as a worker after each task (workers/signals.py)
     measure.wait()
     out.put(memory_mb())
     measure.wait()  # nobody exits before everyone has measured
