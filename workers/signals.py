@@ -22,8 +22,7 @@ import logging
 from celery import current_app as current_celery_app
 from celery.signals import task_postrun, worker_init, worker_process_init
 
-from revive.engine import warm
-from revive.engine.preload import release_free_memory
+from revive.engine import release_free_memory, warm
 from revive.engine.text import segmenter
 from revive.extensions import db
 

@@ -41,10 +41,16 @@ from revive.benchmark import anchors as anchor_engines
 from revive.benchmark.data import read_corpus
 from revive.benchmark.memory import measured_together, memory_mb, rss_mb, sharing_row
 from revive.benchmark.metrics import percentile
-from revive.engine import Index, build_from_counts, demand_tokens, patent_tokens, warm
+from revive.engine import (
+    Index,
+    build_from_counts,
+    demand_tokens,
+    patent_tokens,
+    release_free_memory,
+    warm,
+)
 from revive.engine.ingest import tokenize_and_count
 from revive.engine.matcher import match_demands
-from revive.engine.preload import release_free_memory
 from revive.engine.strength import CharProfile, shipped_model
 
 _SENTENCE = re.compile(r"[^。；;！？]+[。；;！？]?")

@@ -66,7 +66,7 @@ from revive.engine.matcher import (
     propose,
     read_vocabulary,
 )
-from revive.engine.preload import warm
+from revive.engine.preload import release_free_memory, warm
 from revive.engine.strength import (
     FEATURES,
     POOL,
@@ -114,6 +114,7 @@ __all__ = [
     "propose",
     "read_demand",
     "read_vocabulary",
+    "release_free_memory",
     "shipped_model",
     "build_from_counts",
     "build_index",

@@ -12,7 +12,6 @@ cache.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -34,8 +33,8 @@ def warm() -> None:
 @lru_cache(maxsize=1)
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        # the C library the process already runs on (no lookup through ldconfig)
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to hand back this way
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
