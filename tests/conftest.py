@@ -204,19 +204,19 @@ def is_dialect_sensitive(item: pytest.Item) -> bool:
 DATABASE_FREE_DIRS = ("tests/engine/", "tests/benchmark/")
 
 
-def is_database_free(item: pytest.Item) -> bool:
-    path = item.nodeid.split("::", 1)[0]
-    return path.startswith(DATABASE_FREE_DIRS) and not is_dialect_sensitive(item)
+def in_database_free_dir(item: pytest.Item) -> bool:
+    return item.nodeid.split("::", 1)[0].startswith(DATABASE_FREE_DIRS)
 
 
 def scope_keeps(item: pytest.Item, scope: str | None) -> bool:
     """Whether a pass of ``make test`` runs ``item``: ``dialect`` (the PostgreSQL pass) runs
-    the dialect-sensitive and the database-free tests, ``sqlite`` all the others; no scope,
+    the dialect-sensitive and the database-free tests, ``sqlite`` all but the database-free
+    ones (a dialect-sensitive test in a database-free folder runs in both); no scope,
     everything."""
     if scope == "dialect":
-        return is_dialect_sensitive(item) or is_database_free(item)
+        return in_database_free_dir(item) or is_dialect_sensitive(item)
     if scope == "sqlite":
-        return not is_database_free(item)
+        return not in_database_free_dir(item) or is_dialect_sensitive(item)
     return True
 
 
