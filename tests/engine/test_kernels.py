@@ -10,21 +10,22 @@ import scipy.sparse as sp
 from revive.engine import kernels
 
 
-def _shard(rng, n_terms: int, n_docs: int, dtype):
-    # few distinct weights: many exact ties
-    dense = rng.choice([0, 0, 0, 0.25, 0.5, 1.0], size=(n_terms, n_docs)).astype(dtype)
+def _arrays(dense: np.ndarray, dtype=np.float16):
+    """A dense terms × documents matrix as a shard's kernel arrays: indptr, indices, data (as
+    stored: float16 as its bits) and the table that reads them."""
     m = sp.csr_matrix(dense.astype(np.float32))  # scipy has no float16 matrices
     m.sort_indices()
     data = m.data.astype(dtype)
+    indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.uint16)
     if dtype == np.float16:
-        return (
-            m.indptr.astype(np.int64),
-            m.indices.astype(np.uint16),
-            data.view(np.uint16),
-            kernels.HALF_TABLE,
-            dense,
-        )
-    return m.indptr.astype(np.int64), m.indices.astype(np.uint16), data, kernels.NO_TABLE, dense
+        return indptr, indices, data.view(np.uint16), kernels.HALF_TABLE
+    return indptr, indices, data, kernels.NO_TABLE
+
+
+def _shard(rng, n_terms: int, n_docs: int, dtype):
+    # few distinct weights: many exact ties
+    dense = rng.choice([0, 0, 0, 0.25, 0.5, 1.0], size=(n_terms, n_docs)).astype(dtype)
+    return (*_arrays(dense, dtype), dense)
 
 
 def _reference(dense, terms, weights, k, min_score, bar, keep, drop):
@@ -70,10 +71,7 @@ def test_top_k_keeps_the_first_positions_of_a_tie_that_spans_blocks():
     dense = np.zeros((2, n_docs), np.float32)
     dense[0, ::7] = 0.5  # every 7th document scores the same
     dense[1, 900] = 1.0  # one later document beats them all
-    m = sp.csr_matrix(dense)
-    m.sort_indices()
-    indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.uint16)
-    data = m.data.astype(np.float16).view(np.uint16)
+    indptr, indices, data, table = _arrays(dense)
     terms, weights = np.array([0, 1], np.int64), np.array([1.0, 1.0])
     none_kept, none_dropped = np.zeros(0, np.bool_), np.zeros(0, np.int64)
     for k, bar in ((5, 0.0), (40, 0.5), (3, 0.6)):
@@ -81,7 +79,7 @@ def test_top_k_keeps_the_first_positions_of_a_tie_that_spans_blocks():
             indptr,
             indices,
             data,
-            kernels.HALF_TABLE,
+            table,
             terms,
             weights,
             n_docs,
