@@ -288,6 +288,7 @@ DashboardEnterprise = Schema.from_dict(
                         "id": _int(),
                         "title": _str(),
                         "status": EnumValue(DemandStatus, required=True),
+                        "suggested": _int(),
                         "pushed": _int(),
                         "stages": computed(lambda d: _by_stage(d.stages), COUNTS),
                     },
@@ -297,6 +298,7 @@ DashboardEnterprise = Schema.from_dict(
             required=True,
         ),
         "by_stage": computed(lambda f: _by_stage(f.by_stage), COUNTS),
+        "suggested_open": _int(),
         "pushed": _int(),
         "signed": _int(),
     },
@@ -456,5 +458,7 @@ def dashboard_workload():
 @bp.response(200, DashboardEnterprise)
 @bp.doc(summary="企业的需求与对接概况", tags=[TAG])
 def dashboard_enterprise():
-    """The caller's enterprise: its demands with their deals by stage, and the totals."""
+    """The caller's enterprise: its demands with their machine suggestions (undecided 强 / 中
+    candidates its demand pages list) and deals by stage, and the totals (``suggested_open``:
+    on its open demands)."""
     return activity.enterprise_figures(current_user.organization_id)

@@ -43,6 +43,7 @@ from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import Match, MatchState
+from revive.matching.queries import suggestion_counts
 from revive.pagination import Page, paginate
 
 OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
@@ -489,6 +490,7 @@ class DemandLine:
     created_at: datetime
     pushed: int
     stages: dict[Stage, int]
+    suggested: int = 0  # machine suggestions its demand page lists (not yet reviewed)
 
 
 @dataclass(frozen=True)
@@ -519,12 +521,22 @@ class EnterpriseFigures:
         return sum(self.by_stage.values())
 
     @property
+    def suggested(self) -> int:
+        return sum(d.suggested for d in self.demands)
+
+    @property
+    def suggested_open(self) -> int:
+        """Machine suggestions on the demands still open (征集中)."""
+        return sum(d.suggested for d in self.demands if d.status == DemandStatus.OPEN)
+
+    @property
     def signed(self) -> int:
         return self.by_stage.get(Stage.SIGNED, 0)
 
 
 def enterprise_figures(enterprise_id: int) -> EnterpriseFigures:
-    """The enterprise's demands with pushed matches (deals) per stage: one GROUP BY."""
+    """The enterprise's demands with pushed matches (deals) per stage (one GROUP BY) and the
+    machine suggestions each demand's page lists (one more query)."""
     stage_cols = [sa.func.count(sa.case((Deal.stage == s, Deal.id))) for s in Stage]
     stmt = (
         sa.select(
@@ -540,13 +552,25 @@ def enterprise_figures(enterprise_id: int) -> EnterpriseFigures:
         .group_by(Demand.id, Demand.title, Demand.status, Demand.created_at)
         .order_by(Demand.created_at.desc(), Demand.id.desc())
     )
+    rows = db.session.execute(stmt).all()
+    suggested = suggestion_counts(enterprise_id)
     demands = []
     totals = dict.fromkeys(Stage, 0)
-    for row in db.session.execute(stmt):
+    for row in rows:
         stages = {s: int(n) for s, n in zip(Stage, row[5:], strict=True)}
         for s, n in stages.items():
             totals[s] += n
-        demands.append(DemandLine(row[0], row[1], row[2], as_utc(row[3]), int(row[4]), stages))
+        demands.append(
+            DemandLine(
+                row[0],
+                row[1],
+                row[2],
+                as_utc(row[3]),
+                int(row[4]),
+                stages,
+                suggested.get(row[0], 0),
+            )
+        )
     return EnterpriseFigures(demands, totals)
 
 

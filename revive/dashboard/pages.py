@@ -555,6 +555,12 @@ def enterprise_page(user: User, args: Args, full: bool = False) -> Page:
             sub=f"共发布 {len(figs.demands)} 条",
             href=url_for("demands.list_demands"),
         ),
+        Kpi(
+            figs.suggested_open,
+            "系统推荐的专利",
+            sub="征集中需求的强 / 中匹配，尚未经技术经理人审核",
+            href=url_for("demands.list_demands"),
+        ),
         Kpi(figs.pushed, "推送给我的专利", sub="技术经理人审核后推送", tone="info"),
         Kpi(
             figs.signed,

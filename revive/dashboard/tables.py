@@ -431,6 +431,7 @@ def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
             Link(d.title, demand_href(d.id)),
             d.status.label,
             d.created_at,
+            d.suggested,
             d.pushed,
             *(d.stages[s] for s in Stage),
         ]
@@ -443,14 +444,23 @@ def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
             Column("需求"),
             Column("状态"),
             Column("发布时间", "datetime"),
+            Column("系统推荐", "num"),
             Column("推送专利数", "num"),
             *(Column(s.label, "num") for s in Stage),
         ],
         rows,
-        footer=[ALL_TOTAL, "", "", figs.pushed, *(figs.by_stage[s] for s in Stage)]
+        footer=[
+            ALL_TOTAL,
+            "",
+            "",
+            figs.suggested,
+            figs.pushed,
+            *(figs.by_stage[s] for s in Stage),
+        ]
         if rows
         else None,
-        note="推送专利：技术经理人审核采纳、推送给贵单位的匹配专利，按当前对接阶段统计。",
+        note="系统推荐：匹配引擎给出、需求页面列出的强 / 中匹配专利，尚未经技术经理人审核；"
+        "推送专利：技术经理人审核采纳、推送给贵单位的匹配专利，按当前对接阶段统计。",
         empty="您还没有发布技术需求",
     )
 

@@ -12,7 +12,7 @@ from revive.accounts.models import User
 from revive.demands.models import Demand
 from revive.errors import NotFoundError
 from revive.extensions import db
-from revive.inventory.models import Patent
+from revive.inventory.models import EntryStatus, Patent
 from revive.matching import strength as matching_strength
 from revive.matching.models import (
     DemandReading,
@@ -234,6 +234,50 @@ def group_by_need(
             need = m.need if multi and 0 <= (m.need or 0) < len(groups) else 0
             groups[need].matches.append(m)
     return groups, weak
+
+
+# The enterprise's own demand page lists at most this many machine suggestions per sub-need
+# (revive.pool.status); the dashboard counts them the same way (suggestion_counts).
+SUGGESTIONS_PER_NEED = 10
+
+
+def suggestion_counts(enterprise_id: int) -> dict[int, int]:
+    """{demand id: machine suggestions its demand page lists} for an enterprise's demands:
+    undecided machine candidates that are not weak, for patents still in the pool (入库), at
+    most SUGGESTIONS_PER_NEED per sub-need — the rules of ``revive.pool.status``, in two
+    queries whatever the number of demands (a demand with none is left out)."""
+    own = sa.select(Demand.id).where(Demand.enterprise_id == enterprise_id)
+    rows = db.session.execute(
+        sa.select(Match.demand_id, Match.need)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(
+            Match.demand_id.in_(own),
+            Match.state == MatchState.CANDIDATE,
+            Match.source == MatchSource.MACHINE,
+            Patent.status == EntryStatus.ENTERED,
+            # not weak (is_weak): rows from before strength (NULL tier) and intents are shown
+            sa.or_(
+                Match.tier.is_(None), Match.tier != MatchTier.WEAK, Match.intent_at.is_not(None)
+            ),
+        )
+    ).all()
+    if not rows:
+        return {}
+    sub_needs = {
+        r.demand_id: len(r.needs or ()) or 1
+        for r in db.session.scalars(
+            sa.select(DemandReading).where(DemandReading.demand_id.in_(own))
+        )
+    }
+    per_need: dict[tuple[int, int], int] = {}
+    for demand_id, need in rows:
+        needs = sub_needs.get(demand_id, 1)
+        group = (need or 0) if needs > 1 and 0 <= (need or 0) < needs else 0  # group_by_need's
+        per_need[demand_id, group] = per_need.get((demand_id, group), 0) + 1
+    counts: dict[int, int] = {}
+    for (demand_id, _), n in per_need.items():
+        counts[demand_id] = counts.get(demand_id, 0) + min(n, SUGGESTIONS_PER_NEED)
+    return counts
 
 
 def readings_for(demand_ids: list[int]) -> dict[int, DemandReading]:

@@ -42,8 +42,6 @@ from revive.matching.models import (
 from revive.pagination import Page, paginate
 from revive.pool.queries import public_views
 
-MAX_SUGGESTIONS = 10  # per sub-need
-
 
 @dataclass
 class Suggestion:
@@ -184,7 +182,7 @@ def _suggestions(demand: Demand) -> tuple[list[SuggestionGroup], DemandReading |
             Suggestion(m, views[m.patent_id])
             for m in g.matches
             if m.patent_id in views and m.source == MatchSource.MACHINE
-        ][:MAX_SUGGESTIONS]
+        ][: matching_queries.SUGGESTIONS_PER_NEED]
         groups.append(SuggestionGroup(g.index, g.label, items))
     return groups, dp.reading
 

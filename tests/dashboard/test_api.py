@@ -170,3 +170,7 @@ def test_enterprise(client, auth, pipeline):
         "failed": 2,
     }
     assert (data["pushed"], data["signed"]) == (4, 1)
+    # the closed demand's undecided candidate is listed on its page, not in the open headline
+    suggested = {d["title"]: d["suggested"] for d in data["demands"]}
+    assert suggested["已关闭的需求"] == 1 and suggested["高能量密度电池材料"] == 0
+    assert data["suggested_open"] == 0

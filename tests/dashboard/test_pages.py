@@ -113,6 +113,26 @@ def test_enterprise_home_shows_own_demands_and_deals(client, auth, pipeline):
     assert_well_formed(html, scan)
 
 
+def _kpi(html: str, label: str) -> str:
+    found = re.search(rf'<div class="label">{label}</div>\s*<div class="value">([^<]*)<', html)
+    assert found, label
+    return found.group(1)
+
+
+def test_enterprise_home_counts_the_machines_suggestions(client, auth, pipeline):
+    """系统推荐: the undecided candidates each demand page lists; the headline counts open
+    demands only (乙: D5's candidate; 甲: D6's is on a closed demand, so only its row has it)."""
+    html, _ = get(client, auth, pipeline.users["ent_y"], "/")
+    assert _kpi(html, "系统推荐的专利") == "1"
+    assert _kpi(html, "推送给我的专利") == "5"
+
+    auth.logout()
+    html, _ = get(client, auth, pipeline.users["ent_x"], "/")
+    assert _kpi(html, "系统推荐的专利") == "0"
+    row = re.search(r"<tr>(?:(?!</tr>).)*已关闭的需求(?:(?!</tr>).)*</tr>", html, re.S)
+    assert row and re.findall(r'<td class="num">([^<]*)</td>', row.group(0))[0] == "1"
+
+
 def test_enterprise_without_demands_is_welcomed(client, auth, app):
     html, scan = get(client, auth, make_user(Role.ENTERPRISE), "/")
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from revive.accounts.models import Role
 from revive.api.pool import PublicPatentSchema
 from revive.audit.models import AuditEvent
+from revive.db import utcnow
 from revive.deals.models import Deal
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
@@ -24,14 +25,16 @@ from revive.errors import (
 )
 from revive.evaluations.tiers import Tier
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, TransferMode
+from revive.inventory.models import EntryStatus, TransferMode, Willingness
 from revive.inventory.public import PRIVATE_FIELDS, PUBLIC_FIELDS, PublicPatent
 from revive.matching import indexes, learning, manual, search
-from revive.matching.models import Match, MatchSource, MatchState, MatchTier
+from revive.matching import queries as matching_queries
+from revive.matching.models import DemandReading, Match, MatchSource, MatchState, MatchTier
 from revive.notifications.models import Notification
 from revive.pool import queries, status
 from revive.review import services as decisions
 from revive.settings import services as settings
+from tests.factories import make_patent
 from tests.matching.helpers import decide_match, make_demand
 from tests.pool.conftest import SILICON, match_now
 
@@ -436,3 +439,62 @@ def test_ranked_search_with_every_filter_and_a_pool_change(world):
     db.session.commit()
     again = queries.search_page(queries.parse_filters({"q": "硅碳负极 循环寿命"}))
     assert world.patents["silicon"].id not in [p.id for p in again.items]
+
+
+def test_the_dashboard_counts_the_suggestions_the_demand_page_lists(world):
+    """matching.queries.suggestion_counts (the enterprise dashboard's 系统推荐) applies the demand
+    page's rules in SQL: undecided machine candidates that are not weak, patents still in the
+    pool, at most SUGGESTIONS_PER_NEED per sub-need; an intent keeps a weak one shown."""
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    db.session.add(
+        DemandReading(
+            demand_id=demand.id,
+            needs=[{"label": "负极", "text": "硅碳负极"}, {"label": "回收", "text": "电池回收"}],
+        )
+    )
+    single = make_demand(world.ent, title="电池回收", description="废旧锂电池回收")
+    other = make_demand(world.ent_b, title="电池回收", description="废旧锂电池回收")
+
+    def add(d, tier, *, need=0, state=MatchState.CANDIDATE, source=MatchSource.MACHINE, **kw):
+        patent = make_patent(
+            world.uni,
+            status=kw.pop("status", EntryStatus.ENTERED),
+            transfer_willingness=Willingness.WILLING,
+        )
+        db.session.add(
+            Match(
+                demand_id=d.id,
+                patent_id=patent.id,
+                score=0.3,
+                strength=0.2,
+                tier=tier,
+                need=need,
+                state=state,
+                source=source,
+                **kw,
+            )
+        )
+
+    now = utcnow()
+    for _ in range(12):  # over the cap of the first sub-need
+        add(demand, MatchTier.STRONG)
+    add(demand, MatchTier.MEDIUM, need=1)
+    add(demand, None, need=1)  # from before strength: shown
+    add(demand, MatchTier.WEAK, need=1, intent_at=now, intent_message="想了解")  # asked: shown
+    add(demand, MatchTier.WEAK, need=1)  # weak: not shown
+    decided = {"decided_at": now, "decided_by_id": world.officer.id}
+    add(demand, MatchTier.STRONG, need=1, state=MatchState.REJECTED, **decided)
+    add(demand, MatchTier.STRONG, need=1, state=MatchState.ACCEPTED, **decided)  # pushed
+    add(demand, MatchTier.STRONG, need=1, source=MatchSource.OFFICER, added_by_id=world.officer.id)
+    add(demand, MatchTier.STRONG, need=1, status=EntryStatus.PENDING_SCHOOL)  # left the pool
+    add(single, MatchTier.MEDIUM, need=3)  # a sub-need index a single-need reading lacks
+    add(single, MatchTier.MEDIUM)
+    add(other, MatchTier.STRONG)
+    db.session.commit()
+
+    counts = matching_queries.suggestion_counts(world.ent.id)
+
+    assert counts == {demand.id: 10 + 3, single.id: 2}
+    for d in (demand, single):
+        assert counts[d.id] == status.demand_overview(world.enterprise, d).suggestion_count
+    assert matching_queries.suggestion_counts(world.ent_b.id) == {other.id: 1}
