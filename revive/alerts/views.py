@@ -17,6 +17,7 @@ from revive.accounts.permissions import roles_required
 from revive.alerts import queries, services
 from revive.alerts.models import AlertKind
 from revive.extensions import csrf, db
+from revive.matching.queries import suggestion_counts
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,22 @@ def new_by_demand() -> dict[int, int]:
     return queries.new_suggestions_by_demand(current_user)
 
 
+def suggested_by_demand() -> dict[int, int]:
+    """The enterprise's demand list: the machine suggestions each demand's page lists (the
+    dashboard's 机器推荐, ``matching.queries.suggestion_counts``); {} for other roles."""
+    if (
+        not current_user.is_authenticated
+        or current_user.role != Role.ENTERPRISE
+        or current_user.organization_id is None
+    ):
+        return {}
+    return suggestion_counts(current_user.organization_id)
+
+
 @bp.app_context_processor
 def _panels() -> dict[str, Any]:
-    return {"alert_preferences_panel": account_panel, "alerts_new_by_demand": new_by_demand}
+    return {
+        "alert_preferences_panel": account_panel,
+        "alerts_new_by_demand": new_by_demand,
+        "suggested_by_demand": suggested_by_demand,
+    }

@@ -557,7 +557,7 @@ def enterprise_page(user: User, args: Args, full: bool = False) -> Page:
         ),
         Kpi(
             figs.suggested_open,
-            "系统推荐的专利",
+            "机器推荐的专利",
             sub="征集中需求的强 / 中匹配，尚未经技术经理人审核",
             href=url_for("demands.list_demands"),
         ),

@@ -444,7 +444,7 @@ def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
             Column("需求"),
             Column("状态"),
             Column("发布时间", "datetime"),
-            Column("系统推荐", "num"),
+            Column("机器推荐", "num"),
             Column("推送专利数", "num"),
             *(Column(s.label, "num") for s in Stage),
         ],
@@ -459,7 +459,7 @@ def my_demands_table(figs: activity.EnterpriseFigures) -> Table:
         ]
         if rows
         else None,
-        note="系统推荐：匹配引擎给出、需求页面列出的强 / 中匹配专利，尚未经技术经理人审核；"
+        note="机器推荐：匹配引擎给出、需求页面列出的强 / 中匹配专利，尚未经技术经理人审核；"
         "推送专利：技术经理人审核采纳、推送给贵单位的匹配专利，按当前对接阶段统计。",
         empty="您还没有发布技术需求",
     )

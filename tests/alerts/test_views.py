@@ -12,6 +12,7 @@ from revive.alerts.models import AlertKind
 from revive.audit.models import AuditEvent
 from revive.extensions import db
 from revive.matching import manual
+from revive.pool import status
 from tests.factories import make_user
 
 
@@ -97,9 +98,16 @@ def test_an_officer_sees_new_intents_until_opening_the_review_queue(world, clien
     assert not _new_badges(client.get("/").get_data(as_text=True))
 
 
+def _suggested(listing: str) -> int:
+    """The 机器推荐 column of the enterprise's (one-demand) list."""
+    found = re.findall(r'data-suggested="(\d+)"', listing)
+    assert len(found) == 1, found
+    return int(found[0])
+
+
 def test_an_enterprise_sees_new_suggestions_on_its_demands(world, client, auth):
     auth.login(world.ent_user)
-    client.get("/demands/")  # seen: the demand's first suggestions
+    before = _suggested(client.get("/demands/").get_data(as_text=True))  # seen: the first ones
     assert not _new_badges(client.get("/").get_data(as_text=True))
     world.enter_new()
     html = client.get("/").get_data(as_text=True)
@@ -107,4 +115,9 @@ def test_an_enterprise_sees_new_suggestions_on_its_demands(world, client, auth):
     listing = client.get("/demands/").get_data(as_text=True)
     assert 'data-new-suggestions="1"' in listing
     assert not _new_badges(client.get("/").get_data(as_text=True))
-    assert "data-new-suggestions" not in client.get("/demands/").get_data(as_text=True)
+    listing = client.get("/demands/").get_data(as_text=True)
+    assert "data-new-suggestions" not in listing
+    # the column keeps counting what the demand page lists once the badge is gone
+    assert _suggested(listing) == before + 1
+    ov = status.demand_overview(world.ent_user, world.demand)
+    assert _suggested(listing) == ov.suggestion_count

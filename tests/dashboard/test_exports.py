@@ -168,7 +168,7 @@ def test_enterprise_exports_only_own_rows(client, auth, pipeline):
     deals = both(client, "/dashboard/export/my-deals")
 
     assert {r[0] for r in demands[1:-1]} == {"轻量化汽车零部件", "污水深度处理", "饲料添加剂"}
-    assert demands[0][3:5] == ["系统推荐", "推送专利数"]
+    assert demands[0][3:5] == ["机器推荐", "推送专利数"]
     assert demands[-1][:5] == ["合计", "", "", "1", "5"]  # D5's undecided candidate; 5 pushed
     assert len(deals) == 1 + 5
     assert {r[1] for r in deals[1:]} == {"轻量化汽车零部件"}

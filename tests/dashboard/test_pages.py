@@ -120,15 +120,15 @@ def _kpi(html: str, label: str) -> str:
 
 
 def test_enterprise_home_counts_the_machines_suggestions(client, auth, pipeline):
-    """系统推荐: the undecided candidates each demand page lists; the headline counts open
+    """机器推荐: the undecided candidates each demand page lists; the headline counts open
     demands only (乙: D5's candidate; 甲: D6's is on a closed demand, so only its row has it)."""
     html, _ = get(client, auth, pipeline.users["ent_y"], "/")
-    assert _kpi(html, "系统推荐的专利") == "1"
+    assert _kpi(html, "机器推荐的专利") == "1"
     assert _kpi(html, "推送给我的专利") == "5"
 
     auth.logout()
     html, _ = get(client, auth, pipeline.users["ent_x"], "/")
-    assert _kpi(html, "系统推荐的专利") == "0"
+    assert _kpi(html, "机器推荐的专利") == "0"
     row = re.search(r"<tr>(?:(?!</tr>).)*已关闭的需求(?:(?!</tr>).)*</tr>", html, re.S)
     assert row and re.findall(r'<td class="num">([^<]*)</td>', row.group(0))[0] == "1"
 

@@ -442,7 +442,7 @@ def test_ranked_search_with_every_filter_and_a_pool_change(world):
 
 
 def test_the_dashboard_counts_the_suggestions_the_demand_page_lists(world):
-    """matching.queries.suggestion_counts (the enterprise dashboard's 系统推荐) applies the demand
+    """matching.queries.suggestion_counts (the enterprise dashboard's 机器推荐) applies the demand
     page's rules in SQL: undecided machine candidates that are not weak, patents still in the
     pool, at most SUGGESTIONS_PER_NEED per sub-need; an intent keeps a weak one shown."""
     demand = make_demand(world.ent, **SILICON_DEMAND)
