@@ -31,12 +31,17 @@ def filler() -> frozenset[str]:
     """Words a reader would not take as a reason on their own (resources/filler.txt), beyond
     the tokenizer's stopwords."""
     raw = resources.files("revive.engine.resources").joinpath("filler.txt").read_text("utf-8")
-    return frozenset(normalize(w) for w in raw.split() if w.strip() and not w.startswith("#"))
+    lines = (line.split("#", 1)[0] for line in raw.splitlines())  # a comment is not a word
+    return frozenset(normalize(w) for line in lines for w in line.split())
 
 
 _NUMBER_OR_UNIT = re.compile(
-    r"^(?:[0-9.,%‰±~\-+×x*/:]+"
-    r"(?:mm|cm|nm|μm|um|km|m|kg|mg|g|t|l|ml|kw|w|kv|v|ma|a|hz|khz|mhz|mpa|kpa|pa|rpm|h|s|"
+    # a Latin unit on its own (mm, mpa …; not those that are also element symbols or
+    # abbreviations, such as mg, pa, ma)
+    r"^(?:(?:mm|cm|nm|μm|um|km|kg|ml|kw|kwh|kv|mv|hz|khz|mhz|ghz|mpa|kpa|gpa|rpm|mah|kj|°c|℃)"
+    r"|[0-9.,%‰±~\-+×x*/:]+"
+    r"(?:mm|cm|nm|μm|um|km|m|kg|mg|g|t|l|ml|kw|kwh|w|kv|mv|v|ma|mah|a|hz|khz|mhz|ghz|mpa|kpa|gpa|"
+    r"pa|rpm|h|s|j|kj|"
     r"°c|℃|度|米|毫米|厘米|公里|吨|千克|公斤|克|升|毫升|瓦|千瓦|伏|安|年|月|天|日|小时|分钟|秒|"
     r"元|万元|万|亿|个|件|台|套|只|次|倍|层|条|份|批|级|寸|英寸|平方米|立方米|亩|%)?"
     r"|[吨克升米天年月日时分秒元个件台套只次倍层条份批级寸亩度]+)$"
@@ -87,6 +92,9 @@ class SpanFinder:
             for _, _, w in self.words
         ]
         self.junk = [_edge_junk(w, drop) for _, _, w in self.words]
+        self.stops = [  # punctuation ends a span: a reason is a phrase, not "12mm,冲击功"
+            bool(w.strip()) and not any(ch.isalnum() for ch in w) for _, _, w in self.words
+        ]
         self.weight = [  # IDF of a word that may be a reason, else None
             (idf_of(w.strip()) or 0.0) if _meaningful(w, idf_of, generic_idf) else None
             for _, _, w in self.words
@@ -108,7 +116,7 @@ class SpanFinder:
                 continue
             start = words[i][0]
             best_j, j = None, i
-            while j < n and demand[start : words[j][1]].strip() in patent:
+            while j < n and not self.stops[j] and demand[start : words[j][1]].strip() in patent:
                 if words[j][2].strip():
                     best_j = j
                 j += 1

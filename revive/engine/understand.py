@@ -112,6 +112,12 @@ _ENUM = re.compile(
 )
 _SEMICOLON = re.compile(r"[；;]")
 
+# A part opening with one of these carries on the part before it (its consequence, contrast
+# or purpose), so it is not a need of its own: "…不能满足装卸需求；因此，迫切需要研发…".
+_CONTINUES = re.compile(
+    r"^(?:因此|所以|因而|故而|从而|于是|但是|然而|可是|不过|否则|进而|以便|这样|由此)"
+)
+
 MIN_NEED_WORDS = 5  # content words a part needs to stand as a sub-need of its own
 SPEC_SHARE = 0.3  # parts with this share of digits/units/symbols are specifications
 RELATED = 0.5  # parts sharing this share of the smaller part's words are one need
@@ -175,7 +181,8 @@ def _parts(text: str) -> list[str]:
         pieces.append(text[marks[-1].end() :])
     else:
         pieces = _SEMICOLON.split(text)
-    return [p.strip(" ，,。；;：:") for p in pieces if p.strip(" ，,。；;：:")]
+    edges = " ，,。；;：:、．."  # "2.、" leaves a 、 after its marker, "2.." a .
+    return [p.strip(edges) for p in pieces if p.strip(edges)]
 
 
 def _label(text: str, width: int = 24) -> str:
@@ -194,11 +201,12 @@ def _minor(part: str, words: set[str]) -> bool:
 
 
 def _group(parts: list[str]) -> list[str]:
-    """Merge minor parts into their neighbour and related parts into one need."""
+    """Merge minor parts and parts that carry on the one before (``_CONTINUES``) into their
+    neighbour, and related parts into one need."""
     words = [set(content_words("", p)) for p in parts]
     merged: list[tuple[str, set[str]]] = []
     for part, w in zip(parts, words, strict=True):
-        if merged and _minor(part, w):
+        if merged and (_minor(part, w) or _CONTINUES.match(part)):
             text, prev = merged[-1]
             merged[-1] = (f"{text}；{part}", prev | w)
         else:

@@ -31,6 +31,21 @@ def test_no_single_characters_fillers_numbers_or_units():
         assert not span.replace("%", "").replace("吨", "").isdigit()
 
 
+def test_a_latin_unit_or_a_connective_alone_is_no_reason():
+    """Seen among the reasons shown for real postings: mm, 影响, 造成 on their own."""
+    out = spans("直径为 mm 级的颗粒，对设备造成影响", "颗粒直径 mm 级，会造成磨损并影响寿命")
+    assert out == ["直径", "颗粒"]
+    assert "影响" not in spans("孔径精度达到mm级，明显影响装配", "装配时孔径偏差在mm级会影响密封")
+
+
+def test_a_reason_does_not_run_across_punctuation():
+    out = spans(
+        "钢板厚度12mm，冲击功27J，显著影响焊接接头的低温韧性",
+        "一种低温韧性优良的焊接接头，板厚12mm，冲击功不低于27J，显著影响其使用",
+    )
+    assert sorted(out) == ["低温韧性", "冲击功", "焊接接头"]  # not "12mm,冲击功", "27j,显著影响"
+
+
 def test_spans_occur_in_both_texts_as_written():
     demand = "ＬＥＤ手电筒亮度自动调节"
     patent = "一种LED手电筒，其亮度可根据环境自动调节"

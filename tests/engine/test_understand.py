@@ -46,6 +46,31 @@ def test_unrelated_enumerated_needs_become_sub_needs():
     assert all(len(n.label) <= 24 for n in r.needs)
 
 
+def test_a_marker_with_a_comma_leaves_no_punctuation_in_front_of_the_sub_need():
+    """A marker written twice ("2.、"), as real postings do: the sub-need and its label start
+    with the need itself, not with 、."""
+    r = read_demand(
+        "钢板表面粘结问题解决方案",
+        "背景：1.、含水的粉状物料在运输过程中易粘结在车厢底部，卸货时大量残留，降低运输效率；"
+        "2.、混凝土浆体易粘结在搅拌筒叶片及滚筒内壁上，降低生产效率增加生产成本。",
+    )
+    assert r.multi
+    assert r.needs[1].text.startswith("混凝土浆体") and r.needs[1].label.startswith("混凝土浆体")
+    assert all(not n.text.startswith(("、", "．", ".")) for n in r.needs)
+
+
+def test_a_part_that_carries_on_the_one_before_is_not_a_need_of_its_own():
+    """A semicolon then 因此 / 但是 …: the consequence of a background, one need."""
+    text = (
+        "自2014年公司全电动搬运车投放美洲市场以来，广泛应用于仓库和码头货物的装卸，"
+        "但部分客户反映该产品的承载能力不能满足所有货物的装卸需求；"
+        "因此，迫切需要在现有全电动搬运车的基础上研发一种承载更大的车辆，来满足客户的需要"
+    )
+    assert not read_demand("大吨位全电动搬运车", text).multi
+    # without the connective the same two parts are read as two needs
+    assert read_demand("大吨位全电动搬运车", text.replace("因此，", "")).multi
+
+
 def test_specifications_of_one_need_stay_one_need():
     r = read_demand(
         "扩径工具研制",
