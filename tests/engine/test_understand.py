@@ -34,6 +34,21 @@ def test_company_profile_clause_is_removed_but_a_need_in_it_is_kept():
     assert "罐车口" in r.text
 
 
+def test_a_profile_told_without_the_company_as_subject_is_removed():
+    """Founded in a year, 是一家 …, its titles and markets: about the company, not a need; what
+    it makes stays (it tells the field)."""
+    r = read_demand(
+        "介质层配方改进",
+        "某电子科技有限公司于2012年成立，是一家以节能为主产业的高新技术企业，主要生产覆铜板、"
+        "铝基板等产品，省级重点培育企业；市场覆盖华南、华东各主要电子产业区域及东南亚国家。",
+    )
+    assert "覆铜板" in r.text
+    for gone in ("2012", "是一家", "重点培育", "东南亚"):
+        assert gone not in r.text
+    assert not r.multi  # the markets are no sub-need of their own
+    assert len(r.removed) == 4
+
+
 def test_unrelated_enumerated_needs_become_sub_needs():
     r = read_demand(
         "钕铁硼永磁材料生锈难题",
