@@ -91,7 +91,8 @@ class SpanFinder:
             bool(w.strip()) and w.strip() not in drop and _kept(w, demand=True)
             for _, _, w in self.words
         ]
-        self.junk = [_edge_junk(w, drop) for _, _, w in self.words]
+        self.head_junk = [_edge_junk(w, drop, _HEAD_CHARS) for _, _, w in self.words]
+        self.tail_junk = [_edge_junk(w, drop, _TAIL_CHARS) for _, _, w in self.words]
         self.stops = [  # punctuation ends a span: a reason is a phrase, not "12mm,冲击功"
             bool(w.strip()) and not any(ch.isalnum() for ch in w) for _, _, w in self.words
         ]
@@ -124,9 +125,9 @@ class SpanFinder:
                 i += 1
                 continue
             first = i  # trim function words at the edges
-            while best_j > first and self.junk[best_j]:
+            while best_j > first and self.tail_junk[best_j]:
                 best_j -= 1
-            while first < best_j and self.junk[first]:
+            while first < best_j and self.head_junk[first]:
                 first += 1
             span = demand[words[first][0] : words[best_j][1]].strip()
             useful = [w for w in self.weight[first : best_j + 1] if w is not None]
@@ -156,9 +157,16 @@ def shared_spans(
     return SpanFinder(demand_text, idf_of, generic_idf=generic_idf).find(patent_text, limit)
 
 
-def _edge_junk(word: str, drop: frozenset[str]) -> bool:
+# Single characters a span takes in only by accident of segmentation: at its head 用激光,
+# 在线 …; at its tail 计算出, 回收再, 视角均, 印刷电路板用, 强度高 (read 激光, 计算, 回收, 视角,
+# 印刷电路板, 强度). 高 / 低 / 大 / 小 at the head stay: 高分子量聚乙烯, 大扭矩电机.
+_HEAD_CHARS = frozenset("用将于为与和或对在从由把被向及并而则即等")
+_TAIL_CHARS = frozenset("出再均用后时中上下内外前等及并而则即高低大小")
+
+
+def _edge_junk(word: str, drop: frozenset[str], chars: frozenset[str] = frozenset()) -> bool:
     w = word.strip()
-    return w in drop or not _kept(w, demand=True)
+    return w in drop or w in chars or not _kept(w, demand=True)
 
 
 def generic_cutoff(n_docs: int, share: float = GENERIC_DF) -> float:

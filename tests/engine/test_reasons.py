@@ -55,3 +55,11 @@ def test_spans_occur_in_both_texts_as_written():
 
 def test_nothing_shared_gives_no_reasons():
     assert spans("稀土永磁回收", "一种手机壳") == []
+
+
+def test_a_span_does_not_keep_a_character_it_took_in_by_segmentation():
+    """用激光 / 计算出 / 强度高 read as 激光 / 计算 / 强度; 高 at the head of a term stays."""
+    assert spans("需要用激光切割", "一种用激光切割板材的方法") == ["激光切割"]
+    assert spans("能计算出轨迹", "该系统可计算出位移量") == ["计算"]
+    assert sorted(spans("钢板强度高", "一种强度高且耐腐蚀的钢板")) == ["强度", "钢板"]
+    assert spans("高分子量聚乙烯纤维", "一种高分子量聚乙烯材料") == ["高分子量聚乙烯"]
