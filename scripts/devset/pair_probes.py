@@ -1,4 +1,4 @@
-"""Probes: three more pair features for the strength model on the real dev set (eval/real).
+"""Probes: more pair features for the strength model on the real dev set (eval/real).
 
 Not part of the product. Each is added to the four shipped features as a fifth (or sixth)
 pair feature of the shipped two-stage form (``semantic_probe.two_stage``) and scored over 5
@@ -21,6 +21,9 @@ coverage"); the same over the posting words the patent lacks verbatim.
 (or top 10) — a patent many unrelated postings reach is generic — and an out-of-fold patent
 prior: its smoothed log-odds of being judged relevant in the training folds (leaving the
 posting's own judgements out), the signal officers' decisions would give per patent.
+
+``needs``: the best sub-need's coverage — of each sub-need of ``read_demand``, the share of its
+specific weight that the patent's words hold.
 """
 
 from __future__ import annotations
@@ -200,14 +203,65 @@ def hub(args) -> None:
     )
 
 
+def needs(args) -> None:
+    """Sub-need coverage: of each sub-need (``read_demand``), the share of its specific weight
+    (IDF x specificity, the weights of ``coverage``) that the patent's words hold; the best
+    sub-need's. A patent answering one need of a multi-need posting covers little of the
+    whole posting; for a single-need posting it is the posting's own coverage of its words."""
+    from revive.engine.understand import content_words, read_demand
+
+    pools, qrels, ids, rows = sp.pools_of("real")
+    index = pools.index
+    spec = index.specificity
+    queries = {q.id: q for q in read_queries(sp.ROOT / "eval" / "real" / "queries.csv")}
+    patent_words = {
+        d: set(_words_and_bigrams(normalize(pools.texts[d]), False)[0]) for q in ids for d in ids[q]
+    }
+
+    def weighted(words: list[str]) -> dict[str, float]:
+        return {w: float(spec[index.term_index[w]]) for w in set(words) if w in index.term_index}
+
+    cov: dict[str, np.ndarray] = {}
+    multi = 0
+    for q in ids:
+        reading = read_demand(queries[q].title, queries[q].text)
+        multi += reading.multi
+        parts = [weighted(content_words("", n.text)) for n in reading.needs]
+        parts = [p for p in parts if sum(p.values()) > 0] or [
+            weighted(content_words(reading.title, reading.text))
+        ]
+        out = []
+        for d in ids[q]:
+            have = patent_words[d]
+            out.append(
+                max(
+                    (sum(v for w, v in p.items() if w in have) / (sum(v for v in p.values()) or 1))
+                    for p in parts
+                )
+            )
+        cov[q] = np.asarray(out, float)
+    print(f"{multi} of {len(ids)} judged postings have several sub-needs", flush=True)
+    single_auc(rows, {"best sub-need coverage": cov})
+    compare(
+        rows,
+        ids,
+        qrels,
+        {
+            "four shipped features": (0, lambda *_: None),
+            "+ best sub-need coverage": (1, lambda pr, *_: cov[pr.demand][:, None]),
+        },
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("w2v")
     w.add_argument("--vectors", required=True, help="synonyms 3.10.2's data/words.vector")
     sub.add_parser("hub")
+    sub.add_parser("needs")
     args = parser.parse_args()
-    {"w2v": w2v, "hub": hub}[args.command](args)
+    {"w2v": w2v, "hub": hub, "needs": needs}[args.command](args)
 
 
 if __name__ == "__main__":
