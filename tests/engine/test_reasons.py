@@ -63,3 +63,8 @@ def test_a_span_does_not_keep_a_character_it_took_in_by_segmentation():
     assert spans("能计算出轨迹", "该系统可计算出位移量") == ["计算"]
     assert sorted(spans("钢板强度高", "一种强度高且耐腐蚀的钢板")) == ["强度", "钢板"]
     assert spans("高分子量聚乙烯纤维", "一种高分子量聚乙烯材料") == ["高分子量聚乙烯"]
+
+
+def test_a_number_written_in_chinese_is_no_reason():
+    out = spans("成活率只有五成，希望提高到八成", "苗种成活率由五成提高到八成以上")
+    assert out == ["成活率"]

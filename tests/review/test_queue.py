@@ -85,6 +85,19 @@ def test_candidate_row_shows_strength_reasons_grade_trl_flag_willingness_univers
     assert "TRL 8" in other and "低于期望" not in other
 
 
+def test_a_strength_is_never_shown_as_certain(client, world, queue):
+    """A probability rounds to neither 100% nor 0%: the model is calibrated on judged pairs and
+    over-confident at its top on unseen postings."""
+    queue["a1"].strength, queue["a1"].tier = 0.998, MatchTier.STRONG
+    queue["b1"].strength, queue["b1"].tier = 0.31, MatchTier.STRONG
+    db.session.commit()
+    html = client.get("/review/").get_data(as_text=True)
+    row = html.split(f'data-match-id="{queue["a1"].id}"')[1].split("</tr>")[0]
+    assert "强 &gt;99%" in row and "100%" not in row
+    row = html.split(f'data-match-id="{queue["b1"].id}"')[1].split("</tr>")[0]
+    assert "强 31%" in row
+
+
 def test_api_lists_the_same_groups(client, world, queue):
     data = _api(client)
     assert data["_meta"]["total_items"] == 2
