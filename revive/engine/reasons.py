@@ -4,9 +4,11 @@ The index explains a score by its heaviest shared terms, which include character
 single words such as 期, 只有, 约, 30%, 吨 — fragments that mean nothing to a reader. Here a
 reason is a *span*: the longest run of the demand's kept words that also occurs, character
 for character, in the patent (after the same normalisation), so 视觉 + 传感器 becomes
-"视觉传感器" when both texts say it. A span is dropped when it is shorter than two
-characters, when all its words are function or boilerplate words or generic words (in more
-than ``GENERIC_DF`` of the documents), or when it is a number or a unit on its own.
+"视觉传感器" when both texts say it. A span stops at punctuation and sheds function words
+(and stray single characters, ``_HEAD_CHARS`` / ``_TAIL_CHARS``) at its edges. It is dropped
+when it is shorter than two characters, when all its words are function, filler
+(resources/filler.txt) or boilerplate words or generic words (in more than ``GENERIC_DF`` of
+the documents), or when it is a number (digits or Chinese numerals) or a unit on its own.
 
 Spans are ranked by the IDF of the words they hold (rarer first), and a span inside a longer
 kept span is not repeated. Both sides can then highlight the same strings.
@@ -160,9 +162,9 @@ def shared_spans(
     return SpanFinder(demand_text, idf_of, generic_idf=generic_idf).find(patent_text, limit)
 
 
-# Single characters a span takes in only by accident of segmentation: at its head 用激光,
-# 在线 …; at its tail 计算出, 回收再, 视角均, 印刷电路板用, 强度高 (read 激光, 计算, 回收, 视角,
-# 印刷电路板, 强度). 高 / 低 / 大 / 小 at the head stay: 高分子量聚乙烯, 大扭矩电机.
+# Single characters a span takes in only by accident of segmentation: at its head 用激光; at
+# its tail 计算出, 回收再, 视角均, 印刷电路板用, 强度高 (read 激光, 计算, 回收, 视角, 印刷电路板,
+# 强度). 高 / 低 / 大 / 小 at the head stay: 高分子量聚乙烯, 大扭矩电机.
 _HEAD_CHARS = frozenset("用将于为与和或对在从由把被向及并而则即等")
 _TAIL_CHARS = frozenset("出再均用后时中上下内外前等及并而则即高低大小")
 
