@@ -4,9 +4,10 @@ intents, and — when nothing fits — what it can do next.
 
 What the enterprise is shown, and what it is not:
 
-- suggestions: the engine's undecided proposals of 强 / 中 strength (weak ones are not shown,
-  as for officers), for patents still in the pool, labelled 机器推荐，尚未经技术经理人审核,
-  with their public fields, strength in words and reasons; grouped by sub-need;
+- suggestions: the engine's undecided proposals of 强 / 中 strength, for patents still in the
+  pool, labelled 机器推荐，尚未经技术经理人审核, with their public fields, strength in words and
+  reasons; grouped by sub-need; the weak ones (弱, below the bar) only on request, folded, as
+  for officers — what a demand that abstains (暂无合适专利) can still look at;
 - under review: a count of the undecided candidates officers see at once (weak machine
   proposals excluded); pushed: its deals; declined: a count only — never the reason code or
   the officer's comment (internal);
@@ -105,6 +106,7 @@ class DemandOverview(matching_queries.ReadingFlags):
     declined: int
     pushed: list[PushedRow]
     intents: list[IntentRow]
+    weak: list[Suggestion] = field(default_factory=list)  # 弱, shown on request
 
     @property
     def suggestion_count(self) -> int:
@@ -167,7 +169,9 @@ def _counts(demand_id: int) -> dict[str, int]:
     return {"under_review": int(under_review or 0), "declined": int(declined or 0)}
 
 
-def _suggestions(demand: Demand) -> tuple[list[SuggestionGroup], DemandReading | None]:
+def _suggestions(
+    demand: Demand,
+) -> tuple[list[SuggestionGroup], list[Suggestion], DemandReading | None]:
     dp = matching_queries.demand_proposals(demand, (MatchState.CANDIDATE,))
     shown = [
         m
@@ -175,7 +179,10 @@ def _suggestions(demand: Demand) -> tuple[list[SuggestionGroup], DemandReading |
         for m in g.matches
         if m.source == MatchSource.MACHINE and is_public(m.patent)
     ]
-    views = {p.id: p for p in public_views([m.patent for m in shown])}
+    weak = [m for m in dp.weak if m.source == MatchSource.MACHINE and is_public(m.patent)][
+        : matching_queries.SUGGESTIONS_PER_NEED
+    ]
+    views = {p.id: p for p in public_views([m.patent for m in shown + weak])}
     groups = []
     for g in dp.groups:
         items = [
@@ -184,7 +191,7 @@ def _suggestions(demand: Demand) -> tuple[list[SuggestionGroup], DemandReading |
             if m.patent_id in views and m.source == MatchSource.MACHINE
         ][: matching_queries.SUGGESTIONS_PER_NEED]
         groups.append(SuggestionGroup(g.index, g.label, items))
-    return groups, dp.reading
+    return groups, [Suggestion(m, views[m.patent_id]) for m in weak], dp.reading
 
 
 def _pushed(user: User, demand: Demand) -> list[PushedRow]:
@@ -228,7 +235,7 @@ def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
     if not demand_permissions.is_owner(user, demand):
         return None
     run = matching_queries.latest_run_for_demand(demand.id)
-    groups, reading = _suggestions(demand)
+    groups, weak, reading = _suggestions(demand)
     bar, strong = matching_strength.thresholds()
     counts = _counts(demand.id)
     return DemandOverview(
@@ -243,6 +250,7 @@ def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
         declined=counts["declined"],
         pushed=_pushed(user, demand),
         intents=_intents(demand),
+        weak=weak,
     )
 
 

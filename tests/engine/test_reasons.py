@@ -68,3 +68,4 @@ def test_a_span_does_not_keep_a_character_it_took_in_by_segmentation():
 def test_a_number_written_in_chinese_is_no_reason():
     out = spans("成活率只有五成，希望提高到八成", "苗种成活率由五成提高到八成以上")
     assert out == ["成活率"]
+    assert spans("降噪延迟低于毫秒级", "响应时间为毫秒级的降噪电路") == ["降噪"]  # 毫秒 alone

@@ -11,7 +11,14 @@ from revive.deals.models import Deal
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.matching import indexes, jobs, manual
-from revive.matching.models import DemandReading, Match, MatchSource, MatchState, RunScope
+from revive.matching.models import (
+    DemandReading,
+    Match,
+    MatchSource,
+    MatchState,
+    MatchTier,
+    RunScope,
+)
 from revive.notifications.models import Notification
 from revive.settings import services as settings
 from tests.matching.helpers import decide_match, drain, make_demand
@@ -232,6 +239,38 @@ def test_a_thin_multi_need_posting(client, auth, world, enqueued):
     )
     assert "data-thin" in html and f"/demands/{demand.id}/edit" in html
     assert "子需求 1：硅碳负极" in html and "子需求 2：污水处理" in html
+
+
+def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, auth, world):
+    """Issue 13: 暂无合适专利, with the weak candidates only on request (folded, labelled 弱);
+    a weak candidate whose patent has left the pool is not shown."""
+    demand = make_demand(world.ent, title="航空发动机叶片单晶铸造", description="单晶高温合金叶片")
+    db.session.add(DemandReading(demand_id=demand.id, is_abstaining=True, best_strength=0.04))
+    entered, draft = world.patents["silicon"], world.patents["draft"]
+    for patent, strength in ((entered, 0.04), (draft, 0.05)):
+        db.session.add(
+            Match(
+                demand_id=demand.id,
+                patent_id=patent.id,
+                score=0.1,
+                strength=strength,
+                tier=MatchTier.WEAK,
+                reasons=["叶片"],
+                source=MatchSource.MACHINE,
+            )
+        )
+    db.session.commit()
+    auth.login(world.enterprise)
+    html = _section(
+        client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-suggestions"
+    )
+    assert "暂无合适专利" in html
+    assert 'class="suggestion"' not in html  # nothing recommended at once
+    weak = html.split("data-weak")[1].split("</details>")[0]
+    assert "显示较弱的候选（1 件" in weak
+    assert SILICON["title"] in weak and 'data-tier="weak"' in weak
+    assert "约有 4% 的可能" in weak and "低于 8.5% 为“弱”" in weak
+    assert world.patents["draft"].title not in html
 
 
 def test_an_unmet_demand_says_so_with_what_to_do(client, auth, world, enqueued):
