@@ -7,6 +7,7 @@ services as the pages (revive.pool, revive.matching.manual, revive.settings); er
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
@@ -308,6 +309,15 @@ _TITLED = {
     "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
 }
 _REASONS = {"type": "array", "items": {"type": "string"}}
+
+
+@dataclass(frozen=True)
+class _Need:
+    """The sub-need a weak suggestion answers (weak ones are not grouped on the page)."""
+
+    index: int
+
+
 OverviewSuggestion = Schema.from_dict(  # dumped from (group, suggestion)
     {
         "match_id": computed(lambda gs: gs[1].match.id, {"type": "integer"}),
@@ -381,6 +391,11 @@ DemandOverviewSchema = Schema.from_dict(
         "strong": fields.Float(required=True),
         "suggestions": NestedOf(
             lambda ov: [(g, s) for g in ov.groups for s in g.items], OverviewSuggestion, many=True
+        ),
+        "weak_suggestions": NestedOf(  # below the bar: what the page lists only on request
+            lambda ov: [(_Need(s.match.need or 0), s) for s in ov.weak],
+            OverviewSuggestion,
+            many=True,
         ),
         "counts": NestedOf(lambda ov: ov, OverviewCounts),
         "pushed": fields.List(fields.Nested(OverviewPushed), required=True),
