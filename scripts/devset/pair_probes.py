@@ -46,8 +46,10 @@ from revive.benchmark.trust import demand_query  # noqa: E402
 from revive.engine.strength import FEATURES  # noqa: E402
 from revive.engine.text import _words_and_bigrams, normalize  # noqa: E402
 
-# (PoolRows, held-out fold, split seed, each posting's fold in that split) -> extra columns
-Extra = Callable[[object, int, int, dict[str, int]], np.ndarray | None]
+# (PoolRows, held-out fold, split seed, each posting's fold in that split) -> one more pair
+# column, a value per pool row
+Extra = Callable[[object, int, int, dict[str, int]], np.ndarray]
+BASE = "four shipped features"
 
 
 def load_vectors(path: str) -> tuple[dict[str, int], np.ndarray]:
@@ -68,8 +70,11 @@ def load_vectors(path: str) -> tuple[dict[str, int], np.ndarray]:
     return {w: i for i, w in enumerate(words)}, vecs
 
 
-def compare(rows, ids, qrels, variants: dict[str, tuple[int, Extra]], draws: int = 5) -> None:
-    for label, (width, extra) in variants.items():
+def compare(rows, ids, qrels, added: dict[str, Extra], draws: int = 5) -> None:
+    """The four shipped features, then each of ``added`` as a fifth pair column, over the same
+    ``draws`` shuffled 5-fold splits by posting: the mean figures of each."""
+    variants: dict[str, Extra | None] = {BASE: None, **added}
+    for label, extra in variants.items():
         figures = []
         for seed in range(draws):
             fold = np.empty(len(rows), int)
@@ -80,12 +85,12 @@ def compare(rows, ids, qrels, variants: dict[str, tuple[int, Extra]], draws: int
                 data = []
                 for pr in rows:
                     r = pr.rows
-                    cols = extra(pr, f, seed, fold_of) if width else None
-                    if cols is not None:
+                    if extra is not None:
+                        col = np.reshape(extra(pr, f, seed, fold_of), -1)
                         r = (
-                            np.column_stack([r, cols])
+                            np.column_stack([r, col])
                             if len(r)
-                            else np.zeros((0, len(FEATURES) + width))
+                            else np.zeros((0, len(FEATURES) + 1))
                         )
                     data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
                 train = [d for d, k in zip(data, fold, strict=True) if k != f and len(d[1])]
@@ -143,10 +148,12 @@ def w2v(args) -> None:
     feats = {q: np.asarray([pair(q, d) for d in ids[q]], float).reshape(-1, 3) for q in ids}
     names = ("mean cosine", "soft coverage", "soft coverage of missing words")
     single_auc(rows, {n: {q: f[:, j] for q, f in feats.items()} for j, n in enumerate(names)})
-    variants: dict[str, tuple[int, Extra]] = {"four shipped features": (0, lambda *_: None)}
-    for j, n in enumerate(names):
-        variants[f"+ {n}"] = (1, lambda pr, *_, j=j: feats[pr.demand][:, j : j + 1])
-    compare(rows, ids, qrels, variants)
+    compare(
+        rows,
+        ids,
+        qrels,
+        {f"+ {n}": (lambda pr, *_, j=j: feats[pr.demand][:, j]) for j, n in enumerate(names)},
+    )
 
 
 def hub(args) -> None:
@@ -188,17 +195,16 @@ def hub(args) -> None:
             if fold_of[pr.demand] != f and label >= 0:
                 r, s = r - int(label), s - 1
             out.append(np.log((r + 2 * p0) / (s - r + 2 * (1 - p0))))
-        return np.asarray(out).reshape(-1, 1)
+        return np.asarray(out)
 
     compare(
         rows,
         ids,
         qrels,
         {
-            "four shipped features": (0, lambda *_: None),
-            "+ reach top 30": (1, lambda pr, *_: h30[pr.demand][:, None]),
-            "+ reach top 10": (1, lambda pr, *_: h10[pr.demand][:, None]),
-            "+ patent prior, out of fold": (1, prior),
+            "+ reach top 30": lambda pr, *_: h30[pr.demand],
+            "+ reach top 10": lambda pr, *_: h10[pr.demand],
+            "+ patent prior, out of fold": prior,
         },
     )
 
@@ -235,22 +241,14 @@ def needs(args) -> None:
             have = patent_words[d]
             out.append(
                 max(
-                    (sum(v for w, v in p.items() if w in have) / (sum(v for v in p.values()) or 1))
+                    (sum(v for w, v in p.items() if w in have) / (sum(p.values()) or 1))
                     for p in parts
                 )
             )
         cov[q] = np.asarray(out, float)
     print(f"{multi} of {len(ids)} judged postings have several sub-needs", flush=True)
     single_auc(rows, {"best sub-need coverage": cov})
-    compare(
-        rows,
-        ids,
-        qrels,
-        {
-            "four shipped features": (0, lambda *_: None),
-            "+ best sub-need coverage": (1, lambda pr, *_: cov[pr.demand][:, None]),
-        },
-    )
+    compare(rows, ids, qrels, {"+ best sub-need coverage": lambda pr, *_: cov[pr.demand]})
 
 
 def main() -> None:
