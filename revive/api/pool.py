@@ -7,7 +7,6 @@ services as the pages (revive.pool, revive.matching.manual, revive.settings); er
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import request
@@ -58,6 +57,7 @@ from revive.inventory.public import PUBLIC_FIELDS
 from revive.matching import manual
 from revive.matching.models import MatchTier
 from revive.matching.permissions import STAFF_ROLES
+from revive.matching.queries import need_group
 from revive.pool import queries, status
 from revive.pool.permissions import INTENT_ROLES, public_or_login
 from revive.pool.status import IntentRow
@@ -311,17 +311,10 @@ _TITLED = {
 _REASONS = {"type": "array", "items": {"type": "string"}}
 
 
-@dataclass(frozen=True)
-class _Need:
-    """The sub-need a weak suggestion answers (weak ones are not grouped on the page)."""
-
-    index: int
-
-
-OverviewSuggestion = Schema.from_dict(  # dumped from (group, suggestion)
+OverviewSuggestion = Schema.from_dict(  # dumped from (sub-need index, suggestion)
     {
         "match_id": computed(lambda gs: gs[1].match.id, {"type": "integer"}),
-        "need": computed(lambda gs: gs[0].index, {"type": "integer"}),
+        "need": computed(lambda gs: gs[0], {"type": "integer"}),
         "strength": computed(lambda gs: gs[1].match.strength, {"type": "number"}, nullable=True),
         **labeled(lambda gs: gs[1].match.tier, MatchTier, "tier", nullable=True),
         "reasons": computed(lambda gs: list(gs[1].match.reasons or []), _REASONS),
@@ -390,10 +383,12 @@ DemandOverviewSchema = Schema.from_dict(
         "bar": fields.Float(required=True),
         "strong": fields.Float(required=True),
         "suggestions": NestedOf(
-            lambda ov: [(g, s) for g in ov.groups for s in g.items], OverviewSuggestion, many=True
+            lambda ov: [(g.index, s) for g in ov.groups for s in g.items],
+            OverviewSuggestion,
+            many=True,
         ),
         "weak_suggestions": NestedOf(  # below the bar: what the page lists only on request
-            lambda ov: [(_Need(s.match.need or 0), s) for s in ov.weak],
+            lambda ov: [(need_group(s.match.need, len(ov.groups)), s) for s in ov.weak],
             OverviewSuggestion,
             many=True,
         ),

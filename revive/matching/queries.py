@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +220,23 @@ def is_weak(match: Match) -> bool:
     )
 
 
+# ``is_weak`` as SQL (its tier test NULL-safe, so the clause can be negated): for counting
+# what is shown without loading the matches.
+WEAK = sa.and_(
+    Match.state == MatchState.CANDIDATE,
+    Match.tier.is_not(None),
+    Match.tier == MatchTier.WEAK,
+    Match.source == MatchSource.MACHINE,
+    Match.intent_at.is_(None),
+)
+
+
+def need_group(need: int | None, n_needs: int) -> int:
+    """The group a match of sub-need ``need`` is shown in, for a reading of ``n_needs``
+    sub-needs: its own for a multi-need posting, else the first (one group)."""
+    return need if n_needs > 1 and need is not None and 0 <= need < n_needs else 0
+
+
 def group_by_need(
     matches: list[Match], reading: DemandReading | None
 ) -> tuple[list[NeedGroup], list[Match]]:
@@ -231,8 +249,7 @@ def group_by_need(
         if is_weak(m):
             weak.append(m)
         else:
-            need = m.need if multi and 0 <= (m.need or 0) < len(groups) else 0
-            groups[need].matches.append(m)
+            groups[need_group(m.need, len(groups))].matches.append(m)
     return groups, weak
 
 
@@ -255,29 +272,24 @@ def suggestion_counts(enterprise_id: int) -> dict[int, int]:
             Match.state == MatchState.CANDIDATE,
             Match.source == MatchSource.MACHINE,
             Patent.status == EntryStatus.ENTERED,
-            # not weak (is_weak): rows from before strength (NULL tier) and intents are shown
-            sa.or_(
-                Match.tier.is_(None), Match.tier != MatchTier.WEAK, Match.intent_at.is_not(None)
-            ),
+            ~WEAK,
         )
     ).all()
     if not rows:
         return {}
-    sub_needs = {
-        r.demand_id: len(r.needs or ()) or 1
-        for r in db.session.scalars(
-            sa.select(DemandReading).where(DemandReading.demand_id.in_(own))
+    n_needs = {
+        demand_id: len(needs or ()) or 1
+        for demand_id, needs in db.session.execute(
+            sa.select(DemandReading.demand_id, DemandReading.needs).where(
+                DemandReading.demand_id.in_(own)
+            )
         )
     }
-    per_need: dict[tuple[int, int], int] = {}
-    for demand_id, need in rows:
-        needs = sub_needs.get(demand_id, 1)
-        group = (need or 0) if needs > 1 and 0 <= (need or 0) < needs else 0  # group_by_need's
-        per_need[demand_id, group] = per_need.get((demand_id, group), 0) + 1
-    counts: dict[int, int] = {}
+    per_need = Counter((d, need_group(need, n_needs.get(d, 1))) for d, need in rows)
+    counts: Counter[int] = Counter()
     for (demand_id, _), n in per_need.items():
-        counts[demand_id] = counts.get(demand_id, 0) + min(n, SUGGESTIONS_PER_NEED)
-    return counts
+        counts[demand_id] += min(n, SUGGESTIONS_PER_NEED)
+    return dict(counts)
 
 
 def readings_for(demand_ids: list[int]) -> dict[int, DemandReading]:

@@ -38,7 +38,6 @@ from revive.matching.models import (
     MatchRun,
     MatchSource,
     MatchState,
-    MatchTier,
 )
 from revive.pagination import Page, paginate
 from revive.pool.queries import public_views
@@ -154,15 +153,10 @@ class DemandOverview(matching_queries.ReadingFlags):
 
 def _counts(demand_id: int) -> dict[str, int]:
     """Undecided candidates officers see at once (weak machine proposals left out), declined."""
-    weak = sa.and_(
-        Match.tier.is_not(None),  # rows from before strength are never weak (NULL-safe NOT)
-        Match.tier == MatchTier.WEAK,
-        Match.source == MatchSource.MACHINE,
-        Match.intent_at.is_(None),
-    )
+    shown = sa.and_(Match.state == MatchState.CANDIDATE, ~matching_queries.WEAK)
     under_review, declined = db.session.execute(
         sa.select(
-            sa.func.count(sa.case((sa.and_(Match.state == MatchState.CANDIDATE, ~weak), Match.id))),
+            sa.func.count(sa.case((shown, Match.id))),
             sa.func.count(sa.case((Match.state == MatchState.REJECTED, Match.id))),
         ).where(Match.demand_id == demand_id)
     ).one()
@@ -173,24 +167,18 @@ def _suggestions(
     demand: Demand,
 ) -> tuple[list[SuggestionGroup], list[Suggestion], DemandReading | None]:
     dp = matching_queries.demand_proposals(demand, (MatchState.CANDIDATE,))
-    shown = [
-        m
-        for g in dp.groups
-        for m in g.matches
-        if m.source == MatchSource.MACHINE and is_public(m.patent)
+
+    def offered(matches: list[Match]) -> list[Match]:  # the machine's, patents in the pool
+        kept = [m for m in matches if m.source == MatchSource.MACHINE and is_public(m.patent)]
+        return kept[: matching_queries.SUGGESTIONS_PER_NEED]
+
+    shown = [offered(g.matches) for g in dp.groups]
+    weak = offered(dp.weak)
+    views = {p.id: p for p in public_views([m.patent for ms in [*shown, weak] for m in ms])}
+    groups = [
+        SuggestionGroup(g.index, g.label, [Suggestion(m, views[m.patent_id]) for m in ms])
+        for g, ms in zip(dp.groups, shown, strict=True)
     ]
-    weak = [m for m in dp.weak if m.source == MatchSource.MACHINE and is_public(m.patent)][
-        : matching_queries.SUGGESTIONS_PER_NEED
-    ]
-    views = {p.id: p for p in public_views([m.patent for m in shown + weak])}
-    groups = []
-    for g in dp.groups:
-        items = [
-            Suggestion(m, views[m.patent_id])
-            for m in g.matches
-            if m.patent_id in views and m.source == MatchSource.MACHINE
-        ][: matching_queries.SUGGESTIONS_PER_NEED]
-        groups.append(SuggestionGroup(g.index, g.label, items))
     return groups, [Suggestion(m, views[m.patent_id]) for m in weak], dp.reading
 
 
