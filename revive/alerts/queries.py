@@ -20,6 +20,7 @@ from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.matching.models import Match, MatchSource, MatchState, MatchTier
+from revive.matching.queries import suggestion_counts
 
 DEMANDS, INTENTS, SUGGESTIONS = "demands", "intents", "suggestions"
 STAFF_ROLES = frozenset({Role.OFFICER, Role.PLATFORM_ADMIN})
@@ -89,6 +90,14 @@ def new_suggestions_by_demand(user: User) -> dict[int, int]:
         return {}
     rows = db.session.execute(_suggestions(user, last_seen(user, SUGGESTIONS)))
     return {demand_id: int(n) for demand_id, n in rows}
+
+
+def suggestions_by_demand(user: User) -> dict[int, int]:
+    """Enterprises: {demand id: machine suggestions its demand page lists}, seen or not (the
+    list's 机器推荐 column; ``matching.queries.suggestion_counts``)."""
+    if user.role != Role.ENTERPRISE or user.organization_id is None:
+        return {}
+    return suggestion_counts(user.organization_id)
 
 
 def new_suggestions(user: User) -> int | None:

@@ -17,7 +17,6 @@ from revive.accounts.permissions import roles_required
 from revive.alerts import queries, services
 from revive.alerts.models import AlertKind
 from revive.extensions import csrf, db
-from revive.matching.queries import suggestion_counts
 
 logger = logging.getLogger(__name__)
 
@@ -100,15 +99,10 @@ def new_by_demand() -> dict[int, int]:
 
 
 def suggested_by_demand() -> dict[int, int]:
-    """The enterprise's demand list: the machine suggestions each demand's page lists (the
-    dashboard's 机器推荐, ``matching.queries.suggestion_counts``); {} for other roles."""
-    if (
-        not current_user.is_authenticated
-        or current_user.role != Role.ENTERPRISE
-        or current_user.organization_id is None
-    ):
+    """The enterprise's demand list: the machine suggestions each demand's page lists."""
+    if not current_user.is_authenticated:
         return {}
-    return suggestion_counts(current_user.organization_id)
+    return queries.suggestions_by_demand(current_user)
 
 
 @bp.app_context_processor

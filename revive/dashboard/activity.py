@@ -490,7 +490,7 @@ class DemandLine:
     created_at: datetime
     pushed: int
     stages: dict[Stage, int]
-    suggested: int = 0  # machine suggestions its demand page lists (not yet reviewed)
+    suggested: int  # machine suggestions its demand page lists (not yet reviewed)
 
 
 @dataclass(frozen=True)
@@ -560,17 +560,8 @@ def enterprise_figures(enterprise_id: int) -> EnterpriseFigures:
         stages = {s: int(n) for s, n in zip(Stage, row[5:], strict=True)}
         for s, n in stages.items():
             totals[s] += n
-        demands.append(
-            DemandLine(
-                row[0],
-                row[1],
-                row[2],
-                as_utc(row[3]),
-                int(row[4]),
-                stages,
-                suggested.get(row[0], 0),
-            )
-        )
+        line = DemandLine(*row[:3], as_utc(row[3]), int(row[4]), stages, suggested.get(row[0], 0))
+        demands.append(line)
     return EnterpriseFigures(demands, totals)
 
 
