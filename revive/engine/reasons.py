@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from revive.engine.text import _kept, normalize, segmenter, stopwords
+from revive.engine.text import _kept, normalize, segmenter
 
 MAX_REASONS = 5
 GENERIC_DF = 0.05  # a word in more than this share of documents says nothing on its own
@@ -80,6 +80,13 @@ def _meaningful(word: str, idf_of: Callable[[str], float | None], generic_idf: f
     return idf is not None and idf >= generic_idf
 
 
+# Single characters a span takes in only by accident of segmentation: at its head 用激光; at
+# its tail 计算出, 回收再, 视角均, 印刷电路板用, 强度高 (read 激光, 计算, 回收, 视角, 印刷电路板,
+# 强度). 高 / 低 / 大 / 小 at the head stay: 高分子量聚乙烯, 大扭矩电机.
+_HEAD_CHARS = frozenset("用将于为与和或对在从由把被向及并而则即等")
+_TAIL_CHARS = frozenset("出再均用后时中上下内外前等及并而则即高低大小")
+
+
 class SpanFinder:
     """A demand read once (segmented, each word's role worked out) for finding its reasons
     against many patents: per patent only substring tests remain."""
@@ -92,14 +99,18 @@ class SpanFinder:
         generic_idf: float = 0.0,
     ) -> None:
         self.text = normalize(demand_text)
-        drop, _ = stopwords()
         self.words = _words(self.text)
-        self.starts = [  # a span may start here: a kept word
-            bool(w.strip()) and w.strip() not in drop and _kept(w, demand=True)
-            for _, _, w in self.words
+        # a span may start at a kept word (not blank, punctuation, a digit run or a stopword)
+        self.starts = [_kept(w, demand=True) for _, _, w in self.words]
+        # … and sheds at its edges what is not kept, and stray single characters
+        self.head_junk = [
+            not kept or w.strip() in _HEAD_CHARS
+            for kept, (_, _, w) in zip(self.starts, self.words, strict=True)
         ]
-        self.head_junk = [_edge_junk(w, drop, _HEAD_CHARS) for _, _, w in self.words]
-        self.tail_junk = [_edge_junk(w, drop, _TAIL_CHARS) for _, _, w in self.words]
+        self.tail_junk = [
+            not kept or w.strip() in _TAIL_CHARS
+            for kept, (_, _, w) in zip(self.starts, self.words, strict=True)
+        ]
         self.stops = [  # punctuation ends a span: a reason is a phrase, not "12mm,冲击功"
             bool(w.strip()) and not any(ch.isalnum() for ch in w) for _, _, w in self.words
         ]
@@ -162,18 +173,6 @@ def shared_spans(
     For many patents against one demand, build a ``SpanFinder`` once.
     """
     return SpanFinder(demand_text, idf_of, generic_idf=generic_idf).find(patent_text, limit)
-
-
-# Single characters a span takes in only by accident of segmentation: at its head 用激光; at
-# its tail 计算出, 回收再, 视角均, 印刷电路板用, 强度高 (read 激光, 计算, 回收, 视角, 印刷电路板,
-# 强度). 高 / 低 / 大 / 小 at the head stay: 高分子量聚乙烯, 大扭矩电机.
-_HEAD_CHARS = frozenset("用将于为与和或对在从由把被向及并而则即等")
-_TAIL_CHARS = frozenset("出再均用后时中上下内外前等及并而则即高低大小")
-
-
-def _edge_junk(word: str, drop: frozenset[str], chars: frozenset[str] = frozenset()) -> bool:
-    w = word.strip()
-    return w in drop or w in chars or not _kept(w, demand=True)
 
 
 def generic_cutoff(n_docs: int, share: float = GENERIC_DF) -> float:
