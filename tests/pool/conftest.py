@@ -11,12 +11,22 @@ from typing import Any
 import pytest
 
 from revive.accounts.models import College, Organization, Role, User
+from revive.demands.models import Demand
+from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
 from revive.matching import jobs, tokens
-from revive.matching.models import RunScope
+from revive.matching.models import DemandReading, Match, MatchSource, MatchTier, RunScope
 from tests.factories import make_college, make_org, make_patent, make_user
 from tests.licensing.helpers import make_declaration
-from tests.matching.helpers import BATTERY, IRRIGATION, WATER, drain, entered, make_enterprise
+from tests.matching.helpers import (
+    BATTERY,
+    IRRIGATION,
+    WATER,
+    drain,
+    entered,
+    make_demand,
+    make_enterprise,
+)
 
 SILICON = {
     "title": "一种锂离子电池硅碳负极材料及其包覆改性制备方法",
@@ -110,3 +120,24 @@ def match_now(enqueued, demand_id: int) -> None:
     """Run the demand's match run as the worker would."""
     jobs.request_match_run(RunScope.DEMAND, demand_id)
     drain(enqueued)
+
+
+def abstaining_demand(world: World, weak: dict[Patent, float]) -> Demand:
+    """A demand of ``world.ent`` that matching read as abstaining (暂无合适专利), whose only
+    candidates are the machine's weak ones: {patent: strength}."""
+    demand = make_demand(world.ent, title="航空发动机叶片单晶铸造", description="单晶高温合金叶片")
+    db.session.add(DemandReading(demand_id=demand.id, is_abstaining=True, best_strength=0.04))
+    for patent, strength in weak.items():
+        db.session.add(
+            Match(
+                demand_id=demand.id,
+                patent_id=patent.id,
+                score=0.1,
+                strength=strength,
+                tier=MatchTier.WEAK,
+                reasons=["叶片"],
+                source=MatchSource.MACHINE,
+            )
+        )
+    db.session.commit()
+    return demand

@@ -8,11 +8,9 @@ import json
 import pytest
 
 from revive.accounts.models import Role
-from revive.extensions import db
 from revive.matching import manual
-from revive.matching.models import DemandReading, Match, MatchSource, MatchTier
 from tests.matching.helpers import make_demand
-from tests.pool.conftest import SILICON, match_now
+from tests.pool.conftest import SILICON, abstaining_demand, match_now
 from tests.pool.test_services import SILICON_DEMAND
 from tests.pool.test_views import PRIVATE_TEXT
 
@@ -87,19 +85,7 @@ def test_the_enterprises_overview_of_its_demand(client, auth, world, enqueued):
 
 def test_the_overview_lists_weak_suggestions_apart(client, auth, world):
     """Below the bar: in ``weak_suggestions``, never in ``suggestions`` (the page's 显示较弱的候选)."""
-    demand = make_demand(world.ent, title="航空发动机叶片单晶铸造", description="单晶高温合金叶片")
-    db.session.add(DemandReading(demand_id=demand.id, is_abstaining=True, best_strength=0.04))
-    db.session.add(
-        Match(
-            demand_id=demand.id,
-            patent_id=world.patents["silicon"].id,
-            score=0.1,
-            strength=0.04,
-            tier=MatchTier.WEAK,
-            source=MatchSource.MACHINE,
-        )
-    )
-    db.session.commit()
+    demand = abstaining_demand(world, {world.patents["silicon"]: 0.04})
     auth.login(world.enterprise)
     data = client.get(f"/api/v1/demands/{demand.id}/overview").get_json()
     assert data["suggestions"] == [] and data["counts"]["suggested"] == 0

@@ -16,13 +16,12 @@ from revive.matching.models import (
     Match,
     MatchSource,
     MatchState,
-    MatchTier,
     RunScope,
 )
 from revive.notifications.models import Notification
 from revive.settings import services as settings
 from tests.matching.helpers import decide_match, drain, make_demand
-from tests.pool.conftest import SILICON, match_now
+from tests.pool.conftest import SILICON, abstaining_demand, match_now
 from tests.pool.test_services import SILICON_DEMAND
 
 PRIVATE_TEXT = ("0471-7654321", "secret.contact@nkut.edu.cn", "王老师", "某保密合作企业", "88.5")
@@ -244,22 +243,9 @@ def test_a_thin_multi_need_posting(client, auth, world, enqueued):
 def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, auth, world):
     """Issue 13: 暂无合适专利, with the weak candidates only on request (folded, labelled 弱);
     a weak candidate whose patent has left the pool is not shown."""
-    demand = make_demand(world.ent, title="航空发动机叶片单晶铸造", description="单晶高温合金叶片")
-    db.session.add(DemandReading(demand_id=demand.id, is_abstaining=True, best_strength=0.04))
-    entered, draft = world.patents["silicon"], world.patents["draft"]
-    for patent, strength in ((entered, 0.04), (draft, 0.05)):
-        db.session.add(
-            Match(
-                demand_id=demand.id,
-                patent_id=patent.id,
-                score=0.1,
-                strength=strength,
-                tier=MatchTier.WEAK,
-                reasons=["叶片"],
-                source=MatchSource.MACHINE,
-            )
-        )
-    db.session.commit()
+    demand = abstaining_demand(
+        world, {world.patents["silicon"]: 0.04, world.patents["draft"]: 0.05}
+    )
     auth.login(world.enterprise)
     html = _section(
         client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-suggestions"
