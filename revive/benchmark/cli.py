@@ -150,7 +150,12 @@ def eval_command(
         rows: list[tuple[str, dict]] = []
         first = evaluate(trust.first_stage(pools, k), judged, k)
         rows.append(("index (first stage)", first))
-        shipped = trust.assessed_pools(pools, model, list(pools.candidates))
+        # A set the shipped model was fitted on is scored with each posting's own judgements
+        # out of its word rates, as when its second stage was fitted.
+        fitted_on = name != "given" and name in model.trained.get("sets", ())
+        shipped = trust.assessed_pools(
+            pools, model, list(pools.candidates), own=judged if fitted_on else None
+        )
         main = trust.trust_figures(shipped, judged, bar, k)
         rows.append(("engine + strength model (shipped)", main))
         figures = {**main, "first_stage": first}
@@ -241,6 +246,11 @@ def eval_command(
     click.echo(json.dumps(out, ensure_ascii=False))
 
 
+def _plain(word: str) -> bool:
+    """A word the training file can hold in its space-separated ``matched`` cell."""
+    return bool(word) and not any(ch in word for ch in ", \t\r\n")
+
+
 @click.command("fit-strength")
 @click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True))
 @click.option(
@@ -269,16 +279,18 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
     pooled = [trust.pool_rows(p, q, ids) for p, q, ids in parts]
     _, labels, _ = judged_pairs(pr for rows in pooled for pr in rows)
     # Every candidate of each judged posting's pool (features, label — empty when unjudged —
-    # and the posting's content words and thin flag; no text), so the platform can refit both
-    # stages from officers' decisions plus the judged sets (matching.refit_strength).
+    # and the posting's content words and thin flag, and the specific words it shares with the
+    # posting for the word rates; no text), so the platform can refit both stages from
+    # officers' decisions plus the judged sets (matching.refit_strength).
     with open(Path(out).with_name("strength_training.csv"), "w", encoding="utf-8") as fh:
-        fh.write(f"set,demand,{','.join(FEATURES)},words,thin,relevant\n")
+        fh.write(f"set,demand,{','.join(FEATURES)},words,thin,relevant,matched\n")
         for name, rows in zip(DEV_SETS, pooled, strict=True):
             for pr in rows:
-                for values, label in zip(pr.rows, pr.labels, strict=True):
+                for values, label, shared in zip(pr.rows, pr.labels, pr.matched, strict=True):
                     fh.write(
                         f"{name},{pr.demand},{','.join(f'{v:.6f}' for v in values)},"
-                        f"{pr.words},{int(pr.thin)},{'' if label < 0 else label}\n"
+                        f"{pr.words},{int(pr.thin)},{'' if label < 0 else label},"
+                        f"{' '.join(w for w in shared if _plain(w))}\n"
                     )
     model = trust.fit_pools(
         [pr for rows in pooled for pr in rows],

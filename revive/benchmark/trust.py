@@ -34,6 +34,7 @@ from revive.engine.strength import (
     CharProfile,
     PoolRows,
     StrengthModel,
+    WordRates,
     assess,
     calibrate,
     demand_mass,
@@ -112,7 +113,16 @@ def build_pools(
     )
 
 
-def assessed_pools(pools: Pools, model: StrengthModel, qids: Sequence[str]) -> dict[str, list]:
+def assessed_pools(
+    pools: Pools, model: StrengthModel, qids: Sequence[str], own: Qrels | None = None
+) -> dict[str, list]:
+    """Each demand's candidates assessed by ``model``. ``own``: the judgements of a set the
+    model was fitted on; each posting's own judged pairs are then taken out of the model's
+    word rates (``WordRates``), as they were when its second stage was fitted, so the
+    in-sample figures do not read a posting's answers from its own words."""
+    left = {}
+    if own is not None and model.rates is not None:
+        left = {pr.demand: WordRates.tally(pr) for pr in pool_rows(pools, own, qids)}
     return {
         q: assess(
             pools.demand_text[q],
@@ -123,6 +133,7 @@ def assessed_pools(pools: Pools, model: StrengthModel, qids: Sequence[str]) -> d
             mass=pools.mass[q],
             words=pools.words[q],
             thin=pools.thin[q],
+            leave_out=left.get(str(q)),
         )
         for q in qids
     }
@@ -164,6 +175,7 @@ def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]
                 pools.words[q],
                 pools.thin[q],
                 tuple(a.doc_id for a in assessed),
+                tuple(tuple(sorted(a.matched)) for a in assessed),
             )
         )
     return out

@@ -40,6 +40,8 @@ The product's matching of demands (matcher.py, strength.py, understand.py):
     CharProfile.build/save/load                 character IDF saved beside an index
     StrengthModel, shipped_model(), judged_rows(), fit(rows, labels, weights=…)
     judged_pools(), calibrate(model, pools)    the second stage (posting-level recalibration)
+    WordRates                                   how often a shared word led to a relevant
+                                                patent in judged pairs (read by the second stage)
 """
 
 from revive.engine.index import (
@@ -73,6 +75,7 @@ from revive.engine.strength import (
     POSTING,
     CharProfile,
     StrengthModel,
+    WordRates,
     calibrate,
     fit,
     judged_pools,
@@ -103,6 +106,7 @@ __all__ = [
     "SearchHit",
     "StrengthModel",
     "Vocabulary",
+    "WordRates",
     "calibrate",
     "fit",
     "gather",

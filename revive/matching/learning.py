@@ -13,8 +13,10 @@ Training rows
 Second stage
     The posting-level recalibration (engine.calibrate) needs a posting's whole pool, which a
     decision does not store: it is refitted on the judged postings' pools (engine.judged_pools)
-    over the refitted first stage, so it follows the new pair logits. The held-out comparison
-    below scores decisions by the first stage (engine.StrengthModel.probability).
+    over the refitted first stage, so it follows the new pair logits. Its word rates (which
+    shared words led to relevant patents, engine.WordRates) are counted on those pools too. The
+    held-out comparison below scores decisions by the first stage
+    (engine.StrengthModel.probability).
 
 Position bias
     Officers see a demand's candidates best first and read from the top, so a proposal is

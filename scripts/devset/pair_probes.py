@@ -24,6 +24,12 @@ posting's own judgements out), the signal officers' decisions would give per pat
 
 ``needs``: the best sub-need's coverage — of each sub-need of ``read_demand``, the share of its
 specific weight that the patent's words hold.
+
+``words``: learned word rates — of the judged pairs in the training folds sharing a word
+(``Candidate.matched``), the smoothed share relevant (a training posting's own judgements left
+out), a pair's value the mean log-odds lift over its shared words; as a pair feature or, its
+pool's best, in the second stage only (``compare_x``). The second form ships as
+``strength.WordRates``; ``--smooth`` takes the pseudo-pairs to try.
 """
 
 from __future__ import annotations
@@ -40,10 +46,11 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import semantic_probe as sp  # noqa: E402
+from semantic_probe import _logistic  # noqa: E402
 
 from revive.benchmark.data import read_queries  # noqa: E402
 from revive.benchmark.trust import demand_query  # noqa: E402
-from revive.engine.strength import FEATURES  # noqa: E402
+from revive.engine.strength import FEATURES, posting_rows  # noqa: E402
 from revive.engine.text import _words_and_bigrams, normalize  # noqa: E402
 
 # (PoolRows, held-out fold, split seed, each posting's fold in that split) -> one more pair
@@ -95,6 +102,50 @@ def compare(rows, ids, qrels, added: dict[str, Extra], draws: int = 5) -> None:
                     data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
                 train = [d for d, k in zip(data, fold, strict=True) if k != f and len(d[1])]
                 model = sp.two_stage(train, 0)
+                test = [d for d, k in zip(data, fold, strict=True) if k == f]
+                assessed.update(sp.rank(model, test, ids))
+            figures.append(sp.figures(assessed, qrels))
+        mean = {k: round(float(np.mean([d[k] for d in figures])), 4) for k in figures[0]}
+        print(f"{label}: {mean}", flush=True)
+
+
+def two_stage_x(train, first_cols: int, pool_cols: int):
+    """The shipped two-stage form with ``first_cols`` more pair features in the first stage
+    (after the four) and ``pool_cols`` more columns (after those) whose pool maximum enters the
+    second stage only: within a posting the order stays the first stage's."""
+    n = len(FEATURES) + first_cols
+    x = np.vstack([r[lab >= 0][:, :n] for _, r, lab, _, _ in train])
+    y = np.concatenate([lab[lab >= 0] for _, r, lab, _, _ in train])
+    first = _logistic(x, y)
+
+    def posting(r, words, thin):
+        base = posting_rows(first(r[:, :n]), r[:, : len(FEATURES)], FEATURES, words, thin)
+        extra = [np.full(len(r), r[:, n + j].max()) for j in range(pool_cols)]
+        return np.column_stack([base, *extra]) if extra else base
+
+    second = _logistic(np.vstack([posting(r, w, t)[lab >= 0] for _, r, lab, w, t in train]), y)
+    return lambda r, w, t: 1 / (1 + np.exp(-second(posting(r, w, t))))
+
+
+def compare_x(rows, ids, qrels, variants: dict[str, tuple[list, list]], draws: int = 5) -> None:
+    """Like ``compare``, each variant a list of first-stage pair columns and a list of columns
+    whose pool maximum enters the second stage only (``two_stage_x``)."""
+    for label, (pair_cols, pool_cols) in {BASE: ([], []), **variants}.items():
+        figures = []
+        for seed in range(draws):
+            fold = np.empty(len(rows), int)
+            fold[np.random.default_rng(seed).permutation(len(rows))] = np.arange(len(rows)) % 5
+            fold_of = {pr.demand: int(k) for pr, k in zip(rows, fold, strict=True)}
+            assessed = {}
+            width = len(FEATURES) + len(pair_cols) + len(pool_cols)
+            for f in range(5):
+                data = []
+                for pr in rows:
+                    cols = [np.reshape(e(pr, f, seed, fold_of), -1) for e in pair_cols + pool_cols]
+                    r = np.column_stack([pr.rows, *cols]) if len(pr.rows) else np.zeros((0, width))
+                    data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
+                train = [d for d, k in zip(data, fold, strict=True) if k != f and len(d[1])]
+                model = two_stage_x(train, len(pair_cols), len(pool_cols))
                 test = [d for d, k in zip(data, fold, strict=True) if k == f]
                 assessed.update(sp.rank(model, test, ids))
             figures.append(sp.figures(assessed, qrels))
@@ -251,6 +302,70 @@ def needs(args) -> None:
     compare(rows, ids, qrels, {"+ best sub-need coverage": lambda pr, *_: cov[pr.demand]})
 
 
+def words(args) -> None:
+    """Learned word rates: of the judged pairs in the training folds that share a word (the
+    posting's specific words the patent holds, ``Candidate.matched``, the words of
+    ``coverage``), the smoothed share relevant, as log-odds over the base rate; the posting's
+    own judgements left out. Which shared words signal a relevant patent, learned from the
+    judgements instead of set by IDF x specificity. A pair's value: the mean over its shared
+    words (weighted by specificity, or not); the pool's best enters the second stage only."""
+    pools, qrels, ids, rows = sp.pools_of("real")
+    index = pools.index
+    spec = index.specificity
+    shared = {}
+    for pr in rows:
+        matched = {c.right_id: sorted(c.matched) for c in pools.candidates[pr.demand]}
+        shared[pr.demand] = [matched[d] for d in pr.ids]
+    weight = {w: float(spec[index.term_index[w]]) for ws in shared.values() for m in ws for w in m}
+    counts: dict[tuple[int, int], tuple[Counter, Counter, float]] = {}
+
+    def tally(pr, rel: Counter, seen: Counter, sign: int = 1) -> None:
+        for ws, label in zip(shared[pr.demand], pr.labels, strict=True):
+            if label >= 0:
+                for w in ws:
+                    seen[w] += sign
+                    rel[w] += sign * int(label)
+
+    def rates(f: int, seed: int, fold_of: dict[str, int]):
+        if (seed, f) not in counts:
+            rel, seen = Counter(), Counter()
+            for pr in rows:
+                if fold_of[pr.demand] != f:
+                    tally(pr, rel, seen)
+            counts[seed, f] = rel, seen, sum(rel.values()) / max(1, sum(seen.values()))
+        return counts[seed, f]
+
+    def column(m: float, weighted: bool):
+        def extra(pr, f: int, seed: int, fold_of: dict[str, int]) -> np.ndarray:
+            rel, seen, p0 = rates(f, seed, fold_of)
+            if fold_of[pr.demand] != f:  # a training posting: its own judgements left out
+                rel, seen = rel.copy(), seen.copy()
+                tally(pr, rel, seen, -1)
+            base = np.log(p0 / (1 - p0))
+            out = []
+            for ws in shared[pr.demand]:
+                if not ws:
+                    out.append(0.0)
+                    continue
+                p = np.asarray([(rel[w] + m * p0) / (seen[w] + m) for w in ws])
+                lo = np.log(p / (1 - p)) - base
+                wt = np.asarray([weight[w] for w in ws]) if weighted else np.ones(len(ws))
+                out.append(float((lo * wt).sum() / max(wt.sum(), 1e-9)))
+            return np.asarray(out, float)
+
+        return extra
+
+    variants = {
+        f"second stage: pool's best {'weighted' if wt else 'plain'} mean rate, m={m:g}": (
+            [],
+            [column(m, wt)],
+        )
+        for m, wt in ((5, True), (5, False), (2, True), (10, True), (20, True))
+        if m in args.smooth or (m == 5 and not wt)
+    }
+    compare_x(rows, ids, qrels, variants, draws=args.draws)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -258,8 +373,11 @@ def main() -> None:
     w.add_argument("--vectors", required=True, help="synonyms 3.10.2's data/words.vector")
     sub.add_parser("hub")
     sub.add_parser("needs")
+    wr = sub.add_parser("words")
+    wr.add_argument("--smooth", type=float, nargs="*", default=[5.0])
+    wr.add_argument("--draws", type=int, default=5)
     args = parser.parse_args()
-    {"w2v": w2v, "hub": hub, "needs": needs}[args.command](args)
+    {"w2v": w2v, "hub": hub, "needs": needs, "words": words}[args.command](args)
 
 
 if __name__ == "__main__":

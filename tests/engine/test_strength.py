@@ -256,3 +256,101 @@ def test_calibrate_learns_what_the_posting_says():
     terse = model.strengths(rows, words=10)
     wordy = model.strengths(rows, words=60)
     assert (wordy < terse / 2).all()
+
+
+def _rated_pool(name, words, labels, rows=None):
+    from revive.engine.strength import FEATURES, PoolRows
+
+    rows = np.zeros((len(labels), len(FEATURES))) if rows is None else rows
+    return PoolRows(name, rows, np.asarray(labels), 20, False, matched=tuple(words))
+
+
+def test_word_rates_say_which_shared_words_led_to_relevant_patents():
+    from revive.engine.strength import WordRates
+
+    pools = [
+        _rated_pool("a", [("锂电池", "隔膜"), ("智能",), ("智能",)], [1, 0, -1]),
+        _rated_pool("b", [("锂电池",), ("智能", "控制"), ("控制",)], [1, 0, 0]),
+    ]
+    rates = WordRates.count(pools, smooth=2.0)
+    # unjudged candidates (-1) count for nothing
+    assert rates.counts == {"锂电池": (2, 2), "隔膜": (1, 1), "智能": (0, 2), "控制": (0, 2)}
+    assert rates.base == pytest.approx(3 / 7)
+    assert rates.value(["锂电池"]) > rates.value(["隔膜"]) > 0 > rates.value(["智能"])
+    assert rates.value([]) == 0.0 and rates.value(["没见过"]) == 0.0
+    assert rates.value(["锂电池", "智能"]) == pytest.approx(
+        (rates.value(["锂电池"]) + rates.value(["智能"])) / 2
+    )
+    # a posting's own judgements taken out: as if counted without it (same base and smoothing)
+    alone = WordRates.count(pools[1:], smooth=2.0)
+    alone = WordRates(rates.base, 2.0, alone.counts)
+    for words in (["锂电池"], ["隔膜"], ["智能", "控制"]):
+        assert rates.value(words, WordRates.tally(pools[0])) == pytest.approx(alone.value(words))
+
+
+def test_calibrate_reads_whether_a_postings_words_led_anywhere():
+    """Postings whose shared words were seldom relevant elsewhere are seldom answered: the
+    second stage learns it from the word rates (each posting's own judgements left out) and
+    moves such a posting's whole list down, leaving its order alone."""
+    from revive.engine.strength import FEATURES, calibrate
+
+    rng = np.random.default_rng(3)
+    pools = []
+    for i in range(200):
+        fruitful = i % 2 == 0
+        rows = rng.normal(size=(10, len(FEATURES)))
+        rows[:, 3] = 4.5
+        p = 1 / (1 + np.exp(-(2 * rows[:, 0] - (0 if fruitful else 3))))
+        labels = (rng.random(10) < p).astype(int)
+        vocab = ["电池", "隔膜", "电解液"] if fruitful else ["智能", "系统", "平台"]
+        words = [tuple(rng.choice(vocab, 2, replace=False)) for _ in range(10)]
+        pools.append(_rated_pool(f"d{i}", words, labels, rows))
+    x = np.vstack([p.rows for p in pools])
+    y = np.concatenate([p.labels for p in pools])
+    model = calibrate(fit(x, y), pools)
+    assert model.calibration is not None and "rate_max" in model.calibration.features
+    assert model.rates is not None and model.rates.value(["电池"]) > 0 > model.rates.value(["智能"])
+    rows = pools[0].rows
+    good = model.strengths(rows, words=20, matched=[("电池", "隔膜")] * 10)
+    poor = model.strengths(rows, words=20, matched=[("智能", "系统")] * 10)
+    assert (poor < good).all() and poor.mean() < good.mean() / 2
+    assert np.array_equal(np.argsort(-good, kind="stable"), np.argsort(-poor, kind="stable"))
+
+
+def test_pools_without_shared_words_calibrate_without_word_rates():
+    # A training file written before the word rates (no matched column): the second stage as
+    # before, and its model serves without being given any shared words.
+    from dataclasses import replace
+
+    from revive.engine.strength import calibrate, judged_pools, judged_rows
+
+    pools = [replace(p, matched=()) for p in judged_pools()]
+    x, y, _ = judged_rows()
+    model = calibrate(fit(x, y), pools)
+    assert model.calibration is not None and model.rates is None
+    assert "rate_max" not in model.calibration.features
+    rows, words, thin = _a_pool()
+    assert np.all(model.strengths(rows, words=words, thin=thin) > 0)
+
+
+def test_the_shipped_model_reads_the_shared_words_of_its_training_pools():
+    from revive.engine.strength import judged_pools
+
+    model = shipped_model()
+    assert model.rates is not None and "rate_max" in model.calibration.features
+    pools = judged_pools()
+    assert all(len(p.matched) == len(p.rows) for p in pools)
+    # every judged pair's shared words are counted
+    judged = sum(
+        len(w) for p in pools for w, lab in zip(p.matched, p.labels, strict=True) if lab >= 0
+    )
+    assert sum(s for _, s in model.rates.counts.values()) == judged
+    # the served probability follows the rates of the candidates' shared words
+    often = [w for w, (_, s) in model.rates.counts.items() if s >= 20]
+    barren = min(often, key=lambda w: model.rates.value([w]))
+    fruitful = max(often, key=lambda w: model.rates.value([w]))
+    pool = next(p for p in pools if len(p.rows) > 5)
+    n, kw = len(pool.rows), {"words": pool.words, "thin": pool.thin}
+    high = model.strengths(pool.rows, matched=[(fruitful,)] * n, **kw)
+    low = model.strengths(pool.rows, matched=[(barren,)] * n, **kw)
+    assert (high > low).all()
