@@ -292,6 +292,14 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
                         f"{pr.words},{int(pr.thin)},{'' if label < 0 else label},"
                         f"{' '.join(w for w in shared if _plain(w))}\n"
                     )
+    # Each judged posting's words the index knows and whether a relevant patent was judged for
+    # it (what the second stage's ``answers`` counts).
+    with open(Path(out).with_name("strength_postings.csv"), "w", encoding="utf-8") as fh:
+        fh.write("set,demand,answered,asked\n")
+        for name, rows in zip(DEV_SETS, pooled, strict=True):
+            for pr in rows:
+                words = " ".join(w for w in pr.asked if _plain(w))
+                fh.write(f"{name},{pr.demand},{int(bool(pr.answered))},{words}\n")
     model = trust.fit_pools(
         [pr for rows in pooled for pr in rows],
         bar=bar,

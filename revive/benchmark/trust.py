@@ -34,7 +34,7 @@ from revive.engine.strength import (
     CharProfile,
     PoolRows,
     StrengthModel,
-    WordRates,
+    asked_words,
     assess,
     calibrate,
     demand_mass,
@@ -58,6 +58,7 @@ class Pools:
     texts: dict[str, str]
     mass: dict[str, float]  # each demand's ``demand_mass``
     words: dict[str, int]  # each demand's content words (``DemandReading``)
+    asked: dict[str, tuple[str, ...]]  # its words the index knows (``asked_words``)
     thin: dict[str, bool]  # and its thin flag
 
 
@@ -109,6 +110,10 @@ def build_pools(
             for q, (tokens, _) in zip(queries, asked, strict=True)
         },
         words={q: words for q, (words, _) in readings.items()},
+        asked={
+            q.id: asked_words(index.term_index, tokens)
+            for q, (tokens, _) in zip(queries, asked, strict=True)
+        },
         thin={q: thin for q, (_, thin) in readings.items()},
     )
 
@@ -117,12 +122,12 @@ def assessed_pools(
     pools: Pools, model: StrengthModel, qids: Sequence[str], own: Qrels | None = None
 ) -> dict[str, list]:
     """Each demand's candidates assessed by ``model``. ``own``: the judgements of a set the
-    model was fitted on; each posting's own judged pairs are then taken out of the model's
-    word rates (``WordRates``), as they were when its second stage was fitted, so the
+    model was fitted on; each posting's own judged pool is then taken out of the model's
+    word rates (``WordRates``), as it was when its second stage was fitted, so the
     in-sample figures do not read a posting's answers from its own words."""
     left = {}
-    if own is not None and model.rates is not None:
-        left = {pr.demand: WordRates.tally(pr) for pr in pool_rows(pools, own, qids)}
+    if own is not None:
+        left = {pr.demand: pr for pr in pool_rows(pools, own, qids)}
     return {
         q: assess(
             pools.demand_text[q],
@@ -133,6 +138,7 @@ def assessed_pools(
             mass=pools.mass[q],
             words=pools.words[q],
             thin=pools.thin[q],
+            asked=pools.asked[q],
             leave_out=left.get(str(q)),
         )
         for q in qids
@@ -176,6 +182,8 @@ def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]
                 pools.thin[q],
                 tuple(a.doc_id for a in assessed),
                 tuple(tuple(sorted(a.matched)) for a in assessed),
+                pools.asked[q],
+                any(g >= 1 for g in judged.values()),
             )
         )
     return out

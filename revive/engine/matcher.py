@@ -34,6 +34,7 @@ from revive.engine.strength import (
     Assessed,
     CharProfile,
     StrengthModel,
+    asked_words,
     assess,
     demand_mass,
 )
@@ -221,9 +222,8 @@ def propose(
     for p in pooled:
         reading = p.reading
         text = demand_query_text(reading)
-        mass = demand_mass(
-            lexicon.term_index, lexicon.idf, demand_tokens(reading.title, reading.text)
-        )
+        tokens = demand_tokens(reading.title, reading.text)
+        mass = demand_mass(lexicon.term_index, lexicon.idf, tokens)
         ranked = assess(
             text,
             p.candidates,
@@ -236,6 +236,7 @@ def propose(
             mass=mass,
             words=reading.content_words,
             thin=reading.thin,
+            asked=asked_words(lexicon.term_index, tokens),
         )[:top_k]
         need_words = [set(content_words("", need.text)) for need in reading.needs]
         finder = _finder(lexicon, text, generic) if reasons and ranked else None

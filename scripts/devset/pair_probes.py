@@ -366,6 +366,98 @@ def words(args) -> None:
     compare_x(rows, ids, qrels, variants, draws=args.draws)
 
 
+def answer(args) -> None:
+    """Posting-level answerability learned from words: for each content word of a posting
+    (``content_words``), of the training postings using it, the smoothed share that had a
+    relevant patent; a posting's value is the mean log-odds lift over its words (its own
+    judgements left out). Constant over a pool, so it enters the second stage only; tried
+    beside the shipped word rates (the pool's best shared-word rate)."""
+    from revive.engine.understand import content_words
+
+    pools, qrels, ids, rows = sp.pools_of("real")
+    index = pools.index
+    queries = {q.id: q for q in read_queries(sp.ROOT / "eval" / "real" / "queries.csv")}
+    answerable = {
+        pr.demand: int(
+            (pr.labels > 0).any() or any(g >= 1 for g in qrels.get(pr.demand, {}).values())
+        )
+        for pr in rows
+    }
+    vocab = {
+        q: sorted({w for w in content_words(queries[q].title, queries[q].text)
+                   if w in index.term_index})
+        for q in ids
+    }  # fmt: skip
+    shared = {}
+    for pr in rows:
+        matched = {c.right_id: sorted(c.matched) for c in pools.candidates[pr.demand]}
+        shared[pr.demand] = [matched[d] for d in pr.ids]
+    cache: dict = {}
+
+    def posting_counts(f, seed, fold_of):
+        if (seed, f) not in cache:
+            yes, seen = Counter(), Counter()
+            for pr in rows:
+                if fold_of[pr.demand] != f:
+                    seen.update(vocab[pr.demand])
+                    if answerable[pr.demand]:
+                        yes.update(vocab[pr.demand])
+            n = sum(1 for pr in rows if fold_of[pr.demand] != f)
+            base = sum(answerable[pr.demand] for pr in rows if fold_of[pr.demand] != f) / n
+            rel, pairs = Counter(), Counter()
+            for pr in rows:
+                if fold_of[pr.demand] != f:
+                    for ws, label in zip(shared[pr.demand], pr.labels, strict=True):
+                        if label >= 0:
+                            pairs.update(ws)
+                            if label:
+                                rel.update(ws)
+            p0 = sum(rel.values()) / max(1, sum(pairs.values()))
+            cache[seed, f] = yes, seen, base, rel, pairs, p0
+        return cache[seed, f]
+
+    def lift(r, s, base, m):
+        p = (r + m * base) / (s + m)
+        return np.log(p / (1 - p)) - np.log(base / (1 - base))
+
+    def post_col(m, how):
+        def extra(pr, f, seed, fold_of):
+            yes, seen, base, *_ = posting_counts(f, seed, fold_of)
+            own = fold_of[pr.demand] != f
+            a = answerable[pr.demand] if own else 0
+            vals = [
+                lift(yes[w] - (a if own else 0), seen[w] - (1 if own else 0), base, m)
+                for w in vocab[pr.demand]
+            ]
+            v = (np.mean(vals) if how == "mean" else np.min(vals)) if vals else 0.0
+            return np.full(len(pr.ids), v)
+
+        return extra
+
+    def rate_col(pr, f, seed, fold_of):
+        *_, rel, pairs, p0 = posting_counts(f, seed, fold_of)
+        rel, pairs = rel.copy(), pairs.copy()
+        if fold_of[pr.demand] != f:
+            for ws, label in zip(shared[pr.demand], pr.labels, strict=True):
+                if label >= 0:
+                    pairs.subtract(ws)
+                    if label:
+                        rel.subtract(ws)
+        out = []
+        for ws in shared[pr.demand]:
+            out.append(np.mean([lift(rel[w], pairs[w], p0, 10.0) for w in ws]) if ws else 0.0)
+        return np.asarray(out)
+
+    variants = {"shipped: pool's best shared-word rate": ([], [rate_col])}
+    for m in args.smooth:
+        variants[f"+ posting answerability by words, mean, m={m:g}"] = (
+            [],
+            [rate_col, post_col(m, "mean")],
+        )
+    variants["+ posting answerability by words, min, m=5"] = ([], [rate_col, post_col(5, "min")])
+    compare_x(rows, ids, qrels, variants, draws=args.draws)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -376,8 +468,12 @@ def main() -> None:
     wr = sub.add_parser("words")
     wr.add_argument("--smooth", type=float, nargs="*", default=[5.0])
     wr.add_argument("--draws", type=int, default=5)
+    an = sub.add_parser("answer")
+    an.add_argument("--smooth", type=float, nargs="*", default=[5.0])
+    an.add_argument("--draws", type=int, default=5)
     args = parser.parse_args()
-    {"w2v": w2v, "hub": hub, "needs": needs, "words": words}[args.command](args)
+    commands = {"w2v": w2v, "hub": hub, "needs": needs, "words": words, "answer": answer}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """``revive eval`` scores a set the shipped model was fitted on without reading a posting's
-answers from its own words: each posting's judged pairs are taken out of the word rates."""
+answers from its own words: each posting's judged pool is taken out of the word rates (the
+shared words of its judged pairs, and its own words as answered or not)."""
 
 from __future__ import annotations
 
@@ -42,11 +43,18 @@ def test_a_fitted_set_is_scored_with_each_postings_judgements_out_of_the_word_ra
     rows = {pr.demand: pr for pr in trust.pool_rows(pools, qrels, qids)}
     plain = trust.assessed_pools(pools, model, qids)
     honest = trust.assessed_pools(pools, model, qids, own=qrels)
+    assert model.answers is not None and model.answers.counts
     for q in qids:
         # the same as a model whose rates never counted this posting (same base and smoothing)
-        others = WordRates.count(pr for d, pr in rows.items() if d != q)
-        alone = WordRates(model.rates.base, model.rates.smooth, others.counts)
-        blind = trust.assessed_pools(pools, replace(model, rates=alone), [q])[q]
+        others = [pr for d, pr in rows.items() if d != q]
+        pairs = WordRates.count(others)
+        asked = WordRates.count(others, by=WordRates.answered)
+        blind_model = replace(
+            model,
+            rates=WordRates(model.rates.base, model.rates.smooth, pairs.counts),
+            answers=WordRates(model.answers.base, model.answers.smooth, asked.counts),
+        )
+        blind = trust.assessed_pools(pools, blind_model, [q])[q]
         got = {a.doc_id: a.strength for a in honest[q]}
         assert got == {a.doc_id: a.strength for a in blind}
     # and it differs from reading the posting's own judgements where they were counted

@@ -334,12 +334,18 @@ def test_pools_without_shared_words_calibrate_without_word_rates():
 
 
 def test_the_shipped_model_reads_the_shared_words_of_its_training_pools():
-    from revive.engine.strength import judged_pools
+    from revive.engine.strength import WordRates, judged_pools
 
     model = shipped_model()
     assert model.rates is not None and "rate_max" in model.calibration.features
+    assert model.answers is not None and "answers" in model.calibration.features
     pools = judged_pools()
     assert all(len(p.matched) == len(p.rows) for p in pools)
+    assert all(p.answered is not None for p in pools)
+    assert sum(1 for p in pools if p.asked) > 0.99 * len(pools)  # a posting may have no words
+    assert model.answers == WordRates.count(
+        pools, model.answers.smooth, by=WordRates.answered
+    )  # every judged posting's words, answered or not
     # every judged pair's shared words are counted
     judged = sum(
         len(w) for p in pools for w, lab in zip(p.matched, p.labels, strict=True) if lab >= 0
@@ -354,3 +360,57 @@ def test_the_shipped_model_reads_the_shared_words_of_its_training_pools():
     high = model.strengths(pool.rows, matched=[(fruitful,)] * n, **kw)
     low = model.strengths(pool.rows, matched=[(barren,)] * n, **kw)
     assert (high > low).all()
+
+
+def test_answers_count_each_postings_words_once_as_answered_or_not():
+    from dataclasses import replace
+
+    from revive.engine.strength import WordRates
+
+    a = replace(_rated_pool("a", [(), ()], [0, 0]), asked=("电池", "隔膜", "电池"), answered=True)
+    b = replace(_rated_pool("b", [(), ()], [0, 0]), asked=("平台", "电池"), answered=False)
+    # no flag (a file written before it): answered when its pool holds a relevant candidate
+    c = replace(_rated_pool("c", [(), ()], [1, 0]), asked=("平台",))
+    answers = WordRates.count([a, b, c], smooth=1.0, by=WordRates.answered)
+    assert answers.counts == {"电池": (1, 2), "隔膜": (1, 1), "平台": (1, 2)}
+    assert answers.base == pytest.approx(3 / 5)
+    assert answers.value(["隔膜"]) > answers.value(["电池"]) > answers.value(["未见"]) - 1
+    # leaving a posting out is counting without it
+    alone = WordRates.count([b, c], smooth=1.0, by=WordRates.answered)
+    alone = WordRates(answers.base, 1.0, alone.counts)
+    assert answers.value(["电池", "隔膜"], WordRates.answered(a)) == pytest.approx(
+        alone.value(["电池", "隔膜"])
+    )
+
+
+def test_calibrate_reads_whether_postings_using_these_words_were_answered():
+    """Postings about some topics had nothing relevant in the corpus: the second stage learns
+    it from their words (each posting's own answer left out) and moves a new posting using
+    those words down as a whole."""
+    from dataclasses import replace
+
+    from revive.engine.strength import FEATURES, calibrate
+
+    rng = np.random.default_rng(5)
+    pools = []
+    for i in range(200):
+        covered = i % 2 == 0
+        rows = rng.normal(size=(10, len(FEATURES)))
+        rows[:, 3] = 4.5
+        p = 1 / (1 + np.exp(-(2 * rows[:, 0] - 1)))
+        labels = (rng.random(10) < p).astype(int) if covered else np.zeros(10, int)
+        vocab = ["电池", "隔膜", "电解液", "正极"] if covered else ["稀土", "回收", "永磁", "冶炼"]
+        asked = tuple(rng.choice(vocab, 3, replace=False))
+        pool = _rated_pool(f"d{i}", [()] * 10, labels, rows)
+        pools.append(replace(pool, asked=asked, answered=bool(labels.any())))
+    x = np.vstack([p.rows for p in pools])
+    y = np.concatenate([p.labels for p in pools])
+    model = calibrate(fit(x, y), pools)
+    assert model.answers is not None and "answers" in model.calibration.features
+    rows = pools[0].rows
+    covered = model.strengths(rows, words=20, asked=["电池", "隔膜"])
+    uncovered = model.strengths(rows, words=20, asked=["稀土", "永磁"])
+    assert (uncovered < covered).all() and uncovered.mean() < covered.mean() / 2
+    assert np.array_equal(
+        np.argsort(-covered, kind="stable"), np.argsort(-uncovered, kind="stable")
+    )
