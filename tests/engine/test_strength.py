@@ -317,20 +317,27 @@ def test_calibrate_reads_whether_a_postings_words_led_anywhere():
     assert np.array_equal(np.argsort(-good, kind="stable"), np.argsort(-poor, kind="stable"))
 
 
-def test_pools_without_shared_words_calibrate_without_word_rates():
+def test_pools_without_words_calibrate_and_serve_without_word_rates():
     # A training file written before the word rates (no matched column): the second stage as
     # before, and its model serves without being given any shared words.
     from dataclasses import replace
 
     from revive.engine.strength import calibrate, judged_pools, judged_rows
 
-    pools = [replace(p, matched=()) for p in judged_pools()]
+    pools = [replace(p, matched=(), asked=(), answered=None) for p in judged_pools()]
     x, y, _ = judged_rows()
     model = calibrate(fit(x, y), pools)
-    assert model.calibration is not None and model.rates is None
+    assert model.calibration is not None and model.rates is None and model.answers is None
     assert "rate_max" not in model.calibration.features
+    assert "answers" not in model.calibration.features
     rows, words, thin = _a_pool()
-    assert np.all(model.strengths(rows, words=words, thin=thin) > 0)
+    served = model.strengths(rows, words=words, thin=thin, matched=[("设备",)] * len(rows))
+    assert np.all(served > 0)
+    # as stored by a refit before the word rates existed (no "rates" / "answers" keys)
+    data = model.to_json()
+    del data["rates"], data["answers"]
+    again = StrengthModel.from_json(json.loads(json.dumps(data)))
+    assert np.allclose(again.strengths(rows, words=words, thin=thin), served)
 
 
 def test_the_shipped_model_reads_the_shared_words_of_its_training_pools():
