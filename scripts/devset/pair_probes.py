@@ -29,7 +29,9 @@ specific weight that the patent's words hold.
 (``Candidate.matched``), the smoothed share relevant (a training posting's own judgements left
 out), a pair's value the mean log-odds lift over its shared words; as a pair feature or, its
 pool's best, in the second stage only (``compare_x``). The second form ships as
-``strength.WordRates``; ``--smooth`` takes the pseudo-pairs to try.
+``strength.WordRates``; ``--smooth`` takes the pseudo-pairs to try. ``answer``: the same counting
+over postings (whether postings using a word had a relevant patent), shipped as
+``StrengthModel.answers``. ``rounds``: each judging round held out, without and with both.
 """
 
 from __future__ import annotations
@@ -458,6 +460,54 @@ def answer(args) -> None:
     compare_x(rows, ids, qrels, variants, draws=args.draws)
 
 
+def rounds(args) -> None:
+    """Held out by round: the 1,000 postings re-drawn round by round (``real_pool.py sample``'s
+    seeds, which reproduce eval/real/queries.csv), each round from the fourth on scored by the
+    shipped form fitted on the rounds before it and the team set, without the word rates (the
+    pools stripped of their words) and with them."""
+    import csv
+    import random
+    from dataclasses import replace
+
+    from revive.benchmark import trust
+    from revive.benchmark.data import read_corpus, read_qrels
+
+    with open(sp.DATA / "real_demands.csv", encoding="utf-8-sig") as fh:
+        everyone = list(csv.DictReader(fh))
+    taken: set[str] = set()
+    drawn = []
+    for n, seed in ((200, 13), (100, 14), (200, 15), (100, 16), (200, 17), (200, 18)):
+        left = [r for r in everyone if r["id"] not in taken]
+        chosen = {r["id"] for r in random.Random(seed).sample(left, n)}
+        drawn.append(chosen)
+        taken |= chosen
+    real = sp.ROOT / "eval" / "real"
+    assert taken == {q.id for q in read_queries(real / "queries.csv")}
+    docs = read_corpus(sp.CORPORA)
+    dev = sp.ROOT / "eval" / "dev"
+    dev_pools = trust.build_pools(docs, read_queries(dev / "queries.csv"))
+    dev_rows = trust.pool_rows(dev_pools, read_qrels(dev / "qrels.csv"), list(dev_pools.candidates))
+    qrels = read_qrels(real / "qrels.csv")
+    pools = trust.build_pools(docs, read_queries(real / "queries.csv"), index=dev_pools.index)
+    by_id = {pr.demand: pr for pr in trust.pool_rows(pools, qrels, list(pools.candidates))}
+
+    def bare(pr):
+        return replace(pr, matched=(), asked=(), answered=None)
+
+    for held in range(2, len(drawn)):  # drawn[0] is rounds 1-2
+        train = [by_id[q] for part in drawn[:held] for q in part] + dev_rows
+        test = sorted(drawn[held])
+        for label, rows in (("without word rates", [bare(p) for p in train]), ("with", train)):
+            assessed = trust.assessed_pools(pools, trust.fit_pools(rows), test)
+            f = trust.trust_figures(assessed, qrels, 0.085, 10)
+            print(
+                f"round {held + 2} ({len(test)} postings), {label}: nDCG {f['ndcg@10']:.4f} "
+                f"AUC {f['strength_auc']:.4f} abstained {f['abstained_unanswerable']:.3f} "
+                f"shown {f['relevant_shown']:.3f}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -471,8 +521,16 @@ def main() -> None:
     an = sub.add_parser("answer")
     an.add_argument("--smooth", type=float, nargs="*", default=[5.0])
     an.add_argument("--draws", type=int, default=5)
+    sub.add_parser("rounds")
     args = parser.parse_args()
-    commands = {"w2v": w2v, "hub": hub, "needs": needs, "words": words, "answer": answer}
+    commands = {
+        "w2v": w2v,
+        "hub": hub,
+        "needs": needs,
+        "words": words,
+        "answer": answer,
+        "rounds": rounds,
+    }
     commands[args.command](args)
 
 
