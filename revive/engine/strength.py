@@ -278,11 +278,16 @@ class WordRates:
         pools: Iterable[PoolRows],
         smooth: float = RATE_SMOOTHING,
         by: Callable[[PoolRows], Tally] | None = None,
+        extra: Tally | None = None,
     ) -> WordRates:
         """The rates over ``pools``: of shared words in judged pairs (``tally``), or ``by``
-        another tally (``answered``: of postings' words in answered postings)."""
+        another tally (``answered``: of postings' words in answered postings); ``extra``:
+        counts from elsewhere added (officers' decisions)."""
         by = by or cls.tally
         relevant, seen = Counter(), Counter()
+        if extra is not None:
+            relevant.update(extra[0])
+            seen.update(extra[1])
         for pool in pools:
             r, s = by(pool)
             relevant.update(r)
@@ -612,12 +617,16 @@ def fit(
     )
 
 
-def calibrate(model: StrengthModel, pools: Sequence[PoolRows], *, c: float = 1.0) -> StrengthModel:
+def calibrate(
+    model: StrengthModel, pools: Sequence[PoolRows], *, c: float = 1.0, extra: Tally | None = None
+) -> StrengthModel:
     """``model`` with a second stage (``Calibration``) fitted on the judged pairs of
     ``pools`` over ``POSTING``, the pair logits being ``model``'s own first stage, and the
     ``WordRates`` of those pools — shared words in judged pairs (``rates``), postings' words
     in answered postings (``answers``) — each pool's values with its own judgements left out.
-    When no pool carries shared words or asked words (a training file written before them),
+    ``extra``: shared-word counts from outside the pools (officers' decisions), added to
+    ``rates``. When no pool carries shared words or asked words (a training file written
+    before them),
     the second stage goes without ``rate_max`` or ``answers``. Should the fit weigh the pair
     logit at or below zero (it would reorder a posting's list), the model is returned
     one-stage."""
@@ -636,7 +645,7 @@ def calibrate(model: StrengthModel, pools: Sequence[PoolRows], *, c: float = 1.0
     draft = replace(
         model,
         calibration=Calibration(names, zeros, (1.0,) * len(names), zeros, 0.0),
-        rates=WordRates.count(pools) if with_words else None,
+        rates=WordRates.count(pools, extra=extra) if with_words else None,
         answers=(
             WordRates.count(pools, ANSWER_SMOOTHING, WordRates.answered) if with_asked else None
         ),

@@ -14,9 +14,10 @@ Second stage
     The posting-level recalibration (engine.calibrate) needs a posting's whole pool, which a
     decision does not store: it is refitted on the judged postings' pools (engine.judged_pools)
     over the refitted first stage, so it follows the new pair logits. Its word rates (which
-    shared words led to relevant patents, engine.WordRates) are counted on those pools too. The
-    held-out comparison below scores decisions by the first stage
-    (engine.StrengthModel.probability).
+    shared words led to relevant patents, engine.WordRates) are counted on those pools plus
+    the decisions' own shared words (Match.matched): an accept counts as a relevant pair, a
+    relevance reject as an irrelevant one. The held-out comparison below scores decisions by
+    the first stage (engine.StrengthModel.probability).
 
 Position bias
     Officers see a demand's candidates best first and read from the top, so a proposal is
@@ -43,6 +44,7 @@ Honest check
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,12 +80,14 @@ def relevance_label(state: MatchState, reason_code: str | None) -> int | None:
 
 @dataclass
 class Decisions:
-    """Usable decisions in time order: feature rows (engine.FEATURES), labels, weights."""
+    """Usable decisions in time order: feature rows (engine.FEATURES), labels, weights, and
+    each pair's shared specific words (empty where the row predates them)."""
 
     rows: np.ndarray
     labels: np.ndarray
     weights: np.ndarray
     match_ids: list[int] = field(default_factory=list)
+    matched: list[tuple[str, ...]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -93,7 +97,21 @@ class Decisions:
         return int(self.labels.sum()) if len(self) else 0
 
     def part(self, sl: slice) -> Decisions:
-        return Decisions(self.rows[sl], self.labels[sl], self.weights[sl], self.match_ids[sl])
+        return Decisions(
+            self.rows[sl], self.labels[sl], self.weights[sl], self.match_ids[sl], self.matched[sl]
+        )
+
+    def tally(self) -> engine.Tally:
+        """Relevant and decided pairs per shared word: what the decisions add to the word
+        rates (engine.WordRates), one count per decision as a judged pair counts."""
+        relevant: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
+        matched = self.matched or [()] * len(self)  # built without words: none to count
+        for words, label in zip(matched, self.labels.tolist(), strict=True):
+            seen.update(words)
+            if label:
+                relevant.update(words)
+        return relevant, seen
 
 
 def decisions() -> Decisions:
@@ -102,7 +120,7 @@ def decisions() -> Decisions:
     required = [getattr(Match, f) for f in engine.FEATURES if f not in IMPUTED]
     fill = _judged_means()
     stmt = (
-        sa.select(Match.id, Match.state, Match.reason_code, Match.rank, *features)
+        sa.select(Match.id, Match.state, Match.reason_code, Match.rank, Match.matched, *features)
         .where(
             Match.state.in_((MatchState.ACCEPTED, MatchState.REJECTED)),
             # Only pairs the engine ranked: the position weighting models an officer reading
@@ -112,7 +130,7 @@ def decisions() -> Decisions:
         )
         .order_by(Match.decided_at, Match.id)
     )
-    rows, labels, weights, ids = [], [], [], []
+    rows, labels, weights, ids, words = [], [], [], [], []
     for r in db.session.execute(stmt):
         label = relevance_label(r.state, r.reason_code)
         if label is None:
@@ -122,6 +140,7 @@ def decisions() -> Decisions:
         labels.append(label)
         weights.append(examination_weight(r.rank))
         ids.append(r.id)
+        words.append(tuple(r.matched or ()))
     w = np.asarray(weights, np.float64)
     if len(w):
         w = w * (len(w) / w.sum())  # mean 1
@@ -130,6 +149,7 @@ def decisions() -> Decisions:
         np.asarray(labels, int),
         w,
         ids,
+        words,
     )
 
 
@@ -196,7 +216,7 @@ def refit(
                 "stages": 2,
             },
         )
-        return engine.calibrate(first, engine.judged_pools())
+        return engine.calibrate(first, engine.judged_pools(), extra=part.tally())
 
     candidate = fit(train)
     new_auc = auc(test.labels, candidate.probability(test.rows))

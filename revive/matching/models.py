@@ -181,6 +181,10 @@ class Match(TimestampMixin, db.Model):
     # ln(1 + the demand's specific-word weight) (strength.demand_mass), the same for every
     # candidate of a demand; NULL on rows proposed before the feature existed.
     demand_mass: Mapped[float | None] = mapped_column(sa.Float)
+    # The demand's specific words the patent holds (Candidate.matched, the words of coverage)
+    # at proposal time: a decision teaches the strength model's word rates which of them lead
+    # to a fit (engine.WordRates). NULL on rows proposed before they were stored.
+    matched: Mapped[list[str] | None] = mapped_column(sa.JSON)
     # Rank by strength in the latest run (1 = shown first); None: left top-k.
     rank: Mapped[int | None] = mapped_column(sa.Integer)
     # Strength: P(relevant) by the model ``model_version``; its tier under the bar / strong

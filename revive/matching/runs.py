@@ -455,6 +455,7 @@ def proposal_values(p: engine.Proposal, rank: int, assessor: Assessor) -> dict[s
         "chars": round(float(a.chars), 6),
         "coverage": round(float(a.coverage), 6),
         "demand_mass": round(float(a.demand_mass), 6),
+        "matched": sorted(a.matched),
         "strength": round(float(a.strength), 6),
         "tier": MatchTier(a.tier),
         "model_version": assessor.model_version,

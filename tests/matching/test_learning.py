@@ -48,6 +48,7 @@ def _decided(
     features: dict | None = GOOD,
     rank: int = 1,
     start: int = 0,
+    matched: list[str] | None = None,
 ) -> list[Match]:
     """``n`` decided matches (one demand, one patent each), decided one minute apart."""
     officer = make_user(Role.OFFICER)
@@ -64,6 +65,7 @@ def _decided(
             decided_by_id=officer.id,
             decided_at=utcnow() + timedelta(minutes=start + i),
             reason_code=reason,
+            matched=matched,
             **(features or {"score": 0.1}),
         )
         db.session.add(m)
@@ -134,6 +136,15 @@ def test_a_decision_proposed_before_demand_mass_takes_the_judged_mean(app):
     assert data.rows[0, :col].tolist() == [POOR[f] for f in engine.FEATURES[:col]]
 
 
+def test_decisions_carry_their_shared_words_and_older_rows_none(app):
+    _decided(1, MatchState.ACCEPTED, matched=["秸秆", "还田机"])
+    _decided(1, MatchState.REJECTED, reason="wrong_field", features=POOR, start=1)  # older row
+    data = learning.decisions()
+    assert data.matched == [("秸秆", "还田机"), ()]
+    relevant, seen = data.tally()
+    assert relevant == {"秸秆": 1, "还田机": 1} and seen == {"秸秆": 1, "还田机": 1}
+
+
 # ---------------------------------------------------------------------------- the refit
 
 
@@ -202,6 +213,36 @@ def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     db.session.refresh(row)
     assert row.status == ModelStatus.RETIRED
     assert second.metrics["current_version"] == row.version  # compared with the serving refit
+
+
+@pytest.mark.usefixtures("min_decisions")
+def test_decisions_teach_the_refitted_word_rates(app, enqueued):
+    """Accepts sharing one word and relevance rejects sharing another are counted into the
+    activated model's word rates, beside the judged pairs' counts."""
+    pool()
+    jobs.request_index_build()
+    drain(enqueued)
+    app.config["REVIVE_REFIT_MIN_DECISIONS"] = 40
+    for i in range(20):
+        _decided(1, MatchState.ACCEPTED, start=2 * i, rank=1 + i % 5, matched=["甲类词"])
+        _decided(
+            1,
+            MatchState.REJECTED,
+            reason="wrong_field",
+            features=POOR,
+            start=2 * i + 1,
+            matched=["乙类词"],
+        )
+    row = matching_strength.refit_strength()
+    assert row.status == ModelStatus.ACTIVE, row.note
+    model = matching_strength.active_strength_model()
+    shipped = engine.shipped_model()
+    assert "甲类词" not in shipped.rates.counts and "乙类词" not in shipped.rates.counts
+    assert model.rates.counts["甲类词"] == (20, 20) and model.rates.counts["乙类词"] == (0, 20)
+    for word, (r, s) in shipped.rates.counts.items():
+        assert model.rates.counts[word] == (r, s)  # the judged pairs' counts stay
+    assert model.rates.value(["甲类词"]) > 0 > model.rates.value(["乙类词"])
+    assert engine.StrengthModel.from_json(row.model).rates == model.rates
 
 
 @pytest.mark.usefixtures("min_decisions")

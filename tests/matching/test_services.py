@@ -682,6 +682,9 @@ def test_a_run_stores_strength_tier_reasons_features_and_the_reading(app, enqueu
     assert top.reasons and all(len(r) >= 2 for r in top.reasons)
     assert all(r in BATTERY["title"] + BATTERY["abstract"] for r in top.reasons)
     assert top.need == 0
+    # the shared specific words, which decisions teach the word rates with
+    assert top.matched == sorted(top.matched) and top.matched
+    assert all(w in BATTERY["title"] + BATTERY["abstract"] for w in top.matched)
     # rank follows strength
     assert [m.strength for m in rows] == sorted((m.strength for m in rows), reverse=True)
     assert [m.rank for m in rows] == list(range(1, len(rows) + 1))
