@@ -131,13 +131,55 @@ def get_match_for(user: User, match_id: int) -> Match:
 
 @dataclass
 class StrengthOverview:
-    """The engine page's strength section: the model in use and the latest refits."""
+    """The engine page's strength section: the model in use, what its word rates learned and
+    the latest refits."""
 
     model: Any  # engine.StrengthModel in use
     active: StrengthModelVersion | None  # None: the shipped judged-set model
     bar: float
     strong: float
     refits: list[StrengthModelVersion]
+    learned: LearnedWords | None = None  # None: a model without word rates
+
+
+@dataclass
+class LearnedWord:
+    word: str
+    relevant: int  # judged or decided pairs sharing the word that were relevant
+    seen: int  # judged or decided pairs sharing it
+
+    @property
+    def rate(self) -> float:
+        return self.relevant / self.seen
+
+
+@dataclass
+class LearnedWords:
+    """The shared words whose pairs were most and least often relevant (at least
+    ``LEARNED_MIN_PAIRS`` pairs each), out of ``words`` counted over ``pairs`` word
+    occurrences; ``base``: the share relevant over all of them."""
+
+    fruitful: list[LearnedWord]
+    barren: list[LearnedWord]
+    words: int
+    pairs: int
+    base: float
+
+
+LEARNED_MIN_PAIRS = 20  # a rate from fewer pairs is mostly smoothing
+
+
+def learned_words(model: Any, n: int = 8) -> LearnedWords | None:
+    """What the model's word rates (engine.WordRates) learned, for people to check."""
+    rates = getattr(model, "rates", None)
+    if rates is None or not rates.counts:
+        return None
+    often = [LearnedWord(w, r, s) for w, (r, s) in rates.counts.items() if s >= LEARNED_MIN_PAIRS]
+    order = sorted(often, key=lambda x: (-rates.value([x.word]), -x.seen, x.word))
+    fruitful = order[:n]
+    barren = [x for x in reversed(order[n:]) if x not in fruitful][:n]
+    pairs = sum(s for _, s in rates.counts.values())
+    return LearnedWords(fruitful, barren, len(rates.counts), pairs, rates.base)
 
 
 def strength_overview(limit: int = 10) -> StrengthOverview:
@@ -151,7 +193,9 @@ def strength_overview(limit: int = 10) -> StrengthOverview:
             .limit(limit)
         )
     )
-    return StrengthOverview(model, matching_strength.active_strength_row(), bar, strong, refits)
+    return StrengthOverview(
+        model, matching_strength.active_strength_row(), bar, strong, refits, learned_words(model)
+    )
 
 
 # ---------------------------------------------------------------------------- proposals

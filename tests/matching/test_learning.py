@@ -377,6 +377,36 @@ def test_engine_page_shows_the_model_and_the_button_to_platform_admins(client, a
     assert 'id="strength"' in html and 'action="/matching/strength-models"' not in html
 
 
+def test_engine_page_shows_what_the_word_rates_learned(client, auth):
+    """Staff can check what the model learned: the shared words most and least often relevant,
+    each with its rate and denominator (pairs), thresholds to their tenth."""
+    from revive.matching.queries import LEARNED_MIN_PAIRS, learned_words
+
+    model = engine.shipped_model()
+    learned = learned_words(model)
+    assert learned is not None and learned.fruitful and learned.barren
+    assert {w.word for w in learned.fruitful}.isdisjoint(w.word for w in learned.barren)
+    assert all(w.seen >= LEARNED_MIN_PAIRS for w in learned.fruitful + learned.barren)
+    values = [model.rates.value([w.word]) for w in learned.fruitful]
+    assert values == sorted(values, reverse=True)
+    assert min(values) > max(model.rates.value([w.word]) for w in learned.barren)
+    auth.login(make_user(Role.OFFICER))
+    html = client.get("/matching/").get_data(as_text=True)
+    section = html[html.index('id="learned-words"') :]
+    top, low = learned.fruitful[0], learned.barren[0]
+    assert f'data-word="{top.word}"' in section and f"（{top.relevant} / {top.seen} 对）" in section
+    assert f'data-word="{low.word}"' in section and f"（{low.relevant} / {low.seen} 对）" in section
+    assert f"低于 {model.bar * 100:.1f}% 为弱".replace(".0%", "%") in html
+
+
+def test_a_model_without_word_rates_shows_no_learned_words():
+    from dataclasses import replace
+
+    from revive.matching.queries import learned_words
+
+    assert learned_words(replace(engine.shipped_model(), rates=None)) is None
+
+
 def test_refit_button_queues_a_refit(client, auth, admin, enqueued):
     auth.login(admin)
     response = client.post("/matching/strength-models")
