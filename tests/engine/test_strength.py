@@ -288,33 +288,53 @@ def test_word_rates_say_which_shared_words_led_to_relevant_patents():
         assert rates.value(words, WordRates.tally(pools[0])) == pytest.approx(alone.value(words))
 
 
+def _synthetic_posting(rng, name, shift, *, any_relevant=True, **words):
+    """A pool of 10 candidates with random features (one demand_mass), relevant with
+    probability sigmoid(2 × score − ``shift``) (none when not ``any_relevant``), and the
+    given words (``matched`` / ``asked`` …)."""
+    from dataclasses import replace
+
+    from revive.engine.strength import FEATURES
+
+    rows = rng.normal(size=(10, len(FEATURES)))
+    rows[:, 3] = 4.5
+    p = 1 / (1 + np.exp(-(2 * rows[:, 0] - shift)))
+    labels = (rng.random(10) < p).astype(int) if any_relevant else np.zeros(10, int)
+    pool = _rated_pool(name, words.pop("matched", [()] * 10), labels, rows)
+    return replace(pool, **words)
+
+
+def _calibrated_on(pools):
+    from revive.engine.strength import calibrate
+
+    x = np.vstack([p.rows for p in pools])
+    y = np.concatenate([p.labels for p in pools])
+    return calibrate(fit(x, y), pools)
+
+
+def _same_order(a, b) -> bool:
+    return np.array_equal(np.argsort(-a, kind="stable"), np.argsort(-b, kind="stable"))
+
+
 def test_calibrate_reads_whether_a_postings_words_led_anywhere():
     """Postings whose shared words were seldom relevant elsewhere are seldom answered: the
     second stage learns it from the word rates (each posting's own judgements left out) and
     moves such a posting's whole list down, leaving its order alone."""
-    from revive.engine.strength import FEATURES, calibrate
-
     rng = np.random.default_rng(3)
     pools = []
     for i in range(200):
         fruitful = i % 2 == 0
-        rows = rng.normal(size=(10, len(FEATURES)))
-        rows[:, 3] = 4.5
-        p = 1 / (1 + np.exp(-(2 * rows[:, 0] - (0 if fruitful else 3))))
-        labels = (rng.random(10) < p).astype(int)
         vocab = ["电池", "隔膜", "电解液"] if fruitful else ["智能", "系统", "平台"]
         words = [tuple(rng.choice(vocab, 2, replace=False)) for _ in range(10)]
-        pools.append(_rated_pool(f"d{i}", words, labels, rows))
-    x = np.vstack([p.rows for p in pools])
-    y = np.concatenate([p.labels for p in pools])
-    model = calibrate(fit(x, y), pools)
+        pools.append(_synthetic_posting(rng, f"d{i}", 0 if fruitful else 3, matched=words))
+    model = _calibrated_on(pools)
     assert model.calibration is not None and "rate_max" in model.calibration.features
     assert model.rates is not None and model.rates.value(["电池"]) > 0 > model.rates.value(["智能"])
     rows = pools[0].rows
     good = model.strengths(rows, words=20, matched=[("电池", "隔膜")] * 10)
     poor = model.strengths(rows, words=20, matched=[("智能", "系统")] * 10)
     assert (poor < good).all() and poor.mean() < good.mean() / 2
-    assert np.array_equal(np.argsort(-good, kind="stable"), np.argsort(-poor, kind="stable"))
+    assert _same_order(good, poor)
 
 
 def test_pools_without_words_calibrate_and_serve_without_word_rates():
@@ -396,28 +416,18 @@ def test_calibrate_reads_whether_postings_using_these_words_were_answered():
     those words down as a whole."""
     from dataclasses import replace
 
-    from revive.engine.strength import FEATURES, calibrate
-
     rng = np.random.default_rng(5)
     pools = []
     for i in range(200):
         covered = i % 2 == 0
-        rows = rng.normal(size=(10, len(FEATURES)))
-        rows[:, 3] = 4.5
-        p = 1 / (1 + np.exp(-(2 * rows[:, 0] - 1)))
-        labels = (rng.random(10) < p).astype(int) if covered else np.zeros(10, int)
         vocab = ["电池", "隔膜", "电解液", "正极"] if covered else ["稀土", "回收", "永磁", "冶炼"]
         asked = tuple(rng.choice(vocab, 3, replace=False))
-        pool = _rated_pool(f"d{i}", [()] * 10, labels, rows)
-        pools.append(replace(pool, asked=asked, answered=bool(labels.any())))
-    x = np.vstack([p.rows for p in pools])
-    y = np.concatenate([p.labels for p in pools])
-    model = calibrate(fit(x, y), pools)
+        pool = _synthetic_posting(rng, f"d{i}", 1, any_relevant=covered, asked=asked)
+        pools.append(replace(pool, answered=bool(pool.labels.any())))
+    model = _calibrated_on(pools)
     assert model.answers is not None and "answers" in model.calibration.features
     rows = pools[0].rows
     covered = model.strengths(rows, words=20, asked=["电池", "隔膜"])
     uncovered = model.strengths(rows, words=20, asked=["稀土", "永磁"])
     assert (uncovered < covered).all() and uncovered.mean() < covered.mean() / 2
-    assert np.array_equal(
-        np.argsort(-covered, kind="stable"), np.argsort(-uncovered, kind="stable")
-    )
+    assert _same_order(covered, uncovered)
