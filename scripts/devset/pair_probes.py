@@ -52,7 +52,7 @@ from semantic_probe import _logistic  # noqa: E402
 
 from revive.benchmark.data import read_queries  # noqa: E402
 from revive.benchmark.trust import demand_query  # noqa: E402
-from revive.engine.strength import FEATURES, posting_rows  # noqa: E402
+from revive.engine.strength import FEATURES, WordRates, posting_rows  # noqa: E402
 from revive.engine.text import _words_and_bigrams, normalize  # noqa: E402
 
 # (PoolRows, held-out fold, split seed, each posting's fold in that split) -> one more pair
@@ -82,33 +82,7 @@ def load_vectors(path: str) -> tuple[dict[str, int], np.ndarray]:
 def compare(rows, ids, qrels, added: dict[str, Extra], draws: int = 5) -> None:
     """The four shipped features, then each of ``added`` as a fifth pair column, over the same
     ``draws`` shuffled 5-fold splits by posting: the mean figures of each."""
-    variants: dict[str, Extra | None] = {BASE: None, **added}
-    for label, extra in variants.items():
-        figures = []
-        for seed in range(draws):
-            fold = np.empty(len(rows), int)
-            fold[np.random.default_rng(seed).permutation(len(rows))] = np.arange(len(rows)) % 5
-            fold_of = {pr.demand: int(k) for pr, k in zip(rows, fold, strict=True)}
-            assessed = {}
-            for f in range(5):
-                data = []
-                for pr in rows:
-                    r = pr.rows
-                    if extra is not None:
-                        col = np.reshape(extra(pr, f, seed, fold_of), -1)
-                        r = (
-                            np.column_stack([r, col])
-                            if len(r)
-                            else np.zeros((0, len(FEATURES) + 1))
-                        )
-                    data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
-                train = [d for d, k in zip(data, fold, strict=True) if k != f and len(d[1])]
-                model = sp.two_stage(train, 0)
-                test = [d for d, k in zip(data, fold, strict=True) if k == f]
-                assessed.update(sp.rank(model, test, ids))
-            figures.append(sp.figures(assessed, qrels))
-        mean = {k: round(float(np.mean([d[k] for d in figures])), 4) for k in figures[0]}
-        print(f"{label}: {mean}", flush=True)
+    compare_x(rows, ids, qrels, {k: ([e], []) for k, e in added.items()}, draws)
 
 
 def two_stage_x(train, first_cols: int, pool_cols: int):
@@ -314,10 +288,7 @@ def words(args) -> None:
     pools, qrels, ids, rows = sp.pools_of("real")
     index = pools.index
     spec = index.specificity
-    shared = {}
-    for pr in rows:
-        matched = {c.right_id: sorted(c.matched) for c in pools.candidates[pr.demand]}
-        shared[pr.demand] = [matched[d] for d in pr.ids]
+    shared = {pr.demand: pr.matched for pr in rows}  # each candidate's, in row order
     weight = {w: float(spec[index.term_index[w]]) for ws in shared.values() for m in ws for w in m}
     counts: dict[tuple[int, int], tuple[Counter, Counter, float]] = {}
 
@@ -390,11 +361,8 @@ def answer(args) -> None:
                    if w in index.term_index})
         for q in ids
     }  # fmt: skip
-    shared = {}
-    for pr in rows:
-        matched = {c.right_id: sorted(c.matched) for c in pools.candidates[pr.demand]}
-        shared[pr.demand] = [matched[d] for d in pr.ids]
     cache: dict = {}
+    rates: dict = {}
 
     def posting_counts(f, seed, fold_of):
         if (seed, f) not in cache:
@@ -406,16 +374,7 @@ def answer(args) -> None:
                         yes.update(vocab[pr.demand])
             n = sum(1 for pr in rows if fold_of[pr.demand] != f)
             base = sum(answerable[pr.demand] for pr in rows if fold_of[pr.demand] != f) / n
-            rel, pairs = Counter(), Counter()
-            for pr in rows:
-                if fold_of[pr.demand] != f:
-                    for ws, label in zip(shared[pr.demand], pr.labels, strict=True):
-                        if label >= 0:
-                            pairs.update(ws)
-                            if label:
-                                rel.update(ws)
-            p0 = sum(rel.values()) / max(1, sum(pairs.values()))
-            cache[seed, f] = yes, seen, base, rel, pairs, p0
+            cache[seed, f] = yes, seen, base
         return cache[seed, f]
 
     def lift(r, s, base, m):
@@ -424,7 +383,7 @@ def answer(args) -> None:
 
     def post_col(m, how):
         def extra(pr, f, seed, fold_of):
-            yes, seen, base, *_ = posting_counts(f, seed, fold_of)
+            yes, seen, base = posting_counts(f, seed, fold_of)
             own = fold_of[pr.demand] != f
             a = answerable[pr.demand] if own else 0
             vals = [
@@ -437,18 +396,11 @@ def answer(args) -> None:
         return extra
 
     def rate_col(pr, f, seed, fold_of):
-        *_, rel, pairs, p0 = posting_counts(f, seed, fold_of)
-        rel, pairs = rel.copy(), pairs.copy()
-        if fold_of[pr.demand] != f:
-            for ws, label in zip(shared[pr.demand], pr.labels, strict=True):
-                if label >= 0:
-                    pairs.subtract(ws)
-                    if label:
-                        rel.subtract(ws)
-        out = []
-        for ws in shared[pr.demand]:
-            out.append(np.mean([lift(rel[w], pairs[w], p0, 10.0) for w in ws]) if ws else 0.0)
-        return np.asarray(out)
+        # the shipped shared-word rates, counted on the training folds
+        if (seed, f) not in rates:
+            rates[seed, f] = WordRates.count([p for p in rows if fold_of[p.demand] != f])
+        own = WordRates.tally(pr) if fold_of[pr.demand] != f else None
+        return np.asarray([rates[seed, f].value(ws, own) for ws in pr.matched])
 
     variants = {"shipped: pool's best shared-word rate": ([], [rate_col])}
     for m in args.smooth:
