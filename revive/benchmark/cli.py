@@ -261,7 +261,7 @@ def _plain(word: str) -> bool:
     ),
     show_default=True,
 )
-@click.option("--bar", type=float, default=0.085, show_default=True)
+@click.option("--bar", type=float, default=0.08, show_default=True)
 @click.option("--strong", type=float, default=0.30, show_default=True)
 def fit_strength_command(corpora, out, bar, strong) -> None:
     """Fit the shipped strength model on both dev sets (the pools the production pipeline

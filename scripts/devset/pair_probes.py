@@ -32,6 +32,11 @@ pool's best, in the second stage only (``compare_x``). The second form ships as
 ``strength.WordRates``; ``--smooth`` takes the pseudo-pairs to try. ``answer``: the same counting
 over postings (whether postings using a word had a relevant patent), shipped as
 ``StrengthModel.answers``. ``rounds``: each judging round held out, without and with both.
+
+``bars``: the abstention bar table of eval/real/RESULTS.md — the shipped form cross-validated
+over ``--draws`` shuffled 5-fold splits of the real set (``revive eval --cv-draws``' splits),
+each split's lists read at every ``--bar``: the share of unanswerable postings that abstain and
+of relevant top-10 pairs still shown, mean and the lowest split's shown share.
 """
 
 from __future__ import annotations
@@ -413,10 +418,10 @@ def answer(args) -> None:
 
 
 def rounds(args) -> None:
-    """Held out by round: the 1,000 postings re-drawn round by round (``real_pool.py sample``'s
+    """Held out by round: the 1,598 postings re-drawn round by round (``real_pool.py sample``'s
     seeds, which reproduce eval/real/queries.csv), each round from the fourth on scored by the
     shipped form fitted on the rounds before it and the team set, without the word rates (the
-    pools stripped of their words) and with them."""
+    pools stripped of their words) and with them, read at each ``--bar``."""
     import csv
     import random
     from dataclasses import replace
@@ -428,7 +433,7 @@ def rounds(args) -> None:
         everyone = list(csv.DictReader(fh))
     taken: set[str] = set()
     drawn = []
-    for n, seed in ((200, 13), (100, 14), (200, 15), (100, 16), (200, 17), (200, 18)):
+    for n, seed in ((200, 13), (100, 14), (200, 15), (100, 16), (200, 17), (200, 18), (598, 19)):
         left = [r for r in everyone if r["id"] not in taken]
         chosen = {r["id"] for r in random.Random(seed).sample(left, n)}
         drawn.append(chosen)
@@ -451,13 +456,35 @@ def rounds(args) -> None:
         test = sorted(drawn[held])
         for label, rows in (("without word rates", [bare(p) for p in train]), ("with", train)):
             assessed = trust.assessed_pools(pools, trust.fit_pools(rows), test)
-            f = trust.trust_figures(assessed, qrels, 0.085, 10)
-            print(
-                f"round {held + 2} ({len(test)} postings), {label}: nDCG {f['ndcg@10']:.4f} "
-                f"AUC {f['strength_auc']:.4f} abstained {f['abstained_unanswerable']:.3f} "
-                f"shown {f['relevant_shown']:.3f}",
-                flush=True,
-            )
+            for bar in args.bar:
+                f = trust.trust_figures(assessed, qrels, bar, 10)
+                print(
+                    f"round {held + 2} ({len(test)} postings), {label}, bar {bar}: "
+                    f"nDCG {f['ndcg@10']:.4f} AUC {f['strength_auc']:.4f} "
+                    f"abstained {f['abstained_unanswerable']:.3f} shown {f['relevant_shown']:.3f}",
+                    flush=True,
+                )
+
+
+def bars(args) -> None:
+    from revive.benchmark import trust
+    from revive.benchmark.data import read_corpus, read_qrels
+
+    real = sp.ROOT / "eval" / "real"
+    qrels = read_qrels(real / "qrels.csv")
+    pools = trust.build_pools(read_corpus(sp.CORPORA), read_queries(real / "queries.csv"))
+    per_bar: dict[float, list[tuple[float, float]]] = {b: [] for b in args.bar}
+    for seed in range(args.draws):
+        folds = trust.cross_validated(pools, qrels, seed=seed)
+        for b in args.bar:
+            f = trust.trust_figures(folds, qrels, b, 10)
+            per_bar[b].append((f["abstained_unanswerable"], f["relevant_shown"]))
+        print(f"split {seed} done", file=sys.stderr, flush=True)
+    print("| bar | unanswerable that abstain | relevant shown | lowest shown of the splits |")
+    print("| ---: | ---: | ---: | ---: |")
+    for b, got in per_bar.items():
+        a, s = np.asarray(got).T
+        print(f"| {b:.3f} | {a.mean():.3f} | {s.mean():.3f} | {s.min():.3f} |")
 
 
 def main() -> None:
@@ -473,7 +500,13 @@ def main() -> None:
     an = sub.add_parser("answer")
     an.add_argument("--smooth", type=float, nargs="*", default=[5.0])
     an.add_argument("--draws", type=int, default=5)
-    sub.add_parser("rounds")
+    ro = sub.add_parser("rounds")
+    ro.add_argument("--bar", type=float, nargs="*", default=[0.08, 0.085])
+    ba = sub.add_parser("bars")
+    ba.add_argument("--draws", type=int, default=10)
+    ba.add_argument(
+        "--bar", type=float, nargs="*", default=[0.07, 0.075, 0.08, 0.085, 0.09, 0.095, 0.1, 0.12]
+    )
     args = parser.parse_args()
     commands = {
         "w2v": w2v,
@@ -482,6 +515,7 @@ def main() -> None:
         "words": words,
         "answer": answer,
         "rounds": rounds,
+        "bars": bars,
     }
     commands[args.command](args)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from revive import engine
 from revive.accounts.models import Role
 from revive.deals.models import Deal
 from revive.demands.models import Demand
@@ -255,7 +256,8 @@ def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, aut
     weak = html.split("data-weak")[1].split("</details>")[0]
     assert "显示较弱的候选（1 件" in weak
     assert SILICON["title"] in weak and 'data-tier="weak"' in weak
-    assert "约有 4% 的可能" in weak and "低于 8.5% 为“弱”" in weak
+    bar = f"{engine.shipped_model().bar * 100:.1f}%".replace(".0%", "%")
+    assert "约有 4% 的可能" in weak and f"低于 {bar} 为“弱”" in weak
     assert world.patents["draft"].title not in html
 
 
