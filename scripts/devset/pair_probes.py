@@ -31,7 +31,8 @@ out), a pair's value the mean log-odds lift over its shared words; as a pair fea
 pool's best, in the second stage only (``compare_x``). The second form ships as
 ``strength.WordRates``; ``--smooth`` takes the pseudo-pairs to try. ``answer``: the same counting
 over postings (whether postings using a word had a relevant patent), shipped as
-``StrengthModel.answers``. ``rounds``: each judging round held out, without and with both.
+``StrengthModel.answers``; ``--knn K`` adds the answerability of the posting's K most similar
+judged postings (not shipped). ``rounds``: each judging round held out, without and with both.
 
 ``bars``: the abstention bar table of eval/real/RESULTS.md — the shipped form cross-validated
 over ``--draws`` shuffled 5-fold splits of the real set (``revive eval --cv-draws``' splits),
@@ -414,7 +415,46 @@ def answer(args) -> None:
             [rate_col, post_col(m, "mean")],
         )
     variants["+ posting answerability by words, min, m=5"] = ([], [rate_col, post_col(5, "min")])
+    if args.knn:
+        variants = {k: v for k, v in variants.items() if k.endswith("m=5") and "mean" in k}
+        near = _neighbours(ids, vocab)
+        for k in args.knn:
+            variants[f"+ answerability of the {k} nearest judged postings"] = (
+                [],
+                [rate_col, post_col(5, "mean"), _knn_col(near, answerable, k, posting_counts)],
+            )
     compare_x(rows, ids, qrels, variants, draws=args.draws)
+
+
+def _neighbours(ids: list[str], vocab: dict[str, list[str]]) -> tuple[dict[str, int], np.ndarray]:
+    """Cosine similarity of the postings' content words (TF-IDF over the postings): row i,
+    column j, for ``ids`` in order."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [vocab[q] for q in ids]
+    x = TfidfVectorizer(analyzer=lambda ws: ws, sublinear_tf=True).fit_transform(docs)
+    return {q: i for i, q in enumerate(ids)}, (x @ x.T).toarray()
+
+
+def _knn_col(near, answerable: dict[str, int], k: int, posting_counts) -> Extra:
+    """kNN answerability: of a posting's ``k`` most similar postings in the training folds
+    (never itself), the similarity-weighted share that had a relevant patent, smoothed with 2
+    pseudo-postings at the training folds' base rate, as log-odds lift. Constant over a pool."""
+    pos, sim = near
+
+    def extra(pr, f, seed, fold_of):
+        _, _, base = posting_counts(f, seed, fold_of)
+        i = pos[pr.demand]
+        others = [q for q, j in pos.items() if fold_of[q] != f and j != i]
+        js = np.asarray([pos[q] for q in others])
+        top = np.argsort(-sim[i, js])[:k]
+        w = sim[i, js[top]]
+        a = np.asarray([answerable[others[t]] for t in top], float)
+        p = (float(w @ a) + 2 * base) / (float(w.sum()) + 2)
+        v = np.log(p / (1 - p)) - np.log(base / (1 - base))
+        return np.full(len(pr.ids), v)
+
+    return extra
 
 
 def rounds(args) -> None:
@@ -500,6 +540,7 @@ def main() -> None:
     an = sub.add_parser("answer")
     an.add_argument("--smooth", type=float, nargs="*", default=[5.0])
     an.add_argument("--draws", type=int, default=5)
+    an.add_argument("--knn", type=int, nargs="*", default=[], help="also kNN answerability")
     ro = sub.add_parser("rounds")
     ro.add_argument("--bar", type=float, nargs="*", default=[0.08, 0.085])
     ba = sub.add_parser("bars")
