@@ -507,6 +507,8 @@ def rounds(args) -> None:
 
 
 def bars(args) -> None:
+    """The bar table: abstained and shown at each ``--bar`` over ``--draws`` cross-validated
+    splits (the bar does not change the fitted models, so each split is fitted once)."""
     from revive.benchmark import trust
     from revive.benchmark.data import read_corpus, read_qrels
 
