@@ -34,6 +34,9 @@ over postings (whether postings using a word had a relevant patent), shipped as
 ``StrengthModel.answers``; ``--knn K`` adds the answerability of the posting's K most similar
 judged postings (not shipped). ``rounds``: each judging round held out, without and with both.
 
+``pairwise``: the first stage fitted on within-posting pairs (a relevant against an irrelevant
+candidate of one posting) instead of on pairs one by one; the second stage as shipped.
+
 ``bars``: the abstention bar table of eval/real/RESULTS.md — the shipped form cross-validated
 over ``--draws`` shuffled 5-fold splits of the real set (``revive eval --cv-draws``' splits),
 each split's lists read at every ``--bar``: the share of unanswerable postings that abstain and
@@ -109,9 +112,42 @@ def two_stage_x(train, first_cols: int, pool_cols: int):
     return lambda r, w, t: 1 / (1 + np.exp(-second(posting(r, w, t))))
 
 
-def compare_x(rows, ids, qrels, variants: dict[str, tuple[list, list]], draws: int = 5) -> None:
+def two_stage_pairwise(train, first_cols: int, pool_cols: int):
+    """``two_stage_x`` with its first stage fitted pairwise: a logistic regression without
+    intercept on the differences of standardised features between a relevant and an
+    irrelevant judged candidate of one posting (both orders), so it learns the order within a
+    posting only; the second stage calibrates it as before."""
+    from sklearn.linear_model import LogisticRegression
+
+    n = len(FEATURES) + first_cols
+    x = np.vstack([r[lab >= 0][:, :n] for _, r, lab, _, _ in train])
+    mean, scale = x.mean(0), np.where(x.std(0) > 0, x.std(0), 1.0)
+    diffs = []
+    for _, r, lab, _, _ in train:
+        z = (r[:, :n] - mean) / scale
+        pos, neg = z[lab == 1], z[lab == 0]
+        if len(pos) and len(neg):
+            diffs.append((pos[:, None, :] - neg[None, :, :]).reshape(-1, n))
+    d = np.vstack(diffs)
+    lr = LogisticRegression(fit_intercept=False, C=1.0, max_iter=1000)
+    lr.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
+    w = lr.coef_[0]
+    y = np.concatenate([lab[lab >= 0] for _, r, lab, _, _ in train])
+
+    def posting(r, words, thin):
+        return posting_rows(((r[:, :n] - mean) / scale) @ w, r[:, : len(FEATURES)], FEATURES,
+                            words, thin)  # fmt: skip
+
+    second = _logistic(np.vstack([posting(r, w_, t)[lab >= 0] for _, r, lab, w_, t in train]), y)
+    return lambda r, w_, t: 1 / (1 + np.exp(-second(posting(r, w_, t))))
+
+
+def compare_x(
+    rows, ids, qrels, variants: dict[str, tuple[list, list]], draws: int = 5, fitter=None
+) -> None:
     """Like ``compare``, each variant a list of first-stage pair columns and a list of columns
-    whose pool maximum enters the second stage only (``two_stage_x``)."""
+    whose pool maximum enters the second stage only (``two_stage_x``, or ``fitter``)."""
+    fitter = fitter or two_stage_x
     for label, (pair_cols, pool_cols) in {BASE: ([], []), **variants}.items():
         figures = []
         for seed in range(draws):
@@ -127,7 +163,7 @@ def compare_x(rows, ids, qrels, variants: dict[str, tuple[list, list]], draws: i
                     r = np.column_stack([pr.rows, *cols]) if len(pr.rows) else np.zeros((0, width))
                     data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
                 train = [d for d, k in zip(data, fold, strict=True) if k != f and len(d[1])]
-                model = two_stage_x(train, len(pair_cols), len(pool_cols))
+                model = fitter(train, len(pair_cols), len(pool_cols))
                 test = [d for d, k in zip(data, fold, strict=True) if k == f]
                 assessed.update(sp.rank(model, test, ids))
             figures.append(sp.figures(assessed, qrels))
@@ -506,6 +542,15 @@ def rounds(args) -> None:
                 )
 
 
+def pairwise(args) -> None:
+    """The shipped form against the same form with a pairwise-fitted first stage
+    (``two_stage_pairwise``), on the same splits."""
+    _, qrels, ids, rows = sp.pools_of("real")
+    compare_x(rows, ids, qrels, {}, draws=args.draws)
+    print("pairwise first stage:", flush=True)
+    compare_x(rows, ids, qrels, {}, draws=args.draws, fitter=two_stage_pairwise)
+
+
 def bars(args) -> None:
     """The bar table: abstained and shown at each ``--bar`` over ``--draws`` cross-validated
     splits (the bar does not change the fitted models, so each split is fitted once)."""
@@ -545,6 +590,8 @@ def main() -> None:
     an.add_argument("--knn", type=int, nargs="*", default=[], help="also kNN answerability")
     ro = sub.add_parser("rounds")
     ro.add_argument("--bar", type=float, nargs="*", default=[0.08, 0.085])
+    pw = sub.add_parser("pairwise")
+    pw.add_argument("--draws", type=int, default=5)
     ba = sub.add_parser("bars")
     ba.add_argument("--draws", type=int, default=10)
     ba.add_argument(
@@ -559,6 +606,7 @@ def main() -> None:
         "answer": answer,
         "rounds": rounds,
         "bars": bars,
+        "pairwise": pairwise,
     }
     commands[args.command](args)
 
