@@ -255,8 +255,15 @@ class WordRates:
     @staticmethod
     def tally(pool: PoolRows) -> Tally:
         """The relevant and judged pairs per shared word of one pool's judged candidates."""
+        return WordRates.tally_pairs(pool.matched, pool.labels.tolist())
+
+    @staticmethod
+    def tally_pairs(matched: Iterable[Iterable[str]], labels: Iterable[int]) -> Tally:
+        """The relevant and judged pairs per shared word: ``matched`` each pair's shared
+        words, ``labels`` its label (1 relevant, 0 not, -1 unjudged: not counted). Pairs
+        without words (a file or row written before them) count nothing."""
         relevant, seen = Counter(), Counter()
-        for words, label in zip(pool.matched, pool.labels.tolist(), strict=False):
+        for words, label in zip(matched, labels, strict=False):
             if label >= 0:
                 seen.update(words)
                 if label:

@@ -44,7 +44,6 @@ Honest check
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,14 +103,7 @@ class Decisions:
     def tally(self) -> engine.Tally:
         """Relevant and decided pairs per shared word: what the decisions add to the word
         rates (engine.WordRates), one count per decision as a judged pair counts."""
-        relevant: Counter[str] = Counter()
-        seen: Counter[str] = Counter()
-        matched = self.matched or [()] * len(self)  # built without words: none to count
-        for words, label in zip(matched, self.labels.tolist(), strict=True):
-            seen.update(words)
-            if label:
-                relevant.update(words)
-        return relevant, seen
+        return engine.WordRates.tally_pairs(self.matched, self.labels.tolist())
 
 
 def decisions() -> Decisions:
