@@ -156,14 +156,15 @@ class LearnedWord:
 @dataclass
 class LearnedWords:
     """The shared words whose pairs were most and least often relevant (at least
-    ``LEARNED_MIN_PAIRS`` pairs each), out of ``words`` counted over ``pairs`` word
-    occurrences; ``base``: the share relevant over all of them."""
+    ``min_pairs`` pairs each), out of ``words`` counted over ``pairs`` word occurrences;
+    ``base``: the share relevant over all of them."""
 
     fruitful: list[LearnedWord]
     barren: list[LearnedWord]
     words: int
     pairs: int
     base: float
+    min_pairs: int
 
 
 LEARNED_MIN_PAIRS = 20  # a rate from fewer pairs is mostly smoothing
@@ -176,10 +177,10 @@ def learned_words(model: Any, n: int = 8) -> LearnedWords | None:
         return None
     often = [LearnedWord(w, r, s) for w, (r, s) in rates.counts.items() if s >= LEARNED_MIN_PAIRS]
     order = sorted(often, key=lambda x: (-rates.value([x.word]), -x.seen, x.word))
-    fruitful = order[:n]
-    barren = [x for x in reversed(order[n:]) if x not in fruitful][:n]
     pairs = sum(s for _, s in rates.counts.values())
-    return LearnedWords(fruitful, barren, len(rates.counts), pairs, rates.base)
+    return LearnedWords(
+        order[:n], order[n:][::-1][:n], len(rates.counts), pairs, rates.base, LEARNED_MIN_PAIRS
+    )
 
 
 def strength_overview(limit: int = 10) -> StrengthOverview:
