@@ -125,9 +125,7 @@ def assessed_pools(
     model was fitted on; each posting's own judged pool is then taken out of the model's
     word rates (``WordRates``), as it was when its second stage was fitted, so the
     in-sample figures do not read a posting's answers from its own words."""
-    left = {}
-    if own is not None:
-        left = {pr.demand: pr for pr in pool_rows(pools, own, qids)}
+    left = {} if own is None else {str(q): _judged_words(pools, own, q) for q in qids}
     return {
         q: assess(
             pools.demand_text[q],
@@ -152,6 +150,26 @@ def training_rows(
     judged part of ``pool_rows``."""
     rows, labels, groups = judged_pairs(pool_rows(pools, qrels, qids))
     return rows, labels, np.asarray(groups)
+
+
+def _judged_words(pools: Pools, qrels: Qrels, q: str) -> PoolRows:
+    """What the word rates count of one demand's judged pool (``WordRates.tally`` /
+    ``answered``): each candidate's shared words and label, the posting's words and whether it
+    is answered; no feature rows, so the pool need not be assessed again (``pool_rows``)."""
+    judged = qrels.get(q, {})
+    candidates = pools.candidates[q]
+    return PoolRows(
+        str(q),
+        np.zeros((0, len(FEATURES))),
+        np.asarray(
+            [int(judged[c.right_id] >= 1) if c.right_id in judged else -1 for c in candidates], int
+        ),
+        pools.words[q],
+        pools.thin[q],
+        matched=tuple(tuple(sorted(c.matched)) for c in candidates),
+        asked=pools.asked[q],
+        answered=any(g >= 1 for g in judged.values()),
+    )
 
 
 def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]:
