@@ -37,6 +37,12 @@ BATTERY_DEMAND = {
 }
 
 
+def cut_text(p: float) -> str:
+    """A threshold as pages show it (templates/matching/_trust.html's ``cut``): to its tenth,
+    8.5%, and 8% rather than 8.0%."""
+    return f"{p * 100:.1f}%".replace(".0%", "%")
+
+
 def make_enterprise(name: str | None = None) -> Organization:
     return make_org(name or f"测试企业{next(_seq)}", kind=OrgKind.ENTERPRISE)
 

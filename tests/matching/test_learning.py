@@ -28,7 +28,7 @@ from revive.matching.models import (
 )
 from revive.matching.reasons import BUSINESS, NOT_RELEVANT, REJECT_REASONS, is_relevance_label
 from tests.factories import make_org, make_user
-from tests.matching.helpers import drain, entered, make_demand, pool
+from tests.matching.helpers import cut_text, drain, entered, make_demand, pool
 
 # the shipped model rates GOOD high
 GOOD = {"score": 0.3, "chars": 0.5, "coverage": 0.9, "demand_mass": 5.5}
@@ -396,7 +396,7 @@ def test_engine_page_shows_what_the_word_rates_learned(client, auth):
     top, low = learned.fruitful[0], learned.barren[0]
     assert f'data-word="{top.word}"' in section and f"（{top.relevant} / {top.seen} 对）" in section
     assert f'data-word="{low.word}"' in section and f"（{low.relevant} / {low.seen} 对）" in section
-    assert f"低于 {model.bar * 100:.1f}% 为弱".replace(".0%", "%") in html
+    assert f"低于 {cut_text(model.bar)} 为弱" in html
 
 
 def test_a_model_without_word_rates_shows_no_learned_words():

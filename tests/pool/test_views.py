@@ -21,7 +21,7 @@ from revive.matching.models import (
 )
 from revive.notifications.models import Notification
 from revive.settings import services as settings
-from tests.matching.helpers import decide_match, drain, make_demand
+from tests.matching.helpers import cut_text, decide_match, drain, make_demand
 from tests.pool.conftest import SILICON, abstaining_demand, match_now
 from tests.pool.test_services import SILICON_DEMAND
 
@@ -256,7 +256,7 @@ def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, aut
     weak = html.split("data-weak")[1].split("</details>")[0]
     assert "显示较弱的候选（1 件" in weak
     assert SILICON["title"] in weak and 'data-tier="weak"' in weak
-    bar = f"{engine.shipped_model().bar * 100:.1f}%".replace(".0%", "%")
+    bar = cut_text(engine.shipped_model().bar)
     assert "约有 4% 的可能" in weak and f"低于 {bar} 为“弱”" in weak
     assert world.patents["draft"].title not in html
 
