@@ -408,15 +408,13 @@ class Index:
         # Explanations for the results only: each query term's stored weight in them, as one
         # terms × results matrix filled shard by shard.
         stored = np.zeros((len(terms), len(found)))
-        numbers = np.asarray([n for _, _, n in found], np.int64)
-        positions = np.asarray([p for _, p, _ in found], np.int64)
-        for number in np.unique(numbers).tolist():
+        by_shard: dict[int, list[int]] = {}
+        for j, (_, _, number) in enumerate(found):
+            by_shard.setdefault(number, []).append(j)
+        for number, mine in by_shard.items():
             shard = self.shards[number]
-            mine = np.flatnonzero(numbers == number)
-            inside = np.flatnonzero(terms < shard.n_terms)
-            stored[np.ix_(inside, mine)] = shard.weights_at(
-                terms[inside], positions[mine] - shard.offset
-            )
+            local = np.asarray([found[j][1] - shard.offset for j in mine], np.int64)
+            stored[:, mine] = shard.weights_at(terms, local)
         names = _terms_at(self.vocabulary, terms)
         specific = self.specificity[terms]  # 0 for bigrams
         total = float(specific.sum()) or 1.0

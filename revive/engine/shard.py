@@ -90,8 +90,8 @@ class Shard:
     # -- search -------------------------------------------------------------------------------
 
     def weights_at(self, terms: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Stored weight of each of ``terms`` (all < n_terms) in each local position:
-        len(terms) × len(positions), float64."""
+        """Stored weight of each of ``terms`` in each local position (0 where absent, and
+        for a term added after this shard was built): len(terms) × len(positions), float64."""
         return kernels.weights_at(
             self.indptr, self.indices, self._bits, self._table, terms, positions
         )

@@ -104,6 +104,30 @@ def test_weights_at_reads_each_term_in_any_position_order():
     assert got.tolist() == dense[terms][:, positions].astype(np.float64).tolist()
 
 
+@pytest.mark.parametrize("density", [0.002, 0.05, 0.5, 1.0])
+def test_weights_at_finds_every_posting_in_long_and_skewed_lists(density):
+    """Lists of every length, spread evenly or bunched at one end: each document looked up
+    (present or not, the first and last included); terms the shard does not hold (added to
+    the index after it was built) read as 0."""
+    rng = np.random.default_rng(int(density * 1000))
+    n_docs = 5000
+    dense = np.zeros((6, n_docs), np.float16)
+    for t in range(6):
+        if t % 2:  # bunched: most of the list in the first tenth of the shard
+            p = np.where(np.arange(n_docs) < n_docs // 10, 9.0, 0.1)
+            docs = rng.choice(n_docs, int(n_docs * density), replace=False, p=p / p.sum())
+        else:
+            docs = rng.choice(n_docs, int(n_docs * density), replace=False)
+        dense[t, docs] = rng.choice([0.25, 0.5, 1.0], len(docs))
+    indptr, indices, data, table = _arrays(dense)
+    terms = np.array([0, 1, 2, 3, 4, 5, 6, 40], np.int64)  # 6 and 40: not in the shard
+    positions = np.concatenate([[0, n_docs - 1], rng.permutation(n_docs)[:700]]).astype(np.int64)
+    got = kernels.weights_at(indptr, indices, data, table, terms, positions)
+    want = np.zeros((len(terms), len(positions)))
+    want[:6] = dense[:, positions].astype(np.float64)
+    assert got.tolist() == want.tolist()
+
+
 def test_warm_compiles_what_a_loaded_index_searches_with(tmp_path):
     """A serving process searches an artifact's memory-mapped (read-only) arrays. ``warm``
     compiles those types too, so the first query compiles nothing: a worker's main process
