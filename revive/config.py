@@ -276,6 +276,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Forms take WTForms' own Chinese messages (revive/common/forms.py), not Flask-Babel's.
+        "WTF_I18N_ENABLED": False,
         # Background work's recovery (revive/queue.py): a running job whose worker has shown
         # no life for this long is re-sent (its heartbeat beats 4 times as often); a job sent
         # but not started for this long is re-sent (the broker lost it: a normal wait in the

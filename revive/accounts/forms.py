@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 from revive.accounts import uscc
 from revive.accounts.models import ENTERPRISE_TAGS, Role, TokenScope
 from revive.accounts.services import EMAIL_RE
+from revive.common.forms import Form
 from revive.errors import DomainError
 
 email_validators = [
@@ -60,7 +60,7 @@ def role_field(*roles: Role) -> SelectField:
     )
 
 
-def apply_error(form: FlaskForm, err: DomainError) -> bool:
+def apply_error(form: Form, err: DomainError) -> bool:
     """Show a service error under the field it names; False when it names no field of ``form``."""
     field = (err.details or {}).get("field") if isinstance(err.details, dict) else None
     if field and field in form:
@@ -69,9 +69,11 @@ def apply_error(form: FlaskForm, err: DomainError) -> bool:
     return False
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("邮箱", validators=email_validators)
-    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+    password = PasswordField(
+        "密码", validators=[DataRequired("请输入密码"), Length(max=200, message="密码过长")]
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -79,22 +81,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class RegisterEnterpriseForm(FlaskForm):
+class RegisterEnterpriseForm(Form):
     company_name = StringField(
         "企业名称",
         validators=[DataRequired("请填写企业名称"), Length(max=200, message="企业名称过长")],
     )
     credit_code = StringField(
-        "统一社会信用代码", validators=[DataRequired("请填写统一社会信用代码"), Length(max=40)]
+        "统一社会信用代码",
+        validators=[DataRequired("请填写统一社会信用代码"), Length(max=40, message="信用代码过长")],
     )
-    region = StringField("所在地区", validators=[Optional(), Length(max=100)])
+    region = StringField("所在地区", validators=[Optional(), Length(max=100, message="地区过长")])
     tags = MultiCheckboxField(
         "企业标签",
         choices=[SelectChoice(t) for t in ENTERPRISE_TAGS],
         invalid_choice_message="请从列表中选择企业标签",
     )
     contact_name = StringField(
-        "联系人姓名", validators=[DataRequired("请填写联系人姓名"), Length(max=100)]
+        "联系人姓名",
+        validators=[DataRequired("请填写联系人姓名"), Length(max=100, message="姓名过长")],
     )
     email = EmailField("邮箱（登录账号）", validators=email_validators)
     phone = StringField(
@@ -110,10 +114,12 @@ class RegisterEnterpriseForm(FlaskForm):
             raise ValidationError(err.message) from None
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     organization_id = HiddenField()
     email = EmailField("邮箱", validators=email_validators)
-    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
+    name = StringField(
+        "姓名", validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名过长")]
+    )
     role = role_field(Role.INVENTOR, Role.COLLEGE_ADMIN, Role.UNIVERSITY_ADMIN)
     # Choices are set per request (the colleges of the university being managed).
     college_id = SelectField(
@@ -125,12 +131,14 @@ class InviteForm(FlaskForm):
     )
 
 
-class AcceptInviteForm(FlaskForm):
-    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
+class AcceptInviteForm(Form):
+    name = StringField(
+        "姓名", validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名过长")]
+    )
     password, confirm = new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     new_password = PasswordField(
         "新密码" + PASSWORD_RULES,
@@ -145,27 +153,34 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class CollegeForm(FlaskForm):
+class CollegeForm(Form):
     organization_id = HiddenField()
-    name = StringField("学院名称", validators=[DataRequired("请填写学院名称"), Length(max=200)])
-
-
-class StaffUserForm(FlaskForm):
-    email = EmailField("邮箱", validators=email_validators)
-    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=100)])
-    role = role_field(Role.OFFICER, Role.REGULATOR, Role.PLATFORM_ADMIN)
-    organization_name = StringField("所属机构（可选）", validators=[Optional(), Length(max=200)])
-    password = PasswordField(
-        "初始密码" + PASSWORD_RULES,
-        validators=[DataRequired("请输入初始密码"), Length(max=200)],
+    name = StringField(
+        "学院名称",
+        validators=[DataRequired("请填写学院名称"), Length(max=200, message="学院名称过长")],
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class StaffUserForm(Form):
+    email = EmailField("邮箱", validators=email_validators)
+    name = StringField(
+        "姓名", validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名过长")]
+    )
+    role = role_field(Role.OFFICER, Role.REGULATOR, Role.PLATFORM_ADMIN)
+    organization_name = StringField(
+        "所属机构（可选）", validators=[Optional(), Length(max=200, message="机构名称过长")]
+    )
+    password = PasswordField(
+        "初始密码" + PASSWORD_RULES,
+        validators=[DataRequired("请输入初始密码"), Length(max=200, message="密码过长")],
+    )
+
+
+class ForgotPasswordForm(Form):
     email = EmailField("注册邮箱", validators=email_validators)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password, confirm = new_password_fields()
 
 
@@ -179,7 +194,7 @@ class DayField(DateField):
             raise ValueError("日期格式应为 YYYY-MM-DD，例如 2027-03-31") from None
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     name = StringField(
         "名称（用途）",
         validators=[DataRequired("请填写令牌名称（用途）"), Length(max=100, message="名称过长")],

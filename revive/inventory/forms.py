@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     Field as WTField,
 )
@@ -27,6 +26,7 @@ from wtforms import (
     widgets,
 )
 
+from revive.common.forms import Form
 from revive.errors import DomainError
 from revive.inventory.fields import (
     FIELDS_BY_KEY,
@@ -157,7 +157,7 @@ def _control(key: str) -> WTField:
     return StringField(label)
 
 
-class PatentForm(FlaskForm):
+class PatentForm(Form):
     """Create/edit form. ``version`` carries the patent version the form was loaded at."""
 
     version = HiddenField()

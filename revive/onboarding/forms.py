@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from revive.accounts.models import InstitutionType
+from revive.common.forms import Form
 from revive.onboarding.fields import NAME_MAX, REGION_MAX
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(Form):
     name = StringField(
         "单位名称（全称）",
         validators=[DataRequired("请填写单位名称"), Length(max=NAME_MAX, message="单位名称过长")],
@@ -30,7 +30,7 @@ class InstitutionForm(FlaskForm):
     )
 
 
-class CollegesForm(FlaskForm):
+class CollegesForm(Form):
     organization_id = HiddenField()
     names = TextAreaField(
         "学院名称（每行一个）",

@@ -173,6 +173,54 @@ def test_register_page_shows_check_character_error_under_field(client):
     assert "第 18 位应为「3」" in response.get_data(as_text=True)
 
 
+def test_over_long_fields_are_refused_in_chinese(client):
+    """Every length limit answers in Chinese, on the login and the registration pages: the
+    user sees which field is too long, never WTForms' English default."""
+    login = client.post("/login", data={"email": "a@example.com", "password": "x" * 300})
+    register = client.post(
+        "/register",
+        data={**FORM, "credit_code": "9" * 60, "region": "区" * 150, "contact_name": "名" * 150},
+    )
+    for response in (login, register):
+        assert response.status_code in (200, 422)
+        assert "Field cannot" not in response.get_data(as_text=True)
+    assert "密码过长" in login.get_data(as_text=True)
+    page = register.get_data(as_text=True)
+    assert "信用代码过长" in page and "地区过长" in page and "姓名过长" in page
+
+
+def test_every_form_answers_in_chinese_where_a_validator_has_no_message(app):
+    """Forms derive from revive.common.forms.Form, which takes WTForms' Chinese catalogue: a
+    validator written without a message (here a length limit) still answers in Chinese."""
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+    from wtforms.validators import Length
+
+    from revive.common.forms import Form
+
+    class Probe(Form):
+        name = StringField("名称", validators=[Length(max=3)])
+
+    with app.test_request_context("/", method="POST", data={"name": "四个字符"}):
+        form = Probe(meta={"csrf": False})
+        assert not form.validate()
+        assert form.name.errors == ["字段长度不能超过 3 个字符。"]
+
+    def forms_below(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from forms_below(sub)
+
+    import revive.accounts.forms  # noqa: E401, F401
+
+    stray = [
+        f"{c.__module__}.{c.__name__}"
+        for c in forms_below(FlaskForm)
+        if c.__module__.startswith("revive.") and not issubclass(c, Form)
+    ]
+    assert stray == []
+
+
 def test_register_page_reports_duplicate_credit_code(client):
     services.register_enterprise(
         company_name="先注册的公司",
