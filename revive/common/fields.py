@@ -36,8 +36,22 @@ class FieldError(ValueError):
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
+def strip_invisible(text: str) -> str:
+    """``text`` without whitespace or invisible format characters (zero-width space, joiners,
+    BOM, word joiner: Unicode category Cf) at either end: a value made only of them is
+    empty, so it cannot stand in for a required title or reason. Inside the text they stay
+    (a joiner holds an emoji sequence together)."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or unicodedata.category(text[start]) == "Cf"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or unicodedata.category(text[end - 1]) == "Cf"):
+        end -= 1
+    return text[start:end]
+
+
 def clean_text(raw: Any) -> str:
-    """Normalise free text: drop control characters, strip, collapse runs of spaces/tabs.
+    """Normalise free text: drop control characters, strip (invisible format characters too:
+    ``strip_invisible``), collapse runs of spaces/tabs.
 
     Chinese punctuation (，；（）) is kept as written: folding it would alter titles and abstracts
     and make every later edit record spurious changes. A leading apostrophe that our own exports
@@ -50,7 +64,7 @@ def clean_text(raw: Any) -> str:
         raw = int(raw)
     text = _CONTROL.sub("", str(raw)).replace("\u3000", " ")
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" ?\n ?", "\n", text).strip()
+    text = strip_invisible(re.sub(r" ?\n ?", "\n", text))
     return unquote(text)
 
 

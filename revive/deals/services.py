@@ -29,6 +29,7 @@ from flask import current_app, has_request_context, url_for
 from revive import clock
 from revive.accounts.models import User
 from revive.audit import services as audit
+from revive.common.fields import strip_invisible
 from revive.db import as_utc, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
@@ -145,7 +146,7 @@ def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
 
 
 def _comment(raw: Any, label: str = "备注") -> str | None:
-    text = str(raw).strip() if raw is not None else ""
+    text = strip_invisible(str(raw)) if raw is not None else ""
     if len(text) > MAX_COMMENT:
         raise ValidationFailed(f"{label}不能超过 {MAX_COMMENT} 字")
     return text or None

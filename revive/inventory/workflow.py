@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from revive import signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
+from revive.common.fields import strip_invisible
 from revive.db import utcnow
 from revive.errors import InvalidTransition, ValidationFailed
 from revive.extensions import db
@@ -160,7 +161,7 @@ def transition(
 
     Permission to act on this object is the caller's job (inventory.permissions.check_action).
     """
-    comment = (comment or "").strip() or None
+    comment = strip_invisible(comment or "") or None
     if patent.status not in action.sources:
         allowed = "、".join(s.label for s in sorted(action.sources, key=list(S).index))
         raise InvalidTransition(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from revive.accounts.models import User
 from revive.audit import services as audit
+from revive.common.fields import strip_invisible
 from revive.db import utcnow
 from revive.errors import (
     ConflictError,
@@ -47,7 +48,7 @@ def apply_decision(
         raise ConflictError(DECIDED_ELSEWHERE)
     if match.state != MatchState.CANDIDATE:
         raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
-    comment = (comment or "").strip() or None
+    comment = strip_invisible(comment or "") or None
     if comment and len(comment) > 2000:
         raise ValidationFailed("备注不能超过 2000 字")
     reason_code = (reason_code or "").strip() or None

@@ -118,7 +118,7 @@ def _decide_on_match_page(match_id: int, back: str):
     except ValidationFailed as exc:  # e.g. a rejection without a reason: say so on the page
         flash(exc.message, "error")
         return redirect(url_for("matching.match_page", match_id=match_id, _anchor="decision"))
-    flash(f"已{match.state.label}该匹配", "success")
+    flash(f"{match.state.label}该匹配", "success")  # 已采纳 / 已否决
     if back == "demand":
         return redirect(url_for("matching.demand_matches", demand_id=match.demand_id))
     return redirect(url_for("matching.match_page", match_id=match.id))

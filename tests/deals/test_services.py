@@ -70,8 +70,9 @@ def test_failing_needs_a_reason_from_the_list(world):
 
 def test_other_reason_needs_a_comment(world):
     deal = world.own_deal()
-    with pytest.raises(ValidationFailed, match="其他"):
-        services.change_stage(deal.id, "fail", world.officer, reason="other", comment="  ")
+    for blank in ("  ", "\u200b", "\ufeff\u200d\u3000"):  # spaces or invisible characters only
+        with pytest.raises(ValidationFailed, match="其他"):
+            services.change_stage(deal.id, "fail", world.officer, reason="other", comment=blank)
     services.change_stage(deal.id, "fail", world.officer, reason="other", comment="企业被收购")
     deal = db.session.get(Deal, deal.id)
     assert (deal.stage, deal.failure_reason, deal.failure_comment) == (

@@ -114,3 +114,11 @@ def test_formula_neutralising_apostrophe_from_our_exports_is_removed_on_import()
     ).values
     assert values["contact_phone"] == "+86 10 6278 0000"
     assert values["title"] == "=1+1"  # stored as text; exports neutralise it again
+
+
+def test_a_title_of_invisible_characters_only_is_missing():
+    """Zero-width spaces, a BOM or a word joiner are no title; inside a title they stay (a
+    joiner holds an emoji sequence together)."""
+    assert not validate_record({**VALID, "title": "\u200b\ufeff\u2060 "}).ok
+    title = "一种\u200d检测方法"
+    assert validate_record({**VALID, "title": f"\u200b{title}\ufeff"}).values["title"] == title

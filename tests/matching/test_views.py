@@ -214,6 +214,8 @@ def test_decision_form_accepts_candidate(client, auth, world):
     )
     assert response.status_code == 302
     assert response.location.endswith(f"/matching/matches/{world.candidate.id}")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "已否决该匹配" in page and "已已" not in page
     db.session.expire_all()
     m = db.session.get(Match, world.candidate.id)
     assert m.state == MatchState.REJECTED and m.comment == "方向不符"

@@ -94,6 +94,11 @@ def test_reject_records_reason_and_comment(client, world, cands):
         ({"decision": "rejected"}, "否决时请选择原因"),
         ({"decision": "rejected", "reason_code": "bogus"}, "否决时请选择原因"),
         ({"decision": "rejected", "reason_code": "other"}, "选择“其他”原因时请填写说明"),
+        # a "reason" of invisible characters only (zero-width space, BOM, word joiner)
+        (
+            {"decision": "rejected", "reason_code": "other", "comment": "\u200b\ufeff \u2060"},
+            "选择“其他”原因时请填写说明",
+        ),
         ({"decision": "maybe"}, "请选择“采纳”或“否决”"),
     ],
 )
