@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from revive.errors import ValidationFailed
+
 MAX_INT_DIGITS = 9  # fits a PostgreSQL integer; longer digit strings are no id, page or version
 
 
@@ -15,3 +17,16 @@ def int_arg(raw: Any, default: int | None = None, *, minimum: int | None = None)
         return default
     value = int(text)
     return default if minimum is not None and value < minimum else value
+
+
+def version_arg(raw: Any) -> int | None:
+    """The record version a form was loaded at (its hidden ``version`` field), for the
+    stale-form check: None when the form carries none (a new record). A value that is no
+    version (not digits, too long) is refused rather than read as "do not check", which
+    would let a tampered or broken form overwrite someone else's change."""
+    if raw is None or not str(raw).strip():
+        return None
+    value = int_arg(raw)
+    if value is None:
+        raise ValidationFailed("页面的版本号无效，请刷新页面后重试（您的修改未保存）")
+    return value

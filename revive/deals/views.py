@@ -26,7 +26,7 @@ from revive.inventory import permissions as inventory_permissions
 from revive.inventory.models import Patent
 from revive.matching import permissions as matching_permissions
 from revive.matching.models import MatchState
-from revive.web import int_arg
+from revive.web import version_arg
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
 
@@ -124,7 +124,7 @@ def change_stage(deal_id: int):
             current_user,
             reason=form.get("reason"),
             comment=form.get("comment"),
-            expected_version=int_arg(form.get("version")),
+            expected_version=version_arg(form.get("version")),
         )
     except ValidationFailed as exc:
         return _invalid(deal_id, exc, form.get("action", ""), posted=form.to_dict())
@@ -145,7 +145,7 @@ def respond(deal_id: int):
             form.get("response", ""),
             current_user,
             comment=form.get("comment"),
-            expected_version=int_arg(form.get("version")),
+            expected_version=version_arg(form.get("version")),
         )
     except ValidationFailed as exc:
         return _invalid(deal_id, exc, "response", posted=form.to_dict())
@@ -165,7 +165,7 @@ def record_contract(deal_id: int):
     data = {k: request.form.get(k, "") for k in CONTRACT_FIELDS}
     try:
         contract = services.record_contract(
-            deal_id, data, current_user, expected_version=int_arg(request.form.get("version"))
+            deal_id, data, current_user, expected_version=version_arg(request.form.get("version"))
         )
     except ValidationFailed as exc:
         return _invalid(deal_id, exc, "contract", contract_values=data)

@@ -25,11 +25,13 @@ from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
-from revive.errors import ValidationFailed
+from revive.errors import ConflictError, ValidationFailed
+from revive.extensions import db
 from revive.imports import services as import_services
 from revive.imports.views import receive_upload, upload_page
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
+from revive.web import version_arg
 
 bp = Blueprint("demands", __name__, url_prefix="/demands")
 
@@ -120,11 +122,20 @@ def post():
     return redirect(url_for("demands.detail", demand_id=demand.id))
 
 
+STALE_FORM = (
+    "保存前，这条需求已有新的修改（可能来自您的另一个窗口，或同单位的其他人）。"
+    "您填写的内容保留在下方，请与需求页上的当前内容核对后再次保存。"
+)
+
+
 @bp.route("/<int:demand_id>/edit", methods=["GET", "POST"])
 @roles_required(*POSTER_ROLES)
 def edit(demand_id: int):
     demand = services.get_demand_for(current_user, demand_id)
     permissions.check_edit(current_user, demand)
+    if demand.status != DemandStatus.OPEN:  # no form that could never be saved
+        flash("需求已关闭，不能修改", "warning")
+        return redirect(url_for("demands.detail", demand_id=demand_id))
     if request.method == "GET":
         return render_template(
             "demands/form.html", demand=demand, **_form_context(_form_values(demand))
@@ -135,7 +146,7 @@ def edit(demand_id: int):
             demand_id,
             data,
             actor=current_user,
-            expected_version=request.form.get("version", type=int),
+            expected_version=version_arg(request.form.get("version")),
         )
     except ValidationFailed as exc:
         return render_template(
@@ -144,6 +155,17 @@ def edit(demand_id: int):
             error=exc.message,
             **_form_context(data, exc.details),
         ), 422
+    except ConflictError:
+        # Saved meanwhile (another window, or a colleague): keep what this user typed, on a
+        # form that now carries the current version, so checking it and saving again works.
+        db.session.rollback()
+        current = services.get_demand_for(current_user, demand_id)
+        return render_template(
+            "demands/form.html",
+            demand=current,
+            error=STALE_FORM,
+            **_form_context(data, {}),
+        ), 409
     flash("需求已保存", "success")
     _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand_id))
@@ -167,7 +189,7 @@ def close(demand_id: int):
             demand_id,
             actor=current_user,
             reason=request.form.get("reason"),
-            expected_version=request.form.get("version", type=int),
+            expected_version=version_arg(request.form.get("version")),
         )
     except ValidationFailed as exc:
         return render_template("demands/close.html", demand=demand, error=exc.message), 422

@@ -44,7 +44,7 @@ from revive.evaluations.permissions import (
 from revive.evaluations.tiers import TIER_LABELS, Tier
 from revive.inventory.fields import GRADE_HELP, TRL_HELP
 from revive.inventory.models import EntryStatus, Patent
-from revive.web import int_arg
+from revive.web import int_arg, version_arg
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
@@ -120,7 +120,7 @@ def evaluate(patent_id: int):
         _, created = services.evaluate_patent(
             patent.id,
             actor=current_user,
-            expected_version=request.form.get("version", type=int),
+            expected_version=version_arg(request.form.get("version")),
             **values,
         )
     except ValidationFailed as exc:

@@ -45,7 +45,7 @@ from revive.inventory.models import (
     TransferMode,
     Willingness,
 )
-from revive.web import int_arg
+from revive.web import version_arg
 
 # Field groups for the form and the detail page (every editable key appears exactly once).
 FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -181,7 +181,7 @@ class PatentForm(Form):
         return raw
 
     def expected_version(self) -> int | None:
-        return int_arg(self.version.data)
+        return version_arg(self.version.data)
 
     def apply_errors(self, err: DomainError) -> bool:
         """Put ``err.details`` ({field key: message}) under each control; True if any matched."""

@@ -40,7 +40,7 @@ from revive.inventory.permissions import (
     REVIEWER_ROLES,
 )
 from revive.selection import selected_ids
-from revive.web import int_arg
+from revive.web import int_arg, version_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
 UNIVERSITY_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
@@ -291,7 +291,7 @@ def act(patent_id: int, action: str):
             action,
             actor=current_user,
             comment=request.form.get("comment"),
-            expected_version=int_arg(request.form.get("version")),
+            expected_version=version_arg(request.form.get("version")),
         )
     except (ValidationFailed, InvalidTransition, ConflictError) as err:
         flash(err.message, "error")

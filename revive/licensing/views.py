@@ -37,7 +37,7 @@ from revive.licensing.permissions import (
     HOLDER_ROLES,
     VIEWER_ROLES,
 )
-from revive.web import int_arg
+from revive.web import int_arg, version_arg
 
 bp = Blueprint("licensing", __name__, url_prefix="/open-licences")
 
@@ -170,7 +170,7 @@ def withdraw(declaration_id: int):
         services.withdraw(
             declaration_id,
             actor=current_user,
-            expected_version=request.form.get("version", type=int),
+            expected_version=version_arg(request.form.get("version")),
             reason=request.form.get("reason"),
         )
     except (ConflictError, InvalidTransition, ValidationFailed) as exc:
@@ -257,7 +257,7 @@ def _act(application_id: int, step: str, done: str):
             actor=current_user,
             on=form.get("date"),
             note=form.get("reason") if step == "withdraw" else form.get("note"),
-            expected_version=form.get("version", type=int),
+            expected_version=version_arg(form.get("version")),
         )
     except (ConflictError, InvalidTransition, ValidationFailed) as exc:
         flash(exc.message, "error")

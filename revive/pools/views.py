@@ -33,7 +33,7 @@ from revive.matching.highlight import highlight
 from revive.pools import export, queries, roadshows, services
 from revive.pools.models import IndustryMode, PoolRunKind
 from revive.pools.services import READ_ROLES, STAFF_ROLES
-from revive.web import int_arg
+from revive.web import int_arg, version_arg
 
 bp = Blueprint("pools", __name__, url_prefix="/pools")
 roadshow_bp = Blueprint("roadshows", __name__, url_prefix="/roadshows")
@@ -107,7 +107,7 @@ def edit(pool_id: int):
             request.form,
             actor=current_user,
             pool_id=pool.id,
-            expected_version=int_arg(request.form.get("version")),
+            expected_version=version_arg(request.form.get("version")),
         )
     except (ValidationFailed, ConflictError) as exc:
         if isinstance(exc, ConflictError):

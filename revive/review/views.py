@@ -33,7 +33,7 @@ from revive.matching.models import Match, MatchState
 from revive.matching.reasons import REJECT_REASONS, reason_label
 from revive.review import charts, export, permissions, queries, services
 from revive.review.permissions import QUEUE_ROLES, STATS_ROLES
-from revive.web import int_arg
+from revive.web import int_arg, version_arg
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -108,7 +108,7 @@ def _decide(match_id: int) -> Match:
         current_user,
         reason_code=request.form.get("reason_code"),
         comment=request.form.get("comment"),
-        expected_version=int_arg(request.form.get("version")),
+        expected_version=version_arg(request.form.get("version")),
     )
 
 

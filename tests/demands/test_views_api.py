@@ -50,11 +50,42 @@ def test_stale_edit_form_answers_conflict(world, client, auth):
     data = {"title": "第一次", "description": "d", "visibility": "public", "version": "1"}
     assert client.post(f"/demands/{demand.id}/edit", data=data).status_code == 302
     data["title"] = "过期页面"
+    data["description"] = "在另一个窗口里写了很长的一段说明"
     response = client.post(f"/demands/{demand.id}/edit", data=data)
     assert response.status_code == 409
-    assert "已被他人修改" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # nothing saved, nothing lost: the form comes back with what was typed and the current
+    # version, so saving it again (after checking) goes through
+    assert "已有新的修改" in page and "您填写的内容保留在下方" in page
+    assert "过期页面" in page and "在另一个窗口里写了很长的一段说明" in page
+    assert 'name="version" value="2"' in page
     db.session.expire_all()
     assert db.session.get(Demand, demand.id).title == "第一次"
+    data["version"] = "2"
+    assert client.post(f"/demands/{demand.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Demand, demand.id).title == "过期页面"
+
+
+def test_a_tampered_version_is_refused_not_ignored(world, client, auth):
+    demand = make_demand(world.ent_a)
+    auth.login(world.users[Role.ENTERPRISE])
+    for version in ("abc", "99999999999999999999", "-1"):
+        data = {"title": "改", "description": "d", "visibility": "public", "version": version}
+        response = client.post(f"/demands/{demand.id}/edit", data=data)
+        assert response.status_code == 422
+        assert "版本号无效" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Demand, demand.id).title != "改"
+
+
+def test_a_closed_demand_opens_no_edit_form(world, client, auth):
+    demand = make_demand(world.ent_a)
+    auth.login(world.users[Role.ENTERPRISE])
+    client.post(f"/demands/{demand.id}/close", data={"reason": "已签约"})
+    response = client.get(f"/demands/{demand.id}/edit", follow_redirects=True)
+    assert response.request.path == f"/demands/{demand.id}"
+    assert "需求已关闭，不能修改" in response.get_data(as_text=True)
 
 
 def test_close_form_requires_reason(world, client, auth):

@@ -118,6 +118,16 @@ def test_stale_version_is_refused_in_chinese(client, cands):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
 
 
+@pytest.mark.parametrize("version", ["99999999999999999999", "1.0", "abc"])
+def test_a_version_that_is_no_version_is_refused_not_ignored(client, cands, version):
+    """A tampered or broken form cannot switch the stale-form check off."""
+    m = cands["a1"]
+    page = _text(_decide(client, m, decision="accepted", version=version))
+    assert "版本号无效" in page
+    assert state_of(m.id) == MatchState.CANDIDATE
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
+
+
 def test_deciding_twice_is_refused_in_chinese(client, cands):
     m = cands["a1"]
     version = m.version
