@@ -230,6 +230,12 @@ def change_stage(
     ``to`` is optional and, when given, must be where the action leads (the API may name the
     target stage instead of the action). Signing needs ``contract`` (see record_contract)."""
     deal = _load(deal_id, actor, expected_version)
+    if not action and not to:
+        names = " / ".join(workflow.ACTIONS)
+        raise ValidationFailed(
+            f"请指定要执行的操作 action（{names}）或目标阶段 to",
+            details={"action": "请指定操作"},
+        )
     if isinstance(action, str):
         action = workflow.get_action(action) if action else workflow.action_to(deal.stage, to or "")
     permissions.check_action(actor, deal, action)
@@ -385,6 +391,18 @@ def today_in_china() -> date:
     return clock.local_today()
 
 
+# Contract amounts are entered in 万元, a unit easy to mistake for 元. The largest reported
+# university patent deals are a few 亿元: above 1 亿元 (10,000 万元) the person entering the
+# contract confirms the figure (``confirm_amount``), and 100 亿元 is refused outright: such a
+# figure is a typo, and one would swamp every regional total on the dashboards.
+LARGE_AMOUNT_WAN = Decimal("10000")
+MAX_AMOUNT_WAN = Decimal("1000000")
+
+
+def _truthy(raw: Any) -> bool:
+    return raw is True or str(raw or "").strip().lower() in ("1", "true", "on", "yes")
+
+
 def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
     """Validated contract fields (kind, amount_wan, signed_on, record_no, parties)."""
     errors: dict[str, str] = {}
@@ -396,6 +414,16 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
         except ValueError:
             errors["kind"] = "请选择合同类型（转让、许可、开放许可、作价入股）"
     amount = _amount(data.get("amount_wan"), errors)
+    if (
+        amount is not None
+        and amount >= LARGE_AMOUNT_WAN
+        and not _truthy(data.get("confirm_amount"))
+    ):
+        errors["amount_wan"] = (
+            f"金额 {amount:,} 万元即 {amount / 10_000:,.2f} 亿元，超过 1 亿元："
+            "请核对单位是万元，无误后勾选“金额无误”再提交"
+        )
+        errors["confirm_amount"] = "金额超过 1 亿元时须确认"
     signed_on = _signed_on(data.get("signed_on"), deal, errors)
     record_no = str(data.get("record_no") or "").strip() or None
     if record_no and len(record_no) > 100:
@@ -429,8 +457,10 @@ def _amount(raw: Any, errors: dict[str, str]) -> Decimal | None:
         errors["amount_wan"] = "合同金额须为数字（万元）"
     elif value < 0:
         errors["amount_wan"] = "合同金额不能为负数"
-    elif value >= Decimal("1e12"):
-        errors["amount_wan"] = "合同金额过大"
+    elif value >= MAX_AMOUNT_WAN:
+        errors["amount_wan"] = (
+            f"合同金额须小于 {MAX_AMOUNT_WAN:,} 万元（100 亿元），请核对单位是否为万元"
+        )
     elif value != value.quantize(Decimal("0.01")):
         errors["amount_wan"] = "合同金额最多保留两位小数（万元）"
     else:
@@ -502,6 +532,12 @@ def record_contract(
         return deal.contract  # type: ignore[return-value]  (signing created it)
     contract = deal.contract
     fields = _clean_contract(data, deal)
+    if expected_version is None:
+        # A correction overwrites what is recorded: only from what the corrector has seen.
+        raise ValidationFailed(
+            "更正已登记的合同须提供 version（对接记录的当前版本号），以免覆盖他人刚做的更正",
+            details={"version": "请提供对接记录的当前版本号"},
+        )
     changed = {
         k: [_plain(getattr(contract, k)), _plain(v)]
         for k, v in fields.items()

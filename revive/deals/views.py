@@ -156,13 +156,22 @@ def respond(deal_id: int):
     return _back(deal_id)
 
 
-CONTRACT_FIELDS = ("kind", "amount_wan", "signed_on", "record_no", "parties", "comment")
+CONTRACT_FIELDS = (
+    "kind",
+    "amount_wan",
+    "confirm_amount",
+    "signed_on",
+    "record_no",
+    "parties",
+    "comment",
+)
 
 
 @bp.post("/<int:deal_id>/contract")
 @roles_required(*CONTRACT_ROLES)
 def record_contract(deal_id: int):
     data = {k: request.form.get(k, "") for k in CONTRACT_FIELDS}
+    corrected = permissions.get_visible_deal(current_user, deal_id).contract is not None
     try:
         contract = services.record_contract(
             deal_id, data, current_user, expected_version=version_arg(request.form.get("version"))
@@ -172,7 +181,8 @@ def record_contract(deal_id: int):
     except (ConflictError, InvalidTransition) as exc:
         flash(exc.message, "error")
         return _back(deal_id)
-    flash(f"已登记{contract.kind.label}合同（{contract.amount_wan} 万元）", "success")
+    done = "已更正" if corrected else "已登记"
+    flash(f"{done}{contract.kind.label}合同（{contract.amount_wan} 万元）", "success")
     return _back(deal_id)
 
 

@@ -321,7 +321,9 @@ TODAY = date.today()
         ("amount_wan", "abc", "须为数字"),
         ("amount_wan", "NaN", "须为数字"),
         ("amount_wan", "1.234", "两位小数"),
-        ("amount_wan", "1e15", "过大"),
+        ("amount_wan", "1e15", "须小于 1,000,000 万元"),
+        ("amount_wan", "1000000", "100 亿元"),
+        ("amount_wan", "10000", "超过 1 亿元"),  # unconfirmed
         ("signed_on", "", "签约日期"),
         ("signed_on", "2024-13-01", "签约日期"),
         ("signed_on", (TODAY + timedelta(days=2)).isoformat(), "不能晚于今天"),
@@ -339,6 +341,29 @@ def test_contract_validation(world, field, value, message):
     db.session.rollback()
     deal = db.session.get(Deal, deal.id)
     assert deal.stage == Stage.NEGOTIATING and deal.contract is None
+
+
+def test_a_large_amount_is_recorded_once_confirmed(world):
+    """万元 is easy to mistake for 元: from 1 亿元 (10,000 万元) the figure is confirmed."""
+    deal = _negotiating(world)
+    contract = services.record_contract(
+        deal.id, contract_data(amount_wan="35000", confirm_amount=True), world.officer
+    )
+    assert contract.amount_wan == Decimal("35000.00")
+
+
+def test_correcting_a_contract_needs_the_version_it_was_read_at(world):
+    deal = _negotiating(world)
+    services.record_contract(deal.id, contract_data(), world.officer)
+    with pytest.raises(ValidationFailed, match="version") as exc:
+        services.record_contract(deal.id, contract_data(amount_wan="99"), world.officer)
+    assert "version" in exc.value.details
+    db.session.rollback()
+    deal = db.session.get(Deal, deal.id)
+    fixed = services.record_contract(
+        deal.id, contract_data(amount_wan="99"), world.officer, expected_version=deal.version
+    )
+    assert fixed.amount_wan == Decimal("99.00")
 
 
 def test_zero_amount_is_a_valid_contract(world):
@@ -370,7 +395,12 @@ def test_only_staff_record_contracts(world, role):
 def test_contract_correction_after_signing(world):
     deal = sign(world.own_deal(), record_no="")
     contract = deal.contract
-    services.record_contract(deal.id, contract_data(record_no="2025-备-001"), world.officer)
+    services.record_contract(
+        deal.id,
+        contract_data(record_no="2025-备-001"),
+        world.officer,
+        expected_version=deal.version,
+    )
     db.session.expire_all()
     assert db.session.get(Contract, contract.id).record_no == "2025-备-001"
     assert db.session.get(Deal, deal.id).events[-1].kind == "contract"
@@ -378,7 +408,12 @@ def test_contract_correction_after_signing(world):
     assert update.action == "update"
     assert update.data["changes"] == {"record_no": [None, "2025-备-001"]}
     with pytest.raises(ValidationFailed, match="没有变化"):
-        services.record_contract(deal.id, contract_data(record_no="2025-备-001"), world.officer)
+        services.record_contract(
+            deal.id,
+            contract_data(record_no="2025-备-001"),
+            world.officer,
+            expected_version=db.session.get(Deal, deal.id).version,
+        )
 
 
 # ---------------------------------------------------------------------------- locking
@@ -458,7 +493,9 @@ def test_every_change_bumps_the_version(world):
     versions.append(db.session.get(Deal, deal.id).version)
     services.record_contract(deal.id, contract_data(), world.officer)
     versions.append(db.session.get(Deal, deal.id).version)
-    services.record_contract(deal.id, contract_data(record_no="X-1"), world.officer)
+    services.record_contract(
+        deal.id, contract_data(record_no="X-1"), world.officer, expected_version=versions[-1]
+    )
     versions.append(db.session.get(Deal, deal.id).version)
     assert versions == sorted(set(versions))
 

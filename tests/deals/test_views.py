@@ -147,6 +147,30 @@ def test_contract_form_errors_keep_the_input(world, client, auth):
     assert "更正合同信息" in html
 
 
+def test_a_large_amount_asks_for_confirmation_and_a_correction_says_so(world, client, auth):
+    """An amount in 元 typed into the 万元 field (5 亿 万元 = 5 万亿元) is caught: from 1 亿元
+    the officer ticks 金额无误; the irreversible signing asks first; a later change of the
+    contract reads as a correction."""
+    deal = advance(world.own_deal(), Stage.CONTACTED, Stage.NEGOTIATING)
+    auth.login(world.officer)
+    page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert 'name="confirm_amount"' in page and "不可撤回。确定登记并签约？" in page
+    data = {**contract_data(amount_wan="50000"), "version": deal.version}
+    r = client.post(f"/deals/{deal.id}/contract", data=data)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "即 5.00 亿元" in html and "金额无误" in html and 'value="50000"' in html
+    assert _deal(deal.id).contract is None
+    r = client.post(f"/deals/{deal.id}/contract", data={**data, "confirm_amount": "1"})
+    assert r.status_code == 302
+    assert _deal(deal.id).contract.amount_wan == Decimal("50000.00")
+    assert "已登记" in client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    fix = {**contract_data(amount_wan="5.00"), "version": _deal(deal.id).version}
+    r = client.post(f"/deals/{deal.id}/contract", data=fix, follow_redirects=True)
+    assert "已更正" in r.get_data(as_text=True)
+    assert _deal(deal.id).contract.amount_wan == Decimal("5.00")
+
+
 def test_second_writer_is_told_to_refresh(world, client, auth):
     deal = world.own_deal()
     seen = deal.version
@@ -294,7 +318,14 @@ def test_api_contract_create_then_correct(world, client, auth):
     r = client.post(f"/api/v1/deals/{deal.id}/contract", json=contract_data(record_no=None))
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["record_no"] is None
+    # a correction without the version it was read at is refused: it could overwrite another
     r = client.post(f"/api/v1/deals/{deal.id}/contract", json=contract_data(record_no="BA-1"))
+    assert r.status_code == 422 and "version" in r.get_json()["details"]
+    version = client.get(f"/api/v1/deals/{deal.id}").get_json()["version"]
+    r = client.post(
+        f"/api/v1/deals/{deal.id}/contract",
+        json={**contract_data(record_no="BA-1"), "version": version},
+    )
     assert r.status_code == 200 and r.get_json()["record_no"] == "BA-1"
     r = client.post(f"/api/v1/deals/{deal.id}/contract", json=contract_data(amount_wan=-1))
     assert r.status_code == 422
@@ -309,6 +340,9 @@ def test_api_stage_errors(world, client, auth):
     assert r.status_code == 422 and r.get_json()["details"] == {"reason": "请选择未成交原因"}
     r = client.post(f"/api/v1/deals/{deal.id}/stage", json={"to": "signed"})
     assert r.status_code == 409 and r.get_json()["error"] == "invalid_transition"
+    r = client.post(f"/api/v1/deals/{deal.id}/stage", json={})  # neither action nor to
+    assert r.status_code == 422 and "action" in r.get_json()["details"]
+    assert "contact / negotiate" in r.get_json()["message"]
     r = client.post(f"/api/v1/deals/{deal.id}/stage", json={"action": "contact", "version": 99})
     assert r.status_code == 409 and r.get_json()["error"] == "conflict"
     assert "已被他人修改" in r.get_json()["message"]
