@@ -7,8 +7,8 @@ set -e
 case "${1:-web}" in
   web)
     revive db upgrade
-    exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" \
-      --access-logfile - revive.wsgi:app
+    exec gunicorn -c python:revive.gunicorn_conf --bind "0.0.0.0:${PORT:-8000}" \
+      --workers "${WEB_CONCURRENCY:-2}" --access-logfile - revive.wsgi:app
     ;;
   worker)
     exec celery -A workers.app worker --loglevel="${CELERY_LOG_LEVEL:-INFO}" \

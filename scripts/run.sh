@@ -77,7 +77,8 @@ start_worker() {
 }
 
 start_web() {
-  spawn "$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --access-logfile - revive.wsgi:app
+  spawn "$BIN/gunicorn" -c python:revive.gunicorn_conf --bind "$HOST:$PORT" --workers 2 \
+    --access-logfile - revive.wsgi:app
   web_pid=$spawned
   echo "网站已启动（进程 $web_pid）"
 }
