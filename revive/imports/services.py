@@ -48,6 +48,7 @@ from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.common.spreadsheets import add_sheet, write_xlsx
 from revive.db import utcnow
 from revive.errors import (
+    ConflictError,
     DomainError,
     InvalidTransition,
     NotFoundError,
@@ -530,6 +531,11 @@ def _skip(rows: Iterator, spec: RowSpec, n: int) -> None:
         spec.check(*item)
 
 
+# How often a commit batch is planned again when another writer created one of its records
+# between its plan and its write (the database's unique constraint refuses the second insert).
+RACE_ATTEMPTS = 3
+
+
 def commit_batch() -> int:
     """Rows per commit transaction: the REVIVE_IMPORT_COMMIT_BATCH setting (fault tests use
     small batches to interrupt a commit between two of them)."""
@@ -548,14 +554,32 @@ def _commit_batches(
     counts = dict(_ZERO, **(job.result_counts or {}))
     _skip(rows, spec, done)
     for batch in _checked(rows, spec, commit_batch()):
-        spec.plan(batch)
-        _apply(job, batch, actor, counts, spec)
-        # The rows and the job's counters commit together: a crash loses neither alone.
-        job.committed_rows += len(batch)
-        job.processed_rows = job.committed_rows
-        job.total_rows = max(job.total_rows, job.committed_rows)
-        job.result_counts = dict(counts)
-        db.session.commit()
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            spec.plan(batch)
+            tried = dict(counts)
+            try:
+                _apply(job, batch, actor, tried, spec)
+                # The rows and the job's counters commit together: a crash loses neither alone.
+                job.committed_rows += len(batch)
+                job.processed_rows = job.committed_rows
+                job.total_rows = max(job.total_rows, job.committed_rows)
+                job.result_counts = dict(tried)
+                db.session.commit()
+            except sa.exc.IntegrityError:
+                # Another import (or an edit) created a record this batch planned as new, after
+                # the plan: nothing of the batch is written; plan it again against what is there
+                # now (the rows become updates or no change), a few times before giving up.
+                db.session.rollback()
+                if attempt == RACE_ATTEMPTS:
+                    done = job.committed_rows
+                    raise ConflictError(
+                        f"另一个导入任务正在写入相同的记录，本任务已写入前 {done} 行；"
+                        "请稍后重新上传同一文件补齐（已导入的行不会重复）"
+                    ) from None
+                logger.info("Import job %s: batch raced another writer, planning again", job.id)
+                continue
+            counts = tried
+            break
         if progress:
             progress(job)
 
@@ -569,6 +593,17 @@ def _commit_all(job: ImportJob, table: Table, spec: RowSpec, actor: User | None)
        transaction (the mode's promise). It holds the write lock for the database work alone,
        never while the file is parsed.
     """
+    try:
+        _commit_all_once(job, table, spec, actor)
+    except sa.exc.IntegrityError:
+        db.session.rollback()  # the one transaction: nothing was written
+        raise ConflictError(
+            "全部有效才导入：另一个导入任务同时写入了相同的记录，未写入任何数据；"
+            "请稍后重新上传（或确认导入）"
+        ) from None
+
+
+def _commit_all_once(job: ImportJob, table: Table, spec: RowSpec, actor: User | None) -> None:
     job_id = job.id
     invalid = 0
     with tempfile.TemporaryFile(prefix="revive-import-") as spool:

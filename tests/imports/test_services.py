@@ -194,6 +194,77 @@ def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, mo
     assert _count(PatentRevision) == 8
 
 
+def _racing(monkeypatch, uni, application_nos):
+    """upsert_rows as if another import committed a patent with each of ``application_nos``
+    just after this batch was planned."""
+    real = patent_importers.upsert_rows
+
+    def racing(*args, **kwargs):
+        for n in application_nos:
+            if not _count(Patent, Patent.application_no == appno(n)):
+                make_patent(uni.org, college=uni.college, application_no=appno(n))
+        db.session.commit()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(patent_importers, "upsert_rows", racing)
+
+
+def test_a_batch_that_raced_another_import_is_planned_again(uni, run_import, tmp_path, monkeypatch):
+    """Two imports of the same patents confirmed together: the rows the other one created
+    become updates (or no change) here, not an internal error."""
+    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
+    path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 7)])
+    job = run_import(path, commit=False)
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    _racing(monkeypatch, uni, [2])
+    job = services.commit_job(job.id)
+    assert job.status == ImportStatus.COMMITTED, job.error
+    assert job.committed_rows == 6
+    counts = job.result_counts
+    assert (
+        counts["created"] == 5 and counts["created"] + counts["updated"] + counts["unchanged"] == 6
+    )
+    assert _count(Patent) == 6
+
+
+def test_a_race_that_persists_fails_the_job_with_a_clear_message(
+    uni, run_import, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
+    path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 7)])
+    job = run_import(path, commit=False)
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    real = patent_importers.upsert_rows
+    calls = {"n": 0}
+
+    def always_raced(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 1:  # the second batch, on every attempt
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(patent_importers, "upsert_rows", always_raced)
+    job = services.commit_job(job.id)
+    assert job.status == ImportStatus.FAILED
+    assert "另一个导入任务正在写入相同的记录，本任务已写入前 3 行" in job.error
+    assert "内部错误" not in job.error
+    assert calls["n"] == 1 + services.RACE_ATTEMPTS
+    assert _count(Patent) == 3
+
+
+def test_all_or_nothing_raced_by_another_import_writes_nothing(
+    uni, run_import, tmp_path, monkeypatch
+):
+    path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 5)])
+    job = run_import(path, commit=False, all_or_nothing=True)
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    _racing(monkeypatch, uni, [3])
+    job = services.commit_job(job.id)
+    assert job.status == ImportStatus.FAILED
+    assert "另一个导入任务同时写入了相同的记录，未写入任何数据" in job.error
+    assert _count(Patent) == 1  # the other import's patent only
+
+
 def test_tasks_run_twice_do_nothing_the_second_time(uni, run_import, tmp_path):
     path = write_csv(tmp_path / "f.csv", [row(1), ["坏号", "x"]])
     job = run_import(path)
