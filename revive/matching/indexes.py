@@ -29,6 +29,7 @@ from flask import current_app
 
 from revive import engine, queue, signals
 from revive.db import as_utc, utcnow
+from revive.errors import DomainError
 from revive.extensions import db
 from revive.matching import jobs, tokens
 from revive.matching.models import (
@@ -310,7 +311,12 @@ def _fail_build(build_id: int, exc: Exception) -> None:
         logger.error("Index build %s given up", build_id)
     else:
         logger.exception("Index build %s failed", build_id)
-    message = str(exc) if isinstance(exc, _NothingToIndex) else f"{BUILD_FAILED}（{exc}）"[:2000]
+    if isinstance(exc, _NothingToIndex):
+        message = str(exc)
+    elif isinstance(exc, DomainError):
+        message = f"{BUILD_FAILED}（{exc.message}）"[:2000]
+    else:  # the exception's own text (SQL, paths) is for the log above, not for the page
+        message = f"{BUILD_FAILED}（内部错误 {type(exc).__name__}，详见服务日志）"
     build = db.session.get(IndexBuild, build_id)
     if build is not None:
         build.status, build.error, build.finished_at = RunStatus.FAILED, message, utcnow()

@@ -103,9 +103,8 @@ def tokenize_patents(
         rows = db.session.execute(chunk_stmt.order_by(Patent.id)).all()
         for start in range(0, len(rows), TOKENIZE_BATCH):
             batch = rows[start : start + TOKENIZE_BATCH]
-            tokenized += _store_tokens(batch)
+            tokenized += _store_batch(batch)
             checked += len(batch)
-            db.session.commit()
     if follow_up and jobs.active_build() is not None:
         if tokenized:
             small = tokenized <= jobs.setting("REVIVE_DELTA_MAX_DOCS", DELTA_MAX_DOCS)
@@ -114,6 +113,27 @@ def tokenize_patents(
             jobs.request_match_run(RunScope.ALL_DEMANDS)
     logger.info("Tokenized %d of %d checked patent(s)", tokenized, checked)
     return {"checked": checked, "tokenized": tokenized}
+
+
+STORE_ATTEMPTS = 3
+
+
+def _store_batch(rows: Sequence[Any]) -> int:
+    """Store a batch's tokens and commit. A pass running beside this one (a tokenize task and
+    an index build's catch-up, after an import) may insert a patent's first tokens between
+    this one's read and its insert: the unique patent id refuses the second insert, and the
+    batch is stored again, now finding those records (and most likely current)."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            changed = _store_tokens(rows)
+            db.session.commit()
+            return changed
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+            if attempt == STORE_ATTEMPTS:
+                raise
+            logger.info("Patent tokens: a batch raced another pass, storing it again")
+    return 0  # pragma: no cover - the loop returns or raises
 
 
 def _store_tokens(rows: Sequence[Any]) -> int:

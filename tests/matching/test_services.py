@@ -75,6 +75,35 @@ def test_tokenize_stores_tokens_and_skips_unchanged(app, enqueued):
     assert matching_tokens.tokenize_patents(None)["tokenized"] == 0  # nothing stale
 
 
+def test_tokens_stored_by_a_pass_running_beside_this_one_are_no_crash(app, enqueued, monkeypatch):
+    """A tokenize task and an index build's catch-up can store the same new patent's first
+    tokens at once: the second insert is refused by the unique patent id. The batch is
+    stored again instead of failing the build (here the other pass's row arrives, through the
+    same session, between this pass's read and its write)."""
+    p = entered(**BATTERY)
+    real = engine.patent_tokens
+    raced = {"n": 0}
+
+    def racing(title, text):
+        if not raced["n"]:
+            raced["n"] += 1
+            db.session.add(
+                PatentTokens(
+                    patent_id=p.id,
+                    tokens="旧",
+                    text_hash="other-pass",
+                    tokenizer_version=engine.TOKENIZER_VERSION,
+                    updated_at=utcnow(),
+                )
+            )
+        return real(title, text)
+
+    monkeypatch.setattr(matching_tokens.engine, "patent_tokens", racing)
+    assert matching_tokens.tokenize_patents([p.id], follow_up=False)["tokenized"] == 1
+    record = db.session.get(PatentTokens, p.id)
+    assert record.text_hash == matching_tokens.text_hash(p.title, matching_tokens.patent_text(p))
+
+
 def test_tokenize_none_finds_missing_changed_and_old_version(app, enqueued):
     a, b, c = entered(**BATTERY), entered(title="一种温度传感器"), entered(title="一种阀门")
     matching_tokens.tokenize_patents([a.id, b.id, c.id])
@@ -162,6 +191,25 @@ def test_index_build_without_patents_fails_visibly(app, enqueued):
     build = db.session.scalar(sa.select(IndexBuild))
     assert build.status == RunStatus.FAILED and "暂无" in build.error
     assert db.session.get(MatchRun, run.id).status == RunStatus.FAILED
+
+
+def test_a_crashed_index_build_tells_users_without_the_internals(app, enqueued, monkeypatch):
+    """The failure is shown on the engine page: what failed and what to do, not the SQL of
+    the statement or a path (those go to the log)."""
+    pool()
+
+    def crash(build):
+        raise sa.exc.IntegrityError("INSERT INTO patent_tokens (patent_id)", {}, Exception("x"))
+
+    monkeypatch.setattr(indexes, "_full_index", crash)
+    build = jobs.request_index_build(kind="full")
+    with pytest.raises(sa.exc.IntegrityError):
+        indexes.execute_index_build(build.id)
+    db.session.expire_all()
+    build = db.session.get(IndexBuild, build.id)
+    assert build.status == RunStatus.FAILED
+    assert build.error.startswith(indexes.BUILD_FAILED)
+    assert "IntegrityError" in build.error and "INSERT" not in build.error
 
 
 def test_index_loaded_once_per_version(app, enqueued, monkeypatch):
