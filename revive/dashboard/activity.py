@@ -43,7 +43,7 @@ from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import Match, MatchState
-from revive.matching.queries import suggestion_counts
+from revive.matching.queries import WEAK, suggestion_counts
 from revive.pagination import Page, paginate
 
 OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
@@ -422,9 +422,10 @@ class OfficerLoad:
 @dataclass(frozen=True)
 class WorkloadFigures:
     officers: list[OfficerLoad]
-    undecided: int  # candidate matches on open demands (the shared review queue)
-    demands_waiting: int  # open demands with at least one undecided candidate
+    undecided: int  # candidates on open demands the review queue lists (not the weak ones)
+    demands_waiting: int  # open demands with at least one of them
     since: datetime
+    weak: int = 0  # weak machine candidates besides them (below the bar, shown on request)
 
 
 def workload(now: datetime | None = None) -> WorkloadFigures:
@@ -471,12 +472,17 @@ def workload(now: datetime | None = None) -> WorkloadFigures:
         for uid, name, role in users
     ]
     officers.sort(key=lambda o: (-o.open_deals, -o.decisions_30d, -o.overdue, o.name))
-    undecided, waiting = db.session.execute(
-        sa.select(sa.func.count(Match.id), sa.func.count(sa.distinct(Match.demand_id)))
+    listed = sa.not_(WEAK)
+    undecided, waiting, weak = db.session.execute(
+        sa.select(
+            sa.func.count(sa.case((listed, Match.id))),
+            sa.func.count(sa.distinct(sa.case((listed, Match.demand_id)))),
+            sa.func.count(sa.case((WEAK, Match.id))),
+        )
         .join(Demand, Demand.id == Match.demand_id)
         .where(Match.state == MatchState.CANDIDATE, Demand.status == DemandStatus.OPEN)
     ).one()
-    return WorkloadFigures(officers, int(undecided), int(waiting), since)
+    return WorkloadFigures(officers, int(undecided), int(waiting), since, int(weak))
 
 
 # ---------------------------------------------------------------------------- enterprise view

@@ -428,7 +428,10 @@ def workload_page(user: User, args: Args, full: bool = False) -> Page:
         Kpi(
             figs.undecided,
             "待审核的匹配",
-            sub=f"涉及 {figs.demands_waiting} 条征集中的需求（未分配到个人）",
+            sub=(
+                f"涉及 {figs.demands_waiting} 条征集中的需求（未分配到个人）"
+                + (f"；另有 {figs.weak} 条较弱候选，低于推荐门槛，不计入" if figs.weak else "")
+            ),
             tone="warning" if figs.undecided else None,
         ),
         Kpi(sum(o.open_deals for o in figs.officers), "进行中的对接", tone="info"),

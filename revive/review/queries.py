@@ -137,6 +137,11 @@ class DemandGroup(matching_queries.ReadingFlags):
         return sum(1 for m in self.candidates if m.intent_at is not None)
 
     @property
+    def listed(self) -> int:
+        """Candidates shown at once (at or above the bar, or brought in by a person)."""
+        return sum(len(g.matches) for g in self.groups)
+
+    @property
     def abstains(self) -> bool:
         """暂无合适专利: no candidate of the demand reached the bar in its latest run."""
         return bool(self.reading and self.reading.is_abstaining)

@@ -252,6 +252,29 @@ def test_weak_candidates_are_folded_and_an_abstaining_demand_says_so(client, aut
     assert "<script>" not in section  # a <details> toggle: no script (CSP)
 
 
+def test_weak_candidates_are_no_backlog_in_the_badge_the_workload_or_the_card(client, auth, world):
+    """The menu's count, the workload page and each card count what the queue lists; the weak
+    candidates are named beside them, and a card left with weak ones only says why."""
+    w = world
+    battery, water = w.demands["battery"], w.demands["water"]
+    _reading(battery)
+    _assessed(battery, w.patents["a1"], 0.2, MatchTier.MEDIUM)
+    _assessed(battery, w.patents["b1"], 0.03, MatchTier.WEAK)
+    _reading(water)  # not abstaining: its strong candidate was accepted already
+    make_match(water, w.patents["b1"], 0.9, state=MatchState.ACCEPTED, tier=MatchTier.STRONG)
+    _assessed(water, w.patents["a2"], 0.04, MatchTier.WEAK)
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    assert re.search(r'nav-count" aria-label="1 [^"]*">1<', html)
+    card = html.split(f'id="demand-{battery.id}"')[1].split("</section>")[0]
+    assert "待审候选 1 条（另有较弱 1 条）" in card and "data-only-weak" not in card
+    card = html.split(f'id="demand-{water.id}"')[1].split("</section>")[0]
+    assert "待审候选 0 条（另有较弱 1 条）" in card
+    assert "没有达到推荐门槛的待审候选" in card and "暂无合适专利" not in card
+    workload = client.get("/dashboard/workload").get_data(as_text=True)
+    assert "另有 2 条较弱候选" in workload
+
+
 def test_a_thin_posting_asks_for_detail(client, auth, world):
     w = world
     demand = w.demands["battery"]
