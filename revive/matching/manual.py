@@ -183,6 +183,7 @@ def submit_intent(
             required=True,
             key="new_demand_title",
         )
+        _check_not_asked(actor.organization_id, patent.id, title)
         demand = demand_services.post_demand({"title": title, "description": text}, actor=actor)
     ids = (demand.id, demand.enterprise_id, patent.id)
 
@@ -212,6 +213,28 @@ def submit_intent(
     match = _retried(attach)
     signals.intent_submitted.send(None, match_id=match.id)
     return match
+
+
+def _check_not_asked(enterprise_id: int, patent_id: int, title: str | None) -> None:
+    """The same request sent again (a second click, a retried API call) must not post a
+    second demand with a second intent: refused when an open demand of this enterprise with
+    this title already asks for this patent."""
+    asked = db.session.scalar(
+        sa.select(Demand.title)
+        .join(Match, Match.demand_id == Demand.id)
+        .where(
+            Demand.enterprise_id == enterprise_id,
+            Demand.status == DemandStatus.OPEN,
+            Demand.title == title,
+            Match.patent_id == patent_id,
+            Match.intent_at.is_not(None),
+        )
+        .limit(1)
+    )
+    if asked is not None:
+        raise ConflictError(
+            f"您已就该专利申请对接（需求“{asked}”），无需重复提交；请在该需求页查看进度"
+        )
 
 
 def _retried(write: Any) -> Match:

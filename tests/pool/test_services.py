@@ -18,6 +18,7 @@ from revive.deals.models import Deal
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import (
+    ConflictError,
     InvalidTransition,
     NotFoundError,
     PermissionDenied,
@@ -214,6 +215,21 @@ def test_an_intent_can_make_a_minimal_demand(world, enqueued):
     assert demand.enterprise_id == world.ent.id and demand.title == title
     assert demand.description == "希望引进高镍正极" and demand.status == DemandStatus.OPEN
     assert any(name == "matching.match_run" for name, _ in enqueued)  # matched like any post
+
+
+def test_the_same_new_demand_intent_sent_twice_posts_one_demand(world, enqueued):
+    """A second click or a retried API call: refused, nothing posted twice; another title
+    (another need) is a new demand."""
+    patent = world.patents["battery"]
+    first = manual.submit_intent(world.enterprise, patent.id, "了解成本", new_demand_title="储能")
+    with pytest.raises(ConflictError, match="您已就该专利申请对接（需求“储能”）"):
+        manual.submit_intent(world.enterprise, patent.id, "了解成本", new_demand_title="储能")
+    titles = db.session.scalars(
+        sa.select(Demand.title).where(Demand.enterprise_id == world.ent.id, Demand.title == "储能")
+    ).all()
+    assert titles == ["储能"]
+    other = manual.submit_intent(world.enterprise, patent.id, "另一需求", new_demand_title="快充")
+    assert other.demand_id != first.demand_id
 
 
 @pytest.mark.parametrize(
