@@ -38,6 +38,7 @@ from revive.demands import permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import Demand, DemandSource, DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, MANAGER_ROLES, POSTER_ROLES
+from revive.demands.privacy import hide_contacts
 from revive.inventory.models import TransferMode
 
 TAG = "企业需求"
@@ -169,6 +170,8 @@ class DemandDetail(
         if not permissions.can_see_contact(current_user, demand):
             for key in CONTACT_KEYS:
                 data.pop(key, None)
+            if data.get("description"):  # contact details pasted into the text, as on the page
+                data["description"] = hide_contacts(data["description"])
         return data
 
 

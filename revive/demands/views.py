@@ -25,6 +25,7 @@ from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
+from revive.demands.privacy import has_contacts, hide_contacts
 from revive.errors import ConflictError, ValidationFailed
 from revive.extensions import db
 from revive.imports import services as import_services
@@ -118,6 +119,7 @@ def post():
             "demands/form.html", demand=None, error=exc.message, **_form_context(data, exc.details)
         ), 422
     flash("需求已发布", "success")
+    _contacts_notice(demand.description)
     _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand.id))
 
@@ -167,8 +169,20 @@ def edit(demand_id: int):
             **_form_context(data, {}),
         ), 409
     flash("需求已保存", "success")
+    _contacts_notice(data.get("description"))
     _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand_id))
+
+
+def _contacts_notice(description: str | None) -> None:
+    """The poster wrote contact details into the description: say that universities will not
+    see them (demands.privacy) and where they belong."""
+    if has_contacts(description):
+        flash(
+            "需求描述中含有电话、邮箱等联系方式：高校用户看不到这些内容（已自动隐藏）。"
+            "请把联系方式填在“联系人”栏，由技术经理人为您对接",
+            "warning",
+        )
 
 
 def _queue_notice() -> None:
@@ -211,10 +225,12 @@ def alerts(demand_id: int):
 @roles_required(*DEMAND_ROLES)
 def detail(demand_id: int):
     demand = services.get_demand_for(current_user, demand_id)
+    show_contact = permissions.can_see_contact(current_user, demand)
     return render_template(
         "demands/detail.html",
         demand=demand,
-        show_contact=permissions.can_see_contact(current_user, demand),
+        description=demand.description if show_contact else hide_contacts(demand.description),
+        show_contact=show_contact,
         can_edit=permissions.can_edit(current_user, demand),
         modes=[m.label for m in modes_of(demand.cooperation_modes)],
         trl_help=TRL_HELP,

@@ -119,6 +119,44 @@ def test_contact_details_only_for_owner_and_officers(world, client, auth):
         auth.logout()
 
 
+def test_contact_details_pasted_into_the_description_are_hidden_from_universities(
+    world, client, auth
+):
+    """Listing-form text brings its contacts along; the promise "高校可见（不含联系方式）"
+    holds for the text too, on the page and in the API; the technical figures stay."""
+    text = (
+        "吨铝直流电耗降至12800kWh以下，年产15000000000元。联系人：张经理 电话：138 0013 8000，"
+        "座机 0471-6543210，邮箱 zhang@xibao.example，微信：zhangjl2026"
+    )
+    demand = make_demand(world.ent_a, description=text)
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    page = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    data = client.get(f"/api/v1/demands/{demand.id}").get_json()
+    for shown in (page, data["description"]):
+        for secret in ("138 0013 8000", "6543210", "zhang@xibao", "zhangjl2026"):
+            assert secret not in shown
+        assert "〔联系方式已隐藏〕" in shown
+        assert "12800kWh" in shown and "15000000000元" in shown
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])  # the poster sees the text as written
+    assert "138 0013 8000" in client.get(f"/demands/{demand.id}").get_data(as_text=True)
+
+
+def test_the_poster_is_told_when_the_description_holds_contacts(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    response = client.post(
+        "/demands/new",
+        data={
+            "title": "电解铝节能",
+            "description": "降低直流电耗，联系电话 13800138000",
+            "visibility": "public",
+            "deadline": FUTURE,
+        },
+        follow_redirects=True,
+    )
+    assert "高校用户看不到这些内容（已自动隐藏）" in response.get_data(as_text=True)
+
+
 def test_user_text_is_escaped(world, client, auth):
     demand = make_demand(world.ent_a, title=XSS, description=XSS, industry=XSS)
     auth.login(world.users[Role.OFFICER])
