@@ -275,6 +275,17 @@ def test_weak_candidates_are_no_backlog_in_the_badge_the_workload_or_the_card(cl
     assert "另有 2 条较弱候选" in workload
 
 
+def test_a_candidate_with_no_shared_word_says_so_instead_of_a_dash(client, auth, world):
+    w = world
+    demand = w.demands["battery"]
+    _reading(demand)
+    _assessed(demand, w.patents["a1"], 0.12, MatchTier.MEDIUM, reasons=[])
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    card = html.split(f'id="demand-{demand.id}"')[1].split("</section>")[0]
+    assert "无明显共同关键词" in card and "data-no-reason" in card
+
+
 def test_a_thin_posting_asks_for_detail(client, auth, world):
     w = world
     demand = w.demands["battery"]
