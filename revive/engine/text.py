@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from revive.engine.kernels import count_terms, squeeze_spaces
 from revive.engine.segment import Segmenter, from_jieba
 
-TOKENIZER_VERSION = "t3-jiebars-words+bigrams"
+TOKENIZER_VERSION = "t4-jiebars-words+bigrams"
 BIGRAM_MARK = "~"
 TITLE_REPEAT = 1
 
