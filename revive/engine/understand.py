@@ -101,6 +101,8 @@ _PROFILE = re.compile(
     # its titles and where it sells
     r"|^\s*(?:是|系|为)一家|重点(?:培育|扶持)企业|专精特新|小巨人企业|龙头企业|上市公司|"
     r"市场覆盖|销售网络|营销网络|产品(?:远销|销往|出口)"
+    # … or the poster introducing itself in the first person (我们是…的一家合作社)
+    r"|^\s*(?:我们|我方|我单位|本单位|我社|本社|我场|本场|我厂|本厂)(?:是|系|为)"
 )
 _NEED_CUE = re.compile(
     r"需求|需要|希望|寻求|寻找|急需|解决|问题|难题|瓶颈|要求|指标|如何|怎样|提高|降低|实现|"
@@ -190,9 +192,44 @@ def _parts(text: str) -> list[str]:
     return [p.strip(edges) for p in pieces if p.strip(edges)]
 
 
-def _label(text: str, width: int = 24) -> str:
-    text = text.strip()
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _label(text: str, width: int = 24, original: str = "") -> str:
+    """A sub-need's label: its first part that can stand alone, as the poster wrote it
+    (``original``: case, full-width punctuation; found by ``_as_written``), cut to ``width``,
+    never inside a number or a Latin word (存栏5000只 must not read 存栏500…)."""
+    parts = [p for p in text.strip().split("；") if p]  # the parts _group joined
+    # named after its first part that can stand alone (存栏5000只 is context, not the need)
+    text = next((p for p in parts if not _minor(p, set(content_words("", p)))), parts[0])
+    head = text[: width + 8]
+    written = _as_written(head, original) if original else None
+    if written:
+        text = written + text[len(head) :]
+    if len(text) <= width:
+        return text
+    cut = width - 1
+    while cut > width // 2 and text[cut - 1].isascii() and text[cut].isascii() and (
+        text[cut - 1].isalnum() and text[cut].isalnum()
+    ):
+        cut -= 1  # back to the start of the number or word the cut would split
+    return text[:cut] + "…"
+
+
+def _as_written(norm: str, original: str) -> str | None:
+    """The span of ``original`` whose ``normalize`` is ``norm`` (full-width and case folded,
+    spaces collapsed): what the poster typed, for display."""
+    if not norm:
+        return None
+    pattern = []
+    for c in norm:
+        if c == " ":
+            pattern.append(r"\s+")
+            continue
+        forms = {c, c.upper()}
+        if "!" <= c <= "~":
+            forms.add(chr(ord(c) + 0xFEE0))  # its full-width form
+            forms.add(chr(ord(c.upper()) + 0xFEE0))
+        pattern.append("[" + "".join(re.escape(f) for f in sorted(forms)) + "]")
+    found = re.search("".join(pattern), original)
+    return found.group(0) if found else None
 
 
 _NON_CJK = re.compile(r"[^\u3400-\u9fff]")
@@ -233,6 +270,7 @@ def _group(parts: list[str]) -> list[str]:
 
 def read_demand(title: str | None, text: str | None) -> DemandReading:
     """What matching should read of a posting (see the module docstring)."""
+    title_raw = title
     title = normalize(title)
     raw = normalize(text)
     removed: list[str] = []
@@ -245,9 +283,10 @@ def read_demand(title: str | None, text: str | None) -> DemandReading:
     if clean:
         groups = _group(_parts(clean))
         if 1 < len(groups) <= MAX_NEEDS:
-            needs = [Need(g, _label(g)) for g in groups]
+            needs = [Need(g, _label(g, original=text or "")) for g in groups]
     if not needs:
-        needs = [Need(clean or clean_title, _label(clean_title or clean))]
+        label = _label(clean_title or clean, original=(title_raw if clean_title else text) or "")
+        needs = [Need(clean or clean_title, label)]
     thin = len(set(words)) < THIN_WORDS
     return DemandReading(
         title=clean_title,

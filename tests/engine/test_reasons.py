@@ -74,7 +74,9 @@ def test_a_number_written_in_chinese_is_no_reason():
 def test_a_technical_word_is_not_cut_in_half_and_only_can_is_no_reason():
     """Seen by a new user: 好氧 was cut 好 | 氧, so the reason read 氧堆肥发酵 and the patent
     text lit up from its second character; 只能 and 规模 led a rare-earth posting's reasons."""
-    out = spans("牛粪需要好氧堆肥发酵，杂盐只能外运", "一种畜禽粪便好氧堆肥发酵装置，规模养殖场只能")
+    out = spans(
+        "牛粪需要好氧堆肥发酵，杂盐只能外运", "一种畜禽粪便好氧堆肥发酵装置，规模养殖场只能"
+    )
     assert any(span.startswith("好氧") for span in out), out
     assert not any(span.startswith("氧") for span in out)
     assert "只能" not in out and "规模" not in out

@@ -112,3 +112,40 @@ def test_title_only_and_very_short_postings_are_thin():
         "有机防控技术不全，产品单一。",
     )
     assert not long.thin and long.content_words >= 6
+
+
+SHEEP_FARM = (
+    "我们是锡林郭勒的一家肉羊养殖合作社，存栏5000只。一、羔羊早期断奶后成活率低，需要断奶配套技术；"
+    "二、冬季饲草不足，想用全混合日粮饲喂设备提高饲料利用率；三、粪污堆积，环保检查压力大，"
+    "需要粪污好氧堆肥发酵技术。"
+)
+
+
+def test_a_first_person_introduction_is_no_sub_need():
+    """Seen by a new user: 子需求 1 read 我们是锡林郭勒的一家肉羊养殖合作社,存栏500…"""
+    r = read_demand("牧场技术需求", SHEEP_FARM)
+    assert "我们是锡林郭勒的一家肉羊养殖合作社" in r.removed
+    assert [n.label for n in r.needs] == [
+        "羔羊早期断奶后成活率低，需要断奶配套技术",
+        "冬季饲草不足，想用全混合日粮饲喂设备提高饲料利…",
+        "粪污堆积，环保检查压力大，需要粪污好氧堆肥发酵…",
+    ]
+
+
+def test_labels_read_as_written_and_are_never_cut_inside_a_number():
+    """Labels show the poster's own case and full-width punctuation (the matching reads the
+    normalised text), and a figure is never cut in two."""
+    r = read_demand(
+        "废水与光伏",
+        "1、煤化工高盐废水COD高，蒸发结晶杂盐按危废处置，需要分盐结晶工艺；"
+        "2、厂区屋顶光伏电站规模20MW，光伏组件热斑故障靠人工巡检，希望引进红外诊断技术。",
+    )
+    assert [n.label for n in r.needs] == [
+        "煤化工高盐废水COD高，蒸发结晶杂盐按危废处置…",
+        "厂区屋顶光伏电站规模20MW，光伏组件热斑故障…",
+    ]
+    assert "cod" in r.needs[0].text  # what matching reads stays normalised
+    r = read_demand("需要提高产能至年产钕铁硼磁体1234567890吨的产线改造", "")
+    assert r.needs[0].label == "需要提高产能至年产钕铁硼磁体…"  # not …123456789…
+    r = read_demand("需要提高产能至年产钕铁硼磁体NdFeBmagnet的产线改造", "")
+    assert r.needs[0].label == "需要提高产能至年产钕铁硼磁体…"
