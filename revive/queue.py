@@ -87,7 +87,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from sqlalchemy.orm import Mapped, mapped_column
 
-from revive.db import UtcDateTime, utcnow
+from revive.db import UtcDateTime, as_utc, utcnow
 from revive.errors import ServiceUnavailable
 from revive.extensions import db
 
@@ -242,6 +242,30 @@ def worker_lost_after() -> timedelta:
 
 def message_lost_after() -> timedelta:
     return timedelta(seconds=int(current_app.config["REVIVE_MESSAGE_LOST_SECONDS"]))
+
+
+def stall_notice(row: Any, now: datetime | None = None) -> str | None:
+    """What someone watching an active job's progress should be told when it stands still
+    because its worker died: the bar stops, and without a word people upload the file again
+    or give up. A claimed row whose heartbeat (every quarter of REVIVE_WORKER_LOST_SECONDS)
+    missed two beats has lost its worker; the sweep re-sends it once the heartbeat is
+    REVIVE_WORKER_LOST_SECONDS old, and the task resumes where its row says. None while the
+    job is alive (or not running)."""
+    beat_at = as_utc(row.task_heartbeat_at)
+    if row.task_claimed_by is None or beat_at is None:
+        return None
+    now = now or utcnow()
+    lost = worker_lost_after()
+    silent = now - beat_at
+    if silent <= lost / 2:
+        return None
+    sweep = timedelta(seconds=int(current_app.config["REVIVE_SWEEP_SECONDS"]))
+    wait = max(timedelta(0), lost - silent) + sweep
+    minutes = max(1, round(wait.total_seconds() / 60))
+    return (
+        f"后台处理进程已有 {int(silent.total_seconds())} 秒没有响应（可能已重启）："
+        f"系统会在约 {minutes} 分钟内自动接着处理，已完成的部分不会重做，无需重新上传"
+    )
 
 
 # ---------------------------------------------------------------------------- worker side

@@ -206,8 +206,11 @@ def _label(text: str, width: int = 24, original: str = "") -> str:
     if len(text) <= width:
         return text
     cut = width - 1
-    while cut > width // 2 and text[cut - 1].isascii() and text[cut].isascii() and (
-        text[cut - 1].isalnum() and text[cut].isalnum()
+    while (
+        cut > width // 2
+        and text[cut - 1].isascii()
+        and text[cut].isascii()
+        and (text[cut - 1].isalnum() and text[cut].isalnum())
     ):
         cut -= 1  # back to the start of the number or word the cut would split
     return text[:cut] + "…"

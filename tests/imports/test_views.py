@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from revive.accounts.models import Role
+from revive.db import utcnow
 from revive.extensions import db
 from revive.imports import services
 from revive.imports.models import ImportJob, ImportStatus
@@ -217,6 +219,30 @@ def test_platform_admin_picks_the_institution(client, auth, uni, enqueued):
     response = _upload(client, csv_bytes([row(1)]), institution_id=str(uni.org.id))
     assert response.status_code == 302
     assert db.session.scalars(sa.select(ImportJob)).one().institution_id == uni.org.id
+
+
+def test_a_job_whose_worker_died_says_it_will_resume(logged_in, app, enqueued):
+    """Killed mid-import, the bar stands still until the sweep re-sends the job (about two
+    minutes): the page and the progress API say so, instead of nothing; a live job and a
+    queued one say nothing of the kind (a queued one says it has not started)."""
+    _upload(logged_in, csv_bytes([row(1), row(2)]))
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "排队中，尚未开始" in page and "没有响应" not in page
+    lost = app.config["REVIVE_WORKER_LOST_SECONDS"]
+    job.status, job.task_claimed_by = ImportStatus.VALIDATING, "task-1"
+    job.task_heartbeat_at = utcnow() - timedelta(seconds=lost // 8)  # alive: beat on time
+    db.session.commit()
+    assert logged_in.get(f"/api/v1/import-jobs/{job.id}").get_json()["notice"] is None
+    job.task_heartbeat_at = utcnow() - timedelta(seconds=lost * 3 // 4)  # beats missed
+    db.session.commit()
+    notice = logged_in.get(f"/api/v1/import-jobs/{job.id}").get_json()["notice"]
+    assert "没有响应" in notice and "自动接着处理" in notice and "无需重新上传" in notice
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert notice in page
+    job.task_claimed_by = None  # the delivery ended: nothing is waiting on a dead worker
+    db.session.commit()
+    assert logged_in.get(f"/api/v1/import-jobs/{job.id}").get_json()["notice"] is None
 
 
 def test_cancel_from_the_page(logged_in, enqueued):

@@ -22,6 +22,18 @@
     setField("[data-field=processed_rows]", job.processed_rows);
     setField("[data-field=total_rows]", job.total_rows);
     setField("#job-status", job.status_label);
+    var queued = job.status === "queued";
+    var waiting = document.querySelector("[data-field=waiting]");
+    var counts = document.querySelector("[data-field=counts]");
+    if (waiting && counts) {
+      waiting.hidden = !queued;
+      counts.hidden = queued;
+    }
+    var notice = document.querySelector("[data-field=notice]");
+    if (notice) {
+      P.setText(notice, job.notice || "");
+      notice.hidden = !job.notice;
+    }
     [["preview_counts", "data-count"], ["result_counts", "data-result"]].forEach(function (g) {
       var counts = job[g[0]] || {};
       Object.keys(counts).forEach(function (key) {
