@@ -5,6 +5,7 @@ fallback)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 from urllib.parse import quote
@@ -28,9 +29,27 @@ def send_xlsx(write: Callable[[IO[bytes]], None], download_name: str) -> Respons
     buffer = io.BytesIO()
     write(buffer)
     buffer.seek(0)
-    return send_file(
+    response = send_file(
         buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=download_name
     )
+    # werkzeug's fallback for clients that ignore filename* keeps the ASCII characters of the
+    # name only: a Chinese name became "-20261206.xlsx"
+    response.headers["Content-Disposition"] = attachment(
+        download_name, ascii_fallback(download_name)
+    )
+    return response
+
+
+def ascii_fallback(name: str) -> str:
+    """A plain-ASCII file name for ``name`` (clients that ignore ``filename*``): its ASCII
+    letters, digits and -_. kept, led by "revive-" when little of the name is left."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    kept = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-_. ")
+    if not re.search(r"[A-Za-z]", kept):
+        kept = f"revive-{kept}" if kept else "revive-download"
+    return f"{kept}.{ext}" if ext else kept
 
 
 def send_table(

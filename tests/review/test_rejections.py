@@ -187,7 +187,11 @@ def test_export_has_both_sheets_with_every_patent(client, auth, world, decided, 
     response = client.get("/review/rejections.xlsx")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    assert "attachment" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    # the Chinese name for browsers, a readable ASCII one for clients that ignore filename*
+    # (werkzeug's own kept "-20261206.xlsx")
+    assert "filename*=UTF-8''%E5%8C%B9%E9%85%8D" in disposition
+    assert re.search(r'filename="revive-\d{8}\.xlsx"', disposition), disposition
     book = load_workbook(io.BytesIO(response.data), read_only=True)
     assert book.sheetnames == ["按高校", "按专利"]
     uni = list(book["按高校"].iter_rows(values_only=True))
