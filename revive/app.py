@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -164,6 +164,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
 
     navigation.register(app)  # the grouped main menu and its per-request counts
+
+    @app.get("/favicon.ico")
+    def _favicon():
+        """Browsers and tools ask for /favicon.ico whatever the page links (a 404 on every
+        page otherwise): the SVG icon the pages link to."""
+        return redirect(url_for("static", filename="favicon.svg"))
 
     @app.after_request
     def _security_headers(response):

@@ -42,3 +42,14 @@ def test_a_path_id_beyond_the_integer_range_is_404_not_an_error(client, auth):
     assert client.get("/patents/99999999999999999999").status_code == 404
     api = client.get("/api/v1/patents/99999999999999999999", headers={"Accept": "application/json"})
     assert api.status_code == 404 and api.get_json()["error"]
+
+
+def test_the_site_icon_is_served_offline(client):
+    """Every page links its icon from the app itself; /favicon.ico, which browsers ask for
+    anyway, leads there instead of a 404 on every page."""
+    page = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon" type="image/svg+xml" href="/static/favicon.svg"' in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response.location.endswith("/static/favicon.svg")
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"

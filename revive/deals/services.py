@@ -645,13 +645,13 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
     sent: list[Notification] = []
     for deal in deals:
         link = deal_link(deal.id)
-        due_text = clock.format_date(deal.response_due_at)
+        due_text = clock.format_dt(deal.response_due_at)  # the moment, not only the day
         sent.append(
             notifications.notify(
                 "response_overdue",
                 f"答复已逾期：企业需求“{deal.demand.title}”匹配贵校专利《{deal.patent.title}》",
                 organization_id=deal.university_id,
-                body=f"答复期限为 {due_text}，请尽快答复是否愿意对接。",
+                body=f"答复期限为 {due_text}（{clock.zone_label()}），请尽快答复是否愿意对接。",
                 link=link,
                 deal_id=deal.id,
             )
@@ -662,7 +662,10 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
                     "response_overdue",
                     f"高校答复逾期：{_pair(deal)}",
                     user_id=deal.officer_id,
-                    body=f"{deal.university.name}未在 {due_text} 前答复，已发送提醒。",
+                    body=(
+                        f"{deal.university.name}未在答复期限 {due_text}"
+                        f"（{clock.zone_label()}）前答复，已发送提醒。"
+                    ),
                     link=link,
                     deal_id=deal.id,
                 )

@@ -22,6 +22,7 @@ import codecs
 import csv
 import functools
 import io
+import logging
 import lzma
 import re
 import sys
@@ -35,6 +36,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
+
+logger = logging.getLogger(__name__)
 
 _MB = 1024 * 1024
 MAX_XLSX_UNCOMPRESSED = 200 * _MB  # all parts together, declared and inflated
@@ -686,8 +689,9 @@ def _sheet_records(
         except FileRejected:
             raise
         except Exception as exc:  # zlib/zip errors, XML syntax errors, bad cell references, …
+            logger.info("Unreadable sheet near row %d: %r", number + 1, exc)
             raise FileRejected(
-                f"工作表内容已损坏（第 {number + 1} 行附近），无法读取（{type(exc).__name__}）："
+                f"工作表内容已损坏（第 {number + 1} 行附近），无法读取："
                 "请用 Excel/WPS 打开后重新另存为 .xlsx"
             ) from None
 

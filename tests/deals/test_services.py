@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from revive import clock
 from revive.accounts.models import Role
 from revive.audit.models import AuditEvent
 from revive.db import as_utc, utcnow
@@ -235,6 +236,10 @@ def test_notify_overdue_reminds_the_university_and_the_officer_once(world):
         ("user", world.officer.id),
     }
     assert _notes(on_time, "response_overdue") == []
+    # the deadline is a moment: its day alone read as a day earlier than it was
+    due = clock.format_dt(db.session.get(Deal, late.id).response_due_at)
+    bodies = [n.body for n in _notes(late, "response_overdue")]
+    assert any(f"未在答复期限 {due}（北京时间）前答复" in b for b in bodies), bodies
     assert services.notify_overdue() == []  # once per deal
     assert len(_notes(late, "response_overdue")) == 2
 

@@ -294,6 +294,7 @@ TABLE: list[Row] = [
     # ----- the API's own description: public, no data
     entry("api.openapi_json", "GET", None),
     entry("api_docs", "GET", None),
+    entry("_favicon", "GET", None),  # a redirect to the static icon
     # ----- dashboard
     entry("dashboard.home", "GET", ALL),
     entry("dashboard.breakdown", "GET", STATS),
