@@ -22,6 +22,7 @@ import codecs
 import csv
 import functools
 import io
+import itertools
 import logging
 import lzma
 import re
@@ -116,6 +117,7 @@ class Table:
     header_line: int = 1
     close: Callable[[], None] = lambda: None  # releases an open workbook; safe to call twice
     sheets: tuple[str, ...] = ()  # .xlsx: every sheet's title (only the first is read)
+    title: str | None = None  # rows above the header taken for the sheet's title (skipped)
 
     def header_hint(self) -> str:
         """Where the header came from, for a message about a header that does not fit: which
@@ -206,6 +208,34 @@ def _header(cells: list[Any]) -> list[str]:
     if dups:
         raise FileRejected(f"表头有重复的列名：{'、'.join(dups)}（每列名称须唯一）")
     return header
+
+
+MAX_TITLE_ROWS = 3
+
+
+def _filled(cells: list[Any]) -> int:
+    return sum(1 for c in cells if c is not None and str(c).strip())
+
+
+def _split_title(
+    records: Iterator[tuple[int, list[Any]]],
+) -> tuple[list[str], tuple[int, list[Any]] | None, Iterator[tuple[int, list[Any]]]]:
+    """(title lines, the header record, the records after it). Inventory sheets often open
+    with a title row (华北理工示范大学 2026 年存量专利盘点表, perhaps a date line) above the
+    header: up to MAX_TITLE_ROWS rows of one filled cell followed by a row of several are
+    the title, and the header is the row after them. A file whose rows all hold one cell
+    (a one-column list) has no title."""
+    head: list[tuple[int, list[Any]]] = []
+    for item in records:
+        head.append(item)
+        if _filled(item[1]) >= 2 or len(head) > MAX_TITLE_ROWS:
+            break
+    if len(head) > 1 and _filled(head[-1][1]) >= 2:
+        titles = [" ".join(str(c).strip() for c in cells if c is not None) for _, cells in head]
+        return titles[:-1], head[-1], records
+    if not head:
+        return [], None, records
+    return [], head[0], itertools.chain(head[1:], records)
 
 
 def _too_many(max_rows: int) -> FileRejected:
@@ -332,21 +362,19 @@ def _read_csv(path: Path, head: bytes, max_rows: int, limits: ReadLimits) -> Tab
     encoding = _detect_encoding(path, head)
     delimiter = _sniff_delimiter(path, encoding)
 
-    header: list[str] | None = None
-    header_line = 1
-    total = cells_read = 0
-    for number, cells in _records(path, encoding, delimiter):
+    titles, first, rest = _split_title(_records(path, encoding, delimiter))
+    if first is None:
+        raise FileRejected("文件没有数据行（文件中没有任何内容）")
+    header_line, cells = first
+    header = _header(cells)
+    total, cells_read = 0, len(cells)
+    for _number, cells in rest:
         cells_read += len(cells)
         if cells_read > limits.cells:
             raise _too_many_cells(limits.cells)
-        if header is None:
-            header, header_line = _header(cells), number
-        else:
-            total += 1
-            if total > max_rows:
-                raise _too_many(max_rows)
-    if header is None:
-        raise FileRejected("文件没有数据行（文件中没有任何内容）")
+        total += 1
+        if total > max_rows:
+            raise _too_many(max_rows)
     if total == 0:
         raise FileRejected("文件没有数据行（除表头外没有任何内容）")
 
@@ -358,7 +386,8 @@ def _read_csv(path: Path, head: bytes, max_rows: int, limits: ReadLimits) -> Tab
         yield from records
 
     label = {"utf-8-sig": "utf-8-bom"}.get(encoding, encoding)
-    return Table(header, rows(), total, "csv", label, header_line)
+    title = "；".join(titles) or None
+    return Table(header, rows(), total, "csv", label, header_line, title=title)
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -789,8 +818,8 @@ def _read_xlsx(path: Path, max_rows: int, limits: ReadLimits) -> Table:
         # add blank rows up to its height ("A1:XFD1048576": 16 billion cells). Read rows as
         # they are; the dimension only feeds the progress estimate above.
         book.ws.reset_dimensions()
-        records = _sheet_records(book, marks, limits)
-        header_line, first = next(records, (0, None))
+        titles, found, records = _split_title(_sheet_records(book, marks, limits))
+        header_line, first = found if found is not None else (0, None)
         if first is None:
             sheets = tuple(book.wb.sheetnames)
             raise FileRejected(
@@ -820,4 +849,7 @@ def _read_xlsx(path: Path, max_rows: int, limits: ReadLimits) -> Table:
             book.close()
 
     sheets = tuple(book.wb.sheetnames)
-    return Table(header, rows(), max(estimate, 1), "xlsx", None, header_line, book.close, sheets)
+    title = "；".join(titles) or None
+    return Table(
+        header, rows(), max(estimate, 1), "xlsx", None, header_line, book.close, sheets, title
+    )

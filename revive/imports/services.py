@@ -328,7 +328,10 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
         except FileRejected as exc:
             # A header that does not fit: say which line (and sheet) was read as the header.
             raise FileRejected(f"{exc.message}（{table.header_hint()}）") from None
-        found = (table.file_format, table.encoding, spec.columns.to_json())
+        columns = spec.columns.to_json()
+        if table.title:  # rows above the header read as the sheet's title (shown, skipped)
+            columns = {**columns, "title": table.title, "header_line": table.header_line}
+        found = (table.file_format, table.encoding, columns)
         if (job.file_format, job.encoding, job.header_map) != found:  # set by the validation
             job.file_format, job.encoding, job.header_map = found
         yield table, spec

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from revive.imports.reader import FileRejected, NoCachedValue, read_table
-from tests.imports.helpers import HEADER, appno, csv_bytes, row, write_xlsx_file
+from tests.imports.helpers import HEADER, appno, csv_bytes, row, write_csv, write_xlsx_file
 
 
 def _read(path, max_rows=1000):
@@ -87,15 +87,41 @@ def test_xlsx_reads_first_sheet_with_real_row_numbers(tmp_path):
     wb.save(tmp_path / "f.xlsx")
     table, rows = _read(tmp_path / "f.xlsx")
     assert table.file_format == "xlsx"
-    assert table.header == ["说明：本表用于盘点"]  # the first non-empty row is the header
+    # a title line above the header is common: it is taken for the title and skipped
+    assert table.title == "说明：本表用于盘点" and table.header_line == 3
+    assert table.header[:2] == ["申请号", "专利名称"]
     table_rows = dict(rows)
-    assert table_rows[3][:2] == ["申请号", "专利名称"]
+    assert 3 not in table_rows
     assert table_rows[4][3] == 5
     assert table_rows[4][4] == dt.datetime(2019, 3, 1)
     # A formula is never evaluated: without a saved result the cell is marked (the row specs
     # report it) rather than read as empty; trailing blanks are trimmed.
     assert table_rows[6] == [appno(2), ""]
     assert isinstance(table_rows[6][1], NoCachedValue)
+
+
+def test_a_one_column_file_has_no_title(tmp_path):
+    """Rows of one cell each are a one-column list, not a title above a header."""
+    path = write_csv(tmp_path / "f.csv", [[appno(1)], [appno(2)]], header=["申请号"])
+    table, rows = _read(path)
+    assert table.header == ["申请号"] and table.title is None
+    assert [cells for _, cells in rows] == [[appno(1)], [appno(2)]]
+
+
+def test_csv_title_and_date_lines_above_the_header_are_skipped(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(
+        "华北理工示范大学 2026 年存量专利盘点表\n填表日期：2026-03-01\n"
+        + ",".join(HEADER)
+        + "\n"
+        + ",".join(str(c) for c in row(1))
+        + "\n",
+        encoding="utf-8",
+    )
+    table, rows = _read(path)
+    assert table.title == "华北理工示范大学 2026 年存量专利盘点表；填表日期：2026-03-01"
+    assert table.header == HEADER and table.header_line == 3 and table.total_rows == 1
+    assert [line for line, _ in rows] == [4]
 
 
 def test_xlsx_header_is_line_one_in_a_normal_file(tmp_path):

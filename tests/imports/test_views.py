@@ -245,6 +245,18 @@ def test_a_job_whose_worker_died_says_it_will_resume(logged_in, app, enqueued):
     assert logged_in.get(f"/api/v1/import-jobs/{job.id}").get_json()["notice"] is None
 
 
+def test_a_title_row_above_the_header_is_skipped_and_named(logged_in, enqueued):
+    content = (
+        "华北理工示范大学 2026 年存量专利盘点表\n" + csv_bytes([row(1)]).decode("utf-8-sig")
+    ).encode()
+    _upload(logged_in, content)
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "“华北理工示范大学 2026 年存量专利盘点表”看作表格标题，已跳过；第 2 行读作表头" in page
+    assert 'data-count="new">1<' in page
+
+
 def test_cancel_from_the_page(logged_in, enqueued):
     _upload(logged_in, csv_bytes([row(1)]))
     job = db.session.scalars(sa.select(ImportJob)).one()

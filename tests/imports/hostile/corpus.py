@@ -799,11 +799,21 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         ),
         msg,
     )
-    add(
+    rows_case(
         "title-row-above-header",
         "title-row.csv",
         csv_bytes([["2024年度清单（内部）"], head, v(1)]),
+        committed=(p.key(1),),
+        note="a title row above the header is common: it is skipped and named on the preview",
+    )
+    add(
+        "title-rows-then-no-header",
+        "title-rows.xlsx",
+        xlsx_bytes(
+            [["2024年度清单（内部）"], ["填表日期：2024-12-01"], ["备注"], ["联系人"], head]
+        ),
         "第 1 行被读作表头：2024年度清单（内部）",
+        note="more than three one-cell rows: no title taken, the first row is the header",
     )
     add(
         "wrong-sheet-only",
