@@ -368,6 +368,26 @@ def _status(job_id: int) -> ImportStatus | None:
     return db.session.scalar(sa.select(ImportJob.status).where(ImportJob.id == job_id))
 
 
+def _record_new_errors(job_id: int, batch: list[RowResult]) -> None:
+    """At commit: the rows found invalid now that the preview had found valid (the database
+    changed since: e.g. a patent edited after the preview) join the job's error list, so
+    the result page says which rows were not imported and why."""
+    invalid = [r for r in batch if not r.ok]
+    if not invalid:
+        return
+    listed = set(
+        db.session.scalars(
+            sa.select(ImportRowError.line).where(
+                ImportRowError.job_id == job_id,
+                ImportRowError.line.in_([r.line for r in invalid]),
+            )
+        )
+    )
+    errors = _error_rows(job_id, [r for r in invalid if r.line not in listed])
+    if errors:
+        db.session.execute(sa.insert(ImportRowError), errors)
+
+
 def _error_rows(job_id: int, results: list[RowResult]) -> list[dict[str, Any]]:
     return [
         {
@@ -562,6 +582,7 @@ def _commit_batches(
             tried = dict(counts)
             try:
                 _apply(job, batch, actor, tried, spec)
+                _record_new_errors(job.id, batch)
                 # The rows and the job's counters commit together: a crash loses neither alone.
                 job.committed_rows += len(batch)
                 job.processed_rows = job.committed_rows

@@ -15,16 +15,19 @@ leave stored values alone, a cell holding ``fields.CLEAR_MARKER`` ("[清空]") c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from revive import signals
 from revive.accounts.models import Role, User
+from revive.clock import format_dt
 from revive.common.fields import CLEAR_MARKER, clean_text, is_clear_marker, template_guide
+from revive.db import as_utc
 from revive.extensions import db
 from revive.imports import registry
-from revive.imports.models import ImportJob
+from revive.imports.models import ImportJob, ImportStatus
 from revive.imports.rows import (
     ColumnMap,
     RowIssue,
@@ -77,9 +80,13 @@ class PatentRowSpec:
         *,
         college_id: int | None = None,
         actor: User | None = None,
+        previewed_at: datetime | None = None,
     ) -> None:
         self.institution_id = institution_id
         self.actor = actor  # who imports (None: the command line), for the college rule
+        # At commit: when the preview the user confirmed was made. A stored patent changed
+        # since then is not overwritten (someone edited it, or reviewed it, meanwhile).
+        self.previewed_at = as_utc(previewed_at)
         self.columns = columns
         self.colleges = colleges
         self.college_id = college_id
@@ -177,6 +184,19 @@ class PatentRowSpec:
                 self._issue(result, "application_no", "该专利已登记在其他学院，学院管理员不能修改")
             elif plan.refusal is not None:
                 self._issue(result, "college", plan.refusal)
+            elif (
+                plan.kind == "changed"
+                and plan.patent is not None
+                and self.previewed_at is not None
+                and as_utc(plan.patent.updated_at) > self.previewed_at
+            ):
+                when = format_dt(plan.patent.updated_at)
+                self._issue(
+                    result,
+                    "application_no",
+                    f"预检之后（{when}）该专利已被修改，为免覆盖这次修改，此行未导入："
+                    "如仍需导入，请重新上传以对照最新内容",
+                )
             for key, message in plan.problems:
                 self._issue(result, key, message)
             if result.ok:
@@ -221,8 +241,14 @@ def _open_spec(job: ImportJob, header: Sequence[str]) -> PatentRowSpec:
     columns = map_columns(header)
     colleges = college_index(job.institution_id)
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    committing = job.status in (ImportStatus.COMMIT_QUEUED, ImportStatus.COMMITTING)
     return PatentRowSpec(
-        job.institution_id, columns, colleges, college_id=job.college_id, actor=actor
+        job.institution_id,
+        columns,
+        colleges,
+        college_id=job.college_id,
+        actor=actor,
+        previewed_at=job.finished_at if committing else None,  # the preview's end
     )
 
 

@@ -86,17 +86,23 @@ def test_an_industrialised_patent_stays_so_and_nothing_is_recorded(app):
     assert _revisions(deal.patent_id) == [] and _audits(deal.patent_id) == []
 
 
+def _correct(deal, data, officer):
+    """A correction of the signed deal's contract, made from its current version."""
+    version = db.session.get(type(deal), deal.id).version
+    return services.record_contract(deal.id, data, officer, expected_version=version)
+
+
 def test_correcting_the_kind_corrects_the_status_it_set(app):
     officer = make_user(Role.OFFICER)
     deal = sign(make_deal(officer=officer), actor=officer, kind="license")
-    services.record_contract(deal.id, contract_data(kind="assignment"), officer)
+    _correct(deal, contract_data(kind="assignment"), officer)
     assert _patent(deal).implementation_status == I.TRANSFERRED
     assert [e.data["changes"] for e in _audits(deal.patent_id)] == [
         {"implementation_status": [None, "licensed"]},
         {"implementation_status": ["licensed", "transferred"]},
     ]
     # The amount alone changes nothing on the patent.
-    services.record_contract(deal.id, contract_data(kind="assignment", amount_wan="1"), officer)
+    _correct(deal, contract_data(kind="assignment", amount_wan="1"), officer)
     assert len(_audits(deal.patent_id)) == 2
 
 
@@ -105,7 +111,7 @@ def test_a_correction_leaves_a_status_someone_set_since(app):
     deal = sign(make_deal(officer=officer), actor=officer, kind="license")
     _patent(deal).implementation_status = I.INDUSTRIALIZED  # edited on the patent meanwhile
     db.session.commit()
-    services.record_contract(deal.id, contract_data(kind="equity"), officer)
+    _correct(deal, contract_data(kind="equity"), officer)
     assert _patent(deal).implementation_status == I.INDUSTRIALIZED
     assert len(_audits(deal.patent_id)) == 1
 

@@ -145,13 +145,38 @@ def test_all_or_nothing_commits_every_row(uni, run_import, tmp_path):
 
 
 def test_commit_revalidates_against_the_current_database(uni, run_import, tmp_path):
+    """A patent someone entered after the preview is not overwritten by the file: the row is
+    reported instead (as below for an edit)."""
     path = write_csv(tmp_path / "f.csv", [row(1), row(2)])
     job = run_import(path, commit=False)
     make_patent(uni.org, college=uni.college, application_no=appno(1), title="别人刚录入的")
     services.request_commit(job.id, actor=uni.admin, enqueue=False)
     job = services.commit_job(job.id)
-    assert job.result_counts == {"created": 1, "updated": 1, "unchanged": 0, "skipped_invalid": 0}
+    assert job.result_counts == {"created": 1, "updated": 0, "unchanged": 0, "skipped_invalid": 1}
     assert _count(Patent) == 2
+    assert _count(Patent, Patent.title == "别人刚录入的") == 1
+
+
+def test_an_edit_made_after_the_preview_is_not_overwritten(uni, run_import, tmp_path):
+    """Seen in exploratory testing: a college admin set 价值自评 after the preview, and the
+    confirmed import wrote the file's older value over it without a word. Now that row is
+    left alone and listed with why; a patent nobody touched since the preview is updated."""
+    edited = make_patent(uni.org, college=uni.college, application_no=appno(1), trl=5)
+    untouched = make_patent(uni.org, college=uni.college, application_no=appno(2), trl=5)
+    db.session.commit()
+    path = write_csv(tmp_path / "f.csv", [row(1, trl="3"), row(2, trl="3")])
+    job = run_import(path, commit=False)
+    assert job.preview_counts["changed"] == 2
+    edited = db.session.get(Patent, edited.id)
+    edited.trl = 8  # the edit form, after the preview
+    db.session.commit()
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    job = services.commit_job(job.id)
+    assert job.result_counts == {"created": 0, "updated": 1, "unchanged": 0, "skipped_invalid": 1}
+    db.session.expire_all()
+    assert db.session.get(Patent, edited.id).trl == 8
+    assert db.session.get(Patent, untouched.id).trl == 3
+    assert any("预检之后" in message and "已被修改" in message for _, _, message in _errors(job))
 
 
 class WorkerKilled(BaseException):
@@ -210,8 +235,9 @@ def _racing(monkeypatch, uni, application_nos):
 
 
 def test_a_batch_that_raced_another_import_is_planned_again(uni, run_import, tmp_path, monkeypatch):
-    """Two imports of the same patents confirmed together: the rows the other one created
-    become updates (or no change) here, not an internal error."""
+    """Two imports of the same patents confirmed together: a row the other one created is
+    planned again, not an internal error; written after this preview, it is not overwritten
+    but reported (see test_an_edit_made_after_the_preview_is_not_overwritten)."""
     monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
     path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 7)])
     job = run_import(path, commit=False)
@@ -220,10 +246,7 @@ def test_a_batch_that_raced_another_import_is_planned_again(uni, run_import, tmp
     job = services.commit_job(job.id)
     assert job.status == ImportStatus.COMMITTED, job.error
     assert job.committed_rows == 6
-    counts = job.result_counts
-    assert (
-        counts["created"] == 5 and counts["created"] + counts["updated"] + counts["unchanged"] == 6
-    )
+    assert job.result_counts == {"created": 5, "updated": 0, "unchanged": 0, "skipped_invalid": 1}
     assert _count(Patent) == 6
 
 

@@ -21,6 +21,7 @@ PASSWORD = "First-admin-2026"
 REDIRECTS = {
     "accounts.login": "a signed-in user is sent to the dashboard",
     "accounts.register": "a signed-in user is sent to the dashboard",
+    "_favicon": "the icon is a static file",
 }
 NEEDS_QUERY = {"licensing.new": "declares an open licence of the patent named by ?patent_id="}
 
