@@ -197,8 +197,9 @@ class ContractBody(Lenient):
     record_no = _member({"type": "string", "maxLength": 100, "nullable": True})
     parties = _member({"type": "string", "maxLength": 500}, required=True)
     comment = _member({"type": "string", "maxLength": 2000, "nullable": True})
-    # required true when amount_wan is 10,000 (1 亿元) or more: the amount is in 万元
-    confirm_amount = _member({"type": "boolean"})
+    confirm_amount = _member(
+        {"type": "boolean", "description": "金额达到 10,000 万元（1 亿元）及以上时须为 true"}
+    )
     version = version_field()
 
 
