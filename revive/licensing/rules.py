@@ -188,7 +188,10 @@ def _parse_date(key: str, raw: Any, errors: list[Error]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors.append((key, f"{LABELS[key]}格式应为 YYYY-MM-DD：{text}"))
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # the form is right, the day is not
+            errors.append((key, f"{LABELS[key]}不存在：{text}（请核对月份和日期）"))
+        else:
+            errors.append((key, f"{LABELS[key]}格式应为 YYYY-MM-DD：{text}"))
         return None
 
 
@@ -291,6 +294,8 @@ def _check_amounts(t: Terms) -> list[Error]:
             errors.append((key, f"{name}不能为负数"))
         elif value > cap:
             written = f"{amount(value)}{unit}"
+            if len(written) > 24:  # 1e308 printed in full helps nobody
+                written = "数值过大"
             errors.append((key, f"{name}一般不超过 {amount(cap)}{unit}（填写：{written}）"))
     return errors
 

@@ -336,3 +336,20 @@ def test_every_violated_rule_is_reported_at_once():
             "evaluation_report_no",
         ]
     )
+
+
+def test_a_day_that_does_not_exist_and_an_absurd_amount_read_plainly():
+    """The form was right and the day was not (2027-02-30): say so rather than ask for a
+    format the input already has; 1e308 is not printed out in 309 digits."""
+    errors = dict(
+        errors_of(
+            {
+                "fee_mode": "lump_sum",
+                "lump_sum_wan": "1e308",
+                "start_date": "2027-02-30",
+                "end_date": "2028-01-01",
+            }
+        )
+    )
+    assert errors["start_date"] == "许可起始日不存在：2027-02-30（请核对月份和日期）"
+    assert errors["lump_sum_wan"].endswith("（填写：数值过大）")
