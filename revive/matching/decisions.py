@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from revive.accounts.models import User
 from revive.audit import services as audit
+from revive.clock import format_dt
 from revive.common.fields import strip_invisible
 from revive.db import utcnow
 from revive.errors import (
@@ -21,10 +22,26 @@ from revive.errors import (
 from revive.extensions import db
 from revive.matching.models import Match, MatchState
 from revive.matching.permissions import STAFF_ROLES
-from revive.matching.reasons import REJECT_REASONS
+from revive.matching.reasons import REJECT_REASONS, reason_label
 
 DECISIONS = {"accept": MatchState.ACCEPTED, "reject": MatchState.REJECTED}
 DECIDED_ELSEWHERE = "该匹配结果已被他人处理，请刷新后查看"
+
+
+def decided_message(match: Match, actor: User) -> str | None:
+    """What a stale decision form is told: who decided the pair, when and how (又 "您"
+    when it was the same person: a double submit, a second window); None while the pair is
+    still a candidate (then it was re-scored by a run meanwhile)."""
+    if match.state == MatchState.CANDIDATE or match.decided_at is None:
+        return None
+    who = (
+        "您"
+        if match.decided_by_id == actor.id
+        else (match.decided_by.name if match.decided_by is not None else "他人")
+    )
+    when = format_dt(match.decided_at)
+    reason = f"（{reason_label(match.reason_code)}）" if match.reason_code else ""
+    return f"该匹配已由{who}于 {when} {match.state.label}{reason}，无需重复审核"
 
 
 def apply_decision(
@@ -45,7 +62,7 @@ def apply_decision(
     if state not in (MatchState.ACCEPTED, MatchState.REJECTED):
         raise ValidationFailed("请选择“采纳”或“否决”")
     if expected_version is not None and expected_version != match.version:
-        raise ConflictError(DECIDED_ELSEWHERE)
+        raise ConflictError(decided_message(match, actor) or DECIDED_ELSEWHERE)
     if match.state != MatchState.CANDIDATE:
         raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
     comment = strip_invisible(comment or "") or None

@@ -118,6 +118,17 @@ def test_stale_version_is_refused_in_chinese(client, cands):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
 
 
+def test_a_stale_form_says_who_decided_when_and_how(client, cands, world):
+    """A double submit, or a second window: the officer learns the outcome (and that it was
+    them), not "已被他人处理"."""
+    m = cands["a1"]
+    version = m.version
+    _decide(client, m, decision="rejected", reason_code="vague", version=version)
+    page = _text(_decide(client, m, decision="rejected", reason_code="vague", version=version))
+    assert "该匹配已由您于" in page and "已否决（" in page and "无需重复审核" in page
+    assert "已被他人处理，请刷新" not in page
+
+
 @pytest.mark.parametrize("version", ["99999999999999999999", "1.0", "abc"])
 def test_a_version_that_is_no_version_is_refused_not_ignored(client, cands, version):
     """A tampered or broken form cannot switch the stale-form check off."""
