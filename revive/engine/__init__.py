@@ -83,11 +83,18 @@ from revive.engine.strength import (
     judged_rows,
     shipped_model,
 )
-from revive.engine.text import TOKENIZER_VERSION, demand_tokens, normalize, patent_tokens
+from revive.engine.text import (
+    BIGRAM_MARK,
+    TOKENIZER_VERSION,
+    demand_tokens,
+    normalize,
+    patent_tokens,
+)
 from revive.engine.types import Candidate, Document, ScoredDoc, SearchHit
 from revive.engine.understand import DemandReading, read_demand
 
 __all__ = [
+    "BIGRAM_MARK",
     "DEFAULT_MIN_SCORE",
     "FEATURES",
     "POOL",

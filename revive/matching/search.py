@@ -44,6 +44,8 @@ class SearchResult(Page):
     scores: dict[int, float] = field(default_factory=dict)
     ranked: bool = False  # ordered by the engine (else newest first)
     index_version: int | None = None
+    # nothing found: words of the patents that share a character with the query (养羊 → 肉羊)
+    suggestions: list[str] = field(default_factory=list)
 
 
 def clean_query(raw: Any) -> str:
@@ -118,6 +120,8 @@ def search(
     """One page of the patents ``where`` allows, ranked for ``query`` (see the module)."""
     query = clean_query(query)
     ranked = ranked_ids(query, where) if query else None
+    if ranked is not None and not ranked[0]:
+        ranked = None  # the engine found nothing (one character, an unknown word): try text
     if ranked is not None:
         hits, build = ranked
         shown = page_of(page, len(hits), per_page)
@@ -142,4 +146,31 @@ def search(
     )
     count = sa.select(sa.func.count(Patent.id)).where(*clauses)
     found = paginate(stmt, count, page, per_page)
-    return SearchResult(items=found.items, total=found.total, page=found.page, per_page=per_page)
+    return SearchResult(
+        items=found.items,
+        total=found.total,
+        page=found.page,
+        per_page=per_page,
+        suggestions=suggest_words(query) if query and not found.total else [],
+    )
+
+
+SUGGESTIONS = 6
+
+
+def suggest_words(query: str, limit: int = SUGGESTIONS) -> list[str]:
+    """Words of the indexed patents (two characters or more, not the query itself) that
+    contain one of the query's Chinese characters, most common first: a farmer's 养羊 or
+    羊羔 finds nothing, the patents say 肉羊 and 羔羊. Read from the active index's vocabulary
+    (one pass over it, only when a search found nothing)."""
+    chars = {c for c in query if "\u4e00" <= c <= "\u9fff"}
+    loaded = indexes.load_active_index() if chars else None
+    if loaded is None:
+        return []
+    _build, index = loaded
+    found: list[tuple[float, str]] = []
+    for column, term in enumerate(index.vocabulary):
+        word = len(term) >= 2 and term != query and not term.startswith(engine.BIGRAM_MARK)
+        if word and chars.intersection(term):
+            found.append((float(index.idf[column]), term))
+    return [term for _idf, term in sorted(found)[:limit]]

@@ -43,6 +43,20 @@ def test_every_role_searches_the_pool_and_never_sees_drafts(client, auth, world,
     assert "草稿专利" not in html and "待审核的硅碳负极专利" not in html
 
 
+def test_a_word_the_patents_do_not_use_finds_by_text_or_suggests_theirs(client, auth, world):
+    """Seen by a new user: 羊 and 养羊 found nothing while the patents say 肉羊 and 羔羊. One
+    character the engine cannot rank is looked up in the text; a word found nowhere gets
+    the patents' own words that share a character with it, as links."""
+    auth.login(world.enterprise)
+    html = client.get("/pool/?q=硅").get_data(as_text=True)
+    assert SILICON["title"] in html
+    html = client.get("/pool/?q=硅胶垫").get_data(as_text=True)
+    assert "没有找到符合条件的专利" in html
+    hint = html.split("data-suggestions")[1].split("</p>")[0]
+    assert "试试这些专利中常用的说法" in html and "硅碳" in hint
+    assert 'href="/pool/?q=' in hint
+
+
 def test_the_nav_offers_the_pool(client, auth, world):
     auth.login(world.enterprise)
     nav = client.get("/").get_data(as_text=True).split('<nav class="mainnav"')[1]
