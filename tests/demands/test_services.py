@@ -80,6 +80,7 @@ def test_officer_posts_for_a_named_enterprise_with_survey_source(world):
         ({"cooperation_modes": "租赁"}, "cooperation_modes", "包含无效方式：租赁"),
         ({"budget": "很多"}, "budget", "应为数字"),
         ({"contact_email": "not-an-email"}, "contact_email", "联系邮箱格式不正确"),
+        ({"region": "内蒙古自治区火星市"}, "region", "盟市须为以下之一"),
     ],
 )
 def test_post_rejects_invalid_fields_with_chinese_messages(world, fired, change, key, message):
@@ -87,6 +88,15 @@ def test_post_rejects_invalid_fields_with_chinese_messages(world, fired, change,
         services.post_demand({**VALID, **change}, actor=world.users[Role.ENTERPRISE])
     assert message in exc.value.details[key]
     assert fired == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("包头", "内蒙古自治区包头市"), ("江苏省苏州市", "江苏省苏州市")]
+)
+def test_a_demands_region_is_written_one_way(world, typed, stored):
+    """As registration does: 包头, 包头市 and 内蒙古自治区包头市 are one city."""
+    demand = services.post_demand({**VALID, "region": typed}, actor=world.users[Role.ENTERPRISE])
+    assert demand.region == stored
 
 
 @pytest.mark.parametrize("role", [Role.UNIVERSITY_ADMIN, Role.INVENTOR, Role.REGULATOR])
