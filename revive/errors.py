@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    has_request_context,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -96,7 +105,21 @@ def error_response(status: int, code: str, message: str, details: Any = None):
         if details is not None:
             body["details"] = details
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message), status
+    return render_template(
+        "errors/error.html", status=status, message=message, back=_back_link()
+    ), status
+
+
+def _back_link() -> str | None:
+    """The page the request came from, on this site (a form refused before its view ran: an
+    oversized upload), so the error page leads back to it; None when there is none."""
+    if not has_request_context() or not request.referrer:
+        return None
+    ref = urlsplit(request.referrer)
+    if ref.netloc != request.host or not ref.path.startswith("/") or ref.path.startswith("//"):
+        return None
+    back = ref.path + (f"?{ref.query}" if ref.query else "")
+    return None if back == request.full_path.rstrip("?") and request.method == "GET" else back
 
 
 def _session() -> Any:

@@ -171,6 +171,23 @@ def test_oversized_upload_is_refused_with_a_message(logged_in, app, monkeypatch,
     assert enqueued == []
 
 
+def test_a_refusal_before_the_form_is_read_leads_back_to_the_form(logged_in, app, monkeypatch):
+    """The 413 is answered before the upload view runs: the error page offers the way back
+    to the page the form was on (this site only), not only the home page."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    data = {"file": (io.BytesIO(csv_bytes([row(i) for i in range(1, 200)])), "f.csv")}
+    response = logged_in.post(
+        "/imports/",
+        data=data,
+        content_type="multipart/form-data",
+        headers={"Referer": "http://localhost/imports/?kind=patents"},
+    )
+    assert response.status_code == 413
+    assert 'href="/imports/?kind=patents" data-back>返回上一页' in response.get_data(as_text=True)
+    elsewhere = logged_in.get("/nope", headers={"Referer": "http://evil.example/imports/"})
+    assert "data-back" not in elsewhere.get_data(as_text=True)
+
+
 def test_server_side_size_check(logged_in, app, monkeypatch, enqueued):
     monkeypatch.setitem(app.config, "REVIVE_MAX_UPLOAD_MB", 0)
     response = _upload(logged_in, csv_bytes([row(1)]))
