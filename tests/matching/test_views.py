@@ -249,6 +249,16 @@ def test_rejecting_without_a_reason_is_refused_on_the_match_page(client, auth, w
     assert db.session.get(Match, world.candidate.id).state == MatchState.CANDIDATE
 
 
+def test_a_queued_run_says_it_has_not_started(client, auth, world, enqueued):
+    """Before a worker takes it a run has counted nothing: 尚未开始, not 已处理 0 / 0."""
+    auth.login(world.users[Role.OFFICER])
+    run = jobs.request_match_run(RunScope.ALL_DEMANDS)
+    page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    box = page.split("data-run-progress")[1].split("</div>\n</div>")[0]
+    assert '<span data-field="waiting">尚未开始</span>' in box
+    assert '<span data-field="counts" hidden>' in box
+
+
 def test_run_status_api_reports_progress(client, auth, world):
     auth.login(world.users[Role.OFFICER])
     data = client.get(f"/api/v1/match-runs/{world.run.id}", headers=JSON).get_json()

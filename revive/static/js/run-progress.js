@@ -34,6 +34,13 @@
     ["status_label", "processed", "total"].forEach(function (field) {
       setText(box.querySelector("[data-field=" + field + "]"), row[field]);
     });
+    // nothing counted yet (queued): "尚未开始" rather than "已处理 0 / 0"
+    var waiting = box.querySelector("[data-field=waiting]");
+    var counts = box.querySelector("[data-field=counts]");
+    if (waiting && counts) {
+      waiting.hidden = Boolean(row.total);
+      counts.hidden = !row.total;
+    }
   }
 
   function watch(box, render) {
