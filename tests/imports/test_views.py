@@ -274,6 +274,18 @@ def test_a_title_row_above_the_header_is_skipped_and_named(logged_in, enqueued):
     assert 'data-count="new">1<' in page
 
 
+def test_a_long_bad_value_does_not_squeeze_the_error_table(logged_in, enqueued):
+    """An over-long title is shown cut (the whole in its tooltip), so the 列 and 原因 columns
+    keep their width."""
+    long_title = "一种" + "超长" * 300 + "的方法"
+    _upload(logged_in, csv_bytes([row(1, title=long_title)]))
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    cell = page.split('<td class="mono">')[1].split("</td>")[0]
+    assert cell.startswith('<span title="一种超长') and f">{long_title[:40]}…</span>" in cell
+
+
 def test_cancel_from_the_page(logged_in, enqueued):
     _upload(logged_in, csv_bytes([row(1)]))
     job = db.session.scalars(sa.select(ImportJob)).one()
