@@ -124,6 +124,17 @@ def _pair_rules(patent: Patent, rows: Sequence[Any]) -> tuple[dict[int, str], se
     return rules, accepted
 
 
+def candidate_rows(patent: Patent, demand_ids: Sequence[int]) -> dict[int, Match]:
+    """{demand id: the pair's match row} for the demands whose own list holds this patent
+    (the strength the demand's page shows); a demand missing here did not rank it."""
+    if not demand_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Match).where(Match.patent_id == patent.id, Match.demand_id.in_(demand_ids))
+    )
+    return {m.demand_id: m for m in rows}
+
+
 def demands_for_patent(actor: User, patent: Patent, top_k: int = 10) -> PatentDemands:
     """Open demands ranked for this patent (reverse direction), with explanation terms, under
     the same eligibility as a demand's candidate list: a patent not 已入库 (or 暂不, or not yet

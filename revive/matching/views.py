@@ -150,6 +150,9 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
         return None
     return {
         "demands": found.listed,
+        # the pair's candidate row in the demand's own list (its strength), if it made it
+        "matches": pairs.candidate_rows(patent, [d.id for d, _, _ in found.listed]),
+        "thresholds": matching_strength.thresholds(),
         "left_out": found.left_out,
         "patent_rule": found.patent_rule,
         "accepted": found.accepted,

@@ -123,6 +123,30 @@ def test_the_patent_page_names_the_rules(client, auth, world):
     assert "<table" not in panel  # nothing listed: it is proposed to no demand
 
 
+def test_the_patent_page_shows_each_listed_demands_own_strength(client, auth, world):
+    """The page ranks demands by text similarity (reverse direction); beside it stands what
+    the demand's own list says of the pair: its strength badge, or that the demand did not
+    rank the patent at all, so a 0.06 similarity does not read as a recommendation."""
+    patents, demands = world
+    auth.login(make_user(Role.OFFICER))
+    html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
+    panel = html.split('id="patent-demands"')[1].split("</section>")[0]
+    assert "匹配强度" in panel and "文本相似度" in panel
+    row = panel.split(f'data-demand-id="{demands["any"].id}"')[1].split("</tr>")[0]
+    match = db.session.scalar(
+        sa.select(Match).where(
+            Match.demand_id == demands["any"].id, Match.patent_id == patents["open"].id
+        )
+    )
+    assert match is not None and match.tier is not None
+    assert f'data-tier="{match.tier.value}"' in row
+    db.session.delete(match)  # as if the demand's own list had not ranked the patent
+    db.session.commit()
+    html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
+    row = html.split(f'data-demand-id="{demands["any"].id}"')[1].split("</tr>")[0]
+    assert "未进入该需求的候选" in row
+
+
 def test_a_university_user_sees_the_rules_for_public_demands_only(client, auth, world):
     patents, demands = world
     uni = patents["assign"].institution
