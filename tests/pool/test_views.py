@@ -57,6 +57,20 @@ def test_a_word_the_patents_do_not_use_finds_by_text_or_suggests_theirs(client, 
     assert 'href="/pool/?q=' in hint
 
 
+def test_a_patent_not_offered_now_says_what_that_means_for_matching(client, auth, world):
+    """暂不 patents are in the pool and open to intents, but matching never proposes them: the
+    page says so, or the enterprise sees two answers that contradict each other."""
+    from revive.inventory.models import Willingness
+
+    patent = world.patents["water"]
+    auth.login(world.enterprise)
+    assert "data-not-now" not in client.get(f"/pool/patents/{patent.id}").get_data(as_text=True)
+    patent.transfer_willingness = Willingness.NOT_NOW
+    db.session.commit()
+    page = client.get(f"/pool/patents/{patent.id}").get_data(as_text=True)
+    assert "data-not-now" in page and "不会出现在企业需求的自动匹配结果中" in page
+
+
 def test_the_nav_offers_the_pool(client, auth, world):
     auth.login(world.enterprise)
     nav = client.get("/").get_data(as_text=True).split('<nav class="mainnav"')[1]
