@@ -51,6 +51,18 @@ def _form_context(values: dict, errors: dict | None = None) -> dict:
     }
 
 
+def _contact_of() -> dict:
+    """A new demand's contact starts as the enterprise user's own (name, phone, e-mail): the
+    fields universities never see; the poster may change them."""
+    if current_user.role != Role.ENTERPRISE:
+        return {}
+    return {
+        "contact_name": current_user.name or "",
+        "contact_phone": current_user.phone or "",
+        "contact_email": current_user.email or "",
+    }
+
+
 def _form_values(demand) -> dict:
     """Display text of each editable field (what the form shows and posts back)."""
     values = {k: display_value(k, getattr(demand, k)) for k in EDITABLE_KEYS}
@@ -110,7 +122,7 @@ def export_demands(fmt: str):
 @roles_required(*POST_ROLES)
 def post():
     if request.method == "GET":
-        return render_template("demands/form.html", demand=None, **_form_context({}))
+        return render_template("demands/form.html", demand=None, **_form_context(_contact_of()))
     data = _posted()
     try:
         demand = services.post_demand(data, actor=current_user)

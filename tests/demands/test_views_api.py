@@ -34,6 +34,18 @@ def test_enterprise_posts_through_the_form_and_sees_it_in_my_demands(world, clie
     assert "我的需求" in page and "汽车零部件表面缺陷自动检测" in page and "征集中" in page
 
 
+def test_a_new_demand_starts_with_the_posters_own_contact(world, client, auth):
+    user = world.users[Role.ENTERPRISE]
+    user.phone = "13900001111"
+    db.session.commit()
+    auth.login(user)
+    form = client.get("/demands/new").get_data(as_text=True)
+    assert 'value="13900001111"' in form and f'value="{user.email}"' in form
+    auth.logout()
+    auth.login(world.users[Role.OFFICER])  # an officer posts for an enterprise: not their own
+    assert 'value="13900001111"' not in client.get("/demands/new").get_data(as_text=True)
+
+
 def test_form_errors_are_shown_in_chinese_and_nothing_is_saved(world, client, auth):
     auth.login(world.users[Role.ENTERPRISE])
     response = client.post(
