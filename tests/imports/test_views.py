@@ -286,6 +286,19 @@ def test_a_long_bad_value_does_not_squeeze_the_error_table(logged_in, enqueued):
     assert cell.startswith('<span title="一种超长') and f">{long_title[:40]}…</span>" in cell
 
 
+def test_an_all_or_nothing_commit_says_why_its_bar_stays_at_zero(logged_in, enqueued):
+    data = {
+        "file": (io.BytesIO(csv_bytes([row(1), row(2)])), "f.csv"),
+        "all_or_nothing": "1",
+    }
+    logged_in.post("/imports/", data=data, content_type="multipart/form-data")
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    logged_in.post(f"/imports/{job.id}/commit")
+    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "data-one-transaction" in page and "2 行在一个事务中一次写入" in page
+
+
 def test_cancel_from_the_page(logged_in, enqueued):
     _upload(logged_in, csv_bytes([row(1)]))
     job = db.session.scalars(sa.select(ImportJob)).one()
