@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -107,6 +108,25 @@ def commit_or_conflict(message: str | None = None) -> None:
     except StaleDataError:
         session.rollback()
         raise ConflictError(message) from None
+
+
+T = TypeVar("T")
+RACED = (sa.exc.IntegrityError, StaleDataError)
+
+
+def retried(write: Callable[[], T], attempts: int) -> T:
+    """Run ``write`` (which writes and commits) up to ``attempts`` times while a concurrent
+    writer beats it to the same rows: a unique key taken meanwhile (IntegrityError) or a
+    versioned row saved meanwhile (StaleDataError). Each failed try is rolled back, so the
+    next one reads what is there now; the last one's error is raised (after its rollback)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except RACED:
+            app_session().rollback()
+            if attempt == attempts:
+                raise
+    raise ValueError("attempts must be at least 1")
 
 
 def app_session() -> Any:

@@ -391,3 +391,39 @@ def test_redis_visibility_timeout_is_far_above_the_longest_task(tmp_path):
 
     conf = broker_settings(tmp_path, "redis://127.0.0.1:6379/13")
     assert conf["broker_transport_options"]["visibility_timeout"] == 24 * 3600
+
+
+def test_retried_tries_again_after_a_race_and_raises_the_last_error(app):
+    """revive.db.retried: a write beaten to its rows is rolled back and run again; one that
+    keeps losing raises its own error after ``attempts`` tries; other errors are not retried."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from revive.db import retried
+
+    calls = []
+
+    def losing_once():
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("unique"))
+        return "written"
+
+    assert retried(losing_once, 3) == "written" and len(calls) == 2
+
+    def always_stale():
+        calls.append(1)
+        raise StaleDataError("row saved meanwhile")
+
+    calls.clear()
+    with pytest.raises(StaleDataError):
+        retried(always_stale, 3)
+    assert len(calls) == 3
+
+    def broken():
+        calls.append(1)
+        raise ValueError("not a race")
+
+    calls.clear()
+    with pytest.raises(ValueError):
+        retried(broken, 3)
+    assert len(calls) == 1

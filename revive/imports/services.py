@@ -35,6 +35,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,7 +47,7 @@ from werkzeug.datastructures import FileStorage
 from revive import queue
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.common.spreadsheets import add_sheet, write_xlsx
-from revive.db import utcnow
+from revive.db import RACED, retried, utcnow
 from revive.errors import (
     ConflictError,
     DomainError,
@@ -577,35 +578,35 @@ def _commit_batches(
     counts = dict(_ZERO, **(job.result_counts or {}))
     _skip(rows, spec, done)
     for batch in _checked(rows, spec, commit_batch()):
-        for attempt in range(1, RACE_ATTEMPTS + 1):
-            spec.plan(batch)
-            tried = dict(counts)
-            try:
-                _apply(job, batch, actor, tried, spec)
-                _record_new_errors(job.id, batch)
-                # The rows and the job's counters commit together: a crash loses neither alone.
-                job.committed_rows += len(batch)
-                job.processed_rows = job.committed_rows
-                job.total_rows = max(job.total_rows, job.committed_rows)
-                job.result_counts = dict(tried)
-                db.session.commit()
-            except sa.exc.IntegrityError:
-                # Another import (or an edit) created a record this batch planned as new, after
-                # the plan: nothing of the batch is written; plan it again against what is there
-                # now (the rows become updates or no change), a few times before giving up.
-                db.session.rollback()
-                if attempt == RACE_ATTEMPTS:
-                    done = job.committed_rows
-                    raise ConflictError(
-                        f"另一个导入任务正在写入相同的记录，本任务已写入前 {done} 行；"
-                        "请稍后重新上传同一文件补齐（已导入的行不会重复）"
-                    ) from None
-                logger.info("Import job %s: batch raced another writer, planning again", job.id)
-                continue
-            counts = tried
-            break
+        try:
+            counts = retried(partial(_write_batch, job, batch, actor, counts, spec), RACE_ATTEMPTS)
+        except RACED:
+            raise ConflictError(
+                f"另一个导入任务正在写入相同的记录，本任务已写入前 {job.committed_rows} 行；"
+                "请稍后重新上传同一文件补齐（已导入的行不会重复）"
+            ) from None
         if progress:
             progress(job)
+
+
+def _write_batch(
+    job: ImportJob, batch: list[RowResult], actor: User | None, counts: dict, spec: RowSpec
+) -> dict[str, int]:
+    """Plan, apply and commit one batch; the job's counts after it. Planned at each try
+    (``retried``): a record another import (or an edit) created after the plan makes the
+    insert fail, nothing of the batch is written, and the next try sees it (the row becomes
+    an update, or is reported)."""
+    spec.plan(batch)
+    tried = dict(counts)
+    _apply(job, batch, actor, tried, spec)
+    _record_new_errors(job.id, batch)
+    # The rows and the job's counters commit together: a crash loses neither alone.
+    job.committed_rows += len(batch)
+    job.processed_rows = job.committed_rows
+    job.total_rows = max(job.total_rows, job.committed_rows)
+    job.result_counts = dict(tried)
+    db.session.commit()
+    return tried
 
 
 def _commit_all(job: ImportJob, table: Table, spec: RowSpec, actor: User | None) -> None:

@@ -31,13 +31,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from revive import engine, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
-from revive.db import utcnow
+from revive.db import RACED, retried, utcnow
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import (
@@ -241,13 +239,8 @@ def _retried(write: Any) -> Match:
     """Run ``write`` (which commits); once more when a match run wrote the same pair meanwhile
     (the new demand's own run, or a re-run re-scoring the row: unique pair, row version)."""
     try:
-        return write()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-    try:
-        return write()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
+        return retried(write, 2)
+    except RACED:
         raise ConflictError(STALE) from None
 
 

@@ -22,11 +22,9 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from revive import engine, queue, signals
-from revive.db import utcnow
+from revive.db import retried, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
 from revive.extensions import db
@@ -335,12 +333,7 @@ def _match_batch(
     """Match and persist one batch of demands; tried up to three times when a concurrent run
     or a decision touched the same pairs (unique (demand, patent), Match.version, one reading
     per demand). The caller rolls back when the last try fails."""
-    for _ in range(2):
-        try:
-            return _match_batch_once(run_id, demand_ids, version, assessor, **source)
-        except (IntegrityError, StaleDataError):
-            db.session.rollback()
-    return _match_batch_once(run_id, demand_ids, version, assessor, **source)
+    return retried(lambda: _match_batch_once(run_id, demand_ids, version, assessor, **source), 3)
 
 
 def _match_batch_once(

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive import engine, queue
-from revive.db import utcnow
+from revive.db import retried, utcnow
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -123,17 +123,13 @@ def _store_batch(rows: Sequence[Any]) -> int:
     an index build's catch-up, after an import) may insert a patent's first tokens between
     this one's read and its insert: the unique patent id refuses the second insert, and the
     batch is stored again, now finding those records (and most likely current)."""
-    for attempt in range(1, STORE_ATTEMPTS + 1):
-        try:
-            changed = _store_tokens(rows)
-            db.session.commit()
-            return changed
-        except sa.exc.IntegrityError:
-            db.session.rollback()
-            if attempt == STORE_ATTEMPTS:
-                raise
-            logger.info("Patent tokens: a batch raced another pass, storing it again")
-    return 0  # pragma: no cover - the loop returns or raises
+
+    def store() -> int:
+        changed = _store_tokens(rows)
+        db.session.commit()
+        return changed
+
+    return retried(store, STORE_ATTEMPTS)
 
 
 def _store_tokens(rows: Sequence[Any]) -> int:
