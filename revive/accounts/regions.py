@@ -25,6 +25,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from revive.common.fields import Field, FieldError, _parse_text
 
 DEFAULT_FILE = Path(__file__).parent / "resources" / "regions.json"
 MAX_LEN = 100  # Organization.region
@@ -124,6 +127,16 @@ def normalize(text: object) -> str | None:
         names = "、".join(d.name for d in regions.divisions)
         raise ValueError(f"{regions.province}的盟市须为以下之一：{names}")
     return cleaned
+
+
+def parse_field(raw: Any, f: Field) -> str | None:
+    """A record field's parser (``common.fields``) for a region: ``normalize`` of the cell,
+    its message a field error. Organisations (onboarding) and demands read regions so."""
+    text = _parse_text(raw, f)  # blank → None; the field's own length message
+    try:
+        return normalize(text)
+    except ValueError as exc:
+        raise FieldError(str(exc)) from None
 
 
 def is_valid(text: object) -> bool:

@@ -38,17 +38,6 @@ from revive.inventory.fields import TRL_HELP, _parse_modes
 from revive.inventory.models import TransferMode
 
 
-def _parse_region(raw: Any, f: Field) -> str | None:
-    """As an organisation's region: a 盟市 of the platform's province from its list (short
-    names accepted: 包头 → 内蒙古自治区包头市), free text elsewhere (revive.accounts.regions),
-    so the same city is written one way."""
-    text = _parse_text(raw, f)
-    try:
-        return regions.normalize(text)
-    except ValueError as exc:
-        raise FieldError(str(exc)) from None
-
-
 def _parse_deadline(raw: Any, f: Field) -> date | None:
     """A date (future dates allowed; "not in the past" is a rule of posting, see services)."""
     value = _read_date(raw, f, "2026-12-31")
@@ -118,7 +107,9 @@ FIELDS: tuple[Field, ...] = (
         aliases=("所属行业", "行业分类", "国民经济行业分类", "industry"),
         help="GB/T 4754，如 C3670 汽车零部件及配件制造",
     ),
-    Field("region", "地区", _parse_region, max_len=100, aliases=("所在地区", "所在地", "region")),
+    Field(
+        "region", "地区", regions.parse_field, max_len=100, aliases=("所在地区", "所在地", "region")
+    ),
     Field(
         "demand_type",
         "需求类型",

@@ -19,7 +19,6 @@ from revive.common.fields import (
     HeaderIndex,
     RecordResult,
     _parse_enum,
-    _parse_text,
     clean_text,
     folded,
     parse_fields,
@@ -38,16 +37,6 @@ def _parse_name(raw: Any, f: Field) -> str | None:
     if len(text) > NAME_MAX:
         raise FieldError(f"{f.label}过长：{len(text)} 字，最多 {NAME_MAX} 字")
     return text
-
-
-def _parse_region(raw: Any, f: Field) -> str | None:
-    """盟市 of the demo province from its list (short names accepted), free text elsewhere
-    (revive.accounts.regions)."""
-    text = _parse_text(raw, f)  # blank → None; the field's own length message
-    try:
-        return regions.normalize(text)
-    except ValueError as exc:
-        raise FieldError(str(exc)) from None
 
 
 def _parse_credit_code(raw: Any, f: Field) -> str | None:
@@ -90,7 +79,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "region",
         "所在地区",
-        _parse_region,
+        regions.parse_field,
         required=True,
         max_len=REGION_MAX,
         aliases=("地区", "所在地", "盟市", "所在盟市", "省份", "所在省份", "地市", "region"),
