@@ -19,7 +19,6 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, post_load
 from werkzeug.datastructures import FileStorage
 
-from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api.blueprint import bp
@@ -83,11 +82,7 @@ ImportJobSchema = Schema.from_dict(
         ),
         "error": fields.String(required=True, allow_none=True),
         # set while the job stands still because its worker died (revive.queue.stall_notice)
-        "notice": computed(
-            lambda j: queue.stall_notice(j) if j.status in services.ACTIVE else None,
-            {"type": "string"},
-            nullable=True,
-        ),
+        "notice": computed(services.stall_notice, {"type": "string"}, nullable=True),
     },
     name="ImportJob",
 )

@@ -369,6 +369,12 @@ def _status(job_id: int) -> ImportStatus | None:
     return db.session.scalar(sa.select(ImportJob.status).where(ImportJob.id == job_id))
 
 
+def stall_notice(job: ImportJob) -> str | None:
+    """What the job's page and the progress API say while an active job stands still
+    because its worker died (``queue.stall_notice``); None otherwise."""
+    return queue.stall_notice(job) if job.status in ACTIVE else None
+
+
 def _record_new_errors(job_id: int, batch: list[RowResult]) -> None:
     """At commit: the rows found invalid now that the preview had found valid (the database
     changed since: e.g. a patent edited after the preview) join the job's error list, so

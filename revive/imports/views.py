@@ -118,7 +118,7 @@ def job(job_id: int):
         errors=services.first_errors(job, 200),
         error_total=services.error_count(job),
         active=job.status in services.ACTIVE,
-        notice=queue.stall_notice(job) if job.status in services.ACTIVE else None,
+        notice=services.stall_notice(job),
         cancellable=job.status in services.CANCELLABLE,
     )
 
