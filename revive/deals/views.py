@@ -21,7 +21,7 @@ from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import FAILURE_REASONS
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
-from revive.demands.privacy import hide_contacts
+from revive.demands.privacy import shown_description
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.inventory import permissions as inventory_permissions
 from revive.inventory.models import Patent
@@ -49,12 +49,9 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
         if contract
         else {"parties": f"{deal.university.name}；{deal.enterprise.name}"}
     )
-    description = deal.demand.description
-    if not demand_permissions.can_see_contact(user, deal.demand):
-        description = hide_contacts(description)
     return {
         "deal": deal,
-        "demand_description": description,
+        "demand_description": shown_description(user, deal.demand),
         "events": queries.events_of(deal),
         "days_in_stage": queries.days_in_stage(deal),
         "overdue": queries.is_overdue(deal),

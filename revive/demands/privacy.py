@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 
+from revive.accounts.models import User
+from revive.demands import permissions
+from revive.demands.models import Demand
+
 HIDDEN = "〔联系方式已隐藏〕"
 
 _NOT_A_QUANTITY = r"(?![\d.]|\s*[元吨万亿千百%个台套件kKmMgG])"
@@ -37,3 +41,12 @@ def has_contacts(text: str | None) -> bool:
 def hide_contacts(text: str | None) -> str:
     """``text`` with every contact detail replaced by HIDDEN."""
     return _CONTACT.sub(HIDDEN, text or "")
+
+
+def shown_description(user: User, demand: Demand) -> str:
+    """The demand's description as ``user`` may read it: as written for those who may see
+    its contact fields (the owner, officers), with contact details hidden for the rest (the
+    demand page, the deal page and the API read it so)."""
+    if permissions.can_see_contact(user, demand):
+        return demand.description or ""
+    return hide_contacts(demand.description)

@@ -25,7 +25,7 @@ from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
-from revive.demands.privacy import has_contacts, hide_contacts
+from revive.demands.privacy import has_contacts, shown_description
 from revive.errors import ConflictError, ValidationFailed
 from revive.extensions import db
 from revive.imports import services as import_services
@@ -241,7 +241,7 @@ def detail(demand_id: int):
     return render_template(
         "demands/detail.html",
         demand=demand,
-        description=demand.description if show_contact else hide_contacts(demand.description),
+        description=shown_description(current_user, demand),
         show_contact=show_contact,
         can_edit=permissions.can_edit(current_user, demand),
         modes=[m.label for m in modes_of(demand.cooperation_modes)],
