@@ -173,7 +173,6 @@ CONTRACT_FIELDS = (
 @roles_required(*CONTRACT_ROLES)
 def record_contract(deal_id: int):
     data = {k: request.form.get(k, "") for k in CONTRACT_FIELDS}
-    corrected = permissions.get_visible_deal(current_user, deal_id).contract is not None
     try:
         contract = services.record_contract(
             deal_id, data, current_user, expected_version=version_arg(request.form.get("version"))
@@ -183,7 +182,7 @@ def record_contract(deal_id: int):
     except (ConflictError, InvalidTransition) as exc:
         flash(exc.message, "error")
         return _back(deal_id)
-    done = "已更正" if corrected else "已登记"
+    done = "已更正" if contract.version > 1 else "已登记"  # signing writes version 1
     flash(f"{done}{contract.kind.label}合同（{contract.amount_wan} 万元）", "success")
     return _back(deal_id)
 

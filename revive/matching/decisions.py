@@ -29,7 +29,7 @@ DECIDED_ELSEWHERE = "该匹配结果已被他人处理，请刷新后查看"
 
 
 def decided_message(match: Match, actor: User) -> str | None:
-    """What a stale decision form is told: who decided the pair, when and how (又 "您"
+    """What a stale decision form is told: who decided the pair, when and how ("您"
     when it was the same person: a double submit, a second window); None while the pair is
     still a candidate (then it was re-scored by a run meanwhile)."""
     if match.state == MatchState.CANDIDATE or match.decided_at is None:
