@@ -424,6 +424,6 @@ def test_retried_tries_again_after_a_race_and_raises_the_last_error(app):
         raise ValueError("not a race")
 
     calls.clear()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a race"):
         retried(broken, 3)
     assert len(calls) == 1

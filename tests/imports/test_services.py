@@ -183,25 +183,39 @@ class WorkerKilled(BaseException):
     """Stands in for SIGKILL: no except-Exception cleanup runs."""
 
 
-def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, monkeypatch):
+def _upsert_failing(monkeypatch, fails, error):
+    """upsert_rows raising ``error()`` on the calls for which ``fails(call number)`` holds
+    (the real one otherwise); returns the calls counter ({"n": …})."""
+    real = patent_importers.upsert_rows
+    calls = {"n": 0}
+
+    def upsert(*args, **kwargs):
+        calls["n"] += 1
+        if fails(calls["n"]):
+            raise error()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(patent_importers, "upsert_rows", upsert)
+    return calls
+
+
+def _confirmed_in_batches_of_3(monkeypatch, uni, run_import, path) -> ImportJob:
+    """A previewed job of ``path`` whose import is confirmed, written three rows a batch."""
     monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
+    job = run_import(path, commit=False)
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    return job
+
+
+def test_killed_commit_resumes_from_committed_rows(uni, run_import, tmp_path, monkeypatch):
     rows = [row(i) for i in range(1, 11)]
     rows[4] = ["坏号", "x"]  # line 6 invalid
     rows[7] = row(2)  # line 9 duplicates line 3
     path = write_csv(tmp_path / "f.csv", rows)
-    job = run_import(path, commit=False)
-    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    job = _confirmed_in_batches_of_3(monkeypatch, uni, run_import, path)
 
     real = patent_importers.upsert_rows
-    calls = {"n": 0}
-
-    def dying(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise WorkerKilled
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(patent_importers, "upsert_rows", dying)
+    _upsert_failing(monkeypatch, lambda n: n == 3, WorkerKilled)
     with pytest.raises(WorkerKilled):
         services.commit_job(job.id)
     db.session.rollback()
@@ -238,10 +252,8 @@ def test_a_batch_that_raced_another_import_is_planned_again(uni, run_import, tmp
     """Two imports of the same patents confirmed together: a row the other one created is
     planned again, not an internal error; written after this preview, it is not overwritten
     but reported (see test_an_edit_made_after_the_preview_is_not_overwritten)."""
-    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
     path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 7)])
-    job = run_import(path, commit=False)
-    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    job = _confirmed_in_batches_of_3(monkeypatch, uni, run_import, path)
     _racing(monkeypatch, uni, [2])
     job = services.commit_job(job.id)
     assert job.status == ImportStatus.COMMITTED, job.error
@@ -253,20 +265,13 @@ def test_a_batch_that_raced_another_import_is_planned_again(uni, run_import, tmp
 def test_a_race_that_persists_fails_the_job_with_a_clear_message(
     uni, run_import, tmp_path, monkeypatch
 ):
-    monkeypatch.setitem(current_app.config, "REVIVE_IMPORT_COMMIT_BATCH", 3)
     path = write_csv(tmp_path / "f.csv", [row(i) for i in range(1, 7)])
-    job = run_import(path, commit=False)
-    services.request_commit(job.id, actor=uni.admin, enqueue=False)
-    real = patent_importers.upsert_rows
-    calls = {"n": 0}
-
-    def always_raced(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > 1:  # the second batch, on every attempt
-            raise sa.exc.IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(patent_importers, "upsert_rows", always_raced)
+    job = _confirmed_in_batches_of_3(monkeypatch, uni, run_import, path)
+    calls = _upsert_failing(  # the second batch, on every attempt
+        monkeypatch,
+        lambda n: n > 1,
+        lambda: sa.exc.IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")),
+    )
     job = services.commit_job(job.id)
     assert job.status == ImportStatus.FAILED
     assert "另一个导入任务正在写入相同的记录，本任务已写入前 3 行" in job.error

@@ -26,6 +26,14 @@ def _upload(client, content: bytes, name="专利.csv", **form):
     return client.post("/imports/", data=data, content_type="multipart/form-data")
 
 
+def _previewed(client, content: bytes, **form) -> tuple[ImportJob, str]:
+    """Upload ``content``, run the dry run as the worker does, and open the job's page."""
+    _upload(client, content, **form)
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    return job, client.get(f"/imports/{job.id}").get_data(as_text=True)
+
+
 def _sheet(response):
     assert response.status_code == 200
     assert response.mimetype == XLSX_MIME
@@ -102,10 +110,7 @@ def test_all_or_nothing_chosen_at_upload_is_what_the_preview_confirms(logged_in,
 def test_valid_rows_only_chosen_at_upload_cannot_be_turned_into_all_or_nothing(
     logged_in, uni, enqueued
 ):
-    _upload(logged_in, csv_bytes([row(1), ["坏号", "x"]]))
-    job = db.session.scalars(sa.select(ImportJob)).one()
-    services.validate_job(job.id)
-    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    job, page = _previewed(logged_in, csv_bytes([row(1), ["坏号", "x"]]))
     assert "导入方式（上传时选择）：<strong>仅导入有效行</strong>" in page
     assert "确认导入（全部有效才导入）" not in page
     logged_in.post(f"/imports/{job.id}/commit", data={"mode": "all_or_nothing"})
@@ -116,10 +121,7 @@ def test_valid_rows_only_chosen_at_upload_cannot_be_turned_into_all_or_nothing(
 
 
 def test_all_or_nothing_with_every_row_valid_commits_in_that_mode(logged_in, uni, enqueued):
-    _upload(logged_in, csv_bytes([row(1), row(2)]), all_or_nothing="1")
-    job = db.session.scalars(sa.select(ImportJob)).one()
-    services.validate_job(job.id)
-    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    job, page = _previewed(logged_in, csv_bytes([row(1), row(2)]), all_or_nothing="1")
     assert '">确认导入（全部有效才导入）</button>' in page
     logged_in.post(f"/imports/{job.id}/commit")
     job = services.commit_job(job.id)
@@ -266,10 +268,7 @@ def test_a_title_row_above_the_header_is_skipped_and_named(logged_in, enqueued):
     content = (
         "华北理工示范大学 2026 年存量专利盘点表\n" + csv_bytes([row(1)]).decode("utf-8-sig")
     ).encode()
-    _upload(logged_in, content)
-    job = db.session.scalars(sa.select(ImportJob)).one()
-    services.validate_job(job.id)
-    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    job, page = _previewed(logged_in, content)
     assert "“华北理工示范大学 2026 年存量专利盘点表”看作表格标题，已跳过；第 2 行读作表头" in page
     assert 'data-count="new">1<' in page
 
@@ -278,22 +277,13 @@ def test_a_long_bad_value_does_not_squeeze_the_error_table(logged_in, enqueued):
     """An over-long title is shown cut (the whole in its tooltip), so the 列 and 原因 columns
     keep their width."""
     long_title = "一种" + "超长" * 300 + "的方法"
-    _upload(logged_in, csv_bytes([row(1, title=long_title)]))
-    job = db.session.scalars(sa.select(ImportJob)).one()
-    services.validate_job(job.id)
-    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    job, page = _previewed(logged_in, csv_bytes([row(1, title=long_title)]))
     cell = page.split('<td class="mono">')[1].split("</td>")[0]
     assert cell.startswith('<span title="一种超长') and f">{long_title[:40]}…</span>" in cell
 
 
 def test_an_all_or_nothing_commit_says_why_its_bar_stays_at_zero(logged_in, enqueued):
-    data = {
-        "file": (io.BytesIO(csv_bytes([row(1), row(2)])), "f.csv"),
-        "all_or_nothing": "1",
-    }
-    logged_in.post("/imports/", data=data, content_type="multipart/form-data")
-    job = db.session.scalars(sa.select(ImportJob)).one()
-    services.validate_job(job.id)
+    job, _ = _previewed(logged_in, csv_bytes([row(1), row(2)]), all_or_nothing="1")
     logged_in.post(f"/imports/{job.id}/commit")
     page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
     assert "data-one-transaction" in page and "2 行在一个事务中一次写入" in page
@@ -310,9 +300,6 @@ def test_cancel_from_the_page(logged_in, enqueued):
 
 def test_preview_lists_ignored_columns(logged_in, enqueued):
     content = csv_bytes([[*row(1), "内部备注"]], header=[*HEADER, "备注"])
-    _upload(logged_in, content)
-    job = db.session.scalars(sa.select(ImportJob)).one()
-    services.validate_job(job.id)
-    page = logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    job, page = _previewed(logged_in, content)
     assert "以下列未能识别，已忽略：备注" in page
     assert 'data-active="0"' in page
