@@ -27,7 +27,6 @@ from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
 from revive.demands.privacy import has_contacts, shown_description
 from revive.errors import ConflictError, ValidationFailed
-from revive.extensions import db
 from revive.imports import services as import_services
 from revive.imports.views import receive_upload, upload_page
 from revive.inventory.fields import TRL_HELP
@@ -171,14 +170,10 @@ def edit(demand_id: int):
         ), 422
     except ConflictError:
         # Saved meanwhile (another window, or a colleague): keep what this user typed, on a
-        # form that now carries the current version, so checking it and saving again works.
-        db.session.rollback()
-        current = services.get_demand_for(current_user, demand_id)
+        # form that carries the current version (``demand`` was read after that save, or was
+        # expired by the service's rollback), so checking it and saving again works.
         return render_template(
-            "demands/form.html",
-            demand=current,
-            error=STALE_FORM,
-            **_form_context(data, {}),
+            "demands/form.html", demand=demand, error=STALE_FORM, **_form_context(data, {})
         ), 409
     flash("需求已保存", "success")
     _contacts_notice(data.get("description"))
