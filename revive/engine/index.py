@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -377,22 +378,26 @@ class Index:
             plan.append((number, shard, keep_s, drop))
 
         def search(part: list[tuple[int, Shard, Any, Any]]) -> list[tuple[float, int, int]]:
-            found: list[tuple[float, int, int]] = []  # (score, global position, shard number)
+            # (-score, global position, shard number): a plain sort puts the best first, ties
+            # by position (positions are unique, so the shard number is never compared)
+            found: list[tuple[float, int, int]] = []
             bar = 0.0
             for number, shard, keep_s, drop in part:
                 pos, scores = shard.search(terms, weights, top_k, min_score, keep_s, drop, bar=bar)
+                if not len(pos):
+                    continue
                 found.extend(
                     zip(
-                        scores.tolist(),
+                        (-scores).tolist(),
                         (pos + shard.offset).tolist(),
-                        [number] * len(pos),
-                        strict=True,
+                        repeat(number, len(pos)),
+                        strict=False,
                     )
                 )
                 if len(found) >= top_k:  # later shards need only beat the k-th best so far
-                    found.sort(key=lambda t: (-t[0], t[1]))
+                    found.sort()
                     del found[top_k:]
-                    bar = found[-1][0]
+                    bar = -found[-1][0]
             return found
 
         # With threads, each searches every threads-th shard (the kernels release the GIL).
@@ -403,7 +408,7 @@ class Index:
             ]
         else:
             found = search(plan)
-        found.sort(key=lambda t: (-t[0], t[1]))
+        found.sort()
         del found[top_k:]
         # Explanations for the results only: each query term's stored weight in them, as one
         # terms × results matrix filled shard by shard.
@@ -427,14 +432,14 @@ class Index:
         for j, i in zip(cols.tolist(), rows.tolist(), strict=True):
             matched[j].append(names[i])
         out: list[SearchHit] = []
-        for j, (score, position, number) in enumerate(found):
+        for j, (negative, position, number) in enumerate(found):
             shard = self.shards[number]
             doc_id = shard.ids[position - shard.offset]
             doc_id = doc_id.item() if isinstance(doc_id, np.generic) else doc_id
             out.append(
                 SearchHit(
                     doc_id,
-                    round(score, 6),
+                    round(-negative, 6),
                     position,
                     reasons[j],
                     round(float(specific[present[:, j]].sum()) / total, 6),

@@ -71,6 +71,34 @@ def weights_at(indptr, indices, data, table, terms, positions):  # pragma: no co
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _offer(s, d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep):  # pragma: no cover
+    """Document ``d`` with score ``s`` offered to the ``k`` best kept so far (``n`` of them,
+    ``worst`` the slot of the worst once ``n == k``): it enters when it scores > ``floor``,
+    ≥ ``bar``, beats the worst (an equal score at a later position loses) and is kept.
+    Returns the new (n, worst)."""
+    if s <= floor or s < bar:
+        return n, worst
+    if n == k and s <= best_s[worst]:
+        return n, worst
+    if use_keep and not keep[d]:
+        return n, worst
+    if n < k:
+        best_s[n] = s
+        best_p[n] = d
+        n += 1
+        if n < k:
+            return n, worst
+    else:
+        best_s[worst] = s
+        best_p[worst] = d
+    worst = 0
+    for i in range(1, k):
+        if best_s[i] < best_s[worst] or (best_s[i] == best_s[worst] and best_p[i] > best_p[worst]):
+            worst = i
+    return n, worst
+
+
 @njit(cache=True, nogil=True)
 def top_k(
     indptr, indices, data, table, terms, weights, n_docs, k, min_score, bar, keep, drop
@@ -98,40 +126,24 @@ def top_k(
     worst = 0  # slot of the worst result kept, once k are kept
     use_keep = keep.shape[0] > 0
     floor = max(min_score, 0.0)
-    for start in range(0, n_docs, _BLOCK):
-        end = min(start + _BLOCK, n_docs)
-        if end - start == _BLOCK:
-            # Does any document of this block enter? One branch-free pass (vectorised) over
-            # the block; most blocks hold none once k are kept, and skip the tests below.
-            lim = max(floor, best_s[worst]) if n == k else floor  # to beat, strictly
-            enters = False
-            for d in range(start, start + _BLOCK):
-                enters |= (acc[d] > lim) & (acc[d] >= bar)
-            if not enters:
-                continue
-        for d in range(start, end):
-            s = acc[d]
-            if s <= floor or s < bar:
-                continue
-            if n == k and s <= best_s[worst]:  # an equal score at a later position loses
-                continue
-            if use_keep and not keep[d]:
-                continue
-            if n < k:
-                best_s[n] = s
-                best_p[n] = d
-                n += 1
-                if n < k:
-                    continue
-            else:
-                best_s[worst] = s
-                best_p[worst] = d
-            worst = 0
-            for i in range(1, k):
-                if best_s[i] < best_s[worst] or (
-                    best_s[i] == best_s[worst] and best_p[i] > best_p[worst]
-                ):
-                    worst = i
+    # Whole blocks first, then the documents after the last whole block. Does any document
+    # of a block enter? One branch-free, vectorised compare with one bound over the block
+    # (a superset of the exact test, which _offer applies); most blocks hold none once k are
+    # kept and are skipped. A loop of whole blocks with one bound took 0.4 of the time of
+    # testing (> lim, >= bar) in a loop that also checked for a short last block.
+    whole = n_docs - n_docs % _BLOCK
+    for start in range(0, whole, _BLOCK):
+        lim = max(floor, best_s[worst]) if n == k else floor
+        lim = max(lim, bar)
+        enters = False
+        for d in range(start, start + _BLOCK):
+            enters |= acc[d] >= lim
+        if not enters:
+            continue
+        for d in range(start, start + _BLOCK):
+            n, worst = _offer(acc[d], d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep)
+    for d in range(whole, n_docs):
+        n, worst = _offer(acc[d], d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep)
     pos = best_p[:n]
     scores = best_s[:n]
     order = np.argsort(pos)  # then a stable sort by score: ties stay in position order
