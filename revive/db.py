@@ -129,6 +129,25 @@ def retried(write: Callable[[], T], attempts: int) -> T:
     raise ValueError("attempts must be at least 1")
 
 
+def lock_row(model: Any, row_id: int) -> None:
+    """Hold one row until the session commits, so that a check made after this call (is there
+    already such a record?) and the write that follows are not interleaved with another
+    request doing the same: whoever locks second waits, then sees the first one's commit.
+
+    PostgreSQL: the row's lock (SELECT … FOR UPDATE). SQLite has no row locks, and its driver
+    opens a transaction only at the first write, so two requests' checks could both run before
+    either writes: here the lock is a write that changes nothing (raw SQL, so no ``onupdate``
+    column such as ``updated_at`` moves), which takes the database's write lock first."""
+    session = app_session()
+    table = model.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            sa.text(f'UPDATE "{table.name}" SET id = id WHERE id = :id'), {"id": row_id}
+        )
+    else:
+        session.execute(sa.select(table.c.id).where(table.c.id == row_id).with_for_update())
+
+
 def app_session() -> Any:
     """The current app's Flask-SQLAlchemy session. This module sits below revive.extensions
     (whose SQLAlchemy object is built on ``Base``), so it asks Flask's extension registry

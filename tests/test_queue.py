@@ -427,3 +427,20 @@ def test_retried_tries_again_after_a_race_and_raises_the_last_error(app):
     with pytest.raises(ValueError, match="not a race"):
         retried(broken, 3)
     assert len(calls) == 1
+
+
+def test_lock_row_changes_nothing_in_the_row(app):
+    """revive.db.lock_row takes the row's lock (SQLite: the write lock, through an update that
+    changes nothing); the row keeps its values, its updated_at included."""
+    from revive.accounts.models import Organization
+    from revive.db import lock_row
+    from tests.factories import make_org
+
+    org = make_org("锁行测试大学")
+    db.session.commit()
+    before = (org.name, org.updated_at)
+    lock_row(Organization, org.id)
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Organization, org.id)
+    assert (again.name, again.updated_at) == before

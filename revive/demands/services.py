@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.clock import local_today
-from revive.db import commit_or_conflict, utcnow
+from revive.db import commit_or_conflict, lock_row, utcnow
 from revive.demands import permissions
 from revive.demands.fields import LABELS, validate_record
 from revive.demands.models import Demand, DemandSource, DemandStatus, Visibility
@@ -50,16 +52,54 @@ def _enterprise_for(actor: User, enterprise_id: int | None) -> Organization:
     return org
 
 
+class DuplicateDemand(ConflictError):
+    """The enterprise already has this very demand open (the same form sent twice)."""
+
+    def __init__(self, demand: Demand) -> None:
+        super().__init__(
+            f"该企业已有一条标题和内容完全相同的开放需求（“{demand.title}”，编号 {demand.id}），"
+            "未重复发布",
+            details={"demand_id": demand.id},
+        )
+        self.demand_id = demand.id
+
+
 def post_demand(
-    record: Mapping[str, Any], *, actor: User, enterprise_id: int | None = None
+    record: Mapping[str, Any],
+    *,
+    actor: User,
+    enterprise_id: int | None = None,
+    once: bool = True,
 ) -> Demand:
-    """Create an OPEN demand (the actor's enterprise; officers name one). Commits."""
+    """Create an OPEN demand (the actor's enterprise; officers name one). Commits.
+
+    ``once``: a form sent again (a double click, three POSTs at once, a retried API call) must
+    not post the demand again — DuplicateDemand when the enterprise already has an OPEN demand
+    with the same title and description. The enterprise's row is locked first, so requests
+    arriving together are checked one after the other."""
     enterprise = _enterprise_for(actor, enterprise_id)
     result = validate_record(record)
     errors = list(result.errors)
     _check_deadline(result.values, errors)
     _fail(errors)
     values = dict(result.values)
+    if once:
+        lock_row(Organization, enterprise.id)
+        same = db.session.scalar(
+            sa.select(Demand)
+            .where(
+                Demand.enterprise_id == enterprise.id,
+                Demand.status == DemandStatus.OPEN,
+                Demand.title == values.get("title"),
+                Demand.description == values.get("description"),
+            )
+            .order_by(Demand.id)
+            .limit(1)
+        )
+        if same is not None:
+            duplicate = DuplicateDemand(same)
+            db.session.rollback()  # the lock
+            raise duplicate
     if values.get("source") is None:
         values["source"] = (
             DemandSource.SELF if actor.role == Role.ENTERPRISE else DemandSource.SURVEY

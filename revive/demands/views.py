@@ -129,6 +129,9 @@ def post():
         return render_template(
             "demands/form.html", demand=None, error=exc.message, **_form_context(data, exc.details)
         ), 422
+    except services.DuplicateDemand as exc:  # the form sent twice: show the one posted
+        flash("这条需求已经发布过（标题和内容完全相同），未重复发布", "info")
+        return redirect(url_for("demands.detail", demand_id=exc.demand_id))
     flash("需求已发布", "success")
     _contacts_notice(demand.description)
     _queue_notice()

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from revive import clock
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
-from revive.db import commit_or_conflict, utcnow
+from revive.db import commit_or_conflict, lock_row, utcnow
 from revive.errors import (
     ConflictError,
     InvalidTransition,
@@ -312,13 +312,9 @@ def _tell_applicant(application: LicenceApplication, title: str, body: str) -> N
 
 
 def _lock(declaration_id: int) -> None:
-    """Serialise applications on one declaration (PostgreSQL row lock; SQLite has one writer)
-    so two requests of one enterprise cannot both pass the "none held" rule."""
-    db.session.execute(
-        sa.select(OpenLicenceDeclaration.id)
-        .where(OpenLicenceDeclaration.id == declaration_id)
-        .with_for_update()
-    )
+    """Serialise applications on one declaration (revive.db.lock_row) so two requests of one
+    enterprise cannot both pass the "none held" rule."""
+    lock_row(OpenLicenceDeclaration, declaration_id)
 
 
 def apply(declaration_id: int, raw: Mapping[str, Any], *, actor: User) -> LicenceApplication:

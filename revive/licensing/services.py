@@ -13,11 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.db import commit_or_conflict, utcnow
+from revive.db import commit_or_conflict, lock_row, utcnow
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -73,9 +71,9 @@ def declaration_form(patent_id: int, *, actor: User) -> DeclarationForm:
 
 
 def _lock_patent(patent_id: int) -> None:
-    """Serialise declarations on one patent (PostgreSQL row lock; SQLite has one writer anyway)
-    so two concurrent requests cannot both pass the "no active declaration" rule."""
-    db.session.execute(sa.select(Patent.id).where(Patent.id == patent_id).with_for_update())
+    """Serialise declarations on one patent (revive.db.lock_row) so two concurrent requests
+    cannot both pass the "no active declaration" rule."""
+    lock_row(Patent, patent_id)
 
 
 def _jsonable(value: Any) -> Any:

@@ -182,7 +182,10 @@ def submit_intent(
             key="new_demand_title",
         )
         _check_not_asked(actor.organization_id, patent.id, title)
-        demand = demand_services.post_demand({"title": title, "description": text}, actor=actor)
+        # once=False: the same text may ask for another patent (this patent: _check_not_asked)
+        demand = demand_services.post_demand(
+            {"title": title, "description": text}, actor=actor, once=False
+        )
     ids = (demand.id, demand.enterprise_id, patent.id)
 
     def attach() -> Match:

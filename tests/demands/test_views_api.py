@@ -34,6 +34,53 @@ def test_enterprise_posts_through_the_form_and_sees_it_in_my_demands(world, clie
     assert "我的需求" in page and "汽车零部件表面缺陷自动检测" in page and "征集中" in page
 
 
+NEW_DEMAND = {
+    "title": "汽车零部件表面缺陷自动检测",
+    "description": "铝合金压铸件表面缺陷靠人工目检",
+    "cooperation_modes": ["license"],
+    "deadline": FUTURE,
+    "visibility": "public",
+}
+
+
+def test_the_same_form_sent_again_posts_no_second_demand(world, client, auth):
+    """A double click or a resent form: the second POST lands on the demand the first one
+    posted, told so; a different text, or the same text after the first was closed, posts."""
+    auth.login(world.users[Role.ENTERPRISE])
+    first = client.post("/demands/new", data=NEW_DEMAND)
+    assert first.status_code == 302
+    demand_id = db.session.scalar(sa.select(Demand.id))
+    again = client.post("/demands/new", data=NEW_DEMAND, follow_redirects=True)
+    assert again.status_code == 200
+    assert again.request.path == f"/demands/{demand_id}"
+    assert "这条需求已经发布过" in again.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Demand.id))) == 1
+
+    other = client.post("/demands/new", data={**NEW_DEMAND, "description": "另一条描述"})
+    assert other.status_code == 302
+    closed = client.post(f"/demands/{demand_id}/close", data={"reason": "已解决"})
+    assert closed.status_code == 302
+    assert db.session.get(Demand, demand_id).status == DemandStatus.CLOSED
+    assert client.post("/demands/new", data=NEW_DEMAND).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Demand.id))) == 3
+
+
+def test_the_api_refuses_a_demand_posted_twice_and_names_the_first(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    body = {"title": "API 需求", "description": "同一条需求"}
+    first = client.post("/api/v1/demands", json=body)
+    assert first.status_code == 201
+    again = client.post("/api/v1/demands", json=body)
+    assert again.status_code == 409
+    answer = again.get_json()
+    assert answer["error"] == "conflict" and "未重复发布" in answer["message"]
+    assert answer["details"]["demand_id"] == first.get_json()["id"]
+    # another enterprise may post the same words
+    auth.logout()
+    auth.login(world.other_enterprise_user)
+    assert client.post("/api/v1/demands", json=body).status_code == 201
+
+
 def test_a_new_demand_starts_with_the_posters_own_contact(world, client, auth):
     user = world.users[Role.ENTERPRISE]
     user.phone = "13900001111"

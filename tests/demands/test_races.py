@@ -1,0 +1,121 @@
+"""The demand form sent several times at once (a double click that got through, a browser
+retrying, an impatient user with two tabs) posts one demand; every other request lands on it.
+
+The requests run in threads, each through its own test client, app context and pooled
+connection. Each pauses between its duplicate check and its insert (a ``before_flush`` hook
+sleeping while it inserts a demand), so without a lock every check would run before any
+insert and each request would post its own copy.
+
+SQLite: a database file of its own (the suite's in-memory database has a single connection,
+where nothing can wait on anything). PostgreSQL: TEST_DATABASE_URL, as the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from revive.accounts.models import OrgKind, Role
+from revive.demands.models import Demand
+from revive.extensions import db
+from tests.apps import other_app
+from tests.demands.helpers import FUTURE
+from tests.factories import make_org, make_user
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+PAUSE_S = 0.3  # between a request's check and its insert
+FORM = {
+    "title": "铝合金压铸件表面缺陷自动检测",
+    "description": "压铸件表面气孔、裂纹靠人工目检，希望用视觉检测替代",
+    "cooperation_modes": ["license"],
+    "deadline": FUTURE,
+    "visibility": "public",
+}
+
+
+@pytest.fixture
+def race_app(app, tmp_path) -> Iterator[Flask]:
+    """The session's app on PostgreSQL; on SQLite an app over a database file."""
+    if TEST_DATABASE_URL:
+        yield app
+        return
+    other = other_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "localhost",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'races.db'}",
+        }
+    )
+    with other.app_context():
+        db.create_all()
+        try:
+            yield other
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _pause_before_inserting_a_demand(session: Any, _context: Any, _instances: Any) -> None:
+    if any(isinstance(obj, Demand) for obj in session.new):
+        time.sleep(PAUSE_S)
+
+
+def _race(calls: list[Any]) -> list[Any]:
+    barrier = threading.Barrier(len(calls))
+    out: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            out[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 — a failed request is what the test looks for
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return out
+
+
+def test_one_form_posted_three_times_at_once_posts_one_demand(race_app, enqueued):
+    with race_app.app_context():
+        enterprise = make_org("并发发布科技有限公司", kind=OrgKind.ENTERPRISE)
+        user = make_user(Role.ENTERPRISE, organization=enterprise)
+        db.session.commit()
+        email, enterprise_id = user.email, enterprise.id
+    clients = [race_app.test_client() for _ in range(3)]
+    for client in clients:
+        assert client.post("/login", data={"email": email, "password": "Passw0rd!"}).status_code
+    sa.event.listen(db.session, "before_flush", _pause_before_inserting_a_demand)
+    try:
+
+        def post(client: Any) -> Any:
+            def call() -> tuple[int, str]:
+                with race_app.app_context():
+                    r = client.post("/demands/new", data=FORM)
+                    return r.status_code, r.headers.get("Location", "")
+
+            return call
+
+        results = _race([post(c) for c in clients])
+    finally:
+        sa.event.remove(db.session, "before_flush", _pause_before_inserting_a_demand)
+    with race_app.app_context():
+        ids = db.session.scalars(
+            sa.select(Demand.id).where(Demand.enterprise_id == enterprise_id)
+        ).all()
+    assert len(ids) == 1, (ids, results)
+    # every request answered (no 500): each redirects to the one demand
+    assert [status for status, _ in results] == [302, 302, 302], results
+    assert {location.rsplit("/", 1)[-1] for _, location in results} == {str(ids[0])}, results
