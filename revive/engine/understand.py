@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize
+from revive.engine.text import BIGRAM_MARK, demand_tokens, normalize, segmenter
 
 # Cooperation / listing types that real listing forms append to a posting.
 LISTING_TYPES = (
@@ -194,8 +194,9 @@ def _parts(text: str) -> list[str]:
 
 def _label(text: str, width: int = 24, original: str = "") -> str:
     """A sub-need's label: its first part that can stand alone, as the poster wrote it
-    (``original``: case, full-width punctuation; found by ``_as_written``), cut to ``width``,
-    never inside a number or a Latin word (存栏5000只 must not read 存栏500…)."""
+    (``original``: case, full-width punctuation; found by ``_as_written``), cut to ``width``
+    at a word boundary: never inside a number, a Latin word (存栏5000只 must not read
+    存栏500…) or a Chinese word (…废水处理, not …废水处…)."""
     parts = [p for p in text.strip().split("；") if p]  # the parts _group joined
     # named after its first part that can stand alone (存栏5000只 is context, not the need)
     text = next((p for p in parts if not _minor(p, set(content_words("", p)))), parts[0])
@@ -205,14 +206,18 @@ def _label(text: str, width: int = 24, original: str = "") -> str:
         text = written + text[len(head) :]
     if len(text) <= width:
         return text
-    cut = width - 1
+    # cut at the last word boundary that leaves at least half the width: jieba's segments,
+    # so neither a Chinese word (处理|工艺) nor a number or a Latin word is split
+    seen = text[: width + 16]  # some text past the cut, so the segments near it are right
+    ends = segmenter().spans(seen)[:, 2].tolist()
+    cut = max((e for e in ends if width // 2 < e <= width - 1), default=width - 1)
     while (
         cut > width // 2
         and text[cut - 1].isascii()
         and text[cut].isascii()
         and (text[cut - 1].isalnum() and text[cut].isalnum())
     ):
-        cut -= 1  # back to the start of the number or word the cut would split
+        cut -= 1  # no boundary found: back to the start of the number or word it would split
     return text[:cut] + "…"
 
 

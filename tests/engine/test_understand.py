@@ -127,9 +127,31 @@ def test_a_first_person_introduction_is_no_sub_need():
     assert "我们是锡林郭勒的一家肉羊养殖合作社" in r.removed
     assert [n.label for n in r.needs] == [
         "羔羊早期断奶后成活率低，需要断奶配套技术",
-        "冬季饲草不足，想用全混合日粮饲喂设备提高饲料利…",
+        "冬季饲草不足，想用全混合日粮饲喂设备提高饲料…",  # not 饲料利…
         "粪污堆积，环保检查压力大，需要粪污好氧堆肥发酵…",
     ]
+
+
+def test_a_label_is_cut_between_words_not_inside_one():
+    """Seen by a new user: a label ending 饲料利… (饲料利用率 cut in two). Labels end at one of
+    jieba's word boundaries of the text, as close to the width as one lies."""
+    from revive.engine.text import segmenter
+
+    texts = [
+        "我们需要一种高浓度有机废水处理工艺及其配套的自动化控制设备研发",
+        "冬季饲草不足，想用全混合日粮饲喂设备提高饲料利用率",
+        "需要提高铝合金压铸件表面质量和尺寸精度的新工艺新方法",
+    ]
+    for text in texts:
+        label = read_demand(text, "").needs[0].label
+        assert label.endswith("…") and len(label) <= 24, label
+        kept = label[:-1]
+        assert text.startswith(kept)
+        ends = segmenter().spans(text)[:, 2].tolist()
+        assert len(kept) in ends, (label, segmenter().cut(text))
+    assert (
+        read_demand(texts[1], "").needs[0].label == "冬季饲草不足，想用全混合日粮饲喂设备提高饲料…"
+    )
 
 
 def test_labels_read_as_written_and_are_never_cut_inside_a_number():
