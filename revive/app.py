@@ -34,6 +34,7 @@ from revive.demands import importers as _demand_imports  # noqa: F401  (register
 from revive.demands.views import bp as demands_bp
 from revive.errors import NotFoundError, register_error_handlers
 from revive.evaluations.views import bp as evaluations_bp
+from revive.exports.views import bp as exports_bp
 from revive.extensions import csrf, db, login_manager, migrate
 from revive.imports.views import bp as imports_bp
 from revive.inventory import importers as _patent_imports  # noqa: F401  (registers its import kind)
@@ -153,6 +154,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pools_bp)
     app.register_blueprint(roadshow_bp)
     app.register_blueprint(alerts_bp)
+    app.register_blueprint(exports_bp)
 
     inventory_receivers.connect()  # accepted invitations → the inviter's chosen patent links
     matching_receivers.connect()  # signals from inventory/imports/demands → matching work

@@ -123,6 +123,8 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             "inventory-review-digest": {"task": "notifications.review_digest", "schedule": 3600.0},
             # Standing alerts' daily e-mail (one per person a local day, the same hour rule).
             "alerts-digest": {"task": "alerts.digest", "schedule": 3600.0},
+            # Background exports' files are deleted REVIVE_EXPORT_KEEP_HOURS after they finish.
+            "exports-cleanup": {"task": "exports.cleanup", "schedule": 3600.0},
         },
     }
     # Results only for the fan-out's parts (matching.score_shards → the chord's callback).
@@ -185,6 +187,12 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # JSON request bodies (the API): far below the upload limit; a body is a few KB.
         "REVIVE_MAX_JSON_BYTES": _env_int("REVIVE_MAX_JSON_KB", 256) * 1024,
         "REVIVE_PAGE_SIZE": _env_int("REVIVE_PAGE_SIZE", 50),
+        # Exports (revive/exports): a .xlsx of more rows than this is built by a worker (with
+        # progress) instead of inside the request; its file is kept this many hours for its
+        # requester, who may have this many such exports unfinished at once.
+        "REVIVE_EXPORT_DIRECT_MAX_ROWS": max(0, _env_int("REVIVE_EXPORT_DIRECT_MAX_ROWS", 5000)),
+        "REVIVE_EXPORT_KEEP_HOURS": max(1, _env_int("REVIVE_EXPORT_KEEP_HOURS", 24)),
+        "REVIVE_EXPORT_MAX_ACTIVE": max(1, _env_int("REVIVE_EXPORT_MAX_ACTIVE", 3)),
         # Annual fees (revive/inventory/fees.py): the CNIPA fee table file (default: the
         # packaged revive/inventory/resources/annual_fees.json) and the fee reduction (费减, %)
         # of an institution whose school admin has not set one (0, 70 or 85).

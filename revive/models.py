@@ -13,6 +13,7 @@ from revive.dashboard.models import DashboardSnapshot  # noqa: F401
 from revive.deals.models import Contract, Deal, DealEvent  # noqa: F401
 from revive.demands.models import Demand  # noqa: F401
 from revive.evaluations.models import Evaluation, EvaluationInvite  # noqa: F401
+from revive.exports.models import ExportJob  # noqa: F401
 from revive.imports.models import ImportJob, ImportRowError  # noqa: F401
 from revive.inventory.models import (  # noqa: F401
     FeeSetting,

@@ -354,6 +354,7 @@ ROWLESS = {
     "notifications.review_digest",
     "alerts.digest",  # the beat's daily digest: makes AlertDigest rows, each sent by its own task
     "dashboard.refresh",
+    "exports.cleanup",  # the beat's hourly deletion of expired export files
     "queue.resend_stuck",
 }
 
@@ -376,6 +377,7 @@ def test_every_task_that_works_on_a_row_is_registered_and_the_sweep_is_scheduled
         "notifications.password_reset_email",
         "pools.run",
         "alerts.digest_email",
+        "exports.build",
     }
     assert set(queue._checks) == {"matching.tokenize"}
     conf = app.config["CELERY"]

@@ -15,6 +15,7 @@ from revive import queue
 from revive.alerts import services as alerts_services
 from revive.dashboard import refresh as dashboard_refresh
 from revive.deals import services as deals_services
+from revive.exports import services as exports_services
 from revive.imports import services as imports_services
 from revive.matching import indexes, runs, strength, tokens
 from revive.notifications import review as notifications_review
@@ -122,6 +123,16 @@ def send_alert_digests() -> None:
 @row_task("alerts.digest_email")
 def send_alert_digest_email(digest_id: int) -> None:
     alerts_services.deliver_digest(digest_id)
+
+
+@row_task("exports.build")
+def build_export(job_id: int) -> None:
+    exports_services.build_job(job_id)
+
+
+@shared_task(name="exports.cleanup")
+def cleanup_exports() -> None:
+    exports_services.cleanup()
 
 
 @shared_task(name="queue.resend_stuck")

@@ -236,3 +236,11 @@ def export_rows(user: User, f: AuditFilters) -> Iterator[AuditEvent]:
         .execution_options(yield_per=500)
     )
     yield from db.session.scalars(stmt)
+
+
+def export_count(user: User, f: AuditFilters, limit: int | None = None) -> int:
+    """How many events ``export_rows`` gives; with ``limit``, at most that many."""
+    ids = sa.select(AuditEvent.id).where(*_where(user, f))
+    if limit is not None:
+        ids = ids.limit(limit)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0

@@ -3,12 +3,13 @@
 Each event reads in Chinese (audit.labels): its object by type and name, linked to the object's
 page where the viewer may open it (audit.objects), the action, who acted, when (local time),
 and every recorded value with its label. Both exports stream (constant memory) and neutralise
-formulas (common.spreadsheets.safe_cell), like the inventory and demand exports.
+formulas (common.spreadsheets.safe_cell), like the inventory and demand exports; a large .xlsx
+is built by a worker as the same user (the export kind "audit", revive.exports).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,8 @@ from revive.accounts.permissions import roles_required
 from revive.audit import labels, objects, queries
 from revive.audit.models import AuditEvent
 from revive.audit.queries import AUDIT_ROLES
-from revive.common.downloads import stream_download
+from revive.exports import registry
+from revive.exports.views import export_response
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -132,17 +134,43 @@ def export_values(viewer: User, events: Iterable[AuditEvent]) -> Iterator[list[A
             ]
 
 
+def _export_params(_user: User, args: Mapping[str, Any]) -> dict[str, str]:
+    return queries.parse_filters(args).to_args()  # the filters (the page plays no part)
+
+
+def _export_names(_user: User, _params: dict[str, Any]) -> registry.Names:
+    day = f"{clock.local_today():%Y%m%d}"
+    return registry.Names(f"审计日志-{day}", f"revive-audit-{day}", "审计日志")
+
+
+def _export_rows(user: User, params: dict[str, Any]) -> Iterator[list[Any]]:
+    return export_values(user, queries.export_rows(user, queries.parse_filters(params)))
+
+
+def _export_count(user: User, params: dict[str, Any], limit: int | None) -> int:
+    return queries.export_count(user, queries.parse_filters(params), limit)
+
+
+# The export as a kind of revive.exports: a large .xlsx is built by a worker, as the user.
+EXPORT = registry.register(
+    registry.ExportKind(
+        name="audit",
+        label="审计日志",
+        roles=AUDIT_ROLES,
+        endpoint="audit.export",
+        params=_export_params,
+        names=_export_names,
+        header=header,
+        rows=_export_rows,
+        count=_export_count,
+    )
+)
+
+
 @bp.get("/export.xlsx", defaults={"fmt": "xlsx"})
 @bp.get("/export.csv", defaults={"fmt": "csv"})
 @roles_required(*AUDIT_ROLES)
 def export(fmt: str):
-    """The filtered events, oldest first, as .xlsx or .csv (streamed)."""
-    filters = queries.parse_filters(request.args)
-    return stream_download(
-        fmt,
-        header(),
-        export_values(current_user, queries.export_rows(current_user, filters)),
-        name=f"审计日志-{clock.local_today():%Y%m%d}",
-        ascii_name=f"revive-audit-{clock.local_today():%Y%m%d}",
-        sheet_title="审计日志",
-    )
+    """The filtered events, oldest first, as .xlsx or .csv: streamed, or — a large .xlsx —
+    built in the background (revive.exports)."""
+    return export_response(EXPORT.name, fmt, request.args)

@@ -17,7 +17,7 @@ from revive.extensions import db
 from revive.pagination import Page, paginate
 from revive.web import int_arg
 
-__all__ = ["Filters", "Page", "export_demands", "list_page", "parse_filters"]
+__all__ = ["Filters", "Page", "export_count", "export_demands", "list_page", "parse_filters"]
 
 
 @dataclass
@@ -87,6 +87,14 @@ def list_page(user: User, f: Filters, per_page: int) -> Page:
     )
     count = sa.select(sa.func.count(Demand.id)).where(*clauses)
     return paginate(stmt, count, f.page, per_page)
+
+
+def export_count(user: User, f: Filters, limit: int | None = None) -> int:
+    """How many demands ``export_demands`` gives; with ``limit``, at most that many."""
+    ids = sa.select(Demand.id).where(*where_clauses(user, f))
+    if limit is not None:
+        ids = ids.limit(limit)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0
 
 
 def export_demands(user: User, f: Filters) -> Iterator[Demand]:

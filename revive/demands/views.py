@@ -19,14 +19,14 @@ from flask_login import current_user
 from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.clock import local_today
-from revive.common.downloads import send_xlsx, stream_download
+from revive.common.downloads import send_xlsx
 from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
 from revive.demands.privacy import has_contacts, shown_description
 from revive.errors import ConflictError, ValidationFailed
+from revive.exports.views import export_response
 from revive.imports import services as import_services
 from revive.imports.views import receive_upload, upload_page
 from revive.inventory.fields import TRL_HELP
@@ -101,17 +101,9 @@ def list_demands():
 @bp.get("/export.<fmt>")
 @roles_required(*READ_ALL_ROLES)
 def export_demands(fmt: str):
-    """Every demand matching the list's filters, as .xlsx or .csv (re-importable)."""
-    demands = queries.export_demands(current_user, queries.parse_filters(request.args))
-    user = current_user._get_current_object()
-    return stream_download(
-        fmt,
-        export.header(),
-        (export.row_values(d, user) for d in demands),
-        name=f"企业需求-{local_today():%Y%m%d}",
-        ascii_name="demands",
-        sheet_title="企业需求",
-    )
+    """Every demand matching the list's filters, as .xlsx or .csv (re-importable): streamed,
+    or — a large .xlsx — built in the background (revive.exports)."""
+    return export_response(export.KIND.name, fmt, request.args)
 
 
 # ---------------------------------------------------------------------------- post / edit / close

@@ -3,16 +3,22 @@
 The header row is the Chinese label of every field in ``fields.FIELDS`` order (so the import's
 ``match_header`` maps each column back), values go through ``fields.display_value`` (the text
 the importer parses); the file itself is written and streamed by ``common.downloads``
-(every cell through ``common.spreadsheets.safe_cell``).
+(every cell through ``common.spreadsheets.safe_cell``), or — a large .xlsx — built by a
+worker as the same user (the export kind "patents" below, revive.exports).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from revive.accounts.models import User
+from revive.clock import local_today
 from revive.common.spreadsheets import csv_chunks
+from revive.exports import registry
+from revive.inventory import queries
 from revive.inventory.fields import FIELDS, display_value
+from revive.inventory.permissions import INVENTORY_ROLES
 
 
 def header() -> list[str]:
@@ -35,3 +41,41 @@ def row_values(row: Any) -> list[str]:
 def iter_csv(rows: Iterable[Any]) -> Iterator[bytes]:
     """The patent rows of ``queries.export_rows`` as streamed CSV."""
     return csv_chunks(header(), map(row_values, rows))
+
+
+# ---------------------------------------------------------------------------- the export kind
+
+
+def _params(user: User, args: Mapping[str, Any]) -> dict[str, str]:
+    """The list's filters and order as query-string arguments (``ListFilters.to_args``
+    reproduces them); the page number plays no part in an export."""
+    params = queries.parse_filters(args, user).to_args()
+    params.pop("page", None)
+    return params
+
+
+def _names(_user: User, _params: dict[str, Any]) -> registry.Names:
+    return registry.Names(f"专利盘点-{local_today():%Y%m%d}", "inventory", "专利盘点")
+
+
+def _rows(user: User, params: dict[str, Any]) -> Iterator[list[str]]:
+    return map(row_values, queries.export_rows(user, queries.parse_filters(params, user)))
+
+
+def _count(user: User, params: dict[str, Any], limit: int | None) -> int:
+    return queries.export_count(user, queries.parse_filters(params, user), limit)
+
+
+KIND = registry.register(
+    registry.ExportKind(
+        name="patents",
+        label="专利盘点",
+        roles=INVENTORY_ROLES,
+        endpoint="inventory.export_patents",
+        params=_params,
+        names=_names,
+        header=header,
+        rows=_rows,
+        count=_count,
+    )
+)

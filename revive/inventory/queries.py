@@ -376,6 +376,15 @@ def export_rows(user: User, f: ListFilters) -> Iterator[sa.Row]:
         result.close()
 
 
+def export_count(user: User, f: ListFilters, limit: int | None = None) -> int:
+    """How many rows ``export_rows`` gives for these filters; with ``limit``, at most that
+    many (a bounded count: whether an export is large, without counting a million rows)."""
+    ids = sa.select(Patent.id).where(*where_clauses(user, f))
+    if limit is not None:
+        ids = ids.limit(limit)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0
+
+
 # ---------------------------------------------------------------------------- review queue
 
 

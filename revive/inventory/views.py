@@ -19,9 +19,8 @@ from flask_login import current_user
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
-from revive.clock import local_today
-from revive.common.downloads import stream_download
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
+from revive.exports.views import export_response
 from revive.inventory import export, fees, inventors, permissions, queries, services, workflow
 from revive.inventory.fields import FIELDS_BY_KEY
 from revive.inventory.forms import (
@@ -109,16 +108,9 @@ def assign_college():
 @bp.get("/export.<fmt>")
 @roles_required(*INVENTORY_ROLES)
 def export_patents(fmt: str):
-    """Every patent matching the list's filters (not just one page), as .xlsx or .csv."""
-    rows = queries.export_rows(current_user, queries.parse_filters(request.args, current_user))
-    return stream_download(
-        fmt,
-        export.header(),
-        map(export.row_values, rows),
-        name=f"专利盘点-{local_today():%Y%m%d}",
-        ascii_name="inventory",
-        sheet_title="专利盘点",
-    )
+    """Every patent matching the list's filters (not just one page), as .xlsx or .csv:
+    streamed, or — a large .xlsx — built in the background (revive.exports)."""
+    return export_response(export.KIND.name, fmt, request.args)
 
 
 # ---------------------------------------------------------------------------- annual fees

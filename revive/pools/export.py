@@ -1,20 +1,26 @@
 """Pool and roadshow downloads (every cell through common.spreadsheets.safe_cell; streamed by
-common.downloads.stream_download), and the roadshow sheet: one page per presented patent."""
+common.downloads.stream_download, or — a large .xlsx of a pool's members — built by a worker:
+the export kinds "pool_patents" and "pool_demands", revive.exports), and the roadshow sheet:
+one page per presented patent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from revive.accounts.models import User
+from revive.clock import local_today
+from revive.exports import registry
 from revive.extensions import db
 from revive.inventory.fields import display_value
 from revive.licensing.display import fee_summary
 from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
 from revive.pools import queries
 from revive.pools.models import Roadshow
+from revive.pools.services import READ_ROLES, get_pool
 
 PATENT_HEADER = (
     "状态",
@@ -66,6 +72,57 @@ def demand_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
             demand.status.label,
             "；".join(member.reasons or []),
         ]
+
+
+# ---------------------------------------------------------------------------- export kinds
+
+
+def _pool_params(_user: User, args: Mapping[str, Any]) -> dict[str, Any]:
+    return {"pool_id": get_pool(int(args["pool_id"])).id}  # NotFoundError: no such pool
+
+
+def _demand_params(user: User, args: Mapping[str, Any]) -> dict[str, Any]:
+    return {**_pool_params(user, args), "what": "demands"}
+
+
+def _patent_names(_user: User, params: dict[str, Any]) -> registry.Names:
+    pool = get_pool(int(params["pool_id"]))
+    stamp = f"{local_today():%Y%m%d}"
+    return registry.Names(f"产业专利池-{pool.name}-{stamp}", f"pool-{pool.id}", "专利")
+
+
+def _demand_names(_user: User, params: dict[str, Any]) -> registry.Names:
+    pool = get_pool(int(params["pool_id"]))
+    stamp = f"{local_today():%Y%m%d}"
+    return registry.Names(f"产业专利池-{pool.name}-需求-{stamp}", f"pool-{pool.id}-demands", "需求")
+
+
+PATENTS = registry.register(
+    registry.ExportKind(
+        name="pool_patents",
+        label="产业专利池的专利",
+        roles=READ_ROLES,
+        endpoint="pools.export_pool",
+        params=_pool_params,
+        names=_patent_names,
+        header=lambda: PATENT_HEADER,
+        rows=lambda _user, params: patent_rows(queries.iter_patents(int(params["pool_id"]), None)),
+        count=lambda _user, params, _limit: queries.member_count(int(params["pool_id"]), "patents"),
+    )
+)
+DEMANDS = registry.register(
+    registry.ExportKind(
+        name="pool_demands",
+        label="产业专利池的需求",
+        roles=READ_ROLES,
+        endpoint="pools.export_pool",
+        params=_demand_params,
+        names=_demand_names,
+        header=lambda: DEMAND_HEADER,
+        rows=lambda _user, params: demand_rows(queries.iter_demands(int(params["pool_id"]), None)),
+        count=lambda _user, params, _limit: queries.member_count(int(params["pool_id"]), "demands"),
+    )
+)
 
 
 # ---------------------------------------------------------------------------- roadshow sheet

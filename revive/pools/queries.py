@@ -178,6 +178,13 @@ def demand_page(pool_id: int, state: MemberState | None, page: int, per_page: in
     return paginate(stmt, _page_count(stmt), page, per_page, scalars=False)
 
 
+def member_count(pool_id: int, what: str) -> int:
+    """The pool's members of every state that ``iter_patents`` (``what="patents"``) or
+    ``iter_demands`` (``"demands"``) give."""
+    stmt = _demand_stmt(pool_id, None) if what == "demands" else _patent_stmt(pool_id, None)
+    return db.session.scalar(_page_count(stmt)) or 0
+
+
 def iter_patents(pool_id: int, state: MemberState | None) -> Iterator[Any]:
     yield from db.session.execute(_patent_stmt(pool_id, state).execution_options(yield_per=500))
 

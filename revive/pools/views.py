@@ -23,11 +23,12 @@ from flask_login import current_user
 
 from revive.accounts.permissions import roles_required
 from revive.clock import local_today
-from revive.common.downloads import send_stream, stream_download
+from revive.common.downloads import send_stream
 from revive.common.spreadsheets import XLSX_MIMETYPE, xlsx_chunks
 from revive.dashboard import charts, funnel
 from revive.errors import ConflictError, ValidationFailed
 from revive.evaluations.tiers import TIER_LABELS, Tier
+from revive.exports.views import export_response
 from revive.inventory.models import Patent
 from revive.matching.highlight import highlight
 from revive.pools import export, queries, roadshows, services
@@ -216,29 +217,11 @@ def decide(pool_id: int):
 @bp.get("/<int:pool_id>/export.<fmt>")
 @roles_required(*READ_ROLES)
 def export_pool(pool_id: int, fmt: str):
-    """The pool's patents (every state, the state in the first column), streamed."""
-    pool = services.get_pool(pool_id)
-    what = request.args.get("what", "patents")
-    stamp = f"{local_today():%Y%m%d}"
-    if what == "demands":
-        rows = export.demand_rows(queries.iter_demands(pool.id, None))
-        return stream_download(
-            fmt,
-            export.DEMAND_HEADER,
-            rows,
-            name=f"产业专利池-{pool.name}-需求-{stamp}",
-            ascii_name=f"pool-{pool.id}-demands",
-            sheet_title="需求",
-        )
-    rows = export.patent_rows(queries.iter_patents(pool.id, None))
-    return stream_download(
-        fmt,
-        export.PATENT_HEADER,
-        rows,
-        name=f"产业专利池-{pool.name}-{stamp}",
-        ascii_name=f"pool-{pool.id}",
-        sheet_title="专利",
-    )
+    """The pool's patents (every state, the state in the first column), or with
+    ``what=demands`` its demands: streamed, or — a large .xlsx — built in the background
+    (revive.exports)."""
+    kind = export.DEMANDS if request.args.get("what") == "demands" else export.PATENTS
+    return export_response(kind.name, fmt, {"pool_id": pool_id})
 
 
 # ---------------------------------------------------------------------------- roadshows

@@ -546,6 +546,11 @@ TABLE: list[Row] = [
         frozenset({ENT, OFF}),
         body=lambda w, r, o: {"kind": "matches", "subscribed": "0"},
     ),
+    # ----- background exports: each job is its requester's alone (administrators included)
+    entry("exports.jobs", "GET", ALL),
+    entry("exports.job", "GET", ALL, obj="export", other=NONE),
+    entry("exports.progress", "GET", ALL, obj="export", other=NONE),
+    entry("exports.download", "GET", ALL, obj="export", other=NONE),
     entry("api.get_settings", "GET", frozenset({PA})),
     entry(
         "api.update_settings", "PATCH", frozenset({PA}), body=lambda w, r, o: {"public_pool": False}
@@ -565,6 +570,7 @@ PARAMS = {
     "run": "run_id",
     "build": "build_id",
     "job": "job_id",
+    "export": "job_id",
     "invitation": "invitation_id",
     "college": "college_id",
     "member": "user_id",

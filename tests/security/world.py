@@ -21,6 +21,10 @@ from revive.accounts import services as account_services
 from revive.accounts.models import College, Organization, Role, TokenScope, User, UserSession
 from revive.alerts import services as alert_services
 from revive.alerts.models import AlertKind
+from revive.common.spreadsheets import write_xlsx
+from revive.db import utcnow
+from revive.exports import services as export_services
+from revive.exports.models import ExportJob, ExportStatus
 from revive.extensions import db
 from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import EntryStatus
@@ -85,6 +89,33 @@ def _job(institution: Organization, college: College | None, user: User) -> Impo
         total_rows=1,
         processed_rows=1,
         preview_counts={"new": 1},
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def _export(user: User) -> ExportJob:
+    """A finished background export of ``user``'s (the audit log for an enterprise user, the
+    inventory for everyone else), its file on disk."""
+    kind = "audit" if user.role == Role.ENTERPRISE else "patents"
+    path = export_services.export_dir() / f"security-{user.id}.xlsx"
+    write_xlsx(path, ["编号"], [[user.id]])
+    job = ExportJob(
+        kind=kind,
+        status=ExportStatus.SUCCEEDED,
+        created_by_id=user.id,
+        scope=export_services.scope_of(user),
+        params={},
+        params_key=export_services.params_key(kind, "xlsx", {}),
+        file_format="xlsx",
+        filename=f"导出-{user.id}.xlsx",
+        ascii_filename=f"export-{user.id}.xlsx",
+        total_rows=1,
+        processed_rows=1,
+        stored_path=str(path),
+        file_size=path.stat().st_size,
+        finished_at=utcnow(),
     )
     db.session.add(job)
     db.session.commit()
@@ -204,7 +235,11 @@ def build_world() -> World:
         for user in (*users.values(), admin_b)
     }
 
+    # A finished export of each 甲-side user (theirs alone to open), and one of 乙大学's admin.
+    exports = {role: _export(user).id for role, user in users.items()}
+    export_b = _export(admin_b)
     w.ids = {
+        "export": (exports[Role.PLATFORM_ADMIN], export_b.id),
         "patent": (pa.id, pb.id),
         "draft": (draft_a.id, draft_b.id),
         "pending": (pending_a.id, pending_b.id),
@@ -237,6 +272,7 @@ def build_world() -> World:
         "notification": {r: n.id for r, n in notes.items()},
         "user_session": {r: user_sessions[u.id] for r, u in users.items()},
         "api_token": {r: api_tokens[u.id] for r, u in users.items()},
+        "export": exports,
     }
     w.titles_other = ["乙校已入库专利", "乙企业的技术需求"]
     return w
