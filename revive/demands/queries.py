@@ -30,8 +30,10 @@ class Filters:
     page: int = 1
 
     def to_args(self, **overrides: Any) -> dict[str, Any]:
-        """Query-string arguments (for pagination and export links)."""
+        """Query-string arguments (for pagination and export links), named as
+        ``parse_filters`` reads them (the type filter is ``type``)."""
         data = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(self).items()}
+        data["type"] = data.pop("demand_type")
         data.update(overrides)
         return {
             k: v for k, v in data.items() if v not in (None, "") and not (k == "page" and v == 1)

@@ -240,6 +240,27 @@ def test_officer_filters_and_paginates(world, client, auth, app, monkeypatch):
     assert "水稻" not in page
 
 
+def test_the_type_filter_reaches_the_next_page_and_the_export(
+    world, client, auth, app, monkeypatch
+):
+    """The list's links carried the type filter as demand_type=, which the list does not read:
+    page 2 and the export showed every type."""
+    from revive.demands.models import DemandType
+
+    monkeypatch.setitem(app.config, "REVIVE_PAGE_SIZE", 2)
+    for i in range(3):
+        make_demand(world.ent_a, title=f"难题{i}", demand_type=DemandType.PROBLEM)
+    make_demand(world.ent_a, title="人才需求甲", demand_type=DemandType.TALENT)
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    page = client.get("/demands/?type=problem").get_data(as_text=True)
+    assert "type=problem" in page and "demand_type=" not in page
+    second = client.get("/demands/?type=problem&page=2").get_data(as_text=True)
+    assert "人才需求甲" not in second and "共 3 条" in second
+    exported = client.get("/demands/export.csv?type=problem").get_data(as_text=True)
+    assert "难题0" in exported and "人才需求甲" not in exported
+
+
 def test_api_post_patch_close_and_errors(world, client, auth):
     auth.login(world.users[Role.ENTERPRISE])
     response = client.post(
