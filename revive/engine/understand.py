@@ -83,13 +83,30 @@ _TERMS_LABELS = (
     "需求时间",
     "截止日期",
     "有效期",
+    # the people wanted, not the technology: 人才：生物饲料研究方面的专家1名、…
+    "人才",
+    "人才需求",
+    "人才要求",
+    "人员需求",
+    # a readiness level asked for, not a need: 成熟度：技术成熟度达到9级
+    "成熟度",
+    "技术成熟度",
 )
-_TERMS_SECTION = re.compile(r"(?:" + "|".join(_TERMS_LABELS) + r")\s*[：:][^。；;\n]*[。；;\n]?")
 # Section labels whose content is the need itself: the label goes, the content stays.
-_NEED_LABEL = re.compile(
+_NEED_LABELS = (
     r"(?:项目|需求|技术需求|主要技术)?"
     r"(?:背景|需求描述|需求内容|技术要求|技术需求|技术难题|具体描述|需求背景|项目背景|"
-    r"技术指标|性能指标|主要内容|研究内容|预期目标|现状|问题|要求|需求)\s*[：:]"
+    r"技术指标|性能指标|主要内容|研究内容|预期目标|现状|问题|要求|需求|条件|应用条件)\s*[：:]"
+    # a bare 技术： opening a clause (技术：1、…；2、… 人才：…)
+    r"|(?:^|(?<=[。；;，,\s]))技术\s*[：:]"
+)
+_NEED_LABEL = re.compile(_NEED_LABELS)
+# A terms section runs to the end of its sentence, or to the next label when the form ran
+# the fields together (成熟度：技术成熟度达到9级技术指标：总体准确率大于95%).
+_TERMS_SECTION = re.compile(
+    r"(?:" + "|".join(_TERMS_LABELS) + r")\s*[：:]"
+    r"(?:(?!" + _NEED_LABELS + "|(?:" + "|".join(_TERMS_LABELS) + r")\s*[：:])[^。；;\n])*"
+    r"[。；;\n]?"
 )
 # A clause about the company itself (profile, size, history), not about a need.
 _PROFILE = re.compile(
@@ -178,9 +195,10 @@ def _strip(text: str, removed: list[str]) -> str:
     return re.sub(r"\s+", " ", "".join(kept)).strip(" ，,。；;")
 
 
-def _parts(text: str) -> list[str]:
+def _parts(text: str) -> tuple[list[str], bool]:
     """Enumerated parts (or semicolon-separated ones when there is no enumeration); the text
-    before the first marker is a part of its own (often the main need, or its context)."""
+    before the first marker is a part of its own (often the main need, or its context).
+    Also: whether the parts were enumerated."""
     marks = list(_ENUM.finditer(text))
     if len(marks) >= 2:
         pieces = [text[: marks[0].start()]]
@@ -189,7 +207,7 @@ def _parts(text: str) -> list[str]:
     else:
         pieces = _SEMICOLON.split(text)
     edges = " ，,。；;：:、．."  # "2.、" leaves a 、 after its marker, "2.." a .
-    return [p.strip(edges) for p in pieces if p.strip(edges)]
+    return [p.strip(edges) for p in pieces if p.strip(edges)], len(marks) >= 2
 
 
 def _label(text: str, width: int = 24, original: str = "") -> str:
@@ -289,7 +307,13 @@ def read_demand(title: str | None, text: str | None) -> DemandReading:
     words = content_words(clean_title, clean)
     needs: list[Need] = []
     if clean:
-        groups = _group(_parts(clean))
+        parts, enumerated = _parts(clean)
+        groups = _group(parts)
+        if not enumerated and sum(1 for g in groups if _NEED_CUE.search(g)) < 2:
+            # Semicolons without an enumeration mostly separate aspects of one need (its
+            # setting, a specification, a constraint: 检测外表面、端面；总体准确率大于95%；因工件
+            # 表面残留水渍…): several needs only when at least two parts each ask for something.
+            groups = groups[:1]
         if 1 < len(groups) <= MAX_NEEDS:
             needs = [Need(g, _label(g, original=text or "")) for g in groups]
     if not needs:

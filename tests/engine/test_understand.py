@@ -171,3 +171,45 @@ def test_labels_read_as_written_and_are_never_cut_inside_a_number():
     assert r.needs[0].label == "需要提高产能至年产钕铁硼磁体…"  # not …123456789…
     r = read_demand("需要提高产能至年产钕铁硼磁体NdFeBmagnet的产线改造", "")
     assert r.needs[0].label == "需要提高产能至年产钕铁硼磁体…"
+
+
+def test_an_enumerated_posting_with_a_people_section_keeps_every_item_its_own_need():
+    """Seen by a new user (a real posting): item 4 and the 人才 section were merged into
+    sub-need 1 (they shared 生物饲料 with it), so a reason from item 4 showed under item 1's
+    label. The people wanted are not a technology; the four items are four needs."""
+    r = read_demand(
+        "肉鸭安全生产技术",
+        "技术：1、优质、高效、安全肉鸭生物饲料的创制；2、肉鸭产品质量安全追溯体系建设；"
+        "3、生态健康无公害养殖肉鸭技术；4、适合我国国情的现代化屠宰技术设备。"
+        "人才：生物饲料研究方面的专家1名、食品(肉鸭)加工行业专家1名、无公害养殖肉鸭专家1名。",
+    )
+    assert [n.label for n in r.needs] == [
+        "优质、高效、安全肉鸭生物饲料的创制",
+        "肉鸭产品质量安全追溯体系建设",
+        "生态健康无公害养殖肉鸭技术",
+        "适合我国国情的现代化屠宰技术设备",
+    ]
+    assert any(x.startswith("人才") for x in r.removed)
+    assert "专家" not in r.text and not r.text.startswith("技术")
+
+
+def test_semicolons_without_two_asks_are_aspects_of_one_need():
+    """A real posting: its setting, a specification and a constraint, run together by the
+    listing form (条件：…成熟度：…技术指标：…) and separated by semicolons, were shown as three
+    sub-needs, and the main need got none of the fitting patents. One need, labelled by the
+    title; the readiness level goes, the indicator stays."""
+    r = read_demand(
+        "轴承圆柱（含鼓型）滚子表面缺陷检测设备",
+        "主要内容：与技术提供方共同研发一台可以代替人工并提升检测效率的设备；检测外表面、2端面、"
+        "2倒角面条件：在线检测成熟度：技术成熟度达到9级技术指标：总体准确率大于95%；检出大于"
+        "20um的缺陷；因工件加工完毕后，表面残留水渍和污渍将影响缺陷的正确判别考虑。",
+    )
+    assert [n.label for n in r.needs] == ["轴承圆柱（含鼓型）滚子表面缺陷检测设备"]
+    assert "成熟度:技术成熟度达到9级" in r.removed
+    assert "总体准确率大于95%" in r.text and "在线检测" in r.text
+    # two parts that each ask for something stay two needs
+    two = read_demand(
+        "车间改造",
+        "需要解决焊接烟尘收集效率低的问题；希望引进机器视觉检测涂装表面缺陷的设备",
+    )
+    assert len(two.needs) == 2
