@@ -16,6 +16,8 @@ from revive.deals.models import Deal, DealEvent, Stage
 from revive.deals.permissions import visible_deals_clause
 from revive.deals.workflow import OPEN_STAGES
 from revive.extensions import db
+from revive.inventory.models import Patent
+from revive.matching.models import Match, MatchState
 from revive.notifications.models import Notification
 from revive.pagination import Page, paginate
 from revive.web import int_arg
@@ -220,6 +222,58 @@ def deals_of_demand(user: User, demand_id: int) -> list[Deal]:
             .order_by(Deal.pushed_at.desc(), Deal.id.desc())
         )
     )
+
+
+def open_deals_of_demand(demand_id: int) -> list[Deal]:
+    """The demand's deals still in progress (已推荐 / 已接洽 / 洽谈中), longest running first: what
+    closing the demand ends. Not scoped to a viewer: whoever may close the demand (its
+    enterprise, staff) sees every deal of it."""
+    return list(
+        db.session.scalars(
+            sa.select(Deal)
+            .options(*_CARD_LOAD)
+            .where(Deal.demand_id == demand_id, Deal.stage.in_(OPEN_STAGES))
+            .order_by(Deal.pushed_at, Deal.id)
+        )
+    )
+
+
+def pending_intents(demand_id: int) -> list[Match]:
+    """The enterprise's requests for an introduction (申请对接) on the demand that officers have
+    not decided yet, oldest first. Closing the demand keeps them as its record (matching.runs
+    drops only the engine's candidates), but nobody reviews them any more: the review queue
+    lists open demands only, and a closed demand's match is never pushed (push)."""
+    return list(
+        db.session.scalars(
+            sa.select(Match)
+            .options(joinedload(Match.patent).joinedload(Patent.institution))
+            .where(
+                Match.demand_id == demand_id,
+                Match.state == MatchState.CANDIDATE,
+                Match.intent_at.is_not(None),
+            )
+            .order_by(Match.intent_at, Match.id)
+        )
+    )
+
+
+def changes_since(deal: Deal, version: int) -> list[DealEvent] | None:
+    """The events of the changes made to ``deal`` after the form that carried ``version`` was
+    rendered, newest first; None when that cannot be told. Each write to a deal (push, stage,
+    response, contract, the demand's closing) bumps its version once and writes one event, so
+    the last (current − version) events are those changes."""
+    missed = (deal.version or 0) - version
+    if missed <= 0:
+        return None
+    events = list(
+        db.session.scalars(
+            sa.select(DealEvent)
+            .where(DealEvent.deal_id == deal.id)
+            .order_by(DealEvent.id.desc())
+            .limit(missed)
+        )
+    )
+    return events if len(events) == missed else None
 
 
 def overdue_unnotified(now: datetime | None = None) -> list[Deal]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-FAILURE_REASONS: dict[str, str] = {
+# The reasons people choose from when they record 未成交 (the deal page's form, the API).
+CHOSEN_REASONS: dict[str, str] = {
     "price": "价格未谈拢",
     "tech_mismatch": "技术不匹配",
     "demand_changed": "企业需求变化",
@@ -11,6 +12,14 @@ FAILURE_REASONS: dict[str, str] = {
     "maturity": "技术成熟度不足",
     "other": "其他",
 }
+
+# Set by the platform only, never chosen: the enterprise closed the demand, which ends its open
+# deals (deals.services.end_for_closed_demand). Refused from a request (change_stage).
+DEMAND_CLOSED = "demand_closed"
+SYSTEM_REASONS: dict[str, str] = {DEMAND_CLOSED: "企业已关闭需求"}
+
+# Every code a deal may carry, with its label (pages, API, audit log).
+FAILURE_REASONS: dict[str, str] = {**CHOSEN_REASONS, **SYSTEM_REASONS}
 
 
 def failure_label(code: str | None) -> str:

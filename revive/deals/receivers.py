@@ -1,5 +1,9 @@
-"""Deals' hooks into lower packages, connected by create_app: notifications learns who may see
-a deal (its inbox and e-mails show a deal's notification only to them) without importing deals.
+"""Deals' hooks into lower packages, connected by create_app:
+
+- notifications learns who may see a deal (its inbox and e-mails show a deal's notification
+  only to them) without importing deals;
+- demands learns what closing a demand ends (its open deals, its unreviewed intents) and has
+  the deals ended in the closing transaction (demands.services.CloseHook).
 """
 
 from __future__ import annotations
@@ -7,8 +11,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from revive.accounts.models import User
+from revive.deals import queries, services
 from revive.deals.models import Deal
 from revive.deals.permissions import can_view, visible_deals_clause
+from revive.demands import services as demand_services
+from revive.demands.models import Demand
+from revive.demands.services import Ending
 from revive.extensions import db
 from revive.notifications import scope
 
@@ -22,6 +30,45 @@ def _may_see(user: User, deal_id: int) -> bool:
     return deal is not None and can_view(user, deal)
 
 
+def _deal_status(deal: Deal) -> str:
+    answer = f"高校答复「{deal.response.label}」" if deal.response else "高校尚未答复"
+    return f"{deal.stage.label} · {answer}"
+
+
+def _pending(demand: Demand, user: User) -> list[Ending]:
+    """The close page's list: the open deals (who closes a demand — its enterprise, staff —
+    sees all of its deals) and the intents no officer has decided yet."""
+    deals = [
+        Ending(
+            kind="deal",
+            id=d.id,
+            title=d.patent.title,
+            party=d.university.name,
+            status=_deal_status(d),
+            link=services.deal_link(d.id),
+        )
+        for d in queries.open_deals_of_demand(demand.id)
+    ]
+    intents = [
+        Ending(
+            kind="intent",
+            id=m.id,
+            title=m.patent.title,
+            party=m.patent.institution.name,
+            status="对接申请，技术经理人尚未审核",
+        )
+        for m in queries.pending_intents(demand.id)
+    ]
+    return deals + intents
+
+
+def _close(demand: Demand, user: User) -> None:
+    services.end_for_closed_demand(demand, user)
+
+
 def connect() -> None:
     """Idempotent: safe with several apps per process."""
     scope.register_deals(scope.DealScope(visible_ids=_visible_ids, may_see=_may_see))
+    demand_services.register_close_hook(
+        "deals", demand_services.CloseHook(pending=_pending, close=_close)
+    )

@@ -13,7 +13,11 @@ Decisions worth knowing:
   (or talks the sides round), so the outcome figures stay in one accountable hand;
 - a deal is overdue while it is open, unanswered and past response_due_at; the reminder is
   sent once per deal (the response_overdue notification is the marker);
-- the contract can be corrected after signing (e.g. the 备案号 arrives weeks later).
+- the contract can be corrected after signing (e.g. the 备案号 arrives weeks later);
+- closing a demand ends its open deals as 未成交 (reason 企业已关闭需求) in the closing
+  transaction (end_for_closed_demand; demands sits below deals, so demands.services reaches it
+  through the hook deals.receivers registers); signed deals stay as they are. A closed
+  demand's match is never pushed, and a deal of a closed demand is not reopened.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from revive import clock
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.common.fields import strip_invisible
-from revive.db import as_utc, utcnow
+from revive.db import as_utc, lock_row, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
     Contract,
@@ -40,7 +45,8 @@ from revive.deals.models import (
     Stage,
     UniversityResponse,
 )
-from revive.deals.reasons import FAILURE_REASONS
+from revive.deals.reasons import CHOSEN_REASONS, DEMAND_CLOSED, FAILURE_REASONS
+from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
@@ -70,6 +76,7 @@ def push(match: Match, actor: User, comment: str | None = None) -> list[Notifica
     stored on the deal (Deal.note) and written into both notifications. (It used to stay in
     Match.comment only — the officers' decision record, which enterprises never see — so
     the note the form promised never reached the enterprise.)"""
+    _check_demand_open(match.demand_id, "不能再推送专利")
     note = push_note(match, comment)
     now = utcnow()
     days = int(current_app.config.get("REVIVE_RESPONSE_DAYS", 7))
@@ -135,14 +142,48 @@ def push(match: Match, actor: User, comment: str | None = None) -> list[Notifica
     ]
 
 
+def _check_demand_open(demand_id: int, refused: str) -> None:
+    """Refuse when the demand is closed. The demand's row is held first, so a push and the
+    demand's closing (demands.services.close_demand holds it too) run one after the other:
+    a push waiting for a closing sees the demand closed, and a closing that waited for a push
+    ends the deal it made."""
+    lock_row(Demand, demand_id)
+    status = db.session.scalar(sa.select(Demand.status).where(Demand.id == demand_id))
+    if status != DemandStatus.OPEN:
+        raise InvalidTransition(f"企业已关闭该需求，{refused}")
+
+
 # ---------------------------------------------------------------------------- the pipeline
+
+
+def stale_message(deal: Deal, actor: User, expected_version: int) -> str:
+    """What a form made from an older version of the deal is told. When every change since was
+    the user's own (a second window, a double submit) it says so — "您", when, and the stage
+    now — as a stale match decision does (matching.decisions.decided_message); otherwise the
+    general message: who else changed it is for the refreshed page's timeline, not this one."""
+    changes = queries.changes_since(deal, expected_version)
+    if not changes or any(e.actor_id != actor.id for e in changes):
+        return STALE_DEAL
+    when = clock.format_dt(changes[0].created_at)
+    return (
+        f"该对接记录已由您于 {when} 修改（可能在另一个窗口或重复提交），"
+        f"当前阶段为「{deal.stage.label}」，请刷新后查看"
+    )
 
 
 def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
     deal = permissions.get_visible_deal(actor, deal_id)
     if expected_version is not None and expected_version != deal.version:
-        raise ConflictError(STALE_DEAL)
+        raise ConflictError(stale_message(deal, actor, expected_version))
     return deal
+
+
+def refusal(deal: Deal, action: workflow.Action) -> str | None:
+    """Why ``action`` is not possible on ``deal`` beyond the stage table, or None: a deal of a
+    closed demand is not reopened (the enterprise no longer looks for a solution)."""
+    if action.target is None and deal.demand.status != DemandStatus.OPEN:
+        return f"企业已关闭需求，不能「{action.label}」该对接"
+    return None
 
 
 def _comment(raw: Any, label: str = "备注") -> str | None:
@@ -244,13 +285,16 @@ def change_stage(
         raise InvalidTransition(
             f"当前阶段为「{deal.stage.label}」，不能执行「{action.label}」（仅限：{allowed}）"
         )
+    refused = refusal(deal, action)
+    if refused:
+        raise InvalidTransition(refused)
     target = action.target or _previous_stage(deal)
     if to is not None and str(to) != target.value:
         raise InvalidTransition(f"「{action.label}」后的阶段是「{target.label}」，不是「{to}」")
     comment = _comment(comment)
     reason = (reason or "").strip() or None
     if action.reason_required:
-        if reason not in FAILURE_REASONS:
+        if reason not in CHOSEN_REASONS:
             raise ValidationFailed("请选择未成交原因", details={"reason": "请选择未成交原因"})
         if reason == "other" and not comment:
             raise ValidationFailed("选择“其他”原因时请填写说明", details={"comment": "请填写说明"})
@@ -316,6 +360,103 @@ def _move(
         f"\n{event_comment}" if event_comment else ""
     )
     return _notify_others(deal, actor, "deal_stage", title, body)
+
+
+# ---------------------------------------------------------------------------- demand closed
+
+
+def end_for_closed_demand(demand: Demand, actor: User | None) -> list[int]:
+    """The demand is being closed (demands.services.close_demand, through the hook
+    deals.receivers registers; actor None: the platform, e.g. ``revive end-closed-demand-deals``
+    for demands closed before this existed): each deal of it still open becomes 未成交 with the
+    reason 企业已关闭需求 — stage, event, audit — and the other sides are told (the
+    university, the officer who pushed it; the enterprise too when staff closed its demand).
+    In the caller's transaction, no commit; the e-mails go after it commits. Signed and
+    failed deals are left as they are. Returns the ids of the deals ended."""
+    deals = queries.open_deals_of_demand(demand.id)
+    sent: list[Notification] = []
+    now = utcnow()
+    for deal in deals:
+        source = deal.stage
+        deal.stage, deal.stage_changed_at, deal.updated_at = Stage.FAILED, now, now
+        deal.failure_reason, deal.failure_comment = DEMAND_CLOSED, None
+        _event(deal, actor, "stage", source, Stage.FAILED, FAILURE_REASONS[DEMAND_CLOSED])
+        audit.record(
+            "deal",
+            deal.id,
+            "fail",
+            actor,
+            organization_id=deal.university_id,
+            from_stage=source.value,
+            to_stage=Stage.FAILED.value,
+            reason=DEMAND_CLOSED,
+            demand_id=demand.id,
+        )
+        sent += _notify_demand_closed(deal, demand, actor, source)
+    notifications.send_emails(sent, after_commit=True)
+    return [d.id for d in deals]
+
+
+def _notify_demand_closed(
+    deal: Deal, demand: Demand, actor: User | None, source: Stage
+) -> list[Notification]:
+    """The university hears that the deal ended and that no answer is needed any more; the
+    officer (and the enterprise, when staff closed its demand) also read the enterprise's
+    close reason, which the university never sees (it does not see closed demands)."""
+    link = deal_link(deal.id)
+    title = f"对接已结束：企业已关闭需求“{demand.title}”"
+    ended = f"{_pair(deal)} 的对接（原阶段「{source.label}」）随之结束，记为「未成交」。"
+    unanswered = "无需再答复。" if deal.response is None else ""
+    reason = f"\n关闭原因：{demand.close_reason}" if demand.close_reason else ""
+    sent = [
+        notifications.notify(
+            "deal_stage",
+            title,
+            organization_id=deal.university_id,
+            body=ended + unanswered,
+            link=link,
+            deal_id=deal.id,
+        )
+    ]
+    if actor is not None and not permissions.is_enterprise_side(actor, deal):
+        sent.append(
+            notifications.notify(
+                "deal_stage",
+                title,
+                organization_id=deal.enterprise_id,
+                body=f"{actor.name}（{actor.role.label}）关闭了需求。{ended}{reason}",
+                link=link,
+                deal_id=deal.id,
+            )
+        )
+    if deal.officer_id and deal.officer_id != getattr(actor, "id", None):
+        sent.append(
+            notifications.notify(
+                "deal_stage",
+                title,
+                user_id=deal.officer_id,
+                body=ended + reason,
+                link=link,
+                deal_id=deal.id,
+            )
+        )
+    return sent
+
+
+def end_deals_of_closed_demands() -> list[int]:
+    """End the open deals of demands closed before closing ended them (data from before
+    end_for_closed_demand existed), as the platform. Commits; returns the deal ids."""
+    closed = db.session.scalars(
+        sa.select(Demand)
+        .where(
+            Demand.status == DemandStatus.CLOSED,
+            Demand.id.in_(sa.select(Deal.demand_id).where(Deal.stage.in_(workflow.OPEN_STAGES))),
+        )
+        .order_by(Demand.id)
+    ).all()
+    ended = [i for demand in closed for i in end_for_closed_demand(demand, None)]
+    db.session.commit()
+    return ended
 
 
 # ---------------------------------------------------------------------------- response
@@ -680,6 +821,8 @@ def notify_overdue(now: datetime | None = None) -> list[int]:
 
 __all__ = [
     "change_stage",
+    "end_deals_of_closed_demands",
+    "end_for_closed_demand",
     "notify_overdue",
     "push",
     "record_contract",

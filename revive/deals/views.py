@@ -18,7 +18,7 @@ from revive.accounts.permissions import roles_required
 from revive.deals import permissions, queries, services, workflow
 from revive.deals.models import ContractKind, Deal, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
-from revive.deals.reasons import FAILURE_REASONS
+from revive.deals.reasons import CHOSEN_REASONS, FAILURE_REASONS
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.demands.privacy import shown_description
@@ -36,7 +36,11 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
     """Everything deals/detail.html needs; the forms' values/errors come in ``extra``."""
     user = current_user
     is_staff = user.role in workflow.STAFF
-    actions = [a for a in workflow.available(deal.stage) if permissions.can_act(user, deal, a)]
+    actions = [
+        a
+        for a in workflow.available(deal.stage)
+        if permissions.can_act(user, deal, a) and services.refusal(deal, a) is None
+    ]
     contract = deal.contract
     contract_values = extra.pop("contract_values", None) or (
         {
@@ -63,7 +67,8 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
         "is_staff": is_staff,
         "responses": list(UniversityResponse),
         "contract_kinds": list(ContractKind),
-        "failure_reasons": FAILURE_REASONS,
+        "failure_reasons": FAILURE_REASONS,  # labels of every stored code
+        "chosen_reasons": CHOSEN_REASONS,  # the form's choices
         "contract_values": contract_values,
         "today": services.today_in_china().isoformat(),
         "can_see_demand": demand_permissions.can_view(user, deal.demand),

@@ -2,16 +2,18 @@
 
 post_demand    create an OPEN demand for the actor's enterprise (officers: any enterprise)
 update_demand  change fields, optimistic locking on Demand.version
-close_demand   OPEN → CLOSED with a reason
+close_demand   OPEN → CLOSED with a reason, ending the demand's open deals (CloseHook)
 set_alerts     subscribe / unsubscribe the demand to new-patent alerts (订阅新专利提醒)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 
 from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
@@ -152,16 +154,75 @@ def update_demand(
     return demand
 
 
+# ---------------------------------------------------------------------------- closing
+
+
+@dataclass(frozen=True)
+class Ending:
+    """One piece of follow-up work that closing the demand ends, as the close page lists it."""
+
+    kind: str  # "deal": a deal still open (对接进行中); "intent": a 申请对接 not yet reviewed
+    id: int  # the deal's or the match's id
+    title: str  # the patent's title
+    party: str  # the patent's university
+    status: str  # where it stands, e.g. "已推荐 · 高校尚未答复"
+    link: str | None = None  # the deal's page
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class CloseHook:
+    """How closing a demand reaches the work of the packages above demands (deals, matching),
+    which this package cannot import: the deals package registers one at start-up
+    (revive.deals.receivers.connect, called by create_app), as it hands notifications its deal
+    scope."""
+
+    #: What closing ``demand`` would end, for the close page: (demand, actor) → items.
+    pending: Callable[[Demand, User], list[Ending]]
+    #: End it inside the closing transaction (rows only: no commit, e-mails after the commit).
+    close: Callable[[Demand, User], Any]
+
+
+_close_hooks: dict[str, CloseHook] = {}
+
+
+def register_close_hook(name: str, hook: CloseHook) -> None:
+    """Idempotent: by name, the last registration wins (several apps per process)."""
+    _close_hooks[name] = hook
+
+
+def closing_effects(demand: Demand, actor: User) -> list[Ending]:
+    """What closing the demand would end now (open deals, unreviewed intents)."""
+    if demand.status != DemandStatus.OPEN:
+        return []
+    return [item for hook in _close_hooks.values() for item in hook.pending(demand, actor)]
+
+
+STALE_CLOSE = (
+    "关闭前，这条需求或它的对接刚有新的变化（可能来自您的另一个窗口，或他人的操作），"
+    "需求未关闭。请刷新页面，查看当前情况后再关闭"
+)
+
+
 def close_demand(
     demand_id: int, *, actor: User, reason: str | None, expected_version: int | None = None
 ) -> Demand:
-    """OPEN → CLOSED with a reason (required). Commits."""
+    """OPEN → CLOSED with a reason (required). Commits.
+
+    In the same transaction the registered hooks end what the demand still has going: its
+    open deals become 未成交 (reason 企业已关闭需求) and their other sides are told
+    (revive.deals.services.end_for_closed_demand); signed deals stay. The demand's row is
+    held first, so a push running at the same moment either lands before (and its deal is
+    ended here) or waits and is refused (the demand is closed)."""
     demand = permissions.get_visible_demand(actor, demand_id)
     permissions.check_edit(actor, demand)
     if demand.status != DemandStatus.OPEN:
         raise InvalidTransition("需求已关闭")
     if expected_version is not None and expected_version != demand.version:
-        raise ConflictError()
+        raise ConflictError(STALE_CLOSE)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写关闭原因", details={"reason": "请填写关闭原因"})
@@ -169,13 +230,20 @@ def close_demand(
         raise ValidationFailed(
             f"关闭原因最多 {CLOSE_REASON_MAX} 字", details={"reason": "关闭原因过长"}
         )
-    demand.status = DemandStatus.CLOSED
-    demand.closed_at = utcnow()
-    demand.close_reason = reason
-    audit.record(
-        "demand", demand.id, "close", actor, organization_id=demand.enterprise_id, reason=reason
-    )
-    commit_or_conflict()
+    try:
+        lock_row(Demand, demand.id)
+        demand.status = DemandStatus.CLOSED
+        demand.closed_at = utcnow()
+        demand.close_reason = reason
+        audit.record(
+            "demand", demand.id, "close", actor, organization_id=demand.enterprise_id, reason=reason
+        )
+        for hook in _close_hooks.values():
+            hook.close(demand, actor)
+        db.session.commit()
+    except StaleDataError:  # the demand, or one of its deals, was saved meanwhile
+        db.session.rollback()
+        raise ConflictError(STALE_CLOSE) from None
     signals.demand_closed.send(None, demand_id=demand.id)
     return demand
 

@@ -193,22 +193,53 @@ def _queue_notice() -> None:
         flash("需求已保存；后台任务队列暂不可用，匹配将在队列恢复后自动进行", "warning")
 
 
+CLOSE_LIST_CHANGED = (
+    "打开本页后，这条需求又有了新的对接（见下方列表）。关闭需求会一并结束这些对接，请确认后再关闭"
+)
+
+
 @bp.route("/<int:demand_id>/close", methods=["GET", "POST"])
 @roles_required(*POSTER_ROLES)
 def close(demand_id: int):
+    """The close form lists what closing ends (open deals, unreviewed intents) and warns; the
+    list shown travels with the form, so one that grew meanwhile is shown again first."""
     demand = services.get_demand_for(current_user, demand_id)
     permissions.check_edit(current_user, demand)
+    if demand.status != DemandStatus.OPEN:  # e.g. the form sent twice: show the closed demand
+        flash("需求已关闭", "info")
+        return redirect(url_for("demands.detail", demand_id=demand_id))
+
+    def page(error: str | None = None, status: int = 200, reason: str = ""):
+        endings = services.closing_effects(demand, current_user)
+        return render_template(
+            "demands/close.html",
+            demand=demand,
+            error=error,
+            reason=reason,
+            deals=[e for e in endings if e.kind == "deal"],
+            intents=[e for e in endings if e.kind == "intent"],
+            shown=",".join(e.key for e in endings),
+        ), status
+
     if request.method == "GET":
-        return render_template("demands/close.html", demand=demand, error=None)
+        return page()
+    reason = request.form.get("reason") or ""
+    shown = request.form.get("shown")
+    if shown is not None:  # the form's list; an API call or an old form has none
+        now = {e.key for e in services.closing_effects(demand, current_user)}
+        if now - set(filter(None, shown.split(","))):
+            return page(CLOSE_LIST_CHANGED, 409, reason)
     try:
         services.close_demand(
             demand_id,
             actor=current_user,
-            reason=request.form.get("reason"),
+            reason=reason,
             expected_version=version_arg(request.form.get("version")),
         )
     except ValidationFailed as exc:
-        return render_template("demands/close.html", demand=demand, error=exc.message), 422
+        return page(exc.message, 422, reason)
+    except ConflictError as exc:  # saved meanwhile: the page shows the current state
+        return page(exc.message, 409, reason)
     flash("需求已关闭", "success")
     return redirect(url_for("demands.detail", demand_id=demand_id))
 

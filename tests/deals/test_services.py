@@ -436,6 +436,38 @@ def test_a_stale_version_is_refused(world):
     assert deal.stage == Stage.CONTACTED and deal.response is None
 
 
+def test_a_stale_form_of_the_same_user_says_the_change_was_theirs(world):
+    """A second window or a double submit: "您", when, and the stage now (as a stale match
+    decision says, matching.decisions.decided_message); a change by anyone else — even
+    mixed with the user's own — keeps the general message and names nobody."""
+    deal = world.own_deal()
+    ent = world.users[Role.ENTERPRISE]
+    seen = deal.version
+    services.change_stage(deal.id, "contact", ent, expected_version=seen)
+    services.change_stage(deal.id, "negotiate", ent)
+    changed_at = db.session.scalars(
+        sa.select(DealEvent.created_at).where(DealEvent.deal_id == deal.id).order_by(DealEvent.id)
+    ).all()[-1]
+    with pytest.raises(ConflictError) as own:
+        services.change_stage(deal.id, "contact", ent, expected_version=seen)
+    assert own.value.message == (
+        f"该对接记录已由您于 {clock.format_dt(changed_at)} 修改（可能在另一个窗口或重复提交），"
+        "当前阶段为「洽谈中」，请刷新后查看"
+    )
+    before_answer = db.session.get(Deal, deal.id).version
+    services.respond(deal.id, "interested", world.users[Role.INVENTOR])
+    for stale in (seen, before_answer):  # the university's answer came after
+        with pytest.raises(ConflictError) as other:
+            services.change_stage(deal.id, "fail", ent, reason="price", expected_version=stale)
+        assert other.value.message == services.STALE_DEAL
+        assert "您" not in other.value.message and "张发明" not in other.value.message
+    # the inventor's own second window
+    with pytest.raises(ConflictError, match="已由您于"):
+        services.respond(
+            deal.id, "declined", world.users[Role.INVENTOR], expected_version=before_answer
+        )
+
+
 def test_a_concurrent_write_between_read_and_commit_is_a_conflict(world):
     """Another process bumps the row after we loaded it: the UPDATE matches no row."""
     deal = world.own_deal()

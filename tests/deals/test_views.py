@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from revive import clock
 from revive.accounts.models import Role
 from revive.db import utcnow
+from revive.deals import services
 from revive.deals.models import Deal, Stage
 from revive.extensions import db
 from tests.deals.helpers import advance, contract_data, make_overdue, sign
@@ -192,6 +194,25 @@ def test_second_writer_is_told_to_refresh(world, client, auth):
     assert _deal(deal.id).stage == Stage.CONTACTED
 
 
+def test_a_stale_second_tab_of_the_same_user_is_told_it_was_them(world, client, auth):
+    """Two tabs of one officer: the second is told the change was the user's own (您), when,
+    and the stage now — not that someone else changed it."""
+    deal = world.own_deal()
+    seen = deal.version
+    auth.login(world.officer)
+    first = client.post(f"/deals/{deal.id}/stage", data={"action": "contact", "version": seen})
+    assert first.status_code == 302
+    r = client.post(
+        f"/deals/{deal.id}/stage",
+        data={"action": "fail", "reason": "price", "version": seen},
+        follow_redirects=True,
+    )
+    html = r.get_data(as_text=True)
+    assert "已由您于" in html and "当前阶段为「已接洽」" in html
+    assert "已被他人修改" not in html
+    assert _deal(deal.id).stage == Stage.CONTACTED
+
+
 def test_a_refused_move_is_explained(world, client, auth):
     deal = world.own_deal()
     auth.login(world.officer)
@@ -281,6 +302,38 @@ def test_demand_page_shows_pushed_deals_to_owner_and_staff_only(world, client, a
         if shown:
             assert deal.patent.title in html and "已签约" in html and "120.50 万元" in html
         auth.logout()
+
+
+def test_panels_show_when_a_final_stage_was_reached_not_a_running_stay(world, client, auth):
+    """已签约 / 未成交 are final: the demand's and the patent's deal lists give the day it was
+    reached; an open deal keeps its days in the stage."""
+    long_ago = utcnow() - timedelta(days=245)
+    signed = sign(world.own_deal(title="签了的需求"))
+    lost = world.own_deal(title="没成的需求")
+    services.change_stage(lost.id, "fail", world.officer, reason="price")
+    talking = world.own_deal(title="在谈的需求")
+    for d in (signed, lost, talking):
+        _deal(d.id).stage_changed_at = long_ago
+    db.session.commit()
+    day = clock.format_dt(long_ago, "%Y-%m-%d")
+
+    def row(html: str, deal: Deal) -> str:
+        m = re.search(rf'<tr data-deal-id="{deal.id}">.*?</tr>', html, re.S)
+        assert m, deal.id
+        return m.group(0)
+
+    auth.login(world.users[Role.ENTERPRISE])
+    for d, shown in ((signed, f"已签约于 {day}"), (lost, f"未成交于 {day}")):
+        html = client.get(f"/demands/{d.demand_id}").get_data(as_text=True)
+        assert shown in row(html, d) and "245 天" not in row(html, d)
+    html = client.get(f"/demands/{talking.demand_id}").get_data(as_text=True)
+    assert "已停留" in row(html, talking) and "245 天" in row(html, talking)
+    auth.logout()
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    html = client.get(f"/patents/{signed.patent_id}").get_data(as_text=True)
+    assert f"已签约于 {day}" in row(html, signed) and "245 天" not in row(html, signed)
+    html = client.get(f"/patents/{lost.patent_id}").get_data(as_text=True)
+    assert "未答复" in row(html, lost) and "待答复" not in row(html, lost)
 
 
 # ---------------------------------------------------------------------------- API

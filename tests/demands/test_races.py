@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from revive.accounts.models import OrgKind, Role
+from revive.accounts.models import OrgKind, Role, User
 from revive.demands.models import Demand
 from revive.extensions import db
 from tests.apps import other_app
@@ -119,3 +119,64 @@ def test_one_form_posted_three_times_at_once_posts_one_demand(race_app, enqueued
     # every request answered (no 500): each redirects to the one demand
     assert [status for status, _ in results] == [302, 302, 302], results
     assert {location.rsplit("/", 1)[-1] for _, location in results} == {str(ids[0])}, results
+
+
+def test_a_push_while_the_demand_closes_leaves_no_open_deal_on_it(race_app, enqueued, monkeypatch):
+    """An officer accepts an intent while the enterprise closes the demand. The closing has
+    listed the demand's open deals and pauses before its commit: the push must not slip in
+    between (a deal the closing never saw would stay open on a closed demand, awaiting the
+    university's answer). Both hold the demand's row: the push waits, then is refused."""
+    from revive.db import utcnow
+    from revive.deals import queries as deal_queries
+    from revive.deals.models import Deal, Stage
+    from revive.demands import services as demand_services
+    from revive.demands.models import DemandStatus
+    from revive.errors import InvalidTransition
+    from revive.matching.models import Match
+    from revive.review import services as decisions
+    from tests.demands.helpers import make_demand
+    from tests.matching.helpers import entered
+
+    with race_app.app_context():
+        enterprise = make_org("并发关闭科技有限公司", kind=OrgKind.ENTERPRISE)
+        owner = make_user(Role.ENTERPRISE, organization=enterprise)
+        officer = make_user(Role.OFFICER)
+        demand = make_demand(enterprise)
+        # an intent: the closing keeps it (it drops the engine's undecided candidates only)
+        match = Match(demand_id=demand.id, patent_id=entered().id, score=0.5, terms=[])
+        match.intent_message, match.intent_at = "想了解", utcnow()
+        db.session.add(match)
+        db.session.commit()
+        ids = {"demand": demand.id, "match": match.id, "owner": owner.id, "officer": officer.id}
+
+    listed = deal_queries.open_deals_of_demand
+
+    def listed_then_paused(demand_id: int) -> list[Deal]:
+        found = listed(demand_id)
+        time.sleep(PAUSE_S)  # the closing's list is made; its commit comes later
+        return found
+
+    monkeypatch.setattr(deal_queries, "open_deals_of_demand", listed_then_paused)
+
+    def close() -> str:
+        with race_app.app_context():
+            actor = db.session.get(User, ids["owner"])
+            demand_services.close_demand(ids["demand"], actor=actor, reason="不需要了")
+            return "closed"
+
+    def push() -> str:
+        time.sleep(PAUSE_S / 3)  # once the closing holds the demand
+        with race_app.app_context():
+            try:
+                decisions.decide(ids["match"], "accepted", db.session.get(User, ids["officer"]))
+            except InvalidTransition as exc:
+                return exc.message
+            return "pushed"
+
+    results = _race([close, push])
+    with race_app.app_context():
+        assert db.session.get(Demand, ids["demand"]).status == DemandStatus.CLOSED
+        deals = db.session.scalars(sa.select(Deal).where(Deal.demand_id == ids["demand"])).all()
+    assert results[0] == "closed", results
+    assert "企业已关闭该需求" in results[1], results
+    assert [d.stage for d in deals if d.stage != Stage.FAILED] == [], results
