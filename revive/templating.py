@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from flask import Flask
 
 from revive.accounts.models import Role
@@ -14,6 +17,15 @@ def format_rate(numerator: int, denominator: int) -> str:
     if not denominator:
         return f"—（{numerator} / 0）"
     return f"{numerator / denominator:.1%}（{numerator} / {denominator}）"
+
+
+def format_wan(value: Any) -> str:
+    """An amount in 万元 with thousands separators, cents only when there are any:
+    1000000 → '1,000,000', 12.5 → '12.50'; '—' for none."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(str(value)):,.2f}"
+    return text.removesuffix(".00")
 
 
 def stars(n: int | None) -> str:
@@ -38,6 +50,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_global(zone_label, "zone_label")
     app.add_template_filter(stars, "stars")
+    app.add_template_filter(format_wan, "wan")
     app.add_template_global(format_rate, "format_rate")
     app.add_template_global(can_open, "can_open")
 

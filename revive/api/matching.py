@@ -260,10 +260,21 @@ _QUEUE_ERRORS = {"x-errors": [401, 403, 409, 503]}
 @bp.get("/demands/<int:demand_id>/matches")
 @login_required
 @bp.response(200, DemandMatches)
-@bp.doc(summary="需求的匹配结果", tags=[TAG])
+@bp.doc(
+    summary="需求的匹配结果（技术经理人：全部；企业：仅已推送的）",
+    description=(
+        "技术经理人和平台管理员：这条需求的全部匹配（待审核、已采纳、已否决，含较弱候选），"
+        "以及系统如何理解这条需求（reading）。"
+        "发布需求的企业：只返回技术经理人审核后已采纳并推送给企业的匹配（state=accepted），"
+        "没有推送时 items 为空数组；需求页上“机器推荐的专利”（尚未经技术经理人审核的机器候选）"
+        "以及审核中、未采纳的数量不在这里，请用 GET /api/v1/demands/{demand_id}/overview。"
+    ),
+    tags=[TAG],
+)
 def demand_matches(demand_id: int):
     """Matches of a demand. Staff: all, and how the demand was read; the owning enterprise:
-    accepted ones."""
+    accepted (pushed) ones only — the machine's suggestions its demand page lists are in
+    GET /demands/{id}/overview (revive/api/pool.py), as documented."""
     demand = permissions.get_demand_for_matches(current_user, demand_id)
     proposals = queries.proposals_for_demand(current_user, demand)
     out: dict[str, Any] = {

@@ -442,6 +442,9 @@ def field_json_schema(f: Any, modes_enum: Any) -> dict[str, Any]:
         schema = dict(_PARSER_SCHEMAS[name])
         if name == "_parse_int" and f.max_value:
             schema.update(minimum=f.min_value, maximum=f.max_value)
+        if name == "_parse_decimal" and f.max_value:  # an amount refused from max_value on
+            number = {"type": "number", "maximum": f.max_value, "exclusiveMaximum": True}
+            schema = {"oneOf": [number, DECIMAL_STR]}
     else:
         schema = {"type": "string"}
         if f.max_len:

@@ -133,17 +133,35 @@ def _parse_int(raw: Any, f: Field) -> int | None:
     return value
 
 
+_EXPONENT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+
+
 def _parse_decimal(raw: Any, f: Field) -> Decimal | None:
+    """An amount in 万元. Typed text must be plain digits (1e9 is refused: nobody means an
+    amount in exponent notation, and it hides the size); ``f.max_value`` (万元), when set,
+    is the amount from which the value is refused as a slip of the unit."""
     text = folded(raw).replace(",", "").removesuffix("万元").removesuffix("万").strip()
     if not text:
         return None
+    if isinstance(raw, str) and _EXPONENT.fullmatch(text):
+        raise FieldError(f"{f.label}请直接填写数字，不要用科学计数法：{folded(raw)}")
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise FieldError(f"{f.label}应为数字（单位：万元）：{folded(raw)}") from None
     if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
         raise FieldError(f"{f.label}超出范围：{folded(raw)}")
+    if f.max_value and value >= f.max_value:
+        raise FieldError(
+            f"{f.label}须小于 {f.max_value:,} 万元（{_yi(f.max_value)} 亿元），"
+            f"请核对单位是否为万元：{folded(raw)}"
+        )
     return value.quantize(Decimal("0.01"))
+
+
+def _yi(wan: int) -> str:
+    """万元 in 亿元: 1000000 → 100."""
+    return f"{wan / 10_000:,g}"
 
 
 _TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓"}

@@ -57,6 +57,9 @@ def _parse_credit_code(raw: Any, f: Field) -> str | None:
 
 
 MODE_SYNONYMS = inv.FIELDS_BY_KEY["transfer_modes"].synonyms
+# A budget is typed in 万元, a unit easy to take for 元: from 100 亿元 (1,000,000 万元) it is
+# refused as a slip, as a contract amount is (revive.deals.services.MAX_AMOUNT_WAN).
+BUDGET_MAX_WAN = 1_000_000
 
 FIELDS: tuple[Field, ...] = (
     Field(
@@ -141,7 +144,9 @@ FIELDS: tuple[Field, ...] = (
         "budget",
         "预算（万元）",
         _parse_decimal,
+        max_value=BUDGET_MAX_WAN,
         aliases=("预算", "预算(万元)", "经费预算", "budget"),
+        help="单位万元，须小于 1,000,000 万元（100 亿元）",
     ),
     Field(
         "deadline",

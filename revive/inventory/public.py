@@ -121,6 +121,12 @@ class PublicPatent:
         return "、".join(m.label for m in self.transfer_modes)
 
     @property
+    def open_licence_willing(self) -> bool:
+        """开放许可 is among the modes the university accepts — with or without a published
+        declaration (``licence``), which is what makes terms public and applications possible."""
+        return TransferMode.OPEN_LICENSE in self.transfer_modes
+
+    @property
     def price_text(self) -> str:
         if self.price_wan is None:
             return PRICE_NEGOTIABLE

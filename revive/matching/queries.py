@@ -337,6 +337,37 @@ def suggestion_counts(enterprise_id: int) -> dict[int, int]:
     return dict(counts)
 
 
+def suggested_ids(demand_ids: list[int]) -> set[int]:
+    """Ids of the matches the demands' own pages list as machine suggestions (机器推荐):
+    undecided machine candidates that are not weak, for patents still in the pool, the first
+    SUGGESTIONS_PER_NEED of each sub-need by strength — the rules of ``revive.pool.status``,
+    in two queries (a weak candidate, or one below the page's cut, is not among them)."""
+    if not demand_ids:
+        return set()
+    rows = db.session.execute(
+        sa.select(Match.id, Match.demand_id, Match.need)
+        .join(Patent, Patent.id == Match.patent_id)
+        .where(
+            Match.demand_id.in_(demand_ids),
+            Match.state == MatchState.CANDIDATE,
+            Match.source == MatchSource.MACHINE,
+            Patent.status == EntryStatus.ENTERED,
+            ~WEAK,
+        )
+        .order_by(*_BY_STRENGTH, Match.id)
+    ).all()
+    readings = readings_for(sorted({d for _, d, _ in rows}))
+    n_needs = {d: len(r.needs or ()) or 1 for d, r in readings.items()}
+    listed: Counter[tuple[int, int]] = Counter()
+    found: set[int] = set()
+    for match_id, demand_id, need in rows:
+        group = (demand_id, need_group(need, n_needs.get(demand_id, 1)))
+        if listed[group] < SUGGESTIONS_PER_NEED:
+            listed[group] += 1
+            found.add(match_id)
+    return found
+
+
 def readings_for(demand_ids: list[int]) -> dict[int, DemandReading]:
     if not demand_ids:
         return {}
@@ -380,6 +411,19 @@ def proposals_for_demand(user: User, demand: Demand) -> DemandProposals:
     if owns_demand(user, demand):
         return demand_proposals(demand, (MatchState.ACCEPTED,))
     return demand_proposals(demand, ())
+
+
+def ranked_count(demand_id: int) -> int:
+    """How many of the demand's matches hold a place in its latest ranking (``Match.rank``):
+    the denominator of "第 4 名"."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(Match.id)).where(
+                Match.demand_id == demand_id, Match.rank.is_not(None)
+            )
+        )
+        or 0
+    )
 
 
 def need_label_of(match: Match) -> str:

@@ -16,6 +16,7 @@ filters agree and no patent outside them is ever returned.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,8 @@ class SearchResult(Page):
     scores: dict[int, float] = field(default_factory=dict)
     ranked: bool = False  # ordered by the engine (else newest first)
     index_version: int | None = None
-    # nothing found: words of the patents that share a character with the query (养羊 → 肉羊)
+    # nothing found: words of the patents that share two consecutive characters with a word
+    # of the query (砂轮 → 金刚石砂轮)
     suggestions: list[str] = field(default_factory=list)
 
 
@@ -158,19 +160,30 @@ def search(
 SUGGESTIONS = 6
 
 
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def query_bigrams(query: str) -> set[str]:
+    """Every two consecutive Chinese characters within a word of the query (words split at
+    spaces and at anything not Chinese): 砂轮 掉砂 → 砂轮, 掉砂."""
+    return {run[i : i + 2] for run in _HAN_RUN.findall(query) for i in range(len(run) - 1)}
+
+
 def suggest_words(query: str, limit: int = SUGGESTIONS) -> list[str]:
-    """Words of the indexed patents (two characters or more, not the query itself) that
-    contain one of the query's Chinese characters, most common first: a farmer's 养羊 or
-    羊羔 finds nothing, the patents say 肉羊 and 羔羊. Read from the active index's vocabulary
-    (one pass over it, only when a search found nothing)."""
-    chars = {c for c in query if "\u4e00" <= c <= "\u9fff"}
-    loaded = indexes.load_active_index() if chars else None
+    """Words of the indexed patents (two characters or more, none of the query's own words)
+    that share two consecutive characters with a word of the query, most common first: 砂轮
+    finds 金刚石砂轮 or 砂轮片, never 两轮 or 砂浆 (one character in common says nothing about
+    the subject). Read from the active index's vocabulary (one pass over it, only when a
+    search found nothing)."""
+    grams = query_bigrams(query)
+    loaded = indexes.load_active_index() if grams else None
     if loaded is None:
         return []
     _build, index = loaded
+    own = set(query.split())
     found: list[tuple[float, str]] = []
     for column, term in enumerate(index.vocabulary):
-        word = len(term) >= 2 and term != query and not term.startswith(engine.BIGRAM_MARK)
-        if word and chars.intersection(term):
+        word = len(term) >= 2 and term not in own and not term.startswith(engine.BIGRAM_MARK)
+        if word and any(g in term for g in grams):
             found.append((float(index.idf[column]), term))
     return [term for _idf, term in sorted(found)[:limit]]

@@ -9,6 +9,7 @@ thresholds, and its refits from the officers' decisions.
 from __future__ import annotations
 
 import logging
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,6 +71,48 @@ def thresholds(model: engine.StrengthModel | None = None) -> tuple[float, float]
         model.bar if bar is None else float(bar),
         model.strong if strong is None else float(strong),
     )
+
+
+# ---------------------------------------------------------------------------- as shown
+
+
+def _shown(value: Decimal) -> str:
+    """A percentage without trailing zeros: 8, 7.6, 8.25."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def threshold_text(t: float) -> str:
+    """A threshold (the bar, the strong cut) as pages show it: to its tenth, 8.5%, and 8%
+    rather than 8.0%."""
+    return _shown(Decimal(f"{t * 100:.1f}")) + "%"
+
+
+# Whole percent first; a tenth only where the whole percent would land on the other side of
+# a threshold as shown (rounded, else toward its own side: 0.0799 under 8% is 7.9%), a
+# hundredth as a last resort.
+_PRECISIONS = (
+    (Decimal("1"), ROUND_HALF_UP),
+    *(
+        (Decimal(places), r)
+        for places in ("0.1", "0.01")
+        for r in (ROUND_HALF_UP, ROUND_FLOOR, ROUND_CEILING)
+    ),
+)
+
+
+def strength_text(p: float, bar: float, strong: float) -> str:
+    """A strength (probability) as shown beside its tier's band, never contradicting it: the
+    whole percent when that lies on the same side of each threshold (as ``threshold_text``
+    shows it) as ``p`` does, else a finer figure — 0.0758 under a bar of 8% reads 7.6%, not
+    "8% … (低于 8% 为“弱”)"."""
+    x = Decimal(repr(float(p))) * 100
+    cuts = [(Decimal(f"{t * 100:.1f}"), p >= t) for t in (bar, strong)]
+    for places, rounding in _PRECISIONS:
+        shown = x.quantize(places, rounding=rounding)
+        if all((shown >= cut) == above for cut, above in cuts):
+            return _shown(shown) + "%"
+    return _shown(x.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) + "%"
 
 
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)

@@ -106,14 +106,17 @@ def match_page(match_id: int):
     match = queries.get_match_for(current_user, match_id)
     shown = pairs.reasons_of(match)
     bar, strong = matching_strength.thresholds()
+    is_staff = permissions.is_staff(current_user)
     return render_template(
         "matching/match.html",
         match=match,
+        # engine internals (similarity, rank, index and model versions): staff only
+        rank_total=queries.ranked_count(match.demand_id) if is_staff and match.rank else None,
         shown_reasons=shown,
         need_label=queries.need_label_of(match),
         demand_html=highlight(match.demand.text, shown),
         patent_html=highlight(patent_full_text(match.patent), shown),
-        is_staff=permissions.is_staff(current_user),
+        is_staff=is_staff,
         reasons=REJECT_REASONS,
         bar=bar,
         strong=strong,
@@ -165,6 +168,12 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
 def patent_full_text(patent: Patent) -> str:
     """The patent as the matcher read it (title, field, abstract, problem, advantages …)."""
     return "\n".join(p for p in (patent.title, tokens.patent_text(patent)) if p)
+
+
+# Strength and thresholds in percent, as every page shows them (macros of matching/_trust.html
+# and pool/_macros.html, imported without context).
+bp.add_app_template_global(matching_strength.strength_text, "strength_pct")
+bp.add_app_template_global(matching_strength.threshold_text, "threshold_pct")
 
 
 @bp.app_context_processor

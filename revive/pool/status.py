@@ -92,6 +92,17 @@ class PushedRow:
         return self.deal.note if self.deal is not None else None
 
 
+# Cooperation modes the 放宽条件 hint suggests adding, most widely accepted by patents first.
+WIDENING_MODES = (
+    TransferMode.LICENSE,
+    TransferMode.JOINT_DEV,
+    TransferMode.ASSIGNMENT,
+    TransferMode.EXCLUSIVE,
+    TransferMode.OPEN_LICENSE,
+    TransferMode.EQUITY,
+)
+
+
 @dataclass
 class DemandOverview(matching_queries.ReadingFlags):
     demand: Demand
@@ -135,12 +146,16 @@ class DemandOverview(matching_queries.ReadingFlags):
         """Concrete ways to widen the demand (放宽条件), from its own fields."""
         d, hints = self.demand, []
         modes = [m for m in (d.cooperation_modes or "").split(",") if m]
-        if modes and len(modes) < len(TransferMode):
+        # Only modes not chosen yet, the most widely accepted first.
+        missing = [m for m in WIDENING_MODES if m.value not in modes]
+        if modes and missing:
             labels = {m.value: m.label for m in TransferMode}
             chosen = "、".join(labels.get(m, m) for m in modes)
+            more = "".join(f"“{m.label}”" for m in missing[:2])
+            several = len(missing) > 1
             hints.append(
-                f"期望合作方式目前只选了“{chosen}”：增加“普通许可”“合作开发”等方式，"
-                "可接受这些方式的专利也会参与匹配"
+                f"期望合作方式目前只选了“{chosen}”：增加{more}{'等方式' if several else ''}，"
+                f"可接受{'这些' if several else '这种'}方式的专利也会参与匹配"
             )
         if d.expected_trl and d.expected_trl > 3:
             hints.append(
@@ -272,13 +287,70 @@ def open_demands_of(user: User) -> list[Demand]:
     )
 
 
-def pairs_with(user: User, patent: Patent) -> dict[int, Match]:
-    """{demand id: match} of the enterprise's demands already paired with this patent."""
-    return {
-        m.demand_id: m
-        for m in db.session.scalars(
+@dataclass
+class Pairing:
+    """Where one of the enterprise's demands stands with a patent, as the patent page says it.
+    ``suggested``: the demand's page lists the pair among its 机器推荐 (强 / 中, within the
+    page's cut); a weak candidate (below the bar) is not, and is never called one."""
+
+    match: Match
+    suggested: bool
+
+    @property
+    def code(self) -> str:
+        m = self.match
+        if m.state == MatchState.ACCEPTED:
+            return "pushed"
+        if m.state == MatchState.REJECTED:
+            return "declined"
+        if m.intent_at is not None:
+            return "asked"
+        if self.suggested:
+            return "suggested"
+        if matching_queries.is_weak(m):
+            return "weak"
+        if m.source == MatchSource.OFFICER:
+            return "officer"
+        return "unlisted"  # a machine candidate below the page's cut
+
+    @property
+    def open_to_intent(self) -> bool:
+        return self.code in ("suggested", "weak", "officer", "unlisted")
+
+
+def pairs_with(user: User, patent: Patent) -> dict[int, Pairing]:
+    """{demand id: pairing} of the enterprise's demands already paired with this patent."""
+    matches = list(
+        db.session.scalars(
             sa.select(Match)
             .join(Demand, Demand.id == Match.demand_id)
             .where(Match.patent_id == patent.id, Demand.enterprise_id == user.organization_id)
         )
-    }
+    )
+    listed = matching_queries.suggested_ids(
+        [m.demand_id for m in matches if m.state == MatchState.CANDIDATE]
+    )
+    return {m.demand_id: Pairing(m, m.id in listed) for m in matches}
+
+
+def best_demand(demands: list[Demand], pairs: dict[int, Pairing]) -> int | None:
+    """The open demand an intent for this patent most likely belongs to: the one whose
+    candidate the patent is with the highest strength (a 机器推荐 before a weak one, which the
+    strength orders already), among pairs still open to an intent; None when no open demand
+    has it as a candidate."""
+    open_ids = {d.id for d in demands}
+    ranked = [
+        p.match for demand_id, p in pairs.items() if demand_id in open_ids and p.open_to_intent
+    ]
+    if not ranked:
+        return None
+    best = min(
+        ranked,
+        key=lambda m: (
+            m.strength is None,
+            -(m.strength or 0.0),
+            -(m.score or 0.0),
+            m.demand_id,
+        ),
+    )
+    return best.demand_id

@@ -17,6 +17,7 @@ from revive.evaluations.tiers import Tier
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
 from revive.matching import manual
+from revive.matching import strength as matching_strength
 from revive.pool import permissions, queries, status
 from revive.pool.permissions import INTENT_ROLES, public_or_login
 from revive.web import int_arg
@@ -54,6 +55,9 @@ def _patent_page(patent_id: int, *, form: dict[str, Any] | None = None, error: s
     if context["can_ask"]:
         context["demands"] = status.open_demands_of(current_user)
         context["pairs"] = status.pairs_with(current_user, patent)
+        # the demand this patent suits best is chosen at first (else the newest)
+        context["best_demand"] = status.best_demand(context["demands"], context["pairs"])
+        context["bar"] = matching_strength.thresholds()[0]
         context["default_title"] = manual.default_demand_title(patent)
     return render_template("pool/patent.html", **context)
 

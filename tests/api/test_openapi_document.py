@@ -150,6 +150,18 @@ def test_the_import_routes_document_the_upload_and_the_polling(client):
     assert "get" in paths["/api/v1/import-jobs/{job_id}/errors"]
 
 
+def test_a_demands_matches_say_what_an_enterprise_gets(client):
+    """explore2 F18: GET …/matches answered an enterprise ``items: []`` while its page showed
+    machine suggestions; the document says it gets pushed matches only, and where the
+    suggestions are."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    op = paths["/api/v1/demands/{demand_id}/matches"]["get"]
+    assert "企业：仅已推送" in op["summary"]
+    assert "state=accepted" in op["description"] and "items 为空数组" in op["description"]
+    assert "/api/v1/demands/{demand_id}/overview" in op["description"]
+    assert "/api/v1/demands/{demand_id}/overview" in paths
+
+
 def test_request_bodies_follow_the_field_tables(client):
     from revive.demands.fields import EDITABLE_KEYS as DEMAND_KEYS
     from revive.inventory.fields import EDITABLE_KEYS as PATENT_KEYS
@@ -166,6 +178,8 @@ def test_request_bodies_follow_the_field_tables(client):
     assert create["additionalProperties"] is False  # unknown keys are a 422
     assert create["properties"]["patent_type"]["enum"] == [m.value for m in PatentType]
     assert create["properties"]["trl"]["maximum"] == 9
+    budget = body("/api/v1/demands", "post")["properties"]["budget"]["oneOf"][0]
+    assert budget["maximum"] == 1_000_000 and budget["exclusiveMaximum"] is True
     assert set(DEMAND_KEYS) <= set(body("/api/v1/demands", "post")["properties"])
     assert "version" in body("/api/v1/demands/{demand_id}", "patch")["properties"]
 

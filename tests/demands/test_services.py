@@ -79,6 +79,15 @@ def test_officer_posts_for_a_named_enterprise_with_survey_source(world):
         ({"demand_type": "随便"}, "demand_type", "需求类型取值无效"),
         ({"cooperation_modes": "租赁"}, "cooperation_modes", "包含无效方式：租赁"),
         ({"budget": "很多"}, "budget", "应为数字"),
+        # explore2 F10: 1e9 was published as "1000000000.00 万元" (10 万亿元)
+        ({"budget": "1e9"}, "budget", "不要用科学计数法"),
+        ({"budget": "2.5E+3"}, "budget", "不要用科学计数法"),
+        (
+            {"budget": "1000000"},
+            "budget",
+            "须小于 1,000,000 万元（100 亿元），请核对单位是否为万元",
+        ),
+        ({"budget": 1e9}, "budget", "须小于 1,000,000 万元（100 亿元）"),
         ({"contact_email": "not-an-email"}, "contact_email", "联系邮箱格式不正确"),
         ({"region": "内蒙古自治区火星市"}, "region", "盟市须为以下之一"),
     ],
@@ -88,6 +97,13 @@ def test_post_rejects_invalid_fields_with_chinese_messages(world, fired, change,
         services.post_demand({**VALID, **change}, actor=world.users[Role.ENTERPRISE])
     assert message in exc.value.details[key]
     assert fired == []
+
+
+def test_a_budget_just_under_100_yi_yuan_is_accepted(world):
+    demand = services.post_demand(
+        {**VALID, "budget": "999,999.99"}, actor=world.users[Role.ENTERPRISE]
+    )
+    assert str(demand.budget) == "999999.99"
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,25 @@ def test_form_errors_are_shown_in_chinese_and_nothing_is_saved(world, client, au
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Demand)) == 0
 
 
+def test_an_implausible_budget_is_refused_and_a_large_one_is_shown_grouped(world, client, auth):
+    """explore2 F10: 预算 1e9 was published and shown as "1000000000.00 万元"."""
+    auth.login(world.users[Role.ENTERPRISE])
+    form = {"title": "预算测试", "description": "铝合金压铸件表面缺陷检测", "budget": "1e9"}
+    response = client.post("/demands/new", data=form)
+    assert response.status_code == 422
+    assert "不要用科学计数法" in response.get_data(as_text=True)
+    response = client.post("/demands/new", data={**form, "budget": "1000000000"})
+    assert response.status_code == 422
+    assert "须小于 1,000,000 万元（100 亿元）" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Demand)) == 0
+    api = client.post("/api/v1/demands", json={**form, "budget": 1e9})
+    assert api.status_code == 422 and "100 亿元" in api.get_json()["details"]["budget"]
+    response = client.post("/demands/new", data={**form, "budget": "250000"})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "250,000 万元" in page.split('id="demand-budget"')[1].split("</dd>")[0]
+
+
 def test_stale_edit_form_answers_conflict(world, client, auth):
     demand = make_demand(world.ent_a)
     auth.login(world.users[Role.ENTERPRISE])

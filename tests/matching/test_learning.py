@@ -460,3 +460,38 @@ def test_thresholds_default_to_the_serving_model(app):
         assert matching_strength.thresholds() == (0.2, shipped.strong)
     finally:
         app.config["REVIVE_MATCH_BAR"] = None
+
+
+# ---------------------------------------------------------------------------- as shown
+
+
+@pytest.mark.parametrize(
+    ("p", "bar", "strong", "shown"),
+    [
+        (0.0758, 0.08, 0.3, "7.6%"),  # explore2 F7: was "8%" beside "低于 8% 为“弱”"
+        (0.0799, 0.08, 0.3, "7.9%"),  # a tenth would round up onto the bar too: toward its side
+        (0.07999, 0.08, 0.3, "7.9%"),
+        (0.08, 0.08, 0.3, "8%"),
+        (0.2999, 0.08, 0.3, "29.9%"),
+        (0.3, 0.08, 0.3, "30%"),
+        (0.12, 0.08, 0.3, "12%"),  # away from the thresholds: the whole percent
+        (0.0449, 0.08, 0.3, "4%"),
+        (0.0849, 0.085, 0.3, "8%"),  # 8% < 8.5%: no need for more
+        (0.0851, 0.085, 0.3, "9%"),
+        (0.0846, 0.0849, 0.3, "8%"),  # against the bar as shown (8.5%)
+        (0.0852, 0.0849, 0.3, "9%"),
+    ],
+)
+def test_a_strength_as_shown_never_contradicts_its_tier(p, bar, strong, shown):
+    assert matching_strength.strength_text(p, bar, strong) == shown
+    tier = "weak" if p < bar else "strong" if p >= strong else "medium"
+    value = float(shown.rstrip("%"))
+    bar_shown = float(matching_strength.threshold_text(bar).rstrip("%"))
+    strong_shown = float(matching_strength.threshold_text(strong).rstrip("%"))
+    assert (value < bar_shown) == (tier == "weak")
+    assert (value >= strong_shown) == (tier == "strong")
+
+
+@pytest.mark.parametrize(("t", "shown"), [(0.08, "8%"), (0.085, "8.5%"), (0.3, "30%")])
+def test_a_threshold_is_shown_to_its_tenth(t, shown):
+    assert matching_strength.threshold_text(t) == shown == cut_text(t)

@@ -149,6 +149,34 @@ def test_match_page_marks_reasons_in_both_texts_and_escapes(client, auth, world)
             assert f'<mark class="reason">{term}</mark>' not in shown
 
 
+def test_the_match_page_keeps_engine_internals_for_staff(client, auth, world):
+    """explore2 F11: an enterprise saw "相似度 0.120 · 第 4 名 · 索引 v1 · 强度模型 judged-…";
+    F12: the stars are the inventor's self-assessment and say so."""
+    url = f"/matching/matches/{world.accepted.id}"
+    auth.login(world.users[Role.ENTERPRISE])
+    html = client.get(url).get_data(as_text=True)
+    header = html.split('class="sub"')[1].split("</p>")[0]
+    assert "匹配强度" in header and "data-tier=" in header
+    for internal in ("相似度 ", "第 ", "索引 v", "强度模型", world.accepted.model_version):
+        assert internal not in header, internal
+    assert "data-rank" not in html
+    assert "发明人自评" in html.split('class="stars"')[0].rsplit("·", 1)[1]
+    auth.logout()
+    auth.login(world.users[Role.OFFICER])
+    html = client.get(url).get_data(as_text=True)
+    header = html.split('class="sub"')[1].split("</p>")[0]
+    ranked = db.session.scalar(
+        sa.select(sa.func.count(Match.id)).where(
+            Match.demand_id == world.demand.id, Match.rank.is_not(None)
+        )
+    )
+    assert world.accepted.rank and ranked >= 2
+    assert f"第 {world.accepted.rank} 名 / 共 {ranked} 个候选" in header
+    assert f"相似度 {world.accepted.score:.3f}" in header and "强度模型" in header
+    table = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
+    assert f"共 {ranked}</small>" in table.split("data-matches")[1].split("</thead>")[0]
+
+
 def test_a_match_from_before_reasons_gets_them_worked_out_on_its_page(client, auth, world):
     world.accepted.reasons = []
     world.accepted.strength = world.accepted.tier = None

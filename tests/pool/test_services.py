@@ -6,7 +6,9 @@ tier CASE, JSON.)"""
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -167,6 +169,20 @@ def test_search_words_respect_the_filters(world):
     assert found.page.total == 0
 
 
+def test_suggestions_share_two_consecutive_characters_with_a_word(monkeypatch):
+    """explore2 F15: 砂轮 掉砂 suggested 两轮、涡轮、燃气轮机、砂浆、石英砂、转轮 — one
+    character in common. Only words holding a bigram of a query word are suggested, the most
+    common first, never a word of the query itself."""
+    vocabulary = ["两轮", "涡轮", "燃气轮机", "砂浆", "石英砂", "转轮", "砂轮片", "金刚石砂轮"]
+    vocabulary += ["砂轮", "掉砂现象", "~砂轮"]
+    idf = np.array([1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 2.0, 1.8, 0.5, 2.5, 0.1])
+    fake = SimpleNamespace(vocabulary=vocabulary, idf=idf)
+    monkeypatch.setattr(indexes, "load_active_index", lambda: (None, fake))
+    assert search.query_bigrams("砂轮 掉砂") == {"砂轮", "掉砂"}
+    assert search.suggest_words("砂轮 掉砂") == ["金刚石砂轮", "砂轮片", "掉砂现象"]
+    assert search.suggest_words("砂") == [] and search.suggest_words("轮 砂") == []
+
+
 def test_search_pages_beyond_the_last_are_clamped(world):
     result = search.search("", [sa.true()], 99, 2)
     assert result.page == result.pages
@@ -217,6 +233,28 @@ def test_an_intent_can_make_a_minimal_demand(world, enqueued):
     assert demand.enterprise_id == world.ent.id and demand.title == title
     assert demand.description == "希望引进高镍正极" and demand.status == DemandStatus.OPEN
     assert any(name == "matching.match_run" for name, _ in enqueued)  # matched like any post
+
+
+def test_a_demand_made_from_an_intent_has_the_users_contact(world, enqueued):
+    """explore2 F18: a demand made on the patent page had no contact (联系人 —) although the
+    account has one; the demand form starts with the user's own. A value the demand's own
+    check would refuse is left out rather than refusing the intent."""
+    world.enterprise.phone = "0471-1234567"
+    db.session.commit()
+    m = manual.submit_intent(
+        world.enterprise, world.patents["battery"].id, "希望了解工艺", new_demand_title="引进"
+    )
+    demand = db.session.get(Demand, m.demand_id)
+    assert demand.contact_name == "赵企业"
+    assert demand.contact_phone == "0471-1234567"
+    assert demand.contact_email == world.enterprise.email
+    world.enterprise.phone = "请打座机"
+    db.session.commit()
+    m = manual.submit_intent(
+        world.enterprise, world.patents["water"].id, "了解膜组件", new_demand_title="污水"
+    )
+    demand = db.session.get(Demand, m.demand_id)
+    assert demand.contact_name == "赵企业" and demand.contact_phone is None
 
 
 def test_the_same_new_demand_intent_sent_twice_posts_one_demand(world, enqueued):
@@ -381,6 +419,37 @@ def test_every_candidate_declined_makes_the_demand_unmet(world, enqueued):
     assert any("普通许可" in h for h in hints)
 
 
+@pytest.mark.parametrize(
+    ("modes", "added", "not_added"),
+    [
+        ("license", "增加“合作开发”“转让”等方式", "“普通许可”“合作开发”"),
+        ("joint_dev", "增加“普通许可”“转让”等方式", "增加“普通许可”“合作开发”"),
+        ("assignment,license", "增加“合作开发”“独占或排他许可”等方式", "增加“普通许可”"),
+        (
+            "assignment,license,exclusive,open_license,joint_dev",
+            "增加“作价入股”，可接受这种方式",
+            "等方式",
+        ),
+    ],
+)
+def test_the_broadening_hint_adds_only_modes_not_chosen(world, modes, added, not_added):
+    """explore2 F5: "目前只选了“普通许可”：增加“普通许可”“合作开发”等方式"."""
+    demand = make_demand(world.ent, **SILICON_DEMAND, cooperation_modes=modes)
+    (hint,) = [
+        h
+        for h in status.demand_overview(world.enterprise, demand).broaden_hints()
+        if "合作方式" in h
+    ]
+    assert added in hint and not_added not in hint
+
+
+def test_no_mode_hint_when_every_mode_is_chosen(world):
+    every = ",".join(m.value for m in TransferMode)
+    demand = make_demand(world.ent, **SILICON_DEMAND, cooperation_modes=every)
+    hints = status.demand_overview(world.enterprise, demand).broaden_hints()
+    assert hints and not any("合作方式" in h for h in hints)
+
+
 def test_a_demand_nothing_answers_is_unmet_with_nothing_pushed(world, enqueued):
     demand = make_demand(
         world.ent,
@@ -516,3 +585,11 @@ def test_the_dashboard_counts_the_suggestions_the_demand_page_lists(world):
     for d in (demand, single):
         assert counts[d.id] == status.demand_overview(world.enterprise, d).suggestion_count
     assert matching_queries.suggestion_counts(world.ent_b.id) == {other.id: 1}
+    # the patent page's 机器推荐 (explore2 F4) are exactly the matches these pages list
+    listed = {
+        s.match.id
+        for d in (demand, single)
+        for g in status.demand_overview(world.enterprise, d).groups
+        for s in g.items
+    }
+    assert matching_queries.suggested_ids([demand.id, single.id]) == listed

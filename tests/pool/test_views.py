@@ -17,9 +17,11 @@ from revive.matching.models import (
     Match,
     MatchSource,
     MatchState,
+    MatchTier,
     RunScope,
 )
 from revive.notifications.models import Notification
+from revive.review import services as review
 from revive.settings import services as settings
 from tests.matching.helpers import cut_text, decide_match, drain, make_demand
 from tests.pool.conftest import SILICON, abstaining_demand, match_now
@@ -46,15 +48,22 @@ def test_every_role_searches_the_pool_and_never_sees_drafts(client, auth, world,
 def test_a_word_the_patents_do_not_use_finds_by_text_or_suggests_theirs(client, auth, world):
     """Seen by a new user: 羊 and 养羊 found nothing while the patents say 肉羊 and 羔羊. One
     character the engine cannot rank is looked up in the text; a word found nowhere gets
-    the patents' own words that share a character with it, as links."""
+    the patents' own words that share two consecutive characters with it, as links — never
+    words sharing one character only (explore2 F15: 砂轮 → 两轮、涡轮). An empty result says no
+    order ("最新入库在前" of nothing)."""
     auth.login(world.enterprise)
     html = client.get("/pool/?q=硅").get_data(as_text=True)
     assert SILICON["title"] in html
     html = client.get("/pool/?q=硅胶垫").get_data(as_text=True)
     assert "没有找到符合条件的专利" in html
+    assert "data-suggestions" not in html  # 硅碳 shares 硅 only
+    total = html.split('id="pool-total"')[1].split("</p>")[0]
+    assert "0 件" in total and "最新入库在前" not in total and "排序" not in total
+    # filters that leave nothing: the patents' words sharing 负极 are suggested, as links
+    html = client.get(f"/pool/?q=负极&university={world.uni_b.id}").get_data(as_text=True)
     hint = html.split("data-suggestions")[1].split("</p>")[0]
-    assert "试试这些专利中常用的说法" in html and "硅碳" in hint
-    assert 'href="/pool/?q=' in hint
+    assert "负极材料" in hint and 'href="/pool/?q=' in hint
+    assert "硅碳" not in hint and "最新入库在前" not in html
 
 
 def test_a_patent_not_offered_now_says_what_that_means_for_matching(client, auth, world):
@@ -279,7 +288,7 @@ def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, aut
     html = _section(
         client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-suggestions"
     )
-    assert "暂无合适专利" in html
+    assert "data-no-suggestions" in html and "#demand-progress" in html  # said once, above
     assert 'class="suggestion"' not in html  # nothing recommended at once
     weak = html.split("data-weak")[1].split("</details>")[0]
     assert "显示较弱的候选（1 件" in weak
@@ -302,7 +311,7 @@ def test_an_unmet_demand_says_so_with_what_to_do(client, auth, world, enqueued):
     assert "内部原因XYZ" not in html and "其他" not in _section(html, "demand-progress")
     counts = _section(html, "demand-progress")
     assert 'data-count="declined">' in counts and 'data-count="under_review">0<' in counts
-    assert "暂无合适专利" in _section(html, "demand-suggestions")
+    assert "data-no-suggestions" in _section(html, "demand-suggestions")
 
 
 def test_alerts_toggle_on_the_demand_page(client, auth, world):
@@ -405,3 +414,161 @@ def test_a_pick_without_an_index_reads_as_added_by_hand(client, auth, world, mon
     assert "人工添加" in row.split("</tr>")[0]
     assert m.state == MatchState.CANDIDATE and jobs.active_build() is not None
     assert RunScope.DEMAND.value == "demand"
+
+
+# ---------------------------------------------------------------------------- explore2
+
+
+def _machine(demand, patent, strength: float, tier: MatchTier, reasons=("硅碳",)) -> Match:
+    """A machine candidate of ``demand`` for ``patent`` as a run stores it."""
+    m = Match(
+        demand_id=demand.id,
+        patent_id=patent.id,
+        score=0.1,
+        strength=strength,
+        tier=tier,
+        reasons=list(reasons),
+        source=MatchSource.MACHINE,
+    )
+    db.session.add(m)
+    db.session.commit()
+    return m
+
+
+def _checked(form_html: str) -> str:
+    """The value of the radio button checked in a form."""
+    return form_html.split(" checked")[0].rsplit('value="', 1)[1].split('"')[0]
+
+
+def test_the_patent_page_calls_only_listed_candidates_machine_suggestions(client, auth, world):
+    """explore2 F4: a hidden weak candidate (below the bar, nowhere on the demand page) was
+    called 已在机器推荐中, and the intent form chose the newest demand instead of the one the
+    patent suits best."""
+    patent = world.patents["silicon"]
+    suits = make_demand(world.ent, title="硅碳负极循环寿命", description="硅碳负极体积膨胀")
+    weak = make_demand(world.ent, title="涂层面料在线监测", description="涂层面料生产在线监测")
+    newest = make_demand(world.ent, title="储能热失控预警", description="锂电池储能热失控")
+    _machine(suits, patent, 0.2, MatchTier.MEDIUM)
+    _machine(weak, patent, 0.01, MatchTier.WEAK)
+    auth.login(world.enterprise)
+    html = client.get(f"/pool/patents/{patent.id}").get_data(as_text=True)
+    pairs = html.split('class="intent-pairs"')[1].split("</ul>")[0]
+    listed = pairs.split(f'data-demand-id="{suits.id}"')[1].split("</li>")[0]
+    hidden = pairs.split(f'data-demand-id="{weak.id}"')[1].split("</li>")[0]
+    assert "已在机器推荐中" in listed
+    assert "已在机器推荐中" not in hidden
+    assert "仅为弱候选" in hidden and "需求页默认不展示" in hidden
+    assert f'data-demand-id="{newest.id}"' not in pairs
+    assert _checked(html.split('id="intent-form"')[1]) == str(suits.id)
+    # what the demand pages show agrees: listed on the first, only folded on the second
+    shown = _section(
+        client.get(f"/demands/{suits.id}").get_data(as_text=True), "demand-suggestions"
+    )
+    assert 'class="suggestion"' in shown and patent.title in shown
+    folded = _section(
+        client.get(f"/demands/{weak.id}").get_data(as_text=True), "demand-suggestions"
+    )
+    assert 'class="suggestion"' not in folded and "data-weak" in folded
+
+
+def test_without_a_candidate_the_intent_form_still_starts_on_the_newest_demand(client, auth, world):
+    older = make_demand(world.ent, title="旧需求", description="硅碳负极")
+    newest = make_demand(world.ent, title="新需求", description="硅碳负极")
+    auth.login(world.enterprise)
+    html = client.get(f"/pool/patents/{world.patents['battery'].id}").get_data(as_text=True)
+    assert _checked(html.split('id="intent-form"')[1]) == str(newest.id) != str(older.id)
+
+
+def test_weak_and_keywordless_candidates_are_worded_without_contradiction(client, auth, world):
+    """explore2 F6: the weak list said "这些专利与您的需求有共同的词" above cards saying
+    "无明显共同关键词", and a 中 card without a keyword did not say what it rests on."""
+    demand = make_demand(world.ent, title="城市污水处理厂污泥减量", description="污泥减量化方法")
+    _machine(demand, world.patents["water"], 0.1, MatchTier.MEDIUM, reasons=())
+    _machine(demand, world.patents["irrigation"], 0.02, MatchTier.WEAK, reasons=())
+    _machine(demand, world.patents["battery"], 0.03, MatchTier.WEAK, reasons=("处理",))
+    auth.login(world.enterprise)
+    html = _section(
+        client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-suggestions"
+    )
+    medium = html.split(f'data-patent-id="{world.patents["water"].id}"')[1].split("</article>")[0]
+    assert "无明显共同关键词" in medium and "强度仅依据整体文字的相近程度" in medium
+    weak = html.split("data-weak")[1].split("</details>")[0]
+    intro = weak.split('class="help"')[1].split("</p>")[0]
+    assert "有共同的词" not in intro and "没有明显的共同关键词" in intro
+    keywordless = weak.split(f'data-patent-id="{world.patents["irrigation"].id}"')[1]
+    assert "无明显共同关键词（强度仅依据整体文字的相近程度" in keywordless.split("</article>")[0]
+    # every weak card with a keyword: the intro does not speak of ones without
+    demand = abstaining_demand(world, {world.patents["silicon"]: 0.04})
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    intro = html.split("data-weak")[1].split('class="help"')[1].split("</p>")[0]
+    assert "有些相近" in intro and "共同关键词" not in intro
+
+
+def test_a_strength_near_the_bar_is_never_rounded_onto_its_other_side(
+    client, auth, world, app, monkeypatch
+):
+    """explore2 F7: a stored 0.0758 read "约有 8% 的可能…（低于 8% 为“弱”）"."""
+    monkeypatch.setitem(app.config, "REVIVE_MATCH_BAR", 0.08)
+    monkeypatch.setitem(app.config, "REVIVE_MATCH_STRONG", 0.3)
+    demand = abstaining_demand(world, {world.patents["silicon"]: 0.0758})
+    auth.login(world.enterprise)
+    weak = client.get(f"/demands/{demand.id}").get_data(as_text=True).split("data-weak")[1]
+    assert "约有 7.6% 的可能" in weak and "低于 8% 为“弱”" in weak
+    assert "约有 8% 的可能" not in weak
+    auth.logout()
+    auth.login(world.officer)
+    staff = _section(client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-matches")
+    assert "弱 7.6%" in staff and "弱 8%" not in staff
+
+
+def test_a_push_without_a_note_shows_no_empty_note_and_the_grade_is_labelled(client, auth, world):
+    """explore2 F13: "推荐说明： （未填写）" was shown to the customer; F12: the inventor's
+    self-assessment stars were unlabelled on the deal page; F10: the budget shows with
+    thousands separators."""
+    from decimal import Decimal
+
+    demand = make_demand(world.ent, **SILICON_DEMAND, budget=Decimal("123456.50"))
+    m = manual.submit_intent(
+        world.enterprise, world.patents["silicon"].id, "请安排交流", demand_id=demand.id
+    )
+    review.decide(m.id, "accepted", world.officer)
+    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == m.id))
+    assert not deal.note
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    pushed = _section(html, "demand-pushed")
+    assert world.patents["silicon"].title in pushed
+    assert "推荐说明" not in pushed and "未填写" not in pushed
+    assert "123,456.50 万元" in html
+    deal_page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "发明人自评" in deal_page.split('class="stars"')[0].rsplit("·", 1)[1]
+    assert "预算 123,456.50 万元" in deal_page
+
+
+def test_an_open_licence_the_university_accepts_but_has_not_declared(client, auth, world):
+    """explore2 F14: "可接受的转化方式 …开放许可" beside "开放许可 未声明开放许可"."""
+    auth.login(world.enterprise)
+    silicon = world.patents["silicon"]  # license, open_license; no declaration
+    page = client.get(f"/pool/patents/{silicon.id}").get_data(as_text=True)
+    licence = page.split('id="patent-licence"')[1].split("</dd>")[0]
+    assert "愿意开放许可，尚未发布开放许可声明" in licence and "未声明开放许可" not in licence
+    listing = client.get("/pool/").get_data(as_text=True)
+    item = listing.split(f'data-patent-id="{silicon.id}"')[1].split("</li>")[0]
+    assert "愿意开放许可，尚未发布开放许可声明" in item and "未声明开放许可" not in item
+    battery = listing.split(f'data-patent-id="{world.patents["battery"].id}"')[1]
+    assert "未声明开放许可" in battery.split("</li>")[0]  # 转让 only: nothing to declare
+
+
+def test_an_unmet_demand_gives_its_advice_once(client, auth, world, enqueued):
+    """explore2 F18: "暂未找到合适的专利" and the same advice appeared twice on one page."""
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    match_now(enqueued, demand.id)
+    for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id)).all():
+        decide_match(m.id, "rejected", world.officer, reason_code="other", comment="内部")
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert "data-unmet" in html
+    assert html.count(f'href="/demands/{demand.id}/edit">补充技术细节') == 1
+    assert html.count("暂未找到合适的专利") + html.count("暂无合适专利") == 1
+    # explore2 F8: a posting about staff or marketing hears that patents will not help
+    assert "data-not-technology" in html and "人才、营销方案" in html
