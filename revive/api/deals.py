@@ -45,6 +45,7 @@ from revive.deals import permissions, queries, services
 from revive.deals.models import ContractKind, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import failure_label
+from revive.deals.workflow import OPEN_STAGES
 
 TAG = "供需对接"
 
@@ -119,7 +120,12 @@ _DEAL: dict[str, fields.Field] = {
     ),
     **enum_fields("stage", Stage),
     "stage_changed_at": IsoDateTime(required=True),
-    "days_in_stage": computed(queries.days_in_stage, {"type": "integer"}, nullable=True),
+    # days in an open stage; null once signed or failed (the stage no longer runs)
+    "days_in_stage": computed(
+        lambda d: queries.days_in_stage(d) if d.stage in OPEN_STAGES else None,
+        {"type": "integer"},
+        nullable=True,
+    ),
     "pushed_at": IsoDateTime(required=True),
     "response_due_at": IsoDateTime(required=True),
     "overdue": computed(queries.is_overdue, {"type": "boolean"}),

@@ -63,7 +63,12 @@ class IntentRow:
     title: str
     deal_id: int | None
 
-    STATUS = {"pushed": "已推送", "declined": "未采纳", "reviewing": "审核中"}
+    STATUS = {
+        "pushed": "已推送",
+        "declined": "未采纳",
+        "reviewing": "审核中",
+        "closed": "需求已关闭，不再审核",
+    }
 
     @property
     def status_code(self) -> str:
@@ -71,6 +76,8 @@ class IntentRow:
             return "pushed"
         if self.match.state == MatchState.REJECTED:
             return "declined"
+        if self.match.demand.status != DemandStatus.OPEN:  # officers no longer see it
+            return "closed"
         return "reviewing"
 
     @property

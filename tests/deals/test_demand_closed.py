@@ -186,6 +186,7 @@ def test_the_api_close_ends_the_deals_too(world, client, auth):
     assert deal.stage == Stage.FAILED and deal.failure_reason == DEMAND_CLOSED
     body = client.get(f"/api/v1/deals/{deal.id}").get_json()
     assert body["failure_reason_label"] == "企业已关闭需求"
+    assert body["days_in_stage"] is None  # a final stage has no running stay
 
 
 # ---------------------------------------------------------------------------- afterwards

@@ -182,6 +182,12 @@ def test_an_intent_from_the_patent_page_lands_on_the_demand_page(client, auth, w
     assert "已申请对接，审核中" in client.get(f"/pool/patents/{p.id}").get_data(as_text=True)
     listed = client.get("/pool/intents").get_data(as_text=True)
     assert "请安排与发明人团队交流" in listed and demand.title in listed
+    # closed, the demand's intents leave the officers' queue: they no longer read 审核中
+    assert (
+        client.post(f"/demands/{demand.id}/close", data={"reason": "方向调整"}).status_code == 302
+    )
+    listed = client.get("/pool/intents").get_data(as_text=True)
+    assert "需求已关闭，不再审核" in listed and "审核中" not in listed
 
 
 def test_an_intent_with_a_new_demand(client, auth, world):
