@@ -242,7 +242,8 @@ def update_demand(data: dict[str, Any], demand_id: int):
 @bp.response(200, DemandDetail)
 @bp.doc(summary="关闭需求", tags=[TAG])
 def close_demand(data: dict[str, Any], demand_id: int):
-    """OPEN → CLOSED with a reason. 关闭需求会同时结束它尚未签约的对接（标记为未成交，原因“企业已关闭需求”），
+    """OPEN → CLOSED with a reason.
+    关闭需求会同时结束它尚未签约的对接（标记为未成交，原因“企业已关闭需求”），
     并通知高校和技术经理人；已签约的对接不受影响。"""
     return services.close_demand(
         demand_id,
