@@ -301,6 +301,14 @@ def group_by_need(
 # The enterprise's own demand page lists at most this many machine suggestions per sub-need
 # (revive.pool.status); the dashboard counts them the same way (suggestion_counts).
 SUGGESTIONS_PER_NEED = 10
+# What the demand page may list as 机器推荐: undecided machine candidates that are not weak,
+# for patents still in the pool (a query joining Patent).
+SUGGESTABLE = (
+    Match.state == MatchState.CANDIDATE,
+    Match.source == MatchSource.MACHINE,
+    Patent.status == EntryStatus.ENTERED,
+    ~WEAK,
+)
 
 
 def suggestion_counts(enterprise_id: int) -> dict[int, int]:
@@ -312,13 +320,7 @@ def suggestion_counts(enterprise_id: int) -> dict[int, int]:
     rows = db.session.execute(
         sa.select(Match.demand_id, Match.need)
         .join(Patent, Patent.id == Match.patent_id)
-        .where(
-            Match.demand_id.in_(own),
-            Match.state == MatchState.CANDIDATE,
-            Match.source == MatchSource.MACHINE,
-            Patent.status == EntryStatus.ENTERED,
-            ~WEAK,
-        )
+        .where(Match.demand_id.in_(own), *SUGGESTABLE)
     ).all()
     if not rows:
         return {}
@@ -347,13 +349,7 @@ def suggested_ids(demand_ids: list[int]) -> set[int]:
     rows = db.session.execute(
         sa.select(Match.id, Match.demand_id, Match.need)
         .join(Patent, Patent.id == Match.patent_id)
-        .where(
-            Match.demand_id.in_(demand_ids),
-            Match.state == MatchState.CANDIDATE,
-            Match.source == MatchSource.MACHINE,
-            Patent.status == EntryStatus.ENTERED,
-            ~WEAK,
-        )
+        .where(Match.demand_id.in_(demand_ids), *SUGGESTABLE)
         .order_by(*_BY_STRENGTH, Match.id)
     ).all()
     readings = readings_for(sorted({d for _, d, _ in rows}))
