@@ -239,11 +239,12 @@ def propose(
             asked=asked_words(lexicon.term_index, tokens),
         )[:top_k]
         need_words = [set(content_words("", need.text)) for need in reading.needs]
+        weigh = _idf_of(lexicon)
         finder = _finder(lexicon, text, generic) if reasons and ranked else None
         proposals = tuple(
             Proposal(
                 a,
-                _need_of(need_words, a),
+                _need_of(need_words, a, weigh),
                 tuple(finder.find(texts.get(a.doc_id, ""), normalized=True)) if finder else (),
             )
             for a in ranked
@@ -439,16 +440,33 @@ def reading_from_json(data: Mapping[str, Any]) -> DemandReading:
 # ---------------------------------------------------------------------------- details
 
 
-def _need_of(need_words: Sequence[set[str]], a: Assessed) -> int:
-    """The sub-need whose words the candidate shares most (0 for a single-need posting)."""
+def _need_of(
+    need_words: Sequence[set[str]], a: Assessed, weigh: Callable[[str], float | None]
+) -> int:
+    """The sub-need the candidate answers (0 for a single-need posting): the one of which its
+    shared words cover the largest part, words weighed by IDF (``weigh``; unknown words 0) —
+    so 拆解 and 自动化 place a dismantling patent under 废旧电池自动化拆解 rather than under a
+    longer sub-need that also says 锂 and 回收. Ties: more shared weight, then the earlier."""
     if len(need_words) < 2 or not a.matched:
         return 0
-    best, best_n = 0, 0
+    best, best_key = 0, (0.0, 0.0)
     for i, words in enumerate(need_words):
-        n = len(a.matched & words)
-        if n > best_n:
-            best, best_n = i, n
+        total = sum(weigh(w) or 0.0 for w in words)
+        shared = sum(weigh(w) or 0.0 for w in a.matched & words)
+        key = (shared / total if total else 0.0, shared)
+        if key > best_key:
+            best, best_key = i, key
     return best
+
+
+def _idf_of(lexicon: Lexicon) -> Callable[[str], float | None]:
+    """A word's IDF in the index (None if it does not know the word)."""
+
+    def idf_of(word: str) -> float | None:
+        col = lexicon.term_index.get(word)
+        return float(lexicon.idf[col]) if col is not None else None
+
+    return idf_of
 
 
 def _finder(lexicon: Lexicon, demand_text: str, generic: float) -> SpanFinder:

@@ -55,6 +55,32 @@ def test_each_sub_need_is_matched_and_candidates_are_grouped_by_it():
     assert len({need_of["magnet"], need_of["mould"], need_of["wax"]}) == 3
 
 
+def test_a_candidate_goes_to_the_sub_need_its_words_cover_most():
+    """Seen by a new officer: a dismantling patent (reason 自动化拆解) was grouped under a
+    longer sub-need about lithium recovery, which it shared as many words with (锂, 回收),
+    and the 自动化拆解 sub-need was left empty. Words weigh by their IDF, and the share of the
+    sub-need they cover decides."""
+    from revive.engine.matcher import _need_of
+    from revive.engine.strength import Assessed
+
+    needs = [
+        {"退役", "锂电池", "正极材料", "锂", "回收", "回收率", "高效"},
+        {"高盐", "有机", "废水处理", "分盐", "结晶"},
+        {"废旧电池", "自动化", "拆解", "减少"},
+    ]
+    idf = {"锂": 3.0, "回收": 2.0, "拆解": 4.0, "自动化": 2.5}
+
+    def assessed(*words):
+        return Assessed("p", 0.3, 0.3, 0.3, 0.5, "medium", matched=frozenset(words))
+
+    weigh = lambda w: idf.get(w, 3.0)  # noqa: E731 — a table
+    assert _need_of(needs, assessed("锂", "回收", "拆解", "自动化"), weigh) == 2
+    assert _need_of(needs, assessed("锂", "回收", "正极材料"), weigh) == 0
+    assert _need_of(needs, assessed("高盐", "回收"), weigh) == 1
+    assert _need_of(needs, assessed(), weigh) == 0  # nothing shared: the first
+    assert _need_of(needs[:1], assessed("拆解"), weigh) == 0  # one need
+
+
 def test_reasons_are_shared_spans_of_two_characters_or_more():
     (m,) = _match([(1, "钕铁硼防锈", "钕铁硼永磁材料容易生锈，需要防锈涂层")], top_k=2)
     top = m.proposals[0]
