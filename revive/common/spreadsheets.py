@@ -7,6 +7,11 @@ OWASP), so it is prefixed with an apostrophe and shown as plain text. Text that 
 apostrophe itself, or reads as a formula's error result (#N/A …), is prefixed too, so that
 ``unquote`` (which the importers' ``clean_text`` applies) gives back exactly what was written:
 an export re-imports unchanged.
+
+A .xlsx can say "this cell is text" (an inline string), which no spreadsheet program evaluates:
+there formula-like text is written as it is, as a text cell, with no apostrophe for the reader
+to see (users read '=1+1 as their title changed). CSV has no cell types, so the apostrophe
+stays there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -68,13 +74,31 @@ def safe_cell(value: Any) -> Any:
     return text
 
 
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
+    """A cell typed as text (an inline string): shown exactly as written, never evaluated."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"  # openpyxl made text starting with = a formula
+    return cell
+
+
+def xlsx_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """``safe_cell`` for a .xlsx: formula-like text becomes a text cell without the
+    apostrophe; text quoted for another reason (a leading apostrophe of its own, an error
+    value such as #N/A, which the importers refuse) keeps it, so the file re-imports exactly."""
+    value = safe_cell(value)
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return _text_cell(ws, value[1:])
+    return value
+
+
 def _append(ws: WriteOnlyWorksheet, values: Iterable[Any], *, bold: bool = False) -> None:
     if not bold:
-        ws.append([safe_cell(v) for v in values])
+        ws.append([xlsx_cell(ws, v) for v in values])
         return
     row = []
     for v in values:
-        cell = WriteOnlyCell(ws, value=safe_cell(v))
+        value = xlsx_cell(ws, v)
+        cell = value if isinstance(value, Cell) else WriteOnlyCell(ws, value=value)
         cell.font = Font(bold=True)
         row.append(cell)
     ws.append(row)

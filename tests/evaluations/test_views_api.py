@@ -22,6 +22,7 @@ from tests.evaluations.helpers import (
     make_invite,
 )
 from tests.factories import make_patent
+from tests.spreadsheets import formula_cells
 
 LICENSE, NONE = CooperationIntent.LICENSE, CooperationIntent.NONE
 
@@ -302,7 +303,8 @@ def test_calibration_export(world, calib, client, auth):
     grades = _rows(response.data, "按自评等级")
     assert grades[0][0] == "学校自评" and grades[5][:3] == ("5★", 2, 1)
     patents = _rows(response.data, "专利明细")
-    assert patents[1][1] == '\'=HYPERLINK("http://evil")'  # shown as text, never run
+    assert patents[1][1] == '=HYPERLINK("http://evil")'  # as written, in a text cell
+    assert formula_cells(response.data) == []  # never run
     assert [r[4] for r in patents[1:]] == [4, 5, 3, 2]
 
 
@@ -425,8 +427,9 @@ def test_promotion_export_is_the_roadshow_list(world, promo, client, auth):
         "B 推荐推广",
     ]
     first = body[0]
-    assert first[col["专利名称"]] == "'=cmd|' /C calc'!A0"
-    assert first[col["联系电话"]] == "'+86 10 1234"
+    assert first[col["专利名称"]] == "=cmd|' /C calc'!A0"  # as written, in a text cell
+    assert first[col["联系电话"]] == "+86 10 1234"
+    assert formula_cells(response.data) == []  # nothing runs
     assert first[col["双五星"]] == "是"
     assert first[col["技术优势"]] == "成本降低30%"
     assert first[col["企业评价均分（星）"]] == 5 and first[col["评价企业数"]] == 1

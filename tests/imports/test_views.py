@@ -17,6 +17,7 @@ from revive.imports.models import ImportJob, ImportStatus
 from revive.inventory.models import Patent
 from tests.factories import make_org, make_user
 from tests.imports.helpers import HEADER, csv_bytes, row
+from tests.spreadsheets import formula_cells
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -133,15 +134,19 @@ def test_error_downloads_neutralise_formulas(logged_in, uni, enqueued):
     job = db.session.scalars(sa.select(ImportJob)).one()
     services.validate_job(job.id)
 
-    _, rows = _sheet(logged_in.get(f"/imports/{job.id}/errors.xlsx"))
+    errors = logged_in.get(f"/imports/{job.id}/errors.xlsx")
+    _, rows = _sheet(errors)
     assert rows[0] == ["行号", "列", "值", "原因"]
-    assert rows[1][:3] == [3, "申请号", "'=1+2"]
+    assert rows[1][:3] == [3, "申请号", "=1+2"]  # as written, in a text cell
+    assert formula_cells(errors.data) == []
     assert rows[2][0] == 4
     assert rows[2][3] == "与第 2 行申请号重复"
 
-    _, rows = _sheet(logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx"))
+    again = logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx")
+    _, rows = _sheet(again)
     assert rows[0] == ["行号", "申请号", "专利名称", "所属学院", "技术成熟度", "申请日", "错误原因"]
-    assert rows[1][:3] == [3, "'=1+2", "'@SUM(A1)"]
+    assert rows[1][:3] == [3, "=1+2", "@SUM(A1)"]
+    assert formula_cells(again.data) == []
     assert "申请号" in rows[1][-1]
     assert len(rows) == 3
 

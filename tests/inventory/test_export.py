@@ -124,14 +124,18 @@ def test_formula_cells_are_neutralised(client, auth, admin, fmt):
     data = download(client, fmt)
     rows = read_csv(data) if fmt == "csv" else read_xlsx(data)
     row = dict(zip(rows[0], rows[1], strict=True))
-    assert row["专利名称"] == '\'=HYPERLINK("http://evil.example","点我")'
-    assert row["专利权人"] == "'@SUM(1+1)"
-    assert row["联系人"] == "'+张三"
-    assert row["合作企业"] == "'-1+2"
+    # CSV has no cell types: an apostrophe makes the text plain; a .xlsx says "text" in the
+    # cell's type and shows the text exactly as written
+    quote = "'" if fmt == "csv" else ""
+    assert row["专利名称"] == quote + '=HYPERLINK("http://evil.example","点我")'
+    assert row["专利权人"] == quote + "@SUM(1+1)"
+    assert row["联系人"] == quote + "+张三"
+    assert row["合作企业"] == quote + "-1+2"
     if fmt == "xlsx":
         wb = load_workbook(io.BytesIO(data))
         cells = [c for c in wb.active[2]]
         assert all(c.data_type != "f" for c in cells)  # no formula anywhere
+        assert wb.active["B2"].data_type == "s" or any(c.data_type == "s" for c in cells)
 
 
 def test_export_applies_the_list_filters_and_the_users_scope(client, auth, admin):

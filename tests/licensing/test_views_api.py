@@ -19,6 +19,7 @@ from revive.inventory.models import EntryStatus, PatentType
 from revive.licensing.models import DeclarationStatus, FeeMode, OpenLicenceDeclaration
 from tests.factories import make_org, make_patent
 from tests.licensing.helpers import make_declaration, valid_body
+from tests.spreadsheets import formula_cells
 
 
 def _count() -> int:
@@ -295,7 +296,8 @@ def test_export_is_the_filtered_list_with_formulas_neutralised(world, listed, cl
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("声明编号", "申请号", "专利名称")
     assert [r[0] for r in rows[1:]] == [listed[k].id for k in ("dear", "cheap", "royalty")]
-    assert rows[1][2].startswith("'=HYPERLINK")  # shown as text, never evaluated
+    assert rows[1][2].startswith("=HYPERLINK")  # as written, in a text cell
+    assert formula_cells(response.data) == []  # never evaluated
     assert rows[1][8] == "入门费 300 万元 + 按利润的 10% 提成"
     response = client.get("/open-licences/export.xlsx?fee_mode=royalty")
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))

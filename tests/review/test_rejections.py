@@ -20,6 +20,7 @@ from revive.review import views
 from tests.factories import make_user
 from tests.matching.helpers import make_demand
 from tests.review.helpers import make_match
+from tests.spreadsheets import formula_cells
 
 REJECTED, ACCEPTED = MatchState.REJECTED, MatchState.ACCEPTED
 
@@ -209,7 +210,8 @@ def test_export_has_both_sheets_with_every_patent(client, auth, world, decided, 
     assert uni[1] == ("甲大学", 4, 5, 0.8, 2, 0, 0, 1, 1, 0, 0, 0)
     patents = list(book["按专利"].iter_rows(min_row=2, values_only=True))
     assert [p[5] for p in patents] == [3, 2, 1]
-    assert not str(patents[1][1]).startswith("=")  # formulas neutralised
+    assert patents[1][1] == '=HYPERLINK("http://x")'  # as written, in a text cell
+    assert formula_cells(response.data) == []  # formulas neutralised: nothing runs
 
 
 def test_empty_statistics(client, auth, world):
