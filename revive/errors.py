@@ -106,7 +106,7 @@ def error_response(status: int, code: str, message: str, details: Any = None):
             body["details"] = details
         return jsonify(body), status
     return render_template(
-        "errors/error.html", status=status, message=message, back=_back_link()
+        "errors/error.html", status=status, code=code, message=message, back=_back_link()
     ), status
 
 

@@ -225,6 +225,7 @@ UnmetDemand = Schema.from_dict(
         "created_at": IsoDateTime(required=True),
         "deadline": IsoDateTime("date", required=True),
         "rejected": _int(),
+        "weak": _int(),
         "reason": _str(),
     },
     name="DashboardUnmetDemand",
@@ -236,6 +237,7 @@ DashboardUnmet = Schema.from_dict(
         "unmet_rate": _rate(),
         "never_matched": _int(),
         "all_rejected": _int(),
+        "below_bar": _int(),
         "by_industry": fields.List(fields.Nested(Bucket), required=True),
         **page_fields("DashboardUnmetPage", UnmetDemand),
     },
@@ -429,7 +431,8 @@ def dashboard_overdue(**_query):
 @bp.response(200, DashboardUnmet)
 @bp.doc(summary="未满足的需求", tags=[TAG])
 def dashboard_unmet(**_query):
-    """Open demands without a candidate or accepted match (never matched, or all rejected)."""
+    """Open demands without an accepted match or a candidate officers review (never matched,
+    all rejected, or only weak candidates)."""
     figs = activity.unmet_figures()
     items, info = activity.unmet_demands(requested_page(), requested_per_page())
     return {
@@ -438,6 +441,7 @@ def dashboard_unmet(**_query):
         "unmet_rate": funnel.rate_dict(figs.unmet, figs.open_demands),
         "never_matched": figs.never_matched,
         "all_rejected": figs.all_rejected,
+        "below_bar": figs.below_bar,
         "by_industry": [{"key": k, "label": label, "count": n} for k, label, n in figs.by_industry],
         "items": items,
         "meta": page_meta(info),

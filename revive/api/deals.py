@@ -206,6 +206,12 @@ class ContractBody(Lenient):
     confirm_amount = _member(
         {"type": "boolean", "description": "金额达到 10,000 万元（1 亿元）及以上时须为 true"}
     )
+    confirm_free = _member(
+        {
+            "type": "boolean",
+            "description": "转让、许可、作价入股金额为 0（无偿）时须为 true",
+        }
+    )
     version = version_field()
 
 

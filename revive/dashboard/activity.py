@@ -7,8 +7,10 @@ Definitions (shown on the pages next to the figures):
 - **Overdue response**: a deal still open (已推荐 / 已接洽 / 洽谈中) whose university has not
   answered (``responded_at`` is empty) and whose ``response_due_at`` has passed. Its
   denominator is every open deal awaiting the university's answer.
-- **Unmet need**: an open demand with no match that is a candidate or accepted, i.e. it never
-  got a match, or every match it got was rejected. Denominator: open demands.
+- **Unmet need**: an open demand with no accepted match and no candidate officers review
+  (``revive.matching.queries.unmet_clause``, the rule of the enterprise's 暂未找到合适专利): it
+  never got a match, every match it got was rejected, or it has only weak candidates (below
+  the bar). Denominator: open demands.
 - **Officer workload** (per officer): match decisions in the last 30 days (accepted /
   rejected), open deals they pushed, overdue university responses on those deals, and
   contracts on their deals. Undecided candidates are not assigned to anyone, so the queue is
@@ -44,6 +46,7 @@ from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import Match, MatchState
 from revive.matching.queries import WEAK, suggestion_counts
+from revive.matching.queries import unmet_clause as _matching_unmet_clause
 from revive.pagination import Page, paginate
 
 OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
@@ -298,11 +301,17 @@ class UnmetDemand:
     industry: str | None
     created_at: datetime
     deadline: date | None
-    rejected: int  # matches rejected so far (0: never matched)
+    rejected: int  # matches rejected so far
+    weak: int = 0  # weak candidates (below the bar), not reviewed
 
     @property
     def reason(self) -> str:
-        return f"匹配结果均被否决（{self.rejected} 条）" if self.rejected else "尚无匹配结果"
+        if self.rejected:
+            more = f"，另有较弱候选 {self.weak} 条" if self.weak else ""
+            return f"匹配结果均被否决（{self.rejected} 条）{more}"
+        if self.weak:
+            return f"没有达到推荐门槛的匹配（较弱候选 {self.weak} 条）"
+        return "尚无匹配结果"
 
 
 @dataclass(frozen=True)
@@ -312,6 +321,7 @@ class UnmetFigures:
     never_matched: int
     all_rejected: int
     by_industry: list[tuple[str, str, int]]  # (section key, label, unmet count)
+    below_bar: int = 0  # none rejected, only weak candidates (the demand abstained)
 
 
 def open_clause() -> sa.ColumnElement[bool]:
@@ -319,15 +329,22 @@ def open_clause() -> sa.ColumnElement[bool]:
 
 
 def unmet_clause() -> sa.ColumnElement[bool]:
-    """An open demand without a candidate or accepted match (the regional picture too)."""
+    """An open demand without an accepted match or a candidate officers review (the regional
+    picture too)."""
     return _unmet_clause()
 
 
 def _unmet_clause() -> sa.ColumnElement[bool]:
-    live = sa.exists().where(
-        Match.demand_id == Demand.id, Match.state.in_([MatchState.CANDIDATE, MatchState.ACCEPTED])
+    return _matching_unmet_clause()
+
+
+def _weak_per_demand() -> Any:
+    return (
+        sa.select(Match.demand_id.label("demand_id"), sa.func.count(Match.id).label("weak"))
+        .where(WEAK)
+        .group_by(Match.demand_id)
+        .subquery("dash_weak")
     )
-    return sa.and_(Demand.status == DemandStatus.OPEN, ~live)
 
 
 def _rejected_per_demand() -> Any:
@@ -341,17 +358,22 @@ def _rejected_per_demand() -> Any:
 
 def unmet_figures() -> UnmetFigures:
     """Open demands, unmet ones (never matched / all rejected), unmet per industry section."""
-    rejected = _rejected_per_demand()
+    rejected, weak = _rejected_per_demand(), _weak_per_demand()
     open_demands = db.session.scalar(
         sa.select(sa.func.count(Demand.id)).where(Demand.status == DemandStatus.OPEN)
     )
-    unmet, never = db.session.execute(
+    none_rejected = rejected.c.demand_id.is_(None)
+    unmet, never, below_bar = db.session.execute(
         sa.select(
             sa.func.count(Demand.id),
-            sa.func.count(sa.case((rejected.c.demand_id.is_(None), Demand.id))),
+            sa.func.count(sa.case((sa.and_(none_rejected, weak.c.demand_id.is_(None)), Demand.id))),
+            sa.func.count(
+                sa.case((sa.and_(none_rejected, weak.c.demand_id.is_not(None)), Demand.id))
+            ),
         )
         .select_from(Demand)
         .outerjoin(rejected, rejected.c.demand_id == Demand.id)
+        .outerjoin(weak, weak.c.demand_id == Demand.id)
         .where(_unmet_clause())
     ).one()
     section = industry.section_expr(Demand.industry)
@@ -365,17 +387,18 @@ def unmet_figures() -> UnmetFigures:
         int(open_demands or 0),
         int(unmet),
         int(never),
-        int(unmet) - int(never),
+        int(unmet) - int(never) - int(below_bar),
         [
             (k, industry.section_label(k), merged[k])
             for k in sorted(merged, key=industry.section_order)
         ],
+        below_bar=int(below_bar),
     )
 
 
 def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetDemand], Page]:
     """Unmet open demands, oldest first; page=None lists all (exports)."""
-    rejected = _rejected_per_demand()
+    rejected, weak = _rejected_per_demand(), _weak_per_demand()
     stmt = (
         sa.select(
             Demand.id,
@@ -385,16 +408,19 @@ def unmet_demands(page: int | None = 1, per_page: int = 50) -> tuple[list[UnmetD
             Demand.created_at,
             Demand.deadline,
             sa.func.coalesce(rejected.c.rejected, 0),
+            sa.func.coalesce(weak.c.weak, 0),
         )
         .join(Organization, Organization.id == Demand.enterprise_id)
         .outerjoin(rejected, rejected.c.demand_id == Demand.id)
+        .outerjoin(weak, weak.c.demand_id == Demand.id)
         .where(_unmet_clause())
         .order_by(Demand.created_at, Demand.id)
     )
     count = sa.select(sa.func.count(Demand.id)).where(_unmet_clause())
     info = _rows_page(stmt, count, page, per_page)
     info.items = [
-        UnmetDemand(i, t, e, ind, as_utc(c), d, int(r)) for i, t, e, ind, c, d, r in info.items
+        UnmetDemand(i, t, e, ind, as_utc(c), d, int(r), int(w))
+        for i, t, e, ind, c, d, r, w in info.items
     ]
     return info.items, info
 

@@ -396,6 +396,11 @@ def unmet_page(user: User, args: Args, full: bool = False) -> Page:
             "匹配均被否决",
             sub="占未满足：" + format_rate(figs.all_rejected, figs.unmet),
         ),
+        Kpi(
+            figs.below_bar,
+            "仅有较弱候选",
+            sub="占未满足：" + format_rate(figs.below_bar, figs.unmet),
+        ),
     ]
     chart = charts.count_bars(
         "chart-unmet-industry",
@@ -412,7 +417,9 @@ def unmet_page(user: User, args: Args, full: bool = False) -> Page:
     page.definitions = [
         (
             "未满足需求",
-            "征集中的需求，没有待审核或已采纳的匹配：从未匹配到专利，或匹配结果均被技术经理人否决",
+            "征集中的需求，没有已采纳的匹配，也没有技术经理人待审核的候选：从未匹配到专利、"
+            "匹配结果均被技术经理人否决，或只有低于推荐门槛的较弱候选（企业在需求页看到"
+            "“暂未找到合适的专利”）",
         )
     ]
     return page

@@ -356,7 +356,8 @@ def unmet_table(items: list[activity.UnmetDemand], page: Page | None) -> Table:
             Column("情况"),
         ],
         rows,
-        note="征集中的需求，没有待审核或已采纳的匹配：尚无匹配结果，或匹配结果均被否决。"
+        note="征集中的需求，没有已采纳的匹配，也没有待审核的候选（较弱候选不计）："
+        "尚无匹配结果、匹配结果均被否决，或只有较弱候选。"
         "按发布时间先后排列（等得最久的在前）。",
         page=page,
         empty="所有征集中的需求都有可用的匹配",

@@ -27,6 +27,7 @@ from revive.inventory import permissions as inventory_permissions
 from revive.inventory.models import Patent
 from revive.matching import permissions as matching_permissions
 from revive.matching.models import MatchState
+from revive.templating import format_wan
 from revive.web import version_arg
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
@@ -167,6 +168,7 @@ CONTRACT_FIELDS = (
     "kind",
     "amount_wan",
     "confirm_amount",
+    "confirm_free",
     "signed_on",
     "record_no",
     "parties",
@@ -188,7 +190,9 @@ def record_contract(deal_id: int):
         flash(exc.message, "error")
         return _back(deal_id)
     done = "已更正" if contract.version > 1 else "已登记"  # signing writes version 1
-    flash(f"{done}{contract.kind.label}合同（{contract.amount_wan} 万元）", "success")
+    free = "，无偿" if contract.amount_wan == 0 else ""
+    amount = format_wan(contract.amount_wan)
+    flash(f"{done}{contract.kind.label}合同（{amount} 万元{free}）", "success")
     return _back(deal_id)
 
 

@@ -59,6 +59,23 @@ def _params(_user: User, args: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in params.items() if v}
 
 
+def _describe(params: dict[str, Any]) -> list[str]:
+    """The list's filters in words (我的导出)."""
+    f = queries.parse_filters(params)
+    words = []
+    if f.status:
+        words.append(f"状态：{f.status.label}")
+    if f.demand_type:
+        words.append(f"需求类型：{f.demand_type.label}")
+    if f.industry:
+        words.append(f"行业：{f.industry}")
+    if f.region:
+        words.append(f"地区：{f.region}")
+    if f.q:
+        words.append(f"关键词：“{f.q}”")
+    return words
+
+
 def _names(_user: User, _params: dict[str, Any]) -> registry.Names:
     return registry.Names(f"企业需求-{local_today():%Y%m%d}", "demands", "企业需求")
 
@@ -83,5 +100,6 @@ KIND = registry.register(
         header=header,
         rows=_rows,
         count=_count,
+        describe=_describe,
     )
 )

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from revive.accounts.models import User
+from revive.accounts.models import Role, User
+from revive.audit.models import AuditEvent
 from revive.db import contains
 from revive.demands.models import Demand, DemandStatus, DemandType
 from revive.demands.permissions import visible_demands_clause
@@ -17,7 +18,52 @@ from revive.extensions import db
 from revive.pagination import Page, paginate
 from revive.web import int_arg
 
-__all__ = ["Filters", "Page", "export_count", "export_demands", "list_page", "parse_filters"]
+__all__ = [
+    "Closer",
+    "Filters",
+    "Page",
+    "closed_by",
+    "export_count",
+    "export_demands",
+    "list_page",
+    "parse_filters",
+]
+
+
+@dataclass(frozen=True)
+class Closer:
+    """Who closed a demand, as its page says it (关闭人): the user (None: the platform, or a
+    closing from before the audit log recorded it) and whether it was staff, not the
+    enterprise itself."""
+
+    user: User | None
+
+    @property
+    def by_staff(self) -> bool:
+        return self.user is not None and self.user.role != Role.ENTERPRISE
+
+    @property
+    def label(self) -> str:
+        if self.user is None:
+            return "—"
+        return f"{self.user.role.label} {self.user.name}"
+
+
+def closed_by(demand: Demand) -> Closer | None:
+    """Who closed the demand (its audit row ``demand/close``); None while it is open."""
+    if demand.status != DemandStatus.CLOSED:
+        return None
+    actor_id = db.session.scalar(
+        sa.select(AuditEvent.actor_id)
+        .where(
+            AuditEvent.entity == "demand",
+            AuditEvent.entity_id == demand.id,
+            AuditEvent.action == "close",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return Closer(db.session.get(User, actor_id) if actor_id is not None else None)
 
 
 @dataclass

@@ -214,6 +214,7 @@ def close(demand_id: int):
         return render_template(
             "demands/close.html",
             demand=demand,
+            is_owner=permissions.is_owner(current_user, demand),
             error=error,
             reason=reason,
             deals=[e for e in endings if e.kind == "deal"],
@@ -265,6 +266,7 @@ def detail(demand_id: int):
         description=shown_description(current_user, demand),
         show_contact=show_contact,
         can_edit=permissions.can_edit(current_user, demand),
+        closed_by=queries.closed_by(demand),
         modes=[m.label for m in modes_of(demand.cooperation_modes)],
         trl_help=TRL_HELP,
     )

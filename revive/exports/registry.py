@@ -44,6 +44,25 @@ class ExportKind:
     rows: Callable[[User, Params], Iterable[Sequence[Any]]]
     # How many rows ``rows`` gives: exact, or at most ``limit`` (the direct-or-job decision).
     count: Callable[[User, Params, int | None], int]
+    # The filters in words, one item each (e.g. "状态：已入库"), so that two jobs of one kind
+    # can be told apart in 我的导出; None: the arguments are shown as they are.
+    describe: Callable[[Params], list[str]] | None = None
+
+
+# Query-string arguments that order the rows or page them: not filters.
+NOT_FILTERS = frozenset({"sort", "dir", "direction", "page", "per_page"})
+
+
+def filters_text(kind: ExportKind | None, params: Params | None) -> str:
+    """ "筛选：…" of a job's filters, or "全部（未筛选）"."""
+    params = {k: v for k, v in (params or {}).items() if k not in NOT_FILTERS and v != ""}
+    if not params:
+        return "全部（未筛选）"
+    if kind is not None and kind.describe is not None:
+        items = kind.describe(params)
+    else:
+        items = [f"{k}={v}" for k, v in sorted(params.items())]
+    return "筛选：" + "；".join(items) if items else "全部（未筛选）"
 
 
 _KINDS: dict[str, ExportKind] = {}

@@ -78,6 +78,14 @@ def _again_url(job: ExportJob) -> str | None:
     return url_for(kind.endpoint, fmt=job.file_format, **(job.params or {}))
 
 
+def _filters_text(job: ExportJob) -> str:
+    try:
+        kind: registry.ExportKind | None = registry.get(job.kind)
+    except DomainError:
+        kind = None
+    return registry.filters_text(kind, job.params)
+
+
 def progress_json(job: ExportJob) -> dict[str, Any]:
     return {
         "id": job.id,
@@ -99,6 +107,7 @@ def jobs():
         "exports/jobs.html",
         jobs=services.list_jobs(current_user),
         labels={k.name: k.label for k in registry.kinds()},
+        filters_text=_filters_text,
         keep_hours=services.keep_hours(),
         expires_at=services.expires_at,
         active=services.ACTIVE,
@@ -114,6 +123,7 @@ def job(job_id: int):
         "exports/job.html",
         job=job,
         kind=kind,
+        filters=_filters_text(job),
         active=job.status in services.ACTIVE,
         notice=services.stall_notice(job),
         expires_at=services.expires_at(job),

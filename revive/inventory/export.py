@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from revive.accounts.models import User
+from revive.accounts.models import College, Organization, User
 from revive.clock import local_today
 from revive.common.spreadsheets import csv_chunks
 from revive.exports import registry
+from revive.extensions import db
 from revive.inventory import queries
 from revive.inventory.fields import FIELDS, display_value
+from revive.inventory.models import EntryStatus, ImplementationStatus, PatentType, Willingness
 from revive.inventory.permissions import INVENTORY_ROLES
+from revive.web import int_arg
 
 
 def header() -> list[str]:
@@ -54,6 +57,59 @@ def _params(user: User, args: Mapping[str, Any]) -> dict[str, str]:
     return params
 
 
+def _enum_label(enum_cls: Any, value: Any) -> str:
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return str(value)
+
+
+def _describe(params: dict[str, Any]) -> list[str]:
+    """The list's filters in words (我的导出), in the list's order."""
+    none = queries.NONE
+    words: list[str] = []
+    for key, value in params.items():
+        text = str(value)
+        if key == "status":
+            words.append(f"状态：{_enum_label(EntryStatus, text)}")
+        elif key == "college":
+            college = db.session.get(College, int_arg(text)) if text != none else None
+            name = "未填学院" if text == none else (college.name if college else f"#{text}")
+            words.append(f"学院：{name}")
+        elif key == "institution":
+            org = db.session.get(Organization, int_arg(text))
+            words.append(f"单位：{org.name if org else f'#{text}'}")
+        elif key == "grade":
+            words.append("价值自评：未填" if text == none else f"价值自评：{text} 星")
+        elif key == "trl":
+            words.append("技术成熟度：未填" if text == none else f"技术成熟度：TRL {text}")
+        elif key == "willingness":
+            label = "未填" if text == none else _enum_label(Willingness, text)
+            words.append(f"转化意愿：{label}")
+        elif key == "patent_type":
+            words.append(f"专利类型：{_enum_label(PatentType, text)}")
+        elif key == "legal_status":
+            words.append(f"法律状态：{'未填' if text == none else text}")
+        elif key == "implementation":
+            label = "未填" if text == none else _enum_label(ImplementationStatus, text)
+            words.append(f"实施状态：{label}")
+        elif key in DATE_BOUNDS:
+            words.append(f"{DATE_BOUNDS[key]} {text}")
+        elif key == "q":
+            words.append(f"关键词：“{text}”")
+        else:
+            words.append(f"{key}={text}")
+    return words
+
+
+DATE_BOUNDS = {
+    "filed_from": "申请日不早于",
+    "filed_to": "申请日不晚于",
+    "granted_from": "授权日不早于",
+    "granted_to": "授权日不晚于",
+}
+
+
 def _names(_user: User, _params: dict[str, Any]) -> registry.Names:
     return registry.Names(f"专利盘点-{local_today():%Y%m%d}", "inventory", "专利盘点")
 
@@ -77,5 +133,6 @@ KIND = registry.register(
         header=header,
         rows=_rows,
         count=_count,
+        describe=_describe,
     )
 )

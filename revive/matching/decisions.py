@@ -7,11 +7,14 @@ The whole action — with the deal an acceptance creates and the commit — is
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.clock import format_dt
 from revive.common.fields import strip_invisible
-from revive.db import utcnow
+from revive.db import lock_row, utcnow
+from revive.demands.models import Demand, DemandStatus
 from revive.errors import (
     ConflictError,
     InvalidTransition,
@@ -26,6 +29,7 @@ from revive.matching.reasons import REJECT_REASONS, reason_label
 
 DECISIONS = {"accept": MatchState.ACCEPTED, "reject": MatchState.REJECTED}
 DECIDED_ELSEWHERE = "该匹配结果已被他人处理，请刷新后查看"
+DEMAND_CLOSED = "需求已关闭，不能再审核它的候选匹配（企业不再征集；候选保留为记录）"
 
 
 def decided_message(match: Match, actor: User) -> str | None:
@@ -41,7 +45,8 @@ def decided_message(match: Match, actor: User) -> str | None:
     )
     when = format_dt(match.decided_at)
     reason = f"（{reason_label(match.reason_code)}）" if match.reason_code else ""
-    return f"该匹配已由{who}于 {when} {match.state.label}{reason}，无需重复审核"
+    verb = match.state.label.removeprefix("已")  # 已采纳 → "已由…于…采纳", not "…已采纳"
+    return f"该匹配已由{who}于 {when} {verb}{reason}，无需重复审核"
 
 
 def apply_decision(
@@ -65,6 +70,7 @@ def apply_decision(
         raise ConflictError(decided_message(match, actor) or DECIDED_ELSEWHERE)
     if match.state != MatchState.CANDIDATE:
         raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
+    check_demand_open(match.demand_id)
     comment = strip_invisible(comment or "") or None
     if comment and len(comment) > 2000:
         raise ValidationFailed("备注不能超过 2000 字")
@@ -90,6 +96,17 @@ def apply_decision(
         comment=comment,
     )
     return match
+
+
+def check_demand_open(demand_id: int) -> None:
+    """Refuse deciding a closed demand's candidates (a stale queue tab, the API): neither a
+    push nor a rejection — the enterprise no longer looks, and a rejection would count in the
+    statistics and the strength model's training. The demand's row is held first, as a
+    push holds it, so a decision and the demand's closing run one after the other."""
+    lock_row(Demand, demand_id)
+    status = db.session.scalar(sa.select(Demand.status).where(Demand.id == demand_id))
+    if status != DemandStatus.OPEN:
+        raise InvalidTransition(DEMAND_CLOSED)
 
 
 def _state(value: MatchState | str) -> MatchState | None:

@@ -21,8 +21,8 @@ from flask import current_app
 
 from revive import queue
 from revive.accounts.models import User
-from revive.demands.models import Demand
-from revive.errors import NotFoundError, PermissionDenied
+from revive.demands.models import Demand, DemandStatus
+from revive.errors import InvalidTransition, NotFoundError, PermissionDenied
 from revive.extensions import db
 from revive.matching.models import (
     IndexBuild,
@@ -87,12 +87,16 @@ def request_match_run(
     scope: RunScope, demand_id: int | None = None, *, actor: User | None = None
 ) -> MatchRun:
     """A queued run (an already queued one of the same scope is reused), committed, then
-    enqueued. With no index yet, the run waits and an index build is requested first."""
+    enqueued. With no index yet, the run waits and an index build is requested first. A
+    closed demand is not matched again (InvalidTransition)."""
     if actor is not None and actor.role not in STAFF_ROLES:
         raise PermissionDenied("只有技术经理人或平台管理员可以发起匹配")
     if scope == RunScope.DEMAND:
-        if demand_id is None or db.session.get(Demand, demand_id) is None:
+        demand = db.session.get(Demand, demand_id) if demand_id is not None else None
+        if demand is None:
             raise NotFoundError("需求不存在")
+        if demand.status != DemandStatus.OPEN:  # it no longer takes part in matching
+            raise InvalidTransition("需求已关闭，不能重新匹配")
     else:
         demand_id = None
     # Coalesce with a run that has not started yet: it will read the demand's latest text. A

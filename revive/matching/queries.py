@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from revive.accounts.models import User
-from revive.demands.models import Demand
+from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent
@@ -274,6 +274,36 @@ WEAK = sa.and_(
     Match.source == MatchSource.MACHINE,
     Match.intent_at.is_(None),
 )
+
+
+# A candidate officers review at once: undecided and not weak (the queue's listed ones, the
+# enterprise page's 审核中).
+LISTED = sa.and_(Match.state == MatchState.CANDIDATE, ~WEAK)
+
+
+def unmet_clause() -> sa.ColumnElement[bool]:
+    """未满足需求 / 暂未找到合适专利, one rule for the dashboard and the enterprise's demand
+    page (revive.pool.status.DemandOverview.unmet): an open demand with no accepted match and
+    no candidate officers review — never matched, every candidate declined, or only weak
+    candidates (below the bar: the demand abstained)."""
+    live = sa.exists().where(
+        Match.demand_id == Demand.id, sa.or_(Match.state == MatchState.ACCEPTED, LISTED)
+    )
+    return sa.and_(Demand.status == DemandStatus.OPEN, ~live)
+
+
+def pending_counts() -> tuple[int, int]:
+    """(candidates the review queue lists, weak candidates it folds) on open demands: the
+    queue's 待审核, as the engine page reports it."""
+    listed, weak = db.session.execute(
+        sa.select(
+            sa.func.count(sa.case((LISTED, Match.id))),
+            sa.func.count(sa.case((WEAK, Match.id))),
+        )
+        .join(Demand, Demand.id == Match.demand_id)
+        .where(Match.state == MatchState.CANDIDATE, Demand.status == DemandStatus.OPEN)
+    ).one()
+    return int(listed or 0), int(weak or 0)
 
 
 def need_group(need: int | None, n_needs: int) -> int:

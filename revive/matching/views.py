@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.demands.models import Demand
-from revive.errors import NotFoundError
+from revive.errors import InvalidTransition, NotFoundError
 from revive.inventory.models import Patent
 from revive.matching import jobs, pairs, permissions, queries, tokens
 from revive.matching import strength as matching_strength
@@ -41,6 +41,7 @@ def engine():
         builds=queries.recent_builds(),
         runs=queries.recent_runs(),
         counts=queries.count_matches_by_state(),
+        pending=queries.pending_counts(),
         strength=queries.strength_overview(),
         can_refit=current_user.role == Role.PLATFORM_ADMIN,
     )
@@ -95,7 +96,11 @@ def demand_matches(demand_id: int):
 @bp.post("/demands/<int:demand_id>/runs")
 @roles_required(*STAFF_ROLES)
 def rematch_demand(demand_id: int):
-    run = jobs.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
+    try:
+        run = jobs.request_match_run(RunScope.DEMAND, demand_id, actor=current_user)
+    except InvalidTransition as exc:  # closed meanwhile (a stale page)
+        flash(exc.message, "error")
+        return redirect(url_for("matching.demand_matches", demand_id=demand_id))
     flash(f"已提交重新匹配 #{run.id}", "success")
     return redirect(url_for("matching.demand_matches", demand_id=demand_id))
 

@@ -11,8 +11,11 @@ What the enterprise is shown, and what it is not:
 - under review: a count of the undecided candidates officers see at once (weak machine
   proposals excluded); pushed: its deals; declined: a count only — never the reason code or
   the officer's comment (internal);
-- unmet (暂未找到合适专利): it was matched, nothing is pushed and nothing is under review —
-  every candidate was declined, or the demand abstained (no candidate reached the bar).
+- unmet (暂未找到合适专利): it is open and was matched, nothing is pushed and nothing is
+  under review — every candidate was declined, or the demand abstained (no candidate reached
+  the bar); the dashboard's 未满足需求 counts it by the same rule;
+- closed: who closed it, when and why; no suggestions and no "under review" — only the record
+  of what was pushed, declined and asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from revive.accounts.models import User
 from revive.deals.models import Deal
 from revive.deals.queries import deals_of_demand
 from revive.demands import permissions as demand_permissions
+from revive.demands import queries as demand_queries
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent, TransferMode
@@ -124,6 +128,7 @@ class DemandOverview(matching_queries.ReadingFlags):
     pushed: list[PushedRow]
     intents: list[IntentRow]
     weak: list[Suggestion] = field(default_factory=list)  # 弱, shown on request
+    closed_by: demand_queries.Closer | None = None  # who closed it (None while open)
 
     @property
     def suggestion_count(self) -> int:
@@ -136,9 +141,13 @@ class DemandOverview(matching_queries.ReadingFlags):
 
     @property
     def unmet(self) -> bool:
-        """Matched, yet nothing pushed, nothing under review and nothing to suggest."""
+        """暂未找到合适专利: an open demand, matched, with nothing pushed and nothing under
+        review (the suggestions are among the candidates under review). The rule of the
+        dashboard's 未满足需求 (revive.matching.queries.unmet_clause) for a matched demand:
+        no accepted match and no candidate shown to officers (weak ones do not count)."""
         return (
-            self.matched
+            self.is_open
+            and self.matched
             and not self.run_active
             and not self.pushed
             and not self.under_review
@@ -246,6 +255,9 @@ def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
         return None
     run = matching_queries.latest_run_for_demand(demand.id)
     groups, weak, reading = _suggestions(demand)
+    closed_by = demand_queries.closed_by(demand)
+    if closed_by is not None:  # no longer matched nor reviewed: nothing is suggested
+        groups, weak = [], []
     bar, strong = matching_strength.thresholds()
     counts = _counts(demand.id)
     return DemandOverview(
@@ -261,6 +273,7 @@ def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
         pushed=_pushed(user, demand),
         intents=_intents(demand),
         weak=weak,
+        closed_by=closed_by,
     )
 
 

@@ -1,9 +1,10 @@
 """Read helpers for the review queue and the rejection statistics (no writes, no commits).
 
 The queue is paginated by demand: one grouped SELECT picks the page of demands that have
-candidates passing the filters (with their newest/oldest candidate time and top score), a
-second loads those demands' candidates with their patents. Rejection statistics are grouped
-COUNTs over decided matches, scoped by ``review.permissions.stats_scope_clause``.
+candidates passing the filters, with their newest/oldest listed (not weak) candidate time
+and top score; a second loads those demands' candidates with their patents. Rejection
+statistics are grouped COUNTs over decided matches, scoped by
+``review.permissions.stats_scope_clause``.
 """
 
 from __future__ import annotations
@@ -190,14 +191,18 @@ def _joined(*cols: Any) -> sa.Select:
 def queue_page(f: QueueFilters, per_page: int) -> Page:
     """One page of demands that have candidates passing the filters (``Page`` of DemandGroup)."""
     where = _queue_where(f)
+    # A demand's count and waiting time are those of the candidates the queue lists (not
+    # weak); a demand with weak candidates only is shown (folded) but not counted as waiting
+    # (queue_totals).
+    listed = matching_queries.LISTED
     grouped = (
         _joined(
             Match.demand_id.label("demand_id"),
-            sa.func.count(Match.id).label("n"),
+            sa.func.count(sa.case((listed, Match.id))).label("n"),
             sa.func.max(Match.score).label("top"),
             sa.func.max(Match.strength).label("strongest"),
-            sa.func.max(Match.created_at).label("newest"),
-            sa.func.min(Match.created_at).label("oldest"),
+            sa.func.max(sa.case((listed, Match.created_at))).label("newest"),
+            sa.func.min(sa.case((listed, Match.created_at))).label("oldest"),
         )
         .where(*where)
         .group_by(Match.demand_id)
@@ -264,6 +269,28 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
             )
         )
     return page
+
+
+def queue_totals(f: QueueFilters) -> tuple[int, int]:
+    """(demands with a candidate the queue lists — waiting for review —, demands with weak
+    candidates only), among those passing the filters: the queue's header."""
+    listed = matching_queries.LISTED
+    per_demand = (
+        _joined(
+            Match.demand_id.label("demand_id"),
+            sa.func.count(sa.case((listed, Match.id))).label("n"),
+        )
+        .where(*_queue_where(f))
+        .group_by(Match.demand_id)
+        .subquery()
+    )
+    waiting, only_weak = db.session.execute(
+        sa.select(
+            sa.func.count(sa.case((per_demand.c.n > 0, per_demand.c.demand_id))),
+            sa.func.count(sa.case((per_demand.c.n == 0, per_demand.c.demand_id))),
+        )
+    ).one()
+    return int(waiting or 0), int(only_weak or 0)
 
 
 def open_demand(demand_id: int) -> Demand:

@@ -28,6 +28,9 @@ from revive.notifications.models import Notification
 from revive.selection import selected_ids
 
 STALE_MATCH = DECIDED_ELSEWHERE
+# A candidate gone from the table: the engine drops undecided candidates when a run re-ranks
+# the demand and when the demand is closed.
+GONE = "该候选匹配已不存在（可能已被重新匹配移出前列，或需求已关闭），请刷新队列"
 
 
 def _decide(
@@ -86,7 +89,9 @@ def decide_selected(
                 with db.session.begin_nested():
                     sent.extend(_decide(match_id, decision, actor, reason_code, comment)[1])
                 done.append(match_id)
-            except (ConflictError, InvalidTransition, NotFoundError) as exc:
+            except NotFoundError:
+                skipped.append((match_id, GONE))
+            except (ConflictError, InvalidTransition) as exc:
                 skipped.append((match_id, str(exc)))
             except StaleDataError:  # decided by someone else after we read it
                 skipped.append((match_id, STALE_MATCH))

@@ -49,7 +49,7 @@ def _back(filters: queries.QueueFilters, demand_id: int | None = None):
 def _explain(exc: DomainError) -> str:
     """The reason a decision did not happen, in words an officer can act on."""
     if isinstance(exc, NotFoundError):
-        return "该候选匹配已不存在（可能已被重新匹配移出前列，或需求已关闭），请刷新队列"
+        return services.GONE
     return exc.message
 
 
@@ -63,6 +63,7 @@ def queue():
     return render_template(
         "review/queue.html",
         page=queries.queue_page(filters, DEMANDS_PER_PAGE),
+        totals=queries.queue_totals(filters),
         filters=filters,
         sorts=queries.SORTS,
         industries=queries.queue_industries(),

@@ -67,6 +67,44 @@ def test_the_close_page_lists_open_deals_and_unreviewed_intents(world, client, a
     assert set(_shown(html).split(",")) == {f"deal:{deal.id}", f"intent:{intent.id}"}
 
 
+def test_an_officer_closing_is_addressed_as_staff_and_the_enterprise_is_told(world, client, auth):
+    """explore3 F3: the close page spoke to the officer as the enterprise (「您还有…」), and an
+    enterprise whose demand staff closed — with no deals on it — heard nothing."""
+    from revive.notifications.models import Notification
+
+    demand = make_demand(world.ent_a)
+    _intent_on(world, demand)
+    officer = world.users[Role.OFFICER]
+    auth.login(officer)
+    html = client.get(f"/demands/{demand.id}/close").get_data(as_text=True)
+    intents = html.split('id="close-intents"')[1].split("</div>")[0]
+    assert "企业还有" in intents and "您还有" not in intents
+    assert "data-enterprise-told" in html and "甲科技有限公司" in html
+    r = client.post(
+        f"/demands/{demand.id}/close",
+        data={"reason": "企业电话告知已解决", "version": demand.version, "shown": _shown(html)},
+    )
+    assert r.status_code == 302
+    [note] = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "demand_closed")
+    ).all()
+    assert note.organization_id == world.ent_a.id and note.user_id is None
+    assert officer.name in note.body and "企业电话告知已解决" in note.body
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert f"技术经理人 {officer.name}" in html.split('id="demand-closed-by"')[1].split("</dd>")[0]
+    # the enterprise's own close: no notice to itself, and its page still names who closed
+    own = make_demand(world.ent_a, title="另一条需求")
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])
+    html = client.get(f"/demands/{own.id}/close").get_data(as_text=True)
+    assert "data-enterprise-told" not in html
+    services.close_demand(own.id, actor=world.users[Role.ENTERPRISE], reason="不需要了")
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(Notification.kind == "demand_closed"))
+        == 1
+    )
+
+
 def test_a_demand_with_nothing_going_closes_without_a_warning(world, client, auth):
     demand = make_demand(world.ent_a)
     auth.login(world.users[Role.ENTERPRISE])

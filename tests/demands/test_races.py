@@ -178,5 +178,5 @@ def test_a_push_while_the_demand_closes_leaves_no_open_deal_on_it(race_app, enqu
         assert db.session.get(Demand, ids["demand"]).status == DemandStatus.CLOSED
         deals = db.session.scalars(sa.select(Deal).where(Deal.demand_id == ids["demand"])).all()
     assert results[0] == "closed", results
-    assert "企业已关闭该需求" in results[1], results
+    assert "需求已关闭" in results[1], results
     assert [d.stage for d in deals if d.stage != Stage.FAILED] == [], results

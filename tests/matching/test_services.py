@@ -342,10 +342,15 @@ def test_match_run_is_idempotent(app, enqueued):
 
 
 def test_match_run_on_closed_demand_stores_nothing(app, enqueued):
+    """A run queued before its demand closed stores nothing; a new one is refused."""
     pool()
     _ready(enqueued)
-    demand = make_demand(status=DemandStatus.CLOSED, closed_at=sa.func.now())
+    demand = make_demand()
     run = jobs.request_match_run(RunScope.DEMAND, demand.id)
+    demand.status, demand.closed_at = DemandStatus.CLOSED, sa.func.now()
+    db.session.commit()
+    with pytest.raises(InvalidTransition, match="需求已关闭，不能重新匹配"):
+        jobs.request_match_run(RunScope.DEMAND, demand.id)
     drain(enqueued)
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED and run.total == 0
