@@ -40,6 +40,7 @@ from revive.imports.views import bp as imports_bp
 from revive.inventory import importers as _patent_imports  # noqa: F401  (registers its import kind)
 from revive.inventory import receivers as inventory_receivers
 from revive.inventory.views import bp as inventory_bp
+from revive.licensing import receivers as licensing_receivers
 from revive.licensing.views import bp as licensing_bp
 from revive.matching import receivers as matching_receivers
 from revive.matching.views import bp as matching_bp
@@ -162,6 +163,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     pool_receivers.connect()  # index builds → newly entered patents proposed to pools
     alert_receivers.connect()  # finished runs, new demands and intents → standing alerts
     deal_receivers.connect()  # who may see a deal → the inbox and e-mails of its notifications
+    licensing_receivers.connect()  # a patent assigned by contract → its open licence withdrawn
 
     register_template_helpers(app)
 

@@ -32,6 +32,12 @@ demand_closed = _signals.signal("demand-closed")
 #: actor: User | None, comment: str | None.
 patent_transitioned = _signals.signal("patent-transitioned")
 
+#: A signed 转让 / 作价入股 contract took the patent right away from the university (its 实施状态
+#: became 已转让 / 作价入股; revive.deals). Sent INSIDE the signer's transaction, like
+#: ``patent_transitioned``: receivers only add or change rows. Licensing withdraws the patent's
+#: active open-licence declaration. kwargs: patent: Patent, actor: User, reason: str (Chinese).
+patent_rights_gone = _signals.signal("patent-rights-gone")
+
 #: A match run finished and stored its candidates (committed). The standing alerts read the
 #: candidates an all-demand run added. kwargs: run_id: int, scope: str (RunScope value).
 match_run_finished = _signals.signal("match-run-finished")

@@ -12,11 +12,24 @@ from revive.clock import format_date, format_dt, zone_label
 from revive.inventory.models import EntryStatus
 
 
+def format_percent(numerator: int, denominator: int) -> str:
+    """One decimal, '47.4%'; never rounded onto an end it has not reached: a non-zero share
+    below 0.05% reads '<0.1%' (not '0.0%', which says "none"), a share short of the whole
+    above 99.95% reads '>99.9%' (not '100.0%')."""
+    share = numerator / denominator
+    text = f"{share:.1%}"
+    if numerator > 0 and text == "0.0%":
+        return "<0.1%"
+    if numerator < denominator and text == "100.0%":
+        return ">99.9%"
+    return text
+
+
 def format_rate(numerator: int, denominator: int) -> str:
-    """A rate always shows its denominator: '47.4%（3688 / 7782）'."""
+    """A rate always shows its denominator: '47.4%（3688 / 7782）', '<0.1%（8 / 21133）'."""
     if not denominator:
         return f"—（{numerator} / 0）"
-    return f"{numerator / denominator:.1%}（{numerator} / {denominator}）"
+    return f"{format_percent(numerator, denominator)}（{numerator} / {denominator}）"
 
 
 def format_wan(value: Any) -> str:

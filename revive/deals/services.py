@@ -23,6 +23,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -31,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
-from revive import clock
+from revive import clock, signals
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.common.fields import strip_invisible
@@ -46,14 +47,17 @@ from revive.deals.models import (
     UniversityResponse,
 )
 from revive.deals.reasons import CHOSEN_REASONS, DEMAND_CLOSED, FAILURE_REASONS
+from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
+from revive.inventory.public import RIGHTS_GONE, gone_text
 from revive.locking import conflict_on_stale
 from revive.matching.models import Match
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
+from revive.templating import format_wan
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +218,13 @@ def _event(
     return event
 
 
+def _app_url(endpoint: str, **values: Any) -> str:
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
+
+
 def deal_link(deal_id: int) -> str:
     """App-relative link to a deal's page, also from a worker or the CLI (no request there,
     and url_for needs one unless SERVER_NAME is set)."""
@@ -365,6 +376,11 @@ def _move(
 # ---------------------------------------------------------------------------- demand closed
 
 
+# The university's notifications of a deal that ask it to answer (推送: 请在 N 天内答复;
+# 逾期: 请尽快答复), settled when the deal ends with its demand.
+REPLY_REMINDERS = ("match_pushed", "response_overdue")
+
+
 def end_for_closed_demand(demand: Demand, actor: User | None) -> list[int]:
     """The demand is being closed (demands.services.close_demand, through the hook
     deals.receivers registers; actor None: the platform, e.g. ``revive end-closed-demand-deals``
@@ -376,8 +392,10 @@ def end_for_closed_demand(demand: Demand, actor: User | None) -> list[int]:
     deals = queries.open_deals_of_demand(demand.id)
     sent: list[Notification] = []
     now = utcnow()
+    ended: list[tuple[Deal, Stage]] = []
     for deal in deals:
         source = deal.stage
+        ended.append((deal, source))
         deal.stage, deal.stage_changed_at, deal.updated_at = Stage.FAILED, now, now
         deal.failure_reason, deal.failure_comment = DEMAND_CLOSED, None
         _event(deal, actor, "stage", source, Stage.FAILED, FAILURE_REASONS[DEMAND_CLOSED])
@@ -392,17 +410,47 @@ def end_for_closed_demand(demand: Demand, actor: User | None) -> list[int]:
             reason=DEMAND_CLOSED,
             demand_id=demand.id,
         )
+        # The reminders asking the university to answer are moot now: read, so the inbox
+        # shows only the notice that the deal ended (无需再答复).
+        notifications.settle(deal.id, REPLY_REMINDERS, organization_id=deal.university_id)
         sent += _notify_demand_closed(deal, demand, actor, source)
+    if actor is not None and not demand_permissions.is_owner(actor, demand):
+        sent.append(_notify_enterprise_of_close(demand, actor, ended))
     notifications.send_emails(sent, after_commit=True)
     return [d.id for d in deals]
+
+
+def _notify_enterprise_of_close(
+    demand: Demand, actor: User, ended: list[tuple[Deal, Stage]]
+) -> Notification:
+    """Staff (an officer, the platform admin) closed the enterprise's demand: the enterprise
+    hears it once — who, the reason, and the deals that ended with it (if any)."""
+    body = f"{actor.role.label} {actor.name} 关闭了需求“{demand.title}”，需求不再征集和匹配。"
+    if demand.close_reason:
+        body += f"\n关闭原因：{demand.close_reason}"
+    if ended:
+        listed = "；".join(
+            f"《{d.patent.title}》（{d.university.name}，原阶段「{source.label}」）"
+            for d, source in ended[:10]
+        )
+        more = f" 等 {len(ended)} 项" if len(ended) > 10 else ""
+        body += f"\n随之结束（记为「未成交」）的对接：{listed}{more}"
+    return notifications.notify(
+        "demand_closed",
+        f"您的需求“{demand.title}”已被{actor.role.label}关闭",
+        organization_id=demand.enterprise_id,
+        body=body,
+        link=_app_url("demands.detail", demand_id=demand.id),
+    )
 
 
 def _notify_demand_closed(
     deal: Deal, demand: Demand, actor: User | None, source: Stage
 ) -> list[Notification]:
     """The university hears that the deal ended and that no answer is needed any more; the
-    officer (and the enterprise, when staff closed its demand) also read the enterprise's
-    close reason, which the university never sees (it does not see closed demands)."""
+    officer also reads the close reason, which the university never sees (it does not see
+    closed demands). The enterprise, when staff closed its demand, hears it once for the
+    demand (_notify_enterprise_of_close), not once per deal."""
     link = deal_link(deal.id)
     title = f"对接已结束：企业已关闭需求“{demand.title}”"
     ended = f"{_pair(deal)} 的对接（原阶段「{source.label}」）随之结束，记为「未成交」。"
@@ -418,17 +466,6 @@ def _notify_demand_closed(
             deal_id=deal.id,
         )
     ]
-    if actor is not None and not permissions.is_enterprise_side(actor, deal):
-        sent.append(
-            notifications.notify(
-                "deal_stage",
-                title,
-                organization_id=deal.enterprise_id,
-                body=f"{actor.name}（{actor.role.label}）关闭了需求。{ended}{reason}",
-                link=link,
-                deal_id=deal.id,
-            )
-        )
     if deal.officer_id and deal.officer_id != getattr(actor, "id", None):
         sent.append(
             notifications.notify(
@@ -533,7 +570,7 @@ def today_in_china() -> date:
 
 
 # Contract amounts are entered in 万元, a unit easy to mistake for 元. The largest reported
-# university patent deals are a few 亿元: above 1 亿元 (10,000 万元) the person entering the
+# university patent deals are a few 亿元: from 1 亿元 (10,000 万元) up the person entering the
 # contract confirms the figure (``confirm_amount``), and 100 亿元 is refused outright: such a
 # figure is a typo, and one would swamp every regional total on the dashboards.
 LARGE_AMOUNT_WAN = Decimal("10000")
@@ -561,10 +598,12 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
         and not _truthy(data.get("confirm_amount"))
     ):
         errors["amount_wan"] = (
-            f"金额 {amount:,} 万元即 {amount / 10_000:,.2f} 亿元，超过 1 亿元："
+            f"金额 {amount:,} 万元即 {amount / 10_000:,.2f} 亿元，达到或超过 1 亿元："
             "请核对单位是万元，无误后勾选“金额无误”再提交"
         )
-        errors["confirm_amount"] = "金额超过 1 亿元时须确认"
+        errors["confirm_amount"] = "金额达到 1 亿元及以上时须确认"
+    if amount is not None and amount == 0 and kind is not None:
+        _check_free(kind, data, errors)
     signed_on = _signed_on(data.get("signed_on"), deal, errors)
     record_no = str(data.get("record_no") or "").strip() or None
     if record_no and len(record_no) > 100:
@@ -583,6 +622,26 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
         "record_no": record_no,
         "parties": parties,
     }
+
+
+# A 0 万元 contract is most often a slip (the amount not filled in), yet the domain notes put
+# no lower bound on fees, and patents are transferred or licensed free of charge (无偿转让 /
+# 免费许可, e.g. to a spin-off), or contributed without a cash figure. So for 转让, 许可 and
+# 作价入股 a 0 is accepted only with the explicit 「无偿」 tick (``confirm_free``), as 1 亿元 and
+# more needs 金额无误. An open licence (开放许可) may be declared free of charge, a common case:
+# its 0 needs no tick.
+FREE_NEEDS_CONFIRMATION = frozenset(
+    {ContractKind.ASSIGNMENT, ContractKind.LICENSE, ContractKind.EQUITY}
+)
+
+
+def _check_free(kind: ContractKind, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+    if kind in FREE_NEEDS_CONFIRMATION and not _truthy(data.get("confirm_free")):
+        errors["amount_wan"] = (
+            f"金额为 0：如确为无偿{kind.label}，请勾选“无偿（金额为 0）”再提交；"
+            "否则请填写合同金额（万元）"
+        )
+        errors["confirm_free"] = "金额为 0 时须确认为无偿"
 
 
 def _amount(raw: Any, errors: dict[str, str]) -> Decimal | None:
@@ -613,10 +672,16 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
     if isinstance(raw, date):
         value = raw
     else:
+        text = str(raw or "").strip()
         try:
-            value = date.fromisoformat(str(raw or "").strip())
+            value = date.fromisoformat(text)
         except ValueError:
-            errors["signed_on"] = "请填写签约日期（YYYY-MM-DD）"
+            if not text:
+                errors["signed_on"] = "请填写签约日期（YYYY-MM-DD）"
+            elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # well formed, e.g. 2026-02-30
+                errors["signed_on"] = f"签约日期 {text} 不存在，请核对年、月、日"
+            else:
+                errors["signed_on"] = f"签约日期“{text[:20]}”格式不对，请按 YYYY-MM-DD 填写"
             return None
     if value > today_in_china():
         errors["signed_on"] = "签约日期不能晚于今天"
@@ -629,8 +694,44 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
 
 
 def _contract_summary(c: Contract) -> str:
-    text = f"签订{c.kind.label}合同，金额 {c.amount_wan} 万元，签约日期 {c.signed_on.isoformat()}"
+    amount = f"{format_wan(c.amount_wan)} 万元" + ("（无偿）" if c.amount_wan == 0 else "")
+    text = f"签订{c.kind.label}合同，金额 {amount}，签约日期 {c.signed_on.isoformat()}"
     return text + (f"，备案号 {c.record_no}" if c.record_no else "")
+
+
+CONTRACT_LABELS = {
+    "kind": "合同类型",
+    "amount_wan": "金额",
+    "signed_on": "签约日期",
+    "record_no": "备案号",
+    "parties": "当事方",
+}
+
+
+def _contract_value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "（无）"
+    if key == "kind":
+        return value.label if isinstance(value, ContractKind) else str(value)
+    if key == "amount_wan":
+        return format_wan(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def correction_text(contract: Contract, fields: Mapping[str, Any]) -> str:
+    """What a correction changes, field by field, e.g.
+    "当事方 甲 → 乙；金额 50 → 60 万元" (only the fields that change)."""
+    parts = []
+    for key, label in CONTRACT_LABELS.items():
+        if key not in fields or getattr(contract, key) == fields[key]:
+            continue
+        before = _contract_value(key, getattr(contract, key))
+        after = _contract_value(key, fields[key])
+        unit = " 万元" if key == "amount_wan" else ""
+        parts.append(f"{label} {before} → {after}{unit}")
+    return "；".join(parts)
 
 
 def _audit_contract(c: Contract, deal: Deal, actor: User, action: str, **extra: Any) -> None:
@@ -687,16 +788,19 @@ def record_contract(
     if not changed:
         raise ValidationFailed("合同信息没有变化")
     old_kind = contract.kind
+    what = correction_text(contract, fields)
     for key, value in fields.items():
         setattr(contract, key, value)
     deal.updated_at = utcnow()
     summary = _contract_summary(contract)
-    _event(deal, actor, "contract", deal.stage, deal.stage, f"更正合同：{summary}")
+    _event(deal, actor, "contract", deal.stage, deal.stage, f"更正：{what}")
     db.session.flush()
     _audit_contract(contract, deal, actor, "update", changes=changed)
     if contract.kind != old_kind:
         _implement(deal.patent, contract, deal, actor, corrects=old_kind)
-    sent = _notify_others(deal, actor, "deal_contract", f"合同信息已更新：{_pair(deal)}", summary)
+    sent = _notify_others(
+        deal, actor, "deal_contract", f"合同信息已更新：{_pair(deal)}", f"更正：{what}\n{summary}"
+    )
     db.session.commit()
     notifications.send_emails(sent)
     return contract
@@ -768,6 +872,12 @@ def _implement(
         contract_id=contract.id,
         contract_kind=contract.kind.value,
     )
+    if new in RIGHTS_GONE:  # the university can no longer license it (revive.licensing)
+        signals.patent_rights_gone.send(
+            patent=patent,
+            actor=actor,
+            reason=f"专利{gone_text(new)}（{contract.kind.label}合同，对接记录 #{deal.id}）",
+        )
 
 
 def _plain(value: Any) -> Any:

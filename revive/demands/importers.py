@@ -273,6 +273,7 @@ DEMAND_KIND = registry.register(
         roles=permissions.IMPORTER_ROLES,
         managers=frozenset({Role.OFFICER}),
         open_spec=_open_spec,
+        is_column=lambda header: match_header(header) is not None,
         apply=_apply,
         template=template_rows,
         visible=_visible,

@@ -134,8 +134,16 @@ def sheet_hint(sheets: tuple[str, ...]) -> str:
     return f"；只读取第一个工作表“{sheets[0]}”，本文件另有工作表{others}：请把数据放在第一个工作表"
 
 
-def read_table(path: str | Path, *, max_rows: int, limits: ReadLimits | None = None) -> Table:
-    """Open ``path`` and return its header and a row iterator, or raise FileRejected."""
+def read_table(
+    path: str | Path,
+    *,
+    max_rows: int,
+    limits: ReadLimits | None = None,
+    is_column: Callable[[Any], bool] | None = None,
+) -> Table:
+    """Open ``path`` and return its header and a row iterator, or raise FileRejected.
+    ``is_column``: does a header text name a column of this import (finds the header below
+    a title block, see _split_title)."""
     path = Path(path)
     limits = limits or ReadLimits()
     try:
@@ -148,12 +156,12 @@ def read_table(path: str | Path, *, max_rows: int, limits: ReadLimits | None = N
     if head.startswith(OLE_MAGIC):
         raise FileRejected("不支持旧版 Excel（.xls）或加密的工作簿：请另存为 .xlsx 或 CSV 后再上传")
     if head.startswith(ZIP_MAGIC):
-        return _read_xlsx(path, max_rows, limits)
+        return _read_xlsx(path, max_rows, limits, is_column)
     for magic, name in BINARY_MAGICS.items():
         if head.startswith(magic):
             raise FileRejected(f"不支持的文件类型（{name}）：{SUPPORTED}")
     _check_markup(head)
-    return _read_csv(path, head, max_rows, limits)
+    return _read_csv(path, head, max_rows, limits, is_column)
 
 
 _RESAVE = "请用 Excel/WPS 打开后另存为 .xlsx（Excel 工作簿）或 CSV 再上传"
@@ -211,28 +219,56 @@ def _header(cells: list[Any]) -> list[str]:
 
 
 MAX_TITLE_ROWS = 3
+# How far down a header is looked for by its column names (``is_column``): an official form's
+# title block (表名, 填表日期, 单位（盖章）…填表人…) takes a few rows above it.
+MAX_HEADER_SEARCH = 10
+# A row naming this many known columns is the header (one could be a coincidence: a title
+# block's 联系人).
+MIN_KNOWN_COLUMNS = 2
+
+ColumnTest = Callable[[Any], bool]
 
 
 def _filled(cells: list[Any]) -> int:
     return sum(1 for c in cells if c is not None and str(c).strip())
 
 
+def _known(cells: list[Any], is_column: ColumnTest) -> int:
+    return sum(1 for c in cells if c is not None and str(c).strip() and is_column(c))
+
+
+def _title_text(cells: list[Any]) -> str:
+    return " ".join(str(c).strip() for c in cells if c is not None and str(c).strip())
+
+
 def _split_title(
     records: Iterator[tuple[int, list[Any]]],
+    is_column: ColumnTest | None = None,
 ) -> tuple[list[str], tuple[int, list[Any]] | None, Iterator[tuple[int, list[Any]]]]:
     """(title lines, the header record, the records after it). Inventory sheets often open
-    with a title row (华北理工示范大学 2026 年存量专利盘点表, perhaps a date line) above the
-    header: up to MAX_TITLE_ROWS rows of one filled cell followed by a row of several are
-    the title, and the header is the row after them. A file whose rows all hold one cell
-    (a one-column list) has no title."""
+    with a title block above the header (华北理工示范大学 2026 年存量专利盘点表, a date line,
+    单位（盖章）：… 填表人：…).
+
+    With ``is_column`` (does this text name a column of the import?), the header is the first
+    of the first MAX_HEADER_SEARCH rows naming at least MIN_KNOWN_COLUMNS known columns, and
+    the rows above it are the title, however many cells they fill. Otherwise (no such row, or
+    no ``is_column``): up to MAX_TITLE_ROWS rows of one filled cell followed by a row of
+    several are the title, and the header is the row after them. A file whose rows all hold
+    one cell (a one-column list) has no title."""
+    if is_column is not None:
+        window = list(itertools.islice(records, MAX_HEADER_SEARCH))
+        for i, (_line, cells) in enumerate(window):
+            if _known(cells, is_column) >= MIN_KNOWN_COLUMNS:
+                titles = [_title_text(c) for _, c in window[:i]]
+                return titles, window[i], itertools.chain(window[i + 1 :], records)
+        records = itertools.chain(window, records)
     head: list[tuple[int, list[Any]]] = []
     for item in records:
         head.append(item)
         if _filled(item[1]) >= 2 or len(head) > MAX_TITLE_ROWS:
             break
     if len(head) > 1 and _filled(head[-1][1]) >= 2:
-        titles = [" ".join(str(c).strip() for c in cells if c is not None) for _, cells in head]
-        return titles[:-1], head[-1], records
+        return [_title_text(c) for _, c in head[:-1]], head[-1], records
     if not head:
         return [], None, records
     return [], head[0], itertools.chain(head[1:], records)
@@ -349,7 +385,13 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
     return ","
 
 
-def _read_csv(path: Path, head: bytes, max_rows: int, limits: ReadLimits) -> Table:
+def _read_csv(
+    path: Path,
+    head: bytes,
+    max_rows: int,
+    limits: ReadLimits,
+    is_column: Callable[[Any], bool] | None = None,
+) -> Table:
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     controls = 0 if utf16 else sum(1 for b in head if b < 32 and b not in (9, 10, 13))
     if controls > max(8, len(head) // 100):  # a few stray NULs are dropped, not refused
@@ -362,7 +404,7 @@ def _read_csv(path: Path, head: bytes, max_rows: int, limits: ReadLimits) -> Tab
     encoding = _detect_encoding(path, head)
     delimiter = _sniff_delimiter(path, encoding)
 
-    titles, first, rest = _split_title(_records(path, encoding, delimiter))
+    titles, first, rest = _split_title(_records(path, encoding, delimiter), is_column)
     if first is None:
         raise FileRejected("文件没有数据行（文件中没有任何内容）")
     header_line, cells = first
@@ -802,7 +844,12 @@ def _scan_sheet(path: Path, sheet_path: str | None) -> tuple[int | None, int, Ma
     return count or None, len(formulas), marks
 
 
-def _read_xlsx(path: Path, max_rows: int, limits: ReadLimits) -> Table:
+def _read_xlsx(
+    path: Path,
+    max_rows: int,
+    limits: ReadLimits,
+    is_column: Callable[[Any], bool] | None = None,
+) -> Table:
     _check_zip(path, limits)
     book = _Workbook(path, limits)  # opened once: read-only mode loads the shared strings
     try:
@@ -818,7 +865,7 @@ def _read_xlsx(path: Path, max_rows: int, limits: ReadLimits) -> Table:
         # add blank rows up to its height ("A1:XFD1048576": 16 billion cells). Read rows as
         # they are; the dimension only feeds the progress estimate above.
         book.ws.reset_dimensions()
-        titles, found, records = _split_title(_sheet_records(book, marks, limits))
+        titles, found, records = _split_title(_sheet_records(book, marks, limits), is_column)
         header_line, first = found if found is not None else (0, None)
         if first is None:
             sheets = tuple(book.wb.sheetnames)

@@ -301,15 +301,18 @@ def _end_transaction() -> None:
         session.rollback()
 
 
-def _read(path: str) -> Table:
-    """``read_table`` with the app's limits (rows, .xlsx part sizes, strings memory, cells)."""
+def _read(path: str, is_column: Callable[[Any], bool] | None = None) -> Table:
+    """``read_table`` with the app's limits (rows, .xlsx part sizes, strings memory, cells);
+    ``is_column``: the kind's header test (finds the header below a title block)."""
     config = current_app.config
     limits = ReadLimits(
         part_mb=config["REVIVE_XLSX_MAX_PART_MB"],
         strings_mb=config["REVIVE_XLSX_MAX_STRINGS_MB"],
         cells=config["REVIVE_IMPORT_MAX_CELLS"],
     )
-    return read_table(path, max_rows=config["REVIVE_MAX_IMPORT_ROWS"], limits=limits)
+    return read_table(
+        path, max_rows=config["REVIVE_MAX_IMPORT_ROWS"], limits=limits, is_column=is_column
+    )
 
 
 @contextmanager
@@ -322,7 +325,7 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
     kind = registry.get(job.kind)
     path = job.stored_path
     _end_transaction()
-    table = _read(path)
+    table = _read(path, kind.is_column)
     try:
         try:
             spec = kind.open_spec(job, table.header)
@@ -771,8 +774,9 @@ def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
         reasons.setdefault(line, []).append(f"{column}：{message}" if column else message)
     path = job.stored_path
     _end_transaction()  # the file is read with no transaction open
+    kind = registry.find(job.kind)
     try:
-        table = _read(path)
+        table = _read(path, kind.is_column if kind else None)  # the header the preview read
     except FileRejected as exc:
         raise NotFoundError(f"原文件已不可用：{exc.message}") from None
     try:

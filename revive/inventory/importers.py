@@ -288,6 +288,7 @@ PATENT_KIND = registry.register(
         roles=IMPORT_ROLES,
         managers=frozenset({Role.UNIVERSITY_ADMIN}),
         open_spec=_open_spec,
+        is_column=lambda header: match_header(header) is not None,
         apply=_apply,
         template=template_rows,
         visible=_visible,

@@ -9,7 +9,9 @@ an open licence's terms) and who holds it (university, college, region, the inve
 names). Never shown: contact phone / e-mail / name, the university's self-rating (value
 grade), funding, partner companies, review comments, the status log and revision history —
 and the asking price unless the university marked it public (``price_public``). Drafts and
-patents in any state other than 已入库 are not public at all (``public_clause``).
+patents in any state other than 已入库 are not public at all (``public_clause``), and neither
+is a patent whose rights have left the university (实施状态 已转让 / 作价入股, which a signed
+转让 / 作价入股 contract sets): the university can no longer offer it to anyone.
 
 Licensing sits above inventory, so the open licence comes in as a ``PublicLicence`` the
 caller built (revive.pool.queries does).
@@ -25,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive.inventory.fields import display_value
-from revive.inventory.models import EntryStatus, Patent, TransferMode
+from revive.inventory.models import EntryStatus, ImplementationStatus, Patent, TransferMode
 
 # The patent's own fields shown publicly, in display order (labels from inventory.fields).
 PUBLIC_FIELDS: tuple[str, ...] = (
@@ -65,13 +67,42 @@ PRIVATE_FIELDS: frozenset[str] = frozenset(
 PRICE_NEGOTIABLE = "面议"
 
 
+# 实施状态 meaning the patent right itself left the university (转让, or 作价入股 into a
+# company): the university can neither offer it in the pool nor license it any more.
+RIGHTS_GONE: frozenset[ImplementationStatus] = frozenset(
+    {ImplementationStatus.TRANSFERRED, ImplementationStatus.EQUITY}
+)
+
+
+def gone_status(patent: Patent) -> ImplementationStatus | None:
+    """已转让 / 作价入股 when the patent right left the university, else None."""
+    status = patent.implementation_status
+    return status if status in RIGHTS_GONE else None
+
+
+def gone_text(status: ImplementationStatus) -> str:
+    """How a message says it: 已转让 / 已作价入股."""
+    return status.label if status == ImplementationStatus.TRANSFERRED else f"已{status.label}"
+
+
+def rights_gone(patent: Patent) -> bool:
+    """The patent was assigned (已转让) or contributed as equity (作价入股)."""
+    return gone_status(patent) is not None
+
+
 def public_clause() -> sa.ColumnElement[bool]:
-    """WHERE clause: the patents anyone may see in the pool (已入库 only)."""
-    return Patent.status == EntryStatus.ENTERED
+    """WHERE clause: the patents anyone may see in the pool (已入库, still the university's)."""
+    return sa.and_(
+        Patent.status == EntryStatus.ENTERED,
+        sa.or_(
+            Patent.implementation_status.is_(None),
+            Patent.implementation_status.not_in(RIGHTS_GONE),
+        ),
+    )
 
 
 def is_public(patent: Patent) -> bool:
-    return patent.status == EntryStatus.ENTERED
+    return patent.status == EntryStatus.ENTERED and not rights_gone(patent)
 
 
 @dataclass(frozen=True)

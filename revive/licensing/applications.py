@@ -43,6 +43,7 @@ from revive.errors import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus
+from revive.inventory.public import gone_status, gone_text
 from revive.licensing import display, permissions
 from revive.licensing.models import (
     HELD_STATUSES,
@@ -143,6 +144,9 @@ def _held(declaration_id: int, enterprise_id: int | None) -> LicenceApplication 
 def _problem(d: OpenLicenceDeclaration, held: LicenceApplication | None) -> str | None:
     if d.status == DeclarationStatus.WITHDRAWN:
         return WITHDRAWN_DECLARATION
+    gone = gone_status(d.patent)
+    if gone is not None:
+        return f"该专利{gone_text(gone)}，专利权已不属于声明人，不再接受实施申请"
     if d.patent.status != EntryStatus.ENTERED:
         return "该专利目前不在可转化专利资源库中，暂不接受实施申请"
     if d.end_date < clock.local_today():

@@ -3,9 +3,10 @@
 - declare / withdraw: the patent's own university admins, the college admins of the patent's
   college, and the platform admin;
 - read: an open licence is public by nature (专利法第五十条: the licence fee is published and the
-  same for everyone), so every logged-in user sees ACTIVE declarations of ENTERED patents (the
-  public list). Anything else — a withdrawn declaration, or one whose patent left the pool — is
-  seen only by those who may see the patent itself (inventory permissions); others get a 404.
+  same for everyone), so every logged-in user sees ACTIVE declarations of patents in the pool
+  (inventory.public: 已入库 and not assigned / 作价入股 — the public list). Anything else — a
+  withdrawn declaration, or one whose patent left the pool — is seen only by those who may see
+  the patent itself (inventory permissions); others get a 404.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from revive.accounts.models import Role, User
 from revive.errors import NotFoundError, PermissionDenied
 from revive.extensions import db
 from revive.inventory import permissions as patent_permissions
-from revive.inventory.models import EntryStatus, Patent
+from revive.inventory.models import Patent
+from revive.inventory.public import is_public, public_clause
 from revive.licensing.models import (
     DeclarationStatus,
     LicenceApplication,
@@ -28,18 +30,13 @@ DECLARER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.UNIVERSITY_ADMIN, Role.COL
 
 
 def listed_clause() -> sa.ColumnElement[bool]:
-    """WHERE clause of the public list (join Patent): active declarations of entered patents."""
-    return sa.and_(
-        OpenLicenceDeclaration.status == DeclarationStatus.ACTIVE,
-        Patent.status == EntryStatus.ENTERED,
-    )
+    """WHERE clause of the public list (join Patent): active declarations of patents in the
+    pool (entered, and the rights still the university's)."""
+    return sa.and_(OpenLicenceDeclaration.status == DeclarationStatus.ACTIVE, public_clause())
 
 
 def is_listed(declaration: OpenLicenceDeclaration) -> bool:
-    return (
-        declaration.status == DeclarationStatus.ACTIVE
-        and declaration.patent.status == EntryStatus.ENTERED
-    )
+    return declaration.status == DeclarationStatus.ACTIVE and is_public(declaration.patent)
 
 
 def can_manage(user: User, patent: Patent) -> bool:

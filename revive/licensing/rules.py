@@ -17,7 +17,9 @@ Rules (docs/domain.md, "Open licensing rules worth encoding"; 专利法第五十
 - no exclusive or sole licence in force; not in the annual-fee grace period;
 - a pledged patent needs the pledgee's consent;
 - utility models and designs need a 专利权评价报告 number;
-- the patent is entered in the pool (已入库), valid, and has no active declaration yet.
+- the patent is entered in the pool (已入库), valid, and has no active declaration yet;
+- the patent is still the university's: not assigned (已转让) nor contributed as equity
+  (作价入股) — by its 实施状态 or by a signed 转让 / 作价入股 contract on one of its deals.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ class PatentFacts:
     status: EntryStatus
     has_active_declaration: bool = False
     legal_status: str | None = None
+    # Why the right is no longer the university's (e.g. "已转让（合同签订于 2025-06-01）"),
+    # None while it still is.
+    rights_gone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -362,6 +367,13 @@ def check_patent(patent: PatentFacts) -> list[Error]:
     legal = (patent.legal_status or "").strip()
     if legal and any(word in legal for word in NOT_VALID_LEGAL_STATUS):
         errors.append(("patent", f"专利法律状态为「{legal}」，只有有效专利可以声明开放许可"))
+    if patent.rights_gone:
+        errors.append(
+            (
+                "patent",
+                f"该专利{patent.rights_gone}，专利权已不属于本单位，不能声明开放许可",
+            )
+        )
     if patent.has_active_declaration:
         errors.append(("patent", "该专利已有生效的开放许可声明，如需变更请先撤回原声明"))
     return errors

@@ -13,12 +13,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, lock_row, utcnow
+from revive.deals.models import Contract, ContractKind, Deal
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import Patent
+from revive.inventory.public import gone_status, gone_text
 from revive.licensing import permissions, queries, rules
 from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
 
@@ -46,6 +50,30 @@ class DeclarationForm:
     active: OpenLicenceDeclaration | None
 
 
+# Contracts that take the patent right away from the university.
+RIGHTS_CONTRACTS = (ContractKind.ASSIGNMENT, ContractKind.EQUITY)
+
+
+def rights_gone(patent: Patent) -> str | None:
+    """Why the patent is no longer the university's to license, or None: its 实施状态 says
+    已转让 / 作价入股, or a 转让 / 作价入股 contract is registered on one of its deals (even if
+    the status was edited back since)."""
+    status = gone_status(patent)
+    if status is not None:
+        return f"{gone_text(status)}（实施状态：{status.label}）"
+    contract = db.session.scalar(
+        sa.select(Contract)
+        .join(Deal, Deal.id == Contract.deal_id)
+        .where(Deal.patent_id == patent.id, Contract.kind.in_(RIGHTS_CONTRACTS))
+        .order_by(Contract.signed_on.desc(), Contract.id.desc())
+        .limit(1)
+    )
+    if contract is None:
+        return None
+    verb = "已转让" if contract.kind == ContractKind.ASSIGNMENT else "已作价入股"
+    return f"{verb}（{contract.kind.label}合同签订于 {contract.signed_on.isoformat()}）"
+
+
 def patent_facts(patent: Patent, *, has_active: bool | None = None) -> rules.PatentFacts:
     """The patent-level facts the rules check (``has_active``: already looked up, else queried)."""
     if has_active is None:
@@ -56,6 +84,7 @@ def patent_facts(patent: Patent, *, has_active: bool | None = None) -> rules.Pat
         status=patent.status,
         has_active_declaration=has_active,
         legal_status=patent.legal_status,
+        rights_gone=rights_gone(patent),
     )
 
 

@@ -1,5 +1,6 @@
 """notify(): add an inbox row in the caller's transaction; e-mail is sent by a worker after the
-commit when SMTP is configured (REVIVE_SMTP_HOST). Also: marking read, and the e-mail itself.
+commit when SMTP is configured (REVIVE_SMTP_HOST). Also: marking read (by a user, or settled
+when what a notification asked for is moot), and the e-mail itself.
 
 Read state lives on the row (one per recipient organization): when one member of an
 organization reads its notification, it is read for the whole organization — the inbox is the
@@ -164,6 +165,24 @@ def mark_all_read(actor: User) -> int:
     ).rowcount
     db.session.commit()
     return marked
+
+
+def settle(deal_id: int, kinds: Sequence[str], *, organization_id: int) -> int:
+    """Mark the organization's unread notifications of ``kinds`` about a deal read: they asked
+    for something the deal no longer needs (e.g. an answer after the deal ended). Read by
+    nobody (``read_by_id`` stays None: the platform settled them). In the caller's
+    transaction, no commit; returns how many."""
+    return db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.deal_id == deal_id,
+            Notification.organization_id == organization_id,
+            Notification.kind.in_(list(kinds)),
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 # ---------------------------------------------------------------------------- e-mail

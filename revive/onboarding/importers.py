@@ -250,6 +250,7 @@ INSTITUTION_KIND = registry.register(
         label="高校/科研院所",
         roles=IMPORTER_ROLES,
         open_spec=_open_spec,
+        is_column=lambda header: match_header(header) is not None,
         apply=_apply,
         template=template_rows,
         visible=_visible,

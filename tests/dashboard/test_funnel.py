@@ -10,12 +10,13 @@ import sqlalchemy as sa
 
 from revive.accounts.models import Role
 from revive.dashboard import funnel
-from revive.dashboard.funnel import STEPS, Counts
+from revive.dashboard.funnel import STEPS, Counts, rate_dict
 from revive.dashboard.scope import scope_for
 from revive.deals.models import ContractKind, DealEvent, Stage
 from revive.errors import NotFoundError, PermissionDenied
 from revive.extensions import db
 from revive.inventory.models import EntryStatus
+from revive.templating import format_rate
 from tests.dashboard.helpers import make_contract, make_deal, make_evaluation
 from tests.factories import make_patent, make_user
 
@@ -209,3 +210,19 @@ def test_funnel_statement_count_does_not_grow_with_data(pipeline):
     assert _statements(run) == before
     assert before <= 4  # funnel 1, industry 1, college 2 (figures + the college names)
     assert funnel.funnel_counts(clause) == Counts(20, 14, 12, 13, 12, 6)
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "display"),
+    [
+        (0, 21133, "0.0%（0 / 21133）"),  # none at all: 0.0% is true
+        (8, 21133, "<0.1%（8 / 21133）"),  # 0.04%: not "none"
+        (1, 2000, "0.1%（1 / 2000）"),  # 0.05% rounds up to a shown 0.1%
+        (21132, 21133, ">99.9%（21132 / 21133）"),  # not "all"
+        (21133, 21133, "100.0%（21133 / 21133）"),
+        (3, 0, "—（3 / 0）"),
+    ],
+)
+def test_small_shares_are_not_shown_as_none(numerator, denominator, display):
+    assert format_rate(numerator, denominator) == display
+    assert rate_dict(numerator, denominator)["display"] == display  # the API and the export

@@ -127,24 +127,36 @@ def test_a_deal_already_answered_is_not_told_it_need_not_answer(world):
     assert "无需再答复" not in university.body
 
 
+def _demand_notes(demand_id: int) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(
+                Notification.kind == "demand_closed", Notification.link == f"/demands/{demand_id}"
+            )
+            .order_by(Notification.id)
+        )
+    )
+
+
 def test_staff_closing_the_demand_tell_the_enterprise_too(world):
-    deal = world.own_deal()
+    """The enterprise hears it once for the demand — who, why and the deals it ended — not
+    once per deal."""
+    deal = world.own_deal(title="提高电池能量密度")
     admin = world.users[Role.PLATFORM_ADMIN]
     _close(world, deal.demand_id, actor=admin)
     told = _by_recipient(_notes(deal.id))
-    assert set(told) == {
-        ("org", world.uni_a.id),
-        ("org", world.ent_a.id),
-        ("user", world.officer.id),
-    }
-    assert admin.name in told[("org", world.ent_a.id)].body
+    assert set(told) == {("org", world.uni_a.id), ("user", world.officer.id)}
+    [note] = _demand_notes(deal.demand_id)
+    assert note.organization_id == world.ent_a.id and note.deal_id is None
+    assert "提高电池能量密度" in note.title and "平台管理员" in note.title
+    assert admin.name in note.body and REASON in note.body
+    assert deal.patent.title in note.body and "原阶段「已推荐」" in note.body
     # the officer who pushed it closes it: not told of their own act
     other = world.own_deal()
     _close(world, other.demand_id, actor=world.officer)
-    assert set(_by_recipient(_notes(other.id))) == {
-        ("org", world.uni_a.id),
-        ("org", world.ent_a.id),
-    }
+    assert set(_by_recipient(_notes(other.id))) == {("org", world.uni_a.id)}
+    assert world.officer.name in _demand_notes(other.demand_id)[0].body
 
 
 def test_closed_deals_are_no_longer_awaited_overdue_or_reminded(world):
@@ -158,6 +170,40 @@ def test_closed_deals_are_no_longer_awaited_overdue_or_reminded(world):
     assert activity.overdue_counts(deals) == (0, 0)
     assert db.session.scalar(sa.select(sa.func.count()).where(queries.overdue_clause())) == 0
     assert services.notify_overdue() == []
+
+
+def _unread(deal_id: int, organization_id: int) -> list[str]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(Notification.kind)
+            .where(
+                Notification.deal_id == deal_id,
+                Notification.organization_id == organization_id,
+                Notification.read_at.is_(None),
+            )
+            .order_by(Notification.id)
+        )
+    )
+
+
+def test_the_universitys_reply_reminders_are_settled_when_the_deal_ends(world):
+    """The push (请在 N 天内答复) and the overdue reminder (请尽快答复) no longer sit unread next
+    to 对接已结束…无需再答复; the enterprise's own notice and other deals are left alone."""
+    deal = make_overdue(world.own_deal())
+    services.notify_overdue()
+    other = world.own_deal()  # another demand: still open
+    assert _unread(deal.id, world.uni_a.id) == ["match_pushed", "response_overdue"]
+    _close(world, deal.demand_id)
+    assert _unread(deal.id, world.uni_a.id) == ["deal_stage"]
+    settled = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.deal_id == deal.id, Notification.kind == "response_overdue"
+        )
+    ).all()
+    assert all(n.read_at is not None and n.read_by_id is None for n in settled if n.organization_id)
+    assert _unread(deal.id, world.ent_a.id) == ["match_pushed"]
+    assert _unread(other.id, world.uni_a.id) == ["match_pushed"]
 
 
 def test_the_close_is_one_transaction_with_the_deals(world):
@@ -201,12 +247,12 @@ def test_a_closed_demands_match_is_not_pushed(world):
     db.session.add(match)
     db.session.commit()
     _close(world, demand.id)
-    with pytest.raises(InvalidTransition, match="企业已关闭该需求"):
+    with pytest.raises(InvalidTransition, match="需求已关闭"):
         decisions.decide(match.id, "accepted", world.officer)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Deal)) == 0
     result = decisions.decide_selected([match.id], "accepted", world.officer)
-    assert result["done"] == [] and "企业已关闭该需求" in result["skipped"][0][1]
+    assert result["done"] == [] and "需求已关闭" in result["skipped"][0][1]
     assert db.session.get(Match, match.id).state == MatchState.CANDIDATE
 
 

@@ -383,3 +383,47 @@ def test_cells_over_the_budget_are_refused(tmp_path, kind):
     with pytest.raises(FileRejected, match="单元格过多：超过 29 个"):
         list(read_table(path, max_rows=10, limits=ReadLimits(cells=29)).rows)
     assert len(list(read_table(path, max_rows=10, limits=ReadLimits(cells=30)).rows)) == 5
+
+
+def _is_column(text) -> bool:
+    return str(text).strip() in HEADER
+
+
+OFFICIAL_BLOCK = [
+    ["华北理工示范大学2025年度存量专利盘点表"],
+    ["填表日期：2025年10月"],
+    ["单位（盖章）：", None, None, "填表人：王某"],
+]
+
+
+def test_an_official_title_block_is_skipped_when_the_header_is_found_by_its_names(tmp_path):
+    """A title block whose rows fill several cells (单位（盖章）… 填表人…) is no header: the
+    header is the first row naming known columns, within the first rows."""
+    path = write_xlsx_file(tmp_path / "f.xlsx", [*OFFICIAL_BLOCK, HEADER, row(1)], header=None)
+    table = read_table(path, max_rows=1000, is_column=_is_column)
+    try:
+        assert table.header == HEADER and table.header_line == 4
+        assert table.title == (
+            "华北理工示范大学2025年度存量专利盘点表；填表日期：2025年10月；单位（盖章）： 填表人：王某"
+        )
+        assert [line for line, _ in table.rows] == [5]
+    finally:
+        table.close()
+    # Without the column names the old rule applies: row 3 (several cells) is the header.
+    table, _ = _read(path)
+    assert table.header_line == 3
+
+
+def test_the_header_is_looked_for_in_the_first_ten_rows_only(tmp_path):
+    from revive.imports.reader import MAX_HEADER_SEARCH
+
+    titles = [[f"说明{i}"] for i in range(1, MAX_HEADER_SEARCH)]
+    path = tmp_path / "near.csv"
+    path.write_bytes(csv_bytes([*titles[1:], HEADER, row(1)], header=titles[0]))
+    table = read_table(path, max_rows=1000, is_column=_is_column)
+    assert table.header_line == MAX_HEADER_SEARCH and table.header == HEADER
+    assert list(table.rows) == [(MAX_HEADER_SEARCH + 1, [str(c) for c in row(1)])]
+    path = tmp_path / "far.csv"
+    path.write_bytes(csv_bytes([*titles[1:], ["说明"], HEADER, row(1)], header=titles[0]))
+    table = read_table(path, max_rows=1000, is_column=_is_column)
+    assert table.header_line == 1 and table.title is None  # one-cell rows: no header found

@@ -547,3 +547,22 @@ def test_importing_inventor_names_links_no_account(uni, run_import, tmp_path):
     db.session.expire_all()
     for patent in db.session.scalars(sa.select(Patent)):
         assert "张伟" in patent.inventors and zhang not in patent.inventor_users
+
+
+def test_an_official_title_block_above_the_header_imports_and_is_named(uni, run_import, tmp_path):
+    """单位（盖章）：… 填表人：… fills several cells: the header is still found by its names,
+    and the preview names what was skipped and which line is the header."""
+    from tests.imports.helpers import HEADER
+
+    block = [
+        ["华北理工示范大学2025年度存量专利盘点表"],
+        ["填表日期：2025年10月"],
+        ["单位（盖章）：", None, None, "填表人：王某"],
+    ]
+    path = write_xlsx_file(tmp_path / "f.xlsx", [*block, HEADER, row(1), row(2)], header=None)
+    job = run_import(path)
+    assert job.status == ImportStatus.COMMITTED, job.error
+    assert job.result_counts["created"] == 2
+    assert job.header_map["header_line"] == 4
+    assert "单位（盖章）： 填表人：王某" in job.header_map["title"]
+    assert not _errors(job)

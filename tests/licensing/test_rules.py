@@ -353,3 +353,10 @@ def test_a_day_that_does_not_exist_and_an_absurd_amount_read_plainly():
     )
     assert errors["start_date"] == "许可起始日不存在：2027-02-30（请核对月份和日期）"
     assert errors["lump_sum_wan"].endswith("（填写：数值过大）")
+
+
+def test_a_patent_whose_rights_left_the_university_cannot_be_declared():
+    assert errors_of(patent=facts(rights_gone="已转让（实施状态：已转让）")) == [
+        ("patent", "该专利已转让（实施状态：已转让），专利权已不属于本单位，不能声明开放许可")
+    ]
+    assert rules.check_patent(facts(rights_gone=None)) == []

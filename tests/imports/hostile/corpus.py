@@ -806,14 +806,30 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         committed=(p.key(1),),
         note="a title row above the header is common: it is skipped and named on the preview",
     )
+    rows_case(
+        "official-title-block-above-header",
+        "title-block.xlsx",
+        xlsx_bytes(
+            [
+                ["2024年度清单（内部）"],
+                ["填表日期：2024-12-01"],
+                ["单位（盖章）：", None, None, "填表人：王某"],
+                ["联系人"],
+                head,
+                v(1),
+            ]
+        ),
+        committed=(p.key(1),),
+        note="an official form's title block (several cells, four rows): the header is found"
+        " by its column names and the block is skipped",
+    )
     add(
         "title-rows-then-no-header",
         "title-rows.xlsx",
-        xlsx_bytes(
-            [["2024年度清单（内部）"], ["填表日期：2024-12-01"], ["备注"], ["联系人"], head]
-        ),
+        xlsx_bytes([["2024年度清单（内部）"], *([f"备注{i}"] for i in range(1, 11)), head, v(1)]),
         "第 1 行被读作表头：2024年度清单（内部）",
-        note="more than three one-cell rows: no title taken, the first row is the header",
+        note="the header below the first ten rows is not looked for: no title taken, the first"
+        " row is the header",
     )
     add(
         "wrong-sheet-only",

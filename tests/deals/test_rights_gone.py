@@ -1,0 +1,109 @@
+"""A patent assigned (转让) or contributed as equity (作价入股) is no longer the university's:
+signing such a contract withdraws its open licence, takes it out of the pool and the public
+open-licence list, and no new declaration or application is accepted on it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.errors import InvalidTransition, NotFoundError
+from revive.extensions import db
+from revive.inventory.models import ImplementationStatus, Patent
+from revive.inventory.public import is_public, public_clause
+from revive.licensing import applications
+from revive.licensing import services as licensing
+from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
+from revive.licensing.permissions import is_listed, listed_clause
+from revive.pool import queries as pool
+from tests.audit.helpers import events
+from tests.deals.helpers import sign
+from tests.licensing.helpers import make_declaration, valid_body
+
+
+def _in_pool(patent: Patent) -> bool:
+    return patent.id in db.session.scalars(sa.select(Patent.id).where(public_clause())).all()
+
+
+def _listed(declaration: OpenLicenceDeclaration) -> bool:
+    ids = db.session.scalars(
+        sa.select(OpenLicenceDeclaration.id)
+        .join(OpenLicenceDeclaration.patent)
+        .where(listed_clause())
+    ).all()
+    return declaration.id in ids
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("转让", ImplementationStatus.TRANSFERRED), ("作价入股", ImplementationStatus.EQUITY)],
+)
+def test_signing_an_assignment_withdraws_the_open_licence_and_leaves_the_pool(world, kind, status):
+    deal = world.own_deal()
+    patent = deal.patent
+    declaration = make_declaration(patent)
+    assert is_public(patent) and _in_pool(patent) and _listed(declaration)
+
+    sign(deal, kind=kind)
+    db.session.expire_all()
+    patent = db.session.get(Patent, patent.id)
+    declaration = db.session.get(OpenLicenceDeclaration, declaration.id)
+    assert patent.implementation_status == status
+    assert declaration.status == DeclarationStatus.WITHDRAWN
+    assert declaration.withdrawn_at is not None
+    [event] = [e for e in events(entity="open_licence") if e.action == "withdraw"]
+    assert event.entity_id == declaration.id and f"#{deal.id}" in event.data["reason"]
+    assert not is_public(patent) and not _in_pool(patent)
+    assert not _listed(declaration) and not is_listed(declaration)
+    with pytest.raises(NotFoundError):
+        pool.get_public_patent(patent.id)
+
+    # No new declaration: the form lists the problem, declaring is refused.
+    admin = world.users[Role.UNIVERSITY_ADMIN]
+    form = licensing.declaration_form(patent.id, actor=admin)
+    assert any("专利权已不属于本单位" in m for _, m in form.problems)
+    with pytest.raises(licensing.DeclarationRejected, match="不能声明开放许可"):
+        licensing.declare(patent.id, valid_body(), actor=admin)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(OpenLicenceDeclaration.id)).where(
+                OpenLicenceDeclaration.patent_id == patent.id,
+                OpenLicenceDeclaration.status == DeclarationStatus.ACTIVE,
+            )
+        )
+        == 0
+    )
+
+
+def test_a_signed_assignment_contract_refuses_a_declaration_even_if_the_status_was_edited(world):
+    deal = sign(world.own_deal(), kind="转让")
+    patent = db.session.get(Patent, deal.patent_id)
+    patent.implementation_status = ImplementationStatus.NOT_IMPLEMENTED  # edited back by hand
+    db.session.commit()
+    with pytest.raises(licensing.DeclarationRejected, match=r"已转让（转让合同签订于 \d{4}-"):
+        licensing.declare(patent.id, valid_body(), actor=world.users[Role.UNIVERSITY_ADMIN])
+
+
+def test_a_licence_contract_keeps_the_open_licence_and_the_pool(world):
+    deal = world.own_deal()
+    declaration = make_declaration(deal.patent)
+    sign(deal, kind="license")
+    db.session.expire_all()
+    declaration = db.session.get(OpenLicenceDeclaration, declaration.id)
+    assert declaration.patent.implementation_status == ImplementationStatus.LICENSED
+    assert declaration.status == DeclarationStatus.ACTIVE
+    assert is_public(declaration.patent) and _listed(declaration)
+
+
+def test_an_old_declaration_on_an_assigned_patent_takes_no_application(world):
+    """A declaration left active on a patent marked 已转让 some other way (an edit, an import,
+    data from before the withdrawal) is not offered and refuses applications."""
+    deal = world.own_deal()
+    declaration = make_declaration(deal.patent)
+    deal.patent.implementation_status = ImplementationStatus.TRANSFERRED
+    db.session.commit()
+    assert not _listed(declaration)
+    with pytest.raises((InvalidTransition, NotFoundError)):
+        applications.application_form(declaration.id, actor=world.users[Role.ENTERPRISE])
+    assert "已转让" in applications._problem(declaration, None)
