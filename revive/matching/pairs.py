@@ -23,6 +23,7 @@ from revive.engine import matcher as engine_matcher
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, TransferMode, Willingness
+from revive.inventory.public import gone_status, gone_text
 from revive.matching import indexes, runs, tokens
 from revive.matching.models import (
     IndexBuild,
@@ -91,6 +92,9 @@ def patent_rule(patent: Patent, index: engine.Index) -> str | None:
     """Why the matcher proposes this patent to no demand (runs.eligible_groups' rules), or None."""
     if patent.status != EntryStatus.ENTERED:
         return f"专利尚未入库（当前：{patent.status.label}），入库后才会推荐给企业需求"
+    gone = gone_status(patent)
+    if gone is not None:
+        return f"专利{gone_text(gone)}，专利权已不属于本单位，不再推荐给企业需求"
     if patent.transfer_willingness == Willingness.NOT_NOW:
         return "专利的转化意愿为“暂不”，不推荐给企业需求"
     if not len(index.positions([patent.id])):

@@ -13,7 +13,8 @@ from revive.accounts.models import User
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, Patent
+from revive.inventory.models import Patent
+from revive.inventory.public import public_clause
 from revive.matching import strength as matching_strength
 from revive.matching.models import (
     DemandReading,
@@ -336,7 +337,7 @@ SUGGESTIONS_PER_NEED = 10
 SUGGESTABLE = (
     Match.state == MatchState.CANDIDATE,
     Match.source == MatchSource.MACHINE,
-    Patent.status == EntryStatus.ENTERED,
+    public_clause(),
     ~WEAK,
 )
 

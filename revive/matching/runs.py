@@ -28,7 +28,8 @@ from revive.db import retried, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.inventory.models import Patent, Willingness
+from revive.inventory.public import public_clause
 from revive.matching import indexes, jobs, strength, tokens
 from revive.matching.models import (
     DemandReading,
@@ -56,13 +57,14 @@ DEMAND_BATCH = 50
 def eligible_groups() -> dict[frozenset[str], set[int]]:
     """Ids of patents that may be proposed, grouped by their acceptable modes (one query).
 
-    Only 已入库 patents whose 转化意愿 is not 暂不 and that have tokens (are indexable).
+    Only patents of the public pool (已入库, the right still the university's: not 已转让 or
+    作价入股) whose 转化意愿 is not 暂不 and that have tokens (are indexable).
     """
     rows = db.session.execute(
         sa.select(Patent.id, Patent.transfer_modes)
         .join(PatentTokens, PatentTokens.patent_id == Patent.id)
         .where(
-            Patent.status == EntryStatus.ENTERED,
+            public_clause(),
             sa.or_(
                 Patent.transfer_willingness.is_(None),
                 Patent.transfer_willingness != Willingness.NOT_NOW,

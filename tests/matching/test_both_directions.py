@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from revive.accounts.models import Role
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, Willingness
+from revive.inventory.models import EntryStatus, ImplementationStatus, Willingness
 from revive.matching import jobs
 from revive.matching import pairs as matching_pairs
 from revive.matching.models import Match, MatchState, RunScope
@@ -32,6 +32,7 @@ def world(app, enqueued):
         "assign": entered(uni, transfer_modes="assignment", **SAME),
         "pending": make_patent(uni, status=EntryStatus.PENDING_SCHOOL, **SAME),
         "not_now": entered(uni, transfer_willingness=Willingness.NOT_NOW, **SAME),
+        "sold": entered(uni, implementation_status=ImplementationStatus.TRANSFERRED, **SAME),
     }
     demands = {
         "any": make_demand(cooperation_modes=None, **NEED),
@@ -81,6 +82,7 @@ def test_patent_pages_list_exactly_the_pairs_the_demands_may_propose(world):
         "专利尚未入库（当前：待学校审核）" in left_out[(demands["any"].id, patents["pending"].id)]
     )
     assert "暂不" in left_out[(demands["licence"].id, patents["not_now"].id)]
+    assert "专利已转让，专利权已不属于本单位" in left_out[(demands["any"].id, patents["sold"].id)]
     assert not set(left_out) & listed
 
 

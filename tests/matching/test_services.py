@@ -14,7 +14,7 @@ from revive.db import utcnow
 from revive.demands.models import DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, Willingness
+from revive.inventory.models import EntryStatus, ImplementationStatus, Willingness
 from revive.matching import indexes, jobs
 from revive.matching import runs as matching_runs
 from revive.matching import tokens as matching_tokens
@@ -386,6 +386,9 @@ def test_only_eligible_patents_are_proposed(app, enqueued):
     not_now = entered(transfer_willingness=Willingness.NOT_NOW, **same)
     wrong_mode = entered(transfer_modes="assignment", **same)
     no_modes = entered(transfer_modes=None, **same)
+    # the right has left the university: sold, or contributed as equity
+    sold = entered(implementation_status=ImplementationStatus.TRANSFERRED, **same)
+    equity = entered(implementation_status=ImplementationStatus.EQUITY, **same)
     _ready(enqueued)
 
     demand = make_demand(cooperation_modes="license,joint_dev")
@@ -393,7 +396,7 @@ def test_only_eligible_patents_are_proposed(app, enqueued):
     drain(enqueued)
     proposed = {pid for pid, *_ in _matches(demand.id)}
     assert proposed == {ok.id, no_modes.id}
-    assert not proposed & {draft.id, pending.id, not_now.id, wrong_mode.id}
+    assert not proposed & {draft.id, pending.id, not_now.id, wrong_mode.id, sold.id, equity.id}
 
     open_demand = make_demand(cooperation_modes=None)  # no modes: every mode overlaps
     jobs.request_match_run(RunScope.DEMAND, open_demand.id)
