@@ -9,7 +9,6 @@ from revive.audit import services as audit
 from revive.db import utcnow
 from revive.licensing import queries
 from revive.licensing.models import DeclarationStatus
-from revive.licensing.services import AUDIT_ENTITY
 
 
 def _patent_rights_gone(sender: Any, patent: Any, actor: Any, reason: str, **_: Any) -> None:
@@ -22,7 +21,7 @@ def _patent_rights_gone(sender: Any, patent: Any, actor: Any, reason: str, **_: 
     declaration.status = DeclarationStatus.WITHDRAWN
     declaration.withdrawn_at = utcnow()
     audit.record(
-        AUDIT_ENTITY,
+        "open_licence",
         declaration.id,
         "withdraw",
         actor,
