@@ -8,7 +8,7 @@ set_alerts     subscribe / unsubscribe the demand to new-patent alerts (订阅�
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +19,10 @@ from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.clock import local_today
+from revive.common.fields import FieldError
 from revive.db import commit_or_conflict, lock_row, utcnow
 from revive.demands import permissions
-from revive.demands.fields import LABELS, validate_record
+from revive.demands.fields import FIELDS_BY_KEY, LABELS, validate_record
 from revive.demands.models import Demand, DemandSource, DemandStatus, Visibility
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -52,6 +53,24 @@ def _enterprise_for(actor: User, enterprise_id: int | None) -> Organization:
     if org is None or org.kind != OrgKind.ENTERPRISE:
         raise ValidationFailed("请指定需求所属企业", details={"enterprise_id": "请指定企业"})
     return org
+
+
+def contact_of(user: User) -> dict[str, str]:
+    """A new demand's contact as it starts: the user's own name, phone and e-mail (the fields
+    universities never see; the poster may change them), each only when the demand's own
+    field check accepts it."""
+    found: dict[str, str] = {}
+    for key, value in (
+        ("contact_name", user.name),
+        ("contact_phone", user.phone),
+        ("contact_email", user.email),
+    ):
+        try:
+            if value and FIELDS_BY_KEY[key].parse_value(value) is not None:
+                found[key] = value
+        except FieldError:
+            continue
+    return found
 
 
 class DuplicateDemand(ConflictError):
@@ -207,10 +226,24 @@ STALE_CLOSE = (
 )
 
 
+CLOSE_LIST_CHANGED = (
+    "打开本页后，这条需求又有了新的对接（见下方列表）。关闭需求会一并结束这些对接，请确认后再关闭"
+)
+
+
 def close_demand(
-    demand_id: int, *, actor: User, reason: str | None, expected_version: int | None = None
+    demand_id: int,
+    *,
+    actor: User,
+    reason: str | None,
+    expected_version: int | None = None,
+    seen: Collection[str] | None = None,
 ) -> Demand:
     """OPEN → CLOSED with a reason (required). Commits.
+
+    ``seen``: the keys (``Ending.key``) of what the close form listed; when closing would now
+    end more than that (a deal pushed after the page opened), ConflictError and nothing is
+    saved — checked under the demand's lock, so nothing can slip in after the check.
 
     In the same transaction the registered hooks end what the demand still has going: its
     open deals become 未成交 (reason 企业已关闭需求) and their other sides are told
@@ -232,6 +265,9 @@ def close_demand(
         )
     try:
         lock_row(Demand, demand.id)
+        if seen is not None and {e.key for e in closing_effects(demand, actor)} - set(seen):
+            db.session.rollback()
+            raise ConflictError(CLOSE_LIST_CHANGED)
         demand.status = DemandStatus.CLOSED
         demand.closed_at = utcnow()
         demand.close_reason = reason

@@ -50,18 +50,6 @@ def _form_context(values: dict, errors: dict | None = None) -> dict:
     }
 
 
-def _contact_of() -> dict:
-    """A new demand's contact starts as the enterprise user's own (name, phone, e-mail): the
-    fields universities never see; the poster may change them."""
-    if current_user.role != Role.ENTERPRISE:
-        return {}
-    return {
-        "contact_name": current_user.name or "",
-        "contact_phone": current_user.phone or "",
-        "contact_email": current_user.email or "",
-    }
-
-
 def _form_values(demand) -> dict:
     """Display text of each editable field (what the form shows and posts back)."""
     values = {k: display_value(k, getattr(demand, k)) for k in EDITABLE_KEYS}
@@ -113,7 +101,7 @@ def export_demands(fmt: str):
 @roles_required(*POST_ROLES)
 def post():
     if request.method == "GET":
-        return render_template("demands/form.html", demand=None, **_form_context(_contact_of()))
+        return render_template("demands/form.html", demand=None, **_form_context(_new_contact()))
     data = _posted()
     try:
         demand = services.post_demand(data, actor=current_user)
@@ -187,15 +175,15 @@ def _contacts_notice(description: str | None) -> None:
         )
 
 
+def _new_contact() -> dict:
+    """A new demand form starts with the enterprise user's own contact."""
+    return services.contact_of(current_user) if current_user.role == Role.ENTERPRISE else {}
+
+
 def _queue_notice() -> None:
     """The demand is saved; tell the poster when its matching had to wait for the queue."""
     if queue.deferred():
         flash("需求已保存；后台任务队列暂不可用，匹配将在队列恢复后自动进行", "warning")
-
-
-CLOSE_LIST_CHANGED = (
-    "打开本页后，这条需求又有了新的对接（见下方列表）。关闭需求会一并结束这些对接，请确认后再关闭"
-)
 
 
 @bp.route("/<int:demand_id>/close", methods=["GET", "POST"])
@@ -225,17 +213,14 @@ def close(demand_id: int):
     if request.method == "GET":
         return page()
     reason = request.form.get("reason") or ""
-    shown = request.form.get("shown")
-    if shown is not None:  # the form's list; an API call or an old form has none
-        now = {e.key for e in services.closing_effects(demand, current_user)}
-        if now - set(filter(None, shown.split(","))):
-            return page(CLOSE_LIST_CHANGED, 409, reason)
+    shown = request.form.get("shown")  # the form's list; an old form has none
     try:
         services.close_demand(
             demand_id,
             actor=current_user,
             reason=reason,
             expected_version=version_arg(request.form.get("version")),
+            seen=None if shown is None else set(filter(None, shown.split(","))),
         )
     except ValidationFailed as exc:
         return page(exc.message, 422, reason)

@@ -35,9 +35,7 @@ import sqlalchemy as sa
 from revive import engine, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
-from revive.common.fields import FieldError
 from revive.db import RACED, retried, utcnow
-from revive.demands import fields as demand_fields
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import (
@@ -186,7 +184,9 @@ def submit_intent(
         _check_not_asked(actor.organization_id, patent.id, title)
         # once=False: the same text may ask for another patent (this patent: _check_not_asked)
         demand = demand_services.post_demand(
-            {"title": title, "description": text, **_contact_of(actor)}, actor=actor, once=False
+            {"title": title, "description": text, **demand_services.contact_of(actor)},
+            actor=actor,
+            once=False,
         )
     ids = (demand.id, demand.enterprise_id, patent.id)
 
@@ -216,24 +216,6 @@ def submit_intent(
     match = _retried(attach)
     signals.intent_submitted.send(None, match_id=match.id)
     return match
-
-
-def _contact_of(actor: User) -> dict[str, str]:
-    """The contact of a demand made from an intent: the enterprise user's own name, phone and
-    e-mail, as the demand form starts with — each only when it passes the demand's own check
-    (a value the form would refuse is left out rather than refusing the intent)."""
-    found: dict[str, str] = {}
-    for key, value in (
-        ("contact_name", actor.name),
-        ("contact_phone", actor.phone),
-        ("contact_email", actor.email),
-    ):
-        try:
-            if value and demand_fields.FIELDS_BY_KEY[key].parse_value(value) is not None:
-                found[key] = value
-        except FieldError:
-            continue
-    return found
 
 
 def _check_not_asked(enterprise_id: int, patent_id: int, title: str | None) -> None:
