@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, lock_row, utcnow
-from revive.deals.models import Contract, ContractKind, Deal
+from revive.deals.models import Contract, Deal
+from revive.deals.services import IMPLEMENTATION_BY_KIND
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.inventory.public import gone_status, gone_text
+from revive.inventory.public import RIGHTS_GONE, gone_status, gone_text
 from revive.licensing import permissions, queries, rules
 from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
 
@@ -50,11 +51,12 @@ class DeclarationForm:
     active: OpenLicenceDeclaration | None
 
 
-# Contracts that take the patent right away from the university.
-RIGHTS_CONTRACTS = (ContractKind.ASSIGNMENT, ContractKind.EQUITY)
+# Contracts that take the patent right away from the university: those whose 实施状态 is one
+# of inventory.public.RIGHTS_GONE (转让, 作价入股).
+RIGHTS_CONTRACTS = tuple(k for k, s in IMPLEMENTATION_BY_KIND.items() if s in RIGHTS_GONE)
 
 
-def rights_gone(patent: Patent) -> str | None:
+def rights_gone_reason(patent: Patent) -> str | None:
     """Why the patent is no longer the university's to license, or None: its 实施状态 says
     已转让 / 作价入股, or a 转让 / 作价入股 contract is registered on one of its deals (even if
     the status was edited back since)."""
@@ -70,7 +72,7 @@ def rights_gone(patent: Patent) -> str | None:
     )
     if contract is None:
         return None
-    verb = "已转让" if contract.kind == ContractKind.ASSIGNMENT else "已作价入股"
+    verb = gone_text(IMPLEMENTATION_BY_KIND[contract.kind])
     return f"{verb}（{contract.kind.label}合同签订于 {contract.signed_on.isoformat()}）"
 
 
@@ -84,7 +86,7 @@ def patent_facts(patent: Patent, *, has_active: bool | None = None) -> rules.Pat
         status=patent.status,
         has_active_declaration=has_active,
         legal_status=patent.legal_status,
-        rights_gone=rights_gone(patent),
+        rights_gone=rights_gone_reason(patent),
     )
 
 
