@@ -146,8 +146,13 @@ def workbook_chunks(wb: Workbook) -> Iterator[bytes]:
     with tempfile.TemporaryFile(suffix=".xlsx") as tmp:
         wb.save(tmp)
         tmp.seek(0)
-        while chunk := tmp.read(XLSX_CHUNK):
-            yield chunk
+        yield from stream_chunks(tmp)
+
+
+def stream_chunks(stream: IO[bytes]) -> Iterator[bytes]:
+    """A binary file's remaining bytes in chunks of XLSX_CHUNK."""
+    while chunk := stream.read(XLSX_CHUNK):
+        yield chunk
 
 
 def _safe(values: Iterable[Any]) -> list[Any]:

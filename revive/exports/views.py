@@ -22,7 +22,7 @@ from revive import queue
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.common.downloads import EXPORT_TYPES, send_stream, stream_download
-from revive.common.spreadsheets import XLSX_CHUNK, XLSX_MIMETYPE
+from revive.common.spreadsheets import XLSX_MIMETYPE, stream_chunks
 from revive.errors import DomainError, NotFoundError
 from revive.exports import registry, services
 from revive.exports.models import ExportJob
@@ -142,8 +142,7 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
     """The file's bytes, opened only once the body is sent and closed when it ends (or the
     client goes away)."""
     with path.open("rb") as stream:
-        while chunk := stream.read(XLSX_CHUNK):
-            yield chunk
+        yield from stream_chunks(stream)
 
 
 @bp.get("/<int:job_id>/download")
