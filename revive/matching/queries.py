@@ -332,14 +332,9 @@ def group_by_need(
 # The enterprise's own demand page lists at most this many machine suggestions per sub-need
 # (revive.pool.status); the dashboard counts them the same way (suggestion_counts).
 SUGGESTIONS_PER_NEED = 10
-# What the demand page may list as 机器推荐: undecided machine candidates that are not weak,
-# for patents still in the pool (a query joining Patent).
-SUGGESTABLE = (
-    Match.state == MatchState.CANDIDATE,
-    Match.source == MatchSource.MACHINE,
-    public_clause(),
-    ~WEAK,
-)
+# What the demand page may list as 机器推荐: listed machine candidates (undecided, not weak)
+# of patents still in the pool (a query joining Patent).
+SUGGESTABLE = (LISTED, Match.source == MatchSource.MACHINE, public_clause())
 
 
 def suggestion_counts(enterprise_id: int) -> dict[int, int]:
