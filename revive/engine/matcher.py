@@ -460,16 +460,9 @@ def _need_of(
 
 
 def _idf_of(lexicon: Lexicon) -> Callable[[str], float | None]:
-    """A word's IDF in the index (None if it does not know the word)."""
+    """A word's IDF in the index (None if it does not know the word, or for a bigram term):
+    what weighs a word in a reason and in a sub-need's share."""
 
-    def idf_of(word: str) -> float | None:
-        col = lexicon.term_index.get(word)
-        return float(lexicon.idf[col]) if col is not None else None
-
-    return idf_of
-
-
-def _finder(lexicon: Lexicon, demand_text: str, generic: float) -> SpanFinder:
     def idf_of(word: str) -> float | None:
         col = lexicon.term_index.get(word)
         return (
@@ -478,7 +471,11 @@ def _finder(lexicon: Lexicon, demand_text: str, generic: float) -> SpanFinder:
             else None
         )
 
-    return SpanFinder(demand_text, idf_of, generic_idf=generic)
+    return idf_of
+
+
+def _finder(lexicon: Lexicon, demand_text: str, generic: float) -> SpanFinder:
+    return SpanFinder(demand_text, _idf_of(lexicon), generic_idf=generic)
 
 
 def reasons_for(index: Lexicon, demand_text: str, patent_text: str) -> list[Reason]:
