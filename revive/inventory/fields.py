@@ -142,8 +142,8 @@ IMPLEMENTATION_HELP = {
     ImplementationStatus.NOT_IMPLEMENTED: "未实施：尚未以任何方式实施",
     ImplementationStatus.SELF: "自行实施：本单位自行使用",
     ImplementationStatus.LICENSED: "已许可：已许可他人实施",
-    ImplementationStatus.TRANSFERRED: "已转让：专利权已转让",
-    ImplementationStatus.EQUITY: "作价入股：已作价投资入股",
+    ImplementationStatus.TRANSFERRED: "已转让：专利权已转让（移出成果池，撤回开放许可声明）",
+    ImplementationStatus.EQUITY: "作价入股：已作价投资入股（移出成果池，撤回开放许可声明）",
     ImplementationStatus.INDUSTRIALIZED: "已产业化：已形成产品并规模销售",
 }
 

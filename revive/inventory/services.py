@@ -31,7 +31,14 @@ from revive.inventory.fields import (
     same_value,
     validate_record,
 )
-from revive.inventory.models import EntryStatus, FeeSetting, Patent, PatentRevision
+from revive.inventory.models import (
+    EntryStatus,
+    FeeSetting,
+    ImplementationStatus,
+    Patent,
+    PatentRevision,
+)
+from revive.inventory.public import RIGHTS_GONE, gone_text
 from revive.selection import selected_ids
 
 # ---------------------------------------------------------------------------- helpers
@@ -93,6 +100,19 @@ def _apply(
             setattr(patent, key, values[key])
     if college_id is not ...:
         patent.college_id = college_id
+
+
+def _rights_left(
+    patent: Patent, old: ImplementationStatus | None, actor: User | None, how: str
+) -> None:
+    """实施状态 set to 已转让 / 作价入股 by hand or by an import: the university can no longer
+    license the patent, so its active open-licence declaration is withdrawn in the same
+    transaction (revive.licensing receives the signal), as a signed contract does."""
+    new = patent.implementation_status
+    if new in RIGHTS_GONE and old not in RIGHTS_GONE:
+        signals.patent_rights_gone.send(
+            patent=patent, actor=actor, reason=f"实施状态改为{gone_text(new)}（{how}）"
+        )
 
 
 def _review_in_new_college(patent: Patent, old_college_id: int | None, actor: User | None) -> None:
@@ -238,13 +258,14 @@ def update_patent(
     problems = update_problems(patent, values, changes)
     if problems:
         raise _validation_error(problems)
-    old_college_id = patent.college_id
+    old_college_id, old_implementation = patent.college_id, patent.implementation_status
     _apply(patent, values, college_id)
     _record_revision(patent, changes, actor, "edit")
     audit.record(
         "patent", patent.id, "edit", actor, organization_id=patent.institution_id, changes=changes
     )
     _review_in_new_college(patent, old_college_id, actor)
+    _rights_left(patent, old_implementation, actor, "编辑")
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
@@ -510,6 +531,7 @@ def upsert_rows(
     # added by id (no per-row flush or lazy load). The 发明人 column links no account.
     revisions: list[tuple[Patent, dict]] = []
     moved: list[tuple[Patent, int | None]] = []  # (patent, its college before the row)
+    gone: list[tuple[Patent, ImplementationStatus | None]] = []  # (patent, 实施状态 before)
     actor_id = actor.id if actor is not None else None
     for row, plan in zip(rows, plans, strict=True):
         values = dict(row)
@@ -526,7 +548,10 @@ def upsert_rows(
                 # The rule again, here: whatever planned the row, the service enforces it.
                 permissions.check_college_change(actor, plan.patent, plan.college_id)
                 moved.append((plan.patent, plan.patent.college_id))
+            old_implementation = plan.patent.implementation_status
             _apply(plan.patent, values, plan.college_id)
+            if plan.patent.implementation_status in RIGHTS_GONE:
+                gone.append((plan.patent, old_implementation))
             revisions.append((plan.patent, plan.changes))
             counts["updated"] += 1
         else:
@@ -557,6 +582,9 @@ def upsert_rows(
     )
     for patent, old_college_id in moved:
         _review_in_new_college(patent, old_college_id, actor)
+    for patent, old_implementation in gone:
+        how = f"导入任务 #{import_job_id}" if import_job_id else "导入"
+        _rights_left(patent, old_implementation, actor, how)
     db.session.flush()
     return counts
 

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from revive.accounts.models import Role
 from revive.errors import InvalidTransition, NotFoundError
 from revive.extensions import db
+from revive.inventory import services as inventory
 from revive.inventory.models import ImplementationStatus, Patent
-from revive.inventory.public import is_public, public_clause
+from revive.inventory.public import gone_text, is_public, public_clause
 from revive.licensing import applications
 from revive.licensing import services as licensing
 from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
@@ -107,3 +108,38 @@ def test_an_old_declaration_on_an_assigned_patent_takes_no_application(world):
     with pytest.raises((InvalidTransition, NotFoundError)):
         applications.application_form(declaration.id, actor=world.users[Role.ENTERPRISE])
     assert "已转让" in applications._problem(declaration, None)
+
+
+@pytest.mark.parametrize("status", [ImplementationStatus.TRANSFERRED, ImplementationStatus.EQUITY])
+def test_editing_the_status_to_assigned_withdraws_the_open_licence(world, status):
+    """实施状态 set by hand (no contract on the platform) withdraws the declaration too, with
+    the reason in the audit log; editing it back does not bring the declaration back."""
+    patent = world.own_deal().patent
+    declaration = make_declaration(patent)
+    admin = world.users[Role.UNIVERSITY_ADMIN]
+
+    inventory.update_patent(patent.id, {"implementation_status": status.label}, actor=admin)
+    db.session.expire_all()
+    declaration = db.session.get(OpenLicenceDeclaration, declaration.id)
+    assert declaration.status == DeclarationStatus.WITHDRAWN
+    [event] = [e for e in events(entity="open_licence") if e.action == "withdraw"]
+    assert event.entity_id == declaration.id and event.actor_id == admin.id
+    assert event.data["reason"] == f"实施状态改为{gone_text(status)}（编辑）"
+
+    inventory.update_patent(patent.id, {"implementation_status": "未实施"}, actor=admin)
+    inventory.update_patent(patent.id, {"implementation_status": status.label}, actor=admin)
+    db.session.expire_all()
+    assert db.session.get(OpenLicenceDeclaration, declaration.id).status == (
+        DeclarationStatus.WITHDRAWN
+    )
+    assert len([e for e in events(entity="open_licence") if e.action == "withdraw"]) == 1
+
+
+def test_an_edit_that_keeps_the_right_keeps_the_open_licence(world):
+    patent = world.own_deal().patent
+    declaration = make_declaration(patent)
+    admin = world.users[Role.UNIVERSITY_ADMIN]
+    inventory.update_patent(patent.id, {"implementation_status": "已许可"}, actor=admin)
+    inventory.update_patent(patent.id, {"title": patent.title + "（修订）"}, actor=admin)
+    db.session.expire_all()
+    assert db.session.get(OpenLicenceDeclaration, declaration.id).status == DeclarationStatus.ACTIVE

@@ -566,3 +566,27 @@ def test_an_official_title_block_above_the_header_imports_and_is_named(uni, run_
     assert job.header_map["header_line"] == 4
     assert "单位（盖章）： 填表人：王某" in job.header_map["title"]
     assert not _errors(job)
+
+
+def test_an_import_that_marks_a_patent_assigned_withdraws_its_open_licence(
+    uni, run_import, tmp_path
+):
+    from revive.licensing.models import DeclarationStatus, OpenLicenceDeclaration
+    from tests.audit.helpers import events
+    from tests.licensing.helpers import make_declaration
+
+    kept, sold = (make_patent(uni.org, application_no=appno(i)) for i in (1, 2))
+    declarations = [make_declaration(kept), make_declaration(sold)]
+    path = write_csv(
+        tmp_path / "f.csv",
+        [[appno(1), kept.title, "已许可"], [appno(2), sold.title, "已转让"]],
+        header=["申请号", "专利名称", "实施状态"],
+    )
+    job = run_import(path)
+    assert job.result_counts["updated"] == 2
+    db.session.expire_all()
+    statuses = [db.session.get(OpenLicenceDeclaration, d.id).status for d in declarations]
+    assert statuses == [DeclarationStatus.ACTIVE, DeclarationStatus.WITHDRAWN]
+    [event] = [e for e in events(entity="open_licence") if e.action == "withdraw"]
+    assert event.entity_id == declarations[1].id
+    assert event.data["reason"] == f"实施状态改为已转让（导入任务 #{job.id}）"
