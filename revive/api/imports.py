@@ -55,6 +55,20 @@ IMPORTER_ROLES = frozenset(
 _TRUE, _FALSE = frozenset({"1", "true", "on", "yes"}), frozenset({"", "0", "false", "off", "no"})
 MODES = ("valid_only", "all_or_nothing")
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}, "nullable": True}
+PREVIEW_COUNTS = {
+    **COUNTS,
+    "properties": {
+        "stripped": {
+            "type": "integer",
+            "description": "含控制字符（如 NUL）的行数：读取时已删除这些字符",
+        },
+        "stripped_lines": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "其中前 10 行的行号",
+        },
+    },
+}
 
 # ---------------------------------------------------------------------------- answers
 
@@ -72,9 +86,9 @@ ImportJobSchema = Schema.from_dict(
         "processed_rows": fields.Integer(required=True, allow_none=True),
         "committed_rows": fields.Integer(required=True, allow_none=True),
         "all_or_nothing": computed(lambda j: bool(j.all_or_nothing), {"type": "boolean"}),
-        # {new, changed, unchanged, invalid, rows} after the dry run
+        # {new, changed, unchanged, invalid, rows[, stripped, stripped_lines]} after the dry run
         "preview_counts": fields.Raw(
-            required=True, allow_none=True, metadata={"json_schema": COUNTS}
+            required=True, allow_none=True, metadata={"json_schema": PREVIEW_COUNTS}
         ),
         # {created, updated, unchanged, skipped_invalid} after the commit
         "result_counts": fields.Raw(

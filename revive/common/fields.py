@@ -33,7 +33,7 @@ class FieldError(ValueError):
 
 # Control characters other than tab/newline/CR (tab and CR become spaces below): invisible,
 # refused by spreadsheet XML, so a value holding one could never be exported as stored.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def strip_invisible(text: str) -> str:
@@ -62,7 +62,7 @@ def clean_text(raw: Any) -> str:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = _CONTROL.sub("", str(raw)).replace("\u3000", " ")
+    text = CONTROL_CHARACTERS.sub("", str(raw)).replace("\u3000", " ")
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = strip_invisible(re.sub(r" ?\n ?", "\n", text))
     return unquote(text)

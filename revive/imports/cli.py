@@ -93,6 +93,9 @@ def run_import(
         finish(job, job.error or "校验失败")
     counts = job.preview_counts or {}
     notes = "".join(f"；{n}" for n in registry.get(job.kind).preview_notes(counts))
+    if counts.get("stripped"):
+        lines = "、".join(map(str, counts.get("stripped_lines", [])))
+        notes += f"；{counts['stripped']} 行含控制字符（如 NUL），已删除：第 {lines} 行等"
     click.echo(
         f"预检完成：新增 {counts.get('new', 0)}，变更 {counts.get('changed', 0)}，"
         f"无变化 {counts.get('unchanged', 0)}，无效 {counts.get('invalid', 0)}{notes}",

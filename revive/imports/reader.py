@@ -32,11 +32,13 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl.utils.cell import coordinate_to_tuple
+
+from revive.common.fields import CONTROL_CHARACTERS
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +120,9 @@ class Table:
     close: Callable[[], None] = lambda: None  # releases an open workbook; safe to call twice
     sheets: tuple[str, ...] = ()  # .xlsx: every sheet's title (only the first is read)
     title: str | None = None  # rows above the header taken for the sheet's title (skipped)
+    # Lines whose cells held control characters (NUL, …), dropped as the rows are read (they
+    # cannot be stored or exported): filled while ``rows`` is iterated, for the preview to say.
+    stripped: list[int] = field(default_factory=list)
 
     def header_hint(self) -> str:
         """Where the header came from, for a message about a header that does not fit: which
@@ -197,7 +202,7 @@ def _utf16_without_bom(head: bytes) -> bool:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        value = value.replace("\x00", "")
+        value = CONTROL_CHARACTERS.sub("", value)  # noted by the readers (Table.stripped)
         return value if value.strip() else None
     return value
 
@@ -345,10 +350,17 @@ def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
     return open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the caller)
 
 
-def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
-    """(record number, cleaned non-blank cells); record 1 is the first line of the file."""
+def _has_controls(values: Any) -> bool:
+    return any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in values)
+
+
+def _records(
+    path: Path, encoding: str, delimiter: str, stripped: list[int] | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """(record number, cleaned non-blank cells); record 1 is the first line of the file.
+    ``stripped`` gets the numbers of records holding control characters (see Table)."""
     with _open_text(path, encoding) as fh:
-        reader = csv.reader((line.replace("\x00", "") for line in fh), delimiter=delimiter)
+        reader = csv.reader(fh, delimiter=delimiter)  # NUL is data to csv since Python 3.11
         try:
             for number, record in enumerate(reader, start=1):
                 if on_parse is not None:
@@ -356,6 +368,8 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                 # Our own limit: the csv module's is process-wide and other code may raise it.
                 if max(map(len, record), default=0) > MAX_CSV_CELL:
                     raise csv.Error("field larger than field limit")
+                if stripped is not None and _has_controls(record):
+                    stripped.append(number)
                 cells = _trim([_clean(c) for c in record])
                 if cells:
                     yield number, cells
@@ -420,16 +434,19 @@ def _read_csv(
     if total == 0:
         raise FileRejected("文件没有数据行（除表头外没有任何内容）")
 
+    stripped: list[int] = []
+
     def rows() -> Iterator[tuple[int, list[Any]]]:
-        records = _records(path, encoding, delimiter)
+        records = _records(path, encoding, delimiter, stripped)
         for number, _cells in records:
             if number == header_line:
                 break
+        stripped.clear()  # the title and header lines are not data rows
         yield from records
 
     label = {"utf-8-sig": "utf-8-bom"}.get(encoding, encoding)
     title = "；".join(titles) or None
-    return Table(header, rows(), total, "csv", label, header_line, title=title)
+    return Table(header, rows(), total, "csv", label, header_line, title=title, stripped=stripped)
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -724,7 +741,7 @@ class _Workbook:
 
 
 def _sheet_records(
-    book: _Workbook, marks: Marks, limits: ReadLimits
+    book: _Workbook, marks: Marks, limits: ReadLimits, stripped: list[int]
 ) -> Iterator[tuple[int, list[Any]]]:
     """The sheet's non-blank rows. The sheet XML is parsed lazily, row by row: a part that is
     corrupt or not well-formed fails here, mid-way, and is refused like a corrupt package.
@@ -748,6 +765,8 @@ def _sheet_records(
                 cells_read += len(values)
                 if cells_read > limits.cells:
                     raise _too_many_cells(limits.cells)
+                if _has_controls(values):
+                    stripped.append(number)
                 cells = [_clean(v) for v in values]
                 if marks:
                     cells.extend([None] * (marks_width - len(cells)))
@@ -865,7 +884,10 @@ def _read_xlsx(
         # add blank rows up to its height ("A1:XFD1048576": 16 billion cells). Read rows as
         # they are; the dimension only feeds the progress estimate above.
         book.ws.reset_dimensions()
-        titles, found, records = _split_title(_sheet_records(book, marks, limits), is_column)
+        stripped: list[int] = []
+        titles, found, records = _split_title(
+            _sheet_records(book, marks, limits, stripped), is_column
+        )
         header_line, first = found if found is not None else (0, None)
         if first is None:
             sheets = tuple(book.wb.sheetnames)
@@ -873,6 +895,8 @@ def _read_xlsx(
                 "文件没有数据行（工作表为空）" + (sheet_hint(sheets) if len(sheets) > 1 else "")
             )
         header = _header(first)
+        # the title and header lines are not data rows (the header search reads ahead)
+        stripped[:] = [n for n in stripped if n > header_line]
         peek = next(records, None)
         if peek is None:
             raise FileRejected("文件没有数据行（除表头外没有任何内容）")
@@ -898,5 +922,14 @@ def _read_xlsx(
     sheets = tuple(book.wb.sheetnames)
     title = "；".join(titles) or None
     return Table(
-        header, rows(), max(estimate, 1), "xlsx", None, header_line, book.close, sheets, title
+        header,
+        rows(),
+        max(estimate, 1),
+        "xlsx",
+        None,
+        header_line,
+        book.close,
+        sheets,
+        title,
+        stripped,
     )

@@ -412,6 +412,9 @@ def _error_rows(job_id: int, results: list[RowResult]) -> list[dict[str, Any]]:
     ]
 
 
+STRIPPED_SHOWN = 10  # lines listed where control characters were dropped
+
+
 def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob | None:
     """Dry run: read and check every row, store row errors and preview counts. Commits."""
     job = db.session.get(ImportJob, job_id)
@@ -451,6 +454,10 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
             job.total_rows = processed  # .xlsx gives only an estimate up front
             extra = getattr(spec, "preview_extra", None)
             job.preview_counts = dict(counts, rows=processed, **(extra() if extra else {}))
+            if table.stripped:  # control characters dropped from cells: the preview says where
+                job.preview_counts.update(
+                    stripped=len(table.stripped), stripped_lines=table.stripped[:STRIPPED_SHOWN]
+                )
             job.status = ImportStatus.VALIDATED
             job.finished_at = utcnow()
             db.session.commit()

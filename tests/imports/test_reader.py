@@ -64,6 +64,22 @@ def test_blank_rows_skipped_but_line_numbers_kept_and_nul_removed(tmp_path):
     table, rows = _read(path)
     assert table.total_rows == 2
     assert rows == [(4, [appno(1), "一种材料"]), (5, ["x"])]
+    assert table.stripped == [4]  # where, for the preview to say
+
+
+def test_control_characters_are_noted_on_data_rows_only(tmp_path):
+    """A NUL or another control character in a quoted cell is data to the csv module; the
+    cell is read without it and its line is noted. The title and header lines are not."""
+    path = tmp_path / "f.csv"
+    data = (
+        "2026 年盘点表\x00\n申请号,专利名称\x01\n"
+        f'{appno(1)},"一种\x00材料"\n{appno(2)},一种方法\n{appno(3)},一种\x07装置\n'
+    )
+    path.write_bytes(data.encode())
+    table, rows = _read(path)
+    assert table.header == ["申请号", "专利名称"] and table.title == "2026 年盘点表"
+    assert [cells[1] for _, cells in rows] == ["一种材料", "一种方法", "一种装置"]
+    assert table.stripped == [3, 5]
 
 
 def test_quoted_newlines_count_as_one_record(tmp_path):

@@ -308,3 +308,24 @@ def test_preview_lists_ignored_columns(logged_in, enqueued):
     job, page = _previewed(logged_in, content)
     assert "以下列未能识别，已忽略：备注" in page
     assert 'data-active="0"' in page
+
+
+def test_preview_says_which_rows_had_control_characters_dropped(logged_in, uni, enqueued):
+    """A NUL byte inside a cell is not stored (PostgreSQL and spreadsheets refuse it): the
+    row imports without it, and the preview names the rows, so nothing changes unseen."""
+    content = csv_bytes(
+        [row(1), row(2, title="一种\x00复合材料"), row(3, title="一种\x00\x00薄膜")]
+    )
+    job, page = _previewed(logged_in, content)
+    assert job.preview_counts["stripped"] == 2 and job.preview_counts["new"] == 3
+    assert "2 行的单元格含有不可见的控制字符（如 NUL 空字符）" in page
+    assert "第 3、4 行。" in page
+    services.request_commit(job.id, actor=uni.admin, enqueue=False)
+    services.commit_job(job.id)
+    titles = set(db.session.scalars(sa.select(Patent.title)))
+    assert {"一种复合材料", "一种薄膜"} <= titles
+
+
+def test_preview_without_control_characters_says_nothing_of_them(logged_in, enqueued):
+    job, page = _previewed(logged_in, csv_bytes([row(1)]))
+    assert "stripped" not in job.preview_counts and "data-stripped" not in page
