@@ -10,6 +10,7 @@ spreadsheet instead of WTForms' English one.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from wtforms import (
@@ -27,6 +28,7 @@ from wtforms import (
 )
 
 from revive.common.forms import Form
+from revive.db import utcnow
 from revive.errors import DomainError
 from revive.inventory.fields import (
     FIELDS_BY_KEY,
@@ -161,6 +163,8 @@ class PatentForm(Form):
     """Create/edit form. ``version`` carries the patent version the form was loaded at."""
 
     version = HiddenField()
+    # When the form was loaded (UTC, ISO): a stale save lists what others changed since.
+    loaded_at = HiddenField()
     institution_id = SelectField("所属单位", choices=[], validate_choice=False)
     # Set by lock_college: the user may not change this patent's college (the field is shown
     # as text, and a value posted anyway is not taken).
@@ -182,6 +186,20 @@ class PatentForm(Form):
 
     def expected_version(self) -> int | None:
         return version_arg(self.version.data)
+
+    def loaded_since(self) -> datetime | None:
+        """When the form was loaded; None when it carries no readable time (display only:
+        a tampered value can only shorten or lengthen the list of others' changes shown)."""
+        try:
+            moment = datetime.fromisoformat(str(self.loaded_at.data or "")[:40])
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else None
+
+    def reload(self, version: int) -> None:
+        """After a stale save: the form now stands at ``version``, loaded now."""
+        self.version.data = str(version)
+        self.loaded_at.data = utcnow().isoformat()
 
     def apply_errors(self, err: DomainError) -> bool:
         """Put ``err.details`` ({field key: message}) under each control; True if any matched."""
@@ -212,7 +230,7 @@ for _f in IMPORT_FIELDS:
 
 def initial_data(patent: Patent) -> dict[str, Any]:
     """Form values for an existing patent, in the same text forms the importer accepts."""
-    data: dict[str, Any] = {"version": str(patent.version)}
+    data: dict[str, Any] = {"version": str(patent.version), "loaded_at": utcnow().isoformat()}
     for key in MODEL_KEYS:
         value = getattr(patent, key)
         if key == "transfer_modes":

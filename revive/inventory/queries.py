@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -451,6 +451,37 @@ def revisions(patent_id: int) -> list[PatentRevision]:
         .order_by(PatentRevision.created_at.desc(), PatentRevision.id.desc())
     )
     return list(db.session.scalars(stmt))
+
+
+def changes_since(
+    patent_id: int, since: datetime | None
+) -> tuple[list[PatentRevision], list[StatusChange]]:
+    """Field edits and workflow moves of one patent after ``since`` (oldest first): what a
+    form loaded at ``since`` did not show. Nothing without a time."""
+    if since is None:
+        return [], []
+    edits = sa.select(PatentRevision).where(
+        PatentRevision.patent_id == patent_id, PatentRevision.created_at > since
+    )
+    moves = sa.select(StatusChange).where(
+        StatusChange.patent_id == patent_id, StatusChange.created_at > since
+    )
+    return (
+        list(
+            db.session.scalars(
+                edits.options(sa.orm.joinedload(PatentRevision.actor)).order_by(
+                    PatentRevision.created_at, PatentRevision.id
+                )
+            )
+        ),
+        list(
+            db.session.scalars(
+                moves.options(sa.orm.joinedload(StatusChange.actor)).order_by(
+                    StatusChange.created_at, StatusChange.id
+                )
+            )
+        ),
+    )
 
 
 @dataclass

@@ -171,7 +171,14 @@ def _setup_form(form: PatentForm, institution_id: int | None, patent=None) -> No
     form.set_colleges(names, allow_none=allow_none)
 
 
-def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str | None = None):
+def _render_form(
+    form: PatentForm,
+    patent=None,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    others: tuple[list, list] | None = None,
+):
     return render_template(
         "inventory/form.html",
         form=form,
@@ -181,6 +188,7 @@ def _render_form(form: PatentForm, patent=None, *, status: int = 200, error: str
         FIELDS_BY_KEY=FIELDS_BY_KEY,
         error=error,
         pick_institution=patent is None and current_user.role == Role.PLATFORM_ADMIN,
+        others=others,
     ), status
 
 
@@ -232,9 +240,17 @@ def edit(patent_id: int):
         )
     except ConflictError as err:
         # Keep what the user typed; the form now carries the current version, so saving again
-        # is a deliberate overwrite after they have looked at the other person's change.
-        form.version.data = str(services.get_patent_for(current_user, patent_id).version)
-        return _render_form(form, patent, status=409, error=f"{err.message}。{CONFLICT_NOTE}")
+        # is a deliberate overwrite after they have looked at the other person's change,
+        # which the page lists (field by field, with the workflow moves).
+        edits, moves = queries.changes_since(patent_id, form.loaded_since())
+        form.reload(services.get_patent_for(current_user, patent_id).version)
+        return _render_form(
+            form,
+            patent,
+            status=409,
+            error=f"{err.message}。{CONFLICT_NOTE}",
+            others=(revision_rows(edits), moves),
+        )
     except ValidationFailed as err:
         form.apply_errors(err)
         return _render_form(form, patent, status=422, error=err.message)
@@ -242,9 +258,7 @@ def edit(patent_id: int):
     return redirect(url_for("inventory.detail", patent_id=patent_id))
 
 
-CONFLICT_NOTE = (
-    "您填写的内容仍保留在下方；可在详情页的修改记录中查看对方的改动，核对后再次保存将以您的内容为准"
-)
+CONFLICT_NOTE = "您填写的内容仍保留在下方；其间的改动列在下方，核对后再次保存将以您的内容为准"
 
 
 # ---------------------------------------------------------------------------- detail & workflow

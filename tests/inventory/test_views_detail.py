@@ -186,6 +186,14 @@ def test_stale_edit_shows_conflict_and_keeps_the_users_input(client, auth, admin
     assert 'value="我改的标题"' in page
     db.session.expire_all()
     assert patent.title == "同事改的标题"
+    # what changed meanwhile is listed, field by field, with who changed it
+    others = page.split('id="others-changes"')[1].split("</section>")[0]
+    assert colleague.name in others and "手工修改" in others
+    assert [c.strip() for c in re.findall(r"<td[^>]*>([^<]*)</td>", others)] == [
+        "专利名称",
+        "原标题",
+        "同事改的标题",
+    ]
     # the re-rendered form carries the current version: saving again is a deliberate overwrite
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     assert int(version) == patent.version
@@ -443,3 +451,43 @@ def test_college_admin_is_offered_only_college_actions(client, auth):
     db.session.expire_all()
     assert resp.status_code == 302
     assert db.session.scalar(sa.select(Patent.status)) == EntryStatus.PENDING_COLLEGE
+
+
+def test_a_stale_edit_lists_only_what_changed_after_the_form_was_loaded(client, auth, admin):
+    """Edits saved before the form was opened are not listed; an edit and a workflow move
+    after it are; the re-rendered form starts a new window, so a second stale save lists
+    only what came after the first."""
+    patent = make_patent(admin.organization, title="原标题", trl=3)
+    colleague = make_user(Role.UNIVERSITY_ADMIN, organization=admin.organization)
+    services.update_patent(patent.id, {"abstract": "早先的摘要"}, actor=colleague)
+    auth.login(admin)
+    stale = initial_data(patent)
+    services.update_patent(patent.id, {"trl": "6"}, actor=colleague)
+    services.perform_action(patent.id, "submit", actor=colleague)
+    page = html(client.post(f"/patents/{patent.id}/edit", data={**stale, "title": "我改的标题"}))
+    others = page.split('id="others-changes"')[1].split("</section>")[0]
+    assert "技术成熟度" in others and "摘要" not in others
+    assert "data-status-move" in others and "状态：草稿 → 待学校审核" in others
+
+    again = dict(stale, title="我改的标题")
+    again["version"] = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    again["loaded_at"] = re.search(r'name="loaded_at" type="hidden" value="([^"]+)"', page).group(1)
+    services.update_patent(patent.id, {"abstract": "新的摘要"}, actor=colleague)
+    page = html(client.post(f"/patents/{patent.id}/edit", data=again))
+    others = page.split('id="others-changes"')[1].split("</section>")[0]
+    assert "摘要" in others and "技术成熟度" not in others and "data-status-move" not in others
+
+
+def test_a_stale_edit_without_a_readable_load_time_still_keeps_the_input(client, auth, admin):
+    patent = make_patent(admin.organization, title="原标题")
+    auth.login(admin)
+    stale = {**initial_data(patent), "loaded_at": "昨天"}
+    services.update_patent(
+        patent.id,
+        {"title": "同事改的标题"},
+        actor=make_user(Role.UNIVERSITY_ADMIN, organization=admin.organization),
+    )
+    resp = client.post(f"/patents/{patent.id}/edit", data={**stale, "title": "我改的标题"})
+    assert resp.status_code == 409
+    page = html(resp)
+    assert 'value="我改的标题"' in page and "未找到具体改动记录" in page
