@@ -53,6 +53,9 @@ def _app(_data_dir: Path):
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
+            # A cheap hash, as the factories' (revive.accounts.passwords: production keeps
+            # scrypt, ~0.1 s a hash, which hundreds of registrations and logins would pay).
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             **_db_config(),
         }
     )

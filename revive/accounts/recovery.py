@@ -32,10 +32,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
-from werkzeug.security import generate_password_hash
 
 from revive import queue
-from revive.accounts import services, sessions, throttle
+from revive.accounts import passwords, services, sessions, throttle
 from revive.accounts.models import PasswordReset, User
 from revive.audit import services as audit
 from revive.db import utcnow
@@ -234,7 +233,7 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
     _prune(now)
     _void_pending(user.id, now)
     # Nobody knows this password, the admin included; only the link sets a usable one.
-    user.password_hash = generate_password_hash(secrets.token_urlsafe(32))
+    user.password_hash = passwords.hash_password(secrets.token_urlsafe(32))
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
     reset, token = _new_reset(user, lifetime=timedelta(hours=admin_reset_hours()), issued_by=actor)
     audit.record(
@@ -295,7 +294,7 @@ def complete_password_reset(token: str, *, password: str) -> User:
         db.session.rollback()
         raise ResetUnusable("该链接已使用过，请直接登录")
     _void_pending(user.id, now, except_id=reset.id)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = passwords.hash_password(password)
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
     audit.record(
         "user",

@@ -16,10 +16,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from revive import signals
-from revive.accounts import regions, sessions, throttle, tokens, uscc
+from revive.accounts import passwords, regions, sessions, throttle, tokens, uscc
 from revive.accounts.devices import new_device_nonce
 from revive.accounts.models import (
     ENTERPRISE_TAGS,
@@ -50,8 +49,6 @@ IP_LIMITED = (
     "当前网络地址的登录失败次数过多，请 {minutes} 分钟后再试；"
     "在此前成功登录过该账号的浏览器上仍可正常登录"
 )
-# Computed once so that unknown e-mails cost the same time as wrong passwords (no enumeration).
-_DUMMY_HASH = generate_password_hash("revive-dummy-password")
 
 # Which role becomes which kind of organization when the platform admin creates staff users.
 _STAFF_ORG_KIND = {
@@ -202,7 +199,7 @@ def _new_user(
         role=role,
         organization=organization,
         college=college,
-        password_hash=generate_password_hash(password),
+        password_hash=passwords.hash_password(password),
     )
     db.session.add(user)
     db.session.flush()
@@ -261,9 +258,9 @@ def authenticate(email: str, password: str) -> User | None:
     (a dummy hash for unknown addresses), so timing does not tell them apart."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        passwords.check_dummy(password or "")
         return None
-    if not check_password_hash(user.password_hash, password or "") or not user.is_active:
+    if not passwords.check_password(user.password_hash, password or "") or not user.is_active:
         return None
     return user
 
@@ -331,12 +328,12 @@ def change_password(
     """Replace the user's password after checking the current one, and end every other
     session of the user (``keep_session_id``, the browser that changed it, stays signed in).
     Returns how many sessions ended."""
-    if not check_password_hash(user.password_hash, current_password or ""):
+    if not passwords.check_password(user.password_hash, current_password or ""):
         raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
     validate_password(new_password, email=user.email, name=user.name)
-    if check_password_hash(user.password_hash, new_password):
+    if passwords.check_password(user.password_hash, new_password):
         raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = passwords.hash_password(new_password)
     ended = sessions.revoke_user_sessions(user.id, "password_changed", keep_id=keep_session_id)
     db.session.commit()
     return ended
@@ -413,7 +410,7 @@ def request_registration(*, password: str, **fields: object) -> User | None:
     try:
         user = register_enterprise(password=password, **fields)  # type: ignore[arg-type]
     except EmailTaken:
-        generate_password_hash(password or "")
+        passwords.hash_password(password or "")
         return None
     logger.info("Enterprise %s registered", user.organization_id)
     return user

@@ -22,10 +22,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from revive import clock
-from revive.accounts import uscc
+from revive.accounts import passwords, uscc
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.accounts.services import get_or_create_college, get_or_create_org
 from revive.audit.models import AuditEvent
@@ -498,7 +497,7 @@ def _load_users(
     for spec in specs:
         if spec.email in existing:
             continue
-        password_hash = password_hash or generate_password_hash(DEMO_PASSWORD)
+        password_hash = password_hash or passwords.hash_password(DEMO_PASSWORD)
         user = User(
             email=spec.email,
             name=spec.name,

@@ -140,14 +140,14 @@ def test_unknown_address_and_wrong_password_do_the_same_work(app, monkeypatch):
     """No enumeration by timing: the same statements and the same hash checks, in order."""
     import sqlalchemy as sa
 
-    from revive.accounts import services
+    from revive.accounts import passwords
     from revive.extensions import db
 
     owner = make_user()
     hashes: list[str] = []
-    real = services.check_password_hash
+    real = passwords.check_password_hash
     monkeypatch.setattr(
-        services, "check_password_hash", lambda h, p: hashes.append("hash") or real(h, p)
+        passwords, "check_password_hash", lambda h, p: hashes.append("hash") or real(h, p)
     )
 
     def statements(email: str) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from revive.accounts import services
+from revive.accounts import passwords, services
 from revive.accounts.models import Role, User
 from revive.config import load_config
 from revive.deals import services as deal_services
@@ -407,20 +407,38 @@ def test_policy_on_staff_creation(app):
 def test_login_failure_is_identical_for_unknown_user_and_wrong_password(app, monkeypatch):
     user = make_user()
     checked: list[str] = []
-    real = services.check_password_hash
+    real = passwords.check_password_hash
 
     def spy(pwhash: str, password: str) -> bool:
         checked.append(pwhash)
         return real(pwhash, password)
 
-    monkeypatch.setattr(services, "check_password_hash", spy)
+    monkeypatch.setattr(passwords, "check_password_hash", spy)
     wrong = _attempt(app, user.email, "Wrong12345", "10.7.0.1")
     unknown = _attempt(app, "nobody@example.cn", "Wrong12345", "10.7.0.2")
     assert wrong.status_code == unknown.status_code == 200
     message = "邮箱或密码错误，或账号已停用"
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
-    # The unknown e-mail costs a password-hash check too (a dummy hash), as the wrong password.
-    assert checked == [user.password_hash, services._DUMMY_HASH]
+    # The unknown e-mail costs a password-hash check too (a dummy hash of the same method, so
+    # the same cost), as the wrong password.
+    assert checked[0] == user.password_hash and len(checked) == 2
+    assert checked[1].split("$")[0] == app.config["PASSWORD_HASH_METHOD"]
+
+
+def test_passwords_are_hashed_with_scrypt_unless_the_app_is_built_otherwise(app, monkeypatch):
+    """Production hashes with scrypt (werkzeug's default); the setting comes only from code
+    that builds the app, never from the environment (the test suite passes a cheap one)."""
+    from revive.config import load_config
+
+    for name in ("PASSWORD_HASH_METHOD", "REVIVE_PASSWORD_HASH_METHOD"):
+        monkeypatch.setenv(name, "pbkdf2:sha256:1")
+    assert "PASSWORD_HASH_METHOD" not in load_config()
+    assert passwords.DEFAULT_METHOD == "scrypt"
+    monkeypatch.delitem(app.config, "PASSWORD_HASH_METHOD")
+    stored = passwords.hash_password("Passw0rd!2026")
+    assert stored.startswith("scrypt:") and passwords.check_password(stored, "Passw0rd!2026")
+    # a hash made under another method still verifies: the method is read from the hash
+    assert passwords.check_password(make_user().password_hash, "Passw0rd!")
 
 
 def test_inactive_account_answers_like_an_unknown_one(app):
