@@ -73,12 +73,14 @@ def test_unknown_anchor_is_refused():
 def test_bench_reports_each_anchor_beside_revive(shared_data):
     args = ["--patents", "2000", "--demands", "50", "--data", str(shared_data)]
     args += ["--incremental", "20", "--share", "1", "--processes", "2"]
-    result = CliRunner().invoke(bench_command, [*args, "--anchors", "tantivy,bm25s,sdtopn"])
+    # Two of the three: the report's rows are built alike for each, and bm25s compiles its
+    # numba kernels anew in every process (about 25 s; its ranking is tested above).
+    result = CliRunner().invoke(bench_command, [*args, "--anchors", "tantivy,sdtopn"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     report = json.loads(lines[-1])
     assert report["patents"] == 2000 and report["single_ms_p95"] > 0
-    assert list(report["anchors"]) == ["tantivy", "bm25s", "sdtopn"]
+    assert list(report["anchors"]) == ["tantivy", "sdtopn"]
     for name, row in report["anchors"].items():
         assert any(line.startswith(f"anchor {name}: ingest ") for line in lines)
         assert row["label"] == anchors.LABELS[name]

@@ -117,14 +117,20 @@ def big_inventory(app):
     base = datetime(2024, 1, 1, tzinfo=UTC)
     inst_ids, college_ids = [inst_a.id, inst_b.id], [c.id for c in colleges]
     started = time.perf_counter()
+    # A Core insert (executemany in pages): the ORM's bulk insert groups rows by which columns
+    # are None, and these rows vary, so it would send nearly one INSERT a row.
     for start in range(0, N, CHUNK):
         db.session.execute(
-            sa.insert(Patent),
+            sa.insert(Patent.__table__),
             [_row(i, inst_ids, college_ids, base) for i in range(start, min(N, start + CHUNK))],
         )
     db.session.commit()
     print(f"\n[perf] bulk insert of {N} patents: {time.perf_counter() - started:.2f}s")
-    return {"inst_a": inst_a, "college_a": colleges[0]}
+    yield {"inst_a": inst_a, "college_a": colleges[0]}
+    if db.engine.dialect.name == "postgresql":  # faster than the per-test DELETE of 100k rows
+        db.session.rollback()
+        db.session.execute(sa.text("TRUNCATE patents CASCADE"))
+        db.session.commit()
 
 
 def _timed(label: str, fn):

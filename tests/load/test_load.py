@@ -1,5 +1,6 @@
 """Load test in CI: the real stack (gunicorn, two Celery workers on Redis, PostgreSQL) under 50
-locust users for a minute, through the same runner as ``python -m loadtest.run``.
+locust users for 30 seconds, through the same runner as ``python -m loadtest.run`` (which runs
+it for minutes and measures latency).
 
 Asserts what issue 6 asks of the platform: no failed request (status >= 400, error page, lost
 session, rejected form), no traceback in the server or worker logs, every match run the posted
@@ -27,7 +28,7 @@ from tests.conftest import IN_CI, TEST_DATABASE_URL
 pytestmark = pytest.mark.integration
 
 USERS = 50
-DURATION = "60s"
+DURATION = "30s"  # in CI: errors and real work, not latency (loadtest.run measures it)
 EXTRA_PATENTS = 2000  # ~2,300 patents in all: lists are not trivially small, set-up stays short
 
 
@@ -83,7 +84,7 @@ def _bin() -> str:
     return os.path.dirname(sys.executable)
 
 
-def test_fifty_users_for_a_minute_without_errors(tmp_path, capsys):
+def test_fifty_users_without_errors(tmp_path, capsys):
     database_url, redis_url = _database_url(), _redis_url()
     _require(database_url, redis_url)
     from loadtest.run import Settings, run
