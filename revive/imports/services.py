@@ -66,6 +66,10 @@ from revive.pagination import Page, paginate
 
 logger = logging.getLogger(__name__)
 
+# A Core insert of the error rows, executed many: one statement a page of rows. The ORM's bulk
+# insert (sa.insert(ImportRowError)) groups rows by which values are None (column, value), so
+# a file of mixed errors would be sent one INSERT a row.
+ROW_ERRORS_INSERT = sa.insert(ImportRowError.__table__)
 VALIDATE_BATCH = 500
 COMMIT_BATCH = 1000
 PATENTS = "patents"
@@ -395,7 +399,7 @@ def _record_new_errors(job_id: int, batch: list[RowResult]) -> None:
     )
     errors = _error_rows(job_id, [r for r in invalid if r.line not in listed])
     if errors:
-        db.session.execute(sa.insert(ImportRowError), errors)
+        db.session.execute(ROW_ERRORS_INSERT, errors)
 
 
 def _error_rows(job_id: int, results: list[RowResult]) -> list[dict[str, Any]]:
@@ -441,7 +445,7 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
                     counts[r.kind] += 1
                 errors = _error_rows(job_id, [r for r in batch if not r.ok])
                 if errors:
-                    db.session.execute(sa.insert(ImportRowError), errors)
+                    db.session.execute(ROW_ERRORS_INSERT, errors)
                 processed += len(batch)
                 job.processed_rows = processed
                 job.total_rows = max(job.total_rows, processed)

@@ -592,3 +592,27 @@ def test_an_import_that_marks_a_patent_assigned_withdraws_its_open_licence(
     [event] = [e for e in events(entity="open_licence") if e.action == "withdraw"]
     assert event.entity_id == declarations[1].id
     assert event.data["reason"] == f"实施状态改为已转让（导入任务 #{job.id}）"
+
+
+def test_row_errors_are_written_a_batch_at_a_time(uni, tmp_path):
+    """A file of many mixed errors (some with a column, some without a value) writes its
+    error rows in a few statements, not one a row."""
+    rows = [[appno(i), "", "材料学院", "99" if i % 2 else "", ""] for i in range(1, 401)]
+    path = write_csv(tmp_path / "bad.csv", rows)
+    job = services.create_patent_import(
+        path, actor=uni.admin, institution_id=uni.org.id, enqueue=False
+    )
+    inserts: list[str] = []
+
+    def spy(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO IMPORT_ROW_ERRORS"):
+            inserts.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        job = services.validate_job(job.id)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", spy)
+    assert job.preview_counts["invalid"] == 400
+    assert _count(ImportRowError) >= 400
+    assert len(inserts) <= 4  # one validation batch of 400 rows
