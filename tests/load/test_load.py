@@ -1,5 +1,5 @@
 """Load test in CI: the real stack (gunicorn, two Celery workers on Redis, PostgreSQL) under 50
-locust users for 30 seconds, through the same runner as ``python -m loadtest.run`` (which runs
+locust users for 40 seconds, through the same runner as ``python -m loadtest.run`` (which runs
 it for minutes and measures latency).
 
 Asserts what issue 6 asks of the platform: no failed request (status >= 400, error page, lost
@@ -28,7 +28,7 @@ from tests.conftest import IN_CI, TEST_DATABASE_URL
 pytestmark = pytest.mark.integration
 
 USERS = 50
-DURATION = "30s"  # in CI: errors and real work, not latency (loadtest.run measures it)
+DURATION = "40s"  # in CI: errors and real work, not latency (loadtest.run measures it)
 EXTRA_PATENTS = 2000  # ~2,300 patents in all: lists are not trivially small, set-up stays short
 
 
@@ -123,8 +123,10 @@ def test_fifty_users_without_errors(tmp_path, capsys):
     decided = sum(n for s, n in checks["after"]["matches"].items() if s != "candidate")
     decided_before = sum(n for s, n in checks["before"]["matches"].items() if s != "candidate")
     assert decided > decided_before
-    # Every user browsed: the page count is well above one page a user. (How many pages a minute
-    # the server serves depends on what else the machine runs, like its latency.)
-    assert cats["page"]["count"] >= 3 * USERS
+    # Every user browsed: the page count is well above one page a user. Counted over the whole
+    # run: on a loaded machine logging 50 users in takes much of the run, leaving a short
+    # steady state. (How many pages the server serves depends on what else the machine runs,
+    # like its latency.)
+    assert summary["whole_run"]["categories"]["page"]["count"] >= 3 * USERS
     # Page latency is printed above, not asserted: the figure depends on what else the machine
     # runs (CI runs two test passes at once); speed is measured by python -m loadtest.run.
