@@ -49,8 +49,9 @@ run: $(STAMP)
 # SQLite everything that uses a database (REVIVE_TEST_SCOPE=sqlite; browser tests included:
 # their live server uses a SQLite file of its own), and on PostgreSQL what can behave
 # differently there plus the integration tests (real Celery worker, needs
-# REVIVE_TEST_REDIS_URL) and, to even out the two passes' times, the tests that use no
-# database (the engine, the evaluation, the benchmarks: REVIVE_TEST_SCOPE=dialect; see
+# REVIVE_TEST_REDIS_URL) and, to even out the two passes' times, the tests that use no test
+# database (the engine, the evaluation, the benchmarks, the run script and the schemathesis
+# CLI against servers on a SQLite file of their own: REVIVE_TEST_SCOPE=dialect; see
 # tests/conftest.py). Each pass writes its log; both logs are printed, then the result.
 # Each pass lists its slowest tests, to see where CI time goes.
 TEST_LOGS := .pytest-logs

@@ -208,15 +208,18 @@ def is_dialect_sensitive(item: pytest.Item) -> bool:
     )
 
 
-# Tests that touch no database at all (the engine, the evaluation and the benchmarks' CLI):
-# in CI they run once, in the PostgreSQL pass, which has fewer tests than the SQLite pass, so
-# that the two passes that run side by side take about as long (REVIVE_TEST_SCOPE=sqlite
-# leaves them out of the SQLite pass).
+# Tests that touch no test database (the engine, the evaluation and the benchmarks' CLI; the
+# servers started on a SQLite file of their own, OWN_DATABASE_FILES): in CI they run once, in
+# the PostgreSQL pass, which has fewer tests than the SQLite pass, so that the two passes that
+# run side by side take about as long (REVIVE_TEST_SCOPE=sqlite leaves them out of the SQLite
+# pass). The browser tests, which also serve a SQLite file of their own, stay in the SQLite
+# pass (the PostgreSQL pass runs -m "not browser"), which they balance.
 DATABASE_FREE_DIRS = ("tests/engine/", "tests/benchmark/")
 
 
 def in_database_free_dir(item: pytest.Item) -> bool:
-    return item.nodeid.split("::", 1)[0].startswith(DATABASE_FREE_DIRS)
+    path = item.nodeid.split("::", 1)[0]
+    return path.startswith(DATABASE_FREE_DIRS) or path.rsplit("/", 1)[-1] in OWN_DATABASE_FILES
 
 
 def scope_keeps(item: pytest.Item, scope: str | None) -> bool:

@@ -27,9 +27,11 @@ class _Item:
         ("tests/matching/test_services.py::test_run", (), True, True),
         ("tests/engine/test_x.py::test_y", ("dialect",), True, True),
         ("tests/integration/test_matching.py::test_worker", ("integration",), True, True),
-        # pages, permissions, servers on their own SQLite file: the SQLite pass
+        # servers on their own SQLite file use no test database: the PostgreSQL pass
+        ("tests/test_run_script.py::test_ctrl_c", (), True, False),
+        ("tests/api/test_schemathesis_cli.py::test_cli", (), True, False),
+        # pages, permissions: the SQLite pass
         ("tests/review/test_views.py::test_queue", (), False, True),
-        ("tests/test_run_script.py::test_ctrl_c", (), False, True),
     ],
 )
 def test_each_test_runs_where_it_means_something(nodeid, markers, on_postgresql, on_sqlite):
