@@ -38,9 +38,10 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from revive.api.common import MAX_INT, MAX_PER_PAGE, page_meta
 from revive.common.fields import FieldError
-from revive.errors import ValidationFailed
+from revive.errors import DomainError, ValidationFailed
 
 NOT_AN_OBJECT = "请求体须为 JSON 对象"
+BAD_JSON = "请求体不是有效的 JSON（格式错误或编码不是 UTF-8），请求未执行"
 UNKNOWN = "未知字段"
 REQUIRED = "必填"
 # Short messages are prefixed with the key in the top-level message ("version 须为整数").
@@ -106,8 +107,17 @@ class Parser(FlaskParser):
 
     def load_json(self, req, schema):
         data = req.get_json(silent=True)
-        if data is None and getattr(schema, "BODY_OPTIONAL", False):
-            return {}
+        if data is None:
+            # Only an empty body is "no body": a body that does not parse (a truncated
+            # {"version": 1, …) must not pass as {} and skip the version check it carried.
+            # (a form body may have been parsed already, leaving get_data empty)
+            if not (req.get_data(cache=True).strip() or req.form or req.files):
+                if getattr(schema, "BODY_OPTIONAL", False):
+                    return {}
+                raise ValidationFailed(NOT_AN_OBJECT)
+            if req.is_json:
+                raise DomainError(BAD_JSON)  # 400, as the document's 400 says
+            raise ValidationFailed(f"{NOT_AN_OBJECT}（Content-Type 须为 application/json）")
         if not isinstance(data, dict):
             raise ValidationFailed(NOT_AN_OBJECT)
         return data

@@ -51,3 +51,34 @@ def test_marshmallow_messages_never_reach_a_caller_in_english():
     )
     assert error.details == {"a": "不能为空", "b": "未知字段", "c": "格式无效"}
     assert error.message == "未知字段：b；a 不能为空；c 格式无效"
+
+
+def test_a_body_that_does_not_parse_is_refused_not_read_as_no_body(client, auth):
+    """An action's body may be left out, but a truncated one is not "no body": it carried a
+    version (the stale-form check) that must not be skipped."""
+    from revive.extensions import db
+    from revive.inventory.models import EntryStatus
+
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    patent = make_patent(admin.organization)
+    auth.login(admin)
+    url = f"/api/v1/patents/{patent.id}"
+    version = patent.version
+
+    truncated = client.post(
+        f"{url}/actions/submit",
+        data='{"version": 1, "comment": "stale"',
+        content_type="application/json",
+    )
+    assert truncated.status_code == 400
+    assert truncated.get_json()["message"].startswith("请求体不是有效的 JSON")
+    bad_utf8 = client.patch(url, data=b'{"title": "\xff"}', content_type="application/json")
+    assert bad_utf8.status_code == 400
+    form = client.post(f"{url}/actions/submit", data={"version": "1"})
+    assert form.status_code == 422 and "application/json" in form.get_json()["message"]
+    db.session.expire_all()
+    assert patent.version == version and patent.status == EntryStatus.DRAFT
+
+    # no body at all (or only whitespace) still means "no comment, no version check"
+    blank = client.post(f"{url}/actions/submit", data=" \n", content_type="application/json")
+    assert blank.status_code == 200
