@@ -1,7 +1,7 @@
 """One page of a long list, and the count → clamp → limit/offset query every list runs.
 
 The ``pagination`` macro of ``templates/_macros.html`` reads ``Page``'s attributes; the JSON
-API's ``_meta`` (``revive.api.common.paginated``) does too.
+API's ``_meta`` (``revive.api.schema.paged``) does too.
 """
 
 from __future__ import annotations

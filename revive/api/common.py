@@ -3,10 +3,9 @@ pagination shape)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 
 from revive.errors import ValidationFailed
 from revive.web import int_arg
@@ -97,8 +96,3 @@ def page_meta(page: Any, **extra: Any) -> dict[str, Any]:
         "total_items": page.total,
         **extra,
     }
-
-
-def paginated(page: Any, item: Callable[[Any], dict[str, Any]], **extra_meta: Any):
-    """``{items: [...], _meta: page_meta(page, **extra_meta)}``."""
-    return jsonify(items=[item(x) for x in page.items], _meta=page_meta(page, **extra_meta))

@@ -158,6 +158,8 @@ def _generated(
     if path_params or any(p["name"] in SCOPE_ARGS for p in query):
         errors.add(404)
     errors.add(400)  # NUL or a lone surrogate in any parameter; CSRF; malformed JSON
+    if query:
+        errors.add(422)  # a query value outside its documented schema (api.schema.Query)
     if "requestBody" in op:
         errors.add(413)
     for status in sorted(errors):

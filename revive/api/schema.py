@@ -25,7 +25,10 @@ What this module adds to the library:
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -39,6 +42,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from revive.api.common import MAX_INT, MAX_PER_PAGE, page_meta
 from revive.common.fields import FieldError
 from revive.errors import DomainError, ValidationFailed
+from revive.web import int_arg
 
 NOT_AN_OBJECT = "请求体须为 JSON 对象"
 BAD_JSON = "请求体不是有效的 JSON（格式错误或编码不是 UTF-8），请求未执行"
@@ -315,7 +319,12 @@ def page_schema(name: str, item: Any, **extra_meta: fields.Field) -> type[ma.Sch
 
 
 def paged(page: Any, **extra: Any) -> dict[str, Any]:
-    """A Flask-SQLAlchemy page (and extra ``_meta`` members) for a ``page_schema``."""
+    """A page (and extra ``_meta`` members) for a ``page_schema``. A page past the last one is
+    empty and keeps its number: the web's lists show the last page instead, but a client
+    paging ``while items`` would then never stop."""
+    requested = int_arg(request.args.get("page"))
+    if requested is not None and requested > page.pages:
+        return {"items": [], "meta": {**page_meta(page, **extra), "page": requested}}
     return {"items": page.items, "meta": page_meta(page, **extra)}
 
 
@@ -393,11 +402,68 @@ class Lenient(Schema):
 
 
 class Query(Schema):
-    """A query string. Bad values never fail a request: the domain's parse_filters ignores them
-    (the default is used), so these fields document and pass strings through."""
+    """A query string. Each parameter's documented JSON schema (``q``) is checked here, and a
+    value outside it is a 422 naming the parameter: an API client with a typo in a filter
+    must not be handed the whole list as if it matched. (The web pages' filters stay lenient:
+    a hand-edited URL there falls back to the default.) The fields then pass the strings
+    through to the domain's parse_filters. Unknown parameters are left out (ignored)."""
 
     class Meta:
         unknown = ma.EXCLUDE
+
+    @ma.pre_load
+    def _check_documented(self, data: Any, **_: Any) -> Any:
+        problems: dict[str, str] = {}
+        for name, field in self.fields.items():
+            schema = field.metadata.get("json_schema")
+            raw = data.get(name) if schema is not None else None
+            if raw is None or raw is ma.missing or not str(raw).strip():
+                continue  # absent, or left empty (a form's 全部 option): no filter
+            problem = query_problem(str(raw), schema)
+            if problem:
+                problems[name] = problem
+        if problems:
+            shown = "；".join(f"{k}：{m}" for k, m in problems.items())
+            raise ValidationFailed(f"查询参数无效（{shown}）", details=problems)
+        return data
+
+
+def query_problem(raw: str, schema: dict[str, Any]) -> str | None:
+    """Why a query-string value is outside ``schema`` (the subset of JSON Schema the ``q``
+    fields use: type integer / number / string, minimum, maximum, maxLength, enum, pattern,
+    format date, oneOf), in Chinese; None when it fits."""
+    if "oneOf" in schema:
+        answers = [query_problem(raw, option) for option in schema["oneOf"]]
+        return None if None in answers else "；或".join(dict.fromkeys(a for a in answers if a))
+    kind = schema.get("type", "string")
+    value: Any = raw
+    if kind == "integer":
+        if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 20:
+            return f"须为整数：{raw[:40]}"
+        value = int(raw)
+    elif kind == "number":
+        try:
+            value = float(raw)
+        except ValueError:
+            return f"须为数字：{raw[:40]}"
+        if not math.isfinite(value):
+            return f"须为数字：{raw[:40]}"
+    if "minimum" in schema and value < schema["minimum"]:
+        return f"不能小于 {schema['minimum']}"
+    if "maximum" in schema and value > schema["maximum"]:
+        return f"不能大于 {schema['maximum']}"
+    if "enum" in schema and value not in schema["enum"]:
+        return f"须为 {'、'.join(map(str, schema['enum']))} 之一：{raw[:40]}"
+    if "maxLength" in schema and len(raw) > schema["maxLength"]:
+        return f"不能超过 {schema['maxLength']} 个字符"
+    if "pattern" in schema and not re.search(schema["pattern"], raw):
+        return f"格式无效：{raw[:40]}"
+    if schema.get("format") == "date":
+        try:
+            date.fromisoformat(raw)
+        except ValueError:
+            return f"须为日期（YYYY-MM-DD）：{raw[:40]}"
+    return None
 
 
 def q(schema: dict[str, Any], description: str = "") -> fields.Field:

@@ -20,7 +20,7 @@ def admin(app):
     return make_user(Role.UNIVERSITY_ADMIN)
 
 
-def test_list_paginates_with_meta_and_caps_per_page(client, auth, admin):
+def test_list_paginates_with_meta_and_refuses_too_many_per_page(client, auth, admin):
     for i in range(5):
         make_patent(admin.organization, title=f"专利{i}", trl=4 if i % 2 else 2)
     auth.login(admin)
@@ -33,9 +33,11 @@ def test_list_paginates_with_meta_and_caps_per_page(client, auth, admin):
     assert item["patent_type"] == "invention"
     assert item["patent_type_label"] == "发明"
     assert "abstract" not in item  # the list carries no long text
-    body = client.get("/api/v1/patents?per_page=1000&trl=4").get_json()
+    body = client.get("/api/v1/patents?per_page=100&trl=4").get_json()
     assert body["_meta"]["per_page"] == 100
     assert body["_meta"]["total_items"] == 2
+    too_many = client.get("/api/v1/patents?per_page=1000&trl=4")
+    assert too_many.status_code == 422 and "不能大于 100" in too_many.get_json()["message"]
 
 
 def test_detail_has_every_field_labels_and_allowed_actions(client, auth, admin):

@@ -120,7 +120,6 @@ def test_api_lists_the_same_groups(client, world, queue):
         ({"industry": "环保"}, ["water"]),
         ({"industry": "新"}, []),  # exact, not a substring
         ({"min_score": "0.4"}, ["a1", "water"]),
-        ({"min_score": "abc"}, ["a1", "b1", "water"]),  # malformed: ignored
         ({"waiting_over": "5"}, ["b1"]),
         ({"waiting_over": "1"}, ["water", "b1"]),  # newest passing candidate first
     ],
@@ -130,6 +129,13 @@ def test_filters(client, world, queue, params, expected):
     assert _api_matches(client, **params) == wanted
     html = client.get("/review/", query_string=params).get_data(as_text=True)
     assert _ids(html, "match") == wanted
+
+
+def test_a_malformed_filter_is_ignored_by_the_page_and_refused_by_the_api(client, queue):
+    html = client.get("/review/", query_string={"min_score": "abc"}).get_data(as_text=True)
+    assert _ids(html, "match") == [queue[k].id for k in ("a1", "b1", "water")]
+    response = client.get("/api/v1/review/queue", query_string={"min_score": "abc"})
+    assert response.status_code == 422 and "min_score" in response.get_json()["details"]
 
 
 def test_university_filter(client, world, queue):
