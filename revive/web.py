@@ -30,3 +30,16 @@ def version_arg(raw: Any) -> int | None:
     if value is None:
         raise ValidationFailed("页面的版本号无效，请刷新页面后重试（您的修改未保存）")
     return value
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """The full address of a page, for a link sent to someone (an invitation, a password
+    reset): REVIVE_BASE_URL when set (behind a proxy the request's own host may be an internal
+    name such as http://web:8000), else the request's host, else the path alone."""
+    from flask import current_app, has_request_context, request
+
+    path = current_app.url_map.bind("").build(endpoint, values)
+    base = str(current_app.config.get("REVIVE_BASE_URL") or "").rstrip("/")
+    if not base and has_request_context():
+        base = request.host_url.rstrip("/")
+    return f"{base}{path}"

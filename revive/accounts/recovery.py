@@ -31,7 +31,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from revive import queue
 from revive.accounts import passwords, services, sessions, throttle
@@ -40,6 +40,7 @@ from revive.audit import services as audit
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, ValidationFailed
 from revive.extensions import db
+from revive.web import external_url
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +88,7 @@ def token_of(reset: PasswordReset) -> str:
 
 def reset_link(token: str) -> str:
     """The full link to the reset page: REVIVE_BASE_URL, else the request's host, else a path."""
-    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
-    base = str(current_app.config.get("REVIVE_BASE_URL") or "").rstrip("/")
-    if not base and has_request_context():
-        base = request.host_url.rstrip("/")
-    return f"{base}{path}"
+    return external_url("accounts.reset_password", token=token)
 
 
 def _new_reset(

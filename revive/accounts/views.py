@@ -27,6 +27,7 @@ from revive.accounts.models import OrgKind, Role, User
 from revive.accounts.permissions import roles_required
 from revive.db import utcnow
 from revive.errors import ValidationFailed
+from revive.web import external_url
 
 bp = Blueprint("accounts", __name__)
 MANAGER_ROLES = (Role.UNIVERSITY_ADMIN, Role.PLATFORM_ADMIN)
@@ -435,7 +436,7 @@ def invite():
         except ValidationFailed as err:
             _form_error(form, err)
         else:
-            link = url_for("accounts.accept_invite", token=token, _external=True)
+            link = external_url("accounts.accept_invite", token=token)  # REVIVE_BASE_URL
             flash(
                 f"已创建对 {invitation.name}（{invitation.email}）的邀请，请把下面的链接发给对方",
                 "success",

@@ -253,6 +253,16 @@ def invite(client, **data):
     return client.post("/members/invite", data=payload)
 
 
+def test_an_invitation_link_uses_the_public_address_behind_a_proxy(app, client, auth, monkeypatch):
+    """Behind a reverse proxy the request's host may be an internal name: the link the admin
+    sends out is built on REVIVE_BASE_URL, as password-reset links are."""
+    monkeypatch.setitem(app.config, "REVIVE_BASE_URL", "https://revive.example.cn/")
+    auth.login(make_user(Role.UNIVERSITY_ADMIN))
+    page = invite(client).get_data(as_text=True)
+    assert re.search(r'value="https://revive\.example\.cn/invite/[^"]+"', page)
+    assert "http://localhost/invite/" not in page
+
+
 def test_university_admin_invites_and_invitee_sets_password(client, auth):
     admin = make_user(Role.UNIVERSITY_ADMIN)
     auth.login(admin)
