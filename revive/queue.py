@@ -268,6 +268,28 @@ def stall_notice(row: Any, now: datetime | None = None) -> str | None:
     )
 
 
+# A row sent to the broker that no worker has taken for this long gets a notice on its page.
+WAITING_NOTICE_AFTER = timedelta(minutes=2)
+
+
+def waiting_notice(row: Any, now: datetime | None = None) -> str | None:
+    """What someone watching a job that no worker has taken should be told: with every worker
+    stopped (or all busy) a job would otherwise read 排队中 for ever, as if it were coming.
+    None until the row has waited WAITING_NOTICE_AFTER since it was sent, or once a worker
+    has it (then ``stall_notice`` watches it)."""
+    sent = as_utc(row.task_sent_at)
+    if row.task_claimed_by is not None or sent is None:
+        return None
+    waited = (now or utcnow()) - sent
+    if waited < WAITING_NOTICE_AFTER:
+        return None
+    return (
+        f"任务已排队 {int(waited.total_seconds() // 60)} 分钟，仍没有后台处理进程接手："
+        "处理进程可能没有运行，或都在处理其他任务。任务已保存，处理进程可用后会自动开始，"
+        "无需重新提交；如长时间不开始，请联系平台管理员"
+    )
+
+
 # ---------------------------------------------------------------------------- worker side
 
 

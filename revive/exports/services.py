@@ -123,8 +123,10 @@ def stall_notice(job: ExportJob) -> str | None:
     """What the job's page says while an active job stands still because its worker died
     (``queue.stall_notice`` decides; the wording is an export's: the file is written again
     from the start, nothing needs to be asked again). None otherwise."""
-    if job.status not in ACTIVE or queue.stall_notice(job) is None:
+    if job.status not in ACTIVE:
         return None
+    if queue.stall_notice(job) is None:
+        return queue.waiting_notice(job)  # no worker has taken it yet (or None)
     silent = int((utcnow() - as_utc(job.task_heartbeat_at)).total_seconds())
     return (
         f"后台处理进程已有 {silent} 秒没有响应（可能已重启）：系统会在几分钟内自动重新生成文件，"

@@ -378,8 +378,11 @@ def _status(job_id: int) -> ImportStatus | None:
 
 def stall_notice(job: ImportJob) -> str | None:
     """What the job's page and the progress API say while an active job stands still
-    because its worker died (``queue.stall_notice``); None otherwise."""
-    return queue.stall_notice(job) if job.status in ACTIVE else None
+    because its worker died (``queue.stall_notice``), or because no worker has taken it
+    (``queue.waiting_notice``); None otherwise."""
+    if job.status not in ACTIVE:
+        return None
+    return queue.stall_notice(job) or queue.waiting_notice(job)
 
 
 def _record_new_errors(job_id: int, batch: list[RowResult]) -> None:

@@ -256,3 +256,20 @@ def test_the_status_page_says_when_the_worker_stopped_answering(
     db.session.commit()
     assert client.get(f"/exports/{job_id}/progress").get_json()["notice"] is None
     assert services.stall_notice(db.session.get(ExportJob, job_id)) is None
+
+
+def test_the_status_page_says_when_no_worker_took_the_job(client, auth, uni, threshold, enqueued):
+    from datetime import timedelta
+
+    from revive.db import utcnow
+
+    auth.login(uni.admin)
+    threshold(1)
+    job_id = _job_id(client.get(INVENTORY))
+    job = db.session.get(ExportJob, job_id)
+    assert job.status == ExportStatus.QUEUED and job.task_claimed_by is None
+    assert client.get(f"/exports/{job_id}/progress").get_json()["notice"] is None
+    job.task_sent_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    notice = client.get(f"/exports/{job_id}/progress").get_json()["notice"]
+    assert notice.startswith("任务已排队 5 分钟，仍没有后台处理进程接手")

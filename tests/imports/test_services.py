@@ -616,3 +616,21 @@ def test_row_errors_are_written_a_batch_at_a_time(uni, tmp_path):
     assert job.preview_counts["invalid"] == 400
     assert _count(ImportRowError) >= 400
     assert len(inserts) <= 4  # one validation batch of 400 rows
+
+
+def test_a_job_no_worker_takes_says_so_after_two_minutes(uni, tmp_path, enqueued):
+    """With every worker stopped a job would read 排队中 for ever; after two minutes its page
+    (and the API's notice) says no worker has taken it, and that nothing needs redoing."""
+    path = write_csv(tmp_path / "f.csv", [row(1)])
+    job = services.create_patent_import(path, actor=uni.admin, institution_id=uni.org.id)
+    assert job.status == ImportStatus.QUEUED and job.task_sent_at is not None
+    assert services.stall_notice(job) is None  # just sent
+    job.task_sent_at = utcnow() - timedelta(minutes=3)
+    db.session.commit()
+    notice = services.stall_notice(job)
+    assert notice.startswith("任务已排队 3 分钟，仍没有后台处理进程接手")
+    assert "无需重新提交" in notice
+    job.task_claimed_by = "worker-1"  # taken (then the heartbeat rule watches it)
+    job.task_heartbeat_at = utcnow()
+    db.session.commit()
+    assert services.stall_notice(job) is None
