@@ -15,7 +15,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
 def _env_probability(name: str) -> float | None:

@@ -179,6 +179,9 @@ def test_session_cookie_is_secure_when_configured(app, client, monkeypatch):
         ({"REVIVE_BASE_URL": ""}, False),
         ({"REVIVE_BASE_URL": "https://revive.example.cn", "SESSION_COOKIE_SECURE": "0"}, False),
         ({"REVIVE_BASE_URL": "", "SESSION_COOKIE_SECURE": "1"}, True),
+        # docker-compose.yml passes SESSION_COOKIE_SECURE empty unless it is set: the https
+        # address decides (a literal "false" there used to override it)
+        ({"REVIVE_BASE_URL": "https://revive.example.cn", "SESSION_COOKIE_SECURE": ""}, True),
     ],
 )
 @pytest.mark.usefixtures("_data_dir")  # load_config() writes its files in the test data dir
@@ -193,6 +196,28 @@ def test_production_cookie_defaults(monkeypatch, env, secure):
     assert cfg["SESSION_COOKIE_HTTPONLY"] is True
     assert cfg["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert cfg["REMEMBER_COOKIE_HTTPONLY"] is True
+
+
+@pytest.mark.usefixtures("_data_dir")
+def test_a_setting_that_is_no_number_names_itself(monkeypatch):
+    monkeypatch.setenv("REVIVE_PAGE_SIZE", "abc")
+    with pytest.raises(ValueError, match="REVIVE_PAGE_SIZE must be a whole number, got 'abc'"):
+        load_config()
+
+
+def test_compose_passes_the_env_file_and_leaves_secure_cookies_to_the_address():
+    """Every setting written in .env reaches the app containers (HTTPS, SMTP, time zone …),
+    and SESSION_COOKIE_SECURE is empty unless set, so an https REVIVE_BASE_URL decides."""
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+    app = compose["x-app"]
+    assert {"path": ".env", "required": False} in app["env_file"]
+    assert app["environment"]["SESSION_COOKIE_SECURE"] == "${SESSION_COOKIE_SECURE:-}"
+    for name in ("web", "worker"):
+        assert compose["services"][name]["env_file"] == app["env_file"]
 
 
 def test_login_starts_a_fresh_session(client, auth):
