@@ -491,6 +491,18 @@ def invite_user(
         expires_at=now + timedelta(days=days),
     )
     db.session.add(invitation)
+    db.session.flush()
+    audit.record(
+        "invitation",
+        invitation.id,
+        "create",
+        actor,
+        organization_id=org.id,
+        email=email,
+        role=role.value,
+        college_id=college.id if college else None,
+        expires_at=invitation.expires_at.isoformat(),
+    )
     db.session.commit()
     return invitation, token
 
@@ -525,6 +537,15 @@ def accept_invitation(token: str, *, password: str, name: str | None = None) -> 
     )
     invitation.accepted_at = utcnow()
     invitation.user_id = user.id
+    audit.record(
+        "user",
+        user.id,
+        "accept_invitation",
+        user,
+        organization_id=invitation.organization_id,
+        invitation_id=invitation.id,
+        role=invitation.role.value,
+    )
     _commit_or_conflict("该邀请已被使用或该邮箱已注册")
     # The name typed here is a display name only: it links the account to nothing. Inventory
     # links the patents the inviter chose for this invitation (revive.inventory.inventors).
@@ -541,6 +562,14 @@ def revoke_invitation(invitation_id: int, *, actor: User) -> Invitation:
     if not invitation.is_pending:
         raise ValidationFailed("该邀请已被使用或撤销")
     invitation.revoked_at = utcnow()
+    audit.record(
+        "invitation",
+        invitation.id,
+        "revoke",
+        actor,
+        organization_id=invitation.organization_id,
+        email=invitation.email,
+    )
     db.session.commit()
     return invitation
 
@@ -557,10 +586,20 @@ def set_user_active(user_id: int, active: bool, *, actor: User) -> User:
     check_manages_member(actor, user)
     if user.id == actor.id:
         raise ValidationFailed("不能停用自己的账号")
+    if user.is_active_flag == active:
+        return user  # nothing changes (a second click, two tabs): nothing to record
     user.is_active_flag = active
     if not active:
         sessions.revoke_user_sessions(user.id, "deactivated")
         tokens.revoke_user_tokens(user.id, "deactivated", actor=actor)
+    audit.record(
+        "user",
+        user.id,
+        "reactivate" if active else "deactivate",
+        actor,
+        organization_id=user.organization_id,
+        email=user.email,
+    )
     db.session.commit()
     return user
 
@@ -614,6 +653,15 @@ def create_staff_user(
                 details={"field": "organization_name"},
             )
     user = _new_user(email=email, name=name, password=password, role=role, organization=org)
+    audit.record(
+        "user",
+        user.id,
+        "create_staff",
+        actor,
+        organization_id=org.id if org else None,
+        email=user.email,
+        role=role.value,
+    )
     _commit_or_conflict("该邮箱已注册", "email")
     return user
 

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from revive import clock
-from revive.accounts.models import InstitutionType, TokenScope
+from revive.accounts.models import InstitutionType, Role, TokenScope
 from revive.alerts.models import AlertKind
 from revive.db import LabeledEnum
 from revive.deals import workflow as deal_workflow
@@ -51,6 +51,7 @@ ENTITY_LABELS = {
     "open_licence": "开放许可",
     "licence_application": "开放许可实施申请",
     "user": "账号",
+    "invitation": "成员邀请",
     "strength_model": "匹配强度模型",
     "api_token": "API 令牌",
     "organization": "单位",
@@ -102,10 +103,15 @@ _OWN: dict[str, dict[str, str]] = {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",
         "create_platform_admin": "创建平台管理员（命令行）",
+        "create_staff": "创建平台账号（初始密码由管理员设定）",
+        "accept_invitation": "接受邀请并设置密码",
+        "deactivate": "停用账号",
+        "reactivate": "重新启用账号",
         "alerts_subscribe": "订阅提醒",
         "alerts_unsubscribe": "退订提醒",
     },
     "api_token": {"create": "创建 API 令牌", "revoke": "撤销 API 令牌"},
+    "invitation": {"create": "发出邀请", "revoke": "撤销邀请"},
     "organization": {
         "create": "添加单位",
         "import_create": "导入新建单位",
@@ -250,6 +256,8 @@ KEYS: dict[str, Key] = {
     "intent": Key("产学研合作意愿", _enum(CooperationIntent)),
     "fee_mode": Key(licence_rules.LABELS["fee_mode"], _enum(FeeMode)),
     "email": Key("邮箱"),
+    "role": Key("角色", _enum(Role)),
+    "college_id": Key("学院编号", lambda v: f"#{v}"),
     "expires_at": Key("链接有效期至", _moment),
     "sessions_ended": Key("退出的登录会话", _count("个")),
     "fields": Key("涉及字段"),

@@ -494,3 +494,56 @@ def test_colleges_are_added_and_renamed_within_own_university(app):
         services.add_college(
             actor=college_admin, organization_id=admin.organization_id, name="新学院"
         )
+
+
+def test_account_administration_is_in_the_audit_log(app):
+    """Who invited whom as what, who accepted, revoked, created a staff account with a
+    password of the admin's choosing, deactivated or reactivated an account: each is an audit
+    event with its actor (the log regulators read)."""
+    from tests.audit.helpers import events
+
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    invitation, token = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="li@uni.edu.cn",
+        name="李老师",
+        role=Role.INVENTOR,
+    )
+    [invited] = events(entity="invitation", action="create")
+    assert (invited.entity_id, invited.actor_id) == (invitation.id, admin.id)
+    assert invited.data["email"] == "li@uni.edu.cn" and invited.data["role"] == "inventor"
+    assert invited.organization_id == admin.organization_id
+
+    user = services.accept_invitation(token, password="Welcome123")
+    [accepted] = events(entity="user", action="accept_invitation")
+    assert (accepted.entity_id, accepted.actor_id) == (user.id, user.id)
+    assert accepted.data["invitation_id"] == invitation.id
+
+    other, _ = services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="wang@uni.edu.cn",
+        name="王老师",
+        role=Role.INVENTOR,
+    )
+    services.revoke_invitation(other.id, actor=admin)
+    [revoked] = events(entity="invitation", action="revoke")
+    assert (revoked.entity_id, revoked.actor_id) == (other.id, admin.id)
+
+    services.set_user_active(user.id, False, actor=admin)
+    services.set_user_active(user.id, False, actor=admin)  # again: nothing changes
+    services.set_user_active(user.id, True, actor=admin)
+    assert [e.action for e in events(entity="user", entity_id=user.id)] == [
+        "accept_invitation",
+        "deactivate",
+        "reactivate",
+    ]
+
+    platform = make_user(Role.PLATFORM_ADMIN)
+    officer = services.create_staff_user(
+        actor=platform, email="jl@example.cn", name="经理", role=Role.OFFICER, password="Officer123"
+    )
+    [staff] = events(entity="user", action="create_staff")
+    assert (staff.entity_id, staff.actor_id) == (officer.id, platform.id)
+    assert staff.data == {"email": "jl@example.cn", "role": "officer"}
