@@ -83,6 +83,35 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def _check_settings_files(app: Flask) -> None:
+    """Settings that name a data file or carry JSON are read once at start-up, so a typo stops
+    the app with the setting's name instead of failing pages later with a 500 (as
+    REVIVE_TIMEZONE and the other settings already do, in load_config)."""
+    from revive.accounts import regions
+    from revive.evaluations.tiers import rules_from_mapping
+    from revive.inventory import fees
+
+    checks = {
+        "REVIVE_REGIONS_FILE": lambda: regions._load(str(regions._config_path())),
+        "REVIVE_ANNUAL_FEE_TABLE": fees.load_table,
+        "REVIVE_TIER_RULES": lambda: rules_from_mapping(app.config.get("REVIVE_TIER_RULES")),
+    }
+    with app.app_context():
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception as exc:  # noqa: BLE001 - any failure to read it stops the start
+                raise ValueError(
+                    f"{name} ({app.config.get(name)!r}) cannot be used: {exc}"
+                ) from exc
+    reduction = app.config.get("REVIVE_FEE_REDUCTION_DEFAULT")
+    if reduction not in (0, 70, 85):
+        raise ValueError(
+            f"REVIVE_FEE_REDUCTION_DEFAULT must be 0, 70 or 85 (the legal fee reductions), "
+            f"got {reduction!r}"
+        )
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -90,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(load_config(config))
+    _check_settings_files(app)
     if app.config["REVIVE_TRUSTED_PROXIES"]:
         # Behind N reverse proxies: trust X-Forwarded-* so per-IP login limits see real clients.
         n = app.config["REVIVE_TRUSTED_PROXIES"]

@@ -1,0 +1,41 @@
+"""Settings that name a data file or hold JSON stop the start with the setting's name, instead
+of failing pages later with a 500 (revive.app._check_settings_files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from revive import create_app
+
+BASE = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+
+
+@pytest.mark.usefixtures("_data_dir")
+@pytest.mark.parametrize(
+    ("setting", "value", "words"),
+    [
+        ("REVIVE_REGIONS_FILE", "/nonexistent/regions.json", "REVIVE_REGIONS_FILE"),
+        ("REVIVE_ANNUAL_FEE_TABLE", "/nonexistent/fees.json", "年费标准文件不存在"),
+        ("REVIVE_TIER_RULES", '{"a_min_avg": 4.5', "REVIVE_TIER_RULES"),
+        ("REVIVE_TIER_RULES", '{"colour": 1}', "unknown tier thresholds: colour"),
+        ("REVIVE_FEE_REDUCTION_DEFAULT", 50, "must be 0, 70 or 85"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_stops_the_start(setting, value, words):
+    with pytest.raises(ValueError, match=words) as raised:
+        create_app({**BASE, setting: value})
+    assert setting in str(raised.value)
+
+
+@pytest.mark.usefixtures("_data_dir")
+def test_a_regions_file_that_is_no_region_list_stops_the_start(tmp_path):
+    path = tmp_path / "regions.json"
+    path.write_text('{"province": "某省"}', encoding="utf-8")  # no divisions
+    with pytest.raises(ValueError, match="REVIVE_REGIONS_FILE"):
+        create_app({**BASE, "REVIVE_REGIONS_FILE": str(path)})
+
+
+@pytest.mark.usefixtures("_data_dir")
+def test_the_packaged_defaults_start():
+    app = create_app({**BASE, "REVIVE_TIER_RULES": '{"a_min_avg": 4.5}'})
+    assert app.config["REVIVE_FEE_REDUCTION_DEFAULT"] == 85
