@@ -36,6 +36,7 @@ from revive.errors import NotFoundError, register_error_handlers
 from revive.evaluations.views import bp as evaluations_bp
 from revive.exports.views import bp as exports_bp
 from revive.extensions import csrf, db, login_manager, migrate
+from revive.health import bp as health_bp
 from revive.imports.views import bp as imports_bp
 from revive.inventory import importers as _patent_imports  # noqa: F401  (registers its import kind)
 from revive.inventory import receivers as inventory_receivers
@@ -166,6 +167,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if isinstance(value, int) and value > MAX_INT:
                 raise NotFoundError()
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(inventory_bp)
     app.register_blueprint(imports_bp)

@@ -295,6 +295,7 @@ TABLE: list[Row] = [
     entry("api.openapi_json", "GET", None),
     entry("api_docs", "GET", None),
     entry("_favicon", "GET", None),  # a redirect to the static icon
+    entry("health.healthz", "GET", None),  # load balancers' health check: no data
     # ----- dashboard
     entry("dashboard.home", "GET", ALL),
     entry("dashboard.breakdown", "GET", STATS),

@@ -1,0 +1,58 @@
+"""``GET /healthz`` (revive/health.py): 200 only when the database answers and holds this
+code's schema; the compose healthcheck asks it."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from revive import create_app
+from revive.extensions import db
+from revive.health import _heads
+
+BASE = {"TESTING": True, "SECRET_KEY": "x", "SERVER_NAME": "localhost"}
+
+
+def test_a_migrated_database_is_healthy_without_logging_in(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+
+
+@pytest.mark.usefixtures("_data_dir")
+@pytest.mark.parametrize(
+    ("url", "state", "words"),
+    [
+        (
+            "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+            "unreachable",
+            "无法连接",
+        ),
+        ("sqlite://", "empty", "revive db upgrade"),
+    ],
+)
+def test_a_database_that_cannot_serve_is_a_503(url, state, words):
+    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["database"] == state and words in body["message"]
+
+
+@pytest.mark.usefixtures("_data_dir")
+def test_a_schema_behind_the_code_is_a_503_until_upgraded(tmp_path):
+    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}"})
+    with app.app_context():
+        db.create_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            conn.execute(sa.text("INSERT INTO alembic_version VALUES ('0000aaaa0000')"))
+        client = app.test_client()
+        response = client.get("/healthz")
+        assert response.status_code == 503 and response.get_json()["database"] == "outdated"
+        [head] = _heads()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        response = client.get("/healthz")
+        assert response.status_code == 200 and response.get_json()["revision"] == head
+        db.engine.dispose()
