@@ -8,6 +8,7 @@ Authentication, CSRF and the error shape: revive/api/__init__.py.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import request
@@ -36,7 +37,8 @@ from revive.api.schema import (
     table_schema,
     version_field,
 )
-from revive.common.fields import is_clear_marker
+from revive.clock import local_tz
+from revive.common.fields import FieldError, is_clear_marker
 from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
 from revive.inventory.fields import (
@@ -140,6 +142,15 @@ PatentQuery = Query.from_dict(
         "granted_to": q({"type": "string", "format": "date"}, "授权日不晚于"),
         "institution": q({"type": "integer", "minimum": 1}, "单位 id（跨校用户）"),
         "q": q({"type": "string", "maxLength": 200}, "标题/摘要包含"),
+        "application_no": q(
+            {"type": "string", "maxLength": 40},
+            "申请号（精确查找；CN 前缀、空格、全角字符按导入规则规范化，校验位须正确）",
+        ),
+        "updated_since": q(
+            {"type": "string", "format": "date-time", "maxLength": 40},
+            "只列出此刻之后有改动的专利（增量同步：传回上次列表中最大的 updated_at；"
+            "不带时区时按北京时间）",
+        ),
         "sort": q(
             {"type": "string", "enum": ["updated_at", "application_no", "title", "grade", "trl"]}
         ),
@@ -269,7 +280,32 @@ BatchResult = Schema.from_dict(
 def list_patents(**_query):
     """The patents the caller may see (filters: queries.parse_filters, bad values ignored)."""
     filters = queries.parse_filters(request.args, current_user)
-    return paged(queries.list_page(current_user, filters, requested_per_page()))
+    extra = []
+    if request.args.get("application_no", "").strip():
+        extra.append(Patent.application_no == _application_no(request.args["application_no"]))
+    if request.args.get("updated_since", "").strip():
+        extra.append(Patent.updated_at > _moment(request.args["updated_since"]))
+    page = queries.list_page(current_user, filters, requested_per_page(), extra=extra)
+    return paged(page)
+
+
+def _application_no(raw: str) -> str:
+    try:
+        return FIELDS_BY_KEY["application_no"].parse_value(raw)
+    except FieldError as exc:
+        message = f"查询参数无效（application_no：{exc}）"
+        raise ValidationFailed(message, details={"application_no": str(exc)}) from None
+
+
+def _moment(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        message = "须为 ISO 8601 时间，如 2026-12-06T08:00:00+08:00"
+        raise ValidationFailed(
+            f"查询参数无效（updated_since：{message}）", details={"updated_since": message}
+        ) from None
+    return moment.replace(tzinfo=local_tz()) if moment.tzinfo is None else moment
 
 
 @bp.get("/patents/<int:patent_id>")

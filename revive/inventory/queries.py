@@ -13,7 +13,7 @@ serve patterns of 3+ characters, shorter ones are filtered within the scope's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -299,10 +299,18 @@ class ListPage(Page):
 COUNT_CAP = 10_000
 
 
-def list_page(user: User, f: ListFilters, per_page: int, *, cap: int | None = None) -> ListPage:
+def list_page(
+    user: User,
+    f: ListFilters,
+    per_page: int,
+    *,
+    cap: int | None = None,
+    extra: Sequence[sa.ColumnElement[bool]] = (),
+) -> ListPage:
     """One page of the inventory list (row tuples with LIST_COLUMNS) plus the total count —
-    exact, or with ``cap`` at most ``cap`` and ``capped`` set when there are more."""
-    clauses = where_clauses(user, f)
+    exact, or with ``cap`` at most ``cap`` and ``capped`` set when there are more. ``extra``:
+    more predicates (the API's application_no and updated_since)."""
+    clauses = [*where_clauses(user, f), *extra]
     stmt = (
         sa.select(*LIST_COLUMNS)
         .join(Organization, Organization.id == Patent.institution_id)

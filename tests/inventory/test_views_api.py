@@ -207,3 +207,31 @@ def test_writes_need_the_csrf_token_in_the_x_csrftoken_header(
     assert resp.status_code == 200
     assert resp.get_json()["trl"] == 4
     assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 1
+
+
+def test_an_integrator_finds_a_patent_by_application_no_and_syncs_what_changed(client, auth, admin):
+    """A research-management system keyed by application number looks a patent up by it (in
+    any spelling the import accepts) and reads only what changed since its last sync."""
+    from datetime import timedelta
+
+    from revive.db import utcnow
+
+    old = make_patent(admin.organization, application_no="201710601862.3", title="旧")
+    new = make_patent(admin.organization, title="新")
+    old.updated_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    auth.login(admin)
+    for spelling in ("201710601862.3", "CN 201710601862.3", "ＣＮ２０１７１０６０１８６２．３"):
+        body = client.get("/api/v1/patents", query_string={"application_no": spelling}).get_json()
+        assert [p["id"] for p in body["items"]] == [old.id], spelling
+    wrong = client.get("/api/v1/patents?application_no=201710601862.4")
+    assert wrong.status_code == 422 and "application_no" in wrong.get_json()["details"]
+
+    since = (utcnow() - timedelta(days=1)).isoformat()
+    body = client.get("/api/v1/patents", query_string={"updated_since": since}).get_json()
+    assert [p["id"] for p in body["items"]] == [new.id]
+    naive = (utcnow() + timedelta(hours=8) - timedelta(days=1)).replace(tzinfo=None).isoformat()
+    body = client.get("/api/v1/patents", query_string={"updated_since": naive}).get_json()
+    assert [p["id"] for p in body["items"]] == [new.id]  # Beijing time without an offset
+    bad = client.get("/api/v1/patents?updated_since=yesterday")
+    assert bad.status_code == 422 and "ISO 8601" in bad.get_json()["message"]
