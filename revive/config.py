@@ -78,10 +78,21 @@ def _secret_key(base: Path) -> str:
     if key:
         return key
     # Embedded default: a random key kept in the data dir so sessions survive restarts.
+    # Written whole to a file of its own, then linked into place: processes starting at once
+    # (web and workers on shared storage) never read a half-written file, and the first link
+    # wins (os.link refuses an existing name), so all of them end up with the same key.
     key_file = base / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
+        draft = base / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            draft.unlink()
     return key_file.read_text(encoding="utf-8").strip()
 
 

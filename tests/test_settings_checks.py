@@ -39,3 +39,25 @@ def test_a_regions_file_that_is_no_region_list_stops_the_start(tmp_path):
 def test_the_packaged_defaults_start():
     app = create_app({**BASE, "REVIVE_TIER_RULES": '{"a_min_avg": 4.5}'})
     assert app.config["REVIVE_FEE_REDUCTION_DEFAULT"] == 85
+
+
+def test_processes_starting_at_once_agree_on_the_generated_secret_key(tmp_path, monkeypatch):
+    """Without SECRET_KEY a key is generated once in the data dir; processes starting at the
+    same moment (web and workers) all read the same whole key, never an empty one."""
+    import multiprocessing
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(6) as pool:
+        keys = pool.map(_key_of, [str(tmp_path)] * 24)
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no draft left behind
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def _key_of(base: str) -> str:
+    from pathlib import Path
+
+    from revive.config import _secret_key
+
+    return _secret_key(Path(base))
