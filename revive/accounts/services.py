@@ -535,7 +535,7 @@ def accept_invitation(token: str, *, password: str, name: str | None = None) -> 
         organization=invitation.organization,
         college=invitation.college,
     )
-    invitation.accepted_at = utcnow()
+    invitation.accepted_at = user.last_login_at = utcnow()  # accepting signs them in
     invitation.user_id = user.id
     audit.record(
         "user",

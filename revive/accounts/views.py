@@ -361,14 +361,21 @@ def _render_members(org_id: int | None, *, status: int = 200, **forms):
     if org_id is not None:
         org = services.check_manages_org(current_user, org_id)
         colleges = queries.colleges_of(org.id)
+        members = queries.members_of(org.id)
         # Forms not being re-shown with errors start empty (formdata=None: ignore this POST).
-        invite_form = forms.get("invite_form") or InviteForm(formdata=None, organization_id=org.id)
+        # A university without an admin yet (just onboarded) is offered one first.
+        first = not any(m.role == Role.UNIVERSITY_ADMIN for m in members)
+        invite_form = forms.get("invite_form") or InviteForm(
+            formdata=None,
+            organization_id=org.id,
+            role=(Role.UNIVERSITY_ADMIN if first else Role.INVENTOR).value,
+        )
         invite_form.college_id.choices = [NO_COLLEGE] + [
             SelectChoice(str(c.id), c.name) for c in colleges
         ]
         ctx.update(
             org=org,
-            members=queries.members_of(org.id),
+            members=members,
             invitations=queries.pending_invitations(org.id),
             colleges=colleges,
             invite_form=invite_form,

@@ -516,6 +516,7 @@ def test_account_administration_is_in_the_audit_log(app):
     assert invited.organization_id == admin.organization_id
 
     user = services.accept_invitation(token, password="Welcome123")
+    assert user.last_login_at is not None  # accepting signs in: the members list says so
     [accepted] = events(entity="user", action="accept_invitation")
     assert (accepted.entity_id, accepted.actor_id) == (user.id, user.id)
     assert accepted.data["invitation_id"] == invitation.id

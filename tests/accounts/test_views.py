@@ -441,3 +441,14 @@ def _another_code() -> str:
     from tests.demands.helpers import credit_code
 
     return credit_code()
+
+
+def test_a_university_without_an_admin_is_offered_an_admin_invitation_first(client, auth):
+    platform = make_user(Role.PLATFORM_ADMIN)
+    auth.login(platform)
+    org = make_org("新大学")
+    page = client.get(f"/members?org={org.id}").get_data(as_text=True)
+    assert re.search(r'<option selected value="university_admin"', page)
+    make_user(Role.UNIVERSITY_ADMIN, organization=org)
+    page = client.get(f"/members?org={org.id}").get_data(as_text=True)
+    assert re.search(r'<option selected value="inventor"', page)
