@@ -26,4 +26,5 @@ from revive.api.schema import init_spec
 
 bp.record_once(init_spec)  # the document of the converted routes (after every route is added)
 bp.record_once(auth.init_api_auth)  # 401 JSON instead of the login redirect, for the API
+bp.after_request(auth.challenge)  # WWW-Authenticate on the API's 401s
 bp.record_once(openapi.init_docs_page)  # GET /api/docs (outside /api/v1: a page, not the API)

@@ -30,17 +30,37 @@ def unauthorized():
     return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
+# Public answers that hold no data: a token sent with them (a client that sends one on every
+# call) is not read, so a stale one does not turn the API's own description into a 401.
+OPEN_ENDPOINTS = frozenset({"api.openapi_json", "api_docs", "health.healthz"})
+
+
 def load_token_user() -> bool:
     """A bearer request: authenticate its token (TokenRejected 401, TokenScopeDenied 403) and
     make the token's user the current user; True. Any other request: False, nothing done."""
     token = bearer_token()
-    if token is None:
+    if token is None or request.endpoint in OPEN_ENDPOINTS:
         return False
     row = tokens.authenticate(token, method=request.method, ip=request.remote_addr)
     g.api_token_id = row.id
     # Flask-Login keeps the request's user in g; this is its own setter (no session written).
     login_manager._update_request_context_with_user(row.user)
     return True
+
+
+# RFC 6750: a 401 names the scheme that would be accepted (and, for a bearer token that was
+# sent and refused, says so), so HTTP clients know to send an API token.
+CHALLENGE = 'Bearer realm="Revive API"'
+
+
+def challenge(response):
+    """The API's 401s carry WWW-Authenticate (an after_request hook of the api blueprint)."""
+    if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
+        sent = bearer_token() is not None
+        response.headers["WWW-Authenticate"] = CHALLENGE + (
+            ', error="invalid_token"' if sent else ""
+        )
+    return response
 
 
 def init_api_auth(state) -> None:

@@ -267,3 +267,21 @@ def test_nobody_else_may_revoke_a_token(app, client, auth):
     assert client.post(f"/account/tokens/{row.id}/revoke").status_code == 404
     db.session.expire_all()
     assert row.revoked_at is None
+
+
+def test_a_401_from_the_api_says_which_scheme_it_accepts(app, client):
+    """RFC 6750: an anonymous API call is told to send a bearer token; a refused token is
+    told it is invalid. Pages keep the login redirect."""
+    anonymous = client.get("/api/v1/patents")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="Revive API"'
+    refused = client.get("/api/v1/patents", headers=bearer("rv_not_a_token"))
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].endswith('error="invalid_token"')
+    page = client.get("/patents/")
+    assert page.status_code == 302 and "WWW-Authenticate" not in page.headers
+
+
+def test_the_public_description_ignores_a_token_it_does_not_need(client):
+    for url in ("/api/v1/openapi.json", "/healthz"):
+        assert client.get(url, headers=bearer("rv_stale_token")).status_code == 200, url
