@@ -34,3 +34,7 @@ def _register() -> None:
 def main() -> None:
     _register()
     cli(prog_name="revive")
+
+
+if __name__ == "__main__":  # python -m revive.cli …, as the `revive` script
+    main()

@@ -61,3 +61,21 @@ def _key_of(base: str) -> str:
     from revive.config import _secret_key
 
     return _secret_key(Path(base))
+
+
+@pytest.mark.parametrize("module", ["revive", "revive.cli"])
+def test_python_dash_m_runs_the_commands(module):
+    """`python -m revive …` (and `-m revive.cli`) is the `revive` script, not a silent no-op."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: revive") and "create-admin" in done.stdout
