@@ -32,7 +32,7 @@ from revive.demands import queries as demand_queries
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent, TransferMode
-from revive.inventory.public import PublicPatent, is_public
+from revive.inventory.public import PublicPatent, is_public, public_clause
 from revive.matching import jobs
 from revive.matching import queries as matching_queries
 from revive.matching import strength as matching_strength
@@ -129,6 +129,7 @@ class DemandOverview(matching_queries.ReadingFlags):
     intents: list[IntentRow]
     weak: list[Suggestion] = field(default_factory=list)  # 弱, shown on request
     closed_by: demand_queries.Closer | None = None  # who closed it (None while open)
+    pool_empty: bool = False  # no patent entered yet on the whole platform (a new deployment)
 
     @property
     def suggestion_count(self) -> int:
@@ -274,7 +275,13 @@ def demand_overview(user: User, demand: Demand) -> DemandOverview | None:
         intents=_intents(demand),
         weak=weak,
         closed_by=closed_by,
+        pool_empty=not weak and not any(g.items for g in groups) and _pool_is_empty(),
     )
+
+
+def _pool_is_empty() -> bool:
+    """No patent in the public pool at all: an unmet demand is then no fault of its text."""
+    return db.session.scalar(sa.select(Patent.id).where(public_clause()).limit(1)) is None
 
 
 def my_intents(user: User, page: int, per_page: int) -> Page:

@@ -121,3 +121,30 @@ def test_a_thin_unmet_demand_is_told_to_add_detail_once(client, auth, world):
     assert "data-unmet" in html and "您的需求描述较短" in html
     assert html.count("补充技术细节") == 1
     assert "data-thin" not in html
+
+
+def test_on_a_platform_with_no_patent_entered_the_demand_is_not_told_to_rewrite(
+    client, auth, world
+):
+    """A new deployment: no patent in the pool yet. An unmet demand is told that, not to add
+    detail or change its wording; once a patent is in the pool the usual advice returns."""
+    from revive.inventory.models import ImplementationStatus, Patent
+
+    demand = make_demand(world.ent, title="耐高温涂层", description="需要一种耐 800 度的陶瓷涂层")
+    db.session.add(
+        DemandReading(demand_id=demand.id, removed=[], needs=[], is_thin=False, is_abstaining=True)
+    )
+    db.session.execute(
+        sa.update(Patent).values(implementation_status=ImplementationStatus.TRANSFERRED)
+    )
+    db.session.commit()
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    unmet = html.split("data-unmet")[1].split("</div>")[0]
+    assert "data-pool-empty" in unmet and "平台上还没有入库的专利" in unmet
+    assert "补充技术细节" not in unmet and "您的需求描述无需修改" in unmet
+
+    db.session.execute(sa.update(Patent).values(implementation_status=None))
+    db.session.commit()
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert "data-pool-empty" not in html and "暂未找到合适的专利" in html
