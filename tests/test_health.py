@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from revive import create_app
 from revive.extensions import db
 from revive.health import _heads
+from tests.apps import other_app
 
 BASE = {"TESTING": True, "SECRET_KEY": "x", "SERVER_NAME": "localhost"}
 
@@ -32,7 +32,7 @@ def test_a_migrated_database_is_healthy_without_logging_in(client):
     ],
 )
 def test_a_database_that_cannot_serve_is_a_503(url, state, words):
-    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url})
+    app = other_app({**BASE, "SQLALCHEMY_DATABASE_URI": url})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
@@ -41,7 +41,7 @@ def test_a_database_that_cannot_serve_is_a_503(url, state, words):
 
 @pytest.mark.usefixtures("_data_dir")
 def test_a_schema_behind_the_code_is_a_503_until_upgraded(tmp_path):
-    app = create_app({**BASE, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}"})
+    app = other_app({**BASE, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}"})
     with app.app_context():
         db.create_all()
         with db.engine.begin() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from revive import create_app
+from tests.apps import other_app
 
 BASE = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
 
@@ -23,7 +23,7 @@ BASE = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite:/
 )
 def test_a_setting_that_cannot_be_used_stops_the_start(setting, value, words):
     with pytest.raises(ValueError, match=words) as raised:
-        create_app({**BASE, setting: value})
+        other_app({**BASE, setting: value})
     assert setting in str(raised.value)
 
 
@@ -32,12 +32,12 @@ def test_a_regions_file_that_is_no_region_list_stops_the_start(tmp_path):
     path = tmp_path / "regions.json"
     path.write_text('{"province": "某省"}', encoding="utf-8")  # no divisions
     with pytest.raises(ValueError, match="REVIVE_REGIONS_FILE"):
-        create_app({**BASE, "REVIVE_REGIONS_FILE": str(path)})
+        other_app({**BASE, "REVIVE_REGIONS_FILE": str(path)})
 
 
 @pytest.mark.usefixtures("_data_dir")
 def test_the_packaged_defaults_start():
-    app = create_app({**BASE, "REVIVE_TIER_RULES": '{"a_min_avg": 4.5}'})
+    app = other_app({**BASE, "REVIVE_TIER_RULES": '{"a_min_avg": 4.5}'})
     assert app.config["REVIVE_FEE_REDUCTION_DEFAULT"] == 85
 
 
