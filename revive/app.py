@@ -93,7 +93,7 @@ def _check_settings_files(app: Flask) -> None:
     from revive.inventory import fees
 
     checks = {
-        "REVIVE_REGIONS_FILE": lambda: regions._load(str(regions._config_path())),
+        "REVIVE_REGIONS_FILE": regions.region_list,
         "REVIVE_ANNUAL_FEE_TABLE": fees.load_table,
         "REVIVE_TIER_RULES": lambda: rules_from_mapping(app.config.get("REVIVE_TIER_RULES")),
     }
