@@ -280,12 +280,14 @@ BatchResult = Schema.from_dict(
 def list_patents(**_query):
     """The patents the caller may see (filters: queries.parse_filters, bad values ignored)."""
     filters = queries.parse_filters(request.args, current_user)
-    extra = []
-    if request.args.get("application_no", "").strip():
-        extra.append(Patent.application_no == _application_no(request.args["application_no"]))
-    if request.args.get("updated_since", "").strip():
-        extra.append(Patent.updated_at > _moment(request.args["updated_since"]))
-    page = queries.list_page(current_user, filters, requested_per_page(), extra=extra)
+    appno, since = request.args.get("application_no", ""), request.args.get("updated_since", "")
+    page = queries.list_page(
+        current_user,
+        filters,
+        requested_per_page(),
+        application_no=_application_no(appno) if appno.strip() else None,
+        updated_since=_moment(since) if since.strip() else None,
+    )
     return paged(page)
 
 

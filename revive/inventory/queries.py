@@ -13,7 +13,7 @@ serve patterns of 3+ characters, shorter ones are filtered within the scope's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -305,12 +305,17 @@ def list_page(
     per_page: int,
     *,
     cap: int | None = None,
-    extra: Sequence[sa.ColumnElement[bool]] = (),
+    application_no: str | None = None,
+    updated_since: datetime | None = None,
 ) -> ListPage:
     """One page of the inventory list (row tuples with LIST_COLUMNS) plus the total count —
-    exact, or with ``cap`` at most ``cap`` and ``capped`` set when there are more. ``extra``:
-    more predicates (the API's application_no and updated_since)."""
-    clauses = [*where_clauses(user, f), *extra]
+    exact, or with ``cap`` at most ``cap`` and ``capped`` set when there are more. The API's
+    sync filters: ``application_no`` (normalised, exact) and ``updated_since`` (changed after)."""
+    clauses = where_clauses(user, f)
+    if application_no is not None:
+        clauses.append(Patent.application_no == application_no)
+    if updated_since is not None:
+        clauses.append(Patent.updated_at > updated_since)
     stmt = (
         sa.select(*LIST_COLUMNS)
         .join(Organization, Organization.id == Patent.institution_id)
