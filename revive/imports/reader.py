@@ -200,11 +200,20 @@ def _utf16_without_bom(head: bytes) -> bool:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        value = CONTROL_CHARACTERS.sub("", value)  # noted by the readers (Table.stripped)
-        return value if value.strip() else None
-    return value
+def _cleaned(values: Any, number: int, stripped: list[int] | None) -> list[Any]:
+    """A row's cells with control characters dropped and blank text as None; ``number`` is
+    noted in ``stripped`` (when given, see Table) if any cell held one — found by the same
+    substitution that drops them, so each cell is scanned once."""
+    cells, found = [], 0
+    for value in values:
+        if isinstance(value, str):
+            value, n = CONTROL_CHARACTERS.subn("", value)
+            found += n
+            value = value if value.strip() else None
+        cells.append(value)
+    if found and stripped is not None:
+        stripped.append(number)
+    return cells
 
 
 def _trim(cells: list[Any]) -> list[Any]:
@@ -350,10 +359,6 @@ def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
     return open(path, encoding=encoding, newline="")  # noqa: SIM115 (closed by the caller)
 
 
-def _has_controls(values: Any) -> bool:
-    return any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in values)
-
-
 def _records(
     path: Path, encoding: str, delimiter: str, stripped: list[int] | None = None
 ) -> Iterator[tuple[int, list[Any]]]:
@@ -368,9 +373,7 @@ def _records(
                 # Our own limit: the csv module's is process-wide and other code may raise it.
                 if max(map(len, record), default=0) > MAX_CSV_CELL:
                     raise csv.Error("field larger than field limit")
-                if stripped is not None and _has_controls(record):
-                    stripped.append(number)
-                cells = _trim([_clean(c) for c in record])
+                cells = _trim(_cleaned(record, number, stripped))
                 if cells:
                     yield number, cells
         except csv.Error as exc:
@@ -765,9 +768,7 @@ def _sheet_records(
                 cells_read += len(values)
                 if cells_read > limits.cells:
                     raise _too_many_cells(limits.cells)
-                if _has_controls(values):
-                    stripped.append(number)
-                cells = [_clean(v) for v in values]
+                cells = _cleaned(values, number, stripped)
                 if marks:
                     cells.extend([None] * (marks_width - len(cells)))
                     for i, v in enumerate(cells):
