@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
-from revive import clock, signals
+from revive import clock
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.common.fields import strip_invisible
@@ -51,8 +51,8 @@ from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
+from revive.inventory import services as inventory
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
-from revive.inventory.public import RIGHTS_GONE, gone_text
 from revive.locking import conflict_on_stale
 from revive.matching.models import Match
 from revive.notifications import services as notifications
@@ -872,12 +872,9 @@ def _implement(
         contract_id=contract.id,
         contract_kind=contract.kind.value,
     )
-    if new in RIGHTS_GONE:  # the university can no longer license it (revive.licensing)
-        signals.patent_rights_gone.send(
-            patent=patent,
-            actor=actor,
-            reason=f"专利{gone_text(new)}（{contract.kind.label}合同，对接记录 #{deal.id}）",
-        )
+    inventory.announce_rights_gone(
+        patent, actor, f"专利{{gone}}（{contract.kind.label}合同，对接记录 #{deal.id}）"
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -34,7 +34,6 @@ from revive.inventory.fields import (
 from revive.inventory.models import (
     EntryStatus,
     FeeSetting,
-    ImplementationStatus,
     Patent,
     PatentRevision,
 )
@@ -102,16 +101,16 @@ def _apply(
         patent.college_id = college_id
 
 
-def _rights_left(
-    patent: Patent, old: ImplementationStatus | None, actor: User | None, how: str
-) -> None:
-    """实施状态 set to 已转让 / 作价入股 by hand or by an import: the university can no longer
-    license the patent, so its active open-licence declaration is withdrawn in the same
-    transaction (revive.licensing receives the signal), as a signed contract does."""
+def announce_rights_gone(patent: Patent, actor: User | None, reason: str) -> None:
+    """实施状态 is 已转让 / 作价入股 (by an edit, an import or a signed contract): the
+    university can no longer license the patent, so revive.licensing withdraws its active
+    open-licence declaration in the same transaction. ``reason`` names the cause, with
+    ``{gone}`` for 已转让 / 已作价入股. Nothing when the right stays; the receiver does nothing
+    when no declaration is active, so announcing again is harmless."""
     new = patent.implementation_status
-    if new in RIGHTS_GONE and old not in RIGHTS_GONE:
+    if new in RIGHTS_GONE:
         signals.patent_rights_gone.send(
-            patent=patent, actor=actor, reason=f"实施状态改为{gone_text(new)}（{how}）"
+            patent=patent, actor=actor, reason=reason.format(gone=gone_text(new))
         )
 
 
@@ -258,14 +257,15 @@ def update_patent(
     problems = update_problems(patent, values, changes)
     if problems:
         raise _validation_error(problems)
-    old_college_id, old_implementation = patent.college_id, patent.implementation_status
+    old_college_id = patent.college_id
     _apply(patent, values, college_id)
     _record_revision(patent, changes, actor, "edit")
     audit.record(
         "patent", patent.id, "edit", actor, organization_id=patent.institution_id, changes=changes
     )
     _review_in_new_college(patent, old_college_id, actor)
-    _rights_left(patent, old_implementation, actor, "编辑")
+    if "implementation_status" in changes:
+        announce_rights_gone(patent, actor, "实施状态改为{gone}（编辑）")
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
@@ -531,7 +531,7 @@ def upsert_rows(
     # added by id (no per-row flush or lazy load). The 发明人 column links no account.
     revisions: list[tuple[Patent, dict]] = []
     moved: list[tuple[Patent, int | None]] = []  # (patent, its college before the row)
-    gone: list[tuple[Patent, ImplementationStatus | None]] = []  # (patent, 实施状态 before)
+    gone: list[Patent] = []  # 实施状态 changed to 已转让 / 作价入股 by the row
     actor_id = actor.id if actor is not None else None
     for row, plan in zip(rows, plans, strict=True):
         values = dict(row)
@@ -548,10 +548,9 @@ def upsert_rows(
                 # The rule again, here: whatever planned the row, the service enforces it.
                 permissions.check_college_change(actor, plan.patent, plan.college_id)
                 moved.append((plan.patent, plan.patent.college_id))
-            old_implementation = plan.patent.implementation_status
             _apply(plan.patent, values, plan.college_id)
-            if plan.patent.implementation_status in RIGHTS_GONE:
-                gone.append((plan.patent, old_implementation))
+            if "implementation_status" in plan.changes:
+                gone.append(plan.patent)
             revisions.append((plan.patent, plan.changes))
             counts["updated"] += 1
         else:
@@ -582,9 +581,9 @@ def upsert_rows(
     )
     for patent, old_college_id in moved:
         _review_in_new_college(patent, old_college_id, actor)
-    for patent, old_implementation in gone:
-        how = f"导入任务 #{import_job_id}" if import_job_id else "导入"
-        _rights_left(patent, old_implementation, actor, how)
+    how = f"导入任务 #{import_job_id}" if import_job_id else "导入"
+    for patent in gone:
+        announce_rights_gone(patent, actor, "实施状态改为{gone}（" + how + "）")
     db.session.flush()
     return counts
 
