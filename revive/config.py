@@ -101,6 +101,9 @@ def sweep_seconds() -> int:
     return max(1, _env_int("REVIVE_SWEEP_SECONDS", 60))
 
 
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.3}
+
+
 def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
     """Celery settings for the broker ``url`` (default: CELERY_BROKER_URL, else REDIS_URL, else
     kombu's filesystem transport, a broker that needs no server)."""
@@ -169,6 +172,11 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
         # after REVIVE_WORKER_LOST_SECONDS, so what comes back this late is a no-op.
         hours = max(1, _env_int("REVIVE_BROKER_VISIBILITY_HOURS", 24))
         conf["broker_transport_options"] = {"visibility_timeout": hours * 3600}
+        # Redis down: a send gives up after about a second (the work is recorded and the sweep
+        # sends it when Redis is back) instead of holding the page for kombu's and the
+        # result backend's default retries (about 20 s, seen on an upload).
+        conf["task_publish_retry_policy"] = dict(PUBLISH_RETRY)
+        conf["result_backend_transport_options"] = {"retry_policy": dict(PUBLISH_RETRY)}
     return conf
 
 

@@ -167,7 +167,12 @@ def enqueue(task_name: str, *args: object) -> str | None:
     then tells a view. Work with a row goes through ``send`` instead.
     """
     try:
-        result = current_app.extensions["celery"].send_task(task_name, args=list(args))
+        # ignore_result: send_task otherwise subscribes the web process to a Redis result
+        # channel for every task id (task_ignore_result does not reach send_task), a
+        # subscription that no result ever ends; our rows are the record.
+        result = current_app.extensions["celery"].send_task(
+            task_name, args=list(args), ignore_result=True
+        )
     except Exception as exc:  # kombu raises OperationalError and friends
         logger.warning("Could not enqueue %s%r: %s", task_name, args, exc)
         if has_app_context():

@@ -30,12 +30,14 @@ class Broker:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, list]] = []
+        self.options: list[dict] = []
         self.down = False
 
-    def send_task(self, name: str, args: list):
+    def send_task(self, name: str, args: list, **options):
         if self.down:
             raise ConnectionRefusedError("Error 111 connecting to redis")
         self.sent.append((name, args))
+        self.options.append(options)
         return SimpleNamespace(id=f"task-{len(self.sent)}")
 
 
@@ -393,6 +395,23 @@ def test_redis_visibility_timeout_is_far_above_the_longest_task(tmp_path):
 
     conf = broker_settings(tmp_path, "redis://127.0.0.1:6379/13")
     assert conf["broker_transport_options"]["visibility_timeout"] == 24 * 3600
+
+
+def test_a_send_asks_for_no_result_and_gives_up_quickly_when_redis_is_down(app, broker, tmp_path):
+    """Without ignore_result, Celery's send_task subscribes the web process to a Redis result
+    channel for every task id, which no result ever closes; and with the default retry
+    policies an upload waited about 20 s for a Redis that was down."""
+    from revive.config import broker_settings
+
+    queue.enqueue("revive.ping")
+    assert broker.options == [{"ignore_result": True}]
+
+    conf = broker_settings(tmp_path, "redis://127.0.0.1:6379/13")
+    for policy in (
+        conf["task_publish_retry_policy"],
+        conf["result_backend_transport_options"]["retry_policy"],
+    ):
+        assert policy["max_retries"] * max(policy["interval_max"], policy["interval_step"]) <= 2
 
 
 def test_retried_tries_again_after_a_race_and_raises_the_last_error(app):
