@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask_login import current_user, login_required
 from flask_smorest.fields import Upload
 from marshmallow import fields, post_load
@@ -22,7 +22,7 @@ from werkzeug.datastructures import FileStorage
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api.blueprint import bp
-from revive.api.common import page_meta, requested_page, requested_per_page
+from revive.api.common import requested_page, requested_per_page
 from revive.api.schema import (
     ID_ARG,
     PAGING,
@@ -32,7 +32,10 @@ from revive.api.schema import (
     Schema,
     computed,
     enum_fields,
+    enum_of,
     page_schema,
+    paged,
+    q,
 )
 from revive.demands.importers import create_demand_import
 from revive.errors import PermissionDenied, ValidationFailed
@@ -82,9 +85,26 @@ ImportJobSchema = Schema.from_dict(
         **enum_fields("status", ImportStatus),
         "is_active": computed(lambda j: j.status in services.ACTIVE, {"type": "boolean"}),
         "progress": computed(lambda j: round(j.progress, 4), {"type": "number"}),
-        "total_rows": fields.Integer(required=True, allow_none=True),
-        "processed_rows": fields.Integer(required=True, allow_none=True),
-        "committed_rows": fields.Integer(required=True, allow_none=True),
+        "total_rows": fields.Integer(
+            required=True,
+            allow_none=True,
+            metadata={"description": "文件的数据行数（不含表头；读完文件之前为 0）"},
+        ),
+        "processed_rows": fields.Integer(
+            required=True,
+            allow_none=True,
+            metadata={"description": "当前阶段（预检或写入）已处理的数据行数，用于显示进度"},
+        ),
+        "committed_rows": fields.Integer(
+            required=True,
+            allow_none=True,
+            metadata={
+                "description": (
+                    "写入阶段已处理到的数据行数：新建、更新、无变化和跳过的无效行都计入；"
+                    "各有多少行见 result_counts。任务中断后从这一行之后继续"
+                )
+            },
+        ),
         "all_or_nothing": computed(lambda j: bool(j.all_or_nothing), {"type": "boolean"}),
         # {new, changed, unchanged, invalid, rows[, stripped, stripped_lines]} after the dry run
         "preview_counts": fields.Raw(
@@ -99,6 +119,15 @@ ImportJobSchema = Schema.from_dict(
         "notice": computed(services.stall_notice, {"type": "string"}, nullable=True),
     },
     name="ImportJob",
+)
+ImportJobPage = page_schema("ImportJobPage", ImportJobSchema)
+ImportJobQuery = Query.from_dict(
+    {
+        "kind": q({"type": "string", "enum": list(CREATORS)}, "导入类型"),
+        "status": q(enum_of(ImportStatus), "任务状态"),
+        **PAGING,
+    },
+    name="ImportJobQuery",
 )
 RowError = Schema.from_dict(
     {
@@ -233,6 +262,32 @@ class CommitBody(Lenient):
 # ---------------------------------------------------------------------------- routes
 
 
+@bp.get("/import-jobs")
+@roles_required(*IMPORTER_ROLES)
+@bp.arguments(ImportJobQuery, location="query", as_kwargs=True)
+@bp.response(200, ImportJobPage)
+@bp.doc(
+    summary="可见的导入任务列表",
+    tags=[TAG],
+    description=(
+        "最新的在前：高校和学院管理员看到本单位的专利导入，技术经理人看到需求导入，"
+        "平台管理员看到全部。可按 kind（导入类型）和 status（任务状态）筛选。"
+    ),
+)
+def import_jobs(**_query):
+    """The jobs the caller may see (the web's 导入记录), newest first."""
+    status = request.args.get("status") or None
+    return paged(
+        services.jobs_page(
+            current_user,
+            requested_page(),
+            requested_per_page(),
+            kind=request.args.get("kind") or None,
+            status=ImportStatus(status) if status else None,
+        )
+    )
+
+
 @bp.get("/import-jobs/<int:job_id>")
 @login_required
 @bp.response(200, ImportJobSchema)
@@ -326,5 +381,4 @@ def commit_import_job(data: dict[str, Any], job_id: int):
 def import_job_errors(job_id: int, **_query):
     """The job's row errors, by line."""
     job = services.get_job_for(current_user, job_id)
-    page = services.errors_page(job, requested_page(), requested_per_page())
-    return {"items": page.items, "meta": page_meta(page)}
+    return paged(services.errors_page(job, requested_page(), requested_per_page()))

@@ -832,6 +832,25 @@ def write_template_xlsx(stream: IO[bytes], kind: str = PATENTS) -> None:
     wb.save(stream)
 
 
+def jobs_page(
+    actor: User,
+    page: int,
+    per_page: int,
+    *,
+    kind: str | None = None,
+    status: ImportStatus | None = None,
+) -> Page:
+    """One page of the jobs the actor may see, newest first (the API's list), optionally of
+    one kind and in one status."""
+    stmt = visible_jobs(actor)
+    if kind is not None:
+        stmt = stmt.where(ImportJob.kind == kind)
+    if status is not None:
+        stmt = stmt.where(ImportJob.status == status)
+    total = stmt.with_only_columns(sa.func.count(ImportJob.id)).order_by(None)
+    return paginate(stmt, total, page, per_page)
+
+
 def list_jobs(actor: User, limit: int = 100) -> list[ImportJob]:
     """The latest jobs the actor may see, with the institution and uploader the list shows."""
     stmt = visible_jobs(actor).options(

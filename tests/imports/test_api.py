@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
 from revive.accounts import tokens
-from revive.accounts.models import Organization, Role, TokenScope
+from revive.accounts.models import Organization, OrgKind, Role, TokenScope
 from revive.extensions import db
 from revive.imports import services
 from revive.imports.models import ImportJob
@@ -137,3 +137,45 @@ def test_bad_commit_modes_are_a_422(app, client, uni, enqueued):
         f"/api/v1/import-jobs/{job.id}/commit", json={"mode": "all"}, headers=headers
     )
     assert resp.status_code == 422 and "mode" in resp.get_json()["details"]
+
+
+def test_an_integrator_lists_its_own_jobs_newest_first_filtered_and_paged(
+    app, client, uni, enqueued
+):
+    other_org = make_org("乙大学")
+    other_admin = make_user(Role.UNIVERSITY_ADMIN, organization=other_org)
+    mine = [
+        services.create_patent_import(
+            io_file(csv_bytes([row(i)])), actor=uni.admin, institution_id=uni.org.id, enqueue=False
+        )
+        for i in (1, 2, 3)
+    ]
+    services.create_patent_import(
+        io_file(csv_bytes([row(9)])), actor=other_admin, institution_id=other_org.id, enqueue=False
+    )
+    services.validate_job(mine[0].id)
+    headers = bearer(uni.admin, TokenScope.READ)
+
+    listed = client.get("/api/v1/import-jobs", headers=headers).get_json()
+    assert [j["id"] for j in listed["items"]] == [j.id for j in reversed(mine)]
+    assert listed["_meta"]["total_items"] == 3  # not the other university's job
+
+    validated = client.get("/api/v1/import-jobs?status=validated", headers=headers).get_json()
+    assert [j["id"] for j in validated["items"]] == [mine[0].id]
+    assert validated["items"][0]["preview_counts"]["new"] == 1
+    demands = client.get("/api/v1/import-jobs?kind=demands", headers=headers).get_json()
+    assert demands["items"] == [] and demands["_meta"]["total_items"] == 0
+
+    second = client.get("/api/v1/import-jobs?per_page=2&page=2", headers=headers).get_json()
+    assert [j["id"] for j in second["items"]] == [mine[0].id]
+    past = client.get("/api/v1/import-jobs?per_page=2&page=5", headers=headers).get_json()
+    assert past["items"] == [] and past["_meta"]["page"] == 5
+
+    bad = client.get("/api/v1/import-jobs?status=done", headers=headers)
+    assert bad.status_code == 422 and "status" in bad.get_json()["details"]
+    assert client.get("/api/v1/import-jobs").status_code == 401
+
+
+def test_an_enterprise_token_may_not_list_import_jobs(app, client, enqueued):
+    poster = make_user(Role.ENTERPRISE, organization=make_org("甲企业", kind=OrgKind.ENTERPRISE))
+    assert client.get("/api/v1/import-jobs", headers=bearer(poster)).status_code == 403

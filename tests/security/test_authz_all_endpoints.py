@@ -387,6 +387,7 @@ TABLE: list[Row] = [
     entry("imports.cancel", "POST", MANAGERS, obj="job", other={PA}),
     entry("imports.errors_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
     entry("imports.annotated_xlsx", "GET", IMPORTERS, obj="job", other={PA}),
+    entry("api.import_jobs", "GET", IMPORTERS | {OFF}),
     entry("api.import_job", "GET", IMPORTERS, obj="job", other={PA}),
     entry("api.import_job_errors", "GET", IMPORTERS, obj="job", other={PA}),
     # the API's upload (no kind: patents) and commit, as the pages'
