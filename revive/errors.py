@@ -8,6 +8,7 @@ error page (or a flash + redirect where the view chooses), /api requests get
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,7 +100,26 @@ def wants_json() -> bool:
     )
 
 
+# The domain's messages are written for a person at a page ("请刷新页面后重试"); a program
+# calling /api has no page to refresh: it reads the record again.
+_PAGE_WORDING = (
+    (re.compile(r"刷新页面查看最新内容后"), "重新读取最新内容后"),
+    (re.compile(r"(?:稍后)?刷新页面"), "重新读取"),
+    (re.compile(r"刷新(?=后|队列)"), "重新读取"),
+    (re.compile(r"页面的版本号"), "版本号"),
+)
+
+
+def api_wording(message: str) -> str:
+    """A message as the API says it: "重新读取" (GET the record again) for "刷新页面"."""
+    for pattern, words in _PAGE_WORDING:
+        message = pattern.sub(words, message)
+    return message
+
+
 def error_response(status: int, code: str, message: str, details: Any = None):
+    if has_request_context() and request.path.startswith("/api/"):
+        message = api_wording(message)
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
         if details is not None:

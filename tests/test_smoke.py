@@ -53,3 +53,16 @@ def test_the_site_icon_is_served_offline(client):
     assert response.status_code == 302 and response.location.endswith("/static/favicon.svg")
     with client.get("/static/favicon.svg") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_api_messages_say_read_again_where_pages_say_refresh():
+    from revive.errors import api_wording
+
+    assert api_wording("该专利的状态已被他人更新，请刷新页面后再操作") == (
+        "该专利的状态已被他人更新，请重新读取后再操作"
+    )
+    assert api_wording("该候选匹配已不存在，请刷新队列") == "该候选匹配已不存在，请重新读取队列"
+    assert api_wording("记录已被他人修改，请刷新后重试") == "记录已被他人修改，请重新读取后重试"
+    assert api_wording("页面的版本号无效，请刷新页面后重试（您的修改未保存）") == (
+        "版本号无效，请重新读取后重试（您的修改未保存）"
+    )

@@ -301,6 +301,7 @@ def test_api_post_patch_close_and_errors(world, client, auth):
     assert ok.status_code == 200 and ok.get_json()["budget"] == "50"
     stale = client.patch(f"/api/v1/demands/{demand_id}", json={"budget": "60", "version": version})
     assert stale.status_code == 409 and stale.get_json()["error"] == "conflict"
+    assert "刷新" not in stale.get_json()["message"] and "重新读取" in stale.get_json()["message"]
 
     assert client.post(f"/api/v1/demands/{demand_id}/close", json={}).status_code == 422
     closed = client.post(f"/api/v1/demands/{demand_id}/close", json={"reason": "不需要了"})

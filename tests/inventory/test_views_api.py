@@ -101,6 +101,8 @@ def test_patch_is_partial_and_a_stale_version_is_409(client, auth, admin):
     resp = client.patch(f"/api/v1/patents/{patent.id}", json={"trl": 6, "version": 1})
     assert resp.status_code == 409
     assert resp.get_json()["error"] == "conflict"
+    # a program has no page to refresh: it reads the patent again
+    assert resp.get_json()["message"] == "该专利已被他人修改，请重新读取最新内容后再保存"
     db.session.expire_all()
     assert patent.trl == 5
     resp = client.patch(f"/api/v1/patents/{patent.id}", json={"version": "x"})
