@@ -242,7 +242,15 @@ def get_deal(deal_id: int):
 @roles_required(*STAGE_ROLES)
 @bp.arguments(StageBody, example={"action": "contact"})
 @bp.response(200, DealDetail)
-@bp.doc(summary="推进对接阶段", tags=[TAG])
+@bp.doc(
+    summary="推进对接阶段",
+    tags=[TAG],
+    description=(
+        "contact（已接洽）、negotiate（洽谈中）由双方或技术经理人登记：企业和高校一方须在高校"
+        "答复「愿意对接」之后（未答复或答复「暂不对接」时为 409）；sign（签约，须带合同）、"
+        "fail（未成交，须带原因）和 reopen 仅限技术经理人和平台管理员。"
+    ),
+)
 def change_deal_stage(data: dict[str, Any], deal_id: int):
     """Move a deal (action, or ``to`` a stage); fail needs a reason, sign a contract."""
     return services.change_stage(

@@ -8,6 +8,7 @@ CHOSEN_REASONS: dict[str, str] = {
     "tech_mismatch": "技术不匹配",
     "demand_changed": "企业需求变化",
     "no_response": "高校未响应",
+    "declined": "高校暂不对接",
     "other_solution": "已选择其他方案",
     "maturity": "技术成熟度不足",
     "other": "其他",

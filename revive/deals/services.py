@@ -182,11 +182,24 @@ def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
     return deal
 
 
-def refusal(deal: Deal, action: workflow.Action) -> str | None:
+def refusal(deal: Deal, action: workflow.Action, actor: User | None = None) -> str | None:
     """Why ``action`` is not possible on ``deal`` beyond the stage table, or None: a deal of a
-    closed demand is not reopened (the enterprise no longer looks for a solution)."""
+    closed demand is not reopened (the enterprise no longer looks for a solution); and the two
+    parties record contact and negotiation only once the university has answered 愿意对接 —
+    before that the enterprise could move a deal to 洽谈中 on its own while the university was
+    still asked whether it wants to talk at all. Staff may (an answer given by telephone)."""
     if action.target is None and deal.demand.status != DemandStatus.OPEN:
         return f"企业已关闭需求，不能「{action.label}」该对接"
+    if actor is not None and actor.role not in workflow.STAFF and action.parties_allowed:
+        if deal.response == UniversityResponse.DECLINED:
+            return (
+                f"高校已答复「暂不对接」，不能「{action.label}」；"
+                "技术经理人会与双方沟通或结束该对接"
+            )
+        if deal.response is None:
+            if permissions.is_university_side(actor, deal):
+                return f"请先答复是否愿意对接：答复「愿意对接」后才能「{action.label}」"
+            return f"高校尚未答复是否愿意对接，答复「愿意对接」后才能「{action.label}」"
     return None
 
 
@@ -296,7 +309,7 @@ def change_stage(
         raise InvalidTransition(
             f"当前阶段为「{deal.stage.label}」，不能执行「{action.label}」（仅限：{allowed}）"
         )
-    refused = refusal(deal, action)
+    refused = refusal(deal, action, actor)
     if refused:
         raise InvalidTransition(refused)
     target = action.target or _previous_stage(deal)

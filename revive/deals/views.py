@@ -37,11 +37,10 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
     """Everything deals/detail.html needs; the forms' values/errors come in ``extra``."""
     user = current_user
     is_staff = user.role in workflow.STAFF
-    actions = [
-        a
-        for a in workflow.available(deal.stage)
-        if permissions.can_act(user, deal, a) and services.refusal(deal, a) is None
-    ]
+    mine = [a for a in workflow.available(deal.stage) if permissions.can_act(user, deal, a)]
+    actions = [a for a in mine if services.refusal(deal, a, user) is None]
+    # why a party's next step is held back (the university has not answered 愿意对接)
+    held = next((r for a in mine if (r := services.refusal(deal, a, user))), None)
     contract = deal.contract
     contract_values = extra.pop("contract_values", None) or (
         {
@@ -62,6 +61,7 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
         "overdue": queries.is_overdue(deal),
         "stages": list(Stage),
         "stage_actions": [a for a in actions if a.name != "sign"],
+        "held": None if actions else held,
         "can_sign": any(a.name == "sign" for a in actions),
         "can_respond": permissions.can_respond(user, deal) and deal.stage in workflow.OPEN_STAGES,
         "can_edit_contract": contract is not None and permissions.can_record_contract(user, deal),

@@ -9,7 +9,9 @@ Who may do what (object scope is checked in deals.permissions):
 - the two parties — the enterprise that posted the demand, and the patent's university side
   (university admin, the patent's college admin, its inventors) — may record that contact
   happened and that negotiation started (已推荐 → 已接洽 → 洽谈中): they are the ones who
-  talk, and waiting for an officer to click would make the board lie;
+  talk, and waiting for an officer to click would make the board lie; but only once the
+  university has answered 愿意对接 (deals.services.refusal), or the enterprise alone could
+  move a deal the university never agreed to;
 - outcomes (已签约 with its contract, 未成交 with its reason) and reopening are recorded by
   staff only: they feed the official contract figures (合同数、金额、备案), so one accountable
   role records them;

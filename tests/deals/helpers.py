@@ -16,7 +16,7 @@ from revive.accounts.models import College, Organization, Role, User
 from revive.clock import local_today
 from revive.db import utcnow
 from revive.deals import services
-from revive.deals.models import Deal, Stage
+from revive.deals.models import Deal, Stage, UniversityResponse
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.matching.models import Match
@@ -35,9 +35,12 @@ def make_deal(
     enterprise: Organization | None = None,
     officer: User | None = None,
     patent: Patent | None = None,
+    response: UniversityResponse | None = None,
     **demand_kw: Any,
 ) -> Deal:
-    """Push a fresh match (patent of ``university``/``college`` × a demand of ``enterprise``)."""
+    """Push a fresh match (patent of ``university``/``college`` × a demand of ``enterprise``);
+    ``response``: the university's answer, as if given (the parties record contact and
+    negotiation only after 愿意对接)."""
     n = next(_seq)
     if patent is None:
         patent = entered(
@@ -52,7 +55,11 @@ def make_deal(
     db.session.add(match)
     db.session.commit()
     decisions.decide(match.id, "accepted", officer or make_user(Role.OFFICER))
-    return db.session.scalar(sa.select(Deal).where(Deal.match_id == match.id))
+    deal = db.session.scalar(sa.select(Deal).where(Deal.match_id == match.id))
+    if response is not None:
+        deal.response, deal.responded_at = response, utcnow()
+        db.session.commit()
+    return deal
 
 
 def make_overdue(deal: Deal, days: int = 1) -> Deal:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import pytest
 
 from revive.accounts.models import UNIVERSITY_ROLES, Role
-from revive.deals.models import Deal, Stage
+from revive.db import utcnow
+from revive.deals.models import Deal, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.extensions import db
 from tests.deals.helpers import World, advance, contract_data
@@ -184,6 +185,9 @@ def test_matrix(e: Endpoint, role: Role | None, which: str, world: World, client
     deal = own if which == "own" else other
     if e.start == Stage.NEGOTIATING:
         advance(deal, Stage.CONTACTED, Stage.NEGOTIATING, actor=world.officer)
+    if e.name in ("stage", "api_stage"):  # the parties move a deal the university wants
+        deal.response, deal.responded_at = UniversityResponse.INTERESTED, utcnow()
+        db.session.commit()
     if role is not None:
         auth.login(world.users[role])
     body = e.body(deal) if e.body else None

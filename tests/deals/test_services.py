@@ -118,7 +118,7 @@ def test_failure_is_audited_and_both_sides_hear_of_it(world):
     ids=lambda v: v.value if isinstance(v, Role) else "",
 )
 def test_a_stage_change_notifies_the_other_side(world, role, told):
-    deal = world.own_deal()
+    deal = world.own_deal(response=UniversityResponse.INTERESTED)
     actor = world.users[role]
     services.change_stage(deal.id, "contact", actor)
     names = {("org", world.ent_a.id): "ent", ("org", world.uni_a.id): "uni"}
@@ -425,22 +425,22 @@ def test_contract_correction_after_signing(world):
 
 
 def test_a_stale_version_is_refused(world):
-    deal = world.own_deal()
+    deal = world.own_deal(response=UniversityResponse.INTERESTED)
     seen = deal.version
     services.change_stage(deal.id, "contact", world.users[Role.ENTERPRISE], expected_version=seen)
     with pytest.raises(ConflictError, match="已被他人修改，请刷新"):
         services.change_stage(deal.id, "fail", world.officer, reason="price", expected_version=seen)
     with pytest.raises(ConflictError, match="已被他人修改，请刷新"):
-        services.respond(deal.id, "interested", world.users[Role.INVENTOR], expected_version=seen)
+        services.respond(deal.id, "declined", world.users[Role.INVENTOR], expected_version=seen)
     deal = db.session.get(Deal, deal.id)
-    assert deal.stage == Stage.CONTACTED and deal.response is None
+    assert deal.stage == Stage.CONTACTED and deal.response == UniversityResponse.INTERESTED
 
 
 def test_a_stale_form_of_the_same_user_says_the_change_was_theirs(world):
     """A second window or a double submit: "您", when, and the stage now (as a stale match
     decision says, matching.decisions.decided_message); a change by anyone else — even
     mixed with the user's own — keeps the general message and names nobody."""
-    deal = world.own_deal()
+    deal = world.own_deal(response=UniversityResponse.INTERESTED)
     ent = world.users[Role.ENTERPRISE]
     seen = deal.version
     services.change_stage(deal.id, "contact", ent, expected_version=seen)
@@ -455,7 +455,7 @@ def test_a_stale_form_of_the_same_user_says_the_change_was_theirs(world):
         "当前阶段为「洽谈中」，请刷新后查看"
     )
     before_answer = db.session.get(Deal, deal.id).version
-    services.respond(deal.id, "interested", world.users[Role.INVENTOR])
+    services.respond(deal.id, "interested", world.users[Role.INVENTOR], comment="联系人：张老师")
     for stale in (seen, before_answer):  # the university's answer came after
         with pytest.raises(ConflictError) as other:
             services.change_stage(deal.id, "fail", ent, reason="price", expected_version=stale)

@@ -12,7 +12,7 @@ from revive import clock
 from revive.accounts.models import Role
 from revive.db import utcnow
 from revive.deals import services
-from revive.deals.models import Deal, Stage
+from revive.deals.models import Deal, Stage, UniversityResponse
 from revive.extensions import db
 from tests.deals.helpers import advance, contract_data, make_overdue, sign
 from tests.factories import make_user
@@ -64,10 +64,11 @@ def test_overdue_flag_on_the_page(world, client, auth):
 @pytest.mark.parametrize(
     ("role", "respond", "actions", "contract"),
     [
-        (Role.UNIVERSITY_ADMIN, True, {"contact"}, False),
-        (Role.COLLEGE_ADMIN, True, {"contact"}, False),
-        (Role.INVENTOR, True, {"contact"}, False),
-        (Role.ENTERPRISE, False, {"contact"}, False),
+        # the parties record contact once the university has answered 愿意对接
+        (Role.UNIVERSITY_ADMIN, True, set(), False),
+        (Role.COLLEGE_ADMIN, True, set(), False),
+        (Role.INVENTOR, True, set(), False),
+        (Role.ENTERPRISE, False, set(), False),
         (Role.OFFICER, False, {"contact", "fail"}, False),
         (Role.PLATFORM_ADMIN, False, {"contact", "fail"}, False),
         (Role.REGULATOR, False, set(), False),
@@ -174,7 +175,7 @@ def test_a_large_amount_asks_for_confirmation_and_a_correction_says_so(world, cl
 
 
 def test_second_writer_is_told_to_refresh(world, client, auth):
-    deal = world.own_deal()
+    deal = world.own_deal(response=UniversityResponse.INTERESTED)
     seen = deal.version
     auth.login(world.users[Role.ENTERPRISE])
     assert (
@@ -438,3 +439,19 @@ def test_api_respond(world, client, auth):
     assert r.status_code == 200
     assert r.get_json()["response_label"] == "愿意对接"
     assert r.get_json()["events"][-1]["kind"] == "response"
+
+
+def test_a_party_is_told_why_it_cannot_move_the_deal_yet(world, client, auth):
+    deal = world.own_deal()
+    auth.login(world.users[Role.ENTERPRISE])
+    html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert 'id="stage-held"' in html and "高校尚未答复是否愿意对接" in html
+    assert 'data-action="contact"' not in html
+
+    services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+    html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert 'id="stage-held"' not in html and 'data-action="contact"' in html
+
+    services.respond(deal.id, "declined", world.users[Role.UNIVERSITY_ADMIN])
+    html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "高校已答复「暂不对接」" in html and 'data-action="contact"' not in html

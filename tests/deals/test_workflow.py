@@ -8,7 +8,7 @@ import pytest
 
 from revive.accounts.models import Role
 from revive.deals import services, workflow
-from revive.deals.models import Deal, DealEvent, Stage
+from revive.deals.models import Deal, DealEvent, Stage, UniversityResponse
 from revive.errors import InvalidTransition, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from tests.deals.helpers import contract_data
@@ -167,7 +167,7 @@ START = {
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 @pytest.mark.parametrize("action", ACTION_NAMES)
 def test_who_may_perform_each_action(world, action, role):
-    deal = _force(world.own_deal(), START[action])
+    deal = _force(world.own_deal(response=UniversityResponse.INTERESTED), START[action])
     user = world.users[role]
     if role in ACTORS[action]:
         services.change_stage(deal.id, action, user, **ARGS.get(action, {}))
@@ -189,3 +189,36 @@ def test_university_user_outside_the_patents_scope_cannot_act(world):
     with pytest.raises(NotFoundError):
         services.change_stage(deal.id, "contact", outsider)
     assert db.session.query(DealEvent).filter_by(deal_id=deal.id).count() == 1
+
+
+def test_the_parties_move_a_deal_only_after_the_university_answers_interested(world):
+    """An enterprise could move a deal to 洽谈中 on its own while the university was still
+    asked whether it wants to talk at all; now both parties wait for 愿意对接, and after
+    暂不对接 only staff move the deal (an answer given to the officer by telephone)."""
+    deal = world.own_deal()
+    ent, inventor = world.users[Role.ENTERPRISE], world.users[Role.INVENTOR]
+    with pytest.raises(InvalidTransition, match="高校尚未答复是否愿意对接"):
+        services.change_stage(deal.id, "contact", ent)
+    with pytest.raises(InvalidTransition, match="请先答复是否愿意对接"):
+        services.change_stage(deal.id, "contact", inventor)
+    services.respond(deal.id, "declined", inventor, comment="团队已转向其他方向")
+    with pytest.raises(InvalidTransition, match="暂不对接"):
+        services.change_stage(deal.id, "contact", ent)
+    db.session.rollback()
+    assert db.session.get(Deal, deal.id).stage == S.RECOMMENDED
+
+    services.respond(deal.id, "interested", inventor)
+    services.change_stage(deal.id, "contact", ent)
+    services.change_stage(deal.id, "negotiate", inventor)
+    assert db.session.get(Deal, deal.id).stage == S.NEGOTIATING
+
+    by_phone = world.own_deal()  # staff record what they learnt outside the platform
+    services.change_stage(by_phone.id, "contact", world.officer)
+    assert db.session.get(Deal, by_phone.id).stage == S.CONTACTED
+
+
+def test_a_declined_deal_can_be_ended_with_the_universitys_answer_as_reason(world):
+    deal = world.own_deal(response=UniversityResponse.DECLINED)
+    services.change_stage(deal.id, "fail", world.officer, reason="declined")
+    deal = db.session.get(Deal, deal.id)
+    assert deal.stage == S.FAILED and deal.failure_reason == "declined"
