@@ -133,7 +133,16 @@ def _parse_int(raw: Any, f: Field) -> int | None:
     return value
 
 
-_EXPONENT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+# Unambiguous: after the digits only a dot can continue the mantissa. The old form
+# (\d+\.?\d* — two ways to split a run of digits) backtracked quadratically: a 40,000-digit
+# amount held a request for 9 s.
+_EXPONENT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+")
+MAX_AMOUNT_CHARS = 40  # far above any amount in 万元 (< 1e12, two decimals, separators)
+
+
+def _shown(text: str, limit: int = 20) -> str:
+    """A value quoted in a message, cut short (a message does not repeat a whole input)."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _parse_decimal(raw: Any, f: Field) -> Decimal | None:
@@ -143,18 +152,21 @@ def _parse_decimal(raw: Any, f: Field) -> Decimal | None:
     text = folded(raw).replace(",", "").removesuffix("万元").removesuffix("万").strip()
     if not text:
         return None
+    shown = _shown(folded(raw))
+    if len(text) > MAX_AMOUNT_CHARS:
+        raise FieldError(f"{f.label}超出范围：{shown}")
     if isinstance(raw, str) and _EXPONENT.fullmatch(text):
-        raise FieldError(f"{f.label}请直接填写数字，不要用科学计数法：{folded(raw)}")
+        raise FieldError(f"{f.label}请直接填写数字，不要用科学计数法：{shown}")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise FieldError(f"{f.label}应为数字（单位：万元）：{folded(raw)}") from None
+        raise FieldError(f"{f.label}应为数字（单位：万元）：{shown}") from None
     if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
-        raise FieldError(f"{f.label}超出范围：{folded(raw)}")
+        raise FieldError(f"{f.label}超出范围：{shown}")
     if f.max_value and value >= f.max_value:
         raise FieldError(
             f"{f.label}须小于 {f.max_value:,} 万元（{_yi(f.max_value)} 亿元），"
-            f"请核对单位是否为万元：{folded(raw)}"
+            f"请核对单位是否为万元：{shown}"
         )
     return value.quantize(Decimal("0.01"))
 
