@@ -212,3 +212,7 @@ class ApiTokenForm(Form):
         validators=[InputRequired("请选择有效期")],
         format="%Y-%m-%d",
     )
+    # asked again: a stolen session cookie alone must not make a long-lived credential
+    password = PasswordField(
+        "当前密码（确认是您本人）", validators=[DataRequired("请输入当前密码")]
+    )

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from revive import queue
-from revive.accounts import passwords, services, sessions, throttle
+from revive.accounts import passwords, services, sessions, throttle, tokens
 from revive.accounts.models import PasswordReset, User
 from revive.audit import services as audit
 from revive.db import utcnow
@@ -232,6 +232,7 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
     # Nobody knows this password, the admin included; only the link sets a usable one.
     user.password_hash = passwords.hash_password(secrets.token_urlsafe(32))
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
+    revoked = tokens.revoke_user_tokens(user.id, "password_reset", actor=actor)
     reset, token = _new_reset(user, lifetime=timedelta(hours=admin_reset_hours()), issued_by=actor)
     audit.record(
         "user",
@@ -242,6 +243,7 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
         email=user.email,
         expires_at=reset.expires_at.isoformat(timespec="minutes"),
         sessions_ended=ended,
+        tokens_revoked=revoked,
     )
     db.session.commit()
     return reset, token
@@ -293,6 +295,7 @@ def complete_password_reset(token: str, *, password: str) -> User:
     _void_pending(user.id, now, except_id=reset.id)
     user.password_hash = passwords.hash_password(password)
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
+    revoked = tokens.revoke_user_tokens(user.id, "password_reset", actor=user)
     audit.record(
         "user",
         user.id,
@@ -301,6 +304,7 @@ def complete_password_reset(token: str, *, password: str) -> User:
         organization_id=user.organization_id,
         via="admin" if reset.issued_by_id else "email",
         sessions_ended=ended,
+        tokens_revoked=revoked,
     )
     db.session.commit()
     return user

@@ -28,6 +28,7 @@ from revive.accounts.models import (
     Invitation,
     Organization,
     OrgKind,
+    PasswordReset,
     Role,
     User,
 )
@@ -325,9 +326,10 @@ def change_password(
     new_password: str,
     keep_session_id: int | None = None,
 ) -> int:
-    """Replace the user's password after checking the current one, and end every other
-    session of the user (``keep_session_id``, the browser that changed it, stays signed in).
-    Returns how many sessions ended."""
+    """Replace the user's password after checking the current one, end every other session of
+    the user (``keep_session_id``, the browser that changed it, stays signed in), revoke the
+    user's API tokens and void pending reset links: whoever got in with the old password (or a
+    stolen cookie, which could make a token) keeps nothing. Returns how many sessions ended."""
     if not passwords.check_password(user.password_hash, current_password or ""):
         raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
     validate_password(new_password, email=user.email, name=user.name)
@@ -335,8 +337,31 @@ def change_password(
         raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
     user.password_hash = passwords.hash_password(new_password)
     ended = sessions.revoke_user_sessions(user.id, "password_changed", keep_id=keep_session_id)
+    tokens.revoke_user_tokens(user.id, "password_changed", actor=user)
+    _void_resets(user.id)
     db.session.commit()
     return ended
+
+
+def check_current_password(user: User, password: str | None) -> None:
+    """A sensitive step asks for the password again (making an API token): a stolen session
+    cookie alone must not yield a credential that outlives the session."""
+    if not passwords.check_password(user.password_hash, password or ""):
+        raise ValidationFailed("当前密码不正确", details={"field": "password"})
+
+
+def _void_resets(user_id: int) -> None:
+    now = utcnow()
+    db.session.execute(
+        sa.update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user_id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- enterprise self-registration -----------------------------------------------------------

@@ -238,6 +238,7 @@ def accept_invite(token: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        live_tokens = tokens.live_count(current_user.id)
         try:
             ended = services.change_password(
                 current_user,
@@ -251,6 +252,8 @@ def change_password():
             _form_error(form, err)
         else:
             others = f"，其他 {ended} 处登录已退出" if ended else ""
+            if live_tokens:
+                others += f"，{live_tokens} 个 API 令牌已撤销（如仍需要请重新创建）"
             flash(f"密码已修改{others}", "success")
             return redirect(url_for("accounts.account"))
     status = 422 if form.errors else 200
@@ -292,6 +295,7 @@ def create_api_token():
     form = ApiTokenForm()
     if form.validate_on_submit():
         try:
+            services.check_current_password(current_user, form.password.data)
             row, token = tokens.create_token(
                 actor=current_user,
                 name=form.name.data,

@@ -212,7 +212,13 @@ USER_VIA = {
     "unsubscribe_link": "邮件中的退订链接（无需登录）",
     "account_page": "账号与安全页",
 }
-TOKEN_REVOKE_REASONS = {"owner": "本人撤销", "admin": "管理员撤销", "deactivated": "账号停用"}
+TOKEN_REVOKE_REASONS = {
+    "owner": "本人撤销",
+    "admin": "管理员撤销",
+    "deactivated": "账号停用",
+    "password_changed": "修改密码",
+    "password_reset": "重置密码",
+}
 
 
 @dataclass(frozen=True)
@@ -260,6 +266,7 @@ KEYS: dict[str, Key] = {
     "college_id": Key("学院编号", lambda v: f"#{v}"),
     "expires_at": Key("链接有效期至", _moment),
     "sessions_ended": Key("退出的登录会话", _count("个")),
+    "tokens_revoked": Key("撤销的 API 令牌", _count("个")),
     "fields": Key("涉及字段"),
     "changes": Key("修改内容"),
     "before": Key("修改前"),

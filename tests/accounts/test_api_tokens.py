@@ -16,7 +16,7 @@ from revive.audit.models import AuditEvent
 from revive.db import utcnow
 from revive.errors import ValidationFailed
 from revive.extensions import db
-from tests.factories import make_org, make_user
+from tests.factories import PASSWORD, make_org, make_user
 from tests.security.world import sign_in
 
 
@@ -46,7 +46,8 @@ def test_a_token_is_shown_once_and_only_its_hash_is_stored(app, client, auth):
     auth.login(user)
     expires = (tokens.today_beijing() + timedelta(days=30)).isoformat()
     resp = client.post(
-        "/account/tokens", data={"name": "科技处系统", "scope": "read", "expires_on": expires}
+        "/account/tokens",
+        data={"name": "科技处系统", "scope": "read", "expires_on": expires, "password": PASSWORD},
     )
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
@@ -92,11 +93,15 @@ def test_the_form_offers_the_default_expiry_and_needs_the_csrf_token(app, csrf_c
         ({"name": "x", "scope": "read", "expires_on": "2000-01-01"}, "有效期不能早于今天"),
         ({"name": "x", "scope": "read", "expires_on": "2999-01-01"}, "有效期最长 365 天"),
         ({"name": "x" * 101, "scope": "read"}, "名称过长"),
+        # a stolen session cookie alone does not make a token that outlives the session
+        ({"name": "x", "scope": "read", "password": ""}, "请输入当前密码"),
+        ({"name": "x", "scope": "read", "password": "wrong-Passw0rd"}, "当前密码不正确"),
     ],
 )
 def test_bad_token_forms_are_refused_in_chinese(app, client, auth, form, message):
     auth.login(make_user(Role.INVENTOR))
     form.setdefault("expires_on", tokens.default_expiry_date().isoformat())
+    form.setdefault("password", PASSWORD)
     resp = client.post("/account/tokens", data=form)
     assert resp.status_code == 422
     assert message in resp.get_data(as_text=True)
@@ -285,3 +290,51 @@ def test_a_401_from_the_api_says_which_scheme_it_accepts(app, client):
 def test_the_public_description_ignores_a_token_it_does_not_need(client):
     for url in ("/api/v1/openapi.json", "/healthz"):
         assert client.get(url, headers=bearer("rv_stale_token")).status_code == 200, url
+
+
+def test_changing_or_resetting_the_password_revokes_tokens_and_pending_reset_links(
+    app, client, auth
+):
+    """A security review: tokens made with a stolen cookie outlived the victim's clean-up
+    (password change, admin reset, reset by e-mail), and a reset link asked for before a
+    password change still set a new password after it."""
+    from revive.accounts import recovery, services
+    from revive.accounts.models import PasswordReset
+
+    user = make_user(Role.INVENTOR)
+    admin = make_user(Role.UNIVERSITY_ADMIN, organization=user.organization)
+    _, token = tokens.create_token(actor=user, name="同步", scope=TokenScope.WRITE)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/patents", headers=headers).status_code == 200
+    recovery.request_password_reset(user.email, ip="203.0.113.9")
+    link = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.user_id == user.id))
+
+    auth.login(user)
+    changed = client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "N3w-Secret-2026",
+            "confirm": "N3w-Secret-2026",
+        },
+        follow_redirects=True,
+    )
+    assert "1 个 API 令牌已撤销" in changed.get_data(as_text=True)
+    auth.logout()
+    assert client.get("/api/v1/patents", headers=headers).status_code == 401
+    db.session.expire_all()
+    assert db.session.get(PasswordReset, link.id).revoked_at is not None
+    (revoked,) = events("revoke")
+    assert revoked.data["reason"] == "password_changed"
+
+    for reset in (
+        lambda: recovery.issue_admin_reset(user.id, actor=admin),
+        lambda: recovery.complete_password_reset(
+            recovery.issue_admin_reset(user.id, actor=admin)[1], password="An0ther-Pass!2026"
+        ),
+    ):
+        _, again = tokens.create_token(actor=user, name="同步", scope=TokenScope.READ)
+        reset()
+        answer = client.get("/api/v1/patents", headers={"Authorization": f"Bearer {again}"})
+        assert answer.status_code == 401
+    assert services.check_current_password(user, "An0ther-Pass!2026") is None

@@ -41,7 +41,7 @@ from revive.settings.models import PlatformSetting
 from tests.audit.helpers import events
 from tests.deals.helpers import advance, contract_data, make_deal, sign
 from tests.evaluations.helpers import make_invite
-from tests.factories import make_college, make_org, make_patent, make_user
+from tests.factories import PASSWORD, make_college, make_org, make_patent, make_user
 from tests.imports.helpers import HEADER, csv_bytes, row
 from tests.licensing.helpers import make_declaration, valid_body
 from tests.matching.helpers import make_demand
@@ -798,7 +798,7 @@ def _(w, client):
 
 @case("accounts.create_api_token", "ent_user")
 def _(w, client):
-    form = {"name": "ERP 同步", "scope": "write"}
+    form = {"name": "ERP 同步", "scope": "write", "password": PASSWORD}
     form["expires_on"] = tokens.default_expiry_date().isoformat()
     _ok(client.post("/account/tokens", data=form), 200)
     token = db.session.scalar(sa.select(ApiToken))

@@ -28,6 +28,7 @@ from flask import g, url_for
 
 from revive.accounts.models import Role
 from revive.extensions import db
+from tests.factories import PASSWORD
 from tests.security.world import (
     Snapshot,
     World,
@@ -123,7 +124,12 @@ def _colleges_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
 
 
 def _token_body(w: World, _role: Role | None, _own: bool) -> dict[str, Any]:
-    return {"name": "安全测试令牌", "scope": "read", "expires_on": "2099-01-01"}
+    return {
+        "name": "安全测试令牌",
+        "scope": "read",
+        "expires_on": "2099-01-01",
+        "password": PASSWORD,
+    }
 
 
 def _decide(w: World, role: Role | None, own: bool) -> dict[str, Any]:
