@@ -494,10 +494,12 @@ def invite_user(
     if _email_taken(email):
         raise EmailTaken()
     now = utcnow()
-    # A new invitation replaces any still-pending one for the same address.
+    # A new invitation replaces any still-pending one of the same university for the address
+    # (another university's invitation to the same person is not this admin's to cancel).
     for old in db.session.scalars(
         sa.select(Invitation).where(
             Invitation.email == email,
+            Invitation.organization_id == org.id,
             Invitation.accepted_at.is_(None),
             Invitation.revoked_at.is_(None),
         )

@@ -308,6 +308,21 @@ def test_new_invitation_replaces_pending_one_for_same_email(app):
     assert services.get_usable_invitation(second).email == "x@uni.edu.cn"
 
 
+def test_another_universitys_invitation_to_the_same_address_stays_usable(app):
+    """A security review: any university admin could cancel another university's pending
+    invitation by inviting the same address. The first accepted makes the account; the other
+    then says the address is registered."""
+    a, b = make_user(Role.UNIVERSITY_ADMIN), make_user(Role.UNIVERSITY_ADMIN)
+    kw = {"email": "x@uni.edu.cn", "name": "某", "role": Role.INVENTOR}
+    _, from_a = services.invite_user(actor=a, organization_id=a.organization_id, **kw)
+    _, from_b = services.invite_user(actor=b, organization_id=b.organization_id, **kw)
+    assert services.get_usable_invitation(from_a).organization_id == a.organization_id
+    user = services.accept_invitation(from_a, password="Str0ng-Pass-2026")
+    assert user.organization_id == a.organization_id
+    with pytest.raises(ValidationFailed):
+        services.accept_invitation(from_b, password="Str0ng-Pass-2026")
+
+
 def test_accepting_an_invitation_links_no_patent_by_name(app):
     # Was test_accepting_inventor_invitation_links_existing_patents: acceptance linked every
     # patent of the university naming whatever name the invitee typed. Now a name links
