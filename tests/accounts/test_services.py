@@ -57,6 +57,38 @@ def test_register_rejects_duplicate_credit_code_with_clear_message(app):
     assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 1
 
 
+NAME = "福州某某科技有限公司"
+
+
+@pytest.mark.parametrize(
+    ("registered", "copy"),
+    [
+        (NAME, "福州某某\u200b科技有限公司"),  # a zero-width space inside
+        (NAME, "福州某某科技有限公司\ufeff"),
+        (NAME, "福州某某\u00a0科技有限公司"),  # a no-break space
+        (NAME, "福州某某 科技 有限公司"),
+        ("ABC" + NAME, "ＡＢＣ" + NAME),  # full-width letters
+        ("Abc" + NAME, "aBC" + NAME),
+    ],
+)
+def test_a_copy_of_a_registered_name_with_hidden_or_wide_characters_is_refused(
+    app, registered, copy
+):
+    """A security review registered an existing company again with a zero-width space in its
+    name and used the account at once, the top bar showing the real company's name."""
+    from tests.demands.helpers import credit_code
+
+    register(company_name=registered)
+    with pytest.raises(ValidationFailed, match="该企业名称已注册"):
+        register(company_name=copy, credit_code=credit_code(7), email="copy@example.com")
+    assert db.session.scalar(sa.select(sa.func.count(Organization.id))) == 1
+
+
+def test_an_invisible_character_is_dropped_from_a_new_name(app):
+    user = register(company_name="\u200b福州某某科技 \u3000有限公司\u2060")
+    assert user.organization.name == "福州某某科技 有限公司"
+
+
 def test_register_rejects_bad_check_character_and_creates_nothing(app):
     with pytest.raises(ValidationFailed, match="第 18 位应为「3」"):
         register(credit_code="91350100M000100Y44")
