@@ -51,6 +51,7 @@ from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
+from revive.inventory import fees
 from revive.inventory import services as inventory
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
 from revive.locking import conflict_on_stale
@@ -618,6 +619,12 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
     if amount is not None and amount == 0 and kind is not None:
         _check_free(kind, data, errors)
     signed_on = _signed_on(data.get("signed_on"), deal, errors)
+    ended = fees.term_end(deal.patent.patent_type, deal.patent.filing_date)
+    if signed_on is not None and ended is not None and signed_on >= ended:
+        errors["signed_on"] = (
+            f"专利保护期已于 {ended.isoformat()} 届满（按申请日计算），届满后不能再转让、许可或"
+            "作价入股；请核对签约日期或专利的申请日"
+        )
     record_no = str(data.get("record_no") or "").strip() or None
     if record_no and len(record_no) > 100:
         errors["record_no"] = "备案号不能超过 100 字"

@@ -227,6 +227,58 @@ def next_fee(
     return NextFee(year, add_years(filing_date, current), full, pct, amount)
 
 
+# ---------------------------------------------------------------------------- the term
+
+
+def term_end(
+    patent_type: PatentType | None, filing_date: date | None, table: FeeTable | None = None
+) -> date | None:
+    """The day the patent's term is over (届满): the anniversary of 申请日 after its last year
+    (20 years invention, 10 utility model, 15 design — 10 filed before 2021-06-01). None
+    without a 申请日."""
+    if filing_date is None or patent_type is None:
+        return None
+    fees = (table or load_table()).types.get(patent_type)
+    return None if fees is None else add_years(filing_date, fees.term(filing_date))
+
+
+def expired_on(patent: Any, today: date | None = None) -> date | None:
+    """The day the patent's term ended, when it has ended by ``today`` (Beijing); else None.
+    A user found a utility model filed in 2014 shown as 有效, matched 强, pushed and licensed:
+    法律状态 is what the university typed, the term is arithmetic."""
+    end = term_end(patent.patent_type, patent.filing_date)
+    return end if end is not None and end <= (today or china_today()) else None
+
+
+def in_term_clause(today: date | None = None, table: FeeTable | None = None) -> Any:
+    """SQL: the patent's term has not ended on ``today`` (``expired_on`` is None); a patent
+    without 申请日 counts as in term."""
+    today = today or china_today()
+    table = table or load_table()
+    parts: list[Any] = [Patent.filing_date.is_(None)]
+    for ptype, fees in table.types.items():
+        of_type = Patent.patent_type == ptype
+        if fees.shorter_term is None:
+            parts.append(sa.and_(of_type, Patent.filing_date > add_years(today, -fees.term_years)))
+            continue
+        before, years = fees.shorter_term
+        parts.append(
+            sa.and_(
+                of_type,
+                Patent.filing_date < before,
+                Patent.filing_date > add_years(today, -years),
+            )
+        )
+        parts.append(
+            sa.and_(
+                of_type,
+                Patent.filing_date >= before,
+                Patent.filing_date > add_years(today, -fees.term_years),
+            )
+        )
+    return sa.or_(*parts)
+
+
 def next_fee_of(patent: Any, reduction_pct: int, today: date, table: FeeTable) -> NextFee | None:
     """``next_fee`` for a Patent (or a row with the same attributes)."""
     return next_fee(
@@ -304,6 +356,8 @@ def patent_fee(patent: Any, today: date | None = None) -> PatentFee:
             reason = "尚未授权（或未填写申请日/授权日）：授权后才缴纳年费"
         elif not in_force(patent.legal_status):
             reason = f"法律状态为「{patent.legal_status}」：不再缴纳年费"
+        elif (ended := expired_on(patent, today)) is not None:
+            reason = f"保护期已于 {ended.isoformat()} 届满，不再缴纳年费"
         else:
             reason = "已进入保护期的最后一年，不再缴纳年费"
     return PatentFee(fee, reason, reduction)

@@ -283,6 +283,7 @@ def detail(patent_id: int):
         manage_inventors=manage_inventors,
         suggested_accounts=inventors.suggested_accounts(patent) if manage_inventors else [],
         fee=fees.patent_fee(patent),
+        term_ended=fees.expired_on(patent),
         log=queries.status_log(patent.id),
         history=revision_rows(queries.revisions(patent.id)),
     )

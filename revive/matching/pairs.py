@@ -22,6 +22,7 @@ from revive.demands.models import Demand, DemandStatus, Visibility
 from revive.engine import matcher as engine_matcher
 from revive.errors import NotFoundError
 from revive.extensions import db
+from revive.inventory import fees
 from revive.inventory.models import EntryStatus, Patent, TransferMode, Willingness
 from revive.inventory.public import gone_status, gone_text
 from revive.matching import indexes, runs, tokens
@@ -97,6 +98,9 @@ def patent_rule(patent: Patent, index: engine.Index) -> str | None:
         return f"专利{gone_text(gone)}，专利权已不属于本单位，不再推荐给企业需求"
     if patent.transfer_willingness == Willingness.NOT_NOW:
         return "专利的转化意愿为“暂不”，不推荐给企业需求"
+    ended = fees.expired_on(patent)
+    if ended is not None:
+        return f"专利保护期已于 {ended.isoformat()} 届满（按申请日计算），不再推荐给企业需求"
     if not len(index.positions([patent.id])):
         return "专利尚未进入匹配索引，下次索引更新后参与匹配"
     return None

@@ -28,6 +28,7 @@ from revive.db import retried, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
 from revive.extensions import db
+from revive.inventory import fees
 from revive.inventory.models import Patent, Willingness
 from revive.inventory.public import public_clause
 from revive.matching import indexes, jobs, strength, tokens
@@ -58,13 +59,15 @@ def eligible_groups() -> dict[frozenset[str], set[int]]:
     """Ids of patents that may be proposed, grouped by their acceptable modes (one query).
 
     Only patents of the public pool (已入库, the right still the university's: not 已转让 or
-    作价入股) whose 转化意愿 is not 暂不 and that have tokens (are indexable).
+    作价入股) whose 转化意愿 is not 暂不, whose term has not ended (fees.in_term_clause) and
+    that have tokens (are indexable).
     """
     rows = db.session.execute(
         sa.select(Patent.id, Patent.transfer_modes)
         .join(PatentTokens, PatentTokens.patent_id == Patent.id)
         .where(
             public_clause(),
+            fees.in_term_clause(),
             sa.or_(
                 Patent.transfer_willingness.is_(None),
                 Patent.transfer_willingness != Willingness.NOT_NOW,

@@ -14,6 +14,7 @@ from revive.accounts.permissions import roles_required
 from revive.demands.models import Demand
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.evaluations.tiers import Tier
+from revive.inventory import fees
 from revive.inventory.fields import TRL_HELP
 from revive.inventory.models import TransferMode
 from revive.matching import manual
@@ -51,6 +52,7 @@ def _patent_page(patent_id: int, *, form: dict[str, Any] | None = None, error: s
         "error": error,
         "message_max": manual.INTENT_MESSAGE_MAX,
         "trl_help": TRL_HELP,
+        "term_ended": fees.expired_on(patent),
     }
     if context["can_ask"]:
         context["demands"] = status.open_demands_of(current_user)

@@ -17,11 +17,13 @@ from revive.deals import queries, services
 from revive.deals.models import Contract, Deal, DealEvent, Stage, UniversityResponse
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
 from revive.extensions import db
+from revive.inventory.models import PatentType
 from revive.notifications.models import Notification
 from revive.review import services as decisions
 from tests.audit.helpers import events
 from tests.deals.helpers import advance, contract_data, make_overdue, sign
 from tests.factories import make_user
+from tests.matching.helpers import entered
 
 
 def _notes(deal: Deal, kind: str | None = None) -> list[Notification]:
@@ -563,3 +565,19 @@ def test_comment_length_is_limited(world):
     with pytest.raises(ValidationFailed, match="答复说明不能超过"):
         services.respond(deal.id, "interested", world.users[Role.INVENTOR], comment="长" * 2001)
     assert db.session.get(Deal, deal.id).stage == Stage.RECOMMENDED
+
+
+def test_no_contract_is_signed_for_a_patent_after_its_term_ended(world):
+    """A user saw a utility model filed in 2014 licensed for 25 万元 in 2026."""
+    expired = entered(
+        world.uni_a,
+        college=world.college_a,
+        patent_type=PatentType.UTILITY,
+        filing_date=date(2014, 5, 27),
+        legal_status="有效",
+    )
+    deal = advance(world.own_deal(patent=expired), Stage.CONTACTED, Stage.NEGOTIATING)
+    with pytest.raises(ValidationFailed) as refused:
+        services.record_contract(deal.id, contract_data(), world.officer)
+    assert "专利保护期已于 2024-05-27 届满" in refused.value.details["signed_on"]
+    assert db.session.get(Deal, deal.id).stage == Stage.NEGOTIATING

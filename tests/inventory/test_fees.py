@@ -255,3 +255,35 @@ def test_university_dashboard_shows_the_idle_cost_with_its_denominator(client, a
     auth.login(make_user(Role.REGULATOR))
     assert "闲置专利年维持费" not in client.get("/").get_data(as_text=True)
     assert client.get("/dashboard/export/idle-fees.csv").status_code == 403
+
+
+# ---------------------------------------------------------------------------- the term
+
+
+@pytest.mark.parametrize(
+    ("kind", "filed", "ended"),
+    [
+        (PatentType.INVENTION, date(2006, 12, 7), date(2026, 12, 7)),  # ends today
+        (PatentType.INVENTION, date(2006, 12, 8), None),  # ends tomorrow
+        (PatentType.UTILITY, date(2014, 5, 27), date(2024, 5, 27)),  # a user's finding
+        (PatentType.UTILITY, date(2016, 12, 8), None),
+        (PatentType.DESIGN, date(2016, 3, 1), date(2026, 3, 1)),  # filed before 2021-06-01: 10
+        (PatentType.DESIGN, date(2021, 6, 1), None),  # 15 years
+        (PatentType.INVENTION, None, None),  # no 申请日: counted in term
+    ],
+)
+def test_the_term_ends_on_the_anniversary_of_filing_and_sql_agrees(app, kind, filed, ended):
+    """A user found a utility model filed in 2014 still 有效, matched 强, pushed and licensed."""
+    today = date(2026, 12, 7)
+    granted = filed.replace(year=filed.year + 2) if filed else None
+    patent = make_patent(
+        patent_type=kind, filing_date=filed, grant_date=granted, legal_status="有效"
+    )
+    assert fees.expired_on(patent, today) == ended
+    in_term = db.session.scalar(
+        sa.select(sa.func.count()).where(Patent.id == patent.id, fees.in_term_clause(today))
+    )
+    assert in_term == (0 if ended else 1)
+    if ended:
+        reason = fees.patent_fee(patent, today).reason
+        assert reason == f"保护期已于 {ended.isoformat()} 届满，不再缴纳年费"

@@ -491,3 +491,23 @@ def test_a_stale_edit_without_a_readable_load_time_still_keeps_the_input(client,
     assert resp.status_code == 409
     page = html(resp)
     assert 'value="我改的标题"' in page and "未找到具体改动记录" in page
+
+
+def test_the_detail_page_says_when_the_term_ended(client, auth):
+    from datetime import date
+
+    from revive.accounts.models import Role
+    from revive.inventory.models import PatentType
+    from tests.factories import make_patent, make_user
+
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    patent = make_patent(
+        admin.organization,
+        patent_type=PatentType.UTILITY,
+        filing_date=date(2014, 5, 27),
+        legal_status="有效",
+    )
+    auth.login(admin)
+    html = client.get(f"/patents/{patent.id}").get_data(as_text=True)
+    assert 'id="term-ended"' in html and "保护期已于 2024-05-27 届满" in html
+    assert "法律状态仍为「有效」" in html

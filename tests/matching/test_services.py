@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from revive.db import utcnow
 from revive.demands.models import DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, ImplementationStatus, Willingness
-from revive.matching import indexes, jobs
+from revive.inventory.models import EntryStatus, ImplementationStatus, PatentType, Willingness
+from revive.matching import indexes, jobs, pairs
 from revive.matching import runs as matching_runs
 from revive.matching import tokens as matching_tokens
 from revive.matching.models import (
@@ -389,6 +390,10 @@ def test_only_eligible_patents_are_proposed(app, enqueued):
     # the right has left the university: sold, or contributed as equity
     sold = entered(implementation_status=ImplementationStatus.TRANSFERRED, **same)
     equity = entered(implementation_status=ImplementationStatus.EQUITY, **same)
+    # a utility model filed in 2014: its ten years are over, whatever 法律状态 says
+    expired = entered(
+        patent_type=PatentType.UTILITY, filing_date=date(2014, 5, 27), legal_status="有效", **same
+    )
     _ready(enqueued)
 
     demand = make_demand(cooperation_modes="license,joint_dev")
@@ -397,6 +402,9 @@ def test_only_eligible_patents_are_proposed(app, enqueued):
     proposed = {pid for pid, *_ in _matches(demand.id)}
     assert proposed == {ok.id, no_modes.id}
     assert not proposed & {draft.id, pending.id, not_now.id, wrong_mode.id, sold.id, equity.id}
+    assert expired.id not in proposed
+    loaded = indexes.load_active_index()
+    assert "保护期已于 2024-05-27 届满" in pairs.patent_rule(expired, loaded.index)
 
     open_demand = make_demand(cooperation_modes=None)  # no modes: every mode overlaps
     jobs.request_match_run(RunScope.DEMAND, open_demand.id)

@@ -80,6 +80,20 @@ def test_a_patent_not_offered_now_says_what_that_means_for_matching(client, auth
     assert "data-not-now" in page and "不会出现在企业需求的自动匹配结果中" in page
 
 
+def test_a_patent_whose_term_ended_says_so_to_the_enterprise(client, auth, world):
+    from datetime import date
+
+    from revive.inventory.models import PatentType
+
+    patent = world.patents["water"]
+    auth.login(world.enterprise)
+    assert 'id="term-ended"' not in client.get(f"/pool/patents/{patent.id}").get_data(as_text=True)
+    patent.patent_type, patent.filing_date = PatentType.UTILITY, date(2014, 5, 27)
+    db.session.commit()
+    page = client.get(f"/pool/patents/{patent.id}").get_data(as_text=True)
+    assert "保护期已于 2024-05-27 届满" in page and "无需许可" in page
+
+
 def test_the_nav_offers_the_pool(client, auth, world):
     auth.login(world.enterprise)
     nav = client.get("/").get_data(as_text=True).split('<nav class="mainnav"')[1]
