@@ -19,12 +19,11 @@ from revive.alerts.services import SEEN_LOOKBACK, kinds_for
 from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
-from revive.matching.models import Match, MatchSource, MatchState, MatchTier
-from revive.matching.queries import suggestion_counts
+from revive.matching.models import Match, MatchSource
+from revive.matching.queries import suggested_ids, suggestion_counts
 
 DEMANDS, INTENTS, SUGGESTIONS = "demands", "intents", "suggestions"
 STAFF_ROLES = frozenset({Role.OFFICER, Role.PLATFORM_ADMIN})
-SHOWN_TIERS = (MatchTier.STRONG, MatchTier.MEDIUM)  # what an enterprise's demand page lists
 
 
 def last_seen(user: User, queue: str) -> datetime:
@@ -66,21 +65,32 @@ def new_intents(user: User) -> int | None:
     )
 
 
-def _suggestions(user: User, since: datetime) -> sa.Select:
-    return (
+def _new_suggestions(user: User, since: datetime) -> dict[int, int]:
+    """{open demand id: its machine suggestions made since ``since``}, counting only what the
+    demand page lists (``matching.queries.suggested_ids``: 强 / 中, patents still in the pool,
+    at most SUGGESTIONS_PER_NEED a sub-need). Counting every 强 / 中 candidate made the list
+    say 新推荐 20 beside a page showing 10."""
+    own = list(
+        db.session.scalars(
+            sa.select(Demand.id).where(
+                Demand.enterprise_id == user.organization_id, Demand.status == DemandStatus.OPEN
+            )
+        )
+    )
+    listed = suggested_ids(own)
+    if not listed:
+        return {}
+    rows = db.session.execute(
         sa.select(Match.demand_id, sa.func.count(Match.id))
-        .join(Demand, Demand.id == Match.demand_id)
         .where(
-            Demand.enterprise_id == user.organization_id,
-            Demand.status == DemandStatus.OPEN,
+            Match.id.in_(sorted(listed)),
             Match.created_at > since,
-            Match.state == MatchState.CANDIDATE,
             Match.source == MatchSource.MACHINE,
             Match.intent_at.is_(None),
-            Match.tier.in_(SHOWN_TIERS),
         )
         .group_by(Match.demand_id)
     )
+    return {demand_id: int(n) for demand_id, n in rows}
 
 
 def new_suggestions_by_demand(user: User) -> dict[int, int]:
@@ -88,8 +98,7 @@ def new_suggestions_by_demand(user: User) -> dict[int, int]:
     their demand list} — new entered patents' alerts among them."""
     if user.role != Role.ENTERPRISE or user.organization_id is None:
         return {}
-    rows = db.session.execute(_suggestions(user, last_seen(user, SUGGESTIONS)))
-    return {demand_id: int(n) for demand_id, n in rows}
+    return _new_suggestions(user, last_seen(user, SUGGESTIONS))
 
 
 def suggestions_by_demand(user: User) -> dict[int, int]:
@@ -103,8 +112,7 @@ def suggestions_by_demand(user: User) -> dict[int, int]:
 def new_suggestions(user: User) -> int | None:
     if user.role != Role.ENTERPRISE or user.organization_id is None:
         return None
-    sub = _suggestions(user, last_seen(user, SUGGESTIONS)).subquery()
-    return _count(sa.select(sa.func.coalesce(sa.func.sum(sub.c[1]), 0)))
+    return sum(_new_suggestions(user, last_seen(user, SUGGESTIONS)).values())
 
 
 def preferences(user: User) -> list[tuple[AlertKind, bool]]:

@@ -386,6 +386,33 @@ def test_an_enterprise_counts_new_suggestions_on_its_demands(world):
     assert queries.new_suggestions(world.officer) is None
 
 
+def test_new_suggestions_count_only_what_the_demand_page_lists(world):
+    """A user saw 新推荐 20 on the demand list beside a demand page listing 10: the badge
+    counted every 强 / 中 candidate, the page lists at most SUGGESTIONS_PER_NEED."""
+    from revive.matching.queries import SUGGESTIONS_PER_NEED, suggestion_counts
+
+    user = world.ent_user
+    services.mark_seen(user, queries.SUGGESTIONS)
+    extra = SUGGESTIONS_PER_NEED + 3
+    for i in range(extra):
+        patent = entered(world.uni, college=world.college, title=f"一种负极材料{i}")
+        db.session.add(
+            Match(
+                demand_id=world.demand.id,
+                patent_id=patent.id,
+                score=0.5 - i / 100,
+                strength=0.6,
+                tier=MatchTier.STRONG,
+                terms=[["负极", 1.0]],
+            )
+        )
+    db.session.commit()
+    listed = suggestion_counts(user.organization_id)[world.demand.id]
+    assert listed == SUGGESTIONS_PER_NEED
+    assert queries.new_suggestions_by_demand(user) == {world.demand.id: listed}
+    assert queries.new_suggestions(user) == listed
+
+
 def test_a_fanned_out_rematch_alerts_too(world, app, monkeypatch):
     """An all-demand run split over the shards (REVIVE_MATCH_FANOUT) finishes in its merge
     step; the alert is raised there."""
