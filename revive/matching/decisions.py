@@ -29,15 +29,21 @@ from revive.matching.reasons import REJECT_REASONS, reason_label
 
 DECISIONS = {"accept": MatchState.ACCEPTED, "reject": MatchState.REJECTED}
 DECIDED_ELSEWHERE = "该匹配结果已被他人处理，请刷新后查看"
+# Still undecided, yet changed since the form was made: nobody handled it (a user was told
+# 已被他人处理 when the enterprise had applied for the patent meanwhile).
+CHANGED_SINCE = (
+    "该候选在您打开页面后有了更新（如企业申请了对接、需求修改后重新匹配），"
+    "尚未被审核：请刷新后查看再审核"
+)
 DEMAND_CLOSED = "需求已关闭，不能再审核它的候选匹配（企业不再征集；候选保留为记录）"
 
 
-def decided_message(match: Match, actor: User) -> str | None:
+def decided_message(match: Match, actor: User) -> str:
     """What a stale decision form is told: who decided the pair, when and how ("您"
-    when it was the same person: a double submit, a second window); None while the pair is
-    still a candidate (then it was re-scored by a run meanwhile)."""
+    when it was the same person: a double submit, a second window); while the pair is still
+    a candidate, that it changed (an intent, a re-match) but nobody decided it."""
     if match.state == MatchState.CANDIDATE or match.decided_at is None:
-        return None
+        return CHANGED_SINCE
     who = (
         "您"
         if match.decided_by_id == actor.id
@@ -67,7 +73,7 @@ def apply_decision(
     if state not in (MatchState.ACCEPTED, MatchState.REJECTED):
         raise ValidationFailed("请选择“采纳”或“否决”")
     if expected_version is not None and expected_version != match.version:
-        raise ConflictError(decided_message(match, actor) or DECIDED_ELSEWHERE)
+        raise ConflictError(decided_message(match, actor))
     if match.state != MatchState.CANDIDATE:
         raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
     check_demand_open(match.demand_id)
