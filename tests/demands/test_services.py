@@ -207,3 +207,14 @@ def test_university_users_see_only_open_public_demands(world):
     for d in (private, closed):
         with pytest.raises(NotFoundError):
             services.get_demand_for(user, d.id)
+
+
+def test_contact_hiding_reads_a_long_text_in_one_pass():
+    """The e-mail pattern was tried at every position of a long run of letters (quadratic:
+    32,000 letters took 1.7 s a page view); 200,000 now take milliseconds."""
+    from revive.demands.privacy import HIDDEN, has_contacts, hide_contacts
+
+    long_run = "a" * 200_000
+    assert not has_contacts(long_run)
+    text = "需求说明" * 50_000 + "，邮箱 wang.li@example.com，电话 13912345678"
+    assert hide_contacts(text).endswith(f"，邮箱 {HIDDEN}，电话 {HIDDEN}")
