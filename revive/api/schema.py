@@ -115,9 +115,12 @@ class Parser(FlaskParser):
             # Only an empty body is "no body": a body that does not parse (a truncated
             # {"version": 1, …) must not pass as {} and skip the version check it carried.
             # (a form body may have been parsed already, leaving get_data empty)
-            if not (req.get_data(cache=True).strip() or req.form or req.files):
+            body = req.get_data(cache=True).strip()
+            if not (body or req.form or req.files):
                 if getattr(schema, "BODY_OPTIONAL", False):
                     return {}
+                raise ValidationFailed(NOT_AN_OBJECT)
+            if body == b"null":  # valid JSON, parsed as None: not an object, not malformed
                 raise ValidationFailed(NOT_AN_OBJECT)
             if req.is_json:
                 raise DomainError(BAD_JSON)  # 400, as the document's 400 says

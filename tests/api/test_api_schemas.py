@@ -74,6 +74,9 @@ def test_a_body_that_does_not_parse_is_refused_not_read_as_no_body(client, auth)
     assert truncated.get_json()["message"].startswith("请求体不是有效的 JSON")
     bad_utf8 = client.patch(url, data=b'{"title": "\xff"}', content_type="application/json")
     assert bad_utf8.status_code == 400
+    # null is valid JSON, just not an object: not called malformed (a security review)
+    null = client.patch(url, data="null", content_type="application/json")
+    assert null.status_code == 422 and null.get_json()["message"] == "请求体须为 JSON 对象"
     form = client.post(f"{url}/actions/submit", data={"version": "1"})
     assert form.status_code == 422 and "application/json" in form.get_json()["message"]
     db.session.expire_all()
