@@ -145,10 +145,12 @@ def read_table(
     max_rows: int,
     limits: ReadLimits | None = None,
     is_column: Callable[[Any], bool] | None = None,
+    declared_name: str | None = None,
 ) -> Table:
     """Open ``path`` and return its header and a row iterator, or raise FileRejected.
     ``is_column``: does a header text name a column of this import (finds the header below
-    a title block, see _split_title)."""
+    a title block, see _split_title); ``declared_name``: the name it was uploaded under (the
+    content decides how it is read; the name only words the refusal of a fake .xlsx)."""
     path = Path(path)
     limits = limits or ReadLimits()
     try:
@@ -166,6 +168,12 @@ def read_table(
         if head.startswith(magic):
             raise FileRejected(f"不支持的文件类型（{name}）：{SUPPORTED}")
     _check_markup(head)
+    if declared_name and Path(declared_name).suffix.lower() in (".xlsx", ".xlsm"):
+        # read as CSV it said "文件没有数据行" for a text named .xlsx (a security review)
+        raise FileRejected(
+            "文件扩展名是 .xlsx，内容却不是 Excel 工作簿（文件可能已损坏，或是改了扩展名的"
+            f"其他文件）：{_RESAVE}"
+        )
     return _read_csv(path, head, max_rows, limits, is_column)
 
 

@@ -305,7 +305,9 @@ def _end_transaction() -> None:
         session.rollback()
 
 
-def _read(path: str, is_column: Callable[[Any], bool] | None = None) -> Table:
+def _read(
+    path: str, is_column: Callable[[Any], bool] | None = None, name: str | None = None
+) -> Table:
     """``read_table`` with the app's limits (rows, .xlsx part sizes, strings memory, cells);
     ``is_column``: the kind's header test (finds the header below a title block)."""
     config = current_app.config
@@ -315,7 +317,11 @@ def _read(path: str, is_column: Callable[[Any], bool] | None = None) -> Table:
         cells=config["REVIVE_IMPORT_MAX_CELLS"],
     )
     return read_table(
-        path, max_rows=config["REVIVE_MAX_IMPORT_ROWS"], limits=limits, is_column=is_column
+        path,
+        max_rows=config["REVIVE_MAX_IMPORT_ROWS"],
+        limits=limits,
+        is_column=is_column,
+        declared_name=name,
     )
 
 
@@ -327,9 +333,9 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
     transaction open; the spec may then read the database (e.g. the institution's colleges).
     """
     kind = registry.get(job.kind)
-    path = job.stored_path
+    path, name = job.stored_path, job.filename
     _end_transaction()
-    table = _read(path, kind.is_column)
+    table = _read(path, kind.is_column, name)
     try:
         try:
             spec = kind.open_spec(job, table.header)

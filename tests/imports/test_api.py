@@ -179,3 +179,19 @@ def test_an_integrator_lists_its_own_jobs_newest_first_filtered_and_paged(
 def test_an_enterprise_token_may_not_list_import_jobs(app, client, enqueued):
     poster = make_user(Role.ENTERPRISE, organization=make_org("甲企业", kind=OrgKind.ENTERPRISE))
     assert client.get("/api/v1/import-jobs", headers=bearer(poster)).status_code == 403
+
+
+def test_a_file_named_xlsx_that_is_no_workbook_is_told_so(app, client, uni, enqueued):
+    """A security review: "hello" saved as 盘点.xlsx was read as a CSV and said 文件没有数据行."""
+    headers = bearer(uni.admin)
+    data = {"file": (io.BytesIO(b"hello"), "盘点.xlsx")}
+    resp = client.post(
+        "/api/v1/import-jobs", data=data, headers=headers, content_type="multipart/form-data"
+    )
+    job_id = resp.get_json()["id"]
+    services.validate_job(job_id)
+    job = client.get(f"/api/v1/import-jobs/{job_id}", headers=headers).get_json()
+    assert job["status"] == "failed" and "内容却不是 Excel 工作簿" in job["error"]
+    as_csv = upload(client, headers, b"hello")  # the same text named .csv: read as one
+    services.validate_job(as_csv.get_json()["id"])
+    assert "没有数据行" in db.session.get(ImportJob, as_csv.get_json()["id"]).error

@@ -365,7 +365,7 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
 
     # -- not a spreadsheet at all
     add("empty", "empty.csv", b"", "文件为空", refused_at="upload")
-    add("random-bytes", "random.xlsx", rng.randbytes(8192), "文件不是文本表格")
+    add("random-bytes", "random.xlsx", rng.randbytes(8192), "内容却不是 Excel 工作簿")
     add("png-renamed", "photo.xlsx", b"\x89PNG\r\n\x1a\n" + rng.randbytes(500), "PNG 图片")
     add("pdf-renamed", "scan.csv", b"%PDF-1.7\n" + rng.randbytes(500), "PDF 文档")
     add("xls-renamed", "old.xlsx", OLE_MAGIC + rng.randbytes(4096), "不支持旧版 Excel（.xls）")
