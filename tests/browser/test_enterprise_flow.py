@@ -107,7 +107,7 @@ def test_enterprise_finds_asks_and_hears_back(people, seed, live):
     expect(row).to_contain_text(INTENT)
     officer.shot("queue-intent")
     row.get_by_text("附说明采纳…").click()
-    row.get_by_label("推荐说明（随推送发给企业和高校）").fill(NOTE)
+    row.get_by_label("推荐说明（随推送同时发给企业和高校，请用双方都适用的措辞）").fill(NOTE)
     row.get_by_role("button", name="采纳并推送").click()
     expect(officer.page.get_by_text("已采纳并推送给企业和高校")).to_be_visible()
     officer.shot("pushed")
