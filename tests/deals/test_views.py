@@ -455,3 +455,13 @@ def test_a_party_is_told_why_it_cannot_move_the_deal_yet(world, client, auth):
     services.respond(deal.id, "declined", world.users[Role.UNIVERSITY_ADMIN])
     html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
     assert "高校已答复「暂不对接」" in html and 'data-action="contact"' not in html
+
+
+def test_the_board_flags_an_open_deal_the_university_declined(world, client, auth):
+    declined = world.own_deal(response=UniversityResponse.DECLINED)
+    world.own_deal(response=UniversityResponse.INTERESTED)
+    auth.login(world.officer)
+    html = client.get("/deals/").get_data(as_text=True)
+    assert html.count("data-declined") == 1
+    services.change_stage(declined.id, "fail", world.officer, reason="declined")
+    assert "data-declined" not in client.get("/deals/").get_data(as_text=True)
