@@ -239,12 +239,13 @@ def propose(
             asked=asked_words(lexicon.term_index, tokens),
         )[:top_k]
         need_words = [set(content_words("", need.text)) for need in reading.needs]
+        need_texts = [normalize(need.text) for need in reading.needs]
         weigh = _idf_of(lexicon)
         finder = _finder(lexicon, text, generic) if reasons and ranked else None
         proposals = tuple(
             Proposal(
                 a,
-                _need_of(need_words, a, weigh),
+                _need_of(need_words, a, weigh, _near(chars, texts.get(a.doc_id, ""), need_texts)),
                 tuple(finder.find(texts.get(a.doc_id, ""), normalized=True)) if finder else (),
             )
             for a in ranked
@@ -440,20 +441,36 @@ def reading_from_json(data: Mapping[str, Any]) -> DemandReading:
 # ---------------------------------------------------------------------------- details
 
 
+def _near(chars: CharProfile | None, text: str, need_texts: Sequence[str]) -> list[float] | None:
+    """The character cosine of a (normalised) patent text with each sub-need's text; None for
+    a single-need posting or without a character profile."""
+    if chars is None or len(need_texts) < 2:
+        return None
+    return chars.cosines(text, need_texts, normalized=True).tolist()
+
+
 def _need_of(
-    need_words: Sequence[set[str]], a: Assessed, weigh: Callable[[str], float | None]
+    need_words: Sequence[set[str]],
+    a: Assessed,
+    weigh: Callable[[str], float | None],
+    near: Sequence[float] | None = None,
 ) -> int:
     """The sub-need the candidate answers (0 for a single-need posting): the one of which its
     shared words cover the largest part, words weighed by IDF (``weigh``; unknown words 0) —
     so 拆解 and 自动化 place a dismantling patent under 废旧电池自动化拆解 rather than under a
-    longer sub-need that also says 锂 and 回收. Ties: more shared weight, then the earlier."""
-    if len(need_words) < 2 or not a.matched:
+    longer sub-need that also says 锂 and 回收 — plus ``near``, the character cosine of the
+    patent's text with each sub-need's: one shared word apiece did not tell a 生猪饲料 patent
+    from 适合我国国情的现代化屠宰技术设备 (by 我国) rather than 肉鸭生物饲料的创制 (by 饲料); the
+    characters of the whole text did (a user's finding). Ties: more shared weight, then the
+    earlier."""
+    if len(need_words) < 2 or not (a.matched or near):
         return 0
     best, best_key = 0, (0.0, 0.0)
     for i, words in enumerate(need_words):
         total = sum(weigh(w) or 0.0 for w in words)
         shared = sum(weigh(w) or 0.0 for w in a.matched & words)
-        key = (shared / total if total else 0.0, shared)
+        cosine = near[i] if near is not None and i < len(near) else 0.0
+        key = ((shared / total if total else 0.0) + cosine, shared)
         if key > best_key:
             best, best_key = i, key
     return best

@@ -81,6 +81,28 @@ def test_a_candidate_goes_to_the_sub_need_its_words_cover_most():
     assert _need_of(needs[:1], assessed("拆解"), weigh) == 0  # one need
 
 
+def test_the_characters_of_the_whole_text_break_a_one_word_apiece_tie():
+    """Seen by a new enterprise user: four 生猪饲料 patents were grouped under
+    「适合我国国情的现代化屠宰技术设备」 (they share 我国 with it) while 「肉鸭生物饲料的创制」,
+    which they share 饲料 with, said 暂无. Each sub-need shared one word; the character
+    cosine of the patent's text with each sub-need (as measured for the first of them) tells."""
+    from revive.engine.matcher import _need_of
+    from revive.engine.strength import Assessed
+
+    needs = [
+        {"优质", "高效", "安全", "肉鸭", "生物", "饲料", "创制"},
+        {"肉鸭", "产品质量", "安全", "追溯", "体系", "建设"},
+        {"生态", "健康", "无公害", "养殖", "肉鸭", "技术"},
+        {"适合", "我国", "国情", "现代化", "屠宰", "技术", "设备"},
+    ]
+    feed = Assessed(
+        "p", 0.4, 0.4, 0.4, 0.4, "strong", matched=frozenset({"体系", "养殖", "我国", "饲料"})
+    )
+    weigh = lambda w: 3.0  # noqa: E731 — every word alike
+    assert _need_of(needs, feed, weigh) != 0  # words alone: a one-word-apiece tie
+    assert _need_of(needs, feed, weigh, [0.14, 0.044, 0.027, 0.006]) == 0
+
+
 def test_reasons_are_shared_spans_of_two_characters_or_more():
     (m,) = _match([(1, "钕铁硼防锈", "钕铁硼永磁材料容易生锈，需要防锈涂层")], top_k=2)
     top = m.proposals[0]
