@@ -217,6 +217,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_EXPORT_DIRECT_MAX_ROWS": max(0, _env_int("REVIVE_EXPORT_DIRECT_MAX_ROWS", 5000)),
         "REVIVE_EXPORT_KEEP_HOURS": max(1, _env_int("REVIVE_EXPORT_KEEP_HOURS", 24)),
         "REVIVE_EXPORT_MAX_ACTIVE": max(1, _env_int("REVIVE_EXPORT_MAX_ACTIVE", 3)),
+        # An enterprise account's posts and introduction requests an hour (a security review
+        # posted 30 demands and 40 intents in a row, each notifying the officers).
+        "REVIVE_DEMANDS_PER_HOUR": max(1, _env_int("REVIVE_DEMANDS_PER_HOUR", 20)),
+        "REVIVE_INTENTS_PER_HOUR": max(1, _env_int("REVIVE_INTENTS_PER_HOUR", 30)),
         # Annual fees (revive/inventory/fees.py): the CNIPA fee table file (default: the
         # packaged revive/inventory/resources/annual_fees.json) and the fee reduction (费减, %)
         # of an institution whose school admin has not set one (0, 70 or 85).

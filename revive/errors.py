@@ -69,6 +69,14 @@ class ValidationFailed(DomainError):
     default_message = "输入有误，请检查后重试"
 
 
+class RateLimited(DomainError):  # noqa: N818  (named like the others)
+    """Too many of one action within an hour (posting demands, asking for introductions)."""
+
+    status_code = 429
+    code = "too_many_requests"
+    default_message = "操作过于频繁，请稍后再试"
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     code = "service_unavailable"

@@ -28,6 +28,7 @@ Decisions:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -161,6 +162,16 @@ def submit_intent(
     if actor.role != Role.ENTERPRISE or actor.organization_id is None:
         raise PermissionDenied("只有企业用户可以申请对接")
     patent = _public_patent(patent_id)
+    demand_services.check_hourly(
+        sa.select(sa.func.count(Match.id))
+        .join(Demand, Demand.id == Match.demand_id)
+        .where(
+            Demand.enterprise_id == actor.organization_id,
+            Match.intent_at > utcnow() - timedelta(hours=1),
+        ),
+        "REVIVE_INTENTS_PER_HOUR",
+        "申请对接",
+    )
     text = _text(message, label="对接说明", limit=INTENT_MESSAGE_MAX, required=True, key="message")
     if demand_id is not None:
         demand = db.session.get(Demand, demand_id) if isinstance(demand_id, int) else None

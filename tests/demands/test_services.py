@@ -218,3 +218,22 @@ def test_contact_hiding_reads_a_long_text_in_one_pass():
     assert not has_contacts(long_run)
     text = "需求说明" * 50_000 + "，邮箱 wang.li@example.com，电话 13912345678"
     assert hide_contacts(text).endswith(f"，邮箱 {HIDDEN}，电话 {HIDDEN}")
+
+
+def test_an_enterprise_posts_at_most_the_hourly_number_of_demands(world, app, monkeypatch):
+    """A security review posted 30 demands in a row from a fresh account (each notifying the
+    officers). Officers posting for enterprises are not counted."""
+    from revive.demands.models import Demand
+    from revive.errors import RateLimited
+
+    monkeypatch.setitem(app.config, "REVIVE_DEMANDS_PER_HOUR", 2)
+    poster = world.users[Role.ENTERPRISE]
+    for n in range(2):
+        services.post_demand({**VALID, "title": f"需求{n}"}, actor=poster)
+    with pytest.raises(RateLimited, match="每个企业每小时最多发布需求 2 次"):
+        services.post_demand({**VALID, "title": "需求3"}, actor=poster)
+    officer = world.users[Role.OFFICER]
+    services.post_demand(
+        {**VALID, "title": "代发"}, actor=officer, enterprise_id=poster.organization_id
+    )
+    assert db.session.query(Demand).count() == 3

@@ -593,3 +593,23 @@ def test_the_dashboard_counts_the_suggestions_the_demand_page_lists(world):
         for s in g.items
     }
     assert matching_queries.suggested_ids([demand.id, single.id]) == listed
+
+
+def test_an_enterprise_asks_for_at_most_the_hourly_number_of_introductions(world, app, monkeypatch):
+    """A security review sent 40 intents in a row from a fresh account, each notifying the
+    officers; a company's staff do not, so the account waits an hour after
+    REVIVE_INTENTS_PER_HOUR."""
+    from revive.errors import RateLimited
+
+    monkeypatch.setitem(app.config, "REVIVE_INTENTS_PER_HOUR", 2)
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    silicon, battery, third = list(world.patents.values())[:3]
+    manual.submit_intent(world.enterprise, silicon.id, "一", demand_id=demand.id)
+    manual.submit_intent(world.enterprise, battery.id, "二", demand_id=demand.id)
+    with pytest.raises(RateLimited, match="每个企业每小时最多申请对接 2 次"):
+        manual.submit_intent(world.enterprise, third.id, "三", demand_id=demand.id)
+    db.session.rollback()
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Match.id)).where(Match.intent_at.is_not(None)))
+        == 2
+    )
