@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from revive.engine.index import Index
-from revive.engine.reasons import Reason, SpanFinder, generic_cutoff
+from revive.engine.reasons import Reason, SpanFinder, filler, generic_cutoff
 from revive.engine.strength import (
     POOL,
     Assessed,
@@ -238,7 +238,8 @@ def propose(
             thin=reading.thin,
             asked=asked_words(lexicon.term_index, tokens),
         )[:top_k]
-        need_words = [set(content_words("", need.text)) for need in reading.needs]
+        # filler (我国, 体系 …) never places a candidate under a sub-need, as it is never a reason
+        need_words = [set(content_words("", need.text)) - filler() for need in reading.needs]
         need_texts = [normalize(need.text) for need in reading.needs]
         weigh = _idf_of(lexicon)
         finder = _finder(lexicon, text, generic) if reasons and ranked else None
