@@ -79,6 +79,7 @@ _OWN: dict[str, dict[str, str]] = {
         "import_update": "导入更新",
         "alerts_on": "订阅新专利提醒",
         "alerts_off": "取消新专利提醒",
+        "detail_requested": "技术经理人请企业补充技术细节",
     },
     "match": {
         MatchState.ACCEPTED.value: "采纳",
@@ -285,6 +286,7 @@ ENTITY_KEYS: dict[tuple[str, str], Key] = {
     ("match", "message"): Key("企业的对接说明"),
     ("deal", "reason"): Key("未成交原因", _codes(FAILURE_REASONS)),
     ("demand", "reason"): Key("关闭原因"),
+    ("demand", "note"): Key("说明"),
     ("open_licence", "reason"): Key("撤回原因"),
     ("licence_application", "declaration_id"): Key("开放许可声明", ref="open_licence"),
     ("licence_application", "fee_summary"): Key("许可使用费（声明）"),

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.demands.models import Demand
-from revive.errors import InvalidTransition, NotFoundError
+from revive.errors import InvalidTransition, NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
-from revive.matching import jobs, pairs, permissions, queries, tokens
+from revive.matching import asks, jobs, pairs, permissions, queries, tokens
 from revive.matching import strength as matching_strength
 from revive.matching.highlight import highlight
 from revive.matching.models import RunScope
@@ -102,6 +102,22 @@ def rematch_demand(demand_id: int):
         flash(exc.message, "error")
         return redirect(url_for("matching.demand_matches", demand_id=demand_id))
     flash(f"已提交重新匹配 #{run.id}", "success")
+    return redirect(url_for("matching.demand_matches", demand_id=demand_id))
+
+
+@bp.post("/demands/<int:demand_id>/ask-detail")
+@roles_required(*STAFF_ROLES)
+def ask_detail(demand_id: int):
+    """请企业补充技术细节: notify the enterprise of a thin posting (matching.asks)."""
+    back = request.form.get("back") == "review"
+    try:
+        demand = asks.ask_for_detail(demand_id, current_user, request.form.get("note"))
+    except (InvalidTransition, ValidationFailed) as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"已通知{demand.enterprise.name}补充需求的技术细节", "success")
+    if back:
+        return redirect(url_for("review.queue", _anchor=f"demand-{demand_id}"))
     return redirect(url_for("matching.demand_matches", demand_id=demand_id))
 
 

@@ -483,6 +483,15 @@ def _(w, client):
     return Expect("demand", d.id, "close", w.ent_user, w.ent.id, lambda x: x["reason"] == "已解决")
 
 
+@case("matching.ask_detail", "officer")
+def _(w, client):
+    d = make_demand(w.ent)
+    _ok(client.post(f"/matching/demands/{d.id}/ask-detail", data={"note": "请说明产量"}), 302)
+    return Expect(
+        "demand", d.id, "detail_requested", w.officer, w.ent.id, lambda x: x["note"] == "请说明产量"
+    )
+
+
 @case("api.close_demand", "ent_user")
 def _(w, client):
     d = make_demand(w.ent)

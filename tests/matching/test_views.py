@@ -377,6 +377,7 @@ def _cases(w: World) -> list[Case]:
         Case("GET", f"/matching/runs/{r}", staff, 200, owner_ok=True),
         Case("GET", f"/matching/demands/{d}", staff, 200, owner_ok=True),
         Case("POST", f"/matching/demands/{d}/runs", staff, 302),
+        Case("POST", f"/matching/demands/{d}/ask-detail", staff, 302),
         Case("GET", f"/matching/matches/{m}", staff, 200),
     ]
 
@@ -570,3 +571,40 @@ def test_api_gives_strength_reasons_and_the_reading_to_staff(client, auth, world
     auth.login(world.users[Role.ENTERPRISE])
     data = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
     assert "reading" not in data and "chars" not in data["items"][0]
+
+
+def test_an_officer_asks_the_enterprise_to_add_detail_to_a_thin_posting(client, auth, world):
+    """A user saw 「建议请企业补充技术细节」 with no way to do it: the officer's button notifies
+    the enterprise (link to the edit form), once a day per demand; the enterprise gets no
+    such button."""
+    from revive.notifications.models import Notification
+
+    reading = db.session.get(DemandReading, world.demand.id)
+    reading.is_thin = True
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
+    assert "data-ask-detail" in html
+    sent = client.post(
+        f"/matching/demands/{world.demand.id}/ask-detail", data={"note": "请说明处理量"}
+    )
+    assert sent.status_code == 302
+    (note,) = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "demand_detail")
+    ).all()
+    assert note.organization_id == world.demand.enterprise_id
+    assert note.link == f"/demands/{world.demand.id}/edit" and note.body == "请说明处理量"
+    again = client.post(f"/matching/demands/{world.demand.id}/ask-detail", follow_redirects=True)
+    assert "已在 24 小时内请企业补充过" in again.get_data(as_text=True)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(Notification.kind == "demand_detail")
+        )
+        == 1
+    )
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])
+    html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
+    assert "data-ask-detail" not in html
+    refused = client.post(f"/matching/demands/{world.demand.id}/ask-detail")
+    assert refused.status_code == 403

@@ -426,6 +426,7 @@ TABLE: list[Row] = [
     entry("matching.run_page", "GET", STAFF | {ENT}, obj="run", other=STAFF),
     entry("matching.demand_matches", "GET", STAFF | {ENT}, obj="demand", other=STAFF),
     entry("matching.rematch_demand", "POST", STAFF, obj="demand"),
+    entry("matching.ask_detail", "POST", STAFF, obj="demand"),
     entry("matching.match_page", "GET", STAFF, obj="match"),
     entry("api.create_index_build", "POST", STAFF),
     entry("api.index_build", "GET", STAFF, obj="build"),
