@@ -54,6 +54,7 @@ from revive.extensions import db
 from revive.inventory import fees
 from revive.inventory import services as inventory
 from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
+from revive.inventory.public import gone_status, gone_text
 from revive.locking import conflict_on_stale
 from revive.matching.models import Match
 from revive.notifications import services as notifications
@@ -619,6 +620,13 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
     if amount is not None and amount == 0 and kind is not None:
         _check_free(kind, data, errors)
     signed_on = _signed_on(data.get("signed_on"), deal, errors)
+    gone = gone_status(deal.patent) if deal.contract is None else None
+    if gone is not None:
+        # a second 转让 of one patent was signed on another deal (a security review): the right
+        # left the university with the first contract
+        errors["kind"] = (
+            f"专利{gone_text(gone)}，专利权已不属于本单位，不能再签订转让、许可或作价入股合同"
+        )
     ended = fees.term_end(deal.patent.patent_type, deal.patent.filing_date)
     if signed_on is not None and ended is not None and signed_on >= ended:
         errors["signed_on"] = (

@@ -581,3 +581,29 @@ def test_no_contract_is_signed_for_a_patent_after_its_term_ended(world):
         services.record_contract(deal.id, contract_data(), world.officer)
     assert "专利保护期已于 2024-05-27 届满" in refused.value.details["signed_on"]
     assert db.session.get(Deal, deal.id).stage == Stage.NEGOTIATING
+
+
+def test_a_patent_assigned_on_one_deal_cannot_be_signed_again_on_another(world):
+    """A security review signed two 转让 contracts for one patent with two enterprises: the
+    right left the university with the first."""
+    from tests.deals.helpers import make_deal
+    from tests.matching.helpers import make_enterprise
+
+    patent = entered(world.uni_a, college=world.college_a)
+    first = world.own_deal(patent=patent)
+    second = make_deal(patent=patent, enterprise=make_enterprise("丙公司"), officer=world.officer)
+    sign(first, kind="assignment")
+    advance(second, Stage.CONTACTED, Stage.NEGOTIATING)
+    for kind in ("assignment", "license"):
+        with pytest.raises(ValidationFailed) as refused:
+            services.record_contract(second.id, contract_data(kind=kind), world.officer)
+        assert "专利已转让，专利权已不属于本单位" in refused.value.details["kind"]
+    assert db.session.get(Deal, second.id).stage == Stage.NEGOTIATING
+    # the first deal's own contract can still be corrected (its record number added later)
+    first = db.session.get(Deal, first.id)
+    services.record_contract(
+        first.id,
+        contract_data(kind="assignment", record_no="2026110000999"),
+        world.officer,
+        expected_version=first.version,
+    )
