@@ -11,6 +11,7 @@ from typing import Any
 from flask_login import current_user, login_required
 from marshmallow import fields, post_dump
 
+from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.api.blueprint import bp
 from revive.api.schema import (
@@ -180,6 +181,10 @@ class MatchSchema(
         if not permissions.is_staff(current_user):
             for key in STAFF_KEYS:
                 data.pop(key, None)
+        if current_user.role == Role.ENTERPRISE and isinstance(data.get("patent"), dict):
+            # the university's self-rating is private (inventory.public.PRIVATE_FIELDS): it
+            # would anchor the enterprise's own evaluation (a security review found it here)
+            data["patent"].pop("value_grade", None)
         return data
 
 

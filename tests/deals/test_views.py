@@ -465,3 +465,14 @@ def test_the_board_flags_an_open_deal_the_university_declined(world, client, aut
     assert html.count("data-declined") == 1
     services.change_stage(declined.id, "fail", world.officer, reason="declined")
     assert "data-declined" not in client.get("/deals/").get_data(as_text=True)
+
+
+def test_the_enterprise_side_never_sees_the_universitys_self_rating(world, client, auth):
+    deal = world.own_deal()
+    deal.patent.value_grade = 2
+    db.session.commit()
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    assert "data-self-grade" in client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])
+    assert "data-self-grade" not in client.get(f"/deals/{deal.id}").get_data(as_text=True)

@@ -307,11 +307,14 @@ def test_demand_matches_by_role(client, auth, world):
     first = items["items"][0]
     assert first["patent"]["institution"] == "甲大学" and first["patent"]["college"] == "材料学院"
     assert first["terms"] and isinstance(first["terms"][0][0], str)
+    assert "value_grade" in first["patent"]
     auth.logout()
 
     auth.login(world.users[Role.ENTERPRISE])
     items = client.get(f"/api/v1/demands/{world.demand.id}/matches", headers=JSON).get_json()
     assert [i["id"] for i in items["items"]] == [world.accepted.id]
+    # the university's self-rating is private (a security review found it here)
+    assert "value_grade" not in items["items"][0]["patent"]
     page = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
     pushed = page.split('id="demand-pushed"')[1].split("</section>")[0]
     assert world.accepted.patent.title in pushed
