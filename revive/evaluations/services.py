@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +22,7 @@ from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.evaluations import permissions, queries
 from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
 from revive.extensions import db
+from revive.inventory import permissions as inventory_permissions
 from revive.inventory.models import EntryStatus, Patent
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
@@ -125,7 +127,7 @@ def evaluate_patent(
             before=before,
         )
         if created:
-            sent.append(_notify_university(patent, actor.organization, data))
+            sent.extend(_notify_university(patent, actor.organization, data))
         db.session.commit()
     except (StaleDataError, IntegrityError):
         # Someone of the same enterprise saved first (version bump, or the unique row).
@@ -137,15 +139,28 @@ def evaluate_patent(
 
 def _notify_university(
     patent: Patent, enterprise: Organization | None, data: EvaluationInput
-) -> Notification:
+) -> list[Notification]:
+    """Tell the university's members who may see the patent (its admins, the patent's college
+    admins and linked inventors), each by name: sent to the whole university, the named
+    enterprise, its stars and intent reached every inventor of every college, and by e-mail
+    (a security review)."""
     name = enterprise.name if enterprise else "企业"
-    return notifications.notify(
-        "evaluation_received",
-        f"{name}评价了贵校专利：{patent.title}",
-        organization_id=patent.institution_id,
-        body=f"产业化前景 {data.prospect_stars}★，合作意愿：{data.intent.label}。",
-        link=url_for("inventory.detail", patent_id=patent.id, _external=False),
+    members = db.session.scalars(
+        sa.select(User).where(
+            User.organization_id == patent.institution_id, User.is_active_flag.is_(True)
+        )
     )
+    return [
+        notifications.notify(
+            "evaluation_received",
+            f"{name}评价了贵校专利：{patent.title}",
+            user_id=member.id,
+            body=f"产业化前景 {data.prospect_stars}★，合作意愿：{data.intent.label}。",
+            link=url_for("inventory.detail", patent_id=patent.id, _external=False),
+        )
+        for member in members
+        if inventory_permissions.can_view(member, patent)
+    ]
 
 
 def _enterprise(enterprise_id: Any, enterprise_name: Any) -> Organization:

@@ -153,6 +153,16 @@ def test_each_enterprise_has_its_own_evaluation(world):
 
 
 def test_first_evaluation_notifies_the_university_once(world, enqueued):
+    """Once, and only to the members who may see the patent: sent to the whole university,
+    the enterprise's name, stars and intent reached every inventor of every college (and
+    their e-mail; a security review)."""
+    from revive.accounts.models import User
+    from revive.inventory import permissions as inventory_permissions
+    from tests.factories import make_college, make_user
+
+    outsider = make_user(
+        Role.INVENTOR, organization=world.uni_a, college=make_college(world.uni_a, "外学院")
+    )
     make_invite(world.own, world.ent_a)
     user = world.users[Role.ENTERPRISE]
     _evaluate(user, world.own, 4, "license")
@@ -160,8 +170,11 @@ def test_first_evaluation_notifies_the_university_once(world, enqueued):
     rows = db.session.scalars(
         sa.select(Notification).where(Notification.kind == "evaluation_received")
     ).all()
-    assert len(rows) == 1
-    assert rows[0].organization_id == world.uni_a.id
+    members = db.session.scalars(sa.select(User).where(User.organization_id == world.uni_a.id))
+    entitled = {u.id for u in members if inventory_permissions.can_view(u, world.own)}
+    assert {r.user_id for r in rows} == entitled and len(rows) == len(entitled) >= 1
+    assert outsider.id not in entitled
+    assert all(r.organization_id is None for r in rows)
     assert "甲科技有限公司" in rows[0].title and "4★" in rows[0].body
 
 
