@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ from revive import clock
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, lock_row, utcnow
+from revive.demands.services import check_hourly
 from revive.errors import (
     ConflictError,
     InvalidTransition,
@@ -326,6 +327,16 @@ def apply(declaration_id: int, raw: Mapping[str, Any], *, actor: User) -> Licenc
     holder's notices); the holder's e-mails go after the commit."""
     form = application_form(declaration_id, actor=actor)
     d = form.declaration
+    # each application (and its withdrawal) notifies and e-mails every holder with the
+    # applicant's own text: a security review sent them in a loop
+    check_hourly(
+        sa.select(sa.func.count(LicenceApplication.id)).where(
+            LicenceApplication.enterprise_id == actor.organization_id,
+            LicenceApplication.created_at > utcnow() - timedelta(hours=1),
+        ),
+        "REVIVE_INTENTS_PER_HOUR",
+        "申请实施开放许可",
+    )
     _lock(d.id)
     problem = _problem(d, _held(d.id, actor.organization_id))
     if problem:

@@ -415,3 +415,18 @@ def test_the_api_bodies_refuse_unknown_keys_and_may_be_left_out(world, decl, ent
     auth.login(ent)
     withdrawn = client.post(f"{item}/withdraw")
     assert withdrawn.status_code == 200 and withdrawn.get_json()["status"] == "withdrawn"
+
+
+def test_an_enterprise_cannot_apply_and_withdraw_in_a_loop(world, decl, ent, app, monkeypatch):
+    """Each application and withdrawal notifies and e-mails every holder with the applicant's
+    text; a security review looped them. The enterprise's hourly cap counts applications."""
+    from revive.errors import RateLimited
+
+    monkeypatch.setitem(app.config, "REVIVE_INTENTS_PER_HOUR", 2)
+    for _ in range(2):
+        a = _apply(decl, ent)
+        applications.act(a.id, "withdraw", actor=ent, note="改用其他方案")
+    with pytest.raises(RateLimited, match="每小时最多申请实施开放许可 2 次"):
+        _apply(decl, ent)
+    db.session.rollback()
+    assert len(_events("apply")) == 2
