@@ -179,7 +179,11 @@ def sheets(roadshow: Roadshow) -> list[Sheet]:
                 problem=p.problem_solved or p.abstract or "",
                 trl=p.trl,
                 modes=display_value("transfer_modes", p.transfer_modes) or "面议",
-                price=f"{p.asking_price:,.2f} 万元" if p.asking_price is not None else "面议",
+                # the hand-out goes to the enterprises: a price the university did not make
+                # public is 面议, as in the public pool (a security review)
+                price=f"{p.asking_price:,.2f} 万元"
+                if p.asking_price is not None and p.price_public
+                else "面议",
                 licence=(
                     f"已声明开放许可：{fee_summary(licence)}（{licence.start_date} 至 "
                     f"{licence.end_date}）"

@@ -100,6 +100,9 @@ def test_roadshow_for_a_pool_prints_one_page_per_patent_and_invites(app, client,
     pool = ranked_pool(w["officer"], enqueued)
     rows = _members(pool)
     chosen = [w["patents"]["dairy"].id, w["patents"]["cow"].id]
+    w["patents"]["dairy"].asking_price, w["patents"]["dairy"].price_public = 245, False
+    w["patents"]["cow"].asking_price, w["patents"]["cow"].price_public = 88, True
+    db.session.commit()
     auth.login(w["officer"])
     client.post(
         f"/pools/{pool.id}/members",
@@ -131,6 +134,8 @@ def test_roadshow_for_a_pool_prints_one_page_per_patent_and_invites(app, client,
     printed = client.get(f"/roadshows/{roadshow.id}/print").get_data(as_text=True)
     assert printed.count('class="roadshow-sheet"') == 2
     assert "技转办王老师" in printed and "0471-1234567" in printed
+    # the hand-out goes to enterprises: only a price the university made public
+    assert "88.00 万元" in printed and "245.00 万元" not in printed
     xlsx = client.get(f"/roadshows/{roadshow.id}/export.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet.max_row == 3 and sheet["L1"].value.startswith("联系人")
