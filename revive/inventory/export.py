@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from revive.accounts.models import College, Organization, User
+from revive.accounts.models import College, Organization, Role, User
 from revive.clock import local_today
 from revive.common.spreadsheets import csv_chunks
 from revive.exports import registry
@@ -31,10 +31,19 @@ def header() -> list[str]:
 _KEYS = tuple(f.key for f in FIELDS)
 
 
-def row_values(row: Any) -> list[str]:
-    """One exported row: display text per field. ``row`` has model attributes + college_name."""
+# Personal contact details of the universities' staff: the regulator reads the inventory
+# across universities for statistics and oversight, not to contact inventors (a security
+# review exported every university's phones and e-mails as the regulator).
+CONTACT_KEYS = frozenset({"contact_name", "contact_phone", "contact_email"})
+
+
+def row_values(row: Any, hidden: frozenset[str] = frozenset()) -> list[str]:
+    """One exported row: display text per field (``hidden`` keys left empty). ``row`` has
+    model attributes + college_name."""
     return [
-        (getattr(row, "college_name", None) or "")
+        ""
+        if key in hidden
+        else (getattr(row, "college_name", None) or "")
         if key == "college"
         else display_value(key, getattr(row, key, None))
         for key in _KEYS
@@ -115,7 +124,9 @@ def _names(_user: User, _params: dict[str, Any]) -> registry.Names:
 
 
 def _rows(user: User, params: dict[str, Any]) -> Iterator[list[str]]:
-    return map(row_values, queries.export_rows(user, queries.parse_filters(params, user)))
+    hidden = CONTACT_KEYS if user.role == Role.REGULATOR else frozenset()
+    rows = queries.export_rows(user, queries.parse_filters(params, user))
+    return (row_values(row, hidden) for row in rows)
 
 
 def _count(user: User, params: dict[str, Any], limit: int | None) -> int:

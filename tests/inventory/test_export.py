@@ -161,3 +161,31 @@ def test_csv_download_headers(client, auth, admin):
     resp.close()
     resp = client.get("/patents/export.pdf")
     assert resp.status_code == 404
+
+
+def test_the_regulator_exports_no_contact_details(client, auth, admin):
+    """A security review exported every university's contact names, phones and e-mails as
+    the regulator, whose role is oversight, not contacting inventors."""
+    make_patent(
+        admin.organization,
+        status=EntryStatus.ENTERED,
+        title="有联系人的",
+        contact_name="张老师",
+        contact_phone="13912345678",
+        contact_email="zhang@uni.example.edu.cn",
+    )
+    labels = [f.label for f in FIELDS]
+    contact_cols = [labels.index(f.label) for f in FIELDS if f.key.startswith("contact_")]
+    assert len(contact_cols) == 3
+    auth.login(admin)
+    own = read_csv(download(client, "csv"))
+    assert [own[1][i] for i in contact_cols] == [
+        "张老师",
+        "13912345678",
+        "zhang@uni.example.edu.cn",
+    ]
+    auth.logout()
+    auth.login(make_user(Role.REGULATOR))
+    seen = read_csv(download(client, "csv"))
+    assert seen[1][1] == "有联系人的"
+    assert [seen[1][i] for i in contact_cols] == ["", "", ""]
