@@ -160,10 +160,11 @@ def test_the_match_page_keeps_engine_internals_for_staff(client, auth, world):
     for internal in ("相似度 ", "第 ", "索引 v", "强度模型", world.accepted.model_version):
         assert internal not in header, internal
     assert "data-rank" not in html
-    assert "发明人自评" in html.split('class="stars"')[0].rsplit("·", 1)[1]
+    assert "发明人自评" not in html  # the university's private self-rating (a security review)
     auth.logout()
     auth.login(world.users[Role.OFFICER])
     html = client.get(url).get_data(as_text=True)
+    assert "发明人自评" in html.split('class="stars"')[0].rsplit("·", 1)[1]
     header = html.split('class="sub"')[1].split("</p>")[0]
     ranked = db.session.scalar(
         sa.select(sa.func.count(Match.id)).where(
@@ -315,6 +316,8 @@ def test_demand_matches_by_role(client, auth, world):
     assert [i["id"] for i in items["items"]] == [world.accepted.id]
     # the university's self-rating is private (a security review found it here)
     assert "value_grade" not in items["items"][0]["patent"]
+    match_page = client.get(f"/matching/matches/{world.accepted.id}").get_data(as_text=True)
+    assert world.accepted.patent.title in match_page and "data-self-grade" not in match_page
     page = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
     pushed = page.split('id="demand-pushed"')[1].split("</section>")[0]
     assert world.accepted.patent.title in pushed
