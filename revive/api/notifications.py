@@ -30,12 +30,13 @@ Notification = Schema.from_dict(
             metadata={"json_schema": {"type": "boolean"}},
         ),
         "created_at": IsoDateTime(required=True),
+        # for the caller: an organization's notification is read per member
         "read": fields.Function(
-            lambda n: n.read_at is not None,
+            lambda n: n.seen_at is not None,
             required=True,
             metadata={"json_schema": {"type": "boolean"}},
         ),
-        "read_at": IsoDateTime(required=True),
+        "read_at": IsoDateTime(required=True, attribute="seen_at"),
         "email_status": fields.String(required=True, allow_none=True),
     },
     name="Notification",
@@ -63,6 +64,7 @@ def list_notifications(**query):
         requested_per_page(),
         unread_only=request.args.get("unread") in {"1", "true"},
     )
+    queries.with_reads(current_user, page.items)
     return paged(page, unread=queries.unread_count(current_user))
 
 
@@ -71,8 +73,8 @@ def list_notifications(**query):
 @bp.response(200, Notification)
 @bp.doc(summary="标记一条通知已读", tags=[TAG], **_READ_ERRORS)
 def read_notification(notification_id: int):
-    """Mark one notification read."""
-    return services.mark_read(notification_id, current_user)
+    """Mark one notification read (for the caller)."""
+    return queries.with_reads(current_user, [services.mark_read(notification_id, current_user)])[0]
 
 
 @bp.post("/notifications/read-all")

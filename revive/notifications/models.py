@@ -1,4 +1,11 @@
-"""Notifications: one row per recipient organization (or user); read state kept on the row."""
+"""Notifications: one row per recipient organization (or user).
+
+Read state: a notification addressed to one user is read when ``read_at`` is set. One addressed
+to an organization is read for each member on their own (``NotificationRead``): a new user
+found that an inventor's 全部标为已读 cleared the university admin's 请在 7 天内答复 requests.
+``read_at`` on an organization's notification means read for everyone: the platform settled
+it (``read_by_id`` None: what it asked for is no longer needed), or a member read it before
+reads were kept per member."""
 
 from __future__ import annotations
 
@@ -42,3 +49,17 @@ class Notification(Delivery, db.Model):
 
     organization: Mapped[Organization | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class NotificationRead(db.Model):
+    """A member has read an organization's notification (for them alone)."""
+
+    __tablename__ = "notification_reads"
+
+    notification_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

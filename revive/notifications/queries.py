@@ -14,7 +14,7 @@ from revive.accounts.models import User
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.notifications import scope
-from revive.notifications.models import Notification
+from revive.notifications.models import Notification, NotificationRead
 from revive.pagination import Page, paginate
 
 
@@ -33,14 +33,43 @@ def inbox_clause(user: User) -> sa.ColumnElement[bool]:
     return sa.or_(mine, org)
 
 
+def read_clause(user: User) -> sa.ColumnElement[bool]:
+    """WHERE clause: ``user`` has read the notification — ``read_at`` on the row (addressed to
+    them, settled by the platform, or read by a member before reads were per member), or their
+    own read of an organization's notification (models.NotificationRead)."""
+    own = sa.exists().where(
+        NotificationRead.notification_id == Notification.id,
+        NotificationRead.user_id == user.id,
+    )
+    return sa.or_(Notification.read_at.is_not(None), own)
+
+
+def with_reads(user: User, rows: list[Notification]) -> list[Notification]:
+    """``rows`` with ``seen_at`` set on each: when ``user`` read it (the row's ``read_at``, or
+    their own read of an organization's notification), None while unread. One query."""
+    own = (
+        dict(
+            db.session.execute(
+                sa.select(NotificationRead.notification_id, NotificationRead.read_at).where(
+                    NotificationRead.user_id == user.id,
+                    NotificationRead.notification_id.in_([n.id for n in rows if n.read_at is None]),
+                )
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    for n in rows:
+        n.seen_at = n.read_at or own.get(n.id)
+    return rows
+
+
 def unread_count(user: User) -> int:
     if not user.is_authenticated:
         return 0
     return (
         db.session.scalar(
-            sa.select(sa.func.count(Notification.id)).where(
-                inbox_clause(user), Notification.read_at.is_(None)
-            )
+            sa.select(sa.func.count(Notification.id)).where(inbox_clause(user), ~read_clause(user))
         )
         or 0
     )
@@ -50,12 +79,12 @@ def inbox_page(user: User, page: int, per_page: int, unread_only: bool = False) 
     """Unread first, then newest first."""
     clauses = [inbox_clause(user)]
     if unread_only:
-        clauses.append(Notification.read_at.is_(None))
+        clauses.append(~read_clause(user))
     stmt = (
         sa.select(Notification)
         .where(*clauses)
         .order_by(
-            sa.case((Notification.read_at.is_(None), 0), else_=1),
+            sa.case((read_clause(user), 1), else_=0),
             Notification.created_at.desc(),
             Notification.id.desc(),
         )

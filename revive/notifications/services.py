@@ -27,7 +27,7 @@ from revive.accounts.models import PasswordReset, User
 from revive.db import utcnow
 from revive.extensions import db
 from revive.notifications import queries, scope
-from revive.notifications.models import Notification
+from revive.notifications.models import Notification, NotificationRead
 
 logger = logging.getLogger(__name__)
 
@@ -147,24 +147,46 @@ def app_link(endpoint: str, **values: object) -> str:
 
 
 def mark_read(notification_id: int, actor: User) -> Notification:
-    """Mark one notification read (no-op when already read). Commits."""
+    """Mark one notification read for ``actor`` (no-op when already read): the row itself when
+    it is addressed to them, else their own read of the organization's notification. Commits."""
     row = queries.get_for(actor, notification_id)
-    if row.read_at is None:
-        row.read_at, row.read_by_id = utcnow(), actor.id
+    if row.user_id == actor.id:
+        if row.read_at is None:
+            row.read_at, row.read_by_id = utcnow(), actor.id
+            db.session.commit()
+        return row
+    if row.read_at is None and db.session.get(NotificationRead, (row.id, actor.id)) is None:
+        db.session.add(NotificationRead(notification_id=row.id, user_id=actor.id))
         db.session.commit()
     return row
 
 
 def mark_all_read(actor: User) -> int:
-    """Mark every unread notification the user sees as read. Commits; returns how many."""
-    marked = db.session.execute(
+    """Mark every notification the user sees and has not read as read, for them (the
+    organization's notifications stay unread for the other members). Commits; returns how
+    many."""
+    now = utcnow()
+    unread = queries.inbox_clause(actor), ~queries.read_clause(actor)
+    mine = db.session.execute(
         sa.update(Notification)
-        .where(queries.inbox_clause(actor), Notification.read_at.is_(None))
-        .values(read_at=utcnow(), read_by_id=actor.id)
+        .where(*unread, Notification.user_id == actor.id)
+        .values(read_at=now, read_by_id=actor.id)
         .execution_options(synchronize_session=False)  # the commit expires loaded rows
     ).rowcount
+    org_ids = list(
+        db.session.scalars(
+            sa.select(Notification.id).where(
+                *unread, Notification.user_id.is_distinct_from(actor.id)
+            )
+        )
+    )
+    if org_ids:
+        db.session.execute(
+            sa.insert(NotificationRead),
+            [{"notification_id": i, "user_id": actor.id, "read_at": now} for i in org_ids],
+        )
     db.session.commit()
-    return marked
+    return mine + len(org_ids)
 
 
 def settle(deal_id: int, kinds: Sequence[str], *, organization_id: int) -> int:

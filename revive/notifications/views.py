@@ -34,6 +34,7 @@ def inbox():
         int(current_app.config["REVIVE_PAGE_SIZE"]),
         unread_only=unread_only,
     )
+    queries.with_reads(current_user, page.items)
     return render_template(
         "notifications/inbox.html",
         page=page,

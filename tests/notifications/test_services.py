@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from revive.accounts.models import Role
+from revive.db import utcnow
 from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.notifications import queries, services
@@ -214,25 +215,50 @@ def test_org_notification_about_a_deal_reaches_only_members_who_see_the_deal(wor
     assert [n.id for n in queries.inbox_page(neighbour, 1, 50).items] == [general.id]
 
 
-def test_read_state_is_shared_by_the_organization(world):
+def test_read_state_is_per_member(world):
+    """A new user found an inventor's 全部标为已读 cleared the university admin's requests to
+    answer: an organization's notification is read for each member on their own."""
+    ent_user = world.users[Role.ENTERPRISE]
     other_member = make_user(Role.ENTERPRISE, organization=world.ent_a)
     n = services.notify("t", "通知", organization_id=world.ent_a.id)
+    mine = services.notify("t", "给我的", user_id=other_member.id)
     db.session.commit()
     services.mark_read(n.id, other_member)
-    assert queries.unread_count(world.users[Role.ENTERPRISE]) == 0
+    services.mark_read(n.id, other_member)  # twice: nothing more
+    assert queries.unread_count(other_member) == 1  # only their personal one
+    assert queries.unread_count(ent_user) == 1  # the organization's: still unread for them
+    services.mark_read(mine.id, other_member)
     db.session.expire_all()
-    assert db.session.get(Notification, n.id).read_by_id == other_member.id
+    assert db.session.get(Notification, mine.id).read_by_id == other_member.id
+    assert db.session.get(Notification, n.id).read_at is None  # not read for everyone
+    (row,) = queries.with_reads(ent_user, [db.session.get(Notification, n.id)])
+    assert row.seen_at is None
+    (row,) = queries.with_reads(other_member, [db.session.get(Notification, n.id)])
+    assert row.seen_at is not None
+
+
+def test_a_notification_the_platform_settled_is_read_for_everyone(world):
+    n = services.notify("t", "已处理", organization_id=world.ent_a.id)
+    db.session.commit()
+    n.read_at = utcnow()  # as services.settle does: read_by_id stays None
+    db.session.commit()
+    assert queries.unread_count(world.users[Role.ENTERPRISE]) == 0
 
 
 def test_mark_all_read_touches_only_what_the_user_sees(world):
     ent_user = world.users[Role.ENTERPRISE]
+    colleague = make_user(Role.ENTERPRISE, organization=world.ent_a)
     ours = [services.notify("t", f"通知{i}", organization_id=world.ent_a.id) for i in range(3)]
+    personal = services.notify("t", "给我的", user_id=ent_user.id)
     theirs = services.notify("t", "别家的", organization_id=world.ent_b.id)
     db.session.commit()
-    assert services.mark_all_read(ent_user) == 3
+    assert services.mark_all_read(ent_user) == 4
     assert services.mark_all_read(ent_user) == 0
+    assert queries.unread_count(ent_user) == 0
+    assert queries.unread_count(colleague) == 3  # the colleague's own state is untouched
     db.session.expire_all()
-    assert all(db.session.get(Notification, n.id).read_at for n in ours)
+    assert db.session.get(Notification, personal.id).read_at is not None
+    assert all(db.session.get(Notification, n.id).read_at is None for n in ours)
     assert db.session.get(Notification, theirs.id).read_at is None
 
 

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 from flask import render_template_string
 from flask_login import login_user
 
 from revive.accounts.models import Role
 from revive.extensions import db
 from revive.notifications import services
-from revive.notifications.models import Notification
+from revive.notifications.models import Notification, NotificationRead
 from tests.deals.helpers import World
 
 ROLES: list[Role | None] = [*Role, None]
@@ -22,8 +23,12 @@ OWN_MODULES = ("revive.notifications.views", "revive.api.notifications")
 
 
 def _read(n: Notification) -> bool:
+    """Read by anyone: the row (personal, settled) or a member's own read."""
     db.session.expire_all()
-    return db.session.get(Notification, n.id).read_at is not None
+    member_read = db.session.scalar(
+        sa.select(sa.func.count()).where(NotificationRead.notification_id == n.id)
+    )
+    return db.session.get(Notification, n.id).read_at is not None or bool(member_read)
 
 
 # ---------------------------------------------------------------------------- pages
