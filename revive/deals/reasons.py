@@ -17,7 +17,13 @@ CHOSEN_REASONS: dict[str, str] = {
 # Set by the platform only, never chosen: the enterprise closed the demand, which ends its open
 # deals (deals.services.end_for_closed_demand). Refused from a request (change_stage).
 DEMAND_CLOSED = "demand_closed"
-SYSTEM_REASONS: dict[str, str] = {DEMAND_CLOSED: "企业已关闭需求"}
+# … or the patent's right left the university (转让 / 作价入股 on another deal, an edit or an
+# import): deals.services.end_for_rights_gone.
+RIGHTS_GONE = "rights_gone"
+SYSTEM_REASONS: dict[str, str] = {
+    DEMAND_CLOSED: "企业已关闭需求",
+    RIGHTS_GONE: "专利权已转让或作价入股",
+}
 
 # Every code a deal may carry, with its label (pages, API, audit log).
 FAILURE_REASONS: dict[str, str] = {**CHOSEN_REASONS, **SYSTEM_REASONS}

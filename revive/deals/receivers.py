@@ -3,13 +3,18 @@
 - notifications learns who may see a deal (its inbox and e-mails show a deal's notification
   only to them) without importing deals;
 - demands learns what closing a demand ends (its open deals, its unreviewed intents) and has
-  the deals ended in the closing transaction (demands.services.CloseHook).
+  the deals ended in the closing transaction (demands.services.CloseHook);
+- a patent whose right left the university (revive.signals.patent_rights_gone) ends its deals
+  still open (deals.services.end_for_rights_gone).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
+from revive import signals
 from revive.accounts.models import User
 from revive.deals import queries, services
 from revive.deals.models import Deal
@@ -66,8 +71,13 @@ def _close(demand: Demand, user: User) -> None:
     services.end_for_closed_demand(demand, user)
 
 
+def _rights_gone(sender: Any, patent: Any, actor: Any, reason: str, **_: Any) -> None:
+    services.end_for_rights_gone(patent, actor, reason)
+
+
 def connect() -> None:
     """Idempotent: safe with several apps per process."""
+    signals.patent_rights_gone.connect(_rights_gone)
     scope.register_deals(scope.DealScope(visible_ids=_visible_ids, may_see=_may_see))
     demand_services.register_close_hook(
         "deals", demand_services.CloseHook(pending=_pending, close=_close)

@@ -46,7 +46,7 @@ from revive.deals.models import (
     Stage,
     UniversityResponse,
 )
-from revive.deals.reasons import CHOSEN_REASONS, DEMAND_CLOSED, FAILURE_REASONS
+from revive.deals.reasons import CHOSEN_REASONS, DEMAND_CLOSED, FAILURE_REASONS, RIGHTS_GONE
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
@@ -192,6 +192,9 @@ def refusal(deal: Deal, action: workflow.Action, actor: User | None = None) -> s
     still asked whether it wants to talk at all. Staff may (an answer given by telephone)."""
     if action.target is None and deal.demand.status != DemandStatus.OPEN:
         return f"企业已关闭需求，不能「{action.label}」该对接"
+    gone = gone_status(deal.patent)
+    if action.target is None and gone is not None:
+        return f"专利{gone_text(gone)}，专利权已不属于高校，不能「{action.label}」该对接"
     if actor is not None and actor.role not in workflow.STAFF and action.parties_allowed:
         if deal.response == UniversityResponse.DECLINED:
             return (
@@ -457,6 +460,70 @@ def _notify_enterprise_of_close(
         body=body,
         link=_app_url("demands.detail", demand_id=demand.id),
     )
+
+
+def end_for_rights_gone(patent: Patent, actor: User | None, reason: str) -> list[int]:
+    """The patent's right left the university (a 转让 / 作价入股 contract on another deal, an
+    edit or an import; revive.signals.patent_rights_gone): its deals still open can never be
+    signed (``_clean_contract`` refuses), so each becomes 未成交 with the reason 专利权已转让或
+    作价入股 — stage, event, audit — and its enterprise and officer are told why, and the
+    university's reminders to answer are settled. A security review had signed a second 转让 of
+    one patent on another deal. In the caller's transaction, no commit; the e-mails go after
+    it commits. Returns the ids of the deals ended."""
+    deals = list(
+        db.session.scalars(
+            sa.select(Deal)
+            .where(Deal.patent_id == patent.id, Deal.stage.in_(workflow.OPEN_STAGES))
+            .order_by(Deal.id)
+        )
+    )
+    sent: list[Notification] = []
+    now = utcnow()
+    for deal in deals:
+        source = deal.stage
+        deal.stage, deal.stage_changed_at, deal.updated_at = Stage.FAILED, now, now
+        deal.failure_reason, deal.failure_comment = RIGHTS_GONE, reason
+        _event(
+            deal, actor, "stage", source, Stage.FAILED, f"{FAILURE_REASONS[RIGHTS_GONE]}：{reason}"
+        )
+        audit.record(
+            "deal",
+            deal.id,
+            "fail",
+            actor,
+            organization_id=deal.university_id,
+            from_stage=source.value,
+            to_stage=Stage.FAILED.value,
+            reason=RIGHTS_GONE,
+            patent_id=patent.id,
+        )
+        notifications.settle(deal.id, REPLY_REMINDERS, organization_id=deal.university_id)
+        title = f"对接已结束：专利“{patent.title}”的专利权已不属于高校"
+        body = f"{_pair(deal)} 的对接（原阶段「{source.label}」）记为「未成交」。{reason}。"
+        link = deal_link(deal.id)
+        sent.append(
+            notifications.notify(
+                "deal_stage",
+                title,
+                organization_id=deal.enterprise_id,
+                body=body,
+                link=link,
+                deal_id=deal.id,
+            )
+        )
+        if deal.officer_id and deal.officer_id != getattr(actor, "id", None):
+            sent.append(
+                notifications.notify(
+                    "deal_stage",
+                    title,
+                    user_id=deal.officer_id,
+                    body=body,
+                    link=link,
+                    deal_id=deal.id,
+                )
+            )
+    notifications.send_emails(sent, after_commit=True)
+    return [d.id for d in deals]
 
 
 def _notify_demand_closed(

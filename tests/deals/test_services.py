@@ -583,22 +583,39 @@ def test_no_contract_is_signed_for_a_patent_after_its_term_ended(world):
     assert db.session.get(Deal, deal.id).stage == Stage.NEGOTIATING
 
 
-def test_a_patent_assigned_on_one_deal_cannot_be_signed_again_on_another(world):
+def test_a_patent_assigned_on_one_deal_ends_its_other_deals(world):
     """A security review signed two 转让 contracts for one patent with two enterprises: the
-    right left the university with the first."""
+    right left the university with the first. The other open deals end (未成交, 专利权已转让或
+    作价入股), their enterprise is told, and none can be reopened or signed."""
+    from revive.inventory.models import ImplementationStatus
     from tests.deals.helpers import make_deal
     from tests.matching.helpers import make_enterprise
 
     patent = entered(world.uni_a, college=world.college_a)
     first = world.own_deal(patent=patent)
-    second = make_deal(patent=patent, enterprise=make_enterprise("丙公司"), officer=world.officer)
-    sign(first, kind="assignment")
+    other_ent = make_enterprise("丙公司")
+    second = make_deal(patent=patent, enterprise=other_ent, officer=world.officer)
     advance(second, Stage.CONTACTED, Stage.NEGOTIATING)
-    for kind in ("assignment", "license"):
-        with pytest.raises(ValidationFailed) as refused:
-            services.record_contract(second.id, contract_data(kind=kind), world.officer)
-        assert "专利已转让，专利权已不属于本单位" in refused.value.details["kind"]
-    assert db.session.get(Deal, second.id).stage == Stage.NEGOTIATING
+    sign(first, kind="assignment")
+    second = db.session.get(Deal, second.id)
+    assert second.stage == Stage.FAILED and second.failure_reason == "rights_gone"
+    assert "转让合同" in second.failure_comment
+    told = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.deal_id == second.id, Notification.organization_id == other_ent.id
+        )
+    ).all()
+    assert told and "专利权已不属于高校" in told[-1].title
+    with pytest.raises(InvalidTransition, match="专利已转让"):
+        services.change_stage(second.id, "reopen", world.officer, comment="再谈谈")
+    # a deal left open from before (data older than this rule): its signing is refused
+    third = make_deal(patent=entered(world.uni_a), enterprise=other_ent, officer=world.officer)
+    advance(third, Stage.CONTACTED, Stage.NEGOTIATING)
+    third.patent.implementation_status = ImplementationStatus.TRANSFERRED  # no signal: legacy
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        services.record_contract(third.id, contract_data(kind="license"), world.officer)
+    assert "专利已转让，专利权已不属于本单位" in refused.value.details["kind"]
     # the first deal's own contract can still be corrected (its record number added later)
     first = db.session.get(Deal, first.id)
     services.record_contract(
