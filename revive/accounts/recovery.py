@@ -115,17 +115,6 @@ def _prune(now: datetime) -> None:
     db.session.execute(sa.delete(PasswordReset).where(PasswordReset.expires_at < now - KEEP_ENDED))
 
 
-def _void_pending(user_id: int, now: datetime, *, except_id: int | None = None) -> None:
-    query = sa.update(PasswordReset).where(
-        PasswordReset.user_id == user_id,
-        PasswordReset.used_at.is_(None),
-        PasswordReset.revoked_at.is_(None),
-    )
-    if except_id is not None:
-        query = query.where(PasswordReset.id != except_id)
-    db.session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
-
-
 # --- by e-mail ------------------------------------------------------------------------------
 
 
@@ -228,7 +217,7 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
         raise ValidationFailed("该账号已停用，请先恢复再重置密码")
     now = utcnow()
     _prune(now)
-    _void_pending(user.id, now)
+    services.void_pending_resets(user.id, now)
     # Nobody knows this password, the admin included; only the link sets a usable one.
     user.password_hash = passwords.hash_password(secrets.token_urlsafe(32))
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
@@ -292,7 +281,7 @@ def complete_password_reset(token: str, *, password: str) -> User:
     if claimed != 1:
         db.session.rollback()
         raise ResetUnusable("该链接已使用过，请直接登录")
-    _void_pending(user.id, now, except_id=reset.id)
+    services.void_pending_resets(user.id, now, except_id=reset.id)
     user.password_hash = passwords.hash_password(password)
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
     revoked = tokens.revoke_user_tokens(user.id, "password_reset", actor=user)

@@ -12,7 +12,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -331,38 +331,37 @@ def change_password(
     the user (``keep_session_id``, the browser that changed it, stays signed in), revoke the
     user's API tokens and void pending reset links: whoever got in with the old password (or a
     stolen cookie, which could make a token) keeps nothing. Returns how many sessions ended."""
-    if not passwords.check_password(user.password_hash, current_password or ""):
-        raise ValidationFailed("当前密码不正确", details={"field": "current_password"})
+    check_current_password(user, current_password, field="current_password")
     validate_password(new_password, email=user.email, name=user.name)
     if passwords.check_password(user.password_hash, new_password):
         raise ValidationFailed("新密码不能与当前密码相同", details={"field": "new_password"})
     user.password_hash = passwords.hash_password(new_password)
     ended = sessions.revoke_user_sessions(user.id, "password_changed", keep_id=keep_session_id)
     tokens.revoke_user_tokens(user.id, "password_changed", actor=user)
-    _void_resets(user.id)
+    void_pending_resets(user.id, utcnow())
     db.session.commit()
     return ended
 
 
-def check_current_password(user: User, password: str | None) -> None:
-    """A sensitive step asks for the password again (making an API token): a stolen session
-    cookie alone must not yield a credential that outlives the session."""
+def check_current_password(user: User, password: str | None, *, field: str = "password") -> None:
+    """The user's current password, asked again for a sensitive step (changing it, making an
+    API token: a stolen session cookie alone must not yield a credential that outlives the
+    session); ValidationFailed naming ``field`` when it is wrong."""
     if not passwords.check_password(user.password_hash, password or ""):
-        raise ValidationFailed("当前密码不正确", details={"field": "password"})
+        raise ValidationFailed("当前密码不正确", details={"field": field})
 
 
-def _void_resets(user_id: int) -> None:
-    now = utcnow()
-    db.session.execute(
-        sa.update(PasswordReset)
-        .where(
-            PasswordReset.user_id == user_id,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
+def void_pending_resets(user_id: int, now: datetime, *, except_id: int | None = None) -> None:
+    """Void the user's unused password-reset links (all but ``except_id``): a newer link, a
+    completed reset or a password change supersedes them. No commit."""
+    query = sa.update(PasswordReset).where(
+        PasswordReset.user_id == user_id,
+        PasswordReset.used_at.is_(None),
+        PasswordReset.revoked_at.is_(None),
     )
+    if except_id is not None:
+        query = query.where(PasswordReset.id != except_id)
+    db.session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
 
 
 # --- enterprise self-registration -----------------------------------------------------------
