@@ -409,33 +409,42 @@ def end_for_closed_demand(demand: Demand, actor: User | None) -> list[int]:
     failed deals are left as they are. Returns the ids of the deals ended."""
     deals = queries.open_deals_of_demand(demand.id)
     sent: list[Notification] = []
-    now = utcnow()
     ended: list[tuple[Deal, Stage]] = []
     for deal in deals:
-        source = deal.stage
+        source = _end_open_deal(deal, actor, DEMAND_CLOSED, demand_id=demand.id)
         ended.append((deal, source))
-        deal.stage, deal.stage_changed_at, deal.updated_at = Stage.FAILED, now, now
-        deal.failure_reason, deal.failure_comment = DEMAND_CLOSED, None
-        _event(deal, actor, "stage", source, Stage.FAILED, FAILURE_REASONS[DEMAND_CLOSED])
-        audit.record(
-            "deal",
-            deal.id,
-            "fail",
-            actor,
-            organization_id=deal.university_id,
-            from_stage=source.value,
-            to_stage=Stage.FAILED.value,
-            reason=DEMAND_CLOSED,
-            demand_id=demand.id,
-        )
-        # The reminders asking the university to answer are moot now: read, so the inbox
-        # shows only the notice that the deal ended (无需再答复).
-        notifications.settle(deal.id, REPLY_REMINDERS, organization_id=deal.university_id)
         sent += _notify_demand_closed(deal, demand, actor, source)
     if actor is not None and not demand_permissions.is_owner(actor, demand):
         sent.append(_notify_enterprise_of_close(demand, actor, ended))
     notifications.send_emails(sent, after_commit=True)
     return [d.id for d in deals]
+
+
+def _end_open_deal(
+    deal: Deal, actor: User | None, code: str, comment: str | None = None, **data: Any
+) -> Stage:
+    """The platform ends an open deal as 未成交 with the system reason ``code``
+    (reasons.SYSTEM_REASONS; ``comment`` says more): stage, event, audit (``data`` added to
+    it), and the university's reminders to answer settled — moot now, so its inbox shows only
+    the notice that the deal ended. Returns the stage it ended from. No commit."""
+    source, now = deal.stage, utcnow()
+    deal.stage, deal.stage_changed_at, deal.updated_at = Stage.FAILED, now, now
+    deal.failure_reason, deal.failure_comment = code, comment
+    note = FAILURE_REASONS[code] + (f"：{comment}" if comment else "")
+    _event(deal, actor, "stage", source, Stage.FAILED, note)
+    audit.record(
+        "deal",
+        deal.id,
+        "fail",
+        actor,
+        organization_id=deal.university_id,
+        from_stage=source.value,
+        to_stage=Stage.FAILED.value,
+        reason=code,
+        **data,
+    )
+    notifications.settle(deal.id, REPLY_REMINDERS, organization_id=deal.university_id)
+    return source
 
 
 def _notify_enterprise_of_close(
@@ -478,26 +487,8 @@ def end_for_rights_gone(patent: Patent, actor: User | None, reason: str) -> list
         )
     )
     sent: list[Notification] = []
-    now = utcnow()
     for deal in deals:
-        source = deal.stage
-        deal.stage, deal.stage_changed_at, deal.updated_at = Stage.FAILED, now, now
-        deal.failure_reason, deal.failure_comment = RIGHTS_GONE, reason
-        _event(
-            deal, actor, "stage", source, Stage.FAILED, f"{FAILURE_REASONS[RIGHTS_GONE]}：{reason}"
-        )
-        audit.record(
-            "deal",
-            deal.id,
-            "fail",
-            actor,
-            organization_id=deal.university_id,
-            from_stage=source.value,
-            to_stage=Stage.FAILED.value,
-            reason=RIGHTS_GONE,
-            patent_id=patent.id,
-        )
-        notifications.settle(deal.id, REPLY_REMINDERS, organization_id=deal.university_id)
+        source = _end_open_deal(deal, actor, RIGHTS_GONE, reason, patent_id=patent.id)
         title = f"对接已结束：专利“{patent.title}”的专利权已不属于高校"
         body = f"{_pair(deal)} 的对接（原阶段「{source.label}」）记为「未成交」。{reason}。"
         link = deal_link(deal.id)

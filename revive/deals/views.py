@@ -37,10 +37,14 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
     """Everything deals/detail.html needs; the forms' values/errors come in ``extra``."""
     user = current_user
     is_staff = user.role in workflow.STAFF
-    mine = [a for a in workflow.available(deal.stage) if permissions.can_act(user, deal, a)]
-    actions = [a for a in mine if services.refusal(deal, a, user) is None]
+    refused = {
+        a: services.refusal(deal, a, user)
+        for a in workflow.available(deal.stage)
+        if permissions.can_act(user, deal, a)
+    }
+    actions = [a for a, why in refused.items() if why is None]
     # why a party's next step is held back (the university has not answered 愿意对接)
-    held = next((r for a in mine if (r := services.refusal(deal, a, user))), None)
+    held = next((why for why in refused.values() if why), None)
     contract = deal.contract
     contract_values = extra.pop("contract_values", None) or (
         {
