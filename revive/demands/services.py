@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive import signals
@@ -30,10 +28,10 @@ from revive.errors import (
     ConflictError,
     InvalidTransition,
     PermissionDenied,
-    RateLimited,
     ValidationFailed,
 )
 from revive.extensions import db
+from revive.ratelimit import check_hourly
 
 CLOSE_REASON_MAX = 500
 STALE_EDIT = "该需求已被他人修改，请刷新页面后重试（您的修改未保存）"
@@ -93,17 +91,6 @@ class DuplicateDemand(ConflictError):
         self.demand_id = demand.id
 
 
-def check_hourly(count: sa.Select, setting: str, what: str) -> None:
-    """RateLimited (429) when ``count`` (rows of the last hour) reached the hourly cap
-    ``setting``: an enterprise account is one company's staff, not a script."""
-    limit = int(current_app.config.get(setting, 20))
-    if (db.session.scalar(count) or 0) >= limit:
-        raise RateLimited(
-            f"{what}过于频繁：每个企业每小时最多{what} {limit} 次，请稍后再试；"
-            "如有大量需求要登记，请联系技术经理人批量导入"
-        )
-
-
 def post_demand(
     record: Mapping[str, Any],
     *,
@@ -120,12 +107,11 @@ def post_demand(
     enterprise = _enterprise_for(actor, enterprise_id)
     if actor.role == Role.ENTERPRISE:
         check_hourly(
-            sa.select(sa.func.count(Demand.id)).where(
-                Demand.enterprise_id == enterprise.id,
-                Demand.created_at > utcnow() - timedelta(hours=1),
-            ),
+            sa.select(sa.func.count(Demand.id)).where(Demand.enterprise_id == enterprise.id),
+            Demand.created_at,
             "REVIVE_DEMANDS_PER_HOUR",
             "发布需求",
+            "；如有大量需求要登记，请联系技术经理人批量导入",
         )
     result = validate_record(record)
     errors = list(result.errors)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +34,6 @@ from revive import clock
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, lock_row, utcnow
-from revive.demands.services import check_hourly
 from revive.errors import (
     ConflictError,
     InvalidTransition,
@@ -55,6 +54,7 @@ from revive.licensing.models import (
 )
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
+from revive.ratelimit import check_hourly
 
 AUDIT_ENTITY = "licence_application"
 NOTICE_KIND = "licence_application"
@@ -331,9 +331,9 @@ def apply(declaration_id: int, raw: Mapping[str, Any], *, actor: User) -> Licenc
     # applicant's own text: a security review sent them in a loop
     check_hourly(
         sa.select(sa.func.count(LicenceApplication.id)).where(
-            LicenceApplication.enterprise_id == actor.organization_id,
-            LicenceApplication.created_at > utcnow() - timedelta(hours=1),
+            LicenceApplication.enterprise_id == actor.organization_id
         ),
+        LicenceApplication.created_at,
         "REVIVE_INTENTS_PER_HOUR",
         "申请实施开放许可",
     )

@@ -28,7 +28,6 @@ Decisions:
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,6 +51,7 @@ from revive.inventory.public import is_public
 from revive.matching import indexes, runs, tokens
 from revive.matching.models import Match, MatchSource, MatchState
 from revive.matching.permissions import STAFF_ROLES
+from revive.ratelimit import check_hourly
 
 INTENT_MESSAGE_MAX = 1000
 NOTE_MAX = 2000
@@ -162,13 +162,11 @@ def submit_intent(
     if actor.role != Role.ENTERPRISE or actor.organization_id is None:
         raise PermissionDenied("只有企业用户可以申请对接")
     patent = _public_patent(patent_id)
-    demand_services.check_hourly(
+    check_hourly(
         sa.select(sa.func.count(Match.id))
         .join(Demand, Demand.id == Match.demand_id)
-        .where(
-            Demand.enterprise_id == actor.organization_id,
-            Match.intent_at > utcnow() - timedelta(hours=1),
-        ),
+        .where(Demand.enterprise_id == actor.organization_id),
+        Match.intent_at,
         "REVIVE_INTENTS_PER_HOUR",
         "申请对接",
     )
