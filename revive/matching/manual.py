@@ -28,6 +28,7 @@ Decisions:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +36,8 @@ import sqlalchemy as sa
 from revive import engine, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
-from revive.db import RACED, retried, utcnow
+from revive.audit.models import AuditEvent
+from revive.db import RACED, as_utc, lock_row, retried, utcnow
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import (
@@ -51,6 +53,7 @@ from revive.inventory.public import is_public
 from revive.matching import indexes, runs, tokens
 from revive.matching.models import Match, MatchSource, MatchState
 from revive.matching.permissions import STAFF_ROLES
+from revive.notifications import services as notifications
 from revive.ratelimit import check_hourly
 
 INTENT_MESSAGE_MAX = 1000
@@ -131,6 +134,19 @@ def _text(raw: Any, *, label: str, limit: int, required: bool, key: str) -> str 
             f"{label}不能超过 {limit} 字（当前 {len(text)} 字）", details={key: f"最多 {limit} 字"}
         )
     return text or None
+
+
+def _open_demand_for_staff(actor: User, demand_id: int, *, refused: str, closed: str) -> Demand:
+    """The open demand an officer (or the platform admin) acts on: PermissionDenied for other
+    roles (``refused`` names the act), NotFoundError, InvalidTransition(``closed``) when closed."""
+    if actor.role not in STAFF_ROLES:
+        raise PermissionDenied(f"只有技术经理人或平台管理员可以{refused}")
+    demand = db.session.get(Demand, demand_id)
+    if demand is None:
+        raise NotFoundError("需求不存在")
+    if demand.status != DemandStatus.OPEN:
+        raise InvalidTransition(closed)
+    return demand
 
 
 def _public_patent(patent_id: Any) -> Patent:
@@ -279,13 +295,9 @@ def add_candidate(actor: User, demand_id: int, patent_id: Any, note: Any = None)
     """An officer adds an entered patent to an open demand as a candidate (source "officer")
     with a note for the enterprise; on an existing undecided pair the note is attached.
     Commits; audited."""
-    if actor.role not in STAFF_ROLES:
-        raise PermissionDenied("只有技术经理人或平台管理员可以添加候选")
-    demand = db.session.get(Demand, demand_id)
-    if demand is None:
-        raise NotFoundError("需求不存在")
-    if demand.status != DemandStatus.OPEN:
-        raise InvalidTransition("需求已关闭，不能再添加候选")
+    demand = _open_demand_for_staff(
+        actor, demand_id, refused="添加候选", closed="需求已关闭，不能再添加候选"
+    )
     patent = _public_patent(patent_id)
     text = _text(note, label="推荐说明", limit=NOTE_MAX, required=False, key="note")
     ids = (demand.id, patent.id)
@@ -319,3 +331,51 @@ def add_candidate(actor: User, demand_id: int, patent_id: Any, note: Any = None)
         return match
 
     return _retried(add)
+
+
+# ---------------------------------------------------------------------------- asking for detail
+
+ASK_NOTE_MAX = 500
+ASK_AGAIN_AFTER = timedelta(hours=24)
+DEFAULT_ASK = "请补充要解决的技术问题、现在的做法和期望达到的指标，系统会据此重新匹配。"
+
+
+def ask_for_detail(demand_id: int, actor: User, note: Any = None) -> Demand:
+    """请企业补充技术细节: an officer notifies the enterprise of a thin posting (a title-only
+    or very short one, matched on what it has) with a note and a link to edit the demand;
+    saving the edit re-matches it. A user found the officer's notice 「建议请企业补充技术细节」
+    led nowhere. At most once a day per demand (a double click, two officers); audited.
+    Commits; the e-mail goes after the commit."""
+    demand = _open_demand_for_staff(
+        actor, demand_id, refused="请企业补充需求", closed="需求已关闭，无需补充"
+    )
+    text = _text(note, label="说明", limit=ASK_NOTE_MAX, required=False, key="note") or DEFAULT_ASK
+    lock_row(Demand, demand.id)  # two officers at once: the second sees the first's request
+    last = db.session.scalar(
+        sa.select(sa.func.max(AuditEvent.created_at)).where(
+            AuditEvent.entity == "demand",
+            AuditEvent.entity_id == demand.id,
+            AuditEvent.action == "detail_requested",
+        )
+    )
+    if last is not None and as_utc(last) > utcnow() - ASK_AGAIN_AFTER:
+        db.session.rollback()
+        raise InvalidTransition("已在 24 小时内请企业补充过这条需求，请等待企业修改")
+    sent = notifications.notify(
+        "demand_detail",
+        f"技术经理人请您补充需求“{demand.title}”的技术细节",
+        organization_id=demand.enterprise_id,
+        body=text,
+        link=f"/demands/{demand.id}/edit",
+    )
+    audit.record(
+        "demand",
+        demand.id,
+        "detail_requested",
+        actor,
+        organization_id=demand.enterprise_id,
+        note=text,
+    )
+    db.session.commit()
+    notifications.send_emails([sent])
+    return demand

@@ -21,7 +21,7 @@ from revive.accounts.permissions import roles_required
 from revive.demands.models import Demand
 from revive.errors import InvalidTransition, NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
-from revive.matching import asks, jobs, pairs, permissions, queries, tokens
+from revive.matching import jobs, manual, pairs, permissions, queries, tokens
 from revive.matching import strength as matching_strength
 from revive.matching.highlight import highlight
 from revive.matching.models import RunScope
@@ -108,10 +108,10 @@ def rematch_demand(demand_id: int):
 @bp.post("/demands/<int:demand_id>/ask-detail")
 @roles_required(*STAFF_ROLES)
 def ask_detail(demand_id: int):
-    """请企业补充技术细节: notify the enterprise of a thin posting (matching.asks)."""
+    """请企业补充技术细节: notify the enterprise of a thin posting (matching.manual)."""
     back = request.form.get("back") == "review"
     try:
-        demand = asks.ask_for_detail(demand_id, current_user, request.form.get("note"))
+        demand = manual.ask_for_detail(demand_id, current_user, request.form.get("note"))
     except (InvalidTransition, ValidationFailed) as exc:
         flash(exc.message, "error")
     else:
