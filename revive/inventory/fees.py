@@ -68,6 +68,14 @@ class TypeFees:
             return self.shorter_term[1]
         return self.term_years
 
+    def terms(self) -> list[tuple[date | None, date | None, int]]:
+        """(filed from, filed before, years) for every filing date (None: open end): what
+        ``term`` says, as ranges a query can use."""
+        if self.shorter_term is None:
+            return [(None, None, self.term_years)]
+        cut, years = self.shorter_term
+        return [(None, cut, years), (cut, None, self.term_years)]
+
     def fee(self, year: int) -> int | None:
         for first, last, yuan in self.fees:
             if first <= year <= last:
@@ -257,25 +265,13 @@ def in_term_clause(today: date | None = None, table: FeeTable | None = None) -> 
     table = table or load_table()
     parts: list[Any] = [Patent.filing_date.is_(None)]
     for ptype, fees in table.types.items():
-        of_type = Patent.patent_type == ptype
-        if fees.shorter_term is None:
-            parts.append(sa.and_(of_type, Patent.filing_date > add_years(today, -fees.term_years)))
-            continue
-        before, years = fees.shorter_term
-        parts.append(
-            sa.and_(
-                of_type,
-                Patent.filing_date < before,
-                Patent.filing_date > add_years(today, -years),
-            )
-        )
-        parts.append(
-            sa.and_(
-                of_type,
-                Patent.filing_date >= before,
-                Patent.filing_date > add_years(today, -fees.term_years),
-            )
-        )
+        for start, cut, years in fees.terms():
+            clause = [Patent.patent_type == ptype, Patent.filing_date > add_years(today, -years)]
+            if start is not None:
+                clause.append(Patent.filing_date >= start)
+            if cut is not None:
+                clause.append(Patent.filing_date < cut)
+            parts.append(sa.and_(*clause))
     return sa.or_(*parts)
 
 
