@@ -267,6 +267,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_ADMIN_RESET_HOURS": max(1, _env_int("REVIVE_ADMIN_RESET_HOURS", 24)),
         "REVIVE_RESET_MAX_PER_ADDRESS": _env_int("REVIVE_RESET_MAX_PER_ADDRESS", 3),
         "REVIVE_RESET_MAX_PER_IP": _env_int("REVIVE_RESET_MAX_PER_IP", 30),
+        # Self-registered enterprise accounts prove their mailbox when SMTP is configured
+        # (accounts/confirm.py): the link's lifetime, and new links per account an hour.
+        "REVIVE_EMAIL_CONFIRM_HOURS": max(1, _env_int("REVIVE_EMAIL_CONFIRM_HOURS", 72)),
+        "REVIVE_CONFIRM_RESEND_PER_HOUR": max(1, _env_int("REVIVE_CONFIRM_RESEND_PER_HOUR", 3)),
         # Local time of every page, export, e-mail and notification text (revive.clock); a
         # zone unknown to tzdata stops the start with the setting's name.
         "REVIVE_TIMEZONE": _timezone(),

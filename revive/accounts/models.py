@@ -117,6 +117,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     college_id: Mapped[int | None] = mapped_column(sa.ForeignKey("colleges.id"), index=True)
     is_active_flag: Mapped[bool] = mapped_column("is_active", sa.Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the user proved the mailbox: a self-registered enterprise account is unusable until
+    # its confirmation link is opened (when the platform can send e-mail; accounts/confirm.py).
+    # Invited members, admin-made accounts and accounts from before the check: their creation
+    # (the default; registration sets None explicitly while a link is pending).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=utcnow)
 
     organization: Mapped[Organization | None] = relationship()
     college: Mapped[College | None] = relationship()
@@ -124,6 +129,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.is_active_flag)
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def is_university_user(self) -> bool:
@@ -207,6 +216,9 @@ class PasswordReset(Delivery, db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     nonce: Mapped[str] = mapped_column(sa.String(32))
+    # "reset": sets a new password; "confirm": proves the mailbox of a new registration
+    # (accounts/confirm.py). Each page looks up its own purpose only.
+    purpose: Mapped[str] = mapped_column(sa.String(10), default="reset", server_default="reset")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -71,9 +71,13 @@ def admin_reset_hours() -> int:
     return int(current_app.config.get("REVIVE_ADMIN_RESET_HOURS", 24))
 
 
-def _token(nonce: str) -> str:
+RESET = "reset"  # PasswordReset.purpose of a password reset (accounts/confirm.py: "confirm")
+
+
+def _token(nonce: str, purpose: str = RESET) -> str:
     key = str(current_app.secret_key).encode("utf-8")
-    mac = hmac.new(key, f"revive-password-reset:{nonce}".encode(), hashlib.sha256).digest()
+    label = "revive-password-reset" if purpose == RESET else f"revive-{purpose}"
+    mac = hmac.new(key, f"{label}:{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 
@@ -82,8 +86,8 @@ def _hash(token: str) -> str:
 
 
 def token_of(reset: PasswordReset) -> str:
-    """The link's token, rebuilt from the row's nonce and SECRET_KEY."""
-    return _token(reset.nonce)
+    """The link's token, rebuilt from the row's nonce, purpose and SECRET_KEY."""
+    return _token(reset.nonce, reset.purpose or RESET)
 
 
 def reset_link(token: str) -> str:
@@ -92,13 +96,19 @@ def reset_link(token: str) -> str:
 
 
 def _new_reset(
-    user: User, *, lifetime: timedelta, issued_by: User | None = None, ip: str | None = None
+    user: User,
+    *,
+    lifetime: timedelta,
+    issued_by: User | None = None,
+    ip: str | None = None,
+    purpose: str = RESET,
 ) -> tuple[PasswordReset, str]:
     nonce = secrets.token_hex(16)
-    token = _token(nonce)
+    token = _token(nonce, purpose)
     now = utcnow()
     reset = PasswordReset(
         user_id=user.id,
+        purpose=purpose,
         token_hash=_hash(token),
         nonce=nonce,
         created_at=now,
@@ -244,7 +254,9 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
 def get_usable_reset(token: str) -> PasswordReset:
     """The pending, unexpired reset for ``token``; ResetUnusable (410) with the reason."""
     reset = db.session.scalar(
-        sa.select(PasswordReset).where(PasswordReset.token_hash == _hash(token or ""))
+        sa.select(PasswordReset).where(
+            PasswordReset.token_hash == _hash(token or ""), PasswordReset.purpose == RESET
+        )
     )
     again = "请重新申请重置密码，或联系本单位管理员"
     if reset is None:
@@ -282,6 +294,8 @@ def complete_password_reset(token: str, *, password: str) -> User:
         db.session.rollback()
         raise ResetUnusable("该链接已使用过，请直接登录")
     services.void_pending_resets(user.id, now, except_id=reset.id)
+    if reset.issued_by_id is None and user.email_confirmed_at is None:
+        user.email_confirmed_at = now  # the e-mailed link proved the mailbox
     user.password_hash = passwords.hash_password(password)
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
     revoked = tokens.revoke_user_tokens(user.id, "password_reset", actor=user)

@@ -287,6 +287,8 @@ def login(
     Any other client is refused (LoginRateLimited, 429) once the address tried has
     LoginLimits.account failures from untrusted clients, or its client address LoginLimits.ip
     — whether or not the address has an account, so a refusal reveals nothing either.
+    The right password on an account whose mailbox is not yet proven raises
+    confirm.EmailNotConfirmed (403; accounts/confirm.py).
     Refused attempts check no password and count nothing. A success clears its own counter
     (this device's, or the address's untrusted one), never another's nor the IP's.
     """
@@ -315,6 +317,11 @@ def login(
         db.session.commit()
         return LoginResult(None)
     throttle.clear(scope, key)
+    if user.email_confirmed_at is None:
+        from revive.accounts.confirm import EmailNotConfirmed
+
+        db.session.commit()
+        raise EmailNotConfirmed(user)  # the right password: the page offers a new link
     user.last_login_at = now
     db.session.commit()
     return LoginResult(user, new_device_nonce())
@@ -353,9 +360,11 @@ def check_current_password(user: User, password: str | None, *, field: str = "pa
 
 def void_pending_resets(user_id: int, now: datetime, *, except_id: int | None = None) -> None:
     """Void the user's unused password-reset links (all but ``except_id``): a newer link, a
-    completed reset or a password change supersedes them. No commit."""
+    completed reset or a password change supersedes them (not a registration's e-mail
+    confirmation link). No commit."""
     query = sa.update(PasswordReset).where(
         PasswordReset.user_id == user_id,
+        PasswordReset.purpose == "reset",
         PasswordReset.used_at.is_(None),
         PasswordReset.revoked_at.is_(None),
     )
@@ -416,7 +425,13 @@ def register_enterprise(
     unknown = [t for t in tags if t not in ENTERPRISE_TAGS]
     if unknown:
         raise ValidationFailed(f"未知的企业标签：{'、'.join(unknown)}", details={"field": "tags"})
+    from revive.accounts import confirm  # confirm → recovery → this module
+
     validate_password(password, email=email, name=contact_name)
+    # An expired, never-confirmed registration holds none of these any longer.
+    confirm.release_stale(
+        credit_code=code, name_key=org_name_key(company_name), email=normalize_email(email)
+    )
     if db.session.scalar(sa.select(Organization.id).where(Organization.credit_code == code)):
         raise ValidationFailed(
             "该统一社会信用代码已注册。如需为本企业增加账号，请联系平台管理员",
@@ -450,7 +465,10 @@ def register_enterprise(
         phone=phone,
         check_policy=False,
     )
+    link = confirm.start(user) if confirm.required() else None
     _commit_or_conflict("该企业或邮箱已注册，请勿重复提交")
+    if link is not None:
+        confirm.send(link)
     return user
 
 

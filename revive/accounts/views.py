@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from revive.accounts import devices, queries, recovery, services, sessions, tokens
+from revive.accounts import confirm, devices, queries, recovery, services, sessions, tokens
 from revive.accounts.forms import (
     NO_COLLEGE,
     AcceptInviteForm,
@@ -48,6 +48,13 @@ REGISTERED = (
     "注册申请已受理，请用注册邮箱和密码登录。若该邮箱此前已注册过，请用原密码登录，"
     "忘记密码可在登录页选择「忘记密码」"
 )
+# With e-mail configured a new account proves its mailbox first (accounts/confirm.py); the
+# answer is still the same whether or not the address already had an account.
+REGISTERED_CONFIRM = (
+    "注册申请已受理：验证邮件已发送到注册邮箱，请在 {hours} 小时内打开邮件中的链接完成验证，"
+    "验证后即可登录。若该邮箱此前已注册过，请直接用原密码登录，忘记密码可在登录页选择「忘记密码」"
+)
+CONFIRM_SESSION_KEY = "confirm_user"
 RESET_REQUESTED = (
     "如果该邮箱已注册，重置密码的链接已发送到该邮箱，{minutes} 分钟内有效、只能使用一次。"
     "没有收到请检查垃圾邮件，或联系本单位管理员重置"
@@ -122,6 +129,11 @@ def login():
             flash(err.message, "error")
             retry = int(services.login_limits().window.total_seconds())
             return render_template("accounts/login.html", form=form), 429, {"Retry-After": retry}
+        except confirm.EmailNotConfirmed as err:
+            # Only after the right password: offer a new link for this account.
+            session[CONFIRM_SESSION_KEY] = err.user_id
+            flash(err.message, "error")
+            return render_template("accounts/login.html", form=form, resend=True), 403
         if result.user is None:
             # Same message whether the e-mail exists or not (no user enumeration).
             flash(LOGIN_FAILED, "error")
@@ -206,10 +218,46 @@ def register():
             _form_error(form, err)
             return render_template("accounts/register.html", form=form), 422
         # The same answer whether or not the address already had an account (no enumeration).
-        flash(REGISTERED, "success")
+        if confirm.required():
+            flash(REGISTERED_CONFIRM.format(hours=confirm.confirm_hours()), "success")
+        else:
+            flash(REGISTERED, "success")
         return redirect(url_for("accounts.login"))
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """A registration's e-mailed link: the page asks for one click (a POST), so a mail
+    scanner that opens links does not confirm on the owner's behalf."""
+    link = confirm.get_usable(token)  # ConfirmUnusable → 410 page
+    if request.method == "POST":
+        user = confirm.confirm(token)
+        session.pop(CONFIRM_SESSION_KEY, None)
+        flash(f"邮箱 {user.email} 已验证，请登录", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/confirm_email.html", email=link.user.email), 200, NO_STORE
+
+
+@bp.post("/email/confirm/resend")
+def resend_confirmation():
+    """A new confirmation link for the account whose right password was just given here."""
+    user_id = session.get(CONFIRM_SESSION_KEY)
+    if not isinstance(user_id, int):
+        flash("请先在登录页输入注册邮箱和密码，再重新发送验证邮件", "error")
+        return redirect(url_for("accounts.login"))
+    try:
+        confirm.resend(user_id)
+    except confirm.ResendLimited as err:
+        flash(err.message, "error")
+        return redirect(url_for("accounts.login"))
+    flash(
+        f"验证邮件已重新发送，请在 {confirm.confirm_hours()} 小时内打开邮件中的链接；"
+        "之前发送的链接已失效",
+        "info",
+    )
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

@@ -103,6 +103,7 @@ _OWN: dict[str, dict[str, str]] = {
     "user": {
         "password_reset_link": "管理员重置密码（签发一次性链接）",
         "password_reset": "通过链接设置新密码",
+        "confirm_email": "验证注册邮箱",
         "create_platform_admin": "创建平台管理员（命令行）",
         "create_staff": "创建平台账号（初始密码由管理员设定）",
         "accept_invitation": "接受邀请并设置密码",

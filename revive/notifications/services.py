@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from revive import clock, queue
-from revive.accounts import recovery
+from revive.accounts import confirm, recovery
 from revive.accounts.models import PasswordReset, User
 from revive.db import utcnow
 from revive.extensions import db
@@ -318,7 +318,35 @@ def deliver_email(notification_id: int) -> str | None:
     return n.email_status
 
 
+def _confirm_message(row: PasswordReset, sender: str) -> EmailMessage:
+    user = row.user
+    msg = EmailMessage()
+    msg["Subject"] = "[Revive] 验证注册邮箱"
+    msg["From"] = sender
+    msg["To"] = formataddr((user.name, user.email))
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    hours = max(1, int((row.expires_at - row.created_at).total_seconds() // 3600))
+    org = user.organization.name if user.organization else ""
+    lines = [
+        f"{user.name}，您好：",
+        "",
+        f"有人（希望是您本人）用邮箱 {user.email} 在 Revive 注册了企业账号「{org}」。",
+        f"请在 {hours} 小时内（{clock.zone_label()} {clock.format_dt(row.expires_at)} 前）"
+        "打开下面的链接并点击「确认验证」，之后即可登录：",
+        "",
+        confirm.link(recovery.token_of(row)),
+        "",
+        "如果不是您本人注册，请忽略本邮件：未验证的注册到期后自动失效，不会占用该企业的信用代码。",
+        "",
+        "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）",
+    ]
+    msg.set_content("\n".join(lines))
+    return msg
+
+
 def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
+    if reset.purpose == "confirm":
+        return _confirm_message(reset, sender)
     user = reset.user
     msg = EmailMessage()
     msg["Subject"] = "[Revive] 重置密码"

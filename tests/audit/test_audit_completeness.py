@@ -62,6 +62,8 @@ EXEMPT: dict[str, str] = {
     "accounts.revoke_all_sessions": "the user's own sign-in sessions (user_sessions)",
     "accounts.forgot_password": "asks for a reset link, changes no account (password_resets "
     "keeps when and from where; using the link is audited, see accounts.reset_password)",
+    "accounts.resend_confirmation": "a new e-mail confirmation link for the registration "
+    "(password_resets keeps when; opening it is audited, see accounts.confirm_email)",
     "accounts.invite": "member administration: invitations table (inviter, time)",
     "accounts.revoke_invitation": "member administration: invitations table",
     "accounts.create_staff": "member administration (platform admin)",
@@ -783,6 +785,17 @@ def _(w, client):
     return Expect(
         "user", w.ent_user.id, "password_reset", w.ent_user, w.ent.id, lambda d: d["via"] == "admin"
     )
+
+
+@case("accounts.confirm_email", "ent_user")
+def _(w, client):
+    from revive.accounts import confirm, recovery
+
+    newcomer = make_user(Role.ENTERPRISE, organization=w.ent, name="新同事")
+    row = confirm.start(newcomer)
+    db.session.commit()
+    _ok(client.post(f"/email/confirm/{recovery.token_of(row)}"), 302)
+    return Expect("user", newcomer.id, "confirm_email", newcomer, w.ent.id, lambda d: True)
 
 
 @case("onboarding.add_institution", "platform_admin")

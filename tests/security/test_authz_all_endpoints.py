@@ -274,6 +274,9 @@ TABLE: list[Row] = [
     entry("accounts.forgot_password", "POST", None),
     entry("accounts.reset_password", "GET", None, obj="reset_token", param="token"),
     entry("accounts.reset_password", "POST", None, obj="reset_token", param="token"),
+    entry("accounts.confirm_email", "GET", None, obj="confirm_token", param="token"),
+    entry("accounts.confirm_email", "POST", None, obj="confirm_token", param="token"),
+    entry("accounts.resend_confirmation", "POST", None),
     entry("accounts.admin_reset_password", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.account", "GET", ALL),
     entry("accounts.revoke_session", "POST", ALL, obj="user_session", other=NONE),
@@ -594,6 +597,8 @@ PARAMS = {
 
 # Routes whose allowed answer signs the browser out (a redirect to the login page is right).
 SIGN_OUT = frozenset({"accounts.logout", "accounts.revoke_all_sessions"})
+# Public pages whose answer is to go and sign in (a confirmed address, a new link asked for).
+TO_LOGIN = SIGN_OUT | {"accounts.confirm_email", "accounts.resend_confirmation"}
 
 
 def _url(row: Row, w: World, role: Role | None, own: bool) -> str:
@@ -643,7 +648,7 @@ def _check(row: Row, w: World, role: Role | None, own: bool, resp, data: bytes, 
                     text = json.dumps(json.loads(data), ensure_ascii=False)
                 for title, roles in row.hides:
                     assert role not in roles or title not in text, f"{msg}: lists {title}"
-        if 300 <= status < 400 and row.endpoint not in SIGN_OUT:
+        if 300 <= status < 400 and row.endpoint not in TO_LOGIN:
             assert "/login" not in resp.headers.get("Location", ""), f"{msg}: sent to login"
         return
     if role is None:

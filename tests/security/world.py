@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g
 
-from revive.accounts import recovery, sessions, tokens
+from revive.accounts import confirm, recovery, sessions, tokens
 from revive.accounts import services as account_services
 from revive.accounts.models import College, Organization, Role, TokenScope, User, UserSession
 from revive.alerts import services as alert_services
@@ -223,6 +223,12 @@ def build_world() -> World:
     _, reset_b = recovery.issue_admin_reset(
         make_user(Role.INVENTOR, organization=uni_b).id, actor=admin_b
     )
+    # An e-mail confirmation link of a new registration on each side.
+    confirms = []
+    for org in (dw.ent_a, dw.ent_b):
+        row = confirm.start(make_user(Role.ENTERPRISE, organization=org))
+        db.session.commit()
+        confirms.append(recovery.token_of(row))
     # A signed-in browser of each 甲-side user (theirs to end), and one of 乙大学's admin.
     for user in (*users.values(), admin_b):
         sessions.start_session(user, ip="10.0.0.1", user_agent="另一台电脑")
@@ -258,6 +264,7 @@ def build_world() -> World:
         "notification": (notes[Role.PLATFORM_ADMIN].id, note_b.id),
         "user_session": (user_sessions[users[Role.PLATFORM_ADMIN].id], user_sessions[admin_b.id]),
         "reset_token": (reset_a, reset_b),
+        "confirm_token": (confirms[0], confirms[1]),
         "api_token": (api_tokens[users[Role.PLATFORM_ADMIN].id], api_tokens[admin_b.id]),
         "pool": (pool.id, pool.id),
         "roadshow": (roadshow.id, roadshow.id),
