@@ -38,6 +38,14 @@ patent_transitioned = _signals.signal("patent-transitioned")
 #: active open-licence declaration. kwargs: patent: Patent, actor: User, reason: str (Chinese).
 patent_rights_gone = _signals.signal("patent-rights-gone")
 
+#: Asked (not told) before a contract is recorded on a deal (revive.deals): a receiver returns
+#: {field: why it cannot be recorded (Chinese)} or None. Licensing answers for the open licence:
+#: a 开放许可 contract needs a declaration in effect on the signing day, and no sole or exclusive
+#: licence may be granted while one is declared (专利法第五十一条).
+#: kwargs: patent: Patent, kind: ContractKind, scope: LicenseScope | None, signed_on: date.
+#: Read the answers from ``send()``'s (receiver, value) pairs.
+contract_checked = _signals.signal("contract-checked")
+
 #: A match run finished and stored its candidates (committed). The standing alerts read the
 #: candidates an all-demand run added. kwargs: run_id: int, scope: str (RunScope value).
 match_run_finished = _signals.signal("match-run-finished")

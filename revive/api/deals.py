@@ -42,7 +42,7 @@ from revive.api.schema import (
     version_field,
 )
 from revive.deals import permissions, queries, services
-from revive.deals.models import ContractKind, Stage, UniversityResponse
+from revive.deals.models import ContractKind, LicenseScope, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import failure_label
 from revive.deals.workflow import OPEN_STAGES
@@ -59,6 +59,9 @@ Contract = Schema.from_dict(
         "demand_id": computed(lambda c: c.deal.demand_id, {"type": "integer"}),
         "patent_id": computed(lambda c: c.deal.patent_id, {"type": "integer"}),
         **enum_fields("kind", ContractKind),
+        # a 许可 contract's 普通 / 排他 / 独占 and the last day of its term (null otherwise)
+        **enum_fields("license_scope", LicenseScope, nullable=True),
+        "license_until": IsoDateTime("date", required=True, allow_none=True),
         "amount_wan": computed(lambda c: str(c.amount_wan), DECIMAL_STR),
         "signed_on": IsoDateTime("date", required=True),
         "record_no": fields.String(required=True, allow_none=True),
@@ -202,6 +205,21 @@ class ContractBody(Lenient):
     signed_on = _member({"type": "string", "format": "date"}, required=True)
     record_no = _member({"type": "string", "maxLength": 100, "nullable": True})
     parties = _member({"type": "string", "maxLength": 500}, required=True)
+    license_scope = _member(
+        {
+            **enum_of(LicenseScope),
+            "nullable": True,
+            "description": "许可合同必填：ordinary 普通许可、sole 排他许可、exclusive 独占许可",
+        }
+    )
+    license_until = _member(
+        {
+            "type": "string",
+            "format": "date",
+            "nullable": True,
+            "description": "许可期限的最后一天；排他、独占许可必填",
+        }
+    )
     comment = _member({"type": "string", "maxLength": 2000, "nullable": True})
     confirm_amount = _member(
         {"type": "boolean", "description": "金额达到 10,000 万元（1 亿元）及以上时须为 true"}

@@ -25,7 +25,7 @@ from revive.accounts.models import InstitutionType, Role, TokenScope
 from revive.alerts.models import AlertKind
 from revive.db import LabeledEnum
 from revive.deals import workflow as deal_workflow
-from revive.deals.models import ContractKind, Stage, UniversityResponse
+from revive.deals.models import ContractKind, LicenseScope, Stage, UniversityResponse
 from revive.deals.reasons import FAILURE_REASONS
 from revive.demands import fields as demand_fields
 from revive.evaluations.models import CooperationIntent
@@ -260,6 +260,8 @@ KEYS: dict[str, Key] = {
     "signed_on": Key("签约日期"),
     "record_no": Key("备案号"),
     "parties": Key("合同当事人"),
+    "license_scope": Key("许可方式", _enum(LicenseScope)),
+    "license_until": Key("许可期限至"),
     "prospect_stars": Key("产业化前景", _stars),
     "intent": Key("产学研合作意愿", _enum(CooperationIntent)),
     "fee_mode": Key(licence_rules.LABELS["fee_mode"], _enum(FeeMode)),
@@ -338,6 +340,8 @@ CONTRACT_FIELDS = {
     "signed_on": "签约日期",
     "record_no": "备案号",
     "parties": "合同当事人",
+    "license_scope": "许可方式",
+    "license_until": "许可期限至",
 }
 EVALUATION_FIELDS = {"prospect_stars": "产业化前景", "intent": "产学研合作意愿"}
 ORGANIZATION_FIELDS = {"reduction_pct": "年费减缴比例（%）"}

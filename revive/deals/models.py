@@ -36,6 +36,18 @@ class ContractKind(LabeledEnum):
     EQUITY = ("equity", "作价入股")
 
 
+class LicenseScope(LabeledEnum):
+    """How exclusive a 许可 contract is (专利实施许可合同的许可方式)."""
+
+    ORDINARY = ("ordinary", "普通许可")  # the university may license others as well
+    SOLE = ("sole", "排他许可")  # the licensee and the university only, nobody else
+    EXCLUSIVE = ("exclusive", "独占许可")  # the licensee alone, not even the university
+
+
+# While a sole or exclusive licence is in force the university may license nobody else.
+EXCLUSIVE_SCOPES = (LicenseScope.SOLE, LicenseScope.EXCLUSIVE)
+
+
 class Deal(TimestampMixin, db.Model):
     """An accepted match pushed to the enterprise and the patent's university (供需对接)."""
 
@@ -137,6 +149,13 @@ class Contract(TimestampMixin, db.Model):
     signed_on: Mapped[date] = mapped_column(sa.Date, index=True)
     record_no: Mapped[str | None] = mapped_column(sa.String(100))  # 备案号
     parties: Mapped[str] = mapped_column(sa.String(500))  # 合同当事方
+    # A 许可 contract's scope and the last day of its term (许可期限至; required for a sole or
+    # exclusive licence, whose term decides when others may be licensed again). None on the
+    # other kinds, and on licences recorded before the scope was asked.
+    license_scope: Mapped[LicenseScope | None] = mapped_column(
+        enum_column(LicenseScope, "license_scope")
+    )
+    license_until: Mapped[date | None] = mapped_column(sa.Date)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 

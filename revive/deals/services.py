@@ -32,17 +32,19 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
-from revive import clock
+from revive import clock, signals
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.common.fields import strip_invisible
-from revive.db import as_utc, lock_row, utcnow
+from revive.db import LabeledEnum, as_utc, lock_row, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
+    EXCLUSIVE_SCOPES,
     Contract,
     ContractKind,
     Deal,
     DealEvent,
+    LicenseScope,
     Stage,
     UniversityResponse,
 )
@@ -664,6 +666,7 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
             kind = ContractKind(raw_kind)
         except ValueError:
             errors["kind"] = "请选择合同类型（转让、许可、开放许可、作价入股）"
+            kind = None
     amount = _amount(data.get("amount_wan"), errors)
     if (
         amount is not None
@@ -691,6 +694,7 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
             f"专利保护期已于 {ended.isoformat()} 届满（按申请日计算），届满后不能再转让、许可或"
             "作价入股；请核对签约日期或专利的申请日"
         )
+    scope, until = _licence_terms(data, kind, signed_on, deal, ended, errors)
     record_no = str(data.get("record_no") or "").strip() or None
     if record_no and len(record_no) > 100:
         errors["record_no"] = "备案号不能超过 100 字"
@@ -707,7 +711,115 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
         "signed_on": signed_on,
         "record_no": record_no,
         "parties": parties,
+        "license_scope": scope,
+        "license_until": until,
     }
+
+
+def exclusive_in_force(
+    patent_id: int, on: date, *, until: date | None = None, except_deal: int | None = None
+) -> Contract | None:
+    """A sole or exclusive licence of the patent in force on ``on`` — or, given ``until``, at
+    any time in [on, until] — recorded on another deal than ``except_deal``."""
+    overlap = [Contract.license_until >= on, Contract.signed_on <= (until or on)]
+    query = (
+        sa.select(Contract)
+        .join(Deal, Deal.id == Contract.deal_id)
+        .where(
+            Deal.patent_id == patent_id,
+            Contract.kind == ContractKind.LICENSE,
+            Contract.license_scope.in_(EXCLUSIVE_SCOPES),
+            *overlap,
+        )
+        .order_by(Contract.signed_on, Contract.id)
+        .limit(1)
+    )
+    if except_deal is not None:
+        query = query.where(Deal.id != except_deal)
+    return db.session.scalar(query)
+
+
+def exclusive_text(c: Contract) -> str:
+    """E.g. "2026-03-01 与某某公司签订独占许可合同，许可期限至 2029-02-28"."""
+    who = c.deal.enterprise.name if c.deal and c.deal.enterprise else c.parties
+    scope = c.license_scope.label if c.license_scope else "许可"
+    until = c.license_until.isoformat() if c.license_until else "—"
+    return f"{c.signed_on.isoformat()} 与{who}签订{scope}合同，许可期限至 {until}"
+
+
+def _licence_terms(
+    data: Mapping[str, Any],
+    kind: ContractKind | None,
+    signed_on: date | None,
+    deal: Deal,
+    ended: date | None,
+    errors: dict[str, str],
+) -> tuple[LicenseScope | None, date | None]:
+    """A 许可 contract's scope (普通 / 排他 / 独占) and term, checked against the patent's other
+    licences: while a sole or exclusive licence is in force nobody else may be licensed, and
+    neither kind may be granted while an open licence is declared (专利法第五十一条). Other
+    kinds carry neither (values sent for them are dropped)."""
+    if kind not in (ContractKind.LICENSE, ContractKind.OPEN_LICENSE):
+        return None, None
+    scope, until = None, None
+    if kind == ContractKind.LICENSE:
+        raw = str(data.get("license_scope") or "").strip()
+        scope = LicenseScope.by_label().get(raw)  # type: ignore[assignment]
+        if scope is None:
+            try:
+                scope = LicenseScope(raw)
+            except ValueError:
+                errors["license_scope"] = "请选择许可方式（普通许可、排他许可、独占许可）"
+        until = _license_until(data.get("license_until"), scope, signed_on, ended, errors)
+    if signed_on is None or errors.keys() & {"kind", "license_scope", "license_until"}:
+        return scope, until
+    exclusive = scope in EXCLUSIVE_SCOPES
+    other = exclusive_in_force(
+        deal.patent_id, signed_on, until=until if exclusive else None, except_deal=deal.id
+    )
+    if other is not None:
+        errors["license_scope" if kind == ContractKind.LICENSE else "kind"] = (
+            f"该专利已于{exclusive_text(other)}；{other.license_scope.label}期间"  # type: ignore[union-attr]
+            "不能再许可他人实施，请核对签约日期或许可期限"
+        )
+    else:
+        answers = signals.contract_checked.send(
+            None, patent=deal.patent, kind=kind, scope=scope, signed_on=signed_on
+        )
+        for _, problems in answers:
+            for key, message in (problems or {}).items():
+                errors.setdefault(key, message)
+    return scope, until
+
+
+def _license_until(
+    raw: Any,
+    scope: LicenseScope | None,
+    signed_on: date | None,
+    ended: date | None,
+    errors: dict[str, str],
+) -> date | None:
+    text = raw.isoformat() if isinstance(raw, date) else str(raw or "").strip()
+    if not text:
+        if scope in EXCLUSIVE_SCOPES:
+            errors["license_until"] = (
+                f"{scope.label}须填写许可期限（截止日期）：期限内本单位不能再许可他人实施"  # type: ignore[union-attr]
+            )
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        errors["license_until"] = f"许可期限“{text[:20]}”格式不对，请按 YYYY-MM-DD 填写"
+        return None
+    if signed_on is not None and value <= signed_on:
+        errors["license_until"] = "许可期限须晚于签约日期"
+    elif ended is not None and value > ended:
+        errors["license_until"] = (
+            f"许可期限不能晚于专利保护期届满日 {ended.isoformat()}（按申请日计算）"
+        )
+    else:
+        return value
+    return None
 
 
 # A 0 万元 contract is most often a slip (the amount not filled in), yet the domain notes put
@@ -779,14 +891,24 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
     return value
 
 
+def contract_kind_text(c: Contract) -> str:
+    """E.g. 转让, or 许可（独占许可，至 2029-02-28）."""
+    if c.kind != ContractKind.LICENSE or c.license_scope is None:
+        return c.kind.label
+    until = f"，至 {c.license_until.isoformat()}" if c.license_until else ""
+    return f"{c.kind.label}（{c.license_scope.label}{until}）"
+
+
 def _contract_summary(c: Contract) -> str:
     amount = f"{format_wan(c.amount_wan)} 万元" + ("（无偿）" if c.amount_wan == 0 else "")
-    text = f"签订{c.kind.label}合同，金额 {amount}，签约日期 {c.signed_on.isoformat()}"
+    text = f"签订{contract_kind_text(c)}合同，金额 {amount}，签约日期 {c.signed_on.isoformat()}"
     return text + (f"，备案号 {c.record_no}" if c.record_no else "")
 
 
 CONTRACT_LABELS = {
     "kind": "合同类型",
+    "license_scope": "许可方式",
+    "license_until": "许可期限至",
     "amount_wan": "金额",
     "signed_on": "签约日期",
     "record_no": "备案号",
@@ -797,8 +919,8 @@ CONTRACT_LABELS = {
 def _contract_value(key: str, value: Any) -> str:
     if value is None or value == "":
         return "（无）"
-    if key == "kind":
-        return value.label if isinstance(value, ContractKind) else str(value)
+    if key in ("kind", "license_scope"):
+        return value.label if isinstance(value, LabeledEnum) else str(value)
     if key == "amount_wan":
         return format_wan(value)
     if isinstance(value, date):
@@ -834,6 +956,8 @@ def _audit_contract(c: Contract, deal: Deal, actor: User, action: str, **extra: 
         amount_wan=str(c.amount_wan),
         signed_on=c.signed_on.isoformat(),
         record_no=c.record_no,
+        license_scope=c.license_scope.value if c.license_scope else None,
+        license_until=c.license_until.isoformat() if c.license_until else None,
         **extra,
     )
 

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
 from revive.deals import permissions, queries, services, workflow
-from revive.deals.models import ContractKind, Deal, Stage, UniversityResponse
+from revive.deals.models import ContractKind, Deal, LicenseScope, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import CHOSEN_REASONS, FAILURE_REASONS
 from revive.demands import permissions as demand_permissions
@@ -53,6 +53,8 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
             "signed_on": contract.signed_on.isoformat(),
             "record_no": contract.record_no or "",
             "parties": contract.parties,
+            "license_scope": contract.license_scope.value if contract.license_scope else "",
+            "license_until": contract.license_until.isoformat() if contract.license_until else "",
         }
         if contract
         else {"parties": f"{deal.university.name}；{deal.enterprise.name}"}
@@ -72,6 +74,7 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
         "is_staff": is_staff,
         "responses": list(UniversityResponse),
         "contract_kinds": list(ContractKind),
+        "license_scopes": list(LicenseScope),
         "failure_reasons": FAILURE_REASONS,  # labels of every stored code
         "chosen_reasons": CHOSEN_REASONS,  # the form's choices
         "contract_values": contract_values,
@@ -176,6 +179,8 @@ CONTRACT_FIELDS = (
     "signed_on",
     "record_no",
     "parties",
+    "license_scope",
+    "license_until",
     "comment",
 )
 
@@ -196,7 +201,7 @@ def record_contract(deal_id: int):
     done = "已更正" if contract.version > 1 else "已登记"  # signing writes version 1
     free = "，无偿" if contract.amount_wan == 0 else ""
     amount = format_wan(contract.amount_wan)
-    flash(f"{done}{contract.kind.label}合同（{amount} 万元{free}）", "success")
+    flash(f"{done}{services.contract_kind_text(contract)}合同（{amount} 万元{free}）", "success")
     return _back(deal_id)
 
 

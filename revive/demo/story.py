@@ -517,6 +517,8 @@ def _play_deal(
                 deals.change_stage(deal_id, "negotiate", actor, comment=STAGE_COMMENTS[step])
             elif step == "sign":
                 assert plan.contract is not None and t.signed_on is not None
+                if plan.contract.kind == K.OPEN_LICENSE:
+                    _declare_for_contract(patent, plan.contract.amount_wan, t.push, cast, deal_id)
                 deals.record_contract(deal_id, _contract_data(plan.contract, t, deal_id), officer)
             elif step == "fail":
                 deals.change_stage(
@@ -561,6 +563,7 @@ def _contract_data(plan: ContractPlan, t: Timeline, deal_id: int) -> dict[str, A
         "signed_on": t.signed_on.isoformat(),
         "record_no": record_no,
         "parties": f"{university}（{roles[0]}）；{enterprise}（{roles[1]}）",
+        "license_scope": "ordinary" if plan.kind == K.LICENSE else None,
     }
 
 
@@ -797,27 +800,38 @@ def _has_declaration(patent_id: int) -> bool:
     return bool(db.session.scalar(sa.select(exists)))
 
 
+def _declare_for_contract(
+    patent: Patent, amount: Any, pushed: datetime, cast: Cast, deal_id: int
+) -> None:
+    """A 开放许可 contract is signed under a declaration in effect that day: the patent is
+    declared (before the push, at the contract's fee) unless an earlier seed did."""
+    if _has_declaration(patent.id):
+        return
+    rng = random.Random(f"{SEED}-open-contract-{deal_id}")
+    start = clock.local_date(as_utc(pushed)) - timedelta(days=rng.randint(20, 60))
+    fee = {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": str(amount)}
+    _declare(patent, cast.uni_admins[patent.institution_id], fee, 3, start, rng)
+
+
 def _declarations(cast: Cast, now: datetime) -> None:
-    """Open licences: on the patents licensed through 开放许可 contracts (declared before the
-    push, at the contract's fee), and a few more across the universities, one later withdrawn."""
-    done = set(db.session.scalars(sa.select(OpenLicenceDeclaration.declared_by_id)))
+    """Open licences: a few across the universities, one later withdrawn (the patents licensed
+    through 开放许可 contracts were declared before their contracts, _declare_for_contract)."""
     open_contracts = db.session.execute(
-        sa.select(Deal.patent_id, Deal.pushed_at, Contract.amount_wan, Deal.university_id)
+        sa.select(Deal.patent_id)
         .join(Contract, Contract.deal_id == Deal.id)
         .where(Contract.kind == K.OPEN_LICENSE)
         .order_by(Deal.id)
     ).all()
-    for i, (patent_id, pushed_at, amount, university_id) in enumerate(open_contracts):
-        if _has_declaration(patent_id):
-            continue
-        rng = random.Random(f"{SEED}-open-contract-{i}")
-        patent = db.session.get(Patent, patent_id)
-        assert patent is not None
-        start = clock.local_date(as_utc(pushed_at)) - timedelta(days=rng.randint(20, 60))
-        fee = {"fee_mode": FeeMode.LUMP_SUM, "lump_sum_wan": str(amount)}
-        _declare(patent, cast.uni_admins[university_id], fee, 3, start, rng)
+    # the admins whose planned declarations an earlier seed made (not those made for contracts)
+    done = set(
+        db.session.scalars(
+            sa.select(OpenLicenceDeclaration.declared_by_id).where(
+                OpenLicenceDeclaration.patent_id.not_in([p for (p,) in open_contracts])
+            )
+        )
+    )
 
-    taken = set(db.session.scalars(sa.select(Deal.patent_id))) | {p for p, *_ in open_contracts}
+    taken = set(db.session.scalars(sa.select(Deal.patent_id))) | {p for (p,) in open_contracts}
     for i, plan in enumerate(DECLARATIONS):
         rng = random.Random(f"{SEED}-declaration-{i}")
         actor = cast.by_email[_email(plan.declarer)]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
+from revive import clock
 from revive.accounts.models import Organization, Role, User
 from revive.db import contains
 from revive.extensions import db
@@ -141,6 +143,24 @@ def active_for_patent(patent_id: int) -> OpenLicenceDeclaration | None:
     stmt = (
         sa.select(D)
         .where(D.patent_id == patent_id, D.status == DeclarationStatus.ACTIVE)
+        .order_by(D.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def in_effect_on(patent_id: int, day: date) -> OpenLicenceDeclaration | None:
+    """The patent's declaration in effect on ``day``: its period holds the day, and it was not
+    withdrawn before that day ended (Beijing time)."""
+    end_of_day = clock.local_day_start(day + timedelta(days=1))
+    stmt = (
+        sa.select(D)
+        .where(
+            D.patent_id == patent_id,
+            D.start_date <= day,
+            D.end_date >= day,
+            sa.or_(D.withdrawn_at.is_(None), D.withdrawn_at >= end_of_day),
+        )
         .order_by(D.id.desc())
         .limit(1)
     )

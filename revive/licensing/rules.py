@@ -98,6 +98,9 @@ class PatentFacts:
     # Why the right is no longer the university's (e.g. "已转让（合同签订于 2025-06-01）"),
     # None while it still is.
     rights_gone: str | None = None
+    # A sole or exclusive licence recorded on the platform and in force today, e.g.
+    # "2026-03-01 与某某公司签订独占许可合同，许可期限至 2029-02-28"; None when there is none.
+    exclusive_licence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -376,6 +379,13 @@ def check_patent(patent: PatentFacts) -> list[Error]:
         )
     if patent.has_active_declaration:
         errors.append(("patent", "该专利已有生效的开放许可声明，如需变更请先撤回原声明"))
+    if patent.exclusive_licence:
+        errors.append(
+            (
+                "exclusive_licence_in_force",
+                f"该专利已于{patent.exclusive_licence}，期间不能声明开放许可",
+            )
+        )
     return errors
 
 

@@ -15,9 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from revive import clock
 from revive.accounts.models import User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict, lock_row, utcnow
+from revive.deals import services as deals
 from revive.deals.models import Contract, Deal
 from revive.deals.services import IMPLEMENTATION_BY_KIND
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
@@ -87,7 +89,15 @@ def patent_facts(patent: Patent, *, has_active: bool | None = None) -> rules.Pat
         has_active_declaration=has_active,
         legal_status=patent.legal_status,
         rights_gone=rights_gone_reason(patent),
+        exclusive_licence=exclusive_licence_reason(patent),
     )
+
+
+def exclusive_licence_reason(patent: Patent) -> str | None:
+    """The sole or exclusive licence recorded on one of the patent's deals and in force today,
+    as text, or None."""
+    contract = deals.exclusive_in_force(patent.id, clock.local_today())
+    return deals.exclusive_text(contract) if contract is not None else None
 
 
 def declaration_form(patent_id: int, *, actor: User) -> DeclarationForm:

@@ -10,7 +10,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from revive import clock
 from revive.accounts.permissions import roles_required
+from revive.deals import services as deals
 from revive.demands.models import Demand
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.evaluations.tiers import Tier
@@ -53,6 +55,9 @@ def _patent_page(patent_id: int, *, form: dict[str, Any] | None = None, error: s
         "message_max": manual.INTENT_MESSAGE_MAX,
         "trl_help": TRL_HELP,
         "term_ended": fees.expired_on(patent),
+        # a sole or exclusive licence in force (its scope and term only: the licensee's name
+        # is the parties' business, and this page is public)
+        "exclusive": deals.exclusive_in_force(patent.id, clock.local_today()),
     }
     if context["can_ask"]:
         context["demands"] = status.open_demands_of(current_user)

@@ -221,6 +221,7 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
 
     contract = officer.page.locator("#contract")
     contract.get_by_label("合同类型").select_option(label="许可")
+    contract.get_by_label("许可方式（许可合同必填）").select_option(label="普通许可")
     contract.get_by_label("金额（万元）").fill("120.5")
     signed_on = contract.get_by_label("签约日期")
     signed_on.fill(signed_on.get_attribute("max"))  # today (China time), the latest allowed
@@ -231,11 +232,12 @@ def test_demand_is_matched_reviewed_answered_and_signed(people, seed, live):
     officer.shot("contract-form")
     contract.get_by_role("button", name="登记合同并签约").click()
 
-    expect(officer.page.get_by_text("已登记许可合同（120.50 万元）")).to_be_visible()
+    expect(officer.page.get_by_text("已登记许可（普通许可）合同（120.50 万元）")).to_be_visible()
     heading = officer.page.get_by_role("heading", name=re.compile(r"对接 #\d+"))
     expect(heading).to_contain_text("已签约")
     recorded = officer.page.locator("#contract dl")
     expect(recorded).to_contain_text("许可")
+    expect(recorded).to_contain_text("普通许可")
     expect(recorded).to_contain_text("120.50 万元")
     expect(recorded).to_contain_text("2025150000012345")
     expect(recorded).to_contain_text(f"{cast.university_name}；{cast.enterprise_name}")

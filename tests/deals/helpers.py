@@ -82,6 +82,7 @@ def advance(deal: Deal, *stages: Stage, actor: User | None = None) -> Deal:
 def contract_data(**kw: Any) -> dict[str, Any]:
     data = {
         "kind": "license",
+        "license_scope": "ordinary",
         "amount_wan": "120.50",
         "signed_on": local_today().isoformat(),  # the platform's day (Beijing), not UTC's
         "record_no": "2025110000123",

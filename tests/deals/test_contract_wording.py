@@ -111,5 +111,5 @@ def test_a_large_amount_flash_has_separators(world, client, auth):
         "version": deal.version,
     }
     page = _text(client.post(f"/deals/{deal.id}/contract", data=data, follow_redirects=True))
-    assert "已登记许可合同（20,000 万元）" in page
+    assert "已登记许可（普通许可）合同（20,000 万元）" in page
     assert "金额 20,000 万元" in page  # the signing's timeline entry

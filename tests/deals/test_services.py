@@ -375,7 +375,10 @@ def test_correcting_a_contract_needs_the_version_it_was_read_at(world):
 
 def test_zero_amount_is_a_valid_contract(world):
     """Open licences and some equity deals carry no cash amount."""
+    from tests.licensing.helpers import make_declaration
+
     deal = _negotiating(world)
+    make_declaration(deal.patent, start_date=date(2020, 1, 1), end_date=date(2099, 12, 31))
     contract = services.record_contract(
         deal.id, contract_data(kind="open_license", amount_wan="0"), world.officer
     )
