@@ -23,6 +23,9 @@ from revive.errors import (
     ValidationFailed,
 )
 from revive.extensions import db
+from revive.inventory import fees
+from revive.inventory.models import Patent
+from revive.inventory.public import gone_status, gone_text
 from revive.matching.models import Match, MatchState
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS, reason_label
@@ -77,6 +80,8 @@ def apply_decision(
     if match.state != MatchState.CANDIDATE:
         raise InvalidTransition(f"该匹配结果{match.state.label}，不能重复审核")
     check_demand_open(match.demand_id)
+    if state == MatchState.ACCEPTED:
+        check_patent_pushable(match.patent)
     comment = strip_invisible(comment or "") or None
     if comment and len(comment) > 2000:
         raise ValidationFailed("备注不能超过 2000 字")
@@ -113,6 +118,24 @@ def check_demand_open(demand_id: int) -> None:
     status = db.session.scalar(sa.select(Demand.status).where(Demand.id == demand_id))
     if status != DemandStatus.OPEN:
         raise InvalidTransition(DEMAND_CLOSED)
+
+
+def check_patent_pushable(patent: Patent) -> None:
+    """Refuse adopting a candidate whose patent can no longer be transferred: its right left
+    the university (a tester adopted a candidate proposed before the patent was assigned, and
+    both sides were asked to answer), or its term has ended."""
+    gone = gone_status(patent)
+    if gone is not None:
+        raise InvalidTransition(
+            f"该专利{gone_text(gone)}（实施状态：{gone.label}），专利权已不属于本单位，"
+            "不能再推荐给企业；请否决此候选（原因选「其他」并注明）"
+        )
+    ended = fees.expired_on(patent)
+    if ended is not None:
+        raise InvalidTransition(
+            f"该专利保护期已于 {ended.isoformat()} 届满（按申请日计算），不能再推荐给企业；"
+            "请否决此候选"
+        )
 
 
 def _state(value: MatchState | str) -> MatchState | None:

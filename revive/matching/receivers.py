@@ -53,8 +53,15 @@ def _demand_closed(sender: Any, demand_id: int, **_: Any) -> None:
     on_demand_closed(demand_id)
 
 
+def _patent_rights_gone(sender: Any, patent: Any, **_: Any) -> None:
+    """Inside the sender's transaction: only rows change (a failure here would take the
+    contract back with it, so nothing is caught)."""
+    runs.drop_patent_candidates(patent.id)
+
+
 def connect() -> None:
     """Idempotent (blinker keys receivers by identity): safe with several apps per process."""
     signals.patents_changed.connect(_patents_changed)
     signals.demand_saved.connect(_demand_saved)
     signals.demand_closed.connect(_demand_closed)
+    signals.patent_rights_gone.connect(_patent_rights_gone)

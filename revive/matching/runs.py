@@ -504,6 +504,23 @@ def drop_candidates(demand_id: int) -> int:
     return result.rowcount or 0
 
 
+def drop_patent_candidates(patent_id: int) -> int:
+    """Remove the engine's undecided candidates of a patent whose right left the university
+    (a 转让 / 作价入股): it can no longer be recommended. As ``drop_candidates``, intents and
+    officers' additions stay for an officer to decide (adopting them is refused). Inside the
+    caller's transaction (revive.signals.patent_rights_gone): no commit."""
+    result = db.session.execute(
+        sa.delete(Match).where(
+            Match.patent_id == patent_id,
+            Match.state == MatchState.CANDIDATE,
+            Match.source == MatchSource.MACHINE,
+            Match.intent_at.is_(None),
+            Match.added_by_id.is_(None),
+        )
+    )
+    return result.rowcount or 0
+
+
 def _give_up_run(run_id: int) -> None:
     queue.mark_failed(MatchRun, run_id, RunStatus.FAILED, queue.GAVE_UP)
 

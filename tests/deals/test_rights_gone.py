@@ -143,3 +143,54 @@ def test_an_edit_that_keeps_the_right_keeps_the_open_licence(world):
     inventory.update_patent(patent.id, {"title": patent.title + "（修订）"}, actor=admin)
     db.session.expire_all()
     assert db.session.get(OpenLicenceDeclaration, declaration.id).status == DeclarationStatus.ACTIVE
+
+
+def test_an_assigned_patent_leaves_the_review_queue_and_cannot_be_adopted(world):
+    """A tester adopted a candidate proposed before the patent was assigned: a new deal asked
+    both sides to answer for a right the university no longer had."""
+    from revive.errors import InvalidTransition
+    from revive.matching.models import Match, MatchSource, MatchState
+    from revive.review import services as decisions
+    from tests.matching.helpers import make_demand
+
+    deal = world.own_deal()
+    machine = Match(demand_id=make_demand().id, patent_id=deal.patent_id, score=0.4, terms=[])
+    intent = Match(
+        demand_id=make_demand().id,
+        patent_id=deal.patent_id,
+        score=0.3,
+        terms=[],
+        source=MatchSource.INTENT,
+        intent_at=deal.pushed_at,
+        intent_message="想了解许可条件",
+    )
+    db.session.add_all([machine, intent])
+    db.session.commit()
+    machine_id, intent_id = machine.id, intent.id
+    sign(deal, kind="转让")
+    db.session.expire_all()
+    assert db.session.get(Match, machine_id) is None  # the engine's proposal is gone
+    kept = db.session.get(Match, intent_id)  # the enterprise's request stays on record
+    assert kept.state == MatchState.CANDIDATE
+    with pytest.raises(InvalidTransition, match="已转让.*不能再推荐给企业"):
+        decisions.decide(intent_id, "accepted", world.officer)
+    decisions.decide(intent_id, "rejected", world.officer, reason_code="other", comment="已转让")
+    assert db.session.get(Match, intent_id).state == MatchState.REJECTED
+
+
+def test_a_patent_past_its_term_cannot_be_adopted(world):
+    from datetime import date
+
+    from revive.errors import InvalidTransition
+    from revive.matching.models import Match
+    from revive.review import services as decisions
+    from tests.matching.helpers import make_demand
+
+    deal = world.own_deal()
+    patent = db.session.get(Patent, deal.patent_id)
+    patent.filing_date = date(2004, 1, 5)  # an invention's 20 years ended in 2024
+    match = Match(demand_id=make_demand().id, patent_id=patent.id, score=0.4, terms=[])
+    db.session.add(match)
+    db.session.commit()
+    with pytest.raises(InvalidTransition, match="保护期已于 2024-01-05 届满"):
+        decisions.decide(match.id, "accepted", world.officer)

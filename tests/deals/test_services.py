@@ -576,10 +576,11 @@ def test_no_contract_is_signed_for_a_patent_after_its_term_ended(world):
         world.uni_a,
         college=world.college_a,
         patent_type=PatentType.UTILITY,
-        filing_date=date(2014, 5, 27),
         legal_status="有效",
     )
     deal = advance(world.own_deal(patent=expired), Stage.CONTACTED, Stage.NEGOTIATING)
+    expired.filing_date = date(2014, 5, 27)  # corrected after the push (none is made past it)
+    db.session.commit()
     with pytest.raises(ValidationFailed) as refused:
         services.record_contract(deal.id, contract_data(), world.officer)
     assert "专利保护期已于 2024-05-27 届满" in refused.value.details["signed_on"]
