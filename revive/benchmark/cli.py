@@ -321,6 +321,29 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
     model = replace(model, version=f"{model.version}-{digest}")
     model.save(out)
     click.echo(json.dumps(model.to_json(), ensure_ascii=False))
+    real_pools, real_qrels, _ = parts[list(DEV_SETS).index("real")]
+    _write_reliability(real_pools, real_qrels, model.version, out)
+
+
+def _write_reliability(pools, qrels, version: str, model_path: str) -> None:
+    measured = trust.measured_reliability(pools, qrels, version)
+    measured.save(Path(model_path).with_name("strength_reliability.json"))
+    click.echo(json.dumps(measured.to_json(), ensure_ascii=False))
+
+
+@click.command("fit-reliability")
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True))
+def fit_reliability_command(corpora) -> None:
+    """Measure what the shipped model's strength means on the real postings (out of fold,
+    short postings apart) and write resources/strength_reliability.json beside the model,
+    leaving the model as it is (``fit-strength`` does this after each fit)."""
+    docs = read_corpus(_corpora(corpora))
+    qpath, rpath = DEV_SETS["real"]
+    pools = trust.build_pools(
+        docs, read_queries(qpath), doc_tokens=r.TokenCache().patents(docs, DEFAULT_OPTIONS)
+    )
+    out = Path(__file__).resolve().parents[1] / "engine" / "resources" / "strength_model.json"
+    _write_reliability(pools, read_qrels(rpath), shipped_model().version, str(out))
 
 
 def _counts(value: str) -> tuple[int, ...]:
@@ -438,6 +461,7 @@ commands = [
     eval_command,
     pools_eval_command,
     fit_strength_command,
+    fit_reliability_command,
     bench_command,
     scale_seed_command,
     bench_web_command,

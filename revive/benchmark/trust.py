@@ -27,6 +27,7 @@ import numpy as np
 from revive.benchmark.data import Doc
 from revive.benchmark.metrics import evaluate
 from revive.engine import Index, build_index, demand_tokens, patent_tokens
+from revive.engine import reliability as meaning
 from revive.engine.strength import (
     FEATURES,
     POOL,
@@ -253,6 +254,23 @@ def cross_validated(
         model = fit_on([(pools, qrels, qids[train]), *extra], stages=stages)
         out.update(assessed_pools(pools, model, list(qids[test])))
     return out
+
+
+def measured_reliability(
+    pools: Pools, qrels: Qrels, model_version: str, k: int = 10
+) -> meaning.Reliability:
+    """What the strength meant on this set: out-of-fold probabilities of the judged top-``k``
+    pairs against their labels, short postings and the rest apart (engine/reliability.py)."""
+    probs, labels, short = [], [], []
+    for q, rows in cross_validated(pools, qrels).items():
+        judged = qrels.get(q, {})
+        brief = meaning.is_short(pools.words[q], pools.thin[q])
+        for a in rows[:k]:
+            if a.doc_id in judged:
+                probs.append(a.strength)
+                labels.append(int(judged[a.doc_id] >= 1))
+                short.append(brief)
+    return meaning.fit(probs, labels, short, model_version)
 
 
 DRAWN = ("ndcg@10", "mrr@10", "strength_auc", "abstained_unanswerable", "relevant_shown")

@@ -39,6 +39,7 @@ The product's matching of demands (matcher.py, strength.py, understand.py):
                                                 Index or a Vocabulary)
     CharProfile.build/save/load                 character IDF saved beside an index
     StrengthModel, shipped_model(), judged_rows(), fit(rows, labels, weights=…)
+    shipped_reliability() -> Reliability         what a strength meant on judged pairs
     judged_pools(), calibrate(model, pools)    the second stage (posting-level recalibration)
     WordRates                                   how often a shared word led to a relevant
                                                 patent in judged pairs (read by the second stage)
@@ -69,6 +70,7 @@ from revive.engine.matcher import (
     read_vocabulary,
 )
 from revive.engine.preload import release_free_memory, warm
+from revive.engine.reliability import Reliability, shipped_reliability
 from revive.engine.strength import (
     FEATURES,
     POOL,
@@ -129,6 +131,8 @@ __all__ = [
     "read_vocabulary",
     "release_free_memory",
     "shipped_model",
+    "shipped_reliability",
+    "Reliability",
     "build_from_counts",
     "build_index",
     "count_terms",

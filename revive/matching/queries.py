@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from revive import engine
 from revive.accounts.models import User
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
@@ -225,6 +226,13 @@ class ReadingFlags:
     @property
     def is_multi(self) -> bool:
         return bool(self.reading and self.reading.is_multi)
+
+    @property
+    def is_short(self) -> bool:
+        """Thin, or few content words: its strengths are read on the short postings' measure
+        (engine/reliability.py)."""
+        r = self.reading
+        return bool(r and engine.reliability.is_short(r.content_words, r.is_thin))
 
 
 @dataclass

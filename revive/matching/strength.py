@@ -115,6 +115,24 @@ def strength_text(p: float, bar: float, strong: float) -> str:
     return _shown(x.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) + "%"
 
 
+# How far a strength may sit from what was measured for it before pages say the measured
+# share instead (engine/reliability.py): the model is calibrated where most candidates lie.
+SEEN_GAP = 0.05
+
+
+def seen_share(p: float | None, short: bool = False) -> str | None:
+    """What was measured for a strength ``p``, e.g. "约 70%", when it is not ``p`` itself:
+    of the judged pairs the model rated near ``p`` (short postings apart, as ``short`` says),
+    that share was relevant. None while ``p`` reads true, or when nothing was measured."""
+    measured = engine.shipped_reliability()
+    if p is None or measured is None:
+        return None
+    seen = measured.observed(p, short)
+    if abs(seen - p) <= SEEN_GAP:
+        return None
+    return f"约 {round(seen * 100):d}%"
+
+
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
 
 

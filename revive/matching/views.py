@@ -194,6 +194,7 @@ def patent_full_text(patent: Patent) -> str:
 # Strength and thresholds in percent, as every page shows them (macros of matching/_trust.html
 # and pool/_macros.html, imported without context).
 bp.add_app_template_global(matching_strength.strength_text, "strength_pct")
+bp.add_app_template_global(matching_strength.seen_share, "seen_share")
 bp.add_app_template_global(matching_strength.threshold_text, "threshold_pct")
 
 

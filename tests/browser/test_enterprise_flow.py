@@ -67,7 +67,9 @@ def test_enterprise_finds_asks_and_hears_back(people, seed, live):
     expect(suggestions).to_contain_text("机器推荐，尚未经技术经理人审核")
     first = suggestions.locator("article.suggestion").first
     expect(first).to_contain_text(patent_title, timeout=MATCH_TIMEOUT_MS)
-    expect(first).to_contain_text("正是您要找的技术")
+    expect(first).to_contain_text(
+        "确实切合需求"
+    )  # its strength is past where the model is calibrated
     expect(first.locator("[data-tier]").first).to_have_attribute(
         "data-tier", re.compile("strong|medium")
     )
