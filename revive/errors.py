@@ -75,6 +75,7 @@ class RateLimited(DomainError):  # noqa: N818  (named like the others)
     status_code = 429
     code = "too_many_requests"
     default_message = "操作过于频繁，请稍后再试"
+    retry_after: int | None = None  # seconds, sent as Retry-After when known
 
 
 class ServiceUnavailable(DomainError):
@@ -211,7 +212,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
-        return error_response(err.status_code, err.code, err.message, err.details)
+        response = make_response(
+            error_response(err.status_code, err.code, err.message, err.details)
+        )
+        retry = getattr(err, "retry_after", None)
+        if retry:
+            response.headers["Retry-After"] = str(int(retry))
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(err: RequestEntityTooLarge):

@@ -8,13 +8,14 @@ selects. Settings: REVIVE_DEMANDS_PER_HOUR, REVIVE_INTENTS_PER_HOUR (revive.conf
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from revive.clock import utcnow
+from revive.clock import as_utc, utcnow
 from revive.errors import RateLimited
 from revive.extensions import db
 
@@ -26,5 +27,13 @@ def check_hourly(count: sa.Select, at: Any, setting: str, what: str, hint: str =
     restricted to rows whose time column ``at`` lies in the last hour, has reached the cap
     ``setting``. ``what`` names the action in the message; ``hint`` says what to do instead."""
     limit = int(current_app.config.get(setting, 20))
-    if (db.session.scalar(count.where(at > utcnow() - WINDOW)) or 0) >= limit:
-        raise RateLimited(f"{what}过于频繁：每个企业每小时最多{what} {limit} 次，请稍后再试" + hint)
+    now = utcnow()
+    recent = count.where(at > now - WINDOW)
+    if (db.session.scalar(recent) or 0) >= limit:
+        err = RateLimited(f"{what}过于频繁：每个企业每小时最多{what} {limit} 次，请稍后再试" + hint)
+        # Retry-After: when the oldest counted row leaves the hour
+        oldest = db.session.scalar(recent.with_only_columns(sa.func.min(at)))
+        if oldest is not None:
+            left = (as_utc(oldest) + WINDOW - now).total_seconds()
+            err.retry_after = max(1, math.ceil(left))
+        raise err

@@ -18,7 +18,8 @@ _signals = Namespace()
 #: kwargs: patent_ids: list[int] | None (None: a bulk change, e.g. an import; find stale ones).
 patents_changed = _signals.signal("patents-changed")
 
-#: A demand was posted or edited (kwargs: demand_id: int, created: bool).
+#: A demand was posted or edited (kwargs: demand_id: int, created: bool; an edit also sends
+#: fields: list[str], the keys that changed, and actor_id: int).
 demand_saved = _signals.signal("demand-saved")
 
 #: A demand was closed (kwargs: demand_id: int).

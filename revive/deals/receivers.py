@@ -5,7 +5,9 @@
 - demands learns what closing a demand ends (its open deals, its unreviewed intents) and has
   the deals ended in the closing transaction (demands.services.CloseHook);
 - a patent whose right left the university (revive.signals.patent_rights_gone) ends its deals
-  still open (deals.services.end_for_rights_gone).
+  still open (deals.services.end_for_rights_gone);
+- an edit of a demand's text (revive.signals.demand_saved) is noted on its open deals and
+  told to their other parties (deals.services.note_demand_edited).
 """
 
 from __future__ import annotations
@@ -75,9 +77,26 @@ def _rights_gone(sender: Any, patent: Any, actor: Any, reason: str, **_: Any) ->
     services.end_for_rights_gone(patent, actor, reason)
 
 
+def _demand_saved(
+    sender: Any,
+    demand_id: int,
+    created: bool = False,
+    fields: list[str] | None = None,
+    actor_id: int | None = None,
+    **_: Any,
+) -> None:
+    """After an edit is committed: the demand's open deals are told what changed."""
+    if created or not fields or actor_id is None:
+        return
+    actor = db.session.get(User, actor_id)
+    if actor is not None:
+        services.note_demand_edited(demand_id, fields, actor)
+
+
 def connect() -> None:
     """Idempotent: safe with several apps per process."""
     signals.patent_rights_gone.connect(_rights_gone)
+    signals.demand_saved.connect(_demand_saved)
     scope.register_deals(scope.DealScope(visible_ids=_visible_ids, may_see=_may_see))
     demand_services.register_close_hook(
         "deals", demand_services.CloseHook(pending=_pending, close=_close)

@@ -277,6 +277,43 @@ def _notify_others(
     ]
 
 
+# What a pushed patent was chosen for: an edit of these asks the deal's parties to look again.
+DEMAND_TEXT_FIELDS = {
+    "title": "需求名称",
+    "description": "需求描述",
+    "target_specs": "量化技术指标",
+}
+
+
+def note_demand_edited(demand_id: int, fields: list[str], actor: User) -> int:
+    """The enterprise (or an officer) changed what a demand asks after patents were pushed
+    for it: each open deal gets a timeline entry, and its other parties a notice to check
+    that the patent still fits (a tester turned a wastewater demand into an egg-collection one
+    under a live deal, and nobody was told). Commits; returns how many deals were told."""
+    changed = [label for key, label in DEMAND_TEXT_FIELDS.items() if key in fields]
+    if not changed:
+        return 0
+    what = "、".join(changed)
+    sent: list[Notification] = []
+    told = 0
+    for deal in queries.open_deals_of_demand(demand_id):
+        comment = f"需求内容已修改（{what}），请核对所推荐的专利是否仍切合修改后的需求"
+        _event(deal, actor, "demand_edit", deal.stage, deal.stage, comment)
+        deal.updated_at = utcnow()
+        sent += _notify_others(
+            deal,
+            actor,
+            "deal_demand_edited",
+            f"需求已修改：{_pair(deal)}",
+            f"{comment}。\n如已不切合，可在对接页标记为未成交。",
+        )
+        told += 1
+    if told:
+        db.session.commit()
+        notifications.send_emails(sent)
+    return told
+
+
 def _previous_stage(deal: Deal) -> Stage:
     """The stage a failed deal failed from (for reopen)."""
     for event in reversed(queries.events_of(deal)):

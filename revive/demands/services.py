@@ -48,6 +48,14 @@ def _check_deadline(values: Mapping[str, Any], errors: list[tuple[str, str]]) ->
         errors.append(("deadline", f"{LABELS['deadline']}不能早于今天：{deadline.isoformat()}"))
 
 
+def _check_source(actor: User, values: Mapping[str, Any], errors: list[tuple[str, str]]) -> None:
+    """来源 is what officials count demands by: an enterprise's own posting is 企业自填, never
+    运营中心 or 服务机构调研 (a tester set source "center" through the API)."""
+    source = values.get("source")
+    if actor.role == Role.ENTERPRISE and source is not None and source != DemandSource.SELF:
+        errors.append(("source", f"企业发布或修改的需求，来源只能是“{DemandSource.SELF.label}”"))
+
+
 def _enterprise_for(actor: User, enterprise_id: int | None) -> Organization:
     if actor.role == Role.ENTERPRISE:
         if actor.organization_id is None:
@@ -116,8 +124,14 @@ def post_demand(
     result = validate_record(record)
     errors = list(result.errors)
     _check_deadline(result.values, errors)
+    _check_source(actor, result.values, errors)
     _fail(errors)
     values = dict(result.values)
+    if actor.role == Role.ENTERPRISE:
+        # an API client that sends no contact gets the poster's own, as the web form shows
+        for key, value in contact_of(actor).items():
+            if key not in record:
+                values[key] = value
     if once:
         lock_row(Organization, enterprise.id)
         same = db.session.scalar(
@@ -168,6 +182,8 @@ def update_demand(
     errors = list(result.errors)
     if result.values.get("deadline") != demand.deadline:
         _check_deadline(result.values, errors)
+    if result.values.get("source") != demand.source:
+        _check_source(actor, result.values, errors)
     _fail(errors)
     changed: list[str] = []
     for key, value in result.values.items():
@@ -183,7 +199,9 @@ def update_demand(
         "demand", demand.id, "edit", actor, organization_id=demand.enterprise_id, fields=changed
     )
     commit_or_conflict(STALE_EDIT)
-    signals.demand_saved.send(None, demand_id=demand.id, created=False)
+    signals.demand_saved.send(
+        None, demand_id=demand.id, created=False, fields=changed, actor_id=actor.id
+    )
     return demand
 
 

@@ -136,7 +136,18 @@ def test_edit_changes_fields_and_fires_saved(world, fired):
     assert updated.title == "新标题"
     assert updated.cooperation_modes == "equity"
     assert updated.version == 2
-    assert fired == [("saved", {"demand_id": demand.id, "created": False})]
+    actor = world.users[Role.ENTERPRISE].id
+    assert fired == [
+        (
+            "saved",
+            {
+                "demand_id": demand.id,
+                "created": False,
+                "fields": ["title", "cooperation_modes"],
+                "actor_id": actor,
+            },
+        )
+    ]
 
 
 def test_stale_edit_is_refused_and_changes_nothing(world, fired):

@@ -369,3 +369,41 @@ def test_api_close_requires_a_reason_in_chinese(world, client, auth):
     response = client.post(f"/api/v1/demands/{demand.id}/alerts", json={"subscribed": "yes"})
     assert response.status_code == 422
     assert response.get_json()["details"] == {"subscribed": "须为布尔值"}
+
+
+def test_an_enterprise_cannot_claim_another_source(world, client, auth):
+    """来源 counts demands for officials: an enterprise's own posting is 企业自填."""
+    auth.login(world.users[Role.ENTERPRISE])
+    body = {"title": "来源测试", "description": "一条需求", "source": "center"}
+    refused = client.post("/api/v1/demands", json=body)
+    assert refused.status_code == 422 and "企业自填" in refused.get_json()["message"]
+    made = client.post("/api/v1/demands", json={**body, "source": "self"})
+    assert made.status_code == 201
+    demand_id = made.get_json()["id"]
+    edit = client.patch(f"/api/v1/demands/{demand_id}", json={"source": "center"})
+    assert edit.status_code == 422
+    assert db.session.get(Demand, demand_id).source.value == "self"
+
+
+def test_an_api_demand_starts_with_the_posters_contact(world, client, auth):
+    user = world.users[Role.ENTERPRISE]
+    auth.login(user)
+    made = client.post("/api/v1/demands", json={"title": "联系人测试", "description": "需求"})
+    demand = db.session.get(Demand, made.get_json()["id"])
+    assert demand.contact_name == user.name and demand.contact_email == user.email
+    bare = client.post(
+        "/api/v1/demands",
+        json={"title": "不留联系人", "description": "需求", "contact_name": None},
+    )
+    assert db.session.get(Demand, bare.get_json()["id"]).contact_name is None
+
+
+def test_the_hourly_cap_says_when_to_retry(world, client, auth, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIVE_DEMANDS_PER_HOUR", 1)
+    auth.login(world.users[Role.ENTERPRISE])
+    assert (
+        client.post("/api/v1/demands", json={"title": "一", "description": "甲"}).status_code == 201
+    )
+    capped = client.post("/api/v1/demands", json={"title": "二", "description": "乙"})
+    assert capped.status_code == 429
+    assert 3500 <= int(capped.headers["Retry-After"]) <= 3600
