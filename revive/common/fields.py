@@ -136,7 +136,7 @@ def _parse_int(raw: Any, f: Field) -> int | None:
 # Unambiguous: after the digits only a dot can continue the mantissa. The old form
 # (\d+\.?\d* — two ways to split a run of digits) backtracked quadratically: a 40,000-digit
 # amount held a request for 9 s.
-_EXPONENT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+")
+EXPONENT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+")
 MAX_AMOUNT_CHARS = 40  # far above any amount in 万元 (< 1e12, two decimals, separators)
 
 
@@ -155,7 +155,7 @@ def _parse_decimal(raw: Any, f: Field) -> Decimal | None:
     shown = _shown(folded(raw))
     if len(text) > MAX_AMOUNT_CHARS:
         raise FieldError(f"{f.label}超出范围：{shown}")
-    if isinstance(raw, str) and _EXPONENT.fullmatch(text):
+    if isinstance(raw, str) and EXPONENT.fullmatch(text):
         raise FieldError(f"{f.label}请直接填写数字，不要用科学计数法：{shown}")
     try:
         value = Decimal(text)

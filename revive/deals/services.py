@@ -35,7 +35,7 @@ from flask import current_app, has_request_context, url_for
 from revive import clock, signals
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.common.fields import strip_invisible
+from revive.common.fields import EXPONENT, MAX_AMOUNT_CHARS, strip_invisible
 from revive.db import LabeledEnum, as_utc, lock_row, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
@@ -883,8 +883,16 @@ def _amount(raw: Any, errors: dict[str, str]) -> Decimal | None:
     if isinstance(raw, bool) or raw is None or str(raw).strip() == "":
         errors["amount_wan"] = "请填写合同金额（万元）"
         return None
+    text = str(raw).strip().replace(",", "")
+    if len(text) > MAX_AMOUNT_CHARS:
+        errors["amount_wan"] = "合同金额超出范围（万元）"
+        return None
+    if isinstance(raw, str) and EXPONENT.fullmatch(text):
+        # as every other amount field (revive.common.fields): 1e3 hides the size
+        errors["amount_wan"] = f"合同金额请直接填写数字，不要用科学计数法：{text[:20]}"
+        return None
     try:
-        value = Decimal(str(raw).strip().replace(",", ""))
+        value = Decimal(text)
     except InvalidOperation:
         errors["amount_wan"] = "合同金额须为数字（万元）"
         return None

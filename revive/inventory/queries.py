@@ -13,6 +13,7 @@ serve patterns of 3+ characters, shorter ones are filtered within the scope's ow
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
@@ -24,6 +25,7 @@ from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import escape_like
 from revive.errors import ValidationFailed
 from revive.extensions import db
+from revive.inventory.appno import ApplicationNoError, normalize_application_no
 from revive.inventory.models import (
     GRADE_SORT_KEYS,
     TRL_SORT_KEYS,
@@ -218,8 +220,29 @@ def where_clauses(user: User, f: ListFilters) -> list[sa.ColumnElement[bool]]:
     if f.institution is not None:
         clauses.append(Patent.institution_id == f.institution)
     if f.q:
-        clauses.append(_keyword(f.q))
+        clauses.append(_search(f.q))
     return clauses
+
+
+_NUMBER_PREFIX = re.compile(r"(?:CN|ZL)?\d{6,12}", re.IGNORECASE)
+
+
+def _search(q: str) -> sa.ColumnElement[bool]:
+    """The keyword in title or abstract, or the patent of that 申请号 (staff look patents up
+    by number first: CN/ZL prefixes, spaces, a missing or full-width dot as typed), or whose
+    申请号 starts with the digits typed (six at least)."""
+    keyword = _keyword(q)
+    try:
+        number = normalize_application_no(q, require_check=False)
+    except ApplicationNoError:
+        number = None
+    if number is not None:
+        return sa.or_(Patent.application_no == number, keyword)
+    compact = re.sub(r"\s", "", q)
+    if _NUMBER_PREFIX.fullmatch(compact):
+        digits = re.sub(r"\D", "", compact)
+        return sa.or_(Patent.application_no.like(f"{digits}%"), keyword)
+    return keyword
 
 
 def _keyword(q: str) -> sa.ColumnElement[bool]:

@@ -628,3 +628,14 @@ def test_a_patent_assigned_on_one_deal_ends_its_other_deals(world):
         world.officer,
         expected_version=first.version,
     )
+
+
+@pytest.mark.parametrize("typed", ["1e3", "1E+3", "2.5e2"])
+def test_a_contract_amount_in_exponent_notation_is_refused(world, typed):
+    """A tester's 1e3 was recorded as 1,000 万元; every other amount field refuses it."""
+    deal = _negotiating(world)
+    with pytest.raises(ValidationFailed) as refused:
+        services.record_contract(deal.id, contract_data(amount_wan=typed), world.officer)
+    assert "不要用科学计数法" in refused.value.details["amount_wan"]
+    contract = services.record_contract(deal.id, contract_data(amount_wan=1000), world.officer)
+    assert contract.amount_wan == Decimal("1000.00")  # a JSON number is a number

@@ -182,3 +182,17 @@ def test_college_admin_sees_only_their_college_and_inventor_only_their_patents(c
 def test_enterprise_users_get_403(client, auth):
     auth.login(make_user(Role.ENTERPRISE))
     assert client.get("/patents/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["202110600370.9", "CN202110600370.9", "ZL 2021106003709", "202110600370", "2021106003"],
+)
+def test_the_list_finds_a_patent_by_its_application_number(client, auth, admin, typed):
+    """A tester typed 202110600370.9 into the search and got 共 0 条: staff look patents up by
+    number first."""
+    inst = admin.organization
+    wanted = make_patent(inst, application_no="202110600370.9", title="钛合金粉末冶金方法")
+    make_patent(inst, application_no="202210600371.1", title="另一件专利")
+    auth.login(admin)
+    assert listed_ids(client.get("/patents/", query_string={"q": typed})) == [wanted.id]
