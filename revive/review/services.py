@@ -47,7 +47,25 @@ def _decide(
     sent: list[Notification] = []
     if match.state == MatchState.ACCEPTED:
         sent = deal_services.push(match, actor, comment)
+    elif match.intent_at is not None:
+        sent = [_intent_declined(match)]
     return match, sent
+
+
+def _intent_declined(match: Match) -> Notification:
+    """The enterprise asked for this introduction (申请对接) and an officer did not take it up:
+    it is told, as it is told of a push (a tester's rejected request left its inbox silent).
+    The reason stays with the officers, as on the pool's 我的对接申请 page."""
+    return notifications.notify(
+        "intent_declined",
+        f"对接申请未被采纳：{match.patent.title}",
+        organization_id=match.demand.enterprise_id,
+        body=(
+            f"技术经理人审核后，暂未将该专利推荐给您的需求「{match.demand.title}」。"
+            "您可以继续在成果库中查找，或在需求页补充技术细节后再申请。"
+        ),
+        link=notifications.app_link("demands.detail", demand_id=match.demand_id),
+    )
 
 
 @conflict_on_stale(STALE_MATCH)

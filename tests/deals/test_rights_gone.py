@@ -194,3 +194,34 @@ def test_a_patent_past_its_term_cannot_be_adopted(world):
     db.session.commit()
     with pytest.raises(InvalidTransition, match="保护期已于 2024-01-05 届满"):
         decisions.decide(match.id, "accepted", world.officer)
+
+
+def test_an_enterprise_hears_when_its_introduction_request_is_not_taken_up(world):
+    """A tester's rejected 申请对接 left its inbox silent."""
+    from revive.matching.models import Match, MatchSource
+    from revive.notifications.models import Notification
+    from revive.review import services as decisions
+    from tests.matching.helpers import make_demand
+
+    demand = make_demand(world.ent_a, title="压铸件缺陷检测")
+    patent = world.own_deal().patent
+    asked = Match(
+        demand_id=demand.id,
+        patent_id=patent.id,
+        score=0.3,
+        terms=[],
+        source=MatchSource.INTENT,
+        intent_at=demand.created_at,
+        intent_message="想了解许可条件",
+    )
+    machine = Match(demand_id=demand.id, patent_id=world.own_deal().patent_id, score=0.2, terms=[])
+    db.session.add_all([asked, machine])
+    db.session.commit()
+    decisions.decide(asked.id, "rejected", world.officer, reason_code="too_costly")
+    decisions.decide(machine.id, "rejected", world.officer, reason_code="wrong_field")
+    (notice,) = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "intent_declined")
+    )
+    assert notice.organization_id == world.ent_a.id and patent.title in notice.title
+    assert "压铸件缺陷检测" in notice.body and "成本" not in notice.body
+    assert notice.link == f"/demands/{demand.id}"
