@@ -377,9 +377,10 @@ def patent_action(data: dict[str, Any], patent_id: int, action: str):
 @roles_required(*REVIEWER_ROLES)
 @bp.arguments(BatchActionBody)
 @bp.response(200, BatchResult)
-@bp.doc(summary="批量审核", tags=[TAG], **{"x-errors": [401, 403, 409, 422]})
+@bp.doc(summary="批量审核或批量提交审核", tags=[TAG], **{"x-errors": [401, 403, 409, 422]})
 def batch_actions(data: dict[str, Any]):
-    """One review action on many patents (≤ revive.selection's cap); refusals one by one."""
+    """One review action — or submit (提交审核, an import's drafts) — on many patents
+    (≤ revive.selection's cap); refusals one by one."""
     return services.perform_batch(
         data["ids"], data["action"], actor=current_user, comment=data.get("comment")
     )

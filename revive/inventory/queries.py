@@ -14,7 +14,7 @@ serve patterns of 3+ characters, shorter ones are filtered within the scope's ow
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -368,12 +368,21 @@ def count_cap(user: User) -> int | None:
 MAX_FILTERED_IDS = 5000  # "all matching the filter" (batch college assignment): one request
 
 
-def filtered_ids(user: User, f: ListFilters, limit: int | None = None) -> list[int]:
+def filtered_ids(
+    user: User,
+    f: ListFilters,
+    limit: int | None = None,
+    statuses: Iterable[EntryStatus] | None = None,
+) -> list[int]:
     """Ids of every patent the list shows for these filters (all pages), in id order;
     ValidationFailed when none, or more than ``limit`` (a batch over the whole filter stays a
-    bounded request: narrow the filter, or tick rows). ``limit``: MAX_FILTERED_IDS."""
+    bounded request: narrow the filter, or tick rows). ``limit``: MAX_FILTERED_IDS.
+    ``statuses``: only patents in one of them (what a batch action can move)."""
     limit = limit or MAX_FILTERED_IDS
-    stmt = sa.select(Patent.id).where(*where_clauses(user, f)).order_by(Patent.id)
+    clauses = where_clauses(user, f)
+    if statuses is not None:
+        clauses.append(Patent.status.in_(list(statuses)))
+    stmt = sa.select(Patent.id).where(*clauses).order_by(Patent.id)
     ids = list(db.session.scalars(stmt.limit(limit + 1)))
     if not ids:
         raise ValidationFailed("没有符合筛选条件的专利")

@@ -294,6 +294,9 @@ def perform_action(
     return patent
 
 
+SUMMARY_REASONS = 20  # refusals quoted in a batch's message (a 200-row batch stays readable)
+
+
 @dataclass
 class BatchResult:
     done: list[int] = field(default_factory=list)
@@ -304,8 +307,12 @@ class BatchResult:
         """'已处理 N 条，M 条未处理：#id 原因；…' (the page's flash and the API's message)."""
         text = f"已处理 {len(self.done)} 条"
         if self.refused:
-            reasons = "；".join(f"#{pid} {reason}" for pid, reason in self.refused)
-            text += f"，{len(self.refused)} 条未处理：{reasons}"
+            shown = self.refused[:SUMMARY_REASONS]
+            reasons = "；".join(f"#{pid} {reason}" for pid, reason in shown)
+            more = len(self.refused) - len(shown)
+            text += f"，{len(self.refused)} 条未处理：{reasons}" + (
+                f"；另有 {more} 条" if more else ""
+            )
         return text
 
 
@@ -315,7 +322,7 @@ def perform_batch(
     """Apply one action to many patents; each refused one is reported, the rest commit together."""
     patent_ids = selected_ids(patent_ids, empty="请先勾选要处理的专利")
     action = workflow.get_action(action_name)
-    if not action.batch:
+    if not (action.batch or action.listed):
         raise ValidationFailed(f"「{action.label}」不支持批量操作")
     if action.comment_required and not (comment or "").strip():
         raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")

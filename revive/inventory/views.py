@@ -80,9 +80,32 @@ def list_patents():
             if current_user.role == Role.UNIVERSITY_ADMIN
             else []
         ),
+        # School and college admins submit many drafts (an import's) at once (submit_batch).
+        batch_submit=current_user.role in (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN),
         max_filtered=queries.MAX_FILTERED_IDS,
         fee_of=fees.fee_lookup(),
     )
+
+
+@bp.post("/submit")
+@roles_required(Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN)
+def submit_batch():
+    """提交审核 for the ticked patents (scope=ids) or every draft / returned patent matching the
+    list's filters (scope=filter): each refusal is listed with its reason, the rest go on."""
+    filters = queries.parse_filters(request.form, current_user)
+    back = url_for("inventory.list_patents", **filters.to_args())
+    submit = workflow.ACTIONS["submit"]
+    try:
+        if request.form.get("scope") == "filter":
+            ids = queries.filtered_ids(current_user, filters, statuses=submit.sources)
+        else:
+            ids = selected_ids(request.form.getlist("ids"), empty="请先勾选要提交的专利")
+        result = services.perform_batch(ids, submit.name, actor=current_user)
+    except (ValidationFailed, InvalidTransition) as err:
+        flash(err.message, "error")
+        return redirect(back)
+    flash("提交审核：" + result.summary, "warning" if result.refused else "success")
+    return redirect(back)
 
 
 @bp.post("/assign-college")

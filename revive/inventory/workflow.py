@@ -41,6 +41,7 @@ class Action:
     roles: frozenset[Role]
     comment_required: bool = False
     batch: bool = False  # offered as a batch action to reviewers
+    listed: bool = False  # offered as a batch on the patent list (submitting an import's drafts)
 
 
 FILERS = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN, Role.INVENTOR})
@@ -50,7 +51,14 @@ SCHOOL_REVIEWERS = frozenset({Role.UNIVERSITY_ADMIN})
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in (
-        Action("submit", "提交审核", frozenset({S.DRAFT, S.RETURNED}), S.PENDING_COLLEGE, FILERS),
+        Action(
+            "submit",
+            "提交审核",
+            frozenset({S.DRAFT, S.RETURNED}),
+            S.PENDING_COLLEGE,
+            FILERS,
+            listed=True,
+        ),
         Action(
             "college_approve",
             "学院审核通过",

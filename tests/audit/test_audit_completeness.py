@@ -296,6 +296,22 @@ def _(w, client):
     return _batch_expect(w, ps)
 
 
+@case("inventory.submit_batch", "uni_admin")
+def _(w, client):
+    ps = [make_patent(w.uni, college=w.college) for _ in "ab"]
+    _ok(client.post("/patents/submit", data={"scope": "ids", "ids": [str(p.id) for p in ps]}), 302)
+    (e,) = events(entity="patent", entity_id=ps[1].id)
+    assert e.action == "submit" and e.actor_id == w.uni_admin.id
+    return Expect(
+        "patent",
+        ps[0].id,
+        "submit",
+        w.uni_admin,
+        w.uni.id,
+        _moved(EntryStatus.DRAFT, EntryStatus.PENDING_COLLEGE),
+    )
+
+
 @case("inventory.assign_college", "uni_admin")
 def _(w, client):
     target = make_college(w.uni, "信息学院")

@@ -168,9 +168,11 @@ def test_actions_and_batch_actions(client, auth, admin):
         == 422
     )
     resp = client.post(
-        "/api/v1/patents/batch-actions", json={"ids": [patent.id], "action": "submit"}
+        "/api/v1/patents/batch-actions",
+        json={"ids": [patent.id], "action": "reopen", "comment": "重审"},
     )
     assert resp.status_code == 422  # not a batch action
+    assert "不支持批量操作" in resp.get_json()["message"]
 
 
 def test_other_universities_patents_are_404_in_the_api(client, auth, admin):

@@ -196,3 +196,43 @@ def test_the_list_finds_a_patent_by_its_application_number(client, auth, admin, 
     make_patent(inst, application_no="202210600371.1", title="另一件专利")
     auth.login(admin)
     assert listed_ids(client.get("/patents/", query_string={"q": typed})) == [wanted.id]
+
+
+def test_an_admin_submits_many_drafts_at_once_from_the_list(client, auth, admin):
+    """A tester imported 197 drafts and had to open each to press 提交审核."""
+    import sqlalchemy as sa
+
+    from revive.extensions import db
+    from revive.inventory.models import Patent
+
+    org = admin.organization
+    college = make_college(org, "机械学院")
+    drafts = [make_patent(org, college=college, title=f"草稿{i}") for i in range(3)]
+    no_college = make_patent(org, title="未分学院的草稿")
+    entered = make_patent(org, college=college, status=EntryStatus.ENTERED, title="已入库")
+    auth.login(admin)
+    page = client.get("/patents/").get_data(as_text=True)
+    assert 'id="submit-bar"' in page
+    ticked = [str(drafts[0].id), str(entered.id)]
+    resp = client.post("/patents/submit", data={"scope": "ids", "ids": ticked})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    status = dict(db.session.execute(sa.select(Patent.id, Patent.status)).all())
+    assert status[drafts[0].id] == EntryStatus.PENDING_COLLEGE
+    assert status[entered.id] == EntryStatus.ENTERED  # refused, with its reason
+    flashed = client.get("/patents/").get_data(as_text=True)
+    assert "已处理 1 条，1 条未处理" in flashed and f"#{entered.id}" in flashed
+    # every draft the filter shows, entered ones left alone and not reported
+    resp = client.post("/patents/submit", data={"scope": "filter"})
+    db.session.expire_all()
+    status = dict(db.session.execute(sa.select(Patent.id, Patent.status)).all())
+    assert {status[d.id] for d in drafts} == {EntryStatus.PENDING_COLLEGE}
+    assert status[no_college.id] == EntryStatus.PENDING_SCHOOL  # no college: the school's
+    assert "已处理 3 条" in client.get("/patents/").get_data(as_text=True)
+
+
+def test_an_inventor_has_no_batch_submit(client, auth):
+    inventor = make_user(Role.INVENTOR)
+    auth.login(inventor)
+    assert 'id="submit-bar"' not in client.get("/patents/").get_data(as_text=True)
+    assert client.post("/patents/submit", data={"scope": "filter"}).status_code == 403
