@@ -20,7 +20,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -63,7 +63,12 @@ def unquote(text: str) -> str:
 
 def safe_cell(value: Any) -> Any:
     """A value that a spreadsheet program shows as written and never evaluates. A moment
-    becomes its local-time text (revive.clock: a stored UTC datetime never reaches a file)."""
+    becomes its local-time text (revive.clock: a stored UTC datetime never reaches a file).
+    A naive datetime is a spreadsheet's own cell (an uploaded file's date, read back for
+    「待修正的行」), not a moment: written as it was, a date when it has no time of day (a
+    tester saw 2020-07-02 come back as 2020-07-02 08:00:00)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.date() if value.time() == time.min else value
     if isinstance(value, datetime):
         return format_dt(value, "%Y-%m-%d %H:%M:%S")
     if value is None or isinstance(value, bool | int | float | Decimal | date):

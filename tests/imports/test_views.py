@@ -329,3 +329,19 @@ def test_preview_says_which_rows_had_control_characters_dropped(logged_in, uni, 
 def test_preview_without_control_characters_says_nothing_of_them(logged_in, enqueued):
     job, page = _previewed(logged_in, csv_bytes([row(1)]))
     assert "stripped" not in job.preview_counts and "data-stripped" not in page
+
+
+def test_rows_to_fix_keep_the_uploaded_dates_as_dates(logged_in, uni, enqueued, tmp_path):
+    """A tester's 2020-07-02 came back in 「待修正的行」 as text 2020-07-02 08:00:00: the cell's
+    date was taken for a UTC moment and shifted to Beijing time."""
+    from datetime import date, datetime
+
+    from tests.imports.helpers import write_xlsx_file
+
+    bad = ["坏号", "一种材料", "材料学院", "5", datetime(2020, 7, 2)]
+    path = write_xlsx_file(tmp_path / "专利.xlsx", [row(1), bad])
+    _upload(logged_in, path.read_bytes(), name="专利.xlsx")
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    _, rows = _sheet(logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx"))
+    assert rows[1][0] == 3 and rows[1][5] in (date(2020, 7, 2), datetime(2020, 7, 2))
