@@ -96,16 +96,31 @@ _TERMS_LABELS = (
 _NEED_LABELS = (
     r"(?:项目|需求|技术需求|主要技术)?"
     r"(?:背景|需求描述|需求内容|技术要求|技术需求|技术难题|具体描述|需求背景|项目背景|"
-    r"技术指标|性能指标|主要内容|研究内容|预期目标|现状|问题|要求|需求|条件|应用条件)\s*[：:]"
+    r"技术指标|性能指标|主要内容|研究内容|预期目标|现状|问题|要求|需求|条件|应用条件|"
+    # the listing form's own field names (1、需求名称：…需求简介：…)
+    r"名称|简介|概述)\s*[：:]"
     # a bare 技术： opening a clause (技术：1、…；2、… 人才：…)
     r"|(?:^|(?<=[。；;，,\s]))技术\s*[：:]"
 )
 _NEED_LABEL = re.compile(_NEED_LABELS)
 # A terms section runs to the end of its sentence, or to the next label when the form ran
 # the fields together (成熟度：技术成熟度达到9级技术指标：总体准确率大于95%).
-_TERMS_SECTION = re.compile(
-    r"(?:" + "|".join(_TERMS_LABELS) + r")\s*[：:]"
+# … and through the numbered items it opens (资质要求：1、…经验积累；2、最好有中试装置…: a tester
+# saw the second qualification listed as a sub-need).
+_TERMS_BODY = (
     r"(?:(?!" + _NEED_LABELS + "|(?:" + "|".join(_TERMS_LABELS) + r")\s*[：:])[^。；;\n])*"
+)
+_ITEM = r"(?:\d{1,2}\s*[、.．)）]|[（(]\d{1,2}[)）]|[①-⑩])"
+_TERMS_SECTION = re.compile(
+    r"(?:"
+    + "|".join(_TERMS_LABELS)
+    + r")\s*[：:]"
+    + _TERMS_BODY
+    + r"(?:[；;]\s*(?="
+    + _ITEM
+    + r")"
+    + _TERMS_BODY
+    + r")*"
     r"[。；;\n]?"
 )
 # A clause about the company itself (profile, size, history), not about a need.

@@ -80,27 +80,60 @@ OUTCOMES: dict[str, Outcome] = {
 }
 
 
+# The school's decisions the patent's college hears of too: its admin filed or passed the
+# patent and fixes what is returned (a tester's college admin heard nothing of 学校退回).
+COLLEGE_TITLES = {
+    "school_return": "学校退回了本学院的专利《{title}》，请修改后重新提交",
+    "reopen": "学校撤回了本学院专利《{title}》的审核结论，已退回修改",
+    "not_enter": "本学院的专利《{title}》未予入库",
+    "abandon": "学校建议放弃本学院的专利《{title}》",
+}
+
+
 def notify_inventors(
     patent: Patent, action: str, actor: User | None, comment: str | None, at: datetime
 ) -> list[Notification]:
-    """Tell the patent's inventor accounts of a review outcome (no commit; e-mails go after the
-    commit). Other moves (submit, college approval, …) tell them nothing."""
+    """Tell the patent's inventor accounts of a review outcome, and its college's admins of the
+    school's (no commit; e-mails go after the commit). Other moves (submit, college approval,
+    …) tell them nothing."""
     outcome = OUTCOMES.get(action)
     if outcome is None:
         return []
-    recipients = [u for u in patent.inventor_users if actor is None or u.id != actor.id]
-    if not recipients:
-        return []
     who = f"{actor.name}（{actor.role.label}）" if actor is not None else "系统"
-    title = outcome.title.format(title=patent.title)
     body = outcome.body.format(appno=patent.application_no, who=who, comment=comment or "—")
     link = app_link("inventory.detail", patent_id=patent.id)
-    rows = [
-        notify(outcome.kind, title, user_id=u.id, body=body, link=link, created_at=at)
-        for u in recipients
-    ]
-    send_emails(rows, after_commit=True)
+    told = {actor.id} if actor is not None else set()
+    rows = []
+    for u in patent.inventor_users:
+        if u.id not in told:
+            told.add(u.id)
+            title = outcome.title.format(title=patent.title)
+            rows.append(
+                notify(outcome.kind, title, user_id=u.id, body=body, link=link, created_at=at)
+            )
+    if action in COLLEGE_TITLES and patent.college_id is not None:
+        title = COLLEGE_TITLES[action].format(title=patent.title)
+        for u in _college_admins(patent.college_id):
+            if u.id not in told:
+                told.add(u.id)
+                rows.append(
+                    notify(outcome.kind, title, user_id=u.id, body=body, link=link, created_at=at)
+                )
+    if rows:
+        send_emails(rows, after_commit=True)
     return rows
+
+
+def _college_admins(college_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(
+                User.role == Role.COLLEGE_ADMIN,
+                User.college_id == college_id,
+                User.is_active_flag.is_(True),
+            )
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- digest

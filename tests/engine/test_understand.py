@@ -213,3 +213,30 @@ def test_semicolons_without_two_asks_are_aspects_of_one_need():
         "需要解决焊接烟尘收集效率低的问题；希望引进机器视觉检测涂装表面缺陷的设备",
     )
     assert len(two.needs) == 2
+
+
+def test_a_terms_section_takes_the_numbered_items_it_opens():
+    """A tester (a real posting) saw 「2、最好有小试或中试的试验装置」, the second qualification
+    asked of the university, listed as a sub-need."""
+    r = read_demand(
+        "高盐废水处理工艺",
+        "具体要求如下：（1）实现废水中氨氮的回收利用；（2）实现此类废水的零排放，而且成本较低。"
+        "资质要求：1、在废水处理领域有一定工业处理经验积累；2、最好有小试或中试的试验装置，"
+        "可以在现场进行试验研究。成本要求：吨水处理成本小于35元。",
+    )
+    assert all("小试" not in n.text for n in r.needs) and "小试" not in r.text
+    assert any("小试" in x and x.startswith("资质要求") for x in r.removed)
+    assert "吨水处理成本" in r.text  # the next label ends the section
+
+
+def test_the_listing_forms_field_names_are_not_part_of_a_label():
+    """A tester saw sub-needs labelled 「需求名称：高倍率快速自动对焦需求简介：…」."""
+    r = read_demand(
+        "1、高倍率快速自动对焦2、运动控制器研发",
+        "1、需求名称：高倍率快速自动对焦需求简介：显微镜对Panel进行观察测量，需要1s内完成对焦。"
+        "2、需求名称：运动控制器研发需求简介：龙门移动结构，需要控制器控制两个电机同时运动。",
+    )
+    labels = [n.label for n in r.needs]
+    assert len(labels) == 2 and labels[0].startswith("高倍率快速自动对焦")
+    assert labels[1].startswith("运动控制器研发")
+    assert not any("需求名称" in x or "需求简介" in x for x in labels)

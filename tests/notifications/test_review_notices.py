@@ -232,3 +232,28 @@ def test_an_inventor_sees_what_was_returned_to_them(uni, client, auth):
     auth.login(uni["inventor"])
     nav = client.get("/").get_data(as_text=True).split('<nav class="mainnav"', 1)[1]
     assert 'aria-label="1 件退回待修改"' in nav.split("</nav>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "title"),
+    [
+        (S.PENDING_SCHOOL, "school_return", "学校退回了本学院的专利《一种复合材料》"),
+        (S.PENDING_SCHOOL, "not_enter", "本学院的专利《一种复合材料》未予入库"),
+        (S.ENTERED, "reopen", "学校撤回了本学院专利《一种复合材料》的审核结论"),
+    ],
+)
+def test_the_college_admin_hears_of_the_schools_decisions_on_its_patents(
+    uni, status, action, title
+):
+    """A tester's college admin heard nothing when the school returned two of its patents."""
+    p = _patent(uni, status, title="一种复合材料")
+    inventory.perform_action(p.id, action, actor=uni["admin"], comment="联系电话缺失")
+    (n,) = _notices(uni["college_admin"])
+    assert title in n.title and "联系电话缺失" in n.body and n.link == f"/patents/{p.id}"
+    assert not _notices(uni["other_admin"])  # another college's admin
+
+
+def test_the_college_admin_is_not_told_of_its_own_return(uni):
+    p = _patent(uni, S.PENDING_COLLEGE, title="一种复合材料")
+    inventory.perform_action(p.id, "college_return", actor=uni["college_admin"], comment="补")
+    assert not _notices(uni["college_admin"])
