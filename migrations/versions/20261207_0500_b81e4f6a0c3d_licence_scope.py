@@ -41,5 +41,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("contracts", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_contracts_license_scope"), type_="check")
         batch_op.drop_column("license_until")
         batch_op.drop_column("license_scope")

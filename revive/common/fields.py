@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -106,7 +106,18 @@ def _read_date(raw: Any, f: Field, example: str) -> date | None:
                 return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 raise FieldError(f"{f.label}不是有效日期：{text}") from None
+    if re.fullmatch(r"\d{5}", text) and EXCEL_SERIALS[0] <= int(text) <= EXCEL_SERIALS[1]:
+        # a date cell formatted as General (or copied into a CSV) shows Excel's serial number
+        day = EXCEL_EPOCH + timedelta(days=int(text))
+        raise FieldError(
+            f"{f.label}格式不正确：{text}（像是 Excel 的日期序号，对应 {day.isoformat()}；"
+            f"请把该列设为日期格式，或直接填写 {day.isoformat()}）"
+        )
     raise FieldError(f"{f.label}格式不正确：{text}（应为 {example}）")
+
+
+EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
+EXCEL_SERIALS = (31_138, 60_000)  # 1985-04-01 (the first Chinese patents) to 2064
 
 
 def _parse_date(raw: Any, f: Field) -> date | None:

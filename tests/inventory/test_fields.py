@@ -122,3 +122,21 @@ def test_a_title_of_invisible_characters_only_is_missing():
     assert not validate_record({**VALID, "title": "\u200b\ufeff\u2060 "}).ok
     title = "一种\u200d检测方法"
     assert validate_record({**VALID, "title": f"\u200b{title}\ufeff"}).values["title"] == title
+
+
+@pytest.mark.parametrize(("typed", "day"), [(44260, "2021-03-05"), ("43895", "2020-03-05")])
+def test_an_excel_date_serial_gets_its_date_in_the_message(typed, day):
+    """A date cell formatted as General shows Excel's serial (44260): the message says which
+    date it stands for, so the fix is one step."""
+    from revive.common.fields import FieldError
+    from revive.inventory.fields import FIELDS_BY_KEY
+
+    with pytest.raises(FieldError, match=f"像是 Excel 的日期序号，对应 {day}"):
+        FIELDS_BY_KEY["filing_date"].parse_value(typed)
+
+
+def test_the_applicant_header_variants_are_known():
+    from revive.inventory.importers import map_columns
+
+    columns = map_columns(["申请号", "专利名称", "申请（专利）人"])
+    assert columns.index_of("patentees") == 2 and columns.ignored == []
