@@ -135,8 +135,12 @@ class Table:
 
 
 def sheet_hint(sheets: tuple[str, ...]) -> str:
+    """``sheets``: the sheet read first, then the others."""
     others = "、".join(f"“{t}”" for t in sheets[1:4]) + ("等" if len(sheets) > 4 else "")
-    return f"；只读取第一个工作表“{sheets[0]}”，本文件另有工作表{others}：请把数据放在第一个工作表"
+    return (
+        f"；读取的是工作表“{sheets[0]}”（本文件另有工作表{others}）：请把数据和表头放在同一个"
+        "工作表里，表头在前十行内"
+    )
 
 
 def read_table(
@@ -247,6 +251,8 @@ MAX_HEADER_SEARCH = 10
 # A row naming this many known columns is the header (one could be a coincidence: a title
 # block's 联系人).
 MIN_KNOWN_COLUMNS = 2
+SHEETS_LOOKED = 10  # sheets a workbook's header is looked for in (the first that has one)
+MAX_HEADER_CELLS = 200  # cells of a row looked at for column names
 
 ColumnTest = Callable[[Any], bool]
 
@@ -745,6 +751,28 @@ class _Workbook:
             raise FileRejected("工作簿中没有工作表")
         self.ws = self.wb.worksheets[0]
 
+    def choose(self, is_column: Callable[[Any], bool] | None) -> None:
+        """Read the first sheet whose first rows hold a header (two columns ``is_column``
+        knows), not simply the first: a tester's workbook opened with a 填写说明 sheet and was
+        refused as having no data. At most SHEETS_LOOKED sheets, MAX_HEADER_SEARCH rows each,
+        looked at; none with a header: the first sheet, as before."""
+        if is_column is None or len(self.wb.worksheets) < 2:
+            return
+        for ws in self.wb.worksheets[:SHEETS_LOOKED]:
+            if not hasattr(ws, "iter_rows"):
+                continue  # a chart sheet
+            ws.reset_dimensions()  # rows at their own width (a hostile dimension pads them)
+            for row in ws.iter_rows(max_row=MAX_HEADER_SEARCH, values_only=True):
+                if _known(list(row[:MAX_HEADER_CELLS]), is_column) >= MIN_KNOWN_COLUMNS:
+                    self.ws = ws
+                    return
+
+    @property
+    def sheets(self) -> tuple[str, ...]:
+        """The sheet read first, then the others."""
+        read = self.ws.title
+        return (read, *(t for t in self.wb.sheetnames if t != read))
+
     def close(self) -> None:
         if not self._fh.closed:
             self.wb.close()
@@ -881,6 +909,7 @@ def _read_xlsx(
     _check_zip(path, limits)
     book = _Workbook(path, limits)  # opened once: read-only mode loads the shared strings
     try:
+        book.choose(is_column)
         row_tags, formulas, marks = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
         if formulas >= _MAX_MARKED:
             raise FileRejected(
@@ -899,16 +928,21 @@ def _read_xlsx(
         )
         header_line, first = found if found is not None else (0, None)
         if first is None:
-            sheets = tuple(book.wb.sheetnames)
+            sheets = book.sheets
             raise FileRejected(
-                "文件没有数据行（工作表为空）" + (sheet_hint(sheets) if len(sheets) > 1 else "")
+                f"文件没有数据行（工作表“{sheets[0]}”为空）"
+                + (sheet_hint(sheets) if len(sheets) > 1 else "")
             )
         header = _header(first)
         # the title and header lines are not data rows (the header search reads ahead)
         stripped[:] = [n for n in stripped if n > header_line]
         peek = next(records, None)
         if peek is None:
-            raise FileRejected("文件没有数据行（除表头外没有任何内容）")
+            sheets = book.sheets
+            raise FileRejected(
+                "文件没有数据行（除表头外没有任何内容）"
+                + (sheet_hint(sheets) if len(sheets) > 1 else "")
+            )
     except BaseException:
         book.close()
         raise
@@ -928,7 +962,7 @@ def _read_xlsx(
         finally:
             book.close()
 
-    sheets = tuple(book.wb.sheetnames)
+    sheets = book.sheets
     title = "；".join(titles) or None
     return Table(
         header,

@@ -831,17 +831,25 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
         note="the header below the first ten rows is not looked for: no title taken, the first"
         " row is the header",
     )
-    add(
-        "wrong-sheet-only",
+    rows_case(
+        "instructions-sheet-first",
         "sheets.xlsx",
         xlsx_bytes([["填写说明"], ["请在第二个工作表填写"]], sheets=[("数据", [head, *ok3])]),
-        "只读取第一个工作表“Sheet”",
+        committed=(p.key(1), p.key(2), p.key(3)),
+        note="a 填写说明 sheet before the data: the sheet with the header is read",
     )
-    add(
+    rows_case(
         "empty-first-sheet",
         "sheets2.xlsx",
         xlsx_bytes([], sheets=[("数据", [head, *ok3])]),
-        "只读取第一个工作表“Sheet”",
+        committed=(p.key(1), p.key(2), p.key(3)),
+        note="an empty first sheet: the sheet with the header is read",
+    )
+    add(
+        "no-sheet-with-a-header",
+        "sheets3.xlsx",
+        xlsx_bytes([["填写说明"]], sheets=[("备注", [["请联系王老师"]])]),
+        "读取的是工作表“Sheet”（本文件另有工作表“备注”）",
     )
 
     # -- cells

@@ -294,7 +294,7 @@ HTTP_SAMPLE = [
     "xlsm-macros",
     "zip-bomb-ratio",
     "mixed-utf8-gbk",
-    "wrong-sheet-only",
+    "no-sheet-with-a-header",
     "one-mb-cell-xlsx",
     "xxe-shared-strings-dat",
 ]
