@@ -321,6 +321,17 @@ ENDPOINTS: list[Endpoint] = [
         effect=_status_moved,
     ),
     Endpoint(
+        "submit_batch",
+        "POST",
+        "/patents/submit",
+        _list_url("/patents/submit"),
+        frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN}),
+        state="draft",
+        batch=True,
+        body=lambda _w, _role, p: {"scope": "ids", "ids": [str(p.id)]},
+        effect=_status_moved,
+    ),
+    Endpoint(
         "annual_fees",
         "GET",
         "/patents/annual-fees",

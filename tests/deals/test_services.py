@@ -328,7 +328,8 @@ TODAY = date.today()
         ("amount_wan", "abc", "须为数字"),
         ("amount_wan", "NaN", "须为数字"),
         ("amount_wan", "1.234", "两位小数"),
-        ("amount_wan", "1e15", "须小于 1,000,000 万元"),
+        ("amount_wan", "1000000000000000", "须小于 1,000,000 万元"),
+        ("amount_wan", "1e15", "不要用科学计数法"),
         ("amount_wan", "1000000", "100 亿元"),
         ("amount_wan", "10000", "超过 1 亿元"),  # unconfirmed
         ("signed_on", "", "签约日期"),
@@ -605,9 +606,9 @@ def test_a_patent_assigned_on_one_deal_ends_its_other_deals(world):
     assert second.stage == Stage.FAILED and second.failure_reason == "rights_gone"
     assert "转让合同" in second.failure_comment
     told = db.session.scalars(
-        sa.select(Notification).where(
-            Notification.deal_id == second.id, Notification.organization_id == other_ent.id
-        )
+        sa.select(Notification)
+        .where(Notification.deal_id == second.id, Notification.organization_id == other_ent.id)
+        .order_by(Notification.id)
     ).all()
     assert told and "专利权已不属于高校" in told[-1].title
     with pytest.raises(InvalidTransition, match="专利已转让"):
