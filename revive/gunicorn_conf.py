@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-worker_class = "gthread"
+# gthread, with Chinese pages for the requests gunicorn refuses itself (414, 431, 400)
+worker_class = "revive.gunicorn_worker.ChineseErrorsWorker"
 threads = max(1, int(os.environ.get("REVIVE_WEB_THREADS") or 4))
 timeout = 60
 graceful_timeout = 30

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -164,6 +165,7 @@ def run_script(tmp_path: Path) -> Iterator[Callable[..., RunScript]]:
 def test_a_killed_worker_is_restarted_while_the_site_stays_up(run_script):
     run = run_script()
     run.wait_for("site answers", lambda: run.site_status() == 200, STARTUP)
+    _refused_in_chinese(run.port)
     run.wait_for("worker ready", lambda: run.workers_ready() >= 1, STARTUP)
     (first,) = run.worker_pids()
 
@@ -190,6 +192,29 @@ def test_a_killed_worker_is_restarted_while_the_site_stays_up(run_script):
         "both groups gone", lambda: _gone(second) and _gone(run.web_pid()), 5, running=False
     )
     assert run.site_status() is None
+
+
+def _refused_in_chinese(port: int) -> None:
+    """What gunicorn refuses before Flask sees it (a request line over its limit, headers over
+    its limit) gets a Chinese page, not gunicorn's English one (revive/gunicorn_worker.py)."""
+    import http.client
+
+    for path, headers, status, words in (
+        ("/patents/?q=" + "专" * 3000, {}, 414, "网址过长"),
+        ("/login", {"Cookie": "x=" + "a" * 9000}, 431, "请求头过大"),
+    ):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.putrequest("GET", urllib.parse.quote(path, safe="/?="))
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            body = resp.read().decode("utf-8")
+        finally:
+            conn.close()
+        assert resp.status == status and words in body, (resp.status, body[:200])
+        assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
 
 
 def test_the_script_stops_with_the_worker_when_the_site_dies(run_script):
