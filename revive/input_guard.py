@@ -62,6 +62,10 @@ class GuardedJSONProvider(DefaultJSONProvider):
             value = super().loads(s, **kwargs)
         except RecursionError:
             raise BadInput(f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）") from None
+        except ValueError as exc:
+            if "digits" in str(exc):  # Python's int limit (4,300 digits), not bad syntax
+                raise BadInput("JSON 中的数字位数过多，请检查后重试") from None
+            raise
         _check_json(value)
         return value
 

@@ -38,6 +38,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from revive.api.common import MAX_INT, MAX_PER_PAGE, page_meta
 from revive.common.fields import FieldError
@@ -110,6 +111,12 @@ class Parser(FlaskParser):
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def load_json(self, req, schema):
+        limit = req.max_content_length
+        # A chunked body has no length to refuse up front: read to the limit, then 413 (it was
+        # cut there and answered as malformed JSON).
+        chunked = req.is_json and req.content_length is None and limit
+        if chunked and len(req.get_data(cache=True)) >= limit:
+            raise RequestEntityTooLarge()
         data = req.get_json(silent=True)
         if data is None:
             # Only an empty body is "no body": a body that does not parse (a truncated

@@ -96,7 +96,7 @@ def test_json_body_over_the_limit_is_a_413(app, client, admin):
     limit = app.config["REVIVE_MAX_JSON_BYTES"]
     raw = json.dumps({"title": "长" * limit})
     response = _api_post(client, "/api/v1/patents", raw)
-    assert response.status_code == 413
+    assert response.status_code == 413, (limit, response.get_json())
     assert "JSON 不能超过" in response.get_json()["message"]
 
 
@@ -157,3 +157,27 @@ def test_a_multipart_field_name_that_does_not_decode_is_a_400_not_a_500(app, cli
         content_type=f"multipart/form-data; boundary={boundary}",
     )
     assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+
+
+def test_a_number_of_thousands_of_digits_is_named_in_the_message(client, admin):
+    """Python refuses to read an integer of over 4,300 digits: the client was told its JSON was
+    malformed."""
+    response = _api_post(client, "/api/v1/patents", '{"trl": ' + "9" * 5000 + "}")
+    assert response.status_code == 400
+    assert "数字位数过多" in response.get_json()["message"]
+
+
+def test_a_chunked_body_over_the_json_limit_is_a_413(client, admin, app):
+    """A body sent chunked (no Content-Length) was cut at the limit and answered as bad JSON."""
+    import io
+
+    limit = app.config["REVIVE_MAX_JSON_BYTES"]
+    body = b'{"title": "' + b"a" * (limit + 10) + b'"}'
+    response = client.post(
+        "/api/v1/patents",
+        input_stream=io.BytesIO(body),
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn sets it
+    )
+    assert response.status_code == 413, (limit, response.get_json())
+    assert "JSON 不能超过" in response.get_json()["message"]
