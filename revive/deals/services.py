@@ -758,19 +758,40 @@ def exclusive_in_force(
 ) -> Contract | None:
     """A sole or exclusive licence of the patent in force on ``on`` — or, given ``until``, at
     any time in [on, until] — recorded on another deal than ``except_deal``."""
-    overlap = [Contract.license_until >= on, Contract.signed_on <= (until or on)]
+    return _licence_overlapping(
+        patent_id, on, until or on, except_deal=except_deal, exclusive_only=True
+    )
+
+
+_LICENCE_KINDS = (ContractKind.LICENSE, ContractKind.OPEN_LICENSE)
+
+
+def _licence_overlapping(
+    patent_id: int,
+    start: date,
+    end: date | None,
+    *,
+    except_deal: int | None,
+    exclusive_only: bool,
+) -> Contract | None:
+    """A licence of the patent (许可 or 开放许可; only sole or exclusive ones with
+    ``exclusive_only``) whose term meets [start, end] (``end`` None: from ``start`` on). A
+    licence recorded without a term counts as in force from its signing on."""
     query = (
         sa.select(Contract)
         .join(Deal, Deal.id == Contract.deal_id)
         .where(
             Deal.patent_id == patent_id,
-            Contract.kind == ContractKind.LICENSE,
-            Contract.license_scope.in_(EXCLUSIVE_SCOPES),
-            *overlap,
+            Contract.kind.in_(_LICENCE_KINDS),
+            sa.or_(Contract.license_until.is_(None), Contract.license_until >= start),
         )
         .order_by(Contract.signed_on, Contract.id)
         .limit(1)
     )
+    if end is not None:
+        query = query.where(Contract.signed_on <= end)
+    if exclusive_only:
+        query = query.where(Contract.license_scope.in_(EXCLUSIVE_SCOPES))
     if except_deal is not None:
         query = query.where(Deal.id != except_deal)
     return db.session.scalar(query)
@@ -782,6 +803,9 @@ def exclusive_text(c: Contract) -> str:
     scope = c.license_scope.label if c.license_scope else "许可"
     until = c.license_until.isoformat() if c.license_until else "—"
     return f"{c.signed_on.isoformat()} 与{who}签订{scope}合同，许可期限至 {until}"
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _licence_terms(
@@ -811,14 +835,16 @@ def _licence_terms(
     if signed_on is None or errors.keys() & {"kind", "license_scope", "license_until"}:
         return scope, until
     exclusive = scope in EXCLUSIVE_SCOPES
-    other = exclusive_in_force(
-        deal.patent_id, signed_on, until=until if exclusive else None, except_deal=deal.id
+    field_key = "license_scope" if kind == ContractKind.LICENSE else "kind"
+    # This licence's term is [signed_on, until]; without a term it runs on from signing.
+    # While a sole or exclusive licence is in force nobody else is licensed, and a sole or
+    # exclusive licence is granted only where no other licence is in force (both ways: a
+    # security review recorded an exclusive licence over an ordinary one).
+    other = _licence_overlapping(
+        deal.patent_id, signed_on, until, except_deal=deal.id, exclusive_only=not exclusive
     )
     if other is not None:
-        errors["license_scope" if kind == ContractKind.LICENSE else "kind"] = (
-            f"该专利已于{exclusive_text(other)}；{other.license_scope.label}期间"  # type: ignore[union-attr]
-            "不能再许可他人实施，请核对签约日期或许可期限"
-        )
+        errors[field_key] = _overlap_message(other, exclusive)
     else:
         answers = signals.contract_checked.send(
             None, patent=deal.patent, kind=kind, scope=scope, signed_on=signed_on
@@ -827,6 +853,26 @@ def _licence_terms(
             for key, message in (problems or {}).items():
                 errors.setdefault(key, message)
     return scope, until
+
+
+def _overlap_message(other: Contract, exclusive: bool) -> str:
+    """Why a licence meeting ``other``'s term cannot be recorded."""
+    if other.license_scope in EXCLUSIVE_SCOPES:
+        return (
+            f"该专利已于{exclusive_text(other)}；{other.license_scope.label}期间"  # type: ignore[union-attr]
+            "不能再许可他人实施，请核对签约日期或许可期限"
+        )
+    assert exclusive
+    term = (
+        f"许可期限至 {other.license_until.isoformat()}"
+        if other.license_until
+        else "未填写许可期限，视为仍在有效期内"
+    )
+    who = other.deal.enterprise.name if other.deal and other.deal.enterprise else other.parties
+    return (
+        f"该专利已于 {other.signed_on.isoformat()} 与{who}签订{contract_kind_text(other)}合同"
+        f"（{term}）：其他许可有效期间不能给予独占或排他许可；如该许可已到期，请先在该合同中补填许可期限"
+    )
 
 
 def _license_until(
@@ -844,6 +890,8 @@ def _license_until(
             )
         return None
     try:
+        if not ISO_DAY.fullmatch(text):  # fromisoformat also takes 20270101 and 2027-W01-1
+            raise ValueError(text)
         value = date.fromisoformat(text)
     except ValueError:
         errors["license_until"] = f"许可期限“{text[:20]}”格式不对，请按 YYYY-MM-DD 填写"
@@ -917,6 +965,8 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
     else:
         text = str(raw or "").strip()
         try:
+            if not ISO_DAY.fullmatch(text):  # fromisoformat also takes 20270101, 2027-W01-1
+                raise ValueError(text)
             value = date.fromisoformat(text)
         except ValueError:
             if not text:

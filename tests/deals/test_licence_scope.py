@@ -3,7 +3,7 @@ in force rules out: licensing anybody else, an open licence (专利法第五十�
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -139,3 +139,40 @@ def test_a_declaration_withdrawn_before_the_signing_day_does_not_count(world):
     d.withdrawn_at = d.withdrawn_at - timedelta(days=2)
     db.session.commit()
     assert "没有生效的开放许可声明" in _refused(deal, kind="open_license")["kind"]
+
+
+def test_no_exclusive_licence_over_an_ordinary_one_in_force(world):
+    """A security review recorded an exclusive licence while an ordinary licence of the same
+    patent was in force: the rule only looked the other way."""
+    first = sign(world.own_deal(), license_scope="ordinary", license_until=LATER)
+    second = _second_deal(world, first)
+    details = _refused(second, license_scope="exclusive", license_until=LATER)
+    assert (
+        "普通许可" in details["license_scope"] and f"许可期限至 {LATER}" in details["license_scope"]
+    )
+    assert "不能给予独占或排他许可" in details["license_scope"]
+
+
+def test_an_ordinary_licence_without_a_term_counts_as_in_force(world):
+    first = sign(world.own_deal(), license_scope="ordinary")
+    details = _refused(_second_deal(world, first), license_scope="sole", license_until=LATER)
+    assert "未填写许可期限，视为仍在有效期内" in details["license_scope"]
+    assert "补填许可期限" in details["license_scope"]
+
+
+def test_an_exclusive_licence_may_follow_an_ordinary_one_that_has_ended(world):
+    first = sign(world.own_deal(), license_scope="ordinary", license_until=LATER)
+    c = first.contract
+    c.signed_on, c.license_until = date(2024, 1, 1), local_today() - timedelta(days=1)
+    db.session.commit()
+    second = sign(_second_deal(world, first), license_scope="exclusive", license_until=LATER)
+    assert second.contract.license_scope == LicenseScope.EXCLUSIVE
+
+
+@pytest.mark.parametrize("typed", ["20290101", "2029-W01-1"])
+def test_dates_are_written_as_the_form_says(world, typed):
+    """date.fromisoformat also reads 20290101 and ISO week dates; the form asks YYYY-MM-DD."""
+    details = _refused(world.own_deal(), license_scope="exclusive", license_until=typed)
+    assert "请按 YYYY-MM-DD 填写" in details["license_until"]
+    details = _refused(world.own_deal(), signed_on=typed.replace("2029", "2026"))
+    assert "YYYY-MM-DD" in details["signed_on"]
