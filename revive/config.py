@@ -271,6 +271,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # (accounts/confirm.py): the link's lifetime, and new links per account an hour.
         "REVIVE_EMAIL_CONFIRM_HOURS": max(1, _env_int("REVIVE_EMAIL_CONFIRM_HOURS", 72)),
         "REVIVE_CONFIRM_RESEND_PER_HOUR": max(1, _env_int("REVIVE_CONFIRM_RESEND_PER_HOUR", 3)),
+        # enterprise self-registrations per client address an hour (each may send an e-mail)
+        "REVIVE_REGISTER_PER_IP": max(1, _env_int("REVIVE_REGISTER_PER_IP", 10)),
         # Local time of every page, export, e-mail and notification text (revive.clock); a
         # zone unknown to tzdata stops the start with the setting's name.
         "REVIVE_TIMEZONE": _timezone(),

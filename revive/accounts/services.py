@@ -74,6 +74,16 @@ class InvitationUnusable(DomainError):  # noqa: N818
     default_message = "邀请链接无效"
 
 
+class AlreadyRegistered(ValidationFailed):  # noqa: N818
+    """The company (its credit code or its name) is registered already."""
+
+
+class RegistrationLimited(DomainError):  # noqa: N818
+    status_code = 429
+    code = "too_many_requests"
+    default_message = "注册过于频繁，请稍后再试"
+
+
 class EmailTaken(ValidationFailed):  # noqa: N818
     """The e-mail address already has an account."""
 
@@ -418,6 +428,14 @@ def register_enterprise(
     company_name = clean_org_name(company_name)
     if not company_name:
         raise ValidationFailed("请填写企业名称", details={"field": "company_name"})
+    # Both are quoted in the confirmation e-mail: no links in them (a security review mailed
+    # 「请立即访问 http://… 领取补贴有限公司」 to 25 addresses).
+    for value, field, label in (
+        (company_name, "company_name", "企业名称"),
+        (contact_name, "contact_name", "联系人姓名"),
+    ):
+        if LINK_LIKE.search(value or ""):
+            raise ValidationFailed(f"{label}不能包含网址", details={"field": field})
     try:
         code = uscc.validate(credit_code)
     except ValidationFailed as err:
@@ -433,12 +451,12 @@ def register_enterprise(
         credit_code=code, name_key=org_name_key(company_name), email=normalize_email(email)
     )
     if db.session.scalar(sa.select(Organization.id).where(Organization.credit_code == code)):
-        raise ValidationFailed(
+        raise AlreadyRegistered(
             "该统一社会信用代码已注册。如需为本企业增加账号，请联系平台管理员",
             details={"field": "credit_code"},
         )
     if org_name_taken(company_name):
-        raise ValidationFailed(
+        raise AlreadyRegistered(
             "该企业名称已注册。如需为本企业增加账号，请联系平台管理员",
             details={"field": "company_name"},
         )
@@ -472,15 +490,40 @@ def register_enterprise(
     return user
 
 
-def request_registration(*, password: str, **fields: object) -> User | None:
+REGISTER_WINDOW = timedelta(hours=1)
+LINK_LIKE = re.compile(r"https?:|://|www\.|\.(?:com|cn|net|org|top|xyz|cc)\b", re.IGNORECASE)
+
+
+def request_registration(*, password: str, ip: str | None = None, **fields: object) -> User | None:
     """``register_enterprise`` for the public form, which must not tell whether an e-mail
     address has an account: a taken address returns None, after the password hashing a new
-    account costs, and the caller answers it exactly like a new account. Every other
-    ValidationFailed is raised as usual."""
+    account costs, and the caller answers it exactly like a new account. When the new
+    account must confirm its address (accounts/confirm.py) a registered company answers the
+    same way too: otherwise registering an address, then its credit code again, told whether
+    the address had an account (a security review). Every other ValidationFailed is raised
+    as usual. At most REVIVE_REGISTER_PER_IP registrations an hour from one client address
+    (RegistrationLimited, 429): each sends an e-mail."""
+    from revive.accounts import confirm
+
+    if ip:
+        now = utcnow()
+        limit = int(current_app.config.get("REVIVE_REGISTER_PER_IP", 10))
+        if throttle.count(throttle.Scope.REGISTER_IP, ip, window=REGISTER_WINDOW, now=now) >= (
+            limit
+        ):
+            raise RegistrationLimited(f"同一网络每小时最多注册 {limit} 次，请稍后再试")
+        throttle.hit(throttle.Scope.REGISTER_IP, ip, window=REGISTER_WINDOW, now=now)
+        db.session.commit()  # counted whatever the outcome
     try:
         user = register_enterprise(password=password, **fields)  # type: ignore[arg-type]
     except EmailTaken:
         passwords.hash_password(password or "")
+        return None
+    except AlreadyRegistered:
+        if not confirm.required():
+            raise
+        db.session.rollback()
+        passwords.hash_password(password or "")  # the time a new account costs
         return None
     logger.info("Enterprise %s registered", user.organization_id)
     return user

@@ -29,6 +29,7 @@ class Scope(enum.StrEnum):
     LOGIN_IP = "login_ip"
     RESET_ADDRESS = "reset_address"
     RESET_IP = "reset_ip"
+    REGISTER_IP = "register_ip"
 
 
 def digest(text: str) -> str:

@@ -52,7 +52,8 @@ REGISTERED = (
 # answer is still the same whether or not the address already had an account.
 REGISTERED_CONFIRM = (
     "注册申请已受理：验证邮件已发送到注册邮箱，请在 {hours} 小时内打开邮件中的链接完成验证，"
-    "验证后即可登录。若该邮箱此前已注册过，请直接用原密码登录，忘记密码可在登录页选择「忘记密码」"
+    "验证后即可登录。没有收到验证邮件：该邮箱可能已有账号（请直接用原密码登录，忘记密码可选「忘记密码」），"
+    "或该企业已注册（请联系平台管理员为本企业增加账号）"
 )
 CONFIRM_SESSION_KEY = "confirm_user"
 RESET_REQUESTED = (
@@ -205,6 +206,7 @@ def register():
     if form.validate_on_submit():
         try:
             services.request_registration(
+                ip=request.remote_addr,
                 company_name=form.company_name.data,
                 credit_code=form.credit_code.data,
                 region=form.region.data,
@@ -217,6 +219,11 @@ def register():
         except ValidationFailed as err:
             _form_error(form, err)
             return render_template("accounts/register.html", form=form), 422
+        except services.RegistrationLimited as err:
+            flash(err.message, "error")
+            retry = int(services.REGISTER_WINDOW.total_seconds())
+            page = render_template("accounts/register.html", form=form)
+            return page, 429, {"Retry-After": retry}
         # The same answer whether or not the address already had an account (no enumeration).
         if confirm.required():
             flash(REGISTERED_CONFIRM.format(hours=confirm.confirm_hours()), "success")

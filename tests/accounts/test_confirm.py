@@ -170,8 +170,8 @@ def test_an_expired_registration_no_longer_holds_the_company(app, smtp):
     registered(app, {**FORM, "email": "squatter@example.com"})
     smtp()
     real = {**FORM, "email": "real@example.com"}
-    taken = fresh(app).post("/register", data=real)
-    assert taken.status_code == 422 and "已注册" in taken.get_data(as_text=True)
+    taken = fresh(app).post("/register", data=real)  # answered as any registration is
+    assert taken.status_code == 302 and user_by_email("real@example.com") is None
     db.session.execute(sa.update(PasswordReset).values(expires_at=utcnow() - timedelta(minutes=1)))
     db.session.commit()
     registered(app, real)
@@ -187,7 +187,7 @@ def test_a_confirmed_or_pending_registration_is_kept(app, smtp):
     registered(app)  # link still valid: the code stays taken
     smtp()
     resp = fresh(app).post("/register", data={**FORM, "email": "real@example.com"})
-    assert resp.status_code == 422
+    assert resp.status_code == 302 and user_by_email("real@example.com") is None
     assert user_by_email(FORM["email"]) is not None
 
 
@@ -209,3 +209,47 @@ def test_the_member_list_shows_an_unconfirmed_address(app, smtp, client, auth):
     auth.login(make_user(Role.PLATFORM_ADMIN))
     page = client.get(f"/members?org={user.organization_id}").get_data(as_text=True)
     assert FORM["email"] in page and "邮箱未验证" in page
+
+
+def test_with_confirmation_a_registered_company_answers_like_a_new_one(app, smtp):
+    """A security review registered an address, then the same credit code with a fresh address:
+    the second answer told whether the first address had an account."""
+    registered(app)
+    smtp()
+    again = fresh(app).post("/register", data={**FORM, "email": "second@example.com"})
+    assert again.status_code == 302 and smtp() == []
+    assert user_by_email("second@example.com") is None
+
+
+def test_registrations_are_limited_per_client_address(app, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIVE_REGISTER_PER_IP", 2)
+    from tests.demands.helpers import credit_code
+
+    codes = [credit_code() for _ in range(3)]
+    client = fresh(app, "10.60.0.1")
+    for n, code in enumerate(codes[:2]):
+        form = {
+            **FORM,
+            "email": f"r{n}@example.com",
+            "company_name": f"公司{n}",
+            "credit_code": code,
+        }
+        assert client.post("/register", data=form).status_code == 302
+    form = {**FORM, "email": "r9@example.com", "company_name": "公司9", "credit_code": codes[2]}
+    capped = client.post("/register", data=form)
+    assert capped.status_code == 429 and capped.headers["Retry-After"] == "3600"
+    assert "每小时最多注册 2 次" in capped.get_data(as_text=True)
+    assert fresh(app, "10.60.0.2").post("/register", data=form).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("company_name", "请立即访问 http://evil.example/x 领取补贴有限公司"),
+        ("contact_name", "www.x.cn"),
+    ],
+)
+def test_no_links_in_the_names_the_confirmation_email_quotes(app, smtp, field, value):
+    resp = fresh(app).post("/register", data={**FORM, field: value})
+    assert resp.status_code == 422 and "不能包含网址" in resp.get_data(as_text=True)
+    assert smtp() == []
