@@ -179,7 +179,9 @@ class DemandOverview(matching_queries.ReadingFlags):
                 f"期望技术成熟度为 TRL {d.expected_trl}：适当放宽，"
                 "可考虑与高校合作把成熟度较低的技术做成产品"
             )
-        hints.append("用更通用的说法描述要解决的问题，少用企业内部的产品型号和简称")
+        if not self.is_thin:
+            # a short posting is asked for more detail instead (a tester was told both)
+            hints.append("用更通用的说法描述要解决的问题，少用企业内部的产品型号和简称")
         return hints
 
 

@@ -613,3 +613,13 @@ def test_an_enterprise_asks_for_at_most_the_hourly_number_of_introductions(world
         db.session.scalar(sa.select(sa.func.count(Match.id)).where(Match.intent_at.is_not(None)))
         == 2
     )
+
+
+def test_a_short_posting_is_not_told_to_write_more_generally(world):
+    """A tester's 「锂电行业关键技术突破」 was told both to add technical detail and to describe
+    the problem more generally."""
+    demand = make_demand(world.ent, title="锂电行业关键技术突破", description="")
+    db.session.add(DemandReading(demand_id=demand.id, is_thin=True, content_words=2))
+    db.session.commit()
+    hints = status.demand_overview(world.enterprise, demand).broaden_hints()
+    assert not any("更通用的说法" in h for h in hints)
