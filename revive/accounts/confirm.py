@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from revive import queue
-from revive.accounts import recovery, throttle
+from revive.accounts import recovery, services, throttle
 from revive.accounts.models import PasswordReset, User
 from revive.audit import services as audit
 from revive.db import utcnow
@@ -90,7 +90,7 @@ def link(token: str) -> str:
 def start(user: User) -> PasswordReset:
     """Mark a new user unconfirmed and make the link (flush only; ``send`` after commit)."""
     user.email_confirmed_at = None
-    reset, _ = recovery._new_reset(user, lifetime=timedelta(hours=confirm_hours()), purpose=CONFIRM)
+    reset, _ = recovery.new_link(user, lifetime=timedelta(hours=confirm_hours()), purpose=CONFIRM)
     return reset
 
 
@@ -104,7 +104,7 @@ def get_usable(token: str) -> PasswordReset:
     """The pending, unexpired confirmation link for ``token``; ConfirmUnusable (410)."""
     row = db.session.scalar(
         sa.select(PasswordReset).where(
-            PasswordReset.token_hash == recovery._hash(token or ""),
+            PasswordReset.token_hash == services.hash_token(token or ""),
             PasswordReset.purpose == CONFIRM,
         )
     )
@@ -126,17 +126,7 @@ def confirm(token: str) -> User:
     """Open the link: the user's mailbox is proven (once). Audited. Commits."""
     row = get_usable(token)
     now = utcnow()
-    claimed = db.session.execute(
-        sa.update(PasswordReset)
-        .where(
-            PasswordReset.id == row.id,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.revoked_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not recovery.claim(row.id, now):
         db.session.rollback()
         raise ConfirmUnusable("该邮箱已经验证过，请直接登录")
     user = row.user
@@ -159,17 +149,7 @@ def resend(user_id: int) -> None:
     if throttle.count(scope, key, window=RESEND_WINDOW, now=now) >= limit:
         raise ResendLimited(f"每小时最多重新发送 {limit} 次验证邮件，请稍后再试")
     throttle.hit(scope, key, window=RESEND_WINDOW, now=now)
-    db.session.execute(
-        sa.update(PasswordReset)
-        .where(
-            PasswordReset.user_id == user.id,
-            PasswordReset.purpose == CONFIRM,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    services.void_pending_resets(user.id, now, purpose=CONFIRM)
     row = start(user)
     db.session.commit()
     send(row)

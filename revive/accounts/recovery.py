@@ -82,7 +82,7 @@ def _token(nonce: str, purpose: str = RESET) -> str:
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return services.hash_token(token)
 
 
 def token_of(reset: PasswordReset) -> str:
@@ -95,7 +95,7 @@ def reset_link(token: str) -> str:
     return external_url("accounts.reset_password", token=token)
 
 
-def _new_reset(
+def new_link(
     user: User,
     *,
     lifetime: timedelta,
@@ -153,7 +153,7 @@ def request_password_reset(email: str, *, ip: str | None) -> None:
     reset = None
     if allowed and user is not None and user.is_active:
         # Earlier links stay valid until they expire or one of them is used.
-        reset, _ = _new_reset(user, lifetime=timedelta(minutes=reset_minutes()), ip=ip)
+        reset, _ = new_link(user, lifetime=timedelta(minutes=reset_minutes()), ip=ip)
     db.session.commit()
     if reset is not None:
         _send_link(reset)
@@ -232,7 +232,7 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
     user.password_hash = passwords.hash_password(secrets.token_urlsafe(32))
     ended = sessions.revoke_user_sessions(user.id, "password_reset")
     revoked = tokens.revoke_user_tokens(user.id, "password_reset", actor=actor)
-    reset, token = _new_reset(user, lifetime=timedelta(hours=admin_reset_hours()), issued_by=actor)
+    reset, token = new_link(user, lifetime=timedelta(hours=admin_reset_hours()), issued_by=actor)
     audit.record(
         "user",
         user.id,
@@ -272,6 +272,24 @@ def get_usable_reset(token: str) -> PasswordReset:
     return reset
 
 
+def claim(link_id: int, now: datetime) -> bool:
+    """Mark a link (reset or e-mail confirmation) used, once: when it is submitted twice at
+    once only one UPDATE matches. No commit."""
+    return (
+        db.session.execute(
+            sa.update(PasswordReset)
+            .where(
+                PasswordReset.id == link_id,
+                PasswordReset.used_at.is_(None),
+                PasswordReset.revoked_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
 def complete_password_reset(token: str, *, password: str) -> User:
     """Set the new password through the link (once), void the user's other links and end
     every session of the user. Audited."""
@@ -279,18 +297,7 @@ def complete_password_reset(token: str, *, password: str) -> User:
     user = reset.user
     services.validate_password(password, email=user.email, name=user.name)
     now = utcnow()
-    # Single use even when the link is submitted twice at once: only one UPDATE matches.
-    claimed = db.session.execute(
-        sa.update(PasswordReset)
-        .where(
-            PasswordReset.id == reset.id,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.revoked_at.is_(None),
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not claim(reset.id, now):
         db.session.rollback()
         raise ResetUnusable("该链接已使用过，请直接登录")
     services.void_pending_resets(user.id, now, except_id=reset.id)

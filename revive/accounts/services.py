@@ -368,13 +368,15 @@ def check_current_password(user: User, password: str | None, *, field: str = "pa
         raise ValidationFailed("当前密码不正确", details={"field": field})
 
 
-def void_pending_resets(user_id: int, now: datetime, *, except_id: int | None = None) -> None:
-    """Void the user's unused password-reset links (all but ``except_id``): a newer link, a
-    completed reset or a password change supersedes them (not a registration's e-mail
-    confirmation link). No commit."""
+def void_pending_resets(
+    user_id: int, now: datetime, *, except_id: int | None = None, purpose: str = "reset"
+) -> None:
+    """Void the user's unused links of ``purpose`` (all but ``except_id``): a newer link, a
+    completed reset or a password change supersedes the reset links; a new e-mail
+    confirmation link ("confirm") the earlier ones. No commit."""
     query = sa.update(PasswordReset).where(
         PasswordReset.user_id == user_id,
-        PasswordReset.purpose == "reset",
+        PasswordReset.purpose == purpose,
         PasswordReset.used_at.is_(None),
         PasswordReset.revoked_at.is_(None),
     )
