@@ -487,18 +487,21 @@ def _record_reading(
     row.index_version, row.model_version, row.run_id = version, assessor.model_version, run_id
 
 
+# The engine's own undecided candidates: decisions stay on record, and so do the enterprise's
+# intents and officers' additions (the enterprise's own record of what it asked for).
+_UNDECIDED_MACHINE = (
+    Match.state == MatchState.CANDIDATE,
+    Match.source == MatchSource.MACHINE,
+    Match.intent_at.is_(None),
+    Match.added_by_id.is_(None),
+)
+
+
 def drop_candidates(demand_id: int) -> int:
-    """Remove the engine's undecided candidates of a (closed) demand; decisions stay on record,
-    and so do the enterprise's intents and officers' additions (the enterprise's own record of
-    what it asked for; the review queue lists open demands only)."""
+    """Remove the engine's undecided candidates of a (closed) demand (the review queue lists
+    open demands only). Commits."""
     result = db.session.execute(
-        sa.delete(Match).where(
-            Match.demand_id == demand_id,
-            Match.state == MatchState.CANDIDATE,
-            Match.source == MatchSource.MACHINE,
-            Match.intent_at.is_(None),
-            Match.added_by_id.is_(None),
-        )
+        sa.delete(Match).where(Match.demand_id == demand_id, *_UNDECIDED_MACHINE)
     )
     db.session.commit()
     return result.rowcount or 0
@@ -506,17 +509,11 @@ def drop_candidates(demand_id: int) -> int:
 
 def drop_patent_candidates(patent_id: int) -> int:
     """Remove the engine's undecided candidates of a patent whose right left the university
-    (a 转让 / 作价入股): it can no longer be recommended. As ``drop_candidates``, intents and
-    officers' additions stay for an officer to decide (adopting them is refused). Inside the
-    caller's transaction (revive.signals.patent_rights_gone): no commit."""
+    (a 转让 / 作价入股): it can no longer be recommended; intents and officers' additions stay
+    for an officer to decide (adopting them is refused). Inside the caller's transaction
+    (revive.signals.patent_rights_gone): no commit."""
     result = db.session.execute(
-        sa.delete(Match).where(
-            Match.patent_id == patent_id,
-            Match.state == MatchState.CANDIDATE,
-            Match.source == MatchSource.MACHINE,
-            Match.intent_at.is_(None),
-            Match.added_by_id.is_(None),
-        )
+        sa.delete(Match).where(Match.patent_id == patent_id, *_UNDECIDED_MACHINE)
     )
     return result.rowcount or 0
 

@@ -318,13 +318,19 @@ def deliver_email(notification_id: int) -> str | None:
     return n.email_status
 
 
-def _confirm_message(row: PasswordReset, sender: str) -> EmailMessage:
-    user = row.user
+def _link_message(user: User, subject: str, sender: str, lines: list[str]) -> EmailMessage:
+    """A one-time link's e-mail to ``user`` (reset, confirmation): headers, body ``lines``."""
     msg = EmailMessage()
-    msg["Subject"] = "[Revive] 验证注册邮箱"
+    msg["Subject"] = f"[Revive] {subject}"
     msg["From"] = sender
     msg["To"] = formataddr((user.name, user.email))
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+def _confirm_message(row: PasswordReset, sender: str) -> EmailMessage:
+    user = row.user
     hours = max(1, int((row.expires_at - row.created_at).total_seconds() // 3600))
     org = user.organization.name if user.organization else ""
     lines = [
@@ -340,19 +346,13 @@ def _confirm_message(row: PasswordReset, sender: str) -> EmailMessage:
         "",
         "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）",
     ]
-    msg.set_content("\n".join(lines))
-    return msg
+    return _link_message(user, "验证注册邮箱", sender, lines)
 
 
 def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
     if reset.purpose == "confirm":
         return _confirm_message(reset, sender)
     user = reset.user
-    msg = EmailMessage()
-    msg["Subject"] = "[Revive] 重置密码"
-    msg["From"] = sender
-    msg["To"] = formataddr((user.name, user.email))
-    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     minutes = max(1, int((reset.expires_at - reset.created_at).total_seconds() // 60))
     lines = [
         f"{user.name}，您好：",
@@ -368,8 +368,7 @@ def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
         "",
         "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）",
     ]
-    msg.set_content("\n".join(lines))
-    return msg
+    return _link_message(user, "重置密码", sender, lines)
 
 
 def deliver_password_reset(reset_id: int) -> str | None:
