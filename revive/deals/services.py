@@ -541,19 +541,24 @@ def end_for_rights_gone(patent: Patent, actor: User | None, reason: str) -> list
                 deal_id=deal.id,
             )
         )
-        if deal.officer_id and deal.officer_id != getattr(actor, "id", None):
-            sent.append(
-                notifications.notify(
-                    "deal_stage",
-                    title,
-                    user_id=deal.officer_id,
-                    body=body,
-                    link=link,
-                    deal_id=deal.id,
-                )
-            )
+        sent += _tell_officer(deal, actor, title, body)
     notifications.send_emails(sent, after_commit=True)
     return [d.id for d in deals]
+
+
+def _tell_officer(deal: Deal, actor: User | None, title: str, body: str) -> list[Notification]:
+    """The officer who pushed the deal hears the platform ended it (unless the officer did)."""
+    if not deal.officer_id or deal.officer_id == getattr(actor, "id", None):
+        return []
+    notice = notifications.notify(
+        "deal_stage",
+        title,
+        user_id=deal.officer_id,
+        body=body,
+        link=deal_link(deal.id),
+        deal_id=deal.id,
+    )
+    return [notice]
 
 
 def _notify_demand_closed(
@@ -578,17 +583,7 @@ def _notify_demand_closed(
             deal_id=deal.id,
         )
     ]
-    if deal.officer_id and deal.officer_id != getattr(actor, "id", None):
-        sent.append(
-            notifications.notify(
-                "deal_stage",
-                title,
-                user_id=deal.officer_id,
-                body=ended + reason,
-                link=link,
-                deal_id=deal.id,
-            )
-        )
+    sent += _tell_officer(deal, actor, title, ended + reason)
     return sent
 
 
