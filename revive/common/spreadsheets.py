@@ -1,8 +1,8 @@
 """Writing spreadsheets for users to download (error reports, templates, exports): .xlsx and
 .csv, every cell neutralised.
 
-Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR)
-would be run as a formula by Excel/WPS when the file is opened ("CSV/formula injection",
+Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR,
+or the full-width ＝ ＋ － ＠ that a Chinese input method types) would be run as a formula by Excel/WPS when the file is opened ("CSV/formula injection",
 OWASP), so it is prefixed with an apostrophe and shown as plain text. Text that starts with an
 apostrophe itself, or reads as a formula's error result (#N/A …), is prefixed too, so that
 ``unquote`` (which the importers' ``clean_text`` applies) gives back exactly what was written:
@@ -37,7 +37,9 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 CSV_BOM = "\ufeff"  # Excel only detects UTF-8 (Chinese text) with a BOM
 CSV_CHUNK_ROWS = 500
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The full-width forms too: a Chinese or Japanese Excel/WPS reads what is typed or opened with
+# an input method's ＝ ＋ － ＠ as the half-width sign, so ＝HYPERLINK(…) may run as well.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Excel refuses these in sheet titles (openpyxl raises); they become a full-width dash.
 _SHEET_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
 # openpyxl refuses control characters other than tab/newline/CR in cells.

@@ -119,6 +119,8 @@ def test_formula_cells_are_neutralised(client, auth, admin, fmt):
         patentees="@SUM(1+1)",
         contact_name="+张三",
         partner_companies="-1+2",
+        advantages='＝HYPERLINK("http://evil.example")',
+        problem_solved="＠SUM(1+1)",
     )
     auth.login(admin)
     data = download(client, fmt)
@@ -131,6 +133,9 @@ def test_formula_cells_are_neutralised(client, auth, admin, fmt):
     assert row["专利权人"] == quote + "@SUM(1+1)"
     assert row["联系人"] == quote + "+张三"
     assert row["合作企业"] == quote + "-1+2"
+    # the full-width signs a Chinese input method types are read as formulas too
+    assert row["技术优势及性能指标"] == quote + '＝HYPERLINK("http://evil.example")'
+    assert row["所解决的问题"] == quote + "＠SUM(1+1)"
     if fmt == "xlsx":
         wb = load_workbook(io.BytesIO(data))
         cells = [c for c in wb.active[2]]

@@ -110,10 +110,11 @@ def test_chinese_punctuation_in_free_text_is_kept_as_written():
 
 def test_formula_neutralising_apostrophe_from_our_exports_is_removed_on_import():
     values = validate_record(
-        {**VALID, "contact_phone": "'+86 10 6278 0000", "title": "'=1+1"}
+        {**VALID, "contact_phone": "'+86 10 6278 0000", "title": "'=1+1", "advantages": "'＝1+1"}
     ).values
     assert values["contact_phone"] == "+86 10 6278 0000"
     assert values["title"] == "=1+1"  # stored as text; exports neutralise it again
+    assert values["advantages"] == "＝1+1"  # the full-width sign is quoted and unquoted too
 
 
 def test_a_title_of_invisible_characters_only_is_missing():
