@@ -1,12 +1,12 @@
 """Writing spreadsheets for users to download (error reports, templates, exports): .xlsx and
 .csv, every cell neutralised.
 
-Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR,
-or the full-width ＝ ＋ － ＠ that a Chinese input method types) would be run as a formula by Excel/WPS when the file is opened ("CSV/formula injection",
-OWASP), so it is prefixed with an apostrophe and shown as plain text. Text that starts with an
-apostrophe itself, or reads as a formula's error result (#N/A …), is prefixed too, so that
-``unquote`` (which the importers' ``clean_text`` applies) gives back exactly what was written:
-an export re-imports unchanged.
+Every cell goes through ``safe_cell``: a text cell that starts with = + - @ (or a tab / CR, or
+the full-width ＝ ＋ － ＠ that a Chinese input method types) would be run as a formula by
+Excel/WPS when the file is opened ("CSV/formula injection", OWASP), so it is prefixed with an
+apostrophe and shown as plain text. Text that starts with an apostrophe itself, or reads as a
+formula's error result (#N/A …), is prefixed too, so that ``unquote`` (which the importers'
+``clean_text`` applies) gives back exactly what was written: an export re-imports unchanged.
 
 A .xlsx can say "this cell is text" (an inline string), which no spreadsheet program evaluates:
 there formula-like text is written as it is, as a text cell, with no apostrophe for the reader
