@@ -25,6 +25,10 @@ demand_saved = _signals.signal("demand-saved")
 #: A demand was closed (kwargs: demand_id: int).
 demand_closed = _signals.signal("demand-closed")
 
+#: A closed demand was opened again (kwargs: demand_id: int, actor_id: int); sent after
+#: commit, after demand_saved.
+demand_reopened = _signals.signal("demand-reopened")
+
 #: A patent moved through the entry workflow (inventory.workflow.transition). Sent INSIDE the
 #: caller's transaction, after the StatusChange row is flushed: receivers only add rows to the
 #: session (never commit, flush or raise on purpose), so the notice of a 退回 / 入库 commits

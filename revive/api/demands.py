@@ -82,6 +82,16 @@ class CloseBody(Lenient):
     version = version_field()
 
 
+class ReopenBody(Lenient):
+    # Parsed by services.reopen_demand as the demand's 截止日期 (its messages); left out, the
+    # demand keeps its own deadline.
+    deadline = LaterRaw(
+        allow_none=True,
+        metadata={"json_schema": {"type": "string", "format": "date", "nullable": True}},
+    )
+    version = version_field()
+
+
 class AlertsBody(Lenient):
     subscribed = LaterRaw(required=True, metadata={"json_schema": {"type": "boolean"}})
 
@@ -249,5 +259,23 @@ def close_demand(data: dict[str, Any], demand_id: int):
         demand_id,
         actor=current_user,
         reason=data.get("reason") or "",
+        expected_version=data.get("version"),
+    )
+
+
+@bp.post("/demands/<int:demand_id>/reopen")
+@roles_required(*POSTER_ROLES)
+@bp.arguments(ReopenBody, example={"deadline": "2027-06-30"})
+@bp.response(200, DemandDetail)
+@bp.doc(summary="重新开放需求", tags=[TAG])
+def reopen_demand(data: dict[str, Any], demand_id: int):
+    """CLOSED → OPEN, matched again.
+    企业只能重新开放自己关闭的需求（由技术经理人或平台管理员关闭的，须由他们重新开放）。
+    不传 deadline 时沿用原截止日期（已过期则须传新的日期，或传 null 表示不设截止日期）；
+    因关闭而结束的对接仍为“未成交”。"""
+    return services.reopen_demand(
+        demand_id,
+        actor=current_user,
+        deadline=data.get("deadline", services.KEEP),
         expected_version=data.get("version"),
     )

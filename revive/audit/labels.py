@@ -75,6 +75,7 @@ _OWN: dict[str, dict[str, str]] = {
         "create": "发布",
         "edit": "修改",
         "close": "关闭",
+        "reopen": "重新开放",
         "import_create": "导入新建",
         "import_update": "导入更新",
         "alerts_on": "订阅新专利提醒",

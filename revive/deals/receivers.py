@@ -7,11 +7,14 @@
 - a patent whose right left the university (revive.signals.patent_rights_gone) ends its deals
   still open (deals.services.end_for_rights_gone);
 - an edit of a demand's text (revive.signals.demand_saved) is noted on its open deals and
-  told to their other parties (deals.services.note_demand_edited).
+  told to their other parties (deals.services.note_demand_edited);
+- a reopened demand (revive.signals.demand_reopened) is told to the officers of the deals its
+  closing ended, and to its enterprise when staff reopened it (deals.services.tell_of_reopen).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +29,8 @@ from revive.demands.models import Demand
 from revive.demands.services import Ending
 from revive.extensions import db
 from revive.notifications import scope
+
+logger = logging.getLogger(__name__)
 
 
 def _visible_ids(user: User) -> sa.Select[tuple[int]]:
@@ -93,10 +98,23 @@ def _demand_saved(
         services.note_demand_edited(demand_id, fields, actor)
 
 
+def _demand_reopened(sender: Any, demand_id: int, actor_id: int, **_: Any) -> None:
+    """After the reopen is committed; a failure is logged, never raised into the sender."""
+    actor = db.session.get(User, actor_id)
+    if actor is None:
+        return
+    try:
+        services.tell_of_reopen(demand_id, actor)
+    except Exception:
+        db.session.rollback()
+        logger.exception("Could not tell of reopened demand %s", demand_id)
+
+
 def connect() -> None:
     """Idempotent: safe with several apps per process."""
     signals.patent_rights_gone.connect(_rights_gone)
     signals.demand_saved.connect(_demand_saved)
+    signals.demand_reopened.connect(_demand_reopened)
     scope.register_deals(scope.DealScope(visible_ids=_visible_ids, may_see=_may_see))
     demand_services.register_close_hook(
         "deals", demand_services.CloseHook(pending=_pending, close=_close)

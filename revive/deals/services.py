@@ -510,6 +510,48 @@ def _notify_enterprise_of_close(
     )
 
 
+def tell_of_reopen(demand_id: int, actor: User) -> int:
+    """A closed demand was opened again (demands.services.reopen_demand): the officer of each
+    deal that its closing ended hears it, since each such deal can be reopened on its page, and
+    the enterprise hears it when staff reopened its demand (as it heard the close). Commits;
+    returns how many notices were sent."""
+    demand = db.session.get(Demand, demand_id)
+    if demand is None:
+        return 0
+    sent: list[Notification] = []
+    ended = db.session.scalars(
+        sa.select(Deal)
+        .where(
+            Deal.demand_id == demand_id,
+            Deal.stage == Stage.FAILED,
+            Deal.failure_reason == DEMAND_CLOSED,
+        )
+        .order_by(Deal.id)
+    ).all()
+    title = f"需求已重新开放：“{demand.title}”"
+    for deal in ended:
+        body = (
+            f"{_pair(deal)} 的对接曾因企业关闭需求而结束（记为「未成交」）。"
+            "需求现已重新开放，如对接仍有意义，可在对接页重新开启。"
+        )
+        sent += _tell_officer(deal, actor, title, body)
+    if not demand_permissions.is_owner(actor, demand):
+        sent.append(
+            notifications.notify(
+                "demand_reopened",
+                f"您的需求“{demand.title}”已被{actor.role.label}重新开放",
+                organization_id=demand.enterprise_id,
+                body=f"{actor.role.label} {actor.name} 重新开放了需求“{demand.title}”，"
+                "需求恢复征集，平台将重新为它匹配专利。",
+                link=_app_url("demands.detail", demand_id=demand.id),
+            )
+        )
+    if sent:
+        db.session.commit()
+        notifications.send_emails(sent)
+    return len(sent)
+
+
 def end_for_rights_gone(patent: Patent, actor: User | None, reason: str) -> list[int]:
     """The patent's right left the university (a 转让 / 作价入股 contract on another deal, an
     edit or an import; revive.signals.patent_rights_gone): its deals still open can never be

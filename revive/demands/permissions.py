@@ -52,11 +52,14 @@ def can_see_contact(user: User, demand: Demand) -> bool:
     return user.role in MANAGER_ROLES or is_owner(user, demand)
 
 
+def may_manage(user: User, demand: Demand) -> bool:
+    """The owner enterprise, officers and the platform admin, whatever the demand's state."""
+    return user.role in MANAGER_ROLES or is_owner(user, demand)
+
+
 def can_edit(user: User, demand: Demand) -> bool:
     """Edit and close: the owner enterprise, officers and the platform admin, while open."""
-    if demand.status != DemandStatus.OPEN:
-        return False
-    return user.role in MANAGER_ROLES or is_owner(user, demand)
+    return demand.status == DemandStatus.OPEN and may_manage(user, demand)
 
 
 def get_visible_demand(user: User, demand_id: int) -> Demand:
@@ -68,5 +71,5 @@ def get_visible_demand(user: User, demand_id: int) -> Demand:
 
 
 def check_edit(user: User, demand: Demand) -> None:
-    if user.role not in MANAGER_ROLES and not is_owner(user, demand):
+    if not may_manage(user, demand):
         raise PermissionDenied("您无权修改这条需求")

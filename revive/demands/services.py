@@ -3,6 +3,7 @@
 post_demand    create an OPEN demand for the actor's enterprise (officers: any enterprise)
 update_demand  change fields, optimistic locking on Demand.version
 close_demand   OPEN → CLOSED with a reason, ending the demand's open deals (CloseHook)
+reopen_demand  CLOSED → OPEN (the enterprise: only what it closed itself), matched again
 set_alerts     subscribe / unsubscribe the demand to new-patent alerts (订阅新专利提醒)
 """
 
@@ -21,7 +22,7 @@ from revive.audit import services as audit
 from revive.clock import local_today
 from revive.common.fields import FieldError
 from revive.db import commit_or_conflict, lock_row, utcnow
-from revive.demands import permissions
+from revive.demands import permissions, queries
 from revive.demands.fields import FIELDS_BY_KEY, LABELS, validate_record
 from revive.demands.models import Demand, DemandSource, DemandStatus, Visibility
 from revive.errors import (
@@ -313,6 +314,84 @@ def close_demand(
         db.session.rollback()
         raise ConflictError(STALE_CLOSE) from None
     signals.demand_closed.send(None, demand_id=demand.id)
+    return demand
+
+
+STALE_REOPEN = "这条需求刚被他人修改或重新开放，请刷新页面后再试"
+CLOSED_BY_STAFF = (
+    "这条需求由{closer}关闭，只能由技术经理人或平台管理员重新开放；如有疑问，请联系技术经理人"
+)
+
+
+def reopen_refusal(actor: User, demand: Demand) -> str | None:
+    """Why ``actor``, who may edit the demand, may not reopen it (None: may): an enterprise
+    cannot reopen what staff closed."""
+    if actor.role != Role.ENTERPRISE:
+        return None
+    closer = queries.closed_by(demand)
+    if closer is not None and closer.by_staff:
+        return CLOSED_BY_STAFF.format(closer=closer.label)
+    return None
+
+
+KEEP = object()  # reopen_demand's deadline not sent (the API): the demand keeps its own
+
+
+def reopen_demand(
+    demand_id: int,
+    *,
+    actor: User,
+    deadline: Any = KEEP,
+    expected_version: int | None = None,
+) -> Demand:
+    """CLOSED → OPEN: the enterprise closed a demand by mistake, or the partner it closed it
+    for fell through. Commits; audited (the reason it had been closed goes into the audit
+    row); demand_saved is sent, so it is matched again, and demand_reopened.
+
+    The enterprise reopens only what it closed itself: a demand that an officer or the
+    platform admin closed (a duplicate, a posting that broke the rules) stays closed until
+    staff reopen it. ``deadline``: the new 截止日期 as typed (None or blank: no deadline);
+    left out, the demand keeps its own, which must not have passed. The deals that closing
+    ended stay 未成交 (an officer can reopen each on its page); the intents it ended stay
+    as they were."""
+    demand = permissions.get_visible_demand(actor, demand_id)
+    permissions.check_edit(actor, demand)
+    if demand.status != DemandStatus.CLOSED:
+        raise InvalidTransition("需求未关闭，无需重新开放")
+    if expected_version is not None and expected_version != demand.version:
+        raise ConflictError(STALE_REOPEN)
+    refusal = reopen_refusal(actor, demand)
+    if refusal:
+        raise PermissionDenied(refusal)
+    if deadline is KEEP:
+        new_deadline = demand.deadline
+    else:
+        result = validate_record({"deadline": deadline}, partial=True)
+        _fail(list(result.errors))
+        new_deadline = result.values.get("deadline")
+    if new_deadline is not None and new_deadline < local_today():
+        message = (
+            f"{LABELS['deadline']}（{new_deadline.isoformat()}）已过，"
+            "请填写新的截止日期，或留空表示不设截止日期"
+        )
+        raise ValidationFailed(message, details={"deadline": message})
+    lock_row(Demand, demand.id)
+    reason = demand.close_reason
+    demand.status = DemandStatus.OPEN
+    demand.closed_at = None
+    demand.close_reason = None
+    demand.deadline = new_deadline
+    audit.record(
+        "demand",
+        demand.id,
+        "reopen",
+        actor,
+        organization_id=demand.enterprise_id,
+        reason=reason,
+    )
+    commit_or_conflict(STALE_REOPEN)
+    signals.demand_saved.send(None, demand_id=demand.id, created=False)
+    signals.demand_reopened.send(None, demand_id=demand.id, actor_id=actor.id)
     return demand
 
 

@@ -240,6 +240,51 @@ def alerts(demand_id: int):
     return redirect(url_for("demands.detail", demand_id=demand_id, _anchor="demand-progress"))
 
 
+@bp.route("/<int:demand_id>/reopen", methods=["GET", "POST"])
+@roles_required(*POSTER_ROLES)
+def reopen(demand_id: int):
+    """重新开放 a closed demand: the form shows the close reason and asks for the deadline
+    (the old one, when it has passed, must be replaced or cleared)."""
+    demand = services.get_demand_for(current_user, demand_id)
+    permissions.check_edit(current_user, demand)
+    if demand.status != DemandStatus.CLOSED:  # e.g. the form sent twice
+        flash("需求已在征集中", "info")
+        return redirect(url_for("demands.detail", demand_id=demand_id))
+    refusal = services.reopen_refusal(current_user, demand)
+
+    def page(error: str | None = None, status: int = 200, deadline: str | None = None):
+        if deadline is None:
+            deadline = demand.deadline.isoformat() if demand.deadline else ""
+        return render_template(
+            "demands/reopen.html",
+            demand=demand,
+            error=error,
+            refusal=refusal,
+            deadline=deadline,
+            closed_by=queries.closed_by(demand),
+        ), status
+
+    if request.method == "GET":
+        return page()
+    if refusal:
+        return page(refusal, 403)
+    deadline = request.form.get("deadline") or ""
+    try:
+        services.reopen_demand(
+            demand_id,
+            actor=current_user,
+            deadline=deadline,
+            expected_version=version_arg(request.form.get("version")),
+        )
+    except ValidationFailed as exc:
+        return page(exc.message, 422, deadline)
+    except ConflictError as exc:
+        return page(exc.message, 409, deadline)
+    flash("需求已重新开放，平台正在重新为它匹配专利", "success")
+    _queue_notice()
+    return redirect(url_for("demands.detail", demand_id=demand_id))
+
+
 @bp.get("/<int:demand_id>")
 @roles_required(*DEMAND_ROLES)
 def detail(demand_id: int):
@@ -251,6 +296,9 @@ def detail(demand_id: int):
         description=shown_description(current_user, demand),
         show_contact=show_contact,
         can_edit=permissions.can_edit(current_user, demand),
+        can_reopen=demand.status == DemandStatus.CLOSED
+        and permissions.may_manage(current_user, demand)
+        and services.reopen_refusal(current_user, demand) is None,
         closed_by=queries.closed_by(demand),
         modes=[m.label for m in modes_of(demand.cooperation_modes)],
         trl_help=TRL_HELP,

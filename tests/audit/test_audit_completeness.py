@@ -29,6 +29,7 @@ from revive.audit.labels import action_label
 from revive.audit.models import AuditEvent
 from revive.audit.queries import ENTITY_LABELS
 from revive.deals.models import Deal, Stage
+from revive.demands import services as demand_services
 from revive.demands.models import Demand
 from revive.engine import shipped_model
 from revive.evaluations.models import Evaluation, EvaluationInvite
@@ -515,6 +516,26 @@ def _(w, client):
     d = make_demand(w.ent)
     _ok(client.post(f"/api/v1/demands/{d.id}/close", json={"reason": "已解决"}))
     return Expect("demand", d.id, "close", w.ent_user, w.ent.id, lambda x: x["reason"] == "已解决")
+
+
+def _closed_demand(w: World) -> Demand:
+    d = make_demand(w.ent)
+    demand_services.close_demand(d.id, actor=w.ent_user, reason="已解决")
+    return d
+
+
+@case("demands.reopen", "ent_user")
+def _(w, client):
+    d = _closed_demand(w)
+    _ok(client.post(f"/demands/{d.id}/reopen", data={"deadline": ""}), 302)
+    return Expect("demand", d.id, "reopen", w.ent_user, w.ent.id, lambda x: x["reason"] == "已解决")
+
+
+@case("api.reopen_demand", "ent_user")
+def _(w, client):
+    d = _closed_demand(w)
+    _ok(client.post(f"/api/v1/demands/{d.id}/reopen", json={}))
+    return Expect("demand", d.id, "reopen", w.ent_user, w.ent.id, lambda x: x["reason"] == "已解决")
 
 
 def _accepted(w: World, m: Match) -> Expect:

@@ -45,6 +45,7 @@ class Endpoint:
     data: Callable[[Demand | None], dict] | None = None
     json: Callable[[Demand | None], dict] | None = None
     effect: Callable[[Demand | None], bool] | None = None
+    closed: bool = False  # acts on a closed demand (reopen)
 
 
 def _title_is(title):
@@ -53,6 +54,10 @@ def _title_is(title):
 
 def _closed(d):
     return db.session.get(Demand, d.id).status == DemandStatus.CLOSED
+
+
+def _reopened(d):
+    return db.session.get(Demand, d.id).status == DemandStatus.OPEN
 
 
 def _unsubscribed(d):
@@ -227,6 +232,41 @@ ENDPOINTS = [
         json=lambda d: {"reason": "已解决"},
         effect=_closed,
     ),
+    Endpoint(
+        "reopen_page",
+        "GET",
+        "/demands/<int:demand_id>/reopen",
+        lambda d: f"/demands/{d.id}/reopen",
+        EDITORS,
+        obj=True,
+        write=True,
+        closed=True,
+    ),
+    Endpoint(
+        "reopen",
+        "POST",
+        "/demands/<int:demand_id>/reopen",
+        lambda d: f"/demands/{d.id}/reopen",
+        EDITORS,
+        obj=True,
+        write=True,
+        data=lambda d: {"deadline": "", "version": d.version},
+        effect=_reopened,
+        closed=True,
+    ),
+    Endpoint(
+        "api_reopen",
+        "POST",
+        "/api/v1/demands/<int:demand_id>/reopen",
+        lambda d: f"/api/v1/demands/{d.id}/reopen",
+        POSTER_ROLES,
+        api=True,
+        obj=True,
+        write=True,
+        json=lambda d: {},
+        effect=_reopened,
+        closed=True,
+    ),
 ]
 
 
@@ -266,7 +306,9 @@ CASES = [(e, w) for e in ENDPOINTS for w in (("own", "other") if e.obj else ("ow
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
 @pytest.mark.parametrize(("e", "which"), CASES, ids=[f"{e.name}-{w}" for e, w in CASES])
 def test_matrix(e, which, role, world, client, auth):
-    demand = make_demand(world.ent_a if which == "own" else world.ent_b, title="原标题")
+    status = DemandStatus.CLOSED if e.closed else DemandStatus.OPEN
+    owner = world.ent_a if which == "own" else world.ent_b
+    demand = make_demand(owner, title="原标题", status=status)
     if role is not None:
         auth.login(world.users[role])
     url = e.url(demand)

@@ -428,6 +428,9 @@ TABLE: list[Row] = [
     entry("api.get_demand", "GET", ALL, obj="demand", other=ALL - {ENT}),
     entry("api.update_demand", "PATCH", POSTERS, obj="demand", other=STAFF, body=_patch_demand),
     entry("api.close_demand", "POST", POSTERS, obj="demand", other=STAFF),
+    entry("demands.reopen", "GET", POSTERS, obj="closed_demand", other=STAFF),
+    entry("demands.reopen", "POST", POSTERS, obj="closed_demand", other=STAFF),
+    entry("api.reopen_demand", "POST", POSTERS, obj="closed_demand", other=STAFF),
     # ----- matching and review
     entry("matching.engine", "GET", STAFF),
     entry("matching.rebuild", "POST", STAFF),
@@ -583,6 +586,7 @@ PARAMS = {
     "draft": "patent_id",
     "pending": None,  # only in bodies
     "demand": "demand_id",
+    "closed_demand": "demand_id",
     "match": "match_id",
     "deal": "deal_id",
     "declaration": "declaration_id",

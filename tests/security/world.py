@@ -23,6 +23,7 @@ from revive.alerts import services as alert_services
 from revive.alerts.models import AlertKind
 from revive.common.spreadsheets import write_xlsx
 from revive.db import utcnow
+from revive.demands.models import DemandStatus
 from revive.exports import services as export_services
 from revive.exports.models import ExportJob, ExportStatus
 from revive.extensions import db
@@ -164,6 +165,9 @@ def build_world() -> World:
     pending_b = make_patent(uni_b, college=college_b, status=EntryStatus.PENDING_COLLEGE)
     da = make_demand(dw.ent_a, title="甲企业的技术需求")
     dmb = make_demand(dw.ent_b, title="乙企业的技术需求")
+    closed = {"status": DemandStatus.CLOSED, "closed_at": utcnow(), "close_reason": "安全测试"}
+    cda = make_demand(dw.ent_a, title="甲企业已关闭的需求", **closed)
+    cdb = make_demand(dw.ent_b, title="乙企业已关闭的需求", **closed)
     ma = make_match(da, pa)
     mb = make_match(dmb, pb)
     deal_a = dw.own_deal()
@@ -250,6 +254,7 @@ def build_world() -> World:
         "draft": (draft_a.id, draft_b.id),
         "pending": (pending_a.id, pending_b.id),
         "demand": (da.id, dmb.id),
+        "closed_demand": (cda.id, cdb.id),
         "match": (ma.id, mb.id),
         "deal": (deal_a.id, deal_b.id),
         "declaration": (decl_a.id, decl_b.id),
