@@ -203,6 +203,7 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
             sa.func.max(Match.strength).label("strongest"),
             sa.func.max(sa.case((listed, Match.created_at))).label("newest"),
             sa.func.min(sa.case((listed, Match.created_at))).label("oldest"),
+            sa.func.max(sa.case((Match.intent_at.is_not(None), 1), else_=0)).label("intent"),
         )
         .where(*where)
         .group_by(Match.demand_id)
@@ -215,8 +216,10 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
         order = (strongest.is_(None), strongest.desc(), grouped.c.top.desc())
     else:
         order = (grouped.c.newest.desc(), grouped.c.top.desc())
+    # In every order a demand with an enterprise's 申请对接 waiting comes first: the enterprise
+    # asked for that patent itself (a tester's pending intent sat on the second page).
     page = paginate(
-        sa.select(grouped).order_by(*order, grouped.c.demand_id.desc()),
+        sa.select(grouped).order_by(grouped.c.intent.desc(), *order, grouped.c.demand_id.desc()),
         sa.select(sa.func.count()).select_from(grouped),
         f.page,
         per_page,

@@ -171,6 +171,23 @@ def test_sort_by_newest_candidate_or_by_score(client, world, queue):
     assert by_score == [w.demands["battery"].id, w.demands["water"].id]
 
 
+def test_a_demand_with_an_enterprise_intent_comes_first_in_every_order(client, world, queue):
+    """A tester's 申请对接 sat on the queue's second page under newer machine candidates."""
+    w = world
+    queue["a1"].created_at = utcnow() - timedelta(days=20)
+    queue["b1"].intent_at, queue["b1"].intent_message = utcnow(), "想了解这件专利"
+    queue["b1"].created_at = utcnow() - timedelta(days=20)
+    db.session.commit()
+    assert [g["demand"]["id"] for g in _api(client, sort="score")["items"]][0] == (
+        w.demands["battery"].id
+    )
+    queue["water"].score = 0.99  # water now leads on score too, and on recency
+    db.session.commit()
+    for sort in ("newest", "score", "strength"):
+        order = [g["demand"]["id"] for g in _api(client, sort=sort)["items"]]
+        assert order == [w.demands["battery"].id, w.demands["water"].id], sort
+
+
 def test_pagination_counts_demands(client, world, queue, monkeypatch):
     monkeypatch.setattr(views, "DEMANDS_PER_PAGE", 1)
     first = client.get("/review/").get_data(as_text=True)
