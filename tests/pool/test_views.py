@@ -276,7 +276,7 @@ def test_the_demand_page_shows_progress_then_labelled_suggestions(client, auth, 
     suggestions = _section(html, "demand-suggestions")
     assert "机器推荐，尚未经技术经理人审核" in suggestions
     first = suggestions.split('class="suggestion"')[1]
-    assert SILICON["title"] in first and "正是您要找的技术" in first
+    assert SILICON["title"] in first and "经人工判定" in first and "确实切合需求" in first
     assert "TRL 6" in first and "普通许可、开放许可" in first and "未声明开放许可" in first
     for secret in PRIVATE_TEXT:
         assert secret not in html
@@ -314,7 +314,7 @@ def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, aut
     assert "显示较弱的候选（1 件" in weak
     assert SILICON["title"] in weak and 'data-tier="weak"' in weak
     bar = cut_text(engine.shipped_model().bar)
-    assert "约有 4% 的可能" in weak and f"低于 {bar} 为“弱”" in weak
+    assert "约 4% 确实切合需求" in weak and f"“弱”：模型估计低于 {bar}" in weak
     assert world.patents["draft"].title not in html
 
 
@@ -533,8 +533,8 @@ def test_a_strength_near_the_bar_is_never_rounded_onto_its_other_side(
     demand = abstaining_demand(world, {world.patents["silicon"]: 0.0758})
     auth.login(world.enterprise)
     weak = client.get(f"/demands/{demand.id}").get_data(as_text=True).split("data-weak")[1]
-    assert "约有 7.6% 的可能" in weak and "低于 8% 为“弱”" in weak
-    assert "约有 8% 的可能" not in weak
+    assert "约 7.6% 确实切合需求" in weak and "“弱”：模型估计低于 8%" in weak
+    assert "约 8% 确实" not in weak
     auth.logout()
     auth.login(world.officer)
     staff = _section(client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-matches")
