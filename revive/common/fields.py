@@ -33,7 +33,11 @@ class FieldError(ValueError):
 
 # Control characters other than tab/newline/CR (tab and CR become spaces below): invisible,
 # refused by spreadsheet XML, so a value holding one could never be exported as stored.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Control characters, and the bidirectional embeddings, overrides and isolates (U+202A–E,
+# U+2066–9): a tester's U+202E reversed how a title read in lists and exports, a way to make
+# one title look like another ("Trojan Source"). Plain text never needs them; the marks
+# U+200E/F, which only hint a direction, stay.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_invisible(text: str) -> str:

@@ -117,6 +117,16 @@ def test_formula_neutralising_apostrophe_from_our_exports_is_removed_on_import()
     assert values["advantages"] == "＝1+1"  # the full-width sign is quoted and unquoted too
 
 
+def test_bidirectional_overrides_are_removed_from_free_text():
+    """A tester's U+202E (right-to-left override) kept reversing a title in lists and the
+    CSV export: a way to make one title read as another."""
+    values = validate_record(
+        {**VALID, "title": "一种\u202e法方测检\u202c装置", "advantages": "\u2066强度高\u2069"}
+    ).values
+    assert values["title"] == "一种法方测检装置"
+    assert values["advantages"] == "强度高"
+
+
 def test_a_title_of_invisible_characters_only_is_missing():
     """Zero-width spaces, a BOM or a word joiner are no title; inside a title they stay (a
     joiner holds an emoji sequence together)."""
