@@ -97,6 +97,8 @@ def test_contract_form_is_offered_to_staff_while_negotiating(world, client, auth
 def test_respond_through_the_form(world, client, auth):
     deal = world.own_deal()
     auth.login(world.users[Role.INVENTOR])
+    before = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert 'id="deal-response-due"' in before  # the university has a deadline to answer by
     r = client.post(
         f"/deals/{deal.id}/response",
         data={"response": "interested", "comment": "可周三面谈", "version": deal.version},
@@ -106,6 +108,7 @@ def test_respond_through_the_form(world, client, auth):
     assert deal.response.value == "interested" and deal.response_comment == "可周三面谈"
     html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
     assert "可周三面谈" in html and "已答复「愿意对接」" in html
+    assert "高校答复期限" not in html  # answered: the deadline is moot (a tester read it)
 
 
 def test_failing_without_a_reason_rerenders_with_the_error(world, client, auth):
