@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive import signals
-from revive.accounts.models import College, Role, User
+from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.db import commit_or_conflict
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
@@ -195,6 +195,12 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
         college = actor.college  # a college admin files into their own college
     if not permissions.can_create_in(actor, institution_id, college.id if college else None):
         raise PermissionDenied("您无权在该单位或学院下登记专利")
+    institution = db.session.get(Organization, institution_id)
+    if institution is None or institution.kind != OrgKind.UNIVERSITY:
+        # a security review filed a patent under an enterprise, and an unknown id was a 500
+        raise ValidationFailed(
+            "请选择专利所属的高校/科研院所", details={"institution_id": "不是高校/科研院所"}
+        )
     _check_unique(institution_id, values["application_no"])
     named = inventors.split_names(values.get("inventors"))
     if actor.role == Role.INVENTOR and actor.name not in named:

@@ -88,6 +88,24 @@ def test_create_returns_201_or_422_with_field_details(client, auth, admin):
     assert client.post("/api/v1/patents", data="x").status_code == 422
 
 
+def test_the_platform_admin_files_patents_under_a_university_only(client, auth, admin):
+    """A security review filed a patent under an enterprise (201), and an unknown
+    institution_id was a 500 (a foreign key), through the API and the form alike."""
+    from revive.accounts.models import OrgKind
+
+    auth.login(make_user(Role.PLATFORM_ADMIN))
+    company = make_org("某某科技有限公司", kind=OrgKind.ENTERPRISE)
+    for institution_id in (company.id, 999_999):
+        resp = client.post("/api/v1/patents", json={**VALID, "institution_id": institution_id})
+        assert resp.status_code == 422, resp.get_data(as_text=True)
+        assert "高校/科研院所" in resp.get_json()["message"]
+        resp = client.post("/patents/new", data={**VALID, "institution_id": institution_id})
+        assert resp.status_code == 422 and "高校/科研院所" in resp.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Patent)) == 0
+    resp = client.post("/api/v1/patents", json={**VALID, "institution_id": admin.organization_id})
+    assert resp.status_code == 201
+
+
 def test_patch_is_partial_and_a_stale_version_is_409(client, auth, admin):
     patent = make_patent(admin.organization, trl=3, value_grade=2)
     auth.login(admin)
