@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -37,9 +38,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 CSV_BOM = "\ufeff"  # Excel only detects UTF-8 (Chinese text) with a BOM
 CSV_CHUNK_ROWS = 500
-# The full-width forms too: a Chinese or Japanese Excel/WPS reads what is typed or opened with
-# an input method's ＝ ＋ － ＠ as the half-width sign, so ＝HYPERLINK(…) may run as well.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Excel refuses these in sheet titles (openpyxl raises); they become a full-width dash.
 _SHEET_FORBIDDEN = str.maketrans({c: "－" for c in "[]:*?/\\"})
 # openpyxl refuses control characters other than tab/newline/CR in cells.
@@ -52,10 +51,19 @@ ERROR_VALUES = frozenset(
 )
 
 
+def formula_like(text: str) -> bool:
+    """Does ``text`` start as a formula would? The full-width and small forms of the signs
+    too (＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫, NFKC-folded): a Chinese or Japanese Excel/WPS may read what an
+    input method typed as the half-width sign, so ＝HYPERLINK(…) could run as well."""
+    return text.startswith(FORMULA_PREFIXES) or (
+        bool(text) and unicodedata.normalize("NFKC", text[0]).startswith(FORMULA_PREFIXES)
+    )
+
+
 def needs_quote(text: str) -> bool:
     """Would ``text`` be run as a formula, read as a formula error, or lose a leading
     apostrophe on re-import? Then ``safe_cell`` prefixes it with one."""
-    return text.startswith((*FORMULA_PREFIXES, "'")) or text.strip().upper() in ERROR_VALUES
+    return formula_like(text) or text.startswith("'") or text.strip().upper() in ERROR_VALUES
 
 
 def unquote(text: str) -> str:
@@ -93,7 +101,7 @@ def xlsx_cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
     apostrophe; text quoted for another reason (a leading apostrophe of its own, an error
     value such as #N/A, which the importers refuse) keeps it, so the file re-imports exactly."""
     value = safe_cell(value)
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith("'") and formula_like(value[1:]):
         return _text_cell(ws, value[1:])
     return value
 

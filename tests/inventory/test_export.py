@@ -121,6 +121,7 @@ def test_formula_cells_are_neutralised(client, auth, admin, fmt):
         partner_companies="-1+2",
         advantages='＝HYPERLINK("http://evil.example")',
         problem_solved="＠SUM(1+1)",
+        prospects="﹦1+1",
     )
     auth.login(admin)
     data = download(client, fmt)
@@ -136,6 +137,7 @@ def test_formula_cells_are_neutralised(client, auth, admin, fmt):
     # the full-width signs a Chinese input method types are read as formulas too
     assert row["技术优势及性能指标"] == quote + '＝HYPERLINK("http://evil.example")'
     assert row["所解决的问题"] == quote + "＠SUM(1+1)"
+    assert row["产业化前景描述"] == quote + "﹦1+1"
     if fmt == "xlsx":
         wb = load_workbook(io.BytesIO(data))
         cells = [c for c in wb.active[2]]
