@@ -541,9 +541,33 @@ def field_json_schema(f: Any, modes_enum: Any) -> dict[str, Any]:
     return {**schema, "description": description}
 
 
+_JSON_KINDS = {"string": "文本", "number": "数字", "integer": "整数", "boolean": "true 或 false"}
+_JSON_KINDS["array"] = "列表"
+
+
+def _json_types(schema: dict[str, Any]) -> set[str]:
+    """The JSON types a field's schema admits (its ``type``, or its ``oneOf`` options')."""
+    if "oneOf" in schema:
+        return {t for option in schema["oneOf"] for t in _json_types(option)}
+    kind = schema.get("type", "string")
+    return {"number", "integer"} if kind in ("number", "integer") else {kind}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return "string" if isinstance(value, str) else "object"
+
+
 class TableField(fields.Field):
-    """One row of a field table as a request body member: a JSON scalar or a list (joined with
-    commas, as a template cell would hold it), checked by the row's own parser (its Chinese
+    """One row of a field table as a request body member: text, or the JSON type its schema
+    says (a list only where the row takes several values, joined with commas as a template
+    cell would hold them: a security review stored ``"title": true`` as "True", a list as
+    "一种,装置", and an empty list cleared a deadline), checked by the row's own parser (its Chinese
     message on failure). The raw value goes on to the service, which parses the whole record
     with the same table (and checks the rules between fields)."""
 
@@ -561,12 +585,19 @@ class TableField(fields.Field):
         )
 
     def _deserialize(self, value, attr, data, **kwargs):
+        # text is always read by the row's parser ("5" for a TRL, "是" for a yes/no, as a
+        # template cell holds them); other JSON types only where the schema names them
+        allowed = _json_types(self.metadata["json_schema"]) | {"string"}
+        if _json_type(value) not in allowed:
+            order = ["integer", "number", "boolean", "array", "string"]
+            if "integer" in allowed:
+                allowed.discard("number")
+            kinds = "或".join(_JSON_KINDS[t] for t in order if t in allowed)
+            raise ma.ValidationError(f"{self.row.label}须为{kinds}")
         if isinstance(value, list):
-            if not all(isinstance(v, str | int | float) for v in value):
-                raise self.make_error("invalid")
-            value = ",".join(map(str, value))
-        elif not isinstance(value, str | int | float | bool):
-            raise self.make_error("invalid")
+            if not all(isinstance(v, str) for v in value):
+                raise ma.ValidationError(f"{self.row.label}的列表只能含文本")
+            value = ",".join(value)
         if not self.is_marker(value):  # the import's clear marker: the service explains it
             try:
                 parsed = self.row.parse_value(value)

@@ -25,13 +25,27 @@ def test_schema_errors_keep_the_api_error_shape(client, auth):
     body = bad.get_json()
     assert body["error"] == "validation_failed"
     assert body["details"] == {
-        "title": "格式无效",
+        "title": "专利名称须为文本",
         "version": "须为整数",
         "colour": "未知字段",
         "size": "未知字段",
     }
     assert body["message"].startswith("未知字段：colour、size；")
     assert "version 须为整数" in body["message"]
+
+    # Each member of the JSON type its schema gives (a security review stored "title": true
+    # as "True", a list as "一种,装置", and an empty list cleared a date)
+    for value in (True, 123, ["一种", "装置"], []):
+        wrong = client.patch(url, json={"title": value})
+        assert wrong.status_code == 422
+        assert wrong.get_json()["details"] == {"title": "专利名称须为文本"}
+    wrong = client.patch(url, json={"contact_email": []})
+    assert wrong.get_json()["details"] == {"contact_email": "联系邮箱须为文本"}
+    wrong = client.patch(url, json={"is_funded": "maybe"})
+    assert wrong.status_code == 422
+    assert client.patch(url, json={"is_funded": True}).status_code == 200
+    assert client.patch(url, json={"transfer_modes": ["license"]}).status_code == 200
+    assert client.patch(url, json={"asking_price": 12.5}).status_code == 200
 
     # The field table's own parser and message (the import template's rule).
     trl = client.patch(url, json={"trl": 10})
