@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    Response,
     current_app,
     has_request_context,
     jsonify,
@@ -197,6 +198,19 @@ def _database_down_page() -> str:
     return _DATABASE_DOWN_PAGE.format(css=escape(css), home=escape(home), message=DATABASE_DOWN)
 
 
+def too_large_message() -> str:
+    """Why a request was refused as too large (Werkzeug raises the same 413 for both): more
+    form fields than MAX_FORM_PARTS in a small body (a security review's 5,000 fields were told
+    the file was over 50 MB), or a body over the upload limit."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    length = request.content_length
+    if length is not None and limit is not None and length <= limit:
+        parts = current_app.config.get("MAX_FORM_PARTS") or 1000
+        return f"表单的字段过多（最多 {parts} 项），请减少一次提交的内容"
+    mb = current_app.config.get("REVIVE_MAX_UPLOAD_MB")
+    return f"上传文件过大：单个文件不能超过 {mb} MB"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.teardown_appcontext
     def _drop_session_quietly(exc: BaseException | None) -> None:
@@ -225,8 +239,15 @@ def register_error_handlers(app: Flask) -> None:
         if request.is_json:
             kb = app.config["REVIVE_MAX_JSON_BYTES"] // 1024
             return error_response(413, "too_large", f"请求体过大：JSON 不能超过 {kb} KB")
-        limit = app.config.get("REVIVE_MAX_UPLOAD_MB")
-        return error_response(413, "too_large", f"上传文件过大：单个文件不能超过 {limit} MB")
+        return error_response(413, "too_large", too_large_message())
+
+    @app.after_request
+    def _close_after_413(response: Response) -> Response:
+        """A 413 leaves the body unread: the connection cannot carry another request, so the
+        client is told to open a new one (a security review's next request on it failed)."""
+        if response.status_code == 413:
+            response.headers["Connection"] = "close"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

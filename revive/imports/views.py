@@ -15,7 +15,7 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.common.downloads import send_xlsx
 from revive.common.fields import CLEAR_MARKER
-from revive.errors import ValidationFailed
+from revive.errors import ValidationFailed, too_large_message
 from revive.imports import registry, services
 from revive.imports.models import ImportJob
 
@@ -43,8 +43,10 @@ def receive_upload(create: Callable[..., ImportJob], page: Callable[[str, int], 
     try:
         file = request.files.get("file")
     except RequestEntityTooLarge:
-        limit = current_app.config["REVIVE_MAX_UPLOAD_MB"]
-        return page(f"上传文件过大：单个文件不能超过 {limit} MB，请拆分后分批导入", 413)
+        message = too_large_message()
+        if message.startswith("上传文件过大"):
+            message += "，请拆分后分批导入"
+        return page(message, 413)
     if file is None or not file.filename:
         return page("请选择要上传的文件", 422)
     try:

@@ -178,6 +178,21 @@ def test_oversized_upload_is_refused_with_a_message(logged_in, app, monkeypatch,
     assert enqueued == []
 
 
+def test_too_many_form_fields_are_named_as_such_and_the_connection_closes(logged_in, app):
+    """A security review's small upload with 5,000 extra fields was told the file was over
+    50 MB, and its next request on the same connection failed (the body was left unread)."""
+    data = {f"f{i}": "x" for i in range(app.config.get("MAX_FORM_PARTS") or 1000)}
+    data["file"] = (io.BytesIO(csv_bytes([row(1)])), "f.csv")
+    response = logged_in.post("/imports/", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "表单的字段过多" in text and "上传文件过大" not in text
+    assert response.headers["Connection"] == "close"
+    data["file"] = (io.BytesIO(csv_bytes([row(1)])), "f.csv")
+    api = logged_in.post("/api/v1/import-jobs", data=data, content_type="multipart/form-data")
+    assert api.status_code == 413 and "表单的字段过多" in api.get_json()["message"]
+
+
 def test_a_refusal_before_the_form_is_read_leads_back_to_the_form(logged_in, app, monkeypatch):
     """The 413 is answered before the upload view runs: the error page offers the way back
     to the page the form was on (this site only), not only the home page."""
