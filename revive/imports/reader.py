@@ -135,12 +135,20 @@ class Table:
 
 
 def sheet_hint(sheets: tuple[str, ...]) -> str:
-    """``sheets``: the sheet read first, then the others."""
+    """``sheets``: the sheet read first, then the others. Beyond SHEETS_LOOKED sheets the
+    header is not looked for: the hint says so (a security review's data sat in sheet 300 and
+    was told to put header and data in one sheet, which they were)."""
     others = "、".join(f"“{t}”" for t in sheets[1:4]) + ("等" if len(sheets) > 4 else "")
-    return (
+    hint = (
         f"；读取的是工作表“{sheets[0]}”（本文件另有工作表{others}）：请把数据和表头放在同一个"
         "工作表里，表头在前十行内"
     )
+    if len(sheets) > SHEETS_LOOKED:
+        hint += (
+            f"。本文件有 {len(sheets)} 个工作表，只在前 {SHEETS_LOOKED} 个中查找表头："
+            "请把数据所在的工作表移到前面，或另存为只含该工作表的文件"
+        )
+    return hint
 
 
 def read_table(
@@ -717,6 +725,10 @@ def _open_workbook(fh: IO[bytes], limits: ReadLimits) -> Any:
     from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 
     class Reader(ExcelReader):
+        def read_chartsheet(self, sheet: Any, rel: Any) -> None:
+            """Chart sheets hold no rows: skipped, not read (one without a chart, as openpyxl
+            itself writes it, failed the whole file with AttributeError)."""
+
         def read_strings(self) -> None:
             part = self.package.find(SHARED_STRINGS)
             if part is not None:
@@ -743,8 +755,9 @@ class _Workbook:
             raise
         except Exception as exc:  # openpyxl raises many kinds for a broken package
             self._fh.close()
+            logger.info("Unreadable workbook: %s: %s", type(exc).__name__, exc)
             raise FileRejected(
-                f"无法读取 .xlsx 文件（文件可能已损坏）：{type(exc).__name__}"
+                "无法读取 .xlsx 文件（文件可能已损坏）：请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
             ) from None
         if not self.wb.worksheets:
             self.close()

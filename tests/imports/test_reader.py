@@ -443,3 +443,34 @@ def test_the_header_is_looked_for_in_the_first_ten_rows_only(tmp_path):
     path.write_bytes(csv_bytes([*titles[1:], ["说明"], HEADER, row(1)], header=titles[0]))
     table = read_table(path, max_rows=1000, is_column=_is_column)
     assert table.header_line == 1 and table.title is None  # one-cell rows: no header found
+
+
+def test_a_chart_sheet_is_skipped_and_the_data_sheet_read(tmp_path):
+    """A security review's workbook opened with a chart sheet without a chart (as openpyxl
+    writes it) and was refused with 「…：AttributeError」."""
+    wb = Workbook()
+    wb.create_chartsheet("图表", 0)
+    data = wb["Sheet"]
+    data.append(HEADER)
+    data.append(row(1))
+    wb.save(tmp_path / "f.xlsx")
+    table = read_table(tmp_path / "f.xlsx", max_rows=1000, is_column=_is_column)
+    try:
+        assert table.header == HEADER
+        assert [line for line, _ in table.rows] == [2]
+    finally:
+        table.close()
+
+
+def test_a_workbook_beyond_the_sheets_looked_at_says_so(tmp_path):
+    from revive.imports.reader import SHEETS_LOOKED
+
+    wb = Workbook()
+    for i in range(SHEETS_LOOKED + 2):
+        wb.create_sheet(f"空表{i}")
+    last = wb.create_sheet("数据")
+    last.append(HEADER)
+    last.append(row(1))
+    wb.save(tmp_path / "f.xlsx")
+    with pytest.raises(FileRejected, match=f"只在前 {SHEETS_LOOKED} 个中查找表头"):
+        read_table(tmp_path / "f.xlsx", max_rows=1000, is_column=_is_column)
