@@ -205,7 +205,10 @@ def test_a_refusal_before_the_form_is_read_leads_back_to_the_form(logged_in, app
         headers={"Referer": "http://localhost/imports/?kind=patents"},
     )
     assert response.status_code == 413
-    assert 'href="/imports/?kind=patents" data-back>返回上一页' in response.get_data(as_text=True)
+    assert (
+        'href="/imports/?kind=patents" data-back data-history-back>返回修改'
+        in response.get_data(as_text=True)
+    )
     elsewhere = logged_in.get("/nope", headers={"Referer": "http://evil.example/imports/"})
     assert "data-back" not in elsewhere.get_data(as_text=True)
 

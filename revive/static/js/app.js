@@ -4,6 +4,8 @@
  *   <select data-autosubmit>                       submit the enclosing form on change
  *   <button data-disable-on-submit>                disable the form's submit buttons once sent
  *   <input type="checkbox" data-check-all="ids">   toggle every checkbox named "ids" in the form
+ *   <a data-history-back href="…">                 an error page after a form was sent: back in
+ *                                                  history (the form as typed), else the link
  *   <details class="navgroup">                     main-menu drop-downs: one open at a time,
  *                                                  closed by a click elsewhere or Esc
  */
@@ -24,6 +26,15 @@
           b.disabled = true;
         });
       }, 0);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var back = event.target.closest && event.target.closest("a[data-history-back]");
+    if (back && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+      return;
     }
   });
 
