@@ -159,6 +159,16 @@ class DemandOverview(matching_queries.ReadingFlags):
     def is_open(self) -> bool:
         return self.demand.status == DemandStatus.OPEN
 
+    @property
+    def mostly_foreign(self) -> bool:
+        """Written mostly in Latin letters: matching reads Chinese (the patents are Chinese), so
+        the page asks for a Chinese description. A tester's English posting got 暂无 and advice
+        to add detail, while the same text in Chinese found its patent at 强."""
+        text = f"{self.demand.title} {self.demand.description or ''}"
+        letters = sum(1 for c in text if c.isascii() and c.isalpha())
+        han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+        return letters >= 20 and han * 4 < letters
+
     def broaden_hints(self) -> list[str]:
         """Concrete ways to widen the demand (放宽条件), from its own fields."""
         d, hints = self.demand, []

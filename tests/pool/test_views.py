@@ -630,3 +630,23 @@ def test_a_short_posting_is_told_what_its_strength_was_seen_to_mean(client, auth
     assert f"<span data-seen>约 {round(seen * 100)}%</span> 确实切合需求" in html
     assert "需求描述较短的一类" in html and "补充技术细节后判断更准" in html
     assert "95%" not in html and "99%" not in html
+
+
+def test_a_posting_in_english_is_asked_for_chinese(client, auth, world):
+    """A tester's English posting got 暂无 and the advice to add detail; the same text in
+    Chinese found its patent at 强. Matching reads Chinese: the page says so."""
+    english = make_demand(
+        world.ent,
+        title="Lithium battery thermal runaway early warning",
+        description="We need an early warning method for thermal runaway of lithium batteries.",
+    )
+    mixed = make_demand(
+        world.ent,
+        title="锂电池热失控预警",
+        description="需要一种锂电池热失控的早期预警方法，可监测 CO2 和 H2 等特征气体（BMS 集成）。",
+    )
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{english.id}").get_data(as_text=True)
+    assert "data-foreign" in html and "改用中文描述" in html
+    html = client.get(f"/demands/{mixed.id}").get_data(as_text=True)
+    assert "data-foreign" not in html
