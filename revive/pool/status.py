@@ -136,6 +136,12 @@ class DemandOverview(matching_queries.ReadingFlags):
         return sum(len(g.items) for g in self.groups)
 
     @property
+    def per_need(self) -> int:
+        """At most this many suggestions of each sub-need are listed (the page says so when
+        more are under review: a tester read 「机器推荐 10 件」 beside 「审核中 11 条」)."""
+        return matching_queries.SUGGESTIONS_PER_NEED
+
+    @property
     def matched(self) -> bool:
         """Matching has read this demand at least once."""
         return self.reading is not None

@@ -582,6 +582,10 @@ def test_the_dashboard_counts_the_suggestions_the_demand_page_lists(world):
     counts = matching_queries.suggestion_counts(world.ent.id)
 
     assert counts == {demand.id: 10 + 3, single.id: 2}
+    # the page says that more are under review than it lists (a tester read 「机器推荐 10 件」
+    # beside 「审核中 11 条」 and wondered where the 11th was)
+    ov = status.demand_overview(world.enterprise, demand)
+    assert ov.under_review > ov.suggestion_count and ov.per_need == 10
     for d in (demand, single):
         assert counts[d.id] == status.demand_overview(world.enterprise, d).suggestion_count
     assert matching_queries.suggestion_counts(world.ent_b.id) == {other.id: 1}

@@ -650,3 +650,30 @@ def test_a_posting_in_english_is_asked_for_chinese(client, auth, world):
     assert "data-foreign" in html and "改用中文描述" in html
     html = client.get(f"/demands/{mixed.id}").get_data(as_text=True)
     assert "data-foreign" not in html
+
+
+def test_the_page_says_when_more_are_under_review_than_it_lists(client, auth, world):
+    from revive.inventory.models import EntryStatus, Willingness
+    from revive.matching.models import Match, MatchSource, MatchTier
+    from tests.factories import make_patent
+
+    demand = make_demand(world.ent, title="电池回收", description="废旧锂电池回收")
+    for _ in range(12):
+        patent = make_patent(
+            world.uni, status=EntryStatus.ENTERED, transfer_willingness=Willingness.WILLING
+        )
+        db.session.add(
+            Match(
+                demand_id=demand.id,
+                patent_id=patent.id,
+                score=0.3,
+                strength=0.5,
+                tier=MatchTier.STRONG,
+                source=MatchSource.MACHINE,
+            )
+        )
+    db.session.commit()
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert 'data-count="suggested">10<' in html and 'data-count="under_review">12<' in html
+    assert "至多列出 10 件" in html and 'data-count="unlisted">2<' in html
