@@ -349,6 +349,11 @@ def queue_universities() -> list[tuple[int, str]]:
     ]
 
 
+def demand_of(match_id: int) -> int | None:
+    """The demand a match is for (None: no such match): the queue's anchor after a refusal."""
+    return db.session.scalar(sa.select(Match.demand_id).where(Match.id == match_id))
+
+
 def describe_matches(ids: list[int]) -> dict[int, str]:
     """``{match id: '需求“…” × 专利“…”'}`` for flash messages (missing ids are left out)."""
     if not ids:

@@ -94,7 +94,8 @@ def decide(match_id: int):
         match = _decide(match_id)
     except DomainError as exc:
         flash(f"未能处理 {label}：{_explain(exc)}", "error")
-        return _back(filters)
+        # back at the demand's candidates, not the top of the queue (a tester lost their place)
+        return _back(filters, queries.demand_of(match_id))
     if match.state == MatchState.ACCEPTED:
         flash(f"已采纳并推送给企业和高校：{label}", "success")
     else:

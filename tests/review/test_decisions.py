@@ -110,6 +110,20 @@ def test_reject_needs_a_reason(client, cands, data, message):
     assert state_of(m.id) == MatchState.CANDIDATE
 
 
+def test_a_refused_decision_returns_to_the_demands_candidates(client, cands):
+    """A tester's 其他 without a comment came back at the top of the queue, their place lost."""
+    m = cands["a1"]
+    response = client.post(
+        f"/review/matches/{m.id}/decision",
+        data={"decision": "rejected", "reason_code": "other", "version": m.version},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"#demand-{m.demand_id}")
+    page = client.get("/review/").get_data(as_text=True)
+    # the browser asks for the comment before sending (app.js makes it required for 其他)
+    assert f'data-require-when="other" data-require-target="comment-{m.id}"' in page
+
+
 def test_stale_version_is_refused_in_chinese(client, cands):
     m = cands["a1"]
     page = _text(_decide(client, m, decision="accepted", version=m.version + 1))

@@ -4,6 +4,8 @@
  *   <select data-autosubmit>                       submit the enclosing form on change
  *   <button data-disable-on-submit>                disable the form's submit buttons once sent
  *   <input type="checkbox" data-check-all="ids">   toggle every checkbox named "ids" in the form
+ *   <select data-require-when="other" data-require-target="id">   the element "id" is required
+ *                                                  while the select's value is "other"
  *   <a data-history-back href="…">                 an error page after a form was sent: back in
  *                                                  history (the form as typed), else the link
  *   <details class="navgroup">                     main-menu drop-downs: one open at a time,
@@ -42,6 +44,15 @@
     var link = event.target.closest && event.target.closest("a[data-confirm]");
     if (link && !window.confirm(link.getAttribute("data-confirm"))) {
       event.preventDefault();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    var when = el.getAttribute && el.getAttribute("data-require-when");
+    var target = when !== null && when !== undefined && document.getElementById(el.getAttribute("data-require-target"));
+    if (target) {
+      target.required = el.value === when;
     }
   });
 
