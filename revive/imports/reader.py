@@ -292,11 +292,16 @@ def _split_title(
     several are the title, and the header is the row after them. A file whose rows all hold
     one cell (a one-column list) has no title."""
     if is_column is not None:
-        window = list(itertools.islice(records, MAX_HEADER_SEARCH))
-        for i, (_line, cells) in enumerate(window):
+        window = list(itertools.islice(records, MAX_HEADER_SEARCH + 1))
+        for i, (line, cells) in enumerate(window[:MAX_HEADER_SEARCH]):
             if _known(cells, is_column) >= MIN_KNOWN_COLUMNS:
                 titles = [_title_text(c) for _, c in window[:i]]
-                return titles, window[i], itertools.chain(window[i + 1 :], records)
+                after = i + 1
+                if after < len(window):
+                    combined = _with_sub_header(cells, window[after][1], is_column)
+                    if combined is not None:
+                        return titles, (line, combined), itertools.chain(window[i + 2 :], records)
+                return titles, window[i], itertools.chain(window[after:], records)
         records = itertools.chain(window, records)
     head: list[tuple[int, list[Any]]] = []
     for item in records:
@@ -308,6 +313,35 @@ def _split_title(
     if not head:
         return [], None, records
     return [], head[0], itertools.chain(head[1:], records)
+
+
+def _is_text(cell: Any) -> bool:
+    return cell is not None and bool(str(cell).strip())
+
+
+def _with_sub_header(
+    header: list[Any], below: list[Any], is_column: ColumnTest
+) -> list[Any] | None:
+    """A two-row header, as official forms draw it: a group label merged across columns above
+    their names (权利人信息 over 专利权人 and 发明人), the other names merged down both rows.
+    ``below`` is that second row when it names a known column and each of its names sits under
+    a cell of ``header`` that names no known column (a group label, or the blank rest of one);
+    the header is then each column's lower name, else its upper one. None: ``below`` is data
+    (a security review's second header row was read as a row of five 合并单元格 errors)."""
+    named = [c for c, cell in enumerate(below) if _is_text(cell)]
+    if not named or not any(is_column(below[c]) for c in named):
+        return None
+    for c in named:
+        above = header[c] if c < len(header) else None
+        if _is_text(above) and is_column(above):
+            return None  # a value under a known column: a data row
+    width = max(len(header), len(below))
+    return [
+        below[c]
+        if c < len(below) and _is_text(below[c])
+        else (header[c] if c < len(header) else None)
+        for c in range(width)
+    ]
 
 
 def _too_many(max_rows: int) -> FileRejected:

@@ -474,3 +474,57 @@ def test_a_workbook_beyond_the_sheets_looked_at_says_so(tmp_path):
     wb.save(tmp_path / "f.xlsx")
     with pytest.raises(FileRejected, match=f"只在前 {SHEETS_LOOKED} 个中查找表头"):
         read_table(tmp_path / "f.xlsx", max_rows=1000, is_column=_is_column)
+
+
+def _inventory_column(text) -> bool:
+    from revive.inventory.fields import match_header
+
+    return match_header(text) is not None
+
+
+def _two_row_header(path, data_rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["申请号", "专利名称", "权利人信息", None, "技术成熟度"])
+    ws.append([None, None, "专利权人", "发明人", None])
+    for r in data_rows:
+        ws.append(r)
+    for merged in ("A1:A2", "B1:B2", "C1:D1", "E1:E2"):
+        ws.merge_cells(merged)
+    wb.save(path)
+    return path
+
+
+def test_a_two_row_header_with_a_group_label_is_read_as_one(tmp_path):
+    """A security review's official form: 权利人信息 merged over 专利权人 and 发明人, the other
+    names merged down both rows. The second row was read as data (five 合并单元格 errors) and
+    专利权人 / 发明人 were not recognised."""
+    data = [
+        [appno(1), "一种材料", "甲大学", "张三；李四", 5],
+        [appno(2), "一种装置", "甲大学", "王五", 4],
+    ]
+    path = _two_row_header(tmp_path / "f.xlsx", data)
+    table = read_table(path, max_rows=1000, is_column=_inventory_column)
+    try:
+        assert table.header == ["申请号", "专利名称", "专利权人", "发明人", "技术成熟度"]
+        rows = list(table.rows)
+        assert [line for line, _ in rows] == [3, 4]
+        assert rows[0][1] == data[0]
+    finally:
+        table.close()
+
+
+def test_a_data_row_under_a_one_row_header_is_not_taken_for_a_sub_header(tmp_path):
+    """A first data row is never merged into the header, even one whose cells read like names
+    (a patentee called 发明人 sits under its own known column)."""
+    path = tmp_path / "f.xlsx"
+    wb = Workbook()
+    wb.active.append(["申请号", "专利名称", "专利权人", "发明人"])
+    wb.active.append([appno(1), "一种材料", "发明人", "张三"])
+    wb.save(path)
+    table = read_table(path, max_rows=1000, is_column=_inventory_column)
+    try:
+        assert table.header == ["申请号", "专利名称", "专利权人", "发明人"]
+        assert [line for line, _ in table.rows] == [2]
+    finally:
+        table.close()
