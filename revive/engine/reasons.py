@@ -118,6 +118,28 @@ class SpanFinder:
             (idf_of(w.strip()) or 0.0) if _meaningful(w, idf_of, generic_idf) else None
             for _, _, w in self.words
         ]
+        self._idf_of, self._generic_idf = idf_of, generic_idf
+        self._parts: dict[str, float] | None = None
+
+    def parts(self) -> dict[str, float]:
+        """The meaningful words inside the demand's longer words, with their IDF: 饲料 in
+        生物饲料 (worked out on first use). A part is a word of its own (the segmenter's
+        dictionary has it), not any two characters the index knows as a bigram (水处 in
+        废水处理)."""
+        if self._parts is None:
+            self._parts = {}
+            for kept, (_, _, word) in zip(self.starts, self.words, strict=True):
+                w = word.strip()
+                if not kept or len(w) < 3:
+                    continue
+                for size in range(len(w) - 1, 1, -1):
+                    for at in range(len(w) - size + 1):
+                        part = w[at : at + size]
+                        if not segmenter().has_word(part):
+                            continue
+                        if _meaningful(part, self._idf_of, self._generic_idf):
+                            self._parts[part] = self._idf_of(part) or 0.0
+        return self._parts
 
     def find(
         self, patent_text: str, limit: int = MAX_REASONS, *, normalized: bool = False
@@ -152,6 +174,10 @@ class SpanFinder:
             if len(span) >= 2 and useful and not _NUMBER_OR_UNIT.match(span):
                 found[span] = max(found.get(span, 0.0), sum(useful))
             i = best_j + 1
+        if not found:
+            # No whole word shared: the words inside the demand's longer ones that the patent
+            # has (a 生物饲料 demand and a 饲料 patent showed 「无明显共同关键词」 beside 中).
+            found = {part: w for part, w in self.parts().items() if part in patent}
         # a span inside a longer kept span is not a reason of its own (寿命 in 使用寿命)
         spans = [s for s in found if not any(s != o and s in o for o in found)]
         ranked = sorted(spans, key=lambda s: (-found[s], -len(s), s))

@@ -80,3 +80,13 @@ def test_a_technical_word_is_not_cut_in_half_and_only_can_is_no_reason():
     assert any(span.startswith("好氧") for span in out), out
     assert not any(span.startswith("氧") for span in out)
     assert "只能" not in out and "规模" not in out
+
+
+def test_with_no_whole_word_shared_the_words_inside_longer_ones_are_the_reasons():
+    """A 肉鸭 demand asking for 生物饲料 and a 生猪饲料 patent: no word of the demand is in the
+    patent whole, and the page showed 「无明显共同关键词」 beside a 中. 饲料 is the reason; a
+    bigram that is no word (水处 in 废水处理) never is."""
+    assert spans("肉鸭养殖需要生物饲料", "一种生猪饲料添加剂") == ["饲料"]
+    assert "水处" not in spans("印染废水处理", "一种水处置方法")
+    # a whole shared word keeps the parts out
+    assert spans("生物饲料与饲料添加剂", "一种饲料添加剂") == ["饲料添加剂"]
