@@ -257,3 +257,26 @@ def test_an_integrator_finds_a_patent_by_application_no_and_syncs_what_changed(c
     assert [p["id"] for p in body["items"]] == [new.id]  # Beijing time without an offset
     bad = client.get("/api/v1/patents?updated_since=yesterday")
     assert bad.status_code == 422 and "ISO 8601" in bad.get_json()["message"]
+
+
+def test_naming_another_unit_is_refused_not_ignored(client, auth, admin):
+    """A security review's university admin named another university's institution_id and got
+    a 201 under its own; an enterprise naming another company's enterprise_id likewise."""
+    from revive.accounts.models import OrgKind
+
+    other = make_org("别的大学")
+    auth.login(admin)
+    resp = client.post("/api/v1/patents", json={**VALID, "institution_id": other.id})
+    assert resp.status_code == 403 and "本单位" in resp.get_json()["message"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Patent)) == 0
+    resp = client.post("/api/v1/patents", json={**VALID, "institution_id": admin.organization_id})
+    assert resp.status_code == 201
+    auth.logout()
+    company = make_org("甲公司", kind=OrgKind.ENTERPRISE)
+    rival = make_org("乙公司", kind=OrgKind.ENTERPRISE)
+    auth.login(make_user(Role.ENTERPRISE, organization=company))
+    body = {"title": "寻找正极材料技术", "description": "提高能量密度", "enterprise_id": rival.id}
+    resp = client.post("/api/v1/demands", json=body)
+    assert resp.status_code == 403 and "本企业" in resp.get_json()["message"]
+    resp = client.post("/api/v1/demands", json={**body, "enterprise_id": company.id})
+    assert resp.status_code == 201
