@@ -341,6 +341,28 @@ def test_reasons_are_marked_in_the_demand_text_and_the_patent_text(client, auth,
     assert "<script>alert" not in section and "&lt;script&gt;" in patent_side
 
 
+def test_the_queue_shows_the_sentences_with_reasons_not_the_whole_patent(client, auth, world):
+    """Every candidate carried its patent's whole text: a queue of 10 demands was 818 KB. The
+    queue shows the sentences that hold a reason; the match page has the whole text."""
+    w = world
+    demand = w.demands["battery"]
+    w.patents["a1"].abstract = (
+        "本发明涉及电池领域。一种高镍正极材料的包覆方法，提高循环寿命。"
+        "所述方法包括混合、烧结和破碎三个步骤。烧结温度为七百度。"
+    )
+    db.session.commit()
+    m = _assessed(demand, w.patents["a1"], 0.6, MatchTier.STRONG, reasons=["正极材料"])
+    auth.login(w.officer)
+    html = client.get("/review/").get_data(as_text=True)
+    section = html.split(f'id="demand-{demand.id}"')[1].split("</section>")[0]
+    patent_side = section.split('data-side="patent">')[1].split("</div>")[0]
+    assert "高镍<mark>正极材料</mark>的包覆方法" in patent_side
+    assert "烧结温度" not in patent_side and "混合、烧结" not in patent_side
+    assert f'href="/matching/matches/{m.id}">查看全文' in section
+    page = client.get(f"/matching/matches/{m.id}").get_data(as_text=True)
+    assert "烧结温度为七百度" in page
+
+
 def test_sort_by_strength(client, world, queue):
     w = world
     queue["water"].strength, queue["water"].tier = 0.9, MatchTier.STRONG
