@@ -1016,11 +1016,17 @@ def _signed_on(raw: Any, deal: Deal, errors: dict[str, str]) -> date | None:
     if value > today_in_china():
         errors["signed_on"] = "签约日期不能晚于今天"
         return None
-    pushed = as_utc(deal.pushed_at)
-    if pushed is not None and value < clock.local_date(pushed):
+    earliest = pushed_on(deal)
+    if earliest is not None and value < earliest:
         errors["signed_on"] = "签约日期不能早于推荐日期"
         return None
     return value
+
+
+def pushed_on(deal: Deal) -> date | None:
+    """The day (Beijing time) the deal was pushed: no contract of it is signed before."""
+    pushed = as_utc(deal.pushed_at)
+    return clock.local_date(pushed) if pushed is not None else None
 
 
 def contract_kind_text(c: Contract) -> str:

@@ -79,6 +79,7 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
         "chosen_reasons": CHOSEN_REASONS,  # the form's choices
         "contract_values": contract_values,
         "today": services.today_in_china().isoformat(),
+        "pushed_on": services.pushed_on(deal),
         "can_see_demand": demand_permissions.can_view(user, deal.demand),
         "can_see_patent": inventory_permissions.can_view(user, deal.patent),
         "can_see_match": matching_permissions.is_staff(user)

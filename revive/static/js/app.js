@@ -4,8 +4,8 @@
  *   <select data-autosubmit>                       submit the enclosing form on change
  *   <button data-disable-on-submit>                disable the form's submit buttons once sent
  *   <input type="checkbox" data-check-all="ids">   toggle every checkbox named "ids" in the form
- *   <select data-require-when="other" data-require-target="id">   the element "id" is required
- *                                                  while the select's value is "other"
+ *   <select data-require-when="other,…" data-require-target="id">   the element "id" is
+ *                                                  required while the select's value is one of them
  *   <a data-history-back href="…">                 an error page after a form was sent: back in
  *                                                  history (the form as typed), else the link
  *   <details class="navgroup">                     main-menu drop-downs: one open at a time,
@@ -47,14 +47,15 @@
     }
   });
 
-  document.addEventListener("change", function (event) {
-    var el = event.target;
+  function applyRequire(el) {
     var when = el.getAttribute && el.getAttribute("data-require-when");
-    var target = when !== null && when !== undefined && document.getElementById(el.getAttribute("data-require-target"));
+    var target = when && document.getElementById(el.getAttribute("data-require-target"));
     if (target) {
-      target.required = el.value === when;
+      target.required = when.split(",").indexOf(el.value) >= 0;
     }
-  });
+  }
+  document.addEventListener("change", function (event) { applyRequire(event.target); });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-require-when]"), applyRequire);
 
   document.addEventListener("change", function (event) {
     var el = event.target;
