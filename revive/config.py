@@ -156,6 +156,8 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
         spool = base / "broker"
         for sub in ("queue", "processed", "control"):
             (spool / sub).mkdir(parents=True, exist_ok=True)
+        # kombu's transport with each message written whole before a worker can see it
+        conf["broker_transport"] = "revive.fsbroker:Transport"
         conf["broker_transport_options"] = {
             "data_folder_in": str(spool / "queue"),
             "data_folder_out": str(spool / "queue"),
