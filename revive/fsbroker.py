@@ -16,6 +16,7 @@ folder; kombu's own class otherwise serves as it is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from time import monotonic
@@ -40,10 +41,8 @@ class Channel(filesystem.Channel):
                 f.write(str_to_bytes(dumps(payload)))
             os.replace(temp, final)
         except OSError as exc:
-            try:
+            with contextlib.suppress(OSError):
                 os.remove(temp)
-            except OSError:
-                pass
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
 
 
