@@ -38,7 +38,7 @@ from revive.inventory.models import (
     PatentRevision,
 )
 from revive.inventory.public import RIGHTS_GONE, gone_text
-from revive.selection import selected_ids
+from revive.selection import MAX_SELECTION, selected_ids
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -323,10 +323,19 @@ class BatchResult:
 
 
 def perform_batch(
-    patent_ids: Iterable[int], action_name: str, *, actor: User, comment: str | None = None
+    patent_ids: Iterable[int],
+    action_name: str,
+    *,
+    actor: User,
+    comment: str | None = None,
+    limit: int | None = None,
 ) -> BatchResult:
-    """Apply one action to many patents; each refused one is reported, the rest commit together."""
-    patent_ids = selected_ids(patent_ids, empty="请先勾选要处理的专利")
+    """Apply one action to many patents; each refused one is reported, the rest commit together.
+    ``limit``: how many one call may act on — the ticked rows a request sends (MAX_SELECTION),
+    or the server's own list of every patent matching a filter (queries.MAX_FILTERED_IDS: a
+    tester's 598 drafts were refused with 「一次最多处理 500 条」 beside 「一次最多 5000 条」)."""
+    limit = limit or MAX_SELECTION
+    patent_ids = selected_ids(patent_ids, limit=limit, empty="请先勾选要处理的专利")
     action = workflow.get_action(action_name)
     if not (action.batch or action.listed):
         raise ValidationFailed(f"「{action.label}」不支持批量操作")

@@ -38,7 +38,7 @@ from revive.inventory.permissions import (
     LINK_MANAGER_ROLES,
     REVIEWER_ROLES,
 )
-from revive.selection import selected_ids
+from revive.selection import MAX_SELECTION, selected_ids
 from revive.web import int_arg, version_arg
 
 bp = Blueprint("inventory", __name__, url_prefix="/patents")
@@ -96,11 +96,13 @@ def submit_batch():
     back = url_for("inventory.list_patents", **filters.to_args())
     submit = workflow.ACTIONS["submit"]
     try:
+        limit = MAX_SELECTION
         if request.form.get("scope") == "filter":
             ids = queries.filtered_ids(current_user, filters, statuses=submit.sources)
+            limit = queries.MAX_FILTERED_IDS  # the server's own list, bounded by the filter
         else:
             ids = selected_ids(request.form.getlist("ids"), empty="请先勾选要提交的专利")
-        result = services.perform_batch(ids, submit.name, actor=current_user)
+        result = services.perform_batch(ids, submit.name, actor=current_user, limit=limit)
     except (ValidationFailed, InvalidTransition) as err:
         flash(err.message, "error")
         return redirect(back)

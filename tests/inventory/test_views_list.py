@@ -231,6 +231,25 @@ def test_an_admin_submits_many_drafts_at_once_from_the_list(client, auth, admin)
     assert "已处理 3 条" in client.get("/patents/").get_data(as_text=True)
 
 
+def test_submitting_the_whole_filter_is_not_held_to_the_ticked_rows_cap(
+    client, auth, admin, monkeypatch
+):
+    """A tester's 598 drafts were refused with 「一次最多处理 500 条」 beside the help text's
+    「一次最多 5000 条」: the filter's own list is bounded by MAX_FILTERED_IDS, not by the cap
+    on rows a request sends (here both made small)."""
+    from revive.inventory import services, views
+
+    monkeypatch.setattr(services, "MAX_SELECTION", 2)
+    monkeypatch.setattr(views, "MAX_SELECTION", 2)
+    drafts = [make_patent(admin.organization, title=f"草稿{i}") for i in range(3)]
+    auth.login(admin)
+    ticked = [str(d.id) for d in drafts]
+    client.post("/patents/submit", data={"scope": "ids", "ids": ticked})
+    assert "一次最多处理 2 条" in client.get("/patents/").get_data(as_text=True)
+    client.post("/patents/submit", data={"scope": "filter"})
+    assert "已处理 3 条" in client.get("/patents/").get_data(as_text=True)
+
+
 def test_an_inventor_has_no_batch_submit(client, auth):
     inventor = make_user(Role.INVENTOR)
     auth.login(inventor)
