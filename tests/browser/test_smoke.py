@@ -94,3 +94,22 @@ def test_a_form_refused_before_its_view_comes_back_as_typed(people, seed):
     back.click()
     page.wait_for_url("**/demands/new")
     expect(page.get_by_label("需求名称", exact=True)).to_have_value("高温烟气余热回收")
+
+
+def test_ticking_the_whole_page_enables_the_batch_review_buttons(people, seed):
+    """A tester ticked 全选本页 on the review page: every row was ticked, yet the count read
+    「未选择」 and every batch button stayed disabled."""
+    university = make_org("全选测试大学")
+    for i in range(3):
+        make_patent(university, status=EntryStatus.PENDING_SCHOOL, title=f"待审专利{i}")
+    admin = make_user(Role.UNIVERSITY_ADMIN, university, email="checkall@example.edu.cn")
+    person = people("university")
+    person.login(admin.email)
+    page = person.page
+    person.goto("/patents/review")
+    page.get_by_label("全选本页").check()
+    expect(page.locator("#selected-count")).to_have_text("（已选 3 条）")
+    buttons = page.locator("#batch-form button[name=action]")
+    assert buttons.count() > 0
+    for i in range(buttons.count()):
+        expect(buttons.nth(i)).to_be_enabled()

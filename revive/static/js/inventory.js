@@ -24,7 +24,9 @@
     });
   }
 
-  form.addEventListener("change", refresh);
+  // After every other change handler: app.js ticks the rows of 全选本页 on the document,
+  // which hears the event after this form does (the count read 未选择 with every row ticked).
+  form.addEventListener("change", function () { window.setTimeout(refresh, 0); });
 
   // Runs in the capture phase, before app.js asks for confirmation.
   form.addEventListener("submit", function (event) {
