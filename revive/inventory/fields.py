@@ -104,6 +104,16 @@ def _parse_ipc_list(raw: Any, f: Field) -> str | None:
     return _joined(f, sorted(dict.fromkeys(parts)), IPC_SEPARATOR)
 
 
+# What offices type for "nothing to say" in a status cell: stored as blank, not as a status (a
+# tester's 「—」 put 31 patents outside both 有效 and 未填写).
+_PLACEHOLDERS = frozenset({"—", "——", "-", "--", "－", "/", "／", "\\", "无", "空", "n/a", "na"})
+
+
+def _parse_legal_status(raw: Any, f: Field) -> str | None:
+    text = _parse_text(raw, f)
+    return None if text is None or text.strip().lower() in _PLACEHOLDERS else text
+
+
 def _parse_appno(raw: Any, f: Field) -> str | None:
     if isinstance(raw, float) and not raw.is_integer():
         raw = f"{raw:.1f}"  # a number cell such as 201710601862.3 (Excel drops no digits here)
@@ -251,7 +261,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "legal_status",
         "法律状态",
-        _parse_text,
+        _parse_legal_status,
         max_len=50,
         aliases=("专利状态", "legal_status"),
         help="如：有效、审中、失效",

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from revive.inventory import legal
 from revive.inventory.fields import display_value
 from revive.inventory.models import EntryStatus, ImplementationStatus, Patent, TransferMode
 
@@ -91,18 +92,24 @@ def rights_gone(patent: Patent) -> bool:
 
 
 def public_clause() -> sa.ColumnElement[bool]:
-    """WHERE clause: the patents anyone may see in the pool (已入库, still the university's)."""
+    """WHERE clause: the patents anyone may see in the pool (已入库, still the university's,
+    not lapsed: inventory.legal)."""
     return sa.and_(
         Patent.status == EntryStatus.ENTERED,
         sa.or_(
             Patent.implementation_status.is_(None),
             Patent.implementation_status.not_in(RIGHTS_GONE),
         ),
+        legal.not_lapsed_clause(),
     )
 
 
 def is_public(patent: Patent) -> bool:
-    return patent.status == EntryStatus.ENTERED and not rights_gone(patent)
+    return (
+        patent.status == EntryStatus.ENTERED
+        and not rights_gone(patent)
+        and not legal.lapsed(patent.legal_status)
+    )
 
 
 @dataclass(frozen=True)

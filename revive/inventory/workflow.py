@@ -18,6 +18,7 @@ from revive.common.fields import strip_invisible
 from revive.db import utcnow
 from revive.errors import InvalidTransition, ValidationFailed
 from revive.extensions import db
+from revive.inventory import legal
 from revive.inventory.models import EntryStatus, Patent, StatusChange
 
 S = EntryStatus
@@ -180,6 +181,11 @@ def transition(
         raise ValidationFailed(f"「{action.label}」需要填写意见或原因")
     target = target_of(action, patent)
     if target == S.ENTERED:
+        if legal.lapsed(patent.legal_status):
+            raise ValidationFailed(
+                f"专利「{patent.title}」的法律状态为「{patent.legal_status}」，专利权已不存在，"
+                "不能入库（如状态有误，请先修改法律状态）"
+            )
         missing = [label for key, label in SELF_ASSESSMENT if getattr(patent, key) is None]
         if missing:
             raise ValidationFailed(f"入库前须完成自评：缺少{'、'.join(missing)}")

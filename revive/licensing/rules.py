@@ -31,6 +31,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from revive.inventory.legal import LAPSED_WORDS
 from revive.inventory.models import EntryStatus, PatentType
 from revive.licensing.display import amount
 from revive.licensing.models import FeeMode
@@ -49,7 +50,8 @@ MAX_TERMS_LEN = 2000
 # Patentees are one text field; co-owners are separated by any of these.
 PATENTEE_SEPARATORS = re.compile(r"[；;、,，]")
 # A legal status containing any of these is not a valid granted patent (审中 = not yet granted).
-NOT_VALID_LEGAL_STATUS = ("失效", "无效", "终止", "放弃", "届满", "审中", "驳回", "撤回")
+# lapsed (inventory.legal), or not granted yet: an open licence needs a granted patent
+NOT_VALID_LEGAL_STATUS = (*LAPSED_WORDS, "审中")
 NEEDS_EVALUATION_REPORT = frozenset({PatentType.UTILITY, PatentType.DESIGN})
 
 AMOUNT_KEYS = ("lump_sum_wan", "entry_fee_wan", "royalty_sales_pct", "royalty_profit_pct")

@@ -22,7 +22,7 @@ from revive.demands.models import Demand, DemandStatus, Visibility
 from revive.engine import matcher as engine_matcher
 from revive.errors import NotFoundError
 from revive.extensions import db
-from revive.inventory import fees
+from revive.inventory import fees, legal
 from revive.inventory.models import EntryStatus, Patent, TransferMode, Willingness
 from revive.inventory.public import gone_status, gone_text
 from revive.matching import indexes, runs, tokens
@@ -96,6 +96,8 @@ def patent_rule(patent: Patent, index: engine.Index) -> str | None:
     gone = gone_status(patent)
     if gone is not None:
         return f"专利{gone_text(gone)}，专利权已不属于本单位，不再推荐给企业需求"
+    if legal.lapsed(patent.legal_status):
+        return f"专利的法律状态为「{patent.legal_status}」，专利权已不存在，不推荐给企业需求"
     if patent.transfer_willingness == Willingness.NOT_NOW:
         return "专利的转化意愿为“暂不”，不推荐给企业需求"
     ended = fees.expired_on(patent)

@@ -151,3 +151,10 @@ def test_the_applicant_header_variants_are_known():
 
     columns = map_columns(["申请号", "专利名称", "申请（专利）人"])
     assert columns.index_of("patentees") == 2 and columns.ignored == []
+
+
+@pytest.mark.parametrize("typed", ["—", "-", "／", "无", "N/A"])
+def test_a_placeholder_legal_status_is_blank(typed):
+    """A tester's 「—」 was stored as a status: 31 patents fell outside both 有效 and 未填写."""
+    assert validate_record({**VALID, "legal_status": typed}).values["legal_status"] is None
+    assert validate_record({**VALID, "legal_status": "有效"}).values["legal_status"] == "有效"

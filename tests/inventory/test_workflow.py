@@ -102,6 +102,30 @@ def test_entering_requires_a_complete_self_assessment(uni):
     assert db.session.get(type(patent), patent.id).status == S.PENDING_SCHOOL
 
 
+def test_a_lapsed_patent_does_not_enter_the_pool_and_one_already_there_leaves_it(uni):
+    """A tester's batch 入库 took 21 patents whose 法律状态 was 失效: they sat in the public pool
+    with 申请对接. 入库 refuses them; one entered before (or whose status changed since) is
+    neither listed nor proposed; a pending application (审中) may enter."""
+    from revive.inventory.models import Patent
+    from revive.inventory.public import is_public, public_clause
+
+    lapsed = make_patent(
+        uni["org"], status=S.PENDING_SCHOOL, legal_status="未缴年费专利权终止", **_graded()
+    )
+    with pytest.raises(ValidationFailed, match="专利权已不存在，不能入库"):
+        services.perform_action(lapsed.id, "enter", actor=uni["admin"])
+    db.session.rollback()
+    pending = make_patent(uni["org"], status=S.PENDING_SCHOOL, legal_status="审中", **_graded())
+    services.perform_action(pending.id, "enter", actor=uni["admin"])
+    result = services.perform_batch([lapsed.id, pending.id], "enter", actor=uni["admin"])
+    assert [pid for pid, _ in result.refused] == [lapsed.id, pending.id]
+    entered = make_patent(uni["org"], status=S.ENTERED, legal_status="失效", **_graded())
+    valid = make_patent(uni["org"], status=S.ENTERED, legal_status=None, **_graded())
+    listed = set(db.session.scalars(sa.select(Patent.id).where(public_clause())))
+    assert listed == {pending.id, valid.id}
+    assert not is_public(entered) and is_public(valid)
+
+
 def test_college_admin_reviews_own_college_but_cannot_enter(uni):
     patent = make_patent(uni["org"], college=uni["college"], status=S.PENDING_COLLEGE, **_graded())
     services.perform_action(patent.id, "college_approve", actor=uni["college_admin"])
