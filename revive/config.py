@@ -158,6 +158,9 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             (spool / sub).mkdir(parents=True, exist_ok=True)
         # kombu's transport with each message written whole before a worker can see it
         conf["broker_transport"] = "revive.fsbroker:Transport"
+        # the folder gives the blocking pool, whose children share one lock: a child killed
+        # while holding it stops them all, so the worker restarts itself (workers/pool.py)
+        conf["worker_pool"] = "workers.pool:TaskPool"
         conf["broker_transport_options"] = {
             "data_folder_in": str(spool / "queue"),
             "data_folder_out": str(spool / "queue"),

@@ -30,6 +30,7 @@ BIN = ROOT / ".venv" / "bin"
 WORKER_STARTED = re.compile(r"worker 已启动（进程 (\d+)）")
 WEB_STARTED = re.compile(r"网站已启动（进程 (\d+)）")
 WORKER_READY = re.compile(r"celery@\S+ ready\.")
+SWEEP_RAN = re.compile(r"Task queue\.resend_stuck\[[^\]]+\] (?:succeeded|raised)")
 STARTUP = 60.0  # seconds; an upper bound for a loaded machine, not a wait
 
 
@@ -51,8 +52,9 @@ def _gone(pgid: int) -> bool:
 
 
 class RunScript:
-    def __init__(self, tmp_path: Path, stop_timeout: int) -> None:
+    def __init__(self, tmp_path: Path, stop_timeout: int, **extra_env: str) -> None:
         self.port = _free_port()
+        self.data_dir = tmp_path / "data"
         self.log_path = tmp_path / "run.log"
         env = {
             k: v
@@ -66,6 +68,7 @@ class RunScript:
             SECRET_KEY="run-script-test",
             PYTHONUNBUFFERED="1",
             REVIVE_STOP_TIMEOUT=str(stop_timeout),
+            **extra_env,
         )
         # A terminal starts `make run` with SIGINT at its default. A test runner that was itself
         # started in the background by a shell inherits SIGINT ignored, and bash cannot trap a
@@ -153,8 +156,8 @@ def run_script(tmp_path: Path) -> Iterator[Callable[..., RunScript]]:
         pytest.skip(reason)
     started: list[RunScript] = []
 
-    def start(stop_timeout: int = 20) -> RunScript:
-        started.append(RunScript(tmp_path, stop_timeout))
+    def start(stop_timeout: int = 20, **extra_env: str) -> RunScript:
+        started.append(RunScript(tmp_path, stop_timeout, **extra_env))
         return started[-1]
 
     yield start
@@ -192,6 +195,39 @@ def test_a_killed_worker_is_restarted_while_the_site_stays_up(run_script):
         "both groups gone", lambda: _gone(second) and _gone(run.web_pid()), 5, running=False
     )
     assert run.site_status() is None
+
+
+def _pool_children(worker: int) -> list[int]:
+    """The worker's pool processes: its children but the embedded beat, which Celery starts
+    after the pool (the last child to start; /proc's start time, in clock ticks)."""
+    found = subprocess.run(["pgrep", "-P", str(worker)], capture_output=True, text=True)
+
+    def started(pid: int) -> int:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19])
+
+    children = sorted((int(p) for p in found.stdout.split()), key=started)
+    return children[:-1]
+
+
+def test_a_killed_pool_process_restarts_the_worker_on_the_embedded_broker(run_script):
+    """A tester's kill -9 of an idle pool process stopped all background work: on the folder
+    broker the pool's children share one lock, which the dead child held, and the worker's
+    main process lived on, so run.sh saw nothing to restart (workers/pool.py)."""
+    run = run_script(REVIVE_SWEEP_SECONDS="2")  # the sweep: a task every 2 s, seen in the log
+    run.wait_for("worker ready", lambda: run.workers_ready() >= 1, STARTUP)
+    (first,) = run.worker_pids()
+    # a pool process ran a sweep (it fails or not: this folder's database is not migrated)
+    run.wait_for("a sweep ran", lambda: bool(SWEEP_RAN.search(run.log())), 30)
+    pool = _pool_children(first)
+    assert len(pool) == 2, pool  # --concurrency=2
+    for pid in pool:  # whichever of them held the task pipe's lock
+        os.kill(pid, signal.SIGKILL)
+    run.wait_for("the guard restarts the worker", lambda: len(run.worker_pids()) == 2, 60)
+    assert "restarting the whole worker" in run.log()
+    run.wait_for("new worker ready", lambda: run.workers_ready() >= 2, STARTUP)
+    after = len(run.log())
+    run.wait_for("the new worker runs tasks", lambda: bool(SWEEP_RAN.search(run.log()[after:])), 30)
 
 
 def _refused_in_chinese(port: int) -> None:
