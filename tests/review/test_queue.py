@@ -194,7 +194,7 @@ def test_pagination_counts_demands(client, world, queue, monkeypatch):
     second = client.get("/review/?page=2").get_data(as_text=True)
     assert _ids(first, "demand") == [world.demands["battery"].id]
     assert _ids(second, "demand") == [world.demands["water"].id]
-    assert "共 2 条，2 页" in first and "2 个需求有待审候选，本页显示其中 1 个" in first
+    assert "共 2 条，2 页" in first and "2 个需求有待审候选；共列出 2 个需求，本页 1 个" in first
     data = _api(client, per_page=1, page=2)
     assert data["_meta"] == {"page": 2, "per_page": 1, "total_pages": 2, "total_items": 2}
     assert [g["demand"]["id"] for g in data["items"]] == [world.demands["water"].id]
