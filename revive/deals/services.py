@@ -946,16 +946,18 @@ def _license_until(
 
 # A 0 万元 contract is most often a slip (the amount not filled in), yet the domain notes put
 # no lower bound on fees, and patents are transferred or licensed free of charge (无偿转让 /
-# 免费许可, e.g. to a spin-off), or contributed without a cash figure. So for 转让, 许可 and
-# 作价入股 a 0 is accepted only with the explicit 「无偿」 tick (``confirm_free``), as 1 亿元 and
-# more needs 金额无误. An open licence (开放许可) may be declared free of charge, a common case:
-# its 0 needs no tick.
-FREE_NEEDS_CONFIRMATION = frozenset(
-    {ContractKind.ASSIGNMENT, ContractKind.LICENSE, ContractKind.EQUITY}
-)
+# 免费许可, e.g. to a spin-off). So for 转让 and 许可 a 0 is accepted only with the explicit
+# 「无偿」 tick (``confirm_free``), as 1 亿元 and more needs 金额无误. An open licence (开放许可)
+# may be declared free of charge, a common case: its 0 needs no tick. 作价入股 is the patent's
+# agreed value turned into shares: it has one, never 0 (a tester's 0 万元 equity deal was
+# accepted as 「无偿」).
+FREE_NEEDS_CONFIRMATION = frozenset({ContractKind.ASSIGNMENT, ContractKind.LICENSE})
 
 
 def _check_free(kind: ContractKind, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+    if kind == ContractKind.EQUITY:
+        errors["amount_wan"] = "作价入股须填写专利的作价金额（万元），不能为 0"
+        return
     if kind in FREE_NEEDS_CONFIRMATION and not _truthy(data.get("confirm_free")):
         errors["amount_wan"] = (
             f"金额为 0：如确为无偿{kind.label}，请勾选“无偿（金额为 0）”再提交；"

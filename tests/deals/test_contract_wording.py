@@ -57,7 +57,21 @@ def test_a_correction_says_what_changed(world, client, auth):
     assert "当事方 甲；乙 → 甲；丙" in html
 
 
-@pytest.mark.parametrize("kind", ["assignment", "license", "equity"])
+def test_equity_is_never_free(world):
+    """作价入股 is the patent's agreed value turned into shares: a tester's 0 万元 was taken
+    as 「无偿」."""
+    deal = _negotiating(world)
+    for tick in (False, True):
+        with pytest.raises(ValidationFailed, match="作价入股须填写专利的作价金额"):
+            services.record_contract(
+                deal.id,
+                contract_data(kind="equity", amount_wan="0", confirm_free=tick),
+                world.officer,
+            )
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("kind", ["assignment", "license"])
 def test_a_zero_amount_needs_the_free_tick(world, kind):
     deal = _negotiating(world)
     with pytest.raises(ValidationFailed, match="无偿（金额为 0）") as refused:
