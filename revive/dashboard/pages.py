@@ -493,7 +493,8 @@ def regions_page(user: User, args: Args, full: bool = False) -> Page:
         Kpi(
             total.signed,
             "已签约专利",
-            sub="签约数 / 入库数：" + format_rate(total.signed, total.entered),
+            sub="占入库专利（签约数 / 入库数，不同于漏斗的签约率）："
+            + format_rate(total.signed, total.entered),
         ),
         Kpi(contracts, "合同数", sub=f"金额 {sum(c.amount for c in contracts_region):,.2f} 万元"),
         Kpi(
