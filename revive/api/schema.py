@@ -510,6 +510,10 @@ DECIMAL_STR: dict[str, Any] = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
 _PARSER_SCHEMAS: dict[str, dict[str, Any]] = {
     "_parse_int": {"type": "integer"},
     "_parse_decimal": {"oneOf": [{"type": "number"}, DECIMAL_STR]},
+    # an amount, or a word for "no price asked" (inventory.fields._NO_PRICE)
+    "_parse_asking_price": {
+        "oneOf": [{"type": "number"}, DECIMAL_STR, {"type": "string", "enum": ["面议"]}]
+    },
     "_parse_date": {"type": "string", "format": "date"},
     "_parse_deadline": {"type": "string", "format": "date"},
     "_parse_bool": {"type": "boolean"},

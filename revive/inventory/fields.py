@@ -114,9 +114,29 @@ def _parse_legal_status(raw: Any, f: Field) -> str | None:
     return None if text is None or text.strip().lower() in _PLACEHOLDERS else text
 
 
+# 意向价格 typed as a word, not a figure: no price asked (the pool then shows 面议, as for a
+# blank). A tester's 100 rows of 「面议」 were refused.
+_NO_PRICE = frozenset({"面议", "议价", "协商", "价格面议", "另议", "待定"})
+
+
+def _parse_asking_price(raw: Any, f: Field) -> Any:
+    if isinstance(raw, str) and clean_text(raw) in _NO_PRICE:
+        return None
+    return _parse_decimal(raw, f)
+
+
 def _parse_appno(raw: Any, f: Field) -> str | None:
     if isinstance(raw, float) and not raw.is_integer():
         raw = f"{raw:.1f}"  # a number cell such as 201710601862.3 (Excel drops no digits here)
+    elif isinstance(raw, float | int) and not isinstance(raw, bool) and len(str(int(raw))) == 12:
+        # 201412717435.0 in a number cell reads back as 201412717435: Excel dropped the check
+        # digit 0, the only one a number loses; given back only where 0 is the right one
+        # (a tester's 8 such rows were refused as lacking the check digit)
+        candidate = f"{int(raw)}.0"
+        try:
+            return normalize_application_no(candidate)
+        except ApplicationNoError:
+            pass
     if not clean_text(raw):
         return None
     try:
@@ -372,6 +392,10 @@ FIELDS: tuple[Field, ...] = (
             "否": "not_now",
             "暂不转化": "not_now",
             "愿意转化": "willing",
+            # what offices also type (a tester's 14 rows of 「视情况」 were refused)
+            "视情况": "conditional",
+            "看情况": "conditional",
+            "有条件": "conditional",
         },
         aliases=("是否愿意转化", "转让意愿", "transfer_willingness", "willingness"),
         help="；".join(WILLINGNESS_HELP.values()),
@@ -414,7 +438,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "asking_price",
         "意向价格（万元）",
-        _parse_decimal,
+        _parse_asking_price,
         aliases=("意向价格", "意向价格(万元)", "转让价格", "asking_price", "price"),
     ),
     Field(

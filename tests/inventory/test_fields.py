@@ -158,3 +158,26 @@ def test_a_placeholder_legal_status_is_blank(typed):
     """A tester's 「—」 was stored as a status: 31 patents fell outside both 有效 and 未填写."""
     assert validate_record({**VALID, "legal_status": typed}).values["legal_status"] is None
     assert validate_record({**VALID, "legal_status": "有效"}).values["legal_status"] == "有效"
+
+
+def test_what_offices_type_for_price_and_willingness_is_read():
+    """A tester's inventory lost 100 rows to 意向价格 「面议」, 14 to 转化意愿 「视情况」."""
+    values = validate_record({**VALID, "asking_price": "面议", "transfer_willingness": "视情况"})
+    assert values.ok, values.errors
+    assert values.values["asking_price"] is None
+    assert values.values["transfer_willingness"].value == "conditional"
+
+
+def test_a_numeric_application_number_gets_back_its_check_digit_zero():
+    """201412717435.0 in a number cell reads back as 201412717435 (Excel drops a .0): the
+    check digit is given back where 0 is the right one, and only there."""
+    from revive.common.fields import FieldError
+    from revive.inventory.appno import check_character
+    from revive.inventory.fields import FIELDS_BY_KEY
+
+    parse = FIELDS_BY_KEY["application_no"].parse_value
+    base = next(n for n in range(201412717430, 201412717500) if check_character(str(n)) == "0")
+    assert parse(float(base)) == f"{base}.0"
+    other = next(n for n in range(201412717430, 201412717500) if check_character(str(n)) != "0")
+    with pytest.raises(FieldError):
+        parse(float(other))
