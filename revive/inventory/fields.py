@@ -166,7 +166,9 @@ GRADE_HELP = {
 WILLINGNESS_HELP = {
     Willingness.WILLING: "愿意：可按市场条件转化，主动推广",
     Willingness.CONDITIONAL: "视条件：视价格、合作方式等条件决定",
-    Willingness.NOT_NOW: "暂不：近期不转化（不会被推荐给企业）",
+    Willingness.NOT_NOW: (
+        "暂不：近期不转化（不会被机器推荐给企业需求；入库后企业仍可在专利库中看到并申请对接）"
+    ),
 }
 IMPLEMENTATION_HELP = {
     ImplementationStatus.NOT_IMPLEMENTED: "未实施：尚未以任何方式实施",

@@ -54,7 +54,7 @@ def test_create_form_shows_help_for_each_self_assessment_level(client, auth, adm
     for text in (
         "9 级：实际应用，批量生产或成功运行",
         "5★：核心高价值专利",
-        "暂不：近期不转化（不会被推荐给企业）",
+        "暂不：近期不转化（不会被机器推荐给企业需求；入库后企业仍可在专利库中看到并申请对接）",
         "已产业化：已形成产品并规模销售",
         "开放许可",
         "是否由财政资助的科研项目形成",
