@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -313,7 +313,9 @@ def _check_amounts(t: Terms) -> list[Error]:
 def _check_period(t: Terms) -> list[Error]:
     if t.start_date is None or t.end_date is None:
         return []
-    earliest = add_years(t.start_date, MIN_PERIOD_YEARS)
+    # both days count, as contracts write a term: 2026-12-07 至 2027-12-06 is one year (a
+    # tester's was refused as shorter)
+    earliest = add_years(t.start_date, MIN_PERIOD_YEARS) - timedelta(days=1)
     if t.end_date < earliest:
         return [
             (

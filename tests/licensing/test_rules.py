@@ -174,12 +174,12 @@ def test_amounts_must_not_be_negative_zero_is_allowed(key, mode):
 @pytest.mark.parametrize(
     ("start", "end", "ok"),
     [
-        ("2025-01-01", "2026-01-01", True),  # exactly one year
-        ("2025-01-01", "2025-12-31", False),  # one day short
-        ("2024-02-29", "2025-02-28", True),  # leap-day start: the month's last day
-        ("2024-02-29", "2025-02-27", False),
-        ("2023-03-01", "2024-02-29", False),  # 365 days, but across a leap day: not a year
-        ("2023-03-01", "2024-03-01", True),
+        ("2025-01-01", "2025-12-31", True),  # exactly one year, both days counted
+        ("2025-01-01", "2025-12-30", False),  # one day short
+        ("2024-02-29", "2025-02-27", True),  # leap-day start: up to the day before the 28th
+        ("2024-02-29", "2025-02-26", False),
+        ("2023-03-01", "2024-02-28", False),  # 365 days, but across a leap day: not a year
+        ("2023-03-01", "2024-02-29", True),
         ("2025-06-01", "2025-01-01", False),  # ends before it starts
     ],
 )
@@ -307,7 +307,7 @@ def test_every_violated_rule_is_reported_at_once():
         "royalty_sales_pct": "25",
         "royalty_profit_pct": "45",
         "start_date": "2024-02-29",
-        "end_date": "2025-02-27",
+        "end_date": "2025-02-26",
         "exclusive_licence_in_force": "1",
         "in_fee_grace_period": "1",
         "pledged": "1",

@@ -83,7 +83,7 @@ def test_post_shows_every_violation_beside_its_field_and_writes_nothing(world, c
         royalty_sales_pct="20.5",
         royalty_profit_pct="41",
         start_date="2024-02-29",
-        end_date="2025-02-27",
+        end_date="2025-02-26",
         pledged="1",
         exclusive_licence_in_force="1",
     )
@@ -95,7 +95,7 @@ def test_post_shows_every_violation_beside_its_field_and_writes_nothing(world, c
         "royalty": "只能择一填写",
         "royalty_sales_pct": "按净销售额提成一般不超过 20%（填写：20.5%）",
         "royalty_profit_pct": "按利润提成一般不超过 40%（填写：41%）",
-        "end_date": "终止日不得早于 2025-02-28",
+        "end_date": "终止日不得早于 2025-02-27",
         "co_owners_consent": "须经全体共有人同意",
         "exclusive_licence_in_force": "独占或排他许可",
         "pledgee_consent": "质权人同意",
@@ -312,7 +312,7 @@ def test_api_declare_422_lists_every_violation_and_writes_nothing(world, client,
     body = {
         "patent_id": world.own.id,
         **valid_body(
-            lump_sum_wan=2000.01, end_date="2025-12-31", in_fee_grace_period=True, pledged=True
+            lump_sum_wan=2000.01, end_date="2025-12-30", in_fee_grace_period=True, pledged=True
         ),
     }
     response = client.post("/api/v1/open-licences", json=body)
