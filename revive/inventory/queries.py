@@ -437,7 +437,9 @@ def review_scope(user: User) -> sa.ColumnElement[bool] | None:
     """What waits for this reviewer: None for users who review nothing.
 
     College admin: 待学院审核 in their college. University admin: 待学校审核 of their university,
-    plus 待学院审核 patents that have no college (no college admin can pick those up).
+    plus 待学院审核 patents that no college admin can pick up: without a college, or of a college
+    with no active college admin (a tester's 429 patents of 5 such colleges could only be
+    approved one by one, from each patent's page).
     """
     if user.role == Role.COLLEGE_ADMIN:
         return sa.and_(
@@ -450,10 +452,26 @@ def review_scope(user: User) -> sa.ColumnElement[bool] | None:
             Patent.institution_id == user.organization_id,
             sa.or_(
                 Patent.status == EntryStatus.PENDING_SCHOOL,
-                sa.and_(Patent.status == EntryStatus.PENDING_COLLEGE, Patent.college_id.is_(None)),
+                sa.and_(
+                    Patent.status == EntryStatus.PENDING_COLLEGE,
+                    sa.or_(Patent.college_id.is_(None), ~_has_college_admin()),
+                ),
             ),
         )
     return None
+
+
+def _has_college_admin() -> sa.Exists:
+    """SQL: the patent's college has an active college admin."""
+    return (
+        sa.select(User.id)
+        .where(
+            User.college_id == Patent.college_id,
+            User.role == Role.COLLEGE_ADMIN,
+            User.is_active_flag.is_(True),
+        )
+        .exists()
+    )
 
 
 def review_page(user: User, page: int, per_page: int) -> Page:
