@@ -249,7 +249,9 @@ def message_lost_after() -> timedelta:
     return timedelta(seconds=int(current_app.config["REVIVE_MESSAGE_LOST_SECONDS"]))
 
 
-def stall_notice(row: Any, now: datetime | None = None) -> str | None:
+def stall_notice(
+    row: Any, now: datetime | None = None, *, again: str = "无需重新上传"
+) -> str | None:
     """What someone watching an active job's progress should be told when it stands still
     because its worker died: the bar stops, and without a word people upload the file again
     or give up. A claimed row whose heartbeat (every quarter of REVIVE_WORKER_LOST_SECONDS)
@@ -269,7 +271,7 @@ def stall_notice(row: Any, now: datetime | None = None) -> str | None:
     minutes = max(1, round(wait.total_seconds() / 60))
     return (
         f"后台处理进程已有 {int(silent.total_seconds())} 秒没有响应（可能已重启）："
-        f"系统会在约 {minutes} 分钟内自动接着处理，已完成的部分不会重做，无需重新上传"
+        f"系统会在约 {minutes} 分钟内自动接着处理，已完成的部分不会重做，{again}"
     )
 
 

@@ -60,6 +60,8 @@ _JOB: dict[str, fields.Field] = {
     "total": fields.Integer(required=True),
     "processed": fields.Integer(required=True),
     "error": fields.String(required=True, allow_none=True),
+    # set while an active run stands still: no worker has taken it, or its worker went quiet
+    "notice": computed(jobs.notice, {"type": "string"}, nullable=True),
     "created_at": IsoDateTime(required=True),
     "started_at": IsoDateTime(required=True),
     "finished_at": IsoDateTime(required=True),

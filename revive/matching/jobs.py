@@ -39,6 +39,16 @@ MATCH_RUN_TASK = "matching.match_run"
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+def notice(row: MatchRun | IndexBuild) -> str | None:
+    """What someone watching an active run or build should be told when it stands still: no
+    worker has taken it for minutes, or its worker stopped answering (revive.queue). A
+    tester's run read 「排队中 · 尚未开始」 for minutes, a build 「已处理 0/40312」 for nine,
+    with no word, while the import page said what was happening."""
+    if row.status not in ACTIVE:
+        return None
+    return queue.stall_notice(row, again="无需重新发起") or queue.waiting_notice(row)
+
+
 def active_build() -> IndexBuild | None:
     """The active index: the succeeded build that covers the most recent tokens."""
     return db.session.scalar(

@@ -213,6 +213,7 @@ def patent_excerpt(patent: Patent, reasons: list[str] | None) -> str:
 bp.add_app_template_global(matching_strength.strength_text, "strength_pct")
 bp.add_app_template_global(matching_strength.seen_share, "seen_share")
 bp.add_app_template_global(matching_strength.threshold_text, "threshold_pct")
+bp.add_app_template_global(jobs.notice, "job_notice")  # progress boxes, imported without context
 
 
 @bp.app_context_processor

@@ -297,6 +297,36 @@ def test_run_status_api_reports_progress(client, auth, world):
     assert "run-progress.js" in page and "<script>" not in page.split("run-progress.js")[0][-200:]
 
 
+def test_a_run_no_worker_takes_says_so_on_its_page_and_in_the_api(client, auth, world):
+    """A tester's run read 「排队中 · 尚未开始」 for minutes with no word, and a build whose
+    worker had died 「已处理 0/40312」 for nine, while the import page said what happened."""
+    from datetime import timedelta
+
+    from revive.db import utcnow
+    from revive.matching.models import IndexBuild, MatchRun, RunScope, RunStatus
+
+    run = MatchRun(scope=RunScope.ALL_DEMANDS, status=RunStatus.QUEUED, task_sent_at=utcnow())
+    build = IndexBuild(status=RunStatus.RUNNING, total=40312, task_claimed_by="w1")
+    build.task_heartbeat_at = utcnow()
+    db.session.add_all([run, build])
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    data = client.get(f"/api/v1/match-runs/{run.id}", headers=JSON).get_json()
+    assert data["notice"] is None
+    assert 'data-field="notice" hidden' in client.get(f"/matching/runs/{run.id}").get_data(
+        as_text=True
+    )
+    run.task_sent_at = utcnow() - timedelta(minutes=3)
+    build.task_heartbeat_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    data = client.get(f"/api/v1/match-runs/{run.id}", headers=JSON).get_json()
+    assert data["notice"].startswith("任务已排队 3 分钟，仍没有后台处理进程接手")
+    page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    assert "仍没有后台处理进程接手" in page
+    data = client.get(f"/api/v1/index-builds/{build.id}", headers=JSON).get_json()
+    assert "没有响应" in data["notice"] and "无需重新发起" in data["notice"]
+
+
 # ---------------------------------------------------------------------------- who sees what
 
 

@@ -41,6 +41,12 @@
       waiting.hidden = Boolean(row.total);
       counts.hidden = !row.total;
     }
+    // a run that stands still says why (no worker has taken it, or its worker went quiet)
+    var notice = box.querySelector("[data-field=notice]");
+    if (notice && row.notice !== undefined) {
+      notice.textContent = row.notice || "";
+      notice.hidden = !row.notice;
+    }
   }
 
   function watch(box, render) {
