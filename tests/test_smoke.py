@@ -27,6 +27,7 @@ def test_the_console_script_offers_every_operations_command(tmp_path):
         "import-patents",
         "import-demands",
         "requeue-jobs",
+        "backup",
         "notify-overdue",
         "eval",
         "bench",
