@@ -350,6 +350,9 @@ def patent_fee(patent: Any, today: date | None = None) -> PatentFee:
     if fee is None:
         if patent.grant_date is None or patent.filing_date is None:
             reason = "尚未授权（或未填写申请日/授权日）：授权后才缴纳年费"
+        elif "审中" in (patent.legal_status or ""):
+            # an application under examination pays no annual fee yet (a tester read 「不再」)
+            reason = f"法律状态为「{patent.legal_status}」：授权后才缴纳年费"
         elif not in_force(patent.legal_status):
             reason = f"法律状态为「{patent.legal_status}」：不再缴纳年费"
         elif (ended := expired_on(patent, today)) is not None:

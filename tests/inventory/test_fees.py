@@ -287,3 +287,13 @@ def test_the_term_ends_on_the_anniversary_of_filing_and_sql_agrees(app, kind, fi
     if ended:
         reason = fees.patent_fee(patent, today).reason
         assert reason == f"保护期已于 {ended.isoformat()} 届满，不再缴纳年费"
+
+
+def test_an_application_under_examination_pays_later_not_no_more(app):
+    """A tester read 「审中：不再缴纳年费」 on a pending application: its fees have not begun."""
+    today = date(2026, 12, 7)
+    base = {"filing_date": date(2022, 3, 1), "grant_date": date(2024, 3, 1)}
+    pending = make_patent(legal_status="审中", **base)
+    assert fees.patent_fee(pending, today).reason == "法律状态为「审中」：授权后才缴纳年费"
+    lapsed = make_patent(legal_status="失效", **base)
+    assert fees.patent_fee(lapsed, today).reason == "法律状态为「失效」：不再缴纳年费"
