@@ -515,3 +515,18 @@ def test_the_detail_page_says_when_the_term_ended(client, auth):
     html = client.get(f"/patents/{patent.id}").get_data(as_text=True)
     assert 'id="term-ended"' in html and "保护期已于 2024-05-27 届满" in html
     assert "法律状态仍为「有效」" in html
+
+
+def test_a_returned_patent_says_why_at_the_top(client, auth):
+    """A tester's inventor found the 退回意见 only in 审核记录 at the bottom of the page."""
+    from revive.inventory import services
+
+    org = make_org()
+    admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
+    patent = make_patent(org, status=EntryStatus.PENDING_SCHOOL)
+    services.perform_action(patent.id, "school_return", actor=admin, comment="请补充技术成熟度依据")
+    auth.login(admin)
+    page = html(client.get(f"/patents/{patent.id}"))
+    banner = page.split('id="returned-reason"')[1].split("</div>")[0]
+    assert "已被退回" in banner and "请补充技术成熟度依据" in banner and admin.name in banner
+    assert page.index('id="returned-reason"') < page.index('id="status-log"')
