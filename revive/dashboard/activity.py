@@ -245,6 +245,65 @@ def overdue_figures(
     )
 
 
+@dataclass(frozen=True)
+class ContractRow:
+    """One registered contract, as the contracts list shows and exports it."""
+
+    deal_id: int
+    patent_id: int
+    patent_title: str
+    application_no: str
+    university: str
+    enterprise: str
+    kind: ContractKind
+    license_scope: Any
+    license_until: date | None
+    amount_wan: Decimal
+    signed_on: date
+    record_no: str | None
+    parties: str
+    officer: str | None
+
+
+def contract_rows(
+    deal_scope: sa.ColumnElement[bool], page: int | None = 1, per_page: int = 50
+) -> tuple[list[ContractRow], Page]:
+    """Every contract of the deals in scope, latest signed first; page=None lists all (the
+    export). Regulators track 备案号 and licence kinds per contract: the tables only gave
+    totals by month and kind (a tester)."""
+    uni = aliased(Organization)
+    ent = aliased(Organization)
+    stmt = (
+        sa.select(
+            Deal.id,
+            Patent.id,
+            Patent.title,
+            Patent.application_no,
+            uni.name,
+            ent.name,
+            Contract.kind,
+            Contract.license_scope,
+            Contract.license_until,
+            Contract.amount_wan,
+            Contract.signed_on,
+            Contract.record_no,
+            Contract.parties,
+            User.name,
+        )
+        .select_from(Contract)
+        .join(Deal, Deal.id == Contract.deal_id)
+        .join(Patent, Patent.id == Deal.patent_id)
+        .join(uni, uni.id == Deal.university_id)
+        .join(ent, ent.id == Deal.enterprise_id)
+        .outerjoin(User, User.id == Deal.officer_id)
+        .where(deal_scope)
+        .order_by(Contract.signed_on.desc(), Contract.id.desc())
+    )
+    count = sa.select(sa.func.count(Contract.id)).join(Deal, Deal.id == Contract.deal_id)
+    info = _rows_page(stmt, count.where(deal_scope), page, per_page)
+    return [ContractRow(*row) for row in info.items], info
+
+
 def overdue_deals(
     deal_scope: sa.ColumnElement[bool],
     page: int | None = 1,

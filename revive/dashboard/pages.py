@@ -315,9 +315,13 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
     page.charts = [
         c for c in (charts.contracts_month_chart(figs), charts.contract_kind_chart(figs)) if c
     ]
+    items, info = activity.contract_rows(scope.deals(), _page_number(args, full), LIST_PAGE_SIZE)
     page.tables = [
         tables.contracts_month_table(figs, scope.args()),
         tables.contracts_kind_table(figs, scope.args()),
+        tables.contracts_list_table(
+            items, None if full else info, scope.args(), link_patents=user.role in INVENTORY_ROLES
+        ),
     ]
     page.definitions = [
         (
@@ -612,6 +616,7 @@ EXPORTS: dict[str, ExportSource] = {
     "by-industry": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "industry"}),
     "contracts-month": ExportSource(contracts_page, FUNNEL_ROLES),
     "contracts-kind": ExportSource(contracts_page, FUNNEL_ROLES),
+    "contracts": ExportSource(contracts_page, FUNNEL_ROLES),
     "overdue": ExportSource(overdue_page, FUNNEL_ROLES),
     "overdue-units": ExportSource(overdue_page, FUNNEL_ROLES),
     "unmet": ExportSource(unmet_page, REGIONAL_ROLES),

@@ -264,6 +264,56 @@ def contracts_kind_table(figs: activity.ContractFigures, export_args: dict[str, 
     )
 
 
+def contracts_list_table(
+    items: list[activity.ContractRow],
+    page: Page | None,
+    export_args: dict[str, Any],
+    link_patents: bool,
+) -> Table:
+    rows = [
+        [
+            Link(f"#{c.deal_id}", deal_href(c.deal_id)),
+            Link(c.patent_title, patent_href(c.patent_id) if link_patents else None),
+            c.application_no,
+            c.university,
+            c.enterprise,
+            c.kind.label,
+            c.license_scope.label if c.license_scope else "",
+            c.license_until,
+            c.amount_wan,
+            c.signed_on,
+            c.record_no or "",
+            c.parties,
+            c.officer or "",
+        ]
+        for c in items
+    ]
+    return Table(
+        "contracts",
+        "合同清单",
+        [
+            Column("对接"),
+            Column("专利"),
+            Column("申请号"),
+            Column("高校"),
+            Column("企业"),
+            Column("合同类型"),
+            Column("许可方式"),
+            Column("许可期限至", "date"),
+            Column("金额（万元）", "money"),
+            Column("签订日期", "date"),
+            Column("备案号"),
+            Column("当事方"),
+            Column("技术经理人"),
+        ],
+        rows,
+        note="每份已登记的合同一行，按签订日期从近到远排列；许可方式、许可期限只对许可合同填写。",
+        page=page,
+        export_args=export_args,
+        empty="还没有登记的合同",
+    )
+
+
 # ---------------------------------------------------------------------------- overdue
 
 

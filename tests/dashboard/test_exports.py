@@ -35,7 +35,10 @@ def download(client, url: str) -> list[list[str]]:
 
 
 def number(cell: str) -> str:
-    """'105.50' and '105.5' are the same figure (CSV writes Decimals as text, XLSX as numbers)."""
+    """'105.50' and '105.5' are the same figure (CSV writes Decimals as text, XLSX as numbers);
+    a date is a date cell in the .xlsx (read back at midnight), text in the CSV."""
+    if cell.endswith(" 00:00:00"):
+        return cell.removesuffix(" 00:00:00")
     try:
         return format(Decimal(cell).normalize(), "f")
     except InvalidOperation:
@@ -123,6 +126,18 @@ def test_contract_exports(client, auth, pipeline):
     assert months[-1] == ["合计", "3", "125.5"]
     kinds = both(client, "/dashboard/export/contracts-kind")
     assert kinds[1] == ["转让", "1", "33.3%（1 / 3）", "100.5"]
+    # one row per contract, latest signed first (a tester: the regulator had totals only)
+    listed = both(client, "/dashboard/export/contracts")
+    assert listed[0][:2] == ["对接", "专利"] and "备案号" in listed[0]
+    assert len(listed) == 1 + 3
+    signed = [r[listed[0].index("签订日期")] for r in listed[1:]]
+    assert signed == sorted(signed, reverse=True) and signed[0].startswith("2024-05")
+    assert {r[listed[0].index("合同类型")] for r in listed[1:]} <= {
+        "转让",
+        "许可",
+        "作价入股",
+        "开放许可",
+    }
 
 
 def test_xlsx_keeps_numbers_numeric(client, auth, pipeline):

@@ -91,6 +91,7 @@ ENDPOINTS = [
     export("by-industry", FUNNEL_ROLES),
     export("contracts-month", FUNNEL_ROLES),
     export("contracts-kind", FUNNEL_ROLES),
+    export("contracts", FUNNEL_ROLES),
     export("overdue", FUNNEL_ROLES),
     export("overdue-units", FUNNEL_ROLES),
     export("unmet", REGIONAL_ROLES),
