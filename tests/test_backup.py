@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from revive.app import create_app
 from revive.cli_commands import backup_command
 from revive.extensions import db
+from tests.apps import other_app
 
 
 def test_backup_copies_the_sqlite_file_and_never_overwrites(tmp_path):
-    app = create_app(
+    app = other_app(
         {
             "TESTING": True,
             "SECRET_KEY": "backup-test",
