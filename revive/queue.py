@@ -297,6 +297,13 @@ def waiting_notice(row: Any, now: datetime | None = None) -> str | None:
     )
 
 
+def standstill_notice(row: Any, *, again: str = "无需重新上传") -> str | None:
+    """Either notice for an active job that stands still: its worker went quiet
+    (``stall_notice``) or no worker has taken it (``waiting_notice``); None otherwise.
+    ``again``: what need not be done again (the job's own words)."""
+    return stall_notice(row, again=again) or waiting_notice(row)
+
+
 # ---------------------------------------------------------------------------- worker side
 
 

@@ -545,8 +545,13 @@ def field_json_schema(f: Any, modes_enum: Any) -> dict[str, Any]:
     return {**schema, "description": description}
 
 
-_JSON_KINDS = {"string": "文本", "number": "数字", "integer": "整数", "boolean": "true 或 false"}
-_JSON_KINDS["array"] = "列表"
+_JSON_KINDS = {
+    "string": "文本",
+    "number": "数字",
+    "integer": "整数",
+    "boolean": "true 或 false",
+    "array": "列表",
+}
 
 
 def _json_types(schema: dict[str, Any]) -> set[str]:

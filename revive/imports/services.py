@@ -388,7 +388,7 @@ def stall_notice(job: ImportJob) -> str | None:
     (``queue.waiting_notice``); None otherwise."""
     if job.status not in ACTIVE:
         return None
-    return queue.stall_notice(job) or queue.waiting_notice(job)
+    return queue.standstill_notice(job)
 
 
 def _record_new_errors(job_id: int, batch: list[RowResult]) -> None:

@@ -46,7 +46,7 @@ def notice(row: MatchRun | IndexBuild) -> str | None:
     with no word, while the import page said what was happening."""
     if row.status not in ACTIVE:
         return None
-    return queue.stall_notice(row, again="无需重新发起") or queue.waiting_notice(row)
+    return queue.standstill_notice(row, again="无需重新发起")
 
 
 def active_build() -> IndexBuild | None:
