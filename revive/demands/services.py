@@ -323,15 +323,22 @@ CLOSED_BY_STAFF = (
 )
 
 
-def reopen_refusal(actor: User, demand: Demand) -> str | None:
+def reopen_refusal(actor: User, closer: queries.Closer | None) -> str | None:
     """Why ``actor``, who may edit the demand, may not reopen it (None: may): an enterprise
-    cannot reopen what staff closed."""
-    if actor.role != Role.ENTERPRISE:
-        return None
-    closer = queries.closed_by(demand)
-    if closer is not None and closer.by_staff:
+    cannot reopen what staff closed. ``closer``: ``queries.closed_by(demand)``, which the
+    pages show as well (read once)."""
+    if actor.role == Role.ENTERPRISE and closer is not None and closer.by_staff:
         return CLOSED_BY_STAFF.format(closer=closer.label)
     return None
+
+
+def can_reopen(actor: User, demand: Demand, closer: queries.Closer | None) -> bool:
+    """The detail page's 重新开放 button: a closed demand the actor manages and may reopen."""
+    return (
+        demand.status == DemandStatus.CLOSED
+        and permissions.may_manage(actor, demand)
+        and reopen_refusal(actor, closer) is None
+    )
 
 
 KEEP = object()  # reopen_demand's deadline not sent (the API): the demand keeps its own
@@ -360,7 +367,7 @@ def reopen_demand(
         raise InvalidTransition("需求未关闭，无需重新开放")
     if expected_version is not None and expected_version != demand.version:
         raise ConflictError(STALE_REOPEN)
-    refusal = reopen_refusal(actor, demand)
+    refusal = reopen_refusal(actor, queries.closed_by(demand))
     if refusal:
         raise PermissionDenied(refusal)
     if deadline is KEEP:

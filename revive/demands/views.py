@@ -250,7 +250,8 @@ def reopen(demand_id: int):
     if demand.status != DemandStatus.CLOSED:  # e.g. the form sent twice
         flash("需求已在征集中", "info")
         return redirect(url_for("demands.detail", demand_id=demand_id))
-    refusal = services.reopen_refusal(current_user, demand)
+    closer = queries.closed_by(demand)
+    refusal = services.reopen_refusal(current_user, closer)
 
     def page(error: str | None = None, status: int = 200, deadline: str | None = None):
         if deadline is None:
@@ -261,7 +262,7 @@ def reopen(demand_id: int):
             error=error,
             refusal=refusal,
             deadline=deadline,
-            closed_by=queries.closed_by(demand),
+            closed_by=closer,
         ), status
 
     if request.method == "GET":
@@ -290,16 +291,15 @@ def reopen(demand_id: int):
 def detail(demand_id: int):
     demand = services.get_demand_for(current_user, demand_id)
     show_contact = permissions.can_see_contact(current_user, demand)
+    closer = queries.closed_by(demand)
     return render_template(
         "demands/detail.html",
         demand=demand,
         description=shown_description(current_user, demand),
         show_contact=show_contact,
         can_edit=permissions.can_edit(current_user, demand),
-        can_reopen=demand.status == DemandStatus.CLOSED
-        and permissions.may_manage(current_user, demand)
-        and services.reopen_refusal(current_user, demand) is None,
-        closed_by=queries.closed_by(demand),
+        can_reopen=services.can_reopen(current_user, demand, closer),
+        closed_by=closer,
         modes=[m.label for m in modes_of(demand.cooperation_modes)],
         trl_help=TRL_HELP,
     )
