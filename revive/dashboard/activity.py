@@ -245,6 +245,17 @@ def overdue_figures(
     )
 
 
+def _with_parties(stmt: sa.Select, uni: Any, ent: Any) -> sa.Select:
+    """A select over deals joined to their patent, university (``uni``), enterprise (``ent``)
+    and officer (outer): what the deal lists name."""
+    return (
+        stmt.join(Patent, Patent.id == Deal.patent_id)
+        .join(uni, uni.id == Deal.university_id)
+        .join(ent, ent.id == Deal.enterprise_id)
+        .outerjoin(User, User.id == Deal.officer_id)
+    )
+
+
 @dataclass(frozen=True)
 class ContractRow:
     """One registered contract, as the contracts list shows and exports it."""
@@ -292,10 +303,9 @@ def contract_rows(
         )
         .select_from(Contract)
         .join(Deal, Deal.id == Contract.deal_id)
-        .join(Patent, Patent.id == Deal.patent_id)
-        .join(uni, uni.id == Deal.university_id)
-        .join(ent, ent.id == Deal.enterprise_id)
-        .outerjoin(User, User.id == Deal.officer_id)
+    )
+    stmt = (
+        _with_parties(stmt, uni, ent)
         .where(deal_scope)
         .order_by(Contract.signed_on.desc(), Contract.id.desc())
     )
@@ -315,28 +325,24 @@ def overdue_deals(
     where = sa.and_(deal_scope, overdue_clause(now))
     uni = aliased(Organization)
     ent = aliased(Organization)
+    stmt = sa.select(
+        Deal.id,
+        Patent.id,
+        Patent.title,
+        uni.name,
+        College.name,
+        ent.name,
+        Demand.id,
+        Demand.title,
+        User.name,
+        Deal.stage,
+        Deal.pushed_at,
+        Deal.response_due_at,
+    ).select_from(Deal)
     stmt = (
-        sa.select(
-            Deal.id,
-            Patent.id,
-            Patent.title,
-            uni.name,
-            College.name,
-            ent.name,
-            Demand.id,
-            Demand.title,
-            User.name,
-            Deal.stage,
-            Deal.pushed_at,
-            Deal.response_due_at,
-        )
-        .select_from(Deal)
-        .join(Patent, Patent.id == Deal.patent_id)
+        _with_parties(stmt, uni, ent)
         .outerjoin(College, College.id == Patent.college_id)
-        .join(uni, uni.id == Deal.university_id)
-        .join(ent, ent.id == Deal.enterprise_id)
         .join(Demand, Demand.id == Deal.demand_id)
-        .outerjoin(User, User.id == Deal.officer_id)
         .where(where)
         .order_by(Deal.response_due_at, Deal.id)
     )
