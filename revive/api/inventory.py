@@ -39,7 +39,7 @@ from revive.api.schema import (
 )
 from revive.clock import local_tz
 from revive.common.fields import FieldError, is_clear_marker
-from revive.errors import PermissionDenied, ValidationFailed
+from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
 from revive.inventory.fields import (
     EDITABLE_KEYS,
@@ -330,12 +330,8 @@ def get_patent(patent_id: int):
 def create_patent(data: dict[str, Any]):
     """Create a draft; platform admins name the institution."""
     institution_id = data.pop("institution_id", None)
-    if current_user.role != Role.PLATFORM_ADMIN:
-        own = current_user.organization_id
-        if institution_id is not None and institution_id != own:
-            # named another unit: refused, not quietly filed under the caller's own
-            raise PermissionDenied("您只能在本单位下登记专利（institution_id 不是您所在的单位）")
-        institution_id = own
+    if current_user.role != Role.PLATFORM_ADMIN and institution_id is None:
+        institution_id = current_user.organization_id  # another unit: services refuses it
     elif institution_id is None:
         raise ValidationFailed(
             "请指定 institution_id", details={"institution_id": "请指定所属单位"}

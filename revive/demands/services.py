@@ -61,6 +61,9 @@ def _enterprise_for(actor: User, enterprise_id: int | None) -> Organization:
     if actor.role == Role.ENTERPRISE:
         if actor.organization_id is None:
             raise PermissionDenied("您的账号未关联企业")
+        if enterprise_id is not None and enterprise_id != actor.organization_id:
+            # named another company (an API call): refused, not quietly posted for its own
+            raise PermissionDenied("企业用户只能为本企业发布需求（enterprise_id 不是您所在的企业）")
         return actor.organization
     if actor.role not in permissions.MANAGER_ROLES:
         raise PermissionDenied("只有企业用户、技术经理人或平台管理员可以发布需求")

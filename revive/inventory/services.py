@@ -193,6 +193,9 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
     college = _resolve_college(institution_id, values.get("college"))
     if actor.role == Role.COLLEGE_ADMIN and college is None:
         college = actor.college  # a college admin files into their own college
+    if actor.role != Role.PLATFORM_ADMIN and institution_id != actor.organization_id:
+        # named another unit (an API call): refused, not quietly filed under the caller's own
+        raise PermissionDenied("您只能在本单位下登记专利（institution_id 不是您所在的单位）")
     if not permissions.can_create_in(actor, institution_id, college.id if college else None):
         raise PermissionDenied("您无权在该单位或学院下登记专利")
     institution = db.session.get(Organization, institution_id)
