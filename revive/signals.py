@@ -34,8 +34,16 @@ demand_reopened = _signals.signal("demand-reopened")
 #: session (never commit, flush or raise on purpose), so the notice of a 退回 / 入库 commits
 #: with the move and disappears with it (a refused batch item's savepoint takes both back).
 #: kwargs: patent: Patent, change: StatusChange, action: str (the workflow action's name),
-#: actor: User | None, comment: str | None.
+#: actor: User | None, comment: str | None, batch: bool (True inside ``perform_batch``: the
+#: receivers that tell people wait for ``patents_transitioned``, so a batch of 500 is one
+#: notice per person, not 500).
 patent_transitioned = _signals.signal("patent-transitioned")
+
+#: A batch of patents moved by one action (inventory.services.perform_batch), sent INSIDE the
+#: batch's transaction after its last move, like ``patent_transitioned`` (receivers only add
+#: rows). kwargs: changes: list[tuple[Patent, StatusChange]] (the moves that were made; refused
+#: ones are not there), action: str, actor: User | None, comment: str | None.
+patents_transitioned = _signals.signal("patents-transitioned")
 
 #: A signed 转让 / 作价入股 contract took the patent right away from the university (its 实施状态
 #: became 已转让 / 作价入股; revive.deals). Sent INSIDE the signer's transaction, like

@@ -345,16 +345,22 @@ def perform_batch(
     if action.comment_required and not (comment or "").strip():
         raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")
     result = BatchResult()
+    changes = []
     for patent_id in patent_ids:
         try:
             patent = permissions.get_visible_patent(actor, patent_id)
             permissions.check_action(actor, patent, action)
             with db.session.begin_nested():
-                workflow.transition(patent, action, actor, comment)
+                change = workflow.transition(patent, action, actor, comment, batch=True)
         except DomainError as exc:
             result.refused.append((patent_id, exc.message))
         else:
             result.done.append(patent_id)
+            changes.append((patent, change))
+    if changes:  # the notices of the whole batch, one per person (in this transaction)
+        signals.patents_transitioned.send(
+            None, changes=changes, action=action.name, actor=actor, comment=comment
+        )
     commit_or_conflict()
     if result.done:
         signals.patents_changed.send(None, patent_ids=list(result.done))

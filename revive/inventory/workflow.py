@@ -162,13 +162,20 @@ def get_action(name: str) -> Action:
 
 
 def transition(
-    patent: Patent, action: Action, actor: User | None, comment: str | None
+    patent: Patent,
+    action: Action,
+    actor: User | None,
+    comment: str | None,
+    *,
+    batch: bool = False,
 ) -> StatusChange:
     """Move ``patent`` by ``action``; write the StatusChange row (flushed) and the audit event
     (added, committed with the caller's transaction), and send ``patent_transitioned`` (the
     inventors' notices, added to the same transaction). Never commits.
 
     Permission to act on this object is the caller's job (inventory.permissions.check_action).
+    ``batch``: one move of ``services.perform_batch``, which sends ``patents_transitioned`` for
+    all of them at the end (the signal says so, and people are told once per batch).
     """
     comment = strip_invisible(comment or "") or None
     if patent.status not in action.sources:
@@ -219,6 +226,12 @@ def transition(
         comment=comment,
     )
     signals.patent_transitioned.send(
-        None, patent=patent, change=change, action=action.name, actor=actor, comment=comment
+        None,
+        patent=patent,
+        change=change,
+        action=action.name,
+        actor=actor,
+        comment=comment,
+        batch=batch,
     )
     return change

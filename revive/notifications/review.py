@@ -3,7 +3,8 @@
 - the inventors of a patent (its linked inventor accounts) are told when it is 退回 (with the
   reviewer's comment), 入库, 不入库 or 建议放弃 — added inside the transaction of the move
   (``notify_inventors``, the receiver of ``signals.patent_transitioned``), so the notice and the
-  move commit together;
+  move commit together; a batch (``notify_batch``, from ``perform_batch``) tells each person
+  once, listing their patents;
 - reviewers get one digest a day of the patents that arrived in their queue since their last
   digest and still wait there (``send_review_digests``, an hourly beat task that sends each
   reviewer at most one a local day, from REVIVE_DIGEST_HOUR on) — not one message per patent.
@@ -44,6 +45,12 @@ class Outcome:
     kind: str
     title: str  # {title}: the patent's title
     body: str  # {appno}, {who}, {comment}
+    many: str = ""  # a batch's title: {owner} (您的 / 本学院的 / nothing), {n}
+
+    @property
+    def detail(self) -> str:
+        """The body without its 申请号 (a batch lists the patents under it)."""
+        return self.body.split("。", 1)[1]
 
 
 OUTCOMES: dict[str, Outcome] = {
@@ -51,31 +58,37 @@ OUTCOMES: dict[str, Outcome] = {
         "patent_returned",
         "您的专利《{title}》被学院退回，请修改后重新提交",
         "申请号 {appno}。{who}退回，意见：{comment}",
+        "{owner}{n} 件专利被学院退回，请修改后重新提交",
     ),
     "school_return": Outcome(
         "patent_returned",
         "您的专利《{title}》被学校退回，请修改后重新提交",
         "申请号 {appno}。{who}退回，意见：{comment}",
+        "{owner}{n} 件专利被学校退回，请修改后重新提交",
     ),
     "reopen": Outcome(
         "patent_returned",
         "学校撤回了对您的专利《{title}》的审核结论，已退回修改",
         "申请号 {appno}。{who}撤回重审，意见：{comment}",
+        "学校撤回了对{owner}{n} 件专利的审核结论，已退回修改",
     ),
     "enter": Outcome(
         "patent_entered",
         "您的专利《{title}》已登记入库",
         "申请号 {appno}。{who}审核通过，已进入可转化专利资源库，将面向企业推广。",
+        "{owner}{n} 件专利已登记入库",
     ),
     "not_enter": Outcome(
         "patent_not_entered",
         "您的专利《{title}》未予入库",
         "申请号 {appno}。{who}决定不入库，原因：{comment}",
+        "{owner}{n} 件专利未予入库",
     ),
     "abandon": Outcome(
         "patent_abandon",
         "学校建议放弃您的专利《{title}》",
         "申请号 {appno}。{who}建议放弃（不再维持），原因：{comment}",
+        "学校建议放弃{owner}{n} 件专利",
     ),
 }
 
@@ -90,6 +103,28 @@ COLLEGE_TITLES = {
 }
 
 
+def _recipients(patent: Patent, action: str, actor: User | None) -> list[tuple[User, str]]:
+    """Who hears of ``action`` on ``patent`` and as whom: ("inventor", the linked inventor
+    accounts) or ("college", its college's admins, of the school's decisions) — never the actor,
+    never twice."""
+    told = {actor.id} if actor is not None else set()
+    out: list[tuple[User, str]] = []
+    for u in patent.inventor_users:
+        if u.id not in told:
+            told.add(u.id)
+            out.append((u, "inventor"))
+    if action in COLLEGE_TITLES and patent.college_id is not None:
+        for u in _college_admins(patent.college_id):
+            if u.id not in told:
+                told.add(u.id)
+                out.append((u, "college"))
+    return out
+
+
+def _who(actor: User | None) -> str:
+    return f"{actor.name}（{actor.role.label}）" if actor is not None else "系统"
+
+
 def notify_inventors(
     patent: Patent, action: str, actor: User | None, comment: str | None, at: datetime
 ) -> list[Notification]:
@@ -99,26 +134,76 @@ def notify_inventors(
     outcome = OUTCOMES.get(action)
     if outcome is None:
         return []
-    who = f"{actor.name}（{actor.role.label}）" if actor is not None else "系统"
-    body = outcome.body.format(appno=patent.application_no, who=who, comment=comment or "—")
-    link = app_link("inventory.detail", patent_id=patent.id)
-    told = {actor.id} if actor is not None else set()
+    rows = [
+        _single(outcome, action, patent, as_whom, user, _who(actor), comment, at)
+        for user, as_whom in _recipients(patent, action, actor)
+    ]
+    if rows:
+        send_emails(rows, after_commit=True)
+    return rows
+
+
+def _single(
+    outcome: Outcome,
+    action: str,
+    patent: Patent,
+    as_whom: str,
+    user: User,
+    who: str,
+    comment: str | None,
+    at: datetime,
+) -> Notification:
+    template = COLLEGE_TITLES[action] if as_whom == "college" else outcome.title
+    return notify(
+        outcome.kind,
+        template.format(title=patent.title),
+        user_id=user.id,
+        body=outcome.body.format(appno=patent.application_no, who=who, comment=comment or "—"),
+        link=app_link("inventory.detail", patent_id=patent.id),
+        created_at=at,
+    )
+
+
+BATCH_LISTED = 20  # patents named in one batch notice; the rest are counted
+
+
+def notify_batch(
+    patents: list[Patent], action: str, actor: User | None, comment: str | None, at: datetime
+) -> list[Notification]:
+    """A batch's notices (``inventory.services.perform_batch``): one per person, whatever the
+    number of their patents in it — a school's 入库 of 500 patents had sent their college admin
+    500 messages. A person with one patent in the batch reads the single notice
+    ``notify_inventors`` would send. No commit; e-mails go after the commit."""
+    outcome = OUTCOMES.get(action)
+    if outcome is None or not patents:
+        return []
+    who = _who(actor)
+    heard: dict[int, tuple[User, list[tuple[Patent, str]]]] = {}
+    for patent in patents:
+        for user, as_whom in _recipients(patent, action, actor):
+            heard.setdefault(user.id, (user, []))[1].append((patent, as_whom))
     rows = []
-    for u in patent.inventor_users:
-        if u.id not in told:
-            told.add(u.id)
-            title = outcome.title.format(title=patent.title)
-            rows.append(
-                notify(outcome.kind, title, user_id=u.id, body=body, link=link, created_at=at)
+    for user, items in heard.values():
+        if len(items) == 1:
+            patent, as_whom = items[0]
+            rows.append(_single(outcome, action, patent, as_whom, user, who, comment, at))
+            continue
+        roles = {as_whom for _, as_whom in items}
+        owner = {"inventor": "您的", "college": "本学院的"}[roles.pop()] if len(roles) == 1 else ""
+        lines = [outcome.detail.format(who=who, comment=comment or "—")]
+        lines += [f"· {p.application_no}《{p.title}》" for p, _ in items[:BATCH_LISTED]]
+        if len(items) > BATCH_LISTED:
+            lines.append(f"……另有 {len(items) - BATCH_LISTED} 件")
+        rows.append(
+            notify(
+                outcome.kind,
+                outcome.many.format(owner=owner, n=f" {len(items)}").strip(),
+                user_id=user.id,
+                body="\n".join(lines),
+                link=app_link("inventory.list_patents", status=items[0][0].status.value),
+                created_at=at,
             )
-    if action in COLLEGE_TITLES and patent.college_id is not None:
-        title = COLLEGE_TITLES[action].format(title=patent.title)
-        for u in _college_admins(patent.college_id):
-            if u.id not in told:
-                told.add(u.id)
-                rows.append(
-                    notify(outcome.kind, title, user_id=u.id, body=body, link=link, created_at=at)
-                )
+        )
     if rows:
         send_emails(rows, after_commit=True)
     return rows

@@ -257,3 +257,62 @@ def test_the_college_admin_is_not_told_of_its_own_return(uni):
     p = _patent(uni, S.PENDING_COLLEGE, title="一种复合材料")
     inventory.perform_action(p.id, "college_return", actor=uni["college_admin"], comment="补")
     assert not _notices(uni["college_admin"])
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+def test_a_batch_tells_each_person_once_with_their_patents_listed(uni):
+    """A school's batch 不入库 of many patents had sent their college admin one message each."""
+    patents = [_patent(uni, S.PENDING_SCHOOL, title=f"一种复合材料{i}") for i in range(25)]
+    solo = make_patent(
+        uni["org"], college=uni["other"], status=S.PENDING_SCHOOL, title="一种单独的专利"
+    )
+    result = inventory.perform_batch(
+        [p.id for p in patents] + [solo.id], "not_enter", actor=uni["admin"], comment="无市场"
+    )
+    assert len(result.done) == 26
+    for person in ("inventor", "co_inventor"):
+        (n,) = _notices(uni[person])
+        assert n.kind == "patent_not_entered" and n.title == "您的 25 件专利未予入库"
+        assert "王校管" in n.body and "原因：无市场" in n.body
+        assert f"· {patents[0].application_no}《一种复合材料0》" in n.body
+        assert "《一种复合材料19》" in n.body and "《一种复合材料20》" not in n.body
+        assert "……另有 5 件" in n.body
+        assert n.link == "/patents/?status=not_entered"
+    (college,) = _notices(uni["college_admin"])
+    assert college.title == "本学院的 25 件专利未予入库"
+    # One patent in the batch: the single notice, as if it had been decided alone.
+    (other,) = _notices(uni["other_admin"])
+    assert other.title == "本学院的专利《一种单独的专利》未予入库"
+    assert other.link == f"/patents/{solo.id}" and solo.application_no in other.body
+
+
+def test_a_person_both_inventor_and_college_admin_reads_a_neutral_title(uni):
+    both = [
+        make_patent(
+            uni["org"],
+            college=uni["college"],
+            status=S.PENDING_SCHOOL,
+            inventors=[uni["college_admin"]] if i else [uni["inventor"]],
+        )
+        for i in range(3)
+    ]
+    inventory.perform_batch(
+        [p.id for p in both], "school_return", actor=uni["admin"], comment="补数据"
+    )
+    (n,) = _notices(uni["college_admin"])  # inventor of two, college admin of the third
+    assert n.title == "3 件专利被学校退回，请修改后重新提交"
+    (mine,) = _notices(uni["inventor"])  # one patent: the single notice
+    assert "您的专利《" in mine.title
+
+
+def test_a_batch_sends_one_email_per_person(uni, app, enqueued, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIVE_SMTP_HOST", "smtp.example.cn")
+    patents = [_patent(uni, S.PENDING_COLLEGE) for _ in range(4)]
+    inventory.perform_batch(
+        [p.id for p in patents], "college_return", actor=uni["college_admin"], comment="补"
+    )
+    sent = sorted(args[0] for name, args in enqueued if name == "notifications.email")
+    ids = sorted(n.id for n in _notices(uni["inventor"]) + _notices(uni["co_inventor"]))
+    assert sent == ids and len(ids) == 2
