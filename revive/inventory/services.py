@@ -346,17 +346,21 @@ def perform_batch(
         raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")
     result = BatchResult()
     changes = []
+    loaded = _load_for_batch(patent_ids)  # held, so the identity map keeps them
     for patent_id in patent_ids:
         try:
             patent = permissions.get_visible_patent(actor, patent_id)
             permissions.check_action(actor, patent, action)
-            with db.session.begin_nested():
-                change = workflow.transition(patent, action, actor, comment, batch=True)
+            # No savepoint: transition refuses before it changes anything, and its receivers
+            # only add rows (signals.patent_transitioned). A savepoint a row had made 5,000
+            # submits take about 20 s.
+            change = workflow.transition(patent, action, actor, comment, batch=True)
         except DomainError as exc:
             result.refused.append((patent_id, exc.message))
         else:
             result.done.append(patent_id)
             changes.append((patent, change))
+    del loaded
     if changes:  # the notices of the whole batch, one per person (in this transaction)
         signals.patents_transitioned.send(
             None, changes=changes, action=action.name, actor=actor, comment=comment
@@ -365,6 +369,23 @@ def perform_batch(
     if result.done:
         signals.patents_changed.send(None, patent_ids=list(result.done))
     return result
+
+
+BATCH_LOAD = 500  # ids per query when a batch loads its patents
+
+
+def _load_for_batch(patent_ids: Sequence[int]) -> list[Patent]:
+    """Load the batch's patents and their inventor accounts into the session in a few queries
+    (the loop's per-id lookups then hit the identity map while the caller holds the list)."""
+    loaded: list[Patent] = []
+    for start in range(0, len(patent_ids), BATCH_LOAD):
+        chunk = patent_ids[start : start + BATCH_LOAD]
+        loaded += db.session.scalars(
+            sa.select(Patent)
+            .where(Patent.id.in_(chunk))
+            .options(sa.orm.selectinload(Patent.inventor_users))
+        ).all()
+    return loaded
 
 
 # ---------------------------------------------------------------------------- assign college

@@ -169,9 +169,10 @@ def transition(
     *,
     batch: bool = False,
 ) -> StatusChange:
-    """Move ``patent`` by ``action``; write the StatusChange row (flushed) and the audit event
-    (added, committed with the caller's transaction), and send ``patent_transitioned`` (the
-    inventors' notices, added to the same transaction). Never commits.
+    """Move ``patent`` by ``action``; write the StatusChange row (flushed, but in a batch) and
+    the audit event (added, committed with the caller's transaction), and send
+    ``patent_transitioned`` (the inventors' notices, added to the same transaction). Never
+    commits; refuses (raises) before it changes anything.
 
     Permission to act on this object is the caller's job (inventory.permissions.check_action).
     ``batch``: one move of ``services.perform_batch``, which sends ``patents_transitioned`` for
@@ -214,7 +215,10 @@ def transition(
         patent.submitted_at = now
     if target == S.ENTERED:
         patent.entered_at = now
-    db.session.flush()  # also gives a record moved on before its first flush its id
+    if not batch or patent.id is None:
+        # Also gives a record moved on before its first flush its id. A batch's loaded
+        # patents have theirs, and their rows go in one flush at the batch's commit.
+        db.session.flush()
     audit.record(
         "patent",
         patent.id,
