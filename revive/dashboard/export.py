@@ -19,7 +19,7 @@ def table_bytes(table: Table, fmt: str) -> bytes:
     """The table (header, rows, then the total row if any) as file content."""
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        write_xlsx(buffer, table.header(), table.export_rows(), sheet_title=table.title)
+        write_xlsx(buffer, table.header(fmt), table.export_rows(fmt), sheet_title=table.title)
         return buffer.getvalue()
     return b"".join(csv_chunks(table.header(), table.export_rows()))
 

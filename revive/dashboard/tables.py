@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app, url_for
 
 from revive.clock import format_dt
+from revive.common.spreadsheets import Percent
 from revive.dashboard import activity, funnel
 from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
@@ -73,14 +74,37 @@ class Table:
     def __post_init__(self) -> None:
         self.dom_id = self.dom_id or f"table-{self.key}"
 
-    def export_rows(self) -> Iterator[list[Any]]:
-        for row in self.rows:
-            yield [export_value(v) for v in row]
-        if self.footer:
-            yield [export_value(v) for v in self.footer]
+    def export_rows(self, fmt: str = "csv") -> Iterator[list[Any]]:
+        """Rows then the footer as file values. In a .xlsx a rate column is two cells: the
+        share as a number shown as a percentage (it sorts and charts) and its counts
+        「3688 / 7782」; in a CSV it stays one text 「47.4%（3688 / 7782）」."""
+        for row in [*self.rows, *([self.footer] if self.footer else [])]:
+            if fmt != "xlsx":
+                yield [export_value(v) for v in row]
+                continue
+            cells: list[Any] = []
+            for column, value in zip(self.columns, row, strict=False):
+                if column.kind == "rate":
+                    cells += _rate_cells(value)
+                else:
+                    cells.append(export_value(value))
+            yield cells
 
-    def header(self) -> list[str]:
-        return [c.label for c in self.columns]
+    def header(self, fmt: str = "csv") -> list[str]:
+        if fmt != "xlsx":
+            return [c.label for c in self.columns]
+        labels: list[str] = []
+        for c in self.columns:
+            labels += [c.label, f"{c.label}：计数"] if c.kind == "rate" else [c.label]
+        return labels
+
+
+def _rate_cells(value: Any) -> list[Any]:
+    """A rate column's two .xlsx cells (share, counts); no share when the denominator is 0."""
+    if isinstance(value, Rate):
+        share = Percent(value.numerator / value.denominator) if value.denominator else ""
+        return [share, f"{value.numerator} / {value.denominator}"]
+    return [export_value(value), ""]
 
 
 def export_value(value: Any) -> Any:

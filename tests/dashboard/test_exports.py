@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from revive.accounts.models import Role
 from revive.common.spreadsheets import unquote
 from revive.dashboard import pages
+from revive.templating import format_rate
 from tests.dashboard.helpers import TableScan
 from tests.factories import make_user
 from tests.spreadsheets import formula_cells
@@ -45,14 +46,36 @@ def number(cell: str) -> str:
         return cell
 
 
+def rates_as_text(rows: list[list[str]]) -> list[list[str]]:
+    """The .xlsx's rate columns (a share cell, then 「…：计数」 with 「n / d」) as the CSV writes
+    them, 「47.4%（3688 / 7782）」, after checking the share is n / d."""
+    pairs = [i for i, label in enumerate(rows[0]) if label.endswith("：计数")]
+    out = []
+    for r, row in enumerate(rows):
+        row = list(row)
+        for i in reversed(pairs):
+            if r == 0:
+                del row[i]
+                continue
+            share, counts = row[i - 1], row[i]
+            if counts:
+                n, d = (int(x) for x in counts.split(" / "))
+                expected = pytest.approx(n / d, rel=1e-12) if d else None
+                assert (float(share) if share else None) == expected, (share, counts)
+                row[i - 1] = format_rate(n, d)
+            del row[i]
+        out.append(row)
+    return out
+
+
 def both(client, path: str, query: str = "") -> list[list[str]]:
     """The rows (numbers normalised; the CSV's formula-neutralising apostrophe removed, which
     the .xlsx does not need: its cells are typed as text), after checking the XLSX and CSV
-    files say the same."""
+    files say the same (the .xlsx's rates are numbers beside their counts)."""
     q = f"?{query}" if query else ""
     rows_csv = [[number(unquote(c)) for c in r] for r in download(client, f"{path}.csv{q}")]
-    rows_xlsx = [[number(c) for c in r] for r in download(client, f"{path}.xlsx{q}")]
-    assert rows_xlsx == rows_csv
+    rows_xlsx = rates_as_text(download(client, f"{path}.xlsx{q}"))
+    assert [[number(c) for c in r] for r in rows_xlsx] == rows_csv
     return rows_csv
 
 
@@ -147,6 +170,21 @@ def test_xlsx_keeps_numbers_numeric(client, auth, pipeline):
     assert ws["B2"].value == 2
     assert Decimal(str(ws["C2"].value)) == Decimal("105.5")
     assert ws.title == "各月合同数与金额"
+
+
+def test_xlsx_rates_are_percent_numbers_beside_their_counts(client, auth, pipeline):
+    """A tester's spreadsheet could not sort or chart 「40.0%（4 / 10）」: it was text."""
+    auth.login(pipeline.world.admin_a)
+    response = client.get("/dashboard/export/funnel.xlsx")
+    ws = load_workbook(io.BytesIO(response.get_data())).active
+    header = [c.value for c in ws[1]]
+    assert header[2:4] == ["环节转化率", "环节转化率：计数"]
+    entered = next(row for row in ws.iter_rows(min_row=2) if row[0].value == "入库")
+    share, counts = entered[2], entered[3]
+    assert share.value == 0.4 and share.number_format == "0.0%"
+    assert counts.value == "4 / 10"
+    first = next(row for row in ws.iter_rows(min_row=2) if row[0].value == "盘点")
+    assert first[2].value in (None, "—") and first[3].value in (None, "")  # no base: no rate
 
 
 def test_overdue_export_is_scoped_and_complete(client, auth, pipeline, monkeypatch):
