@@ -136,6 +136,17 @@ def seen_share(p: float | None, short: bool = False) -> str | None:
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
 
 
+def model_label(version: str | None) -> str | None:
+    """The strength model in words for officers: 随附模型 (fitted on the judged sets, shipped
+    with the release) or 第 N 版（审核决定训练）; the raw id stays for a tooltip. A tester read
+    「强度模型 judged-20261206-973b3e8f」 as an internal leftover."""
+    if not version:
+        return None
+    if version.startswith("r") and version[1:].isdigit():
+        return f"第 {version[1:]} 版（由审核决定训练）"
+    return "随附模型（在人工判定集上训练）"
+
+
 def request_strength_refit(actor: User) -> StrengthModelVersion:
     """(platform admin) Queue a refit of the strength model from the decisions: a row
     (committed, audited), then the task. A refit already queued or running is reused."""

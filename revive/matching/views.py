@@ -139,6 +139,7 @@ def match_page(match_id: int):
         demand_html=highlight(match.demand.text, shown),
         patent_html=highlight(patent_full_text(match.patent), shown),
         is_staff=is_staff,
+        model_label=matching_strength.model_label(match.model_version) if is_staff else None,
         reasons=REJECT_REASONS,
         bar=bar,
         strong=strong,

@@ -173,7 +173,11 @@ def test_the_match_page_keeps_engine_internals_for_staff(client, auth, world):
     )
     assert world.accepted.rank and ranked >= 2
     assert f"第 {world.accepted.rank} 名 / 共 {ranked} 个候选" in header
-    assert f"相似度 {world.accepted.score:.3f}" in header and "强度模型" in header
+    assert f"相似度 {world.accepted.score:.3f}" in header
+    # The model in words; its id only in the tooltip (a tester read it as a leftover).
+    version = world.accepted.model_version
+    assert "强度模型：随附模型（在人工判定集上训练）" in header
+    assert header.count(version) == 1 and f'title="模型编号 {version}"' in header
     table = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
     assert f"共 {ranked}</small>" in table.split("data-matches")[1].split("</thead>")[0]
 
@@ -645,3 +649,11 @@ def test_an_officer_asks_the_enterprise_to_add_detail_to_a_thin_posting(client, 
     assert "data-ask-detail" not in html
     refused = client.post(f"/matching/demands/{world.demand.id}/ask-detail")
     assert refused.status_code == 403
+
+
+def test_a_refitted_model_reads_as_its_number():
+    from revive.matching.strength import model_label
+
+    assert model_label("r12") == "第 12 版（由审核决定训练）"
+    assert model_label("judged-20261206-973b3e8f") == "随附模型（在人工判定集上训练）"
+    assert model_label(None) is None
