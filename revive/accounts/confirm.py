@@ -34,7 +34,7 @@ from revive import queue
 from revive.accounts import recovery, services, throttle
 from revive.accounts.models import PasswordReset, User
 from revive.audit import services as audit
-from revive.db import utcnow
+from revive.db import savepoint, utcnow
 from revive.errors import DomainError
 from revive.extensions import db
 from revive.web import external_url
@@ -193,7 +193,7 @@ def release_stale(*, credit_code: str, name_key: str, email: str) -> int:
             )
         )
         try:
-            with db.session.begin_nested():
+            with savepoint():
                 db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
                 db.session.delete(user)
                 if org is not None and not others:

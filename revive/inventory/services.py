@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from revive import signals
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.audit import services as audit
-from revive.db import commit_or_conflict
+from revive.db import begin_write, commit_or_conflict, savepoint
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import fees, inventors, permissions, workflow
@@ -375,15 +375,23 @@ BATCH_LOAD = 500  # ids per query when a batch loads its patents
 
 
 def _load_for_batch(patent_ids: Sequence[int]) -> list[Patent]:
-    """Load the batch's patents and their inventor accounts into the session in a few queries
-    (the loop's per-id lookups then hit the identity map while the caller holds the list)."""
+    """Load and lock the batch's patents (in id order, so two batches never wait on each
+    other crosswise) and their inventor accounts, in a few queries; the loop's per-id lookups
+    then hit the identity map while the caller holds the list. Locked, a patent that another
+    reviewer moves meanwhile waits for this batch and then sees its outcome, instead of
+    failing the whole batch at its commit (a tester's batch showed a bare 409)."""
+    begin_write()  # SQLite: the database's write lock (it has no row locks)
     loaded: list[Patent] = []
-    for start in range(0, len(patent_ids), BATCH_LOAD):
-        chunk = patent_ids[start : start + BATCH_LOAD]
+    ordered = sorted(set(patent_ids))
+    for start in range(0, len(ordered), BATCH_LOAD):
+        chunk = ordered[start : start + BATCH_LOAD]
         loaded += db.session.scalars(
             sa.select(Patent)
             .where(Patent.id.in_(chunk))
+            .order_by(Patent.id)
+            .with_for_update(of=Patent)
             .options(sa.orm.selectinload(Patent.inventor_users))
+            .execution_options(populate_existing=True)
         ).all()
     return loaded
 
@@ -445,7 +453,7 @@ def assign_college(patent_ids: Iterable[int], college_id: Any, *, actor: User) -
         if refusal is not None:
             result.refused.append((patent.id, patent.application_no, refusal))
             continue
-        with db.session.begin_nested():
+        with savepoint():
             old_college_id = patent.college_id
             changes = {"college": [patent.college.name if patent.college else None, college.name]}
             patent.college_id = college.id

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 
 from revive.accounts.models import User
+from revive.db import savepoint
 from revive.deals import services as deal_services
 from revive.errors import ConflictError, DomainError, InvalidTransition, NotFoundError
 from revive.extensions import db
@@ -104,7 +105,7 @@ def decide_selected(
     try:
         for match_id in ids:
             try:
-                with db.session.begin_nested():
+                with savepoint():
                     sent.extend(_decide(match_id, decision, actor, reason_code, comment)[1])
                 done.append(match_id)
             except NotFoundError:
