@@ -55,7 +55,7 @@ from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.inventory import fees
 from revive.inventory import services as inventory
-from revive.inventory.models import ImplementationStatus, Patent, PatentRevision
+from revive.inventory.models import EntryStatus, ImplementationStatus, Patent, PatentRevision
 from revive.inventory.public import gone_status, gone_text
 from revive.locking import conflict_on_stale
 from revive.matching.models import Match
@@ -731,7 +731,14 @@ def _truthy(raw: Any) -> bool:
 
 
 def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
-    """Validated contract fields (kind, amount_wan, signed_on, record_no, parties)."""
+    """Validated contract fields (kind, amount_wan, signed_on, record_no, parties).
+
+    Holds the patent's row first (revive.db.lock_row), as an open-licence declaration does:
+    the checks below read the patent's other contracts and declarations, and two requests
+    checking at once had each seen none and recorded two exclusive licences of one patent
+    for the same years (a concurrency test), or an exclusive licence beside a declaration."""
+    lock_row(Patent, deal.patent_id)
+    db.session.refresh(deal.patent)
     errors: dict[str, str] = {}
     raw_kind = str(data.get("kind") or "").strip()
     kind = ContractKind.by_label().get(raw_kind)
@@ -756,6 +763,13 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
         _check_free(kind, data, errors)
     signed_on = _signed_on(data.get("signed_on"), deal, errors)
     gone = gone_status(deal.patent) if deal.contract is None else None
+    status = deal.patent.status
+    if deal.contract is None and gone is None and status != EntryStatus.ENTERED:
+        # 撤回重审 (or returned) after the push: not in the pool until it is entered again
+        errors["kind"] = (
+            f"该专利当前为「{status.label}」，已不在可转化专利资源库中（学校撤回重审或退回），"
+            "重新入库后才能登记合同"
+        )
     if gone is not None:
         # a second 转让 of one patent was signed on another deal (a security review): the right
         # left the university with the first contract

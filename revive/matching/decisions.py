@@ -24,7 +24,7 @@ from revive.errors import (
 )
 from revive.extensions import db
 from revive.inventory import fees
-from revive.inventory.models import Patent
+from revive.inventory.models import EntryStatus, Patent
 from revive.inventory.public import gone_status, gone_text
 from revive.matching.models import Match, MatchState
 from revive.matching.permissions import STAFF_ROLES
@@ -124,6 +124,15 @@ def check_patent_pushable(patent: Patent) -> None:
     """Refuse adopting a candidate whose patent can no longer be transferred: its right left
     the university (a tester adopted a candidate proposed before the patent was assigned, and
     both sides were asked to answer), or its term has ended."""
+    # Held until the decision commits, and read afresh: a school's 撤回重审 committed while
+    # the officer's page was open had still been adopted, and both sides were asked to act.
+    lock_row(Patent, patent.id)
+    db.session.refresh(patent)
+    if patent.status != EntryStatus.ENTERED:
+        raise InvalidTransition(
+            f"该专利当前为「{patent.status.label}」，已不在可转化专利资源库中（学校撤回重审或"
+            "退回），不能推荐给企业；请否决此候选（原因选「其他」并注明）"
+        )
     gone = gone_status(patent)
     if gone is not None:
         raise InvalidTransition(

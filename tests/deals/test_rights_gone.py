@@ -196,6 +196,33 @@ def test_a_patent_past_its_term_cannot_be_adopted(world):
         decisions.decide(match.id, "accepted", world.officer)
 
 
+def test_a_withdrawn_patent_cannot_be_adopted_nor_signed(world):
+    """A concurrency test adopted a candidate whose patent the school had just withdrawn
+    (撤回重审 → 退回), and signed a licence on an open deal of it."""
+    from revive.deals.models import Stage
+    from revive.errors import InvalidTransition, ValidationFailed
+    from revive.inventory.models import EntryStatus
+    from revive.matching.models import Match
+    from revive.review import services as decisions
+    from tests.deals.helpers import advance
+    from tests.matching.helpers import make_demand
+
+    deal = advance(world.own_deal(), Stage.CONTACTED, Stage.NEGOTIATING)
+    match = Match(demand_id=make_demand().id, patent_id=deal.patent_id, score=0.4, terms=[])
+    db.session.add(match)
+    db.session.commit()
+    school = world.users[Role.UNIVERSITY_ADMIN]
+    inventory.perform_action(deal.patent_id, "reopen", actor=school, comment="权属有争议")
+    assert db.session.get(Patent, deal.patent_id).status == EntryStatus.RETURNED
+    with pytest.raises(InvalidTransition, match="当前为「退回」.*不能推荐给企业"):
+        decisions.decide(match.id, "accepted", world.officer)
+    with pytest.raises(ValidationFailed) as err:
+        sign(deal)
+    assert "重新入库后才能登记合同" in err.value.details["kind"]
+    db.session.rollback()
+    assert db.session.get(type(deal), deal.id).contract is None
+
+
 def test_an_enterprise_hears_when_its_introduction_request_is_not_taken_up(world):
     """A tester's rejected 申请对接 left its inbox silent."""
     from revive.matching.models import Match, MatchSource

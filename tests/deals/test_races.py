@@ -1,0 +1,73 @@
+"""Contracts recorded at the same moment on two deals of one patent.
+
+A concurrency test signed two exclusive licences of one patent for the same years, each
+request having checked the patent's other contracts before either wrote. Signing now holds
+the patent's row (as an open-licence declaration does), so the second signer waits, then
+sees the first contract and is refused. The requests run in threads with a pause between a
+signer's check and its insert (see tests/demands/test_races.py for the set-up)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from revive.accounts.models import Role, User
+from revive.clock import local_today
+from revive.deals import services
+from revive.deals.models import Contract, Deal, Stage
+from revive.errors import ValidationFailed
+from revive.extensions import db
+from tests.deals.helpers import advance, contract_data, make_deal
+from tests.demands.test_races import PAUSE_S, _race, race_app  # noqa: F401  (fixture)
+from tests.factories import make_user
+from tests.matching.helpers import make_enterprise
+
+LATER = (local_today() + timedelta(days=730)).isoformat()
+
+
+def test_two_exclusive_licences_signed_at_once_leave_one(race_app, enqueued, monkeypatch):  # noqa: F811
+    with race_app.app_context():
+        officer = make_user(Role.OFFICER)
+        first = make_deal(officer=officer, enterprise=make_enterprise("甲科技有限公司"))
+        second = make_deal(
+            patent=first.patent, officer=officer, enterprise=make_enterprise("乙科技有限公司")
+        )
+        for deal in (first, second):
+            advance(deal, Stage.CONTACTED, Stage.NEGOTIATING, actor=officer)
+        ids = {"deals": [first.id, second.id], "officer": officer.id, "patent": first.patent_id}
+
+    checked = services._licence_overlapping
+
+    def checked_then_paused(*args: Any, **kw: Any) -> Any:
+        found = checked(*args, **kw)
+        time.sleep(PAUSE_S)  # the check is made; the contract is written later
+        return found
+
+    monkeypatch.setattr(services, "_licence_overlapping", checked_then_paused)
+
+    def sign(deal_id: int):
+        def call() -> str:
+            with race_app.app_context():
+                actor = db.session.get(User, ids["officer"])
+                data = contract_data(license_scope="exclusive", license_until=LATER)
+                try:
+                    services.record_contract(deal_id, data, actor)
+                except ValidationFailed as exc:
+                    db.session.rollback()
+                    return exc.message
+                return "signed"
+
+        return call
+
+    results = _race([sign(deal_id) for deal_id in ids["deals"]])
+    with race_app.app_context():
+        contracts = db.session.scalars(
+            sa.select(Contract).join(Deal).where(Deal.patent_id == ids["patent"])
+        ).all()
+    assert sorted(r == "signed" for r in results) == [False, True], results
+    refused = next(r for r in results if r != "signed")
+    assert "独占许可" in refused, results
+    assert len(contracts) == 1, results
