@@ -8,6 +8,8 @@
   still open (deals.services.end_for_rights_gone);
 - an edit of a demand's text (revive.signals.demand_saved) is noted on its open deals and
   told to their other parties (deals.services.note_demand_edited);
+- a patent taken out of the pool (撤回重审; revive.signals.patent_transitioned from 已入库) is
+  told to its open deals' enterprises and officers (deals.services.tell_of_withdrawal);
 - a reopened demand (revive.signals.demand_reopened) is told to the officers of the deals its
   closing ended, and to its enterprise when staff reopened it (deals.services.tell_of_reopen).
 """
@@ -28,6 +30,7 @@ from revive.demands import services as demand_services
 from revive.demands.models import Demand
 from revive.demands.services import Ending
 from revive.extensions import db
+from revive.inventory.models import EntryStatus
 from revive.notifications import scope
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,14 @@ def _rights_gone(sender: Any, patent: Any, actor: Any, reason: str, **_: Any) ->
     services.end_for_rights_gone(patent, actor, reason)
 
 
+def _patent_transitioned(
+    sender: Any, patent: Any, change: Any, actor: Any, comment: Any = None, **_: Any
+) -> None:
+    # Inside the mover's transaction: rows only.
+    if change.from_status == EntryStatus.ENTERED and change.to_status != EntryStatus.ENTERED:
+        services.tell_of_withdrawal(patent, actor, comment)
+
+
 def _demand_saved(
     sender: Any,
     demand_id: int,
@@ -113,6 +124,7 @@ def _demand_reopened(sender: Any, demand_id: int, actor_id: int, **_: Any) -> No
 def connect() -> None:
     """Idempotent: safe with several apps per process."""
     signals.patent_rights_gone.connect(_rights_gone)
+    signals.patent_transitioned.connect(_patent_transitioned)
     signals.demand_saved.connect(_demand_saved)
     signals.demand_reopened.connect(_demand_reopened)
     scope.register_deals(scope.DealScope(visible_ids=_visible_ids, may_see=_may_see))

@@ -588,6 +588,41 @@ def end_for_rights_gone(patent: Patent, actor: User | None, reason: str) -> list
     return [d.id for d in deals]
 
 
+def tell_of_withdrawal(patent: Patent, actor: User | None, comment: str | None) -> list[int]:
+    """The school took the patent out of the pool (撤回重审 → 退回) while deals on it are open:
+    they stay open (it may come back after the review) but cannot be signed until it is
+    entered again (``_clean_contract``); the enterprise and the officer are told why. A
+    concurrency test's deal on a withdrawn patent stayed 已推荐 with nobody told. In the
+    mover's transaction (signals.patent_transitioned), no commit. Returns the deals' ids."""
+    deals = list(
+        db.session.scalars(
+            sa.select(Deal)
+            .where(Deal.patent_id == patent.id, Deal.stage.in_(workflow.OPEN_STAGES))
+            .order_by(Deal.id)
+        )
+    )
+    sent: list[Notification] = []
+    for deal in deals:
+        title = f"专利“{patent.title}”已被学校撤回重审，对接暂停"
+        body = (
+            f"{_pair(deal)} 的对接（「{deal.stage.label}」）保留，但专利重新入库前不能登记合同。"
+            + (f"\n学校说明：{comment}" if comment else "")
+        )
+        sent.append(
+            notifications.notify(
+                "deal_stage",
+                title,
+                organization_id=deal.enterprise_id,
+                body=body,
+                link=deal_link(deal.id),
+                deal_id=deal.id,
+            )
+        )
+        sent += _tell_officer(deal, actor, title, body)
+    notifications.send_emails(sent, after_commit=True)
+    return [d.id for d in deals]
+
+
 def _tell_officer(deal: Deal, actor: User | None, title: str, body: str) -> list[Notification]:
     """The officer who pushed the deal hears the platform ended it (unless the officer did)."""
     if not deal.officer_id or deal.officer_id == getattr(actor, "id", None):

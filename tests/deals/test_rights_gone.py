@@ -223,6 +223,29 @@ def test_a_withdrawn_patent_cannot_be_adopted_nor_signed(world):
     assert db.session.get(type(deal), deal.id).contract is None
 
 
+def test_the_open_deals_of_a_withdrawn_patent_are_told_and_flagged(world, client, auth):
+    from revive.deals.models import Stage
+    from revive.notifications.models import Notification
+    from tests.deals.helpers import advance
+
+    deal = advance(world.own_deal(), Stage.CONTACTED)
+    school = world.users[Role.UNIVERSITY_ADMIN]
+    inventory.perform_action(deal.patent_id, "reopen", actor=school, comment="权属有争议")
+    told = db.session.scalars(
+        sa.select(Notification).where(Notification.deal_id == deal.id).order_by(Notification.id)
+    ).all()
+    withdrawn = [n for n in told if "撤回重审" in n.title]
+    assert {(n.organization_id, n.user_id) for n in withdrawn} == {
+        (world.ent_a.id, None),
+        (None, world.officer.id),
+    }
+    assert all("权属有争议" in n.body and "不能登记合同" in n.body for n in withdrawn)
+    assert db.session.get(type(deal), deal.id).stage == Stage.CONTACTED  # kept open
+    auth.login(world.users[Role.ENTERPRISE])
+    page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert "data-patent-withdrawn" in page and "当前「退回」" in page
+
+
 def test_an_enterprise_hears_when_its_introduction_request_is_not_taken_up(world):
     """A tester's rejected 申请对接 left its inbox silent."""
     from revive.matching.models import Match, MatchSource
