@@ -57,6 +57,15 @@ class UtcDateTime(sa.TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Stored and compared in UTC. SQLite keeps the wall-clock digits only, so a moment
+        in another zone (an API client's updated_since=…+08:00) had been compared as if its
+        digits were UTC: eight hours of changes went missing from a sync. A naive value is
+        UTC already (what SQLite hands back)."""
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         return as_utc(value)
 

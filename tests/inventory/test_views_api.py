@@ -259,6 +259,29 @@ def test_an_integrator_finds_a_patent_by_application_no_and_syncs_what_changed(c
     assert bad.status_code == 422 and "ISO 8601" in bad.get_json()["message"]
 
 
+def test_updated_since_is_one_moment_in_any_spelling(client, auth, admin):
+    """An integrator's +08:00 updated_since missed the 8 hours of changes before it on SQLite
+    (the digits were compared as UTC), and -08:00 returned everything."""
+    from datetime import UTC, datetime
+
+    earlier = make_patent(admin.organization, title="早")
+    later = make_patent(admin.organization, title="晚")
+    earlier.updated_at = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    later.updated_at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    db.session.commit()
+    auth.login(admin)
+    spellings = (
+        "2026-12-07T08:30:00Z",
+        "2026-12-07T08:30:00+00:00",
+        "2026-12-07T16:30:00+08:00",
+        "2026-12-07T00:30:00-08:00",
+        "2026-12-07T16:30:00",  # no offset: Beijing time
+    )
+    for since in spellings:
+        body = client.get("/api/v1/patents", query_string={"updated_since": since}).get_json()
+        assert [p["id"] for p in body["items"]] == [later.id], since
+
+
 def test_naming_another_unit_is_refused_not_ignored(client, auth, admin):
     """A security review's university admin named another university's institution_id and got
     a 201 under its own; an enterprise naming another company's enterprise_id likewise."""
