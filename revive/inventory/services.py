@@ -177,8 +177,9 @@ def _check_unique(institution_id: int, application_no: str, exclude_id: int | No
         stmt = stmt.where(Patent.id != exclude_id)
     existing = db.session.execute(stmt).first()
     if existing is not None:
-        msg = f"申请号 {application_no} 已登记（专利「{existing.title}」）"
-        raise ValidationFailed(msg, details={"application_no": msg})
+        msg = f"申请号 {application_no} 已登记（专利「{existing.title}」，编号 {existing.id}）"
+        # patent_id: a client re-running its sync updates that record instead
+        raise ValidationFailed(msg, details={"application_no": msg, "patent_id": existing.id})
 
 
 # ---------------------------------------------------------------------------- single records
@@ -213,7 +214,14 @@ def create_patent(data: Mapping[str, Any], *, institution_id: int, actor: User) 
     patent = Patent(institution_id=institution_id, created_by=actor)
     _apply(patent, values, college.id if college else None)
     db.session.add(patent)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same 申请号 filed by a request that committed after our check (an integrator's
+        # parallel sync got 500s): refused as the check would have refused it.
+        db.session.rollback()
+        _check_unique(institution_id, values["application_no"])
+        raise
     if actor.role == Role.INVENTOR:
         # The filer is linked to the record they filed; nobody else is linked by name
         # (inventory.inventors: an admin links other accounts explicitly).

@@ -282,6 +282,17 @@ def test_updated_since_is_one_moment_in_any_spelling(client, auth, admin):
         assert [p["id"] for p in body["items"]] == [later.id], since
 
 
+def test_filing_a_registered_application_number_names_the_record(client, auth, admin):
+    """An integrator re-running its sync read 300 × 422 with no way to find the record."""
+    held = make_patent(admin.organization, application_no="201710601862.3", title="已有")
+    db.session.commit()
+    auth.login(admin)
+    r = client.post("/api/v1/patents", json={"application_no": "201710601862.3", "title": "新"})
+    body = r.get_json()
+    assert r.status_code == 422 and body["details"]["patent_id"] == held.id
+    assert f"编号 {held.id}" in body["details"]["application_no"]
+
+
 def test_naming_another_unit_is_refused_not_ignored(client, auth, admin):
     """A security review's university admin named another university's institution_id and got
     a 201 under its own; an enterprise naming another company's enterprise_id likewise."""
