@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from revive import signals
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.audit import services as audit
-from revive.db import begin_write, commit_or_conflict, savepoint
+from revive.db import begin_write, commit_or_conflict, lock_row, savepoint
 from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import fees, inventors, permissions, workflow
@@ -254,6 +254,10 @@ def update_patent(
     between, ConflictError tells them instead of silently overwriting.
     """
     patent = permissions.get_visible_patent(actor, patent_id)
+    # Held and read afresh: two edits of different fields without a version (an integrator's
+    # parallel PATCHes) each apply in turn instead of failing at the commit with a 409.
+    lock_row(Patent, patent.id)
+    db.session.refresh(patent)
     permissions.check_edit(actor, patent)
     if expected_version is not None and expected_version != patent.version:
         raise ConflictError("该专利已被他人修改，请刷新页面查看最新内容后再保存")

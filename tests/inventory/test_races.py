@@ -58,3 +58,41 @@ def test_one_application_number_filed_twice_at_once_is_one_patent(race_app, enqu
     refused = [r for r in results if isinstance(r, dict)]
     assert created == stored and len(refused) == 1, results
     assert refused[0]["patent_id"] == stored[0] and "已登记" in refused[0]["application_no"]
+
+
+def test_edits_of_different_fields_without_a_version_all_apply(race_app, enqueued):  # noqa: F811
+    """An integrator's parallel PATCHes without ``version`` got 409s (the docs promise a 409
+    only when ``version`` is sent); each now waits for the other and applies."""
+    with race_app.app_context():
+        university = make_org("并发大学")
+        admin = make_user(Role.UNIVERSITY_ADMIN, organization=university)
+        patent = services.create_patent(
+            {"application_no": "202110000005.4", "title": "一种材料"},
+            institution_id=university.id,
+            actor=admin,
+        )
+        ids = {"admin": admin.id, "patent": patent.id}
+
+    def edit(field: str, value: str):
+        def call() -> Any:
+            with race_app.app_context():
+                actor = db.session.get(User, ids["admin"])
+                services.update_patent(ids["patent"], {field: value}, actor=actor)
+                return "saved"
+
+        return call
+
+    sa.event.listen(db.session, "before_flush", _pause_before_updating_a_patent)
+    try:
+        results = _race([edit("advantages", "成本低"), edit("prospects", "市场大")])
+    finally:
+        sa.event.remove(db.session, "before_flush", _pause_before_updating_a_patent)
+    assert results == ["saved", "saved"], results
+    with race_app.app_context():
+        stored = db.session.get(Patent, ids["patent"])
+        assert (stored.advantages, stored.prospects) == ("成本低", "市场大")
+
+
+def _pause_before_updating_a_patent(session: Any, _context: Any, _instances: Any) -> None:
+    if any(isinstance(obj, Patent) for obj in session.dirty):
+        time.sleep(PAUSE_S)
