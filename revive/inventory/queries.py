@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import escape_like
-from revive.errors import ValidationFailed
+from revive.errors import PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory.appno import ApplicationNoError, normalize_application_no
 from revive.inventory.models import (
@@ -159,13 +159,18 @@ def parse_filters(args: Mapping[str, Any], user: User | None = None) -> ListFilt
     """Read list filters from query-string (or JSON) arguments; bad values are ignored.
 
     ``institution`` (单位) is a filter of the cross-university lists only: for anyone else
-    (``user`` given, not a cross-university reader) it is dropped — their scope is one
-    university already."""
+    (``user`` given, not a cross-university reader) their own unit's id is a no-op and another
+    unit's is refused (an integrator's sync set up with a wrong id quietly read its own
+    university's patents instead)."""
     college_raw = str(args.get("college") or "").strip()
     sort = str(args.get("sort") or DEFAULT_SORT)
     direction = str(args.get("dir") or args.get("direction") or "desc").lower()
     institution = int_arg(args.get("institution"))
-    if institution is not None and (institution <= 0 or (user and user.role not in READ_ALL_ROLES)):
+    if institution is not None and user is not None and user.role not in READ_ALL_ROLES:
+        if institution != user.organization_id:
+            raise PermissionDenied("您只能查看本单位的专利（institution 不是您所在的单位）")
+        institution = None
+    if institution is not None and institution <= 0:
         institution = None
     return ListFilters(
         college=NONE if college_raw == NONE else int_arg(college_raw),

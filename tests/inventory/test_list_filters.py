@@ -137,8 +137,9 @@ def test_institution_filter_for_cross_university_readers_only(client, auth, admi
         theirs.application_no
     }
     auth.logout()
-    auth.login(admin)  # one university's own list: no 单位 filter, the value is dropped
-    page = client.get(f"/patents/?institution={other.id}")
+    auth.login(admin)  # one university's own list: no 单位 filter; another's id is refused
+    assert client.get(f"/patents/?institution={other.id}").status_code == 403
+    page = client.get(f"/patents/?institution={admin.organization_id}")
     assert sorted(listed_ids(page)) == sorted(p.id for p in pats.values())
     assert 'name="institution"' not in page.get_data(as_text=True)
 

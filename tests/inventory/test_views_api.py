@@ -293,6 +293,18 @@ def test_filing_a_registered_application_number_names_the_record(client, auth, a
     assert f"编号 {held.id}" in body["details"]["application_no"]
 
 
+def test_listing_another_units_patents_is_refused_not_ignored(client, auth, admin):
+    """An integrator's ?institution=<another id> read its own university's patents."""
+    mine = make_patent(admin.organization)
+    other = make_org("别的大学")
+    db.session.commit()
+    auth.login(admin)
+    r = client.get("/api/v1/patents", query_string={"institution": other.id})
+    assert r.status_code == 403 and "institution" in r.get_json()["message"]
+    r = client.get("/api/v1/patents", query_string={"institution": admin.organization_id})
+    assert [p["id"] for p in r.get_json()["items"]] == [mine.id]
+
+
 def test_naming_another_unit_is_refused_not_ignored(client, auth, admin):
     """A security review's university admin named another university's institution_id and got
     a 201 under its own; an enterprise naming another company's enterprise_id likewise."""
