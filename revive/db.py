@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
+from revive import clock
 from revive.clock import utcnow
 from revive.errors import ConflictError
 
@@ -64,7 +65,7 @@ class UtcDateTime(sa.TypeDecorator):
         UTC already (what SQLite hands back)."""
         if value is None or value.tzinfo is None:
             return value
-        return value.astimezone(UTC)
+        return clock.as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         return as_utc(value)

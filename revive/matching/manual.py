@@ -207,12 +207,18 @@ def submit_intent(
             key="new_demand_title",
         )
         _check_not_asked(actor.organization_id, patent.id, title)
-        # once=False: the same text may ask for another patent (this patent: _check_not_asked)
-        demand = demand_services.post_demand(
-            {"title": title, "description": text, **demand_services.contact_of(actor)},
-            actor=actor,
-            once=False,
-        )
+        try:
+            demand = demand_services.post_demand(
+                {"title": title, "description": text, **demand_services.contact_of(actor)},
+                actor=actor,
+            )
+        except demand_services.DuplicateDemand as same:
+            # The same request sent twice at once (a double click): post_demand serialises
+            # on the enterprise and the second finds the first's demand; the intent goes to
+            # that demand, where attach() finds it already asked (a concurrency test had
+            # two demands with two intents). The same title and text asking for another
+            # patent joins the same demand.
+            demand = db.session.get(Demand, same.demand_id)
     ids = (demand.id, demand.enterprise_id, patent.id)
 
     def attach() -> Match:
