@@ -407,6 +407,7 @@ def _store_results(
         )
     }
     count = 0
+    drifted: list[dict[str, Any]] = []
     for d, result in zip(demands, results, strict=True):
         kept: set[int] = set()
         for rank, proposal in enumerate(result.proposals, start=1):
@@ -428,6 +429,13 @@ def _store_results(
                 # opened before this re-run can still decide it.
                 count += 1
                 continue
+            elif all(getattr(m, k) == values[k] for k in MATERIAL):
+                # Only the figures moved (an edit elsewhere nudges every score): stored without
+                # a new version, so the officers' open review forms stay valid (one sentence
+                # added to one patent had made 262 of 300 open forms stale).
+                drifted.append({"_id": m.id, **values, "index_version": version, "run_id": run_id})
+                count += 1
+                continue
             for k, v in values.items():
                 setattr(m, k, v)
             m.index_version, m.run_id = version, run_id
@@ -437,6 +445,14 @@ def _store_results(
             if m.state == MatchState.CANDIDATE and pid not in kept and _machine_only(m):
                 db.session.delete(m)
         _record_reading(readings.get(d.id), d, result, run_id, version, assessor)
+    if drifted:
+        table = Match.__table__
+        db.session.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("_id"), table.c.state == MatchState.CANDIDATE.value)
+            .values({k: sa.bindparam(k) for k in drifted[0] if k != "_id"}),
+            drifted,
+        )
     db.session.flush()
     return count
 
@@ -444,6 +460,12 @@ def _store_results(
 def _machine_only(m: Match) -> bool:
     """A candidate only the engine asked for (no intent, not added by an officer)."""
     return m.source == MatchSource.MACHINE and m.intent_at is None and m.added_by_id is None
+
+
+# What an officer decides on: a change of these gives the candidate a new version (an open
+# review form of it is then stale); the rest (score, strength, rank, …) are figures that a
+# re-run moves a little and that are stored without one.
+MATERIAL = ("tier", "reasons", "need", "trl_below_expectation", "model_version")
 
 
 def proposal_values(p: engine.Proposal, rank: int, assessor: Assessor) -> dict[str, Any]:

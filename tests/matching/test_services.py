@@ -342,6 +342,38 @@ def test_match_run_is_idempotent(app, enqueued):
     assert dict(db.session.execute(sa.select(Match.id, Match.version)).all()) == versions
 
 
+def test_a_rerun_that_only_moves_the_figures_keeps_open_review_forms_valid(app, enqueued):
+    """A concurrency test: one sentence added to one patent re-ran every demand, nudged every
+    score and made 262 of 300 officers' open review forms stale (their decision was refused).
+    Figures (score, strength, rank) are stored without a new version; a new tier or new
+    reasons still give one."""
+    pool()
+    _ready(enqueued)
+    demand = make_demand()
+    jobs.request_match_run(RunScope.DEMAND, demand.id)
+    drain(enqueued)
+    before = {
+        m.id: (m.version, m.score, m.tier, list(m.reasons))
+        for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id))
+    }
+    entered(title="一种茶园滴灌控制阀", abstract="滴灌控制阀按土壤湿度开闭，节水。")
+    _ready(enqueued)  # a new index: every IDF moves, the demand is matched again
+    db.session.expire_all()
+    after = {
+        m.id: (m.version, m.score, m.tier, list(m.reasons))
+        for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id))
+    }
+    same = [i for i in before if i in after and before[i][2:] == after[i][2:]]
+    moved = [i for i in same if before[i][1] != after[i][1]]
+    assert moved, (before, after)  # the figures did move...
+    assert all(after[i][0] == before[i][0] for i in same)  # ...without a new version
+    changed = [i for i in before if i in after and before[i][2:] != after[i][2:]]
+    assert all(after[i][0] > before[i][0] for i in changed)
+    officer = make_user(Role.OFFICER)
+    decided = decide_match(moved[0], "accepted", officer, expected_version=before[moved[0]][0])
+    assert decided.state == MatchState.ACCEPTED
+
+
 def test_match_run_on_closed_demand_stores_nothing(app, enqueued):
     """A run queued before its demand closed stores nothing; a new one is refused."""
     pool()
