@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from revive.accounts.models import Organization, OrgKind, User
 from revive.audit import services as audit
-from revive.errors import NotFoundError, ValidationFailed
+from revive.db import lock_row
+from revive.errors import ConflictError, NotFoundError, ValidationFailed
 from revive.evaluations import services as evaluations
 from revive.evaluations.tiers import Tier
 from revive.extensions import db
@@ -104,6 +105,14 @@ def create_roadshow(
     )
     if len(orgs) != len(eids):
         raise ValidationFailed("参会企业须为平台已注册的企业", details={"enterprise_ids": "无效"})
+    # The same form sent again (a double click, back and resubmit): one roadshow. The
+    # officer's row is held so that copies sent together are checked one after the other.
+    lock_row(User, actor.id)
+    same = _same_roadshow(title, held_on, place, pids)
+    if same is not None:
+        duplicate = DuplicateRoadshow(same)
+        db.session.rollback()  # the lock
+        raise duplicate
     roadshow = Roadshow(
         title=title,
         held_on=held_on,
@@ -132,6 +141,29 @@ def create_roadshow(
     )
     db.session.commit()
     return roadshow
+
+
+class DuplicateRoadshow(ConflictError):
+    """A roadshow with this name, day, place and patents is already recorded."""
+
+    def __init__(self, roadshow: Roadshow) -> None:
+        super().__init__(
+            f"已登记过同名、同日、同地点、同样专利的路演（“{roadshow.title}”，编号 {roadshow.id}），"
+            "未重复登记",
+            details={"roadshow_id": roadshow.id},
+        )
+        self.roadshow_id = roadshow.id
+
+
+def _same_roadshow(title: str, held_on: date, place: str, pids: list[int]) -> Roadshow | None:
+    for row in db.session.scalars(
+        sa.select(Roadshow)
+        .where(Roadshow.title == title, Roadshow.held_on == held_on, Roadshow.place == place)
+        .order_by(Roadshow.id)
+    ):
+        if [item.patent_id for item in sorted(row.items, key=lambda i: i.position)] == pids:
+            return row
+    return None
 
 
 def invite_attendees(roadshow_id: int, *, actor: User) -> tuple[int, int]:

@@ -258,6 +258,9 @@ def roadshow_new():
                 request.form.getlist("enterprise_ids"),
                 actor=current_user,
             )
+        except roadshows.DuplicateRoadshow as same:
+            flash(same.message, "info")
+            return redirect(url_for("roadshows.roadshow_detail", roadshow_id=same.roadshow_id))
         except ValidationFailed as exc:
             error = exc
         else:

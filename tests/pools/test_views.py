@@ -142,6 +142,21 @@ def test_roadshow_for_a_pool_prints_one_page_per_patent_and_invites(app, client,
     client.post(f"/roadshows/{roadshow.id}/invite")
     invites = db.session.scalars(sa.select(EvaluationInvite)).all()
     assert {(i.patent_id, i.enterprise_id) for i in invites} == {(p, ent.id) for p in chosen}
+    # The same form again (back and resubmit; a concurrency test had four copies): the one.
+    again = client.post(
+        "/roadshows/new",
+        data={
+            "pool_id": str(pool.id),
+            "title": "乳业专场",
+            "held_on": "2026-12-20",
+            "place": "呼和浩特",
+            "patent_ids": [str(i) for i in chosen],
+            "enterprise_ids": [str(ent.id)],
+        },
+    )
+    assert again.status_code == 302 and again.location.endswith(f"/roadshows/{roadshow.id}")
+    assert len(db.session.scalars(sa.select(Roadshow)).all()) == 1
+    assert "未重复登记" in client.get(again.location).get_data(as_text=True)
 
 
 def test_roadshow_caps_and_refuses_patents_not_entered(app, client, auth):
