@@ -148,8 +148,8 @@ class DuplicateRoadshow(ConflictError):
 
     def __init__(self, roadshow: Roadshow) -> None:
         super().__init__(
-            f"已登记过同名、同日、同地点、同样专利的路演（“{roadshow.title}”，编号 {roadshow.id}），"
-            "未重复登记",
+            "已登记过同名、同日、同地点、同样专利的路演"
+            f"（“{roadshow.title}”，编号 {roadshow.id}），未重复登记",
             details={"roadshow_id": roadshow.id},
         )
         self.roadshow_id = roadshow.id
