@@ -318,9 +318,13 @@ def add_candidate(actor: User, demand_id: int, patent_id: Any, note: Any = None)
             match = _new_match(
                 db.session.get(Demand, demand_id), db.session.get(Patent, pid), MatchSource.OFFICER
             )
-        match.added_by_id = actor.id
-        if text:
+        if text and match.note and text not in match.note and match.added_by_id != actor.id:
+            # Another officer's note stays: both are kept, the later one after it (two
+            # officers adding one candidate at once had lost the first note).
+            match.note = f"{match.note}\n{text}"[:NOTE_MAX]
+        elif text:
             match.note = text
+        match.added_by_id = actor.id
         db.session.flush()
         audit.record(
             "match",

@@ -37,7 +37,7 @@ from revive.notifications.models import Notification
 from revive.pool import queries, status
 from revive.review import services as decisions
 from revive.settings import services as settings
-from tests.factories import make_patent
+from tests.factories import make_patent, make_user
 from tests.matching.helpers import decide_match, make_demand
 from tests.pool.conftest import SILICON, match_now
 
@@ -346,7 +346,11 @@ def test_an_officer_adds_a_patent_by_hand(world):
     assert m.source == MatchSource.OFFICER and m.note == "团队有中试线"
     assert m.added_by_id == world.officer.id and m.strength is not None
     again = manual.add_candidate(world.officer, demand.id, m.patent_id, "更新说明")
-    assert again.id == m.id and again.note == "更新说明"
+    assert again.id == m.id and again.note == "更新说明"  # one's own note is replaced
+    # Another officer's note on the same candidate is kept beside (a concurrency test lost it).
+    colleague = make_user(Role.OFFICER, name="李经理")
+    both = manual.add_candidate(colleague, demand.id, m.patent_id, "企业在包头有厂")
+    assert both.note == "更新说明\n企业在包头有厂" and both.added_by_id == colleague.id
     with pytest.raises(PermissionDenied):
         manual.add_candidate(world.enterprise, demand.id, m.patent_id)
     with pytest.raises(NotFoundError):
