@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive import engine, queue
-from revive.db import retried, utcnow
+from revive.db import begin_write, retried, utcnow
 from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
@@ -120,39 +120,67 @@ STORE_ATTEMPTS = 3
 
 def _store_batch(rows: Sequence[Any]) -> int:
     """Store a batch's tokens and commit. A pass running beside this one (a tokenize task and
-    an index build's catch-up, after an import) may insert a patent's first tokens between
-    this one's read and its insert: the unique patent id refuses the second insert, and the
-    batch is stored again, now finding those records (and most likely current)."""
+    an index build's catch-up, after an import or an API client's stream of new patents) may
+    insert a patent's first tokens between this one's read and its insert. The tokens are
+    worked out first, without any lock; then the records are read again and written in one
+    short transaction that holds SQLite's write lock from its read (an index build had failed
+    on UNIQUE patent_tokens.patent_id after three tries). On PostgreSQL the unique patent id
+    refuses the second insert and the batch is stored again, finding those records."""
+    worked = _work_out(rows)
 
     def store() -> int:
-        changed = _store_tokens(rows)
+        begin_write()
+        changed = _store_tokens(rows, worked)
         db.session.commit()
         return changed
 
     return retried(store, STORE_ATTEMPTS)
 
 
-def _store_tokens(rows: Sequence[Any]) -> int:
-    now, changed = utcnow(), 0
-    records = {
+def _records(rows: Sequence[Any]) -> dict[int, PatentTokens]:
+    return {
         r.patent_id: r
         for r in db.session.scalars(
             sa.select(PatentTokens).where(PatentTokens.patent_id.in_([row.id for row in rows]))
         )
     }
+
+
+def _current(record: PatentTokens | None, digest: str) -> bool:
+    return (
+        record is not None
+        and record.text_hash == digest
+        and record.tokenizer_version == engine.TOKENIZER_VERSION
+    )
+
+
+def _work_out(rows: Sequence[Any]) -> dict[int, tuple[str, str]]:
+    """{patent id: (text digest, tokens)} of the rows whose stored tokens are missing or
+    stale (the slow part: segmentation), read before any lock is taken."""
+    records = _records(rows)
+    worked = {}
     for row in rows:
         text = patent_text(row)
         digest = text_hash(row.title, text)
-        record = records.get(row.id)  # read now: a pass running beside this one may have stored it
-        current = (
-            record is not None
-            and record.text_hash == digest
-            and record.tokenizer_version == engine.TOKENIZER_VERSION
-        )
-        if current and record is not None:
+        if not _current(records.get(row.id), digest):
+            worked[row.id] = (digest, " ".join(engine.patent_tokens(row.title, text)))
+    return worked
+
+
+def _store_tokens(rows: Sequence[Any], worked: dict[int, tuple[str, str]]) -> int:
+    now, changed = utcnow(), 0
+    records = _records(rows)  # read again: a pass running beside this one may have stored some
+    for row in rows:
+        record = records.get(row.id)
+        digest, tokens = worked.get(row.id) or (None, None)
+        if digest is None:
+            text = patent_text(row)
+            digest = text_hash(row.title, text)
+        if _current(record, digest) and record is not None:
             record.updated_at = now  # checked: no longer looks stale
             continue
-        tokens = " ".join(engine.patent_tokens(row.title, text))
+        if tokens is None:  # stored meanwhile by another pass, and changed since: rare
+            tokens = " ".join(engine.patent_tokens(row.title, patent_text(row)))
         if record is None:
             record = PatentTokens(patent_id=row.id)
             db.session.add(record)
