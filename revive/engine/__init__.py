@@ -93,7 +93,7 @@ from revive.engine.text import (
     patent_tokens,
 )
 from revive.engine.types import Candidate, Document, ScoredDoc, SearchHit
-from revive.engine.understand import DemandReading, read_demand
+from revive.engine.understand import SPECS_SEPARATOR, DemandReading, read_demand
 
 __all__ = [
     "BIGRAM_MARK",
@@ -128,6 +128,7 @@ __all__ = [
     "pool_part",
     "propose",
     "read_demand",
+    "SPECS_SEPARATOR",
     "read_vocabulary",
     "release_free_memory",
     "shipped_model",

@@ -11,6 +11,11 @@ needs pasted together. ``read_demand`` returns what matching should look at:
 * ``thin``: too little technical content to match with confidence (a title-only posting, a
   few words), so the product asks for detail instead of presenting a confident list.
 
+A demand's quantified targets (its own field, 量化技术指标) follow its description after
+``SPECS_SEPARATOR``: they belong to the whole demand, so they are read with it but never
+appended to its last enumerated part (an integrator's 「COD去除率≥90%」 made that part look like
+a specification, and the posting lost its two sub-needs).
+
 Pure string work (plus the engine's tokenizer for content words); deterministic.
 """
 
@@ -309,16 +314,21 @@ def _group(parts: list[str]) -> list[str]:
     return [text for text, _ in groups]
 
 
+SPECS_SEPARATOR = "\x1e"  # between a demand's description and its targets (whitespace)
+
+
 def read_demand(title: str | None, text: str | None) -> DemandReading:
     """What matching should read of a posting (see the module docstring)."""
     title_raw = title
     title = normalize(title)
+    text, _, specs_raw = (text or "").partition(SPECS_SEPARATOR)
     raw = normalize(text)
     removed: list[str] = []
     clean_title = _strip(title, removed) or title
     clean = _strip(raw, removed)
     if clean == clean_title:
         clean = ""
+    specs = normalize(specs_raw)
     words = content_words(clean_title, clean)
     needs: list[Need] = []
     if clean:
@@ -334,6 +344,11 @@ def read_demand(title: str | None, text: str | None) -> DemandReading:
     if not needs:
         label = _label(clean_title or clean, original=(title_raw if clean_title else text) or "")
         needs = [Need(clean or clean_title, label)]
+    if specs:
+        clean = f"{clean}；{specs}" if clean else specs
+        words = content_words(clean_title, clean)
+        if len(needs) == 1:
+            needs = [Need(clean or clean_title, needs[0].label)]
     thin = len(set(words)) < THIN_WORDS
     return DemandReading(
         title=clean_title,

@@ -215,7 +215,9 @@ def texts_of(patent_ids: Sequence[Any]) -> dict[int, str]:
 
 
 def demand_text(d: Demand) -> str:
-    return "\n".join(p for p in (d.description, d.target_specs) if p)
+    """The text matching reads: the description, then the targets after the engine's
+    separator (they belong to the whole demand, not to its last enumerated part)."""
+    return engine.SPECS_SEPARATOR.join(p for p in (d.description, d.target_specs) if p)
 
 
 def resend_stale_tokens(full: bool = False) -> list[None]:

@@ -240,3 +240,23 @@ def test_the_listing_forms_field_names_are_not_part_of_a_label():
     assert len(labels) == 2 and labels[0].startswith("高倍率快速自动对焦")
     assert labels[1].startswith("运动控制器研发")
     assert not any("需求名称" in x or "需求简介" in x for x in labels)
+
+
+def test_targets_belong_to_the_whole_demand_not_its_last_part():
+    """An integrator's 「COD去除率≥90%」 (the demand's own targets field) was appended to the
+    last enumerated part, which then read as a specification: two sub-needs became one."""
+    from revive.engine.understand import SPECS_SEPARATOR
+
+    title = "电吸附技术处理高浓度有机废水的配套工艺及设备"
+    text = (
+        "1、开发新型吸附材料、生物材料用于印染等工业高浓度废水处理及其相关生化处理出水深度"
+        "处理新工艺。2、开发1项的新工艺及相关设备，需与EST技术形成完整的工艺链"
+    )
+    plain = read_demand(title, text)
+    with_targets = read_demand(title, text + SPECS_SEPARATOR + "COD去除率≥90%")
+    assert len(plain.needs) == 2
+    assert [n.label for n in with_targets.needs] == [n.label for n in plain.needs]
+    assert with_targets.text.endswith("cod去除率≥90%")  # read with the whole demand
+    assert all("cod" not in n.text for n in with_targets.needs)
+    one = read_demand("铝合金压铸件表面缺陷检测", "人工目检漏检多" + SPECS_SEPARATOR + "检出率≥99%")
+    assert len(one.needs) == 1 and one.needs[0].text.endswith("检出率≥99%")
