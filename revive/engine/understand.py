@@ -145,6 +145,11 @@ _NEED_CUE = re.compile(
     r"需求|需要|希望|寻求|寻找|急需|解决|问题|难题|瓶颈|要求|指标|如何|怎样|提高|降低|实现|"
     r"改进|研发|开发|缺乏|不足|无法|难以"
 )
+# A clause that tells what the company does, its subject left out after a profile clause
+# (「企业成立于2004年，从事滑板车……的研发、生产。」): the company's business, even with 研发 in
+# it, unless it asks for something.
+_BUSINESS = re.compile(r"^\s*(?:专业|主要)?从事")
+_ASKING = re.compile(r"需要|希望|寻求|寻找|急需|解决|问题|难题|瓶颈|如何|怎样")
 _CLAUSE = re.compile(r"[^，,。；;！!？?\n]+[，,。；;！!？?\n]?")
 
 # Enumeration markers that open a sub-need: （1） (1) 1、 1. 1） ① 一、 一是 第一.
@@ -208,7 +213,9 @@ def _strip(text: str, removed: list[str]) -> str:
     text = _NEED_LABEL.sub(" ", text)
     kept: list[str] = []
     for clause in _CLAUSE.findall(text):
-        if _PROFILE.search(clause) and not _NEED_CUE.search(clause):
+        if (_PROFILE.search(clause) and not _NEED_CUE.search(clause)) or (
+            _BUSINESS.match(clause) and not _ASKING.search(clause)
+        ):
             removed.append(clause.strip(" ，,。；;"))
         else:
             kept.append(clause)

@@ -260,3 +260,17 @@ def test_targets_belong_to_the_whole_demand_not_its_last_part():
     assert all("cod" not in n.text for n in with_targets.needs)
     one = read_demand("铝合金压铸件表面缺陷检测", "人工目检漏检多" + SPECS_SEPARATOR + "检出率≥99%")
     assert len(one.needs) == 1 and one.needs[0].text.endswith("检出率≥99%")
+
+
+def test_what_the_company_does_is_profile_even_with_its_subject_left_out():
+    """An integrator's posting showed 「从事滑板车……的研发、生产」 as its first sub-need."""
+    reading = read_demand(
+        "滑板车、家用健身车等产品部件焊接，塑胶注塑成型的研究",
+        "企业成立于2004年，从事滑板车、滑冰鞋、电动车、家用健身车等青少年运动健身相关产品的研发、"
+        "生产。目前主要存在：1.整机主要部件为钢铁五金加工及焊接，其中钢塑结构及材料性能分析；"
+        "2.塑胶注塑成型的研究。",
+    )
+    assert any(r.startswith("从事滑板车") for r in reading.removed)
+    assert "从事" not in reading.text and all("从事" not in n.text for n in reading.needs)
+    asks = read_demand("焊接", "从事焊接加工多年，急需解决薄板焊接变形问题。")
+    assert "薄板焊接变形" in asks.text  # a clause that asks for something stays
