@@ -70,7 +70,9 @@ def _rate(**kwargs: Any) -> fields.Nested:
 
 
 def _any() -> fields.Raw:
-    return fields.Raw(required=True, metadata={"json_schema": {}})
+    """A grouping key: a TRL or grade (integer), a status or an industry code (text)."""
+    key = {"oneOf": [{"type": "string"}, {"type": "integer"}], "nullable": True}
+    return fields.Raw(required=True, metadata={"json_schema": key})
 
 
 # ---------------------------------------------------------------------------- answers

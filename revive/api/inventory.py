@@ -28,6 +28,7 @@ from revive.api.schema import (
     Query,
     Schema,
     Str,
+    display_json_schema,
     enum_fields,
     enum_of,
     id_or_none,
@@ -222,7 +223,10 @@ def _detail_fields() -> dict[str, fields.Field]:
                 metadata={"json_schema": {"type": "array", "items": {"type": "string"}}},
             )
         else:  # display values: strings, numbers, booleans or null
-            out[key] = DisplayValue(required=True)
+            out[key] = DisplayValue(
+                required=True,
+                metadata={"json_schema": display_json_schema(FIELDS_BY_KEY[key])},
+            )
     out["institution"] = fields.Function(
         lambda p: _org(p.institution_id, p.institution.name),
         required=True,

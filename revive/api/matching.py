@@ -44,6 +44,19 @@ STR = {"type": "string"}
 # ---------------------------------------------------------------------------- answers
 
 
+# [[term, weight], …]: the index's top contributing terms
+TERMS_JSON = {
+    "type": "array",
+    "nullable": True,
+    "items": {
+        "type": "array",
+        "minItems": 2,
+        "maxItems": 2,
+        "items": {"oneOf": [{"type": "string"}, {"type": "number"}]},
+    },
+}
+
+
 def _fraction(processed: int, total: int) -> float:
     return round(min(processed / total, 1.0), 4) if total else 0.0
 
@@ -152,7 +165,11 @@ class MatchSchema(
             "need": fields.Integer(required=True),
             "reasons": computed(lambda m: list(m.reasons or []), {"type": "array", "items": STR}),
             # The index's top contributing terms (fragments; kept for API clients).
-            "terms": fields.Raw(required=True, allow_none=True),
+            "terms": fields.Raw(
+                required=True,
+                allow_none=True,
+                metadata={"json_schema": TERMS_JSON},
+            ),
             "trl_below_expectation": fields.Boolean(required=True, allow_none=True),
             "index_version": fields.Integer(required=True, allow_none=True),
             "version": fields.Integer(required=True),

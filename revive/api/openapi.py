@@ -54,10 +54,12 @@ ERROR = obj(
         "error": STR,
         "message": STR,
         "details": {
+            "type": "object",
+            "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
             "description": (
                 "字段键 → 中文错误信息（校验错误时）；重复登记或发布时另含已有记录的编号"
                 "（patent_id / demand_id，整数），客户端可据此改为更新"
-            )
+            ),
         },
     },
     optional=("details",),

@@ -545,6 +545,24 @@ def field_json_schema(f: Any, modes_enum: Any) -> dict[str, Any]:
     return {**schema, "description": description}
 
 
+def display_json_schema(f: Any) -> dict[str, Any]:
+    """The JSON type of a stored field as the API returns it (``DisplayValue``): TRL and value
+    grade as integers, yes/no as booleans, everything else (dates, amounts, lists) as its
+    display text; null when empty. An integrator's generated client had 25 untyped fields."""
+    name = getattr(f.parse, "__name__", "")
+    if name == "_parse_bool":
+        schema: dict[str, Any] = {"type": "boolean"}
+    elif name == "_parse_int":
+        schema = {"type": "integer"}
+    elif name in ("_parse_date", "_parse_deadline"):
+        schema = {"type": "string", "format": "date"}
+    elif name in ("_parse_decimal", "_parse_asking_price"):
+        schema = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$|^面议$"}
+    else:
+        schema = {"type": "string"}
+    return {**schema, "nullable": True, "description": f.label}
+
+
 _JSON_KINDS = {
     "string": "文本",
     "number": "数字",

@@ -220,3 +220,25 @@ def test_docs_page_lists_every_operation_without_script(client):
         for op in item.values():
             assert op["summary"] in html
     assert "/api/v1/openapi.json" in html
+
+
+def test_every_response_field_has_a_type(client):
+    """An integrator's generated client had 25 fields of the Patent typed as anything."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    typed = ("type", "oneOf", "anyOf", "allOf", "$ref")
+
+    def untyped(name, schema, path):
+        for key, prop in (schema.get("properties") or {}).items():
+            where = f"{path}.{key}"
+            if not any(t in prop for t in typed):
+                yield where
+            yield from untyped(name, prop, where)
+            if isinstance(prop.get("items"), dict):
+                yield from untyped(name, prop["items"], where + "[]")
+
+    missing = [
+        where
+        for name, schema in spec["components"]["schemas"].items()
+        for where in untyped(name, schema, name)
+    ]
+    assert missing == []
