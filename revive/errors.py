@@ -140,6 +140,21 @@ def error_response(status: int, code: str, message: str, details: Any = None):
     ), status
 
 
+def _signed_in() -> bool:
+    from flask_login import current_user
+
+    return bool(getattr(current_user, "is_authenticated", False))
+
+
+def _no_token_message() -> str:
+    header = request.headers.get("Authorization", "").strip()
+    message = "未登录：API 请求须在请求头中携带 Authorization: Bearer <API 令牌>"
+    if header:
+        scheme = header.split(None, 1)[0][:20]
+        message += f"（收到的是「{scheme} …」，应为 Bearer）"
+    return message
+
+
 def _back_link() -> str | None:
     """The page the request came from, on this site (a form refused before its view ran: an
     oversized upload), so the error page leads back to it; None when there is none."""
@@ -254,6 +269,10 @@ def register_error_handlers(app: Flask) -> None:
         status = err.code or 500
         message = HTTP_MESSAGES.get(status, err.description or "请求失败")
         if status == 400 and err.description and "CSRF" in err.description:
+            if request.path.startswith("/api/") and not _signed_in():
+                # An API client without a token (or with another scheme than Bearer) read
+                # 「页面已过期或表单令牌无效」, which points at a web form.
+                return error_response(401, "unauthorized", _no_token_message())
             message = "页面已过期或表单令牌无效，请刷新页面后重试"
         response = make_response(
             error_response(status, (err.name or "error").lower().replace(" ", "_"), message)

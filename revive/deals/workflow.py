@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from revive.accounts.models import Role
 from revive.deals.models import Stage
-from revive.errors import InvalidTransition
+from revive.errors import InvalidTransition, ValidationFailed
 
 S = Stage
 
@@ -69,7 +69,10 @@ def get_action(name: str) -> Action:
     try:
         return ACTIONS[name]
     except KeyError:
-        raise InvalidTransition(f"未知的操作：{name}") from None
+        # a name that is no action is a bad request (422), not a move the state forbids
+        known = "、".join(ACTIONS)
+        message = f"未知的操作：{str(name)[:40]}（可用：{known}）"
+        raise ValidationFailed(message, details={"action": message}) from None
 
 
 def action_to(current: Stage, target: Stage | str) -> Action:

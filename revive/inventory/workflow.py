@@ -158,7 +158,10 @@ def get_action(name: str) -> Action:
     try:
         return ACTIONS[name]
     except KeyError:
-        raise InvalidTransition(f"未知的操作：{name}") from None
+        # a name that is no action is a bad request (422), not a move the state forbids
+        known = "、".join(ACTIONS)
+        message = f"未知的操作：{str(name)[:40]}（可用：{known}）"
+        raise ValidationFailed(message, details={"action": message}) from None
 
 
 def transition(

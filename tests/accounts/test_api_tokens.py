@@ -142,6 +142,21 @@ def test_a_bearer_token_acts_as_its_user_without_csrf(app, client, enqueued):
     assert row.last_used_at is not None
 
 
+@pytest.mark.parametrize(
+    ("header", "hint"), [(None, None), ("Token rvk_abc", "收到的是「Token …」，应为 Bearer")]
+)
+def test_a_write_without_a_token_is_told_to_bring_one(csrf_client, header, hint):
+    """An integrator's POST without a token (or with "Token" for "Bearer") read the web form's
+    「页面已过期或表单令牌无效」 as a 400."""
+    headers = {"Authorization": header} if header else {}
+    resp = csrf_client.post("/api/v1/patents", json={"title": "x"}, headers=headers)
+    body = resp.get_json()
+    assert resp.status_code == 401 and body["error"] == "unauthorized"
+    assert "Authorization: Bearer" in body["message"] and "表单" not in body["message"]
+    assert (hint in body["message"]) if hint else "收到的是" not in body["message"]
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
 def test_a_read_token_may_not_write(app, client):
     token = new_token(make_user(Role.UNIVERSITY_ADMIN), scope=TokenScope.READ)
     assert client.get("/api/v1/patents", headers=bearer(token)).status_code == 200

@@ -53,8 +53,10 @@ def test_schema_errors_keep_the_api_error_shape(client, auth):
     assert set(trl.get_json()["details"]) == {"trl"}
     assert "技术成熟度" in trl.get_json()["message"]
 
-    # An action's body may be left out (then the action itself is judged).
-    assert client.post(f"{url}/actions/nonsense").status_code == 409
+    # An action's body may be left out (then the action itself is judged): a name that is no
+    # action is a bad request, naming the ones there are (an integrator read a 409).
+    unknown = client.post(f"{url}/actions/nonsense")
+    assert unknown.status_code == 422 and "submit" in unknown.get_json()["details"]["action"]
 
 
 def test_marshmallow_messages_never_reach_a_caller_in_english():
