@@ -55,6 +55,7 @@ from revive.inventory.fields import display_value
 from revive.inventory.models import PatentType, TransferMode, Willingness
 from revive.inventory.public import PUBLIC_FIELDS
 from revive.matching import manual
+from revive.matching import strength as matching_strength
 from revive.matching.models import MatchTier
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.queries import need_group
@@ -311,11 +312,24 @@ _TITLED = {
 _REASONS = {"type": "array", "items": {"type": "string"}}
 
 
-OverviewSuggestion = Schema.from_dict(  # dumped from (sub-need index, suggestion)
+_SHARE = {
+    "type": "number",
+    "description": (
+        "页面所写“与它强度相当的匹配经人工判定约 X% 确实切合”的 X（0–1）：模型估计与实测相差"
+        "超过 5 个百分点时为实测比例（描述较短的需求单独计），否则即 strength"
+    ),
+}
+
+OverviewSuggestion = Schema.from_dict(  # dumped from (sub-need index, suggestion, short)
     {
         "match_id": computed(lambda gs: gs[1].match.id, {"type": "integer"}),
         "need": computed(lambda gs: gs[0], {"type": "integer"}),
         "strength": computed(lambda gs: gs[1].match.strength, {"type": "number"}, nullable=True),
+        "judged_share": computed(
+            lambda gs: matching_strength.shown_share(gs[1].match.strength, gs[2]),
+            _SHARE,
+            nullable=True,
+        ),
         **labeled(lambda gs: gs[1].match.tier, MatchTier, "tier", nullable=True),
         "reasons": computed(lambda gs: list(gs[1].match.reasons or []), _REASONS),
         "has_intent": computed(lambda gs: gs[1].match.intent_at is not None, {"type": "boolean"}),
@@ -382,13 +396,22 @@ DemandOverviewSchema = Schema.from_dict(
         ),
         "bar": fields.Float(required=True),
         "strong": fields.Float(required=True),
+        "short_posting": computed(
+            lambda ov: ov.is_short,
+            {
+                "type": "boolean",
+                "description": "需求描述较短（页面提示补充技术细节；其强度按这一类的实测比例说明）",
+            },
+        ),
         "suggestions": NestedOf(
-            lambda ov: [(g.index, s) for g in ov.groups for s in g.items],
+            lambda ov: [(g.index, s, ov.is_short) for g in ov.groups for s in g.items],
             OverviewSuggestion,
             many=True,
         ),
         "weak_suggestions": NestedOf(  # below the bar: what the page lists only on request
-            lambda ov: [(need_group(s.match.need, len(ov.groups)), s) for s in ov.weak],
+            lambda ov: [
+                (need_group(s.match.need, len(ov.groups)), s, ov.is_short) for s in ov.weak
+            ],
             OverviewSuggestion,
             many=True,
         ),

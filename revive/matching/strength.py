@@ -133,6 +133,20 @@ def seen_share(p: float | None, short: bool = False) -> str | None:
     return f"约 {round(seen * 100):d}%"
 
 
+def shown_share(p: float | None, short: bool = False) -> float | None:
+    """The share the pages state for a strength ``p`` (「经人工判定，约 X% 确实切合」): the
+    measured one where ``seen_share`` gives it, else ``p`` — so API clients read the figure
+    the enterprise's page shows (an integrator saw 0.67 beside the page's 约 61%)."""
+    measured = engine.shipped_reliability()
+    if p is None:
+        return None
+    if measured is not None:
+        seen = measured.observed(p, short)
+        if abs(seen - p) > SEEN_GAP:
+            return round(float(seen), 4)
+    return round(float(p), 4)
+
+
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
 
 

@@ -77,6 +77,13 @@ def test_the_enterprises_overview_of_its_demand(client, auth, world, enqueued):
     assert data["suggestions"][0]["patent"]["title"] == SILICON["title"]
     assert data["suggestions"][0]["tier"] in ("strong", "medium")
     assert set(data["counts"]) == {"suggested", "under_review", "pushed", "declined", "intents"}
+    # The share the page states (an integrator saw 0.67 beside the page's 约 61%).
+    from revive.matching.strength import seen_share
+
+    top = data["suggestions"][0]
+    page_text = seen_share(top["strength"], data["short_posting"])
+    shown = f"约 {round(top['judged_share'] * 100):d}%"
+    assert shown == page_text if page_text else top["judged_share"] == round(top["strength"], 4)
     assert "reason_code" not in json.dumps(data) and "comment" not in json.dumps(data)
     auth.logout()
     auth.login(world.ent_b_user)
@@ -130,3 +137,21 @@ def test_alerts_and_settings_through_the_api(client, auth, world):
     }
     assert client.patch("/api/v1/settings", json={"public_pool": "yes"}).status_code == 422
     assert client.patch("/api/v1/settings", json={"other": True}).status_code == 422
+
+
+def test_the_judged_share_is_the_figure_the_page_states(app):
+    """Where the model is known to be off (its top, short postings) the pages state the
+    measured share; the API's judged_share says the same number."""
+    from revive import engine
+    from revive.matching.strength import seen_share, shown_share
+
+    measured = engine.shipped_reliability()
+    for p, short in ((0.998, False), (0.95, True), (0.25, False)):
+        text = seen_share(p, short)
+        if text:  # off: the measured share, as the page words it
+            assert text == f"约 {round(shown_share(p, short) * 100):d}%"
+            assert shown_share(p, short) == round(measured.observed(p, short), 4)
+        else:
+            assert shown_share(p, short) == p
+    assert seen_share(0.998, False) is not None  # the model's top is over-confident
+    assert shown_share(None) is None
