@@ -361,6 +361,31 @@ def update_patent(data: dict[str, Any], patent_id: int):
     return services.update_patent(patent_id, record, actor=current_user, expected_version=version)
 
 
+DeleteQuery = Query.from_dict(
+    {"version": q(ID_ARG, "记录的当前版本号")},
+    name="PatentDeleteQuery",
+)
+
+
+@bp.delete("/patents/<int:patent_id>")
+@roles_required(*FILER_ROLES)
+@bp.arguments(DeleteQuery, location="query")
+@bp.response(204)
+@bp.doc(
+    summary="删除从未提交审核的草稿",
+    tags=[TAG],
+    description="只有从未提交审核的草稿可以删除（录错、导错的记录）；其他状态 409，"
+    "不再转化的专利请走审核流程。带 version（查询参数）时并发修改返回 409。",
+)
+def delete_patent(query: dict[str, Any], patent_id: int):
+    """Delete a never-submitted draft."""
+    version = query.get("version")
+    services.delete_draft(
+        patent_id, actor=current_user, expected_version=int(version) if version else None
+    )
+    return ""
+
+
 @bp.post("/patents/<int:patent_id>/actions/<action>")
 @roles_required(*FILER_ROLES)
 @bp.arguments(PatentActionBody, required=False)

@@ -70,6 +70,7 @@ _OWN: dict[str, dict[str, str]] = {
         "implementation": "实施状态更新（签约）",
         "link_inventor": "关联发明人账号",
         "unlink_inventor": "取消关联发明人账号",
+        "delete": "删除草稿",
     },
     "demand": {
         "create": "发布",
@@ -278,6 +279,8 @@ KEYS: dict[str, Key] = {
 }
 # Keys whose meaning depends on the object type.
 ENTITY_KEYS: dict[tuple[str, str], Key] = {
+    ("patent", "application_no"): Key("申请号"),
+    ("patent", "title"): Key("专利名称"),
     ("match", "reason"): Key("否决原因", _codes(REJECT_REASONS)),
     ("match", "note"): Key("技术经理人的推荐说明"),
     ("match", "existing"): Key("已有候选的来源", _enum(MatchSource)),

@@ -19,7 +19,13 @@ from revive import signals
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.db import begin_write, commit_or_conflict, lock_row, savepoint
-from revive.errors import ConflictError, DomainError, PermissionDenied, ValidationFailed
+from revive.errors import (
+    ConflictError,
+    DomainError,
+    InvalidTransition,
+    PermissionDenied,
+    ValidationFailed,
+)
 from revive.extensions import db
 from revive.inventory import fees, inventors, permissions, workflow
 from revive.inventory.fields import (
@@ -290,6 +296,49 @@ def update_patent(
     commit_or_conflict()
     signals.patents_changed.send(None, patent_ids=[patent.id])
     return patent
+
+
+def can_delete(actor: User, patent: Patent) -> bool:
+    """A draft never submitted (a record filed or imported by mistake) may be deleted by
+    whoever may edit it; anything that was ever under review keeps its record."""
+    return (
+        patent.status == EntryStatus.DRAFT
+        and patent.submitted_at is None
+        and permissions.can_edit(actor, patent)
+    )
+
+
+def delete_draft(patent_id: int, *, actor: User, expected_version: int | None = None) -> str:
+    """Delete a never-submitted draft with what hangs on it (its revisions, inventor links,
+    tokens: the database cascades). Audited with its 申请号 and title; returns the title.
+    University users and an integrator had no way to remove a record made by mistake."""
+    patent = permissions.get_visible_patent(actor, patent_id)
+    lock_row(Patent, patent.id)
+    db.session.refresh(patent)
+    if expected_version is not None and expected_version != patent.version:
+        raise ConflictError("该专利已被他人修改，请刷新页面查看最新内容后再操作")
+    if not can_delete(actor, patent):
+        if patent.status != EntryStatus.DRAFT or patent.submitted_at is not None:
+            raise InvalidTransition(
+                f"只能删除从未提交审核的草稿（这条专利当前为「{patent.status.label}」"
+                + ("，曾提交审核" if patent.submitted_at is not None else "")
+                + "）；不再转化的专利请走审核流程（不入库 / 建议放弃）"
+            )
+        raise PermissionDenied("您无权删除这条专利")
+    title, appno, institution_id = patent.title, patent.application_no, patent.institution_id
+    audit.record(
+        "patent",
+        patent.id,
+        "delete",
+        actor,
+        organization_id=institution_id,
+        application_no=appno,
+        title=title,
+    )
+    db.session.execute(sa.delete(Patent).where(Patent.id == patent.id))
+    db.session.commit()
+    signals.patents_changed.send(None, patent_ids=[patent_id])
+    return title
 
 
 # ---------------------------------------------------------------------------- workflow

@@ -305,6 +305,7 @@ def detail(patent_id: int):
         groups=detail_groups(patent),
         actions=actions,
         can_edit=permissions.can_edit(current_user, patent),
+        can_delete=services.can_delete(current_user, patent),
         manage_inventors=manage_inventors,
         suggested_accounts=inventors.suggested_accounts(patent) if manage_inventors else [],
         fee=fees.patent_fee(patent),
@@ -330,6 +331,21 @@ def act(patent_id: int, action: str):
     else:
         flash(f"已{workflow.ACTIONS[action].label}，当前状态：{patent.status.label}", "success")
     return redirect(url_for("inventory.detail", patent_id=patent_id))
+
+
+@bp.post("/<int:patent_id>/delete")
+@roles_required(*FILER_ROLES)
+def delete(patent_id: int):
+    """删除草稿: a never-submitted draft filed or imported by mistake."""
+    try:
+        title = services.delete_draft(
+            patent_id, actor=current_user, expected_version=version_arg(request.form.get("version"))
+        )
+    except (InvalidTransition, ConflictError) as err:
+        flash(err.message, "error")
+        return redirect(url_for("inventory.detail", patent_id=patent_id))
+    flash(f"已删除草稿「{title}」", "success")
+    return redirect(url_for("inventory.list_patents"))
 
 
 # ---------------------------------------------------------------------------- review queue

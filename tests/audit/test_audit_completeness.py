@@ -233,6 +233,32 @@ def _(w, client):
     return Expect("patent", p.id, "edit", w.uni_admin, w.uni.id, _title_change(old))
 
 
+@case("inventory.delete", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college, title="一种录错的专利")
+    pid, appno = p.id, p.application_no
+    _ok(client.post(f"/patents/{pid}/delete", data={"version": p.version}), 302)
+    assert db.session.get(Patent, pid) is None
+    return Expect(
+        "patent",
+        pid,
+        "delete",
+        w.uni_admin,
+        w.uni.id,
+        lambda d: d["application_no"] == appno and d["title"] == "一种录错的专利",
+    )
+
+
+@case("api.delete_patent", "uni_admin")
+def _(w, client):
+    p = make_patent(w.uni, college=w.college)
+    pid, appno = p.id, p.application_no
+    _ok(client.delete(f"/api/v1/patents/{pid}"), 204)
+    return Expect(
+        "patent", pid, "delete", w.uni_admin, w.uni.id, lambda d: d["application_no"] == appno
+    )
+
+
 @case("api.update_patent", "uni_admin")
 def _(w, client):
     p = make_patent(w.uni, college=w.college)

@@ -530,3 +530,19 @@ def test_a_returned_patent_says_why_at_the_top(client, auth):
     banner = page.split('id="returned-reason"')[1].split("</div>")[0]
     assert "已被退回" in banner and "请补充技术成熟度依据" in banner and admin.name in banner
     assert page.index('id="returned-reason"') < page.index('id="status-log"')
+
+
+def test_a_draft_never_submitted_offers_deletion(client, auth, admin):
+    draft = make_patent(admin.organization, title="一种录错的专利")
+    pending = make_patent(admin.organization, status=EntryStatus.PENDING_SCHOOL)
+    db.session.commit()
+    auth.login(admin)
+    page = html(client.get(f"/patents/{draft.id}"))
+    assert 'id="delete-draft"' in page and "data-confirm=" in page
+    assert 'id="delete-draft"' not in html(client.get(f"/patents/{pending.id}"))
+    resp = client.post(f"/patents/{draft.id}/delete", data={"version": draft.version})
+    assert resp.status_code == 302 and resp.location.endswith("/patents/")
+    assert "已删除草稿「一种录错的专利」" in html(client.get(resp.location))
+    refused = client.post(f"/patents/{pending.id}/delete", data={"version": pending.version})
+    assert refused.status_code == 302 and refused.location.endswith(f"/patents/{pending.id}")
+    assert db.session.get(Patent, pending.id) is not None

@@ -202,3 +202,60 @@ def test_batch_return_requires_comment(uni):
     p = make_patent(uni["org"], status=S.PENDING_SCHOOL)
     with pytest.raises(ValidationFailed):
         services.perform_batch([p.id], "school_return", actor=uni["admin"], comment="")
+
+
+def test_a_never_submitted_draft_can_be_deleted_with_what_hangs_on_it(uni):
+    """A record filed or imported by mistake could not be removed (an integrator's report)."""
+    from revive.audit.models import AuditEvent
+    from revive.inventory.models import Patent, PatentRevision
+
+    draft = services.create_patent(
+        {"application_no": "202110000005.4", "title": "一种录错的专利"},
+        institution_id=uni["org"].id,
+        actor=uni["admin"],
+    )
+    pid = draft.id
+    assert services.can_delete(uni["admin"], draft)
+    assert services.delete_draft(pid, actor=uni["admin"]) == "一种录错的专利"
+    assert db.session.get(Patent, pid) is None
+    assert (
+        db.session.scalars(sa.select(PatentRevision).where(PatentRevision.patent_id == pid)).all()
+        == []
+    )
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.entity_id == pid, AuditEvent.action == "delete")
+    )
+    assert event.data == {"application_no": "202110000005.4", "title": "一种录错的专利"}
+    # the 申请号 is free again
+    again = services.create_patent(
+        {"application_no": "202110000005.4", "title": "一种专利"},
+        institution_id=uni["org"].id,
+        actor=uni["admin"],
+    )
+    # its history is its own (SQLite may give it the deleted record's id)
+    revisions = db.session.scalars(
+        sa.select(PatentRevision).where(PatentRevision.patent_id == again.id)
+    ).all()
+    assert len(revisions) == 1
+
+
+def test_only_a_draft_never_submitted_can_be_deleted(uni):
+    submitted = make_patent(uni["org"], status=S.PENDING_SCHOOL)
+    with pytest.raises(InvalidTransition, match="只能删除从未提交审核的草稿"):
+        services.delete_draft(submitted.id, actor=uni["admin"])
+    returned = make_patent(uni["org"], college=uni["college"])
+    services.perform_action(returned.id, "submit", actor=uni["admin"])
+    services.perform_action(returned.id, "college_return", actor=uni["college_admin"], comment="补")
+    with pytest.raises(InvalidTransition, match="曾提交审核"):
+        services.delete_draft(returned.id, actor=uni["admin"])
+    draft = make_patent(uni["org"])
+    stale = draft.version
+    draft.title = "改过"
+    db.session.commit()
+    from revive.errors import ConflictError
+
+    with pytest.raises(ConflictError):
+        services.delete_draft(draft.id, actor=uni["admin"], expected_version=stale)
+    foreign = make_patent(make_org())
+    with pytest.raises(Exception, match="不存在或您无权查看"):
+        services.delete_draft(foreign.id, actor=uni["admin"])

@@ -375,6 +375,7 @@ TABLE: list[Row] = [
     entry("inventory.edit", "GET", FILERS, obj="draft", other={PA}),
     entry("inventory.edit", "POST", FILERS, obj="draft", other={PA}, body=_edit_patent),
     entry("inventory.act", "POST", FILERS, obj="draft", other={PA}, args={"action": "submit"}),
+    entry("inventory.delete", "POST", FILERS, obj="draft", other={PA}),
     # inventor links: an admin's decision (platform, university, or the patent's college admin)
     entry(
         "inventory.patent_inventors", "POST", LINKERS, obj="patent", other={PA}, body=_link_inventor
@@ -392,6 +393,7 @@ TABLE: list[Row] = [
     entry("api.get_patent", "GET", INVENTORY, obj="patent"),
     entry("api.update_patent", "PATCH", FILERS, obj="draft", other={PA}, body=_edit_patent),
     entry("api.patent_action", "POST", FILERS, obj="draft", other={PA}, args={"action": "submit"}),
+    entry("api.delete_patent", "DELETE", FILERS, obj="draft", other={PA}),
     entry("api.batch_actions", "POST", REVIEWERS, obj="pending", body=_patent_batch, batch=True),
     # ----- imports (a patent import job: the officer imports demands only; a college admin sees
     # its college's jobs but only the uploader or a university admin may commit or cancel one)
