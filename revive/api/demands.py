@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import request, url_for
 from flask_login import current_user
 from marshmallow import fields, post_dump
 
@@ -219,7 +219,8 @@ def get_demand(demand_id: int):
 def post_demand(data: dict[str, Any]):
     """Post a demand; officers and the platform admin name the enterprise."""
     enterprise_id = data.pop("enterprise_id", None)
-    return services.post_demand(data, actor=current_user, enterprise_id=enterprise_id)
+    demand = services.post_demand(data, actor=current_user, enterprise_id=enterprise_id)
+    return demand, 201, {"Location": url_for("api.get_demand", demand_id=demand.id)}
 
 
 @bp.post("/demands/<int:demand_id>/alerts")

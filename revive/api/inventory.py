@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import request
+from flask import request, url_for
 from flask_login import current_user
 from marshmallow import fields
 
@@ -340,7 +340,10 @@ def create_patent(data: dict[str, Any]):
         raise ValidationFailed(
             "请指定 institution_id", details={"institution_id": "请指定所属单位"}
         )
-    return services.create_patent(_record(data), institution_id=institution_id, actor=current_user)
+    patent = services.create_patent(
+        _record(data), institution_id=institution_id, actor=current_user
+    )
+    return patent, 201, {"Location": url_for("api.get_patent", patent_id=patent.id)}
 
 
 @bp.patch("/patents/<int:patent_id>")

@@ -290,6 +290,11 @@ def test_filing_a_registered_application_number_names_the_record(client, auth, a
     r = client.post("/api/v1/patents", json={"application_no": "201710601862.3", "title": "新"})
     body = r.get_json()
     assert r.status_code == 422 and body["details"]["patent_id"] == held.id
+    created = client.post(
+        "/api/v1/patents", json={"application_no": "202110000005.4", "title": "新"}
+    )
+    assert created.status_code == 201
+    assert created.headers["Location"].endswith(f"/api/v1/patents/{created.get_json()['id']}")
     assert f"编号 {held.id}" in body["details"]["application_no"]
 
 
