@@ -354,6 +354,13 @@ OverviewPushed = Schema.from_dict(  # dumped from a PushedRow
             ORG,
         ),
         "note": fields.String(required=True, allow_none=True),
+        "patent_withdrawn": computed(
+            lambda r: r.withdrawn,
+            {
+                "type": "boolean",
+                "description": "学校已撤回该专利重新审核（不在资源库中，重新入库前不能签约）",
+            },
+        ),
         "reasons": computed(lambda r: list(r.match.reasons or []), _REASONS),
         **labeled(lambda r: r.deal.stage if r.deal else None, Stage, "stage", nullable=True),
         "pushed_at": computed(

@@ -31,7 +31,7 @@ from revive.demands import permissions as demand_permissions
 from revive.demands import queries as demand_queries
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
-from revive.inventory.models import Patent, TransferMode
+from revive.inventory.models import EntryStatus, Patent, TransferMode
 from revive.inventory.public import PublicPatent, is_public, public_clause
 from revive.matching import jobs
 from revive.matching import queries as matching_queries
@@ -101,6 +101,13 @@ class PushedRow:
     @property
     def note(self) -> str | None:
         return self.deal.note if self.deal is not None else None
+
+    @property
+    def withdrawn(self) -> bool:
+        """The school took the patent out of the pool after the push (撤回重审): the deal stays,
+        but cannot be signed until it is entered again (an integrator saw it listed as pushed
+        with no word of it)."""
+        return self.match.patent.status != EntryStatus.ENTERED
 
 
 # Cooperation modes the 放宽条件 hint suggests adding, most widely accepted by patents first.

@@ -244,6 +244,11 @@ def test_the_open_deals_of_a_withdrawn_patent_are_told_and_flagged(world, client
     auth.login(world.users[Role.ENTERPRISE])
     page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
     assert "data-patent-withdrawn" in page and "当前「退回」" in page
+    demand_page = client.get(f"/demands/{deal.demand_id}").get_data(as_text=True)
+    pushed = demand_page.split('id="demand-pushed"')[1].split("</section>")[0]
+    assert "data-withdrawn" in pushed
+    overview = client.get(f"/api/v1/demands/{deal.demand_id}/overview").get_json()
+    assert [p["patent_withdrawn"] for p in overview["pushed"]] == [True]
 
 
 def test_an_enterprise_hears_when_its_introduction_request_is_not_taken_up(world):
