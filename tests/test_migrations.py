@@ -69,3 +69,39 @@ def test_constraint_and_index_names_are_unique_across_tables(app):
         for name in names:
             assert name not in seen, f"{name} used by {seen.get(name)} and {table.name}"
             seen[str(name)] = table.name
+
+
+def test_stored_industry_values_get_their_section_letter(fresh_database_url):
+    """Data revision c4a9e2d71f05: 制造业 stored before it becomes C 制造业; coded values and
+    values naming no section stay as written."""
+    from revive.demands.models import Demand
+    from tests.factories import make_org
+
+    app = other_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True})
+    with app.app_context():
+        try:
+            upgrade()
+            downgrade(revision="b81e4f6a0c3d")  # data only: the schema is the same
+            from revive.accounts.models import OrgKind
+
+            company = make_org("迁移测试有限公司", kind=OrgKind.ENTERPRISE)
+            values = ["制造业", "C3841 锂离子电池制造", "某种说不清的行业", None]
+            ids = []
+            for i, value in enumerate(values):
+                d = Demand(enterprise=company, title=f"需求{i}", description="说明", industry=value)
+                db.session.add(d)
+                db.session.flush()
+                ids.append(d.id)
+            db.session.commit()
+            db.session.remove()
+            upgrade()
+            stored = dict(db.session.execute(sa.select(Demand.id, Demand.industry)).all())
+            assert [stored[i] for i in ids] == [
+                "C 制造业",
+                "C3841 锂离子电池制造",
+                "某种说不清的行业",
+                None,
+            ]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

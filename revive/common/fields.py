@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from revive.clock import local_today
+from revive.common.industry import with_section
 from revive.common.spreadsheets import unquote
 from revive.db import LabeledEnum
 
@@ -84,6 +85,17 @@ def _parse_text(raw: Any, f: Field) -> str | None:
     if f.max_len and len(text) > f.max_len:
         raise FieldError(f"{f.label}过长：{len(text)} 字，最多 {f.max_len} 字")
     return text
+
+
+def _parse_industry(raw: Any, f: Field) -> str | None:
+    """A GB/T 4754 value as text, with its section letter in front when it names a section
+    without one (common.industry.with_section: 制造业 → C 制造业), so dashboards and filters
+    group it; kept as written when the letter would make it too long."""
+    text = _parse_text(raw, f)
+    coded = with_section(text)
+    if coded and f.max_len and len(coded) > f.max_len:
+        return text
+    return coded
 
 
 _DATE_PATTERNS = (

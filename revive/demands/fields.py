@@ -23,6 +23,7 @@ from revive.common.fields import (
     _parse_decimal,
     _parse_email,
     _parse_enum,
+    _parse_industry,
     _parse_int,
     _parse_phone,
     _parse_text,
@@ -105,7 +106,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "industry",
         "行业",
-        _parse_text,
+        _parse_industry,
         max_len=100,
         aliases=("所属行业", "行业分类", "国民经济行业分类", "industry"),
         help="GB/T 4754，如 C3670 汽车零部件及配件制造",

@@ -29,6 +29,7 @@ from revive.common.fields import (
     _parse_decimal,
     _parse_email,
     _parse_enum,
+    _parse_industry,
     _parse_int,
     _parse_names,
     _parse_phone,
@@ -307,7 +308,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "industry_code",
         "国民经济行业分类",
-        _parse_text,
+        _parse_industry,
         max_len=100,
         aliases=("行业分类", "国民经济行业", "所属行业", "industry", "industry_code"),
         help="GB/T 4754，如 C3562 半导体器件专用设备制造",

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from revive.accounts.models import Organization, User
+from revive.common.industry import SECTIONS, section_expr, section_of
 from revive.db import as_utc, utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError
@@ -167,7 +168,13 @@ def _queue_where(f: QueueFilters, now: datetime | None = None) -> list[sa.Column
         Demand.status == DemandStatus.OPEN,
     ]
     if f.industry:
-        clauses.append(Demand.industry == f.industry)
+        # A section letter (the filter's choices); an older link's text is read as the
+        # section it names, else matched exactly.
+        letter = f.industry if f.industry in SECTIONS else section_of(f.industry)
+        if letter is not None:
+            clauses.append(section_expr(Demand.industry) == letter)
+        else:
+            clauses.append(Demand.industry == f.industry)
     if f.university:
         clauses.append(Patent.institution_id == f.university)
     if f.min_score is not None:
@@ -318,11 +325,12 @@ def pairs_of(demand_id: int, patent_ids: list[int]) -> dict[int, Match]:
     }
 
 
-def queue_industries() -> list[str]:
-    """Industries of open demands that have candidates (the filter's choices)."""
-    return list(
+def queue_industries() -> list[tuple[str, str]]:
+    """(section letter, 门类 name) of the open demands that have candidates: the filter's
+    choices. Free text had listed 制造业, C3670 汽车零部件及配件制造 and 汽车零部件 apart."""
+    letters = set(
         db.session.scalars(
-            _joined(Demand.industry)
+            _joined(section_expr(Demand.industry))
             .where(
                 Match.state == MatchState.CANDIDATE,
                 Demand.status == DemandStatus.OPEN,
@@ -330,9 +338,9 @@ def queue_industries() -> list[str]:
                 Demand.industry != "",
             )
             .distinct()
-            .order_by(Demand.industry)
         )
     )
+    return [(letter, name) for letter, name in SECTIONS.items() if letter in letters]
 
 
 def queue_universities() -> list[tuple[int, str]]:

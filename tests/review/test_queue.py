@@ -384,3 +384,24 @@ def test_api_says_how_the_demand_was_read(client, auth, world):
     assert group["is_thin"] is True and group["is_abstaining"] is False
     (c,) = group["candidates"]
     assert (c["need"], c["tier"], c["strength"], c["reasons"]) == (1, "strong", 0.5, ["正极材料"])
+
+
+def test_the_industry_filter_offers_sections_not_free_text(client, world, queue):
+    """Officers' filter listed 制造业, C3670 汽车零部件及配件制造 and 3670 … one by one."""
+    from revive.demands import services as demand_services
+
+    battery, water = world.demands["battery"], world.demands["water"]
+    battery.industry = "C3841 锂离子电池制造"
+    water.industry = "C 制造业"  # 制造业 as stored now (and by the migration)
+    db.session.commit()
+    html = client.get("/review/").get_data(as_text=True)
+    select = html.split('id="f-industry"')[1].split("</select>")[0]
+    assert '<option value="C">C 制造业</option>' in select and "锂离子" not in select
+    assert _api_matches(client, industry="C") == [queue[k].id for k in ("a1", "b1", "water")]
+    assert _api_matches(client, industry="制造业") == _api_matches(client, industry="C")
+    assert _api_matches(client, industry="N") == []
+    # New values that name a section are stored with its letter.
+    saved = demand_services.update_demand(
+        water.id, {"industry": "水利、环境和公共设施管理业"}, actor=world.officer
+    )
+    assert saved.industry == "N 水利、环境和公共设施管理业"
