@@ -15,12 +15,14 @@ pairs (decisions, manual, search and learning beside them); none imports one abo
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from revive import queue
 from revive.accounts.models import User
+from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import InvalidTransition, NotFoundError, PermissionDenied
 from revive.extensions import db
@@ -139,3 +141,48 @@ def request_match_run(
     else:
         send(run, "matching.match_run")
     return run
+
+
+# ---------------------------------------------------------------------------- owed runs
+
+OWED_LOOKBACK = timedelta(days=7)  # demands changed this recently are checked by the sweep
+OWED_ONE_BY_ONE = 20  # more owed demands than this: one run over all open demands instead
+
+
+def owed_runs(full: bool = False) -> list[int]:
+    """(the recovery sweep) Open demands that were posted or changed and never had a match run
+    requested since: the request is sent after the change commits, and a process killed in
+    between (an import's loop over its 399 demands, after its commit) left 391 demands
+    unmatched with nothing on record to retry. Demands changed more than
+    REVIVE_MESSAGE_LOST_SECONDS ago, within OWED_LOOKBACK (``full``: all). A few get a run each;
+    many, one run over all open demands. Returns the demand ids found."""
+    now = utcnow()
+    since_change = sa.and_(
+        MatchRun.created_at >= Demand.updated_at,
+        sa.or_(
+            MatchRun.scope == RunScope.ALL_DEMANDS,
+            sa.and_(MatchRun.scope == RunScope.DEMAND, MatchRun.demand_id == Demand.id),
+        ),
+    )
+    owed = sa.select(Demand.id).where(
+        Demand.status == DemandStatus.OPEN,
+        Demand.updated_at < now - queue.message_lost_after(),
+        ~sa.exists(sa.select(MatchRun.id).where(since_change)),
+    )
+    if not full:
+        owed = owed.where(Demand.updated_at >= now - OWED_LOOKBACK)
+    ids = list(db.session.scalars(owed.order_by(Demand.id).limit(OWED_ONE_BY_ONE + 1)))
+    db.session.rollback()
+    if not ids:
+        return []
+    if len(ids) > OWED_ONE_BY_ONE:
+        logger.warning("More than %d demands were never matched: one run over all", len(ids) - 1)
+        request_match_run(RunScope.ALL_DEMANDS)
+        return ids
+    for demand_id in ids:
+        request_match_run(RunScope.DEMAND, demand_id)
+    logger.warning("Demands never matched after their last change, runs requested: %s", ids)
+    return ids
+
+
+queue.register_check("matching.owed_runs", owed_runs)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from revive import engine, signals
 from revive.accounts.models import Role
 from revive.db import utcnow
-from revive.demands.models import DemandStatus
+from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, ImplementationStatus, PatentType, Willingness
@@ -581,6 +581,66 @@ def test_the_sweep_resends_lost_builds_and_runs_of_dead_workers(app, enqueued):
     drain(enqueued)
     db.session.expire_all()
     assert db.session.get(MatchRun, run.id).status == RunStatus.SUCCEEDED  # retried, not lost
+
+
+def test_the_sweep_matches_demands_whose_run_was_never_requested(app, enqueued):
+    """An operator killed a worker in an import's loop after its commit: 391 of 399 new
+    demands never had a match run, and nothing on record said they were owed one."""
+    from datetime import timedelta
+
+    from revive import queue
+    from revive.db import utcnow
+
+    pool()
+    _ready(enqueued)
+    matched, owed, recent, closed = (make_demand(title=f"需求{i}") for i in range(4))
+    jobs.request_match_run(RunScope.DEMAND, matched.id)
+    drain(enqueued)
+    closed.status, closed.closed_at = DemandStatus.CLOSED, utcnow()
+    hour_ago = utcnow() - timedelta(hours=1)
+    db.session.execute(  # the runs so far (the index's, the matched one's) two hours ago
+        sa.update(MatchRun).values(created_at=utcnow() - timedelta(hours=2))
+    )
+    db.session.execute(  # a run of the matched demand after its last change
+        sa.update(MatchRun).where(MatchRun.demand_id == matched.id).values(created_at=utcnow())
+    )
+    db.session.execute(  # changed an hour ago
+        sa.update(Demand)
+        .where(Demand.id.in_([matched.id, owed.id, closed.id]))
+        .values(updated_at=hour_ago)
+    )
+    db.session.commit()
+    enqueued.clear()
+    sent = queue.resend_stuck()
+    assert sent.get("matching.owed_runs") == [owed.id]  # not the recent one: its run may come
+    runs = db.session.scalars(sa.select(MatchRun).where(MatchRun.demand_id == owed.id)).all()
+    assert len(runs) == 1 and ("matching.match_run", (runs[0].id,)) in enqueued
+    enqueued.clear()
+    assert "matching.owed_runs" not in queue.resend_stuck()  # requested now: not again
+
+
+def test_many_demands_never_matched_get_one_run_over_all(app, enqueued, monkeypatch):
+    from datetime import timedelta
+
+    from revive import queue
+    from revive.db import utcnow
+
+    pool()
+    _ready(enqueued)
+    monkeypatch.setattr(jobs, "OWED_ONE_BY_ONE", 2)
+    demands = [make_demand(title=f"需求{i}") for i in range(4)]
+    db.session.execute(sa.update(MatchRun).values(created_at=utcnow() - timedelta(hours=2)))
+    db.session.execute(
+        sa.update(Demand)
+        .where(Demand.id.in_([d.id for d in demands]))
+        .values(updated_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    enqueued.clear()
+    sent = queue.resend_stuck()
+    assert len(sent["matching.owed_runs"]) == 3, sent
+    runs = db.session.scalars(sa.select(MatchRun).where(MatchRun.status == RunStatus.QUEUED)).all()
+    assert [r.scope for r in runs] == [RunScope.ALL_DEMANDS]
 
 
 def test_the_sweep_leaves_a_run_a_live_worker_holds(app, enqueued):
