@@ -63,8 +63,8 @@ class UtcDateTime(sa.TypeDecorator):
         in another zone (an API client's updated_since=…+08:00) had been compared as if its
         digits were UTC: eight hours of changes went missing from a sync. A naive value is
         UTC already (what SQLite hands back)."""
-        if value is None or value.tzinfo is None:
-            return value
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            return value  # None, a naive (UTC) moment, or an interval in column arithmetic
         return clock.as_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:

@@ -188,17 +188,24 @@ def send(task_name: str, row_id: int, *, own_connection: bool = False) -> str | 
     back (``deferred()`` tells a view). ``own_connection``: stamp on a connection of its own
     (from a session event, where the session cannot commit)."""
     k = kind(task_name)  # an unregistered task fails here, before anything is sent
+    sent_at = utcnow()
     try:
         task_id = enqueue(task_name, row_id)
     except ServiceUnavailable:
         logger.warning("%s(%s) left unsent: broker unavailable", task_name, row_id)
         return None
-    _stamp_sent(k, row_id, task_id, own_connection=own_connection)
+    _stamp_sent(k, row_id, task_id, sent_at, own_connection=own_connection)
     return task_id
 
 
-def _stamp_sent(k: Kind, row_id: int, task_id: str | None, *, own_connection: bool) -> None:
-    values: dict[str, Any] = {"task_sent_at": utcnow()}
+def _stamp_sent(
+    k: Kind, row_id: int, task_id: str | None, sent_at: datetime, *, own_connection: bool
+) -> None:
+    """Record the send, dated when it was made (before ``enqueue``): a worker that takes the
+    message at once beats before this stamp is written, and a send dated after the worker's
+    first heartbeat read as "not this delivery" — a worker killed in its first seconds was
+    re-sent after REVIVE_MESSAGE_LOST_SECONDS (10 min) instead of REVIVE_WORKER_LOST_SECONDS."""
+    values: dict[str, Any] = {"task_sent_at": sent_at}
     if hasattr(k.model, "celery_task_id"):
         values["celery_task_id"] = task_id
     stmt = sa.update(k.model).where(k.model.id == row_id).values(**values)
@@ -496,8 +503,9 @@ def resend_stuck(*, full: bool = False) -> dict[str, list[Any]]:
                     logger.error("%s(%s): started %d times, given up", k.task, row_id, attempts)
                     k.give_up(row_id)
                     continue
+                sent_at = utcnow()
                 task_id = enqueue(k.task, row_id)
-                _stamp_sent(k, row_id, task_id, own_connection=False)
+                _stamp_sent(k, row_id, task_id, sent_at, own_connection=False)
                 out.setdefault(k.task, []).append(row_id)
         for task, check in _checks.items():
             sent = check(full)

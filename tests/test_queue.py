@@ -141,6 +141,38 @@ def test_a_row_a_live_worker_holds_is_left_alone_and_a_dead_workers_is_resent_on
     assert queue.resend_stuck() == {}
 
 
+def test_a_worker_that_dies_right_after_taking_a_message_is_resent_after_worker_lost(
+    app, broker, monkeypatch
+):
+    """An operator's worker took an index build at once and was killed: the send had been
+    stamped after the worker's first heartbeat, read as "not this delivery", and the build
+    waited 10 minutes (message lost) instead of 2 (worker lost)."""
+    build_id = _build()
+    send = broker.send_task
+
+    def taken_at_once(name, args=None, **options):
+        sent = send(name, args=args, **options)
+        with app.app_context():  # the worker claims before the web stamps the send
+            assert queue.claim(BUILD, build_id, "fast-worker")
+        return sent
+
+    monkeypatch.setattr(broker, "send_task", taken_at_once)
+    queue.send(BUILD, build_id)
+    row = _row(build_id)
+    assert row.task_sent_at <= row.task_heartbeat_at
+    # killed: its heartbeat stops; the worker-lost threshold passes, not the message-lost one
+    back = queue.worker_lost_after() + timedelta(seconds=1)
+    db.session.execute(
+        sa.update(IndexBuild)
+        .where(IndexBuild.id == build_id)
+        .values(
+            task_sent_at=row.task_sent_at - back, task_heartbeat_at=row.task_heartbeat_at - back
+        )
+    )
+    db.session.commit()
+    assert queue.resend_stuck() == {BUILD: [build_id]}
+
+
 def test_a_row_waiting_for_something_else_is_not_sent(app, broker):
     """A match run queued before any index exists is sent by the build, not by the sweep."""
     from revive.matching.models import MatchRun, RunScope
