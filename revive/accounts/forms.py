@@ -131,6 +131,17 @@ class InviteForm(Form):
     )
 
 
+class EnterpriseUserForm(Form):
+    """The platform admin adds a user to a registered enterprise (a one-time link sets the
+    password)."""
+
+    organization_id = HiddenField()
+    email = EmailField("邮箱", validators=email_validators)
+    name = StringField(
+        "姓名", validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名过长")]
+    )
+
+
 class AcceptInviteForm(Form):
     name = StringField(
         "姓名", validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名过长")]

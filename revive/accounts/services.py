@@ -742,6 +742,38 @@ def create_platform_admin(*, email: str, name: str, password: str) -> User:
     return user
 
 
+def create_enterprise_user(*, actor: User, organization_id: int, email: str, name: str) -> User:
+    """The platform admin gives a registered enterprise an account (an enterprise made by a
+    demand import, or a second user for a registered one: registration refuses a company that
+    is already there). Nobody knows its password: the caller issues the one-time link that sets
+    it (recovery.issue_admin_reset). Audited."""
+    if actor.role != Role.PLATFORM_ADMIN:
+        raise PermissionDenied("只有平台管理员可以为企业添加账号")
+    org = db.session.get(Organization, organization_id)
+    if org is None or org.kind != OrgKind.ENTERPRISE:
+        raise ValidationFailed("只能为已登记的企业添加企业用户")
+    if not (name or "").strip():
+        raise ValidationFailed("请填写姓名", details={"field": "name"})
+    user = _new_user(
+        email=email,
+        name=name,
+        password=secrets.token_urlsafe(32),
+        role=Role.ENTERPRISE,
+        organization=org,
+        check_policy=False,
+    )
+    audit.record(
+        "user",
+        user.id,
+        "create_enterprise_user",
+        actor,
+        organization_id=org.id,
+        email=user.email,
+    )
+    _commit_or_conflict("该邮箱已注册", "email")
+    return user
+
+
 def create_staff_user(
     *,
     actor: User,

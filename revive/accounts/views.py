@@ -15,6 +15,7 @@ from revive.accounts.forms import (
     ApiTokenForm,
     ChangePasswordForm,
     CollegeForm,
+    EnterpriseUserForm,
     ForgotPasswordForm,
     InviteForm,
     LoginForm,
@@ -441,6 +442,12 @@ def _render_members(org_id: int | None, *, status: int = 200, **forms):
             college_form=forms.get("college_form")
             or CollegeForm(formdata=None, organization_id=org.id),
             is_university=org.kind == OrgKind.UNIVERSITY,
+            enterprise_form=(
+                forms.get("enterprise_form")
+                or EnterpriseUserForm(formdata=None, organization_id=org.id)
+            )
+            if org.kind == OrgKind.ENTERPRISE and current_user.role == Role.PLATFORM_ADMIN
+            else None,
         )
     if current_user.role == Role.PLATFORM_ADMIN:
         ctx.update(
@@ -561,6 +568,39 @@ def admin_reset_password(user_id: int):
         org_id or _managed_org_id(), reset_link=recovery.reset_link(token), reset_user=user
     )
     return body, status, NO_STORE
+
+
+@bp.post("/members/enterprise-users")
+@roles_required(Role.PLATFORM_ADMIN)
+def create_enterprise_user():
+    """Add a user to a registered enterprise and show the one-time link that sets its
+    password (an imported enterprise had no way to an account)."""
+    form = EnterpriseUserForm()
+    org_id = _managed_org_id(form.organization_id.data)
+    if org_id is None:
+        raise ValidationFailed("请先选择企业")
+    if form.validate_on_submit():
+        try:
+            user = services.create_enterprise_user(
+                actor=current_user,
+                organization_id=org_id,
+                email=form.email.data,
+                name=form.name.data,
+            )
+            _, token = recovery.issue_admin_reset(user.id, actor=current_user)
+        except ValidationFailed as err:
+            _form_error(form, err)
+        else:
+            flash(
+                f"已为 {user.organization.name} 添加企业用户 {user.name}（{user.email}）。"
+                "请把下面的链接交给本人设置密码（只显示这一次）",
+                "success",
+            )
+            body, status = _render_members(
+                org_id, reset_link=recovery.reset_link(token), reset_user=user
+            )
+            return body, status, NO_STORE
+    return _render_members(org_id, status=422, enterprise_form=form)
 
 
 @bp.post("/members/staff")

@@ -108,6 +108,7 @@ _OWN: dict[str, dict[str, str]] = {
         "confirm_email": "验证注册邮箱",
         "create_platform_admin": "创建平台管理员（命令行）",
         "create_staff": "创建平台账号（初始密码由管理员设定）",
+        "create_enterprise_user": "为企业添加账号（一次性链接设置密码）",
         "accept_invitation": "接受邀请并设置密码",
         "deactivate": "停用账号",
         "reactivate": "重新启用账号",

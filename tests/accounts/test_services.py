@@ -595,3 +595,42 @@ def test_account_administration_is_in_the_audit_log(app):
     [staff] = events(entity="user", action="create_staff")
     assert (staff.entity_id, staff.actor_id) == (officer.id, platform.id)
     assert staff.data == {"email": "jl@example.cn", "role": "officer"}
+
+
+def test_the_platform_admin_gives_a_registered_enterprise_an_account(app, client, auth):
+    """An operator's demand import made enterprises nobody could log in to: registration
+    refuses a registered company, and only university roles could be invited."""
+    admin = make_user(Role.PLATFORM_ADMIN)
+    company = make_org("包头钢联科技有限公司", kind=OrgKind.ENTERPRISE)
+    university = make_org("某大学")
+    auth.login(admin)
+    page = client.get(f"/members?org={company.id}").get_data(as_text=True)
+    assert 'id="enterprise-user"' in page
+    assert 'id="enterprise-user"' not in client.get(f"/members?org={university.id}").get_data(
+        as_text=True
+    )
+    resp = client.post(
+        "/members/enterprise-users",
+        data={"organization_id": company.id, "name": "王经理", "email": "Wang@GangL.com.cn"},
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "/password/reset/" in html
+    assert resp.headers["Cache-Control"] == "no-store"
+    user = db.session.scalar(sa.select(User).where(User.email == "wang@gangl.com.cn"))
+    assert (user.role, user.organization_id) == (Role.ENTERPRISE, company.id)
+    token = html.split("/password/reset/")[1].split('"')[0].split("<")[0]
+    auth.logout()
+    set_password = client.post(
+        f"/password/reset/{token}", data={"password": "Welcome123", "confirm": "Welcome123"}
+    )
+    assert set_password.status_code in (200, 302)
+    assert services.authenticate("wang@gangl.com.cn", "Welcome123") == user
+    # Only for an enterprise, only by the platform admin.
+    with pytest.raises(ValidationFailed, match="只能为已登记的企业"):
+        services.create_enterprise_user(
+            actor=admin, organization_id=university.id, email="a@b.cn", name="李"
+        )
+    with pytest.raises(PermissionDenied):
+        services.create_enterprise_user(
+            actor=make_user(Role.OFFICER), organization_id=company.id, email="c@d.cn", name="李"
+        )

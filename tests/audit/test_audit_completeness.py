@@ -838,6 +838,22 @@ def _(w, client):
     )
 
 
+@case("accounts.create_enterprise_user", "platform_admin")
+def _(w, client):
+    form = {"organization_id": w.ent.id, "name": "新同事", "email": "colleague@ent.com.cn"}
+    resp = _ok(client.post("/members/enterprise-users", data=form), 200)
+    assert "/password/reset/" in resp.get_data(as_text=True)
+    user = db.session.scalar(sa.select(User).where(User.email == "colleague@ent.com.cn"))
+    return Expect(
+        "user",
+        user.id,
+        "create_enterprise_user",
+        w.platform_admin,
+        w.ent.id,
+        lambda d: d["email"] == "colleague@ent.com.cn",
+    )
+
+
 @case("accounts.reset_password", "ent_user")
 def _(w, client):
     from revive.accounts import recovery

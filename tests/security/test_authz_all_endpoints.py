@@ -109,6 +109,14 @@ def _obj_body(key: str, field: str, as_list: bool = False) -> Body:
     return body
 
 
+def _enterprise_user(w: World, _role: Role | None, _own: bool) -> dict[str, Any]:
+    return {
+        "organization_id": str(w.users[ENT].organization_id),
+        "name": "安全测试企业用户",
+        "email": "new-enterprise-user@example.com.cn",
+    }
+
+
 def _org_body(w: World, _role: Role | None, own: bool) -> dict[str, Any]:
     return {
         "organization_id": str((w.uni_a if own else w.uni_b).id),
@@ -289,6 +297,7 @@ TABLE: list[Row] = [
     entry("accounts.deactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.reactivate", "POST", MANAGERS, obj="member", other={PA}),
     entry("accounts.create_staff", "POST", frozenset({PA})),
+    entry("accounts.create_enterprise_user", "POST", frozenset({PA}), body=_enterprise_user),
     # personal API tokens: everyone makes their own; the owner or the owner's managers revoke
     entry("accounts.create_api_token", "POST", ALL, body=_token_body),
     entry("accounts.revoke_api_token", "POST", ALL, obj="api_token", other={PA}),
