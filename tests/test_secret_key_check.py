@@ -1,0 +1,62 @@
+"""Web and workers sign with one SECRET_KEY: the web records a fingerprint of its key, and a
+worker with another key refuses to start, saying why (an operator's workers e-mailed reset
+links the web then refused with 410, and nothing said why)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from revive.extensions import db
+from revive.settings import keycheck
+from revive.settings.models import PlatformSetting
+
+
+def test_a_worker_with_another_key_is_told_why(app, monkeypatch):
+    assert keycheck.key_mismatch(app) is None  # nothing recorded yet: nothing to compare
+    keycheck.record_web_key(app)
+    assert keycheck.key_mismatch(app) is None  # the same key
+    stored = db.session.scalar(
+        sa.select(PlatformSetting.value).where(PlatformSetting.key == keycheck.KEY)
+    )
+    assert str(app.secret_key) not in str(stored)  # a fingerprint, not the key
+    monkeypatch.setattr(app, "secret_key", "another-key")
+    reason = keycheck.key_mismatch(app)
+    assert reason and "SECRET_KEY" in reason and "先重启网站" in reason
+    keycheck.record_web_key(app)  # the web restarted with the new key: the worker may run
+    assert keycheck.key_mismatch(app) is None
+    assert (
+        "_secret_key_fingerprint"
+        not in __import__("revive.settings.services").settings.services.current()
+    )
+
+
+def test_the_worker_process_refuses_to_start(tmp_path):
+    """``celery -A workers.app`` imports workers.app: with another key it exits with the reason."""
+    db_url = f"sqlite:///{tmp_path / 'k.db'}"
+    env = {
+        "DATABASE_URL": db_url,
+        "REVIVE_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "web-key",
+        "PATH": "/usr/bin:/bin",
+    }
+    setup = (
+        "from revive import create_app; from revive.extensions import db;"
+        "from revive.settings.keycheck import record_web_key;"
+        "app = create_app(); ctx = app.app_context(); ctx.push(); db.create_all(); ctx.pop();"
+        "record_web_key(app)"
+    )
+    subprocess.run([sys.executable, "-c", setup], env=env, check=True, capture_output=True)
+    ok = subprocess.run(
+        [sys.executable, "-c", "import workers.app"], env=env, capture_output=True, text=True
+    )
+    assert ok.returncode == 0, ok.stderr
+    refused = subprocess.run(
+        [sys.executable, "-c", "import workers.app"],
+        env={**env, "SECRET_KEY": "worker-key"},
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
