@@ -2,10 +2,11 @@
 healthcheck, which asked for /login before: that page answers 200 with the database down or
 never migrated, so a broken site looked healthy.
 
-200 ``{"status": "ok", …}`` when the database answers and its schema is the one this code
-needs (Alembic's head, when the database records a revision; a schema made by
-``create_all``, as in tests, records none). 503 with the reason otherwise. Public and cheap:
-two small queries, no session, no user, nothing about the data.
+200 ``{"status": "ok", …, "sweep": {…}}`` when the database answers and its schema is the one
+this code needs (Alembic's head, when the database records a revision; a schema made by
+``create_all``, as in tests, records none). 503 with the reason otherwise. ``sweep`` says
+whether the recovery sweep still runs. Public and cheap: two small queries and a file's time,
+no session, no user, nothing about the data.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import functools
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 
+from revive import queue
 from revive.config import PROJECT_ROOT
+from revive.db import utcnow
 from revive.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,36 @@ def _heads() -> frozenset[str]:
     config = Config()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def schema_problem(app: Flask) -> str | None:
+    """Why this code cannot run on the database's schema (not migrated, or behind), or None
+    (also when the database cannot be reached: that may pass). A worker started against a
+    database not migrated yet had reported "ready" and logged a traceback every minute."""
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                tables = set(sa.inspect(conn).get_table_names())
+                revision = (
+                    conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                    if "alembic_version" in tables
+                    else None
+                )
+        except sa.exc.SQLAlchemyError:
+            return None
+        finally:
+            db.engine.dispose()
+    if "users" not in tables:
+        return (
+            "数据库尚未初始化：请先运行 revive db upgrade"
+            " / the database is empty: run revive db upgrade"
+        )
+    if revision is not None and revision not in _heads():
+        return (
+            f"数据库结构版本 {revision} 不是本程序需要的版本：请先运行 revive db upgrade"
+            " / the database schema is behind this code: run revive db upgrade"
+        )
+    return None
 
 
 @bp.get("/healthz")
@@ -53,4 +86,26 @@ def healthz():
     if revision is not None and revision not in _heads():
         message = f"数据库结构版本 {revision} 不是本程序需要的版本：请运行 revive db upgrade"
         return jsonify(status="error", database="outdated", message=message), 503
-    return jsonify(status="ok", database="ok", revision=revision)
+    return jsonify(status="ok", database="ok", revision=revision, sweep=_sweep())
+
+
+SWEEP_LATE_ROUNDS = 5  # sweeps missed before the background counts as stopped
+
+
+def _sweep() -> dict[str, object]:
+    """The recovery sweep (beat on a worker, every REVIVE_SWEEP_SECONDS): "ok", "late" (beat or
+    every worker stopped: jobs that stall are not taken up again) or "never". Reported, not a
+    503: the web itself still serves (an operator with beat stopped read 200 "ok" and pages
+    promising recovery within a minute)."""
+    last = queue.last_sweep()
+    if last is None:
+        return {
+            "status": "never",
+            "message": "后台巡检尚未运行过（beat 与后台处理进程是否已启动？）",
+        }
+    ago = int((utcnow() - last).total_seconds())
+    limit = SWEEP_LATE_ROUNDS * int(current_app.config["REVIVE_SWEEP_SECONDS"])
+    out: dict[str, object] = {"status": "ok" if ago <= limit else "late", "seconds_ago": ago}
+    if ago > limit:
+        out["message"] = f"后台巡检已 {ago // 60} 分钟没有运行：请检查 beat 和后台处理进程"
+    return out

@@ -80,7 +80,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -481,6 +482,33 @@ def mark_failed(model: type[Any], row_id: int, status: Any, error: str) -> Any |
     return row
 
 
+SWEEP_STAMP = "sweep-heartbeat"  # a file in REVIVE_DATA_DIR, touched by every sweep
+
+
+def sweep_stamp_path() -> Path:
+    return Path(current_app.config["REVIVE_DATA_DIR"]) / SWEEP_STAMP
+
+
+def stamp_sweep() -> None:
+    """Leave a mark that the sweep ran (the data folder is shared by web and workers): the
+    health check tells when beat or every worker has stopped (an operator stopped beat, and
+    pages kept promising recovery "约 1 分钟内")."""
+    try:
+        path = sweep_stamp_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        logger.warning("Could not mark the sweep's run", exc_info=True)
+
+
+def last_sweep() -> datetime | None:
+    """When the recovery sweep last ran (any worker), or None when never."""
+    try:
+        return datetime.fromtimestamp(sweep_stamp_path().stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
 def resend_stuck(*, full: bool = False) -> dict[str, list[Any]]:
     """The one recovery sweep: send rows the broker never got, re-send rows whose message was
     lost or whose worker vanished, give up rows started MAX_ATTEMPTS times, and run the
@@ -488,6 +516,7 @@ def resend_stuck(*, full: bool = False) -> dict[str, list[Any]]:
     Stops sending at the first broker error (still down: the next sweep tries again)."""
     out: dict[str, list[Any]] = {}
     now = utcnow()
+    stamp_sweep()
     try:
         for k in _kinds.values():
             m = k.model

@@ -56,3 +56,25 @@ def test_a_schema_behind_the_code_is_a_503_until_upgraded(tmp_path):
         response = client.get("/healthz")
         assert response.status_code == 200 and response.get_json()["revision"] == head
         db.engine.dispose()
+
+
+def test_the_health_check_says_when_the_recovery_sweep_stopped(client, app, enqueued):
+    """An operator stopped beat: jobs that stalled were never taken up again, while /healthz
+    said "ok" and pages promised recovery within a minute."""
+    import os
+    import time
+
+    from revive import queue
+
+    stamp = queue.sweep_stamp_path()
+    stamp.unlink(missing_ok=True)
+    assert client.get("/healthz").get_json()["sweep"]["status"] == "never"
+    queue.resend_stuck()  # a sweep runs: its mark
+    sweep = client.get("/healthz").get_json()["sweep"]
+    assert sweep["status"] == "ok" and sweep["seconds_ago"] <= 5
+    hour_ago = time.time() - 3600
+    os.utime(stamp, (hour_ago, hour_ago))
+    response = client.get("/healthz")
+    late = response.get_json()["sweep"]
+    assert response.status_code == 200  # the web itself still serves
+    assert late["status"] == "late" and "60 分钟" in late["message"] and "beat" in late["message"]

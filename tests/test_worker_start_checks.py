@@ -1,6 +1,6 @@
-"""Web and workers sign with one SECRET_KEY: the web records a fingerprint of its key, and a
-worker with another key refuses to start, saying why (an operator's workers e-mailed reset
-links the web then refused with 410, and nothing said why)."""
+"""A worker refuses to start, saying why, when it could only fail: its SECRET_KEY is not the
+web's (the web records a fingerprint of its key; an operator's workers e-mailed reset links the
+web then refused with 410, and nothing said why), or the database is not migrated."""
 
 from __future__ import annotations
 
@@ -60,3 +60,18 @@ def test_the_worker_process_refuses_to_start(tmp_path):
         text=True,
     )
     assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
+def test_a_worker_on_a_database_not_migrated_refuses_to_start(tmp_path):
+    """An operator's worker started before `revive db upgrade` reported "ready", then logged a
+    traceback every minute."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+        "REVIVE_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "k",
+        "PATH": "/usr/bin:/bin",
+    }
+    refused = subprocess.run(
+        [sys.executable, "-c", "import workers.app"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "revive db upgrade" in refused.stderr
