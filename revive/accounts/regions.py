@@ -126,7 +126,26 @@ def normalize(text: object) -> str | None:
             return regions.province
         names = "、".join(d.name for d in regions.divisions)
         raise ValueError(f"{regions.province}的盟市须为以下之一：{names}")
+    near = _near_division(cleaned, regions)
+    if near is not None:
+        # 乌兰查布市 was stored as a region outside the province, and the regional picture
+        # listed it beside 乌兰察布市 (an operator's spreadsheet)
+        raise ValueError(
+            f"「{cleaned}」不是{regions.province}的盟市：是否为「{near}」？"
+            "如确为省外地区，请写明省份（如 北京市、河北省石家庄市）"
+        )
     return cleaned
+
+
+def _near_division(text: str, regions: RegionList) -> str | None:
+    """A division whose name ``text`` nearly is (one character off in a name of four or more:
+    a typo), or None; shorter names differ by one character from real cities elsewhere."""
+    for d in regions.divisions:
+        for name in (d.name, *d.aliases):
+            same_length = len(name) >= 4 and len(text) == len(name)  # 上海市 is not 乌海市
+            if same_length and sum(a != b for a, b in zip(text, name, strict=True)) == 1:
+                return d.name
+    return None
 
 
 def parse_field(raw: Any, f: Field) -> str | None:

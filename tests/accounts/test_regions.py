@@ -84,3 +84,18 @@ def test_enterprise_registration_stores_the_normalised_region(app, client):
         db.select(Organization).where(Organization.name == form["company_name"])
     )
     assert org is not None and org.region == "内蒙古自治区包头市"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("乌兰查布市", "乌兰察布市"), ("巴彦卓尔市", "巴彦淖尔市")]
+)
+def test_a_near_miss_of_a_division_is_refused_with_the_right_name(typed, meant):
+    """An operator's 乌兰查布市 was stored as a region outside the province, and the regional
+    picture listed it beside 乌兰察布市."""
+    with pytest.raises(ValueError, match=f"是否为「{meant}」"):
+        regions.normalize(typed)
+
+
+@pytest.mark.parametrize("typed", ["上海市", "广州市", "河北省石家庄市"])
+def test_real_places_elsewhere_are_not_taken_for_typos(typed):
+    assert regions.normalize(typed) == typed  # 上海市 is one character from 乌海市
