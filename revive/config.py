@@ -144,6 +144,8 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             "alerts-digest": {"task": "alerts.digest", "schedule": 3600.0},
             # Background exports' files are deleted REVIVE_EXPORT_KEEP_HOURS after they finish.
             "exports-cleanup": {"task": "exports.cleanup", "schedule": 3600.0},
+            # Uploaded import files are deleted REVIVE_UPLOAD_KEEP_DAYS after the import ends.
+            "imports-cleanup": {"task": "imports.cleanup", "schedule": 3600.0},
         },
     }
     # Results only for the fan-out's parts (matching.score_shards → the chord's callback).
@@ -227,6 +229,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # requester, who may have this many such exports unfinished at once.
         "REVIVE_EXPORT_DIRECT_MAX_ROWS": max(0, _env_int("REVIVE_EXPORT_DIRECT_MAX_ROWS", 5000)),
         "REVIVE_EXPORT_KEEP_HOURS": max(1, _env_int("REVIVE_EXPORT_KEEP_HOURS", 24)),
+        "REVIVE_UPLOAD_KEEP_DAYS": max(1, _env_int("REVIVE_UPLOAD_KEEP_DAYS", 30)),
         "REVIVE_EXPORT_MAX_ACTIVE": max(1, _env_int("REVIVE_EXPORT_MAX_ACTIVE", 3)),
         # An enterprise account's posts and introduction requests an hour (a security review
         # posted 30 demands and 40 intents in a row, each notifying the officers).

@@ -389,6 +389,7 @@ ROWLESS = {
     "alerts.digest",  # the beat's daily digest: makes AlertDigest rows, each sent by its own task
     "dashboard.refresh",
     "exports.cleanup",  # the beat's hourly deletion of expired export files
+    "imports.cleanup",  # the beat's hourly deletion of old import uploads
     "queue.resend_stuck",
 }
 

@@ -135,6 +135,11 @@ def cleanup_exports() -> None:
     exports_services.cleanup()
 
 
+@shared_task(name="imports.cleanup")
+def cleanup_uploads() -> None:
+    imports_services.cleanup_uploads()
+
+
 @shared_task(name="queue.resend_stuck")
 def resend_stuck() -> None:
     queue.resend_stuck()

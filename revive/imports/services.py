@@ -35,6 +35,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -863,3 +864,39 @@ def list_jobs(actor: User, limit: int = 100) -> list[ImportJob]:
         selectinload(ImportJob.institution), selectinload(ImportJob.created_by)
     )
     return list(db.session.scalars(stmt.limit(limit)))
+
+
+# ---------------------------------------------------------------------------- retention
+
+FINISHED = (ImportStatus.COMMITTED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+def cleanup_uploads() -> int:
+    """(beat, hourly) Delete the uploaded files of imports finished more than
+    REVIVE_UPLOAD_KEEP_DAYS ago: they hold inventors' and contacts' details, and were kept
+    forever (an operator's data folder had 72 MB of them after an hour). The job and its row
+    errors stay; its 「待修正的行」 download then says the file is gone. Returns how many files
+    went."""
+    days = int(current_app.config["REVIVE_UPLOAD_KEEP_DAYS"])
+    cutoff = utcnow() - timedelta(days=days)
+    paths = db.session.scalars(
+        sa.select(ImportJob.stored_path).where(
+            ImportJob.status.in_(FINISHED),
+            sa.func.coalesce(ImportJob.finished_at, ImportJob.updated_at) < cutoff,
+        )
+    ).all()
+    db.session.rollback()
+    gone = 0
+    for stored in paths:
+        path = Path(stored)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            logger.warning("Could not delete the upload %s", path, exc_info=True)
+            continue
+        gone += 1
+    if gone:
+        logger.info("Deleted %d upload(s) of imports finished over %d days ago", gone, days)
+    return gone

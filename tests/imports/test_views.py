@@ -363,3 +363,34 @@ def test_rows_to_fix_keep_the_uploaded_dates_as_dates(logged_in, uni, enqueued, 
     services.validate_job(job.id)
     _, rows = _sheet(logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx"))
     assert rows[1][0] == 3 and rows[1][5] in (date(2020, 7, 2), datetime(2020, 7, 2))
+
+
+def test_uploads_of_finished_imports_are_deleted_after_the_keep_days(logged_in, uni, enqueued, app):
+    """An operator's data folder kept every upload (inventors' contacts) forever."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from revive.db import utcnow
+
+    _upload(logged_in, csv_bytes([row(1), ["bad", ""]]))
+    old = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(old.id)
+    logged_in.post(f"/imports/{old.id}/commit")
+    services.commit_job(old.id)
+    _upload(logged_in, csv_bytes([row(2)]), name="待确认.csv")  # validated, not committed
+    pending = db.session.scalars(sa.select(ImportJob).order_by(ImportJob.id.desc())).first()
+    services.validate_job(pending.id)
+    days = app.config["REVIVE_UPLOAD_KEEP_DAYS"]
+    old = db.session.get(ImportJob, old.id)
+    assert old.status == ImportStatus.COMMITTED
+    old.finished_at = utcnow() - timedelta(days=days + 1)
+    pending = db.session.get(ImportJob, pending.id)
+    pending.updated_at = utcnow() - timedelta(days=days + 1)
+    db.session.commit()
+    assert Path(old.stored_path).exists() and Path(pending.stored_path).exists()
+    assert services.cleanup_uploads() == 1
+    assert not Path(old.stored_path).exists()
+    assert Path(pending.stored_path).exists()  # it may still be committed
+    gone = logged_in.get(f"/imports/{old.id}/rows-with-errors.xlsx")
+    assert gone.status_code == 404 and "原文件已不可用" in gone.get_data(as_text=True)
+    assert services.cleanup_uploads() == 0
