@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from revive import (
+    clock,
     input_guard,
     models,  # noqa: F401  (register every table on the metadata)
     navigation,
@@ -125,8 +126,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Behind N reverse proxies: trust X-Forwarded-* so per-IP login limits see real clients.
         n = app.config["REVIVE_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    # Log lines in the platform's zone, with the offset (pages show local time; logs were UTC)
+    clock.set_process_timezone(app.config["REVIVE_TIMEZONE"])
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S%z",
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin
 

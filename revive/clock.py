@@ -16,10 +16,13 @@ Imports nothing from revive (every floor may use it; the engine does not).
 from __future__ import annotations
 
 import contextlib
+import os
+import time as process_time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
@@ -131,3 +134,21 @@ def format_dt(value: datetime | date | None, fmt: str = DEFAULT_FORMAT) -> str:
 def format_date(value: datetime | date | None) -> str:
     """The local calendar day: '2025-07-01' ('' for None)."""
     return format_dt(value, "%Y-%m-%d")
+
+
+def set_process_timezone(name: str) -> None:
+    """Make this process's local time the platform's zone, so log lines (ours, Celery's,
+    gunicorn's) are stamped in the time the pages show: an operator read UTC logs beside
+    Beijing-time pages. Only when the environment names no TZ of its own. Stored moments stay
+    UTC and pages convert explicitly; nothing else reads the process's local time."""
+    if os.environ.get("TZ"):
+        return
+    if Path("/usr/share/zoneinfo", name).is_file():
+        os.environ["TZ"] = name
+    else:  # no system zone files (a slim image): a fixed offset, from Python's tzdata
+        offset = datetime.now(zone(name)).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        hours, rest = divmod(abs(minutes), 60)
+        east, west = ("+", "-") if minutes >= 0 else ("-", "+")  # POSIX counts westward
+        os.environ["TZ"] = f"<{east}{hours:02d}{rest:02d}>{west}{hours:02d}:{rest:02d}"
+    process_time.tzset()

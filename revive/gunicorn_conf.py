@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import os
 
+from revive.clock import DEFAULT_TIMEZONE, set_process_timezone
+
+# gunicorn's own log lines in the platform's zone too (they carry the offset: +0800)
+set_process_timezone((os.environ.get("REVIVE_TIMEZONE") or "").strip() or DEFAULT_TIMEZONE)
+
 # gthread, with Chinese pages for the requests gunicorn refuses itself (414, 431, 400)
 worker_class = "revive.gunicorn_worker.ChineseErrorsWorker"
 threads = max(1, int(os.environ.get("REVIVE_WEB_THREADS") or 4))

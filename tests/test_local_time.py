@@ -179,3 +179,22 @@ def test_moments_are_converted_and_formatted_only_in_revive_clock():
             if FORBIDDEN.search(line):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
     assert not offenders, "use revive.clock (format_dt, local_date, …):\n" + "\n".join(offenders)
+
+
+def test_log_lines_carry_the_platforms_time_and_offset(tmp_path):
+    """An operator read log lines in UTC (three formats, no zone) beside Beijing-time pages."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "REVIVE_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "k",
+    }  # no TZ: the platform's zone is used
+    code = (
+        "import logging; from revive import create_app; create_app();"
+        "logging.getLogger('revive.test').warning('标记')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    line = next(x for x in out.stderr.splitlines() if "标记" in x)
+    assert "+0800 WARNING revive.test: 标记" in line, out.stderr
