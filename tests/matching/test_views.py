@@ -329,6 +329,13 @@ def test_a_run_no_worker_takes_says_so_on_its_page_and_in_the_api(client, auth, 
     assert "仍没有后台处理进程接手" in page
     data = client.get(f"/api/v1/index-builds/{build.id}", headers=JSON).get_json()
     assert "没有响应" in data["notice"] and "无需重新发起" in data["notice"]
+    # Started and handed to parts in several workers (the fan-out): not "nobody took it" (an
+    # operator read that beside an idle worker after killing the one holding a part).
+    run.status, run.started_at = RunStatus.RUNNING, utcnow() - timedelta(minutes=3)
+    db.session.commit()
+    data = client.get(f"/api/v1/match-runs/{run.id}", headers=JSON).get_json()
+    assert data["notice"].startswith("任务已由后台处理进程开始分片处理，已 3 分钟没有完成")
+    assert "约 7 分钟内自动重新发起" in data["notice"]  # 10 minutes after it was sent
 
 
 # ---------------------------------------------------------------------------- who sees what
