@@ -298,7 +298,7 @@ def waiting_notice(row: Any, now: datetime | None = None) -> str | None:
     waited = (now or utcnow()) - sent
     if waited < WAITING_NOTICE_AFTER:
         return None
-    if getattr(row, "started_at", None) is not None:
+    if str(getattr(row, "status", "")) == "running":
         # Started, then handed to parts in several workers (an all-demand run's fan-out): the
         # row is not held while they work. An operator killed a worker holding a part and read
         # "no worker has taken it" beside an idle worker; the sweep sends it again once the
@@ -306,7 +306,7 @@ def waiting_notice(row: Any, now: datetime | None = None) -> str | None:
         left = max(timedelta(0), message_lost_after() - waited)
         minutes = max(1, round(left.total_seconds() / 60))
         return (
-            f"任务已由后台处理进程开始分片处理，已 {int(waited.total_seconds() // 60)} 分钟"
+            f"任务已由后台处理进程开始处理（可能分给多个进程），已 {int(waited.total_seconds() // 60)} 分钟"
             f"没有完成：如有处理进程中断，系统会在约 {minutes} 分钟内自动重新发起，无需重新提交"
         )
     return (

@@ -334,7 +334,9 @@ def test_a_run_no_worker_takes_says_so_on_its_page_and_in_the_api(client, auth, 
     run.status, run.started_at = RunStatus.RUNNING, utcnow() - timedelta(minutes=3)
     db.session.commit()
     data = client.get(f"/api/v1/match-runs/{run.id}", headers=JSON).get_json()
-    assert data["notice"].startswith("任务已由后台处理进程开始分片处理，已 3 分钟没有完成")
+    assert data["notice"].startswith(
+        "任务已由后台处理进程开始处理（可能分给多个进程），已 3 分钟没有完成"
+    )
     assert "约 7 分钟内自动重新发起" in data["notice"]  # 10 minutes after it was sent
 
 
