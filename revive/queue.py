@@ -305,9 +305,10 @@ def waiting_notice(row: Any, now: datetime | None = None) -> str | None:
         # message-lost time has passed.
         left = max(timedelta(0), message_lost_after() - waited)
         minutes = max(1, round(left.total_seconds() / 60))
+        spent = int(waited.total_seconds() // 60)
         return (
-            f"任务已由后台处理进程开始处理（可能分给多个进程），已 {int(waited.total_seconds() // 60)} 分钟"
-            f"没有完成：如有处理进程中断，系统会在约 {minutes} 分钟内自动重新发起，无需重新提交"
+            f"任务已由后台处理进程开始处理（可能分给多个进程），已 {spent} 分钟没有完成："
+            f"如有处理进程中断，系统会在约 {minutes} 分钟内自动重新发起，无需重新提交"
         )
     return (
         f"任务已排队 {int(waited.total_seconds() // 60)} 分钟，仍没有后台处理进程接手："
