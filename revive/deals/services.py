@@ -180,7 +180,12 @@ def stale_message(deal: Deal, actor: User, expected_version: int) -> str:
 
 
 def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
+    """The deal, held until the caller commits and read afresh: two submits at once (a double
+    click, a second window) are taken one after the other, and the second is told it was the
+    user's own change (it had read the generic 「已被他人修改」)."""
     deal = permissions.get_visible_deal(actor, deal_id)
+    lock_row(Deal, deal.id)
+    db.session.refresh(deal)
     if expected_version is not None and expected_version != deal.version:
         raise ConflictError(stale_message(deal, actor, expected_version))
     return deal

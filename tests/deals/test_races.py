@@ -71,3 +71,56 @@ def test_two_exclusive_licences_signed_at_once_leave_one(race_app, enqueued, mon
     refused = next(r for r in results if r != "signed")
     assert "独占许可" in refused, results
     assert len(contracts) == 1, results
+
+
+def test_an_answer_sent_twice_at_once_is_recorded_once_and_says_it_was_yours(
+    race_app,  # noqa: F811
+    enqueued,
+    monkeypatch,
+):
+    """A concurrency test double-submitted a university's answer: the second read the generic
+    「已被他人修改」. The deal is held while it is checked, so the second waits, then is told
+    the change was the user's own."""
+    from revive.deals.models import DealEvent
+    from revive.inventory.models import Patent
+
+    with race_app.app_context():
+        officer = make_user(Role.OFFICER)
+        deal = make_deal(officer=officer)
+        patent = db.session.get(Patent, deal.patent_id)
+        school = make_user(Role.UNIVERSITY_ADMIN, organization=patent.institution)
+        ids = {"deal": deal.id, "school": school.id, "version": deal.version}
+
+    monkeypatch.setattr(
+        services.permissions, "check_respond", _paused(services.permissions.check_respond)
+    )
+
+    def answer():
+        with race_app.app_context():
+            actor = db.session.get(User, ids["school"])
+            try:
+                services.respond(ids["deal"], "interested", actor, expected_version=ids["version"])
+            except Exception as exc:  # noqa: BLE001 - the refusal is what is compared
+                db.session.rollback()
+                return getattr(exc, "message", repr(exc))
+            return "answered"
+
+    results = _race([answer, answer])
+    assert sorted(r == "answered" for r in results) == [False, True], results
+    refused = next(r for r in results if r != "answered")
+    assert "已由您于" in refused, results
+    with race_app.app_context():
+        events = db.session.scalars(
+            sa.select(DealEvent).where(
+                DealEvent.deal_id == ids["deal"], DealEvent.kind == "response"
+            )
+        ).all()
+    assert len(events) == 1
+
+
+def _paused(check):
+    def paused(*args: Any, **kw: Any) -> Any:
+        time.sleep(PAUSE_S)  # between reading the deal and writing the answer
+        return check(*args, **kw)
+
+    return paused

@@ -474,18 +474,22 @@ def test_a_stale_form_of_the_same_user_says_the_change_was_theirs(world):
         )
 
 
-def test_a_concurrent_write_between_read_and_commit_is_a_conflict(world):
-    """Another process bumps the row after we loaded it: the UPDATE matches no row."""
+def test_a_write_made_after_the_page_was_read_is_seen_before_acting(world):
+    """Another process saved the deal after this one had read it: the deal is held and read
+    afresh before the move, so a form that named the version it showed is refused, and a move
+    without one applies to what is there now (never over a change it did not see)."""
     deal = world.own_deal()
-    db.session.get(Deal, deal.id)  # loaded in this session at version n
+    shown = db.session.get(Deal, deal.id).version  # loaded in this session at version n
     db.session.execute(
         sa.text("UPDATE deals SET version = version + 1 WHERE id = :id"), {"id": deal.id}
     )
-    with pytest.raises(ConflictError, match="已被他人修改，请刷新"):
-        services.change_stage(deal.id, "contact", world.officer)
+    with pytest.raises(ConflictError, match="请刷新"):
+        services.change_stage(deal.id, "contact", world.officer, expected_version=shown)
     db.session.expire_all()
     assert db.session.get(Deal, deal.id).stage == Stage.RECOMMENDED
     assert db.session.scalar(sa.select(sa.func.count()).where(DealEvent.deal_id == deal.id)) == 1
+    moved = services.change_stage(deal.id, "contact", world.officer)
+    assert moved.stage == Stage.CONTACTED and moved.version == shown + 2
 
 
 def _candidate_read_then_bumped(world):
