@@ -184,6 +184,10 @@ def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
     click, a second window) are taken one after the other, and the second is told it was the
     user's own change (it had read the generic 「已被他人修改」)."""
     deal = permissions.get_visible_deal(actor, deal_id)
+    # The patent first, then the deal: the order a contract takes them (_clean_contract holds
+    # the patent, then ends the patent's other deals), so two contracts on two deals of one
+    # patent queue on the patent instead of each holding a deal the other needs.
+    lock_row(Patent, deal.patent_id)
     lock_row(Deal, deal.id)
     db.session.refresh(deal)
     if expected_version is not None and expected_version != deal.version:

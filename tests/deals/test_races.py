@@ -124,3 +124,44 @@ def _paused(check):
         return check(*args, **kw)
 
     return paused
+
+
+def test_two_assignments_of_one_patent_at_once_sign_one_and_end_the_other(
+    race_app,  # noqa: F811
+    enqueued,
+    monkeypatch,
+):
+    """Two 转让 contracts on two deals of one patent at once: one signs, the other deal ends as
+    the right left the university (neither waits on a deal the other holds: a deadlock)."""
+    with race_app.app_context():
+        officer = make_user(Role.OFFICER)
+        first = make_deal(officer=officer, enterprise=make_enterprise("甲科技有限公司"))
+        second = make_deal(
+            patent=first.patent, officer=officer, enterprise=make_enterprise("乙科技有限公司")
+        )
+        for deal in (first, second):
+            advance(deal, Stage.CONTACTED, Stage.NEGOTIATING, actor=officer)
+        ids = {"deals": [first.id, second.id], "officer": officer.id}
+    # both deals read before either contract is checked
+    monkeypatch.setattr(services, "_clean_contract", _paused(services._clean_contract))
+
+    def sign(deal_id: int):
+        def call() -> str:
+            with race_app.app_context():
+                actor = db.session.get(User, ids["officer"])
+                try:
+                    services.record_contract(deal_id, contract_data(kind="转让"), actor)
+                except Exception as exc:  # noqa: BLE001 - what each got is compared
+                    db.session.rollback()
+                    return getattr(exc, "message", repr(exc))
+                return "signed"
+
+        return call
+
+    results = _race([sign(d) for d in ids["deals"]])
+    assert sorted(r == "signed" for r in results) == [False, True], results
+    refused = next(r for r in results if r != "signed")
+    assert "未成交" in refused or "专利权" in refused, results  # told why, not a deadlock
+    with race_app.app_context():
+        stages = sorted(db.session.get(Deal, d).stage.value for d in ids["deals"])
+    assert stages == ["failed", "signed"], results
