@@ -159,6 +159,10 @@ on_exit() {
 trap 'stop_requested=1' INT TERM HUP
 trap on_exit EXIT
 
+# The schema first (idempotent; `make run` has done it already): a worker refuses to start on a
+# database not migrated (revive.health.schema_problem), and the web answers 503 on /healthz.
+"$BIN/revive" db upgrade >/dev/null
+
 start_worker
 start_web
 spawn announce
