@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
+from markupsafe import Markup
 
 from revive.accounts.models import Role
 from revive.clock import format_date, format_dt, zone_label
@@ -41,8 +42,19 @@ def format_wan(value: Any) -> str:
     return text.removesuffix(".00")
 
 
-def stars(n: int | None) -> str:
-    return "—" if n is None else "★" * n + "☆" * (5 - n)
+def stars(n: int | None) -> Markup:
+    """A grade as five stars, with its number for screen readers (which read "★★★☆☆" as five
+    symbol names, and a tester's list showed nothing else)."""
+    if n is None:
+        return Markup("—")
+    return Markup(
+        '<span aria-hidden="true">{}</span><span class="sr-only">{} 星（满分 5）</span>'
+    ).format("★" * n + "☆" * (5 - n), n)
+
+
+def stars_text(n: int | None) -> str:
+    """Stars and the number as plain text (where markup cannot go: a select's options)."""
+    return "—" if n is None else f"{'★' * n + '☆' * (5 - n)}（{n} 星）"
 
 
 def can_open(endpoint: str) -> bool:
@@ -63,6 +75,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_global(zone_label, "zone_label")
     app.add_template_filter(stars, "stars")
+    app.add_template_filter(stars_text, "stars_text")
     app.add_template_filter(format_wan, "wan")
     app.add_template_global(format_rate, "format_rate")
     app.add_template_global(can_open, "can_open")

@@ -127,3 +127,33 @@ def test_the_officers_home_and_per_college_table_fit_1366(people, campus):
     _assert_one_row(officer)
     _assert_not_cut_off(officer, "table-by-college")  # 12 columns: five rates
     officer.shot("by-college-1366")
+
+
+PAGE_FIT = """() => ({
+  pageWidth: document.documentElement.scrollWidth,
+  viewport: window.innerWidth,
+  keyword: (() => {
+    const q = document.querySelector('.filters .grow');
+    return q ? q.getBoundingClientRect().height : 0;
+  })(),
+})"""
+
+
+def test_the_patent_list_and_its_menus_fit_a_320_px_phone(people, campus):
+    """An accessibility review: at 320 px the list's date ranges made the whole page scroll
+    sideways (364 px), the keyword field was 240 px tall, and a menu hanging from a group near
+    the right edge ran off the screen."""
+    admin = people("school-admin-phone")
+    admin.page.set_viewport_size({"width": 320, "height": 700})
+    admin.login(campus["admin"].email)
+    admin.goto("/patents/")
+    fit = admin.page.evaluate(PAGE_FIT)
+    assert fit["pageWidth"] <= fit["viewport"], f"the page scrolls sideways: {fit}"
+    assert fit["keyword"] < 100, fit
+    for group in admin.page.locator("details.navgroup").all():
+        group.locator("summary").click()
+        admin.page.wait_for_timeout(100)  # the toggle event (app.js places the menu) is async
+        box = group.locator(".navmenu").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
+        admin.page.keyboard.press("Escape")
+    admin.shot("patents-320")

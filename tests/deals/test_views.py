@@ -488,3 +488,15 @@ def test_the_enterprise_side_never_sees_the_universitys_self_rating(world, clien
     auth.logout()
     auth.login(world.users[Role.ENTERPRISE])
     assert "data-self-grade" not in client.get(f"/deals/{deal.id}").get_data(as_text=True)
+
+
+def test_the_stage_path_says_in_words_which_stage_is_current_and_done(client, auth, world):
+    """An accessibility review: done and upcoming stages differed by colour only."""
+    from tests.deals.helpers import advance
+
+    deal = advance(world.own_deal(), Stage.CONTACTED)
+    auth.login(world.officer)
+    page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    path = page.split('class="stage-path"')[1].split("</ol>")[0]
+    assert 'aria-current="step">已接洽<span class="sr-only">（当前阶段）</span>' in path
+    assert '已推荐<span class="sr-only">（已完成）</span>' in path

@@ -76,7 +76,7 @@ def test_candidate_row_shows_strength_reasons_grade_trl_flag_willingness_univers
     assert all(f'<mark class="reason">{r}</mark>' in row for r in m.reasons[:5])
     assert '<mark class="reason">正极</mark>' not in row  # only the first five reasons
     assert '<span class="tag">' not in row  # the index's term fragments are not shown
-    assert "★★★★☆" in row
+    assert "★★★★☆" in row and "4 星（满分 5）" in row  # the number for screen readers
     assert "TRL 4" in row and "低于期望" in row  # demand expects TRL 6
     assert "愿意" in row and "甲大学" in row and "材料学院" in row
     assert f"/matching/matches/{queue['a1'].id}" in row  # the explanation page

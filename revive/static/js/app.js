@@ -84,12 +84,43 @@
     });
   }
 
+  // A drop-down hanging from a group near the screen's edge is moved back inside the window
+  // (on a phone, or at 200 % zoom, menus near the right edge ran off the screen).
+  function keepInView(details) {
+    var menu = details.querySelector(".navmenu");
+    if (!menu) {
+      return;
+    }
+    menu.style.left = "";
+    menu.style.right = "";
+    var box = menu.getBoundingClientRect();
+    var width = document.documentElement.clientWidth;
+    if (box.right > width) {
+      menu.style.left = "auto";
+      menu.style.right = "0";
+      box = menu.getBoundingClientRect();
+    }
+    if (box.left < 0) {
+      menu.style.left = (parseFloat(getComputedStyle(menu).left) || 0) - box.left + 4 + "px";
+      menu.style.right = "auto";
+    }
+  }
+
   document.addEventListener("toggle", function (event) {
     var el = event.target;
     if (el.matches && el.matches("details.navgroup") && el.open) {
       closeMenus(el);
+      keepInView(el);
     }
   }, true);
+
+  // Tabbing past an open drop-down closes it (it stayed open over the page).
+  document.addEventListener("focusin", function (event) {
+    var open = document.querySelector("details.navgroup[open]");
+    if (open && !open.contains(event.target)) {
+      open.removeAttribute("open");
+    }
+  });
 
   document.addEventListener("click", function (event) {
     if (!(event.target.closest && event.target.closest("details.navgroup"))) {
