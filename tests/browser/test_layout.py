@@ -157,3 +157,39 @@ def test_the_patent_list_and_its_menus_fit_a_320_px_phone(people, campus):
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
         admin.page.keyboard.press("Escape")
     admin.shot("patents-320")
+
+
+def test_the_review_queue_reads_as_cards_on_a_phone(people, seed):
+    """An accessibility review: on a 375 px phone each candidate was a 751 px table row whose
+    decision controls were 68 px wide, the patent's title scrolled out of view."""
+    from tests.matching.helpers import entered, make_demand
+    from tests.review.helpers import make_match
+
+    officer = make_user(Role.OFFICER, email="phone-officer@example.cn")
+    demand = make_demand(title="锂电池正极材料回收")
+    for i in range(2):
+        make_match(demand, entered(title=f"一种锂电池正极材料的回收方法{i}"), 0.5 - i / 10)
+    person = people("officer-phone")
+    person.page.set_viewport_size({"width": 375, "height": 800})
+    person.login(officer.email)
+    person.goto("/review/")
+    fit = person.page.evaluate(
+        """() => {
+          const row = document.querySelector('tr[data-match-id]');
+          const title = row.querySelector('td[data-label="专利"] a').getBoundingClientRect();
+          const reject = row.querySelector('details.reject');
+          reject.open = true;
+          const select = reject.querySelector('select').getBoundingClientRect();
+          return {
+            pageWidth: document.documentElement.scrollWidth,
+            rowWidth: row.getBoundingClientRect().width,
+            titleRight: title.right,
+            selectWidth: select.width,
+            selectHeight: select.height,
+          };
+        }"""
+    )
+    assert fit["pageWidth"] <= 375 and fit["rowWidth"] <= 375, fit
+    assert fit["titleRight"] <= 375, fit  # the title in view beside its decision
+    assert fit["selectWidth"] >= 250 and fit["selectHeight"] >= 44, fit
+    person.shot("review-375")
