@@ -238,6 +238,19 @@ def open_deals_of_demand(demand_id: int) -> list[Deal]:
     )
 
 
+def open_deals_of_patent(patent_id: int) -> list[Deal]:
+    """The patent's deals still in progress, in id order: what its right leaving the
+    university ends, and what its withdrawal from the pool is told to. Not scoped to a viewer
+    (the platform acts on them)."""
+    return list(
+        db.session.scalars(
+            sa.select(Deal)
+            .where(Deal.patent_id == patent_id, Deal.stage.in_(OPEN_STAGES))
+            .order_by(Deal.id)
+        )
+    )
+
+
 def pending_intents(demand_id: int) -> list[Match]:
     """The enterprise's requests for an introduction (申请对接) on the demand that officers have
     not decided yet, oldest first. Closing the demand keeps them as its record (matching.runs

@@ -569,30 +569,13 @@ def end_for_rights_gone(patent: Patent, actor: User | None, reason: str) -> list
     university's reminders to answer are settled. A security review had signed a second 转让 of
     one patent on another deal. In the caller's transaction, no commit; the e-mails go after
     it commits. Returns the ids of the deals ended."""
-    deals = list(
-        db.session.scalars(
-            sa.select(Deal)
-            .where(Deal.patent_id == patent.id, Deal.stage.in_(workflow.OPEN_STAGES))
-            .order_by(Deal.id)
-        )
-    )
+    deals = queries.open_deals_of_patent(patent.id)
     sent: list[Notification] = []
     for deal in deals:
         source = _end_open_deal(deal, actor, RIGHTS_GONE, reason, patent_id=patent.id)
         title = f"对接已结束：专利“{patent.title}”的专利权已不属于高校"
         body = f"{_pair(deal)} 的对接（原阶段「{source.label}」）记为「未成交」。{reason}。"
-        link = deal_link(deal.id)
-        sent.append(
-            notifications.notify(
-                "deal_stage",
-                title,
-                organization_id=deal.enterprise_id,
-                body=body,
-                link=link,
-                deal_id=deal.id,
-            )
-        )
-        sent += _tell_officer(deal, actor, title, body)
+        sent += _tell_enterprise_and_officer(deal, actor, title, body)
     notifications.send_emails(sent, after_commit=True)
     return [d.id for d in deals]
 
@@ -603,13 +586,7 @@ def tell_of_withdrawal(patent: Patent, actor: User | None, comment: str | None) 
     entered again (``_clean_contract``); the enterprise and the officer are told why. A
     concurrency test's deal on a withdrawn patent stayed 已推荐 with nobody told. In the
     mover's transaction (signals.patent_transitioned), no commit. Returns the deals' ids."""
-    deals = list(
-        db.session.scalars(
-            sa.select(Deal)
-            .where(Deal.patent_id == patent.id, Deal.stage.in_(workflow.OPEN_STAGES))
-            .order_by(Deal.id)
-        )
-    )
+    deals = queries.open_deals_of_patent(patent.id)
     sent: list[Notification] = []
     for deal in deals:
         title = f"专利“{patent.title}”已被学校撤回重审，对接暂停"
@@ -617,19 +594,25 @@ def tell_of_withdrawal(patent: Patent, actor: User | None, comment: str | None) 
             f"{_pair(deal)} 的对接（「{deal.stage.label}」）保留，但专利重新入库前不能登记合同。"
             + (f"\n学校说明：{comment}" if comment else "")
         )
-        sent.append(
-            notifications.notify(
-                "deal_stage",
-                title,
-                organization_id=deal.enterprise_id,
-                body=body,
-                link=deal_link(deal.id),
-                deal_id=deal.id,
-            )
-        )
-        sent += _tell_officer(deal, actor, title, body)
+        sent += _tell_enterprise_and_officer(deal, actor, title, body)
     notifications.send_emails(sent, after_commit=True)
     return [d.id for d in deals]
+
+
+def _tell_enterprise_and_officer(
+    deal: Deal, actor: User | None, title: str, body: str
+) -> list[Notification]:
+    """What the platform did to a deal, told to its enterprise and (unless the officer did it)
+    its officer; no commit."""
+    notice = notifications.notify(
+        "deal_stage",
+        title,
+        organization_id=deal.enterprise_id,
+        body=body,
+        link=deal_link(deal.id),
+        deal_id=deal.id,
+    )
+    return [notice, *_tell_officer(deal, actor, title, body)]
 
 
 def _tell_officer(deal: Deal, actor: User | None, title: str, body: str) -> list[Notification]:
