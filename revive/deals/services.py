@@ -184,12 +184,13 @@ def _load(deal_id: int, actor: User, expected_version: int | None) -> Deal:
     click, a second window) are taken one after the other, and the second is told it was the
     user's own change (it had read the generic 「已被他人修改」)."""
     deal = permissions.get_visible_deal(actor, deal_id)
-    # The patent first, then the deal: the order a contract takes them (_clean_contract holds
-    # the patent, then ends the patent's other deals), so two contracts on two deals of one
-    # patent queue on the patent instead of each holding a deal the other needs.
+    # The patent first, then the deal: a contract's checks need the patent held, and signing
+    # ends the patent's other deals; so two contracts on two deals of one patent queue on the
+    # patent instead of each holding a deal the other needs.
     lock_row(Patent, deal.patent_id)
     lock_row(Deal, deal.id)
     db.session.refresh(deal)
+    db.session.refresh(deal.patent)  # what a contract's checks read (_clean_contract)
     if expected_version is not None and expected_version != deal.version:
         raise ConflictError(stale_message(deal, actor, expected_version))
     return deal
@@ -760,12 +761,11 @@ def _truthy(raw: Any) -> bool:
 def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
     """Validated contract fields (kind, amount_wan, signed_on, record_no, parties).
 
-    Holds the patent's row first (revive.db.lock_row), as an open-licence declaration does:
-    the checks below read the patent's other contracts and declarations, and two requests
-    checking at once had each seen none and recorded two exclusive licences of one patent
-    for the same years (a concurrency test), or an exclusive licence beside a declaration."""
-    lock_row(Patent, deal.patent_id)
-    db.session.refresh(deal.patent)
+    The caller loaded the deal with ``_load``, which holds the patent's row (as an
+    open-licence declaration does): the checks below read the patent's other contracts and
+    declarations, and two requests checking at once had each seen none and recorded two
+    exclusive licences of one patent for the same years (a concurrency test), or an exclusive
+    licence beside a declaration."""
     errors: dict[str, str] = {}
     raw_kind = str(data.get("kind") or "").strip()
     kind = ContractKind.by_label().get(raw_kind)
