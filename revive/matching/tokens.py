@@ -154,32 +154,32 @@ def _current(record: PatentTokens | None, digest: str) -> bool:
     )
 
 
-def _work_out(rows: Sequence[Any]) -> dict[int, tuple[str, str]]:
-    """{patent id: (text digest, tokens)} of the rows whose stored tokens are missing or
-    stale (the slow part: segmentation), read before any lock is taken."""
+def _work_out(rows: Sequence[Any]) -> dict[int, tuple[str, str | None]]:
+    """{patent id: (text digest, tokens)} of every row, the tokens only where the stored ones
+    are missing or stale (the slow part: segmentation), read before any lock is taken."""
     records = _records(rows)
-    worked = {}
+    worked: dict[int, tuple[str, str | None]] = {}
     for row in rows:
         text = patent_text(row)
         digest = text_hash(row.title, text)
-        if not _current(records.get(row.id), digest):
-            worked[row.id] = (digest, " ".join(engine.patent_tokens(row.title, text)))
+        stale = not _current(records.get(row.id), digest)
+        worked[row.id] = (
+            digest,
+            " ".join(engine.patent_tokens(row.title, text)) if stale else None,
+        )
     return worked
 
 
-def _store_tokens(rows: Sequence[Any], worked: dict[int, tuple[str, str]]) -> int:
+def _store_tokens(rows: Sequence[Any], worked: dict[int, tuple[str, str | None]]) -> int:
     now, changed = utcnow(), 0
     records = _records(rows)  # read again: a pass running beside this one may have stored some
     for row in rows:
         record = records.get(row.id)
-        digest, tokens = worked.get(row.id) or (None, None)
-        if digest is None:
-            text = patent_text(row)
-            digest = text_hash(row.title, text)
+        digest, tokens = worked[row.id]
         if _current(record, digest) and record is not None:
             record.updated_at = now  # checked: no longer looks stale
             continue
-        if tokens is None:  # stored meanwhile by another pass, and changed since: rare
+        if tokens is None:  # current when read, changed since by another pass: rare
             tokens = " ".join(engine.patent_tokens(row.title, patent_text(row)))
         if record is None:
             record = PatentTokens(patent_id=row.id)
