@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify
@@ -36,41 +37,17 @@ def _heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-def schema_problem(app: Flask) -> str | None:
-    """Why this code cannot run on the database's schema (not migrated, or behind), or None
-    (also when the database cannot be reached: that may pass). A worker started against a
-    database not migrated yet had reported "ready" and logged a traceback every minute."""
-    with app.app_context():
-        try:
-            with db.engine.connect() as conn:
-                tables = set(sa.inspect(conn).get_table_names())
-                revision = (
-                    conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-                    if "alembic_version" in tables
-                    else None
-                )
-        except sa.exc.SQLAlchemyError:
-            return None
-        finally:
-            db.engine.dispose()
-    if "users" not in tables:
-        return (
-            "数据库尚未初始化：请先运行 revive db upgrade"
-            " / the database is empty: run revive db upgrade"
-        )
-    if revision is not None and revision not in _heads():
-        return (
-            f"数据库结构版本 {revision} 不是本程序需要的版本：请先运行 revive db upgrade"
-            " / the database schema is behind this code: run revive db upgrade"
-        )
-    return None
+@dataclass(frozen=True)
+class SchemaState:
+    state: str  # ok | empty | outdated | unreachable
+    revision: str | None = None
+    message: str | None = None
 
 
-@bp.get("/healthz")
-def healthz():
+def schema_state() -> SchemaState:
+    """Whether the database answers and holds this code's schema (in an app context)."""
     try:
         with db.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
             tables = set(sa.inspect(conn).get_table_names())
             revision = (
                 conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
@@ -79,14 +56,35 @@ def healthz():
             )
     except sa.exc.SQLAlchemyError as exc:
         logger.warning("Health check: database unreachable: %s", exc)
-        return jsonify(status="error", database="unreachable", message="数据库无法连接"), 503
+        return SchemaState("unreachable", message="数据库无法连接")
     if "users" not in tables:
-        message = "数据库尚未初始化：请运行 revive db upgrade"
-        return jsonify(status="error", database="empty", message=message), 503
+        return SchemaState("empty", message="数据库尚未初始化：请运行 revive db upgrade")
     if revision is not None and revision not in _heads():
         message = f"数据库结构版本 {revision} 不是本程序需要的版本：请运行 revive db upgrade"
-        return jsonify(status="error", database="outdated", message=message), 503
-    return jsonify(status="ok", database="ok", revision=revision, sweep=_sweep())
+        return SchemaState("outdated", revision, message)
+    return SchemaState("ok", revision)
+
+
+def schema_problem(app: Flask) -> str | None:
+    """Why a worker cannot run on the database's schema (not migrated, or behind), or None
+    (also when the database cannot be reached: that may pass). A worker started against a
+    database not migrated yet had reported "ready" and logged a traceback every minute."""
+    with app.app_context():
+        try:
+            found = schema_state()
+        finally:
+            db.engine.dispose()  # before the worker forks its pool
+    if found.state in ("ok", "unreachable"):
+        return None
+    return f"{found.message} / the database schema is not this code's: run revive db upgrade"
+
+
+@bp.get("/healthz")
+def healthz():
+    found = schema_state()
+    if found.state != "ok":
+        return jsonify(status="error", database=found.state, message=found.message), 503
+    return jsonify(status="ok", database="ok", revision=found.revision, sweep=_sweep())
 
 
 SWEEP_LATE_ROUNDS = 5  # sweeps missed before the background counts as stopped
