@@ -16,7 +16,9 @@ Texts speak from the notice's own moment (its created_at), in local time (revive
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,50 +46,45 @@ DIGEST_LISTED = 20  # patents named in one digest; the rest are counted
 class Outcome:
     kind: str
     title: str  # {title}: the patent's title
-    body: str  # {appno}, {who}, {comment}
+    detail: str  # {who}, {comment}: after the 申请号 alone, or above a batch's list of patents
     many: str = ""  # a batch's title: {owner} (您的 / 本学院的 / nothing), {n}
-
-    @property
-    def detail(self) -> str:
-        """The body without its 申请号 (a batch lists the patents under it)."""
-        return self.body.split("。", 1)[1]
 
 
 OUTCOMES: dict[str, Outcome] = {
     "college_return": Outcome(
         "patent_returned",
         "您的专利《{title}》被学院退回，请修改后重新提交",
-        "申请号 {appno}。{who}退回，意见：{comment}",
+        "{who}退回，意见：{comment}",
         "{owner}{n} 件专利被学院退回，请修改后重新提交",
     ),
     "school_return": Outcome(
         "patent_returned",
         "您的专利《{title}》被学校退回，请修改后重新提交",
-        "申请号 {appno}。{who}退回，意见：{comment}",
+        "{who}退回，意见：{comment}",
         "{owner}{n} 件专利被学校退回，请修改后重新提交",
     ),
     "reopen": Outcome(
         "patent_returned",
         "学校撤回了对您的专利《{title}》的审核结论，已退回修改",
-        "申请号 {appno}。{who}撤回重审，意见：{comment}",
+        "{who}撤回重审，意见：{comment}",
         "学校撤回了对{owner}{n} 件专利的审核结论，已退回修改",
     ),
     "enter": Outcome(
         "patent_entered",
         "您的专利《{title}》已登记入库",
-        "申请号 {appno}。{who}审核通过，已进入可转化专利资源库，将面向企业推广。",
+        "{who}审核通过，已进入可转化专利资源库，将面向企业推广。",
         "{owner}{n} 件专利已登记入库",
     ),
     "not_enter": Outcome(
         "patent_not_entered",
         "您的专利《{title}》未予入库",
-        "申请号 {appno}。{who}决定不入库，原因：{comment}",
+        "{who}决定不入库，原因：{comment}",
         "{owner}{n} 件专利未予入库",
     ),
     "abandon": Outcome(
         "patent_abandon",
         "学校建议放弃您的专利《{title}》",
-        "申请号 {appno}。{who}建议放弃（不再维持），原因：{comment}",
+        "{who}建议放弃（不再维持），原因：{comment}",
         "学校建议放弃{owner}{n} 件专利",
     ),
 }
@@ -103,10 +100,17 @@ COLLEGE_TITLES = {
 }
 
 
-def _recipients(patent: Patent, action: str, actor: User | None) -> list[tuple[User, str]]:
+def _recipients(
+    patent: Patent,
+    action: str,
+    actor: User | None,
+    college_admins: Callable[[int], list[User]] | None = None,
+) -> list[tuple[User, str]]:
     """Who hears of ``action`` on ``patent`` and as whom: ("inventor", the linked inventor
     accounts) or ("college", its college's admins, of the school's decisions) — never the actor,
-    never twice."""
+    never twice. ``college_admins``: how to read a college's admins (a batch reads each
+    college once)."""
+    college_admins = college_admins or _college_admins
     told = {actor.id} if actor is not None else set()
     out: list[tuple[User, str]] = []
     for u in patent.inventor_users:
@@ -114,7 +118,7 @@ def _recipients(patent: Patent, action: str, actor: User | None) -> list[tuple[U
             told.add(u.id)
             out.append((u, "inventor"))
     if action in COLLEGE_TITLES and patent.college_id is not None:
-        for u in _college_admins(patent.college_id):
+        for u in college_admins(patent.college_id):
             if u.id not in told:
                 told.add(u.id)
                 out.append((u, "college"))
@@ -158,13 +162,11 @@ def _single(
         outcome.kind,
         template.format(title=patent.title),
         user_id=user.id,
-        body=outcome.body.format(appno=patent.application_no, who=who, comment=comment or "—"),
+        body=f"申请号 {patent.application_no}。"
+        + outcome.detail.format(who=who, comment=comment or "—"),
         link=app_link("inventory.detail", patent_id=patent.id),
         created_at=at,
     )
-
-
-BATCH_LISTED = 20  # patents named in one batch notice; the rest are counted
 
 
 def notify_batch(
@@ -178,9 +180,10 @@ def notify_batch(
     if outcome is None or not patents:
         return []
     who = _who(actor)
+    admins_of = functools.cache(_college_admins)  # a batch is mostly of one or two colleges
     heard: dict[int, tuple[User, list[tuple[Patent, str]]]] = {}
     for patent in patents:
-        for user, as_whom in _recipients(patent, action, actor):
+        for user, as_whom in _recipients(patent, action, actor, admins_of):
             heard.setdefault(user.id, (user, []))[1].append((patent, as_whom))
     rows = []
     for user, items in heard.values():
@@ -191,9 +194,9 @@ def notify_batch(
         roles = {as_whom for _, as_whom in items}
         owner = {"inventor": "您的", "college": "本学院的"}[roles.pop()] if len(roles) == 1 else ""
         lines = [outcome.detail.format(who=who, comment=comment or "—")]
-        lines += [f"· {p.application_no}《{p.title}》" for p, _ in items[:BATCH_LISTED]]
-        if len(items) > BATCH_LISTED:
-            lines.append(f"……另有 {len(items) - BATCH_LISTED} 件")
+        lines += [f"· {p.application_no}《{p.title}》" for p, _ in items[:DIGEST_LISTED]]
+        if len(items) > DIGEST_LISTED:
+            lines.append(f"……另有 {len(items) - DIGEST_LISTED} 件")
         rows.append(
             notify(
                 outcome.kind,
