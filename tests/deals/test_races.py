@@ -18,7 +18,6 @@ from revive.accounts.models import Role, User
 from revive.clock import local_today
 from revive.deals import services
 from revive.deals.models import Contract, Deal, Stage
-from revive.errors import ValidationFailed
 from revive.extensions import db
 from tests.deals.helpers import advance, contract_data, make_deal
 from tests.demands.test_races import PAUSE_S, _race, race_app  # noqa: F401  (fixture)
@@ -28,8 +27,9 @@ from tests.matching.helpers import make_enterprise
 LATER = (local_today() + timedelta(days=730)).isoformat()
 
 
-def test_two_exclusive_licences_signed_at_once_leave_one(race_app, enqueued, monkeypatch):  # noqa: F811
-    with race_app.app_context():
+def _two_deals_of_one_patent(app: Any) -> dict[str, Any]:
+    """Two deals in 洽谈中 on one patent, with two enterprises, pushed by one officer."""
+    with app.app_context():
         officer = make_user(Role.OFFICER)
         first = make_deal(officer=officer, enterprise=make_enterprise("甲科技有限公司"))
         second = make_deal(
@@ -37,8 +37,30 @@ def test_two_exclusive_licences_signed_at_once_leave_one(race_app, enqueued, mon
         )
         for deal in (first, second):
             advance(deal, Stage.CONTACTED, Stage.NEGOTIATING, actor=officer)
-        ids = {"deals": [first.id, second.id], "officer": officer.id, "patent": first.patent_id}
+        return {"deals": [first.id, second.id], "officer": officer.id, "patent": first.patent_id}
 
+
+def _signing(app: Any, ids: dict[str, Any], **contract: Any):
+    """A request recording the contract on a deal: "signed", or what it was told."""
+
+    def sign(deal_id: int):
+        def call() -> str:
+            with app.app_context():
+                actor = db.session.get(User, ids["officer"])
+                try:
+                    services.record_contract(deal_id, contract_data(**contract), actor)
+                except Exception as exc:  # noqa: BLE001 - what each got is compared
+                    db.session.rollback()
+                    return getattr(exc, "message", repr(exc))
+                return "signed"
+
+        return call
+
+    return [sign(deal_id) for deal_id in ids["deals"]]
+
+
+def test_two_exclusive_licences_signed_at_once_leave_one(race_app, enqueued, monkeypatch):  # noqa: F811
+    ids = _two_deals_of_one_patent(race_app)
     checked = services._licence_overlapping
 
     def checked_then_paused(*args: Any, **kw: Any) -> Any:
@@ -47,22 +69,7 @@ def test_two_exclusive_licences_signed_at_once_leave_one(race_app, enqueued, mon
         return found
 
     monkeypatch.setattr(services, "_licence_overlapping", checked_then_paused)
-
-    def sign(deal_id: int):
-        def call() -> str:
-            with race_app.app_context():
-                actor = db.session.get(User, ids["officer"])
-                data = contract_data(license_scope="exclusive", license_until=LATER)
-                try:
-                    services.record_contract(deal_id, data, actor)
-                except ValidationFailed as exc:
-                    db.session.rollback()
-                    return exc.message
-                return "signed"
-
-        return call
-
-    results = _race([sign(deal_id) for deal_id in ids["deals"]])
+    results = _race(_signing(race_app, ids, license_scope="exclusive", license_until=LATER))
     with race_app.app_context():
         contracts = db.session.scalars(
             sa.select(Contract).join(Deal).where(Deal.patent_id == ids["patent"])
@@ -133,32 +140,10 @@ def test_two_assignments_of_one_patent_at_once_sign_one_and_end_the_other(
 ):
     """Two 转让 contracts on two deals of one patent at once: one signs, the other deal ends as
     the right left the university (neither waits on a deal the other holds: a deadlock)."""
-    with race_app.app_context():
-        officer = make_user(Role.OFFICER)
-        first = make_deal(officer=officer, enterprise=make_enterprise("甲科技有限公司"))
-        second = make_deal(
-            patent=first.patent, officer=officer, enterprise=make_enterprise("乙科技有限公司")
-        )
-        for deal in (first, second):
-            advance(deal, Stage.CONTACTED, Stage.NEGOTIATING, actor=officer)
-        ids = {"deals": [first.id, second.id], "officer": officer.id}
+    ids = _two_deals_of_one_patent(race_app)
     # both deals read before either contract is checked
     monkeypatch.setattr(services, "_clean_contract", _paused(services._clean_contract))
-
-    def sign(deal_id: int):
-        def call() -> str:
-            with race_app.app_context():
-                actor = db.session.get(User, ids["officer"])
-                try:
-                    services.record_contract(deal_id, contract_data(kind="转让"), actor)
-                except Exception as exc:  # noqa: BLE001 - what each got is compared
-                    db.session.rollback()
-                    return getattr(exc, "message", repr(exc))
-                return "signed"
-
-        return call
-
-    results = _race([sign(d) for d in ids["deals"]])
+    results = _race(_signing(race_app, ids, kind="转让"))
     assert sorted(r == "signed" for r in results) == [False, True], results
     refused = next(r for r in results if r != "signed")
     assert "未成交" in refused or "专利权" in refused, results  # told why, not a deadlock
