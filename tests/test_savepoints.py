@@ -6,6 +6,7 @@ four of its five patents had moved)."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from revive.accounts.models import Organization
@@ -19,22 +20,15 @@ def _name(org_id: int) -> str:
     return db.session.scalar(sa.select(Organization.name).where(Organization.id == org_id))
 
 
-def test_a_released_savepoint_is_taken_back_by_the_rollback(app):
+@pytest.mark.parametrize(("end", "kept"), [("rollback", "甲大学"), ("commit", "乙大学")])
+def test_a_released_savepoint_goes_with_its_transaction(app, end, kept):
+    """Taken back by the transaction's rollback, kept by its commit."""
     org_id = make_org("甲大学").id
     db.session.commit()
     with savepoint():
         db.session.get(Organization, org_id).name = "乙大学"
-    db.session.rollback()
-    assert _name(org_id) == "甲大学"
-
-
-def test_a_released_savepoint_commits_with_the_transaction(app):
-    org_id = make_org("甲大学").id
-    db.session.commit()
-    with savepoint():
-        db.session.get(Organization, org_id).name = "乙大学"
-    db.session.commit()
-    assert _name(org_id) == "乙大学"
+    getattr(db.session, end)()
+    assert _name(org_id) == kept
 
 
 def test_a_failed_savepoint_keeps_what_came_before_it(app):
