@@ -118,17 +118,15 @@ def test_roadshow_for_a_pool_prints_one_page_per_patent_and_invites(app, client,
     ent = make_org("草原乳业有限公司", kind=OrgKind.ENTERPRISE)
     form = client.get(f"/roadshows/new?pool_id={pool.id}").get_data(as_text=True)
     assert "一种益生菌发酵乳的制备方法" in form and "草原乳业有限公司" in form
-    resp = client.post(
-        "/roadshows/new",
-        data={
-            "pool_id": str(pool.id),
-            "title": "乳业专场",
-            "held_on": "2026-12-20",
-            "place": "呼和浩特",
-            "patent_ids": [str(i) for i in chosen],
-            "enterprise_ids": [str(ent.id)],
-        },
-    )
+    posted = {
+        "pool_id": str(pool.id),
+        "title": "乳业专场",
+        "held_on": "2026-12-20",
+        "place": "呼和浩特",
+        "patent_ids": [str(i) for i in chosen],
+        "enterprise_ids": [str(ent.id)],
+    }
+    resp = client.post("/roadshows/new", data=posted)
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
     roadshow = db.session.scalar(sa.select(Roadshow))
     printed = client.get(f"/roadshows/{roadshow.id}/print").get_data(as_text=True)
@@ -143,17 +141,7 @@ def test_roadshow_for_a_pool_prints_one_page_per_patent_and_invites(app, client,
     invites = db.session.scalars(sa.select(EvaluationInvite)).all()
     assert {(i.patent_id, i.enterprise_id) for i in invites} == {(p, ent.id) for p in chosen}
     # The same form again (back and resubmit; a concurrency test had four copies): the one.
-    again = client.post(
-        "/roadshows/new",
-        data={
-            "pool_id": str(pool.id),
-            "title": "乳业专场",
-            "held_on": "2026-12-20",
-            "place": "呼和浩特",
-            "patent_ids": [str(i) for i in chosen],
-            "enterprise_ids": [str(ent.id)],
-        },
-    )
+    again = client.post("/roadshows/new", data=posted)
     assert again.status_code == 302 and again.location.endswith(f"/roadshows/{roadshow.id}")
     assert len(db.session.scalars(sa.select(Roadshow)).all()) == 1
     assert "未重复登记" in client.get(again.location).get_data(as_text=True)
