@@ -605,14 +605,7 @@ def _tell_enterprise_and_officer(
 ) -> list[Notification]:
     """What the platform did to a deal, told to its enterprise and (unless the officer did it)
     its officer; no commit."""
-    notice = notifications.notify(
-        "deal_stage",
-        title,
-        organization_id=deal.enterprise_id,
-        body=body,
-        link=deal_link(deal.id),
-        deal_id=deal.id,
-    )
+    notice = _deal_notice(deal, title, body, organization_id=deal.enterprise_id)
     return [notice, *_tell_officer(deal, actor, title, body)]
 
 
@@ -620,15 +613,14 @@ def _tell_officer(deal: Deal, actor: User | None, title: str, body: str) -> list
     """The officer who pushed the deal hears the platform ended it (unless the officer did)."""
     if not deal.officer_id or deal.officer_id == getattr(actor, "id", None):
         return []
-    notice = notifications.notify(
-        "deal_stage",
-        title,
-        user_id=deal.officer_id,
-        body=body,
-        link=deal_link(deal.id),
-        deal_id=deal.id,
+    return [_deal_notice(deal, title, body, user_id=deal.officer_id)]
+
+
+def _deal_notice(deal: Deal, title: str, body: str, **to: int) -> Notification:
+    """A "deal_stage" notice of ``deal`` to ``organization_id`` or ``user_id``; no commit."""
+    return notifications.notify(
+        "deal_stage", title, body=body, link=deal_link(deal.id), deal_id=deal.id, **to
     )
-    return [notice]
 
 
 def _notify_demand_closed(
