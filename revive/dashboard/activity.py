@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 
 from revive.accounts.models import College, Organization, Role, User
 from revive.clock import local_today
+from revive.common.industry import section_expr
 from revive.dashboard import industry
 from revive.dashboard.funnel import NO_COLLEGE_LABEL
 from revive.db import as_utc, utcnow
@@ -441,7 +442,7 @@ def unmet_figures() -> UnmetFigures:
         .outerjoin(weak, weak.c.demand_id == Demand.id)
         .where(_unmet_clause())
     ).one()
-    section = industry.section_expr(Demand.industry)
+    section = section_expr(Demand.industry)
     merged: dict[str, int] = {}
     for first, n in db.session.execute(
         sa.select(section, sa.func.count(Demand.id)).where(_unmet_clause()).group_by(section)

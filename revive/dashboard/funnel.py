@@ -39,6 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive.accounts.models import College, Organization, OrgKind
+from revive.common.industry import section_expr
 from revive.dashboard import cache, industry
 from revive.deals.models import Contract, Deal, DealEvent, Stage
 from revive.evaluations.models import Evaluation
@@ -274,7 +275,7 @@ def _register_university(key: str, group: Any | None) -> None:
 # view, or a regional view narrowed to it) when it is large; see revive.dashboard.cache.
 _register("funnel", None)
 _register("funnel-by-university", Patent.institution_id)
-_INDUSTRY = industry.section_expr(Patent.industry_code)
+_INDUSTRY = section_expr(Patent.industry_code)
 _register("funnel-by-industry", _INDUSTRY)
 _register_university("funnel", None)
 _register_university("funnel-by-college", Patent.college_id)

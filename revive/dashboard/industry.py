@@ -10,7 +10,7 @@ characters; the section is what regional reports use and keeps tables short.
 
 from __future__ import annotations
 
-from revive.common.industry import SECTIONS, section_expr  # noqa: F401  (re-exported)
+from revive.common.industry import SECTIONS
 
 UNSET_KEY = "none"
 UNSET_LABEL = "未填写行业"

@@ -120,31 +120,32 @@ def strength_text(p: float, bar: float, strong: float) -> str:
 SEEN_GAP = 0.05
 
 
-def seen_share(p: float | None, short: bool = False) -> str | None:
-    """What was measured for a strength ``p``, e.g. "约 70%", when it is not ``p`` itself:
-    of the judged pairs the model rated near ``p`` (short postings apart, as ``short`` says),
-    that share was relevant. None while ``p`` reads true, or when nothing was measured."""
+def _measured(p: float | None, short: bool) -> float | None:
+    """The share measured for strengths near ``p`` (short postings apart, as ``short`` says)
+    when it is more than SEEN_GAP from ``p``; None while ``p`` reads true, or when nothing was
+    measured."""
     measured = engine.shipped_reliability()
     if p is None or measured is None:
         return None
     seen = measured.observed(p, short)
-    if abs(seen - p) <= SEEN_GAP:
-        return None
-    return f"约 {round(seen * 100):d}%"
+    return None if abs(seen - p) <= SEEN_GAP else float(seen)
+
+
+def seen_share(p: float | None, short: bool = False) -> str | None:
+    """What was measured for a strength ``p``, e.g. "约 70%", when it is not ``p`` itself:
+    of the judged pairs the model rated near ``p``, that share was relevant."""
+    seen = _measured(p, short)
+    return None if seen is None else f"约 {round(seen * 100):d}%"
 
 
 def shown_share(p: float | None, short: bool = False) -> float | None:
     """The share the pages state for a strength ``p`` (「经人工判定，约 X% 确实切合」): the
     measured one where ``seen_share`` gives it, else ``p`` — so API clients read the figure
     the enterprise's page shows (an integrator saw 0.67 beside the page's 约 61%)."""
-    measured = engine.shipped_reliability()
     if p is None:
         return None
-    if measured is not None:
-        seen = measured.observed(p, short)
-        if abs(seen - p) > SEEN_GAP:
-            return round(float(seen), 4)
-    return round(float(p), 4)
+    seen = _measured(p, short)
+    return round(float(p) if seen is None else seen, 4)
 
 
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)

@@ -170,7 +170,7 @@ def _queue_where(f: QueueFilters, now: datetime | None = None) -> list[sa.Column
     if f.industry:
         # A section letter (the filter's choices); an older link's text is read as the
         # section it names, else matched exactly.
-        letter = f.industry if f.industry in SECTIONS else section_of(f.industry)
+        letter = section_of(f.industry)  # "C" itself too
         if letter is not None:
             clauses.append(section_expr(Demand.industry) == letter)
         else:
