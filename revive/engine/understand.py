@@ -335,8 +335,6 @@ def read_demand(title: str | None, text: str | None) -> DemandReading:
     clean = _strip(raw, removed)
     if clean == clean_title:
         clean = ""
-    specs = normalize(specs_raw)
-    words = content_words(clean_title, clean)
     needs: list[Need] = []
     if clean:
         parts, enumerated = _parts(clean)
@@ -351,11 +349,12 @@ def read_demand(title: str | None, text: str | None) -> DemandReading:
     if not needs:
         label = _label(clean_title or clean, original=(title_raw if clean_title else text) or "")
         needs = [Need(clean or clean_title, label)]
-    if specs:
+    specs = normalize(specs_raw)
+    if specs:  # read with the whole demand (and its one need), never its last part
         clean = f"{clean}；{specs}" if clean else specs
-        words = content_words(clean_title, clean)
         if len(needs) == 1:
             needs = [Need(clean or clean_title, needs[0].label)]
+    words = content_words(clean_title, clean)  # segmented once, targets included
     thin = len(set(words)) < THIN_WORDS
     return DemandReading(
         title=clean_title,
