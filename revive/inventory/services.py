@@ -421,7 +421,6 @@ def perform_batch(
         else:
             result.done.append(patent_id)
             changes.append((patent, change))
-    del loaded
     if changes:  # the notices of the whole batch, one per person (in this transaction)
         signals.patents_transitioned.send(
             None, changes=changes, action=action.name, actor=actor, comment=comment
