@@ -251,6 +251,19 @@ def issue_admin_reset(user_id: int, *, actor: User) -> tuple[PasswordReset, str]
 # --- using the link -------------------------------------------------------------------------
 
 
+def add_enterprise_user(
+    *, actor: User, organization_id: int, email: str, name: str
+) -> tuple[User, str]:
+    """A user added to a registered enterprise by the platform admin
+    (services.create_enterprise_user), and the token of the one-time link that sets its
+    password (``issue_admin_reset``): nobody, the admin included, knows a password for it."""
+    user = services.create_enterprise_user(
+        actor=actor, organization_id=organization_id, email=email, name=name
+    )
+    _, token = issue_admin_reset(user.id, actor=actor)
+    return user, token
+
+
 def get_usable_reset(token: str) -> PasswordReset:
     """The pending, unexpired reset for ``token``; ResetUnusable (410) with the reason."""
     reset = db.session.scalar(

@@ -600,13 +600,12 @@ def create_enterprise_user():
         raise ValidationFailed("请先选择企业")
     if form.validate_on_submit():
         try:
-            user = services.create_enterprise_user(
+            user, token = recovery.add_enterprise_user(
                 actor=current_user,
                 organization_id=org_id,
                 email=form.email.data,
                 name=form.name.data,
             )
-            _, token = recovery.issue_admin_reset(user.id, actor=current_user)
         except ValidationFailed as err:
             _form_error(form, err)
         else:
