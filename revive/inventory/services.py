@@ -407,7 +407,8 @@ def perform_batch(
         raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")
     result = BatchResult()
     changes = []
-    loaded = _load_for_batch(patent_ids)  # held, so the identity map keeps them
+    # Held for the loop: the per-id lookups below then hit the identity map, no query each
+    loaded = _load_for_batch(patent_ids)
     for patent_id in patent_ids:
         try:
             patent = permissions.get_visible_patent(actor, patent_id)
@@ -421,6 +422,7 @@ def perform_batch(
         else:
             result.done.append(patent_id)
             changes.append((patent, change))
+    del loaded  # the loop's done with them
     if changes:  # the notices of the whole batch, one per person (in this transaction)
         signals.patents_transitioned.send(
             None, changes=changes, action=action.name, actor=actor, comment=comment
