@@ -106,7 +106,8 @@ def top_k(
     """Exact top ``k`` local documents of one shard for one query.
 
     Score: Σ weights[t] × stored weight of term t, accumulated term at a time in the order
-    given (float64, so a document's score does not depend on the shard it is in). ``data``:
+    given, in float32 (a document's sum takes the same steps whatever shard it is in, so its
+    score does not depend on how the index is cut). ``data``:
     stored weights, or their float16 bit patterns with ``table`` (empty table: ``data`` holds
     the values). A result scores > ``min_score`` and ≥ ``bar`` (the k-th best of shards
     searched before); ``keep``: bool per document (empty: all); ``drop``: documents excluded.
@@ -115,9 +116,13 @@ def top_k(
     Every posting of the query's terms is added: at about a nanosecond a posting this beat
     MaxScore-style pruning (skip the long lists, look them up for the candidates left), whose
     bookkeeping cost more than the postings it saved (measured on the 1M bench)."""
-    acc = np.zeros(n_docs, np.float64)
+    # float32: the accumulator of a full shard (256 KB) stays in the core's L2 cache beside
+    # the float16 table, and a posting costs 10-12 % less than with float64 (1M bench, same
+    # results). Stored weights are float16 (11 significant bits): float32 sums of a few
+    # hundred of them keep far more precision than the weights carry.
+    acc = np.zeros(n_docs, np.float32)
     for t in range(terms.shape[0]):
-        _accumulate(acc, indptr, indices, data, table, terms[t], weights[t])
+        _accumulate(acc, indptr, indices, data, table, terms[t], np.float32(weights[t]))
     for d in drop:
         acc[d] = 0.0
     best_s = np.empty(k, np.float64)
@@ -141,9 +146,11 @@ def top_k(
         if not enters:
             continue
         for d in range(start, start + _BLOCK):
-            n, worst = _offer(acc[d], d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep)
+            s = np.float64(acc[d])
+            n, worst = _offer(s, d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep)
     for d in range(whole, n_docs):
-        n, worst = _offer(acc[d], d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep)
+        s = np.float64(acc[d])
+        n, worst = _offer(s, d, n, k, worst, best_s, best_p, floor, bar, keep, use_keep)
     pos = best_p[:n]
     scores = best_s[:n]
     order = np.argsort(pos)  # then a stable sort by score: ties stay in position order

@@ -7,7 +7,7 @@ numbers, sorted, as ``uint16`` (a shard holds ≤ 65,536 documents), with weight
 postings) fit in about 0.7 GB.
 
 Search is exact and compiled (``kernels.py``): every posting of the query's terms is added
-into a per-document accumulator, term by term in one fixed order (float64, so a score does
+into a per-document float32 accumulator, term by term in one fixed order (so a score does
 not depend on how the index is cut into shards), and one pass keeps the k best. At about a
 nanosecond a posting this is faster than MaxScore-style pruning was, in numpy or compiled.
 """
