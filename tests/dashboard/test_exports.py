@@ -332,7 +332,9 @@ def test_page_tables_and_their_downloads_carry_the_same_cells(client, auth, pipe
     checked = 0
     for dom_id, rows in scan.tables.items():
         export_link = re.search(
-            rf'<h3 id="{dom_id}-title">.*?href="(/dashboard/export/[^"]+\.csv[^"]*)"', html, re.S
+            rf'<h[23] class="table-title" id="{dom_id}-title">.*?href="(/dashboard/export/[^"]+\.csv[^"]*)"',
+            html,
+            re.S,
         )
         assert export_link, f"{dom_id} has no CSV link"
         url = export_link.group(1).replace("&amp;", "&")
