@@ -52,6 +52,7 @@ from revive import clock, queue
 from revive.accounts.models import Role, User
 from revive.alerts.models import AlertDigest, AlertKind, AlertPreference, MatchAlert, QueueSeen
 from revive.audit import services as audit
+from revive.common.fields import one_line
 from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError, ValidationFailed
@@ -641,9 +642,9 @@ def unsubscribe(token: str) -> tuple[User, AlertKind]:
 def _message(row: AlertDigest, sender: str) -> EmailMessage:
     user = row.user
     msg = EmailMessage()
-    msg["Subject"] = f"[Revive] {row.subject}"
+    msg["Subject"] = f"[Revive] {one_line(row.subject)}"
     msg["From"] = sender
-    msg["To"] = formataddr((user.name, user.email))
+    msg["To"] = formataddr((one_line(user.name), user.email))
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     kinds = [AlertKind(k) for k in row.kinds]
     links = {kind: unsubscribe_link(user.id, kind) for kind in kinds}
@@ -701,7 +702,7 @@ def deliver_digest(digest_id: int) -> str | None:
         return row.email_status
     try:
         notifications.send_messages([_message(row, notifications.sender_address())])
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: unbuildable
         logger.warning("Alert digest %s failed: %s", row.id, exc)
         row.email_status = "failed"
     else:

@@ -38,7 +38,11 @@ class FieldError(ValueError):
 # U+2066–9): a tester's U+202E reversed how a title read in lists and exports, a way to make
 # one title look like another ("Trojan Source"). Plain text never needs them; the marks
 # U+200E/F, which only hint a direction, stay.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# The C1 controls (U+0080–9F) likewise, but NEL (U+0085), which like the line and paragraph
+# separators (U+2028/9) is a line break: those become "\n", so a text has one kind of break
+# (a tester's U+2028 in a demand title reached an e-mail's Subject and failed its sending).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+LINE_BREAKS = re.compile(r"\r\n|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def strip_invisible(text: str) -> str:
@@ -67,10 +71,15 @@ def clean_text(raw: Any) -> str:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = CONTROL_CHARACTERS.sub("", str(raw)).replace("\u3000", " ")
+    text = CONTROL_CHARACTERS.sub("", LINE_BREAKS.sub("\n", str(raw))).replace("\u3000", " ")
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = strip_invisible(re.sub(r" ?\n ?", "\n", text))
     return unquote(text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: every run of whitespace, line breaks included, one space."""
+    return " ".join(text.split())
 
 
 def folded(raw: Any) -> str:
@@ -85,6 +94,12 @@ def _parse_text(raw: Any, f: Field) -> str | None:
     if f.max_len and len(text) > f.max_len:
         raise FieldError(f"{f.label}过长：{len(text)} 字，最多 {f.max_len} 字")
     return text
+
+
+def parse_line(raw: Any, f: Field) -> str | None:
+    """A one-line text (a title, a name): ``clean_text`` with its line breaks made spaces, so
+    it reads the same in a list, a spreadsheet cell and an e-mail's subject."""
+    return _parse_text(one_line(clean_text(raw)), f)
 
 
 def _parse_industry(raw: Any, f: Field) -> str | None:

@@ -30,6 +30,7 @@ from revive.common.fields import (
     _read_date,
     folded,
     parse_fields,
+    parse_line,
 )
 from revive.db import LabeledEnum
 from revive.demands.models import DemandSource, DemandType, Visibility
@@ -81,7 +82,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "title",
         "需求名称",
-        _parse_text,
+        parse_line,
         required=True,
         max_len=300,
         aliases=("需求标题", "技术需求名称", "名称", "title"),
@@ -156,7 +157,7 @@ FIELDS: tuple[Field, ...] = (
         aliases=("截止时间", "有效期至", "deadline"),
         help="发布或修改时不能早于今天",
     ),
-    Field("contact_name", "联系人", _parse_text, max_len=100, aliases=("contact_name", "contact")),
+    Field("contact_name", "联系人", parse_line, max_len=100, aliases=("contact_name", "contact")),
     Field(
         "contact_phone",
         "联系电话",

@@ -39,6 +39,7 @@ from revive.common.fields import (
     folded,
     is_clear_marker,
     parse_fields,
+    parse_line,
 )
 from revive.common.spreadsheets import safe_cell
 from revive.db import LabeledEnum
@@ -201,7 +202,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "title",
         "专利名称",
-        _parse_text,
+        parse_line,
         required=True,
         max_len=500,
         aliases=("名称", "发明名称", "发明创造名称", "专利题名", "title", "patent_title"),

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from revive import clock, queue
 from revive.accounts import confirm, recovery
 from revive.accounts.models import PasswordReset, User
+from revive.common.fields import one_line
 from revive.db import utcnow
 from revive.extensions import db
 from revive.notifications import queries, scope
@@ -251,9 +252,10 @@ def _absolute(link: str | None) -> str | None:
 
 def _message(n: Notification, to: User, sender: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = f"[Revive] {n.title}"
+    # a header is one line: a title or name holding a line break could not be sent at all
+    msg["Subject"] = f"[Revive] {one_line(n.title)}"
     msg["From"] = sender
-    msg["To"] = formataddr((to.name, to.email))
+    msg["To"] = formataddr((one_line(to.name), to.email))
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     lines = [f"{to.name}，您好：", "", n.title]
     if n.body:
@@ -309,7 +311,9 @@ def deliver_email(notification_id: int) -> str | None:
     sender = current_app.config.get("REVIVE_SMTP_FROM") or "noreply@revive.local"
     try:
         _send([_message(n, user, sender) for user in recipients])
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        # ValueError: a message the e-mail package refuses to build; sending it again would
+        # fail the same way, so it is recorded as failed rather than retried
         logger.warning("E-mail for notification %s failed: %s", n.id, exc)
         n.email_status = "failed"
     else:
@@ -321,9 +325,9 @@ def deliver_email(notification_id: int) -> str | None:
 def _link_message(user: User, subject: str, sender: str, lines: list[str]) -> EmailMessage:
     """A one-time link's e-mail to ``user`` (reset, confirmation): headers, body ``lines``."""
     msg = EmailMessage()
-    msg["Subject"] = f"[Revive] {subject}"
+    msg["Subject"] = f"[Revive] {one_line(subject)}"
     msg["From"] = sender
-    msg["To"] = formataddr((user.name, user.email))
+    msg["To"] = formataddr((one_line(user.name), user.email))
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     msg.set_content("\n".join(lines))
     return msg
@@ -386,7 +390,7 @@ def deliver_password_reset(reset_id: int) -> str | None:
     sender = current_app.config.get("REVIVE_SMTP_FROM") or "noreply@revive.local"
     try:
         _send([_reset_message(reset, sender)])
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
         logger.warning("Password reset e-mail %s failed: %s", reset.id, exc)
         return "failed"
     reset.emailed_at = utcnow()

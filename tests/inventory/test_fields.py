@@ -127,6 +127,20 @@ def test_bidirectional_overrides_are_removed_from_free_text():
     assert values["advantages"] == "强度高"
 
 
+def test_a_title_is_one_line_and_free_text_keeps_one_kind_of_line_break():
+    """Every line break (CR LF, NEL, U+2028/9, Word's vertical tab) is a plain newline in
+    free text, and a space in a title, whatever wrote it; C1 controls are dropped."""
+    values = validate_record(
+        {
+            **VALID,
+            "title": "一种传感器\u2028及其\r\n制备\x85方法",
+            "advantages": "强度高\u2029耐腐蚀\x0b寿命长\x9b",
+        }
+    ).values
+    assert values["title"] == "一种传感器 及其 制备 方法"
+    assert values["advantages"] == "强度高\n耐腐蚀\n寿命长"
+
+
 def test_a_title_of_invisible_characters_only_is_missing():
     """Zero-width spaces, a BOM or a word joiner are no title; inside a title they stay (a
     joiner holds an emoji sequence together)."""

@@ -111,6 +111,32 @@ def test_user_addressed_mail_goes_to_that_user_only(world, smtp):
     assert _sent_to(smtp) == [world.officer.email]
 
 
+@pytest.mark.parametrize("brk", ["\n", "\u2028", "\x85", "\r\n"])
+def test_a_title_or_name_with_a_line_break_is_mailed_on_one_line(world, smtp, brk):
+    """A header is one line: a line break in a title (stored before titles were made one
+    line) or in a name made the message unbuildable, and the job failed over and over."""
+    world.officer.name = f"王{brk}Bcc: x@evil.cn"
+    n = services.notify("t", f"新推荐{brk}Bcc: a@b.cn", user_id=world.officer.id)
+    db.session.commit()
+    assert services.deliver_email(n.id) == "sent"
+    msg = smtp.instances[0].sent[0]
+    assert msg["Subject"] == "[Revive] 新推荐 Bcc: a@b.cn"
+    assert msg["Bcc"] is None and _sent_to(smtp) == [world.officer.email]
+
+
+def test_a_message_that_cannot_be_built_is_recorded_failed_not_retried(world, smtp, monkeypatch):
+    n = services.notify("t", "通知", organization_id=world.ent_a.id)
+    db.session.commit()
+
+    def refuse(*args):
+        raise ValueError("Header values may not contain linefeed or carriage return characters")
+
+    monkeypatch.setattr(services, "_message", refuse)
+    assert services.deliver_email(n.id) == "failed"
+    db.session.expire_all()
+    assert db.session.get(Notification, n.id).email_status == "failed"
+
+
 def test_sending_twice_does_not_mail_twice(world, smtp):
     n = services.notify("t", "通知", organization_id=world.ent_a.id)
     db.session.commit()
