@@ -269,7 +269,13 @@ def _pair(deal: Deal) -> str:
 
 
 def _notify_others(
-    deal: Deal, actor: User, kind: str, title: str, body: str | None = None
+    deal: Deal,
+    actor: User,
+    kind: str,
+    title: str,
+    body: str | None = None,
+    *,
+    supersede: bool = False,
 ) -> list[Notification]:
     """Tell everyone on the deal except the actor's own side: the enterprise, the university,
     and the officer who pushed it."""
@@ -282,7 +288,9 @@ def _notify_others(
         recipients.append({"user_id": deal.officer_id})
     link = deal_link(deal.id)
     return [
-        notifications.notify(kind, title, body=body, link=link, deal_id=deal.id, **to)
+        notifications.notify(
+            kind, title, body=body, link=link, deal_id=deal.id, supersede=supersede, **to
+        )
         for to in recipients
     ]
 
@@ -712,7 +720,9 @@ def respond(
         late=late or None,
     )
     title = f"{deal.university.name}答复「{answer.label}」：{_pair(deal)}"
-    sent = _notify_others(deal, actor, "deal_response", title, comment)
+    # a changed answer replaces the notice of the last one (a tester's 16 changes in a row
+    # made 32 notices and e-mails): notifications.notify(supersede=True)
+    sent = _notify_others(deal, actor, "deal_response", title, comment, supersede=True)
     db.session.commit()
     notifications.send_emails(sent)
     return deal

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -43,11 +43,28 @@ def notify(
     link: str | None = None,
     deal_id: int | None = None,
     created_at: datetime | None = None,
+    supersede: bool = False,
 ) -> Notification:
     """Add a notification to the session (not committed). Call send_emails() after commit.
 
     ``created_at``: the moment the text speaks from (a text naming a deadline passes the
-    moment it computed the deadline from, so its date and its text agree); default now."""
+    moment it computed the deadline from, so its date and its text agree); default now.
+
+    ``supersede``: the news replaces what the same kind of notice about the same deal told
+    the same recipient within ``SUPERSEDE_WINDOW`` (an answer changed back and forth): that
+    notice gets the new text and moment and is unread again, instead of a new one each
+    time; its e-mail goes out once (a queued one sends the newest text), so repeated changes
+    cannot flood an inbox or a mailbox."""
+    if supersede and deal_id is not None:
+        row = _recent_notice(kind, deal_id, organization_id, user_id)
+        if row is not None:
+            row.title, row.body, row.link = title[:300], body, link
+            row.created_at = created_at or utcnow()
+            row.read_at = row.read_by_id = None
+            db.session.execute(
+                sa.delete(NotificationRead).where(NotificationRead.notification_id == row.id)
+            )
+            return row
     row = Notification(
         kind=kind,
         title=title[:300],
@@ -61,6 +78,29 @@ def notify(
     )
     db.session.add(row)
     return row
+
+
+SUPERSEDE_WINDOW = timedelta(minutes=30)
+
+
+def _recent_notice(
+    kind: str, deal_id: int, organization_id: int | None, user_id: int | None
+) -> Notification | None:
+    """The latest notice of ``kind`` about the deal to this recipient, if it is recent."""
+    return db.session.scalars(
+        sa.select(Notification)
+        .where(
+            Notification.kind == kind,
+            Notification.deal_id == deal_id,
+            Notification.organization_id.is_(None)
+            if organization_id is None
+            else Notification.organization_id == organization_id,
+            Notification.user_id.is_(None) if user_id is None else Notification.user_id == user_id,
+            Notification.created_at >= utcnow() - SUPERSEDE_WINDOW,
+        )
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(1)
+    ).first()
 
 
 def smtp_configured() -> bool:

@@ -174,6 +174,38 @@ def test_labels_are_accepted_and_a_changed_answer_keeps_the_first_answer_time(wo
     assert [e.kind for e in deal.events].count("response") == 2
 
 
+def test_an_answer_changed_back_and_forth_leaves_one_unread_notice_per_recipient(world):
+    """A tester changed a deal's answer 16 times: 32 notices (and e-mails). A change within
+    half an hour replaces the last notice: its text is the latest answer and it is unread
+    again, even for someone who had read the previous one."""
+    from revive.notifications import queries as inbox
+    from revive.notifications import services as notices
+
+    deal = world.own_deal()
+    admin, enterprise = world.users[Role.UNIVERSITY_ADMIN], world.users[Role.ENTERPRISE]
+    services.respond(deal.id, "interested", admin)
+    first = _notes(deal, "deal_response")
+    read = next(n.id for n in first if n.organization_id)
+    notices.mark_read(read, enterprise)
+
+    def unread() -> set[int]:
+        return {n.id for n in inbox.inbox_page(enterprise, 1, 50, unread_only=True).items}
+
+    assert read not in unread()
+    for answer in ("declined", "interested", "declined"):
+        services.respond(deal.id, answer, admin)
+    notes = _notes(deal, "deal_response")
+    assert [n.id for n in notes] == [n.id for n in first]  # the same two rows
+    assert all("暂不对接" in n.title for n in notes)
+    assert read in unread()  # the news is new again
+    # after a quiet half hour, the next change is news of its own
+    for n in notes:
+        n.created_at = utcnow() - timedelta(minutes=31)
+    db.session.commit()
+    services.respond(deal.id, "interested", admin)
+    assert len(_notes(deal, "deal_response")) == 4
+
+
 @pytest.mark.parametrize("value", ["", "maybe", None])
 def test_response_must_be_one_of_the_two(world, value):
     deal = world.own_deal()
