@@ -132,7 +132,7 @@ _TERMS_SECTION = re.compile(
 _PROFILE = re.compile(
     r"(?:公司|企业|我司|本司|该司|我厂|本厂|集团)[^，,。；;]{0,12}"
     r"(?:成立于|始建于|创建于|位于|坐落|地处|注册|占地|拥有|是一家|系一家|专业从事|主要从事|"
-    r"致力于|主营|经营范围|年产值|年销售|员工|职工|秉承|荣获|被评为|通过了?ISO|"
+    r"致力于|主营|主要经营|经营范围|年产值|年销售|员工|职工|秉承|荣获|被评为|通过了?ISO|"
     r"于\d{4}年(?:\d{1,2}月)?(?:成立|创建|创办|注册|组建))"
     # … or a clause that is about the company whatever its subject: what it is (是一家 …),
     # its titles and where it sells
@@ -140,6 +140,8 @@ _PROFILE = re.compile(
     r"市场覆盖|销售网络|营销网络|产品(?:远销|销往|出口)"
     # … or the poster introducing itself in the first person (我们是…的一家合作社)
     r"|^\s*(?:我们|我方|我单位|本单位|我社|本社|我场|本场|我厂|本厂)(?:是|系|为)"
+    # … or the listing form's introduction heading (一、基础介绍：公司主要经营：…; 企业介绍)
+    r"|^\s*(?:[一二三四五六七八九十][、.．]\s*)?(?:基础|企业|公司|单位)(?:介绍|简介|概况)"
 )
 _NEED_CUE = re.compile(
     r"需求|需要|希望|寻求|寻找|急需|解决|问题|难题|瓶颈|要求|指标|如何|怎样|提高|降低|实现|"

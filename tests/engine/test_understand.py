@@ -49,6 +49,19 @@ def test_a_profile_told_without_the_company_as_subject_is_removed():
     assert len(r.removed) == 4
 
 
+def test_the_listing_forms_introduction_is_no_sub_need():
+    """A real posting (R0434) opens with the form's 一、基础介绍：公司主要经营：… — an SME tester
+    saw it listed as 子需求 1 with 暂无足够接近的专利."""
+    r = read_demand(
+        "水刺布循环水的水处理工艺",
+        "一、基础介绍：公司主要经营：水刺无纺布。应用场景：水刺无纺布的生产过程中，多道工序都"
+        "需要大量的水及循环水的使用。二、技术需求：循环水中纤维杂质多，过滤网频繁堵塞，"
+        "希望提供高效的循环水过滤与水质稳定处理工艺。",
+    )
+    assert not any("主要经营" in need.text for need in r.needs)
+    assert "基础介绍" not in r.text and "过滤" in r.text
+
+
 def test_unrelated_enumerated_needs_become_sub_needs():
     r = read_demand(
         "钕铁硼永磁材料生锈难题",
