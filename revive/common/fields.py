@@ -43,6 +43,9 @@ class FieldError(ValueError):
 # (a tester's U+2028 in a demand title reached an e-mail's Subject and failed its sending).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
 LINE_BREAKS = re.compile(r"\r\n|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Text pasted from Word: its list bullets are private-use characters of the Symbol and
+# Wingdings fonts (a box in any other font) and its optional hyphens (U+00AD) invisible.
+WORD_BULLETS = re.compile(r"[\uf06c\uf06e\uf075\uf076\uf0a7\uf0a8\uf0b7\uf0d8\uf0fc]")
 
 
 def strip_invisible(text: str) -> str:
@@ -72,6 +75,7 @@ def clean_text(raw: Any) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = CONTROL_CHARACTERS.sub("", LINE_BREAKS.sub("\n", str(raw))).replace("\u3000", " ")
+    text = WORD_BULLETS.sub("•", text.replace("\u00ad", ""))
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = strip_invisible(re.sub(r" ?\n ?", "\n", text))
     return unquote(text)

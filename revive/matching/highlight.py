@@ -88,3 +88,19 @@ def highlight(text: str | None, marks: Iterable[Any] | None) -> Markup:
 
 def _fold_all(word: str) -> str:
     return re.sub(r"\s+", " ", "".join(_fold(ch) for ch in word)).strip()
+
+
+_LATIN = re.compile(r"[a-z]")
+
+
+def as_written(reason: str, text: str | None) -> str:
+    """A reason as the demand wrote it: the engine's reasons are lower case and half-width
+    ("cod"), so a reason with Latin letters is shown as it first occurs in ``text`` ("COD",
+    "pH"); as given when it does not occur there."""
+    if not text or not _LATIN.search(reason):
+        return reason
+    folded, starts, ends = _normalised(text)
+    at = folded.find(_fold_all(reason))
+    if at < 0:
+        return reason
+    return text[starts[at] : ends[at + len(_fold_all(reason)) - 1]]

@@ -24,7 +24,7 @@ from revive.errors import InvalidTransition, NotFoundError, ValidationFailed
 from revive.inventory.models import Patent
 from revive.matching import jobs, manual, pairs, permissions, queries, tokens
 from revive.matching import strength as matching_strength
-from revive.matching.highlight import highlight
+from revive.matching.highlight import as_written, highlight
 from revive.matching.models import RunScope
 from revive.matching.permissions import STAFF_ROLES
 from revive.matching.reasons import REJECT_REASONS
@@ -214,7 +214,8 @@ def patent_excerpt(patent: Patent, reasons: list[str] | None) -> str:
 bp.add_app_template_global(matching_strength.strength_text, "strength_pct")
 bp.add_app_template_global(matching_strength.seen_share, "seen_share")
 bp.add_app_template_global(matching_strength.threshold_text, "threshold_pct")
-bp.add_app_template_global(jobs.notice, "job_notice")  # progress boxes, imported without context
+bp.add_app_template_global(jobs.notice, "job_notice")
+bp.add_app_template_global(as_written, "reason_as_written")  # reason chips: COD, not cod
 
 
 @bp.app_context_processor

@@ -141,6 +141,13 @@ def test_a_title_is_one_line_and_free_text_keeps_one_kind_of_line_break():
     assert values["advantages"] == "强度高\n耐腐蚀\n寿命长"
 
 
+def test_text_pasted_from_word_loses_its_symbol_font_bullets_and_soft_hyphens():
+    """Word's bullets are private-use characters that show as boxes outside Word (an SME
+    tester's pasted demand), its optional hyphens invisible characters inside words."""
+    values = validate_record({**VALID, "advantages": "\uf0b7 耐腐\u00ad蚀\n\uf0a7 寿命长"}).values
+    assert values["advantages"] == "• 耐腐蚀\n• 寿命长"
+
+
 def test_a_title_of_invisible_characters_only_is_missing():
     """Zero-width spaces, a BOM or a word joiner are no title; inside a title they stay (a
     joiner holds an emoji sequence together)."""

@@ -130,6 +130,27 @@ def test_highlight_marks_reasons_found_after_normalisation():
     assert str(highlight("无关文字", ["钕铁硼"])) == "无关文字"
 
 
+def test_a_reason_is_shown_as_the_demand_wrote_it():
+    """The engine's reasons are lower case: an SME tester read "cod" for the COD it wrote."""
+    from revive.matching.highlight import as_written
+
+    text = "废水ＣＯＤ偏高，需要降低COD并控制pH值"
+    assert as_written("cod", text) == "ＣＯＤ"
+    assert as_written("ph值", text) == "pH值"
+    assert as_written("钕铁硼", text) == "钕铁硼"  # nothing to restore
+    assert as_written("bod", text) == "bod"  # not in the text: as given
+
+
+def test_the_reason_chips_keep_the_demands_case(client, auth, world):
+    world.demand.description += "，出水COD达标"
+    world.accepted.reasons = ["cod", *world.accepted.reasons]
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    html = client.get(f"/matching/matches/{world.accepted.id}").get_data(as_text=True)
+    shown = html.split("data-reasons")[1].split("</p>")[0]
+    assert '<mark class="reason">COD</mark>' in shown
+
+
 def test_match_page_marks_reasons_in_both_texts_and_escapes(client, auth, world):
     world.demand.description += "<img src=x onerror=alert(1)>"
     db.session.commit()
