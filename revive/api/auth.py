@@ -12,6 +12,8 @@ personal API token in ``Authorization: Bearer <token>`` (other systems; revive/a
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import flash, g, redirect, request
 from flask_login.utils import login_url
 
@@ -25,9 +27,24 @@ def unauthorized():
     """401 {"error": "unauthorized"} under /api/; otherwise Flask-Login's usual redirect."""
     if request.path.startswith(API_PREFIX):
         return error_response(401, "unauthorized", "请先登录")
+    if request.method == "POST":
+        # A form sent after the session ended (expired, signed out in another tab): what was
+        # typed is not saved and the login page must say so; after login the user goes back
+        # to the form's page (its own address, which a GET shows again), and the browser's
+        # Back button still holds the text (an SME tester lost a demand to a bare 请先登录).
+        flash(EXPIRED_FORM_MESSAGE, "warning")
+        back = request.referrer  # the page the form was on (an action URL may be POST-only)
+        page = back if back and urlsplit(back).netloc == request.host else request.url
+        return redirect(login_url(login_manager.login_view, next_url=page))
     if login_manager.login_message:
         flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+EXPIRED_FORM_MESSAGE = (
+    "登录已失效（超时或已在其他页面退出），刚才提交的内容没有保存。"
+    "请重新登录；登录后可用浏览器的“返回”找回刚才填写的内容，再提交一次。"
+)
 
 
 # Public answers that hold no data: a token sent with them (a client that sends one on every

@@ -292,3 +292,29 @@ def test_ended_sessions_are_pruned_after_a_week(app):
     sessions.start_session(user, ip=None, user_agent=None)
     (left,) = rows(user)
     assert left.expires_at > utcnow()
+
+
+# ---------------------------------------------------------------------------- a form sent late
+
+
+def test_a_form_sent_after_the_session_ended_says_it_was_not_saved(app):
+    """An SME tester filled in a demand, was signed out in another tab, pressed 发布 and met a
+    bare 请先登录 with an empty form after login. The login page now says the text was not
+    saved and how to get it back, and leads back to the form's page (not the POST-only
+    action it was sent to)."""
+    user = make_user(Role.ENTERPRISE)
+    client = browser(app, user)
+    sessions.revoke_user_sessions(user.id, "logout")
+    db.session.commit()
+    resp = client.post(
+        "/demands/new",
+        data={"title": "耐盐碱水稻", "description": "需要一种耐盐碱水稻品种"},
+        headers={"Referer": "http://localhost/demands/new"},
+    )
+    assert resp.status_code == 302 and "/login?next=" in resp.headers["Location"]
+    assert "%2Fdemands%2Fnew" in resp.headers["Location"]
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "刚才提交的内容没有保存" in page and "返回" in page
+    # a plain visit still just asks to sign in
+    page = client.get("/demands/new", follow_redirects=True).get_data(as_text=True)
+    assert "请先登录" in page and "没有保存" not in page
