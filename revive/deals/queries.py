@@ -98,6 +98,19 @@ def parse_filters(args: Mapping[str, Any]) -> Filters:
     )
 
 
+def filter_args(f: Filters) -> dict[str, Any]:
+    """The query string that gives ``f`` back (what the board's links carry)."""
+    args: dict[str, Any] = {
+        "university": f.university_id,
+        "enterprise": f.enterprise_id,
+        "officer": f.officer_id,
+        "stage": f.stage.value if f.stage else None,
+        "overdue": "1" if f.overdue else None,
+        "page": f.page if f.page > 1 else None,
+    }
+    return {k: v for k, v in args.items() if v}
+
+
 def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = [visible_deals_clause(user)]
     if f.university_id:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from revive.accounts.permissions import roles_required
@@ -97,6 +97,9 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
 @login_required
 def board():
     filters = queries.parse_filters(request.args)
+    # 返回看板 on a deal's page leads back to the board as it was filtered (an officer lost
+    # the enterprise filter each time they opened a card and came back)
+    session[BOARD_FILTERS] = queries.filter_args(filters)
     return render_template(
         "deals/board.html",
         columns=queries.board(current_user, filters),
@@ -107,6 +110,17 @@ def board():
         is_overdue=queries.is_overdue,
         show_officer_filter=current_user.role in permissions.READ_ALL_ROLES,
     )
+
+
+BOARD_FILTERS = "deals_board_filters"
+
+
+def board_url() -> str:
+    """The board with the filters it was last shown with in this session."""
+    return url_for("deals.board", **session.get(BOARD_FILTERS, {}))
+
+
+bp.add_app_template_global(board_url, "deals_board_url")
 
 
 @bp.get("/<int:deal_id>")

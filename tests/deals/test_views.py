@@ -277,6 +277,21 @@ def test_board_filters(world, client, auth):
     assert "赵经理" in html and "乙大学" in html  # filter options
 
 
+def test_back_to_the_board_keeps_its_filters(world, client, auth):
+    """An officer filtered the board by enterprise, opened a card and clicked 返回看板: the
+    board came back unfiltered."""
+    deal = world.own_deal()
+    auth.login(world.users[Role.OFFICER])
+    client.get(f"/deals/?enterprise={world.ent_a.id}&overdue=1&stage=bogus")
+    html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    back = re.search(r'href="([^"]*)">返回看板', html).group(1).replace("&amp;", "&")
+    assert back.startswith("/deals/?") and f"enterprise={world.ent_a.id}" in back
+    assert "overdue=1" in back and "bogus" not in back  # only what the board understood
+    client.get("/deals/")
+    html = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert 'href="/deals/">返回看板' in html
+
+
 def test_board_escapes_titles(world, client, auth):
     world.own_deal(title="<script>alert(1)</script>需求")
     auth.login(world.officer)
