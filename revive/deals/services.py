@@ -821,7 +821,9 @@ def _clean_contract(data: Mapping[str, Any], deal: Deal) -> dict[str, Any]:
     elif len(parties) > 500:
         errors["parties"] = "合同当事方不能超过 500 字"
     if errors:
-        raise ValidationFailed("合同信息有误：" + "；".join(errors.values()), details=errors)
+        # the free-of-charge box's own message is the amount's said again: once in the summary
+        said = [m for k, m in errors.items() if k != "confirm_free" or "amount_wan" not in errors]
+        raise ValidationFailed("合同信息有误：" + "；".join(said), details=errors)
     return {
         "kind": kind,
         "amount_wan": amount,

@@ -77,6 +77,7 @@ def test_a_zero_amount_needs_the_free_tick(world, kind):
     with pytest.raises(ValidationFailed, match="无偿（金额为 0）") as refused:
         services.record_contract(deal.id, contract_data(kind=kind, amount_wan="0"), world.officer)
     assert "confirm_free" in refused.value.details
+    assert refused.value.message.count("无偿") == 2  # the amount's message, not said twice
     db.session.rollback()
     contract = services.record_contract(
         deal.id, contract_data(kind=kind, amount_wan="0", confirm_free=True), world.officer
