@@ -193,3 +193,32 @@ def test_the_review_queue_reads_as_cards_on_a_phone(people, seed):
     assert fit["titleRight"] <= 375, fit  # the title in view beside its decision
     assert fit["selectWidth"] >= 250 and fit["selectHeight"] >= 44, fit
     person.shot("review-375")
+
+
+USERBOX = """() => Array.from(document.querySelectorAll('.userbox > a, .userbox button')).map(e => {
+  const r = e.getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  const tops = new Set(Array.from(range.getClientRects()).map(box => Math.round(box.top)));
+  return {text: e.textContent.trim(), lines: tops.size, width: r.width, right: r.right};
+})"""
+
+
+def test_the_header_links_keep_their_words_on_a_375_px_phone(people, seed):
+    """An SME tester's phone (375 px): a long name · role · company squeezed 消息 and 退出 to a
+    character per line."""
+    from tests.factories import make_org
+
+    company = make_org(
+        "内蒙古自治区某某农业科技发展股份有限公司（呼和浩特分公司）", kind="enterprise"
+    )
+    user = make_user(Role.ENTERPRISE, organization=company, name="欧阳明月", email="phone@e.cn")
+    person = people("enterprise-375")
+    person.page.set_viewport_size({"width": 375, "height": 700})
+    person.login(user.email)
+    person.goto("/")
+    links = person.page.evaluate(USERBOX)
+    assert {link["text"][:2] for link in links} >= {"消息", "退出"}, links
+    for link in links:
+        assert link["lines"] <= 1 and link["right"] <= 375, links
+    person.shot("header-375")
