@@ -6,6 +6,8 @@ What each page contains and who may open it: ``revive.dashboard.pages``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
@@ -13,13 +15,14 @@ from revive.accounts.permissions import roles_required
 from revive.dashboard import cache, export, pages
 from revive.dashboard.pages import Page
 from revive.dashboard.scope import FUNNEL_ROLES, REGIONAL_ROLES
+from revive.dashboard.todo import officer_todo
 from revive.errors import NotFoundError
 
 bp = Blueprint("dashboard", __name__)
 bp.before_app_request(cache.forget_as_of)
 
 
-def _render(page: Page):
+def _render(page: Page, **extra: Any):
     template = "dashboard/home.html" if page.summary is not None else "dashboard/page.html"
     return render_template(
         template,
@@ -27,13 +30,14 @@ def _render(page: Page):
         s=page.summary,
         tabs=pages.tabs_for(current_user),
         as_of=cache.as_of(),  # cached platform-wide figures: when they were computed
+        **extra,
     )
 
 
 @bp.get("/")
 @login_required
 def home():
-    return _render(pages.home_page(current_user, request.args))
+    return _render(pages.home_page(current_user, request.args), todo=officer_todo(current_user))
 
 
 @bp.get("/dashboard/breakdown")
