@@ -29,6 +29,7 @@ PARTY_ROLES = UNIVERSITY_ROLES | {Role.ENTERPRISE}
 STAGE_ROLES = STAFF | PARTY_ROLES
 RESPOND_ROLES = UNIVERSITY_ROLES
 CONTRACT_ROLES = STAFF
+REMIND_ROLES = STAFF  # 催办: ask a university again for its overdue answer
 
 
 def visible_deals_clause(user: User) -> sa.ColumnElement[bool]:

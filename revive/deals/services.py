@@ -35,7 +35,7 @@ from flask import current_app, has_request_context, url_for
 from revive import clock, signals
 from revive.accounts.models import User
 from revive.audit import services as audit
-from revive.common.fields import EXPONENT, MAX_AMOUNT_CHARS, strip_invisible
+from revive.common.fields import EXPONENT, MAX_AMOUNT_CHARS, clean_text, strip_invisible
 from revive.db import LabeledEnum, as_utc, lock_row, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
@@ -51,7 +51,7 @@ from revive.deals.models import (
 from revive.deals.reasons import CHOSEN_REASONS, DEMAND_CLOSED, FAILURE_REASONS, RIGHTS_GONE
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand, DemandStatus
-from revive.errors import ConflictError, InvalidTransition, ValidationFailed
+from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
 from revive.extensions import db
 from revive.inventory import fees
 from revive.inventory import services as inventory
@@ -1281,6 +1281,60 @@ def _plain(value: Any) -> Any:
 # ---------------------------------------------------------------------------- overdue
 
 
+REMIND_EVERY = timedelta(hours=24)  # a university is asked again at most once a day per deal
+
+
+def remind(deal_id: int, actor: User, comment: str | None = None) -> Deal:
+    """催办: an officer asks the university again for its overdue answer (the automatic reminder
+    goes out once; an officer trial found a deal 15 days overdue with nothing more to do).
+    The university gets a notice (and e-mail) naming the officer, the deadline and the days
+    overdue; the deal's timeline and the audit log record it. At most once a day per deal.
+    Commits."""
+    if actor.role not in permissions.REMIND_ROLES:
+        raise PermissionDenied("只有技术经理人和平台管理员可以催办")
+    deal = _load(deal_id, actor, None)
+    now = utcnow()
+    if not queries.is_overdue(deal, now):
+        raise InvalidTransition("这个对接的高校答复没有逾期（或已答复、对接已结束），无需催办")
+    comment = clean_text(comment)[:500] or None
+    last = db.session.scalar(
+        sa.select(sa.func.max(DealEvent.created_at)).where(
+            DealEvent.deal_id == deal.id, DealEvent.kind == "reminder"
+        )
+    )
+    if last is not None and now - as_utc(last) < REMIND_EVERY:
+        raise InvalidTransition(
+            f"已于 {clock.format_dt(last)} 催办过，同一对接每天最多催办一次；急事请直接电话联系"
+        )
+    days = max(1, (now - as_utc(deal.response_due_at)).days)
+    due_text = clock.format_dt(deal.response_due_at)
+    body = (
+        f"技术经理人{actor.name}提醒：答复期限为 {due_text}（{clock.zone_label()}），"
+        f"已逾期 {days} 天，请尽快答复是否愿意对接。"
+    ) + (f"\n留言：{comment}" if comment else "")
+    note = notifications.notify(
+        "response_reminder",
+        f"催办：请答复企业需求“{deal.demand.title}”与贵校专利《{deal.patent.title}》的对接",
+        organization_id=deal.university_id,
+        body=body,
+        link=deal_link(deal.id),
+        deal_id=deal.id,
+    )
+    _event(deal, actor, "reminder", deal.stage, deal.stage, comment or "催办高校答复")
+    audit.record(
+        "deal",
+        deal.id,
+        "remind",
+        actor,
+        organization_id=deal.university_id,
+        days_overdue=days,
+        comment=comment,
+    )
+    db.session.commit()
+    notifications.send_emails([note])
+    return deal
+
+
 def notify_overdue(now: datetime | None = None) -> list[int]:
     """Remind universities (once per deal) of pushed deals they have not answered in time, and
     tell the officer who pushed them. Commits; returns the deal ids reminded."""
@@ -1327,6 +1381,7 @@ __all__ = [
     "end_for_closed_demand",
     "notify_overdue",
     "push",
+    "remind",
     "record_contract",
     "respond",
 ]

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from revive.accounts.permissions import roles_required
 from revive.deals import permissions, queries, services, workflow
 from revive.deals.models import ContractKind, Deal, LicenseScope, Stage, UniversityResponse
-from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
+from revive.deals.permissions import CONTRACT_ROLES, REMIND_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import CHOSEN_REASONS, FAILURE_REASONS
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
@@ -183,6 +183,18 @@ def respond(deal_id: int):
         flash(exc.message, "error")
         return _back(deal_id)
     flash(f"已答复「{deal.response.label if deal.response else ''}」", "success")
+    return _back(deal_id)
+
+
+@bp.post("/<int:deal_id>/remind")
+@roles_required(*REMIND_ROLES)
+def remind(deal_id: int):
+    try:
+        deal = services.remind(deal_id, current_user, comment=request.form.get("comment"))
+    except (ConflictError, InvalidTransition) as exc:
+        flash(exc.message, "error")
+        return _back(deal_id)
+    flash(f"已催办：已通知{deal.university.name}尽快答复", "success")
     return _back(deal_id)
 
 

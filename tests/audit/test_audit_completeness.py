@@ -40,7 +40,7 @@ from revive.licensing.models import OpenLicenceDeclaration
 from revive.matching.models import Match, StrengthModelVersion
 from revive.settings.models import PlatformSetting
 from tests.audit.helpers import events
-from tests.deals.helpers import advance, contract_data, make_deal, sign
+from tests.deals.helpers import advance, contract_data, make_deal, make_overdue, sign
 from tests.evaluations.helpers import make_invite
 from tests.factories import PASSWORD, make_college, make_org, make_patent, make_user
 from tests.imports.helpers import HEADER, csv_bytes, row
@@ -674,6 +674,13 @@ def _(w, client):
         w.uni.id,
         lambda d: d["response"] == "interested" and "previous" not in d,
     )
+
+
+@case("deals.remind", "officer")
+def _(w, client):
+    deal = make_overdue(_deal(w), days=3)
+    _ok(client.post(f"/deals/{deal.id}/remind", data={"comment": "请尽快答复"}), 302)
+    return Expect("deal", deal.id, "remind", w.officer, w.uni.id, lambda d: d["days_overdue"] == 3)
 
 
 @case("api.respond_deal", "uni_admin")

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
 from revive.accounts.models import UNIVERSITY_ROLES, Role
 from revive.db import utcnow
 from revive.deals.models import Deal, Stage, UniversityResponse
-from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
+from revive.deals.permissions import CONTRACT_ROLES, REMIND_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.extensions import db
 from tests.deals.helpers import World, advance, contract_data
 
@@ -57,6 +58,10 @@ def _contract(d: Deal) -> dict:
     return contract_data()
 
 
+def _reminded(d: Deal) -> bool:
+    return any(e.kind == "reminder" for e in db.session.get(Deal, d.id).events)
+
+
 ENDPOINTS = [
     Endpoint("board", "GET", "/deals/", lambda d: "/deals/", ALL_ROLES, list_check=True),
     Endpoint(
@@ -81,6 +86,15 @@ ENDPOINTS = [
         obj=True,
         body=lambda d: {"response": "interested", "version": d.version},
         effect=_answered,
+    ),
+    Endpoint(
+        "remind",
+        "POST",
+        "/deals/<int:deal_id>/remind",
+        lambda d: f"/deals/{d.id}/remind",
+        REMIND_ROLES,
+        obj=True,
+        effect=_reminded,
     ),
     Endpoint(
         "contract",
@@ -185,6 +199,9 @@ def test_matrix(e: Endpoint, role: Role | None, which: str, world: World, client
     deal = own if which == "own" else other
     if e.start == Stage.NEGOTIATING:
         advance(deal, Stage.CONTACTED, Stage.NEGOTIATING, actor=world.officer)
+    if e.name == "remind":  # 催办 is for an answer past its deadline
+        deal.response_due_at = utcnow() - timedelta(days=2)
+        db.session.commit()
     if e.name in ("stage", "api_stage"):  # the parties move a deal the university wants
         deal.response, deal.responded_at = UniversityResponse.INTERESTED, utcnow()
         db.session.commit()

@@ -206,6 +206,42 @@ def test_an_answer_changed_back_and_forth_leaves_one_unread_notice_per_recipient
     assert len(_notes(deal, "deal_response")) == 4
 
 
+def test_an_officer_asks_an_overdue_university_again_once_a_day(world):
+    """催办: the automatic reminder goes out once; an officer found a deal 15 days overdue
+    with nothing more to do than wait."""
+    deal = make_overdue(world.own_deal(), days=15)
+    services.remind(deal.id, world.officer, comment="企业急需，请本周内答复")
+    (note,) = _notes(deal, "response_reminder")
+    assert note.organization_id == world.uni_a.id
+    assert "王经理" in note.body and "已逾期 15 天" in note.body and "本周内" in note.body
+    assert deal.events[-1].kind == "reminder"
+    (event,) = [e for e in _audit("deal", deal.id) if e.action == "remind"]
+    assert event.data["days_overdue"] == 15
+    with pytest.raises(InvalidTransition, match="每天最多催办一次"):
+        services.remind(deal.id, world.officer)
+    db.session.rollback()
+    deal = db.session.get(Deal, deal.id)
+    deal.events[-1].created_at = utcnow() - timedelta(hours=25)
+    db.session.commit()
+    services.remind(deal.id, world.officer)
+    assert len(_notes(deal, "response_reminder")) == 2
+
+
+def test_only_an_overdue_unanswered_deal_is_reminded_and_only_by_staff(world):
+    deal = world.own_deal()
+    with pytest.raises(InvalidTransition, match="没有逾期"):
+        services.remind(deal.id, world.officer)
+    db.session.rollback()
+    make_overdue(deal)
+    for role in (Role.UNIVERSITY_ADMIN, Role.ENTERPRISE):
+        with pytest.raises(PermissionDenied):
+            services.remind(deal.id, world.users[role])
+    services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+    with pytest.raises(InvalidTransition):
+        services.remind(deal.id, world.officer)
+    assert _notes(deal, "response_reminder") == []
+
+
 @pytest.mark.parametrize("value", ["", "maybe", None])
 def test_response_must_be_one_of_the_two(world, value):
     deal = world.own_deal()
