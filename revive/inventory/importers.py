@@ -47,6 +47,7 @@ from revive.inventory.fields import (
     match_header,
     validate_record,
 )
+from revive.inventory.permissions import edit_refusal
 from revive.inventory.services import college_index, plan_rows, upsert_rows
 
 KIND = "patents"
@@ -182,6 +183,10 @@ class PatentRowSpec:
                 and plan.patent.college_id != self.college_id
             ):
                 self._issue(result, "application_no", "该专利已登记在其他学院，学院管理员不能修改")
+            elif plan.kind == "changed" and (refusal := edit_refusal(self.actor, plan.patent)):
+                # The edit form's rule (permissions.can_edit): a college admin changes no
+                # patent past 待学院审核 (待学校审核, 已入库, …), by import no more than by form.
+                self._issue(result, "application_no", refusal)
             elif plan.refusal is not None:
                 self._issue(result, "college", plan.refusal)
             elif (

@@ -92,6 +92,20 @@ def can_edit(user: User, patent: Patent) -> bool:
     return patent.status in EDITABLE_BY_INVENTOR  # inventor
 
 
+def edit_refusal(user: User | None, patent: Patent) -> str | None:
+    """Why ``user`` may not change ``patent``'s fields, in Chinese; None when they may. The
+    rule is ``can_edit``'s (the edit form's, through ``check_edit``), worded for a row of an
+    import, which names the patent by its 申请号 rather than a page. ``user`` None: the
+    command-line import, held to the platform admin's rule."""
+    if user is None or can_edit(user, patent):
+        return None
+    if not can_view(user, patent):
+        if user.role == Role.COLLEGE_ADMIN and user.organization_id == patent.institution_id:
+            return "该专利已登记在其他学院，学院管理员不能修改"
+        return "您无权修改该专利"
+    return f"该专利处于「{patent.status.label}」状态，{user.role.label}不能修改"
+
+
 FINAL_STATES = frozenset({EntryStatus.ENTERED, EntryStatus.NOT_ENTERED, EntryStatus.ABANDON})
 _ANY_OTHER_COLLEGE = -1  # stands for "some other college" in can_change_college
 

@@ -666,6 +666,8 @@ def upsert_rows(
             counts["created"] += 1
         elif plan.kind == "changed":
             assert plan.patent is not None
+            if actor is not None:  # the edit form's rule, enforced here as for the college
+                permissions.check_edit(actor, plan.patent)
             if plan.college_id is not ... and plan.college_id != plan.patent.college_id:
                 # The rule again, here: whatever planned the row, the service enforces it.
                 permissions.check_college_change(actor, plan.patent, plan.college_id)
