@@ -365,20 +365,35 @@ def perform_action(
 
 
 SUMMARY_REASONS = 20  # refusals quoted in a batch's message (a 200-row batch stays readable)
+SUMMARY_TITLE = 12  # characters of a refused patent's title quoted in that message
+
+
+def batch_label(patent: Patent) -> str:
+    """How a batch's message names a patent: 申请号 and the start of its title."""
+    title = patent.title or ""
+    if len(title) > SUMMARY_TITLE:
+        title = title[:SUMMARY_TITLE] + "…"
+    return f"{patent.application_no}「{title}」"
 
 
 @dataclass
 class BatchResult:
     done: list[int] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (patent id, reason)
+    # How the message names each refused patent the actor may see (batch_label); one they
+    # may not see (or that does not exist) keeps its bare #id: nothing about it leaks.
+    labels: dict[int, str] = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
-        """'已处理 N 条，M 条未处理：#id 原因；…' (the page's flash and the API's message)."""
+        """'已处理 N 条，M 条未处理：申请号「标题」 原因；…' (the page's flash and the API's
+        message; a reviewer knows patents by 申请号, not by our ids)."""
         text = f"已处理 {len(self.done)} 条"
         if self.refused:
             shown = self.refused[:SUMMARY_REASONS]
-            reasons = "；".join(f"#{pid} {reason}" for pid, reason in shown)
+            reasons = "；".join(
+                f"{self.labels.get(pid, f'#{pid} ')}{reason}" for pid, reason in shown
+            )
             more = len(self.refused) - len(shown)
             text += f"，{len(self.refused)} 条未处理：{reasons}" + (
                 f"；另有 {more} 条" if more else ""
@@ -410,6 +425,7 @@ def perform_batch(
     # Held for the loop: the per-id lookups below then hit the identity map, no query each
     loaded = _load_for_batch(patent_ids)
     for patent_id in patent_ids:
+        patent = None
         try:
             patent = permissions.get_visible_patent(actor, patent_id)
             permissions.check_action(actor, patent, action)
@@ -419,6 +435,8 @@ def perform_batch(
             change = workflow.transition(patent, action, actor, comment, batch=True)
         except DomainError as exc:
             result.refused.append((patent_id, exc.message))
+            if patent is not None:  # visible to the actor: named by 申请号 and title
+                result.labels[patent_id] = batch_label(patent)
         else:
             result.done.append(patent_id)
             changes.append((patent, change))

@@ -156,3 +156,15 @@ def test_an_entered_patent_keeps_its_self_assessment_on_edit(admin):
     with pytest.raises(ValidationFailed, match="已入库的专利须保留技术成熟度"):
         services.update_patent(patent.id, {"trl": ""}, actor=admin)
     assert db.session.get(Patent, patent.id).trl == 5
+
+
+def test_batch_summary_names_refused_patents_by_application_number_and_short_title(app):
+    from revive.inventory.services import BatchResult
+
+    patent = make_patent(title="一种用于高温环境的复合陶瓷材料及其制备方法")
+    result = BatchResult(done=[1], refused=[(patent.id, "入库前须完成自评"), (999, "专利不存在")])
+    result.labels[patent.id] = services.batch_label(patent)
+    assert result.summary == (
+        f"已处理 1 条，2 条未处理：{patent.application_no}「一种用于高温环境的复合陶…」"
+        "入库前须完成自评；#999 专利不存在"
+    )

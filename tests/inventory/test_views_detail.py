@@ -403,7 +403,9 @@ def test_batch_review_reports_done_and_refused_with_reasons(client, auth):
     )
     page = html(resp)
     assert "已处理 2 条，2 条未处理：" in page
-    assert f"#{ungraded.id} 入库前须完成自评" in page
+    # named by 申请号 and title, not by our id (a tester's flash read "#313 入库前须完成自评")
+    assert f"{ungraded.application_no}「未自评专利」入库前须完成自评" in page
+    assert f"#{ungraded.id}" not in page
     assert f"#{foreign.id} 专利不存在或您无权查看" in page
     assert "别校专利" not in page
     db.session.expire_all()
