@@ -21,7 +21,7 @@ from revive import signals
 from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.clock import local_today
-from revive.common.fields import clean_text, template_guide
+from revive.common.fields import template_guide
 from revive.demands import permissions
 from revive.demands.fields import (
     EDITABLE_KEYS,
@@ -43,10 +43,10 @@ from revive.imports.rows import (
     ColumnMap,
     RowIssue,
     RowResult,
+    cell_text,
     map_columns,
     pop_formula_problems,
     raw_cells,
-    short,
 )
 
 KIND = "demands"
@@ -80,9 +80,7 @@ class DemandRowSpec:
     def _issue(self, result: RowResult, key: str, message: str) -> None:
         index = self.columns.index_of(key)
         value = result.cells[index] if index is not None and index < len(result.cells) else None
-        result.issues.append(
-            RowIssue(self.columns.header_for(key), short(clean_text(value)), message)
-        )
+        result.issues.append(RowIssue(self.columns.header_for(key), cell_text(value), message))
 
     def check(self, line: int, cells: list[Any]) -> RowResult:
         """Validate one row (no database access)."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import Any, Protocol
 
+from revive.common.fields import clean_text
 from revive.common.spreadsheets import ERROR_VALUES
 from revive.imports.reader import CellNote, FileRejected
 
@@ -112,6 +114,15 @@ class RowResult:
 
 def short(text: str) -> str:
     return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as a row error quotes it (clean_text, cut to VALUE_MAX): a spreadsheet
+    date, which openpyxl reads as a datetime at midnight, reads 2018-01-01 (the error report
+    said 2018-01-01 00:00:00); a time of day stays when there is one."""
+    if isinstance(value, datetime) and value.tzinfo is None and value.time() == time.min:
+        value = value.date()
+    return short(clean_text(value))
 
 
 def raw_cells(columns: ColumnMap, cells: list[Any]) -> dict[str, Any]:

@@ -33,9 +33,9 @@ from revive.imports.rows import (
     RowIssue,
     RowResult,
     batches,
+    cell_text,
     pop_formula_problems,
     raw_cells,
-    short,
 )
 from revive.imports.rows import map_columns as _map_columns
 from revive.imports.services import IMPORT_ROLES
@@ -67,7 +67,7 @@ def map_columns(header: Sequence[str]) -> ColumnMap:
 
 
 def _short(value: Any) -> str:
-    return short(clean_text(value))
+    return cell_text(value)
 
 
 class PatentRowSpec:

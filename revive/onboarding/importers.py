@@ -21,7 +21,6 @@ from werkzeug.datastructures import FileStorage
 
 from revive.accounts.models import InstitutionType, Organization, OrgKind, Role, User
 from revive.audit import services as audit
-from revive.common.fields import clean_text
 from revive.errors import PermissionDenied
 from revive.extensions import db
 from revive.imports import registry
@@ -31,10 +30,10 @@ from revive.imports.rows import (
     ColumnMap,
     RowIssue,
     RowResult,
+    cell_text,
     map_columns,
     pop_formula_problems,
     raw_cells,
-    short,
 )
 from revive.onboarding.fields import LABELS, match_header, template_rows, validate_institution
 
@@ -73,9 +72,7 @@ class InstitutionRowSpec:
     def _issue(self, result: RowResult, key: str, message: str) -> None:
         index = self.columns.index_of(key)
         value = result.cells[index] if index is not None and index < len(result.cells) else None
-        result.issues.append(
-            RowIssue(self.columns.header_for(key), short(clean_text(value)), message)
-        )
+        result.issues.append(RowIssue(self.columns.header_for(key), cell_text(value), message))
 
     def check(self, line: int, cells: list[Any]) -> RowResult:
         """Validate one row (no database access)."""

@@ -394,3 +394,24 @@ def test_uploads_of_finished_imports_are_deleted_after_the_keep_days(logged_in, 
     gone = logged_in.get(f"/imports/{old.id}/rows-with-errors.xlsx")
     assert gone.status_code == 404 and "原文件已不可用" in gone.get_data(as_text=True)
     assert services.cleanup_uploads() == 0
+
+
+def test_error_reports_show_dates_without_a_time(logged_in, uni, enqueued, tmp_path):
+    """A tester's error report read 2018-01-01 00:00:00 for a date cell of the upload."""
+    from datetime import datetime
+
+    from tests.imports.helpers import write_xlsx_file
+
+    bad = [row(2)[0], "一种材料", "材料学院", "5", datetime(1980, 1, 1)]  # before 1985-04-01
+    path = write_xlsx_file(tmp_path / "专利.xlsx", [row(1), bad])
+    _upload(logged_in, path.read_bytes(), name="专利.xlsx")
+    job = db.session.scalars(sa.select(ImportJob)).one()
+    services.validate_job(job.id)
+    (error,) = services.first_errors(job)
+    assert (error.column, error.value) == ("申请日", "1980-01-01")
+    assert ">1980-01-01<" in logged_in.get(f"/imports/{job.id}").get_data(as_text=True)
+    _, rows = _sheet(logged_in.get(f"/imports/{job.id}/errors.xlsx"))
+    assert rows[1][:3] == [3, "申请日", "1980-01-01"]
+    wb, rows = _sheet(logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx"))
+    cell = wb.worksheets[0].cell(row=2, column=6)
+    assert cell.value == datetime(1980, 1, 1) and "h" not in cell.number_format.lower()
