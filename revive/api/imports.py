@@ -70,6 +70,27 @@ PREVIEW_COUNTS = {
             "items": {"type": "integer"},
             "description": "其中前 10 行的行号",
         },
+        "changed_entered": {
+            "type": "integer",
+            "description": "专利导入：变更的行中已入库的专利数（导入后专利库中的信息随之更新）",
+        },
+        "changed_rows": {
+            "type": "array",
+            "description": "专利导入：前 200 个变更行各自修改的字段",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "line": {"type": "integer"},
+                    "application_no": {"type": "string"},
+                    "entered": {"type": "boolean", "description": "该专利已入库"},
+                    "fields": {
+                        "type": "array",
+                        "description": "[字段, 原值, 新值]（值的前 30 个字符）",
+                        "items": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
     },
 }
 

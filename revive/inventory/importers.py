@@ -44,11 +44,13 @@ from revive.inventory.fields import (
     FIELDS_BY_KEY,
     IMPORT_FIELDS,
     NOT_CLEARABLE,
+    display_value,
     match_header,
     validate_record,
 )
+from revive.inventory.models import EntryStatus
 from revive.inventory.permissions import edit_refusal
-from revive.inventory.services import college_index, plan_rows, upsert_rows
+from revive.inventory.services import RowPlan, college_index, plan_rows, upsert_rows
 
 KIND = "patents"
 __all__ = ["KIND", "ColumnMap", "PatentRowSpec", "RowIssue", "RowResult", "batches", "map_columns"]
@@ -93,6 +95,10 @@ class PatentRowSpec:
         self.college_id = college_id
         self.college_name = next((n for n, i in colleges.items() if i == college_id), None)
         self.seen: dict[str, int] = {}  # normalised 申请号 → first line
+        # The preview's account of the changed rows (preview_extra): how many change a patent
+        # already 已入库 (the pool shows it), and the first CHANGED_LISTED rows' changes.
+        self.changed_entered = 0
+        self.changed_rows: list[dict[str, Any]] = []
         self._has_title = columns.index_of("title") is not None
 
     def _issue(self, result: RowResult, key: str, message: str) -> None:
@@ -206,8 +212,51 @@ class PatentRowSpec:
                 self._issue(result, key, message)
             if result.ok:
                 result.kind, result.plan = plan.kind, plan
+                if plan.kind == "changed":
+                    self._note_change(result.line, plan, values)
             else:
                 result.values = None
+
+    def _note_change(self, line: int, plan: RowPlan, values: dict[str, Any]) -> None:
+        """Count a changed row (and whether its patent is 已入库) and, for the first
+        CHANGED_LISTED, keep what it changes: [字段, 原值, 新值] as shown."""
+        patent = plan.patent
+        assert patent is not None
+        entered = patent.status == EntryStatus.ENTERED
+        self.changed_entered += entered
+        if len(self.changed_rows) >= CHANGED_LISTED:
+            return
+        fields = []
+        for key, (old, new) in plan.changes.items():
+            if key != "college":  # the college's change holds names already
+                old, new = display_value(key, getattr(patent, key)), display_value(key, values[key])
+            fields.append([_LABELS.get(key, key), _cut(old), _cut(new)])
+        self.changed_rows.append(
+            {
+                "line": line,
+                "application_no": patent.application_no,
+                "entered": entered,
+                "fields": fields,
+            }
+        )
+
+    def preview_extra(self) -> dict[str, Any]:
+        """Added to the job's preview counts (only what there is: most files change nothing)."""
+        extra: dict[str, Any] = {}
+        if self.changed_entered:
+            extra["changed_entered"] = self.changed_entered
+        if self.changed_rows:
+            extra["changed_rows"] = self.changed_rows
+        return extra
+
+
+CHANGED_LISTED = 200  # changed rows whose changes the preview lists
+CHANGE_SHOWN = 30  # characters of an old or new value the preview shows
+
+
+def _cut(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= CHANGE_SHOWN else text[:CHANGE_SHOWN] + "…"
 
 
 def template_rows() -> tuple[str, list[str], list[list[str]]]:
@@ -280,6 +329,14 @@ def _visible(actor: User) -> sa.ColumnElement[bool] | None:
     return None
 
 
+def _notes(counts: dict[str, Any]) -> list[str]:
+    n = counts.get("changed_entered") or 0
+    if not n:
+        return []
+    changed = counts.get("changed") or n
+    return [f"变更的 {changed} 行中，其中 {n} 件已入库，导入后资源库中的信息随之更新"]
+
+
 def _after_commit(job: ImportJob, _spec: Any) -> None:
     counts = job.result_counts or {}
     if counts.get("created") or counts.get("updated"):
@@ -298,6 +355,7 @@ PATENT_KIND = registry.register(
         template=template_rows,
         visible=_visible,
         after_commit=_after_commit,
+        preview_notes=_notes,
         result_link=("inventory.list_patents", "查看专利清单"),
         upload_endpoint="imports.upload",
     )

@@ -52,7 +52,11 @@ def test_preview_counts_and_row_errors_without_writing(uni, run_import, tmp_path
     )
     job = run_import(path, commit=False)
     assert job.status == ImportStatus.VALIDATED
-    assert job.preview_counts == {"new": 1, "changed": 1, "unchanged": 1, "invalid": 3, "rows": 6}
+    counts = dict(job.preview_counts)
+    (changed,) = counts.pop("changed_rows")  # what the changed row changes, for the preview
+    assert counts == {"new": 1, "changed": 1, "unchanged": 1, "invalid": 3, "rows": 6}
+    assert (changed["line"], changed["application_no"], changed["entered"]) == (3, appno(2), False)
+    assert [f[0] for f in changed["fields"]] == ["专利名称", "申请日"]
     assert job.total_rows == job.processed_rows == 6
     errors = _errors(job)
     assert (5, "申请号", "申请号校验位错误：201710601862.4（按规则应为 201710601862.3）") in errors
@@ -457,7 +461,8 @@ def test_new_rows_in_an_update_only_file_need_a_title(uni, run_import, tmp_path)
         tmp_path / "f.csv", [[appno(1), "8"], [appno(2), "8"]], header=["申请号", "技术成熟度"]
     )
     job = run_import(path)
-    assert job.preview_counts == {"new": 0, "changed": 1, "unchanged": 0, "invalid": 1, "rows": 2}
+    counts = {k: v for k, v in job.preview_counts.items() if k != "changed_rows"}
+    assert counts == {"new": 0, "changed": 1, "unchanged": 0, "invalid": 1, "rows": 2}
     assert _errors(job) == [(3, "专利名称", "新登记的专利须填写专利名称")]
     assert db.session.scalar(sa.select(Patent.trl)) == 8
 

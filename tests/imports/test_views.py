@@ -415,3 +415,29 @@ def test_error_reports_show_dates_without_a_time(logged_in, uni, enqueued, tmp_p
     wb, rows = _sheet(logged_in.get(f"/imports/{job.id}/rows-with-errors.xlsx"))
     cell = wb.worksheets[0].cell(row=2, column=6)
     assert cell.value == datetime(1980, 1, 1) and "h" not in cell.number_format.lower()
+
+
+def test_preview_warns_of_changes_to_entered_patents_and_lists_what_changes(
+    logged_in, uni, enqueued
+):
+    """A tester's import over 6 patents, 5 of them 已入库, previewed only 「变更 6」."""
+    from revive.inventory.models import EntryStatus
+    from tests.factories import make_patent
+    from tests.imports.helpers import appno
+
+    for n in range(1, 7):
+        status = EntryStatus.ENTERED if n <= 5 else EntryStatus.DRAFT
+        make_patent(uni.org, college=uni.college, status=status, application_no=appno(n), trl=5)
+    db.session.commit()
+    header = ["申请号", "技术成熟度"]
+    job, page = _previewed(logged_in, csv_bytes([[appno(n), "7"] for n in range(1, 7)], header))
+    assert job.preview_counts["changed"] == 6 and job.preview_counts["changed_entered"] == 5
+    assert "变更的 6 行中，其中 5 件已入库，导入后资源库中的信息随之更新" in page
+    assert "data-changed-rows" in page and "技术成熟度：5 → 7" in page
+    assert page.count(">已入库</span>") == 5
+
+
+def test_preview_without_changes_lists_none(logged_in, enqueued):
+    job, page = _previewed(logged_in, csv_bytes([row(1)]))
+    assert "changed_rows" not in job.preview_counts and "data-changed-rows" not in page
+    assert "changed_entered" not in job.preview_counts
