@@ -153,6 +153,12 @@ ImportJobQuery = Query.from_dict(
 RowError = Schema.from_dict(
     {
         "line": fields.Integer(required=True),
+        "sheet": fields.String(
+            load_default=None,
+            dump_default=None,
+            allow_none=True,
+            metadata={"description": "行所在的工作表（文件有多个数据工作表时；否则为 null）"},
+        ),
         "column": fields.String(required=True, allow_none=True),
         "value": fields.String(required=True, allow_none=True),
         "message": fields.String(required=True),
@@ -397,9 +403,24 @@ def commit_import_job(data: dict[str, Any], job_id: int):
 @bp.doc(
     summary="导入任务的错误行",
     tags=[TAG],
-    description="按行号排列；line 为 Excel/WPS 中看到的行号（表头为第 1 行）。",
+    description=(
+        "按行号排列；line 为 Excel/WPS 中看到的行号（表头为第 1 行）；工作簿有多个数据工作表时，"
+        "sheet 为该行所在的工作表，line 为该工作表中的行号。"
+    ),
 )
 def import_job_errors(job_id: int, **_query):
     """The job's row errors, by line."""
     job = services.get_job_for(current_user, job_id)
-    return paged(services.errors_page(job, requested_page(), requested_per_page()))
+    page = services.errors_page(job, requested_page(), requested_per_page())
+    lines = services.Lines.of(job)
+    page.items = [
+        {
+            "line": lines.row(e.line),
+            "sheet": lines.sheet(e.line),
+            "column": e.column,
+            "value": e.value,
+            "message": e.message,
+        }
+        for e in page.items
+    ]
+    return paged(page)

@@ -43,6 +43,7 @@ from revive.imports.rows import (
     ColumnMap,
     RowIssue,
     RowResult,
+    SheetLines,
     cell_text,
     map_columns,
     pop_formula_problems,
@@ -67,7 +68,7 @@ def map_demand_columns(header: Sequence[str]) -> ColumnMap:
     )
 
 
-class DemandRowSpec:
+class DemandRowSpec(SheetLines):
     """Checks and plans the rows of one demand file."""
 
     def __init__(self, columns: ColumnMap) -> None:
@@ -100,7 +101,9 @@ class DemandRowSpec:
         if code and title:
             first = self.seen.setdefault((code, normalize_title(title)), line)
             if first != line:
-                self._issue(result, "title", f"与第 {first} 行重复（同一企业的同名需求）")
+                self._issue(
+                    result, "title", f"与{self.line_label(first)}重复（同一企业的同名需求）"
+                )
         if result.ok:
             result.values = values
         return result
@@ -271,7 +274,7 @@ DEMAND_KIND = registry.register(
         roles=permissions.IMPORTER_ROLES,
         managers=frozenset({Role.OFFICER}),
         open_spec=_open_spec,
-        is_column=lambda header: match_header(header) is not None,
+        is_column=lambda header: getattr(match_header(header), "key", None),
         apply=_apply,
         template=template_rows,
         visible=_visible,

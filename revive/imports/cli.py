@@ -94,8 +94,14 @@ def run_import(
     counts = job.preview_counts or {}
     notes = "".join(f"；{n}" for n in registry.get(job.kind).preview_notes(counts))
     if counts.get("stripped"):
-        lines = "、".join(map(str, counts.get("stripped_lines", [])))
-        notes += f"；{counts['stripped']} 行含控制字符（如 NUL），已删除：第 {lines} 行等"
+        lines = services.Lines.of(job).labels(counts.get("stripped_lines", []))
+        notes += f"；{counts['stripped']} 行含控制字符（如 NUL），已删除：{lines}等"
+    if counts.get("sheet_rows"):
+        read = "、".join(f"“{name}”{n} 行" for name, n in counts["sheet_rows"])
+        notes += f"；读取的工作表：{read}"
+    skipped = (job.header_map or {}).get("skipped_sheets") or []
+    if skipped:
+        notes += "；未读取的工作表：" + "、".join(f"“{n}”（{why}）" for n, why in skipped)
     click.echo(
         f"预检完成：新增 {counts.get('new', 0)}，变更 {counts.get('changed', 0)}，"
         f"无变化 {counts.get('unchanged', 0)}，无效 {counts.get('invalid', 0)}{notes}",

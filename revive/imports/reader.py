@@ -6,7 +6,8 @@
   (declared and actual sizes, macros, DDE links, DTDs in any part and encoding: _check_zip),
   then read with openpyxl in read-only mode with ``data_only=True`` (formula cells give their
   cached value; nothing is ever evaluated), our own capped shared-strings reader, and the
-  budgets of ``ReadLimits``. First sheet only.
+  budgets of ``ReadLimits``. Every data sheet (a header the import knows in its first rows),
+  in order, its rows numbered by ``sheet_line``; the other sheets are listed as skipped.
 - CSV: UTF-8 with BOM, UTF-8, GBK or GB18030 (detected in that order), UTF-16 with BOM (Excel's
   "Unicode text"); delimiter , ; or tab, whichever the header row uses most.
 - .xls (OLE2), images, archives and other binary files are refused with a Chinese message.
@@ -118,11 +119,17 @@ class Table:
     encoding: str | None  # CSV only
     header_line: int = 1
     close: Callable[[], None] = lambda: None  # releases an open workbook; safe to call twice
-    sheets: tuple[str, ...] = ()  # .xlsx: every sheet's title (only the first is read)
+    sheets: tuple[str, ...] = ()  # .xlsx: every sheet's title (the first read first)
     title: str | None = None  # rows above the header taken for the sheet's title (skipped)
     # Lines whose cells held control characters (NUL, …), dropped as the rows are read (they
     # cannot be stored or exported): filled while ``rows`` is iterated, for the preview to say.
     stripped: list[int] = field(default_factory=list)
+    # .xlsx: the data sheets read, in order (one for CSV, and for a workbook with one data
+    # sheet); rows of parts[i] have line numbers sheet_line(i, row). A part whose ``skip`` is
+    # set before ``rows`` is iterated is not read (the caller found its header unfit).
+    parts: list[SheetPart] = field(default_factory=list)
+    # (sheet, why) for the workbook's sheets not read: no header, a chart, no data rows, …
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def header_hint(self) -> str:
         """Where the header came from, for a message about a header that does not fit: which
@@ -132,6 +139,44 @@ class Table:
             shown = shown[:59] + "…"
         hint = f"第 {self.header_line} 行被读作表头：{shown or '（空）'}"
         return hint + (sheet_hint(self.sheets) if len(self.sheets) > 1 else "")
+
+
+# Line numbers of a workbook's sheets: row r of the i-th data sheet read is line
+# i * SHEET_LINES + r (the first sheet's rows keep their own numbers). Beyond Excel's last row,
+# so lines stay unique, in reading order, and fit the row errors' integer column.
+SHEET_LINES = 10_000_000
+
+
+def sheet_line(index: int, row: int) -> int:
+    return index * SHEET_LINES + row
+
+
+def split_line(line: int) -> tuple[int, int]:
+    """(index of the data sheet, row number in that sheet) of a line number."""
+    return divmod(line, SHEET_LINES)
+
+
+def line_label(line: int, sheets: tuple[str, ...] | list[str] = ()) -> str:
+    """A line as messages name it: 第 12 行, or 实用新型 第 12 行 when the file's rows come
+    from more than one sheet (``sheets``: the data sheets read, by index)."""
+    index, row = split_line(line)
+    if len(sheets) > 1 and index < len(sheets):
+        return f"{sheets[index]} 第 {row} 行"
+    return f"第 {row} 行"
+
+
+@dataclass
+class SheetPart:
+    """One data sheet of a workbook: its header, where it was found, and its rows."""
+
+    index: int
+    name: str
+    header: list[str]
+    header_line: int  # in the sheet
+    title: str | None = None
+    skip: str | None = None  # why it is not read after all (set before the rows are read)
+    rows: Iterator[tuple[int, list[Any]]] = field(default_factory=lambda: iter(()), repr=False)
+    estimate: int = 1
 
 
 def sheet_hint(sheets: tuple[str, ...]) -> str:
@@ -270,7 +315,18 @@ def _filled(cells: list[Any]) -> int:
 
 
 def _known(cells: list[Any], is_column: ColumnTest) -> int:
-    return sum(1 for c in cells if c is not None and str(c).strip() and is_column(c))
+    """How many columns of the import the row names. ``is_column`` may answer with the field
+    a text names (the import kinds do): cells naming one field count once, so a field guide
+    (申请号 beside its English key application_no, as the import template's 填写说明 sheet
+    has) is not read as a header."""
+    found: set[Any] = set()
+    for i, c in enumerate(cells):
+        if c is None or not str(c).strip():
+            continue
+        which = is_column(c)
+        if which:
+            found.add(("cell", i) if which is True else which)
+    return len(found)
 
 
 def _title_text(cells: list[Any]) -> str:
@@ -505,7 +561,18 @@ def _read_csv(
 
     label = {"utf-8-sig": "utf-8-bom"}.get(encoding, encoding)
     title = "；".join(titles) or None
-    return Table(header, rows(), total, "csv", label, header_line, title=title, stripped=stripped)
+    part = SheetPart(0, "", header, header_line, title)
+    return Table(
+        header,
+        rows(),
+        total,
+        "csv",
+        label,
+        header_line,
+        title=title,
+        stripped=stripped,
+        parts=[part],
+    )
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -798,21 +865,41 @@ class _Workbook:
             raise FileRejected("工作簿中没有工作表")
         self.ws = self.wb.worksheets[0]
 
-    def choose(self, is_column: Callable[[Any], bool] | None) -> None:
-        """Read the first sheet whose first rows hold a header (two columns ``is_column``
-        knows), not simply the first: a tester's workbook opened with a 填写说明 sheet and was
-        refused as having no data. At most SHEETS_LOOKED sheets, MAX_HEADER_SEARCH rows each,
-        looked at; none with a header: the first sheet, as before."""
-        if is_column is None or len(self.wb.worksheets) < 2:
-            return
-        for ws in self.wb.worksheets[:SHEETS_LOOKED]:
+    def data_sheets(
+        self, is_column: Callable[[Any], bool] | None
+    ) -> tuple[list[Any], list[tuple[str, str]]]:
+        """(the sheets to read, in order; (title, why) of the others). Every sheet whose first
+        rows hold a header (two columns ``is_column`` knows) is read, not only the first: a
+        school's export kept 实用新型 in a second sheet, silently ignored. A tester's workbook
+        opened with a 填写说明 sheet: skipped. At most SHEETS_LOOKED sheets, MAX_HEADER_SEARCH
+        rows each, looked at; none with a header: the first sheet, as before."""
+        sheets = self.wb.worksheets
+        if is_column is None or len(sheets) < 2:
+            return [sheets[0]], []
+        found: list[Any] = []
+        skipped: list[tuple[str, str]] = []
+        for ws in sheets[:SHEETS_LOOKED]:
             if not hasattr(ws, "iter_rows"):
-                continue  # a chart sheet
+                skipped.append((ws.title, "图表工作表，没有数据行"))
+                continue
             ws.reset_dimensions()  # rows at their own width (a hostile dimension pads them)
-            for row in ws.iter_rows(max_row=MAX_HEADER_SEARCH, values_only=True):
-                if _known(list(row[:MAX_HEADER_CELLS]), is_column) >= MIN_KNOWN_COLUMNS:
-                    self.ws = ws
-                    return
+            rows = ws.iter_rows(max_row=MAX_HEADER_SEARCH, values_only=True)
+            if any(
+                _known(list(row[:MAX_HEADER_CELLS]), is_column) >= MIN_KNOWN_COLUMNS for row in rows
+            ):
+                found.append(ws)
+            else:
+                skipped.append(
+                    (ws.title, f"前 {MAX_HEADER_SEARCH} 行中没有可识别的表头（如填表说明、备注）")
+                )
+        skipped += [
+            (ws.title, f"只查看前 {SHEETS_LOOKED} 个工作表，未查看")
+            for ws in sheets[SHEETS_LOOKED:]
+        ]
+        if not found:
+            return [sheets[0]], []
+        self.ws = found[0]
+        return found, skipped
 
     @property
     def sheets(self) -> tuple[str, ...]:
@@ -827,20 +914,28 @@ class _Workbook:
 
 
 def _sheet_records(
-    book: _Workbook, marks: Marks, limits: ReadLimits, stripped: list[int]
+    ws: Any,
+    marks: Marks,
+    limits: ReadLimits,
+    stripped: list[int],
+    offset: int = 0,
+    budget: list[int] | None = None,
 ) -> Iterator[tuple[int, list[Any]]]:
-    """The sheet's non-blank rows. The sheet XML is parsed lazily, row by row: a part that is
-    corrupt or not well-formed fails here, mid-way, and is refused like a corrupt package.
+    """The sheet's non-blank rows, numbered ``offset`` + row (sheet_line). The sheet XML is
+    parsed lazily, row by row: a part that is corrupt or not well-formed fails here, mid-way,
+    and is refused like a corrupt package.
 
     Rows come at their own width (the sheet's dimensions are dropped: see _read_xlsx), padded
-    to the last noted cell where notes exist; every cell read counts against ``limits.cells``.
+    to the last noted cell where notes exist; every cell read counts against ``limits.cells``
+    (``budget``: the cells read so far, shared by the sheets of one file).
     """
-    number = cells_read = 0
+    number = 0
+    budget = budget if budget is not None else [0]
     marks_width = max((c for _, c in marks), default=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            for number, values in enumerate(book.ws.iter_rows(values_only=True), start=1):
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 if on_parse is not None:
                     on_parse("rows", number)
                 if number > EXCEL_MAX_ROWS:
@@ -848,10 +943,10 @@ def _sheet_records(
                         f"工作表超过 Excel 的行数上限（{EXCEL_MAX_ROWS:,} 行），文件不是由 Excel "
                         "生成或已损坏：请用 Excel/WPS 打开后重新另存为 .xlsx"
                     )
-                cells_read += len(values)
-                if cells_read > limits.cells:
+                budget[0] += len(values)
+                if budget[0] > limits.cells:
                     raise _too_many_cells(limits.cells)
-                cells = _cleaned(values, number, stripped)
+                cells = _cleaned(values, offset + number, stripped)
                 if marks:
                     cells.extend([None] * (marks_width - len(cells)))
                     for i, v in enumerate(cells):
@@ -859,13 +954,14 @@ def _sheet_records(
                             cells[i] = marks[(number, i + 1)]
                 cells = _trim(cells)
                 if cells:
-                    yield number, cells
+                    yield offset + number, cells
         except FileRejected:
             raise
         except Exception as exc:  # zlib/zip errors, XML syntax errors, bad cell references, …
             logger.info("Unreadable sheet near row %d: %r", number + 1, exc)
+            where = f"“{ws.title}”" if offset else ""
             raise FileRejected(
-                f"工作表内容已损坏（第 {number + 1} 行附近），无法读取："
+                f"工作表{where}内容已损坏（第 {number + 1} 行附近），无法读取："
                 "请用 Excel/WPS 打开后重新另存为 .xlsx"
             ) from None
 
@@ -955,71 +1051,134 @@ def _read_xlsx(
 ) -> Table:
     _check_zip(path, limits)
     book = _Workbook(path, limits)  # opened once: read-only mode loads the shared strings
+    stripped: list[int] = []
+    budget = [0]  # cells read, all sheets together
     try:
-        book.choose(is_column)
-        row_tags, formulas, marks = _scan_sheet(path, getattr(book.ws, "_worksheet_path", None))
-        if formulas >= _MAX_MARKED:
-            raise FileRejected(
-                f"工作表中有 {_MAX_MARKED:,} 个以上的公式没有计算结果（文件可能由程序生成）："
-                "请在 Excel/WPS 中打开并保存后再上传"
-            )
-        max_row = book.ws.max_row
-        dimension_rows = max_row if max_row and max_row > 1 else row_tags
-        # The <dimension> is the file's word: openpyxl would pad every row to its width and
-        # add blank rows up to its height ("A1:XFD1048576": 16 billion cells). Read rows as
-        # they are; the dimension only feeds the progress estimate above.
-        book.ws.reset_dimensions()
-        stripped: list[int] = []
-        titles, found, records = _split_title(
-            _sheet_records(book, marks, limits, stripped), is_column
-        )
-        header_line, first = found if found is not None else (0, None)
-        if first is None:
-            sheets = book.sheets
-            raise FileRejected(
-                f"文件没有数据行（工作表“{sheets[0]}”为空）"
-                + (sheet_hint(sheets) if len(sheets) > 1 else "")
-            )
-        header = _header(first)
-        # the title and header lines are not data rows (the header search reads ahead)
-        stripped[:] = [n for n in stripped if n > header_line]
-        peek = next(records, None)
-        if peek is None:
-            sheets = book.sheets
-            raise FileRejected(
-                "文件没有数据行（除表头外没有任何内容）"
-                + (sheet_hint(sheets) if len(sheets) > 1 else "")
-            )
+        found, skipped = book.data_sheets(is_column)
+        parts: list[SheetPart] = []
+        first_error: FileRejected | None = None
+        for ws in found:
+            try:
+                part = _open_part(path, book, ws, len(parts), limits, is_column, stripped, budget)
+            except FileRejected as exc:
+                if len(found) == 1:
+                    raise
+                # Several data sheets: one without data rows (or with a broken header) is
+                # skipped, and said so; the file is refused only if none is left.
+                first_error = first_error or exc
+                skipped.append((ws.title, _skip_reason(exc.message)))
+                index = len(parts)  # reused by the next sheet: forget this one's lines
+                stripped[:] = [n for n in stripped if split_line(n)[0] != index]
+                continue
+            parts.append(part)
+        if not parts:
+            assert first_error is not None
+            raise first_error
     except BaseException:
         book.close()
         raise
-    # The estimate may count formatted blank rows; it only drives the progress bar. The row
-    # limit is enforced on the rows actually read.
-    estimate = (dimension_rows - header_line) if dimension_rows else 1
+    order = {t: i for i, t in enumerate(book.wb.sheetnames)}
+    skipped.sort(key=lambda s: order.get(s[0], len(order)))
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
-            count = 1
-            yield peek
-            for item in records:
-                count += 1
-                if count > max_rows:
-                    raise _too_many(max_rows)
-                yield item
+            count = 0
+            for part in parts:
+                if part.skip is not None:
+                    continue
+                for item in part.rows:
+                    count += 1
+                    if count > max_rows:
+                        raise _too_many(max_rows)
+                    yield item
         finally:
             book.close()
 
+    first = parts[0]
+    book.ws = book.wb[first.name]
     sheets = book.sheets
-    title = "；".join(titles) or None
     return Table(
-        header,
+        first.header,
         rows(),
-        max(estimate, 1),
+        max(sum(p.estimate for p in parts), 1),
         "xlsx",
         None,
-        header_line,
+        first.header_line,
         book.close,
         sheets,
-        title,
+        first.title,
         stripped,
+        parts,
+        skipped,
+    )
+
+
+def _skip_reason(message: str) -> str:
+    """Why a data sheet is skipped, from the refusal it would have been alone."""
+    if message.startswith("文件没有数据行（工作表"):
+        return "工作表为空"
+    if message.startswith("文件没有数据行"):
+        return "只有表头，没有数据行"
+    return message
+
+
+def _open_part(
+    path: Path,
+    book: _Workbook,
+    ws: Any,
+    index: int,
+    limits: ReadLimits,
+    is_column: Callable[[Any], bool] | None,
+    stripped: list[int],
+    budget: list[int],
+) -> SheetPart:
+    """One data sheet: scanned for notes, its title and header read, its first data row
+    peeked at (FileRejected when it has none). Its rows are read later, in turn."""
+    offset = sheet_line(index, 0)
+    row_tags, formulas, marks = _scan_sheet(path, getattr(ws, "_worksheet_path", None))
+    if formulas >= _MAX_MARKED:
+        raise FileRejected(
+            f"工作表中有 {_MAX_MARKED:,} 个以上的公式没有计算结果（文件可能由程序生成）："
+            "请在 Excel/WPS 中打开并保存后再上传"
+        )
+    max_row = ws.max_row
+    dimension_rows = max_row if max_row and max_row > 1 else row_tags
+    # The <dimension> is the file's word: openpyxl would pad every row to its width and
+    # add blank rows up to its height ("A1:XFD1048576": 16 billion cells). Read rows as
+    # they are; the dimension only feeds the progress estimate above.
+    ws.reset_dimensions()
+    titles, found, records = _split_title(
+        _sheet_records(ws, marks, limits, stripped, offset, budget), is_column
+    )
+    header_line, first = found if found is not None else (offset, None)
+    header_line -= offset
+    if first is None:
+        book.ws = ws
+        sheets = book.sheets
+        raise FileRejected(
+            f"文件没有数据行（工作表“{sheets[0]}”为空）"
+            + (sheet_hint(sheets) if len(sheets) > 1 else "")
+        )
+    header = _header(first)
+    # the title and header lines are not data rows (the header search reads ahead)
+    stripped[:] = [n for n in stripped if not offset < n <= offset + header_line]
+    peek = next(records, None)
+    if peek is None:
+        book.ws = ws
+        sheets = book.sheets
+        raise FileRejected(
+            "文件没有数据行（除表头外没有任何内容）"
+            + (sheet_hint(sheets) if len(sheets) > 1 else "")
+        )
+    # The estimate may count formatted blank rows; it only drives the progress bar. The row
+    # limit is enforced on the rows actually read.
+    estimate = (dimension_rows - header_line) if dimension_rows else 1
+    return SheetPart(
+        index,
+        ws.title,
+        header,
+        header_line,
+        "；".join(titles) or None,
+        rows=itertools.chain([peek], records),
+        estimate=max(estimate, 1),
     )

@@ -49,9 +49,10 @@ class ImportKind:
     # (endpoint, label) of the page listing the imported records, and of the upload page.
     result_link: tuple[str, str] | None = None
     upload_endpoint: str = "imports.upload"
-    # Does a header text name one of this kind's columns (its field index's match)? Lets the
-    # reader find the header below a title block (revive.imports.reader._split_title).
-    is_column: Callable[[Any], bool] | None = None
+    # Which of this kind's columns (its field key) does a header text name, if any (its field
+    # index's match)? Lets the reader find the header below a title block and tell a data
+    # sheet from a field guide (revive.imports.reader._split_title, _known).
+    is_column: Callable[[Any], Any] | None = None
 
 
 _KINDS: dict[str, ImportKind] = {}

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from revive.common.fields import clean_text
 from revive.common.spreadsheets import ERROR_VALUES
-from revive.imports.reader import CellNote, FileRejected
+from revive.imports.reader import CellNote, FileRejected, line_label
 
 VALUE_MAX = 500  # ImportRowError.value length
 
@@ -144,6 +144,16 @@ def pop_formula_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
             del raw[key]
             problems.append((key, f"公式的计算结果是错误值 {value.strip()}：请改为直接填写内容"))
     return problems
+
+
+class SheetLines:
+    """For a row spec: names a line of the file in its messages (第 4 行, or 发明专利 第 4 行
+    when the rows come from several sheets: the imports service sets ``sheet_names``)."""
+
+    sheet_names: tuple[str, ...] = ()
+
+    def line_label(self, line: int) -> str:
+        return line_label(line, self.sheet_names)
 
 
 class SpecLike(Protocol):

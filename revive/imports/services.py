@@ -33,8 +33,10 @@ import pickle
 import secrets
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -60,7 +62,14 @@ from revive.errors import (
 from revive.extensions import db
 from revive.imports import registry
 from revive.imports.models import ImportJob, ImportRowError, ImportStatus
-from revive.imports.reader import FileRejected, ReadLimits, Table, read_table
+from revive.imports.reader import (
+    FileRejected,
+    ReadLimits,
+    Table,
+    line_label,
+    read_table,
+    split_line,
+)
 from revive.imports.registry import RowSpec
 from revive.imports.rows import RowResult
 from revive.pagination import Page, paginate
@@ -338,20 +347,87 @@ def _opened(job: ImportJob) -> Iterator[tuple[Table, RowSpec]]:
     _end_transaction()
     table = _read(path, kind.is_column, name)
     try:
-        try:
-            spec = kind.open_spec(job, table.header)
-        except FileRejected as exc:
-            # A header that does not fit: say which line (and sheet) was read as the header.
-            raise FileRejected(f"{exc.message}（{table.header_hint()}）") from None
+        if len(table.parts) > 1:
+            spec = _multi_sheet_spec(job, kind, table)
+        else:
+            try:
+                spec = kind.open_spec(job, table.header)
+            except FileRejected as exc:
+                # A header that does not fit: say which line (and sheet) was read as the header.
+                raise FileRejected(f"{exc.message}（{table.header_hint()}）") from None
         columns = spec.columns.to_json()
         if table.title:  # rows above the header read as the sheet's title (shown, skipped)
             columns = {**columns, "title": table.title, "header_line": table.header_line}
+        if len(table.sheets) > 1:  # a workbook: which sheets were read, which not and why
+            columns = {
+                **columns,
+                "sheets": [p.name for p in table.parts],
+                "sheets_read": [p.name for p in table.parts if p.skip is None],
+                "skipped_sheets": [list(s) for s in table.skipped],
+            }
         found = (table.file_format, table.encoding, columns)
         if (job.file_format, job.encoding, job.header_map) != found:  # set by the validation
             job.file_format, job.encoding, job.header_map = found
         yield table, spec
     finally:
         table.close()
+
+
+def _multi_sheet_spec(job: ImportJob, kind: registry.ImportKind, table: Table) -> RowSpec:
+    """The row spec of a workbook with several data sheets (reader.SheetPart), whose columns
+    may differ in order and in which fields they hold. Each sheet's header is mapped as a
+    single sheet's would be; a sheet whose header does not fit (no 申请号 column, say: a
+    summary table) is skipped and said so, the file refused only when none fits. The spec
+    reads the first sheet's header with the other sheets' extra fields appended, and each
+    sheet's cells are moved under it (``table.rows``); a row error then names its sheet."""
+    maps: dict[int, Any] = {}
+    first_error: FileRejected | None = None
+    for part in table.parts:
+        try:
+            maps[part.index] = kind.open_spec(job, part.header).columns
+        except FileRejected as exc:
+            if first_error is None:
+                hint = f"工作表“{part.name}”第 {part.header_line} 行被读作表头"
+                first_error = FileRejected(f"{exc.message}（{hint}）")
+            part.skip = exc.message
+            table.skipped.append((part.name, f"表头不符：{exc.message}"))
+    if not maps:
+        assert first_error is not None
+        raise first_error
+    read = [p for p in table.parts if p.skip is None]
+    base = maps[read[0].index]
+    header = list(read[0].header)
+    position = {f.key: i for i, f in base.fields.items()}
+    moves: dict[int, list[tuple[int, int]]] = {}
+    for part in read:
+        columns = maps[part.index]
+        for i, f in columns.fields.items():
+            if f.key not in position:
+                position[f.key] = len(header)
+                header.append(columns.header[i])
+        moves[part.index] = [(i, position[f.key]) for i, f in columns.fields.items()]
+    # the first sheet's cells stay where they are, its unknown columns too (「待修正的行」)
+    moves[read[0].index] = [(i, i) for i in range(len(read[0].header))]
+    spec = kind.open_spec(job, header)
+    spec.columns.ignored = list(dict.fromkeys(text for p in read for text in maps[p.index].ignored))
+    table.header = header
+    table.header_line, table.title = read[0].header_line, read[0].title
+    table.rows = _aligned(table.rows, moves, len(header))
+    if hasattr(spec, "sheet_names"):
+        spec.sheet_names = tuple(p.name for p in table.parts)
+    return spec
+
+
+def _aligned(
+    rows: Iterator[tuple[int, list[Any]]], moves: dict[int, list[tuple[int, int]]], width: int
+) -> Iterator[tuple[int, list[Any]]]:
+    """Each row's cells moved under the combined header (see _multi_sheet_spec)."""
+    for line, cells in rows:
+        placed: list[Any] = [None] * width
+        for source, target in moves[split_line(line)[0]]:
+            if source < len(cells):
+                placed[target] = cells[source]
+        yield line, placed
 
 
 def _checked(rows: Iterator[tuple[int, list[Any]]], spec: RowSpec, size: int) -> Iterator[list]:
@@ -449,10 +525,12 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
 
             counts = {"new": 0, "changed": 0, "unchanged": 0, "invalid": 0}
             processed = 0
+            per_sheet: Counter[int] = Counter()
             for batch in _checked(table.rows, spec, VALIDATE_BATCH):
                 spec.plan(batch)  # reads only; the batch's one transaction ends with its commit
                 for r in batch:
                     counts[r.kind] += 1
+                    per_sheet[split_line(r.line)[0]] += 1
                 errors = _error_rows(job_id, [r for r in batch if not r.ok])
                 if errors:
                     db.session.execute(ROW_ERRORS_INSERT, errors)
@@ -468,9 +546,14 @@ def validate_job(job_id: int, *, progress: Progress | None = None) -> ImportJob 
             job.total_rows = processed  # .xlsx gives only an estimate up front
             extra = getattr(spec, "preview_extra", None)
             job.preview_counts = dict(counts, rows=processed, **(extra() if extra else {}))
+            if len(table.parts) > 1:  # rows read from each sheet, for the preview to say
+                job.preview_counts["sheet_rows"] = [
+                    [p.name, per_sheet[p.index]] for p in table.parts if p.skip is None
+                ]
             if table.stripped:  # control characters dropped from cells: the preview says where
                 job.preview_counts.update(
-                    stripped=len(table.stripped), stripped_lines=table.stripped[:STRIPPED_SHOWN]
+                    stripped=len(table.stripped),
+                    stripped_lines=sorted(table.stripped)[:STRIPPED_SHOWN],
                 )
             job.status = ImportStatus.VALIDATED
             job.finished_at = utcnow()
@@ -738,6 +821,38 @@ queue.register(
 ERROR_HEADER = ["行号", "列", "值", "原因"]
 
 
+@dataclass(frozen=True)
+class Lines:
+    """How a job's line numbers read (reader.sheet_line): the row in its sheet, and the sheet
+    when the rows came from several (the error list, its downloads, the preview, the API)."""
+
+    sheets: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, job: ImportJob) -> Lines:
+        return cls(tuple((job.header_map or {}).get("sheets") or ()))
+
+    @property
+    def multi(self) -> bool:
+        return len(self.sheets) > 1
+
+    def sheet(self, line: int) -> str | None:
+        index = split_line(line)[0]
+        return self.sheets[index] if self.multi and index < len(self.sheets) else None
+
+    def row(self, line: int) -> int:
+        return split_line(line)[1]
+
+    def label(self, line: int) -> str:
+        return line_label(line, self.sheets)
+
+    def labels(self, lines: list[int]) -> str:
+        """第 3、4 行, or 发明专利 第 3 行、实用新型 第 4 行."""
+        if not self.multi:
+            return f"第 {'、'.join(str(self.row(n)) for n in lines)} 行"
+        return "、".join(self.label(n) for n in lines)
+
+
 def first_errors(job: ImportJob, limit: int = 200) -> list[ImportRowError]:
     return list(
         db.session.scalars(
@@ -772,7 +887,9 @@ def error_count(job: ImportJob) -> int:
 
 
 def write_errors_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
-    """The job's row errors as .xlsx: 行号, 列, 值, 原因."""
+    """The job's row errors as .xlsx: 行号, 列, 值, 原因 (工作表 first when the rows came from
+    several sheets)."""
+    lines = Lines.of(job)
     rows = db.session.execute(
         sa.select(
             ImportRowError.line, ImportRowError.column, ImportRowError.value, ImportRowError.message
@@ -781,7 +898,11 @@ def write_errors_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
         .order_by(ImportRowError.line, ImportRowError.id)
         .execution_options(yield_per=2000)
     )
-    write_xlsx(stream, ERROR_HEADER, (tuple(r) for r in rows), sheet_title="错误清单")
+    if lines.multi:
+        out = ((lines.sheet(r[0]), lines.row(r[0]), *r[1:]) for r in rows)
+        write_xlsx(stream, ["工作表", *ERROR_HEADER], out, sheet_title="错误清单")
+    else:
+        write_xlsx(stream, ERROR_HEADER, (tuple(r) for r in rows), sheet_title="错误清单")
 
 
 def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
@@ -793,32 +914,42 @@ def write_annotated_xlsx(job: ImportJob, stream: IO[bytes]) -> None:
         .order_by(ImportRowError.id)
     ):
         reasons.setdefault(line, []).append(f"{column}：{message}" if column else message)
+    lines = Lines.of(job)
     path = job.stored_path
     _end_transaction()  # the file is read with no transaction open
     kind = registry.find(job.kind)
     try:
+        if kind is not None and lines.multi:
+            # the sheets' columns under one header, as the preview read them
+            with _opened(job) as (table, _spec):
+                _write_annotated(table, reasons, stream, lines)
+            return
         table = _read(path, kind.is_column if kind else None)  # the header the preview read
     except FileRejected as exc:
         raise NotFoundError(f"原文件已不可用：{exc.message}") from None
     try:
-        _write_annotated(table, reasons, stream)
+        _write_annotated(table, reasons, stream, lines)
     finally:
         table.close()
 
 
-def _write_annotated(table: Table, reasons: dict[int, list[str]], stream: IO[bytes]) -> None:
+def _write_annotated(
+    table: Table, reasons: dict[int, list[str]], stream: IO[bytes], lines: Lines
+) -> None:
     from openpyxl import Workbook
 
     width = len(table.header)
+    where = ["工作表", "行号"] if lines.multi else ["行号"]
 
     def rows() -> Iterator[list[Any]]:
         for line, cells in table.rows:
             if line in reasons:
                 padded = (list(cells) + [None] * width)[:width]
-                yield [line, *padded, "；".join(reasons[line])]
+                at = [lines.sheet(line), lines.row(line)] if lines.multi else [line]
+                yield [*at, *padded, "；".join(reasons[line])]
 
     wb = Workbook(write_only=True)
-    add_sheet(wb, "待修正的行", ["行号", *table.header, "错误原因"], rows())
+    add_sheet(wb, "待修正的行", [*where, *table.header, "错误原因"], rows())
     wb.save(stream)
 
 

@@ -118,6 +118,7 @@ def job(job_id: int):
         kind=kind,
         notes=kind.preview_notes(job.preview_counts or {}) if job.preview_counts else [],
         errors=services.first_errors(job, 200),
+        lines=services.Lines.of(job),
         error_total=services.error_count(job),
         active=job.status in services.ACTIVE,
         notice=services.stall_notice(job),

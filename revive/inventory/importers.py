@@ -32,6 +32,7 @@ from revive.imports.rows import (
     ColumnMap,
     RowIssue,
     RowResult,
+    SheetLines,
     batches,
     cell_text,
     pop_formula_problems,
@@ -72,7 +73,7 @@ def _short(value: Any) -> str:
     return cell_text(value)
 
 
-class PatentRowSpec:
+class PatentRowSpec(SheetLines):
     """Checks rows of one file for one institution (optionally limited to one college)."""
 
     def __init__(
@@ -162,7 +163,7 @@ class PatentRowSpec:
         if appno:
             first = self.seen.setdefault(appno, line)
             if first != line:
-                self._issue(result, "application_no", f"与第 {first} 行申请号重复")
+                self._issue(result, "application_no", f"与{self.line_label(first)}申请号重复")
         if result.ok:
             result.values = values
         return result
@@ -350,7 +351,7 @@ PATENT_KIND = registry.register(
         roles=IMPORT_ROLES,
         managers=frozenset({Role.UNIVERSITY_ADMIN}),
         open_spec=_open_spec,
-        is_column=lambda header: match_header(header) is not None,
+        is_column=lambda header: getattr(match_header(header), "key", None),
         apply=_apply,
         template=template_rows,
         visible=_visible,

@@ -30,6 +30,7 @@ from revive.imports.rows import (
     ColumnMap,
     RowIssue,
     RowResult,
+    SheetLines,
     cell_text,
     map_columns,
     pop_formula_problems,
@@ -61,7 +62,7 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, InstitutionType) else value
 
 
-class InstitutionRowSpec:
+class InstitutionRowSpec(SheetLines):
     """Checks and plans the rows of one institution file."""
 
     def __init__(self, columns: ColumnMap) -> None:
@@ -92,11 +93,13 @@ class InstitutionRowSpec:
         if code:
             first = self.seen_codes.setdefault(code, line)
             if first != line:
-                self._issue(result, "credit_code", f"与第 {first} 行重复（同一统一社会信用代码）")
+                self._issue(
+                    result, "credit_code", f"与{self.line_label(first)}重复（同一统一社会信用代码）"
+                )
         if name:
             first = self.seen_names.setdefault(name, line)
             if first != line:
-                self._issue(result, "name", f"与第 {first} 行重复（同名单位）")
+                self._issue(result, "name", f"与{self.line_label(first)}重复（同名单位）")
         if result.ok:
             result.values = values
         return result
@@ -247,7 +250,7 @@ INSTITUTION_KIND = registry.register(
         label="高校/科研院所",
         roles=IMPORTER_ROLES,
         open_spec=_open_spec,
-        is_column=lambda header: match_header(header) is not None,
+        is_column=lambda header: getattr(match_header(header), "key", None),
         apply=_apply,
         template=template_rows,
         visible=_visible,

@@ -253,3 +253,22 @@ def test_cli_file_level_errors_exit_non_zero(runner, world, tmp_path):
     result, summary = _invoke(runner, str(bad))
     assert result.exit_code == 1
     assert summary["status"] == "failed"
+
+
+def test_every_data_sheet_of_a_workbook_is_read(world, officer, tmp_path):
+    """The shared reader reads each data sheet (a school's second sheet was ignored)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "农业"
+    wb.active.append(HEADER)
+    wb.active.append(row())
+    second = wb.create_sheet("制造")
+    second.append(HEADER)
+    second.append(row(name="乙制造有限公司", code=credit_code(902), title="铝合金压铸件缺陷检测"))
+    wb.create_sheet("说明").append(["本表由平台导出"])
+    wb.save(tmp_path / "d.xlsx")
+    job = run(tmp_path / "d.xlsx", officer, commit=False)
+    assert job.preview_counts["rows"] == 2 and job.preview_counts["new"] == 2, errors(job)
+    assert job.preview_counts["sheet_rows"] == [["农业", 1], ["制造", 1]]
+    assert [name for name, _ in job.header_map["skipped_sheets"]] == ["说明"]
