@@ -55,9 +55,11 @@ def _safe_next(target: str | None) -> str:
 
 
 LOGIN_FAILED = "邮箱或密码错误，或账号已停用"
+# Without SMTP an account works at once: say so (an SME tester read 「注册申请已受理」 as
+# waiting for a review) — still the same words whether or not the address had an account.
 REGISTERED = (
-    "注册申请已受理，请用注册邮箱和密码登录。若该邮箱此前已注册过，请用原密码登录，"
-    "忘记密码可在登录页选择「忘记密码」"
+    "注册已完成，无需等待审核：请用注册邮箱和刚才设置的密码登录（邮箱已填好）。"
+    "若该邮箱此前已注册过，请用原密码登录，忘记密码可选「忘记密码」"
 )
 # With e-mail configured a new account proves its mailbox first (accounts/confirm.py); the
 # answer is still the same whether or not the address already had an account.
@@ -137,6 +139,9 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
+    if request.method == "GET" and not form.email.data:
+        # filled in after a registration (the address the user has just typed; nothing looked up)
+        form.email.data = (request.args.get("email") or "")[:254]
     if form.validate_on_submit():
         known = devices.read_device_cookie(request.cookies.get(devices.DEVICE_COOKIE))
         try:
@@ -247,9 +252,9 @@ def register():
         # The same answer whether or not the address already had an account (no enumeration).
         if confirm.required():
             flash(REGISTERED_CONFIRM.format(hours=confirm.confirm_hours()), "success")
-        else:
-            flash(REGISTERED, "success")
-        return redirect(url_for("accounts.login"))
+            return redirect(url_for("accounts.login"))
+        flash(REGISTERED, "success")
+        return redirect(url_for("accounts.login", email=form.email.data))
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
 
