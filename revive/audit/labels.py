@@ -87,6 +87,7 @@ _OWN: dict[str, dict[str, str]] = {
         MatchState.ACCEPTED.value: "采纳",
         MatchState.REJECTED.value: "否决",
         "intent": "企业申请对接",
+        "withdraw_intent": "企业撤回对接申请",
         "officer_add": "技术经理人添加候选",
     },
     "strength_model": {"refit_request": "发起重新训练", "activate": "启用新模型"},

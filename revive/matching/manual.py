@@ -389,3 +389,42 @@ def ask_for_detail(demand_id: int, actor: User, note: Any = None) -> Demand:
     db.session.commit()
     notifications.send_emails([sent])
     return demand
+
+
+def withdraw_intent(actor: User, match_id: int) -> Match | None:
+    """The enterprise takes back a 申请对接 officers have not handled yet (an SME tester who had
+    picked the wrong demand was stuck with it). A pair that exists only because of the intent
+    is removed; a machine or officer candidate stays, without the intent. Once an officer has
+    decided (pushed or not adopted) there is nothing to withdraw. Commits; audited. Returns
+    the pair when it stays, None when it was removed."""
+    if actor.role != Role.ENTERPRISE or actor.organization_id is None:
+        raise PermissionDenied("只有企业用户可以撤回对接申请")
+    match = db.session.get(Match, match_id)
+    if match is None or match.demand.enterprise_id != actor.organization_id:
+        raise NotFoundError("对接申请不存在或您无权查看")
+    lock_row(Match, match.id)
+    db.session.refresh(match)
+    if match.intent_at is None:
+        raise InvalidTransition("这条对接申请已经撤回")
+    if match.state != MatchState.CANDIDATE:
+        raise InvalidTransition(
+            f"技术经理人已处理这条申请（{match.state.label}），不能撤回；"
+            "如不再需要，请在对接页面或需求页面说明，或关闭需求"
+        )
+    demand_id, patent_id = match.demand_id, match.patent_id
+    audit.record(
+        "match",
+        match.id,
+        "withdraw_intent",
+        actor,
+        organization_id=actor.organization_id,
+        demand_id=demand_id,
+        patent_id=patent_id,
+    )
+    if match.source == MatchSource.INTENT:
+        db.session.delete(match)
+        db.session.commit()
+        return None
+    match.intent_message = match.intent_at = match.intent_by_id = None
+    db.session.commit()
+    return match

@@ -105,6 +105,19 @@ def intents():
     return render_template("pool/intents.html", page=page)
 
 
+@bp.post("/intents/<int:match_id>/withdraw")
+@roles_required(*INTENT_ROLES)
+def withdraw_intent(match_id: int):
+    """撤回 a 申请对接 officers have not handled yet."""
+    try:
+        manual.withdraw_intent(current_user, match_id)
+    except (InvalidTransition, ConflictError) as exc:
+        flash(exc.message, "error")
+    else:
+        flash("已撤回对接申请", "success")
+    return redirect(url_for("pool.intents"))
+
+
 # ---------------------------------------------------------------------------- panel
 
 

@@ -964,6 +964,18 @@ def _(w, client):
     return _intended(w, p)
 
 
+@case("pool.withdraw_intent", "ent_user")
+def _(w, client):
+    p, d = _entered(w), make_demand(w.ent)
+    data = {"demand": str(d.id), "message": INTENT_MESSAGE}
+    _ok(client.post(f"/pool/patents/{p.id}/intents", data=data), 302)
+    m = _intent_of(p)
+    _ok(client.post(f"/pool/intents/{m.id}/withdraw"), 302)
+    return Expect(
+        "match", m.id, "withdraw_intent", w.ent_user, w.ent.id, lambda d: d["patent_id"] == p.id
+    )
+
+
 @case("api.create_intent", "ent_user")
 def _(w, client):
     p = _entered(w)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from revive.accounts.models import Role
+from revive.accounts.models import OrgKind, Role
 from revive.api.pool import PublicPatentSchema
 from revive.audit.models import AuditEvent
 from revive.db import utcnow
@@ -37,7 +37,7 @@ from revive.notifications.models import Notification
 from revive.pool import queries, status
 from revive.review import services as decisions
 from revive.settings import services as settings
-from tests.factories import make_patent, make_user
+from tests.factories import make_org, make_patent, make_user
 from tests.matching.helpers import decide_match, make_demand
 from tests.pool.conftest import SILICON, match_now
 
@@ -220,6 +220,39 @@ def test_an_intent_on_a_machine_candidate_is_attached_to_it(world, enqueued):
     assert db.session.scalar(sa.select(sa.func.count(Match.id))) >= 1
     with pytest.raises(InvalidTransition, match="已就这条需求申请过"):
         manual.submit_intent(world.enterprise, m.patent_id, "再来一次", demand_id=demand.id)
+
+
+def test_an_enterprise_withdraws_an_intent_officers_have_not_handled(world, enqueued):
+    """An SME tester who picked the wrong demand could not take the request back. A pair made
+    by the intent goes; a machine candidate stays without it; a decided one cannot."""
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    own = manual.submit_intent(
+        world.enterprise, world.patents["battery"].id, "想了解", demand_id=demand.id
+    )
+    own_id = own.id
+    assert manual.withdraw_intent(world.enterprise, own_id) is None
+    assert db.session.get(Match, own_id) is None
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "withdraw_intent"))
+    assert event.entity_id == own_id and event.organization_id == world.ent.id
+
+    match_now(enqueued, demand.id)
+    machine = db.session.scalar(
+        sa.select(Match).where(
+            Match.demand_id == demand.id, Match.patent_id == world.patents["silicon"].id
+        )
+    )
+    manual.submit_intent(world.enterprise, machine.patent_id, "请安排交流", demand_id=demand.id)
+    kept = manual.withdraw_intent(world.enterprise, machine.id)
+    assert kept is not None and kept.source == MatchSource.MACHINE and not kept.has_intent
+    with pytest.raises(InvalidTransition, match="已经撤回"):
+        manual.withdraw_intent(world.enterprise, machine.id)
+    db.session.rollback()
+
+    other = make_user(Role.ENTERPRISE, organization=make_org("别家公司", kind=OrgKind.ENTERPRISE))
+    with pytest.raises(NotFoundError):
+        manual.withdraw_intent(other, machine.id)
+    with pytest.raises(PermissionDenied):
+        manual.withdraw_intent(world.officer, machine.id)
 
 
 def test_an_intent_can_make_a_minimal_demand(world, enqueued):
