@@ -269,7 +269,7 @@ def test_the_demand_page_shows_progress_then_labelled_suggestions(client, auth, 
     status = _section(html, "demand-progress")
     assert "data-run-progress" in status and 'data-active="1"' in status
     assert "js/run-progress.js" in status and "<script>" not in status  # CSP: a file
-    assert "正在为您匹配" in status
+    assert "正在为您匹配" in status and "data-previous-results" not in status  # nothing yet
     drain(enqueued)
     html = client.get(f"/demands/{demand_id}").get_data(as_text=True)
     assert 'data-active="1"' not in html
@@ -281,6 +281,14 @@ def test_the_demand_page_shows_progress_then_labelled_suggestions(client, auth, 
     for secret in PRIVATE_TEXT:
         assert secret not in html
     assert "data-unmet" not in html
+    # an edit sends it to matching again: until that run ends, what is listed is the previous
+    # run's (an SME tester read the old 描述较短 prompt beside 排队中 after adding detail)
+    client.post(
+        f"/demands/{demand_id}/edit",
+        data={**form, "description": form["description"] + "，要求循环寿命提升一倍"},
+    )
+    status = _section(client.get(f"/demands/{demand_id}").get_data(as_text=True), "demand-progress")
+    assert 'data-active="1"' in status and "data-previous-results" in status
 
 
 def test_a_thin_multi_need_posting(client, auth, world, enqueued):
