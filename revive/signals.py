@@ -59,6 +59,13 @@ patent_rights_gone = _signals.signal("patent-rights-gone")
 #: Read the answers from ``send()``'s (receiver, value) pairs.
 contract_checked = _signals.signal("contract-checked")
 
+#: Asked (not told) by matching (revive.matching.holds): the contracts that keep patents from
+#: being proposed — a sole or exclusive licence in force (to nobody), any contract in force
+#: (to its own enterprise) — and the deals that ended 未成交 (a mark on the pair). Deals
+#: answers with a list of revive.matching.holds.Hold. kwargs: on: date (the platform's day),
+#: patent_ids: Collection[int] | None (None: every patent). Read the answers from ``send()``.
+patent_holds = _signals.signal("patent-holds")
+
 #: A match run finished and stored its candidates (committed). The standing alerts read the
 #: candidates an all-demand run added. kwargs: run_id: int, scope: str (RunScope value).
 match_run_finished = _signals.signal("match-run-finished")

@@ -8,6 +8,8 @@
   still open (deals.services.end_for_rights_gone);
 - an edit of a demand's text (revive.signals.demand_saved) is noted on its open deals and
   told to their other parties (deals.services.note_demand_edited);
+- matching asks which contracts keep a patent from being proposed, to anyone or to the
+  enterprise holding them (revive.signals.patent_holds; deals.services.patent_holds);
 - a patent taken out of the pool (撤回重审; revive.signals.patent_transitioned from 已入库) is
   told to its open deals' enterprises and officers (deals.services.tell_of_withdrawal);
 - a reopened demand (revive.signals.demand_reopened) is told to the officers of the deals its
@@ -121,8 +123,14 @@ def _demand_reopened(sender: Any, demand_id: int, actor_id: int, **_: Any) -> No
         logger.exception("Could not tell of reopened demand %s", demand_id)
 
 
+def _patent_holds(sender: Any, on: Any, patent_ids: Any = None, **_: Any) -> list[Any]:
+    """Matching asks which contracts keep patents from being proposed (matching.holds)."""
+    return services.patent_holds(on, patent_ids)
+
+
 def connect() -> None:
     """Idempotent: safe with several apps per process."""
+    signals.patent_holds.connect(_patent_holds)
     signals.patent_rights_gone.connect(_rights_gone)
     signals.patent_transitioned.connect(_patent_transitioned)
     signals.demand_saved.connect(_demand_saved)

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
+from sqlalchemy.orm import joinedload
 
 from revive import clock, signals
 from revive.accounts.models import User
@@ -48,7 +49,13 @@ from revive.deals.models import (
     Stage,
     UniversityResponse,
 )
-from revive.deals.reasons import CHOSEN_REASONS, DEMAND_CLOSED, FAILURE_REASONS, RIGHTS_GONE
+from revive.deals.reasons import (
+    CHOSEN_REASONS,
+    DEMAND_CLOSED,
+    FAILURE_REASONS,
+    RIGHTS_GONE,
+    failure_label,
+)
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
@@ -58,6 +65,8 @@ from revive.inventory import services as inventory
 from revive.inventory.models import EntryStatus, ImplementationStatus, Patent, PatentRevision
 from revive.inventory.public import gone_status, gone_text
 from revive.locking import conflict_on_stale
+from revive.matching import runs
+from revive.matching.holds import Hold, HoldKind
 from revive.matching.models import Match
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
@@ -85,6 +94,11 @@ def push(match: Match, actor: User, comment: str | None = None) -> list[Notifica
     Match.comment only — the officers' decision record, which enterprises never see — so
     the note the form promised never reached the enterprise.)"""
     _check_demand_open(match.demand_id, "不能再推送专利")
+    # A pair the engine no longer proposes (a contract in force), added by hand or proposed
+    # before the contract: the officer had accepted it and a deal was created.
+    refused = held_refusal(match.patent_id, match.demand.enterprise_id)
+    if refused is not None:
+        raise InvalidTransition(refused)
     note = push_note(match, comment)
     now = utcnow()
     days = int(current_app.config.get("REVIVE_RESPONSE_DAYS", 7))
@@ -441,6 +455,7 @@ def _move(
     if new_contract is not None:
         _audit_contract(new_contract, deal, actor, "create")
         _implement(deal.patent, new_contract, deal, actor)
+        _drop_held(deal, new_contract)
     title = f"对接进展：{_pair(deal)} 已进入「{target.label}」"
     body = f"{actor.name}（{actor.role.label}）{action.label}。" + (
         f"\n{event_comment}" if event_comment else ""
@@ -887,6 +902,73 @@ def exclusive_text(c: Contract) -> str:
     return f"{c.signed_on.isoformat()} 与{who}签订{scope}合同，许可期限至 {until}"
 
 
+def contract_text(c: Contract) -> str:
+    """E.g. "2026-03-01 与某某公司签订普通许可合同，许可期限至 2031-02-28" (a licence without a
+    term: 未填写许可期限), "2026-03-01 与某某公司签订转让合同"."""
+    who = c.deal.enterprise.name if c.deal and c.deal.enterprise else c.parties
+    what = c.license_scope.label if c.license_scope else c.kind.label
+    text = f"{c.signed_on.isoformat()} 与{who}签订{what}合同"
+    if c.kind in _LICENCE_KINDS:
+        text += (
+            f"，许可期限至 {c.license_until.isoformat()}" if c.license_until else "，未填写许可期限"
+        )
+    return text
+
+
+def patent_holds(on: date, patent_ids: Collection[int] | None = None) -> list[Hold]:
+    """What matching asks (revive.signals.patent_holds): the contracts in force on ``on`` —
+    a licence (许可 / 开放许可) whose term has not ended (one without a term counts as in
+    force), a 转让 / 作价入股 — each as held by its deal's enterprise, a sole or exclusive
+    licence also as keeping the patent from everyone; and the deals that ended 未成交."""
+    in_force = sa.or_(
+        Contract.kind.not_in(_LICENCE_KINDS),
+        Contract.license_until.is_(None),
+        Contract.license_until >= on,
+    )
+    query = (
+        sa.select(Contract)
+        .join(Deal, Deal.id == Contract.deal_id)
+        .where(in_force)
+        .options(joinedload(Contract.deal).joinedload(Deal.enterprise))
+        .order_by(Contract.signed_on, Contract.id)
+    )
+    failed = sa.select(Deal).where(Deal.stage == Stage.FAILED).order_by(Deal.stage_changed_at)
+    if patent_ids is not None:
+        query = query.where(Deal.patent_id.in_(list(patent_ids)))
+        failed = failed.where(Deal.patent_id.in_(list(patent_ids)))
+    out: list[Hold] = []
+    for c in db.session.scalars(query):
+        text = contract_text(c)
+        exclusive = c.kind == ContractKind.LICENSE and c.license_scope in EXCLUSIVE_SCOPES
+        kind = HoldKind.EXCLUSIVE if exclusive else HoldKind.CONTRACT
+        out.append(Hold(c.deal.patent_id, c.deal.enterprise_id, kind, text))
+    for deal in db.session.scalars(failed):
+        ended = clock.local_date(as_utc(deal.stage_changed_at))
+        reason = f"：{failure_label(deal.failure_reason)}" if deal.failure_reason else ""
+        text = f"曾对接未成交（{ended.isoformat()}{reason}）"
+        out.append(Hold(deal.patent_id, deal.enterprise_id, HoldKind.FAILED, text))
+    return out
+
+
+def held_refusal(patent_id: int, enterprise_id: int) -> str | None:
+    """Why a pair cannot be pushed for its contracts in force, or None: the enterprise already
+    holds a contract on the patent, or someone holds a sole or exclusive licence of it."""
+    found = patent_holds(clock.local_today(), [patent_id])
+    for h in found:
+        if h.enterprise_id == enterprise_id and h.kind != HoldKind.FAILED:
+            return (
+                f"该专利已于{h.text}：该企业已持有该专利的合同（仍在有效期内），"
+                "不再向其推荐该专利；请否决此候选（原因选「其他」并注明）"
+            )
+    for h in found:
+        if h.kind == HoldKind.EXCLUSIVE:
+            return (
+                f"该专利已于{h.text}；许可期间本单位不能再许可其他企业实施，"
+                "不能推荐给企业；请否决此候选（原因选「其他」并注明）"
+            )
+    return None
+
+
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -926,7 +1008,7 @@ def _licence_terms(
         deal.patent_id, signed_on, until, except_deal=deal.id, exclusive_only=not exclusive
     )
     if other is not None:
-        errors[field_key] = _overlap_message(other, exclusive)
+        errors[field_key] = _overlap_message(other, exclusive, deal)
     else:
         answers = signals.contract_checked.send(
             None, patent=deal.patent, kind=kind, scope=scope, signed_on=signed_on
@@ -937,8 +1019,16 @@ def _licence_terms(
     return scope, until
 
 
-def _overlap_message(other: Contract, exclusive: bool) -> str:
-    """Why a licence meeting ``other``'s term cannot be recorded."""
+def _overlap_message(other: Contract, exclusive: bool, deal: Deal) -> str:
+    """Why a licence meeting ``other``'s term cannot be recorded. When ``other`` is the same
+    enterprise's own licence it is not 他人: it already holds the patent (a tester's licensee
+    was told the patent "不能再许可他人实施")."""
+    if other.deal is not None and other.deal.enterprise_id == deal.enterprise_id:
+        return (
+            f"该专利已于{contract_text(other)}：该企业已持有该专利的许可，许可期间不能再就同一"
+            "专利与其签订许可合同；如需变更许可方式或期限，请更正原合同"
+            f"（对接记录 #{other.deal_id}）"
+        )
     if other.license_scope in EXCLUSIVE_SCOPES:
         return (
             f"该专利已于{exclusive_text(other)}；{other.license_scope.label}期间"  # type: ignore[union-attr]
@@ -1193,6 +1283,7 @@ def record_contract(
     _audit_contract(contract, deal, actor, "update", changes=changed)
     if contract.kind != old_kind:
         _implement(deal.patent, contract, deal, actor, corrects=old_kind)
+    _drop_held(deal, contract)
     sent = _notify_others(
         deal, actor, "deal_contract", f"合同信息已更新：{_pair(deal)}", f"更正：{what}\n{summary}"
     )
@@ -1270,6 +1361,17 @@ def _implement(
     inventory.announce_rights_gone(
         patent, actor, f"专利{{gone}}（{contract.kind.label}合同，对接记录 #{deal.id}）"
     )
+
+
+def _drop_held(deal: Deal, contract: Contract) -> None:
+    """The engine's undecided candidates the contract rules out leave the review queue: of
+    every demand for a sole or exclusive licence in force, of the enterprise's demands for
+    any contract (matching.holds: runs no longer propose them). No commit."""
+    ended = contract.license_until is not None and contract.license_until < clock.local_today()
+    if contract.kind in _LICENCE_KINDS and ended:
+        return  # recorded after its term: holds nothing now
+    exclusive = contract.kind == ContractKind.LICENSE and contract.license_scope in EXCLUSIVE_SCOPES
+    runs.drop_held_candidates(deal.patent_id, None if exclusive else deal.enterprise_id)
 
 
 def _plain(value: Any) -> Any:

@@ -25,7 +25,7 @@ from revive.extensions import db
 from revive.inventory import fees, legal
 from revive.inventory.models import EntryStatus, Patent, TransferMode, Willingness
 from revive.inventory.public import gone_status, gone_text
-from revive.matching import indexes, runs, tokens
+from revive.matching import holds, indexes, runs, tokens
 from revive.matching.models import (
     IndexBuild,
     Match,
@@ -90,7 +90,8 @@ def _mode_labels(modes: frozenset[str]) -> str:
 
 
 def patent_rule(patent: Patent, index: engine.Index) -> str | None:
-    """Why the matcher proposes this patent to no demand (runs.eligible_groups' rules), or None."""
+    """Why the matcher proposes this patent to no demand (runs.eligible_groups' rules: a sole
+    or exclusive licence in force among them), or None."""
     if patent.status != EntryStatus.ENTERED:
         return f"专利尚未入库（当前：{patent.status.label}），入库后才会推荐给企业需求"
     gone = gone_status(patent)
@@ -103,6 +104,9 @@ def patent_rule(patent: Patent, index: engine.Index) -> str | None:
     ended = fees.expired_on(patent)
     if ended is not None:
         return f"专利保护期已于 {ended.isoformat()} 届满（按申请日计算），不再推荐给企业需求"
+    licensed = holds.exclusive_holds([patent.id]).get(patent.id)
+    if licensed is not None:
+        return f"专利已于{licensed.text}，许可期间不能再许可其他企业实施，不推荐给企业需求"
     if not len(index.positions([patent.id])):
         return "专利尚未进入匹配索引，下次索引更新后参与匹配"
     return None
@@ -110,13 +114,18 @@ def patent_rule(patent: Patent, index: engine.Index) -> str | None:
 
 def _pair_rules(patent: Patent, rows: Sequence[Any]) -> tuple[dict[int, str], set[int]]:
     """({demand id: the rule that leaves the pair out}, ids of demands it was accepted for):
-    modes that do not overlap, a pair an officer rejected — as the demand direction applies
-    them (eligibility masks, decided pairs excluded)."""
+    modes that do not overlap, a contract in force the demand's enterprise holds on the
+    patent, a pair an officer rejected — as the demand direction applies them (eligibility
+    masks; decided and held pairs excluded)."""
     rules: dict[int, str] = {}
     p_modes = runs.modes_of(patent.transfer_modes)
+    held = holds.enterprise_holds([patent.id])
     for r in rows:
         d_modes = runs.modes_of(r.cooperation_modes)
-        if not runs.modes_overlap(d_modes, p_modes):
+        contract = held.get((patent.id, r.enterprise_id))
+        if contract is not None:
+            rules[r.id] = f"需求企业已持有该专利的合同（{contract.text}），不再向其推荐"
+        elif not runs.modes_overlap(d_modes, p_modes):
             rules[r.id] = (
                 f"合作方式不符：需求期望{_mode_labels(d_modes)}，专利可接受{_mode_labels(p_modes)}"
             )
@@ -164,9 +173,13 @@ def demands_for_patent(actor: User, patent: Patent, top_k: int = 10) -> PatentDe
         return out
     build, index = loaded
     public_only = not is_staff(actor)
-    stmt = sa.select(Demand.id, Demand.version, Demand.updated_at, Demand.cooperation_modes).where(
-        Demand.status == DemandStatus.OPEN
-    )
+    stmt = sa.select(
+        Demand.id,
+        Demand.version,
+        Demand.updated_at,
+        Demand.cooperation_modes,
+        Demand.enterprise_id,
+    ).where(Demand.status == DemandStatus.OPEN)
     if public_only:
         stmt = stmt.where(Demand.visibility == Visibility.PUBLIC)
     rows = db.session.execute(stmt.order_by(Demand.id)).all()

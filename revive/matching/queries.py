@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from revive.errors import NotFoundError
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.inventory.public import public_clause
+from revive.matching import holds
 from revive.matching import strength as matching_strength
 from revive.matching.models import (
     DemandReading,
@@ -253,6 +254,7 @@ class DemandProposals(ReadingFlags):
     weak: list[Match]
     bar: float
     strong: float
+    past: dict[int, str] = field(default_factory=dict)  # past_deals
 
     @property
     def abstains(self) -> bool:
@@ -431,7 +433,23 @@ def demand_proposals(
     reading = db.session.get(DemandReading, demand.id)
     groups, weak = group_by_need(matches, reading)
     bar, strong = matching_strength.thresholds()
-    return DemandProposals(demand, reading, matches, groups, weak, bar, strong)
+    return DemandProposals(demand, reading, matches, groups, weak, bar, strong, past_deals(matches))
+
+
+def past_deals(matches: list[Match]) -> dict[int, str]:
+    """{match id: "曾对接未成交（2026-03-01：价格未谈拢）"} for the undecided candidates whose
+    enterprise already had a deal on the patent that ended without a contract: proposed
+    again (the reason may have gone), marked so the officer knows (holds.failed_deals)."""
+    open_ = [m for m in matches if m.state == MatchState.CANDIDATE]
+    if not open_:
+        return {}
+    failed = holds.failed_deals({m.patent_id for m in open_})
+    out: dict[int, str] = {}
+    for m in open_:
+        found = failed.get((m.patent_id, m.demand.enterprise_id))
+        if found is not None:
+            out[m.id] = found.text
+    return out
 
 
 def proposals_for_demand(user: User, demand: Demand) -> DemandProposals:

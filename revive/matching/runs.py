@@ -31,7 +31,7 @@ from revive.extensions import db
 from revive.inventory import fees
 from revive.inventory.models import Patent, Willingness
 from revive.inventory.public import public_clause
-from revive.matching import indexes, jobs, strength, tokens
+from revive.matching import holds, indexes, jobs, strength, tokens
 from revive.matching.models import (
     DemandReading,
     IndexBuild,
@@ -59,9 +59,11 @@ def eligible_groups() -> dict[frozenset[str], set[int]]:
     """Ids of patents that may be proposed, grouped by their acceptable modes (one query).
 
     Only patents of the public pool (已入库, the right still the university's: not 已转让 or
-    作价入股) whose 转化意愿 is not 暂不, whose term has not ended (fees.in_term_clause) and
+    作价入股) whose 转化意愿 is not 暂不, whose term has not ended (fees.in_term_clause), that
+    no sole or exclusive licence in force keeps from others (holds.exclusive_holds) and
     that have tokens (are indexable).
     """
+    licensed = holds.exclusive_holds()
     rows = db.session.execute(
         sa.select(Patent.id, Patent.transfer_modes)
         .join(PatentTokens, PatentTokens.patent_id == Patent.id)
@@ -76,6 +78,8 @@ def eligible_groups() -> dict[frozenset[str], set[int]]:
     )
     groups: dict[frozenset[str], set[int]] = {}
     for pid, modes in rows:
+        if pid in licensed:
+            continue
         groups.setdefault(modes_of(modes), set()).add(pid)
     return groups
 
@@ -247,14 +251,14 @@ def score_shards(run_id: int, build_id: int, shard_names: Sequence[str]) -> dict
     eligible = Eligibility(eligible_groups(), index)
     out: dict[str, Any] = {}
     for start in range(0, len(ids), DEMAND_BATCH):
-        demands, _, decided = _load_batch(ids[start : start + DEMAND_BATCH])
+        demands, _, excluded = _load_batch(ids[start : start + DEMAND_BATCH])
         answers = engine.pool_part(
             index,
             [(d.id, d.title, tokens.demand_text(d)) for d in demands],
             global_position=lambda pos: _global_position(index, pos, first),
             min_score=POOL_MIN_SCORE,
             allowed=[eligible.mask(modes_of(d.cooperation_modes)) for d in demands],
-            exclude=decided,
+            exclude=excluded,
         )
         for d, answer in zip(demands, answers, strict=True):
             out[str(d.id)] = answer
@@ -314,18 +318,22 @@ def _finished(run: MatchRun) -> None:
 
 
 def _load_batch(demand_ids: Sequence[int]) -> tuple[list[Demand], dict, list[set[int]]]:
-    """(demands, their matches by demand and patent, decided patent ids per demand)."""
+    """(demands, their matches by demand and patent, ids of the patents not to propose to
+    each demand: its decided pairs, and the patents its enterprise holds a contract in force
+    on — holds.enterprise_holds; a licensee is not offered what it has)."""
     demands = list(
         db.session.scalars(sa.select(Demand).where(Demand.id.in_(demand_ids)).order_by(Demand.id))
     )
     existing: dict[int, dict[int, Match]] = {d.id: {} for d in demands}
     for m in db.session.scalars(sa.select(Match).where(Match.demand_id.in_(demand_ids))):
         existing[m.demand_id][m.patent_id] = m
-    decided = [
+    held = holds.held_by({d.enterprise_id for d in demands})
+    excluded = [
         {pid for pid, m in existing[d.id].items() if m.state != MatchState.CANDIDATE}
+        | held[d.enterprise_id]
         for d in demands
     ]
-    return demands, existing, decided
+    return demands, existing, excluded
 
 
 def _match_batch(
@@ -354,7 +362,7 @@ def _match_batch_once(
     """Match one batch of demands — searching ``index`` (eligible patents only, decided pairs
     excluded), or from the fan-out's merged ``pooled`` — and persist the proposals and each
     demand's reading."""
-    demands, existing, decided = _load_batch(demand_ids)
+    demands, existing, excluded = _load_batch(demand_ids)
     common = {
         "chars": assessor.chars,
         "model": assessor.model,
@@ -364,13 +372,14 @@ def _match_batch_once(
         "strong": assessor.strong,
     }
     if pooled is not None:
-        # A pair decided while the parts were searching is never re-proposed.
+        # A pair decided (or a contract signed) while the parts were searching is never
+        # proposed.
         pools = [
             replace(
                 pooled[d.id],
                 candidates=tuple(c for c in pooled[d.id].candidates if int(c.right_id) not in done),
             )
-            for d, done in zip(demands, decided, strict=True)
+            for d, done in zip(demands, excluded, strict=True)
         ]
         results = engine.propose(pools, lexicon=assessor.lexicon, **common)
     else:
@@ -380,7 +389,7 @@ def _match_batch_once(
             demands=[(d.id, d.title, tokens.demand_text(d)) for d in demands],
             min_score=POOL_MIN_SCORE,
             allowed=[eligible.mask(modes_of(d.cooperation_modes)) for d in demands],
-            exclude=decided,
+            exclude=excluded,
             **common,
         )
     return _store_results(run_id, version, assessor, demands, existing, results)
@@ -537,6 +546,20 @@ def drop_patent_candidates(patent_id: int) -> int:
     result = db.session.execute(
         sa.delete(Match).where(Match.patent_id == patent_id, *_UNDECIDED_MACHINE)
     )
+    return result.rowcount or 0
+
+
+def drop_held_candidates(patent_id: int, enterprise_id: int | None) -> int:
+    """Remove the engine's undecided candidates of a patent a signed contract now holds (the
+    runs no longer propose them: holds): those of the enterprise's demands, or of every demand
+    (``enterprise_id`` None: a sole or exclusive licence in force). Intents and officers'
+    additions stay for an officer to decide (a push is refused with the contract). Inside the
+    caller's transaction: no commit."""
+    where = [Match.patent_id == patent_id, *_UNDECIDED_MACHINE]
+    if enterprise_id is not None:
+        own = sa.select(Demand.id).where(Demand.enterprise_id == enterprise_id)
+        where.append(Match.demand_id.in_(own))
+    result = db.session.execute(sa.delete(Match).where(*where))
     return result.rowcount or 0
 
 

@@ -132,6 +132,7 @@ class DemandGroup(matching_queries.ReadingFlags):
     reading: DemandReading | None = None
     groups: list[NeedGroup] = field(default_factory=list)
     weak: list[Match] = field(default_factory=list)
+    past: dict[int, str] = field(default_factory=dict)  # matching.queries.past_deals
 
     @property
     def intents(self) -> int:
@@ -276,6 +277,7 @@ def queue_page(f: QueueFilters, per_page: int) -> Page:
                 reading=reading,
                 groups=groups,
                 weak=weak,
+                past=matching_queries.past_deals(candidates),
             )
         )
     return page

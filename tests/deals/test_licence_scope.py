@@ -56,8 +56,10 @@ def test_the_term_is_recorded_shown_and_audited(world):
 
 
 def test_nobody_else_is_licensed_during_an_exclusive_licence(world):
-    first = sign(world.own_deal(), license_scope="exclusive", license_until=LATER)
+    # pushed before the licence was signed (a push after it is refused: tests/matching/test_holds)
+    first = world.own_deal()
     second = _second_deal(world, first)
+    sign(first, license_scope="exclusive", license_until=LATER)
     details = _refused(second, license_scope="ordinary")
     assert "独占许可" in details["license_scope"] and world.ent_a.name in details["license_scope"]
     assert "不能再许可他人实施" in details["license_scope"]
@@ -70,8 +72,10 @@ def test_nobody_else_is_licensed_during_an_exclusive_licence(world):
 
 
 def test_two_exclusive_terms_may_not_overlap_but_may_follow(world):
-    first = sign(world.own_deal(), license_scope="sole", license_until=LATER)
+    # pushed before the licence was signed (a push after it is refused: tests/matching/test_holds)
+    first = world.own_deal()
     second = _second_deal(world, first)
+    sign(first, license_scope="sole", license_until=LATER)
     details = _refused(second, license_scope="exclusive", license_until=LATER)
     assert "排他许可" in details["license_scope"]
 
