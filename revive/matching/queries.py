@@ -241,9 +241,12 @@ class DemandProposals(ReadingFlags):
     """A demand's proposals as people are shown them, with how matching read the demand.
 
     ``matches``: every match asked for, accepted → candidates by strength → rejected.
-    ``groups``: the matches that are shown at once, by sub-need (one group, label "", for a
-    single-need posting); ``weak``: undecided candidates below the bar (弱), shown only on
-    request. ``abstains``: no candidate reached the bar and nothing was accepted —
+    ``groups``: the undecided candidates that are shown at once, by sub-need (one group,
+    label "", for a single-need posting) — the latest run's ranking; ``weak``: undecided
+    candidates below the bar (弱), shown only on request; ``decided``: accepted and rejected
+    pairs, shown apart with the rank they were decided at (a re-run ranks the others 1…n
+    without them: a tester saw ranks 1–20 twice after re-matching a demand).
+    ``abstains``: no candidate reached the bar and nothing was accepted —
     暂无合适专利. ``is_thin``: too little technical detail (ask the enterprise for more).
     """
 
@@ -255,6 +258,12 @@ class DemandProposals(ReadingFlags):
     bar: float
     strong: float
     past: dict[int, str] = field(default_factory=dict)  # past_deals
+    decided: list[Match] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> int:
+        """How many candidates hold a place in the latest ranking (the "共 n")."""
+        return sum(1 for m in self.matches if m.rank and m.state == MatchState.CANDIDATE)
 
     @property
     def abstains(self) -> bool:
@@ -431,9 +440,13 @@ def demand_proposals(
         stmt = stmt.where(Match.state.in_(states))
     matches = list(db.session.scalars(stmt))
     reading = db.session.get(DemandReading, demand.id)
-    groups, weak = group_by_need(matches, reading)
+    undecided = [m for m in matches if m.state == MatchState.CANDIDATE]
+    groups, weak = group_by_need(undecided, reading)
     bar, strong = matching_strength.thresholds()
-    return DemandProposals(demand, reading, matches, groups, weak, bar, strong, past_deals(matches))
+    decided = [m for m in matches if m.state != MatchState.CANDIDATE]
+    return DemandProposals(
+        demand, reading, matches, groups, weak, bar, strong, past_deals(matches), decided
+    )
 
 
 def past_deals(matches: list[Match]) -> dict[int, str]:
@@ -462,12 +475,15 @@ def proposals_for_demand(user: User, demand: Demand) -> DemandProposals:
 
 
 def ranked_count(demand_id: int) -> int:
-    """How many of the demand's matches hold a place in its latest ranking (``Match.rank``):
-    the denominator of "第 4 名"."""
+    """How many of the demand's undecided candidates hold a place in its latest ranking
+    (``Match.rank``): the denominator of "第 4 名" (a decided pair shows the rank it was
+    decided at, 审核时第 n 名, without one)."""
     return int(
         db.session.scalar(
             sa.select(sa.func.count(Match.id)).where(
-                Match.demand_id == demand_id, Match.rank.is_not(None)
+                Match.demand_id == demand_id,
+                Match.rank.is_not(None),
+                Match.state == MatchState.CANDIDATE,
             )
         )
         or 0

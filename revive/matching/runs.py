@@ -403,8 +403,10 @@ def _store_results(
     existing: dict[int, dict[int, Match]],
     results: Sequence[engine.DemandMatch],
 ) -> int:
-    """Upsert each demand's proposals (rank = order by strength), drop undecided candidates
-    that left the list, and record how the demand was read (DemandReading)."""
+    """Upsert each demand's proposals worth storing (rank = order by strength among them:
+    1…n, unique in the run — decided pairs were excluded from it and keep the rank they had
+    when decided), drop undecided candidates that left the list, and record how the demand
+    was read (DemandReading)."""
     proposed = {int(p.doc_id) for r in results for p in r.proposals}
     trl = dict(
         db.session.execute(sa.select(Patent.id, Patent.trl).where(Patent.id.in_(proposed))).all()
@@ -419,7 +421,8 @@ def _store_results(
     drifted: list[dict[str, Any]] = []
     for d, result in zip(demands, results, strict=True):
         kept: set[int] = set()
-        for rank, proposal in enumerate(result.proposals, start=1):
+        stored = [p for p in result.proposals if worth_storing(p)]
+        for rank, proposal in enumerate(stored, start=1):
             pid = int(proposal.doc_id)
             kept.add(pid)
             values = proposal_values(proposal, rank, assessor)
@@ -453,7 +456,7 @@ def _store_results(
             # People's additions (an enterprise's intent, an officer's pick) stay until decided.
             if m.state == MatchState.CANDIDATE and pid not in kept and _machine_only(m):
                 db.session.delete(m)
-        _record_reading(readings.get(d.id), d, result, run_id, version, assessor)
+        _record_reading(readings.get(d.id), d, result, len(stored), run_id, version, assessor)
     if drifted:
         table = Match.__table__
         db.session.execute(
@@ -464,6 +467,17 @@ def _store_results(
         )
     db.session.flush()
     return count
+
+
+def worth_storing(p: engine.Proposal) -> bool:
+    """A proposal is stored unless it is weak (below the bar) and its text similarity is
+    below the engine's own minimum (engine.DEFAULT_MIN_SCORE, what a search and the reverse
+    direction keep): the pool takes any shared word, so once the decided pairs are excluded
+    a re-run of a demand whose 19 candidates were all rejected had filled the list with 20
+    new weak ones down to a similarity of 0.006. A pair the model rates 中 or 强 stays,
+    whatever its similarity."""
+    a = p.assessed
+    return float(a.score) >= engine.DEFAULT_MIN_SCORE or MatchTier(a.tier) != MatchTier.WEAK
 
 
 def _machine_only(m: Match) -> bool:
@@ -499,6 +513,7 @@ def _record_reading(
     row: DemandReading | None,
     demand: Demand,
     result: engine.DemandMatch,
+    stored: int,
     run_id: int,
     version: int,
     assessor: Assessor,
@@ -513,7 +528,7 @@ def _record_reading(
     row.content_words = int(reading.content_words)
     row.is_abstaining = bool(result.abstain)
     row.best_strength = max((p.assessed.strength for p in result.proposals), default=None)
-    row.proposal_count = len(result.proposals)
+    row.proposal_count = stored
     row.demand_version = demand.version
     row.index_version, row.model_version, row.run_id = version, assessor.model_version, run_id
 
@@ -526,6 +541,28 @@ _UNDECIDED_MACHINE = (
     Match.intent_at.is_(None),
     Match.added_by_id.is_(None),
 )
+
+
+def _delete_closing_gaps(*where: sa.ColumnElement[bool]) -> int:
+    """Delete the matches ``where`` picks and move the undecided candidates ranked below each
+    one up a place, so the demand's list keeps ranks 1…n (a patent assigned after the run had
+    left "rank 6" missing from a tester's list). Decided pairs keep the rank they were
+    decided at. No commit."""
+    gone = db.session.execute(
+        sa.select(Match.demand_id, Match.rank).where(*where, Match.rank.is_not(None))
+    ).all()
+    result = db.session.execute(sa.delete(Match).where(*where))
+    for demand_id, rank in sorted(gone, key=lambda row: -row[1]):
+        db.session.execute(
+            sa.update(Match)
+            .where(
+                Match.demand_id == demand_id,
+                Match.state == MatchState.CANDIDATE,
+                Match.rank > rank,
+            )
+            .values(rank=Match.rank - 1)
+        )
+    return result.rowcount or 0
 
 
 def drop_candidates(demand_id: int) -> int:
@@ -543,10 +580,7 @@ def drop_patent_candidates(patent_id: int) -> int:
     (a 转让 / 作价入股): it can no longer be recommended; intents and officers' additions stay
     for an officer to decide (adopting them is refused). Inside the caller's transaction
     (revive.signals.patent_rights_gone): no commit."""
-    result = db.session.execute(
-        sa.delete(Match).where(Match.patent_id == patent_id, *_UNDECIDED_MACHINE)
-    )
-    return result.rowcount or 0
+    return _delete_closing_gaps(Match.patent_id == patent_id, *_UNDECIDED_MACHINE)
 
 
 def drop_held_candidates(patent_id: int, enterprise_id: int | None) -> int:
@@ -559,8 +593,7 @@ def drop_held_candidates(patent_id: int, enterprise_id: int | None) -> int:
     if enterprise_id is not None:
         own = sa.select(Demand.id).where(Demand.enterprise_id == enterprise_id)
         where.append(Match.demand_id.in_(own))
-    result = db.session.execute(sa.delete(Match).where(*where))
-    return result.rowcount or 0
+    return _delete_closing_gaps(*where)
 
 
 def _give_up_run(run_id: int) -> None:

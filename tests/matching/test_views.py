@@ -189,11 +189,17 @@ def test_the_match_page_keeps_engine_internals_for_staff(client, auth, world):
     header = html.split('class="sub"')[1].split("</p>")[0]
     ranked = db.session.scalar(
         sa.select(sa.func.count(Match.id)).where(
-            Match.demand_id == world.demand.id, Match.rank.is_not(None)
+            Match.demand_id == world.demand.id,
+            Match.rank.is_not(None),
+            Match.state == MatchState.CANDIDATE,
         )
     )
-    assert world.accepted.rank and ranked >= 2
-    assert f"第 {world.accepted.rank} 名 / 共 {ranked} 个候选" in header
+    # a decided pair: the rank it was decided at, not a place in the latest ranking
+    assert world.accepted.rank and ranked >= 1
+    assert f"审核时第 {world.accepted.rank} 名" in header and "个候选" not in header
+    html = client.get(f"/matching/matches/{world.candidate.id}").get_data(as_text=True)
+    candidate_header = html.split('class="sub"')[1].split("</p>")[0]
+    assert f"第 {world.candidate.rank} 名 / 共 {ranked} 个候选" in candidate_header
     assert f"相似度 {world.accepted.score:.3f}" in header
     # The model in words; its id only in the tooltip (a tester read it as a leftover).
     version = world.accepted.model_version
@@ -561,7 +567,10 @@ def test_demand_page_shows_strength_reasons_and_folds_weak_candidates(client, au
     db.session.commit()
     html = _panel(client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True))
     shown, folded = html.split("data-weak>")
-    accepted_row = shown.split(f'data-match-id="{world.accepted.id}"')[1].split("</tr>")[0]
+    # the accepted pair is listed apart from the latest ranking, with its decision
+    folded, decided = folded.split('id="decided-matches"')
+    assert f'data-match-id="{world.accepted.id}"' not in shown + folded
+    accepted_row = decided.split(f'data-match-id="{world.accepted.id}"')[1].split("</tr>")[0]
     assert "data-tier=" in accepted_row and "%</span>" in accepted_row  # 强/中 NN%
     assert '<mark class="reason">' in accepted_row
     assert f'data-match-id="{weak.id}"' not in shown
