@@ -38,7 +38,9 @@ from revive.matching.reasons import reason_label
 logger = logging.getLogger(__name__)
 
 
-MIN_SCORE = engine.DEFAULT_MIN_SCORE  # patent → demands (the reverse direction)
+# patent → demands (the reverse direction): how close a demand must read for the page to name
+# the rule that leaves it out (the listed ones are those the demands' own lists show)
+MIN_SCORE = engine.DEFAULT_MIN_SCORE
 
 
 def reasons_of(match: Match) -> list[str]:
@@ -155,15 +157,21 @@ def candidate_rows(patent: Patent, demand_ids: Sequence[int]) -> dict[int, Match
 
 
 def demands_for_patent(actor: User, patent: Patent, top_k: int = 10) -> PatentDemands:
-    """Open demands ranked for this patent (reverse direction), with explanation terms, under
-    the same eligibility as a demand's candidate list: a patent not 已入库 (or 暂不, or not yet
-    indexed) is proposed to no demand, a demand whose cooperation modes the patent does not
-    accept and a pair an officer rejected are left out — with the rule, so the page can say
-    why a demand that reads close is not listed.
+    """The open demands whose own candidate list shows this patent (``listed``: its stored
+    match, not rejected — accepted, candidates, weak ones too, which the page marks and folds
+    as the demand side does — strongest first), and the demands that read close (reverse
+    direction, text similarity ≥ MIN_SCORE, the ``top_k`` closest) but that the eligibility
+    rules leave out, with the rule: a patent not 已入库 (or 暂不, under an exclusive licence,
+    not yet indexed) is proposed to no demand; a demand whose cooperation modes the patent
+    does not accept, whose enterprise holds a contract on it, or that rejected the pair.
 
-    University users see only PUBLIC demands. Scored in the active index's IDF space against
-    the open demands' tokens (the postings as matching reads them); cached per index version
-    until a demand changes.
+    Both directions agree by construction: the patent page had ranked demands by its own
+    text similarity and dropped those under 0.05, while demands kept their 20 best, so a
+    patent some demands listed among their weak candidates read "暂无相近的开放需求".
+
+    University users see only PUBLIC demands. The reverse ranking is scored in the active
+    index's IDF space against the open demands' tokens, cached per index version until a
+    demand changes.
     """
     if not can_see_patent_demands(actor, patent):
         raise NotFoundError("专利不存在或您无权查看")
@@ -187,30 +195,61 @@ def demands_for_patent(actor: User, patent: Patent, top_k: int = 10) -> PatentDe
         return out
     out.patent_rule = patent_rule(patent, index)
     rules, out.accepted = ({}, set()) if out.patent_rule else _pair_rules(patent, rows)
-    # Deep enough that top_k eligible demands remain after the left-out ones.
-    depth = top_k + len(rules)
-    ranked = _ranked_demands(build, index, patent, rows, public_only, depth)
+    shown: set[int] = set()
+    if out.patent_rule is None:
+        for m in _shown_matches(patent, public_only):
+            if m.demand_id in rules:
+                continue  # changed since the run (e.g. its modes): left out below, if close
+            shown.add(m.demand_id)
+            reasons = list(m.reasons or ()) or _pair_reasons(build, index, patent, m.demand)
+            out.listed.append((m.demand, float(m.score or 0.0), reasons))
+    if not (out.patent_rule or rules):
+        return out
+    # Deep enough that top_k left-out demands remain after the listed ones.
+    ranked = _ranked_demands(build, index, patent, rows, public_only, top_k + len(shown))
+    left = [(i, score) for i, score in ranked if i not in shown and (out.patent_rule or i in rules)]
     by_id = {
         d.id: d
         for d in db.session.scalars(
             sa.select(Demand)
-            .where(Demand.id.in_([r[0] for r in ranked]))
+            .where(Demand.id.in_([i for i, _ in left[:top_k]]))
             .options(joinedload(Demand.enterprise))  # the panel shows each one's enterprise
         )
     }
-    for demand_id, score in ranked:
+    for demand_id, score in left[:top_k]:
         d = by_id.get(demand_id)
-        if d is None:
-            continue
-        rule = out.patent_rule or rules.get(demand_id)
-        if rule:
-            if len(out.left_out) < top_k:
-                out.left_out.append((d, score, rule))
-        elif len(out.listed) < top_k:
-            out.listed.append((d, score, _pair_reasons(build, index, patent, d)))
-        else:
-            break  # below the last listed demand: what is left out there would not show
+        if d is not None:
+            out.left_out.append((d, score, out.patent_rule or rules[demand_id]))
     return out
+
+
+def _shown_matches(patent: Patent, public_only: bool) -> list[Match]:
+    """The patent's stored matches on open demands (public ones only for a university user)
+    that their lists show (not rejected), strongest first (accepted first, as the demand
+    side orders them)."""
+    state_order = sa.case({MatchState.ACCEPTED: 0}, value=Match.state, else_=1)
+    where = [
+        Match.patent_id == patent.id,
+        Match.state != MatchState.REJECTED,
+        Demand.status == DemandStatus.OPEN,
+    ]
+    if public_only:
+        where.append(Demand.visibility == Visibility.PUBLIC)
+    return list(
+        db.session.scalars(
+            sa.select(Match)
+            .join(Demand, Demand.id == Match.demand_id)
+            .where(*where)
+            .options(joinedload(Match.demand).joinedload(Demand.enterprise))
+            .order_by(
+                state_order,
+                Match.strength.is_(None),
+                Match.strength.desc(),
+                Match.score.desc(),
+                Match.id,
+            )
+        )
+    )
 
 
 def _ranked_demands(

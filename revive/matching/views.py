@@ -174,10 +174,14 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
         found = pairs.demands_for_patent(current_user, patent)
     except NotFoundError:
         return None
+    matches = pairs.candidate_rows(patent, [d.id for d, _, _ in found.listed])
+    weak = {d for d, m in matches.items() if queries.is_weak(m)}
     return {
-        "demands": found.listed,
-        # the pair's candidate row in the demand's own list (its strength), if it made it
-        "matches": pairs.candidate_rows(patent, [d.id for d, _, _ in found.listed]),
+        # as the demand side shows them: weak candidates folded (显示较弱候选)
+        "demands": [row for row in found.listed if row[0].id not in weak],
+        "weak": [row for row in found.listed if row[0].id in weak],
+        # the pair's candidate row in the demand's own list (its strength)
+        "matches": matches,
         "thresholds": matching_strength.thresholds(),
         "left_out": found.left_out,
         "patent_rule": found.patent_rule,

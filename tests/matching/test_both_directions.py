@@ -12,7 +12,7 @@ from revive.extensions import db
 from revive.inventory.models import EntryStatus, ImplementationStatus, Willingness
 from revive.matching import jobs
 from revive.matching import pairs as matching_pairs
-from revive.matching.models import Match, MatchState, RunScope
+from revive.matching.models import Match, MatchState, MatchTier, RunScope
 from tests.factories import make_org, make_patent, make_user
 from tests.matching.helpers import BATTERY, decide_match, drain, entered, make_demand
 
@@ -126,9 +126,9 @@ def test_the_patent_page_names_the_rules(client, auth, world):
 
 
 def test_the_patent_page_shows_each_listed_demands_own_strength(client, auth, world):
-    """The page ranks demands by text similarity (reverse direction); beside it stands what
-    the demand's own list says of the pair: its strength badge, or that the demand did not
-    rank the patent at all, so a 0.06 similarity does not read as a recommendation."""
+    """Each listed demand with what its own list says of the pair (its strength badge); a
+    demand whose list does not hold the patent is not listed, however close it reads (the
+    page used to list it by its own text similarity, marked 未进入该需求的候选)."""
     patents, demands = world
     auth.login(make_user(Role.OFFICER))
     html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
@@ -145,8 +145,42 @@ def test_the_patent_page_shows_each_listed_demands_own_strength(client, auth, wo
     db.session.delete(match)  # as if the demand's own list had not ranked the patent
     db.session.commit()
     html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
-    row = html.split(f'data-demand-id="{demands["any"].id}"')[1].split("</tr>")[0]
-    assert "未进入该需求的候选" in row
+    assert f'data-demand-id="{demands["any"].id}"' not in html
+    assert "未进入该需求的候选" not in html
+
+
+def test_a_weak_candidate_of_a_demand_is_on_the_patent_page_marked_weak(client, auth, world):
+    """/patents/302 said 暂无相近的开放需求 while three demands listed it among their weak
+    candidates: the page dropped text scores under 0.05, the demands kept their top 20."""
+    patents, demands = world
+    far = make_demand(
+        title="直播带货短视频自动剪辑",
+        description="自动识别商品讲解片段并加字幕的视频剪辑软件，支持批量处理。",
+    )
+    weak = Match(
+        demand_id=far.id,
+        patent_id=patents["open"].id,
+        score=0.012,
+        strength=0.01,
+        tier=MatchTier.WEAK,
+        rank=20,
+    )
+    db.session.add(weak)
+    db.session.commit()
+    officer = make_user(Role.OFFICER)
+    found = matching_pairs.demands_for_patent(officer, patents["open"])
+    assert far.id in {d.id for d, _, _ in found.listed}
+    assert {d.id for d, _, _ in found.listed} == {
+        d for d, p in _candidates() if p == patents["open"].id
+    }
+    auth.login(officer)
+    html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
+    panel = html.split('id="patent-demands"')[1].split("</section>")[0]
+    shown, folded = panel.split("data-weak>")
+    assert f'data-demand-id="{far.id}"' in folded and f'data-demand-id="{far.id}"' not in shown
+    row = folded.split(f'data-demand-id="{far.id}"')[1].split("</tr>")[0]
+    assert 'data-tier="weak"' in row and "显示较弱候选" in folded
+    assert "暂无相近的开放需求" not in panel
 
 
 def test_a_university_user_sees_the_rules_for_public_demands_only(client, auth, world):
