@@ -141,13 +141,14 @@ def _read_date(raw: Any, f: Field, example: str) -> date | None:
                 return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 raise FieldError(f"{f.label}不是有效日期：{text}") from None
-    if re.fullmatch(r"\d{5}", text) and EXCEL_SERIALS[0] <= int(text) <= EXCEL_SERIALS[1]:
-        # a date cell formatted as General (or copied into a CSV) shows Excel's serial number
-        day = EXCEL_EPOCH + timedelta(days=int(text))
-        raise FieldError(
-            f"{f.label}格式不正确：{text}（像是 Excel 的日期序号，对应 {day.isoformat()}；"
-            f"请把该列设为日期格式，或直接填写 {day.isoformat()}）"
-        )
+    if (
+        re.fullmatch(r"\d{5}(?:\.0+)?", text)
+        and EXCEL_SERIALS[0] <= int(float(text)) <= EXCEL_SERIALS[1]
+    ):
+        # A date cell formatted as General (or saved into a CSV) holds Excel's serial number.
+        # In a date column five digits in this window mean nothing else: read as the date (a
+        # university office had 50 of 151 rows refused with the date named in the message).
+        return EXCEL_EPOCH + timedelta(days=int(float(text)))
     raise FieldError(f"{f.label}格式不正确：{text}（应为 {example}）")
 
 

@@ -932,7 +932,8 @@ def kind_cases(p: Profile) -> list[Case]:
             ("appno-check-digit", "check.csv", 2, 0, bad, f"申请号校验位错误：{bad}"),
             ("appno-duplicate", "dup-appno.csv", 2, 0, appno(1), "与第 2 行申请号重复"),
             ("appno-scientific-notation", "sci.csv", 1, 0, sci, f"申请号格式不正确：{sci}"),
-            ("date-as-serial", "serial.xlsx", 1, 4, 43525, "申请日格式不正确：43525"),
+            # a number outside Excel's date window (1985–2064 serials are read as their date)
+            ("date-as-number", "serial.xlsx", 1, 4, 12345, "申请日格式不正确：12345"),
         ]
     elif p.kind == "institutions":
         code = institution_code(2)
@@ -981,7 +982,7 @@ def kind_cases(p: Profile) -> list[Case]:
                 p.key(1),
                 "与第 2 行重复（同一企业的同名需求）",
             ),
-            ("date-as-serial", "serial.xlsx", 1, 5, 46000, "截止日期格式不正确：46000"),
+            ("date-as-number", "serial.xlsx", 1, 5, 99999, "截止日期格式不正确：99999"),
             ("deadline-in-the-past", "past.csv", 1, 5, "2001-01-01", "截止日期不能早于今天"),
         ]
     head = list(p.header)
