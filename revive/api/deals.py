@@ -41,7 +41,7 @@ from revive.api.schema import (
     ref_of,
     version_field,
 )
-from revive.deals import permissions, queries, services
+from revive.deals import permissions, queries, services, workflow
 from revive.deals.models import ContractKind, LicenseScope, Stage, UniversityResponse
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import failure_label
@@ -173,7 +173,7 @@ COMMENT = {"allow_none": True, "metadata": {"json_schema": {"maxLength": 2000}}}
 
 class StageBody(Lenient):
     action = Str(
-        metadata={"json_schema": {"enum": ["contact", "negotiate", "sign", "fail", "reopen"]}}
+        metadata={"json_schema": {"enum": list(workflow.ACTIONS)}}
     )
     to = Str(metadata={"json_schema": enum_of(Stage)})
     reason = Str(allow_none=True, metadata={"description": "失败原因代码（fail 时必填）"})

@@ -1,7 +1,8 @@
 """The deal pipeline as data: every stage change goes through one of these ACTIONS.
 
 已推荐 → 已接洽 → 洽谈中 → 已签约, one step at a time; 未成交 from any open stage (with a reason);
-已签约 is final; 未成交 may be reopened by staff, back to the stage it failed from.
+已签约 is final; 未成交 may be reopened by staff, back to the stage it failed from; staff may also
+step an open deal back one stage (with a reason: a mis-click).
 
 Who may do what (object scope is checked in deals.permissions):
 
@@ -56,6 +57,23 @@ ACTIONS: dict[str, Action] = {
         ),
         Action("fail", "标记为未成交", OPEN_STAGES, S.FAILED, reason_required=True),
         Action("reopen", "重新开启", frozenset({S.FAILED}), None, comment_required=True),
+        # One step back, with a reason: an officer who clicked 进入洽谈 by mistake could only
+        # mark the deal 未成交 and reopen it, which told both sides it had failed and left a
+        # failure in the history (officer trial).
+        Action(
+            "back_to_recommended",
+            "退回「已推荐」",
+            frozenset({S.CONTACTED}),
+            S.RECOMMENDED,
+            comment_required=True,
+        ),
+        Action(
+            "back_to_contacted",
+            "退回「已接洽」",
+            frozenset({S.NEGOTIATING}),
+            S.CONTACTED,
+            comment_required=True,
+        ),
     )
 }
 

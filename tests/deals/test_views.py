@@ -91,7 +91,7 @@ def test_contract_form_is_offered_to_staff_while_negotiating(world, client, auth
     assert f'action="/deals/{deal.id}/contract"' in html
     assert "登记合同并签约" in html
     assert "甲大学；甲科技有限公司" in html  # parties prefilled
-    assert set(re.findall(r'data-action="(\w+)"', html)) == {"fail"}
+    assert set(re.findall(r'data-action="(\w+)"', html)) == {"fail", "back_to_contacted"}
     # the browser checks what the server would refuse before the 「不可撤回」 prompt (a tester
     # confirmed, then read 「须填写许可期限」 / 「签约日期不能早于推荐日期」)
     from revive.deals.services import pushed_on

@@ -15,7 +15,15 @@ from tests.deals.helpers import contract_data
 from tests.factories import make_user
 
 S = Stage
-ACTION_NAMES = ["contact", "negotiate", "sign", "fail", "reopen"]
+ACTION_NAMES = [
+    "contact",
+    "negotiate",
+    "sign",
+    "fail",
+    "reopen",
+    "back_to_recommended",
+    "back_to_contacted",
+]
 
 # (stage, action) -> stage after; a pair not listed must be refused.
 ALLOWED = {
@@ -26,6 +34,9 @@ ALLOWED = {
     (S.CONTACTED, "fail"): S.FAILED,
     (S.NEGOTIATING, "fail"): S.FAILED,
     (S.FAILED, "reopen"): S.RECOMMENDED,  # forced into 未成交 without history: back to start
+    # one step back, with a reason (an officer's mis-click on 进入洽谈)
+    (S.CONTACTED, "back_to_recommended"): S.RECOMMENDED,
+    (S.NEGOTIATING, "back_to_contacted"): S.CONTACTED,
 }
 # (from, to) the API's "to" may ask for; every other pair is refused.
 ALLOWED_PAIRS = {
@@ -36,9 +47,13 @@ ALLOWED_PAIRS = {
     (S.CONTACTED, S.FAILED),
     (S.NEGOTIATING, S.FAILED),
     (S.FAILED, S.RECOMMENDED),  # reopen, back to where it failed from (here: 已推荐)
+    (S.CONTACTED, S.RECOMMENDED),
+    (S.NEGOTIATING, S.CONTACTED),
 }
 
 ARGS = {
+    "back_to_recommended": {"comment": "误点了已接洽"},
+    "back_to_contacted": {"comment": "误点了进入洽谈"},
     "fail": {"reason": "price"},
     "reopen": {"comment": "企业重新表达了意向"},
     "sign": {"contract": contract_data()},
@@ -154,6 +169,8 @@ ACTORS = {
     "sign": {Role.OFFICER, Role.PLATFORM_ADMIN},
     "fail": {Role.OFFICER, Role.PLATFORM_ADMIN},
     "reopen": {Role.OFFICER, Role.PLATFORM_ADMIN},
+    "back_to_recommended": {Role.OFFICER, Role.PLATFORM_ADMIN},
+    "back_to_contacted": {Role.OFFICER, Role.PLATFORM_ADMIN},
 }
 START = {
     "contact": S.RECOMMENDED,
@@ -161,6 +178,8 @@ START = {
     "sign": S.NEGOTIATING,
     "fail": S.CONTACTED,
     "reopen": S.FAILED,
+    "back_to_recommended": S.CONTACTED,
+    "back_to_contacted": S.NEGOTIATING,
 }
 
 
@@ -179,6 +198,28 @@ def test_who_may_perform_each_action(world, action, role):
             services.change_stage(deal.id, action, user, **ARGS.get(action, {}))
         db.session.rollback()
         assert db.session.get(Deal, deal.id).stage == START[action]
+
+
+def test_a_step_back_needs_a_reason_and_tells_the_parties(world):
+    """An officer who clicked 进入洽谈 by mistake could only mark the deal 未成交 and reopen
+    it: a failure in the history and both sides told it failed."""
+    from revive.notifications.models import Notification
+
+    deal = _force(world.own_deal(response=UniversityResponse.INTERESTED), S.NEGOTIATING)
+    with pytest.raises(ValidationFailed):
+        services.change_stage(deal.id, "back_to_contacted", world.officer)
+    db.session.rollback()
+    services.change_stage(deal.id, "back_to_contacted", world.officer, comment="误点了进入洽谈")
+    deal = db.session.get(Deal, deal.id)
+    assert deal.stage == S.CONTACTED and deal.failure_reason is None
+    last = deal.events[-1]
+    assert (last.from_stage, last.to_stage, last.comment) == (
+        S.NEGOTIATING,
+        S.CONTACTED,
+        "误点了进入洽谈",
+    )
+    told = db.session.query(Notification).filter_by(deal_id=deal.id).all()
+    assert {n.organization_id for n in told} >= {world.ent_a.id, world.uni_a.id}
 
 
 def test_university_user_outside_the_patents_scope_cannot_act(world):
