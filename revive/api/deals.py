@@ -172,9 +172,7 @@ COMMENT = {"allow_none": True, "metadata": {"json_schema": {"maxLength": 2000}}}
 
 
 class StageBody(Lenient):
-    action = Str(
-        metadata={"json_schema": {"enum": list(workflow.ACTIONS)}}
-    )
+    action = Str(metadata={"json_schema": {"enum": list(workflow.ACTIONS)}})
     to = Str(metadata={"json_schema": enum_of(Stage)})
     reason = Str(allow_none=True, metadata={"description": "失败原因代码（fail 时必填）"})
     comment = Str(**COMMENT)

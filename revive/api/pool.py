@@ -301,6 +301,21 @@ def list_intents(**_query):
     return {"items": found.items, "meta": page_meta(found)}
 
 
+@bp.delete("/intents/<int:intent_id>")
+@roles_required(*INTENT_ROLES)
+@bp.response(204)
+@bp.doc(
+    summary="撤回对接申请",
+    tags=[T_POOL],
+    description="技术经理人处理之前可以撤回（因申请而生成的候选随之删除，原本就是机器候选的保留）；"
+    "已推送或未采纳的申请不能撤回（409）。",
+)
+def withdraw_intent(intent_id: int):
+    """Withdraw an intent officers have not handled (the ``id`` of an Intent)."""
+    manual.withdraw_intent(current_user, intent_id)
+    return ""
+
+
 # ---------------------------------------------------------------------------- a demand's overview
 # Dumped from a revive.pool.status.DemandOverview (the enterprise's view of its demand).
 

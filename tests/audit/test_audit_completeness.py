@@ -976,6 +976,24 @@ def _(w, client):
     )
 
 
+@case("api.withdraw_intent", "ent_user")
+def _(w, client):
+    p = _entered(w)
+    body = {"message": INTENT_MESSAGE, "new_demand_title": "引进复合材料技术"}
+    created = client.post(f"/api/v1/pool/patents/{p.id}/intents", json=body)
+    _ok(created, 201)
+    intent_id = created.get_json()["id"]
+    _ok(client.delete(f"/api/v1/intents/{intent_id}"), 204)
+    return Expect(
+        "match",
+        intent_id,
+        "withdraw_intent",
+        w.ent_user,
+        w.ent.id,
+        lambda d: d["patent_id"] == p.id,
+    )
+
+
 @case("api.create_intent", "ent_user")
 def _(w, client):
     p = _entered(w)

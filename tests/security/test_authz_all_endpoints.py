@@ -546,6 +546,7 @@ TABLE: list[Row] = [
     ),
     entry("pool.intents", "GET", frozenset({ENT}), hides=OTHER_DEMAND),
     entry("pool.withdraw_intent", "POST", frozenset({ENT}), obj="match"),
+    entry("api.withdraw_intent", "DELETE", frozenset({ENT}), obj="match", param="intent_id"),
     entry("demands.alerts", "POST", POSTERS, obj="demand", other=STAFF),
     entry("review.add_candidate", "GET", STAFF, obj="demand"),
     entry("review.add_candidate_post", "POST", STAFF, obj="demand", body=_add_candidate_html),
