@@ -220,6 +220,7 @@ bp.add_app_template_global(matching_strength.seen_share, "seen_share")
 bp.add_app_template_global(matching_strength.threshold_text, "threshold_pct")
 bp.add_app_template_global(jobs.notice, "job_notice")
 bp.add_app_template_global(as_written, "reason_as_written")  # reason chips: COD, not cod
+bp.add_app_template_global(REJECT_REASONS, "reject_reasons")  # the demand list's 否决 forms
 
 
 @bp.app_context_processor

@@ -282,7 +282,15 @@ def test_decision_form_accepts_candidate(client, auth, world):
 
 
 def test_a_decision_from_the_demand_page_returns_there(client, auth, world):
+    """The demand's candidate list offers 采纳 / 否决 for each undecided candidate (an officer
+    had to go to the queue for every decision), and the decision comes back to it."""
     auth.login(world.users[Role.OFFICER])
+    page = client.get(f"/matching/demands/{world.candidate.demand_id}").get_data(as_text=True)
+    row = page.split(f'data-match-id="{world.candidate.id}"')[1].split("</tr>")[0]
+    assert 'name="back" value="demand"' in row and 'value="accepted"' in row
+    assert 'name="reason_code" required' in row
+    decided = page.split(f'data-match-id="{world.accepted.id}"')[1].split("</tr>")[0]
+    assert "data-decide>" not in decided and "review/matches" not in decided
     response = client.post(
         f"/review/matches/{world.candidate.id}/decision",
         data={"back": "demand", "decision": "accepted", "version": world.candidate.version},
