@@ -222,3 +222,28 @@ def test_the_header_links_keep_their_words_on_a_375_px_phone(people, seed):
     for link in links:
         assert link["lines"] <= 1 and link["right"] <= 375, links
     person.shot("header-375")
+
+
+def test_an_enterprises_demand_list_reads_as_cards_on_a_phone(people, seed):
+    """An SME tester at 375 px: titles wrapped every three characters and the 机器推荐 column
+    was cut off; each demand is now a card with its fields labelled."""
+    from tests.factories import make_org
+    from tests.matching.helpers import make_demand
+
+    company = make_org("某某节能科技有限公司", kind="enterprise")
+    user = make_user(Role.ENTERPRISE, organization=company, email="list-375@e.cn")
+    make_demand(company, title="水刺无纺布生产循环水的高效过滤与水质稳定处理工艺")
+    person = people("enterprise-list-375")
+    person.page.set_viewport_size({"width": 375, "height": 700})
+    person.login(user.email)
+    person.goto("/demands/")
+    fit = person.page.evaluate(
+        """() => {
+          const title = document.querySelector('td[data-label="需求"] a').getBoundingClientRect();
+          const count = document.querySelector('td[data-label="机器推荐"]').getBoundingClientRect();
+          return {titleWidth: title.width, countRight: count.right,
+                  page: document.documentElement.scrollWidth, viewport: window.innerWidth};
+        }"""
+    )
+    assert fit["page"] <= fit["viewport"] and fit["countRight"] <= fit["viewport"], fit
+    assert fit["titleWidth"] > 200, fit  # the title has the card's width, not a column's
