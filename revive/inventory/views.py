@@ -366,14 +366,22 @@ def review_queue():
 @bp.post("/review/batch")
 @roles_required(*REVIEWER_ROLES)
 def batch():
-    ids = [i for i in map(int_arg, request.form.getlist("ids")) if i is not None]
+    """The ticked patents (scope=ids), or every patent waiting in the queue that the action can
+    move (scope=queue), oldest first."""
     action = request.form.get("action", "")
-    if not ids:
-        flash("请先勾选要处理的专利", "warning")
-        return redirect(url_for("inventory.review_queue"))
+    limit = None
     try:
+        if request.form.get("scope") == "queue":
+            sources = workflow.get_action(action).sources
+            ids = queries.review_ids(current_user, sources)
+            limit = queries.MAX_FILTERED_IDS  # the server's own list, bounded by the queue
+        else:
+            ids = [i for i in map(int_arg, request.form.getlist("ids")) if i is not None]
+            if not ids:
+                flash("请先勾选要处理的专利", "warning")
+                return redirect(url_for("inventory.review_queue"))
         result = services.perform_batch(
-            ids, action, actor=current_user, comment=request.form.get("comment")
+            ids, action, actor=current_user, comment=request.form.get("comment"), limit=limit
         )
     except (ValidationFailed, InvalidTransition) as err:
         flash(err.message, "error")

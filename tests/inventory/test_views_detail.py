@@ -413,6 +413,41 @@ def test_batch_review_reports_done_and_refused_with_reasons(client, auth):
     assert ungraded.status == foreign.status == EntryStatus.PENDING_SCHOOL
 
 
+def test_a_batch_over_the_whole_queue_takes_every_page(client, auth, app, monkeypatch):
+    """A college admin with 738 patents waiting could only tick and send one page (50) at a
+    time, although 提交审核 on the list offers 筛选结果中的全部. scope=queue takes every patent
+    waiting for this reviewer that the action can move, on every page, nobody else's."""
+    college_admin = make_user(Role.COLLEGE_ADMIN)
+    org, college = college_admin.organization, college_admin.college
+    waiting = [
+        make_patent(org, college=college, status=EntryStatus.PENDING_COLLEGE) for _ in range(7)
+    ]
+    other_college = make_patent(
+        org, college=make_college(org, "另一学院"), status=EntryStatus.PENDING_COLLEGE
+    )
+    draft = make_patent(org, college=college, status=EntryStatus.DRAFT)
+    monkeypatch.setitem(app.config, "REVIVE_PAGE_SIZE", 3)
+    auth.login(college_admin)
+    page = html(client.get("/patents/review"))
+    assert 'name="scope" value="queue"' in page and "队列中的全部 7 件" in page
+    resp = client.post(
+        "/patents/review/batch",
+        data={"scope": "queue", "action": "college_approve"},
+        follow_redirects=True,
+    )
+    assert "已处理 7 条" in html(resp)
+    db.session.expire_all()
+    assert {p.status for p in waiting} == {EntryStatus.PENDING_SCHOOL}
+    assert other_college.status == EntryStatus.PENDING_COLLEGE
+    assert draft.status == EntryStatus.DRAFT
+    resp = client.post(
+        "/patents/review/batch",
+        data={"scope": "queue", "action": "college_approve"},
+        follow_redirects=True,
+    )
+    assert "队列中没有可以执行该操作的专利" in html(resp)
+
+
 def test_batch_return_needs_a_comment_and_writes_it_to_each_log(client, auth):
     college_admin = make_user(Role.COLLEGE_ADMIN)
     patents = [

@@ -16,11 +16,14 @@
 
   function refresh() {
     var n = selected();
+    var all = form.querySelector('input[name="scope"][value="queue"]:checked');
     if (counter) {
-      counter.textContent = n ? "（已选 " + n + " 条）" : "（未选择）";
+      counter.textContent = all
+        ? "（队列中全部 " + all.getAttribute("data-queue-total") + " 件）"
+        : (n ? "（已选 " + n + " 条）" : "（未选择）");
     }
     Array.prototype.forEach.call(form.querySelectorAll("button[name=action]"), function (b) {
-      b.disabled = n === 0;
+      b.disabled = n === 0 && !all;
     });
   }
 
