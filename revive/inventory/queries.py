@@ -388,13 +388,22 @@ def filtered_ids(
     if statuses is not None:
         clauses.append(Patent.status.in_(list(statuses)))
     stmt = sa.select(Patent.id).where(*clauses).order_by(Patent.id)
+    return _bounded_ids(
+        stmt,
+        limit,
+        "没有符合筛选条件的专利",
+        f"符合筛选条件的专利超过 {limit} 条，一次最多处理 {limit} 条：请进一步筛选后再操作",
+    )
+
+
+def _bounded_ids(stmt: sa.Select, limit: int, none: str, too_many: str) -> list[int]:
+    """The ids ``stmt`` selects, at most ``limit`` (one more is read to tell): a batch over a
+    server-made list stays a bounded request. ValidationFailed ``none`` / ``too_many``."""
     ids = list(db.session.scalars(stmt.limit(limit + 1)))
     if not ids:
-        raise ValidationFailed("没有符合筛选条件的专利")
+        raise ValidationFailed(none)
     if len(ids) > limit:
-        raise ValidationFailed(
-            f"符合筛选条件的专利超过 {limit} 条，一次最多处理 {limit} 条：请进一步筛选后再操作"
-        )
+        raise ValidationFailed(too_many)
     return ids
 
 
@@ -493,14 +502,12 @@ def review_ids(
         .where(visible_patents_clause(user), scope, Patent.status.in_(list(statuses)))
         .order_by(Patent.status_changed_at.asc(), Patent.id.asc())
     )
-    ids = list(db.session.scalars(stmt.limit(limit + 1)))
-    if not ids:
-        raise ValidationFailed("队列中没有可以执行该操作的专利")
-    if len(ids) > limit:
-        raise ValidationFailed(
-            f"队列中的专利超过 {limit} 件，一次最多处理 {limit} 件：请分批勾选处理"
-        )
-    return ids
+    return _bounded_ids(
+        stmt,
+        limit,
+        "队列中没有可以执行该操作的专利",
+        f"队列中的专利超过 {limit} 件，一次最多处理 {limit} 件：请分批勾选处理",
+    )
 
 
 def review_page(user: User, page: int, per_page: int) -> Page:
