@@ -50,7 +50,7 @@ from revive.errors import (
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.inventory.public import is_public
-from revive.matching import indexes, runs, tokens
+from revive.matching import holds, indexes, runs, tokens
 from revive.matching.models import Match, MatchSource, MatchState
 from revive.matching.permissions import STAFF_ROLES
 from revive.notifications import services as notifications
@@ -219,6 +219,9 @@ def submit_intent(
             # two demands with two intents). The same title and text asking for another
             # patent joins the same demand.
             demand = db.session.get(Demand, same.demand_id)
+    held = _held_refusal(patent.id, demand.enterprise_id, officer=False)
+    if held:
+        raise InvalidTransition(held)
     ids = (demand.id, demand.enterprise_id, patent.id)
 
     def attach() -> Match:
@@ -280,6 +283,27 @@ def _retried(write: Any) -> Match:
         raise ConflictError(STALE) from None
 
 
+def _held_refusal(patent_id: int, enterprise_id: int, *, officer: bool) -> str | None:
+    """Why this enterprise cannot be offered the patent for a contract in force (matching.holds,
+    the rule runs and the patent page apply): it holds one itself, or another company holds a
+    sole or exclusive licence. Said when the pair is asked for or added by hand, not only when
+    an officer accepts it. An enterprise is not told who holds another's licence."""
+    own = holds.enterprise_holds([patent_id]).get((patent_id, enterprise_id))
+    if own is not None:
+        if officer:
+            return f"需求企业已持有该专利的合同（{own.text}），不再向其推荐该专利"
+        return (
+            f"贵企业已持有该专利的合同（{own.text}），无需再申请对接；"
+            "如需变更合同，请联系技术经理人"
+        )
+    other = holds.exclusive_holds([patent_id]).get(patent_id)
+    if other is not None:
+        if officer:
+            return f"该专利{other.text}；许可期间不能许可其他企业实施，不能推荐"
+        return "该专利处于独占（或排他）许可期内，许可期间不能许可其他企业实施，暂不能申请对接"
+    return None
+
+
 def _check_pair(match: Match | None) -> None:
     """Refuse an intent on a pair already pushed, declined or asked for."""
     if match is None:
@@ -306,6 +330,9 @@ def add_candidate(actor: User, demand_id: int, patent_id: Any, note: Any = None)
     )
     patent = _public_patent(patent_id)
     text = _text(note, label="推荐说明", limit=NOTE_MAX, required=False, key="note")
+    held = _held_refusal(patent.id, demand.enterprise_id, officer=True)
+    if held:
+        raise InvalidTransition(held)
     ids = (demand.id, patent.id)
 
     def add() -> Match:

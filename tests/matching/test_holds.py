@@ -19,6 +19,7 @@ from revive.accounts.models import Role
 from revive.clock import local_today
 from revive.deals import services as deal_services
 from revive.deals.models import Deal, Stage
+from revive.demands.models import Demand
 from revive.errors import InvalidTransition, ValidationFailed
 from revive.extensions import db
 from revive.matching import jobs
@@ -127,6 +128,49 @@ def test_pushing_a_held_pair_is_refused_with_the_contract(scene, scope):
             review.decide(match.id, "accepted", officer)
         db.session.rollback()
         assert "独占许可" in err.value.message and "不能再许可其他企业实施" in err.value.message
+
+
+@pytest.mark.parametrize("scope", ["exclusive", "ordinary"])
+def test_a_held_pair_is_refused_when_asked_for_or_added_by_hand(scene, scope):
+    """Not only when an officer accepts it: the enterprise's 申请对接 and an officer's hand-added
+    candidate are refused at once, saying why (an enterprise is not told who holds another's
+    exclusive licence)."""
+    from revive.matching import manual
+
+    uni, ent_a, ent_b, officer, patent = scene
+    kw = _exclusive() if scope == "exclusive" else {"license_scope": "ordinary"}
+    sign(make_deal(patent=patent, enterprise=ent_a, officer=officer), **kw)
+    holder = make_user(Role.ENTERPRISE, organization=ent_a)
+
+    def held_pairs() -> int:
+        mine = sa.select(Demand.id).where(Demand.enterprise_id == ent_a.id)
+        return db.session.scalar(
+            sa.select(sa.func.count(Match.id)).where(
+                Match.patent_id == patent.id, Match.demand_id.in_(mine)
+            )
+        )
+
+    before = held_pairs()
+    with pytest.raises(InvalidTransition, match="贵企业已持有该专利的合同"):
+        manual.submit_intent(holder, patent.id, "再了解一下", demand_id=make_demand(ent_a).id)
+    db.session.rollback()
+    with pytest.raises(InvalidTransition, match="需求企业已持有该专利的合同"):
+        manual.add_candidate(officer, make_demand(ent_a).id, patent.id)
+    db.session.rollback()
+    other = make_user(Role.ENTERPRISE, organization=ent_b)
+    theirs = make_demand(ent_b)
+    if scope == "exclusive":
+        with pytest.raises(InvalidTransition) as err:
+            manual.submit_intent(other, patent.id, "想了解", demand_id=theirs.id)
+        assert "独占（或排他）许可期内" in err.value.message
+        assert ent_a.name not in err.value.message
+        db.session.rollback()
+        with pytest.raises(InvalidTransition, match="不能推荐"):
+            manual.add_candidate(officer, theirs.id, patent.id)
+        db.session.rollback()
+    else:  # an ordinary licence leaves the patent to others
+        assert manual.submit_intent(other, patent.id, "想了解", demand_id=theirs.id).id
+    assert held_pairs() == before  # nothing was asked for or added for the holder
 
 
 def test_the_licensee_is_not_called_someone_else(scene):
