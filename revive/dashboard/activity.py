@@ -422,6 +422,18 @@ def _rejected_per_demand() -> Any:
     )
 
 
+def unmet_counts() -> tuple[int, int]:
+    """(open demands, unmet ones): unmet_figures' two headline numbers in one statement,
+    without its breakdowns (an officer's 今日待办 reads them on every home page)."""
+    open_demands, unmet = db.session.execute(
+        sa.select(
+            sa.func.count(Demand.id),
+            sa.func.count(sa.case((_unmet_clause(), Demand.id))),
+        ).where(Demand.status == DemandStatus.OPEN)
+    ).one()
+    return int(open_demands), int(unmet)
+
+
 def unmet_figures() -> UnmetFigures:
     """Open demands, unmet ones (never matched / all rejected), unmet per industry section."""
     rejected, weak = _rejected_per_demand(), _weak_per_demand()

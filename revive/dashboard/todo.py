@@ -109,13 +109,13 @@ def officer_todo(user: User) -> list[Todo]:
         )
     )
 
-    unmet = activity.unmet_figures()
+    open_demands, unmet = activity.unmet_counts()
     items.append(
         Todo(
             "unmet",
             "暂无合适专利的开放需求",
-            unmet.unmet,
-            f"开放需求 {unmet.open_demands} 条中；可请企业补充细节，或手动查找专利",
+            unmet,
+            f"开放需求 {open_demands} 条中；可请企业补充细节，或手动查找专利",
             url_for("dashboard.unmet"),
         )
     )

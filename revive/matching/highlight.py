@@ -100,7 +100,8 @@ def as_written(reason: str, text: str | None) -> str:
     if not text or not _LATIN.search(reason):
         return reason
     folded, starts, ends = _normalised(text)
-    at = folded.find(_fold_all(reason))
+    wanted = _fold_all(reason)
+    at = folded.find(wanted) if wanted else -1
     if at < 0:
         return reason
-    return text[starts[at] : ends[at + len(_fold_all(reason)) - 1]]
+    return text[starts[at] : ends[at + len(wanted) - 1]]

@@ -288,7 +288,8 @@ def _held_refusal(patent_id: int, enterprise_id: int, *, officer: bool) -> str |
     the rule runs and the patent page apply): it holds one itself, or another company holds a
     sole or exclusive licence. Said when the pair is asked for or added by hand, not only when
     an officer accepts it. An enterprise is not told who holds another's licence."""
-    own = holds.enterprise_holds([patent_id]).get((patent_id, enterprise_id))
+    found = [h for h in holds.holds([patent_id]) if h.kind != holds.HoldKind.FAILED]
+    own = next((h for h in found if h.enterprise_id == enterprise_id), None)
     if own is not None:
         if officer:
             return f"需求企业已持有该专利的合同（{own.text}），不再向其推荐该专利"
@@ -296,7 +297,7 @@ def _held_refusal(patent_id: int, enterprise_id: int, *, officer: bool) -> str |
             f"贵企业已持有该专利的合同（{own.text}），无需再申请对接；"
             "如需变更合同，请联系技术经理人"
         )
-    other = holds.exclusive_holds([patent_id]).get(patent_id)
+    other = next((h for h in found if h.kind == holds.HoldKind.EXCLUSIVE), None)
     if other is not None:
         if officer:
             return f"该专利{other.text}；许可期间不能许可其他企业实施，不能推荐"

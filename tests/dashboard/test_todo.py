@@ -64,6 +64,11 @@ def test_the_officers_home_starts_with_todays_work(world, client, auth):
     assert count == 1 and "您负责的 4 个进行中的对接中" in note
     assert link == f"/deals/?officer={world.officer.id}"
     assert items["unmet"][2] == "/dashboard/unmet"
+    from revive.dashboard import activity
+
+    figures = activity.unmet_figures()  # the unmet page's own figures
+    assert items["unmet"][0] == figures.unmet
+    assert f"开放需求 {figures.open_demands} 条中" in items["unmet"][1]
     assert 'class="todo-item urgent" data-todo-item="review"' in html
 
 
