@@ -234,7 +234,8 @@ class UploadForm(Lenient):
     file = LaterUpload(
         required=True,
         metadata={
-            "description": ".xlsx 或 CSV（UTF-8、带 BOM 的 UTF-8、GBK/GB18030），上限见 "
+            "description": ".xlsx、旧版 .xls（不超过 20 MB）或 CSV（UTF-8、带 BOM 的 UTF-8、"
+            "GBK/GB18030），上限见 "
             "REVIVE_MAX_UPLOAD_MB；模板可在对应的网页导入页下载"
         },
     )
@@ -340,7 +341,7 @@ def import_job(job_id: int):
     summary="上传表格，开始预检",
     tags=[TAG],
     description=(
-        "上传 .xlsx 或 CSV 文件（multipart/form-data），登记导入任务并排队预检（不写入）。"
+        "上传 .xlsx、.xls 或 CSV 文件（multipart/form-data），登记导入任务并排队预检（不写入）。"
         "kind 选择导入类型：patents（专利盘点，学校/学院管理员导入本单位，平台管理员须给出 "
         "institution_id）、demands（企业需求，技术经理人）、institutions（高校/科研院所，"
         "平台管理员）。返回 201 与任务（status=queued），Location 为任务地址。之后轮询 "

@@ -40,7 +40,7 @@ class ImportJob(TimestampMixin, Delivery, db.Model):
     filename: Mapped[str] = mapped_column(sa.String(255))
     stored_path: Mapped[str] = mapped_column(sa.String(500))
     file_size: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    file_format: Mapped[str | None] = mapped_column(sa.String(10))  # xlsx | csv
+    file_format: Mapped[str | None] = mapped_column(sa.String(10))  # xlsx | xls | csv
     encoding: Mapped[str | None] = mapped_column(sa.String(20))
     all_or_nothing: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     total_rows: Mapped[int] = mapped_column(sa.Integer, default=0)

@@ -10,7 +10,9 @@
   in order, its rows numbered by ``sheet_line``; the other sheets are listed as skipped.
 - CSV: UTF-8 with BOM, UTF-8, GBK or GB18030 (detected in that order), UTF-16 with BOM (Excel's
   "Unicode text"); delimiter , ; or tab, whichever the header row uses most.
-- .xls (OLE2), images, archives and other binary files are refused with a Chinese message.
+- .xls (OLE2, BIFF8): rewritten as a temporary .xlsx by legacy_xls (xlrd) and read as one.
+  An encrypted workbook, an OLE2 file holding no workbook, images, archives and other binary
+  files are refused with a Chinese message.
 
 Line numbers are the row numbers a user sees in Excel/WPS (the header is 1 in a normal file);
 blank rows are skipped but keep their numbers. Anything a user must fix at file level raises
@@ -26,8 +28,10 @@ import io
 import itertools
 import logging
 import lzma
+import os
 import re
 import sys
+import tempfile
 import warnings
 import zipfile
 import zlib
@@ -94,7 +98,7 @@ BINARY_MAGICS = {
     b"Rar!": "RAR 压缩包",
     b"7z\xbc\xaf": "7z 压缩包",
 }
-SUPPORTED = "请上传 .xlsx 或 CSV（UTF-8 / GBK）文件"
+SUPPORTED = "请上传 .xlsx、.xls 或 CSV（UTF-8 / GBK）文件"
 
 # Called while a file is parsed, with (stage, count): "rows" for each sheet row or CSV record
 # read. None in production; tests install one to pause a parse mid-file and check what other
@@ -115,7 +119,7 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[Any]]]  # (line number, cell values), blank rows skipped
     total_rows: int  # data rows (exact for CSV; from the sheet's dimension for .xlsx)
-    file_format: str  # "xlsx" | "csv"
+    file_format: str  # "xlsx" | "xls" | "csv"
     encoding: str | None  # CSV only
     header_line: int = 1
     close: Callable[[], None] = lambda: None  # releases an open workbook; safe to call twice
@@ -218,7 +222,7 @@ def read_table(
     if not head:
         raise FileRejected("文件为空")
     if head.startswith(OLE_MAGIC):
-        raise FileRejected("不支持旧版 Excel（.xls）或加密的工作簿：请另存为 .xlsx 或 CSV 后再上传")
+        return _read_xls(path, max_rows, limits, is_column)
     if head.startswith(ZIP_MAGIC):
         return _read_xlsx(path, max_rows, limits, is_column)
     for magic, name in BINARY_MAGICS.items():
@@ -235,6 +239,31 @@ def read_table(
 
 
 _RESAVE = "请用 Excel/WPS 打开后另存为 .xlsx（Excel 工作簿）或 CSV 再上传"
+
+
+def _read_xls(
+    path: Path, max_rows: int, limits: ReadLimits, is_column: Callable[[Any], bool] | None
+) -> Table:
+    """An old Excel workbook: rewritten as a temporary .xlsx (legacy_xls) and read as one.
+    The temporary file is removed once the workbook is open (the reader keeps its handle)."""
+    from revive.imports import legacy_xls
+
+    fd, name = tempfile.mkstemp(prefix="revive-xls-", suffix=".xlsx")
+    os.close(fd)
+    converted = Path(name)
+    try:
+        legacy_xls.convert(
+            path,
+            converted,
+            max_cells=limits.cells,
+            too_many_cells=_too_many_cells,
+            rejected=FileRejected,
+        )
+        table = _read_xlsx(converted, max_rows, limits, is_column)
+    finally:
+        converted.unlink(missing_ok=True)
+    table.file_format = "xls"
+    return table
 
 
 def _check_markup(head: bytes) -> None:
