@@ -303,15 +303,18 @@ def changes_since(deal: Deal, version: int) -> list[DealEvent] | None:
 
 
 def overdue_unnotified(now: datetime | None = None) -> list[Deal]:
-    """Overdue deals whose university has not been told yet (one reminder per deal)."""
+    """Overdue deals whose university has not been told yet: one reminder per deadline (a
+    reminder sent before the deadline in force was for an earlier one, since extended)."""
     told = sa.select(Notification.deal_id).where(
-        Notification.kind == "response_overdue", Notification.deal_id.is_not(None)
+        Notification.kind == "response_overdue",
+        Notification.deal_id == Deal.id,
+        Notification.created_at >= Deal.response_due_at,
     )
     return list(
         db.session.scalars(
             sa.select(Deal)
             .options(joinedload(Deal.demand), joinedload(Deal.patent), joinedload(Deal.university))
-            .where(overdue_clause(now), Deal.id.not_in(told))
+            .where(overdue_clause(now), ~told.exists())
             .order_by(Deal.response_due_at, Deal.id)
         )
     )

@@ -1437,6 +1437,66 @@ def remind(deal_id: int, actor: User, comment: str | None = None) -> Deal:
     return deal
 
 
+MAX_EXTENSION_DAYS = 60  # one extension; more can follow, each with its own reason
+
+
+def extend_deadline(deal_id: int, actor: User, days: Any, reason: str | None) -> Deal:
+    """延长答复期限: staff give the university more time (a school's committee meets monthly;
+    an officer trial could only 催办 while the deadline stayed). The new deadline is ``days``
+    after the later of the current deadline and now (an overdue deal gets ``days`` from today),
+    with a reason. The university is told; the timeline and the audit log record the old and
+    new deadlines. Once the new deadline passes unanswered, the automatic overdue reminder goes
+    out again (queries.overdue_unnotified counts only reminders sent after the deadline in
+    force). Commits."""
+    if actor.role not in permissions.REMIND_ROLES:
+        raise PermissionDenied("只有技术经理人和平台管理员可以延长答复期限")
+    try:
+        n = int(str(days).strip())
+    except (TypeError, ValueError):
+        n = 0
+    errors: dict[str, str] = {}
+    if not 1 <= n <= MAX_EXTENSION_DAYS:
+        errors["days"] = f"请填写延长的天数：1–{MAX_EXTENSION_DAYS} 之间的整数"
+    reason = clean_text(reason)[:500]
+    if not reason:
+        errors["reason"] = "请填写延长的原因（高校会看到）"
+    if errors:
+        raise ValidationFailed("；".join(errors.values()), details=errors)
+    deal = _load(deal_id, actor, None)
+    if deal.response is not None or deal.stage in (Stage.SIGNED, Stage.FAILED):
+        raise InvalidTransition("高校已答复或对接已结束，答复期限不再适用")
+    now = utcnow()
+    old = as_utc(deal.response_due_at)
+    deal.response_due_at = max(old, now) + timedelta(days=n)
+    new_text = clock.format_dt(deal.response_due_at)
+    note = notifications.notify(
+        "response_deadline",
+        f"答复期限已延长：企业需求“{deal.demand.title}”与贵校专利《{deal.patent.title}》",
+        organization_id=deal.university_id,
+        body=(
+            f"技术经理人{actor.name}将答复期限由 {clock.format_dt(old)} 延长至 {new_text}"
+            f"（{clock.zone_label()}）。原因：{reason}"
+        ),
+        link=deal_link(deal.id),
+        deal_id=deal.id,
+    )
+    _event(deal, actor, "deadline", deal.stage, deal.stage, f"答复期限延长至 {new_text}：{reason}")
+    audit.record(
+        "deal",
+        deal.id,
+        "extend_deadline",
+        actor,
+        organization_id=deal.university_id,
+        previous_due=old.isoformat(),
+        response_due_at=as_utc(deal.response_due_at).isoformat(),
+        extension_days=n,
+        comment=reason,
+    )
+    db.session.commit()
+    notifications.send_emails([note])
+    return deal
+
+
 def notify_overdue(now: datetime | None = None) -> list[int]:
     """Remind universities (once per deal) of pushed deals they have not answered in time, and
     tell the officer who pushed them. Commits; returns the deal ids reminded."""

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from revive import clock
 from revive.accounts.permissions import roles_required
 from revive.deals import permissions, queries, services, workflow
 from revive.deals.models import ContractKind, Deal, LicenseScope, Stage, UniversityResponse
@@ -72,6 +73,7 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
         "can_respond": permissions.can_respond(user, deal) and deal.stage in workflow.OPEN_STAGES,
         "can_edit_contract": contract is not None and permissions.can_record_contract(user, deal),
         "is_staff": is_staff,
+        "max_extension_days": services.MAX_EXTENSION_DAYS,
         "responses": list(UniversityResponse),
         "contract_kinds": list(ContractKind),
         "license_scopes": list(LicenseScope),
@@ -195,6 +197,26 @@ def remind(deal_id: int):
         flash(exc.message, "error")
         return _back(deal_id)
     flash(f"已催办：已通知{deal.university.name}尽快答复", "success")
+    return _back(deal_id)
+
+
+@bp.post("/<int:deal_id>/deadline")
+@roles_required(*REMIND_ROLES)
+def extend_deadline(deal_id: int):
+    form = request.form
+    try:
+        deal = services.extend_deadline(
+            deal_id, current_user, form.get("days"), reason=form.get("reason")
+        )
+    except ValidationFailed as exc:
+        return _invalid(deal_id, exc, "deadline", posted=form.to_dict())
+    except (ConflictError, InvalidTransition) as exc:
+        flash(exc.message, "error")
+        return _back(deal_id)
+    flash(
+        f"答复期限已延长至 {clock.format_dt(deal.response_due_at)}，已通知{deal.university.name}",
+        "success",
+    )
     return _back(deal_id)
 
 

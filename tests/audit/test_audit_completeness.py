@@ -683,6 +683,20 @@ def _(w, client):
     return Expect("deal", deal.id, "remind", w.officer, w.uni.id, lambda d: d["days_overdue"] == 3)
 
 
+@case("deals.extend_deadline", "officer")
+def _(w, client):
+    deal = make_overdue(_deal(w), days=3)
+    _ok(client.post(f"/deals/{deal.id}/deadline", data={"days": "7", "reason": "委员会开会"}), 302)
+    return Expect(
+        "deal",
+        deal.id,
+        "extend_deadline",
+        w.officer,
+        w.uni.id,
+        lambda d: d["extension_days"] == 7 and d["comment"] == "委员会开会",
+    )
+
+
 @case("api.respond_deal", "uni_admin")
 def _(w, client):
     deal = _deal(w)

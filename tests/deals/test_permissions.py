@@ -62,6 +62,10 @@ def _reminded(d: Deal) -> bool:
     return any(e.kind == "reminder" for e in db.session.get(Deal, d.id).events)
 
 
+def _extended(d: Deal) -> bool:
+    return any(e.kind == "deadline" for e in db.session.get(Deal, d.id).events)
+
+
 ENDPOINTS = [
     Endpoint("board", "GET", "/deals/", lambda d: "/deals/", ALL_ROLES, list_check=True),
     Endpoint(
@@ -95,6 +99,16 @@ ENDPOINTS = [
         REMIND_ROLES,
         obj=True,
         effect=_reminded,
+    ),
+    Endpoint(
+        "deadline",
+        "POST",
+        "/deals/<int:deal_id>/deadline",
+        lambda d: f"/deals/{d.id}/deadline",
+        REMIND_ROLES,
+        obj=True,
+        body=lambda d: {"days": "7", "reason": "学校委员会下周开会"},
+        effect=_extended,
     ),
     Endpoint(
         "contract",

@@ -474,6 +474,7 @@ TABLE: list[Row] = [
     entry("deals.respond", "POST", UNI, obj="deal", body=_respond),
     entry("deals.record_contract", "POST", STAFF, obj="deal"),
     entry("deals.remind", "POST", STAFF, obj="deal"),
+    entry("deals.extend_deadline", "POST", STAFF, obj="deal"),
     entry("api.list_deals", "GET", ALL, hides=OTHER_DEAL),
     entry("api.get_deal", "GET", ALL, obj="deal"),
     entry("api.change_deal_stage", "POST", STAFF | UNI | {ENT}, obj="deal", body=_stage),
