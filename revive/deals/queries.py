@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from revive.accounts.models import Organization, User
 from revive.db import as_utc, utcnow
-from revive.deals.models import Deal, DealEvent, Stage
+from revive.deals.models import (
+    EXCLUSIVE_SCOPES,
+    Contract,
+    ContractKind,
+    Deal,
+    DealEvent,
+    Stage,
+)
 from revive.deals.permissions import visible_deals_clause
 from revive.deals.workflow import OPEN_STAGES
 from revive.extensions import db
@@ -316,5 +323,20 @@ def overdue_unnotified(now: datetime | None = None) -> list[Deal]:
             .options(joinedload(Deal.demand), joinedload(Deal.patent), joinedload(Deal.university))
             .where(overdue_clause(now), ~told.exists())
             .order_by(Deal.response_due_at, Deal.id)
+        )
+    )
+
+
+def exclusively_licensed(on: date) -> sa.Select[tuple[int]]:
+    """Ids of the patents under a sole or exclusive licence in force on ``on`` (a licence
+    recorded without a term counts from its signing on, as services.exclusive_in_force)."""
+    return (
+        sa.select(Deal.patent_id)
+        .join(Contract, Contract.deal_id == Deal.id)
+        .where(
+            Contract.kind == ContractKind.LICENSE,
+            Contract.license_scope.in_(EXCLUSIVE_SCOPES),
+            Contract.signed_on <= on,
+            sa.or_(Contract.license_until.is_(None), Contract.license_until >= on),
         )
     )

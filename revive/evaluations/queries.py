@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
+from revive.clock import local_today
 from revive.db import contains
+from revive.deals import queries as deal_queries
 from revive.deals.models import Deal
 from revive.evaluations import permissions
 from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
@@ -34,6 +36,7 @@ from revive.evaluations.tiers import (
 )
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.inventory.public import public_clause
 from revive.inventory.queries import university_choices
 from revive.pagination import Page, paginate
 from revive.templating import format_rate
@@ -409,6 +412,25 @@ def _scope(user: User, institution_id: int | None) -> list[sa.ColumnElement[bool
     return clauses
 
 
+def _promotable(user: User, institution_id: int | None) -> list[sa.ColumnElement[bool]]:
+    """The entered patents a promotion list may offer: still the university's (not 已转让 or
+    作价入股), not lapsed (public_clause, as the pool) and not under a sole or exclusive licence
+    in force (nobody else may be licensed). A provincial trial found all 12 patents with a
+    signed contract still in A or B, one in A after 作价入股 for 500 万."""
+    return [
+        *_scope(user, institution_id),
+        public_clause(),
+        Patent.id.not_in(deal_queries.exclusively_licensed(local_today())),
+    ]
+
+
+def promotion_withheld(user: User, f: PromotionFilters) -> int:
+    """Entered patents in the list's scope that _promotable leaves out (said on the page)."""
+    entered = sa.select(sa.func.count()).select_from(Patent).where(*_scope(user, f.institution))
+    kept = sa.select(sa.func.count()).select_from(Patent).where(*_promotable(user, f.institution))
+    return int(db.session.scalar(entered) or 0) - int(db.session.scalar(kept) or 0)
+
+
 # ---------------------------------------------------------------------------- calibration
 
 
@@ -730,7 +752,7 @@ def _promotion_stmt(
     tier = patent_tier_sql(ev, rules)
     key = _group_key(f.by)
     columns = [*PROMOTION_COLUMNS, *(EXPORT_EXTRA_COLUMNS if export else ())]
-    where = [*_scope(user, f.institution), tier.in_([t.value for t in f.tiers])]
+    where = [*_promotable(user, f.institution), tier.in_([t.value for t in f.tiers])]
     if f.group:
         where.append(key == f.group)
     return (
@@ -803,7 +825,7 @@ class GroupCount:
 
 
 def promotion_summary(user: User, f: PromotionFilters) -> list[GroupCount]:
-    """Per industry (or field): entered patents per tier, in the same scope (ignores the
+    """Per industry (or field): promotable patents per tier, in the same scope (ignores the
     group and tier filters, so the officer sees where the promotable patents are)."""
     ev = evaluation_stats()
     # Group over a subquery's plain columns: PostgreSQL would not match GROUP BY expressions
@@ -814,7 +836,7 @@ def promotion_summary(user: User, f: PromotionFilters) -> list[GroupCount]:
             patent_tier_sql(ev, current_rules()).label("tier"),
         )
         .outerjoin(ev, ev.c.patent_id == Patent.id)
-        .where(*_scope(user, f.institution))
+        .where(*_promotable(user, f.institution))
         .subquery("tiered")
     )
     stmt = sa.select(inner.c.grp, inner.c.tier, sa.func.count()).group_by(inner.c.grp, inner.c.tier)

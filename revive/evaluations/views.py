@@ -208,6 +208,7 @@ def promotion():
         page=page,
         f=filters,
         summary=queries.promotion_summary(current_user, filters),
+        withheld=queries.promotion_withheld(current_user, filters),
         groupings=queries.GROUPINGS,
         tiers=list(Tier),
         tier_labels=TIER_LABELS,

@@ -14,6 +14,7 @@ from revive.accounts.models import Role
 from revive.evaluations.models import CooperationIntent, Evaluation
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, Willingness
+from tests.deals.helpers import sign
 from tests.evaluations.helpers import (
     entered,
     make_deal,
@@ -498,3 +499,42 @@ def test_panel_on_the_patent_page_for_every_reader(world, client, auth, role):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "入库后才能邀请企业评价" in text and 'id="invite-form"' not in text
+
+
+@pytest.mark.parametrize(
+    ("contract", "listed"),
+    [
+        ({"kind": "assignment"}, False),
+        ({"kind": "equity"}, False),
+        ({"kind": "license", "license_scope": "exclusive", "license_until": "2099-12-31"}, False),
+        (
+            {
+                "kind": "license",
+                "license_scope": "exclusive",
+                "signed_on": "2020-01-01",
+                "license_until": "2020-12-31",
+            },
+            True,
+        ),
+        ({"kind": "license", "license_scope": "ordinary"}, True),
+    ],
+)
+def test_a_patent_sold_or_exclusively_licensed_leaves_the_promotion_list(
+    world, promo, client, auth, contract, listed
+):
+    """A provincial trial found every patent with a signed contract still in A or B, one in A
+    after 作价入股 for 500 万. An assigned, contributed or exclusively licensed patent is not
+    promoted (an ordinary licence, or an exclusive one that has ended, leaves it promotable);
+    the page says how many were left out."""
+    patent = promo["a1"]
+    deal = make_deal(patent, world.ent_b)
+    deal.pushed_at = deal.pushed_at.replace(year=2019)  # a licence that ran in 2020
+    db.session.commit()
+    sign(deal, **contract)
+    auth.login(world.users[Role.OFFICER])
+    items = client.get("/api/v1/evaluations/promotion?per_page=100").get_json()["items"]
+    titles = {i["title"] for i in items}
+    assert ("A1 双五星" in titles) is listed
+    html = client.get("/evaluations/promotion").get_data(as_text=True)
+    assert ("另有 1 件入库专利已转让" in html) is not listed
+    assert ("A1 双五星" in html) is listed

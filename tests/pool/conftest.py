@@ -80,7 +80,7 @@ def world(app, enqueued) -> World:
         "contact_phone": "0471-7654321",
         "contact_email": "secret.contact@nkut.edu.cn",
         "partner_companies": "某保密合作企业",
-        "asking_price": Decimal("88.50"),
+        "asking_price": Decimal("88.52"),  # two decimals: no 申请号 holds "88.52"
         "value_grade": 5,
     }
     patents = {

@@ -74,7 +74,8 @@ def test_public_view_hides_contacts_grade_and_price_unless_marked_public(world):
     db.session.commit()
     shown = queries.public_views([p])[0]
     assert (
-        shown.price_text == "88.5 万元" and PublicPatentSchema().dump(shown)["price_wan"] == "88.5"
+        shown.price_text == "88.52 万元"
+        and PublicPatentSchema().dump(shown)["price_wan"] == "88.52"
     )
 
 

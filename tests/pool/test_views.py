@@ -27,7 +27,7 @@ from tests.matching.helpers import cut_text, decide_match, drain, make_demand
 from tests.pool.conftest import SILICON, abstaining_demand, match_now
 from tests.pool.test_services import SILICON_DEMAND
 
-PRIVATE_TEXT = ("0471-7654321", "secret.contact@nkut.edu.cn", "王老师", "某保密合作企业", "88.5")
+PRIVATE_TEXT = ("0471-7654321", "secret.contact@nkut.edu.cn", "王老师", "某保密合作企业", "88.52")
 
 
 def _section(html: str, section_id: str) -> str:
