@@ -143,6 +143,7 @@ def match_page(match_id: int):
         reasons=REJECT_REASONS,
         bar=bar,
         strong=strong,
+        is_short=match.demand_id in queries.short_demands([match.demand_id]),
     )
 
 
@@ -182,6 +183,7 @@ def patent_panel(patent: Patent) -> dict[str, Any] | None:
         "weak": [row for row in found.listed if row[0].id in weak],
         # the pair's candidate row in the demand's own list (its strength)
         "matches": matches,
+        "short": queries.short_demands(list(matches)),
         "thresholds": matching_strength.thresholds(),
         "left_out": found.left_out,
         "patent_rule": found.patent_rule,

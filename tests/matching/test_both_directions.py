@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from revive import engine
 from revive.accounts.models import Role
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, ImplementationStatus, Willingness
 from revive.matching import jobs
 from revive.matching import pairs as matching_pairs
-from revive.matching.models import Match, MatchState, MatchTier, RunScope
+from revive.matching.models import DemandReading, Match, MatchState, MatchTier, RunScope
 from tests.factories import make_org, make_patent, make_user
 from tests.matching.helpers import BATTERY, decide_match, drain, entered, make_demand
 
@@ -147,6 +148,27 @@ def test_the_patent_page_shows_each_listed_demands_own_strength(client, auth, wo
     html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
     assert f'data-demand-id="{demands["any"].id}"' not in html
     assert "未进入该需求的候选" not in html
+
+
+def test_the_patent_page_reads_a_short_demands_strength_as_its_list_does(client, auth, world):
+    """A thin posting's strengths are shown on the short postings' measure on its own list;
+    the patent page showed the same pair on the other measure (an SME trial)."""
+    patents, demands = world
+    match = db.session.scalar(
+        sa.select(Match).where(
+            Match.demand_id == demands["any"].id, Match.patent_id == patents["open"].id
+        )
+    )
+    match.strength, match.tier = 0.8, MatchTier.STRONG
+    reading = db.session.get(DemandReading, demands["any"].id)
+    reading.is_thin = True
+    db.session.commit()
+    short = round(engine.shipped_reliability().observed(0.8, True) * 100)
+    auth.login(make_user(Role.OFFICER))
+    html = client.get(f"/patents/{patents['open'].id}").get_data(as_text=True)
+    row = html.split(f'data-demand-id="{demands["any"].id}"')[1].split("</tr>")[0]
+    listed = client.get(f"/matching/demands/{demands['any'].id}").get_data(as_text=True)
+    assert f"实测约 {short}%" in row and f"实测约 {short}%" in listed
 
 
 def test_a_weak_candidate_of_a_demand_is_on_the_patent_page_marked_weak(client, auth, world):

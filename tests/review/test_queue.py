@@ -102,6 +102,25 @@ def test_a_strength_is_never_shown_as_certain(client, world, queue):
     assert "强 31%" in row
 
 
+def test_a_short_demands_strength_reads_alike_on_every_page(client, world, queue):
+    """An SME trial saw 约 50% on a short posting's list and 实测约 62% on the match page:
+    every page reads a short demand's strengths on the short postings' measure."""
+    m = queue["a1"]
+    m.strength, m.tier = 0.8, MatchTier.STRONG
+    db.session.commit()
+    _reading(m.demand, is_thin=True, content_words=3)
+    short = engine.shipped_reliability().observed(0.8, True)
+    other = engine.shipped_reliability().observed(0.8, False)
+    assert round(short * 100) != round(other * 100)
+    badge = f"实测约 {round(short * 100)}%"
+    queue_row = client.get("/review/").get_data(as_text=True).split(f'data-match-id="{m.id}"')[1]
+    match_page = client.get(f"/matching/matches/{m.id}").get_data(as_text=True)
+    demand_page = client.get(f"/matching/demands/{m.demand_id}").get_data(as_text=True)
+    pages = (queue_row.split("</tr>")[0], match_page, demand_page)  # patent page: matching tests
+    for i, page in enumerate(pages):
+        assert badge in page and f"实测约 {round(other * 100)}%" not in page, i
+
+
 def test_api_lists_the_same_groups(client, world, queue):
     data = _api(client)
     assert data["_meta"]["total_items"] == 2
