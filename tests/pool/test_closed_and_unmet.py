@@ -1,5 +1,5 @@
 """The enterprise's demand page once the demand is closed (explore3 F1, F3), the one rule for
-暂未找到合适的专利 and the dashboard's 未满足需求 (F5), and a thin unmet demand's advice given
+暂无合适专利 and the dashboard's 未满足需求 (F5), and a thin unmet demand's advice given
 once (F11)."""
 
 from __future__ import annotations
@@ -82,12 +82,12 @@ def test_a_demand_closed_by_an_officer_says_who_and_tells_the_enterprise(client,
 
 
 def test_unmet_is_one_rule_on_the_demand_page_and_the_dashboard(client, auth, world):
-    """An abstaining demand with weak candidates only reads 暂未找到合适的专利 to the
+    """An abstaining demand with weak candidates only reads 暂无合适专利 to the
     enterprise: the dashboard counts it unmet too, saying why."""
     demand = abstaining_demand(world, {world.patents["water"]: 0.03})
     auth.login(world.enterprise)
     html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
-    assert "暂未找到合适的专利" in html
+    assert "暂无合适专利" in html
     unmet_ids = set(db.session.scalars(sa.select(Demand.id).where(activity.unmet_clause())))
     assert demand.id in unmet_ids
     items, _ = activity.unmet_demands(None)
@@ -107,7 +107,7 @@ def test_unmet_is_one_rule_on_the_demand_page_and_the_dashboard(client, auth, wo
     auth.logout()
     auth.login(world.enterprise)
     html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
-    assert "暂未找到合适的专利" not in html
+    assert "暂无合适专利" not in html
 
 
 def test_a_thin_unmet_demand_is_told_to_add_detail_once(client, auth, world):
@@ -147,4 +147,4 @@ def test_on_a_platform_with_no_patent_entered_the_demand_is_not_told_to_rewrite(
     db.session.execute(sa.update(Patent).values(implementation_status=None))
     db.session.commit()
     html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
-    assert "data-pool-empty" not in html and "暂未找到合适的专利" in html
+    assert "data-pool-empty" not in html and "暂无合适专利" in html

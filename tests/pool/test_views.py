@@ -334,7 +334,7 @@ def test_an_unmet_demand_says_so_with_what_to_do(client, auth, world, enqueued):
     auth.login(world.enterprise)
     html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
     unmet = html.split("data-unmet")[1].split("</div>")[0]
-    assert "暂未找到合适的专利" in unmet and "补充技术细节" in unmet
+    assert "暂无合适专利" in unmet and "补充技术细节" in unmet
     assert "普通许可" in unmet and "TRL 7" in unmet and "订阅新专利提醒" in unmet
     assert "内部原因XYZ" not in html and "其他" not in _section(html, "demand-progress")
     counts = _section(html, "demand-progress")
@@ -593,7 +593,7 @@ def test_an_open_licence_the_university_accepts_but_has_not_declared(client, aut
 
 
 def test_an_unmet_demand_gives_its_advice_once(client, auth, world, enqueued):
-    """explore2 F18: "暂未找到合适的专利" and the same advice appeared twice on one page."""
+    """explore2 F18: "暂无合适专利" and the same advice appeared twice on one page."""
     demand = make_demand(world.ent, **SILICON_DEMAND)
     match_now(enqueued, demand.id)
     for m in db.session.scalars(sa.select(Match).where(Match.demand_id == demand.id)).all():
@@ -602,7 +602,7 @@ def test_an_unmet_demand_gives_its_advice_once(client, auth, world, enqueued):
     html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
     assert "data-unmet" in html
     assert html.count(f'href="/demands/{demand.id}/edit">补充技术细节') == 1
-    assert html.count("暂未找到合适的专利") + html.count("暂无合适专利") == 1
+    assert html.count("暂无合适专利") == 1
     # explore2 F8: a posting about staff or marketing hears that patents will not help
     assert "data-not-technology" in html and "人才、营销方案" in html
 
