@@ -8,7 +8,7 @@ Definitions (shown on the pages next to the figures):
   answered (``responded_at`` is empty) and whose ``response_due_at`` has passed. Its
   denominator is every open deal awaiting the university's answer.
 - **Unmet need**: an open demand with no accepted match and no candidate officers review
-  (``revive.matching.queries.unmet_clause``, the rule of the enterprise's 暂未找到合适专利): it
+  (``revive.matching.queries.unmet_clause``, the rule of the enterprise's 暂无合适专利): it
   never got a match, every match it got was rejected, or it has only weak candidates (below
   the bar). Denominator: open demands.
 - **Officer workload** (per officer): match decisions in the last 30 days (accepted /

@@ -302,7 +302,7 @@ LISTED = sa.and_(Match.state == MatchState.CANDIDATE, ~WEAK)
 
 
 def unmet_clause() -> sa.ColumnElement[bool]:
-    """未满足需求 / 暂未找到合适专利, one rule for the dashboard and the enterprise's demand
+    """未满足需求 / 暂无合适专利, one rule for the dashboard and the enterprise's demand
     page (revive.pool.status.DemandOverview.unmet): an open demand with no accepted match and
     no candidate officers review — never matched, every candidate declined, or only weak
     candidates (below the bar: the demand abstained)."""

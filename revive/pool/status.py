@@ -11,7 +11,7 @@ What the enterprise is shown, and what it is not:
 - under review: a count of the undecided candidates officers see at once (weak machine
   proposals excluded); pushed: its deals; declined: a count only — never the reason code or
   the officer's comment (internal);
-- unmet (暂未找到合适专利): it is open and was matched, nothing is pushed and nothing is
+- unmet (暂无合适专利): it is open and was matched, nothing is pushed and nothing is
   under review — every candidate was declined, or the demand abstained (no candidate reached
   the bar); the dashboard's 未满足需求 counts it by the same rule;
 - closed: who closed it, when and why; no suggestions and no "under review" — only the record
@@ -155,7 +155,7 @@ class DemandOverview(matching_queries.ReadingFlags):
 
     @property
     def unmet(self) -> bool:
-        """暂未找到合适专利: an open demand, matched, with nothing pushed and nothing under
+        """暂无合适专利: an open demand, matched, with nothing pushed and nothing under
         review (the suggestions are among the candidates under review). The rule of the
         dashboard's 未满足需求 (revive.matching.queries.unmet_clause) for a matched demand:
         no accepted match and no candidate shown to officers (weak ones do not count)."""
