@@ -233,6 +233,8 @@ def test_an_enterprises_demand_list_reads_as_cards_on_a_phone(people, seed):
     company = make_org("某某节能科技有限公司", kind="enterprise")
     user = make_user(Role.ENTERPRISE, organization=company, email="list-375@e.cn")
     make_demand(company, title="水刺无纺布生产循环水的高效过滤与水质稳定处理工艺")
+    for n in range(14):  # a trial's 15 demands: 2 showed, in a 560 px box inside the page
+        make_demand(company, title=f"第 {n + 2} 条技术需求：工业废水深度处理")
     person = people("enterprise-list-375")
     person.page.set_viewport_size({"width": 375, "height": 700})
     person.login(user.email)
@@ -241,9 +243,12 @@ def test_an_enterprises_demand_list_reads_as_cards_on_a_phone(people, seed):
         """() => {
           const title = document.querySelector('td[data-label="需求"] a').getBoundingClientRect();
           const count = document.querySelector('td[data-label="机器推荐"]').getBoundingClientRect();
+          const wrap = document.querySelector('.table-wrap');
           return {titleWidth: title.width, countRight: count.right,
-                  page: document.documentElement.scrollWidth, viewport: window.innerWidth};
+                  page: document.documentElement.scrollWidth, viewport: window.innerWidth,
+                  inner: wrap.scrollHeight - wrap.clientHeight};
         }"""
     )
     assert fit["page"] <= fit["viewport"] and fit["countRight"] <= fit["viewport"], fit
     assert fit["titleWidth"] > 200, fit  # the title has the card's width, not a column's
+    assert fit["inner"] <= 1, fit  # the cards scroll with the page, not in a box of their own
