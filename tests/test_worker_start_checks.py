@@ -33,6 +33,27 @@ def test_a_worker_with_another_key_is_told_why(app, monkeypatch):
     )
 
 
+def test_web_processes_starting_together_record_one_fingerprint_quietly(app, monkeypatch, caplog):
+    """On a fresh database the web's processes insert the row at once; the one that loses read
+    a warning with an IntegrityError traceback into the first start's log (a trial)."""
+    real, calls = keycheck._record, []
+
+    def racing(mine: str) -> None:
+        if not calls:  # another process inserts between this one's read and its insert
+            calls.append(mine)
+            db.session.add(PlatformSetting(key=keycheck.KEY, value={"web": mine}))
+            db.session.commit()
+            db.session.add(PlatformSetting(key=keycheck.KEY, value={"web": mine}))
+            db.session.commit()
+        real(mine)
+
+    monkeypatch.setattr(keycheck, "_record", racing)
+    with caplog.at_level("WARNING", logger="revive.settings.keycheck"):
+        keycheck.record_web_key(app)
+    assert calls and not caplog.records
+    assert keycheck.key_mismatch(app) is None
+
+
 def test_the_worker_process_refuses_to_start(tmp_path):
     """``celery -A workers.app`` imports workers.app: with another key it exits with the reason."""
     db_url = f"sqlite:///{tmp_path / 'k.db'}"

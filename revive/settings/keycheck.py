@@ -37,19 +37,33 @@ def record_web_key(app: Flask) -> None:
     """(a web process at start) Store the fingerprint of the web's key. Never fails the start:
     a database not migrated yet is reported by /healthz."""
     with app.app_context():
-        try:
-            mine = fingerprint(app.secret_key)
-            row = db.session.scalar(sa.select(PlatformSetting).where(PlatformSetting.key == KEY))
-            if row is None:
-                db.session.add(PlatformSetting(key=KEY, value={"web": mine}))
-            elif (row.value or {}).get("web") != mine:
-                row.value, row.updated_at = {"web": mine}, utcnow()
-            else:
+        mine = fingerprint(app.secret_key)
+        # Two attempts: the web's processes start together, and on a fresh database two of
+        # them insert the row at once; the one that loses reads the winner's row (a trial's
+        # first start logged the loser's IntegrityError as a warning with a traceback).
+        for attempt in range(2):
+            try:
+                _record(mine)
                 return
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - the web starts anyway
-            db.session.rollback()
-            logger.warning("Could not record the web's SECRET_KEY fingerprint", exc_info=True)
+            except sa.exc.IntegrityError:
+                db.session.rollback()
+                if attempt:
+                    logger.warning("Could not record the web's SECRET_KEY fingerprint")
+            except Exception:  # noqa: BLE001 - the web starts anyway
+                db.session.rollback()
+                logger.warning("Could not record the web's SECRET_KEY fingerprint", exc_info=True)
+                return
+
+
+def _record(mine: str) -> None:
+    row = db.session.scalar(sa.select(PlatformSetting).where(PlatformSetting.key == KEY))
+    if row is None:
+        db.session.add(PlatformSetting(key=KEY, value={"web": mine}))
+    elif (row.value or {}).get("web") != mine:
+        row.value, row.updated_at = {"web": mine}, utcnow()
+    else:
+        return
+    db.session.commit()
 
 
 def key_mismatch(app: Flask) -> str | None:
