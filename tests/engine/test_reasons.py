@@ -90,3 +90,12 @@ def test_with_no_whole_word_shared_the_words_inside_longer_ones_are_the_reasons(
     assert "水处" not in spans("印染废水处理", "一种水处置方法")
     # a whole shared word keeps the parts out
     assert spans("生物饲料与饲料添加剂", "一种饲料添加剂") == ["饲料添加剂"]
+
+
+def test_an_sme_trials_lone_fillers_are_no_reasons():
+    """An SME trial read 判断, 现场, 纵向, 一体化 (cut from 机电一体化) as the only shared words of
+    unrelated pairs; inside a longer span such a word stays (现场检测)."""
+    assert spans("人脸识别需要准确判断身份", "一种判断方法，判断准确") == []
+    assert spans("机电一体化设备研发", "一种一体化的结构") == []
+    assert spans("薄膜纵向横向厚度偏差", "纵向横向偏差较小的结构") == []
+    assert "现场检测" in spans("蜂蜜现场检测", "一种现场检测装置")
