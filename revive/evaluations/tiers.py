@@ -25,6 +25,10 @@ The rule — the first line that applies wins:
 ``C 开放许可候选`` everything else: transferable, without a strong market signal — cheap channels
                    (open licence, listings) suit it.
 
+The promotion list (``queries._promotable``) offers only patents that can still be promoted: a
+patent 已转让 or 作价入股, lapsed, or under a sole or exclusive licence in force is left out
+whatever its tier (the page says how many).
+
 Self-ratings alone never reach A: domain.md reports 68.6% self-rated ≥3★ in one city with ~8% of
 those implemented, so A needs enterprises' word. ``revive.evaluations.queries.tier_sql`` is the
 same rule as a SQL CASE (lists of tens of thousands of patents filter and sort by tier in the
