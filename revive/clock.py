@@ -111,6 +111,16 @@ def local_moment(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=local_tz()).astimezone(UTC)
 
 
+# The calendar days a filter or a date field may name: beyond them a day's UTC moment (or the
+# day after it) overflows datetime, as ?date_to=9999-12-31 and updated_since=0001-01-01 did.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def in_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def local_day_start(day: date) -> datetime:
     """The first moment of a local calendar day, in UTC (to compare stored moments with)."""
     return local_moment(day, time.min)

@@ -345,4 +345,19 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     if overrides:
         cfg.update(overrides)
+    _check_links(cfg)
     return cfg
+
+
+def _check_links(cfg: dict[str, Any]) -> None:
+    """E-mailed links need REVIVE_BASE_URL: without it a link takes its host from the request's
+    Host header, which the client chooses — a security review had a password-reset link for a
+    real user point at http://evil.example/password/reset/<token>. Without SMTP the links are
+    only shown to an admin or logged, so the local default needs no base URL."""
+    if cfg.get("REVIVE_SMTP_HOST") and not cfg.get("REVIVE_BASE_URL"):
+        raise ValueError(
+            "REVIVE_SMTP_HOST is set but REVIVE_BASE_URL is not: e-mailed links (password "
+            "resets, invitations) would take their host from each request's Host header. Set "
+            "REVIVE_BASE_URL to the site's public address, e.g. https://revive.example.cn "
+            "（配置了邮件发送时必须设置 REVIVE_BASE_URL，即网站的公网地址）"
+        )

@@ -38,7 +38,7 @@ from revive.accounts.models import OrgKind, Role, User
 from revive.accounts.permissions import roles_required
 from revive.db import utcnow
 from revive.errors import ValidationFailed
-from revive.web import external_url
+from revive.web import external_url, int_arg
 
 bp = Blueprint("accounts", __name__)
 MANAGER_ROLES = (Role.UNIVERSITY_ADMIN, Role.PLATFORM_ADMIN)
@@ -434,10 +434,9 @@ def _managed_org_id(raw: object = None) -> int | None:
     """University admins always manage their own university; platform admins pick one (or none)."""
     if current_user.role == Role.UNIVERSITY_ADMIN and not raw:
         return current_user.organization_id
-    try:
-        return int(raw) if raw else None
-    except (TypeError, ValueError):
-        return None
+    # int_arg: digits only and within an id's range (a 20-digit org answered 500: too large
+    # for the database's integer)
+    return int_arg(raw)
 
 
 def _render_members(org_id: int | None, *, status: int = 200, **forms):

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from revive.common.fields import clean_text
 from revive.errors import ValidationFailed
 from revive.web import int_arg
 
@@ -51,9 +52,7 @@ def refuse_clearing(record: dict[str, Any], model: Any, fields_by_key: dict[str,
     blank = sorted(
         key
         for key, value in record.items()
-        if key in columns
-        and not columns[key].nullable
-        and (value is None or not str(value).replace("\x00", "").strip())
+        if key in columns and not columns[key].nullable and (value is None or not clean_text(value))
     )
     if blank:
         labels = "、".join(fields_by_key[k].label for k in blank)

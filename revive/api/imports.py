@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask_login import current_user, login_required
 from flask_smorest.fields import Upload
 from marshmallow import fields, post_load
@@ -302,15 +302,17 @@ class CommitBody(Lenient):
         "平台管理员看到全部。可按 kind（导入类型）和 status（任务状态）筛选。"
     ),
 )
-def import_jobs(**_query):
-    """The jobs the caller may see (the web's 导入记录), newest first."""
-    status = request.args.get("status") or None
+def import_jobs(**query):
+    """The jobs the caller may see (the web's 导入记录), newest first. The filters as the
+    schema read them (stripped): the raw ?status=%20 passed the schema and then failed
+    ImportStatus(" ") with a 500."""
+    status = (query.get("status") or "").strip() or None
     return paged(
         services.jobs_page(
             current_user,
             requested_page(),
             requested_per_page(),
-            kind=request.args.get("kind") or None,
+            kind=(query.get("kind") or "").strip() or None,
             status=ImportStatus(status) if status else None,
         )
     )

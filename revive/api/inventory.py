@@ -8,7 +8,7 @@ Authentication, CSRF and the error shape: revive/api/__init__.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from flask import request, url_for
@@ -38,7 +38,7 @@ from revive.api.schema import (
     table_schema,
     version_field,
 )
-from revive.clock import local_tz
+from revive.clock import FIRST_DAY, LAST_DAY, local_tz
 from revive.common.fields import FieldError, is_clear_marker
 from revive.errors import ValidationFailed
 from revive.inventory import permissions, queries, services, workflow
@@ -311,6 +311,12 @@ def _moment(raw: str) -> datetime:
         raise ValidationFailed(
             f"查询参数无效（updated_since：{message}）", details={"updated_since": message}
         ) from None
+    # "since the beginning" / "since the end of time": held to clock's range before any zone
+    # arithmetic (0001-01-01 and 9999-12-31T23:59:59-12:00 overflowed it: a 500)
+    if moment.date() < FIRST_DAY:
+        return datetime.combine(FIRST_DAY, time.min, tzinfo=UTC)
+    if moment.date() >= LAST_DAY:
+        return datetime.combine(LAST_DAY, time.min, tzinfo=UTC)
     return moment.replace(tzinfo=local_tz()) if moment.tzinfo is None else moment
 
 

@@ -76,10 +76,13 @@ class AuditFilters:
 
 
 def _date(raw: str | None) -> date | None:
+    """A filter's day; None (no bound) when it is no ISO day or lies beyond clock's range
+    (0001-01-01 and 9999-12-31 answered 500 and cut the CSV download short)."""
     try:
-        return date.fromisoformat((raw or "").strip()) if raw else None
+        day = date.fromisoformat((raw or "").strip()) if raw else None
     except ValueError:
         return None
+    return day if day is not None and clock.in_range(day) else None
 
 
 def _text(raw: str | None) -> str:

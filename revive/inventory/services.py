@@ -32,6 +32,7 @@ from revive.inventory.fields import (
     FIELDS_BY_KEY,
     GRADED_KEYS,
     MODEL_KEYS,
+    NOT_CLEARABLE,
     conflicts_after,
     display_value,
     same_value,
@@ -161,6 +162,13 @@ def update_problems(patent: Patent, values: Mapping[str, Any], changed: Iterable
     the self-assessment an entered patent must keep (CHECK entered_is_graded)."""
     changes = {k: values[k] for k in changed if k in values}
     problems = conflicts_after(stored_values(patent), changes)
+    # a value that cleans to nothing (a zero-width space, a BOM) clears the field: refused
+    # for the fields a patent cannot be without (it reached the NOT NULL column: a 500)
+    problems += [
+        (key, f"{FIELDS_BY_KEY[key].label}不能清空")
+        for key in sorted(NOT_CLEARABLE)
+        if key in changes and changes[key] is None
+    ]
     if patent.status == EntryStatus.ENTERED:
         problems += [
             (key, f"已入库的专利须保留{FIELDS_BY_KEY[key].label}，不能清空")

@@ -132,6 +132,11 @@ class Terms:
 # ---------------------------------------------------------------------------- small helpers
 
 
+# The years an open licence's dates may name (patents exist in China since 1985; a period
+# runs at most a patent's 20 years past today's declarations)
+FIRST_YEAR, LAST_YEAR = 1985, 2100
+
+
 def add_years(start: date, years: int) -> date:
     """The same calendar day ``years`` later; 29 Feb → 28 Feb when the target year has none.
 
@@ -196,13 +201,17 @@ def _parse_date(key: str, raw: Any, errors: list[Error]) -> date | None:
         errors.append((key, f"请填写{LABELS[key]}"))
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # the form is right, the day is not
             errors.append((key, f"{LABELS[key]}不存在：{text}（请核对月份和日期）"))
         else:
             errors.append((key, f"{LABELS[key]}格式应为 YYYY-MM-DD：{text}"))
         return None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 9999-12-31 plus a year answered 500
+        errors.append((key, f"{LABELS[key]}须在 {FIRST_YEAR}–{LAST_YEAR} 年之间：{text}"))
+        return None
+    return day
 
 
 def _parse_bool(key: str, raw: Any, errors: list[Error]) -> bool:

@@ -12,7 +12,19 @@ from flask import g
 from revive.api.openapi import build_document
 from tests.api.helpers import allowed_roles, first_allowed_role, seed, signed_in_clients
 
-ODD_VALUES = ("²", "9" * 30, "-1", "x")
+# … and whitespace alone (stripped to nothing by the schema, then read raw: a 500), and days at
+# the ends of the calendar (their UTC moment, or the day after, overflows datetime: a 500)
+ODD_VALUES = (
+    "²",
+    "9" * 30,
+    "-1",
+    "x",
+    " ",
+    "0001-01-01",
+    "9999-12-31",
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+)
 
 
 def test_odd_query_values_are_refused_not_crashed(app):

@@ -202,6 +202,14 @@ def test_dates_are_required_and_parsed(key):
     assert keys_of(valid_body(**{key: "2025-13-01"})) == [key]
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-01-01", "0001-01-01"])
+def test_a_day_at_the_calendars_end_is_refused_not_a_500(day):
+    """A security review: a start in 9999 plus the period's years overflowed the calendar."""
+    errors = errors_of(valid_body(start_date=day, end_date=day))
+    assert {k for k, _ in errors} >= {"start_date"}
+    assert any("1985–2100" in m for _, m in errors)
+
+
 # ---------------------------------------------------------------------------- patent rights
 
 

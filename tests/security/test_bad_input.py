@@ -181,3 +181,65 @@ def test_a_chunked_body_over_the_json_limit_is_a_413(client, admin, app):
     )
     assert response.status_code == 413, (limit, response.get_json())
     assert "JSON 不能超过" in response.get_json()["message"]
+
+
+# ---------------------------------------------------------------------------- a second review
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/audit/?date_from=0001-01-01",
+        "/audit/?date_to=9999-12-31",
+        "/audit/export.xlsx?date_to=9999-12-31",
+        "/audit/export.csv?date_from=0001-01-01&date_to=9999-12-31",
+    ],
+)
+def test_audit_filters_at_the_calendars_ends_are_no_bound(client, auth, url):
+    """0001-01-01 and 9999-12-31 answered 500 (their UTC moment overflowed), and the CSV
+    download was cut short after its headers."""
+    from revive.audit import services as audit
+
+    admin = make_user(Role.PLATFORM_ADMIN)
+    audit.record("setting", 1, "update", admin, key="x")
+    db.session.commit()
+    auth.login(admin)
+    response = client.get(url)
+    assert response.status_code == 200
+    if url.startswith("/audit/export.csv"):  # every event, as with no filter
+        whole = client.get("/audit/export.csv").get_data(as_text=True)
+        assert response.get_data(as_text=True) == whole and whole.count("\n") >= 2
+
+
+def test_an_org_id_beyond_any_integer_is_no_org(client, auth):
+    """/members?org=<20 digits> answered 500: too large for the database's integer."""
+    auth.login(make_user(Role.PLATFORM_ADMIN))
+    for url in ("/members?org=" + "9" * 20, "/members/tokens?org=" + "9" * 20):
+        assert client.get(url).status_code < 500
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\ufeff", "\u202e", "\u0007"])
+def test_an_invisible_character_cannot_clear_a_patents_type(client, admin, blank):
+    """A PATCH of patent_type "\u200b" reached the NOT NULL column: a 500. It is a 422 like a
+    blank, and the patent keeps its type."""
+    patent = db.session.scalar(
+        sa.select(Patent).where(Patent.institution_id == admin.organization_id)
+    )
+    before = patent.patent_type
+    response = client.patch(f"/api/v1/patents/{patent.id}", json={"patent_type": blank})
+    assert response.status_code == 422 and "不能清空" in response.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(Patent, patent.id).patent_type == before
+
+
+def test_mail_without_a_public_address_does_not_start(monkeypatch):
+    """A security review: with SMTP set and no REVIVE_BASE_URL, a password-reset link for a
+    real user was built from the request's Host header (http://evil.example/...)."""
+    from revive.config import load_config
+
+    monkeypatch.setenv("REVIVE_SMTP_HOST", "smtp.example.cn")
+    monkeypatch.delenv("REVIVE_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="REVIVE_BASE_URL"):
+        load_config()
+    monkeypatch.setenv("REVIVE_BASE_URL", "https://revive.example.cn")
+    assert load_config()["REVIVE_BASE_URL"] == "https://revive.example.cn"
