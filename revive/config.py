@@ -341,6 +341,9 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_SWEEP_SECONDS": sweep_seconds(),
         "REVIVE_WORKER_LOST_SECONDS": max(2, _env_int("REVIVE_WORKER_LOST_SECONDS", 120)),
         "REVIVE_MESSAGE_LOST_SECONDS": max(1, _env_int("REVIVE_MESSAGE_LOST_SECONDS", 600)),
+        # A starting worker waits this long for the database to answer, then stops with the
+        # reason instead of taking jobs it cannot do (revive/health.py schema_problem).
+        "REVIVE_WORKER_DB_WAIT": max(0, _env_int("REVIVE_WORKER_DB_WAIT", 30)),
         "CELERY": broker_settings(base),
     }
     if overrides:

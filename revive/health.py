@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -65,17 +66,36 @@ def schema_state() -> SchemaState:
     return SchemaState("ok", revision)
 
 
-def schema_problem(app: Flask) -> str | None:
-    """Why a worker cannot run on the database's schema (not migrated, or behind), or None
-    (also when the database cannot be reached: that may pass). A worker started against a
-    database not migrated yet had reported "ready" and logged a traceback every minute."""
+WORKER_DB_WAIT = 30.0  # seconds a starting worker waits for the database to answer
+
+
+def schema_problem(app: Flask, wait: float | None = None) -> str | None:
+    """Why a worker cannot run on the database (not migrated, behind, or not answering), or
+    None. A worker started against a database not migrated yet had reported "ready" and logged
+    a traceback every minute; one started with a wrong DATABASE_URL reported "ready", took a
+    match run and an index build and failed both (an operator's trial), and they sat 排队中
+    until the sweep re-sent them ten minutes later. A database that does not answer is waited
+    for ``wait`` seconds (REVIVE_WORKER_DB_WAIT: a database restarting with the workers), then
+    the worker stops with the reason; its supervisor restarts it."""
+    wait = float(app.config.get("REVIVE_WORKER_DB_WAIT", WORKER_DB_WAIT) if wait is None else wait)
+    deadline = time.monotonic() + max(wait, 0.0)
     with app.app_context():
         try:
-            found = schema_state()
+            while True:
+                found = schema_state()
+                if found.state != "unreachable" or time.monotonic() >= deadline:
+                    break
+                time.sleep(min(2.0, max(deadline - time.monotonic(), 0.0)))
+            where = db.engine.url.render_as_string(hide_password=True)
         finally:
             db.engine.dispose()  # before the worker forks its pool
-    if found.state in ("ok", "unreachable"):
+    if found.state == "ok":
         return None
+    if found.state == "unreachable":
+        return (
+            f"数据库无法连接（{where}），后台处理进程不启动：请检查 DATABASE_URL 和数据库服务 / "
+            f"cannot reach the database at {where} after {wait:g} s: check DATABASE_URL"
+        )
     return f"{found.message} / the database schema is not this code's: run revive db upgrade"
 
 

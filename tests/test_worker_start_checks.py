@@ -96,3 +96,23 @@ def test_a_worker_on_a_database_not_migrated_refuses_to_start(tmp_path):
         [sys.executable, "-c", "import workers.app"], env=env, capture_output=True, text=True
     )
     assert refused.returncode != 0 and "revive db upgrade" in refused.stderr
+
+
+def test_a_worker_that_cannot_reach_the_database_refuses_to_start(tmp_path):
+    """An operator's worker with a wrong DATABASE_URL reported "ready", took a match run and
+    an index build, failed both, and they sat 排队中 until the sweep re-sent them ten minutes
+    later. It waits REVIVE_WORKER_DB_WAIT seconds for the database, then stops with the reason
+    (the address without its password)."""
+    env = {
+        "DATABASE_URL": "postgresql+psycopg://revive:s3cret@127.0.0.1:1/revive",
+        "REVIVE_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "k",
+        "REVIVE_WORKER_DB_WAIT": "0",
+        "PATH": "/usr/bin:/bin",
+    }
+    refused = subprocess.run(
+        [sys.executable, "-c", "import workers.app"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode != 0
+    assert "数据库无法连接" in refused.stderr and "127.0.0.1:1" in refused.stderr
+    assert "s3cret" not in refused.stderr
