@@ -193,7 +193,23 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
     return conf
 
 
+class ConfigError(ValueError):
+    """A setting the process cannot start with; its message names the setting (the ``revive``
+    command prints it alone, without a traceback)."""
+
+
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The app's configuration from the environment (README: 配置), with ``overrides``;
+    ConfigError naming the setting when one is unusable."""
+    try:
+        return _load_config(overrides)
+    except ConfigError:
+        raise
+    except ValueError as exc:  # _env_int, _alert_tier, REVIVE_TIMEZONE … name their setting
+        raise ConfigError(str(exc)) from None
+
+
+def _load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     base = data_dir()
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{base / 'revive.db'}"
     max_upload_mb = _env_int("REVIVE_MAX_UPLOAD_MB", 50)
@@ -358,7 +374,7 @@ def _check_links(cfg: dict[str, Any]) -> None:
     real user point at http://evil.example/password/reset/<token>. Without SMTP the links are
     only shown to an admin or logged, so the local default needs no base URL."""
     if cfg.get("REVIVE_SMTP_HOST") and not cfg.get("REVIVE_BASE_URL"):
-        raise ValueError(
+        raise ConfigError(
             "REVIVE_SMTP_HOST is set but REVIVE_BASE_URL is not: e-mailed links (password "
             "resets, invitations) would take their host from each request's Host header. Set "
             "REVIVE_BASE_URL to the site's public address, e.g. https://revive.example.cn "
