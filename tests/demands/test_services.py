@@ -248,3 +248,17 @@ def test_an_enterprise_posts_at_most_the_hourly_number_of_demands(world, app, mo
         {**VALID, "title": "代发"}, actor=officer, enterprise_id=poster.organization_id
     )
     assert db.session.query(Demand).count() == 3
+
+
+def test_demands_staff_posted_or_imported_do_not_use_up_the_enterprises_hour(
+    world, app, monkeypatch
+):
+    """An operator imported 991 of one company's demands; the company's next post was refused
+    (每小时最多 20 次) with advice to ask for a bulk import."""
+    monkeypatch.setitem(app.config, "REVIVE_DEMANDS_PER_HOUR", 2)
+    poster, officer = world.users[Role.ENTERPRISE], world.users[Role.OFFICER]
+    for n in range(3):
+        services.post_demand(
+            {**VALID, "title": f"导入{n}"}, actor=officer, enterprise_id=poster.organization_id
+        )
+    services.post_demand({**VALID, "title": "自己发布"}, actor=poster)
