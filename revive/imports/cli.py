@@ -4,8 +4,9 @@
 The same pipeline as the web upload (a job row, validate, commit) runs synchronously in this
 process, no broker needed. Progress goes to stderr; the last line on stdout is a one-line JSON
 summary. Exit status 1 on a file-level error (unreadable file, missing column, empty file,
-unsupported type …) or when --all-or-nothing finds invalid rows; invalid rows alone are
-reported in the summary with exit status 0.
+unsupported type …), when --all-or-nothing finds invalid rows, or when every row is
+invalid (nothing can be written); some invalid rows beside valid ones are reported in the
+summary with exit status 0.
 """
 
 from __future__ import annotations
@@ -111,7 +112,11 @@ def run_import(
         finish(job)
     if all_or_nothing and counts.get("invalid", 0):
         finish(job, f"有 {counts['invalid']} 行无效数据，--all-or-nothing：未写入任何数据")
-    if counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0):
+    valid = counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)
+    if not valid and counts.get("invalid", 0):
+        # nothing can be written: a failure for a script (an operator's cron read exit 0)
+        finish(job, f"全部 {counts['invalid']} 行无效，未写入任何数据：请按错误说明修改后重新导入")
+    if valid:
         try:
             services.request_commit(job.id, actor=None, enqueue=False)
         except DomainError as exc:

@@ -64,6 +64,15 @@ def test_all_or_nothing_with_invalid_rows_exits_non_zero(runner, uni, tmp_path):
     assert _patents() == 0
 
 
+def test_a_file_of_invalid_rows_only_exits_non_zero(runner, uni, tmp_path):
+    """An operator's cron read exit 0 for a file none of whose rows could be imported."""
+    path = write_csv(tmp_path / "f.csv", [["坏号", "x"], ["又坏", "y"]])
+    result, summary = _invoke(runner, str(path), "--institution", "示例理工大学")
+    assert result.exit_code == 1
+    assert "全部 2 行无效" in result.stderr and summary["invalid"] == 2
+    assert _patents() == 0
+
+
 def test_college_option_limits_rows(runner, uni, tmp_path):
     path = write_csv(tmp_path / "f.csv", [row(1, college=""), row(2, college="材料学院")])
     result, summary = _invoke(
