@@ -38,3 +38,24 @@ def test_a_pool_process_drops_the_connections_it_inherited(app, monkeypatch):
     assert app.extensions["celery"].flask_app is app
     signals._warm_up()
     assert disposed == [False]
+
+
+def test_celery_logs_no_task_result_and_dates_with_the_offset():
+    """A matching part's result holds demands' titles and texts, and Celery logged it at INFO;
+    its lines had no zone beside the app's +0800 (an operator's trial)."""
+    import logging
+
+    from celery.app import trace
+
+    import workers.signals as signals
+
+    assert "return_value" not in trace.LOG_SUCCESS
+    log = logging.getLogger("celery-test")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s: %(levelname)s] %(message)s"))
+    log.addHandler(handler)
+    try:
+        signals._dated_with_offset(logger=log)
+        assert handler.formatter.datefmt == "%Y-%m-%d %H:%M:%S%z"
+    finally:
+        log.removeHandler(handler)

@@ -3,6 +3,8 @@ index (there is none yet) and matches → PostgreSQL; the right patent comes out
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -97,6 +99,10 @@ def test_all_demand_run_is_a_chord_over_the_shards(app, live_queue, request):
     log = (log_path).read_text("utf-8", errors="replace")
     assert f"Match run {run.id} fanned out over 2 parts" in log
     assert "matching.score_shards" in log and f"Match run {run.id} merged" in log
+    # a part's result (the demands' readings) is not logged, and Celery's lines carry the
+    # zone's offset like the app's (an operator's trial)
+    assert WATER["abstract"][:20] not in log
+    assert re.search(r"\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{4}: INFO", log), log[:500]
 
 
 def _status(model, row_id: int):
