@@ -25,6 +25,7 @@ from openpyxl import Workbook
 logger = logging.getLogger(__name__)
 
 MAX_XLS_MB = 20
+_VISIBILITY = {0: "visible", 1: "hidden", 2: "veryHidden"}  # xlrd's Sheet.visibility
 _SAVE_AS = "请用 Excel/WPS 打开后另存为 .xlsx 或 CSV 再上传"
 _ENCRYPTED_MESSAGE = "工作簿设置了打开密码（已加密），无法读取：请取消密码后另存为 .xlsx 再上传"
 
@@ -107,6 +108,8 @@ def convert(
             if cells > max_cells:
                 raise too_many_cells(max_cells)
             ws = out.create_sheet(_sheet_title(sheet.name, index))
+            # a hidden sheet stays hidden, so the reader names it and leaves it out
+            ws.sheet_state = _VISIBILITY.get(getattr(sheet, "visibility", 0), "visible")
             for r in range(sheet.nrows):
                 row = [_cell_value(c, book.datemode) for c in sheet.row(r)]
                 while row and row[-1] is None:

@@ -900,8 +900,9 @@ class _Workbook:
         """(the sheets to read, in order; (title, why) of the others). Every sheet whose first
         rows hold a header (two columns ``is_column`` knows) is read, not only the first: a
         school's export kept 实用新型 in a second sheet, silently ignored. A tester's workbook
-        opened with a 填写说明 sheet: skipped. At most SHEETS_LOOKED sheets, MAX_HEADER_SEARCH
-        rows each, looked at; none with a header: the first sheet, as before."""
+        opened with a 填写说明 sheet: skipped. A hidden sheet is skipped and named. At most
+        SHEETS_LOOKED sheets, MAX_HEADER_SEARCH rows each, looked at; none with a header: the
+        first sheet, as before."""
         sheets = self.wb.worksheets
         if is_column is None or len(sheets) < 2:
             return [sheets[0]], []
@@ -910,6 +911,13 @@ class _Workbook:
         for ws in sheets[:SHEETS_LOOKED]:
             if not hasattr(ws, "iter_rows"):
                 skipped.append((ws.title, "图表工作表，没有数据行"))
+                continue
+            if getattr(ws, "sheet_state", "visible") != "visible":
+                # a sheet the user cannot see in Excel (veryHidden: not even in 取消隐藏) was
+                # imported unannounced (a security review); hidden ones hold lookup lists or
+                # old copies more often than data
+                why = "隐藏的工作表，未读取（如需导入，请在 Excel/WPS 中取消隐藏后再上传）"
+                skipped.append((ws.title, why))
                 continue
             ws.reset_dimensions()  # rows at their own width (a hostile dimension pads them)
             rows = ws.iter_rows(max_row=MAX_HEADER_SEARCH, values_only=True)

@@ -462,6 +462,29 @@ def test_a_chart_sheet_is_skipped_and_the_data_sheet_read(tmp_path):
         table.close()
 
 
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_is_named_and_not_read(tmp_path, state):
+    """A security review's workbook held data in a hidden and a veryHidden sheet (the latter
+    not even listed by Excel's 取消隐藏): both were imported without a word."""
+    wb = Workbook()
+    visible = wb.active
+    visible.title = "发明专利"
+    visible.append(HEADER)
+    visible.append(row(1))
+    hidden = wb.create_sheet("旧数据")
+    hidden.sheet_state = state
+    hidden.append(HEADER)
+    hidden.append(row(2))
+    wb.save(tmp_path / "f.xlsx")
+    table = read_table(tmp_path / "f.xlsx", max_rows=1000, is_column=_is_column)
+    try:
+        assert [line for line, _ in table.rows] == [2]
+        (skipped,) = table.skipped
+        assert skipped[0] == "旧数据" and "隐藏的工作表" in skipped[1]
+    finally:
+        table.close()
+
+
 def test_a_workbook_beyond_the_sheets_looked_at_says_so(tmp_path):
     from revive.imports.reader import SHEETS_LOOKED
 

@@ -164,3 +164,22 @@ def test_an_xls_with_two_data_sheets_is_imported(client, auth, uni, enqueued, tm
     assert set(stored) == {appno(1), appno(2), appno(3, kind=2)}
     assert stored[appno(3, kind=2)].filing_date == dt.date(2019, 5, 6)
     assert stored[appno(2)].trl == 5
+
+
+def test_a_hidden_sheet_of_an_xls_is_named_and_not_read(tmp_path):
+    path = tmp_path / "h.xls"
+    book = xlwt.Workbook(encoding="utf-8")
+    for title, serial in (("发明专利", 1), ("旧数据", 2)):
+        ws = book.add_sheet(title)
+        for c, name in enumerate(HEADER):
+            ws.write(0, c, name)
+        for c, value in enumerate(_invention(serial)[:4]):
+            ws.write(1, c, value)
+    book.get_sheet(1).visibility = 1  # hidden
+    book.save(str(path))
+    table = read_table(path, max_rows=100, is_column=lambda h: h in HEADER)
+    try:
+        assert [line for line, _ in table.rows] == [2]
+        assert table.skipped and table.skipped[0][0] == "旧数据"
+    finally:
+        table.close()
