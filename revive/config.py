@@ -193,6 +193,16 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
     return conf
 
 
+FORM_OVERHEAD = 1024 * 1024  # a multipart request's boundaries, headers and other fields
+
+
+def request_limit(upload_mb: int) -> int:
+    """The largest request body: a file of the upload limit plus the form around it. The
+    limit had been the file's alone, so a 49.99 MB file was refused as over 50 MB (a security
+    review); the file's own size is checked where it is saved (imports.services)."""
+    return upload_mb * 1024 * 1024 + FORM_OVERHEAD
+
+
 class ConfigError(ValueError):
     """A setting the process cannot start with; its message names the setting (the ``revive``
     command prints it alone, without a traceback)."""
@@ -226,7 +236,7 @@ def _load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REVIVE_DATA_DIR": str(base),
         "UPLOAD_FOLDER": os.environ.get("REVIVE_UPLOAD_DIR") or str(base / "uploads"),
-        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": request_limit(max_upload_mb),
         "REVIVE_MAX_UPLOAD_MB": max_upload_mb,
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
         # Rows per import commit transaction (each batch resumable after a crash).

@@ -178,6 +178,34 @@ def test_oversized_upload_is_refused_with_a_message(logged_in, app, monkeypatch,
     assert enqueued == []
 
 
+def test_a_file_of_exactly_the_limit_is_taken_and_one_byte_more_is_not(
+    logged_in, app, monkeypatch, enqueued
+):
+    """A security review's 52,428,623-byte file (under 50 MB) was refused with 413: the limit
+    counted the whole request, form included."""
+    from revive.config import request_limit
+
+    monkeypatch.setitem(app.config, "REVIVE_MAX_UPLOAD_MB", 1)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", request_limit(1))
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    def upload(content: bytes):
+        # encoded here in memory: the test client would spool a body this size to a
+        # temporary file of its own and leave it open
+        file = FileStorage(io.BytesIO(content), "专利.csv", "file")
+        boundary, body = encode_multipart(MultiDict({"file": file}))
+        kind = f"multipart/form-data; boundary={boundary}"
+        return logged_in.post("/imports/", data=body, content_type=kind)
+
+    body = csv_bytes([row(1)])
+    exact = body + b"," * (1024 * 1024 - len(body))
+    response = upload(exact)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    over = upload(exact + b",")
+    assert over.status_code == 422 and "单个文件不能超过 1 MB" in over.get_data(as_text=True)
+
+
 def test_too_many_form_fields_are_named_as_such_and_the_connection_closes(logged_in, app):
     """A security review's small upload with 5,000 extra fields was told the file was over
     50 MB, and its next request on the same connection failed (the body was left unread)."""
