@@ -10,7 +10,6 @@ page, the unmet-demand page and the deals board.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import url_for
@@ -20,6 +19,7 @@ from revive.dashboard import activity
 from revive.db import as_utc, utcnow
 from revive.deals.models import Deal
 from revive.deals.permissions import visible_deals_clause
+from revive.deals.queries import days_in_stage_over
 from revive.deals.workflow import OPEN_STAGES
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
@@ -27,7 +27,9 @@ from revive.matching.models import Match, MatchState
 from revive.matching.queries import WEAK
 
 TODO_ROLES = frozenset({Role.OFFICER, Role.PLATFORM_ADMIN})
-STALLED_DAYS = 14  # an open deal whose stage has not moved for this long needs a nudge
+# An open deal in its stage for more than this many whole days needs a nudge: counted as the
+# deals board shows its days (deals.queries.days_in_stage), so 「14 天」 there is not stalled here.
+STALLED_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,10 @@ def officer_todo(user: User) -> list[Todo]:
     )
 
     mine = Deal.officer_id == user.id if user.role == Role.OFFICER else sa.true()
-    stalled_before = utcnow() - timedelta(days=STALLED_DAYS)
     open_deals, stalled = db.session.execute(
         sa.select(
             sa.func.count(Deal.id),
-            sa.func.count(sa.case((Deal.stage_changed_at < stalled_before, Deal.id))),
+            sa.func.count(sa.case((days_in_stage_over(STALLED_DAYS), Deal.id))),
         ).where(scope, mine, Deal.stage.in_(OPEN_STAGES))
     ).one()
     whose = "您负责的" if user.role == Role.OFFICER else "全部"
@@ -103,7 +104,8 @@ def officer_todo(user: User) -> list[Todo]:
             "stalled",
             f"超过 {STALLED_DAYS} 天没有进展的对接",
             int(stalled),
-            f"{whose} {open_deals} 个进行中的对接中（阶段 {STALLED_DAYS} 天未变）",
+            f"{whose} {open_deals} 个进行中的对接中"
+            f"（在当前阶段已停留 {STALLED_DAYS + 1} 天及以上）",
             url_for("deals.board", **board_args),
             urgent=bool(stalled),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +38,12 @@ def days_in_stage(deal: Deal, now: datetime | None = None) -> int:
     if changed is None:
         return 0
     return max(0, ((now or utcnow()) - changed).days)
+
+
+def days_in_stage_over(days: int, now: datetime | None = None) -> sa.ColumnElement[bool]:
+    """``days_in_stage(deal) > days`` as SQL: the same whole-day count the board and the deal
+    page show, so a deal shown as 「14 天」 is not "over 14 days" (it needs 15 whole days)."""
+    return Deal.stage_changed_at <= (now or utcnow()) - timedelta(days=days + 1)
 
 
 def is_overdue(deal: Deal, now: datetime | None = None) -> bool:

@@ -77,3 +77,45 @@ def test_others_have_no_officers_todo(world, client, auth, role):
     user = world.users.get(role) or make_user(role)
     auth.login(user)
     assert "data-todo" not in client.get("/").get_data(as_text=True)
+
+
+def test_stalled_counts_days_as_the_deals_board_shows_them(world, client, auth):
+    """「超过 14 天没有进展」 counted a deal the board showed as 「本阶段已停留 14 天」 (14 days and
+    some hours): both now count whole days the same way, so only 15 days and more are over 14."""
+    from revive.deals.queries import days_in_stage
+
+    now = utcnow()
+    shown_14 = world.own_deal()
+    shown_14.stage_changed_at = now - timedelta(days=14, hours=23)
+    shown_15 = world.own_deal()
+    shown_15.stage_changed_at = now - timedelta(days=15, minutes=1)
+    db.session.commit()
+
+    auth.login(world.officer)
+    board = client.get(f"/deals/?officer={world.officer.id}").get_data(as_text=True)
+    assert days_in_stage(shown_14) == 14 and days_in_stage(shown_15) == 15
+    assert "本阶段已停留 14 天" in board and "本阶段已停留 15 天" in board
+    count, note, _link = _todo(client.get("/").get_data(as_text=True))["stalled"]
+    assert count == 1  # the 15-day one only
+    assert "在当前阶段已停留 15 天及以上" in note
+
+
+@pytest.mark.parametrize("hours", [0, 1, 14 * 24 - 1, 14 * 24, 15 * 24 - 1, 15 * 24, 15 * 24 + 1])
+def test_stalled_clause_is_the_boards_day_count(world, hours):
+    """The SQL rule and the board's days_in_stage agree at every boundary."""
+    import sqlalchemy as sa
+
+    from revive.dashboard.todo import STALLED_DAYS
+    from revive.deals.models import Deal
+    from revive.deals.queries import days_in_stage, days_in_stage_over
+
+    now = utcnow()
+    deal = world.own_deal()
+    deal.stage_changed_at = now - timedelta(hours=hours)
+    db.session.commit()
+    in_sql = db.session.scalar(
+        sa.select(sa.func.count(Deal.id)).where(
+            Deal.id == deal.id, days_in_stage_over(STALLED_DAYS, now)
+        )
+    )
+    assert bool(in_sql) == (days_in_stage(deal, now) > STALLED_DAYS)
