@@ -55,7 +55,8 @@ WORKLOAD_DAYS = 30
 ZERO = Decimal("0.00")
 
 
-def _money(value: Any) -> Decimal:
+def money(value: Any) -> Decimal:
+    """A sum of 万元 as shown and exported: two decimals, 0.00 for nothing (not 0)."""
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
@@ -141,7 +142,7 @@ def contract_figures(
         sa.select().select_from(Contract).join(Deal, Deal.id == Contract.deal_id).where(deal_scope)
     )
     per_month = {
-        (int(y), int(m)): (int(n), _money(total))
+        (int(y), int(m)): (int(n), money(total))
         for y, m, n, total in db.session.execute(
             base.add_columns(
                 year, month, sa.func.count(Contract.id), sa.func.sum(Contract.amount_wan)
@@ -149,7 +150,7 @@ def contract_figures(
         )
     }
     per_kind = {
-        kind: (int(n), _money(total))
+        kind: (int(n), money(total))
         for kind, n, total in db.session.execute(
             base.add_columns(
                 Contract.kind, sa.func.count(Contract.id), sa.func.sum(Contract.amount_wan)
@@ -550,7 +551,7 @@ def workload(now: datetime | None = None) -> WorkloadFigures:
         )
     }
     deals = {
-        uid: (int(o), int(late), int(c), _money(amount))
+        uid: (int(o), int(late), int(c), money(amount))
         for uid, o, late, c, amount in db.session.execute(
             sa.select(
                 Deal.officer_id,

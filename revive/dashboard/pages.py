@@ -540,7 +540,7 @@ def regions_page(user: User, args: Args, full: bool = False) -> Page:
         tables.breakdown_table("region", by_region, keep),
         tables.breakdown_table("pool", by_pool, keep),
         tables.contracts_by_table("region", contracts_region, keep),
-        tables.contracts_by_table("pool", contracts_pool, keep),
+        tables.contracts_pool_table(contracts_pool, keep),
         tables.unmet_by_table("region", unmet_region, keep),
         tables.unmet_by_table("pool", unmet_pool, keep),
     ]

@@ -25,11 +25,12 @@ from revive.demands.models import Demand
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.pools import queries as pool_queries
-from revive.pools.models import Pool
+from revive.pools.models import MemberState, Pool, PoolPatent
 from revive.web import int_arg
 
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 NONE_ARG = "none"  # the filter value of organizations without a region
+NO_POOL_LABEL = "未纳入产业专利池"
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,16 @@ class Amounts:
     amount: Decimal
 
 
+@dataclass(frozen=True)
+class PoolContracts:
+    """Contracts per pool beside the distinct contracts of the page's filters: a contract whose
+    patent is in two pools counts in both rows, never twice in ``total``."""
+
+    pools: list[Amounts]
+    total: Amounts  # distinct contracts of the filters (the region table's 合计 too)
+    outside: Amounts | None  # of them, on patents in no pool (None when a pool is chosen)
+
+
 def contracts_by_region(f: Filters) -> list[Amounts]:
     units = _org_units(OrgKind.UNIVERSITY)
     rows = db.session.execute(
@@ -171,25 +182,43 @@ def contracts_by_region(f: Filters) -> list[Amounts]:
         key, label = units.get(uid, regions.unit(None))
         cell = merged.setdefault(key, [label, 0, ZERO])
         cell[1] += int(n)
-        cell[2] += Decimal(total or 0)
+        cell[2] += activity.money(total)
     return [
         Amounts(key or "none", merged[key][0], merged[key][1], merged[key][2])
         for key in sorted(merged, key=regions.unit_order)
     ]
 
 
-def contracts_by_pool(f: Filters) -> list[Amounts]:
+def _contract_sums(*where: sa.ColumnElement[bool]) -> tuple[int, Decimal]:
+    n, total = db.session.execute(
+        sa.select(sa.func.count(Contract.id), sa.func.sum(Contract.amount_wan))
+        .join(Deal, Deal.id == Contract.deal_id)
+        .where(*where)
+    ).one()
+    return int(n), activity.money(total)
+
+
+def contracts_by_pool(f: Filters) -> PoolContracts:
+    """Each pool's contracts (on its included patents; one statement per pool, pools are few),
+    the distinct contracts of the filters, and those on patents in no pool."""
     scope = deal_scope(Filters(f.region, None))
     pools = [f.pool] if f.pool is not None else pool_queries.pools()
-    out = []
-    for p in pools:
-        n, total = db.session.execute(
-            sa.select(sa.func.count(Contract.id), sa.func.sum(Contract.amount_wan))
-            .join(Deal, Deal.id == Contract.deal_id)
-            .where(scope, Deal.patent_id.in_(pool_queries.included_patent_ids(p.id)))
-        ).one()
-        out.append(Amounts(str(p.id), p.name, int(n), Decimal(total or 0)))
-    return out
+    rows = [
+        Amounts(
+            str(p.id),
+            p.name,
+            *_contract_sums(scope, Deal.patent_id.in_(pool_queries.included_patent_ids(p.id))),
+        )
+        for p in pools
+    ]
+    total = Amounts("total", "合计", *_contract_sums(deal_scope(f)))
+    outside = None
+    if f.pool is None:
+        in_any = sa.select(PoolPatent.patent_id).where(PoolPatent.state == MemberState.INCLUDED)
+        outside = Amounts(
+            "none", NO_POOL_LABEL, *_contract_sums(scope, Deal.patent_id.not_in(in_any))
+        )
+    return PoolContracts(rows, total, outside)
 
 
 # ---------------------------------------------------------------------------- unmet demands

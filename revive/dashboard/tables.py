@@ -18,7 +18,7 @@ from flask import current_app, url_for
 
 from revive.clock import format_dt
 from revive.common.spreadsheets import Percent
-from revive.dashboard import activity, funnel
+from revive.dashboard import activity, funnel, regional
 from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
 from revive.db import LabeledEnum
@@ -634,9 +634,9 @@ REGIONAL_UNITS = {"region": "地区", "pool": "产业专利池"}
 
 
 def contracts_by_table(by: str, items: list[Any], export_args: dict[str, Any]) -> Table:
-    """Contracts and amounts per region (the university's) or per pool (included patents)."""
+    """Contracts and amounts per region (the university's); the regions add up to the total."""
     total = sum(i.count for i in items)
-    amount = sum((i.amount for i in items), Decimal("0"))
+    amount = sum((i.amount for i in items), Decimal("0.00"))
     unit = REGIONAL_UNITS[by]
     return Table(
         f"contracts-{by}",
@@ -648,10 +648,32 @@ def contracts_by_table(by: str, items: list[Any], export_args: dict[str, Any]) -
             Column("金额（万元）", "money"),
         ],
         [[i.name, i.count, Rate(i.count, total), i.amount] for i in items],
-        footer=[ALL_TOTAL, total, Rate(total, total), amount] if by == "region" else None,
-        note="按高校所在地区统计（高校 = 专利权人）"
-        if by == "region"
-        else "按已纳入产业专利池的专利统计；一件专利可属于多个池，各池之和可能大于总数",
+        footer=[ALL_TOTAL, total, Rate(total, total), amount],
+        note="按高校所在地区统计（高校 = 专利权人）",
+        export_args=export_args,
+    )
+
+
+def contracts_pool_table(figs: regional.PoolContracts, export_args: dict[str, Any]) -> Table:
+    """Contracts per pool (``regional.PoolContracts``): each pool's share is of the distinct
+    contracts of the filters, and the 合计 row counts each contract once, however many pools
+    its patent is in (the pool rows used to be summed into the denominator)."""
+    total = figs.total
+    lines = [*figs.pools, *([figs.outside] if figs.outside else [])]
+    return Table(
+        "contracts-pool",
+        "各产业专利池合同数与金额",
+        [
+            Column("产业专利池", nowrap=True),
+            Column("合同数（一份合同可计入多个池）", "num"),
+            Column("占合同数（/ 合同总数，不重复计）", "rate"),
+            Column("金额（万元）", "money"),
+        ],
+        [[i.name, i.count, Rate(i.count, total.count), i.amount] for i in lines],
+        footer=[ALL_TOTAL, total.count, Rate(total.count, total.count), total.amount],
+        note="按已纳入产业专利池的专利统计：一件专利可属于多个池，其合同计入每个池，"
+        "各行之和可能大于合计。合计与分母为不重复计的合同数"
+        + (f"；「{figs.outside.name}」为专利不在任何池中的合同" if figs.outside else ""),
         export_args=export_args,
     )
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from revive.accounts.models import OrgKind, Role
 from revive.clock import utcnow
 from revive.extensions import db
+from revive.inventory.models import Patent
 from revive.pools.models import MemberState, Pool, PoolDemand, PoolPatent
+from tests.dashboard.helpers import TableScan
 from tests.deals.helpers import make_deal, sign
 from tests.factories import make_org, make_user
 from tests.matching.helpers import entered, make_demand
@@ -82,3 +85,68 @@ def test_universities_and_enterprises_have_no_regional_picture(client, auth, pic
     uni = make_org("某大学")
     auth.login(make_user(Role.UNIVERSITY_ADMIN, organization=uni))
     assert client.get("/dashboard/regions").status_code == 403
+
+
+def _include(pool, patent) -> None:
+    db.session.add(
+        PoolPatent(
+            pool_id=pool.id, patent_id=patent.id, state=MemberState.INCLUDED, decided_at=utcnow()
+        )
+    )
+    db.session.commit()
+
+
+def test_pool_contract_shares_divide_by_distinct_contracts(client, auth, picture):
+    """A contract whose patent is in two pools counted twice in 「占合同数（/ 合同总数）」's
+    denominator (the pool rows were summed): 1 contract in 2 pools read 50% + 50%. The shares are
+    now of the distinct contracts, the 合计 row counts each contract once and the contracts on
+    patents in no pool have a row of their own; amounts of 0 export as 0.00."""
+    from tests.dashboard.test_exports import download
+
+    rare_earth = picture["pool"]
+    motors = Pool(name="永磁电机", description="电机", key_terms="电机")
+    empty = Pool(name="盐碱地", description="盐碱地改良", key_terms="盐碱")
+    db.session.add_all([motors, empty])
+    db.session.commit()
+    a = db.session.scalars(
+        sa.select(PoolPatent.patent_id).where(PoolPatent.pool_id == rare_earth.id)
+    ).one()
+    _include(motors, db.session.get(Patent, a))  # the signed patent is in two pools now
+    officer = make_user(Role.OFFICER)
+    outside = entered(make_org("包头示范大学", region="内蒙古自治区包头市"), title="一种风机")
+    sign(make_deal(patent=outside, officer=officer), actor=officer, amount_wan="30")
+    free = entered(make_org("赤峰示范大学", region="内蒙古自治区赤峰市"), title="一种牧草")
+    sign(make_deal(patent=free, officer=officer), actor=officer, amount_wan="0", confirm_free="1")
+
+    auth.login(picture["regulator"])
+    html = client.get("/dashboard/regions").get_data(as_text=True)
+    scan = TableScan()
+    scan.feed(html)
+    rows = scan.tables["table-contracts-pool"]
+    assert rows[0] == [
+        "产业专利池",
+        "合同数（一份合同可计入多个池）",
+        "占合同数（/ 合同总数，不重复计）",
+        "金额（万元）",
+    ]
+    body = {r[0]: r[1:] for r in rows[1:]}
+    assert body["永磁电机"] == ["1", "33.3%（1 / 3）", "120.50"]  # was 1 / 2: 1 + 1 + 0
+    assert body["稀土"] == ["1", "33.3%（1 / 3）", "120.50"]
+    assert body["盐碱地"] == ["0", "0.0%（0 / 3）", "0.00"]
+    assert body["未纳入产业专利池"] == ["2", "66.7%（2 / 3）", "30.00"]
+    assert body["合计"] == ["3", "100.0%（3 / 3）", "150.50"]  # distinct contracts
+    assert "一件专利可属于多个池" in html
+
+    file_rows = download(client, "/dashboard/export/contracts-pool.csv")
+    by_name = {r[0]: r[1:] for r in file_rows[1:]}
+    assert by_name["盐碱地"] == ["0", "0.0%（0 / 3）", "0.00"]
+    assert by_name["合计"] == ["3", "100.0%（3 / 3）", "150.50"]
+    regions = {r[0]: r[1:] for r in download(client, "/dashboard/export/contracts-region.csv")}
+    assert regions["赤峰市"] == ["1", "33.3%（1 / 3）", "0.00"]  # a free licence: 0.00, not 0
+
+    # one pool chosen: its contracts are the whole, no 「未纳入」 row
+    chosen = client.get(f"/dashboard/regions?pool={motors.id}").get_data(as_text=True)
+    scan = TableScan()
+    scan.feed(chosen)
+    assert [r[0] for r in scan.tables["table-contracts-pool"][1:]] == ["永磁电机", "合计"]
+    assert scan.tables["table-contracts-pool"][-1][1:3] == ["1", "100.0%（1 / 1）"]
