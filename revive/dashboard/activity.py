@@ -45,6 +45,7 @@ from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityR
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import Patent
+from revive.licensing.models import ApplicationStatus, LicenceApplication
 from revive.matching.models import Match, MatchState
 from revive.matching.queries import WEAK, suggestion_counts
 from revive.matching.queries import unmet_clause as _matching_unmet_clause
@@ -109,6 +110,9 @@ class ContractFigures:
     def amount(self) -> Decimal:
         return sum((k.amount for k in self.kinds), ZERO)
 
+    def count_of(self, kind: ContractKind) -> int:
+        return next((k.count for k in self.kinds if k.key == kind.value), 0)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "count": self.count,
@@ -168,6 +172,33 @@ def contract_figures(
             for y, m in _month_range(min(per_month), last)
         ]
     return figures
+
+
+def open_licences_in_both(deal_scope: sa.ColumnElement[bool]) -> int:
+    """Open licences recorded twice: signed open-licence applications (licensing, the
+    enterprise applied under a declaration) whose enterprise also has a 开放许可 contract on
+    the same patent registered on a deal of ``deal_scope``. The two records are separate (an
+    application creates no deal contract, nor the reverse), so the two 已签订 figures of the
+    contracts page add up to the open licences signed only after taking these off. One
+    statement."""
+    both = (
+        sa.select(Deal.id)
+        .join(Contract, Contract.deal_id == Deal.id)
+        .where(
+            deal_scope,
+            Contract.kind == ContractKind.OPEN_LICENSE,
+            Deal.patent_id == LicenceApplication.patent_id,
+            Deal.enterprise_id == LicenceApplication.enterprise_id,
+        )
+    )
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(LicenceApplication.id)).where(
+                LicenceApplication.status == ApplicationStatus.SIGNED, both.exists()
+            )
+        )
+        or 0
+    )
 
 
 # ---------------------------------------------------------------------------- overdue responses

@@ -42,6 +42,7 @@ from revive.dashboard.scope import (
     scope_for,
 )
 from revive.dashboard.tables import Table
+from revive.deals.models import ContractKind
 from revive.errors import NotFoundError, PermissionDenied, ValidationFailed
 from revive.inventory import fees
 from revive.inventory.permissions import INVENTORY_ROLES
@@ -299,15 +300,17 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
     figs = activity.contract_figures(scope.deals())
     page = Page("contracts", "合同与金额", scope.label)
     lic = licence_queries.application_figures(scope.patents())
+    in_deals = figs.count_of(ContractKind.OPEN_LICENSE)
+    both = activity.open_licences_in_both(scope.deals()) if lic.signed and in_deals else 0
     page.kpis = [
-        Kpi(figs.count, "合同数", sub="已登记的合同（按合同计数）", tone="success"),
+        Kpi(figs.count, "合同数", sub="对接中登记的合同（按合同计数）", tone="success"),
         Kpi(f"{figs.amount:,.2f}", "合同金额", sub="合同金额合计", unit="万元", tone="success"),
         Kpi(
             lic.applications,
             "开放许可实施申请",
             sub=f"开放许可声明 {lic.declarations} 项（现行 {lic.active} 项）；"
             f"有企业申请的声明 {format_rate(lic.applied, lic.declarations)}；"
-            f"已签订 {lic.signed} 件",
+            f"通过开放许可实施申请签订 {lic.signed} 件（不计入合同数）",
             tone="info",
             href=url_for("licensing.applications_list"),
         ),
@@ -318,7 +321,7 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
     items, info = activity.contract_rows(scope.deals(), _page_number(args, full), LIST_PAGE_SIZE)
     page.tables = [
         tables.contracts_month_table(figs, scope.args()),
-        tables.contracts_kind_table(figs, scope.args()),
+        tables.contracts_kind_table(figs, scope.args(), lic.signed, both),
         tables.contracts_list_table(
             items, None if full else info, scope.args(), link_patents=user.role in INVENTORY_ROLES
         ),
@@ -326,13 +329,20 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
     page.definitions = [
         (
             "合同",
-            "在对接中登记的合同（转让、许可、开放许可、作价入股），按合同计数、按签订日期归月",
+            "在对接中登记的合同（转让、许可、开放许可、作价入股），按合同计数、按签订日期归月；"
+            "其中「开放许可」是技术经理人在对接中登记的开放许可合同",
         ),
         ("金额", "合同金额（万元）之和"),
         (
             "开放许可实施申请",
             "企业按声明条件提交的开放许可实施申请（不含已撤回的申请）；分母为范围内专利的开放许可"
             "声明数（含已撤回的声明），“有企业申请的声明”指至少有一件申请的声明",
+        ),
+        (
+            "通过开放许可实施申请签订",
+            "专利权人在开放许可实施申请上登记为「已签订」的申请。它与对接中登记的开放许可合同是"
+            "两种记录，互不生成：前者不计入合同数与金额（开放许可的费用是声明的标准，不在申请上"
+            "登记金额），后者计入；同一企业、同一专利两处都登记的，在「合同类型」表的说明中单列",
         ),
     ]
     return _with_filter(page, scope)

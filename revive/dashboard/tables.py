@@ -22,7 +22,7 @@ from revive.dashboard import activity, funnel, regional
 from revive.dashboard.funnel import STEPS, Counts, Line
 from revive.dashboard.queries import DashboardSummary
 from revive.db import LabeledEnum
-from revive.deals.models import Stage
+from revive.deals.models import ContractKind, Stage
 from revive.inventory.fees import IdleCost
 from revive.pagination import Page
 from revive.templating import format_rate
@@ -271,7 +271,28 @@ def contracts_month_table(figs: activity.ContractFigures, export_args: dict[str,
     )
 
 
-def contracts_kind_table(figs: activity.ContractFigures, export_args: dict[str, Any]) -> Table:
+def open_licence_note(figs: activity.ContractFigures, applications_signed: int, both: int) -> str:
+    """What the 开放许可 row counts beside the open-licence applications signed (licensing,
+    a separate record), and how many are recorded in both places, so the two add up."""
+    in_deals = figs.count_of(ContractKind.OPEN_LICENSE)
+    note = (
+        f"「开放许可」行是对接中登记的开放许可合同（{in_deals} 份）；"
+        f"通过开放许可实施申请签订的 {applications_signed} 件是另一种记录，不在此表"
+    )
+    if both:
+        total = in_deals + applications_signed - both
+        note += f"，其中 {both} 件两处都有登记（同一企业、同一专利），开放许可共签订 {total} 件"
+    return note + "。"
+
+
+def contracts_kind_table(
+    figs: activity.ContractFigures,
+    export_args: dict[str, Any],
+    applications_signed: int = 0,
+    both: int = 0,
+) -> Table:
+    """Deal contracts per kind. Its 开放许可 row counts the open-licence contracts registered
+    on deals, not the open-licence applications signed (licensing): the note says so."""
     return Table(
         "contracts-kind",
         "合同类型",
@@ -283,6 +304,7 @@ def contracts_kind_table(figs: activity.ContractFigures, export_args: dict[str, 
         ],
         [[k.label, k.count, Rate(k.count, figs.count), k.amount] for k in figs.kinds],
         footer=[ALL_TOTAL, figs.count, Rate(figs.count, figs.count), figs.amount],
+        note=open_licence_note(figs, applications_signed, both),
         export_args=export_args,
         compact=True,
     )

@@ -308,3 +308,60 @@ def test_page_statement_count_does_not_grow_with_data(client, auth, pipeline, pa
     db.session.commit()
     db.session.expire_all()
     assert statements() == before
+
+
+def _signed_application(declaration, enterprise):
+    """An open-licence application the holder recorded as signed (written directly)."""
+    from datetime import date
+
+    from revive.extensions import db
+    from revive.licensing.models import ApplicationStatus, LicenceApplication
+
+    application = LicenceApplication(
+        declaration_id=declaration.id,
+        patent_id=declaration.patent_id,
+        enterprise_id=enterprise.id,
+        status=ApplicationStatus.SIGNED,
+        applicant_name=enterprise.name,
+        contact_name="联系人",
+        contact_phone="0471-1234567",
+        intended_use="产线",
+        terms_accepted=True,
+        terms={},
+        signed_on=date(2025, 3, 1),
+    )
+    db.session.add(application)
+    db.session.commit()
+    return application
+
+
+def test_the_two_open_licence_figures_say_what_they_count(client, auth, pipeline):
+    """The card read 「已签订 0 件」 beside a 合同类型 table with 开放许可 1: one counted
+    open-licence applications signed, the other open-licence contracts registered on deals,
+    and nothing said so. Each now names its record, and open licences recorded in both places
+    (the same enterprise and patent) are counted once in the total."""
+    from revive.dashboard import activity
+    from revive.dashboard.scope import scope_for
+    from tests.licensing.helpers import make_declaration
+
+    b2 = pipeline.patents["b2"]  # db2: 乙大学 × 乙制造, a 开放许可 contract on a deal
+    declaration = make_declaration(b2)
+    _signed_application(declaration, pipeline.ent_y)  # recorded on the deal as well
+    _signed_application(declaration, pipeline.ent_x)  # only an application
+
+    html, scan = get(client, auth, pipeline.users["regulator"], "/dashboard/contracts")
+    assert "已签订 0 件" not in html
+    assert "通过开放许可实施申请签订 2 件（不计入合同数）" in html
+    assert "对接中登记的合同（按合同计数）" in html
+    assert (
+        "「开放许可」行是对接中登记的开放许可合同（1 份）；通过开放许可实施申请签订的 2 件是"
+        "另一种记录，不在此表，其中 1 件两处都有登记（同一企业、同一专利），开放许可共签订 2 件。"
+    ) in html
+    assert_well_formed(html, scan)
+
+    assert activity.open_licences_in_both(scope_for(pipeline.world.admin_b).deals()) == 1
+    assert activity.open_licences_in_both(scope_for(pipeline.world.admin_a).deals()) == 0
+    auth.logout()
+    html, _ = get(client, auth, pipeline.world.admin_a, "/dashboard/contracts")
+    assert "通过开放许可实施申请签订 0 件" in html
+    assert "「开放许可」行是对接中登记的开放许可合同（0 份）" in html and "两处都有登记" not in html
