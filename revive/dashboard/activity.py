@@ -26,6 +26,7 @@ deals.demand_id; matches (demand_id, state, score); demands (status, …), deman
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -35,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from revive.accounts.models import College, Organization, Role, User
+from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.clock import local_today
 from revive.common.industry import section_expr
 from revive.dashboard import industry
@@ -54,6 +55,7 @@ from revive.pagination import Page, paginate
 OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
 WORKLOAD_DAYS = 30
 ZERO = Decimal("0.00")
+ALL_UNITS = "合计"
 
 
 def money(value: Any) -> Decimal:
@@ -222,11 +224,46 @@ class OverdueDeal:
 
 
 @dataclass(frozen=True)
+class UnitResponses:
+    """How one university (or college) answered the deals pushed to it: what is still awaited
+    (and overdue), what was answered on time or late and how fast, and what ended unanswered."""
+
+    id: int | None  # None: the patents without a college
+    name: str
+    pushed: int = 0  # every deal pushed to it
+    awaiting: int = 0  # open, not answered
+    overdue: int = 0  # of them past the due time
+    answered: int = 0  # responded_at is set
+    on_time: int = 0  # of them answered by the due time (responded_at <= response_due_at)
+    ended_unanswered: int = 0  # 未成交 without an answer
+    median_days: Decimal | None = None  # pushed → answered, days (one decimal); None: none
+
+    @property
+    def late(self) -> int:
+        """Answered after the due time."""
+        return self.answered - self.on_time
+
+
+@dataclass(frozen=True)
 class OverdueFigures:
-    awaiting: int  # open deals the university has not answered (the denominator)
-    overdue: int
-    by_unit: list[tuple[str, int]]  # (university or college name, overdue count), largest first
+    units: list[UnitResponses]  # every university (or college) of the scope, zeros included
+    total: UnitResponses  # the whole scope (its median over every answer, not of medians)
     unit: str  # "高校" | "学院"
+
+    @property
+    def awaiting(self) -> int:
+        """Open deals the university has not answered (the overdue rate's denominator)."""
+        return self.total.awaiting
+
+    @property
+    def overdue(self) -> int:
+        return self.total.overdue
+
+    @property
+    def by_unit(self) -> list[tuple[str, int]]:
+        """(name, overdue) of the units with overdue deals, largest first (the chart)."""
+        rows = [(u.name, u.overdue) for u in self.units if u.overdue]
+        return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
 def overdue_counts(
@@ -244,38 +281,95 @@ def overdue_counts(
     return int(awaiting), int(overdue)
 
 
-def overdue_figures(
-    deal_scope: sa.ColumnElement[bool], by_college: bool, now: datetime | None = None
-) -> OverdueFigures:
-    """``overdue_counts`` and overdue per university (regional) or per college (a university's
-    own view). Two statements."""
-    now = now or utcnow()
-    awaiting, overdue = overdue_counts(deal_scope, now)
+def _median_days(durations: list[float]) -> Decimal | None:
+    return Decimal(statistics.median(durations)).quantize(Decimal("0.1")) if durations else None
+
+
+def _response_units(
+    by_college: bool, found: set[int | None], university_id: int | None, college_id: int | None
+) -> list[tuple[int | None, str]]:
+    """The units a response table lists: every university (regional), or every college of
+    ``university_id`` (only ``college_id`` when given), plus any unit that has deals
+    (``found``) and 未分学院 when deals sit on patents without a college."""
+    ids = [i for i in found if i is not None]
     if by_college:
-        # NULL (no college) is labelled in Python, not with COALESCE in SQL (see industry.py)
-        unit_id, name = College.id, College.name
-        stmt = (
-            sa.select(name, sa.func.count(Deal.id))
-            .select_from(Deal)
-            .join(Patent, Patent.id == Deal.patent_id)
-            .outerjoin(College, College.id == Patent.college_id)
-        )
+        listed: sa.ColumnElement[bool] = sa.false()
+        if college_id is not None:
+            listed = College.id == college_id
+        elif university_id is not None:
+            listed = College.institution_id == university_id
+        stmt = sa.select(College.id, College.name).where(sa.or_(listed, College.id.in_(ids)))
     else:
-        unit_id, name = Organization.id, Organization.name
-        stmt = sa.select(name, sa.func.count(Deal.id)).join(
-            Organization, Organization.id == Deal.university_id
+        stmt = sa.select(Organization.id, Organization.name).where(
+            sa.or_(Organization.kind == OrgKind.UNIVERSITY, Organization.id.in_(ids))
         )
-    rows = db.session.execute(
-        stmt.where(deal_scope, overdue_clause(now))
-        .group_by(unit_id, name)
-        .order_by(sa.func.count(Deal.id).desc(), name)
-    ).all()
-    return OverdueFigures(
-        awaiting,
-        overdue,
-        [(n or NO_COLLEGE_LABEL, int(c)) for n, c in rows],
-        "学院" if by_college else "高校",
-    )
+    units: list[tuple[int | None, str]] = [(i, n) for i, n in db.session.execute(stmt)]
+    if None in found:
+        units.append((None, NO_COLLEGE_LABEL))
+    return units
+
+
+def overdue_figures(
+    deal_scope: sa.ColumnElement[bool],
+    by_college: bool,
+    now: datetime | None = None,
+    *,
+    university_id: int | None = None,
+    college_id: int | None = None,
+) -> OverdueFigures:
+    """Per university (regional) or per college (a university's own view): deals awaiting an
+    answer and overdue, answered on time or late, the median time to answer, and deals that
+    ended (未成交) unanswered. Every university — or every college of ``university_id`` (just
+    ``college_id`` for a college admin) — is listed, zeros included, so "nothing overdue" shows.
+
+    Three statements: counts grouped by unit, the answered deals' two times (the median is
+    taken in Python: SQLite has no percentile; one row per answered deal, no per-unit query),
+    and the unit names."""
+    now = now or utcnow()
+    unit_col = Patent.college_id if by_college else Deal.university_id
+    answered = Deal.responded_at.is_not(None)
+
+    def counted(*when: sa.ColumnElement[bool]) -> Any:
+        return sa.func.count(sa.case((sa.and_(*when), Deal.id)))
+
+    base = sa.select(unit_col).select_from(Deal)
+    if by_college:
+        base = base.join(Patent, Patent.id == Deal.patent_id)
+    base = base.where(deal_scope)
+    counts = {
+        unit_id: [int(n) for n in rest]
+        for unit_id, *rest in db.session.execute(
+            base.add_columns(
+                sa.func.count(Deal.id),
+                counted(awaiting_clause()),
+                counted(overdue_clause(now)),
+                counted(answered),
+                counted(answered, Deal.responded_at <= Deal.response_due_at),
+                counted(Deal.responded_at.is_(None), Deal.stage == Stage.FAILED),
+            ).group_by(unit_col)
+        )
+    }
+    durations: dict[int | None, list[float]] = {}
+    for unit_id, pushed_at, responded_at in db.session.execute(
+        base.add_columns(Deal.pushed_at, Deal.responded_at).where(answered)
+    ):
+        seconds = (as_utc(responded_at) - as_utc(pushed_at)).total_seconds()
+        durations.setdefault(unit_id, []).append(max(0.0, seconds) / 86400)
+
+    units = [
+        UnitResponses(
+            unit_id,
+            name,
+            *counts.get(unit_id, [0] * 6),
+            median_days=_median_days(durations.get(unit_id, [])),
+        )
+        for unit_id, name in _response_units(by_college, set(counts), university_id, college_id)
+    ]
+    units.sort(key=lambda u: (-u.overdue, u.pushed == 0, u.id is None, u.name))
+    sums = [sum(row[i] for row in counts.values()) for i in range(6)]
+    everything = [d for ds in durations.values() for d in ds]
+    total = UnitResponses(None, ALL_UNITS, *sums, median_days=_median_days(everything))
+    return OverdueFigures(units, total, "学院" if by_college else "高校")
 
 
 def _with_parties(stmt: sa.Select, uni: Any, ent: Any) -> sa.Select:

@@ -13,6 +13,7 @@ from revive.dashboard.activity import (
     WORKLOAD_DAYS,
     ContractFigures,
     EnterpriseFigures,
+    OverdueFigures,
     WorkloadFigures,
 )
 from revive.dashboard.funnel import STEPS, Counts, Line
@@ -283,6 +284,40 @@ def count_bars(
         note=f"显示前 {CHART_MAX_BARS} 项，完整数据见下表" if len(items) > CHART_MAX_BARS else "",
         height=_height(len(rows)),
         wide=len(rows) > HORIZONTAL_AFTER,
+    )
+
+
+def answers_chart(figs: OverdueFigures) -> ChartCard | None:
+    """Per university (or college) with deals: answered on time, answered late, still overdue,
+    ended unanswered, stacked; the most deals first. Counts and rates are in the table."""
+    rows = sorted((u for u in figs.units if u.pushed), key=lambda u: (-u.pushed, u.name))
+    if not rows:
+        return None
+    shown = rows[:CHART_MAX_BARS]
+    series = (
+        ("按期答复", lambda u: u.on_time, "var(--chart-2)"),
+        ("逾期后答复", lambda u: u.late, "var(--chart-3)"),
+        ("逾期未答复", lambda u: u.overdue, "var(--chart-5)"),
+        ("未答复即未成交", lambda u: u.ended_unanswered, "var(--chart-muted)"),
+    )
+    return ChartCard(
+        id="chart-answers-units",
+        title=f"各{figs.unit}答复是否按期（对接数）",
+        table_id="table-overdue-units",
+        spec=_bar(
+            [u.name for u in shown],
+            [_series(label, [value(u) for u in shown], color) for label, value, color in series],
+            scales={"x": {"stacked": True}, "y": {"stacked": True}},
+            **_horizontal(len(shown)),
+        ),
+        note=(
+            f"按推送的对接数排序，显示前 {CHART_MAX_BARS} 个{figs.unit}；"
+            if len(rows) > CHART_MAX_BARS
+            else ""
+        )
+        + "按期答复率与答复用时见下表",
+        wide=True,
+        height=_height(len(shown)),
     )
 
 

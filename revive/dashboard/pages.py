@@ -351,24 +351,58 @@ def contracts_page(user: User, args: Args, full: bool = False) -> Page:
 # ---------------------------------------------------------------------------- overdue
 
 
+def _answers_kpis(total: activity.UnitResponses) -> list[Kpi]:
+    """Answers given (on time as a rate of them, late, the median days) and deals that ended
+    without one: what 逾期未答复 alone does not show (a late answer leaves the overdue list)."""
+    median = f"{total.median_days} 天" if total.median_days is not None else "—"
+    return [
+        Kpi(
+            total.answered,
+            "已答复",
+            sub="按期答复数 / 已答复数："
+            + format_rate(total.on_time, total.answered)
+            + f"；逾期后答复 {total.late} 件；答复用时中位数 {median}",
+            tone="warning" if total.late else None,
+        ),
+        Kpi(
+            total.ended_unanswered,
+            "未答复即未成交",
+            sub="对接已结束（未成交），高校始终未答复",
+            tone="danger" if total.ended_unanswered else None,
+        ),
+    ]
+
+
 def overdue_page(user: User, args: Args, full: bool = False) -> Page:
     scope = _scope(user, args)
     deals = scope.deals()
-    figs = activity.overdue_figures(deals, by_college=not scope.is_regional or scope.is_filtered)
+    figs = activity.overdue_figures(
+        deals,
+        by_college=not scope.is_regional or scope.is_filtered,
+        university_id=scope.university_id,
+        college_id=scope.college_id,
+    )
     items, info = activity.overdue_deals(deals, _page_number(args, full), LIST_PAGE_SIZE)
-    page = Page("overdue", "逾期未答复", scope.label)
+    page = Page("overdue", "逾期未答复与答复用时", scope.label)
     page.kpis = [
         Kpi(figs.awaiting, "待高校答复", sub="进行中、高校尚未答复的对接", tone="info"),
         _overdue_kpi(figs.overdue, figs.awaiting),
+        *_answers_kpis(figs.total),
     ]
-    chart = charts.count_bars(
-        "chart-overdue-units",
-        f"各{figs.unit}逾期未答复数",
-        "table-overdue-units",
-        figs.by_unit,
-        "逾期数",
-    )
-    page.charts = [chart] if chart else []
+    page.charts = [
+        c
+        for c in (
+            charts.count_bars(
+                "chart-overdue-units",
+                f"各{figs.unit}逾期未答复数",
+                "table-overdue-units",
+                figs.by_unit,
+                "逾期数",
+            ),
+            charts.answers_chart(figs),
+        )
+        if c
+    ]
     page.tables = [
         tables.overdue_units_table(figs, scope.args()),
         tables.overdue_table(
@@ -381,6 +415,14 @@ def overdue_page(user: User, args: Args, full: bool = False) -> Page:
             "对接仍在进行（已推荐 / 已接洽 / 洽谈中），高校尚未答复，且已过答复期限",
         ),
         ("待高校答复", "对接仍在进行、高校尚未答复（含未到期的），是逾期率的分母"),
+        (
+            "按期答复率",
+            "已答复的对接中，答复时间不晚于答复期限（含技术经理人延长后的期限）的比例；"
+            "分母为已答复数（不论对接现在处于哪个阶段）",
+        ),
+        ("逾期后答复", "过了答复期限才答复的对接：答复后不再计入逾期未答复，在这里计数"),
+        ("答复用时中位数", "从推送到高校答复的天数（保留一位小数）的中位数"),
+        ("未答复即未成交", "对接已标记为未成交，高校始终没有答复"),
     ]
     return _with_filter(page, scope)
 

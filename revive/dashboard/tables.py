@@ -411,17 +411,45 @@ def overdue_table(
 
 
 def overdue_units_table(figs: activity.OverdueFigures, export_args: dict[str, Any]) -> Table:
+    """Per university (or college), zeros included: awaiting and overdue answers, answers on
+    time (rate of the answered) and late, the median time to answer, and deals that ended
+    unanswered. Only overdue units were listed, so "all clear" could not be seen."""
+
+    def cells(u: activity.UnitResponses) -> list[Any]:
+        return [
+            u.name,
+            u.pushed,
+            u.awaiting,
+            u.overdue,
+            u.answered,
+            Rate(u.on_time, u.answered),
+            u.late,
+            u.median_days if u.median_days is not None else "—",
+            u.ended_unanswered,
+        ]
+
     return Table(
         "overdue-units",
-        f"各{figs.unit}逾期未答复数",
-        [Column(figs.unit), Column("逾期数", "num"), Column("占逾期总数（/ 逾期数）", "rate")],
-        [[name, n, Rate(n, figs.overdue)] for name, n in figs.by_unit],
-        footer=[ALL_TOTAL, figs.overdue, Rate(figs.overdue, figs.overdue)]
-        if figs.by_unit
-        else None,
+        f"各{figs.unit}答复情况",
+        [
+            Column(figs.unit, nowrap=True),
+            Column("推送的对接", "num"),
+            Column("待答复", "num"),
+            Column("逾期未答复", "num"),
+            Column("已答复", "num"),
+            Column("按期答复率（按期答复数 / 已答复数）", "rate"),
+            Column("逾期后答复", "num"),
+            Column("答复用时中位数（天）", "num"),
+            Column("未答复即未成交", "num"),
+        ],
+        [cells(u) for u in figs.units],
+        footer=cells(figs.total) if figs.units else None,
+        note="待答复：对接仍在进行、高校尚未答复；逾期未答复是其中已过答复期限的。按期答复：答复时间"
+        "不晚于答复期限（含技术经理人延长后的期限）；逾期后答复：过了期限才答复。答复用时：从推送"
+        "到高校答复的天数，合计行为全部答复的中位数。未答复即未成交：对接已标记未成交，高校始终"
+        f"未答复。没有对接的{figs.unit}也列出（各项为 0）。",
         export_args=export_args,
-        compact=True,
-        empty="没有逾期未答复的对接",
+        empty=f"还没有{figs.unit}",
     )
 
 

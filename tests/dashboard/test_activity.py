@@ -103,6 +103,96 @@ def test_answered_deal_is_no_longer_overdue(pipeline):
     assert (figs.awaiting, figs.overdue) == (1, 0)
 
 
+def _answer_late(pipeline):
+    """db1 (乙大学) pushed 10 days ago, due 3 days ago, answered yesterday: 9 days, late."""
+    db1 = pipeline.deals["db1"]
+    db1.pushed_at = pipeline.now - timedelta(days=10)
+    db1.response_due_at = pipeline.now - timedelta(days=3)
+    db.session.commit()
+
+
+def _row(u):
+    return (u.name, u.pushed, u.awaiting, u.overdue, u.answered, u.on_time, u.late) + (
+        u.median_days,
+        u.ended_unanswered,
+    )
+
+
+def test_answers_on_time_late_and_unanswered_per_university(pipeline):
+    """A late answer left 逾期未答复 and was seen nowhere; a deal that ended 未成交 unanswered
+    neither. Per university: answered, on time (of the answered), late, the median days from
+    push to answer, ended unanswered — and universities with nothing overdue are listed."""
+    _answer_late(pipeline)
+    figs = activity.overdue_figures(scope_for(pipeline.users["regulator"]).deals(), False)
+
+    assert [_row(u) for u in figs.units] == [
+        # name, pushed, awaiting, overdue, answered, on time, late, median, ended unanswered
+        ("乙大学", 3, 1, 1, 2, 1, 1, Decimal("5.0"), 0),  # db1 9 days, db2 1 day
+        ("甲大学", 6, 2, 1, 3, 3, 0, Decimal("1.0"), 1),  # d6 failed unanswered
+        ("丙学院", 0, 0, 0, 0, 0, 0, None, 0),  # no deal: listed, not left out
+    ]
+    assert _row(figs.total) == ("合计", 9, 3, 2, 5, 4, 1, Decimal("1.0"), 1)
+    assert (figs.awaiting, figs.overdue) == (3, 2)
+    assert figs.by_unit == [("乙大学", 1), ("甲大学", 1)]  # the overdue chart: overdue ones
+
+
+def test_answers_per_college_list_every_college_of_the_scope(pipeline):
+    w = pipeline.world
+    uni = activity.overdue_figures(scope_for(w.admin_a).deals(), True, university_id=w.uni_a.id)
+    assert [_row(u) for u in uni.units] == [
+        ("材料学院", 3, 1, 1, 1, 1, 0, Decimal("1.0"), 1),
+        ("能源学院", 3, 1, 0, 2, 2, 0, Decimal("1.0"), 0),
+        ("外国语学院", 0, 0, 0, 0, 0, 0, None, 0),
+    ]
+    energy_admin = pipeline.users["energy_admin"]
+    college = activity.overdue_figures(
+        scope_for(energy_admin).deals(),
+        True,
+        university_id=w.uni_a.id,
+        college_id=w.a_energy.id,
+    )
+    assert [u.name for u in college.units] == ["能源学院"]  # not the other colleges
+
+
+def test_overdue_page_lists_answers_per_university(client, auth, pipeline):
+    from tests.dashboard.helpers import TableScan
+
+    _answer_late(pipeline)
+    auth.login(pipeline.users["regulator"])
+    html = client.get("/dashboard/overdue").get_data(as_text=True)
+    scan = TableScan()
+    scan.feed(html)
+    rows = scan.tables["table-overdue-units"]
+    assert rows[0] == [
+        "高校",
+        "推送的对接",
+        "待答复",
+        "逾期未答复",
+        "已答复",
+        "按期答复率（按期答复数 / 已答复数）",
+        "逾期后答复",
+        "答复用时中位数（天）",
+        "未答复即未成交",
+    ]
+    assert rows[1:] == [
+        ["乙大学", "3", "1", "1", "2", "50.0%（1 / 2）", "1", "5.0", "0"],
+        ["甲大学", "6", "2", "1", "3", "100.0%（3 / 3）", "0", "1.0", "1"],
+        ["丙学院", "0", "0", "0", "0", "—（0 / 0）", "0", "—", "0"],
+        ["合计", "9", "3", "2", "5", "80.0%（4 / 5）", "1", "1.0", "1"],
+    ]
+    assert "按期答复数 / 已答复数：80.0%（4 / 5）；逾期后答复 1 件；答复用时中位数 1.0 天" in html
+    assert 'data-chart="chart-answers-units"' in html
+
+    from tests.dashboard.test_exports import both
+
+    assert both(client, "/dashboard/export/overdue-units")[1:] == [
+        ["乙大学", "3", "1", "1", "2", "50.0%（1 / 2）", "1", "5", "0"],
+        ["甲大学", "6", "2", "1", "3", "100.0%（3 / 3）", "0", "1", "1"],
+        ["丙学院", "0", "0", "0", "0", "—（0 / 0）", "0", "—", "0"],
+        ["合计", "9", "3", "2", "5", "80.0%（4 / 5）", "1", "1", "1"],
+    ]
+
+
 def test_overdue_list_paginates(pipeline):
     regional = scope_for(pipeline.users["regulator"]).deals()
     first, page = activity.overdue_deals(regional, page=1, per_page=1)

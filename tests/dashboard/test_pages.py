@@ -8,7 +8,7 @@ import re
 import pytest
 
 from revive.accounts.models import Role
-from tests.dashboard.helpers import PageScan
+from tests.dashboard.helpers import PageScan, TableScan
 from tests.factories import make_user
 
 REGIONAL_TABS = [
@@ -219,7 +219,11 @@ def test_overdue_page_empty_for_a_college_without_overdue(client, auth, pipeline
     html, scan = get(client, auth, pipeline.users["energy_admin"], "/dashboard/overdue")
     assert "没有逾期未答复的对接" in html
     assert "0.0%（0 / 1）" in html  # one deal awaits an answer, none overdue
-    assert scan.canvases == []
+    # no chart of overdue counts, but the college's answers are there, "nothing overdue" too
+    assert [c["data-chart"] for c in scan.canvases] == ["chart-answers-units"]
+    table = TableScan()
+    table.feed(html)
+    assert table.tables["table-overdue-units"][1][:4] == ["能源学院", "3", "1", "0"]
 
 
 def test_unmet_page_lists_and_escapes(client, auth, pipeline):
