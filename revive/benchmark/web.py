@@ -131,6 +131,7 @@ def cases() -> list[Case]:
             pa,
             f"/dashboard/breakdown?by=college&university={uid}",
         ),
+        Case("dashboard", "month by month (regional)", pa, "/dashboard/monthly"),
         Case("dashboard", "contracts (regional)", pa, "/dashboard/contracts"),
         Case("dashboard", "overdue (regional)", pa, "/dashboard/overdue"),
         Case("dashboard", "unmet demands", pa, "/dashboard/unmet"),

@@ -27,7 +27,7 @@ deals.demand_id; matches (demand_id, state, score); demands (status, …), deman
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from revive.accounts.models import College, Organization, OrgKind, Role, User
-from revive.clock import local_today
+from revive.clock import local_day_start, local_today
 from revive.common.industry import section_expr
 from revive.dashboard import industry
 from revive.dashboard.funnel import NO_COLLEGE_LABEL
@@ -45,7 +45,7 @@ from revive.db import as_utc, utcnow
 from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityResponse
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
-from revive.inventory.models import Patent
+from revive.inventory.models import EntryStatus, Patent, StatusChange
 from revive.licensing.models import ApplicationStatus, LicenceApplication
 from revive.matching.models import Match, MatchState
 from revive.matching.queries import WEAK, suggestion_counts
@@ -201,6 +201,146 @@ def open_licences_in_both(deal_scope: sa.ColumnElement[bool]) -> int:
         )
         or 0
     )
+
+
+# ---------------------------------------------------------------------------- month by month
+
+MONTHS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class MonthProgress:
+    """One calendar month (local time) of the programme's progress in a scope."""
+
+    month: str  # "2025-03"
+    entered: int = 0  # patents entered into the pool (学校审核通过), from the status log
+    abandoned: int = 0  # patents the university marked 建议放弃
+    demands: int | None = None  # demands posted; None where demands are not counted (a unit's view)
+    pushed: int = 0  # deals pushed to the universities
+    answered: int = 0  # university answers given
+    contracts: int = 0  # contracts signed (registered on deals, by signing date)
+    amount: Decimal = ZERO  # their amount, 万元
+
+
+@dataclass(frozen=True)
+class MonthlyProgress:
+    months: list[MonthProgress]  # oldest first, the current month last (up to today)
+    total: MonthProgress  # the months added up
+    first_day: date
+    today: date
+
+    @property
+    def with_demands(self) -> bool:
+        return self.total.demands is not None
+
+
+def month_starts(today: date, n: int = MONTHS_SHOWN) -> list[date]:
+    """The first days of the ``n`` months ending with today's, then of the month after: the
+    n + 1 boundaries of the months."""
+    first = today.year * 12 + today.month - 1 - (n - 1)  # months since year 0, 0-based
+    return [date(i // 12, i % 12 + 1, 1) for i in range(first, first + n + 1)]
+
+
+def _month_of(column: Any, bounds: list[Any]) -> Any:
+    """Which month ``column`` falls in (0: the oldest), for values inside the bounds."""
+    return sa.case(*((column < b, i) for i, b in enumerate(bounds[1:]))).label("m")
+
+
+def _in_months(column: Any, bounds: list[Any]) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= bounds[0], column < bounds[-1])
+
+
+def _per_month(inner: sa.Select, *aggregates: Callable[[Any], Any]) -> dict[int, list[Any]]:
+    """``aggregates`` (functions of the inner columns) grouped by the inner select's month
+    ``m``. Grouped outside a subquery, not by the CASE itself: PostgreSQL binds each copy of
+    the CASE's parameters apart and would not see the GROUP BY as the selected expression."""
+    sub = inner.subquery("months")
+    stmt = sa.select(sub.c.m, *(a(sub.c) for a in aggregates)).group_by(sub.c.m)
+    return {int(m): list(rest) for m, *rest in db.session.execute(stmt)}
+
+
+def _patents_moved_to(status: EntryStatus) -> Callable[[Any], Any]:
+    """Distinct patents of the inner status changes that moved to ``status``."""
+    return lambda c: sa.func.count(sa.distinct(sa.case((c.to_status == status, c.patent_id))))
+
+
+def monthly_progress(
+    patent_scope: sa.ColumnElement[bool],
+    deal_scope: sa.ColumnElement[bool],
+    with_demands: bool,
+    today: date | None = None,
+    n: int = MONTHS_SHOWN,
+) -> MonthlyProgress:
+    """Per month of the last ``n`` (local calendar months, the current one up to today):
+    patents entered and marked 建议放弃 (status changes on patents of ``patent_scope``;
+    a patent counts once a month, again in a later month if it is entered again after
+    撤回重审), demands posted (only ``with_demands``: demands belong to no university),
+    deals pushed and answered and contracts signed with their amount (deals of
+    ``deal_scope``). Five statements (four without demands), whatever the data.
+
+    Worth an index when the status log grows: patent_status_changes (created_at)."""
+    today = today or local_today()
+    days = month_starts(today, n)
+    moments = [local_day_start(d) for d in days]
+    status = _per_month(
+        sa.select(_month_of(StatusChange.created_at, moments), StatusChange.patent_id)
+        .add_columns(StatusChange.to_status)
+        .join(Patent, Patent.id == StatusChange.patent_id)
+        .where(
+            _in_months(StatusChange.created_at, moments),
+            StatusChange.to_status.in_((EntryStatus.ENTERED, EntryStatus.ABANDON)),
+            patent_scope,
+        ),
+        _patents_moved_to(EntryStatus.ENTERED),
+        _patents_moved_to(EntryStatus.ABANDON),
+    )
+    demands: dict[int, list[Any]] = {}
+    if with_demands:
+        demands = _per_month(
+            sa.select(_month_of(Demand.created_at, moments), Demand.id).where(
+                _in_months(Demand.created_at, moments)
+            ),
+            lambda c: sa.func.count(c.id),
+        )
+    pushed, answered = (
+        _per_month(
+            sa.select(_month_of(column, moments), Deal.id).where(
+                _in_months(column, moments), deal_scope
+            ),
+            lambda c: sa.func.count(c.id),
+        )
+        for column in (Deal.pushed_at, Deal.responded_at)
+    )
+    contracts = _per_month(
+        sa.select(_month_of(Contract.signed_on, days), Contract.id, Contract.amount_wan)
+        .join(Deal, Deal.id == Contract.deal_id)
+        .where(_in_months(Contract.signed_on, days), deal_scope),
+        lambda c: sa.func.count(c.id),
+        lambda c: sa.func.sum(c.amount_wan),
+    )
+    months = [
+        MonthProgress(
+            f"{d:%Y-%m}",
+            *(int(v) for v in status.get(i, [0, 0])),
+            demands=int(demands.get(i, [0])[0]) if with_demands else None,
+            pushed=int(pushed.get(i, [0])[0]),
+            answered=int(answered.get(i, [0])[0]),
+            contracts=int(contracts.get(i, [0, 0])[0]),
+            amount=money(contracts.get(i, [0, 0])[1]),
+        )
+        for i, d in enumerate(days[:-1])
+    ]
+    total = MonthProgress(
+        "合计",
+        sum(m.entered for m in months),
+        sum(m.abandoned for m in months),
+        sum(m.demands or 0 for m in months) if with_demands else None,
+        sum(m.pushed for m in months),
+        sum(m.answered for m in months),
+        sum(m.contracts for m in months),
+        sum((m.amount for m in months), ZERO),
+    )
+    return MonthlyProgress(months, total, days[0], today)
 
 
 # ---------------------------------------------------------------------------- overdue responses

@@ -13,6 +13,7 @@ from revive.dashboard.activity import (
     WORKLOAD_DAYS,
     ContractFigures,
     EnterpriseFigures,
+    MonthlyProgress,
     OverdueFigures,
     WorkloadFigures,
 )
@@ -246,6 +247,62 @@ def contracts_month_chart(figs: ContractFigures) -> ChartCard | None:
         else "",
         wide=True,
     )
+
+
+def monthly_charts(figs: MonthlyProgress) -> list[ChartCard]:
+    """The month-by-month table as two charts (their scales differ): patents entered and
+    marked 建议放弃; demands, pushes, answers and contracts. None when nothing happened."""
+    labels = [m.month for m in figs.months]
+    t = figs.total
+    cards = []
+    if t.entered or t.abandoned:
+        cards.append(
+            ChartCard(
+                id="chart-monthly-inventory",
+                title="各月入库与建议放弃（专利数）",
+                table_id="table-monthly",
+                spec=_bar(
+                    labels,
+                    [
+                        _series("入库专利", [m.entered for m in figs.months], "var(--chart-2)"),
+                        _series(
+                            "建议放弃", [m.abandoned for m in figs.months], "var(--status-abandon)"
+                        ),
+                    ],
+                ),
+            )
+        )
+    lines = [
+        ("推送的对接", [m.pushed for m in figs.months], "var(--chart-1)"),
+        ("高校答复", [m.answered for m in figs.months], "var(--chart-3)"),
+        ("签订合同", [m.contracts for m in figs.months], "var(--chart-5)"),
+    ]
+    if figs.with_demands:
+        lines.insert(0, ("企业发布需求", [m.demands or 0 for m in figs.months], "var(--chart-4)"))
+    if any(any(values) for _, values, _ in lines):
+        cards.append(
+            ChartCard(
+                id="chart-monthly-deals",
+                title="各月需求、对接与合同（件数）",
+                table_id="table-monthly",
+                spec={
+                    "type": "line",
+                    "labels": labels,
+                    "datasets": [
+                        {
+                            "label": label,
+                            "data": values,
+                            "borderColor": color,
+                            "backgroundColor": color,
+                        }
+                        for label, values, color in lines
+                    ],
+                    "options": {},
+                },
+                note="合同金额见下表",
+            )
+        )
+    return cards
 
 
 def contract_kind_chart(figs: ContractFigures) -> ChartCard | None:

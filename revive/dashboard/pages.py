@@ -11,6 +11,8 @@ page            content                                      roles
 ==============  ===========================================  ===============================
 home            inventory overview + conversion funnel       everyone but enterprises
                 (enterprises: their demands and deals)       (enterprise: own view)
+monthly         the last 12 months: entered, 建议放弃,        regional, university, college
+                demands, pushes, answers, contracts
 breakdown       funnel by university / college / industry    regional, university, college
 contracts       contracts and amounts per month, kinds;      regional, university, college
                 open-licence applications / declarations
@@ -32,6 +34,7 @@ from typing import Any
 from flask import url_for
 
 from revive.accounts.models import Role, User
+from revive.clock import zone_label
 from revive.dashboard import activity, charts, funnel, queries, regional, tables
 from revive.dashboard.charts import ChartCard
 from revive.dashboard.scope import (
@@ -119,6 +122,7 @@ class Tab:
 
 TABS: tuple[Tab, ...] = (
     Tab("home", "dashboard.home", "概览", INVENTORY_ROLES | ENTERPRISE_ROLES),
+    Tab("monthly", "dashboard.monthly", "按月进展", FUNNEL_ROLES),
     Tab("breakdown", "dashboard.breakdown", "分项对比", FUNNEL_ROLES),
     Tab("contracts", "dashboard.contracts", "合同与金额", FUNNEL_ROLES),
     Tab("overdue", "dashboard.overdue", "逾期答复", FUNNEL_ROLES),
@@ -227,6 +231,45 @@ def _add_idle_cost(page: Page, scope: Scope) -> None:
     if chart is not None:
         page.charts.append(chart)
     page.tables.append(tables.idle_cost_table(cost))
+
+
+# ---------------------------------------------------------------------------- month by month
+
+
+def monthly_page(user: User, args: Args, full: bool = False) -> Page:
+    """The last twelve months, month by month: what the monthly report to the provincial IP
+    office needs (only contracts had per-month figures)."""
+    scope = _scope(user, args)
+    figs = activity.monthly_progress(
+        scope.patents(), scope.deals(), with_demands=scope.level == "platform"
+    )
+    t = figs.total
+    page = Page("monthly", "按月进展", scope.label)
+    page.kpis = [
+        Kpi(t.entered, "近 12 个月入库专利", sub=f"另有 {t.abandoned} 件标记建议放弃"),
+        Kpi(t.pushed, "近 12 个月推送的对接", sub=f"高校答复 {t.answered} 次", tone="info"),
+        Kpi(
+            t.contracts,
+            "近 12 个月签订合同",
+            sub=f"金额 {t.amount:,.2f} 万元",
+            tone="success",
+        ),
+    ]
+    page.charts = charts.monthly_charts(figs)
+    page.tables = [tables.monthly_table(figs, scope.args())]
+    page.definitions = [
+        ("月份", f"{zone_label()}的自然月；本月统计到今天"),
+        ("入库专利", "当月学校审核通过、登记入库的专利（按审核记录的时间，每件专利每月计一次）"),
+        ("建议放弃", "当月学校审核标记为「建议放弃」的专利"),
+        (
+            "企业发布需求",
+            "当月企业（或代企业）发布的技术需求，不论现在是否仍在征集；只在全平台统计",
+        ),
+        ("推送的对接", "当月技术经理人审核采纳、推送给企业和高校的匹配（对接）"),
+        ("高校答复", "当月高校对推送的对接作出的答复（愿意对接或暂不对接）"),
+        ("签订合同", "在对接中登记、签订日期在当月的合同，与「合同与金额」页同一口径"),
+    ]
+    return _with_filter(page, scope)
 
 
 # ---------------------------------------------------------------------------- breakdown
@@ -666,6 +709,7 @@ EXPORTS: dict[str, ExportSource] = {
     "by-university": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "university"}),
     "by-college": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "college"}),
     "by-industry": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "industry"}),
+    "monthly": ExportSource(monthly_page, FUNNEL_ROLES),
     "contracts-month": ExportSource(contracts_page, FUNNEL_ROLES),
     "contracts-kind": ExportSource(contracts_page, FUNNEL_ROLES),
     "contracts": ExportSource(contracts_page, FUNNEL_ROLES),

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from revive.clock import format_dt
+from revive.clock import format_dt, zone_label
 from revive.common.spreadsheets import Percent
 from revive.dashboard import activity, funnel, regional
 from revive.dashboard.funnel import STEPS, Counts, Line
@@ -252,6 +252,49 @@ def idle_cost_table(cost: IdleCost) -> Table:
         "年维持费为每件专利未来 12 个月应缴的一笔年费（按国家知识产权局年费标准"
         + (f"，{cost.reduction_note}" if cost.reduction_note else "")
         + "）。建议放弃：入库状态为「建议放弃」的闲置专利，放弃后不再缴纳年费。",
+    )
+
+
+# ---------------------------------------------------------------------------- month by month
+
+
+def monthly_table(figs: activity.MonthlyProgress, export_args: dict[str, Any]) -> Table:
+    """One row per month of the last twelve (the monthly report to the IP office), a 合计 row;
+    the demands column only where demands are counted (the platform, not a university)."""
+    demands = figs.with_demands
+
+    def cells(m: activity.MonthProgress) -> list[Any]:
+        return [
+            m.month,
+            m.entered,
+            m.abandoned,
+            *([m.demands] if demands else []),
+            m.pushed,
+            m.answered,
+            m.contracts,
+            m.amount,
+        ]
+
+    return Table(
+        "monthly",
+        "按月进展（近 12 个月）",
+        [
+            Column("月份", nowrap=True),
+            Column("入库专利", "num"),
+            Column("建议放弃", "num"),
+            *([Column("企业发布需求", "num")] if demands else []),
+            Column("推送的对接", "num"),
+            Column("高校答复", "num"),
+            Column("签订合同", "num"),
+            Column("合同金额（万元）", "money"),
+        ],
+        [cells(m) for m in figs.months],
+        footer=cells(figs.total),
+        note=f"按{zone_label()}的自然月统计，{figs.first_day:%Y-%m-%d} 至 {figs.today:%Y-%m-%d}"
+        "（本月截至今日）。入库、建议放弃取自审核记录（学校审核通过入库、标记建议放弃的日期），"
+        "同一专利撤回重审后再次入库的，在两个月份各计一次；合同按签订日期归月。"
+        + ("" if demands else "企业需求不属于某一高校，选定高校的范围不统计发布需求。"),
+        export_args=export_args,
     )
 
 

@@ -40,6 +40,12 @@ def home():
     return _render(pages.home_page(current_user, request.args), todo=officer_todo(current_user))
 
 
+@bp.get("/dashboard/monthly")
+@roles_required(*FUNNEL_ROLES)
+def monthly():
+    return _render(pages.monthly_page(current_user, request.args))
+
+
 @bp.get("/dashboard/breakdown")
 @roles_required(*FUNNEL_ROLES)
 def breakdown():

@@ -259,6 +259,7 @@ def test_every_table_on_a_page_is_an_export(key):
     assert source.roles
     assert source.page in (
         pages.home_page,
+        pages.monthly_page,
         pages.breakdown_page,
         pages.contracts_page,
         pages.overdue_page,
@@ -274,6 +275,7 @@ def test_every_table_on_a_page_is_an_export(key):
     [
         (Role.PLATFORM_ADMIN, "/"),
         (Role.OFFICER, "/dashboard/breakdown?by=industry"),
+        (Role.REGULATOR, "/dashboard/monthly"),
         (Role.REGULATOR, "/dashboard/contracts"),
         (Role.REGULATOR, "/dashboard/overdue"),
         (Role.OFFICER, "/dashboard/unmet"),
@@ -312,6 +314,9 @@ PAGES_BY_ROLE = [
     ("inventor_a", "/"),
     ("regulator", "/"),
     ("regulator", "/dashboard/breakdown"),
+    ("admin_a", "/dashboard/monthly"),
+    ("college_admin_a", "/dashboard/monthly"),
+    ("regulator", "/dashboard/monthly"),
     ("regulator", "/dashboard/contracts"),
     ("regulator", "/dashboard/overdue"),
     ("regulator", "/dashboard/unmet"),

@@ -13,6 +13,7 @@ from tests.factories import make_user
 
 REGIONAL_TABS = [
     "概览",
+    "按月进展",
     "分项对比",
     "合同与金额",
     "逾期答复",
@@ -72,7 +73,7 @@ def test_regional_home_leads_with_the_platform_funnel(client, auth, pipeline, ro
 def test_university_home_shows_own_funnel_and_overdue_kpi(client, auth, pipeline):
     html, scan = get(client, auth, pipeline.world.admin_a, "/")
 
-    assert tabs(html) == ["概览", "分项对比", "合同与金额", "逾期答复"]
+    assert tabs(html) == ["概览", "按月进展", "分项对比", "合同与金额", "逾期答复"]
     assert scan.json_blocks()["chart-conversion"]["datasets"][0]["data"] == [10, 4, 2, 3, 2, 1]
     assert "逾期未答复" in html and "50.0%（1 / 2）" in html  # overdue / awaiting
     assert 'href="/dashboard/overdue"' in html
@@ -263,6 +264,7 @@ def test_list_pages_paginate(client, auth, pipeline, monkeypatch):
         "/",
         "/dashboard/breakdown",
         "/dashboard/breakdown?by=industry",
+        "/dashboard/monthly",
         "/dashboard/contracts",
         "/dashboard/overdue",
         "/dashboard/unmet",

@@ -60,6 +60,7 @@ def _uni_a(p) -> str:
 
 ENDPOINTS = [
     page("home", "/", ALL),
+    page("monthly", "/dashboard/monthly", FUNNEL_ROLES),
     page("breakdown", "/dashboard/breakdown", FUNNEL_ROLES),
     page(
         "breakdown-university",
@@ -89,6 +90,8 @@ ENDPOINTS = [
     export("by-university", REGIONAL_ROLES, UNIVERSITY_ADMIN | COLLEGE_ADMIN),
     export("by-college", REGIONAL_ROLES | UNIVERSITY_ADMIN, COLLEGE_ADMIN, query=_uni_a),
     export("by-industry", FUNNEL_ROLES),
+    export("monthly", FUNNEL_ROLES),
+    export("monthly", FUNNEL_ROLES, fmt="xlsx"),
     export("contracts-month", FUNNEL_ROLES),
     export("contracts-kind", FUNNEL_ROLES),
     export("contracts", FUNNEL_ROLES),

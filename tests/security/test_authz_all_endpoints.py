@@ -316,6 +316,7 @@ TABLE: list[Row] = [
     entry("health.healthz", "GET", None),  # load balancers' health check: no data
     # ----- dashboard
     entry("dashboard.home", "GET", ALL),
+    entry("dashboard.monthly", "GET", STATS),
     entry("dashboard.breakdown", "GET", STATS),
     entry("dashboard.contracts", "GET", STATS),
     entry("dashboard.overdue", "GET", STATS),
