@@ -278,7 +278,7 @@ def monthly_progress(
     deals pushed and answered and contracts signed with their amount (deals of
     ``deal_scope``). Five statements (four without demands), whatever the data.
 
-    Worth an index when the status log grows: patent_status_changes (created_at)."""
+    Indexed: patent_status_changes (to_status, created_at), deals (pushed_at), (responded_at)."""
     today = today or local_today()
     days = month_starts(today, n)
     moments = [local_day_start(d) for d in days]

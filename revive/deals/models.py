@@ -61,6 +61,8 @@ class Deal(TimestampMixin, db.Model):
         ),
         sa.Index("ix_deals_university_responded", "university_id", "responded_at"),
         sa.Index("ix_deals_officer_stage", "officer_id", "stage"),  # officer workload
+        sa.Index("ix_deals_pushed_at", "pushed_at"),  # 按月进展: deals pushed each month
+        sa.Index("ix_deals_responded_at", "responded_at"),  # … and answered each month
         # overdue responses: open, unanswered deals by due date
         sa.Index(
             "ix_deals_unanswered_due",

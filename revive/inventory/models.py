@@ -213,6 +213,8 @@ class StatusChange(db.Model):
     """One move in the entry workflow: who, when, from, to, comment."""
 
     __tablename__ = "patent_status_changes"
+    # 按月进展 counts the moves of each month (entered, 建议放弃) across every patent
+    __table_args__ = (sa.Index("ix_patent_status_changes_to_created", "to_status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patent_id: Mapped[int] = mapped_column(
