@@ -368,7 +368,9 @@ def cases_for(p: Profile) -> list[Case]:  # noqa: PLR0915 (one flat list reads b
     add("random-bytes", "random.xlsx", rng.randbytes(8192), "内容却不是 Excel 工作簿")
     add("png-renamed", "photo.xlsx", b"\x89PNG\r\n\x1a\n" + rng.randbytes(500), "PNG 图片")
     add("pdf-renamed", "scan.csv", b"%PDF-1.7\n" + rng.randbytes(500), "PDF 文档")
-    add("xls-renamed", "old.xlsx", OLE_MAGIC + rng.randbytes(4096), "不支持旧版 Excel（.xls）")
+    add(
+        "xls-renamed", "old.xlsx", OLE_MAGIC + rng.randbytes(4096), "无法读取旧版 Excel（.xls）"
+    )  # OLE2 bytes, no workbook
     add(
         "html-as-xls",
         "网页导出.xls",
