@@ -37,14 +37,18 @@ _KEYS = tuple(f.key for f in FIELDS)
 CONTACT_KEYS = frozenset({"contact_name", "contact_phone", "contact_email"})
 
 
+# Columns named by a joined row's label rather than a model attribute.
+_JOINED = {"college": "college_name", "institution": "institution_name"}
+
+
 def row_values(row: Any, hidden: frozenset[str] = frozenset()) -> list[str]:
     """One exported row: display text per field (``hidden`` keys left empty). ``row`` has
-    model attributes + college_name."""
+    model attributes + college_name + institution_name (``queries.export_rows``)."""
     return [
         ""
         if key in hidden
-        else (getattr(row, "college_name", None) or "")
-        if key == "college"
+        else (getattr(row, _JOINED[key], None) or "")
+        if key in _JOINED
         else display_value(key, getattr(row, key, None))
         for key in _KEYS
     ]

@@ -267,6 +267,15 @@ FIELDS: tuple[Field, ...] = (
         _parse_email,
         aliases=("邮箱", "电子邮箱", "email", "contact_email"),
     ),
+    # Exported for information (the regulator's export spans universities); the import is
+    # always for one university, chosen at upload, so the column is recognised and ignored.
+    Field(
+        "institution",
+        "所属高校（单位）",
+        _parse_text,
+        importable=False,
+        aliases=("所属高校", "高校", "高校名称", "institution"),
+    ),
     Field(
         "college",
         "所属学院",
@@ -461,6 +470,11 @@ FIELDS: tuple[Field, ...] = (
     ),
     # Exported for information; the workflow, not a spreadsheet, changes these.
     Field("status", "入库状态", _parse_text, importable=False, aliases=("状态", "status")),
+    # The local day the patent last entered the pool (学校审核通过（入库）; kept when it left
+    # the pool since: 入库状态 says where it is now).
+    Field(
+        "entered_at", "入库日期", _parse_text, importable=False, aliases=("入库时间", "entered_at")
+    ),
     Field("updated_at", "更新时间", _parse_text, importable=False, aliases=("updated_at",)),
 )
 

@@ -415,12 +415,18 @@ EXPORT_BATCH = 1000
 def export_rows(user: User, f: ListFilters) -> Iterator[sa.Row]:
     """Every patent matching the filters (all pages), streamed in batches of EXPORT_BATCH.
 
-    Rows carry the model columns by key plus ``college_name``; column tuples, not ORM objects,
-    so 100,000 rows stream without filling the session's identity map.
+    Rows carry the model columns by key (``entered_at``: when it last entered the pool, set
+    with each 入库 of the status log) plus ``college_name`` and ``institution_name``; column
+    tuples, not ORM objects, so 100,000 rows stream without filling the session's identity map.
     """
     columns = [c for c in Patent.__table__.columns]
     stmt = (
-        sa.select(*[getattr(Patent, c.key) for c in columns], College.name.label("college_name"))
+        sa.select(
+            *[getattr(Patent, c.key) for c in columns],
+            College.name.label("college_name"),
+            Organization.name.label("institution_name"),
+        )
+        .join(Organization, Organization.id == Patent.institution_id)
         .outerjoin(College, College.id == Patent.college_id)
         .where(*where_clauses(user, f))
         .order_by(*_order_by(f))

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from revive.accounts.models import Role
-from revive.inventory import services
+from revive.clock import format_date
+from revive.common.spreadsheets import csv_chunks, xlsx_chunks
+from revive.db import utcnow
+from revive.extensions import db
+from revive.imports import services as imports
+from revive.imports.models import ImportStatus
+from revive.inventory import export, queries, services, workflow
 from revive.inventory.fields import FIELDS, MODEL_KEYS, match_header, validate_record
-from revive.inventory.models import EntryStatus
+from revive.inventory.models import EntryStatus, StatusChange
 from tests.factories import make_college, make_org, make_patent, make_user
 
 FULL = {
@@ -196,3 +207,156 @@ def test_the_regulator_exports_no_contact_details(client, auth, admin):
     seen = read_csv(download(client, "csv"))
     assert seen[1][1] == "有联系人的"
     assert [seen[1][i] for i in contact_cols] == ["", "", ""]
+
+
+# ---------------------------------------------------------------------------- university, 入库日期
+
+ENTRY_FIELDS = {
+    "trl": "5",
+    "value_grade": "3",
+    "transfer_willingness": "愿意",
+    "patentees": "甲大学；某某新材料有限公司",
+}
+
+
+def _walk_in(patent, admin, at, monkeypatch, *actions):
+    """Move the patent through ``actions`` at the moment ``at`` (UTC), as its school admin."""
+    monkeypatch.setattr(workflow, "utcnow", lambda: at)
+    for action in actions:
+        services.perform_action(patent.id, action, actor=admin, comment="意见")
+
+
+def test_the_export_names_each_patents_university_and_the_day_it_last_entered_the_pool(
+    client, auth, admin, monkeypatch, enqueued
+):
+    """A provincial trial's regulator export had only 专利权人 (「甲大学；某公司」 in 38 rows)
+    and 所属学院: per-university counts could not be rebuilt, and no column said when a
+    patent entered the pool (只有更新时间)."""
+    admin.organization.name = "甲大学"
+    other = make_org("乙大学")
+    other_admin = make_user(Role.UNIVERSITY_ADMIN, organization=other)
+    # co-owned: the other university registered it, 甲大学 is a co-owner
+    shared = services.create_patent(
+        {
+            "application_no": "201910012345.1",
+            "title": "两校共有的专利",
+            **ENTRY_FIELDS,
+            "patentees": "乙大学；甲大学",
+        },
+        institution_id=other.id,
+        actor=other_admin,
+    )
+    own = services.create_patent(
+        {"application_no": "201810012345.7", "title": "本校入库后退回又入库", **ENTRY_FIELDS},
+        institution_id=admin.organization_id,
+        actor=admin,
+    )
+    make_patent(admin.organization, title="本校草稿")
+    # entered, reopened (撤回重审) and entered again: 17:30 UTC on 9 March is already
+    # 01:30 on 10 March in Beijing, the day the export must say
+    first, again = datetime(2026, 3, 1, 2, 0, tzinfo=UTC), datetime(2026, 3, 9, 17, 30, tzinfo=UTC)
+    _walk_in(own, admin, first, monkeypatch, "submit", "enter")
+    _walk_in(own, admin, first, monkeypatch, "reopen")
+    _walk_in(own, admin, again, monkeypatch, "submit", "enter")
+    _walk_in(shared, other_admin, first, monkeypatch, "submit", "enter")
+    monkeypatch.undo()
+
+    auth.login(make_user(Role.REGULATOR))
+    rows = read_csv(download(client, "csv"))
+    header = rows[0]
+    by_title = {r[1]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert header.index("所属高校（单位）") == header.index("所属学院") - 1
+    assert by_title["两校共有的专利"]["所属高校（单位）"] == "乙大学"
+    assert by_title["两校共有的专利"]["专利权人"] == "乙大学；甲大学"
+    assert by_title["本校入库后退回又入库"]["所属高校（单位）"] == "甲大学"
+    assert by_title["本校草稿"]["所属高校（单位）"] == "甲大学"
+    # the last entry, on Beijing's calendar
+    assert by_title["本校入库后退回又入库"]["入库日期"] == "2026-03-10"
+    assert by_title["本校入库后退回又入库"]["入库状态"] == "已入库"
+    assert by_title["两校共有的专利"]["入库日期"] == "2026-03-01"
+    assert by_title["本校草稿"]["入库日期"] == ""
+    # the day the status log shows for its last 入库
+    last = db.session.scalar(
+        sa.select(sa.func.max(StatusChange.created_at)).where(
+            StatusChange.patent_id == own.id, StatusChange.to_status == EntryStatus.ENTERED
+        )
+    )
+    assert format_date(last) == "2026-03-10"
+    # per-university counts rebuilt from the file
+    counts = Counter(r["所属高校（单位）"] for r in by_title.values() if r["入库状态"] == "已入库")
+    assert counts == {"甲大学": 1, "乙大学": 1}
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_new_columns_cost_no_query_per_row(client, auth, admin):
+    """The university and the entry day come with the rows (a join), not one query each."""
+    other = make_org("乙大学")
+    for i in range(2):
+        make_patent(admin.organization, status=EntryStatus.ENTERED, title=f"入库专利{i}")
+    auth.login(make_user(Role.REGULATOR))
+    with statements_run() as few:
+        assert len(read_csv(download(client, "csv"))) == 3
+    for i in range(8):
+        make_patent(other if i % 2 else admin.organization, status=EntryStatus.ENTERED)
+    with statements_run() as many:
+        assert len(read_csv(download(client, "csv"))) == 11
+    assert len(many) == len(few), many
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_with_the_new_columns_imports_again_unchanged(
+    admin, tmp_path, fmt, monkeypatch, enqueued
+):
+    """所属高校（单位） and 入库日期 are export-only: the import recognises the columns and reads
+    nothing from them (the university is the one chosen at upload), so the file a school
+    exported comes back with every row unchanged and no row refused."""
+    patent = services.create_patent(
+        {"application_no": "201810012345.7", "title": "入库的专利", **ENTRY_FIELDS},
+        institution_id=admin.organization_id,
+        actor=admin,
+    )
+    services.perform_action(patent.id, "submit", actor=admin)
+    services.perform_action(patent.id, "enter", actor=admin)
+    services.create_patent(
+        {"application_no": "200810012345.3", "title": "草稿"},
+        institution_id=admin.organization_id,
+        actor=admin,
+    )
+    header = export.header()
+    rows = list(map(export.row_values, queries.export_rows(admin, queries.parse_filters({}))))
+    institution, entered_on = header.index("所属高校（单位）"), header.index("入库日期")
+    assert {r[institution] for r in rows} == {admin.organization.name}
+    assert sorted(r[entered_on] for r in rows) == ["", format_date(utcnow())]
+    path = tmp_path / f"inventory.{fmt}"
+    chunks = xlsx_chunks(header, rows, "专利盘点") if fmt == "xlsx" else csv_chunks(header, rows)
+    path.write_bytes(b"".join(chunks))
+    job = imports.create_patent_import(
+        path, actor=admin, institution_id=admin.organization_id, enqueue=False
+    )
+    job = imports.validate_job(job.id)
+    assert job.status == ImportStatus.VALIDATED, job.error
+    counts = job.preview_counts
+    assert (counts["new"], counts["changed"], counts["invalid"], counts["unchanged"]) == (
+        0,
+        0,
+        0,
+        2,
+    )
+    columns = job.header_map["columns"]
+    assert "所属高校（单位）" not in columns and "入库日期" not in columns
+    assert {"所属高校（单位）", "入库日期", "入库状态", "更新时间"} <= set(
+        job.header_map["ignored"]
+    )
