@@ -30,6 +30,8 @@ STAGE_ROLES = STAFF | PARTY_ROLES
 RESPOND_ROLES = UNIVERSITY_ROLES
 CONTRACT_ROLES = STAFF
 REMIND_ROLES = STAFF  # 催办: ask a university again for its overdue answer
+# The board's export: whoever sees deals, each the deals of their own scope (as on the board).
+EXPORT_ROLES = READ_ALL_ROLES | PARTY_ROLES
 
 
 def visible_deals_clause(user: User) -> sa.ColumnElement[bool]:

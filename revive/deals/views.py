@@ -16,14 +16,21 @@ from flask_login import current_user, login_required
 
 from revive import clock
 from revive.accounts.permissions import roles_required
-from revive.deals import permissions, queries, services, workflow
+from revive.deals import export, permissions, queries, services, workflow
 from revive.deals.models import ContractKind, Deal, LicenseScope, Stage, UniversityResponse
-from revive.deals.permissions import CONTRACT_ROLES, REMIND_ROLES, RESPOND_ROLES, STAGE_ROLES
+from revive.deals.permissions import (
+    CONTRACT_ROLES,
+    EXPORT_ROLES,
+    REMIND_ROLES,
+    RESPOND_ROLES,
+    STAGE_ROLES,
+)
 from revive.deals.reasons import CHOSEN_REASONS, FAILURE_REASONS
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
 from revive.demands.privacy import shown_description
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
+from revive.exports.views import export_response
 from revive.inventory import permissions as inventory_permissions
 from revive.inventory.models import Patent
 from revive.matching import permissions as matching_permissions
@@ -106,6 +113,7 @@ def board():
         "deals/board.html",
         columns=queries.board(current_user, filters),
         filters=filters,
+        export_args=export.KIND.params(current_user, request.args),
         options=queries.filter_options(current_user),
         column_limit=queries.BOARD_COLUMN_LIMIT,
         days_in_stage=queries.days_in_stage,
@@ -115,6 +123,14 @@ def board():
 
 
 BOARD_FILTERS = "deals_board_filters"
+
+
+@bp.get("/export.<fmt>")
+@roles_required(*EXPORT_ROLES)
+def export_deals(fmt: str):
+    """Every deal the board shows for its filters — every stage, no cap per column — as
+    .xlsx or .csv: streamed, or — a large .xlsx — built in the background (revive.exports)."""
+    return export_response(export.KIND.name, fmt, request.args)
 
 
 def board_url() -> str:

@@ -21,7 +21,13 @@ import pytest
 from revive.accounts.models import UNIVERSITY_ROLES, Role
 from revive.db import utcnow
 from revive.deals.models import Deal, Stage, UniversityResponse
-from revive.deals.permissions import CONTRACT_ROLES, REMIND_ROLES, RESPOND_ROLES, STAGE_ROLES
+from revive.deals.permissions import (
+    CONTRACT_ROLES,
+    EXPORT_ROLES,
+    REMIND_ROLES,
+    RESPOND_ROLES,
+    STAGE_ROLES,
+)
 from revive.extensions import db
 from tests.deals.helpers import World, advance, contract_data
 
@@ -68,6 +74,14 @@ def _extended(d: Deal) -> bool:
 
 ENDPOINTS = [
     Endpoint("board", "GET", "/deals/", lambda d: "/deals/", ALL_ROLES, list_check=True),
+    Endpoint(
+        "export",
+        "GET",
+        "/deals/export.<fmt>",
+        lambda d: "/deals/export.csv",
+        EXPORT_ROLES,
+        list_check=True,
+    ),
     Endpoint(
         "detail", "GET", "/deals/<int:deal_id>", lambda d: f"/deals/{d.id}", ALL_ROLES, obj=True
     ),

@@ -470,6 +470,7 @@ TABLE: list[Row] = [
     entry("api.review_rejections", "GET", STATS),
     # ----- deals
     entry("deals.board", "GET", ALL, hides=OTHER_DEAL),
+    entry("deals.export_deals", "GET", ALL, args=CSV, hides=OTHER_DEAL),
     entry("deals.detail", "GET", ALL, obj="deal"),
     entry("deals.change_stage", "POST", STAFF | UNI | {ENT}, obj="deal", body=_stage),
     entry("deals.respond", "POST", UNI, obj="deal", body=_respond),
