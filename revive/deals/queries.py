@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -22,9 +23,11 @@ from revive.deals.models import (
 )
 from revive.deals.permissions import visible_deals_clause
 from revive.deals.workflow import OPEN_STAGES
+from revive.demands.export import DemandProgress
 from revive.extensions import db
 from revive.inventory.models import Patent
-from revive.matching.models import Match, MatchState
+from revive.matching import queries as matching_queries
+from revive.matching.models import Match, MatchSource, MatchState
 from revive.notifications.models import Notification
 from revive.pagination import Page, paginate
 from revive.web import int_arg
@@ -215,6 +218,65 @@ def export_count(user: User, f: Filters, limit: int | None = None) -> int:
     if limit is not None:
         ids = ids.limit(limit)
     return db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0
+
+
+# ---------------------------------------------------------------------------- demand progress
+
+
+def demand_progress(user: User, demand_ids: list[int]) -> dict[int, DemandProgress]:
+    """{demand id: how far it got} for the demands' export (demands.export.register_progress),
+    counted by the rules of the demand's own pages, a few queries for the whole batch:
+
+    - 机器推荐: the matches its page lists as machine suggestions
+      (``matching.queries.suggested_ids``: undecided, not weak, patent still in the pool, at
+      most SUGGESTIONS_PER_NEED a sub-need — the 我的需求 list's and the dashboard's figure);
+    - 已推送: its accepted matches (the page's 已推送给您 N 件);
+    - 对接中 / 已签约: its deals the viewer sees, still open (OPEN_STAGES) / signed.
+
+    The caller decides whose progress ``user`` may see (demands.permissions.can_see_progress).
+    """
+    if not demand_ids:
+        return {}
+    listed = matching_queries.suggested_ids(demand_ids)
+    suggested: Counter[int] = Counter()
+    if listed:
+        # the suggestions are among these (listed machine candidates): no IN list of ids
+        candidates = db.session.execute(
+            sa.select(Match.id, Match.demand_id).where(
+                Match.demand_id.in_(demand_ids),
+                matching_queries.LISTED,
+                Match.source == MatchSource.MACHINE,
+            )
+        )
+        suggested.update(demand_id for match_id, demand_id in candidates if match_id in listed)
+    pushed = dict(
+        db.session.execute(
+            sa.select(Match.demand_id, sa.func.count(Match.id))
+            .where(Match.demand_id.in_(demand_ids), Match.state == MatchState.ACCEPTED)
+            .group_by(Match.demand_id)
+        ).all()
+    )
+    deals = {
+        demand_id: (int(open_), int(signed))
+        for demand_id, open_, signed in db.session.execute(
+            sa.select(
+                Deal.demand_id,
+                sa.func.count(sa.case((Deal.stage.in_(OPEN_STAGES), Deal.id))),
+                sa.func.count(sa.case((Deal.stage == Stage.SIGNED, Deal.id))),
+            )
+            .where(Deal.demand_id.in_(demand_ids), visible_deals_clause(user))
+            .group_by(Deal.demand_id)
+        )
+    }
+    return {
+        demand_id: DemandProgress(
+            suggested=suggested[demand_id],
+            pushed=int(pushed.get(demand_id, 0)),
+            open=deals.get(demand_id, (0, 0))[0],
+            signed=deals.get(demand_id, (0, 0))[1],
+        )
+        for demand_id in demand_ids
+    }
 
 
 def list_page(user: User, f: Filters, per_page: int) -> Page:

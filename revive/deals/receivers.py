@@ -13,7 +13,9 @@
 - a patent taken out of the pool (撤回重审; revive.signals.patent_transitioned from 已入库) is
   told to its open deals' enterprises and officers (deals.services.tell_of_withdrawal);
 - a reopened demand (revive.signals.demand_reopened) is told to the officers of the deals its
-  closing ended, and to its enterprise when staff reopened it (deals.services.tell_of_reopen).
+  closing ended, and to its enterprise when staff reopened it (deals.services.tell_of_reopen);
+- the demands' export counts each demand's progress (机器推荐数, 已推送专利数, 对接中, 已签约)
+  through deals.queries.demand_progress (demands.export.register_progress).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from revive.accounts.models import User
 from revive.deals import queries, services
 from revive.deals.models import Deal
 from revive.deals.permissions import can_view, visible_deals_clause
+from revive.demands import export as demand_export
 from revive.demands import services as demand_services
 from revive.demands.models import Demand
 from revive.demands.services import Ending
@@ -139,3 +142,4 @@ def connect() -> None:
     demand_services.register_close_hook(
         "deals", demand_services.CloseHook(pending=_pending, close=_close)
     )
+    demand_export.register_progress(queries.demand_progress)

@@ -198,6 +198,32 @@ FIELDS: tuple[Field, ...] = (
     # Exported for information; posting and closing, not a spreadsheet, change these.
     Field("status", "状态", _parse_text, importable=False, aliases=("status",)),
     Field("created_at", "发布日期", _parse_text, importable=False, aliases=("created_at",)),
+    # The demand's progress, exported for those who may see it (demands.permissions
+    # .can_see_progress); counted by the packages above demands (demands.export.DemandProgress).
+    Field(
+        "progress_suggested",
+        "机器推荐数",
+        _parse_text,
+        importable=False,
+        aliases=("机器推荐", "机器候选数"),
+        help="匹配引擎给出、需求页列出的强 / 中匹配专利，尚未经技术经理人审核",
+    ),
+    Field(
+        "progress_pushed",
+        "已推送专利数",
+        _parse_text,
+        importable=False,
+        aliases=("已推送", "推送专利数"),
+        help="技术经理人审核采纳、推送给企业的专利",
+    ),
+    Field(
+        "progress_open",
+        "对接中",
+        _parse_text,
+        importable=False,
+        help="推送后尚在进行的对接：已推荐、已接洽、洽谈中",
+    ),
+    Field("progress_signed", "已签约", _parse_text, importable=False, help="已签约的对接"),
 )
 
 FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}

@@ -52,6 +52,13 @@ def can_see_contact(user: User, demand: Demand) -> bool:
     return user.role in MANAGER_ROLES or is_owner(user, demand)
 
 
+def can_see_progress(user: User, demand: Demand) -> bool:
+    """How far the demand got (its machine suggestions, pushed patents, deals by stage): staff
+    and the regulator, and the enterprise that posted it (the demand page's 匹配进展 and the
+    deals panel show it to no one else)."""
+    return user.role in READ_ALL_ROLES or is_owner(user, demand)
+
+
 def may_manage(user: User, demand: Demand) -> bool:
     """The owner enterprise, officers and the platform admin, whatever the demand's state."""
     return user.role in MANAGER_ROLES or is_owner(user, demand)
