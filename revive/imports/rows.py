@@ -29,8 +29,12 @@ class FieldLike(Protocol):
 class ColumnMap:
     header: list[str]
     fields: dict[int, Any]  # column index → field (has .key, .label)
-    ignored: list[str]  # headers that match no importable field
+    ignored: list[str]  # headers that match no field at all
     labels: Mapping[str, str] = field(default_factory=dict)  # field key → label
+    # Headers of export-only fields (入库状态, 所属高校（单位）…): recognised, never read, so an
+    # exported file imports back; the preview names them apart from the unknown ones (a school
+    # re-importing its export read 「未能识别」 beside the platform's own columns).
+    for_reading: list[str] = field(default_factory=list)
 
     def header_for(self, key: str) -> str:
         for index, f in self.fields.items():
@@ -48,6 +52,7 @@ class ColumnMap:
         return {
             "columns": {self.header[i]: f.key for i, f in self.fields.items()},
             "ignored": self.ignored,
+            "for_reading": self.for_reading,
         }
 
 
@@ -64,13 +69,17 @@ def map_columns(
     """
     fields: dict[int, Any] = {}
     ignored: list[str] = []
+    for_reading: list[str] = []
     by_key: dict[str, list[str]] = {}
     for index, text in enumerate(header):
         if not text:
             continue
         f = match(text)
-        if f is None or not f.importable:
+        if f is None:
             ignored.append(text)
+            continue
+        if not f.importable:
+            for_reading.append(text)
             continue
         fields[index] = f
         by_key.setdefault(f.key, []).append(text)
@@ -84,7 +93,7 @@ def map_columns(
     for key, message in required.items():
         if key not in by_key:
             raise FileRejected(message)
-    return ColumnMap(list(header), fields, ignored, labels)
+    return ColumnMap(list(header), fields, ignored, labels, for_reading)
 
 
 @dataclass

@@ -410,6 +410,9 @@ def _multi_sheet_spec(job: ImportJob, kind: registry.ImportKind, table: Table) -
     moves[read[0].index] = [(i, i) for i in range(len(read[0].header))]
     spec = kind.open_spec(job, header)
     spec.columns.ignored = list(dict.fromkeys(text for p in read for text in maps[p.index].ignored))
+    spec.columns.for_reading = list(
+        dict.fromkeys(text for p in read for text in maps[p.index].for_reading)
+    )
     table.header = header
     table.header_line, table.title = read[0].header_line, read[0].title
     table.rows = _aligned(table.rows, moves, len(header))

@@ -34,9 +34,11 @@ def test_header_variants_map_to_fields(header):
     assert result.values["college"] == "材料学院"
 
 
-def test_unknown_headers_are_reported_as_ignored():
-    columns = map_columns(["申请号", "备注", "序号", "入库状态"])
-    assert columns.ignored == ["备注", "序号", "入库状态"]  # 入库状态 is export-only
+def test_unknown_headers_are_reported_as_ignored_and_export_only_ones_as_for_reading():
+    columns = map_columns(["申请号", "备注", "序号", "入库状态", "所属高校（单位）", "入库日期"])
+    assert columns.ignored == ["备注", "序号"]
+    # export-only: recognised, never read
+    assert columns.for_reading == ["入库状态", "所属高校（单位）", "入库日期"]
     assert columns.to_json()["columns"] == {"申请号": "application_no"}
 
 

@@ -356,6 +356,20 @@ def test_preview_lists_ignored_columns(logged_in, enqueued):
     assert 'data-active="0"' in page
 
 
+def test_preview_tells_export_only_columns_from_unknown_ones(logged_in, enqueued):
+    """A school re-importing its own export read 「以下列未能识别」 beside 入库状态, 入库日期 and
+    the other columns the platform itself wrote: they are named as read-only instead."""
+    header = [*HEADER, "备注", "所属高校（单位）", "入库状态", "入库日期", "更新时间"]
+    content = csv_bytes([[*row(1), "内部备注", "甲大学", "草稿", "", "2026-03-01"]], header=header)
+    job, page = _previewed(logged_in, content)
+    assert job.preview_counts["new"] == 1 and job.preview_counts["invalid"] == 0
+    assert "以下列未能识别，已忽略：备注<" in page
+    assert (
+        "以下列是导出文件附带的信息，只供查看，导入时不读取：所属高校（单位）、入库状态、入库日期、更新时间"
+        in page
+    )
+
+
 def test_preview_says_which_rows_had_control_characters_dropped(logged_in, uni, enqueued):
     """A NUL byte inside a cell is not stored (PostgreSQL and spreadsheets refuse it): the
     row imports without it, and the preview names the rows, so nothing changes unseen."""

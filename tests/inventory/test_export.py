@@ -360,5 +360,5 @@ def test_an_export_with_the_new_columns_imports_again_unchanged(
     columns = job.header_map["columns"]
     assert "所属高校（单位）" not in columns and "入库日期" not in columns
     assert {"所属高校（单位）", "入库日期", "入库状态", "更新时间"} <= set(
-        job.header_map["ignored"]
+        job.header_map["for_reading"]
     )
