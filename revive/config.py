@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -73,7 +74,11 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _secret_key(base: Path) -> str:
+def _secret_key(base: Path, *, shared: bool = False) -> str:
+    """SECRET_KEY, or the data dir's own key (made on first start). ``shared``: the database is
+    a server that processes on other machines use too — a key made here is this machine's
+    alone, so its making is logged as a warning (an operator's web started without SECRET_KEY
+    in production made one quietly, and the workers holding the real key refused to start)."""
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
@@ -89,6 +94,13 @@ def _secret_key(base: Path) -> str:
             fh.write(secrets.token_hex(32))
         try:
             os.link(draft, key_file)
+            if shared:
+                logging.getLogger(__name__).warning(
+                    "SECRET_KEY is not set: made a new key in %s for this machine. Every web "
+                    "and worker process of a deployment must share one SECRET_KEY "
+                    "(未设置 SECRET_KEY：已在本机生成新密钥；所有网站与后台处理进程须使用同一个)",
+                    key_file,
+                )
         except FileExistsError:
             pass  # another process was first: use its key
         finally:
@@ -231,7 +243,7 @@ def _load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     # enough that an unattended, unlocked screen does not stay signed in for the afternoon.
     session_hours = max(1, _env_int("REVIVE_SESSION_LIFETIME_HOURS", 12))
     cfg: dict[str, Any] = {
-        "SECRET_KEY": _secret_key(base),
+        "SECRET_KEY": _secret_key(base, shared=not db_url.startswith("sqlite")),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(db_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REVIVE_DATA_DIR": str(base),

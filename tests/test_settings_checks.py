@@ -55,6 +55,27 @@ def test_processes_starting_at_once_agree_on_the_generated_secret_key(tmp_path, 
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_key_made_for_a_shared_database_is_a_warning(tmp_path, monkeypatch, caplog):
+    """An operator's production web started without SECRET_KEY made a key of its own quietly;
+    the workers holding the real key then refused to start. With a database server it says so;
+    the embedded default (SQLite) makes its key quietly, as before."""
+    from revive.config import _secret_key
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with caplog.at_level("WARNING", logger="revive.config"):
+        _secret_key(tmp_path / "a")
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="revive.config"):
+        _secret_key(tmp_path / "b", shared=True)
+    assert "SECRET_KEY is not set" in caplog.text and "同一个" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="revive.config"):
+        _secret_key(tmp_path / "b", shared=True)  # read again: already made
+    assert not caplog.records
+
+
 def _key_of(base: str) -> str:
     from pathlib import Path
 
