@@ -35,3 +35,19 @@ def test_every_compose_command_in_the_readme_names_a_service():
     assert named, "no docker compose commands found"
     unknown = sorted({n for n in named if n not in services})
     assert unknown == [], f"README names services the compose file lacks: {unknown}"
+
+
+def test_the_readmes_commands_without_docker_are_the_entrypoints():
+    """An operator without Docker found the web and beat commands only in the container's
+    entry point: the README now gives them, and they must stay the entry point's."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    entry = (ROOT / "docker" / "entrypoint.sh").read_text("utf-8").replace("\\\n", " ")
+    for line in text.splitlines():
+        if line.startswith(("gunicorn ", "celery ")):
+            program, words = line.split()[0], line.split("#")[0].split()
+            assert program in entry
+            for w in words:
+                if w.startswith(("python:", "revive.", "workers.")) or w in ("worker", "beat"):
+                    assert w in entry, (w, line)
+    assert "gunicorn -c python:revive.gunicorn_conf" in text
+    assert "celery -A workers.app beat" in text
