@@ -56,6 +56,8 @@ def test_nul_in_a_form_changes_nothing(client, admin):
     assert response.status_code == 400
     db.session.expire_all()
     assert db.session.get(Patent, patent.id).title == "原标题"
+    # no Referer sent (a browser's privacy setting): 返回修改 still goes back to the form
+    assert "data-history-back>返回修改" in response.get_data(as_text=True)
 
 
 def _api_post(client, url: str, raw: str):
