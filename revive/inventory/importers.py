@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from revive import signals
-from revive.accounts.models import Role, User
+from revive.accounts.models import Organization, Role, User
 from revive.clock import format_dt
 from revive.common.fields import CLEAR_MARKER, clean_text, is_clear_marker, template_guide
 from revive.db import as_utc
@@ -85,8 +85,21 @@ class PatentRowSpec(SheetLines):
         college_id: int | None = None,
         actor: User | None = None,
         previewed_at: datetime | None = None,
+        institution_name: str | None = None,
     ) -> None:
         self.institution_id = institution_id
+        # An export names each row's university (所属高校（单位）, never read as a value): a
+        # row of another university is refused, so a regulator's or admin's export spanning
+        # universities cannot file their patents under this one.
+        self.institution_name = clean_text(institution_name) or None
+        self._institution_at = next(
+            (
+                i
+                for i, h in enumerate(columns.header)
+                if h and match_header(h) is FIELDS_BY_KEY["institution"]
+            ),
+            None,
+        )
         self.actor = actor  # who imports (None: the command line), for the college rule
         # At commit: when the preview the user confirmed was made. A stored patent changed
         # since then is not overwritten (someone edited it, or reviewed it, meanwhile).
@@ -158,6 +171,18 @@ class PatentRowSpec(SheetLines):
                 self._issue(
                     result, "college", f"只能导入本学院（{self.college_name}）的专利：{name}"
                 )
+
+        at = self._institution_at
+        owner = clean_text(cells[at]) if at is not None and at < len(cells) else ""
+        if owner and self.institution_name and owner != self.institution_name:
+            result.issues.append(
+                RowIssue(
+                    self.columns.header[at],  # type: ignore[index]
+                    _short(owner),
+                    f"这一行是「{owner}」的专利，不能导入到「{self.institution_name}」："
+                    "请只导入本单位的行",
+                )
+            )
 
         appno = values.get("application_no")
         if appno:
@@ -304,6 +329,9 @@ def _open_spec(job: ImportJob, header: Sequence[str]) -> PatentRowSpec:
         college_id=job.college_id,
         actor=actor,
         previewed_at=job.finished_at if committing else None,  # the preview's end
+        institution_name=db.session.scalar(
+            sa.select(Organization.name).where(Organization.id == job.institution_id)
+        ),
     )
 
 

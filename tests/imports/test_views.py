@@ -360,7 +360,9 @@ def test_preview_tells_export_only_columns_from_unknown_ones(logged_in, enqueued
     """A school re-importing its own export read 「以下列未能识别」 beside 入库状态, 入库日期 and
     the other columns the platform itself wrote: they are named as read-only instead."""
     header = [*HEADER, "备注", "所属高校（单位）", "入库状态", "入库日期", "更新时间"]
-    content = csv_bytes([[*row(1), "内部备注", "甲大学", "草稿", "", "2026-03-01"]], header=header)
+    content = csv_bytes(
+        [[*row(1), "内部备注", "示例理工大学", "草稿", "", "2026-03-01"]], header=header
+    )
     job, page = _previewed(logged_in, content)
     assert job.preview_counts["new"] == 1 and job.preview_counts["invalid"] == 0
     assert "以下列未能识别，已忽略：备注<" in page

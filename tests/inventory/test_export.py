@@ -362,3 +362,27 @@ def test_an_export_with_the_new_columns_imports_again_unchanged(
     assert {"所属高校（单位）", "入库日期", "入库状态", "更新时间"} <= set(
         job.header_map["for_reading"]
     )
+
+
+def test_a_row_of_another_university_in_an_export_is_refused(admin, tmp_path, enqueued):
+    """An export spanning universities (a regulator's, an admin's) imported into one university
+    would have filed the others' patents under it: a row whose 所属高校（单位） names another
+    university is refused with the reason; the university's own rows import."""
+    header = ["申请号", "专利名称", "所属高校（单位）"]
+    path = tmp_path / "mixed.csv"
+    lines = [
+        ",".join(header),
+        f"201810012345.7,本校的专利,{admin.organization.name}",
+        "201810012346.1,别校的专利,乙理工大学",
+        "201810012347.6,没写学校的专利,",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    job = imports.create_patent_import(
+        path, actor=admin, institution_id=admin.organization_id, enqueue=False
+    )
+    job = imports.validate_job(job.id)
+    errors = [(e.line, e.column, e.message) for e in imports.first_errors(job)]
+    assert (job.preview_counts["new"], job.preview_counts["invalid"]) == (2, 1), errors
+    (error,) = imports.first_errors(job)
+    assert (error.line, error.column) == (3, "所属高校（单位）")
+    assert "乙理工大学" in error.message and admin.organization.name in error.message
