@@ -15,7 +15,7 @@ from revive.accounts.permissions import roles_required
 from revive.dashboard import cache, export, pages
 from revive.dashboard.pages import Page
 from revive.dashboard.scope import FUNNEL_ROLES, REGIONAL_ROLES
-from revive.dashboard.todo import officer_todo
+from revive.dashboard.todo import nothing_due, todo_for
 from revive.errors import NotFoundError
 
 bp = Blueprint("dashboard", __name__)
@@ -37,7 +37,10 @@ def _render(page: Page, **extra: Any):
 @bp.get("/")
 @login_required
 def home():
-    return _render(pages.home_page(current_user, request.args), todo=officer_todo(current_user))
+    todo = todo_for(current_user)
+    return _render(
+        pages.home_page(current_user, request.args), todo=todo, nothing_due=nothing_due(todo)
+    )
 
 
 @bp.get("/dashboard/monthly")
