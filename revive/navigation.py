@@ -26,7 +26,8 @@ from flask_login import current_user
 
 from revive.accounts.models import Role, User
 from revive.alerts import queries as alert_queries
-from revive.deals.models import Deal, Stage
+from revive.dashboard.activity import awaiting_clause
+from revive.deals.models import Deal
 from revive.deals.permissions import visible_deals_clause
 from revive.demands.models import Demand, DemandStatus
 from revive.evaluations import queries as evaluation_queries
@@ -184,13 +185,13 @@ def _match_review(user: User) -> int | None:
 
 
 def _deal_answers(user: User) -> int | None:
-    """Deals pushed to the user's university that it has not answered yet."""
+    """Deals pushed to the user's university that it has not answered yet: open deals in any
+    stage (an officer may record 已接洽 before the answer; the university still answers), as the
+    overdue page and 今日待办 count them (``dashboard.activity.awaiting_clause``)."""
     if user.role not in (Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN):
         return None
     return _count(
-        sa.select(sa.func.count(Deal.id)).where(
-            visible_deals_clause(user), Deal.stage == Stage.RECOMMENDED, Deal.response.is_(None)
-        )
+        sa.select(sa.func.count(Deal.id)).where(visible_deals_clause(user), awaiting_clause())
     )
 
 
