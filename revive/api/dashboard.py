@@ -327,16 +327,26 @@ def _scope() -> Scope:
 
 @bp.get("/dashboard/summary")
 @login_required
+@bp.arguments(ScopeQuery, location="query", as_kwargs=True)
 @bp.response(200, DashboardSummary)
 @bp.doc(summary="盘点数据概览", tags=[TAG])
-def dashboard_summary():
+def dashboard_summary(**_query):
     """Inventory figures for the caller's scope: totals, the entry rate, distributions by
     status, value grade, TRL and willingness, and a breakdown per college or university.
-    Enterprise accounts get 403: they have no inventory scope.
+    Platform admins, officers and the regulator may narrow it to one university
+    (``university``; its breakdown is then per college); for everyone else the argument is
+    ignored. Enterprise accounts get 403: they have no inventory scope.
     """
     if not queries.has_dashboard(current_user):
         raise PermissionDenied("企业账号没有盘点数据看板")
-    return queries.dashboard_summary(current_user).to_dict()
+    if current_user.role not in FUNNEL_ROLES:  # inventors: their own patents
+        return queries.dashboard_summary(current_user).to_dict()
+    scope = _scope()
+    summary = queries.dashboard_summary(
+        current_user, scope.university_id if scope.is_filtered else None
+    )
+    summary.scope_label = scope.label
+    return summary.to_dict()
 
 
 @bp.get("/dashboard/funnel")

@@ -10,7 +10,8 @@ Pages (``TABS``) and who may open them:
 page            content                                      roles
 ==============  ===========================================  ===============================
 home            inventory overview + conversion funnel       everyone but enterprises
-                (enterprises: their demands and deals)       (enterprise: own view)
+                (regional: one university may be chosen;     (enterprise: own view)
+                enterprises: their demands and deals)
 monthly         the last 12 months: entered, 建议放弃,        regional, university, college
                 demands, pushes, answers, contracts
 breakdown       funnel by university / college / industry    regional, university, college
@@ -175,26 +176,35 @@ def funnel_definitions() -> list[tuple[str, str]]:
 
 def home_page(user: User, args: Args, full: bool = False) -> Page:
     """Inventory overview (every inventory role) with the conversion funnel on top for the
-    funnel roles; the enterprise's own demand view for enterprises."""
+    funnel roles; the enterprise's own demand view for enterprises. Regional roles may narrow
+    it to one university (``?university=``, as on the other tabs); anyone else's argument is
+    ignored (their scope is their own university or college)."""
     if user.role == Role.ENTERPRISE:
         return enterprise_page(user, args, full)
-    summary = queries.dashboard_summary(user)
-    page = Page("home", "数据看板", summary.scope_label, summary=summary)
+    if user.role not in FUNNEL_ROLES:  # inventors: the overview of their own patents
+        summary = queries.dashboard_summary(user)
+        page = Page("home", "数据看板", summary.scope_label, summary=summary)
+        page.charts = charts.build_charts(summary)
+        page.tables = tables.inventory_tables(summary)
+        return page
+    scope = _scope(user, args)
+    summary = queries.dashboard_summary(user, scope.university_id if scope.is_filtered else None)
+    summary.scope_label = scope.label
+    page = Page("home", "数据看板", scope.label, summary=summary)
     page.charts = charts.build_charts(summary)
-    inventory = tables.inventory_tables(summary)
-    if user.role in FUNNEL_ROLES:
-        scope = scope_for(user)
-        counts = funnel.funnel_counts(scope.patents(), scope.whole_university)
-        if page.charts:  # an empty scope shows a how-to-start message instead of charts
-            page.charts.insert(0, charts.conversion_chart(counts))
-        page.tables.append(tables.funnel_table(counts))
-        page.definitions = funnel_definitions()
-        awaiting, overdue = activity.overdue_counts(scope.deals())
-        page.kpis.append(_overdue_kpi(overdue, awaiting, href=url_for("dashboard.overdue")))
-    page.tables.extend(inventory)
+    counts = funnel.funnel_counts(scope.patents(), scope.whole_university)
+    if page.charts:  # an empty scope shows a how-to-start message instead of charts
+        page.charts.insert(0, charts.conversion_chart(counts))
+    page.tables.append(tables.funnel_table(counts, scope.args()))
+    page.definitions = funnel_definitions()
+    awaiting, overdue = activity.overdue_counts(scope.deals())
+    page.kpis.append(
+        _overdue_kpi(overdue, awaiting, href=url_for("dashboard.overdue", **scope.args()))
+    )
+    page.tables.extend(tables.inventory_tables(summary, scope.args()))
     if user.role in FEE_ROLES and not summary.is_empty:
-        _add_idle_cost(page, scope_for(user))
-    return page
+        _add_idle_cost(page, scope)
+    return _with_filter(page, scope)
 
 
 FEE_ROLES = frozenset({Role.UNIVERSITY_ADMIN, Role.COLLEGE_ADMIN})

@@ -150,10 +150,16 @@ def scope_label(user: User) -> str:
     return org
 
 
-def dashboard_summary(user: User) -> DashboardSummary:
+def dashboard_summary(user: User, university_id: int | None = None) -> DashboardSummary:
     """All dashboard figures for ``user``'s scope (five or six aggregate queries). The
-    platform-wide summary of the read-all roles is cached (revive.dashboard.cache)."""
+    platform-wide summary of the read-all roles is cached (revive.dashboard.cache).
+
+    ``university_id``: a read-all user's view narrowed to that university (checked by the
+    caller, ``dashboard.scope.scope_for``): the university's own figures, per college, with
+    an empty scope label for the caller to set. Ignored for every other role."""
     if user.role in READ_ALL_ROLES:
+        if university_id is not None:
+            return cache.cached(f"summary:u{university_id}")
         return cache.cached("summary")
     if user.role == Role.UNIVERSITY_ADMIN and user.organization_id is not None:
         summary = cache.cached(f"summary:u{user.organization_id}")

@@ -671,9 +671,11 @@ def my_deals_table(items: list[activity.EnterpriseDeal], page: Page | None) -> T
 # ---------------------------------------------------------------------------- inventory overview
 
 
-def inventory_tables(s: DashboardSummary) -> list[Table]:
+def inventory_tables(s: DashboardSummary, export_args: dict[str, Any] | None = None) -> list[Table]:
     """The overview's tables (progress per college/university, four distributions). Their DOM
-    ids are the ones the overview's charts point at."""
+    ids are the ones the overview's charts point at; ``export_args`` reproduce the scope (a
+    regional view narrowed to one university)."""
+    export_args = export_args or {}
     out: list[Table] = []
     if s.breakdown_kind:
         unit = BREAKDOWN_UNITS[s.breakdown_kind]
@@ -700,6 +702,7 @@ def inventory_tables(s: DashboardSummary) -> list[Table]:
                     Rate(s.entered, s.total),
                 ],
                 dom_id="table-breakdown",
+                export_args=export_args,
             )
         )
     for key, title, first, buckets in (
@@ -716,6 +719,7 @@ def inventory_tables(s: DashboardSummary) -> list[Table]:
                 [[b.label, b.count, Rate(b.count, s.total)] for b in buckets],
                 dom_id=f"table-{key}",
                 compact=True,
+                export_args=export_args,
             )
         )
     return out

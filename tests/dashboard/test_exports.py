@@ -331,7 +331,24 @@ def test_page_tables_and_their_downloads_carry_the_same_cells(client, auth, pipe
     download: what a user reads is what they export."""
     user = pipeline.users.get(who) or getattr(pipeline.world, who)
     auth.login(user)
-    html = client.get(path).get_data(as_text=True)
+    _tables_match_downloads(client, path, client.get(path).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard/breakdown?by=college"])
+def test_a_chosen_universitys_tables_and_downloads_carry_the_same_cells(
+    client, auth, pipeline, path
+):
+    """The overview narrowed to one university (as the other tabs are): its tables and their
+    downloads keep the choice."""
+    auth.login(pipeline.users["regulator"])
+    uni = pipeline.world.uni_b.id
+    url = f"{path}{'&' if '?' in path else '?'}university={uni}"
+    html = client.get(url).get_data(as_text=True)
+    assert "统计范围：全平台 · 乙大学" in html
+    _tables_match_downloads(client, url, html)
+
+
+def _tables_match_downloads(client, path: str, html: str) -> None:
     scan = TableScan()
     scan.feed(html)
     checked = 0

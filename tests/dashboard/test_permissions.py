@@ -58,8 +58,19 @@ def _uni_a(p) -> str:
     return f"?university={p.world.uni_a.id}"
 
 
+def _uni_b(p) -> str:
+    return f"?university={p.world.uni_b.id}"
+
+
+def other_university(name, path, ok):
+    """``path`` naming 乙大学: regional roles see it; 甲大学's users keep their own scope
+    (test_scoped_roles_see_no_other_university_anywhere reads every such answer)."""
+    return Endpoint(name, path.split("?")[0], lambda p, path=path: path + _uni_b(p), ok)
+
+
 ENDPOINTS = [
     page("home", "/", ALL),
+    other_university("home-other-university", "/", ALL),
     page("monthly", "/dashboard/monthly", FUNNEL_ROLES),
     page("breakdown", "/dashboard/breakdown", FUNNEL_ROLES),
     page(
@@ -87,6 +98,11 @@ ENDPOINTS = [
     export("inventory-grade", INVENTORY_ROLES),
     export("inventory-trl", INVENTORY_ROLES),
     export("inventory-willingness", INVENTORY_ROLES),
+    other_university(
+        "export-inventory-status-other-university",
+        "/dashboard/export/inventory-status.csv",
+        INVENTORY_ROLES,
+    ),
     export("by-university", REGIONAL_ROLES, UNIVERSITY_ADMIN | COLLEGE_ADMIN),
     export("by-college", REGIONAL_ROLES | UNIVERSITY_ADMIN, COLLEGE_ADMIN, query=_uni_a),
     export("by-industry", FUNNEL_ROLES),
@@ -110,6 +126,9 @@ ENDPOINTS = [
     export("my-deals", ENTERPRISE_ROLES, fmt="xlsx"),
     # ----- JSON API
     page("api-summary", f"{API_PREFIX}/summary", ALL - ENTERPRISE_ROLES),
+    other_university(
+        "api-summary-other-university", f"{API_PREFIX}/summary", ALL - ENTERPRISE_ROLES
+    ),
     page("api-funnel", f"{API_PREFIX}/funnel", FUNNEL_ROLES),
     page("api-breakdown", f"{API_PREFIX}/breakdown", FUNNEL_ROLES),
     page("api-contracts", f"{API_PREFIX}/contracts", FUNNEL_ROLES),

@@ -142,3 +142,74 @@ def test_api_summary_refuses_enterprise(client, auth, world):
 
     assert response.status_code == 403
     assert response.get_json()["error"] == "forbidden"
+
+
+# ---------------------------------------------------------------------------- one university
+
+
+def _breakdown_names(html: str) -> list[str]:
+    from tests.dashboard.helpers import TableScan
+
+    scan = TableScan()
+    scan.feed(html)
+    return [row[0] for row in scan.tables["table-breakdown"][1:]]
+
+
+@pytest.mark.parametrize("role", [Role.PLATFORM_ADMIN, Role.OFFICER, Role.REGULATOR])
+def test_regional_overview_narrows_to_one_university(client, auth, world, role):
+    """/?university=1 showed the whole platform (11 patents here) to the regulator: the
+    overview now takes the university filter of the other tabs, with the same selector."""
+    auth.login(make_user(role))
+    html = client.get(f"/?university={world.uni_a.id}").get_data(as_text=True)
+    assert "统计范围：全平台 · 甲大学" in html
+    assert "入库数 / 盘点数 = 2 / 8" in html  # 甲大学's 8 patents, not the platform's 11
+    assert '<select name="university">' in html
+    assert f'<option value="{world.uni_a.id}" selected>甲大学</option>' in html
+    assert "各学院盘点进度" in html  # per college, as the university sees it
+    assert _breakdown_names(html) == ["材料学院", "能源学院", "未指定学院", "外国语学院", "合计"]
+    assert "入库数 / 盘点数 = 5 / 11" in client.get("/").get_data(as_text=True)  # unfiltered
+    blocks = PageScan()
+    blocks.feed(html)
+    assert blocks.json_blocks()["chart-grade"]["datasets"][0]["data"] == [1, 0, 1, 0, 1, 5]
+    # the table exports and the overdue card keep the choice
+    assert f'href="/dashboard/export/inventory-status.csv?university={world.uni_a.id}"' in html
+    assert f'href="/dashboard/export/funnel.csv?university={world.uni_a.id}"' in html
+    assert f'href="/dashboard/overdue?university={world.uni_a.id}"' in html
+    status = client.get(f"/dashboard/export/inventory-status.csv?university={world.uni_a.id}")
+    assert "已入库,2,25.0%（2 / 8）" in status.get_data(as_text=True)
+    assert client.get("/?university=999999").status_code == 404
+
+
+def test_a_university_without_patents_says_so_when_chosen(client, auth, world):
+    auth.login(make_user(Role.REGULATOR))
+    html = client.get(f"/?university={world.idle_uni.id}").get_data(as_text=True)
+    assert "统计范围：全平台 · 丙学院" in html
+    assert "这所高校还没有上传盘点数据" in html
+    assert '<select name="university">' in html  # the way back to another choice
+
+
+@pytest.mark.parametrize("who", ["admin_a", "college_admin_a"])
+def test_a_foreign_university_argument_does_not_widen_a_scoped_view(client, auth, world, who):
+    """A university (or college) admin keeps seeing their own scope, whatever ?university=
+    names: page, exports and API alike, and no selector."""
+    user = getattr(world, who)
+    own_html, _ = get_page(client, auth, user)
+    html = client.get(f"/?university={world.uni_b.id}").get_data(as_text=True)
+    assert html == own_html
+    assert "乙大学" not in html and '<select name="university">' not in html
+    own = client.get("/dashboard/export/inventory-status.csv").get_data(as_text=True)
+    other = client.get(f"/dashboard/export/inventory-status.csv?university={world.uni_b.id}")
+    assert other.get_data(as_text=True) == own
+    data = client.get(f"/api/v1/dashboard/summary?university={world.uni_b.id}").get_json()
+    assert data["total"] == (8 if who == "admin_a" else 4)
+    assert "乙大学" not in data["scope"]
+
+
+def test_api_summary_narrows_to_one_university(client, auth, world):
+    auth.login(make_user(Role.REGULATOR))
+    data = client.get(f"/api/v1/dashboard/summary?university={world.uni_b.id}").get_json()
+    assert data["scope"] == "全平台 · 乙大学"
+    assert (data["total"], data["entered"]) == (3, 3)
+    assert data["breakdown_kind"] == "college"
+    assert [r["name"] for r in data["breakdown"]] == ["乙大学机械学院"]
+    assert client.get("/api/v1/dashboard/summary?university=999999").status_code == 404
