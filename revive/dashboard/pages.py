@@ -9,8 +9,10 @@ Pages (``TABS``) and who may open them:
 ==============  ===========================================  ===============================
 page            content                                      roles
 ==============  ===========================================  ===============================
-home            inventory overview + conversion funnel       everyone but enterprises
-                (regional: one university may be chosen;     (enterprise: own view)
+home            inventory overview + conversion funnel;      everyone but enterprises
+                per university (per college) counts by       (enterprise: own view)
+                status, grade, TRL band, willingness
+                (regional: one university may be chosen;
                 enterprises: their demands and deals)
 monthly         the last 12 months: entered, 建议放弃,        regional, university, college
                 demands, pushes, answers, contracts
@@ -201,7 +203,12 @@ def home_page(user: User, args: Args, full: bool = False) -> Page:
     page.kpis.append(
         _overdue_kpi(overdue, awaiting, href=url_for("dashboard.overdue", **scope.args()))
     )
-    page.tables.extend(tables.inventory_tables(summary, scope.args()))
+    inventory = tables.inventory_tables(summary, scope.args())
+    page.tables.extend(inventory[:1])  # progress per university / college, then its mix
+    mixes = queries.unit_mix(summary, scope.university_id)
+    if summary.breakdown_kind and not summary.is_empty:
+        page.tables.extend(tables.mix_tables(summary.breakdown_kind, mixes, scope.args()))
+    page.tables.extend(inventory[1:])
     if user.role in FEE_ROLES and not summary.is_empty:
         _add_idle_cost(page, scope)
     return _with_filter(page, scope)
@@ -716,6 +723,10 @@ EXPORTS: dict[str, ExportSource] = {
     "inventory-grade": ExportSource(home_page, INVENTORY_ROLES),
     "inventory-trl": ExportSource(home_page, INVENTORY_ROLES),
     "inventory-willingness": ExportSource(home_page, INVENTORY_ROLES),
+    "mix-status": ExportSource(home_page, INVENTORY_ROLES),
+    "mix-grade": ExportSource(home_page, INVENTORY_ROLES),
+    "mix-trl": ExportSource(home_page, INVENTORY_ROLES),
+    "mix-willingness": ExportSource(home_page, INVENTORY_ROLES),
     "by-university": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "university"}),
     "by-college": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "college"}),
     "by-industry": ExportSource(breakdown_page, FUNNEL_ROLES, {"by": "industry"}),

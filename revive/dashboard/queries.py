@@ -284,3 +284,119 @@ def _university_breakdown(scope: sa.ColumnElement[bool]) -> list[BreakdownRow]:
 
 def _sorted(rows: list[BreakdownRow]) -> list[BreakdownRow]:
     return sorted(rows, key=lambda r: (-r.total, -r.entered, r.name))
+
+
+# ---------------------------------------------------------------------------- mix per unit
+#
+# The overview's four distributions (entry status, value grade, TRL, willingness) per university
+# (regional views) or per college (a university's view, or a regional view narrowed to one),
+# so a provincial manager compares universities' inventories, 建议放弃 / 不入库 included. One
+# GROUP BY with a COUNT(CASE …) per bucket; cached like the summary (``mix-by-university``,
+# ``mix-by-college:u12``).
+
+# TRL in three bands (the TRL_HELP stages): principle and concept, lab to pilot, real use.
+TRL_BANDS: tuple[tuple[int, int], ...] = ((1, 3), (4, 6), (7, 9))
+
+
+@dataclass(frozen=True)
+class MixDimension:
+    key: str  # status | grade | trl | willingness
+    title: str
+    buckets: tuple[tuple[str, str], ...]  # (key, label), in table order
+
+
+MIX_DIMENSIONS: tuple[MixDimension, ...] = (
+    MixDimension("status", "入库流程状态", tuple((s.value, s.label) for s in FUNNEL_ORDER)),
+    MixDimension(
+        "grade",
+        "专利价值分级自评",
+        (*((str(g), f"{g}★") for g in range(1, 6)), ("none", UNSET_GRADE_LABEL)),
+    ),
+    MixDimension(
+        "trl",
+        "技术成熟度（TRL）",
+        (*((f"{lo}-{hi}", f"TRL {lo}–{hi}") for lo, hi in TRL_BANDS), ("none", UNSET_TRL_LABEL)),
+    ),
+    MixDimension(
+        "willingness",
+        "转化意愿",
+        (*((w.value, w.label) for w in Willingness), ("none", UNSET_WILLINGNESS_LABEL)),
+    ),
+)
+
+
+def _bucket_condition(dimension: str, key: str) -> sa.ColumnElement[bool]:
+    if dimension == "status":
+        return Patent.status == EntryStatus(key)
+    if dimension == "grade":
+        return Patent.value_grade.is_(None) if key == "none" else Patent.value_grade == int(key)
+    if dimension == "trl":
+        if key == "none":
+            return Patent.trl.is_(None)
+        lo, hi = (int(x) for x in key.split("-"))
+        return Patent.trl.between(lo, hi)
+    if key == "none":
+        return Patent.transfer_willingness.is_(None)
+    return Patent.transfer_willingness == Willingness(key)
+
+
+_MIX_KEYS: tuple[tuple[str, str], ...] = tuple(
+    (d.key, b) for d in MIX_DIMENSIONS for b, _label in d.buckets
+)
+
+
+@dataclass(frozen=True)
+class UnitMix:
+    """One university's (or college's) patents by status, grade, TRL band and willingness."""
+
+    id: int | None
+    name: str
+    total: int
+    counts: dict[tuple[str, str], int]
+
+    def of(self, dimension: str) -> list[int]:
+        """The bucket counts of ``dimension`` in table order (they add up to ``total``)."""
+        d = next(x for x in MIX_DIMENSIONS if x.key == dimension)
+        return [self.counts.get((dimension, b), 0) for b, _label in d.buckets]
+
+
+def _mix_grouped(scope: sa.ColumnElement[bool], group: Any) -> dict[Any, list[int]]:
+    """{unit: [total, *bucket counts in _MIX_KEYS order]}: one GROUP BY."""
+    counts = [sa.func.count(sa.case((_bucket_condition(d, b), Patent.id))) for d, b in _MIX_KEYS]
+    stmt = sa.select(group, sa.func.count(Patent.id), *counts).where(scope).group_by(group)
+    return {row[0]: [int(v) for v in row[1:]] for row in db.session.execute(stmt)}
+
+
+def _mix_aggregate(scope: sa.ColumnElement[bool], group: Any) -> cache.Aggregate:
+    return cache.Aggregate(
+        lambda: _mix_grouped(scope, group),
+        lambda figures: [[key, values] for key, values in figures.items()],
+        lambda payload: {key: values for key, values in payload},
+        lambda figures: sum(values[0] for values in figures.values()),
+    )
+
+
+cache.register("mix-by-university", _mix_aggregate(sa.true(), Patent.institution_id))
+cache.register_family(
+    "mix-by-college",
+    lambda arg: _mix_aggregate(
+        Patent.institution_id == int(arg.removeprefix("u")), Patent.college_id
+    ),
+)
+
+
+def unit_mix(summary: DashboardSummary, university_id: int | None) -> list[UnitMix]:
+    """The mix of each unit of ``summary``'s progress table, in its order (every university,
+    or every college of ``university_id`` and 未指定学院): [] when it has none (a college
+    admin, an inventor)."""
+    if summary.breakdown_kind == "university":
+        figures = cache.cached("mix-by-university")
+    elif summary.breakdown_kind == "college" and university_id is not None:
+        figures = cache.cached(f"mix-by-college:u{university_id}")
+    else:
+        return []
+    out = []
+    for row in summary.breakdown:
+        total, *counts = figures.get(row.id) or [0] * (len(_MIX_KEYS) + 1)
+        out.append(UnitMix(row.id, row.name, total, dict(zip(_MIX_KEYS, counts, strict=True))))
+    return out

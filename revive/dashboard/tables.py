@@ -20,7 +20,7 @@ from revive.clock import format_dt, zone_label
 from revive.common.spreadsheets import Percent
 from revive.dashboard import activity, funnel, regional
 from revive.dashboard.funnel import STEPS, Counts, Line
-from revive.dashboard.queries import DashboardSummary
+from revive.dashboard.queries import MIX_DIMENSIONS, DashboardSummary, UnitMix
 from revive.db import LabeledEnum
 from revive.deals.models import ContractKind, Stage
 from revive.inventory.fees import IdleCost
@@ -720,6 +720,53 @@ def inventory_tables(s: DashboardSummary, export_args: dict[str, Any] | None = N
                 dom_id=f"table-{key}",
                 compact=True,
                 export_args=export_args,
+            )
+        )
+    return out
+
+
+MIX_NOTES = {
+    "status": "各状态之和等于盘点数。不入库、建议放弃是学校审核的结论；"
+    "退回是审核退回、待修改后重新提交的专利。",
+    "grade": "高校对每件专利的价值分级自评（1–5★）；"
+    "「自评 4–5★」占已自评的专利（未自评的不计入分母）。",
+    "trl": "技术成熟度分三段：TRL 1–3 原理与概念验证，TRL 4–6 实验室到中试验证，"
+    "TRL 7–9 实际环境验证到批量应用。",
+    "willingness": "高校填写的转化意愿。",
+}
+
+
+def mix_tables(
+    kind: str, mixes: list[UnitMix], export_args: dict[str, Any] | None = None
+) -> list[Table]:
+    """Per university (``kind`` "university") or college: the overview's four distributions,
+    one table each (``queries.unit_mix``), with a 合计 row. Keys ``mix-status`` …"""
+    unit = BREAKDOWN_UNITS[kind]
+    out = []
+    for d in MIX_DIMENSIONS:
+        rated = d.key == "grade"
+
+        def cells(name: str, total: int, counts: list[int], rated: bool = rated) -> list[Any]:
+            row: list[Any] = [name, total, *counts]
+            if rated:  # 4★ and 5★ of the graded (every bucket but the last, 未自评)
+                row.append(Rate(counts[3] + counts[4], sum(counts[:-1])))
+            return row
+
+        rows = [cells(m.name, m.total, m.of(d.key)) for m in mixes]
+        sums = [sum(m.of(d.key)[i] for m in mixes) for i in range(len(d.buckets))]
+        columns = [Column(unit, nowrap=True), Column("盘点数", "num")]
+        columns += [Column(label, "num") for _key, label in d.buckets]
+        if rated:
+            columns.append(Column("自评 4–5★（4–5★ 数 / 已自评数）", "rate"))
+        out.append(
+            Table(
+                f"mix-{d.key}",
+                f"各{unit}{d.title}",
+                columns,
+                rows,
+                footer=cells(ALL_TOTAL, sum(m.total for m in mixes), sums) if mixes else None,
+                note=MIX_NOTES[d.key],
+                export_args=export_args or {},
             )
         )
     return out

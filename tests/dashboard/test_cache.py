@@ -17,10 +17,12 @@ from revive.dashboard.refresh import refresh
 from revive.errors import ServiceUnavailable
 from revive.extensions import db
 from revive.inventory.models import EntryStatus
+from tests.dashboard.helpers import TableScan
 from tests.factories import make_patent, make_user
 
-KEYS = {"summary", "funnel", "funnel-by-university", "funnel-by-industry"}
-HOME_KEYS = {"summary", "funnel"}  # the overview page; the breakdown tabs have the others
+KEYS = {"summary", "funnel", "funnel-by-university", "funnel-by-industry", "mix-by-university"}
+# the overview page (its per-university mix tables included); the breakdown tabs have the others
+HOME_KEYS = {"summary", "funnel", "mix-by-university"}
 
 
 def _rows() -> dict[str, DashboardSnapshot]:
@@ -157,13 +159,23 @@ def test_large_university_views_have_their_own_snapshots_colleges_stay_live(
     html = _home(client, auth, world.admin_a)
     assert "甲大学" in html and "数据更新于" in html
     assert _total_on_page(html) == "8"
-    assert set(_rows()) == {f"summary:u{uid}", f"funnel:u{uid}"}
+    assert set(_rows()) == {f"summary:u{uid}", f"funnel:u{uid}", f"mix-by-college:u{uid}"}
+    # read back from the snapshots: the per-college mix keeps 未指定学院 (a null college id)
+    html = _home(client, auth, world.admin_a)
+    scan = TableScan()
+    scan.feed(html)
+    assert ["未指定学院", "1", "0", "0", "0", "0", "0", "1", "0"] in scan.tables["table-mix-status"]
     _login(auth, world.admin_a)
     assert client.get("/dashboard/breakdown?by=college").status_code == 200
     officer = make_user(Role.OFFICER)
     _login(auth, officer)  # a regional view narrowed to the university shares its snapshots
     assert client.get(f"/dashboard/breakdown?by=college&university={uid}").status_code == 200
-    assert set(_rows()) == {f"summary:u{uid}", f"funnel:u{uid}", f"funnel-by-college:u{uid}"}
+    assert set(_rows()) == {
+        f"summary:u{uid}",
+        f"funnel:u{uid}",
+        f"mix-by-college:u{uid}",
+        f"funnel-by-college:u{uid}",
+    }
     assert _rows()[f"summary:u{uid}"].payload["total"] == 8  # 甲大学 only
 
     cache.clear()

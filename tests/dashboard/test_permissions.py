@@ -98,6 +98,10 @@ ENDPOINTS = [
     export("inventory-grade", INVENTORY_ROLES),
     export("inventory-trl", INVENTORY_ROLES),
     export("inventory-willingness", INVENTORY_ROLES),
+    export("mix-status", REGIONAL_ROLES | UNIVERSITY_ADMIN, COLLEGE_ADMIN | {Role.INVENTOR}),
+    export("mix-grade", REGIONAL_ROLES | UNIVERSITY_ADMIN, COLLEGE_ADMIN | {Role.INVENTOR}),
+    export("mix-trl", REGIONAL_ROLES | UNIVERSITY_ADMIN, COLLEGE_ADMIN | {Role.INVENTOR}),
+    export("mix-willingness", REGIONAL_ROLES | UNIVERSITY_ADMIN, COLLEGE_ADMIN | {Role.INVENTOR}),
     other_university(
         "export-inventory-status-other-university",
         "/dashboard/export/inventory-status.csv",

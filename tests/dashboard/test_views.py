@@ -213,3 +213,95 @@ def test_api_summary_narrows_to_one_university(client, auth, world):
     assert data["breakdown_kind"] == "college"
     assert [r["name"] for r in data["breakdown"]] == ["乙大学机械学院"]
     assert client.get("/api/v1/dashboard/summary?university=999999").status_code == 404
+
+
+# ---------------------------------------------------------------------------- mix per unit
+
+
+def _table(html: str, dom_id: str) -> list[list[str]]:
+    from tests.dashboard.helpers import TableScan
+
+    scan = TableScan()
+    scan.feed(html)
+    return scan.tables[dom_id]
+
+
+def test_regional_overview_compares_universities_by_grade_trl_willingness_and_status(
+    client, auth, world
+):
+    """Per university, the counts behind the overview's four distributions: 建议放弃 and 不入库
+    included, each table adding up to the 盘点数 of its row."""
+    auth.login(make_user(Role.REGULATOR))
+    html = client.get("/").get_data(as_text=True)
+
+    status = _table(html, "table-mix-status")
+    assert status[0] == [
+        "高校",
+        "盘点数",
+        "草稿",
+        "待学院审核",
+        "待学校审核",
+        "已入库",
+        "退回",
+        "不入库",
+        "建议放弃",
+    ]
+    rows = {r[0]: r[1:] for r in status[1:]}
+    assert rows["甲大学"] == ["8", "1", "1", "1", "2", "1", "1", "1"]
+    assert rows["乙大学"] == ["3", "0", "0", "0", "3", "0", "0", "0"]
+    assert rows["丙学院"] == ["0"] * 8  # nothing uploaded yet: listed
+    assert rows["合计"] == ["11", "1", "1", "1", "5", "1", "1", "1"]
+
+    grade = _table(html, "table-mix-grade")
+    assert grade[0][2:8] == ["1★", "2★", "3★", "4★", "5★", "未自评"]
+    assert grade[0][8] == "自评 4–5★（4–5★ 数 / 已自评数）"
+    rows = {r[0]: r[1:] for r in grade[1:]}
+    assert rows["甲大学"] == ["8", "1", "0", "1", "0", "1", "5", "33.3%（1 / 3）"]
+    assert rows["乙大学"] == ["3", "0", "0", "3", "0", "0", "0", "0.0%（0 / 3）"]
+    assert rows["丙学院"][-1] == "—（0 / 0）"
+
+    trl = _table(html, "table-mix-trl")
+    assert trl[0][1:] == ["盘点数", "TRL 1–3", "TRL 4–6", "TRL 7–9", "未评"]
+    rows = {r[0]: r[1:] for r in trl[1:]}
+    assert rows["甲大学"] == ["8", "0", "1", "1", "6"]
+    assert rows["乙大学"] == ["3", "0", "3", "0", "0"]
+
+    willingness = _table(html, "table-mix-willingness")
+    assert willingness[0][1:] == ["盘点数", "愿意", "视条件", "暂不", "未填写"]
+    rows = {r[0]: r[1:] for r in willingness[1:]}
+    assert rows["甲大学"] == ["8", "2", "0", "1", "5"]
+    assert rows["合计"] == ["11", "5", "0", "1", "5"]
+
+    for key in ("mix-status", "mix-grade", "mix-trl", "mix-willingness"):
+        assert f'href="/dashboard/export/{key}.csv"' in html
+    csv = client.get("/dashboard/export/mix-status.csv").get_data(as_text=True)
+    assert "甲大学,8,1,1,1,2,1,1,1" in csv
+
+
+@pytest.mark.parametrize("who", ["regulator", "admin_a"])
+def test_a_universitys_mix_is_per_college(client, auth, world, who):
+    """A regional view narrowed to 甲大学 and 甲大学's own admin see the same per-college
+    tables; the college admin (one college) sees the overview's distributions only."""
+    user = make_user(Role.REGULATOR) if who == "regulator" else world.admin_a
+    auth.login(user)
+    html = client.get(f"/?university={world.uni_a.id}").get_data(as_text=True)
+    status = _table(html, "table-mix-status")
+    assert status[0][0] == "学院"
+    rows = {r[0]: r[1:] for r in status[1:]}
+    assert rows == {
+        "材料学院": ["4", "1", "1", "0", "2", "0", "0", "0"],
+        "能源学院": ["3", "0", "0", "1", "0", "1", "0", "1"],
+        "未指定学院": ["1", "0", "0", "0", "0", "0", "1", "0"],
+        "外国语学院": ["0"] * 8,
+        "合计": ["8", "1", "1", "1", "2", "1", "1", "1"],
+    }
+    assert "各学院专利价值分级自评" in html and "乙大学机械学院" not in html
+    query = f"?university={world.uni_a.id}" if who == "regulator" else ""
+    csv = client.get(f"/dashboard/export/mix-trl.csv{query}").get_data(as_text=True)
+    assert "材料学院,4,0,1,1,2" in csv
+
+    auth.logout()
+    auth.login(world.college_admin_a)
+    html = client.get("/").get_data(as_text=True)
+    assert "table-mix-" not in html
+    assert client.get("/dashboard/export/mix-status.csv").status_code == 404
