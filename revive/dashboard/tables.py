@@ -55,6 +55,16 @@ class Column:
     kind: str = "text"  # text | num | rate | money | date | datetime
     bar: bool = False  # rate columns: draw a thin progress bar
     nowrap: bool = False  # short names that should not break (unit names in wide tables)
+    local_time: bool = False  # derived from moments in the platform's zone (e.g. months)
+
+    @property
+    def heading(self) -> str:
+        """The label on the page and in the file. Moments (and what is counted by local time)
+        name their zone, 「推送时间（北京时间）」 as the audit log's export does: a CSV carries no
+        page around it to say so (an export's times read as zoneless)."""
+        if self.kind == "datetime" or self.local_time:
+            return f"{self.label}（{zone_label()}）"
+        return self.label
 
 
 @dataclass
@@ -92,10 +102,10 @@ class Table:
 
     def header(self, fmt: str = "csv") -> list[str]:
         if fmt != "xlsx":
-            return [c.label for c in self.columns]
+            return [c.heading for c in self.columns]
         labels: list[str] = []
         for c in self.columns:
-            labels += [c.label, f"{c.label}：计数"] if c.kind == "rate" else [c.label]
+            labels += [c.heading, f"{c.heading}：计数"] if c.kind == "rate" else [c.heading]
         return labels
 
 
@@ -279,7 +289,7 @@ def monthly_table(figs: activity.MonthlyProgress, export_args: dict[str, Any]) -
         "monthly",
         "按月进展（近 12 个月）",
         [
-            Column("月份", nowrap=True),
+            Column("月份", nowrap=True, local_time=True),
             Column("入库专利", "num"),
             Column("建议放弃", "num"),
             *([Column("企业发布需求", "num")] if demands else []),

@@ -369,3 +369,58 @@ def _tables_match_downloads(client, path: str, html: str) -> None:
         assert page_rows == file_rows, (path, dom_id)
         checked += 1
     assert checked == len(re.findall(r"<table ", html)) > 0
+
+
+# ---------------------------------------------------------------------------- time zone
+
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+
+
+def _exporter(pipeline, source):
+    if source.roles == frozenset({Role.ENTERPRISE}):
+        return pipeline.users["ent_x"]
+    if Role.REGULATOR in source.roles:
+        return pipeline.users["regulator"]
+    return pipeline.world.admin_a
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_exported_time_names_its_zone(client, auth, pipeline, fmt):
+    """/dashboard/export/unmet.csv's 发布时间 and overdue.csv's 推送时间 gave times without a zone
+    while /audit/export.csv says 「时间（北京时间）」: every column of times says it now, in every
+    dashboard export (and the monthly table's months, which are Beijing-time months)."""
+    timed = set()
+    for key, source in sorted(pages.EXPORTS.items()):
+        auth.logout()
+        auth.login(_exporter(pipeline, source))
+        query = f"?university={pipeline.world.uni_a.id}" if key == "by-college" else ""
+        rows = download(client, f"/dashboard/export/{key}.{fmt}{query}")
+        header, body = rows[0], rows[1:]
+        for i, label in enumerate(header):
+            if any(MOMENT.match(r[i]) for r in body if i < len(r)):
+                assert label.endswith("（北京时间）"), (key, label)
+                timed.add((key, label))
+        if key == "monthly":
+            assert header[0] == "月份（北京时间）"
+    assert {
+        ("unmet", "发布时间（北京时间）"),
+        ("overdue", "推送时间（北京时间）"),
+        ("overdue", "答复期限（北京时间）"),
+        ("my-demands", "发布时间（北京时间）"),
+        ("my-deals", "推送时间（北京时间）"),
+    } <= timed
+
+
+def test_the_configured_zone_is_the_one_named(client, auth, pipeline, app, monkeypatch):
+    """Outside Beijing time the zone's own name is used, and the times are in it."""
+    from revive.clock import format_dt
+
+    monkeypatch.setitem(app.config, "REVIVE_TIMEZONE", "Asia/Tokyo")
+    auth.login(pipeline.users["regulator"])
+    rows = download(client, "/dashboard/export/overdue.csv")
+    assert "推送时间（Asia/Tokyo）" in rows[0]
+    column = rows[0].index("推送时间（Asia/Tokyo）")
+    deal = pipeline.deals["d2"]
+    with app.test_request_context():
+        pushed = format_dt(deal.pushed_at)
+    assert pushed in {r[column] for r in rows[1:]}

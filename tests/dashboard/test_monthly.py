@@ -141,7 +141,7 @@ def test_regulator_reads_the_monthly_page_with_chart_table_and_exports(client, a
     table.feed(html)
     rows = table.tables["table-monthly"]
     assert rows[0] == [
-        "月份",
+        "月份（北京时间）",  # months of Beijing time, as the note says (and the export keeps)
         "入库专利",
         "建议放弃",
         "企业发布需求",
