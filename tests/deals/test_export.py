@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from revive.accounts.models import Role
@@ -22,6 +19,7 @@ from revive.exports.models import ExportJob
 from revive.extensions import db
 from tests.deals.helpers import make_overdue, sign
 from tests.exports.helpers import download, read_xlsx, run_worker
+from tests.statements import statements_run
 
 HEADER = [
     "对接编号",
@@ -230,17 +228,3 @@ def test_the_export_costs_no_query_per_deal(world, client, auth):
     with statements_run() as many:
         assert len(read_csv(export(client))) == 8
     assert len(many) == len(few), "\n".join(s[:120] for s in many)
-
-
-@contextmanager
-def statements_run() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -25,6 +23,7 @@ from revive.review import services as decisions
 from tests.deals.helpers import World, advance, make_world, sign
 from tests.factories import make_user
 from tests.matching.helpers import entered, make_demand
+from tests.statements import statements_run
 
 PROGRESS = ["机器推荐数", "已推送专利数", "对接中", "已签约"]
 
@@ -155,17 +154,3 @@ def test_the_progress_columns_are_export_only(app):
         field = match_header(label)
         assert field is not None and not field.importable, label
     assert not match_header("机器候选数").importable
-
-
-@contextmanager
-def statements_run() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -25,6 +23,7 @@ from revive.inventory import export, queries, services, workflow
 from revive.inventory.fields import FIELDS, MODEL_KEYS, match_header, validate_record
 from revive.inventory.models import EntryStatus, StatusChange
 from tests.factories import make_college, make_org, make_patent, make_user
+from tests.statements import statements_run
 
 FULL = {
     "application_no": "ZL 2017 1060 1862.3",
@@ -285,20 +284,6 @@ def test_the_export_names_each_patents_university_and_the_day_it_last_entered_th
     # per-university counts rebuilt from the file
     counts = Counter(r["所属高校（单位）"] for r in by_title.values() if r["入库状态"] == "已入库")
     assert counts == {"甲大学": 1, "乙大学": 1}
-
-
-@contextmanager
-def statements_run() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_the_new_columns_cost_no_query_per_row(client, auth, admin):
