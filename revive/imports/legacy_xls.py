@@ -15,12 +15,14 @@ into the new file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,10 @@ def _cell_value(cell: Any, datemode: int) -> Any:
         return bool(cell.value)
     if kind == xlrd.XL_CELL_ERROR:
         return xlrd.error_text_from_code.get(cell.value, "#VALUE!")
+    if isinstance(cell.value, str):
+        # control characters (\x07, \x0b … in systems' exports): a .xlsx cannot hold them
+        # (openpyxl raised: a 500 on the college list), and the reader drops them anyway
+        return ILLEGAL_CHARACTERS_RE.sub("", cell.value)
     return cell.value
 
 
@@ -75,8 +81,10 @@ def convert(
             "请另存为 .xlsx 或 CSV 后再上传，或拆分为多个文件"
         )
     try:
-        # formatting_info: merged ranges are only read with it
-        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=True)
+        # formatting_info: merged ranges are only read with it. ragged_rows: each row only as
+        # long as its cells (padded to the widest, one cell at IV65536 made a 5 KB file 16.7M
+        # cells, 200 MB and 21 s: a code review)
+        book = xlrd.open_workbook(str(path), on_demand=True, formatting_info=True, ragged_rows=True)
     except xlrd.XLRDError as exc:
         text = str(exc)
         logger.info("Unreadable .xls: %s", text)
@@ -92,36 +100,70 @@ def convert(
         logger.info("Unreadable .xls: %s: %s", type(exc).__name__, exc)
         raise rejected(f"无法读取旧版 Excel（.xls）文件（文件可能已损坏）：{_SAVE_AS}") from None
     out = Workbook(write_only=True)
-    cells = 0
     try:
-        if book.nsheets == 0:
-            raise rejected("工作簿中没有工作表")
-        for index in range(book.nsheets):
-            try:
-                sheet = book.sheet_by_index(index)
-            except Exception as exc:  # noqa: BLE001
-                logger.info("Unreadable .xls sheet %d: %r", index, exc)
-                raise rejected(
-                    f"旧版 Excel（.xls）文件的第 {index + 1} 个工作表已损坏，无法读取：{_SAVE_AS}"
-                ) from None
-            cells += sheet.nrows * sheet.ncols
-            if cells > max_cells:
-                raise too_many_cells(max_cells)
-            ws = out.create_sheet(_sheet_title(sheet.name, index))
-            # a hidden sheet stays hidden, so the reader names it and leaves it out
-            ws.sheet_state = _VISIBILITY.get(getattr(sheet, "visibility", 0), "visible")
-            for r in range(sheet.nrows):
-                row = [_cell_value(c, book.datemode) for c in sheet.row(r)]
-                while row and row[-1] is None:
-                    row.pop()
-                ws.append(row)
-            for r1, r2, c1, c2 in sheet.merged_cells:  # half-open ranges, 0-based
-                if (r2 - r1) * (c2 - c1) > 1:
-                    ws.merged_cells.add(_range(r1, r2, c1, c2))
-            book.unload_sheet(index)
+        _copy(book, out, max_cells, too_many_cells, rejected)
         out.save(dest)
+    except BaseException:
+        _discard(out)  # the sheets' temporary files: openpyxl removes them only at exit
+        raise
     finally:
         book.release_resources()
+
+
+def _copy(
+    book: Any,
+    out: Workbook,
+    max_cells: int,
+    too_many_cells: Callable[[int], Exception],
+    rejected: Callable[[str], Exception],
+) -> None:
+    """Every sheet of ``book`` into ``out``, in order, within ``max_cells`` real cells."""
+    if book.nsheets == 0:
+        raise rejected("工作簿中没有工作表")
+    cells = 0
+    for index in range(book.nsheets):
+        try:
+            sheet = book.sheet_by_index(index)
+        except Exception as exc:  # noqa: BLE001
+            logger.info("Unreadable .xls sheet %d: %r", index, exc)
+            raise rejected(
+                f"旧版 Excel（.xls）文件的第 {index + 1} 个工作表已损坏，无法读取：{_SAVE_AS}"
+            ) from None
+        cells += sum(sheet.row_len(r) for r in range(sheet.nrows))
+        if cells > max_cells:
+            raise too_many_cells(max_cells)
+        ws = out.create_sheet(_sheet_title(sheet.name, index))
+        # a hidden sheet stays hidden, so the reader names it and leaves it out
+        ws.sheet_state = _VISIBILITY.get(getattr(sheet, "visibility", 0), "visible")
+        for r in range(sheet.nrows):
+            row = [_cell_value(c, book.datemode) for c in sheet.row(r)]
+            while row and row[-1] is None:
+                row.pop()
+            ws.append(row)
+        for r1, r2, c1, c2 in sheet.merged_cells:  # half-open ranges, 0-based
+            if (r2 - r1) * (c2 - c1) > 1:
+                ws.merged_cells.add(_range(r1, r2, c1, c2))
+        book.unload_sheet(index)
+
+
+def _discard(out: Workbook) -> None:
+    """Close and delete the temporary files of the sheets written so far."""
+    from openpyxl.worksheet import _writer
+
+    for ws in out.worksheets:
+        writer = ws.__dict__.get("_writer")
+        if writer is None:
+            continue
+        try:
+            rows = ws.__dict__.get("_rows")  # the row generator writing into the file
+            if rows is not None:
+                with contextlib.suppress(Exception):
+                    rows.close()
+            writer.close()
+        finally:
+            Path(writer.out).unlink(missing_ok=True)
+            if writer.out in _writer.ALL_TEMP_FILES:
+                _writer.ALL_TEMP_FILES.remove(writer.out)
 
 
 def _sheet_title(name: str, index: int) -> str:

@@ -870,6 +870,10 @@ def _open_workbook(fh: IO[bytes], limits: ReadLimits) -> Any:
     return reader.wb
 
 
+def _visible(ws: Any) -> bool:
+    return getattr(ws, "sheet_state", "visible") == "visible"
+
+
 class _Workbook:
     """A read-only workbook (see _open_workbook) and its first sheet, closed with the file."""
 
@@ -904,20 +908,33 @@ class _Workbook:
         SHEETS_LOOKED sheets, MAX_HEADER_SEARCH rows each, looked at; none with a header: the
         first sheet, as before."""
         sheets = self.wb.worksheets
+        visible = [ws for ws in sheets if _visible(ws)]
+        hidden = [
+            (ws.title, "隐藏的工作表，未读取（如需导入，请在 Excel/WPS 中取消隐藏后再上传）")
+            for ws in sheets
+            if not _visible(ws)
+        ]
+        if not visible:
+            raise FileRejected(
+                "工作簿的工作表都是隐藏的（"
+                + "、".join(f"“{t}”" for t, _ in hidden[:4])
+                + "）：请在 Excel/WPS 中取消隐藏要导入的工作表后再上传"
+            )
         if is_column is None or len(sheets) < 2:
-            return [sheets[0]], []
+            # the first sheet the user can see (a review's hidden first sheet was read unnamed)
+            self.ws = visible[0]
+            return [visible[0]], hidden
         found: list[Any] = []
         skipped: list[tuple[str, str]] = []
         for ws in sheets[:SHEETS_LOOKED]:
             if not hasattr(ws, "iter_rows"):
                 skipped.append((ws.title, "图表工作表，没有数据行"))
                 continue
-            if getattr(ws, "sheet_state", "visible") != "visible":
+            if not _visible(ws):
                 # a sheet the user cannot see in Excel (veryHidden: not even in 取消隐藏) was
                 # imported unannounced (a security review); hidden ones hold lookup lists or
                 # old copies more often than data
-                why = "隐藏的工作表，未读取（如需导入，请在 Excel/WPS 中取消隐藏后再上传）"
-                skipped.append((ws.title, why))
+                skipped.append(next(h for h in hidden if h[0] == ws.title))
                 continue
             ws.reset_dimensions()  # rows at their own width (a hostile dimension pads them)
             rows = ws.iter_rows(max_row=MAX_HEADER_SEARCH, values_only=True)
@@ -934,7 +951,9 @@ class _Workbook:
             for ws in sheets[SHEETS_LOOKED:]
         ]
         if not found:
-            return [sheets[0]], []
+            # no header anywhere: the first visible sheet, whose refusal names the header read
+            self.ws = visible[0]
+            return [visible[0]], hidden
         self.ws = found[0]
         return found, skipped
 

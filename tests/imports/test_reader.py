@@ -485,6 +485,21 @@ def test_a_hidden_sheet_is_named_and_not_read(tmp_path, state):
         table.close()
 
 
+def test_a_hidden_first_sheet_is_not_read_even_when_no_other_has_a_header(tmp_path):
+    """A code review: with the data in a veryHidden first sheet and only a 说明 sheet visible,
+    no header was found, and the fallback read the hidden sheet's rows, unnamed."""
+    wb = Workbook()
+    hidden = wb.active
+    hidden.title = "数据"
+    hidden.append(HEADER)
+    hidden.append(row(1))
+    hidden.sheet_state = "veryHidden"
+    wb.create_sheet("说明").append(["本表用于说明"])
+    wb.save(tmp_path / "f.xlsx")
+    with pytest.raises(FileRejected, match="读取的是工作表“说明”"):  # not the hidden rows
+        read_table(tmp_path / "f.xlsx", max_rows=1000, is_column=_is_column)
+
+
 def test_a_workbook_beyond_the_sheets_looked_at_says_so(tmp_path):
     from revive.imports.reader import SHEETS_LOOKED
 

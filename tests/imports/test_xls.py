@@ -183,3 +183,52 @@ def test_a_hidden_sheet_of_an_xls_is_named_and_not_read(tmp_path):
         assert table.skipped and table.skipped[0][0] == "旧数据"
     finally:
         table.close()
+
+
+def test_a_sparse_xls_costs_its_cells_not_its_width_times_its_height(tmp_path):
+    """A code review: a header and one cell at IV65536 (a 5 KB file) read as 16.7M padded
+    cells, 200 MB and 21 s, within the cell budget. Rows are read at their own length."""
+    path = tmp_path / "sparse.xls"
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("Sheet1")
+    for c, name in enumerate(HEADER):
+        ws.write(0, c, name)
+    for c, value in enumerate(_invention(1)[:4]):
+        ws.write(1, c, value)
+    ws.write(65535, 255, "x")
+    book.save(str(path))
+    table = read_table(path, max_rows=100, limits=ReadLimits(cells=1000))
+    try:
+        assert [line for line, _ in table.rows] == [2, 65536]
+    finally:
+        table.close()
+
+
+def test_control_characters_in_an_xls_cell_are_dropped_not_a_500(tmp_path):
+    """Systems' .xls exports carry \\x07 and \\x0b in text; a .xlsx cannot hold them and the
+    conversion raised (a 500 on the college-list upload, a code review)."""
+    path = tmp_path / "ctl.xls"
+    _xls(path, [("Sheet1", [HEADER, [appno(1), "一种\x0b复合\x07材料", "材料学院", 5]])])
+    table = read_table(path, max_rows=100)
+    try:
+        (line, cells), *_ = list(table.rows)
+        assert cells[1] == "一种复合材料"
+    finally:
+        table.close()
+
+
+def test_a_conversion_stopped_midway_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """The budget runs out on the second sheet, after the first was written: openpyxl's file
+    for that sheet was left in /tmp (removed only at interpreter exit, which a pool process
+    never reaches)."""
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    path = tmp_path / "two.xls"
+    rows = [HEADER, *(_invention(n) for n in range(1, 11))]
+    _xls(path, [("甲", rows), ("乙", rows)])
+    with pytest.raises(FileRejected, match="单元格过多"):
+        read_table(path, max_rows=100, limits=ReadLimits(cells=70))
+    assert list((tmp_path / "tmp").iterdir()) == []
