@@ -48,24 +48,47 @@ def main() -> None:
 def operator_message(exc: BaseException) -> str | None:
     """What an operator can act on, for the mistakes of setting up (an operator's trial read
     156 lines of psycopg traceback for a wrong port): a setting that cannot be used, a
-    database that does not answer, a DATABASE_URL that names no driver, a database not
-    migrated yet. None for anything else (a bug keeps its traceback)."""
+    DATABASE_URL that names no driver, a database that does not answer, a database not
+    migrated yet. A database error says so only when a fresh look at the database confirms it
+    (an SQL error of a migration, a lock timeout or a bug keeps its traceback: a code review
+    found them all read "cannot connect"). None for anything else."""
     import sqlalchemy as sa
 
     from revive.config import ConfigError
 
     if isinstance(exc, ConfigError):
         return str(exc)
-    if isinstance(exc, sa.exc.NoSuchModuleError | sa.exc.ArgumentError):
+    if isinstance(exc, sa.exc.NoSuchModuleError) or (
+        isinstance(exc, sa.exc.ArgumentError) and "Could not parse SQLAlchemy URL" in str(exc)
+    ):
         return f"DATABASE_URL 无效（{_first_line(exc)}）：应形如 postgresql+psycopg://用户@主机:5432/库名"
     if isinstance(exc, sa.exc.DBAPIError):
-        text = _first_line(getattr(exc, "orig", None) or exc)
-        lowered = text.lower()
-        if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-            return f"数据库尚未初始化：请运行 revive db upgrade（{text}）"
-        if isinstance(exc, sa.exc.OperationalError):
-            return f"无法连接数据库：请检查 DATABASE_URL 和数据库服务（{text}）"
+        state, detail = _database_state()
+        if state == "unreachable":
+            return f"无法连接数据库：请检查 DATABASE_URL 和数据库服务（{detail}）"
+        if state == "empty" and sys.argv[1:3] != ["db", "upgrade"]:
+            return f"数据库尚未初始化：请运行 revive db upgrade（{_first_line(exc.orig or exc)}）"
     return None
+
+
+def _database_state() -> tuple[str, str]:
+    """("unreachable", why) | ("empty", "") (no tables of ours) | ("ok", "") for the database
+    DATABASE_URL names, looked at afresh with a short connect timeout."""
+    import sqlalchemy as sa
+
+    from revive.config import load_config
+
+    url = load_config()["SQLALCHEMY_DATABASE_URI"]
+    args = {} if url.startswith("sqlite") else {"connect_timeout": 5}
+    engine = sa.create_engine(url, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+    except sa.exc.SQLAlchemyError as probe:
+        return "unreachable", _first_line(getattr(probe, "orig", None) or probe)
+    finally:
+        engine.dispose()
+    return ("ok" if "users" in tables else "empty"), ""
 
 
 def _first_line(exc: object) -> str:

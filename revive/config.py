@@ -196,7 +196,12 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
         # once. Recovery from a dead worker does not wait for it: the sweep re-sends the row
         # after REVIVE_WORKER_LOST_SECONDS, so what comes back this late is a no-op.
         hours = max(1, _env_int("REVIVE_BROKER_VISIBILITY_HOURS", 24))
-        conf["broker_transport_options"] = {"visibility_timeout": hours * 3600}
+        conf["broker_transport_options"] = {
+            "visibility_timeout": hours * 3600,
+            # a Redis host that drops packets fails a connection in seconds (a send, a worker,
+            # /healthz's broker probe), not after the system's connect timeout
+            "socket_connect_timeout": 5,
+        }
         # Redis down: a send gives up after about a second (the work is recorded and the sweep
         # sends it when Redis is back) instead of holding the page for kombu's and the
         # result backend's default retries (about 20 s, seen on an upload).
@@ -245,7 +250,11 @@ def _load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg: dict[str, Any] = {
         "SECRET_KEY": _secret_key(base, shared=not db_url.startswith("sqlite")),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(db_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A database server that does not answer fails a connection in seconds, not after the
+        # system's connect timeout (minutes for a host that drops packets: a starting worker's
+        # wait for the database and /healthz depend on it)
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}
+        | ({} if db_url.startswith("sqlite") else {"connect_args": {"connect_timeout": 10}}),
         "REVIVE_DATA_DIR": str(base),
         "UPLOAD_FOLDER": os.environ.get("REVIVE_UPLOAD_DIR") or str(base / "uploads"),
         "MAX_CONTENT_LENGTH": request_limit(max_upload_mb),

@@ -24,14 +24,31 @@ def _error(url: str, statement: str = "SELECT 1") -> Exception:
     raise AssertionError("no error")
 
 
-def test_each_set_up_mistake_has_its_message(tmp_path):
+def test_each_set_up_mistake_has_its_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("REVIVE_DATA_DIR", str(tmp_path))
     assert "DATABASE_URL 无效" in operator_message(_error("postgre://x"))
-    refused = _error("postgresql+psycopg://postgres@127.0.0.1:1/none")
-    assert "无法连接数据库" in operator_message(refused)
-    empty = _error(f"sqlite:///{tmp_path / 'e.db'}", "SELECT * FROM users")
-    assert "revive db upgrade" in operator_message(empty)
+    down = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    monkeypatch.setenv("DATABASE_URL", down)
+    assert "无法连接数据库" in operator_message(_error(down))
+    empty = f"sqlite:///{tmp_path / 'e.db'}"
+    monkeypatch.setenv("DATABASE_URL", empty)
+    assert "revive db upgrade" in operator_message(_error(empty, "SELECT * FROM users"))
     assert operator_message(ConfigError("REVIVE_TIMEZONE='x' is not a known time zone"))
     assert operator_message(KeyError("a bug")) is None  # a bug keeps its traceback
+
+
+def test_an_sql_error_on_a_working_database_keeps_its_traceback(tmp_path, monkeypatch):
+    """A code review: every SQLite error is an OperationalError, so a migration's "no such
+    column" or a syntax error read 「无法连接数据库」. The database is looked at afresh: it
+    answers and holds the tables, so the error is not a set-up mistake."""
+    url = f"sqlite:///{tmp_path / 'ok.db'}"
+    with sa.create_engine(url).begin() as conn:
+        conn.execute(sa.text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("REVIVE_DATA_DIR", str(tmp_path))
+    assert operator_message(_error(url, "SELECT nonsense FROM users")) is None
+    assert operator_message(_error(url, "SELEC 1")) is None
+    assert operator_message(sa.exc.ArgumentError("a bug building a statement")) is None
 
 
 @pytest.mark.parametrize(

@@ -116,3 +116,32 @@ def test_a_worker_that_cannot_reach_the_database_refuses_to_start(tmp_path):
     assert refused.returncode != 0
     assert "数据库无法连接" in refused.stderr and "127.0.0.1:1" in refused.stderr
     assert "s3cret" not in refused.stderr
+
+
+def test_inspect_and_beat_do_not_wait_for_the_database(tmp_path):
+    """`celery -A workers.app inspect ping` (the compose health check) and beat import the
+    module too: they skip the worker's start checks instead of waiting for the database."""
+    env = {
+        "DATABASE_URL": "postgresql+psycopg://revive@127.0.0.1:1/revive",
+        "REVIVE_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "k",
+        "REVIVE_WORKER_DB_WAIT": "600",
+        "PATH": "/usr/bin:/bin",
+    }
+    for command in ("inspect", "beat"):
+        code = f"import sys; sys.argv = ['celery', '{command}']; import workers.app"
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+
+
+def test_a_database_server_connection_gives_up_in_seconds(monkeypatch, tmp_path):
+    from revive.config import load_config
+
+    monkeypatch.setenv("REVIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://revive@db-host/revive")
+    monkeypatch.setenv("REDIS_URL", "redis://redis-host:6379/0")
+    cfg = load_config()
+    assert cfg["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 10}
+    assert cfg["CELERY"]["broker_transport_options"]["socket_connect_timeout"] == 5
