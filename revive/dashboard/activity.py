@@ -375,7 +375,7 @@ class UnitResponses:
     overdue: int = 0  # of them past the due time
     answered: int = 0  # responded_at is set
     on_time: int = 0  # of them answered by the due time (responded_at <= response_due_at)
-    ended_unanswered: int = 0  # 未成交 without an answer
+    ended_unanswered: int = 0  # 未成交 after the deadline passed without an answer
     median_days: Decimal | None = None  # pushed → answered, days (one decimal); None: none
 
     @property
@@ -485,7 +485,14 @@ def overdue_figures(
                 counted(overdue_clause(now)),
                 counted(answered),
                 counted(answered, Deal.responded_at <= Deal.response_due_at),
-                counted(Deal.responded_at.is_(None), Deal.stage == Stage.FAILED),
+                # ended unanswered after the deadline passed: a deal its enterprise closed (or
+                # the patent's sale ended) an hour after the push is not the university's
+                # silence (a code review)
+                counted(
+                    Deal.responded_at.is_(None),
+                    Deal.stage == Stage.FAILED,
+                    Deal.stage_changed_at > Deal.response_due_at,
+                ),
             ).group_by(unit_col)
         )
     }

@@ -499,8 +499,9 @@ def overdue_units_table(figs: activity.OverdueFigures, export_args: dict[str, An
         footer=cells(figs.total) if figs.units else None,
         note="待答复：对接仍在进行、高校尚未答复；逾期未答复是其中已过答复期限的。按期答复：答复时间"
         "不晚于答复期限（含技术经理人延长后的期限）；逾期后答复：过了期限才答复。答复用时：从推送"
-        "到高校答复的天数，合计行为全部答复的中位数。未答复即未成交：对接已标记未成交，高校始终"
-        f"未答复。没有对接的{figs.unit}也列出（各项为 0）。",
+        "到高校答复的天数，合计行为全部答复的中位数。未答复即未成交：答复期限过后对接标记为未成交，"
+        "高校始终未答复（期限内因企业关闭需求等结束的不计）。"
+        f"没有对接的{figs.unit}也列出（各项为 0）。",
         export_args=export_args,
         empty=f"还没有{figs.unit}",
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from revive import clock
 from revive.accounts.models import Organization, User
 from revive.clock import format_dt, local_date, local_today
 from revive.db import utcnow
@@ -49,7 +50,9 @@ HEADER = (
 
 
 def header() -> list[str]:
-    return list(HEADER)
+    """The columns; 答复期限, the one moment among days, names its zone (「（北京时间）」, as the
+    dashboard exports do)."""
+    return [f"答复期限（{clock.zone_label()}）" if h == "答复期限" else h for h in HEADER]
 
 
 def row_values(deal: Deal, now: datetime) -> list[Any]:

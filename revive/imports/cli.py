@@ -108,14 +108,15 @@ def run_import(
         f"无变化 {counts.get('unchanged', 0)}，无效 {counts.get('invalid', 0)}{notes}",
         err=True,
     )
+    valid = counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)
+    if not valid and counts.get("invalid", 0):
+        # nothing can be written: a failure for a script (an operator's cron read exit 0),
+        # a dry run's too
+        finish(job, f"全部 {counts['invalid']} 行无效，未写入任何数据：请按错误说明修改后重新导入")
     if dry_run:
         finish(job)
     if all_or_nothing and counts.get("invalid", 0):
         finish(job, f"有 {counts['invalid']} 行无效数据，--all-or-nothing：未写入任何数据")
-    valid = counts.get("new", 0) + counts.get("changed", 0) + counts.get("unchanged", 0)
-    if not valid and counts.get("invalid", 0):
-        # nothing can be written: a failure for a script (an operator's cron read exit 0)
-        finish(job, f"全部 {counts['invalid']} 行无效，未写入任何数据：请按错误说明修改后重新导入")
     if valid:
         try:
             services.request_commit(job.id, actor=None, enqueue=False)

@@ -92,13 +92,11 @@ class PatentRowSpec(SheetLines):
         # row of another university is refused, so a regulator's or admin's export spanning
         # universities cannot file their patents under this one.
         self.institution_name = clean_text(institution_name) or None
+        # only under the export's own header: a school's sheet may have a 高校 column with
+        # its short name (清华), and a university renamed since its export still matches
+        export_label = FIELDS_BY_KEY["institution"].label
         self._institution_at = next(
-            (
-                i
-                for i, h in enumerate(columns.header)
-                if h and match_header(h) is FIELDS_BY_KEY["institution"]
-            ),
-            None,
+            (i for i, h in enumerate(columns.header) if clean_text(h) == export_label), None
         )
         self.actor = actor  # who imports (None: the command line), for the college rule
         # At commit: when the preview the user confirmed was made. A stored patent changed

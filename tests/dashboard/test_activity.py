@@ -136,6 +136,18 @@ def test_answers_on_time_late_and_unanswered_per_university(pipeline):
     assert figs.by_unit == [("乙大学", 1), ("甲大学", 1)]  # the overdue chart: overdue ones
 
 
+def test_a_deal_ended_before_its_deadline_is_not_the_universitys_silence(pipeline):
+    """A code review: an enterprise closing its demand an hour after the push ended the deal
+    未成交 unanswered, and it counted against the university as 未答复即未成交."""
+    d6 = pipeline.deals["d6"]  # 未成交, unanswered, ended after its deadline: counted
+    figs = activity.overdue_figures(scope_for(pipeline.users["regulator"]).deals(), False)
+    assert figs.total.ended_unanswered == 1
+    d6.response_due_at = d6.stage_changed_at + timedelta(days=6)  # ended within its time
+    db.session.commit()
+    figs = activity.overdue_figures(scope_for(pipeline.users["regulator"]).deals(), False)
+    assert figs.total.ended_unanswered == 0
+
+
 def test_answers_per_college_list_every_college_of_the_scope(pipeline):
     w = pipeline.world
     uni = activity.overdue_figures(scope_for(w.admin_a).deals(), True, university_id=w.uni_a.id)

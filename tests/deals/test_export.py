@@ -31,7 +31,7 @@ HEADER = [
     "学院",
     "阶段",
     "推送日期",
-    "答复期限",
+    "答复期限（北京时间）",
     "高校答复",
     "答复日期",
     "是否逾期",
@@ -92,7 +92,7 @@ def test_each_deal_reads_as_on_its_page_in_beijing_time(world, client, auth):
     row = rows["逾期的需求"]
     assert row["阶段"] == "已推荐"
     assert row["推送日期"] == "2026-03-02"
-    assert row["答复期限"] == "2026-03-10 01:30"
+    assert row["答复期限（北京时间）"] == "2026-03-10 01:30"
     assert row["是否逾期"] == "是"
     assert row["合同类型"] == row["合同金额（万元）"] == row["签约日期"] == ""
 

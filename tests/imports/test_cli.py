@@ -71,6 +71,8 @@ def test_a_file_of_invalid_rows_only_exits_non_zero(runner, uni, tmp_path):
     assert result.exit_code == 1
     assert "全部 2 行无效" in result.stderr and summary["invalid"] == 2
     assert _patents() == 0
+    result, _ = _invoke(runner, str(path), "--institution", "示例理工大学", "--dry-run")
+    assert result.exit_code == 1  # a dry run of it too
 
 
 def test_college_option_limits_rows(runner, uni, tmp_path):

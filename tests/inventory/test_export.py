@@ -371,3 +371,15 @@ def test_a_row_of_another_university_in_an_export_is_refused(admin, tmp_path, en
     (error,) = imports.first_errors(job)
     assert (error.line, error.column) == (3, "所属高校（单位）")
     assert "乙理工大学" in error.message and admin.organization.name in error.message
+    # a school's own sheet with a 高校 column of short names is not the export's column
+    from revive.inventory.appno import make_application_no
+
+    path.write_text(
+        f"申请号,专利名称,高校\n{make_application_no(2018, 1, 12348)},简称的专利,简称\n",
+        encoding="utf-8",
+    )
+    job = imports.create_patent_import(
+        path, actor=admin, institution_id=admin.organization_id, enqueue=False
+    )
+    job = imports.validate_job(job.id)
+    assert (job.preview_counts["new"], job.preview_counts["invalid"]) == (1, 0)
