@@ -374,7 +374,7 @@ class UnitResponses:
     awaiting: int = 0  # open, not answered
     overdue: int = 0  # of them past the due time
     answered: int = 0  # responded_at is set
-    on_time: int = 0  # of them answered by the due time (responded_at <= response_due_at)
+    on_time: int = 0  # of them answered by the due time, and before any lapsed one (lapsed_at)
     ended_unanswered: int = 0  # 未成交 after the deadline passed without an answer
     median_days: Decimal | None = None  # pushed → answered, days (one decimal); None: none
 
@@ -484,7 +484,13 @@ def overdue_figures(
                 counted(awaiting_clause()),
                 counted(overdue_clause(now)),
                 counted(answered),
-                counted(answered, Deal.responded_at <= Deal.response_due_at),
+                # on time: by the deadline, and before any deadline that lapsed and was
+                # extended (deals.lapsed_at)
+                counted(
+                    answered,
+                    Deal.responded_at <= Deal.response_due_at,
+                    sa.or_(Deal.lapsed_at.is_(None), Deal.responded_at <= Deal.lapsed_at),
+                ),
                 # ended unanswered after the deadline passed: a deal its enterprise closed (or
                 # the patent's sale ended) an hour after the push is not the university's
                 # silence (a code review)

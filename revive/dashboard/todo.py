@@ -220,7 +220,9 @@ def _answers_item(user: User) -> Todo:
         "待答复的对接",
         awaiting,
         note,
-        url_for("deals.board", overdue=1) if overdue else url_for("deals.board"),
+        # the board's list of exactly these deals (it had linked to the overdue ones only,
+        # or to the whole board: a trial)
+        url_for("deals.board", awaiting=1),
         urgent=bool(overdue),
     )
 

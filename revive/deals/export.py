@@ -110,6 +110,8 @@ def _describe(params: dict[str, Any]) -> list[str]:
         words.append(f"阶段：{f.stage.label}")
     if f.overdue:
         words.append("只看答复逾期")
+    if f.awaiting:
+        words.append("只看待高校答复")
     return words
 
 

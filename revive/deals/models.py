@@ -95,6 +95,10 @@ class Deal(TimestampMixin, db.Model):
     pushed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # The university must answer within REVIVE_RESPONSE_DAYS; past this and unanswered = overdue.
     response_due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The first deadline that passed unanswered, kept when staff extend it (延长答复期限): the
+    # answer is late even if it comes before the new deadline (an extension after the lapse had
+    # turned a late answer into an on-time one in 按期答复率: a trial)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     response: Mapped[UniversityResponse | None] = mapped_column(
         enum_column(UniversityResponse, "deal_response")

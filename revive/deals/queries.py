@@ -78,13 +78,15 @@ class Filters:
     officer_id: int | None = None
     stage: Stage | None = None
     overdue: bool = False
+    awaiting: bool = False  # open and not answered yet (今日待办's 待答复 links here)
     page: int = 1
 
     def to_args(self, **overrides: Any) -> dict[str, Any]:
         data = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(self).items()}
         data.update(overrides)
-        if data.get("overdue"):
-            data["overdue"] = 1
+        for flag in ("overdue", "awaiting"):
+            if data.get(flag):
+                data[flag] = 1
         return {
             k: v
             for k, v in data.items()
@@ -94,7 +96,14 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(
-            (self.university_id, self.enterprise_id, self.officer_id, self.stage, self.overdue)
+            (
+                self.university_id,
+                self.enterprise_id,
+                self.officer_id,
+                self.stage,
+                self.overdue,
+                self.awaiting,
+            )
         )
 
 
@@ -110,6 +119,7 @@ def parse_filters(args: Mapping[str, Any]) -> Filters:
         officer_id=int_arg(args.get("officer")),
         stage=stage,
         overdue=str(args.get("overdue", "")).lower() in {"1", "true", "yes", "on"},
+        awaiting=str(args.get("awaiting", "")).lower() in {"1", "true", "yes", "on"},
         page=int_arg(args.get("page"), 1, minimum=1),
     )
 
@@ -122,6 +132,7 @@ def filter_args(f: Filters) -> dict[str, Any]:
         "officer": f.officer_id,
         "stage": f.stage.value if f.stage else None,
         "overdue": "1" if f.overdue else None,
+        "awaiting": "1" if f.awaiting else None,
         "page": f.page if f.page > 1 else None,
     }
     return {k: v for k, v in args.items() if v}
@@ -139,6 +150,8 @@ def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
         clauses.append(Deal.stage == f.stage)
     if f.overdue:
         clauses.append(overdue_clause())
+    if f.awaiting:
+        clauses.append(sa.and_(Deal.responded_at.is_(None), Deal.stage.in_(OPEN_STAGES)))
     return clauses
 
 

@@ -34,7 +34,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import joinedload
 
 from revive import clock, signals
-from revive.accounts.models import User
+from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.common.fields import EXPONENT, MAX_AMOUNT_CHARS, clean_text, strip_invisible
 from revive.db import LabeledEnum, as_utc, lock_row, utcnow
@@ -1411,7 +1411,7 @@ def remind(deal_id: int, actor: User, comment: str | None = None) -> Deal:
     days = max(1, (now - as_utc(deal.response_due_at)).days)
     due_text = clock.format_dt(deal.response_due_at)
     body = (
-        f"技术经理人{actor.name}提醒：答复期限为 {due_text}（{clock.zone_label()}），"
+        f"{staff_title(actor)}{actor.name}提醒：答复期限为 {due_text}（{clock.zone_label()}），"
         f"已逾期 {days} 天，请尽快答复是否愿意对接。"
     ) + (f"\n留言：{comment}" if comment else "")
     note = notifications.notify(
@@ -1435,6 +1435,12 @@ def remind(deal_id: int, actor: User, comment: str | None = None) -> Deal:
     db.session.commit()
     notifications.send_emails([note])
     return deal
+
+
+def staff_title(actor: User) -> str:
+    """How a notice names the staff member who acted: 技术经理人 or 平台管理员 (an admin's
+    extension read 「技术经理人平台管理员将…」)."""
+    return "平台管理员" if actor.role == Role.PLATFORM_ADMIN else "技术经理人"
 
 
 MAX_EXTENSION_DAYS = 60  # one extension; more can follow, each with its own reason
@@ -1467,14 +1473,24 @@ def extend_deadline(deal_id: int, actor: User, days: Any, reason: str | None) ->
         raise InvalidTransition("高校已答复或对接已结束，答复期限不再适用")
     now = utcnow()
     old = as_utc(deal.response_due_at)
-    deal.response_due_at = max(old, now) + timedelta(days=n)
+    new_due = max(old, now) + timedelta(days=n)
+    if new_due > now + timedelta(days=MAX_EXTENSION_DAYS):
+        # one cap for repeated extensions too (six quick ones had moved a deadline 60 days on)
+        latest = clock.format_dt(now + timedelta(days=MAX_EXTENSION_DAYS))
+        raise ValidationFailed(
+            f"答复期限最多延到今天起 {MAX_EXTENSION_DAYS} 天（{latest}）",
+            details={"days": f"最多延到今天起 {MAX_EXTENSION_DAYS} 天"},
+        )
+    if old < now and deal.lapsed_at is None:
+        deal.lapsed_at = old  # the answer stays late whatever the new deadline
+    deal.response_due_at = new_due
     new_text = clock.format_dt(deal.response_due_at)
     note = notifications.notify(
         "response_deadline",
         f"答复期限已延长：企业需求“{deal.demand.title}”与贵校专利《{deal.patent.title}》",
         organization_id=deal.university_id,
         body=(
-            f"技术经理人{actor.name}将答复期限由 {clock.format_dt(old)} 延长至 {new_text}"
+            f"{staff_title(actor)}{actor.name}将答复期限由 {clock.format_dt(old)} 延长至 {new_text}"
             f"（{clock.zone_label()}）。原因：{reason}"
         ),
         link=deal_link(deal.id),

@@ -72,8 +72,6 @@ def convert(
     raise ``rejected(message)`` (a Chinese message) / ``too_many_cells(max_cells)``."""
     import xlrd
 
-    if _encrypted_xlsx(path):
-        raise rejected(_ENCRYPTED_MESSAGE)
     size = path.stat().st_size
     if size > MAX_XLS_MB * 1024 * 1024:
         raise rejected(
@@ -88,7 +86,9 @@ def convert(
     except xlrd.XLRDError as exc:
         text = str(exc)
         logger.info("Unreadable .xls: %s", text)
-        if "encrypted" in text.lower():
+        # looked for only once the file is no workbook: the stream's name can be a cell's
+        # text (BIFF8 keeps Chinese text as UTF-16), and a trial's normal .xls was refused
+        if "encrypted" in text.lower() or _encrypted_xlsx(path):
             raise rejected(_ENCRYPTED_MESSAGE) from None
         if "workbook" in text.lower() and "ole2" in text.lower():
             raise rejected(
@@ -98,6 +98,8 @@ def convert(
         raise rejected(f"无法读取旧版 Excel（.xls）文件（文件可能已损坏）：{_SAVE_AS}") from None
     except Exception as exc:  # noqa: BLE001  (xlrd raises struct, index and OLE errors alike)
         logger.info("Unreadable .xls: %s: %s", type(exc).__name__, exc)
+        if _encrypted_xlsx(path):
+            raise rejected(_ENCRYPTED_MESSAGE) from None
         raise rejected(f"无法读取旧版 Excel（.xls）文件（文件可能已损坏）：{_SAVE_AS}") from None
     out = Workbook(write_only=True)
     try:

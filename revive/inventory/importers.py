@@ -159,20 +159,10 @@ class PatentRowSpec(SheetLines):
             else:
                 values[key] = None
 
-        name = values.get("college")
-        if name and name not in self.colleges:
-            self._issue(result, "college", f"未知学院：{name}（须为本校已登记的学院名称）")
-        elif self.college_id is not None:
-            if not name:
-                values["college"] = self.college_name
-            elif self.colleges[name] != self.college_id:
-                self._issue(
-                    result, "college", f"只能导入本学院（{self.college_name}）的专利：{name}"
-                )
-
         at = self._institution_at
         owner = clean_text(cells[at]) if at is not None and at < len(cells) else ""
-        if owner and self.institution_name and owner != self.institution_name:
+        foreign = bool(owner and self.institution_name and owner != self.institution_name)
+        if foreign:
             result.issues.append(
                 RowIssue(
                     self.columns.header[at],  # type: ignore[index]
@@ -181,6 +171,19 @@ class PatentRowSpec(SheetLines):
                     "请只导入本单位的行",
                 )
             )
+
+        name = values.get("college")
+        if foreign:
+            pass  # its college is another university's: one error for the row, not two
+        elif name and name not in self.colleges:
+            self._issue(result, "college", f"未知学院：{name}（须为本校已登记的学院名称）")
+        elif self.college_id is not None:
+            if not name:
+                values["college"] = self.college_name
+            elif self.colleges[name] != self.college_id:
+                self._issue(
+                    result, "college", f"只能导入本学院（{self.college_name}）的专利：{name}"
+                )
 
         appno = values.get("application_no")
         if appno:

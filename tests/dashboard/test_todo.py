@@ -210,7 +210,10 @@ def test_the_university_admins_home_starts_with_todays_work(world, client, auth)
     count, note, link = items["answers"]
     assert count == 4  # two of 甲材料学院 (one overdue), one moved on unanswered, one of 甲化工学院
     assert "其中逾期未答复 1 个（逾期数 / 待答复数：25.0%（1 / 4））" in note
-    assert link == "/deals/?overdue=1"
+    # the link lists exactly the deals counted (it led to the overdue one only: a trial)
+    assert link == "/deals/?awaiting=1"
+    board = client.get(link).get_data(as_text=True)
+    assert board.count("data-deal-id=") == count
 
     assert items["licences"][0] == 1
     assert items["licences"][2] == "/open-licences/applications?status=submitted"

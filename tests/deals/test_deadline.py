@@ -111,3 +111,31 @@ def test_the_deal_page_offers_it_to_staff_and_keeps_a_refused_form(world, client
     )
     page = response.get_data(as_text=True)
     assert "答复期限已延长至" in page and "延长答复期限" in page and "开会" in page
+
+
+def test_an_answer_after_a_lapsed_deadline_stays_late_whatever_the_extension(world):
+    """A trial: an officer extended a deal 7 days overdue, the university answered within the
+    new deadline, and 按期答复率 rose as if it had answered on time."""
+    from revive.dashboard import activity
+    from revive.deals.permissions import visible_deals_clause
+
+    deal = make_overdue(world.own_deal(), days=7)
+    services.extend_deadline(deal.id, world.officer, 10, "学校委员会开会")
+    assert db.session.get(Deal, deal.id).lapsed_at is not None
+    services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])
+    figs = activity.overdue_figures(visible_deals_clause(world.officer), False)
+    assert (figs.total.answered, figs.total.on_time, figs.total.late) == (1, 0, 1)
+
+
+def test_repeated_extensions_stop_at_the_cap_and_an_admin_is_named_as_such(world):
+    deal = world.own_deal()
+    due = as_utc(deal.response_due_at)
+    admin = world.users[Role.PLATFORM_ADMIN]
+    services.extend_deadline(deal.id, admin, 30, "多次延长")  # due in 7 days + 30
+    with pytest.raises(ValidationFailed, match="最多延到今天起 60 天"):
+        services.extend_deadline(deal.id, admin, 30, "多次延长")  # would be 67 days out
+    db.session.rollback()
+    assert as_utc(db.session.get(Deal, deal.id).response_due_at) <= utcnow() + timedelta(days=60)
+    assert as_utc(db.session.get(Deal, deal.id).response_due_at) > due
+    (note, *_) = _notes(deal, "response_deadline")
+    assert note.body.startswith("平台管理员") and "技术经理人平台管理员" not in note.body

@@ -367,7 +367,7 @@ def test_preview_tells_export_only_columns_from_unknown_ones(logged_in, enqueued
     assert job.preview_counts["new"] == 1 and job.preview_counts["invalid"] == 0
     assert "以下列未能识别，已忽略：备注<" in page
     assert (
-        "以下列是导出文件附带的信息，只供查看，导入时不读取：所属高校（单位）、入库状态、入库日期、更新时间"
+        "以下列是导出文件附带的信息，导入时不写入：所属高校（单位）、入库状态、入库日期、更新时间"
         in page
     )
 

@@ -232,3 +232,24 @@ def test_a_conversion_stopped_midway_leaves_no_temporary_file(tmp_path, monkeypa
     with pytest.raises(FileRejected, match="单元格过多"):
         read_table(path, max_rows=100, limits=ReadLimits(cells=70))
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_normal_xls_naming_the_encryption_stream_in_a_cell_is_read(tmp_path):
+    """A trial's .xls with 「一种文件加密方法（EncryptedPackage 流）」 in a title cell was refused as
+    encrypted: the stream's name was looked for in the file's bytes, where a cell's UTF-16
+    text can hold it. It is looked for only once the file is no workbook."""
+    path = tmp_path / "title.xls"
+    _xls(
+        path,
+        [
+            (
+                "Sheet1",
+                [HEADER, [appno(1), "一种文件加密方法（EncryptedPackage 流）", "材料学院", 5]],
+            )
+        ],
+    )
+    table = read_table(path, max_rows=100)
+    try:
+        assert [cells[1] for _, cells in table.rows] == ["一种文件加密方法（EncryptedPackage 流）"]
+    finally:
+        table.close()

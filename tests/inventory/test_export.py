@@ -353,13 +353,13 @@ def test_a_row_of_another_university_in_an_export_is_refused(admin, tmp_path, en
     """An export spanning universities (a regulator's, an admin's) imported into one university
     would have filed the others' patents under it: a row whose 所属高校（单位） names another
     university is refused with the reason; the university's own rows import."""
-    header = ["申请号", "专利名称", "所属高校（单位）"]
+    header = ["申请号", "专利名称", "所属高校（单位）", "所属学院"]
     path = tmp_path / "mixed.csv"
     lines = [
         ",".join(header),
-        f"201810012345.7,本校的专利,{admin.organization.name}",
-        "201810012346.1,别校的专利,乙理工大学",
-        "201810012347.6,没写学校的专利,",
+        f"201810012345.7,本校的专利,{admin.organization.name},",
+        "201810012346.1,别校的专利,乙理工大学,乙校化工学院",  # one error, not 未知学院 too
+        "201810012347.6,没写学校的专利,,",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     job = imports.create_patent_import(
