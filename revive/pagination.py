@@ -7,6 +7,7 @@ API's ``_meta`` (``revive.api.schema.paged``) does too.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,3 +78,16 @@ def paginate(
     else:
         page.items = list(db.session.execute(limited))
     return page
+
+
+def streamed(stmt: sa.Select, *, batch: int = 1000, scalars: bool = False) -> Iterator[Any]:
+    """Every row of ``stmt`` (its first column's values with ``scalars``), fetched ``batch`` at
+    a time: an export of 100,000 rows never holds them all. ``yield_per`` opens a server-side
+    cursor on PostgreSQL, so the result is closed however the iteration ends (a download
+    abandoned half-way would otherwise leave the connection a dangling cursor)."""
+    stmt = stmt.execution_options(yield_per=batch)
+    result = db.session.scalars(stmt) if scalars else db.session.execute(stmt)
+    try:
+        yield from result
+    finally:
+        result.close()

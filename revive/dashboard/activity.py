@@ -43,6 +43,8 @@ from revive.dashboard import industry
 from revive.dashboard.funnel import NO_COLLEGE_LABEL
 from revive.db import as_utc, utcnow
 from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityResponse
+from revive.deals.queries import awaiting_clause, overdue_clause  # the deals' own rule
+from revive.deals.workflow import OPEN_STAGES
 from revive.demands.models import Demand, DemandStatus
 from revive.extensions import db
 from revive.inventory.models import EntryStatus, Patent, StatusChange
@@ -52,7 +54,6 @@ from revive.matching.queries import WEAK, suggestion_counts
 from revive.matching.queries import unmet_clause as _matching_unmet_clause
 from revive.pagination import Page, paginate
 
-OPEN_STAGES: tuple[Stage, ...] = (Stage.RECOMMENDED, Stage.CONTACTED, Stage.NEGOTIATING)
 WORKLOAD_DAYS = 30
 ZERO = Decimal("0.00")
 ALL_UNITS = "合计"
@@ -61,15 +62,6 @@ ALL_UNITS = "合计"
 def money(value: Any) -> Decimal:
     """A sum of 万元 as shown and exported: two decimals, 0.00 for nothing (not 0)."""
     return Decimal(value or 0).quantize(Decimal("0.01"))
-
-
-def awaiting_clause() -> sa.ColumnElement[bool]:
-    """Open deals the university has not answered yet."""
-    return sa.and_(Deal.responded_at.is_(None), Deal.stage.in_(OPEN_STAGES))
-
-
-def overdue_clause(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(awaiting_clause(), Deal.response_due_at < now)
 
 
 def _rows_page(stmt: sa.Select, count_stmt: sa.Select, page: int | None, per_page: int) -> Page:

@@ -29,7 +29,7 @@ from revive.inventory.models import Patent
 from revive.matching import queries as matching_queries
 from revive.matching.models import Match, MatchSource, MatchState
 from revive.notifications.models import Notification
-from revive.pagination import Page, paginate
+from revive.pagination import Page, paginate, streamed
 from revive.web import int_arg
 
 BOARD_COLUMN_LIMIT = 100  # cards per stage column; the column header shows the full count
@@ -60,12 +60,15 @@ def is_overdue(deal: Deal, now: datetime | None = None) -> bool:
     )
 
 
+def awaiting_clause() -> sa.ColumnElement[bool]:
+    """Open deals the university has not answered yet (the board's 只看待高校答复, the
+    dashboard's 待答复, 今日待办 and the menu badge: one rule)."""
+    return sa.and_(Deal.responded_at.is_(None), Deal.stage.in_(OPEN_STAGES))
+
+
 def overdue_clause(now: datetime | None = None) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        Deal.stage.in_(OPEN_STAGES),
-        Deal.response.is_(None),
-        Deal.response_due_at < (now or utcnow()),
-    )
+    """Awaiting an answer past the deadline (the partial index ix_deals_unanswered_due)."""
+    return sa.and_(awaiting_clause(), Deal.response_due_at < (now or utcnow()))
 
 
 # ---------------------------------------------------------------------------- filters
@@ -151,7 +154,7 @@ def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
     if f.overdue:
         clauses.append(overdue_clause())
     if f.awaiting:
-        clauses.append(sa.and_(Deal.responded_at.is_(None), Deal.stage.in_(OPEN_STAGES)))
+        clauses.append(awaiting_clause())
     return clauses
 
 
@@ -214,15 +217,8 @@ def export_deals(user: User, f: Filters) -> Iterator[Deal]:
         )
         .where(*where_clauses(user, f))
         .order_by(Deal.id)
-        .execution_options(yield_per=EXPORT_BATCH)
     )
-    # yield_per opens a server-side cursor on PostgreSQL: closed even when the download is
-    # abandoned half-way.
-    result = db.session.scalars(stmt)
-    try:
-        yield from result
-    finally:
-        result.close()
+    return streamed(stmt, batch=EXPORT_BATCH, scalars=True)
 
 
 def export_count(user: User, f: Filters, limit: int | None = None) -> int:

@@ -38,7 +38,7 @@ from revive.inventory.models import (
     Willingness,
 )
 from revive.inventory.permissions import READ_ALL_ROLES, visible_patents_clause
-from revive.pagination import Page, page_of, paginate  # noqa: F401  (Page re-exported)
+from revive.pagination import Page, page_of, paginate, streamed  # noqa: F401  (Page re-exported)
 from revive.web import int_arg
 
 NONE = "none"  # filter value meaning "not filled in" (IS NULL)
@@ -430,15 +430,8 @@ def export_rows(user: User, f: ListFilters) -> Iterator[sa.Row]:
         .outerjoin(College, College.id == Patent.college_id)
         .where(*where_clauses(user, f))
         .order_by(*_order_by(f))
-        .execution_options(yield_per=EXPORT_BATCH)
     )
-    # yield_per opens a server-side cursor on PostgreSQL: close it even when the download is
-    # abandoned half-way (client disconnect), or the connection keeps a dangling cursor.
-    result = db.session.execute(stmt)
-    try:
-        yield from result
-    finally:
-        result.close()
+    return streamed(stmt, batch=EXPORT_BATCH)
 
 
 def export_count(user: User, f: ListFilters, limit: int | None = None) -> int:
