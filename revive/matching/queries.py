@@ -232,8 +232,7 @@ class ReadingFlags:
     def is_short(self) -> bool:
         """Thin, or few content words: its strengths are read on the short postings' measure
         (engine/reliability.py)."""
-        r = self.reading
-        return bool(r and engine.reliability.is_short(r.content_words, r.is_thin))
+        return read_as_short(self.reading)
 
 
 @dataclass
@@ -425,11 +424,13 @@ def short_demands(demand_ids: list[int]) -> set[int]:
     measure (ReadingFlags.is_short): every page showing one of their candidates' strength
     passes it, so the match page and the patent page show the figure the demand's list shows
     (an SME trial saw 约 50% on the list and 实测约 62% on the match page)."""
-    return {
-        demand_id
-        for demand_id, r in readings_for(demand_ids).items()
-        if engine.reliability.is_short(r.content_words, r.is_thin)
-    }
+    return {demand_id for demand_id, r in readings_for(demand_ids).items() if read_as_short(r)}
+
+
+def read_as_short(reading: DemandReading | None) -> bool:
+    """Is a demand read as short (thin, or few content words): the engine's rule on its
+    stored reading; False before its first run."""
+    return bool(reading and engine.reliability.is_short(reading.content_words, reading.is_thin))
 
 
 def demand_proposals(
