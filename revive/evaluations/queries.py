@@ -413,22 +413,30 @@ def _scope(user: User, institution_id: int | None) -> list[sa.ColumnElement[bool
 
 
 def _promotable(user: User, institution_id: int | None) -> list[sa.ColumnElement[bool]]:
-    """The entered patents a promotion list may offer: still the university's (not 已转让 or
-    作价入股), not lapsed (public_clause, as the pool) and not under a sole or exclusive licence
-    in force (nobody else may be licensed). A provincial trial found all 12 patents with a
-    signed contract still in A or B, one in A after 作价入股 for 500 万."""
-    return [
-        *_scope(user, institution_id),
-        public_clause(),
-        Patent.id.not_in(deal_queries.exclusively_licensed(local_today())),
-    ]
+    """The entered patents a promotion list may offer: those of ``_scope`` that pass
+    ``_still_promotable``."""
+    return [*_scope(user, institution_id), _still_promotable()]
+
+
+def _still_promotable() -> sa.ColumnElement[bool]:
+    """Still the university's (not 已转让 or 作价入股), not lapsed (public_clause, as the pool)
+    and not under a sole or exclusive licence in force (nobody else may be licensed). A
+    provincial trial found all 12 patents with a signed contract still in A or B, one in A
+    after 作价入股 for 500 万."""
+    return sa.and_(
+        public_clause(), Patent.id.not_in(deal_queries.exclusively_licensed(local_today()))
+    )
 
 
 def promotion_withheld(user: User, f: PromotionFilters) -> int:
-    """Entered patents in the list's scope that _promotable leaves out (said on the page)."""
-    entered = sa.select(sa.func.count()).select_from(Patent).where(*_scope(user, f.institution))
-    kept = sa.select(sa.func.count()).select_from(Patent).where(*_promotable(user, f.institution))
-    return int(db.session.scalar(entered) or 0) - int(db.session.scalar(kept) or 0)
+    """Entered patents in the list's scope that _promotable leaves out (said on the page):
+    one count over the scope."""
+    stmt = (
+        sa.select(sa.func.count(sa.case((sa.not_(_still_promotable()), Patent.id))))
+        .select_from(Patent)
+        .where(*_scope(user, f.institution))
+    )
+    return int(db.session.scalar(stmt) or 0)
 
 
 # ---------------------------------------------------------------------------- calibration
