@@ -17,18 +17,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+# reader imports this module only when it meets an .xls (inside _read_xls): no cycle
+from revive.imports.reader import FileRejected
+from revive.imports.reader import _too_many_cells as too_many_cells
+
 logger = logging.getLogger(__name__)
 
 MAX_XLS_MB = 20
 _VISIBILITY = {0: "visible", 1: "hidden", 2: "veryHidden"}  # xlrd's Sheet.visibility
 _SAVE_AS = "请用 Excel/WPS 打开后另存为 .xlsx 或 CSV 再上传"
+_UNREADABLE = f"无法读取旧版 Excel（.xls）文件（文件可能已损坏）：{_SAVE_AS}"
 _ENCRYPTED_MESSAGE = "工作簿设置了打开密码（已加密），无法读取：请取消密码后另存为 .xlsx 再上传"
 
 
@@ -65,16 +69,14 @@ def convert(
     dest: Path,
     *,
     max_cells: int,
-    too_many_cells: Callable[[int], Exception],
-    rejected: Callable[[str], Exception],
 ) -> None:
     """Write the workbook at ``path`` (.xls) to ``dest`` (.xlsx), every sheet in order, or
-    raise ``rejected(message)`` (a Chinese message) / ``too_many_cells(max_cells)``."""
+    raise FileRejected with a Chinese message (the reader's own, over its cell budget)."""
     import xlrd
 
     size = path.stat().st_size
     if size > MAX_XLS_MB * 1024 * 1024:
-        raise rejected(
+        raise FileRejected(
             f"旧版 Excel（.xls）文件超过 {MAX_XLS_MB} MB（本文件 {size / 1024 / 1024:.1f} MB）："
             "请另存为 .xlsx 或 CSV 后再上传，或拆分为多个文件"
         )
@@ -89,21 +91,21 @@ def convert(
         # looked for only once the file is no workbook: the stream's name can be a cell's
         # text (BIFF8 keeps Chinese text as UTF-16), and a trial's normal .xls was refused
         if "encrypted" in text.lower() or _encrypted_xlsx(path):
-            raise rejected(_ENCRYPTED_MESSAGE) from None
+            raise FileRejected(_ENCRYPTED_MESSAGE) from None
         if "workbook" in text.lower() and "ole2" in text.lower():
-            raise rejected(
+            raise FileRejected(
                 "文件是 Office 复合文档，但其中没有 Excel 工作簿（可能是 Word 文档或其他文件）："
                 "请上传 .xlsx、.xls 或 CSV（UTF-8 / GBK）文件"
             ) from None
-        raise rejected(f"无法读取旧版 Excel（.xls）文件（文件可能已损坏）：{_SAVE_AS}") from None
+        raise FileRejected(_UNREADABLE) from None
     except Exception as exc:  # noqa: BLE001  (xlrd raises struct, index and OLE errors alike)
         logger.info("Unreadable .xls: %s: %s", type(exc).__name__, exc)
         if _encrypted_xlsx(path):
-            raise rejected(_ENCRYPTED_MESSAGE) from None
-        raise rejected(f"无法读取旧版 Excel（.xls）文件（文件可能已损坏）：{_SAVE_AS}") from None
+            raise FileRejected(_ENCRYPTED_MESSAGE) from None
+        raise FileRejected(_UNREADABLE) from None
     out = Workbook(write_only=True)
     try:
-        _copy(book, out, max_cells, too_many_cells, rejected)
+        _copy(book, out, max_cells)
         out.save(dest)
     except BaseException:
         _discard(out)  # the sheets' temporary files: openpyxl removes them only at exit
@@ -116,19 +118,17 @@ def _copy(
     book: Any,
     out: Workbook,
     max_cells: int,
-    too_many_cells: Callable[[int], Exception],
-    rejected: Callable[[str], Exception],
 ) -> None:
     """Every sheet of ``book`` into ``out``, in order, within ``max_cells`` real cells."""
     if book.nsheets == 0:
-        raise rejected("工作簿中没有工作表")
+        raise FileRejected("工作簿中没有工作表")
     cells = 0
     for index in range(book.nsheets):
         try:
             sheet = book.sheet_by_index(index)
         except Exception as exc:  # noqa: BLE001
             logger.info("Unreadable .xls sheet %d: %r", index, exc)
-            raise rejected(
+            raise FileRejected(
                 f"旧版 Excel（.xls）文件的第 {index + 1} 个工作表已损坏，无法读取：{_SAVE_AS}"
             ) from None
         cells += sum(sheet.row_len(r) for r in range(sheet.nrows))

@@ -252,13 +252,7 @@ def _read_xls(
     os.close(fd)
     converted = Path(name)
     try:
-        legacy_xls.convert(
-            path,
-            converted,
-            max_cells=limits.cells,
-            too_many_cells=_too_many_cells,
-            rejected=FileRejected,
-        )
+        legacy_xls.convert(path, converted, max_cells=limits.cells)
         table = _read_xlsx(converted, max_rows, limits, is_column)
     finally:
         converted.unlink(missing_ok=True)
