@@ -63,29 +63,32 @@ def operator_message(exc: BaseException) -> str | None:
     ):
         return f"DATABASE_URL 无效（{_first_line(exc)}）：应形如 postgresql+psycopg://用户@主机:5432/库名"
     if isinstance(exc, sa.exc.DBAPIError):
-        state = _database_state()
+        state, detail = _database_state()
         if state == "unreachable":
-            reason = _first_line(exc.orig or exc)
-            return f"无法连接数据库：请检查 DATABASE_URL 和数据库服务（{reason}）"
+            return f"无法连接数据库：请检查 DATABASE_URL 和数据库服务（{detail}）"
         if state == "empty" and sys.argv[1:3] != ["db", "upgrade"]:
             return f"数据库尚未初始化：请运行 revive db upgrade（{_first_line(exc.orig or exc)}）"
     return None
 
 
-def _database_state() -> str:
-    """The health check's reading of the database DATABASE_URL names (``health.schema_state``:
-    ok / empty / outdated / unreachable), looked at afresh."""
-    from revive import create_app
-    from revive.extensions import db
-    from revive.health import schema_state
+def _database_state() -> tuple[str, str]:
+    """("unreachable", why) | ("empty", "") (no tables of ours) | ("ok", "") for the database
+    DATABASE_URL names, looked at afresh with a short connect timeout."""
+    import sqlalchemy as sa
 
-    app = create_app()
-    with app.app_context():
-        try:
-            found = schema_state()
-        finally:
-            db.engine.dispose()
-    return found.state
+    from revive.config import load_config
+
+    url = load_config()["SQLALCHEMY_DATABASE_URI"]
+    args = {} if url.startswith("sqlite") else {"connect_timeout": 5}
+    engine = sa.create_engine(url, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+    except sa.exc.SQLAlchemyError as probe:
+        return "unreachable", _first_line(getattr(probe, "orig", None) or probe)
+    finally:
+        engine.dispose()
+    return ("ok" if "users" in tables else "empty"), ""
 
 
 def _first_line(exc: object) -> str:
