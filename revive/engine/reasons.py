@@ -111,6 +111,18 @@ class SpanFinder:
             not kept or w.strip() in _TAIL_CHARS
             for kept, (_, _, w) in zip(self.starts, self.words, strict=True)
         ]
+        # a single character jieba cut off a dictionary word it belongs to, and the span would
+        # end (or start) on it: 轴承/滚/道 against a patent's 轴承滚子 read 「轴承滚」 (滚道 is
+        # a word, so 滚 goes with it; 量子/点/显示 keeps 点: 点显 is no word)
+        has_word = segmenter().has_word
+        ws = [w for _, _, w in self.words]
+        self.glued_tail = [
+            len(w) == 1 and k + 1 < len(ws) and has_word(w + ws[k + 1][:1])
+            for k, w in enumerate(ws)
+        ]
+        self.glued_head = [
+            len(w) == 1 and k > 0 and has_word(ws[k - 1][-1:] + w) for k, w in enumerate(ws)
+        ]
         self.stops = [  # punctuation ends a span: a reason is a phrase, not "12mm,冲击功"
             bool(w.strip()) and not any(ch.isalnum() for ch in w) for _, _, w in self.words
         ]
@@ -165,9 +177,9 @@ class SpanFinder:
                 i += 1
                 continue
             first = i  # trim function words at the edges
-            while best_j > first and self.tail_junk[best_j]:
+            while best_j > first and (self.tail_junk[best_j] or self.glued_tail[best_j]):
                 best_j -= 1
-            while first < best_j and self.head_junk[first]:
+            while first < best_j and (self.head_junk[first] or self.glued_head[first]):
                 first += 1
             span = demand[words[first][0] : words[best_j][1]].strip()
             useful = [w for w in self.weight[first : best_j + 1] if w is not None]

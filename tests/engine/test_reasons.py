@@ -99,3 +99,12 @@ def test_an_sme_trials_lone_fillers_are_no_reasons():
     assert spans("机电一体化设备研发", "一种一体化的结构") == []
     assert spans("薄膜纵向横向厚度偏差", "纵向横向偏差较小的结构") == []
     assert "现场检测" in spans("蜂蜜现场检测", "一种现场检测装置")
+
+
+def test_a_span_does_not_end_on_a_character_cut_off_its_word():
+    """A third SME trial read 「轴承滚」 (轴承滚道 against a patent's 轴承滚子: jieba cuts
+    轴承/滚/道, and 滚道 is a word) and 挤压成 (挤压成型 / 挤压成的); 量子点 keeps its 点, which
+    no word joins to what follows."""
+    assert spans("轴承滚道磨削", "一种轴承滚子的加工装置") == ["轴承"]
+    assert spans("铝型材挤压成型工艺", "挤压成的铝型材") == ["铝型材", "挤压"]
+    assert spans("量子点显示面板", "一种量子点材料") == ["量子点"]
