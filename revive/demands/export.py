@@ -6,7 +6,8 @@ itself, every cell through ``common.spreadsheets.safe_cell``, is
 The contact columns are left empty for readers who may not see them (see
 permissions.can_see_contact), and so are the progress columns (机器推荐数, 已推送专利数, 对接中,
 已签约: permissions.can_see_progress). A large .xlsx is built by a worker as the same user (the
-export kind "demands" below, revive.exports).
+export kind "demands" below, revive.exports). Staff and the regulator export every demand, an
+enterprise its own (the list's rows: queries.where_clauses).
 
 The progress is counted by the packages above this one (matching's suggestions, the deals),
 which it cannot import: the deals package registers the counting at start-up
@@ -21,12 +22,12 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from revive.accounts.models import User
+from revive.accounts.models import Role, User
 from revive.clock import local_today
 from revive.demands import queries
 from revive.demands.fields import FIELDS, display_value
 from revive.demands.models import Demand
-from revive.demands.permissions import READ_ALL_ROLES, can_see_contact, can_see_progress
+from revive.demands.permissions import EXPORT_ROLES, can_see_contact, can_see_progress
 from revive.exports import registry
 
 CONTACT_KEYS = frozenset({"contact_name", "contact_phone", "contact_email"})
@@ -130,7 +131,9 @@ def _describe(params: dict[str, Any]) -> list[str]:
     return words
 
 
-def _names(_user: User, _params: dict[str, Any]) -> registry.Names:
+def _names(user: User, _params: dict[str, Any]) -> registry.Names:
+    if user.role == Role.ENTERPRISE:  # its own demands: the list's title, 我的需求
+        return registry.Names(f"我的需求-{local_today():%Y%m%d}", "my-demands", "我的需求")
     return registry.Names(f"企业需求-{local_today():%Y%m%d}", "demands", "企业需求")
 
 
@@ -146,7 +149,7 @@ KIND = registry.register(
     registry.ExportKind(
         name="demands",
         label="企业需求",
-        roles=READ_ALL_ROLES,
+        roles=EXPORT_ROLES,
         endpoint="demands.export_demands",
         params=_params,
         names=_names,

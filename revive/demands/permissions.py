@@ -1,6 +1,6 @@
 """Who may see and change which demand. One place for the rules; views, API and services call it.
 
-- enterprise user: their own enterprise's demands (others → 404);
+- enterprise user: their own enterprise's demands (others → 404), which they may export;
 - officer, platform admin: every demand, with contact details; they may edit and close;
 - regulator: reads every demand (no contact details), writes nothing;
 - university users (admins, inventors): open demands whose visibility is PUBLIC, read-only,
@@ -21,6 +21,9 @@ MANAGER_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.OFFICER})  # edit/close any
 DEMAND_ROLES = READ_ALL_ROLES | UNIVERSITY_ROLES | {Role.ENTERPRISE}  # may open the list
 POSTER_ROLES = MANAGER_ROLES | {Role.ENTERPRISE}
 IMPORTER_ROLES = MANAGER_ROLES
+# Export the list: those who read every demand, and an enterprise its own (the rows are the
+# list's, through visible_demands_clause; university users' read-only view is not exported).
+EXPORT_ROLES = READ_ALL_ROLES | {Role.ENTERPRISE}
 
 
 def visible_demands_clause(user: User) -> sa.ColumnElement[bool]:

@@ -23,7 +23,7 @@ from revive.common.downloads import send_xlsx
 from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
-from revive.demands.permissions import DEMAND_ROLES, IMPORTER_ROLES, POSTER_ROLES, READ_ALL_ROLES
+from revive.demands.permissions import DEMAND_ROLES, EXPORT_ROLES, IMPORTER_ROLES, POSTER_ROLES
 from revive.demands.privacy import has_contacts, shown_description
 from revive.errors import ConflictError, ValidationFailed
 from revive.exports.views import export_response
@@ -81,16 +81,18 @@ def list_demands():
         demand_types=list(DemandType),
         mine=current_user.role == Role.ENTERPRISE,
         can_post=current_user.role in POST_ROLES,
-        can_export=current_user.role in READ_ALL_ROLES,
+        can_export=current_user.role in EXPORT_ROLES,
         can_import=current_user.role in IMPORTER_ROLES,
     )
 
 
 @bp.get("/export.<fmt>")
-@roles_required(*READ_ALL_ROLES)
+@roles_required(*EXPORT_ROLES)
 def export_demands(fmt: str):
     """Every demand matching the list's filters, as .xlsx or .csv (re-importable): streamed,
-    or — a large .xlsx — built in the background (revive.exports)."""
+    or — a large .xlsx — built in the background (revive.exports). The rows are the list's
+    (queries.where_clauses): an enterprise gets its own demands only, whatever their
+    visibility or state."""
     return export_response(export.KIND.name, fmt, request.args)
 
 

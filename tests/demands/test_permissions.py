@@ -17,10 +17,10 @@ from revive.accounts.models import UNIVERSITY_ROLES, Role
 from revive.demands.models import Demand, DemandStatus
 from revive.demands.permissions import (
     DEMAND_ROLES,
+    EXPORT_ROLES,
     IMPORTER_ROLES,
     MANAGER_ROLES,
     POSTER_ROLES,
-    READ_ALL_ROLES,
 )
 from revive.extensions import db
 from tests.demands.helpers import FUTURE, HEADER, make_demand, row
@@ -84,7 +84,7 @@ def _upload(_d):
 ENDPOINTS = [
     Endpoint("list", "GET", "/demands/", lambda d: "/demands/", DEMAND_ROLES),
     Endpoint(
-        "export", "GET", "/demands/export.<fmt>", lambda d: "/demands/export.csv", READ_ALL_ROLES
+        "export", "GET", "/demands/export.<fmt>", lambda d: "/demands/export.csv", EXPORT_ROLES
     ),
     Endpoint(
         "post_page", "GET", "/demands/new", lambda d: "/demands/new", frozenset({Role.ENTERPRISE})

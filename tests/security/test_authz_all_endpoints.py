@@ -263,6 +263,8 @@ CSV = {"fmt": "csv"}
 OTHER_PATENTS = (("乙校已入库专利", UNI), ("乙校草稿专利", UNI))
 OTHER_DEAL = (("乙方成交需求", UNI | {ENT}),)
 OTHER_DEMAND = (("乙企业的技术需求", frozenset({ENT})),)
+# The demands export: an enterprise's file holds its own demands only, closed ones included.
+OTHER_DEMANDS_ANY_STATE = (*OTHER_DEMAND, ("乙企业已关闭的需求", frozenset({ENT})))
 OTHER_NOTE = (("给乙校管理员的通知", ALL),)
 # The pool shows entered patents of every university, never a draft.
 DRAFTS = (("乙校草稿专利", ALL), ("甲校草稿专利", ALL))
@@ -424,7 +426,9 @@ TABLE: list[Row] = [
     entry("api.commit_import_job", "POST", MANAGERS, obj="job", other={PA}),
     # ----- demands (university users see every open public demand)
     entry("demands.list_demands", "GET", ALL, hides=OTHER_DEMAND),
-    entry("demands.export_demands", "GET", REGIONAL, args=CSV),
+    entry(
+        "demands.export_demands", "GET", REGIONAL | {ENT}, args=CSV, hides=OTHER_DEMANDS_ANY_STATE
+    ),
     entry("demands.detail", "GET", ALL, obj="demand", other=ALL - {ENT}),
     entry("demands.post", "GET", frozenset({ENT})),
     entry("demands.post", "POST", frozenset({ENT})),
