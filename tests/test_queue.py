@@ -409,6 +409,7 @@ def test_every_task_that_works_on_a_row_is_registered_and_the_sweep_is_scheduled
         "matching.match_run",
         "matching.refit_strength",
         "notifications.email",
+        "notifications.email_batch",
         "notifications.password_reset_email",
         "pools.run",
         "alerts.digest_email",

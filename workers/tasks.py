@@ -90,6 +90,11 @@ def send_notification_email(notification_id: int) -> None:
     notifications_services.deliver_email(notification_id)
 
 
+@row_task("notifications.email_batch")
+def send_notification_email_batch(batch_id: int) -> None:
+    notifications_services.deliver_batch(batch_id)
+
+
 @row_task("notifications.password_reset_email")
 def send_password_reset_email(reset_id: int) -> None:
     notifications_services.deliver_password_reset(reset_id)

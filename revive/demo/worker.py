@@ -27,7 +27,7 @@ from revive.inventory.models import EntryStatus, Patent
 from revive.matching import indexes, jobs, strength, tokens
 from revive.matching import runs as matching_runs
 from revive.matching.models import IndexBuild, MatchRun, RunStatus
-from revive.notifications.models import Notification
+from revive.notifications.models import EmailBatch, Notification
 from revive.pools import services as pools
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,8 @@ def drain(calls: list[Call], limit: int = 500) -> list[str]:
             done.append(name)
         elif name == "notifications.email":
             _skip_email(*args)
+        elif name == "notifications.email_batch":
+            _skip_email_batch(*args)
         else:
             kept.append((name, args))
     calls[:0] = kept
@@ -126,6 +128,20 @@ def _skip_email(notification_id: int) -> None:
     db.session.execute(
         sa.update(Notification)
         .where(Notification.id == notification_id, Notification.email_status == "queued")
+        .values(email_status="skipped")
+    )
+    db.session.commit()
+
+
+def _skip_email_batch(batch_id: int) -> None:
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.email_batch_id == batch_id, Notification.email_status == "queued")
+        .values(email_status="skipped")
+    )
+    db.session.execute(
+        sa.update(EmailBatch)
+        .where(EmailBatch.id == batch_id, EmailBatch.email_status == "queued")
         .values(email_status="skipped")
     )
     db.session.commit()

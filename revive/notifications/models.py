@@ -5,7 +5,11 @@ to an organization is read for each member on their own (``NotificationRead``): 
 found that an inventor's 全部标为已读 cleared the university admin's 请在 7 天内答复 requests.
 ``read_at`` on an organization's notification means read for everyone: the platform settled
 it (``read_by_id`` None: what it asked for is no longer needed), or a member read it before
-reads were kept per member."""
+reads were kept per member.
+
+E-mail: each notification is e-mailed on its own (``email_status``), except those of one bulk
+action (an officer pushing many matches at once), which share an ``EmailBatch``: each person
+gets one e-mail listing the notices that concern them."""
 
 from __future__ import annotations
 
@@ -46,9 +50,29 @@ class Notification(Delivery, db.Model):
     read_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # None: no e-mail wanted/possible; queued | sent | failed | skipped (no SMTP configured)
     email_status: Mapped[str | None] = mapped_column(sa.String(20))
+    # Mailed with the other notices of one bulk action (one e-mail per person), not alone.
+    email_batch_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("email_batches.id", ondelete="SET NULL"), index=True
+    )
 
     organization: Mapped[Organization | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class EmailBatch(Delivery, db.Model):
+    """The e-mail of one bulk action's notifications: one message per person, listing the
+    notices (title and link each) that person would have been mailed one by one. A queued
+    batch is the outbox of its task (revive.queue); its notifications keep their own inbox rows
+    and get the batch's outcome as their ``email_status``."""
+
+    __tablename__ = "email_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(300))  # what was done, e.g. 推送了专利对接
+    # queued | sent | failed | skipped (no SMTP, nobody to send to)
+    email_status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class NotificationRead(db.Model):

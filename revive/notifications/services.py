@@ -28,7 +28,7 @@ from revive.common.fields import one_line
 from revive.db import utcnow
 from revive.extensions import db
 from revive.notifications import queries, scope
-from revive.notifications.models import Notification, NotificationRead
+from revive.notifications.models import EmailBatch, Notification, NotificationRead
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +108,9 @@ def smtp_configured() -> bool:
 
 
 def send_emails(notifications: Sequence[Notification], *, after_commit: bool = False) -> None:
-    """After commit: enqueue the e-mail for each queued notification. A broker outage leaves
-    them 'queued'; the in-app inbox already has them, so nothing is lost.
+    """After commit: enqueue the e-mail for each queued notification (for those gathered by
+    ``one_email_each``, their batch's once). A broker outage leaves them 'queued'; the in-app
+    inbox already has them, so nothing is lost.
 
     ``after_commit=True`` (for rows added by a signal receiver inside someone else's
     transaction, which cannot call this after its commit): the e-mails are enqueued when the
@@ -119,10 +120,35 @@ def send_emails(notifications: Sequence[Notification], *, after_commit: bool = F
     if after_commit:
         db.session.info.setdefault(_OUTBOX, []).extend(notifications)
         return
+    batches: set[int] = set()
     for n in notifications:
         if n.email_status != "queued":
             continue
+        if n.email_batch_id is not None:
+            batches.add(n.email_batch_id)
+            continue
         _enqueue(n.id)
+    for batch_id in sorted(batches):
+        queue.send(BATCH_TASK, batch_id, own_connection=True)
+
+
+def one_email_each(notifications: Sequence[Notification], subject: str) -> EmailBatch | None:
+    """In the caller's transaction, before its commit: the notices of one bulk action (an
+    officer pushing many matches at once) are e-mailed together, one e-mail per person listing
+    those that concern them (title and link each), instead of one e-mail per notice; the inbox
+    keeps its notice per deal. ``subject`` says what was done (e.g. 技术经理人推送了专利对接).
+    send_emails() after the commit sends the batch. None (each mailed alone, as before) when
+    they concern one deal only, or none is to be e-mailed (no SMTP)."""
+    # (a notice of a savepoint rolled back afterwards is no longer in the session: not mailed)
+    queued = [n for n in notifications if n in db.session and n.email_status == "queued"]
+    if len({n.deal_id or -n.id for n in queued}) < 2:  # one deal: its own e-mails, as before
+        return None
+    batch = EmailBatch(subject=one_line(subject)[:300], email_status="queued")
+    db.session.add(batch)
+    db.session.flush()
+    for n in queued:
+        n.email_batch_id = batch.id
+    return batch
 
 
 def _enqueue(notification_id: int) -> None:
@@ -141,15 +167,43 @@ def _give_up_email(notification_id: int) -> None:
     db.session.commit()
 
 
+def _give_up_batch(batch_id: int) -> None:
+    db.session.rollback()
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.email_batch_id == batch_id, Notification.email_status == "queued")
+        .values(email_status="failed")
+    )
+    db.session.execute(
+        sa.update(EmailBatch)
+        .where(EmailBatch.id == batch_id, EmailBatch.email_status == "queued")
+        .values(email_status="failed")
+    )
+    db.session.commit()
+
+
 EMAIL_TASK = "notifications.email"
-# A 'queued' notification is the outbox of its e-mail (revive.queue).
+# A 'queued' notification is the outbox of its e-mail (revive.queue), unless it belongs to a
+# batch: then the batch is (one e-mail per person), and the notification is never sent alone.
 queue.register(
     queue.Kind(
         EMAIL_TASK,
         Notification,
-        active=lambda: Notification.email_status == "queued",
+        active=lambda: sa.and_(
+            Notification.email_status == "queued", Notification.email_batch_id.is_(None)
+        ),
         give_up=_give_up_email,
         changed=Notification.created_at,
+    )
+)
+BATCH_TASK = "notifications.email_batch"
+queue.register(
+    queue.Kind(
+        BATCH_TASK,
+        EmailBatch,
+        active=lambda: EmailBatch.email_status == "queued",
+        give_up=_give_up_batch,
+        changed=EmailBatch.created_at,
     )
 )
 
@@ -251,17 +305,23 @@ def settle(deal_id: int, kinds: Sequence[str], *, organization_id: int) -> int:
 # ---------------------------------------------------------------------------- e-mail
 
 
-def email_recipients(n: Notification) -> list[User]:
+def email_recipients(n: Notification, members: dict[int, list[User]] | None = None) -> list[User]:
     """Active users with an e-mail address: the addressed user, or the members of the addressed
-    organization who may see the notification's deal (if it has one)."""
+    organization who may see the notification's deal (if it has one). ``members``: the
+    organizations' members read so far (a batch's notices share a few organizations)."""
     if n.user_id is not None:
         users = [n.user] if n.user is not None else []
     else:
-        users = list(
-            db.session.scalars(
-                sa.select(User).where(User.organization_id == n.organization_id).order_by(User.id)
+        members = {} if members is None else members
+        if n.organization_id not in members:
+            members[n.organization_id] = list(
+                db.session.scalars(
+                    sa.select(User)
+                    .where(User.organization_id == n.organization_id)
+                    .order_by(User.id)
+                )
             )
-        )
+        users = members[n.organization_id]
         if n.deal_id is not None:
             may_see = scope.deals().may_see
             users = [u for u in users if may_see(u, n.deal_id)]
@@ -343,6 +403,8 @@ def deliver_email(notification_id: int) -> str | None:
         return None
     if n.email_status == "sent":
         return n.email_status
+    if n.email_batch_id is not None:  # mailed with its batch (deliver_batch), never alone
+        return n.email_status
     recipients = email_recipients(n) if smtp_configured() else []
     if not recipients:
         n.email_status = "skipped"
@@ -360,6 +422,94 @@ def deliver_email(notification_id: int) -> str | None:
         n.email_status = "sent"
     db.session.commit()
     return n.email_status
+
+
+# A batch's e-mail lists this many notices; the rest are counted (另有 N 项) and in the inbox.
+BATCH_LISTED = 20
+
+
+def _batch_message(
+    batch: EmailBatch, rows: Sequence[Notification], to: User, sender: str
+) -> EmailMessage:
+    """One person's e-mail for a batch: the notices that concern them, title and link each
+    (and the first line of the notice, e.g. the answer deadline), at most BATCH_LISTED."""
+    msg = EmailMessage()
+    msg["Subject"] = f"[Revive] {one_line(batch.subject)}（{len(rows)} 项）"
+    msg["From"] = sender
+    msg["To"] = formataddr((one_line(to.name), to.email))
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    lines = [
+        f"{to.name}，您好：",
+        "",
+        f"{one_line(batch.subject)}，与您相关的共 {len(rows)} 项"
+        f"（{clock.zone_label()} {clock.format_dt(batch.created_at)}）：",
+    ]
+    for i, n in enumerate(rows[:BATCH_LISTED], start=1):
+        lines += ["", f"{i}. {one_line(n.title)}"]
+        first = one_line((n.body or "").strip().split("\n", 1)[0])
+        if first:
+            lines.append(f"   {first[:200]}")
+        link = _absolute(n.link)
+        if link:
+            lines.append(f"   查看详情：{link}")
+    hidden = len(rows) - BATCH_LISTED
+    inbox = _absolute(app_link("notifications.inbox"))
+    if hidden > 0:
+        lines += ["", f"另有 {hidden} 项未在邮件中列出，请登录平台在站内消息中查看：{inbox}"]
+    else:
+        lines += ["", f"站内消息：{inbox}"]
+    lines += ["", "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"]
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+def deliver_batch(batch_id: int) -> str | None:
+    """Send a batch (the worker's job): one e-mail per person, listing the batch's notices
+    that person would have been mailed one by one (``email_recipients`` of each); a person
+    concerned by one notice only gets that notice's own e-mail. The outcome is recorded on the
+    batch and on its notifications (a notice nobody was to get: skipped). Safe to run twice.
+    Commits; returns the status."""
+    batch = db.session.get(EmailBatch, batch_id)
+    if batch is None:
+        return None
+    if batch.email_status != "queued":
+        return batch.email_status
+    rows = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.email_batch_id == batch.id, Notification.email_status == "queued")
+            .order_by(Notification.id)
+        )
+    )
+    per_user: dict[int, tuple[User, list[Notification]]] = {}
+    if smtp_configured():
+        members: dict[int, list[User]] = {}
+        for n in rows:
+            for user in email_recipients(n, members):
+                per_user.setdefault(user.id, (user, []))[1].append(n)
+    status = "skipped"
+    if per_user:
+        sender = sender_address()
+        try:
+            _send(
+                [
+                    _message(mine[0], user, sender)
+                    if len(mine) == 1
+                    else _batch_message(batch, mine, user, sender)
+                    for user, mine in per_user.values()
+                ]
+            )
+        except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: unbuildable
+            logger.warning("E-mail batch %s failed: %s", batch.id, exc)
+            status = "failed"
+        else:
+            status, batch.sent_at = "sent", utcnow()
+    reached = {n.id for _, mine in per_user.values() for n in mine}
+    for n in rows:
+        n.email_status = status if n.id in reached else "skipped"
+    batch.email_status = status
+    db.session.commit()
+    return status
 
 
 def _link_message(user: User, subject: str, sender: str, lines: list[str]) -> EmailMessage:

@@ -5,7 +5,8 @@ or rejects it with a reason.
 ``decide`` takes one match, ``decide_selected`` the ticked ones; both are built on ``_decide``:
 the matching half (``revive.matching.decisions.apply_decision``: validation, state, audit row)
 and, on acceptance, the deal (``revive.deals.services.push``: deal, event, audit, the two
-notifications), in one transaction, e-mails after the commit. The direction is review →
+notifications), in one transaction, e-mails after the commit (a bulk decision's notices: one
+e-mail per person listing them, notifications.one_email_each). The direction is review →
 matching, review → deals; neither of those imports this.
 """
 
@@ -32,6 +33,9 @@ STALE_MATCH = DECIDED_ELSEWHERE
 # A candidate gone from the table: the engine drops undecided candidates when a run re-ranks
 # the demand and when the demand is closed.
 GONE = "该候选匹配已不存在（可能已被重新匹配移出前列，或需求已关闭），请刷新队列"
+# What a bulk decision's one e-mail per person says was done (notifications.one_email_each).
+BULK_PUSHED = "技术经理人推送了专利对接"
+BULK_DECLINED = "技术经理人审核了您的对接申请"
 
 
 def _decide(
@@ -118,6 +122,10 @@ def decide_selected(
         # e.g. rejecting without a reason: nothing of this batch may stay in the session.
         db.session.rollback()
         raise
+    # One e-mail per person for the whole batch (an enterprise or a university pushed twenty
+    # deals got twenty e-mails); the inbox keeps its notice per deal.
+    pushed = any(n.kind == "match_pushed" for n in sent)
+    notifications.one_email_each(sent, BULK_PUSHED if pushed else BULK_DECLINED)
     db.session.commit()
     notifications.send_emails(sent)
     return {"done": done, "skipped": skipped}
