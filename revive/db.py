@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.functions import FunctionElement
 
 from revive import clock
 from revive.clock import utcnow
@@ -41,6 +43,36 @@ def contains(text: str, *columns: Any, ignore_case: bool = False) -> sa.ColumnEl
     if ignore_case:
         return sa.or_(*(c.ilike(pattern, escape="\\") for c in columns))
     return sa.or_(*(c.like(pattern, escape="\\") for c in columns))
+
+
+class elapsed(FunctionElement):  # noqa: N801  (used like a SQL function: elapsed(a, b))
+    """``later - earlier`` of two UtcDateTime columns as a SQL value that *orders* rows by the
+    time between them exactly, to the microsecond (ORDER BY, window functions): PostgreSQL's
+    interval; on SQLite, whose stored text ('YYYY-MM-DD HH:MM:SS.ffffff') julianday() reads
+    only to the millisecond, whole seconds times 10⁶ plus the microseconds. Only for ordering
+    and comparing: the two dialects' values are not the same kind of thing."""
+
+    inherit_cache = True
+    name = "elapsed"
+
+
+@compiles(elapsed)
+def _elapsed_interval(element: elapsed, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({later} - {earlier})"
+
+
+@compiles(elapsed, "sqlite")
+def _elapsed_sqlite(element: elapsed, compiler: Any, **kw: Any) -> str:
+    def micros(moment: str) -> str:
+        # the fraction, padded: '…:SS' and '…:SS.5' read as 0 and 500000 microseconds
+        return (
+            f"(CAST(strftime('%s', {moment}) AS INTEGER) * 1000000"
+            f" + CAST(substr({moment} || '000000', 21, 6) AS INTEGER))"
+        )
+
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({micros(later)} - {micros(earlier)})"
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -27,7 +27,7 @@ deals.demand_id; matches (demand_id, state, score); demands (status, …), deman
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -41,7 +41,7 @@ from revive.clock import local_day_start, local_today
 from revive.common.industry import section_expr
 from revive.dashboard import industry
 from revive.dashboard.funnel import NO_COLLEGE_LABEL
-from revive.db import as_utc, utcnow
+from revive.db import as_utc, elapsed, utcnow
 from revive.deals.models import Contract, ContractKind, Deal, Stage, UniversityResponse
 from revive.deals.queries import awaiting_clause, overdue_clause  # the deals' own rule
 from revive.deals.workflow import OPEN_STAGES
@@ -417,6 +417,42 @@ def _median_days(durations: list[float]) -> Decimal | None:
     return Decimal(statistics.median(durations)).quantize(Decimal("0.1")) if durations else None
 
 
+def _days(pushed_at: datetime, responded_at: datetime) -> float:
+    """Pushed → answered in days (an answer stamped before the push counts as 0)."""
+    return max(0.0, (as_utc(responded_at) - as_utc(pushed_at)).total_seconds()) / 86400
+
+
+def _median_rows(answered: sa.Select, unit: Any | None) -> Iterator[tuple[Any, datetime, datetime]]:
+    """The answered deals of ``answered`` (a select of the unit, FROM and WHERE) that a median
+    of their times to answer needs: the middle one, or the middle two, of each ``unit`` (None:
+    of them all), ranked in SQL by the exact time between push and answer (db.elapsed; ties
+    by id). At most two rows per unit reach Python, however many deals were answered; their
+    times are then taken exactly as before (``_days``), so the median is the same number
+    ``statistics.median`` gives over all of them: the mean of the two middle values of the
+    sorted times, or the middle one (``_days`` orders as ``elapsed`` does)."""
+    over: dict[str, Any] = {"partition_by": unit} if unit is not None else {}
+    ranked = answered.add_columns(
+        Deal.pushed_at.label("pushed_at"),
+        Deal.responded_at.label("responded_at"),
+        sa.func.row_number()
+        .over(order_by=(elapsed(Deal.responded_at, Deal.pushed_at), Deal.id), **over)
+        .label("position"),
+        sa.func.count().over(**over).label("answered"),
+    ).subquery()
+    c = ranked.c
+    # the 1-based middle positions p of n: 2p = n + 1 when n is odd; 2p = n or n + 2 when even
+    middle = (c.position * 2).between(c.answered, c.answered + 2)
+    stmt = sa.select(ranked.c[0], c.pushed_at, c.responded_at).where(middle)
+    yield from db.session.execute(stmt)
+
+
+def _medians(rows: Iterable[tuple[Any, datetime, datetime]]) -> dict[Any, Decimal | None]:
+    middles: dict[Any, list[float]] = {}
+    for unit_id, pushed_at, responded_at in rows:
+        middles.setdefault(unit_id, []).append(_days(pushed_at, responded_at))
+    return {unit_id: _median_days(days) for unit_id, days in middles.items()}
+
+
 def _response_units(
     by_college: bool, found: set[int | None], university_id: int | None, college_id: int | None
 ) -> list[tuple[int | None, str]]:
@@ -454,9 +490,9 @@ def overdue_figures(
     ended (未成交) unanswered. Every university — or every college of ``university_id`` (just
     ``college_id`` for a college admin) — is listed, zeros included, so "nothing overdue" shows.
 
-    Three statements: counts grouped by unit, the answered deals' two times (the median is
-    taken in Python: SQLite has no percentile; one row per answered deal, no per-unit query),
-    and the unit names."""
+    Four statements: counts grouped by unit, the middle answered deal(s) of each unit and of
+    the whole scope (ranked in SQL by their time to answer: SQLite has no percentile; at most
+    two rows per unit, whatever the number of answered deals), and the unit names."""
     now = now or utcnow()
     unit_col = Patent.college_id if by_college else Deal.university_id
     answered = Deal.responded_at.is_not(None)
@@ -494,26 +530,21 @@ def overdue_figures(
             ).group_by(unit_col)
         )
     }
-    durations: dict[int | None, list[float]] = {}
-    for unit_id, pushed_at, responded_at in db.session.execute(
-        base.add_columns(Deal.pushed_at, Deal.responded_at).where(answered)
-    ):
-        seconds = (as_utc(responded_at) - as_utc(pushed_at)).total_seconds()
-        durations.setdefault(unit_id, []).append(max(0.0, seconds) / 86400)
+    medians = _medians(_median_rows(base.where(answered), unit_col))
+    overall = _medians((None, p, r) for _, p, r in _median_rows(base.where(answered), None))
 
     units = [
         UnitResponses(
             unit_id,
             name,
             *counts.get(unit_id, [0] * 6),
-            median_days=_median_days(durations.get(unit_id, [])),
+            median_days=medians.get(unit_id),
         )
         for unit_id, name in _response_units(by_college, set(counts), university_id, college_id)
     ]
     units.sort(key=lambda u: (-u.overdue, u.pushed == 0, u.id is None, u.name))
     sums = [sum(row[i] for row in counts.values()) for i in range(6)]
-    everything = [d for ds in durations.values() for d in ds]
-    total = UnitResponses(None, ALL_UNITS, *sums, median_days=_median_days(everything))
+    total = UnitResponses(None, ALL_UNITS, *sums, median_days=overall.get(None))
     return OverdueFigures(units, total, "学院" if by_college else "高校")
 
 

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from revive.dashboard import activity
 from revive.dashboard.scope import scope_for
-from revive.deals.models import Stage
+from revive.db import as_utc
+from revive.deals.models import Deal, Stage
 from revive.extensions import db
 
 TODAY = date(2024, 6, 30)
@@ -279,3 +281,99 @@ def test_enterprise_sees_its_own_demands_and_deals(pipeline, who, expected):
     mine = {d.id for d in pipeline.demands.values() if d.enterprise_id == org.id}
     assert {d.id for d in figs.demands} == mine
     assert {d.demand_id for d in deals} <= mine
+
+
+# ---------------------------------------------------------------------------- answer-time medians
+
+
+def _answered_deals(world, microseconds: dict[str, list[int]]) -> list[int]:
+    """Answered deals whose time from push to answer is exactly ``microseconds`` (negative: an
+    answer stamped before the push), per unit: "materials" (甲大学 材料学院), "none" (甲大学,
+    no college) and "b" (乙大学); the pushes themselves spread over two months."""
+    from revive.accounts.models import OrgKind, Role
+    from revive.db import utcnow
+    from tests.dashboard.helpers import make_deal, make_demand
+    from tests.factories import make_org, make_patent, make_user
+
+    now = utcnow()
+    officer = make_user(Role.OFFICER)
+    ent = make_org(kind=OrgKind.ENTERPRISE)
+    patents = {
+        "materials": make_patent(world.uni_a, college=world.a_materials),
+        "none": make_patent(world.uni_a),
+        "b": make_patent(world.uni_b, college=world.b_college),
+    }
+    n, ids = db.session.scalar(sa.select(sa.func.count(Deal.id))), []
+    for unit, values in microseconds.items():
+        for us in values:
+            n += 1
+            demand = make_demand(ent, f"答复用时需求{n}")
+            deal = make_deal(
+                demand, patents[unit], officer, [Stage.RECOMMENDED], now=now, due_in_days=3
+            )
+            deal.pushed_at = now - timedelta(days=n % 60, seconds=n * 37, microseconds=n * 11)
+            deal.responded_at = deal.pushed_at + timedelta(microseconds=us)
+            ids.append(deal.id)
+    db.session.commit()
+    return ids
+
+
+def _reference(values: list[int]) -> Decimal | None:
+    """The median as the dashboard took it before: every answer's days, statistics.median."""
+    import statistics
+
+    days = [max(0.0, timedelta(microseconds=us).total_seconds()) / 86400 for us in values]
+    return Decimal(statistics.median(days)).quantize(Decimal("0.1")) if days else None
+
+
+def test_answer_time_medians_equal_the_median_of_every_answer(world, monkeypatch):
+    """The answer-time table loaded every answered deal into Python for its medians; they now
+    come from the database (only the middle deal or two of each unit reach Python), with the
+    same figures: exact halves (1.25 days shows 1.2, as Decimal rounds it), differences of a
+    microsecond (below the millisecond SQLite's julianday() reads), ties, answers stamped
+    before the push (0 days), odd and even counts, per unit and over the whole scope."""
+    import random
+
+    rng = random.Random(20261208)
+    day = 86_400_000_000
+    values = {
+        "materials": [day, 3 * day // 2 - 1, 3 * day // 2, 3 * day // 2 + 1, 5 * day // 4],
+        "none": [-2 * 3_600_000_000, day // 4, day // 4, day // 2, 3 * day // 10 + 1, 9 * day],
+        "b": [rng.randrange(-day, 30 * day) for _ in range(24)] + [day, day, day + 1],
+    }
+    _answered_deals(world, values)
+    scope = sa.true()
+    universities = activity.overdue_figures(scope, by_college=False)
+    colleges = activity.overdue_figures(scope, by_college=True)
+
+    got = {u.name: u.median_days for u in universities.units}
+    assert got["甲大学"] == _reference(values["materials"] + values["none"])
+    assert got["乙大学"] == _reference(values["b"])
+    assert got["丙学院"] is None  # nothing answered
+    assert universities.total.median_days == _reference([v for vs in values.values() for v in vs])
+    got = {u.name: u.median_days for u in colleges.units}
+    assert got["材料学院"] == _reference(values["materials"]) == Decimal("1.5")
+    assert got[activity.NO_COLLEGE_LABEL] == _reference(values["none"]) == Decimal("0.3")
+    assert got["乙大学机械学院"] == _reference(values["b"])
+    # two answers averaging an exact half: 1.25 days shows 1.2 (Decimal's rounding of 1.25)
+    ids = _answered_deals(world, {"materials": [day, 3 * day // 2]})
+    halves = activity.overdue_figures(Deal.id.in_(ids), by_college=True)
+    assert halves.total.median_days == _reference([day, 3 * day // 2]) == Decimal("1.2")
+
+
+def test_answer_time_medians_do_not_load_every_answered_deal(world, monkeypatch):
+    """Bounded memory: however many deals were answered, only the middle one or two of each
+    unit (and of the whole scope) are read into Python — each read one converts its two
+    stored times (as_utc), so 60 answered deals in 2 universities convert at most 12."""
+    day = 86_400_000_000
+    _answered_deals(world, {"materials": [day + i for i in range(30)], "b": [day] * 30})
+    converted = []
+
+    def counting(value):
+        converted.append(value)
+        return as_utc(value)
+
+    monkeypatch.setattr(activity, "as_utc", counting)
+    figs = activity.overdue_figures(sa.true(), by_college=False)
+    assert figs.total.answered == 60 and figs.total.median_days == Decimal("1.0")
+    assert len(converted) <= 2 * 2 * 3, len(converted)
