@@ -71,6 +71,31 @@ def test_constraint_and_index_names_are_unique_across_tables(app):
             seen[str(name)] = table.name
 
 
+def _insert_old_demands(company_id: int, rows: list[dict]) -> list[int]:
+    """Demands written at an older revision, through the table as it was then (the model
+    describes the newest one: its new columns do not exist yet)."""
+    from revive.db import utcnow
+
+    table = sa.Table("demands", sa.MetaData(), autoload_with=db.engine)
+    now = utcnow()
+    base = {
+        "enterprise_id": company_id,
+        "description": "说明",
+        "source": "self",
+        "visibility": "public",
+        "status": "open",
+        "alert_subscribed": True,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with db.engine.begin() as conn:
+        return [
+            conn.execute(table.insert().values({**base, **row})).inserted_primary_key[0]
+            for row in rows
+        ]
+
+
 def test_stored_industry_values_get_their_section_letter(fresh_database_url):
     """Data revision c4a9e2d71f05: 制造业 stored before it becomes C 制造业; coded values and
     values naming no section stay as written."""
@@ -80,19 +105,16 @@ def test_stored_industry_values_get_their_section_letter(fresh_database_url):
     app = other_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True})
     with app.app_context():
         try:
-            upgrade()
+            upgrade(revision="c4a9e2d71f05")
             downgrade(revision="b81e4f6a0c3d")  # data only: the schema is the same
             from revive.accounts.models import OrgKind
 
             company = make_org("迁移测试有限公司", kind=OrgKind.ENTERPRISE)
-            values = ["制造业", "C3841 锂离子电池制造", "某种说不清的行业", None]
-            ids = []
-            for i, value in enumerate(values):
-                d = Demand(enterprise=company, title=f"需求{i}", description="说明", industry=value)
-                db.session.add(d)
-                db.session.flush()
-                ids.append(d.id)
             db.session.commit()
+            values = ["制造业", "C3841 锂离子电池制造", "某种说不清的行业", None]
+            ids = _insert_old_demands(
+                company.id, [{"title": f"需求{i}", "industry": v} for i, v in enumerate(values)]
+            )
             db.session.remove()
             upgrade()
             stored = dict(db.session.execute(sa.select(Demand.id, Demand.industry)).all())
@@ -102,6 +124,47 @@ def test_stored_industry_values_get_their_section_letter(fresh_database_url):
                 "某种说不清的行业",
                 None,
             ]
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_stored_demands_get_their_searchable_text_and_titles_lose_contacts(fresh_database_url):
+    """Revision f7d2a8c41b96: a university's keyword search reads public_text, filled for the
+    demands already stored without the contact details pasted into their texts; a title that
+    carried some has them hidden (titles may no longer carry any)."""
+    from revive.accounts.models import OrgKind
+    from revive.demands.models import Demand
+    from tests.factories import make_org
+
+    app = other_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "TESTING": True})
+    with app.app_context():
+        try:
+            upgrade(revision="f1a2b3c4d5e6")
+            company = make_org("迁移测试有限公司", kind=OrgKind.ENTERPRISE)
+            db.session.commit()
+            leaky, plain = _insert_old_demands(
+                company.id,
+                [
+                    {
+                        "title": "果蔬保鲜 电话13912345678",
+                        "description": "需要保鲜技术，邮箱 boss@zhinong.example",
+                        "target_specs": "货架期 ≥ 30 天",
+                    },
+                    {"title": "铝合金压铸", "description": "表面缺陷检测"},
+                ],
+            )
+            db.session.remove()
+            upgrade()
+            rows = {
+                r.id: r
+                for r in db.session.execute(sa.select(Demand.id, Demand.title, Demand.public_text))
+            }
+            assert rows[leaky].title == "果蔬保鲜 电话〔联系方式已隐藏〕"
+            assert (
+                rows[leaky].public_text == "需要保鲜技术，邮箱 〔联系方式已隐藏〕\n货架期 ≥ 30 天"
+            )
+            assert (rows[plain].title, rows[plain].public_text) == ("铝合金压铸", "表面缺陷检测")
         finally:
             db.session.remove()
             db.engine.dispose()

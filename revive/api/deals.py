@@ -46,6 +46,7 @@ from revive.deals.models import ContractKind, LicenseScope, Stage, UniversityRes
 from revive.deals.permissions import CONTRACT_ROLES, RESPOND_ROLES, STAGE_ROLES
 from revive.deals.reasons import failure_label
 from revive.deals.workflow import OPEN_STAGES
+from revive.demands.privacy import shown_intent
 
 TAG = "供需对接"
 
@@ -118,8 +119,11 @@ _DEAL: dict[str, fields.Field] = {
     # the officer's recommendation note sent with the push (推荐说明), and the enterprise's own
     # request when the pair came from an intent (申请对接)
     "note": fields.String(required=True, allow_none=True),
+    # … its contact details hidden from those who may not see the demand's (demands.privacy)
     "intent_message": computed(
-        lambda d: d.match.intent_message if d.match else None, {"type": "string"}, nullable=True
+        lambda d: shown_intent(current_user, d.demand, d.match.intent_message if d.match else None),
+        {"type": "string"},
+        nullable=True,
     ),
     **enum_fields("stage", Stage),
     "stage_changed_at": IsoDateTime(required=True),

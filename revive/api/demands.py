@@ -38,7 +38,7 @@ from revive.demands import permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import Demand, DemandSource, DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, POSTER_ROLES
-from revive.demands.privacy import shown_description
+from revive.demands.privacy import shown_description, shown_specs
 from revive.inventory.models import TransferMode
 
 TAG = "企业需求"
@@ -182,6 +182,8 @@ class DemandDetail(
                 data.pop(key, None)
             if data.get("description"):  # contact details pasted into the text, as on the page
                 data["description"] = shown_description(current_user, demand)
+            if data.get("target_specs"):
+                data["target_specs"] = shown_specs(current_user, demand)
         return data
 
 

@@ -57,6 +57,7 @@ from revive.deals.reasons import (
     failure_label,
 )
 from revive.demands import permissions as demand_permissions
+from revive.demands.contacts import hide_contacts
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import ConflictError, InvalidTransition, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -155,7 +156,13 @@ def push(match: Match, actor: User, comment: str | None = None) -> list[Notifica
             organization_id=deal.university_id,
             body=f"请在 {days} 天内（{clock.zone_label()} "
             f"{clock.format_dt(deal.response_due_at)} 前）答复是否愿意对接。"
-            + (f"\n企业的对接说明：{match.intent_message}" if match.intent_message else "")
+            # without the contact details the enterprise wrote into it, as on the deal page
+            # (demands.privacy: officers put the two sides in touch)
+            + (
+                f"\n企业的对接说明：{hide_contacts(match.intent_message)}"
+                if match.intent_message
+                else ""
+            )
             + said,
             link=link,
             deal_id=deal.id,

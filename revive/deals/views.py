@@ -28,7 +28,7 @@ from revive.deals.permissions import (
 from revive.deals.reasons import CHOSEN_REASONS, FAILURE_REASONS
 from revive.demands import permissions as demand_permissions
 from revive.demands.models import Demand
-from revive.demands.privacy import shown_description
+from revive.demands.privacy import shown_description, shown_intent
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.exports.views import export_response
 from revive.inventory import permissions as inventory_permissions
@@ -70,6 +70,9 @@ def _page_context(deal: Deal, **extra: Any) -> dict[str, Any]:
     return {
         "deal": deal,
         "demand_description": shown_description(user, deal.demand),
+        "intent_message": shown_intent(
+            user, deal.demand, deal.match.intent_message if deal.match else None
+        ),
         "events": queries.events_of(deal),
         "days_in_stage": queries.days_in_stage(deal),
         "overdue": queries.is_overdue(deal),

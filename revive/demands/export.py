@@ -4,7 +4,8 @@ Values go through ``fields.display_value`` (the text the importer parses); the s
 itself, every cell through ``common.spreadsheets.safe_cell``, is
 ``common.downloads.stream_download``.
 The contact columns are left empty for readers who may not see them (see
-permissions.can_see_contact), and so are the progress columns (机器推荐数, 已推送专利数, 对接中,
+permissions.can_see_contact), the contact details pasted into the description and targets
+hidden (demands.privacy), and so are the progress columns (机器推荐数, 已推送专利数, 对接中,
 已签约: permissions.can_see_progress). A large .xlsx is built by a worker as the same user (the
 export kind "demands" below, revive.exports). Staff and the regulator export every demand, an
 enterprise its own (the list's rows: queries.where_clauses).
@@ -25,6 +26,7 @@ from typing import Any
 from revive.accounts.models import Role, User
 from revive.clock import local_today
 from revive.demands import queries
+from revive.demands.contacts import hide_contacts
 from revive.demands.fields import FIELDS, display_value
 from revive.demands.models import Demand
 from revive.demands.permissions import EXPORT_ROLES, can_see_contact, can_see_progress
@@ -77,6 +79,9 @@ def row_values(d: Demand, user: User, progress: DemandProgress | None = None) ->
             out.append(d.enterprise.credit_code or "")
         elif f.key in CONTACT_KEYS and not contact:
             out.append("")
+        elif f.key in ("description", "target_specs") and not contact:
+            # contact details pasted into the texts, hidden as on the page (demands.privacy)
+            out.append(display_value(f.key, hide_contacts(getattr(d, f.key)) or None))
         elif f.key in PROGRESS_KEYS:
             out.append("" if progress is None else progress.value(f.key))
         else:

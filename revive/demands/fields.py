@@ -33,6 +33,7 @@ from revive.common.fields import (
     parse_line,
 )
 from revive.db import LabeledEnum
+from revive.demands.contacts import has_contacts
 from revive.demands.models import DemandSource, DemandType, Visibility
 from revive.errors import ValidationFailed
 from revive.inventory import fields as inv
@@ -56,6 +57,15 @@ def _parse_credit_code(raw: Any, f: Field) -> str | None:
         return uscc.validate(str(raw))
     except ValidationFailed as exc:
         raise FieldError(exc.message) from None
+
+
+def _parse_title(raw: Any, f: Field) -> str | None:
+    """A one-line title without contact details: it is shown on every list, notice and
+    e-mail, where no one hides them (demands.privacy hides them in the texts)."""
+    text = parse_line(raw, f)
+    if has_contacts(text):
+        raise FieldError(f"{f.label}中不能含电话、邮箱等联系方式，请填在“联系人”栏")
+    return text
 
 
 MODE_SYNONYMS = inv.FIELDS_BY_KEY["transfer_modes"].synonyms
@@ -82,7 +92,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "title",
         "需求名称",
-        parse_line,
+        _parse_title,
         required=True,
         max_len=300,
         aliases=("需求标题", "技术需求名称", "名称", "title"),

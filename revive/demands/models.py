@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
+from revive.demands.contacts import hide_contacts
 from revive.extensions import db
 
 
@@ -61,6 +62,10 @@ class Demand(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(sa.String(300))  # 需求名称
     description: Mapped[str] = mapped_column(sa.Text)  # 需求描述
     target_specs: Mapped[str | None] = mapped_column(sa.Text)  # 量化技术指标
+    # The description and targets as a reader without contact rights reads them (contact
+    # details hidden, revive.demands.privacy): what that reader's keyword search looks in. Kept
+    # on every write by _keep_public_text.
+    public_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     industry: Mapped[str | None] = mapped_column(sa.String(100), index=True)  # 行业
     region: Mapped[str | None] = mapped_column(sa.String(100))  # 地区
     demand_type: Mapped[DemandType | None] = mapped_column(enum_column(DemandType, "demand_type"))
@@ -100,3 +105,11 @@ class Demand(TimestampMixin, db.Model):
     def text(self) -> str:
         """What the matcher reads: title, description and target specs."""
         return "\n".join(p for p in (self.title, self.description, self.target_specs) if p)
+
+
+@sa.event.listens_for(Demand, "before_insert")
+@sa.event.listens_for(Demand, "before_update")
+def _keep_public_text(_mapper: object, _connection: object, demand: Demand) -> None:
+    demand.public_text = hide_contacts(
+        "\n".join(p for p in (demand.description, demand.target_specs) if p)
+    )

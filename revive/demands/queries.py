@@ -13,7 +13,7 @@ from revive.accounts.models import Role, User
 from revive.audit.models import AuditEvent
 from revive.db import contains
 from revive.demands.models import Demand, DemandStatus, DemandType
-from revive.demands.permissions import visible_demands_clause
+from revive.demands.permissions import MANAGER_ROLES, visible_demands_clause
 from revive.extensions import db
 from revive.pagination import Page, paginate
 from revive.web import int_arg
@@ -120,7 +120,10 @@ def where_clauses(user: User, f: Filters) -> list[sa.ColumnElement[bool]]:
     if f.region:
         clauses.append(contains(f.region, Demand.region))
     if f.q:
-        clauses.append(contains(f.q, Demand.title, Demand.description, Demand.target_specs))
+        if user.role in MANAGER_ROLES:
+            clauses.append(contains(f.q, Demand.title, Demand.description, Demand.target_specs))
+        else:  # only what the reader may read: no contact details (demands.privacy)
+            clauses.append(contains(f.q, Demand.title, Demand.public_text))
     return clauses
 
 

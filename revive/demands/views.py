@@ -24,7 +24,7 @@ from revive.demands import export, importers, permissions, queries, services
 from revive.demands.fields import EDITABLE_KEYS, FIELDS_BY_KEY, display_value, modes_of
 from revive.demands.models import DemandStatus, DemandType, Visibility
 from revive.demands.permissions import DEMAND_ROLES, EXPORT_ROLES, IMPORTER_ROLES, POSTER_ROLES
-from revive.demands.privacy import has_contacts, shown_description
+from revive.demands.privacy import has_contacts, shown_description, shown_specs
 from revive.errors import ConflictError, ValidationFailed
 from revive.exports.views import export_response
 from revive.imports import services as import_services
@@ -115,7 +115,7 @@ def post():
         flash("这条需求已经发布过（标题和内容完全相同），未重复发布", "info")
         return redirect(url_for("demands.detail", demand_id=exc.demand_id))
     flash("需求已发布", "success")
-    _contacts_notice(demand.description)
+    _contacts_notice(demand.description, demand.target_specs)
     _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand.id))
 
@@ -161,17 +161,22 @@ def edit(demand_id: int):
             "demands/form.html", demand=demand, error=STALE_FORM, **_form_context(data, {})
         ), 409
     flash("需求已保存", "success")
-    _contacts_notice(data.get("description"))
+    _contacts_notice(data.get("description"), data.get("target_specs"))
     _queue_notice()
     return redirect(url_for("demands.detail", demand_id=demand_id))
 
 
-def _contacts_notice(description: str | None) -> None:
-    """The poster wrote contact details into the description: say that universities will not
-    see them (demands.privacy) and where they belong."""
-    if has_contacts(description):
+def _contacts_notice(description: str | None, specs: str | None) -> None:
+    """The poster wrote contact details into the description or the targets: say that
+    universities will not see them (demands.privacy) and where they belong."""
+    where = "、".join(
+        label
+        for label, text in (("需求描述", description), ("量化技术指标", specs))
+        if has_contacts(text)
+    )
+    if where:
         flash(
-            "需求描述中含有电话、邮箱等联系方式：高校用户看不到这些内容（已自动隐藏）。"
+            f"{where}中含有电话、邮箱等联系方式：高校用户看不到这些内容（已自动隐藏）。"
             "请把联系方式填在“联系人”栏，由技术经理人为您对接",
             "warning",
         )
@@ -298,6 +303,7 @@ def detail(demand_id: int):
         "demands/detail.html",
         demand=demand,
         description=shown_description(current_user, demand),
+        specs=shown_specs(current_user, demand),
         show_contact=show_contact,
         can_edit=permissions.can_edit(current_user, demand),
         can_reopen=services.can_reopen(current_user, demand, closer),

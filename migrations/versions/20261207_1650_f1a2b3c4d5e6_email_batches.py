@@ -2,7 +2,7 @@
 
 Revision ID: f1a2b3c4d5e6
 Revises: e6c9f4a03b28
-Create Date: 2026-12-08 09:00:00
+Create Date: 2026-12-07 16:50:00
 
 An officer pushing many matches at once sent each member of the enterprise and of each
 university one e-mail per deal. The notices of such a bulk action now share an email_batches

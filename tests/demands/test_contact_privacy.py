@@ -1,0 +1,109 @@
+"""Contact details an enterprise writes into a demand's texts stay with those who may see its
+contact fields (the poster, officers): not shown to universities or the regulator in the
+targets or the export, not guessable through keyword search, and never in a title."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+
+from revive.accounts.models import Role
+from revive.demands.models import Demand
+from revive.extensions import db
+from tests.demands.helpers import FUTURE, make_demand
+
+PHONE, EMAIL = "13912345678", "boss@zhinong.example"
+TEXT = f"需要果蔬保鲜技术，延长货架期。联系电话 {PHONE}，邮箱 {EMAIL}"
+SPECS = f"货架期 ≥ 30 天；联系人王经理 电话{PHONE} 微信 wx_boss123"
+
+
+def _found(client, q: str) -> bool:
+    """Whether the demand list's keyword search finds the demand (HTML list and API)."""
+    page = client.get("/demands/", query_string={"q": q}).get_data(as_text=True)
+    api = client.get("/api/v1/demands", query_string={"q": q}).get_json()
+    assert ("果蔬保鲜需求" in page) == bool(api["items"]), q
+    return bool(api["items"])
+
+
+def test_a_university_cannot_recover_contacts_through_search(world, client, auth):
+    """A tester grew a guess one character at a time from 「联系电话 」 and read the phone
+    number and the e-mail address back from which searches still listed the demand."""
+    make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT, target_specs=SPECS)
+    for role in (Role.UNIVERSITY_ADMIN, Role.INVENTOR, Role.REGULATOR):
+        auth.login(world.users[role])
+        assert _found(client, "果蔬保鲜")  # what the reader may read is searched
+        assert _found(client, "货架期 ≥ 30")
+        for guess in ("联系电话 139", PHONE[:4], "boss@", "zhinong", "wx_boss"):
+            assert not _found(client, guess), (role, guess)
+        auth.logout()
+    for role in (Role.OFFICER, Role.PLATFORM_ADMIN):  # who may see the contacts finds them
+        auth.login(world.users[role])
+        assert _found(client, PHONE) and _found(client, "wx_boss")
+        auth.logout()
+
+
+def test_the_searchable_text_follows_every_edit(world, client, auth):
+    demand = make_demand(world.ent_a, title="果蔬保鲜需求", description="需要果蔬保鲜技术")
+    demand.description = f"需要果蔬保鲜技术，电话 {PHONE}"
+    demand.target_specs = "货架期 ≥ 45 天"
+    db.session.commit()
+    stored = db.session.scalar(sa.select(Demand.public_text).where(Demand.id == demand.id))
+    assert PHONE not in stored and "〔联系方式已隐藏〕" in stored and "45 天" in stored
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    assert _found(client, "45 天") and not _found(client, PHONE[-4:])
+
+
+def test_targets_hide_contacts_from_universities_on_the_page_and_in_the_api(world, client, auth):
+    demand = make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT, target_specs=SPECS)
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    page = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    data = client.get(f"/api/v1/demands/{demand.id}").get_json()
+    for shown in (page, data["target_specs"]):
+        assert PHONE not in shown and "wx_boss123" not in shown
+        assert "货架期 ≥ 30 天" in shown and "〔联系方式已隐藏〕" in shown
+    auth.logout()
+    auth.login(world.users[Role.ENTERPRISE])  # the poster reads what it wrote
+    assert "wx_boss123" in client.get(f"/api/v1/demands/{demand.id}").get_json()["target_specs"]
+
+
+def test_the_regulators_export_hides_contacts_in_the_texts(world, client, auth):
+    make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT, target_specs=SPECS)
+    auth.login(world.users[Role.REGULATOR])
+    body = client.get("/demands/export.csv").get_data().decode("utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(body)) if r["需求名称"] == "果蔬保鲜需求")
+    for key in ("需求描述", "量化技术指标"):
+        assert PHONE not in row[key] and "〔联系方式已隐藏〕" in row[key], key
+    assert EMAIL not in body and "wx_boss123" not in body
+    auth.logout()
+    auth.login(world.users[Role.OFFICER])
+    assert EMAIL in client.get("/demands/export.csv").get_data().decode("utf-8-sig")
+
+
+def test_a_title_with_contact_details_is_refused_everywhere(world, client, auth):
+    """A title is shown on every list, notice and e-mail, where nothing hides them."""
+    auth.login(world.users[Role.ENTERPRISE])
+    form = {"title": f"果蔬保鲜 电话{PHONE}", "description": "需要果蔬保鲜技术"}
+    response = client.post("/demands/new", data={**form, "deadline": FUTURE})
+    assert response.status_code == 422
+    assert "需求名称中不能含电话、邮箱等联系方式" in response.get_data(as_text=True)
+    api = client.post("/api/v1/demands", json=form)
+    assert api.status_code == 422 and "联系方式" in api.get_json()["details"]["title"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Demand)) == 0
+
+
+def test_the_poster_is_told_when_the_targets_hold_contacts(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    response = client.post(
+        "/demands/new",
+        data={
+            "title": "果蔬保鲜需求",
+            "description": "需要果蔬保鲜技术",
+            "target_specs": SPECS,
+            "visibility": "public",
+            "deadline": FUTURE,
+        },
+        follow_redirects=True,
+    )
+    assert "量化技术指标中含有电话、邮箱等联系方式" in response.get_data(as_text=True)
