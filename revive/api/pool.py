@@ -345,6 +345,15 @@ OverviewSuggestion = Schema.from_dict(  # dumped from (sub-need index, suggestio
             _SHARE,
             nullable=True,
         ),
+        "judged_basis": computed(
+            lambda gs: matching_strength.share_basis(gs[1].match.strength, gs[2]),
+            {
+                "type": "integer",
+                "description": "judged_share 所依据的人工判定对数（强度相近的候选，页面写作"
+                "“依据强度相近的 N 对人工判定”）",
+            },
+            nullable=True,
+        ),
         **labeled(lambda gs: gs[1].match.tier, MatchTier, "tier", nullable=True),
         "reasons": computed(lambda gs: list(gs[1].match.reasons or []), _REASONS),
         "has_intent": computed(lambda gs: gs[1].match.intent_at is not None, {"type": "boolean"}),

@@ -69,6 +69,25 @@ class Reliability:
         ys = [0.0, *(k[1] for k in knots)]
         return float(np.interp(float(p), xs, ys))
 
+    def basis(self, p: float, short: bool) -> int | None:
+        """How many judged pairs the share shown for ``p`` rests on: those of the bin whose
+        mean probability is nearest ``p``, with the bins pooled into it (equal shares after
+        ``_monotone``) — the denominator a page names beside 「约 X%」. None when nothing
+        was measured for the group."""
+        group = "short" if short else "other"
+        knots = self.knots.get(group) or ()
+        sizes = _bin_sizes(int(self.pairs.get(group, 0)))
+        if not knots or len(sizes) != len(knots):
+            return None
+        at = min(range(len(knots)), key=lambda i: abs(knots[i][0] - float(p)))
+        share = knots[at][1]
+        lo = hi = at
+        while lo > 0 and knots[lo - 1][1] == share:
+            lo -= 1
+        while hi + 1 < len(knots) and knots[hi + 1][1] == share:
+            hi += 1
+        return sum(sizes[lo : hi + 1])
+
     def to_json(self) -> dict[str, Any]:
         return {
             "model_version": self.model_version,
@@ -83,6 +102,17 @@ class Reliability:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), "utf-8")
+
+
+def _bin_sizes(n: int) -> list[int]:
+    """The number of pairs in each bin ``fit`` makes of ``n`` pairs (empty bins skipped)."""
+    sizes, lo = [], 0
+    for edge in EDGES:
+        hi = int(round(edge * n))
+        if hi > lo:
+            sizes.append(hi - lo)
+            lo = hi
+    return sizes
 
 
 def fit(

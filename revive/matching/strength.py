@@ -148,6 +148,16 @@ def shown_share(p: float | None, short: bool = False) -> float | None:
     return round(float(p) if seen is None else seen, 4)
 
 
+def share_basis(p: float | None, short: bool = False) -> int | None:
+    """How many judged pairs of strength near ``p`` the share the pages state rests on (the
+    denominator beside 「约 X%」, engine/reliability.py ``Reliability.basis``); None when
+    nothing was measured."""
+    measured = engine.shipped_reliability()
+    if p is None or measured is None:
+        return None
+    return measured.basis(float(p), short)
+
+
 REFIT_ACTIVE = (ModelStatus.QUEUED, ModelStatus.RUNNING)
 
 

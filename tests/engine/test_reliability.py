@@ -50,3 +50,22 @@ def test_the_shipped_measure_is_of_the_shipped_model():
     assert measured.pairs["short"] > 1000 and measured.pairs["other"] > 10000
     # over-confident at the top, and more so for short postings
     assert measured.observed(0.99, False) < 0.8 and measured.observed(0.6, True) < 0.5
+
+
+def test_a_shown_share_names_the_judged_pairs_it_rests_on():
+    """A designer read 「约 62% 确实切合」 with no count behind it: ``basis`` is how many judged
+    pairs the share near ``p`` was measured on — its bin's, with the bins pooled into it."""
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0, 1, 4000)
+    y = (rng.uniform(0, 1, 4000) < np.minimum(p, 0.6)).astype(int)
+    measured = reliability.fit(p, y, [False] * 4000, "m1")
+    assert measured.basis(0.1, False) == 2000  # the lower half of the pairs is one bin
+    assert measured.basis(0.66, False) == 1200  # the next 30 %
+    # the flat top: the bins from 80 % to 99 % of the pairs were pooled into one share
+    shares = [s for _, s in measured.knots["other"]]
+    assert shares[2] == shares[3] == shares[4] == shares[5] != shares[6]
+    assert measured.basis(0.85, False) == measured.basis(0.98, False) == 400 + 200 + 120 + 40
+    assert measured.basis(0.999, False) == 40  # the top 1 %, a share of its own
+    assert measured.basis(0.5, True) is None  # nothing measured for short postings
+    shipped = shipped_reliability()
+    assert shipped.basis(0.99, False) < shipped.pairs["other"]

@@ -78,12 +78,14 @@ def test_the_enterprises_overview_of_its_demand(client, auth, world, enqueued):
     assert data["suggestions"][0]["tier"] in ("strong", "medium")
     assert set(data["counts"]) == {"suggested", "under_review", "pushed", "declined", "intents"}
     # The share the page states (an integrator saw 0.67 beside the page's 约 61%).
-    from revive.matching.strength import seen_share
+    from revive.matching.strength import seen_share, share_basis
 
     top = data["suggestions"][0]
     page_text = seen_share(top["strength"], data["short_posting"])
     shown = f"约 {round(top['judged_share'] * 100):d}%"
     assert shown == page_text if page_text else top["judged_share"] == round(top["strength"], 4)
+    # … and the judged pairs it rests on, the denominator the page names beside it
+    assert top["judged_basis"] == share_basis(top["strength"], data["short_posting"]) > 0
     assert "reason_code" not in json.dumps(data) and "comment" not in json.dumps(data)
     auth.logout()
     auth.login(world.ent_b_user)

@@ -3,6 +3,8 @@ the demand's status while matching and after, the officers' tools, the settings 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -277,6 +279,7 @@ def test_the_demand_page_shows_progress_then_labelled_suggestions(client, auth, 
     assert "机器推荐，尚未经技术经理人审核" in suggestions
     first = suggestions.split('class="suggestion"')[1]
     assert SILICON["title"] in first and "经人工判定" in first and "确实切合需求" in first
+    assert re.search(r"依据强度相近的 [\d,]+ 对人工判定", first)  # the share's denominator
     assert "TRL 6" in first and "普通许可、开放许可" in first and "未声明开放许可" in first
     for secret in PRIVATE_TEXT:
         assert secret not in html
