@@ -220,6 +220,7 @@ def patent_excerpt(patent: Patent, reasons: list[str] | None) -> str:
 bp.add_app_template_global(matching_strength.strength_text, "strength_pct")
 bp.add_app_template_global(matching_strength.seen_share, "seen_share")
 bp.add_app_template_global(matching_strength.share_basis, "share_basis")
+bp.add_app_template_global(matching_strength.model_label, "model_label")
 bp.add_app_template_global(matching_strength.threshold_text, "threshold_pct")
 bp.add_app_template_global(jobs.notice, "job_notice")
 bp.add_app_template_global(as_written, "reason_as_written")  # reason chips: COD, not cod

@@ -372,9 +372,15 @@ def test_engine_page_shows_the_model_and_the_button_to_platform_admins(client, a
     assert 'id="strength"' in html and engine.shipped_model().version in html
     assert 'action="/matching/strength-models"' in html and "重新训练" in html
     auth.logout()
+    assert "REVIVE_MATCH_STRONG" in html  # the deployment settings, for who can change them
+    auth.logout()
     auth.login(make_user(Role.OFFICER))
     html = client.get("/matching/").get_data(as_text=True)
     assert 'id="strength"' in html and 'action="/matching/strength-models"' not in html
+    # in words, the id in a tooltip; no setting names (a designer read them as internals)
+    model = html[html.index('id="active-strength"') :]
+    assert "随附模型" in model and f'title="模型编号 {engine.shipped_model().version}"' in model
+    assert "REVIVE_MATCH_STRONG" not in html
 
 
 def test_engine_page_shows_what_the_word_rates_learned(client, auth):
