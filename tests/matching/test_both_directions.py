@@ -124,6 +124,14 @@ def test_the_patent_page_names_the_rules(client, auth, world):
     panel = html.split('id="patent-demands"')[1].split("</section>")[0]
     assert "data-patent-rule" in panel and "专利尚未入库" in panel
     assert "<table" not in panel  # nothing listed: it is proposed to no demand
+    # the rule said once (a designer read it again on every line, after a bare 「相似度 0.057」)
+    assert panel.count("专利尚未入库") == 2  # the notice, and the heading of the close demands
+    assert "data-rule" not in panel and "文本相似度" in panel
+    auth.logout()
+    owner = make_user(Role.UNIVERSITY_ADMIN, organization=patents["pending"].institution)
+    auth.login(owner)  # the score is an officer's sorting aid, not a university's figure
+    html = client.get(f"/patents/{patents['pending'].id}").get_data(as_text=True)
+    assert "文本相似度" not in html.split('id="patent-demands"')[1].split("</section>")[0]
 
 
 def test_the_patent_page_shows_each_listed_demands_own_strength(client, auth, world):
