@@ -2,7 +2,10 @@
 
 - Evaluate: an enterprise user whose organization received the patent as a match (a Deal with
   its enterprise_id, whatever the deal's stage) or was invited (EvaluationInvite); the patent
-  must be 已入库. Officers do not evaluate on an enterprise's behalf.
+  must be in the pool (inventory.public.is_public: 已入库, still the university's, not
+  lapsed). Officers do not evaluate on an enterprise's behalf. Out of the pool, the form shows
+  only what identifies the patent (title, number, university) and why it left: its text is
+  shown to enterprises only while it is public, as in the pool.
 - Invite: platform admin and officers (any entered patent), the patent's university admin.
 - See a patent's evaluations (patent panel, API):
   * staff (platform admin, officer), regulator and the patent's university users (whoever may
@@ -95,8 +98,9 @@ def get_patent_for_evaluations(user: User, patent_id: int) -> Patent:
 def get_patent_to_evaluate(user: User, patent_id: int) -> Patent:
     """The patent the enterprise user may evaluate: 404 when unrelated to it (ids leak nothing).
 
-    The caller checks that the patent is 已入库 (InvalidTransition otherwise), so an enterprise
-    that was matched with a patent later withdrawn from the pool learns why it cannot rate it.
+    The caller checks that the patent is in the pool (InvalidTransition otherwise), so an
+    enterprise that was matched with a patent later withdrawn from the pool learns why it
+    cannot rate it.
     """
     if not is_enterprise(user):
         raise PermissionDenied("只有企业用户可以评价专利")

@@ -317,7 +317,8 @@ def _todo_scope(org: int, state: str) -> tuple[sa.Subquery, list[sa.ColumnElemen
     to-do list in ``state`` (all | todo | done) and the COUNT of that list."""
     mine = sa.select(Evaluation).where(Evaluation.enterprise_id == org).subquery("mine")
     linked = permissions.evaluable_patent_ids(org).subquery("linked")
-    where = [Patent.id.in_(sa.select(linked.c.patent_id)), Patent.status == EntryStatus.ENTERED]
+    # patents in the pool only (inventory.public): one assigned or lapsed since cannot be rated
+    where = [Patent.id.in_(sa.select(linked.c.patent_id)), public_clause()]
     if state == "todo":
         where.append(mine.c.id.is_(None))
     elif state == "done":
@@ -336,7 +337,8 @@ def todo_count(user: User) -> int:
 
 
 def todo_page(user: User, state: str, page: int, per_page: int) -> Page:
-    """已入库 patents the user's enterprise may evaluate (matched or invited), to do first."""
+    """Patents in the pool the user's enterprise may evaluate (matched or invited), to do
+    first."""
     org = user.organization_id
     mine, where, count = _todo_scope(org, state)
     matched = sa.exists().where(Deal.enterprise_id == org, Deal.patent_id == Patent.id)

@@ -1,9 +1,9 @@
 """市场评价 writes. Public functions commit; e-mails are queued after the commit.
 
-evaluate_patent   an enterprise rates an entered patent; rating again updates its evaluation
+evaluate_patent   an enterprise rates a patent in the pool; rating again updates its evaluation
                   (optimistic lock on Evaluation.version), never a second row
 invite_enterprise an officer / platform admin / the patent's university admin invites an
-                  enterprise to evaluate an entered patent; the enterprise is notified
+                  enterprise to evaluate a patent in the pool; the enterprise is notified
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from revive.evaluations import permissions, queries
 from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
 from revive.extensions import db
 from revive.inventory import permissions as inventory_permissions
-from revive.inventory.models import EntryStatus, Patent
+from revive.inventory.models import Patent
+from revive.inventory.public import not_public_reason
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
 from revive.web import int_arg
@@ -66,11 +67,13 @@ def parse_input(prospect_stars: Any, intent: Any, improvement_needs: Any) -> Eva
     return EvaluationInput(stars, chosen, needs)
 
 
-def _check_entered(patent: Patent, doing: str) -> None:
-    if patent.status != EntryStatus.ENTERED:
-        raise InvalidTransition(
-            f"该专利当前状态为「{patent.status.label}」，只有已入库的专利可以{doing}"
-        )
+def _check_in_pool(patent: Patent, doing: str) -> None:
+    """Only a patent in the pool (inventory.public.is_public) is evaluated or invited for: one
+    withdrawn for re-review, assigned, contributed as equity or lapsed is no longer offered to
+    enterprises, and the form no longer shows its details."""
+    reason = not_public_reason(patent)
+    if reason is not None:
+        raise InvalidTransition(f"{reason}，只有资源库中的已入库专利可以{doing}")
 
 
 def evaluate_patent(
@@ -88,7 +91,7 @@ def evaluate_patent(
     or an API client that does not care); a different stored version is a ConflictError.
     """
     patent = permissions.get_patent_to_evaluate(actor, patent_id)
-    _check_entered(patent, "评价")
+    _check_in_pool(patent, "评价")
     data = parse_input(prospect_stars, intent, improvement_needs)
     org_id = actor.organization_id
     evaluation = queries.own_evaluation(org_id, patent.id)
@@ -200,7 +203,7 @@ def invite_enterprise(
     """Invite an enterprise (by id, or by exact / unique partial name) to evaluate an entered
     patent and notify it. Inviting it again changes nothing. Returns (invite, created)."""
     patent = permissions.get_patent_to_invite(actor, patent_id)
-    _check_entered(patent, "邀请企业评价")
+    _check_in_pool(patent, "邀请企业评价")
     enterprise = _enterprise(enterprise_id, enterprise_name)
     existing = _invite_of(patent.id, enterprise.id)
     if existing is not None:

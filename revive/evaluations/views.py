@@ -43,7 +43,8 @@ from revive.evaluations.permissions import (
 )
 from revive.evaluations.tiers import TIER_LABELS, Tier
 from revive.inventory.fields import GRADE_HELP, TRL_HELP
-from revive.inventory.models import EntryStatus, Patent
+from revive.inventory.models import Patent
+from revive.inventory.public import not_public_reason, public_patent
 from revive.web import int_arg, version_arg
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
@@ -95,9 +96,15 @@ def _render_form(
 ):
     """The form with ``values`` as posted, or (None) the enterprise's saved evaluation."""
     panel = queries.patent_evaluations(current_user, patent)
+    # The patent's text as the pool shows it (the asking price only when the university made
+    # it public), and only while the patent is in the pool: an evaluator was shown the full
+    # record and a non-public price (a security review). Out of the pool, the reason instead.
+    absent = not_public_reason(patent)
     return render_template(
         "evaluations/evaluate.html",
         patent=patent,
+        p=public_patent(patent) if absent is None else None,
+        absent=absent,
         panel=panel,
         values=_form_values(panel.own) if values is None else values,
         errors=errors or {},
@@ -105,7 +112,7 @@ def _render_form(
         star_help=STAR_HELP,
         intents=list(CooperationIntent),
         trl_help=TRL_HELP,
-        can_evaluate=patent.status == EntryStatus.ENTERED,
+        can_evaluate=absent is None,
     )
 
 

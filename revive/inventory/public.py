@@ -112,6 +112,22 @@ def is_public(patent: Patent) -> bool:
     )
 
 
+def not_public_reason(patent: Patent) -> str | None:
+    """Why a patent is not in the pool, in words for an enterprise that was matched with it or
+    invited to evaluate it before it left (None while it is public): not 已入库 (the
+    university withdrew it for re-review, or it was never entered), its right left the
+    university, or it lapsed."""
+    if patent.status != EntryStatus.ENTERED:
+        return f"该专利当前为「{patent.status.label}」（如学校撤回重审），不在可转化专利资源库中"
+    gone = gone_status(patent)
+    if gone is not None:
+        owner = patent.institution.name
+        return f"该专利{gone_text(gone)}，专利权已不属于{owner}，不在可转化专利资源库中"
+    if legal.lapsed(patent.legal_status):
+        return f"该专利已失效（法律状态：{patent.legal_status}），不在可转化专利资源库中"
+    return None
+
+
 @dataclass(frozen=True)
 class PublicLicence:
     """An active open-licence declaration, as the pool shows it (terms are public by law)."""

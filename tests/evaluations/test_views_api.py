@@ -4,7 +4,9 @@ figures and the promotion list with its export."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ from openpyxl import load_workbook
 from revive.accounts.models import Role
 from revive.evaluations.models import CooperationIntent, Evaluation
 from revive.extensions import db
-from revive.inventory.models import EntryStatus, Patent, Willingness
+from revive.inventory.models import EntryStatus, ImplementationStatus, Patent, Willingness
 from tests.deals.helpers import sign
 from tests.evaluations.helpers import (
     entered,
@@ -197,6 +199,85 @@ def test_withdrawn_patent_shows_why_it_cannot_be_evaluated(world, client, auth):
         data={"prospect_stars": "4", "intent": "license"},
     )
     assert post.status_code == 409
+
+
+def _price_shown(html: str) -> str:
+    found = re.search(r"意向价格</dt><dd[^>]*>(.*?)</dd>", html)
+    assert found, "the form shows an 意向价格 line"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("public", [None, False])
+def test_evaluate_page_hides_a_price_the_university_did_not_make_public(
+    world, client, auth, public
+):
+    """A security review read 意向价格 65.00 万元 on the evaluation form of a patent whose
+    price the university had not made public (the pool page said 面议)."""
+    world.own.asking_price, world.own.price_public = Decimal("6543.21"), public
+    db.session.commit()
+    make_invite(world.own, world.ent_a)
+    auth.login(world.users[Role.ENTERPRISE])
+    html = client.get(f"/evaluations/patents/{world.own.id}/evaluate").get_data(as_text=True)
+    assert _price_shown(html) == "面议"
+    assert "6543.21" not in html and "6,543.21" not in html
+    pool = client.get(f"/pool/patents/{world.own.id}").get_data(as_text=True)
+    assert "面议" in pool and "6543.21" not in pool  # the same rule as the pool's page
+    world.own.price_public = True
+    db.session.commit()
+    html = client.get(f"/evaluations/patents/{world.own.id}/evaluate").get_data(as_text=True)
+    assert _price_shown(html) == "6543.21 万元"
+
+
+def _transferred(patent: Patent) -> None:
+    patent.implementation_status = ImplementationStatus.TRANSFERRED
+
+
+def _lapsed(patent: Patent) -> None:
+    patent.legal_status = "未缴年费终止"
+
+
+def _withdrawn(patent: Patent) -> None:
+    patent.status = EntryStatus.PENDING_SCHOOL
+
+
+@pytest.mark.parametrize(
+    ("leave", "why"),
+    [(_transferred, "已转让"), (_lapsed, "已失效"), (_withdrawn, "撤回重审")],
+)
+def test_a_patent_out_of_the_pool_shows_its_name_and_why_not_its_text(
+    world, client, auth, leave, why
+):
+    """The form showed an invited enterprise the whole record of a patent the university had
+    taken out of the pool, whose pool page is a 404: now the name, the reason, and the
+    enterprise's own evaluation; no text, no price, no form."""
+    world.own.abstract, world.own.asking_price = "离库后不再展示的摘要", Decimal("6543.21")
+    world.own.price_public = True
+    db.session.commit()
+    make_invite(world.own, world.ent_a)
+    make_evaluation(world.own, world.ent_a, stars=4, needs="本企业的意见")
+    leave(world.own)
+    db.session.commit()
+    auth.login(world.users[Role.ENTERPRISE])
+    url = f"/evaluations/patents/{world.own.id}/evaluate"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert world.own.title in html and world.own.application_no in html
+    assert 'id="not-evaluable"' in html and why in html and "不再向企业展示" in html
+    assert "离库后不再展示的摘要" not in html and "6543.21" not in html
+    assert 'id="patent-summary"' not in html and 'id="evaluation-form"' not in html
+    assert "本企业的意见" in html  # its own evaluation stays readable
+    assert client.get(f"/pool/patents/{world.own.id}").status_code == 404
+    post = client.post(url, data={"prospect_stars": "2", "intent": "none"})
+    assert post.status_code == 409 and why in post.get_data(as_text=True)
+    api = client.post(
+        f"/api/v1/evaluations/patents/{world.own.id}",
+        json={"prospect_stars": 2, "intent": "none"},
+    )
+    assert api.status_code == 409
+    assert db.session.scalar(sa.select(Evaluation.prospect_stars)) == 4
+    todo = client.get("/api/v1/evaluations/todo").get_json()
+    assert todo["items"] == []  # not listed to evaluate either
 
 
 def test_titles_are_escaped(world, client, auth):
