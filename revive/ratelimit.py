@@ -2,8 +2,11 @@
 introduction requests, open-licence applications): an account is one company's staff, not a
 script. A security review posted 30 demands and 40 intents in a row from a fresh account.
 
-Counted on the domain's own rows (no counter table): the rows of the last hour that a query
-selects. Settings: REVIVE_DEMANDS_PER_HOUR, REVIVE_INTENTS_PER_HOUR (revive.config).
+Counted on rows the requests leave (no counter table): the rows of the last hour that a query
+selects, which must outlive a withdrawal (introduction requests and open-licence applications
+are counted on their audit events, one budget for both: revive.matching.manual
+.check_asking_budget). Settings: REVIVE_DEMANDS_PER_HOUR, REVIVE_INTENTS_PER_HOUR
+(revive.config).
 """
 
 from __future__ import annotations

@@ -52,9 +52,9 @@ from revive.licensing.models import (
     LicenceApplication,
     OpenLicenceDeclaration,
 )
+from revive.matching.manual import check_asking_budget
 from revive.notifications import services as notifications
 from revive.notifications.models import Notification
-from revive.ratelimit import check_hourly
 
 AUDIT_ENTITY = "licence_application"
 NOTICE_KIND = "licence_application"
@@ -328,15 +328,8 @@ def apply(declaration_id: int, raw: Mapping[str, Any], *, actor: User) -> Licenc
     form = application_form(declaration_id, actor=actor)
     d = form.declaration
     # each application (and its withdrawal) notifies and e-mails every holder with the
-    # applicant's own text: a security review sent them in a loop
-    check_hourly(
-        sa.select(sa.func.count(LicenceApplication.id)).where(
-            LicenceApplication.enterprise_id == actor.organization_id
-        ),
-        LicenceApplication.created_at,
-        "REVIVE_INTENTS_PER_HOUR",
-        "申请实施开放许可",
-    )
+    # applicant's own text: a security review sent them in a loop. One budget with 申请对接.
+    check_asking_budget(actor, "申请实施开放许可")
     _lock(d.id)
     problem = _problem(d, _held(d.id, actor.organization_id))
     if problem:

@@ -164,6 +164,34 @@ def default_demand_title(patent: Patent) -> str:
     return f"引进“{patent.title}”相关技术"[:DEMAND_TITLE_MAX]
 
 
+# 申请对接 and 申请实施开放许可 (revive.licensing.applications) share one hourly budget per
+# enterprise, REVIVE_INTENTS_PER_HOUR: each notifies and e-mails other people with the
+# enterprise's own text. Counted, as open-licence applications always were, on a row each
+# request leaves behind for good: its audit event, written in the request's own transaction.
+# A withdrawn intent's match row is deleted (or its intent cleared), so counting live matches
+# let a security review send 40 intents in an hour by withdrawing each one after sending it.
+ASKING = (("match", "intent"), ("licence_application", "apply"))
+ASKING_HINT = "（申请对接与申请实施开放许可共用这一额度，撤回的申请也计入）"
+
+
+def check_asking_budget(actor: User, what: str) -> None:
+    """RateLimited (429) once the actor's enterprise sent REVIVE_INTENTS_PER_HOUR intents and
+    open-licence applications, withdrawn ones included, in the last hour; ``what`` names the
+    action refused."""
+    check_hourly(
+        sa.select(sa.func.count(AuditEvent.id))
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(
+            User.organization_id == actor.organization_id,
+            sa.or_(*(sa.and_(AuditEvent.entity == e, AuditEvent.action == a) for e, a in ASKING)),
+        ),
+        AuditEvent.created_at,
+        "REVIVE_INTENTS_PER_HOUR",
+        what,
+        ASKING_HINT,
+    )
+
+
 def submit_intent(
     actor: User,
     patent_id: int,
@@ -178,14 +206,7 @@ def submit_intent(
     if actor.role != Role.ENTERPRISE or actor.organization_id is None:
         raise PermissionDenied("只有企业用户可以申请对接")
     patent = _public_patent(patent_id)
-    check_hourly(
-        sa.select(sa.func.count(Match.id))
-        .join(Demand, Demand.id == Match.demand_id)
-        .where(Demand.enterprise_id == actor.organization_id),
-        Match.intent_at,
-        "REVIVE_INTENTS_PER_HOUR",
-        "申请对接",
-    )
+    check_asking_budget(actor, "申请对接")
     text = _text(message, label="对接说明", limit=INTENT_MESSAGE_MAX, required=True, key="message")
     if demand_id is not None:
         demand = db.session.get(Demand, demand_id) if isinstance(demand_id, int) else None

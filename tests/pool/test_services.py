@@ -657,6 +657,68 @@ def test_an_enterprise_asks_for_at_most_the_hourly_number_of_introductions(world
     )
 
 
+def test_withdrawn_intents_still_count_toward_the_hourly_budget(
+    world, app, monkeypatch, client, auth
+):
+    """A security review sent 40 intents in an hour, withdrawing each after sending it: the cap
+    counted live matches, and a withdrawal deletes the intent's match (or clears the intent).
+    Each had notified the officers."""
+    monkeypatch.setitem(app.config, "REVIVE_INTENTS_PER_HOUR", 3)
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    silicon = world.patents["silicon"]
+    auth.login(world.enterprise)
+    for i in range(3):
+        sent = client.post(
+            f"/api/v1/pool/patents/{silicon.id}/intents",
+            json={"message": f"spam {i}", "demand_id": demand.id},
+        )
+        assert sent.status_code == 201, sent.get_json()
+        assert client.delete(f"/api/v1/intents/{sent.get_json()['id']}").status_code == 204
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0  # all withdrawn
+    refused = client.post(
+        f"/api/v1/pool/patents/{silicon.id}/intents",
+        json={"message": "spam 3", "demand_id": demand.id},
+    )
+    assert refused.status_code == 429
+    body = refused.get_json()
+    assert "每个企业每小时最多申请对接 3 次" in body["message"]
+    assert "撤回的申请也计入" in body["message"]
+    assert int(refused.headers["Retry-After"]) > 3000
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+
+
+def test_intents_and_open_licence_applications_share_one_hourly_budget(world, app, monkeypatch):
+    """The README promised one budget for 申请对接 and 申请实施开放许可 per enterprise; each
+    had its own (30 + 30). Withdrawn applications count too."""
+    from revive.errors import RateLimited
+    from revive.licensing import applications
+    from revive.licensing.models import OpenLicenceDeclaration
+
+    monkeypatch.setitem(app.config, "REVIVE_INTENTS_PER_HOUR", 3)
+    declaration = db.session.scalars(sa.select(OpenLicenceDeclaration)).one()
+    details = {
+        "contact_name": "赵经理",
+        "contact_phone": "0471-1234567",
+        "intended_use": "用于本公司产线。",
+        "accept_terms": "1",
+    }
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    silicon, battery = world.patents["silicon"], world.patents["battery"]
+    manual.submit_intent(world.enterprise, silicon.id, "一", demand_id=demand.id)
+    applied = applications.apply(declaration.id, details, actor=world.enterprise)
+    applications.act(applied.id, "withdraw", actor=world.enterprise)
+    manual.submit_intent(world.enterprise, battery.id, "二", demand_id=demand.id)
+    with pytest.raises(RateLimited, match="申请对接与申请实施开放许可共用这一额度"):
+        applications.apply(declaration.id, details, actor=world.enterprise)
+    db.session.rollback()
+    with pytest.raises(RateLimited, match="每个企业每小时最多申请对接 3 次"):
+        manual.submit_intent(world.enterprise, world.patents["water"].id, "三", demand_id=demand.id)
+    db.session.rollback()
+    # another enterprise has a budget of its own
+    other_demand = make_demand(world.ent_b, **SILICON_DEMAND)
+    manual.submit_intent(world.ent_b_user, silicon.id, "乙", demand_id=other_demand.id)
+
+
 def test_a_short_posting_is_not_told_to_write_more_generally(world):
     """A tester's 「锂电行业关键技术突破」 was told both to add technical detail and to describe
     the problem more generally."""
