@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,25 @@ from revive.pools.views import roadshow_bp
 from revive.review.views import bp as review_bp
 from revive.settings.views import bp as settings_bp
 from revive.templating import register_template_helpers
+
+
+@event.listens_for(Engine, "do_connect")
+def _sqlite_file_owner_only(dialect: Any, conn_rec: Any, cargs: list, cparams: dict) -> None:
+    """An embedded SQLite database the app is about to create is made first, empty and readable
+    by its owner only (0600; SQLite gives its -wal and -shm files the same mode): it holds
+    every account, contact and contract, and was created world-readable under the usual
+    umask (a security review). An existing file is left as it is."""
+    if dialect.name != "sqlite" or not cargs or cparams.get("uri"):
+        return
+    name = cargs[0]
+    if not isinstance(name, str) or name in ("", ":memory:"):
+        return
+    try:
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # a missing folder or no permission: SQLite's own error says which
 
 
 @event.listens_for(Engine, "connect")

@@ -60,9 +60,11 @@ def _alert_tier() -> str:
 
 
 def data_dir() -> Path:
-    """Folder for the embedded SQLite database, uploads, broker spool and index artifacts."""
+    """Folder for the embedded SQLite database, uploads, broker spool and index artifacts;
+    made owner-only (0700) when it does not exist yet (an existing one keeps its mode)."""
     path = Path(os.environ.get("REVIVE_DATA_DIR") or PROJECT_ROOT / "instance")
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -156,7 +158,8 @@ def broker_settings(base: Path, url: str | None = None) -> dict[str, Any]:
             "alerts-digest": {"task": "alerts.digest", "schedule": 3600.0},
             # Background exports' files are deleted REVIVE_EXPORT_KEEP_HOURS after they finish.
             "exports-cleanup": {"task": "exports.cleanup", "schedule": 3600.0},
-            # Uploaded import files are deleted REVIVE_UPLOAD_KEEP_DAYS after the import ends.
+            # Uploaded import files are deleted REVIVE_UPLOAD_KEEP_DAYS after the import ends;
+            # a job left 待确认 over REVIVE_IMPORT_PENDING_DAYS is cancelled, its file deleted.
             "imports-cleanup": {"task": "imports.cleanup", "schedule": 3600.0},
         },
     }
@@ -262,6 +265,11 @@ def _load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REVIVE_MAX_IMPORT_ROWS": _env_int("REVIVE_MAX_IMPORT_ROWS", 200_000),
         # Rows per import commit transaction (each batch resumable after a crash).
         "REVIVE_IMPORT_COMMIT_BATCH": max(1, _env_int("REVIVE_IMPORT_COMMIT_BATCH", 1000)),
+        # Unfinished import jobs (queued, validating, 待确认, committing) a user may have at
+        # once, and the days a validated job waits for its confirmation before beat's cleanup
+        # cancels it and deletes its file (revive.imports.services).
+        "REVIVE_IMPORT_MAX_ACTIVE": max(1, _env_int("REVIVE_IMPORT_MAX_ACTIVE", 5)),
+        "REVIVE_IMPORT_PENDING_DAYS": max(1, _env_int("REVIVE_IMPORT_PENDING_DAYS", 7)),
         # What reading one import file may cost (revive.imports.reader.ReadLimits): the
         # decompressed size of any one part of an .xlsx, the memory of its shared-strings
         # table, and the cells read from one file.

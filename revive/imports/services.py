@@ -9,6 +9,14 @@
                            batch one transaction together with the job's counters, so a worker
                            killed mid-way resumes from ``committed_rows`` when redelivered
     cancel_job, get_job_for, visible_jobs
+    cleanup_uploads        (beat, hourly) jobs left 待确认 over REVIVE_IMPORT_PENDING_DAYS are
+                           cancelled and their files deleted; files of finished jobs deleted
+                           REVIVE_UPLOAD_KEEP_DAYS after the end
+
+A user has at most REVIVE_IMPORT_MAX_ACTIVE unfinished jobs (queued, validating, 待确认,
+committing): a security review uploaded a dozen files in a row, each queued a validation and
+each file, holding inventors' contacts, stayed on disk for as long as nobody confirmed it.
+Uploaded files are the server's owner's alone (0600, folders 0700).
 
 What a job's rows mean is its ``kind`` (imports.registry): the domains register a row spec,
 an apply function and access rules; this module never imports them.
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import pickle
 import secrets
 import shutil
@@ -43,14 +52,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
-from revive import queue
+from revive import clock, queue
 from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.common.spreadsheets import add_sheet, write_xlsx
-from revive.db import RACED, retried, utcnow
+from revive.db import RACED, lock_row, retried, utcnow
 from revive.errors import (
     ConflictError,
     DomainError,
@@ -92,6 +101,8 @@ ACTIVE = frozenset(
         ImportStatus.COMMITTING,
     }
 )
+# Not finished: the jobs a user's cap counts (ACTIVE, and 待确认 waiting for its confirmation).
+UNFINISHED = ACTIVE | {ImportStatus.VALIDATED}
 CANCELLABLE = frozenset(
     {
         ImportStatus.QUEUED,
@@ -107,6 +118,14 @@ ALL_OR_NOTHING_REFUSAL = (
 )
 
 Progress = Callable[[ImportJob], None]
+
+
+class TooManyImports(DomainError):
+    """The user already has REVIVE_IMPORT_MAX_ACTIVE unfinished jobs (details: their ids)."""
+
+    status_code = 409
+    code = "too_many_imports"
+    default_message = "未完成的导入任务过多，请先确认或取消待确认的任务"
 
 
 # ---------------------------------------------------------------------------- access
@@ -170,23 +189,74 @@ def find_institution(name: str) -> Organization | None:
 
 
 def _upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
+    """UPLOAD_FOLDER/imports, made owner-only (0700) when the app makes it."""
+    root = Path(current_app.config["UPLOAD_FOLDER"])
+    path = root / "imports"
+    for folder in (root, path):
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
 def _save(source: FileStorage | str | Path, target: Path) -> tuple[str, int]:
-    """Copy the upload (or a local file) to ``target``; return (original name, size)."""
-    if isinstance(source, FileStorage):
-        source.save(target)
-        name = display_filename(source.filename)
-    else:
-        try:
-            shutil.copyfile(source, target)
-        except OSError as exc:
-            raise ValidationFailed(f"无法读取文件：{exc.strerror or exc}") from None
-        name = Path(source).name
+    """Copy the upload (or a local file) to ``target``, a new file only its owner may read
+    (0600: it holds inventors' and contacts' details); return (original name, size)."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(source, FileStorage):
+                source.save(out)
+                name = display_filename(source.filename)
+            else:
+                try:
+                    with open(source, "rb") as src:
+                        shutil.copyfileobj(src, out)
+                except OSError as exc:
+                    raise ValidationFailed(f"无法读取文件：{exc.strerror or exc}") from None
+                name = Path(source).name
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return name[:255], target.stat().st_size
+
+
+def _max_active() -> int:
+    return int(current_app.config["REVIVE_IMPORT_MAX_ACTIVE"])
+
+
+def _pending_days() -> int:
+    return int(current_app.config["REVIVE_IMPORT_PENDING_DAYS"])
+
+
+def _check_unfinished(actor: User) -> None:
+    """TooManyImports (409) when the user already has REVIVE_IMPORT_MAX_ACTIVE unfinished
+    jobs, naming them and what to do."""
+    cap = _max_active()
+    rows = db.session.execute(
+        sa.select(ImportJob.id, ImportJob.status)
+        .where(ImportJob.created_by_id == actor.id, ImportJob.status.in_(UNFINISHED))
+        .order_by(ImportJob.id)
+    ).all()
+    if len(rows) < cap:
+        return
+    listing = "、".join(f"#{job_id}（{status.label}）" for job_id, status in rows)
+    waiting = [job_id for job_id, status in rows if status == ImportStatus.VALIDATED]
+    todo = (
+        "请先在“导入记录”页打开待确认的任务（"
+        + "、".join(f"#{i}" for i in waiting)
+        + "），确认导入或取消后再上传"
+        if waiting
+        else "请等其中的任务校验或写入完成后再上传（进度见“导入记录”页）"
+    )
+    jobs_url = url_for("imports.jobs") if has_request_context() else None
+    raise TooManyImports(
+        f"您已有 {len(rows)} 个导入任务尚未完成（每人最多同时 {cap} 个）：{listing}。{todo}；"
+        f"待确认超过 {_pending_days()} 天的任务会自动取消",
+        details={
+            "jobs": [{"id": job_id, "status": status.value} for job_id, status in rows],
+            "jobs_url": jobs_url,
+        },
+    )
 
 
 def display_filename(raw: str | None) -> str:
@@ -256,6 +326,8 @@ def create_job(
     registry.get(kind)
     if isinstance(file, FileStorage) and not file.filename:
         raise ValidationFailed("请选择要上传的文件")
+    if actor is not None:  # the command line (an operator on the server) is not capped
+        _check_unfinished(actor)  # before the file is written; again under a lock below
 
     target = _upload_dir() / f"{secrets.token_hex(16)}.upload"
     filename, size = _save(file, target)
@@ -266,6 +338,15 @@ def create_job(
     if size == 0:
         target.unlink(missing_ok=True)
         raise ValidationFailed("文件为空")
+    if actor is not None:
+        # checked again under the user's lock: two uploads at once cannot both pass the cap
+        lock_row(User, actor.id)
+        try:
+            _check_unfinished(actor)
+        except TooManyImports:
+            db.session.rollback()
+            target.unlink(missing_ok=True)
+            raise
 
     job = ImportJob(
         kind=kind,
@@ -1003,14 +1084,65 @@ def list_jobs(actor: User, limit: int = 100) -> list[ImportJob]:
 # ---------------------------------------------------------------------------- retention
 
 FINISHED = (ImportStatus.COMMITTED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+EXPIRED = (
+    "超过 {days} 天未确认导入，任务已于 {on} 自动取消，上传的文件已删除，未写入任何数据；"
+    "如仍需导入，请重新上传"
+)
+
+
+def _unlink(stored: str) -> bool:
+    path = Path(stored)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        logger.warning("Could not delete the upload %s", path, exc_info=True)
+        return False
+    return True
+
+
+def expire_pending() -> int:
+    """Cancel the jobs left 待确认 (validated, never confirmed) for more than
+    REVIVE_IMPORT_PENDING_DAYS and delete their files at once: a job nobody confirms never
+    finished, so its file (inventors' contacts) was never cleaned up. The job page says why
+    it was cancelled (``error``). Each job changes only if still 待确认 (a confirmation at the
+    same moment wins). Commits; returns how many jobs expired."""
+    days = _pending_days()
+    now = utcnow()
+    stale = db.session.execute(
+        sa.select(ImportJob.id, ImportJob.stored_path).where(
+            ImportJob.status == ImportStatus.VALIDATED,
+            sa.func.coalesce(ImportJob.finished_at, ImportJob.updated_at)
+            < now - timedelta(days=days),
+        )
+    ).all()
+    message = EXPIRED.format(days=days, on=clock.format_dt(now))
+    expired = []
+    for job_id, stored in stale:
+        done = db.session.execute(
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.VALIDATED)
+            .values(status=ImportStatus.CANCELLED, error=message, finished_at=now)
+        )
+        if done.rowcount:
+            expired.append(stored)
+    db.session.commit()
+    for stored in expired:
+        _unlink(stored)
+    if expired:
+        logger.info("Cancelled %d import(s) left unconfirmed over %d days", len(expired), days)
+    return len(expired)
 
 
 def cleanup_uploads() -> int:
-    """(beat, hourly) Delete the uploaded files of imports finished more than
+    """(beat, hourly) Expire the jobs left 待确认 too long (``expire_pending``: their files go
+    at once), then delete the uploaded files of imports finished more than
     REVIVE_UPLOAD_KEEP_DAYS ago: they hold inventors' and contacts' details, and were kept
     forever (an operator's data folder had 72 MB of them after an hour). The job and its row
     errors stay; its 「待修正的行」 download then says the file is gone. Returns how many files
-    went."""
+    of finished jobs went."""
+    expire_pending()
     days = int(current_app.config["REVIVE_UPLOAD_KEEP_DAYS"])
     cutoff = utcnow() - timedelta(days=days)
     paths = db.session.scalars(
@@ -1020,17 +1152,7 @@ def cleanup_uploads() -> int:
         )
     ).all()
     db.session.rollback()
-    gone = 0
-    for stored in paths:
-        path = Path(stored)
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError:
-            logger.warning("Could not delete the upload %s", path, exc_info=True)
-            continue
-        gone += 1
+    gone = sum(_unlink(stored) for stored in paths)
     if gone:
         logger.info("Deleted %d upload(s) of imports finished over %d days ago", gone, days)
     return gone

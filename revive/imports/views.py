@@ -53,6 +53,9 @@ def receive_upload(create: Callable[..., ImportJob], page: Callable[[str, int], 
         job = create(file, all_or_nothing=bool(request.form.get("all_or_nothing")))
     except ValidationFailed as exc:
         return page(exc.message, 422)
+    except services.TooManyImports as exc:
+        # the user's unfinished jobs, each a link to confirm or cancel it
+        return _jobs_page(exc.message), exc.status_code
     if queue.deferred():  # the job is recorded; the recovery sweep sends it when Redis is back
         flash(
             "文件已上传并登记，但后台任务队列暂不可用：队列恢复后将自动校验，无需重新上传",
@@ -99,12 +102,19 @@ def _upload_links() -> list[tuple[str, str]]:
     return [(k.upload_endpoint, k.label) for k in registry.kinds() if current_user.role in k.roles]
 
 
+def _jobs_page(error: str | None = None) -> str:
+    return render_template(
+        "imports/jobs.html",
+        jobs=services.list_jobs(current_user),
+        upload_links=_upload_links(),
+        error=error,
+    )
+
+
 @bp.get("/jobs")
 @job_viewers
 def jobs():
-    return render_template(
-        "imports/jobs.html", jobs=services.list_jobs(current_user), upload_links=_upload_links()
-    )
+    return _jobs_page()
 
 
 @bp.get("/<int:job_id>")

@@ -440,6 +440,94 @@ def test_uploads_of_finished_imports_are_deleted_after_the_keep_days(logged_in, 
     assert services.cleanup_uploads() == 0
 
 
+def _api_upload(client, content: bytes, name="专利.csv"):
+    data = {"file": (io.BytesIO(content), name), "kind": "patents"}
+    return client.post("/api/v1/import-jobs", data=data, content_type="multipart/form-data")
+
+
+def test_a_user_has_at_most_the_cap_of_unfinished_imports(
+    logged_in, uni, enqueued, app, monkeypatch
+):
+    """A security review uploaded 12 files in a row: all accepted, each queued a validation,
+    and every file (inventors' contacts) stayed on disk while nobody confirmed it. Now the
+    upload beyond the cap is a 409 naming the unfinished jobs and what to do."""
+    from pathlib import Path
+
+    monkeypatch.setitem(app.config, "REVIVE_IMPORT_MAX_ACTIVE", 2)
+    first = _api_upload(logged_in, csv_bytes([row(1)]))
+    second = _api_upload(logged_in, csv_bytes([row(2)]))
+    assert first.status_code == second.status_code == 201
+    waiting, queued = first.get_json()["id"], second.get_json()["id"]
+    services.validate_job(waiting)  # 待确认
+    folder = Path(app.config["UPLOAD_FOLDER"]) / "imports"
+    files = set(folder.iterdir())
+    enqueued.clear()
+
+    refused = _api_upload(logged_in, csv_bytes([row(3)]))
+    assert refused.status_code == 409
+    body = refused.get_json()
+    assert body["error"] == "too_many_imports"
+    assert f"#{waiting}（待确认）" in body["message"] and f"#{queued}（排队中）" in body["message"]
+    assert "确认导入或取消" in body["message"] and "每人最多同时 2 个" in body["message"]
+    assert [j["id"] for j in body["details"]["jobs"]] == [waiting, queued]
+    assert body["details"]["jobs_url"] == "/imports/jobs"
+    page = _upload(logged_in, csv_bytes([row(3)]))
+    assert page.status_code == 409
+    html = page.get_data(as_text=True)
+    assert 'id="too-many-imports"' in html and f'href="/imports/{waiting}" data-pending-job' in html
+    assert db.session.scalar(sa.select(sa.func.count(ImportJob.id))) == 2
+    assert set(folder.iterdir()) == files and enqueued == []  # nothing stored, nothing queued
+
+    logged_in.post(f"/imports/{waiting}/cancel")
+    assert _api_upload(logged_in, csv_bytes([row(3)])).status_code == 201
+    # the cap is each uploader's own
+    other = make_user(Role.UNIVERSITY_ADMIN, organization=uni.org)
+    job = services.create_patent_import(
+        _file(csv_bytes([row(4)])), actor=other, institution_id=uni.org.id
+    )
+    assert job.status == ImportStatus.QUEUED
+
+
+def _file(content: bytes, name: str = "专利.csv"):
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(io.BytesIO(content), filename=name)
+
+
+def test_unconfirmed_imports_expire_and_their_files_are_deleted(logged_in, uni, enqueued, app):
+    """A job left 待确认 never finished, so the upload cleanup never deleted its file: after
+    REVIVE_IMPORT_PENDING_DAYS beat's cleanup cancels it, deletes the file, and its page says
+    so."""
+    from pathlib import Path
+
+    days = app.config["REVIVE_IMPORT_PENDING_DAYS"]
+    stale = _api_upload(logged_in, csv_bytes([row(1)])).get_json()["id"]
+    fresh = _api_upload(logged_in, csv_bytes([row(2)])).get_json()["id"]
+    for job_id in (stale, fresh):
+        services.validate_job(job_id)
+    old = db.session.get(ImportJob, stale)
+    old.finished_at = utcnow() - timedelta(days=days, hours=1)
+    recent = db.session.get(ImportJob, fresh)
+    recent.finished_at = utcnow() - timedelta(days=days - 1)
+    db.session.commit()
+    stale_path, fresh_path = Path(old.stored_path), Path(recent.stored_path)
+
+    services.cleanup_uploads()  # what beat runs every hour
+
+    db.session.expire_all()
+    old, recent = db.session.get(ImportJob, stale), db.session.get(ImportJob, fresh)
+    assert old.status == ImportStatus.CANCELLED and not stale_path.exists()
+    assert f"超过 {days} 天未确认导入" in old.error
+    assert recent.status == ImportStatus.VALIDATED and fresh_path.exists()
+    page = logged_in.get(f"/imports/{stale}").get_data(as_text=True)
+    assert "已取消" in page and f"超过 {days} 天未确认导入" in page and "请重新上传" in page
+    late = logged_in.post(f"/api/v1/import-jobs/{stale}/commit", json={})
+    assert late.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count(Patent.id))) == 0
+    services.cleanup_uploads()  # nothing more to do
+    assert db.session.get(ImportJob, fresh).status == ImportStatus.VALIDATED
+
+
 def test_error_reports_show_dates_without_a_time(logged_in, uni, enqueued, tmp_path):
     """A tester's error report read 2018-01-01 00:00:00 for a date cell of the upload."""
     from datetime import datetime
