@@ -58,7 +58,9 @@ ERROR = obj(
             "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
             "description": (
                 "字段键 → 中文错误信息（校验错误时）；重复登记或发布时另含已有记录的编号"
-                "（patent_id / demand_id，整数），客户端可据此改为更新"
+                "（patent_id / demand_id，整数），客户端可据此改为更新；未完成的导入任务过多"
+                "（too_many_imports）时为这些任务的编号 jobs、其中待确认的 awaiting_confirmation"
+                "（逗号分隔）和导入记录页 jobs_url"
             ),
         },
     },

@@ -121,7 +121,8 @@ Progress = Callable[[ImportJob], None]
 
 
 class TooManyImports(DomainError):
-    """The user already has REVIVE_IMPORT_MAX_ACTIVE unfinished jobs (details: their ids)."""
+    """The user already has REVIVE_IMPORT_MAX_ACTIVE unfinished jobs (details: their ids, those
+    待确认 among them, the jobs page)."""
 
     status_code = 409
     code = "too_many_imports"
@@ -252,9 +253,10 @@ def _check_unfinished(actor: User) -> None:
     raise TooManyImports(
         f"您已有 {len(rows)} 个导入任务尚未完成（每人最多同时 {cap} 个）：{listing}。{todo}；"
         f"待确认超过 {_pending_days()} 天的任务会自动取消",
-        details={
-            "jobs": [{"id": job_id, "status": status.value} for job_id, status in rows],
-            "jobs_url": jobs_url,
+        details={  # the API's error details are flat (strings, integers)
+            "jobs": ",".join(str(job_id) for job_id, _ in rows),
+            "awaiting_confirmation": ",".join(str(job_id) for job_id in waiting),
+            **({"jobs_url": jobs_url} if jobs_url else {}),
         },
     )
 
