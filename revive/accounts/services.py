@@ -35,6 +35,7 @@ from revive.accounts.models import (
 )
 from revive.accounts.permissions import check_manages_member, check_manages_org
 from revive.audit import services as audit
+from revive.common.links import has_link
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, PermissionDenied, ValidationFailed
 from revive.extensions import db
@@ -436,7 +437,7 @@ def register_enterprise(
         (company_name, "company_name", "企业名称"),
         (contact_name, "contact_name", "联系人姓名"),
     ):
-        if LINK_LIKE.search(value or ""):
+        if has_link(value):
             raise ValidationFailed(f"{label}不能包含网址", details={"field": field})
     try:
         code = uscc.validate(credit_code)
@@ -493,7 +494,6 @@ def register_enterprise(
 
 
 REGISTER_WINDOW = timedelta(hours=1)
-LINK_LIKE = re.compile(r"https?:|://|www\.|\.(?:com|cn|net|org|top|xyz|cc)\b", re.IGNORECASE)
 
 
 def request_registration(*, password: str, ip: str | None = None, **fields: object) -> User | None:

@@ -37,6 +37,7 @@ from revive import clock, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.common.fields import EXPONENT, MAX_AMOUNT_CHARS, clean_text, strip_invisible
+from revive.common.links import refuse_links
 from revive.db import LabeledEnum, as_utc, lock_row, utcnow
 from revive.deals import permissions, queries, workflow
 from revive.deals.models import (
@@ -399,6 +400,10 @@ def change_stage(
     if to is not None and str(to) != target.value:
         raise InvalidTransition(f"「{action.label}」后的阶段是「{target.label}」，不是「{to}」")
     comment = _comment(comment)
+    if permissions.is_enterprise_side(actor, deal):
+        # quoted in the university's and the officer's notices and e-mails: a self-registered
+        # account's text carries no links (revive.common.links)
+        refuse_links([("comment", "说明", comment)])
     reason = (reason or "").strip() or None
     if action.reason_required:
         if reason not in CHOSEN_REASONS:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from revive.accounts.models import Organization, OrgKind, User
 from revive.audit import services as audit
+from revive.common.links import has_link, link_message
 from revive.errors import ConflictError, InvalidTransition, ValidationFailed
 from revive.evaluations import permissions, queries
 from revive.evaluations.models import CooperationIntent, Evaluation, EvaluationInvite
@@ -61,6 +62,8 @@ def parse_input(prospect_stars: Any, intent: Any, improvement_needs: Any) -> Eva
     needs = str(improvement_needs or "").strip() or None
     if needs and len(needs) > IMPROVEMENT_MAX:
         errors["improvement_needs"] = f"技术改进需求不能超过 {IMPROVEMENT_MAX} 字"
+    elif has_link(needs):  # shown to the university and to the other evaluating enterprises
+        errors["improvement_needs"] = link_message("技术改进需求")
     if errors:
         raise ValidationFailed("；".join(errors.values()), details=errors)
     assert stars is not None and chosen is not None

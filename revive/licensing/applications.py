@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from revive import clock
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
+from revive.common.links import link_errors
 from revive.db import commit_or_conflict, lock_row, utcnow
 from revive.errors import (
     ConflictError,
@@ -252,6 +253,12 @@ def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
             raw.get("intended_use"), "intended_use", USE_MAX, required=True, errors=errors
         ),
     }
+    # both are quoted in the holders' notices and e-mails (a security review's read
+    # 「请访问 http://… 重新验证账号」): no links, as in self-registration
+    for key, message in link_errors(
+        (key, LABELS[key], values[key]) for key in ("contact_name", "intended_use")
+    ).items():
+        errors.setdefault(key, message)
     phone, email = values["contact_phone"], values["contact_email"]
     if phone and "contact_phone" not in errors and not PHONE.match(phone):
         errors["contact_phone"] = "联系电话格式不正确（数字、区号与分机号）"
@@ -400,9 +407,13 @@ def _parse_date(raw: Any, application: LicenceApplication) -> date:
     return day
 
 
-def _note(raw: Any, key: str) -> str | None:
+def _note(raw: Any, key: str, *, no_links: bool = False) -> str | None:
+    """A holder's note or the applicant's withdrawal reason; ``no_links``: the applicant's,
+    quoted in the holders' notices and e-mails."""
     errors: dict[str, str] = {}
     text = _text(raw, key, NOTE_MAX, required=False, errors=errors)
+    if no_links and not errors:
+        errors.update(link_errors([(key, LABELS[key], text)]))
     if errors:
         raise ValidationFailed(errors[key], details=errors)
     return text or None
@@ -445,7 +456,7 @@ def act(
             application.holder_note = text
         data.update(date=day.isoformat(), note=text)
     else:
-        reason = _note(note, "reason")
+        reason = _note(note, "reason", no_links=True)
         application.withdrawn_at = utcnow()
         application.withdraw_reason = reason
         data["reason"] = reason

@@ -37,6 +37,7 @@ from revive import engine, signals
 from revive.accounts.models import Role, User
 from revive.audit import services as audit
 from revive.audit.models import AuditEvent
+from revive.common.links import refuse_links
 from revive.db import RACED, as_utc, lock_row, retried, utcnow
 from revive.demands import services as demand_services
 from revive.demands.models import Demand, DemandStatus
@@ -208,6 +209,8 @@ def submit_intent(
     patent = _public_patent(patent_id)
     check_asking_budget(actor, "申请对接")
     text = _text(message, label="对接说明", limit=INTENT_MESSAGE_MAX, required=True, key="message")
+    # quoted in the officers' notices and, once pushed, the university's notice and e-mail
+    refuse_links([("message", "对接说明", text)])
     if demand_id is not None:
         demand = db.session.get(Demand, demand_id) if isinstance(demand_id, int) else None
         if demand is None or demand.enterprise_id != actor.organization_id:

@@ -131,6 +131,25 @@ def test_a_stage_change_notifies_the_other_side(world, role, told):
     assert all("已接洽" in n.title for n in notes)
 
 
+def test_an_enterprise_cannot_put_a_link_in_a_deal_comment(world):
+    """An enterprise's comment goes into the university's and the officer's notices and
+    e-mails: a self-registered account's text carries no links. Staff may quote an address."""
+    deal = world.own_deal(response=UniversityResponse.INTERESTED)
+    before = len(_notes(deal))
+    with pytest.raises(ValidationFailed, match="说明不能包含网址"):
+        services.change_stage(
+            deal.id,
+            "contact",
+            world.users[Role.ENTERPRISE],
+            comment="请访问 http://revive-verify.example/login 重新验证账号",
+        )
+    db.session.rollback()
+    assert db.session.get(Deal, deal.id).stage == Stage.RECOMMENDED
+    assert len(_notes(deal)) == before
+    services.change_stage(deal.id, "contact", world.officer, comment="资料见 https://x.example.cn")
+    assert db.session.get(Deal, deal.id).stage == Stage.CONTACTED
+
+
 def test_other_universities_and_enterprises_are_never_notified(world):
     deal = world.own_deal()
     services.respond(deal.id, "interested", world.users[Role.UNIVERSITY_ADMIN])

@@ -88,6 +88,9 @@ def test_only_enterprise_users_evaluate(world, role):
         (3, "buy", None, "intent"),
         (3, "", None, "intent"),
         (3, "license", "长" * 2001, "improvement_needs"),
+        # shown to the university and the other evaluators: no links (a security review)
+        (3, "license", "改进方案见 https://revive-verify.example/x", "improvement_needs"),
+        (3, "license", "详情请登录 www.revive-verify.cn", "improvement_needs"),
     ],
 )
 def test_invalid_answers_are_refused(world, stars, intent, needs, field):

@@ -388,6 +388,48 @@ def test_the_api_applies_lists_and_moves_an_application(world, decl, ent, client
     assert client.get(item).status_code == 404
 
 
+PHISHING = "请访问 http://revive-verify.example/login 重新验证账号"
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "label"),
+    [
+        ("contact_name", PHISHING, "联系人"),
+        ("intended_use", PHISHING, "实施计划"),
+        ("intended_use", "详见 ｗｗｗ．revive-verify．com 说明", "实施计划"),  # full-width
+        ("intended_use", "登录 revive-verify.top 领取补贴", "实施计划"),
+    ],
+)
+def test_an_application_with_a_link_is_refused_and_nobody_is_told(
+    world, decl, ent, client, auth, key, text, label
+):
+    """A security review's application said 「请访问 http://… 重新验证账号」: a 201, and the
+    text went verbatim into every holder's notice and e-mail from the platform's address."""
+    auth.login(ent)
+    url = f"/api/v1/open-licences/{decl.id}/applications"
+    resp = client.post(url, json={**DETAILS, "accept_terms": True, key: text})
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert body["details"][key].startswith(f"{label}不能包含网址")
+    assert f"{label}不能包含网址" in body["message"]
+    assert db.session.scalar(sa.select(sa.func.count(LicenceApplication.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    page = client.post(f"/open-licences/{decl.id}/apply", data={**DETAILS, key: text})
+    assert page.status_code == 422 and f"{label}不能包含网址" in page.get_data(as_text=True)
+    # an e-mail address is an address by nature, and the rest of the form is still fine
+    assert client.post(url, json={**DETAILS, "accept_terms": True}).status_code == 201
+
+
+def test_a_withdrawal_reason_with_a_link_is_refused(world, decl, ent):
+    """The reason is quoted in the holders' notices and e-mails too."""
+    a = _apply(decl, ent)
+    with pytest.raises(ValidationFailed, match="撤回原因不能包含网址"):
+        applications.act(a.id, "withdraw", actor=ent, note=PHISHING)
+    db.session.rollback()
+    assert db.session.get(LicenceApplication, a.id).status == ApplicationStatus.SUBMITTED
+    applications.act(a.id, "withdraw", actor=ent, note="改用其他方案")
+
+
 def test_the_api_bodies_refuse_unknown_keys_and_may_be_left_out(world, decl, ent, client, auth):
     """The schemas: unknown keys are a 422 naming them; an action's body may be left out;
     the applicant's details are still judged together by the service (its messages)."""

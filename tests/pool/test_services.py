@@ -719,6 +719,27 @@ def test_intents_and_open_licence_applications_share_one_hourly_budget(world, ap
     manual.submit_intent(world.ent_b_user, silicon.id, "乙", demand_id=other_demand.id)
 
 
+def test_an_intent_message_with_a_link_is_refused(world, client, auth):
+    """The message is quoted in the officers' notices and, once pushed, in the university's
+    notice and e-mail: no links, as in self-registration and open-licence applications."""
+    demand = make_demand(world.ent, **SILICON_DEMAND)
+    silicon = world.patents["silicon"]
+    auth.login(world.enterprise)
+    url = f"/api/v1/pool/patents/{silicon.id}/intents"
+    text = "请访问 http://revive-verify.example/login 重新验证账号"
+    refused = client.post(url, json={"message": text, "demand_id": demand.id})
+    assert refused.status_code == 422
+    assert refused.get_json()["details"]["message"].startswith("对接说明不能包含网址")
+    page = client.post(
+        f"/pool/patents/{silicon.id}/intents", data={"message": text, "demand": str(demand.id)}
+    )
+    assert page.status_code == 422 and "对接说明不能包含网址" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    sent = client.post(url, json={"message": "想了解中试情况", "demand_id": demand.id})
+    assert sent.status_code == 201
+
+
 def test_a_short_posting_is_not_told_to_write_more_generally(world):
     """A tester's 「锂电行业关键技术突破」 was told both to add technical detail and to describe
     the problem more generally."""
