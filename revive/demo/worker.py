@@ -27,7 +27,8 @@ from revive.inventory.models import EntryStatus, Patent
 from revive.matching import indexes, jobs, strength, tokens
 from revive.matching import runs as matching_runs
 from revive.matching.models import IndexBuild, MatchRun, RunStatus
-from revive.notifications.models import EmailBatch, Notification
+from revive.notifications import services as notifications
+from revive.notifications.models import Notification
 from revive.pools import services as pools
 
 logger = logging.getLogger(__name__)
@@ -134,14 +135,4 @@ def _skip_email(notification_id: int) -> None:
 
 
 def _skip_email_batch(batch_id: int) -> None:
-    db.session.execute(
-        sa.update(Notification)
-        .where(Notification.email_batch_id == batch_id, Notification.email_status == "queued")
-        .values(email_status="skipped")
-    )
-    db.session.execute(
-        sa.update(EmailBatch)
-        .where(EmailBatch.id == batch_id, EmailBatch.email_status == "queued")
-        .values(email_status="skipped")
-    )
-    db.session.commit()
+    notifications.settle_batch(batch_id, "skipped")

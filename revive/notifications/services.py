@@ -167,19 +167,25 @@ def _give_up_email(notification_id: int) -> None:
     db.session.commit()
 
 
-def _give_up_batch(batch_id: int) -> None:
-    db.session.rollback()
+def settle_batch(batch_id: int, status: str) -> None:
+    """Mark a still-queued e-mail batch and its notices ``status`` (failed: the queue gave up;
+    skipped: the demo's in-process worker sends no e-mail), and commit."""
     db.session.execute(
         sa.update(Notification)
         .where(Notification.email_batch_id == batch_id, Notification.email_status == "queued")
-        .values(email_status="failed")
+        .values(email_status=status)
     )
     db.session.execute(
         sa.update(EmailBatch)
         .where(EmailBatch.id == batch_id, EmailBatch.email_status == "queued")
-        .values(email_status="failed")
+        .values(email_status=status)
     )
     db.session.commit()
+
+
+def _give_up_batch(batch_id: int) -> None:
+    db.session.rollback()
+    settle_batch(batch_id, "failed")
 
 
 EMAIL_TASK = "notifications.email"
