@@ -601,17 +601,41 @@ def _load_patents(
 
 
 FINAL = (S.ENTERED, S.NOT_ENTERED, S.ABANDON)
+# Decisions after the campaign fall this many days before the seed: within the twelve months
+# of 按月进展, and before the roadshow (14 days ago) and every invitation of the story.
+LATE_DAYS = (70, 345)
+# Inventions that answer a demo demand: their patents were entered in the campaign, so each
+# deal of the story is pushed after its patent was entered.
+ANSWERING = frozenset(s for d in DEMANDS for s in d["answered_by"])
+
+
+def _decided_lately(spec: PatentSpec, rng: random.Random) -> bool:
+    """Whether the patent's final decision came after the campaign: about half of those not
+    entered or marked 建议放弃, and a third of the entered ones whose invention answers no
+    demo demand (revive.demo.story leaves a candidate entered after its review undecided)."""
+    if spec.target != S.ENTERED:
+        return rng.random() < 0.5
+    if any(s in spec.fields["title"] for s in ANSWERING):
+        return False
+    return rng.random() < 1 / 3
 
 
 def _history(spec: PatentSpec, now: datetime) -> tuple[datetime, list[datetime]]:
     """When the patent was filed and when each step of its route happened.
 
-    A real inventory is taken in a campaign: patents with a final decision were filed and
-    reviewed 13–17 months ago (before the deals of revive.demo.story), those still under
+    A real inventory is taken in a campaign and then kept up: most patents with a final
+    decision were filed and reviewed 13–17 months ago (before the deals of revive.demo.story),
+    a share were decided since, spread over the last year (``_decided_lately``: 按月进展
+    counts 入库 and 建议放弃 month by month from these StatusChange rows); those still under
     review were filed in the last weeks; steps are 1–12 days apart."""
     rng = random.Random(f"{SEED}-dates-{spec.fields['application_no']}")
     gaps = [timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 6)) for _ in spec.route]
-    idle = rng.randint(400, 520) if spec.target in FINAL else rng.randint(3, 40)
+    if spec.target not in FINAL:
+        idle = rng.randint(3, 40)
+    elif _decided_lately(spec, rng):
+        idle = rng.randint(LATE_DAYS[0], LATE_DAYS[1])
+    else:
+        idle = rng.randint(400, 520)
     filed = now - sum(gaps, timedelta()) - timedelta(days=idle, hours=rng.randint(1, 8))
     return filed, [filed + sum(gaps[: i + 1], timedelta()) for i in range(len(gaps))]
 

@@ -438,7 +438,18 @@ def _answering_subjects(index: int) -> tuple[str, ...]:
 def _play_demand(
     index: int, demand: Demand, story: Story, cast: Cast, now: datetime, played: Played
 ) -> None:
-    candidates = _candidates(demand.id)
+    timelines, review, posted = _review_plan(index, story, now)
+    # The seed posted the demand at ``posted`` (posting_moment); one posted by an older seed
+    # keeps its own date.
+    posted = min(posted, as_utc(demand.created_at))
+    proposed = posted + timedelta(hours=1)  # the match run right after the posting
+    # A patent entered after that run (revive.demo.seed enters some in the last months) was
+    # proposed later and still waits for the officer: only the earlier ones are decided.
+    candidates = [
+        m
+        for m in _candidates(demand.id)
+        if m.patent.entered_at is not None and as_utc(m.patent.entered_at) < proposed
+    ]
     if not candidates:
         return
     officer = cast.officer
@@ -457,11 +468,6 @@ def _play_demand(
     else:
         rejected = list(zip(rest, story.rejects, strict=False))
 
-    timelines, review, posted = _review_plan(index, story, now)
-    # The seed posted the demand at ``posted`` (posting_moment); one posted by an older seed
-    # keeps its own date.
-    posted = min(posted, as_utc(demand.created_at))
-    proposed = posted + timedelta(hours=1)  # the match run right after the posting
     for match, reason in rejected:
         with dated(review):
             decisions.decide(
@@ -837,11 +843,11 @@ def _declarations(cast: Cast, now: datetime) -> None:
         actor = cast.by_email[_email(plan.declarer)]
         if actor.id in done:
             continue  # this admin's declarations were made by an earlier seed
-        patent = _declarable(plan, actor, taken)
+        start = clock.local_date(now) - timedelta(days=rng.randint(30, 200))
+        patent = _declarable(plan, actor, taken, clock.local_day_start(start))
         if patent is None:
             continue
         taken.add(patent.id)
-        start = clock.local_date(now) - timedelta(days=rng.randint(30, 200))
         declaration = _declare(patent, actor, plan.terms, plan.years, start, rng)
         if plan.withdraw:
             when = _days_after(declaration.created_at, rng.randint(10, 25), rng, now)
@@ -849,13 +855,17 @@ def _declarations(cast: Cast, now: datetime) -> None:
                 licensing.withdraw(declaration.id, actor=actor, reason=plan.withdraw)
 
 
-def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent | None:
-    """A patent of the declarer's scope that suits an open licence: entered, transferable,
+def _declarable(
+    plan: DeclarationPlan, actor: User, taken: set[int], before: datetime
+) -> Patent | None:
+    """A patent of the declarer's scope that suits an open licence: entered (``before`` the
+    declaration takes effect), transferable,
     self-rated 3★ or less (no strong market signal), never pushed to an enterprise. The choice
     does not depend on declarations, so a second seed picks the same patent."""
     stmt = sa.select(Patent).where(
         Patent.institution_id == actor.organization_id,
         Patent.status == EntryStatus.ENTERED,
+        Patent.entered_at < before,
         Patent.transfer_willingness != Willingness.NOT_NOW,
         Patent.value_grade <= 3,
         Patent.legal_status == "有效",
@@ -868,7 +878,8 @@ def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent |
         stmt = stmt.where(Patent.patentees.contains("；"))
     patent = db.session.scalar(stmt.order_by(Patent.application_no).limit(1))
     if patent is None and plan.co_owned:  # no co-owned patent in scope: any will do
-        return _declarable(DeclarationPlan(**{**plan.__dict__, "co_owned": False}), actor, taken)
+        plain = DeclarationPlan(**{**plan.__dict__, "co_owned": False})
+        return _declarable(plain, actor, taken, before)
     return patent
 
 
