@@ -602,8 +602,9 @@ def _load_patents(
 
 FINAL = (S.ENTERED, S.NOT_ENTERED, S.ABANDON)
 # Decisions after the campaign fall this many days before the seed: within the twelve months
-# of 按月进展, and before the roadshow (14 days ago) and every invitation of the story.
-LATE_DAYS = (70, 345)
+# of 按月进展, and before the roadshow (14 days ago) and the universities' invitations to
+# evaluate (6-14 days ago); the officer's invitations and the deals take campaign patents only.
+LATE_DAYS = (20, 345)
 # Inventions that answer a demo demand: their patents were entered in the campaign, so each
 # deal of the story is pushed after its patent was entered.
 ANSWERING = frozenset(s for d in DEMANDS for s in d["answered_by"])
