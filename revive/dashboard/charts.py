@@ -35,6 +35,9 @@ class ChartCard:
     note: str = ""
     wide: bool = False  # spans both columns of the chart grid
     height: int | None = None  # px; None = the stylesheet's default chart height
+    # Set when every value is zero: the card keeps its frame and shows this message instead
+    # of a chart (an empty chart that silently vanished read as a broken page).
+    empty: str = ""
 
 
 NO_LEGEND = {"legend": {"display": False}}
@@ -145,6 +148,8 @@ def build_charts(summary: DashboardSummary) -> list[ChartCard]:
 
 STEP_COLORS = [f"var(--chart-{i})" for i in range(1, 7)]
 CONTRACT_MONTHS_SHOWN = 36  # the chart shows the latest months; the table lists every month
+AMOUNT = "var(--chart-2)"  # money signed: a good figure, never red
+CONTRACT_AXIS_MIN = 5  # the contract-count axis reaches at least this many
 
 
 def conversion_chart(counts: Counts) -> ChartCard:
@@ -233,7 +238,13 @@ def contracts_month_chart(figs: ContractFigures) -> ChartCard | None:
                 },
             ],
             scales={
-                "y": {"title": {"display": True, "text": "合同数"}},
+                # Whole contracts, and room above a single one: a 0–1 axis made one contract
+                # a month look like a full chart (ua-contracts-d).
+                "y": {
+                    "title": {"display": True, "text": "合同数"},
+                    "suggestedMax": max(CONTRACT_AXIS_MIN, *(m.count for m in months)),
+                    "ticks": {"precision": 0},
+                },
                 "y1": {
                     "position": "right",
                     "beginAtZero": True,
@@ -250,58 +261,80 @@ def contracts_month_chart(figs: ContractFigures) -> ChartCard | None:
 
 
 def monthly_charts(figs: MonthlyProgress) -> list[ChartCard]:
-    """The month-by-month table as two charts (their scales differ): patents entered and
-    marked 建议放弃; demands, pushes, answers and contracts. None when nothing happened."""
+    """The month-by-month table as three charts (their scales differ): patents entered and
+    marked 建议放弃; demands (platform only), pushes, answers and contracts; contract amounts.
+    Each card is always there: a series that is zero every month says so in its frame."""
     labels = [m.month for m in figs.months]
     t = figs.total
-    cards = []
-    if t.entered or t.abandoned:
-        cards.append(
-            ChartCard(
-                id="chart-monthly-inventory",
-                title="各月入库与建议放弃（专利数）",
-                table_id="table-monthly",
-                spec=_bar(
-                    labels,
-                    [
-                        _series("入库专利", [m.entered for m in figs.months], "var(--chart-2)"),
-                        _series(
-                            "建议放弃", [m.abandoned for m in figs.months], "var(--status-abandon)"
-                        ),
-                    ],
-                ),
-            )
+    cards = [
+        ChartCard(
+            id="chart-monthly-inventory",
+            title="各月入库与建议放弃（专利数）",
+            table_id="table-monthly",
+            spec=_bar(
+                labels,
+                [
+                    _series("入库专利", [m.entered for m in figs.months], "var(--chart-2)"),
+                    _series(
+                        "建议放弃", [m.abandoned for m in figs.months], "var(--status-abandon)"
+                    ),
+                ],
+            ),
+            note="按学校审核的日期归月",
+            empty=""
+            if t.entered or t.abandoned
+            else "近 12 个月没有学校审核通过入库或标记建议放弃的专利",
         )
+    ]
     lines = [
         ("推送的对接", [m.pushed for m in figs.months], "var(--chart-1)"),
         ("高校答复", [m.answered for m in figs.months], "var(--chart-3)"),
-        ("签订合同", [m.contracts for m in figs.months], "var(--chart-5)"),
+        ("签订合同", [m.contracts for m in figs.months], "var(--chart-2)"),
     ]
     if figs.with_demands:
         lines.insert(0, ("企业发布需求", [m.demands or 0 for m in figs.months], "var(--chart-4)"))
-    if any(any(values) for _, values, _ in lines):
-        cards.append(
-            ChartCard(
-                id="chart-monthly-deals",
-                title="各月需求、对接与合同（件数）",
-                table_id="table-monthly",
-                spec={
-                    "type": "line",
-                    "labels": labels,
-                    "datasets": [
-                        {
-                            "label": label,
-                            "data": values,
-                            "borderColor": color,
-                            "backgroundColor": color,
-                        }
-                        for label, values, color in lines
-                    ],
-                    "options": {},
-                },
-                note="合同金额见下表",
-            )
+    title = "各月需求、对接与合同（件数）" if figs.with_demands else "各月对接与合同（件数）"
+    cards.append(
+        ChartCard(
+            id="chart-monthly-deals",
+            title=title,
+            table_id="table-monthly",
+            spec={
+                "type": "line",
+                "labels": labels,
+                "datasets": [
+                    {
+                        "label": label,
+                        "data": values,
+                        "borderColor": color,
+                        "backgroundColor": color,
+                    }
+                    for label, values, color in lines
+                ],
+                "options": {},
+            },
+            note="" if figs.with_demands else "企业需求不属于某一高校，此处不计",
+            empty=""
+            if any(any(values) for _, values, _ in lines)
+            else "近 12 个月没有"
+            + ("发布的需求、" if figs.with_demands else "")
+            + "推送的对接、高校答复或签订的合同",
         )
+    )
+    cards.append(
+        ChartCard(
+            id="chart-monthly-amount",
+            title="各月合同金额（万元）",
+            table_id="table-monthly",
+            spec=_bar(
+                labels,
+                [_series("合同金额（万元）", [float(m.amount) for m in figs.months], AMOUNT)],
+                plugins=NO_LEGEND,
+            ),
+            note=f"按签订日期归月；近 12 个月合计 {t.amount:,.2f} 万元，{t.contracts} 份合同",
+            empty="" if t.amount else "近 12 个月没有登记金额的合同",
+        )
+    )
     return cards
 
 

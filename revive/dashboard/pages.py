@@ -263,7 +263,14 @@ def monthly_page(user: User, args: Args, full: bool = False) -> Page:
     t = figs.total
     page = Page("monthly", "按月进展", scope.label)
     page.kpis = [
-        Kpi(t.entered, "近 12 个月入库专利", sub=f"另有 {t.abandoned} 件标记建议放弃"),
+        Kpi(
+            t.entered,
+            "近 12 个月入库专利",
+            # What the window counts: patents the school entered in these months (not every
+            # patent now in the pool, which may have been entered earlier).
+            sub=f"{figs.first_day:%Y-%m-%d} 至 {figs.today:%Y-%m-%d}（{zone_label()}）"
+            f"学校审核通过入库的；另有 {t.abandoned} 件标记建议放弃",
+        ),
         Kpi(t.pushed, "近 12 个月推送的对接", sub=f"高校答复 {t.answered} 次", tone="info"),
         Kpi(
             t.contracts,

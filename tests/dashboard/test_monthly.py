@@ -203,3 +203,31 @@ def test_enterprises_and_inventors_have_no_monthly_page(client, auth, pipeline):
         auth.login(user)
         assert client.get("/dashboard/monthly").status_code == 403
         assert client.get("/dashboard/export/monthly.csv").status_code == 403
+
+
+def test_charts_say_what_is_empty_and_name_only_their_series(client, auth, pipeline):
+    """UX review: an all-zero series made its chart vanish without a word (ua-monthly-d), the
+    title promised 需求 where no demand line is drawn (one university's scope), and contract
+    amounts were only 「见下表」. Nothing was entered in the pipeline's last twelve months."""
+    html, scan = get(client, auth, pipeline.world.admin_b, "/dashboard/monthly")
+    blocks = scan.json_blocks()
+    assert 'id="chart-monthly-inventory-empty"' in html
+    assert "近 12 个月没有学校审核通过入库或标记建议放弃的专利" in html
+    assert "chart-monthly-inventory" not in blocks  # a frame with the message, no empty chart
+    assert "各月对接与合同（件数）" in html and "各月需求" not in html
+    assert "企业发布需求" not in [d["label"] for d in blocks["chart-monthly-deals"]["datasets"]]
+    assert 'id="chart-monthly-amount' in html  # the amounts by month, charted or said empty
+    assert "学校审核通过入库的；另有 0 件标记建议放弃" in html  # the KPI says what it counts
+    assert_well_formed(html, scan)
+
+
+def test_contract_amounts_are_charted_by_month(app, history):
+    from revive.dashboard import charts
+
+    _, figs = figures(history.users["regulator"])
+    cards = {c.id: c for c in charts.monthly_charts(figs)}
+    amount = cards["chart-monthly-amount"]
+    assert not amount.empty
+    by_month = dict(zip(amount.spec["labels"], amount.spec["datasets"][0]["data"], strict=True))
+    assert by_month["2024-03"] == 105.5
+    assert cards["chart-monthly-deals"].title == "各月需求、对接与合同（件数）"
