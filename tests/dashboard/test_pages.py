@@ -194,6 +194,9 @@ def test_contracts_page(client, auth, pipeline):
     blocks = scan.json_blocks()
     assert blocks["chart-contracts-month"]["labels"][:3] == ["2024-03", "2024-04", "2024-05"]
     assert blocks["chart-contracts-month"]["datasets"][1]["data"][:3] == [105.5, 0.0, 20.0]
+    # UX review (ua-contracts-d): one or two contracts a month drew a 0–1 axis, one contract
+    # filling the chart; the count axis now reaches at least 5 whole contracts.
+    assert blocks["chart-contracts-month"]["options"]["scales"]["y"]["suggestedMax"] == 5
     assert "125.50" in html and "万元" in html
     assert "33.3%（1 / 3）" in html  # each kind's share of the contracts
     assert_well_formed(html, scan)

@@ -65,6 +65,71 @@
     return ctx.label + "：" + numberFormat.format(ctx.parsed) + "（" + share + "，共 " + numberFormat.format(total) + "）";
   }
 
+  /* Doughnut/pie legends carry each value with its share and denominator, so the figures can
+   * be read without hovering: "转让：1 / 3 = 33.3%". */
+  function circularLegendLabels(Chart) {
+    var base = Chart.overrides.doughnut.plugins.legend.labels.generateLabels;
+    return function (chart) {
+      var items = base(chart);
+      var data = (chart.data.datasets[0] || {}).data || [];
+      var total = data.reduce(function (a, b) { return a + (Number(b) || 0); }, 0);
+      items.forEach(function (item) {
+        var value = Number(data[item.index]) || 0;
+        var share = total ? (value / total * 100).toFixed(1) + "%" : "—";
+        item.text = item.text + "：" + numberFormat.format(value) + " / " +
+          numberFormat.format(total) + " = " + share;
+      });
+      return items;
+    };
+  }
+
+  function isDark(color) {
+    var m = /^#([0-9a-f]{6})$/i.exec(String(color || "").trim());
+    if (!m) { return true; }
+    var n = parseInt(m[1], 16);
+    var lum = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
+    return lum < 150;
+  }
+
+  /* Opt-in (options.plugins.segmentLabels.display): each bar segment carries its series name
+   * and value, so a stacked chart is not read by colour alone; "名称 3" where it fits, the value
+   * alone where only that fits, nothing on a sliver (the tooltip and the table still have it). */
+  var segmentLabels = {
+    id: "segmentLabels",
+    afterDatasetsDraw: function (chart, args, opts) {
+      if (!opts || !opts.display) { return; }
+      var ctx = chart.ctx;
+      var horizontal = chart.options.indexAxis === "y";
+      ctx.save();
+      ctx.font = "11px " + FONT;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      chart.data.datasets.forEach(function (ds, i) {
+        var meta = chart.getDatasetMeta(i);
+        if (meta.hidden) { return; }
+        meta.data.forEach(function (bar, j) {
+          var value = Number(ds.data[j]) || 0;
+          if (!value) { return; }
+          var p = bar.getProps(["x", "y", "base", "width", "height"], true);
+          var w = horizontal ? Math.abs(p.x - p.base) : p.width;
+          var h = horizontal ? p.height : Math.abs(p.base - p.y);
+          var cx = horizontal ? (p.x + p.base) / 2 : p.x;
+          var cy = horizontal ? p.y : (p.y + p.base) / 2;
+          if (h < 13) { return; }
+          var text = ds.label + " " + numberFormat.format(value);
+          if (ctx.measureText(text).width > w - 4) {
+            text = numberFormat.format(value);
+            if (ctx.measureText(text).width > w - 4) { return; }
+          }
+          var bg = Array.isArray(ds.backgroundColor) ? ds.backgroundColor[j] : ds.backgroundColor;
+          ctx.fillStyle = isDark(bg) ? "#fff" : "#1f2937";
+          ctx.fillText(text, cx, cy);
+        });
+      });
+      ctx.restore();
+    }
+  };
+
   function buildConfig(spec) {
     var colors = palette();
     var type = spec.type || "bar";
@@ -91,6 +156,9 @@
     options.plugins.tooltip = Object.assign({}, options.plugins.tooltip || {});
     if (isCircular(type)) {
       options.plugins.tooltip.callbacks = { label: circularTooltip };
+      options.plugins.legend = Object.assign({}, options.plugins.legend || {});
+      options.plugins.legend.labels = Object.assign(
+        { generateLabels: circularLegendLabels(window.Chart) }, options.plugins.legend.labels || {});
       if (options.cutout === undefined && type === "doughnut") {
         options.cutout = "58%";
       }
@@ -101,6 +169,12 @@
       var axis = Object.assign({ beginAtZero: true }, options.scales[valueAxis] || {});
       axis.ticks = Object.assign({ precision: 0 }, axis.ticks || {});
       options.scales[valueAxis] = axis;
+      // A second value axis (e.g. 万元 beside counts) starts at zero too.
+      Object.keys(options.scales).forEach(function (key) {
+        if (key !== valueAxis && key !== (valueAxis === "y" ? "x" : "y")) {
+          options.scales[key] = Object.assign({ beginAtZero: true }, options.scales[key]);
+        }
+      });
       var catAxis = valueAxis === "y" ? "x" : "y";
       options.scales[catAxis] = Object.assign({ grid: { display: false } }, options.scales[catAxis] || {});
     }
@@ -112,6 +186,7 @@
       return; // the table fallbacks below each chart still carry the figures
     }
     applyDefaults(window.Chart);
+    window.Chart.register(segmentLabels);
     var canvases = document.querySelectorAll("canvas[data-chart]");
     Array.prototype.forEach.call(canvases, function (canvas) {
       var block = document.getElementById(canvas.getAttribute("data-chart"));
