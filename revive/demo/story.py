@@ -844,10 +844,13 @@ def _declarations(cast: Cast, now: datetime) -> None:
         if actor.id in done:
             continue  # this admin's declarations were made by an earlier seed
         start = clock.local_date(now) - timedelta(days=rng.randint(30, 200))
-        patent = _declarable(plan, actor, taken, clock.local_day_start(start))
+        patent = _declarable(plan, actor, taken)
         if patent is None:
             continue
         taken.add(patent.id)
+        # Declared once entered (revive.demo.seed enters some patents in the last months).
+        entered = clock.local_date(as_utc(patent.entered_at))
+        start = max(start, min(entered + timedelta(days=7), clock.local_date(now)))
         declaration = _declare(patent, actor, plan.terms, plan.years, start, rng)
         if plan.withdraw:
             when = _days_after(declaration.created_at, rng.randint(10, 25), rng, now)
@@ -855,17 +858,13 @@ def _declarations(cast: Cast, now: datetime) -> None:
                 licensing.withdraw(declaration.id, actor=actor, reason=plan.withdraw)
 
 
-def _declarable(
-    plan: DeclarationPlan, actor: User, taken: set[int], before: datetime
-) -> Patent | None:
-    """A patent of the declarer's scope that suits an open licence: entered (``before`` the
-    declaration takes effect), transferable,
+def _declarable(plan: DeclarationPlan, actor: User, taken: set[int]) -> Patent | None:
+    """A patent of the declarer's scope that suits an open licence: entered, transferable,
     self-rated 3★ or less (no strong market signal), never pushed to an enterprise. The choice
     does not depend on declarations, so a second seed picks the same patent."""
     stmt = sa.select(Patent).where(
         Patent.institution_id == actor.organization_id,
         Patent.status == EntryStatus.ENTERED,
-        Patent.entered_at < before,
         Patent.transfer_willingness != Willingness.NOT_NOW,
         Patent.value_grade <= 3,
         Patent.legal_status == "有效",
@@ -878,8 +877,7 @@ def _declarable(
         stmt = stmt.where(Patent.patentees.contains("；"))
     patent = db.session.scalar(stmt.order_by(Patent.application_no).limit(1))
     if patent is None and plan.co_owned:  # no co-owned patent in scope: any will do
-        plain = DeclarationPlan(**{**plan.__dict__, "co_owned": False})
-        return _declarable(plain, actor, taken, before)
+        return _declarable(DeclarationPlan(**{**plan.__dict__, "co_owned": False}), actor, taken)
     return patent
 
 
