@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from revive.accounts import regions
 from revive.dashboard.activity import (
     WORKLOAD_DAYS,
     ContractFigures,
@@ -203,6 +204,7 @@ def breakdown_chart(by: str, lines: list[Line]) -> ChartCard | None:
             if len(lines) > CHART_MAX_BARS
             else ""
         )
+        + (region_note() + "；" if by == "region" else "")
         + "分子分母见下表",
         wide=True,
         height=_height(len(rows)),
@@ -354,10 +356,21 @@ def contract_kind_chart(figs: ContractFigures) -> ChartCard | None:
     )
 
 
+NEUTRAL = "var(--chart-1)"  # counts that are neither good nor bad
+BAD = "var(--chart-5)"  # red: only for what should go down (overdue, unmet, abandoned)
+
+
 def count_bars(
-    chart_id: str, title: str, table_id: str, items: list[tuple[str, int]], label: str
+    chart_id: str,
+    title: str,
+    table_id: str,
+    items: list[tuple[str, int]],
+    label: str,
+    color: str = NEUTRAL,
 ) -> ChartCard | None:
-    """A single-series bar chart of (name, count), largest first, at most CHART_MAX_BARS."""
+    """A single-series bar chart of (name, count), largest first, at most CHART_MAX_BARS.
+    Neutral blue unless the count is bad news (``color=BAD``): red read as an alarm on
+    contracts and pools (o-regions-d)."""
     if not items:
         return None
     rows = items[:CHART_MAX_BARS]
@@ -367,7 +380,7 @@ def count_bars(
         table_id=table_id,
         spec=_bar(
             [name for name, _ in rows],
-            [_series(label, [n for _, n in rows], "var(--chart-5)")],
+            [_series(label, [n for _, n in rows], color)],
             plugins=NO_LEGEND,
             **_horizontal(len(rows)),
         ),
@@ -484,4 +497,81 @@ def idle_cost_chart(cost: IdleCost) -> ChartCard | None:
         note="闲置：已授权、有效、未实施；每件专利未来 12 个月应缴的一笔年费"
         + (f"，{cost.reduction_note}。" if cost.reduction_note else "。"),
         height=_height(n),
+    )
+
+
+# ---------------------------------------------------------------------------- regions and pools
+
+
+def region_note() -> str:
+    """How regions are grouped: the home province by 盟市, elsewhere by province."""
+    return f"地区口径：{regions.region_list().province}内按盟市统计，区外按省（直辖市、自治区）归并"
+
+
+def _in_province(key: str) -> bool:
+    r = regions.region_list()
+    return key in r.values or key == r.province
+
+
+def region_bars(
+    chart_id: str,
+    title: str,
+    table_id: str,
+    rows: list[tuple[str, str, float]],
+    label: str,
+    bad: bool = False,
+) -> ChartCard | None:
+    """(key, name, value) per region unit as bars, the province's 盟市 and the other provinces
+    as two series (two colours, a legend), so a city beside a province reads as a grouping
+    and not as a mix-up (o-regions-d); the note says how. None when every value is zero."""
+    if not any(v for _, _, v in rows):
+        return None
+    shown = rows[:CHART_MAX_BARS]
+    province = regions.region_list().province
+    home, away = (BAD, "var(--chart-3)") if bad else (NEUTRAL, "var(--chart-4)")
+    home_values = [v if _in_province(k) else None for k, _, v in shown]
+    away_values = [None if _in_province(k) else v for k, _, v in shown]
+    datasets = [
+        _series(f"{province}内（按盟市）", home_values, home),
+        _series("区外（按省）", away_values, away),
+    ]
+    datasets = [d for d in datasets if any(v is not None for v in d["data"])]
+    for d in datasets:
+        d["label"] = f"{d['label']}：{label}"
+    return ChartCard(
+        id=chart_id,
+        title=title,
+        table_id=table_id,
+        spec=_bar(
+            [name for _, name, _ in shown],
+            datasets,
+            scales={"x": {"stacked": True}, "y": {"stacked": True}},
+            **_horizontal(len(shown)),
+        ),
+        note=region_note()
+        + (f"；显示前 {CHART_MAX_BARS} 个地区" if len(rows) > CHART_MAX_BARS else ""),
+        height=_height(len(shown)),
+        wide=len(shown) > HORIZONTAL_AFTER,
+    )
+
+
+def pool_amount_chart(pools: list[tuple[str, float]], outside: float | None) -> ChartCard | None:
+    """Contract amounts per industry pool (a contract on a patent of two pools counts in
+    both), those on patents in no pool apart in grey. None when there is no amount."""
+    rows = [(name, v) for name, v in pools] + ([("未纳入产业专利池", outside)] if outside else [])
+    if not any(v for _, v in rows):
+        return None
+    colors = [AMOUNT] * len(pools) + (["var(--chart-muted)"] if outside else [])
+    return ChartCard(
+        id="chart-contracts-pool-amount",
+        title="各产业专利池合同金额（万元）",
+        table_id="table-contracts-pool",
+        spec=_bar(
+            [name for name, _ in rows],
+            [_series("合同金额（万元）", [v for _, v in rows], colors)],
+            plugins=NO_LEGEND,
+            **_horizontal(len(rows)),
+        ),
+        note="一件专利可属于多个池，其合同计入每个池；灰色为不在任何池中的专利的合同",
+        height=_height(len(rows)),
     )

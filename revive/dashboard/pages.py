@@ -465,6 +465,7 @@ def overdue_page(user: User, args: Args, full: bool = False) -> Page:
                 "table-overdue-units",
                 figs.by_unit,
                 "逾期数",
+                color=charts.BAD,
             ),
             charts.answers_chart(figs),
         )
@@ -531,6 +532,7 @@ def unmet_page(user: User, args: Args, full: bool = False) -> Page:
         "table-unmet-industry",
         [(label, n) for _key, label, n in sorted(figs.by_industry, key=lambda x: -x[2])],
         "未满足需求数",
+        color=charts.BAD,
     )
     page.charts = [chart] if chart else []
     page.tables = [
@@ -631,19 +633,27 @@ def regions_page(user: User, args: Args, full: bool = False) -> Page:
         c
         for c in (
             charts.breakdown_chart("region", by_region),
-            charts.count_bars(
+            charts.region_bars(
                 "chart-contracts-region",
                 "各地区合同数",
                 "table-contracts-region",
-                [(c.name, c.count) for c in contracts_region],
+                [(c.key, c.name, c.count) for c in contracts_region],
                 "合同数",
             ),
-            charts.count_bars(
+            charts.region_bars(
+                "chart-contracts-region-amount",
+                "各地区合同金额（万元）",
+                "table-contracts-region",
+                [(c.key, c.name, float(c.amount)) for c in contracts_region],
+                "金额（万元）",
+            ),
+            charts.region_bars(
                 "chart-unmet-region",
                 "各地区未满足的需求",
                 "table-unmet-region",
-                [(u.name, u.unmet) for u in unmet_region],
+                [(u.key, u.name, u.unmet) for u in unmet_region],
                 "未满足需求数",
+                bad=True,
             ),
             charts.count_bars(
                 "chart-pool-entered",
@@ -651,6 +661,10 @@ def regions_page(user: User, args: Args, full: bool = False) -> Page:
                 "table-by-pool",
                 [(line.name, line.counts.entered) for line in by_pool],
                 "入库专利数",
+            ),
+            charts.pool_amount_chart(
+                [(a.name, float(a.amount)) for a in contracts_pool.pools],
+                float(contracts_pool.outside.amount) if contracts_pool.outside else None,
             ),
         )
         if c

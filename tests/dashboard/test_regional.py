@@ -150,3 +150,26 @@ def test_pool_contract_shares_divide_by_distinct_contracts(client, auth, picture
     scan.feed(chosen)
     assert [r[0] for r in scan.tables["table-contracts-pool"][1:]] == ["永磁电机", "合计"]
     assert scan.tables["table-contracts-pool"][-1][1:3] == ["1", "100.0%（1 / 1）"]
+
+
+def test_regional_charts_group_regions_chart_amounts_and_keep_red_for_bad_news(
+    client, auth, picture
+):
+    """UX review (o-regions-d): contracts and pools were drawn in alarm red, cities (呼和浩特市)
+    sat beside provinces (江苏省) without a word, and amounts were only in the tables."""
+    from tests.dashboard.test_pages import get
+
+    _, scan = get(client, auth, picture["regulator"], "/dashboard/regions")
+    blocks = scan.json_blocks()
+    contracts = blocks["chart-contracts-region"]
+    assert [d["label"] for d in contracts["datasets"]] == ["内蒙古自治区内（按盟市）：合同数"]
+    assert all(d["backgroundColor"] != "var(--chart-5)" for d in contracts["datasets"])
+    amount = blocks["chart-contracts-region-amount"]
+    assert amount["labels"] == ["呼和浩特市"] and amount["datasets"][0]["data"][0] > 0
+    pools = blocks["chart-contracts-pool-amount"]
+    assert pools["labels"][0] == "稀土" and pools["datasets"][0]["data"][0] > 0
+    assert "var(--chart-5)" not in str(blocks["chart-pool-entered"])
+    unmet = blocks["chart-unmet-region"]
+    assert unmet["datasets"][0]["backgroundColor"] == "var(--chart-5)"  # unmet: bad news
+    page = client.get("/dashboard/regions").get_data(as_text=True)
+    assert "地区口径：内蒙古自治区内按盟市统计，区外按省（直辖市、自治区）归并" in page
