@@ -33,11 +33,18 @@ def reasons_by_university(rows: list[RejectionRow]) -> dict[str, Any] | None:
             "label": label,
             "data": [r.reasons[code] for r in rows],
             "backgroundColor": REASON_COLORS[i % len(REASON_COLORS)],
+            # wide enough for the reason's name drawn on its segment
+            "maxBarThickness": 140,
         }
         for i, (code, label) in enumerate(REJECT_REASONS.items())
         if any(r.reasons[code] for r in rows)
     ]
-    options: dict[str, Any] = {"scales": {"x": {"stacked": True}, "y": {"stacked": True}}}
+    # Eight reasons are too many to tell apart by colour (o-rej-d): each segment carries its
+    # reason and count (static/js/charts.js segmentLabels); the tooltip and table still do.
+    options: dict[str, Any] = {
+        "scales": {"x": {"stacked": True}, "y": {"stacked": True}},
+        "plugins": {"segmentLabels": {"display": True}},
+    }
     if len(rows) > HORIZONTAL_AFTER:
         options["indexAxis"] = "y"
     return {

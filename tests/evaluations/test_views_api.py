@@ -48,6 +48,8 @@ def test_patent_page_shows_self_rating_beside_named_evaluations(world, client, a
     html = client.get(f"/patents/{world.own.id}").get_data(as_text=True)
     assert 'id="evaluations"' in html
     assert "data-double-five" in html
+    # good news, not an alarm: 双五星 was a red badge (UX review r-promo-m.p2)
+    assert '<span class="badge double-five" data-double-five' in html
     assert "甲科技有限公司" in html and "乙制造有限公司" in html
     assert "需要提高产率" in html
     assert "4.0" in html  # the enterprise average beside the self-rating

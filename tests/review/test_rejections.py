@@ -116,6 +116,8 @@ def test_page_tables_and_stacked_chart(client, auth, world, decided):
     assert spec["type"] == "bar"
     assert spec["labels"] == ["甲大学", "乙大学"]
     assert spec["options"]["scales"]["x"]["stacked"] and spec["options"]["scales"]["y"]["stacked"]
+    # eight reasons by colour alone were unreadable (UX review o-rej-d): segments are labelled
+    assert spec["options"]["plugins"]["segmentLabels"] == {"display": True}
     by_label = {d["label"]: d["data"] for d in spec["datasets"]}
     assert by_label == {
         "技术太早期": [2, 0],
