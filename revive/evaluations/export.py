@@ -13,7 +13,8 @@ from typing import Any
 from openpyxl import Workbook
 
 from revive.common.spreadsheets import add_sheet, workbook_chunks
-from revive.evaluations.queries import Calibration, CalibrationPatent, PromotionRow
+from revive.evaluations.queries import Calibration, CalibrationPatent, GroupCount, PromotionRow
+from revive.evaluations.tiers import Tier
 from revive.inventory.models import PatentType, TransferMode, Willingness
 
 
@@ -208,3 +209,42 @@ def calibration_chart(summary: Calibration) -> dict[str, Any]:
             "scales": {"y": {"min": 0, "max": 5, "title": {"display": True, "text": "星级"}}}
         },
     }
+
+
+PROMOTION_CHART_GROUPS = 20  # the chart's bars; the table below lists up to 50 groups
+# The tier badges' colours (evaluations/_tier.html): A green, B blue, C grey, D amber.
+TIER_COLORS = {
+    "A": "var(--success)",
+    "B": "var(--chart-1)",
+    "C": "var(--chart-muted)",
+    "D": "var(--status-returned)",
+}
+
+
+def promotion_chart(summary: list[GroupCount]) -> dict[str, Any] | None:
+    """Stacked horizontal bars for static/js/charts.js: per group (most A+B first, as the table
+    below), its promotable patents by tier A/B/C/D. None when there is no group."""
+    groups = summary[:PROMOTION_CHART_GROUPS]
+    if not groups:
+        return None
+    return {
+        "type": "bar",
+        "labels": [g.group for g in groups],
+        "datasets": [
+            {
+                "label": f"{t.value} {t.label}",
+                "data": [g.counts.get(t, 0) for g in groups],
+                "backgroundColor": TIER_COLORS[t.value],
+            }
+            for t in Tier
+        ],
+        "options": {
+            "indexAxis": "y",
+            "scales": {"x": {"stacked": True}, "y": {"stacked": True}},
+            "plugins": {"segmentLabels": {"display": True}},
+        },
+    }
+
+
+def promotion_chart_height(summary: list[GroupCount]) -> int:
+    return 90 + 28 * min(len(summary), PROMOTION_CHART_GROUPS)

@@ -210,11 +210,14 @@ def calibration_xlsx():
 def promotion():
     filters = queries.parse_promotion_filters(request.args)
     page = queries.promotion_page(current_user, filters, _per_page())
+    summary = queries.promotion_summary(current_user, filters)
     return render_template(
         "evaluations/promotion.html",
         page=page,
         f=filters,
-        summary=queries.promotion_summary(current_user, filters),
+        summary=summary,
+        chart=export.promotion_chart(summary),
+        chart_height=export.promotion_chart_height(summary),
         withheld=queries.promotion_withheld(current_user, filters),
         groupings=queries.GROUPINGS,
         tiers=list(Tier),

@@ -4,6 +4,7 @@ figures and the promotion list with its export."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -527,6 +528,18 @@ def test_promotion_summary_counts_tiers_per_industry(world, promo, client, auth)
     c26_row = summary.split("</tr>")[1]
     assert C26 in c26_row  # most promotable industry first
     assert "57.1%（4 / 7）" in c26_row  # A1, A2, B1, B2 of 7 entered (C1, D1 and world.own)
+    # The same counts as a stacked bar above the table (UX review ua-promo-d.p0)
+    spec = json.loads(
+        html.split('<script type="application/json" id="chart-promotion-tiers">')[1].split(
+            "</script>"
+        )[0]
+    )
+    assert spec["labels"][0] == C26
+    assert [d["label"][0] for d in spec["datasets"]] == ["A", "B", "C", "D"]
+    tiers = [d["data"][0] for d in spec["datasets"]]
+    assert tiers[:2] == [2, 2] and sum(tiers) == 7  # as the row: 4 / 7
+    assert spec["options"]["scales"]["x"]["stacked"]
+    assert 'href="#tier-summary">查看数据表</a>' in html
 
 
 def test_template_globals_for_other_pages(world, app, client, auth):
