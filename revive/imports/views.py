@@ -128,6 +128,7 @@ def job(job_id: int):
         kind=kind,
         notes=kind.preview_notes(job.preview_counts or {}) if job.preview_counts else [],
         errors=services.first_errors(job, 200),
+        error_groups=services.error_summary(job),
         lines=services.Lines.of(job),
         error_total=services.error_count(job),
         active=job.status in services.ACTIVE,

@@ -576,3 +576,31 @@ def test_preview_without_changes_lists_none(logged_in, enqueued):
     job, page = _previewed(logged_in, csv_bytes([row(1)]))
     assert "changed_rows" not in job.preview_counts and "data-changed-rows" not in page
     assert "changed_entered" not in job.preview_counts
+
+
+def test_preview_groups_errors_by_reason_with_example_lines(logged_in, enqueued):
+    """UX review (c1-import-preview-d): 377 error rows in a flat list, no idea what to fix
+    first. A summary above the rows: one line per reason (the row's own values left out),
+    how many, their share, and the first line numbers."""
+    rows = [row(i, trl="12") for i in range(1, 8)] + [row(8, trl="abc"), row(9)]
+    job, page = _previewed(logged_in, csv_bytes(rows))
+    groups = services.error_summary(job)
+    assert [g.count for g in groups] == sorted((g.count for g in groups), reverse=True)
+    top = groups[0]
+    assert top.count == 7 and top.lines == [2, 3, 4, 5, 6]  # examples: the first five lines
+    assert "12" not in top.reason  # the value is not part of the reason
+    summary = page.split('id="error-groups"')[1].split("</table>")[0]
+    assert summary.index(top.reason) < summary.index(groups[-1].reason)
+    assert "第 2、3、4、5、6 行 等" in summary
+    assert f"（7 / {services.error_count(job)}）" in summary
+    assert page.index('id="error-groups"') < page.index("<th>值</th>")
+
+
+def test_error_reasons_drop_the_rows_own_values():
+    assert services.error_reason("申请号缺少校验位：20241234（应为 20241234.2）") == (
+        "申请号缺少校验位"
+    )
+    assert (
+        services.error_reason("专利类型「发明」与申请号所示类型「实用新型」不符")
+        == "专利类型「…」与申请号所示类型「…」不符"
+    )
