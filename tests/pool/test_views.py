@@ -4,6 +4,7 @@ the demand's status while matching and after, the officers' tools, the settings 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -688,3 +689,27 @@ def test_the_page_says_when_more_are_under_review_than_it_lists(client, auth, wo
     html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
     assert 'data-count="suggested">10<' in html and 'data-count="under_review">12<' in html
     assert "至多列出 10 件" in html and 'data-count="unlisted">2<' in html
+
+
+def test_an_unmet_demand_puts_what_to_do_above_its_empty_fields(client, auth, world):
+    """UX review (e-post-zero-m): eleven rows of 「—」 came before the match status, pushing
+    暂无合适专利 below the fold on a phone. The status comes first; empty optional fields are
+    named in one line instead of one 「—」 row each."""
+    demand = abstaining_demand(world, {world.patents["silicon"]: 0.04})
+    auth.login(world.enterprise)
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
+    assert html.count('id="demand-progress"') == 1 and html.count('id="demand-suggestions"') == 1
+    assert html.index("data-unmet") < html.index('id="demand-details"')
+    assert html.index('id="demand-details"') < html.index('id="demand-suggestions"')
+    details = _section(html, "demand-details")
+    assert "<dd>—</dd>" not in details
+    missing = details.split("data-missing-fields>")[1].split("</p>")[0]
+    assert "未填写：" in missing and "预算" in missing and "截止日期" in missing
+
+
+def test_weak_candidates_are_visibly_subdued():
+    """UX review (e-weak-d.p1): weak candidates looked like strong ones but for a tiny 弱 tag;
+    the stylesheet greys them out (muted border, background and title)."""
+    css = (Path(__file__).parents[2] / "revive/static/css/app.css").read_text("utf-8")
+    rule = css.split('.suggestion[data-tier="weak"] {')[1].split("}")[0]
+    assert "background" in rule and "border-left" in rule
