@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from revive.accounts.models import Organization, User
+from revive.clock import local_date
 from revive.db import as_utc, utcnow
 from revive.deals.models import (
     EXCLUSIVE_SCOPES,
@@ -33,6 +34,9 @@ from revive.pagination import Page, paginate, streamed
 from revive.web import int_arg
 
 BOARD_COLUMN_LIMIT = 100  # cards per stage column; the column header shows the full count
+# 已签约 / 未成交 on the full board: the latest few, with a link to that stage alone (every
+# past deal made the board ~2,400 px tall, UX review o-deals-d)
+BOARD_CLOSED_LIMIT = 8
 
 
 def days_in_stage(deal: Deal, now: datetime | None = None) -> int:
@@ -58,6 +62,15 @@ def is_overdue(deal: Deal, now: datetime | None = None) -> bool:
         and due is not None
         and due < (now or utcnow())
     )
+
+
+def answer_days_left(deal: Deal, now: datetime | None = None) -> int | None:
+    """Calendar days (Beijing time) from today to the answer's due date: negative once
+    overdue; None when no answer is awaited (answered, closed, or no deadline)."""
+    due = as_utc(deal.response_due_at)
+    if deal.stage not in OPEN_STAGES or deal.response is not None or due is None:
+        return None
+    return (local_date(due) - local_date(now or utcnow())).days
 
 
 def awaiting_clause() -> sa.ColumnElement[bool]:
@@ -167,6 +180,14 @@ _CARD_LOAD = (
 )
 
 
+def column_limit(stage: Stage, f: Filters) -> int:
+    """Cards a column shows: a closed stage's latest few on the full board, up to
+    BOARD_COLUMN_LIMIT when the board shows that stage alone or for open stages."""
+    if stage in OPEN_STAGES or f.stage is not None:
+        return BOARD_COLUMN_LIMIT
+    return BOARD_CLOSED_LIMIT
+
+
 def board(user: User, f: Filters) -> dict[Stage, dict[str, Any]]:
     """Per stage: {"deals": newest-changed first (capped), "total": count}."""
     clauses = where_clauses(user, f)
@@ -193,7 +214,7 @@ def board(user: User, f: Filters) -> dict[Stage, dict[str, Any]]:
                         else Deal.stage_changed_at.desc(),
                         Deal.id,
                     )
-                    .limit(BOARD_COLUMN_LIMIT)
+                    .limit(column_limit(stage, f))
                 )
             )
         columns[stage] = {"deals": deals, "total": int(counts.get(stage, 0))}

@@ -119,8 +119,13 @@ def board():
         export_args=export.KIND.params(current_user, request.args),
         options=queries.filter_options(current_user),
         column_limit=queries.BOARD_COLUMN_LIMIT,
+        # the filters without stage and page: links to one stage alone, and back
+        base_args={
+            k: v for k, v in queries.filter_args(filters).items() if k not in ("stage", "page")
+        },
         days_in_stage=queries.days_in_stage,
         is_overdue=queries.is_overdue,
+        answer_days_left=queries.answer_days_left,
         show_officer_filter=current_user.role in permissions.READ_ALL_ROLES,
     )
 

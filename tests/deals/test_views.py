@@ -10,8 +10,9 @@ import pytest
 
 from revive import clock
 from revive.accounts.models import Role
-from revive.db import utcnow
-from revive.deals import services
+from revive.clock import local_date
+from revive.db import as_utc, utcnow
+from revive.deals import queries, services
 from revive.deals.models import Deal, Stage, UniversityResponse
 from revive.extensions import db
 from tests.deals.helpers import advance, contract_data, make_overdue, sign
@@ -515,3 +516,49 @@ def test_the_stage_path_says_in_words_which_stage_is_current_and_done(client, au
     path = page.split('class="stage-path"')[1].split("</ol>")[0]
     assert 'aria-current="step">已接洽<span class="sr-only">（当前阶段）</span>' in path
     assert '已推荐<span class="sr-only">（已完成）</span>' in path
+
+
+def test_the_board_lists_the_latest_closed_deals_with_a_link_to_all(world, client, auth):
+    """UX review (o-deals-d): 已签约 and 未成交 listed every past deal, the page ~2,400 px.
+    The full board shows the latest few and links to that stage alone, which lists them all."""
+    limit = queries.BOARD_CLOSED_LIMIT
+    for _ in range(limit + 2):
+        services.change_stage(world.own_deal().id, "fail", world.officer, reason="declined")
+    auth.login(world.officer)
+    html = client.get("/deals/").get_data(as_text=True)
+    failed = html.split('data-column="failed"')[1].split("</section>")[0]
+    assert failed.count("data-deal-id") == limit and f"{limit + 2} 条" in failed
+    assert 'href="/deals/?stage=failed" data-see-all="failed"' in failed
+    assert "data-scroll-hint" in html  # on a phone the columns go on sideways
+    alone = client.get("/deals/?stage=failed").get_data(as_text=True)
+    assert alone.count("data-deal-id") == limit + 2 and "返回完整看板" in alone
+
+
+def test_a_card_shows_the_answers_deadline_and_the_days_left_or_over(world, client, auth):
+    """UX review (o-deals-d): 答复逾期 without the deadline; the card gives the due date
+    (Beijing time) and how many days are left or over."""
+    late = make_overdue(world.own_deal(), days=3)
+    waiting = world.own_deal()
+    waiting.response_due_at = utcnow() + timedelta(days=5)
+    db.session.commit()
+    auth.login(world.officer)
+    html = client.get("/deals/").get_data(as_text=True)
+    late_card = html.split(f'data-deal-id="{late.id}"')[1].split("</a>")[0]
+    due = late.response_due_at
+    assert f"答复期限 {local_date(as_utc(due)):%Y-%m-%d}" in late_card
+    assert "已逾期 3 天" in late_card and "data-overdue" in late_card
+    waiting_card = html.split(f'data-deal-id="{waiting.id}"')[1].split("</a>")[0]
+    assert "还剩 5 天" in waiting_card and "data-overdue" not in waiting_card
+
+
+def test_a_declined_answer_reads_as_a_line_of_its_own(world, client, auth):
+    declined = world.own_deal(response=UniversityResponse.DECLINED)
+    auth.login(world.officer)
+    card = (
+        client.get("/deals/")
+        .get_data(as_text=True)
+        .split(f'data-deal-id="{declined.id}"')[1]
+        .split("</a>")[0]
+    )
+    note = card.split('class="declined-note"')[1].split("</div>")[0]
+    assert "高校答复：暂不对接" in note and "标记为未成交" in note
