@@ -509,6 +509,20 @@ def review_ids(
     )
 
 
+def review_statuses(user: User) -> set[EntryStatus]:
+    """The statuses of what waits in the reviewer's queue: which review stages it holds, so
+    the queue offers only the actions that can move something (a university admin was shown
+    学院审核通过 / 学院退回 with no 待学院审核 patent waiting, UX review ua-review-d)."""
+    scope = review_scope(user)
+    if scope is None:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Patent.status).where(visible_patents_clause(user), scope).distinct()
+        )
+    )
+
+
 def review_page(user: User, page: int, per_page: int) -> Page:
     """The reviewer's queue, oldest submission first (first come, first served)."""
     scope = review_scope(user)

@@ -352,7 +352,15 @@ def delete(patent_id: int):
 
 
 def _batch_actions() -> list[workflow.Action]:
-    return [a for a in workflow.ACTIONS.values() if a.batch and current_user.role in a.roles]
+    """The batch actions of the viewer's role that can move something waiting in the queue;
+    the page enables each only for ticked rows of its stages (inventory.js), and the server
+    still refuses a patent of another stage (services.perform_batch)."""
+    waiting = queries.review_statuses(current_user)
+    return [
+        a
+        for a in workflow.ACTIONS.values()
+        if a.batch and current_user.role in a.roles and a.sources & waiting
+    ]
 
 
 @bp.get("/review")

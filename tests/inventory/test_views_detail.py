@@ -583,3 +583,33 @@ def test_a_draft_never_submitted_offers_deletion(client, auth, admin):
     refused = client.post(f"/patents/{pending.id}/delete", data={"version": pending.version})
     assert refused.status_code == 302 and refused.location.endswith(f"/patents/{pending.id}")
     assert db.session.get(Patent, pending.id) is not None
+
+
+def test_the_school_queue_offers_only_the_actions_of_the_stages_waiting(client, auth):
+    """UX review (ua-review-d): a university admin with only 待学校审核 patents waiting was
+    offered six buttons, 学院审核通过 and 学院退回 among them. The queue offers the actions that
+    can move something waiting; each button names its stages and each row its status, so the
+    page enables a button only for ticked rows of its stages; the server still refuses a
+    patent of another stage."""
+    org = make_org()
+    uni_admin = make_user(Role.UNIVERSITY_ADMIN, organization=org)
+    school = make_patent(org, college=make_college(org), status=EntryStatus.PENDING_SCHOOL)
+    auth.login(uni_admin)
+    page = html(client.get("/patents/review"))
+    assert _buttons(page) == {"enter", "school_return", "not_enter", "abandon"}
+    assert f'value="{school.id}" data-status="pending_school"' in page
+    assert 'value="enter"' in page and 'data-sources="pending_school"' in page
+
+    no_college = make_patent(org, status=EntryStatus.PENDING_COLLEGE)
+    page = html(client.get("/patents/review"))
+    assert {"college_approve", "college_return"} <= _buttons(page)
+
+    resp = client.post(
+        "/patents/review/batch",
+        data={"ids": [str(school.id)], "action": "college_approve"},
+        follow_redirects=True,
+    )
+    assert "未处理" in html(resp)
+    db.session.expire_all()
+    assert school.status == EntryStatus.PENDING_SCHOOL
+    assert no_college.status == EntryStatus.PENDING_COLLEGE

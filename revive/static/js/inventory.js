@@ -10,20 +10,31 @@
   var counter = document.getElementById("selected-count");
   var comment = document.getElementById("batch-comment");
 
-  function selected() {
-    return form.querySelectorAll('input[type=checkbox][name="ids"]:checked').length;
+  function ticked() {
+    return form.querySelectorAll('input[type=checkbox][name="ids"]:checked');
   }
 
+  /* A button is usable when the whole queue is chosen, or when a ticked row is at one of
+   * its stages (data-sources vs each row's data-status): 学校审核通过 stays off while only
+   * 待学院审核 rows are ticked. The server refuses a wrong-stage patent all the same. */
   function refresh() {
-    var n = selected();
+    var rows = ticked();
+    var n = rows.length;
     var all = form.querySelector('input[name="scope"][value="queue"]:checked');
+    var statuses = {};
+    Array.prototype.forEach.call(rows, function (box) {
+      statuses[box.getAttribute("data-status")] = true;
+    });
     if (counter) {
       counter.textContent = all
         ? "（队列中全部 " + all.getAttribute("data-queue-total") + " 件）"
         : (n ? "（已选 " + n + " 条）" : "（未选择）");
     }
     Array.prototype.forEach.call(form.querySelectorAll("button[name=action]"), function (b) {
-      b.disabled = n === 0 && !all;
+      var sources = (b.getAttribute("data-sources") || "").split(" ");
+      var fits = sources.some(function (s) { return statuses[s]; });
+      b.disabled = !all && !fits;
+      b.title = b.disabled ? (n ? "勾选的专利都不在这一审核阶段" : "请先勾选专利") : "";
     });
   }
 
