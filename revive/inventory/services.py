@@ -384,27 +384,52 @@ def batch_label(patent: Patent) -> str:
     return f"{patent.application_no}「{title}」"
 
 
+# What a batch did, as its message says it ("已学院审核通过 2 件：…"); other actions read
+# 已 + their label.
+DONE_PHRASES = {
+    "enter": "已学校审核通过并入库",
+    "not_enter": "已标记不入库",
+    "abandon": "已标记建议放弃",
+}
+SUMMARY_DONE = 10  # patents named in a batch's message as done (the rest counted)
+
+
 @dataclass
 class BatchResult:
     done: list[int] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (patent id, reason)
-    # How the message names each refused patent the actor may see (batch_label); one they
-    # may not see (or that does not exist) keeps its bare #id: nothing about it leaks.
+    # How the message names each patent the actor may see (batch_label), done or refused;
+    # one they may not see (or that does not exist) keeps its bare #id: nothing about it leaks.
     labels: dict[int, str] = field(default_factory=dict)
+    action: str = ""  # the action's name (workflow.ACTIONS), for the message
+
+    @property
+    def done_phrase(self) -> str:
+        action = workflow.ACTIONS.get(self.action)
+        if action is None:
+            return "已处理"
+        return DONE_PHRASES.get(action.name, f"已{action.label}")
 
     @property
     def summary(self) -> str:
-        """'已处理 N 条，M 条未处理：申请号「标题」 原因；…' (the page's flash and the API's
-        message; a reviewer knows patents by 申请号, not by our ids)."""
-        text = f"已处理 {len(self.done)} 条"
+        """'已学院审核通过 N 件：申请号「标题」、…；M 件未处理：申请号「标题」 原因；…' (the
+        page's flash and the API's message). It says what was done and to which patents
+        ("已处理 2 条" said neither, UX review c1-review-approved-d); a reviewer knows patents
+        by 申请号, not by our ids."""
+        done = self.done[:SUMMARY_DONE]
+        names = "、".join(self.labels.get(pid, f"#{pid}") for pid in done)
+        rest = len(self.done) - len(done)
+        text = f"{self.done_phrase} {len(self.done)} 件" + (
+            f"：{names}" + (f" 等 {len(self.done)} 件" if rest else "") if done else ""
+        )
         if self.refused:
             shown = self.refused[:SUMMARY_REASONS]
             reasons = "；".join(
                 f"{self.labels.get(pid, f'#{pid} ')}{reason}" for pid, reason in shown
             )
             more = len(self.refused) - len(shown)
-            text += f"，{len(self.refused)} 条未处理：{reasons}" + (
-                f"；另有 {more} 条" if more else ""
+            text += f"；{len(self.refused)} 件未处理：{reasons}" + (
+                f"；另有 {more} 件" if more else ""
             )
         return text
 
@@ -428,7 +453,7 @@ def perform_batch(
         raise ValidationFailed(f"「{action.label}」不支持批量操作")
     if action.comment_required and not (comment or "").strip():
         raise ValidationFailed(f"批量「{action.label}」需要填写意见或原因")
-    result = BatchResult()
+    result = BatchResult(action=action.name)
     changes = []
     # Held for the loop: the per-id lookups below then hit the identity map, no query each
     loaded = _load_for_batch(patent_ids)
@@ -447,6 +472,8 @@ def perform_batch(
                 result.labels[patent_id] = batch_label(patent)
         else:
             result.done.append(patent_id)
+            if len(result.done) <= SUMMARY_DONE:  # named in the message
+                result.labels[patent_id] = batch_label(patent)
             changes.append((patent, change))
     del loaded  # the loop's done with them
     if changes:  # the notices of the whole batch, one per person (in this transaction)

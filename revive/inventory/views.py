@@ -106,7 +106,7 @@ def submit_batch():
     except (ValidationFailed, InvalidTransition) as err:
         flash(err.message, "error")
         return redirect(back)
-    flash("提交审核：" + result.summary, "warning" if result.refused else "success")
+    flash(result.summary, "warning" if result.refused else "success")
     return redirect(back)
 
 

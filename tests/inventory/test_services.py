@@ -162,9 +162,17 @@ def test_batch_summary_names_refused_patents_by_application_number_and_short_tit
     from revive.inventory.services import BatchResult
 
     patent = make_patent(title="一种用于高温环境的复合陶瓷材料及其制备方法")
-    result = BatchResult(done=[1], refused=[(patent.id, "入库前须完成自评"), (999, "专利不存在")])
+    done = make_patent(title="一种锂电池")
+    result = BatchResult(
+        done=[done.id],
+        refused=[(patent.id, "入库前须完成自评"), (999, "专利不存在")],
+        action="enter",
+    )
+    result.labels[done.id] = services.batch_label(done)
     result.labels[patent.id] = services.batch_label(patent)
+    # says what was done and to which patents (UX review c1-review-approved-d: 已处理 2 条)
     assert result.summary == (
-        f"已处理 1 条，2 条未处理：{patent.application_no}「一种用于高温环境的复合陶…」"
+        f"已学校审核通过并入库 1 件：{done.application_no}「一种锂电池」；"
+        f"2 件未处理：{patent.application_no}「一种用于高温环境的复合陶…」"
         "入库前须完成自评；#999 专利不存在"
     )

@@ -178,7 +178,7 @@ def test_actions_and_batch_actions(client, auth, admin):
     body = resp.get_json()
     assert body["done"] == [patent.id, other.id]
     assert body["refused"] == [{"id": foreign.id, "reason": "专利不存在或您无权查看"}]
-    assert body["message"].startswith("已处理 2 条，1 条未处理")
+    assert body["message"].startswith("已标记建议放弃 2 件：") and "；1 件未处理" in body["message"]
     assert (
         client.post(
             "/api/v1/patents/batch-actions", json={"ids": "1", "action": "abandon"}

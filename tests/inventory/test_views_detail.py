@@ -402,7 +402,8 @@ def test_batch_review_reports_done_and_refused_with_reasons(client, auth):
         "/patents/review/batch", data={"ids": ids, "action": "enter"}, follow_redirects=True
     )
     page = html(resp)
-    assert "已处理 2 条，2 条未处理：" in page
+    assert "已学校审核通过并入库 2 件：" in page and "；2 件未处理：" in page
+    assert all(p.application_no in page for p in ready)  # what was done, to which
     # named by 申请号 and title, not by our id (a tester's flash read "#313 入库前须完成自评")
     assert f"{ungraded.application_no}「未自评专利」入库前须完成自评" in page
     assert f"#{ungraded.id}" not in page
@@ -435,7 +436,7 @@ def test_a_batch_over_the_whole_queue_takes_every_page(client, auth, app, monkey
         data={"scope": "queue", "action": "college_approve"},
         follow_redirects=True,
     )
-    assert "已处理 7 条" in html(resp)
+    assert "已学院审核通过 7 件：" in html(resp)
     db.session.expire_all()
     assert {p.status for p in waiting} == {EntryStatus.PENDING_SCHOOL}
     assert other_college.status == EntryStatus.PENDING_COLLEGE
@@ -471,7 +472,7 @@ def test_batch_return_needs_a_comment_and_writes_it_to_each_log(client, auth):
         data={"ids": ids, "action": "college_return", "comment": "请补充摘要"},
         follow_redirects=True,
     )
-    assert "已处理 2 条" in html(resp)
+    assert "已学院退回 2 件：" in html(resp)
     assert "未处理" not in html(resp)
     db.session.expire_all()
     for p in patents:

@@ -221,7 +221,7 @@ def test_an_admin_submits_many_drafts_at_once_from_the_list(client, auth, admin)
     assert status[drafts[0].id] == EntryStatus.PENDING_COLLEGE
     assert status[entered.id] == EntryStatus.ENTERED  # refused, with its reason
     flashed = client.get("/patents/").get_data(as_text=True)
-    assert "已处理 1 条，1 条未处理" in flashed
+    assert "已提交审核 1 件：" in flashed and "；1 件未处理" in flashed
     assert f"{entered.application_no}「已入库」" in flashed and f"#{entered.id}" not in flashed
     # every draft the filter shows, entered ones left alone and not reported
     resp = client.post("/patents/submit", data={"scope": "filter"})
@@ -229,7 +229,7 @@ def test_an_admin_submits_many_drafts_at_once_from_the_list(client, auth, admin)
     status = dict(db.session.execute(sa.select(Patent.id, Patent.status)).all())
     assert {status[d.id] for d in drafts} == {EntryStatus.PENDING_COLLEGE}
     assert status[no_college.id] == EntryStatus.PENDING_SCHOOL  # no college: the school's
-    assert "已处理 3 条" in client.get("/patents/").get_data(as_text=True)
+    assert "已提交审核 3 件" in client.get("/patents/").get_data(as_text=True)
 
 
 def test_submitting_the_whole_filter_is_not_held_to_the_ticked_rows_cap(
@@ -248,7 +248,7 @@ def test_submitting_the_whole_filter_is_not_held_to_the_ticked_rows_cap(
     client.post("/patents/submit", data={"scope": "ids", "ids": ticked})
     assert "一次最多处理 2 条" in client.get("/patents/").get_data(as_text=True)
     client.post("/patents/submit", data={"scope": "filter"})
-    assert "已处理 3 条" in client.get("/patents/").get_data(as_text=True)
+    assert "已提交审核 3 件" in client.get("/patents/").get_data(as_text=True)
 
 
 def test_an_inventor_has_no_batch_submit(client, auth):
