@@ -42,8 +42,12 @@ MAX_LISTED_SKIPS = 10
 
 
 def _back(filters: queries.QueueFilters, demand_id: int | None = None):
+    """Back to the queue at the demand's candidates; ``at`` has the page show the message
+    there, where the officer lands, not at the top of a long page (UX review o-push-after-d:
+    after 采纳 the success message was off-screen)."""
     anchor = f"demand-{demand_id}" if demand_id else None
-    return redirect(url_for("review.queue", _anchor=anchor, **filters.to_args()))
+    at = {"at": demand_id} if demand_id else {}
+    return redirect(url_for("review.queue", _anchor=anchor, **filters.to_args(), **at))
 
 
 def _explain(exc: DomainError) -> str:
@@ -60,9 +64,13 @@ def _explain(exc: DomainError) -> str:
 @roles_required(*QUEUE_ROLES)
 def queue():
     filters = queries.parse_queue_filters(request.args)
+    page = queries.queue_page(filters, DEMANDS_PER_PAGE)
+    at = int_arg(request.args.get("at"), minimum=1)
     return render_template(
         "review/queue.html",
-        page=queries.queue_page(filters, DEMANDS_PER_PAGE),
+        page=page,
+        # the group the last decision came back to: its messages show there (when on this page)
+        flash_group=at if any(g.demand.id == at for g in page.items) else None,
         totals=queries.queue_totals(filters),
         filters=filters,
         sorts=queries.SORTS,

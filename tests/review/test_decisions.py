@@ -328,3 +328,19 @@ def test_rejected_pair_is_never_proposed_again_after_rematch(client, auth, world
     ]
     queued = client.get("/api/v1/review/queue").get_json()["items"]
     assert battery.id not in [c["id"] for g in queued for c in g["candidates"]]
+
+
+def test_the_message_shows_beside_the_group_the_page_lands_on(client, world, cands):
+    """UX review (o-push-after-d): after a single 采纳 the page lands on the demand's group
+    (#demand-N), far below the top where the success message was. The message now shows in
+    that group, and only there."""
+    m = cands["a1"]
+    page = _text(_decide(client, m, decision="accepted"))
+    group = page.split(f'id="demand-{m.demand_id}"')[1].split("</section>")[0]
+    assert "data-flash-here" in group and "已采纳并推送给企业和高校" in group
+    assert page.count("已采纳并推送给企业和高校") == 1
+    # the last candidate of a demand decided: its group is gone, the message stays at the top
+    last = cands["a2"]
+    page = _text(_decide(client, last, decision="accepted"))
+    assert f'id="demand-{last.demand_id}"' not in page
+    assert "已采纳并推送给企业和高校" in page and "data-flash-here" not in page
