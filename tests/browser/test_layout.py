@@ -252,3 +252,31 @@ def test_an_enterprises_demand_list_reads_as_cards_on_a_phone(people, seed):
     assert fit["page"] <= fit["viewport"] and fit["countRight"] <= fit["viewport"], fit
     assert fit["titleWidth"] > 200, fit  # the title has the card's width, not a column's
     assert fit["inner"] <= 1, fit  # the cards scroll with the page, not in a box of their own
+
+
+STICKY_HEADER = """() => {
+  const wrap = document.querySelector('#patent-list').closest('.table-wrap');
+  const head = document.querySelector('#patent-list thead th');
+  const rows = document.querySelectorAll('#patent-list tbody tr');
+  window.scrollTo(0, rows[rows.length - 1].getBoundingClientRect().top + window.scrollY - 300);
+  return {
+    inner: wrap.scrollHeight - wrap.clientHeight,
+    wrapBottom: wrap.getBoundingClientRect().bottom,
+    headTop: head.getBoundingClientRect().top,
+    scrolled: window.scrollY,
+  };
+}"""
+
+
+def test_a_long_list_scrolls_with_the_page_under_a_sticky_header(people, campus):
+    """A design review: the list scrolled inside a box of 70 % of the screen's height, so
+    专利盘点 showed 9 of 50 rows with the pager right under it, which read as 9 results. The
+    page scrolls; the header row stays at the top of the window."""
+    admin = people("school-admin-1280")
+    admin.page.set_viewport_size({"width": 1280, "height": 800})
+    admin.login(campus["admin"].email)
+    admin.goto("/patents/")
+    fit = admin.page.evaluate(STICKY_HEADER)
+    assert fit["inner"] <= 1, fit  # no box scrolling inside the page
+    assert fit["scrolled"] > 500 and abs(fit["headTop"]) <= 1, fit
+    admin.shot("patents-scrolled")

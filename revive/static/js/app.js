@@ -10,6 +10,9 @@
  *                                                  history (the form as typed), else the link
  *   <details class="navgroup">                     main-menu drop-downs: one open at a time,
  *                                                  closed by a click elsewhere or Esc
+ *   <div class="table-wrap">                       marked .fits when its table fits (the header
+ *                                                  row then sticks to the window's top), else
+ *                                                  .scrolls-x, under a hint to scroll sideways
  */
 (function () {
   "use strict";
@@ -126,6 +129,43 @@
     if (!(event.target.closest && event.target.closest("details.navgroup"))) {
       closeMenus(null);
     }
+  });
+
+  // Tables: one that fits its box stops being a scroll box (CSS .table-wrap.fits), so the page
+  // scrolls and the header row sticks; a wider one scrolls sideways in its box, with a hint
+  // above it (on a phone, columns out of view were taken for missing).
+  function fitTables() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap"), function (wrap) {
+      if (!wrap.clientWidth) {
+        return; // not shown (a closed <details>): measured when it opens
+      }
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      wrap.classList.toggle("fits", !wide);
+      wrap.classList.toggle("scrolls-x", wide);
+      var hint = wrap.previousElementSibling;
+      if (!(hint && hint.classList.contains("scroll-hint"))) {
+        if (!wide) {
+          return;
+        }
+        hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.setAttribute("aria-hidden", "true");
+        hint.textContent = "表格较宽，可左右滑动查看其余各列 →";
+        wrap.parentNode.insertBefore(hint, wrap);
+      }
+      hint.hidden = !wide;
+    });
+  }
+  fitTables();
+  document.addEventListener("toggle", function (event) {
+    if (event.target.open && event.target.querySelector && event.target.querySelector(".table-wrap")) {
+      fitTables();
+    }
+  }, true);
+  var fitTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(fitTimer);
+    fitTimer = window.setTimeout(fitTables, 100);
   });
 
   document.addEventListener("keydown", function (event) {
