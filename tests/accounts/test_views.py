@@ -424,6 +424,51 @@ def test_platform_admin_sees_all_organizations_and_creates_staff(client, auth):
     assert invite(client, organization_id=str(university.id)).status_code == 200
 
 
+def test_the_members_page_lists_people_and_colleges_in_styled_tables_cards_on_a_phone(client, auth):
+    """A design review: the members' and colleges' tables had no table style, their buttons
+    did not line up, and at 375 px the page was 519 px wide. Every table is a .table in a
+    .table-wrap that turns into cards on a phone, its buttons in one row, the same ones in the
+    same order on every row."""
+    from tests.phone_cards import assert_cards_on_phone
+
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    college = make_college(admin.organization, "材料学院")
+    make_user(Role.INVENTOR, organization=admin.organization, college=college, name="发明人甲")
+    make_user(Role.COLLEGE_ADMIN, organization=admin.organization, college=college)
+    services.invite_user(
+        actor=admin,
+        organization_id=admin.organization_id,
+        email="p@uni.edu.cn",
+        name="待定",
+        role=Role.INVENTOR,
+    )
+    auth.login(admin)
+    page = client.get("/members").get_data(as_text=True)
+    members = assert_cards_on_phone(page, "members-list")
+    for table_id in ("invitations-list", "colleges-list"):
+        assert_cards_on_phone(page, table_id)
+    assert len(members.rows) == 3
+    buttons = {}
+    for row in page.split("<tr data-user-id=")[1:]:
+        cell = row.split('<td class="card-actions">', 1)[1].split("</td>", 1)[0]
+        assert 'class="actions row-actions"' in cell
+        name = re.search(r'<td class="card-head">([^<]+)</td>', row).group(1)
+        buttons[name] = re.findall(r'class="(?:button )?small[^"]*"[^>]*>([^<]+)<', cell)
+    # the same buttons in the same place on every row; an inventor's 关联专利 last
+    assert buttons["发明人甲"] == ["重置密码", "停用", "关联专利"], buttons
+    assert buttons[admin.name] == [], buttons  # not one's own account
+    assert sorted(buttons.values())[1:] == [["重置密码", "停用"], ["重置密码", "停用", "关联专利"]]
+    assert "visually-hidden" not in page  # an undefined class showed the rename label
+    assert 'class="sr-only" for="college-name-' in page
+
+    platform = make_user(Role.PLATFORM_ADMIN)
+    auth.logout()
+    auth.login(platform)
+    page = client.get("/members").get_data(as_text=True)
+    assert_cards_on_phone(page, "organizations-list")
+    assert_cards_on_phone(page, "staff-list")
+
+
 def test_change_password_page(client, auth):
     user = make_user(Role.ENTERPRISE)
     auth.login(user)
