@@ -80,6 +80,10 @@ class Table:
     dom_id: str = ""
     compact: bool = False
     empty: str = "暂无数据"
+    # One card per row on a phone, each figure under its column's name: for a short table
+    # with prose in it (the funnel's 口径 was squeezed to a few characters a line at 375 px).
+    # Other tables scroll sideways in their box there, their first column kept in view.
+    cards: bool = False
 
     def __post_init__(self) -> None:
         self.dom_id = self.dom_id or f"table-{self.key}"
@@ -184,6 +188,7 @@ def funnel_table(counts: Counts, export_args: dict[str, Any] | None = None) -> T
         rows,
         note="按专利计数：一件专利多次推送、多份合同只计 1 次。",
         export_args=export_args or {},
+        cards=True,
     )
 
 

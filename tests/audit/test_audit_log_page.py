@@ -21,6 +21,7 @@ from revive.inventory import services as inventory_services
 from revive.inventory.models import EntryStatus
 from tests.deals.helpers import make_deal
 from tests.factories import make_college, make_org, make_patent, make_user
+from tests.phone_cards import assert_cards_on_phone
 
 MOMENT = datetime(2025, 3, 1, 17, 30, tzinfo=UTC)  # 2025-03-02 01:30 in Beijing
 
@@ -70,6 +71,10 @@ def test_an_event_reads_in_chinese_with_its_object_named_and_linked(w, client, a
     assert f"{p.application_no}《一种污水脱氮工艺》" in page
     assert "2025-03-02 01:30" in page  # Beijing time, not 2025-03-01 17:30 UTC
     assert f"专利 #{p.id}" in page and "王管理" in page
+    # On a phone a card per event, headed by its object (a design review: at 375 px the
+    # object's name wrapped every five characters and the details were out of view)
+    (row,) = assert_cards_on_phone(page, "audit-log").rows
+    assert "一种污水脱氮工艺" in next(c for c in row if "card-head" in c.classes).text
 
 
 def test_a_deal_is_named_by_its_demand_and_patent_and_linked_for_who_may_open_it(w, client, auth):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from revive.accounts.models import Role
-from revive.inventory.models import EntryStatus
+from revive.inventory.models import EntryStatus, Willingness
 from tests.browser.helpers import expect
 from tests.factories import make_college, make_org, make_patent, make_user
 
@@ -252,6 +252,57 @@ def test_an_enterprises_demand_list_reads_as_cards_on_a_phone(people, seed):
     assert fit["page"] <= fit["viewport"] and fit["countRight"] <= fit["viewport"], fit
     assert fit["titleWidth"] > 200, fit  # the title has the card's width, not a column's
     assert fit["inner"] <= 1, fit  # the cards scroll with the page, not in a box of their own
+
+
+CARDS_FIT = """() => {
+  const rows = Array.from(document.querySelectorAll('main table.cards-on-phone tbody tr'));
+  const cells = rows.flatMap(r => Array.from(r.children));
+  return {
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    cards: rows.length,
+    outside: cells.filter(c => c.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .map(c => c.textContent.trim().slice(0, 20)),
+    heads: Array.from(document.querySelectorAll('main .cards-on-phone .card-head'))
+      .map(c => Math.round(c.getBoundingClientRect().width)),
+  };
+}"""
+
+
+def test_lists_read_as_cards_on_a_375_px_phone(people, campus):
+    """A design review at 375 px: 成员管理 was 519 px wide; on 专利盘点 and 待我审核 titles
+    wrapped every four characters and the status was off the screen; the audit log and 分层推广
+    hid their last columns. Each row is now a card as wide as the screen, nothing beyond it."""
+    college = campus["uni"].colleges[0]
+    make_user(
+        Role.INVENTOR,
+        organization=campus["uni"],
+        college=college,
+        name="欧阳建国",
+        email="ouyang.jianguo.inventor2@hbsf-campus.example.edu.cn",
+    )
+    make_user(Role.COLLEGE_ADMIN, organization=campus["uni"], college=college)
+    for n in range(2):  # 分层推广: B (no evaluation yet, a high self-grade and TRL)
+        make_patent(
+            campus["uni"],
+            college=college,
+            status=EntryStatus.ENTERED,
+            title=f"一种高强韧铝锂合金构件的低温时效强化工艺及其在航天薄壁结构件中的应用{n}",
+            value_grade=5,
+            trl=7,
+            transfer_willingness=Willingness.WILLING,
+            industry_code="C3130 钢压延加工",
+        )
+    admin = people("school-admin-375")
+    admin.page.set_viewport_size({"width": 375, "height": 812})
+    admin.login(campus["admin"].email)
+    for path in ("/members", "/patents/", "/patents/review", "/audit/", "/evaluations/promotion"):
+        admin.goto(path)
+        fit = admin.page.evaluate(CARDS_FIT)
+        assert fit["pageWidth"] <= fit["viewport"], (path, fit)
+        assert fit["cards"] and not fit["outside"], (path, fit)
+        assert all(width > 300 for width in fit["heads"]), (path, fit)  # a card's whole width
+        admin.shot(path.strip("/").replace("/", "-") or "home")
 
 
 STICKY_HEADER = """() => {

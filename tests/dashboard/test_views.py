@@ -29,6 +29,20 @@ def test_home_shows_scoped_figures_with_denominators(client, auth, world):
     assert "乙大学机械学院" not in html
 
 
+def test_the_funnel_reads_as_cards_on_a_phone_and_other_tables_scroll(client, auth, world):
+    """A design review at 375 px: the funnel's 口径 column was squeezed to a few characters a
+    line. Its six steps are cards on a phone, each figure under its column's name; the other
+    tables (figures to compare down a column) scroll sideways in their box."""
+    from tests.phone_cards import assert_cards_on_phone, read_table
+
+    html, _ = get_page(client, auth, world.admin_a)
+    funnel = assert_cards_on_phone(html, "table-funnel")
+    assert [row[0].text.strip() for row in funnel.rows][:2] == ["盘点", "入库"]
+    assert funnel.rows[0][-1].label == "口径"
+    breakdown = read_table(html, "table-breakdown")
+    assert breakdown.in_wrap and "cards-on-phone" not in breakdown.classes
+
+
 def test_college_admin_page_hides_other_colleges(client, auth, world):
     html, _ = get_page(client, auth, world.college_admin_a)
 

@@ -26,6 +26,7 @@ from tests.evaluations.helpers import (
     make_invite,
 )
 from tests.factories import make_patent
+from tests.phone_cards import assert_cards_on_phone, read_table
 from tests.spreadsheets import formula_cells
 
 LICENSE, NONE = CooperationIntent.LICENSE, CooperationIntent.NONE
@@ -317,6 +318,11 @@ def test_todo_lists_matched_and_invited_entered_patents(world, client, auth):
         return names
 
     assert set(titles("all")) == {"受邀专利", matched.title, "已评专利"}
+    # A card per patent on a phone, its 评价 button in it (at 375 px the button was scrolled
+    # out of view, a design review)
+    html = client.get("/evaluations/todo").get_data(as_text=True)
+    todo = assert_cards_on_phone(html, "todo-list")
+    assert [row[-1].text.strip() for row in todo.rows] == ["评价", "评价", "修改"]
     assert titles("all")[-1] == "已评专利"  # to do first
     assert set(titles("todo")) == {"受邀专利", matched.title}
     assert titles("done") == ["已评专利"]
@@ -456,6 +462,10 @@ def test_promotion_list_groups_by_industry_then_tier_then_evaluation(world, prom
     assert positions == sorted(positions)
     assert "D1 暂不" not in html and "C1 一家3星" not in html
     assert f'data-group="{C35}"' in html
+    # A card per patent on a phone, under its group's heading (a design review: at 375 px
+    # titles wrapped every four characters and the tier's reasons were out of view)
+    listed = assert_cards_on_phone(html, "promotion-list")
+    assert sum(len(row) == 1 for row in listed.rows) == 3  # C26, C35, 未分类
 
 
 @pytest.mark.parametrize(
@@ -540,6 +550,11 @@ def test_promotion_summary_counts_tiers_per_industry(world, promo, client, auth)
     assert tiers[:2] == [2, 2] and sum(tiers) == 7  # as the row: 4 / 7
     assert spec["options"]["scales"]["x"]["stacked"]
     assert 'href="#tier-summary">查看数据表</a>' in html
+    # Figures to compare down the columns: on a phone the table scrolls sideways in its box
+    # with the industry kept in view, not as cards
+    table = read_table(html, "tier-summary")
+    assert table.in_wrap and "sticky-first" in table.classes
+    assert "cards-on-phone" not in table.classes
 
 
 def test_template_globals_for_other_pages(world, app, client, auth):

@@ -9,6 +9,7 @@ import pytest
 from revive.accounts.models import Role
 from revive.inventory.models import EntryStatus, PatentType, Willingness
 from tests.factories import make_college, make_org, make_patent, make_user
+from tests.phone_cards import assert_cards_on_phone
 
 
 def listed_ids(resp) -> list[int]:
@@ -256,3 +257,20 @@ def test_an_inventor_has_no_batch_submit(client, auth):
     auth.login(inventor)
     assert 'id="submit-bar"' not in client.get("/patents/").get_data(as_text=True)
     assert client.post("/patents/submit", data={"scope": "filter"}).status_code == 403
+
+
+def test_the_list_and_the_review_queue_read_as_cards_on_a_phone(client, auth, admin, catalog):
+    """A design review at 375 px: titles wrapped every four characters and the status was
+    scrolled out of view. Each patent is a card: its title at the top, every field named, the
+    check box at its top right."""
+    for n in range(2):
+        make_patent(admin.organization, status=EntryStatus.PENDING_SCHOOL, title=f"待审专利{n}")
+    auth.login(admin)
+    page = client.get("/patents/").get_data(as_text=True)
+    listed = assert_cards_on_phone(page, "patent-list")
+    first = listed.rows[0]
+    assert [c.label for c in first if c.label][:4] == ["申请号", "类型", "学院", "入库状态"]
+    assert "card-check" in first[0].classes  # the batch-submit tick
+    queue_page = client.get("/patents/review").get_data(as_text=True)
+    queue = assert_cards_on_phone(queue_page, "review-list")
+    assert len(queue.rows) == 2 and "状态" in {c.label for c in queue.rows[0]}
