@@ -150,6 +150,7 @@ def test_the_patent_list_and_its_menus_fit_a_320_px_phone(people, campus):
     fit = admin.page.evaluate(PAGE_FIT)
     assert fit["pageWidth"] <= fit["viewport"], f"the page scrolls sideways: {fit}"
     assert fit["keyword"] < 100, fit
+    admin.page.get_by_role("button", name="菜单").click()  # the menu folds behind it
     for group in admin.page.locator("details.navgroup").all():
         group.locator("summary").click()
         admin.page.wait_for_timeout(100)  # the toggle event (app.js places the menu) is async
@@ -195,13 +196,21 @@ def test_the_review_queue_reads_as_cards_on_a_phone(people, seed):
     person.shot("review-375")
 
 
-USERBOX = """() => Array.from(document.querySelectorAll('.userbox > a, .userbox button')).map(e => {
+USERBOX = """() => Array.from(document.querySelectorAll('.topbar a, .topbar button, .topbar summary'))
+  .filter(e => e.offsetParent !== null && !e.matches('.brand')).map(e => {
   const r = e.getBoundingClientRect();
-  const range = document.createRange();
-  range.selectNodeContents(e);
-  const tops = new Set(Array.from(range.getClientRects()).map(box => Math.round(box.top)));
-  return {text: e.textContent.trim(), lines: tops.size, width: r.width, right: r.right};
-})"""
+  // the lines its words sit on (a badge beside a word sits a few px lower: the same line)
+  const tops = [];
+  const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const box of range.getClientRects()) {
+      if (box.width && !tops.some(top => Math.abs(top - box.top) < 8)) tops.push(box.top);
+    }
+  }
+  return {text: e.textContent.trim(), lines: tops.length, width: r.width, right: r.right};
+}).sort((a, b) => a.right - b.right)"""
 
 
 def test_the_header_links_keep_their_words_on_a_375_px_phone(people, seed):
@@ -217,11 +226,21 @@ def test_the_header_links_keep_their_words_on_a_375_px_phone(people, seed):
     person.page.set_viewport_size({"width": 375, "height": 700})
     person.login(user.email)
     person.goto("/")
+    # The menu folds behind 菜单: the bar is one row of the brand, 消息 and 菜单
     links = person.page.evaluate(USERBOX)
-    assert {link["text"][:2] for link in links} >= {"消息", "退出"}, links
+    assert [link["text"][:2] for link in links] == ["消息", "菜单"], links
     for link in links:
         assert link["lines"] <= 1 and link["right"] <= 375, links
     person.shot("header-375")
+    toggle = person.page.get_by_role("button", name="菜单")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    person.page.locator(".usermenu > summary").click()
+    links = person.page.evaluate(USERBOX)
+    assert {link["text"][:2] for link in links} >= {"消息", "账号", "退出"}, links
+    for link in links:
+        assert link["lines"] <= 1 and link["right"] <= 375, links
+    person.shot("menu-open-375")
 
 
 def test_an_enterprises_demand_list_reads_as_cards_on_a_phone(people, seed):
@@ -331,3 +350,76 @@ def test_a_long_list_scrolls_with_the_page_under_a_sticky_header(people, campus)
     assert fit["inner"] <= 1, fit  # no box scrolling inside the page
     assert fit["scrolled"] > 500 and abs(fit["headTop"]) <= 1, fit
     admin.shot("patents-scrolled")
+
+
+def test_the_phone_menu_folds_behind_a_button_and_opens_from_the_keyboard(people, campus):
+    """A design review: on a phone the menu took three rows (~185 px) on every page. It folds
+    behind 菜单 (aria-expanded), opens with the keyboard and closes with Esc; without script
+    the menu shows as before."""
+    admin = people("school-admin-menu-375")
+    admin.page.set_viewport_size({"width": 375, "height": 812})
+    admin.login(campus["admin"].email)
+    admin.goto("/patents/")
+    bar = admin.page.locator("header.topbar")
+    nav = admin.page.locator("nav.mainnav")
+    toggle = admin.page.get_by_role("button", name="菜单")
+    assert bar.bounding_box()["height"] < 80
+    expect(nav).to_be_hidden()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.focus()
+    admin.page.keyboard.press("Enter")
+    expect(nav).to_be_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    expect(nav.get_by_role("link", name="数据看板")).to_be_visible()
+    admin.shot("menu-open")
+    admin.page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    assert toggle.get_attribute("aria-expanded") == "false"
+
+    # Without script: no button, the menu in view
+    context = admin.page.context.browser.new_context(
+        java_script_enabled=False, viewport={"width": 375, "height": 812}
+    )
+    page = context.new_page()
+    page.context.add_cookies(admin.page.context.cookies())
+    page.goto(admin.base_url + "/patents/")
+    expect(page.locator("nav.mainnav")).to_be_visible()
+    expect(page.get_by_role("button", name="菜单")).to_be_hidden()
+    context.close()
+
+
+def test_the_officers_menu_with_new_badges_fits_1280(people, seed):
+    """A design review: at 1280 px the officer's 需求 新 4 and 匹配 39 新 1 pushed 审计日志 into
+    消息. The menu keeps its width; the person's name (a menu of 账号与安全 and 退出) gives
+    way, and nothing overlaps."""
+    from revive.db import utcnow
+    from tests.matching.helpers import entered, make_demand
+    from tests.review.helpers import make_match
+
+    officer = make_user(Role.OFFICER, email="badges-officer@example.cn", name="白书航")
+    demands = [make_demand(title=f"新需求{i}") for i in range(4)]
+    patents = [entered(title=f"候选专利{i}") for i in range(10)]
+    for demand in demands:
+        for patent in patents:
+            make_match(demand, patent, 0.5)
+    make_match(
+        demands[0], entered(title="意向专利"), 0.5, intent_at=utcnow(), intent_message="希望对接"
+    )
+    person = people("officer-1280")
+    person.page.set_viewport_size({"width": 1280, "height": 800})
+    person.login(officer.email)
+    labels = _assert_one_row(person)
+    assert any("新 4" in label for label in labels), labels
+    assert any(label.startswith("匹配 4") and "新 1" in label for label in labels), labels
+    fit = person.page.evaluate(
+        """() => ({
+          nav: document.querySelector('nav.mainnav').getBoundingClientRect().right,
+          inbox: document.querySelector('.inbox-link').getBoundingClientRect().left,
+          page: document.documentElement.scrollWidth,
+        })"""
+    )
+    assert fit["nav"] < fit["inbox"] and fit["page"] <= 1280, fit
+    person.page.locator(".usermenu > summary").click()
+    expect(person.page.get_by_role("link", name="账号与安全")).to_be_visible()
+    expect(person.page.get_by_role("button", name="退出")).to_be_visible()
+    person.shot("menu-1280")

@@ -10,6 +10,8 @@
  *                                                  history (the form as typed), else the link
  *   <details class="navgroup">                     main-menu drop-downs: one open at a time,
  *                                                  closed by a click elsewhere or Esc
+ *   <button class="nav-toggle">                   菜单 on a phone: shown, and the menu folded
+ *                                                  behind it (aria-expanded), by this script
  *   <div class="table-wrap">                       marked .fits when its table fits (the header
  *                                                  row then sticks to the window's top), else
  *                                                  .scrolls-x, under a hint to scroll sideways
@@ -131,6 +133,23 @@
     }
   });
 
+  // The phone's menu button (CSS shows it at phone widths only). Without this script the
+  // button stays hidden and the menu open.
+  var topbar = document.querySelector(".topbar");
+  var toggle = topbar && topbar.querySelector(".nav-toggle");
+  function setMenuOpen(open) {
+    topbar.classList.toggle("nav-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  if (toggle) {
+    topbar.classList.add("nav-collapsible");
+    toggle.hidden = false;
+    setMenuOpen(false);
+    toggle.addEventListener("click", function () {
+      setMenuOpen(!topbar.classList.contains("nav-open"));
+    });
+  }
+
   // Tables: one that fits its box stops being a scroll box (CSS .table-wrap.fits), so the page
   // scrolls and the header row sticks; a wider one scrolls sideways in its box, with a hint
   // above it (on a phone, columns out of view were taken for missing).
@@ -174,6 +193,9 @@
       if (open) {
         open.removeAttribute("open");
         open.querySelector("summary").focus();
+      } else if (toggle && topbar.classList.contains("nav-open") && toggle.offsetParent !== null) {
+        setMenuOpen(false);
+        toggle.focus();
       }
     }
   });
