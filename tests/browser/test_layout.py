@@ -423,3 +423,33 @@ def test_the_officers_menu_with_new_badges_fits_1280(people, seed):
     expect(person.page.get_by_role("link", name="账号与安全")).to_be_visible()
     expect(person.page.get_by_role("button", name="退出")).to_be_visible()
     person.shot("menu-1280")
+
+
+CHECKBOXES = """() => Array.from(document.querySelectorAll('.filters input[type=checkbox]')).map(box => {
+  const label = box.closest('label');
+  const range = document.createRange();
+  range.selectNodeContents(label);
+  const words = Array.from(range.getClientRects()).filter(r => r.left >= box.getBoundingClientRect().right);
+  const b = box.getBoundingClientRect();
+  const w = words[0];
+  return {text: label.textContent.trim(), gap: w.left - b.right,
+          dy: Math.abs((w.top + w.bottom) / 2 - (b.top + b.bottom) / 2), width: b.width};
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_filter_check_boxes_sit_beside_their_words(people, campus, width):
+    """A design review: 仅看开放许可 (专利库) and 只看答复逾期 / 只看待高校答复 (供需对接) had their
+    box 60–150 px away from their words (the box took a field's width)."""
+    company = make_org("某某节能科技有限公司", kind="enterprise")
+    buyer = make_user(Role.ENTERPRISE, organization=company, email=f"pool-{width}@e.cn")
+    for email, path in ((buyer.email, "/pool/"), (campus["admin"].email, "/deals/")):
+        person = people(f"{path.strip('/')}-{width}")
+        person.page.set_viewport_size({"width": width, "height": 800})
+        person.login(email)
+        person.goto(path)
+        boxes = person.page.evaluate(CHECKBOXES)
+        assert boxes, path
+        for box in boxes:
+            assert 0 <= box["gap"] <= 12 and box["dy"] <= 4 and box["width"] <= 24, (path, boxes)
+        person.shot("filters")
