@@ -453,3 +453,31 @@ def test_filter_check_boxes_sit_beside_their_words(people, campus, width):
         for box in boxes:
             assert 0 <= box["gap"] <= 12 and box["dy"] <= 4 and box["width"] <= 24, (path, boxes)
         person.shot("filters")
+
+
+def test_a_patents_field_history_fits_a_375_px_phone(people, campus):
+    """A design review: the 修改记录 table (field, old, new) made a patent's page 388 px wide on
+    a 375 px phone; its long values now break inside the table."""
+    from revive.inventory import services
+
+    patent = services.create_patent(
+        {
+            "application_no": "CN202416893514.6",
+            "title": "一种高强韧铝锂合金构件的低温时效强化工艺及其在航空航天大型薄壁结构件中的应用方法",
+            "industry_code": "C3240 有色金属合金制造",
+            "contact_email": "zhang.weiguo.materials-lab@hbsf-campus.example.edu.cn",
+            "contact_phone": "13800000000",
+            "college": campus["uni"].colleges[0].name,
+        },
+        institution_id=campus["uni"].id,
+        actor=campus["admin"],
+    )
+    admin = people("school-admin-detail-375")
+    admin.page.set_viewport_size({"width": 375, "height": 812})
+    admin.login(campus["admin"].email)
+    admin.goto(f"/patents/{patent.id}")
+    expect(admin.page.locator(".timeline table.revisions")).to_be_visible()
+    fit = admin.page.evaluate(PAGE_FIT)
+    assert fit["pageWidth"] <= fit["viewport"], fit
+    admin.page.locator(".timeline").scroll_into_view_if_needed()
+    admin.shot("history")
