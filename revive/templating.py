@@ -42,6 +42,18 @@ def format_wan(value: Any) -> str:
     return text.removesuffix(".00")
 
 
+def format_size(size: int | None) -> str:
+    """A file's size in the unit that reads: '812 B', '49.6 KB', '49.6 MB' (a 52 MB upload
+    read '50781.2 KB', a design review)."""
+    if size is None:
+        return "—"
+    if size < 1024:
+        return f"{size} B"
+    if round(size / 1024, 1) < 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def stars(n: int | None) -> Markup:
     """A grade as five stars, with its number for screen readers (which read "★★★☆☆" as five
     symbol names, and a tester's list showed nothing else)."""
@@ -77,6 +89,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(stars, "stars")
     app.add_template_filter(stars_text, "stars_text")
     app.add_template_filter(format_wan, "wan")
+    app.add_template_filter(format_size, "filesize")
     app.add_template_global(format_rate, "format_rate")
     app.add_template_global(can_open, "can_open")
 
