@@ -1,4 +1,4 @@
-"""An enterprise downloads its own demands (我的需求 → 导出 .xlsx / .csv): every demand of its
+"""An enterprise downloads its own demands (我的需求 → 导出 Excel / CSV): every demand of its
 organisation, whatever its visibility or state, with its contact details, and never a demand
 of another enterprise — directly or through a background job; formula-like text neutralised."""
 
