@@ -164,6 +164,8 @@ def test_edit_form_is_prefilled_and_saves_a_revision(client, auth, admin):
     auth.login(admin)
     page = html(client.get(f"/patents/{patent.id}/edit"))
     assert f'name="version" type="hidden" value="{patent.version}"' in page
+    # 转化方式 are check boxes: no "用顿号或逗号分隔" (the import's help) under them
+    assert 'name="transfer_modes"' in page and "可多选，用顿号或逗号分隔" not in page
     assert re.search(r'<input checked id="trl-3"', page)
     data = {**initial_data(patent), "trl": "7"}
     assert client.post(f"/patents/{patent.id}/edit", data=data).status_code == 302
