@@ -371,7 +371,10 @@ def test_calibration_figures_for_a_university(world, calib, client, auth):
     ids = [p["id"] for p in data["patents"]["items"]]
     assert ids == [calib.p2.id, calib.p1.id, calib.p3.id, calib.p4.id]  # most over-rated first
     html = client.get("/evaluations/calibration").get_data(as_text=True)
-    assert "33.3%（1 / 3）" in html and 'data-chart="chart-calibration"' in html
+    # the share's counts on a smaller line of their own under the figure (at headline size
+    # "95.8%（23 / 24）" wrapped mid-fraction, a design review)
+    assert '33.3%<span class="value-counts">（1 / 3）</span>' in html
+    assert 'data-chart="chart-calibration"' in html
     assert "乙校入库专利" not in html
     assert "chart.umd.min.js" in html
 
