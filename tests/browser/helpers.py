@@ -26,16 +26,21 @@ def menu_link(person: Any, name: str) -> Any:
     return link
 
 
+CROSSED_RELOADS = ("ERR_ABORTED", "Not attached to an active page")
+
+
 def reload(page: Any) -> None:
     """Reload ``page`` as a person pressing F5. A page that watches a running job reloads by
     itself when the job ends (static/js/run-progress.js); when that reload and ours cross, the
-    browser aborts one of them (net::ERR_ABORTED), and the page is then already fresh."""
+    browser aborts one of them (net::ERR_ABORTED), or ours finds the document it was sent to
+    already replaced (「Not attached to an active page」, seen once in CI), and the page is then
+    already fresh."""
     from playwright.sync_api import Error
 
     try:
         page.reload()
     except Error as exc:
-        if "ERR_ABORTED" not in str(exc):
+        if not any(crossed in str(exc) for crossed in CROSSED_RELOADS):
             raise
         page.wait_for_load_state("load")
 
