@@ -62,8 +62,8 @@ def upgrade():
             [
                 {
                     "_id": row.id,
-                    "_text": hide_contacts(
-                        "\n".join(p for p in (row.description, row.target_specs) if p)
+                    "_text": "\n".join(
+                        hide_contacts(p) for p in (row.description, row.target_specs) if p
                     ),
                     "_title": hide_contacts(row.title)[:TITLE_MAX]
                     if has_contacts(row.title)

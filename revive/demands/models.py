@@ -110,6 +110,8 @@ class Demand(TimestampMixin, db.Model):
 @sa.event.listens_for(Demand, "before_insert")
 @sa.event.listens_for(Demand, "before_update")
 def _keep_public_text(_mapper: object, _connection: object, demand: Demand) -> None:
-    demand.public_text = hide_contacts(
-        "\n".join(p for p in (demand.description, demand.target_specs) if p)
+    # each text on its own, as the pages hide them (a number ending the description is not
+    # read with the targets' first line: 13912345678 / 千亩… looked like a quantity)
+    demand.public_text = "\n".join(
+        hide_contacts(p) for p in (demand.description, demand.target_specs) if p
     )

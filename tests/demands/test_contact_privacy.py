@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 import sqlalchemy as sa
 
 from revive.accounts.models import Role
+from revive.demands.contacts import HIDDEN, has_contacts, hide_contacts
 from revive.demands.models import Demand
 from revive.extensions import db
 from tests.demands.helpers import FUTURE, make_demand
@@ -107,3 +109,68 @@ def test_the_poster_is_told_when_the_targets_hold_contacts(world, client, auth):
         follow_redirects=True,
     )
     assert "量化技术指标中含有电话、邮箱等联系方式" in response.get_data(as_text=True)
+
+
+def test_a_number_ending_the_description_is_not_read_with_the_targets(world, client, auth):
+    """A re-test grew the phone number again: the searchable text joined description and
+    targets, and 「13912345678」 + 「千亩…」 on the next line read as a quantity."""
+    make_demand(
+        world.ent_a,
+        title="果蔬保鲜需求",
+        description=f"需要盐碱地稳产技术。联系电话{PHONE}",
+        target_specs="千亩示范田产量≥600公斤",
+    )
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    assert _found(client, "千亩示范田")
+    assert not _found(client, "电话1391234") and not _found(client, PHONE)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "１３９１２３４５６７８",  # full-width digits
+        "1３9-1234-5678",
+        "139.1234.5678",
+        "1 3 9 1 2 3 4 5 6 7 8",
+        "010-8888 7777",
+        "li＠example.com",
+        "V信 zhangsan888",
+        "weixin: zs_8866",
+        "wx: zs_7766",
+        "微 信 abcd_1234",
+        "QQ号 12345678",
+        "扣扣 987654321",
+        "ＱＱ：55667788",
+    ],
+)
+def test_the_ways_people_write_contacts_are_hidden(written):
+    """Each seen in a re-test, shown in clear to a university before."""
+    text = f"联系方式：{written}，欢迎洽谈"
+    assert has_contacts(text)
+    assert hide_contacts(text) == f"联系方式：{HIDDEN}，欢迎洽谈"
+
+
+@pytest.mark.parametrize(
+    "technical",
+    [
+        "产量 1.35 1.40 1.45 1.50 吨",
+        "年产15000000000元",
+        "直径 13912345678mm",
+        "数据量 13912345678 条",
+        "wxyz12345 型号",
+        "标准 GB/T 19001-2016",
+        "ISBN 978-7-111-12345-6",
+        "温度 1 3 5 7 9",
+    ],
+)
+def test_figures_are_not_taken_for_contacts(technical):
+    assert not has_contacts(technical)
+
+
+def test_a_full_width_phone_number_in_a_title_is_refused(world, client, auth):
+    auth.login(world.users[Role.ENTERPRISE])
+    api = client.post(
+        "/api/v1/demands",
+        json={"title": "盐碱地技术 联系１３９１２３４５６７８", "description": "x"},
+    )
+    assert api.status_code == 422 and "联系方式" in api.get_json()["details"]["title"]
