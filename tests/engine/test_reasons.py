@@ -108,3 +108,27 @@ def test_a_span_does_not_end_on_a_character_cut_off_its_word():
     assert spans("轴承滚道磨削", "一种轴承滚子的加工装置") == ["轴承"]
     assert spans("铝型材挤压成型工艺", "挤压成的铝型材") == ["铝型材", "挤压"]
     assert spans("量子点显示面板", "一种量子点材料") == ["量子点"]
+
+
+def test_a_fields_own_word_in_a_small_pool_is_a_reason():
+    """In the demo's 163 entered patents 饲料 is in 10 and 检测 in 30: over 5 %, so they were
+    "generic" and an SME read 「无明显共同关键词」 beside 生物饲料 / 生猪饲料. A word is
+    generic only in at least GENERIC_MIN_DOCS documents (or half a smaller index); large
+    indexes keep the 5 % rule."""
+    import math
+
+    from revive.engine.reasons import GENERIC_DF, generic_cutoff
+
+    def idf(df: int, n: int) -> float:
+        return math.log((1 + n) / (1 + df)) + 1
+
+    assert idf(10, 163) >= generic_cutoff(163) and idf(30, 163) >= generic_cutoff(163)
+    assert idf(120, 163) < generic_cutoff(163)  # in three documents of four: still generic
+    assert generic_cutoff(7743) == math.log(7744 / (1 + GENERIC_DF * 7743)) + 1
+    out = shared_spans(
+        "优质肉鸭生物饲料的创制",
+        "一种生猪饲料的低蛋白日粮配制方法",
+        lambda w: idf(10, 163),
+        generic_idf=generic_cutoff(163),
+    )
+    assert [r.text for r in out] == ["饲料"]
