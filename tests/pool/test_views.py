@@ -281,6 +281,12 @@ def test_the_demand_page_shows_progress_then_labelled_suggestions(client, auth, 
     first = suggestions.split('class="suggestion"')[1]
     assert SILICON["title"] in first and "经人工判定" in first and "确实切合需求" in first
     assert re.search(r"依据强度相近的 [\d,]+ 对人工判定", first)  # the share's denominator
+    # the tiers' bands in words a phone shows (an SME read 「中」 beside 「约 8%」)
+    from revive.matching.strength import threshold_text, thresholds
+
+    bar, strong = thresholds()
+    legend = suggestions.split("data-tier-legend>")[1].split("</p>")[0]
+    assert f"强 ≥ {threshold_text(strong)}" in legend and f"低于 {threshold_text(bar)}" in legend
     assert "TRL 6" in first and "普通许可、开放许可" in first and "未声明开放许可" in first
     for secret in PRIVATE_TEXT:
         assert secret not in html
