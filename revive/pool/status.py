@@ -20,6 +20,7 @@ What the enterprise is shown, and what it is not:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -182,6 +183,14 @@ class DemandOverview(matching_queries.ReadingFlags):
         han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
         return letters >= 20 and han * 4 < letters
 
+    @property
+    def beyond_technology(self) -> bool:
+        """The posting also asks for what patents cannot give (people, marketing, money,
+        premises): the 暂无 advice then says so. A clear technical request was told it, and
+        read it as a sign it had not been understood (an SME trial)."""
+        text = f"{self.demand.title} {self.demand.description or ''}"
+        return bool(_BEYOND_TECHNOLOGY.search(text))
+
     def broaden_hints(self) -> list[str]:
         """Concrete ways to widen the demand (放宽条件), from its own fields."""
         d, hints = self.demand, []
@@ -202,10 +211,19 @@ class DemandOverview(matching_queries.ReadingFlags):
                 f"期望技术成熟度为 TRL {d.expected_trl}：适当放宽，"
                 "可考虑与高校合作把成熟度较低的技术做成产品"
             )
-        if not self.is_thin:
-            # a short posting is asked for more detail instead (a tester was told both)
+        if not self.is_thin and _PRODUCT_CODE.search(f"{d.title} {d.description or ''}"):
+            # a short posting is asked for more detail instead (a tester was told both); and
+            # only a posting that uses product codes is told to avoid them
             hints.append("用更通用的说法描述要解决的问题，少用企业内部的产品型号和简称")
         return hints
+
+
+# What patents cannot answer, named in a posting: 人才：…专家1名, 营销方案, 融资, 厂房 …
+_BEYOND_TECHNOLOGY = re.compile(
+    r"人才|专家\s*\d+\s*名|营销|销售渠道|市场推广|融资|资金|投资方|场地|厂房|招聘"
+)
+# A product code or model name: XJ-200, A3型, PPR20 (letters and digits run together)
+_PRODUCT_CODE = re.compile(r"[A-Za-z]{1,6}-?\d{2,}|\d+\s*型|[A-Z]{2,}\d")
 
 
 def _counts(demand_id: int) -> dict[str, int]:

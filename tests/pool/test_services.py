@@ -485,7 +485,18 @@ def test_no_mode_hint_when_every_mode_is_chosen(world):
     every = ",".join(m.value for m in TransferMode)
     demand = make_demand(world.ent, **SILICON_DEMAND, cooperation_modes=every)
     hints = status.demand_overview(world.enterprise, demand).broaden_hints()
-    assert hints and not any("合作方式" in h for h in hints)
+    assert not any("合作方式" in h for h in hints)
+
+
+def test_only_a_posting_with_product_codes_is_told_to_avoid_them(world):
+    """An SME trial's clear starch request was advised to avoid internal product codes."""
+    plain = make_demand(world.ent, **SILICON_DEMAND)
+    coded = make_demand(
+        world.ent, title="XJ-200 型负极改性", description=SILICON_DEMAND["description"]
+    )
+    for demand, told in ((plain, False), (coded, True)):
+        hints = status.demand_overview(world.enterprise, demand).broaden_hints()
+        assert any("产品型号" in h for h in hints) == told
 
 
 def test_a_demand_nothing_answers_is_unmet_with_nothing_pushed(world, enqueued):

@@ -613,7 +613,13 @@ def test_an_unmet_demand_gives_its_advice_once(client, auth, world, enqueued):
     assert "data-unmet" in html
     assert html.count(f'href="/demands/{demand.id}/edit">补充技术细节') == 1
     assert html.count("暂无合适专利") == 1
+    # a clear technical request is not told patents cannot find it people or marketing, nor to
+    # avoid product codes it does not use (an SME trial read both as not being understood)
+    assert "data-not-technology" not in html and "产品型号" not in html
     # explore2 F8: a posting about staff or marketing hears that patents will not help
+    demand.description += "。人才：光伏材料方面的专家1名"
+    db.session.commit()
+    html = client.get(f"/demands/{demand.id}").get_data(as_text=True)
     assert "data-not-technology" in html and "人才、营销方案" in html
 
 
