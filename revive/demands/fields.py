@@ -32,6 +32,7 @@ from revive.common.fields import (
     parse_fields,
     parse_line,
 )
+from revive.common.links import has_link, link_message
 from revive.db import LabeledEnum
 from revive.demands.contacts import has_contacts
 from revive.demands.models import DemandSource, DemandType, Visibility
@@ -61,10 +62,13 @@ def _parse_credit_code(raw: Any, f: Field) -> str | None:
 
 def _parse_title(raw: Any, f: Field) -> str | None:
     """A one-line title without contact details: it is shown on every list, notice and
-    e-mail, where no one hides them (demands.privacy hides them in the texts)."""
+    e-mail, where no one hides them (demands.privacy hides them in the texts). No link
+    either, whoever posts: universities' push notices and e-mails quote it (common.links)."""
     text = parse_line(raw, f)
     if has_contacts(text):
         raise FieldError(f"{f.label}中不能含电话、邮箱等联系方式，请填在“联系人”栏")
+    if has_link(text):
+        raise FieldError(link_message(f.label))
     return text
 
 

@@ -21,6 +21,7 @@ from revive.accounts.models import Organization, OrgKind, Role, User
 from revive.audit import services as audit
 from revive.clock import local_today
 from revive.common.fields import FieldError
+from revive.common.links import link_errors
 from revive.db import commit_or_conflict, lock_row, utcnow
 from revive.demands import permissions, queries
 from revive.demands.fields import FIELDS_BY_KEY, LABELS, validate_record
@@ -55,6 +56,29 @@ def _check_source(actor: User, values: Mapping[str, Any], errors: list[tuple[str
     source = values.get("source")
     if actor.role == Role.ENTERPRISE and source is not None and source != DemandSource.SELF:
         errors.append(("source", f"企业发布或修改的需求，来源只能是“{DemandSource.SELF.label}”"))
+
+
+# An enterprise's own demand texts reach universities' notices and officers' new-demand
+# notices: no links in them (common.links). The title is refused for everyone (its field's
+# parser); officers importing listings may paste a source address into these texts.
+ENTERPRISE_LINK_KEYS = ("description", "target_specs")
+
+
+def _check_links(
+    actor: User,
+    values: Mapping[str, Any],
+    errors: list[tuple[str, str]],
+    current: Demand | None = None,
+) -> None:
+    """A link in an enterprise's description or targets (on an edit: only a changed text)."""
+    if actor.role != Role.ENTERPRISE:
+        return
+    texts = [
+        (key, LABELS[key], values[key])
+        for key in ENTERPRISE_LINK_KEYS
+        if key in values and (current is None or getattr(current, key) != values[key])
+    ]
+    errors.extend(link_errors(texts).items())
 
 
 def _enterprise_for(actor: User, enterprise_id: int | None) -> Organization:
@@ -135,6 +159,7 @@ def post_demand(
     errors = list(result.errors)
     _check_deadline(result.values, errors)
     _check_source(actor, result.values, errors)
+    _check_links(actor, result.values, errors)
     _fail(errors)
     values = dict(result.values)
     if actor.role == Role.ENTERPRISE:
@@ -194,6 +219,7 @@ def update_demand(
         _check_deadline(result.values, errors)
     if result.values.get("source") != demand.source:
         _check_source(actor, result.values, errors)
+    _check_links(actor, result.values, errors, demand)
     _fail(errors)
     changed: list[str] = []
     for key, value in result.values.items():

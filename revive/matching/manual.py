@@ -230,6 +230,9 @@ def submit_intent(
             required=True,
             key="new_demand_title",
         )
+        # the new demand's title: quoted in notices and e-mails (demands.fields refuses it
+        # too, under the key "title", which this form does not have)
+        refuse_links([("new_demand_title", "需求名称", title)])
         _check_not_asked(actor.organization_id, patent.id, title)
         try:
             demand = demand_services.post_demand(

@@ -407,3 +407,47 @@ def test_the_hourly_cap_says_when_to_retry(world, client, auth, app, monkeypatch
     capped = client.post("/api/v1/demands", json={"title": "二", "description": "乙"})
     assert capped.status_code == 429
     assert 3500 <= int(capped.headers["Retry-After"]) <= 3600
+
+
+LINK = "请访问 revive-verify。com 核实"
+
+
+def test_links_are_refused_in_a_demand_title_and_an_enterprises_texts(world, client, auth):
+    """Security re-test F3: a demand's title is quoted in universities' push notices and
+    e-mails, and an enterprise's description and targets in notices: no links in them. An
+    officer importing a listing may keep a source address in the texts, not in the title."""
+    auth.login(world.users[Role.ENTERPRISE])
+    form = client.post("/demands/new", data={**NEW_DEMAND, "title": "检测 bit.ly/3xYz"})
+    assert form.status_code == 422
+    assert "需求名称不能包含网址" in form.get_data(as_text=True)
+    for key, label in (("title", "需求名称"), ("description", "需求描述")):
+        api = client.post("/api/v1/demands", json={"title": "t", "description": "d", key: LINK})
+        assert api.status_code == 422
+        assert label in api.get_json()["details"][key]
+    api = client.post(
+        "/api/v1/demands", json={"title": "t", "description": "d", "target_specs": LINK}
+    )
+    assert api.status_code == 422 and "量化技术指标" in api.get_json()["details"]["target_specs"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Demand)) == 0
+
+    demand_id = client.post("/api/v1/demands", json={"title": "t", "description": "d"})
+    demand_id = demand_id.get_json()["id"]
+    for key in ("title", "description", "target_specs"):
+        edit = client.patch(f"/api/v1/demands/{demand_id}", json={key: LINK})
+        assert edit.status_code == 422 and "不能包含网址" in edit.get_json()["details"][key]
+    edit = client.post(f"/demands/{demand_id}/edit", data={**NEW_DEMAND, "description": LINK})
+    assert edit.status_code == 422
+    assert "需求描述不能包含网址" in edit.get_data(as_text=True)
+    demand = db.session.get(Demand, demand_id)
+    assert (demand.title, demand.description, demand.target_specs) == ("t", "d", None)
+
+    auth.logout()
+    auth.login(world.users[Role.OFFICER])
+    body = {
+        "title": "t2",
+        "description": "来源 https://example.cn/1",
+        "enterprise_id": world.ent_b.id,
+    }
+    assert client.post("/api/v1/demands", json=body).status_code == 201
+    titled = client.post("/api/v1/demands", json={**body, "title": LINK, "description": "d"})
+    assert titled.status_code == 422 and "需求名称" in titled.get_json()["details"]["title"]

@@ -68,6 +68,15 @@ def test_bad_intents_are_422(client, auth, world, body):
     assert response.status_code == 422, response.get_data(as_text=True)
 
 
+def test_a_link_in_a_new_demands_title_is_refused(client, auth, world):
+    """Security re-test F3: the new demand's title is quoted in notices and e-mails."""
+    auth.login(world.enterprise)
+    body = {"message": "好", "new_demand_title": "引进 revive-verify.io/login"}
+    response = client.post(f"/api/v1/pool/patents/{world.patents['silicon'].id}/intents", json=body)
+    assert response.status_code == 422
+    assert "需求名称不能包含网址" in response.get_json()["details"]["new_demand_title"]
+
+
 def test_the_enterprises_overview_of_its_demand(client, auth, world, enqueued):
     demand = make_demand(world.ent, **SILICON_DEMAND)
     match_now(enqueued, demand.id)

@@ -227,6 +227,7 @@ def test_an_intent_with_a_new_demand(client, auth, world):
         {"demand": "new", "new_demand_title": "x", "message": ""},
         {"demand": "new", "new_demand_title": "x", "message": "长" * 1001},
         {"demand": "new", "new_demand_title": "", "message": "好"},
+        {"demand": "new", "new_demand_title": "引进 revive-verify。com", "message": "好"},
         {"demand": "", "message": "好"},
         {"message": "好"},
     ],
