@@ -335,7 +335,8 @@ def apply(declaration_id: int, raw: Mapping[str, Any], *, actor: User) -> Licenc
     form = application_form(declaration_id, actor=actor)
     d = form.declaration
     # each application (and its withdrawal) notifies and e-mails every holder with the
-    # applicant's own text: a security review sent them in a loop. One budget with 申请对接.
+    # applicant's own text: a security review sent them in a loop. One budget with 申请对接,
+    # counted under the enterprise's lock, held until this transaction's commit.
     check_asking_budget(actor, "申请实施开放许可")
     _lock(d.id)
     problem = _problem(d, _held(d.id, actor.organization_id))

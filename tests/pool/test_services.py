@@ -730,6 +730,49 @@ def test_intents_and_open_licence_applications_share_one_hourly_budget(world, ap
     manual.submit_intent(world.ent_b_user, silicon.id, "乙", demand_id=other_demand.id)
 
 
+def test_an_open_licence_application_counts_the_budget_under_the_enterprises_lock(
+    world, monkeypatch
+):
+    """Security re-test F5: 60 requests at once let 35 through a cap of 30, counting with
+    nothing locked. The enterprise's row is locked before the count, in the transaction that
+    writes the application and its audit event (the intents' race: tests/matching/test_races)."""
+    from revive.accounts.models import Organization
+    from revive.licensing import applications
+    from revive.licensing.models import OpenLicenceDeclaration
+
+    declaration = db.session.scalars(sa.select(OpenLicenceDeclaration)).one()
+    details = {
+        "contact_name": "赵经理",
+        "contact_phone": "0471-1234567",
+        "intended_use": "用于本公司产线。",
+        "accept_terms": "1",
+    }
+    seen: list[object] = []
+    lock_row, check_hourly = manual.lock_row, manual.check_hourly
+
+    def locking(model, row_id):
+        seen.append((model, row_id))
+        lock_row(model, row_id)
+
+    def counting(*args, **kw):
+        seen.append("count")
+        check_hourly(*args, **kw)
+
+    monkeypatch.setattr(manual, "lock_row", locking)
+    monkeypatch.setattr(manual, "check_hourly", counting)
+    db.session.commit()
+
+    def committed(_session):
+        seen.append("commit")
+
+    sa.event.listen(db.session, "after_commit", committed)
+    try:
+        applications.apply(declaration.id, details, actor=world.enterprise)
+    finally:
+        sa.event.remove(db.session, "after_commit", committed)
+    assert seen[:3] == [(Organization, world.ent.id), "count", "commit"], seen
+
+
 def test_an_intent_message_with_a_link_is_refused(world, client, auth):
     """The message is quoted in the officers' notices and, once pushed, in the university's
     notice and e-mail: no links, as in self-registration and open-licence applications."""
