@@ -75,9 +75,15 @@ LINK_LIKE = re.compile(
     r"|\]\(\s*[^\s)]*[./][^\s)]*\)",
     re.IGNORECASE,
 )
-# A host-like token: a label (ASCII letters, digits, hyphens) then "." and an alphabetic
-# last label of 2–24 letters, which counts when it is in TLDS.
-HOST_LIKE = re.compile(r"[a-z0-9-]\.([a-z]{2,24})(?![a-z0-9_-])", re.IGNORECASE)
+# A host-like token: a label of at least two ASCII letters, digits or hyphens, then "." and
+# an alphabetic last label of 2–24 letters, which counts when it is in TLDS. A one-character
+# label is an enumeration in real postings (1.APP介绍, 9.pH>12, a.AR开发平台, c.AI边缘计算:
+# .app, .ph, .ar, .ai), not a host.
+# … unless a path follows it (t.co/3xYz).
+HOST_LIKE = re.compile(
+    r"(?<![a-z0-9-])(?:[a-z0-9-]{2,}\.([a-z]{2,24})(?![a-z0-9_-])|[a-z0-9]\.([a-z]{2,24})/)",
+    re.IGNORECASE,
+)
 
 
 def link_text(text: str) -> str:
@@ -95,7 +101,7 @@ def has_link(text: object) -> bool:
     text = link_text(text)
     if LINK_LIKE.search(text):
         return True
-    return any(m.group(1).lower() in TLDS for m in HOST_LIKE.finditer(text))
+    return any((m.group(1) or m.group(2)).lower() in TLDS for m in HOST_LIKE.finditer(text))
 
 
 def link_message(label: str) -> str:

@@ -41,6 +41,12 @@ REFUSED = [
 ]
 
 ACCEPTED = [
+    # enumerations before an acronym in real postings (R0647, R0784, R1086, R1090): .app, .ph,
+    # .ar and .ai are TLDs, but a one-character label is no host
+    "三、APP设计1.APP介绍：在应用商店下载",
+    "小时后开始结晶;9.pH>12",
+    "增强现实方案a.AR开发平台",
+    "b.云端解决方案c.AI边缘计算硬件",
     None,
     "",
     "用于本公司复合材料产线，年产 500 吨。",
