@@ -262,11 +262,16 @@ def contracts_month_chart(figs: ContractFigures) -> ChartCard | None:
     )
 
 
+PARTIAL_MONTH = "（截至今日）"
+
+
 def monthly_charts(figs: MonthlyProgress) -> list[ChartCard]:
     """The month-by-month table as three charts (their scales differ): patents entered and
     marked 建议放弃; demands (platform only), pushes, answers and contracts; contract amounts.
     Each card is always there: a series that is zero every month says so in its frame."""
     labels = [m.month for m in figs.months]
+    if labels:  # the current month has not ended: its bars are not a fall (a director read one)
+        labels[-1] = f"{labels[-1]}{PARTIAL_MONTH}"
     t = figs.total
     cards = [
         ChartCard(

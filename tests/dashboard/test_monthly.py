@@ -157,7 +157,10 @@ def test_regulator_reads_the_monthly_page_with_chart_table_and_exports(client, a
     assert by_month["合计"][2] == "6"  # D1 … D6 posted now
     assert by_month[pushed_month][3] != "0" and by_month[answered_month][4] != "0"
     blocks = scan.json_blocks()
-    assert blocks["chart-monthly-deals"]["labels"] == [r[0] for r in rows[1:-1]]
+    labels = blocks["chart-monthly-deals"]["labels"]
+    assert [label.removesuffix("（截至今日）") for label in labels] == [r[0] for r in rows[1:-1]]
+    assert labels[-1].endswith("（截至今日）")  # the current month is partial, not a fall
+    assert not any(label.endswith("（截至今日）") for label in labels[:-1])
     assert [d["label"] for d in blocks["chart-monthly-deals"]["datasets"]] == [
         "企业发布需求",
         "推送的对接",
