@@ -79,6 +79,10 @@ MENU: tuple[Group, ...] = (
                 new_hint="条新需求",
             ),
             Item("pool.search", "专利库", section="pool"),
+            # an enterprise's own requests, whatever demand they are on (an SME trial found
+            # them only on each demand's page: the inbox and the deal board stay empty until
+            # an officer acts)
+            Item("pool.intents", "我的对接申请"),
             Item("demands.import_upload", "导入需求"),
         ),
     ),

@@ -25,7 +25,9 @@ def test_links_follow_the_routes_rules(app, client, auth):
     auth.login(make_user(Role.ENTERPRISE))
     nav = client.get("/").get_data(as_text=True)
     assert "/evaluations/todo" in nav and "/review/" not in nav and "/matching/" not in nav
+    assert 'href="/pool/intents"' in nav  # its own 对接申请, before any officer has acted
     auth.logout()
     auth.login(make_user(Role.OFFICER))
     nav = client.get("/").get_data(as_text=True)
     assert "/review/" in nav and "/evaluations/todo" not in nav
+    assert 'href="/pool/intents"' not in nav
