@@ -39,7 +39,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,7 +51,6 @@ from revive import clock, queue
 from revive.accounts.models import Role, User
 from revive.alerts.models import AlertDigest, AlertKind, AlertPreference, MatchAlert, QueueSeen
 from revive.audit import services as audit
-from revive.common.fields import one_line
 from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus
 from revive.errors import NotFoundError, ValidationFailed
@@ -641,24 +639,19 @@ def unsubscribe(token: str) -> tuple[User, AlertKind]:
 
 def _message(row: AlertDigest, sender: str) -> EmailMessage:
     user = row.user
-    msg = EmailMessage()
-    msg["Subject"] = f"[Revive] {one_line(row.subject)}"
-    msg["From"] = sender
-    msg["To"] = formataddr((one_line(user.name), user.email))
-    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     kinds = [AlertKind(k) for k in row.kinds]
     links = {kind: unsubscribe_link(user.id, kind) for kind in kinds}
-    if len(links) == 1:  # RFC 8058 one-click: the header names one kind
-        msg["List-Unsubscribe"] = f"<{next(iter(links.values()))}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     lines = [f"{user.name}，您好：", "", row.body, ""]
     lines.append(f"汇总时间：{clock.format_dt(row.until_at)}（{clock.zone_label()}）")
     lines.append("")
     for kind, link in links.items():
         lines.append(f"不想再收到“{kind.label}”？点此退订（无需登录）：{link}")
     lines.append(f"重新订阅或管理提醒：{_url('accounts.account')}#alert-preferences")
-    lines += ["", "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"]
-    msg.set_content("\n".join(lines))
+    lines += ["", notifications.SIGNATURE]
+    msg = notifications.compose(user, row.subject, sender, lines)
+    if len(links) == 1:  # RFC 8058 one-click: the header names one kind
+        msg["List-Unsubscribe"] = f"<{next(iter(links.values()))}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return msg
 
 

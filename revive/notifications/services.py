@@ -356,13 +356,22 @@ def _absolute(link: str | None) -> str | None:
     return f"{base}{link}" if base else link
 
 
-def _message(n: Notification, to: User, sender: str) -> EmailMessage:
+SIGNATURE = "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"
+
+
+def compose(to: User, subject: str, sender: str, lines: list[str]) -> EmailMessage:
+    """An e-mail from the platform to ``to``: the headers every message carries (a header is
+    one line: a title or name holding a line break could not be sent at all), body ``lines``."""
     msg = EmailMessage()
-    # a header is one line: a title or name holding a line break could not be sent at all
-    msg["Subject"] = f"[Revive] {one_line(n.title)}"
+    msg["Subject"] = f"[Revive] {one_line(subject)}"
     msg["From"] = sender
     msg["To"] = formataddr((one_line(to.name), to.email))
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+def _message(n: Notification, to: User, sender: str) -> EmailMessage:
     lines = [f"{to.name}，您好：", "", n.title]
     if n.body:
         lines += ["", n.body]
@@ -370,9 +379,8 @@ def _message(n: Notification, to: User, sender: str) -> EmailMessage:
     link = _absolute(n.link)
     if link:
         lines += ["", f"查看详情：{link}"]
-    lines += ["", "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"]
-    msg.set_content("\n".join(lines))
-    return msg
+    lines += ["", SIGNATURE]
+    return compose(to, n.title, sender, lines)
 
 
 def _connect() -> smtplib.SMTP:
@@ -439,11 +447,6 @@ def _batch_message(
 ) -> EmailMessage:
     """One person's e-mail for a batch: the notices that concern them, title and link each
     (and the first line of the notice, e.g. the answer deadline), at most BATCH_LISTED."""
-    msg = EmailMessage()
-    msg["Subject"] = f"[Revive] {one_line(batch.subject)}（{len(rows)} 项）"
-    msg["From"] = sender
-    msg["To"] = formataddr((one_line(to.name), to.email))
-    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
     lines = [
         f"{to.name}，您好：",
         "",
@@ -464,9 +467,8 @@ def _batch_message(
         lines += ["", f"另有 {hidden} 项未在邮件中列出，请登录平台在站内消息中查看：{inbox}"]
     else:
         lines += ["", f"站内消息：{inbox}"]
-    lines += ["", "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）"]
-    msg.set_content("\n".join(lines))
-    return msg
+    lines += ["", SIGNATURE]
+    return compose(to, f"{batch.subject}（{len(rows)} 项）", sender, lines)
 
 
 def deliver_batch(batch_id: int) -> str | None:
@@ -518,17 +520,6 @@ def deliver_batch(batch_id: int) -> str | None:
     return status
 
 
-def _link_message(user: User, subject: str, sender: str, lines: list[str]) -> EmailMessage:
-    """A one-time link's e-mail to ``user`` (reset, confirmation): headers, body ``lines``."""
-    msg = EmailMessage()
-    msg["Subject"] = f"[Revive] {one_line(subject)}"
-    msg["From"] = sender
-    msg["To"] = formataddr((one_line(user.name), user.email))
-    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
-    msg.set_content("\n".join(lines))
-    return msg
-
-
 def _confirm_message(row: PasswordReset, sender: str) -> EmailMessage:
     user = row.user
     hours = max(1, int((row.expires_at - row.created_at).total_seconds() // 3600))
@@ -544,9 +535,9 @@ def _confirm_message(row: PasswordReset, sender: str) -> EmailMessage:
         "",
         "如果不是您本人注册，请忽略本邮件：未验证的注册到期后自动失效，不会占用该企业的信用代码。",
         "",
-        "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）",
+        SIGNATURE,
     ]
-    return _link_message(user, "验证注册邮箱", sender, lines)
+    return compose(user, "验证注册邮箱", sender, lines)
 
 
 def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
@@ -566,9 +557,9 @@ def _reset_message(reset: PasswordReset, sender: str) -> EmailMessage:
         "设置新密码后，所有设备上的登录都会退出。",
         "如果不是您本人申请，请忽略本邮件，您的密码不会改变。",
         "",
-        "—— Revive 存量专利盘活平台（系统邮件，请勿直接回复）",
+        SIGNATURE,
     ]
-    return _link_message(user, "重置密码", sender, lines)
+    return compose(user, "重置密码", sender, lines)
 
 
 def deliver_password_reset(reset_id: int) -> str | None:
