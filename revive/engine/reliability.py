@@ -135,15 +135,12 @@ def fit(
             continue
         order = np.argsort(gp, kind="stable")
         means, shares, weights, lo = [], [], [], 0
-        for edge in EDGES:
-            hi = int(round(edge * len(gp)))
-            if hi <= lo:
-                continue
-            idx = order[lo:hi]
+        for size in _bin_sizes(len(gp)):  # the bins ``basis`` counts again from ``pairs``
+            idx = order[lo : lo + size]
             means.append(float(gp[idx].mean()))
             shares.append(float(gy[idx].mean()))
-            weights.append(float(len(idx)))
-            lo = hi
+            weights.append(float(size))
+            lo += size
         knots[group] = tuple(
             (round(m, 4), round(v, 4))
             for m, v in zip(means, _monotone(shares, weights), strict=True)
