@@ -26,10 +26,10 @@ from typing import Any
 from revive.accounts.models import Role, User
 from revive.clock import local_today
 from revive.demands import queries
-from revive.demands.contacts import hide_contacts
 from revive.demands.fields import FIELDS, display_value
 from revive.demands.models import Demand
 from revive.demands.permissions import EXPORT_ROLES, can_see_contact, can_see_progress
+from revive.demands.privacy import shown_description, shown_specs
 from revive.exports import registry
 
 CONTACT_KEYS = frozenset({"contact_name", "contact_phone", "contact_email"})
@@ -79,9 +79,10 @@ def row_values(d: Demand, user: User, progress: DemandProgress | None = None) ->
             out.append(d.enterprise.credit_code or "")
         elif f.key in CONTACT_KEYS and not contact:
             out.append("")
-        elif f.key in ("description", "target_specs") and not contact:
-            # contact details pasted into the texts, hidden as on the page (demands.privacy)
-            out.append(display_value(f.key, hide_contacts(getattr(d, f.key)) or None))
+        elif f.key == "description":  # pasted contacts hidden as on the page
+            out.append(display_value(f.key, shown_description(user, d) or None))
+        elif f.key == "target_specs":
+            out.append(display_value(f.key, shown_specs(user, d)))
         elif f.key in PROGRESS_KEYS:
             out.append("" if progress is None else progress.value(f.key))
         else:

@@ -27,26 +27,27 @@ __all__ = [
 ]
 
 
+def _readable(user: User, demand: Demand, text: str | None) -> str | None:
+    """``text`` of ``demand`` as ``user`` may read it: as written for those who may see the
+    demand's contact fields (the owner, officers), with contact details hidden for the rest."""
+    if not text or permissions.can_see_contact(user, demand):
+        return text
+    return hide_contacts(text)
+
+
 def shown_description(user: User, demand: Demand) -> str:
-    """The demand's description as ``user`` may read it: as written for those who may see
-    its contact fields (the owner, officers), with contact details hidden for the rest (the
-    demand page, the deal page, the API and the exports read it so)."""
-    if permissions.can_see_contact(user, demand):
-        return demand.description or ""
-    return hide_contacts(demand.description)
+    """The demand's description as ``user`` may read it (the demand page, the deal page, the
+    API and the exports read it so)."""
+    return _readable(user, demand, demand.description) or ""
 
 
 def shown_specs(user: User, demand: Demand) -> str | None:
     """The demand's quantified targets (量化技术指标) as ``user`` may read them."""
-    if not demand.target_specs or permissions.can_see_contact(user, demand):
-        return demand.target_specs
-    return hide_contacts(demand.target_specs)
+    return _readable(user, demand, demand.target_specs)
 
 
 def shown_intent(user: User, demand: Demand, message: str | None) -> str | None:
     """An enterprise's 对接说明 on a match of ``demand`` as ``user`` may read it: the
     university answering the deal reads it without the contact details the enterprise wrote
     (the platform's officers put the two sides in touch)."""
-    if not message or permissions.can_see_contact(user, demand):
-        return message
-    return hide_contacts(message)
+    return _readable(user, demand, message)
