@@ -53,24 +53,25 @@ def days_in_stage_over(days: int, now: datetime | None = None) -> sa.ColumnEleme
     return Deal.stage_changed_at <= (now or utcnow()) - timedelta(days=days + 1)
 
 
+def _answer_due(deal: Deal) -> datetime | None:
+    """The answer's deadline while one is awaited (open, not answered; awaiting_clause in
+    Python), else None."""
+    if deal.stage not in OPEN_STAGES or deal.response is not None:
+        return None
+    return as_utc(deal.response_due_at)
+
+
 def is_overdue(deal: Deal, now: datetime | None = None) -> bool:
     """Open, the university has not answered, and the answer was due."""
-    due = as_utc(deal.response_due_at)
-    return (
-        deal.stage in OPEN_STAGES
-        and deal.response is None
-        and due is not None
-        and due < (now or utcnow())
-    )
+    due = _answer_due(deal)
+    return due is not None and due < (now or utcnow())
 
 
 def answer_days_left(deal: Deal, now: datetime | None = None) -> int | None:
     """Calendar days (Beijing time) from today to the answer's due date: negative once
     overdue; None when no answer is awaited (answered, closed, or no deadline)."""
-    due = as_utc(deal.response_due_at)
-    if deal.stage not in OPEN_STAGES or deal.response is not None or due is None:
-        return None
-    return (local_date(due) - local_date(now or utcnow())).days
+    due = _answer_due(deal)
+    return None if due is None else (local_date(due) - local_date(now or utcnow())).days
 
 
 def awaiting_clause() -> sa.ColumnElement[bool]:
