@@ -25,6 +25,7 @@ from revive.accounts.models import College, Organization, OrgKind, Role, User
 from revive.db import escape_like
 from revive.errors import PermissionDenied, ValidationFailed
 from revive.extensions import db
+from revive.inventory import workflow
 from revive.inventory.appno import ApplicationNoError, normalize_application_no
 from revive.inventory.models import (
     GRADE_SORT_KEYS,
@@ -521,6 +522,18 @@ def review_statuses(user: User) -> set[EntryStatus]:
             sa.select(Patent.status).where(visible_patents_clause(user), scope).distinct()
         )
     )
+
+
+def batch_actions(user: User) -> list[workflow.Action]:
+    """The batch actions of the user's role that can move something waiting in the queue
+    (``review_statuses``); the page enables each only for ticked rows of its stages, and
+    services.perform_batch still refuses a patent of another stage."""
+    waiting = review_statuses(user)
+    return [
+        a
+        for a in workflow.ACTIONS.values()
+        if a.batch and user.role in a.roles and a.sources & waiting
+    ]
 
 
 def review_page(user: User, page: int, per_page: int) -> Page:

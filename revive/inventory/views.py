@@ -351,24 +351,14 @@ def delete(patent_id: int):
 # ---------------------------------------------------------------------------- review queue
 
 
-def _batch_actions() -> list[workflow.Action]:
-    """The batch actions of the viewer's role that can move something waiting in the queue;
-    the page enables each only for ticked rows of its stages (inventory.js), and the server
-    still refuses a patent of another stage (services.perform_batch)."""
-    waiting = queries.review_statuses(current_user)
-    return [
-        a
-        for a in workflow.ACTIONS.values()
-        if a.batch and current_user.role in a.roles and a.sources & waiting
-    ]
-
-
 @bp.get("/review")
 @roles_required(*REVIEWER_ROLES)
 def review_queue():
     page_no = int_arg(request.args.get("page"), 1, minimum=1)
     page = queries.review_page(current_user, page_no, _page_size())
-    return render_template("inventory/review.html", page=page, actions=_batch_actions())
+    return render_template(
+        "inventory/review.html", page=page, actions=queries.batch_actions(current_user)
+    )
 
 
 @bp.post("/review/batch")
