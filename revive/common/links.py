@@ -77,9 +77,8 @@ LINK_LIKE = re.compile(
 )
 # A host-like token: a label of at least two ASCII letters, digits or hyphens, then "." and
 # an alphabetic last label of 2–24 letters, which counts when it is in TLDS. A one-character
-# label is an enumeration in real postings (1.APP介绍, 9.pH>12, a.AR开发平台, c.AI边缘计算:
-# .app, .ph, .ar, .ai), not a host.
-# … unless a path follows it (t.co/3xYz).
+# label counts only with a path after it (t.co/3xYz): without one it is an enumeration in
+# real postings (1.APP介绍, 9.pH>12, a.AR开发平台, c.AI边缘计算: .app, .ph, .ar, .ai).
 HOST_LIKE = re.compile(
     r"(?<![a-z0-9-])(?:[a-z0-9-]{2,}\.([a-z]{2,24})(?![a-z0-9_-])|[a-z0-9]\.([a-z]{2,24})/)",
     re.IGNORECASE,

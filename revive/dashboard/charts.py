@@ -534,15 +534,17 @@ def region_bars(
     shown = rows[:CHART_MAX_BARS]
     province = regions.region_list().province
     home, away = (BAD, "var(--chart-3)") if bad else (NEUTRAL, "var(--chart-4)")
-    home_values = [v if _in_province(k) else None for k, _, v in shown]
-    away_values = [None if _in_province(k) else v for k, _, v in shown]
+    inside = [_in_province(k) for k, _, _ in shown]
+    home_values = [v if i else None for (_, _, v), i in zip(shown, inside, strict=True)]
+    away_values = [None if i else v for (_, _, v), i in zip(shown, inside, strict=True)]
     datasets = [
-        _series(f"{province}内（按盟市）", home_values, home),
-        _series("区外（按省）", away_values, away),
+        _series(f"{name}：{label}", values, color)
+        for name, values, color in (
+            (f"{province}内（按盟市）", home_values, home),
+            ("区外（按省）", away_values, away),
+        )
+        if any(v is not None for v in values)
     ]
-    datasets = [d for d in datasets if any(v is not None for v in d["data"])]
-    for d in datasets:
-        d["label"] = f"{d['label']}：{label}"
     return ChartCard(
         id=chart_id,
         title=title,
