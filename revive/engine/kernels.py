@@ -37,8 +37,28 @@ def _accumulate(acc, indptr, indices, data, table, term, w):  # pragma: no cover
     # Unsigned positions: numba then indexes without its negative-index wraparound (two
     # shifts, masks and adds per array read, half the instructions of the search's hottest
     # loop). 10-17 % less search time at 1M patents, same results.
-    for p in range(np.uint64(indptr[term]), np.uint64(indptr[term + 1])):
+    # Four postings at a time, every read before any write: a posting list holds a document
+    # once, so the four sums are independent, and written one by one the compiler must
+    # assume each store may change the next load (acc, indices and data could overlap).
+    # The CPU then has four scattered reads of acc in flight instead of one: 12-15 % less
+    # accumulation time on the 1M bench's shards (median ratio, alternated), same floats.
+    p = np.uint64(indptr[term])
+    end = np.uint64(indptr[term + 1])
+    four = np.uint64(4)
+    while p + four <= end:
+        i0, i1 = indices[p], indices[p + np.uint64(1)]
+        i2, i3 = indices[p + np.uint64(2)], indices[p + np.uint64(3)]
+        v0, v1 = _value(data, table, p), _value(data, table, p + np.uint64(1))
+        v2, v3 = _value(data, table, p + np.uint64(2)), _value(data, table, p + np.uint64(3))
+        a0, a1, a2, a3 = acc[i0], acc[i1], acc[i2], acc[i3]
+        acc[i0] = a0 + w * v0
+        acc[i1] = a1 + w * v1
+        acc[i2] = a2 + w * v2
+        acc[i3] = a3 + w * v3
+        p += four
+    while p < end:
         acc[indices[p]] += w * _value(data, table, p)
+        p += np.uint64(1)
 
 
 @njit(cache=True, nogil=True)
