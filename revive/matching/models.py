@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from revive.accounts.models import User
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column, utcnow
 from revive.demands.models import Demand
+from revive.engine.text import normalize
 from revive.extensions import db
 from revive.inventory.models import Patent
 from revive.queue import Delivery
@@ -283,6 +285,17 @@ class DemandReading(TimestampMixin, db.Model):
     def need_label(self, need: int | None) -> str:
         needs = self.needs or []
         return needs[need]["label"] if need is not None and 0 <= need < len(needs) else ""
+
+    def elsewhere(self, need: int | None, reasons: Iterable[str] | None) -> set[str]:
+        """Of a candidate's ``reasons``, those its sub-need ``need`` does not say (they come
+        from the title or another sub-need): shown apart under a sub-need's heading. Empty
+        for a single-need posting. Reasons are spans of the normalised text, as matching
+        read it."""
+        needs = self.needs or []
+        if len(needs) < 2 or need is None or not 0 <= need < len(needs) or not reasons:
+            return set()
+        own = normalize(needs[need].get("text", ""))
+        return {r for r in reasons if r not in own}
 
 
 class StrengthModelVersion(TimestampMixin, Delivery, db.Model):

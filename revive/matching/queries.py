@@ -234,6 +234,10 @@ class ReadingFlags:
         (engine/reliability.py)."""
         return read_as_short(self.reading)
 
+    def elsewhere(self, match: Match) -> set[str]:
+        """The match's reasons that its sub-need does not say (DemandReading.elsewhere)."""
+        return self.reading.elsewhere(match.need, match.reasons) if self.reading else set()
+
 
 @dataclass
 class DemandProposals(ReadingFlags):

@@ -207,3 +207,31 @@ def test_parts_merged_give_the_pools_of_one_search(tmp_path):
     assert propose(merged, lexicon=vocabulary, **kwargs) == propose(
         expected, lexicon=whole, **kwargs
     )
+
+
+def test_under_a_sub_need_its_own_reasons_come_first():
+    """A candidate's reasons are spans of the whole posting; under 子需求 2 a reader takes the
+    first chips for what matched it. A span of the title (橡胶件注塑) outweighed some of the
+    sub-need's own words and was shown before them (a user's finding): it now follows them, and stays."""
+    from revive.engine.text import normalize
+
+    (m,) = _match(
+        [
+            (
+                1,
+                "橡胶件注塑配件难题",
+                "1、钕铁硼永磁材料容易生锈，影响产品使用；2、原来用压机压制，想改为注塑开模具；"
+                "3、寻找一种可以机加工的材料，不粘胶，类似固体蜡但有一定硬度。",
+            )
+        ],
+        top_k=5,
+    )
+    (mould,) = [p for p in m.proposals if p.doc_id == "mould"]
+    own = normalize(m.reading.needs[mould.need].text)
+    said = [r.text in own for r in mould.reasons]
+    assert "橡胶件注塑" in [r.text for r in mould.reasons]  # from the title: kept
+    assert True in said and False in said
+    assert said == sorted(said, reverse=True)  # its own first
+    # by weight the title's word came before one of the sub-need's: the order is its doing
+    weight = {r.text: r.weight for r in mould.reasons}
+    assert any(weight["橡胶件注塑"] > r.weight for r in mould.reasons if r.text in own)

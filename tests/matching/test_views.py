@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -704,3 +705,31 @@ def test_a_refitted_model_reads_as_its_number():
     assert model_label("r12") == "第 12 版（由审核决定训练）"
     assert model_label("judged-20261206-973b3e8f") == "随附模型（在人工判定集上训练）"
     assert model_label(None) is None
+
+
+def test_under_a_sub_need_the_reasons_from_elsewhere_follow_its_own(client, auth, world):
+    """A candidate under 子需求 2 showed 锂离子电池 (from the title) first; a reader took it for
+    what matched the sub-need. Its own reasons now come first; the others follow, marked."""
+    reading = db.session.get(DemandReading, world.demand.id)
+    reading.needs = [
+        {"label": "正极材料", "text": "正极材料的包覆"},
+        {"label": "负极材料", "text": "需要负极材料，提高循环寿命"},
+    ]
+    m = world.candidate
+    m.need, m.reasons = 1, ["锂离子电池", "负极材料", "循环寿命"]
+    db.session.commit()
+    auth.login(world.users[Role.OFFICER])
+    for url in (f"/matching/demands/{world.demand.id}", "/review/"):
+        html = client.get(url).get_data(as_text=True)
+        row = html.split(f'data-match-id="{m.id}"')[1].split("</tr>")[0]
+        chips = re.findall(r'<mark class="reason( elsewhere)?"[^>]*>([^<]+)</mark>', row)
+        assert chips == [("", "负极材料"), ("", "循环寿命"), (" elsewhere", "锂离子电池")], url
+        assert "需求的其他部分" in row
+
+    # a single-need posting: the stored order, nothing marked
+    reading.needs = [{"label": "", "text": "需要负极材料，提高循环寿命"}]
+    db.session.commit()
+    html = client.get(f"/matching/demands/{world.demand.id}").get_data(as_text=True)
+    row = html.split(f'data-match-id="{m.id}"')[1].split("</tr>")[0]
+    assert "elsewhere" not in row
+    assert row.index(">锂离子电池<") < row.index(">负极材料<")

@@ -315,6 +315,7 @@ def test_a_thin_multi_need_posting(client, auth, world, enqueued):
     )
     assert "data-thin" in html and f"/demands/{demand.id}/edit" in html
     assert "子需求 1：硅碳负极" in html and "子需求 2：污水处理" in html
+    assert "data-elsewhere-legend" in html  # the dashed chips said in words (no hover)
 
 
 def test_a_demand_that_abstains_shows_its_weak_candidates_on_request(client, auth, world):
