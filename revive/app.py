@@ -33,6 +33,7 @@ from revive.dashboard.views import bp as dashboard_bp
 from revive.deals import receivers as deal_receivers
 from revive.deals.views import bp as deals_bp
 from revive.demands import importers as _demand_imports  # noqa: F401  (registers its import kind)
+from revive.demands import upkeep as _demand_upkeep  # noqa: F401  (registers its sweep check)
 from revive.demands.views import bp as demands_bp
 from revive.errors import NotFoundError, register_error_handlers
 from revive.evaluations.views import bp as evaluations_bp

@@ -26,8 +26,9 @@ from revive.onboarding import cli as onboarding_cli
 @with_appcontext
 def requeue_jobs_command() -> None:
     """Run the recovery sweep now (beat runs it every REVIVE_SWEEP_SECONDS): send jobs the
-    broker never got or lost, re-send those whose worker died, and queue tokenization of every
-    patent whose tokens are stale. Prints what was sent as JSON ({task: [row id, …]})."""
+    broker never got or lost, re-send those whose worker died, queue tokenization of every
+    patent whose tokens are stale, and rewrite the demands' searchable texts stored under older
+    contact rules (revive.demands.upkeep). Prints what was sent as JSON ({task: [row id, …]})."""
     sent = queue.resend_stuck(full=True)
     if not sent:
         click.echo("没有需要补发的任务。", err=True)

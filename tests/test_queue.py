@@ -415,8 +415,9 @@ def test_every_task_that_works_on_a_row_is_registered_and_the_sweep_is_scheduled
         "alerts.digest_email",
         "exports.build",
     }
-    # Work repaired from the data: stale tokens; demands changed but never sent to matching.
-    assert set(queue._checks) == {"matching.tokenize", "matching.owed_runs"}
+    # Work repaired from the data: stale tokens; demands changed but never sent to matching;
+    # demands' searchable texts stored under older contact rules.
+    assert set(queue._checks) == {"matching.tokenize", "matching.owed_runs", "demands.public_text"}
     conf = app.config["CELERY"]
     (entry,) = [e for e in conf["beat_schedule"].values() if e["task"] == "queue.resend_stuck"]
     assert entry["schedule"] == app.config["REVIVE_SWEEP_SECONDS"] == 60

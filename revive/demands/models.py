@@ -10,8 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
-from revive.demands.contacts import hide_contacts
+from revive.demands.contacts import RULES, hide_contacts
 from revive.extensions import db
+
+TITLE_MAX = 300  # characters of a demand's title (the column's length)
 
 
 class DemandType(LabeledEnum):
@@ -59,13 +61,16 @@ class Demand(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    title: Mapped[str] = mapped_column(sa.String(300))  # 需求名称
+    title: Mapped[str] = mapped_column(sa.String(TITLE_MAX))  # 需求名称
     description: Mapped[str] = mapped_column(sa.Text)  # 需求描述
     target_specs: Mapped[str | None] = mapped_column(sa.Text)  # 量化技术指标
     # The description and targets as a reader without contact rights reads them (contact
     # details hidden, revive.demands.privacy): what that reader's keyword search looks in. Kept
     # on every write by _keep_public_text.
     public_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # contacts.RULES of the public_text stored: another value (a release that finds contacts
+    # another way) and the recovery sweep writes it again (revive.demands.upkeep)
+    public_text_rules: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
     industry: Mapped[str | None] = mapped_column(sa.String(100), index=True)  # 行业
     region: Mapped[str | None] = mapped_column(sa.String(100))  # 地区
     demand_type: Mapped[DemandType | None] = mapped_column(enum_column(DemandType, "demand_type"))
@@ -112,6 +117,10 @@ class Demand(TimestampMixin, db.Model):
 def _keep_public_text(_mapper: object, _connection: object, demand: Demand) -> None:
     # each text on its own, as the pages hide them (a number ending the description is not
     # read with the targets' first line: 13912345678 / 千亩… looked like a quantity)
-    demand.public_text = "\n".join(
-        hide_contacts(p) for p in (demand.description, demand.target_specs) if p
-    )
+    demand.public_text = public_text_of(demand.description, demand.target_specs)
+    demand.public_text_rules = RULES
+
+
+def public_text_of(description: str | None, target_specs: str | None) -> str:
+    """The description and targets with contact details hidden, each text on its own."""
+    return "\n".join(hide_contacts(p) for p in (description, target_specs) if p)

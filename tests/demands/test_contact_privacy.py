@@ -174,3 +174,52 @@ def test_a_full_width_phone_number_in_a_title_is_refused(world, client, auth):
         json={"title": "盐碱地技术 联系１３９１２３４５６７８", "description": "x"},
     )
     assert api.status_code == 422 and "联系方式" in api.get_json()["details"]["title"]
+
+
+def _stored_under_older_rules(demand: Demand, title: str | None = None) -> None:
+    """The row as a release whose rules missed these contacts left it."""
+    values = {"public_text": demand.description, "public_text_rules": "older-rules"}
+    if title is not None:
+        values["title"] = title
+    db.session.execute(sa.update(Demand).where(Demand.id == demand.id).values(**values))
+    db.session.commit()
+    db.session.expire_all()
+
+
+def test_texts_stored_under_older_rules_are_rewritten_by_the_sweep(world, client, auth):
+    """The pages hide what the running release's rules find, but search reads the stored
+    text: one written by older rules kept a phone number guessable until the demand was next
+    edited. The recovery sweep rewrites such rows (and titles), leaving updated_at alone."""
+    from revive import queue
+    from revive.demands.contacts import RULES
+
+    demand = make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT)
+    assert demand.public_text_rules == RULES  # written with the running rules
+    _stored_under_older_rules(demand, title=f"果蔬保鲜需求 {PHONE}")
+    changed = db.session.get(Demand, demand.id).updated_at
+    auth.login(world.users[Role.UNIVERSITY_ADMIN])
+    assert _found(client, PHONE[:5])  # the stored text still holds the number
+
+    sent = queue.resend_stuck()
+    assert sent.get("demands.public_text") == [demand.id]
+    db.session.expire_all()
+    row = db.session.get(Demand, demand.id)
+    assert row.public_text_rules == RULES and PHONE not in row.public_text
+    assert PHONE not in row.title and HIDDEN in row.title
+    assert row.updated_at == changed  # what "changed" means to matching stays the poster's
+    assert not _found(client, PHONE[:5]) and _found(client, "果蔬保鲜")
+    assert "demands.public_text" not in queue.resend_stuck()  # nothing left
+
+
+def test_a_manual_sweep_rewrites_every_batch(world, monkeypatch):
+    from revive import queue
+    from revive.demands import upkeep
+
+    monkeypatch.setattr(upkeep, "BATCH", 2)
+    demands = [make_demand(world.ent_a, title=f"需求{i}", description=TEXT) for i in range(5)]
+    for d in demands:
+        _stored_under_older_rules(d)
+    assert len(queue.resend_stuck()["demands.public_text"]) == 2  # a beat: one batch
+    assert len(queue.resend_stuck(full=True)["demands.public_text"]) == 3  # the rest
+    stored = db.session.scalars(sa.select(Demand.public_text)).all()
+    assert stored and not any(PHONE in t for t in stored)
