@@ -31,7 +31,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 
 from revive import queue
 from revive.accounts import passwords, services, sessions, throttle, tokens
@@ -170,8 +170,22 @@ def _send_link(reset: PasswordReset) -> None:
         "Password reset link for %s (no SMTP configured, valid %d minutes): %s",
         reset.user.email,
         reset_minutes(),
-        reset_link(token_of(reset)),
+        _logged_link(token_of(reset)),
     )
+
+
+_ADD_SITE = "请在前面加上本站地址"
+
+
+def _logged_link(token: str) -> str:
+    """The link an operator reads in the log and passes on: on REVIVE_BASE_URL, else a path.
+    The anonymous request that asked for it chose its own Host header: a trial had
+    http://evil.example/password/reset/<a real user's token> written for the operator to
+    forward."""
+    if current_app.config.get("REVIVE_BASE_URL"):
+        return reset_link(token)
+    path = url_for("accounts.reset_password", token=token)
+    return f"{path} (REVIVE_BASE_URL is not set: put the site's address before it / {_ADD_SITE})"
 
 
 def _emailable() -> sa.ColumnElement[bool]:

@@ -19,7 +19,7 @@ from revive.extensions import db
 from tests.factories import PASSWORD, make_org, make_user
 
 NEW = "Fresh-pass42"
-LINK = re.compile(r"https?://[^\s]+/password/reset/([A-Za-z0-9_\-]+)")
+LINK = re.compile(r"(?:https?://[^\s]+)?/password/reset/([A-Za-z0-9_\-]+)")
 
 
 def fresh(app, ip: str = "10.40.0.1"):
@@ -110,6 +110,24 @@ def test_without_smtp_the_link_is_logged_at_info_for_the_operator(app, link_log)
     assert fresh(app).get(f"/password/reset/{token}").status_code == 200
     ask(app, "nobody@example.cn")
     assert not any(LINK.search(r.getMessage()) for r in link_log.records)
+
+
+def test_the_logged_link_never_takes_the_askers_host(app, link_log, monkeypatch):
+    """The anonymous request chooses its Host header: a trial had the operator's log say
+    http://evil.example/password/reset/<a real user's token>, for the operator to pass on."""
+    user = make_user()
+    fresh(app).post(
+        "/password/forgot", data={"email": user.email}, headers={"Host": "evil.example"}
+    )
+    (logged,) = [r.getMessage() for r in link_log.records if "/password/reset/" in r.getMessage()]
+    assert "evil.example" not in logged and "请在前面加上本站地址" in logged
+    link_log.clear()
+    monkeypatch.setitem(app.config, "REVIVE_BASE_URL", "https://revive.example.cn")
+    fresh(app).post(
+        "/password/forgot", data={"email": user.email}, headers={"Host": "evil.example"}
+    )
+    (logged,) = [r.getMessage() for r in link_log.records if "/password/reset/" in r.getMessage()]
+    assert "https://revive.example.cn/password/reset/" in logged and "evil.example" not in logged
 
 
 def test_only_a_hash_of_the_token_is_stored(app, link_log):
