@@ -18,7 +18,7 @@ from revive.imports.models import ImportJob, ImportRowError, ImportStatus
 from revive.inventory import importers as patent_importers
 from revive.inventory.models import Patent, PatentRevision, PatentType
 from tests.factories import make_org, make_patent, make_user
-from tests.imports.helpers import appno, row, write_csv, write_xlsx_file
+from tests.imports.helpers import appno, csv_bytes, row, write_csv, write_xlsx_file
 
 
 def _count(model, *where):
@@ -54,7 +54,15 @@ def test_preview_counts_and_row_errors_without_writing(uni, run_import, tmp_path
     assert job.status == ImportStatus.VALIDATED
     counts = dict(job.preview_counts)
     (changed,) = counts.pop("changed_rows")  # what the changed row changes, for the preview
-    assert counts == {"new": 1, "changed": 1, "unchanged": 1, "invalid": 3, "rows": 6}
+    # the new row has no 专利价值分级自评 / 转化意愿: it cannot enter the pool before it has them
+    assert counts == {
+        "new": 1,
+        "changed": 1,
+        "unchanged": 1,
+        "invalid": 3,
+        "rows": 6,
+        "ungraded": 1,
+    }
     assert (changed["line"], changed["application_no"], changed["entered"]) == (3, appno(2), False)
     assert [f[0] for f in changed["fields"]] == ["专利名称", "申请日"]
     assert job.total_rows == job.processed_rows == 6
@@ -639,3 +647,33 @@ def test_a_job_no_worker_takes_says_so_after_two_minutes(uni, tmp_path, enqueued
     job.task_heartbeat_at = utcnow()
     db.session.commit()
     assert services.stall_notice(job) is None
+
+
+def test_the_preview_warns_of_patents_not_the_universitys_and_of_missing_grading(
+    uni, run_import, tmp_path
+):
+    """An ops trial imported 3,139 of 4,780 rows whose 专利权人 was 华为技术有限公司 … under a
+    university, nothing said; then none of 4,780 could enter the pool, for want of the
+    self-assessment, and nothing had said so either. Both are said at the preview; the rows
+    are imported all the same (a patentee may be written another way)."""
+    header = ["申请号", "专利名称", "专利权人", "技术成熟度", "专利价值分级自评", "转化意愿"]
+    rows = [
+        [appno(1), "一种电池", "示例理工大学；某某公司", "5", "3", "愿意"],  # ours, graded
+        [appno(2), "一种通信方法", "华为技术有限公司", "5", "2", "愿意"],
+        [appno(3), "一种传感器", "", "", "", ""],  # no patentee: nothing to say; ungraded
+        [appno(4), "一种阀门", "福建农林大学", "4", "", ""],
+    ]
+    path = tmp_path / "f.csv"
+    path.write_bytes(csv_bytes(rows, header=header))
+    job = run_import(path, commit=False)
+    counts = job.preview_counts
+    assert (counts["new"], counts["invalid"]) == (4, 0)
+    assert (counts["not_owned"], counts["ungraded"]) == (2, 2)
+    notes = patent_importers.PATENT_KIND.preview_notes(counts)
+    assert any(
+        "2 行的专利权人中没有“示例理工大学”" in n and "第 3 行：华为技术有限公司" in n
+        for n in notes
+    )
+    assert any("新登记的 2 件专利缺少入库前必须的自评" in n for n in notes)
+    run_import(path)  # imported all the same
+    assert _count(Patent) == 4
