@@ -7,7 +7,13 @@ from revive.accounts.models import (  # noqa: F401
     Organization,
     User,
 )
-from revive.alerts.models import AlertDigest, AlertPreference, MatchAlert, QueueSeen  # noqa: F401
+from revive.alerts.models import (  # noqa: F401
+    AlertDigest,
+    AlertPreference,
+    MatchAlert,
+    QueueSeen,
+    SeenItem,
+)
 from revive.audit.models import AuditEvent  # noqa: F401
 from revive.dashboard.models import DashboardSnapshot  # noqa: F401
 from revive.deals.models import Contract, Deal, DealEvent  # noqa: F401

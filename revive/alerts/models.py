@@ -1,5 +1,6 @@
 """Alert records: which (demand, patent) pairs were alerted, who wants which alert, when each
-user last looked at a queue, and the daily digest e-mails."""
+user last looked at a queue (and at which items on their own pages), and the daily digest
+e-mails."""
 
 from __future__ import annotations
 
@@ -77,6 +78,23 @@ class QueueSeen(db.Model):
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     queue: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class SeenItem(db.Model):
+    """One thing a user has looked at on its own page, and when: a demand an officer opened
+    (its page or its matches), an intent an officer opened (its match page), an enterprise's
+    own demand whose suggestions it opened. The menu's "new" counts leave out what was seen
+    here after it arrived, as they leave out what arrived before the queue was last opened
+    (QueueSeen). One row per (user, kind, item), rewritten on every visit."""
+
+    __tablename__ = "seen_items"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    item_id: Mapped[int] = mapped_column(primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

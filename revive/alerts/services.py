@@ -15,6 +15,8 @@
     set_preference        turn one alert kind on or off for a user (audited)
     unsubscribe           the e-mail's link: a signed token naming a user and a kind
     mark_seen             the user opened a queue (the menu counts what arrived since)
+    mark_item_seen        the user opened one item's page (a demand, an intent's match): the
+                          menu no longer counts it
 
 Where new patents reach the matcher: a patent entering the pool (an eligibility change) or an
 index build (full or delta) ends in a re-match of every open demand
@@ -49,7 +51,14 @@ from sqlalchemy.exc import IntegrityError
 
 from revive import clock, queue
 from revive.accounts.models import Role, User
-from revive.alerts.models import AlertDigest, AlertKind, AlertPreference, MatchAlert, QueueSeen
+from revive.alerts.models import (
+    AlertDigest,
+    AlertKind,
+    AlertPreference,
+    MatchAlert,
+    QueueSeen,
+    SeenItem,
+)
 from revive.audit import services as audit
 from revive.db import utcnow
 from revive.demands.models import Demand, DemandStatus
@@ -707,20 +716,46 @@ def deliver_digest(digest_id: int) -> str | None:
 # ---------------------------------------------------------------------------- last seen
 
 
-def mark_seen(user: User, queue_name: str, at: datetime | None = None) -> None:
-    """The user opened ``queue_name`` now. Commits.
+def _upsert(model: Any, values: dict[str, Any], keys: list[Any], update: str) -> None:
+    """INSERT … ON CONFLICT DO UPDATE of one row (PostgreSQL and SQLite both have it)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = insert(model).values(**values)
+    db.session.execute(
+        stmt.on_conflict_do_update(index_elements=keys, set_={update: stmt.excluded[update]})
+    )
+
+
+def mark_seen(
+    user: User, queue_name: str, at: datetime | None = None, *, commit: bool = True
+) -> None:
+    """The user opened ``queue_name`` now. Commits unless told not to (a page stamps itself
+    before it is drawn and commits after: alerts.views).
 
     One statement, INSERT … ON CONFLICT DO UPDATE (PostgreSQL and SQLite both have it): a
     user's two tabs opening the queue at the same instant both land. Reading the row first and
     inserting when it was missing let the second of them fail on the first one's primary key
     (a 500, seen under the load test on PostgreSQL)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    stmt = insert(QueueSeen).values(user_id=user.id, queue=queue_name, seen_at=at or utcnow())
-    db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[QueueSeen.user_id, QueueSeen.queue],
-            set_={"seen_at": stmt.excluded.seen_at},
-        )
+    _upsert(
+        QueueSeen,
+        {"user_id": user.id, "queue": queue_name, "seen_at": at or utcnow()},
+        [QueueSeen.user_id, QueueSeen.queue],
+        "seen_at",
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
+
+
+def mark_item_seen(
+    user: User, kind: str, item_id: int, at: datetime | None = None, *, commit: bool = True
+) -> None:
+    """The user opened the page of one item (``kind``: alerts.queries.DEMAND_ITEM,
+    INTENT_ITEM or SUGGESTIONS_ITEM) now; one upsert, as ``mark_seen``."""
+    _upsert(
+        SeenItem,
+        {"user_id": user.id, "kind": kind, "item_id": item_id, "seen_at": at or utcnow()},
+        [SeenItem.user_id, SeenItem.kind, SeenItem.item_id],
+        "seen_at",
+    )
+    if commit:
+        db.session.commit()

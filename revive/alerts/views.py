@@ -1,6 +1,21 @@
 """Alert pages (blueprint "alerts" at /alerts): the e-mail's unsubscribe link (no login), the
-account page's switches; and, for every page, the "last looked" stamp of the queues the menu
-counts (``_mark_seen``) and the template globals of the account panel and the demand list.
+account page's switches; and, for every page, the "seen" stamps behind the menu's 新 badges
+(``_stamp``) and the template globals of the account panel and the demand list.
+
+What "seen" means, per badge:
+
+- 企业需求 新 N (officers): new demands. Seen when the demand list is opened, or one by one
+  when a demand's page or its matches (the new-demand notice's link) is opened.
+- 匹配审核 新 N (officers): new intents (申请对接). Seen when the review queue is opened, or one
+  by one when the intent's match page (the notice's link) is opened.
+- 我的需求 新 N (enterprises): new suggestions on their demands. Seen when the demand list is
+  opened (each demand's 新推荐 N is shown there once), or per demand when the demand's page,
+  which lists them (the 新入库专利 notice's link), is opened.
+
+A page stamps itself as it is drawn (Flask's ``before_render_template``: after the view found
+the item and the user may see it, before the menu counts), so the page the badge points at
+already shows it cleared; the stamp is committed with the 200 response (``_commit_stamp``).
+It stamped after the response before, so the page a user opened from the badge still showed it.
 """
 
 from __future__ import annotations
@@ -8,7 +23,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask.signals import before_render_template
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +37,8 @@ from revive.extensions import csrf, db
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+
+STAFF = (Role.OFFICER, Role.PLATFORM_ADMIN)
 
 # Pages that are a queue the menu counts: opening one (a 200 GET) stamps it as seen.
 SEEN: dict[str, dict[Role, str]] = {
@@ -66,21 +84,88 @@ def set_preference():
     return redirect(url_for("accounts.account", _anchor="alert-preferences"))
 
 
+# Pages of one item the menu counts: endpoint → (the item in the page's context, {role: kind}).
+ITEMS: dict[str, tuple[str, dict[Role, str]]] = {
+    "demands.detail": (
+        "demand",
+        {
+            **dict.fromkeys(STAFF, queries.DEMAND_ITEM),
+            Role.ENTERPRISE: queries.SUGGESTIONS_ITEM,
+        },
+    ),
+    "matching.demand_matches": (
+        "demand",
+        {
+            **dict.fromkeys(STAFF, queries.DEMAND_ITEM),
+            Role.ENTERPRISE: queries.SUGGESTIONS_ITEM,
+        },
+    ),
+    "matching.match_page": ("match", dict.fromkeys(STAFF, queries.INTENT_ITEM)),
+}
+PENDING = "revive_seen_pending"  # on g: a stamp written, to commit with the response
+
+
+def _stamps(template: Any, context: dict[str, Any]) -> list[tuple[str, str, int | None]]:
+    """("queue", name, None) and ("item", kind, id) stamps this page makes for the user."""
+    endpoint, role = request.endpoint or "", current_user.role
+    if template.name is None or template.name.startswith("errors/"):
+        return []
+    out: list[tuple[str, str, int | None]] = []
+    queue = SEEN.get(endpoint, {}).get(role)
+    if queue:
+        out.append(("queue", queue, None))
+    key, kinds = ITEMS.get(endpoint, ("", {}))
+    item = context.get(key) if key else None
+    kind = kinds.get(role)
+    if kind and item is not None and getattr(item, "id", None) is not None:
+        out.append(("item", kind, int(item.id)))
+    return out
+
+
+def _stamp(app: Flask, template: Any, context: dict[str, Any], **_: Any) -> None:
+    """Stamp what the page being drawn shows as seen (see the module docstring), once per
+    request, in a savepoint: a failed stamp leaves the page and its counts as they were."""
+    if request.method != "GET" or g.get(PENDING) is not None or not current_user.is_authenticated:
+        return
+    stamps = _stamps(template, context)
+    if not stamps:
+        return
+    if ("queue", queries.SUGGESTIONS, None) in stamps:
+        # the demand list marks each demand's 新推荐 N from the stamp before this visit
+        before = queries.new_suggestions_by_demand(current_user)
+        g.revive_new_by_demand = (request._get_current_object(), before)
+    g.pop("revive_nav_counts", None)  # counted after the stamp
+    try:
+        with db.session.begin_nested():
+            for what, name, item_id in stamps:
+                if what == "queue":
+                    services.mark_seen(current_user, name, commit=False)
+                else:
+                    services.mark_item_seen(current_user, name, item_id or 0, commit=False)
+    except SQLAlchemyError:  # the page is served; the count just stays
+        logger.warning("Could not stamp %s as seen", request.endpoint, exc_info=True)
+        g.setdefault(PENDING, False)
+        return
+    g.setdefault(PENDING, True)
+
+
+@bp.record_once
+def _connect(state: Any) -> None:
+    before_render_template.connect(_stamp, state.app)
+
+
 @bp.after_app_request
-def _mark_seen(response: Any) -> Any:
-    queues = SEEN.get(request.endpoint or "")
-    if (
-        queues
-        and request.method == "GET"
-        and response.status_code == 200
-        and current_user.is_authenticated
-        and current_user.role in queues
-    ):
-        try:
-            services.mark_seen(current_user, queues[current_user.role])
-        except SQLAlchemyError:  # the page is served; the count just stays
+def _commit_stamp(response: Any) -> Any:
+    if not g.pop(PENDING, None):
+        return response
+    try:
+        if response.status_code == 200:
+            db.session.commit()
+        else:
             db.session.rollback()
-            logger.warning("Could not stamp %s as seen", request.endpoint, exc_info=True)
+    except SQLAlchemyError:
+        db.session.rollback()
+        logger.warning("Could not stamp %s as seen", request.endpoint, exc_info=True)
     return response
 
 
@@ -95,6 +180,9 @@ def new_by_demand() -> dict[int, int]:
     """The enterprise's demand list: new suggestions per demand since it last looked."""
     if not current_user.is_authenticated:
         return {}
+    before = g.get("revive_new_by_demand")  # this page stamped the list as seen
+    if before is not None and before[0] is request._get_current_object():
+        return before[1]
     return queries.new_suggestions_by_demand(current_user)
 
 

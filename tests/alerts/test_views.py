@@ -14,6 +14,7 @@ from revive.extensions import db
 from revive.matching import manual
 from revive.pool import status
 from tests.factories import make_user
+from tests.matching.helpers import make_demand, make_enterprise
 
 
 def _nav(html: str) -> str:
@@ -121,3 +122,55 @@ def test_an_enterprise_sees_new_suggestions_on_its_demands(world, client, auth):
     assert _suggested(listing) == before + 1
     ov = status.demand_overview(world.ent_user, world.demand)
     assert _suggested(listing) == ov.suggestion_count
+
+
+# ---------------------------------------------------------------------------- what "seen" means
+# User trials: the 新 badges never cleared. The page a badge pointed at still showed it (the
+# stamp came after the page was drawn), and opening the new things themselves from the
+# inbox's links (a demand's matches, an intent's match page, the enterprise's demand page)
+# stamped nothing, so they counted as new for good.
+
+
+def test_the_page_the_badge_points_at_shows_it_cleared(world, client, auth):
+    auth.login(world.officer)
+    assert "1 条新需求" in _new_badges(client.get("/").get_data(as_text=True))
+    assert not _new_badges(client.get("/demands/").get_data(as_text=True))
+    # stored, not only this page's drawing: a later visit still counts nothing
+    assert not _new_badges(client.get("/").get_data(as_text=True))
+
+
+def test_an_officer_who_opened_a_new_demand_from_the_inbox_has_seen_it(world, client, auth):
+    later = make_demand(make_enterprise(), title="秸秆饲料发酵工艺")
+    auth.login(world.officer)
+    assert "2 条新需求" in _new_badges(client.get("/").get_data(as_text=True))
+    assert client.get(f"/matching/demands/{later.id}").status_code == 200  # the notice's link
+    assert "1 条新需求" in _new_badges(client.get("/").get_data(as_text=True))
+    assert client.get(f"/demands/{world.demand.id}").status_code == 200  # its page
+    assert not _new_badges(client.get("/").get_data(as_text=True))
+    # per user: the other officer has seen neither
+    auth.logout()
+    auth.login(world.officer2)
+    assert "2 条新需求" in _new_badges(client.get("/").get_data(as_text=True))
+
+
+def test_an_officer_who_opened_an_intent_from_the_inbox_has_seen_it(world, client, auth):
+    match = manual.submit_intent(
+        world.ent_user, world.old["water"].id, "想了解", demand_id=world.demand.id
+    )
+    auth.login(world.officer)
+    client.get("/demands/")
+    assert "1 件新的对接申请" in _new_badges(client.get("/").get_data(as_text=True))
+    assert client.get(f"/matching/matches/{match.id}").status_code == 200
+    assert not _new_badges(client.get("/").get_data(as_text=True))
+
+
+def test_an_enterprise_that_opened_its_demand_has_seen_its_new_suggestions(world, client, auth):
+    auth.login(world.ent_user)
+    client.get("/demands/")
+    world.enter_new()
+    assert "1 件新推荐（含新专利提醒）" in _new_badges(client.get("/").get_data(as_text=True))
+    # the 新入库专利 notice's link: the demand's page, which lists the suggestion
+    page = client.get(f"/demands/{world.demand.id}").get_data(as_text=True)
+    assert not _new_badges(page)
+    assert not _new_badges(client.get("/").get_data(as_text=True))
+    assert "data-new-suggestions" not in client.get("/demands/").get_data(as_text=True)
