@@ -355,7 +355,7 @@ def dashboard_summary(**_query):
 @bp.response(200, DashboardFunnel)
 @bp.doc(summary="转化漏斗", tags=[TAG])
 def dashboard_funnel(**_query):
-    """The conversion funnel 盘点 → 入库 → 评价 → 推送 → 对接 → 签约 of the caller's scope;
+    """The conversion funnel 盘点 → 入库 → 推送 → 评价 → 对接 → 签约 of the caller's scope;
     each step's rate is taken against its base step and against 盘点."""
     scope = _scope()
     return {"scope": scope.label, **funnel.funnel_counts(scope.patents()).to_dict()}

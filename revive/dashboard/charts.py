@@ -18,7 +18,7 @@ from revive.dashboard.activity import (
     OverdueFigures,
     WorkloadFigures,
 )
-from revive.dashboard.funnel import STEPS, Counts, Line
+from revive.dashboard.funnel import STEPS, Counts, Line, axis_label
 from revive.dashboard.queries import CHART_MAX_BARS, Bucket, DashboardSummary
 from revive.dashboard.tables import BREAKDOWN_UNITS
 from revive.deals.models import Stage
@@ -154,23 +154,25 @@ CONTRACT_AXIS_MIN = 5  # the contract-count axis reaches at least this many
 
 
 def conversion_chart(counts: Counts) -> ChartCard:
-    """The six funnel steps as horizontal bars, widest first."""
+    """The six funnel steps as horizontal bars in the pipeline's order, each labelled with the
+    denominator of its rate (推送 and 评价 both narrow 入库: not one bar of the other)."""
     return ChartCard(
         id="chart-conversion",
         title="转化漏斗",
         table_id="table-funnel",
         spec=_bar(
-            [s.label for s in STEPS],
+            [axis_label(s) for s in STEPS],
             [_series("专利数", [counts.get(s.key) for s in STEPS], STEP_COLORS)],
             indexAxis="y",
             plugins=NO_LEGEND,
         ),
-        note="盘点 → 入库 → 评价 → 推送 → 对接 → 签约（按专利计数，各环节口径与转化率见下表）",
+        note="盘点 → 入库 → 推送 → 评价 → 对接 → 签约（按专利计数；括号内为该环节转化率的分母："
+        "推送、评价都以入库数为分母，受邀评价不必经过推送；各环节口径与转化率见下表）",
     )
 
 
 def breakdown_chart(by: str, lines: list[Line]) -> ChartCard | None:
-    """入库率 / 评价率 / 推送率 (%) of the largest units; denominators are in the table."""
+    """入库率 / 推送率 / 评价率 (%) of the largest units; denominators are in the table."""
     if not lines:
         return None
     rows = lines[:CHART_MAX_BARS]
@@ -181,8 +183,8 @@ def breakdown_chart(by: str, lines: list[Line]) -> ChartCard | None:
 
     series = (
         ("入库率（/ 盘点数）", "entered", "inventoried", "var(--chart-1)"),
-        ("评价率（/ 入库数）", "evaluated", "entered", "var(--chart-2)"),
         ("推送率（/ 入库数）", "pushed", "entered", "var(--chart-3)"),
+        ("评价率（/ 入库数）", "evaluated", "entered", "var(--chart-2)"),
     )
     datasets = [
         _series(label, [pct(r.counts.get(n), r.counts.get(d)) for r in rows], color)
@@ -191,7 +193,7 @@ def breakdown_chart(by: str, lines: list[Line]) -> ChartCard | None:
     value_axis = "x" if len(rows) > HORIZONTAL_AFTER else "y"
     return ChartCard(
         id="chart-breakdown-rates",
-        title=f"各{unit}入库率、评价率、推送率（%）",
+        title=f"各{unit}入库率、推送率、评价率（%）",
         table_id=f"table-by-{by}",
         spec=_bar(
             [r.name for r in rows],

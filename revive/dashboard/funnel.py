@@ -1,4 +1,4 @@
-"""The conversion funnel 盘点 → 入库 → 评价 → 推送 → 对接 → 签约: definitions and SQL.
+"""The conversion funnel 盘点 → 入库 → 推送 → 评价 → 对接 → 签约: definitions and SQL.
 
 This module is the one place the funnel is defined. Every figure counts *patents* (a patent
 with two contracts counts once in 签约; the contract pages count contracts). The steps:
@@ -9,19 +9,24 @@ step       a patent counts when …                                             
 盘点        it has a record in scope, whatever its entry status (drafts included:  —
            盘点 is the act of recording every patent)
 入库        its entry status is 已入库                                            盘点
-评价        it is 已入库 and ≥ 1 enterprise submitted an evaluation (市场评价)       入库
 推送        it is 已入库 and ≥ 1 deal exists (an officer accepted a match for it)  入库
+评价        it is 已入库 and ≥ 1 enterprise submitted an evaluation (市场评价)       入库
 对接        it is 已入库 and ≥ 1 of its deals reached 已接洽: stage is 已接洽 /       推送
            洽谈中 / 已签约, or the stage history (DealEvent) shows it reached one
            of those before ending 未成交, or a contract was recorded on it
 签约        it is 已入库 and ≥ 1 of its deals has a contract                        对接
 =========  ====================================================================  ==========
 
+The steps are in the order of the platform's pipeline: an enterprise may evaluate a patent once
+it was pushed to it (a deal) or it was invited to (evaluations.permissions), so 评价 follows
+推送; a trial read the funnel's 评价 before 推送 as the wrong way round. The base of 评价 is 入库,
+not 推送, all the same: an invited enterprise evaluates a patent never pushed, so 评价 / 推送
+could exceed 100% and mean nothing; and 对接 narrows 推送, not 评价 (a deal is contacted
+whether or not its enterprise evaluated). Every chart and table states each step's base.
+
 Each rate names its denominator (``format_rate``): against the *base step* and against 盘点.
-The base of 推送 is 入库, not 评价: pushing does not wait for an evaluation (both follow
-entry in parallel), so 推送 / 评价 could exceed 100% and mean nothing. Requiring 已入库 in every
-later step keeps the funnel nested (a patent reopened after a deal drops out of all steps
-after 盘点 until it is entered again), so no rate exceeds 100%.
+Requiring 已入库 in every later step keeps the funnel nested (a patent reopened after a deal
+drops out of all steps after 盘点 until it is entered again), so no rate exceeds 100%.
 
 SQL: one statement per grouping. Evaluations and deals are first reduced to one row per
 patent (``GROUP BY patent_id``) and LEFT JOINed to patents, then each step is a
@@ -33,6 +38,7 @@ Indexes used: evaluations.patent_id, deals.patent_id, deal_events.deal_id, contr
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +72,19 @@ STEPS: tuple[Step, ...] = (
         "inventoried", "盘点", "盘点数", "范围内全部专利记录（含草稿、退回、不入库等各状态）", None
     ),
     Step("entered", "入库", "入库数", "入库状态为「已入库」的专利", "inventoried"),
-    Step("evaluated", "评价", "评价数", "已入库且至少有 1 家企业提交了市场评价", "entered"),
     Step(
         "pushed",
         "推送",
         "推送数",
-        "已入库且至少被推送过 1 次（技术经理人采纳匹配并推送给企业和高校）；"
-        "推送不以评价为前提，故比较基数为入库数",
+        "已入库且至少被推送过 1 次（技术经理人采纳匹配并推送给企业和高校）",
+        "entered",
+    ),
+    Step(
+        "evaluated",
+        "评价",
+        "评价数",
+        "已入库且至少有 1 家企业提交了市场评价（企业评价推送给它或邀请它评价的专利；"
+        "受邀评价不必经过推送，故比较基数为入库数）",
         "entered",
     ),
     Step(
@@ -92,13 +104,18 @@ STEPS: tuple[Step, ...] = (
     ),
 )
 STEP_BY_KEY = {s.key: s for s in STEPS}
-KEYS = tuple(s.key for s in STEPS)
 
 
 def rate_name(step: Step) -> str:
     """'入库率（入库数 / 盘点数）'."""
     base = STEP_BY_KEY[step.base] if step.base else None
     return f"{step.label}率（{step.count_label} / {base.count_label}）" if base else ""
+
+
+def axis_label(step: Step) -> str:
+    """'推送（/ 入库数）': the step with the denominator of its rate, as the charts name it."""
+    base = STEP_BY_KEY[step.base] if step.base else None
+    return f"{step.label}（/ {base.count_label}）" if base else step.label
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,7 @@ class Counts:
         return format_rate(self.get(key), base) if base is not None else ""
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(self.get(k) + other.get(k) for k in KEYS))
+        return Counts(**{k: self.get(k) + other.get(k) for k in KEYS})
 
     def to_dict(self) -> dict[str, Any]:
         """Steps with counts and both rates ({numerator, denominator, value, display})."""
@@ -146,6 +163,11 @@ class Counts:
                 }
             )
         return {"steps": out}
+
+
+# The fields in their stored order (the SQL's columns, the cache's lists): kept as they were
+# when 推送 moved before 评价 in STEPS, so cached figures read back the same.
+KEYS = tuple(f.name for f in dataclasses.fields(Counts))
 
 
 def rate_dict(numerator: int, denominator: int) -> dict[str, Any]:

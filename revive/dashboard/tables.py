@@ -176,7 +176,7 @@ def funnel_table(counts: Counts, export_args: dict[str, Any] | None = None) -> T
         )
     return Table(
         "funnel",
-        "转化漏斗（盘点 → 入库 → 评价 → 推送 → 对接 → 签约）",
+        "转化漏斗（盘点 → 入库 → 推送 → 评价 → 对接 → 签约）",
         [
             Column("环节"),
             Column("专利数", "num"),

@@ -23,12 +23,12 @@ def test_funnel_for_regional_roles(client, auth, pipeline, role):
     assert [(s["key"], s["count"]) for s in data["steps"]] == [
         ("inventoried", 13),
         ("entered", 7),
-        ("evaluated", 3),
         ("pushed", 6),
+        ("evaluated", 3),
         ("contacted", 5),
         ("signed", 2),
     ]
-    pushed = data["steps"][3]
+    pushed = data["steps"][2]
     assert pushed["base"] == "entered"
     assert pushed["rate_of_base"] == {
         "numerator": 6,
@@ -45,13 +45,13 @@ def test_funnel_filter_and_own_scope(client, auth, pipeline):
         client, auth, pipeline.users["o1"], f"/api/v1/dashboard/funnel?university={w.uni_b.id}"
     )
     assert data["scope"] == "全平台 · 乙大学"
-    assert [s["count"] for s in data["steps"]] == [3, 3, 1, 3, 3, 1]
+    assert [s["count"] for s in data["steps"]] == [3, 3, 3, 1, 3, 1]
     auth.logout()
     data = get_json(
         client, auth, w.college_admin_a, f"/api/v1/dashboard/funnel?university={w.uni_b.id}"
     )
     assert data["scope"] == "甲大学 · 材料学院"
-    assert [s["count"] for s in data["steps"]] == [4, 2, 1, 2, 1, 0]
+    assert [s["count"] for s in data["steps"]] == [4, 2, 2, 1, 1, 0]
 
 
 def test_funnel_unknown_university_is_404(client, auth, pipeline):

@@ -110,19 +110,19 @@ def test_breakdown_export_has_total_row(client, auth, pipeline):
     auth.login(pipeline.users["regulator"])
     rows = both(client, "/dashboard/export/by-university")
 
-    assert rows[0][:7] == ["高校", "盘点数", "入库数", "评价数", "推送数", "对接数", "签约数"]
+    assert rows[0][:7] == ["高校", "盘点数", "入库数", "推送数", "评价数", "对接数", "签约数"]
     assert rows[0][7:] == [
         "入库率（入库数 / 盘点数）",
-        "评价率（评价数 / 入库数）",
         "推送率（推送数 / 入库数）",
+        "评价率（评价数 / 入库数）",
         "对接率（对接数 / 推送数）",
         "签约率（签约数 / 对接数）",
     ]
     by_name = {r[0]: r[1:7] for r in rows[1:]}
-    assert by_name["甲大学"] == ["10", "4", "2", "3", "2", "1"]
-    assert by_name["乙大学"] == ["3", "3", "1", "3", "3", "1"]
+    assert by_name["甲大学"] == ["10", "4", "3", "2", "2", "1"]
+    assert by_name["乙大学"] == ["3", "3", "3", "1", "3", "1"]
     assert by_name["丙学院"] == ["0"] * 6
-    assert by_name["合计"] == ["13", "7", "3", "6", "5", "2"]
+    assert by_name["合计"] == ["13", "7", "6", "3", "5", "2"]
 
 
 def test_regional_filter_reaches_the_export(client, auth, pipeline):

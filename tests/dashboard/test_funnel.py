@@ -130,7 +130,20 @@ def test_to_dict_carries_both_rates():
     }
     assert steps["signed"]["rate_of_inventoried"]["display"] == "10.0%（1 / 10）"
     assert steps["pushed"]["base"] == "entered"
-    assert "推送不以评价为前提" in steps["pushed"]["definition"]
+    assert "受邀评价不必经过推送" in steps["evaluated"]["definition"]
+
+
+def test_the_steps_follow_the_pipeline_and_name_their_denominators():
+    """A trial read 评价 before 推送 as the wrong way round: an enterprise evaluates a patent
+    pushed to it (or one it was invited to), so 推送 comes first; 评价 still narrows 入库 (an
+    invited enterprise evaluates a patent never pushed), which the chart's bars say."""
+    assert [s.label for s in STEPS] == ["盘点", "入库", "推送", "评价", "对接", "签约"]
+    assert [funnel.axis_label(s) for s in STEPS][2:4] == ["推送（/ 入库数）", "评价（/ 入库数）"]
+    assert [s["key"] for s in UNI_A.to_dict()["steps"]][2:4] == ["pushed", "evaluated"]
+    # the stored order (SQL columns, cached lists) is unchanged: cached figures read back right
+    assert funnel.KEYS[2:4] == ("evaluated", "pushed")
+    assert funnel._decode_grouped(funnel._encode_grouped({1: UNI_A})) == {1: UNI_A}
+    assert Counts(13, 7, 3, 6, 5, 2) == UNI_A + UNI_B  # noqa: SIM300
 
 
 def test_breakdown_by_university_lists_idle_universities(pipeline):

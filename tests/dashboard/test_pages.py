@@ -59,12 +59,20 @@ def test_regional_home_leads_with_the_platform_funnel(client, auth, pipeline, ro
     assert tabs(html) == REGIONAL_TABS
     blocks = scan.json_blocks()
     assert [c["data-chart"] for c in scan.canvases][0] == "chart-conversion"
-    assert blocks["chart-conversion"]["labels"] == ["盘点", "入库", "评价", "推送", "对接", "签约"]
-    assert blocks["chart-conversion"]["datasets"][0]["data"] == [13, 7, 3, 6, 5, 2]
+    # the pipeline's order (评价 once pushed or invited), each bar naming its rate's denominator
+    assert blocks["chart-conversion"]["labels"] == [
+        "盘点",
+        "入库（/ 盘点数）",
+        "推送（/ 入库数）",
+        "评价（/ 入库数）",
+        "对接（/ 推送数）",
+        "签约（/ 对接数）",
+    ]
+    assert blocks["chart-conversion"]["datasets"][0]["data"] == [13, 7, 6, 3, 5, 2]
     assert "推送率（推送数 / 入库数）" in html
     assert "85.7%（6 / 7）" in html  # 推送 / 入库
     assert "15.4%（2 / 13）" in html  # 签约 / 盘点
-    assert "转化漏斗口径" in html and "推送不以评价为前提" in html
+    assert "转化漏斗口径" in html and "受邀评价不必经过推送" in html
     assert "逾期数 / 待答复数：66.7%（2 / 3）" in html
     assert 'href="/dashboard/export/funnel.xlsx"' in html
     assert_well_formed(html, scan)
@@ -74,7 +82,7 @@ def test_university_home_shows_own_funnel_and_overdue_kpi(client, auth, pipeline
     html, scan = get(client, auth, pipeline.world.admin_a, "/")
 
     assert tabs(html) == ["概览", "按月进展", "分项对比", "合同与金额", "逾期答复"]
-    assert scan.json_blocks()["chart-conversion"]["datasets"][0]["data"] == [10, 4, 2, 3, 2, 1]
+    assert scan.json_blocks()["chart-conversion"]["datasets"][0]["data"] == [10, 4, 3, 2, 2, 1]
     assert "逾期未答复" in html and "50.0%（1 / 2）" in html  # overdue / awaiting
     assert 'href="/dashboard/overdue"' in html
     assert "乙大学" not in html
@@ -84,7 +92,7 @@ def test_university_home_shows_own_funnel_and_overdue_kpi(client, auth, pipeline
 def test_college_admin_home_shows_own_college_funnel(client, auth, pipeline):
     html, scan = get(client, auth, pipeline.world.college_admin_a, "/")
 
-    assert scan.json_blocks()["chart-conversion"]["datasets"][0]["data"] == [4, 2, 1, 2, 1, 0]
+    assert scan.json_blocks()["chart-conversion"]["datasets"][0]["data"] == [4, 2, 2, 1, 1, 0]
     assert "能源学院" not in html
     assert_well_formed(html, scan)
 
