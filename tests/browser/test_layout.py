@@ -481,3 +481,83 @@ def test_a_patents_field_history_fits_a_375_px_phone(people, campus):
     assert fit["pageWidth"] <= fit["viewport"], fit
     admin.page.locator(".timeline").scroll_into_view_if_needed()
     admin.shot("history")
+
+
+BATCH_BAR = """() => {
+  const bar = document.getElementById('batch-bar').getBoundingClientRect();
+  const button = Array.from(document.querySelectorAll('#batch-bar button[name=action]'))
+    .find(b => b.textContent.includes('学校审核通过')).getBoundingClientRect();
+  const rows = document.querySelectorAll('#review-list tbody tr');
+  return {
+    barTop: bar.top, barBottom: bar.bottom, buttonTop: button.top, buttonBottom: button.bottom,
+    lastRowTop: rows[rows.length - 1].getBoundingClientRect().top,
+    viewport: window.innerHeight, pageWidth: document.documentElement.scrollWidth,
+    position: getComputedStyle(document.getElementById('batch-bar')).position,
+    tableBottom: document.getElementById('review-list').getBoundingClientRect().bottom,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_school_review_queue_selects_a_stage_and_keeps_its_batch_bar_in_reach(
+    people, campus, width
+):
+    """A user trial on a phone (375 px): with the header row hidden behind the cards there was
+    no select-all, and the batch buttons sat below a long list. Each stage of the page has its
+    own select-all above the list; on a phone the batch bar sticks to the bottom of the window
+    while the list scrolls. At 1280 px the bar stays where it was, under the list."""
+    uni = campus["uni"]
+    for i in range(20):
+        make_patent(
+            uni,
+            college=uni.colleges[i % 4],
+            status=EntryStatus.PENDING_SCHOOL,
+            trl=5,
+            value_grade=3,
+            transfer_willingness=Willingness.WILLING,
+        )
+    for _ in range(2):  # no college: the university reviews them at 待学院审核
+        make_patent(uni, status=EntryStatus.PENDING_COLLEGE)
+    admin = people(f"school-admin-review-{width}")
+    admin.page.set_viewport_size({"width": width, "height": 812})
+    admin.login(campus["admin"].email)
+    admin.goto("/patents/review")
+    page = admin.page
+    school = page.get_by_role("checkbox", name="待学校审核（26 件）")
+    expect(school).to_be_visible()
+    school.check()
+    rows = page.locator('#review-list input[name="ids"]')
+    states = rows.evaluate_all("bs => bs.map(b => [b.dataset.status, b.checked])")
+    assert {s for s, on in states if on} == {"pending_school"}, states
+    assert sum(on for _, on in states) == 26, states
+    expect(page.locator("#selected-count")).to_have_text("（已选 26 条）")
+    # 待学院审核 of colleges without an admin, and of no college, are the university's too
+    college = page.get_by_role("checkbox", name="待学院审核（8 件）")
+    college.check()
+    expect(page.locator("#selected-count")).to_have_text("（已选 34 条）")
+    page.locator('#review-list input[name="ids"][data-status="pending_college"]').first.uncheck()
+    assert college.evaluate("b => b.indeterminate && !b.checked")
+    college.check()  # a mixed box ticks the whole stage first, then clears it
+    college.uncheck()
+    expect(page.locator("#selected-count")).to_have_text("（已选 26 条）")
+
+    # halfway down the list the batch bar is in view, its buttons usable
+    page.locator("#review-list tbody tr").nth(12).scroll_into_view_if_needed()
+    fit = page.evaluate(BATCH_BAR)
+    assert fit["pageWidth"] <= width, fit
+    if width == 375:
+        assert fit["position"] == "sticky", fit
+        assert fit["barBottom"] <= fit["viewport"] + 1 and fit["barTop"] < fit["lastRowTop"], fit
+        assert fit["buttonTop"] >= fit["barTop"] and fit["buttonBottom"] <= fit["viewport"], fit
+        assert fit["barBottom"] - fit["barTop"] <= fit["viewport"] / 2 + 1, fit  # half at most
+    else:
+        assert fit["position"] == "static" and fit["barTop"] > fit["tableBottom"], fit
+    admin.shot("review-stage-ticked")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="学校审核通过").click()
+    # the 6 of the campus lack their self-assessment: refused with the reason, the rest entered
+    expect(page.locator(".flash")).to_contain_text("已学校审核通过并入库 20 件")
+    expect(page.locator(".flash")).to_contain_text("6 件未处理")
+    expect(page.get_by_role("checkbox", name="待学院审核（8 件）")).to_be_visible()
+    admin.shot("review-approved")

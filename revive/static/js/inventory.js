@@ -1,5 +1,11 @@
-/* Inventory pages: review-queue batch form (selected count, comment required for some actions).
- * Generic behaviours (data-confirm, data-check-all) live in app.js; the server re-checks all. */
+/* Inventory pages: review-queue batch form (selected count, comment required for some actions,
+ * select-all per stage). Generic behaviours (data-confirm, data-check-all) live in app.js; the
+ * server re-checks all.
+ *
+ *   <input type="checkbox" data-check-stage="pending_school">   tick every row of the page at
+ *                                                              that stage (data-status); shows
+ *                                                              checked / mixed as rows change
+ */
 (function () {
   "use strict";
 
@@ -14,10 +20,34 @@
     return form.querySelectorAll('input[type=checkbox][name="ids"]:checked');
   }
 
+  function rowsAt(stage) {
+    return form.querySelectorAll('input[type=checkbox][name="ids"][data-status="' + stage + '"]');
+  }
+
+  // A stage's box ticks (or clears) that stage's rows; the count and buttons follow (refresh).
+  form.addEventListener("change", function (event) {
+    var stage = event.target.getAttribute && event.target.getAttribute("data-check-stage");
+    if (stage) {
+      Array.prototype.forEach.call(rowsAt(stage), function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+  });
+
+  function syncStages() {
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-check-stage]"), function (head) {
+      var rows = Array.prototype.slice.call(rowsAt(head.getAttribute("data-check-stage")));
+      var on = rows.filter(function (box) { return box.checked; }).length;
+      head.checked = rows.length > 0 && on === rows.length;
+      head.indeterminate = on > 0 && on < rows.length;
+    });
+  }
+
   /* A button is usable when the whole queue is chosen, or when a ticked row is at one of
    * its stages (data-sources vs each row's data-status): 学校审核通过 stays off while only
    * 待学院审核 rows are ticked. The server refuses a wrong-stage patent all the same. */
   function refresh() {
+    syncStages();
     var rows = ticked();
     var n = rows.length;
     var all = form.querySelector('input[name="scope"][value="queue"]:checked');
