@@ -223,13 +223,16 @@ TIER_COLORS = {
 
 def promotion_chart(summary: list[GroupCount]) -> dict[str, Any] | None:
     """Stacked horizontal bars for static/js/charts.js: per group (most A+B first, as the table
-    below), its promotable patents by tier A/B/C/D. None when there is no group."""
+    below), its promotable patents by tier A/B/C/D. None when there is no group. The group
+    names wrap to the room the chart leaves them (``wrapLabels``), the tooltip keeping the whole
+    name: on a 375 px phone long industry names were cut off at the canvas's left edge."""
     groups = summary[:PROMOTION_CHART_GROUPS]
     if not groups:
         return None
     return {
         "type": "bar",
         "labels": [g.group for g in groups],
+        "wrapLabels": True,
         "datasets": [
             {
                 "label": f"{t.value} {t.label}",

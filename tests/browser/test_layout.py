@@ -561,3 +561,69 @@ def test_the_school_review_queue_selects_a_stage_and_keeps_its_batch_bar_in_reac
     expect(page.locator(".flash")).to_contain_text("6 件未处理")
     expect(page.get_by_role("checkbox", name="待学院审核（8 件）")).to_be_visible()
     admin.shot("review-approved")
+
+
+TIER_LABELS = """() => {
+  const canvas = document.querySelector('canvas[data-chart="chart-promotion-tiers"]');
+  const chart = Chart.getChart(canvas);
+  const scale = chart.scales.y;
+  const ctx = canvas.getContext('2d');
+  ctx.font = Chart.helpers.toFont(scale.options.ticks.font).string;
+  const ticks = scale.ticks.map(t => [].concat(t.label));
+  const widest = Math.max(...ticks.flat().map(line => ctx.measureText(line).width));
+  const full = chart.data.labels;
+  const long = full.findIndex(l => l.startsWith('C3360'));
+  const dataset = chart.data.datasets.findIndex(d => d.data[long] > 0);
+  chart.tooltip.setActiveElements([{datasetIndex: dataset, index: long}], {x: 0, y: 0});
+  chart.update();
+  return {
+    left: scale.left, room: scale.width, widest, ticks, full,
+    tooltip: chart.tooltip.title, pageWidth: document.documentElement.scrollWidth,
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_promotion_tiers_chart_keeps_its_industry_names_readable(people, campus, width):
+    """A user trial on a phone (375 px): the 分层推广 chart's industry names ran off the
+    canvas's left edge (「) 金属表面处理及热处理加工」). They wrap into the room the chart
+    leaves them (two lines at most, then 「…」) and the tooltip gives the whole name; at 1280 px
+    each name is one line, as before."""
+    college = campus["uni"].colleges[0]
+    industries = (
+        "C3360 金属表面处理及热处理加工",
+        "N7726 土壤污染治理与修复服务",
+        "C3670 汽车零部件及配件制造",
+        "I6513 应用软件开发",
+    )
+    for industry in industries:  # B 推荐推广: no evaluation yet, a high self-grade and TRL
+        make_patent(
+            campus["uni"],
+            college=college,
+            status=EntryStatus.ENTERED,
+            value_grade=5,
+            trl=7,
+            transfer_willingness=Willingness.WILLING,
+            industry_code=industry,
+        )
+    admin = people(f"school-admin-tiers-{width}")
+    admin.page.set_viewport_size({"width": width, "height": 812})
+    admin.login(campus["admin"].email)
+    admin.goto("/evaluations/promotion")
+    canvas = admin.page.locator('canvas[data-chart="chart-promotion-tiers"]')
+    canvas.scroll_into_view_if_needed()
+    admin.page.wait_for_function(
+        "() => Chart.getChart(document.querySelector('canvas[data-chart]'))"
+    )
+    fit = admin.page.evaluate(TIER_LABELS)
+    assert fit["pageWidth"] <= width, fit
+    assert fit["left"] >= 0 and fit["widest"] <= fit["room"], fit  # nothing cut off
+    for lines, name in zip(fit["ticks"], fit["full"], strict=True):
+        shown = "".join(lines).removesuffix("…").replace(" ", "")
+        assert name.replace(" ", "").startswith(shown) and len(lines) <= 2, (lines, name)
+    assert fit["tooltip"] == ["C3360 金属表面处理及热处理加工"], fit
+    if width == 1280:
+        assert all(len(lines) == 1 for lines in fit["ticks"]), fit
+    else:
+        assert any(len(lines) == 2 for lines in fit["ticks"]), fit
+    admin.shot("tiers-chart")

@@ -4,6 +4,10 @@
  * Colours may be CSS custom properties ("var(--status-entered)"): they are resolved against
  * app.css so charts and badges share one palette. Datasets without colours get the palette.
  * Needs vendor/chartjs/chart.umd.min.js loaded first (window.Chart). No inline JS (CSP).
+ *
+ * spec.wrapLabels (horizontal bars): the category labels wrap to the room the chart leaves
+ * them (at most 42 % of its width, two lines, then "…"), at every size: on a 375 px phone long
+ * industry names ran off the canvas's left edge. The tooltip keeps the full name.
  */
 (function () {
   "use strict";
@@ -130,6 +134,51 @@
     }
   };
 
+  var WRAP_SHARE = 0.42; // of the chart's width, at most, for the category labels
+  var WRAP_LINES = 2;
+  var measurer = null;
+
+  function textWidth(text, font) {
+    measurer = measurer || document.createElement("canvas").getContext("2d");
+    measurer.font = font;
+    return measurer.measureText(text).width;
+  }
+
+  /* "C3360 金属表面处理及热处理加工" in lines of at most maxWidth px: a line breaks at its last
+   * space when it has one (after the code), else between any two characters (Chinese has no
+   * spaces); the last line allowed ends in "…" when text is left over. */
+  function wrapLabel(text, maxWidth, font) {
+    text = String(text);
+    if (textWidth(text, font) <= maxWidth) { return text; }
+    var lines = [];
+    var rest = text;
+    while (rest && lines.length < WRAP_LINES) {
+      var n = rest.length;
+      while (n > 1 && textWidth(rest.slice(0, n), font) > maxWidth) { n -= 1; }
+      var space = rest.lastIndexOf(" ", n);
+      if (n < rest.length && space > 0) { n = space; }
+      lines.push(rest.slice(0, n).trim());
+      rest = rest.slice(n).trim();
+    }
+    if (rest) {
+      var last = lines[lines.length - 1];
+      while (last.length > 1 && textWidth(last + "…", font) > maxWidth) { last = last.slice(0, -1); }
+      lines[lines.length - 1] = last + "…";
+    }
+    return lines;
+  }
+
+  function wrappedTicks(labels, axis) {
+    var ticks = Object.assign({ autoSkip: false }, axis.ticks || {});
+    ticks.font = Object.assign({ lineHeight: 1.15 }, ticks.font || {});
+    ticks.callback = function (value, index) {
+      var size = (ticks.font && ticks.font.size) || window.Chart.defaults.font.size;
+      var font = size + "px " + FONT;
+      return wrapLabel(labels[index], Math.max(60, this.chart.width * WRAP_SHARE), font);
+    };
+    return ticks;
+  }
+
   function buildConfig(spec) {
     var colors = palette();
     var type = spec.type || "bar";
@@ -177,6 +226,9 @@
       });
       var catAxis = valueAxis === "y" ? "x" : "y";
       options.scales[catAxis] = Object.assign({ grid: { display: false } }, options.scales[catAxis] || {});
+      if (spec.wrapLabels && catAxis === "y") {
+        options.scales.y.ticks = wrappedTicks(spec.labels || [], options.scales.y);
+      }
     }
     return { type: type, data: { labels: spec.labels || [], datasets: datasets }, options: options };
   }
