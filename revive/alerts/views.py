@@ -32,6 +32,7 @@ from revive.accounts.models import Role
 from revive.accounts.permissions import roles_required
 from revive.alerts import queries, services
 from revive.alerts.models import AlertKind
+from revive.db import savepoint
 from revive.extensions import csrf, db
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def _stamp(app: Flask, template: Any, context: dict[str, Any], **_: Any) -> None
         g.revive_new_by_demand = (request._get_current_object(), before)
     g.pop("revive_nav_counts", None)  # counted after the stamp
     try:
-        with db.session.begin_nested():
+        with savepoint(db.session):
             for what, name, item_id in stamps:
                 if what == "queue":
                     services.mark_seen(current_user, name, commit=False)
