@@ -1,7 +1,7 @@
 """seen_items: what a user has looked at on its own page (the menu's 新 badges)
 
 Revision ID: a1c7e5f3b802
-Revises: f7d2a8c41b96
+Revises: a3c5e7f9b1d2
 Create Date: 2026-12-08 09:00:00
 
 User trials found the menu's 新 badges never cleared: an officer opened each new demand and
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a1c7e5f3b802"
-down_revision = "f7d2a8c41b96"
+down_revision = "a3c5e7f9b1d2"
 branch_labels = None
 depends_on = None
 
