@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask.helpers import get_debug_flag
+
 from revive import clock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -404,7 +406,52 @@ def _load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         cfg.update(overrides)
     _check_links(cfg)
+    _check_secret_key(cfg)
     return cfg
+
+
+MIN_SECRET_KEY_LENGTH = 32
+# Placeholders of examples and templates, compared without case and punctuation
+PLACEHOLDER_KEYS = ("changeme", "replaceme", "yoursecret", "secretkey", "notsecret", "insecure")
+
+
+def weak_secret_key(key: object) -> bool:
+    """Short (under MIN_SECRET_KEY_LENGTH characters), a placeholder (changeme, your-secret-key
+    …) or of a few characters repeated."""
+    text = str(key or "")
+    plain = "".join(ch for ch in text.lower() if ch.isalnum())
+    return (
+        len(text) < MIN_SECRET_KEY_LENGTH
+        or len(set(text)) < 8
+        or any(word in plain for word in PLACEHOLDER_KEYS)
+    )
+
+
+def _production(cfg: dict[str, Any]) -> bool:
+    """A deployment on a database server: not the tests (TESTING), not Flask's debug mode, and
+    not the embedded SQLite default of `make run` (whose key is made in the data dir)."""
+    uri = str(cfg.get("SQLALCHEMY_DATABASE_URI") or "")
+    return not (cfg.get("TESTING") or cfg.get("DEBUG") or get_debug_flag()) and not (
+        uri.startswith("sqlite")
+    )
+
+
+def _check_secret_key(cfg: dict[str, Any]) -> None:
+    """A production start refuses a SECRET_KEY anyone could guess: an operator's stray web
+    process ran with SECRET_KEY=changeme, accepted silently — with it, anyone can sign a
+    session cookie as any user. The key itself is never printed."""
+    if _production(cfg) and weak_secret_key(cfg.get("SECRET_KEY")):
+        raise ConfigError(
+            "SECRET_KEY 太弱（少于 32 个字符、是 changeme 之类的示例值，"
+            "或只由少数几个字符重复组成）：知道它的人可以伪造任何用户的登录 Cookie。"
+            "请生成随机密钥："
+            'python3 -c "import secrets; print(secrets.token_hex(32))"，'
+            "并让网站与所有后台处理进程使用同一个。"
+            " / SECRET_KEY is too weak (under 32 characters, a placeholder such as changeme, or a "
+            "few characters repeated): whoever guesses it can sign in as anyone. Generate one "
+            'with python3 -c "import secrets; print(secrets.token_hex(32))" and give the same one '
+            "to the web and every worker."
+        )
 
 
 def _check_links(cfg: dict[str, Any]) -> None:

@@ -50,7 +50,7 @@ def _app(_data_dir: Path):
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-of-the-suite-and-its-workers",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
             # A cheap hash, as the factories' (revive.accounts.passwords: production keeps

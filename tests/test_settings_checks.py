@@ -100,3 +100,52 @@ def test_python_dash_m_runs_the_commands(module):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Usage: revive") and "create-admin" in done.stdout
+
+
+PRODUCTION = {"DATABASE_URL": "postgresql+psycopg://revive@db-host/revive"}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "changeme",
+        "secret",
+        "dev",
+        "0123456789abcdef0123456789abcde",  # 31 characters
+        "please-changeme-to-a-long-random-string",
+        "django-insecure-your-secret-key-goes-here-0123",
+        "ab" * 20,
+    ],
+)
+def test_production_refuses_a_weak_secret_key(key, tmp_path, monkeypatch):
+    """An operator's stray web ran with SECRET_KEY=changeme, accepted silently: whoever knows
+    it signs a session cookie as anyone. A deployment on a database server refuses it."""
+    from revive.config import ConfigError, load_config
+
+    monkeypatch.setenv("REVIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", PRODUCTION["DATABASE_URL"])
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY 太弱") as raised:
+        load_config()
+    assert "token_hex(32)" in str(raised.value) and "too weak" in str(raised.value)
+
+
+def test_a_weak_secret_key_is_left_to_tests_debug_and_the_embedded_default(tmp_path, monkeypatch):
+    from revive.config import load_config
+
+    monkeypatch.setenv("REVIVE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "dev")
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert load_config()["SECRET_KEY"] == "dev"  # make run's SQLite
+    monkeypatch.setenv("DATABASE_URL", PRODUCTION["DATABASE_URL"])
+    assert load_config({"TESTING": True})["SECRET_KEY"] == "dev"
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert load_config()["SECRET_KEY"] == "dev"
+    monkeypatch.delenv("FLASK_DEBUG")
+    strong = "0f3c9a7e51d24b86a0c2e9f47b1d38a65e2c7f90d4b1a8e3"
+    monkeypatch.setenv("SECRET_KEY", strong)
+    assert load_config()["SECRET_KEY"] == strong
+    monkeypatch.delenv("SECRET_KEY")  # unset: the data dir's generated key (64 hex digits)
+    assert len(load_config()["SECRET_KEY"]) == 64

@@ -4,6 +4,7 @@ web then refused with 410, and nothing said why), or the database is not migrate
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from revive.extensions import db
 from revive.settings import keycheck
 from revive.settings.models import PlatformSetting
+
+STRONG_KEY = "0f3c9a7e51d24b86a0c2e9f47b1d38a65e2c7f90d4b1a8e3"
 
 
 def test_a_worker_with_another_key_is_told_why(app, monkeypatch):
@@ -31,6 +34,49 @@ def test_a_worker_with_another_key_is_told_why(app, monkeypatch):
         "_secret_key_fingerprint"
         not in __import__("revive.settings.services").settings.services.current()
     )
+
+
+def test_the_refusal_names_the_web_process_that_recorded_the_key(app, monkeypatch, caplog):
+    """An operator's stray web process, started by hand with SECRET_KEY=changeme, recorded its
+    fingerprint last, and the correctly configured workers refused to start saying only that
+    their key was not the web's: the refusal names the process that recorded it and when, and
+    the stray web says in its own log that it replaced another process's key."""
+    monkeypatch.setattr(keycheck.socket, "gethostname", lambda: "web-1")
+    keycheck.record_web_key(app)  # the real web
+    monkeypatch.setattr(keycheck.socket, "gethostname", lambda: "stray-host")
+    monkeypatch.setattr(keycheck.os, "getpid", lambda: 4242)
+    real_key = app.secret_key
+    monkeypatch.setattr(app, "secret_key", "changeme")
+    with caplog.at_level("WARNING", logger="revive.settings.keycheck"):
+        keycheck.record_web_key(app)  # the stray web
+    assert "host web-1" in caplog.text and "stop it" in caplog.text
+    monkeypatch.setattr(app, "secret_key", real_key)  # a worker with the right key
+    reason = keycheck.key_mismatch(app)
+    assert "主机 stray-host 上的网站进程 4242" in reason and "请停止它" in reason
+    # when, in the platform's zone with its offset, as the log lines
+    assert re.search(
+        r"web process 4242 on host stray-host at \d{4}-\d\d-\d\d [\d:]{8}\+0800", reason
+    )
+    assert "changeme" not in reason
+
+
+def test_a_web_started_before_migrations_says_so_in_one_line(tmp_path, caplog):
+    """Before `revive db upgrade` the login page answered 200 and the log held a traceback
+    per web process from this step: one warning line instead (/healthz says the rest)."""
+    from tests.apps import other_app
+
+    empty = other_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}",
+        }
+    )
+    with caplog.at_level("WARNING", logger="revive.settings.keycheck"):
+        keycheck.record_web_key(empty)
+    assert len(caplog.records) == 1
+    (record,) = caplog.records
+    assert record.exc_info is None and "revive db upgrade" in record.getMessage()
 
 
 def test_web_processes_starting_together_record_one_fingerprint_quietly(app, monkeypatch, caplog):
@@ -106,7 +152,7 @@ def test_a_worker_that_cannot_reach_the_database_refuses_to_start(tmp_path):
     env = {
         "DATABASE_URL": "postgresql+psycopg://revive:s3cret@127.0.0.1:1/revive",
         "REVIVE_DATA_DIR": str(tmp_path),
-        "SECRET_KEY": "k",
+        "SECRET_KEY": STRONG_KEY,  # a database server: production refuses a weak one
         "REVIVE_WORKER_DB_WAIT": "0",
         "PATH": "/usr/bin:/bin",
     }
@@ -124,7 +170,7 @@ def test_inspect_and_beat_do_not_wait_for_the_database(tmp_path):
     env = {
         "DATABASE_URL": "postgresql+psycopg://revive@127.0.0.1:1/revive",
         "REVIVE_DATA_DIR": str(tmp_path),
-        "SECRET_KEY": "k",
+        "SECRET_KEY": STRONG_KEY,
         "REVIVE_WORKER_DB_WAIT": "600",
         "PATH": "/usr/bin:/bin",
     }

@@ -49,7 +49,7 @@ def race_app(app, tmp_path) -> Iterator[Flask]:
     other = other_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-of-the-suite-and-its-workers",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'races.db'}",

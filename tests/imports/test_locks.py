@@ -55,7 +55,7 @@ def lock_app(app, tmp_path) -> Iterator[Flask]:
     other = _create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-of-the-suite-and-its-workers",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
             "SQLALCHEMY_DATABASE_URI": url,

@@ -77,7 +77,7 @@ def celery_worker(_app, _data_dir: Path) -> Iterator[Celery]:
         "DATABASE_URL": TEST_DATABASE_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "REVIVE_DATA_DIR": str(_data_dir),  # shared with the test app, like the compose volume
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-of-the-suite-and-its-workers",
         # Small shards and a fan-out of 2: every all-demand run of these tests is a real chord
         # (matching.score_shards parts on both pool processes → matching.merge_scores).
         "REVIVE_INDEX_SHARD_DOCS": "2",

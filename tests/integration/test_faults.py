@@ -71,7 +71,7 @@ def _make_app(db_url: str, data_dir: Path):
     return other_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-of-the-suite-and-its-workers",
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "localhost",
             "SQLALCHEMY_DATABASE_URI": db_url,
@@ -111,7 +111,7 @@ class Faults:
             "DATABASE_URL": self.db_url,
             "CELERY_BROKER_URL": self.redis.url,
             "REVIVE_DATA_DIR": str(self.data_dir),
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-of-the-suite-and-its-workers",
             # The sweep every second; a worker silent for 3 s is lost (heartbeat every 0.75 s);
             # a message not started within a minute is lost (a test that needs less says so).
             "REVIVE_SWEEP_SECONDS": "1",
