@@ -2,11 +2,14 @@
 healthcheck, which asked for /login before: that page answers 200 with the database down or
 never migrated, so a broken site looked healthy.
 
-200 ``{"status": "ok", …, "sweep": {…}}`` when the database answers and its schema is the one
-this code needs (Alembic's head, when the database records a revision; a schema made by
-``create_all``, as in tests, records none). 503 with the reason otherwise. ``sweep`` says
-whether the recovery sweep still runs. Public and cheap: two small queries and a file's time,
-no session, no user, nothing about the data.
+200 when the database answers and its schema is the one this code needs (Alembic's head, when
+the database records a revision; a schema made by ``create_all``, as in tests, records none).
+503 with the reason otherwise. ``sweep`` says whether the recovery sweep still runs and
+``broker`` whether the message broker answers; either not "ok" makes the top-level status
+"degraded", still a 200 — the site itself serves, and a load balancer must keep sending it
+requests (an operator read "status": "ok" with every worker and beat stopped for an hour).
+``?strict=1``, for monitors: 503 when degraded too. Public and cheap: two small queries, a
+file's time and a broker connection, no session, no user, nothing about the data.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from revive import queue
 from revive.config import PROJECT_ROOT
@@ -104,9 +107,17 @@ def healthz():
     found = schema_state()
     if found.state != "ok":
         return jsonify(status="error", database=found.state, message=found.message), 503
-    return jsonify(
-        status="ok", database="ok", revision=found.revision, sweep=_sweep(), broker=_broker()
+    sweep, broker = _sweep(), _broker()
+    degraded = sweep["status"] != "ok" or broker["status"] != "ok"
+    body = jsonify(
+        status="degraded" if degraded else "ok",
+        database="ok",
+        revision=found.revision,
+        sweep=sweep,
+        broker=broker,
     )
+    strict = request.args.get("strict", "").lower() in {"1", "true", "yes"}
+    return body, 503 if degraded and strict else 200
 
 
 def _broker() -> dict[str, object]:

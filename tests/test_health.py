@@ -13,10 +13,14 @@ from tests.apps import other_app
 BASE = {"TESTING": True, "SECRET_KEY": "x", "SERVER_NAME": "localhost"}
 
 
-def test_a_migrated_database_is_healthy_without_logging_in(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json()["status"] == "ok"
+def test_a_migrated_database_is_healthy_without_logging_in(client, enqueued):
+    from revive import queue
+
+    queue.resend_stuck()  # the background runs: a sweep's mark
+    for url in ("/healthz", "/healthz?strict=1"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.get_json()["status"] == "ok"
 
 
 @pytest.mark.usefixtures("_data_dir")
@@ -78,6 +82,14 @@ def test_the_health_check_says_when_the_recovery_sweep_stopped(client, app, enqu
     late = response.get_json()["sweep"]
     assert response.status_code == 200  # the web itself still serves
     assert late["status"] == "late" and "60 分钟" in late["message"] and "beat" in late["message"]
+    # …and says so at the top: the operator's monitor read "status": "ok" with every worker
+    # and beat stopped; a monitor asks for the strict form, which fails when degraded
+    assert response.get_json()["status"] == "degraded"
+    strict = client.get("/healthz?strict=1")
+    assert strict.status_code == 503 and strict.get_json()["status"] == "degraded"
+    stamp.unlink()  # never ran (beat not started yet, or never): degraded as well
+    assert client.get("/healthz").get_json()["status"] == "degraded"
+    assert client.get("/healthz?strict=1").status_code == 503
 
 
 def test_the_health_check_says_when_the_broker_does_not_answer(client, app, monkeypatch):
@@ -95,3 +107,5 @@ def test_the_health_check_says_when_the_broker_does_not_answer(client, app, monk
     broker = response.get_json()["broker"]
     assert response.status_code == 200
     assert broker["status"] == "unreachable" and "消息队列" in broker["message"]
+    assert response.get_json()["status"] == "degraded"
+    assert client.get("/healthz?strict=1").status_code == 503
