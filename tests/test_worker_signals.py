@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from celery.signals import worker_init
 
 
@@ -59,3 +61,35 @@ def test_celery_logs_no_task_result_and_dates_with_the_offset():
         assert handler.formatter.datefmt == "%Y-%m-%d %H:%M:%S%z"
     finally:
         log.removeHandler(handler)
+
+
+def test_every_celery_log_line_carries_the_offset(tmp_path):
+    """An operator's worker log still read [2026-12-08 04:18:58,802: ERROR/MainProcess]
+    Process 'ForkPoolWorker-1' … exited, beside the app's +0800: the pool's own lines go
+    through billiard's logger, which Celery gives a handler of its own. Celery's logging as
+    the worker sets it up, then a line through each of its loggers."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys; sys.argv = ['celery', 'inspect']; import workers.app as w;"
+        "w.celery_app.log.setup_logging_subsystem(loglevel='INFO', colorize=False);"
+        "from billiard import util; util.get_logger().error('pool process gone');"
+        "logging.getLogger('celery.worker.request').error('task lost');"
+        "w.celery_app.log.setup_task_loggers(loglevel='INFO', colorize=False);"
+        "logging.getLogger('celery.task').error('in a task')"
+    )
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'log.db'}",
+        "REVIVE_DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "k",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "ERROR/" in line]
+    assert len(lines) == 3, done.stderr
+    for line in lines:
+        assert re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0800: ERROR/", line), line

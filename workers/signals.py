@@ -28,6 +28,7 @@ from celery.signals import (
     worker_init,
     worker_process_init,
 )
+from celery.utils.log import get_multiprocessing_logger
 
 from revive.engine import release_free_memory, warm
 from revive.engine.text import segmenter
@@ -47,10 +48,14 @@ LOG_DATEFMT = "%Y-%m-%d %H:%M:%S%z"  # as the app's own lines (revive/app.py): w
 @after_setup_task_logger.connect
 def _dated_with_offset(logger: logging.Logger, **_: object) -> None:
     """Celery's own lines read [2026-12-07 22:00:04,023: INFO/…] with no zone, beside the
-    app's 2026-12-07 22:00:04+0800 (an operator's trial): the same date format for both."""
-    for handler in logger.handlers:
-        if handler.formatter is not None:
-            handler.formatter.datefmt = LOG_DATEFMT
+    app's 2026-12-07 22:00:04+0800 (an operator's trial): the same date format for both — on
+    the root logger, the task logger, and billiard's (the pool's own lines: "Process
+    'ForkPoolWorker-1' … exited", which Celery gives a handler of its own and an operator's
+    log still showed without the offset)."""
+    for each in (logger, get_multiprocessing_logger()):
+        for handler in getattr(each, "handlers", ()):
+            if handler.formatter is not None:
+                handler.formatter.datefmt = LOG_DATEFMT
 
 
 @worker_init.connect
