@@ -51,3 +51,21 @@ def test_the_readmes_commands_without_docker_are_the_entrypoints():
                     assert w in entry, (w, line)
     assert "gunicorn -c python:revive.gunicorn_conf" in text
     assert "celery -A workers.app beat" in text
+
+
+def test_the_readmes_deployment_without_docker_keeps_the_processes_up():
+    """An operator's hand deployment from the README: gunicorn logged no requests (the entry
+    point's --access-logfile - was missing), two workers on one host shared a node name, a
+    dead worker stayed dead, and each cold worker compiled the kernels for a minute or more
+    before it was ready. Both halves give each of these."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    warm = 'python -c "from revive.engine.preload import warm; warm()"'
+    assert warm in makefile  # the README's step is the Makefile's (and the Dockerfile's)
+    for half in text.split("\n## English\n"):
+        gunicorn = [line for line in half.splitlines() if "gunicorn -c python:" in line]
+        assert gunicorn and all("--access-logfile -" in line for line in gunicorn), gunicorn
+        assert warm in half
+        assert "-n worker1@%h" in half and "-n worker%i@%%h" in half  # %%: systemd's escape
+        assert "Restart=always" in half and "revive-beat.service" in half
+        assert "pg_dump -h" in half and "pg_restore -h" in half
