@@ -37,6 +37,19 @@ judged postings (not shipped). ``rounds``: each judging round held out, without 
 ``pairwise``: the first stage fitted on within-posting pairs (a relevant against an irrelevant
 candidate of one posting) instead of on pairs one by one; the second stage as shipped.
 
+``translate``: a translation model learned from judged pairs (Berger & Lafferty 1999, IBM
+Model 1's p(target | source) as p(patent word | posting word)): from the relevant judged pairs of
+the training folds only, which title + abstract words go with a posting's specific word
+(``Translation``); a pair's translated coverage, its soft form (the associates' lift), a
+mismatch share and a judged contrast, each as a fifth pair feature (or its pool's best in the
+second stage) beside the shipped second stage (word rates and answers), mean ± sd over
+``--draws`` splits at ``--bar`` (shipped 0.08); ``--rounds`` holds each judging round out
+instead (fitted on the real rounds before it); ``--check`` compares a feature's AUC on held-out
+and on training pairs (a leak would show as a gap); ``--show WORD ...`` prints associates.
+Session 39, 5 shuffled splits: the soft form as a pair feature, nDCG@10 0.5493 → 0.5751,
+strength AUC 0.7340 → 0.7418, abst@90 0.367 → 0.354; held-out rounds 4–8 nDCG +0.006 to +0.024,
+AUC −0.009 to +0.015, unjudged top-10 pairs 3–5 % → 7–10 %.
+
 ``bars``: the abstention bar table of eval/real/RESULTS.md — the shipped form cross-validated
 over ``--draws`` shuffled 5-fold splits of the real set (``revive eval --cv-draws``' splits),
 each split's lists read at every ``--bar``: the share of unanswerable postings that abstain and
@@ -143,7 +156,13 @@ def two_stage_pairwise(train, first_cols: int, pool_cols: int):
 
 
 def compare_x(
-    rows, ids, qrels, variants: dict[str, tuple[list, list]], draws: int = 5, fitter=None
+    rows,
+    ids,
+    qrels,
+    variants: dict[str, tuple[list, list]],
+    draws: int = 5,
+    fitter=None,
+    spread: bool = False,
 ) -> None:
     """Like ``compare``, each variant a list of first-stage pair columns and a list of columns
     whose pool maximum enters the second stage only (``two_stage_x``, or ``fitter``)."""
@@ -168,6 +187,12 @@ def compare_x(
                 assessed.update(sp.rank(model, test, ids))
             figures.append(sp.figures(assessed, qrels))
         mean = {k: round(float(np.mean([d[k] for d in figures])), 4) for k in figures[0]}
+        if spread:  # mean ± sd over the splits, and each split's figures
+            mean = {
+                k: f"{np.mean([d[k] for d in figures]):.4f} ± {np.std([d[k] for d in figures]):.4f}"
+                for k in figures[0]
+            }
+            print(f"{label} per split: {[{k: round(v, 4) for k, v in d.items()} for d in figures]}")
         print(f"{label}: {mean}", flush=True)
 
 
@@ -493,6 +518,385 @@ def _knn_col(near, answerable: dict[str, int], k: int, posting_counts) -> Extra:
     return extra
 
 
+def _shipped_pool_cols(rows) -> list:
+    """The shipped second stage's two learned columns (``rate_max``, ``answers``), counted on
+    the training folds, a training posting's own judgements left out: the pool maxima
+    ``two_stage_x`` takes give ``POSTING``'s values."""
+    from revive.engine.strength import ANSWER_SMOOTHING
+
+    cache: dict = {}
+
+    def tables(f, seed, fold_of):
+        if (seed, f) not in cache:
+            train = [p for p in rows if fold_of.get(p.demand, f) != f]
+            cache[seed, f] = (
+                WordRates.count(train),
+                WordRates.count(train, ANSWER_SMOOTHING, WordRates.answered),
+            )
+        return cache[seed, f]
+
+    def rate(pr, f, seed, fold_of):
+        rates, _ = tables(f, seed, fold_of)
+        own = WordRates.tally(pr) if fold_of[pr.demand] != f else None
+        return np.asarray([rates.value(ws, own) for ws in pr.matched])
+
+    def answers(pr, f, seed, fold_of):
+        _, ans = tables(f, seed, fold_of)
+        own = WordRates.answered(pr) if fold_of[pr.demand] != f else None
+        return np.full(len(pr.ids), ans.value(pr.asked, own))
+
+    return [rate, answers]
+
+
+TM_FEATURES = (
+    "tm_cov",  # share of the posting's specific weight with a learned associate in the patent
+    "tm_cov_or_self",  # ... or the word itself
+    "tm_soft",  # weighted mean of each word's best associate lift present (0 if none)
+    "tm_miss",  # share of weight whose word has associates but neither it nor one is present
+    "tmj_soft",  # judged contrast: weighted mean of each word's best lift present, self too
+    "tmj_cross",  # the same, the word itself left out
+)
+
+
+class Translation:
+    """p(patent word | posting word) learned from judged pairs (``pair_probes.py translate``).
+
+    Per training fold: ``c[u, v]`` = training postings that use the specific word u and had a
+    relevant patent (qrels grade >= 1, title + abstract) holding the word v; ``n[u]`` = the
+    answerable training postings using u; ``j[u, v]`` = training postings using u with a
+    judged patent holding v. Two tables from them:
+
+    - background translation: t(v|u) = (c + mu p(v)) / (n + mu), p(v) the share of the
+      judged and pooled patents holding v; lift = ln t(v|u) / p(v); v is an associate of u when
+      c >= ``support`` postings and the lift >= ln ``tau``;
+    - judged contrast: of the postings using u with a judged patent holding v, the smoothed
+      share where a relevant one held it (``m`` pseudo-postings at the base share), as log-odds
+      lift over the base: which patent words separate relevant from irrelevant candidates
+      the engine already found for postings with u (j >= ``support``).
+
+    A posting counts only in the tables of folds it is not held out of; for a training
+    posting's own features its own counts are taken out first (leave one posting out), so
+    neither stage is fitted on values its own judgements made."""
+
+    def __init__(self, pools, rows, qrels, support=2, tau=3.0, mu=1.0, m=5.0):
+        from scipy import sparse
+
+        index = pools.index
+        spec = index.specificity
+        self.rows = rows
+        self.support, self.tau, self.mu, self.m = support, tau, mu, m
+        self.order = {pr.demand: i for i, pr in enumerate(rows)}
+        rel = {pr.demand: {d for d, g in qrels.get(pr.demand, {}).items() if g >= 1} for pr in rows}
+        judged = {pr.demand: set(qrels.get(pr.demand, {})) for pr in rows}
+        docs = sorted(
+            {d for pr in rows for d in pr.ids}
+            | {d for q in judged for d in judged[q] if d in pools.texts}
+        )
+        self.doc_at = {d: i for i, d in enumerate(docs)}
+        words = [set(_words_and_bigrams(normalize(pools.texts[d]), False)[0]) for d in docs]
+        self.v_of = {w: i for i, w in enumerate(sorted(set().union(*words)))}
+        self.vocab_v = sorted(self.v_of, key=self.v_of.get)
+        ind = [self.v_of[w] for ws in words for w in ws]
+        ptr = np.cumsum([0] + [len(ws) for ws in words])
+        self.dm = sparse.csr_matrix(
+            (np.ones(len(ind)), ind, ptr), shape=(len(docs), len(self.v_of))
+        )
+        self.p = np.asarray(self.dm.sum(0)).ravel() / len(docs)
+        # the posting side: its specific words (IDF x specificity > 0), weighted so
+        self.u_of: dict[str, int] = {}
+        asked = []
+        for pr in rows:
+            ws = sorted(
+                {w for w in pr.asked if w in index.term_index and spec[index.term_index[w]] > 0}
+            )
+            asked.append(ws)
+            for w in ws:
+                self.u_of.setdefault(w, len(self.u_of))
+        self.vocab_u = sorted(self.u_of, key=self.u_of.get)
+        self.weight = np.asarray([float(spec[index.term_index[w]]) for w in self.vocab_u])
+        ind = [self.u_of[w] for ws in asked for w in ws]
+        ptr = np.cumsum([0] + [len(ws) for ws in asked])
+        self.qm = sparse.csr_matrix(
+            (np.ones(len(ind)), ind, ptr), shape=(len(rows), len(self.u_of))
+        )
+        self.self_col = np.asarray([self.v_of.get(w, -1) for w in self.vocab_u])
+
+        def union(sets):
+            out = sparse.lil_matrix((len(rows), len(self.v_of)))
+            for i, pr in enumerate(rows):
+                at = [self.doc_at[d] for d in sets[pr.demand] if d in self.doc_at]
+                if at:
+                    out[i] = (self.dm[at].sum(0) > 0).astype(float)
+            return out.tocsr()
+
+        self.r = union(rel)  # words of the posting's relevant patents
+        self.j = union(judged)  # words of its judged patents
+        self.answerable = np.asarray([float(bool(rel[pr.demand])) for pr in rows])
+        at = [(i, self.doc_at[d]) for i, pr in enumerate(rows) for d in rel[pr.demand]]
+        self.rel_m = sparse.csr_matrix(
+            (np.ones(len(at)), ([x for x, _ in at], [y for _, y in at])),
+            shape=(len(rows), len(docs)),
+        )  # posting x patent: judged relevant
+        self.cache: dict = {}
+        self.done: dict = {}
+
+    def tables(self, f, seed, fold_of):
+        from scipy import sparse
+
+        key = (seed, f)
+        if key not in self.cache:
+            # postings outside ``fold_of`` (later rounds) count as held out: never counted
+            train = np.asarray([fold_of.get(pr.demand, f) != f for pr in self.rows], float)
+            t = sparse.diags(train)
+            qt = (t @ self.qm).T.tocsr()
+            c = (qt @ self.r).tocsr()
+            j = (qt @ self.j).tocsr()
+            n = qt @ self.answerable
+            a = (qt @ self.rel_m).tocsr()
+            base = c.sum() / max(j.sum(), 1.0)
+            self.cache = {key: (c, j, n, a, base)}  # one split's tables at a time
+        return self.cache[key]
+
+    def features(self, pr, f, seed, fold_of) -> np.ndarray:
+        """``TM_FEATURES`` for each candidate of ``pr``'s pool, counted without the held-out
+        fold, and without the posting itself when it is a training posting."""
+        from scipy import sparse
+
+        done = self.done.setdefault((seed, f), {})
+        if pr.demand in done:
+            return done[pr.demand]
+        c, j, n, a, base = self.tables(f, seed, fold_of)
+        i = self.order[pr.demand]
+        k = len(pr.ids)
+        out = np.zeros((k, len(TM_FEATURES)))
+        us = self.qm[i].indices
+        if not k or not len(us):
+            done[pr.demand] = out
+            return out
+        cand = [self.doc_at[d] for d in pr.ids]
+        cols = np.unique(self.dm[cand].indices)
+        cu = c[us][:, cols].toarray()
+        ju = j[us][:, cols].toarray()
+        nu = n[us].copy()
+        if fold_of[pr.demand] != f:  # a training posting: its own counts out
+            cu -= self.r[i][:, cols].toarray()
+            ju -= self.j[i][:, cols].toarray()
+            nu -= self.answerable[i]
+        pv = self.p[cols]
+        lift = np.log((cu + self.mu * pv) / ((nu[:, None] + self.mu) * pv))
+        selfc = self.self_col[us][:, None] == cols[None, :]
+        # u's associates over the whole vocabulary: c >= support postings, held by >= support
+        # distinct relevant patents (one patent relevant to several postings is not enough)
+        au = a[us]
+        crow = c[us]
+        if fold_of[pr.demand] != f:
+            ones = np.ones((len(us), 1))
+            au = au - self.rel_m[i].multiply(ones)
+            crow = crow - self.r[i].multiply(ones)
+        au = sparse.csr_matrix(au)
+        au.data = (au.data > 0).astype(float)
+        pats = (au @ self.dm).tocsr()
+        crow = sparse.csr_matrix(crow)
+        cross = np.zeros((len(us), len(cols)), bool)
+        has_assoc = np.zeros(len(us), bool)
+        pos = {v: x for x, v in enumerate(cols.tolist())}
+        for b in range(len(us)):
+            lo, hi = crow.indptr[b], crow.indptr[b + 1]
+            cc, vv = crow.data[lo:hi], crow.indices[lo:hi]
+            ok = (cc >= self.support) & (vv != self.self_col[us[b]])
+            cc, vv = cc[ok], vv[ok]
+            if not len(vv):
+                continue
+            lf = np.log((cc + self.mu * self.p[vv]) / ((nu[b] + self.mu) * self.p[vv]))
+            np_ = np.asarray(pats[b, vv].todense()).ravel()
+            vv = vv[(lf >= np.log(self.tau)) & (np_ >= self.support)]
+            has_assoc[b] = len(vv) > 0
+            for v in vv.tolist():
+                if v in pos:
+                    cross[b, pos[v]] = True
+        pj = (cu + self.m * base) / (ju + self.m)
+        pj = np.clip(pj, 1e-6, 1 - 1e-6)
+        lj = np.log(pj / (1 - pj)) - np.log(base / (1 - base))
+        known = ju >= self.support
+        dpool = self.dm[cand][:, cols].toarray() > 0  # k x cols
+        w = self.weight[us]
+        total = w.sum() or 1.0
+        got = np.zeros((k, len(us)), bool)  # an associate of u in the patent
+        present = np.zeros((k, len(us)), bool)  # u itself in the patent
+        soft = np.zeros((k, len(us)))
+        best = np.zeros((k, len(us)))
+        bestc = np.zeros((k, len(us)))
+        for a in range(len(us)):
+            here = np.nonzero(selfc[a])[0]
+            if len(here):
+                present[:, a] = dpool[:, here[0]]
+            at = np.nonzero(cross[a])[0]
+            if len(at):
+                hit = dpool[:, at]
+                got[:, a] = hit.any(1)
+                soft[:, a] = np.where(hit, np.maximum(lift[a, at], 0), 0.0).max(1)
+            at = np.nonzero(known[a])[0]
+            if len(at):
+                hit = dpool[:, at]
+                v = np.where(hit, lj[a, at], -np.inf)
+                m = v.max(1)
+                best[:, a] = np.where(np.isfinite(m), m, 0.0)
+                v = np.where(selfc[a, at][None, :], -np.inf, v)
+                m = v.max(1)
+                bestc[:, a] = np.where(np.isfinite(m), m, 0.0)
+        out[:, 0] = got @ w / total
+        out[:, 1] = (got | present) @ w / total
+        out[:, 2] = soft @ w / total
+        out[:, 3] = (has_assoc[None, :] & ~got & ~present) @ w / total
+        out[:, 4] = best @ w / total
+        out[:, 5] = bestc @ w / total
+        done[pr.demand] = out
+        return out
+
+    def column(self, name: str):
+        at = TM_FEATURES.index(name)
+        return lambda pr, f, seed, fold_of: self.features(pr, f, seed, fold_of)[:, at]
+
+    def associates(self, u: str, top: int = 8) -> list[tuple[str, int, int, int, float]]:
+        """u's associates over all judged postings (for reading, not for scoring): (patent
+        word, postings behind it, answerable postings using u, distinct relevant patents
+        holding it, lift), the best supported first."""
+        qt = self.qm.T.tocsr()
+        a = self.u_of[u]
+        crow = (qt[a] @ self.r).toarray().ravel()
+        n = float(np.ravel(qt[a] @ self.answerable)[0])
+        au = qt[a] @ self.rel_m
+        au.data = (au.data > 0).astype(float)
+        pats = (au @ self.dm).toarray().ravel()
+        vs = np.nonzero((crow >= self.support) & (pats >= self.support))[0]
+        lf = np.log((crow[vs] + self.mu * self.p[vs]) / ((n + self.mu) * self.p[vs]))
+        keep = (lf >= np.log(self.tau)) & (vs != self.self_col[a])
+        vs, lf = vs[keep], lf[keep]
+        order = np.lexsort((-lf, -crow[vs]))[:top]
+        return [
+            (
+                self.vocab_v[vs[o]],
+                int(crow[vs[o]]),
+                int(n),
+                int(pats[vs[o]]),
+                round(float(lf[o]), 2),
+            )
+            for o in order
+        ]
+
+
+def translate(args) -> None:
+    """A translation model learned from judged pairs (Berger & Lafferty 1999; IBM Model 1's
+    p(target word | source word), here p(patent word | posting word)): from the relevant
+    (grade >= 1) judged pairs of the training folds only, which patent words go with a
+    posting word (``Translation``: against the background of the judged and pooled patents, and
+    against the irrelevant judged candidates of postings using it). A pair's features
+    (``TM_FEATURES``): the translated coverage (the share of the posting's specific weight
+    whose learned associates appear in the patent), its soft form (the associates' lift), the
+    mismatch (weight whose words have associates, none present, nor the word itself), and
+    the judged contrast with and without the word itself. Each as a fifth pair feature, or its
+    pool's best in the second stage only, beside the shipped second stage (the word rates
+    and answers); ``--bar`` the fixed bar (shipped 0.08), mean ± sd over ``--draws`` splits.
+    Leakage guard: the tables of a fold count its training postings only, and a training
+    posting's features are read with its own counts taken out; ``--check`` prints each
+    feature's AUC on held-out and on training pairs of one split (a leak shows as a gap)."""
+    sp.BAR = args.bar
+    pools, qrels, ids, rows = sp.pools_of("real")
+    tm = Translation(pools, rows, qrels, support=args.support, tau=args.tau)
+    print(
+        f"{len(tm.vocab_u)} posting words, {len(tm.vocab_v)} patent words, "
+        f"{int(tm.answerable.sum())} answerable postings",
+        flush=True,
+    )
+    for u in args.show:
+        if u in tm.u_of:
+            print(u, tm.associates(u), flush=True)
+    # one split: each feature's AUC on held-out pairs and on training pairs (own counts out)
+    fold = np.empty(len(rows), int)
+    fold[np.random.default_rng(0).permutation(len(rows))] = np.arange(len(rows)) % 5
+    fold_of = {pr.demand: int(k) for pr, k in zip(rows, fold, strict=True)}
+    held, trained = [], []
+    for f in range(5 if args.check else 0):
+        for pr in rows:
+            x = tm.features(pr, f, 0, fold_of)[pr.labels >= 0]
+            y = pr.labels[pr.labels >= 0]
+            (held if fold_of[pr.demand] == f else trained).append((x, y))
+    if args.check:
+        for name, part in (("held-out", held), ("training, own counts out", trained)):
+            x = np.vstack([p[0] for p in part])
+            y = np.concatenate([p[1] for p in part])
+            aucs = {n: round(roc_auc_score(y, x[:, a]), 4) for a, n in enumerate(TM_FEATURES)}
+            print(f"AUC alone, {name} pairs: {aucs}", flush=True)
+    shipped = _shipped_pool_cols(rows)
+    if args.rounds:
+        _tm_rounds(tm, rows, ids, qrels, shipped, args)
+        return
+    variants = {"shipped (four features; rates and answers in the second stage)": ([], shipped)}
+    for name in args.features:
+        col = tm.column(name)
+        variants[f"shipped + {name} as a pair feature"] = ([col], shipped)
+        if name in args.pool:
+            variants[f"shipped + {name}: pool's best in the second stage"] = ([], [*shipped, col])
+            variants[f"shipped + {name}: pair feature and pool's best"] = ([col], [*shipped, col])
+    compare_x(rows, ids, qrels, variants, draws=args.draws, spread=True)
+
+
+def _round_of() -> dict[str, int]:
+    """Each posting's judging round, re-drawn as ``rounds`` does (2 = rounds 1-2)."""
+    import csv
+    import random
+
+    with open(sp.DATA / "real_demands.csv", encoding="utf-8-sig") as fh:
+        everyone = list(csv.DictReader(fh))
+    taken: set[str] = set()
+    out: dict[str, int] = {}
+    draws = ((200, 13), (100, 14), (200, 15), (100, 16), (200, 17), (200, 18), (598, 19))
+    for r, (n, seed) in enumerate(draws, start=2):
+        left = [x for x in everyone if x["id"] not in taken]
+        chosen = {x["id"] for x in random.Random(seed).sample(left, n)}
+        out.update(dict.fromkeys(chosen, r))
+        taken |= chosen
+    return out
+
+
+def _tm_rounds(tm, rows, ids, qrels, shipped, args) -> None:
+    """Held out by round (``translate --rounds``): each round from the fourth on scored by the
+    form fitted on the real rounds before it (not the team set), the tables and word rates
+    counted on those rounds only; later rounds are neither counted nor scored."""
+    from revive.benchmark import trust
+
+    round_of = _round_of()
+    assert set(round_of) >= {pr.demand for pr in rows}
+    for held in range(4, 9):
+        fold_of = {pr.demand: int(round_of[pr.demand] == held) for pr in rows
+                   if round_of[pr.demand] <= held}  # fmt: skip
+        seed, f = 100 + held, 1
+        subset = [pr for pr in rows if pr.demand in fold_of]
+        variants = {"shipped": ([], shipped)}
+        for name in args.features:
+            variants[f"+ {name} pair"] = ([tm.column(name)], shipped)
+        for label, (pair_cols, pool_cols) in variants.items():
+            data = []
+            for pr in subset:
+                cols = [np.reshape(e(pr, f, seed, fold_of), -1) for e in pair_cols + pool_cols]
+                width = len(FEATURES) + len(cols)
+                r = np.column_stack([pr.rows, *cols]) if len(pr.rows) else np.zeros((0, width))
+                data.append((pr.demand, r, pr.labels, pr.words, pr.thin))
+            train = [d for d, pr in zip(data, subset, strict=True) if fold_of[pr.demand] != f]
+            model = two_stage_x([d for d in train if len(d[1])], len(pair_cols), len(pool_cols))
+            test = [d for d, pr in zip(data, subset, strict=True) if fold_of[pr.demand] == f]
+            assessed = sp.rank(model, test, ids)
+            for bar in args.round_bars:
+                g = trust.trust_figures(assessed, qrels, bar, 10)
+                print(
+                    f"round {held} ({len(test)} postings, fitted on {len(train)}), {label}, "
+                    f"bar {bar}: nDCG {g['ndcg@10']:.4f} AUC {g['strength_auc']:.4f} "
+                    f"abstained {g['abstained_unanswerable']:.3f} "
+                    f"shown {g['relevant_shown']:.3f} unjudged top 10 {g['unjudged_top_k']:.3f}",
+                    flush=True,
+                )
+
+
 def rounds(args) -> None:
     """Held out by round: the 1,598 postings re-drawn round by round (``real_pool.py sample``'s
     seeds, which reproduce eval/real/queries.csv), each round from the fourth on scored by the
@@ -588,6 +992,17 @@ def main() -> None:
     an.add_argument("--smooth", type=float, nargs="*", default=[5.0])
     an.add_argument("--draws", type=int, default=5)
     an.add_argument("--knn", type=int, nargs="*", default=[], help="also kNN answerability")
+    tr = sub.add_parser("translate")
+    tr.add_argument("--draws", type=int, default=5)
+    tr.add_argument("--bar", type=float, default=0.08)
+    tr.add_argument("--support", type=int, default=2, help="postings behind an association")
+    tr.add_argument("--tau", type=float, default=3.0, help="least lift of an associate")
+    tr.add_argument("--features", nargs="*", default=list(TM_FEATURES))
+    tr.add_argument("--pool", nargs="*", default=[], help="also these as pool bests, 2nd stage")
+    tr.add_argument("--check", action="store_true", help="held-out vs training AUC alone")
+    tr.add_argument("--show", nargs="*", default=[], help="posting words to print associates of")
+    tr.add_argument("--rounds", action="store_true", help="held out by round instead")
+    tr.add_argument("--round-bars", type=float, nargs="*", default=[0.08])
     ro = sub.add_parser("rounds")
     ro.add_argument("--bar", type=float, nargs="*", default=[0.08, 0.085])
     pw = sub.add_parser("pairwise")
@@ -607,6 +1022,7 @@ def main() -> None:
         "rounds": rounds,
         "bars": bars,
         "pairwise": pairwise,
+        "translate": translate,
     }
     commands[args.command](args)
 

@@ -94,8 +94,8 @@ def figures(assessed, qrels) -> dict:
     return {
         "ndcg@10": out["ndcg@10"],
         "strength_auc": out["strength_auc"],
-        "abstained_at_0.09": out["abstained_unanswerable"],
-        "shown_at_0.09": out["relevant_shown"],
+        f"abstained_at_{BAR:g}": out["abstained_unanswerable"],
+        f"shown_at_{BAR:g}": out["relevant_shown"],
         "abstained_at_90_shown": best,
     }
 
