@@ -97,6 +97,7 @@ def figures(assessed, qrels) -> dict:
         f"abstained_at_{BAR:g}": out["abstained_unanswerable"],
         f"shown_at_{BAR:g}": out["relevant_shown"],
         "abstained_at_90_shown": best,
+        "unjudged_top10": out["unjudged_top_k"],
     }
 
 
