@@ -23,5 +23,10 @@ set_process_timezone((os.environ.get("REVIVE_TIMEZONE") or "").strip() or DEFAUL
 # gthread, with Chinese pages for the requests gunicorn refuses itself (414, 431, 400)
 worker_class = "revive.gunicorn_worker.ChineseErrorsWorker"
 threads = max(1, int(os.environ.get("REVIVE_WEB_THREADS") or 4))
+# gunicorn takes SCRIPT_NAME / PATH_INFO request headers from its trusted addresses (localhost
+# by default) as the application's mount point: a client behind a same-host proxy that passes
+# them could make url_for() write //evil.example/… (a security review had a logged reset link
+# so). Revive is mounted at the root; no header may say otherwise.
+forwarder_headers = ""
 timeout = 60
 graceful_timeout = 30

@@ -169,6 +169,7 @@ def test_a_killed_worker_is_restarted_while_the_site_stays_up(run_script):
     run = run_script()
     run.wait_for("site answers", lambda: run.site_status() == 200, STARTUP)
     _refused_in_chinese(run.port)
+    _no_mount_point_from_headers(run.port)
     run.wait_for("worker ready", lambda: run.workers_ready() >= 1, STARTUP)
     (first,) = run.worker_pids()
 
@@ -251,6 +252,22 @@ def _refused_in_chinese(port: int) -> None:
             conn.close()
         assert resp.status == status and words in body, (resp.status, body[:200])
         assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+
+
+def _no_mount_point_from_headers(port: int) -> None:
+    """gunicorn took a SCRIPT_NAME request header from localhost as the mount point, so a
+    same-host proxy passing it let a client have url_for() write //evil.example/… (a
+    redirect's Location, a logged reset link). Revive sits at the root whatever it says."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/", headers={"SCRIPT_NAME": "//evil.example"})
+        resp = conn.getresponse()
+        resp.read()
+    finally:
+        conn.close()
+    assert resp.status == 302 and resp.getheader("Location", "").startswith("/login")
 
 
 def test_the_script_stops_with_the_worker_when_the_site_dies(run_script):

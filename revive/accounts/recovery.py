@@ -31,7 +31,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from revive import queue
 from revive.accounts import passwords, services, sessions, throttle, tokens
@@ -184,7 +184,9 @@ def _logged_link(token: str) -> str:
     forward."""
     if current_app.config.get("REVIVE_BASE_URL"):
         return reset_link(token)
-    path = url_for("accounts.reset_password", token=token)
+    # built against the site's root, as external_url builds: url_for would put the request's
+    # script root first, which a forged SCRIPT_NAME header can make //evil.example
+    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
     return f"{path} (REVIVE_BASE_URL is not set: put the site's address before it / {_ADD_SITE})"
 
 

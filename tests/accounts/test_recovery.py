@@ -122,6 +122,15 @@ def test_the_logged_link_never_takes_the_askers_host(app, link_log, monkeypatch)
     (logged,) = [r.getMessage() for r in link_log.records if "/password/reset/" in r.getMessage()]
     assert "evil.example" not in logged and "请在前面加上本站地址" in logged
     link_log.clear()
+    # nor the mount point a forged SCRIPT_NAME says (gunicorn took it from a trusted proxy)
+    fresh(app).post(
+        "/password/forgot",
+        data={"email": user.email},
+        environ_overrides={"SCRIPT_NAME": "//evil.example"},
+    )
+    (logged,) = [r.getMessage() for r in link_log.records if "/password/reset/" in r.getMessage()]
+    assert "evil.example" not in logged and logged.split(": ", 1)[1].startswith("/password/")
+    link_log.clear()
     monkeypatch.setitem(app.config, "REVIVE_BASE_URL", "https://revive.example.cn")
     fresh(app).post(
         "/password/forgot", data={"email": user.email}, headers={"Host": "evil.example"}
