@@ -5,10 +5,10 @@ Revises: f7d2a8c41b96
 Create Date: 2026-12-07 21:00:00
 
 public_text (what a reader without contact rights searches) was written with the contact
-rules of its day. Each row now records the rules' fingerprint (revive.demands.contacts.RULES);
-rows of another one are rewritten by the recovery sweep (revive.demands.upkeep). Rows stored
-before this revision get the empty fingerprint, so the first sweeps rewrite them all with the
-rules of the running release (a few hundred a beat; `revive requeue-jobs` does all at once).
+rules of its day. Each row now records the rules' version (revive.demands.contacts.
+RULES_VERSION); rows of an older one are rewritten by the recovery sweep (revive.demands.upkeep).
+Rows stored before this revision get version 0, so the first sweeps rewrite them all with the
+rules of the running release (5,000 a beat; `revive requeue-jobs` does all at once).
 """
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("demands") as batch:
         batch.add_column(
-            sa.Column("public_text_rules", sa.String(16), nullable=False, server_default="")
+            sa.Column("public_text_rules", sa.Integer(), nullable=False, server_default="0")
         )
 
 

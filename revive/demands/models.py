@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from revive.accounts.models import Organization, User
 from revive.db import LabeledEnum, TimestampMixin, UtcDateTime, enum_column
-from revive.demands.contacts import RULES, hide_contacts
+from revive.demands.contacts import RULES_VERSION, hide_contacts
 from revive.extensions import db
 
 TITLE_MAX = 300  # characters of a demand's title (the column's length)
@@ -68,9 +68,9 @@ class Demand(TimestampMixin, db.Model):
     # details hidden, revive.demands.privacy): what that reader's keyword search looks in. Kept
     # on every write by _keep_public_text.
     public_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    # contacts.RULES of the public_text stored: another value (a release that finds contacts
-    # another way) and the recovery sweep writes it again (revive.demands.upkeep)
-    public_text_rules: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
+    # contacts.RULES_VERSION of the public_text stored: an older one (a release that finds
+    # contacts another way) and the recovery sweep writes it again (revive.demands.upkeep)
+    public_text_rules: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     industry: Mapped[str | None] = mapped_column(sa.String(100), index=True)  # 行业
     region: Mapped[str | None] = mapped_column(sa.String(100))  # 地区
     demand_type: Mapped[DemandType | None] = mapped_column(enum_column(DemandType, "demand_type"))
@@ -118,7 +118,7 @@ def _keep_public_text(_mapper: object, _connection: object, demand: Demand) -> N
     # each text on its own, as the pages hide them (a number ending the description is not
     # read with the targets' first line: 13912345678 / 千亩… looked like a quantity)
     demand.public_text = public_text_of(demand.description, demand.target_specs)
-    demand.public_text_rules = RULES
+    demand.public_text_rules = RULES_VERSION
 
 
 def public_text_of(description: str | None, target_specs: str | None) -> str:

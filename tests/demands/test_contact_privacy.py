@@ -161,6 +161,9 @@ def test_the_ways_people_write_contacts_are_hidden(written):
         "标准 GB/T 19001-2016",
         "ISBN 978-7-111-12345-6",
         "温度 1 3 5 7 9",
+        "VX-20000型滴灌控制器改造",  # model numbers after VX / Wx (a security re-test)
+        "Wx-8000A型奶牛挤奶机在线检测",
+        "QQ 20000型",
     ],
 )
 def test_figures_are_not_taken_for_contacts(technical):
@@ -176,27 +179,41 @@ def test_a_full_width_phone_number_in_a_title_is_refused(world, client, auth):
     assert api.status_code == 422 and "联系方式" in api.get_json()["details"]["title"]
 
 
-def _stored_under_older_rules(demand: Demand, title: str | None = None) -> None:
+def _stored_under_older_rules(demand: Demand, version: int = 0) -> None:
     """The row as a release whose rules missed these contacts left it."""
-    values = {"public_text": demand.description, "public_text_rules": "older-rules"}
-    if title is not None:
-        values["title"] = title
-    db.session.execute(sa.update(Demand).where(Demand.id == demand.id).values(**values))
+    db.session.execute(
+        sa.update(Demand)
+        .where(Demand.id == demand.id)
+        .values(public_text=demand.description, public_text_rules=version)
+    )
     db.session.commit()
     db.session.expire_all()
+
+
+def test_the_rules_version_is_raised_with_the_rules():
+    """The sweep rewrites the texts of an older RULES_VERSION only: rules changed without
+    raising it would leave every stored text as the old rules hid it."""
+    from revive.demands.contacts import RULES_HASH, rules_hash
+
+    assert rules_hash() == RULES_HASH, (
+        "the contact rules changed: raise contacts.RULES_VERSION and set RULES_HASH to "
+        f"{rules_hash()}"
+    )
 
 
 def test_texts_stored_under_older_rules_are_rewritten_by_the_sweep(world, client, auth):
     """The pages hide what the running release's rules find, but search reads the stored
     text: one written by older rules kept a phone number guessable until the demand was next
-    edited. The recovery sweep rewrites such rows (and titles), leaving updated_at alone."""
+    edited. The recovery sweep rewrites such rows, leaving updated_at, the version (an open
+    edit form) and the title (the enterprise's own words) alone."""
     from revive import queue
-    from revive.demands.contacts import RULES
+    from revive.demands.contacts import RULES_VERSION
 
-    demand = make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT)
-    assert demand.public_text_rules == RULES  # written with the running rules
-    _stored_under_older_rules(demand, title=f"果蔬保鲜需求 {PHONE}")
-    changed = db.session.get(Demand, demand.id).updated_at
+    demand = make_demand(world.ent_a, title="果蔬保鲜需求 VX-20000型", description=TEXT)
+    assert demand.public_text_rules == RULES_VERSION  # written with the running rules
+    _stored_under_older_rules(demand)
+    before = db.session.get(Demand, demand.id)
+    changed, version = before.updated_at, before.version
     auth.login(world.users[Role.UNIVERSITY_ADMIN])
     assert _found(client, PHONE[:5])  # the stored text still holds the number
 
@@ -204,22 +221,65 @@ def test_texts_stored_under_older_rules_are_rewritten_by_the_sweep(world, client
     assert sent.get("demands.public_text") == [demand.id]
     db.session.expire_all()
     row = db.session.get(Demand, demand.id)
-    assert row.public_text_rules == RULES and PHONE not in row.public_text
-    assert PHONE not in row.title and HIDDEN in row.title
-    assert row.updated_at == changed  # what "changed" means to matching stays the poster's
+    assert row.public_text_rules == RULES_VERSION and PHONE not in row.public_text
+    assert (row.updated_at, row.version) == (changed, version)
+    assert row.title == "果蔬保鲜需求 VX-20000型"
     assert not _found(client, PHONE[:5]) and _found(client, "果蔬保鲜")
     assert "demands.public_text" not in queue.resend_stuck()  # nothing left
 
 
-def test_a_manual_sweep_rewrites_every_batch(world, monkeypatch):
+def test_a_newer_releases_texts_are_left_alone(world):
+    """Two releases side by side during an upgrade: the older one's sweep must not put back
+    what the newer one's rules hide."""
+    from revive import queue
+    from revive.demands.contacts import RULES_VERSION
+
+    demand = make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT)
+    _stored_under_older_rules(demand, version=RULES_VERSION + 1)
+    assert "demands.public_text" not in queue.resend_stuck()
+    assert db.session.get(Demand, demand.id).public_text == TEXT
+
+
+def test_the_sweep_does_not_overwrite_an_edit_made_meanwhile(world, monkeypatch):
+    """The sweep reads a batch, then writes: an enterprise's edit in between wrote the text
+    anew (under the running rules); the sweep's older reading must not replace it."""
+    from revive import queue
+    from revive.demands import upkeep
+    from revive.demands.contacts import RULES_VERSION
+
+    demand = make_demand(world.ent_a, title="果蔬保鲜需求", description=TEXT)
+    _stored_under_older_rules(demand)
+    rewrite = upkeep.public_text_of
+
+    def edited_meanwhile(description, specs):
+        db.session.execute(  # the edit, as the model writes it, between read and write
+            sa.update(Demand)
+            .where(Demand.id == demand.id)
+            .values(
+                description="改写后的需求",
+                public_text="改写后的需求",
+                public_text_rules=RULES_VERSION,
+                version=Demand.version + 1,
+            )
+        )
+        return rewrite(description, specs)
+
+    monkeypatch.setattr(upkeep, "public_text_of", edited_meanwhile)
+    queue.resend_stuck()
+    db.session.expire_all()
+    assert db.session.get(Demand, demand.id).public_text == "改写后的需求"
+
+
+def test_a_manual_sweep_rewrites_every_row(world, monkeypatch):
     from revive import queue
     from revive.demands import upkeep
 
     monkeypatch.setattr(upkeep, "BATCH", 2)
+    monkeypatch.setattr(upkeep, "PER_SWEEP", 2)
     demands = [make_demand(world.ent_a, title=f"需求{i}", description=TEXT) for i in range(5)]
     for d in demands:
         _stored_under_older_rules(d)
-    assert len(queue.resend_stuck()["demands.public_text"]) == 2  # a beat: one batch
+    assert len(queue.resend_stuck()["demands.public_text"]) == 2  # a beat: PER_SWEEP
     assert len(queue.resend_stuck(full=True)["demands.public_text"]) == 3  # the rest
     stored = db.session.scalars(sa.select(Demand.public_text)).all()
     assert stored and not any(PHONE in t for t in stored)
