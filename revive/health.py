@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -120,11 +121,27 @@ def healthz():
     return body, 503 if degraded and strict else 200
 
 
+BROKER_CHECK_SECONDS = 10.0  # a process asks the broker at most this often
+
+
 def _broker() -> dict[str, object]:
-    """Whether the message broker answers (one connection attempt, 2 s at most). Reported, not
-    a 503: the web serves without it, and work it records is sent by the sweep once the
-    broker is back; an operator's web pointed at a Redis that was down read 200 "ok" with no
-    hint (the jobs were only noted in a log WARNING)."""
+    """Whether the message broker answers, as last found: one connection attempt (2 s at
+    most) per process every BROKER_CHECK_SECONDS, the requests meanwhile answered from it.
+    /healthz is public: with the broker down, every anonymous request had waited 2 s on a web
+    thread of its own (four a process), so a few a second stalled the site (a security
+    re-test). Reported, not a 503: the web serves without it, and work it records is sent by
+    the sweep once the broker is back; an operator's web pointed at a Redis that was down read
+    200 "ok" with no hint (the jobs were only noted in a log WARNING)."""
+    seen = current_app.extensions.setdefault("revive_broker_check", {"lock": threading.Lock()})
+    with seen["lock"]:  # one check at a time; those waiting read its answer
+        at, answer = seen.get("at"), seen.get("answer")
+        if at is None or time.monotonic() - at >= BROKER_CHECK_SECONDS:
+            answer = _ask_broker()
+            seen["at"], seen["answer"] = time.monotonic(), answer
+    return dict(answer)
+
+
+def _ask_broker() -> dict[str, object]:
     try:
         with current_app.extensions["celery"].connection_for_write() as conn:
             conn.ensure_connection(max_retries=0, timeout=2)
