@@ -38,8 +38,16 @@ def external_url(endpoint: str, **values: Any) -> str:
     name such as http://web:8000), else the request's host, else the path alone."""
     from flask import current_app, has_request_context, request
 
-    path = current_app.url_map.bind("").build(endpoint, values)
+    path = site_path(endpoint, **values)
     base = str(current_app.config.get("REVIVE_BASE_URL") or "").rstrip("/")
     if not base and has_request_context():
         base = request.host_url.rstrip("/")
     return f"{base}{path}"
+
+
+def site_path(endpoint: str, **values: Any) -> str:
+    """A page's path from the site's root: never the request's script root, which a forged
+    SCRIPT_NAME header could make //evil.example (url_for puts it first)."""
+    from flask import current_app
+
+    return current_app.url_map.bind("").build(endpoint, values)

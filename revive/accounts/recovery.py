@@ -40,7 +40,7 @@ from revive.audit import services as audit
 from revive.db import utcnow
 from revive.errors import DomainError, NotFoundError, ValidationFailed
 from revive.extensions import db
-from revive.web import external_url
+from revive.web import external_url, site_path
 
 logger = logging.getLogger(__name__)
 
@@ -184,9 +184,7 @@ def _logged_link(token: str) -> str:
     forward."""
     if current_app.config.get("REVIVE_BASE_URL"):
         return reset_link(token)
-    # built against the site's root, as external_url builds: url_for would put the request's
-    # script root first, which a forged SCRIPT_NAME header can make //evil.example
-    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": token})
+    path = site_path("accounts.reset_password", token=token)
     return f"{path} (REVIVE_BASE_URL is not set: put the site's address before it / {_ADD_SITE})"
 
 
