@@ -368,10 +368,8 @@ def test_members_page_lists_own_university_only(client, auth):
     assert client.get(f"/members?org={stranger.organization_id}").status_code == 403
 
 
-def test_members_page_deactivates_and_revokes(client, auth):
-    admin = make_user(Role.UNIVERSITY_ADMIN)
-    colleague = make_user(Role.INVENTOR, organization=admin.organization)
-    stranger = make_user(Role.INVENTOR)
+def _invite_pending(admin):
+    """An inventor invited to the admin's university, not yet joined."""
     invitation, _ = services.invite_user(
         actor=admin,
         organization_id=admin.organization_id,
@@ -379,6 +377,14 @@ def test_members_page_deactivates_and_revokes(client, auth):
         name="待定",
         role=Role.INVENTOR,
     )
+    return invitation
+
+
+def test_members_page_deactivates_and_revokes(client, auth):
+    admin = make_user(Role.UNIVERSITY_ADMIN)
+    colleague = make_user(Role.INVENTOR, organization=admin.organization)
+    stranger = make_user(Role.INVENTOR)
+    invitation = _invite_pending(admin)
     auth.login(admin)
     assert client.post(f"/members/{colleague.id}/deactivate").status_code == 302
     db.session.refresh(colleague)
@@ -435,13 +441,7 @@ def test_the_members_page_lists_people_and_colleges_in_styled_tables_cards_on_a_
     college = make_college(admin.organization, "材料学院")
     make_user(Role.INVENTOR, organization=admin.organization, college=college, name="发明人甲")
     make_user(Role.COLLEGE_ADMIN, organization=admin.organization, college=college)
-    services.invite_user(
-        actor=admin,
-        organization_id=admin.organization_id,
-        email="p@uni.edu.cn",
-        name="待定",
-        role=Role.INVENTOR,
-    )
+    _invite_pending(admin)
     auth.login(admin)
     page = client.get("/members").get_data(as_text=True)
     members = assert_cards_on_phone(page, "members-list")

@@ -698,6 +698,15 @@ def test_withdrawn_intents_still_count_toward_the_hourly_budget(
     assert db.session.scalar(sa.select(sa.func.count(Match.id))) == 0
 
 
+# An enterprise's application to implement an open licence (licensing.applications.apply)
+LICENCE_APPLICATION = {
+    "contact_name": "赵经理",
+    "contact_phone": "0471-1234567",
+    "intended_use": "用于本公司产线。",
+    "accept_terms": "1",
+}
+
+
 def test_intents_and_open_licence_applications_share_one_hourly_budget(world, app, monkeypatch):
     """The README promised one budget for 申请对接 and 申请实施开放许可 per enterprise; each
     had its own (30 + 30). Withdrawn applications count too."""
@@ -707,12 +716,7 @@ def test_intents_and_open_licence_applications_share_one_hourly_budget(world, ap
 
     monkeypatch.setitem(app.config, "REVIVE_INTENTS_PER_HOUR", 3)
     declaration = db.session.scalars(sa.select(OpenLicenceDeclaration)).one()
-    details = {
-        "contact_name": "赵经理",
-        "contact_phone": "0471-1234567",
-        "intended_use": "用于本公司产线。",
-        "accept_terms": "1",
-    }
+    details = dict(LICENCE_APPLICATION)
     demand = make_demand(world.ent, **SILICON_DEMAND)
     silicon, battery = world.patents["silicon"], world.patents["battery"]
     manual.submit_intent(world.enterprise, silicon.id, "一", demand_id=demand.id)
@@ -741,12 +745,7 @@ def test_an_open_licence_application_counts_the_budget_under_the_enterprises_loc
     from revive.licensing.models import OpenLicenceDeclaration
 
     declaration = db.session.scalars(sa.select(OpenLicenceDeclaration)).one()
-    details = {
-        "contact_name": "赵经理",
-        "contact_phone": "0471-1234567",
-        "intended_use": "用于本公司产线。",
-        "accept_terms": "1",
-    }
+    details = dict(LICENCE_APPLICATION)
     seen: list[object] = []
     lock_row, check_hourly = manual.lock_row, manual.check_hourly
 
