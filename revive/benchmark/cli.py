@@ -139,14 +139,26 @@ def eval_command(
     result: dict = {}
     per_set: dict = {}
     pooled: dict = {}
+    built = {}
     for name, (qpath, rpath) in sets.items():
-        spread = ""
         qs = read_queries(qpath)
-        judged = read_qrels(rpath)
         pools = trust.build_pools(
             docs, qs, index=index, doc_tokens=cache.patents(docs, DEFAULT_OPTIONS)
         )
         index = pools.index
+        built[name] = (qs, read_qrels(rpath), pools)
+    # The judged demands of every set the shipped model was fitted on: a posting's own counts
+    # come out of its associations exactly (a relevant patent it shares with a posting of the
+    # other set stays counted).
+    users = trust.relevant_users(
+        [
+            (p, j, list(p.candidates))
+            for n, (_, j, p) in built.items()
+            if n in model.trained.get("sets", ())
+        ]
+    )
+    for name, (qs, judged, pools) in built.items():
+        spread = ""
         rows: list[tuple[str, dict]] = []
         first = evaluate(trust.first_stage(pools, k), judged, k)
         rows.append(("index (first stage)", first))
@@ -154,7 +166,7 @@ def eval_command(
         # out of its word rates, as when its second stage was fitted.
         fitted_on = name != "given" and name in model.trained.get("sets", ())
         shipped = trust.assessed_pools(
-            pools, model, list(pools.candidates), own=judged if fitted_on else None
+            pools, model, list(pools.candidates), own=judged if fitted_on else None, users=users
         )
         main = trust.trust_figures(shipped, judged, bar, k)
         rows.append(("engine + strength model (shipped)", main))
@@ -276,20 +288,30 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         pools = trust.build_pools(docs, qs, index=index, doc_tokens=tokens)
         index = pools.index
         parts.append((pools, read_qrels(rpath), list(pools.candidates)))
-    pooled = [trust.pool_rows(p, q, ids) for p, q, ids in parts]
+    # Which patent words go with a posting word (strength.Associations), from both sets; each
+    # judged posting's values counted without its own judgements.
+    associations = trust.count_associations(parts)
+    users = trust.relevant_users(parts)
+    pooled = [
+        trust.with_translated(trust.pool_rows(p, q, ids), p, q, associations, users)
+        for p, q, ids in parts
+    ]
     _, labels, _ = judged_pairs(pr for rows in pooled for pr in rows)
     # Every candidate of each judged posting's pool (features, label — empty when unjudged —
     # and the posting's content words and thin flag, and the specific words it shares with the
     # posting for the word rates; no text), so the platform can refit both stages from
     # officers' decisions plus the judged sets (matching.refit_strength).
     with open(Path(out).with_name("strength_training.csv"), "w", encoding="utf-8") as fh:
-        fh.write(f"set,demand,{','.join(FEATURES)},words,thin,relevant,matched\n")
+        fh.write(f"set,demand,{','.join(FEATURES)},words,thin,relevant,translated,matched\n")
         for name, rows in zip(DEV_SETS, pooled, strict=True):
             for pr in rows:
-                for values, label, shared in zip(pr.rows, pr.labels, pr.matched, strict=True):
+                assert pr.translated is not None
+                for values, label, value, shared in zip(
+                    pr.rows, pr.labels, pr.translated, pr.matched, strict=True
+                ):
                     fh.write(
                         f"{name},{pr.demand},{','.join(f'{v:.6f}' for v in values)},"
-                        f"{pr.words},{int(pr.thin)},{'' if label < 0 else label},"
+                        f"{pr.words},{int(pr.thin)},{'' if label < 0 else label},{value:.6f},"
                         f"{' '.join(w for w in shared if _plain(w))}\n"
                     )
     # Each judged posting's words the index knows and whether a relevant patent was judged for
@@ -302,6 +324,7 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
                 fh.write(f"{name},{pr.demand},{int(bool(pr.answered))},{words}\n")
     model = trust.fit_pools(
         [pr for rows in pooled for pr in rows],
+        associations=associations,
         bar=bar,
         strong=strong,
         version="judged-" + time.strftime("%Y%m%d"),  # + a digest of the numbers, below

@@ -19,7 +19,7 @@ is scored by a model that saw its own judgements; ``shipped`` uses the model the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,20 +28,26 @@ from revive.benchmark.data import Doc
 from revive.benchmark.metrics import evaluate
 from revive.engine import Index, build_index, demand_tokens, patent_tokens
 from revive.engine import reliability as meaning
+from revive.engine.reasons import _meaningful, generic_cutoff
 from revive.engine.strength import (
     FEATURES,
     POOL,
     Assessed,
+    Associations,
     CharProfile,
+    OwnPairs,
     PoolRows,
     StrengthModel,
+    asked_weights,
     asked_words,
     assess,
     calibrate,
     demand_mass,
     fit,
     judged_pairs,
+    text_words,
 )
+from revive.engine.text import normalize
 from revive.engine.understand import read_demand
 
 Runs = dict[str, list[str]]
@@ -61,6 +67,18 @@ class Pools:
     words: dict[str, int]  # each demand's content words (``DemandReading``)
     asked: dict[str, tuple[str, ...]]  # its words the index knows (``asked_words``)
     thin: dict[str, bool]  # and its thin flag
+    patent_words: dict[Any, frozenset[str]] = field(default_factory=dict)  # ``words_of``
+
+    def weights(self, q: str) -> dict[str, float]:
+        """The demand's specific words weighed (``asked_weights``), for the associations."""
+        return asked_weights(self.index.term_index, self.index.idf, self.asked[q])
+
+    def words_of(self, ids: Any) -> dict[Any, frozenset[str]]:
+        """The words of these patents' texts (``text_words``), each tokenized once."""
+        for d in ids:
+            if d not in self.patent_words:
+                self.patent_words[d] = text_words(self.texts[d])
+        return {d: self.patent_words[d] for d in ids}
 
 
 def doc_text(doc: Doc) -> str:
@@ -120,13 +138,20 @@ def build_pools(
 
 
 def assessed_pools(
-    pools: Pools, model: StrengthModel, qids: Sequence[str], own: Qrels | None = None
+    pools: Pools,
+    model: StrengthModel,
+    qids: Sequence[str],
+    own: Qrels | None = None,
+    users: Users | None = None,
 ) -> dict[str, list]:
     """Each demand's candidates assessed by ``model``. ``own``: the judgements of a set the
     model was fitted on; each posting's own judged pool is then taken out of the model's
     word rates (``WordRates``), as it was when its second stage was fitted, so the
-    in-sample figures do not read a posting's answers from its own words."""
-    left = {} if own is None else {str(q): _judged_words(pools, own, q) for q in qids}
+    in-sample figures do not read a posting's answers from its own words; ``users``: the
+    judged demands the model's associations counted (``relevant_users``; None: ``own``'s)."""
+    if own is not None and users is None:
+        users = relevant_users([(pools, own, list(pools.candidates))])
+    left = {} if own is None else {str(q): _judged_words(pools, own, q, users) for q in qids}
     return {
         q: assess(
             pools.demand_text[q],
@@ -139,6 +164,7 @@ def assessed_pools(
             thin=pools.thin[q],
             asked=pools.asked[q],
             leave_out=left.get(str(q)),
+            weights=pools.weights(q),
         )
         for q in qids
     }
@@ -153,7 +179,7 @@ def training_rows(
     return rows, labels, np.asarray(groups)
 
 
-def _judged_words(pools: Pools, qrels: Qrels, q: str) -> PoolRows:
+def _judged_words(pools: Pools, qrels: Qrels, q: str, users: Users | None = None) -> PoolRows:
     """What the word rates count of one demand's judged pool (``WordRates.tally`` /
     ``answered``): each candidate's shared words and label, the posting's words and whether it
     is answered; no feature rows, so the pool need not be assessed again (``pool_rows``)."""
@@ -170,7 +196,92 @@ def _judged_words(pools: Pools, qrels: Qrels, q: str) -> PoolRows:
         matched=tuple(tuple(sorted(c.matched)) for c in candidates),
         asked=pools.asked[q],
         answered=any(g >= 1 for g in judged.values()),
+        own=own_pairs(pools, qrels, q, users),
     )
+
+
+# Per patent: the judged demands it is relevant to ((their set's pools, id), their words).
+Users = dict[Any, list[tuple[tuple[int, str], frozenset[str]]]]
+
+
+def relevant_users(parts: Sequence[tuple[Pools, Qrels, Sequence[str]]]) -> Users:
+    """Which judged demands (and their specific words) each patent is relevant to: what
+    ``own_pairs`` needs to take a demand's distinct patents out exactly."""
+    users: Users = {}
+    for pools, qrels, qids in parts:
+        for q in qids:
+            asked = frozenset(pools.weights(q))
+            for d, g in qrels.get(q, {}).items():
+                if g >= 1 and d in pools.texts:
+                    users.setdefault(d, []).append(((id(pools), q), asked))
+    return users
+
+
+def own_pairs(pools: Pools, qrels: Qrels, q: str, users: Users | None = None) -> OwnPairs:
+    """What one judged demand put into the associations' counts (``count_associations``):
+    its words, whether it was answered, its relevant patents' words, and per word of its own
+    the words of those of its relevant patents no other demand using that word shares
+    (``users``: the demands counted; None: its own set's)."""
+    if users is None:
+        users = relevant_users([(pools, qrels, list(pools.candidates))])
+    relevant = [d for d, g in qrels.get(q, {}).items() if g >= 1 and d in pools.texts]
+    asked = frozenset(pools.weights(q))
+    words_of = pools.words_of(relevant)
+    held: dict[str, int] = {}
+    exclusive: dict[str, dict[str, int]] = {}
+    for d, words in words_of.items():
+        for v in words:
+            held[v] = held.get(v, 0) + 1
+        others = [a for key, a in users.get(d, ()) if key != (id(pools), q)]
+        for u in asked:
+            if not any(u in a for a in others):  # d counts for u through this demand alone
+                mine = exclusive.setdefault(u, {})
+                for v in words:
+                    mine[v] = mine.get(v, 0) + 1
+    return OwnPairs(asked, bool(relevant), held, exclusive)
+
+
+def count_associations(
+    parts: Sequence[tuple[Pools, Qrels, Sequence[str]]],
+) -> Associations:
+    """The associations learned from judged demands (``Associations.count``): each demand's
+    specific words and its relevant patents, against the words of every judged or pooled
+    patent; associates are words a reason may show (two characters, no filler, number or
+    unit, not generic in the first part's index)."""
+    postings, words_of = [], {}
+    for pools, qrels, qids in parts:
+        for q in qids:
+            judged = [d for d in qrels.get(q, {}) if d in pools.texts]
+            pooled = [c.right_id for c in pools.candidates[q]]
+            words_of.update(pools.words_of([*judged, *pooled]))
+            relevant = [d for d in judged if qrels[q][d] >= 1]
+            postings.append((pools.weights(q), relevant))
+    index = parts[0][0].index
+    cut = generic_cutoff(index.n_docs)
+
+    def idf_of(word: str) -> float | None:
+        col = index.term_index.get(word)
+        return None if col is None else float(index.idf[col])
+
+    return Associations.count(postings, words_of, keep=lambda v: _meaningful(v, idf_of, cut))
+
+
+def with_translated(
+    pooled: Sequence[PoolRows],
+    pools: Pools,
+    qrels: Qrels,
+    associations: Associations,
+    users: Users | None = None,
+) -> list[PoolRows]:
+    """``pooled`` (one set's ``pool_rows``) with each candidate's ``Associations.value``, the
+    demand's own counts taken out (``own_pairs``), for the second stage to be fitted on."""
+    out = []
+    for pr in pooled:
+        own = own_pairs(pools, qrels, pr.demand, users)
+        texts = [normalize(pools.texts[d]) for d in pr.ids]
+        value = associations.value(pools.weights(pr.demand), texts, own)
+        out.append(replace(pr, translated=value, own=own))
+    return out
 
 
 def pool_rows(pools: Pools, qrels: Qrels, qids: Sequence[str]) -> list[PoolRows]:
@@ -216,15 +327,32 @@ def fit_on(
 ) -> StrengthModel:
     """The strength model fitted on judged demands: the first stage on their judged pairs,
     then (``stages`` 2) the second on their whole pools (``strength.calibrate``)."""
-    pooled = [pr for p, qr, q in pools_and_qrels for pr in pool_rows(p, qr, q)]
-    return fit_pools(pooled, stages=stages, **meta)
+    associations = count_associations(pools_and_qrels) if stages == 2 else None
+    users = relevant_users(pools_and_qrels)
+    pooled = [
+        pr
+        for p, qr, q in pools_and_qrels
+        for pr in (
+            with_translated(pool_rows(p, qr, q), p, qr, associations, users)
+            if associations is not None
+            else pool_rows(p, qr, q)
+        )
+    ]
+    return fit_pools(pooled, stages=stages, associations=associations, **meta)
 
 
-def fit_pools(pooled: Sequence[PoolRows], *, stages: int = 2, **meta: Any) -> StrengthModel:
-    """``fit_on`` over pools already assessed (``pool_rows``)."""
+def fit_pools(
+    pooled: Sequence[PoolRows],
+    *,
+    stages: int = 2,
+    associations: Associations | None = None,
+    **meta: Any,
+) -> StrengthModel:
+    """``fit_on`` over pools already assessed (``pool_rows``; with their ``translated``
+    values when ``associations`` is given)."""
     rows, labels, _ = judged_pairs(pooled)
     model = fit(rows, labels, **meta)
-    return calibrate(model, pooled) if stages == 2 else model
+    return calibrate(model, pooled, associations=associations) if stages == 2 else model
 
 
 def cross_validated(

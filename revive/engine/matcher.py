@@ -34,6 +34,7 @@ from revive.engine.strength import (
     Assessed,
     CharProfile,
     StrengthModel,
+    asked_weights,
     asked_words,
     assess,
     demand_mass,
@@ -224,6 +225,7 @@ def propose(
         text = demand_query_text(reading)
         tokens = demand_tokens(reading.title, reading.text)
         mass = demand_mass(lexicon.term_index, lexicon.idf, tokens)
+        asked = asked_words(lexicon.term_index, tokens)
         ranked = assess(
             text,
             p.candidates,
@@ -236,7 +238,10 @@ def propose(
             mass=mass,
             words=reading.content_words,
             thin=reading.thin,
-            asked=asked_words(lexicon.term_index, tokens),
+            asked=asked,
+            weights=asked_weights(lexicon.term_index, lexicon.idf, asked)
+            if model.associations is not None
+            else None,
         )[:top_k]
         # filler (我国, 体系 …) never places a candidate under a sub-need, as it is never a reason
         need_words = [set(content_words("", need.text)) - filler() for need in reading.needs]

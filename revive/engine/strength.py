@@ -25,10 +25,13 @@ posting's whole pool says (``POSTING``: the pool's best first-stage logit, ``dem
 index's top score, the posting's content words and thin flag, the pool's best character
 cosine and coverage, how often the words it shares with its candidates led to a relevant
 patent in the judged pairs, and whether judged postings using its words had one — the
-``WordRates``), leaving the order within a posting unchanged: a posting with nothing good
-moves its whole list below the bar, which is what abstention needs (1,000 real postings, 10
-shuffled 5-fold splits: strength AUC 0.708 → 0.729 and unanswerable postings abstaining
-0.22 → 0.29 with the word rates, 93 % of relevant pairs still shown; eval/real/RESULTS.md).
+``WordRates``): a posting with nothing good moves its whole list below the bar, which is what
+abstention needs (1,000 real postings, 10 shuffled 5-fold splits: strength AUC 0.708 → 0.729
+and unanswerable postings abstaining 0.22 → 0.29 with the word rates, 93 % of relevant pairs
+still shown; eval/real/RESULTS.md). One column of the second stage is the pair's own: its
+``translated`` value (``Associations``: which patent words judged pairs showed to go with the
+posting's words — 污水 → 废水, 电机 → 定子), the only one that moves a candidate within its
+posting's list (real set, 5-fold CV: nDCG@10 0.524 → 0.553; RESULTS.md, session 40).
 The model is plain JSON (no pickle): fitted with scikit-learn by ``fit`` + ``calibrate`` on
 judged pairs and pools, and refitted from officers' decisions by the matching worker; a file
 without ``calibration`` is one-stage.
@@ -70,9 +73,20 @@ POSTING = (
     "coverage_max",
     "rate_max",
     "answers",
+    "translated",
 )
 RATE_SMOOTHING = 10.0  # pseudo-pairs at the base rate (5 and 20 measured a little worse)
 ANSWER_SMOOTHING = 5.0  # pseudo-postings at the base rate (2 measured the same)
+# The associations (``Associations``): a patent word is an associate of a posting word when at
+# least this many judged postings using the word had a relevant patent holding it, and as many
+# distinct relevant patents hold it …
+ASSOCIATION_SUPPORT = 2
+ASSOCIATION_LIFT = 3.0  # … and it is at least this many times likelier there than at large
+ASSOCIATION_PRIOR = 1.0  # pseudo-postings at the background share
+# A word's associates: its best this many by lift (CV nDCG@10 on the real set, one split:
+# 10 0.5405, 20 0.5495, 30 0.5530, 50 0.5513, all 0.5502; fewer also make it faster. Ranked
+# by the lift with one posting fewer behind it, 0.5533; by postings, then lift, 0.5486)
+ASSOCIATION_TOP = 30
 
 # ---------------------------------------------------------------------------- characters
 
@@ -204,7 +218,8 @@ class Calibration:
     """The second stage: a logistic regression over ``POSTING`` (standardised) that turns
     the pair's first-stage logit into the probability served, using what the posting's pool
     says (a vague posting whose best candidate is middling moves its whole list down). Its
-    weight on ``pair`` is positive, so within a posting the order is the first stage's."""
+    weight on ``pair`` is positive; within a posting the order is the first stage's, moved
+    only by the pair's ``translated`` value when the model has associations."""
 
     features: tuple[str, ...]
     mean: tuple[float, ...]
@@ -345,6 +360,245 @@ class WordRates:
         return cls(float(data["base"]), float(data["smooth"]), counts)
 
 
+@dataclass(frozen=True)
+class OwnPairs:
+    """A judged posting's own part of the ``Associations``' counts, taken out of its own
+    values (as ``WordRates`` takes out its own pairs), so the second stage is not fitted on
+    values its own judgements made: its specific words, whether it had a relevant patent,
+    per patent word how many of its relevant patents hold it, and (``exclusive``) per word of
+    its own, per patent word, how many of those patents no other judged posting using that
+    word had as relevant (the distinct patents it alone added; None: all of ``held``, which
+    takes out too many where postings share a relevant patent)."""
+
+    asked: frozenset[str]
+    answered: bool
+    held: Mapping[str, int]
+    exclusive: Mapping[str, Mapping[str, int]] | None = None
+
+
+@dataclass(frozen=True)
+class Associations:
+    """Which patent words go with a posting word, learned from judged pairs: a translation
+    model (Berger & Lafferty 1999, IBM Model 1's p(target | source), here p(patent word |
+    posting word)). Enterprises and patents name one thing differently — 污水 / 废水 / 污泥,
+    电机 / 定子 / 绕组, 焊接 / 焊缝, 涂料 / 涂层 — and lexical features see only shared words.
+
+    For a posting word u: ``postings[u]`` judged postings using it had a relevant patent;
+    ``pairs[u][v]`` = (of those, how many had a relevant patent holding the patent word v; how
+    many distinct relevant patents hold v). t(v|u) = (c + μ p(v)) / (n + μ), p(v) the share of
+    the judged and pooled patents holding v (``background``); v is an associate of u when c
+    and the distinct patents reach ``support`` and the lift t(v|u) / p(v) reaches ``tau``.
+
+    A candidate's value (``value``): over the posting's specific words (weighted by IDF ×
+    specificity, as ``coverage``), the weighted mean of the best ln-lift of an associate that
+    the patent's text holds (0 when none) — the word itself excluded, which the lexical
+    features already count. The second stage reads it per pair (``translated``), so it moves
+    a candidate within its posting's list. On the real dev set (eval/real/RESULTS.md, session
+    40)."""
+
+    support: int
+    tau: float
+    mu: float
+    postings: Mapping[str, int]
+    background: Mapping[str, float]
+    pairs: Mapping[str, Mapping[str, tuple[int, int]]]
+
+    @classmethod
+    def count(
+        cls,
+        postings: Iterable[tuple[Iterable[str], Iterable[Any]]],
+        words_of: Mapping[Any, frozenset[str]],
+        *,
+        keep: Callable[[str], bool] | None = None,
+        support: int = ASSOCIATION_SUPPORT,
+        tau: float = ASSOCIATION_LIFT,
+        mu: float = ASSOCIATION_PRIOR,
+    ) -> Associations:
+        """The table from judged postings: each posting's specific words and its relevant
+        patents' ids (none: unanswered, counts nothing); ``words_of``: the words of every
+        judged or pooled patent (the background, and the relevant patents' words); ``keep``:
+        which patent words may be associates (the shipped table: those a reason may show).
+        Stored are the pairs that pass with one posting taken out at most (``associates``
+        decides with the counts it is given)."""
+        n: Counter = Counter()
+        c: dict[str, Counter] = {}
+        patents: dict[str, set[Any]] = {}
+        for asked, relevant in postings:
+            relevant = [d for d in relevant if d in words_of]
+            if not relevant:
+                continue
+            held = frozenset().union(*(words_of[d] for d in relevant))
+            for u in set(asked):
+                n[u] += 1
+                c.setdefault(u, Counter()).update(held)
+                patents.setdefault(u, set()).update(relevant)
+        docs = Counter(v for words in words_of.values() for v in words)
+        total = max(1, len(words_of))
+        background: dict[str, float] = {}
+        pairs: dict[str, dict[str, tuple[int, int]]] = {}
+        for u in sorted(c):
+            frequent = {v: k for v, k in c[u].items() if k >= support and (keep is None or keep(v))}
+            if not frequent:
+                continue
+            distinct = Counter(
+                v for d in patents[u] for v in words_of[d] if v in frequent
+            )  # distinct relevant patents holding v
+            # the most a lift can be with one posting out (n one less, c the same)
+            at_most = max(1, n[u] - 1)
+            lifted = []
+            for v, k in frequent.items():
+                p = docs[v] / total
+                lift = math.log((k + mu * p) / ((at_most + mu) * p))
+                if distinct[v] >= support and lift >= math.log(tau):
+                    lifted.append((-lift, v))
+            # All of them, though ``associates`` serves the best ASSOCIATION_TOP: with a judged
+            # posting's own counts out (its value when the second stage is fitted, and in
+            # ``revive eval``), others take the place of those it alone made.
+            kept = {v: (c[u][v], distinct[v]) for _, v in sorted(lifted)}
+            for v in kept:
+                background[v] = docs[v] / total
+            if kept:
+                pairs[u] = dict(sorted(kept.items()))
+        return cls(
+            support,
+            tau,
+            mu,
+            {u: n[u] for u in sorted(pairs)},
+            dict(sorted(background.items())),
+            pairs,
+        )
+
+    def associates(self, u: str, own: OwnPairs | None = None) -> tuple[tuple[str, float], ...]:
+        """u's associates and their ln-lift, ``own``'s counts taken out when it used u."""
+        if own is None or u not in own.asked:
+            return self._associates.get(u, ())
+        return self._of(u, own)
+
+    def _of(self, u: str, own: OwnPairs | None) -> tuple[tuple[str, float], ...]:
+        table = self.pairs.get(u)
+        if not table:
+            return ()
+        n = self.postings[u] - (1 if own is not None and own.answered else 0)
+        bar = math.log(self.tau)
+        out = []
+        alone: Mapping[str, int] = {}
+        if own is not None:
+            alone = own.held if own.exclusive is None else own.exclusive.get(u, {})
+        for v, (c, k) in table.items():
+            if own is not None:
+                c -= 1 if v in own.held else 0
+                k -= alone.get(v, 0)
+            if c < self.support or k < self.support:
+                continue
+            p = self.background[v]
+            lift = math.log((c + self.mu * p) / ((n + self.mu) * p))
+            if lift >= bar:
+                out.append((v, lift))
+        if len(out) > ASSOCIATION_TOP:  # the best by lift (ties by word)
+            out = sorted(out, key=lambda x: (-x[1], x[0]))[:ASSOCIATION_TOP]
+        return tuple(out)
+
+    @cached_property
+    def _associates(self) -> dict[str, tuple[tuple[str, float], ...]]:
+        return {u: found for u in self.pairs if (found := self._of(u, None))}
+
+    def value(
+        self,
+        weights: Mapping[str, float],
+        texts: Sequence[str],
+        own: OwnPairs | None = None,
+    ) -> np.ndarray:
+        """Each candidate's value: ``weights`` the posting's specific words and their weights
+        (``asked_weights``), ``texts`` the candidates' normalised texts; an associate counts
+        when the text holds it."""
+        out = np.zeros(len(texts))
+        total = sum(weights.values())
+        if not texts or total <= 0:
+            return out
+        # the posting's associates by patent word: [(which of its words, lift)]
+        by_word: dict[str, list[tuple[int, float]]] = {}
+        asked = list(weights)
+        for j, u in enumerate(asked):
+            for v, lift in self.associates(u, own):
+                if v != u:
+                    by_word.setdefault(v, []).append((j, lift))
+        if not by_word:
+            return out
+        # The posting's associates found in each text in one pass: an Aho–Corasick automaton
+        # (pyahocorasick, C) over them, whose values say which of the posting's words each
+        # serves. A substring test of each in each of 30 candidates took 17 ms a posting, one
+        # automaton over the whole table 5 ms (its common words match everywhere).
+        import ahocorasick
+
+        finder = ahocorasick.Automaton()
+        for v, hits in by_word.items():
+            finder.add_word(v, hits)
+        finder.make_automaton()
+        best = np.zeros((len(texts), len(asked)))
+        for i, text in enumerate(texts):
+            row = [0.0] * len(asked)
+            for _, hits in finder.iter(text):
+                for j, lift in hits:
+                    if lift > row[j]:
+                        row[j] = lift
+            best[i] = row
+        return best @ np.asarray([weights[u] for u in asked]) / total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "support": self.support,
+            "tau": self.tau,
+            "mu": self.mu,
+            "postings": dict(self.postings),
+            "background": dict(self.background),  # unrounded: lifts tie and sit on the bar
+            # one line per posting word: "v c k;v c k"
+            "pairs": {
+                u: ";".join(f"{v} {c} {k}" for v, (c, k) in t.items())
+                for u, t in self.pairs.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Associations:
+        pairs = {}
+        for u, line in data["pairs"].items():
+            table = {}
+            for item in line.split(";"):
+                v, c, k = item.rsplit(" ", 2)
+                table[v] = (int(c), int(k))
+            pairs[str(u)] = table
+        return cls(
+            int(data["support"]),
+            float(data["tau"]),
+            float(data["mu"]),
+            {str(u): int(n) for u, n in data["postings"].items()},
+            {str(v): float(p) for v, p in data["background"].items()},
+            pairs,
+        )
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The words of a text as the associations count them (kept words, no bigrams)."""
+    from revive.engine.text import _words_and_bigrams
+
+    return frozenset(_words_and_bigrams(normalize(text), False)[0])
+
+
+def asked_weights(
+    term_index: Mapping[str, int], idf: np.ndarray, asked: Iterable[str]
+) -> dict[str, float]:
+    """The weights ``Associations.value`` reads: IDF × specificity of each of the posting's
+    words the index knows (``asked_words``; no character bigrams), as ``coverage`` weighs them."""
+    out = {}
+    for w in asked:
+        col = term_index.get(w)
+        if col is not None and not w.startswith(BIGRAM_MARK):
+            weight = float(idf[col]) * demand_specificity(w)
+            if weight > 0:
+                out[w] = weight
+    return out
+
+
 def posting_rows(
     pair: np.ndarray,
     rows: np.ndarray,
@@ -354,12 +608,14 @@ def posting_rows(
     rates: np.ndarray | None = None,
     names: Sequence[str] = POSTING,
     answer: float = 0.0,
+    translated: np.ndarray | None = None,
 ) -> np.ndarray:
     """The second stage's rows of one pool (columns ``names``, of ``POSTING``): ``pair`` its
     first-stage logits, ``rows`` its feature rows (columns in ``features`` order, which hold
     ``FEATURES``), ``words`` the posting's content words, ``thin`` its thin flag, ``rates``
     each candidate's ``WordRates.value`` (None: 0), ``answer`` the posting's value of
-    ``StrengthModel.answers``."""
+    ``StrengthModel.answers``, ``translated`` each candidate's ``Associations.value`` (None:
+    0)."""
     col = {f: i for i, f in enumerate(features)}
     n = len(pair)
     out = np.empty((n, len(names)))
@@ -376,6 +632,7 @@ def posting_rows(
         "coverage_max": rows[:, col["coverage"]].max(),
         "rate_max": 0.0 if rates is None or not len(rates) else float(np.max(rates)),
         "answers": answer,
+        "translated": np.zeros(n) if translated is None else np.asarray(translated, np.float64),
     }
     for i, name in enumerate(names):
         out[:, i] = values[name]
@@ -404,6 +661,8 @@ class StrengthModel:
     # The word rates the second stage reads (``rate_max``, ``answers``); None when it does not.
     rates: WordRates | None = None
     answers: WordRates | None = None
+    # The associations the second stage's ``translated`` reads; None when it does not.
+    associations: Associations | None = None
 
     def logit(self, rows: np.ndarray) -> np.ndarray:
         """The first stage's logit per row of ``rows`` (columns in ``features`` order)."""
@@ -423,6 +682,8 @@ class StrengthModel:
         matched: Sequence[Iterable[str]] = (),
         asked: Iterable[str] = (),
         leave_out: PoolRows | None = None,
+        texts: Sequence[str] = (),
+        weights: Mapping[str, float] | None = None,
     ) -> np.ndarray:
         """P(relevant) served for each candidate of one posting's pool: the first stage,
         recalibrated by the second when the model has one. ``rows``: the whole pool's feature
@@ -431,12 +692,20 @@ class StrengthModel:
         (``Candidate.matched``), for the word rates; ``asked``: the posting's words the index
         knows (``asked_words``); ``leave_out``: this posting's own judged pool, taken out of
         the word rates (scoring a posting the model was fitted on as if it had not seen its
-        judgements — ``revive eval``)."""
+        judgements — ``revive eval``); ``texts``: each candidate's normalised text and
+        ``weights`` the posting's specific words (``asked_weights``), for the associations."""
         rows = np.asarray(rows, np.float64)
         if self.calibration is None:
             return _sigmoid(self.logit(rows))
         posting = self.posting(
-            rows, words=words, thin=thin, matched=matched, asked=asked, leave_out=leave_out
+            rows,
+            words=words,
+            thin=thin,
+            matched=matched,
+            asked=asked,
+            leave_out=leave_out,
+            texts=texts,
+            weights=weights,
         )
         return _sigmoid(self.calibration.logit(posting))
 
@@ -449,8 +718,12 @@ class StrengthModel:
         matched: Sequence[Iterable[str]],
         asked: Iterable[str],
         leave_out: PoolRows | None,
+        texts: Sequence[str] = (),
+        weights: Mapping[str, float] | None = None,
+        translated: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The second stage's input rows for one pool (``strengths``' arguments)."""
+        """The second stage's input rows for one pool (``strengths``' arguments;
+        ``translated``: the pool's ``Associations.value``s when already known)."""
         stage = self.calibration
         assert stage is not None
         rates, answer = None, 0.0
@@ -460,8 +733,22 @@ class StrengthModel:
         if self.answers is not None and "answers" in stage.features:
             own = None if leave_out is None else WordRates.answered(leave_out)
             answer = self.answers.value(set(asked), own)
+        wanted = self.associations is not None and "translated" in stage.features
+        if translated is None and wanted and weights and len(texts) == len(rows):
+            assert self.associations is not None
+            translated = self.associations.value(
+                weights, texts, None if leave_out is None else leave_out.own
+            )
         return posting_rows(
-            self.logit(rows), rows, self.features, words, thin, rates, stage.features, answer
+            self.logit(rows),
+            rows,
+            self.features,
+            words,
+            thin,
+            rates,
+            stage.features,
+            answer,
+            translated,
         )
 
     def tier(self, p: float, bar: float | None = None, strong: float | None = None) -> str:
@@ -472,9 +759,10 @@ class StrengthModel:
         return "weak" if p < bar else "strong" if p >= strong else "medium"
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(replace(self, rates=None, answers=None))
+        out = asdict(replace(self, rates=None, answers=None, associations=None))
         out["rates"] = None if self.rates is None else self.rates.to_json()
         out["answers"] = None if self.answers is None else self.answers.to_json()
+        out["associations"] = None if self.associations is None else self.associations.to_json()
         return out
 
     @classmethod
@@ -491,6 +779,8 @@ class StrengthModel:
         for key in ("rates", "answers"):
             if values.get(key) is not None:
                 values[key] = WordRates.from_json(values[key])
+        if values.get("associations") is not None:
+            values["associations"] = Associations.from_json(values["associations"])
         return cls(**values)
 
     def save(self, path: str | Path) -> None:
@@ -530,6 +820,9 @@ class PoolRows:
     matched: tuple[tuple[str, ...], ...] = ()
     asked: tuple[str, ...] = ()
     answered: bool | None = None  # a relevant patent was judged (None: read the labels)
+    # each candidate's ``Associations.value`` (its own counts out), when it was computed
+    translated: np.ndarray | None = None
+    own: OwnPairs | None = None  # its part of the associations' counts (``OwnPairs``)
 
 
 @lru_cache(maxsize=1)
@@ -567,6 +860,11 @@ def _training() -> tuple[PoolRows, ...]:
                 ),
                 asked=asked[demand][0] if demand in asked else (),
                 answered=asked[demand][1] if demand in asked else None,
+                translated=(
+                    np.asarray([float(c[at["translated"]]) for c in cells])
+                    if "translated" in at
+                    else None
+                ),
             )
         )
     return tuple(out)
@@ -625,7 +923,12 @@ def fit(
 
 
 def calibrate(
-    model: StrengthModel, pools: Sequence[PoolRows], *, c: float = 1.0, extra: Tally | None = None
+    model: StrengthModel,
+    pools: Sequence[PoolRows],
+    *,
+    c: float = 1.0,
+    extra: Tally | None = None,
+    associations: Associations | None = None,
 ) -> StrengthModel:
     """``model`` with a second stage (``Calibration``) fitted on the judged pairs of
     ``pools`` over ``POSTING``, the pair logits being ``model``'s own first stage, and the
@@ -633,20 +936,27 @@ def calibrate(
     in answered postings (``answers``) — each pool's values with its own judgements left out.
     ``extra``: shared-word counts from outside the pools (officers' decisions), added to
     ``rates``. When no pool carries shared words or asked words (a training file written
-    before them),
-    the second stage goes without ``rate_max`` or ``answers``. Should the fit weigh the pair
-    logit at or below zero (it would reorder a posting's list), the model is returned
-    one-stage."""
+    before them), the second stage goes without ``rate_max`` or ``answers``; without
+    ``associations`` (or pools without their ``translated`` values), without ``translated``.
+    Should the fit weigh the pair logit at or below zero (it would reorder a posting's list),
+    the model is returned one-stage."""
     from sklearn.linear_model import LogisticRegression
 
-    one_stage = replace(model, calibration=None, rates=None, answers=None)
+    one_stage = replace(model, calibration=None, rates=None, answers=None, associations=None)
     if set(model.features) != set(FEATURES):
         return one_stage  # the pool values read FEATURES
     cols = [FEATURES.index(f) for f in model.features]
     with_words = any(len(pool.matched) for pool in pools)
     with_asked = any(len(pool.asked) for pool in pools)
+    with_translated = associations is not None and all(
+        pool.translated is not None for pool in pools if len(pool.rows)
+    )
     names = tuple(
-        n for n in POSTING if (n != "rate_max" or with_words) and (n != "answers" or with_asked)
+        n
+        for n in POSTING
+        if (n != "rate_max" or with_words)
+        and (n != "answers" or with_asked)
+        and (n != "translated" or with_translated)
     )
     zeros = (0.0,) * len(names)
     draft = replace(
@@ -656,6 +966,7 @@ def calibrate(
         answers=(
             WordRates.count(pools, ANSWER_SMOOTHING, WordRates.answered) if with_asked else None
         ),
+        associations=associations if with_translated else None,
     )
     x, y = [], []
     for pool in pools:
@@ -668,6 +979,7 @@ def calibrate(
             matched=pool.matched,
             asked=pool.asked,
             leave_out=pool,
+            translated=pool.translated,
         )
         judged = pool.labels >= 0
         x.append(posting[judged])
@@ -725,6 +1037,7 @@ def assess(
     thin: bool = False,
     asked: Iterable[str] = (),
     leave_out: PoolRows | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> list[Assessed]:
     """Features, probability and tier of each candidate (``revive.engine.Candidate`` from
     ``Index.query``), best first (by probability, then by score). ``texts``: the candidates'
@@ -733,7 +1046,8 @@ def assess(
     ``normalize``d; ``mass``: the demand's ``demand_mass``; ``words``, ``thin``: the posting's
     content words and thin flag (``DemandReading``), read by the model's second stage;
     ``asked``: the posting's words the index knows (``asked_words``); ``leave_out``: the
-    posting's own judged pool, out of the word rates (``strengths``)."""
+    posting's own judged pool, out of the word rates (``strengths``); ``weights``: the
+    posting's specific words weighed (``asked_weights``), for the model's associations."""
     model = model or shipped_model()
     if chars is not None:
         char_cos_of = chars.cosines(
@@ -749,6 +1063,10 @@ def assess(
         out.append((c, char_cos))
     if not out:
         return []
+    held: list[str] = []
+    if model.associations is not None and weights:
+        held = [texts.get(c.right_id, "") for c, _ in out]
+        held = held if normalized else [normalize(t) for t in held]
     probs = model.strengths(
         np.asarray(rows),
         words=words,
@@ -756,6 +1074,8 @@ def assess(
         matched=[c.matched for c, _ in out],
         asked=asked,
         leave_out=leave_out,
+        texts=held,
+        weights=weights,
     )
     assessed = [
         Assessed(

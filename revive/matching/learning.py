@@ -208,7 +208,11 @@ def refit(
                 "stages": 2,
             },
         )
-        return engine.calibrate(first, engine.judged_pools(), extra=part.tally())
+        # The associations (which patent words go with a posting word) are the judged
+        # sets': the judged pools carry their values, counted without their own postings.
+        return engine.calibrate(
+            first, engine.judged_pools(), extra=part.tally(), associations=shipped.associations
+        )
 
     candidate = fit(train)
     new_auc = auc(test.labels, candidate.probability(test.rows))

@@ -125,6 +125,25 @@ def two_stage_x(train, first_cols: int, pool_cols: int):
     return lambda r, w, t: 1 / (1 + np.exp(-second(posting(r, w, t))))
 
 
+def two_stage_pair2(train, first_cols: int, pool_cols: int):
+    """``two_stage_x`` with the ``first_cols`` extra columns read as pair columns by the
+    second stage (beside the first stage's logit of the four features) instead of by the
+    first: the first stage and what decisions store stay as shipped."""
+    n = len(FEATURES)
+    x = np.vstack([r[lab >= 0][:, :n] for _, r, lab, _, _ in train])
+    y = np.concatenate([lab[lab >= 0] for _, r, lab, _, _ in train])
+    first = _logistic(x, y)
+
+    def posting(r, words, thin):
+        base = posting_rows(first(r[:, :n]), r[:, :n], FEATURES, words, thin)
+        extra = [r[:, n + j] for j in range(first_cols)]
+        extra += [np.full(len(r), r[:, n + first_cols + j].max()) for j in range(pool_cols)]
+        return np.column_stack([base, *extra]) if extra else base
+
+    second = _logistic(np.vstack([posting(r, w, t)[lab >= 0] for _, r, lab, w, t in train]), y)
+    return lambda r, w, t: 1 / (1 + np.exp(-second(posting(r, w, t))))
+
+
 def two_stage_pairwise(train, first_cols: int, pool_cols: int):
     """``two_stage_x`` with its first stage fitted pairwise: a logistic regression without
     intercept on the differences of standardised features between a relevant and an
@@ -163,6 +182,7 @@ def compare_x(
     draws: int = 5,
     fitter=None,
     spread: bool = False,
+    surfaced: dict[str, set[str]] | None = None,
 ) -> None:
     """Like ``compare``, each variant a list of first-stage pair columns and a list of columns
     whose pool maximum enters the second stage only (``two_stage_x``, or ``fitter``)."""
@@ -185,6 +205,11 @@ def compare_x(
                 model = fitter(train, len(pair_cols), len(pool_cols))
                 test = [d for d, k in zip(data, fold, strict=True) if k == f]
                 assessed.update(sp.rank(model, test, ids))
+            if surfaced is not None and label != BASE:  # the variant's unjudged top 10
+                for q, ranked in assessed.items():
+                    for c in ranked[:10]:
+                        if c.doc_id not in qrels.get(q, {}):
+                            surfaced.setdefault(q, set()).add(c.doc_id)
             figures.append(sp.figures(assessed, qrels))
         mean = {k: round(float(np.mean([d[k] for d in figures])), 4) for k in figures[0]}
         if spread:  # mean ± sd over the splits, and each split's figures
@@ -578,12 +603,13 @@ class Translation:
     posting's own features its own counts are taken out first (leave one posting out), so
     neither stage is fitted on values its own judgements made."""
 
-    def __init__(self, pools, rows, qrels, support=2, tau=3.0, mu=1.0, m=5.0):
+    def __init__(self, pools, rows, qrels, support=2, tau=3.0, mu=1.0, m=5.0, meaningful=False):
         from scipy import sparse
 
         index = pools.index
         spec = index.specificity
         self.rows = rows
+        self.pool_texts = pools.texts
         self.support, self.tau, self.mu, self.m = support, tau, mu, m
         self.order = {pr.demand: i for i, pr in enumerate(rows)}
         rel = {pr.demand: {d for d, g in qrels.get(pr.demand, {}).items() if g >= 1} for pr in rows}
@@ -620,6 +646,20 @@ class Translation:
             (np.ones(len(ind)), ind, ptr), shape=(len(rows), len(self.u_of))
         )
         self.self_col = np.asarray([self.v_of.get(w, -1) for w in self.vocab_u])
+        # which patent words may be associates: all, or (``meaningful``) only those the
+        # reasons would show (two characters, no filler, number or unit, not generic)
+        self.ok_v = np.ones(len(self.vocab_v), bool)
+        if meaningful:
+            from revive.engine.reasons import _meaningful, generic_cutoff
+
+            ti, idf = index.term_index, index.idf
+            cut = generic_cutoff(index.n_docs)
+
+            def idf_of(w):
+                at = ti.get(w)
+                return None if at is None else float(idf[at])
+
+            self.ok_v = np.asarray([_meaningful(w, idf_of, cut) for w in self.vocab_v])
 
         def union(sets):
             out = sparse.lil_matrix((len(rows), len(self.v_of)))
@@ -703,7 +743,7 @@ class Translation:
         for b in range(len(us)):
             lo, hi = crow.indptr[b], crow.indptr[b + 1]
             cc, vv = crow.data[lo:hi], crow.indices[lo:hi]
-            ok = (cc >= self.support) & (vv != self.self_col[us[b]])
+            ok = (cc >= self.support) & (vv != self.self_col[us[b]]) & self.ok_v[vv]
             cc, vv = cc[ok], vv[ok]
             if not len(vv):
                 continue
@@ -753,7 +793,67 @@ class Translation:
         done[pr.demand] = out
         return out
 
+    def soft_in_text(self, pr, f, seed, fold_of) -> np.ndarray:
+        """``tm_soft`` with a patent holding an associate when its normalised text contains
+        it (what a product can test on the candidates' texts alone, without their words)."""
+        done = self.done.setdefault(("text", seed, f), {})
+        if pr.demand in done:
+            return done[pr.demand]
+        c, j, n, a, base = self.tables(f, seed, fold_of)
+        i = self.order[pr.demand]
+        us = self.qm[i].indices
+        out = np.zeros(len(pr.ids))
+        if not len(pr.ids) or not len(us):
+            done[pr.demand] = out
+            return out
+        texts = self._norm_texts(pr.ids)
+        nu = n[us].copy()
+        au, crow = a[us], c[us]
+        if fold_of[pr.demand] != f:
+            ones = np.ones((len(us), 1))
+            au = au - self.rel_m[i].multiply(ones)
+            crow = crow - self.r[i].multiply(ones)
+            nu -= self.answerable[i]
+        from scipy import sparse
+
+        au = sparse.csr_matrix(au)
+        au.data = (au.data > 0).astype(float)
+        pats = (au @ self.dm).tocsr()
+        crow = sparse.csr_matrix(crow)
+        w = self.weight[us]
+        total = w.sum() or 1.0
+        soft = np.zeros((len(pr.ids), len(us)))
+        for b in range(len(us)):
+            lo, hi = crow.indptr[b], crow.indptr[b + 1]
+            cc, vv = crow.data[lo:hi], crow.indices[lo:hi]
+            ok = (cc >= self.support) & (vv != self.self_col[us[b]]) & self.ok_v[vv]
+            cc, vv = cc[ok], vv[ok]
+            if not len(vv):
+                continue
+            lf = np.log((cc + self.mu * self.p[vv]) / ((nu[b] + self.mu) * self.p[vv]))
+            np_ = np.asarray(pats[b, vv].todense()).ravel()
+            keep = (lf >= np.log(self.tau)) & (np_ >= self.support)
+            for v, lift in zip(vv[keep].tolist(), lf[keep].tolist(), strict=True):
+                word = self.vocab_v[v]
+                for k, t in enumerate(texts):
+                    if lift > soft[k, b] and word in t:
+                        soft[k, b] = lift
+        out = soft @ w / total
+        done[pr.demand] = out
+        return out
+
+    def _norm_texts(self, ids) -> list[str]:
+        cache = self.__dict__.setdefault("_texts", {})
+        out = []
+        for d in ids:
+            if d not in cache:
+                cache[d] = normalize(self.pool_texts[d])
+            out.append(cache[d])
+        return out
+
     def column(self, name: str):
+        if name == "tm_soft_text":
+            return self.soft_in_text
         at = TM_FEATURES.index(name)
         return lambda pr, f, seed, fold_of: self.features(pr, f, seed, fold_of)[:, at]
 
@@ -770,7 +870,7 @@ class Translation:
         pats = (au @ self.dm).toarray().ravel()
         vs = np.nonzero((crow >= self.support) & (pats >= self.support))[0]
         lf = np.log((crow[vs] + self.mu * self.p[vs]) / ((n + self.mu) * self.p[vs]))
-        keep = (lf >= np.log(self.tau)) & (vs != self.self_col[a])
+        keep = (lf >= np.log(self.tau)) & (vs != self.self_col[a]) & self.ok_v[vs]
         vs, lf = vs[keep], lf[keep]
         order = np.lexsort((-lf, -crow[vs]))[:top]
         return [
@@ -802,7 +902,9 @@ def translate(args) -> None:
     feature's AUC on held-out and on training pairs of one split (a leak shows as a gap)."""
     sp.BAR = args.bar
     pools, qrels, ids, rows = sp.pools_of("real")
-    tm = Translation(pools, rows, qrels, support=args.support, tau=args.tau)
+    tm = Translation(
+        pools, rows, qrels, support=args.support, tau=args.tau, meaningful=args.meaningful
+    )
     print(
         f"{len(tm.vocab_u)} posting words, {len(tm.vocab_v)} patent words, "
         f"{int(tm.answerable.sum())} answerable postings",
@@ -834,11 +936,28 @@ def translate(args) -> None:
     variants = {"shipped (four features; rates and answers in the second stage)": ([], shipped)}
     for name in args.features:
         col = tm.column(name)
+        if name == "tm_soft_text":
+            variants[f"shipped + {name} as a pair feature"] = ([col], shipped)
+            continue
         variants[f"shipped + {name} as a pair feature"] = ([col], shipped)
         if name in args.pool:
             variants[f"shipped + {name}: pool's best in the second stage"] = ([], [*shipped, col])
             variants[f"shipped + {name}: pair feature and pool's best"] = ([col], [*shipped, col])
-    compare_x(rows, ids, qrels, variants, draws=args.draws, spread=True)
+    if args.dump_unjudged:
+        col = tm.column(args.features[0])
+        variants = {f"shipped + {args.features[0]}": ([col], shipped)}
+    surfaced: dict[str, set[str]] | None = {} if args.dump_unjudged else None
+    fitter = two_stage_pair2 if args.second else None
+    compare_x(
+        rows, ids, qrels, variants, draws=args.draws, spread=True, surfaced=surfaced, fitter=fitter
+    )
+    if surfaced is not None:
+        with open(args.dump_unjudged, "w", encoding="utf-8") as out:
+            out.write("qid,doc\n")
+            for q in sorted(surfaced):
+                for d in sorted(surfaced[q]):
+                    out.write(f"{q},{d}\n")
+        print(f"{sum(map(len, surfaced.values()))} unjudged top-10 pairs -> {args.dump_unjudged}")
 
 
 def _round_of() -> dict[str, int]:
@@ -1000,6 +1119,9 @@ def main() -> None:
     tr.add_argument("--features", nargs="*", default=list(TM_FEATURES))
     tr.add_argument("--pool", nargs="*", default=[], help="also these as pool bests, 2nd stage")
     tr.add_argument("--check", action="store_true", help="held-out vs training AUC alone")
+    tr.add_argument("--second", action="store_true", help="pair features in the 2nd stage")
+    tr.add_argument("--meaningful", action="store_true", help="associates: reason-worthy words")
+    tr.add_argument("--dump-unjudged", help="CSV of the first feature's unjudged top-10 pairs")
     tr.add_argument("--show", nargs="*", default=[], help="posting words to print associates of")
     tr.add_argument("--rounds", action="store_true", help="held out by round instead")
     tr.add_argument("--round-bars", type=float, nargs="*", default=[0.08])

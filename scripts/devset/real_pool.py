@@ -93,7 +93,9 @@ def _order(qid: str, doc: str) -> str:
     return hashlib.sha1(f"{qid}|{doc}".encode()).hexdigest()
 
 
-def sheets(out: Path, names: list[str], extra: list[str], k: int) -> None:
+def sheets(
+    out: Path, names: list[str], extra: list[str], k: int, per_sheet: int = DEMANDS_PER_SHEET
+) -> None:
     from revive.benchmark.data import read_corpus, read_qrels, read_queries
 
     runs = _runs(names, k)
@@ -116,9 +118,9 @@ def sheets(out: Path, names: list[str], extra: list[str], k: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     by_id = {q.id: q for q in qs}
     total = 0
-    for n in range(0, len(todo), DEMANDS_PER_SHEET):
-        part = todo[n : n + DEMANDS_PER_SHEET]
-        name = f"sheet_{n // DEMANDS_PER_SHEET + 1:02d}"
+    for n in range(0, len(todo), per_sheet):
+        part = todo[n : n + per_sheet]
+        name = f"sheet_{n // per_sheet + 1:02d}"
         lines: list[str] = []
         for qid, new in part:
             q = by_id[qid]
@@ -178,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--retriever", action="append", default=[])
     p.add_argument("--run", action="append", default=[])
     p.add_argument("--k", type=int, default=10)
+    p.add_argument("--per-sheet", type=int, default=DEMANDS_PER_SHEET, help="postings a sheet")
     m = sub.add_parser("merge")
     m.add_argument("grades", nargs="+", type=Path)
     args = ap.parse_args(argv)
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "sample":
         sample(args.n, args.seed, args.exclude)
     elif args.cmd == "sheets":
-        sheets(args.out, args.retriever, args.run, args.k)
+        sheets(args.out, args.retriever, args.run, args.k, args.per_sheet)
     else:
         merge(args.grades)
     return 0

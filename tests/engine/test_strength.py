@@ -187,7 +187,8 @@ def test_judged_pools_refit_to_the_shipped_second_stage():
     assert sum(int((p.labels >= 0).sum()) for p in pools) == model.trained["pairs"]
     assert any((p.labels < 0).any() for p in pools)  # unjudged candidates are in the pools
     x, y, _ = judged_rows()
-    again = calibrate(fit(x, y), pools)
+    again = calibrate(fit(x, y), pools, associations=model.associations)
+    assert again.calibration.features == model.calibration.features
     assert np.allclose(again.calibration.coef, model.calibration.coef, atol=1e-6)
 
 
@@ -198,7 +199,7 @@ def _a_pool():
     return pool.rows, pool.words, pool.thin
 
 
-def test_the_second_stage_keeps_a_postings_order():
+def test_the_second_stage_keeps_a_postings_order_without_associates_in_the_texts():
     model = shipped_model()
     rows, words, thin = _a_pool()
     served = model.strengths(rows, words=words, thin=thin)
@@ -431,3 +432,32 @@ def test_calibrate_reads_whether_postings_using_these_words_were_answered():
     uncovered = model.strengths(rows, words=20, asked=["稀土", "永磁"])
     assert (uncovered < covered).all() and uncovered.mean() < covered.mean() / 2
     assert _same_order(covered, uncovered)
+
+
+def test_the_shipped_model_moves_a_candidate_holding_a_learned_associate_up():
+    """The associations learned from the judged sets (``Associations``) are in the shipped
+    model, every judged pool carries its values (its own judgements out), and a candidate
+    whose text holds an associate of the posting's word is served higher than its twin."""
+    from revive.engine.strength import judged_pools
+
+    model = shipped_model()
+    table = model.associations
+    assert table is not None and "translated" in model.calibration.features
+    at = model.calibration.features.index("translated")
+    assert model.calibration.coef[at] > 0
+    assert all(
+        p.translated is not None and len(p.translated) == len(p.rows) for p in judged_pools()
+    )
+    associates = dict(table.associates("污水"))
+    assert any("废水" in v for v in associates)  # e.g. 工业废水
+    word = max(associates, key=associates.get)
+    rows, words, thin = _a_pool()
+    twin = np.vstack([rows[0], rows[0]])
+    served = model.strengths(
+        twin,
+        words=words,
+        thin=thin,
+        texts=["一种装置的外壳", f"一种{word}的处理装置"],
+        weights={"污水": 5.0, "设备": 1.0},
+    )
+    assert served[1] > served[0]
