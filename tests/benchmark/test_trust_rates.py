@@ -11,6 +11,7 @@ import numpy as np
 from revive.benchmark import trust
 from revive.benchmark.data import Doc
 from revive.engine.strength import WordRates
+from revive.engine.text import normalize
 
 TOPICS = [
     ("锂电池隔膜", "一种锂电池隔膜的制备方法，提高隔膜的耐热性与电解液浸润性。"),
@@ -63,3 +64,62 @@ def test_a_fitted_set_is_scored_with_each_postings_judgements_out_of_the_word_ra
         for q in qids
         for a, b in zip(plain[q], honest[q], strict=True)
     )
+
+
+def _sewage_world():
+    """Three postings say 达标, their relevant patents (three distinct ones) say 生化: an
+    association; other patents fill the background."""
+    topics = [
+        ("养殖废水处理装置", "一种养殖废水的生化处理装置，去除氨氮。"),
+        ("印染废水深度处理", "一种印染废水的生化深度处理方法，降低色度。"),
+        ("焦化废水处理", "焦化废水的生化处理工艺，降低酚类。"),
+        ("锂电池隔膜", "一种锂电池隔膜的制备方法，提高耐热性。"),
+        ("锂电池正极", "三元正极材料表面包覆，提高循环寿命。"),
+        ("智能停车", "智能停车场管理系统，车位识别与引导。"),
+        ("门禁系统", "基于人脸识别的门禁系统，防止照片欺骗。"),
+        ("焊接机器人", "一种焊接机器人的焊缝跟踪方法。"),
+        ("涂料配方", "一种水性涂料及其制备方法，耐候性好。"),
+        ("轴承检测", "滚动轴承故障的振动检测方法。"),
+        ("电机定子", "一种电机定子绕组的绝缘处理方法。"),
+        ("果蔬保鲜", "鲜切果蔬的褐变抑制与保鲜方法。"),
+        ("饲料发酵", "一种生物饲料的发酵工艺，提高蛋白含量。"),
+        ("光伏组件", "光伏组件的清洗机器人，提高发电效率。"),
+        ("混凝土外加剂", "一种混凝土减水剂及其制备方法。"),
+        ("稀土回收", "从废旧永磁体中回收稀土元素的方法。"),
+        ("LED散热", "一种LED灯具的散热结构。"),
+        ("阀门密封", "一种气动阀门的密封结构。"),
+        ("纺织抗紫外", "抗紫外纺织面料的整理工艺。"),
+        ("土壤修复", "重金属污染土壤的微生物修复方法，修复后达标。"),
+    ]
+    docs = [Doc(f"p{i}", t, x) for i, (t, x) in enumerate(topics)]
+    asks = [
+        Doc("q1", "养殖场污水处理", "养殖场污水氨氮不达标，需要处理技术"),
+        Doc("q2", "印染污水", "印染厂污水色度不达标，寻求处理方法"),
+        Doc("q3", "焦化污水治理", "焦化厂污水含酚不达标，需要治理工艺"),
+        Doc("q4", "锂电池隔膜耐热", "需要提高锂电池隔膜的耐热性"),
+    ]
+    # every other patent judged (not relevant) for q4: the background is all 20
+    rest = {f"p{i}": 0 for i in range(4, len(topics))}
+    qrels = {"q1": {"p0": 2}, "q2": {"p1": 2}, "q3": {"p2": 2}, "q4": {"p3": 2, **rest}}
+    return trust.build_pools(docs, asks), qrels
+
+
+def test_a_fitted_set_is_scored_with_each_postings_own_counts_out_of_the_associations():
+    pools, qrels = _sewage_world()
+    qids = sorted(pools.candidates)
+    table = trust.count_associations([(pools, qrels, qids)])
+    assert "生化" in dict(table.associates("达标"))
+    users = trust.relevant_users([(pools, qrels, qids)])
+    for q in ("q1", "q2", "q3"):
+        # a posting's value with its own counts out is its value from a table that never
+        # counted it (same pools, so the same background)
+        others = [d for d in qids if d != q]
+        without = trust.count_associations([(pools, qrels, others)])
+        own = trust.own_pairs(pools, qrels, q, users)
+        texts = [normalize(pools.texts[c.right_id]) for c in pools.candidates[q]]
+        left_out = table.value(pools.weights(q), texts, own)
+        never = without.value(pools.weights(q), texts)
+        assert np.allclose(left_out, never)
+        assert left_out.any()  # the two other 达标 postings still make 生化 an associate
+        # read with its own counts, its relevant patent would score higher than it should
+        assert table.value(pools.weights(q), texts).max() >= left_out.max()
