@@ -762,7 +762,7 @@ class StrengthModel:
         out = asdict(replace(self, rates=None, answers=None, associations=None))
         out["rates"] = None if self.rates is None else self.rates.to_json()
         out["answers"] = None if self.answers is None else self.answers.to_json()
-        out["associations"] = None if self.associations is None else self.associations.to_json()
+        out["associations"] = _associations_json(self)
         return out
 
     @classmethod
@@ -780,7 +780,7 @@ class StrengthModel:
             if values.get(key) is not None:
                 values[key] = WordRates.from_json(values[key])
         if values.get("associations") is not None:
-            values["associations"] = Associations.from_json(values["associations"])
+            values["associations"] = _associations_from(values["associations"])
         return cls(**values)
 
     def save(self, path: str | Path) -> None:
@@ -792,6 +792,32 @@ class StrengthModel:
     @classmethod
     def load(cls, path: str | Path) -> StrengthModel:
         return cls.from_json(json.loads(Path(path).read_text("utf-8")))
+
+
+# A model whose associations are the shipped model's (a refit from officers' decisions keeps
+# the judged sets' table) stores this reference, not a 1.7 MB copy per refit row.
+_SHIPPED_TABLE = {"shipped": True}
+
+
+def _associations_json(model: StrengthModel) -> dict[str, Any] | None:
+    table = model.associations
+    if table is None:
+        return None
+    if _shipped_file_loaded():
+        shipped = shipped_model()
+        if model is not shipped and table is shipped.associations:
+            return dict(_SHIPPED_TABLE)
+    return table.to_json()
+
+
+def _associations_from(data: Mapping[str, Any]) -> Associations | None:
+    """A stored table, or the shipped model's (the reference a refit stores; a release with
+    a newer judged table serves that one)."""
+    return shipped_model().associations if data.get("shipped") else Associations.from_json(data)
+
+
+def _shipped_file_loaded() -> bool:
+    return shipped_model.cache_info().currsize > 0
 
 
 @lru_cache(maxsize=1)

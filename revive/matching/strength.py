@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import defer
 
 from revive import engine, queue
 from revive.accounts.models import Role, User
@@ -41,8 +42,12 @@ _strength: tuple[tuple[int, Any], engine.StrengthModel] | None = None
 
 
 def active_strength_row() -> StrengthModelVersion | None:
+    """The active refit's row; its model (JSON) is read only when asked for (pages ask for the
+    active model's thresholds on every request, and a process loads the model once)."""
     return db.session.scalar(
-        sa.select(StrengthModelVersion).where(StrengthModelVersion.status == ModelStatus.ACTIVE)
+        sa.select(StrengthModelVersion)
+        .where(StrengthModelVersion.status == ModelStatus.ACTIVE)
+        .options(defer(StrengthModelVersion.model))
     )
 
 
@@ -51,10 +56,12 @@ def active_strength_model() -> engine.StrengthModel:
     (loaded once per process and version, like the index)."""
     global _strength
     row = active_strength_row()
-    if row is None or not row.model:
+    if row is None:
         return engine.shipped_model()
     key = (row.id, row.activated_at)
     if _strength is None or _strength[0] != key:
+        if not row.model:
+            return engine.shipped_model()
         _strength = (key, engine.StrengthModel.from_json(row.model))
         logger.info("Loaded strength model %s", _strength[1].version)
     return _strength[1]

@@ -196,6 +196,11 @@ def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     assert model.calibration != engine.shipped_model().calibration
     again = engine.StrengthModel.from_json(row.model)
     assert again == model
+    # the refit keeps the judged sets' associations: its row refers to the shipped table
+    # rather than holding a copy of it (refits run daily)
+    assert model.associations is engine.shipped_model().associations is not None
+    assert row.model["associations"] == {"shipped": True}
+    assert again.associations is engine.shipped_model().associations
     assert (model.bar, model.strong) == (engine.shipped_model().bar, engine.shipped_model().strong)
     event = db.session.scalar(
         sa.select(AuditEvent).where(
