@@ -700,7 +700,6 @@ class Translation:
     def features(self, pr, f, seed, fold_of) -> np.ndarray:
         """``TM_FEATURES`` for each candidate of ``pr``'s pool, counted without the held-out
         fold, and without the posting itself when it is a training posting."""
-        from scipy import sparse
 
         done = self.done.setdefault((seed, f), {})
         if pr.demand in done:
@@ -725,31 +724,10 @@ class Translation:
         pv = self.p[cols]
         lift = np.log((cu + self.mu * pv) / ((nu[:, None] + self.mu) * pv))
         selfc = self.self_col[us][:, None] == cols[None, :]
-        # u's associates over the whole vocabulary: c >= support postings, held by >= support
-        # distinct relevant patents (one patent relevant to several postings is not enough)
-        au = a[us]
-        crow = c[us]
-        if fold_of[pr.demand] != f:
-            ones = np.ones((len(us), 1))
-            au = au - self.rel_m[i].multiply(ones)
-            crow = crow - self.r[i].multiply(ones)
-        au = sparse.csr_matrix(au)
-        au.data = (au.data > 0).astype(float)
-        pats = (au @ self.dm).tocsr()
-        crow = sparse.csr_matrix(crow)
         cross = np.zeros((len(us), len(cols)), bool)
         has_assoc = np.zeros(len(us), bool)
         pos = {v: x for x, v in enumerate(cols.tolist())}
-        for b in range(len(us)):
-            lo, hi = crow.indptr[b], crow.indptr[b + 1]
-            cc, vv = crow.data[lo:hi], crow.indices[lo:hi]
-            ok = (cc >= self.support) & (vv != self.self_col[us[b]]) & self.ok_v[vv]
-            cc, vv = cc[ok], vv[ok]
-            if not len(vv):
-                continue
-            lf = np.log((cc + self.mu * self.p[vv]) / ((nu[b] + self.mu) * self.p[vv]))
-            np_ = np.asarray(pats[b, vv].todense()).ravel()
-            vv = vv[(lf >= np.log(self.tau)) & (np_ >= self.support)]
+        for b, (vv, _) in enumerate(self._associates_of(pr, f, fold_of, us, c, n, a)):
             has_assoc[b] = len(vv) > 0
             for v in vv.tolist():
                 if v in pos:
@@ -807,6 +785,27 @@ class Translation:
             done[pr.demand] = out
             return out
         texts = self._norm_texts(pr.ids)
+        w = self.weight[us]
+        total = w.sum() or 1.0
+        soft = np.zeros((len(pr.ids), len(us)))
+        for b, (vv, lf) in enumerate(self._associates_of(pr, f, fold_of, us, c, n, a)):
+            for v, lift in zip(vv.tolist(), lf.tolist(), strict=True):
+                word = self.vocab_v[v]
+                for k, t in enumerate(texts):
+                    if lift > soft[k, b] and word in t:
+                        soft[k, b] = lift
+        out = soft @ w / total
+        done[pr.demand] = out
+        return out
+
+    def _associates_of(self, pr, f, fold_of, us, c, n, a):
+        """Per posting word of ``us``: its associates over the whole vocabulary (column ids)
+        and their lift — c >= support postings, held by >= support distinct relevant patents
+        (one patent relevant to several postings is not enough), lift >= ln tau — counted
+        without ``pr`` when it is a training posting."""
+        from scipy import sparse
+
+        i = self.order[pr.demand]
         nu = n[us].copy()
         au, crow = a[us], c[us]
         if fold_of[pr.demand] != f:
@@ -814,32 +813,23 @@ class Translation:
             au = au - self.rel_m[i].multiply(ones)
             crow = crow - self.r[i].multiply(ones)
             nu -= self.answerable[i]
-        from scipy import sparse
-
         au = sparse.csr_matrix(au)
         au.data = (au.data > 0).astype(float)
         pats = (au @ self.dm).tocsr()
         crow = sparse.csr_matrix(crow)
-        w = self.weight[us]
-        total = w.sum() or 1.0
-        soft = np.zeros((len(pr.ids), len(us)))
+        out = []
         for b in range(len(us)):
             lo, hi = crow.indptr[b], crow.indptr[b + 1]
             cc, vv = crow.data[lo:hi], crow.indices[lo:hi]
             ok = (cc >= self.support) & (vv != self.self_col[us[b]]) & self.ok_v[vv]
             cc, vv = cc[ok], vv[ok]
             if not len(vv):
+                out.append((vv, cc))
                 continue
             lf = np.log((cc + self.mu * self.p[vv]) / ((nu[b] + self.mu) * self.p[vv]))
             np_ = np.asarray(pats[b, vv].todense()).ravel()
             keep = (lf >= np.log(self.tau)) & (np_ >= self.support)
-            for v, lift in zip(vv[keep].tolist(), lf[keep].tolist(), strict=True):
-                word = self.vocab_v[v]
-                for k, t in enumerate(texts):
-                    if lift > soft[k, b] and word in t:
-                        soft[k, b] = lift
-        out = soft @ w / total
-        done[pr.demand] = out
+            out.append((vv[keep], lf[keep]))
         return out
 
     def _norm_texts(self, ids) -> list[str]:
@@ -936,9 +926,6 @@ def translate(args) -> None:
     variants = {"shipped (four features; rates and answers in the second stage)": ([], shipped)}
     for name in args.features:
         col = tm.column(name)
-        if name == "tm_soft_text":
-            variants[f"shipped + {name} as a pair feature"] = ([col], shipped)
-            continue
         variants[f"shipped + {name} as a pair feature"] = ([col], shipped)
         if name in args.pool:
             variants[f"shipped + {name}: pool's best in the second stage"] = ([], [*shipped, col])
