@@ -290,12 +290,7 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
         parts.append((pools, read_qrels(rpath), list(pools.candidates)))
     # Which patent words go with a posting word (strength.Associations), from both sets; each
     # judged posting's values counted without its own judgements.
-    associations = trust.count_associations(parts)
-    users = trust.relevant_users(parts)
-    pooled = [
-        trust.with_translated(trust.pool_rows(p, q, ids), p, q, associations, users)
-        for p, q, ids in parts
-    ]
+    associations, pooled = trust.translated_pools(parts)
     _, labels, _ = judged_pairs(pr for rows in pooled for pr in rows)
     # Every candidate of each judged posting's pool (features, label — empty when unjudged —
     # and the posting's content words and thin flag, and the specific words it shares with the

@@ -68,10 +68,16 @@ class Pools:
     asked: dict[str, tuple[str, ...]]  # its words the index knows (``asked_words``)
     thin: dict[str, bool]  # and its thin flag
     patent_words: dict[Any, frozenset[str]] = field(default_factory=dict)  # ``words_of``
+    asked_weight: dict[str, dict[str, float]] = field(default_factory=dict)  # ``weights``
 
     def weights(self, q: str) -> dict[str, float]:
-        """The demand's specific words weighed (``asked_weights``), for the associations."""
-        return asked_weights(self.index.term_index, self.index.idf, self.asked[q])
+        """The demand's specific words weighed (``asked_weights``), for the associations;
+        computed once (every fold's counting and scoring asks)."""
+        if q not in self.asked_weight:
+            self.asked_weight[q] = asked_weights(
+                self.index.term_index, self.index.idf, self.asked[q]
+            )
+        return self.asked_weight[q]
 
     def words_of(self, ids: Any) -> dict[Any, frozenset[str]]:
         """The words of these patents' texts (``text_words``), each tokenized once."""
@@ -327,18 +333,24 @@ def fit_on(
 ) -> StrengthModel:
     """The strength model fitted on judged demands: the first stage on their judged pairs,
     then (``stages`` 2) the second on their whole pools (``strength.calibrate``)."""
-    associations = count_associations(pools_and_qrels) if stages == 2 else None
-    users = relevant_users(pools_and_qrels)
-    pooled = [
-        pr
-        for p, qr, q in pools_and_qrels
-        for pr in (
-            with_translated(pool_rows(p, qr, q), p, qr, associations, users)
-            if associations is not None
-            else pool_rows(p, qr, q)
-        )
-    ]
+    if stages != 2:
+        pooled = [pr for p, qr, q in pools_and_qrels for pr in pool_rows(p, qr, q)]
+        return fit_pools(pooled, stages=stages, **meta)
+    associations, parts = translated_pools(pools_and_qrels)
+    pooled = [pr for part in parts for pr in part]
     return fit_pools(pooled, stages=stages, associations=associations, **meta)
+
+
+def translated_pools(
+    parts: Sequence[tuple[Pools, Qrels, Sequence[str]]],
+) -> tuple[Associations, list[list[PoolRows]]]:
+    """The associations counted from judged demands and each part's ``pool_rows`` with their
+    values, each demand's own counts out: what the second stage is fitted on."""
+    associations = count_associations(parts)
+    users = relevant_users(parts)
+    return associations, [
+        with_translated(pool_rows(p, qr, q), p, qr, associations, users) for p, qr, q in parts
+    ]
 
 
 def fit_pools(

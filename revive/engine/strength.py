@@ -192,12 +192,7 @@ def demand_mass(term_index: Mapping[str, int], idf: np.ndarray, tokens: Iterable
     """ln(1 + Σ IDF × specificity) over the distinct words of a demand (``demand_tokens``)
     that the index knows, character bigrams left out: the weight ``Candidate.coverage`` is a
     share of (``Index.specificity`` summed over the query's words)."""
-    total = 0.0
-    for word in set(tokens):
-        col = term_index.get(word)
-        if col is not None and not word.startswith(BIGRAM_MARK):
-            total += float(idf[col]) * demand_specificity(word)
-    return float(np.log1p(total))
+    return float(np.log1p(sum(asked_weights(term_index, idf, set(tokens)).values())))
 
 
 # ---------------------------------------------------------------------------- the model
@@ -447,8 +442,7 @@ class Associations:
             at_most = max(1, n[u] - 1)
             lifted = []
             for v, k in frequent.items():
-                p = docs[v] / total
-                lift = math.log((k + mu * p) / ((at_most + mu) * p))
+                lift = _lift(k, at_most, docs[v] / total, mu)
                 if distinct[v] >= support and lift >= math.log(tau):
                     lifted.append((-lift, v))
             # All of them, though ``associates`` serves the best ASSOCIATION_TOP: with a judged
@@ -490,8 +484,7 @@ class Associations:
                 k -= alone.get(v, 0)
             if c < self.support or k < self.support:
                 continue
-            p = self.background[v]
-            lift = math.log((c + self.mu * p) / ((n + self.mu) * p))
+            lift = _lift(c, n, self.background[v], self.mu)
             if lift >= bar:
                 out.append((v, lift))
         if len(out) > ASSOCIATION_TOP:  # the best by lift (ties by word)
@@ -575,6 +568,12 @@ class Associations:
             {str(v): float(p) for v, p in data["background"].items()},
             pairs,
         )
+
+
+def _lift(c: int, n: int, p: float, mu: float) -> float:
+    """ln t(v|u) / p(v): ``c`` of ``n`` postings behind the pair, ``p`` v's background share,
+    ``mu`` pseudo-postings at it."""
+    return math.log((c + mu * p) / ((n + mu) * p))
 
 
 def text_words(text: str) -> frozenset[str]:
@@ -1075,10 +1074,11 @@ def assess(
     posting's own judged pool, out of the word rates (``strengths``); ``weights``: the
     posting's specific words weighed (``asked_weights``), for the model's associations."""
     model = model or shipped_model()
+    held = [texts.get(c.right_id, "") for c in candidates]
+    if not normalized:  # once, for the characters and the associations alike
+        demand_text, held, normalized = normalize(demand_text), [normalize(t) for t in held], True
     if chars is not None:
-        char_cos_of = chars.cosines(
-            demand_text, [texts.get(c.right_id, "") for c in candidates], normalized=normalized
-        )
+        char_cos_of = chars.cosines(demand_text, held, normalized=True)
     else:
         char_cos_of = np.zeros(len(candidates))
     out: list[Assessed] = []
@@ -1089,10 +1089,6 @@ def assess(
         out.append((c, char_cos))
     if not out:
         return []
-    held: list[str] = []
-    if model.associations is not None and weights:
-        held = [texts.get(c.right_id, "") for c, _ in out]
-        held = held if normalized else [normalize(t) for t in held]
     probs = model.strengths(
         np.asarray(rows),
         words=words,
@@ -1100,7 +1096,7 @@ def assess(
         matched=[c.matched for c, _ in out],
         asked=asked,
         leave_out=leave_out,
-        texts=held,
+        texts=held if model.associations is not None and weights else (),
         weights=weights,
     )
     assessed = [
