@@ -45,9 +45,8 @@ from revive.engine.strength import (
     demand_mass,
     fit,
     judged_pairs,
-    text_words,
 )
-from revive.engine.text import normalize
+from revive.engine.text import normalize, text_words
 from revive.engine.understand import read_demand
 
 Runs = dict[str, list[str]]

@@ -465,7 +465,10 @@ class Associations:
     def associates(self, u: str, own: OwnPairs | None = None) -> tuple[tuple[str, float], ...]:
         """u's associates and their ln-lift, ``own``'s counts taken out when it used u."""
         if own is None or u not in own.asked:
-            return self._associates.get(u, ())
+            served = self._served
+            if u not in served:  # per word as asked: a new process pays for the words it meets
+                served[u] = self._of(u, None)
+            return served[u]
         return self._of(u, own)
 
     def _of(self, u: str, own: OwnPairs | None) -> tuple[tuple[str, float], ...]:
@@ -492,8 +495,8 @@ class Associations:
         return tuple(out)
 
     @cached_property
-    def _associates(self) -> dict[str, tuple[tuple[str, float], ...]]:
-        return {u: found for u in self.pairs if (found := self._of(u, None))}
+    def _served(self) -> dict[str, tuple[tuple[str, float], ...]]:
+        return {}
 
     def value(
         self,
@@ -574,13 +577,6 @@ def _lift(c: int, n: int, p: float, mu: float) -> float:
     """ln t(v|u) / p(v): ``c`` of ``n`` postings behind the pair, ``p`` v's background share,
     ``mu`` pseudo-postings at it."""
     return math.log((c + mu * p) / ((n + mu) * p))
-
-
-def text_words(text: str) -> frozenset[str]:
-    """The words of a text as the associations count them (kept words, no bigrams)."""
-    from revive.engine.text import _words_and_bigrams
-
-    return frozenset(_words_and_bigrams(normalize(text), False)[0])
 
 
 def asked_weights(

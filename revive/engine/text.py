@@ -314,6 +314,12 @@ def _words_and_bigrams(text: str, demand: bool) -> tuple[list[str], list[str]]:
     return words, grams
 
 
+def text_words(text: str) -> frozenset[str]:
+    """The kept words of a patent's text (no bigrams), once each: what the strength model's
+    associations count and look for."""
+    return frozenset(_words_and_bigrams(normalize(text), False)[0])
+
+
 class TermCounter:
     """Patents' tokens counted straight into a docs × terms matrix over a vocabulary of its
     own (bulk ingest).
