@@ -242,6 +242,27 @@ def eval_command(
                 f"{step[f'mrr@{k}']:.4f} | {step['strength_auc']:.4f} |"
             )
         per_set["replay"] = steps
+        counted = trust.replay_associations(
+            real_pools, real_judged, [(dev_pools, dev_judged, list(dev_pools.candidates))], k=k
+        )
+        click.echo(
+            "\nreplay of the associations (real set in id order; the first half judged, with "
+            "the dev set: the release model; the next quarter decided: the judged relevant "
+            "pairs among the top 10 the release showed are accepted and counted into its "
+            "associations as a refit counts them; scored on the last quarter):"
+        )
+        click.echo(
+            f"| decided share | accepting demands | accepted pairs | nDCG@{k} | MRR@{k} | "
+            "strength AUC |"
+        )
+        click.echo("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        for step in counted:
+            click.echo(
+                f"| {step['decided_share']:.0%} | {step['accepting_demands']} | "
+                f"{step['accepted_pairs']} | {step[f'ndcg@{k}']:.4f} | {step[f'mrr@{k}']:.4f} | "
+                f"{step['strength_auc']:.4f} |"
+            )
+        per_set["replay_associations"] = counted
     out = {key: value for key, value in result.items() if key not in ("cv", "first_stage")}
     out.update(
         docs=len(docs),
@@ -291,6 +312,11 @@ def fit_strength_command(corpora, out, bar, strong) -> None:
     # Which patent words go with a posting word (strength.Associations), from both sets; each
     # judged posting's values counted without its own judgements.
     associations, pooled = trust.translated_pools(parts)
+    # What they were counted from, so a refit can count officers' accepted pairs beside them
+    # (matching.learning)
+    judged = trust.judged_pairs_of(parts)
+    assert judged.table() == associations
+    judged.save(Path(out).with_name("strength_associations.json"))
     _, labels, _ = judged_pairs(pr for rows in pooled for pr in rows)
     # Every candidate of each judged posting's pool (features, label — empty when unjudged —
     # and the posting's content words and thin flag, and the specific words it shares with the

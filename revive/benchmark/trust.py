@@ -18,6 +18,7 @@ is scored by a model that saw its own judgements; ``shipped`` uses the model the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,11 +31,16 @@ from revive.engine import Index, build_index, demand_tokens, patent_tokens
 from revive.engine import reliability as meaning
 from revive.engine.reasons import _meaningful, generic_cutoff
 from revive.engine.strength import (
+    ASSOCIATION_LIFT,
+    ASSOCIATION_PRIOR,
+    ASSOCIATION_SUPPORT,
     FEATURES,
     POOL,
+    Accepted,
     Assessed,
     Associations,
     CharProfile,
+    JudgedPairs,
     OwnPairs,
     PoolRows,
     StrengthModel,
@@ -253,14 +259,23 @@ def count_associations(
     specific words and its relevant patents, against the words of every judged or pooled
     patent; associates are words a reason may show (two characters, no filler, number or
     unit, not generic in the first part's index)."""
-    postings, words_of = [], {}
+    return judged_pairs_of(parts).table()
+
+
+def judged_pairs_of(parts: Sequence[tuple[Pools, Qrels, Sequence[str]]]) -> JudgedPairs:
+    """What ``count_associations`` counts, kept (``JudgedPairs``; the release stores it so a
+    refit can count officers' accepted pairs beside it): the answered demands' words and
+    relevant patents, those patents' words that may be associates, and the judged or pooled
+    patents' counts of such words."""
+    postings, patents = [], {}
     for pools, qrels, qids in parts:
         for q in qids:
             judged = [d for d in qrels.get(q, {}) if d in pools.texts]
             pooled = [c.right_id for c in pools.candidates[q]]
-            words_of.update(pools.words_of([*judged, *pooled]))
+            patents.update(pools.words_of([*judged, *pooled]))
             relevant = [d for d in judged if qrels[q][d] >= 1]
-            postings.append((pools.weights(q), relevant))
+            if relevant:
+                postings.append((tuple(sorted(pools.weights(q))), tuple(relevant)))
     index = parts[0][0].index
     cut = generic_cutoff(index.n_docs)
 
@@ -268,7 +283,24 @@ def count_associations(
         col = index.term_index.get(word)
         return None if col is None else float(index.idf[col])
 
-    return Associations.count(postings, words_of, keep=lambda v: _meaningful(v, idf_of, cut))
+    may: dict[str, bool] = {}
+
+    def keep(v: str) -> bool:
+        if v not in may:  # stored space-separated: a word holding a space cannot be one
+            may[v] = _meaningful(v, idf_of, cut) and not any(ch.isspace() for ch in v)
+        return may[v]
+
+    kept = {d: frozenset(v for v in words if keep(v)) for d, words in patents.items()}
+    relevant = {d for _, ids in postings for d in ids}
+    return JudgedPairs(
+        ASSOCIATION_SUPPORT,
+        ASSOCIATION_LIFT,
+        ASSOCIATION_PRIOR,
+        tuple(postings),
+        {str(d): kept[d] for d in sorted(relevant, key=str)},
+        dict(Counter(v for words in kept.values() for v in words)),
+        len(patents),
+    )
 
 
 def with_translated(
@@ -557,6 +589,60 @@ def replay(
                 "decided_share": share,
                 "decided_demands": len(seen),
                 "decisions": int(sum(len(y) for y in labels[1:])),
+                "later_demands": len(test),
+                **{key: figures[key] for key in (f"ndcg@{k}", f"mrr@{k}", "strength_auc")},
+            }
+        )
+    return out
+
+
+def replay_associations(
+    pools: Pools,
+    qrels: Qrels,
+    extra: Sequence[tuple[Pools, Qrels, Sequence[str]]] = (),
+    *,
+    judged_share: float = 0.5,
+    steps: Sequence[float] = (0.0, 0.25, 0.5, 1.0),
+    examined: int = 10,
+    bar: float | None = None,
+    k: int = 10,
+) -> list[dict[str, Any]]:
+    """Officers' accepted pairs counted into the associations, replayed in time order on
+    judged demands, as a refit counts them (``Associations.accepted`` / ``merged``).
+
+    Demands in id order (the order they were posted): the first ``judged_share`` (with
+    ``extra``) are the release's judged sets — the model, both stages and its table, is
+    fitted on them; the next ones up to the last quarter are decided: of the top ``examined``
+    the release model shows, a judged relevant pair is accepted. For a share ``s`` of those
+    demands their accepted pairs are counted into the release's table, the rest of the model
+    kept, and the last quarter (never judged or decided) is scored. ``s = 0`` is the release."""
+    qids = sorted(pools.candidates)
+    judged = qids[: int(len(qids) * judged_share)]
+    decided = qids[len(judged) : int(len(qids) * 0.75)]
+    test = qids[int(len(qids) * 0.75) :]
+    parts = [(pools, qrels, judged), *extra]
+    release = fit_on(parts)
+    counted = judged_pairs_of(parts)
+    shown = assessed_pools(pools, release, decided)
+    out = []
+    for share in steps:
+        seen = decided[: int(len(decided) * share)]
+        accepted = []
+        for q in seen:
+            judged_q = qrels.get(q, {})
+            relevant = [a.doc_id for a in shown[q][:examined] if judged_q.get(a.doc_id, 0) >= 1]
+            if relevant:
+                accepted.append((frozenset(pools.weights(q)), pools.words_of(relevant)))
+        table = counted.table(Accepted(tuple(accepted))) if accepted else release.associations
+        model = replace(release, associations=table)
+        later = assessed_pools(pools, model, test)
+        figures = trust_figures(later, qrels, model.bar if bar is None else bar, k)
+        out.append(
+            {
+                "decided_share": share,
+                "decided_demands": len(seen),
+                "accepting_demands": len(accepted),
+                "accepted_pairs": sum(len(words) for _, words in accepted),
                 "later_demands": len(test),
                 **{key: figures[key] for key in (f"ndcg@{k}", f"mrr@{k}", "strength_auc")},
             }

@@ -41,6 +41,9 @@ The product's matching of demands (matcher.py, strength.py, understand.py):
     StrengthModel, shipped_model(), judged_rows(), fit(rows, labels, weights=…)
     shipped_reliability() -> Reliability         what a strength meant on judged pairs
     judged_pools(), calibrate(model, pools)    the second stage (posting-level recalibration)
+    demand_words(title, text), judged_associations().table(Accepted)
+                                                the associations counted again with officers'
+                                                accepted pairs (a refit)
     WordRates                                   how often a shared word led to a relevant
                                                 patent in judged pairs (read by the second stage)
 """
@@ -62,6 +65,7 @@ from revive.engine.matcher import (
     Pooled,
     Proposal,
     Vocabulary,
+    demand_words,
     gather,
     match_demands,
     merge_pools,
@@ -75,12 +79,14 @@ from revive.engine.strength import (
     FEATURES,
     POOL,
     POSTING,
+    Accepted,
     CharProfile,
     StrengthModel,
     Tally,
     WordRates,
     calibrate,
     fit,
+    judged_associations,
     judged_pools,
     judged_rows,
     shipped_model,
@@ -91,11 +97,13 @@ from revive.engine.text import (
     demand_tokens,
     normalize,
     patent_tokens,
+    text_words,
 )
 from revive.engine.types import Candidate, Document, ScoredDoc, SearchHit
 from revive.engine.understand import SPECS_SEPARATOR, DemandReading, read_demand
 
 __all__ = [
+    "Accepted",
     "BIGRAM_MARK",
     "DEFAULT_MIN_SCORE",
     "FEATURES",
@@ -119,8 +127,10 @@ __all__ = [
     "Vocabulary",
     "WordRates",
     "calibrate",
+    "demand_words",
     "fit",
     "gather",
+    "judged_associations",
     "judged_pools",
     "judged_rows",
     "match_demands",
@@ -133,6 +143,7 @@ __all__ = [
     "release_free_memory",
     "shipped_model",
     "shipped_reliability",
+    "text_words",
     "Reliability",
     "build_from_counts",
     "build_index",

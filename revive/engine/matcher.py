@@ -131,6 +131,18 @@ def demand_query_text(reading: DemandReading) -> str:
     return f"{reading.title}。{reading.text}" if reading.text else reading.title
 
 
+def demand_words(title: str, text: str) -> frozenset[str]:
+    """A demand's words as the strength model's associations count them (``Associations``)
+    where no index is at hand (officers' accepted pairs, matching.learning): its tokens once
+    read (``read_demand``), no character bigrams. The matcher also holds them to its index's
+    vocabulary (``asked_weights``); a word the index lacks is never asked, so counting it
+    changes no candidate's value."""
+    reading = read_demand(title, text)
+    return frozenset(
+        t for t in demand_tokens(reading.title, reading.text) if not t.startswith(BIGRAM_MARK)
+    )
+
+
 def match_demands(
     index: Index,
     chars: CharProfile | None,

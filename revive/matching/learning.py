@@ -19,6 +19,16 @@ Second stage
     relevance reject as an irrelevant one. The held-out comparison below scores decisions by
     the first stage (engine.StrengthModel.probability).
 
+Associations
+    Which patent words go with a demand word (engine ``Associations``) are counted from the
+    judged sets' relevant pairs when the release is fitted, and the release keeps what they
+    were counted from (``engine.judged_associations``). An accepted decision is such a pair:
+    a refit counts the table again from the judged pairs and each demand's accepted patents
+    (its words, ``engine.demand_words``; the patents' words, ``engine.text_words``), and its
+    row stores the accepted pairs' words beside a reference to the release, not the table.
+    A rejection adds nothing (the judged sets' irrelevant pairs count nothing there either).
+    The second stage is refitted on the judged pools' values, as stored with the release.
+
 Position bias
     Officers see a demand's candidates best first and read from the top, so a proposal is
     decided (examined) with a probability that falls with its rank: a label set drawn from
@@ -87,6 +97,7 @@ class Decisions:
     weights: np.ndarray
     match_ids: list[int] = field(default_factory=list)
     matched: list[tuple[str, ...]] = field(default_factory=list)
+    pairs: list[tuple[int, int]] = field(default_factory=list)  # (demand id, patent id)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -97,13 +108,51 @@ class Decisions:
 
     def part(self, sl: slice) -> Decisions:
         return Decisions(
-            self.rows[sl], self.labels[sl], self.weights[sl], self.match_ids[sl], self.matched[sl]
+            self.rows[sl],
+            self.labels[sl],
+            self.weights[sl],
+            self.match_ids[sl],
+            self.matched[sl],
+            self.pairs[sl],
         )
 
     def tally(self) -> engine.Tally:
         """Relevant and decided pairs per shared word: what the decisions add to the word
         rates (engine.WordRates), one count per decision as a judged pair counts."""
         return engine.WordRates.tally_pairs(self.matched, self.labels.tolist())
+
+    def accepted(self) -> dict[int, list[int]]:
+        """The accepted patents of each demand (ids, in decision order); none for rows built
+        without their pairs."""
+        out: dict[int, list[int]] = {}
+        if not self.pairs:
+            return out
+        for (demand, patent), label in zip(self.pairs, self.labels.tolist(), strict=True):
+            if label == 1 and patent not in out.setdefault(demand, []):
+                out[demand].append(patent)
+        return out
+
+
+def accepted_words(accepted: dict[int, list[int]]) -> engine.Accepted:
+    """What the associations count of the accepted pairs: per demand its words and its
+    accepted patents' words (the texts matching reads, ``tokens``), a batch per query; a
+    demand or patent deleted since is left out."""
+    from revive.demands.models import Demand
+    from revive.matching import tokens
+
+    out = []
+    ids = sorted(accepted)
+    for start in range(0, len(ids), tokens.TEXT_BATCH):
+        demands = db.session.scalars(
+            sa.select(Demand).where(Demand.id.in_(ids[start : start + tokens.TEXT_BATCH]))
+        ).all()
+        wanted = {p for d in demands for p in accepted[d.id]}
+        texts = tokens.texts_of(sorted(wanted))
+        for d in sorted(demands, key=lambda d: d.id):
+            held = {p: engine.text_words(texts[p]) for p in accepted[d.id] if p in texts}
+            if held:
+                out.append((engine.demand_words(d.title, tokens.demand_text(d)), held))
+    return engine.Accepted(tuple(out))
 
 
 def decisions() -> Decisions:
@@ -112,7 +161,16 @@ def decisions() -> Decisions:
     required = [getattr(Match, f) for f in engine.FEATURES if f not in IMPUTED]
     fill = _judged_means()
     stmt = (
-        sa.select(Match.id, Match.state, Match.reason_code, Match.rank, Match.matched, *features)
+        sa.select(
+            Match.id,
+            Match.demand_id,
+            Match.patent_id,
+            Match.state,
+            Match.reason_code,
+            Match.rank,
+            Match.matched,
+            *features,
+        )
         .where(
             Match.state.in_((MatchState.ACCEPTED, MatchState.REJECTED)),
             # Only pairs the engine ranked: the position weighting models an officer reading
@@ -122,7 +180,7 @@ def decisions() -> Decisions:
         )
         .order_by(Match.decided_at, Match.id)
     )
-    rows, labels, weights, ids, words = [], [], [], [], []
+    rows, labels, weights, ids, words, pairs = [], [], [], [], [], []
     for r in db.session.execute(stmt):
         label = relevance_label(r.state, r.reason_code)
         if label is None:
@@ -133,6 +191,7 @@ def decisions() -> Decisions:
         weights.append(examination_weight(r.rank))
         ids.append(r.id)
         words.append(tuple(r.matched or ()))
+        pairs.append((r.demand_id, r.patent_id))
     w = np.asarray(weights, np.float64)
     if len(w):
         w = w * (len(w) / w.sum())  # mean 1
@@ -142,6 +201,7 @@ def decisions() -> Decisions:
         w,
         ids,
         words,
+        pairs,
     )
 
 
@@ -208,10 +268,15 @@ def refit(
                 "stages": 2,
             },
         )
-        # The associations (which patent words go with a posting word) are the judged
-        # sets': the judged pools carry their values, counted without their own postings.
+        # The associations (which patent words go with a posting word): counted again from
+        # the judged pairs and the accepted ones; the judged pools carry their values.
+        table, judged = shipped.associations, engine.judged_associations()
+        if table is not None and judged is not None:
+            accepted = accepted_words(part.accepted())
+            if accepted.demands:
+                table = judged.table(accepted)
         return engine.calibrate(
-            first, engine.judged_pools(), extra=part.tally(), associations=shipped.associations
+            first, engine.judged_pools(), extra=part.tally(), associations=table
         )
 
     candidate = fit(train)
@@ -228,6 +293,8 @@ def refit(
         "auc_heldout_current": _round(old_auc),
         "current_version": current.version,
         "weighting": WEIGHTING,
+        # demands whose accepted patents were counted into the associations
+        "accepted_demands": len(data.accepted()),
     }
     if new_auc is None or old_auc is None:
         note = "留出的较新决定只有一类（全部采纳或全部否决），无法比较模型，未启用"

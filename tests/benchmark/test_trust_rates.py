@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from revive.benchmark import trust
 from revive.benchmark.data import Doc
-from revive.engine.strength import WordRates
+from revive.engine.strength import Accepted, WordRates
 from revive.engine.text import normalize
 
 TOPICS = [
@@ -104,6 +105,14 @@ def _sewage_world():
     return trust.build_pools(docs, asks), qrels
 
 
+@pytest.fixture
+def few_postings(monkeypatch):
+    """One pseudo-posting at the background share: the shipped prior (50) would shrink the
+    lifts of a world of three postings under the bar."""
+    monkeypatch.setattr(trust, "ASSOCIATION_PRIOR", 1.0)
+
+
+@pytest.mark.usefixtures("few_postings")
 def test_a_fitted_set_is_scored_with_each_postings_own_counts_out_of_the_associations():
     pools, qrels = _sewage_world()
     qids = sorted(pools.candidates)
@@ -123,3 +132,23 @@ def test_a_fitted_set_is_scored_with_each_postings_own_counts_out_of_the_associa
         assert left_out.any()  # the two other 达标 postings still make 生化 an associate
         # read with its own counts, its relevant patent would score higher than it should
         assert table.value(pools.weights(q), texts).max() >= left_out.max()
+
+
+@pytest.mark.usefixtures("few_postings")
+def test_an_accepted_pair_counts_as_a_judged_relevant_pair():
+    """A refit counts officers' accepted pairs beside the judged ones the release kept
+    (``JudgedPairs.table``): q1's relevant pair accepted instead of judged gives the table
+    judging it gave."""
+    pools, qrels = _sewage_world()
+    qids = sorted(pools.candidates)
+    judged = trust.judged_pairs_of([(pools, qrels, qids)])
+    assert judged.table() == trust.count_associations([(pools, qrels, qids)])
+    others = trust.judged_pairs_of([(pools, qrels, [q for q in qids if q != "q1"])])
+    assert others.total == judged.total  # the same patents judged or pooled
+    accepted = Accepted(((frozenset(pools.weights("q1")), pools.words_of(["p0"])),))
+    # two postings behind 达标 → 生化 without q1, three with it
+    assert others.table().pairs["达标"]["生化"] == (2, 2)
+    assert judged.table().pairs["达标"]["生化"] == (3, 3)
+    again = others.table(accepted)
+    assert again == judged.table()
+    assert dict(again.associates("达标")) == dict(judged.table().associates("达标"))

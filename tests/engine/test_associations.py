@@ -5,12 +5,15 @@ out of its own value."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from revive.engine.strength import (
+    Accepted,
     Associations,
+    JudgedPairs,
     OwnPairs,
     PoolRows,
     StrengthModel,
@@ -42,6 +45,9 @@ POSTINGS = [
 
 
 def _table(**kw) -> Associations:
+    # one pseudo-posting at the background share (the shipped prior, 50, would shrink a toy
+    # table's lifts from two postings under the bar)
+    kw.setdefault("mu", 1.0)
     return Associations.count(POSTINGS, WORDS, **kw)
 
 
@@ -154,10 +160,64 @@ def test_a_relevant_patent_another_posting_shares_stays_counted_when_one_is_left
     # Three postings using 污水; two share the relevant patent a. Without the third, a and b
     # still hold 废水: two distinct patents, two postings — still an associate.
     postings = [({"污水": 1.0}, ["a"]), ({"污水": 1.0}, ["b"]), ({"污水": 1.0}, ["a"])]
-    table = Associations.count(postings, WORDS)
+    table = Associations.count(postings, WORDS, mu=1.0)
     assert "废水" in dict(table.associates("污水"))
     shared = OwnPairs(frozenset({"污水"}), True, {"废水": 1, "氨氮": 1, "装置": 1}, {})
     assert "废水" in dict(table.associates("污水", shared))
     # counted as if its patent were its alone, the associate would wrongly go
     alone = OwnPairs(frozenset({"污水"}), True, {"废水": 1, "氨氮": 1, "装置": 1})
     assert "废水" not in dict(table.associates("污水", alone))
+
+
+def _judged(mu: float = 1.0) -> JudgedPairs:
+    """What ``_table`` counts, kept as a release keeps it: the answered postings, their
+    relevant patents' words and every patent's words counted as background."""
+    return JudgedPairs(
+        2,
+        3.0,
+        mu,
+        tuple((tuple(sorted(w)), tuple(ids)) for w, ids in POSTINGS if ids),
+        {d: WORDS[d] for _, ids in POSTINGS for d in ids},
+        dict(Counter(v for words in WORDS.values() for v in words)),
+        len(WORDS),
+    )
+
+
+def test_the_kept_judged_pairs_count_the_same_table_again():
+    judged = _judged()
+    assert judged.table() == _table()
+    again = JudgedPairs.from_json(json.loads(json.dumps(judged.to_json())))
+    assert again == judged and again.table() == _table()
+
+
+def test_accepted_pairs_are_counted_as_judged_relevant_pairs_are():
+    """Officers' accepted pairs (a refit, matching.learning): each accepted patent is a
+    relevant patent of its demand; its words count only where the judged patents have them
+    (a share is known); the background stays the judged sets'."""
+    judged = _judged()
+    assert judged.table().associates("鱼塘") == ()
+    accepted = Accepted(
+        tuple(({"鱼塘"}, {300 + i: frozenset({"废水", "鱼粉"})}) for i in range(3))
+        + (({"污水"}, {201: frozenset({"废水"})}),)
+    )
+    table = judged.table(accepted)
+    assert table.accepted == accepted
+    # 鱼塘 → 废水: three demands, three distinct patents; 鱼粉 has no known share
+    assert table.pairs["鱼塘"] == {"废水": (3, 3)} and table.postings["鱼塘"] == 3
+    assert dict(table.associates("鱼塘"))["废水"] == pytest.approx(
+        np.log((3 + 2 / 10) / ((3 + 1) * (2 / 10)))
+    )
+    assert table.value({"鱼塘": 1.0}, ["养殖废水"])[0] > 0
+    # the judged counts stay and the accepted ones add: 污水 → 废水 (2, 2) + (1, 1)
+    assert table.pairs["污水"]["废水"] == (3, 3) and table.postings["污水"] == 3
+    assert table.background == {"废水": 2 / 10}
+    assert Accepted.from_json(json.loads(json.dumps(accepted.to_json()))) == accepted
+    assert judged.table() == _table()  # the kept pairs are left as they were
+
+
+def test_a_patent_both_judged_and_accepted_is_one_patent():
+    judged = _judged()
+    # a, already relevant to a 污水 posting, accepted for another: two postings, one patent
+    # more only where it is new
+    table = judged.table(Accepted(((frozenset({"污水"}), {"a": WORDS["a"]}),)))
+    assert table.pairs["污水"]["废水"] == (3, 2)

@@ -196,11 +196,12 @@ def test_a_refit_not_worse_on_the_latest_decisions_is_activated(app, enqueued):
     assert model.calibration != engine.shipped_model().calibration
     again = engine.StrengthModel.from_json(row.model)
     assert again == model
-    # the refit keeps the judged sets' associations: its row refers to the shipped table
-    # rather than holding a copy of it (refits run daily)
-    assert model.associations is engine.shipped_model().associations is not None
-    assert row.model["associations"] == {"shipped": True}
-    assert again.associations is engine.shipped_model().associations
+    # the refit counts the accepted pairs beside the judged ones: its row refers to the
+    # release and holds the accepted pairs' words, not a copy of the table (refits run daily)
+    assert model.associations.accepted is not None
+    assert len(model.associations.accepted.demands) == 20
+    assert set(row.model["associations"]) == {"shipped", "accepted"}
+    assert again.associations == model.associations
     assert (model.bar, model.strong) == (engine.shipped_model().bar, engine.shipped_model().strong)
     event = db.session.scalar(
         sa.select(AuditEvent).where(
@@ -248,6 +249,80 @@ def test_decisions_teach_the_refitted_word_rates(app, enqueued):
         assert model.rates.counts[word] == (r, s)  # the judged pairs' counts stay
     assert model.rates.value(["甲类词"]) > 0 > model.rates.value(["乙类词"])
     assert engine.StrengthModel.from_json(row.model).rates == model.rates
+
+
+def _pair(demand: dict, patent: dict, state: MatchState, start: int, **kw) -> Match:
+    """One decided machine proposal between a demand and a patent written for it."""
+    m = Match(
+        demand_id=make_demand(**demand).id,
+        patent_id=entered(make_org(), **patent).id,
+        state=state,
+        rank=1,
+        decided_by_id=make_user(Role.OFFICER).id,
+        decided_at=utcnow() + timedelta(minutes=start),
+        **kw,
+    )
+    db.session.add(m)
+    db.session.commit()
+    return m
+
+
+@pytest.mark.usefixtures("min_decisions")
+def test_accepted_decisions_teach_the_refitted_associations(app, enqueued):
+    """An accepted pair is a relevant pair: its demand's words and its patent's words are
+    counted beside the judged sets' relevant pairs; a rejection adds nothing. The refit's
+    row stores the accepted pairs' words beside the reference to the release."""
+    pool()
+    jobs.request_index_build()
+    drain(enqueued)
+    app.config["REVIVE_REFIT_MIN_DECISIONS"] = 40
+    shipped = engine.shipped_model().associations
+    judged = engine.judged_associations()
+    assert judged.table() == shipped  # the release keeps what its table was counted from
+    # 沙棘 is a word no answered judged posting used; 保鲜 a patent word the judged ones hold
+    assert "沙棘" not in shipped.postings and "保鲜" in judged.docs
+    assert "围巾" not in shipped.postings
+    for i in range(20):
+        _pair(
+            {"title": f"沙棘果汁的加工{i}", "description": "我公司生产沙棘果汁，需要延长货架期。"},
+            {"title": f"一种果汁保鲜方法{i}", "abstract": "本发明公开了一种果汁的保鲜方法。"},
+            MatchState.ACCEPTED,
+            2 * i,
+            **GOOD,
+        )
+        _pair(
+            {"title": f"针织围巾防起球{i}", "description": "针织围巾容易起球，寻求抗起球技术。"},
+            {"title": f"一种针织面料的保鲜包装{i}", "abstract": "本发明公开了一种保鲜包装。"},
+            MatchState.REJECTED,
+            2 * i + 1,
+            reason_code="wrong_field",
+            **POOR,
+        )
+    row = matching_strength.refit_strength()
+    assert row.status == ModelStatus.ACTIVE, row.note
+    assert row.metrics["accepted_demands"] == 20
+    model = matching_strength.active_strength_model()
+    table = model.associations
+    assert dict(shipped.associates("沙棘")) == {}
+    assert "保鲜" in dict(table.associates("沙棘"))  # 20 demands, 20 distinct patents
+    assert table.postings["沙棘"] == 20 and table.pairs["沙棘"]["保鲜"] == (20, 20)
+    assert "围巾" not in table.postings  # rejected: counts nothing
+    (words, patents) = table.accepted.demands[0]
+    assert "沙棘" in words and "围巾" not in words and len(patents) == 1
+    # the judged counts stay, the accepted ones add
+    for u, n in shipped.postings.items():
+        assert table.postings[u] >= n
+    # a candidate holding 保鲜 now gains a value for a 沙棘 demand; the shipped table gives none
+    weights = {"沙棘": 1.0}
+    assert table.value(weights, ["一种保鲜方法"])[0] > 0
+    assert shipped.value(weights, ["一种保鲜方法"])[0] == 0
+    # the row holds the reference and the accepted pairs' words, not a copy of the table;
+    # a process loading it counts the same table again
+    stored = row.model["associations"]
+    assert stored["shipped"] is True and set(stored) == {"shipped", "accepted"}
+    again = engine.StrengthModel.from_json(row.model).associations
+    assert again == table and again.accepted == table.accepted
+    assert again.associates("沙棘") == table.associates("沙棘")
 
 
 @pytest.mark.usefixtures("min_decisions")
