@@ -54,6 +54,7 @@ Honest check
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,10 +134,13 @@ class Decisions:
         return out
 
 
-def accepted_words(accepted: dict[int, list[int]]) -> engine.Accepted:
+def accepted_words(
+    accepted: dict[int, list[int]], known: Container[str] | None = None
+) -> engine.Accepted:
     """What the associations count of the accepted pairs: per demand its words and its
     accepted patents' words (the texts matching reads, ``tokens``), a batch per query; a
-    demand or patent deleted since is left out."""
+    demand or patent deleted since is left out. ``known``: the only patent words that can
+    count (``JudgedPairs.docs``), the rest not kept (a refit's row stores these words)."""
     from revive.demands.models import Demand
     from revive.matching import tokens
 
@@ -149,7 +153,11 @@ def accepted_words(accepted: dict[int, list[int]]) -> engine.Accepted:
         wanted = {p for d in demands for p in accepted[d.id]}
         texts = tokens.texts_of(sorted(wanted))
         for d in sorted(demands, key=lambda d: d.id):
-            held = {p: engine.text_words(texts[p]) for p in accepted[d.id] if p in texts}
+            held = {
+                p: frozenset(v for v in engine.text_words(texts[p]) if known is None or v in known)
+                for p in accepted[d.id]
+                if p in texts
+            }
             if held:
                 out.append((engine.demand_words(d.title, tokens.demand_text(d)), held))
     return engine.Accepted(tuple(out))
@@ -272,7 +280,7 @@ def refit(
         # the judged pairs and the accepted ones; the judged pools carry their values.
         table, judged = shipped.associations, engine.judged_associations()
         if table is not None and judged is not None:
-            accepted = accepted_words(part.accepted())
+            accepted = accepted_words(part.accepted(), judged.docs)
             if accepted.demands:
                 table = judged.table(accepted)
         return engine.calibrate(
