@@ -143,6 +143,7 @@ class StrengthOverview:
     strong: float
     refits: list[StrengthModelVersion]
     learned: LearnedWords | None = None  # None: a model without word rates
+    associations: LearnedAssociations | None = None  # None: a model without associations
 
 
 @dataclass
@@ -186,6 +187,73 @@ def learned_words(model: Any, n: int = 8) -> LearnedWords | None:
     )
 
 
+@dataclass
+class LearnedAssociation:
+    """A demand word and the patent words the model learned go with it (``Associations``):
+    ``postings`` demands using it had a relevant patent (``accepted`` of them by officers'
+    accepted pairs, the rest judged); each associate with the demands behind it."""
+
+    word: str
+    postings: int
+    accepted: int
+    associates: list[tuple[str, int]]
+
+
+@dataclass
+class LearnedAssociations:
+    """The demand words whose best associate most demands stand behind (``common``) and, for
+    a refit that counted officers' accepted pairs, those the accepted pairs added most demands
+    to (``decided``); ``words``: demand words listed with an associate (filler left out);
+    ``accepted_demands``: demands whose accepted patents were counted."""
+
+    common: list[LearnedAssociation]
+    decided: list[LearnedAssociation]
+    words: int
+    accepted_demands: int
+
+
+def learned_associations(model: Any, n: int = 8, per_word: int = 5) -> LearnedAssociations | None:
+    """What the model's associations learned, for people to check: demand words that are not
+    filler, each with its associates (not the word itself) by the demands behind them, then
+    lift; the words listed first are those whose best associate most demands stand behind
+    (电梯 → 轿厢 17), not merely the most used (生产, 设备: common words with weak associates)."""
+    table = getattr(model, "associations", None)
+    if table is None or not table.pairs:
+        return None
+    from revive.engine.reasons import filler
+
+    accepted = table.accepted.demands if table.accepted is not None else ()
+    by_accepted: dict[str, int] = {}
+    for words, patents in accepted:
+        if patents:
+            for u in words:
+                by_accepted[u] = by_accepted.get(u, 0) + 1
+    skip = filler()
+    shown: dict[str, list[tuple[str, int]]] = {}
+    for u in table.pairs:
+        if len(u) < 2 or u in skip:
+            continue
+        pairs = table.pairs[u]
+        best = sorted(
+            ((v, lift) for v, lift in table.associates(u) if v != u),
+            key=lambda x: (-pairs[x[0]][0], -x[1], x[0]),
+        )
+        if best:
+            shown[u] = [(v, pairs[v][0]) for v, _ in best[:per_word]]
+
+    def item(u: str) -> LearnedAssociation:
+        return LearnedAssociation(u, table.postings[u], by_accepted.get(u, 0), shown[u])
+
+    common = sorted(shown, key=lambda u: (-shown[u][0][1], -table.postings[u], u))[:n]
+    decided = sorted((u for u in shown if by_accepted.get(u)), key=lambda u: (-by_accepted[u], u))
+    return LearnedAssociations(
+        [item(u) for u in common],
+        [item(u) for u in decided[:n]],
+        len(shown),
+        sum(1 for _, patents in accepted if patents),
+    )
+
+
 def strength_overview(limit: int = 10) -> StrengthOverview:
     model = matching_strength.active_strength_model()
     bar, strong = matching_strength.thresholds(model)
@@ -198,7 +266,13 @@ def strength_overview(limit: int = 10) -> StrengthOverview:
         )
     )
     return StrengthOverview(
-        model, matching_strength.active_strength_row(), bar, strong, refits, learned_words(model)
+        model,
+        matching_strength.active_strength_row(),
+        bar,
+        strong,
+        refits,
+        learned_words(model),
+        learned_associations(model),
     )
 
 

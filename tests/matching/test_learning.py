@@ -268,7 +268,7 @@ def _pair(demand: dict, patent: dict, state: MatchState, start: int, **kw) -> Ma
 
 
 @pytest.mark.usefixtures("min_decisions")
-def test_accepted_decisions_teach_the_refitted_associations(app, enqueued):
+def test_accepted_decisions_teach_the_refitted_associations(app, enqueued, client, auth):
     """An accepted pair is a relevant pair: its demand's words and its patent's words are
     counted beside the judged sets' relevant pairs; a rejection adds nothing. The refit's
     row stores the accepted pairs' words beside the reference to the release."""
@@ -323,6 +323,14 @@ def test_accepted_decisions_teach_the_refitted_associations(app, enqueued):
     again = engine.StrengthModel.from_json(row.model).associations
     assert again == table and again.accepted == table.accepted
     assert again.associates("沙棘") == table.associates("沙棘")
+    # staff see what the accepted pairs taught on the engine page
+    auth.login(make_user(Role.OFFICER))
+    html = client.get("/matching/").get_data(as_text=True)
+    section = html[html.index('id="learned-associations"') :]
+    decided = section[section.index('data-learned="decided"') :]
+    assert 'data-word="沙棘"' in decided and 'data-associate="保鲜"' in decided
+    assert "共 20 条需求，其中 20 条来自审核采纳" in decided
+    assert "计入了 20 条需求的审核采纳" in html
 
 
 @pytest.mark.usefixtures("min_decisions")
@@ -483,6 +491,34 @@ def test_engine_page_shows_what_the_word_rates_learned(client, auth):
     assert f'data-word="{top.word}"' in section and f"（{top.relevant} / {top.seen} 对）" in section
     assert f'data-word="{low.word}"' in section and f"（{low.relevant} / {low.seen} 对）" in section
     assert f"低于 {cut_text(model.bar)} 为弱" in html
+
+
+def test_engine_page_shows_what_the_associations_learned(client, auth):
+    """Staff can check the associations: the demand words most demands stand behind, each
+    with its best associates and the demands behind each."""
+    from revive.matching.queries import learned_associations
+
+    table = engine.shipped_model().associations
+    learned = learned_associations(engine.shipped_model())
+    assert learned is not None and learned.common and learned.decided == []
+    assert learned.accepted_demands == 0
+    # listed by the demands behind each word's best associate, never the word itself
+    behind = [w.associates[0][1] for w in learned.common]
+    assert behind == sorted(behind, reverse=True)
+    for w in learned.common:
+        assert w.word not in [v for v, _ in w.associates] and len(w.word) >= 2
+        assert [c for _, c in w.associates] == sorted((c for _, c in w.associates), reverse=True)
+        assert all(table.pairs[w.word][v][0] == c for v, c in w.associates)
+        assert set(w.associates) <= {
+            (v, table.pairs[w.word][v][0]) for v, _ in table.associates(w.word)
+        }
+    top = learned.common[0]
+    best = top.associates[0][0]
+    auth.login(make_user(Role.OFFICER))
+    html = client.get("/matching/").get_data(as_text=True)
+    section = html[html.index('id="learned-associations"') :]
+    assert f'data-word="{top.word}"' in section and f'data-associate="{best}"' in section
+    assert f"共 {top.postings} 条需求" in section and 'data-learned="decided"' not in section
 
 
 def test_a_model_without_word_rates_shows_no_learned_words():
