@@ -628,7 +628,7 @@ def test_an_unmet_demand_gives_its_advice_once(client, auth, world, enqueued):
 def test_a_short_posting_is_told_what_its_strength_was_seen_to_mean(client, auth, world):
     """A tester posted only 「永磁同步电机」 and read 「这件专利很可能正是您要找的技术（可能性超过
     95%）」 under 「您的需求描述较短」. Out of fold on the real postings, the short postings' pairs
-    rated that high were relevant about 70 % of the time: the page says that, for short
+    rated that high were relevant well under it (about 70 % then, 90 % now): the page says that, for short
     postings apart, and asks for detail (engine/reliability.py)."""
     from revive.matching.models import DemandReading, Match, MatchSource, MatchTier
     from tests.matching.helpers import make_demand
@@ -651,8 +651,12 @@ def test_a_short_posting_is_told_what_its_strength_was_seen_to_mean(client, auth
     html = _section(
         client.get(f"/demands/{demand.id}").get_data(as_text=True), "demand-suggestions"
     )
+    from revive.matching.strength import SEEN_GAP
+
     seen = engine.shipped_reliability().observed(0.9946, True)
-    assert 0.5 < seen < 0.9
+    # measured well under the strength (0.90 for session 41's model, 0.7 before): the page
+    # states the measured share
+    assert 0.5 < seen < 0.9946 - SEEN_GAP
     assert f"<span data-seen>约 {round(seen * 100)}%</span> 确实切合需求" in html
     assert "需求描述较短的一类" in html and "补充技术细节后判断更准" in html
     assert "95%" not in html and "99%" not in html
