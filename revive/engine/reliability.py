@@ -24,11 +24,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from revive.engine.text import shipped_json
 
 # Quantiles of the judged pairs' probabilities where the bins end: fine at the top, where the
 # model's confidence outruns what it has seen.
@@ -151,7 +152,5 @@ def fit(
 @lru_cache(maxsize=1)
 def shipped_reliability() -> Reliability | None:
     """The measurement shipped beside the model (None if the file is absent)."""
-    raw = resources.files("revive.engine.resources").joinpath("strength_reliability.json")
-    if not raw.is_file():
-        return None
-    return Reliability.from_json(json.loads(raw.read_text("utf-8")))
+    data = shipped_json("strength_reliability.json")
+    return None if data is None else Reliability.from_json(data)

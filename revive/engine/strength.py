@@ -52,7 +52,13 @@ from typing import Any
 
 import numpy as np
 
-from revive.engine.text import BIGRAM_MARK, demand_specificity, normalize, stopwords
+from revive.engine.text import (
+    BIGRAM_MARK,
+    demand_specificity,
+    normalize,
+    shipped_json,
+    stopwords,
+)
 
 FEATURES = ("score", "chars", "coverage", "demand_mass")
 POOL = 30  # candidates re-ranked per demand (the index's top POOL)
@@ -694,10 +700,8 @@ class JudgedPairs:
 @lru_cache(maxsize=1)
 def judged_associations() -> JudgedPairs | None:
     """What the shipped associations were counted from (None: a release without it)."""
-    raw = resources.files("revive.engine.resources").joinpath("strength_associations.json")
-    if not raw.is_file():
-        return None
-    return JudgedPairs.from_json(json.loads(raw.read_text("utf-8")))
+    data = shipped_json("strength_associations.json")
+    return None if data is None else JudgedPairs.from_json(data)
 
 
 def _lift(c: int, n: int, p: float, mu: float) -> float:

@@ -110,6 +110,14 @@ def _normalized_points(text: str) -> tuple[np.ndarray, str]:
     return points, points.astype(np.uint32).tobytes().decode("utf-32-le")
 
 
+def shipped_json(name: str) -> Any | None:
+    """A JSON file shipped in ``revive/engine/resources`` (None when the release lacks it)."""
+    import json
+
+    raw = resources.files("revive.engine.resources").joinpath(name)
+    return json.loads(raw.read_text("utf-8")) if raw.is_file() else None
+
+
 def _read_lines(name: str) -> list[str]:
     raw = resources.files("revive.engine.resources").joinpath(name).read_text("utf-8")
     return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
